@@ -1,0 +1,45 @@
+# cutover: every target a user or CI runs. `make help` lists them.
+# One cargo profile (dev, with optimized dependencies) for test, demo and
+# bench, so polars is compiled once. CARGO_TARGET_DIR may point outside the
+# clone to keep builds warm.
+
+CARGO ?= cargo
+CUTOVER = $(CARGO) run -q --bin cutover --
+DEMO_STUDENTS ?= 3000
+DEMO_SEED ?= 2017
+DEMO_DIR ?= demo
+BENCH_STUDENTS ?= 200000
+PYTHON ?= python3
+
+.PHONY: help demo test test-rust test-python bench fmt lint build clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+build: ## Build the cutover binary
+	$(CARGO) build --bin cutover
+
+demo: build ## Generate the default synthetic bundle and run the pipeline on it
+	$(CUTOVER) generate --students $(DEMO_STUDENTS) --seed $(DEMO_SEED) --out $(DEMO_DIR)/bundle --truth $(DEMO_DIR)/truth
+	$(CUTOVER) run $(DEMO_DIR)/bundle --out snapshots/demo
+
+test: test-rust test-python ## Run every test (Rust, then the snapshot check in pyarrow and DuckDB)
+
+test-rust: ## Run the Rust unit and end-to-end tests
+	$(CARGO) test --workspace
+
+test-python: build ## Read a snapshot with pyarrow and DuckDB (installs them with pip)
+	bash tests/python/run.sh
+
+bench: build ## Time generation and a run at 200,000 students, with peak memory
+	bash tests/bench.sh $(BENCH_STUDENTS)
+
+fmt: ## Format the code
+	$(CARGO) fmt --all
+
+lint: ## What CI checks besides the tests
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+clean: ## Remove demo outputs (not the build)
+	rm -rf $(DEMO_DIR) snapshots/demo

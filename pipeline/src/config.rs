@@ -1,0 +1,544 @@
+//! The run configuration: one TOML file describes a run (what the data means
+//! and where it is; how to run goes on the command line).
+//!
+//! Loading has two steps, after ripgrep's low-level/high-level split: the
+//! raw TOML sections as written, then a validation that collects **every**
+//! problem (file, key, what was expected) before failing. `cutover validate`
+//! runs only that.
+
+use crate::read::EncodingChoice;
+use chrono::NaiveDate;
+use cutover_stages::ingest::IngestConfig;
+use cutover_stages::schema::{self, ENTITIES};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The `[read]` table.
+#[derive(Debug, Default, Deserialize)]
+struct RawRead {
+    /// Date formats of the extract (chrono/strftime), tried in order.
+    date_formats: Option<Vec<String>>,
+    /// Per bundle file: `auto`, `utf-8` or `windows-1252`.
+    #[serde(default)]
+    encoding: BTreeMap<String, String>,
+    /// Per entity: extract column name -> canonical column name.
+    #[serde(default)]
+    columns: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// The `[ingest]` table.
+#[derive(Debug, Default, Deserialize)]
+struct RawIngest {
+    /// Share of rejected rows above which the stage fails (0 to 1).
+    max_reject_rate: Option<f64>,
+    /// Whether birth dates are checked against the plausible range.
+    check_birth_dates: Option<bool>,
+    /// Earliest plausible birth date (`YYYY-MM-DD`).
+    birth_date_earliest: Option<toml::Value>,
+    /// Latest plausible birth date (`YYYY-MM-DD`).
+    birth_date_latest: Option<toml::Value>,
+}
+
+/// One thing wrong with a configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}: {}: {}", self.file, self.key, self.message)
+        }
+    }
+}
+
+/// Every problem found, one per line.
+#[derive(Debug)]
+pub struct Problems(pub Vec<Problem>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(|p| p.to_string()).collect();
+        write!(f, "{}", lines.join("\n"))
+    }
+}
+
+impl std::error::Error for Problems {}
+
+/// A validated run configuration.
+#[derive(Clone, Debug, Serialize)]
+pub struct Config {
+    /// The configuration file, or `<defaults>`.
+    pub source: String,
+    pub bundle: PathBuf,
+    pub output: PathBuf,
+    pub crosswalks: PathBuf,
+    pub first_year: i32,
+    pub last_year: i32,
+    /// Entity -> file name in the bundle.
+    pub files: BTreeMap<String, String>,
+    pub date_formats: Vec<String>,
+    /// File name -> encoding.
+    pub encodings: BTreeMap<String, EncodingChoice>,
+    /// Entity -> (extract column -> canonical column).
+    pub columns: BTreeMap<String, BTreeMap<String, String>>,
+    pub max_reject_rate: f64,
+    pub check_birth_dates: bool,
+    pub birth_date_earliest: NaiveDate,
+    pub birth_date_latest: NaiveDate,
+    /// SHA-256 of the configuration file (or of the defaults as JSON).
+    pub checksum: String,
+}
+
+const TOP_KEYS: [&str; 7] = [
+    "bundle",
+    "output",
+    "crosswalks",
+    "school_years",
+    "files",
+    "read",
+    "ingest",
+];
+
+/// The defaults: ICSE's 2004-05 to 2016-17 window.
+pub const DEFAULT_YEARS: (i32, i32) = (2005, 2017);
+pub const DEFAULT_MAX_REJECT_RATE: f64 = 0.02;
+
+pub fn default_date_formats() -> Vec<String> {
+    vec!["%Y-%m-%d".to_string(), "%m/%d/%Y".to_string()]
+}
+
+impl Config {
+    /// The configuration `cutover run BUNDLE` uses.
+    pub fn defaults(bundle: &Path, output: &Path, crosswalks: &Path) -> Result<Config, Problems> {
+        let mut config = Config {
+            source: "<defaults>".to_string(),
+            bundle: bundle.to_path_buf(),
+            output: output.to_path_buf(),
+            crosswalks: crosswalks.to_path_buf(),
+            first_year: DEFAULT_YEARS.0,
+            last_year: DEFAULT_YEARS.1,
+            files: default_files(),
+            date_formats: default_date_formats(),
+            encodings: BTreeMap::new(),
+            columns: BTreeMap::new(),
+            max_reject_rate: DEFAULT_MAX_REJECT_RATE,
+            check_birth_dates: true,
+            birth_date_earliest: default_earliest(DEFAULT_YEARS.0),
+            birth_date_latest: default_latest(DEFAULT_YEARS.1),
+            checksum: String::new(),
+        };
+        let json = serde_json::to_vec(&config).expect("config serializes");
+        config.checksum = hex(&Sha256::digest(&json));
+        let mut problems = Vec::new();
+        check_paths(&config, "<defaults>", &mut problems);
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(Problems(problems))
+        }
+    }
+
+    /// Reads and validates a configuration file. Relative paths in it are
+    /// relative to the file's directory.
+    pub fn load(path: &Path) -> Result<Config, Problems> {
+        let file = path.display().to_string();
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                return Err(Problems(vec![Problem {
+                    file,
+                    key: String::new(),
+                    message: format!("cannot read the configuration: {e}"),
+                }]))
+            }
+        };
+        let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        parse(&text, &file, &base)
+    }
+
+    pub fn ingest(&self) -> IngestConfig {
+        IngestConfig {
+            date_formats: self.date_formats.clone(),
+            check_birth_dates: self.check_birth_dates,
+            birth_date_earliest: self.birth_date_earliest,
+            birth_date_latest: self.birth_date_latest,
+        }
+    }
+}
+
+fn default_files() -> BTreeMap<String, String> {
+    ENTITIES
+        .iter()
+        .map(|e| (e.name.to_string(), e.file.to_string()))
+        .collect()
+}
+
+fn default_earliest(first_year: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(first_year - 25, 1, 1).expect("valid date")
+}
+
+fn default_latest(last_year: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(last_year - 3, 12, 31).expect("valid date")
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn section<T: DeserializeOwned + Default>(
+    table: &toml::Table,
+    key: &str,
+    file: &str,
+    problems: &mut Vec<Problem>,
+) -> T {
+    let Some(value) = table.get(key) else {
+        return T::default();
+    };
+    let mut unknown = Vec::new();
+    let result: Result<T, _> = serde_ignored::deserialize(value.clone(), |p| unknown.push(p.to_string()));
+    for u in unknown {
+        problems.push(Problem {
+            file: file.to_string(),
+            key: format!("{key}.{u}"),
+            message: "unknown key".to_string(),
+        });
+    }
+    match result {
+        Ok(t) => t,
+        Err(e) => {
+            problems.push(Problem {
+                file: file.to_string(),
+                key: key.to_string(),
+                message: e.to_string().trim().to_string(),
+            });
+            T::default()
+        }
+    }
+}
+
+fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
+    let mut problems = Vec::new();
+    let problem = |problems: &mut Vec<Problem>, key: &str, message: String| {
+        problems.push(Problem {
+            file: file.to_string(),
+            key: key.to_string(),
+            message,
+        })
+    };
+    let table: toml::Table = match text.parse() {
+        Ok(t) => t,
+        Err(e) => {
+            let e: toml::de::Error = e;
+            let line = e
+                .span()
+                .map(|s| text[..s.start].matches('\n').count() + 1)
+                .unwrap_or(0);
+            return Err(Problems(vec![Problem {
+                file: file.to_string(),
+                key: String::new(),
+                message: format!("line {line}: not valid TOML: {}", e.message()),
+            }]));
+        }
+    };
+    for key in table.keys() {
+        if !TOP_KEYS.contains(&key.as_str()) {
+            problem(&mut problems, key, "unknown key".to_string());
+        }
+    }
+    let path_value = |problems: &mut Vec<Problem>, key: &str, default: Option<&str>| -> PathBuf {
+        match table.get(key) {
+            Some(toml::Value::String(s)) if !s.is_empty() => base.join(s),
+            Some(other) => {
+                problem(problems, key, format!("expected a path as a string, found {}", other.type_str()));
+                PathBuf::new()
+            }
+            None => match default {
+                Some(d) => PathBuf::from(d),
+                None => {
+                    problem(problems, key, "required: the folder of the ICSE export bundle".to_string());
+                    PathBuf::new()
+                }
+            },
+        }
+    };
+    let bundle = path_value(&mut problems, "bundle", None);
+    let output = path_value(&mut problems, "output", Some("snapshots"));
+    let crosswalks = path_value(&mut problems, "crosswalks", Some("crosswalks"));
+
+    let (mut first_year, mut last_year) = DEFAULT_YEARS;
+    match table.get("school_years") {
+        None => {}
+        Some(toml::Value::Array(a))
+            if a.len() == 2 && a.iter().all(|v| v.as_integer().is_some_and(|y| (1900..=2100).contains(&y))) =>
+        {
+            first_year = a[0].as_integer().expect("checked") as i32;
+            last_year = a[1].as_integer().expect("checked") as i32;
+            if first_year > last_year {
+                problem(
+                    &mut problems,
+                    "school_years",
+                    format!("the first year {first_year} is after the last year {last_year}"),
+                );
+            }
+        }
+        Some(_) => problem(
+            &mut problems,
+            "school_years",
+            "expected [first, last], two four-digit years such as [2005, 2017]".to_string(),
+        ),
+    }
+
+    let raw_files: BTreeMap<String, String> = section(&table, "files", file, &mut problems);
+    let mut files = default_files();
+    for (entity, name) in raw_files {
+        if schema::entity(&entity).is_none() {
+            problem(&mut problems, &format!("files.{entity}"), format!("not an entity; expected one of {}", entity_names()));
+        } else if name.trim().is_empty() {
+            problem(&mut problems, &format!("files.{entity}"), "a file name is required".to_string());
+        } else {
+            files.insert(entity, name);
+        }
+    }
+
+    let read: RawRead = section(&table, "read", file, &mut problems);
+    let date_formats = read.date_formats.unwrap_or_else(default_date_formats);
+    if date_formats.is_empty() {
+        problem(&mut problems, "read.date_formats", "at least one date format is required".to_string());
+    }
+    for (i, f) in date_formats.iter().enumerate() {
+        if !date_format_ok(f) {
+            problem(
+                &mut problems,
+                &format!("read.date_formats[{i}]"),
+                format!("{f:?} is not a date format with a year, month and day (such as \"%Y-%m-%d\")"),
+            );
+        }
+    }
+    let mut encodings = BTreeMap::new();
+    let known_files: Vec<&String> = files.values().collect();
+    for (name, value) in &read.encoding {
+        let key = format!("read.encoding.{name:?}");
+        if !known_files.contains(&name) {
+            problem(&mut problems, &key, format!("not a file of the bundle; expected one of {}", known_files.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")));
+        }
+        match EncodingChoice::parse(value) {
+            Some(e) => {
+                encodings.insert(name.clone(), e);
+            }
+            None => problem(&mut problems, &key, format!("expected auto, utf-8 or windows-1252, found {value:?}")),
+        }
+    }
+    for (entity, map) in &read.columns {
+        let Some(spec) = schema::entity(entity) else {
+            problem(&mut problems, &format!("read.columns.{entity}"), format!("not an entity; expected one of {}", entity_names()));
+            continue;
+        };
+        let mut targets: BTreeMap<&str, &str> = BTreeMap::new();
+        for (extract, canonical) in map {
+            let key = format!("read.columns.{entity}.{extract:?}");
+            if spec.column(canonical).is_none() {
+                problem(&mut problems, &key, format!("{canonical:?} is not a column of {entity}"));
+            } else if let Some(other) = targets.insert(canonical, extract) {
+                problem(&mut problems, &key, format!("{canonical:?} is already mapped from {other:?}"));
+            }
+        }
+    }
+
+    let ingest: RawIngest = section(&table, "ingest", file, &mut problems);
+    let max_reject_rate = ingest.max_reject_rate.unwrap_or(DEFAULT_MAX_REJECT_RATE);
+    if !(0.0..=1.0).contains(&max_reject_rate) {
+        problem(&mut problems, "ingest.max_reject_rate", format!("expected a number from 0 to 1, found {max_reject_rate}"));
+    }
+    let mut date_key = |key: &str, value: Option<toml::Value>, default: NaiveDate| -> NaiveDate {
+        let text = match value {
+            None => return default,
+            Some(toml::Value::String(s)) => s,
+            Some(toml::Value::Datetime(d)) => d.to_string(),
+            Some(other) => other.to_string(),
+        };
+        match NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+            Ok(d) => d,
+            Err(_) => {
+                problem(&mut problems, key, format!("expected a date as YYYY-MM-DD, found {text}"));
+                default
+            }
+        }
+    };
+    let birth_date_earliest = date_key("ingest.birth_date_earliest", ingest.birth_date_earliest, default_earliest(first_year));
+    let birth_date_latest = date_key("ingest.birth_date_latest", ingest.birth_date_latest, default_latest(last_year));
+    if birth_date_earliest > birth_date_latest {
+        problem(
+            &mut problems,
+            "ingest.birth_date_earliest",
+            format!("{birth_date_earliest} is after ingest.birth_date_latest {birth_date_latest}"),
+        );
+    }
+
+    let config = Config {
+        source: file.to_string(),
+        bundle,
+        output,
+        crosswalks,
+        first_year,
+        last_year,
+        files,
+        date_formats,
+        encodings,
+        columns: read.columns,
+        max_reject_rate,
+        check_birth_dates: ingest.check_birth_dates.unwrap_or(true),
+        birth_date_earliest,
+        birth_date_latest,
+        checksum: hex(&Sha256::digest(text.as_bytes())),
+    };
+    check_paths(&config, file, &mut problems);
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(Problems(problems))
+    }
+}
+
+fn check_paths(config: &Config, file: &str, problems: &mut Vec<Problem>) {
+    let mut problem = |key: &str, message: String| {
+        problems.push(Problem {
+            file: file.to_string(),
+            key: key.to_string(),
+            message,
+        })
+    };
+    if !config.bundle.as_os_str().is_empty() {
+        if !config.bundle.is_dir() {
+            problem("bundle", format!("{} is not a folder", config.bundle.display()));
+        } else {
+            for spec in ENTITIES.iter().filter(|e| e.required_file) {
+                let name = &config.files[spec.name];
+                if !config.bundle.join(name).is_file() {
+                    problem("bundle", format!("{} has no {name}, which every bundle needs", config.bundle.display()));
+                }
+            }
+        }
+    }
+    if !config.crosswalks.join(crate::crosswalks::LEGACY_CODES).is_file() {
+        problem(
+            "crosswalks",
+            format!("{} has no {}", config.crosswalks.display(), crate::crosswalks::LEGACY_CODES),
+        );
+    }
+}
+
+fn entity_names() -> String {
+    ENTITIES.iter().map(|e| e.name).collect::<Vec<_>>().join(", ")
+}
+
+fn date_format_ok(format: &str) -> bool {
+    if !(format.contains("%Y") || format.contains("%y")) || !format.contains("%m") || !format.contains("%d") {
+        return false;
+    }
+    let probe = NaiveDate::from_ymd_opt(2016, 11, 27).expect("valid date");
+    let mut text = String::new();
+    if fmt::write(&mut text, format_args!("{}", probe.format(format))).is_err() {
+        return false;
+    }
+    NaiveDate::parse_from_str(&text, format) == Ok(probe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("bundle")).unwrap();
+        std::fs::write(dir.path().join("bundle/student_personal.csv"), "PersonID\n").unwrap();
+        std::fs::create_dir_all(dir.path().join("crosswalks")).unwrap();
+        std::fs::write(dir.path().join("crosswalks/legacy_codes.csv"), "").unwrap();
+        dir
+    }
+
+    fn problems(dir: &Path, text: &str) -> Vec<String> {
+        match parse(text, "run.toml", dir) {
+            Ok(_) => vec![],
+            Err(p) => p.0.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_good_config_resolves_paths_against_its_folder() {
+        let dir = setup();
+        let config = parse(
+            "bundle = \"bundle\"\ncrosswalks = \"crosswalks\"\nschool_years = [2010, 2017]\n[read.columns.student_personal]\nLast_Name = \"LastName\"\n",
+            "run.toml",
+            dir.path(),
+        )
+        .unwrap();
+        assert_eq!(config.bundle, dir.path().join("bundle"));
+        assert_eq!((config.first_year, config.last_year), (2010, 2017));
+        assert_eq!(config.birth_date_latest, NaiveDate::from_ymd_opt(2014, 12, 31).unwrap());
+        assert_eq!(config.columns["student_personal"]["Last_Name"], "LastName");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let dir = setup();
+        let text = r#"
+bundle = "nowhere"
+crosswalks = "crosswalks"
+school_years = [2017, 2005]
+colour = "blue"
+[files]
+behaviour = "b.csv"
+[read]
+date_formats = ["%Y-%m", "%m/%d/%Y"]
+delimiter = ";"
+[read.encoding]
+"student_personal.csv" = "latin-9"
+[read.columns.student_personal]
+Surname = "Surname"
+Last = "LastName"
+Last_Name = "LastName"
+[ingest]
+max_reject_rate = 1.5
+birth_date_earliest = "1990-13-01"
+"#;
+        assert_eq!(
+            problems(dir.path(), text),
+            vec![
+                "run.toml: colour: unknown key",
+                "run.toml: school_years: the first year 2017 is after the last year 2005",
+                "run.toml: files.behaviour: not an entity; expected one of student_personal, student_enrollment, schools",
+                "run.toml: read.delimiter: unknown key",
+                "run.toml: read.date_formats[0]: \"%Y-%m\" is not a date format with a year, month and day (such as \"%Y-%m-%d\")",
+                "run.toml: read.encoding.\"student_personal.csv\": expected auto, utf-8 or windows-1252, found \"latin-9\"",
+                "run.toml: read.columns.student_personal.\"Last_Name\": \"LastName\" is already mapped from \"Last\"",
+                "run.toml: read.columns.student_personal.\"Surname\": \"Surname\" is not a column of student_personal",
+                "run.toml: ingest.max_reject_rate: expected a number from 0 to 1, found 1.5",
+                "run.toml: ingest.birth_date_earliest: expected a date as YYYY-MM-DD, found 1990-13-01",
+                &format!("run.toml: bundle: {} is not a folder", dir.path().join("nowhere").display()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_bundle_key_and_bad_toml_are_named() {
+        let dir = setup();
+        assert_eq!(
+            problems(dir.path(), "crosswalks = \"crosswalks\"\n"),
+            vec!["run.toml: bundle: required: the folder of the ICSE export bundle"]
+        );
+        assert_eq!(
+            problems(dir.path(), "bundle = \"bundle\"\n[ingest\n"),
+            vec!["run.toml: line 2: not valid TOML: invalid table header\nexpected `.`, `]`"]
+        );
+    }
+}

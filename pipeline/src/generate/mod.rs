@@ -1,0 +1,1364 @@
+//! `cutover generate`: a deterministic synthetic ICSE export bundle of a
+//! Maine-like state, with its ground truth written beside it.
+//!
+//! Students are simulated year by year: entering at PK or KG or moving in,
+//! promoted or retained, transferring within and between SAUs, moving away,
+//! dropping out, graduating; with economic, EL, special-education and program
+//! attributes at rates near Maine's. Then the defects of the real extract are
+//! planted at stated, configurable rates, and every planted defect is recorded
+//! in the ground truth with its kind, file and row.
+
+mod names;
+pub mod orgs;
+
+use anyhow::{Context, Result};
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use cutover_stages::columns::*;
+use cutover_stages::schema::{SCHOOLS, STUDENT_ENROLLMENT, STUDENT_PERSONAL};
+use names::{Weighted, FEMALE, MALE, NICKNAMES, SURNAMES};
+use orgs::{Grade, Level, Universe};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Rates of the defects the generator plants. Identity defects are per
+/// student; malformed-row defects are per row of the file they apply to.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DefectRates {
+    /// A legal name change entered properly: same PersonID, new identity row.
+    pub name_change: f64,
+    /// The child entered again as a new person under the same StateStudentID.
+    pub duplicate_same_id: f64,
+    /// The child entered again as a new person with a second StateStudentID.
+    pub duplicate_new_id: f64,
+    /// A student who was never assigned a StateStudentID.
+    pub missing_state_id: f64,
+    /// A transfer whose old primary enrollment was not exited before the new
+    /// SAU's began (per transfer between SAUs).
+    pub overlapping_primary: f64,
+    /// A row with one field too many or too few.
+    pub column_count: f64,
+    /// A date that is not a date.
+    pub invalid_date: f64,
+    /// A code no legacy code set has.
+    pub unknown_code: f64,
+    /// A retired code used after its retirement.
+    pub retired_code: f64,
+    /// An enrollment exited before it was entered.
+    pub exit_before_entry: f64,
+    /// EnglishProficiency 03 or 04 without DateFirstEnrolledESL.
+    pub esl_date_required: f64,
+    /// SpecialEdFlag Y without SpedStartDate.
+    pub sped_start_required: f64,
+    /// A birth date no student has.
+    pub implausible_birth_date: f64,
+    /// A 2010-11-or-later identity in the legacy single race field only.
+    pub race_format: f64,
+    /// A required value left blank.
+    pub required: f64,
+}
+
+impl Default for DefectRates {
+    fn default() -> Self {
+        DefectRates {
+            name_change: 0.006,
+            duplicate_same_id: 0.008,
+            duplicate_new_id: 0.012,
+            missing_state_id: 0.003,
+            overlapping_primary: 0.02,
+            column_count: 0.0004,
+            invalid_date: 0.0006,
+            unknown_code: 0.0006,
+            retired_code: 0.0004,
+            exit_before_entry: 0.0003,
+            esl_date_required: 0.02,
+            sped_start_required: 0.002,
+            implausible_birth_date: 0.0004,
+            race_format: 0.004,
+            required: 0.0004,
+        }
+    }
+}
+
+/// How one bundle file is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Encoding {
+    Utf8,
+    Utf8Bom,
+    Windows1252,
+}
+
+/// Generation options.
+#[derive(Clone, Debug, Serialize)]
+pub struct Options {
+    pub students: usize,
+    pub first_year: i32,
+    pub last_year: i32,
+    pub seed: u64,
+    pub defects: DefectRates,
+}
+
+/// What a generation produced (also written as `truth/summary.json`).
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub options: Options,
+    pub saus: usize,
+    pub schools: usize,
+    pub rows: BTreeMap<String, usize>,
+    pub defects: BTreeMap<String, usize>,
+}
+
+// ---------------------------------------------------------------- the model
+
+const RACE_AMIND: usize = 0;
+const RACE_ASIAN: usize = 1;
+const RACE_BLACK: usize = 2;
+const RACE_PI: usize = 3;
+const RACE_WHITE: usize = 4;
+
+#[derive(Clone, Debug)]
+struct Name {
+    first: String,
+    middle: Option<String>,
+    last: String,
+    suffix: Option<String>,
+    male: bool,
+    birth: NaiveDate,
+}
+
+struct Truth {
+    name: Name,
+    hispanic: bool,
+    races: [bool; 5],
+    race_determination: &'static str,
+    immigrant: Option<NaiveDate>,
+    language: &'static str,
+}
+
+/// One identity row before ids are assigned.
+struct Identity {
+    student: u32,
+    /// Groups identities of one ICSE person (PersonID assigned later).
+    person_key: u32,
+    state_id: Option<String>,
+    name: Name,
+    effective: NaiveDate,
+    kind: &'static str,
+    detail: String,
+}
+
+#[derive(Clone)]
+struct Enrollment {
+    student: u32,
+    state_id: Option<String>,
+    school: usize,
+    local_id: Option<String>,
+    resident_sau: usize,
+    primary: bool,
+    year: i32,
+    grade: Grade,
+    entry: NaiveDate,
+    start: &'static str,
+    exit: Option<NaiveDate>,
+    exit_code: Option<&'static str>,
+    lunch: &'static str,
+    fiscal: &'static str,
+    english: Option<&'static str>,
+    esl_date: Option<NaiveDate>,
+    lep_exit: Option<NaiveDate>,
+    homeless: Option<&'static str>,
+    /// Migrant, 504, refugee, state agency client, SES, GT academic, GT
+    /// artistic, alternative education, foreign exchange, home schooled.
+    programs: [bool; 10],
+    sau_percentage: Option<&'static str>,
+    sped: Option<Sped>,
+    action: Option<NaiveDate>,
+    /// Ground-truth defect planted at generation (overlapping primary).
+    defect: Option<&'static str>,
+}
+
+#[derive(Clone)]
+struct Sped {
+    start: NaiveDate,
+    setting: &'static str,
+    exceptionality: &'static str,
+    exit: Option<(NaiveDate, &'static str)>,
+}
+
+/// A planted defect, before its row number is known.
+struct Planted {
+    kind: &'static str,
+    rule: &'static str,
+    column: &'static str,
+    detail: String,
+}
+
+// ------------------------------------------------------------ small helpers
+
+fn pick<'a, R: Rng>(rng: &mut R, list: Weighted) -> &'a str
+where
+    'static: 'a,
+{
+    let total: u32 = list.iter().map(|(_, w)| w).sum();
+    let mut x = rng.gen_range(0..total);
+    for (name, w) in list {
+        if x < *w {
+            return name;
+        }
+        x -= w;
+    }
+    list[list.len() - 1].0
+}
+
+fn choose<'a, R: Rng, T>(rng: &mut R, items: &'a [(T, u32)]) -> &'a T {
+    let total: u32 = items.iter().map(|(_, w)| w).sum();
+    let mut x = rng.gen_range(0..total);
+    for (item, w) in items {
+        if x < *w {
+            return item;
+        }
+        x -= w;
+    }
+    &items[items.len() - 1].0
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid calendar date")
+}
+
+fn weekday(mut d: NaiveDate) -> NaiveDate {
+    while matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+        d += Duration::days(1);
+    }
+    d
+}
+
+fn weekday_before(mut d: NaiveDate) -> NaiveDate {
+    while matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+        d -= Duration::days(1);
+    }
+    d
+}
+
+fn iso(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn grade_code(g: Grade) -> String {
+    match g {
+        -1 => "PK".into(),
+        0 => "KG".into(),
+        g => format!("{g:02}"),
+    }
+}
+
+fn yn(b: bool) -> &'static str {
+    if b {
+        "Y"
+    } else {
+        "N"
+    }
+}
+
+fn random_date<R: Rng>(rng: &mut R, from: NaiveDate, to: NaiveDate) -> NaiveDate {
+    let span = (to - from).num_days().max(0);
+    from + Duration::days(rng.gen_range(0..=span))
+}
+
+// --------------------------------------------------------------- generator
+
+struct Generator<'u> {
+    opts: Options,
+    rng: ChaCha8Rng,
+    universe: &'u Universe,
+    used_saus: usize,
+    sau_weights: Vec<(usize, u32)>,
+    used_ids: BTreeSet<String>,
+    local_counters: Vec<u32>,
+    identities: Vec<Identity>,
+    enrollments: Vec<Enrollment>,
+    next_person: u32,
+}
+
+impl<'u> Generator<'u> {
+    fn first_day(&self, year: i32, sau: usize) -> NaiveDate {
+        weekday(date(year - 1, 8, 26) + Duration::days(self.universe.saus[sau].calendar_offset))
+    }
+
+    fn last_day(&self, year: i32, sau: usize) -> NaiveDate {
+        weekday_before(date(year, 6, 8) + Duration::days(self.universe.saus[sau].calendar_offset))
+    }
+
+    fn new_state_id(&mut self) -> String {
+        loop {
+            let id = format!("{:09}", self.rng.gen_range(100_000..1_000_000_000u64));
+            if self.used_ids.insert(id.clone()) {
+                return id;
+            }
+        }
+    }
+
+    fn local_id(&mut self, sau: usize) -> Option<String> {
+        if self.rng.gen_bool(0.08) {
+            return None;
+        }
+        self.local_counters[sau] += 1;
+        Some(format!("{}", 10_000 + self.local_counters[sau]))
+    }
+
+    fn pick_sau(&mut self) -> usize {
+        *choose(&mut self.rng, &self.sau_weights)
+    }
+
+    fn school_for(&self, sau: usize, grade: Grade, year: i32, affinity: u32) -> (usize, usize) {
+        let level = self.universe.level_for(sau, grade);
+        let attending = self.universe.attending_sau(sau, level, self.used_saus);
+        let options = self.universe.schools_at(attending, level, year);
+        (options[affinity as usize % options.len()], attending)
+    }
+
+    fn truth<R: Rng>(rng: &mut R, entry_year: i32, grade: Grade) -> Truth {
+        let male = rng.gen_bool(0.512);
+        let first = pick(rng, if male { MALE } else { FEMALE }).to_string();
+        let middle = if rng.gen_bool(0.7) {
+            Some(pick(rng, if male { MALE } else { FEMALE }).to_string())
+        } else {
+            None
+        };
+        let mut last = pick(rng, SURNAMES).to_string();
+        if rng.gen_bool(0.03) {
+            last = format!("{last}-{}", pick(rng, SURNAMES));
+        }
+        let suffix = if male && rng.gen_bool(0.012) {
+            Some(["Jr", "II", "III"][rng.gen_range(0..3)].to_string())
+        } else {
+            None
+        };
+        // Age on 1 September of the entry school year is grade + 5.
+        let age = grade + 5;
+        let latest = date(entry_year - 1 - age, 9, 1);
+        let birth = latest - Duration::days(rng.gen_range(0..365));
+        let hispanic = rng.gen_bool(0.022);
+        let mut races = [false; 5];
+        let r: f64 = rng.gen();
+        if r < 0.895 {
+            races[RACE_WHITE] = true;
+        } else if r < 0.935 {
+            races[RACE_BLACK] = true;
+        } else if r < 0.952 {
+            races[RACE_ASIAN] = true;
+        } else if r < 0.961 {
+            races[RACE_AMIND] = true;
+        } else if r < 0.963 {
+            races[RACE_PI] = true;
+        } else {
+            let a = rng.gen_range(0..5);
+            let mut b = rng.gen_range(0..5);
+            if b == a {
+                b = RACE_WHITE;
+                if a == RACE_WHITE {
+                    b = RACE_BLACK;
+                }
+            }
+            races[a] = true;
+            races[b] = true;
+        }
+        let immigrant_rate = if races[RACE_WHITE] && !hispanic { 0.008 } else { 0.12 };
+        let immigrant = if rng.gen_bool(immigrant_rate) {
+            Some(random_date(rng, birth + Duration::days(5 * 365), date(entry_year - 1, 8, 31).max(birth + Duration::days(5 * 365))))
+        } else {
+            None
+        };
+        let language = if immigrant.is_some() {
+            *choose(
+                rng,
+                &[("som", 30), ("ara", 20), ("spa", 15), ("fre", 15), ("vie", 5), ("por", 5), ("kin", 5), ("khm", 5)],
+            )
+        } else {
+            *choose(rng, &[("eng", 970), ("fre", 20), ("spa", 10)])
+        };
+        let race_determination = *choose(rng, &[("P", 85), ("S", 8), ("O", 5), ("U", 2)]);
+        Truth {
+            name: Name {
+                first,
+                middle,
+                last,
+                suffix,
+                male,
+                birth,
+            },
+            hispanic,
+            races,
+            race_determination,
+            immigrant,
+            language,
+        }
+    }
+
+    fn student(&mut self, student: u32, truth: &Truth, entry_year: i32, grade: Grade, start: &'static str) {
+        let rates = self.opts.defects.clone();
+        let missing_id = self.rng.gen_bool(rates.missing_state_id);
+        let state_id = if missing_id { None } else { Some(self.new_state_id()) };
+        let mut sau = self.pick_sau();
+        let affinity: u32 = self.rng.gen();
+        let mut local = self.local_id(sau);
+        let econ_base = *choose(&mut self.rng, &[("F", 36), ("R", 8), ("N", 50), ("P", 3), ("U", 3)]);
+        let el = truth.immigrant.is_some() && self.rng.gen_bool(0.7) || self.rng.gen_bool(0.012);
+        let sped_prob = 0.17;
+        let mut sped_year: Option<i32> = if self.rng.gen_bool(sped_prob) {
+            Some(entry_year + self.rng.gen_range(0..4))
+        } else {
+            None
+        };
+        let exceptionality = *choose(
+            &mut self.rng,
+            &[("08", 30), ("03", 18), ("07", 15), ("11", 10), ("05", 7), ("10", 8), ("13", 5), ("01", 3), ("02", 1), ("04", 1), ("06", 1), ("12", 1)],
+        );
+        let gifted = self.rng.gen_bool(0.05);
+        let section504 = self.rng.gen_bool(0.03);
+        let migrant = self.rng.gen_bool(0.005);
+        let refugee = truth.immigrant.is_some() && self.rng.gen_bool(0.3);
+        let fiscal = *choose(&mut self.rng, &[("R", 940), ("S", 12), ("O", 10), ("P", 18), ("F", 8), ("M", 6), ("A", 6)]);
+
+        let mut grade = grade;
+        let mut year = entry_year;
+        let mut start = start;
+        let mut first_entry: Option<NaiveDate> = None;
+        let mut esl_date: Option<NaiveDate> = None;
+        let mut el_exit: Option<NaiveDate> = None;
+        let mut sped: Option<Sped> = None;
+        let mut econ = econ_base;
+        let first_enrollment = self.enrollments.len();
+        let mut dropout_years = 0;
+        'years: while year <= self.opts.last_year {
+            let (school, _attending) = self.school_for(sau, grade, year, affinity);
+            let mut entry = self.first_day(year, sau);
+            if start == "14" || start == "15" || (start == "01" && first_entry.is_none() && self.rng.gen_bool(0.05)) {
+                if first_entry.is_none() && year > self.opts.first_year {
+                    entry = weekday(random_date(&mut self.rng, entry, date(year, 4, 30)));
+                }
+            }
+            let first = *first_entry.get_or_insert(entry);
+            if el && esl_date.is_none() {
+                esl_date = Some(first);
+            }
+            if el && el_exit.is_none() && year >= entry_year + 3 && self.rng.gen_bool(0.35) {
+                el_exit = Some(weekday(random_date(&mut self.rng, date(year - 1, 9, 15), date(year, 5, 30))));
+            }
+            if sped.is_none() && sped_year.is_some_and(|y| y <= year) {
+                let setting = if grade < 0 {
+                    *choose(&mut self.rng, &[("I", 30), ("J", 20), ("K", 15), ("L", 10), ("M", 10), ("N", 5), ("O", 5), ("P", 5)])
+                } else {
+                    *choose(&mut self.rng, &[("A", 62), ("B", 18), ("C", 12), ("D", 3), ("E", 2), ("F", 1), ("G", 1), ("H", 1)])
+                };
+                sped = Some(Sped {
+                    start: weekday(random_date(&mut self.rng, entry, date(year, 5, 15))),
+                    setting,
+                    exceptionality,
+                    exit: None,
+                });
+            }
+            if self.rng.gen_bool(0.1) {
+                econ = *choose(&mut self.rng, &[("F", 36), ("R", 8), ("N", 50), ("P", 3), ("U", 3)]);
+            }
+            let last = self.last_day(year, sau);
+            // What happens this year.
+            let r: f64 = self.rng.gen();
+            enum Outcome {
+                Continue,
+                Graduate,
+                TransferSau(NaiveDate),
+                TransferWithin(NaiveDate),
+                Leave(NaiveDate, &'static str),
+            }
+            let mid = |rng: &mut ChaCha8Rng| weekday(random_date(rng, entry.max(date(year - 1, 10, 1)), date(year, 5, 15)));
+            let outcome = if grade == 12 && r < 0.86 {
+                Outcome::Graduate
+            } else if r < 0.03 && self.used_saus > 1 {
+                Outcome::TransferSau(mid(&mut self.rng))
+            } else if r < 0.04 {
+                Outcome::TransferWithin(mid(&mut self.rng))
+            } else if r < 0.055 {
+                Outcome::Leave(mid(&mut self.rng), "04")
+            } else if r < 0.057 {
+                Outcome::Leave(mid(&mut self.rng), "06")
+            } else if grade >= 9 && r < 0.08 {
+                Outcome::Leave(mid(&mut self.rng), "07")
+            } else if grade >= 9 && r < 0.081 {
+                Outcome::Leave(mid(&mut self.rng), "19")
+            } else {
+                Outcome::Continue
+            };
+            let sped_now = |exit: Option<NaiveDate>, sped: &Option<Sped>| -> Option<Sped> {
+                sped.clone().filter(|s| s.start <= exit.unwrap_or(last))
+            };
+            let base = Enrollment {
+                student,
+                state_id: state_id.clone(),
+                school,
+                local_id: local.clone(),
+                resident_sau: sau,
+                primary: true,
+                year,
+                grade,
+                entry,
+                start,
+                exit: Some(last),
+                exit_code: Some("10"),
+                lunch: econ,
+                fiscal: if fiscal == "A" && year > 2010 { "R" } else { fiscal },
+                english: if el && el_exit.is_none_or(|d| d > last) {
+                    Some(*choose(&mut self.rng, &[("03", 85), ("04", 15)]))
+                } else if el {
+                    Some("05")
+                } else if self.rng.gen_bool(0.8) {
+                    Some("01")
+                } else {
+                    None
+                },
+                esl_date: if el { esl_date } else { None },
+                lep_exit: el_exit.filter(|d| *d <= last),
+                homeless: if year >= 2010 && self.rng.gen_bool(0.012) {
+                    Some(*choose(&mut self.rng, &[("1", 60), ("2", 20), ("3", 15), ("4", 5)]))
+                } else {
+                    None
+                },
+                programs: [
+                    migrant,
+                    section504,
+                    refugee,
+                    self.rng.gen_bool(0.005),
+                    self.rng.gen_bool(0.01),
+                    gifted && grade >= 1,
+                    gifted && grade >= 1 && self.rng.gen_bool(0.3),
+                    grade >= 9 && self.rng.gen_bool(0.01),
+                    grade >= 10 && self.rng.gen_bool(0.002),
+                    false,
+                ],
+                sau_percentage: None,
+                sped: None,
+                action: None,
+                defect: None,
+            };
+            let mut row = base.clone();
+            match outcome {
+                Outcome::Continue => {
+                    row.sped = sped_now(None, &sped);
+                    self.push_year(row, &mut sped, last);
+                }
+                Outcome::Graduate => {
+                    let grad = weekday_before(last - Duration::days(4));
+                    row.exit = Some(grad);
+                    row.exit_code = Some("15");
+                    row.sped = sped_now(Some(grad), &sped);
+                    if let Some(s) = row.sped.as_mut() {
+                        if (2005..=2009).contains(&year) || year >= 2012 {
+                            s.exit = Some((grad, "07"));
+                        }
+                    }
+                    self.push_year(row, &mut sped, last);
+                    break 'years;
+                }
+                Outcome::TransferSau(d) => {
+                    row.exit = Some(d);
+                    row.exit_code = Some("02");
+                    row.sped = sped_now(Some(d), &sped);
+                    let old = self.enrollments.len();
+                    self.push_year(row, &mut sped, last);
+                    let mut new_sau = self.pick_sau();
+                    if new_sau == sau {
+                        new_sau = (sau + 1) % self.used_saus;
+                    }
+                    sau = new_sau;
+                    local = self.local_id(sau);
+                    let (school, _) = self.school_for(sau, grade, year, affinity);
+                    let entry2 = weekday(d + Duration::days(self.rng.gen_range(1..8)));
+                    let last2 = self.last_day(year, sau);
+                    let mut row2 = base.clone();
+                    row2.school = school;
+                    row2.resident_sau = sau;
+                    row2.local_id = local.clone();
+                    row2.entry = entry2;
+                    row2.start = "12";
+                    row2.exit = Some(last2);
+                    row2.sped = sped_now(None, &sped);
+                    if self.rng.gen_bool(rates.overlapping_primary) {
+                        let overlap = (entry2 + Duration::days(self.rng.gen_range(5..40))).min(last2);
+                        self.enrollments[old].exit = Some(overlap);
+                        self.enrollments[old].defect = Some("overlapping_primary");
+                    }
+                    self.push_year(row2, &mut sped, last2);
+                }
+                Outcome::TransferWithin(d) => {
+                    let level = self.universe.level_for(sau, grade);
+                    let attending = self.universe.attending_sau(sau, level, self.used_saus);
+                    let others: Vec<usize> = self
+                        .universe
+                        .schools_at(attending, level, year)
+                        .into_iter()
+                        .filter(|&s| s != school)
+                        .collect();
+                    if let Some(&other) = others.first() {
+                        row.exit = Some(d);
+                        row.exit_code = Some("01");
+                        row.sped = sped_now(Some(d), &sped);
+                        self.push_year(row, &mut sped, last);
+                        let mut row2 = base.clone();
+                        row2.school = other;
+                        row2.entry = weekday(d + Duration::days(1));
+                        row2.start = "11";
+                        row2.sped = sped_now(None, &sped);
+                        self.push_year(row2, &mut sped, last);
+                    } else {
+                        row.sped = sped_now(None, &sped);
+                        self.push_year(row, &mut sped, last);
+                    }
+                }
+                Outcome::Leave(d, code) => {
+                    row.exit = Some(d);
+                    row.exit_code = Some(code);
+                    row.sped = sped_now(Some(d), &sped);
+                    self.push_year(row, &mut sped, last);
+                    // A few dropouts come back the next year.
+                    if code == "07" && dropout_years == 0 && self.rng.gen_bool(0.2) {
+                        dropout_years += 1;
+                        year += 1;
+                        start = "16";
+                        continue 'years;
+                    }
+                    break 'years;
+                }
+            }
+            // Promotion, or retention.
+            let retained = grade >= 0 && self.rng.gen_bool(if grade == 12 { 0.5 } else { 0.02 });
+            if !retained {
+                grade += 1;
+            }
+            if grade > 12 {
+                break;
+            }
+            year += 1;
+            start = "02";
+            if sped_year.is_some() && sped.as_ref().is_some_and(|s| s.exit.is_some()) {
+                sped_year = None;
+                sped = None;
+            }
+        }
+        let enrolled: Vec<usize> = (first_enrollment..self.enrollments.len()).collect();
+        if enrolled.is_empty() {
+            return;
+        }
+        self.identities_for(student, truth, state_id, &enrolled, missing_id);
+    }
+
+    /// Adds a year's enrollment, with its CTE partial enrollment, a possible
+    /// status change (Action S) and a special-ed exit.
+    fn push_year(&mut self, mut row: Enrollment, sped: &mut Option<Sped>, last: NaiveDate) {
+        if let Some(s) = row.sped.as_mut() {
+            if s.exit.is_none() && self.rng.gen_bool(0.06) {
+                let exit_day = weekday_before(random_date(&mut self.rng, s.start.max(row.entry), row.exit.unwrap_or(last)));
+                s.exit = Some((exit_day, "01"));
+            }
+            if let Some(done) = s.exit {
+                if let Some(live) = sped.as_mut() {
+                    live.exit = Some(done);
+                }
+            }
+        }
+        let split = row.primary && self.rng.gen_bool(0.03) && row.exit.is_some_and(|e| (e - row.entry).num_days() > 60);
+        let cte = row.primary
+            && row.grade >= 11
+            && row.exit_code == Some("10")
+            && self.rng.gen_bool(0.15);
+        let (entry, exit, grade, year, sau) = (row.entry, row.exit, row.grade, row.year, row.resident_sau);
+        self.enrollments.push(row.clone());
+        if split {
+            // A change of economic status during the enrollment: ICSE keeps
+            // a second row with Action S from the EffectiveDate.
+            let effective = weekday(entry + Duration::days(self.rng.gen_range(20..60)));
+            let mut changed = row.clone();
+            changed.lunch = if row.lunch == "F" { "N" } else { "F" };
+            changed.action = Some(effective);
+            changed.start = row.start;
+            changed.defect = None;
+            self.enrollments.push(changed);
+        }
+        if cte {
+            if let Some(center) = self.universe.cte_for(sau, self.used_saus) {
+                let mut part = row;
+                part.school = center;
+                part.primary = false;
+                part.entry = weekday(entry + Duration::days(2));
+                part.exit = exit.map(|e| weekday_before(e - Duration::days(3)));
+                part.start = "02";
+                part.sped = None;
+                part.action = None;
+                part.defect = None;
+                part.grade = grade;
+                part.year = year;
+                self.enrollments.push(part);
+            }
+        }
+    }
+
+    fn identities_for(&mut self, student: u32, truth: &Truth, state_id: Option<String>, enrolled: &[usize], missing_id: bool) {
+        let rates = self.opts.defects.clone();
+        let first_entry = enrolled.iter().map(|&i| self.enrollments[i].entry).min().expect("enrolled");
+        let person = self.next_person;
+        self.next_person += 1;
+        let effective = first_entry - Duration::days(self.rng.gen_range(0..30));
+        self.identities.push(Identity {
+            student,
+            person_key: person,
+            state_id: state_id.clone(),
+            name: truth.name.clone(),
+            effective,
+            kind: "original",
+            detail: String::new(),
+        });
+        let last_entry = enrolled.iter().map(|&i| self.enrollments[i].entry).max().expect("enrolled");
+        if missing_id || last_entry <= first_entry + Duration::days(30) {
+            return;
+        }
+        let r: f64 = self.rng.gen();
+        let later = |rng: &mut ChaCha8Rng| random_date(rng, first_entry + Duration::days(30), last_entry);
+        if r < rates.name_change {
+            let mut name = truth.name.clone();
+            let new_last = pick(&mut self.rng, SURNAMES).to_string();
+            name.last = if self.rng.gen_bool(0.3) {
+                format!("{}-{}", truth.name.last.split('-').next().unwrap_or(""), new_last)
+            } else {
+                new_last
+            };
+            let when = later(&mut self.rng);
+            self.identities.push(Identity {
+                student,
+                person_key: person,
+                state_id,
+                name,
+                effective: when,
+                kind: "name_change",
+                detail: String::new(),
+            });
+        } else if r < rates.name_change + rates.duplicate_same_id {
+            let (name, detail) = self.variation(&truth.name);
+            let when = later(&mut self.rng);
+            let key = self.next_person;
+            self.next_person += 1;
+            self.identities.push(Identity {
+                student,
+                person_key: key,
+                state_id,
+                name,
+                effective: when,
+                kind: "duplicate_same_id",
+                detail,
+            });
+        } else if r < rates.name_change + rates.duplicate_same_id + rates.duplicate_new_id {
+            // Split the history: at the first transfer between SAUs (the
+            // receiving school registered the child again) or a later year.
+            let split = enrolled
+                .iter()
+                .copied()
+                .find(|&i| self.enrollments[i].start == "12")
+                .or_else(|| {
+                    let first_year = self.enrollments[enrolled[0]].year;
+                    enrolled.iter().copied().find(|&i| self.enrollments[i].year > first_year && self.enrollments[i].primary)
+                });
+            let Some(split) = split else { return };
+            let re_registered = self.enrollments[split].start == "12";
+            let new_id = self.new_state_id();
+            let split_entry = self.enrollments[split].entry;
+            for &i in enrolled {
+                if self.enrollments[i].entry >= split_entry {
+                    self.enrollments[i].state_id = Some(new_id.clone());
+                }
+            }
+            let (name, detail) = self.variation(&truth.name);
+            let key = self.next_person;
+            self.next_person += 1;
+            self.identities.push(Identity {
+                student,
+                person_key: key,
+                state_id: Some(new_id),
+                name,
+                effective: split_entry,
+                kind: "duplicate_new_id",
+                detail: format!("{}{detail}", if re_registered { "re_registered;" } else { "edited;" }),
+            });
+        }
+    }
+
+    /// A duplicate's identity: the same child as entered again, with the
+    /// noise of data entry.
+    fn variation(&mut self, name: &Name) -> (Name, String) {
+        let mut v = name.clone();
+        let mut kinds: Vec<&str> = Vec::new();
+        let count = if self.rng.gen_bool(0.25) { 2 } else { 1 };
+        for _ in 0..count {
+            let options: Vec<&str> = [
+                ("typo", true),
+                ("nickname", NICKNAMES.iter().any(|(f, _)| *f == v.first)),
+                ("day_month_swap", v.birth.day() <= 12 && v.birth.day() != v.birth.month()),
+                ("accent_dropped", v.last.chars().any(|c| !c.is_ascii()) || v.first.chars().any(|c| !c.is_ascii())),
+                ("punctuation_dropped", v.last.contains('\'') || v.last.contains('.')),
+                ("hyphen_added", !v.last.contains('-')),
+                ("hyphen_dropped", v.last.contains('-')),
+                ("names_swapped", true),
+                ("birth_date_off", true),
+                ("exact", true),
+            ]
+            .into_iter()
+            .filter(|(_, ok)| *ok)
+            .map(|(k, _)| k)
+            .collect();
+            let kind = options[self.rng.gen_range(0..options.len())];
+            match kind {
+                "typo" => {
+                    let target_first = self.rng.gen_bool(0.5);
+                    let s = if target_first { &mut v.first } else { &mut v.last };
+                    *s = typo(&mut self.rng, s);
+                }
+                "nickname" => {
+                    let nicks = NICKNAMES.iter().find(|(f, _)| *f == v.first).expect("checked").1;
+                    v.first = nicks[self.rng.gen_range(0..nicks.len())].to_string();
+                }
+                "day_month_swap" => {
+                    v.birth = date(v.birth.year(), v.birth.day(), v.birth.month());
+                }
+                "accent_dropped" => {
+                    v.last = fold_accents(&v.last);
+                    v.first = fold_accents(&v.first);
+                }
+                "punctuation_dropped" => {
+                    v.last = v.last.replace(['\'', '.'], "");
+                }
+                "hyphen_added" => {
+                    v.last = format!("{}-{}", v.last, pick(&mut self.rng, SURNAMES));
+                }
+                "hyphen_dropped" => {
+                    let parts: Vec<&str> = v.last.split('-').collect();
+                    v.last = parts[self.rng.gen_range(0..parts.len())].to_string();
+                }
+                "names_swapped" => std::mem::swap(&mut v.first, &mut v.last),
+                "birth_date_off" => {
+                    v.birth = match self.rng.gen_range(0..3) {
+                        0 => v.birth + Duration::days(1),
+                        1 => v.birth - Duration::days(1),
+                        _ => v.birth.with_year(v.birth.year() + 1).unwrap_or(v.birth),
+                    };
+                }
+                _ => {}
+            }
+            kinds.push(kind);
+            if kind == "exact" {
+                break;
+            }
+        }
+        (v, kinds.join("+"))
+    }
+
+}
+
+fn typo<R: Rng>(rng: &mut R, s: &str) -> String {
+    let mut chars: Vec<char> = s.chars().collect();
+    if chars.len() < 3 {
+        chars.push('e');
+        return chars.into_iter().collect();
+    }
+    let i = rng.gen_range(1..chars.len() - 1);
+    match rng.gen_range(0..3) {
+        0 => {
+            chars.remove(i);
+        }
+        1 => chars.swap(i, i + 1),
+        _ => {
+            let c = (b'a' + rng.gen_range(0..26)) as char;
+            chars[i] = c;
+        }
+    }
+    chars.into_iter().collect()
+}
+
+/// Thériault -> Theriault: the accents a keyboard without them loses.
+pub fn fold_accents(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'à' | 'â' | 'ä' | 'á' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' | 'í' => 'i',
+            'ô' | 'ö' | 'ó' => 'o',
+            'ù' | 'û' | 'ü' | 'ú' => 'u',
+            'ç' => 'c',
+            'É' | 'È' => 'E',
+            'À' | 'Â' => 'A',
+            'Ç' => 'C',
+            c => c,
+        })
+        .collect()
+}
+
+// ------------------------------------------------------------------ output
+
+fn legacy_race(truth: &Truth, rng: &mut ChaCha8Rng) -> &'static str {
+    if truth.hispanic {
+        return "H";
+    }
+    let set: Vec<usize> = (0..5).filter(|&r| truth.races[r]).collect();
+    let one = set[rng.gen_range(0..set.len())];
+    match one {
+        RACE_AMIND => "I",
+        RACE_ASIAN | RACE_PI => "A",
+        RACE_BLACK => "B",
+        _ => "C",
+    }
+}
+
+/// The first day of the two-question race format.
+fn new_race_format_from() -> NaiveDate {
+    date(2010, 7, 1)
+}
+
+fn personal_row(id: &Identity, person_id: u32, identity_id: u32, truth: &Truth, rng: &mut ChaCha8Rng) -> Vec<String> {
+    let legacy = id.effective < new_race_format_from();
+    let both = legacy && rng.gen_bool(0.05);
+    let race_legacy = if legacy { legacy_race(truth, rng) } else { "" };
+    let flag = |b: bool| if legacy && !both { "" } else { yn(b) };
+    let n = &id.name;
+    vec![
+        person_id.to_string(),
+        identity_id.to_string(),
+        id.state_id.clone().unwrap_or_default(),
+        n.last.clone(),
+        n.first.clone(),
+        n.middle.clone().unwrap_or_default(),
+        n.suffix.clone().unwrap_or_default(),
+        (if n.male { "M" } else { "F" }).to_string(),
+        iso(n.birth),
+        race_legacy.to_string(),
+        flag(truth.hispanic).to_string(),
+        flag(truth.races[RACE_AMIND]).to_string(),
+        flag(truth.races[RACE_ASIAN]).to_string(),
+        flag(truth.races[RACE_BLACK]).to_string(),
+        flag(truth.races[RACE_PI]).to_string(),
+        flag(truth.races[RACE_WHITE]).to_string(),
+        (if legacy && !both { "" } else { truth.race_determination }).to_string(),
+        yn(truth.immigrant.is_some()).to_string(),
+        truth.immigrant.map(iso).unwrap_or_default(),
+        truth.language.to_string(),
+        iso(id.effective),
+    ]
+}
+
+fn enrollment_row(e: &Enrollment, enrollment_id: u32, u: &Universe) -> Vec<String> {
+    let opt_date = |d: Option<NaiveDate>| d.map(iso).unwrap_or_default();
+    let s = e.sped.as_ref();
+    let mut row = vec![
+        enrollment_id.to_string(),
+        u.schools[e.school].medms.to_string(),
+        e.state_id.clone().unwrap_or_default(),
+        e.local_id.clone().unwrap_or_default(),
+        u.saus[e.resident_sau].medms.to_string(),
+        u.saus[e.resident_sau].town_code.clone(),
+        (if e.primary { "P" } else { "S" }).to_string(),
+        e.year.to_string(),
+        grade_code(e.grade),
+        iso(e.entry),
+        e.start.to_string(),
+        opt_date(e.exit),
+        e.exit_code.unwrap_or_default().to_string(),
+        e.lunch.to_string(),
+        e.fiscal.to_string(),
+        e.english.unwrap_or_default().to_string(),
+        opt_date(e.esl_date),
+        opt_date(e.lep_exit),
+        e.homeless.unwrap_or_default().to_string(),
+    ];
+    row.extend(e.programs.iter().map(|&b| yn(b).to_string()));
+    row.push(e.sau_percentage.unwrap_or_default().to_string());
+    row.push(yn(s.is_some()).to_string());
+    row.push(opt_date(s.map(|s| s.start)));
+    row.push(s.map(|s| s.setting).unwrap_or_default().to_string());
+    row.push(s.map(|s| s.exceptionality).unwrap_or_default().to_string());
+    row.push(opt_date(s.and_then(|s| s.exit.map(|x| x.0))));
+    row.push(s.and_then(|s| s.exit.map(|x| x.1)).unwrap_or_default().to_string());
+    row.push((if e.action.is_some() { "S" } else { "" }).to_string());
+    row.push(opt_date(e.action));
+    row
+}
+
+fn header(spec: &cutover_stages::schema::EntitySpec) -> Vec<String> {
+    spec.columns.iter().map(|c| c.name.to_string()).collect()
+}
+
+fn index_of(spec: &cutover_stages::schema::EntitySpec, column: &str) -> usize {
+    spec.columns
+        .iter()
+        .position(|c| c.name == column)
+        .expect("column of the entity")
+}
+
+/// Plants malformed rows in a file's rows. Returns (row index, defect).
+fn plant_personal(rows: &mut [Vec<String>], rates: &DefectRates, rng: &mut ChaCha8Rng) -> Vec<(usize, Planted)> {
+    let spec = &STUDENT_PERSONAL;
+    let col = |c: &str| index_of(spec, c);
+    let mut planted = Vec::new();
+    for (i, row) in rows.iter_mut().enumerate() {
+        let effective = NaiveDate::parse_from_str(&row[col(IDENTITY_EFFECTIVE_DATE)], "%Y-%m-%d").ok();
+        let new_format = effective.is_some_and(|d| d >= new_race_format_from());
+        let candidates: Vec<(&'static str, f64)> = vec![
+            ("column_count", rates.column_count),
+            ("invalid_date", rates.invalid_date),
+            ("unknown_code", rates.unknown_code),
+            ("implausible_birth_date", rates.implausible_birth_date),
+            ("race_format", if new_format { rates.race_format } else { 0.0 }),
+            ("required", rates.required),
+        ];
+        let Some(kind) = pick_defect(rng, &candidates) else { continue };
+        let p = match kind {
+            "column_count" => {
+                // A suffix typed into the last name with an unquoted comma.
+                let at = col(LAST_NAME);
+                row.insert(at + 1, "Jr".to_string());
+                Planted { kind, rule: "column_count", column: "", detail: "extra field after LastName".into() }
+            }
+            "invalid_date" => {
+                let bd = &row[col(BIRTH_DATE)];
+                row[col(BIRTH_DATE)] = format!("{}-{}-31", &bd[0..4], ["02", "04", "06", "09", "11"][rng.gen_range(0..5)]);
+                Planted { kind, rule: "invalid_date", column: BIRTH_DATE, detail: "day that does not exist".into() }
+            }
+            "unknown_code" => {
+                row[col(GENDER)] = ["X", "U", "0"][rng.gen_range(0..3)].to_string();
+                Planted { kind, rule: "unknown_code", column: GENDER, detail: String::new() }
+            }
+            "implausible_birth_date" => {
+                let bd = row[col(BIRTH_DATE)].clone();
+                let year = if rng.gen_bool(0.5) { "1901" } else { "2031" };
+                row[col(BIRTH_DATE)] = format!("{year}{}", &bd[4..]);
+                Planted { kind, rule: "implausible_birth_date", column: BIRTH_DATE, detail: String::new() }
+            }
+            "race_format" => {
+                let white = row[col(RACE_WHITE)] == "Y";
+                row[col(RACE_ETHNICITY)] = if row[col(HISPANIC_LATINO)] == "Y" {
+                    "H".into()
+                } else if white {
+                    "C".into()
+                } else {
+                    "B".into()
+                };
+                for c in [HISPANIC_LATINO, RACE_AMERICAN_INDIAN, RACE_ASIAN, RACE_BLACK, RACE_PACIFIC_ISLANDER, RACE_WHITE, RACE_DETERMINATION] {
+                    row[col(c)] = String::new();
+                }
+                Planted { kind, rule: "race_format", column: RACE_ETHNICITY, detail: String::new() }
+            }
+            _ => {
+                row[col(FIRST_NAME)] = String::new();
+                Planted { kind, rule: "required", column: FIRST_NAME, detail: String::new() }
+            }
+        };
+        planted.push((i, p));
+    }
+    planted
+}
+
+fn plant_enrollment(rows: &mut [Vec<String>], rates: &DefectRates, rng: &mut ChaCha8Rng) -> Vec<(usize, Planted)> {
+    let spec = &STUDENT_ENROLLMENT;
+    let col = |c: &str| index_of(spec, c);
+    let mut planted = Vec::new();
+    for (i, row) in rows.iter_mut().enumerate() {
+        let year: i32 = row[col(YEAR_CODE)].parse().expect("generated year");
+        let el = row[col(ENGLISH_PROFICIENCY)] == "03" || row[col(ENGLISH_PROFICIENCY)] == "04";
+        let sped = row[col(SPECIAL_ED_FLAG)] == "Y";
+        let candidates: Vec<(&'static str, f64)> = vec![
+            ("column_count", rates.column_count),
+            ("invalid_date", rates.invalid_date),
+            ("unknown_code", rates.unknown_code),
+            ("retired_code", if year >= 2011 { rates.retired_code * 4.0 } else { 0.0 }),
+            ("exit_before_entry", rates.exit_before_entry),
+            ("esl_date_required", if el { rates.esl_date_required } else { 0.0 }),
+            ("sped_start_required", if sped { rates.sped_start_required * 5.0 } else { 0.0 }),
+            ("required", rates.required),
+        ];
+        let Some(kind) = pick_defect(rng, &candidates) else { continue };
+        let p = match kind {
+            "column_count" => {
+                row.pop();
+                Planted { kind, rule: "column_count", column: "", detail: "last field missing".into() }
+            }
+            "invalid_date" => {
+                let entry = NaiveDate::parse_from_str(&row[col(SCHOOL_ENTRY_DATE)], "%Y-%m-%d").expect("generated date");
+                row[col(SCHOOL_ENTRY_DATE)] = if rng.gen_bool(0.5) {
+                    format!("{}-{:02}-{:02}", entry.year(), entry.day().min(12) + 12, entry.month())
+                } else {
+                    entry.format("%Y%m%d").to_string()
+                };
+                Planted { kind, rule: "invalid_date", column: SCHOOL_ENTRY_DATE, detail: String::new() }
+            }
+            "unknown_code" => {
+                if rng.gen_bool(0.5) {
+                    row[col(GRADE_LEVEL_CODE)] = "13".into();
+                    Planted { kind, rule: "unknown_code", column: GRADE_LEVEL_CODE, detail: String::new() }
+                } else {
+                    row[col(SCHOOL_LUNCH_ELIG)] = "X".into();
+                    Planted { kind, rule: "unknown_code", column: SCHOOL_LUNCH_ELIG, detail: String::new() }
+                }
+            }
+            "retired_code" => {
+                row[col(FISCAL_RESPONSIBILITY)] = "A".into();
+                Planted { kind, rule: "retired_code", column: FISCAL_RESPONSIBILITY, detail: "A after March 2010".into() }
+            }
+            "exit_before_entry" => {
+                let entry = NaiveDate::parse_from_str(&row[col(SCHOOL_ENTRY_DATE)], "%Y-%m-%d").expect("generated date");
+                row[col(EXIT_DATE)] = iso(entry - Duration::days(rng.gen_range(1..200)));
+                if row[col(EXIT_TYPE_CODE)].is_empty() {
+                    row[col(EXIT_TYPE_CODE)] = "10".into();
+                }
+                Planted { kind, rule: "exit_before_entry", column: EXIT_DATE, detail: String::new() }
+            }
+            "esl_date_required" => {
+                row[col(DATE_FIRST_ENROLLED_ESL)] = String::new();
+                Planted { kind, rule: "esl_date_required", column: DATE_FIRST_ENROLLED_ESL, detail: String::new() }
+            }
+            "sped_start_required" => {
+                row[col(SPED_START_DATE)] = String::new();
+                Planted { kind, rule: "sped_start_required", column: SPED_START_DATE, detail: String::new() }
+            }
+            _ => {
+                row[col(GRADE_LEVEL_CODE)] = String::new();
+                Planted { kind, rule: "required", column: GRADE_LEVEL_CODE, detail: String::new() }
+            }
+        };
+        planted.push((i, p));
+    }
+    planted
+}
+
+fn pick_defect(rng: &mut ChaCha8Rng, candidates: &[(&'static str, f64)]) -> Option<&'static str> {
+    let x: f64 = rng.gen();
+    let mut acc = 0.0;
+    for (kind, rate) in candidates {
+        acc += rate;
+        if x < acc {
+            return Some(kind);
+        }
+    }
+    None
+}
+
+/// Writes rows as CSV bytes in an encoding, with LF or CRLF line ends.
+fn csv_bytes(header: &[String], rows: &[Vec<String>], encoding: Encoding, crlf: bool) -> Result<Vec<u8>> {
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .terminator(if crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+        .from_writer(Vec::new());
+    w.write_record(header)?;
+    for row in rows {
+        w.write_record(row)?;
+    }
+    let text = String::from_utf8(w.into_inner().context("flushing CSV")?).context("CSV is UTF-8")?;
+    Ok(match encoding {
+        Encoding::Utf8 => text.into_bytes(),
+        Encoding::Utf8Bom => {
+            let mut b = vec![0xEF, 0xBB, 0xBF];
+            b.extend(text.into_bytes());
+            b
+        }
+        Encoding::Windows1252 => {
+            let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&text);
+            anyhow::ensure!(!unmappable, "a name is not representable in Windows-1252");
+            bytes.into_owned()
+        }
+    })
+}
+
+/// Generates a bundle into `out` and its ground truth into `truth`.
+pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> {
+    anyhow::ensure!(opts.students > 0, "--students must be at least 1");
+    anyhow::ensure!(
+        opts.first_year <= opts.last_year,
+        "--first-year {} is after --last-year {}",
+        opts.first_year,
+        opts.last_year
+    );
+    let universe = Universe::statewide();
+    let used = Universe::saus_for(opts.students);
+    let sau_weights: Vec<(usize, u32)> = (0..used)
+        .map(|s| (s, (universe.saus[s].weight * 1000.0) as u32 + 1))
+        .collect();
+    let mut g = Generator {
+        rng: ChaCha8Rng::seed_from_u64(opts.seed),
+        universe: &universe,
+        used_saus: used,
+        sau_weights,
+        used_ids: BTreeSet::new(),
+        local_counters: vec![0; used],
+        identities: Vec::new(),
+        enrollments: Vec::new(),
+        next_person: 0,
+        opts: opts.clone(),
+    };
+    // Each true student: who they are, then their years in school.
+    let mut truths: Vec<Truth> = Vec::with_capacity(opts.students);
+    {
+        let n = opts.students;
+        let (fy, ly) = (opts.first_year, opts.last_year);
+        for student in 0..n as u32 {
+            let (entry_year, grade, start) = if ly == fy || g.rng.gen_bool(0.45) {
+                let gr = *choose(&mut g.rng, &[(-1, 3), (0, 8), (1, 8), (2, 8), (3, 8), (4, 8), (5, 8), (6, 8), (7, 8), (8, 8), (9, 8), (10, 8), (11, 7), (12, 7)]);
+                (fy, gr, "02")
+            } else {
+                let y = g.rng.gen_range(fy + 1..=ly);
+                match g.rng.gen_range(0..100) {
+                    0..=24 => (y, -1, "01"),
+                    25..=74 => (y, 0, "01"),
+                    75..=96 => (y, g.rng.gen_range(1..=12), "14"),
+                    _ => (y, g.rng.gen_range(1..=12), "15"),
+                }
+            };
+            let truth = Generator::truth(&mut g.rng, entry_year, grade);
+            g.student(student, &truth, entry_year, grade, start);
+            truths.push(truth);
+        }
+    }
+
+    // Identity ids in order of effective date; PersonIDs in order of a
+    // person's first identity.
+    let mut order: Vec<usize> = (0..g.identities.len()).collect();
+    order.sort_by_key(|&i| (g.identities[i].effective, g.identities[i].student, i));
+    let mut person_ids: BTreeMap<u32, u32> = BTreeMap::new();
+    let mut personal_rows = Vec::with_capacity(order.len());
+    let mut identity_truth = Vec::with_capacity(order.len());
+    let mut identity_defects: Vec<(usize, Planted, u32)> = Vec::new();
+    let mut race_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0x5ACE);
+    for (k, &i) in order.iter().enumerate() {
+        let id = &g.identities[i];
+        let next = 2_000_000 + person_ids.len() as u32 * 3;
+        let person_id = *person_ids.entry(id.person_key).or_insert(next);
+        let identity_id = 5_000_000 + k as u32;
+        personal_rows.push(personal_row(id, person_id, identity_id, &truths[id.student as usize], &mut race_rng));
+        identity_truth.push(vec![
+            identity_id.to_string(),
+            person_id.to_string(),
+            id.state_id.clone().unwrap_or_default(),
+            format!("S{:07}", id.student),
+        ]);
+        if id.kind != "original" {
+            identity_defects.push((k, Planted { kind: id.kind, rule: "", column: "", detail: id.detail.clone() }, id.student));
+        } else if id.state_id.is_none() {
+            identity_defects.push((k, Planted { kind: "missing_state_id", rule: "", column: STATE_STUDENT_ID, detail: String::new() }, id.student));
+        }
+    }
+    // Enrollment ids in order of year, school, entry date.
+    let mut eorder: Vec<usize> = (0..g.enrollments.len()).collect();
+    eorder.sort_by_key(|&i| {
+        let e = &g.enrollments[i];
+        (e.year, universe.schools[e.school].medms, e.entry, e.student, i)
+    });
+    let mut enrollment_rows = Vec::with_capacity(eorder.len());
+    let mut enrollment_truth = Vec::with_capacity(eorder.len());
+    let mut enrollment_defects: Vec<(usize, Planted, u32)> = Vec::new();
+    for (k, &i) in eorder.iter().enumerate() {
+        let e = &g.enrollments[i];
+        let enrollment_id = 9_000_000 + k as u32;
+        enrollment_rows.push(enrollment_row(e, enrollment_id, &universe));
+        enrollment_truth.push(vec![enrollment_id.to_string(), format!("S{:07}", e.student)]);
+        if let Some(kind) = e.defect {
+            enrollment_defects.push((k, Planted { kind, rule: "", column: EXIT_DATE, detail: String::new() }, e.student));
+        }
+    }
+
+    // Malformed rows, planted last so they can be anywhere.
+    let mut defect_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0xDEFEC7);
+    let mut malformed_personal = plant_personal(&mut personal_rows, &opts.defects, &mut defect_rng);
+    let mut malformed_enrollment = plant_enrollment(&mut enrollment_rows, &opts.defects, &mut defect_rng);
+
+    let schools_used = universe.schools_used(used);
+    let school_rows: Vec<Vec<String>> = schools_used
+        .iter()
+        .map(|&k| {
+            let s = &universe.schools[k];
+            let sau = &universe.saus[s.sau];
+            vec![
+                s.medms.to_string(),
+                s.name.clone(),
+                sau.medms.to_string(),
+                sau.name.clone(),
+                s.opened.map(|y| y.to_string()).unwrap_or_default(),
+                s.closed.map(|y| y.to_string()).unwrap_or_default(),
+            ]
+        })
+        .collect();
+
+    // Ground truth rows: (defect kind, file, row, column, rule, student, detail)
+    let mut defects: Vec<Vec<String>> = Vec::new();
+    let student_of_personal = |k: usize| identity_truth[k][3].clone();
+    let student_of_enrollment = |k: usize| enrollment_truth[k][1].clone();
+    let mut push = |file: &str, k: usize, p: &Planted, student: String| {
+        defects.push(vec![
+            p.kind.to_string(),
+            file.to_string(),
+            (k + 2).to_string(),
+            p.column.to_string(),
+            p.rule.to_string(),
+            student,
+            p.detail.clone(),
+        ]);
+    };
+    for (k, p, _) in &identity_defects {
+        push(STUDENT_PERSONAL.file, *k, p, student_of_personal(*k));
+    }
+    for (k, p) in malformed_personal.drain(..) {
+        push(STUDENT_PERSONAL.file, k, &p, student_of_personal(k));
+    }
+    for (k, p, _) in &enrollment_defects {
+        push(STUDENT_ENROLLMENT.file, *k, p, student_of_enrollment(*k));
+    }
+    for (k, p) in malformed_enrollment.drain(..) {
+        push(STUDENT_ENROLLMENT.file, k, &p, student_of_enrollment(k));
+    }
+    defects.sort_by(|a, b| (&a[1], a[2].parse::<usize>().unwrap_or(0), &a[0]).cmp(&(&b[1], b[2].parse::<usize>().unwrap_or(0), &b[0])));
+
+    let files: [(&str, Vec<u8>); 3] = [
+        (STUDENT_PERSONAL.file, csv_bytes(&header(&STUDENT_PERSONAL), &personal_rows, Encoding::Windows1252, true)?),
+        (STUDENT_ENROLLMENT.file, csv_bytes(&header(&STUDENT_ENROLLMENT), &enrollment_rows, Encoding::Utf8Bom, false)?),
+        (SCHOOLS.file, csv_bytes(&header(&SCHOOLS), &school_rows, Encoding::Utf8, false)?),
+    ];
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for d in &defects {
+        *counts.entry(d[0].clone()).or_default() += 1;
+    }
+    let summary = Summary {
+        options: opts,
+        saus: used,
+        schools: school_rows.len(),
+        rows: BTreeMap::from([
+            (STUDENT_PERSONAL.file.to_string(), personal_rows.len()),
+            (STUDENT_ENROLLMENT.file.to_string(), enrollment_rows.len()),
+            (SCHOOLS.file.to_string(), school_rows.len()),
+        ]),
+        defects: counts,
+    };
+    let to_strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let truth_files: [(&str, Vec<u8>); 3] = [
+        (
+            "identities.csv",
+            csv_bytes(&to_strings(&[IDENTITY_ID, PERSON_ID, STATE_STUDENT_ID, "true_student"]), &identity_truth, Encoding::Utf8, false)?,
+        ),
+        (
+            "enrollments.csv",
+            csv_bytes(&to_strings(&[ENROLLMENT_ID, "true_student"]), &enrollment_truth, Encoding::Utf8, false)?,
+        ),
+        (
+            "defects.csv",
+            csv_bytes(&to_strings(&["kind", "file", "row", "column", "rule", "true_student", "detail"]), &defects, Encoding::Utf8, false)?,
+        ),
+    ];
+    crate::output::write_dir(out, &files)?;
+    let mut truth_all: Vec<(&str, Vec<u8>)> = truth_files.into_iter().collect();
+    truth_all.push(("summary.json", serde_json::to_vec_pretty(&summary)?));
+    crate::output::write_dir(truth_dir, &truth_all)?;
+    Ok(summary)
+}

@@ -1,0 +1,206 @@
+//! `cutover`: migrates a state's student records from ICSE to Synergy, and
+//! proves it lost nothing.
+//!
+//! Exit codes: 0 success; 1 the run finished but data checks failed; 2 usage,
+//! configuration or I/O error.
+
+mod config;
+mod crosswalks;
+mod generate;
+mod output;
+mod read;
+mod run;
+mod snapshot;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "cutover", version, about = "Migrates ICSE student records to Synergy and proves nothing was lost.")]
+struct Cli {
+    /// No progress bars.
+    #[arg(long, global = true)]
+    quiet: bool,
+    /// Log detail: -v for stage summaries, -vv for debug. Logs hold ids and
+    /// counts only, never names or birth dates.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a deterministic synthetic ICSE export bundle, with its ground
+    /// truth beside it (never inside it).
+    Generate {
+        /// True students to simulate.
+        #[arg(long, default_value_t = 3000)]
+        students: usize,
+        /// First school year (the year it ends: 2005 is 2004-05).
+        #[arg(long, default_value_t = 2005)]
+        first_year: i32,
+        /// Last school year.
+        #[arg(long, default_value_t = 2017)]
+        last_year: i32,
+        #[arg(long, default_value_t = 2017)]
+        seed: u64,
+        /// The bundle folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// The ground-truth folder (default: the bundle folder's name + `-truth`).
+        #[arg(long)]
+        truth: Option<PathBuf>,
+        /// A TOML file of defect rates (see `DefectRates`); unset rates keep
+        /// their defaults.
+        #[arg(long)]
+        defects: Option<PathBuf>,
+    },
+    /// Run the pipeline on a bundle.
+    Run {
+        /// The bundle folder, run with the default configuration.
+        #[arg(conflicts_with = "config", required_unless_present = "config")]
+        bundle: Option<PathBuf>,
+        /// The run configuration.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Output root, with a bundle given on the command line.
+        #[arg(long, default_value = "snapshots", conflicts_with = "config")]
+        out: PathBuf,
+        /// Crosswalk folder, with a bundle given on the command line.
+        #[arg(long, default_value = "crosswalks", conflicts_with = "config")]
+        crosswalks: PathBuf,
+    },
+    /// Check a run configuration, reporting every problem at once.
+    Validate {
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+fn init_logs(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CUTOVER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logs(cli.verbose);
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Generate {
+            students,
+            first_year,
+            last_year,
+            seed,
+            out,
+            truth,
+            defects,
+        } => {
+            let defects = match defects {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+                    toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?
+                }
+                None => generate::DefectRates::default(),
+            };
+            let truth = truth.unwrap_or_else(|| {
+                let mut name = out.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+                name.push("-truth");
+                out.with_file_name(name)
+            });
+            let opts = generate::Options {
+                students,
+                first_year,
+                last_year,
+                seed,
+                defects,
+            };
+            let summary = generate::generate(opts, &out, &truth)?;
+            println!("bundle: {}", out.display());
+            println!("ground truth: {}", truth.display());
+            println!("SAUs: {}, schools: {}", summary.saus, summary.schools);
+            for (file, rows) in &summary.rows {
+                println!("{file}: {rows} rows");
+            }
+            for (kind, n) in &summary.defects {
+                println!("planted {kind}: {n}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run {
+            bundle,
+            config,
+            out,
+            crosswalks,
+        } => {
+            let config = match (config, bundle) {
+                (Some(path), _) => config::Config::load(&path),
+                (None, Some(bundle)) => config::Config::defaults(&bundle, &out, &crosswalks),
+                (None, None) => unreachable!("clap requires a bundle or --config"),
+            };
+            let config = match config {
+                Ok(c) => c,
+                Err(problems) => {
+                    eprintln!("{problems}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let outcome = run::run(&config, run::RunOptions { quiet: cli.quiet })?;
+            print!("{}", run::ledger_table(&outcome.record));
+            for f in &outcome.record.not_processed {
+                println!("not processed by this version: {f}");
+            }
+            println!("outputs: {}", outcome.output.display());
+            if outcome.passed() {
+                println!("ledger: every row accounted for");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for f in &outcome.record.failures {
+                    eprintln!("check failed: {} {}: {}", f.stage, f.entity, f.message);
+                }
+                Ok(ExitCode::from(1))
+            }
+        }
+        Command::Validate { config } => match config::Config::load(&config) {
+            Ok(c) => {
+                match crosswalks::load_legacy_codes(&c.crosswalks) {
+                    Ok(_) => {}
+                    Err(problems) => {
+                        for p in problems {
+                            eprintln!("{p}");
+                        }
+                        return Ok(ExitCode::from(2));
+                    }
+                }
+                println!("{}: valid", config.display());
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(problems) => {
+                eprintln!("{problems}");
+                Ok(ExitCode::from(2))
+            }
+        },
+    }
+}

@@ -1,0 +1,456 @@
+//! The read step: one bundle file to a frame of text columns.
+//!
+//! Decides the file's encoding (UTF-8, UTF-8 with a byte-order mark, or
+//! Windows-1252; or as configured), transcodes to UTF-8 before polars sees
+//! it, counts characters that could not be decoded, takes LF or CRLF, maps
+//! the extract's column names onto the canonical ones, and gives every row
+//! `source_file` and `source_row` (the line a person sees in a text editor).
+//! A row with the wrong number of fields is rejected (`column_count`).
+
+use cutover_stages::columns::*;
+use cutover_stages::ingest::empty_quarantine;
+use cutover_stages::report::StageReport;
+use cutover_stages::schema::EntitySpec;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// The stage name in reports and snapshot folders.
+pub const STAGE: &str = "read";
+
+/// How a file's encoding is chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EncodingChoice {
+    /// A byte-order mark means UTF-8; valid UTF-8 is UTF-8; anything else is
+    /// Windows-1252.
+    Auto,
+    Utf8,
+    Windows1252,
+}
+
+impl EncodingChoice {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.to_ascii_lowercase().as_str() {
+            "auto" => Some(Self::Auto),
+            "utf-8" | "utf8" => Some(Self::Utf8),
+            "windows-1252" | "cp1252" => Some(Self::Windows1252),
+            _ => None,
+        }
+    }
+}
+
+/// What was found in one file (recorded in `run.json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct FileInfo {
+    pub file: String,
+    pub sha256: String,
+    pub bytes: u64,
+    /// `utf-8`, `utf-8-bom` or `windows-1252`.
+    pub encoding: String,
+    /// `LF`, `CRLF`, `mixed` or `none`.
+    pub line_endings: String,
+    /// Characters that could not be decoded (replaced by U+FFFD).
+    pub undecodable: u64,
+    /// Header columns as the extract names them.
+    pub columns_found: Vec<String>,
+    /// Extract columns that map to no canonical column (not read).
+    pub extra_columns: Vec<String>,
+    /// Canonical columns the file lacks (read as blank).
+    pub missing_columns: Vec<String>,
+}
+
+/// A file that cannot be read at all.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ReadError {
+    #[error("{file}: cannot read: {message}")]
+    Io { file: String, message: String },
+    #[error("{file}: the file is empty: a header row is expected")]
+    Empty { file: String },
+    #[error("{file}: line 1: column {column} appears twice in the header")]
+    DuplicateColumn { file: String, column: String },
+    #[error("{file}: line 1: expected column(s) {missing} not found; found: {found}")]
+    MissingColumns {
+        file: String,
+        missing: String,
+        found: String,
+    },
+    #[error("{file}: line {line}: {message}")]
+    Csv {
+        file: String,
+        line: u64,
+        message: String,
+    },
+}
+
+/// One file, read.
+pub struct Read {
+    /// Canonical columns as text (null when blank), plus `source_file` and
+    /// `source_row`.
+    pub frame: DataFrame,
+    /// Canonical columns the file had.
+    pub present: BTreeSet<String>,
+    /// Rows with the wrong number of fields.
+    pub quarantine: DataFrame,
+    pub report: StageReport,
+    pub info: FileInfo,
+}
+
+/// Decodes bytes to text: (text, encoding name, undecodable characters).
+pub fn decode(bytes: &[u8], choice: EncodingChoice) -> (String, &'static str, u64) {
+    const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
+    let has_bom = bytes.starts_with(BOM);
+    let body = if has_bom { &bytes[3..] } else { bytes };
+    let utf8 = |b: &[u8]| -> (String, u64) {
+        let mut text = String::with_capacity(b.len());
+        let mut bad = 0;
+        for chunk in b.utf8_chunks() {
+            text.push_str(chunk.valid());
+            if !chunk.invalid().is_empty() {
+                text.push(char::REPLACEMENT_CHARACTER);
+                bad += 1;
+            }
+        }
+        (text, bad)
+    };
+    let cp1252 = |b: &[u8]| -> (String, u64) {
+        // Bytes Windows-1252 leaves undefined.
+        let bad = b
+            .iter()
+            .filter(|&&x| matches!(x, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D))
+            .count() as u64;
+        let (text, _, _) = encoding_rs::WINDOWS_1252.decode(b);
+        (text.into_owned(), bad)
+    };
+    match choice {
+        EncodingChoice::Windows1252 => {
+            let (t, bad) = cp1252(bytes);
+            (t, "windows-1252", bad)
+        }
+        EncodingChoice::Utf8 => {
+            let (t, bad) = utf8(body);
+            (t, if has_bom { "utf-8-bom" } else { "utf-8" }, bad)
+        }
+        EncodingChoice::Auto => {
+            if has_bom {
+                let (t, bad) = utf8(body);
+                (t, "utf-8-bom", bad)
+            } else if let Ok(t) = std::str::from_utf8(bytes) {
+                (t.to_string(), "utf-8", 0)
+            } else {
+                let (t, bad) = cp1252(bytes);
+                (t, "windows-1252", bad)
+            }
+        }
+    }
+}
+
+fn line_endings(text: &str) -> &'static str {
+    let crlf = text.matches("\r\n").count();
+    let lf = text.matches('\n').count();
+    match (crlf, lf) {
+        (0, 0) => "none",
+        (c, l) if c == l => "CRLF",
+        (0, _) => "LF",
+        _ => "mixed",
+    }
+}
+
+/// Reads one bundle file as the entity `spec`. `file` is the name used in
+/// every message and in `source_file`.
+pub fn read_file(
+    path: &Path,
+    file: &str,
+    spec: &EntitySpec,
+    choice: EncodingChoice,
+    column_map: &BTreeMap<String, String>,
+    mut progress: impl FnMut(u64),
+) -> Result<Read, ReadError> {
+    let bytes = std::fs::read(path).map_err(|e| ReadError::Io {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    let sha256 = crate::config::hex(&Sha256::digest(&bytes));
+    let (text, encoding, undecodable) = decode(&bytes, choice);
+    drop(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header = match records.next() {
+        None => {
+            return Err(ReadError::Empty {
+                file: file.to_string(),
+            })
+        }
+        Some(Err(e)) => return Err(csv_error(file, e)),
+        Some(Ok(h)) => h,
+    };
+    let found: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+    // Extract name -> canonical name; unmapped names are taken as canonical.
+    let canonical: Vec<String> = found
+        .iter()
+        .map(|h| column_map.get(h).cloned().unwrap_or_else(|| h.clone()))
+        .collect();
+    let mut seen = BTreeSet::new();
+    for c in &canonical {
+        if !seen.insert(c.as_str()) {
+            return Err(ReadError::DuplicateColumn {
+                file: file.to_string(),
+                column: c.clone(),
+            });
+        }
+    }
+    let index: Vec<Option<usize>> = spec
+        .columns
+        .iter()
+        .map(|c| canonical.iter().position(|h| h == c.name))
+        .collect();
+    let missing_required: Vec<&str> = spec
+        .columns
+        .iter()
+        .zip(&index)
+        .filter(|(c, i)| c.must_exist && i.is_none())
+        .map(|(c, _)| c.name)
+        .collect();
+    if !missing_required.is_empty() {
+        return Err(ReadError::MissingColumns {
+            file: file.to_string(),
+            missing: missing_required.join(", "),
+            found: found.join(", "),
+        });
+    }
+    let extra_columns: Vec<String> = found
+        .iter()
+        .zip(&canonical)
+        .filter(|(_, c)| spec.column(c).is_none())
+        .map(|(f, _)| f.clone())
+        .collect();
+    let missing_columns: Vec<String> = spec
+        .columns
+        .iter()
+        .zip(&index)
+        .filter(|(_, i)| i.is_none())
+        .map(|(c, _)| c.name.to_string())
+        .collect();
+
+    let estimate = text.len() / 128 + 1;
+    let mut builders: Vec<StringChunkedBuilder> = spec
+        .columns
+        .iter()
+        .map(|c| StringChunkedBuilder::new(c.name.into(), estimate))
+        .collect();
+    let mut rows: Vec<i64> = Vec::with_capacity(estimate);
+    let mut bad_rows: Vec<(i64, usize)> = Vec::new();
+    let mut report = StageReport::new(STAGE, spec.name);
+    for (n, record) in records.enumerate() {
+        let record = record.map_err(|e| csv_error(file, e))?;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let breaks: usize = record.iter().map(|f| f.matches('\n').count()).sum();
+        if breaks > 0 {
+            report.notes.push(format!(
+                "line {line}: a quoted field spans {} lines",
+                breaks + 1
+            ));
+        }
+        report.rows_in += 1;
+        if record.len() != found.len() {
+            bad_rows.push((line as i64, record.len()));
+            continue;
+        }
+        for (b, i) in builders.iter_mut().zip(&index) {
+            match i.map(|i| record[i].trim()) {
+                Some(v) if !v.is_empty() => b.append_value(v),
+                _ => b.append_null(),
+            }
+        }
+        rows.push(line as i64);
+        if n % 65_536 == 0 {
+            progress(record.position().map(|p| p.byte()).unwrap_or(0));
+        }
+    }
+    progress(text.len() as u64);
+    let height = rows.len();
+    let mut columns = vec![
+        Column::new(SOURCE_FILE.into(), vec![file; height]),
+        Column::new(SOURCE_ROW.into(), rows),
+    ];
+    columns.extend(builders.into_iter().map(|b| b.finish().into_series().into_column()));
+    let frame = DataFrame::new(height, columns).map_err(|e| polars_failed(file, e))?;
+    report.rows_out = height as u64;
+    if !bad_rows.is_empty() {
+        report
+            .rejected
+            .insert("column_count".to_string(), bad_rows.len() as u64);
+        report
+            .violations
+            .insert("column_count".to_string(), bad_rows.len() as u64);
+    }
+    if undecodable > 0 {
+        report
+            .notes
+            .push(format!("{undecodable} character(s) could not be decoded as {encoding}"));
+    }
+    if !extra_columns.is_empty() {
+        report
+            .notes
+            .push(format!("columns not read: {}", extra_columns.join(", ")));
+    }
+    let expected = found.len();
+    let quarantine = if bad_rows.is_empty() {
+        empty_quarantine().map_err(|e| polars_failed(file, e))?
+    } else {
+        let n = bad_rows.len();
+        DataFrame::new(
+            n,
+            vec![
+                Column::new(SOURCE_FILE.into(), vec![file; n]),
+                Column::new(SOURCE_ROW.into(), bad_rows.iter().map(|b| b.0).collect::<Vec<_>>()),
+                Column::new(Q_COLUMN.into(), vec![""; n]),
+                Column::new(
+                    Q_VALUE.into(),
+                    bad_rows.iter().map(|b| format!("{} fields", b.1)).collect::<Vec<_>>(),
+                ),
+                Column::new(Q_RULE.into(), vec!["column_count"; n]),
+                Column::new(
+                    Q_MESSAGE.into(),
+                    bad_rows
+                        .iter()
+                        .map(|b| format!("expected {expected} fields as in the header, found {}", b.1))
+                        .collect::<Vec<_>>(),
+                ),
+            ],
+        )
+        .map_err(|e| polars_failed(file, e))?
+    };
+    let present = spec
+        .columns
+        .iter()
+        .zip(&index)
+        .filter(|(_, i)| i.is_some())
+        .map(|(c, _)| c.name.to_string())
+        .collect();
+    Ok(Read {
+        frame,
+        present,
+        quarantine,
+        report,
+        info: FileInfo {
+            file: file.to_string(),
+            sha256,
+            bytes: text.len() as u64,
+            encoding: encoding.to_string(),
+            line_endings: line_endings(&text).to_string(),
+            undecodable,
+            columns_found: found,
+            extra_columns,
+            missing_columns,
+        },
+    })
+}
+
+fn csv_error(file: &str, e: csv::Error) -> ReadError {
+    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    ReadError::Csv {
+        file: file.to_string(),
+        line,
+        message: e.to_string(),
+    }
+}
+
+fn polars_failed(file: &str, e: PolarsError) -> ReadError {
+    ReadError::Io {
+        file: file.to_string(),
+        message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cutover_stages::schema::SCHOOLS;
+
+    fn read_bytes(bytes: &[u8], map: &[(&str, &str)]) -> Result<Read, ReadError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("schools.csv");
+        std::fs::write(&path, bytes).unwrap();
+        let map = map.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        read_file(&path, "schools.csv", &SCHOOLS, EncodingChoice::Auto, &map, |_| {})
+    }
+
+    fn names(read: &Read) -> Vec<Option<String>> {
+        let c = read.frame.column(SCHOOL_NAME).unwrap().str().unwrap();
+        c.into_iter().map(|v| v.map(str::to_string)).collect()
+    }
+
+    #[test]
+    fn the_three_encodings_decode_to_the_same_text() {
+        let utf8 = "School_ID,SchoolName,SAU_ID\n12,Lévesque École,1001\n";
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend(utf8.as_bytes());
+        let (cp, _, _) = encoding_rs::WINDOWS_1252.encode(utf8);
+        for (bytes, encoding) in [
+            (utf8.as_bytes().to_vec(), "utf-8"),
+            (bom, "utf-8-bom"),
+            (cp.into_owned(), "windows-1252"),
+        ] {
+            let read = read_bytes(&bytes, &[]).unwrap();
+            assert_eq!(read.info.encoding, encoding);
+            assert_eq!(read.info.undecodable, 0);
+            assert_eq!(names(&read), vec![Some("Lévesque École".to_string())]);
+        }
+    }
+
+    #[test]
+    fn crlf_rows_keep_the_line_a_person_sees() {
+        let text = "School_ID,SchoolName,SAU_ID\r\n12,\"Two\r\nLines\",1001\r\n13,Short\r\n\r\n14,Ok, 1002 \r\n";
+        let read = read_bytes(text.as_bytes(), &[]).unwrap();
+        assert_eq!(read.info.line_endings, "CRLF");
+        let rows: Vec<i64> = read.frame.column(SOURCE_ROW).unwrap().i64().unwrap().into_no_null_iter().collect();
+        assert_eq!(rows, vec![2, 6]);
+        assert_eq!(read.frame.column(SAU_ID).unwrap().str().unwrap().get(1), Some("1002"));
+        assert_eq!(read.report.rows_in, 3);
+        assert_eq!(read.report.rejected.get("column_count"), Some(&1));
+        assert!(read.report.balanced());
+        let q = &read.quarantine;
+        assert_eq!(q.column(SOURCE_ROW).unwrap().i64().unwrap().get(0), Some(4));
+        assert_eq!(
+            q.column(Q_MESSAGE).unwrap().str().unwrap().get(0),
+            Some("expected 3 fields as in the header, found 2")
+        );
+        assert_eq!(read.report.notes, vec!["line 2: a quoted field spans 2 lines"]);
+    }
+
+    #[test]
+    fn a_column_map_renames_and_unknown_columns_are_reported() {
+        let text = "SchoolNumber,School Name,SAU_ID,Principal\n12,Oak,1001,x\n";
+        let read = read_bytes(text.as_bytes(), &[("SchoolNumber", "School_ID"), ("School Name", "SchoolName")]).unwrap();
+        assert_eq!(names(&read), vec![Some("Oak".to_string())]);
+        assert_eq!(read.info.extra_columns, vec!["Principal"]);
+        assert_eq!(read.info.missing_columns, vec!["SAUName", "OpenedYear", "ClosedYear"]);
+    }
+
+    #[test]
+    fn missing_columns_and_empty_files_are_errors_naming_the_file() {
+        let err = read_bytes(b"SchoolNumber,SchoolName\n1,Oak\n", &[]).err().unwrap();
+        assert_eq!(
+            err.to_string(),
+            "schools.csv: line 1: expected column(s) School_ID, SAU_ID not found; found: SchoolNumber, SchoolName"
+        );
+        let err = read_bytes(b"", &[]).err().unwrap();
+        assert_eq!(err.to_string(), "schools.csv: the file is empty: a header row is expected");
+        let err = read_bytes(b"School_ID,SAU_ID,SAU_ID\n", &[]).err().unwrap();
+        assert_eq!(err.to_string(), "schools.csv: line 1: column SAU_ID appears twice in the header");
+    }
+
+    #[test]
+    fn undecodable_bytes_are_counted() {
+        let (_, enc, bad) = decode(b"a,\x81b\n", EncodingChoice::Windows1252);
+        assert_eq!((enc, bad), ("windows-1252", 1));
+        let (text, enc, bad) = decode(b"a,\xffb\n", EncodingChoice::Utf8);
+        assert_eq!((enc, bad), ("utf-8", 1));
+        assert_eq!(text, "a,\u{FFFD}b\n");
+    }
+}

@@ -1,0 +1,101 @@
+//! Stage snapshots: one parquet file per stage and entity, with provenance
+//! in the parquet footer, and the quarantine CSV files. Both are written
+//! atomically.
+
+use crate::output::write_atomic;
+use anyhow::{Context, Result};
+use cutover_stages::columns::QUARANTINE_COLUMNS;
+use polars::prelude::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Footer keys, all prefixed `cutover.`.
+pub const KEY_RUN_ID: &str = "cutover.run_id";
+pub const KEY_TOOL_VERSION: &str = "cutover.tool_version";
+pub const KEY_CONFIG_SHA256: &str = "cutover.config_sha256";
+pub const KEY_INPUTS: &str = "cutover.inputs";
+pub const KEY_CROSSWALKS: &str = "cutover.crosswalks";
+pub const KEY_STAGE: &str = "cutover.stage";
+pub const KEY_ENTITY: &str = "cutover.entity";
+
+/// What every snapshot of a run records about where it came from.
+#[derive(Clone, Debug)]
+pub struct Provenance {
+    pub run_id: String,
+    pub tool_version: String,
+    pub config_sha256: String,
+    /// Input file -> SHA-256.
+    pub inputs: BTreeMap<String, String>,
+    /// Crosswalk table -> SHA-256.
+    pub crosswalks: BTreeMap<String, String>,
+}
+
+impl Provenance {
+    fn key_values(&self, stage: &str, entity: &str) -> Vec<(String, String)> {
+        vec![
+            (KEY_RUN_ID.into(), self.run_id.clone()),
+            (KEY_TOOL_VERSION.into(), self.tool_version.clone()),
+            (KEY_CONFIG_SHA256.into(), self.config_sha256.clone()),
+            (KEY_INPUTS.into(), serde_json::to_string(&self.inputs).expect("map serializes")),
+            (KEY_CROSSWALKS.into(), serde_json::to_string(&self.crosswalks).expect("map serializes")),
+            (KEY_STAGE.into(), stage.into()),
+            (KEY_ENTITY.into(), entity.into()),
+        ]
+    }
+}
+
+/// Writes `<root>/<stage>/<entity>.parquet`.
+pub fn write_parquet(root: &Path, stage: &str, entity: &str, frame: &mut DataFrame, provenance: &Provenance) -> Result<()> {
+    let path = root.join(stage).join(format!("{entity}.parquet"));
+    let metadata = KeyValueMetadata::from_static(provenance.key_values(stage, entity));
+    write_atomic(&path, |file| {
+        ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .with_key_value_metadata(Some(metadata))
+            .finish(frame)
+            .context("parquet writer failed")?;
+        Ok(())
+    })
+}
+
+/// Writes `<root>/quarantine/<entity>.csv`: `source_file, source_row,
+/// column, value, rule, message`.
+pub fn write_quarantine(root: &Path, entity: &str, quarantine: &DataFrame) -> Result<()> {
+    let path = root.join("quarantine").join(format!("{entity}.csv"));
+    let columns: Vec<Series> = QUARANTINE_COLUMNS
+        .iter()
+        .map(|c| quarantine.column(c).map(|c| c.as_materialized_series().cast(&DataType::String)))
+        .collect::<PolarsResult<Vec<_>>>()?
+        .into_iter()
+        .collect::<PolarsResult<Vec<_>>>()?;
+    let strs: Vec<&StringChunked> = columns.iter().map(|s| s.str()).collect::<PolarsResult<Vec<_>>>()?;
+    write_atomic(&path, |file| {
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+        w.write_record(QUARANTINE_COLUMNS)?;
+        for row in 0..quarantine.height() {
+            w.write_record(strs.iter().map(|c| c.get(row).unwrap_or("")))?;
+        }
+        w.flush()?;
+        Ok(())
+    })
+}
+
+/// Reads the `cutover.*` footer keys of a snapshot.
+pub fn read_provenance(path: &Path) -> Result<BTreeMap<String, String>> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut reader = ParquetReader::new(file);
+    let metadata = reader.get_metadata()?.clone();
+    let mut out = BTreeMap::new();
+    for kv in metadata.key_value_metadata().iter().flatten() {
+        if kv.key.starts_with("cutover.") {
+            out.insert(kv.key.clone(), kv.value.clone().unwrap_or_default());
+        }
+    }
+    Ok(out)
+}
+
+/// Reads a snapshot back.
+pub fn read_parquet(path: &Path) -> Result<DataFrame> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(ParquetReader::new(file).finish()?)
+}

@@ -1,0 +1,199 @@
+//! Tests on bundles from the generator: determinism, the quarantine against
+//! the ground truth, the same bytes out for the same bytes in.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+fn cutover(args: &[&str], cwd: &Path) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    out
+}
+
+fn crosswalks() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crosswalks")
+        .display()
+        .to_string()
+}
+
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(rel, fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            header.iter().cloned().zip(rec.iter().map(str::to_string)).collect()
+        })
+        .collect()
+}
+
+const DEFECTS: &str = "column_count = 0.004\ninvalid_date = 0.004\nunknown_code = 0.004\nretired_code = 0.003\nexit_before_entry = 0.003\nimplausible_birth_date = 0.004\nrace_format = 0.02\nrequired = 0.003\nsped_start_required = 0.004\n";
+
+#[test]
+fn same_arguments_same_bytes_and_different_seeds_differ() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    for (out, seed) in [("a", "5"), ("b", "5"), ("c", "6")] {
+        let o = cutover(&["generate", "--students", "300", "--seed", seed, "--out", out], w);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert_eq!(files(&w.join("a")), files(&w.join("b")));
+    assert_eq!(files(&w.join("a-truth")), files(&w.join("b-truth")));
+    assert_ne!(files(&w.join("a")), files(&w.join("c")));
+    // The truth is beside the bundle, never inside it.
+    let bundle: BTreeSet<String> = files(&w.join("a")).into_keys().collect();
+    assert_eq!(
+        bundle,
+        ["schools.csv", "student_enrollment.csv", "student_personal.csv"]
+            .map(String::from)
+            .into()
+    );
+}
+
+#[test]
+fn the_bundle_has_the_encodings_and_line_ends_of_real_extracts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    assert!(cutover(&["generate", "--students", "400", "--seed", "3", "--out", "b"], w).status.success());
+    let personal = fs::read(w.join("b/student_personal.csv")).unwrap();
+    assert!(std::str::from_utf8(&personal).is_err(), "student_personal.csv is Windows-1252");
+    assert!(personal.windows(2).any(|p| p == b"\r\n"));
+    let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&personal);
+    assert!(text.contains('é'), "accented surnames are present");
+    assert!(text.contains('\''), "apostrophes are present");
+    let enrollment = fs::read(w.join("b/student_enrollment.csv")).unwrap();
+    assert!(enrollment.starts_with(&[0xEF, 0xBB, 0xBF]), "student_enrollment.csv has a BOM");
+}
+
+#[test]
+fn every_planted_malformed_row_is_quarantined_and_no_clean_row_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    fs::write(w.join("defects.toml"), DEFECTS).unwrap();
+    let o = cutover(
+        &["generate", "--students", "2500", "--seed", "11", "--out", "bundle", "--defects", "defects.toml"],
+        w,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cw = crosswalks();
+    let o = cutover(&["run", "bundle", "--out", "out", "--crosswalks", &cw, "--quiet"], w);
+    assert_eq!(o.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+
+    // (file, row) -> rules quarantined there.
+    let mut quarantined: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for entity in ["student_personal", "student_enrollment", "schools"] {
+        for row in csv_rows(&w.join(format!("out/quarantine/{entity}.csv"))) {
+            quarantined
+                .entry((row["source_file"].clone(), row["source_row"].clone()))
+                .or_default()
+                .insert(row["rule"].clone());
+        }
+    }
+    let planted: Vec<BTreeMap<String, String>> = csv_rows(&w.join("bundle-truth/defects.csv"))
+        .into_iter()
+        .filter(|d| !d["rule"].is_empty())
+        .collect();
+    let mut kinds = BTreeSet::new();
+    for d in &planted {
+        let key = (d["file"].clone(), d["row"].clone());
+        let rules = quarantined.get(&key);
+        assert!(
+            rules.is_some_and(|r| r.contains(&d["rule"])),
+            "planted {} at {}:{} quarantined as {:?}",
+            d["rule"],
+            key.0,
+            key.1,
+            rules
+        );
+        kinds.insert(d["rule"].clone());
+    }
+    let planted_rows: BTreeSet<(String, String)> = planted.iter().map(|d| (d["file"].clone(), d["row"].clone())).collect();
+    let clean_quarantined: Vec<_> = quarantined.iter().filter(|(k, _)| !planted_rows.contains(k)).collect();
+    assert!(clean_quarantined.is_empty(), "clean rows quarantined: {clean_quarantined:?}");
+    for rule in [
+        "column_count",
+        "invalid_date",
+        "unknown_code",
+        "retired_code",
+        "exit_before_entry",
+        "implausible_birth_date",
+        "race_format",
+        "required",
+        "esl_date_required",
+        "sped_start_required",
+    ] {
+        assert!(kinds.contains(rule), "no {rule} defect was planted");
+    }
+    // No name or birth date reaches a quarantine file.
+    let bytes = fs::read(w.join("bundle/student_personal.csv")).unwrap();
+    let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
+    let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let mut names = BTreeSet::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        for i in [3, 4, 5] {
+            if rec.len() > i && rec[i].len() > 1 {
+                names.insert(rec[i].to_string());
+            }
+        }
+    }
+    let rows = csv_rows(&w.join("out/quarantine/student_personal.csv"));
+    assert!(!rows.is_empty());
+    for row in rows {
+        assert!(!names.contains(&row["value"]), "a name in quarantine: line {}", row["source_row"]);
+        if ["BirthDate", "LastName", "FirstName", "MiddleName", "Suffix"].contains(&row["column"].as_str()) {
+            assert_eq!(row["value"], "[redacted]");
+        }
+    }
+}
+
+#[test]
+fn two_runs_on_the_same_inputs_write_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    assert!(cutover(&["generate", "--students", "600", "--seed", "4", "--out", "bundle"], w).status.success());
+    let cw = crosswalks();
+    for out in ["one", "two"] {
+        let o = cutover(&["run", "bundle", "--out", out, "--crosswalks", &cw, "--quiet"], w);
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let mut one = files(&w.join("one"));
+    let mut two = files(&w.join("two"));
+    let run_one = one.remove("run.json").unwrap();
+    let run_two = two.remove("run.json").unwrap();
+    assert_eq!(one.keys().collect::<Vec<_>>(), two.keys().collect::<Vec<_>>());
+    for (name, bytes) in &one {
+        assert!(bytes == &two[name], "{name} differs between runs");
+    }
+    // run.json differs only in its wall-clock times.
+    let strip = |b: &[u8]| {
+        let mut v: serde_json::Value = serde_json::from_slice(b).unwrap();
+        v["started_at"] = serde_json::Value::Null;
+        v["finished_at"] = serde_json::Value::Null;
+        v
+    };
+    assert_eq!(strip(&run_one), strip(&run_two));
+}

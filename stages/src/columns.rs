@@ -1,0 +1,98 @@
+//! Column names, written once. Every stage and the pipeline refer to these
+//! constants; a column name is never retyped as a string literal elsewhere.
+
+/// Added by the read step to every row: the bundle file the row came from.
+pub const SOURCE_FILE: &str = "source_file";
+/// Added by the read step to every row: the 1-based line a person sees in a
+/// text editor (the header is line 1).
+pub const SOURCE_ROW: &str = "source_row";
+/// Added by ingest: the school year (`YearCode` convention, the calendar year
+/// in which the school year ends) a row's code-set checks were made against.
+pub const SCHOOL_YEAR: &str = "school_year";
+
+// student_personal.csv
+pub const PERSON_ID: &str = "PersonID";
+pub const IDENTITY_ID: &str = "IdentityID";
+pub const STATE_STUDENT_ID: &str = "StateStudentID";
+pub const LAST_NAME: &str = "LastName";
+pub const FIRST_NAME: &str = "FirstName";
+pub const MIDDLE_NAME: &str = "MiddleName";
+pub const SUFFIX: &str = "Suffix";
+pub const GENDER: &str = "Gender";
+pub const BIRTH_DATE: &str = "BirthDate";
+pub const RACE_ETHNICITY: &str = "RaceEthnicity";
+pub const HISPANIC_LATINO: &str = "HispanicLatino";
+pub const RACE_AMERICAN_INDIAN: &str = "RaceAmericanIndian";
+pub const RACE_ASIAN: &str = "RaceAsian";
+pub const RACE_BLACK: &str = "RaceBlack";
+pub const RACE_PACIFIC_ISLANDER: &str = "RacePacificIslander";
+pub const RACE_WHITE: &str = "RaceWhite";
+pub const RACE_DETERMINATION: &str = "RaceDetermination";
+pub const IMMIGRANT_FLAG: &str = "ImmigrantFlag";
+pub const US_SCHOOL_DATE: &str = "USSchoolDate";
+pub const HOME_PRIMARY_LANGUAGE: &str = "HomePrimaryLanguage";
+pub const IDENTITY_EFFECTIVE_DATE: &str = "IdentityEffectiveDate";
+
+/// The five race flags of the two-question format, in the order of the spec.
+pub const RACE_FLAGS: [&str; 5] = [
+    RACE_AMERICAN_INDIAN,
+    RACE_ASIAN,
+    RACE_BLACK,
+    RACE_PACIFIC_ISLANDER,
+    RACE_WHITE,
+];
+
+// student_enrollment.csv
+pub const ENROLLMENT_ID: &str = "EnrollmentID";
+pub const SCHOOL_ID: &str = "School_ID";
+pub const SCHOOL_STUDENT_ID: &str = "SchoolStudentID";
+pub const RESIDENT_SAU_ID: &str = "ResidentSAU_ID";
+pub const RESIDENT_TOWN_CODE: &str = "ResidentTownCode";
+pub const ENROLLMENT_TYPE_CODE: &str = "EnrollmentTypeCode";
+pub const YEAR_CODE: &str = "YearCode";
+pub const GRADE_LEVEL_CODE: &str = "GradeLevelCode";
+pub const SCHOOL_ENTRY_DATE: &str = "SchoolEntryDate";
+pub const START_STATUS: &str = "StartStatus";
+pub const EXIT_DATE: &str = "ExitDate";
+pub const EXIT_TYPE_CODE: &str = "ExitTypeCode";
+pub const SCHOOL_LUNCH_ELIG: &str = "SchoolLunchElig";
+pub const FISCAL_RESPONSIBILITY: &str = "FiscalResponsibility";
+pub const ENGLISH_PROFICIENCY: &str = "EnglishProficiency";
+pub const DATE_FIRST_ENROLLED_ESL: &str = "DateFirstEnrolledESL";
+pub const LEP_EXIT_DATE: &str = "LEPExitDate";
+pub const HOMELESS_CODE: &str = "HomelessCode";
+pub const MIGRANT_FLAG: &str = "MigrantFlag";
+pub const SECTION_504_FLAG: &str = "Section504Flag";
+pub const REFUGEE_FLAG: &str = "RefugeeFlag";
+pub const STATE_AGENCY_CLIENT_FLAG: &str = "StateAgencyClientFlag";
+pub const SUPPLEMENTAL_ED_SERVICES: &str = "SupplementalEdServices";
+pub const GIFTED_TALENTED_ACADEMIC: &str = "GiftedTalentedAcademic";
+pub const GIFTED_TALENTED_ARTISTIC: &str = "GiftedTalentedArtistic";
+pub const ALTERNATIVE_EDUCATION: &str = "AlternativeEducation";
+pub const FOREIGN_EXCHANGE: &str = "ForeignExchange";
+pub const HOME_SCHOOLED: &str = "HomeSchooled";
+pub const SAU_PERCENTAGE: &str = "SAUPercentage";
+pub const SPECIAL_ED_FLAG: &str = "SpecialEdFlag";
+pub const SPED_START_DATE: &str = "SpedStartDate";
+pub const SPED_SETTING: &str = "SpedSetting";
+pub const EXCEPTIONALITY: &str = "Exceptionality";
+pub const SPED_EXIT_DATE: &str = "SpedExitDate";
+pub const SPED_EXIT_REASON: &str = "SpedExitReason";
+pub const ACTION: &str = "Action";
+pub const EFFECTIVE_DATE: &str = "EffectiveDate";
+
+// schools.csv
+pub const SCHOOL_NAME: &str = "SchoolName";
+pub const SAU_ID: &str = "SAU_ID";
+pub const SAU_NAME: &str = "SAUName";
+pub const OPENED_YEAR: &str = "OpenedYear";
+pub const CLOSED_YEAR: &str = "ClosedYear";
+
+// quarantine files
+pub const Q_COLUMN: &str = "column";
+pub const Q_VALUE: &str = "value";
+pub const Q_RULE: &str = "rule";
+pub const Q_MESSAGE: &str = "message";
+/// The quarantine file's columns, in order.
+pub const QUARANTINE_COLUMNS: [&str; 6] =
+    [SOURCE_FILE, SOURCE_ROW, Q_COLUMN, Q_VALUE, Q_RULE, Q_MESSAGE];

@@ -1,0 +1,725 @@
+//! # Ingest: types, required values, year-aware code sets, row rules
+//!
+//! **Input**: one entity's frame from the read step: every column of the
+//! entity's [`EntitySpec`] as text (null when blank), plus `source_file` and
+//! `source_row`. Columns the file did not have are null and listed as absent.
+//!
+//! **Output**: the rows that broke no rule, typed: dates as dates, flags as
+//! booleans, internal ids and years as integers, codes and state/organization
+//! ids as text (leading zeros kept), plus `school_year` (the year a row's codes
+//! were checked against) when the entity has one.
+//!
+//! **Rejects** (each violation one quarantine row naming column, value, rule
+//! and message; a row is rejected once, counted under the first rule it broke):
+//! `required`, `invalid_integer`, `invalid_id`, `invalid_year`, `invalid_date`,
+//! `invalid_flag`, `invalid_number`, `unknown_code`, `retired_code`, and the row
+//! rules `implausible_birth_date`, `race_format`, `race_missing`,
+//! `us_school_date_required`, `exit_before_entry`, `exit_date_required`,
+//! `esl_date_required`, `sped_start_required`, `sped_exit_pair`,
+//! `effective_date_required`. Values of personal columns (names, birth dates)
+//! are written as `[redacted]`.
+//!
+//! **Config keys**: `ingest.date_formats`, `ingest.birth_date_earliest`,
+//! `ingest.birth_date_latest`, `ingest.check_birth_dates`.
+
+use crate::codes::CodeSet;
+use crate::columns::*;
+use crate::report::StageReport;
+use crate::schema::{ColumnSpec, EntitySpec, Kind, YearSource};
+use chrono::NaiveDate;
+use polars::prelude::*;
+use std::collections::BTreeSet;
+
+/// The stage name in reports and snapshot folders.
+pub const STAGE: &str = "ingest";
+
+/// What a quarantined personal value is replaced with.
+pub const REDACTED: &str = "[redacted]";
+
+/// Ingest settings (the `[ingest]` table of the run configuration).
+#[derive(Clone, Debug)]
+pub struct IngestConfig {
+    /// chrono/strftime formats a date may be written in, tried in order.
+    pub date_formats: Vec<String>,
+    /// Whether birth dates are checked against the plausible range.
+    pub check_birth_dates: bool,
+    /// Earliest plausible birth date.
+    pub birth_date_earliest: NaiveDate,
+    /// Latest plausible birth date.
+    pub birth_date_latest: NaiveDate,
+}
+
+/// Ingest's output for one entity.
+pub struct Ingested {
+    /// Typed good rows.
+    pub rows: DataFrame,
+    /// One row per violation: `source_file, source_row, column, value, rule, message`.
+    pub quarantine: DataFrame,
+    pub report: StageReport,
+}
+
+/// Types and checks one entity. `present` names the columns the file had.
+pub fn run(
+    spec: &EntitySpec,
+    input: LazyFrame,
+    present: &BTreeSet<String>,
+    codes: &CodeSet,
+    config: &IngestConfig,
+) -> PolarsResult<Ingested> {
+    let checks = build_checks(spec, present, codes, config);
+
+    let typed: Vec<Expr> = spec
+        .columns
+        .iter()
+        .map(|c| typed_expr(c, config).alias(typed_name(c.name)))
+        .collect();
+    let mut flagged = input.with_columns(typed);
+    if let Some(year) = year_expr(spec) {
+        flagged = flagged.with_column(year.alias(SCHOOL_YEAR));
+    }
+    let flags: Vec<Expr> = checks
+        .iter()
+        .enumerate()
+        .map(|(i, check)| check.violated.clone().fill_null(lit(false)).alias(flag_name(i)))
+        .collect();
+    let any_bad = if flags.is_empty() {
+        lit(false)
+    } else {
+        any_horizontal((0..checks.len()).map(|i| col(flag_name(i))).collect::<Vec<_>>())?
+    };
+    let flagged = flagged
+        .with_columns(flags)
+        .with_column(any_bad.alias(BAD))
+        .collect()?;
+
+    let mut report = StageReport::new(STAGE, spec.name);
+    report.rows_in = flagged.height() as u64;
+
+    let bad = flagged.clone().lazy().filter(col(BAD)).collect()?;
+    let quarantine = quarantine_frame(&bad, &checks)?;
+    count_rules(&bad, &checks, &mut report)?;
+
+    let mut out: Vec<Expr> = vec![col(SOURCE_FILE), col(SOURCE_ROW)];
+    out.extend(spec.columns.iter().map(|c| col(typed_name(c.name)).alias(c.name)));
+    if spec.year != YearSource::None {
+        out.push(col(SCHOOL_YEAR));
+    }
+    let rows = flagged.lazy().filter(col(BAD).not()).select(out).collect()?;
+    report.rows_out = rows.height() as u64;
+    for c in spec.columns {
+        if !present.contains(c.name) {
+            report
+                .notes
+                .push(format!("column {} absent from the file: left blank", c.name));
+        }
+    }
+    Ok(Ingested {
+        rows,
+        quarantine,
+        report,
+    })
+}
+
+const BAD: &str = "__bad";
+
+fn typed_name(column: &str) -> String {
+    format!("__typed_{column}")
+}
+
+fn flag_name(i: usize) -> String {
+    format!("__violation_{i}")
+}
+
+fn typed(column: &str) -> Expr {
+    col(typed_name(column))
+}
+
+/// One rule applied to one column.
+struct Check {
+    column: &'static str,
+    rule: &'static str,
+    /// True where the row breaks the rule (null counts as false).
+    violated: Expr,
+    /// The value shown in quarantine (text).
+    value: Expr,
+    /// The message shown in quarantine (text).
+    message: Expr,
+}
+
+impl Check {
+    fn new(spec: &ColumnSpec, rule: &'static str, violated: Expr, message: impl Into<Expr>) -> Self {
+        let value = if spec.pii {
+            lit(REDACTED)
+        } else {
+            col(spec.name)
+        };
+        Check {
+            column: spec.name,
+            rule,
+            violated,
+            value,
+            message: message.into(),
+        }
+    }
+}
+
+fn message(text: String) -> Expr {
+    lit(text)
+}
+
+fn date_expr(column: &str, formats: &[String]) -> Expr {
+    let parsed: Vec<Expr> = formats
+        .iter()
+        .map(|f| {
+            col(column).str().to_date(StrptimeOptions {
+                format: Some(f.as_str().into()),
+                strict: false,
+                exact: true,
+                cache: true,
+            })
+        })
+        .collect();
+    match parsed.len() {
+        0 => lit(NULL).cast(DataType::Date),
+        1 => parsed[0].clone(),
+        _ => coalesce(&parsed),
+    }
+}
+
+fn flag_upper(column: &str) -> Expr {
+    col(column).str().to_uppercase()
+}
+
+fn typed_expr(spec: &ColumnSpec, config: &IngestConfig) -> Expr {
+    let raw = col(spec.name);
+    match spec.kind {
+        Kind::Text | Kind::StateId | Kind::OrgId => raw,
+        Kind::Code(_) => raw.str().to_uppercase(),
+        Kind::Integer => raw.cast(DataType::Int64),
+        Kind::Year => raw.cast(DataType::Int32),
+        Kind::Decimal => raw.cast(DataType::Float64),
+        Kind::Date => date_expr(spec.name, &config.date_formats),
+        Kind::Flag => when(flag_upper(spec.name).eq(lit("Y")))
+            .then(lit(true))
+            .when(flag_upper(spec.name).eq(lit("N")))
+            .then(lit(false))
+            .when(raw.is_null())
+            .then(lit(false))
+            .otherwise(lit(NULL).cast(DataType::Boolean)),
+        Kind::FlagOrBlank => when(flag_upper(spec.name).eq(lit("Y")))
+            .then(lit(true))
+            .when(flag_upper(spec.name).eq(lit("N")))
+            .then(lit(false))
+            .otherwise(lit(NULL).cast(DataType::Boolean)),
+    }
+}
+
+fn year_expr(spec: &EntitySpec) -> Option<Expr> {
+    match spec.year {
+        YearSource::YearColumn(c) => Some(typed(c)),
+        YearSource::SchoolYearOf(c) => {
+            let d = typed(c);
+            Some(
+                when(d.clone().dt().month().gt_eq(lit(7)))
+                    .then(d.clone().dt().year() + lit(1))
+                    .otherwise(d.dt().year())
+                    .cast(DataType::Int32),
+            )
+        }
+        YearSource::None => None,
+    }
+}
+
+fn matches(column: &str, pattern: &str) -> Expr {
+    col(column).str().contains(lit(pattern.to_string()), true)
+}
+
+fn column_checks(
+    spec: &ColumnSpec,
+    entity: &EntitySpec,
+    codes: &CodeSet,
+    config: &IngestConfig,
+) -> Vec<Check> {
+    let raw = || col(spec.name);
+    let present = || raw().is_not_null();
+    let mut checks = Vec::new();
+    if spec.required {
+        checks.push(Check::new(
+            spec,
+            "required",
+            raw().is_null(),
+            message(format!("{}: a value is required", spec.name)),
+        ));
+    }
+    match spec.kind {
+        Kind::Text => {}
+        Kind::Integer => checks.push(Check::new(
+            spec,
+            "invalid_integer",
+            present().and(matches(spec.name, "^[0-9]{1,18}$").not()),
+            message(format!("{}: expected a whole number", spec.name)),
+        )),
+        Kind::StateId => checks.push(Check::new(
+            spec,
+            "invalid_id",
+            present().and(matches(spec.name, "^[0-9]{9}$").not()),
+            message(format!("{}: expected nine digits", spec.name)),
+        )),
+        Kind::OrgId => checks.push(Check::new(
+            spec,
+            "invalid_id",
+            present().and(matches(spec.name, "^[0-9]{1,4}$").not()),
+            message(format!("{}: expected a MEDMS id of one to four digits", spec.name)),
+        )),
+        Kind::Year => checks.push(Check::new(
+            spec,
+            "invalid_year",
+            present().and(matches(spec.name, "^[0-9]{4}$").not()),
+            message(format!("{}: expected a four-digit year", spec.name)),
+        )),
+        Kind::Decimal => checks.push(Check::new(
+            spec,
+            "invalid_number",
+            present().and(typed(spec.name).is_null()),
+            message(format!("{}: expected a number", spec.name)),
+        )),
+        Kind::Date => checks.push(Check::new(
+            spec,
+            "invalid_date",
+            present().and(typed(spec.name).is_null()),
+            message(format!(
+                "{}: expected a date as {}",
+                spec.name,
+                config
+                    .date_formats
+                    .iter()
+                    .map(|f| describe_format(f))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )),
+        )),
+        Kind::Flag | Kind::FlagOrBlank => checks.push(Check::new(
+            spec,
+            "invalid_flag",
+            present().and(typed(spec.name).is_null()),
+            message(format!("{}: expected Y or N", spec.name)),
+        )),
+        Kind::Code(domain) => {
+            let all = codes.codes(domain);
+            let code = || typed(spec.name);
+            let known = code().is_in(
+                lit(Series::new("codes".into(), all.clone())).implode(),
+                false,
+            );
+            checks.push(Check::new(
+                spec,
+                "unknown_code",
+                present().and(known.clone().not()),
+                message(format!(
+                    "{}: not a code of the legacy {} code set ({})",
+                    spec.name,
+                    domain,
+                    all.join(", ")
+                )),
+            ));
+            if entity.year != YearSource::None {
+                let year = || col(SCHOOL_YEAR);
+                let mut valid = lit(false);
+                for row in codes.domain(domain) {
+                    valid = valid.or(code().eq(lit(row.code.clone())).and(
+                        year()
+                            .gt_eq(lit(row.first_year))
+                            .and(year().lt_eq(lit(row.last_year))),
+                    ));
+                }
+                let mut years = lit(NULL).cast(DataType::String);
+                for c in all.iter().rev() {
+                    years = when(code().eq(lit(c.clone())))
+                        .then(lit(codes.valid_years(domain, c)))
+                        .otherwise(years);
+                }
+                checks.push(Check::new(
+                    spec,
+                    "retired_code",
+                    known.and(year().is_not_null()).and(valid.not()),
+                    concat_str(
+                        [
+                            lit(format!("{}: code ", spec.name)),
+                            code(),
+                            lit(" is not valid in school year "),
+                            year().cast(DataType::String),
+                            lit(" (valid "),
+                            years,
+                            lit(")"),
+                        ],
+                        "",
+                        false,
+                    ),
+                ));
+            }
+        }
+    }
+    checks
+}
+
+/// `%Y-%m-%d` as a person reads it: `YYYY-MM-DD`.
+pub fn describe_format(format: &str) -> String {
+    format
+        .replace("%Y", "YYYY")
+        .replace("%m", "MM")
+        .replace("%d", "DD")
+}
+
+fn build_checks(
+    entity: &EntitySpec,
+    present: &BTreeSet<String>,
+    codes: &CodeSet,
+    config: &IngestConfig,
+) -> Vec<Check> {
+    let mut checks = Vec::new();
+    for spec in entity.columns.iter().filter(|c| present.contains(c.name)) {
+        checks.extend(column_checks(spec, entity, codes, config));
+    }
+    let has = |c: &str| present.contains(c);
+    let col_spec = |c: &str| *entity.column(c).expect("row rule names a column of its entity");
+    let raw_null = |c: &str| col(c).is_null();
+    if entity.name == crate::schema::STUDENT_PERSONAL.name {
+        if has(BIRTH_DATE) && config.check_birth_dates {
+            let bd = || typed(BIRTH_DATE);
+            checks.push(Check::new(
+                &col_spec(BIRTH_DATE),
+                "implausible_birth_date",
+                bd()
+                    .lt(lit(config.birth_date_earliest))
+                    .or(bd().gt(lit(config.birth_date_latest))),
+                message(format!(
+                    "BirthDate: outside the plausible range {} to {} (ingest.birth_date_earliest, ingest.birth_date_latest)",
+                    config.birth_date_earliest, config.birth_date_latest
+                )),
+            ));
+        }
+        let race_columns = [RACE_ETHNICITY, HISPANIC_LATINO];
+        if race_columns.iter().all(|c| has(c)) && RACE_FLAGS.iter().all(|c| has(c)) {
+            let new_format = RACE_FLAGS
+                .iter()
+                .fold(col(HISPANIC_LATINO).is_not_null(), |acc, f| {
+                    acc.or(col(*f).is_not_null())
+                });
+            let legacy = col(RACE_ETHNICITY).is_not_null();
+            let year = || col(SCHOOL_YEAR);
+            checks.push(Check::new(
+                &col_spec(RACE_ETHNICITY),
+                "race_format",
+                year()
+                    .gt_eq(lit(2011))
+                    .and(legacy.clone())
+                    .and(new_format.clone().not()),
+                message(
+                    "RaceEthnicity: an identity effective from 2010-11 on needs the two-question format (HispanicLatino and the race flags), not the legacy single field".to_string(),
+                ),
+            ));
+            checks.push(Check::new(
+                &col_spec(RACE_ETHNICITY),
+                "race_missing",
+                legacy.not().and(new_format.not()),
+                message("RaceEthnicity: no race or ethnicity in either format".to_string()),
+            ));
+        }
+        if has(IMMIGRANT_FLAG) && has(US_SCHOOL_DATE) {
+            checks.push(Check::new(
+                &col_spec(US_SCHOOL_DATE),
+                "us_school_date_required",
+                typed(IMMIGRANT_FLAG).and(raw_null(US_SCHOOL_DATE)),
+                message("USSchoolDate: required when ImmigrantFlag is Y".to_string()),
+            ));
+        }
+    }
+    if entity.name == crate::schema::STUDENT_ENROLLMENT.name {
+        if has(EXIT_DATE) && has(SCHOOL_ENTRY_DATE) {
+            checks.push(Check::new(
+                &col_spec(EXIT_DATE),
+                "exit_before_entry",
+                typed(EXIT_DATE).lt(typed(SCHOOL_ENTRY_DATE)),
+                message("ExitDate: before SchoolEntryDate".to_string()),
+            ));
+        }
+        if has(EXIT_TYPE_CODE) && has(EXIT_DATE) {
+            checks.push(Check::new(
+                &col_spec(EXIT_DATE),
+                "exit_date_required",
+                col(EXIT_TYPE_CODE).is_not_null().and(raw_null(EXIT_DATE)),
+                message("ExitDate: required when ExitTypeCode is set".to_string()),
+            ));
+        }
+        if has(ENGLISH_PROFICIENCY) && has(DATE_FIRST_ENROLLED_ESL) {
+            checks.push(Check::new(
+                &col_spec(DATE_FIRST_ENROLLED_ESL),
+                "esl_date_required",
+                typed(ENGLISH_PROFICIENCY)
+                    .eq(lit("03"))
+                    .or(typed(ENGLISH_PROFICIENCY).eq(lit("04")))
+                    .and(raw_null(DATE_FIRST_ENROLLED_ESL)),
+                message("DateFirstEnrolledESL: required when EnglishProficiency is 03 or 04".to_string()),
+            ));
+        }
+        if has(SPECIAL_ED_FLAG) && has(SPED_START_DATE) {
+            checks.push(Check::new(
+                &col_spec(SPED_START_DATE),
+                "sped_start_required",
+                typed(SPECIAL_ED_FLAG).and(raw_null(SPED_START_DATE)),
+                message("SpedStartDate: required when SpecialEdFlag is Y".to_string()),
+            ));
+        }
+        if has(SPED_EXIT_DATE) && has(SPED_EXIT_REASON) {
+            checks.push(Check::new(
+                &col_spec(SPED_EXIT_REASON),
+                "sped_exit_pair",
+                raw_null(SPED_EXIT_DATE).neq(raw_null(SPED_EXIT_REASON)),
+                message("SpedExitReason: SpedExitDate and SpedExitReason require each other".to_string()),
+            ));
+        }
+        if has(ACTION) && has(EFFECTIVE_DATE) {
+            checks.push(Check::new(
+                &col_spec(EFFECTIVE_DATE),
+                "effective_date_required",
+                col(ACTION).is_not_null().and(raw_null(EFFECTIVE_DATE)),
+                message("EffectiveDate: required when Action is set".to_string()),
+            ));
+        }
+    }
+    checks
+}
+
+fn quarantine_frame(bad: &DataFrame, checks: &[Check]) -> PolarsResult<DataFrame> {
+    const ORDER: &str = "__check";
+    let mut parts = Vec::with_capacity(checks.len() + 1);
+    parts.push(empty_quarantine()?.lazy().with_column(lit(0u32).alias(ORDER)));
+    for (i, check) in checks.iter().enumerate() {
+        parts.push(bad.clone().lazy().filter(col(flag_name(i))).select([
+            col(SOURCE_FILE),
+            col(SOURCE_ROW),
+            lit(check.column).alias(Q_COLUMN),
+            check.value.clone().cast(DataType::String).alias(Q_VALUE),
+            lit(check.rule).alias(Q_RULE),
+            check.message.clone().alias(Q_MESSAGE),
+            lit(i as u32).alias(ORDER),
+        ]));
+    }
+    concat(parts, UnionArgs::default())?
+        .sort_by_exprs(
+            [col(SOURCE_ROW), col(ORDER)],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .select(QUARANTINE_COLUMNS.map(col))
+        .collect()
+}
+
+/// An empty quarantine frame with the quarantine columns and types.
+pub fn empty_quarantine() -> PolarsResult<DataFrame> {
+    DataFrame::new(
+        0,
+        vec![
+            Column::new_empty(SOURCE_FILE.into(), &DataType::String),
+            Column::new_empty(SOURCE_ROW.into(), &DataType::Int64),
+            Column::new_empty(Q_COLUMN.into(), &DataType::String),
+            Column::new_empty(Q_VALUE.into(), &DataType::String),
+            Column::new_empty(Q_RULE.into(), &DataType::String),
+            Column::new_empty(Q_MESSAGE.into(), &DataType::String),
+        ],
+    )
+}
+
+fn count_rules(bad: &DataFrame, checks: &[Check], report: &mut StageReport) -> PolarsResult<()> {
+    let mut columns = Vec::with_capacity(checks.len());
+    for i in 0..checks.len() {
+        columns.push(bad.column(&flag_name(i))?.bool()?.clone());
+    }
+    for row in 0..bad.height() {
+        let mut first = None;
+        for (i, column) in columns.iter().enumerate() {
+            if column.get(row) == Some(true) {
+                *report.violations.entry(checks[i].rule.to_string()).or_default() += 1;
+                first.get_or_insert(i);
+            }
+        }
+        if let Some(i) = first {
+            *report.rejected.entry(checks[i].rule.to_string()).or_default() += 1;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::CodeRow;
+    use crate::schema::{SCHOOLS, STUDENT_ENROLLMENT, STUDENT_PERSONAL};
+
+    fn config() -> IngestConfig {
+        IngestConfig {
+            date_formats: vec!["%Y-%m-%d".into(), "%m/%d/%Y".into()],
+            check_birth_dates: true,
+            birth_date_earliest: NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
+            birth_date_latest: NaiveDate::from_ymd_opt(2015, 12, 31).unwrap(),
+        }
+    }
+
+    fn codes() -> CodeSet {
+        let row = |domain: &str, code: &str, first: i32, last: i32| CodeRow {
+            domain: domain.into(),
+            code: code.into(),
+            label: String::new(),
+            first_year: first,
+            last_year: last,
+        };
+        CodeSet::new(vec![
+            row("gender", "M", 1990, 2099),
+            row("gender", "F", 1990, 2099),
+            row("race_legacy", "C", 1990, 2099),
+            row("race_legacy", "H", 1990, 2099),
+            row("race_determination", "P", 1990, 2099),
+            row("enrollment_type", "P", 1990, 2099),
+            row("grade_level", "05", 1990, 2099),
+            row("grade_level", "06", 1990, 2099),
+            row("fiscal_responsibility", "R", 1990, 2099),
+            row("fiscal_responsibility", "A", i32::MIN, 2010),
+            row("english_proficiency", "01", 1990, 2099),
+            row("english_proficiency", "03", 1990, 2099),
+            row("exit_type", "10", 1990, 2099),
+        ])
+    }
+
+    /// A frame of text columns from (column, values) pairs, with source rows 2..
+    fn frame(spec: &EntitySpec, columns: &[(&str, Vec<Option<&str>>)]) -> (LazyFrame, BTreeSet<String>) {
+        let height = columns[0].1.len();
+        let mut cols = vec![
+            Column::new(SOURCE_FILE.into(), vec!["test.csv"; height]),
+            Column::new(SOURCE_ROW.into(), (2..2 + height as i64).collect::<Vec<_>>()),
+        ];
+        let mut present = BTreeSet::new();
+        for spec_col in spec.columns {
+            match columns.iter().find(|(n, _)| *n == spec_col.name) {
+                Some((name, values)) => {
+                    present.insert(name.to_string());
+                    cols.push(Column::new((*name).into(), values.clone()));
+                }
+                None => cols.push(Column::new(
+                    spec_col.name.into(),
+                    vec![None::<&str>; height],
+                )),
+            }
+        }
+        (DataFrame::new(height, cols).unwrap().lazy(), present)
+    }
+
+    fn rules(out: &Ingested) -> Vec<(i64, String, String, String)> {
+        let q = &out.quarantine;
+        (0..q.height())
+            .map(|i| {
+                let get = |c: &str| q.column(c).unwrap().get(i).unwrap().str_value().to_string();
+                (
+                    q.column(SOURCE_ROW).unwrap().i64().unwrap().get(i).unwrap(),
+                    get(Q_COLUMN),
+                    get(Q_RULE),
+                    get(Q_VALUE),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn enrollment_rules_each_catch_their_row_and_nothing_else() {
+        let (lf, present) = frame(
+            &STUDENT_ENROLLMENT,
+            &[
+                (ENROLLMENT_ID, vec![Some("1"), Some("2"), Some("3"), Some("4"), Some("x5"), Some("6")]),
+                (SCHOOL_ID, vec![Some("1024"), Some("17"), Some("12345"), Some("17"), Some("17"), Some("17")]),
+                (ENROLLMENT_TYPE_CODE, vec![Some("P"); 6]),
+                (YEAR_CODE, vec![Some("2012"), Some("2009"), Some("2012"), Some("2012"), Some("2012"), Some("2012")]),
+                (GRADE_LEVEL_CODE, vec![Some("05"), Some("06"), Some("05"), Some("13"), Some("05"), Some("05")]),
+                (SCHOOL_ENTRY_DATE, vec![Some("2011-09-01"), Some("09/02/2008"), Some("2011-09-01"), Some("2011-09-01"), Some("2011-09-01"), Some("2011-09-01")]),
+                (EXIT_DATE, vec![Some("2012-06-14"), Some("2008-08-30"), None, None, None, Some("2012-02-30")]),
+                (EXIT_TYPE_CODE, vec![Some("10"), Some("10"), None, None, None, Some("10")]),
+                (FISCAL_RESPONSIBILITY, vec![Some("R"), Some("A"), Some("A"), Some("r"), None, Some("R")]),
+                (ENGLISH_PROFICIENCY, vec![Some("01"), Some("03"), None, None, None, None]),
+                (DATE_FIRST_ENROLLED_ESL, vec![None; 6]),
+            ],
+        );
+        let out = run(&STUDENT_ENROLLMENT, lf, &present, &codes(), &config()).unwrap();
+        assert_eq!(
+            rules(&out),
+            vec![
+                (3, EXIT_DATE.into(), "exit_before_entry".into(), "2008-08-30".into()),
+                (3, DATE_FIRST_ENROLLED_ESL.into(), "esl_date_required".into(), "null".into()),
+                (4, SCHOOL_ID.into(), "invalid_id".into(), "12345".into()),
+                (4, FISCAL_RESPONSIBILITY.into(), "retired_code".into(), "A".into()),
+                (5, GRADE_LEVEL_CODE.into(), "unknown_code".into(), "13".into()),
+                (6, ENROLLMENT_ID.into(), "invalid_integer".into(), "x5".into()),
+                (7, EXIT_DATE.into(), "invalid_date".into(), "2012-02-30".into()),
+            ]
+        );
+        let r = &out.report;
+        assert_eq!((r.rows_in, r.rows_out), (6, 1));
+        assert_eq!(r.rejected.get("exit_before_entry"), Some(&1));
+        assert_eq!(r.rejected.get("invalid_id"), Some(&1));
+        assert_eq!(r.rejected.get("retired_code"), None);
+        assert_eq!(r.violations.get("retired_code"), Some(&1));
+        assert!(r.balanced());
+        // The good row is typed: dates as dates, lower-case codes upper-cased.
+        let row = &out.rows;
+        assert_eq!(row.column(SCHOOL_ENTRY_DATE).unwrap().dtype(), &DataType::Date);
+        assert_eq!(row.column(FISCAL_RESPONSIBILITY).unwrap().str().unwrap().get(0), Some("R"));
+        assert_eq!(row.column(SCHOOL_YEAR).unwrap().i32().unwrap().get(0), Some(2012));
+        // A retired code names the year and the years it was valid.
+        let msg = out.quarantine.column(Q_MESSAGE).unwrap().str().unwrap().get(3).unwrap().to_string();
+        assert_eq!(msg, "FiscalResponsibility: code A is not valid in school year 2012 (valid through 2010)");
+    }
+
+    #[test]
+    fn personal_values_are_redacted_and_race_format_follows_the_year() {
+        let (lf, present) = frame(
+            &STUDENT_PERSONAL,
+            &[
+                (PERSON_ID, vec![Some("1"), Some("2"), Some("3"), Some("4")]),
+                (IDENTITY_ID, vec![Some("1"), Some("2"), Some("3"), Some("4")]),
+                (LAST_NAME, vec![Some("Thériault"), Some("Lévesque"), None, Some("O'Brien")]),
+                (FIRST_NAME, vec![Some("Ann"), Some("Luc"), Some("Zoé"), Some("Pat")]),
+                (BIRTH_DATE, vec![Some("2001-03-04"), Some("1911-03-04"), Some("2001-03-04"), Some("2001-03-04")]),
+                (GENDER, vec![Some("F"), Some("M"), Some("F"), Some("M")]),
+                (RACE_ETHNICITY, vec![Some("C"), Some("C"), Some("H"), Some("C")]),
+                (HISPANIC_LATINO, vec![None, None, None, Some("N")]),
+                (RACE_AMERICAN_INDIAN, vec![None; 4]),
+                (RACE_ASIAN, vec![None; 4]),
+                (RACE_BLACK, vec![None; 4]),
+                (RACE_PACIFIC_ISLANDER, vec![None; 4]),
+                (RACE_WHITE, vec![None, None, None, Some("Y")]),
+                (IDENTITY_EFFECTIVE_DATE, vec![Some("2009-09-01"), Some("2009-09-01"), Some("2012-09-01"), Some("2012-09-01")]),
+            ],
+        );
+        let out = run(&STUDENT_PERSONAL, lf, &present, &codes(), &config()).unwrap();
+        assert_eq!(
+            rules(&out),
+            vec![
+                (3, BIRTH_DATE.into(), "implausible_birth_date".into(), REDACTED.into()),
+                (4, LAST_NAME.into(), "required".into(), REDACTED.into()),
+                (4, RACE_ETHNICITY.into(), "race_format".into(), "H".into()),
+            ]
+        );
+        assert_eq!(out.rows.height(), 2);
+        assert_eq!(
+            out.rows.column(LAST_NAME).unwrap().str().unwrap().get(0),
+            Some("Thériault")
+        );
+        assert_eq!(out.rows.column(RACE_WHITE).unwrap().bool().unwrap().get(0), None);
+        assert_eq!(out.rows.column(RACE_WHITE).unwrap().bool().unwrap().get(1), Some(true));
+    }
+
+    #[test]
+    fn an_empty_file_passes_with_an_empty_quarantine() {
+        let (lf, present) = frame(&SCHOOLS, &[(SCHOOL_ID, vec![]), (SAU_ID, vec![])]);
+        let out = run(&SCHOOLS, lf, &present, &codes(), &config()).unwrap();
+        assert_eq!(out.rows.height(), 0);
+        assert_eq!(out.quarantine.height(), 0);
+        assert!(out.report.balanced());
+    }
+}

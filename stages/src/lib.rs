@@ -1,0 +1,10 @@
+//! The cutover transforms: pure functions from frames to frames, no file I/O.
+//!
+//! Every stage returns its frames and a [`report::StageReport`]; the pipeline
+//! checks `in = out + rejected + merged` for every stage and entity.
+
+pub mod codes;
+pub mod columns;
+pub mod ingest;
+pub mod report;
+pub mod schema;

@@ -1,0 +1,212 @@
+//! The entities of an ICSE export bundle, as data: which file, which columns,
+//! what type each column has, which values are required and which columns
+//! hold personal information that must never reach a log, report or
+//! quarantine file.
+//!
+//! Column names are the canonical names of `../shared/spec/icse-export.md`;
+//! a real extract's own names are mapped onto them by the configuration.
+
+use crate::columns::*;
+
+/// How a column's text is checked and typed by ingest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Free text, kept as written (trimmed).
+    Text,
+    /// An ICSE internal integer id.
+    Integer,
+    /// A StateStudentID: exactly nine digits, kept as text (leading zeros).
+    StateId,
+    /// A MEDMS school or SAU id: one to four digits, kept as text.
+    OrgId,
+    /// A four-digit year (`YearCode`, `OpenedYear`): an integer.
+    Year,
+    /// A date in one of the configured formats: a date.
+    Date,
+    /// `Y`/`N` (either case); blank means N.
+    Flag,
+    /// `Y`/`N` (either case); blank means "not asked" and stays null
+    /// (the race flags of the two-question format).
+    FlagOrBlank,
+    /// A code of the named domain of the legacy code table, kept as text and
+    /// checked for membership in the row's school year.
+    Code(&'static str),
+    /// A decimal number.
+    Decimal,
+}
+
+/// One column of an entity.
+#[derive(Clone, Copy, Debug)]
+pub struct ColumnSpec {
+    pub name: &'static str,
+    pub kind: Kind,
+    /// A blank value is a rejected row (when the column exists in the file).
+    pub required: bool,
+    /// A file without this column cannot be read at all.
+    pub must_exist: bool,
+    /// Names, birth dates, addresses: shown as `[redacted]` in quarantine.
+    pub pii: bool,
+}
+
+const fn c(name: &'static str, kind: Kind) -> ColumnSpec {
+    ColumnSpec {
+        name,
+        kind,
+        required: false,
+        must_exist: false,
+        pii: false,
+    }
+}
+const fn req(name: &'static str, kind: Kind) -> ColumnSpec {
+    ColumnSpec {
+        name,
+        kind,
+        required: true,
+        must_exist: true,
+        pii: false,
+    }
+}
+const fn pii(mut spec: ColumnSpec) -> ColumnSpec {
+    spec.pii = true;
+    spec
+}
+
+/// Where a row's school year comes from, for year-aware code checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum YearSource {
+    /// An integer `YearCode` column.
+    YearColumn(&'static str),
+    /// The school year (1 July to 30 June) containing a date column.
+    SchoolYearOf(&'static str),
+    /// No year: codes are checked for membership in any year.
+    None,
+}
+
+/// One file of the bundle.
+#[derive(Debug)]
+pub struct EntitySpec {
+    /// Entity name: snapshot and quarantine file stem.
+    pub name: &'static str,
+    /// Default file name in the bundle (the configuration may override it).
+    pub file: &'static str,
+    /// Whether a bundle without this file is an error.
+    pub required_file: bool,
+    pub columns: &'static [ColumnSpec],
+    pub year: YearSource,
+}
+
+impl EntitySpec {
+    pub fn column(&self, name: &str) -> Option<&ColumnSpec> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+pub const STUDENT_PERSONAL: EntitySpec = EntitySpec {
+    name: "student_personal",
+    file: "student_personal.csv",
+    required_file: true,
+    columns: &[
+        req(PERSON_ID, Kind::Integer),
+        req(IDENTITY_ID, Kind::Integer),
+        c(STATE_STUDENT_ID, Kind::StateId),
+        pii(req(LAST_NAME, Kind::Text)),
+        pii(req(FIRST_NAME, Kind::Text)),
+        pii(c(MIDDLE_NAME, Kind::Text)),
+        pii(c(SUFFIX, Kind::Text)),
+        c(GENDER, Kind::Code("gender")),
+        pii(req(BIRTH_DATE, Kind::Date)),
+        c(RACE_ETHNICITY, Kind::Code("race_legacy")),
+        c(HISPANIC_LATINO, Kind::FlagOrBlank),
+        c(RACE_AMERICAN_INDIAN, Kind::FlagOrBlank),
+        c(RACE_ASIAN, Kind::FlagOrBlank),
+        c(RACE_BLACK, Kind::FlagOrBlank),
+        c(RACE_PACIFIC_ISLANDER, Kind::FlagOrBlank),
+        c(RACE_WHITE, Kind::FlagOrBlank),
+        c(RACE_DETERMINATION, Kind::Code("race_determination")),
+        c(IMMIGRANT_FLAG, Kind::Flag),
+        c(US_SCHOOL_DATE, Kind::Date),
+        c(HOME_PRIMARY_LANGUAGE, Kind::Text),
+        c(IDENTITY_EFFECTIVE_DATE, Kind::Date),
+    ],
+    year: YearSource::SchoolYearOf(IDENTITY_EFFECTIVE_DATE),
+};
+
+pub const STUDENT_ENROLLMENT: EntitySpec = EntitySpec {
+    name: "student_enrollment",
+    file: "student_enrollment.csv",
+    required_file: false,
+    columns: &[
+        req(ENROLLMENT_ID, Kind::Integer),
+        req(SCHOOL_ID, Kind::OrgId),
+        c(STATE_STUDENT_ID, Kind::StateId),
+        c(SCHOOL_STUDENT_ID, Kind::Text),
+        c(RESIDENT_SAU_ID, Kind::OrgId),
+        c(RESIDENT_TOWN_CODE, Kind::Text),
+        req(ENROLLMENT_TYPE_CODE, Kind::Code("enrollment_type")),
+        req(YEAR_CODE, Kind::Year),
+        req(GRADE_LEVEL_CODE, Kind::Code("grade_level")),
+        req(SCHOOL_ENTRY_DATE, Kind::Date),
+        c(START_STATUS, Kind::Code("start_status")),
+        c(EXIT_DATE, Kind::Date),
+        c(EXIT_TYPE_CODE, Kind::Code("exit_type")),
+        c(SCHOOL_LUNCH_ELIG, Kind::Code("school_lunch")),
+        c(FISCAL_RESPONSIBILITY, Kind::Code("fiscal_responsibility")),
+        c(ENGLISH_PROFICIENCY, Kind::Code("english_proficiency")),
+        c(DATE_FIRST_ENROLLED_ESL, Kind::Date),
+        c(LEP_EXIT_DATE, Kind::Date),
+        c(HOMELESS_CODE, Kind::Code("homeless")),
+        c(MIGRANT_FLAG, Kind::Flag),
+        c(SECTION_504_FLAG, Kind::Flag),
+        c(REFUGEE_FLAG, Kind::Flag),
+        c(STATE_AGENCY_CLIENT_FLAG, Kind::Flag),
+        c(SUPPLEMENTAL_ED_SERVICES, Kind::Flag),
+        c(GIFTED_TALENTED_ACADEMIC, Kind::Flag),
+        c(GIFTED_TALENTED_ARTISTIC, Kind::Flag),
+        c(ALTERNATIVE_EDUCATION, Kind::Flag),
+        c(FOREIGN_EXCHANGE, Kind::Flag),
+        c(HOME_SCHOOLED, Kind::Flag),
+        c(SAU_PERCENTAGE, Kind::Code("sau_percentage")),
+        c(SPECIAL_ED_FLAG, Kind::Flag),
+        c(SPED_START_DATE, Kind::Date),
+        c(SPED_SETTING, Kind::Code("sped_setting")),
+        c(EXCEPTIONALITY, Kind::Code("exceptionality")),
+        c(SPED_EXIT_DATE, Kind::Date),
+        c(SPED_EXIT_REASON, Kind::Code("sped_exit_reason")),
+        c(ACTION, Kind::Code("action")),
+        c(EFFECTIVE_DATE, Kind::Date),
+    ],
+    year: YearSource::YearColumn(YEAR_CODE),
+};
+
+pub const SCHOOLS: EntitySpec = EntitySpec {
+    name: "schools",
+    file: "schools.csv",
+    required_file: false,
+    columns: &[
+        req(SCHOOL_ID, Kind::OrgId),
+        c(SCHOOL_NAME, Kind::Text),
+        req(SAU_ID, Kind::OrgId),
+        c(SAU_NAME, Kind::Text),
+        c(OPENED_YEAR, Kind::Year),
+        c(CLOSED_YEAR, Kind::Year),
+    ],
+    year: YearSource::None,
+};
+
+/// The entities ingest handles, in the order they are read.
+pub const ENTITIES: [&EntitySpec; 3] = [&STUDENT_PERSONAL, &STUDENT_ENROLLMENT, &SCHOOLS];
+
+/// Bundle files the spec names that this version does not process yet. A
+/// bundle holding one is reported, never silently ignored.
+pub const NOT_YET_PROCESSED: [&str; 5] = [
+    "behavior.csv",
+    "truancy.csv",
+    "graduation.csv",
+    "mailing_address.csv",
+    "cte.csv",
+];
+
+/// The entity whose canonical name is `name`.
+pub fn entity(name: &str) -> Option<&'static EntitySpec> {
+    ENTITIES.iter().copied().find(|e| e.name == name)
+}

@@ -1,0 +1,59 @@
+"""Checks cutover's parquet snapshots from outside Rust: logical types seen
+by pyarrow and DuckDB, the provenance footer, and row counts against run.json.
+Prints 'N passed, N failed' and exits non-zero on any failure."""
+import json
+import sys
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+out = Path(sys.argv[1])
+run = json.loads((out / "run.json").read_text())
+passed, failed = 0, 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"ok   {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name} {detail}")
+
+
+personal = pq.read_table(out / "ingest" / "student_personal.parquet")
+enrollment = pq.read_table(out / "ingest" / "student_enrollment.parquet")
+check("BirthDate is a date", personal.schema.field("BirthDate").type == pa.date32(), personal.schema.field("BirthDate").type)
+check("SchoolEntryDate is a date", enrollment.schema.field("SchoolEntryDate").type == pa.date32())
+check("StateStudentID is text", pa.types.is_string(personal.schema.field("StateStudentID").type) or pa.types.is_large_string(personal.schema.field("StateStudentID").type) or str(personal.schema.field("StateStudentID").type) == "string_view")
+check("GradeLevelCode is text", "string" in str(enrollment.schema.field("GradeLevelCode").type))
+check("SpecialEdFlag is a boolean", enrollment.schema.field("SpecialEdFlag").type == pa.bool_())
+ids = [v for v in personal.column("StateStudentID").to_pylist() if v]
+check("StateStudentIDs keep nine characters", all(len(v) == 9 for v in ids))
+
+meta = pq.read_metadata(out / "ingest" / "student_personal.parquet").metadata
+meta = {k.decode(): v.decode() for k, v in meta.items()}
+check("footer has the run id", meta.get("cutover.run_id") == run["run_id"], meta.get("cutover.run_id"))
+check("footer has the tool version", meta.get("cutover.tool_version") == run["tool_version"])
+check("footer has the config checksum", meta.get("cutover.config_sha256") == run["config"]["sha256"])
+inputs = json.loads(meta.get("cutover.inputs", "{}"))
+expected = {i["file"]: i["sha256"] for i in run["inputs"]}
+check("footer has every input checksum", inputs == expected, inputs)
+check("footer names stage and entity", (meta.get("cutover.stage"), meta.get("cutover.entity")) == ("ingest", "student_personal"))
+
+con = duckdb.connect()
+path = str(out / "ingest" / "student_enrollment.parquet")
+types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('{path}'))").fetchall())
+check("DuckDB sees SchoolEntryDate as DATE", types.get("SchoolEntryDate") == "DATE", types.get("SchoolEntryDate"))
+check("DuckDB sees YearCode as INTEGER", types.get("YearCode") == "INTEGER", types.get("YearCode"))
+rows = con.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
+ledger = {(s["stage"], s["entity"]): s for s in run["stages"]}
+check("DuckDB row count equals the ledger's rows out", rows == ledger[("ingest", "student_enrollment")]["rows_out"], rows)
+years = con.execute(f"SELECT min(YearCode), max(YearCode) FROM read_parquet('{path}')").fetchone()
+check("school years span the bundle", years == (2005, 2017), years)
+
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
