@@ -137,7 +137,11 @@ impl Config {
             birth_date_latest: default_latest(DEFAULT_YEARS.1),
             checksum: String::new(),
         };
-        let json = serde_json::to_vec(&config).expect("config serializes");
+        // What the data means, not where it goes: the output root is left
+        // out, so two runs to different folders share a run id.
+        let mut meaning = config.clone();
+        meaning.output = PathBuf::new();
+        let json = serde_json::to_vec(&meaning).expect("config serializes");
         config.checksum = hex(&Sha256::digest(&json));
         let mut problems = Vec::new();
         check_paths(&config, "<defaults>", &mut problems);
@@ -205,7 +209,8 @@ fn section<T: DeserializeOwned + Default>(
         return T::default();
     };
     let mut unknown = Vec::new();
-    let result: Result<T, _> = serde_ignored::deserialize(value.clone(), |p| unknown.push(p.to_string()));
+    let result: Result<T, _> =
+        serde_ignored::deserialize(value.clone(), |p| unknown.push(p.to_string()));
     for u in unknown {
         problems.push(Problem {
             file: file.to_string(),
@@ -259,13 +264,21 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
         match table.get(key) {
             Some(toml::Value::String(s)) if !s.is_empty() => base.join(s),
             Some(other) => {
-                problem(problems, key, format!("expected a path as a string, found {}", other.type_str()));
+                problem(
+                    problems,
+                    key,
+                    format!("expected a path as a string, found {}", other.type_str()),
+                );
                 PathBuf::new()
             }
             None => match default {
                 Some(d) => PathBuf::from(d),
                 None => {
-                    problem(problems, key, "required: the folder of the ICSE export bundle".to_string());
+                    problem(
+                        problems,
+                        key,
+                        "required: the folder of the ICSE export bundle".to_string(),
+                    );
                     PathBuf::new()
                 }
             },
@@ -279,7 +292,9 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
     match table.get("school_years") {
         None => {}
         Some(toml::Value::Array(a))
-            if a.len() == 2 && a.iter().all(|v| v.as_integer().is_some_and(|y| (1900..=2100).contains(&y))) =>
+            if a.len() == 2
+                && a.iter()
+                    .all(|v| v.as_integer().is_some_and(|y| (1900..=2100).contains(&y))) =>
         {
             first_year = a[0].as_integer().expect("checked") as i32;
             last_year = a[1].as_integer().expect("checked") as i32;
@@ -302,9 +317,17 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
     let mut files = default_files();
     for (entity, name) in raw_files {
         if schema::entity(&entity).is_none() {
-            problem(&mut problems, &format!("files.{entity}"), format!("not an entity; expected one of {}", entity_names()));
+            problem(
+                &mut problems,
+                &format!("files.{entity}"),
+                format!("not an entity; expected one of {}", entity_names()),
+            );
         } else if name.trim().is_empty() {
-            problem(&mut problems, &format!("files.{entity}"), "a file name is required".to_string());
+            problem(
+                &mut problems,
+                &format!("files.{entity}"),
+                "a file name is required".to_string(),
+            );
         } else {
             files.insert(entity, name);
         }
@@ -313,14 +336,20 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
     let read: RawRead = section(&table, "read", file, &mut problems);
     let date_formats = read.date_formats.unwrap_or_else(default_date_formats);
     if date_formats.is_empty() {
-        problem(&mut problems, "read.date_formats", "at least one date format is required".to_string());
+        problem(
+            &mut problems,
+            "read.date_formats",
+            "at least one date format is required".to_string(),
+        );
     }
     for (i, f) in date_formats.iter().enumerate() {
         if !date_format_ok(f) {
             problem(
                 &mut problems,
                 &format!("read.date_formats[{i}]"),
-                format!("{f:?} is not a date format with a year, month and day (such as \"%Y-%m-%d\")"),
+                format!(
+                    "{f:?} is not a date format with a year, month and day (such as \"%Y-%m-%d\")"
+                ),
             );
         }
     }
@@ -329,27 +358,54 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
     for (name, value) in &read.encoding {
         let key = format!("read.encoding.{name:?}");
         if !known_files.contains(&name) {
-            problem(&mut problems, &key, format!("not a file of the bundle; expected one of {}", known_files.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")));
+            problem(
+                &mut problems,
+                &key,
+                format!(
+                    "not a file of the bundle; expected one of {}",
+                    known_files
+                        .iter()
+                        .map(|f| f.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
         }
         match EncodingChoice::parse(value) {
             Some(e) => {
                 encodings.insert(name.clone(), e);
             }
-            None => problem(&mut problems, &key, format!("expected auto, utf-8 or windows-1252, found {value:?}")),
+            None => problem(
+                &mut problems,
+                &key,
+                format!("expected auto, utf-8 or windows-1252, found {value:?}"),
+            ),
         }
     }
     for (entity, map) in &read.columns {
         let Some(spec) = schema::entity(entity) else {
-            problem(&mut problems, &format!("read.columns.{entity}"), format!("not an entity; expected one of {}", entity_names()));
+            problem(
+                &mut problems,
+                &format!("read.columns.{entity}"),
+                format!("not an entity; expected one of {}", entity_names()),
+            );
             continue;
         };
         let mut targets: BTreeMap<&str, &str> = BTreeMap::new();
         for (extract, canonical) in map {
             let key = format!("read.columns.{entity}.{extract:?}");
             if spec.column(canonical).is_none() {
-                problem(&mut problems, &key, format!("{canonical:?} is not a column of {entity}"));
+                problem(
+                    &mut problems,
+                    &key,
+                    format!("{canonical:?} is not a column of {entity}"),
+                );
             } else if let Some(other) = targets.insert(canonical, extract) {
-                problem(&mut problems, &key, format!("{canonical:?} is already mapped from {other:?}"));
+                problem(
+                    &mut problems,
+                    &key,
+                    format!("{canonical:?} is already mapped from {other:?}"),
+                );
             }
         }
     }
@@ -357,7 +413,11 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
     let ingest: RawIngest = section(&table, "ingest", file, &mut problems);
     let max_reject_rate = ingest.max_reject_rate.unwrap_or(DEFAULT_MAX_REJECT_RATE);
     if !(0.0..=1.0).contains(&max_reject_rate) {
-        problem(&mut problems, "ingest.max_reject_rate", format!("expected a number from 0 to 1, found {max_reject_rate}"));
+        problem(
+            &mut problems,
+            "ingest.max_reject_rate",
+            format!("expected a number from 0 to 1, found {max_reject_rate}"),
+        );
     }
     let mut date_key = |key: &str, value: Option<toml::Value>, default: NaiveDate| -> NaiveDate {
         let text = match value {
@@ -369,13 +429,25 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
         match NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
             Ok(d) => d,
             Err(_) => {
-                problem(&mut problems, key, format!("expected a date as YYYY-MM-DD, found {text}"));
+                problem(
+                    &mut problems,
+                    key,
+                    format!("expected a date as YYYY-MM-DD, found {text}"),
+                );
                 default
             }
         }
     };
-    let birth_date_earliest = date_key("ingest.birth_date_earliest", ingest.birth_date_earliest, default_earliest(first_year));
-    let birth_date_latest = date_key("ingest.birth_date_latest", ingest.birth_date_latest, default_latest(last_year));
+    let birth_date_earliest = date_key(
+        "ingest.birth_date_earliest",
+        ingest.birth_date_earliest,
+        default_earliest(first_year),
+    );
+    let birth_date_latest = date_key(
+        "ingest.birth_date_latest",
+        ingest.birth_date_latest,
+        default_latest(last_year),
+    );
     if birth_date_earliest > birth_date_latest {
         problem(
             &mut problems,
@@ -419,30 +491,54 @@ fn check_paths(config: &Config, file: &str, problems: &mut Vec<Problem>) {
     };
     if !config.bundle.as_os_str().is_empty() {
         if !config.bundle.is_dir() {
-            problem("bundle", format!("{} is not a folder", config.bundle.display()));
+            problem(
+                "bundle",
+                format!("{} is not a folder", config.bundle.display()),
+            );
         } else {
             for spec in ENTITIES.iter().filter(|e| e.required_file) {
                 let name = &config.files[spec.name];
                 if !config.bundle.join(name).is_file() {
-                    problem("bundle", format!("{} has no {name}, which every bundle needs", config.bundle.display()));
+                    problem(
+                        "bundle",
+                        format!(
+                            "{} has no {name}, which every bundle needs",
+                            config.bundle.display()
+                        ),
+                    );
                 }
             }
         }
     }
-    if !config.crosswalks.join(crate::crosswalks::LEGACY_CODES).is_file() {
+    if !config
+        .crosswalks
+        .join(crate::crosswalks::LEGACY_CODES)
+        .is_file()
+    {
         problem(
             "crosswalks",
-            format!("{} has no {}", config.crosswalks.display(), crate::crosswalks::LEGACY_CODES),
+            format!(
+                "{} has no {}",
+                config.crosswalks.display(),
+                crate::crosswalks::LEGACY_CODES
+            ),
         );
     }
 }
 
 fn entity_names() -> String {
-    ENTITIES.iter().map(|e| e.name).collect::<Vec<_>>().join(", ")
+    ENTITIES
+        .iter()
+        .map(|e| e.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn date_format_ok(format: &str) -> bool {
-    if !(format.contains("%Y") || format.contains("%y")) || !format.contains("%m") || !format.contains("%d") {
+    if !(format.contains("%Y") || format.contains("%y"))
+        || !format.contains("%m")
+        || !format.contains("%d")
+    {
         return false;
     }
     let probe = NaiveDate::from_ymd_opt(2016, 11, 27).expect("valid date");
@@ -484,7 +580,10 @@ mod tests {
         .unwrap();
         assert_eq!(config.bundle, dir.path().join("bundle"));
         assert_eq!((config.first_year, config.last_year), (2010, 2017));
-        assert_eq!(config.birth_date_latest, NaiveDate::from_ymd_opt(2014, 12, 31).unwrap());
+        assert_eq!(
+            config.birth_date_latest,
+            NaiveDate::from_ymd_opt(2014, 12, 31).unwrap()
+        );
         assert_eq!(config.columns["student_personal"]["Last_Name"], "LastName");
     }
 

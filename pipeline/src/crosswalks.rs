@@ -21,11 +21,14 @@ pub struct Loaded {
 /// Loads and checks `legacy_codes.csv`, reporting every problem at once.
 pub fn load_legacy_codes(dir: &Path) -> Result<Loaded, Vec<String>> {
     let path = dir.join(LEGACY_CODES);
-    let bytes = std::fs::read(&path).map_err(|e| vec![format!("{}: cannot read: {e}", path.display())])?;
+    let bytes =
+        std::fs::read(&path).map_err(|e| vec![format!("{}: cannot read: {e}", path.display())])?;
     let file = path.display().to_string();
     let sha256 = crate::config::hex(&Sha256::digest(&bytes));
     let (text, _, _) = crate::read::decode(&bytes, crate::read::EncodingChoice::Auto);
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut problems = Vec::new();
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
@@ -49,7 +52,11 @@ pub fn load_legacy_codes(dir: &Path) -> Result<Loaded, Vec<String>> {
         };
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         if record.len() != COLUMNS.len() {
-            problems.push(format!("{file}: line {line}: expected {} fields, found {}", COLUMNS.len(), record.len()));
+            problems.push(format!(
+                "{file}: line {line}: expected {} fields, found {}",
+                COLUMNS.len(),
+                record.len()
+            ));
             continue;
         }
         let field = |i: usize| record[i].trim().to_string();
@@ -70,24 +77,36 @@ pub fn load_legacy_codes(dir: &Path) -> Result<Loaded, Vec<String>> {
         let last_year = year(4, i32::MAX);
         for i in [0, 1] {
             if field(i).is_empty() {
-                problems.push(format!("{file}: line {line}: column {}: a value is required", COLUMNS[i]));
+                problems.push(format!(
+                    "{file}: line {line}: column {}: a value is required",
+                    COLUMNS[i]
+                ));
             }
         }
         if first_year > last_year {
-            problems.push(format!("{file}: line {line}: first_year {first_year} is after last_year {last_year}"));
+            problems.push(format!(
+                "{file}: line {line}: first_year {first_year} is after last_year {last_year}"
+            ));
         }
-        rows.push((line, CodeRow {
-            domain: field(0),
-            code: field(1),
-            label: field(2),
-            first_year,
-            last_year,
-        }));
+        rows.push((
+            line,
+            CodeRow {
+                domain: field(0),
+                code: field(1),
+                label: field(2),
+                first_year,
+                last_year,
+            },
+        ));
     }
     // One code may have several rows only with years that do not overlap.
     for (i, (line_a, a)) in rows.iter().enumerate() {
         for (line_b, b) in &rows[i + 1..] {
-            if a.domain == b.domain && a.code == b.code && a.first_year <= b.last_year && b.first_year <= a.last_year {
+            if a.domain == b.domain
+                && a.code == b.code
+                && a.first_year <= b.last_year
+                && b.first_year <= a.last_year
+            {
                 problems.push(format!(
                     "{file}: line {line_b}: {} code {} overlaps the years of line {line_a}",
                     b.domain, b.code
@@ -150,6 +169,8 @@ mod tests {
         .map(|p| format!("{file}: {p}"))
         .collect();
         assert_eq!(&problems[..4], &expected[..]);
-        assert!(problems[4..].iter().all(|p| p.contains("no rows for the code domain")));
+        assert!(problems[4..]
+            .iter()
+            .all(|p| p.contains("no rows for the code domain")));
     }
 }

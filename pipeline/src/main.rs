@@ -17,10 +17,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "cutover", version, about = "Migrates ICSE student records to Synergy and proves nothing was lost.")]
+#[command(
+    name = "cutover",
+    version,
+    about = "Migrates ICSE student records to Synergy and proves nothing was lost."
+)]
 struct Cli {
     /// No progress bars.
-    #[arg(long, global = true)]
+    #[arg(short, long, global = true)]
     quiet: bool,
     /// Log detail: -v for stage summaries, -vv for debug. Logs hold ids and
     /// counts only, never names or birth dates.
@@ -121,12 +125,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(path) => {
                     let text = std::fs::read_to_string(&path)
                         .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
-                    toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?
+                    toml::from_str(&text)
+                        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?
                 }
                 None => generate::DefectRates::default(),
             };
             let truth = truth.unwrap_or_else(|| {
-                let mut name = out.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+                let mut name = out
+                    .file_name()
+                    .map(|n| n.to_os_string())
+                    .unwrap_or_default();
                 name.push("-truth");
                 out.with_file_name(name)
             });

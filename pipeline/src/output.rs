@@ -9,7 +9,8 @@ use std::path::Path;
 
 /// Creates a directory (and its parents) readable by the owner only.
 pub fn private_dir(path: &Path) -> Result<()> {
-    fs::create_dir_all(path).with_context(|| format!("cannot create directory {}", path.display()))?;
+    fs::create_dir_all(path)
+        .with_context(|| format!("cannot create directory {}", path.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -37,8 +38,12 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut fs::File) -> Result<()>
         .flush()
         .and_then(|_| tmp.as_file().sync_all())
         .with_context(|| format!("cannot sync {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot move the finished file into place at {}", path.display()))?;
+    tmp.persist(path).with_context(|| {
+        format!(
+            "cannot move the finished file into place at {}",
+            path.display()
+        )
+    })?;
     Ok(())
 }
 

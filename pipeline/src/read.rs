@@ -245,9 +245,22 @@ pub fn read_file(
     let mut rows: Vec<i64> = Vec::with_capacity(estimate);
     let mut bad_rows: Vec<(i64, usize)> = Vec::new();
     let mut report = StageReport::new(STAGE, spec.name);
+    // The line a person sees: csv's own line counter lags behind blank lines
+    // and CRLF ends, so count the newlines before each record's first byte.
+    let bytes = text.as_bytes();
+    let (mut cursor, mut newlines) = (0usize, 0u64);
     for (n, record) in records.enumerate() {
         let record = record.map_err(|e| csv_error(file, e))?;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let mut start = record
+            .position()
+            .map(|p| p.byte() as usize)
+            .unwrap_or(cursor);
+        while start < bytes.len() && (bytes[start] == b'\n' || bytes[start] == b'\r') {
+            start += 1;
+        }
+        newlines += bytes[cursor..start].iter().filter(|&&b| b == b'\n').count() as u64;
+        cursor = start;
+        let line = newlines + 1;
         let breaks: usize = record.iter().map(|f| f.matches('\n').count()).sum();
         if breaks > 0 {
             report.notes.push(format!(
@@ -277,7 +290,11 @@ pub fn read_file(
         Column::new(SOURCE_FILE.into(), vec![file; height]),
         Column::new(SOURCE_ROW.into(), rows),
     ];
-    columns.extend(builders.into_iter().map(|b| b.finish().into_series().into_column()));
+    columns.extend(
+        builders
+            .into_iter()
+            .map(|b| b.finish().into_series().into_column()),
+    );
     let frame = DataFrame::new(height, columns).map_err(|e| polars_failed(file, e))?;
     report.rows_out = height as u64;
     if !bad_rows.is_empty() {
@@ -289,9 +306,9 @@ pub fn read_file(
             .insert("column_count".to_string(), bad_rows.len() as u64);
     }
     if undecodable > 0 {
-        report
-            .notes
-            .push(format!("{undecodable} character(s) could not be decoded as {encoding}"));
+        report.notes.push(format!(
+            "{undecodable} character(s) could not be decoded as {encoding}"
+        ));
     }
     if !extra_columns.is_empty() {
         report
@@ -307,18 +324,26 @@ pub fn read_file(
             n,
             vec![
                 Column::new(SOURCE_FILE.into(), vec![file; n]),
-                Column::new(SOURCE_ROW.into(), bad_rows.iter().map(|b| b.0).collect::<Vec<_>>()),
+                Column::new(
+                    SOURCE_ROW.into(),
+                    bad_rows.iter().map(|b| b.0).collect::<Vec<_>>(),
+                ),
                 Column::new(Q_COLUMN.into(), vec![""; n]),
                 Column::new(
                     Q_VALUE.into(),
-                    bad_rows.iter().map(|b| format!("{} fields", b.1)).collect::<Vec<_>>(),
+                    bad_rows
+                        .iter()
+                        .map(|b| format!("{} fields", b.1))
+                        .collect::<Vec<_>>(),
                 ),
                 Column::new(Q_RULE.into(), vec!["column_count"; n]),
                 Column::new(
                     Q_MESSAGE.into(),
                     bad_rows
                         .iter()
-                        .map(|b| format!("expected {expected} fields as in the header, found {}", b.1))
+                        .map(|b| {
+                            format!("expected {expected} fields as in the header, found {}", b.1)
+                        })
                         .collect::<Vec<_>>(),
                 ),
             ],
@@ -376,13 +401,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("schools.csv");
         std::fs::write(&path, bytes).unwrap();
-        let map = map.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
-        read_file(&path, "schools.csv", &SCHOOLS, EncodingChoice::Auto, &map, |_| {})
+        let map = map
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        read_file(
+            &path,
+            "schools.csv",
+            &SCHOOLS,
+            EncodingChoice::Auto,
+            &map,
+            |_| {},
+        )
     }
 
     fn names(read: &Read) -> Vec<Option<String>> {
         let c = read.frame.column(SCHOOL_NAME).unwrap().str().unwrap();
-        c.into_iter().map(|v| v.map(str::to_string)).collect()
+        (0..c.len()).map(|i| c.get(i).map(str::to_string)).collect()
     }
 
     #[test]
@@ -408,9 +443,19 @@ mod tests {
         let text = "School_ID,SchoolName,SAU_ID\r\n12,\"Two\r\nLines\",1001\r\n13,Short\r\n\r\n14,Ok, 1002 \r\n";
         let read = read_bytes(text.as_bytes(), &[]).unwrap();
         assert_eq!(read.info.line_endings, "CRLF");
-        let rows: Vec<i64> = read.frame.column(SOURCE_ROW).unwrap().i64().unwrap().into_no_null_iter().collect();
+        let rows: Vec<i64> = read
+            .frame
+            .column(SOURCE_ROW)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
         assert_eq!(rows, vec![2, 6]);
-        assert_eq!(read.frame.column(SAU_ID).unwrap().str().unwrap().get(1), Some("1002"));
+        assert_eq!(
+            read.frame.column(SAU_ID).unwrap().str().unwrap().get(1),
+            Some("1002")
+        );
         assert_eq!(read.report.rows_in, 3);
         assert_eq!(read.report.rejected.get("column_count"), Some(&1));
         assert!(read.report.balanced());
@@ -420,29 +465,47 @@ mod tests {
             q.column(Q_MESSAGE).unwrap().str().unwrap().get(0),
             Some("expected 3 fields as in the header, found 2")
         );
-        assert_eq!(read.report.notes, vec!["line 2: a quoted field spans 2 lines"]);
+        assert_eq!(
+            read.report.notes,
+            vec!["line 2: a quoted field spans 2 lines"]
+        );
     }
 
     #[test]
     fn a_column_map_renames_and_unknown_columns_are_reported() {
         let text = "SchoolNumber,School Name,SAU_ID,Principal\n12,Oak,1001,x\n";
-        let read = read_bytes(text.as_bytes(), &[("SchoolNumber", "School_ID"), ("School Name", "SchoolName")]).unwrap();
+        let read = read_bytes(
+            text.as_bytes(),
+            &[("SchoolNumber", "School_ID"), ("School Name", "SchoolName")],
+        )
+        .unwrap();
         assert_eq!(names(&read), vec![Some("Oak".to_string())]);
         assert_eq!(read.info.extra_columns, vec!["Principal"]);
-        assert_eq!(read.info.missing_columns, vec!["SAUName", "OpenedYear", "ClosedYear"]);
+        assert_eq!(
+            read.info.missing_columns,
+            vec!["SAUName", "OpenedYear", "ClosedYear"]
+        );
     }
 
     #[test]
     fn missing_columns_and_empty_files_are_errors_naming_the_file() {
-        let err = read_bytes(b"SchoolNumber,SchoolName\n1,Oak\n", &[]).err().unwrap();
+        let err = read_bytes(b"SchoolNumber,SchoolName\n1,Oak\n", &[])
+            .err()
+            .unwrap();
         assert_eq!(
             err.to_string(),
             "schools.csv: line 1: expected column(s) School_ID, SAU_ID not found; found: SchoolNumber, SchoolName"
         );
         let err = read_bytes(b"", &[]).err().unwrap();
-        assert_eq!(err.to_string(), "schools.csv: the file is empty: a header row is expected");
+        assert_eq!(
+            err.to_string(),
+            "schools.csv: the file is empty: a header row is expected"
+        );
         let err = read_bytes(b"School_ID,SAU_ID,SAU_ID\n", &[]).err().unwrap();
-        assert_eq!(err.to_string(), "schools.csv: line 1: column SAU_ID appears twice in the header");
+        assert_eq!(
+            err.to_string(),
+            "schools.csv: line 1: column SAU_ID appears twice in the header"
+        );
     }
 
     #[test]

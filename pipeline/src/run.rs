@@ -7,7 +7,7 @@ use crate::output::{private_dir, write_bytes};
 use crate::read::{self, EncodingChoice, FileInfo};
 use crate::snapshot::{self, Provenance};
 use anyhow::{Context, Result};
-use cutover_stages::columns::{SOURCE_ROW, QUARANTINE_COLUMNS};
+use cutover_stages::columns::{QUARANTINE_COLUMNS, SOURCE_ROW};
 use cutover_stages::ingest;
 use cutover_stages::report::StageReport;
 use cutover_stages::schema::{ENTITIES, NOT_YET_PROCESSED};
@@ -133,10 +133,11 @@ pub fn check_ledger(reports: &[StageReport], max_reject_rate: f64) -> Vec<Failur
 /// Runs read and ingest for every entity of the bundle.
 pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
     let started_at = now();
-    let codes = crosswalks::load_legacy_codes(&config.crosswalks).map_err(|p| anyhow::anyhow!(p.join("\n")))?;
-    let crosswalk_sums = BTreeMap::from([(crosswalks::LEGACY_CODES.to_string(), codes.sha256.clone())]);
+    let codes = crosswalks::load_legacy_codes(&config.crosswalks)
+        .map_err(|p| anyhow::anyhow!(p.join("\n")))?;
+    let crosswalk_sums =
+        BTreeMap::from([(crosswalks::LEGACY_CODES.to_string(), codes.sha256.clone())]);
     let root = &config.output;
-    private_dir(root)?;
 
     // Inputs first, so the run id (and every snapshot's provenance) is known
     // before anything is written.
@@ -174,17 +175,24 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
     };
     info!(run_id = %run_id, files = inputs.len(), "run started");
 
+    // Every stage runs in memory first; only when all of them have, is
+    // anything written. A file that cannot be read leaves the previous
+    // outputs as they were.
     let ingest_config = config.ingest();
     let mut reports = Vec::new();
     let mut infos = Vec::new();
-    let mut outputs = Vec::new();
+    let mut results = Vec::new();
     for spec in ENTITIES {
         let name = &config.files[spec.name];
         if !inputs.contains_key(name) {
             continue;
         }
         let path = config.bundle.join(name);
-        let choice = config.encodings.get(name).copied().unwrap_or(EncodingChoice::Auto);
+        let choice = config
+            .encodings
+            .get(name)
+            .copied()
+            .unwrap_or(EncodingChoice::Auto);
         let empty = BTreeMap::new();
         let map = config.columns.get(spec.name).unwrap_or(&empty);
 
@@ -197,41 +205,62 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
             info!(rows_in = read.report.rows_in, rows_out = read.report.rows_out, encoding = %read.info.encoding, "read");
             read
         };
-        let mut read_frame = read.frame;
-        snapshot::write_parquet(root, read::STAGE, spec.name, &mut read_frame, &provenance)?;
-        outputs.push(format!("{}/{}.parquet", read::STAGE, spec.name));
-        reports.push(read.report);
-        infos.push(read.info);
-
         let ingested = {
             let _span = info_span!("ingest", entity = spec.name).entered();
-            let out = ingest::run(spec, read_frame.lazy(), &read.present, &codes.codes, &ingest_config)?;
-            info!(rows_in = out.report.rows_in, rows_out = out.report.rows_out, rejected = out.report.rejected_total(), "ingest");
+            let out = ingest::run(
+                spec,
+                read.frame.clone().lazy(),
+                &read.present,
+                &codes.codes,
+                &ingest_config,
+            )?;
+            info!(
+                rows_in = out.report.rows_in,
+                rows_out = out.report.rows_out,
+                rejected = out.report.rejected_total(),
+                "ingest"
+            );
             out
         };
-        let mut rows = ingested.rows;
-        snapshot::write_parquet(root, ingest::STAGE, spec.name, &mut rows, &provenance)?;
-        outputs.push(format!("{}/{}.parquet", ingest::STAGE, spec.name));
         let quarantine = concat(
             [read.quarantine.lazy(), ingested.quarantine.lazy()],
             UnionArgs::default(),
         )?
-        .sort([SOURCE_ROW], SortMultipleOptions::default().with_maintain_order(true))
+        .sort(
+            [SOURCE_ROW],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
         .select(QUARANTINE_COLUMNS.map(col))
         .collect()?;
-        snapshot::write_quarantine(root, spec.name, &quarantine)?;
-        outputs.push(format!("quarantine/{}.csv", spec.name));
+        reports.push(read.report);
         reports.push(ingested.report);
+        infos.push(read.info);
+        results.push((spec.name, read.frame, ingested.rows, quarantine));
+    }
+
+    let mut outputs = Vec::new();
+    for (entity, mut read_frame, mut rows, quarantine) in results {
+        snapshot::write_parquet(root, read::STAGE, entity, &mut read_frame, &provenance)?;
+        outputs.push(format!("{}/{entity}.parquet", read::STAGE));
+        snapshot::write_parquet(root, ingest::STAGE, entity, &mut rows, &provenance)?;
+        outputs.push(format!("{}/{entity}.parquet", ingest::STAGE));
+        snapshot::write_quarantine(root, entity, &quarantine)?;
+        outputs.push(format!("quarantine/{entity}.csv"));
     }
 
     let failures = check_ledger(&reports, config.max_reject_rate);
+    private_dir(root)?;
     let record = RunRecord {
         tool: "cutover",
         tool_version: TOOL_VERSION,
         run_id,
         started_at,
         finished_at: now(),
-        status: if failures.is_empty() { "passed".into() } else { "failed".into() },
+        status: if failures.is_empty() {
+            "passed".into()
+        } else {
+            "failed".into()
+        },
         config: ConfigRecord {
             source: config.source.clone(),
             sha256: config.checksum.clone(),

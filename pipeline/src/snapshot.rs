@@ -3,7 +3,7 @@
 //! atomically.
 
 use crate::output::write_atomic;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use cutover_stages::columns::QUARANTINE_COLUMNS;
 use polars::prelude::*;
 use std::collections::BTreeMap;
@@ -36,8 +36,14 @@ impl Provenance {
             (KEY_RUN_ID.into(), self.run_id.clone()),
             (KEY_TOOL_VERSION.into(), self.tool_version.clone()),
             (KEY_CONFIG_SHA256.into(), self.config_sha256.clone()),
-            (KEY_INPUTS.into(), serde_json::to_string(&self.inputs).expect("map serializes")),
-            (KEY_CROSSWALKS.into(), serde_json::to_string(&self.crosswalks).expect("map serializes")),
+            (
+                KEY_INPUTS.into(),
+                serde_json::to_string(&self.inputs).expect("map serializes"),
+            ),
+            (
+                KEY_CROSSWALKS.into(),
+                serde_json::to_string(&self.crosswalks).expect("map serializes"),
+            ),
             (KEY_STAGE.into(), stage.into()),
             (KEY_ENTITY.into(), entity.into()),
         ]
@@ -45,7 +51,13 @@ impl Provenance {
 }
 
 /// Writes `<root>/<stage>/<entity>.parquet`.
-pub fn write_parquet(root: &Path, stage: &str, entity: &str, frame: &mut DataFrame, provenance: &Provenance) -> Result<()> {
+pub fn write_parquet(
+    root: &Path,
+    stage: &str,
+    entity: &str,
+    frame: &mut DataFrame,
+    provenance: &Provenance,
+) -> Result<()> {
     let path = root.join(stage).join(format!("{entity}.parquet"));
     let metadata = KeyValueMetadata::from_static(provenance.key_values(stage, entity));
     write_atomic(&path, |file| {
@@ -53,7 +65,7 @@ pub fn write_parquet(root: &Path, stage: &str, entity: &str, frame: &mut DataFra
             .with_compression(ParquetCompression::Zstd(None))
             .with_key_value_metadata(Some(metadata))
             .finish(frame)
-            .context("parquet writer failed")?;
+            .map_err(|e| anyhow::anyhow!("parquet writer failed: {e}"))?;
         Ok(())
     })
 }
@@ -64,11 +76,18 @@ pub fn write_quarantine(root: &Path, entity: &str, quarantine: &DataFrame) -> Re
     let path = root.join("quarantine").join(format!("{entity}.csv"));
     let columns: Vec<Series> = QUARANTINE_COLUMNS
         .iter()
-        .map(|c| quarantine.column(c).map(|c| c.as_materialized_series().cast(&DataType::String)))
+        .map(|c| {
+            quarantine
+                .column(c)
+                .map(|c| c.as_materialized_series().cast(&DataType::String))
+        })
         .collect::<PolarsResult<Vec<_>>>()?
         .into_iter()
         .collect::<PolarsResult<Vec<_>>>()?;
-    let strs: Vec<&StringChunked> = columns.iter().map(|s| s.str()).collect::<PolarsResult<Vec<_>>>()?;
+    let strs: Vec<&StringChunked> = columns
+        .iter()
+        .map(|s| s.str())
+        .collect::<PolarsResult<Vec<_>>>()?;
     write_atomic(&path, |file| {
         let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
         w.write_record(QUARANTINE_COLUMNS)?;
@@ -80,22 +99,66 @@ pub fn write_quarantine(root: &Path, entity: &str, quarantine: &DataFrame) -> Re
     })
 }
 
-/// Reads the `cutover.*` footer keys of a snapshot.
-pub fn read_provenance(path: &Path) -> Result<BTreeMap<String, String>> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut reader = ParquetReader::new(file);
-    let metadata = reader.get_metadata()?.clone();
-    let mut out = BTreeMap::new();
-    for kv in metadata.key_value_metadata().iter().flatten() {
-        if kv.key.starts_with("cutover.") {
-            out.insert(kv.key.clone(), kv.value.clone().unwrap_or_default());
-        }
-    }
-    Ok(out)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
 
-/// Reads a snapshot back.
-pub fn read_parquet(path: &Path) -> Result<DataFrame> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    Ok(ParquetReader::new(file).finish()?)
+    /// Reads the `cutover.*` footer keys of a snapshot.
+    pub fn read_provenance(path: &Path) -> Result<BTreeMap<String, String>> {
+        let file =
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let mut reader = ParquetReader::new(file);
+        let metadata = reader.get_metadata()?.clone();
+        let mut out = BTreeMap::new();
+        for kv in metadata.key_value_metadata().iter().flatten() {
+            if kv.key.starts_with("cutover.") {
+                out.insert(kv.key.clone(), kv.value.clone().unwrap_or_default());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads a snapshot back.
+    pub fn read_parquet(path: &Path) -> Result<DataFrame> {
+        let file =
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        Ok(ParquetReader::new(file).finish()?)
+    }
+
+    #[test]
+    fn a_snapshot_keeps_dates_and_carries_its_provenance() {
+        let dir = tempfile::tempdir().unwrap();
+        let dates = Column::new("BirthDate".into(), [Some("2003-04-05"), None])
+            .as_materialized_series()
+            .cast(&DataType::Date)
+            .unwrap()
+            .into_column();
+        let ids = Column::new("StateStudentID".into(), ["000123456", "000000042"]);
+        let mut df = DataFrame::new(2, vec![ids, dates]).unwrap();
+        let provenance = Provenance {
+            run_id: "abc".into(),
+            tool_version: "0.1.0".into(),
+            config_sha256: "cfg".into(),
+            inputs: BTreeMap::from([("student_personal.csv".into(), "sum".into())]),
+            crosswalks: BTreeMap::new(),
+        };
+        write_parquet(
+            dir.path(),
+            "ingest",
+            "student_personal",
+            &mut df,
+            &provenance,
+        )
+        .unwrap();
+        let path = dir.path().join("ingest/student_personal.parquet");
+        let back = read_parquet(&path).unwrap();
+        assert!(back.equals_missing(&df));
+        assert_eq!(back.column("BirthDate").unwrap().dtype(), &DataType::Date);
+        let footer = read_provenance(&path).unwrap();
+        assert_eq!(footer[KEY_RUN_ID], "abc");
+        assert_eq!(footer[KEY_INPUTS], r#"{"student_personal.csv":"sum"}"#);
+        assert_eq!(footer[KEY_STAGE], "ingest");
+        assert_eq!(footer[KEY_ENTITY], "student_personal");
+    }
 }

@@ -35,7 +35,9 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn column_values(snapshot: &Path, column: &str) -> String {
-    let df = ParquetReader::new(fs::File::open(snapshot).unwrap()).finish().unwrap();
+    let df = ParquetReader::new(fs::File::open(snapshot).unwrap())
+        .finish()
+        .unwrap();
     let s = df
         .column(column)
         .unwrap_or_else(|_| panic!("{} has no column {column}", snapshot.display()))
@@ -43,8 +45,9 @@ fn column_values(snapshot: &Path, column: &str) -> String {
         .cast(&DataType::String)
         .unwrap();
     let mut out = String::new();
-    for v in s.str().unwrap() {
-        out.push_str(v.unwrap_or("<null>"));
+    let s = s.str().unwrap();
+    for i in 0..s.len() {
+        out.push_str(s.get(i).unwrap_or("<null>"));
         out.push('\n');
     }
     out
@@ -85,7 +88,12 @@ fn run_scenario(dir: &Path) -> Vec<String> {
     let expected = dir.join("expected");
     let args: Vec<String> = match fs::read_to_string(expected.join("args")) {
         Ok(a) => a.split_whitespace().map(str::to_string).collect(),
-        Err(_) => vec!["run".into(), "--config".into(), "config.toml".into(), "--quiet".into()],
+        Err(_) => vec![
+            "run".into(),
+            "--config".into(),
+            "config.toml".into(),
+            "--quiet".into(),
+        ],
     };
     let out = Command::new(env!("CARGO_BIN_EXE_cutover"))
         .args(&args)
@@ -94,10 +102,20 @@ fn run_scenario(dir: &Path) -> Vec<String> {
         .output()
         .unwrap();
     let tmp_text = work.display().to_string();
-    let clean = |b: &[u8]| String::from_utf8_lossy(b).replace(&tmp_text, "<tmp>").into_bytes();
+    let clean = |b: &[u8]| {
+        String::from_utf8_lossy(b)
+            .replace(&tmp_text, "<tmp>")
+            .into_bytes()
+    };
     let mut failures = Vec::new();
     let code = format!("{}\n", out.status.code().unwrap_or(-1));
-    check(&name, &expected.join("exit_code"), code.as_bytes(), update, &mut failures);
+    check(
+        &name,
+        &expected.join("exit_code"),
+        code.as_bytes(),
+        update,
+        &mut failures,
+    );
     for (file, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
         let path = expected.join(file);
         if path.exists() || (update && !bytes.is_empty()) {
@@ -111,14 +129,22 @@ fn run_scenario(dir: &Path) -> Vec<String> {
             let entry = entry.unwrap();
             let file = entry.file_name().to_string_lossy().to_string();
             seen.push(file.clone());
-            check(&name, &expected.join("quarantine").join(&file), &fs::read(entry.path()).unwrap(), update, &mut failures);
+            check(
+                &name,
+                &expected.join("quarantine").join(&file),
+                &fs::read(entry.path()).unwrap(),
+                update,
+                &mut failures,
+            );
         }
     }
     if let Ok(entries) = fs::read_dir(expected.join("quarantine")) {
         for entry in entries {
             let file = entry.unwrap().file_name().to_string_lossy().to_string();
             if !seen.contains(&file) {
-                failures.push(format!("{name}: quarantine/{file} was expected but not written"));
+                failures.push(format!(
+                    "{name}: quarantine/{file} was expected but not written"
+                ));
             }
         }
     }
@@ -127,9 +153,18 @@ fn run_scenario(dir: &Path) -> Vec<String> {
             let entry = entry.unwrap();
             let file = entry.file_name().to_string_lossy().to_string();
             let parts: Vec<&str> = file.trim_end_matches(".txt").splitn(3, '.').collect();
-            let snapshot = work.join("out").join(parts[0]).join(format!("{}.parquet", parts[1]));
+            let snapshot = work
+                .join("out")
+                .join(parts[0])
+                .join(format!("{}.parquet", parts[1]));
             let actual = column_values(&snapshot, parts[2]);
-            check(&name, &entry.path(), actual.as_bytes(), update, &mut failures);
+            check(
+                &name,
+                &entry.path(),
+                actual.as_bytes(),
+                update,
+                &mut failures,
+            );
         }
     }
     failures

@@ -90,11 +90,18 @@ mod tests {
 
     #[test]
     fn a_code_brought_back_is_valid_in_both_ranges_only() {
-        let set = CodeSet::new(vec![row("07", 2000, 2009), row("07", 2012, i32::MAX), row("01", i32::MIN, i32::MAX)]);
+        let set = CodeSet::new(vec![
+            row("07", 2000, 2009),
+            row("07", 2012, i32::MAX),
+            row("01", i32::MIN, i32::MAX),
+        ]);
         assert!(set.valid_in("sped_exit_reason", "07", 2009));
         assert!(!set.valid_in("sped_exit_reason", "07", 2010));
         assert!(set.valid_in("sped_exit_reason", "07", 2012));
-        assert_eq!(set.valid_years("sped_exit_reason", "07"), "2000-2009, from 2012");
+        assert_eq!(
+            set.valid_years("sped_exit_reason", "07"),
+            "2000-2009, from 2012"
+        );
         assert_eq!(set.valid_years("sped_exit_reason", "01"), "in every year");
         assert_eq!(set.codes("sped_exit_reason"), vec!["01", "07"]);
         assert!(!set.valid_in("grade_level", "07", 2012));

@@ -94,5 +94,11 @@ pub const Q_VALUE: &str = "value";
 pub const Q_RULE: &str = "rule";
 pub const Q_MESSAGE: &str = "message";
 /// The quarantine file's columns, in order.
-pub const QUARANTINE_COLUMNS: [&str; 6] =
-    [SOURCE_FILE, SOURCE_ROW, Q_COLUMN, Q_VALUE, Q_RULE, Q_MESSAGE];
+pub const QUARANTINE_COLUMNS: [&str; 6] = [
+    SOURCE_FILE,
+    SOURCE_ROW,
+    Q_COLUMN,
+    Q_VALUE,
+    Q_RULE,
+    Q_MESSAGE,
+];

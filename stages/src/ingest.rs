@@ -80,12 +80,22 @@ pub fn run(
     let flags: Vec<Expr> = checks
         .iter()
         .enumerate()
-        .map(|(i, check)| check.violated.clone().fill_null(lit(false)).alias(flag_name(i)))
+        .map(|(i, check)| {
+            check
+                .violated
+                .clone()
+                .fill_null(lit(false))
+                .alias(flag_name(i))
+        })
         .collect();
     let any_bad = if flags.is_empty() {
         lit(false)
     } else {
-        any_horizontal((0..checks.len()).map(|i| col(flag_name(i))).collect::<Vec<_>>())?
+        any_horizontal(
+            (0..checks.len())
+                .map(|i| col(flag_name(i)))
+                .collect::<Vec<_>>(),
+        )?
     };
     let flagged = flagged
         .with_columns(flags)
@@ -100,17 +110,26 @@ pub fn run(
     count_rules(&bad, &checks, &mut report)?;
 
     let mut out: Vec<Expr> = vec![col(SOURCE_FILE), col(SOURCE_ROW)];
-    out.extend(spec.columns.iter().map(|c| col(typed_name(c.name)).alias(c.name)));
+    out.extend(
+        spec.columns
+            .iter()
+            .map(|c| col(typed_name(c.name)).alias(c.name)),
+    );
     if spec.year != YearSource::None {
         out.push(col(SCHOOL_YEAR));
     }
-    let rows = flagged.lazy().filter(col(BAD).not()).select(out).collect()?;
+    let rows = flagged
+        .lazy()
+        .filter(col(BAD).not())
+        .select(out)
+        .collect()?;
     report.rows_out = rows.height() as u64;
     for c in spec.columns {
         if !present.contains(c.name) {
-            report
-                .notes
-                .push(format!("column {} absent from the file: left blank", c.name));
+            report.notes.push(format!(
+                "column {} absent from the file: left blank",
+                c.name
+            ));
         }
     }
     Ok(Ingested {
@@ -147,7 +166,12 @@ struct Check {
 }
 
 impl Check {
-    fn new(spec: &ColumnSpec, rule: &'static str, violated: Expr, message: impl Into<Expr>) -> Self {
+    fn new(
+        spec: &ColumnSpec,
+        rule: &'static str,
+        violated: Expr,
+        message: impl Into<Expr>,
+    ) -> Self {
         let value = if spec.pii {
             lit(REDACTED)
         } else {
@@ -269,7 +293,10 @@ fn column_checks(
             spec,
             "invalid_id",
             present().and(matches(spec.name, "^[0-9]{1,4}$").not()),
-            message(format!("{}: expected a MEDMS id of one to four digits", spec.name)),
+            message(format!(
+                "{}: expected a MEDMS id of one to four digits",
+                spec.name
+            )),
         )),
         Kind::Year => checks.push(Check::new(
             spec,
@@ -308,7 +335,7 @@ fn column_checks(
             let all = codes.codes(domain);
             let code = || typed(spec.name);
             let known = code().is_in(
-                lit(Series::new("codes".into(), all.clone())).implode(),
+                lit(Series::new("codes".into(), all.clone())).implode(false),
                 false,
             );
             checks.push(Check::new(
@@ -381,7 +408,11 @@ fn build_checks(
         checks.extend(column_checks(spec, entity, codes, config));
     }
     let has = |c: &str| present.contains(c);
-    let col_spec = |c: &str| *entity.column(c).expect("row rule names a column of its entity");
+    let col_spec = |c: &str| {
+        *entity
+            .column(c)
+            .expect("row rule names a column of its entity")
+    };
     let raw_null = |c: &str| col(c).is_null();
     if entity.name == crate::schema::STUDENT_PERSONAL.name {
         if has(BIRTH_DATE) && config.check_birth_dates {
@@ -459,7 +490,10 @@ fn build_checks(
                     .eq(lit("03"))
                     .or(typed(ENGLISH_PROFICIENCY).eq(lit("04")))
                     .and(raw_null(DATE_FIRST_ENROLLED_ESL)),
-                message("DateFirstEnrolledESL: required when EnglishProficiency is 03 or 04".to_string()),
+                message(
+                    "DateFirstEnrolledESL: required when EnglishProficiency is 03 or 04"
+                        .to_string(),
+                ),
             ));
         }
         if has(SPECIAL_ED_FLAG) && has(SPED_START_DATE) {
@@ -475,7 +509,10 @@ fn build_checks(
                 &col_spec(SPED_EXIT_REASON),
                 "sped_exit_pair",
                 raw_null(SPED_EXIT_DATE).neq(raw_null(SPED_EXIT_REASON)),
-                message("SpedExitReason: SpedExitDate and SpedExitReason require each other".to_string()),
+                message(
+                    "SpedExitReason: SpedExitDate and SpedExitReason require each other"
+                        .to_string(),
+                ),
             ));
         }
         if has(ACTION) && has(EFFECTIVE_DATE) {
@@ -493,7 +530,11 @@ fn build_checks(
 fn quarantine_frame(bad: &DataFrame, checks: &[Check]) -> PolarsResult<DataFrame> {
     const ORDER: &str = "__check";
     let mut parts = Vec::with_capacity(checks.len() + 1);
-    parts.push(empty_quarantine()?.lazy().with_column(lit(0u32).alias(ORDER)));
+    parts.push(
+        empty_quarantine()?
+            .lazy()
+            .with_column(lit(0u32).alias(ORDER)),
+    );
     for (i, check) in checks.iter().enumerate() {
         parts.push(bad.clone().lazy().filter(col(flag_name(i))).select([
             col(SOURCE_FILE),
@@ -538,12 +579,18 @@ fn count_rules(bad: &DataFrame, checks: &[Check], report: &mut StageReport) -> P
         let mut first = None;
         for (i, column) in columns.iter().enumerate() {
             if column.get(row) == Some(true) {
-                *report.violations.entry(checks[i].rule.to_string()).or_default() += 1;
+                *report
+                    .violations
+                    .entry(checks[i].rule.to_string())
+                    .or_default() += 1;
                 first.get_or_insert(i);
             }
         }
         if let Some(i) = first {
-            *report.rejected.entry(checks[i].rule.to_string()).or_default() += 1;
+            *report
+                .rejected
+                .entry(checks[i].rule.to_string())
+                .or_default() += 1;
         }
     }
     Ok(())
@@ -590,11 +637,17 @@ mod tests {
     }
 
     /// A frame of text columns from (column, values) pairs, with source rows 2..
-    fn frame(spec: &EntitySpec, columns: &[(&str, Vec<Option<&str>>)]) -> (LazyFrame, BTreeSet<String>) {
+    fn frame(
+        spec: &EntitySpec,
+        columns: &[(&str, Vec<Option<&str>>)],
+    ) -> (LazyFrame, BTreeSet<String>) {
         let height = columns[0].1.len();
         let mut cols = vec![
             Column::new(SOURCE_FILE.into(), vec!["test.csv"; height]),
-            Column::new(SOURCE_ROW.into(), (2..2 + height as i64).collect::<Vec<_>>()),
+            Column::new(
+                SOURCE_ROW.into(),
+                (2..2 + height as i64).collect::<Vec<_>>(),
+            ),
         ];
         let mut present = BTreeSet::new();
         for spec_col in spec.columns {
@@ -632,16 +685,85 @@ mod tests {
         let (lf, present) = frame(
             &STUDENT_ENROLLMENT,
             &[
-                (ENROLLMENT_ID, vec![Some("1"), Some("2"), Some("3"), Some("4"), Some("x5"), Some("6")]),
-                (SCHOOL_ID, vec![Some("1024"), Some("17"), Some("12345"), Some("17"), Some("17"), Some("17")]),
+                (
+                    ENROLLMENT_ID,
+                    vec![
+                        Some("1"),
+                        Some("2"),
+                        Some("3"),
+                        Some("4"),
+                        Some("x5"),
+                        Some("6"),
+                    ],
+                ),
+                (
+                    SCHOOL_ID,
+                    vec![
+                        Some("1024"),
+                        Some("17"),
+                        Some("12345"),
+                        Some("17"),
+                        Some("17"),
+                        Some("17"),
+                    ],
+                ),
                 (ENROLLMENT_TYPE_CODE, vec![Some("P"); 6]),
-                (YEAR_CODE, vec![Some("2012"), Some("2009"), Some("2012"), Some("2012"), Some("2012"), Some("2012")]),
-                (GRADE_LEVEL_CODE, vec![Some("05"), Some("06"), Some("05"), Some("13"), Some("05"), Some("05")]),
-                (SCHOOL_ENTRY_DATE, vec![Some("2011-09-01"), Some("09/02/2008"), Some("2011-09-01"), Some("2011-09-01"), Some("2011-09-01"), Some("2011-09-01")]),
-                (EXIT_DATE, vec![Some("2012-06-14"), Some("2008-08-30"), None, None, None, Some("2012-02-30")]),
-                (EXIT_TYPE_CODE, vec![Some("10"), Some("10"), None, None, None, Some("10")]),
-                (FISCAL_RESPONSIBILITY, vec![Some("R"), Some("A"), Some("A"), Some("r"), None, Some("R")]),
-                (ENGLISH_PROFICIENCY, vec![Some("01"), Some("03"), None, None, None, None]),
+                (
+                    YEAR_CODE,
+                    vec![
+                        Some("2012"),
+                        Some("2009"),
+                        Some("2012"),
+                        Some("2012"),
+                        Some("2012"),
+                        Some("2012"),
+                    ],
+                ),
+                (
+                    GRADE_LEVEL_CODE,
+                    vec![
+                        Some("05"),
+                        Some("06"),
+                        Some("05"),
+                        Some("13"),
+                        Some("05"),
+                        Some("05"),
+                    ],
+                ),
+                (
+                    SCHOOL_ENTRY_DATE,
+                    vec![
+                        Some("2011-09-01"),
+                        Some("09/02/2008"),
+                        Some("2011-09-01"),
+                        Some("2011-09-01"),
+                        Some("2011-09-01"),
+                        Some("2011-09-01"),
+                    ],
+                ),
+                (
+                    EXIT_DATE,
+                    vec![
+                        Some("2012-06-14"),
+                        Some("2008-08-30"),
+                        None,
+                        None,
+                        None,
+                        Some("2012-02-30"),
+                    ],
+                ),
+                (
+                    EXIT_TYPE_CODE,
+                    vec![Some("10"), Some("10"), None, None, None, Some("10")],
+                ),
+                (
+                    FISCAL_RESPONSIBILITY,
+                    vec![Some("R"), Some("A"), Some("A"), Some("r"), None, Some("R")],
+                ),
+                (
+                    ENGLISH_PROFICIENCY,
+                    vec![Some("01"), Some("03"), None, None, None, None],
+                ),
                 (DATE_FIRST_ENROLLED_ESL, vec![None; 6]),
             ],
         );
@@ -649,13 +771,43 @@ mod tests {
         assert_eq!(
             rules(&out),
             vec![
-                (3, EXIT_DATE.into(), "exit_before_entry".into(), "2008-08-30".into()),
-                (3, DATE_FIRST_ENROLLED_ESL.into(), "esl_date_required".into(), "null".into()),
+                (
+                    3,
+                    EXIT_DATE.into(),
+                    "exit_before_entry".into(),
+                    "2008-08-30".into()
+                ),
+                (
+                    3,
+                    DATE_FIRST_ENROLLED_ESL.into(),
+                    "esl_date_required".into(),
+                    "null".into()
+                ),
                 (4, SCHOOL_ID.into(), "invalid_id".into(), "12345".into()),
-                (4, FISCAL_RESPONSIBILITY.into(), "retired_code".into(), "A".into()),
-                (5, GRADE_LEVEL_CODE.into(), "unknown_code".into(), "13".into()),
-                (6, ENROLLMENT_ID.into(), "invalid_integer".into(), "x5".into()),
-                (7, EXIT_DATE.into(), "invalid_date".into(), "2012-02-30".into()),
+                (
+                    4,
+                    FISCAL_RESPONSIBILITY.into(),
+                    "retired_code".into(),
+                    "A".into()
+                ),
+                (
+                    5,
+                    GRADE_LEVEL_CODE.into(),
+                    "unknown_code".into(),
+                    "13".into()
+                ),
+                (
+                    6,
+                    ENROLLMENT_ID.into(),
+                    "invalid_integer".into(),
+                    "x5".into()
+                ),
+                (
+                    7,
+                    EXIT_DATE.into(),
+                    "invalid_date".into(),
+                    "2012-02-30".into()
+                ),
             ]
         );
         let r = &out.report;
@@ -667,12 +819,36 @@ mod tests {
         assert!(r.balanced());
         // The good row is typed: dates as dates, lower-case codes upper-cased.
         let row = &out.rows;
-        assert_eq!(row.column(SCHOOL_ENTRY_DATE).unwrap().dtype(), &DataType::Date);
-        assert_eq!(row.column(FISCAL_RESPONSIBILITY).unwrap().str().unwrap().get(0), Some("R"));
-        assert_eq!(row.column(SCHOOL_YEAR).unwrap().i32().unwrap().get(0), Some(2012));
+        assert_eq!(
+            row.column(SCHOOL_ENTRY_DATE).unwrap().dtype(),
+            &DataType::Date
+        );
+        assert_eq!(
+            row.column(FISCAL_RESPONSIBILITY)
+                .unwrap()
+                .str()
+                .unwrap()
+                .get(0),
+            Some("R")
+        );
+        assert_eq!(
+            row.column(SCHOOL_YEAR).unwrap().i32().unwrap().get(0),
+            Some(2012)
+        );
         // A retired code names the year and the years it was valid.
-        let msg = out.quarantine.column(Q_MESSAGE).unwrap().str().unwrap().get(3).unwrap().to_string();
-        assert_eq!(msg, "FiscalResponsibility: code A is not valid in school year 2012 (valid through 2010)");
+        let msg = out
+            .quarantine
+            .column(Q_MESSAGE)
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(3)
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            msg,
+            "FiscalResponsibility: code A is not valid in school year 2012 (valid through 2010)"
+        );
     }
 
     #[test]
@@ -681,26 +857,59 @@ mod tests {
             &STUDENT_PERSONAL,
             &[
                 (PERSON_ID, vec![Some("1"), Some("2"), Some("3"), Some("4")]),
-                (IDENTITY_ID, vec![Some("1"), Some("2"), Some("3"), Some("4")]),
-                (LAST_NAME, vec![Some("Thériault"), Some("Lévesque"), None, Some("O'Brien")]),
-                (FIRST_NAME, vec![Some("Ann"), Some("Luc"), Some("Zoé"), Some("Pat")]),
-                (BIRTH_DATE, vec![Some("2001-03-04"), Some("1911-03-04"), Some("2001-03-04"), Some("2001-03-04")]),
+                (
+                    IDENTITY_ID,
+                    vec![Some("1"), Some("2"), Some("3"), Some("4")],
+                ),
+                (
+                    LAST_NAME,
+                    vec![Some("Thériault"), Some("Lévesque"), None, Some("O'Brien")],
+                ),
+                (
+                    FIRST_NAME,
+                    vec![Some("Ann"), Some("Luc"), Some("Zoé"), Some("Pat")],
+                ),
+                (
+                    BIRTH_DATE,
+                    vec![
+                        Some("2001-03-04"),
+                        Some("1911-03-04"),
+                        Some("2001-03-04"),
+                        Some("2001-03-04"),
+                    ],
+                ),
                 (GENDER, vec![Some("F"), Some("M"), Some("F"), Some("M")]),
-                (RACE_ETHNICITY, vec![Some("C"), Some("C"), Some("H"), Some("C")]),
+                (
+                    RACE_ETHNICITY,
+                    vec![Some("C"), Some("C"), Some("H"), Some("C")],
+                ),
                 (HISPANIC_LATINO, vec![None, None, None, Some("N")]),
                 (RACE_AMERICAN_INDIAN, vec![None; 4]),
                 (RACE_ASIAN, vec![None; 4]),
                 (RACE_BLACK, vec![None; 4]),
                 (RACE_PACIFIC_ISLANDER, vec![None; 4]),
                 (RACE_WHITE, vec![None, None, None, Some("Y")]),
-                (IDENTITY_EFFECTIVE_DATE, vec![Some("2009-09-01"), Some("2009-09-01"), Some("2012-09-01"), Some("2012-09-01")]),
+                (
+                    IDENTITY_EFFECTIVE_DATE,
+                    vec![
+                        Some("2009-09-01"),
+                        Some("2009-09-01"),
+                        Some("2012-09-01"),
+                        Some("2012-09-01"),
+                    ],
+                ),
             ],
         );
         let out = run(&STUDENT_PERSONAL, lf, &present, &codes(), &config()).unwrap();
         assert_eq!(
             rules(&out),
             vec![
-                (3, BIRTH_DATE.into(), "implausible_birth_date".into(), REDACTED.into()),
+                (
+                    3,
+                    BIRTH_DATE.into(),
+                    "implausible_birth_date".into(),
+                    REDACTED.into()
+                ),
                 (4, LAST_NAME.into(), "required".into(), REDACTED.into()),
                 (4, RACE_ETHNICITY.into(), "race_format".into(), "H".into()),
             ]
@@ -710,8 +919,14 @@ mod tests {
             out.rows.column(LAST_NAME).unwrap().str().unwrap().get(0),
             Some("Thériault")
         );
-        assert_eq!(out.rows.column(RACE_WHITE).unwrap().bool().unwrap().get(0), None);
-        assert_eq!(out.rows.column(RACE_WHITE).unwrap().bool().unwrap().get(1), Some(true));
+        assert_eq!(
+            out.rows.column(RACE_WHITE).unwrap().bool().unwrap().get(0),
+            None
+        );
+        assert_eq!(
+            out.rows.column(RACE_WHITE).unwrap().bool().unwrap().get(1),
+            Some(true)
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use cutover_stages::columns::*;
 use cutover_stages::schema::{SCHOOLS, STUDENT_ENROLLMENT, STUDENT_PERSONAL};
 use names::{Weighted, FEMALE, MALE, NICKNAMES, SURNAMES};
-use orgs::{Grade, Level, Universe};
+use orgs::{Grade, Universe};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -113,11 +113,11 @@ pub struct Summary {
 
 // ---------------------------------------------------------------- the model
 
-const RACE_AMIND: usize = 0;
-const RACE_ASIAN: usize = 1;
-const RACE_BLACK: usize = 2;
-const RACE_PI: usize = 3;
-const RACE_WHITE: usize = 4;
+const R_AMIND: usize = 0;
+const R_ASIAN: usize = 1;
+const R_BLACK: usize = 2;
+const R_PI: usize = 3;
+const R_WHITE: usize = 4;
 
 #[derive(Clone, Debug)]
 struct Name {
@@ -345,37 +345,54 @@ impl<'u> Generator<'u> {
         let mut races = [false; 5];
         let r: f64 = rng.gen();
         if r < 0.895 {
-            races[RACE_WHITE] = true;
+            races[R_WHITE] = true;
         } else if r < 0.935 {
-            races[RACE_BLACK] = true;
+            races[R_BLACK] = true;
         } else if r < 0.952 {
-            races[RACE_ASIAN] = true;
+            races[R_ASIAN] = true;
         } else if r < 0.961 {
-            races[RACE_AMIND] = true;
+            races[R_AMIND] = true;
         } else if r < 0.963 {
-            races[RACE_PI] = true;
+            races[R_PI] = true;
         } else {
             let a = rng.gen_range(0..5);
             let mut b = rng.gen_range(0..5);
             if b == a {
-                b = RACE_WHITE;
-                if a == RACE_WHITE {
-                    b = RACE_BLACK;
+                b = R_WHITE;
+                if a == R_WHITE {
+                    b = R_BLACK;
                 }
             }
             races[a] = true;
             races[b] = true;
         }
-        let immigrant_rate = if races[RACE_WHITE] && !hispanic { 0.008 } else { 0.12 };
+        let immigrant_rate = if races[R_WHITE] && !hispanic {
+            0.008
+        } else {
+            0.12
+        };
         let immigrant = if rng.gen_bool(immigrant_rate) {
-            Some(random_date(rng, birth + Duration::days(5 * 365), date(entry_year - 1, 8, 31).max(birth + Duration::days(5 * 365))))
+            Some(random_date(
+                rng,
+                birth + Duration::days(5 * 365),
+                date(entry_year - 1, 8, 31).max(birth + Duration::days(5 * 365)),
+            ))
         } else {
             None
         };
         let language = if immigrant.is_some() {
             *choose(
                 rng,
-                &[("som", 30), ("ara", 20), ("spa", 15), ("fre", 15), ("vie", 5), ("por", 5), ("kin", 5), ("khm", 5)],
+                &[
+                    ("som", 30),
+                    ("ara", 20),
+                    ("spa", 15),
+                    ("fre", 15),
+                    ("vie", 5),
+                    ("por", 5),
+                    ("kin", 5),
+                    ("khm", 5),
+                ],
             )
         } else {
             *choose(rng, &[("eng", 970), ("fre", 20), ("spa", 10)])
@@ -398,14 +415,28 @@ impl<'u> Generator<'u> {
         }
     }
 
-    fn student(&mut self, student: u32, truth: &Truth, entry_year: i32, grade: Grade, start: &'static str) {
+    fn student(
+        &mut self,
+        student: u32,
+        truth: &Truth,
+        entry_year: i32,
+        grade: Grade,
+        start: &'static str,
+    ) {
         let rates = self.opts.defects.clone();
         let missing_id = self.rng.gen_bool(rates.missing_state_id);
-        let state_id = if missing_id { None } else { Some(self.new_state_id()) };
+        let state_id = if missing_id {
+            None
+        } else {
+            Some(self.new_state_id())
+        };
         let mut sau = self.pick_sau();
         let affinity: u32 = self.rng.gen();
         let mut local = self.local_id(sau);
-        let econ_base = *choose(&mut self.rng, &[("F", 36), ("R", 8), ("N", 50), ("P", 3), ("U", 3)]);
+        let econ_base = *choose(
+            &mut self.rng,
+            &[("F", 36), ("R", 8), ("N", 50), ("P", 3), ("U", 3)],
+        );
         let el = truth.immigrant.is_some() && self.rng.gen_bool(0.7) || self.rng.gen_bool(0.012);
         let sped_prob = 0.17;
         let mut sped_year: Option<i32> = if self.rng.gen_bool(sped_prob) {
@@ -415,13 +446,37 @@ impl<'u> Generator<'u> {
         };
         let exceptionality = *choose(
             &mut self.rng,
-            &[("08", 30), ("03", 18), ("07", 15), ("11", 10), ("05", 7), ("10", 8), ("13", 5), ("01", 3), ("02", 1), ("04", 1), ("06", 1), ("12", 1)],
+            &[
+                ("08", 30),
+                ("03", 18),
+                ("07", 15),
+                ("11", 10),
+                ("05", 7),
+                ("10", 8),
+                ("13", 5),
+                ("01", 3),
+                ("02", 1),
+                ("04", 1),
+                ("06", 1),
+                ("12", 1),
+            ],
         );
         let gifted = self.rng.gen_bool(0.05);
         let section504 = self.rng.gen_bool(0.03);
         let migrant = self.rng.gen_bool(0.005);
         let refugee = truth.immigrant.is_some() && self.rng.gen_bool(0.3);
-        let fiscal = *choose(&mut self.rng, &[("R", 940), ("S", 12), ("O", 10), ("P", 18), ("F", 8), ("M", 6), ("A", 6)]);
+        let fiscal = *choose(
+            &mut self.rng,
+            &[
+                ("R", 940),
+                ("S", 12),
+                ("O", 10),
+                ("P", 18),
+                ("F", 8),
+                ("M", 6),
+                ("A", 6),
+            ],
+        );
 
         let mut grade = grade;
         let mut year = entry_year;
@@ -433,26 +488,57 @@ impl<'u> Generator<'u> {
         let mut econ = econ_base;
         let first_enrollment = self.enrollments.len();
         let mut dropout_years = 0;
+        let mut years_in_12 = 0;
         'years: while year <= self.opts.last_year {
             let (school, _attending) = self.school_for(sau, grade, year, affinity);
             let mut entry = self.first_day(year, sau);
-            if start == "14" || start == "15" || (start == "01" && first_entry.is_none() && self.rng.gen_bool(0.05)) {
-                if first_entry.is_none() && year > self.opts.first_year {
-                    entry = weekday(random_date(&mut self.rng, entry, date(year, 4, 30)));
-                }
+            // Students moving in (and a few new ones) start during the year.
+            let mid_year_start = start == "14"
+                || start == "15"
+                || (start == "01" && first_entry.is_none() && self.rng.gen_bool(0.05));
+            if mid_year_start && first_entry.is_none() && year > self.opts.first_year {
+                entry = weekday(random_date(&mut self.rng, entry, date(year, 4, 30)));
             }
             let first = *first_entry.get_or_insert(entry);
             if el && esl_date.is_none() {
                 esl_date = Some(first);
             }
             if el && el_exit.is_none() && year >= entry_year + 3 && self.rng.gen_bool(0.35) {
-                el_exit = Some(weekday(random_date(&mut self.rng, date(year - 1, 9, 15), date(year, 5, 30))));
+                el_exit = Some(weekday(random_date(
+                    &mut self.rng,
+                    date(year - 1, 9, 15),
+                    date(year, 5, 30),
+                )));
             }
             if sped.is_none() && sped_year.is_some_and(|y| y <= year) {
                 let setting = if grade < 0 {
-                    *choose(&mut self.rng, &[("I", 30), ("J", 20), ("K", 15), ("L", 10), ("M", 10), ("N", 5), ("O", 5), ("P", 5)])
+                    *choose(
+                        &mut self.rng,
+                        &[
+                            ("I", 30),
+                            ("J", 20),
+                            ("K", 15),
+                            ("L", 10),
+                            ("M", 10),
+                            ("N", 5),
+                            ("O", 5),
+                            ("P", 5),
+                        ],
+                    )
                 } else {
-                    *choose(&mut self.rng, &[("A", 62), ("B", 18), ("C", 12), ("D", 3), ("E", 2), ("F", 1), ("G", 1), ("H", 1)])
+                    *choose(
+                        &mut self.rng,
+                        &[
+                            ("A", 62),
+                            ("B", 18),
+                            ("C", 12),
+                            ("D", 3),
+                            ("E", 2),
+                            ("F", 1),
+                            ("G", 1),
+                            ("H", 1),
+                        ],
+                    )
                 };
                 sped = Some(Sped {
                     start: weekday(random_date(&mut self.rng, entry, date(year, 5, 15))),
@@ -462,7 +548,10 @@ impl<'u> Generator<'u> {
                 });
             }
             if self.rng.gen_bool(0.1) {
-                econ = *choose(&mut self.rng, &[("F", 36), ("R", 8), ("N", 50), ("P", 3), ("U", 3)]);
+                econ = *choose(
+                    &mut self.rng,
+                    &[("F", 36), ("R", 8), ("N", 50), ("P", 3), ("U", 3)],
+                );
             }
             let last = self.last_day(year, sau);
             // What happens this year.
@@ -474,9 +563,17 @@ impl<'u> Generator<'u> {
                 TransferWithin(NaiveDate),
                 Leave(NaiveDate, &'static str),
             }
-            let mid = |rng: &mut ChaCha8Rng| weekday(random_date(rng, entry.max(date(year - 1, 10, 1)), date(year, 5, 15)));
-            let outcome = if grade == 12 && r < 0.86 {
+            let mid = |rng: &mut ChaCha8Rng| {
+                weekday(random_date(
+                    rng,
+                    entry.max(date(year - 1, 10, 1)),
+                    date(year, 5, 15),
+                ))
+            };
+            let outcome = if grade == 12 && (r < 0.86 || (years_in_12 > 0 && r < 0.95)) {
                 Outcome::Graduate
+            } else if grade == 12 && years_in_12 > 0 {
+                Outcome::Leave(mid(&mut self.rng), "07")
             } else if r < 0.03 && self.used_saus > 1 {
                 Outcome::TransferSau(mid(&mut self.rng))
             } else if r < 0.04 {
@@ -509,7 +606,11 @@ impl<'u> Generator<'u> {
                 exit: Some(last),
                 exit_code: Some("10"),
                 lunch: econ,
-                fiscal: if fiscal == "A" && year > 2010 { "R" } else { fiscal },
+                fiscal: if fiscal == "A" && year > 2010 {
+                    "R"
+                } else {
+                    fiscal
+                },
                 english: if el && el_exit.is_none_or(|d| d > last) {
                     Some(*choose(&mut self.rng, &[("03", 85), ("04", 15)]))
                 } else if el {
@@ -522,7 +623,10 @@ impl<'u> Generator<'u> {
                 esl_date: if el { esl_date } else { None },
                 lep_exit: el_exit.filter(|d| *d <= last),
                 homeless: if year >= 2010 && self.rng.gen_bool(0.012) {
-                    Some(*choose(&mut self.rng, &[("1", 60), ("2", 20), ("3", 15), ("4", 5)]))
+                    Some(*choose(
+                        &mut self.rng,
+                        &[("1", 60), ("2", 20), ("3", 15), ("4", 5)],
+                    ))
                 } else {
                     None
                 },
@@ -586,7 +690,8 @@ impl<'u> Generator<'u> {
                     row2.exit = Some(last2);
                     row2.sped = sped_now(None, &sped);
                     if self.rng.gen_bool(rates.overlapping_primary) {
-                        let overlap = (entry2 + Duration::days(self.rng.gen_range(5..40))).min(last2);
+                        let overlap =
+                            (entry2 + Duration::days(self.rng.gen_range(5..40))).min(last2);
                         self.enrollments[old].exit = Some(overlap);
                         self.enrollments[old].defect = Some("overlapping_primary");
                     }
@@ -632,8 +737,12 @@ impl<'u> Generator<'u> {
                     break 'years;
                 }
             }
-            // Promotion, or retention.
-            let retained = grade >= 0 && self.rng.gen_bool(if grade == 12 { 0.5 } else { 0.02 });
+            // Promotion, or retention (a senior who did not graduate stays
+            // in grade 12 for a fifth year).
+            if grade == 12 {
+                years_in_12 += 1;
+            }
+            let retained = grade == 12 || (grade >= 0 && self.rng.gen_bool(0.02));
             if !retained {
                 grade += 1;
             }
@@ -659,7 +768,11 @@ impl<'u> Generator<'u> {
     fn push_year(&mut self, mut row: Enrollment, sped: &mut Option<Sped>, last: NaiveDate) {
         if let Some(s) = row.sped.as_mut() {
             if s.exit.is_none() && self.rng.gen_bool(0.06) {
-                let exit_day = weekday_before(random_date(&mut self.rng, s.start.max(row.entry), row.exit.unwrap_or(last)));
+                let exit_day = weekday_before(random_date(
+                    &mut self.rng,
+                    s.start.max(row.entry),
+                    row.exit.unwrap_or(last),
+                ));
                 s.exit = Some((exit_day, "01"));
             }
             if let Some(done) = s.exit {
@@ -668,12 +781,15 @@ impl<'u> Generator<'u> {
                 }
             }
         }
-        let split = row.primary && self.rng.gen_bool(0.03) && row.exit.is_some_and(|e| (e - row.entry).num_days() > 60);
+        let split = row.primary
+            && self.rng.gen_bool(0.03)
+            && row.exit.is_some_and(|e| (e - row.entry).num_days() > 60);
         let cte = row.primary
             && row.grade >= 11
             && row.exit_code == Some("10")
             && self.rng.gen_bool(0.15);
-        let (entry, exit, grade, year, sau) = (row.entry, row.exit, row.grade, row.year, row.resident_sau);
+        let (entry, exit, grade, year, sau) =
+            (row.entry, row.exit, row.grade, row.year, row.resident_sau);
         self.enrollments.push(row.clone());
         if split {
             // A change of economic status during the enrollment: ICSE keeps
@@ -704,9 +820,20 @@ impl<'u> Generator<'u> {
         }
     }
 
-    fn identities_for(&mut self, student: u32, truth: &Truth, state_id: Option<String>, enrolled: &[usize], missing_id: bool) {
+    fn identities_for(
+        &mut self,
+        student: u32,
+        truth: &Truth,
+        state_id: Option<String>,
+        enrolled: &[usize],
+        missing_id: bool,
+    ) {
         let rates = self.opts.defects.clone();
-        let first_entry = enrolled.iter().map(|&i| self.enrollments[i].entry).min().expect("enrolled");
+        let first_entry = enrolled
+            .iter()
+            .map(|&i| self.enrollments[i].entry)
+            .min()
+            .expect("enrolled");
         let person = self.next_person;
         self.next_person += 1;
         let effective = first_entry - Duration::days(self.rng.gen_range(0..30));
@@ -719,17 +846,26 @@ impl<'u> Generator<'u> {
             kind: "original",
             detail: String::new(),
         });
-        let last_entry = enrolled.iter().map(|&i| self.enrollments[i].entry).max().expect("enrolled");
+        let last_entry = enrolled
+            .iter()
+            .map(|&i| self.enrollments[i].entry)
+            .max()
+            .expect("enrolled");
         if missing_id || last_entry <= first_entry + Duration::days(30) {
             return;
         }
         let r: f64 = self.rng.gen();
-        let later = |rng: &mut ChaCha8Rng| random_date(rng, first_entry + Duration::days(30), last_entry);
+        let later =
+            |rng: &mut ChaCha8Rng| random_date(rng, first_entry + Duration::days(30), last_entry);
         if r < rates.name_change {
             let mut name = truth.name.clone();
             let new_last = pick(&mut self.rng, SURNAMES).to_string();
             name.last = if self.rng.gen_bool(0.3) {
-                format!("{}-{}", truth.name.last.split('-').next().unwrap_or(""), new_last)
+                format!(
+                    "{}-{}",
+                    truth.name.last.split('-').next().unwrap_or(""),
+                    new_last
+                )
             } else {
                 new_last
             };
@@ -766,7 +902,9 @@ impl<'u> Generator<'u> {
                 .find(|&i| self.enrollments[i].start == "12")
                 .or_else(|| {
                     let first_year = self.enrollments[enrolled[0]].year;
-                    enrolled.iter().copied().find(|&i| self.enrollments[i].year > first_year && self.enrollments[i].primary)
+                    enrolled.iter().copied().find(|&i| {
+                        self.enrollments[i].year > first_year && self.enrollments[i].primary
+                    })
                 });
             let Some(split) = split else { return };
             let re_registered = self.enrollments[split].start == "12";
@@ -787,7 +925,14 @@ impl<'u> Generator<'u> {
                 name,
                 effective: split_entry,
                 kind: "duplicate_new_id",
-                detail: format!("{}{detail}", if re_registered { "re_registered;" } else { "edited;" }),
+                detail: format!(
+                    "{}{detail}",
+                    if re_registered {
+                        "re_registered;"
+                    } else {
+                        "edited;"
+                    }
+                ),
             });
         }
     }
@@ -802,9 +947,15 @@ impl<'u> Generator<'u> {
             let options: Vec<&str> = [
                 ("typo", true),
                 ("nickname", NICKNAMES.iter().any(|(f, _)| *f == v.first)),
-                ("day_month_swap", v.birth.day() <= 12 && v.birth.day() != v.birth.month()),
-                ("accent_dropped", v.last.chars().any(|c| !c.is_ascii()) || v.first.chars().any(|c| !c.is_ascii())),
-                ("punctuation_dropped", v.last.contains('\'') || v.last.contains('.')),
+                (
+                    "day_month_swap",
+                    v.birth.day() <= 12 && v.birth.day() != v.birth.month(),
+                ),
+                ("accent_dropped", !v.last.is_ascii() || !v.first.is_ascii()),
+                (
+                    "punctuation_dropped",
+                    v.last.contains('\'') || v.last.contains('.'),
+                ),
                 ("hyphen_added", !v.last.contains('-')),
                 ("hyphen_dropped", v.last.contains('-')),
                 ("names_swapped", true),
@@ -819,11 +970,19 @@ impl<'u> Generator<'u> {
             match kind {
                 "typo" => {
                     let target_first = self.rng.gen_bool(0.5);
-                    let s = if target_first { &mut v.first } else { &mut v.last };
+                    let s = if target_first {
+                        &mut v.first
+                    } else {
+                        &mut v.last
+                    };
                     *s = typo(&mut self.rng, s);
                 }
                 "nickname" => {
-                    let nicks = NICKNAMES.iter().find(|(f, _)| *f == v.first).expect("checked").1;
+                    let nicks = NICKNAMES
+                        .iter()
+                        .find(|(f, _)| *f == v.first)
+                        .expect("checked")
+                        .1;
                     v.first = nicks[self.rng.gen_range(0..nicks.len())].to_string();
                 }
                 "day_month_swap" => {
@@ -860,7 +1019,6 @@ impl<'u> Generator<'u> {
         }
         (v, kinds.join("+"))
     }
-
 }
 
 fn typo<R: Rng>(rng: &mut R, s: &str) -> String {
@@ -910,9 +1068,9 @@ fn legacy_race(truth: &Truth, rng: &mut ChaCha8Rng) -> &'static str {
     let set: Vec<usize> = (0..5).filter(|&r| truth.races[r]).collect();
     let one = set[rng.gen_range(0..set.len())];
     match one {
-        RACE_AMIND => "I",
-        RACE_ASIAN | RACE_PI => "A",
-        RACE_BLACK => "B",
+        R_AMIND => "I",
+        R_ASIAN | R_PI => "A",
+        R_BLACK => "B",
         _ => "C",
     }
 }
@@ -922,7 +1080,13 @@ fn new_race_format_from() -> NaiveDate {
     date(2010, 7, 1)
 }
 
-fn personal_row(id: &Identity, person_id: u32, identity_id: u32, truth: &Truth, rng: &mut ChaCha8Rng) -> Vec<String> {
+fn personal_row(
+    id: &Identity,
+    person_id: u32,
+    identity_id: u32,
+    truth: &Truth,
+    rng: &mut ChaCha8Rng,
+) -> Vec<String> {
     let legacy = id.effective < new_race_format_from();
     let both = legacy && rng.gen_bool(0.05);
     let race_legacy = if legacy { legacy_race(truth, rng) } else { "" };
@@ -940,12 +1104,17 @@ fn personal_row(id: &Identity, person_id: u32, identity_id: u32, truth: &Truth, 
         iso(n.birth),
         race_legacy.to_string(),
         flag(truth.hispanic).to_string(),
-        flag(truth.races[RACE_AMIND]).to_string(),
-        flag(truth.races[RACE_ASIAN]).to_string(),
-        flag(truth.races[RACE_BLACK]).to_string(),
-        flag(truth.races[RACE_PI]).to_string(),
-        flag(truth.races[RACE_WHITE]).to_string(),
-        (if legacy && !both { "" } else { truth.race_determination }).to_string(),
+        flag(truth.races[R_AMIND]).to_string(),
+        flag(truth.races[R_ASIAN]).to_string(),
+        flag(truth.races[R_BLACK]).to_string(),
+        flag(truth.races[R_PI]).to_string(),
+        flag(truth.races[R_WHITE]).to_string(),
+        (if legacy && !both {
+            ""
+        } else {
+            truth.race_determination
+        })
+        .to_string(),
         yn(truth.immigrant.is_some()).to_string(),
         truth.immigrant.map(iso).unwrap_or_default(),
         truth.language.to_string(),
@@ -984,7 +1153,11 @@ fn enrollment_row(e: &Enrollment, enrollment_id: u32, u: &Universe) -> Vec<Strin
     row.push(s.map(|s| s.setting).unwrap_or_default().to_string());
     row.push(s.map(|s| s.exceptionality).unwrap_or_default().to_string());
     row.push(opt_date(s.and_then(|s| s.exit.map(|x| x.0))));
-    row.push(s.and_then(|s| s.exit.map(|x| x.1)).unwrap_or_default().to_string());
+    row.push(
+        s.and_then(|s| s.exit.map(|x| x.1))
+            .unwrap_or_default()
+            .to_string(),
+    );
     row.push((if e.action.is_some() { "S" } else { "" }).to_string());
     row.push(opt_date(e.action));
     row
@@ -1002,43 +1175,77 @@ fn index_of(spec: &cutover_stages::schema::EntitySpec, column: &str) -> usize {
 }
 
 /// Plants malformed rows in a file's rows. Returns (row index, defect).
-fn plant_personal(rows: &mut [Vec<String>], rates: &DefectRates, rng: &mut ChaCha8Rng) -> Vec<(usize, Planted)> {
+fn plant_personal(
+    rows: &mut [Vec<String>],
+    rates: &DefectRates,
+    rng: &mut ChaCha8Rng,
+) -> Vec<(usize, Planted)> {
     let spec = &STUDENT_PERSONAL;
     let col = |c: &str| index_of(spec, c);
     let mut planted = Vec::new();
     for (i, row) in rows.iter_mut().enumerate() {
-        let effective = NaiveDate::parse_from_str(&row[col(IDENTITY_EFFECTIVE_DATE)], "%Y-%m-%d").ok();
+        let effective =
+            NaiveDate::parse_from_str(&row[col(IDENTITY_EFFECTIVE_DATE)], "%Y-%m-%d").ok();
         let new_format = effective.is_some_and(|d| d >= new_race_format_from());
         let candidates: Vec<(&'static str, f64)> = vec![
             ("column_count", rates.column_count),
             ("invalid_date", rates.invalid_date),
             ("unknown_code", rates.unknown_code),
             ("implausible_birth_date", rates.implausible_birth_date),
-            ("race_format", if new_format { rates.race_format } else { 0.0 }),
+            (
+                "race_format",
+                if new_format { rates.race_format } else { 0.0 },
+            ),
             ("required", rates.required),
         ];
-        let Some(kind) = pick_defect(rng, &candidates) else { continue };
+        let Some(kind) = pick_defect(rng, &candidates) else {
+            continue;
+        };
         let p = match kind {
             "column_count" => {
                 // A suffix typed into the last name with an unquoted comma.
                 let at = col(LAST_NAME);
                 row.insert(at + 1, "Jr".to_string());
-                Planted { kind, rule: "column_count", column: "", detail: "extra field after LastName".into() }
+                Planted {
+                    kind,
+                    rule: "column_count",
+                    column: "",
+                    detail: "extra field after LastName".into(),
+                }
             }
             "invalid_date" => {
                 let bd = &row[col(BIRTH_DATE)];
-                row[col(BIRTH_DATE)] = format!("{}-{}-31", &bd[0..4], ["02", "04", "06", "09", "11"][rng.gen_range(0..5)]);
-                Planted { kind, rule: "invalid_date", column: BIRTH_DATE, detail: "day that does not exist".into() }
+                row[col(BIRTH_DATE)] = format!(
+                    "{}-{}-31",
+                    &bd[0..4],
+                    ["02", "04", "06", "09", "11"][rng.gen_range(0..5)]
+                );
+                Planted {
+                    kind,
+                    rule: "invalid_date",
+                    column: BIRTH_DATE,
+                    detail: "day that does not exist".into(),
+                }
             }
             "unknown_code" => {
                 row[col(GENDER)] = ["X", "U", "0"][rng.gen_range(0..3)].to_string();
-                Planted { kind, rule: "unknown_code", column: GENDER, detail: String::new() }
+                Planted {
+                    kind,
+                    rule: "unknown_code",
+                    column: GENDER,
+                    detail: String::new(),
+                }
             }
             "implausible_birth_date" => {
-                let bd = row[col(BIRTH_DATE)].clone();
+                let bd = row[col(BIRTH_DATE)].replace("-02-29", "-02-28");
                 let year = if rng.gen_bool(0.5) { "1901" } else { "2031" };
                 row[col(BIRTH_DATE)] = format!("{year}{}", &bd[4..]);
-                Planted { kind, rule: "implausible_birth_date", column: BIRTH_DATE, detail: String::new() }
+                Planted {
+                    kind,
+                    rule: "implausible_birth_date",
+                    column: BIRTH_DATE,
+                    detail: String::new(),
+                }
             }
             "race_format" => {
                 let white = row[col(RACE_WHITE)] == "Y";
@@ -1049,14 +1256,32 @@ fn plant_personal(rows: &mut [Vec<String>], rates: &DefectRates, rng: &mut ChaCh
                 } else {
                     "B".into()
                 };
-                for c in [HISPANIC_LATINO, RACE_AMERICAN_INDIAN, RACE_ASIAN, RACE_BLACK, RACE_PACIFIC_ISLANDER, RACE_WHITE, RACE_DETERMINATION] {
+                for c in [
+                    HISPANIC_LATINO,
+                    RACE_AMERICAN_INDIAN,
+                    RACE_ASIAN,
+                    RACE_BLACK,
+                    RACE_PACIFIC_ISLANDER,
+                    RACE_WHITE,
+                    RACE_DETERMINATION,
+                ] {
                     row[col(c)] = String::new();
                 }
-                Planted { kind, rule: "race_format", column: RACE_ETHNICITY, detail: String::new() }
+                Planted {
+                    kind,
+                    rule: "race_format",
+                    column: RACE_ETHNICITY,
+                    detail: String::new(),
+                }
             }
             _ => {
                 row[col(FIRST_NAME)] = String::new();
-                Planted { kind, rule: "required", column: FIRST_NAME, detail: String::new() }
+                Planted {
+                    kind,
+                    rule: "required",
+                    column: FIRST_NAME,
+                    detail: String::new(),
+                }
             }
         };
         planted.push((i, p));
@@ -1064,7 +1289,11 @@ fn plant_personal(rows: &mut [Vec<String>], rates: &DefectRates, rng: &mut ChaCh
     planted
 }
 
-fn plant_enrollment(rows: &mut [Vec<String>], rates: &DefectRates, rng: &mut ChaCha8Rng) -> Vec<(usize, Planted)> {
+fn plant_enrollment(
+    rows: &mut [Vec<String>],
+    rates: &DefectRates,
+    rng: &mut ChaCha8Rng,
+) -> Vec<(usize, Planted)> {
     let spec = &STUDENT_ENROLLMENT;
     let col = |c: &str| index_of(spec, c);
     let mut planted = Vec::new();
@@ -1076,59 +1305,130 @@ fn plant_enrollment(rows: &mut [Vec<String>], rates: &DefectRates, rng: &mut Cha
             ("column_count", rates.column_count),
             ("invalid_date", rates.invalid_date),
             ("unknown_code", rates.unknown_code),
-            ("retired_code", if year >= 2011 { rates.retired_code * 4.0 } else { 0.0 }),
+            (
+                "retired_code",
+                if year >= 2011 {
+                    rates.retired_code * 4.0
+                } else {
+                    0.0
+                },
+            ),
             ("exit_before_entry", rates.exit_before_entry),
-            ("esl_date_required", if el { rates.esl_date_required } else { 0.0 }),
-            ("sped_start_required", if sped { rates.sped_start_required * 5.0 } else { 0.0 }),
+            (
+                "esl_date_required",
+                if el { rates.esl_date_required } else { 0.0 },
+            ),
+            (
+                "sped_start_required",
+                if sped {
+                    rates.sped_start_required * 5.0
+                } else {
+                    0.0
+                },
+            ),
             ("required", rates.required),
         ];
-        let Some(kind) = pick_defect(rng, &candidates) else { continue };
+        let Some(kind) = pick_defect(rng, &candidates) else {
+            continue;
+        };
         let p = match kind {
             "column_count" => {
                 row.pop();
-                Planted { kind, rule: "column_count", column: "", detail: "last field missing".into() }
+                Planted {
+                    kind,
+                    rule: "column_count",
+                    column: "",
+                    detail: "last field missing".into(),
+                }
             }
             "invalid_date" => {
-                let entry = NaiveDate::parse_from_str(&row[col(SCHOOL_ENTRY_DATE)], "%Y-%m-%d").expect("generated date");
+                let entry = NaiveDate::parse_from_str(&row[col(SCHOOL_ENTRY_DATE)], "%Y-%m-%d")
+                    .expect("generated date");
                 row[col(SCHOOL_ENTRY_DATE)] = if rng.gen_bool(0.5) {
-                    format!("{}-{:02}-{:02}", entry.year(), entry.day().min(12) + 12, entry.month())
+                    format!(
+                        "{}-{:02}-{:02}",
+                        entry.year(),
+                        entry.day().min(12) + 12,
+                        entry.month()
+                    )
                 } else {
                     entry.format("%Y%m%d").to_string()
                 };
-                Planted { kind, rule: "invalid_date", column: SCHOOL_ENTRY_DATE, detail: String::new() }
+                Planted {
+                    kind,
+                    rule: "invalid_date",
+                    column: SCHOOL_ENTRY_DATE,
+                    detail: String::new(),
+                }
             }
             "unknown_code" => {
                 if rng.gen_bool(0.5) {
                     row[col(GRADE_LEVEL_CODE)] = "13".into();
-                    Planted { kind, rule: "unknown_code", column: GRADE_LEVEL_CODE, detail: String::new() }
+                    Planted {
+                        kind,
+                        rule: "unknown_code",
+                        column: GRADE_LEVEL_CODE,
+                        detail: String::new(),
+                    }
                 } else {
                     row[col(SCHOOL_LUNCH_ELIG)] = "X".into();
-                    Planted { kind, rule: "unknown_code", column: SCHOOL_LUNCH_ELIG, detail: String::new() }
+                    Planted {
+                        kind,
+                        rule: "unknown_code",
+                        column: SCHOOL_LUNCH_ELIG,
+                        detail: String::new(),
+                    }
                 }
             }
             "retired_code" => {
                 row[col(FISCAL_RESPONSIBILITY)] = "A".into();
-                Planted { kind, rule: "retired_code", column: FISCAL_RESPONSIBILITY, detail: "A after March 2010".into() }
+                Planted {
+                    kind,
+                    rule: "retired_code",
+                    column: FISCAL_RESPONSIBILITY,
+                    detail: "A after March 2010".into(),
+                }
             }
             "exit_before_entry" => {
-                let entry = NaiveDate::parse_from_str(&row[col(SCHOOL_ENTRY_DATE)], "%Y-%m-%d").expect("generated date");
+                let entry = NaiveDate::parse_from_str(&row[col(SCHOOL_ENTRY_DATE)], "%Y-%m-%d")
+                    .expect("generated date");
                 row[col(EXIT_DATE)] = iso(entry - Duration::days(rng.gen_range(1..200)));
                 if row[col(EXIT_TYPE_CODE)].is_empty() {
                     row[col(EXIT_TYPE_CODE)] = "10".into();
                 }
-                Planted { kind, rule: "exit_before_entry", column: EXIT_DATE, detail: String::new() }
+                Planted {
+                    kind,
+                    rule: "exit_before_entry",
+                    column: EXIT_DATE,
+                    detail: String::new(),
+                }
             }
             "esl_date_required" => {
                 row[col(DATE_FIRST_ENROLLED_ESL)] = String::new();
-                Planted { kind, rule: "esl_date_required", column: DATE_FIRST_ENROLLED_ESL, detail: String::new() }
+                Planted {
+                    kind,
+                    rule: "esl_date_required",
+                    column: DATE_FIRST_ENROLLED_ESL,
+                    detail: String::new(),
+                }
             }
             "sped_start_required" => {
                 row[col(SPED_START_DATE)] = String::new();
-                Planted { kind, rule: "sped_start_required", column: SPED_START_DATE, detail: String::new() }
+                Planted {
+                    kind,
+                    rule: "sped_start_required",
+                    column: SPED_START_DATE,
+                    detail: String::new(),
+                }
             }
             _ => {
                 row[col(GRADE_LEVEL_CODE)] = String::new();
-                Planted { kind, rule: "required", column: GRADE_LEVEL_CODE, detail: String::new() }
+                Planted {
+                    kind,
+                    rule: "required",
+                    column: GRADE_LEVEL_CODE,
+                    detail: String::new(),
+                }
             }
         };
         planted.push((i, p));
@@ -1149,16 +1449,26 @@ fn pick_defect(rng: &mut ChaCha8Rng, candidates: &[(&'static str, f64)]) -> Opti
 }
 
 /// Writes rows as CSV bytes in an encoding, with LF or CRLF line ends.
-fn csv_bytes(header: &[String], rows: &[Vec<String>], encoding: Encoding, crlf: bool) -> Result<Vec<u8>> {
+fn csv_bytes(
+    header: &[String],
+    rows: &[Vec<String>],
+    encoding: Encoding,
+    crlf: bool,
+) -> Result<Vec<u8>> {
     let mut w = csv::WriterBuilder::new()
         .flexible(true)
-        .terminator(if crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+        .terminator(if crlf {
+            csv::Terminator::CRLF
+        } else {
+            csv::Terminator::Any(b'\n')
+        })
         .from_writer(Vec::new());
     w.write_record(header)?;
     for row in rows {
         w.write_record(row)?;
     }
-    let text = String::from_utf8(w.into_inner().context("flushing CSV")?).context("CSV is UTF-8")?;
+    let text =
+        String::from_utf8(w.into_inner().context("flushing CSV")?).context("CSV is UTF-8")?;
     Ok(match encoding {
         Encoding::Utf8 => text.into_bytes(),
         Encoding::Utf8Bom => {
@@ -1207,7 +1517,25 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
         let (fy, ly) = (opts.first_year, opts.last_year);
         for student in 0..n as u32 {
             let (entry_year, grade, start) = if ly == fy || g.rng.gen_bool(0.45) {
-                let gr = *choose(&mut g.rng, &[(-1, 3), (0, 8), (1, 8), (2, 8), (3, 8), (4, 8), (5, 8), (6, 8), (7, 8), (8, 8), (9, 8), (10, 8), (11, 7), (12, 7)]);
+                let gr = *choose(
+                    &mut g.rng,
+                    &[
+                        (-1, 3),
+                        (0, 8),
+                        (1, 8),
+                        (2, 8),
+                        (3, 8),
+                        (4, 8),
+                        (5, 8),
+                        (6, 8),
+                        (7, 8),
+                        (8, 8),
+                        (9, 8),
+                        (10, 8),
+                        (11, 7),
+                        (12, 7),
+                    ],
+                );
                 (fy, gr, "02")
             } else {
                 let y = g.rng.gen_range(fy + 1..=ly);
@@ -1238,7 +1566,13 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
         let next = 2_000_000 + person_ids.len() as u32 * 3;
         let person_id = *person_ids.entry(id.person_key).or_insert(next);
         let identity_id = 5_000_000 + k as u32;
-        personal_rows.push(personal_row(id, person_id, identity_id, &truths[id.student as usize], &mut race_rng));
+        personal_rows.push(personal_row(
+            id,
+            person_id,
+            identity_id,
+            &truths[id.student as usize],
+            &mut race_rng,
+        ));
         identity_truth.push(vec![
             identity_id.to_string(),
             person_id.to_string(),
@@ -1246,16 +1580,40 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
             format!("S{:07}", id.student),
         ]);
         if id.kind != "original" {
-            identity_defects.push((k, Planted { kind: id.kind, rule: "", column: "", detail: id.detail.clone() }, id.student));
+            identity_defects.push((
+                k,
+                Planted {
+                    kind: id.kind,
+                    rule: "",
+                    column: "",
+                    detail: id.detail.clone(),
+                },
+                id.student,
+            ));
         } else if id.state_id.is_none() {
-            identity_defects.push((k, Planted { kind: "missing_state_id", rule: "", column: STATE_STUDENT_ID, detail: String::new() }, id.student));
+            identity_defects.push((
+                k,
+                Planted {
+                    kind: "missing_state_id",
+                    rule: "",
+                    column: STATE_STUDENT_ID,
+                    detail: String::new(),
+                },
+                id.student,
+            ));
         }
     }
     // Enrollment ids in order of year, school, entry date.
     let mut eorder: Vec<usize> = (0..g.enrollments.len()).collect();
     eorder.sort_by_key(|&i| {
         let e = &g.enrollments[i];
-        (e.year, universe.schools[e.school].medms, e.entry, e.student, i)
+        (
+            e.year,
+            universe.schools[e.school].medms,
+            e.entry,
+            e.student,
+            i,
+        )
     });
     let mut enrollment_rows = Vec::with_capacity(eorder.len());
     let mut enrollment_truth = Vec::with_capacity(eorder.len());
@@ -1264,16 +1622,29 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
         let e = &g.enrollments[i];
         let enrollment_id = 9_000_000 + k as u32;
         enrollment_rows.push(enrollment_row(e, enrollment_id, &universe));
-        enrollment_truth.push(vec![enrollment_id.to_string(), format!("S{:07}", e.student)]);
+        enrollment_truth.push(vec![
+            enrollment_id.to_string(),
+            format!("S{:07}", e.student),
+        ]);
         if let Some(kind) = e.defect {
-            enrollment_defects.push((k, Planted { kind, rule: "", column: EXIT_DATE, detail: String::new() }, e.student));
+            enrollment_defects.push((
+                k,
+                Planted {
+                    kind,
+                    rule: "",
+                    column: EXIT_DATE,
+                    detail: String::new(),
+                },
+                e.student,
+            ));
         }
     }
 
     // Malformed rows, planted last so they can be anywhere.
     let mut defect_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0xDEFEC7);
     let mut malformed_personal = plant_personal(&mut personal_rows, &opts.defects, &mut defect_rng);
-    let mut malformed_enrollment = plant_enrollment(&mut enrollment_rows, &opts.defects, &mut defect_rng);
+    let mut malformed_enrollment =
+        plant_enrollment(&mut enrollment_rows, &opts.defects, &mut defect_rng);
 
     let schools_used = universe.schools_used(used);
     let school_rows: Vec<Vec<String>> = schools_used
@@ -1319,12 +1690,37 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
     for (k, p) in malformed_enrollment.drain(..) {
         push(STUDENT_ENROLLMENT.file, k, &p, student_of_enrollment(k));
     }
-    defects.sort_by(|a, b| (&a[1], a[2].parse::<usize>().unwrap_or(0), &a[0]).cmp(&(&b[1], b[2].parse::<usize>().unwrap_or(0), &b[0])));
+    defects.sort_by(|a, b| {
+        (&a[1], a[2].parse::<usize>().unwrap_or(0), &a[0]).cmp(&(
+            &b[1],
+            b[2].parse::<usize>().unwrap_or(0),
+            &b[0],
+        ))
+    });
 
     let files: [(&str, Vec<u8>); 3] = [
-        (STUDENT_PERSONAL.file, csv_bytes(&header(&STUDENT_PERSONAL), &personal_rows, Encoding::Windows1252, true)?),
-        (STUDENT_ENROLLMENT.file, csv_bytes(&header(&STUDENT_ENROLLMENT), &enrollment_rows, Encoding::Utf8Bom, false)?),
-        (SCHOOLS.file, csv_bytes(&header(&SCHOOLS), &school_rows, Encoding::Utf8, false)?),
+        (
+            STUDENT_PERSONAL.file,
+            csv_bytes(
+                &header(&STUDENT_PERSONAL),
+                &personal_rows,
+                Encoding::Windows1252,
+                true,
+            )?,
+        ),
+        (
+            STUDENT_ENROLLMENT.file,
+            csv_bytes(
+                &header(&STUDENT_ENROLLMENT),
+                &enrollment_rows,
+                Encoding::Utf8Bom,
+                false,
+            )?,
+        ),
+        (
+            SCHOOLS.file,
+            csv_bytes(&header(&SCHOOLS), &school_rows, Encoding::Utf8, false)?,
+        ),
     ];
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for d in &defects {
@@ -1345,15 +1741,38 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
     let truth_files: [(&str, Vec<u8>); 3] = [
         (
             "identities.csv",
-            csv_bytes(&to_strings(&[IDENTITY_ID, PERSON_ID, STATE_STUDENT_ID, "true_student"]), &identity_truth, Encoding::Utf8, false)?,
+            csv_bytes(
+                &to_strings(&[IDENTITY_ID, PERSON_ID, STATE_STUDENT_ID, "true_student"]),
+                &identity_truth,
+                Encoding::Utf8,
+                false,
+            )?,
         ),
         (
             "enrollments.csv",
-            csv_bytes(&to_strings(&[ENROLLMENT_ID, "true_student"]), &enrollment_truth, Encoding::Utf8, false)?,
+            csv_bytes(
+                &to_strings(&[ENROLLMENT_ID, "true_student"]),
+                &enrollment_truth,
+                Encoding::Utf8,
+                false,
+            )?,
         ),
         (
             "defects.csv",
-            csv_bytes(&to_strings(&["kind", "file", "row", "column", "rule", "true_student", "detail"]), &defects, Encoding::Utf8, false)?,
+            csv_bytes(
+                &to_strings(&[
+                    "kind",
+                    "file",
+                    "row",
+                    "column",
+                    "rule",
+                    "true_student",
+                    "detail",
+                ]),
+                &defects,
+                Encoding::Utf8,
+                false,
+            )?,
         ),
     ];
     crate::output::write_dir(out, &files)?;

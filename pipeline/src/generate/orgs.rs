@@ -84,7 +84,7 @@ impl Universe {
         let mut saus = Vec::with_capacity(FULL_SAUS);
         let mut schools: Vec<School> = Vec::new();
         let (mut rsu, mut msad, mut aos) = (1, 1, 90);
-        for i in 0..FULL_SAUS {
+        for (i, &sau_id) in sau_ids.iter().enumerate().take(FULL_SAUS) {
             // Log-normal sizes: a few city districts, many small rural ones.
             let z: f64 = (0..6).map(|_| rng.gen::<f64>()).sum::<f64>() - 3.0;
             let weight = if i == 0 { 12.0 } else { (z * 0.9).exp() };
@@ -108,11 +108,14 @@ impl Universe {
                     _ => format!("{t} School Department"),
                 }
             };
-            let has_high = i == 0 || weight > 1.1 || rng.gen_bool(0.25);
-            let has_middle = weight > 0.7 || rng.gen_bool(0.3);
-            let elementary = 1 + usize::from(weight > 1.4) + usize::from(weight > 2.8) + usize::from(weight > 5.0);
+            let has_high = i == 0 || weight > 1.5 || rng.gen_bool(0.15);
+            let has_middle = weight > 1.0 || rng.gen_bool(0.2);
+            let elementary = 1
+                + usize::from(weight > 2.0)
+                + usize::from(weight > 4.0)
+                + usize::from(weight > 7.0);
             saus.push(Sau {
-                medms: sau_ids[i],
+                medms: sau_id,
                 name,
                 town_code: format!("{:03}", i + 1),
                 weight,
@@ -122,7 +125,11 @@ impl Universe {
             });
             for e in 0..elementary {
                 let place = if e == 0 { t } else { town(i + FULL_SAUS * e) };
-                let kind = if has_middle { "Elementary School" } else { "School" };
+                let kind = if has_middle {
+                    "Elementary School"
+                } else {
+                    "School"
+                };
                 schools.push(School {
                     medms: school_ids.next().expect("enough school ids"),
                     name: format!("{place} {kind}"),
@@ -272,11 +279,17 @@ mod tests {
         let u = Universe::statewide();
         assert_eq!(u.saus.len(), FULL_SAUS);
         let n = u.schools.len();
-        assert!((550..=700).contains(&n), "{n} schools");
+        assert!((560..=660).contains(&n), "{n} schools");
         let ids: BTreeSet<u32> = u.schools.iter().map(|s| s.medms).collect();
         assert_eq!(ids.len(), n, "school ids are unique");
-        assert!(u.schools.iter().any(|s| s.successor.is_some()), "some schools merge");
-        assert!(u.schools.iter().any(|s| s.opened.is_some()), "some schools open");
+        assert!(
+            u.schools.iter().any(|s| s.successor.is_some()),
+            "some schools merge"
+        );
+        assert!(
+            u.schools.iter().any(|s| s.opened.is_some()),
+            "some schools open"
+        );
         let again = Universe::statewide();
         assert_eq!(again.schools[17].medms, u.schools[17].medms);
         assert_eq!(again.saus[3].name, u.saus[3].name);
