@@ -438,7 +438,7 @@ impl<'u> Generator<'u> {
             &[("F", 36), ("R", 8), ("N", 50), ("P", 3), ("U", 3)],
         );
         let el = truth.immigrant.is_some() && self.rng.gen_bool(0.7) || self.rng.gen_bool(0.012);
-        let sped_prob = 0.17;
+        let sped_prob = 0.22;
         let mut sped_year: Option<i32> = if self.rng.gen_bool(sped_prob) {
             Some(entry_year + self.rng.gen_range(0..4))
         } else {
