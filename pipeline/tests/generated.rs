@@ -303,3 +303,44 @@ fn two_runs_on_the_same_inputs_write_the_same_bytes() {
     };
     assert_eq!(strip(&run_one), strip(&run_two));
 }
+
+#[test]
+fn user_errors_are_worded_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (
+            vec!["generate", "--students", "0", "--out", "b"],
+            2,
+            "error: --students must be at least 1\n",
+        ),
+        (
+            vec!["generate", "--first-year", "2017", "--last-year", "2005", "--out", "b"],
+            2,
+            "error: --first-year 2017 is after --last-year 2005\n",
+        ),
+        (
+            vec!["generate", "--defects", "rates.toml", "--out", "b"],
+            2,
+            "error: rates.toml: unknown field `typos`, expected one of `name_change`, `duplicate_same_id`, `duplicate_new_id`, `missing_state_id`, `overlapping_primary`, `column_count`, `invalid_date`, `unknown_code`, `retired_code`, `exit_before_entry`, `esl_date_required`, `sped_start_required`, `implausible_birth_date`, `race_format`, `required`\n",
+        ),
+        (
+            vec!["run", "nowhere", "--crosswalks", "nowhere-either"],
+            2,
+            "<defaults>: bundle: nowhere is not a folder\n<defaults>: crosswalks: nowhere-either has no legacy_codes.csv\n",
+        ),
+        (
+            vec!["validate", "--config", "missing.toml"],
+            2,
+            "missing.toml: cannot read the configuration: No such file or directory (os error 2)\n",
+        ),
+    ];
+    fs::write(w.join("rates.toml"), "typos = 0.5\n").unwrap();
+    for (args, code, stderr) in cases {
+        let o = cutover(&args, w);
+        assert_eq!(o.status.code(), Some(code), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&o.stderr), stderr, "{args:?}");
+    }
+    // A usage error is exit code 2 too.
+    assert_eq!(cutover(&["run"], w).status.code(), Some(2));
+}
