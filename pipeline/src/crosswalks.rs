@@ -1,11 +1,13 @@
-//! Loading the crosswalk folder: for now the legacy code sets
-//! (`legacy_codes.csv`), checked as they are read. Every problem names the
+//! Loading the crosswalk folder: the legacy code sets (`legacy_codes.csv`,
+//! checked at ingest) and the mapping tables with their manifest (used by
+//! the crosswalk stage), checked as they are read. Every problem names the
 //! file, row and column.
 
 use cutover_stages::codes::{CodeRow, CodeSet};
+use cutover_stages::crosswalk::{CodeMap, MapRow, OrgMapRow, RaceRow, Tables};
 use cutover_stages::schema::{Kind, ENTITIES};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The legacy code table's file name in the crosswalk folder.
@@ -133,6 +135,522 @@ pub fn load_legacy_codes(dir: &Path) -> Result<Loaded, Vec<String>> {
     } else {
         Err(problems)
     }
+}
+
+// ------------------------------------------------------------ the mapping tables
+
+/// The manifest naming every table with its version and checksum.
+pub const MANIFEST: &str = "manifest.csv";
+const MANIFEST_COLUMNS: [&str; 5] = ["name", "file", "version", "sha256", "description"];
+const CODE_COLUMNS: [&str; 8] = [
+    "legacy_code",
+    "legacy_label",
+    "new_code",
+    "new_label",
+    "first_year",
+    "last_year",
+    "loss_class",
+    "note",
+];
+const ORG_COLUMNS: [&str; 10] = [
+    "scheme",
+    "legacy_id",
+    "kind",
+    "first_year",
+    "last_year",
+    "neo_org_id",
+    "neo_parent_org_id",
+    "neo_name",
+    "change",
+    "note",
+];
+const RACE_COLUMNS: [&str; 14] = [
+    "legacy_code",
+    "legacy_label",
+    "federal_category",
+    "hispanic",
+    "american_indian",
+    "asian",
+    "black",
+    "pacific_islander",
+    "white",
+    "quality",
+    "first_year",
+    "last_year",
+    "loss_class",
+    "note",
+];
+/// Loss classes a table may declare.
+pub const LOSS_CLASSES: [&str; 6] = [
+    "lossless",
+    "relabelled",
+    "merged",
+    "assumed",
+    "declared_rule",
+    "not_carried",
+];
+const QUALITIES: [&str; 4] = [
+    "reported",
+    "derived_lossless",
+    "derived_assumed",
+    "derived_unknown_race",
+];
+
+/// A code domain: its table and the Y/N columns after the common ones.
+pub struct Domain {
+    pub name: &'static str,
+    pub flags: &'static [&'static str],
+    pub description: &'static str,
+}
+
+/// Every code domain, in manifest order (plus `organizations` and `race`).
+pub const DOMAINS: [Domain; 13] = [
+    Domain {
+        name: "grade_levels",
+        flags: &[],
+        description: "grade levels PK, EK, KG, 01-12",
+    },
+    Domain {
+        name: "entry_codes",
+        flags: &["transfer_in"],
+        description: "start status (entry codes)",
+    },
+    Domain {
+        name: "exit_codes",
+        flags: &["transfer_out", "dropout", "graduate"],
+        description: "exit types, with the flags graduation and dropout rates use",
+    },
+    Domain {
+        name: "economic_status",
+        flags: &[],
+        description: "school lunch eligibility to economic status",
+    },
+    Domain {
+        name: "fiscal_responsibility",
+        flags: &[],
+        description: "fiscal responsibility, with the declared rule for the retired A",
+    },
+    Domain {
+        name: "english_proficiency",
+        flags: &[],
+        description: "English proficiency to EL status",
+    },
+    Domain {
+        name: "sped_setting",
+        flags: &[],
+        description: "special-education setting",
+    },
+    Domain {
+        name: "exceptionality",
+        flags: &[],
+        description: "exceptionality to primary disability, labels by year",
+    },
+    Domain {
+        name: "sped_exit_reason",
+        flags: &[],
+        description: "special-education exit reason, with retirement years",
+    },
+    Domain {
+        name: "behavior_events",
+        flags: &[],
+        description: "behavior event codes",
+    },
+    Domain {
+        name: "weapons",
+        flags: &[],
+        description: "weapon codes",
+    },
+    Domain {
+        name: "resolutions",
+        flags: &["removal"],
+        description: "behavior resolutions; removal marks the reportable ones",
+    },
+    Domain {
+        name: "truancy_steps",
+        flags: &[],
+        description: "truancy stages to steps",
+    },
+];
+pub const ORGANIZATIONS: &str = "organizations";
+pub const RACE: &str = "race";
+
+fn table_names() -> Vec<&'static str> {
+    let mut names = vec!["legacy_codes", ORGANIZATIONS, RACE];
+    names.extend(DOMAINS.iter().map(|d| d.name));
+    names
+}
+
+/// Rows of a CSV table with its line numbers, after checking its header.
+fn rows_of(path: &Path, columns: &[&str], problems: &mut Vec<String>) -> Vec<(u64, Vec<String>)> {
+    let file = path.display().to_string();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            problems.push(format!("{file}: cannot read: {e}"));
+            return Vec::new();
+        }
+    };
+    let (text, _, _) = crate::read::decode(&bytes, crate::read::EncodingChoice::Auto);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
+        Err(e) => {
+            problems.push(format!("{file}: {e}"));
+            return Vec::new();
+        }
+    };
+    if header != columns {
+        problems.push(format!(
+            "{file}: line 1: expected the columns {}, found {}",
+            columns.join(","),
+            header.join(",")
+        ));
+        return Vec::new();
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        match record {
+            Ok(r) => {
+                let line = r.position().map(|p| p.line()).unwrap_or(0);
+                if r.len() != columns.len() {
+                    problems.push(format!(
+                        "{file}: line {line}: expected {} fields, found {}",
+                        columns.len(),
+                        r.len()
+                    ));
+                } else {
+                    rows.push((line, r.iter().map(|f| f.trim().to_string()).collect()));
+                }
+            }
+            Err(e) => problems.push(format!("{file}: {e}")),
+        }
+    }
+    rows
+}
+
+struct RowCheck<'a> {
+    file: String,
+    line: u64,
+    columns: &'a [&'a str],
+    row: &'a [String],
+    problems: &'a mut Vec<String>,
+}
+
+impl RowCheck<'_> {
+    fn field(&self, name: &str) -> &str {
+        let i = self
+            .columns
+            .iter()
+            .position(|c| *c == name)
+            .expect("declared column");
+        &self.row[i]
+    }
+    fn problem(&mut self, column: &str, message: String) {
+        self.problems.push(format!(
+            "{}: line {}: column {column}: {message}",
+            self.file, self.line
+        ));
+    }
+    fn required(&mut self, column: &str) -> String {
+        let v = self.field(column).to_string();
+        if v.is_empty() {
+            self.problem(column, "a value is required".into());
+        }
+        v
+    }
+    fn year(&mut self, column: &str, open: i32) -> i32 {
+        let v = self.field(column).to_string();
+        if v.is_empty() {
+            return open;
+        }
+        match v.parse::<i32>() {
+            Ok(y) if (1900..=2100).contains(&y) => y,
+            _ => {
+                self.problem(
+                    column,
+                    format!("expected a four-digit year or blank, found {v:?}"),
+                );
+                open
+            }
+        }
+    }
+    fn flag(&mut self, column: &str) -> bool {
+        match self.field(column) {
+            "Y" => true,
+            "N" => false,
+            other => {
+                let other = other.to_string();
+                self.problem(column, format!("expected Y or N, found {other:?}"));
+                false
+            }
+        }
+    }
+    fn one_of(&mut self, column: &str, allowed: &[&str]) -> String {
+        let v = self.field(column).to_string();
+        if !allowed.contains(&v.as_str()) {
+            self.problem(
+                column,
+                format!("expected one of {}, found {v:?}", allowed.join(", ")),
+            );
+        }
+        v
+    }
+    fn range(&mut self) -> (i32, i32) {
+        let first = self.year("first_year", i32::MIN);
+        let last = self.year("last_year", i32::MAX);
+        if first > last {
+            self.problem("last_year", format!("{last} is before first_year {first}"));
+        }
+        (first, last)
+    }
+}
+
+/// Reports every pair of rows with the same key whose years overlap.
+fn overlaps(file: &str, keyed: &[(u64, String, i32, i32)], problems: &mut Vec<String>) {
+    let mut by_key: BTreeMap<&str, Vec<(u64, i32, i32)>> = BTreeMap::new();
+    for (line, key, first, last) in keyed {
+        by_key
+            .entry(key.as_str())
+            .or_default()
+            .push((*line, *first, *last));
+    }
+    for (key, rows) in by_key {
+        for (i, a) in rows.iter().enumerate() {
+            for b in &rows[i + 1..] {
+                if a.1 <= b.2 && b.1 <= a.2 {
+                    problems.push(format!(
+                        "{file}: line {}: key {key} overlaps the school years of line {}",
+                        b.0, a.0
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Loads every mapping table, checking the tables and the manifest;
+/// returns every problem at once.
+pub fn load_tables(dir: &Path) -> Result<(Tables, BTreeMap<String, String>), Vec<String>> {
+    let mut problems = Vec::new();
+    let mut sums = BTreeMap::new();
+    let manifest_path = dir.join(MANIFEST);
+    let manifest = rows_of(&manifest_path, &MANIFEST_COLUMNS, &mut problems);
+    let manifest_file = manifest_path.display().to_string();
+    let mut listed: BTreeMap<String, (u64, String, String)> = BTreeMap::new();
+    for (line, row) in &manifest {
+        listed.insert(row[0].clone(), (*line, row[1].clone(), row[3].clone()));
+    }
+    for name in table_names() {
+        let file = format!("{name}.csv");
+        let path = dir.join(&file);
+        let Ok(bytes) = std::fs::read(&path) else {
+            problems.push(format!(
+                "{}: missing: every crosswalk needs the {name} table",
+                path.display()
+            ));
+            continue;
+        };
+        let sum = crate::config::hex(&Sha256::digest(&bytes));
+        match listed.get(name) {
+            None => problems.push(format!("{manifest_file}: no row names the {name} table")),
+            Some((line, listed_file, listed_sum)) => {
+                if listed_file != &file {
+                    problems.push(format!("{manifest_file}: line {line}: column file: expected {file}, found {listed_file}"));
+                }
+                if listed_sum != &sum {
+                    problems.push(format!(
+                        "{manifest_file}: line {line}: column sha256: {file} has checksum {sum}, the manifest says {listed_sum}"
+                    ));
+                }
+            }
+        }
+        sums.insert(file, sum);
+    }
+    for name in listed.keys() {
+        if !table_names().contains(&name.as_str()) {
+            problems.push(format!(
+                "{manifest_file}: line {}: {name} is not a crosswalk table",
+                listed[name].0
+            ));
+        }
+    }
+
+    let mut tables = Tables::default();
+    // Organizations.
+    let path = dir.join("organizations.csv");
+    let file = path.display().to_string();
+    let mut keyed = Vec::new();
+    for (line, row) in rows_of(&path, &ORG_COLUMNS, &mut problems) {
+        let mut c = RowCheck {
+            file: file.clone(),
+            line,
+            columns: &ORG_COLUMNS,
+            row: &row,
+            problems: &mut problems,
+        };
+        let scheme = c.one_of("scheme", &["medms", "neo"]);
+        let legacy_id = c.required("legacy_id");
+        let kind = c.one_of("kind", &["school", "sau"]);
+        let (first_year, last_year) = c.range();
+        let neo = c.required("neo_org_id");
+        for (column, v) in [("legacy_id", &legacy_id), ("neo_org_id", &neo)] {
+            let digits = v.len() <= 4 && v.bytes().all(|b| b.is_ascii_digit());
+            if !v.is_empty() && !digits {
+                c.problem(
+                    column,
+                    format!("expected an id of one to four digits, found {v:?}"),
+                );
+            }
+        }
+        let parent = c.field("neo_parent_org_id").to_string();
+        let change = c.one_of("change", &["", "merge", "split", "closure", "renumbered"]);
+        keyed.push((
+            line,
+            format!("{scheme} {kind} {legacy_id}"),
+            first_year,
+            last_year,
+        ));
+        tables.orgs.push(OrgMapRow {
+            scheme,
+            legacy_id,
+            kind,
+            first_year,
+            last_year,
+            neo_org_id: neo,
+            neo_parent_org_id: if parent.is_empty() {
+                None
+            } else {
+                Some(parent)
+            },
+            change,
+        });
+    }
+    overlaps(&file, &keyed, &mut problems);
+    // Race.
+    let path = dir.join("race.csv");
+    let file = path.display().to_string();
+    let mut keyed = Vec::new();
+    for (line, row) in rows_of(&path, &RACE_COLUMNS, &mut problems) {
+        let mut c = RowCheck {
+            file: file.clone(),
+            line,
+            columns: &RACE_COLUMNS,
+            row: &row,
+            problems: &mut problems,
+        };
+        let legacy_code = c.required("legacy_code");
+        let mut categories = vec!["Hispanic", "TwoOrMoreRaces"];
+        categories.extend(cutover_stages::crosswalk::CATEGORIES);
+        let federal_category = c.one_of("federal_category", &categories);
+        let hispanic = c.flag("hispanic");
+        let races = [
+            "american_indian",
+            "asian",
+            "black",
+            "pacific_islander",
+            "white",
+        ]
+        .map(|r| c.flag(r));
+        let quality = c.one_of("quality", &QUALITIES);
+        let (first_year, last_year) = c.range();
+        let loss_class = c.one_of("loss_class", &LOSS_CLASSES);
+        keyed.push((line, legacy_code.clone(), first_year, last_year));
+        tables.race.push(RaceRow {
+            legacy_code,
+            federal_category,
+            hispanic,
+            races,
+            quality,
+            first_year,
+            last_year,
+            loss_class,
+        });
+    }
+    overlaps(&file, &keyed, &mut problems);
+    // Code domains.
+    for domain in &DOMAINS {
+        let path = dir.join(format!("{}.csv", domain.name));
+        let file = path.display().to_string();
+        let mut columns: Vec<&str> = CODE_COLUMNS.to_vec();
+        columns.extend(domain.flags);
+        let mut keyed = Vec::new();
+        let mut rows = Vec::new();
+        for (line, row) in rows_of(&path, &columns, &mut problems) {
+            let mut c = RowCheck {
+                file: file.clone(),
+                line,
+                columns: &columns,
+                row: &row,
+                problems: &mut problems,
+            };
+            let legacy_code = c.required("legacy_code");
+            let new_code = c.required("new_code");
+            let new_label = c.required("new_label");
+            let (first_year, last_year) = c.range();
+            let loss_class = c.one_of("loss_class", &LOSS_CLASSES);
+            let flags = domain.flags.iter().map(|f| c.flag(f)).collect();
+            keyed.push((line, legacy_code.clone(), first_year, last_year));
+            rows.push(MapRow {
+                legacy_code,
+                new_code,
+                new_label,
+                first_year,
+                last_year,
+                loss_class,
+                flags,
+            });
+        }
+        overlaps(&file, &keyed, &mut problems);
+        tables.codes.insert(
+            domain.name.to_string(),
+            CodeMap {
+                domain: domain.name.to_string(),
+                flag_columns: domain.flags.iter().map(|f| f.to_string()).collect(),
+                rows,
+            },
+        );
+    }
+    if problems.is_empty() {
+        Ok((tables, sums))
+    } else {
+        Err(problems)
+    }
+}
+
+/// Rewrites the manifest's checksums (and adds missing tables, version 1),
+/// keeping versions and descriptions.
+pub fn write_manifest(dir: &Path) -> anyhow::Result<()> {
+    let mut problems = Vec::new();
+    let existing = rows_of(&dir.join(MANIFEST), &MANIFEST_COLUMNS, &mut problems);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(MANIFEST_COLUMNS)?;
+    for name in table_names() {
+        let file = format!("{name}.csv");
+        let bytes = std::fs::read(dir.join(&file))
+            .map_err(|e| anyhow::anyhow!("{file}: cannot read: {e}"))?;
+        let sum = crate::config::hex(&Sha256::digest(&bytes));
+        let old = existing.iter().find(|(_, r)| r[0] == name);
+        let description = match name {
+            ORGANIZATIONS => "MEDMS school and SAU ids by scheme and school year to NEO Org IDs",
+            "legacy_codes" => "the legacy code sets by school year, checked at ingest",
+            RACE => "the legacy single race field to the two-question format, with a quality code",
+            _ => DOMAINS
+                .iter()
+                .find(|d| d.name == name)
+                .map(|d| d.description)
+                .unwrap_or(""),
+        };
+        let version = old
+            .map(|(_, r)| r[2].clone())
+            .unwrap_or_else(|| "1".to_string());
+        let description = old
+            .map(|(_, r)| r[4].clone())
+            .unwrap_or_else(|| description.to_string());
+        w.write_record([name, &file, &version, &sum, &description])?;
+    }
+    crate::output::write_bytes(&dir.join(MANIFEST), &w.into_inner()?)
 }
 
 #[cfg(test)]

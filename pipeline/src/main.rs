@@ -81,6 +81,25 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// The crosswalk tables.
+    Crosswalk {
+        #[command(subcommand)]
+        action: CrosswalkAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum CrosswalkAction {
+    /// Check every table and the manifest, reporting every problem at once.
+    Check {
+        #[arg(long, default_value = "crosswalks")]
+        crosswalks: PathBuf,
+    },
+    /// Rewrite the manifest's checksums after editing a table.
+    Manifest {
+        #[arg(long, default_value = "crosswalks")]
+        crosswalks: PathBuf,
+    },
 }
 
 fn init_logs(verbose: u8) {
@@ -191,6 +210,38 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(1))
             }
         }
+        Command::Crosswalk { action } => match action {
+            CrosswalkAction::Check { crosswalks: dir } => {
+                let mut problems = Vec::new();
+                if let Err(p) = crosswalks::load_legacy_codes(&dir) {
+                    problems.extend(p);
+                }
+                match crosswalks::load_tables(&dir) {
+                    Ok((_, sums)) if problems.is_empty() => {
+                        println!(
+                            "{}: {} tables valid, manifest checksums match",
+                            dir.display(),
+                            sums.len()
+                        );
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    Ok(_) => {}
+                    Err(p) => problems.extend(p),
+                }
+                for p in problems {
+                    eprintln!("{p}");
+                }
+                Ok(ExitCode::from(2))
+            }
+            CrosswalkAction::Manifest { crosswalks: dir } => {
+                crosswalks::write_manifest(&dir)?;
+                println!(
+                    "{}: manifest checksums rewritten",
+                    dir.join(crosswalks::MANIFEST).display()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+        },
         Command::Validate { config } => match config::Config::load(&config) {
             Ok(c) => {
                 match crosswalks::load_legacy_codes(&c.crosswalks) {

@@ -8,9 +8,10 @@ use crate::read::{self, EncodingChoice, FileInfo};
 use crate::snapshot::{self, Provenance};
 use anyhow::{Context, Result};
 use cutover_stages::columns::{QUARANTINE_COLUMNS, SOURCE_ROW};
+use cutover_stages::crosswalk;
 use cutover_stages::ingest;
 use cutover_stages::report::StageReport;
-use cutover_stages::schema::{ENTITIES, NOT_YET_PROCESSED};
+use cutover_stages::schema::{ENTITIES, NOT_YET_PROCESSED, STUDENT_ENROLLMENT, STUDENT_PERSONAL};
 use indicatif::{ProgressBar, ProgressStyle};
 use polars::prelude::*;
 use serde::Serialize;
@@ -61,6 +62,14 @@ pub struct ConfigRecord {
     pub source: String,
     pub sha256: String,
     pub max_reject_rate: f64,
+}
+
+/// `crosswalk/coverage.json`: every legacy value seen and what it became, and
+/// the seven race categories before and after.
+#[derive(Debug, Serialize)]
+pub struct Coverage {
+    pub columns: Vec<crosswalk::ColumnCoverage>,
+    pub race: crosswalk::RaceCheck,
 }
 
 /// The outcome of a run that finished (data checks may still have failed).
@@ -135,8 +144,9 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
     let started_at = now();
     let codes = crosswalks::load_legacy_codes(&config.crosswalks)
         .map_err(|p| anyhow::anyhow!(p.join("\n")))?;
-    let crosswalk_sums =
-        BTreeMap::from([(crosswalks::LEGACY_CODES.to_string(), codes.sha256.clone())]);
+    let (tables, mut crosswalk_sums) =
+        crosswalks::load_tables(&config.crosswalks).map_err(|p| anyhow::anyhow!(p.join("\n")))?;
+    crosswalk_sums.insert(crosswalks::LEGACY_CODES.to_string(), codes.sha256.clone());
     let root = &config.output;
 
     // Inputs first, so the run id (and every snapshot's provenance) is known
@@ -238,7 +248,63 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
         results.push((spec.name, read.frame, ingested.rows, quarantine));
     }
 
+    // Crosswalk: personal and enrollment rows, mapped for their school year.
+    let take = |name: &str| results.iter().find(|r| r.0 == name).map(|r| r.2.clone());
+    let crosswalked = {
+        let _span = info_span!("crosswalk").entered();
+        crosswalk::run(
+            take(STUDENT_PERSONAL.name),
+            take(STUDENT_ENROLLMENT.name),
+            &tables,
+            &crosswalk::CrosswalkConfig {
+                first_year: config.first_year,
+                last_year: config.last_year,
+            },
+        )?
+    };
+    let mut stage3: Vec<(&str, DataFrame)> = Vec::new();
+    for (entity, part) in [
+        (STUDENT_PERSONAL.name, crosswalked.personal),
+        (STUDENT_ENROLLMENT.name, crosswalked.enrollment),
+    ] {
+        if let Some((rows, quarantine, report)) = part {
+            info!(
+                entity,
+                rows_in = report.rows_in,
+                rows_out = report.rows_out,
+                rejected = report.rejected_total(),
+                "crosswalk"
+            );
+            reports.push(report);
+            if let Some(r) = results.iter_mut().find(|r| r.0 == entity) {
+                r.3 = concat(
+                    [r.3.clone().lazy(), quarantine.lazy()],
+                    UnionArgs::default(),
+                )?
+                .sort(
+                    [SOURCE_ROW],
+                    SortMultipleOptions::default().with_maintain_order(true),
+                )
+                .collect()?;
+            }
+            stage3.push((entity, rows));
+        }
+    }
+    let coverage = Coverage {
+        columns: crosswalked.coverage,
+        race: crosswalked.race,
+    };
+
     let mut outputs = Vec::new();
+    for (entity, mut rows) in stage3 {
+        snapshot::write_parquet(root, crosswalk::STAGE, entity, &mut rows, &provenance)?;
+        outputs.push(format!("{}/{entity}.parquet", crosswalk::STAGE));
+    }
+    write_bytes(
+        &root.join("crosswalk/coverage.json"),
+        &serde_json::to_vec_pretty(&coverage)?,
+    )?;
+    outputs.push("crosswalk/coverage.json".to_string());
     for (entity, mut read_frame, mut rows, quarantine) in results {
         snapshot::write_parquet(root, read::STAGE, entity, &mut read_frame, &provenance)?;
         outputs.push(format!("{}/{entity}.parquet", read::STAGE));
@@ -248,7 +314,15 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
         outputs.push(format!("quarantine/{entity}.csv"));
     }
 
-    let failures = check_ledger(&reports, config.max_reject_rate);
+    let mut failures = check_ledger(&reports, config.max_reject_rate);
+    if !coverage.race.agree {
+        failures.push(Failure {
+            stage: crosswalk::STAGE.into(),
+            entity: STUDENT_PERSONAL.name.into(),
+            check: "race_categories".into(),
+            message: "the seven federal race categories differ before and after bridging (see crosswalk/coverage.json)".into(),
+        });
+    }
     private_dir(root)?;
     let record = RunRecord {
         tool: "cutover",
@@ -285,12 +359,12 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
 pub fn ledger_table(record: &RunRecord) -> String {
     let mut out = String::new();
     out.push_str(&format!(
-        "{:<8} {:<20} {:>10} {:>10} {:>9} {:>7}  {}\n",
+        "{:<9} {:<20} {:>10} {:>10} {:>9} {:>7}  {}\n",
         "stage", "entity", "in", "out", "rejected", "merged", "balanced"
     ));
     for r in &record.stages {
         out.push_str(&format!(
-            "{:<8} {:<20} {:>10} {:>10} {:>9} {:>7}  {}\n",
+            "{:<9} {:<20} {:>10} {:>10} {:>9} {:>7}  {}\n",
             r.stage,
             r.entity,
             r.rows_in,
@@ -300,7 +374,7 @@ pub fn ledger_table(record: &RunRecord) -> String {
             if r.balanced() { "yes" } else { "NO" }
         ));
         for (rule, n) in &r.rejected {
-            out.push_str(&format!("{:<29} {:>31}  {rule}\n", "", n));
+            out.push_str(&format!("{:<30} {:>31}  {rule}\n", "", n));
         }
     }
     out

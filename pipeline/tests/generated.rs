@@ -344,3 +344,87 @@ fn user_errors_are_worded_exactly() {
     // A usage error is exit code 2 too.
     assert_eq!(cutover(&["run"], w).status.code(), Some(2));
 }
+
+#[test]
+fn the_coverage_report_accounts_for_every_legacy_value() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    assert!(cutover(
+        &[
+            "generate",
+            "--students",
+            "800",
+            "--seed",
+            "9",
+            "--out",
+            "bundle"
+        ],
+        w
+    )
+    .status
+    .success());
+    let cw = crosswalks();
+    let o = cutover(
+        &[
+            "run",
+            "bundle",
+            "--out",
+            "out",
+            "--crosswalks",
+            &cw,
+            "--quiet",
+        ],
+        w,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let coverage: serde_json::Value =
+        serde_json::from_slice(&fs::read(w.join("out/crosswalk/coverage.json")).unwrap()).unwrap();
+    let columns = coverage["columns"].as_array().unwrap();
+    assert_eq!(
+        columns.len(),
+        12,
+        "two organization columns, nine code columns, race"
+    );
+    for c in columns {
+        assert_eq!(c["unmapped_rows"], 0, "{}", c["column"]);
+        for v in c["values"].as_array().unwrap() {
+            assert!(
+                v["target"].is_string() && v["loss_class"].is_string(),
+                "{} {}",
+                c["column"],
+                v
+            );
+        }
+    }
+    let race = &coverage["race"];
+    assert_eq!(race["agree"], true);
+    let years: BTreeSet<&str> = race["by_year"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["group"].as_str().unwrap())
+        .collect();
+    assert!(
+        years.contains("2009") && years.contains("2012"),
+        "{years:?}"
+    );
+    assert!(!race["by_sau"].as_array().unwrap().is_empty());
+    // Both race formats are present: bridged legacy rows and reported ones.
+    use polars::prelude::SerReader;
+    let df = polars::prelude::ParquetReader::new(
+        fs::File::open(w.join("out/crosswalk/student_personal.parquet")).unwrap(),
+    )
+    .finish()
+    .unwrap();
+    let q = df.column("RaceQuality").unwrap().str().unwrap().clone();
+    let qualities: BTreeSet<&str> = (0..q.len()).filter_map(|i| q.get(i)).collect();
+    assert_eq!(
+        qualities,
+        ["derived_assumed", "derived_unknown_race", "reported"].into()
+    );
+}

@@ -24,6 +24,7 @@
 
 use crate::codes::CodeSet;
 use crate::columns::*;
+use crate::quarantine::{flag_exprs, split, Check};
 use crate::report::StageReport;
 use crate::schema::{ColumnSpec, EntitySpec, Kind, YearSource};
 use chrono::NaiveDate;
@@ -33,8 +34,7 @@ use std::collections::BTreeSet;
 /// The stage name in reports and snapshot folders.
 pub const STAGE: &str = "ingest";
 
-/// What a quarantined personal value is replaced with.
-pub const REDACTED: &str = "[redacted]";
+pub use crate::quarantine::{empty_quarantine, REDACTED};
 
 /// Ingest settings (the `[ingest]` table of the run configuration).
 #[derive(Clone, Debug)]
@@ -77,38 +77,10 @@ pub fn run(
     if let Some(year) = year_expr(spec) {
         flagged = flagged.with_column(year.alias(SCHOOL_YEAR));
     }
-    let flags: Vec<Expr> = checks
-        .iter()
-        .enumerate()
-        .map(|(i, check)| {
-            check
-                .violated
-                .clone()
-                .fill_null(lit(false))
-                .alias(flag_name(i))
-        })
-        .collect();
-    let any_bad = if flags.is_empty() {
-        lit(false)
-    } else {
-        any_horizontal(
-            (0..checks.len())
-                .map(|i| col(flag_name(i)))
-                .collect::<Vec<_>>(),
-        )?
-    };
-    let flagged = flagged
-        .with_columns(flags)
-        .with_column(any_bad.alias(BAD))
-        .collect()?;
+    let (flags, any_bad) = flag_exprs(&checks)?;
+    let flagged = flagged.with_columns(flags).with_column(any_bad).collect()?;
 
     let mut report = StageReport::new(STAGE, spec.name);
-    report.rows_in = flagged.height() as u64;
-
-    let bad = flagged.clone().lazy().filter(col(BAD)).collect()?;
-    let quarantine = quarantine_frame(&bad, &checks)?;
-    count_rules(&bad, &checks, &mut report)?;
-
     let mut out: Vec<Expr> = vec![col(SOURCE_FILE), col(SOURCE_ROW)];
     out.extend(
         spec.columns
@@ -118,12 +90,7 @@ pub fn run(
     if spec.year != YearSource::None {
         out.push(col(SCHOOL_YEAR));
     }
-    let rows = flagged
-        .lazy()
-        .filter(col(BAD).not())
-        .select(out)
-        .collect()?;
-    report.rows_out = rows.height() as u64;
+    let (rows, quarantine) = split(flagged, &checks, out, &mut report)?;
     for c in spec.columns {
         if !present.contains(c.name) {
             report.notes.push(format!(
@@ -139,52 +106,12 @@ pub fn run(
     })
 }
 
-const BAD: &str = "__bad";
-
 fn typed_name(column: &str) -> String {
     format!("__typed_{column}")
 }
 
-fn flag_name(i: usize) -> String {
-    format!("__violation_{i}")
-}
-
 fn typed(column: &str) -> Expr {
     col(typed_name(column))
-}
-
-/// One rule applied to one column.
-struct Check {
-    column: &'static str,
-    rule: &'static str,
-    /// True where the row breaks the rule (null counts as false).
-    violated: Expr,
-    /// The value shown in quarantine (text).
-    value: Expr,
-    /// The message shown in quarantine (text).
-    message: Expr,
-}
-
-impl Check {
-    fn new(
-        spec: &ColumnSpec,
-        rule: &'static str,
-        violated: Expr,
-        message: impl Into<Expr>,
-    ) -> Self {
-        let value = if spec.pii {
-            lit(REDACTED)
-        } else {
-            col(spec.name)
-        };
-        Check {
-            column: spec.name,
-            rule,
-            violated,
-            value,
-            message: message.into(),
-        }
-    }
 }
 
 fn message(text: String) -> Expr {
@@ -525,75 +452,6 @@ fn build_checks(
         }
     }
     checks
-}
-
-fn quarantine_frame(bad: &DataFrame, checks: &[Check]) -> PolarsResult<DataFrame> {
-    const ORDER: &str = "__check";
-    let mut parts = Vec::with_capacity(checks.len() + 1);
-    parts.push(
-        empty_quarantine()?
-            .lazy()
-            .with_column(lit(0u32).alias(ORDER)),
-    );
-    for (i, check) in checks.iter().enumerate() {
-        parts.push(bad.clone().lazy().filter(col(flag_name(i))).select([
-            col(SOURCE_FILE),
-            col(SOURCE_ROW),
-            lit(check.column).alias(Q_COLUMN),
-            check.value.clone().cast(DataType::String).alias(Q_VALUE),
-            lit(check.rule).alias(Q_RULE),
-            check.message.clone().alias(Q_MESSAGE),
-            lit(i as u32).alias(ORDER),
-        ]));
-    }
-    concat(parts, UnionArgs::default())?
-        .sort_by_exprs(
-            [col(SOURCE_ROW), col(ORDER)],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .select(QUARANTINE_COLUMNS.map(col))
-        .collect()
-}
-
-/// An empty quarantine frame with the quarantine columns and types.
-pub fn empty_quarantine() -> PolarsResult<DataFrame> {
-    DataFrame::new(
-        0,
-        vec![
-            Column::new_empty(SOURCE_FILE.into(), &DataType::String),
-            Column::new_empty(SOURCE_ROW.into(), &DataType::Int64),
-            Column::new_empty(Q_COLUMN.into(), &DataType::String),
-            Column::new_empty(Q_VALUE.into(), &DataType::String),
-            Column::new_empty(Q_RULE.into(), &DataType::String),
-            Column::new_empty(Q_MESSAGE.into(), &DataType::String),
-        ],
-    )
-}
-
-fn count_rules(bad: &DataFrame, checks: &[Check], report: &mut StageReport) -> PolarsResult<()> {
-    let mut columns = Vec::with_capacity(checks.len());
-    for i in 0..checks.len() {
-        columns.push(bad.column(&flag_name(i))?.bool()?.clone());
-    }
-    for row in 0..bad.height() {
-        let mut first = None;
-        for (i, column) in columns.iter().enumerate() {
-            if column.get(row) == Some(true) {
-                *report
-                    .violations
-                    .entry(checks[i].rule.to_string())
-                    .or_default() += 1;
-                first.get_or_insert(i);
-            }
-        }
-        if let Some(i) = first {
-            *report
-                .rejected
-                .entry(checks[i].rule.to_string())
-                .or_default() += 1;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

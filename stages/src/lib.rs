@@ -5,6 +5,8 @@
 
 pub mod codes;
 pub mod columns;
+pub mod crosswalk;
 pub mod ingest;
+pub mod quarantine;
 pub mod report;
 pub mod schema;

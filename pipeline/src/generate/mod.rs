@@ -1778,6 +1778,12 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
     crate::output::write_dir(out, &files)?;
     let mut truth_all: Vec<(&str, Vec<u8>)> = truth_files.into_iter().collect();
     truth_all.push(("summary.json", serde_json::to_vec_pretty(&summary)?));
+    // The organization crosswalk of the synthetic state (what
+    // crosswalks/organizations.csv ships).
+    truth_all.push((
+        "organizations.csv",
+        orgs::organizations_csv(&universe).into_bytes(),
+    ));
     crate::output::write_dir(truth_dir, &truth_all)?;
     Ok(summary)
 }

@@ -66,6 +66,29 @@ impl School {
 pub struct Universe {
     pub saus: Vec<Sau>,
     pub schools: Vec<School>,
+    /// NEO Organization ID of each SAU (index as `saus`).
+    pub sau_neo: Vec<u32>,
+    /// NEO Organization ID of each school (index as `schools`): the ID the
+    /// Department issued, also for closed schools' history.
+    pub school_neo: Vec<u32>,
+    /// Schools renumbered when their grade configuration changed: from that
+    /// school year on, the new NEO ID.
+    pub renumbered: Vec<Option<(i32, u32)>>,
+}
+
+/// One row of the organization crosswalk (`crosswalks/organizations.csv`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrgRow {
+    pub scheme: &'static str,
+    pub legacy_id: u32,
+    pub kind: &'static str,
+    pub first_year: Option<i32>,
+    pub last_year: Option<i32>,
+    pub neo_org_id: u32,
+    pub neo_parent_org_id: Option<u32>,
+    pub neo_name: String,
+    pub change: &'static str,
+    pub note: String,
 }
 
 impl Universe {
@@ -201,7 +224,185 @@ impl Universe {
                 });
             }
         }
-        Universe { saus, schools }
+        // NEO Organization IDs: both schemes number from 1 to 9999, so some
+        // NEO IDs are MEDMS IDs of other schools (the first twelve on purpose).
+        let medms: BTreeSet<u32> = schools.iter().map(|s| s.medms).collect();
+        let mut colliding: Vec<u32> = schools.iter().skip(5).take(12).map(|s| s.medms).collect();
+        let mut pool: Vec<u32> = (1..10_000).filter(|n| !colliding.contains(n)).collect();
+        pool.shuffle(&mut rng);
+        colliding.extend(pool);
+        let mut ids = colliding.into_iter();
+        let school_neo: Vec<u32> = schools
+            .iter()
+            .map(|_| ids.next().expect("enough NEO ids"))
+            .collect();
+        let sau_neo: Vec<u32> = saus
+            .iter()
+            .map(|_| ids.next().expect("enough NEO ids"))
+            .collect();
+        let renumbered: Vec<Option<(i32, u32)>> = schools
+            .iter()
+            .map(|s| {
+                if s.level == Level::Middle && s.closed.is_none() && rng.gen_bool(0.12) {
+                    Some((
+                        rng.gen_range(2009..=2016),
+                        ids.next().expect("enough NEO ids"),
+                    ))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        debug_assert!(school_neo.iter().take(12).all(|n| medms.contains(n)));
+        Universe {
+            saus,
+            schools,
+            sau_neo,
+            school_neo,
+            renumbered,
+        }
+    }
+
+    /// The organization crosswalk for every organization of the universe:
+    /// MEDMS ids by school year to NEO Org IDs, and the NEO scheme's own ids.
+    pub fn organization_rows(&self) -> Vec<OrgRow> {
+        let mut rows = Vec::new();
+        for (i, sau) in self.saus.iter().enumerate() {
+            for scheme in ["medms", "neo"] {
+                rows.push(OrgRow {
+                    scheme,
+                    legacy_id: if scheme == "medms" {
+                        sau.medms
+                    } else {
+                        self.sau_neo[i]
+                    },
+                    kind: "sau",
+                    first_year: None,
+                    last_year: None,
+                    neo_org_id: self.sau_neo[i],
+                    neo_parent_org_id: None,
+                    neo_name: sau.name.clone(),
+                    change: "",
+                    note: String::new(),
+                });
+            }
+        }
+        for (k, school) in self.schools.iter().enumerate() {
+            let neo = self.school_neo[k];
+            let parent = Some(self.sau_neo[school.sau]);
+            let row =
+                |scheme, legacy_id, first_year, last_year, neo_org_id, change, note: String| {
+                    OrgRow {
+                        scheme,
+                        legacy_id,
+                        kind: "school",
+                        first_year,
+                        last_year,
+                        neo_org_id,
+                        neo_parent_org_id: parent,
+                        neo_name: school.name.clone(),
+                        change,
+                        note,
+                    }
+                };
+            let split = if school.opened.is_some() { "split" } else { "" };
+            let split_note = match school.opened {
+                Some(y) => format!("opened in {y}, taking part of its SAU's elementary enrollment"),
+                None => String::new(),
+            };
+            match (school.closed, school.successor, self.renumbered[k]) {
+                (Some(closed), Some(successor), _) => {
+                    let target = self.school_neo[successor];
+                    rows.push(row(
+                        "medms",
+                        school.medms,
+                        school.opened,
+                        Some(closed),
+                        neo,
+                        "closure",
+                        format!("closed after {closed}: historical Org ID"),
+                    ));
+                    rows.push(row(
+                        "medms",
+                        school.medms,
+                        Some(closed + 1),
+                        None,
+                        target,
+                        "merge",
+                        format!("merged into {}", self.schools[successor].name),
+                    ));
+                    rows.push(row(
+                        "neo",
+                        neo,
+                        school.opened,
+                        Some(closed),
+                        neo,
+                        "closure",
+                        "historical Org ID".into(),
+                    ));
+                }
+                (_, _, Some((from, new_id))) => {
+                    rows.push(row(
+                        "medms",
+                        school.medms,
+                        school.opened,
+                        Some(from - 1),
+                        neo,
+                        "renumbered",
+                        format!("grade configuration changed in {from}"),
+                    ));
+                    rows.push(row(
+                        "medms",
+                        school.medms,
+                        Some(from),
+                        None,
+                        new_id,
+                        "renumbered",
+                        format!("new Org ID from {from}"),
+                    ));
+                    rows.push(row(
+                        "neo",
+                        neo,
+                        school.opened,
+                        Some(from - 1),
+                        neo,
+                        "renumbered",
+                        String::new(),
+                    ));
+                    rows.push(row(
+                        "neo",
+                        new_id,
+                        Some(from),
+                        None,
+                        new_id,
+                        "renumbered",
+                        String::new(),
+                    ));
+                }
+                _ => {
+                    rows.push(row(
+                        "medms",
+                        school.medms,
+                        school.opened,
+                        school.closed,
+                        neo,
+                        split,
+                        split_note.clone(),
+                    ));
+                    rows.push(row(
+                        "neo",
+                        neo,
+                        school.opened,
+                        school.closed,
+                        neo,
+                        split,
+                        split_note,
+                    ));
+                }
+            }
+        }
+        rows.sort_by_key(|r| (r.scheme, r.legacy_id, r.first_year));
+        rows
     }
 
     /// How many SAUs a bundle of `students` uses (all of them at 180,000).
@@ -296,6 +497,24 @@ mod tests {
     }
 
     #[test]
+    fn some_neo_ids_are_other_schools_medms_ids() {
+        let u = Universe::statewide();
+        let collisions = (0..u.schools.len())
+            .filter(|&k| {
+                u.schools
+                    .iter()
+                    .enumerate()
+                    .any(|(j, s)| j != k && s.medms == u.school_neo[k])
+            })
+            .count();
+        assert!(collisions >= 12, "{collisions}");
+        let rows = u.organization_rows();
+        assert!(rows.iter().any(|r| r.change == "merge"));
+        assert!(rows.iter().any(|r| r.change == "renumbered"));
+        assert!(rows.iter().any(|r| r.change == "split"));
+    }
+
+    #[test]
     fn every_grade_has_a_school_every_year() {
         let u = Universe::statewide();
         for sau in 0..FULL_SAUS {
@@ -310,5 +529,64 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+/// `crosswalks/organizations.csv` as the universe defines it.
+pub fn organizations_csv(universe: &Universe) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "scheme",
+        "legacy_id",
+        "kind",
+        "first_year",
+        "last_year",
+        "neo_org_id",
+        "neo_parent_org_id",
+        "neo_name",
+        "change",
+        "note",
+    ])
+    .expect("in-memory write");
+    let year = |y: Option<i32>| y.map(|y| y.to_string()).unwrap_or_default();
+    for r in universe.organization_rows() {
+        w.write_record([
+            r.scheme.to_string(),
+            r.legacy_id.to_string(),
+            r.kind.to_string(),
+            year(r.first_year),
+            year(r.last_year),
+            r.neo_org_id.to_string(),
+            r.neo_parent_org_id
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            r.neo_name,
+            r.change.to_string(),
+            r.note,
+        ])
+        .expect("in-memory write");
+    }
+    String::from_utf8(w.into_inner().expect("in-memory write")).expect("UTF-8")
+}
+
+#[cfg(test)]
+mod shipped {
+    use super::*;
+
+    /// The shipped organization crosswalk is the generator's universe;
+    /// `UPDATE_GOLDEN=1` rewrites it (then run `cutover crosswalk manifest`).
+    #[test]
+    fn the_shipped_organization_table_matches_the_generator() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../crosswalks/organizations.csv");
+        let expected = organizations_csv(&Universe::statewide());
+        if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
+            std::fs::write(&path, &expected).unwrap();
+        }
+        let shipped = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            shipped == expected,
+            "crosswalks/organizations.csv differs from the generator's universe"
+        );
     }
 }

@@ -1,0 +1,1075 @@
+//! # Crosswalk: legacy codes to the new code sets, for each row's school year
+//!
+//! **Input**: ingest's typed `student_personal` and `student_enrollment`
+//! frames (with `school_year`), and the crosswalk tables ([`Tables`]).
+//!
+//! **Output**: the same rows with the new columns added:
+//! - enrollment: `id_scheme` (`medms`), `SchoolOrgID`, `SAUOrgID` (the
+//!   school's SAU), `ResidentSAUOrgID`, and per coded column its new code
+//!   (`GradeLevel`, `EntryCode`, `ExitCode`, `EconomicStatus`,
+//!   `FiscalResponsibilityCode`, `ELStatus`, `SpedSettingCode`,
+//!   `PrimaryDisability` + `PrimaryDisabilityLabel`, `SpedExitReasonCode`)
+//!   and the flags its table declares (`EntryCode_transfer_in`,
+//!   `ExitCode_transfer_out`, `ExitCode_dropout`, `ExitCode_graduate`);
+//! - personal: `Hispanic`, `AmericanIndianAlaskaNative`, `Asian`,
+//!   `BlackAfricanAmerican`, `NativeHawaiianPacificIslander`, `White`,
+//!   `RaceQuality` (reported, derived_lossless, derived_assumed,
+//!   derived_unknown_race) and `FederalRaceCategory`.
+//!
+//! **Rejects**: `unmapped_code`: a value with no mapping row for its school
+//! year (never passed through, never dropped uncounted).
+//!
+//! **Checks**: the seven federal race categories counted before and after
+//! bridging must agree in total, by school year and by SAU.
+//!
+//! **Config keys**: `school_years` (the years the tables are expanded over).
+
+use crate::columns::*;
+use crate::quarantine::{flag_exprs, split, Check};
+use crate::report::StageReport;
+use polars::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The stage name in reports and snapshot folders.
+pub const STAGE: &str = "crosswalk";
+
+pub const ID_SCHEME: &str = "id_scheme";
+pub const SCHOOL_ORG_ID: &str = "SchoolOrgID";
+pub const SAU_ORG_ID: &str = "SAUOrgID";
+pub const RESIDENT_SAU_ORG_ID: &str = "ResidentSAUOrgID";
+pub const HISPANIC: &str = "Hispanic";
+pub const RACE_QUALITY: &str = "RaceQuality";
+pub const FEDERAL_RACE_CATEGORY: &str = "FederalRaceCategory";
+/// The bridged race flags, in the order of [`RACE_FLAGS`].
+pub const NEW_RACE_FLAGS: [&str; 5] = [
+    "AmericanIndianAlaskaNative",
+    "Asian",
+    "BlackAfricanAmerican",
+    "NativeHawaiianPacificIslander",
+    "White",
+];
+/// Federal category names for one race alone, in the order of [`RACE_FLAGS`].
+pub const CATEGORIES: [&str; 5] = [
+    "AmericanIndianAlaskaNative",
+    "Asian",
+    "Black",
+    "NativeHawaiianPacificIslander",
+    "White",
+];
+
+/// One mapping row of a code table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapRow {
+    pub legacy_code: String,
+    pub new_code: String,
+    pub new_label: String,
+    pub first_year: i32,
+    pub last_year: i32,
+    pub loss_class: String,
+    /// The table's extra Y/N columns, in table order.
+    pub flags: Vec<bool>,
+}
+
+/// One code table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CodeMap {
+    pub domain: String,
+    pub flag_columns: Vec<String>,
+    pub rows: Vec<MapRow>,
+}
+
+/// One row of the organization table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrgMapRow {
+    pub scheme: String,
+    pub legacy_id: String,
+    pub kind: String,
+    pub first_year: i32,
+    pub last_year: i32,
+    pub neo_org_id: String,
+    pub neo_parent_org_id: Option<String>,
+    pub change: String,
+}
+
+/// One row of the race table: the legacy single field bridged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RaceRow {
+    pub legacy_code: String,
+    pub federal_category: String,
+    pub hispanic: bool,
+    /// American Indian, Asian, Black, Pacific Islander, White.
+    pub races: [bool; 5],
+    pub quality: String,
+    pub first_year: i32,
+    pub last_year: i32,
+    pub loss_class: String,
+}
+
+/// Every crosswalk table the stage uses.
+#[derive(Clone, Debug, Default)]
+pub struct Tables {
+    pub codes: BTreeMap<String, CodeMap>,
+    pub orgs: Vec<OrgMapRow>,
+    pub race: Vec<RaceRow>,
+}
+
+/// A coded enrollment column and where its new code goes.
+pub struct Binding {
+    pub column: &'static str,
+    pub domain: &'static str,
+    pub output: &'static str,
+    pub label_output: Option<&'static str>,
+}
+
+/// The enrollment columns mapped through code tables.
+pub const ENROLLMENT_BINDINGS: [Binding; 9] = [
+    Binding {
+        column: GRADE_LEVEL_CODE,
+        domain: "grade_levels",
+        output: "GradeLevel",
+        label_output: None,
+    },
+    Binding {
+        column: START_STATUS,
+        domain: "entry_codes",
+        output: "EntryCode",
+        label_output: None,
+    },
+    Binding {
+        column: EXIT_TYPE_CODE,
+        domain: "exit_codes",
+        output: "ExitCode",
+        label_output: None,
+    },
+    Binding {
+        column: SCHOOL_LUNCH_ELIG,
+        domain: "economic_status",
+        output: "EconomicStatus",
+        label_output: None,
+    },
+    Binding {
+        column: FISCAL_RESPONSIBILITY,
+        domain: "fiscal_responsibility",
+        output: "FiscalResponsibilityCode",
+        label_output: None,
+    },
+    Binding {
+        column: ENGLISH_PROFICIENCY,
+        domain: "english_proficiency",
+        output: "ELStatus",
+        label_output: None,
+    },
+    Binding {
+        column: SPED_SETTING,
+        domain: "sped_setting",
+        output: "SpedSettingCode",
+        label_output: None,
+    },
+    Binding {
+        column: EXCEPTIONALITY,
+        domain: "exceptionality",
+        output: "PrimaryDisability",
+        label_output: Some("PrimaryDisabilityLabel"),
+    },
+    Binding {
+        column: SPED_EXIT_REASON,
+        domain: "sped_exit_reason",
+        output: "SpedExitReasonCode",
+        label_output: None,
+    },
+];
+
+/// Settings of the stage.
+#[derive(Clone, Debug)]
+pub struct CrosswalkConfig {
+    pub first_year: i32,
+    pub last_year: i32,
+}
+
+/// One distinct legacy value seen, with what it became.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Seen {
+    pub value: String,
+    pub count: u64,
+    /// The new code, or `None` when unmapped.
+    pub target: Option<String>,
+    pub loss_class: Option<String>,
+}
+
+/// Every value seen in one column.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ColumnCoverage {
+    pub entity: String,
+    pub column: String,
+    pub domain: String,
+    pub values: Vec<Seen>,
+    pub unmapped_rows: u64,
+}
+
+/// One count of the seven-category table.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CategoryCount {
+    /// `total`, a school year, or an SAU Org ID.
+    pub group: String,
+    pub category: String,
+    pub before: u64,
+    pub after: u64,
+}
+
+/// The federal race categories before and after bridging.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct RaceCheck {
+    pub total: Vec<CategoryCount>,
+    pub by_year: Vec<CategoryCount>,
+    pub by_sau: Vec<CategoryCount>,
+    pub agree: bool,
+}
+
+/// The stage's output.
+pub struct Crosswalked {
+    pub personal: Option<(DataFrame, DataFrame, StageReport)>,
+    pub enrollment: Option<(DataFrame, DataFrame, StageReport)>,
+    pub coverage: Vec<ColumnCoverage>,
+    pub race: RaceCheck,
+}
+
+/// Maps every coded column of personal and enrollment rows.
+pub fn run(
+    personal: Option<DataFrame>,
+    enrollment: Option<DataFrame>,
+    tables: &Tables,
+    config: &CrosswalkConfig,
+) -> PolarsResult<Crosswalked> {
+    let mut coverage = Vec::new();
+    let enrollment = match enrollment {
+        Some(df) => Some(enrollment_stage(df, tables, config, &mut coverage)?),
+        None => None,
+    };
+    let (personal, race) = match personal {
+        Some(df) => {
+            let (out, race) = personal_stage(
+                df,
+                enrollment.as_ref().map(|e| &e.0),
+                tables,
+                config,
+                &mut coverage,
+            )?;
+            (Some(out), race)
+        }
+        None => (
+            None,
+            RaceCheck {
+                agree: true,
+                ..Default::default()
+            },
+        ),
+    };
+    Ok(Crosswalked {
+        personal,
+        enrollment,
+        coverage,
+        race,
+    })
+}
+
+fn years(first: i32, last: i32, config: &CrosswalkConfig) -> std::ops::RangeInclusive<i32> {
+    first.max(config.first_year)..=last.min(config.last_year)
+}
+
+const KEY: &str = "__key";
+const YEAR: &str = "__year";
+
+fn loss_name(output: &str) -> String {
+    format!("__loss_{output}")
+}
+
+/// A lookup frame keyed by (code, school year).
+fn code_lookup(
+    map: &CodeMap,
+    binding: &Binding,
+    config: &CrosswalkConfig,
+) -> PolarsResult<DataFrame> {
+    let mut keys = Vec::new();
+    let mut years_col = Vec::new();
+    let mut codes = Vec::new();
+    let mut labels = Vec::new();
+    let mut losses = Vec::new();
+    let mut flags: Vec<Vec<bool>> = vec![Vec::new(); map.flag_columns.len()];
+    for row in &map.rows {
+        for y in years(row.first_year, row.last_year, config) {
+            keys.push(row.legacy_code.clone());
+            years_col.push(y);
+            codes.push(row.new_code.clone());
+            labels.push(row.new_label.clone());
+            losses.push(row.loss_class.clone());
+            for (i, f) in row.flags.iter().enumerate() {
+                flags[i].push(*f);
+            }
+        }
+    }
+    let height = keys.len();
+    let mut columns = vec![
+        Column::new(KEY.into(), keys),
+        Column::new(YEAR.into(), years_col),
+        Column::new(binding.output.into(), codes),
+        Column::new(loss_name(binding.output).into(), losses),
+    ];
+    if let Some(label) = binding.label_output {
+        columns.push(Column::new(label.into(), labels));
+    }
+    for (name, values) in map.flag_columns.iter().zip(flags) {
+        columns.push(Column::new(
+            format!("{}_{name}", binding.output).into(),
+            values,
+        ));
+    }
+    DataFrame::new(height, columns)
+}
+
+fn org_lookup(
+    tables: &Tables,
+    config: &CrosswalkConfig,
+    kind: &str,
+    id_out: &str,
+    parent_out: Option<&str>,
+) -> PolarsResult<DataFrame> {
+    let (mut schemes, mut keys, mut years_col, mut ids, mut parents, mut losses) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    for row in tables.orgs.iter().filter(|r| r.kind == kind) {
+        for y in years(row.first_year, row.last_year, config) {
+            schemes.push(row.scheme.clone());
+            keys.push(row.legacy_id.clone());
+            years_col.push(y);
+            ids.push(row.neo_org_id.clone());
+            parents.push(row.neo_parent_org_id.clone());
+            losses.push(if row.change.is_empty() {
+                "lossless".to_string()
+            } else {
+                row.change.clone()
+            });
+        }
+    }
+    let height = keys.len();
+    let mut columns = vec![
+        Column::new(ID_SCHEME.into(), schemes),
+        Column::new(KEY.into(), keys),
+        Column::new(YEAR.into(), years_col),
+        Column::new(id_out.into(), ids),
+        Column::new(loss_name(id_out).into(), losses),
+    ];
+    if let Some(p) = parent_out {
+        columns.push(Column::new(p.into(), parents));
+    }
+    DataFrame::new(height, columns)
+}
+
+fn left_join(lf: LazyFrame, lookup: DataFrame, left: Vec<Expr>, right: Vec<Expr>) -> LazyFrame {
+    lf.join(lookup.lazy(), left, right, JoinArgs::new(JoinType::Left))
+}
+
+fn unmapped_check(column: &'static str, output: &'static str, domain: &str, file: &str) -> Check {
+    Check::plain(
+        column,
+        "unmapped_code",
+        col(column).is_not_null().and(col(output).is_null()),
+        concat_str(
+            [
+                lit(format!(
+                    "{column}: no row of {file} (domain {domain}) maps code "
+                )),
+                col(column),
+                lit(" in school year "),
+                col(SCHOOL_YEAR).cast(DataType::String),
+            ],
+            "",
+            false,
+        ),
+    )
+}
+
+fn coverage_of(
+    df: &DataFrame,
+    entity: &str,
+    column: &str,
+    domain: &str,
+    output: &str,
+) -> PolarsResult<ColumnCoverage> {
+    let grouped = df
+        .clone()
+        .lazy()
+        .filter(col(column).is_not_null())
+        .group_by([col(column), col(output), col(loss_name(output))])
+        .agg([len().alias("__n")])
+        .sort([column, output], SortMultipleOptions::default())
+        .collect()?;
+    let values_c = grouped
+        .column(column)?
+        .as_materialized_series()
+        .cast(&DataType::String)?;
+    let values = values_c.str()?;
+    let targets = grouped.column(output)?.str()?;
+    let losses = grouped.column(&loss_name(output))?.str()?;
+    let counts = grouped
+        .column("__n")?
+        .as_materialized_series()
+        .cast(&DataType::UInt64)?;
+    let counts = counts.u64()?;
+    let mut seen = Vec::new();
+    let mut unmapped_rows = 0;
+    for i in 0..grouped.height() {
+        let count = counts.get(i).unwrap_or(0);
+        let target = targets.get(i).map(str::to_string);
+        if target.is_none() {
+            unmapped_rows += count;
+        }
+        seen.push(Seen {
+            value: values.get(i).unwrap_or("").to_string(),
+            count,
+            target,
+            loss_class: losses.get(i).map(str::to_string),
+        });
+    }
+    // One line per (value, target): a code mapped differently in two years
+    // shows twice; merge identical lines.
+    seen.dedup_by(|b, a| {
+        if a.value == b.value && a.target == b.target && a.loss_class == b.loss_class {
+            a.count += b.count;
+            true
+        } else {
+            false
+        }
+    });
+    Ok(ColumnCoverage {
+        entity: entity.to_string(),
+        column: column.to_string(),
+        domain: domain.to_string(),
+        values: seen,
+        unmapped_rows,
+    })
+}
+
+fn enrollment_stage(
+    df: DataFrame,
+    tables: &Tables,
+    config: &CrosswalkConfig,
+    coverage: &mut Vec<ColumnCoverage>,
+) -> PolarsResult<(DataFrame, DataFrame, StageReport)> {
+    let entity = crate::schema::STUDENT_ENROLLMENT.name;
+    let original: Vec<Expr> = df
+        .get_column_names()
+        .into_iter()
+        .map(|c| col(c.as_str()))
+        .collect();
+    let mut lf = df.lazy().with_column(lit("medms").alias(ID_SCHEME));
+    let mut checks = Vec::new();
+    let mut outputs: Vec<&str> = vec![ID_SCHEME];
+    let school = org_lookup(tables, config, "school", SCHOOL_ORG_ID, Some(SAU_ORG_ID))?;
+    lf = left_join(
+        lf,
+        school,
+        vec![col(ID_SCHEME), col(SCHOOL_ID), col(SCHOOL_YEAR)],
+        vec![col(ID_SCHEME), col(KEY), col(YEAR)],
+    );
+    checks.push(unmapped_check(
+        SCHOOL_ID,
+        SCHOOL_ORG_ID,
+        "organizations",
+        "organizations.csv",
+    ));
+    outputs.extend([SCHOOL_ORG_ID, SAU_ORG_ID]);
+    let sau = org_lookup(tables, config, "sau", RESIDENT_SAU_ORG_ID, None)?;
+    lf = left_join(
+        lf,
+        sau,
+        vec![col(ID_SCHEME), col(RESIDENT_SAU_ID), col(SCHOOL_YEAR)],
+        vec![col(ID_SCHEME), col(KEY), col(YEAR)],
+    );
+    checks.push(unmapped_check(
+        RESIDENT_SAU_ID,
+        RESIDENT_SAU_ORG_ID,
+        "organizations",
+        "organizations.csv",
+    ));
+    outputs.push(RESIDENT_SAU_ORG_ID);
+    let mut extra: Vec<String> = Vec::new();
+    for b in &ENROLLMENT_BINDINGS {
+        let empty = CodeMap {
+            domain: b.domain.to_string(),
+            flag_columns: Vec::new(),
+            rows: Vec::new(),
+        };
+        let map = tables.codes.get(b.domain).unwrap_or(&empty);
+        let lookup = code_lookup(map, b, config)?;
+        lf = left_join(
+            lf,
+            lookup,
+            vec![col(b.column), col(SCHOOL_YEAR)],
+            vec![col(KEY), col(YEAR)],
+        );
+        checks.push(unmapped_check(
+            b.column,
+            b.output,
+            b.domain,
+            &format!("{}.csv", b.domain),
+        ));
+        outputs.push(b.output);
+        if let Some(l) = b.label_output {
+            outputs.push(l);
+        }
+        extra.extend(map.flag_columns.iter().map(|f| format!("{}_{f}", b.output)));
+    }
+    let joined = lf
+        .sort([SOURCE_ROW], SortMultipleOptions::default())
+        .collect()?;
+    coverage.push(coverage_of(
+        &joined,
+        entity,
+        SCHOOL_ID,
+        "organizations",
+        SCHOOL_ORG_ID,
+    )?);
+    coverage.push(coverage_of(
+        &joined,
+        entity,
+        RESIDENT_SAU_ID,
+        "organizations",
+        RESIDENT_SAU_ORG_ID,
+    )?);
+    for b in &ENROLLMENT_BINDINGS {
+        coverage.push(coverage_of(&joined, entity, b.column, b.domain, b.output)?);
+    }
+    let (flags, any_bad) = flag_exprs(&checks)?;
+    let flagged = joined
+        .lazy()
+        .with_columns(flags)
+        .with_column(any_bad)
+        .collect()?;
+    let mut out = original;
+    out.extend(outputs.iter().map(|c| col(*c)));
+    out.extend(extra.iter().map(|c| col(c.as_str())));
+    let mut report = StageReport::new(STAGE, entity);
+    let (rows, quarantine) = split(flagged, &checks, out, &mut report)?;
+    Ok((rows, quarantine, report))
+}
+
+/// The federal category of a row from flags: Hispanic of any race; else
+/// exactly one race; else two or more; no race at all is `Unknown`.
+fn category(hispanic: Expr, races: &[Expr]) -> Expr {
+    let count = races.iter().fold(lit(0i32), |acc, r| {
+        acc + r.clone().fill_null(lit(false)).cast(DataType::Int32)
+    });
+    let mut single = lit("Unknown");
+    for (r, name) in races.iter().zip(CATEGORIES).rev() {
+        single = when(r.clone().fill_null(lit(false)))
+            .then(lit(name))
+            .otherwise(single);
+    }
+    when(hispanic.fill_null(lit(false)))
+        .then(lit("Hispanic"))
+        .when(count.clone().gt(lit(1)))
+        .then(lit("TwoOrMoreRaces"))
+        .when(count.eq(lit(1)))
+        .then(single)
+        .otherwise(lit("Unknown"))
+}
+
+const BEFORE: &str = "__category_before";
+
+fn personal_stage(
+    df: DataFrame,
+    enrollment: Option<&DataFrame>,
+    tables: &Tables,
+    config: &CrosswalkConfig,
+    coverage: &mut Vec<ColumnCoverage>,
+) -> PolarsResult<((DataFrame, DataFrame, StageReport), RaceCheck)> {
+    let entity = crate::schema::STUDENT_PERSONAL.name;
+    let original: Vec<Expr> = df
+        .get_column_names()
+        .into_iter()
+        .map(|c| col(c.as_str()))
+        .collect();
+    // A bundle without race (names, birth dates and addresses only) is not
+    // bridged: every race column is blank.
+    let has_race = [RACE_ETHNICITY, HISPANIC_LATINO]
+        .iter()
+        .chain(RACE_FLAGS.iter())
+        .all(|c| df.column(c).is_ok())
+        && [RACE_ETHNICITY, HISPANIC_LATINO]
+            .iter()
+            .any(|c| df.column(c).is_ok_and(|c| c.null_count() < c.len()));
+    let mut out = original;
+    let mut checks = Vec::new();
+    let joined = if has_race {
+        let (mut keys, mut years_col, mut hisp, mut qual, mut cat, mut loss) = (
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        );
+        let mut races: [Vec<bool>; 5] = Default::default();
+        for row in &tables.race {
+            for y in years(row.first_year, row.last_year, config) {
+                keys.push(row.legacy_code.clone());
+                years_col.push(y);
+                hisp.push(row.hispanic);
+                qual.push(row.quality.clone());
+                cat.push(row.federal_category.clone());
+                loss.push(row.loss_class.clone());
+                for (i, r) in row.races.iter().enumerate() {
+                    races[i].push(*r);
+                }
+            }
+        }
+        let mut columns = vec![
+            Column::new(KEY.into(), keys),
+            Column::new(YEAR.into(), years_col),
+            Column::new("__race_hispanic".into(), hisp),
+            Column::new("__race_quality".into(), qual),
+            Column::new("__race_category".into(), cat),
+            Column::new(loss_name("__race_quality").into(), loss),
+        ];
+        for (i, r) in races.into_iter().enumerate() {
+            columns.push(Column::new(format!("__race_{i}").into(), r));
+        }
+        let lookup = DataFrame::new(columns[0].len(), columns)?;
+        let new_format = RACE_FLAGS
+            .iter()
+            .fold(col(HISPANIC_LATINO).is_not_null(), |acc, f| {
+                acc.or(col(*f).is_not_null())
+            });
+        let lf = left_join(
+            df.lazy(),
+            lookup,
+            vec![col(RACE_ETHNICITY), col(SCHOOL_YEAR)],
+            vec![col(KEY), col(YEAR)],
+        )
+        .with_column(new_format.alias("__new_format"));
+        let nf = || col("__new_format");
+        let mut bridged = vec![when(nf())
+            .then(col(HISPANIC_LATINO).fill_null(lit(false)))
+            .otherwise(col("__race_hispanic"))
+            .alias(HISPANIC)];
+        for (i, (old, new)) in RACE_FLAGS.iter().zip(NEW_RACE_FLAGS).enumerate() {
+            bridged.push(
+                when(nf())
+                    .then(col(*old).fill_null(lit(false)))
+                    .otherwise(col(format!("__race_{i}")))
+                    .alias(new),
+            );
+        }
+        bridged.push(
+            when(nf())
+                .then(lit("reported"))
+                .otherwise(col("__race_quality"))
+                .alias(RACE_QUALITY),
+        );
+        let reported_category = category(col(HISPANIC_LATINO), &RACE_FLAGS.map(col));
+        bridged.push(
+            when(nf())
+                .then(reported_category)
+                .otherwise(col("__race_category"))
+                .alias(BEFORE),
+        );
+        let lf = lf.with_columns(bridged);
+        let after = category(col(HISPANIC), &NEW_RACE_FLAGS.map(col));
+        let lf = lf.with_column(
+            when(col(RACE_QUALITY).is_null())
+                .then(lit(NULL).cast(DataType::String))
+                .otherwise(after)
+                .alias(FEDERAL_RACE_CATEGORY),
+        );
+        let joined = lf
+            .sort([SOURCE_ROW], SortMultipleOptions::default())
+            .collect()?;
+        let legacy_rows = joined
+            .clone()
+            .lazy()
+            .filter(col("__new_format").not())
+            .collect()?;
+        coverage.push(coverage_of(
+            &legacy_rows,
+            entity,
+            RACE_ETHNICITY,
+            "race",
+            "__race_quality",
+        )?);
+        checks.push(Check::plain(
+            RACE_ETHNICITY,
+            "unmapped_code",
+            col("__new_format")
+                .not()
+                .and(col(RACE_ETHNICITY).is_not_null())
+                .and(col("__race_quality").is_null()),
+            concat_str(
+                [
+                    lit("RaceEthnicity: no row of race.csv (domain race) maps code "),
+                    col(RACE_ETHNICITY),
+                    lit(" in school year "),
+                    col(SCHOOL_YEAR).cast(DataType::String),
+                ],
+                "",
+                false,
+            ),
+        ));
+        out.push(col(HISPANIC));
+        out.extend(NEW_RACE_FLAGS.iter().map(|c| col(*c)));
+        out.push(col(RACE_QUALITY));
+        out.push(col(FEDERAL_RACE_CATEGORY));
+        joined
+    } else {
+        df
+    };
+    let race = if has_race {
+        race_check(&joined, enrollment)?
+    } else {
+        RaceCheck {
+            agree: true,
+            ..Default::default()
+        }
+    };
+    let (flags, any_bad) = flag_exprs(&checks)?;
+    let flagged = joined
+        .lazy()
+        .with_columns(flags)
+        .with_column(any_bad)
+        .collect()?;
+    let mut report = StageReport::new(STAGE, entity);
+    let (rows, quarantine) = split(flagged, &checks, out, &mut report)?;
+    Ok(((rows, quarantine, report), race))
+}
+
+fn counts(df: &DataFrame, group: Expr) -> PolarsResult<Vec<CategoryCount>> {
+    let mut out: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+    for (which, column) in [(0, BEFORE), (1, FEDERAL_RACE_CATEGORY)] {
+        let g = df
+            .clone()
+            .lazy()
+            .filter(col(column).is_not_null())
+            .group_by([
+                group.clone().cast(DataType::String).alias("__group"),
+                col(column).alias("__category"),
+            ])
+            .agg([len().alias("__n")])
+            .collect()?;
+        let groups = g.column("__group")?.str()?.clone();
+        let cats = g.column("__category")?.str()?.clone();
+        let n = g
+            .column("__n")?
+            .as_materialized_series()
+            .cast(&DataType::UInt64)?;
+        let n = n.u64()?;
+        for i in 0..g.height() {
+            let key = (
+                groups.get(i).unwrap_or("none").to_string(),
+                cats.get(i).unwrap_or("").to_string(),
+            );
+            let entry = out.entry(key).or_default();
+            if which == 0 {
+                entry.0 += n.get(i).unwrap_or(0);
+            } else {
+                entry.1 += n.get(i).unwrap_or(0);
+            }
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|((group, category), (before, after))| CategoryCount {
+            group,
+            category,
+            before,
+            after,
+        })
+        .collect())
+}
+
+fn race_check(personal: &DataFrame, enrollment: Option<&DataFrame>) -> PolarsResult<RaceCheck> {
+    let total = counts(personal, lit("total"))?;
+    let by_year = counts(personal, col(SCHOOL_YEAR))?;
+    let by_sau = match enrollment {
+        Some(e) if e.column(SAU_ORG_ID).is_ok() => {
+            // Each student's SAU: that of their latest enrollment.
+            let latest = e
+                .clone()
+                .lazy()
+                .filter(
+                    col(STATE_STUDENT_ID)
+                        .is_not_null()
+                        .and(col(SAU_ORG_ID).is_not_null()),
+                )
+                .sort_by_exprs(
+                    [
+                        col(STATE_STUDENT_ID),
+                        col(SCHOOL_YEAR),
+                        col(SCHOOL_ENTRY_DATE),
+                        col(SOURCE_ROW),
+                    ],
+                    SortMultipleOptions::default(),
+                )
+                .group_by([col(STATE_STUDENT_ID)])
+                .agg([col(SAU_ORG_ID).last().alias("__sau")]);
+            let joined = personal
+                .clone()
+                .lazy()
+                .join(
+                    latest,
+                    [col(STATE_STUDENT_ID)],
+                    [col(STATE_STUDENT_ID)],
+                    JoinArgs::new(JoinType::Left),
+                )
+                .collect()?;
+            counts(&joined, col("__sau"))?
+        }
+        _ => Vec::new(),
+    };
+    let agree = [&total, &by_year, &by_sau]
+        .iter()
+        .all(|t| t.iter().all(|c| c.before == c.after));
+    Ok(RaceCheck {
+        total,
+        by_year,
+        by_sau,
+        agree,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strs(df: &DataFrame, column: &str) -> Vec<Option<String>> {
+        let c = df.column(column).unwrap().str().unwrap();
+        (0..c.len()).map(|i| c.get(i).map(str::to_string)).collect()
+    }
+
+    fn some(v: &[&str]) -> Vec<Option<String>> {
+        v.iter().map(|s| Some(s.to_string())).collect()
+    }
+
+    fn config() -> CrosswalkConfig {
+        CrosswalkConfig {
+            first_year: 2005,
+            last_year: 2017,
+        }
+    }
+
+    fn tables() -> Tables {
+        let map = |domain: &str, rows: &[(&str, &str, i32, i32)]| CodeMap {
+            domain: domain.into(),
+            flag_columns: vec![],
+            rows: rows
+                .iter()
+                .map(|(l, n, f, t)| MapRow {
+                    legacy_code: l.to_string(),
+                    new_code: n.to_string(),
+                    new_label: format!("label {n}"),
+                    first_year: *f,
+                    last_year: *t,
+                    loss_class: "lossless".into(),
+                    flags: vec![],
+                })
+                .collect(),
+        };
+        let mut codes = BTreeMap::new();
+        codes.insert(
+            "grade_levels".to_string(),
+            map(
+                "grade_levels",
+                &[
+                    ("KG", "K", i32::MIN, i32::MAX),
+                    ("03", "3", i32::MIN, i32::MAX),
+                ],
+            ),
+        );
+        codes.insert(
+            "exceptionality".to_string(),
+            map(
+                "exceptionality",
+                &[("01", "01", i32::MIN, 2010), ("01", "01", 2011, i32::MAX)],
+            ),
+        );
+        let org = |scheme: &str,
+                   id: &str,
+                   kind: &str,
+                   first: i32,
+                   last: i32,
+                   neo: &str,
+                   parent: Option<&str>| OrgMapRow {
+            scheme: scheme.into(),
+            legacy_id: id.into(),
+            kind: kind.into(),
+            first_year: first,
+            last_year: last,
+            neo_org_id: neo.into(),
+            neo_parent_org_id: parent.map(str::to_string),
+            change: String::new(),
+        };
+        let race =
+            |code: &str, cat: &str, hispanic: bool, races: [bool; 5], quality: &str| RaceRow {
+                legacy_code: code.into(),
+                federal_category: cat.into(),
+                hispanic,
+                races,
+                quality: quality.into(),
+                first_year: i32::MIN,
+                last_year: i32::MAX,
+                loss_class: "assumed".into(),
+            };
+        Tables {
+            codes,
+            orgs: vec![
+                // MEDMS school 17 is NEO 903 until 2010, then renumbered 904;
+                // NEO 17 is another school altogether.
+                org("medms", "17", "school", i32::MIN, 2010, "903", Some("500")),
+                org("medms", "17", "school", 2011, i32::MAX, "904", Some("500")),
+                org("neo", "17", "school", i32::MIN, i32::MAX, "17", Some("501")),
+                org("medms", "1001", "sau", i32::MIN, i32::MAX, "500", None),
+            ],
+            race: vec![
+                race(
+                    "C",
+                    "White",
+                    false,
+                    [false, false, false, false, true],
+                    "derived_assumed",
+                ),
+                race("H", "Hispanic", true, [false; 5], "derived_unknown_race"),
+            ],
+        }
+    }
+
+    fn enrollment(rows: &[(&str, &str, i32, &str, Option<&str>)]) -> DataFrame {
+        let n = rows.len();
+        df!(
+            SOURCE_FILE => vec!["e.csv"; n],
+            SOURCE_ROW => (2..2 + n as i64).collect::<Vec<_>>(),
+            STATE_STUDENT_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            SCHOOL_ID => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            RESIDENT_SAU_ID => vec!["1001"; n],
+            SCHOOL_YEAR => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            SCHOOL_ENTRY_DATE => rows.iter().map(|r| r.2 as i64).collect::<Vec<_>>(),
+            GRADE_LEVEL_CODE => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            EXCEPTIONALITY => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn an_id_is_mapped_by_scheme_and_year_and_an_unknown_code_is_quarantined() {
+        let mut e = enrollment(&[
+            ("000000001", "17", 2010, "KG", Some("01")),
+            ("000000001", "17", 2011, "03", Some("01")),
+            ("000000002", "17", 2012, "13", None),
+            ("000000003", "18", 2012, "03", None),
+        ]);
+        // Columns the bindings name but this frame lacks are added blank.
+        for b in &ENROLLMENT_BINDINGS {
+            if e.column(b.column).is_err() {
+                e.with_column(Column::new(b.column.into(), vec![None::<&str>; 4]))
+                    .unwrap();
+            }
+        }
+        let out = run(None, Some(e), &tables(), &config()).unwrap();
+        let (rows, quarantine, report) = out.enrollment.unwrap();
+        assert_eq!(strs(&rows, SCHOOL_ORG_ID), some(&["903", "904"]));
+        assert_eq!(
+            rows.column(SAU_ORG_ID).unwrap().str().unwrap().get(0),
+            Some("500")
+        );
+        assert_eq!(
+            rows.column("GradeLevel").unwrap().str().unwrap().get(0),
+            Some("K")
+        );
+        assert_eq!(
+            rows.column("PrimaryDisabilityLabel")
+                .unwrap()
+                .str()
+                .unwrap()
+                .get(0),
+            Some("label 01")
+        );
+        assert_eq!(
+            (report.rows_in, report.rows_out, report.rejected_total()),
+            (4, 2, 2)
+        );
+        let messages: Vec<String> = strs(&quarantine, Q_MESSAGE).into_iter().flatten().collect();
+        assert_eq!(
+            messages,
+            vec![
+                "GradeLevelCode: no row of grade_levels.csv (domain grade_levels) maps code 13 in school year 2012",
+                "School_ID: no row of organizations.csv (domain organizations) maps code 18 in school year 2012",
+            ]
+        );
+        let grades = out
+            .coverage
+            .iter()
+            .find(|c| c.column == GRADE_LEVEL_CODE)
+            .unwrap();
+        assert_eq!(grades.unmapped_rows, 1);
+        assert_eq!(grades.values.len(), 3);
+    }
+
+    #[test]
+    fn legacy_race_is_bridged_with_its_quality_and_the_categories_agree() {
+        let p = df!(
+            SOURCE_FILE => ["p.csv"; 3],
+            SOURCE_ROW => [2i64, 3, 4],
+            STATE_STUDENT_ID => ["000000001", "000000002", "000000003"],
+            SCHOOL_YEAR => [2009i32, 2009, 2012],
+            RACE_ETHNICITY => [Some("C"), Some("H"), None],
+            HISPANIC_LATINO => [None, None, Some(false)],
+            RACE_AMERICAN_INDIAN => [None, None, Some(false)],
+            RACE_ASIAN => [None, None, Some(true)],
+            RACE_BLACK => [None, None, Some(true)],
+            RACE_PACIFIC_ISLANDER => [None::<bool>, None, Some(false)],
+            RACE_WHITE => [None::<bool>, None, Some(false)],
+        )
+        .unwrap();
+        let out = run(Some(p), None, &tables(), &config()).unwrap();
+        let (rows, _, report) = out.personal.unwrap();
+        assert_eq!(report.rows_out, 3);
+        assert_eq!(
+            strs(&rows, RACE_QUALITY),
+            some(&["derived_assumed", "derived_unknown_race", "reported"])
+        );
+        assert_eq!(
+            strs(&rows, FEDERAL_RACE_CATEGORY),
+            some(&["White", "Hispanic", "TwoOrMoreRaces"])
+        );
+        assert!(out.race.agree);
+        // A table that bridges C to Black breaks the check.
+        let mut bad = tables();
+        bad.race[0].races = [false, false, true, false, false];
+        let p = df!(
+            SOURCE_FILE => ["p.csv"],
+            SOURCE_ROW => [2i64],
+            STATE_STUDENT_ID => ["000000001"],
+            SCHOOL_YEAR => [2009i32],
+            RACE_ETHNICITY => [Some("C")],
+            HISPANIC_LATINO => [None::<bool>],
+            RACE_AMERICAN_INDIAN => [None::<bool>],
+            RACE_ASIAN => [None::<bool>],
+            RACE_BLACK => [None::<bool>],
+            RACE_PACIFIC_ISLANDER => [None::<bool>],
+            RACE_WHITE => [None::<bool>],
+        )
+        .unwrap();
+        let out = run(Some(p), None, &bad, &config()).unwrap();
+        assert!(!out.race.agree);
+        let white = out
+            .race
+            .total
+            .iter()
+            .find(|c| c.category == "White")
+            .unwrap();
+        assert_eq!((white.before, white.after), (1, 0));
+    }
+}

@@ -1,0 +1,180 @@
+//! Rejected rows, shared by every stage: a check is a rule applied to one
+//! column; a row breaking any check is rejected once (counted under the
+//! first check it broke) and listed in quarantine once per violation.
+
+use crate::columns::*;
+use crate::report::StageReport;
+use crate::schema::ColumnSpec;
+use polars::prelude::*;
+
+/// Shown instead of a personal value (names, birth dates, addresses).
+pub const REDACTED: &str = "[redacted]";
+
+/// One rule applied to one column.
+pub struct Check {
+    pub column: &'static str,
+    pub rule: &'static str,
+    /// True where the row breaks the rule (null counts as false).
+    pub violated: Expr,
+    /// The value shown in quarantine (text).
+    pub value: Expr,
+    /// The message shown in quarantine (text).
+    pub message: Expr,
+}
+
+impl Check {
+    /// A check on a column that holds no personal information.
+    pub fn plain(column: &'static str, rule: &'static str, violated: Expr, message: Expr) -> Self {
+        Check {
+            column,
+            rule,
+            violated,
+            value: col(column),
+            message,
+        }
+    }
+
+    /// A check on a column of an entity: personal values are redacted.
+    pub fn new(
+        spec: &ColumnSpec,
+        rule: &'static str,
+        violated: Expr,
+        message: impl Into<Expr>,
+    ) -> Self {
+        let value = if spec.pii {
+            lit(REDACTED)
+        } else {
+            col(spec.name)
+        };
+        Check {
+            column: spec.name,
+            rule,
+            violated,
+            value,
+            message: message.into(),
+        }
+    }
+}
+
+/// The name of check `i`'s violation flag column.
+pub fn flag_name(i: usize) -> String {
+    format!("__violation_{i}")
+}
+
+/// The flag columns of `checks`, and a column `__bad` true where any is.
+pub fn flag_exprs(checks: &[Check]) -> PolarsResult<(Vec<Expr>, Expr)> {
+    let flags: Vec<Expr> = checks
+        .iter()
+        .enumerate()
+        .map(|(i, check)| {
+            check
+                .violated
+                .clone()
+                .fill_null(lit(false))
+                .alias(flag_name(i))
+        })
+        .collect();
+    let any_bad = if flags.is_empty() {
+        lit(false)
+    } else {
+        any_horizontal(
+            (0..checks.len())
+                .map(|i| col(flag_name(i)))
+                .collect::<Vec<_>>(),
+        )?
+    };
+    Ok((flags, any_bad.alias(BAD)))
+}
+
+/// The column true on rejected rows.
+pub const BAD: &str = "__bad";
+
+/// Splits a flagged frame: (good rows with `out` columns, quarantine), and
+/// counts rejections by rule into `report` (rows in and out included).
+pub fn split(
+    flagged: DataFrame,
+    checks: &[Check],
+    out: Vec<Expr>,
+    report: &mut StageReport,
+) -> PolarsResult<(DataFrame, DataFrame)> {
+    report.rows_in = flagged.height() as u64;
+    let bad = flagged.clone().lazy().filter(col(BAD)).collect()?;
+    let quarantine = quarantine_frame(&bad, checks)?;
+    count_rules(&bad, checks, report)?;
+    let rows = flagged
+        .lazy()
+        .filter(col(BAD).not())
+        .select(out)
+        .collect()?;
+    report.rows_out = rows.height() as u64;
+    Ok((rows, quarantine))
+}
+
+pub fn quarantine_frame(bad: &DataFrame, checks: &[Check]) -> PolarsResult<DataFrame> {
+    const ORDER: &str = "__check";
+    let mut parts = Vec::with_capacity(checks.len() + 1);
+    parts.push(
+        empty_quarantine()?
+            .lazy()
+            .with_column(lit(0u32).alias(ORDER)),
+    );
+    for (i, check) in checks.iter().enumerate() {
+        parts.push(bad.clone().lazy().filter(col(flag_name(i))).select([
+            col(SOURCE_FILE),
+            col(SOURCE_ROW),
+            lit(check.column).alias(Q_COLUMN),
+            check.value.clone().cast(DataType::String).alias(Q_VALUE),
+            lit(check.rule).alias(Q_RULE),
+            check.message.clone().alias(Q_MESSAGE),
+            lit(i as u32).alias(ORDER),
+        ]));
+    }
+    concat(parts, UnionArgs::default())?
+        .sort_by_exprs(
+            [col(SOURCE_ROW), col(ORDER)],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .select(QUARANTINE_COLUMNS.map(col))
+        .collect()
+}
+
+/// An empty quarantine frame with the quarantine columns and types.
+pub fn empty_quarantine() -> PolarsResult<DataFrame> {
+    DataFrame::new(
+        0,
+        vec![
+            Column::new_empty(SOURCE_FILE.into(), &DataType::String),
+            Column::new_empty(SOURCE_ROW.into(), &DataType::Int64),
+            Column::new_empty(Q_COLUMN.into(), &DataType::String),
+            Column::new_empty(Q_VALUE.into(), &DataType::String),
+            Column::new_empty(Q_RULE.into(), &DataType::String),
+            Column::new_empty(Q_MESSAGE.into(), &DataType::String),
+        ],
+    )
+}
+
+fn count_rules(bad: &DataFrame, checks: &[Check], report: &mut StageReport) -> PolarsResult<()> {
+    let mut columns = Vec::with_capacity(checks.len());
+    for i in 0..checks.len() {
+        columns.push(bad.column(&flag_name(i))?.bool()?.clone());
+    }
+    for row in 0..bad.height() {
+        let mut first = None;
+        for (i, column) in columns.iter().enumerate() {
+            if column.get(row) == Some(true) {
+                *report
+                    .violations
+                    .entry(checks[i].rule.to_string())
+                    .or_default() += 1;
+                first.get_or_insert(i);
+            }
+        }
+        if let Some(i) = first {
+            *report
+                .rejected
+                .entry(checks[i].rule.to_string())
+                .or_default() += 1;
+        }
+    }
+    Ok(())
+}
