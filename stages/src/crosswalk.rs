@@ -407,7 +407,10 @@ fn coverage_of(
         .filter(col(column).is_not_null())
         .group_by([col(column), col(output), col(loss_name(output))])
         .agg([len().alias("__n")])
-        .sort([column, output], SortMultipleOptions::default())
+        .sort_by_exprs(
+            [col(column), col(output), col(loss_name(output))],
+            SortMultipleOptions::default().with_nulls_last(true),
+        )
         .collect()?;
     let values_c = grouped
         .column(column)?
