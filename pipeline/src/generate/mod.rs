@@ -658,8 +658,14 @@ impl<'u> Generator<'u> {
                     row.exit = Some(grad);
                     row.exit_code = Some("15");
                     row.sped = sped_now(Some(grad), &sped);
+                    // Special-education exit at graduation, with the codes
+                    // of the year: 02 (certificate) until 2008, 07 (regular
+                    // diploma) until 2009 and again from 2012.
+                    let certificate = year <= 2008 && self.rng.gen_bool(0.2);
                     if let Some(s) = row.sped.as_mut() {
-                        if (2005..=2009).contains(&year) || year >= 2012 {
+                        if certificate {
+                            s.exit = Some((grad, "02"));
+                        } else if year <= 2009 || year >= 2012 {
                             s.exit = Some((grad, "07"));
                         }
                     }
@@ -1378,6 +1384,15 @@ fn plant_enrollment(
                         column: SCHOOL_LUNCH_ELIG,
                         detail: String::new(),
                     }
+                }
+            }
+            "retired_code" if !row[col(SPED_EXIT_REASON)].is_empty() && rng.gen_bool(0.5) => {
+                row[col(SPED_EXIT_REASON)] = "02".into();
+                Planted {
+                    kind,
+                    rule: "retired_code",
+                    column: SPED_EXIT_REASON,
+                    detail: "02 after 2008".into(),
                 }
             }
             "retired_code" => {
