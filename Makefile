@@ -11,7 +11,7 @@ DEMO_DIR ?= demo
 BENCH_STUDENTS ?= 200000
 PYTHON ?= python3
 
-.PHONY: help demo test test-rust test-python bench fmt lint build clean
+.PHONY: help demo test test-rust test-python test-browser bench fmt lint build clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,13 +23,16 @@ demo: build ## Generate the default synthetic bundle and run the pipeline on it
 	$(CUTOVER) generate --students $(DEMO_STUDENTS) --seed $(DEMO_SEED) --out $(DEMO_DIR)/bundle --truth $(DEMO_DIR)/truth
 	$(CUTOVER) run $(DEMO_DIR)/bundle --out snapshots/demo
 
-test: test-rust test-python ## Run every test (Rust, then the snapshot check in pyarrow and DuckDB)
+test: test-rust test-python test-browser ## Run every test: Rust, the snapshots in pyarrow and DuckDB, the report in chromium
 
 test-rust: ## Run the Rust unit and end-to-end tests
 	$(CARGO) test --workspace
 
 test-python: build ## Read a snapshot with pyarrow and DuckDB (installs them with pip)
 	bash tests/python/run.sh
+
+test-browser: build ## Render the reconciliation report in headless chromium (installs it when root)
+	bash tests/browser/run.sh
 
 bench: build ## Time generation and a run at 200,000 students, with peak memory
 	bash tests/bench.sh $(BENCH_STUDENTS)

@@ -9,6 +9,7 @@ mod crosswalks;
 mod generate;
 mod output;
 mod read;
+mod report;
 mod run;
 mod snapshot;
 

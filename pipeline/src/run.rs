@@ -5,6 +5,7 @@ use crate::config::{hex, Config};
 use crate::crosswalks;
 use crate::output::{private_dir, write_bytes};
 use crate::read::{self, EncodingChoice, FileInfo};
+use crate::report;
 use crate::snapshot::{self, Provenance};
 use anyhow::{Context, Result};
 use cutover_stages::columns::{QUARANTINE_COLUMNS, SOURCE_ROW};
@@ -66,7 +67,7 @@ pub struct ConfigRecord {
 
 /// `crosswalk/coverage.json`: every legacy value seen and what it became, and
 /// the seven race categories before and after.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Coverage {
     pub columns: Vec<crosswalk::ColumnCoverage>,
     pub race: crosswalk::RaceCheck,
@@ -295,6 +296,23 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
         race: crosswalked.race,
     };
 
+    // The reconciliation report's control totals: legacy values as read,
+    // against the rows that reached each entity's last stage.
+    let frames: Vec<report::Frames> = results
+        .iter()
+        .map(|(entity, read_frame, ingested, _)| report::Frames {
+            entity,
+            read: read_frame,
+            last: stage3
+                .iter()
+                .find(|s| s.0 == *entity)
+                .map(|s| &s.1)
+                .unwrap_or(ingested),
+        })
+        .collect();
+    let control_totals = report::control_totals(&frames, &tables)?;
+    drop(frames);
+
     let mut outputs = Vec::new();
     for (entity, mut rows) in stage3 {
         snapshot::write_parquet(root, crosswalk::STAGE, entity, &mut rows, &provenance)?;
@@ -346,8 +364,42 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
         crosswalks: crosswalk_sums,
         stages: reports,
         failures,
-        outputs,
+        outputs: {
+            outputs.push("report.json".to_string());
+            outputs.push("report.html".to_string());
+            outputs
+        },
     };
+    let mut quarantine_by_rule: BTreeMap<String, u64> = BTreeMap::new();
+    for r in &record.stages {
+        for (rule, n) in &r.rejected {
+            *quarantine_by_rule.entry(rule.clone()).or_default() += n;
+        }
+    }
+    let full = report::Report {
+        run_id: record.run_id.clone(),
+        tool_version: TOOL_VERSION.to_string(),
+        status: record.status.clone(),
+        inputs: record.inputs.clone(),
+        ledger: record
+            .stages
+            .iter()
+            .map(|r| report::LedgerRow {
+                report: r.clone(),
+                balanced: r.balanced(),
+            })
+            .collect(),
+        quarantine_by_rule,
+        control_totals,
+        coverage,
+        failures: record.failures.clone(),
+        not_processed: record.not_processed.clone(),
+    };
+    write_bytes(
+        &root.join("report.json"),
+        &serde_json::to_vec_pretty(&full)?,
+    )?;
+    write_bytes(&root.join("report.html"), report::html(&full).as_bytes())?;
     write_bytes(&root.join("run.json"), &serde_json::to_vec_pretty(&record)?)?;
     Ok(Outcome {
         record,
