@@ -11,13 +11,33 @@ DEMO_DIR ?= demo
 BENCH_STUDENTS ?= 200000
 PYTHON ?= python3
 
-.PHONY: help demo test test-rust test-python test-browser bench fmt lint build clean
+.PHONY: help ingest crosswalk report all demo test test-rust test-python test-browser bench fmt lint build clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 build: ## Build the cutover binary
 	$(CARGO) build --bin cutover
+
+# Which bundle the stage targets run on: CONFIG=run.toml, or BUNDLE (+ OUT).
+BUNDLE ?= $(DEMO_DIR)/bundle
+OUT ?= snapshots/demo
+ifdef CONFIG
+RUN = $(CUTOVER) run --config $(CONFIG) $(RUN_FLAGS)
+else
+RUN = $(CUTOVER) run $(BUNDLE) --out $(OUT) $(RUN_FLAGS)
+endif
+
+ingest: build ## Read + ingest (skipped when inputs are unchanged; RUN_FLAGS=--force reruns)
+	$(RUN) --to ingest
+
+crosswalk: build ## Up to the crosswalk stage (reruns only what changed)
+	$(RUN) --to crosswalk
+
+report: build ## Every stage and the reconciliation report (report.json, report.html)
+	$(RUN)
+
+all: report ## Same as report: every stage that is out of date
 
 demo: build ## Generate the default synthetic bundle and run the pipeline on it
 	$(CUTOVER) generate --students $(DEMO_STUDENTS) --seed $(DEMO_SEED) --out $(DEMO_DIR)/bundle --truth $(DEMO_DIR)/truth

@@ -76,6 +76,15 @@ enum Command {
         /// Crosswalk folder, with a bundle given on the command line.
         #[arg(long, default_value = "crosswalks", conflicts_with = "config")]
         crosswalks: PathBuf,
+        /// Rerun every stage, even those whose inputs are unchanged.
+        #[arg(long)]
+        force: bool,
+        /// Rerun this stage and every one after it.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(run::STAGES))]
+        from: Option<String>,
+        /// Stop after this stage.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(run::STAGES))]
+        to: Option<String>,
     },
     /// Check a run configuration, reporting every problem at once.
     Validate {
@@ -182,6 +191,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             config,
             out,
             crosswalks,
+            force,
+            from,
+            to,
         } => {
             let config = match (config, bundle) {
                 (Some(path), _) => config::Config::load(&path),
@@ -195,7 +207,26 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
-            let outcome = run::run(&config, run::RunOptions { quiet: cli.quiet })?;
+            let stage =
+                |s: Option<String>| s.and_then(|s| run::STAGES.iter().copied().find(|x| *x == s));
+            let options = run::RunOptions {
+                quiet: cli.quiet,
+                force,
+                from: stage(from),
+                to: stage(to),
+            };
+            let outcome = run::run(&config, options)?;
+            for d in &outcome.record.decisions {
+                println!(
+                    "{}: {}",
+                    d.stage,
+                    if d.ran {
+                        format!("ran ({})", d.reason)
+                    } else {
+                        d.reason.clone()
+                    }
+                );
+            }
             print!("{}", run::ledger_table(&outcome.record));
             for f in &outcome.record.not_processed {
                 println!("not processed by this version: {f}");

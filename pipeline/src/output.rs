@@ -47,6 +47,30 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut fs::File) -> Result<()>
     Ok(())
 }
 
+/// Removes the temporary files a killed run left under `root` (only this
+/// tool's: `.cutover-*.tmp`). Returns how many.
+pub fn remove_stale_temporaries(root: &Path) -> Result<usize> {
+    let mut removed = 0;
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if path.is_dir() {
+                stack.push(path);
+            } else if name.starts_with(".cutover-") && name.ends_with(".tmp") {
+                fs::remove_file(&path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
 /// Writes bytes atomically.
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic(path, |f| Ok(f.write_all(bytes)?))

@@ -42,7 +42,7 @@ impl EncodingChoice {
 }
 
 /// What was found in one file (recorded in `run.json`).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FileInfo {
     pub file: String,
     pub sha256: String,

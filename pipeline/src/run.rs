@@ -15,7 +15,7 @@ use cutover_stages::report::StageReport;
 use cutover_stages::schema::{ENTITIES, NOT_YET_PROCESSED, STUDENT_ENROLLMENT, STUDENT_PERSONAL};
 use indicatif::{ProgressBar, ProgressStyle};
 use polars::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -28,10 +28,16 @@ pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RunOptions {
     pub quiet: bool,
+    /// Rerun every stage.
+    pub force: bool,
+    /// Rerun this stage and every one after it.
+    pub from: Option<&'static str>,
+    /// Stop after this stage.
+    pub to: Option<&'static str>,
 }
 
 /// A ledger check that failed.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Failure {
     pub stage: String,
     pub entity: String,
@@ -53,6 +59,8 @@ pub struct RunRecord {
     pub absent_files: Vec<String>,
     pub not_processed: Vec<String>,
     pub crosswalks: BTreeMap<String, String>,
+    /// Which stages ran and why, which were skipped.
+    pub decisions: Vec<Decision>,
     pub stages: Vec<StageReport>,
     pub failures: Vec<Failure>,
     pub outputs: Vec<String>,
@@ -67,7 +75,7 @@ pub struct ConfigRecord {
 
 /// `crosswalk/coverage.json`: every legacy value seen and what it became, and
 /// the seven race categories before and after.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Coverage {
     pub columns: Vec<crosswalk::ColumnCoverage>,
     pub race: crosswalk::RaceCheck,
@@ -140,15 +148,160 @@ pub fn check_ledger(reports: &[StageReport], max_reject_rate: f64) -> Vec<Failur
     failures
 }
 
-/// Runs read and ingest for every entity of the bundle.
+/// The stages `cutover run` knows, in order (read runs inside ingest).
+pub const STAGES: [&str; 3] = ["ingest", "crosswalk", "report"];
+
+/// What a stage's last run was made from, kept in `<output>/stages.json`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct StageState {
+    pub fingerprint: String,
+    /// Named parts of the fingerprint: what a rerun can name as changed.
+    pub components: BTreeMap<String, String>,
+    pub run_id: String,
+    pub reports: Vec<StageReport>,
+    pub inputs: Vec<FileInfo>,
+    pub outputs: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct State {
+    stages: BTreeMap<String, StageState>,
+}
+
+/// Whether a stage ran, and why.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Decision {
+    pub stage: String,
+    pub ran: bool,
+    pub reason: String,
+}
+
+fn fingerprint(components: &BTreeMap<String, String>) -> String {
+    let mut h = Sha256::new();
+    for (k, v) in components {
+        h.update(k.as_bytes());
+        h.update([0]);
+        h.update(v.as_bytes());
+        h.update([0]);
+    }
+    hex(&h.finalize())
+}
+
+fn sum_of(map: &BTreeMap<String, String>) -> String {
+    let mut h = Sha256::new();
+    for (k, v) in map {
+        h.update(k.as_bytes());
+        h.update(v.as_bytes());
+    }
+    hex(&h.finalize())
+}
+
+fn decide(
+    stage: &str,
+    components: &BTreeMap<String, String>,
+    previous: Option<&StageState>,
+    root: &std::path::Path,
+    opts: RunOptions,
+    upstream_ran: Option<&str>,
+) -> Decision {
+    let index = STAGES
+        .iter()
+        .position(|s| *s == stage)
+        .expect("known stage");
+    let from = opts.from.and_then(|f| STAGES.iter().position(|s| *s == f));
+    let reason = if opts.force {
+        Some("--force".to_string())
+    } else if from.is_some_and(|f| f <= index) {
+        Some(format!("--from {}", opts.from.unwrap_or_default()))
+    } else if let Some(up) = upstream_ran {
+        Some(format!("{up} ran"))
+    } else {
+        match previous {
+            None => Some("no previous run".to_string()),
+            Some(prev) => {
+                let changed: Vec<&str> = components
+                    .iter()
+                    .filter(|(k, v)| prev.components.get(*k) != Some(*v))
+                    .map(|(k, _)| k.as_str())
+                    .collect();
+                if !changed.is_empty() {
+                    Some(format!("changed: {}", changed.join(", ")))
+                } else if prev.outputs.iter().any(|o| !root.join(o).is_file()) {
+                    Some("outputs missing".to_string())
+                } else {
+                    None
+                }
+            }
+        }
+    };
+    match reason {
+        Some(reason) => Decision {
+            stage: stage.to_string(),
+            ran: true,
+            reason,
+        },
+        None => Decision {
+            stage: stage.to_string(),
+            ran: false,
+            reason: format!(
+                "skipped: {} unchanged",
+                components.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        },
+    }
+}
+
+/// One entity after read and ingest.
+struct Ingested {
+    entity: &'static str,
+    read: DataFrame,
+    rows: DataFrame,
+    /// Read and ingest rejections.
+    quarantine: DataFrame,
+}
+
+fn quarantine_name(entity: &str) -> String {
+    format!("{entity}.quarantine")
+}
+
+fn load(root: &std::path::Path, stage: &str, name: &str) -> Result<DataFrame> {
+    let path = root.join(stage).join(format!("{name}.parquet"));
+    let file =
+        std::fs::File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(ParquetReader::new(file).finish()?)
+}
+
+fn sorted_quarantine(parts: Vec<DataFrame>) -> Result<DataFrame> {
+    let lazies: Vec<LazyFrame> = parts.into_iter().map(|d| d.lazy()).collect();
+    Ok(concat(lazies, UnionArgs::default())?
+        .sort(
+            [SOURCE_ROW],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .select(QUARANTINE_COLUMNS.map(col))
+        .collect()?)
+}
+
+/// Runs the stages in order; a stage whose inputs are unchanged since its
+/// last run is skipped and its snapshots are read back instead.
 pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
     let started_at = now();
     let codes = crosswalks::load_legacy_codes(&config.crosswalks)
         .map_err(|p| anyhow::anyhow!(p.join("\n")))?;
-    let (tables, mut crosswalk_sums) =
+    let (tables, table_sums) =
         crosswalks::load_tables(&config.crosswalks).map_err(|p| anyhow::anyhow!(p.join("\n")))?;
+    let mut crosswalk_sums = table_sums.clone();
     crosswalk_sums.insert(crosswalks::LEGACY_CODES.to_string(), codes.sha256.clone());
     let root = &config.output;
+    let stale = crate::output::remove_stale_temporaries(root)?;
+    if stale > 0 {
+        info!(stale, "removed temporary files an interrupted run left");
+    }
+    let state_path = root.join("stages.json");
+    let mut state: State = std::fs::read(&state_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
 
     // Inputs first, so the run id (and every snapshot's provenance) is known
     // before anything is written.
@@ -185,153 +338,262 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
         crosswalks: crosswalk_sums.clone(),
     };
     info!(run_id = %run_id, files = inputs.len(), "run started");
+    let mut decisions = Vec::new();
 
-    // Every stage runs in memory first; only when all of them have, is
-    // anything written. A file that cannot be read leaves the previous
-    // outputs as they were.
-    let ingest_config = config.ingest();
-    let mut reports = Vec::new();
-    let mut infos = Vec::new();
-    let mut results = Vec::new();
-    for spec in ENTITIES {
-        let name = &config.files[spec.name];
-        if !inputs.contains_key(name) {
-            continue;
-        }
-        let path = config.bundle.join(name);
-        let choice = config
-            .encodings
-            .get(name)
-            .copied()
-            .unwrap_or(EncodingChoice::Auto);
-        let empty = BTreeMap::new();
-        let map = config.columns.get(spec.name).unwrap_or(&empty);
-
-        let read = {
-            let _span = info_span!("read", entity = spec.name).entered();
-            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-            let bar = progress_bar(opts, size, name);
-            let read = read::read_file(&path, name, spec, choice, map, |b| bar.set_position(b))?;
-            bar.finish_and_clear();
-            info!(rows_in = read.report.rows_in, rows_out = read.report.rows_out, encoding = %read.info.encoding, "read");
-            read
-        };
-        let ingested = {
-            let _span = info_span!("ingest", entity = spec.name).entered();
-            let out = ingest::run(
-                spec,
-                read.frame.clone().lazy(),
-                &read.present,
-                &codes.codes,
-                &ingest_config,
-            )?;
-            info!(
-                rows_in = out.report.rows_in,
-                rows_out = out.report.rows_out,
-                rejected = out.report.rejected_total(),
-                "ingest"
-            );
-            out
-        };
-        let quarantine = concat(
-            [read.quarantine.lazy(), ingested.quarantine.lazy()],
-            UnionArgs::default(),
-        )?
-        .sort(
-            [SOURCE_ROW],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .select(QUARANTINE_COLUMNS.map(col))
-        .collect()?;
-        reports.push(read.report);
-        reports.push(ingested.report);
-        infos.push(read.info);
-        results.push((spec.name, read.frame, ingested.rows, quarantine));
-    }
-
-    // Crosswalk: personal and enrollment rows, mapped for their school year.
-    let take = |name: &str| results.iter().find(|r| r.0 == name).map(|r| r.2.clone());
-    let crosswalked = {
-        let _span = info_span!("crosswalk").entered();
-        crosswalk::run(
-            take(STUDENT_PERSONAL.name),
-            take(STUDENT_ENROLLMENT.name),
-            &tables,
-            &crosswalk::CrosswalkConfig {
-                first_year: config.first_year,
-                last_year: config.last_year,
-            },
-        )?
-    };
-    let mut stage3: Vec<(&str, DataFrame)> = Vec::new();
-    for (entity, part) in [
-        (STUDENT_PERSONAL.name, crosswalked.personal),
-        (STUDENT_ENROLLMENT.name, crosswalked.enrollment),
-    ] {
-        if let Some((rows, quarantine, report)) = part {
-            info!(
-                entity,
-                rows_in = report.rows_in,
-                rows_out = report.rows_out,
-                rejected = report.rejected_total(),
-                "crosswalk"
-            );
-            reports.push(report);
-            if let Some(r) = results.iter_mut().find(|r| r.0 == entity) {
-                r.3 = concat(
-                    [r.3.clone().lazy(), quarantine.lazy()],
-                    UnionArgs::default(),
-                )?
-                .sort(
-                    [SOURCE_ROW],
-                    SortMultipleOptions::default().with_maintain_order(true),
-                )
-                .collect()?;
+    // ---------------------------------------------------------------- ingest
+    let ingest_components = BTreeMap::from([
+        ("tool version".to_string(), TOOL_VERSION.to_string()),
+        ("config".to_string(), config.checksum.clone()),
+        ("input files".to_string(), sum_of(&inputs)),
+        ("legacy code table".to_string(), codes.sha256.clone()),
+    ]);
+    let decision = decide(
+        "ingest",
+        &ingest_components,
+        state.stages.get("ingest"),
+        root,
+        opts,
+        None,
+    );
+    let ingest_ran = decision.ran;
+    decisions.push(decision);
+    let mut ingested: Vec<Ingested> = Vec::new();
+    if ingest_ran {
+        // Every entity is read and ingested in memory first: a file that
+        // cannot be read leaves the previous outputs as they were.
+        let ingest_config = config.ingest();
+        let mut reports = Vec::new();
+        let mut infos = Vec::new();
+        for spec in ENTITIES {
+            let name = &config.files[spec.name];
+            if !inputs.contains_key(name) {
+                continue;
             }
-            stage3.push((entity, rows));
+            let path = config.bundle.join(name);
+            let choice = config
+                .encodings
+                .get(name)
+                .copied()
+                .unwrap_or(EncodingChoice::Auto);
+            let empty = BTreeMap::new();
+            let map = config.columns.get(spec.name).unwrap_or(&empty);
+            let read = {
+                let _span = info_span!("read", entity = spec.name).entered();
+                let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                let bar = progress_bar(opts, size, name);
+                let read =
+                    read::read_file(&path, name, spec, choice, map, |b| bar.set_position(b))?;
+                bar.finish_and_clear();
+                info!(rows_in = read.report.rows_in, rows_out = read.report.rows_out, encoding = %read.info.encoding, "read");
+                read
+            };
+            let out = {
+                let _span = info_span!("ingest", entity = spec.name).entered();
+                let out = ingest::run(
+                    spec,
+                    read.frame.clone().lazy(),
+                    &read.present,
+                    &codes.codes,
+                    &ingest_config,
+                )?;
+                info!(
+                    rows_in = out.report.rows_in,
+                    rows_out = out.report.rows_out,
+                    rejected = out.report.rejected_total(),
+                    "ingest"
+                );
+                out
+            };
+            reports.push(read.report);
+            reports.push(out.report);
+            infos.push(read.info);
+            ingested.push(Ingested {
+                entity: spec.name,
+                read: read.frame,
+                rows: out.rows,
+                quarantine: sorted_quarantine(vec![read.quarantine, out.quarantine])?,
+            });
+        }
+        let mut outputs = Vec::new();
+        for i in ingested.iter_mut() {
+            snapshot::write_parquet(root, read::STAGE, i.entity, &mut i.read, &provenance)?;
+            snapshot::write_parquet(root, ingest::STAGE, i.entity, &mut i.rows, &provenance)?;
+            snapshot::write_parquet(
+                root,
+                ingest::STAGE,
+                &quarantine_name(i.entity),
+                &mut i.quarantine,
+                &provenance,
+            )?;
+            outputs.push(format!("{}/{}.parquet", read::STAGE, i.entity));
+            outputs.push(format!("{}/{}.parquet", ingest::STAGE, i.entity));
+            outputs.push(format!(
+                "{}/{}.parquet",
+                ingest::STAGE,
+                quarantine_name(i.entity)
+            ));
+        }
+        state.stages.insert(
+            "ingest".into(),
+            StageState {
+                fingerprint: fingerprint(&ingest_components),
+                components: ingest_components.clone(),
+                run_id: run_id.clone(),
+                reports,
+                inputs: infos,
+                outputs,
+            },
+        );
+        write_bytes(&state_path, &serde_json::to_vec_pretty(&state)?)?;
+    } else {
+        for spec in ENTITIES {
+            if !inputs.contains_key(&config.files[spec.name]) {
+                continue;
+            }
+            ingested.push(Ingested {
+                entity: spec.name,
+                read: load(root, read::STAGE, spec.name)?,
+                rows: load(root, ingest::STAGE, spec.name)?,
+                quarantine: load(root, ingest::STAGE, &quarantine_name(spec.name))?,
+            });
         }
     }
-    let coverage = Coverage {
-        columns: crosswalked.coverage,
-        race: crosswalked.race,
-    };
+    let ingest_state = state.stages["ingest"].clone();
+    if opts.to == Some("ingest") {
+        let reports = ingest_state.reports.clone();
+        let failures = check_ledger(&reports, config.max_reject_rate);
+        return finish(Finish {
+            config,
+            state: &state,
+            run_id,
+            started_at,
+            inputs: ingest_state.inputs.clone(),
+            absent_files,
+            not_processed,
+            crosswalks: crosswalk_sums,
+            decisions,
+            reports,
+            failures,
+        });
+    }
 
-    // The reconciliation report's control totals: legacy values as read,
-    // against the rows that reached each entity's last stage.
-    let frames: Vec<report::Frames> = results
-        .iter()
-        .map(|(entity, read_frame, ingested, _)| report::Frames {
-            entity,
-            read: read_frame,
-            last: stage3
+    // ------------------------------------------------------------- crosswalk
+    let crosswalk_components = BTreeMap::from([
+        ("tool version".to_string(), TOOL_VERSION.to_string()),
+        ("config".to_string(), config.checksum.clone()),
+        ("crosswalk tables".to_string(), sum_of(&table_sums)),
+        (
+            "ingest snapshots".to_string(),
+            ingest_state.fingerprint.clone(),
+        ),
+    ]);
+    let decision = decide(
+        "crosswalk",
+        &crosswalk_components,
+        state.stages.get("crosswalk"),
+        root,
+        opts,
+        ingest_ran.then_some("ingest"),
+    );
+    let crosswalk_ran = decision.ran;
+    decisions.push(decision);
+    let crosswalk_entities = [STUDENT_PERSONAL.name, STUDENT_ENROLLMENT.name];
+    let mut stage3: Vec<(&str, DataFrame, DataFrame)> = Vec::new();
+    let coverage: Coverage;
+    if crosswalk_ran {
+        let take = |name: &str| {
+            ingested
                 .iter()
-                .find(|s| s.0 == *entity)
-                .map(|s| &s.1)
-                .unwrap_or(ingested),
-        })
-        .collect();
-    let control_totals = report::control_totals(&frames, &tables)?;
-    drop(frames);
-
-    let mut outputs = Vec::new();
-    for (entity, mut rows) in stage3 {
-        snapshot::write_parquet(root, crosswalk::STAGE, entity, &mut rows, &provenance)?;
-        outputs.push(format!("{}/{entity}.parquet", crosswalk::STAGE));
+                .find(|r| r.entity == name)
+                .map(|r| r.rows.clone())
+        };
+        let out = {
+            let _span = info_span!("crosswalk").entered();
+            crosswalk::run(
+                take(STUDENT_PERSONAL.name),
+                take(STUDENT_ENROLLMENT.name),
+                &tables,
+                &crosswalk::CrosswalkConfig {
+                    first_year: config.first_year,
+                    last_year: config.last_year,
+                },
+            )?
+        };
+        let mut reports = Vec::new();
+        for (entity, part) in crosswalk_entities
+            .into_iter()
+            .zip([out.personal, out.enrollment])
+        {
+            if let Some((rows, quarantine, report)) = part {
+                info!(
+                    entity,
+                    rows_in = report.rows_in,
+                    rows_out = report.rows_out,
+                    rejected = report.rejected_total(),
+                    "crosswalk"
+                );
+                reports.push(report);
+                stage3.push((entity, rows, quarantine));
+            }
+        }
+        coverage = Coverage {
+            columns: out.coverage,
+            race: out.race,
+        };
+        let mut outputs = Vec::new();
+        for (entity, rows, quarantine) in stage3.iter_mut() {
+            snapshot::write_parquet(root, crosswalk::STAGE, entity, rows, &provenance)?;
+            snapshot::write_parquet(
+                root,
+                crosswalk::STAGE,
+                &quarantine_name(entity),
+                quarantine,
+                &provenance,
+            )?;
+            outputs.push(format!("{}/{entity}.parquet", crosswalk::STAGE));
+            outputs.push(format!(
+                "{}/{}.parquet",
+                crosswalk::STAGE,
+                quarantine_name(entity)
+            ));
+        }
+        write_bytes(
+            &root.join("crosswalk/coverage.json"),
+            &serde_json::to_vec_pretty(&coverage)?,
+        )?;
+        outputs.push("crosswalk/coverage.json".to_string());
+        state.stages.insert(
+            "crosswalk".into(),
+            StageState {
+                fingerprint: fingerprint(&crosswalk_components),
+                components: crosswalk_components.clone(),
+                run_id: run_id.clone(),
+                reports,
+                inputs: Vec::new(),
+                outputs,
+            },
+        );
+        write_bytes(&state_path, &serde_json::to_vec_pretty(&state)?)?;
+    } else {
+        for entity in crosswalk_entities {
+            if ingested.iter().any(|i| i.entity == entity) {
+                stage3.push((
+                    entity,
+                    load(root, crosswalk::STAGE, entity)?,
+                    load(root, crosswalk::STAGE, &quarantine_name(entity))?,
+                ));
+            }
+        }
+        let bytes = std::fs::read(root.join("crosswalk/coverage.json"))
+            .context("cannot read crosswalk/coverage.json")?;
+        coverage = serde_json::from_slice(&bytes)
+            .context("crosswalk/coverage.json is not a coverage report")?;
     }
-    write_bytes(
-        &root.join("crosswalk/coverage.json"),
-        &serde_json::to_vec_pretty(&coverage)?,
-    )?;
-    outputs.push("crosswalk/coverage.json".to_string());
-    for (entity, mut read_frame, mut rows, quarantine) in results {
-        snapshot::write_parquet(root, read::STAGE, entity, &mut read_frame, &provenance)?;
-        outputs.push(format!("{}/{entity}.parquet", read::STAGE));
-        snapshot::write_parquet(root, ingest::STAGE, entity, &mut rows, &provenance)?;
-        outputs.push(format!("{}/{entity}.parquet", ingest::STAGE));
-        snapshot::write_quarantine(root, entity, &quarantine)?;
-        outputs.push(format!("quarantine/{entity}.csv"));
-    }
+    let crosswalk_state = state.stages["crosswalk"].clone();
 
+    // ---------------------------------------------------------------- ledger
+    let mut reports = ingest_state.reports.clone();
+    reports.extend(crosswalk_state.reports.iter().cloned());
     let mut failures = check_ledger(&reports, config.max_reject_rate);
     if !coverage.race.agree {
         failures.push(Failure {
@@ -341,65 +603,180 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
             message: "the seven federal race categories differ before and after bridging (see crosswalk/coverage.json)".into(),
         });
     }
-    private_dir(root)?;
+
+    // ---------------------------------------------------------------- report
+    if opts.to == Some("crosswalk") {
+        return finish(Finish {
+            config,
+            state: &state,
+            run_id,
+            started_at,
+            inputs: ingest_state.inputs.clone(),
+            absent_files,
+            not_processed,
+            crosswalks: crosswalk_sums,
+            decisions,
+            reports,
+            failures,
+        });
+    }
+    let report_components = BTreeMap::from([
+        ("tool version".to_string(), TOOL_VERSION.to_string()),
+        ("config".to_string(), config.checksum.clone()),
+        (
+            "crosswalk snapshots".to_string(),
+            crosswalk_state.fingerprint.clone(),
+        ),
+    ]);
+    let decision = decide(
+        "report",
+        &report_components,
+        state.stages.get("report"),
+        root,
+        opts,
+        if crosswalk_ran {
+            Some("crosswalk")
+        } else {
+            None
+        },
+    );
+    if decision.ran {
+        let mut outputs = Vec::new();
+        for i in &ingested {
+            let mut parts = vec![i.quarantine.clone()];
+            if let Some((_, _, q)) = stage3.iter().find(|s| s.0 == i.entity) {
+                parts.push(q.clone());
+            }
+            snapshot::write_quarantine(root, i.entity, &sorted_quarantine(parts)?)?;
+            outputs.push(format!("quarantine/{}.csv", i.entity));
+        }
+        // Control totals: legacy values as read, against the rows that
+        // reached each entity's last stage.
+        let frames: Vec<report::Frames> = ingested
+            .iter()
+            .map(|i| report::Frames {
+                entity: i.entity,
+                read: &i.read,
+                last: stage3
+                    .iter()
+                    .find(|s| s.0 == i.entity)
+                    .map(|s| &s.1)
+                    .unwrap_or(&i.rows),
+            })
+            .collect();
+        let control_totals = report::control_totals(&frames, &tables)?;
+        let mut quarantine_by_rule: BTreeMap<String, u64> = BTreeMap::new();
+        for r in &reports {
+            for (rule, n) in &r.rejected {
+                *quarantine_by_rule.entry(rule.clone()).or_default() += n;
+            }
+        }
+        let full = report::Report {
+            run_id: run_id.clone(),
+            tool_version: TOOL_VERSION.to_string(),
+            status: if failures.is_empty() {
+                "passed".into()
+            } else {
+                "failed".into()
+            },
+            inputs: ingest_state.inputs.clone(),
+            ledger: reports
+                .iter()
+                .map(|r| report::LedgerRow {
+                    report: r.clone(),
+                    balanced: r.balanced(),
+                })
+                .collect(),
+            quarantine_by_rule,
+            control_totals,
+            coverage,
+            failures: failures.clone(),
+            not_processed: not_processed.clone(),
+        };
+        write_bytes(
+            &root.join("report.json"),
+            &serde_json::to_vec_pretty(&full)?,
+        )?;
+        write_bytes(&root.join("report.html"), report::html(&full).as_bytes())?;
+        outputs.extend(["report.json".to_string(), "report.html".to_string()]);
+        state.stages.insert(
+            "report".into(),
+            StageState {
+                fingerprint: fingerprint(&report_components),
+                components: report_components,
+                run_id: run_id.clone(),
+                reports: Vec::new(),
+                inputs: Vec::new(),
+                outputs,
+            },
+        );
+        write_bytes(&state_path, &serde_json::to_vec_pretty(&state)?)?;
+    }
+    decisions.push(decision);
+
+    finish(Finish {
+        config,
+        state: &state,
+        run_id,
+        started_at,
+        inputs: ingest_state.inputs.clone(),
+        absent_files,
+        not_processed,
+        crosswalks: crosswalk_sums,
+        decisions,
+        reports,
+        failures,
+    })
+}
+
+struct Finish<'a> {
+    config: &'a Config,
+    state: &'a State,
+    run_id: String,
+    started_at: String,
+    inputs: Vec<FileInfo>,
+    absent_files: Vec<String>,
+    not_processed: Vec<String>,
+    crosswalks: BTreeMap<String, String>,
+    decisions: Vec<Decision>,
+    reports: Vec<StageReport>,
+    failures: Vec<Failure>,
+}
+
+fn finish(f: Finish) -> Result<Outcome> {
+    let root = &f.config.output;
+    let mut outputs: Vec<String> = STAGES
+        .iter()
+        .filter_map(|s| f.state.stages.get(*s))
+        .flat_map(|s| s.outputs.iter().cloned())
+        .collect();
+    outputs.sort();
     let record = RunRecord {
         tool: "cutover",
         tool_version: TOOL_VERSION,
-        run_id,
-        started_at,
+        run_id: f.run_id,
+        started_at: f.started_at,
         finished_at: now(),
-        status: if failures.is_empty() {
+        status: if f.failures.is_empty() {
             "passed".into()
         } else {
             "failed".into()
         },
         config: ConfigRecord {
-            source: config.source.clone(),
-            sha256: config.checksum.clone(),
-            max_reject_rate: config.max_reject_rate,
+            source: f.config.source.clone(),
+            sha256: f.config.checksum.clone(),
+            max_reject_rate: f.config.max_reject_rate,
         },
-        inputs: infos,
-        absent_files,
-        not_processed,
-        crosswalks: crosswalk_sums,
-        stages: reports,
-        failures,
-        outputs: {
-            outputs.push("report.json".to_string());
-            outputs.push("report.html".to_string());
-            outputs
-        },
+        inputs: f.inputs,
+        absent_files: f.absent_files,
+        not_processed: f.not_processed,
+        crosswalks: f.crosswalks,
+        decisions: f.decisions,
+        stages: f.reports,
+        failures: f.failures,
+        outputs,
     };
-    let mut quarantine_by_rule: BTreeMap<String, u64> = BTreeMap::new();
-    for r in &record.stages {
-        for (rule, n) in &r.rejected {
-            *quarantine_by_rule.entry(rule.clone()).or_default() += n;
-        }
-    }
-    let full = report::Report {
-        run_id: record.run_id.clone(),
-        tool_version: TOOL_VERSION.to_string(),
-        status: record.status.clone(),
-        inputs: record.inputs.clone(),
-        ledger: record
-            .stages
-            .iter()
-            .map(|r| report::LedgerRow {
-                report: r.clone(),
-                balanced: r.balanced(),
-            })
-            .collect(),
-        quarantine_by_rule,
-        control_totals,
-        coverage,
-        failures: record.failures.clone(),
-        not_processed: record.not_processed.clone(),
-    };
-    write_bytes(
-        &root.join("report.json"),
-        &serde_json::to_vec_pretty(&full)?,
-    )?;
-    write_bytes(&root.join("report.html"), report::html(&full).as_bytes())?;
+    private_dir(root)?;
     write_bytes(&root.join("run.json"), &serde_json::to_vec_pretty(&record)?)?;
     Ok(Outcome {
         record,

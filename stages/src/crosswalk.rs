@@ -28,7 +28,7 @@ use crate::columns::*;
 use crate::quarantine::{flag_exprs, split, Check};
 use crate::report::StageReport;
 use polars::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The stage name in reports and snapshot folders.
@@ -188,7 +188,7 @@ pub struct CrosswalkConfig {
 }
 
 /// One distinct legacy value seen, with what it became.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Seen {
     pub value: String,
     pub count: u64,
@@ -198,7 +198,7 @@ pub struct Seen {
 }
 
 /// Every value seen in one column.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ColumnCoverage {
     pub entity: String,
     pub column: String,
@@ -208,7 +208,7 @@ pub struct ColumnCoverage {
 }
 
 /// One count of the seven-category table.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct CategoryCount {
     /// `total`, a school year, or an SAU Org ID.
     pub group: String,
@@ -218,7 +218,7 @@ pub struct CategoryCount {
 }
 
 /// The federal race categories before and after bridging.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct RaceCheck {
     pub total: Vec<CategoryCount>,
     pub by_year: Vec<CategoryCount>,

@@ -2,11 +2,11 @@
 //! rejected by rule, rows merged. The pipeline checks
 //! `in = out + rejected + merged` for every stage and entity.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One stage's account of one entity.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StageReport {
     pub stage: String,
     pub entity: String,

@@ -1,0 +1,307 @@
+//! Reruns: a stage whose inputs are unchanged is skipped and says why;
+//! editing one crosswalk row reruns the crosswalk and what follows, nothing
+//! before; a run killed at any moment leaves whole files and the next run
+//! completes.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn cutover(args: &[&str], cwd: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+fn copy_tables(to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crosswalks");
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+fn decisions(o: &std::process::Output) -> Vec<String> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .take(3)
+        .map(str::to_string)
+        .collect()
+}
+
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(
+                    p.strip_prefix(dir).unwrap().display().to_string(),
+                    fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    copy_tables(&w.join("cw"));
+    assert!(cutover(
+        &[
+            "generate",
+            "--students",
+            "400",
+            "--seed",
+            "8",
+            "--out",
+            "bundle"
+        ],
+        w
+    )
+    .status
+    .success());
+    let run = |out: &str| {
+        cutover(
+            &[
+                "run",
+                "bundle",
+                "--out",
+                out,
+                "--crosswalks",
+                "cw",
+                "--quiet",
+            ],
+            w,
+        )
+    };
+    let first = run("out");
+    assert_eq!(first.status.code(), Some(0));
+    assert_eq!(
+        decisions(&first),
+        [
+            "ingest: ran (no previous run)",
+            "crosswalk: ran (ingest ran)",
+            "report: ran (crosswalk ran)"
+        ]
+    );
+    let again = run("out");
+    assert_eq!(
+        decisions(&again),
+        [
+            "ingest: skipped: config, input files, legacy code table, tool version unchanged",
+            "crosswalk: skipped: config, crosswalk tables, ingest snapshots, tool version unchanged",
+            "report: skipped: config, crosswalk snapshots, tool version unchanged",
+        ]
+    );
+    let ingest_before = fs::read(w.join("out/ingest/student_enrollment.parquet")).unwrap();
+
+    // One row of one table: the grade code KG becomes KG in Synergy too.
+    let path = w.join("cw/grade_levels.csv");
+    let text = fs::read_to_string(&path).unwrap().replace(
+        "KG,Kindergarten,K,Kindergarten",
+        "KG,Kindergarten,KG,Kindergarten",
+    );
+    fs::write(&path, text).unwrap();
+    let stale = run("out");
+    assert_eq!(
+        stale.status.code(),
+        Some(2),
+        "an edited table with a stale manifest is refused"
+    );
+    assert!(cutover(&["crosswalk", "manifest", "--crosswalks", "cw"], w)
+        .status
+        .success());
+    let edited = run("out");
+    assert_eq!(edited.status.code(), Some(0));
+    assert_eq!(
+        decisions(&edited),
+        [
+            "ingest: skipped: config, input files, legacy code table, tool version unchanged",
+            "crosswalk: ran (changed: crosswalk tables)",
+            "report: ran (crosswalk ran)",
+        ]
+    );
+    assert_eq!(
+        fs::read(w.join("out/ingest/student_enrollment.parquet")).unwrap(),
+        ingest_before,
+        "ingest was not rewritten"
+    );
+
+    // The partial rerun's crosswalk, quarantine and report equal a fresh run's.
+    assert_eq!(run("fresh").status.code(), Some(0));
+    let partial = files(&w.join("out"));
+    let fresh = files(&w.join("fresh"));
+    for (name, bytes) in &fresh {
+        if name.starts_with("crosswalk/")
+            || name.starts_with("quarantine/")
+            || name.starts_with("report.")
+        {
+            assert!(
+                partial.get(name) == Some(bytes),
+                "{name} differs from a fresh run"
+            );
+        }
+    }
+    let forced = cutover(
+        &[
+            "run",
+            "bundle",
+            "--out",
+            "out",
+            "--crosswalks",
+            "cw",
+            "--quiet",
+            "--force",
+        ],
+        w,
+    );
+    assert_eq!(
+        decisions(&forced),
+        [
+            "ingest: ran (--force)",
+            "crosswalk: ran (--force)",
+            "report: ran (--force)"
+        ]
+    );
+}
+
+/// Every output file is whole: parquet files read back, JSON parses, CSV
+/// files end with a newline.
+fn all_whole(dir: &Path) -> Result<usize, String> {
+    use polars::prelude::{ParquetReader, SerReader};
+    let mut n = 0;
+    for (name, bytes) in files(dir) {
+        if name.contains(".cutover-") {
+            continue; // a temporary file a killed run left: never read
+        }
+        n += 1;
+        if name.ends_with(".parquet") {
+            ParquetReader::new(std::io::Cursor::new(bytes))
+                .finish()
+                .map_err(|e| format!("{name}: {e}"))?;
+        } else if name.ends_with(".json") {
+            serde_json::from_slice::<serde_json::Value>(&bytes)
+                .map_err(|e| format!("{name}: {e}"))?;
+        } else if name.ends_with(".csv") && !bytes.ends_with(b"\n") {
+            return Err(format!("{name}: cut short"));
+        }
+    }
+    Ok(n)
+}
+
+#[test]
+fn a_run_killed_at_any_moment_leaves_whole_files_and_the_next_run_completes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    let cw = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crosswalks")
+        .display()
+        .to_string();
+    assert!(cutover(
+        &[
+            "generate",
+            "--students",
+            "1500",
+            "--seed",
+            "1",
+            "--out",
+            "a"
+        ],
+        w
+    )
+    .status
+    .success());
+    assert!(cutover(
+        &[
+            "generate",
+            "--students",
+            "1500",
+            "--seed",
+            "2",
+            "--out",
+            "b"
+        ],
+        w
+    )
+    .status
+    .success());
+    assert_eq!(
+        cutover(
+            &["run", "a", "--out", "out", "--crosswalks", &cw, "--quiet"],
+            w
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(
+        cutover(
+            &["run", "b", "--out", "clean", "--crosswalks", &cw, "--quiet"],
+            w
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    for delay_ms in [5u64, 30, 80, 150, 250, 400, 600] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cutover"))
+            .args([
+                "run",
+                "b",
+                "--out",
+                "out",
+                "--crosswalks",
+                &cw,
+                "--quiet",
+                "--force",
+            ])
+            .current_dir(w)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let n =
+            all_whole(&w.join("out")).unwrap_or_else(|e| panic!("killed after {delay_ms} ms: {e}"));
+        assert!(n > 0);
+    }
+    let o = cutover(
+        &["run", "b", "--out", "out", "--crosswalks", &cw, "--quiet"],
+        w,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let after = files(&w.join("out"));
+    let clean = files(&w.join("clean"));
+    for (name, bytes) in &clean {
+        if name == "run.json" {
+            continue;
+        }
+        assert!(
+            after.get(name) == Some(bytes),
+            "{name} differs from an uninterrupted run"
+        );
+    }
+    assert!(
+        after.keys().all(|k| !k.contains(".cutover-")),
+        "temporary files are cleaned up"
+    );
+}
