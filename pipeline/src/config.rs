@@ -137,10 +137,13 @@ impl Config {
             birth_date_latest: default_latest(DEFAULT_YEARS.1),
             checksum: String::new(),
         };
-        // What the data means, not where it goes: the output root is left
-        // out, so two runs to different folders share a run id.
+        // What the data means, not where it is: folders are left out (the
+        // inputs and tables are checksummed by content), so runs from
+        // different places share a run id and reruns skip what is unchanged.
         let mut meaning = config.clone();
         meaning.output = PathBuf::new();
+        meaning.bundle = PathBuf::new();
+        meaning.crosswalks = PathBuf::new();
         let json = serde_json::to_vec(&meaning).expect("config serializes");
         config.checksum = hex(&Sha256::digest(&json));
         let mut problems = Vec::new();

@@ -14,6 +14,7 @@ mod run;
 mod snapshot;
 
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -112,6 +113,14 @@ enum CrosswalkAction {
     },
 }
 
+/// Prints a line to stdout; a closed pipe (`cutover run ... | head`) is not
+/// an error worth a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 fn init_logs(verbose: u8) {
     let level = match verbose {
         0 => "warn",
@@ -175,14 +184,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 defects,
             };
             let summary = generate::generate(opts, &out, &truth)?;
-            println!("bundle: {}", out.display());
-            println!("ground truth: {}", truth.display());
-            println!("SAUs: {}, schools: {}", summary.saus, summary.schools);
+            say!("bundle: {}", out.display());
+            say!("ground truth: {}", truth.display());
+            say!("SAUs: {}, schools: {}", summary.saus, summary.schools);
             for (file, rows) in &summary.rows {
-                println!("{file}: {rows} rows");
+                say!("{file}: {rows} rows");
             }
             for (kind, n) in &summary.defects {
-                println!("planted {kind}: {n}");
+                say!("planted {kind}: {n}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -217,7 +226,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let outcome = run::run(&config, options)?;
             for d in &outcome.record.decisions {
-                println!(
+                say!(
                     "{}: {}",
                     d.stage,
                     if d.ran {
@@ -227,13 +236,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                 );
             }
-            print!("{}", run::ledger_table(&outcome.record));
+            let _ = write!(std::io::stdout(), "{}", run::ledger_table(&outcome.record));
             for f in &outcome.record.not_processed {
-                println!("not processed by this version: {f}");
+                say!("not processed by this version: {f}");
             }
-            println!("outputs: {}", outcome.output.display());
+            say!("outputs: {}", outcome.output.display());
             if outcome.passed() {
-                println!("ledger: every row accounted for");
+                say!("ledger: every row accounted for");
                 Ok(ExitCode::SUCCESS)
             } else {
                 for f in &outcome.record.failures {
@@ -250,7 +259,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 match crosswalks::load_tables(&dir) {
                     Ok((_, sums)) if problems.is_empty() => {
-                        println!(
+                        say!(
                             "{}: {} tables valid, manifest checksums match",
                             dir.display(),
                             sums.len()
@@ -267,7 +276,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             CrosswalkAction::Manifest { crosswalks: dir } => {
                 crosswalks::write_manifest(&dir)?;
-                println!(
+                say!(
                     "{}: manifest checksums rewritten",
                     dir.join(crosswalks::MANIFEST).display()
                 );
@@ -285,7 +294,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                         return Ok(ExitCode::from(2));
                     }
                 }
-                println!("{}: valid", config.display());
+                say!("{}: valid", config.display());
                 Ok(ExitCode::SUCCESS)
             }
             Err(problems) => {
