@@ -152,7 +152,8 @@ const CODE_COLUMNS: [&str; 8] = [
     "loss_class",
     "note",
 ];
-const ORG_COLUMNS: [&str; 10] = [
+/// The columns of `organizations.csv`.
+pub const ORG_COLUMNS: [&str; 10] = [
     "scheme",
     "legacy_id",
     "kind",

@@ -459,22 +459,29 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
         }
     }
     let ingest_state = state.stages["ingest"].clone();
-    if opts.to == Some("ingest") {
-        let reports = ingest_state.reports.clone();
-        let failures = check_ledger(&reports, config.max_reject_rate);
-        return finish(Finish {
+    // Ends the run (after any stage): run.json and the outcome.
+    let done = |state: &State,
+                decisions: Vec<Decision>,
+                reports: Vec<StageReport>,
+                failures: Vec<Failure>| {
+        finish(Finish {
             config,
-            state: &state,
-            run_id,
-            started_at,
+            state,
+            run_id: run_id.clone(),
+            started_at: started_at.clone(),
             inputs: ingest_state.inputs.clone(),
-            absent_files,
-            not_processed,
-            crosswalks: crosswalk_sums,
+            absent_files: absent_files.clone(),
+            not_processed: not_processed.clone(),
+            crosswalks: crosswalk_sums.clone(),
             decisions,
             reports,
             failures,
-        });
+        })
+    };
+    if opts.to == Some("ingest") {
+        let reports = ingest_state.reports.clone();
+        let failures = check_ledger(&reports, config.max_reject_rate);
+        return done(&state, decisions, reports, failures);
     }
 
     // ------------------------------------------------------------- crosswalk
@@ -606,19 +613,7 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
 
     // ---------------------------------------------------------------- report
     if opts.to == Some("crosswalk") {
-        return finish(Finish {
-            config,
-            state: &state,
-            run_id,
-            started_at,
-            inputs: ingest_state.inputs.clone(),
-            absent_files,
-            not_processed,
-            crosswalks: crosswalk_sums,
-            decisions,
-            reports,
-            failures,
-        });
+        return done(&state, decisions, reports, failures);
     }
     let report_components = BTreeMap::from([
         ("tool version".to_string(), TOOL_VERSION.to_string()),
@@ -713,20 +708,7 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
         write_bytes(&state_path, &serde_json::to_vec_pretty(&state)?)?;
     }
     decisions.push(decision);
-
-    finish(Finish {
-        config,
-        state: &state,
-        run_id,
-        started_at,
-        inputs: ingest_state.inputs.clone(),
-        absent_files,
-        not_processed,
-        crosswalks: crosswalk_sums,
-        decisions,
-        reports,
-        failures,
-    })
+    done(&state, decisions, reports, failures)
 }
 
 struct Finish<'a> {

@@ -1,18 +1,12 @@
 //! `cutover crosswalk check` on a copy of the shipped tables with planted
 //! errors: every problem reported at once, word for word.
 
+mod common;
+use common::{copy_dir, repo};
+
 use std::fs;
 use std::path::Path;
 use std::process::Command;
-
-fn copy_tables(to: &Path) {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crosswalks");
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        fs::copy(e.path(), to.join(e.file_name())).unwrap();
-    }
-}
 
 fn check(dir: &Path) -> (i32, String, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_cutover"))
@@ -36,7 +30,7 @@ fn edit(path: &Path, from: &str, to: &str) {
 #[test]
 fn the_shipped_tables_pass() {
     let tmp = tempfile::tempdir().unwrap();
-    copy_tables(tmp.path());
+    copy_dir(&repo().join("crosswalks"), tmp.path());
     let (code, out, err) = check(tmp.path());
     assert_eq!((code, err.as_str()), (0, ""));
     assert_eq!(
@@ -52,7 +46,7 @@ fn the_shipped_tables_pass() {
 fn planted_errors_are_each_reported_with_file_row_and_column() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    copy_tables(d);
+    copy_dir(&repo().join("crosswalks"), d);
     // A duplicate key: grade 03 twice, for every year.
     edit(
         &d.join("grade_levels.csv"),

@@ -1,43 +1,12 @@
 //! Tests on bundles from the generator: determinism, the quarantine against
 //! the ground truth, the same bytes out for the same bytes in.
 
+mod common;
+use common::{crosswalks, cutover, files};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
-use std::process::Command;
-
-fn cutover(args: &[&str], cwd: &Path) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap();
-    out
-}
-
-fn crosswalks() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../crosswalks")
-        .display()
-        .to_string()
-}
-
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().display().to_string();
-                out.insert(rel, fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
 
 fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
     let mut r = csv::Reader::from_path(path).unwrap();

@@ -3,28 +3,13 @@
 //! before; a run killed at any moment leaves whole files and the next run
 //! completes.
 
-use std::collections::BTreeMap;
+mod common;
+use common::{copy_dir, cutover, files, repo};
+
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn cutover(args: &[&str], cwd: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap()
-}
-
-fn copy_tables(to: &Path) {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crosswalks");
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        fs::copy(e.path(), to.join(e.file_name())).unwrap();
-    }
-}
 
 fn decisions(o: &std::process::Output) -> Vec<String> {
     String::from_utf8_lossy(&o.stdout)
@@ -34,30 +19,11 @@ fn decisions(o: &std::process::Output) -> Vec<String> {
         .collect()
 }
 
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(
-                    p.strip_prefix(dir).unwrap().display().to_string(),
-                    fs::read(&p).unwrap(),
-                );
-            }
-        }
-    }
-    out
-}
-
 #[test]
 fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() {
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path();
-    copy_tables(&w.join("cw"));
+    copy_dir(&repo().join("crosswalks"), &w.join("cw"));
     assert!(cutover(
         &[
             "generate",

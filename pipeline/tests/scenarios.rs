@@ -12,27 +12,13 @@
 //! --quiet`. `UPDATE_GOLDEN=1 cargo test` rewrites the expected files from
 //! what the binary did; review them in the diff.
 
+mod common;
+use common::{copy_dir, repo};
+
 use polars::prelude::*;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 fn column_values(snapshot: &Path, column: &str) -> String {
     let df = ParquetReader::new(fs::File::open(snapshot).unwrap())

@@ -535,19 +535,8 @@ mod tests {
 /// `crosswalks/organizations.csv` as the universe defines it.
 pub fn organizations_csv(universe: &Universe) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "scheme",
-        "legacy_id",
-        "kind",
-        "first_year",
-        "last_year",
-        "neo_org_id",
-        "neo_parent_org_id",
-        "neo_name",
-        "change",
-        "note",
-    ])
-    .expect("in-memory write");
+    w.write_record(crate::crosswalks::ORG_COLUMNS)
+        .expect("in-memory write");
     let year = |y: Option<i32>| y.map(|y| y.to_string()).unwrap_or_default();
     for r in universe.organization_rows() {
         w.write_record([
