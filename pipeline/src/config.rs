@@ -43,6 +43,17 @@ struct RawIngest {
     birth_date_latest: Option<toml::Value>,
 }
 
+/// The `[identity]` table.
+#[derive(Debug, Default, Deserialize)]
+struct RawIdentity {
+    /// Match probability at or above which a pair across IDs is merged.
+    merge_probability: Option<f64>,
+    /// Match probability at or above which a pair goes to review.
+    review_probability: Option<f64>,
+    /// Blocks larger than this are not paired.
+    max_block: Option<usize>,
+}
+
 /// One thing wrong with a configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
@@ -95,11 +106,15 @@ pub struct Config {
     pub check_birth_dates: bool,
     pub birth_date_earliest: NaiveDate,
     pub birth_date_latest: NaiveDate,
+    pub merge_probability: f64,
+    pub review_probability: f64,
+    pub max_block: usize,
     /// SHA-256 of the configuration file (or of the defaults as JSON).
     pub checksum: String,
 }
 
-const TOP_KEYS: [&str; 7] = [
+const TOP_KEYS: [&str; 8] = [
+    "identity",
     "bundle",
     "output",
     "crosswalks",
@@ -112,6 +127,9 @@ const TOP_KEYS: [&str; 7] = [
 /// The defaults: ICSE's 2004-05 to 2016-17 window.
 pub const DEFAULT_YEARS: (i32, i32) = (2005, 2017);
 pub const DEFAULT_MAX_REJECT_RATE: f64 = 0.02;
+pub const DEFAULT_MERGE_PROBABILITY: f64 = 0.99;
+pub const DEFAULT_REVIEW_PROBABILITY: f64 = 0.5;
+pub const DEFAULT_MAX_BLOCK: usize = 500;
 
 pub fn default_date_formats() -> Vec<String> {
     vec!["%Y-%m-%d".to_string(), "%m/%d/%Y".to_string()]
@@ -135,6 +153,9 @@ impl Config {
             check_birth_dates: true,
             birth_date_earliest: default_earliest(DEFAULT_YEARS.0),
             birth_date_latest: default_latest(DEFAULT_YEARS.1),
+            merge_probability: DEFAULT_MERGE_PROBABILITY,
+            review_probability: DEFAULT_REVIEW_PROBABILITY,
+            max_block: DEFAULT_MAX_BLOCK,
             checksum: String::new(),
         };
         // What the data means, not where it is: folders are left out (the
@@ -459,6 +480,41 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
         );
     }
 
+    let identity: RawIdentity = section(&table, "identity", file, &mut problems);
+    let merge_probability = identity
+        .merge_probability
+        .unwrap_or(DEFAULT_MERGE_PROBABILITY);
+    let review_probability = identity
+        .review_probability
+        .unwrap_or(DEFAULT_REVIEW_PROBABILITY);
+    for (key, v) in [
+        ("identity.merge_probability", merge_probability),
+        ("identity.review_probability", review_probability),
+    ] {
+        if !(0.0..=1.0).contains(&v) {
+            problem(
+                &mut problems,
+                key,
+                format!("expected a probability from 0 to 1, found {v}"),
+            );
+        }
+    }
+    if review_probability > merge_probability {
+        problem(
+            &mut problems,
+            "identity.review_probability",
+            format!("{review_probability} is above identity.merge_probability {merge_probability}"),
+        );
+    }
+    let max_block = identity.max_block.unwrap_or(DEFAULT_MAX_BLOCK);
+    if max_block < 2 {
+        problem(
+            &mut problems,
+            "identity.max_block",
+            format!("expected at least 2, found {max_block}"),
+        );
+    }
+
     let config = Config {
         source: file.to_string(),
         bundle,
@@ -474,6 +530,9 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
         check_birth_dates: ingest.check_birth_dates.unwrap_or(true),
         birth_date_earliest,
         birth_date_latest,
+        merge_probability,
+        review_probability,
+        max_block,
         checksum: hex(&Sha256::digest(text.as_bytes())),
     };
     check_paths(&config, file, &mut problems);

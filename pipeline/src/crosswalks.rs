@@ -276,7 +276,7 @@ pub const ORGANIZATIONS: &str = "organizations";
 pub const RACE: &str = "race";
 
 fn table_names() -> Vec<&'static str> {
-    let mut names = vec!["legacy_codes", ORGANIZATIONS, RACE];
+    let mut names = vec!["legacy_codes", "nicknames", ORGANIZATIONS, RACE];
     names.extend(DOMAINS.iter().map(|d| d.name));
     names
 }
@@ -620,6 +620,32 @@ pub fn load_tables(dir: &Path) -> Result<(Tables, BTreeMap<String, String>), Vec
     }
 }
 
+/// Loads `nicknames.csv` (name, nickname), reporting every problem at once.
+pub fn load_nicknames(dir: &Path) -> Result<Vec<(String, String)>, Vec<String>> {
+    let mut problems = Vec::new();
+    let path = dir.join("nicknames.csv");
+    let file = path.display().to_string();
+    let columns = ["name", "nickname"];
+    let mut out = Vec::new();
+    for (line, row) in rows_of(&path, &columns, &mut problems) {
+        let mut c = RowCheck {
+            file: file.clone(),
+            line,
+            columns: &columns,
+            row: &row,
+            problems: &mut problems,
+        };
+        let name = c.required("name");
+        let nickname = c.required("nickname");
+        out.push((name, nickname));
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
 /// Rewrites the manifest's checksums (and adds missing tables, version 1),
 /// keeping versions and descriptions.
 pub fn write_manifest(dir: &Path) -> anyhow::Result<()> {
@@ -636,6 +662,7 @@ pub fn write_manifest(dir: &Path) -> anyhow::Result<()> {
         let description = match name {
             ORGANIZATIONS => "MEDMS school and SAU ids by scheme and school year to NEO Org IDs",
             "legacy_codes" => "the legacy code sets by school year, checked at ingest",
+            "nicknames" => "given names and the nicknames entered for them, for identity matching",
             RACE => "the legacy single race field to the two-question format, with a quality code",
             _ => DOMAINS
                 .iter()

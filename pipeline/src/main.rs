@@ -7,6 +7,7 @@
 mod config;
 mod crosswalks;
 mod generate;
+mod identity_stage;
 mod output;
 mod read;
 mod report;
@@ -92,10 +93,39 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Identity resolution: explain a pair, score against ground truth.
+    Identity {
+        #[command(subcommand)]
+        action: IdentityAction,
+    },
     /// The crosswalk tables.
     Crosswalk {
         #[command(subcommand)]
         action: CrosswalkAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum IdentityAction {
+    /// Print each comparison's level and weight for a pair of student keys
+    /// (names and birth dates masked unless --show-pii).
+    Explain {
+        id_a: String,
+        id_b: String,
+        /// The run's output folder.
+        #[arg(long, default_value = "snapshots")]
+        out: PathBuf,
+        #[arg(long)]
+        show_pii: bool,
+    },
+    /// Pairwise precision, recall and F1 of the identity map against a truth
+    /// file (IdentityID, true_student[, kind]).
+    Score {
+        #[arg(long)]
+        truth: PathBuf,
+        /// The run's output folder.
+        #[arg(long, default_value = "snapshots")]
+        out: PathBuf,
     },
 }
 
@@ -249,6 +279,38 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     eprintln!("check failed: {} {}: {}", f.stage, f.entity, f.message);
                 }
                 Ok(ExitCode::from(1))
+            }
+        }
+        Command::Identity { action } => {
+            match action {
+                IdentityAction::Explain {
+                    id_a,
+                    id_b,
+                    out,
+                    show_pii,
+                } => {
+                    say!(
+                        "{}",
+                        identity_stage::explain(&out, &id_a, &id_b, show_pii)?.trim_end()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                IdentityAction::Score { truth, out } => {
+                    let s = identity_stage::score(&out, &truth)?;
+                    say!(
+                    "pairs: true {}, predicted {}, both {}\nprecision {:.4}  recall {:.4}  F1 {:.4}",
+                    s.true_pairs,
+                    s.predicted_pairs,
+                    s.true_positive_pairs,
+                    s.precision,
+                    s.recall,
+                    s.f1
+                );
+                    for (kind, (n, found)) in &s.by_kind {
+                        say!("{kind}: {found} of {n} identity rows placed with their student ({:.1}%)", 100.0 * *found as f64 / (*n).max(1) as f64);
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
             }
         }
         Command::Crosswalk { action } => match action {

@@ -43,6 +43,7 @@ pub struct Report {
     pub quarantine_by_rule: BTreeMap<String, u64>,
     pub control_totals: Vec<ControlTotal>,
     pub coverage: Coverage,
+    pub identity: crate::identity_stage::Summary,
     pub failures: Vec<Failure>,
     pub not_processed: Vec<String>,
 }
@@ -511,6 +512,37 @@ th{{background:#eef2f8}} td.n{{text-align:right;font-variant-numeric:tabular-num
         })
         .collect();
     s.push_str(&table(&["category", "before", "after"], &rows));
+    let id = &report.identity;
+    s.push_str("<h2>Identity: one student, one StateStudentID</h2>");
+    let rows: Vec<Vec<String>> = vec![
+        vec!["identity rows".into(), id.identity_rows.to_string()],
+        vec!["students".into(), id.students.to_string()],
+        vec![
+            "students needing a New State ID".into(),
+            id.needs_new_state_id.to_string(),
+        ],
+        vec!["review queue (pairs)".into(), id.review_queue.to_string()],
+        vec!["candidate pairs scored".into(), id.pairs_scored.to_string()],
+        vec![
+            "blocks too large to pair".into(),
+            id.oversized_blocks.to_string(),
+        ],
+    ];
+    s.push_str(&table(&["", "count"], &rows));
+    let rows: Vec<Vec<String>> = id
+        .identity_rows_by_rule
+        .iter()
+        .map(|(r, n)| vec![r.clone(), n.to_string()])
+        .collect();
+    s.push_str("<h3>identity rows by the rule that placed them</h3>");
+    s.push_str(&table(&["rule", "identity rows"], &rows));
+    let rows: Vec<Vec<String>> = id
+        .blocking
+        .iter()
+        .map(|(p, n)| vec![p.clone(), n.to_string()])
+        .collect();
+    s.push_str("<h3>candidate pairs by blocking pass</h3>");
+    s.push_str(&table(&["pass", "pairs"], &rows));
     s.push_str("<h2>Crosswalk coverage: every legacy value seen</h2>");
     for c in &report.coverage.columns {
         let _ = write!(

@@ -3,6 +3,7 @@
 
 use crate::config::{hex, Config};
 use crate::crosswalks;
+use crate::identity_stage;
 use crate::output::{private_dir, write_bytes};
 use crate::read::{self, EncodingChoice, FileInfo};
 use crate::report;
@@ -149,7 +150,7 @@ pub fn check_ledger(reports: &[StageReport], max_reject_rate: f64) -> Vec<Failur
 }
 
 /// The stages `cutover run` knows, in order (read runs inside ingest).
-pub const STAGES: [&str; 3] = ["ingest", "crosswalk", "report"];
+pub const STAGES: [&str; 4] = ["ingest", "crosswalk", "identity", "report"];
 
 /// What a stage's last run was made from, kept in `<output>/stages.json`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -265,10 +266,7 @@ fn quarantine_name(entity: &str) -> String {
 }
 
 fn load(root: &std::path::Path, stage: &str, name: &str) -> Result<DataFrame> {
-    let path = root.join(stage).join(format!("{name}.parquet"));
-    let file =
-        std::fs::File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-    Ok(ParquetReader::new(file).finish()?)
+    snapshot::read_parquet(&root.join(stage).join(format!("{name}.parquet")))
 }
 
 fn sorted_quarantine(parts: Vec<DataFrame>) -> Result<DataFrame> {
@@ -597,10 +595,101 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
             .context("crosswalk/coverage.json is not a coverage report")?;
     }
     let crosswalk_state = state.stages["crosswalk"].clone();
+    if opts.to == Some("crosswalk") {
+        let mut reports = ingest_state.reports.clone();
+        reports.extend(crosswalk_state.reports.iter().cloned());
+        let failures = check_ledger(&reports, config.max_reject_rate);
+        return done(&state, decisions, reports, failures);
+    }
+
+    // -------------------------------------------------------------- identity
+    let decisions_path = root.join("review").join("decisions.csv");
+    let decisions_bytes = std::fs::read(&decisions_path).unwrap_or_default();
+    let nicknames = crosswalks::load_nicknames(&config.crosswalks)
+        .map_err(|p| anyhow::anyhow!(p.join("\n")))?;
+    let identity_components = BTreeMap::from([
+        ("tool version".to_string(), TOOL_VERSION.to_string()),
+        ("config".to_string(), config.checksum.clone()),
+        (
+            "nickname table".to_string(),
+            crosswalk_sums
+                .get("nicknames.csv")
+                .cloned()
+                .unwrap_or_default(),
+        ),
+        (
+            "review decisions".to_string(),
+            hex(&Sha256::digest(&decisions_bytes)),
+        ),
+        (
+            "crosswalk snapshots".to_string(),
+            crosswalk_state.fingerprint.clone(),
+        ),
+    ]);
+    let decision = decide(
+        "identity",
+        &identity_components,
+        state.stages.get("identity"),
+        root,
+        opts,
+        crosswalk_ran.then_some("crosswalk"),
+    );
+    let identity_ran = decision.ran;
+    decisions.push(decision);
+    let identity_summary: identity_stage::Summary;
+    if identity_ran {
+        let personal = stage3
+            .iter()
+            .find(|s| s.0 == STUDENT_PERSONAL.name)
+            .map(|s| &s.1);
+        let enrollment = stage3
+            .iter()
+            .find(|s| s.0 == STUDENT_ENROLLMENT.name)
+            .map(|s| &s.1);
+        let reviewer_decisions = identity_stage::read_decisions(&decisions_path, &decisions_bytes)?;
+        let Some(personal) = personal else {
+            anyhow::bail!("identity: no student_personal rows reached the identity stage");
+        };
+        let _span = info_span!("identity").entered();
+        let out = identity_stage::run_stage(
+            root,
+            personal,
+            enrollment,
+            &reviewer_decisions,
+            &nicknames,
+            config,
+            &provenance,
+        )?;
+        info!(
+            students = out.summary.students,
+            review = out.summary.review_queue,
+            "identity"
+        );
+        identity_summary = out.summary;
+        state.stages.insert(
+            "identity".into(),
+            StageState {
+                fingerprint: fingerprint(&identity_components),
+                components: identity_components.clone(),
+                run_id: run_id.clone(),
+                reports: out.reports,
+                inputs: Vec::new(),
+                outputs: out.outputs,
+            },
+        );
+        write_bytes(&state_path, &serde_json::to_vec_pretty(&state)?)?;
+    } else {
+        let bytes = std::fs::read(root.join("identity/summary.json"))
+            .context("cannot read identity/summary.json")?;
+        identity_summary = serde_json::from_slice(&bytes)
+            .context("identity/summary.json is not an identity summary")?;
+    }
+    let identity_state = state.stages["identity"].clone();
 
     // ---------------------------------------------------------------- ledger
     let mut reports = ingest_state.reports.clone();
     reports.extend(crosswalk_state.reports.iter().cloned());
+    reports.extend(identity_state.reports.iter().cloned());
     let mut failures = check_ledger(&reports, config.max_reject_rate);
     if !coverage.race.agree {
         failures.push(Failure {
@@ -612,15 +701,15 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
     }
 
     // ---------------------------------------------------------------- report
-    if opts.to == Some("crosswalk") {
+    if opts.to == Some("identity") {
         return done(&state, decisions, reports, failures);
     }
     let report_components = BTreeMap::from([
         ("tool version".to_string(), TOOL_VERSION.to_string()),
         ("config".to_string(), config.checksum.clone()),
         (
-            "crosswalk snapshots".to_string(),
-            crosswalk_state.fingerprint.clone(),
+            "identity snapshots".to_string(),
+            identity_state.fingerprint.clone(),
         ),
     ]);
     let decision = decide(
@@ -629,11 +718,7 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
         state.stages.get("report"),
         root,
         opts,
-        if crosswalk_ran {
-            Some("crosswalk")
-        } else {
-            None
-        },
+        identity_ran.then_some("identity"),
     );
     if decision.ran {
         let mut outputs = Vec::new();
@@ -685,6 +770,7 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
             quarantine_by_rule,
             control_totals,
             coverage,
+            identity: identity_summary,
             failures: failures.clone(),
             not_processed: not_processed.clone(),
         };

@@ -3,7 +3,7 @@
 //! atomically.
 
 use crate::output::write_atomic;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use cutover_stages::columns::QUARANTINE_COLUMNS;
 use polars::prelude::*;
 use std::collections::BTreeMap;
@@ -70,6 +70,13 @@ pub fn write_parquet(
     })
 }
 
+/// Reads a snapshot back.
+pub fn read_parquet(path: &Path) -> Result<DataFrame> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(ParquetReader::new(file).finish()?)
+}
+
 /// Writes `<root>/quarantine/<entity>.csv`: `source_file, source_row,
 /// column, value, rule, message`.
 pub fn write_quarantine(root: &Path, entity: &str, quarantine: &DataFrame) -> Result<()> {
@@ -102,7 +109,6 @@ pub fn write_quarantine(root: &Path, entity: &str, quarantine: &DataFrame) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use anyhow::Context;
 
     /// Reads the `cutover.*` footer keys of a snapshot.
     pub fn read_provenance(path: &Path) -> Result<BTreeMap<String, String>> {
@@ -117,13 +123,6 @@ mod tests {
             }
         }
         Ok(out)
-    }
-
-    /// Reads a snapshot back.
-    pub fn read_parquet(path: &Path) -> Result<DataFrame> {
-        let file =
-            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        Ok(ParquetReader::new(file).finish()?)
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::time::Duration;
 fn decisions(o: &std::process::Output) -> Vec<String> {
     String::from_utf8_lossy(&o.stdout)
         .lines()
-        .take(3)
+        .take(4)
         .map(str::to_string)
         .collect()
 }
@@ -59,7 +59,8 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
         [
             "ingest: ran (no previous run)",
             "crosswalk: ran (ingest ran)",
-            "report: ran (crosswalk ran)"
+            "identity: ran (crosswalk ran)",
+            "report: ran (identity ran)",
         ]
     );
     let again = run("out");
@@ -68,7 +69,8 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
         [
             "ingest: skipped: config, input files, legacy code table, tool version unchanged",
             "crosswalk: skipped: config, crosswalk tables, ingest snapshots, tool version unchanged",
-            "report: skipped: config, crosswalk snapshots, tool version unchanged",
+            "identity: skipped: config, crosswalk snapshots, nickname table, review decisions, tool version unchanged",
+            "report: skipped: config, identity snapshots, tool version unchanged",
         ]
     );
     let ingest_before = fs::read(w.join("out/ingest/student_enrollment.parquet")).unwrap();
@@ -96,7 +98,8 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
         [
             "ingest: skipped: config, input files, legacy code table, tool version unchanged",
             "crosswalk: ran (changed: crosswalk tables)",
-            "report: ran (crosswalk ran)",
+            "identity: ran (crosswalk ran)",
+            "report: ran (identity ran)",
         ]
     );
     assert_eq!(
@@ -111,6 +114,7 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
     let fresh = files(&w.join("fresh"));
     for (name, bytes) in &fresh {
         if name.starts_with("crosswalk/")
+            || name.starts_with("identity/")
             || name.starts_with("quarantine/")
             || name.starts_with("report.")
         {
@@ -138,7 +142,8 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
         [
             "ingest: ran (--force)",
             "crosswalk: ran (--force)",
-            "report: ran (--force)"
+            "identity: ran (--force)",
+            "report: ran (--force)",
         ]
     );
 }

@@ -6,6 +6,7 @@
 pub mod codes;
 pub mod columns;
 pub mod crosswalk;
+pub mod identity;
 pub mod ingest;
 pub mod quarantine;
 pub mod report;

@@ -1593,6 +1593,7 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
             person_id.to_string(),
             id.state_id.clone().unwrap_or_default(),
             format!("S{:07}", id.student),
+            id.kind.to_string(),
         ]);
         if id.kind != "original" {
             identity_defects.push((
@@ -1757,7 +1758,13 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
         (
             "identities.csv",
             csv_bytes(
-                &to_strings(&[IDENTITY_ID, PERSON_ID, STATE_STUDENT_ID, "true_student"]),
+                &to_strings(&[
+                    IDENTITY_ID,
+                    PERSON_ID,
+                    STATE_STUDENT_ID,
+                    "true_student",
+                    "kind",
+                ]),
                 &identity_truth,
                 Encoding::Utf8,
                 false,
