@@ -1,0 +1,223 @@
+//! Identity resolution on generated bundles: decisions honoured on rerun,
+//! survivors unchanged when rows are shuffled, explain and score.
+
+mod common;
+use common::{crosswalks, cutover};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    r.records()
+        .map(|rec| {
+            header
+                .iter()
+                .cloned()
+                .zip(rec.unwrap().iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+fn run(w: &Path, bundle: &str, out: &str) -> std::process::Output {
+    let cw = crosswalks();
+    let o = cutover(
+        &["run", bundle, "--out", out, "--crosswalks", &cw, "--quiet"],
+        w,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// retired ID -> surviving ID.
+fn crosswalk(w: &Path, out: &str) -> BTreeMap<String, String> {
+    csv_rows(&w.join(out).join("identity/id_crosswalk.csv"))
+        .into_iter()
+        .map(|r| (r["retired_id"].clone(), r["surviving_id"].clone()))
+        .collect()
+}
+
+#[test]
+fn reviewer_decisions_are_honoured_on_rerun() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    assert!(cutover(
+        &[
+            "generate",
+            "--students",
+            "2500",
+            "--seed",
+            "5",
+            "--out",
+            "bundle"
+        ],
+        w
+    )
+    .status
+    .success());
+    run(w, "bundle", "out");
+    let before = crosswalk(w, "out");
+    let queue = csv_rows(&w.join("out/review/queue.csv"));
+    let to_merge = queue
+        .iter()
+        .find(|r| r["id_a"].len() == 9 && r["id_b"].len() == 9)
+        .expect("a reviewable pair");
+    let (ra, rb) = before.iter().next().expect("a probable merge");
+    fs::write(
+        w.join("out/review/decisions.csv"),
+        format!(
+            "id_a,id_b,decision,reviewer,date,note\n{},{},merge,jdoe,2017-07-20,same child\n{ra},{rb},separate,jdoe,2017-07-20,twins\n",
+            to_merge["id_a"], to_merge["id_b"]
+        ),
+    )
+    .unwrap();
+    let again = run(w, "bundle", "out");
+    let lines = String::from_utf8_lossy(&again.stdout).to_string();
+    assert!(
+        lines.contains("identity: ran (changed: review decisions)"),
+        "{lines}"
+    );
+    assert!(lines.contains("ingest: skipped"), "{lines}");
+    let after = crosswalk(w, "out");
+    let survivor = |m: &BTreeMap<String, String>, id: &str| {
+        m.get(id).cloned().unwrap_or_else(|| id.to_string())
+    };
+    assert_eq!(
+        survivor(&after, &to_merge["id_a"]),
+        survivor(&after, &to_merge["id_b"]),
+        "merged by decision"
+    );
+    assert_ne!(
+        survivor(&after, ra),
+        survivor(&after, rb),
+        "kept apart by decision"
+    );
+}
+
+#[test]
+fn survivors_do_not_change_when_rows_are_shuffled() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    assert!(cutover(
+        &[
+            "generate",
+            "--students",
+            "1500",
+            "--seed",
+            "6",
+            "--out",
+            "bundle"
+        ],
+        w
+    )
+    .status
+    .success());
+    fs::create_dir_all(w.join("shuffled")).unwrap();
+    for f in [
+        "student_personal.csv",
+        "student_enrollment.csv",
+        "schools.csv",
+    ] {
+        let bytes = fs::read(w.join("bundle").join(f)).unwrap();
+        let nl = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let (header, body) = bytes.split_at(nl);
+        let mut lines: Vec<&[u8]> = body.split_inclusive(|&b| b == b'\n').collect();
+        // A fixed, thorough reordering: reverse, then interleave halves.
+        lines.reverse();
+        let half = lines.len() / 2;
+        let mut mixed = Vec::with_capacity(lines.len());
+        for i in 0..half {
+            mixed.push(lines[i + half]);
+            mixed.push(lines[i]);
+        }
+        mixed.extend(&lines[2 * half..]);
+        let mut out = header.to_vec();
+        for l in mixed {
+            out.extend_from_slice(l);
+        }
+        fs::write(w.join("shuffled").join(f), out).unwrap();
+    }
+    run(w, "bundle", "a");
+    run(w, "shuffled", "b");
+    assert_eq!(crosswalk(w, "a"), crosswalk(w, "b"));
+    assert!(!crosswalk(w, "a").is_empty());
+}
+
+#[test]
+fn explain_masks_names_and_score_measures_against_the_truth() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    assert!(cutover(
+        &[
+            "generate",
+            "--students",
+            "1500",
+            "--seed",
+            "7",
+            "--out",
+            "bundle"
+        ],
+        w
+    )
+    .status
+    .success());
+    run(w, "bundle", "out");
+    let (a, b) = crosswalk(w, "out").into_iter().next().expect("a merge");
+    let o = cutover(&["identity", "explain", &a, &b, "--out", "out"], w);
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for comparator in [
+        "first_name",
+        "last_name",
+        "birth_date",
+        "gender",
+        "enrollment",
+        "local_number",
+    ] {
+        assert!(text.contains(comparator), "{text}");
+    }
+    assert!(text.contains("born ****-**-**"), "{text}");
+    let o = cutover(
+        &[
+            "identity",
+            "explain",
+            "000000000",
+            "999999999",
+            "--out",
+            "out",
+        ],
+        w,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "error: 000000000 and 999999999 were never compared: no blocking pass put them together\n"
+    );
+    let o = cutover(
+        &[
+            "identity",
+            "score",
+            "--truth",
+            "bundle-truth/identities.csv",
+            "--out",
+            "out",
+        ],
+        w,
+    );
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    let f1: f64 = text
+        .split("F1 ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|t| t.parse().ok())
+        .expect("an F1");
+    assert!(f1 > 0.8, "{text}");
+    assert!(text.contains("name_change:"), "{text}");
+}
