@@ -117,7 +117,7 @@ fn pairs_frame(pairs: &[Pair]) -> PolarsResult<DataFrame> {
             format!("{name}_level").into(),
             pairs
                 .iter()
-                .map(|p| p.terms.get(c).map(|t| t.level.clone()))
+                .map(|p| p.terms.get(c).map(|t| t.level))
                 .collect::<Vec<_>>(),
         ));
         columns.push(Column::new(

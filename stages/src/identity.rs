@@ -159,8 +159,8 @@ pub struct Model {
 /// One comparison's contribution to a pair's score.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Term {
-    pub comparator: String,
-    pub level: String,
+    pub comparator: &'static str,
+    pub level: &'static str,
     pub weight: f64,
 }
 
@@ -277,17 +277,14 @@ fn one_part_off(x: NaiveDate, y: NaiveDate) -> bool {
 
 struct Comparer<'a> {
     nick: BTreeSet<(String, String)>,
-    soundex: Soundex,
+    /// Soundex of every folded name, computed once.
+    phonetic: std::collections::HashMap<String, String>,
     config: &'a IdentityConfig,
 }
 
 impl Comparer<'_> {
-    fn phon(&self, s: &str) -> String {
-        if s.is_empty() {
-            String::new()
-        } else {
-            self.soundex.encode(s)
-        }
+    fn phon(&self, s: &str) -> &str {
+        self.phonetic.get(s).map(String::as_str).unwrap_or("")
     }
 
     fn first_level(&self, a: &str, b: &str) -> usize {
@@ -713,11 +710,21 @@ pub fn run(
             soundex.encode(s)
         }
     };
-    let passes: [(&str, BlockKey); 4] = [
-        ("birth_date", Box::new(|_, _, b| b.to_string())),
+    // Each pass keys on a birth-date part and a name part, so blocks stay
+    // small as the state grows (pairs close to linear in the records).
+    let initial = |s: &str| s.chars().next().map(String::from).unwrap_or_default();
+    let passes: [(&str, BlockKey); 5] = [
         (
-            "birth_year+soundex_last",
-            Box::new(|_, l, b| format!("{}|{}", b.year(), phon(l))),
+            "birth_date+last_initial",
+            Box::new(|_, l, b| format!("{b}|{}", initial(l))),
+        ),
+        (
+            "birth_date+first_initial",
+            Box::new(|f, _, b| format!("{b}|{}", initial(f))),
+        ),
+        (
+            "birth_year+soundex_last+first_initial",
+            Box::new(|f, l, b| format!("{}|{}|{}", b.year(), phon(l), initial(f))),
         ),
         (
             "soundex_first+birth_month_day",
@@ -727,11 +734,11 @@ pub fn run(
             }),
         ),
         (
-            "first+last",
-            Box::new(|f, l, _| {
+            "first+last+birth_year",
+            Box::new(|f, l, b| {
                 let mut names = [f.to_string(), l.to_string()];
                 names.sort();
-                names.join("|")
+                format!("{}|{}", names.join("|"), b.year())
             }),
         ),
     ];
@@ -770,9 +777,19 @@ pub fn run(
     for (a, b) in &config.nicknames {
         nick.insert((fold(a), fold(b)));
     }
+    let mut phonetic = std::collections::HashMap::new();
+    for u in &units {
+        for (f, l) in &u.names {
+            for name in [f, l] {
+                if !phonetic.contains_key(name) {
+                    phonetic.insert(name.clone(), phon(name));
+                }
+            }
+        }
+    }
     let comparer = Comparer {
         nick,
-        soundex: Soundex::default(),
+        phonetic,
         config,
     };
     let pairs_v: Vec<(usize, usize)> = seen_pairs.into_iter().collect();
@@ -859,8 +876,8 @@ pub fn run(
         let (ua, ub) = (&units[a], &units[b]);
         let terms: Vec<Term> = (0..6)
             .map(|c| Term {
-                comparator: COMPARATORS[c].0.to_string(),
-                level: COMPARATORS[c].1[vectors[k][c]].to_string(),
+                comparator: COMPARATORS[c].0,
+                level: COMPARATORS[c].1[vectors[k][c]],
                 weight: (weight(c, vectors[k][c], ua, ub) * 1000.0).round() / 1000.0,
             })
             .collect();
