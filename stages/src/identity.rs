@@ -294,7 +294,7 @@ impl Comparer<'_> {
             || self.nick.contains(&(b.to_string(), a.to_string()))
         {
             1
-        } else if strsim::jaro_winkler(a, b) >= 0.9 {
+        } else if strsim::jaro_winkler(a, b) >= 0.9 || strsim::levenshtein(a, b) <= 1 {
             2
         } else if !a.is_empty() && self.phon(a) == self.phon(b) {
             3
@@ -314,7 +314,7 @@ impl Comparer<'_> {
             0
         } else if !parts(a).is_disjoint(&parts(b)) {
             1
-        } else if strsim::jaro_winkler(a, b) >= 0.9 {
+        } else if strsim::jaro_winkler(a, b) >= 0.9 || strsim::levenshtein(a, b) <= 1 {
             2
         } else if !a.is_empty() && self.phon(a) == self.phon(b) {
             3
