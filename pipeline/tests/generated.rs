@@ -2,26 +2,10 @@
 //! the ground truth, the same bytes out for the same bytes in.
 
 mod common;
-use common::{crosswalks, cutover, files};
+use common::{crosswalks, csv_rows, cutover, files};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::Path;
-
-fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            header
-                .iter()
-                .cloned()
-                .zip(rec.iter().map(str::to_string))
-                .collect()
-        })
-        .collect()
-}
 
 const DEFECTS: &str = "column_count = 0.002\ninvalid_date = 0.002\nunknown_code = 0.002\nretired_code = 0.0015\nexit_before_entry = 0.002\nimplausible_birth_date = 0.002\nrace_format = 0.01\nrequired = 0.0015\nsped_start_required = 0.002\n";
 

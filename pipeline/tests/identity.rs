@@ -2,24 +2,10 @@
 //! survivors unchanged when rows are shuffled, explain and score.
 
 mod common;
-use common::{crosswalks, cutover};
+use common::{crosswalks, csv_rows, cutover};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
-
-fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
-    r.records()
-        .map(|rec| {
-            header
-                .iter()
-                .cloned()
-                .zip(rec.unwrap().iter().map(str::to_string))
-                .collect()
-        })
-        .collect()
-}
 
 fn run(w: &Path, bundle: &str, out: &str) -> std::process::Output {
     let cw = crosswalks();
