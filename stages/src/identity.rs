@@ -723,14 +723,22 @@ pub fn run(
             Box::new(|f, _, b| format!("{b}|{}", initial(f))),
         ),
         (
-            "birth_year+soundex_last+first_initial",
-            Box::new(|f, l, b| format!("{}|{}|{}", b.year(), phon(l), initial(f))),
+            "birth_year+soundex_last+first_initial+lower_of_month_day",
+            Box::new(|f, l, b| {
+                format!(
+                    "{}|{}|{}|{}",
+                    b.year(),
+                    phon(l),
+                    initial(f),
+                    b.month().min(b.day())
+                )
+            }),
         ),
         (
-            "soundex_first+birth_month_day",
-            Box::new(|f, _, b| {
+            "soundex_first+last_initial+birth_month_day",
+            Box::new(|f, l, b| {
                 let (x, y) = (b.month().min(b.day()), b.month().max(b.day()));
-                format!("{}|{x}-{y}", phon(f))
+                format!("{}|{}|{x}-{y}", phon(f), initial(l))
             }),
         ),
         (
