@@ -127,7 +127,7 @@ const TOP_KEYS: [&str; 8] = [
 /// The defaults: ICSE's 2004-05 to 2016-17 window.
 pub const DEFAULT_YEARS: (i32, i32) = (2005, 2017);
 pub const DEFAULT_MAX_REJECT_RATE: f64 = 0.02;
-pub const DEFAULT_MERGE_PROBABILITY: f64 = 0.9999;
+pub const DEFAULT_MERGE_PROBABILITY: f64 = 0.999999;
 pub const DEFAULT_REVIEW_PROBABILITY: f64 = 0.99;
 pub const DEFAULT_MAX_BLOCK: usize = 500;
 
