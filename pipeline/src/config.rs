@@ -677,7 +677,7 @@ birth_date_earliest = "1990-13-01"
             vec![
                 "run.toml: colour: unknown key",
                 "run.toml: school_years: the first year 2017 is after the last year 2005",
-                "run.toml: files.behaviour: not an entity; expected one of student_personal, student_enrollment, schools",
+                "run.toml: files.behaviour: not an entity; expected one of student_personal, student_enrollment, schools, mailing_address",
                 "run.toml: read.delimiter: unknown key",
                 "run.toml: read.date_formats[0]: \"%Y-%m\" is not a date format with a year, month and day (such as \"%Y-%m-%d\")",
                 "run.toml: read.encoding.\"student_personal.csv\": expected auto, utf-8 or windows-1252, found \"latin-9\"",

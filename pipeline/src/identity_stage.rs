@@ -199,11 +199,17 @@ fn who(
     Ok(out)
 }
 
+/// The frames identity resolution reads.
+pub struct Frames<'a> {
+    pub personal: &'a DataFrame,
+    pub enrollment: Option<&'a DataFrame>,
+    pub addresses: Option<&'a DataFrame>,
+}
+
 /// Runs identity resolution and writes its files.
 pub fn run_stage(
     root: &Path,
-    personal: &DataFrame,
-    enrollment: Option<&DataFrame>,
+    frames: Frames,
     decisions: &[Decision],
     nicknames: &[(String, String)],
     config: &Config,
@@ -215,7 +221,12 @@ pub fn run_stage(
         max_block: config.max_block,
         nicknames: nicknames.to_vec(),
     };
-    let mut out = identity::run(personal, enrollment, decisions, &settings)?;
+    let Frames {
+        personal,
+        enrollment,
+        addresses,
+    } = frames;
+    let mut out = identity::run(personal, enrollment, addresses, decisions, &settings)?;
     let mut outputs = Vec::new();
     let mut write = |name: &str, df: &mut DataFrame| -> Result<()> {
         snapshot::write_parquet(root, identity::STAGE, name, df, provenance)?;

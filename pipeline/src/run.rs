@@ -13,7 +13,9 @@ use cutover_stages::columns::{QUARANTINE_COLUMNS, SOURCE_ROW};
 use cutover_stages::crosswalk;
 use cutover_stages::ingest;
 use cutover_stages::report::StageReport;
-use cutover_stages::schema::{ENTITIES, NOT_YET_PROCESSED, STUDENT_ENROLLMENT, STUDENT_PERSONAL};
+use cutover_stages::schema::{
+    ENTITIES, MAILING_ADDRESS, NOT_YET_PROCESSED, STUDENT_ENROLLMENT, STUDENT_PERSONAL,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -651,10 +653,18 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
             anyhow::bail!("identity: no student_personal rows reached the identity stage");
         };
         let _span = info_span!("identity").entered();
-        let out = identity_stage::run_stage(
-            root,
+        let addresses = ingested
+            .iter()
+            .find(|i| i.entity == MAILING_ADDRESS.name)
+            .map(|i| &i.rows);
+        let frames = identity_stage::Frames {
             personal,
             enrollment,
+            addresses,
+        };
+        let out = identity_stage::run_stage(
+            root,
+            frames,
             &reviewer_decisions,
             &nicknames,
             config,

@@ -36,6 +36,7 @@ fn same_arguments_same_bytes_and_different_seeds_differ() {
     assert_eq!(
         bundle,
         [
+            "mailing_address.csv",
             "schools.csv",
             "student_enrollment.csv",
             "student_personal.csv"

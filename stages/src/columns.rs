@@ -88,6 +88,12 @@ pub const SAU_NAME: &str = "SAUName";
 pub const OPENED_YEAR: &str = "OpenedYear";
 pub const CLOSED_YEAR: &str = "ClosedYear";
 
+// mailing_address.csv
+pub const ADDRESS: &str = "Address";
+pub const CITY: &str = "City";
+pub const STATE: &str = "State";
+pub const ZIP: &str = "Zip";
+
 // quarantine files
 pub const Q_COLUMN: &str = "column";
 pub const Q_VALUE: &str = "value";

@@ -4,7 +4,8 @@
 //! `PersonID`, `IdentityID`, `StateStudentID`, names, `Gender`, `BirthDate`,
 //! `IdentityEffectiveDate`, `source_row`) and, when present, crosswalked
 //! `student_enrollment` rows (`StateStudentID`, `SchoolEntryDate`,
-//! `ExitDate`, `SAUOrgID`, `SchoolStudentID`).
+//! `ExitDate`, `SAUOrgID`, `SchoolStudentID`) and ingested
+//! `mailing_address` rows (`StateStudentID`, `Address`, `Zip`).
 //!
 //! **Output**: one row per student (`StudentKey`: the surviving
 //! StateStudentID, or a provisional `NEW-<PersonID>` key marked for the New
@@ -102,12 +103,14 @@ struct Unit {
     gender: Option<String>,
     /// (entry, exit, SAU, local number) of its enrollments.
     spans: Vec<(NaiveDate, NaiveDate, String, Option<String>)>,
+    /// Folded (street address, zip) of its mailing addresses.
+    addresses: BTreeSet<(String, String)>,
     first_seen: Option<NaiveDate>,
 }
 
 /// Comparators and their levels; the last level of each is "missing"
 /// (weight 0) where a comparator can be missing.
-pub const COMPARATORS: [(&str, &[&str]); 6] = [
+pub const COMPARATORS: [(&str, &[&str]); 7] = [
     (
         "first_name",
         &["exact", "nickname", "similar", "phonetic", "different"],
@@ -139,6 +142,10 @@ pub const COMPARATORS: [(&str, &[&str]); 6] = [
     (
         "local_number",
         &["same_in_same_sau", "different", "missing"],
+    ),
+    (
+        "address",
+        &["same_address", "same_zip", "different", "missing"],
     ),
 ];
 
@@ -324,7 +331,7 @@ impl Comparer<'_> {
     }
 
     /// The comparison vector of two units (best name and birth variants).
-    fn levels(&self, a: &Unit, b: &Unit) -> [usize; 6] {
+    fn levels(&self, a: &Unit, b: &Unit) -> [usize; 7] {
         let mut best_names = (4, 4);
         for (fa, la) in &a.names {
             for (fb, lb) in &b.names {
@@ -405,8 +412,29 @@ impl Comparer<'_> {
                 1
             }
         };
+        let address = if a.addresses.is_empty() || b.addresses.is_empty() {
+            3
+        } else if !a.addresses.is_disjoint(&b.addresses) {
+            0
+        } else if a
+            .addresses
+            .iter()
+            .any(|x| !x.1.is_empty() && b.addresses.iter().any(|y| y.1 == x.1))
+        {
+            1
+        } else {
+            2
+        };
         let _ = self.config;
-        [best_names.0, best_names.1, birth, gender, enrollment, local]
+        [
+            best_names.0,
+            best_names.1,
+            birth,
+            gender,
+            enrollment,
+            local,
+            address,
+        ]
     }
 }
 
@@ -449,14 +477,15 @@ fn random_pair_u(units: &[Unit], comparer: &Comparer, samples: usize) -> Vec<Vec
 /// one StateStudentID): level frequencies of names, birth date and gender;
 /// enrollment and local number, which such pairs share by construction,
 /// keep fixed values. Too few certain pairs: fixed values throughout.
-fn certain_pair_m(certain: &[[usize; 6]]) -> Vec<Vec<f64>> {
-    let fixed: [&[f64]; 6] = [
+fn certain_pair_m(certain: &[[usize; 7]]) -> Vec<Vec<f64>> {
+    let fixed: [&[f64]; 7] = [
         &[0.85, 0.04, 0.05, 0.02, 0.04],
         &[0.85, 0.04, 0.05, 0.02, 0.04],
         &[0.85, 0.05, 0.07, 0.03, 0.0],
         &[0.97, 0.03, 0.0],
         &[0.6, 0.39, 0.01, 0.0],
         &[0.1, 0.9, 0.0],
+        &[0.5, 0.2, 0.3, 0.0],
     ];
     let mut m: Vec<Vec<f64>> = fixed.iter().map(|r| r.to_vec()).collect();
     if certain.len() >= 20 {
@@ -479,7 +508,7 @@ fn certain_pair_m(certain: &[[usize; 6]]) -> Vec<Vec<f64>> {
 
 /// EM for the share of matches among candidate pairs, with m and u held.
 fn estimate(
-    vectors: &[[usize; 6]],
+    vectors: &[[usize; 7]],
     m: Vec<Vec<f64>>,
     u: Vec<Vec<f64>>,
     iterations: usize,
@@ -529,6 +558,7 @@ fn single_unit(ids: &[Identity], rows: &[usize]) -> Unit {
         births: BTreeSet::new(),
         gender: None,
         spans: Vec::new(),
+        addresses: BTreeSet::new(),
         first_seen: None,
     };
     for &r in rows {
@@ -551,6 +581,7 @@ fn same_name_and_birth(a: &Unit, b: &Unit) -> bool {
 pub fn run(
     personal: &DataFrame,
     enrollment: Option<&DataFrame>,
+    addresses: Option<&DataFrame>,
     decisions: &[Decision],
     config: &IdentityConfig,
 ) -> PolarsResult<Resolved> {
@@ -607,6 +638,7 @@ pub fn run(
                 births: BTreeSet::new(),
                 gender: None,
                 spans: Vec::new(),
+                addresses: BTreeSet::new(),
                 first_seen: None,
             }),
         }
@@ -639,6 +671,7 @@ pub fn run(
                     births: BTreeSet::new(),
                     gender: None,
                     spans: Vec::new(),
+                    addresses: BTreeSet::new(),
                     first_seen: None,
                 });
             }
@@ -651,6 +684,7 @@ pub fn run(
             births: BTreeSet::new(),
             gender: None,
             spans: Vec::new(),
+            addresses: BTreeSet::new(),
             first_seen: None,
         });
     }
@@ -696,6 +730,20 @@ pub fn run(
                         sau[i].clone().unwrap_or_default(),
                         local[i].clone(),
                     ));
+                }
+            }
+        }
+    }
+
+    if let Some(a) = addresses {
+        let ids_col = strs(a, STATE_STUDENT_ID)?;
+        let street = strs(a, ADDRESS)?;
+        let zip = strs(a, ZIP)?;
+        for i in 0..a.height() {
+            if let (Some(s), Some(st)) = (&ids_col[i], &street[i]) {
+                if let Some(&u) = unit_of_key.get(s) {
+                    let z: String = zip[i].clone().unwrap_or_default().chars().take(5).collect();
+                    units[u].addresses.insert((fold(st), z));
                 }
             }
         }
@@ -801,7 +849,7 @@ pub fn run(
         config,
     };
     let pairs_v: Vec<(usize, usize)> = seen_pairs.into_iter().collect();
-    let vectors: Vec<[usize; 6]> = pairs_v
+    let vectors: Vec<[usize; 7]> = pairs_v
         .iter()
         .map(|&(a, b)| comparer.levels(&units[a], &units[b]))
         .collect();
@@ -882,7 +930,7 @@ pub fn run(
     let mut pairs: Vec<Pair> = Vec::with_capacity(pairs_v.len());
     for (k, &(a, b)) in pairs_v.iter().enumerate() {
         let (ua, ub) = (&units[a], &units[b]);
-        let terms: Vec<Term> = (0..6)
+        let terms: Vec<Term> = (0..COMPARATORS.len())
             .map(|c| Term {
                 comparator: COMPARATORS[c].0,
                 level: COMPARATORS[c].1[vectors[k][c]],
@@ -1250,7 +1298,7 @@ mod tests {
             // No ID at all.
             (4, 14, None, "Luc", "Cyr", "M", "2010-01-01", "2015-09-01"),
         ]);
-        let out = run(&p, None, &[], &config()).unwrap();
+        let out = run(&p, None, None, &[], &config()).unwrap();
         let keys: Vec<Option<String>> = {
             let c = out.identity_map.column(STUDENT_KEY).unwrap().str().unwrap();
             (0..c.len()).map(|i| c.get(i).map(str::to_string)).collect()
@@ -1328,7 +1376,7 @@ mod tests {
             id_b: "000000001".into(),
             merge: false,
         }];
-        let out = run(&p, None, &keep_apart, &config()).unwrap();
+        let out = run(&p, None, None, &keep_apart, &config()).unwrap();
         let pair = out
             .pairs
             .iter()
@@ -1346,7 +1394,7 @@ mod tests {
             id_b: "000000004".into(),
             merge: true,
         }];
-        let out = run(&p, None, &merge, &config()).unwrap();
+        let out = run(&p, None, None, &merge, &config()).unwrap();
         let x = out
             .id_crosswalk
             .column("retired_id")

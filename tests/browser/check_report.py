@@ -35,6 +35,8 @@ births = {r["BirthDate"] for r in rows if r.get("BirthDate")}
 check("no student's full name on the page", not any(n in html for n in full_names))
 leaked = [b for b in births if b in html]
 check("no birth date on the page", not leaked, leaked[:3])
+addresses = [r["Address"] for r in csv.DictReader(open(work / "bundle" / "mailing_address.csv", newline=""))]
+check("no mailing address on the page", addresses and not any(a in html for a in addresses))
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

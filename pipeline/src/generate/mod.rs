@@ -14,7 +14,7 @@ pub mod orgs;
 use anyhow::{Context, Result};
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use cutover_stages::columns::*;
-use cutover_stages::schema::{SCHOOLS, STUDENT_ENROLLMENT, STUDENT_PERSONAL};
+use cutover_stages::schema::{MAILING_ADDRESS, SCHOOLS, STUDENT_ENROLLMENT, STUDENT_PERSONAL};
 use names::{Weighted, FEMALE, MALE, NICKNAMES, SURNAMES};
 use orgs::{Grade, Universe};
 use rand::{Rng, SeedableRng};
@@ -1714,7 +1714,54 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
         ))
     });
 
-    let files: [(&str, Vec<u8>); 3] = [
+    // Mailing addresses: one per StateStudentID, where its latest enrollment
+    // was; the same child keeps one address per SAU.
+    let mut latest: BTreeMap<String, (NaiveDate, u32, usize)> = BTreeMap::new();
+    for e in &g.enrollments {
+        if let Some(id) = &e.state_id {
+            let entry = latest
+                .entry(id.clone())
+                .or_insert((e.entry, e.student, e.resident_sau));
+            if e.entry > entry.0 {
+                *entry = (e.entry, e.student, e.resident_sau);
+            }
+        }
+    }
+    const STREETS: [&str; 12] = [
+        "Main", "Elm", "Pine", "Maple", "Oak", "Water", "High", "School", "Pleasant", "Center",
+        "Church", "River",
+    ];
+    const KINDS: [&str; 4] = ["St", "Rd", "Ave", "Ln"];
+    let address_rows: Vec<Vec<String>> = latest
+        .iter()
+        .map(|(id, (_, student, sau))| {
+            let mut r =
+                ChaCha8Rng::seed_from_u64(opts.seed ^ (u64::from(*student) << 20) ^ *sau as u64);
+            let city = names::TOWNS[*sau % names::TOWNS.len()];
+            vec![
+                id.clone(),
+                format!(
+                    "{} {} {}",
+                    r.gen_range(1..400),
+                    STREETS[r.gen_range(0..STREETS.len())],
+                    KINDS[r.gen_range(0..KINDS.len())]
+                ),
+                city.to_string(),
+                "ME".to_string(),
+                format!("04{:03}", 100 + (*sau * 7) % 900),
+            ]
+        })
+        .collect();
+    let files: [(&str, Vec<u8>); 4] = [
+        (
+            MAILING_ADDRESS.file,
+            csv_bytes(
+                &header(&MAILING_ADDRESS),
+                &address_rows,
+                Encoding::Utf8,
+                true,
+            )?,
+        ),
         (
             STUDENT_PERSONAL.file,
             csv_bytes(
@@ -1750,6 +1797,7 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
             (STUDENT_PERSONAL.file.to_string(), personal_rows.len()),
             (STUDENT_ENROLLMENT.file.to_string(), enrollment_rows.len()),
             (SCHOOLS.file.to_string(), school_rows.len()),
+            (MAILING_ADDRESS.file.to_string(), address_rows.len()),
         ]),
         defects: counts,
     };
