@@ -691,6 +691,26 @@ birth_date_earliest = "1990-13-01"
     }
 
     #[test]
+    fn identity_thresholds_are_checked() {
+        let dir = setup();
+        assert_eq!(
+            problems(
+                dir.path(),
+                "bundle = \"bundle\"\ncrosswalks = \"crosswalks\"\n[identity]\nmerge_probability = 1.5\nreview_probability = 0.9\nmax_block = 1\nblocking = 3\n"
+            ),
+            vec![
+                "run.toml: identity.blocking: unknown key",
+                "run.toml: identity.merge_probability: expected a probability from 0 to 1, found 1.5",
+                "run.toml: identity.max_block: expected at least 2, found 1",
+            ]
+        );
+        assert_eq!(
+            problems(dir.path(), "bundle = \"bundle\"\ncrosswalks = \"crosswalks\"\n[identity]\nmerge_probability = 0.9\nreview_probability = 0.95\n"),
+            vec!["run.toml: identity.review_probability: 0.95 is above identity.merge_probability 0.9"]
+        );
+    }
+
+    #[test]
     fn a_missing_bundle_key_and_bad_toml_are_named() {
         let dir = setup();
         assert_eq!(
