@@ -108,6 +108,22 @@ struct Unit {
     first_seen: Option<NaiveDate>,
 }
 
+impl Unit {
+    fn new(key: String, state_id: Option<String>, members: Vec<usize>) -> Self {
+        Unit {
+            key,
+            state_id,
+            members,
+            names: BTreeSet::new(),
+            births: BTreeSet::new(),
+            gender: None,
+            spans: Vec::new(),
+            addresses: BTreeSet::new(),
+            first_seen: None,
+        }
+    }
+}
+
 /// Comparators and their levels; the last level of each is "missing"
 /// (weight 0) where a comparator can be missing.
 pub const COMPARATORS: [(&str, &[&str]); 7] = [
@@ -550,17 +566,7 @@ type BlockKey<'a> = Box<dyn Fn(&str, &str, &NaiveDate) -> String + 'a>;
 
 /// A unit of some identity rows (for comparing persons within one ID).
 fn single_unit(ids: &[Identity], rows: &[usize]) -> Unit {
-    let mut u = Unit {
-        key: String::new(),
-        state_id: None,
-        members: rows.to_vec(),
-        names: BTreeSet::new(),
-        births: BTreeSet::new(),
-        gender: None,
-        spans: Vec::new(),
-        addresses: BTreeSet::new(),
-        first_seen: None,
-    };
+    let mut u = Unit::new(String::new(), None, rows.to_vec());
     for &r in rows {
         u.names.insert((ids[r].first.clone(), ids[r].last.clone()));
         if let Some(b) = ids[r].birth {
@@ -630,17 +636,7 @@ pub fn run(
     for (p, rows) in &persons {
         match person_ssid(rows) {
             Some(s) => by_ssid.entry(s).or_default().push(*p),
-            None => units.push(Unit {
-                key: format!("NEW-{p}"),
-                state_id: None,
-                members: rows.clone(),
-                names: BTreeSet::new(),
-                births: BTreeSet::new(),
-                gender: None,
-                spans: Vec::new(),
-                addresses: BTreeSet::new(),
-                first_seen: None,
-            }),
+            None => units.push(Unit::new(format!("NEW-{p}"), None, rows.clone())),
         }
     }
     for (s, ps) in &by_ssid {
@@ -663,30 +659,10 @@ pub fn run(
                     outcome: "review".into(),
                     reason: "same_id_conflict: persons share a StateStudentID but not birth date and gender".into(),
                 });
-                units.push(Unit {
-                    key,
-                    state_id: None,
-                    members: rows.clone(),
-                    names: BTreeSet::new(),
-                    births: BTreeSet::new(),
-                    gender: None,
-                    spans: Vec::new(),
-                    addresses: BTreeSet::new(),
-                    first_seen: None,
-                });
+                units.push(Unit::new(key, None, rows.clone()));
             }
         }
-        units.push(Unit {
-            key: s.clone(),
-            state_id: Some(s.clone()),
-            members: main,
-            names: BTreeSet::new(),
-            births: BTreeSet::new(),
-            gender: None,
-            spans: Vec::new(),
-            addresses: BTreeSet::new(),
-            first_seen: None,
-        });
+        units.push(Unit::new(s.clone(), Some(s.clone()), main));
     }
     units.sort_by(|a, b| a.key.cmp(&b.key));
     for u in units.iter_mut() {
