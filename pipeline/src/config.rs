@@ -54,6 +54,17 @@ struct RawIdentity {
     max_block: Option<usize>,
 }
 
+/// The `[publish]` table.
+#[derive(Debug, Default, Deserialize)]
+struct RawPublish {
+    /// No upload date may be after this (YYYY-MM-DD).
+    as_of: Option<toml::Value>,
+    /// Exit code of the first part of an enrollment split at a change of status.
+    split_exit_code: Option<String>,
+    /// Entry code of the second part.
+    split_entry_code: Option<String>,
+}
+
 /// One thing wrong with a configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
@@ -93,6 +104,8 @@ pub struct Config {
     pub bundle: PathBuf,
     pub output: PathBuf,
     pub crosswalks: PathBuf,
+    /// The upload layouts (default: `layouts` beside the crosswalks).
+    pub layouts: PathBuf,
     pub first_year: i32,
     pub last_year: i32,
     /// Entity -> file name in the bundle.
@@ -109,12 +122,18 @@ pub struct Config {
     pub merge_probability: f64,
     pub review_probability: f64,
     pub max_block: usize,
+    /// No upload date may be after this; default 30 June of the last school year.
+    pub as_of: NaiveDate,
+    pub split_exit_code: String,
+    pub split_entry_code: String,
     /// SHA-256 of the configuration file (or of the defaults as JSON).
     pub checksum: String,
 }
 
-const TOP_KEYS: [&str; 8] = [
+const TOP_KEYS: [&str; 10] = [
     "identity",
+    "publish",
+    "layouts",
     "bundle",
     "output",
     "crosswalks",
@@ -130,6 +149,19 @@ pub const DEFAULT_MAX_REJECT_RATE: f64 = 0.02;
 pub const DEFAULT_MERGE_PROBABILITY: f64 = 0.999999;
 pub const DEFAULT_REVIEW_PROBABILITY: f64 = 0.99;
 pub const DEFAULT_MAX_BLOCK: usize = 500;
+/// Exit code of the first part of a split enrollment: W99 (other).
+pub const DEFAULT_SPLIT_EXIT_CODE: &str = "W99";
+/// Entry code of the second part: E02 (continuing).
+pub const DEFAULT_SPLIT_ENTRY_CODE: &str = "E02";
+
+/// 30 June of a school year (the year it ends in).
+pub fn june_30(year: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, 6, 30).expect("a valid date")
+}
+
+fn layouts_beside(crosswalks: &Path) -> PathBuf {
+    crosswalks.parent().unwrap_or(Path::new("")).join("layouts")
+}
 
 pub fn default_date_formats() -> Vec<String> {
     vec!["%Y-%m-%d".to_string(), "%m/%d/%Y".to_string()]
@@ -143,6 +175,7 @@ impl Config {
             bundle: bundle.to_path_buf(),
             output: output.to_path_buf(),
             crosswalks: crosswalks.to_path_buf(),
+            layouts: layouts_beside(crosswalks),
             first_year: DEFAULT_YEARS.0,
             last_year: DEFAULT_YEARS.1,
             files: default_files(),
@@ -156,6 +189,9 @@ impl Config {
             merge_probability: DEFAULT_MERGE_PROBABILITY,
             review_probability: DEFAULT_REVIEW_PROBABILITY,
             max_block: DEFAULT_MAX_BLOCK,
+            as_of: june_30(DEFAULT_YEARS.1),
+            split_exit_code: DEFAULT_SPLIT_EXIT_CODE.to_string(),
+            split_entry_code: DEFAULT_SPLIT_ENTRY_CODE.to_string(),
             checksum: String::new(),
         };
         // What the data means, not where it is: folders are left out (the
@@ -165,6 +201,7 @@ impl Config {
         meaning.output = PathBuf::new();
         meaning.bundle = PathBuf::new();
         meaning.crosswalks = PathBuf::new();
+        meaning.layouts = PathBuf::new();
         let json = serde_json::to_vec(&meaning).expect("config serializes");
         config.checksum = hex(&Sha256::digest(&json));
         let mut problems = Vec::new();
@@ -311,6 +348,10 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
     let bundle = path_value(&mut problems, "bundle", None);
     let output = path_value(&mut problems, "output", Some("snapshots"));
     let crosswalks = path_value(&mut problems, "crosswalks", Some("crosswalks"));
+    let layouts = match table.get("layouts") {
+        None => layouts_beside(&crosswalks),
+        Some(_) => path_value(&mut problems, "layouts", Some("layouts")),
+    };
 
     let (mut first_year, mut last_year) = DEFAULT_YEARS;
     match table.get("school_years") {
@@ -443,6 +484,7 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
             format!("expected a number from 0 to 1, found {max_reject_rate}"),
         );
     }
+    let publish: RawPublish = section(&table, "publish", file, &mut problems);
     let mut date_key = |key: &str, value: Option<toml::Value>, default: NaiveDate| -> NaiveDate {
         let text = match value {
             None => return default,
@@ -472,6 +514,7 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
         ingest.birth_date_latest,
         default_latest(last_year),
     );
+    let as_of = date_key("publish.as_of", publish.as_of.clone(), june_30(last_year));
     if birth_date_earliest > birth_date_latest {
         problem(
             &mut problems,
@@ -515,11 +558,19 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
         );
     }
 
+    let split_exit_code = publish
+        .split_exit_code
+        .unwrap_or_else(|| DEFAULT_SPLIT_EXIT_CODE.to_string());
+    let split_entry_code = publish
+        .split_entry_code
+        .unwrap_or_else(|| DEFAULT_SPLIT_ENTRY_CODE.to_string());
+
     let config = Config {
         source: file.to_string(),
         bundle,
         output,
         crosswalks,
+        layouts,
         first_year,
         last_year,
         files,
@@ -533,6 +584,9 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
         merge_probability,
         review_probability,
         max_block,
+        as_of,
+        split_exit_code,
+        split_entry_code,
         checksum: hex(&Sha256::digest(text.as_bytes())),
     };
     check_paths(&config, file, &mut problems);

@@ -141,7 +141,7 @@ pub fn load_legacy_codes(dir: &Path) -> Result<Loaded, Vec<String>> {
 
 /// The manifest naming every table with its version and checksum.
 pub const MANIFEST: &str = "manifest.csv";
-const MANIFEST_COLUMNS: [&str; 5] = ["name", "file", "version", "sha256", "description"];
+pub(crate) const MANIFEST_COLUMNS: [&str; 5] = ["name", "file", "version", "sha256", "description"];
 const CODE_COLUMNS: [&str; 8] = [
     "legacy_code",
     "legacy_label",
@@ -205,7 +205,7 @@ pub struct Domain {
 }
 
 /// Every code domain, in manifest order (plus `organizations` and `race`).
-pub const DOMAINS: [Domain; 13] = [
+pub const DOMAINS: [Domain; 15] = [
     Domain {
         name: "grade_levels",
         flags: &[],
@@ -253,8 +253,8 @@ pub const DOMAINS: [Domain; 13] = [
     },
     Domain {
         name: "behavior_events",
-        flags: &[],
-        description: "behavior event codes",
+        flags: &["reportable"],
+        description: "behavior event codes; reportable marks the bullying events",
     },
     Domain {
         name: "weapons",
@@ -271,6 +271,16 @@ pub const DOMAINS: [Domain; 13] = [
         flags: &[],
         description: "truancy stages to steps",
     },
+    Domain {
+        name: "cte_exit_status",
+        flags: &[],
+        description: "CTE program exit status",
+    },
+    Domain {
+        name: "cip_codes",
+        flags: &[],
+        description: "CTE programs: the CIP codes Synergy resolves",
+    },
 ];
 pub const ORGANIZATIONS: &str = "organizations";
 pub const RACE: &str = "race";
@@ -282,7 +292,11 @@ fn table_names() -> Vec<&'static str> {
 }
 
 /// Rows of a CSV table with its line numbers, after checking its header.
-fn rows_of(path: &Path, columns: &[&str], problems: &mut Vec<String>) -> Vec<(u64, Vec<String>)> {
+pub(crate) fn rows_of(
+    path: &Path,
+    columns: &[&str],
+    problems: &mut Vec<String>,
+) -> Vec<(u64, Vec<String>)> {
     let file = path.display().to_string();
     let bytes = match std::fs::read(path) {
         Ok(b) => b,

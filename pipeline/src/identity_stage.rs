@@ -204,6 +204,8 @@ pub struct Frames<'a> {
     pub personal: &'a DataFrame,
     pub enrollment: Option<&'a DataFrame>,
     pub addresses: Option<&'a DataFrame>,
+    /// Behavior, truancy, CTE and graduation rows, re-keyed like enrollments.
+    pub others: Vec<(&'a str, &'a DataFrame)>,
 }
 
 /// Runs identity resolution and writes its files.
@@ -225,6 +227,7 @@ pub fn run_stage(
         personal,
         enrollment,
         addresses,
+        others,
     } = frames;
     let mut out = identity::run(personal, enrollment, addresses, decisions, &settings)?;
     let mut outputs = Vec::new();
@@ -239,6 +242,14 @@ pub fn run_stage(
     write("pairs", &mut pairs_frame(&out.pairs)?)?;
     if let Some(e) = out.enrollment.as_mut() {
         write(STUDENT_ENROLLMENT_NAME, e)?;
+    }
+    for (entity, df) in others {
+        let mut rekeyed = identity::rekey(df, &out.key_map)?;
+        let mut r = StageReport::new(identity::STAGE, entity);
+        r.rows_in = df.height() as u64;
+        r.rows_out = rekeyed.height() as u64;
+        out.reports.push(r);
+        write(entity, &mut rekeyed)?;
     }
     // The ID crosswalk as CSV too: retired ID -> surviving ID, rule, score.
     let cw = &out.id_crosswalk;

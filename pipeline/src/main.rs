@@ -8,8 +8,11 @@ mod config;
 mod crosswalks;
 mod generate;
 mod identity_stage;
+mod layouts;
 mod output;
+mod publish;
 mod read;
+mod results;
 mod report;
 mod run;
 mod snapshot;
@@ -102,6 +105,40 @@ enum Command {
     Crosswalk {
         #[command(subcommand)]
         action: CrosswalkAction,
+    },
+    /// The upload layouts.
+    Layouts {
+        #[command(subcommand)]
+        action: LayoutsAction,
+    },
+    /// Read Synergy result logs back: tie each rejection to its upload row,
+    /// source file and row, and the stage behind it.
+    Results {
+        /// Result logs, each named after the upload it answers
+        /// (`student_enrollment.csv`, `student_enrollment.log` ...) unless
+        /// --upload says which.
+        #[arg(required = true)]
+        logs: Vec<PathBuf>,
+        /// The upload the logs answer (new_state_id, student_enrollment ...).
+        #[arg(long)]
+        upload: Option<String>,
+        /// The run's output folder.
+        #[arg(long, default_value = "snapshots")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum LayoutsAction {
+    /// Check every layout and the manifest, reporting every problem at once.
+    Check {
+        #[arg(long, default_value = "layouts")]
+        layouts: PathBuf,
+    },
+    /// Rewrite the manifest's checksums after editing a layout.
+    Manifest {
+        #[arg(long, default_value = "layouts")]
+        layouts: PathBuf,
     },
 }
 
@@ -268,9 +305,6 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             let _ = write!(std::io::stdout(), "{}", run::ledger_table(&outcome.record));
-            for f in &outcome.record.not_processed {
-                say!("not processed by this version: {f}");
-            }
             say!("outputs: {}", outcome.output.display());
             if outcome.passed() {
                 say!("ledger: every row accounted for");
@@ -346,6 +380,43 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
         },
+        Command::Layouts { action } => match action {
+            LayoutsAction::Check { layouts: dir } => {
+                let code_tables = crosswalks::DOMAINS
+                    .iter()
+                    .map(|d| d.name.to_string())
+                    .collect();
+                match layouts::load(&dir, &code_tables) {
+                    Ok((_, sums)) => {
+                        say!(
+                            "{}: {} layouts valid, manifest checksums match",
+                            dir.display(),
+                            sums.len()
+                        );
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(problems) => {
+                        for p in problems {
+                            eprintln!("{p}");
+                        }
+                        Ok(ExitCode::from(2))
+                    }
+                }
+            }
+            LayoutsAction::Manifest { layouts: dir } => {
+                layouts::write_manifest(&dir)?;
+                say!(
+                    "{}: manifest checksums rewritten",
+                    dir.join(crosswalks::MANIFEST).display()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+        },
+        Command::Results { logs, upload, out } => {
+            let summary = results::run(&out, &logs, upload.as_deref())?;
+            let _ = write!(std::io::stdout(), "{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Validate { config } => match config::Config::load(&config) {
             Ok(c) => {
                 match crosswalks::load_legacy_codes(&c.crosswalks) {

@@ -44,8 +44,8 @@ pub struct Report {
     pub control_totals: Vec<ControlTotal>,
     pub coverage: Coverage,
     pub identity: crate::identity_stage::Summary,
+    pub uploads: crate::publish::Summary,
     pub failures: Vec<Failure>,
-    pub not_processed: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -406,13 +406,6 @@ th{{background:#eef2f8}} td.n{{text-align:right;font-variant-numeric:tabular-num
         ],
         &rows,
     ));
-    if !report.not_processed.is_empty() {
-        let _ = write!(
-            s,
-            r#"<p class="note">Not processed by this version: {}</p>"#,
-            esc(&report.not_processed.join(", "))
-        );
-    }
     s.push_str("<h2>Ledger: rows in = out + rejected + merged</h2>");
     let rows: Vec<Vec<String>> = report
         .ledger

@@ -94,6 +94,32 @@ pub const CITY: &str = "City";
 pub const STATE: &str = "State";
 pub const ZIP: &str = "Zip";
 
+// behavior.csv
+pub const INCIDENT_ID: &str = "IncidentID";
+pub const EVENT_CODE: &str = "EventCode";
+pub const EVENT_DATE: &str = "EventDate";
+pub const EVENT_TIME: &str = "EventTime";
+pub const WEAPON_CODE: &str = "WeaponCode";
+pub const SERIOUS_BODILY_INJURY: &str = "SeriousBodilyInjury";
+pub const ROLE_CODE: &str = "RoleCode";
+pub const RESOLUTION_CODE: &str = "ResolutionCode";
+pub const RESOLUTION_DATE: &str = "ResolutionDate";
+pub const RESOLUTION_TIME: &str = "ResolutionTime";
+pub const DURATION: &str = "Duration";
+// truancy.csv
+pub const TRUANCY_ID: &str = "TruancyID";
+pub const TRUANCY_LEVEL: &str = "TruancyLevel";
+pub const STATUS_DATE: &str = "StatusDate";
+// graduation.csv
+pub const DATE_FIRST_ENTERED_9TH_GRADE: &str = "DateFirstEntered9thGrade";
+pub const NGA_COHORT_END_YEAR: &str = "NGACohortEndYear";
+pub const NCLB_COHORT_END_YEAR: &str = "NCLBCohortEndYear";
+// cte.csv
+pub const CIP_CODE: &str = "CIPCode";
+pub const PROGRAM_START_DATE: &str = "ProgramStartDate";
+pub const PROGRAM_END_DATE: &str = "ProgramEndDate";
+pub const CTE_EXIT_STATUS: &str = "CTEExitStatus";
+pub const CREDIT_BEARING: &str = "CreditBearing";
 // quarantine files
 pub const Q_COLUMN: &str = "column";
 pub const Q_VALUE: &str = "value";

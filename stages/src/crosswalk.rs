@@ -180,6 +180,43 @@ pub const ENROLLMENT_BINDINGS: [Binding; 9] = [
     },
 ];
 
+const fn bind(column: &'static str, domain: &'static str, output: &'static str) -> Binding {
+    Binding {
+        column,
+        domain,
+        output,
+        label_output: None,
+    }
+}
+
+/// The behavior columns mapped through code tables (`Resolution_removal`
+/// marks the removals that make an incident reportable).
+pub const BEHAVIOR_BINDINGS: [Binding; 3] = [
+    bind(EVENT_CODE, "behavior_events", "BehaviorEvent"),
+    bind(WEAPON_CODE, "weapons", "WeaponType"),
+    bind(RESOLUTION_CODE, "resolutions", "Resolution"),
+];
+
+/// The truancy column mapped through its code table.
+pub const TRUANCY_BINDINGS: [Binding; 1] = [bind(TRUANCY_LEVEL, "truancy_steps", "TruancyStep")];
+
+/// The CTE columns mapped through code tables.
+pub const CTE_BINDINGS: [Binding; 2] = [
+    bind(CIP_CODE, "cip_codes", "CTECode"),
+    bind(CTE_EXIT_STATUS, "cte_exit_status", "CTEExitStatusCode"),
+];
+
+/// The code bindings of an entity the stage maps (besides personal rows).
+pub fn bindings_of(entity: &str) -> Option<&'static [Binding]> {
+    match entity {
+        "student_enrollment" => Some(&ENROLLMENT_BINDINGS),
+        "behavior" => Some(&BEHAVIOR_BINDINGS),
+        "truancy" => Some(&TRUANCY_BINDINGS),
+        "cte" => Some(&CTE_BINDINGS),
+        _ => None,
+    }
+}
+
 /// Settings of the stage.
 #[derive(Clone, Debug)]
 pub struct CrosswalkConfig {
@@ -230,6 +267,8 @@ pub struct RaceCheck {
 pub struct Crosswalked {
     pub personal: Option<(DataFrame, DataFrame, StageReport)>,
     pub enrollment: Option<(DataFrame, DataFrame, StageReport)>,
+    /// Behavior, truancy and CTE rows: (entity, rows, quarantine, report).
+    pub others: Vec<(&'static str, DataFrame, DataFrame, StageReport)>,
     pub coverage: Vec<ColumnCoverage>,
     pub race: RaceCheck,
 }
@@ -238,14 +277,32 @@ pub struct Crosswalked {
 pub fn run(
     personal: Option<DataFrame>,
     enrollment: Option<DataFrame>,
+    others: Vec<(&'static str, DataFrame)>,
     tables: &Tables,
     config: &CrosswalkConfig,
 ) -> PolarsResult<Crosswalked> {
     let mut coverage = Vec::new();
     let enrollment = match enrollment {
-        Some(df) => Some(enrollment_stage(df, tables, config, &mut coverage)?),
+        Some(df) => Some(coded_stage(
+            df,
+            crate::schema::STUDENT_ENROLLMENT.name,
+            true,
+            &ENROLLMENT_BINDINGS,
+            tables,
+            config,
+            &mut coverage,
+        )?),
         None => None,
     };
+    let mut other_out = Vec::new();
+    for (entity, df) in others {
+        let Some(bindings) = bindings_of(entity) else {
+            continue;
+        };
+        let (rows, quarantine, report) =
+            coded_stage(df, entity, false, bindings, tables, config, &mut coverage)?;
+        other_out.push((entity, rows, quarantine, report));
+    }
     let (personal, race) = match personal {
         Some(df) => {
             let (out, race) = personal_stage(
@@ -268,6 +325,7 @@ pub fn run(
     Ok(Crosswalked {
         personal,
         enrollment,
+        others: other_out,
         coverage,
         race,
     })
@@ -458,13 +516,17 @@ fn coverage_of(
     })
 }
 
-fn enrollment_stage(
+/// Maps an entity's school to its NEO Org ID and SAU (and, for enrollments,
+/// the resident SAU) by (scheme, id, year), and every bound code column.
+fn coded_stage(
     df: DataFrame,
+    entity: &str,
+    resident_sau: bool,
+    bindings: &[Binding],
     tables: &Tables,
     config: &CrosswalkConfig,
     coverage: &mut Vec<ColumnCoverage>,
 ) -> PolarsResult<(DataFrame, DataFrame, StageReport)> {
-    let entity = crate::schema::STUDENT_ENROLLMENT.name;
     let original: Vec<Expr> = df
         .get_column_names()
         .into_iter()
@@ -487,22 +549,24 @@ fn enrollment_stage(
         "organizations.csv",
     ));
     outputs.extend([SCHOOL_ORG_ID, SAU_ORG_ID]);
-    let sau = org_lookup(tables, config, "sau", RESIDENT_SAU_ORG_ID, None)?;
-    lf = left_join(
-        lf,
-        sau,
-        vec![col(ID_SCHEME), col(RESIDENT_SAU_ID), col(SCHOOL_YEAR)],
-        vec![col(ID_SCHEME), col(KEY), col(YEAR)],
-    );
-    checks.push(unmapped_check(
-        RESIDENT_SAU_ID,
-        RESIDENT_SAU_ORG_ID,
-        "organizations",
-        "organizations.csv",
-    ));
-    outputs.push(RESIDENT_SAU_ORG_ID);
+    if resident_sau {
+        let sau = org_lookup(tables, config, "sau", RESIDENT_SAU_ORG_ID, None)?;
+        lf = left_join(
+            lf,
+            sau,
+            vec![col(ID_SCHEME), col(RESIDENT_SAU_ID), col(SCHOOL_YEAR)],
+            vec![col(ID_SCHEME), col(KEY), col(YEAR)],
+        );
+        checks.push(unmapped_check(
+            RESIDENT_SAU_ID,
+            RESIDENT_SAU_ORG_ID,
+            "organizations",
+            "organizations.csv",
+        ));
+        outputs.push(RESIDENT_SAU_ORG_ID);
+    }
     let mut extra: Vec<String> = Vec::new();
-    for b in &ENROLLMENT_BINDINGS {
+    for b in bindings {
         let empty = CodeMap {
             domain: b.domain.to_string(),
             flag_columns: Vec::new(),
@@ -538,14 +602,16 @@ fn enrollment_stage(
         "organizations",
         SCHOOL_ORG_ID,
     )?);
-    coverage.push(coverage_of(
-        &joined,
-        entity,
-        RESIDENT_SAU_ID,
-        "organizations",
-        RESIDENT_SAU_ORG_ID,
-    )?);
-    for b in &ENROLLMENT_BINDINGS {
+    if resident_sau {
+        coverage.push(coverage_of(
+            &joined,
+            entity,
+            RESIDENT_SAU_ID,
+            "organizations",
+            RESIDENT_SAU_ORG_ID,
+        )?);
+    }
+    for b in bindings {
         coverage.push(coverage_of(&joined, entity, b.column, b.domain, b.output)?);
     }
     let (flags, any_bad) = flag_exprs(&checks)?;
@@ -980,7 +1046,7 @@ mod tests {
                     .unwrap();
             }
         }
-        let out = run(None, Some(e), &tables(), &config()).unwrap();
+        let out = run(None, Some(e), Vec::new(), &tables(), &config()).unwrap();
         let (rows, quarantine, report) = out.enrollment.unwrap();
         assert_eq!(strs(&rows, SCHOOL_ORG_ID), some(&["903", "904"]));
         assert_eq!(
@@ -1036,7 +1102,7 @@ mod tests {
             RACE_WHITE => [None::<bool>, None, Some(false)],
         )
         .unwrap();
-        let out = run(Some(p), None, &tables(), &config()).unwrap();
+        let out = run(Some(p), None, Vec::new(), &tables(), &config()).unwrap();
         let (rows, _, report) = out.personal.unwrap();
         assert_eq!(report.rows_out, 3);
         assert_eq!(
@@ -1065,7 +1131,7 @@ mod tests {
             RACE_WHITE => [None::<bool>],
         )
         .unwrap();
-        let out = run(Some(p), None, &bad, &config()).unwrap();
+        let out = run(Some(p), None, Vec::new(), &bad, &config()).unwrap();
         assert!(!out.race.agree);
         let white = out
             .race

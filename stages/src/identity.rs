@@ -207,6 +207,9 @@ pub struct Resolved {
     pub identity_map: DataFrame,
     pub id_crosswalk: DataFrame,
     pub enrollment: Option<DataFrame>,
+    /// Every StateStudentID and provisional key (`__from`) to its surviving
+    /// key (`__to`): what [`rekey`] applies to downstream entities.
+    pub key_map: DataFrame,
     /// Pairs scored (merged, reviewed and separated).
     pub pairs: Vec<Pair>,
     pub review: Vec<Pair>,
@@ -1122,31 +1125,13 @@ pub fn run(
     let mut reports = vec![personal_report];
 
     // Enrollments re-keyed through the crosswalk of StateStudentIDs.
+    let key_map = df!(
+        "__from" => units.iter().map(|u| u.key.clone()).collect::<Vec<_>>(),
+        "__to" => (0..units.len()).map(|u| survivor_of_unit[u].clone()).collect::<Vec<_>>(),
+    )?;
     let enrollment_out = match enrollment {
         Some(e) => {
-            let map_df = df!(
-                "__from" => units.iter().map(|u| u.key.clone()).collect::<Vec<_>>(),
-                "__to" => (0..units.len()).map(|u| survivor_of_unit[u].clone()).collect::<Vec<_>>(),
-            )?;
-            let out = e
-                .clone()
-                .lazy()
-                .with_column(col(STATE_STUDENT_ID).alias(LEGACY_STATE_STUDENT_ID))
-                .join(
-                    map_df.lazy(),
-                    [col(STATE_STUDENT_ID)],
-                    [col("__from")],
-                    JoinArgs::new(JoinType::Left),
-                )
-                .with_column(
-                    coalesce(&[col("__to"), col(STATE_STUDENT_ID)]).alias(STATE_STUDENT_ID),
-                )
-                .drop(Selector::ByName {
-                    names: ["__to".into()].into(),
-                    strict: false,
-                })
-                .sort([SOURCE_ROW], SortMultipleOptions::default())
-                .collect()?;
+            let out = rekey(e, &key_map)?;
             let mut r = StageReport::new(STAGE, crate::schema::STUDENT_ENROLLMENT.name);
             r.rows_in = e.height() as u64;
             r.rows_out = out.height() as u64;
@@ -1160,6 +1145,7 @@ pub fn run(
         identity_map,
         id_crosswalk,
         enrollment: enrollment_out,
+        key_map,
         pairs,
         review,
         passes: pass_counts,
@@ -1167,6 +1153,28 @@ pub fn run(
         model,
         reports,
     })
+}
+
+/// Re-keys rows through `key_map`: `StateStudentID` becomes the surviving
+/// ID, the ID as read is kept as `LegacyStateStudentID`; rows whose ID no
+/// identity has keep it (the row count never changes).
+pub fn rekey(df: &DataFrame, key_map: &DataFrame) -> PolarsResult<DataFrame> {
+    df.clone()
+        .lazy()
+        .with_column(col(STATE_STUDENT_ID).alias(LEGACY_STATE_STUDENT_ID))
+        .join(
+            key_map.clone().lazy(),
+            [col(STATE_STUDENT_ID)],
+            [col("__from")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(coalesce(&[col("__to"), col(STATE_STUDENT_ID)]).alias(STATE_STUDENT_ID))
+        .drop(Selector::ByName {
+            names: ["__to".into()].into(),
+            strict: false,
+        })
+        .sort([SOURCE_ROW], SortMultipleOptions::default())
+        .collect()
 }
 
 #[cfg(test)]

@@ -12,11 +12,12 @@
 //! **Rejects** (each violation one quarantine row naming column, value, rule
 //! and message; a row is rejected once, counted under the first rule it broke):
 //! `required`, `invalid_integer`, `invalid_id`, `invalid_year`, `invalid_date`,
-//! `invalid_flag`, `invalid_number`, `unknown_code`, `retired_code`, and the row
+//! `invalid_flag`, `invalid_number`, `invalid_time`, `unknown_code`, `retired_code`, and the row
 //! rules `implausible_birth_date`, `race_format`, `race_missing`,
 //! `us_school_date_required`, `exit_before_entry`, `exit_date_required`,
 //! `esl_date_required`, `sped_start_required`, `sped_exit_pair`,
-//! `effective_date_required`. Values of personal columns (names, birth dates)
+//! `effective_date_required`, `resolution_date_required`,
+//! `resolution_before_event`, `end_before_start`. Values of personal columns (names, birth dates)
 //! are written as `[redacted]`.
 //!
 //! **Config keys**: `ingest.date_formats`, `ingest.birth_date_earliest`,
@@ -144,7 +145,7 @@ fn flag_upper(column: &str) -> Expr {
 fn typed_expr(spec: &ColumnSpec, config: &IngestConfig) -> Expr {
     let raw = col(spec.name);
     match spec.kind {
-        Kind::Text | Kind::StateId | Kind::OrgId => raw,
+        Kind::Text | Kind::StateId | Kind::OrgId | Kind::Time => raw,
         Kind::Code(_) => raw.str().to_uppercase(),
         Kind::Integer => raw.cast(DataType::Int64),
         Kind::Year => raw.cast(DataType::Int32),
@@ -230,6 +231,12 @@ fn column_checks(
             "invalid_year",
             present().and(matches(spec.name, "^[0-9]{4}$").not()),
             message(format!("{}: expected a four-digit year", spec.name)),
+        )),
+        Kind::Time => checks.push(Check::new(
+            spec,
+            "invalid_time",
+            present().and(matches(spec.name, "^([01][0-9]|2[0-3]):[0-5][0-9]$").not()),
+            message(format!("{}: expected a time as HH:MM (24-hour)", spec.name)),
         )),
         Kind::Decimal => checks.push(Check::new(
             spec,
@@ -450,6 +457,32 @@ fn build_checks(
                 message("EffectiveDate: required when Action is set".to_string()),
             ));
         }
+    }
+    if entity.name == crate::schema::BEHAVIOR.name && has(RESOLUTION_CODE) && has(RESOLUTION_DATE) {
+        checks.push(Check::new(
+            &col_spec(RESOLUTION_DATE),
+            "resolution_date_required",
+            col(RESOLUTION_CODE)
+                .is_not_null()
+                .and(raw_null(RESOLUTION_DATE)),
+            message("ResolutionDate: required when ResolutionCode is set".to_string()),
+        ));
+        if has(EVENT_DATE) {
+            checks.push(Check::new(
+                &col_spec(RESOLUTION_DATE),
+                "resolution_before_event",
+                typed(RESOLUTION_DATE).lt(typed(EVENT_DATE)),
+                message("ResolutionDate: before EventDate".to_string()),
+            ));
+        }
+    }
+    if entity.name == crate::schema::CTE.name && has(PROGRAM_END_DATE) {
+        checks.push(Check::new(
+            &col_spec(PROGRAM_END_DATE),
+            "end_before_start",
+            typed(PROGRAM_END_DATE).lt(typed(PROGRAM_START_DATE)),
+            message("ProgramEndDate: before ProgramStartDate".to_string()),
+        ));
     }
     checks
 }

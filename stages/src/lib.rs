@@ -5,9 +5,11 @@
 
 pub mod codes;
 pub mod columns;
+pub mod conform;
 pub mod crosswalk;
 pub mod identity;
 pub mod ingest;
+pub mod preflight;
 pub mod quarantine;
 pub mod report;
 pub mod schema;

@@ -1,6 +1,7 @@
 //! The report every stage returns with its frames: rows in, rows out, rows
 //! rejected by rule, rows merged. The pipeline checks
-//! `in = out + rejected + merged` for every stage and entity.
+//! `in + added = out + rejected + merged + excluded` for every stage and
+//! entity (only the conform stage adds or excludes rows, each by a named rule).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -18,6 +19,14 @@ pub struct StageReport {
     /// quarantine file lists each).
     pub violations: BTreeMap<String, u64>,
     pub merged: u64,
+    /// Rows a stage leaves out on purpose, by the rule that says so (a
+    /// victim's behavior row is not reportable): never uploaded, never lost.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub excluded: BTreeMap<String, u64>,
+    /// Rows a stage adds, by the rule that adds them (an enrollment split at
+    /// a change of status becomes two upload rows).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub added: BTreeMap<String, u64>,
     /// What the stage noticed that is not a row count: missing optional
     /// columns, extra columns, characters that could not be decoded.
     pub notes: Vec<String>,
@@ -37,9 +46,13 @@ impl StageReport {
         self.rejected.values().sum()
     }
 
-    /// Whether `in = out + rejected + merged` holds.
+    /// Whether `in + added = out + rejected + merged + excluded` holds.
     pub fn balanced(&self) -> bool {
-        self.rows_in == self.rows_out + self.rejected_total() + self.merged
+        self.rows_in + self.added.values().sum::<u64>()
+            == self.rows_out
+                + self.rejected_total()
+                + self.merged
+                + self.excluded.values().sum::<u64>()
     }
 
     /// Rejected rows as a share of rows in (0 for an empty input).
@@ -67,6 +80,12 @@ mod tests {
         assert!(r.balanced());
         r.merged = 0;
         assert!(!r.balanced());
+        r.excluded.insert("not_reportable".into(), 1);
+        assert!(r.balanced());
+        r.added.insert("split_at_status_change".into(), 2);
+        assert!(!r.balanced());
+        r.rows_out = 8;
+        assert!(r.balanced());
         assert_eq!(r.rejected_total(), 3);
         assert!((r.reject_rate() - 0.3).abs() < 1e-12);
     }

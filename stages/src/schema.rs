@@ -33,6 +33,8 @@ pub enum Kind {
     Code(&'static str),
     /// A decimal number.
     Decimal,
+    /// A time of day, `HH:MM` (24-hour), kept as text.
+    Time,
 }
 
 /// One column of an entity.
@@ -207,18 +209,85 @@ pub const MAILING_ADDRESS: EntitySpec = EntitySpec {
     year: YearSource::None,
 };
 
+pub const BEHAVIOR: EntitySpec = EntitySpec {
+    name: "behavior",
+    file: "behavior.csv",
+    required_file: false,
+    columns: &[
+        req(INCIDENT_ID, Kind::Integer),
+        req(SCHOOL_ID, Kind::OrgId),
+        req(YEAR_CODE, Kind::Year),
+        c(STATE_STUDENT_ID, Kind::StateId),
+        req(EVENT_CODE, Kind::Code("behavior_event")),
+        req(EVENT_DATE, Kind::Date),
+        c(EVENT_TIME, Kind::Time),
+        c(WEAPON_CODE, Kind::Code("weapon")),
+        c(SERIOUS_BODILY_INJURY, Kind::Flag),
+        req(ROLE_CODE, Kind::Code("behavior_role")),
+        c(RESOLUTION_CODE, Kind::Code("resolution")),
+        c(RESOLUTION_DATE, Kind::Date),
+        c(RESOLUTION_TIME, Kind::Time),
+        c(DURATION, Kind::Decimal),
+    ],
+    year: YearSource::YearColumn(YEAR_CODE),
+};
+
+pub const TRUANCY: EntitySpec = EntitySpec {
+    name: "truancy",
+    file: "truancy.csv",
+    required_file: false,
+    columns: &[
+        req(TRUANCY_ID, Kind::Integer),
+        req(STATE_STUDENT_ID, Kind::StateId),
+        req(SCHOOL_ID, Kind::OrgId),
+        req(YEAR_CODE, Kind::Year),
+        req(TRUANCY_LEVEL, Kind::Code("truancy_level")),
+        req(STATUS_DATE, Kind::Date),
+    ],
+    year: YearSource::YearColumn(YEAR_CODE),
+};
+
+pub const GRADUATION: EntitySpec = EntitySpec {
+    name: "graduation",
+    file: "graduation.csv",
+    required_file: false,
+    columns: &[
+        req(STATE_STUDENT_ID, Kind::StateId),
+        c(DATE_FIRST_ENTERED_9TH_GRADE, Kind::Date),
+        c(NGA_COHORT_END_YEAR, Kind::Year),
+        c(NCLB_COHORT_END_YEAR, Kind::Year),
+    ],
+    year: YearSource::None,
+};
+
+pub const CTE: EntitySpec = EntitySpec {
+    name: "cte",
+    file: "cte.csv",
+    required_file: false,
+    columns: &[
+        req(STATE_STUDENT_ID, Kind::StateId),
+        req(SCHOOL_ID, Kind::OrgId),
+        req(YEAR_CODE, Kind::Year),
+        req(CIP_CODE, Kind::Text),
+        req(PROGRAM_START_DATE, Kind::Date),
+        c(PROGRAM_END_DATE, Kind::Date),
+        c(CTE_EXIT_STATUS, Kind::Code("cte_exit_status")),
+        c(CREDIT_BEARING, Kind::Flag),
+    ],
+    year: YearSource::YearColumn(YEAR_CODE),
+};
+
 /// The entities ingest handles, in the order they are read.
-pub const ENTITIES: [&EntitySpec; 4] = [
+pub const ENTITIES: [&EntitySpec; 8] = [
     &STUDENT_PERSONAL,
     &STUDENT_ENROLLMENT,
     &SCHOOLS,
     &MAILING_ADDRESS,
+    &BEHAVIOR,
+    &TRUANCY,
+    &GRADUATION,
+    &CTE,
 ];
-
-/// Bundle files the spec names that this version does not process yet. A
-/// bundle holding one is reported, never silently ignored.
-pub const NOT_YET_PROCESSED: [&str; 4] =
-    ["behavior.csv", "truancy.csv", "graduation.csv", "cte.csv"];
 
 /// The entity whose canonical name is `name`.
 pub fn entity(name: &str) -> Option<&'static EntitySpec> {

@@ -1,0 +1,396 @@
+//! The publish stage: conform the identity stage's frames into Synergy's
+//! uploads, check them against Synergy's rules (pre-flight), and write
+//! `uploads/<school-year>/<SAU Org ID>/<upload>.csv`, the pre-flight
+//! findings (`preflight/<upload>.csv`) and the upload manifest that ties
+//! every upload row to its source row (`publish/upload_manifest.csv` and
+//! `.parquet`).
+//!
+//! The uploads folder is written whole into `.uploads.partial` and swapped
+//! into place, so a run killed mid-way leaves the previous uploads intact.
+
+use crate::config::Config;
+use crate::output::{private_dir, write_atomic};
+use crate::snapshot::{self, Provenance};
+use anyhow::{Context, Result};
+use cutover_stages::columns::{SOURCE_FILE, SOURCE_ROW};
+use cutover_stages::conform::{
+    self, ConformConfig, Sources, Upload, SOURCE_ENTITY, UPLOADS, UPLOAD_SAU, UPLOAD_YEAR,
+};
+use cutover_stages::crosswalk::Tables;
+use cutover_stages::preflight::{self, Context as PreflightContext, Layout, VIOLATION_COLUMNS};
+use cutover_stages::report::StageReport;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+pub const STAGE: &str = "publish";
+const PARTIAL: &str = ".uploads.partial";
+const PREVIOUS: &str = ".uploads.previous";
+
+/// The stages every upload row passed through.
+pub const STAGES_PASSED: &str = "read>ingest>crosswalk>identity>conform>preflight>publish";
+
+/// The columns of the upload manifest.
+pub const MANIFEST_COLUMNS: [&str; 9] = [
+    "upload",
+    "file",
+    "row_number",
+    "StateStudentID",
+    "SAUID",
+    "SchoolID",
+    "source_entity",
+    "source_file",
+    "source_row",
+];
+
+/// One upload's counts, for the report.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct UploadSummary {
+    pub upload: String,
+    pub title: String,
+    /// Rows conform produced.
+    pub conformed: u64,
+    /// Rows pre-flight held back, by the first rule each broke.
+    pub preflight: BTreeMap<String, u64>,
+    /// Rows written to upload files.
+    pub written: u64,
+    /// Upload files written.
+    pub files: u64,
+    pub note: Option<String>,
+}
+
+/// What the stage produced, kept in `publish/summary.json`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Summary {
+    pub as_of: String,
+    pub uploads: Vec<UploadSummary>,
+    /// Upload files by school year and SAU: (school year, SAU Org ID, files).
+    pub files: u64,
+}
+
+pub struct StageOut {
+    pub summary: Summary,
+    pub reports: Vec<StageReport>,
+    pub outputs: Vec<String>,
+}
+
+/// `2017` -> `2016-17`.
+pub fn school_year_folder(year: i32) -> String {
+    format!("{}-{:02}", year - 1, year.rem_euclid(100))
+}
+
+/// Puts back the uploads folder a run killed while swapping left aside, and
+/// removes a half-written one.
+pub fn recover(root: &Path) -> Result<()> {
+    let partial = root.join(PARTIAL);
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial)
+            .with_context(|| format!("cannot remove {}", partial.display()))?;
+    }
+    let previous = root.join(PREVIOUS);
+    if previous.exists() {
+        let uploads = root.join("uploads");
+        if uploads.exists() {
+            std::fs::remove_dir_all(&previous)
+                .with_context(|| format!("cannot remove {}", previous.display()))?;
+        } else {
+            std::fs::rename(&previous, &uploads)
+                .with_context(|| format!("cannot restore {}", uploads.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn load_optional(root: &Path, name: &str) -> Result<Option<DataFrame>> {
+    let path = root.join("identity").join(format!("{name}.parquet"));
+    if path.is_file() {
+        Ok(Some(snapshot::read_parquet(&path)?))
+    } else {
+        Ok(None)
+    }
+}
+
+fn strings(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
+    let s = df
+        .column(name)?
+        .as_materialized_series()
+        .cast(&DataType::String)?;
+    let s = s.str()?;
+    Ok((0..s.len()).map(|i| s.get(i).map(str::to_string)).collect())
+}
+
+fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::Necessary)
+        .from_writer(w)
+}
+
+fn write_file(path: &Path, header: &[String], rows: &[Vec<String>]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        private_dir(dir)?;
+    }
+    let mut f =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    {
+        let mut w = csv_writer(std::io::BufWriter::new(&mut f));
+        w.write_record(header)?;
+        for r in rows {
+            w.write_record(r)?;
+        }
+        w.flush()?;
+    }
+    f.sync_all()
+        .with_context(|| format!("cannot sync {}", path.display()))?;
+    Ok(())
+}
+
+/// Conforms, checks and writes every upload.
+pub fn run_stage(
+    root: &Path,
+    config: &Config,
+    layouts: &[Layout],
+    tables: &Tables,
+    provenance: &Provenance,
+) -> Result<StageOut> {
+    recover(root)?;
+    let students = load_optional(root, "students")?;
+    let enrollment = load_optional(root, "student_enrollment")?;
+    let behavior = load_optional(root, "behavior")?;
+    let truancy = load_optional(root, "truancy")?;
+    let cte = load_optional(root, "cte")?;
+    let conformed = conform::run(
+        Sources {
+            students: students.as_ref(),
+            enrollment: enrollment.as_ref(),
+            behavior: behavior.as_ref(),
+            truancy: truancy.as_ref(),
+            cte: cte.as_ref(),
+        },
+        &ConformConfig {
+            split_exit_code: config.split_exit_code.clone(),
+            split_entry_code: config.split_entry_code.clone(),
+        },
+    )?;
+    let mut reports = conformed.reports.clone();
+    let mut outputs = Vec::new();
+
+    let mut neo_ids: Vec<String> = tables.orgs.iter().map(|o| o.neo_org_id.clone()).collect();
+    neo_ids.sort();
+    neo_ids.dedup();
+    let code_sets: BTreeMap<String, Vec<String>> = tables
+        .codes
+        .iter()
+        .map(|(domain, map)| {
+            let mut codes: Vec<String> = map.rows.iter().map(|r| r.new_code.clone()).collect();
+            codes.sort();
+            codes.dedup();
+            (domain.clone(), codes)
+        })
+        .collect();
+    let enrollments = conformed
+        .uploads
+        .iter()
+        .find(|(n, _)| *n == conform::STUDENT_ENROLLMENT_UPLOAD.name)
+        .map(|(_, d)| d.clone());
+    let ctx = PreflightContext {
+        as_of: config.as_of,
+        neo_ids: &neo_ids,
+        code_sets: &code_sets,
+        enrollments: enrollments.as_ref(),
+    };
+
+    let partial = root.join(PARTIAL);
+    private_dir(&partial)?;
+    let mut manifest: Vec<Vec<String>> = Vec::new();
+    let mut summary = Summary {
+        as_of: config.as_of.to_string(),
+        ..Default::default()
+    };
+    // (year, SAU) pairs that have enrollment rows: each gets an Attendance file.
+    let mut places: std::collections::BTreeSet<(i32, String)> = Default::default();
+    for upload in UPLOADS {
+        let mut us = UploadSummary {
+            upload: upload.name.to_string(),
+            title: upload.title.to_string(),
+            note: upload.note.map(str::to_string),
+            ..Default::default()
+        };
+        let Some(layout) = layouts.iter().find(|l| l.upload == upload.name) else {
+            summary.uploads.push(us);
+            continue;
+        };
+        let Some((_, df)) = conformed.uploads.iter().find(|(n, _)| *n == upload.name) else {
+            us.note
+                .get_or_insert_with(|| "the bundle has no source file for this upload".to_string());
+            summary.uploads.push(us);
+            continue;
+        };
+        let mut df = df.clone();
+        us.conformed = df.height() as u64;
+        snapshot::write_parquet(root, conform::STAGE, upload.name, &mut df, provenance)?;
+        outputs.push(format!("{}/{}.parquet", conform::STAGE, upload.name));
+
+        let checked = preflight::run(upload, layout, &df, &ctx)?;
+        us.preflight = checked.report.rejected.clone();
+        write_violations(root, upload, &checked.violations)?;
+        outputs.push(format!("preflight/{}.csv", upload.name));
+        reports.push(checked.report);
+
+        // Write the files, one per school year and SAU.
+        let formatted = preflight::format(upload, layout, &checked.rows)?;
+        let header: Vec<String> = layout.columns.iter().map(|c| c.header.clone()).collect();
+        let columns: Vec<Vec<Option<String>>> = header
+            .iter()
+            .map(|h| strings(&formatted, h))
+            .collect::<Result<_>>()?;
+        let year_column = checked.rows.column(UPLOAD_YEAR)?.i32()?.clone();
+        let years: Vec<Option<i32>> = (0..year_column.len()).map(|i| year_column.get(i)).collect();
+        let saus = strings(&checked.rows, UPLOAD_SAU)?;
+        let ids = strings(&checked.rows, "StateStudentID").unwrap_or_default();
+        let sau_ids = strings(&checked.rows, "SAUID").unwrap_or_default();
+        let school_ids = strings(&checked.rows, "SchoolID").unwrap_or_default();
+        let entities = strings(&checked.rows, SOURCE_ENTITY)?;
+        let files = strings(&checked.rows, SOURCE_FILE)?;
+        let source_rows = strings(&checked.rows, SOURCE_ROW)?;
+        let mut publish_report = StageReport::new(STAGE, upload.name);
+        publish_report.rows_in = checked.rows.height() as u64;
+        let mut start = 0;
+        let n = checked.rows.height();
+        while start < n {
+            let key = (years[start], saus[start].clone());
+            let mut end = start;
+            while end < n && (years[end], saus[end].clone()) == key {
+                end += 1;
+            }
+            let (Some(year), Some(sau)) = key else {
+                anyhow::bail!(
+                    "{}: a row without a school year or SAU passed pre-flight",
+                    upload.name
+                );
+            };
+            let rel = format!("{}/{sau}/{}.csv", school_year_folder(year), upload.name);
+            let rows: Vec<Vec<String>> = (start..end)
+                .map(|i| {
+                    columns
+                        .iter()
+                        .map(|c| c[i].clone().unwrap_or_default())
+                        .collect()
+                })
+                .collect();
+            write_file(&partial.join(&rel), &header, &rows)?;
+            for (k, i) in (start..end).enumerate() {
+                let get = |v: &Vec<Option<String>>| v.get(i).cloned().flatten().unwrap_or_default();
+                manifest.push(vec![
+                    upload.name.to_string(),
+                    format!("uploads/{rel}"),
+                    (k + 1).to_string(),
+                    get(&ids),
+                    get(&sau_ids),
+                    get(&school_ids),
+                    get(&entities),
+                    get(&files),
+                    get(&source_rows),
+                ]);
+            }
+            if upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
+                places.insert((year, sau.clone()));
+            }
+            publish_report.rows_out += (end - start) as u64;
+            us.written += (end - start) as u64;
+            us.files += 1;
+            start = end;
+        }
+        if upload.name == conform::ATTENDANCE.name {
+            for (year, sau) in &places {
+                let rel = format!("{}/{sau}/{}.csv", school_year_folder(*year), upload.name);
+                let path = partial.join(&rel);
+                if !path.exists() {
+                    write_file(&path, &header, &[])?;
+                    us.files += 1;
+                }
+            }
+        }
+        reports.push(publish_report);
+        summary.files += us.files;
+        summary.uploads.push(us);
+    }
+
+    // The manifest: every upload row to its source row.
+    let mut columns: Vec<Column> = Vec::new();
+    for (i, name) in MANIFEST_COLUMNS.iter().enumerate() {
+        if *name == "row_number" || *name == "source_row" {
+            let v: Vec<Option<i64>> = manifest.iter().map(|r| r[i].parse().ok()).collect();
+            columns.push(Column::new((*name).into(), v));
+        } else {
+            let v: Vec<&str> = manifest.iter().map(|r| r[i].as_str()).collect();
+            columns.push(Column::new((*name).into(), v));
+        }
+    }
+    columns.push(Column::new(
+        "stages".into(),
+        vec![STAGES_PASSED; manifest.len()],
+    ));
+    let mut frame = DataFrame::new(manifest.len(), columns)?;
+    snapshot::write_parquet(root, STAGE, "upload_manifest", &mut frame, provenance)?;
+    outputs.push(format!("{STAGE}/upload_manifest.parquet"));
+    write_atomic(&root.join(STAGE).join("upload_manifest.csv"), |f| {
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
+        let mut header: Vec<&str> = MANIFEST_COLUMNS.to_vec();
+        header.push("stages");
+        w.write_record(&header)?;
+        for r in &manifest {
+            let mut r = r.clone();
+            r.push(STAGES_PASSED.to_string());
+            w.write_record(&r)?;
+        }
+        w.flush()?;
+        Ok(())
+    })?;
+    outputs.push(format!("{STAGE}/upload_manifest.csv"));
+
+    // Swap the finished uploads folder into place.
+    let uploads = root.join("uploads");
+    let previous = root.join(PREVIOUS);
+    if uploads.exists() {
+        std::fs::rename(&uploads, &previous)
+            .with_context(|| format!("cannot move {} aside", uploads.display()))?;
+    }
+    std::fs::rename(&partial, &uploads)
+        .with_context(|| format!("cannot move the new uploads into {}", uploads.display()))?;
+    if previous.exists() {
+        std::fs::remove_dir_all(&previous)
+            .with_context(|| format!("cannot remove {}", previous.display()))?;
+    }
+    Ok(StageOut {
+        summary,
+        reports,
+        outputs,
+    })
+}
+
+fn write_violations(root: &Path, upload: &Upload, v: &DataFrame) -> Result<()> {
+    let columns: Vec<Vec<Option<String>>> = VIOLATION_COLUMNS
+        .iter()
+        .map(|c| strings(v, c))
+        .collect::<Result<_>>()?;
+    write_atomic(
+        &root.join("preflight").join(format!("{}.csv", upload.name)),
+        |f| {
+            let mut w = csv_writer(std::io::BufWriter::new(f));
+            w.write_record(VIOLATION_COLUMNS)?;
+            for i in 0..v.height() {
+                w.write_record(columns.iter().map(|c| c[i].as_deref().unwrap_or("")))?;
+            }
+            w.flush()?;
+            Ok(())
+        },
+    )
+}

@@ -1,0 +1,242 @@
+//! `cutover results LOG...`: Synergy's result logs read back. Each rejected
+//! upload row is tied, through the upload manifest, to its upload file and
+//! row, its source file and row, and the stage most likely behind the error.
+
+use crate::output::write_atomic;
+use anyhow::{bail, Context, Result};
+use cutover_stages::conform::UPLOADS;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// What Synergy writes when every row of a file loaded.
+pub const ALL_SUCCESSFUL: &str = "All Records completed successfully";
+/// The columns of a result log.
+pub const LOG_COLUMNS: [&str; 5] = [
+    "Row Number",
+    "SAU ID",
+    "School ID",
+    "State Student Number",
+    "Error",
+];
+/// The columns of `results/results.csv`.
+pub const RESULT_COLUMNS: [&str; 13] = [
+    "log",
+    "Row Number",
+    "SAU ID",
+    "School ID",
+    "State Student Number",
+    "Error",
+    "upload",
+    "file",
+    "source_entity",
+    "source_file",
+    "source_row",
+    "stage",
+    "match",
+];
+
+/// The stage whose output an error message points at.
+pub fn stage_for(error: &str) -> &'static str {
+    if error.starts_with("Unable to resolve") {
+        // A code Synergy does not know: the crosswalk table that produced it.
+        "crosswalk"
+    } else if error.starts_with("Secondary enrollment not found") {
+        // The concurrent row loaded before its primary: the load order.
+        "publish"
+    } else if error.contains("Student") || error.contains("student") {
+        "identity"
+    } else {
+        "unknown"
+    }
+}
+
+struct ManifestRow {
+    file: String,
+    row_number: String,
+    state_id: String,
+    sau: String,
+    school: String,
+    entity: String,
+    source_file: String,
+    source_row: String,
+}
+
+fn upload_of(log: &Path, given: Option<&str>) -> Result<String> {
+    if let Some(u) = given {
+        if UPLOADS.iter().any(|x| x.name == u) {
+            return Ok(u.to_string());
+        }
+        bail!(
+            "--upload {u}: not an upload ({})",
+            UPLOADS
+                .iter()
+                .map(|u| u.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let stem = log
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.split('.').next())
+        .unwrap_or("");
+    match UPLOADS.iter().find(|u| u.name == stem) {
+        Some(u) => Ok(u.name.to_string()),
+        None => bail!(
+            "{}: cannot tell which upload this log answers: name it after the upload (student_enrollment.csv) or pass --upload",
+            log.display()
+        ),
+    }
+}
+
+/// Reads the logs, writes `results/results.csv` under `out`, and returns
+/// the summary printed to the terminal.
+pub fn run(out: &Path, logs: &[std::path::PathBuf], upload: Option<&str>) -> Result<String> {
+    let manifest_path = out.join("publish/upload_manifest.csv");
+    let mut reader = csv::Reader::from_path(&manifest_path).with_context(|| {
+        format!(
+            "{}: cannot read the upload manifest (run `cutover run` first)",
+            manifest_path.display()
+        )
+    })?;
+    // (upload, row number) -> manifest rows (one per school year and SAU file).
+    let mut index: BTreeMap<(String, String), Vec<ManifestRow>> = BTreeMap::new();
+    for r in reader.records() {
+        let r =
+            r.with_context(|| format!("{}: not an upload manifest", manifest_path.display()))?;
+        let get = |i: usize| r.get(i).unwrap_or("").to_string();
+        index
+            .entry((get(0), get(2)))
+            .or_default()
+            .push(ManifestRow {
+                file: get(1),
+                row_number: get(2),
+                state_id: get(3),
+                sau: get(4),
+                school: get(5),
+                entity: get(6),
+                source_file: get(7),
+                source_row: get(8),
+            });
+    }
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut by_error: BTreeMap<String, u64> = BTreeMap::new();
+    let mut successful = 0;
+    let (mut matched, mut unmatched, mut ambiguous) = (0u64, 0u64, 0u64);
+    for log in logs {
+        let name = log.display().to_string();
+        let upload = upload_of(log, upload)?;
+        let bytes = std::fs::read(log).with_context(|| format!("{name}: cannot read"))?;
+        let (text, _, _) = crate::read::decode(&bytes, crate::read::EncodingChoice::Auto);
+        if text.trim() == ALL_SUCCESSFUL {
+            successful += 1;
+            continue;
+        }
+        let mut r = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let header: Vec<String> = r
+            .headers()
+            .with_context(|| format!("{name}: not a result log"))?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        if header != LOG_COLUMNS {
+            bail!(
+                "{name}: line 1: expected the columns {} or the line \"{ALL_SUCCESSFUL}\", found {}",
+                LOG_COLUMNS.join(", "),
+                header.join(", ")
+            );
+        }
+        for record in r.records() {
+            let record = record.with_context(|| format!("{name}: not a result log"))?;
+            let line = record.position().map(|p| p.line()).unwrap_or(0);
+            let f: Vec<String> = (0..5)
+                .map(|i| record.get(i).unwrap_or("").trim().to_string())
+                .collect();
+            if f.iter().all(|v| v.is_empty()) {
+                continue;
+            }
+            if f[0].parse::<u64>().is_err() {
+                bail!(
+                    "{name}: line {line}: Row Number: expected a number, found {:?}",
+                    f[0]
+                );
+            }
+            *by_error.entry(f[4].clone()).or_default() += 1;
+            let candidates: Vec<&ManifestRow> = index
+                .get(&(upload.clone(), f[0].clone()))
+                .map(|v| {
+                    v.iter()
+                        .filter(|m| f[1].is_empty() || m.sau == f[1])
+                        .filter(|m| f[2].is_empty() || m.school.is_empty() || m.school == f[2])
+                        .filter(|m| f[3].is_empty() || m.state_id == f[3])
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut row = vec![name.clone()];
+            row.extend(f.iter().cloned());
+            row.push(upload.clone());
+            match candidates.as_slice() {
+                [m] => {
+                    matched += 1;
+                    row.extend([
+                        m.file.clone(),
+                        m.entity.clone(),
+                        m.source_file.clone(),
+                        m.source_row.clone(),
+                        stage_for(&f[4]).to_string(),
+                        format!("row {}", m.row_number),
+                    ]);
+                }
+                [] => {
+                    unmatched += 1;
+                    row.extend(["", "", "", "", stage_for(&f[4])].map(str::to_string));
+                    row.push("no upload row has this row number, SAU, school and student".into());
+                }
+                many => {
+                    ambiguous += 1;
+                    row.extend(["", "", "", "", stage_for(&f[4])].map(str::to_string));
+                    row.push(format!(
+                        "{} upload rows match: {}",
+                        many.len(),
+                        many.iter()
+                            .map(|m| m.file.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ));
+                }
+            }
+            rows.push(row);
+        }
+    }
+    let path = out.join("results/results.csv");
+    write_atomic(&path, |file| {
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+        w.write_record(RESULT_COLUMNS)?;
+        for r in &rows {
+            w.write_record(r)?;
+        }
+        w.flush()?;
+        Ok(())
+    })?;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} logs read: {} all successful, {} rejected rows ({} tied to their source row, {} not found, {} ambiguous)",
+        logs.len(),
+        successful,
+        rows.len(),
+        matched,
+        unmatched,
+        ambiguous
+    );
+    let mut sorted: Vec<(&String, &u64)> = by_error.iter().collect();
+    sorted.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (error, n) in sorted {
+        let _ = writeln!(s, "{n:>8}  {error}  [{}]", stage_for(error));
+    }
+    let _ = writeln!(s, "written: {}", path.display());
+    Ok(s)
+}

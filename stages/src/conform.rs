@@ -1,0 +1,927 @@
+//! # Conform: Synergy-shaped tables, one per upload
+//!
+//! **Input**: the identity stage's frames: `students` (one row per resolved
+//! student, current identity, bridged race flags), and the re-keyed,
+//! crosswalked `student_enrollment`, `behavior`, `truancy` and `cte` rows.
+//!
+//! **Output**: one frame per upload of [`UPLOADS`], whose columns are the
+//! upload's fields by their Synergy names (dates as dates, flags as
+//! booleans, everything else text), plus `source_entity`, `source_file`,
+//! `source_row` and the school year and SAU the upload file is chosen by.
+//! The layout files say which of these columns an upload file carries, in
+//! what order and under what header.
+//!
+//! **Rules**: an enrollment changed by a row with `Action` S (same student,
+//! school, year and entry date) is split at its `EffectiveDate`: the earlier
+//! row exits the day before with the configured exit code, the `Action` S row
+//! enters on it with the configured entry code; Student Personal is one row per
+//! student, school year and SAU enrolled in (`one_row_per_sau_and_year`,
+//! rows added; students never enrolled are excluded as `no_enrollment`);
+//! FRM and ELL come from primary enrollments with an economic status or an
+//! English-learner status; Special Ed is one segment per enrollment period
+//! of special-education service, segments with the same start, disability
+//! and setting merged (`same_service_period`); Behavior keeps offender rows
+//! of reportable events (a bullying event or a removal resolution); every
+//! row left out is counted under the rule that leaves it out.
+
+use crate::columns::*;
+use crate::crosswalk::{RESIDENT_SAU_ORG_ID, SAU_ORG_ID, SCHOOL_ORG_ID};
+use crate::identity::{NEEDS_NEW_STATE_ID, STUDENT_KEY};
+use crate::report::StageReport;
+use polars::prelude::*;
+
+pub const STAGE: &str = "conform";
+
+/// Which source a row came from (`student_enrollment`, `behavior` ...).
+pub const SOURCE_ENTITY: &str = "source_entity";
+/// The school year (`YearCode`) an upload row belongs to.
+pub const UPLOAD_YEAR: &str = "upload_year";
+/// The SAU Org ID whose upload file a row goes to.
+pub const UPLOAD_SAU: &str = "upload_sau";
+/// The row's position in its conformed frame.
+pub const UPLOAD_ROW: &str = "upload_row";
+
+/// One upload: its name (file stem), its title and its fields, in Synergy's
+/// order, with their types.
+pub struct Upload {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub fields: &'static [(&'static str, FieldType)],
+    /// Why the upload has no rows from the extract, when it never has.
+    pub note: Option<&'static str>,
+}
+
+/// The type of a conformed field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldType {
+    Text,
+    Date,
+    Flag,
+    /// A NEO Org ID (set by the organization crosswalk).
+    OrgId,
+}
+
+use FieldType::{Date as D, Flag as F, OrgId as O, Text as T};
+
+pub const NEW_STATE_ID: Upload = Upload {
+    name: "new_state_id",
+    title: "New State ID",
+    fields: &[
+        ("SAUID", O),
+        ("SchoolStudentID", T),
+        ("LastName", T),
+        ("FirstName", T),
+        ("MiddleName", T),
+        ("Suffix", T),
+        ("Gender", T),
+        ("BirthDate", D),
+        ("SchoolID", O),
+        ("GradeLevel", T),
+    ],
+    note: None,
+};
+
+pub const STUDENT_ENROLLMENT_UPLOAD: Upload = Upload {
+    name: "student_enrollment",
+    title: "Student Enrollment",
+    fields: &[
+        ("SAUID", O),
+        ("SchoolID", O),
+        ("StateStudentID", T),
+        ("SchoolStudentID", T),
+        ("SchoolYear", T),
+        ("GradeLevel", T),
+        ("EnrollmentType", T),
+        ("EntryDate", D),
+        ("EntryCode", T),
+        ("ExitDate", D),
+        ("ExitCode", T),
+        ("ResidentSAUID", O),
+        ("FiscalResponsibility", T),
+        ("HomelessNightTimeResidence", T),
+        ("Section504", F),
+        ("Migrant", F),
+        ("Refugee", F),
+        ("StateAgencyClient", F),
+        ("GiftedTalentedAcademic", F),
+        ("GiftedTalentedArtistic", F),
+        ("AlternativeEducation", F),
+        ("ForeignExchange", F),
+        ("HomeSchooled", F),
+        ("SAUPercentage", T),
+    ],
+    note: None,
+};
+
+pub const STUDENT_PERSONAL_UPLOAD: Upload = Upload {
+    name: "student_personal",
+    title: "Student Personal",
+    fields: &[
+        ("SAUID", O),
+        ("StateStudentID", T),
+        ("LastName", T),
+        ("FirstName", T),
+        ("MiddleName", T),
+        ("Suffix", T),
+        ("Gender", T),
+        ("BirthDate", D),
+        ("HispanicLatino", F),
+        ("AmericanIndianAlaskaNative", F),
+        ("Asian", F),
+        ("BlackAfricanAmerican", F),
+        ("NativeHawaiianPacificIslander", F),
+        ("White", F),
+        ("RaceDetermination", T),
+        ("Immigrant", F),
+        ("DateEnteredUSSchool", D),
+        ("HomeLanguage", T),
+    ],
+    note: None,
+};
+
+pub const FRM: Upload = Upload {
+    name: "frm",
+    title: "FRM (economic status)",
+    fields: &[
+        ("SAUID", O),
+        ("SchoolID", O),
+        ("StateStudentID", T),
+        ("SchoolYear", T),
+        ("EconomicStatus", T),
+        ("EligibilityStartDate", D),
+    ],
+    note: None,
+};
+
+pub const SPECIAL_ED: Upload = Upload {
+    name: "special_ed",
+    title: "Special Ed",
+    fields: &[
+        ("SAUID", O),
+        ("SchoolID", O),
+        ("StateStudentID", T),
+        ("SchoolYear", T),
+        ("StartDate", D),
+        ("EndDate", D),
+        ("PrimaryDisability", T),
+        ("Setting", T),
+        ("ExitReason", T),
+    ],
+    note: None,
+};
+
+pub const ELL: Upload = Upload {
+    name: "ell",
+    title: "ELL Student",
+    fields: &[
+        ("SAUID", O),
+        ("SchoolID", O),
+        ("StateStudentID", T),
+        ("SchoolYear", T),
+        ("ELStatus", T),
+        ("IdentifiedDate", D),
+        ("DateFirstEnrolledESL", D),
+        ("ExitDate", D),
+        ("EnglishProficiency", T),
+    ],
+    note: None,
+};
+
+pub const CTE_UPLOAD: Upload = Upload {
+    name: "cte",
+    title: "CTE",
+    fields: &[
+        ("SAUID", O),
+        ("SchoolID", O),
+        ("StateStudentID", T),
+        ("SchoolYear", T),
+        ("CIPCode", T),
+        ("ProgramStartDate", D),
+        ("ProgramEndDate", D),
+        ("ExitStatus", T),
+        ("CreditBearing", F),
+    ],
+    note: None,
+};
+
+pub const BEHAVIOR_UPLOAD: Upload = Upload {
+    name: "behavior",
+    title: "Behavior",
+    fields: &[
+        ("SAUID", O),
+        ("SchoolID", O),
+        ("StateStudentID", T),
+        ("SchoolYear", T),
+        ("IncidentID", T),
+        ("IncidentDate", D),
+        ("IncidentTime", T),
+        ("EventCode", T),
+        ("WeaponType", T),
+        ("SeriousBodilyInjury", F),
+        ("ResolutionCode", T),
+        ("ResolutionDate", D),
+        ("Duration", T),
+    ],
+    note: None,
+};
+
+pub const TRUANCY_UPLOAD: Upload = Upload {
+    name: "truancy",
+    title: "Truancy",
+    fields: &[
+        ("SAUID", O),
+        ("SchoolID", O),
+        ("StateStudentID", T),
+        ("SchoolYear", T),
+        ("TruancyStep", T),
+        ("StepDate", D),
+    ],
+    note: None,
+};
+
+pub const ATTENDANCE: Upload = Upload {
+    name: "attendance",
+    title: "Attendance",
+    fields: &[
+        ("SAUID", O),
+        ("SchoolID", O),
+        ("StateStudentID", T),
+        ("SchoolYear", T),
+        ("Quarter", T),
+        ("DaysEnrolled", T),
+        ("DaysPresent", T),
+        ("DaysExcusedAbsent", T),
+        ("QuarterDays", T),
+    ],
+    note: Some(
+        "ICSE had no attendance upload: the extract has no attendance source, so every Attendance file is written with its header and no rows",
+    ),
+};
+
+pub const PROFICIENCY_BASED_EDUCATION: Upload = Upload {
+    name: "proficiency_based_education",
+    title: "Proficiency Based Education",
+    fields: &[],
+    note: Some("Synergy's layout is not known: nothing is emitted until a layout file exists"),
+};
+
+/// Every upload, in Synergy's load order: New State ID, then Student
+/// Enrollment, then Student Personal, then the rest.
+pub const UPLOADS: [&Upload; 11] = [
+    &NEW_STATE_ID,
+    &STUDENT_ENROLLMENT_UPLOAD,
+    &STUDENT_PERSONAL_UPLOAD,
+    &FRM,
+    &SPECIAL_ED,
+    &ELL,
+    &CTE_UPLOAD,
+    &BEHAVIOR_UPLOAD,
+    &TRUANCY_UPLOAD,
+    &ATTENDANCE,
+    &PROFICIENCY_BASED_EDUCATION,
+];
+
+/// The upload named `name`.
+pub fn upload(name: &str) -> Option<&'static Upload> {
+    UPLOADS.iter().copied().find(|u| u.name == name)
+}
+
+/// Settings of the stage.
+#[derive(Clone, Debug)]
+pub struct ConformConfig {
+    /// Exit code of the first part of an enrollment split at a change of status.
+    pub split_exit_code: String,
+    /// Entry code of the second part.
+    pub split_entry_code: String,
+}
+
+/// The frames the stage reads (any may be absent).
+#[derive(Default)]
+pub struct Sources<'a> {
+    pub students: Option<&'a DataFrame>,
+    pub enrollment: Option<&'a DataFrame>,
+    pub behavior: Option<&'a DataFrame>,
+    pub truancy: Option<&'a DataFrame>,
+    pub cte: Option<&'a DataFrame>,
+}
+
+/// What the stage produced: a frame and a report per upload.
+pub struct Conformed {
+    pub uploads: Vec<(&'static str, DataFrame)>,
+    pub reports: Vec<StageReport>,
+}
+
+fn text(c: &str) -> Expr {
+    col(c).cast(DataType::String)
+}
+
+fn null_of(field: FieldType) -> Expr {
+    match field {
+        FieldType::Date => lit(NULL).cast(DataType::Date),
+        FieldType::Flag => lit(NULL).cast(DataType::Boolean),
+        _ => lit(NULL).cast(DataType::String),
+    }
+}
+
+/// An empty conformed frame of `upload`.
+pub fn empty(upload: &Upload) -> PolarsResult<DataFrame> {
+    let mut columns = vec![
+        Column::new_empty(SOURCE_ENTITY.into(), &DataType::String),
+        Column::new_empty(SOURCE_FILE.into(), &DataType::String),
+        Column::new_empty(SOURCE_ROW.into(), &DataType::Int64),
+        Column::new_empty(UPLOAD_YEAR.into(), &DataType::Int32),
+        Column::new_empty(UPLOAD_SAU.into(), &DataType::String),
+    ];
+    for (name, field) in upload.fields {
+        let dtype = match field {
+            FieldType::Date => DataType::Date,
+            FieldType::Flag => DataType::Boolean,
+            _ => DataType::String,
+        };
+        columns.push(Column::new_empty((*name).into(), &dtype));
+    }
+    columns.push(Column::new_empty(UPLOAD_ROW.into(), &DataType::UInt32));
+    DataFrame::new(0, columns)
+}
+
+/// Selects `fields` (name, expression) in the upload's order, with the
+/// provenance and partition columns, sorted into a stable order.
+fn shape(
+    lf: LazyFrame,
+    upload: &Upload,
+    entity: &str,
+    exprs: Vec<(&str, Expr)>,
+    year: Expr,
+    sau: Expr,
+) -> PolarsResult<DataFrame> {
+    let mut select = vec![
+        lit(entity.to_string()).alias(SOURCE_ENTITY),
+        col(SOURCE_FILE),
+        col(SOURCE_ROW),
+        year.cast(DataType::Int32).alias(UPLOAD_YEAR),
+        sau.cast(DataType::String).alias(UPLOAD_SAU),
+    ];
+    for (name, field) in upload.fields {
+        let e = exprs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, e)| e.clone())
+            .unwrap_or_else(|| null_of(*field));
+        let e = match field {
+            FieldType::Date => e.cast(DataType::Date),
+            FieldType::Flag => e.cast(DataType::Boolean),
+            _ => e.cast(DataType::String),
+        };
+        select.push(e.alias(*name));
+    }
+    let mut sort_by = vec![col(UPLOAD_YEAR), col(UPLOAD_SAU)];
+    for key in ["StateStudentID", "SchoolID"] {
+        if upload.fields.iter().any(|(n, _)| *n == key) {
+            sort_by.push(col(key));
+        }
+    }
+    sort_by.push(col(SOURCE_ROW));
+    for (name, field) in upload.fields {
+        if *field == FieldType::Date {
+            sort_by.push(col(*name));
+        }
+    }
+    lf.select(select)
+        .sort_by_exprs(
+            sort_by,
+            SortMultipleOptions::default()
+                .with_nulls_last(true)
+                .with_maintain_order(true),
+        )
+        .with_row_index(UPLOAD_ROW, None)
+        .select(
+            [
+                SOURCE_ENTITY,
+                SOURCE_FILE,
+                SOURCE_ROW,
+                UPLOAD_YEAR,
+                UPLOAD_SAU,
+            ]
+            .iter()
+            .map(|c| col(*c))
+            .chain(upload.fields.iter().map(|(n, _)| col(*n)))
+            .chain([col(UPLOAD_ROW)])
+            .collect::<Vec<_>>(),
+        )
+        .collect()
+}
+
+fn count(lf: LazyFrame) -> PolarsResult<u64> {
+    let df = lf.select([len().alias("n")]).collect()?;
+    Ok(df.column("n")?.u32()?.get(0).unwrap_or(0) as u64)
+}
+
+fn day_before(c: &str) -> Expr {
+    (col(c).cast(DataType::Int32) - lit(1)).cast(DataType::Date)
+}
+
+/// Enrollment rows split at each change of status. ICSE keeps a change as a
+/// second row of the same enrollment (same student, school, year and entry
+/// date) with `Action` S and the values from `EffectiveDate` on: each row of
+/// such a group becomes the segment from its own start (the entry date, or
+/// its effective date) to the day before the next row's start, which exits
+/// and enters with the configured codes. Returns the rows (as many as came
+/// in) and how many segments were cut short by a change.
+fn segments(e: &DataFrame, config: &ConformConfig) -> PolarsResult<(DataFrame, u64)> {
+    let effective = col(ACTION)
+        .eq(lit("S"))
+        .and(col(EFFECTIVE_DATE).gt(col(SCHOOL_ENTRY_DATE)))
+        .and(
+            col(EXIT_DATE)
+                .is_null()
+                .or(col(EFFECTIVE_DATE).lt_eq(col(EXIT_DATE))),
+        )
+        .fill_null(lit(false));
+    let group = when(col(STATE_STUDENT_ID).is_null())
+        .then(concat_str([lit("row "), text(SOURCE_ROW)], "", false))
+        .otherwise(concat_str(
+            [
+                col(STATE_STUDENT_ID),
+                text(SCHOOL_ID),
+                text(YEAR_CODE),
+                text(SCHOOL_ENTRY_DATE),
+            ],
+            "|",
+            true,
+        ));
+    let out = e
+        .clone()
+        .lazy()
+        .with_columns([
+            when(effective)
+                .then(col(EFFECTIVE_DATE))
+                .otherwise(col(SCHOOL_ENTRY_DATE))
+                .alias("__start"),
+            group.alias("__group"),
+        ])
+        .sort(
+            ["__group", "__start", SOURCE_ROW],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .with_columns([
+            col("__start")
+                .shift(lit(-1))
+                .over([col("__group")])?
+                .alias("__next"),
+            col("__start")
+                .shift(lit(1))
+                .over([col("__group")])?
+                .alias("__prev"),
+        ])
+        .with_columns([
+            col("__next")
+                .gt(col("__start"))
+                .fill_null(lit(false))
+                .alias("__cut"),
+            col("__prev")
+                .lt(col("__start"))
+                .fill_null(lit(false))
+                .alias("__changed"),
+        ])
+        .with_columns([
+            when(col("__changed"))
+                .then(col("__start"))
+                .otherwise(col(SCHOOL_ENTRY_DATE))
+                .alias(SCHOOL_ENTRY_DATE),
+            when(col("__changed"))
+                .then(lit(config.split_entry_code.clone()))
+                .otherwise(col("EntryCode"))
+                .alias("EntryCode"),
+            when(col("__cut"))
+                .then(day_before("__next"))
+                .otherwise(col(EXIT_DATE))
+                .alias(EXIT_DATE),
+            when(col("__cut"))
+                .then(lit(config.split_exit_code.clone()))
+                .otherwise(col("ExitCode"))
+                .alias("ExitCode"),
+        ])
+        .sort([SOURCE_ROW], SortMultipleOptions::default())
+        .collect()?;
+    let cut = out.column("__cut")?.bool()?.sum().unwrap_or(0) as u64;
+    Ok((out, cut))
+}
+
+fn report(upload: &Upload, rows_in: u64, rows_out: u64) -> StageReport {
+    let mut r = StageReport::new(STAGE, upload.name);
+    r.rows_in = rows_in;
+    r.rows_out = rows_out;
+    r
+}
+
+fn exclude(r: &mut StageReport, rule: &str, n: u64) {
+    if n > 0 {
+        *r.excluded.entry(rule.to_string()).or_default() += n;
+    }
+}
+
+fn add(r: &mut StageReport, rule: &str, n: u64) {
+    if n > 0 {
+        *r.added.entry(rule.to_string()).or_default() += n;
+    }
+}
+
+fn flag(c: &str) -> Expr {
+    col(c).fill_null(lit(false))
+}
+
+/// Builds every upload's conformed frame.
+pub fn run(sources: Sources, config: &ConformConfig) -> PolarsResult<Conformed> {
+    let mut uploads: Vec<(&'static str, DataFrame)> = Vec::new();
+    let mut reports = Vec::new();
+    let enrollment_entity = crate::schema::STUDENT_ENROLLMENT.name;
+    let seg = match sources.enrollment {
+        Some(e) => Some((segments(e, config)?, e.height() as u64)),
+        None => None,
+    };
+
+    // New State ID: students no StateStudentID could be found for. The
+    // extract's enrollments carry no PersonID, so an enrollment without a
+    // StateStudentID cannot be tied to its identity: SAU, school and grade
+    // stay blank and pre-flight holds the row (required).
+    if let Some(students) = sources.students {
+        let lf = students.clone().lazy().filter(col(NEEDS_NEW_STATE_ID));
+        let df = shape(
+            lf,
+            &NEW_STATE_ID,
+            crate::schema::STUDENT_PERSONAL.name,
+            vec![
+                ("LastName", col(LAST_NAME)),
+                ("FirstName", col(FIRST_NAME)),
+                ("MiddleName", col(MIDDLE_NAME)),
+                ("Suffix", col(SUFFIX)),
+                ("Gender", col(GENDER)),
+                ("BirthDate", col(BIRTH_DATE)),
+            ],
+            lit(NULL),
+            lit(NULL),
+        )?;
+        let mut r = report(&NEW_STATE_ID, students.height() as u64, df.height() as u64);
+        exclude(
+            &mut r,
+            "has_state_id",
+            students.height() as u64 - df.height() as u64,
+        );
+        reports.push(r);
+        uploads.push((NEW_STATE_ID.name, df));
+    }
+
+    if let Some(((seg, added), rows_in)) = &seg {
+        let lf = || seg.clone().lazy();
+        let year = || col(YEAR_CODE);
+        let sau = || col(SAU_ORG_ID);
+        let ids = || {
+            vec![
+                ("SAUID", col(SAU_ORG_ID)),
+                ("SchoolID", col(SCHOOL_ORG_ID)),
+                ("StateStudentID", col(STATE_STUDENT_ID)),
+                ("SchoolYear", text(YEAR_CODE)),
+            ]
+        };
+        // Student Enrollment.
+        let mut fields = ids();
+        fields.extend([
+            ("SchoolStudentID", col(SCHOOL_STUDENT_ID)),
+            ("GradeLevel", col("GradeLevel")),
+            ("EnrollmentType", col(ENROLLMENT_TYPE_CODE)),
+            ("EntryDate", col(SCHOOL_ENTRY_DATE)),
+            ("EntryCode", col("EntryCode")),
+            ("ExitDate", col(EXIT_DATE)),
+            ("ExitCode", col("ExitCode")),
+            ("ResidentSAUID", col(RESIDENT_SAU_ORG_ID)),
+            ("FiscalResponsibility", col("FiscalResponsibilityCode")),
+            ("HomelessNightTimeResidence", col(HOMELESS_CODE)),
+            ("Section504", flag(SECTION_504_FLAG)),
+            ("Migrant", flag(MIGRANT_FLAG)),
+            ("Refugee", flag(REFUGEE_FLAG)),
+            ("StateAgencyClient", flag(STATE_AGENCY_CLIENT_FLAG)),
+            ("GiftedTalentedAcademic", flag(GIFTED_TALENTED_ACADEMIC)),
+            ("GiftedTalentedArtistic", flag(GIFTED_TALENTED_ARTISTIC)),
+            ("AlternativeEducation", flag(ALTERNATIVE_EDUCATION)),
+            ("ForeignExchange", flag(FOREIGN_EXCHANGE)),
+            ("HomeSchooled", flag(HOME_SCHOOLED)),
+            ("SAUPercentage", col(SAU_PERCENTAGE)),
+        ]);
+        let df = shape(
+            lf(),
+            &STUDENT_ENROLLMENT_UPLOAD,
+            enrollment_entity,
+            fields,
+            year(),
+            sau(),
+        )?;
+        let mut r = report(&STUDENT_ENROLLMENT_UPLOAD, *rows_in, df.height() as u64);
+        if *added > 0 {
+            r.notes.push(format!(
+                "{added} enrollments end the day before a change of status (Action S) and continue in the next row"
+            ));
+        }
+        reports.push(r);
+        uploads.push((STUDENT_ENROLLMENT_UPLOAD.name, df));
+
+        // Student Personal: each student's current identity, once per school
+        // year and SAU the student was enrolled in.
+        if let Some(students) = sources.students {
+            let places = lf()
+                .filter(col(STATE_STUDENT_ID).is_not_null())
+                .select([
+                    col(STATE_STUDENT_ID).alias(STUDENT_KEY),
+                    col(YEAR_CODE),
+                    col(SAU_ORG_ID),
+                ])
+                .unique(None, UniqueKeepStrategy::First);
+            let joined = students.clone().lazy().join(
+                places,
+                [col(STUDENT_KEY)],
+                [col(STUDENT_KEY)],
+                JoinArgs::new(JoinType::Inner),
+            );
+            let race = |c: &str| {
+                if students.column(c).is_ok() {
+                    col(c)
+                } else {
+                    lit(NULL).cast(DataType::Boolean)
+                }
+            };
+            let df = shape(
+                joined,
+                &STUDENT_PERSONAL_UPLOAD,
+                crate::schema::STUDENT_PERSONAL.name,
+                vec![
+                    ("SAUID", col(SAU_ORG_ID)),
+                    ("StateStudentID", col(STUDENT_KEY)),
+                    ("LastName", col(LAST_NAME)),
+                    ("FirstName", col(FIRST_NAME)),
+                    ("MiddleName", col(MIDDLE_NAME)),
+                    ("Suffix", col(SUFFIX)),
+                    ("Gender", col(GENDER)),
+                    ("BirthDate", col(BIRTH_DATE)),
+                    ("HispanicLatino", race(crate::crosswalk::HISPANIC)),
+                    (
+                        "AmericanIndianAlaskaNative",
+                        race("AmericanIndianAlaskaNative"),
+                    ),
+                    ("Asian", race("Asian")),
+                    ("BlackAfricanAmerican", race("BlackAfricanAmerican")),
+                    (
+                        "NativeHawaiianPacificIslander",
+                        race("NativeHawaiianPacificIslander"),
+                    ),
+                    ("White", race("White")),
+                    ("RaceDetermination", col(RACE_DETERMINATION)),
+                    ("Immigrant", flag(IMMIGRANT_FLAG)),
+                    ("DateEnteredUSSchool", col(US_SCHOOL_DATE)),
+                    ("HomeLanguage", col(HOME_PRIMARY_LANGUAGE)),
+                ],
+                col(YEAR_CODE),
+                col(SAU_ORG_ID),
+            )?;
+            let placed = count(
+                df.clone()
+                    .lazy()
+                    .select([col("StateStudentID")])
+                    .unique(None, UniqueKeepStrategy::First),
+            )?;
+            let n = students.height() as u64;
+            let mut r = report(&STUDENT_PERSONAL_UPLOAD, n, df.height() as u64);
+            add(
+                &mut r,
+                "one_row_per_sau_and_year",
+                df.height() as u64 - placed,
+            );
+            exclude(&mut r, "no_enrollment", n - placed);
+            reports.push(r);
+            uploads.push((STUDENT_PERSONAL_UPLOAD.name, df));
+        }
+
+        let primary = || col(ENROLLMENT_TYPE_CODE).eq(lit("P"));
+        let segs = seg.height() as u64;
+        let not_primary = count(lf().filter(primary().not()))?;
+
+        // FRM: primary enrollments with an economic status.
+        let keep = primary().and(col("EconomicStatus").is_not_null());
+        let mut fields = ids();
+        fields.extend([
+            ("EconomicStatus", col("EconomicStatus")),
+            ("EligibilityStartDate", col(SCHOOL_ENTRY_DATE)),
+        ]);
+        let df = shape(
+            lf().filter(keep),
+            &FRM,
+            enrollment_entity,
+            fields,
+            year(),
+            sau(),
+        )?;
+        let mut r = report(&FRM, *rows_in, df.height() as u64);
+        exclude(&mut r, "not_primary", not_primary);
+        exclude(
+            &mut r,
+            "no_economic_status",
+            segs - not_primary - df.height() as u64,
+        );
+        reports.push(r);
+        uploads.push((FRM.name, df));
+
+        // ELL: primary enrollments of English learners, current or exited.
+        let el = col("ELStatus").is_in(
+            lit(Series::new("el".into(), ["EL", "ExitedEL"])).implode(false),
+            false,
+        );
+        let keep = primary().and(el.fill_null(lit(false)));
+        let mut fields = ids();
+        fields.extend([
+            ("ELStatus", col("ELStatus")),
+            ("IdentifiedDate", col(DATE_FIRST_ENROLLED_ESL)),
+            ("DateFirstEnrolledESL", col(DATE_FIRST_ENROLLED_ESL)),
+            ("ExitDate", col(LEP_EXIT_DATE)),
+            ("EnglishProficiency", col(ENGLISH_PROFICIENCY)),
+        ]);
+        let df = shape(
+            lf().filter(keep),
+            &ELL,
+            enrollment_entity,
+            fields,
+            year(),
+            sau(),
+        )?;
+        let mut r = report(&ELL, *rows_in, df.height() as u64);
+        exclude(&mut r, "not_primary", not_primary);
+        exclude(
+            &mut r,
+            "not_english_learner",
+            segs - not_primary - df.height() as u64,
+        );
+        reports.push(r);
+        uploads.push((ELL.name, df));
+
+        // Special Ed: the part of each enrollment under special-education
+        // service; the same service period seen on two enrollment rows is
+        // one segment.
+        let start = when(col(SPED_START_DATE).gt(col(SCHOOL_ENTRY_DATE)))
+            .then(col(SPED_START_DATE))
+            .otherwise(col(SCHOOL_ENTRY_DATE));
+        let end = when(col(SPED_EXIT_DATE).is_null())
+            .then(col(EXIT_DATE))
+            .when(col(EXIT_DATE).is_null())
+            .then(col(SPED_EXIT_DATE))
+            .when(col(SPED_EXIT_DATE).lt(col(EXIT_DATE)))
+            .then(col(SPED_EXIT_DATE))
+            .otherwise(col(EXIT_DATE));
+        let served = lf()
+            .filter(flag(SPECIAL_ED_FLAG))
+            .with_columns([start.alias("__start"), end.alias("__end")]);
+        let flagged = count(served.clone())?;
+        let ended_before = col("__end").lt(col("__start")).fill_null(lit(false));
+        let served_ended_before = count(served.clone().filter(ended_before.clone()))?;
+        let merged = served
+            .filter(ended_before.not())
+            .group_by([
+                col(STATE_STUDENT_ID),
+                col(YEAR_CODE),
+                col(SAU_ORG_ID),
+                col(SCHOOL_ORG_ID),
+                col("__start"),
+                col("PrimaryDisability"),
+                col("SpedSettingCode"),
+            ])
+            .agg([
+                col("__end").max(),
+                col("SpedExitReasonCode")
+                    .sort_by([col(SOURCE_ROW)], Default::default())
+                    .last(),
+                col(SOURCE_FILE)
+                    .sort_by([col(SOURCE_ROW)], Default::default())
+                    .first(),
+                col(SOURCE_ROW).min(),
+                len().alias("__n"),
+            ]);
+        let mut fields = ids();
+        fields.extend([
+            ("StartDate", col("__start")),
+            ("EndDate", col("__end")),
+            ("PrimaryDisability", col("PrimaryDisability")),
+            ("Setting", col("SpedSettingCode")),
+            ("ExitReason", col("SpedExitReasonCode")),
+        ]);
+        let df = shape(
+            merged,
+            &SPECIAL_ED,
+            enrollment_entity,
+            fields,
+            year(),
+            sau(),
+        )?;
+        let mut r = report(&SPECIAL_ED, *rows_in, df.height() as u64);
+        r.merged = flagged - served_ended_before - df.height() as u64;
+        exclude(&mut r, "no_special_education", segs - flagged);
+        exclude(
+            &mut r,
+            "service_ended_before_enrollment",
+            served_ended_before,
+        );
+        reports.push(r);
+        uploads.push((SPECIAL_ED.name, df));
+    }
+
+    // CTE programs.
+    if let Some(c) = sources.cte {
+        let fields = vec![
+            ("SAUID", col(SAU_ORG_ID)),
+            ("SchoolID", col(SCHOOL_ORG_ID)),
+            ("StateStudentID", col(STATE_STUDENT_ID)),
+            ("SchoolYear", text(YEAR_CODE)),
+            ("CIPCode", col("CTECode")),
+            ("ProgramStartDate", col(PROGRAM_START_DATE)),
+            ("ProgramEndDate", col(PROGRAM_END_DATE)),
+            ("ExitStatus", col("CTEExitStatusCode")),
+            ("CreditBearing", flag(CREDIT_BEARING)),
+        ];
+        let df = shape(
+            c.clone().lazy(),
+            &CTE_UPLOAD,
+            crate::schema::CTE.name,
+            fields,
+            col(YEAR_CODE),
+            col(SAU_ORG_ID),
+        )?;
+        reports.push(report(&CTE_UPLOAD, c.height() as u64, df.height() as u64));
+        uploads.push((CTE_UPLOAD.name, df));
+    }
+
+    // Behavior: offenders of reportable events only.
+    if let Some(b) = sources.behavior {
+        let offender = col(ROLE_CODE).eq(lit("O")).fill_null(lit(false));
+        let reportable = flag("BehaviorEvent_reportable").or(flag("Resolution_removal"));
+        let not_offender = count(b.clone().lazy().filter(offender.clone().not()))?;
+        let fields = vec![
+            ("SAUID", col(SAU_ORG_ID)),
+            ("SchoolID", col(SCHOOL_ORG_ID)),
+            ("StateStudentID", col(STATE_STUDENT_ID)),
+            ("SchoolYear", text(YEAR_CODE)),
+            ("IncidentID", text(INCIDENT_ID)),
+            ("IncidentDate", col(EVENT_DATE)),
+            ("IncidentTime", col(EVENT_TIME)),
+            ("EventCode", col("BehaviorEvent")),
+            ("WeaponType", col("WeaponType")),
+            ("SeriousBodilyInjury", flag(SERIOUS_BODILY_INJURY)),
+            ("ResolutionCode", col("Resolution")),
+            ("ResolutionDate", col(RESOLUTION_DATE)),
+            ("Duration", text(DURATION)),
+        ];
+        let df = shape(
+            b.clone().lazy().filter(offender.and(reportable)),
+            &BEHAVIOR_UPLOAD,
+            crate::schema::BEHAVIOR.name,
+            fields,
+            col(YEAR_CODE),
+            col(SAU_ORG_ID),
+        )?;
+        let n = b.height() as u64;
+        let mut r = report(&BEHAVIOR_UPLOAD, n, df.height() as u64);
+        exclude(&mut r, "not_offender", not_offender);
+        exclude(
+            &mut r,
+            "not_reportable",
+            n - not_offender - df.height() as u64,
+        );
+        reports.push(r);
+        uploads.push((BEHAVIOR_UPLOAD.name, df));
+    }
+
+    // Truancy steps.
+    if let Some(t) = sources.truancy {
+        let fields = vec![
+            ("SAUID", col(SAU_ORG_ID)),
+            ("SchoolID", col(SCHOOL_ORG_ID)),
+            ("StateStudentID", col(STATE_STUDENT_ID)),
+            ("SchoolYear", text(YEAR_CODE)),
+            ("TruancyStep", col("TruancyStep")),
+            ("StepDate", col(STATUS_DATE)),
+        ];
+        let df = shape(
+            t.clone().lazy(),
+            &TRUANCY_UPLOAD,
+            crate::schema::TRUANCY.name,
+            fields,
+            col(YEAR_CODE),
+            col(SAU_ORG_ID),
+        )?;
+        reports.push(report(
+            &TRUANCY_UPLOAD,
+            t.height() as u64,
+            df.height() as u64,
+        ));
+        uploads.push((TRUANCY_UPLOAD.name, df));
+    }
+
+    // Attendance: no legacy source.
+    uploads.push((ATTENDANCE.name, empty(&ATTENDANCE)?));
+    reports.push(report(&ATTENDANCE, 0, 0));
+    Ok(Conformed { uploads, reports })
+}

@@ -1,0 +1,647 @@
+//! # Pre-flight: Synergy's published rules, checked before a file is written
+//!
+//! **Input**: one upload's conformed frame (see [`crate::conform`]), its
+//! layout, the primary enrollments (for concurrent enrollments), the NEO Org
+//! IDs of the organization crosswalk and the new code sets.
+//!
+//! **Output**: the rows that broke no rule, and one violation row per broken
+//! rule in Synergy's result-log columns (`Row Number` blank: the row was never
+//! uploaded) plus `source_file`, `source_row` and `rule`. A row is rejected
+//! once, counted under the first rule it broke.
+//!
+//! **Rules**: `required` (a layout column marked required is blank),
+//! `no_sau_or_year` (nothing says which upload file the row belongs in),
+//! `awaiting_state_id` (no StateStudentID yet: the New State ID upload must
+//! assign one first), `medms_id` (an organization column holding a value that
+//! is not a NEO Org ID), `code_not_in_set` (a value outside the new code set
+//! the layout names), `future_date` (a date after the as-of date),
+//! `after_june_30` (an enrollment, special-education segment or CTE program
+//! ending after 30 June of its school year), `no_primary_enrollment` (a
+//! concurrent enrollment or CTE program with no primary enrollment of the
+//! student open on its start date), `concurrent_exits_after_primary` (one
+//! that ends after that primary enrollment), `sped_overlap` (a special-ed
+//! segment starting before the student's previous segment ended).
+
+use crate::columns::*;
+use crate::conform::{FieldType, Upload, UPLOAD_ROW, UPLOAD_SAU, UPLOAD_YEAR};
+use crate::report::StageReport;
+use chrono::NaiveDate;
+use polars::prelude::*;
+use std::collections::BTreeMap;
+
+pub const STAGE: &str = "preflight";
+
+/// How a layout column's value is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// As it is.
+    Text,
+    /// `MM/DD/YYYY`.
+    Date,
+    /// `Y` or `N`.
+    Flag,
+    /// A NEO Org ID: digits, no padding.
+    Id,
+    /// A value of the named crosswalk table's new codes.
+    Code(String),
+}
+
+impl Format {
+    /// Parses a layout's format cell.
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "text" => Some(Format::Text),
+            "date" => Some(Format::Date),
+            "flag" => Some(Format::Flag),
+            "id" => Some(Format::Id),
+            _ => s
+                .strip_prefix("code:")
+                .filter(|d| !d.is_empty())
+                .map(|d| Format::Code(d.to_string())),
+        }
+    }
+}
+
+/// One column of an upload file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayoutColumn {
+    pub header: String,
+    pub source: String,
+    pub format: Format,
+    pub required: bool,
+}
+
+/// One upload's layout: its columns in file order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub upload: String,
+    pub columns: Vec<LayoutColumn>,
+}
+
+/// What the rules need besides the upload itself.
+pub struct Context<'a> {
+    /// No date may be later than this.
+    pub as_of: NaiveDate,
+    /// Every NEO Org ID of the organization crosswalk.
+    pub neo_ids: &'a [String],
+    /// New codes by crosswalk table.
+    pub code_sets: &'a BTreeMap<String, Vec<String>>,
+    /// Conformed Student Enrollment rows (the primary ones are used).
+    pub enrollments: Option<&'a DataFrame>,
+}
+
+/// Columns of a pre-flight violation file.
+pub const VIOLATION_COLUMNS: [&str; 8] = [
+    "Row Number",
+    "SAU ID",
+    "School ID",
+    "State Student Number",
+    "Error",
+    SOURCE_FILE,
+    SOURCE_ROW,
+    "rule",
+];
+
+/// Fields whose values never appear in a message.
+const PERSONAL: [&str; 5] = ["LastName", "FirstName", "MiddleName", "Suffix", "BirthDate"];
+
+struct Rule {
+    rule: &'static str,
+    violated: Expr,
+    message: Expr,
+}
+
+fn has(upload: &Upload, field: &str) -> bool {
+    upload.fields.iter().any(|(n, _)| *n == field)
+}
+
+fn text_of(field: &str, kind: FieldType) -> Expr {
+    match kind {
+        FieldType::Date => col(field).dt().to_string("%m/%d/%Y"),
+        FieldType::Flag => when(col(field))
+            .then(lit("Y"))
+            .otherwise(lit("N"))
+            .cast(DataType::String),
+        _ => col(field).cast(DataType::String),
+    }
+}
+
+fn kind_of(upload: &Upload, field: &str) -> FieldType {
+    upload
+        .fields
+        .iter()
+        .find(|(n, _)| *n == field)
+        .map(|(_, k)| *k)
+        .unwrap_or(FieldType::Text)
+}
+
+const PRIMARY_END: &str = "__primary_end";
+const PRIMARY_FOUND: &str = "__primary_found";
+const PREV_END: &str = "__prev_end";
+const HAS_PREV: &str = "__has_prev";
+
+fn far_future() -> NaiveDate {
+    NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date")
+}
+
+/// An open end, as a date far in the future.
+fn far() -> Expr {
+    lit(far_future()).cast(DataType::Date)
+}
+
+/// The concurrent-enrollment columns: whether a primary enrollment of the
+/// student was open on `start`, and the latest end of those (open = far
+/// future).
+fn with_primary(
+    lf: LazyFrame,
+    start: &str,
+    enrollments: Option<&DataFrame>,
+) -> PolarsResult<LazyFrame> {
+    let primaries = match enrollments {
+        Some(e) => e
+            .clone()
+            .lazy()
+            .filter(col("EnrollmentType").eq(lit("P")))
+            .select([
+                col("StateStudentID").alias("__p_id"),
+                col("SchoolYear").alias("__p_year"),
+                col("EntryDate").cast(DataType::Int32).alias("__p_entry"),
+                col("ExitDate")
+                    .fill_null(far())
+                    .cast(DataType::Int32)
+                    .alias("__p_exit"),
+            ])
+            // Primary enrollments that touch or overlap (a transfer, a
+            // change of status) are one period of primary enrollment.
+            .sort(
+                ["__p_id", "__p_year", "__p_entry"],
+                SortMultipleOptions::default(),
+            )
+            .with_column(
+                col("__p_exit")
+                    .cum_max(false)
+                    .shift(lit(1))
+                    .over([col("__p_id"), col("__p_year")])?
+                    .alias("__p_before"),
+            )
+            .with_column(
+                col("__p_before")
+                    .is_null()
+                    .or(col("__p_entry").gt(col("__p_before") + lit(1)))
+                    .cast(DataType::UInt32)
+                    .cum_sum(false)
+                    .over([col("__p_id"), col("__p_year")])?
+                    .alias("__p_chain"),
+            )
+            .group_by([col("__p_id"), col("__p_year"), col("__p_chain")])
+            .agg([col("__p_entry").min(), col("__p_exit").max()])
+            .select([
+                col("__p_id"),
+                col("__p_year"),
+                col("__p_entry").cast(DataType::Date),
+                col("__p_exit").cast(DataType::Date),
+            ]),
+        None => DataFrame::new(
+            0,
+            vec![
+                Column::new_empty("__p_id".into(), &DataType::String),
+                Column::new_empty("__p_year".into(), &DataType::String),
+                Column::new_empty("__p_entry".into(), &DataType::Date),
+                Column::new_empty("__p_exit".into(), &DataType::Date),
+            ],
+        )?
+        .lazy(),
+    };
+    let found = lf
+        .clone()
+        .select([
+            col(UPLOAD_ROW),
+            col("StateStudentID"),
+            col("SchoolYear"),
+            col(start),
+        ])
+        .join(
+            primaries,
+            [col("StateStudentID"), col("SchoolYear")],
+            [col("__p_id"), col("__p_year")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(
+            col("__p_entry")
+                .lt_eq(col(start))
+                .and(col("__p_exit").gt_eq(col(start))),
+        )
+        .group_by([col(UPLOAD_ROW)])
+        .agg([col("__p_exit").max().alias(PRIMARY_END)]);
+    Ok(lf
+        .join(
+            found,
+            [col(UPLOAD_ROW)],
+            [col(UPLOAD_ROW)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(col(PRIMARY_END).is_not_null().alias(PRIMARY_FOUND)))
+}
+
+fn rules(upload: &Upload, layout: &Layout, ctx: &Context) -> Vec<Rule> {
+    let mut rules = Vec::new();
+    let name = upload.name;
+    if has(upload, "StateStudentID") {
+        let id = || col("StateStudentID");
+        rules.push(Rule {
+            rule: "awaiting_state_id",
+            violated: id()
+                .is_null()
+                .or(id().str().starts_with(lit("NEW-")))
+                .or(id().str().starts_with(lit("CONFLICT-"))),
+            message: lit("StateStudentID: the student has no StateStudentID yet; the New State ID upload assigns one first"),
+        });
+    }
+    // Layout columns: required values, organization IDs, code sets.
+    for c in &layout.columns {
+        let src = c.source.as_str();
+        let value = || col(src).cast(DataType::String);
+        if c.required {
+            rules.push(Rule {
+                rule: "required",
+                violated: value().is_null().or(value().eq(lit(""))),
+                message: lit(format!("{}: a value is required", c.header)),
+            });
+        }
+        match &c.format {
+            Format::Id => rules.push(Rule {
+                rule: "medms_id",
+                violated: value().is_not_null().and(
+                    value()
+                        .is_in(
+                            lit(Series::new("neo".into(), ctx.neo_ids.to_vec())).implode(false),
+                            false,
+                        )
+                        .not(),
+                ),
+                message: concat_str(
+                    [
+                        lit(format!("{}: ", c.header)),
+                        value(),
+                        lit(" is not a NEO Org ID of the organization crosswalk"),
+                    ],
+                    "",
+                    false,
+                ),
+            }),
+            Format::Code(domain) => {
+                let set = ctx.code_sets.get(domain).cloned().unwrap_or_default();
+                rules.push(Rule {
+                    rule: "code_not_in_set",
+                    violated: value().is_not_null().and(
+                        value()
+                            .is_in(lit(Series::new("set".into(), set)).implode(false), false)
+                            .not(),
+                    ),
+                    message: concat_str(
+                        [
+                            lit(format!("{}: code ", c.header)),
+                            value(),
+                            lit(format!(" is not in the new code set {domain}")),
+                        ],
+                        "",
+                        false,
+                    ),
+                });
+            }
+            _ => {}
+        }
+    }
+    rules.push(Rule {
+        rule: "no_sau_or_year",
+        violated: col(UPLOAD_YEAR).is_null().or(col(UPLOAD_SAU).is_null()),
+        message: lit("the row has no school year or SAU to choose its upload file"),
+    });
+    // Dates: none in the future.
+    for (field, kind) in upload.fields {
+        if *kind != FieldType::Date {
+            continue;
+        }
+        let shown = if PERSONAL.contains(field) {
+            lit(format!(
+                "{field}: a date is after the as-of date {}",
+                ctx.as_of.format("%m/%d/%Y")
+            ))
+        } else {
+            concat_str(
+                [
+                    lit(format!("{field}: ")),
+                    text_of(field, *kind),
+                    lit(format!(
+                        " is after the as-of date {}",
+                        ctx.as_of.format("%m/%d/%Y")
+                    )),
+                ],
+                "",
+                false,
+            )
+        };
+        rules.push(Rule {
+            rule: "future_date",
+            violated: col(*field).gt(lit(ctx.as_of).cast(DataType::Date)),
+            message: shown,
+        });
+    }
+    // Ends by 30 June of the school year.
+    let end = match name {
+        "student_enrollment" => Some("ExitDate"),
+        "special_ed" => Some("EndDate"),
+        "cte" => Some("ProgramEndDate"),
+        _ => None,
+    };
+    if let Some(end) = end {
+        let y = col(UPLOAD_YEAR);
+        let d = || col(end);
+        rules.push(Rule {
+            rule: "after_june_30",
+            violated: d().dt().year().gt(y.clone()).or(d()
+                .dt()
+                .year()
+                .eq(y)
+                .and(d().dt().month().gt(lit(6)))),
+            message: concat_str(
+                [
+                    lit(format!("{end}: ")),
+                    text_of(end, FieldType::Date),
+                    lit(" is after 30 June of school year "),
+                    col(UPLOAD_YEAR).cast(DataType::String),
+                ],
+                "",
+                false,
+            ),
+        });
+    }
+    // Concurrent enrollments and CTE programs need an open primary one.
+    let concurrent = match name {
+        "student_enrollment" => Some((col("EnrollmentType").eq(lit("S")), "EntryDate", "ExitDate")),
+        "cte" => Some((lit(true), "ProgramStartDate", "ProgramEndDate")),
+        _ => None,
+    };
+    if let Some((is_concurrent, start, end)) = concurrent {
+        rules.push(Rule {
+            rule: "no_primary_enrollment",
+            violated: is_concurrent.clone().and(col(PRIMARY_FOUND).not()),
+            message: lit(format!(
+                "{start}: no primary enrollment of the student is open on this date in the school year"
+            )),
+        });
+        rules.push(Rule {
+            rule: "concurrent_exits_after_primary",
+            violated: is_concurrent
+                .and(col(PRIMARY_FOUND))
+                .and(col(end).fill_null(far()).gt(col(PRIMARY_END))),
+            message: concat_str(
+                [
+                    lit(format!("{end}: ")),
+                    text_of(end, FieldType::Date).fill_null(lit("(open)")),
+                    lit(" is after the primary enrollment's exit "),
+                    col(PRIMARY_END).dt().to_string("%m/%d/%Y"),
+                ],
+                "",
+                false,
+            ),
+        });
+    }
+    if name == "special_ed" {
+        rules.push(Rule {
+            rule: "sped_overlap",
+            violated: col(HAS_PREV).and(col("StartDate").lt(col(PREV_END))),
+            message: concat_str(
+                [
+                    lit("StartDate: "),
+                    text_of("StartDate", FieldType::Date),
+                    lit(" is before the student's previous special-ed segment ends ("),
+                    when(col(PREV_END).eq(far()))
+                        .then(lit("open"))
+                        .otherwise(col(PREV_END).dt().to_string("%m/%d/%Y")),
+                    lit(")"),
+                ],
+                "",
+                false,
+            ),
+        });
+    }
+    rules
+}
+
+/// What pre-flight produced for one upload.
+pub struct Checked {
+    /// The rows that may be written (the conformed columns).
+    pub rows: DataFrame,
+    /// One row per violation, in [`VIOLATION_COLUMNS`].
+    pub violations: DataFrame,
+    pub report: StageReport,
+}
+
+fn flag_name(i: usize) -> String {
+    format!("__rule_{i}")
+}
+
+/// Checks one upload's conformed rows.
+pub fn run(
+    upload: &Upload,
+    layout: &Layout,
+    df: &DataFrame,
+    ctx: &Context,
+) -> PolarsResult<Checked> {
+    let original: Vec<Expr> = df
+        .get_column_names()
+        .into_iter()
+        .map(|c| col(c.as_str()))
+        .collect();
+    let mut lf = df.clone().lazy();
+    match upload.name {
+        "student_enrollment" => lf = with_primary(lf, "EntryDate", ctx.enrollments)?,
+        "cte" => lf = with_primary(lf, "ProgramStartDate", ctx.enrollments)?,
+        "special_ed" => {
+            let end = col("EndDate").fill_null(far());
+            lf = lf
+                .sort_by_exprs(
+                    [col("StateStudentID"), col("StartDate"), col(UPLOAD_ROW)],
+                    SortMultipleOptions::default(),
+                )
+                .with_columns([
+                    end.shift(lit(1))
+                        .over([col("StateStudentID")])?
+                        .alias(PREV_END),
+                    col(UPLOAD_ROW)
+                        .shift(lit(1))
+                        .over([col("StateStudentID")])?
+                        .is_not_null()
+                        .alias(HAS_PREV),
+                ]);
+        }
+        _ => {}
+    }
+    let rules = rules(upload, layout, ctx);
+    let flags: Vec<Expr> = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| r.violated.clone().fill_null(lit(false)).alias(flag_name(i)))
+        .collect();
+    let any = if rules.is_empty() {
+        lit(false)
+    } else {
+        any_horizontal(
+            (0..rules.len())
+                .map(|i| col(flag_name(i)))
+                .collect::<Vec<_>>(),
+        )?
+    };
+    let flagged = lf
+        .with_columns(flags)
+        .with_column(any.alias("__bad"))
+        .sort([UPLOAD_ROW], SortMultipleOptions::default())
+        .collect()?;
+    let bad = flagged.clone().lazy().filter(col("__bad")).collect()?;
+    let text = |field: &str| {
+        if has(upload, field) {
+            col(field).cast(DataType::String)
+        } else {
+            lit(NULL).cast(DataType::String)
+        }
+    };
+    let mut parts = vec![DataFrame::new(
+        0,
+        VIOLATION_COLUMNS
+            .iter()
+            .map(|c| {
+                let dtype = if *c == SOURCE_ROW {
+                    DataType::Int64
+                } else {
+                    DataType::String
+                };
+                Column::new_empty((*c).into(), &dtype)
+            })
+            .chain([Column::new_empty("__order".into(), &DataType::UInt32)])
+            .chain([Column::new_empty(UPLOAD_ROW.into(), &DataType::UInt32)])
+            .collect(),
+    )?
+    .lazy()];
+    let mut report = StageReport::new(STAGE, upload.name);
+    report.rows_in = df.height() as u64;
+    for (i, r) in rules.iter().enumerate() {
+        parts.push(bad.clone().lazy().filter(col(flag_name(i))).select([
+            lit(NULL).cast(DataType::String).alias("Row Number"),
+            text("SAUID").alias("SAU ID"),
+            text("SchoolID").alias("School ID"),
+            text("StateStudentID").alias("State Student Number"),
+            r.message.clone().cast(DataType::String).alias("Error"),
+            col(SOURCE_FILE),
+            col(SOURCE_ROW),
+            lit(r.rule).alias("rule"),
+            lit(i as u32).cast(DataType::UInt32).alias("__order"),
+            col(UPLOAD_ROW),
+        ]));
+    }
+    let violations = concat(parts, UnionArgs::default())?
+        .sort(
+            [UPLOAD_ROW, "__order"],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .select(VIOLATION_COLUMNS.map(col))
+        .collect()?;
+    // Counts: every violation, and each rejected row once (its first rule).
+    let flag_cols: Vec<BooleanChunked> = (0..rules.len())
+        .map(|i| {
+            bad.column(&flag_name(i))
+                .and_then(|c| Ok(c.bool()?.clone()))
+        })
+        .collect::<PolarsResult<_>>()?;
+    for row in 0..bad.height() {
+        let mut first = None;
+        for (i, c) in flag_cols.iter().enumerate() {
+            if c.get(row) == Some(true) {
+                *report
+                    .violations
+                    .entry(rules[i].rule.to_string())
+                    .or_default() += 1;
+                first.get_or_insert(i);
+            }
+        }
+        if let Some(i) = first {
+            *report
+                .rejected
+                .entry(rules[i].rule.to_string())
+                .or_default() += 1;
+        }
+    }
+    let rows = flagged
+        .lazy()
+        .filter(col("__bad").not())
+        .select(original)
+        .collect()?;
+    report.rows_out = rows.height() as u64;
+    Ok(Checked {
+        rows,
+        violations,
+        report,
+    })
+}
+
+/// The rows of an upload file as text, columns named by the layout's
+/// headers, in the layout's order.
+pub fn format(upload: &Upload, layout: &Layout, rows: &DataFrame) -> PolarsResult<DataFrame> {
+    let exprs: Vec<Expr> = layout
+        .columns
+        .iter()
+        .map(|c| {
+            let kind = kind_of(upload, &c.source);
+            let e = match c.format {
+                Format::Date => col(c.source.as_str())
+                    .cast(DataType::Date)
+                    .dt()
+                    .to_string("%m/%d/%Y"),
+                Format::Flag => when(col(c.source.as_str()).cast(DataType::Boolean))
+                    .then(lit("Y"))
+                    .when(col(c.source.as_str()).is_null())
+                    .then(lit(NULL).cast(DataType::String))
+                    .otherwise(lit("N")),
+                _ => text_of(&c.source, kind),
+            };
+            e.cast(DataType::String).alias(c.header.as_str())
+        })
+        .collect();
+    rows.clone().lazy().select(exprs).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn touching_primary_enrollments_are_one_period() {
+        let enrollments = df!(
+            "StateStudentID" => ["000000001", "000000001", "000000001"],
+            "SchoolYear" => ["2016", "2016", "2016"],
+            "EnrollmentType" => ["P", "P", "S"],
+            "EntryDate" => [d("2015-09-01"), d("2015-10-21"), d("2015-09-03")],
+            "ExitDate" => [Some(d("2015-10-20")), Some(d("2016-06-10")), Some(d("2016-06-07"))],
+            UPLOAD_ROW => [0u32, 1, 2],
+        )
+        .unwrap();
+        let out = with_primary(enrollments.clone().lazy(), "EntryDate", Some(&enrollments))
+            .unwrap()
+            .sort([UPLOAD_ROW], Default::default())
+            .collect()
+            .unwrap();
+        let found = out.column(PRIMARY_FOUND).unwrap().bool().unwrap().clone();
+        let found: Vec<Option<bool>> = (0..found.len()).map(|i| found.get(i)).collect();
+        assert_eq!(found, [Some(true), Some(true), Some(true)]);
+        let end = out
+            .column(PRIMARY_END)
+            .unwrap()
+            .cast(&DataType::String)
+            .unwrap();
+        assert_eq!(end.str().unwrap().get(2), Some("2016-06-10"));
+    }
+}
