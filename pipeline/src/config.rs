@@ -731,7 +731,7 @@ birth_date_earliest = "1990-13-01"
             vec![
                 "run.toml: colour: unknown key",
                 "run.toml: school_years: the first year 2017 is after the last year 2005",
-                "run.toml: files.behaviour: not an entity; expected one of student_personal, student_enrollment, schools, mailing_address",
+                "run.toml: files.behaviour: not an entity; expected one of student_personal, student_enrollment, schools, mailing_address, behavior, truancy, graduation, cte",
                 "run.toml: read.delimiter: unknown key",
                 "run.toml: read.date_formats[0]: \"%Y-%m\" is not a date format with a year, month and day (such as \"%Y-%m-%d\")",
                 "run.toml: read.encoding.\"student_personal.csv\": expected auto, utf-8 or windows-1252, found \"latin-9\"",
@@ -742,6 +742,31 @@ birth_date_earliest = "1990-13-01"
                 &format!("run.toml: bundle: {} is not a folder", dir.path().join("nowhere").display()),
             ]
         );
+    }
+
+    #[test]
+    fn publish_settings_are_checked() {
+        let dir = setup();
+        assert_eq!(
+            problems(
+                dir.path(),
+                "bundle = \"bundle\"\ncrosswalks = \"crosswalks\"\n[publish]\nas_of = \"2017-02-30\"\nsplit_code = \"W99\"\n"
+            ),
+            vec![
+                "run.toml: publish.split_code: unknown key",
+                "run.toml: publish.as_of: expected a date as YYYY-MM-DD, found 2017-02-30",
+            ]
+        );
+        let config = parse(
+            "bundle = \"bundle\"\ncrosswalks = \"crosswalks\"\nschool_years = [2010, 2016]\n",
+            "run.toml",
+            dir.path(),
+        )
+        .unwrap();
+        assert_eq!(config.as_of, NaiveDate::from_ymd_opt(2016, 6, 30).unwrap());
+        assert_eq!(config.layouts, dir.path().join("layouts"));
+        assert_eq!(config.split_exit_code, "W99");
+        assert_eq!(config.split_entry_code, "E02");
     }
 
     #[test]

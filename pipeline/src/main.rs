@@ -12,8 +12,8 @@ mod layouts;
 mod output;
 mod publish;
 mod read;
-mod results;
 mod report;
+mod results;
 mod run;
 mod snapshot;
 

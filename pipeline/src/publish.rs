@@ -200,12 +200,7 @@ pub fn run_stage(
         .iter()
         .find(|(n, _)| *n == conform::STUDENT_ENROLLMENT_UPLOAD.name)
         .map(|(_, d)| d.clone());
-    let ctx = PreflightContext {
-        as_of: config.as_of,
-        neo_ids: &neo_ids,
-        code_sets: &code_sets,
-        enrollments: enrollments.as_ref(),
-    };
+    let mut valid_enrollments: Option<DataFrame> = None;
 
     let partial = root.join(PARTIAL);
     private_dir(&partial)?;
@@ -238,7 +233,17 @@ pub fn run_stage(
         snapshot::write_parquet(root, conform::STAGE, upload.name, &mut df, provenance)?;
         outputs.push(format!("{}/{}.parquet", conform::STAGE, upload.name));
 
+        let ctx = PreflightContext {
+            as_of: config.as_of,
+            neo_ids: &neo_ids,
+            code_sets: &code_sets,
+            enrollments: enrollments.as_ref(),
+            valid_enrollments: valid_enrollments.as_ref(),
+        };
         let checked = preflight::run(upload, layout, &df, &ctx)?;
+        if upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
+            valid_enrollments = Some(checked.rows.clone());
+        }
         us.preflight = checked.report.rejected.clone();
         write_violations(root, upload, &checked.violations)?;
         outputs.push(format!("preflight/{}.csv", upload.name));

@@ -981,6 +981,12 @@ pub fn ledger_table(record: &RunRecord) -> String {
         for (rule, n) in &r.rejected {
             out.push_str(&format!("{:<30} {:>31}  {rule}\n", "", n));
         }
+        for (rule, n) in &r.added {
+            out.push_str(&format!("{:<30} {:>31}  added: {rule}\n", "", n));
+        }
+        for (rule, n) in &r.excluded {
+            out.push_str(&format!("{:<30} {:>31}  excluded: {rule}\n", "", n));
+        }
     }
     out
 }

@@ -36,7 +36,7 @@ fn the_shipped_tables_pass() {
     assert_eq!(
         out,
         format!(
-            "{}: 17 tables valid, manifest checksums match\n",
+            "{}: 19 tables valid, manifest checksums match\n",
             tmp.path().display()
         )
     );

@@ -14,7 +14,7 @@ use std::time::Duration;
 fn decisions(o: &std::process::Output) -> Vec<String> {
     String::from_utf8_lossy(&o.stdout)
         .lines()
-        .take(4)
+        .take(5)
         .map(str::to_string)
         .collect()
 }
@@ -24,6 +24,7 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path();
     copy_dir(&repo().join("crosswalks"), &w.join("cw"));
+    copy_dir(&repo().join("layouts"), &w.join("layouts"));
     assert!(cutover(
         &[
             "generate",
@@ -60,7 +61,8 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
             "ingest: ran (no previous run)",
             "crosswalk: ran (ingest ran)",
             "identity: ran (crosswalk ran)",
-            "report: ran (identity ran)",
+            "publish: ran (identity ran)",
+            "report: ran (publish ran)",
         ]
     );
     let again = run("out");
@@ -70,7 +72,8 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
             "ingest: skipped: config, input files, legacy code table, tool version unchanged",
             "crosswalk: skipped: config, crosswalk tables, ingest snapshots, tool version unchanged",
             "identity: skipped: config, crosswalk snapshots, nickname table, review decisions, tool version unchanged",
-            "report: skipped: config, identity snapshots, tool version unchanged",
+            "publish: skipped: config, crosswalk tables, identity snapshots, layouts, tool version unchanged",
+            "report: skipped: config, publish outputs, tool version unchanged",
         ]
     );
     let ingest_before = fs::read(w.join("out/ingest/student_enrollment.parquet")).unwrap();
@@ -99,7 +102,8 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
             "ingest: skipped: config, input files, legacy code table, tool version unchanged",
             "crosswalk: ran (changed: crosswalk tables)",
             "identity: ran (crosswalk ran)",
-            "report: ran (identity ran)",
+            "publish: ran (identity ran)",
+            "report: ran (publish ran)",
         ]
     );
     assert_eq!(
@@ -116,6 +120,8 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
         if name.starts_with("crosswalk/")
             || name.starts_with("identity/")
             || name.starts_with("quarantine/")
+            || name.starts_with("uploads/")
+            || name.starts_with("preflight/")
             || name.starts_with("report.")
         {
             assert!(
@@ -143,7 +149,30 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
             "ingest: ran (--force)",
             "crosswalk: ran (--force)",
             "identity: ran (--force)",
+            "publish: ran (--force)",
             "report: ran (--force)",
+        ]
+    );
+
+    // A layout edit (a header renamed) reruns publish and the report only.
+    let path = w.join("layouts/truancy.csv");
+    let text = fs::read_to_string(&path)
+        .unwrap()
+        .replace("StepDate,StepDate,date,Y", "Step Date,StepDate,date,Y");
+    fs::write(&path, text).unwrap();
+    assert!(cutover(&["layouts", "manifest", "--layouts", "layouts"], w)
+        .status
+        .success());
+    let relaid = run("out");
+    assert_eq!(relaid.status.code(), Some(0));
+    assert_eq!(
+        decisions(&relaid),
+        [
+            "ingest: skipped: config, input files, legacy code table, tool version unchanged",
+            "crosswalk: skipped: config, crosswalk tables, ingest snapshots, tool version unchanged",
+            "identity: skipped: config, crosswalk snapshots, nickname table, review decisions, tool version unchanged",
+            "publish: ran (changed: layouts)",
+            "report: ran (publish ran)",
         ]
     );
 }

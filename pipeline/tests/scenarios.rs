@@ -5,6 +5,9 @@
 //! - `expected/exit_code`, `expected/stdout`, `expected/stderr` (when present),
 //!   with the temporary folder written as `<tmp>`;
 //! - `expected/quarantine/*.csv` byte for byte, and no other quarantine file;
+//! - when the scenario has `expected/uploads/` (or its name starts with
+//!   `uploads`): every file under `out/uploads/` and `out/preflight/` byte for
+//!   byte, and no other file;
 //! - `expected/columns/<stage>.<entity>.<column>.txt`: one snapshot value a
 //!   line (null written as `<null>`).
 //!
@@ -36,6 +39,32 @@ fn column_values(snapshot: &Path, column: &str) -> String {
         out.push_str(s.get(i).unwrap_or("<null>"));
         out.push('\n');
     }
+    out
+}
+
+/// Every file under `root`, as paths relative to it, sorted.
+fn files_under(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(
+                    path.strip_prefix(root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .to_string(),
+                );
+            }
+        }
+    }
+    out.sort();
     out
 }
 
@@ -71,6 +100,7 @@ fn run_scenario(dir: &Path) -> Vec<String> {
         }
     }
     copy_dir(&repo().join("crosswalks"), &work.join("crosswalks"));
+    copy_dir(&repo().join("layouts"), &work.join("layouts"));
     let expected = dir.join("expected");
     let args: Vec<String> = match fs::read_to_string(expected.join("args")) {
         Ok(a) => a.split_whitespace().map(str::to_string).collect(),
@@ -131,6 +161,25 @@ fn run_scenario(dir: &Path) -> Vec<String> {
                 failures.push(format!(
                     "{name}: quarantine/{file} was expected but not written"
                 ));
+            }
+        }
+    }
+    if expected.join("uploads").is_dir() || (update && name.starts_with("uploads")) {
+        for tree in ["uploads", "preflight"] {
+            let produced = files_under(&work.join("out").join(tree));
+            for rel in &produced {
+                check(
+                    &name,
+                    &expected.join(tree).join(rel),
+                    &fs::read(work.join("out").join(tree).join(rel)).unwrap(),
+                    update,
+                    &mut failures,
+                );
+            }
+            for rel in files_under(&expected.join(tree)) {
+                if !produced.contains(&rel) {
+                    failures.push(format!("{name}: {tree}/{rel} was expected but not written"));
+                }
             }
         }
     }

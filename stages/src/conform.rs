@@ -411,6 +411,13 @@ fn shape(
         .collect()
 }
 
+/// A number as written in the extract: `3` rather than `3.0`, `0.25` kept.
+fn decimal_text(c: &str) -> Expr {
+    when(col(c).cast(DataType::Int64).cast(DataType::Float64).eq(col(c)))
+        .then(col(c).cast(DataType::Int64).cast(DataType::String))
+        .otherwise(col(c).cast(DataType::String))
+}
+
 fn count(lf: LazyFrame) -> PolarsResult<u64> {
     let df = lf.select([len().alias("n")]).collect()?;
     Ok(df.column("n")?.u32()?.get(0).unwrap_or(0) as u64)
@@ -562,6 +569,12 @@ pub fn run(sources: Sources, config: &ConformConfig) -> PolarsResult<Conformed> 
             lit(NULL),
         )?;
         let mut r = report(&NEW_STATE_ID, students.height() as u64, df.height() as u64);
+        if df.height() > 0 {
+            r.notes.push(format!(
+                "{} students need a New State ID; the extract's enrollments carry no PersonID, so their SAU, school and grade cannot be filled in and pre-flight holds them (required)",
+                df.height()
+            ));
+        }
         exclude(
             &mut r,
             "has_state_id",
@@ -872,7 +885,7 @@ pub fn run(sources: Sources, config: &ConformConfig) -> PolarsResult<Conformed> 
             ("SeriousBodilyInjury", flag(SERIOUS_BODILY_INJURY)),
             ("ResolutionCode", col("Resolution")),
             ("ResolutionDate", col(RESOLUTION_DATE)),
-            ("Duration", text(DURATION)),
+            ("Duration", decimal_text(DURATION)),
         ];
         let df = shape(
             b.clone().lazy().filter(offender.and(reportable)),

@@ -19,7 +19,9 @@
 //! ending after 30 June of its school year), `no_primary_enrollment` (a
 //! concurrent enrollment or CTE program with no primary enrollment of the
 //! student open on its start date), `concurrent_exits_after_primary` (one
-//! that ends after that primary enrollment), `sped_overlap` (a special-ed
+//! that ends after that primary enrollment), `no_valid_enrollment` (a
+//! Student Personal row whose enrollments in that SAU and year were all held
+//! back), `sped_overlap` (a special-ed
 //! segment starting before the student's previous segment ended).
 
 use crate::columns::*;
@@ -88,6 +90,9 @@ pub struct Context<'a> {
     pub code_sets: &'a BTreeMap<String, Vec<String>>,
     /// Conformed Student Enrollment rows (the primary ones are used).
     pub enrollments: Option<&'a DataFrame>,
+    /// Student Enrollment rows that passed pre-flight: a Student Personal row
+    /// needs one in its school year and SAU.
+    pub valid_enrollments: Option<&'a DataFrame>,
 }
 
 /// Columns of a pre-flight violation file.
@@ -138,6 +143,7 @@ fn kind_of(upload: &Upload, field: &str) -> FieldType {
 const PRIMARY_END: &str = "__primary_end";
 const PRIMARY_FOUND: &str = "__primary_found";
 const PREV_END: &str = "__prev_end";
+const VALID_ENROLLMENT: &str = "__valid_enrollment";
 const HAS_PREV: &str = "__has_prev";
 
 fn far_future() -> NaiveDate {
@@ -407,6 +413,13 @@ fn rules(upload: &Upload, layout: &Layout, ctx: &Context) -> Vec<Rule> {
             ),
         });
     }
+    if name == "student_personal" {
+        rules.push(Rule {
+            rule: "no_valid_enrollment",
+            violated: col(VALID_ENROLLMENT).is_null(),
+            message: lit("StateStudentID: no enrollment of the student in this SAU and school year passed pre-flight"),
+        });
+    }
     if name == "special_ed" {
         rules.push(Rule {
             rule: "sped_overlap",
@@ -458,6 +471,36 @@ pub fn run(
     match upload.name {
         "student_enrollment" => lf = with_primary(lf, "EntryDate", ctx.enrollments)?,
         "cte" => lf = with_primary(lf, "ProgramStartDate", ctx.enrollments)?,
+        "student_personal" => {
+            let valid = match ctx.valid_enrollments {
+                Some(v) => v
+                    .clone()
+                    .lazy()
+                    .select([
+                        col("StateStudentID").alias("__v_id"),
+                        col(UPLOAD_YEAR).alias("__v_year"),
+                        col(UPLOAD_SAU).alias("__v_sau"),
+                        lit(true).alias(VALID_ENROLLMENT),
+                    ])
+                    .unique(None, UniqueKeepStrategy::First),
+                None => DataFrame::new(
+                    0,
+                    vec![
+                        Column::new_empty("__v_id".into(), &DataType::String),
+                        Column::new_empty("__v_year".into(), &DataType::Int32),
+                        Column::new_empty("__v_sau".into(), &DataType::String),
+                        Column::new_empty(VALID_ENROLLMENT.into(), &DataType::Boolean),
+                    ],
+                )?
+                .lazy(),
+            };
+            lf = lf.join(
+                valid,
+                [col("StateStudentID"), col(UPLOAD_YEAR), col(UPLOAD_SAU)],
+                [col("__v_id"), col("__v_year"), col("__v_sau")],
+                JoinArgs::new(JoinType::Left),
+            );
+        }
         "special_ed" => {
             let end = col("EndDate").fill_null(far());
             lf = lf
