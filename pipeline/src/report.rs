@@ -161,6 +161,78 @@ pub fn control_totals(frames: &[Frames], tables: &Tables) -> PolarsResult<Vec<Co
                 }],
             });
         }
+        if f.entity == cutover_stages::schema::BEHAVIOR.name {
+            // Incidents: distinct IncidentIDs by school year.
+            let incidents = |df: &DataFrame| -> PolarsResult<BTreeMap<String, u64>> {
+                let g = df
+                    .clone()
+                    .lazy()
+                    .group_by([col(YEAR_CODE).fill_null(lit("(blank)")).alias("__g")])
+                    .agg([col(INCIDENT_ID).n_unique().alias("__n")])
+                    .collect()?;
+                let keys = g.column("__g")?.str()?.clone();
+                let n = g
+                    .column("__n")?
+                    .as_materialized_series()
+                    .cast(&DataType::UInt64)?;
+                let n = n.u64()?;
+                Ok((0..g.height())
+                    .map(|i| (keys.get(i).unwrap_or("").to_string(), n.get(i).unwrap_or(0)))
+                    .collect())
+            };
+            let (before, after) = (incidents(f.read)?, incidents(&survivors)?);
+            out.push(ControlTotal {
+                name: "behavior incidents by school year (distinct IncidentID)".into(),
+                entity: f.entity.into(),
+                column: YEAR_CODE.into(),
+                groups: before
+                    .iter()
+                    .map(|(g, b)| {
+                        let a = after.get(g).copied().unwrap_or(0);
+                        Total {
+                            group: g.clone(),
+                            before: *b,
+                            after: a,
+                            rejected: b.saturating_sub(a),
+                        }
+                    })
+                    .collect(),
+            });
+            out.push(control_total(
+                "behavior rows by event code",
+                f,
+                &survivors,
+                EVENT_CODE,
+                None,
+            )?);
+        }
+        if f.entity == cutover_stages::schema::TRUANCY.name {
+            out.push(control_total(
+                "truancy steps by level",
+                f,
+                &survivors,
+                TRUANCY_LEVEL,
+                None,
+            )?);
+        }
+        if f.entity == cutover_stages::schema::CTE.name {
+            out.push(control_total(
+                "CTE programs by CIP code",
+                f,
+                &survivors,
+                CIP_CODE,
+                None,
+            )?);
+        }
+        if f.entity == cutover_stages::schema::GRADUATION.name {
+            out.push(control_total(
+                "graduation cohorts (NGA cohort end year)",
+                f,
+                &survivors,
+                NGA_COHORT_END_YEAR,
+                None,
+            )?);
+        }
         if f.entity == cutover_stages::schema::STUDENT_ENROLLMENT.name {
             out.push(control_total(
                 "enrollments by school year",
@@ -237,6 +309,89 @@ pub fn control_totals(frames: &[Frames], tables: &Tables) -> PolarsResult<Vec<Co
 }
 
 // ------------------------------------------------------------------ HTML
+
+/// Upload rows against conformed rows, and what pre-flight held back.
+fn uploads_section(s: &mut String, report: &Report) {
+    let u = &report.uploads;
+    let _ = write!(
+        s,
+        r#"<h2>Synergy uploads</h2><p class="note">Written to <code>uploads/&lt;school year&gt;/&lt;SAU Org ID&gt;/&lt;upload&gt;.csv</code> ({} files). Every written row is a conformed row that passed pre-flight (as of {}): written = conformed &minus; held by pre-flight. Held rows are in <code>preflight/&lt;upload&gt;.csv</code> with Synergy's result-log columns and their source file and row.</p>"#,
+        u.files,
+        esc(&u.as_of)
+    );
+    let labels: Vec<String> = u
+        .uploads
+        .iter()
+        .filter(|x| x.conformed > 0)
+        .map(|x| x.title.clone())
+        .collect();
+    let conformed: Vec<u64> = u
+        .uploads
+        .iter()
+        .filter(|x| x.conformed > 0)
+        .map(|x| x.conformed)
+        .collect();
+    let written: Vec<u64> = u
+        .uploads
+        .iter()
+        .filter(|x| x.conformed > 0)
+        .map(|x| x.written)
+        .collect();
+    if !labels.is_empty() {
+        s.push_str(&bars(
+            "upload rows",
+            &labels,
+            &conformed,
+            &written,
+            ("conformed", "written"),
+        ));
+    }
+    let rows: Vec<Vec<String>> = u
+        .uploads
+        .iter()
+        .map(|x| {
+            let held: u64 = x.preflight.values().sum();
+            vec![
+                x.title.clone(),
+                x.conformed.to_string(),
+                held.to_string(),
+                x.written.to_string(),
+                if x.conformed == held + x.written {
+                    "yes"
+                } else {
+                    "NO"
+                }
+                .to_string(),
+                x.files.to_string(),
+                x.note.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    s.push_str(&table(
+        &[
+            "upload",
+            "conformed",
+            "held by pre-flight",
+            "written",
+            "balanced",
+            "files",
+            "note",
+        ],
+        &rows,
+    ));
+    s.push_str("<h3>pre-flight findings by rule</h3>");
+    let mut by_rule: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for x in &u.uploads {
+        for (rule, n) in &x.preflight {
+            *by_rule.entry((rule.clone(), x.title.clone())).or_default() += n;
+        }
+    }
+    let rows: Vec<Vec<String>> = by_rule
+        .iter()
+        .map(|((rule, upload), n)| vec![rule.clone(), upload.clone(), n.to_string()])
+        .collect();
+    s.push_str(&table(&["rule", "upload", "rows held"], &rows));
+}
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -406,7 +561,7 @@ th{{background:#eef2f8}} td.n{{text-align:right;font-variant-numeric:tabular-num
         ],
         &rows,
     ));
-    s.push_str("<h2>Ledger: rows in = out + rejected + merged</h2>");
+    s.push_str("<h2>Ledger: rows in + added = out + rejected + merged + excluded</h2><p class=\"note\">Only the conform stage adds rows (one Student Personal row per SAU and school year) or leaves rows out on purpose (a victim's behavior row is not uploaded), each under a named rule.</p>");
     let rows: Vec<Vec<String>> = report
         .ledger
         .iter()
@@ -419,13 +574,15 @@ th{{background:#eef2f8}} td.n{{text-align:right;font-variant-numeric:tabular-num
                 r.rows_out.to_string(),
                 r.rejected_total().to_string(),
                 r.merged.to_string(),
+                r.added.values().sum::<u64>().to_string(),
+                r.excluded.values().sum::<u64>().to_string(),
                 if l.balanced { "yes" } else { "NO" }.to_string(),
             ]
         })
         .collect();
     s.push_str(&table(
         &[
-            "stage", "entity", "in", "out", "rejected", "merged", "balanced",
+            "stage", "entity", "in", "out", "rejected", "merged", "added", "excluded", "balanced",
         ],
         &rows,
     ));
@@ -536,6 +693,7 @@ th{{background:#eef2f8}} td.n{{text-align:right;font-variant-numeric:tabular-num
         .collect();
     s.push_str("<h3>candidate pairs by blocking pass</h3>");
     s.push_str(&table(&["pass", "pairs"], &rows));
+    uploads_section(&mut s, report);
     s.push_str("<h2>Crosswalk coverage: every legacy value seen</h2>");
     for c in &report.coverage.columns {
         let _ = write!(

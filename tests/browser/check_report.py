@@ -38,5 +38,18 @@ check("no birth date on the page", not leaked, leaked[:3])
 addresses = [r["Address"] for r in csv.DictReader(open(work / "bundle" / "mailing_address.csv", newline=""))]
 check("no mailing address on the page", addresses and not any(a in html for a in addresses))
 
+uploads = report["uploads"]["uploads"]
+check("the uploads section is rendered", "Synergy uploads" in dom and "held by pre-flight" in dom)
+check(
+    "every upload's written rows are its conformed rows less those pre-flight held",
+    all(u["conformed"] == u["written"] + sum(u["preflight"].values()) for u in uploads),
+    [u["upload"] for u in uploads if u["conformed"] != u["written"] + sum(u["preflight"].values())],
+)
+check(
+    "every upload with a layout has rows in the demo",
+    all(u["written"] > 0 for u in uploads if u["upload"] not in ("attendance", "new_state_id", "proficiency_based_education")),
+    [u["upload"] for u in uploads if u["written"] == 0],
+)
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
