@@ -11,7 +11,7 @@ DEMO_DIR ?= demo
 BENCH_STUDENTS ?= 200000
 PYTHON ?= python3
 
-.PHONY: help ingest crosswalk report all demo test test-rust test-python test-browser bench fmt lint build clean
+.PHONY: help ingest crosswalk identity publish results report all demo test test-rust test-python test-browser bench fmt lint build clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,6 +33,15 @@ ingest: build ## Read + ingest (skipped when inputs are unchanged; RUN_FLAGS=--f
 
 crosswalk: build ## Up to the crosswalk stage (reruns only what changed)
 	$(RUN) --to crosswalk
+
+identity: build ## Up to identity resolution (review/queue.csv; review/decisions.csv is applied first)
+	$(RUN) --to identity
+
+publish: build ## Up to the Synergy uploads (uploads/, preflight/, publish/upload_manifest.csv)
+	$(RUN) --to publish
+
+results: build ## Tie Synergy result logs back to source rows: make results LOGS="logs/*.csv"
+	$(CUTOVER) results $(LOGS) --out $(OUT)
 
 report: build ## Every stage and the reconciliation report (report.json, report.html)
 	$(RUN)
