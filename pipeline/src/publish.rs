@@ -399,3 +399,38 @@ fn write_violations(root: &Path, upload: &Upload, v: &DataFrame) -> Result<()> {
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn school_years_are_named_as_people_say_them() {
+        assert_eq!(school_year_folder(2017), "2016-17");
+        assert_eq!(school_year_folder(2000), "1999-00");
+    }
+
+    #[test]
+    fn a_swap_cut_short_is_put_right() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // Killed between the two renames: the old uploads are set aside and
+        // the new ones half built.
+        std::fs::create_dir_all(root.join(PREVIOUS).join("2016-17")).unwrap();
+        std::fs::write(root.join(PREVIOUS).join("2016-17/frm.csv"), "old\n").unwrap();
+        std::fs::create_dir_all(root.join(PARTIAL)).unwrap();
+        std::fs::write(root.join(PARTIAL).join("half.csv"), "SAUID,Sch").unwrap();
+        recover(root).unwrap();
+        assert!(!root.join(PARTIAL).exists());
+        assert!(!root.join(PREVIOUS).exists());
+        assert_eq!(
+            std::fs::read_to_string(root.join("uploads/2016-17/frm.csv")).unwrap(),
+            "old\n"
+        );
+        // Killed after the swap, before the old folder was removed.
+        std::fs::create_dir_all(root.join(PREVIOUS)).unwrap();
+        recover(root).unwrap();
+        assert!(!root.join(PREVIOUS).exists());
+        assert!(root.join("uploads/2016-17/frm.csv").exists());
+    }
+}

@@ -183,8 +183,10 @@ fn all_whole(dir: &Path) -> Result<usize, String> {
     use polars::prelude::{ParquetReader, SerReader};
     let mut n = 0;
     for (name, bytes) in files(dir) {
-        if name.contains(".cutover-") {
-            continue; // a temporary file a killed run left: never read
+        if name.contains(".cutover-") || name.starts_with(".uploads.") {
+            // A temporary file, or the uploads folder being built or set
+            // aside by a killed run: never read, put right by the next run.
+            continue;
         }
         n += 1;
         if name.ends_with(".parquet") {
@@ -255,7 +257,7 @@ fn a_run_killed_at_any_moment_leaves_whole_files_and_the_next_run_completes() {
         .code(),
         Some(0)
     );
-    for delay_ms in [5u64, 30, 80, 150, 250, 400, 600] {
+    for delay_ms in [5u64, 30, 80, 150, 250, 400, 600, 750, 900, 1050] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_cutover"))
             .args([
                 "run",
@@ -301,7 +303,9 @@ fn a_run_killed_at_any_moment_leaves_whole_files_and_the_next_run_completes() {
         );
     }
     assert!(
-        after.keys().all(|k| !k.contains(".cutover-")),
-        "temporary files are cleaned up"
+        after
+            .keys()
+            .all(|k| !k.contains(".cutover-") && !k.starts_with(".uploads.")),
+        "temporary files and folders are cleaned up"
     );
 }
