@@ -55,5 +55,24 @@ check("DuckDB row count equals the ledger's rows out", rows == ledger[("ingest",
 years = con.execute(f"SELECT min(YearCode), max(YearCode) FROM read_parquet('{path}')").fetchone()
 check("school years span the bundle", years == (2005, 2017), years)
 
+# The upload manifest: every upload row back to its source row, in DuckDB.
+manifest = str(out / "publish" / "upload_manifest.parquet")
+written = con.execute(f"SELECT upload, count(*) FROM read_parquet('{manifest}') GROUP BY upload").fetchall()
+written = dict(written)
+check(
+    "the upload manifest counts what publish wrote",
+    all(written.get(u, 0) == ledger[("publish", u)]["rows_out"] for (st, u) in ledger if st == "publish"),
+    written,
+)
+joined = con.execute(
+    f"""SELECT count(*) FROM read_parquet('{manifest}') m
+        JOIN read_parquet('{out / "ingest" / "student_enrollment.parquet"}') e
+          ON m.source_file = e.source_file AND m.source_row = e.source_row
+        WHERE m.upload = 'student_enrollment'"""
+).fetchone()[0]
+check("every enrollment upload row joins back to its ingested source row", joined == written.get("student_enrollment"), joined)
+conformed = pq.read_table(out / "conform" / "student_enrollment.parquet")
+check("conformed EntryDate is a date", conformed.schema.field("EntryDate").type == pa.date32(), conformed.schema.field("EntryDate").type)
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
