@@ -175,7 +175,7 @@ fn every_upload_row_is_a_conformed_row_that_passed_preflight() {
         &[
             "generate",
             "--students",
-            "800",
+            "2000",
             "--seed",
             "12",
             "--out",
@@ -250,4 +250,42 @@ fn every_upload_row_is_a_conformed_row_that_passed_preflight() {
         );
     }
     assert!(written["student_enrollment"] > 1000);
+
+    // Every defect the generator planted for pre-flight is held under its
+    // rule, and pre-flight holds no other row under those rules.
+    let planted: [(&str, &str, &str); 2] = [
+        (
+            "overlapping_primary",
+            "student_enrollment",
+            "overlapping_primary",
+        ),
+        (
+            "concurrent_exits_after_primary",
+            "cte",
+            "concurrent_exits_after_primary",
+        ),
+    ];
+    let defects = common::csv_rows(&w.join("bundle-truth/defects.csv"));
+    for (kind, upload, rule) in planted {
+        let expected: std::collections::BTreeSet<(String, String)> = defects
+            .iter()
+            .filter(|d| d["kind"] == kind)
+            .map(|d| (d["file"].clone(), d["row"].clone()))
+            .collect();
+        let path = w.join(format!("out/preflight/{upload}.csv"));
+        let held: std::collections::BTreeSet<(String, String)> = if path.exists() {
+            common::csv_rows(&path)
+                .iter()
+                .filter(|r| r["rule"] == rule)
+                .map(|r| (r["source_file"].clone(), r["source_row"].clone()))
+                .collect()
+        } else {
+            Default::default()
+        };
+        assert_eq!(held, expected, "{kind}");
+    }
+    assert!(
+        defects.iter().any(|d| d["kind"] == "overlapping_primary"),
+        "the bundle has overlapping primary enrollments"
+    );
 }

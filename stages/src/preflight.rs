@@ -19,7 +19,8 @@
 //! ending after 30 June of its school year), `no_primary_enrollment` (a
 //! concurrent enrollment or CTE program with no primary enrollment of the
 //! student open on its start date), `concurrent_exits_after_primary` (one
-//! that ends after that primary enrollment), `no_valid_enrollment` (a
+//! that ends after that primary enrollment), `overlapping_primary` (a
+//! primary enrollment still open when the student's next one begins), `no_valid_enrollment` (a
 //! Student Personal row whose enrollments in that SAU and year were all held
 //! back), `sped_overlap` (a special-ed
 //! segment starting before the student's previous segment ended).
@@ -144,6 +145,7 @@ const PRIMARY_END: &str = "__primary_end";
 const PRIMARY_FOUND: &str = "__primary_found";
 const PREV_END: &str = "__prev_end";
 const VALID_ENROLLMENT: &str = "__valid_enrollment";
+const NEXT_SCHOOL: &str = "__next_school";
 const HAS_PREV: &str = "__has_prev";
 
 fn far_future() -> NaiveDate {
@@ -413,6 +415,24 @@ fn rules(upload: &Upload, layout: &Layout, ctx: &Context) -> Vec<Rule> {
             ),
         });
     }
+    if name == "student_enrollment" {
+        rules.push(Rule {
+            rule: "overlapping_primary",
+            violated: col(NEXT_SCHOOL).is_not_null(),
+            message: concat_str(
+                [
+                    lit("ExitDate: "),
+                    text_of("ExitDate", FieldType::Date).fill_null(lit("(open)")),
+                    lit(" is not before the student's next primary enrollment (school "),
+                    col(NEXT_SCHOOL),
+                    lit(") begins on "),
+                    col("__next_entry").dt().to_string("%m/%d/%Y"),
+                ],
+                "",
+                false,
+            ),
+        });
+    }
     if name == "student_personal" {
         rules.push(Rule {
             rule: "no_valid_enrollment",
@@ -469,7 +489,50 @@ pub fn run(
         .collect();
     let mut lf = df.clone().lazy();
     match upload.name {
-        "student_enrollment" => lf = with_primary(lf, "EntryDate", ctx.enrollments)?,
+        "student_enrollment" => {
+            lf = with_primary(lf, "EntryDate", ctx.enrollments)?;
+            // A primary enrollment still open when the student's next
+            // primary enrollment begins (a change of status was split into
+            // touching rows by conform, so it is not an overlap).
+            let overlaps = lf
+                .clone()
+                .filter(col("EnrollmentType").eq(lit("P")))
+                .select([
+                    col(UPLOAD_ROW),
+                    col("StateStudentID"),
+                    col("SchoolYear"),
+                    col("SchoolID"),
+                    col("EntryDate"),
+                    col("ExitDate"),
+                ])
+                .sort(
+                    ["StateStudentID", "SchoolYear", "EntryDate", UPLOAD_ROW],
+                    SortMultipleOptions::default(),
+                )
+                .with_columns([
+                    col("EntryDate")
+                        .shift(lit(-1))
+                        .over([col("StateStudentID"), col("SchoolYear")])?
+                        .alias("__next_entry"),
+                    col("SchoolID")
+                        .shift(lit(-1))
+                        .over([col("StateStudentID"), col("SchoolYear")])?
+                        .alias(NEXT_SCHOOL),
+                ])
+                .filter(
+                    col("__next_entry")
+                        .lt(col("ExitDate").fill_null(far()))
+                        .and(col("StateStudentID").is_not_null())
+                        .fill_null(lit(false)),
+                )
+                .select([col(UPLOAD_ROW), col(NEXT_SCHOOL), col("__next_entry")]);
+            lf = lf.join(
+                overlaps,
+                [col(UPLOAD_ROW)],
+                [col(UPLOAD_ROW)],
+                JoinArgs::new(JoinType::Left),
+            );
+        }
         "cte" => lf = with_primary(lf, "ProgramStartDate", ctx.enrollments)?,
         "student_personal" => {
             let valid = match ctx.valid_enrollments {
