@@ -19,13 +19,13 @@ fn uploads_with_layouts() -> impl Iterator<Item = &'static cutover_stages::confo
     UPLOADS.iter().copied().filter(|u| !u.fields.is_empty())
 }
 
+/// The layouts, and each layout file's SHA-256 (for the rerun fingerprint).
+pub type Loaded = (Vec<Layout>, BTreeMap<String, String>);
+
 /// Loads and checks every layout; every problem at once, each naming its
 /// file, line and column. `code_tables` are the crosswalk tables a
 /// `code:<table>` format may name.
-pub fn load(
-    dir: &Path,
-    code_tables: &BTreeSet<String>,
-) -> Result<(Vec<Layout>, BTreeMap<String, String>), Vec<String>> {
+pub fn load(dir: &Path, code_tables: &BTreeSet<String>) -> Result<Loaded, Vec<String>> {
     let mut problems = Vec::new();
     let mut sums = BTreeMap::new();
     let manifest_path = dir.join(MANIFEST);

@@ -419,14 +419,21 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Validate { config } => match config::Config::load(&config) {
             Ok(c) => {
-                match crosswalks::load_legacy_codes(&c.crosswalks) {
-                    Ok(_) => {}
-                    Err(problems) => {
-                        for p in problems {
-                            eprintln!("{p}");
-                        }
-                        return Ok(ExitCode::from(2));
+                let mut problems = crosswalks::load_legacy_codes(&c.crosswalks)
+                    .err()
+                    .unwrap_or_default();
+                let code_tables = crosswalks::DOMAINS
+                    .iter()
+                    .map(|d| d.name.to_string())
+                    .collect();
+                if let Err(p) = layouts::load(&c.layouts, &code_tables) {
+                    problems.extend(p);
+                }
+                if !problems.is_empty() {
+                    for p in problems {
+                        eprintln!("{p}");
                     }
+                    return Ok(ExitCode::from(2));
                 }
                 say!("{}: valid", config.display());
                 Ok(ExitCode::SUCCESS)

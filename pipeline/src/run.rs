@@ -551,7 +551,8 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
             )?
         };
         let mut reports = Vec::new();
-        let mut parts: Vec<(&str, Option<(DataFrame, DataFrame, StageReport)>)> = vec![
+        type Part = Option<(DataFrame, DataFrame, StageReport)>;
+        let mut parts: Vec<(&str, Part)> = vec![
             (STUDENT_PERSONAL.name, out.personal),
             (STUDENT_ENROLLMENT.name, out.enrollment),
         ];

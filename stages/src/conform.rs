@@ -311,6 +311,19 @@ pub struct Conformed {
     pub reports: Vec<StageReport>,
 }
 
+/// The fields every per-school upload starts with (SAU, school, student,
+/// year), then `rest`.
+fn school_fields<const N: usize>(rest: [(&'static str, Expr); N]) -> Vec<(&'static str, Expr)> {
+    let mut fields = vec![
+        ("SAUID", col(SAU_ORG_ID)),
+        ("SchoolID", col(SCHOOL_ORG_ID)),
+        ("StateStudentID", col(STATE_STUDENT_ID)),
+        ("SchoolYear", text(YEAR_CODE)),
+    ];
+    fields.extend(rest);
+    fields
+}
+
 fn text(c: &str) -> Expr {
     col(c).cast(DataType::String)
 }
@@ -413,9 +426,14 @@ fn shape(
 
 /// A number as written in the extract: `3` rather than `3.0`, `0.25` kept.
 fn decimal_text(c: &str) -> Expr {
-    when(col(c).cast(DataType::Int64).cast(DataType::Float64).eq(col(c)))
-        .then(col(c).cast(DataType::Int64).cast(DataType::String))
-        .otherwise(col(c).cast(DataType::String))
+    when(
+        col(c)
+            .cast(DataType::Int64)
+            .cast(DataType::Float64)
+            .eq(col(c)),
+    )
+    .then(col(c).cast(DataType::Int64).cast(DataType::String))
+    .otherwise(col(c).cast(DataType::String))
 }
 
 fn count(lf: LazyFrame) -> PolarsResult<u64> {
@@ -588,16 +606,8 @@ pub fn run(sources: Sources, config: &ConformConfig) -> PolarsResult<Conformed> 
         let lf = || seg.clone().lazy();
         let year = || col(YEAR_CODE);
         let sau = || col(SAU_ORG_ID);
-        let ids = || {
-            vec![
-                ("SAUID", col(SAU_ORG_ID)),
-                ("SchoolID", col(SCHOOL_ORG_ID)),
-                ("StateStudentID", col(STATE_STUDENT_ID)),
-                ("SchoolYear", text(YEAR_CODE)),
-            ]
-        };
         // Student Enrollment.
-        let mut fields = ids();
+        let mut fields = school_fields([]);
         fields.extend([
             ("SchoolStudentID", col(SCHOOL_STUDENT_ID)),
             ("GradeLevel", col("GradeLevel")),
@@ -718,7 +728,7 @@ pub fn run(sources: Sources, config: &ConformConfig) -> PolarsResult<Conformed> 
 
         // FRM: primary enrollments with an economic status.
         let keep = primary().and(col("EconomicStatus").is_not_null());
-        let mut fields = ids();
+        let mut fields = school_fields([]);
         fields.extend([
             ("EconomicStatus", col("EconomicStatus")),
             ("EligibilityStartDate", col(SCHOOL_ENTRY_DATE)),
@@ -747,7 +757,7 @@ pub fn run(sources: Sources, config: &ConformConfig) -> PolarsResult<Conformed> 
             false,
         );
         let keep = primary().and(el.fill_null(lit(false)));
-        let mut fields = ids();
+        let mut fields = school_fields([]);
         fields.extend([
             ("ELStatus", col("ELStatus")),
             ("IdentifiedDate", col(DATE_FIRST_ENROLLED_ESL)),
@@ -814,7 +824,7 @@ pub fn run(sources: Sources, config: &ConformConfig) -> PolarsResult<Conformed> 
                 col(SOURCE_ROW).min(),
                 len().alias("__n"),
             ]);
-        let mut fields = ids();
+        let mut fields = school_fields([]);
         fields.extend([
             ("StartDate", col("__start")),
             ("EndDate", col("__end")),
@@ -844,17 +854,13 @@ pub fn run(sources: Sources, config: &ConformConfig) -> PolarsResult<Conformed> 
 
     // CTE programs.
     if let Some(c) = sources.cte {
-        let fields = vec![
-            ("SAUID", col(SAU_ORG_ID)),
-            ("SchoolID", col(SCHOOL_ORG_ID)),
-            ("StateStudentID", col(STATE_STUDENT_ID)),
-            ("SchoolYear", text(YEAR_CODE)),
+        let fields = school_fields([
             ("CIPCode", col("CTECode")),
             ("ProgramStartDate", col(PROGRAM_START_DATE)),
             ("ProgramEndDate", col(PROGRAM_END_DATE)),
             ("ExitStatus", col("CTEExitStatusCode")),
             ("CreditBearing", flag(CREDIT_BEARING)),
-        ];
+        ]);
         let df = shape(
             c.clone().lazy(),
             &CTE_UPLOAD,
@@ -872,11 +878,7 @@ pub fn run(sources: Sources, config: &ConformConfig) -> PolarsResult<Conformed> 
         let offender = col(ROLE_CODE).eq(lit("O")).fill_null(lit(false));
         let reportable = flag("BehaviorEvent_reportable").or(flag("Resolution_removal"));
         let not_offender = count(b.clone().lazy().filter(offender.clone().not()))?;
-        let fields = vec![
-            ("SAUID", col(SAU_ORG_ID)),
-            ("SchoolID", col(SCHOOL_ORG_ID)),
-            ("StateStudentID", col(STATE_STUDENT_ID)),
-            ("SchoolYear", text(YEAR_CODE)),
+        let fields = school_fields([
             ("IncidentID", text(INCIDENT_ID)),
             ("IncidentDate", col(EVENT_DATE)),
             ("IncidentTime", col(EVENT_TIME)),
@@ -886,7 +888,7 @@ pub fn run(sources: Sources, config: &ConformConfig) -> PolarsResult<Conformed> 
             ("ResolutionCode", col("Resolution")),
             ("ResolutionDate", col(RESOLUTION_DATE)),
             ("Duration", decimal_text(DURATION)),
-        ];
+        ]);
         let df = shape(
             b.clone().lazy().filter(offender.and(reportable)),
             &BEHAVIOR_UPLOAD,
@@ -909,14 +911,10 @@ pub fn run(sources: Sources, config: &ConformConfig) -> PolarsResult<Conformed> 
 
     // Truancy steps.
     if let Some(t) = sources.truancy {
-        let fields = vec![
-            ("SAUID", col(SAU_ORG_ID)),
-            ("SchoolID", col(SCHOOL_ORG_ID)),
-            ("StateStudentID", col(STATE_STUDENT_ID)),
-            ("SchoolYear", text(YEAR_CODE)),
+        let fields = school_fields([
             ("TruancyStep", col("TruancyStep")),
             ("StepDate", col(STATUS_DATE)),
-        ];
+        ]);
         let df = shape(
             t.clone().lazy(),
             &TRUANCY_UPLOAD,
