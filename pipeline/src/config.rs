@@ -35,6 +35,8 @@ struct RawRead {
 struct RawIngest {
     /// Share of rejected rows above which the stage fails (0 to 1).
     max_reject_rate: Option<f64>,
+    /// Files with fewer rows are not failed on their reject rate.
+    reject_rate_min_rows: Option<u64>,
     /// Whether birth dates are checked against the plausible range.
     check_birth_dates: Option<bool>,
     /// Earliest plausible birth date (`YYYY-MM-DD`).
@@ -116,6 +118,7 @@ pub struct Config {
     /// Entity -> (extract column -> canonical column).
     pub columns: BTreeMap<String, BTreeMap<String, String>>,
     pub max_reject_rate: f64,
+    pub reject_rate_min_rows: u64,
     pub check_birth_dates: bool,
     pub birth_date_earliest: NaiveDate,
     pub birth_date_latest: NaiveDate,
@@ -146,6 +149,7 @@ const TOP_KEYS: [&str; 10] = [
 /// The defaults: ICSE's 2004-05 to 2016-17 window.
 pub const DEFAULT_YEARS: (i32, i32) = (2005, 2017);
 pub const DEFAULT_MAX_REJECT_RATE: f64 = 0.02;
+pub const DEFAULT_REJECT_RATE_MIN_ROWS: u64 = 100;
 pub const DEFAULT_MERGE_PROBABILITY: f64 = 0.999999;
 pub const DEFAULT_REVIEW_PROBABILITY: f64 = 0.99;
 pub const DEFAULT_MAX_BLOCK: usize = 500;
@@ -183,6 +187,7 @@ impl Config {
             encodings: BTreeMap::new(),
             columns: BTreeMap::new(),
             max_reject_rate: DEFAULT_MAX_REJECT_RATE,
+            reject_rate_min_rows: DEFAULT_REJECT_RATE_MIN_ROWS,
             check_birth_dates: true,
             birth_date_earliest: default_earliest(DEFAULT_YEARS.0),
             birth_date_latest: default_latest(DEFAULT_YEARS.1),
@@ -578,6 +583,9 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
         encodings,
         columns: read.columns,
         max_reject_rate,
+        reject_rate_min_rows: ingest
+            .reject_rate_min_rows
+            .unwrap_or(DEFAULT_REJECT_RATE_MIN_ROWS),
         check_birth_dates: ingest.check_birth_dates.unwrap_or(true),
         birth_date_earliest,
         birth_date_latest,

@@ -75,6 +75,7 @@ pub struct ConfigRecord {
     pub source: String,
     pub sha256: String,
     pub max_reject_rate: f64,
+    pub reject_rate_min_rows: u64,
 }
 
 /// `crosswalk/coverage.json`: every legacy value seen and what it became, and
@@ -117,7 +118,7 @@ fn progress_bar(opts: RunOptions, len: u64, label: &str) -> ProgressBar {
 
 /// Checks every stage report: `in = out + rejected + merged`, and the
 /// reject rate against the threshold.
-pub fn check_ledger(reports: &[StageReport], max_reject_rate: f64) -> Vec<Failure> {
+pub fn check_ledger(reports: &[StageReport], max_reject_rate: f64, min_rows: u64) -> Vec<Failure> {
     let mut failures = Vec::new();
     for r in reports {
         if !r.balanced() {
@@ -148,7 +149,10 @@ pub fn check_ledger(reports: &[StageReport], max_reject_rate: f64) -> Vec<Failur
         }
         // Pre-flight holds rows back for the Department to fix; the reject
         // rate threshold is about what the extract itself lost.
-        let counted = matches!(r.stage.as_str(), "read" | "ingest" | "crosswalk");
+        // A file too small for a rate to mean anything (one bad row of 40
+        // is 2.5%) is not failed on it: its rows are still quarantined.
+        let counted =
+            matches!(r.stage.as_str(), "read" | "ingest" | "crosswalk") && r.rows_in >= min_rows;
         if counted && r.reject_rate() > max_reject_rate {
             failures.push(Failure {
                 stage: r.stage.clone(),
@@ -493,7 +497,11 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
     };
     if opts.to == Some("ingest") {
         let reports = ingest_state.reports.clone();
-        let failures = check_ledger(&reports, config.max_reject_rate);
+        let failures = check_ledger(
+            &reports,
+            config.max_reject_rate,
+            config.reject_rate_min_rows,
+        );
         return done(&state, decisions, reports, failures);
     }
 
@@ -631,7 +639,11 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
     if opts.to == Some("crosswalk") {
         let mut reports = ingest_state.reports.clone();
         reports.extend(crosswalk_state.reports.iter().cloned());
-        let failures = check_ledger(&reports, config.max_reject_rate);
+        let failures = check_ledger(
+            &reports,
+            config.max_reject_rate,
+            config.reject_rate_min_rows,
+        );
         return done(&state, decisions, reports, failures);
     }
 
@@ -742,7 +754,11 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
     let mut reports = ingest_state.reports.clone();
     reports.extend(crosswalk_state.reports.iter().cloned());
     reports.extend(identity_state.reports.iter().cloned());
-    let mut failures = check_ledger(&reports, config.max_reject_rate);
+    let mut failures = check_ledger(
+        &reports,
+        config.max_reject_rate,
+        config.reject_rate_min_rows,
+    );
     if !coverage.race.agree {
         failures.push(Failure {
             stage: crosswalk::STAGE.into(),
@@ -809,7 +825,11 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
     }
     let publish_state = state.stages["publish"].clone();
     reports.extend(publish_state.reports.iter().cloned());
-    failures.extend(check_ledger(&publish_state.reports, config.max_reject_rate));
+    failures.extend(check_ledger(
+        &publish_state.reports,
+        config.max_reject_rate,
+        config.reject_rate_min_rows,
+    ));
 
     // ---------------------------------------------------------------- report
     if opts.to == Some("publish") {
@@ -944,6 +964,7 @@ fn finish(f: Finish) -> Result<Outcome> {
             source: f.config.source.clone(),
             sha256: f.config.checksum.clone(),
             max_reject_rate: f.config.max_reject_rate,
+            reject_rate_min_rows: f.config.reject_rate_min_rows,
         },
         inputs: f.inputs,
         absent_files: f.absent_files,
@@ -1006,7 +1027,14 @@ mod tests {
         lost.rows_in = 99;
         lost.rows_out = 90;
         lost.rejected.insert("invalid_id".into(), 5);
-        let failures = check_ledger(&[ok, lost], 0.02);
+        let small = {
+            let mut r = StageReport::new("ingest", "cte");
+            r.rows_in = 40;
+            r.rows_out = 39;
+            r.rejected.insert("end_before_start".into(), 1);
+            r
+        };
+        let failures = check_ledger(&[ok, lost, small], 0.02, 50);
         let messages: Vec<&str> = failures.iter().map(|f| f.message.as_str()).collect();
         assert_eq!(
             messages,

@@ -10,14 +10,19 @@
 
 mod names;
 pub mod orgs;
+mod records;
 
 use anyhow::{Context, Result};
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use cutover_stages::columns::*;
-use cutover_stages::schema::{MAILING_ADDRESS, SCHOOLS, STUDENT_ENROLLMENT, STUDENT_PERSONAL};
+use cutover_stages::schema::{
+    BEHAVIOR, CTE, GRADUATION, MAILING_ADDRESS, SCHOOLS, STUDENT_ENROLLMENT, STUDENT_PERSONAL,
+    TRUANCY,
+};
 use names::{Weighted, FEMALE, MALE, NICKNAMES, SURNAMES};
 use orgs::{Grade, Universe};
 use rand::{Rng, SeedableRng};
+
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -59,6 +64,26 @@ pub struct DefectRates {
     pub race_format: f64,
     /// A required value left blank.
     pub required: f64,
+    /// behavior.csv: an EventCode no code set has.
+    pub behavior_unknown_code: f64,
+    /// behavior.csv: an EventTime that is not HH:MM.
+    pub invalid_time: f64,
+    /// behavior.csv: an offender's ResolutionCode without its ResolutionDate.
+    pub resolution_date_required: f64,
+    /// behavior.csv: a ResolutionDate before the EventDate.
+    pub resolution_before_event: f64,
+    /// truancy.csv: a TruancyLevel no code set has (truancy.csv also gets
+    /// `invalid_date` defects at that rate).
+    pub truancy_unknown_code: f64,
+    /// cte.csv: a well-formed CIP code the crosswalk does not have.
+    pub unmapped_cip: f64,
+    /// cte.csv: a ProgramEndDate before the ProgramStartDate.
+    pub cte_end_before_start: f64,
+    /// cte.csv: a program running on after the student's primary enrollment
+    /// ended (caught by pre-flight).
+    pub concurrent_exits_after_primary: f64,
+    /// graduation.csv: a cohort year that is not a year.
+    pub invalid_year: f64,
 }
 
 impl Default for DefectRates {
@@ -79,6 +104,15 @@ impl Default for DefectRates {
             implausible_birth_date: 0.0004,
             race_format: 0.004,
             required: 0.0004,
+            behavior_unknown_code: 0.004,
+            invalid_time: 0.004,
+            resolution_date_required: 0.004,
+            resolution_before_event: 0.004,
+            truancy_unknown_code: 0.004,
+            unmapped_cip: 0.006,
+            cte_end_before_start: 0.006,
+            concurrent_exits_after_primary: 0.04,
+            invalid_year: 0.003,
         }
     }
 }
@@ -1706,6 +1740,12 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
     for (k, p) in malformed_enrollment.drain(..) {
         push(STUDENT_ENROLLMENT.file, k, &p, student_of_enrollment(k));
     }
+    // Behavior, truancy, CTE and graduation: derived from the enrollments,
+    // each with its own random stream.
+    let records = records::generate(&g.enrollments, &universe, &opts.defects, opts.seed);
+    for (file, k, p, s) in &records.defects {
+        push(file, *k, p, format!("S{s:07}"));
+    }
     defects.sort_by(|a, b| {
         (&a[1], a[2].parse::<usize>().unwrap_or(0), &a[0]).cmp(&(
             &b[1],
@@ -1752,7 +1792,33 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
             ]
         })
         .collect();
-    let files: [(&str, Vec<u8>); 4] = [
+    let files: [(&str, Vec<u8>); 8] = [
+        (
+            BEHAVIOR.file,
+            csv_bytes(
+                &header(&BEHAVIOR),
+                &records.behavior,
+                Encoding::Utf8Bom,
+                false,
+            )?,
+        ),
+        (
+            TRUANCY.file,
+            csv_bytes(&header(&TRUANCY), &records.truancy, Encoding::Utf8, false)?,
+        ),
+        (
+            CTE.file,
+            csv_bytes(&header(&CTE), &records.cte, Encoding::Utf8, true)?,
+        ),
+        (
+            GRADUATION.file,
+            csv_bytes(
+                &header(&GRADUATION),
+                &records.graduation,
+                Encoding::Utf8,
+                false,
+            )?,
+        ),
         (
             MAILING_ADDRESS.file,
             csv_bytes(
@@ -1798,6 +1864,10 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
             (STUDENT_ENROLLMENT.file.to_string(), enrollment_rows.len()),
             (SCHOOLS.file.to_string(), school_rows.len()),
             (MAILING_ADDRESS.file.to_string(), address_rows.len()),
+            (BEHAVIOR.file.to_string(), records.behavior.len()),
+            (TRUANCY.file.to_string(), records.truancy.len()),
+            (CTE.file.to_string(), records.cte.len()),
+            (GRADUATION.file.to_string(), records.graduation.len()),
         ]),
         defects: counts,
     };
