@@ -91,7 +91,9 @@ fn behavior(
         classmates.entry((e.school, e.year)).or_default().push(i);
     }
     // (year, school MEDMS id, incident) -> rows, so the file is in that order.
-    let mut incidents: Vec<((i32, u32, u32), Vec<(Vec<String>, u32, bool)>)> = Vec::new();
+    /// A row, its true student, whether an offender's.
+    type Row = (Vec<String>, u32, bool);
+    let mut incidents: Vec<((i32, u32, u32), Vec<Row>)> = Vec::new();
     let mut next_id = 7_000_000u32;
     for e in primaries {
         if e.grade < 3 || !rng.gen_bool(0.04) {
@@ -162,7 +164,7 @@ fn behavior(
                 duration,
             ]
         };
-        let mut rows: Vec<(Vec<String>, u32, bool)> = Vec::new();
+        let mut rows: Vec<Row> = Vec::new();
         let mut offenders = vec![*e];
         if rng.gen_bool(0.2) {
             if let Some(list) = classmates.get(&(e.school, e.year)) {
@@ -310,7 +312,9 @@ fn truancy(
 ) {
     const FILE: &str = "truancy.csv";
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7A0A_0001);
-    let mut cases: Vec<((i32, u32, String), Vec<(String, NaiveDate)>, u32)> = Vec::new();
+    /// (year, school, StateStudentID), the dated steps, the true student.
+    type Case = ((i32, u32, String), Vec<(String, NaiveDate)>, u32);
+    let mut cases: Vec<Case> = Vec::new();
     for e in primaries {
         if e.grade < 1 || !rng.gen_bool(0.02) {
             continue;
@@ -411,7 +415,10 @@ fn cte(
             .or_default()
             .push((e.entry, e.exit));
     }
-    let mut rows: Vec<((i32, u32, String), Vec<String>, u32, Option<NaiveDate>)> = Vec::new();
+    /// (year, school, StateStudentID), the row, the true student, the
+    /// primary enrollment's exit.
+    type Program = ((i32, u32, String), Vec<String>, u32, Option<NaiveDate>);
+    let mut rows: Vec<Program> = Vec::new();
     for e in enrollments.iter().filter(|e| !e.primary) {
         let Some(id) = e.state_id.clone() else {
             continue;
