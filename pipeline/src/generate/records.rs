@@ -407,8 +407,9 @@ fn cte(
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xC7E0_0001);
     // The primary enrollment a partial one hangs off: same student and year,
     // open on the partial one's entry.
-    let mut primary_exit: BTreeMap<(u32, i32), Vec<(NaiveDate, Option<NaiveDate>)>> =
-        BTreeMap::new();
+    /// (true student, year) -> (entry, exit) of each primary enrollment.
+    type Spans = BTreeMap<(u32, i32), Vec<(NaiveDate, Option<NaiveDate>)>>;
+    let mut primary_exit: Spans = BTreeMap::new();
     for e in enrollments.iter().filter(|e| e.primary) {
         primary_exit
             .entry((e.student, e.year))
