@@ -112,13 +112,72 @@ fn load_optional(root: &Path, name: &str) -> Result<Option<DataFrame>> {
     }
 }
 
-fn strings(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
+/// A column as text, in one chunk (null stays null).
+fn text_column(df: &DataFrame, name: &str) -> Result<StringChunked> {
     let s = df
         .column(name)?
         .as_materialized_series()
         .cast(&DataType::String)?;
-    let s = s.str()?;
-    Ok((0..s.len()).map(|i| s.get(i).map(str::to_string)).collect())
+    Ok(s.str()?.rechunk().into_owned())
+}
+
+/// A column of `df`, or nulls when the upload has no such field.
+fn field_or_null(df: &DataFrame, name: &str) -> Expr {
+    if df.column(name).is_ok() {
+        col(name).cast(DataType::String)
+    } else {
+        lit(NULL).cast(DataType::String)
+    }
+}
+
+/// The manifest rows of one upload: its written rows, in file order.
+fn manifest_part(
+    upload: &Upload,
+    rows: &DataFrame,
+    files: &[String],
+    file_of_row: Vec<u32>,
+    row_number: Vec<i64>,
+) -> Result<DataFrame> {
+    let file_names = StringChunked::from_iter_values(
+        "file".into(),
+        file_of_row.iter().map(|&f| files[f as usize].as_str()),
+    );
+    let mut part = rows
+        .clone()
+        .lazy()
+        .select([
+            lit(upload.name).alias("upload"),
+            field_or_null(rows, "StateStudentID").alias("StateStudentID"),
+            field_or_null(rows, "SAUID").alias("SAUID"),
+            field_or_null(rows, "SchoolID").alias("SchoolID"),
+            col(SOURCE_ENTITY).alias("source_entity"),
+            col(SOURCE_FILE).alias("source_file"),
+            col(SOURCE_ROW).cast(DataType::Int64).alias("source_row"),
+        ])
+        .collect()?;
+    part.with_column(file_names.into_column())?;
+    part.with_column(Column::new("row_number".into(), row_number))?;
+    part.with_column(Column::new(
+        "stages".into(),
+        vec![STAGES_PASSED; part.height()],
+    ))?;
+    Ok(part.select(MANIFEST_COLUMNS.iter().copied().chain(["stages"]))?)
+}
+
+fn empty_manifest() -> Result<DataFrame> {
+    let columns = MANIFEST_COLUMNS
+        .iter()
+        .chain(["stages"].iter())
+        .map(|c| {
+            let dtype = if *c == "row_number" || *c == "source_row" {
+                DataType::Int64
+            } else {
+                DataType::String
+            };
+            Column::new_empty((*c).into(), &dtype)
+        })
+        .collect();
+    Ok(DataFrame::new(0, columns)?)
 }
 
 fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
@@ -128,7 +187,14 @@ fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
         .from_writer(w)
 }
 
-fn write_file(path: &Path, header: &[String], rows: &[Vec<String>]) -> Result<()> {
+/// Writes an upload file: the header, then what `rows` writes; synced. It
+/// is written inside the uploads folder being built, which is swapped into
+/// place whole.
+fn write_file(
+    path: &Path,
+    header: &[String],
+    rows: impl FnOnce(&mut csv::Writer<std::io::BufWriter<&mut std::fs::File>>) -> Result<()>,
+) -> Result<()> {
     if let Some(dir) = path.parent() {
         private_dir(dir)?;
     }
@@ -142,9 +208,7 @@ fn write_file(path: &Path, header: &[String], rows: &[Vec<String>]) -> Result<()
     {
         let mut w = csv_writer(std::io::BufWriter::new(&mut f));
         w.write_record(header)?;
-        for r in rows {
-            w.write_record(r)?;
-        }
+        rows(&mut w)?;
         w.flush()?;
     }
     f.sync_all()
@@ -161,25 +225,30 @@ pub fn run_stage(
     provenance: &Provenance,
 ) -> Result<StageOut> {
     recover(root)?;
-    let students = load_optional(root, "students")?;
-    let enrollment = load_optional(root, "student_enrollment")?;
-    let behavior = load_optional(root, "behavior")?;
-    let truancy = load_optional(root, "truancy")?;
-    let cte = load_optional(root, "cte")?;
-    let conformed = conform::run(
-        Sources {
-            students: students.as_ref(),
-            enrollment: enrollment.as_ref(),
-            behavior: behavior.as_ref(),
-            truancy: truancy.as_ref(),
-            cte: cte.as_ref(),
-        },
-        &ConformConfig {
-            split_exit_code: config.split_exit_code.clone(),
-            split_entry_code: config.split_entry_code.clone(),
-        },
-    )?;
-    let mut reports = conformed.reports.clone();
+    // The identity stage's frames are dropped once conformed.
+    let conformed = {
+        let students = load_optional(root, "students")?;
+        let enrollment = load_optional(root, "student_enrollment")?;
+        let behavior = load_optional(root, "behavior")?;
+        let truancy = load_optional(root, "truancy")?;
+        let cte = load_optional(root, "cte")?;
+        conform::run(
+            Sources {
+                students: students.as_ref(),
+                enrollment: enrollment.as_ref(),
+                behavior: behavior.as_ref(),
+                truancy: truancy.as_ref(),
+                cte: cte.as_ref(),
+            },
+            &ConformConfig {
+                split_exit_code: config.split_exit_code.clone(),
+                split_entry_code: config.split_entry_code.clone(),
+            },
+        )?
+    };
+    let mut reports = conformed.reports;
+    // Each upload's frame is dropped once written.
+    let mut frames: BTreeMap<&str, DataFrame> = conformed.uploads.into_iter().collect();
     let mut outputs = Vec::new();
 
     let mut neo_ids: Vec<String> = tables.orgs.iter().map(|o| o.neo_org_id.clone()).collect();
@@ -195,16 +264,12 @@ pub fn run_stage(
             (domain.clone(), codes)
         })
         .collect();
-    let enrollments = conformed
-        .uploads
-        .iter()
-        .find(|(n, _)| *n == conform::STUDENT_ENROLLMENT_UPLOAD.name)
-        .map(|(_, d)| d.clone());
+    let periods = preflight::primary_periods(frames.get(conform::STUDENT_ENROLLMENT_UPLOAD.name))?;
     let mut valid_enrollments: Option<DataFrame> = None;
 
     let partial = root.join(PARTIAL);
     private_dir(&partial)?;
-    let mut manifest: Vec<Vec<String>> = Vec::new();
+    let mut manifests: Vec<DataFrame> = Vec::new();
     let mut summary = Summary {
         as_of: config.as_of.to_string(),
         ..Default::default()
@@ -222,13 +287,12 @@ pub fn run_stage(
             summary.uploads.push(us);
             continue;
         };
-        let Some((_, df)) = conformed.uploads.iter().find(|(n, _)| *n == upload.name) else {
+        let Some(mut df) = frames.remove(upload.name) else {
             us.note
                 .get_or_insert_with(|| "the bundle has no source file for this upload".to_string());
             summary.uploads.push(us);
             continue;
         };
-        let mut df = df.clone();
         us.conformed = df.height() as u64;
         snapshot::write_parquet(root, conform::STAGE, upload.name, &mut df, provenance)?;
         outputs.push(format!("{}/{}.parquet", conform::STAGE, upload.name));
@@ -237,10 +301,16 @@ pub fn run_stage(
             as_of: config.as_of,
             neo_ids: &neo_ids,
             code_sets: &code_sets,
-            enrollments: enrollments.as_ref(),
+            primary_periods: &periods,
             valid_enrollments: valid_enrollments.as_ref(),
         };
+        tracing::info!(upload = upload.name, rows = df.height(), "conformed");
         let checked = preflight::run(upload, layout, &df, &ctx)?;
+        tracing::info!(
+            upload = upload.name,
+            held = checked.report.rejected_total(),
+            "pre-flight"
+        );
         if upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
             valid_enrollments = Some(checked.rows.clone());
         }
@@ -249,30 +319,32 @@ pub fn run_stage(
         outputs.push(format!("preflight/{}.csv", upload.name));
         reports.push(checked.report);
 
-        // Write the files, one per school year and SAU.
+        // Write the files, one per school year and SAU: rows come sorted by
+        // school year and SAU, so each file is a run of rows.
         let formatted = preflight::format(upload, layout, &checked.rows)?;
         let header: Vec<String> = layout.columns.iter().map(|c| c.header.clone()).collect();
-        let columns: Vec<Vec<Option<String>>> = header
+        let columns: Vec<StringChunked> = header
             .iter()
-            .map(|h| strings(&formatted, h))
+            .map(|h| text_column(&formatted, h))
             .collect::<Result<_>>()?;
-        let year_column = checked.rows.column(UPLOAD_YEAR)?.i32()?.clone();
-        let years: Vec<Option<i32>> = (0..year_column.len()).map(|i| year_column.get(i)).collect();
-        let saus = strings(&checked.rows, UPLOAD_SAU)?;
-        let ids = strings(&checked.rows, "StateStudentID").unwrap_or_default();
-        let sau_ids = strings(&checked.rows, "SAUID").unwrap_or_default();
-        let school_ids = strings(&checked.rows, "SchoolID").unwrap_or_default();
-        let entities = strings(&checked.rows, SOURCE_ENTITY)?;
-        let files = strings(&checked.rows, SOURCE_FILE)?;
-        let source_rows = strings(&checked.rows, SOURCE_ROW)?;
-        let mut publish_report = StageReport::new(STAGE, upload.name);
-        publish_report.rows_in = checked.rows.height() as u64;
-        let mut start = 0;
+        let years = checked
+            .rows
+            .column(UPLOAD_YEAR)?
+            .i32()?
+            .rechunk()
+            .into_owned();
+        let saus = text_column(&checked.rows, UPLOAD_SAU)?;
         let n = checked.rows.height();
+        let mut file_of_row: Vec<u32> = Vec::with_capacity(n);
+        let mut row_number: Vec<i64> = Vec::with_capacity(n);
+        let mut files: Vec<String> = Vec::new();
+        let mut publish_report = StageReport::new(STAGE, upload.name);
+        publish_report.rows_in = n as u64;
+        let mut start = 0;
         while start < n {
-            let key = (years[start], saus[start].clone());
+            let key = (years.get(start), saus.get(start));
             let mut end = start;
-            while end < n && (years[end], saus[end].clone()) == key {
+            while end < n && (years.get(end), saus.get(end)) == key {
                 end += 1;
             }
             let (Some(year), Some(sau)) = key else {
@@ -282,79 +354,74 @@ pub fn run_stage(
                 );
             };
             let rel = format!("{}/{sau}/{}.csv", school_year_folder(year), upload.name);
-            let rows: Vec<Vec<String>> = (start..end)
-                .map(|i| {
-                    columns
-                        .iter()
-                        .map(|c| c[i].clone().unwrap_or_default())
-                        .collect()
-                })
-                .collect();
-            write_file(&partial.join(&rel), &header, &rows)?;
-            for (k, i) in (start..end).enumerate() {
-                let get = |v: &Vec<Option<String>>| v.get(i).cloned().flatten().unwrap_or_default();
-                manifest.push(vec![
-                    upload.name.to_string(),
-                    format!("uploads/{rel}"),
-                    (k + 1).to_string(),
-                    get(&ids),
-                    get(&sau_ids),
-                    get(&school_ids),
-                    get(&entities),
-                    get(&files),
-                    get(&source_rows),
-                ]);
-            }
+            write_file(&partial.join(&rel), &header, |w| {
+                for i in start..end {
+                    w.write_record(columns.iter().map(|c| c.get(i).unwrap_or("")))?;
+                }
+                Ok(())
+            })?;
             if upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
-                places.insert((year, sau.clone()));
+                places.insert((year, sau.to_string()));
             }
+            file_of_row.extend(std::iter::repeat_n(files.len() as u32, end - start));
+            row_number.extend(1..=(end - start) as i64);
+            files.push(format!("uploads/{rel}"));
             publish_report.rows_out += (end - start) as u64;
             us.written += (end - start) as u64;
             us.files += 1;
             start = end;
         }
+        manifests.push(manifest_part(
+            upload,
+            &checked.rows,
+            &files,
+            file_of_row,
+            row_number,
+        )?);
         if upload.name == conform::ATTENDANCE.name {
             for (year, sau) in &places {
                 let rel = format!("{}/{sau}/{}.csv", school_year_folder(*year), upload.name);
                 let path = partial.join(&rel);
                 if !path.exists() {
-                    write_file(&path, &header, &[])?;
+                    write_file(&path, &header, |_| Ok(()))?;
                     us.files += 1;
                 }
             }
         }
         reports.push(publish_report);
+        tracing::info!(
+            upload = upload.name,
+            conformed = us.conformed,
+            written = us.written,
+            files = us.files,
+            "upload"
+        );
         summary.files += us.files;
         summary.uploads.push(us);
     }
 
     // The manifest: every upload row to its source row.
-    let mut columns: Vec<Column> = Vec::new();
-    for (i, name) in MANIFEST_COLUMNS.iter().enumerate() {
-        if *name == "row_number" || *name == "source_row" {
-            let v: Vec<Option<i64>> = manifest.iter().map(|r| r[i].parse().ok()).collect();
-            columns.push(Column::new((*name).into(), v));
-        } else {
-            let v: Vec<&str> = manifest.iter().map(|r| r[i].as_str()).collect();
-            columns.push(Column::new((*name).into(), v));
-        }
-    }
-    columns.push(Column::new(
-        "stages".into(),
-        vec![STAGES_PASSED; manifest.len()],
-    ));
-    let mut frame = DataFrame::new(manifest.len(), columns)?;
+    let mut frame = if manifests.is_empty() {
+        empty_manifest()?
+    } else {
+        concat(
+            manifests.into_iter().map(|m| m.lazy()).collect::<Vec<_>>(),
+            UnionArgs::default(),
+        )?
+        .collect()?
+    };
     snapshot::write_parquet(root, STAGE, "upload_manifest", &mut frame, provenance)?;
     outputs.push(format!("{STAGE}/upload_manifest.parquet"));
+    let columns: Vec<StringChunked> = frame
+        .get_column_names()
+        .iter()
+        .map(|c| text_column(&frame, c))
+        .collect::<Result<_>>()?;
     write_atomic(&root.join(STAGE).join("upload_manifest.csv"), |f| {
         let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
-        let mut header: Vec<&str> = MANIFEST_COLUMNS.to_vec();
-        header.push("stages");
-        w.write_record(&header)?;
-        for r in &manifest {
-            let mut r = r.clone();
-            r.push(STAGES_PASSED.to_string());
-            w.write_record(&r)?;
+        w.write_record(frame.get_column_names().iter().map(|c| c.as_str()))?;
+        for i in 0..frame.height() {
+            w.write_record(columns.iter().map(|c| c.get(i).unwrap_or("")))?;
         }
         w.flush()?;
         Ok(())
@@ -382,9 +449,9 @@ pub fn run_stage(
 }
 
 fn write_violations(root: &Path, upload: &Upload, v: &DataFrame) -> Result<()> {
-    let columns: Vec<Vec<Option<String>>> = VIOLATION_COLUMNS
+    let columns: Vec<StringChunked> = VIOLATION_COLUMNS
         .iter()
-        .map(|c| strings(v, c))
+        .map(|c| text_column(v, c))
         .collect::<Result<_>>()?;
     write_atomic(
         &root.join("preflight").join(format!("{}.csv", upload.name)),
@@ -392,7 +459,7 @@ fn write_violations(root: &Path, upload: &Upload, v: &DataFrame) -> Result<()> {
             let mut w = csv_writer(std::io::BufWriter::new(f));
             w.write_record(VIOLATION_COLUMNS)?;
             for i in 0..v.height() {
-                w.write_record(columns.iter().map(|c| c[i].as_deref().unwrap_or("")))?;
+                w.write_record(columns.iter().map(|c| c.get(i).unwrap_or("")))?;
             }
             w.flush()?;
             Ok(())

@@ -89,8 +89,8 @@ pub struct Context<'a> {
     pub neo_ids: &'a [String],
     /// New codes by crosswalk table.
     pub code_sets: &'a BTreeMap<String, Vec<String>>,
-    /// Conformed Student Enrollment rows (the primary ones are used).
-    pub enrollments: Option<&'a DataFrame>,
+    /// The periods of primary enrollment ([`primary_periods`]).
+    pub primary_periods: &'a DataFrame,
     /// Student Enrollment rows that passed pre-flight: a Student Personal row
     /// needs one in its school year and SAU.
     pub valid_enrollments: Option<&'a DataFrame>,
@@ -157,59 +157,13 @@ fn far() -> Expr {
     lit(far_future()).cast(DataType::Date)
 }
 
-/// The concurrent-enrollment columns: whether a primary enrollment of the
-/// student was open on `start`, and the latest end of those (open = far
-/// future).
-fn with_primary(
-    lf: LazyFrame,
-    start: &str,
-    enrollments: Option<&DataFrame>,
-) -> PolarsResult<LazyFrame> {
-    let primaries = match enrollments {
-        Some(e) => e
-            .clone()
-            .lazy()
-            .filter(col("EnrollmentType").eq(lit("P")))
-            .select([
-                col("StateStudentID").alias("__p_id"),
-                col("SchoolYear").alias("__p_year"),
-                col("EntryDate").cast(DataType::Int32).alias("__p_entry"),
-                col("ExitDate")
-                    .fill_null(far())
-                    .cast(DataType::Int32)
-                    .alias("__p_exit"),
-            ])
-            // Primary enrollments that touch or overlap (a transfer, a
-            // change of status) are one period of primary enrollment.
-            .sort(
-                ["__p_id", "__p_year", "__p_entry"],
-                SortMultipleOptions::default(),
-            )
-            .with_column(
-                col("__p_exit")
-                    .cum_max(false)
-                    .shift(lit(1))
-                    .over([col("__p_id"), col("__p_year")])?
-                    .alias("__p_before"),
-            )
-            .with_column(
-                col("__p_before")
-                    .is_null()
-                    .or(col("__p_entry").gt(col("__p_before") + lit(1)))
-                    .cast(DataType::UInt32)
-                    .cum_sum(false)
-                    .over([col("__p_id"), col("__p_year")])?
-                    .alias("__p_chain"),
-            )
-            .group_by([col("__p_id"), col("__p_year"), col("__p_chain")])
-            .agg([col("__p_entry").min(), col("__p_exit").max()])
-            .select([
-                col("__p_id"),
-                col("__p_year"),
-                col("__p_entry").cast(DataType::Date),
-                col("__p_exit").cast(DataType::Date),
-            ]),
-        None => DataFrame::new(
+/// The periods of primary enrollment of every student and school year:
+/// primary enrollments that touch or overlap (a transfer, a change of
+/// status) are one period. Columns `__p_id`, `__p_year`, `__p_entry`,
+/// `__p_exit` (an open enrollment ends far in the future).
+pub fn primary_periods(enrollments: Option<&DataFrame>) -> PolarsResult<DataFrame> {
+    let Some(e) = enrollments else {
+        return DataFrame::new(
             0,
             vec![
                 Column::new_empty("__p_id".into(), &DataType::String),
@@ -217,9 +171,56 @@ fn with_primary(
                 Column::new_empty("__p_entry".into(), &DataType::Date),
                 Column::new_empty("__p_exit".into(), &DataType::Date),
             ],
-        )?
-        .lazy(),
+        );
     };
+    e.clone()
+        .lazy()
+        .filter(col("EnrollmentType").eq(lit("P")))
+        .select([
+            col("StateStudentID").alias("__p_id"),
+            col("SchoolYear").alias("__p_year"),
+            col("EntryDate").cast(DataType::Int32).alias("__p_entry"),
+            col("ExitDate")
+                .fill_null(far())
+                .cast(DataType::Int32)
+                .alias("__p_exit"),
+        ])
+        .sort(
+            ["__p_id", "__p_year", "__p_entry"],
+            SortMultipleOptions::default(),
+        )
+        .with_column(
+            col("__p_exit")
+                .cum_max(false)
+                .shift(lit(1))
+                .over([col("__p_id"), col("__p_year")])?
+                .alias("__p_before"),
+        )
+        .with_column(
+            col("__p_before")
+                .is_null()
+                .or(col("__p_entry").gt(col("__p_before") + lit(1)))
+                .cast(DataType::UInt32)
+                .cum_sum(false)
+                .over([col("__p_id"), col("__p_year")])?
+                .alias("__p_chain"),
+        )
+        .group_by([col("__p_id"), col("__p_year"), col("__p_chain")])
+        .agg([col("__p_entry").min(), col("__p_exit").max()])
+        .select([
+            col("__p_id"),
+            col("__p_year"),
+            col("__p_entry").cast(DataType::Date),
+            col("__p_exit").cast(DataType::Date),
+        ])
+        .collect()
+}
+
+/// The concurrent-enrollment columns: whether a period of primary
+/// enrollment of the student was open on `start`, and the end of the latest
+/// such period (open = far future).
+fn with_primary(lf: LazyFrame, start: &str, periods: &DataFrame) -> PolarsResult<LazyFrame> {
+    let primaries = periods.clone().lazy();
     let found = lf
         .clone()
         .select([
@@ -490,7 +491,7 @@ pub fn run(
     let mut lf = df.clone().lazy();
     match upload.name {
         "student_enrollment" => {
-            lf = with_primary(lf, "EntryDate", ctx.enrollments)?;
+            lf = with_primary(lf, "EntryDate", ctx.primary_periods)?;
             // A primary enrollment still open when the student's next
             // primary enrollment begins (a change of status was split into
             // touching rows by conform, so it is not an overlap).
@@ -533,7 +534,7 @@ pub fn run(
                 JoinArgs::new(JoinType::Left),
             );
         }
-        "cte" => lf = with_primary(lf, "ProgramStartDate", ctx.enrollments)?,
+        "cte" => lf = with_primary(lf, "ProgramStartDate", ctx.primary_periods)?,
         "student_personal" => {
             let valid = match ctx.valid_enrollments {
                 Some(v) => v
@@ -735,7 +736,8 @@ mod tests {
             UPLOAD_ROW => [0u32, 1, 2],
         )
         .unwrap();
-        let out = with_primary(enrollments.clone().lazy(), "EntryDate", Some(&enrollments))
+        let periods = primary_periods(Some(&enrollments)).unwrap();
+        let out = with_primary(enrollments.clone().lazy(), "EntryDate", &periods)
             .unwrap()
             .sort([UPLOAD_ROW], Default::default())
             .collect()
