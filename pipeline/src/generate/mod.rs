@@ -109,8 +109,12 @@ impl Default for DefectRates {
             resolution_date_required: 0.004,
             resolution_before_event: 0.004,
             truancy_unknown_code: 0.004,
-            unmapped_cip: 0.006,
-            cte_end_before_start: 0.006,
+            // cte.csv is small (about 220 rows for 3,000 students): high
+            // enough that the demo has two or more of each, low enough that
+            // neither ingest nor the crosswalk stage usually rejects the 2%
+            // that fails a run (5 rows of 220).
+            unmapped_cip: 0.007,
+            cte_end_before_start: 0.007,
             concurrent_exits_after_primary: 0.04,
             invalid_year: 0.003,
         }
@@ -1926,4 +1930,227 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
     ));
     crate::output::write_dir(truth_dir, &truth_all)?;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use std::fs;
+
+    /// The files derived from the enrollments (`records`).
+    const DERIVED: [&str; 4] = ["behavior.csv", "truancy.csv", "cte.csv", "graduation.csv"];
+
+    fn options(students: usize, seed: u64) -> Options {
+        Options {
+            students,
+            first_year: 2005,
+            last_year: 2017,
+            seed,
+            defects: DefectRates::default(),
+        }
+    }
+
+    /// Generates into a temporary folder: the summary, the bundle's files
+    /// and the ground truth's `defects.csv`, by name.
+    fn bundle(students: usize, seed: u64) -> (Summary, BTreeMap<String, Vec<u8>>) {
+        let tmp = tempfile::tempdir().unwrap();
+        let (out, truth) = (tmp.path().join("bundle"), tmp.path().join("truth"));
+        let summary = generate(options(students, seed), &out, &truth).unwrap();
+        let mut files: BTreeMap<String, Vec<u8>> = fs::read_dir(&out)
+            .unwrap()
+            .map(|f| {
+                let f = f.unwrap();
+                (
+                    f.file_name().to_string_lossy().into_owned(),
+                    fs::read(f.path()).unwrap(),
+                )
+            })
+            .collect();
+        files.insert(
+            "truth/defects.csv".into(),
+            fs::read(truth.join("defects.csv")).unwrap(),
+        );
+        (summary, files)
+    }
+
+    /// Data rows of a bundle file as maps from column name to value (the
+    /// BOM stripped; rows with a planted column-count defect skipped).
+    fn rows(bytes: &[u8]) -> Vec<BTreeMap<String, String>> {
+        let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+        let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+        let names: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+        r.records()
+            .map(|rec| rec.unwrap())
+            .filter(|rec| rec.len() == names.len())
+            .map(|rec| {
+                names
+                    .iter()
+                    .cloned()
+                    .zip(rec.iter().map(String::from))
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn near(what: &str, value: f64, target: f64, tolerance: f64) {
+        assert!(
+            (value - target).abs() <= tolerance,
+            "{what}: {value:.4}, expected {target} ± {tolerance}"
+        );
+    }
+
+    #[test]
+    fn generate_derived_files_same_seed_same_bytes() {
+        let (_, a) = bundle(400, 5);
+        let (_, b) = bundle(400, 5);
+        let (_, c) = bundle(400, 6);
+        for name in DERIVED.iter().copied().chain(["truth/defects.csv"]) {
+            assert!(a[name] == b[name], "{name} differs for the same seed");
+            assert!(a[name] != c[name], "{name} is the same for another seed");
+        }
+    }
+
+    #[test]
+    fn generate_derived_files_rates_near_target() {
+        // The demo's bundle (`make demo`).
+        let (summary, files) = bundle(3000, 2017);
+        let enrollments = rows(&files["student_enrollment.csv"]);
+        // PK, KG and planted unknown grade codes count as 0.
+        let grade = |r: &BTreeMap<String, String>| match r["GradeLevelCode"].parse::<i32>() {
+            Ok(g) if g <= 12 => g,
+            _ => 0,
+        };
+        // Student-years of primary enrollments with a StateStudentID.
+        let student_years = |from: i32| {
+            enrollments
+                .iter()
+                .filter(|r| r["EnrollmentTypeCode"] == "P" && !r["StateStudentID"].is_empty())
+                .filter(|r| grade(r) >= from)
+                .map(|r| (r["StateStudentID"].clone(), r["YearCode"].clone()))
+                .collect::<BTreeSet<_>>()
+                .len() as f64
+        };
+
+        // Behavior: about 4% of student-years in grades 3-12 start an
+        // incident; the event mix is Maine's.
+        let behavior = rows(&files["behavior.csv"]);
+        let mut events: BTreeMap<&str, &str> = BTreeMap::new();
+        for r in &behavior {
+            events.insert(&r["IncidentID"], &r["EventCode"]);
+        }
+        let incidents = events.len() as f64;
+        near(
+            "incidents per student-year in grades 3-12",
+            incidents / student_years(3),
+            0.04,
+            0.01,
+        );
+        let share = |codes: &[&str]| {
+            events.values().filter(|c| codes.contains(c)).count() as f64 / incidents
+        };
+        near("bullying", share(&["51", "52", "53"]), 0.25, 0.05);
+        near("violence", share(&["71", "72"]), 0.30, 0.05);
+        near("drugs and alcohol", share(&["02", "22", "24"]), 0.15, 0.04);
+        near("weapons", share(&["73"]), 0.03, 0.02);
+        for r in &behavior {
+            assert_eq!(r["WeaponCode"].is_empty(), r["EventCode"] != "73", "{r:?}");
+            assert!(r["SeriousBodilyInjury"] == "N" || r["EventCode"] == "71");
+            let offender = r["RoleCode"] == "O";
+            assert_eq!(offender, !r["ResolutionCode"].is_empty(), "{r:?}");
+        }
+
+        // Truancy: about 2% of student-years in grades 1-12 have a case.
+        let truancy = rows(&files["truancy.csv"]);
+        let cases: BTreeSet<(&str, &str, &str)> = truancy
+            .iter()
+            .map(|r| {
+                (
+                    r["StateStudentID"].as_str(),
+                    r["School_ID"].as_str(),
+                    r["YearCode"].as_str(),
+                )
+            })
+            .collect();
+        near(
+            "truancy cases per student-year in grades 1-12",
+            cases.len() as f64 / student_years(1),
+            0.02,
+            0.006,
+        );
+        let ids: Vec<u32> = truancy
+            .iter()
+            .map(|r| r["TruancyID"].parse().unwrap())
+            .collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "TruancyIDs increase");
+
+        // Enrollment rows planted with a field too many or too few (which
+        // `rows` skips), an unknown grade or a blank: counted from the file,
+        // the two counts below may miss that many.
+        let malformed = rows(&files["truth/defects.csv"])
+            .iter()
+            .filter(|d| d["file"] == "student_enrollment.csv")
+            .filter(|d| ["column_count", "unknown_code", "required"].contains(&d["kind"].as_str()))
+            .count();
+        let about = |what: &str, rows: usize, expected: usize| {
+            assert!(
+                (expected..=expected + malformed).contains(&rows),
+                "{what}: {rows} rows, expected {expected} (+ up to {malformed})"
+            );
+        };
+
+        // CTE: one row per partial enrollment with a StateStudentID; about
+        // 85% credit-bearing.
+        let cte = rows(&files["cte.csv"]);
+        let partial = enrollments
+            .iter()
+            .filter(|r| r["EnrollmentTypeCode"] == "S" && !r["StateStudentID"].is_empty())
+            .count();
+        about("cte.csv", cte.len(), partial);
+        let credit = cte.iter().filter(|r| r["CreditBearing"] == "Y").count() as f64;
+        near("credit-bearing", credit / cte.len() as f64, 0.85, 0.07);
+
+        // Graduation: one row per StateStudentID seen in grade 9 or later.
+        let high_school: BTreeSet<&str> = enrollments
+            .iter()
+            .filter(|r| r["EnrollmentTypeCode"] == "P" && grade(r) >= 9)
+            .map(|r| r["StateStudentID"].as_str())
+            .filter(|id| !id.is_empty())
+            .collect();
+        about(
+            "graduation.csv",
+            summary.rows["graduation.csv"],
+            high_school.len(),
+        );
+
+        // The summary counts the rows written, and the default rates plant
+        // two or more of each kind in the demo.
+        for name in DERIVED {
+            assert_eq!(summary.rows[name], rows(&files[name]).len(), "{name}");
+        }
+        let mut planted: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for d in rows(&files["truth/defects.csv"]) {
+            *planted
+                .entry((d["file"].clone(), d["kind"].clone()))
+                .or_default() += 1;
+        }
+        for (file, kind) in [
+            ("behavior.csv", "unknown_code"),
+            ("behavior.csv", "invalid_time"),
+            ("behavior.csv", "resolution_date_required"),
+            ("behavior.csv", "resolution_before_event"),
+            ("truancy.csv", "unknown_code"),
+            ("truancy.csv", "invalid_date"),
+            ("cte.csv", "unmapped_cip"),
+            ("cte.csv", "end_before_start"),
+            ("cte.csv", "concurrent_exits_after_primary"),
+            ("graduation.csv", "invalid_year"),
+        ] {
+            let n = planted
+                .get(&(file.to_string(), kind.to_string()))
+                .copied()
+                .unwrap_or(0);
+            assert!(n >= 2, "{file}: {n} {kind} planted");
+        }
+    }
 }
