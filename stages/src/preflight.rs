@@ -752,4 +752,118 @@ mod tests {
             .unwrap();
         assert_eq!(end.str().unwrap().get(2), Some("2016-06-10"));
     }
+
+    /// The truancy layout as shipped (layouts/truancy.csv).
+    fn truancy_layout() -> Layout {
+        let column = |header: &str, format: Format| LayoutColumn {
+            header: header.to_string(),
+            source: header.to_string(),
+            format,
+            required: true,
+        };
+        Layout {
+            upload: "truancy".to_string(),
+            columns: vec![
+                column("SAUID", Format::Id),
+                column("SchoolID", Format::Id),
+                column("StateStudentID", Format::Text),
+                column("SchoolYear", Format::Text),
+                column("TruancyStep", Format::Code("truancy_steps".to_string())),
+                column("StepDate", Format::Date),
+            ],
+        }
+    }
+
+    #[test]
+    fn medms_ids_codes_outside_the_set_and_future_dates_are_held_with_their_rule() {
+        let df = df!(
+            crate::conform::SOURCE_ENTITY => ["truancy"; 5],
+            SOURCE_FILE => ["truancy.csv"; 5],
+            SOURCE_ROW => [2i64, 3, 4, 5, 6],
+            UPLOAD_YEAR => [2017i32; 5],
+            UPLOAD_SAU => ["2462"; 5],
+            "SAUID" => ["2462"; 5],
+            "SchoolID" => ["3955", "1234", "3955", "3955", "1234"],
+            "StateStudentID" => ["952708003"; 5],
+            "SchoolYear" => ["2017"; 5],
+            "TruancyStep" => ["Step1", "Step1", "1A", "Step2", "Step2"],
+            "StepDate" => [d("2017-01-31"), d("2017-02-07"), d("2017-03-01"), d("2017-07-15"), d("2017-07-16")],
+            UPLOAD_ROW => [0u32, 1, 2, 3, 4],
+        )
+        .unwrap();
+        let neo_ids = ["2462".to_string(), "3955".to_string()];
+        let code_sets = BTreeMap::from([(
+            "truancy_steps".to_string(),
+            vec!["Step1".to_string(), "Step2".to_string()],
+        )]);
+        let periods = primary_periods(None).unwrap();
+        let ctx = Context {
+            as_of: d("2017-06-30"),
+            neo_ids: &neo_ids,
+            code_sets: &code_sets,
+            primary_periods: &periods,
+            valid_enrollments: None,
+        };
+        let upload = crate::conform::TRUANCY_UPLOAD;
+        let checked = run(&upload, &truancy_layout(), &df, &ctx).unwrap();
+
+        // Only the clean row passes.
+        let kept = checked
+            .rows
+            .column(SOURCE_ROW)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .clone();
+        assert_eq!((kept.len(), kept.get(0)), (1, Some(2)));
+        // One violation row per broken rule, word for word.
+        let text = |c: &str| {
+            let s = checked
+                .violations
+                .column(c)
+                .unwrap()
+                .cast(&DataType::String)
+                .unwrap();
+            let s = s.str().unwrap();
+            (0..s.len())
+                .map(|i| s.get(i).unwrap_or("").to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(text(SOURCE_ROW), ["3", "4", "5", "6", "6"]);
+        assert_eq!(
+            text("rule"),
+            [
+                "medms_id",
+                "code_not_in_set",
+                "future_date",
+                "medms_id",
+                "future_date"
+            ]
+        );
+        assert_eq!(
+            text("Error"),
+            [
+                "SchoolID: 1234 is not a NEO Org ID of the organization crosswalk",
+                "TruancyStep: code 1A is not in the new code set truancy_steps",
+                "StepDate: 07/15/2017 is after the as-of date 06/30/2017",
+                "SchoolID: 1234 is not a NEO Org ID of the organization crosswalk",
+                "StepDate: 07/16/2017 is after the as-of date 06/30/2017",
+            ]
+        );
+        assert_eq!(text("Row Number"), ["", "", "", "", ""]);
+        assert_eq!(text("School ID"), ["1234", "3955", "3955", "1234", "1234"]);
+        // A row is rejected once, under its first rule; every violation is
+        // counted.
+        let r = &checked.report;
+        assert_eq!((r.rows_in, r.rows_out), (5, 1));
+        assert_eq!(
+            r.rejected,
+            BTreeMap::from([
+                ("code_not_in_set".to_string(), 1),
+                ("future_date".to_string(), 1),
+                ("medms_id".to_string(), 2),
+            ])
+        );
+        assert_eq!(r.violations["future_date"], 2);
+    }
 }
