@@ -2109,6 +2109,13 @@ mod tests {
         about("cte.csv", cte.len(), partial);
         let credit = cte.iter().filter(|r| r["CreditBearing"] == "Y").count() as f64;
         near("credit-bearing", credit / cte.len() as f64, 0.85, 0.07);
+        // Exit status 07 (death) is rare.
+        let deaths = cte.iter().filter(|r| r["CTEExitStatus"] == "07").count();
+        assert!(
+            deaths * 200 < cte.len(),
+            "{deaths} deaths in {} rows",
+            cte.len()
+        );
 
         // Graduation: one row per StateStudentID seen in grade 9 or later.
         let high_school: BTreeSet<&str> = enrollments

@@ -433,7 +433,12 @@ fn cte(
         let status = match e.exit {
             None => "",
             Some(_) if e.grade == 12 && rng.gen_bool(0.8) => "03",
-            Some(_) => *super::choose(&mut rng, &[("05", 5), ("04", 3), ("06", 3), ("07", 1)]),
+            // Death (07) is rare: about 1 in 1,000 exits that are not
+            // completions.
+            Some(_) => *super::choose(
+                &mut rng,
+                &[("05", 500), ("04", 300), ("06", 300), ("07", 1)],
+            ),
         };
         let primary_end = primary_exit.get(&(e.student, e.year)).and_then(|v| {
             v.iter()
