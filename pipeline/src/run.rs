@@ -291,6 +291,28 @@ fn load(root: &std::path::Path, stage: &str, name: &str) -> Result<DataFrame> {
     snapshot::read_parquet(&root.join(stage).join(format!("{name}.parquet")))
 }
 
+/// The read and ingest snapshots of every entity the bundle has, as a
+/// skipped ingest stage left them.
+fn load_ingested(
+    root: &std::path::Path,
+    config: &Config,
+    inputs: &BTreeMap<String, String>,
+) -> Result<Vec<Ingested>> {
+    let mut ingested = Vec::new();
+    for spec in ENTITIES {
+        if !inputs.contains_key(&config.files[spec.name]) {
+            continue;
+        }
+        ingested.push(Ingested {
+            entity: spec.name,
+            read: load(root, read::STAGE, spec.name)?,
+            rows: load(root, ingest::STAGE, spec.name)?,
+            quarantine: load(root, ingest::STAGE, &quarantine_name(spec.name))?,
+        });
+    }
+    Ok(ingested)
+}
+
 fn sorted_quarantine(parts: Vec<DataFrame>) -> Result<DataFrame> {
     let lazies: Vec<LazyFrame> = parts.into_iter().map(|d| d.lazy()).collect();
     Ok(concat(lazies, UnionArgs::default())?
@@ -463,19 +485,9 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
             },
         );
         write_bytes(&state_path, &serde_json::to_vec_pretty(&state)?)?;
-    } else {
-        for spec in ENTITIES {
-            if !inputs.contains_key(&config.files[spec.name]) {
-                continue;
-            }
-            ingested.push(Ingested {
-                entity: spec.name,
-                read: load(root, read::STAGE, spec.name)?,
-                rows: load(root, ingest::STAGE, spec.name)?,
-                quarantine: load(root, ingest::STAGE, &quarantine_name(spec.name))?,
-            });
-        }
     }
+    // A skipped stage's snapshots are loaded only when a later stage runs.
+    let mut ingest_loaded = ingest_ran;
     let ingest_state = state.stages["ingest"].clone();
     // Ends the run (after any stage): run.json and the outcome.
     let done = |state: &State,
@@ -535,6 +547,10 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
     let mut stage3: Vec<(&str, DataFrame, DataFrame)> = Vec::new();
     let coverage: Coverage;
     if crosswalk_ran {
+        if !ingest_loaded {
+            ingested = load_ingested(root, config, &inputs)?;
+            ingest_loaded = true;
+        }
         let take = |name: &str| {
             ingested
                 .iter()
@@ -621,20 +637,35 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
         );
         write_bytes(&state_path, &serde_json::to_vec_pretty(&state)?)?;
     } else {
-        for entity in crosswalk_entities {
-            if ingested.iter().any(|i| i.entity == entity) {
-                stage3.push((
-                    entity,
-                    load(root, crosswalk::STAGE, entity)?,
-                    load(root, crosswalk::STAGE, &quarantine_name(entity))?,
-                ));
-            }
-        }
         let bytes = std::fs::read(root.join("crosswalk/coverage.json"))
             .context("cannot read crosswalk/coverage.json")?;
         coverage = serde_json::from_slice(&bytes)
             .context("crosswalk/coverage.json is not a coverage report")?;
     }
+    let mut crosswalk_loaded = crosswalk_ran;
+    // Loads what a skipped ingest or crosswalk stage left, for a later
+    // stage that runs.
+    let mut ensure_loaded = |ingested: &mut Vec<Ingested>,
+                             stage3: &mut Vec<(&str, DataFrame, DataFrame)>|
+     -> Result<()> {
+        if !ingest_loaded {
+            *ingested = load_ingested(root, config, &inputs)?;
+            ingest_loaded = true;
+        }
+        if !crosswalk_loaded {
+            for entity in crosswalk_entities {
+                if ingested.iter().any(|i| i.entity == entity) {
+                    stage3.push((
+                        entity,
+                        load(root, crosswalk::STAGE, entity)?,
+                        load(root, crosswalk::STAGE, &quarantine_name(entity))?,
+                    ));
+                }
+            }
+            crosswalk_loaded = true;
+        }
+        Ok(())
+    };
     let crosswalk_state = state.stages["crosswalk"].clone();
     if opts.to == Some("crosswalk") {
         let mut reports = ingest_state.reports.clone();
@@ -683,6 +714,7 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
     decisions.push(decision);
     let identity_summary: identity_stage::Summary;
     if identity_ran {
+        ensure_loaded(&mut ingested, &mut stage3)?;
         let personal = stage3
             .iter()
             .find(|s| s.0 == STUDENT_PERSONAL.name)
@@ -852,6 +884,7 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
         publish_ran.then_some("publish"),
     );
     if decision.ran {
+        ensure_loaded(&mut ingested, &mut stage3)?;
         let mut outputs = Vec::new();
         for i in &ingested {
             let mut parts = vec![i.quarantine.clone()];
