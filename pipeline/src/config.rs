@@ -7,6 +7,7 @@
 //! runs only that.
 
 use crate::read::EncodingChoice;
+use crate::run::StageId;
 use chrono::NaiveDate;
 use cutover_stages::ingest::IngestConfig;
 use cutover_stages::schema::{self, ENTITIES};
@@ -243,6 +244,57 @@ impl Config {
             birth_date_earliest: self.birth_date_earliest,
             birth_date_latest: self.birth_date_latest,
         }
+    }
+}
+
+/// The configuration keys each stage reads (its fingerprint covers only
+/// these); the rest say where things are, and the files there are
+/// checksummed by content.
+pub const SECTIONS: [(StageId, &[&str]); 5] = [
+    (
+        StageId::Ingest,
+        &[
+            "files",
+            "date_formats",
+            "encodings",
+            "columns",
+            "first_year",
+            "last_year",
+            "check_birth_dates",
+            "birth_date_earliest",
+            "birth_date_latest",
+        ],
+    ),
+    (StageId::Crosswalk, &["first_year", "last_year"]),
+    (
+        StageId::Identity,
+        &["merge_probability", "review_probability", "max_block"],
+    ),
+    (
+        StageId::Publish,
+        &["as_of", "split_exit_code", "split_entry_code"],
+    ),
+    (
+        StageId::Report,
+        &["max_reject_rate", "reject_rate_min_rows"],
+    ),
+];
+
+impl Config {
+    /// A checksum of the configuration keys `stage` reads.
+    pub fn section_sum(&self, stage: StageId) -> String {
+        let keys = SECTIONS
+            .iter()
+            .find(|(s, _)| *s == stage)
+            .map(|(_, k)| *k)
+            .unwrap_or_default();
+        let all = serde_json::to_value(self).expect("config serializes");
+        let picked: serde_json::Map<String, serde_json::Value> = keys
+            .iter()
+            .map(|k| (k.to_string(), all[*k].clone()))
+            .collect();
+        let json = serde_json::to_vec(&picked).expect("config serializes");
+        hex(&Sha256::digest(&json))
     }
 }
 
@@ -677,6 +729,17 @@ fn date_format_ok(format: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// Keys that say where things are or identify the file, not what the data
+    /// means.
+    const PLACES: [&str; 6] = [
+        "source",
+        "bundle",
+        "output",
+        "crosswalks",
+        "layouts",
+        "checksum",
+    ];
+
     fn setup() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("bundle")).unwrap();
@@ -691,6 +754,41 @@ mod tests {
             Ok(_) => vec![],
             Err(p) => p.0.iter().map(|p| p.to_string()).collect(),
         }
+    }
+
+    #[test]
+    fn every_configuration_key_belongs_to_a_stage_or_names_a_place() {
+        let dir = setup();
+        let config = Config::defaults(
+            &dir.path().join("bundle"),
+            dir.path(),
+            &dir.path().join("crosswalks"),
+        )
+        .unwrap();
+        let value = serde_json::to_value(&config).unwrap();
+        let mut unassigned: Vec<&String> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| {
+                !PLACES.contains(&k.as_str())
+                    && !SECTIONS.iter().any(|(_, keys)| keys.contains(&k.as_str()))
+            })
+            .collect();
+        unassigned.sort();
+        assert!(
+            unassigned.is_empty(),
+            "no stage's fingerprint covers {unassigned:?}"
+        );
+        let mut later = config.clone();
+        later.as_of = june_30(2016);
+        for stage in [StageId::Ingest, StageId::Crosswalk, StageId::Identity] {
+            assert_eq!(config.section_sum(stage), later.section_sum(stage));
+        }
+        assert_ne!(
+            config.section_sum(StageId::Publish),
+            later.section_sum(StageId::Publish)
+        );
     }
 
     #[test]

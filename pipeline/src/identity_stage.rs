@@ -35,6 +35,8 @@ pub struct StageOut {
     pub summary: Summary,
     pub reports: Vec<StageReport>,
     pub outputs: Vec<String>,
+    /// Content hashes of the snapshots, `name.column` -> hash.
+    pub data: BTreeMap<String, String>,
 }
 
 const DECISION_COLUMNS: [&str; 6] = ["id_a", "id_b", "decision", "reviewer", "date", "note"];
@@ -231,9 +233,11 @@ pub fn run_stage(
     } = frames;
     let mut out = identity::run(personal, enrollment, addresses, decisions, &settings)?;
     let mut outputs = Vec::new();
+    let mut data = BTreeMap::new();
     let mut write = |name: &str, df: &mut DataFrame| -> Result<()> {
         snapshot::write_parquet(root, identity::STAGE, name, df, provenance)?;
         outputs.push(format!("{}/{name}.parquet", identity::STAGE));
+        data.extend(crate::run::data_hashes(name, df)?);
         Ok(())
     };
     write("students", &mut out.students)?;
@@ -372,6 +376,7 @@ pub fn run_stage(
         summary,
         reports: out.reports,
         outputs,
+        data,
     })
 }
 

@@ -16,6 +16,7 @@ mod report;
 mod results;
 mod run;
 mod snapshot;
+mod tables;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -85,10 +86,10 @@ enum Command {
         #[arg(long)]
         force: bool,
         /// Rerun this stage and every one after it.
-        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(run::STAGES))]
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(run::StageId::ALL.map(run::StageId::name)))]
         from: Option<String>,
         /// Stop after this stage.
-        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(run::STAGES))]
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(run::StageId::ALL.map(run::StageId::name)))]
         to: Option<String>,
     },
     /// Check a run configuration, reporting every problem at once.
@@ -227,41 +228,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             truth,
             defects,
         } => {
-            let defects = match defects {
-                Some(path) => {
-                    let text = std::fs::read_to_string(&path)
-                        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
-                    toml::from_str(&text)
-                        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?
-                }
-                None => generate::DefectRates::default(),
-            };
-            let truth = truth.unwrap_or_else(|| {
-                let mut name = out
-                    .file_name()
-                    .map(|n| n.to_os_string())
-                    .unwrap_or_default();
-                name.push("-truth");
-                out.with_file_name(name)
-            });
             let opts = generate::Options {
                 students,
                 first_year,
                 last_year,
                 seed,
-                defects,
+                defects: read_defects(defects)?,
             };
-            let summary = generate::generate(opts, &out, &truth)?;
-            say!("bundle: {}", out.display());
-            say!("ground truth: {}", truth.display());
-            say!("SAUs: {}, schools: {}", summary.saus, summary.schools);
-            for (file, rows) in &summary.rows {
-                say!("{file}: {rows} rows");
-            }
-            for (kind, n) in &summary.defects {
-                say!("planted {kind}: {n}");
-            }
-            Ok(ExitCode::SUCCESS)
+            cmd_generate(opts, &out, truth)
         }
         Command::Run {
             bundle,
@@ -284,164 +258,184 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
-            let stage =
-                |s: Option<String>| s.and_then(|s| run::STAGES.iter().copied().find(|x| *x == s));
             let options = run::RunOptions {
                 quiet: cli.quiet,
                 force,
-                from: stage(from),
-                to: stage(to),
+                from: from.as_deref().and_then(run::StageId::parse),
+                to: to.as_deref().and_then(run::StageId::parse),
             };
-            let outcome = run::run(&config, options)?;
-            for d in &outcome.record.decisions {
-                say!(
-                    "{}: {}",
-                    d.stage,
-                    if d.ran {
-                        format!("ran ({})", d.reason)
-                    } else {
-                        d.reason.clone()
-                    }
-                );
-            }
-            let _ = write!(std::io::stdout(), "{}", run::ledger_table(&outcome.record));
-            say!("outputs: {}", outcome.output.display());
-            if outcome.passed() {
-                say!("ledger: every row accounted for");
-                Ok(ExitCode::SUCCESS)
-            } else {
-                for f in &outcome.record.failures {
-                    eprintln!("check failed: {} {}: {}", f.stage, f.entity, f.message);
-                }
-                Ok(ExitCode::from(1))
-            }
+            cmd_run(&config, options)
         }
-        Command::Identity { action } => {
-            match action {
-                IdentityAction::Explain {
-                    id_a,
-                    id_b,
-                    out,
-                    show_pii,
-                } => {
-                    say!(
-                        "{}",
-                        identity_stage::explain(&out, &id_a, &id_b, show_pii)?.trim_end()
-                    );
-                    Ok(ExitCode::SUCCESS)
-                }
-                IdentityAction::Score { truth, out } => {
-                    let s = identity_stage::score(&out, &truth)?;
-                    say!(
-                    "pairs: true {}, predicted {}, both {}\nprecision {:.4}  recall {:.4}  F1 {:.4}",
-                    s.true_pairs,
-                    s.predicted_pairs,
-                    s.true_positive_pairs,
-                    s.precision,
-                    s.recall,
-                    s.f1
-                );
-                    for (kind, (n, found)) in &s.by_kind {
-                        say!("{kind}: {found} of {n} identity rows placed with their student ({:.1}%)", 100.0 * *found as f64 / (*n).max(1) as f64);
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
-            }
-        }
-        Command::Crosswalk { action } => match action {
-            CrosswalkAction::Check { crosswalks: dir } => {
-                let mut problems = Vec::new();
-                if let Err(p) = crosswalks::load_legacy_codes(&dir) {
-                    problems.extend(p);
-                }
-                match crosswalks::load_tables(&dir) {
-                    Ok((_, sums)) if problems.is_empty() => {
-                        say!(
-                            "{}: {} tables valid, manifest checksums match",
-                            dir.display(),
-                            sums.len()
-                        );
-                        return Ok(ExitCode::SUCCESS);
-                    }
-                    Ok(_) => {}
-                    Err(p) => problems.extend(p),
-                }
-                for p in problems {
-                    eprintln!("{p}");
-                }
-                Ok(ExitCode::from(2))
-            }
-            CrosswalkAction::Manifest { crosswalks: dir } => {
-                crosswalks::write_manifest(&dir)?;
-                say!(
-                    "{}: manifest checksums rewritten",
-                    dir.join(crosswalks::MANIFEST).display()
-                );
-                Ok(ExitCode::SUCCESS)
-            }
-        },
-        Command::Layouts { action } => match action {
-            LayoutsAction::Check { layouts: dir } => {
-                let code_tables = crosswalks::DOMAINS
-                    .iter()
-                    .map(|d| d.name.to_string())
-                    .collect();
-                match layouts::load(&dir, &code_tables) {
-                    Ok((_, sums)) => {
-                        say!(
-                            "{}: {} layouts valid, manifest checksums match",
-                            dir.display(),
-                            sums.len()
-                        );
-                        Ok(ExitCode::SUCCESS)
-                    }
-                    Err(problems) => {
-                        for p in problems {
-                            eprintln!("{p}");
-                        }
-                        Ok(ExitCode::from(2))
-                    }
-                }
-            }
-            LayoutsAction::Manifest { layouts: dir } => {
-                layouts::write_manifest(&dir)?;
-                say!(
-                    "{}: manifest checksums rewritten",
-                    dir.join(crosswalks::MANIFEST).display()
-                );
-                Ok(ExitCode::SUCCESS)
-            }
-        },
+        Command::Identity { action } => cmd_identity(action),
+        Command::Crosswalk { action } => cmd_crosswalk(action),
+        Command::Layouts { action } => cmd_layouts(action),
         Command::Results { logs, upload, out } => {
             let summary = results::run(&out, &logs, upload.as_deref())?;
             let _ = write!(std::io::stdout(), "{summary}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Validate { config } => match config::Config::load(&config) {
-            Ok(c) => {
-                let mut problems = crosswalks::load_legacy_codes(&c.crosswalks)
-                    .err()
-                    .unwrap_or_default();
-                let code_tables = crosswalks::DOMAINS
-                    .iter()
-                    .map(|d| d.name.to_string())
-                    .collect();
-                if let Err(p) = layouts::load(&c.layouts, &code_tables) {
-                    problems.extend(p);
-                }
-                if !problems.is_empty() {
-                    for p in problems {
-                        eprintln!("{p}");
-                    }
-                    return Ok(ExitCode::from(2));
-                }
-                say!("{}: valid", config.display());
+        Command::Validate { config } => cmd_validate(&config),
+    }
+}
+
+/// Prints problems, one per line, and the exit code for them.
+fn refused(problems: impl IntoIterator<Item = impl std::fmt::Display>) -> ExitCode {
+    for p in problems {
+        eprintln!("{p}");
+    }
+    ExitCode::from(2)
+}
+
+fn read_defects(path: Option<PathBuf>) -> anyhow::Result<generate::DefectRates> {
+    let Some(path) = path else {
+        return Ok(generate::DefectRates::default());
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))
+}
+
+fn cmd_generate(
+    opts: generate::Options,
+    out: &std::path::Path,
+    truth: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let truth = truth.unwrap_or_else(|| {
+        let mut name = out
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
+        name.push("-truth");
+        out.with_file_name(name)
+    });
+    let summary = generate::generate(opts, out, &truth)?;
+    say!("bundle: {}", out.display());
+    say!("ground truth: {}", truth.display());
+    say!("SAUs: {}, schools: {}", summary.saus, summary.schools);
+    for (file, rows) in &summary.rows {
+        say!("{file}: {rows} rows");
+    }
+    for (kind, n) in &summary.defects {
+        say!("planted {kind}: {n}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_run(config: &config::Config, options: run::RunOptions) -> anyhow::Result<ExitCode> {
+    let outcome = run::run(config, options)?;
+    for d in &outcome.record.decisions {
+        let what = if d.ran {
+            format!("ran ({})", d.reason)
+        } else {
+            d.reason.clone()
+        };
+        say!("{}: {what}", d.stage);
+    }
+    let _ = write!(std::io::stdout(), "{}", run::ledger_table(&outcome.record));
+    say!("outputs: {}", outcome.output.display());
+    if outcome.passed() {
+        say!("ledger: every row accounted for");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for f in &outcome.record.failures {
+            eprintln!("check failed: {} {}: {}", f.stage, f.entity, f.message);
+        }
+        Ok(ExitCode::from(1))
+    }
+}
+
+fn cmd_identity(action: IdentityAction) -> anyhow::Result<ExitCode> {
+    match action {
+        IdentityAction::Explain {
+            id_a,
+            id_b,
+            out,
+            show_pii,
+        } => {
+            let text = identity_stage::explain(&out, &id_a, &id_b, show_pii)?;
+            say!("{}", text.trim_end());
+        }
+        IdentityAction::Score { truth, out } => {
+            let s = identity_stage::score(&out, &truth)?;
+            say!(
+                "pairs: true {}, predicted {}, both {}\nprecision {:.4}  recall {:.4}  F1 {:.4}",
+                s.true_pairs,
+                s.predicted_pairs,
+                s.true_positive_pairs,
+                s.precision,
+                s.recall,
+                s.f1
+            );
+            for (kind, (n, found)) in &s.by_kind {
+                let share = 100.0 * *found as f64 / (*n).max(1) as f64;
+                say!(
+                    "{kind}: {found} of {n} identity rows placed with their student ({share:.1}%)"
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_crosswalk(action: CrosswalkAction) -> anyhow::Result<ExitCode> {
+    match action {
+        CrosswalkAction::Check { crosswalks: dir } => match tables::check_crosswalks(&dir) {
+            Ok(n) => {
+                say!(
+                    "{}: {n} tables valid, manifest checksums match",
+                    dir.display()
+                );
                 Ok(ExitCode::SUCCESS)
             }
-            Err(problems) => {
-                eprintln!("{problems}");
-                Ok(ExitCode::from(2))
-            }
+            Err(problems) => Ok(refused(problems)),
         },
+        CrosswalkAction::Manifest { crosswalks: dir } => {
+            crosswalks::write_manifest(&dir)?;
+            say!(
+                "{}: manifest checksums rewritten",
+                dir.join(crosswalks::MANIFEST).display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+fn cmd_layouts(action: LayoutsAction) -> anyhow::Result<ExitCode> {
+    match action {
+        LayoutsAction::Check { layouts: dir } => {
+            match layouts::load(&dir, &tables::domain_names()) {
+                Ok((_, sums)) => {
+                    say!(
+                        "{}: {} layouts valid, manifest checksums match",
+                        dir.display(),
+                        sums.len()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(problems) => Ok(refused(problems)),
+            }
+        }
+        LayoutsAction::Manifest { layouts: dir } => {
+            layouts::write_manifest(&dir)?;
+            say!(
+                "{}: manifest checksums rewritten",
+                dir.join(crosswalks::MANIFEST).display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Every problem `run` would refuse at start-up: the configuration, the
+/// crosswalk tables, the nicknames and the layouts.
+fn cmd_validate(path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let config = match config::Config::load(path) {
+        Ok(c) => c,
+        Err(problems) => return Ok(refused(problems.0)),
+    };
+    if let Err(problems) = tables::Tables::load(&config.crosswalks, &config.layouts) {
+        return Ok(refused(problems));
+    }
+    say!("{}: valid", path.display());
+    Ok(ExitCode::SUCCESS)
 }

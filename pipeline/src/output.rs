@@ -7,8 +7,91 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
+/// Test hook: `CUTOVER_FAULT_AT=N` kills the process (abort, as a `kill -9`
+/// would) just before its Nth rename or removal, so a test can check that a
+/// run killed at any of them is completed by the next. Unset, it does
+/// nothing.
+pub fn fault_point() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static AT: OnceLock<Option<u64>> = OnceLock::new();
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let at = AT.get_or_init(|| {
+        std::env::var("CUTOVER_FAULT_AT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+    });
+    if let Some(at) = at {
+        if COUNT.fetch_add(1, Ordering::SeqCst) + 1 == *at {
+            std::process::abort();
+        }
+    }
+}
+
+/// Renames, naming both paths in an error.
+pub fn rename(from: &Path, to: &Path) -> Result<()> {
+    fault_point();
+    fs::rename(from, to)
+        .with_context(|| format!("cannot move {} to {}", from.display(), to.display()))
+}
+
+/// Removes a folder and everything in it, naming it in an error.
+pub fn remove_dir_all(path: &Path) -> Result<()> {
+    fault_point();
+    fs::remove_dir_all(path).with_context(|| format!("cannot remove {}", path.display()))
+}
+
+/// The path itself if it exists, else its nearest existing ancestor, made
+/// absolute.
+pub fn nearest_existing(path: &Path) -> std::path::PathBuf {
+    let mut p = path;
+    loop {
+        if let Ok(c) = p.canonicalize() {
+            return c;
+        }
+        match p.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => p = parent,
+            _ => return std::env::current_dir().unwrap_or_default(),
+        }
+    }
+}
+
+/// Refuses a folder its owner made read-only: its permissions are the
+/// user's choice, never changed to write into it.
+pub fn refuse_read_only(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = fs::metadata(path) {
+            if meta.is_dir() && meta.permissions().mode() & 0o200 == 0 {
+                anyhow::bail!(
+                    "{}: the folder is read-only; make it writable or choose another output folder",
+                    path.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Start-up recovery, before any stage decides: an interrupted uploads swap
+/// put right, temporary files a killed run left removed.
+pub fn recover(root: &Path) -> Result<()> {
+    if !root.exists() {
+        return Ok(());
+    }
+    refuse_read_only(root)?;
+    crate::publish::recover(root)?;
+    let stale = remove_stale_temporaries(root)?;
+    if stale > 0 {
+        tracing::info!(stale, "removed temporary files an interrupted run left");
+    }
+    Ok(())
+}
+
 /// Creates a directory (and its parents) readable by the owner only.
 pub fn private_dir(path: &Path) -> Result<()> {
+    refuse_read_only(path)?;
     fs::create_dir_all(path)
         .with_context(|| format!("cannot create directory {}", path.display()))?;
     #[cfg(unix)]
@@ -38,6 +121,7 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut fs::File) -> Result<()>
         .flush()
         .and_then(|_| tmp.as_file().sync_all())
         .with_context(|| format!("cannot sync {}", path.display()))?;
+    fault_point();
     tmp.persist(path).with_context(|| {
         format!(
             "cannot move the finished file into place at {}",
@@ -62,6 +146,7 @@ pub fn remove_stale_temporaries(root: &Path) -> Result<usize> {
             if path.is_dir() {
                 stack.push(path);
             } else if name.starts_with(".cutover-") && name.ends_with(".tmp") {
+                fault_point();
                 fs::remove_file(&path)
                     .with_context(|| format!("cannot remove {}", path.display()))?;
                 removed += 1;

@@ -9,7 +9,7 @@
 //! into place, so a run killed mid-way leaves the previous uploads intact.
 
 use crate::config::Config;
-use crate::output::{private_dir, write_atomic};
+use crate::output::{private_dir, remove_dir_all, rename, write_atomic};
 use crate::snapshot::{self, Provenance};
 use anyhow::{Context, Result};
 use cutover_stages::columns::{SOURCE_FILE, SOURCE_ROW};
@@ -86,18 +86,15 @@ pub fn school_year_folder(year: i32) -> String {
 pub fn recover(root: &Path) -> Result<()> {
     let partial = root.join(PARTIAL);
     if partial.exists() {
-        std::fs::remove_dir_all(&partial)
-            .with_context(|| format!("cannot remove {}", partial.display()))?;
+        remove_dir_all(&partial)?;
     }
     let previous = root.join(PREVIOUS);
     if previous.exists() {
         let uploads = root.join("uploads");
         if uploads.exists() {
-            std::fs::remove_dir_all(&previous)
-                .with_context(|| format!("cannot remove {}", previous.display()))?;
+            remove_dir_all(&previous)?;
         } else {
-            std::fs::rename(&previous, &uploads)
-                .with_context(|| format!("cannot restore {}", uploads.display()))?;
+            rename(&previous, &uploads)?;
         }
     }
     Ok(())
@@ -203,14 +200,17 @@ fn write_file(
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot set permissions of {}", path.display()))?;
     }
-    {
+    let written = (|| -> Result<()> {
         let mut w = csv_writer(std::io::BufWriter::new(&mut f));
         w.write_record(header)?;
         rows(&mut w)?;
         w.flush()?;
-    }
+        Ok(())
+    })();
+    written.with_context(|| format!("cannot write {}", path.display()))?;
     f.sync_all()
         .with_context(|| format!("cannot sync {}", path.display()))?;
     Ok(())
@@ -432,14 +432,11 @@ pub fn run_stage(
     let uploads = root.join("uploads");
     let previous = root.join(PREVIOUS);
     if uploads.exists() {
-        std::fs::rename(&uploads, &previous)
-            .with_context(|| format!("cannot move {} aside", uploads.display()))?;
+        rename(&uploads, &previous)?;
     }
-    std::fs::rename(&partial, &uploads)
-        .with_context(|| format!("cannot move the new uploads into {}", uploads.display()))?;
+    rename(&partial, &uploads)?;
     if previous.exists() {
-        std::fs::remove_dir_all(&previous)
-            .with_context(|| format!("cannot remove {}", previous.display()))?;
+        remove_dir_all(&previous)?;
     }
     Ok(StageOut {
         summary,

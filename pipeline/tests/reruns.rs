@@ -8,8 +8,7 @@ use common::{copy_dir, cutover, files, repo};
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::{Command, Output, Stdio};
 
 fn decisions(o: &std::process::Output) -> Vec<String> {
     String::from_utf8_lossy(&o.stdout)
@@ -59,10 +58,10 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
         decisions(&first),
         [
             "ingest: ran (no previous run)",
-            "crosswalk: ran (ingest ran)",
-            "identity: ran (crosswalk ran)",
-            "publish: ran (identity ran)",
-            "report: ran (publish ran)",
+            "crosswalk: ran (no previous run)",
+            "identity: ran (no previous run)",
+            "publish: ran (no previous run)",
+            "report: ran (no previous run)",
         ]
     );
     let again = run("out");
@@ -70,10 +69,10 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
         decisions(&again),
         [
             "ingest: skipped: config, input files, legacy code table, tool version unchanged",
-            "crosswalk: skipped: config, crosswalk tables, ingest snapshots, tool version unchanged",
-            "identity: skipped: config, crosswalk snapshots, nickname table, review decisions, tool version unchanged",
+            "crosswalk: skipped: config, crosswalk tables, ingested rows, tool version unchanged",
+            "identity: skipped: config, crosswalked rows, ingested rows, nickname table, review decisions, tool version unchanged",
             "publish: skipped: config, crosswalk tables, identity snapshots, layouts, tool version unchanged",
-            "report: skipped: config, publish outputs, tool version unchanged",
+            "report: skipped: config, stage outputs, tool version unchanged",
         ]
     );
     let ingest_before = fs::read(w.join("out/ingest/student_enrollment.parquet")).unwrap();
@@ -101,9 +100,9 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
         [
             "ingest: skipped: config, input files, legacy code table, tool version unchanged",
             "crosswalk: ran (changed: crosswalk tables)",
-            "identity: ran (crosswalk ran)",
-            "publish: ran (identity ran)",
-            "report: ran (publish ran)",
+            "identity: ran (changed: crosswalked rows)",
+            "publish: ran (changed: crosswalk tables, identity snapshots)",
+            "report: ran (changed: stage outputs)",
         ]
     );
     assert_eq!(
@@ -169,10 +168,10 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
         decisions(&relaid),
         [
             "ingest: skipped: config, input files, legacy code table, tool version unchanged",
-            "crosswalk: skipped: config, crosswalk tables, ingest snapshots, tool version unchanged",
-            "identity: skipped: config, crosswalk snapshots, nickname table, review decisions, tool version unchanged",
+            "crosswalk: skipped: config, crosswalk tables, ingested rows, tool version unchanged",
+            "identity: skipped: config, crosswalked rows, ingested rows, nickname table, review decisions, tool version unchanged",
             "publish: ran (changed: layouts)",
-            "report: ran (publish ran)",
+            "report: ran (changed: stage outputs)",
         ]
     );
 }
@@ -203,109 +202,263 @@ fn all_whole(dir: &Path) -> Result<usize, String> {
     Ok(n)
 }
 
-#[test]
-fn a_run_killed_at_any_moment_leaves_whole_files_and_the_next_run_completes() {
-    let tmp = tempfile::tempdir().unwrap();
-    let w = tmp.path();
-    let cw = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../crosswalks")
-        .display()
-        .to_string();
-    assert!(cutover(
-        &[
-            "generate",
-            "--students",
-            "1500",
-            "--seed",
-            "1",
-            "--out",
-            "a"
-        ],
-        w
-    )
-    .status
-    .success());
-    assert!(cutover(
-        &[
-            "generate",
-            "--students",
-            "1500",
-            "--seed",
-            "2",
-            "--out",
-            "b"
-        ],
-        w
-    )
-    .status
-    .success());
-    assert_eq!(
-        cutover(
-            &["run", "a", "--out", "out", "--crosswalks", &cw, "--quiet"],
-            w
-        )
-        .status
-        .code(),
-        Some(0)
-    );
-    assert_eq!(
-        cutover(
-            &["run", "b", "--out", "clean", "--crosswalks", &cw, "--quiet"],
-            w
-        )
-        .status
-        .code(),
-        Some(0)
-    );
-    for delay_ms in [5u64, 30, 80, 150, 250, 400, 600, 750, 900, 1050] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cutover"))
-            .args([
-                "run",
-                "b",
-                "--out",
-                "out",
-                "--crosswalks",
-                &cw,
-                "--quiet",
-                "--force",
-            ])
-            .current_dir(w)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        let _ = child.kill();
-        let _ = child.wait();
-        let n =
-            all_whole(&w.join("out")).unwrap_or_else(|e| panic!("killed after {delay_ms} ms: {e}"));
-        assert!(n > 0);
-    }
+fn generate(w: &Path, seed: &str, out: &str) {
     let o = cutover(
-        &["run", "b", "--out", "out", "--crosswalks", &cw, "--quiet"],
+        &["generate", "--students", "40", "--seed", seed, "--out", out],
         w,
     );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn run_in(w: &Path, bundle: &str, out: &str, extra: &[&str], fault_at: Option<u64>) -> Output {
+    let cw = repo().join("crosswalks").display().to_string();
+    let mut args = vec!["run", bundle, "--out", out, "--crosswalks", &cw, "--quiet"];
+    args.extend_from_slice(extra);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cutover"));
+    cmd.args(&args).current_dir(w).stdin(Stdio::null());
+    if let Some(n) = fault_at {
+        cmd.env("CUTOVER_FAULT_AT", n.to_string());
+    }
+    cmd.output().unwrap()
+}
+
+/// Kills a forced run of bundle `b` over a copy of `base` just before its
+/// `n`th rename or removal, then reruns it plainly and compares the result
+/// with `clean`. Returns false when the run has fewer than `n` of them.
+fn kill_and_rerun(w: &Path, n: u64, clean: &std::collections::BTreeMap<String, Vec<u8>>) -> bool {
+    let out = format!("k{n}");
+    copy_dir(&w.join("base"), &w.join(&out));
+    let o = run_in(w, "b", &out, &["--force"], Some(n));
+    if o.status.code() == Some(0) {
+        fs::remove_dir_all(w.join(&out)).unwrap();
+        return false;
+    }
+    assert_eq!(o.status.code(), None, "killed at {n}: ended by a signal");
+    all_whole(&w.join(&out)).unwrap_or_else(|e| panic!("killed at {n}: {e}"));
+    let again = run_in(w, "b", &out, &[], None);
     assert_eq!(
-        o.status.code(),
+        again.status.code(),
+        Some(0),
+        "rerun after a kill at {n}: {}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let after = files(&w.join(&out));
+    for (name, bytes) in clean {
+        if name != "run.json" {
+            assert!(
+                after.get(name) == Some(bytes),
+                "killed at {n}: {name} differs from an uninterrupted run"
+            );
+        }
+    }
+    let extra: Vec<&String> = after.keys().filter(|k| !clean.contains_key(*k)).collect();
+    assert!(extra.is_empty(), "killed at {n}: left behind {extra:?}");
+    fs::remove_dir_all(w.join(&out)).unwrap();
+    true
+}
+
+/// A forced run of a new bundle over a finished run, killed just before
+/// each of its renames and removals in turn (`CUTOVER_FAULT_AT`): every
+/// file left is whole, and a plain rerun then leaves exactly what an
+/// uninterrupted run leaves, byte for byte, with nothing left behind.
+#[test]
+fn a_run_killed_before_any_rename_or_removal_is_completed_by_the_next() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    generate(w, "1", "a");
+    generate(w, "2", "b");
+    assert_eq!(run_in(w, "a", "base", &[], None).status.code(), Some(0));
+    assert_eq!(run_in(w, "b", "clean", &[], None).status.code(), Some(0));
+    let clean = files(&w.join("clean"));
+    // Workers take the points n = k, k + WORKERS, ... and each stops at its
+    // first n past the run's last rename or removal, so none is missed.
+    const WORKERS: u64 = 3;
+    let killed: u64 = std::thread::scope(|s| {
+        let handles: Vec<_> = (1..=WORKERS)
+            .map(|k| {
+                let clean = &clean;
+                s.spawn(move || {
+                    (0..)
+                        .map(|i| k + i * WORKERS)
+                        .take_while(|&n| kill_and_rerun(w, n, clean))
+                        .count() as u64
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert!(
+        killed > 50,
+        "a run renames or removes more than 50 times: {killed}"
+    );
+}
+
+/// A small tmpfs, unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(at: &Path, bytes: u64) -> Option<SmallDisk> {
+        fs::create_dir_all(at).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+            .arg(at)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| SmallDisk(at.to_path_buf()))
+    }
+
+    fn grow(&self, bytes: u64) {
+        let s = Command::new("mount")
+            .args(["-o", &format!("remount,size={bytes}")])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(s.success());
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// The disk fills mid-run: the error names the file, nothing half-written is
+/// left, visible or hidden, and a rerun on a bigger disk completes and
+/// matches an uninterrupted run. Needs root to mount a tmpfs; elsewhere it
+/// says so and checks nothing.
+#[test]
+fn a_full_disk_names_the_file_leaves_nothing_half_written_and_a_rerun_completes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    generate(w, "3", "b");
+    assert_eq!(run_in(w, "b", "clean", &[], None).status.code(), Some(0));
+    let clean = files(&w.join("clean"));
+    let size: u64 = clean.values().map(|b| b.len() as u64).sum();
+    let Some(disk) = SmallDisk::mount(&w.join("disk"), size / 2) else {
+        eprintln!("skipped: cannot mount a tmpfs here (not root?)");
+        return;
+    };
+    let o = run_in(w, "b", "disk/out", &[], None);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("No space left on device") && stderr.contains("disk/out/"),
+        "names the file: {stderr}"
+    );
+    let left = files(&w.join("disk/out"));
+    let partial: Vec<&String> = left
+        .keys()
+        .filter(|k| k.contains(".cutover-") || k.starts_with(".uploads."))
+        .collect();
+    assert!(partial.is_empty(), "left half-written: {partial:?}");
+    disk.grow(size * 4);
+    let again = run_in(w, "b", "disk/out", &[], None);
+    assert_eq!(
+        again.status.code(),
         Some(0),
         "{}",
-        String::from_utf8_lossy(&o.stderr)
+        String::from_utf8_lossy(&again.stderr)
     );
-    let after = files(&w.join("out"));
-    let clean = files(&w.join("clean"));
+    let after = files(&w.join("disk/out"));
     for (name, bytes) in &clean {
-        if name == "run.json" {
-            continue;
+        if name != "run.json" {
+            assert!(after.get(name) == Some(bytes), "{name} differs");
         }
-        assert!(
-            after.get(name) == Some(bytes),
-            "{name} differs from an uninterrupted run"
-        );
     }
-    assert!(
-        after
-            .keys()
-            .all(|k| !k.contains(".cutover-") && !k.starts_with(".uploads.")),
-        "temporary files and folders are cleaned up"
+}
+
+/// Arguments that make no sense are refused before anything is read or
+/// written, word for word; `-vv` logs at debug level.
+#[test]
+fn arguments_that_make_no_sense_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    generate(w, "4", "b");
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).to_string();
+    let o = run_in(
+        w,
+        "b",
+        "out",
+        &["--from", "publish", "--to", "ingest"],
+        None,
     );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: --from publish comes after --to ingest: nothing would run\n"
+    );
+    let o = run_in(w, "b", "b/out", &[], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: the output folder b/out is inside the bundle b: choose a folder outside it\n"
+    );
+    assert!(!w.join("b/out").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::create_dir(w.join("ro")).unwrap();
+        fs::set_permissions(w.join("ro"), fs::Permissions::from_mode(0o500)).unwrap();
+        let o = run_in(w, "b", "ro", &[], None);
+        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(
+            stderr(&o),
+            "error: ro: the folder is read-only; make it writable or choose another output folder\n"
+        );
+        let mode = fs::metadata(w.join("ro")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o500, "its permissions are left as they were");
+        assert_eq!(fs::read_dir(w.join("ro")).unwrap().count(), 0);
+    }
+    let o = run_in(w, "b", "out", &["-vv", "--to", "ingest"], None);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("DEBUG"), "-vv logs at debug level");
+}
+
+/// Only what a stage reads makes it rerun: `publish.as_of` reruns publish
+/// and the report; a comment reruns nothing; an upload file removed by hand
+/// reruns publish and puts it back.
+#[test]
+fn a_stage_reruns_only_for_what_it_reads_or_an_output_lost() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    generate(w, "5", "bundle");
+    copy_dir(&repo().join("crosswalks"), &w.join("crosswalks"));
+    copy_dir(&repo().join("layouts"), &w.join("layouts"));
+    let config = |extra: &str| {
+        fs::write(
+            w.join("run.toml"),
+            format!("bundle = \"bundle\"\noutput = \"out\"\n{extra}"),
+        )
+        .unwrap();
+        cutover(&["run", "--config", "run.toml", "--quiet"], w)
+    };
+    assert_eq!(config("").status.code(), Some(0));
+    let commented = config("# a comment\n");
+    assert!(decisions(&commented).iter().all(|d| !d.contains(": ran")));
+    let later = config("[publish]\nas_of = \"2017-06-29\"\n");
+    assert_eq!(
+        decisions(&later)
+            .iter()
+            .map(|d| d.split(' ').take(2).collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>(),
+        [
+            "ingest: skipped:",
+            "crosswalk: skipped:",
+            "identity: skipped:",
+            "publish: ran",
+            "report: ran"
+        ]
+    );
+    assert_eq!(decisions(&later)[3], "publish: ran (changed: config)");
+    let uploads = files(&w.join("out/uploads"));
+    let (first, bytes) = uploads.iter().next().unwrap();
+    fs::remove_file(w.join("out/uploads").join(first)).unwrap();
+    let again = config("[publish]\nas_of = \"2017-06-29\"\n");
+    assert_eq!(
+        decisions(&again)[3],
+        format!("publish: ran (output missing: uploads/{first})")
+    );
+    assert_eq!(&fs::read(w.join("out/uploads").join(first)).unwrap(), bytes);
 }

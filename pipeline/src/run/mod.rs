@@ -1,0 +1,432 @@
+//! `cutover run`: the stages in their fixed order, each behind one contract
+//! (`runner::Stage`), driven by one runner that decides, times and records
+//! them; then the ledger that proves every row was accounted for.
+//!
+//! One stage, one file: `ingest.rs`, `crosswalk.rs`, `identity.rs`,
+//! `publish.rs`, `report.rs`. `frames.rs` holds what passes between them.
+
+mod crosswalk;
+mod frames;
+mod identity;
+mod ingest;
+mod publish;
+mod report;
+mod runner;
+
+pub use runner::{data_hashes, Decision, StageId};
+
+use crate::config::{hex, Config};
+use crate::output::{private_dir, write_bytes};
+use crate::read::FileInfo;
+use crate::snapshot::Provenance;
+use crate::tables::Tables;
+use anyhow::{Context, Result};
+use cutover_stages::report::StageReport;
+use cutover_stages::schema::ENTITIES;
+use frames::Frames;
+use indicatif::{ProgressBar, ProgressStyle};
+use runner::{Runner, Stage, State};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use tracing::info;
+
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// How to run (not what the data means).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions {
+    pub quiet: bool,
+    /// Rerun every stage.
+    pub force: bool,
+    /// Rerun this stage and every one after it.
+    pub from: Option<StageId>,
+    /// Stop after this stage.
+    pub to: Option<StageId>,
+}
+
+/// A ledger check that failed.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Failure {
+    pub stage: String,
+    pub entity: String,
+    pub check: String,
+    pub message: String,
+}
+
+/// What `run.json` records.
+#[derive(Debug, Serialize)]
+pub struct RunRecord {
+    pub tool: &'static str,
+    pub tool_version: &'static str,
+    pub run_id: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub status: String,
+    pub config: ConfigRecord,
+    pub inputs: Vec<FileInfo>,
+    pub absent_files: Vec<String>,
+    pub crosswalks: BTreeMap<String, String>,
+    /// Which stages ran and why, which were skipped.
+    pub decisions: Vec<Decision>,
+    /// Wall time and peak memory of each stage that ran.
+    pub timings: Vec<runner::Timing>,
+    pub stages: Vec<StageReport>,
+    pub failures: Vec<Failure>,
+    pub outputs: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConfigRecord {
+    pub source: String,
+    pub sha256: String,
+    pub max_reject_rate: f64,
+    pub reject_rate_min_rows: u64,
+}
+
+/// `crosswalk/coverage.json`: every legacy value seen and what it became, and
+/// the seven race categories before and after.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Coverage {
+    pub columns: Vec<cutover_stages::crosswalk::ColumnCoverage>,
+    pub race: cutover_stages::crosswalk::RaceCheck,
+}
+
+/// The outcome of a run that finished (data checks may still have failed).
+pub struct Outcome {
+    pub record: RunRecord,
+    pub output: PathBuf,
+}
+
+impl Outcome {
+    pub fn passed(&self) -> bool {
+        self.record.failures.is_empty()
+    }
+}
+
+fn now() -> String {
+    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn progress_bar(opts: RunOptions, len: u64, label: &str) -> ProgressBar {
+    if opts.quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>24} [{bar:30}] {bytes}/{total_bytes}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(label.to_string());
+    bar
+}
+
+/// Checks every stage report: `in = out + rejected + merged`, and the
+/// reject rate against the threshold.
+pub fn check_ledger(reports: &[StageReport], max_reject_rate: f64, min_rows: u64) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    for r in reports {
+        if !r.balanced() {
+            failures.push(Failure {
+                stage: r.stage.clone(),
+                entity: r.entity.clone(),
+                check: "balance".into(),
+                message: if r.added.is_empty() && r.excluded.is_empty() {
+                    format!(
+                        "rows in {} != out {} + rejected {} + merged {}",
+                        r.rows_in,
+                        r.rows_out,
+                        r.rejected_total(),
+                        r.merged
+                    )
+                } else {
+                    format!(
+                        "rows in {} + added {} != out {} + rejected {} + merged {} + excluded {}",
+                        r.rows_in,
+                        r.added.values().sum::<u64>(),
+                        r.rows_out,
+                        r.rejected_total(),
+                        r.merged,
+                        r.excluded.values().sum::<u64>()
+                    )
+                },
+            });
+        }
+        // Pre-flight holds rows back for the Department to fix; the reject
+        // rate threshold is about what the extract itself lost.
+        // A file too small for a rate to mean anything (one bad row of 40
+        // is 2.5%) is not failed on it: its rows are still quarantined.
+        let counted =
+            matches!(r.stage.as_str(), "read" | "ingest" | "crosswalk") && r.rows_in >= min_rows;
+        if counted && r.reject_rate() > max_reject_rate {
+            failures.push(Failure {
+                stage: r.stage.clone(),
+                entity: r.entity.clone(),
+                check: "reject_rate".into(),
+                message: format!(
+                    "{} of {} rows rejected ({:.2}%), above ingest.max_reject_rate {:.2}%",
+                    r.rejected_total(),
+                    r.rows_in,
+                    r.reject_rate() * 100.0,
+                    max_reject_rate * 100.0
+                ),
+            });
+        }
+    }
+    failures
+}
+
+/// The stages, in their fixed order.
+const STAGES: [&dyn Stage; 5] = [
+    &ingest::Ingest,
+    &crosswalk::Crosswalk,
+    &identity::Identity,
+    &publish::Publish,
+    &report::Report,
+];
+
+/// What every stage of a run shares: the configuration, the tables, the
+/// inputs' checksums and the provenance every snapshot carries.
+pub struct Ctx<'a> {
+    pub config: &'a Config,
+    pub tables: &'a Tables,
+    pub opts: RunOptions,
+    pub root: &'a Path,
+    pub run_id: String,
+    /// Bundle file -> SHA-256, for the files the bundle has.
+    pub inputs: BTreeMap<String, String>,
+    pub absent_files: Vec<String>,
+    pub provenance: Provenance,
+}
+
+impl<'a> Ctx<'a> {
+    /// Checksums the inputs first, so the run id (and every snapshot's
+    /// provenance) is known before anything is written.
+    fn new(config: &'a Config, tables: &'a Tables, opts: RunOptions) -> Result<Ctx<'a>> {
+        let mut inputs = BTreeMap::new();
+        let mut absent_files = Vec::new();
+        for spec in ENTITIES {
+            let name = &config.files[spec.name];
+            let path = config.bundle.join(name);
+            if path.is_file() {
+                inputs.insert(name.clone(), runner::file_sha256(&path)?);
+            } else {
+                absent_files.push(name.clone());
+            }
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(TOOL_VERSION.as_bytes());
+        hasher.update(config.checksum.as_bytes());
+        for (name, sum) in inputs.iter().chain(tables.table_sums.iter()) {
+            hasher.update(name.as_bytes());
+            hasher.update(sum.as_bytes());
+        }
+        let run_id = hex(&hasher.finalize())[..16].to_string();
+        let provenance = Provenance {
+            run_id: run_id.clone(),
+            tool_version: TOOL_VERSION.to_string(),
+            config_sha256: config.checksum.clone(),
+            inputs: inputs.clone(),
+            crosswalks: tables.table_sums.clone(),
+        };
+        Ok(Ctx {
+            config,
+            tables,
+            opts,
+            root: &config.output,
+            run_id,
+            inputs,
+            absent_files,
+            provenance,
+        })
+    }
+}
+
+/// Runs the stages in order; a stage whose inputs are unchanged since its
+/// last run is skipped (its snapshots are read back only if a later stage
+/// that runs needs them).
+pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
+    let started_at = now();
+    check_arguments(config, opts)?;
+    let tables = Tables::load(&config.crosswalks, &config.layouts)
+        .map_err(|p| anyhow::anyhow!(p.join("\n")))?;
+    crate::output::recover(&config.output)?;
+    let ctx = Ctx::new(config, &tables, opts)?;
+    info!(run_id = %ctx.run_id, files = ctx.inputs.len(), "run started");
+    let mut runner = Runner::open(ctx.root, opts);
+    let mut frames = Frames::default();
+    let last = opts.to.unwrap_or(StageId::Report);
+    for stage in STAGES.iter().filter(|s| s.id() <= last) {
+        runner.step(&ctx, *stage, &mut frames)?;
+    }
+    finish(&ctx, runner, started_at, last)
+}
+
+/// Refuses what makes no sense before anything is read or written.
+fn check_arguments(config: &Config, opts: RunOptions) -> Result<()> {
+    if let (Some(from), Some(to)) = (opts.from, opts.to) {
+        if from > to {
+            anyhow::bail!(
+                "--from {} comes after --to {}: nothing would run",
+                from.name(),
+                to.name()
+            );
+        }
+    }
+    let bundle = config
+        .bundle
+        .canonicalize()
+        .with_context(|| format!("cannot open the bundle folder {}", config.bundle.display()))?;
+    if crate::output::nearest_existing(&config.output).starts_with(&bundle) {
+        anyhow::bail!(
+            "the output folder {} is inside the bundle {}: choose a folder outside it",
+            config.output.display(),
+            config.bundle.display()
+        );
+    }
+    Ok(())
+}
+
+/// Every stage report up to `last`, in stage order.
+pub(crate) fn reports_until(state: &State, last: StageId) -> Vec<StageReport> {
+    StageId::ALL
+        .into_iter()
+        .filter(|s| *s <= last)
+        .filter_map(|s| state.get(s))
+        .flat_map(|s| s.reports.iter().cloned())
+        .collect()
+}
+
+/// The ledger checked, and the stages' own data checks, up to `last`.
+pub(crate) fn failures(config: &Config, state: &State, last: StageId) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    for id in StageId::ALL.into_iter().filter(|s| *s <= last) {
+        if let Some(s) = state.get(id) {
+            failures.extend(check_ledger(
+                &s.reports,
+                config.max_reject_rate,
+                config.reject_rate_min_rows,
+            ));
+            failures.extend(s.failures.iter().cloned());
+        }
+    }
+    failures
+}
+
+/// Ends the run: `run.json` and the outcome.
+fn finish(ctx: &Ctx, runner: Runner, started_at: String, last: StageId) -> Result<Outcome> {
+    let state = &runner.state;
+    let failures = failures(ctx.config, state, last);
+    let mut outputs: Vec<String> = StageId::ALL
+        .into_iter()
+        .filter_map(|s| state.get(s))
+        .flat_map(|s| s.outputs.keys().cloned())
+        .collect();
+    outputs.sort();
+    let record = RunRecord {
+        tool: "cutover",
+        tool_version: TOOL_VERSION,
+        run_id: ctx.run_id.clone(),
+        started_at,
+        finished_at: now(),
+        status: if failures.is_empty() {
+            "passed"
+        } else {
+            "failed"
+        }
+        .into(),
+        config: ConfigRecord {
+            source: ctx.config.source.clone(),
+            sha256: ctx.config.checksum.clone(),
+            max_reject_rate: ctx.config.max_reject_rate,
+            reject_rate_min_rows: ctx.config.reject_rate_min_rows,
+        },
+        inputs: state
+            .get(StageId::Ingest)
+            .map(|s| s.inputs.clone())
+            .unwrap_or_default(),
+        absent_files: ctx.absent_files.clone(),
+        crosswalks: ctx.tables.table_sums.clone(),
+        decisions: runner.decisions,
+        timings: runner.timings,
+        stages: reports_until(state, last),
+        failures,
+        outputs,
+    };
+    private_dir(ctx.root)?;
+    write_bytes(
+        &ctx.root.join("run.json"),
+        &serde_json::to_vec_pretty(&record)?,
+    )?;
+    Ok(Outcome {
+        record,
+        output: ctx.root.to_path_buf(),
+    })
+}
+
+/// The ledger as a person reads it.
+pub fn ledger_table(record: &RunRecord) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{:<9} {:<20} {:>10} {:>10} {:>9} {:>7}  {}\n",
+        "stage", "entity", "in", "out", "rejected", "merged", "balanced"
+    ));
+    for r in &record.stages {
+        out.push_str(&format!(
+            "{:<9} {:<20} {:>10} {:>10} {:>9} {:>7}  {}\n",
+            r.stage,
+            r.entity,
+            r.rows_in,
+            r.rows_out,
+            r.rejected_total(),
+            r.merged,
+            if r.balanced() { "yes" } else { "NO" }
+        ));
+        for (rule, n) in &r.rejected {
+            out.push_str(&format!("{:<30} {:>31}  {rule}\n", "", n));
+        }
+        for (rule, n) in &r.added {
+            out.push_str(&format!("{:<30} {:>31}  added: {rule}\n", "", n));
+        }
+        for (rule, n) in &r.excluded {
+            out.push_str(&format!("{:<30} {:>31}  excluded: {rule}\n", "", n));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ledger_names_an_unbalanced_stage_and_a_high_reject_rate() {
+        let mut ok = StageReport::new("read", "schools");
+        ok.rows_in = 100;
+        ok.rows_out = 99;
+        ok.rejected.insert("column_count".into(), 1);
+        let mut lost = StageReport::new("ingest", "schools");
+        lost.rows_in = 99;
+        lost.rows_out = 90;
+        lost.rejected.insert("invalid_id".into(), 5);
+        let small = {
+            let mut r = StageReport::new("ingest", "cte");
+            r.rows_in = 40;
+            r.rows_out = 39;
+            r.rejected.insert("end_before_start".into(), 1);
+            r
+        };
+        let failures = check_ledger(&[ok, lost, small], 0.02, 50);
+        let messages: Vec<&str> = failures.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            vec![
+                "rows in 99 != out 90 + rejected 5 + merged 0",
+                "5 of 99 rows rejected (5.05%), above ingest.max_reject_rate 2.00%",
+            ]
+        );
+    }
+}

@@ -1,0 +1,103 @@
+//! The publish stage (see `crate::publish`): conform, pre-flight, the upload
+//! files, the upload manifest and `publish/summary.json`.
+//!
+//! Reads: the identity stage's snapshots of students and the re-keyed
+//! enrollment, behavior, truancy and CTE rows; the mapping tables (NEO Org
+//! IDs and code sets for pre-flight); the layouts; the configuration's
+//! `[publish]` section.
+
+use super::frames::Frames;
+use super::runner::{sum_of, Components, Produced, Stage, StageId, State};
+use super::{Ctx, TOOL_VERSION};
+use crate::output::write_bytes;
+use crate::publish;
+use anyhow::{Context, Result};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub struct Publish;
+
+pub const SUMMARY: &str = "publish/summary.json";
+
+/// The identity snapshots publish reads.
+const READS: [&str; 5] = [
+    "students",
+    "student_enrollment",
+    "behavior",
+    "truancy",
+    "cte",
+];
+
+impl Stage for Publish {
+    fn id(&self) -> StageId {
+        StageId::Publish
+    }
+
+    fn reads(&self, ctx: &Ctx, state: &State) -> Result<Components> {
+        Ok(BTreeMap::from([
+            ("tool version".to_string(), TOOL_VERSION.to_string()),
+            (
+                "config".to_string(),
+                ctx.config.section_sum(StageId::Publish),
+            ),
+            (
+                "crosswalk tables".to_string(),
+                sum_of(&ctx.tables.mapping_sums()),
+            ),
+            ("layouts".to_string(), sum_of(&ctx.tables.layout_sums)),
+            (
+                "identity snapshots".to_string(),
+                state.data_of(StageId::Identity, &READS),
+            ),
+        ]))
+    }
+
+    fn run(&self, ctx: &Ctx, _state: &State, _frames: &mut Frames) -> Result<Produced> {
+        let out = publish::run_stage(
+            ctx.root,
+            ctx.config,
+            &ctx.tables.layouts,
+            &ctx.tables.mapping,
+            &ctx.provenance,
+        )
+        // A failed publish leaves no half-built uploads folder behind.
+        .inspect_err(|_| {
+            let _ = publish::recover(ctx.root);
+        })?;
+        tracing::info!(files = out.summary.files, "publish");
+        let mut outputs = out.outputs;
+        write_bytes(
+            &ctx.root.join(SUMMARY),
+            &serde_json::to_vec_pretty(&out.summary)?,
+        )?;
+        outputs.push(SUMMARY.to_string());
+        outputs.extend(files_under(ctx.root, "uploads")?);
+        Ok(Produced {
+            reports: out.reports,
+            outputs,
+            ..Default::default()
+        })
+    }
+}
+
+/// Every file under `root/dir`, relative to `root`, sorted.
+fn files_under(root: &Path, dir: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.join(dir)];
+    while let Some(d) = stack.pop() {
+        let entries =
+            std::fs::read_dir(&d).with_context(|| format!("cannot list {}", d.display()))?;
+        for entry in entries {
+            let path = entry
+                .with_context(|| format!("cannot list {}", d.display()))?
+                .path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(rel) = path.strip_prefix(root) {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
