@@ -4,7 +4,7 @@
 //! `cutover identity explain` and `cutover identity score` commands.
 
 use crate::config::Config;
-use crate::output::{private_dir, write_atomic, write_bytes};
+use crate::output::{private_dir, write_atomic, write_bytes, write_frame_csv, LineEnds};
 use crate::snapshot::{self, Provenance};
 use anyhow::{Context, Result};
 use cutover_stages::columns::*;
@@ -256,29 +256,12 @@ pub fn run_stage(
         write(entity, &mut rekeyed)?;
     }
     // The ID crosswalk as CSV too: retired ID -> surviving ID, rule, score.
-    let cw = &out.id_crosswalk;
-    let cols: Vec<Vec<String>> = ["retired_id", "surviving_id", "rule", "score"]
-        .iter()
-        .map(|c| -> Result<Vec<String>> {
-            let s = cw
-                .column(c)?
-                .as_materialized_series()
-                .cast(&DataType::String)?;
-            let s = s.str()?.clone();
-            Ok((0..s.len())
-                .map(|i| s.get(i).unwrap_or("").to_string())
-                .collect())
-        })
-        .collect::<Result<_>>()?;
-    write_atomic(&root.join("identity/id_crosswalk.csv"), |f| {
-        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
-        w.write_record(["retired_id", "surviving_id", "rule", "score"])?;
-        for i in 0..cw.height() {
-            w.write_record(cols.iter().map(|c| c[i].as_str()))?;
-        }
-        w.flush()?;
-        Ok(())
-    })?;
+    write_frame_csv(
+        &root.join("identity/id_crosswalk.csv"),
+        &out.id_crosswalk,
+        &["retired_id", "surviving_id", "rule", "score"],
+        LineEnds::Lf,
+    )?;
     outputs.push("identity/id_crosswalk.csv".into());
     write_bytes(
         &root.join("identity/model.json"),

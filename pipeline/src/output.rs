@@ -161,6 +161,50 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic(path, |f| Ok(f.write_all(bytes)?))
 }
 
+/// Line ends of a CSV file: Synergy's files end lines with CRLF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineEnds {
+    Lf,
+    Crlf,
+}
+
+/// The one CSV writer for frames: `columns` of `df` in that order, every
+/// value as text (null as blank), quoted only when it must be; atomically.
+pub fn write_frame_csv(
+    path: &Path,
+    df: &polars::prelude::DataFrame,
+    columns: &[&str],
+    ends: LineEnds,
+) -> Result<()> {
+    use polars::prelude::{DataType, StringChunked};
+    let text: Vec<StringChunked> = columns
+        .iter()
+        .map(|c| -> Result<StringChunked> {
+            let s = df
+                .column(c)
+                .with_context(|| format!("{}: no column {c}", path.display()))?
+                .as_materialized_series()
+                .cast(&DataType::String)?;
+            Ok(s.str()?.rechunk().into_owned())
+        })
+        .collect::<Result<_>>()?;
+    write_atomic(path, |f| {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(match ends {
+                LineEnds::Lf => csv::Terminator::Any(b'\n'),
+                LineEnds::Crlf => csv::Terminator::CRLF,
+            })
+            .quote_style(csv::QuoteStyle::Necessary)
+            .from_writer(std::io::BufWriter::new(f));
+        w.write_record(columns)?;
+        for i in 0..df.height() {
+            w.write_record(text.iter().map(|c| c.get(i).unwrap_or("")))?;
+        }
+        w.flush()?;
+        Ok(())
+    })
+}
+
 /// Writes several named files into a directory, each atomically.
 pub fn write_dir(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
     private_dir(dir)?;

@@ -9,7 +9,7 @@
 //! into place, so a run killed mid-way leaves the previous uploads intact.
 
 use crate::config::Config;
-use crate::output::{private_dir, remove_dir_all, rename, write_atomic};
+use crate::output::{private_dir, remove_dir_all, rename, write_frame_csv, LineEnds};
 use crate::snapshot::{self, Provenance};
 use anyhow::{Context, Result};
 use cutover_stages::columns::{SOURCE_FILE, SOURCE_ROW};
@@ -412,20 +412,13 @@ pub fn run_stage(
     };
     snapshot::write_parquet(root, STAGE, "upload_manifest", &mut frame, provenance)?;
     outputs.push(format!("{STAGE}/upload_manifest.parquet"));
-    let columns: Vec<StringChunked> = frame
+    let names: Vec<&str> = frame
         .get_column_names()
         .iter()
-        .map(|c| text_column(&frame, c))
-        .collect::<Result<_>>()?;
-    write_atomic(&root.join(STAGE).join("upload_manifest.csv"), |f| {
-        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
-        w.write_record(frame.get_column_names().iter().map(|c| c.as_str()))?;
-        for i in 0..frame.height() {
-            w.write_record(columns.iter().map(|c| c.get(i).unwrap_or("")))?;
-        }
-        w.flush()?;
-        Ok(())
-    })?;
+        .map(|c| c.as_str())
+        .collect();
+    let path = root.join(STAGE).join("upload_manifest.csv");
+    write_frame_csv(&path, &frame, &names, LineEnds::Lf)?;
     outputs.push(format!("{STAGE}/upload_manifest.csv"));
 
     // Swap the finished uploads folder into place.
@@ -446,22 +439,8 @@ pub fn run_stage(
 }
 
 fn write_violations(root: &Path, upload: &Upload, v: &DataFrame) -> Result<()> {
-    let columns: Vec<StringChunked> = VIOLATION_COLUMNS
-        .iter()
-        .map(|c| text_column(v, c))
-        .collect::<Result<_>>()?;
-    write_atomic(
-        &root.join("preflight").join(format!("{}.csv", upload.name)),
-        |f| {
-            let mut w = csv_writer(std::io::BufWriter::new(f));
-            w.write_record(VIOLATION_COLUMNS)?;
-            for i in 0..v.height() {
-                w.write_record(columns.iter().map(|c| c.get(i).unwrap_or("")))?;
-            }
-            w.flush()?;
-            Ok(())
-        },
-    )
+    let path = root.join("preflight").join(format!("{}.csv", upload.name));
+    write_frame_csv(&path, v, &VIOLATION_COLUMNS, LineEnds::Crlf)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! in the parquet footer, and the quarantine CSV files. Both are written
 //! atomically.
 
-use crate::output::write_atomic;
+use crate::output::{write_atomic, write_frame_csv, LineEnds};
 use anyhow::{Context, Result};
 use cutover_stages::columns::QUARANTINE_COLUMNS;
 use polars::prelude::*;
@@ -61,13 +61,51 @@ pub fn write_parquet(
     let path = root.join(stage).join(format!("{entity}.parquet"));
     let metadata = KeyValueMetadata::from_static(provenance.key_values(stage, entity));
     write_atomic(&path, |file| {
-        ParquetWriter::new(file)
+        let mut keep = KeepIoError {
+            inner: std::io::BufWriter::new(file),
+            first: None,
+        };
+        let written = ParquetWriter::new(&mut keep)
             .with_compression(ParquetCompression::Zstd(None))
             .with_key_value_metadata(Some(metadata))
-            .finish(frame)
-            .map_err(|e| anyhow::anyhow!("parquet writer failed: {e}"))?;
-        Ok(())
+            .finish(frame);
+        // The parquet writer reports a failed write as a thrift error: say
+        // what the disk said (a full disk, a permission) instead.
+        match (written, keep.first.take()) {
+            (Err(_), Some(io)) => Err(io.into()),
+            (Err(e), None) => Err(anyhow::anyhow!("parquet writer failed: {e}")),
+            (Ok(_), _) => Ok(std::io::Write::flush(&mut keep)?),
+        }
     })
+}
+
+/// A writer that keeps the first I/O error it saw.
+struct KeepIoError<W> {
+    inner: W,
+    first: Option<std::io::Error>,
+}
+
+impl<W: std::io::Write> KeepIoError<W> {
+    fn keep<T>(&mut self, r: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &r {
+            if self.first.is_none() {
+                self.first = Some(std::io::Error::new(e.kind(), e.to_string()));
+            }
+        }
+        r
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for KeepIoError<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.keep(r)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.inner.flush();
+        self.keep(r)
+    }
 }
 
 /// Reads a snapshot back.
@@ -81,29 +119,7 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame> {
 /// column, value, rule, message`.
 pub fn write_quarantine(root: &Path, entity: &str, quarantine: &DataFrame) -> Result<()> {
     let path = root.join("quarantine").join(format!("{entity}.csv"));
-    let columns: Vec<Series> = QUARANTINE_COLUMNS
-        .iter()
-        .map(|c| {
-            quarantine
-                .column(c)
-                .map(|c| c.as_materialized_series().cast(&DataType::String))
-        })
-        .collect::<PolarsResult<Vec<_>>>()?
-        .into_iter()
-        .collect::<PolarsResult<Vec<_>>>()?;
-    let strs: Vec<&StringChunked> = columns
-        .iter()
-        .map(|s| s.str())
-        .collect::<PolarsResult<Vec<_>>>()?;
-    write_atomic(&path, |file| {
-        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
-        w.write_record(QUARANTINE_COLUMNS)?;
-        for row in 0..quarantine.height() {
-            w.write_record(strs.iter().map(|c| c.get(row).unwrap_or("")))?;
-        }
-        w.flush()?;
-        Ok(())
-    })
+    write_frame_csv(&path, quarantine, &QUARANTINE_COLUMNS, LineEnds::Lf)
 }
 
 #[cfg(test)]
