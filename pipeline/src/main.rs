@@ -13,6 +13,7 @@ mod output;
 mod publish;
 mod read;
 mod report;
+mod report_html;
 mod results;
 mod run;
 mod snapshot;

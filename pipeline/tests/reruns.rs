@@ -462,3 +462,69 @@ fn a_stage_reruns_only_for_what_it_reads_or_an_output_lost() {
     );
     assert_eq!(&fs::read(w.join("out/uploads").join(first)).unwrap(), bytes);
 }
+
+/// `cutover validate` refuses every problem `run` refuses at start-up, with
+/// the same words: the configuration, a table edited without its manifest,
+/// a nickname row, a layout.
+#[test]
+fn validate_refuses_what_run_refuses_at_start_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    generate(w, "6", "bundle");
+    fs::write(
+        w.join("run.toml"),
+        "bundle = \"bundle\"\noutput = \"out\"\n",
+    )
+    .unwrap();
+    let breaks: [(&str, &str, &str, &str); 3] = [
+        (
+            "crosswalks/grade_levels.csv",
+            "KG,Kindergarten,K,",
+            "KG,Kindergarten,KG,",
+            "crosswalks/manifest.csv: line 6: column sha256: grade_levels.csv has checksum {edited}, the manifest says {listed}",
+        ),
+        (
+            "crosswalks/nicknames.csv",
+            "Abigail,Abby",
+            "Abigail,",
+            "crosswalks/manifest.csv: line 3: column sha256: nicknames.csv has checksum {edited}, the manifest says {listed}\ncrosswalks/nicknames.csv: line 2: column nickname: a value is required",
+        ),
+        (
+            "layouts/frm.csv",
+            "SchoolID,SchoolID,id,Y",
+            "SchoolID,SchoolCode,id,Y",
+            "layouts/manifest.csv: line 5: column sha256: frm.csv has checksum {edited}, the manifest says {listed}\nlayouts/frm.csv: line 3: column source: \"SchoolCode\" is not a field of the FRM (economic status) upload (SAUID, SchoolID, StateStudentID, SchoolYear, EconomicStatus, EligibilityStartDate)",
+        ),
+    ];
+    for (file, from, to, message) in breaks {
+        copy_dir(&repo().join("crosswalks"), &w.join("crosswalks"));
+        copy_dir(&repo().join("layouts"), &w.join("layouts"));
+        let text = fs::read_to_string(w.join(file)).unwrap();
+        assert!(text.contains(from), "{file}");
+        let listed = sha256_hex(text.as_bytes());
+        let edited_text = text.replacen(from, to, 1);
+        fs::write(w.join(file), &edited_text).unwrap();
+        let message = message
+            .replace("{edited}", &sha256_hex(edited_text.as_bytes()))
+            .replace("{listed}", &listed);
+        let validate = cutover(&["validate", "--config", "run.toml"], w);
+        assert_eq!(validate.status.code(), Some(2), "{file}");
+        let said = String::from_utf8_lossy(&validate.stderr).to_string();
+        let run = cutover(&["run", "--config", "run.toml", "--quiet"], w);
+        assert_eq!(run.status.code(), Some(2), "{file}");
+        assert_eq!(
+            String::from_utf8_lossy(&run.stderr),
+            format!("error: {said}"),
+            "{file}"
+        );
+        assert_eq!(said.trim_end(), message, "{file}");
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -81,7 +81,7 @@ impl Stage for Report {
         )?;
         write_bytes(
             &ctx.root.join("report.html"),
-            report::html(&full).as_bytes(),
+            crate::report_html::html(&full).as_bytes(),
         )?;
         produced
             .outputs

@@ -1,0 +1,557 @@
+//! `report.html`: the report as a person reads it, one self-contained page
+//! (inline CSS and SVG, no script, no network). The page is a minijinja
+//! template (`pipeline/templates/report.html`) with automatic HTML escaping;
+//! this module only shapes the report into sections of tables and charts.
+//! minijinja over askama or maud: the template stays a plain HTML file a
+//! reviewer can read, it costs no proc-macro build time, and escaping is on
+//! by default for `.html` templates.
+
+use crate::report::Report;
+use cutover_stages::columns::YEAR_CODE;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+const TEMPLATE: &str = include_str!("../templates/report.html");
+
+#[derive(Serialize)]
+struct Cell {
+    text: String,
+    numeric: bool,
+}
+
+#[derive(Serialize)]
+struct Table {
+    head: Vec<String>,
+    rows: Vec<Vec<Cell>>,
+}
+
+fn table(head: &[&str], rows: Vec<Vec<String>>) -> Table {
+    Table {
+        head: head.iter().map(|h| h.to_string()).collect(),
+        rows: rows
+            .into_iter()
+            .map(|r| {
+                r.into_iter()
+                    .map(|text| Cell {
+                        numeric: !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()),
+                        text,
+                    })
+                    .collect()
+            })
+            .collect(),
+    }
+}
+
+#[derive(Serialize)]
+struct Grid {
+    y: String,
+    x: String,
+    text_y: String,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct Bar {
+    x: String,
+    y: String,
+    width: String,
+    height: String,
+    fill: &'static str,
+    tip: String,
+}
+
+#[derive(Serialize)]
+struct Label {
+    x: String,
+    y: String,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct Chart {
+    title: String,
+    width: f64,
+    height: f64,
+    left: f64,
+    legend_y: f64,
+    legend_text_y: f64,
+    series: (String, String),
+    grid: Vec<Grid>,
+    bars: Vec<Bar>,
+    labels: Vec<Label>,
+}
+
+/// A grouped bar chart of two series (before, after).
+fn chart(title: &str, labels: &[String], series: [&[u64]; 2], names: (&str, &str)) -> Chart {
+    let max = series[0]
+        .iter()
+        .chain(series[1])
+        .copied()
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let (w, h, left, bottom) = (760.0, 260.0, 56.0, 40.0);
+    let band = (w - left - 10.0) / labels.len().max(1) as f64;
+    let bar = (band * 0.38).max(1.0);
+    let plot = h - bottom - 10.0;
+    let grid = (0..=4)
+        .map(|k| {
+            let y = 10.0 + plot - plot * k as f64 / 4.0;
+            Grid {
+                y: format!("{y:.1}"),
+                x: format!("{:.1}", left - 4.0),
+                text_y: format!("{:.1}", y + 3.0),
+                label: format!("{:.0}", max * k as f64 / 4.0),
+            }
+        })
+        .collect();
+    let mut bars = Vec::new();
+    let mut ticks = Vec::new();
+    for (i, label) in labels.iter().enumerate() {
+        let x0 = left + band * i as f64 + band * 0.1;
+        for (j, fill) in ["#8aa4c8", "#2b5d9b"].into_iter().enumerate() {
+            let v = series[j].get(i).copied().unwrap_or(0) as f64;
+            let bh = plot * v / max;
+            bars.push(Bar {
+                x: format!("{:.1}", x0 + j as f64 * bar),
+                y: format!("{:.1}", 10.0 + plot - bh),
+                width: format!("{bar:.1}"),
+                height: format!("{bh:.1}"),
+                fill,
+                tip: format!("{label}: {v:.0}"),
+            });
+        }
+        ticks.push(Label {
+            x: format!("{:.1}", x0 + bar),
+            y: format!("{:.1}", h - bottom + 14.0),
+            text: label.clone(),
+        });
+    }
+    Chart {
+        title: title.to_string(),
+        width: w,
+        height: h,
+        left,
+        legend_y: h - 16.0,
+        legend_text_y: h - 7.0,
+        series: (names.0.to_string(), names.1.to_string()),
+        grid,
+        bars,
+        labels: ticks,
+    }
+}
+
+#[derive(Serialize, Default)]
+struct Block {
+    heading: Option<String>,
+    detail: Option<String>,
+    chart: Option<Chart>,
+    table: Option<Table>,
+}
+
+#[derive(Serialize)]
+struct Status {
+    ok: bool,
+    text: String,
+    verdict: String,
+}
+
+#[derive(Serialize, Default)]
+struct Section {
+    title: String,
+    note: Option<String>,
+    status: Option<Status>,
+    blocks: Vec<Block>,
+}
+
+fn section(title: &str, note: Option<&str>, blocks: Vec<Block>) -> Section {
+    Section {
+        title: title.to_string(),
+        note: note.map(str::to_string),
+        status: None,
+        blocks,
+    }
+}
+
+fn just(table: Table) -> Block {
+    Block {
+        table: Some(table),
+        ..Default::default()
+    }
+}
+
+fn counts(map: &BTreeMap<String, u64>) -> Vec<Vec<String>> {
+    map.iter()
+        .map(|(k, n)| vec![k.clone(), n.to_string()])
+        .collect()
+}
+
+fn failures(r: &Report) -> Option<Section> {
+    let rows = r
+        .failures
+        .iter()
+        .map(|f| {
+            vec![
+                f.stage.clone(),
+                f.entity.clone(),
+                f.check.clone(),
+                f.message.clone(),
+            ]
+        })
+        .collect();
+    let t = table(&["stage", "entity", "check", "message"], rows);
+    (!r.failures.is_empty()).then(|| section("Failed checks", None, vec![just(t)]))
+}
+
+fn inputs(r: &Report) -> Section {
+    let rows = r
+        .inputs
+        .iter()
+        .map(|i| {
+            vec![
+                i.file.clone(),
+                i.encoding.clone(),
+                i.line_endings.clone(),
+                i.undecodable.to_string(),
+                i.bytes.to_string(),
+                i.sha256.chars().take(16).collect(),
+            ]
+        })
+        .collect();
+    let head = [
+        "file",
+        "encoding",
+        "line ends",
+        "undecodable",
+        "bytes",
+        "sha256 (start)",
+    ];
+    section("Inputs", None, vec![just(table(&head, rows))])
+}
+
+fn ledger(r: &Report) -> Section {
+    let rows = r
+        .ledger
+        .iter()
+        .map(|l| {
+            let s = &l.report;
+            vec![
+                s.stage.clone(),
+                s.entity.clone(),
+                s.rows_in.to_string(),
+                s.rows_out.to_string(),
+                s.rejected_total().to_string(),
+                s.merged.to_string(),
+                s.added.values().sum::<u64>().to_string(),
+                s.excluded.values().sum::<u64>().to_string(),
+                if l.balanced { "yes" } else { "NO" }.to_string(),
+            ]
+        })
+        .collect();
+    let head = [
+        "stage", "entity", "in", "out", "rejected", "merged", "added", "excluded", "balanced",
+    ];
+    section(
+        "Ledger: rows in + added = out + rejected + merged + excluded",
+        Some("Only the conform stage adds rows (one Student Personal row per SAU and school year) or leaves rows out on purpose (a victim's behavior row is not uploaded), each under a named rule."),
+        vec![just(table(&head, rows))],
+    )
+}
+
+fn control_totals(r: &Report) -> Section {
+    let mut blocks = Vec::new();
+    for t in &r.control_totals {
+        let labels: Vec<String> = t.groups.iter().map(|g| g.group.clone()).collect();
+        let before: Vec<u64> = t.groups.iter().map(|g| g.before).collect();
+        let after: Vec<u64> = t.groups.iter().map(|g| g.after).collect();
+        let rows = t
+            .groups
+            .iter()
+            .map(|g| {
+                vec![
+                    g.group.clone(),
+                    g.before.to_string(),
+                    g.after.to_string(),
+                    g.rejected.to_string(),
+                ]
+            })
+            .collect();
+        blocks.push(Block {
+            heading: Some(t.name.clone()),
+            detail: Some(format!("{} · {}", t.entity, t.column)),
+            chart: (t.column == YEAR_CODE).then(|| {
+                chart(
+                    &t.name,
+                    &labels,
+                    [&before, &after],
+                    ("read", "after the last stage"),
+                )
+            }),
+            table: Some(table(&["group", "before", "after", "rejected"], rows)),
+        });
+    }
+    section(
+        "Control totals",
+        Some("Before: rows parsed from the file (rows with the wrong number of fields cannot be grouped: the ledger counts them under column_count). After: rows that reached the entity's last stage. The difference is rejected rows, each in a quarantine file."),
+        blocks,
+    )
+}
+
+fn race(r: &Report) -> Section {
+    let race = &r.coverage.race;
+    let labels: Vec<String> = race.total.iter().map(|c| c.category.clone()).collect();
+    let before: Vec<u64> = race.total.iter().map(|c| c.before).collect();
+    let after: Vec<u64> = race.total.iter().map(|c| c.after).collect();
+    let rows = race
+        .total
+        .iter()
+        .map(|c| {
+            vec![
+                c.category.clone(),
+                c.before.to_string(),
+                c.after.to_string(),
+            ]
+        })
+        .collect();
+    let mut s = section(
+        "Race and ethnicity: the seven federal categories",
+        None,
+        vec![Block {
+            chart: Some(chart(
+                "seven race categories",
+                &labels,
+                [&before, &after],
+                ("before bridging", "after bridging"),
+            )),
+            table: Some(table(&["category", "before", "after"], rows)),
+            ..Default::default()
+        }],
+    );
+    s.status = Some(Status {
+        ok: race.agree,
+        text: "Before and after bridging the legacy single field".into(),
+        verdict: if race.agree {
+            "equal in total, by school year and by SAU"
+        } else {
+            "they differ"
+        }
+        .into(),
+    });
+    s
+}
+
+fn identity(r: &Report) -> Section {
+    let id = &r.identity;
+    let summary = vec![
+        vec!["identity rows".into(), id.identity_rows.to_string()],
+        vec!["students".into(), id.students.to_string()],
+        vec![
+            "students needing a New State ID".into(),
+            id.needs_new_state_id.to_string(),
+        ],
+        vec!["review queue (pairs)".into(), id.review_queue.to_string()],
+        vec!["candidate pairs scored".into(), id.pairs_scored.to_string()],
+        vec![
+            "blocks too large to pair".into(),
+            id.oversized_blocks.to_string(),
+        ],
+    ];
+    let passes = id
+        .blocking
+        .iter()
+        .map(|(p, n)| vec![p.clone(), n.to_string()])
+        .collect();
+    let titled = |heading: &str, t: Table| Block {
+        heading: Some(heading.to_string()),
+        table: Some(t),
+        ..Default::default()
+    };
+    section(
+        "Identity: one student, one StateStudentID",
+        None,
+        vec![
+            just(table(&["", "count"], summary)),
+            titled(
+                "identity rows by the rule that placed them",
+                table(
+                    &["rule", "identity rows"],
+                    counts(&id.identity_rows_by_rule),
+                ),
+            ),
+            titled(
+                "candidate pairs by blocking pass",
+                table(&["pass", "pairs"], passes),
+            ),
+        ],
+    )
+}
+
+fn uploads(r: &Report) -> Section {
+    let u = &r.uploads;
+    let shown: Vec<_> = u.uploads.iter().filter(|x| x.conformed > 0).collect();
+    let labels: Vec<String> = shown.iter().map(|x| x.title.clone()).collect();
+    let conformed: Vec<u64> = shown.iter().map(|x| x.conformed).collect();
+    let written: Vec<u64> = shown.iter().map(|x| x.written).collect();
+    let rows = u
+        .uploads
+        .iter()
+        .map(|x| {
+            let held: u64 = x.preflight.values().sum();
+            let balanced = if x.conformed == held + x.written {
+                "yes"
+            } else {
+                "NO"
+            };
+            vec![
+                x.title.clone(),
+                x.conformed.to_string(),
+                held.to_string(),
+                x.written.to_string(),
+                balanced.to_string(),
+                x.files.to_string(),
+                x.note.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let mut by_rule: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for x in &u.uploads {
+        for (rule, n) in &x.preflight {
+            *by_rule.entry((rule.clone(), x.title.clone())).or_default() += n;
+        }
+    }
+    let held = by_rule
+        .iter()
+        .map(|((rule, upload), n)| vec![rule.clone(), upload.clone(), n.to_string()])
+        .collect();
+    let head = [
+        "upload",
+        "conformed",
+        "held by pre-flight",
+        "written",
+        "balanced",
+        "files",
+        "note",
+    ];
+    let note = format!("Written to uploads/<school year>/<SAU Org ID>/<upload>.csv ({} files). Every written row is a conformed row that passed pre-flight (as of {}): written = conformed - held by pre-flight. Held rows are in preflight/<upload>.csv with Synergy's result-log columns and their source file and row.", u.files, u.as_of);
+    let chart = (!labels.is_empty()).then(|| {
+        chart(
+            "upload rows",
+            &labels,
+            [&conformed, &written],
+            ("conformed", "written"),
+        )
+    });
+    section(
+        "Synergy uploads",
+        Some(&note),
+        vec![
+            Block {
+                chart,
+                table: Some(table(&head, rows)),
+                ..Default::default()
+            },
+            Block {
+                heading: Some("pre-flight findings by rule".into()),
+                table: Some(table(&["rule", "upload", "rows held"], held)),
+                ..Default::default()
+            },
+        ],
+    )
+}
+
+fn coverage(r: &Report) -> Section {
+    let blocks = r
+        .coverage
+        .columns
+        .iter()
+        .map(|c| {
+            let rows = c
+                .values
+                .iter()
+                .map(|v| {
+                    vec![
+                        v.value.clone(),
+                        v.count.to_string(),
+                        v.target.clone().unwrap_or_else(|| "UNMAPPED".into()),
+                        v.loss_class.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            Block {
+                heading: Some(c.column.clone()),
+                detail: Some(format!(
+                    "{} · domain {} · unmapped rows {}",
+                    c.entity, c.domain, c.unmapped_rows
+                )),
+                table: Some(table(
+                    &["legacy value", "rows", "new code", "loss class"],
+                    rows,
+                )),
+                ..Default::default()
+            }
+        })
+        .collect();
+    section("Crosswalk coverage: every legacy value seen", None, blocks)
+}
+
+/// `report.html`: one self-contained page.
+pub fn html(report: &Report) -> String {
+    let rejected = section(
+        "Rejected rows by rule",
+        None,
+        vec![just(table(
+            &["rule", "rows"],
+            counts(&report.quarantine_by_rule),
+        ))],
+    );
+    let mut sections: Vec<Section> = failures(report).into_iter().collect();
+    sections.extend([
+        inputs(report),
+        ledger(report),
+        rejected,
+        control_totals(report),
+        race(report),
+        identity(report),
+        uploads(report),
+        coverage(report),
+    ]);
+    let mut env = minijinja::Environment::new();
+    env.add_template("report.html", TEMPLATE)
+        .expect("the report template parses");
+    let page = minijinja::context! {
+        run_id => &report.run_id,
+        tool_version => &report.tool_version,
+        passed => report.failures.is_empty(),
+        sections => sections,
+    };
+    let mut html = env
+        .get_template("report.html")
+        .and_then(|t| t.render(page))
+        .expect("the report template renders");
+    html.push('\n');
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn everything_on_the_page_is_escaped() {
+        let mut env = minijinja::Environment::new();
+        env.add_template("report.html", TEMPLATE).unwrap();
+        let c = chart("a<b", &["x&y".to_string()], [&[1], &[2]], ("r", "s"));
+        let out = env
+            .get_template("report.html")
+            .unwrap()
+            .render(minijinja::context! {
+                run_id => "<script>",
+                tool_version => "1",
+                passed => true,
+                sections => vec![section("t", Some("n<"), vec![Block { chart: Some(c), table: Some(table(&["h"], vec![vec!["<i>".into()]])), ..Default::default() }])],
+            })
+            .unwrap();
+        assert!(out.contains("a&lt;b") && out.contains("x&amp;y") && out.contains("&lt;i&gt;"));
+        assert!(!out.contains("<script>") && !out.contains("<i>"));
+    }
+}
