@@ -242,6 +242,7 @@ impl Config {
             check_birth_dates: self.check_birth_dates,
             birth_date_earliest: self.birth_date_earliest,
             birth_date_latest: self.birth_date_latest,
+            extract_date: self.as_of,
         }
     }
 }

@@ -404,6 +404,7 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
         let ingest_config = config.ingest();
         let mut reports = Vec::new();
         let mut infos = Vec::new();
+        let mut reads = Vec::new();
         for spec in ENTITIES {
             let name = &config.files[spec.name];
             if !inputs.contains_key(name) {
@@ -427,6 +428,19 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
                 info!(rows_in = read.report.rows_in, rows_out = read.report.rows_out, encoding = %read.info.encoding, "read");
                 read
             };
+            reads.push((spec, read));
+        }
+        // The cross-file rules (no identity, LEP, age) read every file first.
+        let read_of = |name: &str| reads.iter().find(|(s, _)| s.name == name).map(|(_, r)| r);
+        let context = ingest::Context::new(
+            read_of(STUDENT_PERSONAL.name).map(|r| &r.frame),
+            &read_of(STUDENT_PERSONAL.name)
+                .map(|r| r.rejected_state_ids.clone())
+                .unwrap_or_default(),
+            read_of(STUDENT_ENROLLMENT.name).map(|r| &r.frame),
+            &ingest_config,
+        )?;
+        for (spec, read) in reads {
             let out = {
                 let _span = info_span!("ingest", entity = spec.name).entered();
                 let out = ingest::run(
@@ -435,6 +449,7 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
                     &read.present,
                     &codes.codes,
                     &ingest_config,
+                    &context,
                 )?;
                 info!(
                     rows_in = out.report.rows_in,
