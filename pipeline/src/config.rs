@@ -44,6 +44,9 @@ struct RawIngest {
     birth_date_earliest: Option<toml::Value>,
     /// Latest plausible birth date (`YYYY-MM-DD`).
     birth_date_latest: Option<toml::Value>,
+    /// The day the extract was taken: no date in it may be later
+    /// (`YYYY-MM-DD`; default 30 June of the last school year).
+    extract_date: Option<toml::Value>,
 }
 
 /// The `[identity]` table.
@@ -128,6 +131,9 @@ pub struct Config {
     pub max_block: usize,
     /// No upload date may be after this; default 30 June of the last school year.
     pub as_of: NaiveDate,
+    /// No date in the extract may be after this; default 30 June of the last
+    /// school year.
+    pub extract_date: NaiveDate,
     pub split_exit_code: String,
     pub split_entry_code: String,
     /// SHA-256 of the configuration file (or of the defaults as JSON).
@@ -196,6 +202,7 @@ impl Config {
             review_probability: DEFAULT_REVIEW_PROBABILITY,
             max_block: DEFAULT_MAX_BLOCK,
             as_of: june_30(DEFAULT_YEARS.1),
+            extract_date: june_30(DEFAULT_YEARS.1),
             split_exit_code: DEFAULT_SPLIT_EXIT_CODE.to_string(),
             split_entry_code: DEFAULT_SPLIT_ENTRY_CODE.to_string(),
             checksum: String::new(),
@@ -243,6 +250,7 @@ impl Config {
             check_birth_dates: self.check_birth_dates,
             birth_date_earliest: self.birth_date_earliest,
             birth_date_latest: self.birth_date_latest,
+            extract_date: self.extract_date,
         }
     }
 }
@@ -263,6 +271,7 @@ pub const SECTIONS: [(StageId, &[&str]); 5] = [
             "check_birth_dates",
             "birth_date_earliest",
             "birth_date_latest",
+            "extract_date",
         ],
     ),
     (StageId::Crosswalk, &["first_year", "last_year"]),
@@ -572,6 +581,11 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
         default_latest(last_year),
     );
     let as_of = date_key("publish.as_of", publish.as_of.clone(), june_30(last_year));
+    let extract_date = date_key(
+        "ingest.extract_date",
+        ingest.extract_date.clone(),
+        june_30(last_year),
+    );
     if birth_date_earliest > birth_date_latest {
         problem(
             &mut problems,
@@ -645,6 +659,7 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
         review_probability,
         max_block,
         as_of,
+        extract_date,
         split_exit_code,
         split_entry_code,
         checksum: hex(&Sha256::digest(text.as_bytes())),

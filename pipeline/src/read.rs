@@ -1,11 +1,13 @@
 //! The read step: one bundle file to a frame of text columns.
 //!
-//! Decides the file's encoding (UTF-8, UTF-8 with a byte-order mark, or
-//! Windows-1252; or as configured), transcodes to UTF-8 before polars sees
-//! it, counts characters that could not be decoded, takes LF or CRLF, maps
-//! the extract's column names onto the canonical ones, and gives every row
-//! `source_file` and `source_row` (the line a person sees in a text editor).
-//! A row with the wrong number of fields is rejected (`column_count`).
+//! Decides the file's encoding on the whole file (UTF-8, UTF-8 with a
+//! byte-order mark, or Windows-1252; or as configured), transcodes to UTF-8
+//! before polars sees it, counts characters that could not be decoded, takes
+//! LF or CRLF, maps the extract's column names onto the canonical ones, and
+//! gives every row `source_file` and `source_row` (the line a person sees in
+//! a text editor). A row with the wrong number of fields is rejected
+//! (`column_count`), and so is a row with bytes that do not decode in the
+//! file's encoding (`undecodable`): the rest of the file keeps its encoding.
 
 use cutover_stages::columns::*;
 use cutover_stages::ingest::empty_quarantine;
@@ -23,8 +25,9 @@ pub const STAGE: &str = "read";
 /// How a file's encoding is chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EncodingChoice {
-    /// A byte-order mark means UTF-8; valid UTF-8 is UTF-8; anything else is
-    /// Windows-1252.
+    /// A byte-order mark means UTF-8; valid UTF-8 is UTF-8; text with more
+    /// valid multi-byte UTF-8 characters than invalid bytes is UTF-8 with a
+    /// few bad bytes; anything else is Windows-1252.
     Auto,
     Utf8,
     Windows1252,
@@ -91,10 +94,14 @@ pub struct Read {
     pub frame: DataFrame,
     /// Canonical columns the file had.
     pub present: BTreeSet<String>,
-    /// Rows with the wrong number of fields.
+    /// Rows with the wrong number of fields or undecodable bytes.
     pub quarantine: DataFrame,
     pub report: StageReport,
     pub info: FileInfo,
+    /// The StateStudentIDs of the rows rejected here, taken at the header's
+    /// position: a student whose only identity row is malformed still has
+    /// one (ingest's `no_identity` is for students with none).
+    pub rejected_state_ids: BTreeSet<String>,
 }
 
 /// Decodes bytes to text: (text, encoding name, undecodable characters).
@@ -115,13 +122,25 @@ pub fn decode(bytes: &[u8], choice: EncodingChoice) -> (String, &'static str, u6
         (text, bad)
     };
     let cp1252 = |b: &[u8]| -> (String, u64) {
-        // Bytes Windows-1252 leaves undefined.
-        let bad = b
-            .iter()
-            .filter(|&&x| matches!(x, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D))
-            .count() as u64;
+        // Bytes Windows-1252 leaves undefined (decoded as C1 controls by
+        // encoding_rs) are undecodable.
+        let undefined = |c: char| matches!(c, '\u{81}' | '\u{8D}' | '\u{8F}' | '\u{90}' | '\u{9D}');
         let (text, _, _) = encoding_rs::WINDOWS_1252.decode(b);
-        (text.into_owned(), bad)
+        let bad = text.chars().filter(|&c| undefined(c)).count() as u64;
+        let text = if bad > 0 {
+            text.chars()
+                .map(|c| {
+                    if undefined(c) {
+                        char::REPLACEMENT_CHARACTER
+                    } else {
+                        c
+                    }
+                })
+                .collect()
+        } else {
+            text.into_owned()
+        };
+        (text, bad)
     };
     match choice {
         EncodingChoice::Windows1252 => {
@@ -138,12 +157,27 @@ pub fn decode(bytes: &[u8], choice: EncodingChoice) -> (String, &'static str, u6
                 (t, "utf-8-bom", bad)
             } else if let Ok(t) = std::str::from_utf8(bytes) {
                 (t.to_string(), "utf-8", 0)
+            } else if mostly_utf8(bytes) {
+                let (t, bad) = utf8(bytes);
+                (t, "utf-8", bad)
             } else {
                 let (t, bad) = cp1252(bytes);
                 (t, "windows-1252", bad)
             }
         }
     }
+}
+
+/// Whether invalid UTF-8 is a few stray bytes in UTF-8 text (more valid
+/// multi-byte characters than invalid sequences) rather than another
+/// encoding: Windows-1252 text rarely forms valid multi-byte UTF-8.
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut multibyte, mut invalid) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        multibyte += chunk.valid().chars().filter(|c| c.len_utf8() > 1).count();
+        invalid += usize::from(!chunk.invalid().is_empty());
+    }
+    multibyte > invalid
 }
 
 fn line_endings(text: &str) -> &'static str {
@@ -243,7 +277,9 @@ pub fn read_file(
         .map(|c| StringChunkedBuilder::new(c.name.into(), estimate))
         .collect();
     let mut rows: Vec<i64> = Vec::with_capacity(estimate);
-    let mut bad_rows: Vec<(i64, usize)> = Vec::new();
+    let mut bad_rows: Vec<Rejected> = Vec::new();
+    let id_index = canonical.iter().position(|c| c == STATE_STUDENT_ID);
+    let mut rejected_state_ids = BTreeSet::new();
     let mut report = StageReport::new(STAGE, spec.name);
     // The line a person sees: csv's own line counter lags behind blank lines
     // and CRLF ends, so count the newlines before each record's first byte.
@@ -269,8 +305,38 @@ pub fn read_file(
             ));
         }
         report.rows_in += 1;
+        let bad = record.len() != found.len()
+            || record
+                .iter()
+                .any(|f| f.contains(char::REPLACEMENT_CHARACTER));
+        if let Some(id) = id_index.and_then(|i| record.get(i)).filter(|_| bad) {
+            rejected_state_ids.insert(id.trim().to_string());
+        }
         if record.len() != found.len() {
-            bad_rows.push((line as i64, record.len()));
+            bad_rows.push(Rejected {
+                line: line as i64,
+                column: String::new(),
+                value: format!("{} fields", record.len()),
+                rule: "column_count",
+                message: format!(
+                    "expected {} fields as in the header, found {}",
+                    found.len(),
+                    record.len()
+                ),
+            });
+            continue;
+        }
+        if record
+            .iter()
+            .any(|f| f.contains(char::REPLACEMENT_CHARACTER))
+        {
+            bad_rows.extend(undecodable_fields(
+                &record,
+                line as i64,
+                &canonical,
+                spec,
+                encoding,
+            ));
             continue;
         }
         for (b, i) in builders.iter_mut().zip(&index) {
@@ -297,13 +363,12 @@ pub fn read_file(
     );
     let frame = DataFrame::new(height, columns).map_err(|e| polars_failed(file, e))?;
     report.rows_out = height as u64;
-    if !bad_rows.is_empty() {
-        report
-            .rejected
-            .insert("column_count".to_string(), bad_rows.len() as u64);
-        report
-            .violations
-            .insert("column_count".to_string(), bad_rows.len() as u64);
+    let mut rejected_lines = BTreeSet::new();
+    for bad in &bad_rows {
+        *report.violations.entry(bad.rule.to_string()).or_default() += 1;
+        if rejected_lines.insert(bad.line) {
+            *report.rejected.entry(bad.rule.to_string()).or_default() += 1;
+        }
     }
     if undecodable > 0 {
         report.notes.push(format!(
@@ -315,41 +380,7 @@ pub fn read_file(
             .notes
             .push(format!("columns not read: {}", extra_columns.join(", ")));
     }
-    let expected = found.len();
-    let quarantine = if bad_rows.is_empty() {
-        empty_quarantine().map_err(|e| polars_failed(file, e))?
-    } else {
-        let n = bad_rows.len();
-        DataFrame::new(
-            n,
-            vec![
-                Column::new(SOURCE_FILE.into(), vec![file; n]),
-                Column::new(
-                    SOURCE_ROW.into(),
-                    bad_rows.iter().map(|b| b.0).collect::<Vec<_>>(),
-                ),
-                Column::new(Q_COLUMN.into(), vec![""; n]),
-                Column::new(
-                    Q_VALUE.into(),
-                    bad_rows
-                        .iter()
-                        .map(|b| format!("{} fields", b.1))
-                        .collect::<Vec<_>>(),
-                ),
-                Column::new(Q_RULE.into(), vec!["column_count"; n]),
-                Column::new(
-                    Q_MESSAGE.into(),
-                    bad_rows
-                        .iter()
-                        .map(|b| {
-                            format!("expected {expected} fields as in the header, found {}", b.1)
-                        })
-                        .collect::<Vec<_>>(),
-                ),
-            ],
-        )
-        .map_err(|e| polars_failed(file, e))?
-    };
+    let quarantine = rejected_frame(file, &bad_rows).map_err(|e| polars_failed(file, e))?;
     let present = spec
         .columns
         .iter()
@@ -362,6 +393,7 @@ pub fn read_file(
         present,
         quarantine,
         report,
+        rejected_state_ids,
         info: FileInfo {
             file: file.to_string(),
             sha256,
@@ -374,6 +406,68 @@ pub fn read_file(
             missing_columns,
         },
     })
+}
+
+/// One rejected row's violation at read.
+struct Rejected {
+    line: i64,
+    column: String,
+    value: String,
+    rule: &'static str,
+    message: String,
+}
+
+/// Every field of `record` holding a character that could not be decoded;
+/// personal values are shown as `[redacted]`.
+fn undecodable_fields(
+    record: &csv::StringRecord,
+    line: i64,
+    canonical: &[String],
+    spec: &EntitySpec,
+    encoding: &str,
+) -> Vec<Rejected> {
+    let encoding = encoding.trim_end_matches("-bom");
+    record
+        .iter()
+        .zip(canonical)
+        .filter(|(f, _)| f.contains(char::REPLACEMENT_CHARACTER))
+        .map(|(f, c)| Rejected {
+            line,
+            column: c.clone(),
+            value: if spec.column(c).is_some_and(|s| s.pii) {
+                cutover_stages::quarantine::REDACTED.to_string()
+            } else {
+                f.trim().to_string()
+            },
+            rule: "undecodable",
+            message: format!(
+                "{c}: bytes that are not valid {encoding} (the rest of the file is read as {encoding})"
+            ),
+        })
+        .collect()
+}
+
+/// The read step's quarantine frame.
+fn rejected_frame(file: &str, bad: &[Rejected]) -> PolarsResult<DataFrame> {
+    if bad.is_empty() {
+        return empty_quarantine();
+    }
+    let n = bad.len();
+    let strings = |f: &dyn Fn(&Rejected) -> String| bad.iter().map(f).collect::<Vec<_>>();
+    DataFrame::new(
+        n,
+        vec![
+            Column::new(SOURCE_FILE.into(), vec![file; n]),
+            Column::new(
+                SOURCE_ROW.into(),
+                bad.iter().map(|b| b.line).collect::<Vec<_>>(),
+            ),
+            Column::new(Q_COLUMN.into(), strings(&|b| b.column.clone())),
+            Column::new(Q_VALUE.into(), strings(&|b| b.value.clone())),
+            Column::new(Q_RULE.into(), strings(&|b| b.rule.to_string())),
+            Column::new(Q_MESSAGE.into(), strings(&|b| b.message.clone())),
+        ],
+    )
 }
 
 fn csv_error(file: &str, e: csv::Error) -> ReadError {
@@ -506,6 +600,42 @@ mod tests {
             err.to_string(),
             "schools.csv: line 1: column SAU_ID appears twice in the header"
         );
+    }
+
+    #[test]
+    fn a_stray_byte_in_utf8_rejects_its_row_only() {
+        let text = b"School_ID,SchoolName,SAU_ID\n12,L\xc3\xa9vesque \xc3\x89cole,1001\n13,Caf\xe9,1002\n14,Th\xc3\xa9riault,1003\n";
+        let read = read_bytes(text, &[]).unwrap();
+        assert_eq!(
+            (read.info.encoding.as_str(), read.info.undecodable),
+            ("utf-8", 1)
+        );
+        assert_eq!(
+            names(&read),
+            vec![
+                Some("Lévesque École".to_string()),
+                Some("Thériault".to_string())
+            ]
+        );
+        assert_eq!(read.report.rejected.get("undecodable"), Some(&1));
+        assert!(read.report.balanced());
+        let q = &read.quarantine;
+        assert_eq!(q.column(SOURCE_ROW).unwrap().i64().unwrap().get(0), Some(3));
+        assert_eq!(
+            q.column(Q_MESSAGE).unwrap().str().unwrap().get(0),
+            Some("SchoolName: bytes that are not valid utf-8 (the rest of the file is read as utf-8)")
+        );
+        assert_eq!(
+            q.column(Q_VALUE).unwrap().str().unwrap().get(0),
+            Some("Caf\u{FFFD}")
+        );
+        // Without a valid multi-byte character the file is Windows-1252.
+        let read = read_bytes(b"School_ID,SchoolName,SAU_ID\n13,Caf\xe9,1002\n", &[]).unwrap();
+        assert_eq!(
+            (read.info.encoding.as_str(), read.info.undecodable),
+            ("windows-1252", 0)
+        );
+        assert_eq!(names(&read), vec![Some("Café".to_string())]);
     }
 
     #[test]

@@ -281,6 +281,11 @@ pub fn run(
     tables: &Tables,
     config: &CrosswalkConfig,
 ) -> PolarsResult<Crosswalked> {
+    let frames = personal
+        .iter()
+        .chain(enrollment.iter())
+        .chain(others.iter().map(|(_, d)| d));
+    let config = &widened(config, frames)?;
     let mut coverage = Vec::new();
     let enrollment = match enrollment {
         Some(df) => Some(coded_stage(
@@ -331,6 +336,37 @@ pub fn run(
     })
 }
 
+/// How far outside the configured school years a row's own year may lie and
+/// still be looked up in an open-ended table row (a typo'd year beyond this is
+/// `unmapped_code`, not a table expanded over centuries).
+const YEAR_MARGIN: i32 = 50;
+
+/// `config`'s school years widened to every school year the rows carry (within
+/// [`YEAR_MARGIN`]): an identity effective before the first configured school
+/// year still maps through a table row open at its start.
+fn widened<'a>(
+    config: &CrosswalkConfig,
+    frames: impl Iterator<Item = &'a DataFrame>,
+) -> PolarsResult<CrosswalkConfig> {
+    let mut out = config.clone();
+    for df in frames {
+        let Ok(year) = df.column(SCHOOL_YEAR) else {
+            continue;
+        };
+        let year = year.as_materialized_series().cast(&DataType::Int32)?;
+        let year = year.i32()?;
+        if let Some(min) = year.min() {
+            out.first_year = out.first_year.min(min.max(config.first_year - YEAR_MARGIN));
+        }
+        if let Some(max) = year.max() {
+            out.last_year = out.last_year.max(max.min(config.last_year + YEAR_MARGIN));
+        }
+    }
+    Ok(out)
+}
+
+/// The school years a table row is expanded over: its own range, an open end
+/// clipped to the years of the run (see [`widened`]).
 fn years(first: i32, last: i32, config: &CrosswalkConfig) -> std::ops::RangeInclusive<i32> {
     first.max(config.first_year)..=last.min(config.last_year)
 }
@@ -1029,6 +1065,26 @@ mod tests {
             EXCEPTIONALITY => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn open_ended_rows_map_years_before_and_after_the_configured_ones() {
+        // school_years 2005-2017; rows of 2002 and 2019 map through rows open
+        // at that end, a row closed in 2010 still stops at 2010.
+        let mut e = enrollment(&[
+            ("000000001", "17", 2002, "KG", Some("01")),
+            ("000000001", "17", 2019, "03", Some("01")),
+        ]);
+        for b in &ENROLLMENT_BINDINGS {
+            if e.column(b.column).is_err() {
+                e.with_column(Column::new(b.column.into(), vec![None::<&str>; 2]))
+                    .unwrap();
+            }
+        }
+        let out = run(None, Some(e), Vec::new(), &tables(), &config()).unwrap();
+        let (rows, quarantine, _) = out.enrollment.unwrap();
+        assert_eq!(quarantine.height(), 0);
+        assert_eq!(strs(&rows, SCHOOL_ORG_ID), some(&["903", "904"]));
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub enum Kind {
     Decimal,
     /// A time of day, `HH:MM` (24-hour), kept as text.
     Time,
+    /// A code of exactly this many digits, kept as text (a town code keeps its
+    /// leading zeros: `017`, never `17`).
+    Digits(usize),
 }
 
 /// One column of an entity.
@@ -48,6 +51,9 @@ pub struct ColumnSpec {
     pub must_exist: bool,
     /// Names, birth dates, addresses: shown as `[redacted]` in quarantine.
     pub pii: bool,
+    /// The most characters the standard allows (`too_long`); `None` when the
+    /// kind's own format already bounds it (ids, codes, dates, flags).
+    pub max_len: Option<usize>,
 }
 
 const fn c(name: &'static str, kind: Kind) -> ColumnSpec {
@@ -57,6 +63,7 @@ const fn c(name: &'static str, kind: Kind) -> ColumnSpec {
         required: false,
         must_exist: false,
         pii: false,
+        max_len: None,
     }
 }
 const fn req(name: &'static str, kind: Kind) -> ColumnSpec {
@@ -66,7 +73,26 @@ const fn req(name: &'static str, kind: Kind) -> ColumnSpec {
         required: true,
         must_exist: true,
         pii: false,
+        max_len: None,
     }
+}
+/// A column the file must have although a value may be blank (the
+/// StateStudentID that ties a row to its student).
+const fn link(mut spec: ColumnSpec) -> ColumnSpec {
+    spec.must_exist = true;
+    spec
+}
+const fn max(mut spec: ColumnSpec, len: usize) -> ColumnSpec {
+    spec.max_len = Some(len);
+    spec
+}
+/// Free text the standards give no length for (names, addresses, languages):
+/// a bound so a runaway field (a megabyte of one value) cannot reach an
+/// upload. Not from the Department's documents: ICSE Student Data Standards
+/// v1 and v2.5 (`../shared/seeds/003_...`, `002_...`) state no field lengths.
+pub const FREE_TEXT_MAX: usize = 100;
+const fn text(name: &'static str) -> ColumnSpec {
+    max(c(name, Kind::Text), FREE_TEXT_MAX)
 }
 const fn pii(mut spec: ColumnSpec) -> ColumnSpec {
     spec.pii = true;
@@ -111,10 +137,10 @@ pub const STUDENT_PERSONAL: EntitySpec = EntitySpec {
         req(PERSON_ID, Kind::Integer),
         req(IDENTITY_ID, Kind::Integer),
         c(STATE_STUDENT_ID, Kind::StateId),
-        pii(req(LAST_NAME, Kind::Text)),
-        pii(req(FIRST_NAME, Kind::Text)),
-        pii(c(MIDDLE_NAME, Kind::Text)),
-        pii(c(SUFFIX, Kind::Text)),
+        pii(max(req(LAST_NAME, Kind::Text), FREE_TEXT_MAX)),
+        pii(max(req(FIRST_NAME, Kind::Text), FREE_TEXT_MAX)),
+        pii(text(MIDDLE_NAME)),
+        pii(text(SUFFIX)),
         c(GENDER, Kind::Code("gender")),
         pii(req(BIRTH_DATE, Kind::Date)),
         c(RACE_ETHNICITY, Kind::Code("race_legacy")),
@@ -127,7 +153,7 @@ pub const STUDENT_PERSONAL: EntitySpec = EntitySpec {
         c(RACE_DETERMINATION, Kind::Code("race_determination")),
         c(IMMIGRANT_FLAG, Kind::Flag),
         c(US_SCHOOL_DATE, Kind::Date),
-        c(HOME_PRIMARY_LANGUAGE, Kind::Text),
+        text(HOME_PRIMARY_LANGUAGE),
         c(IDENTITY_EFFECTIVE_DATE, Kind::Date),
     ],
     year: YearSource::SchoolYearOf(IDENTITY_EFFECTIVE_DATE),
@@ -140,10 +166,13 @@ pub const STUDENT_ENROLLMENT: EntitySpec = EntitySpec {
     columns: &[
         req(ENROLLMENT_ID, Kind::Integer),
         req(SCHOOL_ID, Kind::OrgId),
-        c(STATE_STUDENT_ID, Kind::StateId),
-        c(SCHOOL_STUDENT_ID, Kind::Text),
+        link(c(STATE_STUDENT_ID, Kind::StateId)),
+        // `SchoolStudentID | text(0-10)`: ../shared/spec/icse-export.md line 83
+        // (the standards, seeds 002 and 003, give no length).
+        max(c(SCHOOL_STUDENT_ID, Kind::Text), 10),
         c(RESIDENT_SAU_ID, Kind::OrgId),
-        c(RESIDENT_TOWN_CODE, Kind::Text),
+        // `ResidentTownCode | text(3)`: ../shared/spec/icse-export.md line 85.
+        c(RESIDENT_TOWN_CODE, Kind::Digits(3)),
         req(ENROLLMENT_TYPE_CODE, Kind::Code("enrollment_type")),
         req(YEAR_CODE, Kind::Year),
         req(GRADE_LEVEL_CODE, Kind::Code("grade_level")),
@@ -186,9 +215,9 @@ pub const SCHOOLS: EntitySpec = EntitySpec {
     required_file: false,
     columns: &[
         req(SCHOOL_ID, Kind::OrgId),
-        c(SCHOOL_NAME, Kind::Text),
+        text(SCHOOL_NAME),
         req(SAU_ID, Kind::OrgId),
-        c(SAU_NAME, Kind::Text),
+        text(SAU_NAME),
         c(OPENED_YEAR, Kind::Year),
         c(CLOSED_YEAR, Kind::Year),
     ],
@@ -201,10 +230,10 @@ pub const MAILING_ADDRESS: EntitySpec = EntitySpec {
     required_file: false,
     columns: &[
         req(STATE_STUDENT_ID, Kind::StateId),
-        pii(c(ADDRESS, Kind::Text)),
-        pii(c(CITY, Kind::Text)),
-        c(STATE, Kind::Text),
-        pii(c(ZIP, Kind::Text)),
+        pii(text(ADDRESS)),
+        pii(text(CITY)),
+        text(STATE),
+        pii(text(ZIP)),
     ],
     year: YearSource::None,
 };
@@ -217,7 +246,7 @@ pub const BEHAVIOR: EntitySpec = EntitySpec {
         req(INCIDENT_ID, Kind::Integer),
         req(SCHOOL_ID, Kind::OrgId),
         req(YEAR_CODE, Kind::Year),
-        c(STATE_STUDENT_ID, Kind::StateId),
+        link(c(STATE_STUDENT_ID, Kind::StateId)),
         req(EVENT_CODE, Kind::Code("behavior_event")),
         req(EVENT_DATE, Kind::Date),
         c(EVENT_TIME, Kind::Time),
@@ -268,7 +297,8 @@ pub const CTE: EntitySpec = EntitySpec {
         req(STATE_STUDENT_ID, Kind::StateId),
         req(SCHOOL_ID, Kind::OrgId),
         req(YEAR_CODE, Kind::Year),
-        req(CIP_CODE, Kind::Text),
+        // `CIPCode (6-digit CIP, `48.0508`)`: ../shared/spec/icse-export.md line 130.
+        max(req(CIP_CODE, Kind::Text), 7),
         req(PROGRAM_START_DATE, Kind::Date),
         c(PROGRAM_END_DATE, Kind::Date),
         c(CTE_EXIT_STATUS, Kind::Code("cte_exit_status")),

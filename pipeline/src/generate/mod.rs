@@ -410,10 +410,12 @@ impl<'u> Generator<'u> {
             0.12
         };
         let immigrant = if rng.gen_bool(immigrant_rate) {
+            // Before the school year the student enters, never after it.
+            let latest = date(entry_year - 1, 8, 31);
             Some(random_date(
                 rng,
-                birth + Duration::days(5 * 365),
-                date(entry_year - 1, 8, 31).max(birth + Duration::days(5 * 365)),
+                (birth + Duration::days(5 * 365)).min(latest),
+                latest,
             ))
         } else {
             None
@@ -496,7 +498,10 @@ impl<'u> Generator<'u> {
                 ("02", 1),
                 ("04", 1),
                 ("06", 1),
-                ("12", 1),
+                // 12 (Developmentally Delayed in v2.5) is only for 4-year-olds,
+                // EK and K, age 6 at most; a year-long draw for every grade
+                // would plant it where ingest rejects it (exceptionality_age).
+                ("14", 1),
             ],
         );
         let gifted = self.rng.gen_bool(0.05);
@@ -1129,6 +1134,7 @@ fn personal_row(
     person_id: u32,
     identity_id: u32,
     truth: &Truth,
+    lep_from: Option<NaiveDate>,
     rng: &mut ChaCha8Rng,
 ) -> Vec<String> {
     let legacy = id.effective < new_race_format_from();
@@ -1160,7 +1166,8 @@ fn personal_row(
         })
         .to_string(),
         yn(truth.immigrant.is_some()).to_string(),
-        truth.immigrant.map(iso).unwrap_or_default(),
+        // Required for an immigrant or LEP student (v2.5).
+        truth.immigrant.or(lep_from).map(iso).unwrap_or_default(),
         truth.language.to_string(),
         iso(id.effective),
     ]
@@ -1614,6 +1621,17 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
     let mut identity_truth = Vec::with_capacity(order.len());
     let mut identity_defects: Vec<(usize, Planted, u32)> = Vec::new();
     let mut race_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0x5ACE);
+    // A limited English proficient student's first LEP enrollment: the date
+    // they entered a US school, when they are not an immigrant.
+    let mut lep_from: BTreeMap<u32, NaiveDate> = BTreeMap::new();
+    for e in g
+        .enrollments
+        .iter()
+        .filter(|e| matches!(e.english, Some("03" | "04")))
+    {
+        let first = lep_from.entry(e.student).or_insert(e.entry);
+        *first = (*first).min(e.entry);
+    }
     for (k, &i) in order.iter().enumerate() {
         let id = &g.identities[i];
         let next = 2_000_000 + person_ids.len() as u32 * 3;
@@ -1624,6 +1642,7 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
             person_id,
             identity_id,
             &truths[id.student as usize],
+            lep_from.get(&id.student).copied(),
             &mut race_rng,
         ));
         identity_truth.push(vec![

@@ -12,7 +12,7 @@ use crate::read::{self, EncodingChoice};
 use crate::snapshot;
 use anyhow::Result;
 use cutover_stages::ingest;
-use cutover_stages::schema::{EntitySpec, ENTITIES};
+use cutover_stages::schema::{EntitySpec, ENTITIES, STUDENT_ENROLLMENT, STUDENT_PERSONAL};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 use tracing::{info, info_span};
@@ -40,16 +40,44 @@ impl Stage for Ingest {
     }
 
     fn run(&self, ctx: &Ctx, _state: &State, frames: &mut Frames) -> Result<Produced> {
-        // Every entity is read and ingested in memory first: a file that
-        // cannot be read leaves the previous outputs as they were.
-        let mut produced = Produced::default();
-        let mut ingested = Vec::new();
+        // Every file is read first (a file that cannot be read leaves the
+        // previous outputs as they were), then ingested: the cross-file
+        // rules (no identity, LEP, age) read the other files.
+        let mut reads = Vec::new();
         for spec in ENTITIES {
             let name = &ctx.config.files[spec.name];
-            if !ctx.inputs.contains_key(name) {
-                continue;
+            if ctx.inputs.contains_key(name) {
+                reads.push((spec, read_one(ctx, spec, name)?));
             }
-            let (read, out) = read_and_ingest(ctx, spec, name)?;
+        }
+        let ingest_config = ctx.config.ingest();
+        let read_of = |name: &str| reads.iter().find(|(s, _)| s.name == name).map(|(_, r)| r);
+        let context = ingest::Context::new(
+            read_of(STUDENT_PERSONAL.name).map(|r| &r.frame),
+            &read_of(STUDENT_PERSONAL.name)
+                .map(|r| r.rejected_state_ids.clone())
+                .unwrap_or_default(),
+            read_of(STUDENT_ENROLLMENT.name).map(|r| &r.frame),
+            &ingest_config,
+        )?;
+        let mut produced = Produced::default();
+        let mut ingested = Vec::new();
+        for (spec, read) in reads {
+            let _span = info_span!("ingest", entity = spec.name).entered();
+            let out = ingest::run(
+                spec,
+                read.frame.clone().lazy(),
+                &read.present,
+                &ctx.tables.codes,
+                &ingest_config,
+                &context,
+            )?;
+            info!(
+                rows_in = out.report.rows_in,
+                rows_out = out.report.rows_out,
+                rejected = out.report.rejected_total(),
+                "ingest"
+            );
             produced.reports.push(read.report);
             produced.reports.push(out.report);
             produced.inputs.push(read.info);
@@ -68,11 +96,7 @@ impl Stage for Ingest {
     }
 }
 
-fn read_and_ingest(
-    ctx: &Ctx,
-    spec: &EntitySpec,
-    name: &str,
-) -> Result<(read::Read, ingest::Ingested)> {
+fn read_one(ctx: &Ctx, spec: &EntitySpec, name: &str) -> Result<read::Read> {
     let path = ctx.config.bundle.join(name);
     let choice = ctx
         .config
@@ -82,30 +106,13 @@ fn read_and_ingest(
         .unwrap_or(EncodingChoice::Auto);
     let empty = BTreeMap::new();
     let map = ctx.config.columns.get(spec.name).unwrap_or(&empty);
-    let read = {
-        let _span = info_span!("read", entity = spec.name).entered();
-        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        let bar = progress_bar(ctx.opts, size, name);
-        let read = read::read_file(&path, name, spec, choice, map, |b| bar.set_position(b))?;
-        bar.finish_and_clear();
-        info!(rows_in = read.report.rows_in, rows_out = read.report.rows_out, encoding = %read.info.encoding, "read");
-        read
-    };
-    let _span = info_span!("ingest", entity = spec.name).entered();
-    let out = ingest::run(
-        spec,
-        read.frame.clone().lazy(),
-        &read.present,
-        &ctx.tables.codes,
-        &ctx.config.ingest(),
-    )?;
-    info!(
-        rows_in = out.report.rows_in,
-        rows_out = out.report.rows_out,
-        rejected = out.report.rejected_total(),
-        "ingest"
-    );
-    Ok((read, out))
+    let _span = info_span!("read", entity = spec.name).entered();
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let bar = progress_bar(ctx.opts, size, name);
+    let read = read::read_file(&path, name, spec, choice, map, |b| bar.set_position(b))?;
+    bar.finish_and_clear();
+    info!(rows_in = read.report.rows_in, rows_out = read.report.rows_out, encoding = %read.info.encoding, "read");
+    Ok(read)
 }
 
 /// Writes one entity's snapshots and records the hashes later stages read.

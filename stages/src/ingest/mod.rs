@@ -17,11 +17,16 @@
 //! `us_school_date_required`, `exit_before_entry`, `exit_date_required`,
 //! `esl_date_required`, `sped_start_required`, `sped_exit_pair`,
 //! `effective_date_required`, `resolution_date_required`,
-//! `resolution_before_event`, `end_before_start`. Values of personal columns (names, birth dates)
-//! are written as `[redacted]`.
+//! `resolution_before_event`, `end_before_start`; then, in [`rules`],
+//! `control_character`, `too_long`, `code_format`, `duplicate_row`,
+//! `duplicate_key`, `no_identity`, `year_mismatch`, `spans_school_years`,
+//! `after_extract_date`, `exceptionality_age`. Values of personal columns
+//! (names, birth dates) are written as `[redacted]`.
 //!
 //! **Config keys**: `ingest.date_formats`, `ingest.birth_date_earliest`,
-//! `ingest.birth_date_latest`, `ingest.check_birth_dates`.
+//! `ingest.birth_date_latest`, `ingest.check_birth_dates`, `publish.as_of`
+//! (the extract date). A [`Context`] gathered from the read frames of the
+//! identity and enrollment files gives the cross-file rules their facts.
 
 use crate::codes::CodeSet;
 use crate::columns::*;
@@ -37,6 +42,9 @@ pub const STAGE: &str = "ingest";
 
 pub use crate::quarantine::{empty_quarantine, REDACTED};
 
+pub mod rules;
+pub use rules::Context;
+
 /// Ingest settings (the `[ingest]` table of the run configuration).
 #[derive(Clone, Debug)]
 pub struct IngestConfig {
@@ -48,6 +56,8 @@ pub struct IngestConfig {
     pub birth_date_earliest: NaiveDate,
     /// Latest plausible birth date.
     pub birth_date_latest: NaiveDate,
+    /// The extract's date (`publish.as_of`): no date may be after it.
+    pub extract_date: NaiveDate,
 }
 
 /// Ingest's output for one entity.
@@ -66,15 +76,19 @@ pub fn run(
     present: &BTreeSet<String>,
     codes: &CodeSet,
     config: &IngestConfig,
+    context: &Context,
 ) -> PolarsResult<Ingested> {
-    let checks = build_checks(spec, present, codes, config);
+    let checks = build_checks(spec, present, codes, config, context);
+    let input = context.join(spec, present, input);
 
     let typed: Vec<Expr> = spec
         .columns
         .iter()
         .map(|c| typed_expr(c, config).alias(typed_name(c.name)))
         .collect();
-    let mut flagged = input.with_columns(typed);
+    let mut flagged = input
+        .with_columns(typed)
+        .with_columns(rules::first_rows(spec, present)?);
     if let Some(year) = year_expr(spec) {
         flagged = flagged.with_column(year.alias(SCHOOL_YEAR));
     }
@@ -145,7 +159,7 @@ fn flag_upper(column: &str) -> Expr {
 fn typed_expr(spec: &ColumnSpec, config: &IngestConfig) -> Expr {
     let raw = col(spec.name);
     match spec.kind {
-        Kind::Text | Kind::StateId | Kind::OrgId | Kind::Time => raw,
+        Kind::Text | Kind::StateId | Kind::OrgId | Kind::Time | Kind::Digits(_) => raw,
         Kind::Code(_) => raw.str().to_uppercase(),
         Kind::Integer => raw.cast(DataType::Int64),
         Kind::Year => raw.cast(DataType::Int32),
@@ -169,15 +183,7 @@ fn typed_expr(spec: &ColumnSpec, config: &IngestConfig) -> Expr {
 fn year_expr(spec: &EntitySpec) -> Option<Expr> {
     match spec.year {
         YearSource::YearColumn(c) => Some(typed(c)),
-        YearSource::SchoolYearOf(c) => {
-            let d = typed(c);
-            Some(
-                when(d.clone().dt().month().gt_eq(lit(7)))
-                    .then(d.clone().dt().year() + lit(1))
-                    .otherwise(d.dt().year())
-                    .cast(DataType::Int32),
-            )
-        }
+        YearSource::SchoolYearOf(c) => Some(rules::school_year_of(typed(c))),
         YearSource::None => None,
     }
 }
@@ -204,7 +210,7 @@ fn column_checks(
         ));
     }
     match spec.kind {
-        Kind::Text => {}
+        Kind::Text | Kind::Digits(_) => {}
         Kind::Integer => checks.push(Check::new(
             spec,
             "invalid_integer",
@@ -336,152 +342,231 @@ fn build_checks(
     present: &BTreeSet<String>,
     codes: &CodeSet,
     config: &IngestConfig,
+    context: &Context,
 ) -> Vec<Check> {
     let mut checks = Vec::new();
     for spec in entity.columns.iter().filter(|c| present.contains(c.name)) {
         checks.extend(column_checks(spec, entity, codes, config));
     }
+    checks.extend(row_checks(entity, present, config, context));
+    for spec in entity.columns.iter().filter(|c| present.contains(c.name)) {
+        checks.extend(rules::character_checks(spec));
+    }
+    checks.extend(rules::duplicate_checks(entity, present));
+    checks.extend(rules::identity_checks(entity, present, context));
+    checks.extend(rules::date_checks(entity, present, config));
+    checks.extend(rules::exceptionality_checks(entity, present, context));
+    checks
+}
+
+/// The rules of one row across its columns (conditional values, dates in
+/// order, the race format).
+fn row_checks(
+    entity: &EntitySpec,
+    present: &BTreeSet<String>,
+    config: &IngestConfig,
+    context: &Context,
+) -> Vec<Check> {
+    use crate::schema::{BEHAVIOR, CTE, STUDENT_ENROLLMENT, STUDENT_PERSONAL};
     let has = |c: &str| present.contains(c);
-    let col_spec = |c: &str| {
-        *entity
-            .column(c)
-            .expect("row rule names a column of its entity")
-    };
-    let raw_null = |c: &str| col(c).is_null();
-    if entity.name == crate::schema::STUDENT_PERSONAL.name {
-        if has(BIRTH_DATE) && config.check_birth_dates {
-            let bd = || typed(BIRTH_DATE);
-            checks.push(Check::new(
-                &col_spec(BIRTH_DATE),
-                "implausible_birth_date",
-                bd()
-                    .lt(lit(config.birth_date_earliest))
-                    .or(bd().gt(lit(config.birth_date_latest))),
-                message(format!(
-                    "BirthDate: outside the plausible range {} to {} (ingest.birth_date_earliest, ingest.birth_date_latest)",
-                    config.birth_date_earliest, config.birth_date_latest
-                )),
-            ));
+    let mut checks = Vec::new();
+    match entity.name {
+        n if n == STUDENT_PERSONAL.name => {
+            checks.extend(personal_checks(entity, present, config, context))
         }
-        let race_columns = [RACE_ETHNICITY, HISPANIC_LATINO];
-        if race_columns.iter().all(|c| has(c)) && RACE_FLAGS.iter().all(|c| has(c)) {
-            let new_format = RACE_FLAGS
-                .iter()
-                .fold(col(HISPANIC_LATINO).is_not_null(), |acc, f| {
-                    acc.or(col(*f).is_not_null())
-                });
-            let legacy = col(RACE_ETHNICITY).is_not_null();
-            let year = || col(SCHOOL_YEAR);
+        n if n == STUDENT_ENROLLMENT.name => checks.extend(enrollment_checks(entity, present)),
+        n if n == BEHAVIOR.name && has(RESOLUTION_CODE) && has(RESOLUTION_DATE) => {
             checks.push(Check::new(
-                &col_spec(RACE_ETHNICITY),
-                "race_format",
-                year()
-                    .gt_eq(lit(2011))
-                    .and(legacy.clone())
-                    .and(new_format.clone().not()),
-                message(
-                    "RaceEthnicity: an identity effective from 2010-11 on needs the two-question format (HispanicLatino and the race flags), not the legacy single field".to_string(),
-                ),
+                col_spec(entity, RESOLUTION_DATE),
+                "resolution_date_required",
+                col(RESOLUTION_CODE)
+                    .is_not_null()
+                    .and(col(RESOLUTION_DATE).is_null()),
+                message("ResolutionDate: required when ResolutionCode is set".to_string()),
             ));
-            checks.push(Check::new(
-                &col_spec(RACE_ETHNICITY),
-                "race_missing",
-                legacy.not().and(new_format.not()),
-                message("RaceEthnicity: no race or ethnicity in either format".to_string()),
-            ));
+            if has(EVENT_DATE) {
+                checks.push(Check::new(
+                    col_spec(entity, RESOLUTION_DATE),
+                    "resolution_before_event",
+                    typed(RESOLUTION_DATE).lt(typed(EVENT_DATE)),
+                    message("ResolutionDate: before EventDate".to_string()),
+                ));
+            }
         }
-        if has(IMMIGRANT_FLAG) && has(US_SCHOOL_DATE) {
-            checks.push(Check::new(
-                &col_spec(US_SCHOOL_DATE),
-                "us_school_date_required",
-                typed(IMMIGRANT_FLAG).and(raw_null(US_SCHOOL_DATE)),
-                message("USSchoolDate: required when ImmigrantFlag is Y".to_string()),
-            ));
-        }
-    }
-    if entity.name == crate::schema::STUDENT_ENROLLMENT.name {
-        if has(EXIT_DATE) && has(SCHOOL_ENTRY_DATE) {
-            checks.push(Check::new(
-                &col_spec(EXIT_DATE),
-                "exit_before_entry",
-                typed(EXIT_DATE).lt(typed(SCHOOL_ENTRY_DATE)),
-                message("ExitDate: before SchoolEntryDate".to_string()),
-            ));
-        }
-        if has(EXIT_TYPE_CODE) && has(EXIT_DATE) {
-            checks.push(Check::new(
-                &col_spec(EXIT_DATE),
-                "exit_date_required",
-                col(EXIT_TYPE_CODE).is_not_null().and(raw_null(EXIT_DATE)),
-                message("ExitDate: required when ExitTypeCode is set".to_string()),
-            ));
-        }
-        if has(ENGLISH_PROFICIENCY) && has(DATE_FIRST_ENROLLED_ESL) {
-            checks.push(Check::new(
-                &col_spec(DATE_FIRST_ENROLLED_ESL),
-                "esl_date_required",
-                typed(ENGLISH_PROFICIENCY)
-                    .eq(lit("03"))
-                    .or(typed(ENGLISH_PROFICIENCY).eq(lit("04")))
-                    .and(raw_null(DATE_FIRST_ENROLLED_ESL)),
-                message(
-                    "DateFirstEnrolledESL: required when EnglishProficiency is 03 or 04"
-                        .to_string(),
-                ),
-            ));
-        }
-        if has(SPECIAL_ED_FLAG) && has(SPED_START_DATE) {
-            checks.push(Check::new(
-                &col_spec(SPED_START_DATE),
-                "sped_start_required",
-                typed(SPECIAL_ED_FLAG).and(raw_null(SPED_START_DATE)),
-                message("SpedStartDate: required when SpecialEdFlag is Y".to_string()),
-            ));
-        }
-        if has(SPED_EXIT_DATE) && has(SPED_EXIT_REASON) {
-            checks.push(Check::new(
-                &col_spec(SPED_EXIT_REASON),
-                "sped_exit_pair",
-                raw_null(SPED_EXIT_DATE).neq(raw_null(SPED_EXIT_REASON)),
-                message(
-                    "SpedExitReason: SpedExitDate and SpedExitReason require each other"
-                        .to_string(),
-                ),
-            ));
-        }
-        if has(ACTION) && has(EFFECTIVE_DATE) {
-            checks.push(Check::new(
-                &col_spec(EFFECTIVE_DATE),
-                "effective_date_required",
-                col(ACTION).is_not_null().and(raw_null(EFFECTIVE_DATE)),
-                message("EffectiveDate: required when Action is set".to_string()),
-            ));
-        }
-    }
-    if entity.name == crate::schema::BEHAVIOR.name && has(RESOLUTION_CODE) && has(RESOLUTION_DATE) {
-        checks.push(Check::new(
-            &col_spec(RESOLUTION_DATE),
-            "resolution_date_required",
-            col(RESOLUTION_CODE)
-                .is_not_null()
-                .and(raw_null(RESOLUTION_DATE)),
-            message("ResolutionDate: required when ResolutionCode is set".to_string()),
-        ));
-        if has(EVENT_DATE) {
-            checks.push(Check::new(
-                &col_spec(RESOLUTION_DATE),
-                "resolution_before_event",
-                typed(RESOLUTION_DATE).lt(typed(EVENT_DATE)),
-                message("ResolutionDate: before EventDate".to_string()),
-            ));
-        }
-    }
-    if entity.name == crate::schema::CTE.name && has(PROGRAM_END_DATE) {
-        checks.push(Check::new(
-            &col_spec(PROGRAM_END_DATE),
+        n if n == CTE.name && has(PROGRAM_END_DATE) => checks.push(Check::new(
+            col_spec(entity, PROGRAM_END_DATE),
             "end_before_start",
             typed(PROGRAM_END_DATE).lt(typed(PROGRAM_START_DATE)),
             message("ProgramEndDate: before ProgramStartDate".to_string()),
+        )),
+        _ => {}
+    }
+    checks
+}
+
+fn col_spec<'a>(entity: &'a EntitySpec, column: &str) -> &'a ColumnSpec {
+    entity
+        .column(column)
+        .expect("row rule names a column of its entity")
+}
+
+fn personal_checks(
+    entity: &EntitySpec,
+    present: &BTreeSet<String>,
+    config: &IngestConfig,
+    context: &Context,
+) -> Vec<Check> {
+    let has = |c: &str| present.contains(c);
+    let mut checks = Vec::new();
+    if has(BIRTH_DATE) && config.check_birth_dates {
+        let bd = || typed(BIRTH_DATE);
+        checks.push(Check::new(
+            col_spec(entity, BIRTH_DATE),
+            "implausible_birth_date",
+            bd()
+                .lt(lit(config.birth_date_earliest))
+                .or(bd().gt(lit(config.birth_date_latest))),
+            message(format!(
+                "BirthDate: outside the plausible range {} to {} (ingest.birth_date_earliest, ingest.birth_date_latest)",
+                config.birth_date_earliest, config.birth_date_latest
+            )),
+        ));
+    }
+    let race_columns = [RACE_ETHNICITY, HISPANIC_LATINO];
+    if race_columns.iter().all(|c| has(c)) && RACE_FLAGS.iter().all(|c| has(c)) {
+        checks.extend(race_checks(col_spec(entity, RACE_ETHNICITY)));
+    }
+    if has(US_SCHOOL_DATE) {
+        let immigrant = if has(IMMIGRANT_FLAG) {
+            typed(IMMIGRANT_FLAG)
+        } else {
+            lit(false)
+        };
+        let lep = if has(STATE_STUDENT_ID) {
+            rules::lep(context).fill_null(lit(false))
+        } else {
+            lit(false)
+        };
+        checks.push(Check::new(
+            col_spec(entity, US_SCHOOL_DATE),
+            "us_school_date_required",
+            immigrant.or(lep).and(col(US_SCHOOL_DATE).is_null()),
+            message(
+                "USSchoolDate: required when ImmigrantFlag is Y or the student is limited English proficient (EnglishProficiency 03 or 04)"
+                    .to_string(),
+            ),
+        ));
+    }
+    checks
+}
+
+/// The race format by the identity's school year (the two-question format
+/// from 2010-11 on, the legacy single field before; a row may carry both),
+/// and a race marked.
+fn race_checks(spec: &ColumnSpec) -> Vec<Check> {
+    let new_format = || {
+        RACE_FLAGS
+            .iter()
+            .fold(col(HISPANIC_LATINO).is_not_null(), |acc, f| {
+                acc.or(col(*f).is_not_null())
+            })
+    };
+    let any_race = || {
+        RACE_FLAGS
+            .iter()
+            .fold(lit(false), |acc, f| acc.or(typed(f).fill_null(lit(false))))
+    };
+    let legacy = || col(RACE_ETHNICITY).is_not_null();
+    let year = || col(SCHOOL_YEAR);
+    vec![
+        Check::new(
+            spec,
+            "race_format",
+            year().gt_eq(lit(2011)).and(legacy()).and(new_format().not()),
+            message(
+                "RaceEthnicity: an identity effective from 2010-11 on needs the two-question format (HispanicLatino and the race flags), not the legacy single field".to_string(),
+            ),
+        ),
+        Check::new(
+            spec,
+            "race_format",
+            year().lt(lit(2011)).and(new_format()).and(legacy().not()),
+            message(
+                "RaceEthnicity: an identity effective before 2010-11 needs the legacy single field, not the two-question format alone".to_string(),
+            ),
+        ),
+        Check::new(
+            spec,
+            "race_missing",
+            legacy().not().and(new_format().not()),
+            message("RaceEthnicity: no race or ethnicity in either format".to_string()),
+        ),
+        Check::new(
+            spec,
+            "race_missing",
+            new_format().and(any_race().not()),
+            message("RaceEthnicity: the two-question format with no race flag Y".to_string()),
+        ),
+    ]
+}
+
+fn enrollment_checks(entity: &EntitySpec, present: &BTreeSet<String>) -> Vec<Check> {
+    let has = |c: &str| present.contains(c);
+    let raw_null = |c: &str| col(c).is_null();
+    let mut checks = Vec::new();
+    if has(EXIT_DATE) && has(SCHOOL_ENTRY_DATE) {
+        checks.push(Check::new(
+            col_spec(entity, EXIT_DATE),
+            "exit_before_entry",
+            typed(EXIT_DATE).lt(typed(SCHOOL_ENTRY_DATE)),
+            message("ExitDate: before SchoolEntryDate".to_string()),
+        ));
+    }
+    if has(EXIT_TYPE_CODE) && has(EXIT_DATE) {
+        checks.push(Check::new(
+            col_spec(entity, EXIT_DATE),
+            "exit_date_required",
+            col(EXIT_TYPE_CODE).is_not_null().and(raw_null(EXIT_DATE)),
+            message("ExitDate: required when ExitTypeCode is set".to_string()),
+        ));
+    }
+    if has(ENGLISH_PROFICIENCY) && has(DATE_FIRST_ENROLLED_ESL) {
+        checks.push(Check::new(
+            col_spec(entity, DATE_FIRST_ENROLLED_ESL),
+            "esl_date_required",
+            typed(ENGLISH_PROFICIENCY)
+                .eq(lit("03"))
+                .or(typed(ENGLISH_PROFICIENCY).eq(lit("04")))
+                .and(raw_null(DATE_FIRST_ENROLLED_ESL)),
+            message(
+                "DateFirstEnrolledESL: required when EnglishProficiency is 03 or 04".to_string(),
+            ),
+        ));
+    }
+    if has(SPECIAL_ED_FLAG) && has(SPED_START_DATE) {
+        checks.push(Check::new(
+            col_spec(entity, SPED_START_DATE),
+            "sped_start_required",
+            typed(SPECIAL_ED_FLAG).and(raw_null(SPED_START_DATE)),
+            message("SpedStartDate: required when SpecialEdFlag is Y".to_string()),
+        ));
+    }
+    if has(SPED_EXIT_DATE) && has(SPED_EXIT_REASON) {
+        checks.push(Check::new(
+            col_spec(entity, SPED_EXIT_REASON),
+            "sped_exit_pair",
+            raw_null(SPED_EXIT_DATE).neq(raw_null(SPED_EXIT_REASON)),
+            message(
+                "SpedExitReason: SpedExitDate and SpedExitReason require each other".to_string(),
+            ),
+        ));
+    }
+    if has(ACTION) && has(EFFECTIVE_DATE) {
+        checks.push(Check::new(
+            col_spec(entity, EFFECTIVE_DATE),
+            "effective_date_required",
+            col(ACTION).is_not_null().and(raw_null(EFFECTIVE_DATE)),
+            message("EffectiveDate: required when Action is set".to_string()),
         ));
     }
     checks
@@ -499,6 +584,7 @@ mod tests {
             check_birth_dates: true,
             birth_date_earliest: NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
             birth_date_latest: NaiveDate::from_ymd_opt(2015, 12, 31).unwrap(),
+            extract_date: NaiveDate::from_ymd_opt(2017, 6, 30).unwrap(),
         }
     }
 
@@ -658,7 +744,15 @@ mod tests {
                 (DATE_FIRST_ENROLLED_ESL, vec![None; 6]),
             ],
         );
-        let out = run(&STUDENT_ENROLLMENT, lf, &present, &codes(), &config()).unwrap();
+        let out = run(
+            &STUDENT_ENROLLMENT,
+            lf,
+            &present,
+            &codes(),
+            &config(),
+            &Context::default(),
+        )
+        .unwrap();
         assert_eq!(
             rules(&out),
             vec![
@@ -791,7 +885,15 @@ mod tests {
                 ),
             ],
         );
-        let out = run(&STUDENT_PERSONAL, lf, &present, &codes(), &config()).unwrap();
+        let out = run(
+            &STUDENT_PERSONAL,
+            lf,
+            &present,
+            &codes(),
+            &config(),
+            &Context::default(),
+        )
+        .unwrap();
         assert_eq!(
             rules(&out),
             vec![
@@ -823,7 +925,15 @@ mod tests {
     #[test]
     fn an_empty_file_passes_with_an_empty_quarantine() {
         let (lf, present) = frame(&SCHOOLS, &[(SCHOOL_ID, vec![]), (SAU_ID, vec![])]);
-        let out = run(&SCHOOLS, lf, &present, &codes(), &config()).unwrap();
+        let out = run(
+            &SCHOOLS,
+            lf,
+            &present,
+            &codes(),
+            &config(),
+            &Context::default(),
+        )
+        .unwrap();
         assert_eq!(out.rows.height(), 0);
         assert_eq!(out.quarantine.height(), 0);
         assert!(out.report.balanced());

@@ -1,0 +1,493 @@
+//! Ingest's rules over a value's characters, across rows of one file and
+//! across files: what Synergy must never receive although each field, read
+//! alone, has the right type.
+//!
+//! - `control_character`: a C0 control character (NUL, tab, ...; a line
+//!   break inside a quoted field is allowed) or DEL in any value;
+//! - `too_long`: a value longer than its column's `max_len` in the schema;
+//! - `duplicate_row`: a row equal in every column to an earlier one;
+//! - `duplicate_key`: a key (IdentityID, EnrollmentID, TruancyID; IncidentID
+//!   with StateStudentID and RoleCode) seen on an earlier row; the first row is
+//!   kept, the message names its line;
+//! - `no_identity`: a StateStudentID no identity row of the bundle has;
+//! - `year_mismatch`: YearCode not the school year of the row's own date
+//!   (SchoolEntryDate, EventDate, StatusDate);
+//! - `spans_school_years`: an enrollment whose ExitDate is in a later school
+//!   year than its SchoolEntryDate;
+//! - `after_extract_date`: a date after the extract date (`publish.as_of`);
+//! - `exceptionality_age`: Exceptionality 12 (Developmentally Delayed, ICSE
+//!   Student Data Standards v2.5) outside PK, EK and KG or past age 6.
+
+use super::{typed, IngestConfig};
+use crate::columns::*;
+use crate::quarantine::Check;
+use crate::schema::{ColumnSpec, EntitySpec, Kind, YearSource};
+use polars::prelude::*;
+use std::collections::BTreeSet;
+
+/// Characters no value may hold: C0 controls except CR and LF (a quoted field
+/// may span lines), and DEL.
+const CONTROL: &str = r"[\x00-\x09\x0B\x0C\x0E-\x1F\x7F]";
+
+/// The Exceptionality code of Developmentally Delayed (ICSE Student Data
+/// Standards v2.5; 4-year-olds, EK and K only, age 6 at most).
+pub const DEVELOPMENTALLY_DELAYED: &str = "12";
+
+/// Grades Developmentally Delayed may be given in.
+const EARLY_GRADES: [&str; 3] = ["PK", "EK", "KG"];
+
+const BIRTH: &str = "__context_birth_date";
+const CONTEXT_ID: &str = "__context_id";
+
+/// What ingest knows of the bundle's other files, gathered from the read
+/// frames before any entity is ingested.
+#[derive(Clone, Debug, Default)]
+pub struct Context {
+    /// Every StateStudentID of the identity file (`None`: no identity file,
+    /// no `no_identity` check).
+    pub identities: Option<Vec<String>>,
+    /// StateStudentIDs with an enrollment whose EnglishProficiency is 03 or
+    /// 04 (limited English proficient).
+    pub lep: Vec<String>,
+    /// One row per StateStudentID of the identity file: its latest readable
+    /// birth date (`__context_id`, `__context_birth_date`).
+    pub birth_dates: Option<DataFrame>,
+}
+
+impl Context {
+    /// From the read frames (text columns) of the identity and enrollment
+    /// files, when the bundle has them.
+    /// `unreadable` holds the StateStudentIDs of identity rows the read step
+    /// rejected (a wrong field count): those students have an identity.
+    pub fn new(
+        personal: Option<&DataFrame>,
+        unreadable: &BTreeSet<String>,
+        enrollment: Option<&DataFrame>,
+        config: &IngestConfig,
+    ) -> PolarsResult<Context> {
+        let mut context = Context::default();
+        if let Some(df) = personal.filter(|d| d.column(STATE_STUDENT_ID).is_ok()) {
+            let mut ids: BTreeSet<String> = distinct(
+                df.clone()
+                    .lazy()
+                    .select([col(STATE_STUDENT_ID)])
+                    .filter(col(STATE_STUDENT_ID).is_not_null()),
+            )?
+            .into_iter()
+            .collect();
+            ids.extend(unreadable.iter().filter(|id| !id.is_empty()).cloned());
+            context.identities = Some(ids.into_iter().collect());
+            if df.column(BIRTH_DATE).is_ok() {
+                let births = df
+                    .clone()
+                    .lazy()
+                    .filter(col(STATE_STUDENT_ID).is_not_null())
+                    .group_by([col(STATE_STUDENT_ID).alias(CONTEXT_ID)])
+                    .agg([super::date_expr(BIRTH_DATE, &config.date_formats)
+                        .max()
+                        .alias(BIRTH)])
+                    .sort([CONTEXT_ID], SortMultipleOptions::default())
+                    .collect()?;
+                context.birth_dates = Some(births);
+            }
+        }
+        if let Some(df) = enrollment {
+            if df.column(ENGLISH_PROFICIENCY).is_ok() && df.column(STATE_STUDENT_ID).is_ok() {
+                let p = || col(ENGLISH_PROFICIENCY);
+                context.lep = distinct(
+                    df.clone()
+                        .lazy()
+                        .filter(
+                            col(STATE_STUDENT_ID)
+                                .is_not_null()
+                                .and(p().eq(lit("03")).or(p().eq(lit("04")))),
+                        )
+                        .select([col(STATE_STUDENT_ID)]),
+                )?;
+            }
+        }
+        Ok(context)
+    }
+
+    /// Joins what `entity`'s rules need from the other files (the student's
+    /// birth date, for enrollments).
+    pub(super) fn join(
+        &self,
+        entity: &EntitySpec,
+        present: &BTreeSet<String>,
+        lf: LazyFrame,
+    ) -> LazyFrame {
+        match &self.birth_dates {
+            Some(births)
+                if entity.name == crate::schema::STUDENT_ENROLLMENT.name
+                    && present.contains(STATE_STUDENT_ID) =>
+            {
+                lf.join(
+                    births.clone().lazy(),
+                    [col(STATE_STUDENT_ID)],
+                    [col(CONTEXT_ID)],
+                    JoinArgs::new(JoinType::Left),
+                )
+                .sort([SOURCE_ROW], SortMultipleOptions::default())
+            }
+            _ => lf,
+        }
+    }
+
+    fn has_births(&self, entity: &EntitySpec, present: &BTreeSet<String>) -> bool {
+        self.birth_dates.is_some()
+            && entity.name == crate::schema::STUDENT_ENROLLMENT.name
+            && present.contains(STATE_STUDENT_ID)
+    }
+}
+
+fn distinct(lf: LazyFrame) -> PolarsResult<Vec<String>> {
+    let df = lf
+        .unique_stable(None, UniqueKeepStrategy::First)
+        .sort([STATE_STUDENT_ID], SortMultipleOptions::default())
+        .collect()?;
+    let ids = df.column(STATE_STUDENT_ID)?.str()?;
+    Ok((0..ids.len())
+        .filter_map(|i| ids.get(i).map(str::to_string))
+        .collect())
+}
+
+fn list(values: &[String]) -> Expr {
+    lit(Series::new("values".into(), values.to_vec())).implode(false)
+}
+
+/// The checks on one column's characters: `control_character`, `too_long`,
+/// `code_format`.
+pub(super) fn character_checks(spec: &ColumnSpec) -> Vec<Check> {
+    let raw = || col(spec.name);
+    let mut checks = Vec::new();
+    let mut control = Check::new(
+        spec,
+        "control_character",
+        raw().str().contains(lit(CONTROL), false),
+        lit(format!(
+            "{}: a control character (NUL, tab, ...) in the value",
+            spec.name
+        )),
+    );
+    if !spec.pii {
+        // The quarantine file shows where: each control character as U+FFFD.
+        control.value = raw()
+            .str()
+            .replace_all(lit(CONTROL), lit("\u{FFFD}"), false);
+    }
+    checks.push(control);
+    if let Some(max) = spec.max_len {
+        let mut long = Check::new(
+            spec,
+            "too_long",
+            raw().str().len_chars().gt(lit(max as u32)),
+            concat_str(
+                [
+                    lit(format!("{}: ", spec.name)),
+                    raw().str().len_chars().cast(DataType::String),
+                    lit(format!(" characters; the standard allows {max}")),
+                ],
+                "",
+                false,
+            ),
+        );
+        if !spec.pii {
+            // The value's first characters, never a megabyte of it.
+            long.value = concat_str(
+                [raw().str().slice(lit(0), lit(max as u64)), lit("...")],
+                "",
+                false,
+            );
+        }
+        checks.push(long);
+    }
+    match spec.kind {
+        Kind::Digits(n) => checks.push(Check::new(
+            spec,
+            "code_format",
+            raw().is_not_null().and(
+                raw()
+                    .str()
+                    .contains(lit(format!("^[0-9]{{{n}}}$")), true)
+                    .not(),
+            ),
+            lit(format!(
+                "{}: expected {n} digits, leading zeros kept",
+                spec.name
+            )),
+        )),
+        Kind::OrgId => checks.push(Check::new(
+            spec,
+            "code_format",
+            raw().str().contains(lit("^0[0-9]+$"), true),
+            lit(format!(
+                "{}: a MEDMS id is written without leading zeros",
+                spec.name
+            )),
+        )),
+        _ => {}
+    }
+    checks
+}
+
+/// The key of an entity's rows, when it has one.
+fn key_of(entity: &EntitySpec) -> Option<&'static [&'static str]> {
+    use crate::schema::{BEHAVIOR, STUDENT_ENROLLMENT, STUDENT_PERSONAL, TRUANCY};
+    match entity.name {
+        n if n == STUDENT_PERSONAL.name => Some(&[IDENTITY_ID]),
+        n if n == STUDENT_ENROLLMENT.name => Some(&[ENROLLMENT_ID]),
+        n if n == TRUANCY.name => Some(&[TRUANCY_ID]),
+        // One incident has a row per student and role.
+        n if n == BEHAVIOR.name => Some(&[INCIDENT_ID, STATE_STUDENT_ID, ROLE_CODE]),
+        _ => None,
+    }
+}
+
+const FIRST_ROW: &str = "__first_same_row";
+const FIRST_KEY: &str = "__first_same_key";
+
+/// The columns the present columns of `entity` are compared on.
+fn row_columns(entity: &EntitySpec, present: &BTreeSet<String>) -> Vec<Expr> {
+    entity
+        .columns
+        .iter()
+        .filter(|c| present.contains(c.name))
+        .map(|c| col(c.name))
+        .collect()
+}
+
+fn present_key(entity: &EntitySpec, present: &BTreeSet<String>) -> Option<&'static [&'static str]> {
+    key_of(entity).filter(|k| k.iter().all(|c| present.contains(*c)))
+}
+
+/// The line of the first row equal to each row, and of the first row with
+/// its key: computed on every row before any is set aside, so a message
+/// names the row that is kept.
+pub(super) fn first_rows(
+    entity: &EntitySpec,
+    present: &BTreeSet<String>,
+) -> PolarsResult<Vec<Expr>> {
+    let columns = row_columns(entity, present);
+    if columns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = vec![col(SOURCE_ROW).min().over(columns)?.alias(FIRST_ROW)];
+    if let Some(key) = present_key(entity, present) {
+        out.push(
+            col(SOURCE_ROW)
+                .min()
+                .over(key.iter().map(|c| col(*c)).collect::<Vec<_>>())?
+                .alias(FIRST_KEY),
+        );
+    }
+    Ok(out)
+}
+
+/// `duplicate_row` and `duplicate_key`: every row after the first of its
+/// kind (the columns of [`first_rows`] must be on the frame).
+pub(super) fn duplicate_checks(entity: &EntitySpec, present: &BTreeSet<String>) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let Some(first_column) = entity.columns.iter().find(|c| present.contains(c.name)) else {
+        return checks;
+    };
+    checks.push(Check::new(
+        first_column,
+        "duplicate_row",
+        col(SOURCE_ROW).neq(col(FIRST_ROW)),
+        concat_str(
+            [
+                lit("the same row as line "),
+                col(FIRST_ROW).cast(DataType::String),
+                lit(" (that row is kept)"),
+            ],
+            "",
+            false,
+        ),
+    ));
+    let Some(key) = present_key(entity, present) else {
+        return checks;
+    };
+    let spec = entity.column(key[0]).expect("key column of its entity");
+    let complete = key
+        .iter()
+        .fold(lit(true), |acc, c| acc.and(col(*c).is_not_null()));
+    let mut message = vec![lit(format!("{}: ", key.join(" + ")))];
+    for (i, c) in key.iter().enumerate() {
+        if i > 0 {
+            message.push(lit(" + "));
+        }
+        message.push(col(*c));
+    }
+    message.extend([
+        lit(" already on line "),
+        col(FIRST_KEY).cast(DataType::String),
+        lit(" (that row is kept)"),
+    ]);
+    checks.push(Check::new(
+        spec,
+        "duplicate_key",
+        complete.and(col(SOURCE_ROW).neq(col(FIRST_KEY))),
+        concat_str(message, "", false),
+    ));
+    checks
+}
+
+/// `no_identity`: a row naming a student the identity file does not have.
+pub(super) fn identity_checks(
+    entity: &EntitySpec,
+    present: &BTreeSet<String>,
+    context: &Context,
+) -> Vec<Check> {
+    let (Some(ids), Some(spec)) = (&context.identities, entity.column(STATE_STUDENT_ID)) else {
+        return Vec::new();
+    };
+    if entity.name == crate::schema::STUDENT_PERSONAL.name || !present.contains(STATE_STUDENT_ID) {
+        return Vec::new();
+    }
+    vec![Check::new(
+        spec,
+        "no_identity",
+        col(STATE_STUDENT_ID)
+            .is_not_null()
+            .and(col(STATE_STUDENT_ID).is_in(list(ids), false).not()),
+        lit("StateStudentID: no identity row has this StateStudentID".to_string()),
+    )]
+}
+
+/// The school year (1 July to 30 June, named by the year it ends) of a date.
+pub(super) fn school_year_of(date: Expr) -> Expr {
+    when(date.clone().dt().month().gt_eq(lit(7)))
+        .then(date.clone().dt().year() + lit(1))
+        .otherwise(date.dt().year())
+        .cast(DataType::Int32)
+}
+
+/// The date a row's YearCode must agree with.
+fn dated_by(entity: &EntitySpec) -> Option<&'static str> {
+    use crate::schema::{BEHAVIOR, STUDENT_ENROLLMENT, TRUANCY};
+    match entity.name {
+        n if n == STUDENT_ENROLLMENT.name => Some(SCHOOL_ENTRY_DATE),
+        n if n == BEHAVIOR.name => Some(EVENT_DATE),
+        n if n == TRUANCY.name => Some(STATUS_DATE),
+        _ => None,
+    }
+}
+
+/// `year_mismatch`, `spans_school_years` and `after_extract_date`.
+pub(super) fn date_checks(
+    entity: &EntitySpec,
+    present: &BTreeSet<String>,
+    config: &IngestConfig,
+) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let has = |c: &str| present.contains(c);
+    if let (YearSource::YearColumn(year), Some(date)) = (entity.year, dated_by(entity)) {
+        if has(year) && has(date) {
+            let spec = entity.column(year).expect("year column");
+            let actual = school_year_of(typed(date));
+            checks.push(Check::new(
+                spec,
+                "year_mismatch",
+                typed(year).neq(actual.clone()),
+                concat_str(
+                    [
+                        lit(format!("{year}: {date} ")),
+                        col(date),
+                        lit(" is in school year "),
+                        actual.cast(DataType::String),
+                    ],
+                    "",
+                    false,
+                ),
+            ));
+        }
+    }
+    if entity.name == crate::schema::STUDENT_ENROLLMENT.name
+        && has(EXIT_DATE)
+        && has(SCHOOL_ENTRY_DATE)
+    {
+        let spec = entity.column(EXIT_DATE).expect("exit date");
+        let exit_year = school_year_of(typed(EXIT_DATE));
+        checks.push(Check::new(
+            spec,
+            "spans_school_years",
+            exit_year
+                .clone()
+                .gt(school_year_of(typed(SCHOOL_ENTRY_DATE))),
+            concat_str(
+                [
+                    lit("ExitDate: in school year "),
+                    exit_year.cast(DataType::String),
+                    lit(", after the school year of SchoolEntryDate (an enrollment ends within its school year)"),
+                ],
+                "",
+                false,
+            ),
+        ));
+    }
+    for spec in entity
+        .columns
+        .iter()
+        .filter(|c| c.kind == Kind::Date && has(c.name))
+    {
+        checks.push(Check::new(
+            spec,
+            "after_extract_date",
+            typed(spec.name).gt(lit(config.extract_date)),
+            lit(format!(
+                "{}: after the extract date {} (publish.as_of)",
+                spec.name, config.extract_date
+            )),
+        ));
+    }
+    checks
+}
+
+/// Whole years from `birth` to `on`.
+fn age(birth: Expr, on: Expr) -> Expr {
+    let md = |d: Expr| {
+        d.clone().dt().month().cast(DataType::Int32) * lit(100) + d.dt().day().cast(DataType::Int32)
+    };
+    (on.clone().dt().year() - birth.clone().dt().year())
+        - when(md(on).lt(md(birth))).then(lit(1)).otherwise(lit(0))
+}
+
+/// `exceptionality_age`: Developmentally Delayed only for 4-year-olds, EK
+/// and K, age 6 at most on the enrollment's entry date.
+pub(super) fn exceptionality_checks(
+    entity: &EntitySpec,
+    present: &BTreeSet<String>,
+    context: &Context,
+) -> Vec<Check> {
+    let has = |c: &str| present.contains(c);
+    if entity.name != crate::schema::STUDENT_ENROLLMENT.name || !has(EXCEPTIONALITY) {
+        return Vec::new();
+    }
+    let spec = entity.column(EXCEPTIONALITY).expect("exceptionality");
+    let dd = typed(EXCEPTIONALITY).eq(lit(DEVELOPMENTALLY_DELAYED));
+    let early = EARLY_GRADES.map(|g| g.to_string());
+    let mut wrong = if has(GRADE_LEVEL_CODE) {
+        typed(GRADE_LEVEL_CODE).is_in(list(&early), false).not()
+    } else {
+        lit(false)
+    };
+    if context.has_births(entity, present) && has(SCHOOL_ENTRY_DATE) {
+        wrong = wrong.or(age(col(BIRTH), typed(SCHOOL_ENTRY_DATE))
+            .gt(lit(6))
+            .fill_null(lit(false)));
+    }
+    vec![Check::new(
+        spec,
+        "exceptionality_age",
+        dd.and(wrong),
+        lit(format!(
+            "Exceptionality: {DEVELOPMENTALLY_DELAYED} (Developmentally Delayed) only for 4-year-olds, EK and K, age 6 at most (ICSE Student Data Standards v2.5)"
+        )),
+    )]
+}
+
+/// The students who need a USSchoolDate for being LEP.
+pub(super) fn lep(context: &Context) -> Expr {
+    col(STATE_STUDENT_ID).is_in(list(&context.lep), false)
+}
