@@ -1425,12 +1425,14 @@ fn plant_enrollment(
                 }
             }
             "retired_code" if !row[col(SPED_EXIT_REASON)].is_empty() && rng.gen_bool(0.5) => {
-                row[col(SPED_EXIT_REASON)] = "02".into();
+                // 08 Still Receiving Special Education Services: DO NOT
+                // USE from 2009-10 (003 lines 506-507, 002 line 34).
+                row[col(SPED_EXIT_REASON)] = "08".into();
                 Planted {
                     kind,
                     rule: "retired_code",
                     column: SPED_EXIT_REASON,
-                    detail: "02 after 2008".into(),
+                    detail: "08 after 2009".into(),
                 }
             }
             "retired_code" => {
