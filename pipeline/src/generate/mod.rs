@@ -303,7 +303,7 @@ fn exceptionality_for_grade<R: Rng>(rng: &mut R, code: &'static str, grade: Grad
 /// DO NOT USE from then (003 lines 506-507).
 fn sped_exit_in_year<R: Rng>(rng: &mut R, grade: Grade, year: i32) -> &'static str {
     if grade < 0 {
-        return if rng.gen_bool(0.9) { "11" } else { "12" };
+        return if rng.gen_bool(0.75) { "11" } else { "12" };
     }
     let r: f64 = rng.gen();
     if year <= 2009 && r < 0.1 {
