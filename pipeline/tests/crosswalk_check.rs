@@ -50,8 +50,8 @@ fn planted_errors_are_each_reported_with_file_row_and_column() {
     // A duplicate key: grade 03 twice, for every year.
     edit(
         &d.join("grade_levels.csv"),
-        "04,Grade 4,4,Grade 4,,,lossless,\n",
-        "04,Grade 4,4,Grade 4,,,lossless,\n03,Grade 3,3,Grade 3,,,lossless,duplicate\n",
+        "04,Grade 4,4,Grade 4,,,lossless,",
+        "03,Grade 3,3,Grade 3,,,lossless,duplicate\n04,Grade 4,4,Grade 4,,,lossless,",
     );
     // Overlapping years: exceptionality 01 relabelled from 2010, not 2011.
     edit(
@@ -66,11 +66,7 @@ fn planted_errors_are_each_reported_with_file_row_and_column() {
         "R,Reduced,,",
     );
     // A flag that is not Y or N.
-    edit(
-        &d.join("exit_codes.csv"),
-        "Graduated with a regular diploma,,,lossless,,N,N,Y",
-        "Graduated with a regular diploma,,,lossless,,N,N,yes",
-    );
+    edit(&d.join("exit_codes.csv"), "\",N,N,Y", "\",N,N,yes");
     // Edited without updating the manifest: weapons.csv changes checksum.
     edit(&d.join("weapons.csv"), "Knife,Knife", "Knife,Blade");
     let (code, out, err) = check(d);
@@ -133,11 +129,11 @@ fn planted_errors_are_each_reported_with_file_row_and_column() {
             f("exceptionality.csv")
         ),
         format!(
-            "{}: line 12: column graduate: expected Y or N, found \"yes\"",
+            "{}: line 14: column graduate: expected Y or N, found \"yes\"",
             f("exit_codes.csv")
         ),
         format!(
-            "{}: line 9: key 03 overlaps the school years of line 7",
+            "{}: line 8: key 03 overlaps the school years of line 7",
             f("grade_levels.csv")
         ),
     ]);

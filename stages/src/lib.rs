@@ -7,6 +7,7 @@ pub mod codes;
 pub mod columns;
 pub mod conform;
 pub mod crosswalk;
+pub mod end_of_year;
 pub mod identity;
 pub mod ingest;
 pub mod preflight;

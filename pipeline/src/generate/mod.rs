@@ -285,6 +285,51 @@ fn iso(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
+/// Developmentally Delayed (12) is valid only for 4-year-olds, EK and K,
+/// age 6 at most (002 line 34): from grade 1 a child is re-evaluated under
+/// another exceptionality.
+fn exceptionality_for_grade<R: Rng>(rng: &mut R, code: &'static str, grade: Grade) -> &'static str {
+    if code != "12" || grade <= 0 {
+        return code;
+    }
+    const REEVALUATED: [(&str, u32); 4] = [("04", 5), ("09", 3), ("08", 2), ("13", 1)];
+    choose::<_, &str>(rng, &REEVALUATED)
+}
+
+/// A special-education exit during a year (002 line 34): early-childhood
+/// (CDS) children go on to school-age services (11) or their parents refuse
+/// services (12); others exit to regular education (06), a few with status
+/// unknown (05); before 2009-10, some with 08 (still receiving services),
+/// DO NOT USE from then (003 lines 506-507).
+fn sped_exit_in_year<R: Rng>(rng: &mut R, grade: Grade, year: i32) -> &'static str {
+    if grade < 0 {
+        return if rng.gen_bool(0.75) { "11" } else { "12" };
+    }
+    let r: f64 = rng.gen();
+    if year <= 2009 && r < 0.1 {
+        "08"
+    } else if r < 0.9 {
+        "06"
+    } else {
+        "05"
+    }
+}
+
+/// The special-education exit of a student leaving school (002 line 34):
+/// dropped out (04), deceased (09), reached maximum age (03), moved and known
+/// to be continuing (07, DO NOT USE in 2009-10: 003 lines 504-505) or not
+/// known to be continuing (10).
+fn sped_exit_on_leaving<R: Rng>(rng: &mut R, exit_type: &str, year: i32) -> Option<&'static str> {
+    match exit_type {
+        "07" => Some("04"),
+        "08" => Some("09"),
+        "20" => Some("03"),
+        "03" | "10" | "12" if year != 2010 && rng.gen_bool(0.8) => Some("07"),
+        "03" | "10" | "12" | "13" => Some("10"),
+        _ => None,
+    }
+}
+
 fn grade_code(g: Grade) -> String {
     match g {
         -1 => "PK".into(),
@@ -487,20 +532,23 @@ impl<'u> Generator<'u> {
         let exceptionality = *choose(
             &mut self.rng,
             &[
-                ("08", 30),
-                ("03", 18),
-                ("07", 15),
-                ("11", 10),
-                ("05", 7),
-                ("10", 8),
-                ("13", 5),
+                // The v2.5 numbering (002 line 34): 09 Specific Learning
+                // Disability, 04 Speech and Language Impairment, 08 Other
+                // Health Impairment, 13 Autism, 11 Multiple Disabilities,
+                // 06 Emotional Disability, 12 Developmentally Delayed ...
+                ("09", 30),
+                ("04", 18),
+                ("08", 15),
+                ("13", 10),
+                ("06", 7),
+                ("11", 8),
+                ("12", 5),
                 ("01", 3),
                 ("02", 1),
-                ("04", 1),
-                ("06", 1),
-                // 12 (Developmentally Delayed in v2.5) is only for 4-year-olds,
-                // EK and K, age 6 at most; a year-long draw for every grade
-                // would plant it where ingest rejects it (exceptionality_age).
+                ("03", 1),
+                ("05", 1),
+                ("07", 1),
+                ("10", 1),
                 ("14", 1),
             ],
         );
@@ -590,6 +638,9 @@ impl<'u> Generator<'u> {
                     exit: None,
                 });
             }
+            if let Some(s) = sped.as_mut() {
+                s.exceptionality = exceptionality_for_grade(&mut self.rng, s.exceptionality, grade);
+            }
             if self.rng.gen_bool(0.1) {
                 econ = *choose(
                     &mut self.rng,
@@ -613,18 +664,39 @@ impl<'u> Generator<'u> {
                     date(year, 5, 15),
                 ))
             };
-            let outcome = if grade == 12 && (r < 0.86 || (years_in_12 > 0 && r < 0.95)) {
+            // A student turning 20 on or before 1 July exits with 20
+            // (000 line 114); students with an IEP stay in grade 12 until
+            // then more often than others.
+            let turns_20 = truth.name.birth + chrono::Months::new(240) <= date(year, 7, 1);
+            let extra_year_graduates = if sped.is_some() { 0.5 } else { 0.95 };
+            let outcome = if grade == 12 && turns_20 {
+                Outcome::Leave(last, "20")
+            } else if grade == 12 && (r < 0.86 || (years_in_12 > 0 && r < extra_year_graduates)) {
                 Outcome::Graduate
+            } else if grade == 12 && years_in_12 > 0 && sped.is_some() {
+                Outcome::Continue
             } else if grade == 12 && years_in_12 > 0 {
-                Outcome::Leave(mid(&mut self.rng), "07")
+                // Adult-education or equivalency diplomas exit with 23
+                // (000 line 110); the others drop out.
+                let code = if self.rng.gen_bool(0.3) { "23" } else { "07" };
+                Outcome::Leave(mid(&mut self.rng), code)
             } else if r < 0.03 && self.used_saus > 1 {
                 Outcome::TransferSau(mid(&mut self.rng))
             } else if r < 0.04 {
                 Outcome::TransferWithin(mid(&mut self.rng))
             } else if r < 0.055 {
-                Outcome::Leave(mid(&mut self.rng), "04")
+                // 03: a school in another state; 13: home schooling (000
+                // line 104); 10: a school outside the country (000 line
+                // 105); 12: a public charter school (from 2012-13); 08: died.
+                Outcome::Leave(mid(&mut self.rng), "03")
             } else if r < 0.057 {
-                Outcome::Leave(mid(&mut self.rng), "06")
+                Outcome::Leave(mid(&mut self.rng), "13")
+            } else if r < 0.0575 {
+                Outcome::Leave(mid(&mut self.rng), "10")
+            } else if r < 0.0585 && year >= 2013 {
+                Outcome::Leave(mid(&mut self.rng), "12")
+            } else if r < 0.0586 {
+                Outcome::Leave(mid(&mut self.rng), "08")
             } else if grade >= 9 && r < 0.08 {
                 Outcome::Leave(mid(&mut self.rng), "07")
             } else if grade >= 9 && r < 0.081 {
@@ -632,6 +704,9 @@ impl<'u> Generator<'u> {
             } else {
                 Outcome::Continue
             };
+            // Home-schooled students taking courses at the school, with the
+            // share of their day spent there (SAU Percentage, 002 line 33).
+            let home_schooled = self.rng.gen_bool(0.004);
             let sped_now = |exit: Option<NaiveDate>, sped: &Option<Sped>| -> Option<Sped> {
                 sped.clone().filter(|s| s.start <= exit.unwrap_or(last))
             };
@@ -646,8 +721,10 @@ impl<'u> Generator<'u> {
                 grade,
                 entry,
                 start,
+                // A continuing student's enrollment ends on the last day
+                // with no end status: only leavers are exited (000 line 103).
                 exit: Some(last),
-                exit_code: Some("10"),
+                exit_code: None,
                 lunch: econ,
                 fiscal: if fiscal == "A" && year > 2010 {
                     "R"
@@ -659,7 +736,9 @@ impl<'u> Generator<'u> {
                 } else if el {
                     Some("05")
                 } else if self.rng.gen_bool(0.8) {
-                    Some("01")
+                    // 01 Native English Speaker, 02 Bilingual-Never LEP,
+                    // 99 Status unknown (002 line 28).
+                    Some(*choose(&mut self.rng, &[("01", 95), ("02", 4), ("99", 1)]))
                 } else {
                     None
                 },
@@ -683,9 +762,14 @@ impl<'u> Generator<'u> {
                     gifted && grade >= 1 && self.rng.gen_bool(0.3),
                     grade >= 9 && self.rng.gen_bool(0.01),
                     grade >= 10 && self.rng.gen_bool(0.002),
-                    false,
+                    home_schooled,
                 ],
-                sau_percentage: None,
+                sau_percentage: home_schooled.then(|| {
+                    *choose(
+                        &mut self.rng,
+                        &[("1", 3), ("2", 3), ("3", 2), ("4", 1), ("5", 1)],
+                    )
+                }),
                 sped: None,
                 action: None,
                 defect: None,
@@ -701,16 +785,12 @@ impl<'u> Generator<'u> {
                     row.exit = Some(grad);
                     row.exit_code = Some("15");
                     row.sped = sped_now(Some(grad), &sped);
-                    // Special-education exit at graduation, with the codes
-                    // of the year: 02 (certificate) until 2008, 07 (regular
-                    // diploma) until 2009 and again from 2012.
-                    let certificate = year <= 2008 && self.rng.gen_bool(0.2);
+                    // Special-education exit at graduation: 01 Graduation
+                    // with Diploma, or 02 Graduation through Certificate/
+                    // Fulfillment of IEP (002 line 34; both in every year).
+                    let certificate = self.rng.gen_bool(0.15);
                     if let Some(s) = row.sped.as_mut() {
-                        if certificate {
-                            s.exit = Some((grad, "02"));
-                        } else if year <= 2009 || year >= 2012 {
-                            s.exit = Some((grad, "07"));
-                        }
+                        s.exit = Some((grad, if certificate { "02" } else { "01" }));
                     }
                     self.push_year(row, &mut sped, last);
                     break 'years;
@@ -775,6 +855,9 @@ impl<'u> Generator<'u> {
                     row.exit = Some(d);
                     row.exit_code = Some(code);
                     row.sped = sped_now(Some(d), &sped);
+                    if let Some(s) = row.sped.as_mut().filter(|s| s.exit.is_none()) {
+                        s.exit = sped_exit_on_leaving(&mut self.rng, code, year).map(|c| (d, c));
+                    }
                     self.push_year(row, &mut sped, last);
                     // A few dropouts come back the next year.
                     if code == "07" && dropout_years == 0 && self.rng.gen_bool(0.2) {
@@ -801,7 +884,13 @@ impl<'u> Generator<'u> {
             year += 1;
             start = "02";
             if sped_year.is_some() && sped.as_ref().is_some_and(|s| s.exit.is_some()) {
-                sped_year = None;
+                // A child leaving early-childhood services (CDS) for
+                // school-age special education (11) starts again next year.
+                let to_school_age = sped
+                    .as_ref()
+                    .and_then(|s| s.exit)
+                    .is_some_and(|(_, c)| c == "11");
+                sped_year = to_school_age.then_some(year);
                 sped = None;
             }
         }
@@ -816,13 +905,19 @@ impl<'u> Generator<'u> {
     /// status change (Action S) and a special-ed exit.
     fn push_year(&mut self, mut row: Enrollment, sped: &mut Option<Sped>, last: NaiveDate) {
         if let Some(s) = row.sped.as_mut() {
-            if s.exit.is_none() && self.rng.gen_bool(0.06) {
+            // Most early-childhood (CDS) children leave CDS services
+            // during their pre-kindergarten year.
+            let exit_rate = if row.grade < 0 { 0.8 } else { 0.06 };
+            if s.exit.is_none() && self.rng.gen_bool(exit_rate) {
                 let exit_day = weekday_before(random_date(
                     &mut self.rng,
                     s.start.max(row.entry),
                     row.exit.unwrap_or(last),
                 ));
-                s.exit = Some((exit_day, "01"));
+                s.exit = Some((
+                    exit_day,
+                    sped_exit_in_year(&mut self.rng, row.grade, row.year),
+                ));
             }
             if let Some(done) = s.exit {
                 if let Some(live) = sped.as_mut() {
@@ -833,10 +928,8 @@ impl<'u> Generator<'u> {
         let split = row.primary
             && self.rng.gen_bool(0.03)
             && row.exit.is_some_and(|e| (e - row.entry).num_days() > 60);
-        let cte = row.primary
-            && row.grade >= 11
-            && row.exit_code == Some("10")
-            && self.rng.gen_bool(0.15);
+        let cte =
+            row.primary && row.grade >= 11 && row.exit_code.is_none() && self.rng.gen_bool(0.15);
         let (entry, exit, grade, year, sau) =
             (row.entry, row.exit, row.grade, row.year, row.resident_sau);
         self.enrollments.push(row.clone());
@@ -1432,12 +1525,14 @@ fn plant_enrollment(
                 }
             }
             "retired_code" if !row[col(SPED_EXIT_REASON)].is_empty() && rng.gen_bool(0.5) => {
-                row[col(SPED_EXIT_REASON)] = "02".into();
+                // 08 Still Receiving Special Education Services: DO NOT
+                // USE from 2009-10 (003 lines 506-507, 002 line 34).
+                row[col(SPED_EXIT_REASON)] = "08".into();
                 Planted {
                     kind,
                     rule: "retired_code",
                     column: SPED_EXIT_REASON,
-                    detail: "02 after 2008".into(),
+                    detail: "08 after 2009".into(),
                 }
             }
             "retired_code" => {
@@ -1454,7 +1549,7 @@ fn plant_enrollment(
                     .expect("generated date");
                 row[col(EXIT_DATE)] = iso(entry - Duration::days(rng.gen_range(1..200)));
                 if row[col(EXIT_TYPE_CODE)].is_empty() {
-                    row[col(EXIT_TYPE_CODE)] = "10".into();
+                    row[col(EXIT_TYPE_CODE)] = "99".into();
                 }
                 Planted {
                     kind,

@@ -113,7 +113,7 @@ fn behavior(
                 ("02", 4),
                 ("22", 6),
                 ("24", 5),
-                ("73", 3),
+                ("73", 4),
                 ("07", 1),
                 ("77", 26),
             ],
@@ -124,7 +124,7 @@ fn behavior(
         let weapon = if event == "73" {
             *super::choose(
                 &mut rng,
-                &[("11", 1), ("12", 1), ("13", 1), ("20", 6), ("96", 3)],
+                &[("11", 2), ("12", 2), ("13", 1), ("20", 6), ("96", 3)],
             )
         } else {
             ""
@@ -215,7 +215,8 @@ fn behavior(
             }
             rows.push((r, o.student, true));
         }
-        for (role, p) in [("V", 0.5), ("W", 0.2)] {
+        // Roles (002 line 35): O offender, P participant, V victim, W witness.
+        for (role, p) in [("P", 0.1), ("V", 0.5), ("W", 0.2)] {
             if !rng.gen_bool(p) {
                 continue;
             }
@@ -303,6 +304,36 @@ fn behavior(
 
 /// Truancy: about 2% of student-years in grades 1-12, each a case of steps
 /// in order, each step a new row.
+/// One case's stages in the order the standards describe them (002 line
+/// 35): identified (1A), then resolved informally (1B) or the parents
+/// notified (1C); a waiver by the School Board (2A) or the Commissioner (2B,
+/// 2C), or a referral to the District Attorney (2D), pending (3B) and then
+/// denied (3A), prosecuted (3C) or pending in court (3D); resolved (4).
+fn truancy_stages(rng: &mut ChaCha8Rng) -> Vec<&'static str> {
+    let mut steps = vec!["1A"];
+    if rng.gen_bool(0.3) {
+        steps.push("1B");
+        return steps;
+    }
+    steps.push("1C");
+    let r: f64 = rng.gen();
+    if r < 0.15 {
+        steps.push("2A");
+    } else if r < 0.3 {
+        steps.push("2B");
+        if rng.gen_bool(0.6) {
+            steps.push("2C");
+        }
+    } else if r < 0.55 {
+        steps.extend(["2D", "3B"]);
+        steps.push(["3A", "3C", "3D"][rng.gen_range(0..3)]);
+    }
+    if rng.gen_bool(0.6) {
+        steps.push("4");
+    }
+    steps
+}
+
 fn truancy(
     out: &mut Records,
     primaries: &[&Enrollment],
@@ -322,24 +353,7 @@ fn truancy(
         let Some(start) = day_in(&mut rng, e) else {
             continue;
         };
-        let mut steps: Vec<&str> = vec!["1A", "1B"];
-        if rng.gen_bool(0.4) {
-            steps.push("1C");
-        }
-        if rng.gen_bool(0.7) {
-            steps.push("2A");
-            for s in ["2B", "2C", "2D"] {
-                if rng.gen_bool(0.4) {
-                    steps.push(s);
-                }
-            }
-            if rng.gen_bool(0.3) {
-                steps.push(["3A", "3B", "3C", "3D"][rng.gen_range(0..4)]);
-            }
-        }
-        if rng.gen_bool(0.6) {
-            steps.push("4");
-        }
+        let steps = truancy_stages(&mut rng);
         let end = last_day(e);
         let mut day = start;
         let mut dated = Vec::new();

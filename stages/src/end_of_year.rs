@@ -1,0 +1,605 @@
+//! # End of year: the rules the Department asked districts to follow before ICSE closed
+//!
+//! The launch notices (`000_d6dad0fd79d0afd6.txt`, "Exit Data for Students",
+//! lines 92-116) list the errors districts had to fix at the end of every
+//! school year. This module finds them; it changes no row.
+//!
+//! **Input**: the crosswalked `student_enrollment` frame (`source_file`,
+//! `source_row`, `school_year`, `SAUOrgID`, `StateStudentID`, `School_ID`,
+//! `EnrollmentTypeCode`, `GradeLevelCode`, `SchoolEntryDate`, `StartStatus`,
+//! `ExitDate`, `ExitTypeCode`, `HomelessCode`, `HomeSchooled`), the
+//! `behavior` frame (`StateStudentID`, `school_year`, `ResolutionCode`) and
+//! the `student_personal` frame (`StateStudentID`, `BirthDate`: used to
+//! compute an age, never written out).
+//!
+//! **Output**: one finding per rule broken: `rule`, `source_file`,
+//! `source_row`, `SAUOrgID`, `school_year`, in that order and sorted by SAU,
+//! file and row.
+//!
+//! **Rules** (the notice's words in brackets):
+//! - `continuing_start_status`: a primary enrollment in grades 9-12 that
+//!   continues the student's primary enrollment at the same school in the
+//!   previous school year has a start status other than 02 (line 102: "be
+//!   sure the start status ... is a code 02 (continuous in same school)");
+//! - `expelled_without_behavior`: exit 19 with no expulsion (resolution 01
+//!   or 09) of the student in behavior that school year (line 106);
+//! - `age_20_not_exited_20`: a student turning 20 on or before 1 July of the
+//!   school year whose last primary enrollment that year is not exited or
+//!   exited as a dropout (07), not with 20 (line 114);
+//! - `home_schooled_not_exited_13`: a home-schooled enrollment that ends
+//!   with an exit type other than 13 or none (line 104);
+//! - `virtual_charter_exit_26`: exit 26 followed, within the school year,
+//!   by an enrollment at Maine Virtual Academy or Maine Connections Academy
+//!   (line 116: "must be exited with a code 12 ... Do not use exit code 26");
+//! - `homeless_not_kept`: an enrollment without a homeless night-time
+//!   residence after one of the same student and school year with it (line
+//!   97: "Do not remove the homeless status ... until the following school
+//!   year");
+//! - `past_year_left_open`: an enrollment of a school year before the last
+//!   one with no exit date (lines 99-103).
+//!
+//! The notice's rule for adult-education and equivalency diplomas (exit 23,
+//! line 110) is not checked: the extract has no field that says which
+//! diploma a student received.
+//!
+//! **Config keys**: `[end_of_year] action` (`report`, the default, or
+//! `hold`), read by the pipeline, not here; `school_years` (the last year).
+
+use crate::columns::*;
+use crate::crosswalk::SAU_ORG_ID;
+use chrono::{Datelike, NaiveDate};
+use polars::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The findings frame's rule column.
+pub const RULE: &str = "rule";
+/// The two virtual charter schools of the notice (000 line 116).
+pub const VIRTUAL_CHARTERS: [&str; 2] = ["Maine Virtual Academy", "Maine Connections Academy"];
+/// Every rule, in the order the report lists them.
+pub const RULES: [&str; 7] = [
+    "continuing_start_status",
+    "expelled_without_behavior",
+    "age_20_not_exited_20",
+    "home_schooled_not_exited_13",
+    "virtual_charter_exit_26",
+    "homeless_not_kept",
+    "past_year_left_open",
+];
+
+/// One enrollment row, as the rules read it.
+#[derive(Clone, Debug, Default)]
+struct Row {
+    file: String,
+    line: i64,
+    year: i32,
+    sau: String,
+    student: String,
+    school: String,
+    primary: bool,
+    grade: String,
+    entry: Option<NaiveDate>,
+    start: String,
+    exit: Option<NaiveDate>,
+    exit_type: String,
+    homeless: bool,
+    home_schooled: bool,
+}
+
+/// One finding: the rule and the row that broke it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Finding {
+    pub sau: String,
+    pub file: String,
+    pub row: i64,
+    pub rule: &'static str,
+    pub year: i32,
+}
+
+/// Finds every end-of-year rule broken. `charter_schools` are the
+/// `School_ID`s of the two virtual charter schools (see
+/// [`charter_school_ids`]); `last_year` the last school year of the extract.
+pub fn run(
+    enrollment: &DataFrame,
+    behavior: Option<&DataFrame>,
+    personal: Option<&DataFrame>,
+    charter_schools: &BTreeSet<String>,
+    last_year: i32,
+) -> PolarsResult<Vec<Finding>> {
+    let rows = rows(enrollment)?;
+    let expelled = expulsions(behavior)?;
+    let births = birth_dates(personal)?;
+    // Each student's rows in order of school year and entry date.
+    let mut by_student: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
+    for r in &rows {
+        by_student.entry(r.student.as_str()).or_default().push(r);
+    }
+    let mut out = Vec::new();
+    let mut find = |r: &Row, rule: &'static str| {
+        out.push(Finding {
+            sau: r.sau.clone(),
+            file: r.file.clone(),
+            row: r.line,
+            rule,
+            year: r.year,
+        })
+    };
+    for r in &rows {
+        if r.exit_type == "19" && !expelled.contains(&(r.student.clone(), r.year)) {
+            find(r, "expelled_without_behavior");
+        }
+        if r.home_schooled && r.exit.is_some() && r.exit_type != "13" {
+            find(r, "home_schooled_not_exited_13");
+        }
+        if r.exit.is_none() && r.year < last_year {
+            find(r, "past_year_left_open");
+        }
+    }
+    for (student, list) in by_student.iter_mut() {
+        if student.is_empty() {
+            continue;
+        }
+        list.sort_by_key(|r| (r.year, r.entry, r.line));
+        for (i, r) in list.iter().enumerate() {
+            let earlier = &list[..i];
+            if continues_at_same_school(r, earlier) && r.start != "02" {
+                find(r, "continuing_start_status");
+            }
+            if r.homeless_dropped(earlier) {
+                find(r, "homeless_not_kept");
+            }
+            let later = &list[i + 1..];
+            if r.exit_type == "26"
+                && later
+                    .iter()
+                    .any(|n| n.year == r.year && charter_schools.contains(&n.school))
+            {
+                find(r, "virtual_charter_exit_26");
+            }
+            let last_primary = r.primary && !later.iter().any(|n| n.year == r.year && n.primary);
+            let turns_20 = births
+                .get(*student)
+                .and_then(|b| b.with_year(b.year() + 20))
+                .zip(NaiveDate::from_ymd_opt(r.year, 7, 1))
+                .is_some_and(|(twenty, july)| twenty <= july);
+            if last_primary && turns_20 && (r.exit_type.is_empty() || r.exit_type == "07") {
+                find(r, "age_20_not_exited_20");
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+impl Row {
+    /// An earlier enrollment of the same student and year had a homeless
+    /// night-time residence and this one has none.
+    fn homeless_dropped(&self, earlier: &[&Row]) -> bool {
+        !self.homeless && earlier.iter().any(|e| e.year == self.year && e.homeless)
+    }
+}
+
+/// A primary enrollment in grades 9-12 whose student's last primary
+/// enrollment of the previous school year was at the same school and was
+/// not exited (the student continued there).
+fn continues_at_same_school(r: &Row, earlier: &[&Row]) -> bool {
+    if !r.primary || !["09", "10", "11", "12"].contains(&r.grade.as_str()) {
+        return false;
+    }
+    if earlier.iter().any(|e| e.year == r.year && e.primary) {
+        return false;
+    }
+    earlier
+        .iter()
+        .rev()
+        .find(|e| e.primary && e.year == r.year - 1)
+        .is_some_and(|e| e.school == r.school && e.exit_type.is_empty())
+}
+
+/// The findings as a frame: `rule`, `source_file`, `source_row`,
+/// `SAUOrgID`, `school_year`.
+pub fn frame(findings: &[Finding]) -> PolarsResult<DataFrame> {
+    df!(
+        RULE => findings.iter().map(|f| f.rule).collect::<Vec<_>>(),
+        SOURCE_FILE => findings.iter().map(|f| f.file.as_str()).collect::<Vec<_>>(),
+        SOURCE_ROW => findings.iter().map(|f| f.row).collect::<Vec<_>>(),
+        SAU_ORG_ID => findings.iter().map(|f| f.sau.as_str()).collect::<Vec<_>>(),
+        SCHOOL_YEAR => findings.iter().map(|f| f.year).collect::<Vec<_>>(),
+    )
+}
+
+/// The `School_ID`s whose name in `schools.csv` is one of the two virtual
+/// charter schools.
+pub fn charter_school_ids(schools: Option<&DataFrame>) -> PolarsResult<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    let Some(schools) = schools else {
+        return Ok(out);
+    };
+    let ids = text(schools, SCHOOL_ID)?;
+    let names = text(schools, SCHOOL_NAME)?;
+    for (id, name) in ids.into_iter().zip(names) {
+        if VIRTUAL_CHARTERS
+            .iter()
+            .any(|c| name.eq_ignore_ascii_case(c))
+        {
+            out.insert(id);
+        }
+    }
+    Ok(out)
+}
+
+// ------------------------------------------------------------------ helpers
+
+fn text(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
+    let Ok(c) = df.column(name) else {
+        return Ok(vec![String::new(); df.height()]);
+    };
+    let s = c.as_materialized_series().cast(&DataType::String)?;
+    let ca = s.str()?;
+    Ok((0..ca.len())
+        .map(|i| ca.get(i).unwrap_or_default().trim().to_string())
+        .collect())
+}
+
+fn dates(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<NaiveDate>>> {
+    let Ok(c) = df.column(name) else {
+        return Ok(vec![None; df.height()]);
+    };
+    let days = c.as_materialized_series().cast(&DataType::Int32)?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let ca = days.i32()?;
+    Ok((0..ca.len())
+        .map(|i| ca.get(i).map(|d| epoch + chrono::Duration::days(d.into())))
+        .collect())
+}
+
+fn flags(df: &DataFrame, name: &str) -> PolarsResult<Vec<bool>> {
+    let Ok(c) = df.column(name) else {
+        return Ok(vec![false; df.height()]);
+    };
+    let s = c.as_materialized_series().cast(&DataType::Boolean)?;
+    let ca = s.bool()?;
+    Ok((0..ca.len()).map(|i| ca.get(i).unwrap_or(false)).collect())
+}
+
+fn ints(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
+    let s = df
+        .column(name)?
+        .as_materialized_series()
+        .cast(&DataType::Int64)?;
+    let ca = s.i64()?;
+    Ok((0..ca.len()).map(|i| ca.get(i).unwrap_or(0)).collect())
+}
+
+fn rows(df: &DataFrame) -> PolarsResult<Vec<Row>> {
+    let file = text(df, SOURCE_FILE)?;
+    let line = ints(df, SOURCE_ROW)?;
+    let year = ints(df, SCHOOL_YEAR)?;
+    let sau = text(df, SAU_ORG_ID)?;
+    let student = text(df, STATE_STUDENT_ID)?;
+    let school = text(df, SCHOOL_ID)?;
+    let kind = text(df, ENROLLMENT_TYPE_CODE)?;
+    let grade = text(df, GRADE_LEVEL_CODE)?;
+    let entry = dates(df, SCHOOL_ENTRY_DATE)?;
+    let start = text(df, START_STATUS)?;
+    let exit = dates(df, EXIT_DATE)?;
+    let exit_type = text(df, EXIT_TYPE_CODE)?;
+    let homeless = text(df, HOMELESS_CODE)?;
+    let home_schooled = flags(df, HOME_SCHOOLED)?;
+    Ok((0..df.height())
+        .map(|i| Row {
+            file: file[i].clone(),
+            line: line[i],
+            year: year[i] as i32,
+            sau: sau[i].clone(),
+            student: student[i].clone(),
+            school: school[i].clone(),
+            primary: kind[i] == "P",
+            grade: grade[i].clone(),
+            entry: entry[i],
+            start: start[i].clone(),
+            exit: exit[i],
+            exit_type: exit_type[i].clone(),
+            homeless: !homeless[i].is_empty(),
+            home_schooled: home_schooled[i],
+        })
+        .collect())
+}
+
+/// (StateStudentID, school year) of every expulsion (resolution 01 or 09).
+fn expulsions(behavior: Option<&DataFrame>) -> PolarsResult<BTreeSet<(String, i32)>> {
+    let mut out = BTreeSet::new();
+    let Some(b) = behavior else {
+        return Ok(out);
+    };
+    let student = text(b, STATE_STUDENT_ID)?;
+    let year = ints(b, SCHOOL_YEAR)?;
+    let resolution = text(b, RESOLUTION_CODE)?;
+    for i in 0..b.height() {
+        if resolution[i] == "01" || resolution[i] == "09" {
+            out.insert((student[i].clone(), year[i] as i32));
+        }
+    }
+    Ok(out)
+}
+
+/// Each student's birth date (the earliest given, if identities differ).
+fn birth_dates(personal: Option<&DataFrame>) -> PolarsResult<BTreeMap<String, NaiveDate>> {
+    let mut out: BTreeMap<String, NaiveDate> = BTreeMap::new();
+    let Some(p) = personal else {
+        return Ok(out);
+    };
+    let student = text(p, STATE_STUDENT_ID)?;
+    let birth = dates(p, BIRTH_DATE)?;
+    for (s, b) in student.into_iter().zip(birth) {
+        if let (false, Some(b)) = (s.is_empty(), b) {
+            let e = out.entry(s).or_insert(b);
+            *e = (*e).min(b);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Option<NaiveDate> {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+    }
+
+    /// Enrollments: (row, year, student, school, type, grade, entry, start,
+    /// exit, exit type, homeless, home-schooled).
+    #[allow(clippy::type_complexity)]
+    fn enrollments(
+        rows: &[(
+            i64,
+            i32,
+            &str,
+            &str,
+            &str,
+            &str,
+            &str,
+            &str,
+            &str,
+            &str,
+            &str,
+            bool,
+        )],
+    ) -> DataFrame {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        let days = |v: &str| d(v).map(|x| (x - epoch).num_days() as i32);
+        let date_series = |name: &str, v: Vec<Option<i32>>| {
+            Series::new(name.into(), v).cast(&DataType::Date).unwrap()
+        };
+        let entry = date_series(SCHOOL_ENTRY_DATE, rows.iter().map(|r| days(r.6)).collect());
+        let exit = date_series(EXIT_DATE, rows.iter().map(|r| days(r.8)).collect());
+        let mut df = df!(
+            SOURCE_FILE => rows.iter().map(|_| "student_enrollment.csv").collect::<Vec<_>>(),
+            SOURCE_ROW => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            SCHOOL_YEAR => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            SAU_ORG_ID => rows.iter().map(|_| "2544").collect::<Vec<_>>(),
+            STATE_STUDENT_ID => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            SCHOOL_ID => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            ENROLLMENT_TYPE_CODE => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+            GRADE_LEVEL_CODE => rows.iter().map(|r| r.5).collect::<Vec<_>>(),
+            START_STATUS => rows.iter().map(|r| r.7).collect::<Vec<_>>(),
+            EXIT_TYPE_CODE => rows.iter().map(|r| r.9).collect::<Vec<_>>(),
+            HOMELESS_CODE => rows.iter().map(|r| r.10).collect::<Vec<_>>(),
+            HOME_SCHOOLED => rows.iter().map(|r| r.11).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        df.with_column(entry.into_column()).unwrap();
+        df.with_column(exit.into_column()).unwrap();
+        df
+    }
+
+    #[test]
+    fn each_rule_finds_its_row_and_only_it() {
+        let e = enrollments(&[
+            // A: continuing senior, 2016 then 2017 at school 1 with start 14.
+            (
+                2,
+                2016,
+                "A",
+                "1",
+                "P",
+                "11",
+                "2015-08-31",
+                "02",
+                "2016-06-10",
+                "",
+                "",
+                false,
+            ),
+            (
+                3,
+                2017,
+                "A",
+                "1",
+                "P",
+                "12",
+                "2016-08-30",
+                "14",
+                "2017-06-09",
+                "",
+                "",
+                false,
+            ),
+            // B: expelled without an expulsion in behavior.
+            (
+                4,
+                2017,
+                "B",
+                "1",
+                "P",
+                "10",
+                "2016-08-30",
+                "02",
+                "2017-02-01",
+                "19",
+                "",
+                false,
+            ),
+            // C: expelled, with the expulsion recorded: no finding.
+            (
+                5,
+                2017,
+                "C",
+                "1",
+                "P",
+                "10",
+                "2016-08-30",
+                "02",
+                "2017-02-01",
+                "19",
+                "",
+                false,
+            ),
+            // D: turns 20 before 1 July 2017, not exited.
+            (
+                6,
+                2017,
+                "D",
+                "1",
+                "P",
+                "12",
+                "2016-08-30",
+                "02",
+                "2017-06-09",
+                "",
+                "",
+                false,
+            ),
+            // E: home-schooled, ended with no exit type.
+            (
+                7,
+                2017,
+                "E",
+                "1",
+                "P",
+                "09",
+                "2016-08-30",
+                "02",
+                "2017-06-09",
+                "",
+                "",
+                true,
+            ),
+            // F: exit 26, then the virtual charter school the same year.
+            (
+                8,
+                2017,
+                "F",
+                "1",
+                "P",
+                "09",
+                "2016-08-30",
+                "02",
+                "2016-12-01",
+                "26",
+                "",
+                false,
+            ),
+            (
+                9,
+                2017,
+                "F",
+                "9",
+                "P",
+                "09",
+                "2016-12-05",
+                "12",
+                "2017-06-09",
+                "",
+                "",
+                false,
+            ),
+            // G: homeless in the first enrollment of 2017, not in the second.
+            (
+                10,
+                2017,
+                "G",
+                "1",
+                "P",
+                "05",
+                "2016-08-30",
+                "02",
+                "2016-12-01",
+                "01",
+                "2",
+                false,
+            ),
+            (
+                11,
+                2017,
+                "G",
+                "2",
+                "P",
+                "05",
+                "2016-12-02",
+                "11",
+                "2017-06-09",
+                "",
+                "",
+                false,
+            ),
+            // H: a 2016 enrollment left open.
+            (
+                12,
+                2016,
+                "H",
+                "1",
+                "P",
+                "05",
+                "2015-08-31",
+                "02",
+                "",
+                "",
+                "",
+                false,
+            ),
+        ]);
+        let behavior = df!(
+            STATE_STUDENT_ID => ["C", "B"],
+            SCHOOL_YEAR => [2017, 2017],
+            RESOLUTION_CODE => ["09", "02"],
+        )
+        .unwrap();
+        let birth = (NaiveDate::from_ymd_opt(1997, 6, 30).unwrap()
+            - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap())
+        .num_days() as i32;
+        let personal = df!(
+            STATE_STUDENT_ID => ["D", "A"],
+            BIRTH_DATE => [birth, birth + 5],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col(BIRTH_DATE).cast(DataType::Date))
+        .collect()
+        .unwrap();
+        let charters = BTreeSet::from(["9".to_string()]);
+        let found = run(&e, Some(&behavior), Some(&personal), &charters, 2017).unwrap();
+        let got: Vec<(i64, &str)> = found.iter().map(|f| (f.row, f.rule)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (3, "continuing_start_status"),
+                (4, "expelled_without_behavior"),
+                (6, "age_20_not_exited_20"),
+                (7, "home_schooled_not_exited_13"),
+                (8, "virtual_charter_exit_26"),
+                (11, "homeless_not_kept"),
+                (12, "past_year_left_open"),
+            ]
+        );
+        let f = frame(&found).unwrap();
+        assert_eq!(f.height(), 7);
+        assert_eq!(
+            f.get_column_names()
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>(),
+            vec![RULE, SOURCE_FILE, SOURCE_ROW, SAU_ORG_ID, SCHOOL_YEAR]
+        );
+    }
+}
