@@ -6,6 +6,7 @@
 
 mod config;
 mod crosswalks;
+mod end_of_year;
 mod generate;
 mod identity_stage;
 mod layouts;

@@ -45,6 +45,8 @@ pub struct Report {
     pub identity: crate::identity_stage::Summary,
     pub uploads: crate::publish::Summary,
     pub failures: Vec<Failure>,
+    /// The launch notices' end-of-year rules: rule -> SAU Org ID -> rows.
+    pub end_of_year: crate::end_of_year::Summary,
 }
 
 #[derive(Debug, Serialize)]

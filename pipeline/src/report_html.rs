@@ -494,6 +494,23 @@ fn coverage(r: &Report) -> Section {
     section("Crosswalk coverage: every legacy value seen", None, blocks)
 }
 
+fn end_of_year(r: &Report) -> Section {
+    let rows = r
+        .end_of_year
+        .iter()
+        .flat_map(|(rule, by_sau)| {
+            by_sau
+                .iter()
+                .map(move |(sau, n)| vec![rule.clone(), sau.clone(), n.to_string()])
+        })
+        .collect();
+    section(
+        "End of year: the launch notices' rules, by SAU",
+        Some("The errors the Department asked districts to fix before ICSE closed (000 lines 92-116), reported, not held: each row is in end_of_year/findings.csv and end_of_year/by_sau/<SAU>.csv with its file and line."),
+        vec![just(table(&["rule", "SAU", "rows"], rows))],
+    )
+}
+
 /// `report.html`: one self-contained page.
 pub fn html(report: &Report) -> String {
     let rejected = section(
@@ -513,6 +530,7 @@ pub fn html(report: &Report) -> String {
         race(report),
         identity(report),
         uploads(report),
+        end_of_year(report),
         coverage(report),
     ]);
     let mut env = minijinja::Environment::new();

@@ -13,6 +13,7 @@ mod publish;
 mod report;
 mod runner;
 
+pub use frames::Crosswalked;
 pub use runner::{data_hashes, Decision, StageId};
 
 use crate::config::{hex, Config};

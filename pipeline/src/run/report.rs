@@ -14,6 +14,7 @@ use crate::output::write_bytes;
 use crate::report;
 use crate::snapshot;
 use anyhow::{Context, Result};
+use cutover_stages::schema::SCHOOLS;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -56,6 +57,14 @@ impl Stage for Report {
                 .outputs
                 .push(format!("quarantine/{}.csv", i.entity));
         }
+        // The launch notices' end-of-year rules, reported by SAU (never held).
+        let schools = ingested
+            .iter()
+            .find(|i| i.entity == SCHOOLS.name)
+            .map(|i| &i.rows);
+        let (files, end_of_year) =
+            crate::end_of_year::write(ctx.root, ctx.config.last_year, crosswalked, schools)?;
+        produced.outputs.extend(files);
         // Control totals: legacy values as read, against the rows that
         // reached each entity's last stage.
         let totals: Vec<report::Frames> = ingested
@@ -70,11 +79,12 @@ impl Stage for Report {
                     .unwrap_or(&i.rows),
             })
             .collect();
-        let full = build(
+        let mut full = build(
             ctx,
             state,
             report::control_totals(&totals, &ctx.tables.mapping)?,
         )?;
+        full.end_of_year = end_of_year;
         write_bytes(
             &ctx.root.join("report.json"),
             &serde_json::to_vec_pretty(&full)?,
@@ -134,5 +144,6 @@ fn build(
         identity: read_json(ctx.root, "identity/summary.json")?,
         uploads: read_json(ctx.root, SUMMARY)?,
         failures,
+        end_of_year: Default::default(),
     })
 }
