@@ -316,38 +316,25 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(1))
             }
         }
-        Command::Identity { action } => {
-            match action {
-                IdentityAction::Explain {
-                    id_a,
-                    id_b,
-                    out,
-                    show_pii,
-                } => {
-                    say!(
-                        "{}",
-                        identity_stage::explain(&out, &id_a, &id_b, show_pii)?.trim_end()
-                    );
-                    Ok(ExitCode::SUCCESS)
-                }
-                IdentityAction::Score { truth, out } => {
-                    let s = identity_stage::score(&out, &truth)?;
-                    say!(
-                    "pairs: true {}, predicted {}, both {}\nprecision {:.4}  recall {:.4}  F1 {:.4}",
-                    s.true_pairs,
-                    s.predicted_pairs,
-                    s.true_positive_pairs,
-                    s.precision,
-                    s.recall,
-                    s.f1
+        Command::Identity { action } => match action {
+            IdentityAction::Explain {
+                id_a,
+                id_b,
+                out,
+                show_pii,
+            } => {
+                say!(
+                    "{}",
+                    identity_stage::explain(&out, &id_a, &id_b, show_pii)?.trim_end()
                 );
-                    for (kind, (n, found)) in &s.by_kind {
-                        say!("{kind}: {found} of {n} identity rows placed with their student ({:.1}%)", 100.0 * *found as f64 / (*n).max(1) as f64);
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
+                Ok(ExitCode::SUCCESS)
             }
-        }
+            IdentityAction::Score { truth, out } => {
+                let s = identity_stage::score(&out, &truth)?;
+                say!("{}", s.render().trim_end());
+                Ok(ExitCode::SUCCESS)
+            }
+        },
         Command::Crosswalk { action } => match action {
             CrosswalkAction::Check { crosswalks: dir } => {
                 let mut problems = Vec::new();
