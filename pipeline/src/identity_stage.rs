@@ -829,17 +829,26 @@ fn read_queue(root: &Path) -> Result<Vec<(String, String, String)>> {
 }
 
 /// Pair completeness: of the pairs of units holding one true student, the
-/// share blocking produced (every pair in `pairs.parquet` was blocked).
+/// share blocking produced (every pair in `pairs.parquet` was blocked) or
+/// the same-ID conflict rule put before a person.
 fn blocking_completeness(
     root: &Path,
     units_of_student: &BTreeMap<&str, BTreeSet<&str>>,
+    queue: &[(String, String, String)],
     score: &mut Score,
 ) -> Result<()> {
     let pairs = crate::snapshot::read_parquet(&root.join("identity/pairs.parquet"))?;
-    let (a, b) = (
+    let (mut a, mut b) = (
         column_strings(&pairs, "key_a")?,
         column_strings(&pairs, "key_b")?,
     );
+    // Same-ID conflicts are compared by their rule, not by blocking.
+    for (x, y, reason) in queue {
+        if reason.starts_with("same_id_conflict") {
+            a.push(x.min(y).clone());
+            b.push(x.max(y).clone());
+        }
+    }
     let blocked: BTreeSet<(&str, &str)> = a
         .iter()
         .zip(&b)

@@ -643,8 +643,9 @@ fn address_level(a: &Unit, b: &Unit) -> usize {
 ///   middle name), and the same address or enrolled at once for more than
 ///   two weeks;
 /// - `look_alike`: the same first name, last name and birth date, in
-///   different places (no SAU in common, no address in common), and nothing
-///   independent (local number, address) says they are one child.
+///   different places (enrolled in no common SAU, or, without enrollments,
+///   at different addresses), and nothing independent (local number,
+///   address) says they are one child.
 fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'static str> {
     let close_birth = a.births.iter().any(|x| {
         b.births
@@ -657,7 +658,13 @@ fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'static str> {
     if v[LAST] <= 1 && close_birth && different_first && together {
         return Some("twins_or_siblings");
     }
-    if same_name_and_birth(a, b) && !corroborated(v) && a.saus().is_disjoint(&b.saus()) {
+    let (sa, sb) = (a.saus(), b.saus());
+    let elsewhere = if sa.is_empty() || sb.is_empty() {
+        v[ADDRESS_C] == 2
+    } else {
+        sa.is_disjoint(&sb) && v[ADDRESS_C] != 0
+    };
+    if same_name_and_birth(a, b) && !corroborated(v) && elsewhere {
         return Some("look_alike");
     }
     None
@@ -1916,6 +1923,7 @@ mod tests {
     fn enrollments(rows: &[(&str, &str, &str, &str, &str)]) -> DataFrame {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         df!(
+            SOURCE_ROW => (2..2 + rows.len() as i64).collect::<Vec<_>>(),
             STATE_STUDENT_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
             SCHOOL_ENTRY_DATE => rows.iter().map(|r| d(r.1)).collect::<Vec<_>>(),
             EXIT_DATE => rows.iter().map(|r| d(r.2)).collect::<Vec<_>>(),
