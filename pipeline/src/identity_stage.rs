@@ -770,15 +770,30 @@ pub fn score(root: &Path, truth: &Path) -> Result<Score> {
             }
         }
     }
+    by_kind(&rows, &known, &mut parent, &mut score);
+    blocking_completeness(root, &units_of_student, &queue, &mut score)?;
+    hard_negatives(truth, &rows, &known, &queue, &mut score)?;
+    Ok(score)
+}
+
+/// Per kind of duplicate and per defect: rows placed with their student's
+/// original identity automatically and after the ideal reviewer's merges
+/// (`parent`).
+fn by_kind(
+    rows: &[TruthRow],
+    known: &BTreeMap<i64, (String, String)>,
+    parent: &mut BTreeMap<String, String>,
+    score: &mut Score,
+) {
     let automatic = |id: i64| known[&id].0.clone();
-    let mut reviewed = |id: i64| find(&mut parent, &known[&id].0);
+    let mut reviewed = |id: i64| find(parent, &known[&id].0);
     let mut original: BTreeMap<&str, i64> = BTreeMap::new();
-    for r in &rows {
+    for r in rows {
         if r.kind == "original" || r.kind.is_empty() {
             original.entry(r.student.as_str()).or_insert(r.id);
         }
     }
-    for r in &rows {
+    for r in rows {
         if r.kind.is_empty() || r.kind == "original" {
             continue;
         }
@@ -807,9 +822,6 @@ pub fn score(root: &Path, truth: &Path) -> Result<Score> {
             }
         }
     }
-    blocking_completeness(root, &units_of_student, &queue, &mut score)?;
-    hard_negatives(truth, &rows, &known, &queue, &mut score)?;
-    Ok(score)
 }
 
 /// `review/queue.csv` as (id_a, id_b, reason).

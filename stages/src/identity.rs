@@ -898,11 +898,17 @@ impl Scorer<'_> {
     }
 }
 
+/// The blocking keys of a unit.
+type KeysOf<'a> = Box<dyn Fn(&Unit) -> Vec<String> + 'a>;
+
+/// Candidate pairs, each pass's pair count, oversized blocks.
+type Blocked = (Vec<(usize, usize)>, Vec<(String, u64)>, u64);
+
 /// A blocking pass: its name, its largest block, and the keys of a unit.
 struct Pass<'a> {
     name: &'static str,
     limit: usize,
-    keys: Box<dyn Fn(&Unit) -> Vec<String> + 'a>,
+    keys: KeysOf<'a>,
 }
 
 fn initial(s: &str) -> String {
@@ -1015,7 +1021,7 @@ fn passes<'a>(sx: &'a (dyn Fn(&str) -> String + 'a), max_block: usize) -> Vec<Pa
 
 /// Candidate pairs (unit indexes, smaller first, sorted), each pass's pair
 /// count, and how many blocks were too large to pair.
-fn block(units: &[Unit], passes: &[Pass]) -> (Vec<(usize, usize)>, Vec<(String, u64)>, u64) {
+fn block(units: &[Unit], passes: &[Pass]) -> Blocked {
     let mut seen: BTreeSet<(usize, usize)> = BTreeSet::new();
     let mut counts = Vec::new();
     let mut oversized = 0u64;
@@ -1950,7 +1956,8 @@ mod tests {
     }
 
     /// A crowd of unrelated students, so u has something to count.
-    fn crowd() -> Vec<(
+    /// (PersonID, IdentityID, StateStudentID, first, last, gender, birth)
+    type Owned = (
         i64,
         i64,
         Option<String>,
@@ -1958,7 +1965,9 @@ mod tests {
         String,
         &'static str,
         String,
-    )> {
+    );
+
+    fn crowd() -> Vec<Owned> {
         let firsts = ["Emma", "Noah", "Liam", "Ava", "Mia", "Owen", "Zoe", "Eli"];
         let lasts = ["Roy", "Cyr", "Dyer", "Hatch", "Libby", "Gould", "Morin"];
         (0..56)
