@@ -58,6 +58,8 @@ struct RawIdentity {
     review_probability: Option<f64>,
     /// Blocks larger than this are not paired.
     max_block: Option<usize>,
+    /// "review" (default) or "score": same name and birth date across IDs.
+    same_name_birth_date: Option<String>,
 }
 
 /// The `[publish]` table.
@@ -129,6 +131,8 @@ pub struct Config {
     pub merge_probability: f64,
     pub review_probability: f64,
     pub max_block: usize,
+    /// `identity.same_name_birth_date = "review"` (true, the default) or "score".
+    pub same_name_birth_date_review: bool,
     /// No upload date may be after this; default 30 June of the last school year.
     pub as_of: NaiveDate,
     /// No date in the extract may be after this; default 30 June of the last
@@ -201,6 +205,7 @@ impl Config {
             merge_probability: DEFAULT_MERGE_PROBABILITY,
             review_probability: DEFAULT_REVIEW_PROBABILITY,
             max_block: DEFAULT_MAX_BLOCK,
+            same_name_birth_date_review: true,
             as_of: june_30(DEFAULT_YEARS.1),
             extract_date: june_30(DEFAULT_YEARS.1),
             split_exit_code: DEFAULT_SPLIT_EXIT_CODE.to_string(),
@@ -277,7 +282,12 @@ pub const SECTIONS: [(StageId, &[&str]); 5] = [
     (StageId::Crosswalk, &["first_year", "last_year"]),
     (
         StageId::Identity,
-        &["merge_probability", "review_probability", "max_block"],
+        &[
+            "merge_probability",
+            "review_probability",
+            "max_block",
+            "same_name_birth_date_review",
+        ],
     ),
     (
         StageId::Publish,
@@ -354,6 +364,22 @@ fn section<T: DeserializeOwned + Default>(
                 message: e.to_string().trim().to_string(),
             });
             T::default()
+        }
+    }
+}
+
+/// `identity.same_name_birth_date`: "review" (true) or "score" (false).
+fn same_name_policy(value: Option<&str>, file: &str, problems: &mut Vec<Problem>) -> bool {
+    match value {
+        None | Some("review") => true,
+        Some("score") => false,
+        Some(other) => {
+            problems.push(Problem {
+                file: file.to_string(),
+                key: "identity.same_name_birth_date".to_string(),
+                message: format!("expected \"review\" or \"score\", found {other:?}"),
+            });
+            true
         }
     }
 }
@@ -628,6 +654,11 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
             format!("expected at least 2, found {max_block}"),
         );
     }
+    let same_name_birth_date_review = same_name_policy(
+        identity.same_name_birth_date.as_deref(),
+        file,
+        &mut problems,
+    );
 
     let split_exit_code = publish
         .split_exit_code
@@ -658,6 +689,7 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
         merge_probability,
         review_probability,
         max_block,
+        same_name_birth_date_review,
         as_of,
         extract_date,
         split_exit_code,
@@ -907,6 +939,10 @@ birth_date_earliest = "1990-13-01"
         assert_eq!(
             problems(dir.path(), "bundle = \"bundle\"\ncrosswalks = \"crosswalks\"\n[identity]\nmerge_probability = 0.9\nreview_probability = 0.95\n"),
             vec!["run.toml: identity.review_probability: 0.95 is above identity.merge_probability 0.9"]
+        );
+        assert_eq!(
+            problems(dir.path(), "bundle = \"bundle\"\ncrosswalks = \"crosswalks\"\n[identity]\nsame_name_birth_date = \"merge\"\n"),
+            vec!["run.toml: identity.same_name_birth_date: expected \"review\" or \"score\", found \"merge\""]
         );
     }
 

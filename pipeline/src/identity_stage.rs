@@ -113,6 +113,10 @@ fn pairs_frame(pairs: &[Pair]) -> PolarsResult<DataFrame> {
             "reason".into(),
             pairs.iter().map(|p| p.reason.clone()).collect::<Vec<_>>(),
         ),
+        Column::new(
+            "pattern".into(),
+            pairs.iter().map(|p| p.pattern.clone()).collect::<Vec<_>>(),
+        ),
     ];
     for (c, (name, _)) in COMPARATORS.iter().enumerate() {
         columns.push(Column::new(
@@ -224,6 +228,7 @@ pub fn run_stage(
         review_probability: config.review_probability,
         max_block: config.max_block,
         nicknames: nicknames.to_vec(),
+        same_name_birth_date_review: config.same_name_birth_date_review,
     };
     let Frames {
         personal,
@@ -271,54 +276,7 @@ pub fn run_stage(
 
     // The review queue: what a reviewer needs, in a folder only its owner reads.
     let people = who(&out.students, out.enrollment.as_ref())?;
-    private_dir(&root.join("review"))?;
-    write_atomic(&root.join("review/queue.csv"), |f| {
-        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
-        w.write_record([
-            "id_a",
-            "id_b",
-            "probability",
-            "score",
-            "reason",
-            "weights",
-            "name_a",
-            "birth_date_a",
-            "enrollments_a",
-            "name_b",
-            "birth_date_b",
-            "enrollments_b",
-        ])?;
-        let blank = Who {
-            name: String::new(),
-            birth: String::new(),
-            enrollments: String::new(),
-        };
-        for p in &out.review {
-            let a = people.get(&p.key_a).unwrap_or(&blank);
-            let b = people.get(&p.key_b).unwrap_or(&blank);
-            let weights: Vec<String> = p
-                .terms
-                .iter()
-                .map(|t| format!("{}={} ({:+.2})", t.comparator, t.level, t.weight))
-                .collect();
-            w.write_record([
-                p.key_a.as_str(),
-                &p.key_b,
-                &format!("{:.4}", p.probability),
-                &format!("{:.2}", p.score),
-                &p.reason,
-                &weights.join("; "),
-                &a.name,
-                &a.birth,
-                &a.enrollments,
-                &b.name,
-                &b.birth,
-                &b.enrollments,
-            ])?;
-        }
-        w.flush()?;
-        Ok(())
-    })?;
+    write_queue(root, &out.review, &people)?;
     outputs.push("review/queue.csv".into());
 
     let count = |df: &DataFrame, c: &str| -> Result<BTreeMap<String, u64>> {
@@ -363,6 +321,118 @@ pub fn run_stage(
     })
 }
 
+/// Review pairs grouped into clusters (a student with three IDs is one
+/// question): each pair's cluster is the smallest key connected to it
+/// through review pairs; clusters come strongest first.
+fn queue_order(review: &[Pair]) -> Vec<(String, &Pair)> {
+    let mut parent: BTreeMap<&str, &str> = BTreeMap::new();
+    fn root<'a>(parent: &BTreeMap<&'a str, &'a str>, mut k: &'a str) -> &'a str {
+        while let Some(&p) = parent.get(k) {
+            if p == k {
+                break;
+            }
+            k = p;
+        }
+        k
+    }
+    for p in review {
+        for k in [p.key_a.as_str(), p.key_b.as_str()] {
+            parent.entry(k).or_insert(k);
+        }
+        let (ra, rb) = (root(&parent, &p.key_a), root(&parent, &p.key_b));
+        if ra != rb {
+            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            parent.insert(hi, lo);
+        }
+    }
+    let mut strongest: BTreeMap<&str, f64> = BTreeMap::new();
+    for p in review {
+        let c = root(&parent, &p.key_a);
+        let e = strongest.entry(c).or_insert(f64::MIN);
+        *e = e.max(p.score);
+    }
+    let mut rows: Vec<(String, &Pair)> = review
+        .iter()
+        .map(|p| (root(&parent, &p.key_a).to_string(), p))
+        .collect();
+    rows.sort_by(|(ca, a), (cb, b)| {
+        let (sa, sb) = (strongest[ca.as_str()], strongest[cb.as_str()]);
+        sb.total_cmp(&sa)
+            .then_with(|| ca.cmp(cb))
+            .then_with(|| b.score.total_cmp(&a.score))
+            .then_with(|| (&a.key_a, &a.key_b).cmp(&(&b.key_a, &b.key_b)))
+    });
+    rows
+}
+
+/// Writes `review/queue.csv`: one row per pair, grouped by cluster, with
+/// the evidence for and against and the hard-negative pattern.
+fn write_queue(root: &Path, review: &[Pair], people: &BTreeMap<String, Who>) -> Result<()> {
+    private_dir(&root.join("review"))?;
+    write_atomic(&root.join("review/queue.csv"), |f| {
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
+        w.write_record([
+            "cluster",
+            "id_a",
+            "id_b",
+            "probability",
+            "score",
+            "pattern",
+            "reason",
+            "evidence_for",
+            "evidence_against",
+            "name_a",
+            "birth_date_a",
+            "enrollments_a",
+            "name_b",
+            "birth_date_b",
+            "enrollments_b",
+        ])?;
+        let blank = Who {
+            name: String::new(),
+            birth: String::new(),
+            enrollments: String::new(),
+        };
+        let evidence = |p: &Pair, positive: bool| -> String {
+            p.terms
+                .iter()
+                .filter(|t| {
+                    if positive {
+                        t.weight > 0.0
+                    } else {
+                        t.weight < 0.0
+                    }
+                })
+                .map(|t| format!("{}={} ({:+.2})", t.comparator, t.level, t.weight))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        for (cluster, p) in queue_order(review) {
+            let a = people.get(&p.key_a).unwrap_or(&blank);
+            let b = people.get(&p.key_b).unwrap_or(&blank);
+            w.write_record([
+                cluster.as_str(),
+                &p.key_a,
+                &p.key_b,
+                &format!("{:.4}", p.probability),
+                &format!("{:.2}", p.score),
+                &p.pattern,
+                &p.reason,
+                &evidence(p, true),
+                &evidence(p, false),
+                &a.name,
+                &a.birth,
+                &a.enrollments,
+                &b.name,
+                &b.birth,
+                &b.enrollments,
+            ])?;
+        }
+        w.flush()?;
+        Ok(())
+    })
+}
+
 const STUDENT_ENROLLMENT_NAME: &str = "student_enrollment";
 
 fn mask(name: &str) -> String {
@@ -404,6 +474,12 @@ pub fn explain(root: &Path, a: &str, b: &str, show_pii: bool) -> Result<String> 
         get("score")?,
         get("probability")?
     );
+    let pattern = get("pattern")?;
+    if !pattern.is_empty() {
+        out.push_str(&format!(
+            "  pattern: {pattern} (never merged automatically)\n"
+        ));
+    }
     for (name, _) in COMPARATORS {
         out.push_str(&format!(
             "  {:<14} {:<30} {:>8}\n",
@@ -427,18 +503,85 @@ pub fn explain(root: &Path, a: &str, b: &str, show_pii: bool) -> Result<String> 
     Ok(out)
 }
 
-/// Pairwise precision, recall and F1 against a truth file.
-#[derive(Debug, Serialize)]
+/// The identity stage measured against the generator's truth.
+#[derive(Debug, Default, Serialize)]
 pub struct Score {
     pub true_pairs: u64,
     pub predicted_pairs: u64,
     pub true_positive_pairs: u64,
+    /// Automatic (before review) pairwise precision, recall and F1.
     pub precision: f64,
     pub recall: f64,
     pub f1: f64,
-    /// Per kind of duplicate: identity rows of that kind, and how many were
-    /// placed with their student's original identity.
-    pub by_kind: BTreeMap<String, (u64, u64)>,
+    /// Per kind of duplicate: identity rows of that kind, how many were
+    /// placed with their student's original identity automatically, and
+    /// after an ideal reviewer works the whole queue.
+    pub by_kind: BTreeMap<String, (u64, u64, u64)>,
+    /// The same per defect of a duplicate (a duplicate with two defects
+    /// counts under each, and under `two_defects`).
+    pub by_defect: BTreeMap<String, (u64, u64, u64)>,
+    /// Per kind of hard negative (twins, siblings, look-alikes): pairs,
+    /// merged automatically, sent to review.
+    pub hard_negatives: BTreeMap<String, (u64, u64, u64)>,
+    /// True pairs of units (different IDs of one child) and how many of
+    /// them blocking produced.
+    pub true_unit_pairs: u64,
+    pub blocked_true_unit_pairs: u64,
+    pub pair_completeness: f64,
+    /// Review queue rows, and those the policy forces (same name and birth
+    /// date, look-alikes, same-ID conflicts).
+    pub queue: u64,
+    pub queue_forced: u64,
+    pub queue_by_reason: BTreeMap<String, u64>,
+}
+
+impl Score {
+    /// What `cutover identity score` prints.
+    pub fn render(&self) -> String {
+        let pct = |a: u64, n: u64| 100.0 * a as f64 / n.max(1) as f64;
+        let mut out = format!(
+            "pairs: true {}, predicted {}, both {}\nprecision {:.4}  recall {:.4}  F1 {:.4}\n",
+            self.true_pairs,
+            self.predicted_pairs,
+            self.true_positive_pairs,
+            self.precision,
+            self.recall,
+            self.f1
+        );
+        for (kind, (n, found, reviewed)) in &self.by_kind {
+            out.push_str(&format!(
+                "{kind}: {found} of {n} identity rows placed with their student ({:.1}%), {reviewed} after an ideal reviewer ({:.1}%)\n",
+                pct(*found, *n),
+                pct(*reviewed, *n)
+            ));
+        }
+        for (defect, (n, found, reviewed)) in &self.by_defect {
+            out.push_str(&format!(
+                "  defect {defect}: {found} of {n} automatically ({:.1}%), {reviewed} after review ({:.1}%)\n",
+                pct(*found, *n),
+                pct(*reviewed, *n)
+            ));
+        }
+        for (kind, (n, merged, reviewed)) in &self.hard_negatives {
+            out.push_str(&format!(
+                "hard negatives {kind}: {n} pairs, {merged} merged automatically, {reviewed} sent to review\n"
+            ));
+        }
+        out.push_str(&format!(
+            "blocking: {} of {} true pairs of IDs compared (pair completeness {:.4})\n",
+            self.blocked_true_unit_pairs, self.true_unit_pairs, self.pair_completeness
+        ));
+        out.push_str(&format!(
+            "review queue: {} pairs, {} forced by the policy ({:.2}x)\n",
+            self.queue,
+            self.queue_forced,
+            self.queue as f64 / self.queue_forced.max(1) as f64
+        ));
+        for (reason, n) in &self.queue_by_reason {
+            out.push_str(&format!("  {reason}: {n}\n"));
+        }
+        out
+    }
 }
 
 fn pairs_in(groups: &BTreeMap<String, Vec<i64>>) -> BTreeSet<(i64, i64)> {
@@ -453,25 +596,26 @@ fn pairs_in(groups: &BTreeMap<String, Vec<i64>>) -> BTreeSet<(i64, i64)> {
     out
 }
 
-/// `cutover identity score --truth FILE`: the identity map against the
-/// truth (`IdentityID,...,true_student[,kind]`: the generator's
-/// `identities.csv`, or any file of true clusters).
-pub fn score(root: &Path, truth: &Path) -> Result<Score> {
-    let map = crate::snapshot::read_parquet(&root.join("identity/identity_map.parquet"))?;
-    let ids = map
-        .column(IDENTITY_ID)?
+fn column_strings(df: &DataFrame, c: &str) -> Result<Vec<String>> {
+    let s = df
+        .column(c)?
         .as_materialized_series()
-        .cast(&DataType::Int64)?;
-    let ids = ids.i64()?.clone();
-    let keys = map.column(STUDENT_KEY)?.str()?.clone();
-    let mut predicted: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    let mut predicted_of: BTreeMap<i64, String> = BTreeMap::new();
-    for i in 0..map.height() {
-        if let (Some(id), Some(k)) = (ids.get(i), keys.get(i)) {
-            predicted.entry(k.to_string()).or_default().push(id);
-            predicted_of.insert(id, k.to_string());
-        }
-    }
+        .cast(&DataType::String)?;
+    let s = s.str()?.clone();
+    Ok((0..s.len())
+        .map(|i| s.get(i).unwrap_or("").to_string())
+        .collect())
+}
+
+/// One truth row: identity row, true student, kind, variation.
+struct TruthRow {
+    id: i64,
+    student: String,
+    kind: String,
+    variation: String,
+}
+
+fn read_truth(truth: &Path, known: &BTreeMap<i64, (String, String)>) -> Result<Vec<TruthRow>> {
     let mut reader = csv::Reader::from_path(truth)
         .with_context(|| format!("{}: cannot read", truth.display()))?;
     let header: Vec<String> = reader.headers()?.iter().map(str::to_string).collect();
@@ -482,25 +626,69 @@ pub fn score(root: &Path, truth: &Path) -> Result<Score> {
             truth.display()
         );
     };
-    let kind_col = at("kind");
-    let mut truth_groups: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    let mut rows: Vec<(i64, String, String)> = Vec::new();
+    let (kind_col, variation_col) = (at("kind"), at("variation"));
+    let mut rows = Vec::new();
     for r in reader.records() {
         let r = r?;
         let Ok(id) = r[id_col].parse::<i64>() else {
             continue;
         };
         // Only identity rows that reached the identity stage are scored.
-        if !predicted_of.contains_key(&id) {
+        if !known.contains_key(&id) {
             continue;
         }
-        let student = r[student_col].to_string();
-        truth_groups.entry(student.clone()).or_default().push(id);
-        rows.push((
+        let opt = |c: Option<usize>| c.map(|k| r[k].to_string()).unwrap_or_default();
+        rows.push(TruthRow {
             id,
-            student,
-            kind_col.map(|k| r[k].to_string()).unwrap_or_default(),
-        ));
+            student: r[student_col].to_string(),
+            kind: opt(kind_col),
+            variation: opt(variation_col),
+        });
+    }
+    Ok(rows)
+}
+
+/// Union-find over string keys, for clusters after an ideal reviewer.
+fn find(parent: &mut BTreeMap<String, String>, k: &str) -> String {
+    let mut r = k.to_string();
+    while let Some(p) = parent.get(&r) {
+        if p == &r {
+            break;
+        }
+        r = p.clone();
+    }
+    r
+}
+
+/// `cutover identity score --truth FILE`: the identity map against the
+/// truth (`IdentityID,...,true_student[,kind,variation]`: the generator's
+/// `identities.csv`, or any file of true clusters); with the generator's
+/// `hard_negatives.csv` beside it, the twins, siblings and look-alikes.
+pub fn score(root: &Path, truth: &Path) -> Result<Score> {
+    let map = crate::snapshot::read_parquet(&root.join("identity/identity_map.parquet"))?;
+    let ids = map
+        .column(IDENTITY_ID)?
+        .as_materialized_series()
+        .cast(&DataType::Int64)?;
+    let ids = ids.i64()?.clone();
+    let keys = column_strings(&map, STUDENT_KEY)?;
+    let units = column_strings(&map, "UnitKey")?;
+    // identity row -> (student key, unit key)
+    let mut known: BTreeMap<i64, (String, String)> = BTreeMap::new();
+    let mut predicted: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for i in 0..map.height() {
+        if let Some(id) = ids.get(i) {
+            predicted.entry(keys[i].clone()).or_default().push(id);
+            known.insert(id, (keys[i].clone(), units[i].clone()));
+        }
+    }
+    let rows = read_truth(truth, &known)?;
+    let mut truth_groups: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for r in &rows {
+        truth_groups
+            .entry(r.student.clone())
+            .or_default()
+            .push(r.id);
     }
     let t = pairs_in(&truth_groups);
     let p = pairs_in(&predicted);
@@ -520,32 +708,210 @@ pub fn score(root: &Path, truth: &Path) -> Result<Score> {
     } else {
         2.0 * precision * recall / (precision + recall)
     };
-    let mut original: BTreeMap<&str, i64> = BTreeMap::new();
-    for (id, student, kind) in &rows {
-        if kind == "original" || kind.is_empty() {
-            original.entry(student.as_str()).or_insert(*id);
-        }
-    }
-    let mut by_kind: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for (id, student, kind) in &rows {
-        if kind.is_empty() || kind == "original" {
-            continue;
-        }
-        let entry = by_kind.entry(kind.clone()).or_default();
-        entry.0 += 1;
-        if let Some(o) = original.get(student.as_str()) {
-            if predicted_of.get(o) == predicted_of.get(id) {
-                entry.1 += 1;
-            }
-        }
-    }
-    Ok(Score {
+    let mut score = Score {
         true_pairs: t.len() as u64,
         predicted_pairs: p.len() as u64,
         true_positive_pairs: tp,
         precision,
         recall,
         f1,
-        by_kind,
-    })
+        ..Score::default()
+    };
+    // Units of each true student, and true students of each unit.
+    let mut students_of_unit: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut units_of_student: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for r in &rows {
+        let unit = known[&r.id].1.as_str();
+        students_of_unit.entry(unit).or_default().insert(&r.student);
+        units_of_student.entry(&r.student).or_default().insert(unit);
+    }
+    // The queue, and an ideal reviewer's merges: every review pair whose
+    // two units hold one true student.
+    let queue = read_queue(root)?;
+    let survivors: BTreeMap<String, String> = known
+        .values()
+        .map(|(key, unit)| (unit.clone(), key.clone()))
+        .collect();
+    let mut parent: BTreeMap<String, String> = BTreeMap::new();
+    for (a, b, reason) in &queue {
+        score.queue += 1;
+        let forced = reason.starts_with("same first name")
+            || reason.starts_with("look_alike")
+            || reason.starts_with("same_id_conflict");
+        score.queue_forced += u64::from(forced);
+        let label = reason.split(':').next().unwrap_or("").to_string();
+        *score.queue_by_reason.entry(label).or_default() += 1;
+        let same = match (
+            students_of_unit.get(a.as_str()),
+            students_of_unit.get(b.as_str()),
+        ) {
+            (Some(x), Some(y)) => !x.is_disjoint(y),
+            _ => false,
+        };
+        if same {
+            let survivor = |u: &str| survivors.get(u).cloned().unwrap_or_else(|| u.to_string());
+            let (ka, kb) = (survivor(a), survivor(b));
+            let (ra, rb) = (find(&mut parent, &ka), find(&mut parent, &kb));
+            if ra != rb {
+                parent.insert(ra.clone(), ra.clone());
+                parent.insert(rb, ra);
+            }
+        }
+    }
+    by_kind(&rows, &known, &mut parent, &mut score);
+    blocking_completeness(root, &units_of_student, &queue, &mut score)?;
+    hard_negatives(truth, &rows, &known, &queue, &mut score)?;
+    Ok(score)
+}
+
+/// Per kind of duplicate and per defect: rows placed with their student's
+/// original identity automatically and after the ideal reviewer's merges
+/// (`parent`).
+fn by_kind(
+    rows: &[TruthRow],
+    known: &BTreeMap<i64, (String, String)>,
+    parent: &mut BTreeMap<String, String>,
+    score: &mut Score,
+) {
+    let automatic = |id: i64| known[&id].0.clone();
+    let mut reviewed = |id: i64| find(parent, &known[&id].0);
+    let mut original: BTreeMap<&str, i64> = BTreeMap::new();
+    for r in rows {
+        if r.kind == "original" || r.kind.is_empty() {
+            original.entry(r.student.as_str()).or_insert(r.id);
+        }
+    }
+    for r in rows {
+        if r.kind.is_empty() || r.kind == "original" {
+            continue;
+        }
+        let (found, after) = match original.get(r.student.as_str()) {
+            Some(&o) => (
+                automatic(o) == automatic(r.id),
+                reviewed(o) == reviewed(r.id),
+            ),
+            None => (false, false),
+        };
+        let count = |m: &mut BTreeMap<String, (u64, u64, u64)>, k: &str| {
+            let e = m.entry(k.to_string()).or_default();
+            e.0 += 1;
+            e.1 += u64::from(found);
+            e.2 += u64::from(after);
+        };
+        count(&mut score.by_kind, &r.kind);
+        if r.kind.starts_with("duplicate") {
+            let defects = r.variation.rsplit(';').next().unwrap_or("");
+            let parts: Vec<&str> = defects.split('+').filter(|d| !d.is_empty()).collect();
+            for d in &parts {
+                count(&mut score.by_defect, d);
+            }
+            if parts.len() > 1 {
+                count(&mut score.by_defect, "two_defects");
+            }
+        }
+    }
+}
+
+/// `review/queue.csv` as (id_a, id_b, reason).
+fn read_queue(root: &Path) -> Result<Vec<(String, String, String)>> {
+    let path = root.join("review/queue.csv");
+    let mut reader = csv::Reader::from_path(&path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let header: Vec<String> = reader.headers()?.iter().map(str::to_string).collect();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap_or(0);
+    let (a, b, reason) = (at("id_a"), at("id_b"), at("reason"));
+    let mut out = Vec::new();
+    for r in reader.records() {
+        let r = r?;
+        out.push((r[a].to_string(), r[b].to_string(), r[reason].to_string()));
+    }
+    Ok(out)
+}
+
+/// Pair completeness: of the pairs of units holding one true student, the
+/// share blocking produced (every pair in `pairs.parquet` was blocked) or
+/// the same-ID conflict rule put before a person.
+fn blocking_completeness(
+    root: &Path,
+    units_of_student: &BTreeMap<&str, BTreeSet<&str>>,
+    queue: &[(String, String, String)],
+    score: &mut Score,
+) -> Result<()> {
+    let pairs = crate::snapshot::read_parquet(&root.join("identity/pairs.parquet"))?;
+    let (mut a, mut b) = (
+        column_strings(&pairs, "key_a")?,
+        column_strings(&pairs, "key_b")?,
+    );
+    // Same-ID conflicts are compared by their rule, not by blocking.
+    for (x, y, reason) in queue {
+        if reason.starts_with("same_id_conflict") {
+            a.push(x.min(y).clone());
+            b.push(x.max(y).clone());
+        }
+    }
+    let blocked: BTreeSet<(&str, &str)> = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x.as_str(), y.as_str()))
+        .collect();
+    for units in units_of_student.values() {
+        let v: Vec<&str> = units.iter().copied().collect();
+        for i in 0..v.len() {
+            for j in i + 1..v.len() {
+                score.true_unit_pairs += 1;
+                score.blocked_true_unit_pairs += u64::from(blocked.contains(&(v[i], v[j])));
+            }
+        }
+    }
+    score.pair_completeness = if score.true_unit_pairs == 0 {
+        1.0
+    } else {
+        score.blocked_true_unit_pairs as f64 / score.true_unit_pairs as f64
+    };
+    Ok(())
+}
+
+/// Twins, siblings and look-alikes (`hard_negatives.csv` beside the truth
+/// file): merged automatically when any identity row of one shares a
+/// student with any of the other; sent to review when a queue pair joins
+/// their units.
+fn hard_negatives(
+    truth: &Path,
+    rows: &[TruthRow],
+    known: &BTreeMap<i64, (String, String)>,
+    queue: &[(String, String, String)],
+    score: &mut Score,
+) -> Result<()> {
+    let path = truth.with_file_name("hard_negatives.csv");
+    if !path.exists() {
+        return Ok(());
+    }
+    let mut of_student: BTreeMap<&str, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+    for r in rows {
+        let (key, unit) = &known[&r.id];
+        let e = of_student.entry(&r.student).or_default();
+        e.0.insert(key);
+        e.1.insert(unit);
+    }
+    let reviewed: BTreeSet<(&str, &str)> = queue
+        .iter()
+        .flat_map(|(a, b, _)| [(a.as_str(), b.as_str()), (b.as_str(), a.as_str())])
+        .collect();
+    let mut reader = csv::Reader::from_path(&path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    for r in reader.records() {
+        let r = r?;
+        let (Some(x), Some(y)) = (of_student.get(&r[0]), of_student.get(&r[1])) else {
+            continue;
+        };
+        let merged = !x.0.is_disjoint(&y.0);
+        let in_queue =
+            x.1.iter()
+                .any(|a| y.1.iter().any(|b| reviewed.contains(&(*a, *b))));
+        let e = score.hard_negatives.entry(r[2].to_string()).or_default();
+        e.0 += 1;
+        e.1 += u64::from(merged);
+        e.2 += u64::from(in_queue);
+    }
+    Ok(())
 }

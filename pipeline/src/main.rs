@@ -359,21 +359,7 @@ fn cmd_identity(action: IdentityAction) -> anyhow::Result<ExitCode> {
         }
         IdentityAction::Score { truth, out } => {
             let s = identity_stage::score(&out, &truth)?;
-            say!(
-                "pairs: true {}, predicted {}, both {}\nprecision {:.4}  recall {:.4}  F1 {:.4}",
-                s.true_pairs,
-                s.predicted_pairs,
-                s.true_positive_pairs,
-                s.precision,
-                s.recall,
-                s.f1
-            );
-            for (kind, (n, found)) in &s.by_kind {
-                let share = 100.0 * *found as f64 / (*n).max(1) as f64;
-                say!(
-                    "{kind}: {found} of {n} identity rows placed with their student ({share:.1}%)"
-                );
-            }
+            say!("{}", s.render().trim_end());
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -487,7 +487,7 @@ fn validate_refuses_what_run_refuses_at_start_up() {
             "crosswalks/nicknames.csv",
             "Abigail,Abby",
             "Abigail,",
-            "crosswalks/manifest.csv: line 3: column sha256: nicknames.csv has checksum {edited}, the manifest says {listed}\ncrosswalks/nicknames.csv: line 2: column nickname: a value is required",
+            "crosswalks/manifest.csv: line 3: column sha256: nicknames.csv has checksum {edited}, the manifest says {listed}\ncrosswalks/nicknames.csv: line {line}: column nickname: a value is required",
         ),
         (
             "layouts/frm.csv",
@@ -504,7 +504,9 @@ fn validate_refuses_what_run_refuses_at_start_up() {
         let listed = sha256_hex(text.as_bytes());
         let edited_text = text.replacen(from, to, 1);
         fs::write(w.join(file), &edited_text).unwrap();
+        let line = text.lines().position(|l| l.contains(from)).unwrap() + 1;
         let message = message
+            .replace("{line}", &line.to_string())
             .replace("{edited}", &sha256_hex(edited_text.as_bytes()))
             .replace("{listed}", &listed);
         let validate = cutover(&["validate", "--config", "run.toml"], w);

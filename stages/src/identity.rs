@@ -18,14 +18,17 @@
 //! **Rules, in order**: `same_person` (identity rows of one PersonID: name
 //! history); `same_state_id` (persons sharing a StateStudentID whose birth
 //! date and gender agree, or differ by a day/month swap; others go to review
-//! as `same_id_conflict`); reviewer decisions (`decision`); scored merges
-//! across IDs (`probable`) above the merge threshold; the grey zone, and every
-//! pair agreeing exactly on first name, last name and birth date, to review.
+//! as `same_id_conflict`); reviewer decisions (`decision`); hard-negative
+//! patterns (`twins_or_siblings`, `look_alike`) that cap a pair at review;
+//! the same first name, last name and birth date without corroboration to
+//! review (`identity.same_name_birth_date = "review"`); scored merges across
+//! IDs (`probable`) above the merge threshold; the grey zone to review.
 //!
 //! **Merged**: identity rows folded into another student; in = out + merged.
 //!
 //! **Config keys**: `identity.merge_probability`,
-//! `identity.review_probability`, `identity.max_block`.
+//! `identity.review_probability`, `identity.max_block`,
+//! `identity.same_name_birth_date`.
 
 use crate::columns::*;
 use crate::report::StageReport;
@@ -33,7 +36,7 @@ use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 use rphonetic::{Encoder, Soundex};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use unicode_normalization::UnicodeNormalization;
 
 pub const STAGE: &str = "identity";
@@ -52,6 +55,11 @@ pub struct IdentityConfig {
     pub max_block: usize,
     /// Formal given name -> nicknames (folded, lower case).
     pub nicknames: Vec<(String, String)>,
+    /// `identity.same_name_birth_date`: true ("review", the default) sends
+    /// every pair with the same first name, last name and birth date that no
+    /// independent identifier corroborates to a person; false ("score")
+    /// scores them like any pair.
+    pub same_name_birth_date_review: bool,
 }
 
 /// A reviewer's decision on a pair of student keys.
@@ -82,12 +90,17 @@ struct Identity {
     person: i64,
     identity: i64,
     state_id: Option<String>,
+    /// Folded; empty when blank.
     first: String,
+    middle: String,
     last: String,
     gender: Option<String>,
     birth: Option<NaiveDate>,
     effective: Option<NaiveDate>,
 }
+
+/// One enrollment of a unit: entry, exit, SAU, local student number.
+type Span = (NaiveDate, NaiveDate, String, Option<String>);
 
 /// A set of identity rows certainly one child (one PersonID, or persons
 /// sharing a StateStudentID): what probable matching compares.
@@ -99,10 +112,11 @@ struct Unit {
     members: Vec<usize>,
     /// Folded (first, last) variants.
     names: BTreeSet<(String, String)>,
+    /// Folded middle names (blank ones left out).
+    middles: BTreeSet<String>,
     births: BTreeSet<NaiveDate>,
     gender: Option<String>,
-    /// (entry, exit, SAU, local number) of its enrollments.
-    spans: Vec<(NaiveDate, NaiveDate, String, Option<String>)>,
+    spans: Vec<Span>,
     /// Folded (street address, zip) of its mailing addresses.
     addresses: BTreeSet<(String, String)>,
     first_seen: Option<NaiveDate>,
@@ -115,6 +129,7 @@ impl Unit {
             state_id,
             members,
             names: BTreeSet::new(),
+            middles: BTreeSet::new(),
             births: BTreeSet::new(),
             gender: None,
             spans: Vec::new(),
@@ -122,18 +137,74 @@ impl Unit {
             first_seen: None,
         }
     }
+
+    /// Adds an identity row's names, birth date, gender and first date.
+    fn absorb(&mut self, id: &Identity) {
+        self.names.insert((id.first.clone(), id.last.clone()));
+        if !id.middle.is_empty() {
+            self.middles.insert(id.middle.clone());
+        }
+        if let Some(b) = id.birth {
+            self.births.insert(b);
+        }
+        if self.gender.is_none() {
+            self.gender = id.gender.clone();
+        }
+        self.first_seen = match (self.first_seen, id.effective) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    fn saus(&self) -> BTreeSet<&str> {
+        self.spans.iter().map(|s| s.2.as_str()).collect()
+    }
 }
 
-/// Comparators and their levels; the last level of each is "missing"
-/// (weight 0) where a comparator can be missing.
-pub const COMPARATORS: [(&str, &[&str]); 7] = [
+/// How many comparators a pair is scored on.
+pub const N: usize = 8;
+const FIRST: usize = 0;
+const MIDDLE: usize = 1;
+const LAST: usize = 2;
+const BIRTH: usize = 3;
+const GENDER_C: usize = 4;
+const ENROLLMENT: usize = 5;
+const LOCAL: usize = 6;
+const ADDRESS_C: usize = 7;
+
+/// Comparators and their levels, closest first; the last level of each is
+/// "missing": a value absent on either side gives no evidence (weight 0).
+pub const COMPARATORS: [(&str, &[&str]); N] = [
     (
         "first_name",
-        &["exact", "nickname", "similar", "phonetic", "different"],
+        &[
+            "exact",
+            "nickname",
+            "middle_as_first",
+            "jaro_winkler_0.95",
+            "jaro_winkler_0.88",
+            "jaro_winkler_0.80",
+            "phonetic",
+            "different",
+            "missing",
+        ],
+    ),
+    (
+        "middle_name",
+        &["agree", "initial_only", "different", "missing"],
     ),
     (
         "last_name",
-        &["exact", "compound", "similar", "phonetic", "different"],
+        &[
+            "exact",
+            "compound",
+            "jaro_winkler_0.95",
+            "jaro_winkler_0.88",
+            "jaro_winkler_0.80",
+            "phonetic",
+            "different",
+            "missing",
+        ],
     ),
     (
         "birth_date",
@@ -150,14 +221,16 @@ pub const COMPARATORS: [(&str, &[&str]); 7] = [
         "enrollment",
         &[
             "one_ends_where_other_begins",
+            "overlap_a_few_days",
             "never_at_the_same_time",
-            "enrolled_at_the_same_time",
+            "overlap_weeks",
+            "overlap_months",
             "missing",
         ],
     ),
     (
         "local_number",
-        &["same_in_same_sau", "different", "missing"],
+        &["same_in_same_sau", "different_in_same_sau", "missing"],
     ),
     (
         "address",
@@ -165,18 +238,26 @@ pub const COMPARATORS: [(&str, &[&str]); 7] = [
     ),
 ];
 
-fn missing_level(c: usize) -> Option<usize> {
-    let levels = COMPARATORS[c].1;
-    (levels[levels.len() - 1] == "missing").then_some(levels.len() - 1)
+/// Comparators whose levels are a scale of closeness: a closer level never
+/// weighs less than a farther one.
+const ORDERED: [usize; 4] = [FIRST, MIDDLE, LAST, BIRTH];
+
+fn missing_level(c: usize) -> usize {
+    COMPARATORS[c].1.len() - 1
 }
 
-/// The estimated model: m and u per comparator level, and the prior.
+/// The estimated model: m and u per comparator level, the weights used
+/// (log2 m/u, made monotone), and the prior.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Model {
     pub prior: f64,
     pub m: Vec<Vec<f64>>,
     pub u: Vec<Vec<f64>>,
+    /// log2(m/u) per level after the monotone correction; 0 for "missing".
+    pub weights: Vec<Vec<f64>>,
     pub iterations: usize,
+    /// How m, u and the prior were estimated.
+    pub method: BTreeMap<String, String>,
 }
 
 /// One comparison's contribution to a pair's score.
@@ -199,6 +280,9 @@ pub struct Pair {
     /// merge, review or separate, and why.
     pub outcome: String,
     pub reason: String,
+    /// The hard-negative pattern the pair shows (`twins_or_siblings`,
+    /// `look_alike`), or empty.
+    pub pattern: String,
 }
 
 /// What the stage produced.
@@ -226,6 +310,14 @@ fn strs(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<String>>> {
         .cast(&DataType::String)?;
     let s = s.str()?;
     Ok((0..s.len()).map(|i| s.get(i).map(str::to_string)).collect())
+}
+
+fn strs_or_none(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<String>>> {
+    if df.column(c).is_ok() {
+        strs(df, c)
+    } else {
+        Ok(vec![None; df.height()])
+    }
 }
 
 fn dates(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<NaiveDate>>> {
@@ -301,31 +393,73 @@ fn one_part_off(x: NaiveDate, y: NaiveDate) -> bool {
     diffs.iter().filter(|d| **d).count() == 1
 }
 
-struct Comparer<'a> {
-    nick: BTreeSet<(String, String)>,
-    /// Soundex of every folded name, computed once.
-    phonetic: std::collections::HashMap<String, String>,
-    config: &'a IdentityConfig,
+/// Days two enrollment histories overlap at most (one span of each), or
+/// None when they never overlap.
+fn overlap_days(a: &[Span], b: &[Span]) -> Option<i64> {
+    let mut best: Option<i64> = None;
+    for (s1, e1, _, _) in a {
+        for (s2, e2, _, _) in b {
+            let days = ((*e1).min(*e2) - (*s1).max(*s2)).num_days();
+            if s1 < e2 && s2 < e1 {
+                best = Some(best.map_or(days, |d: i64| d.max(days)));
+            }
+        }
+    }
+    best
 }
 
-impl Comparer<'_> {
-    fn phon(&self, s: &str) -> &str {
-        self.phonetic.get(s).map(String::as_str).unwrap_or("")
+/// Soundex of a folded name ("" for a blank one).
+fn soundex(encoder: &Soundex, s: &str) -> String {
+    let letters: String = s.chars().filter(|c| c.is_ascii_alphabetic()).collect();
+    if letters.is_empty() {
+        String::new()
+    } else {
+        encoder.encode(&letters)
+    }
+}
+
+struct Comparer {
+    nick: BTreeSet<(String, String)>,
+    /// Soundex of every folded name, computed once.
+    phonetic: HashMap<String, String>,
+}
+
+/// Graded string similarity of two folded names that differ: the
+/// Jaro-Winkler levels (one edit apart counts as 0.88), then Soundex.
+fn graded(phon: impl Fn(&str) -> String, a: &str, b: &str, first_level: usize) -> usize {
+    let jw = strsim::jaro_winkler(a, b);
+    let lev = strsim::levenshtein(a, b);
+    if jw >= 0.95 {
+        first_level
+    } else if jw >= 0.88 || lev <= 1 {
+        first_level + 1
+    } else if jw >= 0.80 || (lev <= 2 && a.len().min(b.len()) >= 5) {
+        first_level + 2
+    } else if phon(a) == phon(b) {
+        first_level + 3
+    } else {
+        first_level + 4
+    }
+}
+
+impl Comparer {
+    fn phon(&self, s: &str) -> String {
+        self.phonetic.get(s).cloned().unwrap_or_default()
     }
 
-    fn first_level(&self, a: &str, b: &str) -> usize {
-        if a == b {
+    fn first_level(&self, a: &str, b: &str, ua: &Unit, ub: &Unit) -> usize {
+        if a.is_empty() || b.is_empty() {
+            missing_level(FIRST)
+        } else if a == b {
             0
         } else if self.nick.contains(&(a.to_string(), b.to_string()))
             || self.nick.contains(&(b.to_string(), a.to_string()))
         {
             1
-        } else if strsim::jaro_winkler(a, b) >= 0.9 || strsim::levenshtein(a, b) <= 1 {
+        } else if ub.middles.contains(a) || ua.middles.contains(b) {
             2
-        } else if !a.is_empty() && self.phon(a) == self.phon(b) {
-            3
         } else {
-            4
+            graded(|s| self.phon(s), a, b, 3)
         }
     }
 
@@ -336,125 +470,218 @@ impl Comparer<'_> {
                 .map(str::to_string)
                 .collect()
         };
-        if a == b || a.replace(['-', ' '], "") == b.replace(['-', ' '], "") {
+        if a.is_empty() || b.is_empty() {
+            missing_level(LAST)
+        } else if a == b || a.replace(['-', ' '], "") == b.replace(['-', ' '], "") {
             0
         } else if !parts(a).is_disjoint(&parts(b)) {
             1
-        } else if strsim::jaro_winkler(a, b) >= 0.9 || strsim::levenshtein(a, b) <= 1 {
-            2
-        } else if !a.is_empty() && self.phon(a) == self.phon(b) {
-            3
         } else {
-            4
+            graded(|s| self.phon(s), a, b, 2)
         }
     }
 
-    /// The comparison vector of two units (best name and birth variants).
-    fn levels(&self, a: &Unit, b: &Unit) -> [usize; 7] {
-        let mut best_names = (4, 4);
+    /// The best (first, last) levels over both units' name variants, the
+    /// names taken straight or swapped; "missing" ranks as "different".
+    fn name_levels(&self, a: &Unit, b: &Unit) -> (usize, usize) {
+        let rank = |c: usize, l: usize| if l == missing_level(c) { l - 1 } else { l };
+        let mut best = (missing_level(FIRST), missing_level(LAST));
+        let mut best_rank = usize::MAX;
         for (fa, la) in &a.names {
             for (fb, lb) in &b.names {
-                let straight = (self.first_level(fa, fb), self.last_level(la, lb));
-                let crossed = (self.first_level(fa, lb), self.last_level(la, fb));
+                let straight = (self.first_level(fa, fb, a, b), self.last_level(la, lb));
+                let crossed = (self.first_level(fa, lb, a, b), self.last_level(la, fb));
                 for cand in [straight, crossed] {
-                    if cand.0 + cand.1 < best_names.0 + best_names.1 {
-                        best_names = cand;
+                    let r = rank(FIRST, cand.0) + rank(LAST, cand.1);
+                    if r < best_rank {
+                        best = cand;
+                        best_rank = r;
                     }
                 }
             }
         }
-        let birth = if a.births.is_empty() || b.births.is_empty() {
-            4
-        } else {
-            let mut best = 3;
-            for x in &a.births {
-                for y in &b.births {
-                    let l = if x == y {
-                        0
-                    } else if swapped(*x, *y) {
-                        1
-                    } else if one_part_off(*x, *y) {
-                        2
-                    } else {
-                        3
-                    };
-                    best = best.min(l);
-                }
-            }
-            best
-        };
-        let gender = match (&a.gender, &b.gender) {
+        best
+    }
+
+    /// The comparison vector of two units.
+    fn levels(&self, a: &Unit, b: &Unit) -> [usize; N] {
+        let (first, last) = self.name_levels(a, b);
+        let mut v = [0; N];
+        v[FIRST] = first;
+        v[LAST] = last;
+        v[MIDDLE] = middle_level(a, b);
+        v[BIRTH] = birth_level(a, b);
+        v[GENDER_C] = match (&a.gender, &b.gender) {
             (Some(x), Some(y)) if x == y => 0,
             (Some(_), Some(_)) => 1,
             _ => 2,
         };
-        let enrollment = if a.spans.is_empty() || b.spans.is_empty() {
-            3
-        } else {
-            let overlap = a
-                .spans
-                .iter()
-                .any(|(s1, e1, _, _)| b.spans.iter().any(|(s2, e2, _, _)| s1 < e2 && s2 < e1));
-            if overlap {
+        v[ENROLLMENT] = enrollment_level(a, b);
+        v[LOCAL] = local_level(a, b);
+        v[ADDRESS_C] = address_level(a, b);
+        v
+    }
+}
+
+fn middle_level(a: &Unit, b: &Unit) -> usize {
+    if a.middles.is_empty() || b.middles.is_empty() {
+        return missing_level(MIDDLE);
+    }
+    if !a.middles.is_disjoint(&b.middles) {
+        return 0;
+    }
+    let initial = |x: &str, y: &str| {
+        (x.chars().count() == 1 || y.chars().count() == 1) && x.chars().next() == y.chars().next()
+    };
+    if a.middles
+        .iter()
+        .any(|x| b.middles.iter().any(|y| initial(x, y)))
+    {
+        1
+    } else {
+        2
+    }
+}
+
+fn birth_level(a: &Unit, b: &Unit) -> usize {
+    if a.births.is_empty() || b.births.is_empty() {
+        return missing_level(BIRTH);
+    }
+    let mut best = 3;
+    for x in &a.births {
+        for y in &b.births {
+            let l = if x == y {
+                0
+            } else if swapped(*x, *y) {
+                1
+            } else if one_part_off(*x, *y) {
                 2
             } else {
-                let end_a = a.spans.iter().map(|s| s.1).max().expect("spans");
-                let start_b = b.spans.iter().map(|s| s.0).min().expect("spans");
-                let end_b = b.spans.iter().map(|s| s.1).max().expect("spans");
-                let start_a = a.spans.iter().map(|s| s.0).min().expect("spans");
-                let gap = |end: NaiveDate, start: NaiveDate| (start - end).num_days();
-                if (0..=120).contains(&gap(end_a, start_b))
-                    || (0..=120).contains(&gap(end_b, start_a))
-                {
-                    0
-                } else {
-                    1
-                }
-            }
-        };
-        let local = {
-            let la: BTreeSet<(&String, &String)> = a
-                .spans
-                .iter()
-                .filter_map(|s| s.3.as_ref().map(|n| (&s.2, n)))
-                .collect();
-            let lb: BTreeSet<(&String, &String)> = b
-                .spans
-                .iter()
-                .filter_map(|s| s.3.as_ref().map(|n| (&s.2, n)))
-                .collect();
-            if la.is_empty() || lb.is_empty() {
-                2
-            } else if !la.is_disjoint(&lb) {
+                3
+            };
+            best = best.min(l);
+        }
+    }
+    best
+}
+
+/// Enrollment histories graded by how long the two were enrolled at once:
+/// a few days at a transfer is normal, months is another child.
+fn enrollment_level(a: &Unit, b: &Unit) -> usize {
+    if a.spans.is_empty() || b.spans.is_empty() {
+        return missing_level(ENROLLMENT);
+    }
+    match overlap_days(&a.spans, &b.spans) {
+        Some(d) if d > 60 => 4,
+        Some(d) if d > 14 => 3,
+        Some(_) => 1,
+        None => {
+            let end_a = a.spans.iter().map(|s| s.1).max().expect("spans");
+            let start_b = b.spans.iter().map(|s| s.0).min().expect("spans");
+            let end_b = b.spans.iter().map(|s| s.1).max().expect("spans");
+            let start_a = a.spans.iter().map(|s| s.0).min().expect("spans");
+            let gap = |end: NaiveDate, start: NaiveDate| (start - end).num_days();
+            if (0..=120).contains(&gap(end_a, start_b)) || (0..=120).contains(&gap(end_b, start_a))
+            {
                 0
             } else {
-                1
+                2
             }
-        };
-        let address = if a.addresses.is_empty() || b.addresses.is_empty() {
-            3
-        } else if !a.addresses.is_disjoint(&b.addresses) {
-            0
-        } else if a
-            .addresses
-            .iter()
-            .any(|x| !x.1.is_empty() && b.addresses.iter().any(|y| y.1 == x.1))
-        {
-            1
-        } else {
-            2
-        };
-        let _ = self.config;
-        [
-            best_names.0,
-            best_names.1,
-            birth,
-            gender,
-            enrollment,
-            local,
-            address,
-        ]
+        }
     }
+}
+
+/// Local student numbers where both were enrolled in one SAU.
+fn local_level(a: &Unit, b: &Unit) -> usize {
+    let numbers = |u: &Unit| -> BTreeMap<String, BTreeSet<String>> {
+        let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for s in &u.spans {
+            if let Some(n) = &s.3 {
+                m.entry(s.2.clone()).or_default().insert(n.clone());
+            }
+        }
+        m
+    };
+    let (na, nb) = (numbers(a), numbers(b));
+    let mut shared_sau = false;
+    for (sau, xs) in &na {
+        if let Some(ys) = nb.get(sau) {
+            if !xs.is_disjoint(ys) {
+                return 0;
+            }
+            shared_sau = true;
+        }
+    }
+    if shared_sau {
+        1
+    } else {
+        missing_level(LOCAL)
+    }
+}
+
+fn address_level(a: &Unit, b: &Unit) -> usize {
+    if a.addresses.is_empty() || b.addresses.is_empty() {
+        missing_level(ADDRESS_C)
+    } else if !a.addresses.is_disjoint(&b.addresses) {
+        0
+    } else if a
+        .addresses
+        .iter()
+        .any(|x| !x.1.is_empty() && b.addresses.iter().any(|y| y.1 == x.1))
+    {
+        1
+    } else {
+        2
+    }
+}
+
+/// The hard-negative pattern a pair shows, if any: two children a matcher
+/// must never fold together on its own.
+///
+/// - `twins_or_siblings`: the same surname, the same or a close birth date
+///   (within three years), different first names (not a nickname, not the
+///   middle name), and the same address or enrolled at once for more than
+///   two weeks;
+/// - `look_alike`: the same first name, last name and birth date, in
+///   different places (enrolled in no common SAU, or, without enrollments,
+///   at different addresses), and nothing independent (local number,
+///   address) says they are one child.
+fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'static str> {
+    let close_birth = a.births.iter().any(|x| {
+        b.births
+            .iter()
+            .any(|y| (*x - *y).num_days().abs() <= 3 * 366)
+    });
+    let different_first = v[FIRST] >= 3 && v[FIRST] != missing_level(FIRST);
+    let together =
+        v[ADDRESS_C] == 0 || (v[ENROLLMENT] >= 3 && v[ENROLLMENT] != missing_level(ENROLLMENT));
+    if v[LAST] <= 1 && close_birth && different_first && together {
+        return Some("twins_or_siblings");
+    }
+    let (sa, sb) = (a.saus(), b.saus());
+    let elsewhere = if sa.is_empty() || sb.is_empty() {
+        v[ADDRESS_C] == 2
+    } else {
+        sa.is_disjoint(&sb) && v[ADDRESS_C] != 0
+    };
+    if same_name_and_birth(a, b) && !corroborated(v) && elsewhere {
+        return Some("look_alike");
+    }
+    None
+}
+
+/// An identifier independent of name and birth date agrees: the same local
+/// student number in the same SAU, or the same address.
+fn corroborated(v: &[usize; N]) -> bool {
+    v[LOCAL] == 0 || v[ADDRESS_C] == 0
+}
+
+/// Pairs of the same first name, last name and birth date (folded).
+fn same_name_and_birth(a: &Unit, b: &Unit) -> bool {
+    a.names
+        .iter()
+        .any(|n| !n.0.is_empty() && !n.1.is_empty() && b.names.contains(n))
+        && a.births.iter().any(|d| b.births.contains(d))
 }
 
 /// Level frequencies among random pairs of units (almost all non-matches):
@@ -478,68 +705,91 @@ fn random_pair_u(units: &[Unit], comparer: &Comparer, samples: usize) -> Vec<Vec
                 continue;
             }
             let v = comparer.levels(&units[a], &units[b]);
-            for c in 0..v.len() {
+            for c in 0..N {
                 counts[c][v[c]] += 1.0;
             }
         }
     }
+    normalise(counts)
+}
+
+/// Each comparator's level counts as shares of its non-missing levels (the
+/// missing level keeps share 0: it is never evidence).
+fn normalise(counts: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
     counts
         .into_iter()
-        .map(|row| {
-            let t: f64 = row.iter().sum();
+        .enumerate()
+        .map(|(c, mut row)| {
+            row[missing_level(c)] = 0.0;
+            let t: f64 = row.iter().sum::<f64>().max(1e-12);
             row.into_iter().map(|v| v / t).collect()
         })
         .collect()
 }
 
-/// m from pairs that are certainly one child (persons entered twice under
-/// one StateStudentID): level frequencies of names, birth date and gender;
-/// enrollment and local number, which such pairs share by construction,
-/// keep fixed values. Too few certain pairs: fixed values throughout.
-fn certain_pair_m(certain: &[[usize; 7]]) -> Vec<Vec<f64>> {
-    let fixed: [&[f64]; 7] = [
-        &[0.85, 0.04, 0.05, 0.02, 0.04],
-        &[0.85, 0.04, 0.05, 0.02, 0.04],
-        &[0.85, 0.05, 0.07, 0.03, 0.0],
-        &[0.97, 0.03, 0.0],
-        &[0.6, 0.39, 0.01, 0.0],
-        &[0.1, 0.9, 0.0],
+/// m: the chance of each level among true matches. Names and gender from
+/// pairs certainly one child (persons entered twice under one
+/// StateStudentID) when there are enough of them; the rest from stated
+/// values (the certain pairs are selected on birth date, gender, and share
+/// enrollments, local numbers and addresses by construction).
+fn match_m(certain: &[[usize; N]]) -> Vec<Vec<f64>> {
+    let fixed: [&[f64]; N] = [
+        &[0.80, 0.04, 0.03, 0.04, 0.03, 0.02, 0.02, 0.02, 0.0],
+        &[0.90, 0.03, 0.07, 0.0],
+        &[0.80, 0.05, 0.04, 0.03, 0.02, 0.02, 0.04, 0.0],
+        &[0.877, 0.05, 0.07, 0.003, 0.0],
+        &[0.98, 0.02, 0.0],
+        &[0.55, 0.06, 0.389, 0.001, 0.000_001, 0.0],
+        &[0.9, 0.1, 0.0],
         &[0.5, 0.2, 0.3, 0.0],
     ];
     let mut m: Vec<Vec<f64>> = fixed.iter().map(|r| r.to_vec()).collect();
     if certain.len() >= 20 {
-        for c in 0..3 {
-            let mut counts = vec![0.05; COMPARATORS[c].1.len()];
-            if let Some(ml) = missing_level(c) {
-                counts[ml] = 0.0;
-            }
+        for c in [FIRST, LAST, GENDER_C] {
+            // The stated values weigh as 20 pairs: no level is ever 0.
+            let mut counts: Vec<f64> = m[c].iter().map(|p| p * 20.0).collect();
             for v in certain {
-                if missing_level(c) != Some(v[c]) {
+                if v[c] != missing_level(c) {
                     counts[v[c]] += 1.0;
                 }
             }
-            let t: f64 = counts.iter().sum();
-            m[c] = counts.into_iter().map(|x| x / t).collect();
+            m[c] = counts;
         }
     }
-    m
+    normalise(m)
+}
+
+/// log2(m/u) per level, made monotone on the ordered comparators (walking
+/// from the closest level to the farthest, a level never weighs more than
+/// the one before it: a rare far level cannot outweigh agreement); 0 for
+/// "missing".
+fn level_weights(m: &[Vec<f64>], u: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let mut w: Vec<Vec<f64>> = (0..N)
+        .map(|c| {
+            (0..COMPARATORS[c].1.len())
+                .map(|l| {
+                    if l == missing_level(c) {
+                        0.0
+                    } else {
+                        (m[c][l].max(1e-9) / u[c][l].max(1e-9)).log2()
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    for c in ORDERED {
+        for l in 1..missing_level(c) {
+            w[c][l] = w[c][l].min(w[c][l - 1]);
+        }
+    }
+    w
 }
 
 /// EM for the share of matches among candidate pairs, with m and u held.
-fn estimate(
-    vectors: &[[usize; 7]],
-    m: Vec<Vec<f64>>,
-    u: Vec<Vec<f64>>,
-    iterations: usize,
-) -> Model {
+fn estimate_prior(vectors: &[[usize; N]], weights: &[Vec<f64>], iterations: usize) -> (f64, usize) {
     let ratio: Vec<f64> = vectors
         .iter()
-        .map(|v| {
-            (0..v.len())
-                .filter(|&c| missing_level(c) != Some(v[c]))
-                .map(|c| m[c][v[c]].max(1e-9) / u[c][v[c]].max(1e-9))
-                .product()
-        })
+        .map(|v| (0..N).map(|c| weights[c][v[c]]).sum::<f64>().exp2())
         .collect();
     let mut prior = 0.05;
     let mut done = 0;
@@ -556,70 +806,283 @@ fn estimate(
             break;
         }
     }
-    Model {
-        prior,
-        m,
-        u,
-        iterations: done,
-    }
+    (prior, done)
 }
 
-/// A blocking key from a (first name, last name, birth date) variant.
-type BlockKey<'a> = Box<dyn Fn(&str, &str, &NaiveDate) -> String + 'a>;
+/// How often each folded first name, last name and birth date occurs among
+/// units: exact agreement on a rare value is stronger evidence.
+struct Frequencies {
+    first: BTreeMap<String, f64>,
+    last: BTreeMap<String, f64>,
+    birth: BTreeMap<NaiveDate, f64>,
+    units: f64,
+}
 
-/// A unit of some identity rows (for comparing persons within one ID).
-fn single_unit(ids: &[Identity], rows: &[usize]) -> Unit {
-    let mut u = Unit::new(String::new(), None, rows.to_vec());
-    for &r in rows {
-        u.names.insert((ids[r].first.clone(), ids[r].last.clone()));
-        if let Some(b) = ids[r].birth {
-            u.births.insert(b);
+impl Frequencies {
+    fn of(units: &[Unit]) -> Self {
+        let mut f = Frequencies {
+            first: BTreeMap::new(),
+            last: BTreeMap::new(),
+            birth: BTreeMap::new(),
+            units: units.len().max(1) as f64,
+        };
+        for u in units {
+            for (a, b) in &u.names {
+                *f.first.entry(a.clone()).or_default() += 1.0;
+                *f.last.entry(b.clone()).or_default() += 1.0;
+            }
+            for d in &u.births {
+                *f.birth.entry(*d).or_default() += 1.0;
+            }
         }
-        u.gender = u.gender.or(ids[r].gender.clone());
+        f
     }
-    u
+
+    /// The term-frequency u of an exact agreement on first name, last name
+    /// or birth date (the rarest value the two share), if any.
+    fn exact_u(&self, c: usize, a: &Unit, b: &Unit) -> Option<f64> {
+        let share = |x: Option<&f64>| x.copied().unwrap_or(1.0) / self.units;
+        let shared: Vec<f64> = match c {
+            FIRST => a
+                .names
+                .iter()
+                .filter(|n| b.names.iter().any(|m| m.0 == n.0))
+                .map(|n| share(self.first.get(&n.0)))
+                .collect(),
+            LAST => a
+                .names
+                .iter()
+                .filter(|n| b.names.iter().any(|m| m.1 == n.1))
+                .map(|n| share(self.last.get(&n.1)))
+                .collect(),
+            BIRTH => a
+                .births
+                .iter()
+                .filter(|d| b.births.contains(d))
+                .map(|d| share(self.birth.get(d)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        shared.into_iter().reduce(f64::min).map(|u| u.max(1e-7))
+    }
 }
 
-/// Pairs of the same first name, last name and birth date (folded): always
-/// reviewed, never merged automatically.
-fn same_name_and_birth(a: &Unit, b: &Unit) -> bool {
-    a.names.iter().any(|n| b.names.contains(n)) && a.births.iter().any(|d| b.births.contains(d))
+/// The stage's model at work: weights per level with term-frequency
+/// adjusted exact agreement.
+struct Scorer<'a> {
+    model: &'a Model,
+    freq: Frequencies,
 }
 
-/// Resolves students.
-pub fn run(
-    personal: &DataFrame,
-    enrollment: Option<&DataFrame>,
-    addresses: Option<&DataFrame>,
-    decisions: &[Decision],
-    config: &IdentityConfig,
-) -> PolarsResult<Resolved> {
-    // ---------------------------------------------------------- identities
+impl Scorer<'_> {
+    fn weight(&self, c: usize, l: usize, a: &Unit, b: &Unit) -> f64 {
+        let w = self.model.weights[c][l];
+        if l != 0 || ![FIRST, LAST, BIRTH].contains(&c) {
+            return w;
+        }
+        match self.freq.exact_u(c, a, b) {
+            // Never below the next level: weights stay monotone.
+            Some(u) => ((self.model.m[c][0] / u).log2()).max(self.model.weights[c][1]),
+            None => w,
+        }
+    }
+
+    fn terms(&self, v: &[usize; N], a: &Unit, b: &Unit) -> Vec<Term> {
+        (0..N)
+            .map(|c| Term {
+                comparator: COMPARATORS[c].0,
+                level: COMPARATORS[c].1[v[c]],
+                weight: (self.weight(c, v[c], a, b) * 1000.0).round() / 1000.0,
+            })
+            .collect()
+    }
+}
+
+/// The blocking keys of a unit.
+type KeysOf<'a> = Box<dyn Fn(&Unit) -> Vec<String> + 'a>;
+
+/// Candidate pairs, each pass's pair count, oversized blocks.
+type Blocked = (Vec<(usize, usize)>, Vec<(String, u64)>, u64);
+
+/// A blocking pass: its name, its largest block, and the keys of a unit.
+struct Pass<'a> {
+    name: &'static str,
+    limit: usize,
+    keys: KeysOf<'a>,
+}
+
+fn initial(s: &str) -> String {
+    s.chars().next().map(String::from).unwrap_or_default()
+}
+
+/// A pass keyed on each (first, last, birth date) variant of a unit.
+fn by_variant<'a>(
+    name: &'static str,
+    limit: usize,
+    key: impl Fn(&str, &str, &NaiveDate) -> Option<String> + 'a,
+) -> Pass<'a> {
+    Pass {
+        name,
+        limit,
+        keys: Box::new(move |u: &Unit| {
+            let mut out = Vec::new();
+            for (f, l) in &u.names {
+                for b in &u.births {
+                    out.extend(key(f, l, b));
+                }
+            }
+            out
+        }),
+    }
+}
+
+/// The blocking passes. Most key on a birth-date part and a name part so
+/// blocks stay small as the state grows; the others catch what two defects
+/// at once hide from them: both names phonetically in either order without
+/// the birth date, the address, the local student number within its SAU,
+/// and the birth date alone where its block is small.
+fn passes<'a>(sx: &'a (dyn Fn(&str) -> String + 'a), max_block: usize) -> Vec<Pass<'a>> {
+    let nonblank = |s: &str| !s.is_empty();
+    vec![
+        by_variant("birth_date+last_initial", max_block, move |_, l, b| {
+            nonblank(l).then(|| format!("{b}|{}", initial(l)))
+        }),
+        by_variant("birth_date+first_initial", max_block, move |f, _, b| {
+            nonblank(f).then(|| format!("{b}|{}", initial(f)))
+        }),
+        by_variant(
+            "birth_year+soundex_last+first_initial+lower_of_month_day",
+            max_block,
+            move |f, l, b| {
+                nonblank(l).then(|| {
+                    let md = b.month().min(b.day());
+                    format!("{}|{}|{}|{md}", b.year(), sx(l), initial(f))
+                })
+            },
+        ),
+        by_variant(
+            "soundex_first+last_initial+birth_month_day",
+            max_block,
+            move |f, l, b| {
+                nonblank(f).then(|| {
+                    let (x, y) = (b.month().min(b.day()), b.month().max(b.day()));
+                    format!("{}|{}|{x}-{y}", sx(f), initial(l))
+                })
+            },
+        ),
+        by_variant("first+last+birth_year", max_block, move |f, l, b| {
+            let mut names = [f.to_string(), l.to_string()];
+            names.sort();
+            (nonblank(f) && nonblank(l)).then(|| format!("{}|{}", names.join("|"), b.year()))
+        }),
+        Pass {
+            name: "soundex_first+soundex_last_either_order",
+            limit: max_block,
+            keys: Box::new(move |u: &Unit| {
+                u.names
+                    .iter()
+                    .filter(|(f, l)| nonblank(f) && nonblank(l))
+                    .map(|(f, l)| {
+                        let mut k = [sx(f), sx(l)];
+                        k.sort();
+                        k.join("|")
+                    })
+                    .collect()
+            }),
+        },
+        Pass {
+            name: "address",
+            limit: max_block,
+            keys: Box::new(|u: &Unit| {
+                u.addresses
+                    .iter()
+                    .filter(|(street, _)| !street.is_empty())
+                    .map(|(street, zip)| format!("{street}|{zip}"))
+                    .collect()
+            }),
+        },
+        Pass {
+            name: "local_number_in_sau",
+            limit: max_block,
+            keys: Box::new(|u: &Unit| {
+                u.spans
+                    .iter()
+                    .filter_map(|s| s.3.as_ref().map(|n| format!("{}|{n}", s.2)))
+                    .collect()
+            }),
+        },
+        Pass {
+            name: "birth_date_small_blocks",
+            limit: max_block.min(50),
+            keys: Box::new(|u: &Unit| u.births.iter().map(|b| b.to_string()).collect()),
+        },
+    ]
+}
+
+/// Candidate pairs (unit indexes, smaller first, sorted), each pass's pair
+/// count, and how many blocks were too large to pair.
+fn block(units: &[Unit], passes: &[Pass]) -> Blocked {
+    let mut seen: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let mut counts = Vec::new();
+    let mut oversized = 0u64;
+    for pass in passes {
+        let mut blocks: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, u) in units.iter().enumerate() {
+            for k in (pass.keys)(u) {
+                blocks.entry(k).or_default().push(i);
+            }
+        }
+        let mut produced = 0u64;
+        for members in blocks.values_mut() {
+            members.sort_unstable();
+            members.dedup();
+            if members.len() > pass.limit {
+                oversized += 1;
+                continue;
+            }
+            for x in 0..members.len() {
+                for y in x + 1..members.len() {
+                    produced += 1;
+                    seen.insert((members[x], members[y]));
+                }
+            }
+        }
+        counts.push((pass.name.to_string(), produced));
+    }
+    counts.push(("distinct pairs".to_string(), seen.len() as u64));
+    (seen.into_iter().collect(), counts, oversized)
+}
+
+/// Identity rows as read, names folded.
+fn identities(personal: &DataFrame) -> PolarsResult<Vec<Identity>> {
     let person = ints(personal, PERSON_ID)?;
     let identity_id = ints(personal, IDENTITY_ID)?;
     let ssid = strs(personal, STATE_STUDENT_ID)?;
     let first = strs(personal, FIRST_NAME)?;
+    let middle = strs_or_none(personal, MIDDLE_NAME)?;
     let last = strs(personal, LAST_NAME)?;
-    let gender = if personal.column(GENDER).is_ok() {
-        strs(personal, GENDER)?
-    } else {
-        vec![None; personal.height()]
-    };
+    let gender = strs_or_none(personal, GENDER)?;
     let birth = dates(personal, BIRTH_DATE)?;
     let effective = dates(personal, IDENTITY_EFFECTIVE_DATE)?;
-    let ids: Vec<Identity> = (0..personal.height())
+    let folded = |v: &Option<String>| fold(v.as_deref().unwrap_or(""));
+    Ok((0..personal.height())
         .map(|i| Identity {
             person: person[i].unwrap_or(-1),
             identity: identity_id[i].unwrap_or(-1),
             state_id: ssid[i].clone(),
-            first: fold(first[i].as_deref().unwrap_or("")),
-            last: fold(last[i].as_deref().unwrap_or("")),
+            first: folded(&first[i]),
+            middle: folded(&middle[i]),
+            last: folded(&last[i]),
             gender: gender[i].clone(),
             birth: birth[i],
             effective: effective[i],
         })
-        .collect();
+        .collect())
+}
 
+/// Units (sorted by key), the certain rule of every identity row, and the
+/// same-ID conflicts sent to review.
+fn build_units(ids: &[Identity]) -> (Vec<Unit>, Vec<&'static str>, Vec<Pair>) {
     // Persons, in order of their first identity.
     let mut persons: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
     for (i, id) in ids.iter().enumerate() {
@@ -661,6 +1124,7 @@ pub fn run(
                     terms: Vec::new(),
                     outcome: "review".into(),
                     reason: "same_id_conflict: persons share a StateStudentID but not birth date and gender".into(),
+                    pattern: String::new(),
                 });
                 units.push(Unit::new(key, None, rows.clone()));
             }
@@ -669,26 +1133,20 @@ pub fn run(
     }
     units.sort_by(|a, b| a.key.cmp(&b.key));
     for u in units.iter_mut() {
-        for &r in &u.members {
-            let id = &ids[r];
-            u.names.insert((id.first.clone(), id.last.clone()));
-            if let Some(b) = id.birth {
-                u.births.insert(b);
-            }
-            if u.gender.is_none() {
-                u.gender = id.gender.clone();
-            }
-            u.first_seen = match (u.first_seen, id.effective) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+        for r in u.members.clone() {
+            u.absorb(&ids[r]);
         }
     }
-    let unit_of_key: BTreeMap<String, usize> = units
-        .iter()
-        .enumerate()
-        .map(|(i, u)| (u.key.clone(), i))
-        .collect();
+    (units, rule_of, review)
+}
+
+/// Each unit's enrollment spans and mailing addresses.
+fn attach(
+    units: &mut [Unit],
+    unit_of_key: &BTreeMap<String, usize>,
+    enrollment: Option<&DataFrame>,
+    addresses: Option<&DataFrame>,
+) -> PolarsResult<()> {
     if let Some(e) = enrollment {
         let es = strs(e, STATE_STUDENT_ID)?;
         let entry = dates(e, SCHOOL_ENTRY_DATE)?;
@@ -703,17 +1161,12 @@ pub fn run(
             if let (Some(s), Some(start)) = (&es[i], entry[i]) {
                 if let Some(&u) = unit_of_key.get(s) {
                     let end = exit[i].unwrap_or(start);
-                    units[u].spans.push((
-                        start,
-                        end,
-                        sau[i].clone().unwrap_or_default(),
-                        local[i].clone(),
-                    ));
+                    let sau = sau[i].clone().unwrap_or_default();
+                    units[u].spans.push((start, end, sau, local[i].clone()));
                 }
             }
         }
     }
-
     if let Some(a) = addresses {
         let ids_col = strs(a, STATE_STUDENT_ID)?;
         let street = strs(a, ADDRESS)?;
@@ -727,174 +1180,99 @@ pub fn run(
             }
         }
     }
+    Ok(())
+}
 
-    // ------------------------------------------------------------ blocking
-    let soundex = Soundex::default();
-    let phon = |s: &str| {
-        if s.is_empty() {
-            String::new()
-        } else {
-            soundex.encode(s)
-        }
-    };
-    // Each pass keys on a birth-date part and a name part, so blocks stay
-    // small as the state grows (pairs close to linear in the records).
-    let initial = |s: &str| s.chars().next().map(String::from).unwrap_or_default();
-    let passes: [(&str, BlockKey); 5] = [
-        (
-            "birth_date+last_initial",
-            Box::new(|_, l, b| format!("{b}|{}", initial(l))),
-        ),
-        (
-            "birth_date+first_initial",
-            Box::new(|f, _, b| format!("{b}|{}", initial(f))),
-        ),
-        (
-            "birth_year+soundex_last+first_initial+lower_of_month_day",
-            Box::new(|f, l, b| {
-                format!(
-                    "{}|{}|{}|{}",
-                    b.year(),
-                    phon(l),
-                    initial(f),
-                    b.month().min(b.day())
-                )
-            }),
-        ),
-        (
-            "soundex_first+last_initial+birth_month_day",
-            Box::new(|f, l, b| {
-                let (x, y) = (b.month().min(b.day()), b.month().max(b.day()));
-                format!("{}|{}|{x}-{y}", phon(f), initial(l))
-            }),
-        ),
-        (
-            "first+last+birth_year",
-            Box::new(|f, l, b| {
-                let mut names = [f.to_string(), l.to_string()];
-                names.sort();
-                format!("{}|{}", names.join("|"), b.year())
-            }),
-        ),
-    ];
-    let mut seen_pairs: BTreeSet<(usize, usize)> = BTreeSet::new();
-    let mut pass_counts = Vec::new();
-    let mut oversized = 0u64;
-    for (name, key_fn) in &passes {
-        let mut blocks: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
-        for (i, u) in units.iter().enumerate() {
-            for (f, l) in &u.names {
-                for b in &u.births {
-                    blocks.entry(key_fn(f, l, b)).or_default().insert(i);
-                }
-            }
-        }
-        let mut produced = 0u64;
-        for members in blocks.values() {
-            if members.len() > config.max_block {
-                oversized += 1;
-                continue;
-            }
-            let v: Vec<usize> = members.iter().copied().collect();
-            for x in 0..v.len() {
-                for y in x + 1..v.len() {
-                    produced += 1;
-                    seen_pairs.insert((v[x], v[y]));
-                }
-            }
-        }
-        pass_counts.push((name.to_string(), produced));
-    }
-    pass_counts.push(("distinct pairs".to_string(), seen_pairs.len() as u64));
-
-    // ------------------------------------------------------------- scoring
-    let mut nick = BTreeSet::new();
-    for (a, b) in &config.nicknames {
-        nick.insert((fold(a), fold(b)));
-    }
-    let mut phonetic = std::collections::HashMap::new();
-    for u in &units {
-        for (f, l) in &u.names {
-            for name in [f, l] {
-                if !phonetic.contains_key(name) {
-                    phonetic.insert(name.clone(), phon(name));
-                }
-            }
-        }
-    }
-    let comparer = Comparer {
-        nick,
-        phonetic,
-        config,
-    };
-    let pairs_v: Vec<(usize, usize)> = seen_pairs.into_iter().collect();
-    let vectors: Vec<[usize; 7]> = pairs_v
-        .iter()
-        .map(|&(a, b)| comparer.levels(&units[a], &units[b]))
-        .collect();
-    let u = random_pair_u(&units, &comparer, 20_000);
-    // Certain pairs: identity rows of different persons in one unit.
+/// Certain pairs: identity rows of different persons in one unit, each
+/// compared as if they were two units.
+fn certain_vectors(units: &[Unit], ids: &[Identity], comparer: &Comparer) -> Vec<[usize; N]> {
     let mut certain = Vec::new();
-    for unit in &units {
+    for unit in units {
         let persons: BTreeSet<i64> = unit.members.iter().map(|&r| ids[r].person).collect();
         if persons.len() < 2 {
             continue;
         }
         let first_person = ids[unit.members[0]].person;
         let one = |person: i64| {
-            let rows: Vec<usize> = unit
-                .members
-                .iter()
-                .copied()
-                .filter(|&r| ids[r].person == person)
-                .collect();
-            single_unit(&ids, &rows)
+            let mut u = Unit::new(String::new(), None, Vec::new());
+            for &r in unit.members.iter().filter(|&&r| ids[r].person == person) {
+                u.absorb(&ids[r]);
+            }
+            u
         };
         let a = one(first_person);
         for &p in persons.iter().filter(|&&p| p != first_person) {
             certain.push(comparer.levels(&a, &one(p)));
         }
     }
-    let model = estimate(&vectors, certain_pair_m(&certain), u, 100);
-    // Term frequencies of folded names among units, for exact agreement.
-    let mut tf_first: BTreeMap<&str, f64> = BTreeMap::new();
-    let mut tf_last: BTreeMap<&str, f64> = BTreeMap::new();
-    for u in &units {
-        for (f, l) in &u.names {
-            *tf_first.entry(f.as_str()).or_default() += 1.0;
-            *tf_last.entry(l.as_str()).or_default() += 1.0;
-        }
+    certain
+}
+
+/// The model: u from random pairs, m from certain pairs and stated values,
+/// weights made monotone, the prior by EM over the candidate pairs.
+fn estimate_model(
+    units: &[Unit],
+    ids: &[Identity],
+    comparer: &Comparer,
+    vectors: &[[usize; N]],
+) -> Model {
+    const SAMPLES: usize = 50_000;
+    let u = random_pair_u(units, comparer, SAMPLES);
+    let certain = certain_vectors(units, ids, comparer);
+    let m = match_m(&certain);
+    let weights = level_weights(&m, &u);
+    let (prior, iterations) = estimate_prior(vectors, &weights, 100);
+    let method = BTreeMap::from([
+        (
+            "u".to_string(),
+            format!("level shares among {SAMPLES} random pairs of units (add-one smoothed); exact first name, last name and birth date by the value's frequency among units"),
+        ),
+        (
+            "m".to_string(),
+            format!("first name, last name and gender: stated values weighing as 20 pairs plus {} certain pairs (persons sharing a StateStudentID); other comparators: stated values", certain.len()),
+        ),
+        (
+            "weights".to_string(),
+            "log2(m/u), a farther level capped at the closer one before it (first, middle, last name, birth date); missing levels 0".to_string(),
+        ),
+        (
+            "prior".to_string(),
+            format!("EM over {} candidate pairs with m and u held, {iterations} iterations", vectors.len()),
+        ),
+    ]);
+    Model {
+        prior,
+        m,
+        u,
+        weights,
+        iterations,
+        method,
     }
-    let n_units = units.len().max(1) as f64;
-    let weight = |c: usize, l: usize, a: &Unit, b: &Unit| -> f64 {
-        if missing_level(c) == Some(l) {
-            return 0.0;
-        }
-        let mut u = model.u[c][l];
-        if l == 0 && c < 2 {
-            // Rarer names count more: the chance two records agree on this
-            // name by accident is its frequency.
-            let shared: Vec<&(String, String)> = a
-                .names
-                .iter()
-                .filter(|n| {
-                    b.names
-                        .iter()
-                        .any(|m| if c == 0 { m.0 == n.0 } else { m.1 == n.1 })
-                })
-                .collect();
-            if let Some(n) = shared.first() {
-                let f = if c == 0 {
-                    tf_first.get(n.0.as_str())
-                } else {
-                    tf_last.get(n.1.as_str())
-                };
-                u = (f.copied().unwrap_or(1.0) / n_units).max(1e-7);
+}
+
+/// The comparer: the nickname table (both directions) and every folded
+/// name's Soundex.
+fn comparer(units: &[Unit], sx: &dyn Fn(&str) -> String, config: &IdentityConfig) -> Comparer {
+    let mut nick = BTreeSet::new();
+    for (a, b) in &config.nicknames {
+        nick.insert((fold(a), fold(b)));
+    }
+    let mut phonetic = HashMap::new();
+    for u in units {
+        for (f, l) in &u.names {
+            for name in [f, l] {
+                if !phonetic.contains_key(name) {
+                    phonetic.insert(name.clone(), sx(name));
+                }
             }
         }
-        (model.m[c][l] / u).log2()
-    };
-    let decided: BTreeMap<(String, String), bool> = decisions
+    }
+    Comparer { nick, phonetic }
+}
+
+/// Reviewer decisions by (smaller key, larger key).
+fn decided(decisions: &[Decision]) -> BTreeMap<(String, String), bool> {
+    decisions
         .iter()
         .map(|d| {
             let (a, b) = if d.id_a <= d.id_b {
@@ -904,18 +1282,80 @@ pub fn run(
             };
             ((a, b), d.merge)
         })
-        .collect();
-    let prior_odds = (model.prior / (1.0 - model.prior)).log2();
-    let mut pairs: Vec<Pair> = Vec::with_capacity(pairs_v.len());
-    for (k, &(a, b)) in pairs_v.iter().enumerate() {
+        .collect()
+}
+
+/// What happens to a scored pair, and why: a decision; a hard-negative
+/// pattern caps it at review (twins or siblings enrolled at once for more
+/// than 60 days are two children: separate); the same name and birth date without
+/// corroboration goes to a person under the "review" policy; otherwise the
+/// thresholds.
+fn outcome(
+    decision: Option<bool>,
+    pattern: Option<&str>,
+    months_at_once: bool,
+    same_name_birth: bool,
+    probability: f64,
+    config: &IdentityConfig,
+) -> (&'static str, String) {
+    if let Some(merge) = decision {
+        return (if merge { "merge" } else { "separate" }, "decision".into());
+    }
+    let over_review = probability >= config.review_probability;
+    match pattern {
+        Some("twins_or_siblings") if months_at_once => {
+            return (
+                "separate",
+                "twins_or_siblings: enrolled at once for months: two children".into(),
+            )
+        }
+        Some("twins_or_siblings") if over_review => {
+            return (
+                "review",
+                "twins_or_siblings: same surname, close birth date, different first names, together: a person decides".into(),
+            )
+        }
+        Some("look_alike") => {
+            return (
+                "review",
+                "look_alike: same first name, last name and birth date in different places, nothing independent agrees: a person decides".into(),
+            )
+        }
+        Some(_) => return ("separate", "below the review threshold".into()),
+        None => {}
+    }
+    if same_name_birth && config.same_name_birth_date_review {
+        (
+            "review",
+            "same first name, last name and birth date: a person decides".into(),
+        )
+    } else if probability >= config.merge_probability {
+        ("merge", "probable".into())
+    } else if over_review {
+        ("review", "grey zone".into())
+    } else {
+        ("separate", "below the review threshold".into())
+    }
+}
+
+/// Scores every candidate pair, applies decisions (also to pairs blocking
+/// never produced) and the policy.
+fn score_pairs(
+    units: &[Unit],
+    candidates: &[(usize, usize)],
+    vectors: &[[usize; N]],
+    scorer: &Scorer,
+    decisions: &[Decision],
+    config: &IdentityConfig,
+) -> Vec<Pair> {
+    let decided = decided(decisions);
+    let prior_odds = (scorer.model.prior / (1.0 - scorer.model.prior)).log2();
+    let mut pairs: Vec<Pair> = Vec::with_capacity(candidates.len());
+    let mut scored: BTreeSet<(String, String)> = BTreeSet::new();
+    for (k, &(a, b)) in candidates.iter().enumerate() {
         let (ua, ub) = (&units[a], &units[b]);
-        let terms: Vec<Term> = (0..COMPARATORS.len())
-            .map(|c| Term {
-                comparator: COMPARATORS[c].0,
-                level: COMPARATORS[c].1[vectors[k][c]],
-                weight: (weight(c, vectors[k][c], ua, ub) * 1000.0).round() / 1000.0,
-            })
-            .collect();
+        let v = &vectors[k];
+        let terms = scorer.terms(v, ua, ub);
         let score = prior_odds + terms.iter().map(|t| t.weight).sum::<f64>();
         let probability = 1.0 / (1.0 + (-score).exp2());
         let key = if ua.key <= ub.key {
@@ -923,23 +1363,18 @@ pub fn run(
         } else {
             (ub.key.clone(), ua.key.clone())
         };
-        let (outcome, reason) = if let Some(&merge) = decided.get(&key) {
-            (
-                if merge { "merge" } else { "separate" },
-                "decision".to_string(),
-            )
-        } else if same_name_and_birth(ua, ub) {
-            (
-                "review",
-                "same first name, last name and birth date: a person decides".to_string(),
-            )
-        } else if probability >= config.merge_probability {
-            ("merge", "probable".to_string())
-        } else if probability >= config.review_probability {
-            ("review", "grey zone".to_string())
-        } else {
-            ("separate", "below the review threshold".to_string())
-        };
+        let pattern = hard_negative(ua, ub, v);
+        let same = same_name_and_birth(ua, ub) && !corroborated(v);
+        let months = v[ENROLLMENT] == 4;
+        let (outcome, reason) = outcome(
+            decided.get(&key).copied(),
+            pattern,
+            months,
+            same,
+            probability,
+            config,
+        );
+        scored.insert(key.clone());
         pairs.push(Pair {
             key_a: key.0,
             key_b: key.1,
@@ -948,13 +1383,14 @@ pub fn run(
             terms,
             outcome: outcome.to_string(),
             reason,
+            pattern: pattern.unwrap_or("").to_string(),
         });
     }
-    // Decisions on pairs blocking never produced are honoured too.
+    let known: BTreeSet<&str> = units.iter().map(|u| u.key.as_str()).collect();
     for ((a, b), merge) in &decided {
-        if !pairs.iter().any(|p| &p.key_a == a && &p.key_b == b)
-            && unit_of_key.contains_key(a)
-            && unit_of_key.contains_key(b)
+        if !scored.contains(&(a.clone(), b.clone()))
+            && known.contains(a.as_str())
+            && known.contains(b.as_str())
         {
             pairs.push(Pair {
                 key_a: a.clone(),
@@ -964,17 +1400,28 @@ pub fn run(
                 terms: Vec::new(),
                 outcome: if *merge { "merge" } else { "separate" }.into(),
                 reason: "decision".into(),
+                pattern: String::new(),
             });
         }
     }
-    review.extend(pairs.iter().filter(|p| p.outcome == "review").cloned());
-    review.sort_by(|a, b| (&a.key_a, &a.key_b).cmp(&(&b.key_a, &b.key_b)));
+    pairs
+}
 
-    // ----------------------------------------------------------- clusters
+/// Merged clusters: each unit's surviving key, and for each unit merged
+/// the rule and score that merged it. Decisions first, then the strongest
+/// scores; a "separate" decision between any two members blocks a merge.
+fn cluster(
+    units: &[Unit],
+    pairs: &[Pair],
+    unit_of_key: &BTreeMap<String, usize>,
+) -> (Vec<String>, BTreeMap<usize, (&'static str, f64)>) {
     let separate: BTreeSet<(usize, usize)> = pairs
         .iter()
         .filter(|p| p.outcome == "separate" && p.reason == "decision")
-        .map(|p| (unit_of_key[&p.key_a], unit_of_key[&p.key_b]))
+        .map(|p| {
+            let (a, b) = (unit_of_key[&p.key_a], unit_of_key[&p.key_b]);
+            (a.min(b), a.max(b))
+        })
         .collect();
     let mut merges: Vec<&Pair> = pairs.iter().filter(|p| p.outcome == "merge").collect();
     merges.sort_by(|a, b| {
@@ -1017,11 +1464,13 @@ pub fn run(
         merged_by.insert(a, (rule, p.score));
         merged_by.insert(b, (rule, p.score));
     }
+    (survivors(units, &members), merged_by)
+}
 
-    // ----------------------------------------------------------- survivors
-    // The surviving StateStudentID: the earliest assigned (earliest identity
-    // effective date), ties broken by the smaller ID. A cluster with no ID
-    // keeps its provisional key and needs a New State ID.
+/// The surviving StateStudentID of each cluster: the earliest assigned
+/// (earliest identity effective date), ties broken by the smaller ID. A
+/// cluster with no ID keeps its provisional key and needs a New State ID.
+fn survivors(units: &[Unit], members: &BTreeMap<usize, BTreeSet<usize>>) -> Vec<String> {
     let mut survivor_of_unit: Vec<String> = vec![String::new(); units.len()];
     for group in members.values() {
         let survivor = group
@@ -1042,93 +1491,59 @@ pub fn run(
             survivor_of_unit[u] = units[survivor].key.clone();
         }
     }
+    survivor_of_unit
+}
 
-    // -------------------------------------------------------------- frames
-    let n = ids.len();
-    let mut unit_of_row = vec![0usize; n];
-    for (ui, u) in units.iter().enumerate() {
-        for &r in &u.members {
-            unit_of_row[r] = ui;
-        }
-    }
-    let mut map_rule: Vec<String> = Vec::with_capacity(n);
-    for r in 0..n {
-        let u = unit_of_row[r];
-        let rule = match merged_by.get(&u) {
-            Some((rule, _)) if survivor_of_unit[u] != units[u].key => rule.to_string(),
-            _ => rule_of[r].to_string(),
-        };
-        map_rule.push(rule);
-    }
-    let identity_map = df!(
-        SOURCE_ROW => personal.column(SOURCE_ROW)?.as_materialized_series().clone(),
-        IDENTITY_ID => identity_id.clone(),
-        PERSON_ID => person.clone(),
-        STATE_STUDENT_ID => ssid.clone(),
-        STUDENT_KEY => (0..n).map(|r| survivor_of_unit[unit_of_row[r]].clone()).collect::<Vec<_>>(),
-        "rule" => map_rule,
-    )?;
-    // ID crosswalk: every StateStudentID (and provisional key) that does not
-    // survive, to its survivor.
-    let (mut retired, mut surviving, mut rules, mut scores) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (ui, u) in units.iter().enumerate() {
-        if survivor_of_unit[ui] != u.key {
-            let (rule, score) = merged_by.get(&ui).copied().unwrap_or(("probable", 0.0));
-            retired.push(u.key.clone());
-            surviving.push(survivor_of_unit[ui].clone());
-            rules.push(rule.to_string());
-            scores.push(score);
-        }
-    }
-    let id_crosswalk = df!(
-        "retired_id" => retired,
-        "surviving_id" => surviving,
-        "rule" => rules,
-        "score" => scores,
-    )?;
-    // Students: the current identity (newest effective date) of each cluster.
-    let mut current: BTreeMap<String, usize> = BTreeMap::new();
-    let mut history: BTreeMap<String, usize> = BTreeMap::new();
-    for r in 0..n {
-        let key = survivor_of_unit[unit_of_row[r]].clone();
-        *history.entry(key.clone()).or_default() += 1;
-        let better = |old: usize| {
-            (ids[r].effective, ids[r].identity) > (ids[old].effective, ids[old].identity)
-        };
-        match current.get(&key) {
-            Some(&old) if !better(old) => {}
-            _ => {
-                current.insert(key, r);
-            }
-        }
-    }
-    let rows: Vec<u32> = current.values().map(|&r| r as u32).collect();
-    let mut students = personal.take(&IdxCa::new("rows".into(), rows))?;
-    let keys: Vec<String> = current.keys().cloned().collect();
-    students.with_column(Column::new(STUDENT_KEY.into(), keys.clone()))?;
-    students.with_column(Column::new(
-        NEEDS_NEW_STATE_ID.into(),
-        keys.iter()
-            .map(|k| k.starts_with("NEW-") || k.starts_with("CONFLICT-"))
-            .collect::<Vec<_>>(),
-    ))?;
-    students.with_column(Column::new(
-        "NameHistory".into(),
-        keys.iter().map(|k| history[k] as u32).collect::<Vec<_>>(),
-    ))?;
+/// Resolves students.
+pub fn run(
+    personal: &DataFrame,
+    enrollment: Option<&DataFrame>,
+    addresses: Option<&DataFrame>,
+    decisions: &[Decision],
+    config: &IdentityConfig,
+) -> PolarsResult<Resolved> {
+    let ids = identities(personal)?;
+    let (mut units, rule_of, mut review) = build_units(&ids);
+    let unit_of_key: BTreeMap<String, usize> = units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.key.clone(), i))
+        .collect();
+    attach(&mut units, &unit_of_key, enrollment, addresses)?;
 
+    let encoder = Soundex::default();
+    let sx = |s: &str| soundex(&encoder, s);
+    let (candidates, passes, oversized) = block(&units, &passes(&sx, config.max_block));
+    let comparer = comparer(&units, &sx, config);
+    let vectors: Vec<[usize; N]> = candidates
+        .iter()
+        .map(|&(a, b)| comparer.levels(&units[a], &units[b]))
+        .collect();
+    let model = estimate_model(&units, &ids, &comparer, &vectors);
+    let scorer = Scorer {
+        model: &model,
+        freq: Frequencies::of(&units),
+    };
+    let pairs = score_pairs(&units, &candidates, &vectors, &scorer, decisions, config);
+    review.extend(pairs.iter().filter(|p| p.outcome == "review").cloned());
+    review.sort_by(|a, b| (&a.key_a, &a.key_b).cmp(&(&b.key_a, &b.key_b)));
+    let (survivor_of_unit, merged_by) = cluster(&units, &pairs, &unit_of_key);
+    let resolved = Clusters {
+        ids: &ids,
+        units: &units,
+        rule_of: &rule_of,
+        survivor_of_unit: &survivor_of_unit,
+        merged_by: &merged_by,
+    };
+    let (students, identity_map, id_crosswalk, key_map) = resolved.frames(personal)?;
+
+    let n = ids.len() as u64;
     let mut personal_report = StageReport::new(STAGE, crate::schema::STUDENT_PERSONAL.name);
-    personal_report.rows_in = n as u64;
+    personal_report.rows_in = n;
     personal_report.rows_out = students.height() as u64;
-    personal_report.merged = n as u64 - students.height() as u64;
+    personal_report.merged = n - students.height() as u64;
     let mut reports = vec![personal_report];
-
     // Enrollments re-keyed through the crosswalk of StateStudentIDs.
-    let key_map = df!(
-        "__from" => units.iter().map(|u| u.key.clone()).collect::<Vec<_>>(),
-        "__to" => (0..units.len()).map(|u| survivor_of_unit[u].clone()).collect::<Vec<_>>(),
-    )?;
     let enrollment_out = match enrollment {
         Some(e) => {
             let out = rekey(e, &key_map)?;
@@ -1148,11 +1563,119 @@ pub fn run(
         key_map,
         pairs,
         review,
-        passes: pass_counts,
+        passes,
         oversized_blocks: oversized,
         model,
         reports,
     })
+}
+
+/// The resolved clusters, to be written as frames.
+struct Clusters<'a> {
+    ids: &'a [Identity],
+    units: &'a [Unit],
+    rule_of: &'a [&'static str],
+    survivor_of_unit: &'a [String],
+    merged_by: &'a BTreeMap<usize, (&'static str, f64)>,
+}
+
+impl Clusters<'_> {
+    /// Students, identity map, ID crosswalk and key map.
+    fn frames(
+        &self,
+        personal: &DataFrame,
+    ) -> PolarsResult<(DataFrame, DataFrame, DataFrame, DataFrame)> {
+        let (ids, units, survivor_of_unit) = (self.ids, self.units, self.survivor_of_unit);
+        let n = ids.len();
+        let mut unit_of_row = vec![0usize; n];
+        for (ui, u) in units.iter().enumerate() {
+            for &r in &u.members {
+                unit_of_row[r] = ui;
+            }
+        }
+        let map_rule: Vec<String> = (0..n)
+            .map(|r| {
+                let u = unit_of_row[r];
+                match self.merged_by.get(&u) {
+                    Some((rule, _)) if survivor_of_unit[u] != units[u].key => rule.to_string(),
+                    _ => self.rule_of[r].to_string(),
+                }
+            })
+            .collect();
+        let identity_map = df!(
+            SOURCE_ROW => personal.column(SOURCE_ROW)?.as_materialized_series().clone(),
+            IDENTITY_ID => ints(personal, IDENTITY_ID)?,
+            PERSON_ID => ints(personal, PERSON_ID)?,
+            STATE_STUDENT_ID => strs(personal, STATE_STUDENT_ID)?,
+            STUDENT_KEY => (0..n).map(|r| survivor_of_unit[unit_of_row[r]].clone()).collect::<Vec<_>>(),
+            "rule" => map_rule,
+            "UnitKey" => (0..n).map(|r| units[unit_of_row[r]].key.clone()).collect::<Vec<_>>(),
+        )?;
+        // ID crosswalk: every StateStudentID (and provisional key) that does
+        // not survive, to its survivor.
+        let (mut retired, mut surviving, mut rules, mut scores) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (ui, u) in units.iter().enumerate() {
+            if survivor_of_unit[ui] != u.key {
+                let (rule, score) = self
+                    .merged_by
+                    .get(&ui)
+                    .copied()
+                    .unwrap_or(("probable", 0.0));
+                retired.push(u.key.clone());
+                surviving.push(survivor_of_unit[ui].clone());
+                rules.push(rule.to_string());
+                scores.push(score);
+            }
+        }
+        let id_crosswalk = df!(
+            "retired_id" => retired,
+            "surviving_id" => surviving,
+            "rule" => rules,
+            "score" => scores,
+        )?;
+        let students = self.students(personal, &unit_of_row)?;
+        let key_map = df!(
+            "__from" => units.iter().map(|u| u.key.clone()).collect::<Vec<_>>(),
+            "__to" => survivor_of_unit.to_vec(),
+        )?;
+        Ok((students, identity_map, id_crosswalk, key_map))
+    }
+
+    /// Students: the current identity (newest effective date) of each cluster.
+    fn students(&self, personal: &DataFrame, unit_of_row: &[usize]) -> PolarsResult<DataFrame> {
+        let ids = self.ids;
+        let mut current: BTreeMap<String, usize> = BTreeMap::new();
+        let mut history: BTreeMap<String, usize> = BTreeMap::new();
+        for r in 0..ids.len() {
+            let key = self.survivor_of_unit[unit_of_row[r]].clone();
+            *history.entry(key.clone()).or_default() += 1;
+            let better = |old: usize| {
+                (ids[r].effective, ids[r].identity) > (ids[old].effective, ids[old].identity)
+            };
+            match current.get(&key) {
+                Some(&old) if !better(old) => {}
+                _ => {
+                    current.insert(key, r);
+                }
+            }
+        }
+        let rows: Vec<u32> = current.values().map(|&r| r as u32).collect();
+        let mut students = personal.take(&IdxCa::new("rows".into(), rows))?;
+        let keys: Vec<String> = current.keys().cloned().collect();
+        students.with_column(Column::new(STUDENT_KEY.into(), keys.clone()))?;
+        students.with_column(Column::new(
+            NEEDS_NEW_STATE_ID.into(),
+            keys.iter()
+                .map(|k| k.starts_with("NEW-") || k.starts_with("CONFLICT-"))
+                .collect::<Vec<_>>(),
+        ))?;
+        students.with_column(Column::new(
+            "NameHistory".into(),
+            keys.iter().map(|k| history[k] as u32).collect::<Vec<_>>(),
+        ))?;
+        Ok(students)
+    }
 }
 
 /// Re-keys rows through `key_map`: `StateStudentID` becomes the surviving
@@ -1187,6 +1710,7 @@ mod tests {
             review_probability: 0.5,
             max_block: 500,
             nicknames: vec![("William".into(), "Bill".into())],
+            same_name_birth_date_review: true,
         }
     }
 
@@ -1399,5 +1923,276 @@ mod tests {
             (x.as_deref(), y.as_deref()),
             (Some("000000004"), Some("000000003"))
         );
+    }
+
+    /// Enrollments: (StateStudentID, entry, exit, SAU, local number).
+    fn enrollments(rows: &[(&str, &str, &str, &str, &str)]) -> DataFrame {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        df!(
+            SOURCE_ROW => (2..2 + rows.len() as i64).collect::<Vec<_>>(),
+            STATE_STUDENT_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            SCHOOL_ENTRY_DATE => rows.iter().map(|r| d(r.1)).collect::<Vec<_>>(),
+            EXIT_DATE => rows.iter().map(|r| d(r.2)).collect::<Vec<_>>(),
+            crate::crosswalk::SAU_ORG_ID => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            SCHOOL_STUDENT_ID => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+        )
+        .unwrap()
+    }
+
+    fn addresses(rows: &[(&str, &str, &str)]) -> DataFrame {
+        df!(
+            STATE_STUDENT_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            ADDRESS => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            ZIP => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+        )
+        .unwrap()
+    }
+
+    fn pair<'a>(out: &'a Resolved, a: &str, b: &str) -> &'a Pair {
+        out.pairs
+            .iter()
+            .find(|p| p.key_a == a && p.key_b == b)
+            .unwrap_or_else(|| panic!("{a} ~ {b} not scored"))
+    }
+
+    /// A crowd of unrelated students, so u has something to count.
+    /// (PersonID, IdentityID, StateStudentID, first, last, gender, birth)
+    type Owned = (
+        i64,
+        i64,
+        Option<String>,
+        String,
+        String,
+        &'static str,
+        String,
+    );
+
+    fn crowd() -> Vec<Owned> {
+        let firsts = ["Emma", "Noah", "Liam", "Ava", "Mia", "Owen", "Zoe", "Eli"];
+        let lasts = ["Roy", "Cyr", "Dyer", "Hatch", "Libby", "Gould", "Morin"];
+        (0..56)
+            .map(|i: i64| {
+                (
+                    100 + i,
+                    100 + i,
+                    Some(format!("{:09}", 500 + i)),
+                    firsts[i as usize % 8].to_string(),
+                    lasts[i as usize % 7].to_string(),
+                    if i % 2 == 0 { "F" } else { "M" },
+                    format!("20{:02}-{:02}-{:02}", 1 + i % 9, 1 + i % 12, 1 + i % 27),
+                )
+            })
+            .collect()
+    }
+
+    fn with_crowd(rows: &[Row]) -> DataFrame {
+        let c = crowd();
+        let mut all: Vec<Row> = rows.to_vec();
+        for r in &c {
+            all.push((
+                r.0,
+                r.1,
+                r.2.as_deref(),
+                &r.3,
+                &r.4,
+                r.5,
+                &r.6,
+                "2008-09-01",
+            ));
+        }
+        personal(&all)
+    }
+
+    #[test]
+    fn twins_with_near_identical_names_are_never_merged_automatically() {
+        let p = with_crowd(&[
+            (
+                1,
+                1,
+                Some("000000001"),
+                "Jaden",
+                "Pelletier",
+                "M",
+                "2006-03-14",
+                "2011-08-29",
+            ),
+            (
+                2,
+                2,
+                Some("000000002"),
+                "Kaden",
+                "Pelletier",
+                "M",
+                "2006-03-14",
+                "2011-08-29",
+            ),
+        ]);
+        let e = enrollments(&[
+            ("000000001", "2011-08-29", "2012-06-08", "1000", "10001"),
+            ("000000002", "2011-08-29", "2012-06-08", "1000", "10002"),
+        ]);
+        let a = addresses(&[
+            ("000000001", "12 Elm St", "04101"),
+            ("000000002", "12 Elm St", "04101"),
+        ]);
+        let out = run(&p, Some(&e), Some(&a), &[], &config()).unwrap();
+        let twins = pair(&out, "000000001", "000000002");
+        assert_eq!(twins.pattern, "twins_or_siblings");
+        assert_ne!(twins.outcome, "merge", "{twins:?}");
+        let enrollment = twins
+            .terms
+            .iter()
+            .find(|t| t.comparator == "enrollment")
+            .unwrap();
+        assert_eq!(enrollment.level, "overlap_months");
+        assert!(enrollment.weight < -10.0, "{enrollment:?}");
+    }
+
+    #[test]
+    fn look_alikes_in_other_places_go_to_review_under_either_policy() {
+        let rows: [Row; 2] = [
+            (
+                1,
+                1,
+                Some("000000001"),
+                "Emma",
+                "Roy",
+                "F",
+                "2006-03-14",
+                "2011-08-29",
+            ),
+            (
+                2,
+                2,
+                Some("000000002"),
+                "Emma",
+                "Roy",
+                "F",
+                "2006-03-14",
+                "2011-08-29",
+            ),
+        ];
+        let e = enrollments(&[
+            ("000000001", "2011-08-29", "2012-06-08", "1000", "10001"),
+            ("000000002", "2011-08-29", "2012-06-08", "2000", "20001"),
+        ]);
+        let a = addresses(&[
+            ("000000001", "12 Elm St", "04101"),
+            ("000000002", "3 Main St", "04730"),
+        ]);
+        for review in [true, false] {
+            let c = IdentityConfig {
+                same_name_birth_date_review: review,
+                ..config()
+            };
+            let out = run(&with_crowd(&rows), Some(&e), Some(&a), &[], &c).unwrap();
+            let p = pair(&out, "000000001", "000000002");
+            assert_eq!(
+                (p.pattern.as_str(), p.outcome.as_str()),
+                ("look_alike", "review")
+            );
+            assert!(p.reason.starts_with("look_alike: "), "{}", p.reason);
+        }
+    }
+
+    #[test]
+    fn the_same_name_and_birth_date_corroborated_by_the_address_is_scored() {
+        let rows: [Row; 2] = [
+            (
+                1,
+                1,
+                Some("000000001"),
+                "Emma",
+                "Roy",
+                "F",
+                "2006-03-14",
+                "2008-09-01",
+            ),
+            (
+                2,
+                2,
+                Some("000000002"),
+                "Emma",
+                "Roy",
+                "F",
+                "2006-03-14",
+                "2012-09-01",
+            ),
+        ];
+        let a = addresses(&[
+            ("000000001", "12 Elm St", "04101"),
+            ("000000002", "12 Elm St", "04101"),
+        ]);
+        let out = run(&with_crowd(&rows), None, Some(&a), &[], &config()).unwrap();
+        let p = pair(&out, "000000001", "000000002");
+        assert_eq!(p.pattern, "");
+        assert_ne!(
+            p.reason,
+            "same first name, last name and birth date: a person decides"
+        );
+        // Without the address: a person decides.
+        let out = run(&with_crowd(&rows), None, None, &[], &config()).unwrap();
+        let p = pair(&out, "000000001", "000000002");
+        assert_eq!(
+            p.reason,
+            "same first name, last name and birth date: a person decides"
+        );
+    }
+
+    #[test]
+    fn a_missing_value_is_no_evidence_and_keeps_the_row_in_matching() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let p = df!(
+            SOURCE_ROW => [2i64, 3],
+            PERSON_ID => [1i64, 2],
+            IDENTITY_ID => [1i64, 2],
+            STATE_STUDENT_ID => ["000000001", "000000002"],
+            FIRST_NAME => [Some("Luc"), None],
+            LAST_NAME => ["Cyr", "Cyr"],
+            GENDER => [Some("M"), None],
+            BIRTH_DATE => vec![d(2005, 1, 2), d(2005, 1, 2)],
+            IDENTITY_EFFECTIVE_DATE => vec![d(2010, 9, 1), d(2012, 9, 1)],
+        )
+        .unwrap();
+        let out = run(&p, None, None, &[], &config()).unwrap();
+        let pair = pair(&out, "000000001", "000000002");
+        for (comparator, level) in [("first_name", "missing"), ("gender", "missing")] {
+            let t = pair
+                .terms
+                .iter()
+                .find(|t| t.comparator == comparator)
+                .unwrap();
+            assert_eq!((t.level, t.weight), (level, 0.0));
+        }
+    }
+
+    #[test]
+    fn weights_are_monotone_by_construction() {
+        let m: Vec<Vec<f64>> = COMPARATORS
+            .iter()
+            .map(|c| {
+                let n = c.1.len();
+                (0..n)
+                    .map(|l| {
+                        if l + 1 == n {
+                            0.0
+                        } else {
+                            1.0 / (n - 1) as f64
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        // u makes "one part off" rarer than "day/month swapped": raw weights
+        // would rank the farther level above the closer one.
+        let mut u = m.clone();
+        u[BIRTH] = vec![0.001, 0.5, 0.001, 0.498, 0.0];
+        let w = level_weights(&m, &u);
+        for c in ORDERED {
+            for l in 0..missing_level(c) - 1 {
+                assert!(w[c][l] >= w[c][l + 1], "{c} {l}: {:?}", w[c]);
+            }
+            assert_eq!(w[c][missing_level(c)], 0.0);
+        }
     }
 }

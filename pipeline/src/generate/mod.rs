@@ -19,7 +19,7 @@ use cutover_stages::schema::{
     BEHAVIOR, CTE, GRADUATION, MAILING_ADDRESS, SCHOOLS, STUDENT_ENROLLMENT, STUDENT_PERSONAL,
     TRUANCY,
 };
-use names::{Weighted, FEMALE, MALE, NICKNAMES, SURNAMES};
+use names::{Weighted, FEMALE, MALE, NICKNAMES, SURNAMES, TWIN_NAMES};
 use orgs::{Grade, Universe};
 use rand::{Rng, SeedableRng};
 
@@ -41,6 +41,15 @@ pub struct DefectRates {
     pub duplicate_new_id: f64,
     /// A student who was never assigned a StateStudentID.
     pub missing_state_id: f64,
+    /// Per student: the next student is their twin (same surname, birth
+    /// date, schools and address; some with near-identical first names).
+    pub twins: f64,
+    /// Per student: a brother or sister registered at the same time (same
+    /// surname, SAU and household, one to three grades apart).
+    pub siblings: f64,
+    /// Per student: a stranger elsewhere in the state with the same first
+    /// name, last name and birth date.
+    pub look_alike: f64,
     /// A transfer whose old primary enrollment was not exited before the new
     /// SAU's began (per transfer between SAUs).
     pub overlapping_primary: f64,
@@ -93,6 +102,9 @@ impl Default for DefectRates {
             duplicate_same_id: 0.008,
             duplicate_new_id: 0.012,
             missing_state_id: 0.003,
+            twins: 0.012,
+            siblings: 0.03,
+            look_alike: 0.004,
             overlapping_primary: 0.02,
             column_count: 0.0004,
             invalid_date: 0.0006,
@@ -364,6 +376,10 @@ struct Generator<'u> {
     identities: Vec<Identity>,
     enrollments: Vec<Enrollment>,
     next_person: u32,
+    /// The SAU and school affinity a family registered together starts at.
+    family_start: Option<(usize, u32)>,
+    /// Each student's first SAU.
+    start_sau: BTreeMap<u32, usize>,
 }
 
 impl<'u> Generator<'u> {
@@ -515,8 +531,11 @@ impl<'u> Generator<'u> {
         } else {
             Some(self.new_state_id())
         };
-        let mut sau = self.pick_sau();
-        let affinity: u32 = self.rng.gen();
+        let (mut sau, affinity) = match self.family_start {
+            Some(start) => start,
+            None => (self.pick_sau(), self.rng.gen()),
+        };
+        self.start_sau.insert(student, sau);
         let mut local = self.local_id(sau);
         let econ_base = *choose(
             &mut self.rng,
@@ -1080,86 +1099,334 @@ impl<'u> Generator<'u> {
     }
 
     /// A duplicate's identity: the same child as entered again, with the
-    /// noise of data entry.
+    /// noise of data entry: one defect, two at random, or one of the
+    /// two-defect combinations that defeat single-key blocking.
     fn variation(&mut self, name: &Name) -> (Name, String) {
+        const COMBOS: [[&str; 2]; 3] = [
+            ["birth_date_off", "names_swapped"],
+            ["hyphen_added", "day_month_swap"],
+            ["nickname", "new_surname"],
+        ];
         let mut v = name.clone();
+        if self.rng.gen_bool(0.15) {
+            let combo = COMBOS[self.rng.gen_range(0..COMBOS.len())];
+            let applied: Vec<&str> = combo
+                .into_iter()
+                .filter(|k| self.applicable(&v).contains(k))
+                .collect();
+            for kind in &applied {
+                self.apply(kind, &mut v);
+            }
+            if applied.len() == 2 {
+                return (v, applied.join("+"));
+            }
+            v = name.clone();
+        }
         let mut kinds: Vec<&str> = Vec::new();
         let count = if self.rng.gen_bool(0.25) { 2 } else { 1 };
         for _ in 0..count {
-            let options: Vec<&str> = [
-                ("typo", true),
-                ("nickname", NICKNAMES.iter().any(|(f, _)| *f == v.first)),
-                (
-                    "day_month_swap",
-                    v.birth.day() <= 12 && v.birth.day() != v.birth.month(),
-                ),
-                ("accent_dropped", !v.last.is_ascii() || !v.first.is_ascii()),
-                (
-                    "punctuation_dropped",
-                    v.last.contains('\'') || v.last.contains('.'),
-                ),
-                ("hyphen_added", !v.last.contains('-')),
-                ("hyphen_dropped", v.last.contains('-')),
-                ("names_swapped", true),
-                ("birth_date_off", true),
-                ("exact", true),
-            ]
-            .into_iter()
-            .filter(|(_, ok)| *ok)
-            .map(|(k, _)| k)
-            .collect();
+            let options: Vec<&str> = self
+                .applicable(&v)
+                .into_iter()
+                .filter(|k| *k != "new_surname")
+                .collect();
             let kind = options[self.rng.gen_range(0..options.len())];
-            match kind {
-                "typo" => {
-                    let target_first = self.rng.gen_bool(0.5);
-                    let s = if target_first {
-                        &mut v.first
-                    } else {
-                        &mut v.last
-                    };
-                    *s = typo(&mut self.rng, s);
-                }
-                "nickname" => {
-                    let nicks = NICKNAMES
-                        .iter()
-                        .find(|(f, _)| *f == v.first)
-                        .expect("checked")
-                        .1;
-                    v.first = nicks[self.rng.gen_range(0..nicks.len())].to_string();
-                }
-                "day_month_swap" => {
-                    v.birth = date(v.birth.year(), v.birth.day(), v.birth.month());
-                }
-                "accent_dropped" => {
-                    v.last = fold_accents(&v.last);
-                    v.first = fold_accents(&v.first);
-                }
-                "punctuation_dropped" => {
-                    v.last = v.last.replace(['\'', '.'], "");
-                }
-                "hyphen_added" => {
-                    v.last = format!("{}-{}", v.last, pick(&mut self.rng, SURNAMES));
-                }
-                "hyphen_dropped" => {
-                    let parts: Vec<&str> = v.last.split('-').collect();
-                    v.last = parts[self.rng.gen_range(0..parts.len())].to_string();
-                }
-                "names_swapped" => std::mem::swap(&mut v.first, &mut v.last),
-                "birth_date_off" => {
-                    v.birth = match self.rng.gen_range(0..3) {
-                        0 => v.birth + Duration::days(1),
-                        1 => v.birth - Duration::days(1),
-                        _ => v.birth.with_year(v.birth.year() + 1).unwrap_or(v.birth),
-                    };
-                }
-                _ => {}
-            }
+            self.apply(kind, &mut v);
             kinds.push(kind);
             if kind == "exact" {
                 break;
             }
         }
         (v, kinds.join("+"))
+    }
+
+    /// The data-entry defects that can happen to a name.
+    fn applicable(&self, v: &Name) -> Vec<&'static str> {
+        [
+            ("typo", true),
+            ("nickname", NICKNAMES.iter().any(|(f, _)| *f == v.first)),
+            (
+                "nickname_reversed",
+                NICKNAMES.iter().any(|(_, n)| n.contains(&v.first.as_str())),
+            ),
+            ("middle_as_first", v.middle.is_some()),
+            (
+                "day_month_swap",
+                v.birth.day() <= 12 && v.birth.day() != v.birth.month(),
+            ),
+            ("accent_dropped", !v.last.is_ascii() || !v.first.is_ascii()),
+            (
+                "punctuation_dropped",
+                v.last.contains('\'') || v.last.contains('.'),
+            ),
+            ("hyphen_added", !v.last.contains('-')),
+            ("hyphen_dropped", v.last.contains('-')),
+            ("names_swapped", true),
+            ("birth_date_off", true),
+            ("new_surname", true),
+            ("exact", true),
+        ]
+        .into_iter()
+        .filter(|(_, ok)| *ok)
+        .map(|(k, _)| k)
+        .collect()
+    }
+
+    fn apply(&mut self, kind: &str, v: &mut Name) {
+        match kind {
+            "typo" => {
+                let s = if self.rng.gen_bool(0.5) {
+                    &mut v.first
+                } else {
+                    &mut v.last
+                };
+                *s = typo(&mut self.rng, s);
+            }
+            "nickname" => {
+                let nicks = NICKNAMES
+                    .iter()
+                    .find(|(f, _)| *f == v.first)
+                    .expect("checked")
+                    .1;
+                v.first = nicks[self.rng.gen_range(0..nicks.len())].to_string();
+            }
+            "nickname_reversed" => {
+                let formal: Vec<&str> = NICKNAMES
+                    .iter()
+                    .filter(|(_, n)| n.contains(&v.first.as_str()))
+                    .map(|(f, _)| *f)
+                    .collect();
+                v.first = formal[self.rng.gen_range(0..formal.len())].to_string();
+            }
+            "middle_as_first" => {
+                v.first = v.middle.take().expect("checked");
+            }
+            "day_month_swap" => {
+                v.birth = date(v.birth.year(), v.birth.day(), v.birth.month());
+            }
+            "accent_dropped" => {
+                v.last = fold_accents(&v.last);
+                v.first = fold_accents(&v.first);
+            }
+            "punctuation_dropped" => {
+                v.last = v.last.replace(['\'', '.'], "");
+            }
+            "hyphen_added" => {
+                v.last = format!("{}-{}", v.last, pick(&mut self.rng, SURNAMES));
+            }
+            "hyphen_dropped" => {
+                let parts: Vec<&str> = v.last.split('-').collect();
+                v.last = parts[self.rng.gen_range(0..parts.len())].to_string();
+            }
+            "names_swapped" => std::mem::swap(&mut v.first, &mut v.last),
+            "birth_date_off" => {
+                v.birth = match self.rng.gen_range(0..3) {
+                    0 => v.birth + Duration::days(1),
+                    1 => v.birth - Duration::days(1),
+                    _ => v.birth.with_year(v.birth.year() + 1).unwrap_or(v.birth),
+                };
+            }
+            "new_surname" => {
+                v.last = pick(&mut self.rng, SURNAMES).to_string();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The true students, their family and look-alike relations (hard
+/// negatives: two children a matcher must keep apart) and their households.
+struct Population {
+    truths: Vec<Truth>,
+    /// (student, student, kind): twins, twins_similar_names, siblings, look_alike.
+    relations: Vec<(u32, u32, &'static str)>,
+    /// Each student's household (the address seed).
+    household: Vec<u32>,
+}
+
+/// When and where a student enters the extract: (school year, grade, start
+/// status).
+fn entry_point<R: Rng>(rng: &mut R, fy: i32, ly: i32) -> (i32, Grade, &'static str) {
+    if ly == fy || rng.gen_bool(0.45) {
+        let gr = *choose(
+            rng,
+            &[
+                (-1, 3),
+                (0, 8),
+                (1, 8),
+                (2, 8),
+                (3, 8),
+                (4, 8),
+                (5, 8),
+                (6, 8),
+                (7, 8),
+                (8, 8),
+                (9, 8),
+                (10, 8),
+                (11, 7),
+                (12, 7),
+            ],
+        );
+        (fy, gr, "02")
+    } else {
+        let y = rng.gen_range(fy + 1..=ly);
+        match rng.gen_range(0..100) {
+            0..=24 => (y, -1, "01"),
+            25..=74 => (y, 0, "01"),
+            75..=96 => (y, rng.gen_range(1..=12), "14"),
+            _ => (y, rng.gen_range(1..=12), "15"),
+        }
+    }
+}
+
+impl Generator<'_> {
+    /// Every true student, with their years in school: most alone, some
+    /// twins, siblings registered together, or a stranger sharing another
+    /// student's name and birth date. Family draws come from their own
+    /// stream.
+    fn population(&mut self) -> Population {
+        let n = self.opts.students;
+        let (fy, ly) = (self.opts.first_year, self.opts.last_year);
+        let rates = self.opts.defects.clone();
+        let mut family = ChaCha8Rng::seed_from_u64(self.opts.seed ^ 0xFA_0111);
+        let mut out = Population {
+            truths: Vec::with_capacity(n),
+            relations: Vec::new(),
+            household: Vec::with_capacity(n),
+        };
+        let mut entries: Vec<(i32, Grade, &'static str)> = Vec::with_capacity(n);
+        while out.truths.len() < n {
+            let student = out.truths.len() as u32;
+            let (entry_year, grade, start) = entry_point(&mut self.rng, fy, ly);
+            let r: f64 = family.gen();
+            let room = out.truths.len() + 1 < n;
+            if room && r < rates.twins {
+                self.twins(student, (entry_year, grade, start), &mut family, &mut out);
+                entries.extend([(entry_year, grade, start); 2]);
+            } else if room && r < rates.twins + rates.siblings {
+                let gap = family.gen_range(1..=3);
+                let other = if grade - gap >= -1 {
+                    grade - gap
+                } else {
+                    grade + gap
+                };
+                let a = Generator::truth(&mut self.rng, entry_year, grade);
+                let mut b = Generator::truth(&mut self.rng, entry_year, other);
+                b.name.last = a.name.last.clone();
+                b.language = a.language;
+                self.family_start = Some((self.pick_sau(), self.rng.gen()));
+                self.student(student, &a, entry_year, grade, start);
+                self.student(student + 1, &b, entry_year, other, start);
+                self.family_start = None;
+                out.relations.push((student, student + 1, "siblings"));
+                out.household.extend([student, student]);
+                out.truths.extend([a, b]);
+                entries.extend([(entry_year, grade, start), (entry_year, other, start)]);
+            } else if student > 0 && r < rates.twins + rates.siblings + rates.look_alike {
+                let j = family.gen_range(0..student);
+                let (y, gr, st) = entries[j as usize];
+                let mut a = Generator::truth(&mut self.rng, y, gr);
+                let model = &out.truths[j as usize].name;
+                (a.name.first, a.name.last, a.name.birth, a.name.male) = (
+                    model.first.clone(),
+                    model.last.clone(),
+                    model.birth,
+                    model.male,
+                );
+                a.name.suffix = None;
+                let mut sau = self.pick_sau();
+                let theirs = self.start_sau.get(&j).copied().unwrap_or(usize::MAX);
+                if sau == theirs && self.used_saus > 1 {
+                    sau = (sau + 1) % self.used_saus;
+                }
+                self.family_start = Some((sau, self.rng.gen()));
+                self.student(student, &a, y, gr, st);
+                self.family_start = None;
+                out.relations.push((j, student, "look_alike"));
+                out.household.push(student);
+                out.truths.push(a);
+                entries.push((y, gr, st));
+            } else {
+                let truth = Generator::truth(&mut self.rng, entry_year, grade);
+                self.student(student, &truth, entry_year, grade, start);
+                out.household.push(student);
+                out.truths.push(truth);
+                entries.push((entry_year, grade, start));
+            }
+        }
+        out
+    }
+
+    /// Twins: one household, one birth date, one surname, the same schools
+    /// year by year; about two in five with near-identical first names.
+    fn twins(
+        &mut self,
+        student: u32,
+        (entry_year, grade, start): (i32, Grade, &'static str),
+        family: &mut ChaCha8Rng,
+        out: &mut Population,
+    ) {
+        let mut a = Generator::truth(&mut self.rng, entry_year, grade);
+        let mut b = Generator::truth(&mut self.rng, entry_year, grade);
+        (b.name.last, b.name.birth, b.language) = (a.name.last.clone(), a.name.birth, a.language);
+        b.name.suffix = None;
+        let kind = if family.gen_bool(0.4) {
+            let (x, y, male) = TWIN_NAMES[family.gen_range(0..TWIN_NAMES.len())];
+            (a.name.first, b.name.first) = (x.to_string(), y.to_string());
+            (a.name.male, b.name.male) = (male, male);
+            "twins_similar_names"
+        } else {
+            while b.name.first == a.name.first {
+                b.name.first =
+                    pick(&mut self.rng, if b.name.male { MALE } else { FEMALE }).to_string();
+            }
+            "twins"
+        };
+        let before = self.enrollments.len();
+        self.student(student, &a, entry_year, grade, start);
+        let after = self.enrollments.len();
+        self.twin(student + 1, &b, before..after);
+        out.relations.push((student, student + 1, kind));
+        out.household.extend([student, student]);
+        out.truths.extend([a, b]);
+    }
+
+    /// The second twin: a copy of the first twin's enrollments under their
+    /// own StateStudentID and local numbers.
+    fn twin(&mut self, student: u32, truth: &Truth, range: std::ops::Range<usize>) {
+        let missing_id = self.rng.gen_bool(self.opts.defects.missing_state_id);
+        let state_id = if missing_id {
+            None
+        } else {
+            Some(self.new_state_id())
+        };
+        if let Some(&sau) = range
+            .clone()
+            .next()
+            .map(|i| &self.enrollments[i].resident_sau)
+        {
+            self.start_sau.insert(student, sau);
+        }
+        let mut locals: BTreeMap<(usize, String), Option<String>> = BTreeMap::new();
+        let first = self.enrollments.len();
+        for i in range {
+            let mut e = self.enrollments[i].clone();
+            e.student = student;
+            e.state_id = state_id.clone();
+            if let Some(old) = e.local_id.take() {
+                let key = (e.resident_sau, old);
+                if !locals.contains_key(&key) {
+                    let fresh = self.local_id(e.resident_sau);
+                    locals.insert(key.clone(), fresh);
+                }
+                e.local_id = locals[&key].clone();
+            }
+            self.enrollments.push(e);
+        }
+        let enrolled: Vec<usize> = (first..self.enrollments.len()).collect();
+        if !enrolled.is_empty() {
+            self.identities_for(student, truth, state_id, &enrolled, missing_id);
+        }
     }
 }
 
@@ -1663,50 +1930,16 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
         identities: Vec::new(),
         enrollments: Vec::new(),
         next_person: 0,
+        family_start: None,
+        start_sau: BTreeMap::new(),
         opts: opts.clone(),
     };
     // Each true student: who they are, then their years in school.
-    let mut truths: Vec<Truth> = Vec::with_capacity(opts.students);
-    {
-        let n = opts.students;
-        let (fy, ly) = (opts.first_year, opts.last_year);
-        for student in 0..n as u32 {
-            let (entry_year, grade, start) = if ly == fy || g.rng.gen_bool(0.45) {
-                let gr = *choose(
-                    &mut g.rng,
-                    &[
-                        (-1, 3),
-                        (0, 8),
-                        (1, 8),
-                        (2, 8),
-                        (3, 8),
-                        (4, 8),
-                        (5, 8),
-                        (6, 8),
-                        (7, 8),
-                        (8, 8),
-                        (9, 8),
-                        (10, 8),
-                        (11, 7),
-                        (12, 7),
-                    ],
-                );
-                (fy, gr, "02")
-            } else {
-                let y = g.rng.gen_range(fy + 1..=ly);
-                match g.rng.gen_range(0..100) {
-                    0..=24 => (y, -1, "01"),
-                    25..=74 => (y, 0, "01"),
-                    75..=96 => (y, g.rng.gen_range(1..=12), "14"),
-                    _ => (y, g.rng.gen_range(1..=12), "15"),
-                }
-            };
-            let truth = Generator::truth(&mut g.rng, entry_year, grade);
-            g.student(student, &truth, entry_year, grade, start);
-            truths.push(truth);
-        }
-    }
-
+    let Population {
+        truths,
+        relations,
+        household,
+    } = g.population();
     // Identity ids in order of effective date; PersonIDs in order of a
     // person's first identity.
     let mut order: Vec<usize> = (0..g.identities.len()).collect();
@@ -1746,6 +1979,7 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
             id.state_id.clone().unwrap_or_default(),
             format!("S{:07}", id.student),
             id.kind.to_string(),
+            id.detail.clone(),
         ]);
         if id.kind != "original" {
             identity_defects.push((
@@ -1893,8 +2127,9 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
     let address_rows: Vec<Vec<String>> = latest
         .iter()
         .map(|(id, (_, student, sau))| {
-            let mut r =
-                ChaCha8Rng::seed_from_u64(opts.seed ^ (u64::from(*student) << 20) ^ *sau as u64);
+            let mut r = ChaCha8Rng::seed_from_u64(
+                opts.seed ^ (u64::from(household[*student as usize]) << 20) ^ *sau as u64,
+            );
             let city = names::TOWNS[*sau % names::TOWNS.len()];
             vec![
                 id.clone(),
@@ -1990,7 +2225,20 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
         defects: counts,
     };
     let to_strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let truth_files: [(&str, Vec<u8>); 3] = [
+    let hard_negatives: Vec<Vec<String>> = relations
+        .iter()
+        .map(|(a, b, kind)| vec![format!("S{a:07}"), format!("S{b:07}"), kind.to_string()])
+        .collect();
+    let truth_files: [(&str, Vec<u8>); 4] = [
+        (
+            "hard_negatives.csv",
+            csv_bytes(
+                &to_strings(&["true_student_a", "true_student_b", "kind"]),
+                &hard_negatives,
+                Encoding::Utf8,
+                false,
+            )?,
+        ),
         (
             "identities.csv",
             csv_bytes(
@@ -2000,6 +2248,7 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
                     STATE_STUDENT_ID,
                     "true_student",
                     "kind",
+                    "variation",
                 ]),
                 &identity_truth,
                 Encoding::Utf8,
@@ -2169,7 +2418,11 @@ mod tests {
         near("weapons", share(&["73"]), 0.03, 0.02);
         for r in &behavior {
             assert_eq!(r["WeaponCode"].is_empty(), r["EventCode"] != "73", "{r:?}");
-            assert!(r["SeriousBodilyInjury"] == "N" || r["EventCode"] == "71");
+            // 99: a planted unknown code that replaced the event's own.
+            assert!(
+                r["SeriousBodilyInjury"] == "N" || ["71", "99"].contains(&r["EventCode"].as_str()),
+                "{r:?}"
+            );
             let offender = r["RoleCode"] == "O";
             assert_eq!(offender, !r["ResolutionCode"].is_empty(), "{r:?}");
         }

@@ -72,6 +72,7 @@ pub const MALE: Weighted = &[
     ("Gabriel", 35),
     ("Isaac", 30),
     ("Carter", 35),
+    ("Elijah", 30),
 ];
 
 pub const FEMALE: Weighted = &[
@@ -140,6 +141,7 @@ pub const FEMALE: Weighted = &[
     ("Erin", 25),
     ("Audrey", 30),
     ("Claire", 25),
+    ("Lillian", 20),
 ];
 
 pub const SURNAMES: Weighted = &[
@@ -282,7 +284,10 @@ pub const SURNAMES: Weighted = &[
 
 /// Formal given name -> nicknames people enter instead.
 pub const NICKNAMES: &[(&str, &[&str])] = &[
-    ("William", &["Bill", "Will", "Billy"]),
+    ("William", &["Bill", "Will", "Billy", "Liam"]),
+    ("Lillian", &["Lily", "Lil"]),
+    ("Elijah", &["Eli"]),
+    ("Cameron", &["Cam"]),
     ("Robert", &["Bob", "Rob", "Bobby"]),
     ("Richard", &["Rick", "Rich"]),
     ("James", &["Jim", "Jimmy", "Jamie"]),
@@ -320,6 +325,22 @@ pub const NICKNAMES: &[(&str, &[&str])] = &[
     ("Natalie", &["Nat"]),
     ("Isabella", &["Bella", "Izzy"]),
     ("Amanda", &["Mandy"]),
+];
+
+/// Twins' first names that differ by a letter or two: (first, second, male).
+pub const TWIN_NAMES: &[(&str, &str, bool)] = &[
+    ("Jaden", "Kaden", true),
+    ("Jaylen", "Jayden", true),
+    ("Aiden", "Ayden", true),
+    ("Caleb", "Kaleb", true),
+    ("Ethan", "Evan", true),
+    ("Mason", "Jason", true),
+    ("Brianna", "Breanna", false),
+    ("Kayla", "Kaylee", false),
+    ("Hailey", "Haley", false),
+    ("Madison", "Madelyn", false),
+    ("Ella", "Emma", false),
+    ("Addison", "Madison", false),
 ];
 
 /// Maine towns, for SAU and school names.
