@@ -555,384 +555,461 @@ fn flag(c: &str) -> Expr {
     col(c).fill_null(lit(false))
 }
 
+/// One upload's frame and its report.
+struct Built {
+    name: &'static str,
+    frame: DataFrame,
+    report: StageReport,
+}
+
+impl Conformed {
+    fn push(&mut self, built: Built) {
+        self.uploads.push((built.name, built.frame));
+        self.reports.push(built.report);
+    }
+}
+
 /// Builds every upload's conformed frame.
 pub fn run(sources: Sources, config: &ConformConfig) -> PolarsResult<Conformed> {
-    let mut uploads: Vec<(&'static str, DataFrame)> = Vec::new();
-    let mut reports = Vec::new();
-    let enrollment_entity = crate::schema::STUDENT_ENROLLMENT.name;
-    let seg = match sources.enrollment {
-        Some(e) => Some((segments(e, config)?, e.height() as u64)),
-        None => None,
+    let mut out = Conformed {
+        uploads: Vec::new(),
+        reports: Vec::new(),
     };
-
-    // New State ID: students no StateStudentID could be found for. The
-    // extract's enrollments carry no PersonID, so an enrollment without a
-    // StateStudentID cannot be tied to its identity: SAU, school and grade
-    // stay blank and pre-flight holds the row (required).
     if let Some(students) = sources.students {
-        let lf = students.clone().lazy().filter(col(NEEDS_NEW_STATE_ID));
-        let df = shape(
-            lf,
-            &NEW_STATE_ID,
-            crate::schema::STUDENT_PERSONAL.name,
-            vec![
-                ("LastName", col(LAST_NAME)),
-                ("FirstName", col(FIRST_NAME)),
-                ("MiddleName", col(MIDDLE_NAME)),
-                ("Suffix", col(SUFFIX)),
-                ("Gender", col(GENDER)),
-                ("BirthDate", col(BIRTH_DATE)),
-            ],
-            lit(NULL),
-            lit(NULL),
-        )?;
-        let mut r = report(&NEW_STATE_ID, students.height() as u64, df.height() as u64);
-        if df.height() > 0 {
-            r.notes.push(format!(
-                "{} students need a New State ID; the extract's enrollments carry no PersonID, so their SAU, school and grade cannot be filled in and pre-flight holds them (required)",
-                df.height()
-            ));
-        }
-        exclude(
-            &mut r,
-            "has_state_id",
-            students.height() as u64 - df.height() as u64,
-        );
-        reports.push(r);
-        uploads.push((NEW_STATE_ID.name, df));
+        out.push(new_state_id(students)?);
     }
-
-    if let Some(((seg, added), rows_in)) = &seg {
-        let lf = || seg.clone().lazy();
-        let year = || col(YEAR_CODE);
-        let sau = || col(SAU_ORG_ID);
-        // Student Enrollment.
-        let mut fields = school_fields([]);
-        fields.extend([
-            ("SchoolStudentID", col(SCHOOL_STUDENT_ID)),
-            ("GradeLevel", col("GradeLevel")),
-            ("EnrollmentType", col(ENROLLMENT_TYPE_CODE)),
-            ("EntryDate", col(SCHOOL_ENTRY_DATE)),
-            ("EntryCode", col("EntryCode")),
-            ("ExitDate", col(EXIT_DATE)),
-            ("ExitCode", col("ExitCode")),
-            ("ResidentSAUID", col(RESIDENT_SAU_ORG_ID)),
-            ("FiscalResponsibility", col("FiscalResponsibilityCode")),
-            ("HomelessNightTimeResidence", col(HOMELESS_CODE)),
-            ("Section504", flag(SECTION_504_FLAG)),
-            ("Migrant", flag(MIGRANT_FLAG)),
-            ("Refugee", flag(REFUGEE_FLAG)),
-            ("StateAgencyClient", flag(STATE_AGENCY_CLIENT_FLAG)),
-            ("GiftedTalentedAcademic", flag(GIFTED_TALENTED_ACADEMIC)),
-            ("GiftedTalentedArtistic", flag(GIFTED_TALENTED_ARTISTIC)),
-            ("AlternativeEducation", flag(ALTERNATIVE_EDUCATION)),
-            ("ForeignExchange", flag(FOREIGN_EXCHANGE)),
-            ("HomeSchooled", flag(HOME_SCHOOLED)),
-            ("SAUPercentage", col(SAU_PERCENTAGE)),
-        ]);
-        let df = shape(
-            lf(),
-            &STUDENT_ENROLLMENT_UPLOAD,
-            enrollment_entity,
-            fields,
-            year(),
-            sau(),
-        )?;
-        let mut r = report(&STUDENT_ENROLLMENT_UPLOAD, *rows_in, df.height() as u64);
-        if *added > 0 {
-            r.notes.push(format!(
-                "{added} enrollments end the day before a change of status (Action S) and continue in the next row"
-            ));
-        }
-        reports.push(r);
-        uploads.push((STUDENT_ENROLLMENT_UPLOAD.name, df));
-
-        // Student Personal: each student's current identity, once per school
-        // year and SAU the student was enrolled in.
+    if let Some(e) = sources.enrollment {
+        let (seg, cut) = segments(e, config)?;
+        let rows_in = e.height() as u64;
+        out.push(student_enrollment(&seg, rows_in, cut)?);
         if let Some(students) = sources.students {
-            let places = lf()
-                .filter(col(STATE_STUDENT_ID).is_not_null())
-                .select([
-                    col(STATE_STUDENT_ID).alias(STUDENT_KEY),
-                    col(YEAR_CODE),
-                    col(SAU_ORG_ID),
-                ])
-                .unique(None, UniqueKeepStrategy::First);
-            let joined = students.clone().lazy().join(
-                places,
-                [col(STUDENT_KEY)],
-                [col(STUDENT_KEY)],
-                JoinArgs::new(JoinType::Inner),
-            );
-            let race = |c: &str| {
-                if students.column(c).is_ok() {
-                    col(c)
-                } else {
-                    lit(NULL).cast(DataType::Boolean)
-                }
-            };
-            let df = shape(
-                joined,
-                &STUDENT_PERSONAL_UPLOAD,
-                crate::schema::STUDENT_PERSONAL.name,
-                vec![
-                    ("SAUID", col(SAU_ORG_ID)),
-                    ("StateStudentID", col(STUDENT_KEY)),
-                    ("LastName", col(LAST_NAME)),
-                    ("FirstName", col(FIRST_NAME)),
-                    ("MiddleName", col(MIDDLE_NAME)),
-                    ("Suffix", col(SUFFIX)),
-                    ("Gender", col(GENDER)),
-                    ("BirthDate", col(BIRTH_DATE)),
-                    ("HispanicLatino", race(crate::crosswalk::HISPANIC)),
-                    (
-                        "AmericanIndianAlaskaNative",
-                        race("AmericanIndianAlaskaNative"),
-                    ),
-                    ("Asian", race("Asian")),
-                    ("BlackAfricanAmerican", race("BlackAfricanAmerican")),
-                    (
-                        "NativeHawaiianPacificIslander",
-                        race("NativeHawaiianPacificIslander"),
-                    ),
-                    ("White", race("White")),
-                    ("RaceDetermination", col(RACE_DETERMINATION)),
-                    ("Immigrant", flag(IMMIGRANT_FLAG)),
-                    ("DateEnteredUSSchool", col(US_SCHOOL_DATE)),
-                    ("HomeLanguage", col(HOME_PRIMARY_LANGUAGE)),
-                ],
-                col(YEAR_CODE),
-                col(SAU_ORG_ID),
-            )?;
-            let placed = count(
-                df.clone()
-                    .lazy()
-                    .select([col("StateStudentID")])
-                    .unique(None, UniqueKeepStrategy::First),
-            )?;
-            let n = students.height() as u64;
-            let mut r = report(&STUDENT_PERSONAL_UPLOAD, n, df.height() as u64);
-            add(
-                &mut r,
-                "one_row_per_sau_and_year",
-                df.height() as u64 - placed,
-            );
-            exclude(&mut r, "no_enrollment", n - placed);
-            reports.push(r);
-            uploads.push((STUDENT_PERSONAL_UPLOAD.name, df));
+            out.push(student_personal(students, &seg)?);
         }
-
-        let primary = || col(ENROLLMENT_TYPE_CODE).eq(lit("P"));
-        let segs = seg.height() as u64;
-        let not_primary = count(lf().filter(primary().not()))?;
-
-        // FRM: primary enrollments with an economic status.
-        let keep = primary().and(col("EconomicStatus").is_not_null());
-        let mut fields = school_fields([]);
-        fields.extend([
-            ("EconomicStatus", col("EconomicStatus")),
-            ("EligibilityStartDate", col(SCHOOL_ENTRY_DATE)),
-        ]);
-        let df = shape(
-            lf().filter(keep),
-            &FRM,
-            enrollment_entity,
-            fields,
-            year(),
-            sau(),
-        )?;
-        let mut r = report(&FRM, *rows_in, df.height() as u64);
-        exclude(&mut r, "not_primary", not_primary);
-        exclude(
-            &mut r,
-            "no_economic_status",
-            segs - not_primary - df.height() as u64,
-        );
-        reports.push(r);
-        uploads.push((FRM.name, df));
-
-        // ELL: primary enrollments of English learners, current or exited.
-        let el = col("ELStatus").is_in(
-            lit(Series::new("el".into(), ["EL", "ExitedEL"])).implode(false),
-            false,
-        );
-        let keep = primary().and(el.fill_null(lit(false)));
-        let mut fields = school_fields([]);
-        fields.extend([
-            ("ELStatus", col("ELStatus")),
-            ("IdentifiedDate", col(DATE_FIRST_ENROLLED_ESL)),
-            ("DateFirstEnrolledESL", col(DATE_FIRST_ENROLLED_ESL)),
-            ("ExitDate", col(LEP_EXIT_DATE)),
-            ("EnglishProficiency", col(ENGLISH_PROFICIENCY)),
-        ]);
-        let df = shape(
-            lf().filter(keep),
-            &ELL,
-            enrollment_entity,
-            fields,
-            year(),
-            sau(),
-        )?;
-        let mut r = report(&ELL, *rows_in, df.height() as u64);
-        exclude(&mut r, "not_primary", not_primary);
-        exclude(
-            &mut r,
-            "not_english_learner",
-            segs - not_primary - df.height() as u64,
-        );
-        reports.push(r);
-        uploads.push((ELL.name, df));
-
-        // Special Ed: the part of each enrollment under special-education
-        // service; the same service period seen on two enrollment rows is
-        // one segment.
-        let start = when(col(SPED_START_DATE).gt(col(SCHOOL_ENTRY_DATE)))
-            .then(col(SPED_START_DATE))
-            .otherwise(col(SCHOOL_ENTRY_DATE));
-        let end = when(col(SPED_EXIT_DATE).is_null())
-            .then(col(EXIT_DATE))
-            .when(col(EXIT_DATE).is_null())
-            .then(col(SPED_EXIT_DATE))
-            .when(col(SPED_EXIT_DATE).lt(col(EXIT_DATE)))
-            .then(col(SPED_EXIT_DATE))
-            .otherwise(col(EXIT_DATE));
-        let served = lf()
-            .filter(flag(SPECIAL_ED_FLAG))
-            .with_columns([start.alias("__start"), end.alias("__end")]);
-        let flagged = count(served.clone())?;
-        let ended_before = col("__end").lt(col("__start")).fill_null(lit(false));
-        let served_ended_before = count(served.clone().filter(ended_before.clone()))?;
-        let merged = served
-            .filter(ended_before.not())
-            .group_by([
-                col(STATE_STUDENT_ID),
-                col(YEAR_CODE),
-                col(SAU_ORG_ID),
-                col(SCHOOL_ORG_ID),
-                col("__start"),
-                col("PrimaryDisability"),
-                col("SpedSettingCode"),
-            ])
-            .agg([
-                col("__end").max(),
-                col("SpedExitReasonCode")
-                    .sort_by([col(SOURCE_ROW)], Default::default())
-                    .last(),
-                col(SOURCE_FILE)
-                    .sort_by([col(SOURCE_ROW)], Default::default())
-                    .first(),
-                col(SOURCE_ROW).min(),
-                len().alias("__n"),
-            ]);
-        let mut fields = school_fields([]);
-        fields.extend([
-            ("StartDate", col("__start")),
-            ("EndDate", col("__end")),
-            ("PrimaryDisability", col("PrimaryDisability")),
-            ("Setting", col("SpedSettingCode")),
-            ("ExitReason", col("SpedExitReasonCode")),
-        ]);
-        let df = shape(
-            merged,
-            &SPECIAL_ED,
-            enrollment_entity,
-            fields,
-            year(),
-            sau(),
-        )?;
-        let mut r = report(&SPECIAL_ED, *rows_in, df.height() as u64);
-        r.merged = flagged - served_ended_before - df.height() as u64;
-        exclude(&mut r, "no_special_education", segs - flagged);
-        exclude(
-            &mut r,
-            "service_ended_before_enrollment",
-            served_ended_before,
-        );
-        reports.push(r);
-        uploads.push((SPECIAL_ED.name, df));
+        let not_primary = count(seg.clone().lazy().filter(primary().not()))?;
+        out.push(frm(&seg, rows_in, not_primary)?);
+        out.push(ell(&seg, rows_in, not_primary)?);
+        out.push(special_ed(&seg, rows_in)?);
     }
-
-    // CTE programs.
     if let Some(c) = sources.cte {
-        let fields = school_fields([
-            ("CIPCode", col("CTECode")),
-            ("ProgramStartDate", col(PROGRAM_START_DATE)),
-            ("ProgramEndDate", col(PROGRAM_END_DATE)),
-            ("ExitStatus", col("CTEExitStatusCode")),
-            ("CreditBearing", flag(CREDIT_BEARING)),
-        ]);
-        let df = shape(
-            c.clone().lazy(),
-            &CTE_UPLOAD,
-            crate::schema::CTE.name,
-            fields,
-            col(YEAR_CODE),
-            col(SAU_ORG_ID),
-        )?;
-        reports.push(report(&CTE_UPLOAD, c.height() as u64, df.height() as u64));
-        uploads.push((CTE_UPLOAD.name, df));
+        out.push(cte(c)?);
     }
-
-    // Behavior: offenders of reportable events only.
     if let Some(b) = sources.behavior {
-        let offender = col(ROLE_CODE).eq(lit("O")).fill_null(lit(false));
-        let reportable = flag("BehaviorEvent_reportable").or(flag("Resolution_removal"));
-        let not_offender = count(b.clone().lazy().filter(offender.clone().not()))?;
-        let fields = school_fields([
-            ("IncidentID", text(INCIDENT_ID)),
-            ("IncidentDate", col(EVENT_DATE)),
-            ("IncidentTime", col(EVENT_TIME)),
-            ("EventCode", col("BehaviorEvent")),
-            ("WeaponType", col("WeaponType")),
-            ("SeriousBodilyInjury", flag(SERIOUS_BODILY_INJURY)),
-            ("ResolutionCode", col("Resolution")),
-            ("ResolutionDate", col(RESOLUTION_DATE)),
-            ("Duration", decimal_text(DURATION)),
-        ]);
-        let df = shape(
-            b.clone().lazy().filter(offender.and(reportable)),
-            &BEHAVIOR_UPLOAD,
-            crate::schema::BEHAVIOR.name,
-            fields,
-            col(YEAR_CODE),
-            col(SAU_ORG_ID),
-        )?;
-        let n = b.height() as u64;
-        let mut r = report(&BEHAVIOR_UPLOAD, n, df.height() as u64);
-        exclude(&mut r, "not_offender", not_offender);
-        exclude(
-            &mut r,
-            "not_reportable",
-            n - not_offender - df.height() as u64,
-        );
-        reports.push(r);
-        uploads.push((BEHAVIOR_UPLOAD.name, df));
+        out.push(behavior(b)?);
     }
-
-    // Truancy steps.
     if let Some(t) = sources.truancy {
-        let fields = school_fields([
-            ("TruancyStep", col("TruancyStep")),
-            ("StepDate", col(STATUS_DATE)),
-        ]);
-        let df = shape(
-            t.clone().lazy(),
-            &TRUANCY_UPLOAD,
-            crate::schema::TRUANCY.name,
-            fields,
+        out.push(truancy(t)?);
+    }
+    out.push(attendance()?);
+    Ok(out)
+}
+
+/// A primary enrollment (`EnrollmentTypeCode` P).
+fn primary() -> Expr {
+    col(ENROLLMENT_TYPE_CODE).eq(lit("P"))
+}
+
+/// New State ID: students no StateStudentID could be found for. The
+/// extract's enrollments carry no PersonID, so an enrollment without a
+/// StateStudentID cannot be tied to its identity: SAU, school and grade
+/// stay blank and pre-flight holds the row (required).
+fn new_state_id(students: &DataFrame) -> PolarsResult<Built> {
+    let lf = students.clone().lazy().filter(col(NEEDS_NEW_STATE_ID));
+    let df = shape(
+        lf,
+        &NEW_STATE_ID,
+        crate::schema::STUDENT_PERSONAL.name,
+        vec![
+            ("LastName", col(LAST_NAME)),
+            ("FirstName", col(FIRST_NAME)),
+            ("MiddleName", col(MIDDLE_NAME)),
+            ("Suffix", col(SUFFIX)),
+            ("Gender", col(GENDER)),
+            ("BirthDate", col(BIRTH_DATE)),
+        ],
+        lit(NULL),
+        lit(NULL),
+    )?;
+    let mut r = report(&NEW_STATE_ID, students.height() as u64, df.height() as u64);
+    if df.height() > 0 {
+        r.notes.push(format!(
+            "{} students need a New State ID; the extract's enrollments carry no PersonID, so their SAU, school and grade cannot be filled in and pre-flight holds them (required)",
+            df.height()
+        ));
+    }
+    exclude(
+        &mut r,
+        "has_state_id",
+        students.height() as u64 - df.height() as u64,
+    );
+    Ok(Built {
+        name: NEW_STATE_ID.name,
+        frame: df,
+        report: r,
+    })
+}
+
+/// Student Enrollment: every enrollment segment (`cut` of them end at a
+/// change of status).
+fn student_enrollment(seg: &DataFrame, rows_in: u64, cut: u64) -> PolarsResult<Built> {
+    let mut fields = school_fields([]);
+    fields.extend([
+        ("SchoolStudentID", col(SCHOOL_STUDENT_ID)),
+        ("GradeLevel", col("GradeLevel")),
+        ("EnrollmentType", col(ENROLLMENT_TYPE_CODE)),
+        ("EntryDate", col(SCHOOL_ENTRY_DATE)),
+        ("EntryCode", col("EntryCode")),
+        ("ExitDate", col(EXIT_DATE)),
+        ("ExitCode", col("ExitCode")),
+        ("ResidentSAUID", col(RESIDENT_SAU_ORG_ID)),
+        ("FiscalResponsibility", col("FiscalResponsibilityCode")),
+        ("HomelessNightTimeResidence", col(HOMELESS_CODE)),
+        ("Section504", flag(SECTION_504_FLAG)),
+        ("Migrant", flag(MIGRANT_FLAG)),
+        ("Refugee", flag(REFUGEE_FLAG)),
+        ("StateAgencyClient", flag(STATE_AGENCY_CLIENT_FLAG)),
+        ("GiftedTalentedAcademic", flag(GIFTED_TALENTED_ACADEMIC)),
+        ("GiftedTalentedArtistic", flag(GIFTED_TALENTED_ARTISTIC)),
+        ("AlternativeEducation", flag(ALTERNATIVE_EDUCATION)),
+        ("ForeignExchange", flag(FOREIGN_EXCHANGE)),
+        ("HomeSchooled", flag(HOME_SCHOOLED)),
+        ("SAUPercentage", col(SAU_PERCENTAGE)),
+    ]);
+    let df = shape(
+        seg.clone().lazy(),
+        &STUDENT_ENROLLMENT_UPLOAD,
+        crate::schema::STUDENT_ENROLLMENT.name,
+        fields,
+        col(YEAR_CODE),
+        col(SAU_ORG_ID),
+    )?;
+    let mut r = report(&STUDENT_ENROLLMENT_UPLOAD, rows_in, df.height() as u64);
+    if cut > 0 {
+        r.notes.push(format!(
+            "{cut} enrollments end the day before a change of status (Action S) and continue in the next row"
+        ));
+    }
+    Ok(Built {
+        name: STUDENT_ENROLLMENT_UPLOAD.name,
+        frame: df,
+        report: r,
+    })
+}
+
+/// Student Personal: each student's current identity, once per school
+/// year and SAU the student was enrolled in.
+fn student_personal(students: &DataFrame, seg: &DataFrame) -> PolarsResult<Built> {
+    let places = seg
+        .clone()
+        .lazy()
+        .filter(col(STATE_STUDENT_ID).is_not_null())
+        .select([
+            col(STATE_STUDENT_ID).alias(STUDENT_KEY),
             col(YEAR_CODE),
             col(SAU_ORG_ID),
-        )?;
-        reports.push(report(
-            &TRUANCY_UPLOAD,
-            t.height() as u64,
-            df.height() as u64,
-        ));
-        uploads.push((TRUANCY_UPLOAD.name, df));
-    }
-
-    // Attendance: no legacy source.
-    uploads.push((ATTENDANCE.name, empty(&ATTENDANCE)?));
-    reports.push(report(&ATTENDANCE, 0, 0));
-    Ok(Conformed { uploads, reports })
+        ])
+        .unique(None, UniqueKeepStrategy::First);
+    let joined = students.clone().lazy().join(
+        places,
+        [col(STUDENT_KEY)],
+        [col(STUDENT_KEY)],
+        JoinArgs::new(JoinType::Inner),
+    );
+    let race = |c: &str| {
+        if students.column(c).is_ok() {
+            col(c)
+        } else {
+            lit(NULL).cast(DataType::Boolean)
+        }
+    };
+    let df = shape(
+        joined,
+        &STUDENT_PERSONAL_UPLOAD,
+        crate::schema::STUDENT_PERSONAL.name,
+        vec![
+            ("SAUID", col(SAU_ORG_ID)),
+            ("StateStudentID", col(STUDENT_KEY)),
+            ("LastName", col(LAST_NAME)),
+            ("FirstName", col(FIRST_NAME)),
+            ("MiddleName", col(MIDDLE_NAME)),
+            ("Suffix", col(SUFFIX)),
+            ("Gender", col(GENDER)),
+            ("BirthDate", col(BIRTH_DATE)),
+            ("HispanicLatino", race(crate::crosswalk::HISPANIC)),
+            (
+                "AmericanIndianAlaskaNative",
+                race("AmericanIndianAlaskaNative"),
+            ),
+            ("Asian", race("Asian")),
+            ("BlackAfricanAmerican", race("BlackAfricanAmerican")),
+            (
+                "NativeHawaiianPacificIslander",
+                race("NativeHawaiianPacificIslander"),
+            ),
+            ("White", race("White")),
+            ("RaceDetermination", col(RACE_DETERMINATION)),
+            ("Immigrant", flag(IMMIGRANT_FLAG)),
+            ("DateEnteredUSSchool", col(US_SCHOOL_DATE)),
+            ("HomeLanguage", col(HOME_PRIMARY_LANGUAGE)),
+        ],
+        col(YEAR_CODE),
+        col(SAU_ORG_ID),
+    )?;
+    let placed = count(
+        df.clone()
+            .lazy()
+            .select([col("StateStudentID")])
+            .unique(None, UniqueKeepStrategy::First),
+    )?;
+    let n = students.height() as u64;
+    let mut r = report(&STUDENT_PERSONAL_UPLOAD, n, df.height() as u64);
+    add(
+        &mut r,
+        "one_row_per_sau_and_year",
+        df.height() as u64 - placed,
+    );
+    exclude(&mut r, "no_enrollment", n - placed);
+    Ok(Built {
+        name: STUDENT_PERSONAL_UPLOAD.name,
+        frame: df,
+        report: r,
+    })
 }
+
+/// FRM: primary enrollments with an economic status.
+fn frm(seg: &DataFrame, rows_in: u64, not_primary: u64) -> PolarsResult<Built> {
+    let keep = primary().and(col("EconomicStatus").is_not_null());
+    let mut fields = school_fields([]);
+    fields.extend([
+        ("EconomicStatus", col("EconomicStatus")),
+        ("EligibilityStartDate", col(SCHOOL_ENTRY_DATE)),
+    ]);
+    let df = shape(
+        seg.clone().lazy().filter(keep),
+        &FRM,
+        crate::schema::STUDENT_ENROLLMENT.name,
+        fields,
+        col(YEAR_CODE),
+        col(SAU_ORG_ID),
+    )?;
+    let mut r = report(&FRM, rows_in, df.height() as u64);
+    exclude(&mut r, "not_primary", not_primary);
+    exclude(
+        &mut r,
+        "no_economic_status",
+        seg.height() as u64 - not_primary - df.height() as u64,
+    );
+    Ok(Built {
+        name: FRM.name,
+        frame: df,
+        report: r,
+    })
+}
+
+/// ELL: primary enrollments of English learners, current or exited.
+fn ell(seg: &DataFrame, rows_in: u64, not_primary: u64) -> PolarsResult<Built> {
+    let el = col("ELStatus").is_in(
+        lit(Series::new("el".into(), ["EL", "ExitedEL"])).implode(false),
+        false,
+    );
+    let keep = primary().and(el.fill_null(lit(false)));
+    let mut fields = school_fields([]);
+    fields.extend([
+        ("ELStatus", col("ELStatus")),
+        ("IdentifiedDate", col(DATE_FIRST_ENROLLED_ESL)),
+        ("DateFirstEnrolledESL", col(DATE_FIRST_ENROLLED_ESL)),
+        ("ExitDate", col(LEP_EXIT_DATE)),
+        ("EnglishProficiency", col(ENGLISH_PROFICIENCY)),
+    ]);
+    let df = shape(
+        seg.clone().lazy().filter(keep),
+        &ELL,
+        crate::schema::STUDENT_ENROLLMENT.name,
+        fields,
+        col(YEAR_CODE),
+        col(SAU_ORG_ID),
+    )?;
+    let mut r = report(&ELL, rows_in, df.height() as u64);
+    exclude(&mut r, "not_primary", not_primary);
+    exclude(
+        &mut r,
+        "not_english_learner",
+        seg.height() as u64 - not_primary - df.height() as u64,
+    );
+    Ok(Built {
+        name: ELL.name,
+        frame: df,
+        report: r,
+    })
+}
+
+/// Special Ed: the part of each enrollment under special-education service;
+/// the same service period seen on two enrollment rows is one segment.
+fn special_ed(seg: &DataFrame, rows_in: u64) -> PolarsResult<Built> {
+    let start = when(col(SPED_START_DATE).gt(col(SCHOOL_ENTRY_DATE)))
+        .then(col(SPED_START_DATE))
+        .otherwise(col(SCHOOL_ENTRY_DATE));
+    let end = when(col(SPED_EXIT_DATE).is_null())
+        .then(col(EXIT_DATE))
+        .when(col(EXIT_DATE).is_null())
+        .then(col(SPED_EXIT_DATE))
+        .when(col(SPED_EXIT_DATE).lt(col(EXIT_DATE)))
+        .then(col(SPED_EXIT_DATE))
+        .otherwise(col(EXIT_DATE));
+    let served = seg
+        .clone()
+        .lazy()
+        .filter(flag(SPECIAL_ED_FLAG))
+        .with_columns([start.alias("__start"), end.alias("__end")]);
+    let flagged = count(served.clone())?;
+    let ended_before = col("__end").lt(col("__start")).fill_null(lit(false));
+    let served_ended_before = count(served.clone().filter(ended_before.clone()))?;
+    let merged = served
+        .filter(ended_before.not())
+        .group_by([
+            col(STATE_STUDENT_ID),
+            col(YEAR_CODE),
+            col(SAU_ORG_ID),
+            col(SCHOOL_ORG_ID),
+            col("__start"),
+            col("PrimaryDisability"),
+            col("SpedSettingCode"),
+        ])
+        .agg([
+            col("__end").max(),
+            col("SpedExitReasonCode")
+                .sort_by([col(SOURCE_ROW)], Default::default())
+                .last(),
+            col(SOURCE_FILE)
+                .sort_by([col(SOURCE_ROW)], Default::default())
+                .first(),
+            col(SOURCE_ROW).min(),
+            len().alias("__n"),
+        ]);
+    let mut fields = school_fields([]);
+    fields.extend([
+        ("StartDate", col("__start")),
+        ("EndDate", col("__end")),
+        ("PrimaryDisability", col("PrimaryDisability")),
+        ("Setting", col("SpedSettingCode")),
+        ("ExitReason", col("SpedExitReasonCode")),
+    ]);
+    let df = shape(
+        merged,
+        &SPECIAL_ED,
+        crate::schema::STUDENT_ENROLLMENT.name,
+        fields,
+        col(YEAR_CODE),
+        col(SAU_ORG_ID),
+    )?;
+    let mut r = report(&SPECIAL_ED, rows_in, df.height() as u64);
+    r.merged = flagged - served_ended_before - df.height() as u64;
+    exclude(
+        &mut r,
+        "no_special_education",
+        seg.height() as u64 - flagged,
+    );
+    exclude(
+        &mut r,
+        "service_ended_before_enrollment",
+        served_ended_before,
+    );
+    Ok(Built {
+        name: SPECIAL_ED.name,
+        frame: df,
+        report: r,
+    })
+}
+
+/// CTE programs, one row each.
+fn cte(c: &DataFrame) -> PolarsResult<Built> {
+    let fields = school_fields([
+        ("CIPCode", col("CTECode")),
+        ("ProgramStartDate", col(PROGRAM_START_DATE)),
+        ("ProgramEndDate", col(PROGRAM_END_DATE)),
+        ("ExitStatus", col("CTEExitStatusCode")),
+        ("CreditBearing", flag(CREDIT_BEARING)),
+    ]);
+    let df = shape(
+        c.clone().lazy(),
+        &CTE_UPLOAD,
+        crate::schema::CTE.name,
+        fields,
+        col(YEAR_CODE),
+        col(SAU_ORG_ID),
+    )?;
+    Ok(Built {
+        name: CTE_UPLOAD.name,
+        report: report(&CTE_UPLOAD, c.height() as u64, df.height() as u64),
+        frame: df,
+    })
+}
+
+/// Behavior: offenders of reportable events only.
+fn behavior(b: &DataFrame) -> PolarsResult<Built> {
+    let offender = col(ROLE_CODE).eq(lit("O")).fill_null(lit(false));
+    let reportable = flag("BehaviorEvent_reportable").or(flag("Resolution_removal"));
+    let not_offender = count(b.clone().lazy().filter(offender.clone().not()))?;
+    let fields = school_fields([
+        ("IncidentID", text(INCIDENT_ID)),
+        ("IncidentDate", col(EVENT_DATE)),
+        ("IncidentTime", col(EVENT_TIME)),
+        ("EventCode", col("BehaviorEvent")),
+        ("WeaponType", col("WeaponType")),
+        ("SeriousBodilyInjury", flag(SERIOUS_BODILY_INJURY)),
+        ("ResolutionCode", col("Resolution")),
+        ("ResolutionDate", col(RESOLUTION_DATE)),
+        ("Duration", decimal_text(DURATION)),
+    ]);
+    let df = shape(
+        b.clone().lazy().filter(offender.and(reportable)),
+        &BEHAVIOR_UPLOAD,
+        crate::schema::BEHAVIOR.name,
+        fields,
+        col(YEAR_CODE),
+        col(SAU_ORG_ID),
+    )?;
+    let n = b.height() as u64;
+    let mut r = report(&BEHAVIOR_UPLOAD, n, df.height() as u64);
+    exclude(&mut r, "not_offender", not_offender);
+    exclude(
+        &mut r,
+        "not_reportable",
+        n - not_offender - df.height() as u64,
+    );
+    Ok(Built {
+        name: BEHAVIOR_UPLOAD.name,
+        frame: df,
+        report: r,
+    })
+}
+
+/// Truancy steps, one row each.
+fn truancy(t: &DataFrame) -> PolarsResult<Built> {
+    let fields = school_fields([
+        ("TruancyStep", col("TruancyStep")),
+        ("StepDate", col(STATUS_DATE)),
+    ]);
+    let df = shape(
+        t.clone().lazy(),
+        &TRUANCY_UPLOAD,
+        crate::schema::TRUANCY.name,
+        fields,
+        col(YEAR_CODE),
+        col(SAU_ORG_ID),
+    )?;
+    Ok(Built {
+        name: TRUANCY_UPLOAD.name,
+        report: report(&TRUANCY_UPLOAD, t.height() as u64, df.height() as u64),
+        frame: df,
+    })
+}
+
+/// Attendance: no legacy source, so an empty frame.
+fn attendance() -> PolarsResult<Built> {
+    Ok(Built {
+        name: ATTENDANCE.name,
+        frame: empty(&ATTENDANCE)?,
+        report: report(&ATTENDANCE, 0, 0),
+    })
+}
+
