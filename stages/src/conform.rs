@@ -1013,3 +1013,565 @@ fn attendance() -> PolarsResult<Built> {
     })
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    const CONFIG_EXIT: &str = "X9";
+    const CONFIG_ENTRY: &str = "E9";
+
+    fn config() -> ConformConfig {
+        ConformConfig {
+            split_exit_code: CONFIG_EXIT.to_string(),
+            split_entry_code: CONFIG_ENTRY.to_string(),
+        }
+    }
+
+    /// A date column from `YYYY-MM-DD` texts.
+    fn dates(name: &str, values: &[Option<&str>]) -> Column {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        let days: Vec<Option<i32>> = values
+            .iter()
+            .map(|v| {
+                v.map(|s| {
+                    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+                    (d - epoch).num_days() as i32
+                })
+            })
+            .collect();
+        Column::from(
+            Series::new(name.into(), days)
+                .cast(&DataType::Date)
+                .unwrap(),
+        )
+    }
+
+    fn texts(name: &str, values: &[Option<&str>]) -> Column {
+        Column::new(name.into(), values)
+    }
+
+    fn flags(name: &str, values: &[bool]) -> Column {
+        Column::new(name.into(), values)
+    }
+
+    /// A frame of `columns`, every column of `all` it lacks added as nulls.
+    fn frame(columns: Vec<Column>, all: &[(&str, DataType)]) -> DataFrame {
+        let n = columns[0].len();
+        let mut df = DataFrame::new(n, columns).unwrap();
+        for (name, dtype) in all {
+            if df.column(name).is_err() {
+                df.with_column(Column::full_null((*name).into(), n, dtype))
+                    .unwrap();
+            }
+        }
+        df
+    }
+
+    /// The provenance and placement columns every source frame has.
+    fn placed(n: usize) -> Vec<Column> {
+        vec![
+            Column::new(SOURCE_FILE.into(), vec!["x.csv"; n]),
+            Column::new(SOURCE_ROW.into(), (1..=n as i64).collect::<Vec<_>>()),
+            Column::new(YEAR_CODE.into(), vec![2024i32; n]),
+            Column::new(SAU_ORG_ID.into(), vec!["100"; n]),
+            Column::new(SCHOOL_ORG_ID.into(), vec!["200"; n]),
+        ]
+    }
+
+    /// Every column conform reads from an enrollment row.
+    fn enrollment_columns() -> Vec<(&'static str, DataType)> {
+        let mut all: Vec<(&str, DataType)> = [
+            STATE_STUDENT_ID,
+            SCHOOL_ID,
+            ACTION,
+            "EntryCode",
+            "ExitCode",
+            RESIDENT_SAU_ORG_ID,
+            SCHOOL_STUDENT_ID,
+            "GradeLevel",
+            ENROLLMENT_TYPE_CODE,
+            "FiscalResponsibilityCode",
+            HOMELESS_CODE,
+            "EconomicStatus",
+            "ELStatus",
+            ENGLISH_PROFICIENCY,
+            "PrimaryDisability",
+            "SpedSettingCode",
+            "SpedExitReasonCode",
+        ]
+        .into_iter()
+        .map(|c| (c, DataType::String))
+        .collect();
+        for c in [
+            SCHOOL_ENTRY_DATE,
+            EXIT_DATE,
+            EFFECTIVE_DATE,
+            DATE_FIRST_ENROLLED_ESL,
+            LEP_EXIT_DATE,
+            SPED_START_DATE,
+            SPED_EXIT_DATE,
+        ] {
+            all.push((c, DataType::Date));
+        }
+        for c in [
+            SECTION_504_FLAG,
+            MIGRANT_FLAG,
+            REFUGEE_FLAG,
+            STATE_AGENCY_CLIENT_FLAG,
+            GIFTED_TALENTED_ACADEMIC,
+            GIFTED_TALENTED_ARTISTIC,
+            ALTERNATIVE_EDUCATION,
+            FOREIGN_EXCHANGE,
+            HOME_SCHOOLED,
+            SPECIAL_ED_FLAG,
+        ] {
+            all.push((c, DataType::Boolean));
+        }
+        all.push((SAU_PERCENTAGE, DataType::Float64));
+        all
+    }
+
+    /// Every column conform reads from a student row.
+    fn student_columns() -> Vec<(&'static str, DataType)> {
+        let mut all: Vec<(&str, DataType)> = [
+            STUDENT_KEY,
+            LAST_NAME,
+            FIRST_NAME,
+            MIDDLE_NAME,
+            SUFFIX,
+            GENDER,
+            RACE_DETERMINATION,
+            HOME_PRIMARY_LANGUAGE,
+        ]
+        .into_iter()
+        .map(|c| (c, DataType::String))
+        .collect();
+        all.extend([
+            (BIRTH_DATE, DataType::Date),
+            (US_SCHOOL_DATE, DataType::Date),
+            (IMMIGRANT_FLAG, DataType::Boolean),
+            (NEEDS_NEW_STATE_ID, DataType::Boolean),
+        ]);
+        all
+    }
+
+    /// Every column conform reads from a behavior row.
+    fn behavior_columns() -> Vec<(&'static str, DataType)> {
+        let mut all: Vec<(&str, DataType)> = [
+            STATE_STUDENT_ID,
+            INCIDENT_ID,
+            EVENT_TIME,
+            "BehaviorEvent",
+            "WeaponType",
+            "Resolution",
+            ROLE_CODE,
+        ]
+        .into_iter()
+        .map(|c| (c, DataType::String))
+        .collect();
+        all.extend([
+            (EVENT_DATE, DataType::Date),
+            (RESOLUTION_DATE, DataType::Date),
+            (SERIOUS_BODILY_INJURY, DataType::Boolean),
+            ("BehaviorEvent_reportable", DataType::Boolean),
+            ("Resolution_removal", DataType::Boolean),
+            (DURATION, DataType::Float64),
+        ]);
+        all
+    }
+
+    /// An enrollment frame: the placement columns, `columns`, nulls for the rest.
+    fn enrollments(columns: Vec<Column>) -> DataFrame {
+        let mut all = placed(columns[0].len());
+        all.extend(columns);
+        frame(all, &enrollment_columns())
+    }
+
+    /// The frame and report of upload `name`; every report balances.
+    fn conformed<'a>(out: &'a Conformed, name: &str) -> (&'a DataFrame, &'a StageReport) {
+        for r in &out.reports {
+            assert!(r.balanced(), "{} does not balance: {r:?}", r.entity);
+        }
+        let i = out.uploads.iter().position(|(n, _)| *n == name).unwrap();
+        (&out.uploads[i].1, &out.reports[i])
+    }
+
+    fn assert_frame(got: &DataFrame, columns: &[&str], want: Vec<Column>) {
+        let got = got.select(columns.iter().copied()).unwrap();
+        let want = DataFrame::new(want[0].len(), want).unwrap();
+        assert!(got.equals_missing(&want), "got\n{got}\nwant\n{want}");
+    }
+
+    fn counts(map: &std::collections::BTreeMap<String, u64>) -> Vec<(&str, u64)> {
+        map.iter().map(|(k, v)| (k.as_str(), *v)).collect()
+    }
+
+    /// (case, Action, EffectiveDate, ExitDate of the first row) and the
+    /// expected (EntryDate, EntryCode, ExitDate, ExitCode) of both rows.
+    type SplitCase = (
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+        [(
+            &'static str,
+            &'static str,
+            Option<&'static str>,
+            &'static str,
+        ); 2],
+        u64,
+    );
+
+    #[test]
+    fn an_enrollment_is_split_at_an_action_s_effective_date() {
+        let cases: [SplitCase; 3] = [
+            (
+                "Action S mid-year: exit the day before, enter on the date",
+                Some("S"),
+                Some("2024-01-15"),
+                [
+                    ("2023-09-01", "E1", Some("2024-01-14"), CONFIG_EXIT),
+                    ("2024-01-15", CONFIG_ENTRY, None, ""),
+                ],
+                1,
+            ),
+            (
+                "Action A: no split",
+                Some("A"),
+                Some("2024-01-15"),
+                [
+                    ("2023-09-01", "E1", None, ""),
+                    ("2023-09-01", "E1", None, ""),
+                ],
+                0,
+            ),
+            (
+                "Action S on the entry date: no split",
+                Some("S"),
+                Some("2023-09-01"),
+                [
+                    ("2023-09-01", "E1", None, ""),
+                    ("2023-09-01", "E1", None, ""),
+                ],
+                0,
+            ),
+        ];
+        for (case, action, effective, want, cut) in cases {
+            let e = enrollments(vec![
+                texts(STATE_STUDENT_ID, &[Some("1001"), Some("1001")]),
+                texts(SCHOOL_ID, &[Some("7"), Some("7")]),
+                texts(ENROLLMENT_TYPE_CODE, &[Some("P"), Some("P")]),
+                dates(SCHOOL_ENTRY_DATE, &[Some("2023-09-01"), Some("2023-09-01")]),
+                dates(EXIT_DATE, &[None, None]),
+                texts("EntryCode", &[Some("E1"), Some("E1")]),
+                texts("ExitCode", &[None, None]),
+                texts(ACTION, &[None, action]),
+                dates(EFFECTIVE_DATE, &[None, effective]),
+            ]);
+            let out = run(
+                Sources {
+                    enrollment: Some(&e),
+                    ..Default::default()
+                },
+                &config(),
+            )
+            .unwrap();
+            let (df, r) = conformed(&out, STUDENT_ENROLLMENT_UPLOAD.name);
+            let code = |s: &'static str| if s.is_empty() { None } else { Some(s) };
+            assert_frame(
+                df,
+                &["EntryDate", "EntryCode", "ExitDate", "ExitCode"],
+                vec![
+                    dates("EntryDate", &[Some(want[0].0), Some(want[1].0)]),
+                    texts("EntryCode", &[Some(want[0].1), Some(want[1].1)]),
+                    dates("ExitDate", &[want[0].2, want[1].2]),
+                    texts("ExitCode", &[code(want[0].3), code(want[1].3)]),
+                ],
+            );
+            assert_eq!((r.rows_in, r.rows_out), (2, 2), "{case}");
+            let note = format!(
+                "{cut} enrollments end the day before a change of status (Action S) and continue in the next row"
+            );
+            let want_notes = if cut > 0 { vec![note] } else { vec![] };
+            assert_eq!(r.notes, want_notes, "{case}");
+        }
+    }
+
+    #[test]
+    fn student_personal_is_one_row_per_sau_and_school_year() {
+        let students = frame(
+            vec![
+                texts(SOURCE_FILE, &[Some("p.csv"); 3]),
+                Column::new(SOURCE_ROW.into(), [1i64, 2, 3]),
+                texts(STUDENT_KEY, &[Some("1001"), Some("1002"), Some("1003")]),
+                flags(NEEDS_NEW_STATE_ID, &[false, false, false]),
+            ],
+            &student_columns(),
+        );
+        // 1001: two schools of SAU 100 and one of SAU 300 in 2024; 1002: SAU
+        // 100 in 2023 and 2024; 1003: never enrolled.
+        let mut e = enrollments(vec![texts(
+            STATE_STUDENT_ID,
+            &[
+                Some("1001"),
+                Some("1001"),
+                Some("1001"),
+                Some("1002"),
+                Some("1002"),
+            ],
+        )]);
+        e.with_column(Column::new(
+            SAU_ORG_ID.into(),
+            ["100", "100", "300", "100", "100"],
+        ))
+        .unwrap();
+        e.with_column(Column::new(
+            SCHOOL_ORG_ID.into(),
+            ["200", "201", "301", "200", "200"],
+        ))
+        .unwrap();
+        e.with_column(Column::new(
+            YEAR_CODE.into(),
+            [2024i32, 2024, 2024, 2023, 2024],
+        ))
+        .unwrap();
+        let out = run(
+            Sources {
+                students: Some(&students),
+                enrollment: Some(&e),
+                ..Default::default()
+            },
+            &config(),
+        )
+        .unwrap();
+        let (df, r) = conformed(&out, STUDENT_PERSONAL_UPLOAD.name);
+        assert_frame(
+            df,
+            &[UPLOAD_YEAR, "SAUID", "StateStudentID"],
+            vec![
+                Column::new(UPLOAD_YEAR.into(), [2023i32, 2024, 2024, 2024]),
+                texts(
+                    "SAUID",
+                    &[Some("100"), Some("100"), Some("100"), Some("300")],
+                ),
+                texts(
+                    "StateStudentID",
+                    &[Some("1002"), Some("1001"), Some("1002"), Some("1001")],
+                ),
+            ],
+        );
+        assert_eq!((r.rows_in, r.rows_out), (3, 4));
+        assert_eq!(counts(&r.added), [("one_row_per_sau_and_year", 2)]);
+        assert_eq!(counts(&r.excluded), [("no_enrollment", 1)]);
+    }
+
+    #[test]
+    fn frm_comes_from_primary_enrollments_with_an_economic_status() {
+        let e = enrollments(vec![
+            texts(
+                STATE_STUDENT_ID,
+                &[Some("1001"), Some("1002"), Some("1003"), Some("1004")],
+            ),
+            texts(
+                ENROLLMENT_TYPE_CODE,
+                &[Some("P"), Some("P"), Some("S"), Some("P")],
+            ),
+            texts("EconomicStatus", &[Some("F"), None, Some("F"), Some("R")]),
+            dates(
+                SCHOOL_ENTRY_DATE,
+                &[
+                    Some("2023-09-01"),
+                    Some("2023-09-01"),
+                    Some("2023-09-01"),
+                    Some("2023-10-02"),
+                ],
+            ),
+        ]);
+        let out = run(
+            Sources {
+                enrollment: Some(&e),
+                ..Default::default()
+            },
+            &config(),
+        )
+        .unwrap();
+        let (df, r) = conformed(&out, FRM.name);
+        assert_frame(
+            df,
+            &["StateStudentID", "EconomicStatus", "EligibilityStartDate"],
+            vec![
+                texts("StateStudentID", &[Some("1001"), Some("1004")]),
+                texts("EconomicStatus", &[Some("F"), Some("R")]),
+                dates(
+                    "EligibilityStartDate",
+                    &[Some("2023-09-01"), Some("2023-10-02")],
+                ),
+            ],
+        );
+        assert_eq!((r.rows_in, r.rows_out), (4, 2));
+        assert_eq!(
+            counts(&r.excluded),
+            [("no_economic_status", 1), ("not_primary", 1)]
+        );
+    }
+
+    #[test]
+    fn special_ed_merges_the_same_service_period_seen_twice() {
+        // Rows 1 and 2: two enrollments at one school under one service
+        // period (same start, disability and setting): one segment. Row 3:
+        // another setting. Row 4: no service. Row 5: service ended before
+        // the enrollment began.
+        let e = enrollments(vec![
+            texts(STATE_STUDENT_ID, &[Some("1001"); 5]),
+            dates(
+                SCHOOL_ENTRY_DATE,
+                &[
+                    Some("2023-09-01"),
+                    Some("2023-10-01"),
+                    Some("2023-10-01"),
+                    Some("2023-09-01"),
+                    Some("2024-02-01"),
+                ],
+            ),
+            flags(SPECIAL_ED_FLAG, &[true, true, true, false, true]),
+            dates(
+                SPED_START_DATE,
+                &[
+                    Some("2023-11-01"),
+                    Some("2023-11-01"),
+                    Some("2023-11-01"),
+                    None,
+                    Some("2023-01-01"),
+                ],
+            ),
+            dates(
+                SPED_EXIT_DATE,
+                &[None, Some("2024-03-01"), None, None, Some("2023-06-01")],
+            ),
+            texts("PrimaryDisability", &[Some("AU"); 5]),
+            texts(
+                "SpedSettingCode",
+                &[Some("S1"), Some("S1"), Some("S2"), None, Some("S1")],
+            ),
+        ]);
+        let out = run(
+            Sources {
+                enrollment: Some(&e),
+                ..Default::default()
+            },
+            &config(),
+        )
+        .unwrap();
+        let (df, r) = conformed(&out, SPECIAL_ED.name);
+        assert_frame(
+            df,
+            &["StartDate", "EndDate", "Setting", SOURCE_ROW],
+            vec![
+                dates("StartDate", &[Some("2023-11-01"), Some("2023-11-01")]),
+                dates("EndDate", &[Some("2024-03-01"), None]),
+                texts("Setting", &[Some("S1"), Some("S2")]),
+                Column::new(SOURCE_ROW.into(), [1i64, 3]),
+            ],
+        );
+        assert_eq!((r.rows_in, r.rows_out, r.merged), (5, 2, 1));
+        assert_eq!(
+            counts(&r.excluded),
+            [
+                ("no_special_education", 1),
+                ("service_ended_before_enrollment", 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn behavior_keeps_offenders_of_reportable_events() {
+        let mut columns = placed(5);
+        columns.extend([
+            texts(STATE_STUDENT_ID, &[Some("1001"); 5]),
+            texts(
+                INCIDENT_ID,
+                &[Some("I1"), Some("I2"), Some("I3"), Some("I4"), Some("I5")],
+            ),
+            texts(
+                ROLE_CODE,
+                &[Some("O"), Some("O"), Some("O"), Some("V"), None],
+            ),
+            flags(
+                "BehaviorEvent_reportable",
+                &[true, false, false, true, true],
+            ),
+            flags("Resolution_removal", &[false, true, false, false, false]),
+            Column::new(
+                DURATION.into(),
+                [Some(3.0f64), Some(0.25), None, None, None],
+            ),
+        ]);
+        let b = frame(columns, &behavior_columns());
+        let out = run(
+            Sources {
+                behavior: Some(&b),
+                ..Default::default()
+            },
+            &config(),
+        )
+        .unwrap();
+        let (df, r) = conformed(&out, BEHAVIOR_UPLOAD.name);
+        assert_frame(
+            df,
+            &["IncidentID", "Duration"],
+            vec![
+                texts("IncidentID", &[Some("I1"), Some("I2")]),
+                texts("Duration", &[Some("3"), Some("0.25")]),
+            ],
+        );
+        assert_eq!((r.rows_in, r.rows_out), (5, 2));
+        assert_eq!(
+            counts(&r.excluded),
+            [("not_offender", 2), ("not_reportable", 1)]
+        );
+    }
+
+    #[test]
+    fn new_state_id_lists_only_students_without_an_id() {
+        let cases: [(&str, [bool; 3], Vec<i64>); 3] = [
+            ("none needs one", [false, false, false], vec![]),
+            ("one needs one", [false, true, false], vec![2]),
+            ("all need one", [true, true, true], vec![1, 2, 3]),
+        ];
+        for (case, needs, want) in cases {
+            let students = frame(
+                vec![
+                    texts(SOURCE_FILE, &[Some("p.csv"); 3]),
+                    Column::new(SOURCE_ROW.into(), [1i64, 2, 3]),
+                    texts(STUDENT_KEY, &[Some("NEW-1"), Some("NEW-2"), Some("NEW-3")]),
+                    texts(LAST_NAME, &[Some("A"), Some("B"), Some("C")]),
+                    flags(NEEDS_NEW_STATE_ID, &needs),
+                ],
+                &student_columns(),
+            );
+            let out = run(
+                Sources {
+                    students: Some(&students),
+                    ..Default::default()
+                },
+                &config(),
+            )
+            .unwrap();
+            let (df, r) = conformed(&out, NEW_STATE_ID.name);
+            assert_frame(
+                df,
+                &[SOURCE_ROW],
+                vec![Column::new(SOURCE_ROW.into(), want.clone())],
+            );
+            let n = want.len() as u64;
+            assert_eq!((r.rows_in, r.rows_out), (3, n), "{case}");
+            let excluded: Vec<(&str, u64)> = if n < 3 {
+                vec![("has_state_id", 3 - n)]
+            } else {
+                vec![]
+            };
+            assert_eq!(counts(&r.excluded), excluded, "{case}");
+            assert_eq!(r.notes.len(), usize::from(n > 0), "{case}");
+        }
+    }
+}
