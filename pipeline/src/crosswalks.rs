@@ -449,9 +449,30 @@ fn overlaps(file: &str, keyed: &[(u64, String, i32, i32)], problems: &mut Vec<St
 /// returns every problem at once.
 pub fn load_tables(dir: &Path) -> Result<(Tables, BTreeMap<String, String>), Vec<String>> {
     let mut problems = Vec::new();
+    let sums = check_manifest(dir, &mut problems);
+    let mut tables = Tables {
+        orgs: load_orgs(dir, &mut problems),
+        race: load_race(dir, &mut problems),
+        ..Tables::default()
+    };
+    for domain in &DOMAINS {
+        tables.codes.insert(
+            domain.name.to_string(),
+            load_domain(dir, domain, &mut problems),
+        );
+    }
+    if problems.is_empty() {
+        Ok((tables, sums))
+    } else {
+        Err(problems)
+    }
+}
+
+/// Checks every table file against the manifest; returns each file's SHA-256.
+fn check_manifest(dir: &Path, problems: &mut Vec<String>) -> BTreeMap<String, String> {
     let mut sums = BTreeMap::new();
     let manifest_path = dir.join(MANIFEST);
-    let manifest = rows_of(&manifest_path, &MANIFEST_COLUMNS, &mut problems);
+    let manifest = rows_of(&manifest_path, &MANIFEST_COLUMNS, problems);
     let manifest_file = manifest_path.display().to_string();
     let mut listed: BTreeMap<String, (u64, String, String)> = BTreeMap::new();
     for (line, row) in &manifest {
@@ -491,19 +512,22 @@ pub fn load_tables(dir: &Path) -> Result<(Tables, BTreeMap<String, String>), Vec
             ));
         }
     }
+    sums
+}
 
-    let mut tables = Tables::default();
-    // Organizations.
+/// Loads `organizations.csv`.
+fn load_orgs(dir: &Path, problems: &mut Vec<String>) -> Vec<OrgMapRow> {
     let path = dir.join("organizations.csv");
     let file = path.display().to_string();
     let mut keyed = Vec::new();
-    for (line, row) in rows_of(&path, &ORG_COLUMNS, &mut problems) {
+    let mut rows = Vec::new();
+    for (line, row) in rows_of(&path, &ORG_COLUMNS, problems) {
         let mut c = RowCheck {
             file: file.clone(),
             line,
             columns: &ORG_COLUMNS,
             row: &row,
-            problems: &mut problems,
+            problems,
         };
         let scheme = c.one_of("scheme", &["medms", "neo"]);
         let legacy_id = c.required("legacy_id");
@@ -527,7 +551,7 @@ pub fn load_tables(dir: &Path) -> Result<(Tables, BTreeMap<String, String>), Vec
             first_year,
             last_year,
         ));
-        tables.orgs.push(OrgMapRow {
+        rows.push(OrgMapRow {
             scheme,
             legacy_id,
             kind,
@@ -542,18 +566,23 @@ pub fn load_tables(dir: &Path) -> Result<(Tables, BTreeMap<String, String>), Vec
             change,
         });
     }
-    overlaps(&file, &keyed, &mut problems);
-    // Race.
+    overlaps(&file, &keyed, problems);
+    rows
+}
+
+/// Loads `race.csv`.
+fn load_race(dir: &Path, problems: &mut Vec<String>) -> Vec<RaceRow> {
     let path = dir.join("race.csv");
     let file = path.display().to_string();
     let mut keyed = Vec::new();
-    for (line, row) in rows_of(&path, &RACE_COLUMNS, &mut problems) {
+    let mut rows = Vec::new();
+    for (line, row) in rows_of(&path, &RACE_COLUMNS, problems) {
         let mut c = RowCheck {
             file: file.clone(),
             line,
             columns: &RACE_COLUMNS,
             row: &row,
-            problems: &mut problems,
+            problems,
         };
         let legacy_code = c.required("legacy_code");
         let mut categories = vec!["Hispanic", "TwoOrMoreRaces"];
@@ -572,7 +601,7 @@ pub fn load_tables(dir: &Path) -> Result<(Tables, BTreeMap<String, String>), Vec
         let (first_year, last_year) = c.range();
         let loss_class = c.one_of("loss_class", &LOSS_CLASSES);
         keyed.push((line, legacy_code.clone(), first_year, last_year));
-        tables.race.push(RaceRow {
+        rows.push(RaceRow {
             legacy_code,
             federal_category,
             hispanic,
@@ -583,54 +612,48 @@ pub fn load_tables(dir: &Path) -> Result<(Tables, BTreeMap<String, String>), Vec
             loss_class,
         });
     }
-    overlaps(&file, &keyed, &mut problems);
-    // Code domains.
-    for domain in &DOMAINS {
-        let path = dir.join(format!("{}.csv", domain.name));
-        let file = path.display().to_string();
-        let mut columns: Vec<&str> = CODE_COLUMNS.to_vec();
-        columns.extend(domain.flags);
-        let mut keyed = Vec::new();
-        let mut rows = Vec::new();
-        for (line, row) in rows_of(&path, &columns, &mut problems) {
-            let mut c = RowCheck {
-                file: file.clone(),
-                line,
-                columns: &columns,
-                row: &row,
-                problems: &mut problems,
-            };
-            let legacy_code = c.required("legacy_code");
-            let new_code = c.required("new_code");
-            let new_label = c.required("new_label");
-            let (first_year, last_year) = c.range();
-            let loss_class = c.one_of("loss_class", &LOSS_CLASSES);
-            let flags = domain.flags.iter().map(|f| c.flag(f)).collect();
-            keyed.push((line, legacy_code.clone(), first_year, last_year));
-            rows.push(MapRow {
-                legacy_code,
-                new_code,
-                new_label,
-                first_year,
-                last_year,
-                loss_class,
-                flags,
-            });
-        }
-        overlaps(&file, &keyed, &mut problems);
-        tables.codes.insert(
-            domain.name.to_string(),
-            CodeMap {
-                domain: domain.name.to_string(),
-                flag_columns: domain.flags.iter().map(|f| f.to_string()).collect(),
-                rows,
-            },
-        );
+    overlaps(&file, &keyed, problems);
+    rows
+}
+
+/// Loads the code table of `domain`.
+fn load_domain(dir: &Path, domain: &Domain, problems: &mut Vec<String>) -> CodeMap {
+    let path = dir.join(format!("{}.csv", domain.name));
+    let file = path.display().to_string();
+    let mut columns: Vec<&str> = CODE_COLUMNS.to_vec();
+    columns.extend(domain.flags);
+    let mut keyed = Vec::new();
+    let mut rows = Vec::new();
+    for (line, row) in rows_of(&path, &columns, problems) {
+        let mut c = RowCheck {
+            file: file.clone(),
+            line,
+            columns: &columns,
+            row: &row,
+            problems,
+        };
+        let legacy_code = c.required("legacy_code");
+        let new_code = c.required("new_code");
+        let new_label = c.required("new_label");
+        let (first_year, last_year) = c.range();
+        let loss_class = c.one_of("loss_class", &LOSS_CLASSES);
+        let flags = domain.flags.iter().map(|f| c.flag(f)).collect();
+        keyed.push((line, legacy_code.clone(), first_year, last_year));
+        rows.push(MapRow {
+            legacy_code,
+            new_code,
+            new_label,
+            first_year,
+            last_year,
+            loss_class,
+            flags,
+        });
     }
-    if problems.is_empty() {
-        Ok((tables, sums))
-    } else {
-        Err(problems)
+    overlaps(&file, &keyed, problems);
+    CodeMap {
+        domain: domain.name.to_string(),
+        flag_columns: domain.flags.iter().map(|f| f.to_string()).collect(),
+        rows,
     }
 }
 

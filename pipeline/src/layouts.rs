@@ -5,7 +5,7 @@
 //! no rebuild.
 
 use crate::crosswalks::{rows_of, MANIFEST, MANIFEST_COLUMNS};
-use cutover_stages::conform::{FieldType, UPLOADS};
+use cutover_stages::conform::{FieldType, Upload, UPLOADS};
 use cutover_stages::preflight::{Format, Layout, LayoutColumn};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,101 +48,16 @@ pub fn load(dir: &Path, code_tables: &BTreeSet<String>) -> Result<Loaded, Vec<St
             continue;
         };
         let sum = crate::config::hex(&Sha256::digest(&bytes));
-        match listed.get(upload.name) {
-            None => problems.push(format!(
-                "{manifest_file}: no row names the {} layout",
-                upload.name
-            )),
-            Some((line, listed_file, listed_sum)) => {
-                if listed_file != &file {
-                    problems.push(format!(
-                        "{manifest_file}: line {line}: column file: expected {file}, found {listed_file}"
-                    ));
-                }
-                if listed_sum != &sum {
-                    problems.push(format!(
-                        "{manifest_file}: line {line}: column sha256: {file} has checksum {sum}, the manifest says {listed_sum}"
-                    ));
-                }
-            }
-        }
+        check_listed(
+            &manifest_file,
+            listed.get(upload.name),
+            upload.name,
+            &file,
+            &sum,
+            &mut problems,
+        );
         sums.insert(file, sum);
-        let mut columns = Vec::new();
-        let mut headers: BTreeMap<String, u64> = BTreeMap::new();
-        for (line, row) in rows_of(&path, &LAYOUT_COLUMNS, &mut problems) {
-            let at = |column: &str| format!("{shown}: line {line}: column {column}");
-            let (header, source, format, required) = (&row[0], &row[1], &row[2], &row[3]);
-            if header.is_empty() {
-                problems.push(format!("{}: a header is required", at("header")));
-            } else if let Some(first) = headers.insert(header.clone(), line) {
-                problems.push(format!(
-                    "{}: {header} is already the header of line {first}",
-                    at("header")
-                ));
-            }
-            let field = upload.fields.iter().find(|(n, _)| n == source);
-            if field.is_none() {
-                problems.push(format!(
-                    "{}: {source:?} is not a field of the {} upload ({})",
-                    at("source"),
-                    upload.title,
-                    upload
-                        .fields
-                        .iter()
-                        .map(|(n, _)| *n)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-            let parsed = Format::parse(format);
-            match (&parsed, field) {
-                (None, _) => problems.push(format!(
-                    "{}: {format:?} is not a format (text, date, flag, id, code:<crosswalk table>)",
-                    at("format")
-                )),
-                (Some(Format::Code(table)), _) if !code_tables.contains(table) => problems.push(
-                    format!("{}: {table} is not a crosswalk code table", at("format")),
-                ),
-                (Some(Format::Id), Some((_, kind))) if *kind != FieldType::OrgId => {
-                    problems.push(format!(
-                        "{}: id needs a NEO Org ID field, and {source} is not one",
-                        at("format")
-                    ))
-                }
-                (Some(Format::Date), Some((_, kind))) if *kind != FieldType::Date => {
-                    problems.push(format!(
-                        "{}: date needs a date field, and {source} is not one",
-                        at("format")
-                    ))
-                }
-                (Some(Format::Flag), Some((_, kind))) if *kind != FieldType::Flag => {
-                    problems.push(format!(
-                        "{}: flag needs a Y/N field, and {source} is not one",
-                        at("format")
-                    ))
-                }
-                _ => {}
-            }
-            let required = match required.as_str() {
-                "Y" => true,
-                "N" => false,
-                other => {
-                    problems.push(format!(
-                        "{}: expected Y or N, found {other:?}",
-                        at("required")
-                    ));
-                    false
-                }
-            };
-            if let (Some(format), Some(_)) = (parsed, field) {
-                columns.push(LayoutColumn {
-                    header: header.clone(),
-                    source: source.clone(),
-                    format,
-                    required,
-                });
-            }
-        }
+        let columns = layout_columns(upload, &path, code_tables, &mut problems);
         layouts.push(Layout {
             upload: upload.name.to_string(),
             columns,
@@ -160,6 +75,120 @@ pub fn load(dir: &Path, code_tables: &BTreeSet<String>) -> Result<Loaded, Vec<St
     } else {
         Err(problems)
     }
+}
+
+/// Checks the manifest row `listed` of layout `name` (its file and checksum).
+fn check_listed(
+    manifest_file: &str,
+    listed: Option<&(u64, String, String)>,
+    name: &str,
+    file: &str,
+    sum: &str,
+    problems: &mut Vec<String>,
+) {
+    match listed {
+        None => problems.push(format!("{manifest_file}: no row names the {name} layout")),
+        Some((line, listed_file, listed_sum)) => {
+            if listed_file != file {
+                problems.push(format!(
+                    "{manifest_file}: line {line}: column file: expected {file}, found {listed_file}"
+                ));
+            }
+            if listed_sum != sum {
+                problems.push(format!(
+                    "{manifest_file}: line {line}: column sha256: {file} has checksum {sum}, the manifest says {listed_sum}"
+                ));
+            }
+        }
+    }
+}
+
+/// The columns of one layout file; every problem of its rows pushed on
+/// `problems`.
+fn layout_columns(
+    upload: &Upload,
+    path: &Path,
+    code_tables: &BTreeSet<String>,
+    problems: &mut Vec<String>,
+) -> Vec<LayoutColumn> {
+    let shown = path.display().to_string();
+    let mut columns = Vec::new();
+    let mut headers: BTreeMap<String, u64> = BTreeMap::new();
+    for (line, row) in rows_of(path, &LAYOUT_COLUMNS, problems) {
+        let at = |column: &str| format!("{shown}: line {line}: column {column}");
+        let (header, source, format, required) = (&row[0], &row[1], &row[2], &row[3]);
+        if header.is_empty() {
+            problems.push(format!("{}: a header is required", at("header")));
+        } else if let Some(first) = headers.insert(header.clone(), line) {
+            problems.push(format!(
+                "{}: {header} is already the header of line {first}",
+                at("header")
+            ));
+        }
+        let field = upload.fields.iter().find(|(n, _)| n == source);
+        if field.is_none() {
+            problems.push(format!(
+                "{}: {source:?} is not a field of the {} upload ({})",
+                at("source"),
+                upload.title,
+                upload
+                    .fields
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let parsed = Format::parse(format);
+        match (&parsed, field) {
+            (None, _) => problems.push(format!(
+                "{}: {format:?} is not a format (text, date, flag, id, code:<crosswalk table>)",
+                at("format")
+            )),
+            (Some(Format::Code(table)), _) if !code_tables.contains(table) => problems.push(
+                format!("{}: {table} is not a crosswalk code table", at("format")),
+            ),
+            (Some(Format::Id), Some((_, kind))) if *kind != FieldType::OrgId => {
+                problems.push(format!(
+                    "{}: id needs a NEO Org ID field, and {source} is not one",
+                    at("format")
+                ))
+            }
+            (Some(Format::Date), Some((_, kind))) if *kind != FieldType::Date => {
+                problems.push(format!(
+                    "{}: date needs a date field, and {source} is not one",
+                    at("format")
+                ))
+            }
+            (Some(Format::Flag), Some((_, kind))) if *kind != FieldType::Flag => {
+                problems.push(format!(
+                    "{}: flag needs a Y/N field, and {source} is not one",
+                    at("format")
+                ))
+            }
+            _ => {}
+        }
+        let required = match required.as_str() {
+            "Y" => true,
+            "N" => false,
+            other => {
+                problems.push(format!(
+                    "{}: expected Y or N, found {other:?}",
+                    at("required")
+                ));
+                false
+            }
+        };
+        if let (Some(format), Some(_)) = (parsed, field) {
+            columns.push(LayoutColumn {
+                header: header.clone(),
+                source: source.clone(),
+                format,
+                required,
+            });
+        }
+    }
+    columns
 }
 
 /// Rewrites the manifest's checksums from the layout files as they are.

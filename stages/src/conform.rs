@@ -555,384 +555,1023 @@ fn flag(c: &str) -> Expr {
     col(c).fill_null(lit(false))
 }
 
+/// One upload's frame and its report.
+struct Built {
+    name: &'static str,
+    frame: DataFrame,
+    report: StageReport,
+}
+
+impl Conformed {
+    fn push(&mut self, built: Built) {
+        self.uploads.push((built.name, built.frame));
+        self.reports.push(built.report);
+    }
+}
+
 /// Builds every upload's conformed frame.
 pub fn run(sources: Sources, config: &ConformConfig) -> PolarsResult<Conformed> {
-    let mut uploads: Vec<(&'static str, DataFrame)> = Vec::new();
-    let mut reports = Vec::new();
-    let enrollment_entity = crate::schema::STUDENT_ENROLLMENT.name;
-    let seg = match sources.enrollment {
-        Some(e) => Some((segments(e, config)?, e.height() as u64)),
-        None => None,
+    let mut out = Conformed {
+        uploads: Vec::new(),
+        reports: Vec::new(),
     };
-
-    // New State ID: students no StateStudentID could be found for. The
-    // extract's enrollments carry no PersonID, so an enrollment without a
-    // StateStudentID cannot be tied to its identity: SAU, school and grade
-    // stay blank and pre-flight holds the row (required).
     if let Some(students) = sources.students {
-        let lf = students.clone().lazy().filter(col(NEEDS_NEW_STATE_ID));
-        let df = shape(
-            lf,
-            &NEW_STATE_ID,
-            crate::schema::STUDENT_PERSONAL.name,
-            vec![
-                ("LastName", col(LAST_NAME)),
-                ("FirstName", col(FIRST_NAME)),
-                ("MiddleName", col(MIDDLE_NAME)),
-                ("Suffix", col(SUFFIX)),
-                ("Gender", col(GENDER)),
-                ("BirthDate", col(BIRTH_DATE)),
-            ],
-            lit(NULL),
-            lit(NULL),
-        )?;
-        let mut r = report(&NEW_STATE_ID, students.height() as u64, df.height() as u64);
-        if df.height() > 0 {
-            r.notes.push(format!(
-                "{} students need a New State ID; the extract's enrollments carry no PersonID, so their SAU, school and grade cannot be filled in and pre-flight holds them (required)",
-                df.height()
-            ));
-        }
-        exclude(
-            &mut r,
-            "has_state_id",
-            students.height() as u64 - df.height() as u64,
-        );
-        reports.push(r);
-        uploads.push((NEW_STATE_ID.name, df));
+        out.push(new_state_id(students)?);
     }
-
-    if let Some(((seg, added), rows_in)) = &seg {
-        let lf = || seg.clone().lazy();
-        let year = || col(YEAR_CODE);
-        let sau = || col(SAU_ORG_ID);
-        // Student Enrollment.
-        let mut fields = school_fields([]);
-        fields.extend([
-            ("SchoolStudentID", col(SCHOOL_STUDENT_ID)),
-            ("GradeLevel", col("GradeLevel")),
-            ("EnrollmentType", col(ENROLLMENT_TYPE_CODE)),
-            ("EntryDate", col(SCHOOL_ENTRY_DATE)),
-            ("EntryCode", col("EntryCode")),
-            ("ExitDate", col(EXIT_DATE)),
-            ("ExitCode", col("ExitCode")),
-            ("ResidentSAUID", col(RESIDENT_SAU_ORG_ID)),
-            ("FiscalResponsibility", col("FiscalResponsibilityCode")),
-            ("HomelessNightTimeResidence", col(HOMELESS_CODE)),
-            ("Section504", flag(SECTION_504_FLAG)),
-            ("Migrant", flag(MIGRANT_FLAG)),
-            ("Refugee", flag(REFUGEE_FLAG)),
-            ("StateAgencyClient", flag(STATE_AGENCY_CLIENT_FLAG)),
-            ("GiftedTalentedAcademic", flag(GIFTED_TALENTED_ACADEMIC)),
-            ("GiftedTalentedArtistic", flag(GIFTED_TALENTED_ARTISTIC)),
-            ("AlternativeEducation", flag(ALTERNATIVE_EDUCATION)),
-            ("ForeignExchange", flag(FOREIGN_EXCHANGE)),
-            ("HomeSchooled", flag(HOME_SCHOOLED)),
-            ("SAUPercentage", col(SAU_PERCENTAGE)),
-        ]);
-        let df = shape(
-            lf(),
-            &STUDENT_ENROLLMENT_UPLOAD,
-            enrollment_entity,
-            fields,
-            year(),
-            sau(),
-        )?;
-        let mut r = report(&STUDENT_ENROLLMENT_UPLOAD, *rows_in, df.height() as u64);
-        if *added > 0 {
-            r.notes.push(format!(
-                "{added} enrollments end the day before a change of status (Action S) and continue in the next row"
-            ));
-        }
-        reports.push(r);
-        uploads.push((STUDENT_ENROLLMENT_UPLOAD.name, df));
-
-        // Student Personal: each student's current identity, once per school
-        // year and SAU the student was enrolled in.
+    if let Some(e) = sources.enrollment {
+        let (seg, cut) = segments(e, config)?;
+        let rows_in = e.height() as u64;
+        out.push(student_enrollment(&seg, rows_in, cut)?);
         if let Some(students) = sources.students {
-            let places = lf()
-                .filter(col(STATE_STUDENT_ID).is_not_null())
-                .select([
-                    col(STATE_STUDENT_ID).alias(STUDENT_KEY),
-                    col(YEAR_CODE),
-                    col(SAU_ORG_ID),
-                ])
-                .unique(None, UniqueKeepStrategy::First);
-            let joined = students.clone().lazy().join(
-                places,
-                [col(STUDENT_KEY)],
-                [col(STUDENT_KEY)],
-                JoinArgs::new(JoinType::Inner),
-            );
-            let race = |c: &str| {
-                if students.column(c).is_ok() {
-                    col(c)
-                } else {
-                    lit(NULL).cast(DataType::Boolean)
-                }
-            };
-            let df = shape(
-                joined,
-                &STUDENT_PERSONAL_UPLOAD,
-                crate::schema::STUDENT_PERSONAL.name,
-                vec![
-                    ("SAUID", col(SAU_ORG_ID)),
-                    ("StateStudentID", col(STUDENT_KEY)),
-                    ("LastName", col(LAST_NAME)),
-                    ("FirstName", col(FIRST_NAME)),
-                    ("MiddleName", col(MIDDLE_NAME)),
-                    ("Suffix", col(SUFFIX)),
-                    ("Gender", col(GENDER)),
-                    ("BirthDate", col(BIRTH_DATE)),
-                    ("HispanicLatino", race(crate::crosswalk::HISPANIC)),
-                    (
-                        "AmericanIndianAlaskaNative",
-                        race("AmericanIndianAlaskaNative"),
-                    ),
-                    ("Asian", race("Asian")),
-                    ("BlackAfricanAmerican", race("BlackAfricanAmerican")),
-                    (
-                        "NativeHawaiianPacificIslander",
-                        race("NativeHawaiianPacificIslander"),
-                    ),
-                    ("White", race("White")),
-                    ("RaceDetermination", col(RACE_DETERMINATION)),
-                    ("Immigrant", flag(IMMIGRANT_FLAG)),
-                    ("DateEnteredUSSchool", col(US_SCHOOL_DATE)),
-                    ("HomeLanguage", col(HOME_PRIMARY_LANGUAGE)),
-                ],
-                col(YEAR_CODE),
-                col(SAU_ORG_ID),
-            )?;
-            let placed = count(
-                df.clone()
-                    .lazy()
-                    .select([col("StateStudentID")])
-                    .unique(None, UniqueKeepStrategy::First),
-            )?;
-            let n = students.height() as u64;
-            let mut r = report(&STUDENT_PERSONAL_UPLOAD, n, df.height() as u64);
-            add(
-                &mut r,
-                "one_row_per_sau_and_year",
-                df.height() as u64 - placed,
-            );
-            exclude(&mut r, "no_enrollment", n - placed);
-            reports.push(r);
-            uploads.push((STUDENT_PERSONAL_UPLOAD.name, df));
+            out.push(student_personal(students, &seg)?);
         }
-
-        let primary = || col(ENROLLMENT_TYPE_CODE).eq(lit("P"));
-        let segs = seg.height() as u64;
-        let not_primary = count(lf().filter(primary().not()))?;
-
-        // FRM: primary enrollments with an economic status.
-        let keep = primary().and(col("EconomicStatus").is_not_null());
-        let mut fields = school_fields([]);
-        fields.extend([
-            ("EconomicStatus", col("EconomicStatus")),
-            ("EligibilityStartDate", col(SCHOOL_ENTRY_DATE)),
-        ]);
-        let df = shape(
-            lf().filter(keep),
-            &FRM,
-            enrollment_entity,
-            fields,
-            year(),
-            sau(),
-        )?;
-        let mut r = report(&FRM, *rows_in, df.height() as u64);
-        exclude(&mut r, "not_primary", not_primary);
-        exclude(
-            &mut r,
-            "no_economic_status",
-            segs - not_primary - df.height() as u64,
-        );
-        reports.push(r);
-        uploads.push((FRM.name, df));
-
-        // ELL: primary enrollments of English learners, current or exited.
-        let el = col("ELStatus").is_in(
-            lit(Series::new("el".into(), ["EL", "ExitedEL"])).implode(false),
-            false,
-        );
-        let keep = primary().and(el.fill_null(lit(false)));
-        let mut fields = school_fields([]);
-        fields.extend([
-            ("ELStatus", col("ELStatus")),
-            ("IdentifiedDate", col(DATE_FIRST_ENROLLED_ESL)),
-            ("DateFirstEnrolledESL", col(DATE_FIRST_ENROLLED_ESL)),
-            ("ExitDate", col(LEP_EXIT_DATE)),
-            ("EnglishProficiency", col(ENGLISH_PROFICIENCY)),
-        ]);
-        let df = shape(
-            lf().filter(keep),
-            &ELL,
-            enrollment_entity,
-            fields,
-            year(),
-            sau(),
-        )?;
-        let mut r = report(&ELL, *rows_in, df.height() as u64);
-        exclude(&mut r, "not_primary", not_primary);
-        exclude(
-            &mut r,
-            "not_english_learner",
-            segs - not_primary - df.height() as u64,
-        );
-        reports.push(r);
-        uploads.push((ELL.name, df));
-
-        // Special Ed: the part of each enrollment under special-education
-        // service; the same service period seen on two enrollment rows is
-        // one segment.
-        let start = when(col(SPED_START_DATE).gt(col(SCHOOL_ENTRY_DATE)))
-            .then(col(SPED_START_DATE))
-            .otherwise(col(SCHOOL_ENTRY_DATE));
-        let end = when(col(SPED_EXIT_DATE).is_null())
-            .then(col(EXIT_DATE))
-            .when(col(EXIT_DATE).is_null())
-            .then(col(SPED_EXIT_DATE))
-            .when(col(SPED_EXIT_DATE).lt(col(EXIT_DATE)))
-            .then(col(SPED_EXIT_DATE))
-            .otherwise(col(EXIT_DATE));
-        let served = lf()
-            .filter(flag(SPECIAL_ED_FLAG))
-            .with_columns([start.alias("__start"), end.alias("__end")]);
-        let flagged = count(served.clone())?;
-        let ended_before = col("__end").lt(col("__start")).fill_null(lit(false));
-        let served_ended_before = count(served.clone().filter(ended_before.clone()))?;
-        let merged = served
-            .filter(ended_before.not())
-            .group_by([
-                col(STATE_STUDENT_ID),
-                col(YEAR_CODE),
-                col(SAU_ORG_ID),
-                col(SCHOOL_ORG_ID),
-                col("__start"),
-                col("PrimaryDisability"),
-                col("SpedSettingCode"),
-            ])
-            .agg([
-                col("__end").max(),
-                col("SpedExitReasonCode")
-                    .sort_by([col(SOURCE_ROW)], Default::default())
-                    .last(),
-                col(SOURCE_FILE)
-                    .sort_by([col(SOURCE_ROW)], Default::default())
-                    .first(),
-                col(SOURCE_ROW).min(),
-                len().alias("__n"),
-            ]);
-        let mut fields = school_fields([]);
-        fields.extend([
-            ("StartDate", col("__start")),
-            ("EndDate", col("__end")),
-            ("PrimaryDisability", col("PrimaryDisability")),
-            ("Setting", col("SpedSettingCode")),
-            ("ExitReason", col("SpedExitReasonCode")),
-        ]);
-        let df = shape(
-            merged,
-            &SPECIAL_ED,
-            enrollment_entity,
-            fields,
-            year(),
-            sau(),
-        )?;
-        let mut r = report(&SPECIAL_ED, *rows_in, df.height() as u64);
-        r.merged = flagged - served_ended_before - df.height() as u64;
-        exclude(&mut r, "no_special_education", segs - flagged);
-        exclude(
-            &mut r,
-            "service_ended_before_enrollment",
-            served_ended_before,
-        );
-        reports.push(r);
-        uploads.push((SPECIAL_ED.name, df));
+        let not_primary = count(seg.clone().lazy().filter(primary().not()))?;
+        out.push(frm(&seg, rows_in, not_primary)?);
+        out.push(ell(&seg, rows_in, not_primary)?);
+        out.push(special_ed(&seg, rows_in)?);
     }
-
-    // CTE programs.
     if let Some(c) = sources.cte {
-        let fields = school_fields([
-            ("CIPCode", col("CTECode")),
-            ("ProgramStartDate", col(PROGRAM_START_DATE)),
-            ("ProgramEndDate", col(PROGRAM_END_DATE)),
-            ("ExitStatus", col("CTEExitStatusCode")),
-            ("CreditBearing", flag(CREDIT_BEARING)),
-        ]);
-        let df = shape(
-            c.clone().lazy(),
-            &CTE_UPLOAD,
-            crate::schema::CTE.name,
-            fields,
-            col(YEAR_CODE),
-            col(SAU_ORG_ID),
-        )?;
-        reports.push(report(&CTE_UPLOAD, c.height() as u64, df.height() as u64));
-        uploads.push((CTE_UPLOAD.name, df));
+        out.push(cte(c)?);
     }
-
-    // Behavior: offenders of reportable events only.
     if let Some(b) = sources.behavior {
-        let offender = col(ROLE_CODE).eq(lit("O")).fill_null(lit(false));
-        let reportable = flag("BehaviorEvent_reportable").or(flag("Resolution_removal"));
-        let not_offender = count(b.clone().lazy().filter(offender.clone().not()))?;
-        let fields = school_fields([
-            ("IncidentID", text(INCIDENT_ID)),
-            ("IncidentDate", col(EVENT_DATE)),
-            ("IncidentTime", col(EVENT_TIME)),
-            ("EventCode", col("BehaviorEvent")),
-            ("WeaponType", col("WeaponType")),
-            ("SeriousBodilyInjury", flag(SERIOUS_BODILY_INJURY)),
-            ("ResolutionCode", col("Resolution")),
-            ("ResolutionDate", col(RESOLUTION_DATE)),
-            ("Duration", decimal_text(DURATION)),
-        ]);
-        let df = shape(
-            b.clone().lazy().filter(offender.and(reportable)),
-            &BEHAVIOR_UPLOAD,
-            crate::schema::BEHAVIOR.name,
-            fields,
-            col(YEAR_CODE),
-            col(SAU_ORG_ID),
-        )?;
-        let n = b.height() as u64;
-        let mut r = report(&BEHAVIOR_UPLOAD, n, df.height() as u64);
-        exclude(&mut r, "not_offender", not_offender);
-        exclude(
-            &mut r,
-            "not_reportable",
-            n - not_offender - df.height() as u64,
-        );
-        reports.push(r);
-        uploads.push((BEHAVIOR_UPLOAD.name, df));
+        out.push(behavior(b)?);
     }
-
-    // Truancy steps.
     if let Some(t) = sources.truancy {
-        let fields = school_fields([
-            ("TruancyStep", col("TruancyStep")),
-            ("StepDate", col(STATUS_DATE)),
-        ]);
-        let df = shape(
-            t.clone().lazy(),
-            &TRUANCY_UPLOAD,
-            crate::schema::TRUANCY.name,
-            fields,
+        out.push(truancy(t)?);
+    }
+    out.push(attendance()?);
+    Ok(out)
+}
+
+/// A primary enrollment (`EnrollmentTypeCode` P).
+fn primary() -> Expr {
+    col(ENROLLMENT_TYPE_CODE).eq(lit("P"))
+}
+
+/// New State ID: students no StateStudentID could be found for. The
+/// extract's enrollments carry no PersonID, so an enrollment without a
+/// StateStudentID cannot be tied to its identity: SAU, school and grade
+/// stay blank and pre-flight holds the row (required).
+fn new_state_id(students: &DataFrame) -> PolarsResult<Built> {
+    let lf = students.clone().lazy().filter(col(NEEDS_NEW_STATE_ID));
+    let df = shape(
+        lf,
+        &NEW_STATE_ID,
+        crate::schema::STUDENT_PERSONAL.name,
+        vec![
+            ("LastName", col(LAST_NAME)),
+            ("FirstName", col(FIRST_NAME)),
+            ("MiddleName", col(MIDDLE_NAME)),
+            ("Suffix", col(SUFFIX)),
+            ("Gender", col(GENDER)),
+            ("BirthDate", col(BIRTH_DATE)),
+        ],
+        lit(NULL),
+        lit(NULL),
+    )?;
+    let mut r = report(&NEW_STATE_ID, students.height() as u64, df.height() as u64);
+    if df.height() > 0 {
+        r.notes.push(format!(
+            "{} students need a New State ID; the extract's enrollments carry no PersonID, so their SAU, school and grade cannot be filled in and pre-flight holds them (required)",
+            df.height()
+        ));
+    }
+    exclude(
+        &mut r,
+        "has_state_id",
+        students.height() as u64 - df.height() as u64,
+    );
+    Ok(Built {
+        name: NEW_STATE_ID.name,
+        frame: df,
+        report: r,
+    })
+}
+
+/// Student Enrollment: every enrollment segment (`cut` of them end at a
+/// change of status).
+fn student_enrollment(seg: &DataFrame, rows_in: u64, cut: u64) -> PolarsResult<Built> {
+    let mut fields = school_fields([]);
+    fields.extend([
+        ("SchoolStudentID", col(SCHOOL_STUDENT_ID)),
+        ("GradeLevel", col("GradeLevel")),
+        ("EnrollmentType", col(ENROLLMENT_TYPE_CODE)),
+        ("EntryDate", col(SCHOOL_ENTRY_DATE)),
+        ("EntryCode", col("EntryCode")),
+        ("ExitDate", col(EXIT_DATE)),
+        ("ExitCode", col("ExitCode")),
+        ("ResidentSAUID", col(RESIDENT_SAU_ORG_ID)),
+        ("FiscalResponsibility", col("FiscalResponsibilityCode")),
+        ("HomelessNightTimeResidence", col(HOMELESS_CODE)),
+        ("Section504", flag(SECTION_504_FLAG)),
+        ("Migrant", flag(MIGRANT_FLAG)),
+        ("Refugee", flag(REFUGEE_FLAG)),
+        ("StateAgencyClient", flag(STATE_AGENCY_CLIENT_FLAG)),
+        ("GiftedTalentedAcademic", flag(GIFTED_TALENTED_ACADEMIC)),
+        ("GiftedTalentedArtistic", flag(GIFTED_TALENTED_ARTISTIC)),
+        ("AlternativeEducation", flag(ALTERNATIVE_EDUCATION)),
+        ("ForeignExchange", flag(FOREIGN_EXCHANGE)),
+        ("HomeSchooled", flag(HOME_SCHOOLED)),
+        ("SAUPercentage", col(SAU_PERCENTAGE)),
+    ]);
+    let df = shape(
+        seg.clone().lazy(),
+        &STUDENT_ENROLLMENT_UPLOAD,
+        crate::schema::STUDENT_ENROLLMENT.name,
+        fields,
+        col(YEAR_CODE),
+        col(SAU_ORG_ID),
+    )?;
+    let mut r = report(&STUDENT_ENROLLMENT_UPLOAD, rows_in, df.height() as u64);
+    if cut > 0 {
+        r.notes.push(format!(
+            "{cut} enrollments end the day before a change of status (Action S) and continue in the next row"
+        ));
+    }
+    Ok(Built {
+        name: STUDENT_ENROLLMENT_UPLOAD.name,
+        frame: df,
+        report: r,
+    })
+}
+
+/// Student Personal: each student's current identity, once per school
+/// year and SAU the student was enrolled in.
+fn student_personal(students: &DataFrame, seg: &DataFrame) -> PolarsResult<Built> {
+    let places = seg
+        .clone()
+        .lazy()
+        .filter(col(STATE_STUDENT_ID).is_not_null())
+        .select([
+            col(STATE_STUDENT_ID).alias(STUDENT_KEY),
             col(YEAR_CODE),
             col(SAU_ORG_ID),
-        )?;
-        reports.push(report(
-            &TRUANCY_UPLOAD,
-            t.height() as u64,
-            df.height() as u64,
-        ));
-        uploads.push((TRUANCY_UPLOAD.name, df));
+        ])
+        .unique(None, UniqueKeepStrategy::First);
+    let joined = students.clone().lazy().join(
+        places,
+        [col(STUDENT_KEY)],
+        [col(STUDENT_KEY)],
+        JoinArgs::new(JoinType::Inner),
+    );
+    let race = |c: &str| {
+        if students.column(c).is_ok() {
+            col(c)
+        } else {
+            lit(NULL).cast(DataType::Boolean)
+        }
+    };
+    let df = shape(
+        joined,
+        &STUDENT_PERSONAL_UPLOAD,
+        crate::schema::STUDENT_PERSONAL.name,
+        vec![
+            ("SAUID", col(SAU_ORG_ID)),
+            ("StateStudentID", col(STUDENT_KEY)),
+            ("LastName", col(LAST_NAME)),
+            ("FirstName", col(FIRST_NAME)),
+            ("MiddleName", col(MIDDLE_NAME)),
+            ("Suffix", col(SUFFIX)),
+            ("Gender", col(GENDER)),
+            ("BirthDate", col(BIRTH_DATE)),
+            ("HispanicLatino", race(crate::crosswalk::HISPANIC)),
+            (
+                "AmericanIndianAlaskaNative",
+                race("AmericanIndianAlaskaNative"),
+            ),
+            ("Asian", race("Asian")),
+            ("BlackAfricanAmerican", race("BlackAfricanAmerican")),
+            (
+                "NativeHawaiianPacificIslander",
+                race("NativeHawaiianPacificIslander"),
+            ),
+            ("White", race("White")),
+            ("RaceDetermination", col(RACE_DETERMINATION)),
+            ("Immigrant", flag(IMMIGRANT_FLAG)),
+            ("DateEnteredUSSchool", col(US_SCHOOL_DATE)),
+            ("HomeLanguage", col(HOME_PRIMARY_LANGUAGE)),
+        ],
+        col(YEAR_CODE),
+        col(SAU_ORG_ID),
+    )?;
+    let placed = count(
+        df.clone()
+            .lazy()
+            .select([col("StateStudentID")])
+            .unique(None, UniqueKeepStrategy::First),
+    )?;
+    let n = students.height() as u64;
+    let mut r = report(&STUDENT_PERSONAL_UPLOAD, n, df.height() as u64);
+    add(
+        &mut r,
+        "one_row_per_sau_and_year",
+        df.height() as u64 - placed,
+    );
+    exclude(&mut r, "no_enrollment", n - placed);
+    Ok(Built {
+        name: STUDENT_PERSONAL_UPLOAD.name,
+        frame: df,
+        report: r,
+    })
+}
+
+/// FRM: primary enrollments with an economic status.
+fn frm(seg: &DataFrame, rows_in: u64, not_primary: u64) -> PolarsResult<Built> {
+    let keep = primary().and(col("EconomicStatus").is_not_null());
+    let mut fields = school_fields([]);
+    fields.extend([
+        ("EconomicStatus", col("EconomicStatus")),
+        ("EligibilityStartDate", col(SCHOOL_ENTRY_DATE)),
+    ]);
+    let df = shape(
+        seg.clone().lazy().filter(keep),
+        &FRM,
+        crate::schema::STUDENT_ENROLLMENT.name,
+        fields,
+        col(YEAR_CODE),
+        col(SAU_ORG_ID),
+    )?;
+    let mut r = report(&FRM, rows_in, df.height() as u64);
+    exclude(&mut r, "not_primary", not_primary);
+    exclude(
+        &mut r,
+        "no_economic_status",
+        seg.height() as u64 - not_primary - df.height() as u64,
+    );
+    Ok(Built {
+        name: FRM.name,
+        frame: df,
+        report: r,
+    })
+}
+
+/// ELL: primary enrollments of English learners, current or exited.
+fn ell(seg: &DataFrame, rows_in: u64, not_primary: u64) -> PolarsResult<Built> {
+    let el = col("ELStatus").is_in(
+        lit(Series::new("el".into(), ["EL", "ExitedEL"])).implode(false),
+        false,
+    );
+    let keep = primary().and(el.fill_null(lit(false)));
+    let mut fields = school_fields([]);
+    fields.extend([
+        ("ELStatus", col("ELStatus")),
+        ("IdentifiedDate", col(DATE_FIRST_ENROLLED_ESL)),
+        ("DateFirstEnrolledESL", col(DATE_FIRST_ENROLLED_ESL)),
+        ("ExitDate", col(LEP_EXIT_DATE)),
+        ("EnglishProficiency", col(ENGLISH_PROFICIENCY)),
+    ]);
+    let df = shape(
+        seg.clone().lazy().filter(keep),
+        &ELL,
+        crate::schema::STUDENT_ENROLLMENT.name,
+        fields,
+        col(YEAR_CODE),
+        col(SAU_ORG_ID),
+    )?;
+    let mut r = report(&ELL, rows_in, df.height() as u64);
+    exclude(&mut r, "not_primary", not_primary);
+    exclude(
+        &mut r,
+        "not_english_learner",
+        seg.height() as u64 - not_primary - df.height() as u64,
+    );
+    Ok(Built {
+        name: ELL.name,
+        frame: df,
+        report: r,
+    })
+}
+
+/// Special Ed: the part of each enrollment under special-education service;
+/// the same service period seen on two enrollment rows is one segment.
+fn special_ed(seg: &DataFrame, rows_in: u64) -> PolarsResult<Built> {
+    let start = when(col(SPED_START_DATE).gt(col(SCHOOL_ENTRY_DATE)))
+        .then(col(SPED_START_DATE))
+        .otherwise(col(SCHOOL_ENTRY_DATE));
+    let end = when(col(SPED_EXIT_DATE).is_null())
+        .then(col(EXIT_DATE))
+        .when(col(EXIT_DATE).is_null())
+        .then(col(SPED_EXIT_DATE))
+        .when(col(SPED_EXIT_DATE).lt(col(EXIT_DATE)))
+        .then(col(SPED_EXIT_DATE))
+        .otherwise(col(EXIT_DATE));
+    let served = seg
+        .clone()
+        .lazy()
+        .filter(flag(SPECIAL_ED_FLAG))
+        .with_columns([start.alias("__start"), end.alias("__end")]);
+    let flagged = count(served.clone())?;
+    let ended_before = col("__end").lt(col("__start")).fill_null(lit(false));
+    let served_ended_before = count(served.clone().filter(ended_before.clone()))?;
+    let merged = served
+        .filter(ended_before.not())
+        .group_by([
+            col(STATE_STUDENT_ID),
+            col(YEAR_CODE),
+            col(SAU_ORG_ID),
+            col(SCHOOL_ORG_ID),
+            col("__start"),
+            col("PrimaryDisability"),
+            col("SpedSettingCode"),
+        ])
+        .agg([
+            col("__end").max(),
+            col("SpedExitReasonCode")
+                .sort_by([col(SOURCE_ROW)], Default::default())
+                .last(),
+            col(SOURCE_FILE)
+                .sort_by([col(SOURCE_ROW)], Default::default())
+                .first(),
+            col(SOURCE_ROW).min(),
+            len().alias("__n"),
+        ]);
+    let mut fields = school_fields([]);
+    fields.extend([
+        ("StartDate", col("__start")),
+        ("EndDate", col("__end")),
+        ("PrimaryDisability", col("PrimaryDisability")),
+        ("Setting", col("SpedSettingCode")),
+        ("ExitReason", col("SpedExitReasonCode")),
+    ]);
+    let df = shape(
+        merged,
+        &SPECIAL_ED,
+        crate::schema::STUDENT_ENROLLMENT.name,
+        fields,
+        col(YEAR_CODE),
+        col(SAU_ORG_ID),
+    )?;
+    let mut r = report(&SPECIAL_ED, rows_in, df.height() as u64);
+    r.merged = flagged - served_ended_before - df.height() as u64;
+    exclude(
+        &mut r,
+        "no_special_education",
+        seg.height() as u64 - flagged,
+    );
+    exclude(
+        &mut r,
+        "service_ended_before_enrollment",
+        served_ended_before,
+    );
+    Ok(Built {
+        name: SPECIAL_ED.name,
+        frame: df,
+        report: r,
+    })
+}
+
+/// CTE programs, one row each.
+fn cte(c: &DataFrame) -> PolarsResult<Built> {
+    let fields = school_fields([
+        ("CIPCode", col("CTECode")),
+        ("ProgramStartDate", col(PROGRAM_START_DATE)),
+        ("ProgramEndDate", col(PROGRAM_END_DATE)),
+        ("ExitStatus", col("CTEExitStatusCode")),
+        ("CreditBearing", flag(CREDIT_BEARING)),
+    ]);
+    let df = shape(
+        c.clone().lazy(),
+        &CTE_UPLOAD,
+        crate::schema::CTE.name,
+        fields,
+        col(YEAR_CODE),
+        col(SAU_ORG_ID),
+    )?;
+    Ok(Built {
+        name: CTE_UPLOAD.name,
+        report: report(&CTE_UPLOAD, c.height() as u64, df.height() as u64),
+        frame: df,
+    })
+}
+
+/// Behavior: offenders of reportable events only.
+fn behavior(b: &DataFrame) -> PolarsResult<Built> {
+    let offender = col(ROLE_CODE).eq(lit("O")).fill_null(lit(false));
+    let reportable = flag("BehaviorEvent_reportable").or(flag("Resolution_removal"));
+    let not_offender = count(b.clone().lazy().filter(offender.clone().not()))?;
+    let fields = school_fields([
+        ("IncidentID", text(INCIDENT_ID)),
+        ("IncidentDate", col(EVENT_DATE)),
+        ("IncidentTime", col(EVENT_TIME)),
+        ("EventCode", col("BehaviorEvent")),
+        ("WeaponType", col("WeaponType")),
+        ("SeriousBodilyInjury", flag(SERIOUS_BODILY_INJURY)),
+        ("ResolutionCode", col("Resolution")),
+        ("ResolutionDate", col(RESOLUTION_DATE)),
+        ("Duration", decimal_text(DURATION)),
+    ]);
+    let df = shape(
+        b.clone().lazy().filter(offender.and(reportable)),
+        &BEHAVIOR_UPLOAD,
+        crate::schema::BEHAVIOR.name,
+        fields,
+        col(YEAR_CODE),
+        col(SAU_ORG_ID),
+    )?;
+    let n = b.height() as u64;
+    let mut r = report(&BEHAVIOR_UPLOAD, n, df.height() as u64);
+    exclude(&mut r, "not_offender", not_offender);
+    exclude(
+        &mut r,
+        "not_reportable",
+        n - not_offender - df.height() as u64,
+    );
+    Ok(Built {
+        name: BEHAVIOR_UPLOAD.name,
+        frame: df,
+        report: r,
+    })
+}
+
+/// Truancy steps, one row each.
+fn truancy(t: &DataFrame) -> PolarsResult<Built> {
+    let fields = school_fields([
+        ("TruancyStep", col("TruancyStep")),
+        ("StepDate", col(STATUS_DATE)),
+    ]);
+    let df = shape(
+        t.clone().lazy(),
+        &TRUANCY_UPLOAD,
+        crate::schema::TRUANCY.name,
+        fields,
+        col(YEAR_CODE),
+        col(SAU_ORG_ID),
+    )?;
+    Ok(Built {
+        name: TRUANCY_UPLOAD.name,
+        report: report(&TRUANCY_UPLOAD, t.height() as u64, df.height() as u64),
+        frame: df,
+    })
+}
+
+/// Attendance: no legacy source, so an empty frame.
+fn attendance() -> PolarsResult<Built> {
+    Ok(Built {
+        name: ATTENDANCE.name,
+        frame: empty(&ATTENDANCE)?,
+        report: report(&ATTENDANCE, 0, 0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    const CONFIG_EXIT: &str = "X9";
+    const CONFIG_ENTRY: &str = "E9";
+
+    fn config() -> ConformConfig {
+        ConformConfig {
+            split_exit_code: CONFIG_EXIT.to_string(),
+            split_entry_code: CONFIG_ENTRY.to_string(),
+        }
     }
 
-    // Attendance: no legacy source.
-    uploads.push((ATTENDANCE.name, empty(&ATTENDANCE)?));
-    reports.push(report(&ATTENDANCE, 0, 0));
-    Ok(Conformed { uploads, reports })
+    /// A date column from `YYYY-MM-DD` texts.
+    fn dates(name: &str, values: &[Option<&str>]) -> Column {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        let days: Vec<Option<i32>> = values
+            .iter()
+            .map(|v| {
+                v.map(|s| {
+                    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+                    (d - epoch).num_days() as i32
+                })
+            })
+            .collect();
+        Column::from(
+            Series::new(name.into(), days)
+                .cast(&DataType::Date)
+                .unwrap(),
+        )
+    }
+
+    fn texts(name: &str, values: &[Option<&str>]) -> Column {
+        Column::new(name.into(), values)
+    }
+
+    fn flags(name: &str, values: &[bool]) -> Column {
+        Column::new(name.into(), values)
+    }
+
+    /// A frame of `columns`, every column of `all` it lacks added as nulls.
+    fn frame(columns: Vec<Column>, all: &[(&str, DataType)]) -> DataFrame {
+        let n = columns[0].len();
+        let mut df = DataFrame::new(n, columns).unwrap();
+        for (name, dtype) in all {
+            if df.column(name).is_err() {
+                df.with_column(Column::full_null((*name).into(), n, dtype))
+                    .unwrap();
+            }
+        }
+        df
+    }
+
+    /// The provenance and placement columns every source frame has.
+    fn placed(n: usize) -> Vec<Column> {
+        vec![
+            Column::new(SOURCE_FILE.into(), vec!["x.csv"; n]),
+            Column::new(SOURCE_ROW.into(), (1..=n as i64).collect::<Vec<_>>()),
+            Column::new(YEAR_CODE.into(), vec![2024i32; n]),
+            Column::new(SAU_ORG_ID.into(), vec!["100"; n]),
+            Column::new(SCHOOL_ORG_ID.into(), vec!["200"; n]),
+        ]
+    }
+
+    /// Every column conform reads from an enrollment row.
+    fn enrollment_columns() -> Vec<(&'static str, DataType)> {
+        let mut all: Vec<(&str, DataType)> = [
+            STATE_STUDENT_ID,
+            SCHOOL_ID,
+            ACTION,
+            "EntryCode",
+            "ExitCode",
+            RESIDENT_SAU_ORG_ID,
+            SCHOOL_STUDENT_ID,
+            "GradeLevel",
+            ENROLLMENT_TYPE_CODE,
+            "FiscalResponsibilityCode",
+            HOMELESS_CODE,
+            "EconomicStatus",
+            "ELStatus",
+            ENGLISH_PROFICIENCY,
+            "PrimaryDisability",
+            "SpedSettingCode",
+            "SpedExitReasonCode",
+        ]
+        .into_iter()
+        .map(|c| (c, DataType::String))
+        .collect();
+        for c in [
+            SCHOOL_ENTRY_DATE,
+            EXIT_DATE,
+            EFFECTIVE_DATE,
+            DATE_FIRST_ENROLLED_ESL,
+            LEP_EXIT_DATE,
+            SPED_START_DATE,
+            SPED_EXIT_DATE,
+        ] {
+            all.push((c, DataType::Date));
+        }
+        for c in [
+            SECTION_504_FLAG,
+            MIGRANT_FLAG,
+            REFUGEE_FLAG,
+            STATE_AGENCY_CLIENT_FLAG,
+            GIFTED_TALENTED_ACADEMIC,
+            GIFTED_TALENTED_ARTISTIC,
+            ALTERNATIVE_EDUCATION,
+            FOREIGN_EXCHANGE,
+            HOME_SCHOOLED,
+            SPECIAL_ED_FLAG,
+        ] {
+            all.push((c, DataType::Boolean));
+        }
+        all.push((SAU_PERCENTAGE, DataType::Float64));
+        all
+    }
+
+    /// Every column conform reads from a student row.
+    fn student_columns() -> Vec<(&'static str, DataType)> {
+        let mut all: Vec<(&str, DataType)> = [
+            STUDENT_KEY,
+            LAST_NAME,
+            FIRST_NAME,
+            MIDDLE_NAME,
+            SUFFIX,
+            GENDER,
+            RACE_DETERMINATION,
+            HOME_PRIMARY_LANGUAGE,
+        ]
+        .into_iter()
+        .map(|c| (c, DataType::String))
+        .collect();
+        all.extend([
+            (BIRTH_DATE, DataType::Date),
+            (US_SCHOOL_DATE, DataType::Date),
+            (IMMIGRANT_FLAG, DataType::Boolean),
+            (NEEDS_NEW_STATE_ID, DataType::Boolean),
+        ]);
+        all
+    }
+
+    /// Every column conform reads from a behavior row.
+    fn behavior_columns() -> Vec<(&'static str, DataType)> {
+        let mut all: Vec<(&str, DataType)> = [
+            STATE_STUDENT_ID,
+            INCIDENT_ID,
+            EVENT_TIME,
+            "BehaviorEvent",
+            "WeaponType",
+            "Resolution",
+            ROLE_CODE,
+        ]
+        .into_iter()
+        .map(|c| (c, DataType::String))
+        .collect();
+        all.extend([
+            (EVENT_DATE, DataType::Date),
+            (RESOLUTION_DATE, DataType::Date),
+            (SERIOUS_BODILY_INJURY, DataType::Boolean),
+            ("BehaviorEvent_reportable", DataType::Boolean),
+            ("Resolution_removal", DataType::Boolean),
+            (DURATION, DataType::Float64),
+        ]);
+        all
+    }
+
+    /// An enrollment frame: the placement columns, `columns`, nulls for the rest.
+    fn enrollments(columns: Vec<Column>) -> DataFrame {
+        let mut all = placed(columns[0].len());
+        all.extend(columns);
+        frame(all, &enrollment_columns())
+    }
+
+    /// The frame and report of upload `name`; every report balances.
+    fn conformed<'a>(out: &'a Conformed, name: &str) -> (&'a DataFrame, &'a StageReport) {
+        for r in &out.reports {
+            assert!(r.balanced(), "{} does not balance: {r:?}", r.entity);
+        }
+        let i = out.uploads.iter().position(|(n, _)| *n == name).unwrap();
+        (&out.uploads[i].1, &out.reports[i])
+    }
+
+    fn assert_frame(got: &DataFrame, columns: &[&str], want: Vec<Column>) {
+        let got = got.select(columns.iter().copied()).unwrap();
+        let want = DataFrame::new(want[0].len(), want).unwrap();
+        assert!(got.equals_missing(&want), "got\n{got}\nwant\n{want}");
+    }
+
+    fn counts(map: &std::collections::BTreeMap<String, u64>) -> Vec<(&str, u64)> {
+        map.iter().map(|(k, v)| (k.as_str(), *v)).collect()
+    }
+
+    /// (case, Action, EffectiveDate, ExitDate of the first row) and the
+    /// expected (EntryDate, EntryCode, ExitDate, ExitCode) of both rows.
+    type SplitCase = (
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+        [(
+            &'static str,
+            &'static str,
+            Option<&'static str>,
+            &'static str,
+        ); 2],
+        u64,
+    );
+
+    #[test]
+    fn an_enrollment_is_split_at_an_action_s_effective_date() {
+        let cases: [SplitCase; 3] = [
+            (
+                "Action S mid-year: exit the day before, enter on the date",
+                Some("S"),
+                Some("2024-01-15"),
+                [
+                    ("2023-09-01", "E1", Some("2024-01-14"), CONFIG_EXIT),
+                    ("2024-01-15", CONFIG_ENTRY, None, ""),
+                ],
+                1,
+            ),
+            (
+                "Action A: no split",
+                Some("A"),
+                Some("2024-01-15"),
+                [
+                    ("2023-09-01", "E1", None, ""),
+                    ("2023-09-01", "E1", None, ""),
+                ],
+                0,
+            ),
+            (
+                "Action S on the entry date: no split",
+                Some("S"),
+                Some("2023-09-01"),
+                [
+                    ("2023-09-01", "E1", None, ""),
+                    ("2023-09-01", "E1", None, ""),
+                ],
+                0,
+            ),
+        ];
+        for (case, action, effective, want, cut) in cases {
+            let e = enrollments(vec![
+                texts(STATE_STUDENT_ID, &[Some("1001"), Some("1001")]),
+                texts(SCHOOL_ID, &[Some("7"), Some("7")]),
+                texts(ENROLLMENT_TYPE_CODE, &[Some("P"), Some("P")]),
+                dates(SCHOOL_ENTRY_DATE, &[Some("2023-09-01"), Some("2023-09-01")]),
+                dates(EXIT_DATE, &[None, None]),
+                texts("EntryCode", &[Some("E1"), Some("E1")]),
+                texts("ExitCode", &[None, None]),
+                texts(ACTION, &[None, action]),
+                dates(EFFECTIVE_DATE, &[None, effective]),
+            ]);
+            let out = run(
+                Sources {
+                    enrollment: Some(&e),
+                    ..Default::default()
+                },
+                &config(),
+            )
+            .unwrap();
+            let (df, r) = conformed(&out, STUDENT_ENROLLMENT_UPLOAD.name);
+            let code = |s: &'static str| if s.is_empty() { None } else { Some(s) };
+            assert_frame(
+                df,
+                &["EntryDate", "EntryCode", "ExitDate", "ExitCode"],
+                vec![
+                    dates("EntryDate", &[Some(want[0].0), Some(want[1].0)]),
+                    texts("EntryCode", &[Some(want[0].1), Some(want[1].1)]),
+                    dates("ExitDate", &[want[0].2, want[1].2]),
+                    texts("ExitCode", &[code(want[0].3), code(want[1].3)]),
+                ],
+            );
+            assert_eq!((r.rows_in, r.rows_out), (2, 2), "{case}");
+            let note = format!(
+                "{cut} enrollments end the day before a change of status (Action S) and continue in the next row"
+            );
+            let want_notes = if cut > 0 { vec![note] } else { vec![] };
+            assert_eq!(r.notes, want_notes, "{case}");
+        }
+    }
+
+    #[test]
+    fn student_personal_is_one_row_per_sau_and_school_year() {
+        let students = frame(
+            vec![
+                texts(SOURCE_FILE, &[Some("p.csv"); 3]),
+                Column::new(SOURCE_ROW.into(), [1i64, 2, 3]),
+                texts(STUDENT_KEY, &[Some("1001"), Some("1002"), Some("1003")]),
+                flags(NEEDS_NEW_STATE_ID, &[false, false, false]),
+            ],
+            &student_columns(),
+        );
+        // 1001: two schools of SAU 100 and one of SAU 300 in 2024; 1002: SAU
+        // 100 in 2023 and 2024; 1003: never enrolled.
+        let mut e = enrollments(vec![texts(
+            STATE_STUDENT_ID,
+            &[
+                Some("1001"),
+                Some("1001"),
+                Some("1001"),
+                Some("1002"),
+                Some("1002"),
+            ],
+        )]);
+        e.with_column(Column::new(
+            SAU_ORG_ID.into(),
+            ["100", "100", "300", "100", "100"],
+        ))
+        .unwrap();
+        e.with_column(Column::new(
+            SCHOOL_ORG_ID.into(),
+            ["200", "201", "301", "200", "200"],
+        ))
+        .unwrap();
+        e.with_column(Column::new(
+            YEAR_CODE.into(),
+            [2024i32, 2024, 2024, 2023, 2024],
+        ))
+        .unwrap();
+        let out = run(
+            Sources {
+                students: Some(&students),
+                enrollment: Some(&e),
+                ..Default::default()
+            },
+            &config(),
+        )
+        .unwrap();
+        let (df, r) = conformed(&out, STUDENT_PERSONAL_UPLOAD.name);
+        assert_frame(
+            df,
+            &[UPLOAD_YEAR, "SAUID", "StateStudentID"],
+            vec![
+                Column::new(UPLOAD_YEAR.into(), [2023i32, 2024, 2024, 2024]),
+                texts(
+                    "SAUID",
+                    &[Some("100"), Some("100"), Some("100"), Some("300")],
+                ),
+                texts(
+                    "StateStudentID",
+                    &[Some("1002"), Some("1001"), Some("1002"), Some("1001")],
+                ),
+            ],
+        );
+        assert_eq!((r.rows_in, r.rows_out), (3, 4));
+        assert_eq!(counts(&r.added), [("one_row_per_sau_and_year", 2)]);
+        assert_eq!(counts(&r.excluded), [("no_enrollment", 1)]);
+    }
+
+    #[test]
+    fn frm_comes_from_primary_enrollments_with_an_economic_status() {
+        let e = enrollments(vec![
+            texts(
+                STATE_STUDENT_ID,
+                &[Some("1001"), Some("1002"), Some("1003"), Some("1004")],
+            ),
+            texts(
+                ENROLLMENT_TYPE_CODE,
+                &[Some("P"), Some("P"), Some("S"), Some("P")],
+            ),
+            texts("EconomicStatus", &[Some("F"), None, Some("F"), Some("R")]),
+            dates(
+                SCHOOL_ENTRY_DATE,
+                &[
+                    Some("2023-09-01"),
+                    Some("2023-09-01"),
+                    Some("2023-09-01"),
+                    Some("2023-10-02"),
+                ],
+            ),
+        ]);
+        let out = run(
+            Sources {
+                enrollment: Some(&e),
+                ..Default::default()
+            },
+            &config(),
+        )
+        .unwrap();
+        let (df, r) = conformed(&out, FRM.name);
+        assert_frame(
+            df,
+            &["StateStudentID", "EconomicStatus", "EligibilityStartDate"],
+            vec![
+                texts("StateStudentID", &[Some("1001"), Some("1004")]),
+                texts("EconomicStatus", &[Some("F"), Some("R")]),
+                dates(
+                    "EligibilityStartDate",
+                    &[Some("2023-09-01"), Some("2023-10-02")],
+                ),
+            ],
+        );
+        assert_eq!((r.rows_in, r.rows_out), (4, 2));
+        assert_eq!(
+            counts(&r.excluded),
+            [("no_economic_status", 1), ("not_primary", 1)]
+        );
+    }
+
+    #[test]
+    fn special_ed_merges_the_same_service_period_seen_twice() {
+        // Rows 1 and 2: two enrollments at one school under one service
+        // period (same start, disability and setting): one segment. Row 3:
+        // another setting. Row 4: no service. Row 5: service ended before
+        // the enrollment began.
+        let e = enrollments(vec![
+            texts(STATE_STUDENT_ID, &[Some("1001"); 5]),
+            dates(
+                SCHOOL_ENTRY_DATE,
+                &[
+                    Some("2023-09-01"),
+                    Some("2023-10-01"),
+                    Some("2023-10-01"),
+                    Some("2023-09-01"),
+                    Some("2024-02-01"),
+                ],
+            ),
+            flags(SPECIAL_ED_FLAG, &[true, true, true, false, true]),
+            dates(
+                SPED_START_DATE,
+                &[
+                    Some("2023-11-01"),
+                    Some("2023-11-01"),
+                    Some("2023-11-01"),
+                    None,
+                    Some("2023-01-01"),
+                ],
+            ),
+            dates(
+                SPED_EXIT_DATE,
+                &[None, Some("2024-03-01"), None, None, Some("2023-06-01")],
+            ),
+            texts("PrimaryDisability", &[Some("AU"); 5]),
+            texts(
+                "SpedSettingCode",
+                &[Some("S1"), Some("S1"), Some("S2"), None, Some("S1")],
+            ),
+        ]);
+        let out = run(
+            Sources {
+                enrollment: Some(&e),
+                ..Default::default()
+            },
+            &config(),
+        )
+        .unwrap();
+        let (df, r) = conformed(&out, SPECIAL_ED.name);
+        assert_frame(
+            df,
+            &["StartDate", "EndDate", "Setting", SOURCE_ROW],
+            vec![
+                dates("StartDate", &[Some("2023-11-01"), Some("2023-11-01")]),
+                dates("EndDate", &[Some("2024-03-01"), None]),
+                texts("Setting", &[Some("S1"), Some("S2")]),
+                Column::new(SOURCE_ROW.into(), [1i64, 3]),
+            ],
+        );
+        assert_eq!((r.rows_in, r.rows_out, r.merged), (5, 2, 1));
+        assert_eq!(
+            counts(&r.excluded),
+            [
+                ("no_special_education", 1),
+                ("service_ended_before_enrollment", 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn behavior_keeps_offenders_of_reportable_events() {
+        let mut columns = placed(5);
+        columns.extend([
+            texts(STATE_STUDENT_ID, &[Some("1001"); 5]),
+            texts(
+                INCIDENT_ID,
+                &[Some("I1"), Some("I2"), Some("I3"), Some("I4"), Some("I5")],
+            ),
+            texts(
+                ROLE_CODE,
+                &[Some("O"), Some("O"), Some("O"), Some("V"), None],
+            ),
+            flags(
+                "BehaviorEvent_reportable",
+                &[true, false, false, true, true],
+            ),
+            flags("Resolution_removal", &[false, true, false, false, false]),
+            Column::new(
+                DURATION.into(),
+                [Some(3.0f64), Some(0.25), None, None, None],
+            ),
+        ]);
+        let b = frame(columns, &behavior_columns());
+        let out = run(
+            Sources {
+                behavior: Some(&b),
+                ..Default::default()
+            },
+            &config(),
+        )
+        .unwrap();
+        let (df, r) = conformed(&out, BEHAVIOR_UPLOAD.name);
+        assert_frame(
+            df,
+            &["IncidentID", "Duration"],
+            vec![
+                texts("IncidentID", &[Some("I1"), Some("I2")]),
+                texts("Duration", &[Some("3"), Some("0.25")]),
+            ],
+        );
+        assert_eq!((r.rows_in, r.rows_out), (5, 2));
+        assert_eq!(
+            counts(&r.excluded),
+            [("not_offender", 2), ("not_reportable", 1)]
+        );
+    }
+
+    #[test]
+    fn new_state_id_lists_only_students_without_an_id() {
+        let cases: [(&str, [bool; 3], Vec<i64>); 3] = [
+            ("none needs one", [false, false, false], vec![]),
+            ("one needs one", [false, true, false], vec![2]),
+            ("all need one", [true, true, true], vec![1, 2, 3]),
+        ];
+        for (case, needs, want) in cases {
+            let students = frame(
+                vec![
+                    texts(SOURCE_FILE, &[Some("p.csv"); 3]),
+                    Column::new(SOURCE_ROW.into(), [1i64, 2, 3]),
+                    texts(STUDENT_KEY, &[Some("NEW-1"), Some("NEW-2"), Some("NEW-3")]),
+                    texts(LAST_NAME, &[Some("A"), Some("B"), Some("C")]),
+                    flags(NEEDS_NEW_STATE_ID, &needs),
+                ],
+                &student_columns(),
+            );
+            let out = run(
+                Sources {
+                    students: Some(&students),
+                    ..Default::default()
+                },
+                &config(),
+            )
+            .unwrap();
+            let (df, r) = conformed(&out, NEW_STATE_ID.name);
+            assert_frame(
+                df,
+                &[SOURCE_ROW],
+                vec![Column::new(SOURCE_ROW.into(), want.clone())],
+            );
+            let n = want.len() as u64;
+            assert_eq!((r.rows_in, r.rows_out), (3, n), "{case}");
+            let excluded: Vec<(&str, u64)> = if n < 3 {
+                vec![("has_state_id", 3 - n)]
+            } else {
+                vec![]
+            };
+            assert_eq!(counts(&r.excluded), excluded, "{case}");
+            assert_eq!(r.notes.len(), usize::from(n > 0), "{case}");
+        }
+    }
 }

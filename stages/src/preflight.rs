@@ -252,21 +252,51 @@ fn with_primary(lf: LazyFrame, start: &str, periods: &DataFrame) -> PolarsResult
         .with_column(col(PRIMARY_END).is_not_null().alias(PRIMARY_FOUND)))
 }
 
+/// A group of rules: those of `upload` (none when it does not apply).
+type RuleGroup = fn(&Upload, &Layout, &Context) -> Vec<Rule>;
+
+/// Every rule group, in the order rules are checked: a rejected row is
+/// counted under the first rule it broke. A new rule is a function here
+/// and a line in this list.
+const RULE_GROUPS: [RuleGroup; 9] = [
+    awaiting_state_id,
+    layout_rules,
+    no_sau_or_year,
+    future_dates,
+    after_june_30,
+    concurrent_rules,
+    overlapping_primary,
+    no_valid_enrollment,
+    sped_overlap,
+];
+
 fn rules(upload: &Upload, layout: &Layout, ctx: &Context) -> Vec<Rule> {
-    let mut rules = Vec::new();
-    let name = upload.name;
-    if has(upload, "StateStudentID") {
-        let id = || col("StateStudentID");
-        rules.push(Rule {
-            rule: "awaiting_state_id",
-            violated: id()
-                .is_null()
-                .or(id().str().starts_with(lit("NEW-")))
-                .or(id().str().starts_with(lit("CONFLICT-"))),
-            message: lit("StateStudentID: the student has no StateStudentID yet; the New State ID upload assigns one first"),
-        });
+    RULE_GROUPS
+        .iter()
+        .flat_map(|group| group(upload, layout, ctx))
+        .collect()
+}
+
+/// `awaiting_state_id`: no StateStudentID yet.
+fn awaiting_state_id(upload: &Upload, _: &Layout, _: &Context) -> Vec<Rule> {
+    if !has(upload, "StateStudentID") {
+        return vec![];
     }
-    // Layout columns: required values, organization IDs, code sets.
+    let id = || col("StateStudentID");
+    vec![Rule {
+        rule: "awaiting_state_id",
+        violated: id()
+            .is_null()
+            .or(id().str().starts_with(lit("NEW-")))
+            .or(id().str().starts_with(lit("CONFLICT-"))),
+        message: lit("StateStudentID: the student has no StateStudentID yet; the New State ID upload assigns one first"),
+    }]
+}
+
+/// Layout columns, in file order: `required` values, then `medms_id`
+/// (organization IDs) or `code_not_in_set` (code sets).
+fn layout_rules(_: &Upload, layout: &Layout, ctx: &Context) -> Vec<Rule> {
+    let mut rules = Vec::new();
     for c in &layout.columns {
         let src = c.source.as_str();
         let value = || col(src).cast(DataType::String);
@@ -278,73 +308,87 @@ fn rules(upload: &Upload, layout: &Layout, ctx: &Context) -> Vec<Rule> {
             });
         }
         match &c.format {
-            Format::Id => rules.push(Rule {
-                rule: "medms_id",
-                violated: value().is_not_null().and(
-                    value()
-                        .is_in(
-                            lit(Series::new("neo".into(), ctx.neo_ids.to_vec())).implode(false),
-                            false,
-                        )
-                        .not(),
-                ),
-                message: concat_str(
-                    [
-                        lit(format!("{}: ", c.header)),
-                        value(),
-                        lit(" is not a NEO Org ID of the organization crosswalk"),
-                    ],
-                    "",
-                    false,
-                ),
-            }),
-            Format::Code(domain) => {
-                let set = ctx.code_sets.get(domain).cloned().unwrap_or_default();
-                rules.push(Rule {
-                    rule: "code_not_in_set",
-                    violated: value().is_not_null().and(
-                        value()
-                            .is_in(lit(Series::new("set".into(), set)).implode(false), false)
-                            .not(),
-                    ),
-                    message: concat_str(
-                        [
-                            lit(format!("{}: code ", c.header)),
-                            value(),
-                            lit(format!(" is not in the new code set {domain}")),
-                        ],
-                        "",
-                        false,
-                    ),
-                });
-            }
+            Format::Id => rules.push(medms_id(&c.header, value(), ctx)),
+            Format::Code(domain) => rules.push(code_not_in_set(&c.header, value(), domain, ctx)),
             _ => {}
         }
     }
-    rules.push(Rule {
+    rules
+}
+
+/// `medms_id`: an organization column holding a value that is not a NEO Org ID.
+fn medms_id(header: &str, value: Expr, ctx: &Context) -> Rule {
+    Rule {
+        rule: "medms_id",
+        violated: value.clone().is_not_null().and(
+            value
+                .clone()
+                .is_in(
+                    lit(Series::new("neo".into(), ctx.neo_ids.to_vec())).implode(false),
+                    false,
+                )
+                .not(),
+        ),
+        message: concat_str(
+            [
+                lit(format!("{header}: ")),
+                value,
+                lit(" is not a NEO Org ID of the organization crosswalk"),
+            ],
+            "",
+            false,
+        ),
+    }
+}
+
+/// `code_not_in_set`: a value outside the new code set of `domain`.
+fn code_not_in_set(header: &str, value: Expr, domain: &str, ctx: &Context) -> Rule {
+    let set = ctx.code_sets.get(domain).cloned().unwrap_or_default();
+    Rule {
+        rule: "code_not_in_set",
+        violated: value.clone().is_not_null().and(
+            value
+                .clone()
+                .is_in(lit(Series::new("set".into(), set)).implode(false), false)
+                .not(),
+        ),
+        message: concat_str(
+            [
+                lit(format!("{header}: code ")),
+                value,
+                lit(format!(" is not in the new code set {domain}")),
+            ],
+            "",
+            false,
+        ),
+    }
+}
+
+/// `no_sau_or_year`: nothing says which upload file the row belongs in.
+fn no_sau_or_year(_: &Upload, _: &Layout, _: &Context) -> Vec<Rule> {
+    vec![Rule {
         rule: "no_sau_or_year",
         violated: col(UPLOAD_YEAR).is_null().or(col(UPLOAD_SAU).is_null()),
         message: lit("the row has no school year or SAU to choose its upload file"),
-    });
-    // Dates: none in the future.
+    }]
+}
+
+/// `future_date`: a date after the as-of date (personal dates not shown).
+fn future_dates(upload: &Upload, _: &Layout, ctx: &Context) -> Vec<Rule> {
+    let as_of = ctx.as_of.format("%m/%d/%Y");
+    let mut rules = Vec::new();
     for (field, kind) in upload.fields {
         if *kind != FieldType::Date {
             continue;
         }
         let shown = if PERSONAL.contains(field) {
-            lit(format!(
-                "{field}: a date is after the as-of date {}",
-                ctx.as_of.format("%m/%d/%Y")
-            ))
+            lit(format!("{field}: a date is after the as-of date {as_of}"))
         } else {
             concat_str(
                 [
                     lit(format!("{field}: ")),
                     text_of(field, *kind),
-                    lit(format!(
-                        " is after the as-of date {}",
-                        ctx.as_of.format("%m/%d/%Y")
-                    )),
+                    lit(format!(" is after the as-of date {as_of}")),
                 ],
                 "",
                 false,
@@ -356,50 +400,57 @@ fn rules(upload: &Upload, layout: &Layout, ctx: &Context) -> Vec<Rule> {
             message: shown,
         });
     }
-    // Ends by 30 June of the school year.
-    let end = match name {
-        "student_enrollment" => Some("ExitDate"),
-        "special_ed" => Some("EndDate"),
-        "cte" => Some("ProgramEndDate"),
-        _ => None,
+    rules
+}
+
+/// `after_june_30`: an enrollment, special-education segment or CTE program
+/// ending after 30 June of its school year.
+fn after_june_30(upload: &Upload, _: &Layout, _: &Context) -> Vec<Rule> {
+    let end = match upload.name {
+        "student_enrollment" => "ExitDate",
+        "special_ed" => "EndDate",
+        "cte" => "ProgramEndDate",
+        _ => return vec![],
     };
-    if let Some(end) = end {
-        let y = col(UPLOAD_YEAR);
-        let d = || col(end);
-        rules.push(Rule {
-            rule: "after_june_30",
-            violated: d().dt().year().gt(y.clone()).or(d()
-                .dt()
-                .year()
-                .eq(y)
-                .and(d().dt().month().gt(lit(6)))),
-            message: concat_str(
-                [
-                    lit(format!("{end}: ")),
-                    text_of(end, FieldType::Date),
-                    lit(" is after 30 June of school year "),
-                    col(UPLOAD_YEAR).cast(DataType::String),
-                ],
-                "",
-                false,
-            ),
-        });
-    }
-    // Concurrent enrollments and CTE programs need an open primary one.
-    let concurrent = match name {
-        "student_enrollment" => Some((col("EnrollmentType").eq(lit("S")), "EntryDate", "ExitDate")),
-        "cte" => Some((lit(true), "ProgramStartDate", "ProgramEndDate")),
-        _ => None,
+    let y = col(UPLOAD_YEAR);
+    let d = || col(end);
+    vec![Rule {
+        rule: "after_june_30",
+        violated: d().dt().year().gt(y.clone()).or(d()
+            .dt()
+            .year()
+            .eq(y)
+            .and(d().dt().month().gt(lit(6)))),
+        message: concat_str(
+            [
+                lit(format!("{end}: ")),
+                text_of(end, FieldType::Date),
+                lit(" is after 30 June of school year "),
+                col(UPLOAD_YEAR).cast(DataType::String),
+            ],
+            "",
+            false,
+        ),
+    }]
+}
+
+/// `no_primary_enrollment` and `concurrent_exits_after_primary`: concurrent
+/// enrollments and CTE programs need an open primary enrollment.
+fn concurrent_rules(upload: &Upload, _: &Layout, _: &Context) -> Vec<Rule> {
+    let (is_concurrent, start, end) = match upload.name {
+        "student_enrollment" => (col("EnrollmentType").eq(lit("S")), "EntryDate", "ExitDate"),
+        "cte" => (lit(true), "ProgramStartDate", "ProgramEndDate"),
+        _ => return vec![],
     };
-    if let Some((is_concurrent, start, end)) = concurrent {
-        rules.push(Rule {
+    vec![
+        Rule {
             rule: "no_primary_enrollment",
             violated: is_concurrent.clone().and(col(PRIMARY_FOUND).not()),
             message: lit(format!(
                 "{start}: no primary enrollment of the student is open on this date in the school year"
             )),
-        });
-        rules.push(Rule {
+        },
+        Rule {
             rule: "concurrent_exits_after_primary",
             violated: is_concurrent
                 .and(col(PRIMARY_FOUND))
@@ -414,53 +465,70 @@ fn rules(upload: &Upload, layout: &Layout, ctx: &Context) -> Vec<Rule> {
                 "",
                 false,
             ),
-        });
+        },
+    ]
+}
+
+/// `overlapping_primary`: a primary enrollment still open when the
+/// student's next one begins.
+fn overlapping_primary(upload: &Upload, _: &Layout, _: &Context) -> Vec<Rule> {
+    if upload.name != "student_enrollment" {
+        return vec![];
     }
-    if name == "student_enrollment" {
-        rules.push(Rule {
-            rule: "overlapping_primary",
-            violated: col(NEXT_SCHOOL).is_not_null(),
-            message: concat_str(
-                [
-                    lit("ExitDate: "),
-                    text_of("ExitDate", FieldType::Date).fill_null(lit("(open)")),
-                    lit(" is not before the student's next primary enrollment (school "),
-                    col(NEXT_SCHOOL),
-                    lit(") begins on "),
-                    col("__next_entry").dt().to_string("%m/%d/%Y"),
-                ],
-                "",
-                false,
-            ),
-        });
+    vec![Rule {
+        rule: "overlapping_primary",
+        violated: col(NEXT_SCHOOL).is_not_null(),
+        message: concat_str(
+            [
+                lit("ExitDate: "),
+                text_of("ExitDate", FieldType::Date).fill_null(lit("(open)")),
+                lit(" is not before the student's next primary enrollment (school "),
+                col(NEXT_SCHOOL),
+                lit(") begins on "),
+                col("__next_entry").dt().to_string("%m/%d/%Y"),
+            ],
+            "",
+            false,
+        ),
+    }]
+}
+
+/// `no_valid_enrollment`: a Student Personal row whose enrollments in that
+/// SAU and year were all held back.
+fn no_valid_enrollment(upload: &Upload, _: &Layout, _: &Context) -> Vec<Rule> {
+    if upload.name != "student_personal" {
+        return vec![];
     }
-    if name == "student_personal" {
-        rules.push(Rule {
-            rule: "no_valid_enrollment",
-            violated: col(VALID_ENROLLMENT).is_null(),
-            message: lit("StateStudentID: no enrollment of the student in this SAU and school year passed pre-flight"),
-        });
+    vec![Rule {
+        rule: "no_valid_enrollment",
+        violated: col(VALID_ENROLLMENT).is_null(),
+        message: lit("StateStudentID: no enrollment of the student in this SAU and school year passed pre-flight"),
+    }]
+}
+
+/// `sped_overlap`: a special-ed segment starting before the student's
+/// previous segment ended.
+fn sped_overlap(upload: &Upload, _: &Layout, _: &Context) -> Vec<Rule> {
+    if upload.name != "special_ed" {
+        return vec![];
     }
-    if name == "special_ed" {
-        rules.push(Rule {
-            rule: "sped_overlap",
-            violated: col(HAS_PREV).and(col("StartDate").lt(col(PREV_END))),
-            message: concat_str(
-                [
-                    lit("StartDate: "),
-                    text_of("StartDate", FieldType::Date),
-                    lit(" is before the student's previous special-ed segment ends ("),
-                    when(col(PREV_END).eq(far()))
-                        .then(lit("open"))
-                        .otherwise(col(PREV_END).dt().to_string("%m/%d/%Y")),
-                    lit(")"),
-                ],
-                "",
-                false,
-            ),
-        });
-    }
-    rules
+    vec![Rule {
+        rule: "sped_overlap",
+        violated: col(HAS_PREV).and(col("StartDate").lt(col(PREV_END))),
+        message: concat_str(
+            [
+                lit("StartDate: "),
+                text_of("StartDate", FieldType::Date),
+                lit(" is before the student's previous special-ed segment ends ("),
+                when(col(PREV_END).eq(far()))
+                    .then(lit("open"))
+                    .otherwise(col(PREV_END).dt().to_string("%m/%d/%Y")),
+                lit(")"),
+            ],
+            "",
+            false,
+        ),
+    }]
 }
 
 /// What pre-flight produced for one upload.
@@ -488,104 +556,142 @@ pub fn run(
         .into_iter()
         .map(|c| col(c.as_str()))
         .collect();
-    let mut lf = df.clone().lazy();
-    match upload.name {
-        "student_enrollment" => {
-            lf = with_primary(lf, "EntryDate", ctx.primary_periods)?;
-            // A primary enrollment still open when the student's next
-            // primary enrollment begins (a change of status was split into
-            // touching rows by conform, so it is not an overlap).
-            let overlaps = lf
-                .clone()
-                .filter(col("EnrollmentType").eq(lit("P")))
-                .select([
-                    col(UPLOAD_ROW),
-                    col("StateStudentID"),
-                    col("SchoolYear"),
-                    col("SchoolID"),
-                    col("EntryDate"),
-                    col("ExitDate"),
-                ])
-                .sort(
-                    ["StateStudentID", "SchoolYear", "EntryDate", UPLOAD_ROW],
-                    SortMultipleOptions::default(),
-                )
-                .with_columns([
-                    col("EntryDate")
-                        .shift(lit(-1))
-                        .over([col("StateStudentID"), col("SchoolYear")])?
-                        .alias("__next_entry"),
-                    col("SchoolID")
-                        .shift(lit(-1))
-                        .over([col("StateStudentID"), col("SchoolYear")])?
-                        .alias(NEXT_SCHOOL),
-                ])
-                .filter(
-                    col("__next_entry")
-                        .lt(col("ExitDate").fill_null(far()))
-                        .and(col("StateStudentID").is_not_null())
-                        .fill_null(lit(false)),
-                )
-                .select([col(UPLOAD_ROW), col(NEXT_SCHOOL), col("__next_entry")]);
-            lf = lf.join(
-                overlaps,
-                [col(UPLOAD_ROW)],
-                [col(UPLOAD_ROW)],
-                JoinArgs::new(JoinType::Left),
-            );
-        }
-        "cte" => lf = with_primary(lf, "ProgramStartDate", ctx.primary_periods)?,
-        "student_personal" => {
-            let valid = match ctx.valid_enrollments {
-                Some(v) => v
-                    .clone()
-                    .lazy()
-                    .select([
-                        col("StateStudentID").alias("__v_id"),
-                        col(UPLOAD_YEAR).alias("__v_year"),
-                        col(UPLOAD_SAU).alias("__v_sau"),
-                        lit(true).alias(VALID_ENROLLMENT),
-                    ])
-                    .unique(None, UniqueKeepStrategy::First),
-                None => DataFrame::new(
-                    0,
-                    vec![
-                        Column::new_empty("__v_id".into(), &DataType::String),
-                        Column::new_empty("__v_year".into(), &DataType::Int32),
-                        Column::new_empty("__v_sau".into(), &DataType::String),
-                        Column::new_empty(VALID_ENROLLMENT.into(), &DataType::Boolean),
-                    ],
-                )?
-                .lazy(),
-            };
-            lf = lf.join(
-                valid,
-                [col("StateStudentID"), col(UPLOAD_YEAR), col(UPLOAD_SAU)],
-                [col("__v_id"), col("__v_year"), col("__v_sau")],
-                JoinArgs::new(JoinType::Left),
-            );
-        }
-        "special_ed" => {
-            let end = col("EndDate").fill_null(far());
-            lf = lf
-                .sort_by_exprs(
-                    [col("StateStudentID"), col("StartDate"), col(UPLOAD_ROW)],
-                    SortMultipleOptions::default(),
-                )
-                .with_columns([
-                    end.shift(lit(1))
-                        .over([col("StateStudentID")])?
-                        .alias(PREV_END),
-                    col(UPLOAD_ROW)
-                        .shift(lit(1))
-                        .over([col("StateStudentID")])?
-                        .is_not_null()
-                        .alias(HAS_PREV),
-                ]);
-        }
-        _ => {}
-    }
+    let lf = with_rule_columns(df.clone().lazy(), upload.name, ctx)?;
     let rules = rules(upload, layout, ctx);
+    let flagged = flag_rows(lf, &rules)?;
+    let bad = flagged.clone().lazy().filter(col("__bad")).collect()?;
+    let violations = violation_rows(upload, &rules, &bad)?;
+    let mut report = StageReport::new(STAGE, upload.name);
+    report.rows_in = df.height() as u64;
+    count_violations(&mut report, &rules, &bad)?;
+    let rows = flagged
+        .lazy()
+        .filter(col("__bad").not())
+        .select(original)
+        .collect()?;
+    report.rows_out = rows.height() as u64;
+    Ok(Checked {
+        rows,
+        violations,
+        report,
+    })
+}
+
+/// The columns an upload's rules read besides its own.
+fn with_rule_columns(lf: LazyFrame, upload: &str, ctx: &Context) -> PolarsResult<LazyFrame> {
+    match upload {
+        "student_enrollment" => {
+            with_next_primary(with_primary(lf, "EntryDate", ctx.primary_periods)?)
+        }
+        "cte" => with_primary(lf, "ProgramStartDate", ctx.primary_periods),
+        "student_personal" => with_valid_enrollment(lf, ctx.valid_enrollments),
+        "special_ed" => with_previous_segment(lf),
+        _ => Ok(lf),
+    }
+}
+
+/// A primary enrollment still open when the student's next primary
+/// enrollment begins (a change of status was split into touching rows by
+/// conform, so it is not an overlap): that next school and entry date.
+fn with_next_primary(lf: LazyFrame) -> PolarsResult<LazyFrame> {
+    let overlaps = lf
+        .clone()
+        .filter(col("EnrollmentType").eq(lit("P")))
+        .select([
+            col(UPLOAD_ROW),
+            col("StateStudentID"),
+            col("SchoolYear"),
+            col("SchoolID"),
+            col("EntryDate"),
+            col("ExitDate"),
+        ])
+        .sort(
+            ["StateStudentID", "SchoolYear", "EntryDate", UPLOAD_ROW],
+            SortMultipleOptions::default(),
+        )
+        .with_columns([
+            col("EntryDate")
+                .shift(lit(-1))
+                .over([col("StateStudentID"), col("SchoolYear")])?
+                .alias("__next_entry"),
+            col("SchoolID")
+                .shift(lit(-1))
+                .over([col("StateStudentID"), col("SchoolYear")])?
+                .alias(NEXT_SCHOOL),
+        ])
+        .filter(
+            col("__next_entry")
+                .lt(col("ExitDate").fill_null(far()))
+                .and(col("StateStudentID").is_not_null())
+                .fill_null(lit(false)),
+        )
+        .select([col(UPLOAD_ROW), col(NEXT_SCHOOL), col("__next_entry")]);
+    Ok(lf.join(
+        overlaps,
+        [col(UPLOAD_ROW)],
+        [col(UPLOAD_ROW)],
+        JoinArgs::new(JoinType::Left),
+    ))
+}
+
+/// Whether a Student Enrollment row that passed pre-flight exists in the
+/// row's school year and SAU.
+fn with_valid_enrollment(
+    lf: LazyFrame,
+    valid_enrollments: Option<&DataFrame>,
+) -> PolarsResult<LazyFrame> {
+    let valid = match valid_enrollments {
+        Some(v) => v
+            .clone()
+            .lazy()
+            .select([
+                col("StateStudentID").alias("__v_id"),
+                col(UPLOAD_YEAR).alias("__v_year"),
+                col(UPLOAD_SAU).alias("__v_sau"),
+                lit(true).alias(VALID_ENROLLMENT),
+            ])
+            .unique(None, UniqueKeepStrategy::First),
+        None => DataFrame::new(
+            0,
+            vec![
+                Column::new_empty("__v_id".into(), &DataType::String),
+                Column::new_empty("__v_year".into(), &DataType::Int32),
+                Column::new_empty("__v_sau".into(), &DataType::String),
+                Column::new_empty(VALID_ENROLLMENT.into(), &DataType::Boolean),
+            ],
+        )?
+        .lazy(),
+    };
+    Ok(lf.join(
+        valid,
+        [col("StateStudentID"), col(UPLOAD_YEAR), col(UPLOAD_SAU)],
+        [col("__v_id"), col("__v_year"), col("__v_sau")],
+        JoinArgs::new(JoinType::Left),
+    ))
+}
+
+/// The end of the student's previous special-ed segment (open = far future).
+fn with_previous_segment(lf: LazyFrame) -> PolarsResult<LazyFrame> {
+    let end = col("EndDate").fill_null(far());
+    Ok(lf
+        .sort_by_exprs(
+            [col("StateStudentID"), col("StartDate"), col(UPLOAD_ROW)],
+            SortMultipleOptions::default(),
+        )
+        .with_columns([
+            end.shift(lit(1))
+                .over([col("StateStudentID")])?
+                .alias(PREV_END),
+            col(UPLOAD_ROW)
+                .shift(lit(1))
+                .over([col("StateStudentID")])?
+                .is_not_null()
+                .alias(HAS_PREV),
+        ]))
+}
+
+/// The rows with a flag per rule and `__bad` (any rule broken), in upload order.
+fn flag_rows(lf: LazyFrame, rules: &[Rule]) -> PolarsResult<DataFrame> {
     let flags: Vec<Expr> = rules
         .iter()
         .enumerate()
@@ -600,12 +706,15 @@ pub fn run(
                 .collect::<Vec<_>>(),
         )?
     };
-    let flagged = lf
-        .with_columns(flags)
+    lf.with_columns(flags)
         .with_column(any.alias("__bad"))
         .sort([UPLOAD_ROW], SortMultipleOptions::default())
-        .collect()?;
-    let bad = flagged.clone().lazy().filter(col("__bad")).collect()?;
+        .collect()
+}
+
+/// One row per violation of the `bad` rows, in [`VIOLATION_COLUMNS`], by
+/// upload row and then rule order.
+fn violation_rows(upload: &Upload, rules: &[Rule], bad: &DataFrame) -> PolarsResult<DataFrame> {
     let text = |field: &str| {
         if has(upload, field) {
             col(field).cast(DataType::String)
@@ -630,8 +739,6 @@ pub fn run(
             .collect(),
     )?
     .lazy()];
-    let mut report = StageReport::new(STAGE, upload.name);
-    report.rows_in = df.height() as u64;
     for (i, r) in rules.iter().enumerate() {
         parts.push(bad.clone().lazy().filter(col(flag_name(i))).select([
             lit(NULL).cast(DataType::String).alias("Row Number"),
@@ -646,14 +753,17 @@ pub fn run(
             col(UPLOAD_ROW),
         ]));
     }
-    let violations = concat(parts, UnionArgs::default())?
+    concat(parts, UnionArgs::default())?
         .sort(
             [UPLOAD_ROW, "__order"],
             SortMultipleOptions::default().with_maintain_order(true),
         )
         .select(VIOLATION_COLUMNS.map(col))
-        .collect()?;
-    // Counts: every violation, and each rejected row once (its first rule).
+        .collect()
+}
+
+/// Counts every violation, and each rejected row once (its first rule).
+fn count_violations(report: &mut StageReport, rules: &[Rule], bad: &DataFrame) -> PolarsResult<()> {
     let flag_cols: Vec<BooleanChunked> = (0..rules.len())
         .map(|i| {
             bad.column(&flag_name(i))
@@ -678,17 +788,7 @@ pub fn run(
                 .or_default() += 1;
         }
     }
-    let rows = flagged
-        .lazy()
-        .filter(col("__bad").not())
-        .select(original)
-        .collect()?;
-    report.rows_out = rows.height() as u64;
-    Ok(Checked {
-        rows,
-        violations,
-        report,
-    })
+    Ok(())
 }
 
 /// The rows of an upload file as text, columns named by the layout's
