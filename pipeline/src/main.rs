@@ -15,7 +15,9 @@ mod read;
 mod report;
 mod results;
 mod run;
+mod runfiles;
 mod snapshot;
+mod trace;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -125,6 +127,28 @@ enum Command {
         /// The run's output folder.
         #[arg(long, default_value = "snapshots")]
         out: PathBuf,
+    },
+    /// Follow one source row (FILE:ROW), or every row of one student
+    /// (--student, any of their IDs), through every stage of a run.
+    Trace {
+        /// The bundle file and line, as `student_enrollment.csv:1234`.
+        #[arg(required_unless_present = "student", conflicts_with = "student")]
+        row: Option<String>,
+        /// A StateStudentID, retired or surviving, or a `NEW-` key.
+        #[arg(long)]
+        student: Option<String>,
+        /// The run's output folder.
+        #[arg(long, default_value = "snapshots")]
+        out: PathBuf,
+        /// The crosswalk tables, for the line of each mapping.
+        #[arg(long, default_value = "crosswalks")]
+        crosswalks: PathBuf,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Show names, birth dates and addresses.
+        #[arg(long)]
+        show_pii: bool,
     },
 }
 
@@ -415,6 +439,23 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Results { logs, upload, out } => {
             let summary = results::run(&out, &logs, upload.as_deref())?;
             let _ = write!(std::io::stdout(), "{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Trace {
+            row,
+            student,
+            out,
+            crosswalks,
+            json,
+            show_pii,
+        } => {
+            let opts = trace::Options {
+                root: &out,
+                crosswalks,
+                show_pii,
+            };
+            let text = trace::command(row, student, &opts, json)?;
+            let _ = write!(std::io::stdout(), "{text}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate { config } => match config::Config::load(&config) {

@@ -1,0 +1,212 @@
+//! `cutover trace`, `cutover diff` and the fix lists, on the hand-written
+//! bundle of `tests/scenarios/uploads_every_kind` plus three rows: a
+//! malformed enrollment (quarantined at ingest), a second identity of
+//! Emma Smith under a second StateStudentID, and a reviewer decision merging
+//! the two IDs.
+
+mod common;
+
+use common::*;
+use std::fs;
+use std::path::Path;
+
+/// The scenario's bundle and configuration, the tables and layouts, copied
+/// into `w`, with the extra rows and the reviewer decision.
+fn bundle(w: &Path) {
+    let scenario = repo().join("tests/scenarios/uploads_every_kind");
+    copy_dir(&scenario.join("input"), &w.join("input"));
+    fs::copy(scenario.join("config.toml"), w.join("config.toml")).unwrap();
+    copy_dir(&repo().join("crosswalks"), &w.join("crosswalks"));
+    copy_dir(&repo().join("layouts"), &w.join("layouts"));
+    // Line 15: an entry date that is no date.
+    append(
+        &w.join("input/student_enrollment.csv"),
+        "900014,343,100000005,E1,1244,001,P,2017,07,2016-13-45,02,,,N,R,01,,,,N,N,N,N,N,N,N,N,N,N,,N,,,,,,,\n",
+    );
+    // Line 8: Emma Smith again, under a second StateStudentID.
+    append(
+        &w.join("input/student_personal.csv"),
+        "100006,500007,100000006,Smith,Emma,,,F,2004-01-09,,N,N,N,N,N,Y,O,N,,eng,2011-09-01\r\n",
+    );
+    fs::create_dir_all(w.join("out/review")).unwrap();
+    fs::write(
+        w.join("out/review/decisions.csv"),
+        "id_a,id_b,decision,reviewer,date,note\n100000005,100000006,merge,rk,2017-07-01,same child\n",
+    )
+    .unwrap();
+}
+
+fn append(path: &Path, text: &str) {
+    let mut bytes = fs::read(path).unwrap();
+    bytes.extend_from_slice(text.as_bytes());
+    fs::write(path, bytes).unwrap();
+}
+
+fn run(w: &Path) {
+    let o = cutover(&["run", "--config", "config.toml", "--quiet"], w);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn stdout(args: &[&str], w: &Path) -> String {
+    let o = cutover(args, w);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn trace(w: &Path, what: &[&str]) -> String {
+    let mut args = vec!["trace"];
+    args.extend(what);
+    args.extend(["--out", "out", "--crosswalks", "crosswalks"]);
+    stdout(&args, w)
+}
+
+#[test]
+fn traces_of_four_rows_say_where_each_went_word_for_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    bundle(w);
+    run(w);
+    // A row that reached an upload.
+    assert_eq!(trace(w, &["student_enrollment.csv:5"]), TRACE_UPLOADED);
+    // A row quarantined at ingest.
+    assert_eq!(trace(w, &["student_enrollment.csv:15"]), TRACE_QUARANTINED);
+    // An identity row merged into its student's newer identity (which a
+    // reviewer's decision tied to a second StateStudentID).
+    assert_eq!(trace(w, &["student_personal.csv:7"]), TRACE_MERGED);
+    // A row held by pre-flight.
+    assert_eq!(trace(w, &["student_enrollment.csv:10"]), TRACE_HELD);
+}
+
+const TRACE_UPLOADED: &str = "\
+trace of student_enrollment.csv:5
+
+student_enrollment.csv:5 (student_enrollment)
+  read: EnrollmentID=900004, School_ID=825, StateStudentID=100000002, SchoolStudentID=B1, ResidentSAU_ID=1244, ResidentTownCode=001, EnrollmentTypeCode=P, YearCode=2016, GradeLevelCode=11, SchoolEntryDate=2015-08-31, StartStatus=02, ExitDate=2016-06-10, ExitTypeCode=10, SchoolLunchElig=R, FiscalResponsibility=R, EnglishProficiency=03, DateFirstEnrolledESL=2008-09-15, MigrantFlag=N, Section504Flag=Y, RefugeeFlag=N, StateAgencyClientFlag=N, SupplementalEdServices=N, GiftedTalentedAcademic=N, GiftedTalentedArtistic=N, AlternativeEducation=N, ForeignExchange=N, HomeSchooled=N, SpecialEdFlag=N
+  ingest: typed EnrollmentID=900004 (i64), YearCode=2016 (i32), SchoolEntryDate=2015-08-31 (date), ExitDate=2016-06-10 (date), DateFirstEnrolledESL=2008-09-15 (date), MigrantFlag=false (bool), Section504Flag=true (bool), RefugeeFlag=false (bool), StateAgencyClientFlag=false (bool), SupplementalEdServices=false (bool), GiftedTalentedAcademic=false (bool), GiftedTalentedArtistic=false (bool), AlternativeEducation=false (bool), ForeignExchange=false (bool), HomeSchooled=false (bool), SpecialEdFlag=false (bool), school_year=2016 (i32)
+  crosswalk: School_ID 825 -> SchoolOrgID 1921 (organizations.csv line 136)
+  crosswalk: School_ID 825 -> SAUOrgID 2544 (organizations.csv line 136)
+  crosswalk: ResidentSAU_ID 1244 -> ResidentSAUOrgID 2544 (organizations.csv line 260)
+  crosswalk: GradeLevelCode 11 -> GradeLevel 11 (grade_levels.csv line 15)
+  crosswalk: StartStatus 02 -> EntryCode E02 (entry_codes.csv line 3)
+  crosswalk: ExitTypeCode 10 -> ExitCode W10 (exit_codes.csv line 10)
+  crosswalk: SchoolLunchElig R -> EconomicStatus Reduced (economic_status.csv line 3)
+  crosswalk: FiscalResponsibility R -> FiscalResponsibilityCode R (fiscal_responsibility.csv line 2)
+  crosswalk: EnglishProficiency 03 -> ELStatus EL (english_proficiency.csv line 4)
+  identity: StateStudentID 100000002 kept, student 100000002 (rule kept)
+  conform: student_enrollment row for 2015-16, SAU 2544: SAUID=2544, SchoolID=1921, StateStudentID=100000002, SchoolStudentID=B1, SchoolYear=2016, GradeLevel=11, EnrollmentType=P, EntryDate=2015-08-31, EntryCode=E02, ExitDate=2016-06-10, ExitCode=W10, ResidentSAUID=2544, FiscalResponsibility=R, Section504=true, Migrant=false, Refugee=false, StateAgencyClient=false, GiftedTalentedAcademic=false, GiftedTalentedArtistic=false, AlternativeEducation=false, ForeignExchange=false, HomeSchooled=false
+  pre-flight: student_enrollment: passed
+  conform: frm row for 2015-16, SAU 2544: SAUID=2544, SchoolID=1921, StateStudentID=100000002, SchoolYear=2016, EconomicStatus=Reduced, EligibilityStartDate=2015-08-31
+  pre-flight: frm: passed
+  conform: ell row for 2015-16, SAU 2544: SAUID=2544, SchoolID=1921, StateStudentID=100000002, SchoolYear=2016, ELStatus=EL, IdentifiedDate=2008-09-15, DateFirstEnrolledESL=2008-09-15, EnglishProficiency=03
+  pre-flight: ell: passed
+  upload: uploads/2015-16/2544/student_enrollment.csv row 3
+  upload: uploads/2015-16/2544/frm.csv row 3
+  upload: uploads/2015-16/2544/ell.csv row 1
+  outcome: reached 3 upload rows (ell, frm, student_enrollment)
+";
+
+const TRACE_QUARANTINED: &str = "\
+trace of student_enrollment.csv:15
+
+student_enrollment.csv:15 (student_enrollment)
+  read: EnrollmentID=900014, School_ID=343, StateStudentID=100000005, SchoolStudentID=E1, ResidentSAU_ID=1244, ResidentTownCode=001, EnrollmentTypeCode=P, YearCode=2017, GradeLevelCode=07, SchoolEntryDate=2016-13-45, StartStatus=02, SchoolLunchElig=N, FiscalResponsibility=R, EnglishProficiency=01, MigrantFlag=N, Section504Flag=N, RefugeeFlag=N, StateAgencyClientFlag=N, SupplementalEdServices=N, GiftedTalentedAcademic=N, GiftedTalentedArtistic=N, AlternativeEducation=N, ForeignExchange=N, HomeSchooled=N, SpecialEdFlag=N
+  ingest: rule invalid_date on SchoolEntryDate = \"2016-13-45\": SchoolEntryDate: expected a date as YYYY-MM-DD or MM/DD/YYYY
+  outcome: stopped at ingest: quarantined (invalid_date)
+";
+
+const TRACE_MERGED: &str = "\
+trace of student_personal.csv:7
+
+student_personal.csv:7 (student_personal)
+  read: PersonID=100005, IdentityID=500006, StateStudentID=100000005, LastName=[redacted], FirstName=[redacted], Gender=F, BirthDate=[redacted], HispanicLatino=N, RaceAmericanIndian=N, RaceAsian=N, RaceBlack=N, RacePacificIslander=N, RaceWhite=Y, RaceDetermination=O, ImmigrantFlag=N, HomePrimaryLanguage=eng, IdentityEffectiveDate=2010-09-01
+  ingest: typed PersonID=100005 (i64), IdentityID=500006 (i64), BirthDate=[redacted] (date), HispanicLatino=false (bool), RaceAmericanIndian=false (bool), RaceAsian=false (bool), RaceBlack=false (bool), RacePacificIslander=false (bool), RaceWhite=true (bool), ImmigrantFlag=false (bool), IdentityEffectiveDate=2010-09-01 (date), school_year=2011 (i32)
+  identity: StateStudentID 100000005 kept, student 100000005 (rule original), current identity on line 8
+  outcome: merged at identity: an earlier identity of student 100000005, who is carried on by student_personal.csv:8
+";
+
+const TRACE_HELD: &str = "\
+trace of student_enrollment.csv:10
+
+student_enrollment.csv:10 (student_enrollment)
+  read: EnrollmentID=900009, School_ID=1389, StateStudentID=100000004, ResidentSAU_ID=1244, ResidentTownCode=001, EnrollmentTypeCode=S, YearCode=2016, GradeLevelCode=11, SchoolEntryDate=2015-09-08, StartStatus=02, ExitDate=2016-06-08, ExitTypeCode=10, SchoolLunchElig=N, FiscalResponsibility=R, EnglishProficiency=01, MigrantFlag=N, Section504Flag=N, RefugeeFlag=N, StateAgencyClientFlag=N, SupplementalEdServices=N, GiftedTalentedAcademic=N, GiftedTalentedArtistic=N, AlternativeEducation=N, ForeignExchange=N, HomeSchooled=N, SpecialEdFlag=N
+  ingest: typed EnrollmentID=900009 (i64), YearCode=2016 (i32), SchoolEntryDate=2015-09-08 (date), ExitDate=2016-06-08 (date), MigrantFlag=false (bool), Section504Flag=false (bool), RefugeeFlag=false (bool), StateAgencyClientFlag=false (bool), SupplementalEdServices=false (bool), GiftedTalentedAcademic=false (bool), GiftedTalentedArtistic=false (bool), AlternativeEducation=false (bool), ForeignExchange=false (bool), HomeSchooled=false (bool), SpecialEdFlag=false (bool), school_year=2016 (i32)
+  crosswalk: School_ID 1389 -> SchoolOrgID 2854 (organizations.csv line 318)
+  crosswalk: School_ID 1389 -> SAUOrgID 2544 (organizations.csv line 318)
+  crosswalk: ResidentSAU_ID 1244 -> ResidentSAUOrgID 2544 (organizations.csv line 260)
+  crosswalk: GradeLevelCode 11 -> GradeLevel 11 (grade_levels.csv line 15)
+  crosswalk: StartStatus 02 -> EntryCode E02 (entry_codes.csv line 3)
+  crosswalk: ExitTypeCode 10 -> ExitCode W10 (exit_codes.csv line 10)
+  crosswalk: SchoolLunchElig N -> EconomicStatus NotEligible (economic_status.csv line 4)
+  crosswalk: FiscalResponsibility R -> FiscalResponsibilityCode R (fiscal_responsibility.csv line 2)
+  crosswalk: EnglishProficiency 01 -> ELStatus NeverEL (english_proficiency.csv line 2)
+  identity: StateStudentID 100000004 kept, student 100000004 (rule kept)
+  conform: student_enrollment row for 2015-16, SAU 2544: SAUID=2544, SchoolID=2854, StateStudentID=100000004, SchoolYear=2016, GradeLevel=11, EnrollmentType=S, EntryDate=2015-09-08, EntryCode=E02, ExitDate=2016-06-08, ExitCode=W10, ResidentSAUID=2544, FiscalResponsibility=R, Section504=false, Migrant=false, Refugee=false, StateAgencyClient=false, GiftedTalentedAcademic=false, GiftedTalentedArtistic=false, AlternativeEducation=false, ForeignExchange=false, HomeSchooled=false
+  pre-flight: student_enrollment: held (no_primary_enrollment): EntryDate: no primary enrollment of the student is open on this date in the school year
+  outcome: stopped at pre-flight: held (no_primary_enrollment)
+";
+
+#[test]
+fn a_student_is_traced_under_a_retired_id_with_names_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    bundle(w);
+    run(w);
+    let by_retired = trace(w, &["--student", "100000006"]);
+    let by_survivor = trace(w, &["--student", "100000005"]);
+    // The same rows, whichever ID is asked for.
+    assert_eq!(
+        by_retired.lines().skip(1).collect::<Vec<_>>(),
+        by_survivor.lines().skip(1).collect::<Vec<_>>()
+    );
+    assert!(by_retired.starts_with(
+        "trace of student 100000006\nstudent: 100000005 (IDs: 100000005, 100000006)\n"
+    ));
+    let heads: Vec<&str> = by_retired
+        .lines()
+        .filter(|l| !l.starts_with(' ') && l.contains(".csv:"))
+        .collect();
+    assert_eq!(
+        heads,
+        [
+            "behavior.csv:2 (behavior)",
+            "student_enrollment.csv:11 (student_enrollment)",
+            "student_enrollment.csv:12 (student_enrollment)",
+            "student_enrollment.csv:13 (student_enrollment)",
+            "student_enrollment.csv:15 (student_enrollment)",
+            "student_personal.csv:7 (student_personal)",
+            "student_personal.csv:8 (student_personal)",
+        ]
+    );
+    assert!(!by_retired.contains("Smith") && !by_retired.contains("2004-01-09"));
+    assert!(by_retired.contains("LastName=[redacted]"));
+    let pii = trace(w, &["--student", "100000006", "--show-pii"]);
+    assert!(pii.contains("LastName=Smith") && pii.contains("BirthDate=2004-01-09"));
+
+    let json: serde_json::Value =
+        serde_json::from_str(&trace(w, &["student_personal.csv:8", "--json"])).unwrap();
+    assert_eq!(json["rows"][0]["identity"]["rule"], "decision");
+    assert_eq!(json["rows"][0]["identity"]["student"], "100000005");
+
+    let o = cutover(&["trace", "student_enrollment.csv:99", "--out", "out"], w);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "error: student_enrollment.csv:99: no such row in this run (no entity's read snapshot or quarantine has it)\n"
+    );
+    let o = cutover(&["trace", "student_enrollment.csv", "--out", "out"], w);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "error: student_enrollment.csv: expected FILE:ROW, such as student_enrollment.csv:1234\n"
+    );
+}
