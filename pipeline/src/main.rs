@@ -6,6 +6,7 @@
 
 mod config;
 mod crosswalks;
+mod diff;
 mod generate;
 mod identity_stage;
 mod layouts;
@@ -149,6 +150,19 @@ enum Command {
         /// Show names, birth dates and addresses.
         #[arg(long)]
         show_pii: bool,
+    },
+    /// Compare two runs' output folders by key: rows added, removed and
+    /// changed per stage and upload, identity clusters split or joined, and
+    /// why the runs differ.
+    Diff {
+        run_a: PathBuf,
+        run_b: PathBuf,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Also write the comparison as an HTML page to this file.
+        #[arg(long)]
+        html: Option<PathBuf>,
     },
 }
 
@@ -455,6 +469,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 show_pii,
             };
             let text = trace::command(row, student, &opts, json)?;
+            let _ = write!(std::io::stdout(), "{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff {
+            run_a,
+            run_b,
+            json,
+            html,
+        } => {
+            let text = diff::command(&run_a, &run_b, json, html.as_deref())?;
             let _ = write!(std::io::stdout(), "{text}");
             Ok(ExitCode::SUCCESS)
         }

@@ -210,3 +210,200 @@ fn a_student_is_traced_under_a_retired_id_with_names_only_when_asked() {
         "error: student_enrollment.csv: expected FILE:ROW, such as student_enrollment.csv:1234\n"
     );
 }
+
+/// Runs the bundle in `w/<name>` after `edit` changes it.
+fn variant(w: &Path, name: &str, edit: impl FnOnce(&Path)) {
+    let v = w.join(name);
+    bundle(&v);
+    edit(&v);
+    run(&v);
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{from}");
+    fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn diffs_name_what_changed_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    variant(w, "a", |_| {});
+    // One crosswalk row: graduates exit as W16.
+    variant(w, "crosswalk", |v| {
+        edit(
+            &v.join("crosswalks/exit_codes.csv"),
+            "15,Graduated with a regular diploma,W15,",
+            "15,Graduated with a regular diploma,W16,",
+        );
+        let o = cutover(&["crosswalk", "manifest", "--crosswalks", "crosswalks"], v);
+        assert_eq!(o.status.code(), Some(0));
+    });
+    // One reviewer decision: Luc and Noah merged.
+    variant(w, "decision", |v| {
+        append(
+            &v.join("out/review/decisions.csv"),
+            "100000002,100000004,merge,rk,2017-07-02,test\n",
+        );
+    });
+    // One input row: Luc's 2017 exit date.
+    variant(w, "input", |v| {
+        edit(
+            &v.join("input/student_enrollment.csv"),
+            "2016-08-29,02,2017-06-09,15",
+            "2016-08-29,02,2017-06-08,15",
+        );
+    });
+    let diff = |b: &str| stdout(&["diff", "a/out", &format!("{b}/out")], w);
+    assert_eq!(diff("crosswalk"), DIFF_CROSSWALK);
+    assert_eq!(diff("decision"), DIFF_DECISION);
+    assert_eq!(diff("input"), DIFF_INPUT);
+    assert!(diff("a").contains(
+        "why: the runs were made from the same tool, configuration, inputs, tables and decisions\n"
+    ));
+
+    let o = cutover(
+        &[
+            "diff",
+            "a/out",
+            "crosswalk/out",
+            "--json",
+            "--html",
+            "diff.html",
+        ],
+        w,
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["causes"][0]["kind"], "crosswalk table");
+    let page = fs::read_to_string(w.join("diff.html")).unwrap();
+    assert!(page.contains("<td>crosswalk table</td><td>exit_codes.csv</td>"));
+    assert!(!page.contains("<script") && !page.contains("http"));
+}
+
+const DIFF_CROSSWALK: &str = "\
+A: a/out (run b7478b63be9376be)
+B: crosswalk/out (run 3e5cc2e17c6c0d33)
+why: crosswalk table exit_codes.csv: d9f54406a717 -> 46957e35b7c0
+crosswalk/student_enrollment: 13 -> 13 rows; added 0, removed 0, changed 1
+  changed columns: ExitCode 1
+  changed: student_enrollment.csv:6
+identity/student_enrollment: 13 -> 13 rows; added 0, removed 0, changed 1
+  changed columns: ExitCode 1
+  changed: student_enrollment.csv:6
+conform/student_enrollment: 13 -> 13 rows; added 0, removed 0, changed 1
+  changed columns: ExitCode 1
+  changed: student_enrollment.csv:6:2017:2544
+uploads/student_enrollment: 8 -> 8 rows; added 0, removed 0, changed 1
+  changed columns: ExitCode 1
+  changed: uploads/2016-17/2544/student_enrollment.csv (student_enrollment.csv:6)
+  uploads/2016-17/2544/student_enrollment.csv: added 0, removed 0, changed 1
+unchanged: 46 of 49 snapshots, 10 of 11 uploads
+identity: 0 students split, 0 joined
+";
+
+const DIFF_DECISION: &str = "\
+A: a/out (run b7478b63be9376be)
+B: decision/out (run b7478b63be9376be)
+why: review decisions sha256: ae90da5c74eb -> 41a0347d1e48
+identity/behavior: 5 -> 5 rows; added 0, removed 0, changed 2
+  changed columns: StateStudentID 2
+  changed: behavior.csv:4, behavior.csv:6
+identity/cte: 2 -> 2 rows; added 0, removed 0, changed 1
+  changed columns: StateStudentID 1
+  changed: cte.csv:3
+identity/id_crosswalk: 1 -> 2 rows; added 1, removed 0, changed 0
+  added: 100000004
+identity/identity_map: 7 -> 7 rows; added 0, removed 0, changed 1
+  changed columns: StudentKey 1, rule 1
+  changed: 6
+identity/student_enrollment: 13 -> 13 rows; added 0, removed 0, changed 3
+  changed columns: StateStudentID 3
+  changed: student_enrollment.csv:10, student_enrollment.csv:8, student_enrollment.csv:9
+identity/students: 5 -> 4 rows; added 0, removed 1, changed 1
+  changed columns: Asian 1, BirthDate 1, FederalRaceCategory 1, FirstName 1, Hispanic 1, HispanicLatino 1, HomePrimaryLanguage 1, IdentityEffectiveDate 1, IdentityID 1, ImmigrantFlag 1, LastName 1, NameHistory 1, PersonID 1, RaceAsian 1, RaceDetermination 1, RaceWhite 1, StateStudentID 1, Suffix 1, USSchoolDate 1, White 1, source_row 1
+  removed: 100000004
+  changed: 100000002
+identity/truancy: 3 -> 3 rows; added 0, removed 0, changed 3
+  changed columns: StateStudentID 3
+  changed: truancy.csv:2, truancy.csv:3, truancy.csv:4
+conform/behavior: 3 -> 3 rows; added 0, removed 0, changed 2
+  changed columns: StateStudentID 2
+  changed: behavior.csv:4:2017:2544, behavior.csv:6:2017:2544
+conform/cte: 2 -> 2 rows; added 0, removed 0, changed 1
+  changed columns: StateStudentID 1
+  changed: cte.csv:3:2017:2544
+conform/frm: 10 -> 10 rows; added 0, removed 0, changed 1
+  changed columns: StateStudentID 1
+  changed: student_enrollment.csv:8:2017:2544
+conform/student_enrollment: 13 -> 13 rows; added 0, removed 0, changed 3
+  changed columns: StateStudentID 3
+  changed: student_enrollment.csv:10:2016:2544, student_enrollment.csv:8:2017:2544, student_enrollment.csv:9:2017:2544
+conform/student_personal: 8 -> 6 rows; added 0, removed 2, changed 5
+  changed columns: StateStudentID 2, upload_row 5
+  removed: student_personal.csv:4:2016:2544, student_personal.csv:4:2017:2544
+  changed: student_personal.csv:3:2017:2544, student_personal.csv:6:2016:2544, student_personal.csv:6:2017:2544, student_personal.csv:8:2016:2544, student_personal.csv:8:2017:2544
+conform/truancy: 3 -> 3 rows; added 0, removed 0, changed 3
+  changed columns: StateStudentID 3
+  changed: truancy.csv:2:2017:2544, truancy.csv:3:2017:2544, truancy.csv:4:2017:2544
+uploads/student_enrollment: 8 -> 9 rows; added 2, removed 1, changed 1
+  changed columns: StateStudentID 1
+  added: uploads/2015-16/2544/student_enrollment.csv (student_enrollment.csv:10), uploads/2016-17/2544/student_enrollment.csv (student_enrollment.csv:9)
+  removed: uploads/2016-17/2544/student_enrollment.csv (student_enrollment.csv:6)
+  changed: uploads/2016-17/2544/student_enrollment.csv (student_enrollment.csv:8)
+  uploads/2015-16/2544/student_enrollment.csv: added 1, removed 0, changed 0
+  uploads/2016-17/2544/student_enrollment.csv: added 1, removed 1, changed 1
+uploads/student_personal: 6 -> 5 rows; added 1, removed 2, changed 1
+  changed columns: StateStudentID 1
+  added: uploads/2015-16/2544/student_personal.csv (student_personal.csv:6)
+  removed: uploads/2015-16/2544/student_personal.csv (student_personal.csv:4), uploads/2016-17/2544/student_personal.csv (student_personal.csv:4)
+  changed: uploads/2016-17/2544/student_personal.csv (student_personal.csv:6)
+  uploads/2015-16/2544/student_personal.csv: added 1, removed 1, changed 0
+  uploads/2016-17/2544/student_personal.csv: added 0, removed 1, changed 1
+uploads/frm: 9 -> 9 rows; added 0, removed 0, changed 1
+  changed columns: StateStudentID 1
+  changed: uploads/2016-17/2544/frm.csv (student_enrollment.csv:8)
+  uploads/2016-17/2544/frm.csv: added 0, removed 0, changed 1
+uploads/cte: 1 -> 2 rows; added 1, removed 0, changed 0
+  added: uploads/2016-17/2544/cte.csv (cte.csv:3)
+  uploads/2016-17/2544/cte.csv: added 1, removed 0, changed 0
+uploads/behavior: 3 -> 3 rows; added 0, removed 0, changed 2
+  changed columns: StateStudentID 2
+  changed: uploads/2016-17/2544/behavior.csv (behavior.csv:4), uploads/2016-17/2544/behavior.csv (behavior.csv:6)
+  uploads/2016-17/2544/behavior.csv: added 0, removed 0, changed 2
+uploads/truancy: 3 -> 3 rows; added 0, removed 0, changed 3
+  changed columns: StateStudentID 3
+  changed: uploads/2016-17/2544/truancy.csv (truancy.csv:2), uploads/2016-17/2544/truancy.csv (truancy.csv:3), uploads/2016-17/2544/truancy.csv (truancy.csv:4)
+  uploads/2016-17/2544/truancy.csv: added 0, removed 0, changed 3
+unchanged: 36 of 49 snapshots, 5 of 11 uploads
+identity: 0 students split, 1 joined
+  100000002, 100000004 -> 100000002
+";
+
+const DIFF_INPUT: &str = "\
+A: a/out (run b7478b63be9376be)
+B: input/out (run a625794808dcc025)
+why: input file student_enrollment.csv: fd0284a1c0c1 -> e184e1371b20
+read/student_enrollment: 14 -> 14 rows; added 0, removed 0, changed 1
+  changed columns: ExitDate 1
+  changed: student_enrollment.csv:6
+ingest/student_enrollment: 13 -> 13 rows; added 0, removed 0, changed 1
+  changed columns: ExitDate 1
+  changed: student_enrollment.csv:6
+crosswalk/student_enrollment: 13 -> 13 rows; added 0, removed 0, changed 1
+  changed columns: ExitDate 1
+  changed: student_enrollment.csv:6
+identity/student_enrollment: 13 -> 13 rows; added 0, removed 0, changed 1
+  changed columns: ExitDate 1
+  changed: student_enrollment.csv:6
+conform/student_enrollment: 13 -> 13 rows; added 0, removed 0, changed 1
+  changed columns: ExitDate 1
+  changed: student_enrollment.csv:6:2017:2544
+uploads/student_enrollment: 8 -> 8 rows; added 0, removed 0, changed 1
+  changed columns: ExitDate 1
+  changed: uploads/2016-17/2544/student_enrollment.csv (student_enrollment.csv:6)
+  uploads/2016-17/2544/student_enrollment.csv: added 0, removed 0, changed 1
+unchanged: 44 of 49 snapshots, 10 of 11 uploads
+identity: 0 students split, 0 joined
+";
