@@ -7,6 +7,7 @@
 mod config;
 mod crosswalks;
 mod diff;
+mod fixlist;
 mod generate;
 mod identity_stage;
 mod layouts;

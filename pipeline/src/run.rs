@@ -943,6 +943,7 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
             &serde_json::to_vec_pretty(&full)?,
         )?;
         write_bytes(&root.join("report.html"), report::html(&full).as_bytes())?;
+        crate::fixlist::write(root)?;
         outputs.extend(["report.json".to_string(), "report.html".to_string()]);
         state.stages.insert(
             "report".into(),

@@ -7,6 +7,7 @@
 mod common;
 
 use common::*;
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
@@ -210,6 +211,84 @@ fn a_student_is_traced_under_a_retired_id_with_names_only_when_asked() {
         "error: student_enrollment.csv: expected FILE:ROW, such as student_enrollment.csv:1234\n"
     );
 }
+
+/// The fix lists hold every quarantine and pre-flight line once, by SAU.
+#[test]
+fn the_fix_lists_match_the_quarantine_and_preflight_files_row_for_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    bundle(w);
+    run(w);
+    let out = w.join("out");
+    let mut expected: BTreeMap<(String, String, String, String), u32> = BTreeMap::new();
+    for (folder, message) in [("quarantine", "message"), ("preflight", "Error")] {
+        for e in fs::read_dir(out.join(folder)).unwrap() {
+            for r in csv_rows(&e.unwrap().path()) {
+                *expected
+                    .entry((
+                        r["source_file"].clone(),
+                        r["source_row"].clone(),
+                        r["rule"].clone(),
+                        r[message].clone(),
+                    ))
+                    .or_default() += 1;
+            }
+        }
+    }
+    let mut listed: BTreeMap<(String, String, String, String), u32> = BTreeMap::new();
+    let mut by_sau: BTreeMap<String, usize> = BTreeMap::new();
+    for e in fs::read_dir(out.join("fixlists")).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "csv") {
+            let rows = csv_rows(&path);
+            by_sau.insert(
+                path.file_stem().unwrap().to_string_lossy().to_string(),
+                rows.len(),
+            );
+            for r in rows {
+                *listed
+                    .entry((
+                        r["file"].clone(),
+                        r["line"].clone(),
+                        r["rule"].clone(),
+                        r["message"].clone(),
+                    ))
+                    .or_default() += 1;
+            }
+        }
+    }
+    assert!(expected.len() > 10);
+    assert_eq!(listed, expected);
+    assert_eq!(
+        by_sau,
+        BTreeMap::from([("2544".to_string(), 14), ("unassigned".to_string(), 4)])
+    );
+    let sau = fs::read_to_string(out.join("fixlists/2544.csv")).unwrap();
+    assert_eq!(sau, FIXLIST_2544);
+    let page = fs::read_to_string(out.join("fixlists/2544.html")).unwrap();
+    assert!(page.contains("<h1>Fix list: SAU 2544</h1>"));
+    assert!(!page.contains("Smith") && !page.contains("2004-01-09"));
+    let index = fs::read_to_string(out.join("fixlists/index.html")).unwrap();
+    assert!(index.contains(r#"<a href="2544.html">2544</a>"#));
+}
+
+const FIXLIST_2544: &str = "\
+file,line,StateStudentID,School_ID,school_year,stage,column,rule,message,what_to_do
+cte.csv,3,100000004,1389,2017,pre-flight (cte),ProgramEndDate,concurrent_exits_after_primary,ProgramEndDate: 06/07/2017 is after the primary enrollment's exit 03/10/2017,\"Correct the enrollment dates so the student has one primary enrollment at a time, covering every other enrollment.\"
+cte.csv,4,100000004,1389,2017,crosswalk,CIPCode,unmapped_code,CIPCode: no row of cip_codes.csv (domain cip_codes) maps code 99.9999 in school year 2017,\"The code has no mapping for its school year: correct it in ICSE, or ask the Department to add the mapping.\"
+student_enrollment.csv,9,100000004,1389,2017,pre-flight (student_enrollment),ExitDate,concurrent_exits_after_primary,ExitDate: 06/07/2017 is after the primary enrollment's exit 03/10/2017,\"Correct the enrollment dates so the student has one primary enrollment at a time, covering every other enrollment.\"
+student_enrollment.csv,10,100000004,1389,2016,pre-flight (student_enrollment),EntryDate,no_primary_enrollment,EntryDate: no primary enrollment of the student is open on this date in the school year,\"Correct the enrollment dates so the student has one primary enrollment at a time, covering every other enrollment.\"
+student_enrollment.csv,11,100000005,343,2016,pre-flight (student_enrollment),ExitDate,after_june_30,ExitDate: 07/15/2016 is after 30 June of school year 2016,Correct the date: it must fall within the school year.
+student_enrollment.csv,12,100000005,343,2017,pre-flight (student_enrollment),ExitDate,overlapping_primary,ExitDate: (open) is not before the student's next primary enrollment (school 1921) begins on 10/03/2016,\"Correct the enrollment dates so the student has one primary enrollment at a time, covering every other enrollment.\"
+student_enrollment.csv,13,100000005,825,2017,pre-flight (special_ed),StartDate,sped_overlap,StartDate: 10/03/2016 is before the student's previous special-ed segment ends (open),Correct the special-education dates so the service periods do not overlap.
+student_enrollment.csv,14,,343,2017,pre-flight (frm),StateStudentID,awaiting_state_id,StateStudentID: the student has no StateStudentID yet; the New State ID upload assigns one first,Request a StateStudentID for the student (New State ID) and tie the enrollment to it.
+student_enrollment.csv,14,,343,2017,pre-flight (frm),StateStudentID,required,StateStudentID: a value is required,Enter the missing value in ICSE.
+student_enrollment.csv,14,,343,2017,pre-flight (student_enrollment),StateStudentID,awaiting_state_id,StateStudentID: the student has no StateStudentID yet; the New State ID upload assigns one first,Request a StateStudentID for the student (New State ID) and tie the enrollment to it.
+student_enrollment.csv,14,,343,2017,pre-flight (student_enrollment),StateStudentID,required,StateStudentID: a value is required,Enter the missing value in ICSE.
+student_enrollment.csv,15,100000005,343,2017,ingest,SchoolEntryDate,invalid_date,SchoolEntryDate: expected a date as YYYY-MM-DD or MM/DD/YYYY,Correct the value's format in ICSE.
+student_personal.csv,6,100000004,,,pre-flight (student_personal),StateStudentID,no_valid_enrollment,StateStudentID: no enrollment of the student in this SAU and school year passed pre-flight,Fix the student's enrollments in this SAU and year listed above; this row follows.
+student_personal.csv,8,100000006,,,pre-flight (student_personal),StateStudentID,no_valid_enrollment,StateStudentID: no enrollment of the student in this SAU and school year passed pre-flight,Fix the student's enrollments in this SAU and year listed above; this row follows.
+";
 
 /// Runs the bundle in `w/<name>` after `edit` changes it.
 fn variant(w: &Path, name: &str, edit: impl FnOnce(&Path)) {
