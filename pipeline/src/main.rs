@@ -18,6 +18,7 @@ mod report;
 mod results;
 mod run;
 mod runfiles;
+mod sif;
 mod snapshot;
 mod trace;
 
@@ -164,6 +165,20 @@ enum Command {
         /// Also write the comparison as an HTML page to this file.
         #[arg(long)]
         html: Option<PathBuf>,
+    },
+    /// Write a run's conformed data as SIF 2.x objects: StudentPersonal,
+    /// StudentSchoolEnrollment, StudentSpecialEducationSummary and
+    /// DisciplineIncident (names and birth dates included: 0600 files).
+    Sif {
+        /// The run's output folder.
+        #[arg(long, default_value = "snapshots")]
+        out: PathBuf,
+        /// The folder the XML files go to (default: `<out>/sif`).
+        #[arg(long)]
+        to: Option<PathBuf>,
+        /// The school year (default: the latest with an enrollment).
+        #[arg(long)]
+        year: Option<i32>,
     },
 }
 
@@ -480,6 +495,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             html,
         } => {
             let text = diff::command(&run_a, &run_b, json, html.as_deref())?;
+            let _ = write!(std::io::stdout(), "{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sif { out, to, year } => {
+            let text = sif::command(&out, to, year)?;
             let _ = write!(std::io::stdout(), "{text}");
             Ok(ExitCode::SUCCESS)
         }

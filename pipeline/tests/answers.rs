@@ -486,3 +486,34 @@ uploads/student_enrollment: 8 -> 8 rows; added 0, removed 0, changed 1
 unchanged: 44 of 49 snapshots, 10 of 11 uploads
 identity: 0 students split, 0 joined
 ";
+
+/// The SIF export of the bundle, compared with `tests/golden/sif/`
+/// (`UPDATE_GOLDEN=1` rewrites it).
+#[test]
+fn the_sif_export_matches_its_golden_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    bundle(w);
+    run(w);
+    assert_eq!(
+        stdout(&["sif", "--out", "out"], w),
+        "school year 2017, as of 2017-06-30: out/sif\nDisciplineIncident: 3\nStudentPersonal: 5\nStudentSchoolEnrollment: 5\nStudentSpecialEducationSummary: 2\n"
+    );
+    let golden = repo().join("tests/golden/sif");
+    let got = files(&w.join("out/sif"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        fs::create_dir_all(&golden).unwrap();
+        for (name, bytes) in &got {
+            fs::write(golden.join(name), bytes).unwrap();
+        }
+    }
+    assert_eq!(got, files(&golden));
+    let personal = String::from_utf8(got["StudentPersonal.xml"].clone()).unwrap();
+    // Ava has no StateStudentID: her ID is requested, with NMN for her
+    // blank middle name.
+    assert!(personal.contains(
+        "<StateProvinceId>REQUEST</StateProvinceId>\n    <Name Type=\"04\">\n      <LastName>O&apos;Brien</LastName>\n      <FirstName>Ava</FirstName>\n      <MiddleName>NMN</MiddleName>\n"
+    ));
+    // Emma's values come from her most recent enrollment (school 1921, E2).
+    assert!(personal.contains("<LocalId>E2</LocalId>"));
+}
