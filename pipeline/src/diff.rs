@@ -454,11 +454,18 @@ pub fn text(d: &RunDiff) -> String {
                 let _ = writeln!(s, "  {what}: {}", keys.join(", "));
             }
         }
-        for f in &t.files {
+        for f in t.files.iter().take(EXAMPLES) {
             let _ = writeln!(
                 s,
                 "  {}: added {}, removed {}, changed {}",
                 f.file, f.added, f.removed, f.changed
+            );
+        }
+        if t.files.len() > EXAMPLES {
+            let _ = writeln!(
+                s,
+                "  ... and {} more files that differ (all in --json and --html)",
+                t.files.len() - EXAMPLES
             );
         }
     };
@@ -499,4 +506,42 @@ pub fn text(d: &RunDiff) -> String {
 pub(crate) fn read_json(path: &Path) -> Result<serde_json::Value> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     serde_json::from_slice(&bytes).with_context(|| format!("{}: not JSON", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_lists_five_differing_files_and_counts_the_rest() {
+        let files = (1..=7)
+            .map(|i| FileDiff {
+                file: format!("uploads/2016-17/{i}/frm.csv"),
+                changed: 1,
+                ..Default::default()
+            })
+            .collect();
+        let d = RunDiff {
+            run_a: "a".into(),
+            run_b: "b".into(),
+            run_id_a: "1".into(),
+            run_id_b: "2".into(),
+            causes: Vec::new(),
+            stages: Vec::new(),
+            uploads: vec![TableDiff {
+                table: "uploads/frm".into(),
+                rows_a: 7,
+                rows_b: 7,
+                changed: 7,
+                files,
+                ..Default::default()
+            }],
+            clusters: ClusterDiff::default(),
+        };
+        let t = text(&d);
+        assert!(t.contains(
+            "  uploads/2016-17/5/frm.csv: added 0, removed 0, changed 1\n  ... and 2 more files that differ (all in --json and --html)\n"
+        ));
+        assert!(!t.contains("uploads/2016-17/6/frm.csv"));
+    }
 }
