@@ -162,10 +162,21 @@ pub fn ref_id(kind: &str, id: &str) -> String {
     digest[..16].iter().map(|b| format!("{b:02X}")).collect()
 }
 
-/// The rows of `conform/<upload>.parquet` as column -> text maps (blank
-/// for null), in file order.
-pub(crate) fn records(root: &Path, upload: &str) -> Result<Vec<BTreeMap<String, String>>> {
-    let df = runfiles::rows_where(root, &format!("conform/{upload}.parquet"), lit(true))?;
+/// The rows of `conform/<upload>.parquet` of school year `year` (all rows
+/// for `None`; the filter is pushed into the scan) as column -> text maps
+/// (blank for null), in file order.
+pub(crate) fn records(
+    root: &Path,
+    upload: &str,
+    year: Option<i32>,
+) -> Result<Vec<BTreeMap<String, String>>> {
+    let predicate = match year {
+        Some(y) => col(cutover_stages::conform::UPLOAD_YEAR)
+            .cast(DataType::Int32)
+            .eq(lit(y)),
+        None => lit(true),
+    };
+    let df = runfiles::rows_where(root, &format!("conform/{upload}.parquet"), predicate)?;
     let columns = runfiles::text_columns(&df)?;
     Ok((0..df.height())
         .map(|i| {
@@ -191,21 +202,34 @@ fn summary_date(root: &Path) -> Result<String> {
     Ok(v["as_of"].as_str().unwrap_or("").to_string())
 }
 
+/// The latest school year with an enrollment.
+fn latest_year(root: &Path) -> Result<i32> {
+    let df = match runfiles::scan(root, "conform/student_enrollment.parquet")? {
+        Some(lf) => lf
+            .select([col(cutover_stages::conform::UPLOAD_YEAR)
+                .cast(DataType::Int32)
+                .max()])
+            .collect()?,
+        None => return Ok(0),
+    };
+    Ok(df
+        .column(cutover_stages::conform::UPLOAD_YEAR)?
+        .i32()?
+        .get(0)
+        .unwrap_or(0))
+}
+
 /// Writes `StudentPersonal.xml`, `StudentSchoolEnrollment.xml`,
 /// `StudentSpecialEducationSummary.xml` and `DisciplineIncident.xml` into
 /// `to` from the run under `root`, for `year` (default: the latest school
 /// year with an enrollment).
 pub fn export(root: &Path, to: &Path, year: Option<i32>) -> Result<Summary> {
     let as_of = summary_date(root)?;
-    let enrollments = records(root, "student_enrollment")?;
     let year = match year {
         Some(y) => y,
-        None => enrollments
-            .iter()
-            .filter_map(|e| e.get("SchoolYear")?.parse::<i32>().ok())
-            .max()
-            .unwrap_or(0),
+        None => latest_year(root)?,
     };
+    let enrollments = records(root, "student_enrollment", Some(year))?;
     let scope = objects::Scope {
         year,
         as_of: as_of.clone(),

@@ -75,8 +75,8 @@ pub fn build(
     for e in &primary {
         latest.entry(get(e, "StateStudentID")).or_insert(e);
     }
-    let personal = records(root, "student_personal")?;
-    let new_ids = records(root, "new_state_id")?;
+    let personal = records(root, "student_personal", Some(scope.year))?;
+    let new_ids = records(root, "new_state_id", None)?;
     Ok(vec![
         (
             "StudentPersonal",
@@ -85,11 +85,11 @@ pub fn build(
         ("StudentSchoolEnrollment", enrollments_of(&primary, scope)),
         (
             "StudentSpecialEducationSummary",
-            special_ed(&records(root, "special_ed")?, scope),
+            special_ed(&records(root, "special_ed", Some(scope.year))?, scope),
         ),
         (
             "DisciplineIncident",
-            incidents(&records(root, "behavior")?, scope),
+            incidents(&records(root, "behavior", Some(scope.year))?, scope),
         ),
     ])
 }
