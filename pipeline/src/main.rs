@@ -6,7 +6,9 @@
 
 mod config;
 mod crosswalks;
+mod diff;
 mod end_of_year;
+mod fixlist;
 mod generate;
 mod identity_stage;
 mod layouts;
@@ -17,8 +19,11 @@ mod report;
 mod report_html;
 mod results;
 mod run;
+mod runfiles;
+mod sif;
 mod snapshot;
 mod tables;
+mod trace;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -128,6 +133,55 @@ enum Command {
         /// The run's output folder.
         #[arg(long, default_value = "snapshots")]
         out: PathBuf,
+    },
+    /// Follow one source row (FILE:ROW), or every row of one student
+    /// (--student, any of their IDs), through every stage of a run.
+    Trace {
+        /// The bundle file and line, as `student_enrollment.csv:1234`.
+        #[arg(required_unless_present = "student", conflicts_with = "student")]
+        row: Option<String>,
+        /// A StateStudentID, retired or surviving, or a `NEW-` key.
+        #[arg(long)]
+        student: Option<String>,
+        /// The run's output folder.
+        #[arg(long, default_value = "snapshots")]
+        out: PathBuf,
+        /// The crosswalk tables, for the line of each mapping.
+        #[arg(long, default_value = "crosswalks")]
+        crosswalks: PathBuf,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Show names, birth dates and addresses.
+        #[arg(long)]
+        show_pii: bool,
+    },
+    /// Compare two runs' output folders by key: rows added, removed and
+    /// changed per stage and upload, identity clusters split or joined, and
+    /// why the runs differ.
+    Diff {
+        run_a: PathBuf,
+        run_b: PathBuf,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Also write the comparison as an HTML page to this file.
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
+    /// Write a run's conformed data as SIF 2.x objects: StudentPersonal,
+    /// StudentSchoolEnrollment, StudentSpecialEducationSummary and
+    /// DisciplineIncident (names and birth dates included: 0600 files).
+    Sif {
+        /// The run's output folder.
+        #[arg(long, default_value = "snapshots")]
+        out: PathBuf,
+        /// The folder the XML files go to (default: `<out>/sif`).
+        #[arg(long)]
+        to: Option<PathBuf>,
+        /// The school year (default: the latest with an enrollment).
+        #[arg(long)]
+        year: Option<i32>,
     },
 }
 
@@ -274,6 +328,38 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Results { logs, upload, out } => {
             let summary = results::run(&out, &logs, upload.as_deref())?;
             let _ = write!(std::io::stdout(), "{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Trace {
+            row,
+            student,
+            out,
+            crosswalks,
+            json,
+            show_pii,
+        } => {
+            let opts = trace::Options {
+                root: &out,
+                crosswalks,
+                show_pii,
+            };
+            let text = trace::command(row, student, &opts, json)?;
+            let _ = write!(std::io::stdout(), "{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff {
+            run_a,
+            run_b,
+            json,
+            html,
+        } => {
+            let text = diff::command(&run_a, &run_b, json, html.as_deref())?;
+            let _ = write!(std::io::stdout(), "{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sif { out, to, year } => {
+            let text = sif::command(&out, to, year)?;
+            let _ = write!(std::io::stdout(), "{text}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate { config } => cmd_validate(&config),

@@ -540,7 +540,7 @@ pub fn html(report: &Report) -> String {
         run_id => &report.run_id,
         tool_version => &report.tool_version,
         passed => report.failures.is_empty(),
-        sections => sections,
+        sections => minijinja::Value::from(minijinja::value::Serde(&sections)),
     };
     let mut html = env
         .get_template("report.html")
@@ -566,7 +566,7 @@ mod tests {
                 run_id => "<script>",
                 tool_version => "1",
                 passed => true,
-                sections => vec![section("t", Some("n<"), vec![Block { chart: Some(c), table: Some(table(&["h"], vec![vec!["<i>".into()]])), ..Default::default() }])],
+                sections => minijinja::Value::from(minijinja::value::Serde(vec![section("t", Some("n<"), vec![Block { chart: Some(c), table: Some(table(&["h"], vec![vec!["<i>".into()]])), ..Default::default() }])])),
             })
             .unwrap();
         assert!(out.contains("a&lt;b") && out.contains("x&amp;y") && out.contains("&lt;i&gt;"));

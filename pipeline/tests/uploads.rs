@@ -298,13 +298,21 @@ fn every_upload_row_is_a_conformed_row_that_passed_preflight() {
             .iter()
             .position(|h| h.trim_start_matches('\u{feff}') == "StateStudentID")
             .unwrap();
-        let ids: Vec<String> = r.records().map(|x| x.unwrap()[at].to_string()).collect();
+        let action = r.headers().unwrap().iter().position(|h| h == "Action");
+        let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
         for (_, row) in expected.difference(&held) {
             let line: usize = row.parse().unwrap();
-            let id = &ids[line - 2];
+            let id = &rows[line - 2][at];
+            // The generator lengthens a row whose change of status (Action S,
+            // the next line) then cuts it short: conform ends it the day
+            // before, so the planted overlap never reaches pre-flight.
+            let split = action.is_some_and(|a| {
+                rows.get(line - 1)
+                    .is_some_and(|next| next.get(a) == Some("S") && &next[at] == id)
+            });
             assert!(
-                queue.contains(id.as_str()),
-                "{kind}: line {line} neither held nor in review"
+                split || queue.contains(id),
+                "{kind}: line {line} neither held, nor cut by a change of status, nor in review"
             );
         }
     }

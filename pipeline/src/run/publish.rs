@@ -81,7 +81,7 @@ impl Stage for Publish {
 }
 
 /// Every file under `root/dir`, relative to `root`, sorted.
-fn files_under(root: &Path, dir: &str) -> Result<Vec<String>> {
+pub(super) fn files_under(root: &Path, dir: &str) -> Result<Vec<String>> {
     let mut out = Vec::new();
     let mut stack = vec![root.join(dir)];
     while let Some(d) = stack.pop() {

@@ -96,6 +96,11 @@ impl Stage for Report {
         produced
             .outputs
             .extend(["report.json".to_string(), "report.html".to_string()]);
+        // A fix list per district, from the quarantine and pre-flight files.
+        crate::fixlist::write(ctx.root)?;
+        produced
+            .outputs
+            .extend(super::publish::files_under(ctx.root, crate::fixlist::DIR)?);
         Ok(produced)
     }
 }

@@ -1,0 +1,547 @@
+//! `cutover diff RUN_A RUN_B`: two finished runs compared by key. Every
+//! stage snapshot (rows keyed by source file and row; students by their
+//! key; the ID crosswalk by retired ID), every upload file (rows keyed by
+//! the source row the manifest ties them to), the identity clusters that
+//! split or joined, and why the runs differ, from each run's provenance
+//! (`run.json`, `stages.json`).
+//!
+//! Only IDs and counts are shown: example keys are source rows and student
+//! keys, never names or birth dates; personal columns are counted, not
+//! shown.
+
+use crate::runfiles;
+use anyhow::{bail, Context, Result};
+use cutover_stages::columns::{SOURCE_FILE, SOURCE_ROW};
+use cutover_stages::conform::{UPLOAD_SAU, UPLOAD_YEAR};
+use cutover_stages::identity::STUDENT_KEY;
+use polars::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+mod html;
+mod provenance;
+mod uploads;
+
+pub use html::html;
+
+/// How many example keys each list keeps.
+pub const EXAMPLES: usize = 5;
+
+/// The key column every compared frame is given.
+const KEY: &str = "__key";
+/// The suffix of run B's columns in the joined frame.
+const SUFFIX_B: &str = "__b";
+
+/// A few example keys of rows added, removed and changed.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Examples {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<String>,
+}
+
+/// One table (a stage snapshot, or an upload) compared by key.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct TableDiff {
+    /// `ingest/student_enrollment`, `uploads/student_enrollment`.
+    pub table: String,
+    pub key: Vec<String>,
+    pub rows_a: u64,
+    pub rows_b: u64,
+    pub added: u64,
+    pub removed: u64,
+    pub changed: u64,
+    /// Rows whose value of the column changed, by column.
+    pub columns: BTreeMap<String, u64>,
+    pub examples: Examples,
+    /// Upload files only: (file, added, removed, changed) of each file
+    /// that differs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileDiff>,
+}
+
+impl TableDiff {
+    pub fn differs(&self) -> bool {
+        self.added + self.removed + self.changed > 0 || self.rows_a != self.rows_b
+    }
+}
+
+/// One upload file's rows added, removed and changed.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct FileDiff {
+    pub file: String,
+    pub added: u64,
+    pub removed: u64,
+    pub changed: u64,
+}
+
+/// Identity clusters that split or joined between the runs.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct ClusterDiff {
+    /// Students of run A whose identity rows belong to several students in B.
+    pub split: u64,
+    /// Students of run B whose identity rows belonged to several students in A.
+    pub joined: u64,
+    /// `A-key -> B-key, B-key`.
+    pub split_examples: Vec<String>,
+    /// `A-key, A-key -> B-key`.
+    pub joined_examples: Vec<String>,
+}
+
+/// What made the runs differ.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Cause {
+    /// `tool version`, `configuration`, `input file`, `crosswalk table`,
+    /// `review decisions`, `layouts`.
+    pub kind: String,
+    pub name: String,
+    pub a: String,
+    pub b: String,
+}
+
+/// The whole comparison.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RunDiff {
+    pub run_a: String,
+    pub run_b: String,
+    pub run_id_a: String,
+    pub run_id_b: String,
+    pub causes: Vec<Cause>,
+    /// Every stage snapshot, in stage order (unchanged ones included).
+    pub stages: Vec<TableDiff>,
+    /// Every upload.
+    pub uploads: Vec<TableDiff>,
+    pub clusters: ClusterDiff,
+}
+
+/// The stage folders compared, in order.
+const STAGE_DIRS: [&str; 5] = ["read", "ingest", "crosswalk", "identity", "conform"];
+
+/// Compares the runs under `a` and `b`.
+pub fn diff(a: &Path, b: &Path) -> Result<RunDiff> {
+    for root in [a, b] {
+        if !root.join("run.json").is_file() {
+            bail!(
+                "{}: not a run's output folder (no run.json; run `cutover run` first)",
+                root.display()
+            );
+        }
+    }
+    let (pa, pb) = (
+        provenance::Provenance::load(a)?,
+        provenance::Provenance::load(b)?,
+    );
+    let mut stages = Vec::new();
+    for dir in STAGE_DIRS {
+        let mut names: BTreeSet<String> = runfiles::parquet_names(a, dir)?.into_iter().collect();
+        names.extend(runfiles::parquet_names(b, dir)?);
+        for name in names {
+            let rel = format!("{dir}/{name}.parquet");
+            let Some(key) = key_of(a, b, &rel)? else {
+                continue;
+            };
+            stages.push(compare_snapshots(a, b, &rel, &key)?);
+        }
+    }
+    Ok(RunDiff {
+        run_a: a.display().to_string(),
+        run_b: b.display().to_string(),
+        run_id_a: pa.run_id.clone(),
+        run_id_b: pb.run_id.clone(),
+        causes: provenance::causes(&pa, &pb),
+        stages,
+        uploads: uploads::compare(a, b)?,
+        clusters: clusters(a, b)?,
+    })
+}
+
+/// `cutover diff`: the comparison as text or JSON, and the HTML page
+/// written to `html` when asked.
+pub fn command(a: &Path, b: &Path, json: bool, html_path: Option<&Path>) -> Result<String> {
+    let d = diff(a, b)?;
+    if let Some(path) = html_path {
+        crate::output::write_bytes(path, html(&d)?.as_bytes())?;
+    }
+    Ok(if json {
+        format!("{}\n", serde_json::to_string_pretty(&d)?)
+    } else {
+        text(&d)
+    })
+}
+
+/// The key a snapshot's rows are compared by, or `None` for a snapshot not
+/// compared row by row (scored pairs).
+fn key_of(a: &Path, b: &Path, rel: &str) -> Result<Option<Vec<String>>> {
+    let mut columns: BTreeSet<String> = runfiles::columns_of(a, rel)?.into_iter().collect();
+    columns.extend(runfiles::columns_of(b, rel)?);
+    let has = |c: &str| columns.contains(c);
+    let key: Vec<&str> = if rel == "identity/identity_map.parquet" {
+        vec![SOURCE_ROW]
+    } else if rel == "identity/students.parquet" {
+        vec![STUDENT_KEY]
+    } else if rel == "identity/id_crosswalk.parquet" {
+        vec!["retired_id"]
+    } else if has(SOURCE_FILE) && has(SOURCE_ROW) && has(UPLOAD_YEAR) && has(UPLOAD_SAU) {
+        vec![SOURCE_FILE, SOURCE_ROW, UPLOAD_YEAR, UPLOAD_SAU]
+    } else if has(SOURCE_FILE) && has(SOURCE_ROW) && rel.ends_with(".quarantine.parquet") {
+        vec![SOURCE_FILE, SOURCE_ROW, "column", "rule"]
+    } else if has(SOURCE_FILE) && has(SOURCE_ROW) {
+        vec![SOURCE_FILE, SOURCE_ROW]
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(key.into_iter().map(str::to_string).collect()))
+}
+
+/// A snapshot with its key as one text column (`file:row`, with `#n` for
+/// the n-th row of one key when a key repeats).
+fn keyed(lf: LazyFrame, key: &[String]) -> Result<DataFrame> {
+    let parts: Vec<Expr> = key
+        .iter()
+        .map(|k| col(k.as_str()).cast(DataType::String).fill_null(lit("")))
+        .collect();
+    let mut df = lf
+        .with_column(concat_str(parts, ":", false).alias(KEY))
+        .collect()?;
+    let keys = df.column(KEY)?.str()?.clone();
+    let mut seen: BTreeMap<&str, u32> = BTreeMap::new();
+    let unique: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            let k = k.unwrap_or("");
+            let n = seen.entry(k).or_default();
+            *n += 1;
+            if *n == 1 {
+                k.to_string()
+            } else {
+                format!("{k}#{n}")
+            }
+        })
+        .collect();
+    df.with_column(Column::new(KEY.into(), unique))?;
+    Ok(df)
+}
+
+fn compare_snapshots(a: &Path, b: &Path, rel: &str, key: &[String]) -> Result<TableDiff> {
+    let load = |root: &Path| -> Result<DataFrame> {
+        match runfiles::scan(root, rel)? {
+            Some(lf) => keyed(lf, key),
+            None => Ok(DataFrame::empty()),
+        }
+    };
+    let (fa, fb) = (load(a)?, load(b)?);
+    let mut d = compare_frames(&fa, &fb)?;
+    d.table = rel.trim_end_matches(".parquet").to_string();
+    d.key = key.to_vec();
+    Ok(d)
+}
+
+/// Compares two keyed frames (each with a unique [`KEY`] column; an empty
+/// frame is a table the run lacks).
+pub(crate) fn compare_frames(fa: &DataFrame, fb: &DataFrame) -> Result<TableDiff> {
+    let mut d = TableDiff {
+        rows_a: fa.height() as u64,
+        rows_b: fb.height() as u64,
+        ..Default::default()
+    };
+    let has_key = |f: &DataFrame| f.column(KEY).is_ok();
+    match (has_key(fa), has_key(fb)) {
+        (false, false) => return Ok(d),
+        (false, true) => {
+            d.added = fb.height() as u64;
+            d.examples.added = first_keys(fb)?;
+            return Ok(d);
+        }
+        (true, false) => {
+            d.removed = fa.height() as u64;
+            d.examples.removed = first_keys(fa)?;
+            return Ok(d);
+        }
+        (true, true) => {}
+    }
+    let anti = |x: &DataFrame, y: &DataFrame| -> Result<DataFrame> {
+        Ok(x.clone()
+            .lazy()
+            .select([col(KEY)])
+            .join(
+                y.clone().lazy().select([col(KEY)]),
+                [col(KEY)],
+                [col(KEY)],
+                JoinArgs::new(JoinType::Anti),
+            )
+            .sort([KEY], SortMultipleOptions::default())
+            .collect()?)
+    };
+    let (added, removed) = (anti(fb, fa)?, anti(fa, fb)?);
+    d.added = added.height() as u64;
+    d.removed = removed.height() as u64;
+    d.examples.added = first_keys(&added)?;
+    d.examples.removed = first_keys(&removed)?;
+
+    // Columns both runs have, compared as the same type.
+    let names_b: BTreeSet<String> = fb
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let common: Vec<String> = fa
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .filter(|c| c != KEY && names_b.contains(c))
+        .collect();
+    let same_type =
+        |c: &str| fa.column(c).ok().map(|x| x.dtype()) == fb.column(c).ok().map(|x| x.dtype());
+    let side = |f: &DataFrame, suffix: &str| -> LazyFrame {
+        let mut cols = vec![col(KEY)];
+        for c in &common {
+            let e = if same_type(c) {
+                col(c.as_str())
+            } else {
+                col(c.as_str()).cast(DataType::String)
+            };
+            cols.push(e.alias(format!("{c}{suffix}")));
+        }
+        f.clone().lazy().select(cols)
+    };
+    let changed_exprs: Vec<Expr> = common
+        .iter()
+        .map(|c| {
+            col(c.as_str())
+                .neq_missing(col(format!("{c}{SUFFIX_B}")))
+                .alias(c.as_str())
+        })
+        .collect();
+    let mut flags = side(fa, "")
+        .join(
+            side(fb, SUFFIX_B),
+            [col(KEY)],
+            [col(KEY)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .select(
+            std::iter::once(col(KEY))
+                .chain(changed_exprs)
+                .collect::<Vec<_>>(),
+        )
+        .collect()?;
+    if common.is_empty() {
+        return Ok(d);
+    }
+    let any = common
+        .iter()
+        .map(|c| col(c.as_str()))
+        .reduce(|x, y| x.or(y))
+        .expect("a common column");
+    flags = flags
+        .lazy()
+        .filter(any)
+        .sort([KEY], SortMultipleOptions::default())
+        .collect()?;
+    d.changed = flags.height() as u64;
+    d.examples.changed = first_keys(&flags)?;
+    for c in &common {
+        let n = flags.column(c)?.bool()?.sum().unwrap_or(0) as u64;
+        if n > 0 {
+            d.columns.insert(c.clone(), n);
+        }
+    }
+    Ok(d)
+}
+
+/// The first [`EXAMPLES`] keys of a frame (sorted by key).
+fn first_keys(df: &DataFrame) -> Result<Vec<String>> {
+    let sorted = df
+        .clone()
+        .lazy()
+        .select([col(KEY)])
+        .sort([KEY], SortMultipleOptions::default())
+        .limit(EXAMPLES as IdxSize)
+        .collect()?;
+    Ok(sorted
+        .column(KEY)?
+        .str()?
+        .iter()
+        .map(|k| k.unwrap_or("").to_string())
+        .collect())
+}
+
+/// Identity rows (by source row) to their student, from the identity map.
+fn members(root: &Path) -> Result<BTreeMap<i64, String>> {
+    let df = runfiles::rows_where(root, "identity/identity_map.parquet", lit(true))?;
+    if df.height() == 0 {
+        return Ok(BTreeMap::new());
+    }
+    let rows = df
+        .column(SOURCE_ROW)?
+        .as_materialized_series()
+        .cast(&DataType::Int64)?;
+    let keys = df.column(STUDENT_KEY)?.str()?.clone();
+    Ok(rows
+        .i64()?
+        .iter()
+        .zip(keys.iter())
+        .filter_map(|(r, k)| Some((r?, k?.to_string())))
+        .collect())
+}
+
+/// Students of one run whose identity rows went to several students of the
+/// other (identity rows in only one run are left out).
+fn regrouped(
+    from: &BTreeMap<i64, String>,
+    to: &BTreeMap<i64, String>,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let mut groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (row, key) in from {
+        if let Some(other) = to.get(row) {
+            groups.entry(key.clone()).or_default().insert(other.clone());
+        }
+    }
+    groups.retain(|_, v| v.len() > 1);
+    groups
+}
+
+fn clusters(a: &Path, b: &Path) -> Result<ClusterDiff> {
+    let (ma, mb) = (members(a)?, members(b)?);
+    let split = regrouped(&ma, &mb);
+    let joined = regrouped(&mb, &ma);
+    let list = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(", ");
+    Ok(ClusterDiff {
+        split: split.len() as u64,
+        joined: joined.len() as u64,
+        split_examples: split
+            .iter()
+            .take(EXAMPLES)
+            .map(|(k, v)| format!("{k} -> {}", list(v)))
+            .collect(),
+        joined_examples: joined
+            .iter()
+            .take(EXAMPLES)
+            .map(|(k, v)| format!("{} -> {k}", list(v)))
+            .collect(),
+    })
+}
+
+/// The comparison as text for a terminal: only what differs.
+pub fn text(d: &RunDiff) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(s, "A: {} (run {})", d.run_a, d.run_id_a);
+    let _ = writeln!(s, "B: {} (run {})", d.run_b, d.run_id_b);
+    if d.causes.is_empty() {
+        let _ = writeln!(s, "why: the runs were made from the same tool, configuration, inputs, tables and decisions");
+    }
+    for c in &d.causes {
+        let _ = writeln!(s, "why: {} {}: {} -> {}", c.kind, c.name, c.a, c.b);
+    }
+    let mut table_text = |t: &TableDiff| {
+        let _ = writeln!(
+            s,
+            "{}: {} -> {} rows; added {}, removed {}, changed {}",
+            t.table, t.rows_a, t.rows_b, t.added, t.removed, t.changed
+        );
+        if !t.columns.is_empty() {
+            let cols: Vec<String> = t.columns.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            let _ = writeln!(s, "  changed columns: {}", cols.join(", "));
+        }
+        for (what, keys) in [
+            ("added", &t.examples.added),
+            ("removed", &t.examples.removed),
+            ("changed", &t.examples.changed),
+        ] {
+            if !keys.is_empty() {
+                let _ = writeln!(s, "  {what}: {}", keys.join(", "));
+            }
+        }
+        for f in t.files.iter().take(EXAMPLES) {
+            let _ = writeln!(
+                s,
+                "  {}: added {}, removed {}, changed {}",
+                f.file, f.added, f.removed, f.changed
+            );
+        }
+        if t.files.len() > EXAMPLES {
+            let _ = writeln!(
+                s,
+                "  ... and {} more files that differ (all in --json and --html)",
+                t.files.len() - EXAMPLES
+            );
+        }
+    };
+    let (mut same_stages, mut same_uploads) = (0, 0);
+    for t in &d.stages {
+        if t.differs() {
+            table_text(t);
+        } else {
+            same_stages += 1;
+        }
+    }
+    for t in &d.uploads {
+        if t.differs() {
+            table_text(t);
+        } else {
+            same_uploads += 1;
+        }
+    }
+    let _ = writeln!(
+        s,
+        "unchanged: {same_stages} of {} snapshots, {same_uploads} of {} uploads",
+        d.stages.len(),
+        d.uploads.len()
+    );
+    let c = &d.clusters;
+    let _ = writeln!(
+        s,
+        "identity: {} students split, {} joined",
+        c.split, c.joined
+    );
+    for e in c.split_examples.iter().chain(&c.joined_examples) {
+        let _ = writeln!(s, "  {e}");
+    }
+    s
+}
+
+/// Reads `path` as JSON.
+pub(crate) fn read_json(path: &Path) -> Result<serde_json::Value> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("{}: not JSON", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_lists_five_differing_files_and_counts_the_rest() {
+        let files = (1..=7)
+            .map(|i| FileDiff {
+                file: format!("uploads/2016-17/{i}/frm.csv"),
+                changed: 1,
+                ..Default::default()
+            })
+            .collect();
+        let d = RunDiff {
+            run_a: "a".into(),
+            run_b: "b".into(),
+            run_id_a: "1".into(),
+            run_id_b: "2".into(),
+            causes: Vec::new(),
+            stages: Vec::new(),
+            uploads: vec![TableDiff {
+                table: "uploads/frm".into(),
+                rows_a: 7,
+                rows_b: 7,
+                changed: 7,
+                files,
+                ..Default::default()
+            }],
+            clusters: ClusterDiff::default(),
+        };
+        let t = text(&d);
+        assert!(t.contains(
+            "  uploads/2016-17/5/frm.csv: added 0, removed 0, changed 1\n  ... and 2 more files that differ (all in --json and --html)\n"
+        ));
+        assert!(!t.contains("uploads/2016-17/6/frm.csv"));
+    }
+}

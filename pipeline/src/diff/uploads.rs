@@ -1,0 +1,188 @@
+//! Upload files compared: a file with the same bytes in both runs is
+//! unchanged and only its rows are counted; the others are read and their
+//! rows compared by the source row the upload manifest ties each to.
+
+use super::{compare_frames, FileDiff, TableDiff, EXAMPLES, KEY};
+use crate::runfiles;
+use anyhow::{Context, Result};
+use cutover_stages::columns::{SOURCE_FILE, SOURCE_ROW};
+use cutover_stages::conform::UPLOADS;
+use polars::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Every file under `<root>/uploads`, relative to the root
+/// (`uploads/2016-17/2544/frm.csv`), sorted.
+fn upload_files(root: &Path) -> Result<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![root.join("uploads")];
+    while let Some(dir) = stack.pop() {
+        if !dir.is_dir() {
+            continue;
+        }
+        for e in
+            std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?
+        {
+            let p = e?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(rel) = p.strip_prefix(root) {
+                out.insert(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Data rows of an upload file (its lines after the header).
+fn data_rows(bytes: &[u8]) -> u64 {
+    let lines = bytecount(bytes);
+    lines.saturating_sub(1)
+}
+
+fn bytecount(bytes: &[u8]) -> u64 {
+    let n = bytes.iter().filter(|b| **b == b'\n').count() as u64;
+    if bytes.last().is_some_and(|b| *b != b'\n') {
+        n + 1
+    } else {
+        n
+    }
+}
+
+/// `(file, row number) -> source_file:source_row` for the given files.
+fn manifest_keys(
+    root: &Path,
+    upload: &str,
+    files: &[String],
+) -> Result<BTreeMap<(String, i64), String>> {
+    let wanted = DataFrame::new(
+        files.len(),
+        vec![Column::new("file".into(), files.to_vec())],
+    )?;
+    let Some(lf) = runfiles::scan(root, "publish/upload_manifest.parquet")? else {
+        return Ok(BTreeMap::new());
+    };
+    let df = lf
+        .filter(col("upload").eq(lit(upload.to_string())))
+        .join(
+            wanted.lazy(),
+            [col("file")],
+            [col("file")],
+            JoinArgs::new(JoinType::Semi),
+        )
+        .select([
+            col("file"),
+            col("row_number").cast(DataType::Int64),
+            concat_str(
+                [col(SOURCE_FILE), col(SOURCE_ROW).cast(DataType::String)],
+                ":",
+                false,
+            )
+            .alias(KEY),
+        ])
+        .collect()?;
+    let files = df.column("file")?.str()?.clone();
+    let rows = df.column("row_number")?.i64()?.clone();
+    let keys = df.column(KEY)?.str()?.clone();
+    Ok(files
+        .iter()
+        .zip(rows.iter())
+        .zip(keys.iter())
+        .filter_map(|((f, r), k)| Some(((f?.to_string(), r?), k?.to_string())))
+        .collect())
+}
+
+/// An upload file as a keyed frame (no frame for a file the run lacks).
+fn keyed_file(
+    root: &Path,
+    file: &str,
+    keys: &BTreeMap<(String, i64), String>,
+) -> Result<DataFrame> {
+    let Some((header, rows)) = runfiles::read_csv(&root.join(file))? else {
+        return Ok(DataFrame::empty());
+    };
+    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+    let key: Vec<String> = (0..rows.len())
+        .map(|i| {
+            let k = keys
+                .get(&(file.to_string(), i as i64 + 1))
+                .cloned()
+                .unwrap_or_else(|| format!("row {}", i + 1));
+            let n = seen.entry(k.clone()).or_default();
+            *n += 1;
+            if *n == 1 {
+                k
+            } else {
+                format!("{k}#{n}")
+            }
+        })
+        .collect();
+    let mut columns = vec![Column::new(KEY.into(), key)];
+    for (j, h) in header.iter().enumerate() {
+        let values: Vec<&str> = rows
+            .iter()
+            .map(|r| r.get(j).map(String::as_str).unwrap_or(""))
+            .collect();
+        columns.push(Column::new(h.as_str().into(), values));
+    }
+    Ok(DataFrame::new(rows.len(), columns)?)
+}
+
+/// Every upload of [`UPLOADS`] compared file by file.
+pub fn compare(a: &Path, b: &Path) -> Result<Vec<TableDiff>> {
+    let (files_a, files_b) = (upload_files(a)?, upload_files(b)?);
+    let mut out = Vec::new();
+    for upload in UPLOADS {
+        let suffix = format!("/{}.csv", upload.name);
+        let files: BTreeSet<&String> = files_a
+            .iter()
+            .chain(files_b.iter())
+            .filter(|f| f.ends_with(&suffix))
+            .collect();
+        let mut d = TableDiff {
+            table: format!("uploads/{}", upload.name),
+            key: vec!["file".into(), SOURCE_FILE.into(), SOURCE_ROW.into()],
+            ..Default::default()
+        };
+        let mut differing = Vec::new();
+        for f in files {
+            let read = |root: &Path| std::fs::read(root.join(f)).ok();
+            let (x, y) = (read(a), read(b));
+            d.rows_a += x.as_deref().map(data_rows).unwrap_or(0);
+            d.rows_b += y.as_deref().map(data_rows).unwrap_or(0);
+            if x != y {
+                differing.push(f.clone());
+            }
+        }
+        let (ka, kb) = (
+            manifest_keys(a, upload.name, &differing)?,
+            manifest_keys(b, upload.name, &differing)?,
+        );
+        for f in differing {
+            let fd = compare_frames(&keyed_file(a, &f, &ka)?, &keyed_file(b, &f, &kb)?)?;
+            d.added += fd.added;
+            d.removed += fd.removed;
+            d.changed += fd.changed;
+            for (c, n) in fd.columns {
+                *d.columns.entry(c).or_default() += n;
+            }
+            let prefix = |keys: Vec<String>| keys.into_iter().map(|k| format!("{f} ({k})"));
+            for (to, from) in [
+                (&mut d.examples.added, fd.examples.added),
+                (&mut d.examples.removed, fd.examples.removed),
+                (&mut d.examples.changed, fd.examples.changed),
+            ] {
+                to.extend(prefix(from));
+                to.truncate(EXAMPLES);
+            }
+            d.files.push(FileDiff {
+                file: f,
+                added: fd.added,
+                removed: fd.removed,
+                changed: fd.changed,
+            });
+        }
+        out.push(d);
+    }
+    Ok(out)
+}
