@@ -6,8 +6,9 @@
 //! problem (file, key, what was expected) before failing. `cutover validate`
 //! runs only that.
 
+use crate::checksum::hex;
 use crate::read::EncodingChoice;
-use crate::run::StageId;
+use crate::stage::StageId;
 use chrono::NaiveDate;
 use cutover_stages::ingest::IngestConfig;
 use cutover_stages::schema::{self, ENTITIES};
@@ -330,10 +331,6 @@ fn default_earliest(first_year: i32) -> NaiveDate {
 
 fn default_latest(last_year: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(last_year - 3, 12, 31).expect("valid date")
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn section<T: DeserializeOwned + Default>(

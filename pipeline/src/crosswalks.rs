@@ -26,7 +26,7 @@ pub fn load_legacy_codes(dir: &Path) -> Result<Loaded, Vec<String>> {
     let bytes =
         std::fs::read(&path).map_err(|e| vec![format!("{}: cannot read: {e}", path.display())])?;
     let file = path.display().to_string();
-    let sha256 = crate::config::hex(&Sha256::digest(&bytes));
+    let sha256 = crate::checksum::hex(&Sha256::digest(&bytes));
     let (text, _, _) = crate::read::decode(&bytes, crate::read::EncodingChoice::Auto);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -488,7 +488,7 @@ fn check_manifest(dir: &Path, problems: &mut Vec<String>) -> BTreeMap<String, St
             ));
             continue;
         };
-        let sum = crate::config::hex(&Sha256::digest(&bytes));
+        let sum = crate::checksum::hex(&Sha256::digest(&bytes));
         match listed.get(name) {
             None => problems.push(format!("{manifest_file}: no row names the {name} table")),
             Some((line, listed_file, listed_sum)) => {
@@ -694,7 +694,7 @@ pub fn write_manifest(dir: &Path) -> anyhow::Result<()> {
         let file = format!("{name}.csv");
         let bytes = std::fs::read(dir.join(&file))
             .map_err(|e| anyhow::anyhow!("{file}: cannot read: {e}"))?;
-        let sum = crate::config::hex(&Sha256::digest(&bytes));
+        let sum = crate::checksum::hex(&Sha256::digest(&bytes));
         let old = existing.iter().find(|(_, r)| r[0] == name);
         let description = match name {
             ORGANIZATIONS => "MEDMS school and SAU ids by scheme and school year to NEO Org IDs",

@@ -9,7 +9,6 @@
 //! SAU with findings) and `end_of_year/summary.json` (rule -> SAU -> count).
 
 use crate::output::{private_dir, write_bytes};
-use crate::run::Crosswalked;
 use anyhow::Result;
 use cutover_stages::columns::*;
 use cutover_stages::crosswalk::SAU_ORG_ID;
@@ -29,15 +28,10 @@ pub type Summary = BTreeMap<String, BTreeMap<String, u64>>;
 pub fn write(
     root: &Path,
     last_year: i32,
-    crosswalked: &[Crosswalked],
+    crosswalked: &[(&str, &DataFrame)],
     schools: Option<&DataFrame>,
 ) -> Result<(Vec<String>, Summary)> {
-    let frame = |name: &str| {
-        crosswalked
-            .iter()
-            .find(|c| c.entity == name)
-            .map(|c| &c.rows)
-    };
+    let frame = |name: &str| crosswalked.iter().find(|c| c.0 == name).map(|c| c.1);
     let dir = root.join("end_of_year");
     let Some(enrollment) = frame(STUDENT_ENROLLMENT.name) else {
         return Ok((Vec::new(), Summary::new()));

@@ -242,7 +242,7 @@ pub fn run_stage(
     let mut write = |name: &str, df: &mut DataFrame| -> Result<()> {
         snapshot::write_parquet(root, identity::STAGE, name, df, provenance)?;
         outputs.push(format!("{}/{name}.parquet", identity::STAGE));
-        data.extend(crate::run::data_hashes(name, df)?);
+        data.extend(crate::checksum::data_hashes(name, df)?);
         Ok(())
     };
     write("students", &mut out.students)?;

@@ -47,7 +47,7 @@ pub fn load(dir: &Path, code_tables: &BTreeSet<String>) -> Result<Loaded, Vec<St
             ));
             continue;
         };
-        let sum = crate::config::hex(&Sha256::digest(&bytes));
+        let sum = crate::checksum::hex(&Sha256::digest(&bytes));
         check_listed(
             &manifest_file,
             listed.get(upload.name),
@@ -201,7 +201,7 @@ pub fn write_manifest(dir: &Path) -> anyhow::Result<()> {
         let file = format!("{}.csv", upload.name);
         let bytes = std::fs::read(dir.join(&file))
             .map_err(|e| anyhow::anyhow!("{file}: cannot read: {e}"))?;
-        let sum = crate::config::hex(&Sha256::digest(&bytes));
+        let sum = crate::checksum::hex(&Sha256::digest(&bytes));
         let old = existing.iter().find(|(_, r)| r[0] == upload.name);
         let version = old
             .map(|(_, r)| r[2].clone())

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success; 1 the run finished but data checks failed; 2 usage,
 //! configuration or I/O error.
 
+mod checksum;
 mod config;
 mod crosswalks;
 mod diff;
@@ -12,6 +13,7 @@ mod fixlist;
 mod generate;
 mod identity_stage;
 mod layouts;
+mod ledger;
 mod output;
 mod publish;
 mod read;
@@ -22,6 +24,7 @@ mod run;
 mod runfiles;
 mod sif;
 mod snapshot;
+mod stage;
 mod tables;
 mod trace;
 

@@ -74,21 +74,6 @@ pub fn refuse_read_only(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Start-up recovery, before any stage decides: an interrupted uploads swap
-/// put right, temporary files a killed run left removed.
-pub fn recover(root: &Path) -> Result<()> {
-    if !root.exists() {
-        return Ok(());
-    }
-    refuse_read_only(root)?;
-    crate::publish::recover(root)?;
-    let stale = remove_stale_temporaries(root)?;
-    if stale > 0 {
-        tracing::info!(stale, "removed temporary files an interrupted run left");
-    }
-    Ok(())
-}
-
 /// Creates a directory (and its parents) readable by the owner only.
 pub fn private_dir(path: &Path) -> Result<()> {
     refuse_read_only(path)?;

@@ -205,7 +205,7 @@ pub fn read_file(
         file: file.to_string(),
         message: e.to_string(),
     })?;
-    let sha256 = crate::config::hex(&Sha256::digest(&bytes));
+    let sha256 = crate::checksum::hex(&Sha256::digest(&bytes));
     let (text, encoding, undecodable) = decode(&bytes, choice);
     drop(bytes);
     let mut reader = csv::ReaderBuilder::new()

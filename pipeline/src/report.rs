@@ -2,8 +2,8 @@
 //! (one self-contained file: inline CSS and SVG, no script, no network) for
 //! people. IDs and counts only: never a name, a birth date or an address.
 
+use crate::ledger::{Coverage, Failure};
 use crate::read::FileInfo;
-use crate::run::{Coverage, Failure};
 use cutover_stages::columns::*;
 use cutover_stages::crosswalk::Tables;
 use cutover_stages::report::StageReport;

@@ -6,8 +6,9 @@
 //! truancy and cte; the mapping tables; the configuration's `school_years`.
 
 use super::frames::{quarantine_name, Crosswalked, Frames, CROSSWALK_ENTITIES};
-use super::runner::{data_hashes, sum_of, Components, Produced, Stage, StageId, State};
+use super::runner::{Components, Produced, Stage, StageId, State};
 use super::{Coverage, Ctx, Failure, TOOL_VERSION};
+use crate::checksum::{data_hashes, sum_of};
 use crate::output::write_bytes;
 use crate::snapshot;
 use anyhow::Result;

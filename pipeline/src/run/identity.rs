@@ -8,7 +8,7 @@
 use super::frames::{Frames, CROSSWALK_ENTITIES};
 use super::runner::{Components, Produced, Stage, StageId, State};
 use super::{Ctx, TOOL_VERSION};
-use crate::config::hex;
+use crate::checksum::hex;
 use crate::identity_stage;
 use crate::tables::NICKNAMES;
 use anyhow::Result;

@@ -6,8 +6,9 @@
 //! `school_years`, `[files]`, `[read]` and `[ingest]` sections.
 
 use super::frames::{quarantine_name, sorted_quarantine, Frames, Ingested};
-use super::runner::{data_hashes, sum_of, Components, Produced, Stage, StageId, State};
+use super::runner::{Components, Produced, Stage, StageId, State};
 use super::{progress_bar, Ctx, TOOL_VERSION};
+use crate::checksum::{data_hashes, sum_of};
 use crate::read::{self, EncodingChoice};
 use crate::snapshot;
 use anyhow::Result;

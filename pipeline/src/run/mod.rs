@@ -13,10 +13,11 @@ mod publish;
 mod report;
 mod runner;
 
-pub use frames::Crosswalked;
-pub use runner::{data_hashes, Decision, StageId};
+pub use runner::{Decision, StageId};
 
-use crate::config::{hex, Config};
+use crate::checksum::hex;
+use crate::config::Config;
+pub use crate::ledger::{check_ledger, Coverage, Failure};
 use crate::output::{private_dir, write_bytes};
 use crate::read::FileInfo;
 use crate::snapshot::Provenance;
@@ -27,7 +28,7 @@ use cutover_stages::schema::ENTITIES;
 use frames::Frames;
 use indicatif::{ProgressBar, ProgressStyle};
 use runner::{Runner, Stage, State};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -46,15 +47,6 @@ pub struct RunOptions {
     pub from: Option<StageId>,
     /// Stop after this stage.
     pub to: Option<StageId>,
-}
-
-/// A ledger check that failed.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Failure {
-    pub stage: String,
-    pub entity: String,
-    pub check: String,
-    pub message: String,
 }
 
 /// What `run.json` records.
@@ -87,14 +79,6 @@ pub struct ConfigRecord {
     pub reject_rate_min_rows: u64,
 }
 
-/// `crosswalk/coverage.json`: every legacy value seen and what it became, and
-/// the seven race categories before and after.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Coverage {
-    pub columns: Vec<cutover_stages::crosswalk::ColumnCoverage>,
-    pub race: cutover_stages::crosswalk::RaceCheck,
-}
-
 /// The outcome of a run that finished (data checks may still have failed).
 pub struct Outcome {
     pub record: RunRecord,
@@ -123,61 +107,6 @@ fn progress_bar(opts: RunOptions, len: u64, label: &str) -> ProgressBar {
     );
     bar.set_message(label.to_string());
     bar
-}
-
-/// Checks every stage report: `in = out + rejected + merged`, and the
-/// reject rate against the threshold.
-pub fn check_ledger(reports: &[StageReport], max_reject_rate: f64, min_rows: u64) -> Vec<Failure> {
-    let mut failures = Vec::new();
-    for r in reports {
-        if !r.balanced() {
-            failures.push(Failure {
-                stage: r.stage.clone(),
-                entity: r.entity.clone(),
-                check: "balance".into(),
-                message: if r.added.is_empty() && r.excluded.is_empty() {
-                    format!(
-                        "rows in {} != out {} + rejected {} + merged {}",
-                        r.rows_in,
-                        r.rows_out,
-                        r.rejected_total(),
-                        r.merged
-                    )
-                } else {
-                    format!(
-                        "rows in {} + added {} != out {} + rejected {} + merged {} + excluded {}",
-                        r.rows_in,
-                        r.added.values().sum::<u64>(),
-                        r.rows_out,
-                        r.rejected_total(),
-                        r.merged,
-                        r.excluded.values().sum::<u64>()
-                    )
-                },
-            });
-        }
-        // Pre-flight holds rows back for the Department to fix; the reject
-        // rate threshold is about what the extract itself lost.
-        // A file too small for a rate to mean anything (one bad row of 40
-        // is 2.5%) is not failed on it: its rows are still quarantined.
-        let counted =
-            matches!(r.stage.as_str(), "read" | "ingest" | "crosswalk") && r.rows_in >= min_rows;
-        if counted && r.reject_rate() > max_reject_rate {
-            failures.push(Failure {
-                stage: r.stage.clone(),
-                entity: r.entity.clone(),
-                check: "reject_rate".into(),
-                message: format!(
-                    "{} of {} rows rejected ({:.2}%), above ingest.max_reject_rate {:.2}%",
-                    r.rejected_total(),
-                    r.rows_in,
-                    r.reject_rate() * 100.0,
-                    max_reject_rate * 100.0
-                ),
-            });
-        }
-    }
-    failures
 }
 
 /// The stages, in their fixed order.
@@ -213,7 +142,7 @@ impl<'a> Ctx<'a> {
             let name = &config.files[spec.name];
             let path = config.bundle.join(name);
             if path.is_file() {
-                inputs.insert(name.clone(), runner::file_sha256(&path)?);
+                inputs.insert(name.clone(), crate::checksum::file_sha256(&path)?);
             } else {
                 absent_files.push(name.clone());
             }
@@ -254,7 +183,7 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
     check_arguments(config, opts)?;
     let tables = Tables::load(&config.crosswalks, &config.layouts)
         .map_err(|p| anyhow::anyhow!(p.join("\n")))?;
-    crate::output::recover(&config.output)?;
+    recover(&config.output)?;
     let ctx = Ctx::new(config, &tables, opts)?;
     info!(run_id = %ctx.run_id, files = ctx.inputs.len(), "run started");
     let mut runner = Runner::open(ctx.root, opts);
@@ -264,6 +193,21 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
         runner.step(&ctx, *stage, &mut frames)?;
     }
     finish(&ctx, runner, started_at, last)
+}
+
+/// Start-up recovery, before any stage decides: an interrupted uploads swap
+/// put right, temporary files a killed run left removed.
+fn recover(root: &Path) -> Result<()> {
+    if !root.exists() {
+        return Ok(());
+    }
+    crate::output::refuse_read_only(root)?;
+    crate::publish::recover(root)?;
+    let stale = crate::output::remove_stale_temporaries(root)?;
+    if stale > 0 {
+        tracing::info!(stale, "removed temporary files an interrupted run left");
+    }
+    Ok(())
 }
 
 /// Refuses what makes no sense before anything is read or written.
@@ -397,37 +341,4 @@ pub fn ledger_table(record: &RunRecord) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_ledger_names_an_unbalanced_stage_and_a_high_reject_rate() {
-        let mut ok = StageReport::new("read", "schools");
-        ok.rows_in = 100;
-        ok.rows_out = 99;
-        ok.rejected.insert("column_count".into(), 1);
-        let mut lost = StageReport::new("ingest", "schools");
-        lost.rows_in = 99;
-        lost.rows_out = 90;
-        lost.rejected.insert("invalid_id".into(), 5);
-        let small = {
-            let mut r = StageReport::new("ingest", "cte");
-            r.rows_in = 40;
-            r.rows_out = 39;
-            r.rejected.insert("end_before_start".into(), 1);
-            r
-        };
-        let failures = check_ledger(&[ok, lost, small], 0.02, 50);
-        let messages: Vec<&str> = failures.iter().map(|f| f.message.as_str()).collect();
-        assert_eq!(
-            messages,
-            vec![
-                "rows in 99 != out 90 + rejected 5 + merged 0",
-                "5 of 99 rows rejected (5.05%), above ingest.max_reject_rate 2.00%",
-            ]
-        );
-    }
 }

@@ -7,8 +7,9 @@
 //! `[publish]` section.
 
 use super::frames::Frames;
-use super::runner::{sum_of, Components, Produced, Stage, StageId, State};
+use super::runner::{Components, Produced, Stage, StageId, State};
 use super::{Ctx, TOOL_VERSION};
+use crate::checksum::sum_of;
 use crate::output::write_bytes;
 use crate::publish;
 use anyhow::{Context, Result};

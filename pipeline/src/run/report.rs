@@ -9,12 +9,13 @@
 use super::frames::{sorted_quarantine, Frames};
 use super::runner::{Components, Produced, Stage, StageId, State};
 use super::{crosswalk::COVERAGE, failures, publish::SUMMARY, Ctx, TOOL_VERSION};
-use crate::config::hex;
+use crate::checksum::hex;
 use crate::output::write_bytes;
 use crate::report;
 use crate::snapshot;
 use anyhow::{Context, Result};
 use cutover_stages::schema::SCHOOLS;
+use polars::prelude::DataFrame;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -58,12 +59,14 @@ impl Stage for Report {
                 .push(format!("quarantine/{}.csv", i.entity));
         }
         // The launch notices' end-of-year rules, reported by SAU (never held).
+        let by_entity: Vec<(&str, &DataFrame)> =
+            crosswalked.iter().map(|c| (c.entity, &c.rows)).collect();
         let schools = ingested
             .iter()
             .find(|i| i.entity == SCHOOLS.name)
             .map(|i| &i.rows);
         let (files, end_of_year) =
-            crate::end_of_year::write(ctx.root, ctx.config.last_year, crosswalked, schools)?;
+            crate::end_of_year::write(ctx.root, ctx.config.last_year, &by_entity, schools)?;
         produced.outputs.extend(files);
         // Control totals: legacy values as read, against the rows that
         // reached each entity's last stage.

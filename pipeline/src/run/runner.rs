@@ -8,52 +8,17 @@
 //! last time is still there with the same checksum.
 
 use super::{Ctx, Failure, Frames, RunOptions};
-use crate::config::hex;
+use crate::checksum::{file_sha256, hex};
 use crate::output::write_bytes;
 use crate::read::FileInfo;
+pub use crate::stage::StageId;
 use anyhow::{Context, Result};
 use cutover_stages::report::StageReport;
-use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
-
-/// The stages `cutover run` knows, in their fixed order (read runs inside
-/// ingest, conform and pre-flight inside publish).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum StageId {
-    Ingest,
-    Crosswalk,
-    Identity,
-    Publish,
-    Report,
-}
-
-impl StageId {
-    pub const ALL: [StageId; 5] = [
-        StageId::Ingest,
-        StageId::Crosswalk,
-        StageId::Identity,
-        StageId::Publish,
-        StageId::Report,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            StageId::Ingest => "ingest",
-            StageId::Crosswalk => "crosswalk",
-            StageId::Identity => "identity",
-            StageId::Publish => "publish",
-            StageId::Report => "report",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<StageId> {
-        StageId::ALL.into_iter().find(|s| s.name() == name)
-    }
-}
 
 /// The named parts a stage's outputs are made from.
 pub type Components = BTreeMap<String, String>;
@@ -162,48 +127,6 @@ pub fn fingerprint(components: &Components) -> String {
         h.update([0]);
     }
     hex(&h.finalize())
-}
-
-/// A checksum over named checksums.
-pub fn sum_of(map: &BTreeMap<String, String>) -> String {
-    let mut h = Sha256::new();
-    for (k, v) in map {
-        h.update(k.as_bytes());
-        h.update(v.as_bytes());
-    }
-    hex(&h.finalize())
-}
-
-/// SHA-256 of a file, streamed.
-pub fn file_sha256(path: &Path) -> Result<String> {
-    let mut file =
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut h = Sha256::new();
-    std::io::copy(&mut file, &mut h).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(hex(&h.finalize()))
-}
-
-/// Content hashes of a frame's columns, `name.column` -> hash: every value
-/// as text (null kept apart from empty), so equal data hashes equally
-/// whatever its chunks or encoding.
-pub fn data_hashes(name: &str, df: &DataFrame) -> Result<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    for column in df.columns() {
-        let text = column.as_materialized_series().cast(&DataType::String)?;
-        let mut h = Sha256::new();
-        h.update(format!("{:?}", column.dtype()).as_bytes());
-        for v in text.str()?.iter() {
-            match v {
-                Some(s) => {
-                    h.update((s.len() as u64).to_le_bytes());
-                    h.update(s.as_bytes());
-                }
-                None => h.update(u64::MAX.to_le_bytes()),
-            }
-        }
-        out.insert(format!("{name}.{}", column.name()), hex(&h.finalize()));
-    }
-    Ok(out)
 }
 
 /// The peak resident memory since the last reset, and a reset (Linux; 0
@@ -378,17 +301,6 @@ fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn equal_data_hashes_equally_whatever_its_chunks_and_null_is_not_empty() {
-        let a = df!("x" => [Some("a"), None, Some("")]).unwrap();
-        let mut b = df!("x" => [Some("a")]).unwrap();
-        b.vstack_mut(&df!("x" => [None::<&str>, Some("")]).unwrap())
-            .unwrap();
-        assert_eq!(data_hashes("e", &a).unwrap(), data_hashes("e", &b).unwrap());
-        let c = df!("x" => [Some("a"), Some(""), Some("")]).unwrap();
-        assert_ne!(data_hashes("e", &a).unwrap(), data_hashes("e", &c).unwrap());
-    }
 
     #[test]
     fn a_stage_reruns_and_says_why() {
