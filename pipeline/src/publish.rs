@@ -216,45 +216,34 @@ fn write_file(
     Ok(())
 }
 
-/// Conforms, checks and writes every upload.
-pub fn run_stage(
-    root: &Path,
-    config: &Config,
-    layouts: &[Layout],
-    tables: &Tables,
-    provenance: &Provenance,
-) -> Result<StageOut> {
-    recover(root)?;
-    // The identity stage's frames are dropped once conformed.
-    let conformed = {
-        let students = load_optional(root, "students")?;
-        let enrollment = load_optional(root, "student_enrollment")?;
-        let behavior = load_optional(root, "behavior")?;
-        let truancy = load_optional(root, "truancy")?;
-        let cte = load_optional(root, "cte")?;
-        conform::run(
-            Sources {
-                students: students.as_ref(),
-                enrollment: enrollment.as_ref(),
-                behavior: behavior.as_ref(),
-                truancy: truancy.as_ref(),
-                cte: cte.as_ref(),
-            },
-            &ConformConfig {
-                split_exit_code: config.split_exit_code.clone(),
-                split_entry_code: config.split_entry_code.clone(),
-            },
-        )?
-    };
-    let mut reports = conformed.reports;
-    // Each upload's frame is dropped once written.
-    let mut frames: BTreeMap<&str, DataFrame> = conformed.uploads.into_iter().collect();
-    let mut outputs = Vec::new();
+/// Conforms the identity stage's snapshots (dropped once conformed).
+fn conform_all(root: &Path, config: &Config) -> Result<conform::Conformed> {
+    let students = load_optional(root, "students")?;
+    let enrollment = load_optional(root, "student_enrollment")?;
+    let behavior = load_optional(root, "behavior")?;
+    let truancy = load_optional(root, "truancy")?;
+    let cte = load_optional(root, "cte")?;
+    Ok(conform::run(
+        Sources {
+            students: students.as_ref(),
+            enrollment: enrollment.as_ref(),
+            behavior: behavior.as_ref(),
+            truancy: truancy.as_ref(),
+            cte: cte.as_ref(),
+        },
+        &ConformConfig {
+            split_exit_code: config.split_exit_code.clone(),
+            split_entry_code: config.split_entry_code.clone(),
+        },
+    )?)
+}
 
+/// The NEO Org IDs and each domain's new codes, for pre-flight.
+fn code_sets(tables: &Tables) -> (Vec<String>, BTreeMap<String, Vec<String>>) {
     let mut neo_ids: Vec<String> = tables.orgs.iter().map(|o| o.neo_org_id.clone()).collect();
     neo_ids.sort();
     neo_ids.dedup();
-    let code_sets: BTreeMap<String, Vec<String>> = tables
+    let sets = tables
         .codes
         .iter()
         .map(|(domain, map)| {
@@ -264,18 +253,51 @@ pub fn run_stage(
             (domain.clone(), codes)
         })
         .collect();
+    (neo_ids, sets)
+}
+
+/// What the uploads share while they are written.
+struct Writing<'a> {
+    root: &'a Path,
+    partial: std::path::PathBuf,
+    provenance: &'a Provenance,
+    reports: Vec<StageReport>,
+    outputs: Vec<String>,
+    manifests: Vec<DataFrame>,
+    summary: Summary,
+    /// (year, SAU) pairs that have enrollment rows: each gets an Attendance file.
+    places: std::collections::BTreeSet<(i32, String)>,
+}
+
+/// Conforms, checks and writes every upload.
+pub fn run_stage(
+    root: &Path,
+    config: &Config,
+    layouts: &[Layout],
+    tables: &Tables,
+    provenance: &Provenance,
+) -> Result<StageOut> {
+    recover(root)?;
+    let conformed = conform_all(root, config)?;
+    // Each upload's frame is dropped once written.
+    let mut frames: BTreeMap<&str, DataFrame> = conformed.uploads.into_iter().collect();
+    let (neo_ids, code_sets) = code_sets(tables);
     let periods = preflight::primary_periods(frames.get(conform::STUDENT_ENROLLMENT_UPLOAD.name))?;
     let mut valid_enrollments: Option<DataFrame> = None;
-
-    let partial = root.join(PARTIAL);
-    private_dir(&partial)?;
-    let mut manifests: Vec<DataFrame> = Vec::new();
-    let mut summary = Summary {
-        as_of: config.as_of.to_string(),
-        ..Default::default()
+    let mut w = Writing {
+        root,
+        partial: root.join(PARTIAL),
+        provenance,
+        reports: conformed.reports,
+        outputs: Vec::new(),
+        manifests: Vec::new(),
+        summary: Summary {
+            as_of: config.as_of.to_string(),
+            ..Default::default()
+        },
+        places: Default::default(),
     };
-    // (year, SAU) pairs that have enrollment rows: each gets an Attendance file.
-    let mut places: std::collections::BTreeSet<(i32, String)> = Default::default();
+    private_dir(&w.partial)?;
     for upload in UPLOADS {
         let mut us = UploadSummary {
             upload: upload.name.to_string(),
@@ -283,124 +305,150 @@ pub fn run_stage(
             note: upload.note.map(str::to_string),
             ..Default::default()
         };
-        let Some(layout) = layouts.iter().find(|l| l.upload == upload.name) else {
-            summary.uploads.push(us);
-            continue;
-        };
-        let Some(mut df) = frames.remove(upload.name) else {
+        let layout = layouts.iter().find(|l| l.upload == upload.name);
+        let frame = layout.and_then(|_| frames.remove(upload.name));
+        if let (Some(layout), Some(mut df)) = (layout, frame) {
+            let ctx = PreflightContext {
+                as_of: config.as_of,
+                neo_ids: &neo_ids,
+                code_sets: &code_sets,
+                primary_periods: &periods,
+                valid_enrollments: valid_enrollments.as_ref(),
+            };
+            let passed = check_and_write(&mut w, upload, layout, &mut df, &ctx, &mut us)?;
+            if upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
+                valid_enrollments = Some(passed);
+            }
+        } else if layout.is_some() {
             us.note
                 .get_or_insert_with(|| "the bundle has no source file for this upload".to_string());
-            summary.uploads.push(us);
-            continue;
-        };
-        us.conformed = df.height() as u64;
-        snapshot::write_parquet(root, conform::STAGE, upload.name, &mut df, provenance)?;
-        outputs.push(format!("{}/{}.parquet", conform::STAGE, upload.name));
-
-        let ctx = PreflightContext {
-            as_of: config.as_of,
-            neo_ids: &neo_ids,
-            code_sets: &code_sets,
-            primary_periods: &periods,
-            valid_enrollments: valid_enrollments.as_ref(),
-        };
-        tracing::info!(upload = upload.name, rows = df.height(), "conformed");
-        let checked = preflight::run(upload, layout, &df, &ctx)?;
-        tracing::info!(
-            upload = upload.name,
-            held = checked.report.rejected_total(),
-            "pre-flight"
-        );
-        if upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
-            valid_enrollments = Some(checked.rows.clone());
         }
-        us.preflight = checked.report.rejected.clone();
-        write_violations(root, upload, &checked.violations)?;
-        outputs.push(format!("preflight/{}.csv", upload.name));
-        reports.push(checked.report);
-
-        // Write the files, one per school year and SAU: rows come sorted by
-        // school year and SAU, so each file is a run of rows.
-        let formatted = preflight::format(upload, layout, &checked.rows)?;
-        let header: Vec<String> = layout.columns.iter().map(|c| c.header.clone()).collect();
-        let columns: Vec<StringChunked> = header
-            .iter()
-            .map(|h| text_column(&formatted, h))
-            .collect::<Result<_>>()?;
-        let years = checked
-            .rows
-            .column(UPLOAD_YEAR)?
-            .i32()?
-            .rechunk()
-            .into_owned();
-        let saus = text_column(&checked.rows, UPLOAD_SAU)?;
-        let n = checked.rows.height();
-        let mut file_of_row: Vec<u32> = Vec::with_capacity(n);
-        let mut row_number: Vec<i64> = Vec::with_capacity(n);
-        let mut files: Vec<String> = Vec::new();
-        let mut publish_report = StageReport::new(STAGE, upload.name);
-        publish_report.rows_in = n as u64;
-        let mut start = 0;
-        while start < n {
-            let key = (years.get(start), saus.get(start));
-            let mut end = start;
-            while end < n && (years.get(end), saus.get(end)) == key {
-                end += 1;
-            }
-            let (Some(year), Some(sau)) = key else {
-                anyhow::bail!(
-                    "{}: a row without a school year or SAU passed pre-flight",
-                    upload.name
-                );
-            };
-            let rel = format!("{}/{sau}/{}.csv", school_year_folder(year), upload.name);
-            write_file(&partial.join(&rel), &header, |w| {
-                for i in start..end {
-                    w.write_record(columns.iter().map(|c| c.get(i).unwrap_or("")))?;
-                }
-                Ok(())
-            })?;
-            if upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
-                places.insert((year, sau.to_string()));
-            }
-            file_of_row.extend(std::iter::repeat_n(files.len() as u32, end - start));
-            row_number.extend(1..=(end - start) as i64);
-            files.push(format!("uploads/{rel}"));
-            publish_report.rows_out += (end - start) as u64;
-            us.written += (end - start) as u64;
-            us.files += 1;
-            start = end;
-        }
-        manifests.push(manifest_part(
-            upload,
-            &checked.rows,
-            &files,
-            file_of_row,
-            row_number,
-        )?);
-        if upload.name == conform::ATTENDANCE.name {
-            for (year, sau) in &places {
-                let rel = format!("{}/{sau}/{}.csv", school_year_folder(*year), upload.name);
-                let path = partial.join(&rel);
-                if !path.exists() {
-                    write_file(&path, &header, |_| Ok(()))?;
-                    us.files += 1;
-                }
-            }
-        }
-        reports.push(publish_report);
-        tracing::info!(
-            upload = upload.name,
-            conformed = us.conformed,
-            written = us.written,
-            files = us.files,
-            "upload"
-        );
-        summary.files += us.files;
-        summary.uploads.push(us);
+        w.summary.files += us.files;
+        w.summary.uploads.push(us);
     }
+    write_manifest(&mut w)?;
+    swap_in(root, &w.partial)?;
+    Ok(StageOut {
+        summary: w.summary,
+        reports: w.reports,
+        outputs: w.outputs,
+    })
+}
 
-    // The manifest: every upload row to its source row.
+/// One upload: its conformed snapshot, pre-flight, its files. Returns the
+/// rows that passed.
+fn check_and_write(
+    w: &mut Writing,
+    upload: &'static Upload,
+    layout: &Layout,
+    df: &mut DataFrame,
+    ctx: &PreflightContext,
+    us: &mut UploadSummary,
+) -> Result<DataFrame> {
+    us.conformed = df.height() as u64;
+    snapshot::write_parquet(w.root, conform::STAGE, upload.name, df, w.provenance)?;
+    w.outputs
+        .push(format!("{}/{}.parquet", conform::STAGE, upload.name));
+    tracing::info!(upload = upload.name, rows = df.height(), "conformed");
+    let checked = preflight::run(upload, layout, df, ctx)?;
+    tracing::info!(
+        upload = upload.name,
+        held = checked.report.rejected_total(),
+        "pre-flight"
+    );
+    us.preflight = checked.report.rejected.clone();
+    write_violations(w.root, upload, &checked.violations)?;
+    w.outputs.push(format!("preflight/{}.csv", upload.name));
+    w.reports.push(checked.report);
+    let publish_report = write_upload_files(w, upload, layout, &checked.rows, us)?;
+    w.reports.push(publish_report);
+    tracing::info!(
+        upload = upload.name,
+        conformed = us.conformed,
+        written = us.written,
+        files = us.files,
+        "upload"
+    );
+    Ok(checked.rows)
+}
+
+/// Writes an upload's files, one per school year and SAU: rows come sorted
+/// by school year and SAU, so each file is a run of rows.
+fn write_upload_files(
+    w: &mut Writing,
+    upload: &Upload,
+    layout: &Layout,
+    rows: &DataFrame,
+    us: &mut UploadSummary,
+) -> Result<StageReport> {
+    let formatted = preflight::format(upload, layout, rows)?;
+    let header: Vec<String> = layout.columns.iter().map(|c| c.header.clone()).collect();
+    let columns: Vec<StringChunked> = header
+        .iter()
+        .map(|h| text_column(&formatted, h))
+        .collect::<Result<_>>()?;
+    let years = rows.column(UPLOAD_YEAR)?.i32()?.rechunk().into_owned();
+    let saus = text_column(rows, UPLOAD_SAU)?;
+    let n = rows.height();
+    let mut file_of_row: Vec<u32> = Vec::with_capacity(n);
+    let mut row_number: Vec<i64> = Vec::with_capacity(n);
+    let mut files: Vec<String> = Vec::new();
+    let mut report = StageReport::new(STAGE, upload.name);
+    report.rows_in = n as u64;
+    let mut start = 0;
+    while start < n {
+        let key = (years.get(start), saus.get(start));
+        let mut end = start;
+        while end < n && (years.get(end), saus.get(end)) == key {
+            end += 1;
+        }
+        let (Some(year), Some(sau)) = key else {
+            anyhow::bail!(
+                "{}: a row without a school year or SAU passed pre-flight",
+                upload.name
+            );
+        };
+        let rel = format!("{}/{sau}/{}.csv", school_year_folder(year), upload.name);
+        write_file(&w.partial.join(&rel), &header, |f| {
+            for i in start..end {
+                f.write_record(columns.iter().map(|c| c.get(i).unwrap_or("")))?;
+            }
+            Ok(())
+        })?;
+        if upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
+            w.places.insert((year, sau.to_string()));
+        }
+        file_of_row.extend(std::iter::repeat_n(files.len() as u32, end - start));
+        row_number.extend(1..=(end - start) as i64);
+        files.push(format!("uploads/{rel}"));
+        report.rows_out += (end - start) as u64;
+        us.written += (end - start) as u64;
+        us.files += 1;
+        start = end;
+    }
+    w.manifests.push(manifest_part(
+        upload,
+        rows,
+        &files,
+        file_of_row,
+        row_number,
+    )?);
+    if upload.name == conform::ATTENDANCE.name {
+        for (year, sau) in &w.places {
+            let rel = format!("{}/{sau}/{}.csv", school_year_folder(*year), upload.name);
+            let path = w.partial.join(&rel);
+            if !path.exists() {
+                write_file(&path, &header, |_| Ok(()))?;
+                us.files += 1;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// The manifest: every upload row to its source row.
+fn write_manifest(w: &mut Writing) -> Result<()> {
+    let manifests = std::mem::take(&mut w.manifests);
     let mut frame = if manifests.is_empty() {
         empty_manifest()?
     } else {
@@ -410,32 +458,31 @@ pub fn run_stage(
         )?
         .collect()?
     };
-    snapshot::write_parquet(root, STAGE, "upload_manifest", &mut frame, provenance)?;
-    outputs.push(format!("{STAGE}/upload_manifest.parquet"));
+    snapshot::write_parquet(w.root, STAGE, "upload_manifest", &mut frame, w.provenance)?;
+    w.outputs.push(format!("{STAGE}/upload_manifest.parquet"));
     let names: Vec<&str> = frame
         .get_column_names()
         .iter()
         .map(|c| c.as_str())
         .collect();
-    let path = root.join(STAGE).join("upload_manifest.csv");
+    let path = w.root.join(STAGE).join("upload_manifest.csv");
     write_frame_csv(&path, &frame, &names, LineEnds::Lf)?;
-    outputs.push(format!("{STAGE}/upload_manifest.csv"));
+    w.outputs.push(format!("{STAGE}/upload_manifest.csv"));
+    Ok(())
+}
 
-    // Swap the finished uploads folder into place.
+/// Swaps the finished uploads folder into place.
+fn swap_in(root: &Path, partial: &Path) -> Result<()> {
     let uploads = root.join("uploads");
     let previous = root.join(PREVIOUS);
     if uploads.exists() {
         rename(&uploads, &previous)?;
     }
-    rename(&partial, &uploads)?;
+    rename(partial, &uploads)?;
     if previous.exists() {
         remove_dir_all(&previous)?;
     }
-    Ok(StageOut {
-        summary,
-        reports,
-        outputs,
-    })
+    Ok(())
 }
 
 fn write_violations(root: &Path, upload: &Upload, v: &DataFrame) -> Result<()> {
