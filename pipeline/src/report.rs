@@ -47,6 +47,8 @@ pub struct Report {
     pub failures: Vec<Failure>,
     /// The launch notices' end-of-year rules: rule -> SAU Org ID -> rows.
     pub end_of_year: crate::end_of_year::Summary,
+    /// Rows each district can fix in ICSE, by SAU Org ID (`fixlists/`).
+    pub fix_lists: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Serialize)]

@@ -160,6 +160,8 @@ struct Status {
 struct Section {
     title: String,
     note: Option<String>,
+    /// A page beside the report: (relative path, text).
+    link: Option<(String, String)>,
     status: Option<Status>,
     blocks: Vec<Block>,
 }
@@ -168,6 +170,7 @@ fn section(title: &str, note: Option<&str>, blocks: Vec<Block>) -> Section {
     Section {
         title: title.to_string(),
         note: note.map(str::to_string),
+        link: None,
         status: None,
         blocks,
     }
@@ -511,6 +514,19 @@ fn end_of_year(r: &Report) -> Section {
     )
 }
 
+fn fix_lists(r: &Report) -> Section {
+    let mut s = section(
+        "Fix lists: what each district can fix in ICSE",
+        Some("Every row quarantined at ingest or crosswalk or held by pre-flight, by SAU, with its file, line, rule and what to do: fixlists/<SAU>.csv and a page per SAU."),
+        vec![just(table(&["SAU", "rows to fix"], counts(&r.fix_lists)))],
+    );
+    s.link = Some((
+        "fixlists/index.html".into(),
+        "the fix lists, a page per SAU".into(),
+    ));
+    s
+}
+
 /// `report.html`: one self-contained page.
 pub fn html(report: &Report) -> String {
     let rejected = section(
@@ -530,6 +546,7 @@ pub fn html(report: &Report) -> String {
         race(report),
         identity(report),
         uploads(report),
+        fix_lists(report),
         end_of_year(report),
         coverage(report),
     ]);

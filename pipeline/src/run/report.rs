@@ -82,12 +82,19 @@ impl Stage for Report {
                     .unwrap_or(&i.rows),
             })
             .collect();
+        // A fix list per district, from the quarantine and pre-flight files
+        // (pre-flight's were written by publish; the quarantine files above).
+        let fixlists = crate::fixlist::write(ctx.root)?;
+        produced
+            .outputs
+            .extend(super::publish::files_under(ctx.root, crate::fixlist::DIR)?);
         let mut full = build(
             ctx,
             state,
             report::control_totals(&totals, &ctx.tables.mapping)?,
         )?;
         full.end_of_year = end_of_year;
+        full.fix_lists = fixlists.saus;
         write_bytes(
             &ctx.root.join("report.json"),
             &serde_json::to_vec_pretty(&full)?,
@@ -99,11 +106,7 @@ impl Stage for Report {
         produced
             .outputs
             .extend(["report.json".to_string(), "report.html".to_string()]);
-        // A fix list per district, from the quarantine and pre-flight files.
-        crate::fixlist::write(ctx.root)?;
-        produced
-            .outputs
-            .extend(super::publish::files_under(ctx.root, crate::fixlist::DIR)?);
+
         Ok(produced)
     }
 }
@@ -153,5 +156,6 @@ fn build(
         uploads: read_json(ctx.root, SUMMARY)?,
         failures,
         end_of_year: Default::default(),
+        fix_lists: Default::default(),
     })
 }
