@@ -442,220 +442,16 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
         Some(_) => path_value(&mut problems, "layouts", Some("layouts")),
     };
 
-    let (mut first_year, mut last_year) = DEFAULT_YEARS;
-    match table.get("school_years") {
-        None => {}
-        Some(toml::Value::Array(a))
-            if a.len() == 2
-                && a.iter()
-                    .all(|v| v.as_integer().is_some_and(|y| (1900..=2100).contains(&y))) =>
-        {
-            first_year = a[0].as_integer().expect("checked") as i32;
-            last_year = a[1].as_integer().expect("checked") as i32;
-            if first_year > last_year {
-                problem(
-                    &mut problems,
-                    "school_years",
-                    format!("the first year {first_year} is after the last year {last_year}"),
-                );
-            }
-        }
-        Some(_) => problem(
-            &mut problems,
-            "school_years",
-            "expected [first, last], two four-digit years such as [2005, 2017]".to_string(),
-        ),
-    }
+    let (first_year, last_year, files) = years_and_files(&table, file, &mut problems);
 
-    let raw_files: BTreeMap<String, String> = section(&table, "files", file, &mut problems);
-    let mut files = default_files();
-    for (entity, name) in raw_files {
-        if schema::entity(&entity).is_none() {
-            problem(
-                &mut problems,
-                &format!("files.{entity}"),
-                format!("not an entity; expected one of {}", entity_names()),
-            );
-        } else if name.trim().is_empty() {
-            problem(
-                &mut problems,
-                &format!("files.{entity}"),
-                "a file name is required".to_string(),
-            );
-        } else {
-            files.insert(entity, name);
-        }
-    }
+    let (columns, date_formats, encodings) = read_keys(&table, file, &files, &mut problems);
 
-    let read: RawRead = section(&table, "read", file, &mut problems);
-    let date_formats = read.date_formats.unwrap_or_else(default_date_formats);
-    if date_formats.is_empty() {
-        problem(
-            &mut problems,
-            "read.date_formats",
-            "at least one date format is required".to_string(),
-        );
-    }
-    for (i, f) in date_formats.iter().enumerate() {
-        if !date_format_ok(f) {
-            problem(
-                &mut problems,
-                &format!("read.date_formats[{i}]"),
-                format!(
-                    "{f:?} is not a date format with a year, month and day (such as \"%Y-%m-%d\")"
-                ),
-            );
-        }
-    }
-    let mut encodings = BTreeMap::new();
-    let known_files: Vec<&String> = files.values().collect();
-    for (name, value) in &read.encoding {
-        let key = format!("read.encoding.{name:?}");
-        if !known_files.contains(&name) {
-            problem(
-                &mut problems,
-                &key,
-                format!(
-                    "not a file of the bundle; expected one of {}",
-                    known_files
-                        .iter()
-                        .map(|f| f.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
-        }
-        match EncodingChoice::parse(value) {
-            Some(e) => {
-                encodings.insert(name.clone(), e);
-            }
-            None => problem(
-                &mut problems,
-                &key,
-                format!("expected auto, utf-8 or windows-1252, found {value:?}"),
-            ),
-        }
-    }
-    for (entity, map) in &read.columns {
-        let Some(spec) = schema::entity(entity) else {
-            problem(
-                &mut problems,
-                &format!("read.columns.{entity}"),
-                format!("not an entity; expected one of {}", entity_names()),
-            );
-            continue;
-        };
-        let mut targets: BTreeMap<&str, &str> = BTreeMap::new();
-        for (extract, canonical) in map {
-            let key = format!("read.columns.{entity}.{extract:?}");
-            if spec.column(canonical).is_none() {
-                problem(
-                    &mut problems,
-                    &key,
-                    format!("{canonical:?} is not a column of {entity}"),
-                );
-            } else if let Some(other) = targets.insert(canonical, extract) {
-                problem(
-                    &mut problems,
-                    &key,
-                    format!("{canonical:?} is already mapped from {other:?}"),
-                );
-            }
-        }
-    }
+    let (ingest, publish, max_reject_rate, dates) =
+        ingest_and_publish_keys(&table, file, (first_year, last_year), &mut problems);
+    let [birth_date_earliest, birth_date_latest, as_of, extract_date] = dates;
 
-    let ingest: RawIngest = section(&table, "ingest", file, &mut problems);
-    let max_reject_rate = ingest.max_reject_rate.unwrap_or(DEFAULT_MAX_REJECT_RATE);
-    if !(0.0..=1.0).contains(&max_reject_rate) {
-        problem(
-            &mut problems,
-            "ingest.max_reject_rate",
-            format!("expected a number from 0 to 1, found {max_reject_rate}"),
-        );
-    }
-    let publish: RawPublish = section(&table, "publish", file, &mut problems);
-    let mut date_key = |key: &str, value: Option<toml::Value>, default: NaiveDate| -> NaiveDate {
-        let text = match value {
-            None => return default,
-            Some(toml::Value::String(s)) => s,
-            Some(toml::Value::Datetime(d)) => d.to_string(),
-            Some(other) => other.to_string(),
-        };
-        match NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
-            Ok(d) => d,
-            Err(_) => {
-                problem(
-                    &mut problems,
-                    key,
-                    format!("expected a date as YYYY-MM-DD, found {text}"),
-                );
-                default
-            }
-        }
-    };
-    let birth_date_earliest = date_key(
-        "ingest.birth_date_earliest",
-        ingest.birth_date_earliest,
-        default_earliest(first_year),
-    );
-    let birth_date_latest = date_key(
-        "ingest.birth_date_latest",
-        ingest.birth_date_latest,
-        default_latest(last_year),
-    );
-    let as_of = date_key("publish.as_of", publish.as_of.clone(), june_30(last_year));
-    let extract_date = date_key(
-        "ingest.extract_date",
-        ingest.extract_date.clone(),
-        june_30(last_year),
-    );
-    if birth_date_earliest > birth_date_latest {
-        problem(
-            &mut problems,
-            "ingest.birth_date_earliest",
-            format!("{birth_date_earliest} is after ingest.birth_date_latest {birth_date_latest}"),
-        );
-    }
-
-    let identity: RawIdentity = section(&table, "identity", file, &mut problems);
-    let merge_probability = identity
-        .merge_probability
-        .unwrap_or(DEFAULT_MERGE_PROBABILITY);
-    let review_probability = identity
-        .review_probability
-        .unwrap_or(DEFAULT_REVIEW_PROBABILITY);
-    for (key, v) in [
-        ("identity.merge_probability", merge_probability),
-        ("identity.review_probability", review_probability),
-    ] {
-        if !(0.0..=1.0).contains(&v) {
-            problem(
-                &mut problems,
-                key,
-                format!("expected a probability from 0 to 1, found {v}"),
-            );
-        }
-    }
-    if review_probability > merge_probability {
-        problem(
-            &mut problems,
-            "identity.review_probability",
-            format!("{review_probability} is above identity.merge_probability {merge_probability}"),
-        );
-    }
-    let max_block = identity.max_block.unwrap_or(DEFAULT_MAX_BLOCK);
-    if max_block < 2 {
-        problem(
-            &mut problems,
-            "identity.max_block",
-            format!("expected at least 2, found {max_block}"),
-        );
-    }
-    let same_name_birth_date_review = same_name_policy(
-        identity.same_name_birth_date.as_deref(),
-        file,
-        &mut problems,
-    );
+    let (merge_probability, review_probability, max_block, same_name_birth_date_review) =
+        identity_keys(&table, file, &mut problems);
 
     let split_exit_code = publish
         .split_exit_code
@@ -675,7 +471,7 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
         files,
         date_formats,
         encodings,
-        columns: read.columns,
+        columns,
         max_reject_rate,
         reject_rate_min_rows: ingest
             .reject_rate_min_rows
@@ -699,6 +495,294 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
     } else {
         Err(Problems(problems))
     }
+}
+
+/// `school_years` and `[files]`.
+fn years_and_files(
+    table: &toml::Table,
+    file: &str,
+    problems: &mut Vec<Problem>,
+) -> (i32, i32, BTreeMap<String, String>) {
+    let problem = |problems: &mut Vec<Problem>, key: &str, message: String| {
+        problems.push(Problem {
+            file: file.to_string(),
+            key: key.to_string(),
+            message,
+        })
+    };
+    let (mut first_year, mut last_year) = DEFAULT_YEARS;
+    match table.get("school_years") {
+        None => {}
+        Some(toml::Value::Array(a))
+            if a.len() == 2
+                && a.iter()
+                    .all(|v| v.as_integer().is_some_and(|y| (1900..=2100).contains(&y))) =>
+        {
+            first_year = a[0].as_integer().expect("checked") as i32;
+            last_year = a[1].as_integer().expect("checked") as i32;
+            if first_year > last_year {
+                problem(
+                    problems,
+                    "school_years",
+                    format!("the first year {first_year} is after the last year {last_year}"),
+                );
+            }
+        }
+        Some(_) => problem(
+            problems,
+            "school_years",
+            "expected [first, last], two four-digit years such as [2005, 2017]".to_string(),
+        ),
+    }
+
+    let raw_files: BTreeMap<String, String> = section(table, "files", file, problems);
+    let mut files = default_files();
+    for (entity, name) in raw_files {
+        if schema::entity(&entity).is_none() {
+            problem(
+                problems,
+                &format!("files.{entity}"),
+                format!("not an entity; expected one of {}", entity_names()),
+            );
+        } else if name.trim().is_empty() {
+            problem(
+                problems,
+                &format!("files.{entity}"),
+                "a file name is required".to_string(),
+            );
+        } else {
+            files.insert(entity, name);
+        }
+    }
+    (first_year, last_year, files)
+}
+
+/// Entity -> (extract column -> canonical column).
+type ColumnMaps = BTreeMap<String, BTreeMap<String, String>>;
+
+/// `[read]`: date formats, encodings by file, column maps by entity.
+fn read_keys(
+    table: &toml::Table,
+    file: &str,
+    files: &BTreeMap<String, String>,
+    problems: &mut Vec<Problem>,
+) -> (ColumnMaps, Vec<String>, BTreeMap<String, EncodingChoice>) {
+    let problem = |problems: &mut Vec<Problem>, key: &str, message: String| {
+        problems.push(Problem {
+            file: file.to_string(),
+            key: key.to_string(),
+            message,
+        })
+    };
+    let read: RawRead = section(table, "read", file, problems);
+    let date_formats = read.date_formats.unwrap_or_else(default_date_formats);
+    if date_formats.is_empty() {
+        problem(
+            problems,
+            "read.date_formats",
+            "at least one date format is required".to_string(),
+        );
+    }
+    for (i, f) in date_formats.iter().enumerate() {
+        if !date_format_ok(f) {
+            problem(
+                problems,
+                &format!("read.date_formats[{i}]"),
+                format!(
+                    "{f:?} is not a date format with a year, month and day (such as \"%Y-%m-%d\")"
+                ),
+            );
+        }
+    }
+    let mut encodings = BTreeMap::new();
+    let known_files: Vec<&String> = files.values().collect();
+    for (name, value) in &read.encoding {
+        let key = format!("read.encoding.{name:?}");
+        if !known_files.contains(&name) {
+            problem(
+                problems,
+                &key,
+                format!(
+                    "not a file of the bundle; expected one of {}",
+                    known_files
+                        .iter()
+                        .map(|f| f.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+        match EncodingChoice::parse(value) {
+            Some(e) => {
+                encodings.insert(name.clone(), e);
+            }
+            None => problem(
+                problems,
+                &key,
+                format!("expected auto, utf-8 or windows-1252, found {value:?}"),
+            ),
+        }
+    }
+    for (entity, map) in &read.columns {
+        let Some(spec) = schema::entity(entity) else {
+            problem(
+                problems,
+                &format!("read.columns.{entity}"),
+                format!("not an entity; expected one of {}", entity_names()),
+            );
+            continue;
+        };
+        let mut targets: BTreeMap<&str, &str> = BTreeMap::new();
+        for (extract, canonical) in map {
+            let key = format!("read.columns.{entity}.{extract:?}");
+            if spec.column(canonical).is_none() {
+                problem(
+                    problems,
+                    &key,
+                    format!("{canonical:?} is not a column of {entity}"),
+                );
+            } else if let Some(other) = targets.insert(canonical, extract) {
+                problem(
+                    problems,
+                    &key,
+                    format!("{canonical:?} is already mapped from {other:?}"),
+                );
+            }
+        }
+    }
+    (read.columns, date_formats, encodings)
+}
+
+/// `[identity]`.
+fn identity_keys(
+    table: &toml::Table,
+    file: &str,
+    problems: &mut Vec<Problem>,
+) -> (f64, f64, usize, bool) {
+    let problem = |problems: &mut Vec<Problem>, key: &str, message: String| {
+        problems.push(Problem {
+            file: file.to_string(),
+            key: key.to_string(),
+            message,
+        })
+    };
+    let identity: RawIdentity = section(table, "identity", file, problems);
+    let merge_probability = identity
+        .merge_probability
+        .unwrap_or(DEFAULT_MERGE_PROBABILITY);
+    let review_probability = identity
+        .review_probability
+        .unwrap_or(DEFAULT_REVIEW_PROBABILITY);
+    for (key, v) in [
+        ("identity.merge_probability", merge_probability),
+        ("identity.review_probability", review_probability),
+    ] {
+        if !(0.0..=1.0).contains(&v) {
+            problem(
+                problems,
+                key,
+                format!("expected a probability from 0 to 1, found {v}"),
+            );
+        }
+    }
+    if review_probability > merge_probability {
+        problem(
+            problems,
+            "identity.review_probability",
+            format!("{review_probability} is above identity.merge_probability {merge_probability}"),
+        );
+    }
+    let max_block = identity.max_block.unwrap_or(DEFAULT_MAX_BLOCK);
+    if max_block < 2 {
+        problem(
+            problems,
+            "identity.max_block",
+            format!("expected at least 2, found {max_block}"),
+        );
+    }
+    let same_name_birth_date_review =
+        same_name_policy(identity.same_name_birth_date.as_deref(), file, problems);
+    (
+        merge_probability,
+        review_probability,
+        max_block,
+        same_name_birth_date_review,
+    )
+}
+
+/// `[ingest]` and `[publish]`: the reject rate and the four dates (birth
+/// dates earliest and latest, as of, extract date).
+fn ingest_and_publish_keys(
+    table: &toml::Table,
+    file: &str,
+    (first_year, last_year): (i32, i32),
+    problems: &mut Vec<Problem>,
+) -> (RawIngest, RawPublish, f64, [NaiveDate; 4]) {
+    let problem = |problems: &mut Vec<Problem>, key: &str, message: String| {
+        problems.push(Problem {
+            file: file.to_string(),
+            key: key.to_string(),
+            message,
+        })
+    };
+    let ingest: RawIngest = section(table, "ingest", file, problems);
+    let max_reject_rate = ingest.max_reject_rate.unwrap_or(DEFAULT_MAX_REJECT_RATE);
+    if !(0.0..=1.0).contains(&max_reject_rate) {
+        problem(
+            problems,
+            "ingest.max_reject_rate",
+            format!("expected a number from 0 to 1, found {max_reject_rate}"),
+        );
+    }
+    let publish: RawPublish = section(table, "publish", file, problems);
+    let mut date_key = |key: &str, value: Option<toml::Value>, default: NaiveDate| -> NaiveDate {
+        let text = match value {
+            None => return default,
+            Some(toml::Value::String(s)) => s,
+            Some(toml::Value::Datetime(d)) => d.to_string(),
+            Some(other) => other.to_string(),
+        };
+        match NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+            Ok(d) => d,
+            Err(_) => {
+                problem(
+                    problems,
+                    key,
+                    format!("expected a date as YYYY-MM-DD, found {text}"),
+                );
+                default
+            }
+        }
+    };
+    let birth_date_earliest = date_key(
+        "ingest.birth_date_earliest",
+        ingest.birth_date_earliest.clone(),
+        default_earliest(first_year),
+    );
+    let birth_date_latest = date_key(
+        "ingest.birth_date_latest",
+        ingest.birth_date_latest.clone(),
+        default_latest(last_year),
+    );
+    let as_of = date_key("publish.as_of", publish.as_of.clone(), june_30(last_year));
+    let extract_date = date_key(
+        "ingest.extract_date",
+        ingest.extract_date.clone(),
+        june_30(last_year),
+    );
+    if birth_date_earliest > birth_date_latest {
+        problem(
+            problems,
+            "ingest.birth_date_earliest",
+            format!("{birth_date_earliest} is after ingest.birth_date_latest {birth_date_latest}"),
+        );
+    }
+    (
+        ingest,
+        publish,
+        max_reject_rate,
+        [birth_date_earliest, birth_date_latest, as_of, extract_date],
+    )
 }
 
 fn check_paths(config: &Config, file: &str, problems: &mut Vec<Problem>) {
