@@ -277,7 +277,6 @@ pub fn run_stage(
     tables: &Tables,
     provenance: &Provenance,
 ) -> Result<StageOut> {
-    recover(root)?;
     let conformed = conform_all(root, config)?;
     // Each upload's frame is dropped once written.
     let mut frames: BTreeMap<&str, DataFrame> = conformed.uploads.into_iter().collect();
