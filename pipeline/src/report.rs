@@ -80,18 +80,31 @@ fn survived(frames: &Frames) -> PolarsResult<DataFrame> {
         .collect()
 }
 
+/// What a control total counts in each group: rows, or distinct values of
+/// a column.
+#[derive(Clone, Copy)]
+enum Count {
+    Rows,
+    Distinct(&'static str),
+}
+
 fn group_counts(
     df: &DataFrame,
     key: &str,
+    count: Count,
     filter: Option<Expr>,
 ) -> PolarsResult<BTreeMap<String, u64>> {
     let mut lf = df.clone().lazy();
     if let Some(f) = filter {
         lf = lf.filter(f);
     }
+    let n = match count {
+        Count::Rows => len(),
+        Count::Distinct(c) => col(c).n_unique(),
+    };
     let g = lf
         .group_by([col(key).fill_null(lit("(blank)")).alias("__g")])
-        .agg([len().alias("__n")])
+        .agg([n.alias("__n")])
         .collect()?;
     let keys = g.column("__g")?.str()?.clone();
     let n = g
@@ -109,10 +122,11 @@ fn control_total(
     frames: &Frames,
     survivors: &DataFrame,
     key: &str,
+    count: Count,
     filter: Option<Expr>,
 ) -> PolarsResult<ControlTotal> {
-    let before = group_counts(frames.read, key, filter.clone())?;
-    let after = group_counts(survivors, key, filter)?;
+    let before = group_counts(frames.read, key, count, filter.clone())?;
+    let after = group_counts(survivors, key, count, filter)?;
     let groups = before
         .iter()
         .map(|(g, b)| {
@@ -121,7 +135,7 @@ fn control_total(
                 group: g.clone(),
                 before: *b,
                 after: a,
-                rejected: b - a,
+                rejected: b.saturating_sub(a),
             }
         })
         .collect();
@@ -137,175 +151,175 @@ fn yes(column: &str) -> Expr {
     col(column).str().to_uppercase().eq(lit("Y"))
 }
 
+/// One grouped control total: entity, name, the legacy column grouped by,
+/// what is counted, and whether only special-education rows count.
+type Grouped = (&'static str, &'static str, &'static str, Count, bool);
+
+/// The grouped control totals, in the report's order.
+const GROUPED: &[Grouped] = {
+    use cutover_stages::schema::{BEHAVIOR, CTE, GRADUATION, STUDENT_ENROLLMENT, TRUANCY};
+    let (b, e) = (BEHAVIOR.name, STUDENT_ENROLLMENT.name);
+    &[
+        (
+            b,
+            "behavior incidents by school year (distinct IncidentID)",
+            YEAR_CODE,
+            Count::Distinct(INCIDENT_ID),
+            false,
+        ),
+        (
+            b,
+            "behavior rows by event code",
+            EVENT_CODE,
+            Count::Rows,
+            false,
+        ),
+        (
+            TRUANCY.name,
+            "truancy steps by level",
+            TRUANCY_LEVEL,
+            Count::Rows,
+            false,
+        ),
+        (
+            CTE.name,
+            "CTE programs by CIP code",
+            CIP_CODE,
+            Count::Rows,
+            false,
+        ),
+        (
+            GRADUATION.name,
+            "graduation cohorts (NGA cohort end year)",
+            NGA_COHORT_END_YEAR,
+            Count::Rows,
+            false,
+        ),
+        (
+            e,
+            "enrollments by school year",
+            YEAR_CODE,
+            Count::Rows,
+            false,
+        ),
+        (
+            e,
+            "enrollments by resident SAU (MEDMS id)",
+            RESIDENT_SAU_ID,
+            Count::Rows,
+            false,
+        ),
+        (
+            e,
+            "enrollments by grade",
+            GRADE_LEVEL_CODE,
+            Count::Rows,
+            false,
+        ),
+        (
+            e,
+            "special education by disability",
+            EXCEPTIONALITY,
+            Count::Rows,
+            true,
+        ),
+        (
+            e,
+            "English proficiency",
+            ENGLISH_PROFICIENCY,
+            Count::Rows,
+            false,
+        ),
+        (
+            e,
+            "economic status (school lunch)",
+            SCHOOL_LUNCH_ELIG,
+            Count::Rows,
+            false,
+        ),
+    ]
+};
+
+/// Students: distinct StateStudentIDs read and surviving (before identity
+/// resolution).
+fn distinct_students(f: &Frames, survivors: &DataFrame) -> PolarsResult<ControlTotal> {
+    let distinct = |df: &DataFrame| -> PolarsResult<u64> {
+        Ok(df
+            .column(STATE_STUDENT_ID)?
+            .as_materialized_series()
+            .drop_nulls()
+            .n_unique()? as u64)
+    };
+    let (before, after) = (distinct(f.read)?, distinct(survivors)?);
+    Ok(ControlTotal {
+        name: "students (distinct StateStudentID)".into(),
+        entity: f.entity.into(),
+        column: STATE_STUDENT_ID.into(),
+        groups: vec![Total {
+            group: "all".into(),
+            before,
+            after,
+            rejected: before.saturating_sub(after),
+        }],
+    })
+}
+
+/// Graduates and dropouts by exit code, the codes taken from the exit-code
+/// table's flags.
+fn exit_totals(
+    f: &Frames,
+    survivors: &DataFrame,
+    tables: &Tables,
+) -> PolarsResult<Vec<ControlTotal>> {
+    let Some(exits) = tables.codes.get("exit_codes") else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (flag, name) in [
+        ("graduate", "graduates by exit code"),
+        ("dropout", "dropouts by exit code"),
+    ] {
+        let Some(i) = exits.flag_columns.iter().position(|c| c == flag) else {
+            continue;
+        };
+        let codes: Vec<String> = exits
+            .rows
+            .iter()
+            .filter(|r| r.flags[i])
+            .map(|r| r.legacy_code.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let filter =
+            col(EXIT_TYPE_CODE).is_in(lit(Series::new("c".into(), codes)).implode(false), false);
+        out.push(control_total(
+            name,
+            f,
+            survivors,
+            EXIT_TYPE_CODE,
+            Count::Rows,
+            Some(filter),
+        )?);
+    }
+    Ok(out)
+}
+
 /// Every control total the data allows.
 pub fn control_totals(frames: &[Frames], tables: &Tables) -> PolarsResult<Vec<ControlTotal>> {
     let mut out = Vec::new();
     for f in frames {
         let survivors = survived(f)?;
         if f.entity == cutover_stages::schema::STUDENT_PERSONAL.name {
-            // Students: distinct StateStudentIDs (before identity resolution).
-            let distinct = |df: &DataFrame| -> PolarsResult<u64> {
-                Ok(df
-                    .column(STATE_STUDENT_ID)?
-                    .as_materialized_series()
-                    .drop_nulls()
-                    .n_unique()? as u64)
-            };
-            let (b, a) = (distinct(f.read)?, distinct(&survivors)?);
-            out.push(ControlTotal {
-                name: "students (distinct StateStudentID)".into(),
-                entity: f.entity.into(),
-                column: STATE_STUDENT_ID.into(),
-                groups: vec![Total {
-                    group: "all".into(),
-                    before: b,
-                    after: a,
-                    rejected: b.saturating_sub(a),
-                }],
-            });
+            out.push(distinct_students(f, &survivors)?);
         }
-        if f.entity == cutover_stages::schema::BEHAVIOR.name {
-            // Incidents: distinct IncidentIDs by school year.
-            let incidents = |df: &DataFrame| -> PolarsResult<BTreeMap<String, u64>> {
-                let g = df
-                    .clone()
-                    .lazy()
-                    .group_by([col(YEAR_CODE).fill_null(lit("(blank)")).alias("__g")])
-                    .agg([col(INCIDENT_ID).n_unique().alias("__n")])
-                    .collect()?;
-                let keys = g.column("__g")?.str()?.clone();
-                let n = g
-                    .column("__n")?
-                    .as_materialized_series()
-                    .cast(&DataType::UInt64)?;
-                let n = n.u64()?;
-                Ok((0..g.height())
-                    .map(|i| (keys.get(i).unwrap_or("").to_string(), n.get(i).unwrap_or(0)))
-                    .collect())
-            };
-            let (before, after) = (incidents(f.read)?, incidents(&survivors)?);
-            out.push(ControlTotal {
-                name: "behavior incidents by school year (distinct IncidentID)".into(),
-                entity: f.entity.into(),
-                column: YEAR_CODE.into(),
-                groups: before
-                    .iter()
-                    .map(|(g, b)| {
-                        let a = after.get(g).copied().unwrap_or(0);
-                        Total {
-                            group: g.clone(),
-                            before: *b,
-                            after: a,
-                            rejected: b.saturating_sub(a),
-                        }
-                    })
-                    .collect(),
-            });
-            out.push(control_total(
-                "behavior rows by event code",
-                f,
-                &survivors,
-                EVENT_CODE,
-                None,
-            )?);
-        }
-        if f.entity == cutover_stages::schema::TRUANCY.name {
-            out.push(control_total(
-                "truancy steps by level",
-                f,
-                &survivors,
-                TRUANCY_LEVEL,
-                None,
-            )?);
-        }
-        if f.entity == cutover_stages::schema::CTE.name {
-            out.push(control_total(
-                "CTE programs by CIP code",
-                f,
-                &survivors,
-                CIP_CODE,
-                None,
-            )?);
-        }
-        if f.entity == cutover_stages::schema::GRADUATION.name {
-            out.push(control_total(
-                "graduation cohorts (NGA cohort end year)",
-                f,
-                &survivors,
-                NGA_COHORT_END_YEAR,
-                None,
-            )?);
+        for &(entity, name, column, count, special_ed) in GROUPED {
+            if entity == f.entity {
+                let filter = special_ed.then(|| yes(SPECIAL_ED_FLAG));
+                out.push(control_total(name, f, &survivors, column, count, filter)?);
+            }
         }
         if f.entity == cutover_stages::schema::STUDENT_ENROLLMENT.name {
-            out.push(control_total(
-                "enrollments by school year",
-                f,
-                &survivors,
-                YEAR_CODE,
-                None,
-            )?);
-            out.push(control_total(
-                "enrollments by resident SAU (MEDMS id)",
-                f,
-                &survivors,
-                RESIDENT_SAU_ID,
-                None,
-            )?);
-            out.push(control_total(
-                "enrollments by grade",
-                f,
-                &survivors,
-                GRADE_LEVEL_CODE,
-                None,
-            )?);
-            out.push(control_total(
-                "special education by disability",
-                f,
-                &survivors,
-                EXCEPTIONALITY,
-                Some(yes(SPECIAL_ED_FLAG)),
-            )?);
-            out.push(control_total(
-                "English proficiency",
-                f,
-                &survivors,
-                ENGLISH_PROFICIENCY,
-                None,
-            )?);
-            out.push(control_total(
-                "economic status (school lunch)",
-                f,
-                &survivors,
-                SCHOOL_LUNCH_ELIG,
-                None,
-            )?);
-            if let Some(exits) = tables.codes.get("exit_codes") {
-                for (flag, name) in [
-                    ("graduate", "graduates by exit code"),
-                    ("dropout", "dropouts by exit code"),
-                ] {
-                    let Some(i) = exits.flag_columns.iter().position(|c| c == flag) else {
-                        continue;
-                    };
-                    let codes: Vec<String> = exits
-                        .rows
-                        .iter()
-                        .filter(|r| r.flags[i])
-                        .map(|r| r.legacy_code.clone())
-                        .collect::<BTreeSet<_>>()
-                        .into_iter()
-                        .collect();
-                    let filter = col(EXIT_TYPE_CODE)
-                        .is_in(lit(Series::new("c".into(), codes)).implode(false), false);
-                    out.push(control_total(
-                        name,
-                        f,
-                        &survivors,
-                        EXIT_TYPE_CODE,
-                        Some(filter),
-                    )?);
-                }
-            }
+            out.extend(exit_totals(f, &survivors, tables)?);
         }
     }
     Ok(out)
@@ -329,7 +343,8 @@ mod tests {
             last: &last,
         };
         let survivors = survived(&frames).unwrap();
-        let t = control_total("by year", &frames, &survivors, YEAR_CODE, None).unwrap();
+        let t =
+            control_total("by year", &frames, &survivors, YEAR_CODE, Count::Rows, None).unwrap();
         assert_eq!(
             t.groups,
             vec![
