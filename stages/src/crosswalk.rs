@@ -687,6 +687,158 @@ fn category(hispanic: Expr, races: &[Expr]) -> Expr {
 
 const BEFORE: &str = "__category_before";
 
+/// The race table as a join frame, one row per legacy code and school year.
+fn race_lookup(tables: &Tables, config: &CrosswalkConfig) -> PolarsResult<DataFrame> {
+    let (mut keys, mut years_col, mut hisp, mut qual, mut cat, mut loss) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    let mut races: [Vec<bool>; 5] = Default::default();
+    for row in &tables.race {
+        for y in years(row.first_year, row.last_year, config) {
+            keys.push(row.legacy_code.clone());
+            years_col.push(y);
+            hisp.push(row.hispanic);
+            qual.push(row.quality.clone());
+            cat.push(row.federal_category.clone());
+            loss.push(row.loss_class.clone());
+            for (i, r) in row.races.iter().enumerate() {
+                races[i].push(*r);
+            }
+        }
+    }
+    let mut columns = vec![
+        Column::new(KEY.into(), keys),
+        Column::new(YEAR.into(), years_col),
+        Column::new("__race_hispanic".into(), hisp),
+        Column::new("__race_quality".into(), qual),
+        Column::new("__race_category".into(), cat),
+        Column::new(loss_name("__race_quality").into(), loss),
+    ];
+    for (i, r) in races.into_iter().enumerate() {
+        columns.push(Column::new(format!("__race_{i}").into(), r));
+    }
+    DataFrame::new(columns[0].len(), columns)
+}
+
+/// The bridged columns: the new-format fields where the row has them,
+/// otherwise the race table's row for the legacy code; the federal
+/// category before (`BEFORE`) and after.
+fn bridged_columns() -> Vec<Expr> {
+    let nf = || col("__new_format");
+    let mut bridged = vec![when(nf())
+        .then(col(HISPANIC_LATINO).fill_null(lit(false)))
+        .otherwise(col("__race_hispanic"))
+        .alias(HISPANIC)];
+    for (i, (old, new)) in RACE_FLAGS.iter().zip(NEW_RACE_FLAGS).enumerate() {
+        bridged.push(
+            when(nf())
+                .then(col(*old).fill_null(lit(false)))
+                .otherwise(col(format!("__race_{i}")))
+                .alias(new),
+        );
+    }
+    bridged.push(
+        when(nf())
+            .then(lit("reported"))
+            .otherwise(col("__race_quality"))
+            .alias(RACE_QUALITY),
+    );
+    let reported_category = category(col(HISPANIC_LATINO), &RACE_FLAGS.map(col));
+    bridged.push(
+        when(nf())
+            .then(reported_category)
+            .otherwise(col("__race_category"))
+            .alias(BEFORE),
+    );
+    bridged
+}
+
+/// A legacy race code no row of the race table maps in its school year.
+fn unmapped_race() -> Check {
+    Check::plain(
+        RACE_ETHNICITY,
+        "unmapped_code",
+        col("__new_format")
+            .not()
+            .and(col(RACE_ETHNICITY).is_not_null())
+            .and(col("__race_quality").is_null()),
+        concat_str(
+            [
+                lit("RaceEthnicity: no row of race.csv (domain race) maps code "),
+                col(RACE_ETHNICITY),
+                lit(" in school year "),
+                col(SCHOOL_YEAR).cast(DataType::String),
+            ],
+            "",
+            false,
+        ),
+    )
+}
+
+/// Whether the personal rows carry race at all (a bundle of names, birth
+/// dates and addresses only is not bridged: every race column is blank).
+fn has_race(df: &DataFrame) -> bool {
+    [RACE_ETHNICITY, HISPANIC_LATINO]
+        .iter()
+        .chain(RACE_FLAGS.iter())
+        .all(|c| df.column(c).is_ok())
+        && [RACE_ETHNICITY, HISPANIC_LATINO]
+            .iter()
+            .any(|c| df.column(c).is_ok_and(|c| c.null_count() < c.len()))
+}
+
+/// Bridges the single legacy race field to the Hispanic flag, the five race
+/// flags, a quality code and the federal category; records the coverage of
+/// the legacy codes seen.
+fn bridge_race(
+    df: DataFrame,
+    tables: &Tables,
+    config: &CrosswalkConfig,
+    coverage: &mut Vec<ColumnCoverage>,
+) -> PolarsResult<DataFrame> {
+    let new_format = RACE_FLAGS
+        .iter()
+        .fold(col(HISPANIC_LATINO).is_not_null(), |acc, f| {
+            acc.or(col(*f).is_not_null())
+        });
+    let lf = left_join(
+        df.lazy(),
+        race_lookup(tables, config)?,
+        vec![col(RACE_ETHNICITY), col(SCHOOL_YEAR)],
+        vec![col(KEY), col(YEAR)],
+    )
+    .with_column(new_format.alias("__new_format"))
+    .with_columns(bridged_columns());
+    let after = category(col(HISPANIC), &NEW_RACE_FLAGS.map(col));
+    let joined = lf
+        .with_column(
+            when(col(RACE_QUALITY).is_null())
+                .then(lit(NULL).cast(DataType::String))
+                .otherwise(after)
+                .alias(FEDERAL_RACE_CATEGORY),
+        )
+        .sort([SOURCE_ROW], SortMultipleOptions::default())
+        .collect()?;
+    let legacy_rows = joined
+        .clone()
+        .lazy()
+        .filter(col("__new_format").not())
+        .collect()?;
+    coverage.push(coverage_of(
+        &legacy_rows,
+        crate::schema::STUDENT_PERSONAL.name,
+        RACE_ETHNICITY,
+        "race",
+        "__race_quality",
+    )?);
+    Ok(joined)
+}
+
 fn personal_stage(
     df: DataFrame,
     enrollment: Option<&DataFrame>,
@@ -695,151 +847,27 @@ fn personal_stage(
     coverage: &mut Vec<ColumnCoverage>,
 ) -> PolarsResult<((DataFrame, DataFrame, StageReport), RaceCheck)> {
     let entity = crate::schema::STUDENT_PERSONAL.name;
-    let original: Vec<Expr> = df
+    let mut out: Vec<Expr> = df
         .get_column_names()
         .into_iter()
         .map(|c| col(c.as_str()))
         .collect();
-    // A bundle without race (names, birth dates and addresses only) is not
-    // bridged: every race column is blank.
-    let has_race = [RACE_ETHNICITY, HISPANIC_LATINO]
-        .iter()
-        .chain(RACE_FLAGS.iter())
-        .all(|c| df.column(c).is_ok())
-        && [RACE_ETHNICITY, HISPANIC_LATINO]
-            .iter()
-            .any(|c| df.column(c).is_ok_and(|c| c.null_count() < c.len()));
-    let mut out = original;
     let mut checks = Vec::new();
-    let joined = if has_race {
-        let (mut keys, mut years_col, mut hisp, mut qual, mut cat, mut loss) = (
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-        );
-        let mut races: [Vec<bool>; 5] = Default::default();
-        for row in &tables.race {
-            for y in years(row.first_year, row.last_year, config) {
-                keys.push(row.legacy_code.clone());
-                years_col.push(y);
-                hisp.push(row.hispanic);
-                qual.push(row.quality.clone());
-                cat.push(row.federal_category.clone());
-                loss.push(row.loss_class.clone());
-                for (i, r) in row.races.iter().enumerate() {
-                    races[i].push(*r);
-                }
-            }
-        }
-        let mut columns = vec![
-            Column::new(KEY.into(), keys),
-            Column::new(YEAR.into(), years_col),
-            Column::new("__race_hispanic".into(), hisp),
-            Column::new("__race_quality".into(), qual),
-            Column::new("__race_category".into(), cat),
-            Column::new(loss_name("__race_quality").into(), loss),
-        ];
-        for (i, r) in races.into_iter().enumerate() {
-            columns.push(Column::new(format!("__race_{i}").into(), r));
-        }
-        let lookup = DataFrame::new(columns[0].len(), columns)?;
-        let new_format = RACE_FLAGS
-            .iter()
-            .fold(col(HISPANIC_LATINO).is_not_null(), |acc, f| {
-                acc.or(col(*f).is_not_null())
-            });
-        let lf = left_join(
-            df.lazy(),
-            lookup,
-            vec![col(RACE_ETHNICITY), col(SCHOOL_YEAR)],
-            vec![col(KEY), col(YEAR)],
-        )
-        .with_column(new_format.alias("__new_format"));
-        let nf = || col("__new_format");
-        let mut bridged = vec![when(nf())
-            .then(col(HISPANIC_LATINO).fill_null(lit(false)))
-            .otherwise(col("__race_hispanic"))
-            .alias(HISPANIC)];
-        for (i, (old, new)) in RACE_FLAGS.iter().zip(NEW_RACE_FLAGS).enumerate() {
-            bridged.push(
-                when(nf())
-                    .then(col(*old).fill_null(lit(false)))
-                    .otherwise(col(format!("__race_{i}")))
-                    .alias(new),
-            );
-        }
-        bridged.push(
-            when(nf())
-                .then(lit("reported"))
-                .otherwise(col("__race_quality"))
-                .alias(RACE_QUALITY),
-        );
-        let reported_category = category(col(HISPANIC_LATINO), &RACE_FLAGS.map(col));
-        bridged.push(
-            when(nf())
-                .then(reported_category)
-                .otherwise(col("__race_category"))
-                .alias(BEFORE),
-        );
-        let lf = lf.with_columns(bridged);
-        let after = category(col(HISPANIC), &NEW_RACE_FLAGS.map(col));
-        let lf = lf.with_column(
-            when(col(RACE_QUALITY).is_null())
-                .then(lit(NULL).cast(DataType::String))
-                .otherwise(after)
-                .alias(FEDERAL_RACE_CATEGORY),
-        );
-        let joined = lf
-            .sort([SOURCE_ROW], SortMultipleOptions::default())
-            .collect()?;
-        let legacy_rows = joined
-            .clone()
-            .lazy()
-            .filter(col("__new_format").not())
-            .collect()?;
-        coverage.push(coverage_of(
-            &legacy_rows,
-            entity,
-            RACE_ETHNICITY,
-            "race",
-            "__race_quality",
-        )?);
-        checks.push(Check::plain(
-            RACE_ETHNICITY,
-            "unmapped_code",
-            col("__new_format")
-                .not()
-                .and(col(RACE_ETHNICITY).is_not_null())
-                .and(col("__race_quality").is_null()),
-            concat_str(
-                [
-                    lit("RaceEthnicity: no row of race.csv (domain race) maps code "),
-                    col(RACE_ETHNICITY),
-                    lit(" in school year "),
-                    col(SCHOOL_YEAR).cast(DataType::String),
-                ],
-                "",
-                false,
-            ),
-        ));
+    let (joined, race) = if has_race(&df) {
+        let joined = bridge_race(df, tables, config, coverage)?;
+        checks.push(unmapped_race());
         out.push(col(HISPANIC));
         out.extend(NEW_RACE_FLAGS.iter().map(|c| col(*c)));
         out.push(col(RACE_QUALITY));
         out.push(col(FEDERAL_RACE_CATEGORY));
-        joined
+        let race = race_check(&joined, enrollment)?;
+        (joined, race)
     } else {
-        df
-    };
-    let race = if has_race {
-        race_check(&joined, enrollment)?
-    } else {
-        RaceCheck {
+        let race = RaceCheck {
             agree: true,
             ..Default::default()
-        }
+        };
+        (df, race)
     };
     let (flags, any_bad) = flag_exprs(&checks)?;
     let flagged = joined
