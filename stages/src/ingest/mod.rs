@@ -198,134 +198,138 @@ fn column_checks(
     codes: &CodeSet,
     config: &IngestConfig,
 ) -> Vec<Check> {
-    let raw = || col(spec.name);
-    let present = || raw().is_not_null();
     let mut checks = Vec::new();
     if spec.required {
         checks.push(Check::new(
             spec,
             "required",
-            raw().is_null(),
+            col(spec.name).is_null(),
             message(format!("{}: a value is required", spec.name)),
         ));
     }
     match spec.kind {
         Kind::Text | Kind::Digits(_) => {}
-        Kind::Integer => checks.push(Check::new(
-            spec,
-            "invalid_integer",
-            present().and(matches(spec.name, "^[0-9]{1,18}$").not()),
-            message(format!("{}: expected a whole number", spec.name)),
-        )),
-        Kind::StateId => checks.push(Check::new(
-            spec,
-            "invalid_id",
-            present().and(matches(spec.name, "^[0-9]{9}$").not()),
-            message(format!("{}: expected nine digits", spec.name)),
-        )),
-        Kind::OrgId => checks.push(Check::new(
-            spec,
-            "invalid_id",
-            present().and(matches(spec.name, "^[0-9]{1,4}$").not()),
-            message(format!(
-                "{}: expected a MEDMS id of one to four digits",
-                spec.name
-            )),
-        )),
-        Kind::Year => checks.push(Check::new(
-            spec,
-            "invalid_year",
-            present().and(matches(spec.name, "^[0-9]{4}$").not()),
-            message(format!("{}: expected a four-digit year", spec.name)),
-        )),
-        Kind::Time => checks.push(Check::new(
-            spec,
-            "invalid_time",
-            present().and(matches(spec.name, "^([01][0-9]|2[0-3]):[0-5][0-9]$").not()),
-            message(format!("{}: expected a time as HH:MM (24-hour)", spec.name)),
-        )),
-        Kind::Decimal => checks.push(Check::new(
-            spec,
-            "invalid_number",
-            present().and(typed(spec.name).is_null()),
-            message(format!("{}: expected a number", spec.name)),
-        )),
-        Kind::Date => checks.push(Check::new(
-            spec,
-            "invalid_date",
-            present().and(typed(spec.name).is_null()),
-            message(format!(
-                "{}: expected a date as {}",
-                spec.name,
-                config
-                    .date_formats
-                    .iter()
-                    .map(|f| describe_format(f))
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            )),
-        )),
-        Kind::Flag | Kind::FlagOrBlank => checks.push(Check::new(
-            spec,
-            "invalid_flag",
-            present().and(typed(spec.name).is_null()),
-            message(format!("{}: expected Y or N", spec.name)),
-        )),
-        Kind::Code(domain) => {
-            let all = codes.codes(domain);
-            let code = || typed(spec.name);
-            let known = code().is_in(
-                lit(Series::new("codes".into(), all.clone())).implode(false),
-                false,
-            );
-            checks.push(Check::new(
-                spec,
-                "unknown_code",
-                present().and(known.clone().not()),
-                message(format!(
-                    "{}: not a code of the legacy {} code set ({})",
-                    spec.name,
-                    domain,
-                    all.join(", ")
-                )),
-            ));
-            if entity.year != YearSource::None {
-                let year = || col(SCHOOL_YEAR);
-                let mut valid = lit(false);
-                for row in codes.domain(domain) {
-                    valid = valid.or(code().eq(lit(row.code.clone())).and(
-                        year()
-                            .gt_eq(lit(row.first_year))
-                            .and(year().lt_eq(lit(row.last_year))),
-                    ));
-                }
-                let mut years = lit(NULL).cast(DataType::String);
-                for c in all.iter().rev() {
-                    years = when(code().eq(lit(c.clone())))
-                        .then(lit(codes.valid_years(domain, c)))
-                        .otherwise(years);
-                }
-                checks.push(Check::new(
-                    spec,
-                    "retired_code",
-                    known.and(year().is_not_null()).and(valid.not()),
-                    concat_str(
-                        [
-                            lit(format!("{}: code ", spec.name)),
-                            code(),
-                            lit(" is not valid in school year "),
-                            year().cast(DataType::String),
-                            lit(" (valid "),
-                            years,
-                            lit(")"),
-                        ],
-                        "",
-                        false,
-                    ),
-                ));
-            }
-        }
+        Kind::Code(domain) => checks.extend(code_checks(spec, entity, codes, domain)),
+        _ => checks.extend(kind_check(spec, config)),
     }
+    checks
+}
+
+/// The check of a typed column's form: the rule, what makes a present value
+/// bad, and what it should have been.
+fn kind_check(spec: &ColumnSpec, config: &IngestConfig) -> Option<Check> {
+    let untyped = || typed(spec.name).is_null();
+    let (rule, bad, expected) = match spec.kind {
+        Kind::Integer => (
+            "invalid_integer",
+            matches(spec.name, "^[0-9]{1,18}$").not(),
+            "a whole number".to_string(),
+        ),
+        Kind::StateId => (
+            "invalid_id",
+            matches(spec.name, "^[0-9]{9}$").not(),
+            "nine digits".to_string(),
+        ),
+        Kind::OrgId => (
+            "invalid_id",
+            matches(spec.name, "^[0-9]{1,4}$").not(),
+            "a MEDMS id of one to four digits".to_string(),
+        ),
+        Kind::Year => (
+            "invalid_year",
+            matches(spec.name, "^[0-9]{4}$").not(),
+            "a four-digit year".to_string(),
+        ),
+        Kind::Time => (
+            "invalid_time",
+            matches(spec.name, "^([01][0-9]|2[0-3]):[0-5][0-9]$").not(),
+            "a time as HH:MM (24-hour)".to_string(),
+        ),
+        Kind::Decimal => ("invalid_number", untyped(), "a number".to_string()),
+        Kind::Date => {
+            let formats: Vec<String> = config
+                .date_formats
+                .iter()
+                .map(|f| describe_format(f))
+                .collect();
+            (
+                "invalid_date",
+                untyped(),
+                format!("a date as {}", formats.join(" or ")),
+            )
+        }
+        Kind::Flag | Kind::FlagOrBlank => ("invalid_flag", untyped(), "Y or N".to_string()),
+        Kind::Text | Kind::Digits(_) | Kind::Code(_) => return None,
+    };
+    Some(Check::new(
+        spec,
+        rule,
+        col(spec.name).is_not_null().and(bad),
+        message(format!("{}: expected {expected}", spec.name)),
+    ))
+}
+
+/// A coded column: the code must be in the legacy code set, and (where the
+/// entity has a school year) valid in the row's school year.
+fn code_checks(
+    spec: &ColumnSpec,
+    entity: &EntitySpec,
+    codes: &CodeSet,
+    domain: &str,
+) -> Vec<Check> {
+    let all = codes.codes(domain);
+    let code = || typed(spec.name);
+    let known = code().is_in(
+        lit(Series::new("codes".into(), all.clone())).implode(false),
+        false,
+    );
+    let mut checks = vec![Check::new(
+        spec,
+        "unknown_code",
+        col(spec.name).is_not_null().and(known.clone().not()),
+        message(format!(
+            "{}: not a code of the legacy {} code set ({})",
+            spec.name,
+            domain,
+            all.join(", ")
+        )),
+    )];
+    if entity.year == YearSource::None {
+        return checks;
+    }
+    let year = || col(SCHOOL_YEAR);
+    let mut valid = lit(false);
+    for row in codes.domain(domain) {
+        valid = valid.or(code().eq(lit(row.code.clone())).and(
+            year()
+                .gt_eq(lit(row.first_year))
+                .and(year().lt_eq(lit(row.last_year))),
+        ));
+    }
+    let mut years = lit(NULL).cast(DataType::String);
+    for c in all.iter().rev() {
+        years = when(code().eq(lit(c.clone())))
+            .then(lit(codes.valid_years(domain, c)))
+            .otherwise(years);
+    }
+    checks.push(Check::new(
+        spec,
+        "retired_code",
+        known.and(year().is_not_null()).and(valid.not()),
+        concat_str(
+            [
+                lit(format!("{}: code ", spec.name)),
+                code(),
+                lit(" is not valid in school year "),
+                year().cast(DataType::String),
+                lit(" (valid "),
+                years,
+                lit(")"),
+            ],
+            "",
+            false,
+        ),
+    ));
     checks
 }
 
