@@ -27,6 +27,7 @@
 
 use crate::columns::*;
 use crate::conform::{FieldType, Upload, UPLOAD_ROW, UPLOAD_SAU, UPLOAD_YEAR};
+use crate::quarantine::{count_rules, flag_exprs, flag_name, Check, BAD};
 use crate::report::StageReport;
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -111,10 +112,26 @@ pub const VIOLATION_COLUMNS: [&str; 8] = [
 /// Fields whose values never appear in a message.
 const PERSONAL: [&str; 5] = ["LastName", "FirstName", "MiddleName", "Suffix", "BirthDate"];
 
+/// A pre-flight rule as its rule groups write it; checked as a
+/// [`Check`] of the same machinery as ingest's rules.
 struct Rule {
     rule: &'static str,
     violated: Expr,
     message: Expr,
+}
+
+impl From<Rule> for Check {
+    /// A pre-flight rule concerns a row, not one column; its message names
+    /// the fields.
+    fn from(r: Rule) -> Check {
+        Check {
+            column: "",
+            rule: r.rule,
+            violated: r.violated,
+            value: lit(NULL).cast(DataType::String),
+            message: r.message,
+        }
+    }
 }
 
 fn has(upload: &Upload, field: &str) -> bool {
@@ -540,10 +557,6 @@ pub struct Checked {
     pub report: StageReport,
 }
 
-fn flag_name(i: usize) -> String {
-    format!("__rule_{i}")
-}
-
 /// Checks one upload's conformed rows.
 pub fn run(
     upload: &Upload,
@@ -557,16 +570,19 @@ pub fn run(
         .map(|c| col(c.as_str()))
         .collect();
     let lf = with_rule_columns(df.clone().lazy(), upload.name, ctx)?;
-    let rules = rules(upload, layout, ctx);
-    let flagged = flag_rows(lf, &rules)?;
-    let bad = flagged.clone().lazy().filter(col("__bad")).collect()?;
-    let violations = violation_rows(upload, &rules, &bad)?;
+    let checks: Vec<Check> = rules(upload, layout, ctx)
+        .into_iter()
+        .map(Check::from)
+        .collect();
+    let flagged = flag_rows(lf, &checks)?;
+    let bad = flagged.clone().lazy().filter(col(BAD)).collect()?;
+    let violations = violation_rows(upload, &checks, &bad)?;
     let mut report = StageReport::new(STAGE, upload.name);
     report.rows_in = df.height() as u64;
-    count_violations(&mut report, &rules, &bad)?;
+    count_rules(&bad, &checks, &mut report)?;
     let rows = flagged
         .lazy()
-        .filter(col("__bad").not())
+        .filter(col(BAD).not())
         .select(original)
         .collect()?;
     report.rows_out = rows.height() as u64;
@@ -691,30 +707,17 @@ fn with_previous_segment(lf: LazyFrame) -> PolarsResult<LazyFrame> {
 }
 
 /// The rows with a flag per rule and `__bad` (any rule broken), in upload order.
-fn flag_rows(lf: LazyFrame, rules: &[Rule]) -> PolarsResult<DataFrame> {
-    let flags: Vec<Expr> = rules
-        .iter()
-        .enumerate()
-        .map(|(i, r)| r.violated.clone().fill_null(lit(false)).alias(flag_name(i)))
-        .collect();
-    let any = if rules.is_empty() {
-        lit(false)
-    } else {
-        any_horizontal(
-            (0..rules.len())
-                .map(|i| col(flag_name(i)))
-                .collect::<Vec<_>>(),
-        )?
-    };
+fn flag_rows(lf: LazyFrame, checks: &[Check]) -> PolarsResult<DataFrame> {
+    let (flags, any_bad) = flag_exprs(checks)?;
     lf.with_columns(flags)
-        .with_column(any.alias("__bad"))
+        .with_column(any_bad)
         .sort([UPLOAD_ROW], SortMultipleOptions::default())
         .collect()
 }
 
 /// One row per violation of the `bad` rows, in [`VIOLATION_COLUMNS`], by
 /// upload row and then rule order.
-fn violation_rows(upload: &Upload, rules: &[Rule], bad: &DataFrame) -> PolarsResult<DataFrame> {
+fn violation_rows(upload: &Upload, rules: &[Check], bad: &DataFrame) -> PolarsResult<DataFrame> {
     let text = |field: &str| {
         if has(upload, field) {
             col(field).cast(DataType::String)
@@ -760,35 +763,6 @@ fn violation_rows(upload: &Upload, rules: &[Rule], bad: &DataFrame) -> PolarsRes
         )
         .select(VIOLATION_COLUMNS.map(col))
         .collect()
-}
-
-/// Counts every violation, and each rejected row once (its first rule).
-fn count_violations(report: &mut StageReport, rules: &[Rule], bad: &DataFrame) -> PolarsResult<()> {
-    let flag_cols: Vec<BooleanChunked> = (0..rules.len())
-        .map(|i| {
-            bad.column(&flag_name(i))
-                .and_then(|c| Ok(c.bool()?.clone()))
-        })
-        .collect::<PolarsResult<_>>()?;
-    for row in 0..bad.height() {
-        let mut first = None;
-        for (i, c) in flag_cols.iter().enumerate() {
-            if c.get(row) == Some(true) {
-                *report
-                    .violations
-                    .entry(rules[i].rule.to_string())
-                    .or_default() += 1;
-                first.get_or_insert(i);
-            }
-        }
-        if let Some(i) = first {
-            *report
-                .rejected
-                .entry(rules[i].rule.to_string())
-                .or_default() += 1;
-        }
-    }
-    Ok(())
 }
 
 /// The rows of an upload file as text, columns named by the layout's

@@ -153,7 +153,13 @@ pub fn empty_quarantine() -> PolarsResult<DataFrame> {
     )
 }
 
-fn count_rules(bad: &DataFrame, checks: &[Check], report: &mut StageReport) -> PolarsResult<()> {
+/// Counts every violation of the `bad` rows, and each rejected row once
+/// (under the first check it broke).
+pub fn count_rules(
+    bad: &DataFrame,
+    checks: &[Check],
+    report: &mut StageReport,
+) -> PolarsResult<()> {
     let mut columns = Vec::with_capacity(checks.len());
     for i in 0..checks.len() {
         columns.push(bad.column(&flag_name(i))?.bool()?.clone());
