@@ -775,34 +775,54 @@ fn student_personal(students: &DataFrame, seg: &DataFrame) -> PolarsResult<Built
     })
 }
 
-/// FRM: primary enrollments with an economic status.
-fn frm(seg: &DataFrame, rows_in: u64, not_primary: u64) -> PolarsResult<Built> {
-    let keep = primary().and(col("EconomicStatus").is_not_null());
+/// An upload of the primary enrollments `keep` selects, with the school
+/// fields and `extra`; the primary rows it leaves out are excluded as
+/// `left_out`.
+fn primary_subset(
+    seg: &DataFrame,
+    upload: &'static Upload,
+    (rows_in, not_primary): (u64, u64),
+    keep: Expr,
+    extra: Vec<(&'static str, Expr)>,
+    left_out: &'static str,
+) -> PolarsResult<Built> {
     let mut fields = school_fields([]);
-    fields.extend([
-        ("EconomicStatus", col("EconomicStatus")),
-        ("EligibilityStartDate", col(SCHOOL_ENTRY_DATE)),
-    ]);
+    fields.extend(extra);
     let df = shape(
-        seg.clone().lazy().filter(keep),
-        &FRM,
+        seg.clone().lazy().filter(primary().and(keep)),
+        upload,
         crate::schema::STUDENT_ENROLLMENT.name,
         fields,
         col(YEAR_CODE),
         col(SAU_ORG_ID),
     )?;
-    let mut r = report(&FRM, rows_in, df.height() as u64);
+    let mut r = report(upload, rows_in, df.height() as u64);
     exclude(&mut r, "not_primary", not_primary);
     exclude(
         &mut r,
-        "no_economic_status",
+        left_out,
         seg.height() as u64 - not_primary - df.height() as u64,
     );
     Ok(Built {
-        name: FRM.name,
+        name: upload.name,
         frame: df,
         report: r,
     })
+}
+
+/// FRM: primary enrollments with an economic status.
+fn frm(seg: &DataFrame, rows_in: u64, not_primary: u64) -> PolarsResult<Built> {
+    primary_subset(
+        seg,
+        &FRM,
+        (rows_in, not_primary),
+        col("EconomicStatus").is_not_null(),
+        vec![
+            ("EconomicStatus", col("EconomicStatus")),
+            ("EligibilityStartDate", col(SCHOOL_ENTRY_DATE)),
+        ],
+        "no_economic_status",
+    )
 }
 
 /// ELL: primary enrollments of English learners, current or exited.
@@ -811,35 +831,20 @@ fn ell(seg: &DataFrame, rows_in: u64, not_primary: u64) -> PolarsResult<Built> {
         lit(Series::new("el".into(), ["EL", "ExitedEL"])).implode(false),
         false,
     );
-    let keep = primary().and(el.fill_null(lit(false)));
-    let mut fields = school_fields([]);
-    fields.extend([
-        ("ELStatus", col("ELStatus")),
-        ("IdentifiedDate", col(DATE_FIRST_ENROLLED_ESL)),
-        ("DateFirstEnrolledESL", col(DATE_FIRST_ENROLLED_ESL)),
-        ("ExitDate", col(LEP_EXIT_DATE)),
-        ("EnglishProficiency", col(ENGLISH_PROFICIENCY)),
-    ]);
-    let df = shape(
-        seg.clone().lazy().filter(keep),
+    primary_subset(
+        seg,
         &ELL,
-        crate::schema::STUDENT_ENROLLMENT.name,
-        fields,
-        col(YEAR_CODE),
-        col(SAU_ORG_ID),
-    )?;
-    let mut r = report(&ELL, rows_in, df.height() as u64);
-    exclude(&mut r, "not_primary", not_primary);
-    exclude(
-        &mut r,
+        (rows_in, not_primary),
+        el.fill_null(lit(false)),
+        vec![
+            ("ELStatus", col("ELStatus")),
+            ("IdentifiedDate", col(DATE_FIRST_ENROLLED_ESL)),
+            ("DateFirstEnrolledESL", col(DATE_FIRST_ENROLLED_ESL)),
+            ("ExitDate", col(LEP_EXIT_DATE)),
+            ("EnglishProficiency", col(ENGLISH_PROFICIENCY)),
+        ],
         "not_english_learner",
-        seg.height() as u64 - not_primary - df.height() as u64,
-    );
-    Ok(Built {
-        name: ELL.name,
-        frame: df,
-        report: r,
-    })
+    )
 }
 
 /// Special Ed: the part of each enrollment under special-education service;
@@ -920,6 +925,28 @@ fn special_ed(seg: &DataFrame, rows_in: u64) -> PolarsResult<Built> {
     })
 }
 
+/// An upload with one row per source row of `entity`.
+fn one_row_each(
+    rows: &DataFrame,
+    upload: &'static Upload,
+    entity: &str,
+    fields: Vec<(&'static str, Expr)>,
+) -> PolarsResult<Built> {
+    let df = shape(
+        rows.clone().lazy(),
+        upload,
+        entity,
+        fields,
+        col(YEAR_CODE),
+        col(SAU_ORG_ID),
+    )?;
+    Ok(Built {
+        name: upload.name,
+        report: report(upload, rows.height() as u64, df.height() as u64),
+        frame: df,
+    })
+}
+
 /// CTE programs, one row each.
 fn cte(c: &DataFrame) -> PolarsResult<Built> {
     let fields = school_fields([
@@ -929,19 +956,7 @@ fn cte(c: &DataFrame) -> PolarsResult<Built> {
         ("ExitStatus", col("CTEExitStatusCode")),
         ("CreditBearing", flag(CREDIT_BEARING)),
     ]);
-    let df = shape(
-        c.clone().lazy(),
-        &CTE_UPLOAD,
-        crate::schema::CTE.name,
-        fields,
-        col(YEAR_CODE),
-        col(SAU_ORG_ID),
-    )?;
-    Ok(Built {
-        name: CTE_UPLOAD.name,
-        report: report(&CTE_UPLOAD, c.height() as u64, df.height() as u64),
-        frame: df,
-    })
+    one_row_each(c, &CTE_UPLOAD, crate::schema::CTE.name, fields)
 }
 
 /// Behavior: offenders of reportable events only.
@@ -989,19 +1004,7 @@ fn truancy(t: &DataFrame) -> PolarsResult<Built> {
         ("TruancyStep", col("TruancyStep")),
         ("StepDate", col(STATUS_DATE)),
     ]);
-    let df = shape(
-        t.clone().lazy(),
-        &TRUANCY_UPLOAD,
-        crate::schema::TRUANCY.name,
-        fields,
-        col(YEAR_CODE),
-        col(SAU_ORG_ID),
-    )?;
-    Ok(Built {
-        name: TRUANCY_UPLOAD.name,
-        report: report(&TRUANCY_UPLOAD, t.height() as u64, df.height() as u64),
-        frame: df,
-    })
+    one_row_each(t, &TRUANCY_UPLOAD, crate::schema::TRUANCY.name, fields)
 }
 
 /// Attendance: no legacy source, so an empty frame.
