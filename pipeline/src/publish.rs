@@ -135,10 +135,11 @@ fn manifest_part(
     file_of_row: Vec<u32>,
     row_number: Vec<i64>,
 ) -> Result<DataFrame> {
-    let file_names = StringChunked::from_iter_values(
-        "file".into(),
-        file_of_row.iter().map(|&f| files[f as usize].as_str()),
-    );
+    // A file's name and the stages are stored once and every row holds a
+    // view of them: the manifest has a row per upload row, kept until all
+    // uploads are written.
+    let names = StringChunked::from_iter_values("file".into(), files.iter().map(String::as_str));
+    let file_names = names.take(&IdxCa::from_vec("".into(), file_of_row))?;
     let mut part = rows
         .clone()
         .lazy()
@@ -154,10 +155,7 @@ fn manifest_part(
         .collect()?;
     part.with_column(file_names.into_column())?;
     part.with_column(Column::new("row_number".into(), row_number))?;
-    part.with_column(Column::new(
-        "stages".into(),
-        vec![STAGES_PASSED; part.height()],
-    ))?;
+    part.with_column(snapshot::repeated("stages", STAGES_PASSED, part.height()).into_column())?;
     Ok(part.select(MANIFEST_COLUMNS.iter().copied().chain(["stages"]))?)
 }
 

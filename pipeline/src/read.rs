@@ -415,7 +415,7 @@ fn finish(
     } = rows;
     let height = lines.len();
     let mut columns = vec![
-        Column::new(SOURCE_FILE.into(), vec![file; height]),
+        crate::snapshot::repeated(SOURCE_FILE, file, height).into_column(),
         Column::new(SOURCE_ROW.into(), lines),
     ];
     columns.extend(
