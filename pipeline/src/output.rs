@@ -116,6 +116,36 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut fs::File) -> Result<()>
     Ok(())
 }
 
+/// Syncs every file of `paths` to disk, several at a time: a sync mostly
+/// waits on the disk, and the disk takes many at once about as fast as one
+/// (thousands of upload files in a fraction of the time of one by one).
+pub fn sync_files(paths: &[std::path::PathBuf]) -> Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const AT_ONCE: usize = 16;
+    let next = AtomicUsize::new(0);
+    let sync = || -> Result<()> {
+        while let Some(path) = paths.get(next.fetch_add(1, Ordering::Relaxed)) {
+            fs::File::open(path)
+                .and_then(|f| f.sync_all())
+                .with_context(|| format!("cannot sync {}", path.display()))?;
+        }
+        Ok(())
+    };
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..AT_ONCE.min(paths.len()))
+            .map(|_| s.spawn(sync))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| anyhow::bail!("a sync thread panicked"))
+            })
+            .collect::<Result<Vec<()>>>()
+    })?;
+    Ok(())
+}
+
 /// Removes the temporary files a killed run left under `root` (only this
 /// tool's: `.cutover-*.tmp`). Returns how many.
 pub fn remove_stale_temporaries(root: &Path) -> Result<usize> {

@@ -9,7 +9,7 @@
 //! into place, so a run killed mid-way leaves the previous uploads intact.
 
 use crate::config::Config;
-use crate::output::{private_dir, remove_dir_all, rename, write_frame_csv, LineEnds};
+use crate::output::{private_dir, remove_dir_all, rename, sync_files, write_frame_csv, LineEnds};
 use crate::snapshot::{self, Provenance};
 use anyhow::{Context, Result};
 use cutover_stages::columns::{SOURCE_FILE, SOURCE_ROW};
@@ -135,10 +135,11 @@ fn manifest_part(
     file_of_row: Vec<u32>,
     row_number: Vec<i64>,
 ) -> Result<DataFrame> {
-    let file_names = StringChunked::from_iter_values(
-        "file".into(),
-        file_of_row.iter().map(|&f| files[f as usize].as_str()),
-    );
+    // A file's name and the stages are stored once and every row holds a
+    // view of them: the manifest has a row per upload row, kept until all
+    // uploads are written.
+    let names = StringChunked::from_iter_values("file".into(), files.iter().map(String::as_str));
+    let file_names = names.take(&IdxCa::from_vec("".into(), file_of_row))?;
     let mut part = rows
         .clone()
         .lazy()
@@ -154,10 +155,7 @@ fn manifest_part(
         .collect()?;
     part.with_column(file_names.into_column())?;
     part.with_column(Column::new("row_number".into(), row_number))?;
-    part.with_column(Column::new(
-        "stages".into(),
-        vec![STAGES_PASSED; part.height()],
-    ))?;
+    part.with_column(snapshot::repeated("stages", STAGES_PASSED, part.height()).into_column())?;
     Ok(part.select(MANIFEST_COLUMNS.iter().copied().chain(["stages"]))?)
 }
 
@@ -184,10 +182,12 @@ fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
         .from_writer(w)
 }
 
-/// Writes an upload file: the header, then what `rows` writes; synced. It
-/// is written inside the uploads folder being built, which is swapped into
-/// place whole.
+/// Writes an upload file: the header, then what `rows` writes. It is
+/// written inside the uploads folder being built, which is swapped into
+/// place whole once every file in it is synced (`sync_files`, all at once:
+/// one file at a time, waiting on the disk costs more than the writing).
 fn write_file(
+    written: &mut Vec<std::path::PathBuf>,
     path: &Path,
     header: &[String],
     rows: impl FnOnce(&mut csv::Writer<std::io::BufWriter<&mut std::fs::File>>) -> Result<()>,
@@ -203,16 +203,15 @@ fn write_file(
         f.set_permissions(std::fs::Permissions::from_mode(0o600))
             .with_context(|| format!("cannot set permissions of {}", path.display()))?;
     }
-    let written = (|| -> Result<()> {
+    let done = (|| -> Result<()> {
         let mut w = csv_writer(std::io::BufWriter::new(&mut f));
         w.write_record(header)?;
         rows(&mut w)?;
         w.flush()?;
         Ok(())
     })();
-    written.with_context(|| format!("cannot write {}", path.display()))?;
-    f.sync_all()
-        .with_context(|| format!("cannot sync {}", path.display()))?;
+    done.with_context(|| format!("cannot write {}", path.display()))?;
+    written.push(path.to_path_buf());
     Ok(())
 }
 
@@ -267,6 +266,8 @@ struct Writing<'a> {
     summary: Summary,
     /// (year, SAU) pairs that have enrollment rows: each gets an Attendance file.
     places: std::collections::BTreeSet<(i32, String)>,
+    /// Upload files written, not yet synced.
+    written: Vec<std::path::PathBuf>,
 }
 
 /// Conforms, checks and writes every upload.
@@ -295,6 +296,7 @@ pub fn run_stage(
             ..Default::default()
         },
         places: Default::default(),
+        written: Vec::new(),
     };
     private_dir(&w.partial)?;
     for upload in UPLOADS {
@@ -326,6 +328,7 @@ pub fn run_stage(
         w.summary.uploads.push(us);
     }
     write_manifest(&mut w)?;
+    sync_files(&w.written)?;
     swap_in(root, &w.partial)?;
     Ok(StageOut {
         summary: w.summary,
@@ -408,7 +411,7 @@ fn write_upload_files(
             );
         };
         let rel = format!("{}/{sau}/{}.csv", school_year_folder(year), upload.name);
-        write_file(&w.partial.join(&rel), &header, |f| {
+        write_file(&mut w.written, &w.partial.join(&rel), &header, |f| {
             for i in start..end {
                 f.write_record(columns.iter().map(|c| c.get(i).unwrap_or("")))?;
             }
@@ -437,7 +440,7 @@ fn write_upload_files(
             let rel = format!("{}/{sau}/{}.csv", school_year_folder(*year), upload.name);
             let path = w.partial.join(&rel);
             if !path.exists() {
-                write_file(&path, &header, |_| Ok(()))?;
+                write_file(&mut w.written, &path, &header, |_| Ok(()))?;
                 us.files += 1;
             }
         }

@@ -15,9 +15,10 @@ use cutover_stages::report::StageReport;
 use cutover_stages::schema::EntitySpec;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+
+mod stream;
 
 /// The stage name in reports and snapshot folders.
 pub const STAGE: &str = "read";
@@ -180,19 +181,162 @@ fn mostly_utf8(bytes: &[u8]) -> bool {
     multibyte > invalid
 }
 
-fn line_endings(text: &str) -> &'static str {
-    let crlf = text.matches("\r\n").count();
-    let lf = text.matches('\n').count();
-    match (crlf, lf) {
-        (0, 0) => "none",
-        (c, l) if c == l => "CRLF",
-        (0, _) => "LF",
-        _ => "mixed",
+/// The header of a file, mapped onto the entity's columns.
+struct Header {
+    /// Header columns as the extract names them.
+    found: Vec<String>,
+    /// The canonical name of each header column.
+    canonical: Vec<String>,
+    /// Where each of the entity's columns is in the header.
+    index: Vec<Option<usize>>,
+    extra_columns: Vec<String>,
+    missing_columns: Vec<String>,
+}
+
+impl Header {
+    fn new(
+        record: &csv::StringRecord,
+        file: &str,
+        spec: &EntitySpec,
+        column_map: &BTreeMap<String, String>,
+    ) -> Result<Header, ReadError> {
+        let found: Vec<String> = record.iter().map(|h| h.trim().to_string()).collect();
+        // Extract name -> canonical name; unmapped names are taken as canonical.
+        let canonical: Vec<String> = found
+            .iter()
+            .map(|h| column_map.get(h).cloned().unwrap_or_else(|| h.clone()))
+            .collect();
+        let mut seen = BTreeSet::new();
+        if let Some(c) = canonical.iter().find(|c| !seen.insert(c.as_str())) {
+            return Err(ReadError::DuplicateColumn {
+                file: file.to_string(),
+                column: c.clone(),
+            });
+        }
+        let index: Vec<Option<usize>> = spec
+            .columns
+            .iter()
+            .map(|c| canonical.iter().position(|h| h == c.name))
+            .collect();
+        let missing = |required: bool| -> Vec<String> {
+            spec.columns
+                .iter()
+                .zip(&index)
+                .filter(|(c, i)| i.is_none() && (c.must_exist || !required))
+                .map(|(c, _)| c.name.to_string())
+                .collect()
+        };
+        if !missing(true).is_empty() {
+            return Err(ReadError::MissingColumns {
+                file: file.to_string(),
+                missing: missing(true).join(", "),
+                found: found.join(", "),
+            });
+        }
+        let extra_columns = found
+            .iter()
+            .zip(&canonical)
+            .filter(|(_, c)| spec.column(c).is_none())
+            .map(|(f, _)| f.clone())
+            .collect();
+        Ok(Header {
+            missing_columns: missing(false),
+            found,
+            canonical,
+            index,
+            extra_columns,
+        })
+    }
+}
+
+/// The rows of a file as they are read.
+struct Rows {
+    builders: Vec<StringChunkedBuilder>,
+    /// The line of each row kept.
+    lines: Vec<i64>,
+    bad: Vec<Rejected>,
+    rejected_state_ids: BTreeSet<String>,
+    report: StageReport,
+}
+
+impl Rows {
+    fn new(spec: &EntitySpec, estimate: usize) -> Rows {
+        Rows {
+            builders: spec
+                .columns
+                .iter()
+                .map(|c| StringChunkedBuilder::new(c.name.into(), estimate))
+                .collect(),
+            lines: Vec::with_capacity(estimate),
+            bad: Vec::new(),
+            rejected_state_ids: BTreeSet::new(),
+            report: StageReport::new(STAGE, spec.name),
+        }
+    }
+
+    /// Keeps one record, or rejects it (wrong number of fields, bytes that
+    /// did not decode).
+    fn take(
+        &mut self,
+        record: &csv::StringRecord,
+        line: u64,
+        h: &Header,
+        spec: &EntitySpec,
+        encoding: &str,
+    ) {
+        let breaks: usize = record.iter().map(|f| f.matches('\n').count()).sum();
+        if breaks > 0 {
+            self.report.notes.push(format!(
+                "line {line}: a quoted field spans {} lines",
+                breaks + 1
+            ));
+        }
+        self.report.rows_in += 1;
+        let wrong_count = record.len() != h.found.len();
+        let undecodable = record
+            .iter()
+            .any(|f| f.contains(char::REPLACEMENT_CHARACTER));
+        let id_index = h.canonical.iter().position(|c| c == STATE_STUDENT_ID);
+        if let Some(id) = id_index.and_then(|i| record.get(i)) {
+            if wrong_count || undecodable {
+                self.rejected_state_ids.insert(id.trim().to_string());
+            }
+        }
+        if wrong_count {
+            self.bad.push(Rejected {
+                line: line as i64,
+                column: String::new(),
+                value: format!("{} fields", record.len()),
+                rule: "column_count",
+                message: format!(
+                    "expected {} fields as in the header, found {}",
+                    h.found.len(),
+                    record.len()
+                ),
+            });
+        } else if undecodable {
+            self.bad.extend(undecodable_fields(
+                record,
+                line as i64,
+                &h.canonical,
+                spec,
+                encoding,
+            ));
+        } else {
+            for (b, i) in self.builders.iter_mut().zip(&h.index) {
+                match i.map(|i| record[i].trim()) {
+                    Some(v) if !v.is_empty() => b.append_value(v),
+                    _ => b.append_null(),
+                }
+            }
+            self.lines.push(line as i64);
+        }
     }
 }
 
 /// Reads one bundle file as the entity `spec`. `file` is the name used in
-/// every message and in `source_file`.
+/// every message and in `source_file`. The file is read twice, never held
+/// whole: once to choose its encoding, once to decode and parse it.
 pub fn read_file(
     path: &Path,
     file: &str,
@@ -201,160 +345,78 @@ pub fn read_file(
     column_map: &BTreeMap<String, String>,
     mut progress: impl FnMut(u64),
 ) -> Result<Read, ReadError> {
-    let bytes = std::fs::read(path).map_err(|e| ReadError::Io {
+    let io = |e: std::io::Error| ReadError::Io {
         file: file.to_string(),
         message: e.to_string(),
-    })?;
-    let sha256 = crate::checksum::hex(&Sha256::digest(&bytes));
-    let (text, encoding, undecodable) = decode(&bytes, choice);
-    drop(bytes);
+    };
+    let open = || std::fs::File::open(path).map_err(io);
+    let analysis = stream::analyse(open()?).map_err(io)?;
+    let decoding = stream::Decoding::new(open()?, choice, &analysis);
+    let encoding = decoding.encoding;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)
-        .from_reader(text.as_bytes());
-    let mut records = reader.records();
-    let header = match records.next() {
-        None => {
-            return Err(ReadError::Empty {
-                file: file.to_string(),
-            })
-        }
-        Some(Err(e)) => return Err(csv_error(file, e)),
-        Some(Ok(h)) => h,
-    };
-    let found: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
-    // Extract name -> canonical name; unmapped names are taken as canonical.
-    let canonical: Vec<String> = found
-        .iter()
-        .map(|h| column_map.get(h).cloned().unwrap_or_else(|| h.clone()))
-        .collect();
-    let mut seen = BTreeSet::new();
-    for c in &canonical {
-        if !seen.insert(c.as_str()) {
-            return Err(ReadError::DuplicateColumn {
-                file: file.to_string(),
-                column: c.clone(),
-            });
-        }
-    }
-    let index: Vec<Option<usize>> = spec
-        .columns
-        .iter()
-        .map(|c| canonical.iter().position(|h| h == c.name))
-        .collect();
-    let missing_required: Vec<&str> = spec
-        .columns
-        .iter()
-        .zip(&index)
-        .filter(|(c, i)| c.must_exist && i.is_none())
-        .map(|(c, _)| c.name)
-        .collect();
-    if !missing_required.is_empty() {
-        return Err(ReadError::MissingColumns {
+        .from_reader(decoding);
+    let mut record = csv::StringRecord::new();
+    if !reader
+        .read_record(&mut record)
+        .map_err(|e| csv_error(file, e))?
+    {
+        return Err(ReadError::Empty {
             file: file.to_string(),
-            missing: missing_required.join(", "),
-            found: found.join(", "),
         });
     }
-    let extra_columns: Vec<String> = found
-        .iter()
-        .zip(&canonical)
-        .filter(|(_, c)| spec.column(c).is_none())
-        .map(|(f, _)| f.clone())
-        .collect();
-    let missing_columns: Vec<String> = spec
-        .columns
-        .iter()
-        .zip(&index)
-        .filter(|(_, i)| i.is_none())
-        .map(|(c, _)| c.name.to_string())
-        .collect();
-
-    let estimate = text.len() / 128 + 1;
-    let mut builders: Vec<StringChunkedBuilder> = spec
-        .columns
-        .iter()
-        .map(|c| StringChunkedBuilder::new(c.name.into(), estimate))
-        .collect();
-    let mut rows: Vec<i64> = Vec::with_capacity(estimate);
-    let mut bad_rows: Vec<Rejected> = Vec::new();
-    let id_index = canonical.iter().position(|c| c == STATE_STUDENT_ID);
-    let mut rejected_state_ids = BTreeSet::new();
-    let mut report = StageReport::new(STAGE, spec.name);
+    let header = Header::new(&record, file, spec, column_map)?;
+    let mut rows = Rows::new(spec, analysis.bytes as usize / 128 + 1);
     // The line a person sees: csv's own line counter lags behind blank lines
-    // and CRLF ends, so count the newlines before each record's first byte.
-    let bytes = text.as_bytes();
-    let (mut cursor, mut newlines) = (0usize, 0u64);
-    for (n, record) in records.enumerate() {
-        let record = record.map_err(|e| csv_error(file, e))?;
-        let mut start = record
-            .position()
-            .map(|p| p.byte() as usize)
-            .unwrap_or(cursor);
-        while start < bytes.len() && (bytes[start] == b'\n' || bytes[start] == b'\r') {
-            start += 1;
-        }
-        newlines += bytes[cursor..start].iter().filter(|&&b| b == b'\n').count() as u64;
-        cursor = start;
-        let line = newlines + 1;
-        let breaks: usize = record.iter().map(|f| f.matches('\n').count()).sum();
-        if breaks > 0 {
-            report.notes.push(format!(
-                "line {line}: a quoted field spans {} lines",
-                breaks + 1
-            ));
-        }
-        report.rows_in += 1;
-        let bad = record.len() != found.len()
-            || record
-                .iter()
-                .any(|f| f.contains(char::REPLACEMENT_CHARACTER));
-        if let Some(id) = id_index.and_then(|i| record.get(i)).filter(|_| bad) {
-            rejected_state_ids.insert(id.trim().to_string());
-        }
-        if record.len() != found.len() {
-            bad_rows.push(Rejected {
-                line: line as i64,
-                column: String::new(),
-                value: format!("{} fields", record.len()),
-                rule: "column_count",
-                message: format!(
-                    "expected {} fields as in the header, found {}",
-                    found.len(),
-                    record.len()
-                ),
-            });
-            continue;
-        }
-        if record
-            .iter()
-            .any(|f| f.contains(char::REPLACEMENT_CHARACTER))
-        {
-            bad_rows.extend(undecodable_fields(
-                &record,
-                line as i64,
-                &canonical,
-                spec,
-                encoding,
-            ));
-            continue;
-        }
-        for (b, i) in builders.iter_mut().zip(&index) {
-            match i.map(|i| record[i].trim()) {
-                Some(v) if !v.is_empty() => b.append_value(v),
-                _ => b.append_null(),
-            }
-        }
-        rows.push(line as i64);
-        if n % 65_536 == 0 {
-            progress(record.position().map(|p| p.byte()).unwrap_or(0));
+    // and CRLF ends, so count the line ends before each record's first byte.
+    let mut position = 0;
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| csv_error(file, e))?
+    {
+        position = record.position().map_or(position, |p| p.byte());
+        let line = reader.get_mut().line_at(position);
+        rows.take(&record, line, &header, spec, encoding);
+        if rows.report.rows_in % 65_536 == 1 {
+            progress(position);
         }
     }
-    progress(text.len() as u64);
-    let height = rows.len();
+    let decoding = reader.into_inner();
+    progress(decoding.text_len);
+    let info = FileInfo {
+        file: file.to_string(),
+        sha256: analysis.sha256,
+        bytes: decoding.text_len,
+        encoding: encoding.to_string(),
+        line_endings: decoding.line_endings().to_string(),
+        undecodable: decoding.undecodable,
+        columns_found: Vec::new(),
+        extra_columns: Vec::new(),
+        missing_columns: Vec::new(),
+    };
+    finish(file, spec, header, rows, info)
+}
+
+/// The frame, the quarantine and the report of a file read.
+fn finish(
+    file: &str,
+    spec: &EntitySpec,
+    header: Header,
+    rows: Rows,
+    mut info: FileInfo,
+) -> Result<Read, ReadError> {
+    let Rows {
+        builders,
+        lines,
+        bad,
+        rejected_state_ids,
+        mut report,
+    } = rows;
+    let height = lines.len();
     let mut columns = vec![
-        Column::new(SOURCE_FILE.into(), vec![file; height]),
-        Column::new(SOURCE_ROW.into(), rows),
+        crate::snapshot::repeated(SOURCE_FILE, file, height).into_column(),
+        Column::new(SOURCE_ROW.into(), lines),
     ];
     columns.extend(
         builders
@@ -364,47 +426,42 @@ pub fn read_file(
     let frame = DataFrame::new(height, columns).map_err(|e| polars_failed(file, e))?;
     report.rows_out = height as u64;
     let mut rejected_lines = BTreeSet::new();
-    for bad in &bad_rows {
-        *report.violations.entry(bad.rule.to_string()).or_default() += 1;
-        if rejected_lines.insert(bad.line) {
-            *report.rejected.entry(bad.rule.to_string()).or_default() += 1;
+    for b in &bad {
+        *report.violations.entry(b.rule.to_string()).or_default() += 1;
+        if rejected_lines.insert(b.line) {
+            *report.rejected.entry(b.rule.to_string()).or_default() += 1;
         }
     }
-    if undecodable > 0 {
+    if info.undecodable > 0 {
         report.notes.push(format!(
-            "{undecodable} character(s) could not be decoded as {encoding}"
+            "{} character(s) could not be decoded as {}",
+            info.undecodable, info.encoding
         ));
     }
-    if !extra_columns.is_empty() {
-        report
-            .notes
-            .push(format!("columns not read: {}", extra_columns.join(", ")));
+    if !header.extra_columns.is_empty() {
+        report.notes.push(format!(
+            "columns not read: {}",
+            header.extra_columns.join(", ")
+        ));
     }
-    let quarantine = rejected_frame(file, &bad_rows).map_err(|e| polars_failed(file, e))?;
+    let quarantine = rejected_frame(file, &bad).map_err(|e| polars_failed(file, e))?;
     let present = spec
         .columns
         .iter()
-        .zip(&index)
+        .zip(&header.index)
         .filter(|(_, i)| i.is_some())
         .map(|(c, _)| c.name.to_string())
         .collect();
+    info.columns_found = header.found;
+    info.extra_columns = header.extra_columns;
+    info.missing_columns = header.missing_columns;
     Ok(Read {
         frame,
         present,
         quarantine,
         report,
         rejected_state_ids,
-        info: FileInfo {
-            file: file.to_string(),
-            sha256,
-            bytes: text.len() as u64,
-            encoding: encoding.to_string(),
-            line_endings: line_endings(&text).to_string(),
-            undecodable,
-            columns_found: found,
-            extra_columns,
-            missing_columns,
-        },
+        info,
     })
 }
 

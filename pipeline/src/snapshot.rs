@@ -108,6 +108,14 @@ impl<W: std::io::Write> std::io::Write for KeepIoError<W> {
     }
 }
 
+/// `value` on `n` rows, stored once (not flagged sorted, as a column built
+/// value by value is not).
+pub fn repeated(name: &str, value: &str, n: usize) -> StringChunked {
+    let mut ca = StringChunked::full(name.into(), value, n);
+    ca.set_sorted_flag(polars::series::IsSorted::Not);
+    ca
+}
+
 /// Reads a snapshot back.
 pub fn read_parquet(path: &Path) -> Result<DataFrame> {
     let file =
