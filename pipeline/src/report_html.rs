@@ -509,7 +509,11 @@ fn end_of_year(r: &Report) -> Section {
         .collect();
     section(
         "End of year: the launch notices' rules, by SAU",
-        Some("The errors the Department asked districts to fix before ICSE closed (000 lines 92-116), reported, not held: each row is in end_of_year/findings.csv and end_of_year/by_sau/<SAU>.csv with its file and line."),
+        Some(if r.end_of_year_held {
+            "The errors the Department asked districts to fix before ICSE closed (000 lines 92-116), held from the uploads ([end_of_year] action = \"hold\"): each row is in end_of_year/findings.csv and end_of_year/by_sau/<SAU>.csv with its file and line, and each upload row held for it in preflight/<upload>.csv under the rule's name."
+        } else {
+            "The errors the Department asked districts to fix before ICSE closed (000 lines 92-116), reported, not held ([end_of_year] action = \"report\"): each row is in end_of_year/findings.csv and end_of_year/by_sau/<SAU>.csv with its file and line."
+        }),
         vec![just(table(&["rule", "SAU", "rows"], rows))],
     )
 }
