@@ -74,6 +74,14 @@ struct RawPublish {
     split_entry_code: Option<String>,
 }
 
+/// The `[end_of_year]` table.
+#[derive(Debug, Default, Deserialize)]
+struct RawEndOfYear {
+    /// "report" (default): the launch notices' end-of-year rules are listed
+    /// by SAU; "hold": the upload rows built from a flagged row are held.
+    action: Option<String>,
+}
+
 /// One thing wrong with a configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
@@ -141,12 +149,17 @@ pub struct Config {
     pub extract_date: NaiveDate,
     pub split_exit_code: String,
     pub split_entry_code: String,
+    /// `[end_of_year] action = "hold"`: pre-flight holds the upload rows built
+    /// from a row the end-of-year rules flag; "report" (false, the default)
+    /// only lists them.
+    pub end_of_year_hold: bool,
     /// SHA-256 of the configuration file (or of the defaults as JSON).
     pub checksum: String,
 }
 
-const TOP_KEYS: [&str; 10] = [
+const TOP_KEYS: [&str; 11] = [
     "identity",
+    "end_of_year",
     "publish",
     "layouts",
     "bundle",
@@ -211,6 +224,7 @@ impl Config {
             extract_date: june_30(DEFAULT_YEARS.1),
             split_exit_code: DEFAULT_SPLIT_EXIT_CODE.to_string(),
             split_entry_code: DEFAULT_SPLIT_ENTRY_CODE.to_string(),
+            end_of_year_hold: false,
             checksum: String::new(),
         };
         // What the data means, not where it is: folders are left out (the
@@ -292,7 +306,13 @@ pub const SECTIONS: [(StageId, &[&str]); 5] = [
     ),
     (
         StageId::Publish,
-        &["as_of", "split_exit_code", "split_entry_code"],
+        &[
+            "as_of",
+            "split_exit_code",
+            "split_entry_code",
+            "last_year",
+            "end_of_year_hold",
+        ],
     ),
     (
         StageId::Report,
@@ -381,6 +401,23 @@ fn same_name_policy(value: Option<&str>, file: &str, problems: &mut Vec<Problem>
     }
 }
 
+/// `[end_of_year] action`: true for "hold", false for "report" (the default).
+fn end_of_year_action(table: &toml::Table, file: &str, problems: &mut Vec<Problem>) -> bool {
+    let raw: RawEndOfYear = section(table, "end_of_year", file, problems);
+    match raw.action.as_deref() {
+        None | Some("report") => false,
+        Some("hold") => true,
+        Some(other) => {
+            problems.push(Problem {
+                file: file.to_string(),
+                key: "end_of_year.action".to_string(),
+                message: format!("expected \"report\" or \"hold\", found {other:?}"),
+            });
+            false
+        }
+    }
+}
+
 fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
     let mut problems = Vec::new();
     let problem = |problems: &mut Vec<Problem>, key: &str, message: String| {
@@ -453,6 +490,8 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
     let (merge_probability, review_probability, max_block, same_name_birth_date_review) =
         identity_keys(&table, file, &mut problems);
 
+    let end_of_year_hold = end_of_year_action(&table, file, &mut problems);
+
     let split_exit_code = publish
         .split_exit_code
         .unwrap_or_else(|| DEFAULT_SPLIT_EXIT_CODE.to_string());
@@ -487,6 +526,7 @@ fn parse(text: &str, file: &str, base: &Path) -> Result<Config, Problems> {
         extract_date,
         split_exit_code,
         split_entry_code,
+        end_of_year_hold,
         checksum: hex(&Sha256::digest(text.as_bytes())),
     };
     check_paths(&config, file, &mut problems);
@@ -1001,6 +1041,42 @@ birth_date_earliest = "1990-13-01"
         assert_eq!(config.layouts, dir.path().join("layouts"));
         assert_eq!(config.split_exit_code, "W99");
         assert_eq!(config.split_entry_code, "E02");
+    }
+
+    #[test]
+    fn end_of_year_action_is_report_or_hold() {
+        let dir = setup();
+        assert_eq!(
+            problems(
+                dir.path(),
+                "bundle = \"bundle\"\ncrosswalks = \"crosswalks\"\n[end_of_year]\naction = \"quarantine\"\nrules = 1\n"
+            ),
+            vec![
+                "run.toml: end_of_year.rules: unknown key",
+                "run.toml: end_of_year.action: expected \"report\" or \"hold\", found \"quarantine\"",
+            ]
+        );
+        let parsed = |extra: &str| {
+            parse(
+                &format!("bundle = \"bundle\"\ncrosswalks = \"crosswalks\"\n{extra}"),
+                "run.toml",
+                dir.path(),
+            )
+            .unwrap()
+        };
+        assert!(!parsed("").end_of_year_hold);
+        assert!(!parsed("[end_of_year]\naction = \"report\"\n").end_of_year_hold);
+        let hold = parsed("[end_of_year]\naction = \"hold\"\n");
+        assert!(hold.end_of_year_hold);
+        // Publish holds the rows, so only its fingerprint changes.
+        assert_ne!(
+            hold.section_sum(StageId::Publish),
+            parsed("").section_sum(StageId::Publish)
+        );
+        assert_eq!(
+            hold.section_sum(StageId::Report),
+            parsed("").section_sum(StageId::Report)
+        );
     }
 
     #[test]

@@ -544,6 +544,7 @@ fn load_orgs(dir: &Path, problems: &mut Vec<String>) -> Vec<OrgMapRow> {
             }
         }
         let parent = c.field("neo_parent_org_id").to_string();
+        let neo_name = c.field("neo_name").to_string();
         let change = c.one_of("change", &["", "merge", "split", "closure", "renumbered"]);
         keyed.push((
             line,
@@ -563,6 +564,7 @@ fn load_orgs(dir: &Path, problems: &mut Vec<String>) -> Vec<OrgMapRow> {
             } else {
                 Some(parent)
             },
+            neo_name,
             change,
         });
     }

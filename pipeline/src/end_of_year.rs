@@ -1,20 +1,29 @@
-//! Writes the end-of-year findings ([`cutover_stages::end_of_year`]): the
-//! rules of the launch notices, checked on the crosswalked frames and
-//! listed by SAU so the Department can send each district its list. They
-//! are reported, never held: no row is removed from the uploads for them.
+//! The end-of-year rules of the launch notices
+//! ([`cutover_stages::end_of_year`]), checked on the identity stage's
+//! snapshots (re-keyed, so a student found under two IDs is one student)
+//! and listed by SAU so the Department can send each district its list.
 //!
-//! Outputs (under the output root): `end_of_year/findings.csv` (`rule,
-//! source_file, source_row, SAUOrgID, school_year`, sorted by SAU, file and
-//! row), `end_of_year/by_sau/<SAUOrgID>.csv` (the same columns, one file per
-//! SAU with findings) and `end_of_year/summary.json` (rule -> SAU -> count).
+//! `[end_of_year] action` says what they do to the uploads: `report` (the
+//! default) lists them only; `hold` makes pre-flight hold every upload row
+//! built from a flagged row, under the rule's name. Holding has to happen
+//! before the upload files are written, so with `hold` the publish stage
+//! checks the rules itself ([`findings`]); the report stage checks them
+//! again on the same snapshots, with the same result, and writes the files.
+//!
+//! Outputs (under the output root, written by the report stage):
+//! `end_of_year/findings.csv` (`rule, source_file, source_row, SAUOrgID,
+//! school_year`, sorted by SAU, file and row), `end_of_year/by_sau/<SAUOrgID>.csv`
+//! (the same columns, one file per SAU with findings) and
+//! `end_of_year/summary.json` (rule -> SAU -> count).
 
 use crate::output::{private_dir, write_bytes};
 use anyhow::Result;
 use cutover_stages::columns::*;
 use cutover_stages::crosswalk::SAU_ORG_ID;
 use cutover_stages::end_of_year::{self, Finding, RULE};
-use cutover_stages::schema::{BEHAVIOR, STUDENT_ENROLLMENT, STUDENT_PERSONAL};
-use polars::prelude::DataFrame;
+use cutover_stages::identity::STUDENT_KEY;
+use cutover_stages::schema::{BEHAVIOR, SCHOOLS, STUDENT_ENROLLMENT};
+use polars::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -23,33 +32,51 @@ const HEADER: [&str; 5] = [RULE, SOURCE_FILE, SOURCE_ROW, SAU_ORG_ID, SCHOOL_YEA
 /// What the report shows: rule -> SAU Org ID -> findings.
 pub type Summary = BTreeMap<String, BTreeMap<String, u64>>;
 
-/// Checks the rules on the crosswalked frames and writes the findings;
-/// returns the files written, relative to `root`, and the counts.
-pub fn write(
-    root: &Path,
-    last_year: i32,
-    crosswalked: &[(&str, &DataFrame)],
-    schools: Option<&DataFrame>,
-) -> Result<(Vec<String>, Summary)> {
-    let frame = |name: &str| crosswalked.iter().find(|c| c.0 == name).map(|c| c.1);
-    let dir = root.join("end_of_year");
-    let Some(enrollment) = frame(STUDENT_ENROLLMENT.name) else {
-        return Ok((Vec::new(), Summary::new()));
+fn snapshot(root: &Path, stage: &str, name: &str) -> Result<Option<DataFrame>> {
+    let path = root.join(stage).join(format!("{name}.parquet"));
+    if path.is_file() {
+        Ok(Some(crate::snapshot::read_parquet(&path)?))
+    } else {
+        Ok(None)
+    }
+}
+
+/// Checks the rules on the identity stage's snapshots of enrollments,
+/// behavior and students (birth dates, never written out) and ingest's
+/// schools (the two virtual charter schools); none without enrollments.
+pub fn findings(root: &Path, last_year: i32) -> Result<Vec<Finding>> {
+    let Some(enrollment) = snapshot(root, "identity", STUDENT_ENROLLMENT.name)? else {
+        return Ok(Vec::new());
     };
-    let charters = end_of_year::charter_school_ids(schools)?;
-    let findings = end_of_year::run(
-        enrollment,
-        frame(BEHAVIOR.name),
-        frame(STUDENT_PERSONAL.name),
+    let behavior = snapshot(root, "identity", BEHAVIOR.name)?;
+    let students = snapshot(root, "identity", "students")?
+        .map(|s| {
+            s.lazy()
+                .select([col(STUDENT_KEY).alias(STATE_STUDENT_ID), col(BIRTH_DATE)])
+                .collect()
+        })
+        .transpose()?;
+    let schools = snapshot(root, "ingest", SCHOOLS.name)?;
+    let charters = end_of_year::charter_school_ids(schools.as_ref())?;
+    Ok(end_of_year::run(
+        &enrollment,
+        behavior.as_ref(),
+        students.as_ref(),
         &charters,
         last_year,
-    )?;
+    )?)
+}
+
+/// Writes the findings; returns the files written, relative to `root`, and
+/// the counts.
+pub fn write(root: &Path, findings: &[Finding]) -> Result<(Vec<String>, Summary)> {
+    let dir = root.join("end_of_year");
     private_dir(&dir.join("by_sau"))?;
     let mut outputs = vec!["end_of_year/findings.csv".to_string()];
-    write_bytes(&dir.join("findings.csv"), &csv_bytes(&findings)?)?;
+    write_bytes(&dir.join("findings.csv"), &csv_bytes(findings)?)?;
     let mut by_sau: BTreeMap<&str, Vec<Finding>> = BTreeMap::new();
     let mut summary = Summary::new();
-    for f in &findings {
+    for f in findings {
         by_sau.entry(f.sau.as_str()).or_default().push(f.clone());
         *summary
             .entry(f.rule.to_string())

@@ -12,6 +12,7 @@ mod end_of_year;
 mod fixlist;
 mod generate;
 mod identity_stage;
+mod issued;
 mod layouts;
 mod ledger;
 mod output;
@@ -117,6 +118,11 @@ enum Command {
         #[command(subcommand)]
         action: CrosswalkAction,
     },
+    /// New State IDs: record the IDs the helpdesk returned.
+    Ids {
+        #[command(subcommand)]
+        action: IdsAction,
+    },
     /// The upload layouts.
     Layouts {
         #[command(subcommand)]
@@ -185,6 +191,20 @@ enum Command {
         /// The school year (default: the latest with an enrollment).
         #[arg(long)]
         year: Option<i32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum IdsAction {
+    /// Tie each row of the returned file (StateStudentID, LastName,
+    /// FirstName, BirthDate, Gender[, SAUID, SchoolStudentID]) to the student
+    /// awaiting an ID and record it in review/issued_ids.csv; the next run
+    /// re-keys the student and releases the rows held for want of an ID.
+    Assign {
+        issued: PathBuf,
+        /// The run's output folder.
+        #[arg(long, default_value = "snapshots")]
+        out: PathBuf,
     },
 }
 
@@ -328,6 +348,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Identity { action } => cmd_identity(action),
         Command::Crosswalk { action } => cmd_crosswalk(action),
         Command::Layouts { action } => cmd_layouts(action),
+        Command::Ids {
+            action: IdsAction::Assign { issued, out },
+        } => {
+            let summary = issued::assign(&out, &issued)?;
+            let _ = write!(std::io::stdout(), "{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Results { logs, upload, out } => {
             let summary = results::run(&out, &logs, upload.as_deref())?;
             let _ = write!(std::io::stdout(), "{summary}");

@@ -255,6 +255,23 @@ fn code_sets(tables: &Tables) -> (Vec<String>, BTreeMap<String, Vec<String>>) {
     (neo_ids, sets)
 }
 
+/// NEO Org ID -> NEO name (`__n_id`, `__n_name`; the first name an ID
+/// has), for the CTE guide's message.
+fn org_names(tables: &Tables) -> Result<DataFrame> {
+    let mut names: BTreeMap<&str, &str> = BTreeMap::new();
+    for o in &tables.orgs {
+        if !o.neo_name.is_empty() {
+            names
+                .entry(o.neo_org_id.as_str())
+                .or_insert(o.neo_name.as_str());
+        }
+    }
+    Ok(df!(
+        "__n_id" => names.keys().copied().collect::<Vec<_>>(),
+        "__n_name" => names.values().copied().collect::<Vec<_>>(),
+    )?)
+}
+
 /// What the uploads share while they are written.
 struct Writing<'a> {
     root: &'a Path,
@@ -282,7 +299,17 @@ pub fn run_stage(
     // Each upload's frame is dropped once written.
     let mut frames: BTreeMap<&str, DataFrame> = conformed.uploads.into_iter().collect();
     let (neo_ids, code_sets) = code_sets(tables);
+    let names = org_names(tables)?;
     let periods = preflight::primary_periods(frames.get(conform::STUDENT_ENROLLMENT_UPLOAD.name))?;
+    // With `[end_of_year] action = "hold"` the rules run here, before any
+    // upload file is written: pre-flight holds the rows built from a
+    // flagged row (the report stage lists the same findings).
+    let end_of_year = if config.end_of_year_hold {
+        let findings = crate::end_of_year::findings(root, config.last_year)?;
+        Some(cutover_stages::end_of_year::flags_frame(&findings)?)
+    } else {
+        None
+    };
     let mut valid_enrollments: Option<DataFrame> = None;
     let mut w = Writing {
         root,
@@ -315,6 +342,8 @@ pub fn run_stage(
                 code_sets: &code_sets,
                 primary_periods: &periods,
                 valid_enrollments: valid_enrollments.as_ref(),
+                end_of_year: end_of_year.as_ref(),
+                org_names: Some(&names),
             };
             let passed = check_and_write(&mut w, upload, layout, &mut df, &ctx, &mut us)?;
             if upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {

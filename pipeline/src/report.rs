@@ -47,6 +47,9 @@ pub struct Report {
     pub failures: Vec<Failure>,
     /// The launch notices' end-of-year rules: rule -> SAU Org ID -> rows.
     pub end_of_year: crate::end_of_year::Summary,
+    /// `[end_of_year] action = "hold"`: the rows were held from the uploads.
+    #[serde(default)]
+    pub end_of_year_held: bool,
     /// Rows each district can fix in ICSE, by SAU Org ID (`fixlists/`).
     pub fix_lists: BTreeMap<String, u64>,
 }

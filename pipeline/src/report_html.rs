@@ -497,6 +497,15 @@ fn coverage(r: &Report) -> Section {
     section("Crosswalk coverage: every legacy value seen", None, blocks)
 }
 
+/// What the end-of-year section says of the findings: held or reported.
+fn end_of_year_note(held: bool) -> &'static str {
+    if held {
+        "The errors the Department asked districts to fix before ICSE closed (000 lines 92-116), held from the uploads ([end_of_year] action = \"hold\"): each row is in end_of_year/findings.csv and end_of_year/by_sau/<SAU>.csv with its file and line, and each upload row held for it in preflight/<upload>.csv under the rule's name."
+    } else {
+        "The errors the Department asked districts to fix before ICSE closed (000 lines 92-116), reported, not held ([end_of_year] action = \"report\"): each row is in end_of_year/findings.csv and end_of_year/by_sau/<SAU>.csv with its file and line."
+    }
+}
+
 fn end_of_year(r: &Report) -> Section {
     let rows = r
         .end_of_year
@@ -509,7 +518,7 @@ fn end_of_year(r: &Report) -> Section {
         .collect();
     section(
         "End of year: the launch notices' rules, by SAU",
-        Some("The errors the Department asked districts to fix before ICSE closed (000 lines 92-116), reported, not held: each row is in end_of_year/findings.csv and end_of_year/by_sau/<SAU>.csv with its file and line."),
+        Some(end_of_year_note(r.end_of_year_held)),
         vec![just(table(&["rule", "SAU", "rows"], rows))],
     )
 }
@@ -570,6 +579,18 @@ pub fn html(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_end_of_year_note_says_whether_the_rows_were_held() {
+        assert_eq!(
+            end_of_year_note(true),
+            "The errors the Department asked districts to fix before ICSE closed (000 lines 92-116), held from the uploads ([end_of_year] action = \"hold\"): each row is in end_of_year/findings.csv and end_of_year/by_sau/<SAU>.csv with its file and line, and each upload row held for it in preflight/<upload>.csv under the rule's name."
+        );
+        assert_eq!(
+            end_of_year_note(false),
+            "The errors the Department asked districts to fix before ICSE closed (000 lines 92-116), reported, not held ([end_of_year] action = \"report\"): each row is in end_of_year/findings.csv and end_of_year/by_sau/<SAU>.csv with its file and line."
+        );
+    }
 
     #[test]
     fn everything_on_the_page_is_escaped() {

@@ -9,8 +9,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// What Synergy writes when every row of a file loaded.
+/// What Synergy writes when every row of a file loaded (the CTE guide,
+/// 001 lines 40-41, shows it under the title line `CTE Import Error Log`).
 pub const ALL_SUCCESSFUL: &str = "All Records completed successfully";
+/// How a result log's title line ends (`CTE Import Error Log`).
+pub const TITLE_SUFFIX: &str = "Import Error Log";
 /// The columns of a result log.
 pub const LOG_COLUMNS: [&str; 5] = [
     "Row Number",
@@ -90,9 +93,10 @@ fn upload_of(log: &Path, given: Option<&str>) -> Result<String> {
     }
 }
 
-/// Reads the logs, writes `results/results.csv` under `out`, and returns
-/// the summary printed to the terminal.
-pub fn run(out: &Path, logs: &[std::path::PathBuf], upload: Option<&str>) -> Result<String> {
+/// (upload, row number) -> manifest rows (one per school year and SAU file).
+type Index = BTreeMap<(String, String), Vec<ManifestRow>>;
+
+fn read_manifest(out: &Path) -> Result<Index> {
     let manifest_path = out.join("publish/upload_manifest.csv");
     let mut reader = csv::Reader::from_path(&manifest_path).with_context(|| {
         format!(
@@ -100,8 +104,7 @@ pub fn run(out: &Path, logs: &[std::path::PathBuf], upload: Option<&str>) -> Res
             manifest_path.display()
         )
     })?;
-    // (upload, row number) -> manifest rows (one per school year and SAU file).
-    let mut index: BTreeMap<(String, String), Vec<ManifestRow>> = BTreeMap::new();
+    let mut index = Index::new();
     for r in reader.records() {
         let r =
             r.with_context(|| format!("{}: not an upload manifest", manifest_path.display()))?;
@@ -120,102 +123,157 @@ pub fn run(out: &Path, logs: &[std::path::PathBuf], upload: Option<&str>) -> Res
                 source_row: get(8),
             });
     }
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    let mut by_error: BTreeMap<String, u64> = BTreeMap::new();
-    let mut successful = 0;
-    let (mut matched, mut unmatched, mut ambiguous) = (0u64, 0u64, 0u64);
-    for log in logs {
-        let name = log.display().to_string();
-        let upload = upload_of(log, upload)?;
-        let bytes = std::fs::read(log).with_context(|| format!("{name}: cannot read"))?;
-        let (text, _, _) = crate::read::decode(&bytes, crate::read::EncodingChoice::Auto);
-        if text.trim() == ALL_SUCCESSFUL {
-            successful += 1;
+    Ok(index)
+}
+
+/// What the logs said, as they are read.
+#[derive(Default)]
+struct Tally {
+    rows: Vec<Vec<String>>,
+    by_error: BTreeMap<String, u64>,
+    successful: u64,
+    matched: u64,
+    unmatched: u64,
+    ambiguous: u64,
+}
+
+/// The log's text without its title line (`CTE Import Error Log` in the
+/// CTE guide, 001 line 40), if it has one.
+fn without_title(text: &str) -> &str {
+    let first = text.lines().next().unwrap_or("");
+    if first.trim().ends_with(TITLE_SUFFIX) && !first.contains(',') {
+        text.split_once('\n').map_or("", |(_, rest)| rest)
+    } else {
+        text
+    }
+}
+
+/// Reads one log into `t`.
+fn read_log(log: &Path, upload: Option<&str>, index: &Index, t: &mut Tally) -> Result<()> {
+    let name = log.display().to_string();
+    let upload = upload_of(log, upload)?;
+    let bytes = std::fs::read(log).with_context(|| format!("{name}: cannot read"))?;
+    let (text, _, _) = crate::read::decode(&bytes, crate::read::EncodingChoice::Auto);
+    let text = without_title(&text);
+    if text.trim() == ALL_SUCCESSFUL {
+        t.successful += 1;
+        return Ok(());
+    }
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = r
+        .headers()
+        .with_context(|| format!("{name}: not a result log"))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    if header != LOG_COLUMNS {
+        bail!(
+            "{name}: line 1: expected the columns {} or the line \"{ALL_SUCCESSFUL}\", found {}",
+            LOG_COLUMNS.join(", "),
+            header.join(", ")
+        );
+    }
+    for record in r.records() {
+        let record = record.with_context(|| format!("{name}: not a result log"))?;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let f: Vec<String> = (0..5)
+            .map(|i| record.get(i).unwrap_or("").trim().to_string())
+            .collect();
+        if f.iter().all(|v| v.is_empty()) {
             continue;
         }
-        let mut r = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_reader(text.as_bytes());
-        let header: Vec<String> = r
-            .headers()
-            .with_context(|| format!("{name}: not a result log"))?
-            .iter()
-            .map(|h| h.trim().to_string())
-            .collect();
-        if header != LOG_COLUMNS {
+        if f[0].parse::<u64>().is_err() {
             bail!(
-                "{name}: line 1: expected the columns {} or the line \"{ALL_SUCCESSFUL}\", found {}",
-                LOG_COLUMNS.join(", "),
-                header.join(", ")
+                "{name}: line {line}: Row Number: expected a number, found {:?}",
+                f[0]
             );
         }
-        for record in r.records() {
-            let record = record.with_context(|| format!("{name}: not a result log"))?;
-            let line = record.position().map(|p| p.line()).unwrap_or(0);
-            let f: Vec<String> = (0..5)
-                .map(|i| record.get(i).unwrap_or("").trim().to_string())
-                .collect();
-            if f.iter().all(|v| v.is_empty()) {
-                continue;
-            }
-            if f[0].parse::<u64>().is_err() {
-                bail!(
-                    "{name}: line {line}: Row Number: expected a number, found {:?}",
-                    f[0]
-                );
-            }
-            *by_error.entry(f[4].clone()).or_default() += 1;
-            let candidates: Vec<&ManifestRow> = index
-                .get(&(upload.clone(), f[0].clone()))
-                .map(|v| {
-                    v.iter()
-                        .filter(|m| f[1].is_empty() || m.sau == f[1])
-                        .filter(|m| f[2].is_empty() || m.school.is_empty() || m.school == f[2])
-                        .filter(|m| f[3].is_empty() || m.state_id == f[3])
-                        .collect()
-                })
-                .unwrap_or_default();
-            let mut row = vec![name.clone()];
-            row.extend(f.iter().cloned());
-            row.push(upload.clone());
-            match candidates.as_slice() {
-                [m] => {
-                    matched += 1;
-                    row.extend([
-                        m.file.clone(),
-                        m.entity.clone(),
-                        m.source_file.clone(),
-                        m.source_row.clone(),
-                        stage_for(&f[4]).to_string(),
-                        format!("row {}", m.row_number),
-                    ]);
-                }
-                [] => {
-                    unmatched += 1;
-                    row.extend(["", "", "", "", stage_for(&f[4])].map(str::to_string));
-                    row.push("no upload row has this row number, SAU, school and student".into());
-                }
-                many => {
-                    ambiguous += 1;
-                    row.extend(["", "", "", "", stage_for(&f[4])].map(str::to_string));
-                    row.push(format!(
-                        "{} upload rows match: {}",
-                        many.len(),
-                        many.iter()
-                            .map(|m| m.file.as_str())
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    ));
-                }
-            }
-            rows.push(row);
+        *t.by_error.entry(f[4].clone()).or_default() += 1;
+        let mut row = vec![name.clone()];
+        row.extend(f.iter().cloned());
+        row.push(upload.clone());
+        tie(&f, &upload, index, &mut row, t);
+        t.rows.push(row);
+    }
+    Ok(())
+}
+
+/// Ties one log row to its upload row: same upload and row number, and the
+/// SAU, school and student the log gives. The CTE guide's School ID is "the
+/// ID used in your local SIS" (001 line 48), not the NEO Org ID of the upload:
+/// a School ID no candidate has is read as such and left out of the match.
+fn tie(f: &[String], upload: &str, index: &Index, row: &mut Vec<String>, t: &mut Tally) {
+    let by_row: Vec<&ManifestRow> = index
+        .get(&(upload.to_string(), f[0].clone()))
+        .map(|v| {
+            v.iter()
+                .filter(|m| f[1].is_empty() || m.sau == f[1])
+                .filter(|m| f[3].is_empty() || m.state_id == f[3])
+                .collect()
+        })
+        .unwrap_or_default();
+    let same_school: Vec<&ManifestRow> = by_row
+        .iter()
+        .copied()
+        .filter(|m| f[2].is_empty() || m.school.is_empty() || m.school == f[2])
+        .collect();
+    let local_school = same_school.is_empty() && !by_row.is_empty();
+    let candidates = if local_school { by_row } else { same_school };
+    let stage = stage_for(&f[4]).to_string();
+    match candidates.as_slice() {
+        [m] => {
+            t.matched += 1;
+            let note = if local_school {
+                " (School ID read as the local SIS ID)"
+            } else {
+                ""
+            };
+            row.extend([
+                m.file.clone(),
+                m.entity.clone(),
+                m.source_file.clone(),
+                m.source_row.clone(),
+                stage,
+                format!("row {}{note}", m.row_number),
+            ]);
         }
+        [] => {
+            t.unmatched += 1;
+            row.extend(["", "", "", ""].map(str::to_string));
+            row.push(stage);
+            row.push("no upload row has this row number, SAU, school and student".into());
+        }
+        many => {
+            t.ambiguous += 1;
+            row.extend(["", "", "", ""].map(str::to_string));
+            row.push(stage);
+            row.push(format!(
+                "{} upload rows match: {}",
+                many.len(),
+                many.iter()
+                    .map(|m| m.file.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
+        }
+    }
+}
+
+/// Reads the logs, writes `results/results.csv` under `out`, and returns
+/// the summary printed to the terminal.
+pub fn run(out: &Path, logs: &[std::path::PathBuf], upload: Option<&str>) -> Result<String> {
+    let index = read_manifest(out)?;
+    let mut t = Tally::default();
+    for log in logs {
+        read_log(log, upload, &index, &mut t)?;
     }
     let path = out.join("results/results.csv");
     write_atomic(&path, |file| {
         let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
         w.write_record(RESULT_COLUMNS)?;
-        for r in &rows {
+        for r in &t.rows {
             w.write_record(r)?;
         }
         w.flush()?;
@@ -226,13 +284,13 @@ pub fn run(out: &Path, logs: &[std::path::PathBuf], upload: Option<&str>) -> Res
         s,
         "{} logs read: {} all successful, {} rejected rows ({} tied to their source row, {} not found, {} ambiguous)",
         logs.len(),
-        successful,
-        rows.len(),
-        matched,
-        unmatched,
-        ambiguous
+        t.successful,
+        t.rows.len(),
+        t.matched,
+        t.unmatched,
+        t.ambiguous
     );
-    let mut sorted: Vec<(&String, &u64)> = by_error.iter().collect();
+    let mut sorted: Vec<(&String, &u64)> = t.by_error.iter().collect();
     sorted.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     for (error, n) in sorted {
         let _ = writeln!(s, "{n:>8}  {error}  [{}]", stage_for(error));

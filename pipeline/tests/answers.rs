@@ -179,6 +179,7 @@ fn a_student_is_traced_under_a_retired_id_with_names_only_when_asked() {
         heads,
         [
             "behavior.csv:2 (behavior)",
+            "cte.csv:5 (cte)",
             "student_enrollment.csv:11 (student_enrollment)",
             "student_enrollment.csv:12 (student_enrollment)",
             "student_enrollment.csv:13 (student_enrollment)",
@@ -259,7 +260,7 @@ fn the_fix_lists_match_the_quarantine_and_preflight_files_row_for_row() {
     assert_eq!(listed, expected);
     assert_eq!(
         by_sau,
-        BTreeMap::from([("2544".to_string(), 13), ("unassigned".to_string(), 4)])
+        BTreeMap::from([("2544".to_string(), 15), ("unassigned".to_string(), 4)])
     );
     let sau = fs::read_to_string(out.join("fixlists/2544.csv")).unwrap();
     assert_eq!(sau, FIXLIST_2544);
@@ -273,7 +274,9 @@ fn the_fix_lists_match_the_quarantine_and_preflight_files_row_for_row() {
 const FIXLIST_2544: &str = "\
 file,line,StateStudentID,School_ID,school_year,stage,column,rule,message,what_to_do
 cte.csv,3,100000004,1389,2017,pre-flight (cte),ProgramEndDate,concurrent_exits_after_primary,ProgramEndDate: 06/07/2017 is after the primary enrollment's exit 03/10/2017,\"Correct the enrollment dates so the student has one primary enrollment at a time, covering every other enrollment.\"
+cte.csv,3,100000004,1389,2017,pre-flight (cte),,no_concurrent_enrollment,\"Secondary enrollment not found at \"\"Brooks Regional Technical Center\"\"\",Correct the record in ICSE.
 cte.csv,4,100000004,1389,2017,crosswalk,CIPCode,unmapped_code,CIPCode: no row of cip_codes.csv (domain cip_codes) maps code 99.9999 in school year 2017,\"The code has no mapping for its school year: correct it in ICSE, or ask the Department to add the mapping.\"
+cte.csv,5,100000005,1389,2017,pre-flight (cte),,no_concurrent_enrollment,\"Secondary enrollment not found at \"\"Brooks Regional Technical Center\"\"\",Correct the record in ICSE.
 student_enrollment.csv,9,100000004,1389,2017,pre-flight (student_enrollment),ExitDate,concurrent_exits_after_primary,ExitDate: 06/07/2017 is after the primary enrollment's exit 03/10/2017,\"Correct the enrollment dates so the student has one primary enrollment at a time, covering every other enrollment.\"
 student_enrollment.csv,10,100000004,1389,2016,pre-flight (student_enrollment),EntryDate,no_primary_enrollment,EntryDate: no primary enrollment of the student is open on this date in the school year,\"Correct the enrollment dates so the student has one primary enrollment at a time, covering every other enrollment.\"
 student_enrollment.csv,11,100000005,343,2016,ingest,ExitDate,spans_school_years,\"ExitDate: in school year 2017, after the school year of SchoolEntryDate (an enrollment ends within its school year)\",Correct the record in ICSE.
@@ -359,8 +362,8 @@ fn diffs_name_what_changed_and_why() {
 }
 
 const DIFF_CROSSWALK: &str = "\
-A: a/out (run 764ee6fd5a68f263)
-B: crosswalk/out (run df3ddaa7b42af427)
+A: a/out (run 9f1718481372bac0)
+B: crosswalk/out (run b5d9f0671e097001)
 why: crosswalk table exit_codes.csv: b5a62292f472 -> 5236f5228297
 crosswalk/student_enrollment: 12 -> 12 rows; added 0, removed 0, changed 1
   changed columns: ExitCode 1
@@ -380,13 +383,13 @@ identity: 0 students split, 0 joined
 ";
 
 const DIFF_DECISION: &str = "\
-A: a/out (run 764ee6fd5a68f263)
-B: decision/out (run 764ee6fd5a68f263)
+A: a/out (run 9f1718481372bac0)
+B: decision/out (run 9f1718481372bac0)
 why: review decisions sha256: ae90da5c74eb -> 41a0347d1e48
 identity/behavior: 5 -> 5 rows; added 0, removed 0, changed 2
   changed columns: StateStudentID 2
   changed: behavior.csv:4, behavior.csv:6
-identity/cte: 2 -> 2 rows; added 0, removed 0, changed 1
+identity/cte: 3 -> 3 rows; added 0, removed 0, changed 1
   changed columns: StateStudentID 1
   changed: cte.csv:3
 identity/id_crosswalk: 1 -> 2 rows; added 1, removed 0, changed 0
@@ -407,7 +410,7 @@ identity/truancy: 3 -> 3 rows; added 0, removed 0, changed 3
 conform/behavior: 3 -> 3 rows; added 0, removed 0, changed 2
   changed columns: StateStudentID 2
   changed: behavior.csv:4:2017:2544, behavior.csv:6:2017:2544
-conform/cte: 2 -> 2 rows; added 0, removed 0, changed 1
+conform/cte: 3 -> 3 rows; added 0, removed 0, changed 1
   changed columns: StateStudentID 1
   changed: cte.csv:3:2017:2544
 conform/frm: 9 -> 9 rows; added 0, removed 0, changed 1
@@ -458,8 +461,8 @@ identity: 0 students split, 1 joined
 ";
 
 const DIFF_INPUT: &str = "\
-A: a/out (run 764ee6fd5a68f263)
-B: input/out (run 54e72240ea71a60c)
+A: a/out (run 9f1718481372bac0)
+B: input/out (run d7b765a248cf23bf)
 why: input file student_enrollment.csv: 6a817360542b -> 41d4ff533bc5
 read/student_enrollment: 14 -> 14 rows; added 0, removed 0, changed 1
   changed columns: ExitDate 1

@@ -70,8 +70,8 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
         [
             "ingest: skipped: config, input files, legacy code table, tool version unchanged",
             "crosswalk: skipped: config, crosswalk tables, ingested rows, tool version unchanged",
-            "identity: skipped: config, crosswalked rows, ingested rows, nickname table, review decisions, tool version unchanged",
-            "publish: skipped: config, crosswalk tables, identity snapshots, layouts, tool version unchanged",
+            "identity: skipped: config, crosswalked rows, ingested rows, issued state IDs, nickname table, review decisions, tool version unchanged",
+            "publish: skipped: config, crosswalk tables, identity snapshots, layouts, schools, tool version unchanged",
             "report: skipped: config, stage outputs, tool version unchanged",
         ]
     );
@@ -169,7 +169,7 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
         [
             "ingest: skipped: config, input files, legacy code table, tool version unchanged",
             "crosswalk: skipped: config, crosswalk tables, ingested rows, tool version unchanged",
-            "identity: skipped: config, crosswalked rows, ingested rows, nickname table, review decisions, tool version unchanged",
+            "identity: skipped: config, crosswalked rows, ingested rows, issued state IDs, nickname table, review decisions, tool version unchanged",
             "publish: ran (changed: layouts)",
             "report: ran (changed: stage outputs)",
         ]

@@ -396,6 +396,45 @@ fn exit_types_the_launch_notices_name() {
     assert_eq!(flags("23"), "NNN");
 }
 
+/// No document lists the start codes: v2.5 (002 line 28) and v1 (003 line
+/// 252) link to the MEDMS list, the notices give only 02 (000 line 102) and
+/// speak of a start status to transfer in from home school (line 104) with
+/// no code. Every other start status is a reconstruction, and the three
+/// whose labels decide a merge or a meaning (13, 15, 16) say they are
+/// unconfirmed, in both tables.
+#[test]
+fn start_statuses_other_than_02_are_marked_unconfirmed_reconstructions() {
+    let legacy = csv_rows(&repo().join("crosswalks/legacy_codes.csv"));
+    let entry = csv_rows(&repo().join("crosswalks/entry_codes.csv"));
+    let starts: Vec<&BTreeMap<String, String>> = legacy
+        .iter()
+        .filter(|r| r["domain"] == "start_status")
+        .collect();
+    assert_eq!(
+        starts
+            .iter()
+            .map(|r| r["code"].as_str())
+            .collect::<Vec<_>>(),
+        ["01", "02", "10", "11", "12", "13", "14", "15", "16"]
+    );
+    for r in starts.iter().chain(entry.iter().collect::<Vec<_>>().iter()) {
+        let code = r.get("code").or(r.get("legacy_code")).unwrap();
+        let note = &r["note"];
+        if code == "02" {
+            assert!(note.contains("000_d6dad0fd79d0afd6.txt line 102"), "{note}");
+            continue;
+        }
+        assert!(note.starts_with("reconstruction"), "{code}: {note}");
+        if ["13", "15", "16"].contains(&code.as_str()) {
+            assert!(note.contains("label unconfirmed"), "{code}: {note}");
+        }
+    }
+    assert!(
+        entry.iter().find(|r| r["legacy_code"] == "13").unwrap()["note"]
+            .contains("transfer in from Home School")
+    );
+}
+
 #[test]
 fn every_row_cites_a_document_or_says_it_is_a_reconstruction() {
     let tables = [

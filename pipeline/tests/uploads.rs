@@ -168,6 +168,51 @@ fn a_result_log_is_tied_back_to_its_upload_and_source_rows() {
 }
 
 #[test]
+fn a_cte_log_in_the_guides_forms_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    run_fixture(w);
+    fs::create_dir_all(w.join("logs")).unwrap();
+    // The success form of the CTE guide (001 lines 40-41), title included.
+    fs::write(
+        w.join("logs/cte.csv"),
+        "CTE Import Error Log \r\nAll Records completed successfully \r\n",
+    )
+    .unwrap();
+    // The error form under the same title, with the district's local SIS
+    // school ID (001 line 48) rather than the upload's NEO Org ID.
+    fs::write(
+        w.join("logs/cte.2.csv"),
+        "CTE Import Error Log\n\
+         Row Number,SAU ID,School ID,State Student Number,Error\n\
+         1,2544,BRTC-01,100000002,\"Secondary enrollment not found at \"\"Brooks Regional Technical Center\"\"\"\n",
+    )
+    .unwrap();
+    let o = cutover(
+        &["results", "logs/cte.csv", "logs/cte.2.csv", "--out", "out"],
+        w,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "2 logs read: 1 all successful, 1 rejected rows (1 tied to their source row, 0 not found, 0 ambiguous)\n\
+         \x20      1  Secondary enrollment not found at \"Brooks Regional Technical Center\"  [publish]\n\
+         written: out/results/results.csv\n"
+    );
+    assert_eq!(
+        fs::read_to_string(w.join("out/results/results.csv")).unwrap(),
+        "log,Row Number,SAU ID,School ID,State Student Number,Error,upload,file,source_entity,source_file,source_row,stage,match\n\
+         logs/cte.2.csv,1,2544,BRTC-01,100000002,\"Secondary enrollment not found at \"\"Brooks Regional Technical Center\"\"\"\
+         ,cte,uploads/2015-16/2544/cte.csv,cte,cte.csv,2,publish,row 1 (School ID read as the local SIS ID)\n"
+    );
+}
+
+#[test]
 fn every_upload_row_is_a_conformed_row_that_passed_preflight() {
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path();

@@ -89,6 +89,8 @@ pub struct OrgMapRow {
     pub last_year: i32,
     pub neo_org_id: String,
     pub neo_parent_org_id: Option<String>,
+    /// The organization's NEO name (pre-flight quotes it, as Synergy does).
+    pub neo_name: String,
     pub change: String,
 }
 
@@ -1043,6 +1045,7 @@ mod tests {
             last_year: last,
             neo_org_id: neo.into(),
             neo_parent_org_id: parent.map(str::to_string),
+            neo_name: String::new(),
             change: String::new(),
         };
         let race =

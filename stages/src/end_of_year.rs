@@ -66,6 +66,51 @@ pub const RULES: [&str; 7] = [
     "past_year_left_open",
 ];
 
+/// What each rule's held row says in pre-flight's `Error` column (the
+/// upload field, then the notice's rule), in the order of [`RULES`].
+pub const MESSAGES: [&str; 7] = [
+    "EntryCode: the student continues at this school from the previous school year; the launch notices ask for start status 02 (continuous in same school)",
+    "ExitCode: exit 19 (expelled) needs an expulsion of the student in behavior that school year",
+    "ExitCode: the student turns 20 on or before 1 July of the school year and must be exited with code 20 (maximum age for services)",
+    "ExitCode: a home-schooled student is exited with code 13 (transfer to home schooling)",
+    "ExitCode: a transfer to Maine Virtual Academy or Maine Connections Academy is exited with code 12 (transfer to a public charter school), never 26",
+    "HomelessNightTimeResidence: the student was homeless earlier in the school year; the status is kept until the following school year",
+    "ExitDate: an enrollment of a past school year is still open",
+];
+
+/// The flag column of a rule in [`flags_frame`].
+pub fn flag_column(rule: &str) -> String {
+    format!("__eoy_{rule}")
+}
+
+/// One row per source row with a finding: `source_file`, `source_row` and
+/// a boolean column per rule ([`flag_column`]), for pre-flight to hold
+/// the upload rows built from them.
+pub fn flags_frame(findings: &[Finding]) -> PolarsResult<DataFrame> {
+    let mut rows: BTreeMap<(&str, i64), [bool; 7]> = BTreeMap::new();
+    for f in findings {
+        let i = RULES.iter().position(|r| *r == f.rule).unwrap_or(0);
+        rows.entry((f.file.as_str(), f.row)).or_default()[i] = true;
+    }
+    let mut columns = vec![
+        Column::new(
+            SOURCE_FILE.into(),
+            rows.keys().map(|k| k.0).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            SOURCE_ROW.into(),
+            rows.keys().map(|k| k.1).collect::<Vec<_>>(),
+        ),
+    ];
+    for (i, rule) in RULES.iter().enumerate() {
+        columns.push(Column::new(
+            flag_column(rule).into(),
+            rows.values().map(|v| v[i]).collect::<Vec<_>>(),
+        ));
+    }
+    DataFrame::new(rows.len(), columns)
+}
+
 /// One enrollment row, as the rules read it.
 #[derive(Clone, Debug, Default)]
 struct Row {

@@ -23,7 +23,10 @@
 //! primary enrollment still open when the student's next one begins), `no_valid_enrollment` (a
 //! Student Personal row whose enrollments in that SAU and year were all held
 //! back), `sped_overlap` (a special-ed
-//! segment starting before the student's previous segment ended).
+//! segment starting before the student's previous segment ended), and,
+//! when `[end_of_year] action = "hold"`, the seven end-of-year rules of
+//! [`crate::end_of_year`] (an upload row built from a flagged source row),
+//! checked last: a row another rule holds is counted under that rule.
 
 use crate::columns::*;
 use crate::conform::{FieldType, Upload, UPLOAD_ROW, UPLOAD_SAU, UPLOAD_YEAR};
@@ -95,6 +98,13 @@ pub struct Context<'a> {
     /// Student Enrollment rows that passed pre-flight: a Student Personal row
     /// needs one in its school year and SAU.
     pub valid_enrollments: Option<&'a DataFrame>,
+    /// With `[end_of_year] action = "hold"`: the source rows the launch
+    /// notices' end-of-year rules flag ([`crate::end_of_year::flags_frame`]);
+    /// every upload row built from one is held under that rule.
+    pub end_of_year: Option<&'a DataFrame>,
+    /// NEO Org ID -> name (columns `__n_id`, `__n_name`), for the CTE
+    /// guide's message.
+    pub org_names: Option<&'a DataFrame>,
 }
 
 /// Columns of a pre-flight violation file.
@@ -162,6 +172,7 @@ const PRIMARY_END: &str = "__primary_end";
 const PRIMARY_FOUND: &str = "__primary_found";
 const PREV_END: &str = "__prev_end";
 const VALID_ENROLLMENT: &str = "__valid_enrollment";
+const CONCURRENT_FOUND: &str = "__concurrent_found";
 const NEXT_SCHOOL: &str = "__next_school";
 const HAS_PREV: &str = "__has_prev";
 
@@ -275,16 +286,18 @@ type RuleGroup = fn(&Upload, &Layout, &Context) -> Vec<Rule>;
 /// Every rule group, in the order rules are checked: a rejected row is
 /// counted under the first rule it broke. A new rule is a function here
 /// and a line in this list.
-const RULE_GROUPS: [RuleGroup; 9] = [
+const RULE_GROUPS: [RuleGroup; 11] = [
     awaiting_state_id,
     layout_rules,
     no_sau_or_year,
     future_dates,
     after_june_30,
     concurrent_rules,
+    no_concurrent_enrollment,
     overlapping_primary,
     no_valid_enrollment,
     sped_overlap,
+    end_of_year_rules,
 ];
 
 fn rules(upload: &Upload, layout: &Layout, ctx: &Context) -> Vec<Rule> {
@@ -486,6 +499,32 @@ fn concurrent_rules(upload: &Upload, _: &Layout, _: &Context) -> Vec<Rule> {
     ]
 }
 
+/// `no_concurrent_enrollment`: a CTE program row with no concurrent
+/// (partial, `S`) Student Enrollment row of the student at the CTE school in
+/// that school year that passed pre-flight. The CTE upload guide
+/// (`001_8ad9ad3bacfac23c.txt` line 4: "students must have a primary
+/// enrollment and a concurrent enrollment at a CTE school prior to
+/// completing this upload"); the message is the guide's own error
+/// (line 66).
+fn no_concurrent_enrollment(upload: &Upload, _: &Layout, _: &Context) -> Vec<Rule> {
+    if upload.name != "cte" {
+        return vec![];
+    }
+    vec![Rule {
+        rule: "no_concurrent_enrollment",
+        violated: col(CONCURRENT_FOUND).is_null(),
+        message: concat_str(
+            [
+                lit("Secondary enrollment not found at \""),
+                coalesce(&[col("__n_name"), col("SchoolID").cast(DataType::String)]),
+                lit("\""),
+            ],
+            "",
+            false,
+        ),
+    }]
+}
+
 /// `overlapping_primary`: a primary enrollment still open when the
 /// student's next one begins.
 fn overlapping_primary(upload: &Upload, _: &Layout, _: &Context) -> Vec<Rule> {
@@ -548,6 +587,23 @@ fn sped_overlap(upload: &Upload, _: &Layout, _: &Context) -> Vec<Rule> {
     }]
 }
 
+/// The end-of-year rules, when they hold rows: an upload row built from a
+/// source row one of them flagged.
+fn end_of_year_rules(_: &Upload, _: &Layout, ctx: &Context) -> Vec<Rule> {
+    if ctx.end_of_year.is_none() {
+        return vec![];
+    }
+    crate::end_of_year::RULES
+        .iter()
+        .zip(crate::end_of_year::MESSAGES)
+        .map(|(rule, message)| Rule {
+            rule,
+            violated: col(crate::end_of_year::flag_column(rule)),
+            message: lit(message),
+        })
+        .collect()
+}
+
 /// What pre-flight produced for one upload.
 pub struct Checked {
     /// The rows that may be written (the conformed columns).
@@ -595,11 +651,23 @@ pub fn run(
 
 /// The columns an upload's rules read besides its own.
 fn with_rule_columns(lf: LazyFrame, upload: &str, ctx: &Context) -> PolarsResult<LazyFrame> {
+    let lf = match ctx.end_of_year {
+        Some(flags) => lf.join(
+            flags.clone().lazy(),
+            [col(SOURCE_FILE), col(SOURCE_ROW)],
+            [col(SOURCE_FILE), col(SOURCE_ROW)],
+            JoinArgs::new(JoinType::Left),
+        ),
+        None => lf,
+    };
     match upload {
         "student_enrollment" => {
             with_next_primary(with_primary(lf, "EntryDate", ctx.primary_periods)?)
         }
-        "cte" => with_primary(lf, "ProgramStartDate", ctx.primary_periods),
+        "cte" => with_concurrent_enrollment(
+            with_primary(lf, "ProgramStartDate", ctx.primary_periods)?,
+            ctx,
+        ),
         "student_personal" => with_valid_enrollment(lf, ctx.valid_enrollments),
         "special_ed" => with_previous_segment(lf),
         _ => Ok(lf),
@@ -648,6 +716,57 @@ fn with_next_primary(lf: LazyFrame) -> PolarsResult<LazyFrame> {
         [col(UPLOAD_ROW)],
         JoinArgs::new(JoinType::Left),
     ))
+}
+
+/// Whether a concurrent Student Enrollment row that passed pre-flight exists
+/// at the row's school in its school year (`__concurrent_found`), and the
+/// school's name (`__n_name`).
+fn with_concurrent_enrollment(lf: LazyFrame, ctx: &Context) -> PolarsResult<LazyFrame> {
+    let empty = |cols: [(&str, DataType); 4]| {
+        DataFrame::new(
+            0,
+            cols.iter()
+                .map(|(n, t)| Column::new_empty((*n).into(), t))
+                .collect(),
+        )
+    };
+    let concurrent = match ctx.valid_enrollments {
+        Some(v) => v
+            .clone()
+            .lazy()
+            .filter(col("EnrollmentType").eq(lit("S")))
+            .select([
+                col("StateStudentID").alias("__c_id"),
+                col(UPLOAD_YEAR).alias("__c_year"),
+                col("SchoolID").cast(DataType::String).alias("__c_school"),
+                lit(true).alias(CONCURRENT_FOUND),
+            ])
+            .unique(None, UniqueKeepStrategy::First),
+        None => empty([
+            ("__c_id", DataType::String),
+            ("__c_year", DataType::Int32),
+            ("__c_school", DataType::String),
+            (CONCURRENT_FOUND, DataType::Boolean),
+        ])?
+        .lazy(),
+    };
+    let lf = lf
+        .with_column(col("SchoolID").cast(DataType::String).alias("__cte_school"))
+        .join(
+            concurrent,
+            [col("StateStudentID"), col(UPLOAD_YEAR), col("__cte_school")],
+            [col("__c_id"), col("__c_year"), col("__c_school")],
+            JoinArgs::new(JoinType::Left),
+        );
+    Ok(match ctx.org_names {
+        Some(names) => lf.join(
+            names.clone().lazy(),
+            [col("__cte_school")],
+            [col("__n_id")],
+            JoinArgs::new(JoinType::Left),
+        ),
+        None => lf.with_column(lit(NULL).cast(DataType::String).alias("__n_name")),
+    })
 }
 
 /// Whether a Student Enrollment row that passed pre-flight exists in the
@@ -877,6 +996,8 @@ mod tests {
             code_sets: &code_sets,
             primary_periods: &periods,
             valid_enrollments: None,
+            end_of_year: None,
+            org_names: None,
         };
         let upload = crate::conform::TRUANCY_UPLOAD;
         let checked = run(&upload, &truancy_layout(), &df, &ctx).unwrap();
@@ -939,5 +1060,101 @@ mod tests {
             ])
         );
         assert_eq!(r.violations["future_date"], 2);
+    }
+
+    #[test]
+    fn end_of_year_findings_hold_the_rows_built_from_them_only_when_given() {
+        let df = df!(
+            crate::conform::SOURCE_ENTITY => ["truancy"; 3],
+            SOURCE_FILE => ["truancy.csv"; 3],
+            SOURCE_ROW => [2i64, 3, 4],
+            UPLOAD_YEAR => [2017i32; 3],
+            UPLOAD_SAU => ["2462"; 3],
+            "SAUID" => ["2462"; 3],
+            "SchoolID" => ["3955", "1234", "3955"],
+            "StateStudentID" => ["952708003"; 3],
+            "SchoolYear" => ["2017"; 3],
+            "TruancyStep" => ["Step1"; 3],
+            "StepDate" => [d("2017-01-31"); 3],
+            UPLOAD_ROW => [0u32, 1, 2],
+        )
+        .unwrap();
+        let neo_ids = ["2462".to_string(), "3955".to_string()];
+        let code_sets = BTreeMap::from([("truancy_steps".to_string(), vec!["Step1".to_string()])]);
+        let periods = primary_periods(None).unwrap();
+        // Row 2: a past year left open; row 3: a MEDMS ID and exit 19 with
+        // no expulsion; row 4 of another file: not this upload's row.
+        let finding = |row: i64, rule: &'static str, file: &str| crate::end_of_year::Finding {
+            sau: "2462".into(),
+            file: file.into(),
+            row,
+            rule,
+            year: 2017,
+        };
+        let flags = crate::end_of_year::flags_frame(&[
+            finding(2, "past_year_left_open", "truancy.csv"),
+            finding(3, "expelled_without_behavior", "truancy.csv"),
+            finding(4, "homeless_not_kept", "student_enrollment.csv"),
+        ])
+        .unwrap();
+        let check = |end_of_year: Option<&DataFrame>| {
+            let ctx = Context {
+                as_of: d("2017-06-30"),
+                neo_ids: &neo_ids,
+                code_sets: &code_sets,
+                primary_periods: &periods,
+                valid_enrollments: None,
+                end_of_year,
+                org_names: None,
+            };
+            run(
+                &crate::conform::TRUANCY_UPLOAD,
+                &truancy_layout(),
+                &df,
+                &ctx,
+            )
+            .unwrap()
+        };
+        // Reported only: one row held, by its MEDMS ID.
+        assert_eq!(check(None).report.rows_out, 2);
+        let held = check(Some(&flags));
+        let r = &held.report;
+        assert_eq!((r.rows_in, r.rows_out), (3, 1));
+        assert_eq!(
+            r.rejected,
+            BTreeMap::from([
+                ("medms_id".to_string(), 1),
+                ("past_year_left_open".to_string(), 1),
+            ])
+        );
+        assert_eq!(r.violations["expelled_without_behavior"], 1);
+        let errors = held
+            .violations
+            .column("Error")
+            .unwrap()
+            .str()
+            .unwrap()
+            .clone();
+        let rules = held
+            .violations
+            .column("rule")
+            .unwrap()
+            .str()
+            .unwrap()
+            .clone();
+        let got: Vec<(&str, &str)> = (0..errors.len())
+            .map(|i| (rules.get(i).unwrap(), errors.get(i).unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("past_year_left_open", "ExitDate: an enrollment of a past school year is still open"),
+                ("medms_id", "SchoolID: 1234 is not a NEO Org ID of the organization crosswalk"),
+                (
+                    "expelled_without_behavior",
+                    "ExitCode: exit 19 (expelled) needs an expulsion of the student in behavior that school year"
+                ),
+            ]
+        );
     }
 }

@@ -50,6 +50,12 @@ impl Stage for Identity {
                 hex(&Sha256::digest(&decisions)),
             ),
             (
+                "issued state IDs".to_string(),
+                hex(&Sha256::digest(
+                    std::fs::read(ctx.root.join(crate::issued::FILE)).unwrap_or_default(),
+                )),
+            ),
+            (
                 "crosswalked rows".to_string(),
                 state.data_of(StageId::Crosswalk, &CROSSWALK_ENTITIES),
             ),
@@ -74,6 +80,12 @@ impl Stage for Identity {
         let Some(personal) = of(STUDENT_PERSONAL.name) else {
             anyhow::bail!("identity: no student_personal rows reached the identity stage");
         };
+        // New State IDs the helpdesk issued (`cutover ids assign`), given to
+        // their rows before identities are resolved.
+        let issued = crate::issued::read(ctx.root)?;
+        let (personal, enrollment, applied) =
+            crate::issued::apply(personal, of(STUDENT_ENROLLMENT.name), &issued)?;
+        let personal = &personal;
         let others: Vec<(&str, &DataFrame)> = [BEHAVIOR.name, TRUANCY.name, CTE.name]
             .into_iter()
             .filter_map(|e| of(e).map(|d| (e, d)))
@@ -86,14 +98,14 @@ impl Stage for Identity {
             .collect();
         let inputs = identity_stage::Frames {
             personal,
-            enrollment: of(STUDENT_ENROLLMENT.name),
+            enrollment: enrollment.as_ref(),
             addresses: ingested
                 .iter()
                 .find(|i| i.entity == MAILING_ADDRESS.name)
                 .map(|i| &i.rows),
             others,
         };
-        let out = identity_stage::run_stage(
+        let mut out = identity_stage::run_stage(
             ctx.root,
             inputs,
             &reviewer_decisions,
@@ -101,8 +113,10 @@ impl Stage for Identity {
             ctx.config,
             &ctx.provenance,
         )?;
+        crate::issued::note(&mut out.reports, &applied);
         info!(
             students = out.summary.students,
+            issued_keys = applied.keys,
             review = out.summary.review_queue,
             "identity"
         );

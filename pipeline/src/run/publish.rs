@@ -50,6 +50,12 @@ impl Stage for Publish {
                 "identity snapshots".to_string(),
                 state.data_of(StageId::Identity, &READS),
             ),
+            // The end-of-year rules (with `hold`) read the two virtual
+            // charter schools' IDs from schools.csv.
+            (
+                "schools".to_string(),
+                state.data_of(StageId::Ingest, &["schools"]),
+            ),
         ]))
     }
 

@@ -14,8 +14,6 @@ use crate::output::write_bytes;
 use crate::report;
 use crate::snapshot;
 use anyhow::{Context, Result};
-use cutover_stages::schema::SCHOOLS;
-use polars::prelude::DataFrame;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -58,15 +56,10 @@ impl Stage for Report {
                 .outputs
                 .push(format!("quarantine/{}.csv", i.entity));
         }
-        // The launch notices' end-of-year rules, reported by SAU (never held).
-        let by_entity: Vec<(&str, &DataFrame)> =
-            crosswalked.iter().map(|c| (c.entity, &c.rows)).collect();
-        let schools = ingested
-            .iter()
-            .find(|i| i.entity == SCHOOLS.name)
-            .map(|i| &i.rows);
-        let (files, end_of_year) =
-            crate::end_of_year::write(ctx.root, ctx.config.last_year, &by_entity, schools)?;
+        // The launch notices' end-of-year rules by SAU, on the identity
+        // snapshots publish read (with `hold`, publish held their rows).
+        let findings = crate::end_of_year::findings(ctx.root, ctx.config.last_year)?;
+        let (files, end_of_year) = crate::end_of_year::write(ctx.root, &findings)?;
         produced.outputs.extend(files);
         // Control totals: legacy values as read, against the rows that
         // reached each entity's last stage.
@@ -94,6 +87,7 @@ impl Stage for Report {
             report::control_totals(&totals, &ctx.tables.mapping)?,
         )?;
         full.end_of_year = end_of_year;
+        full.end_of_year_held = ctx.config.end_of_year_hold;
         full.fix_lists = fixlists.saus;
         write_bytes(
             &ctx.root.join("report.json"),
@@ -156,6 +150,7 @@ fn build(
         uploads: read_json(ctx.root, SUMMARY)?,
         failures,
         end_of_year: Default::default(),
+        end_of_year_held: false,
         fix_lists: Default::default(),
     })
 }

@@ -7,11 +7,12 @@
 //! - `too_long`: a value longer than its column's `max_len` in the schema;
 //! - `duplicate_row`: a row equal in every column to an earlier one;
 //! - `duplicate_key`: a key (IdentityID, EnrollmentID, TruancyID; IncidentID
-//!   with StateStudentID and RoleCode) seen on an earlier row; the first row is
-//!   kept, the message names its line;
+//!   with StateStudentID and RoleCode; StateStudentID in graduation and
+//!   mailing_address, one row per student; School_ID in schools) seen on an
+//!   earlier row; the first row is kept, the message names its line;
 //! - `no_identity`: a StateStudentID no identity row of the bundle has;
 //! - `year_mismatch`: YearCode not the school year of the row's own date
-//!   (SchoolEntryDate, EventDate, StatusDate);
+//!   (SchoolEntryDate, EventDate, StatusDate, ProgramStartDate);
 //! - `spans_school_years`: an enrollment whose ExitDate is in a later school
 //!   year than its SchoolEntryDate;
 //! - `after_extract_date`: a date after the extract date (`publish.as_of`);
@@ -233,9 +234,18 @@ pub(super) fn character_checks(spec: &ColumnSpec) -> Vec<Check> {
 
 /// The key of an entity's rows, when it has one.
 fn key_of(entity: &EntitySpec) -> Option<&'static [&'static str]> {
-    use crate::schema::{BEHAVIOR, STUDENT_ENROLLMENT, STUDENT_PERSONAL, TRUANCY};
+    use crate::schema::{
+        BEHAVIOR, GRADUATION, MAILING_ADDRESS, SCHOOLS, STUDENT_ENROLLMENT, STUDENT_PERSONAL,
+        TRUANCY,
+    };
     match entity.name {
         n if n == STUDENT_PERSONAL.name => Some(&[IDENTITY_ID]),
+        // "one row per student with graduation-tab fields".
+        n if n == GRADUATION.name => Some(&[STATE_STUDENT_ID]),
+        // v2.5 (002 line 37): "Address: This is the mailing address ... for
+        // the student": one per student.
+        n if n == MAILING_ADDRESS.name => Some(&[STATE_STUDENT_ID]),
+        n if n == SCHOOLS.name => Some(&[SCHOOL_ID]),
         n if n == STUDENT_ENROLLMENT.name => Some(&[ENROLLMENT_ID]),
         n if n == TRUANCY.name => Some(&[TRUANCY_ID]),
         // One incident has a row per student and role.
@@ -365,9 +375,10 @@ pub(super) fn school_year_of(date: Expr) -> Expr {
 
 /// The date a row's YearCode must agree with.
 fn dated_by(entity: &EntitySpec) -> Option<&'static str> {
-    use crate::schema::{BEHAVIOR, STUDENT_ENROLLMENT, TRUANCY};
+    use crate::schema::{BEHAVIOR, CTE, STUDENT_ENROLLMENT, TRUANCY};
     match entity.name {
         n if n == STUDENT_ENROLLMENT.name => Some(SCHOOL_ENTRY_DATE),
+        n if n == CTE.name => Some(PROGRAM_START_DATE),
         n if n == BEHAVIOR.name => Some(EVENT_DATE),
         n if n == TRUANCY.name => Some(STATUS_DATE),
         _ => None,
