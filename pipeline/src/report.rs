@@ -49,6 +49,8 @@ pub struct Report {
     pub end_of_year: crate::end_of_year::Summary,
     /// Rows each district can fix in ICSE, by SAU Org ID (`fixlists/`).
     pub fix_lists: BTreeMap<String, u64>,
+    /// The identity review queue: pending and decided pairs.
+    pub review: crate::report_summary::ReviewState,
 }
 
 #[derive(Debug, Serialize)]

@@ -95,13 +95,15 @@ impl Stage for Report {
         )?;
         full.end_of_year = end_of_year;
         full.fix_lists = fixlists.saus;
+        full.review = crate::report_summary::review_state(ctx.root)?;
+        let labels = crate::report_labels::Labels::new(&ctx.tables.codes, &ctx.tables.mapping);
         write_bytes(
             &ctx.root.join("report.json"),
             &serde_json::to_vec_pretty(&full)?,
         )?;
         write_bytes(
             &ctx.root.join("report.html"),
-            crate::report_html::html(&full).as_bytes(),
+            crate::report_html::html(&full, &labels).as_bytes(),
         )?;
         produced
             .outputs
@@ -157,5 +159,6 @@ fn build(
         failures,
         end_of_year: Default::default(),
         fix_lists: Default::default(),
+        review: Default::default(),
     })
 }
