@@ -297,12 +297,7 @@ fn compare_snapshots(
     key: &[String],
     same_bytes: bool,
 ) -> Result<TableDiff> {
-    let load = |root: &Path| -> Result<Option<LazyFrame>> {
-        runfiles::scan(root, rel)?
-            .map(|lf| numbered(lf, key))
-            .transpose()
-    };
-    let (la, lb) = (load(a)?, load(b)?);
+    let (la, lb) = (runfiles::scan(a, rel)?, runfiles::scan(b, rel)?);
     let mut d = TableDiff {
         table: rel.trim_end_matches(".parquet").to_string(),
         key: key.to_vec(),
@@ -314,20 +309,22 @@ fn compare_snapshots(
     if let Some(l) = &lb {
         d.rows_b = height(l)?;
     }
-    let (la, lb) = match (la, lb) {
-        (Some(la), Some(lb)) if !same_bytes => (la, lb),
-        (Some(_), Some(_)) => return Ok(d),
-        (None, Some(lb)) => {
-            (d.added, d.examples.added) = missing(&lb, &lb.clone().limit(0), key)?;
-            return Ok(d);
-        }
-        (Some(la), None) => {
-            (d.removed, d.examples.removed) = missing(&la, &la.clone().limit(0), key)?;
-            return Ok(d);
-        }
-        (None, None) => return Ok(d),
+    if same_bytes {
+        return Ok(d);
+    }
+    // Each side is read once (only the snapshots that differ).
+    let load = |lf: Option<LazyFrame>| -> Result<Option<LazyFrame>> {
+        lf.map(|lf| Ok(numbered(lf, key)?.collect()?.lazy()))
+            .transpose()
     };
-    compare_lazy(la, lb, key, &mut d)?;
+    match (load(la)?, load(lb)?) {
+        (Some(la), Some(lb)) => compare_lazy(la, lb, key, &mut d)?,
+        (None, Some(lb)) => (d.added, d.examples.added) = missing(&lb, &lb.clone().limit(0), key)?,
+        (Some(la), None) => {
+            (d.removed, d.examples.removed) = missing(&la, &la.clone().limit(0), key)?
+        }
+        (None, None) => {}
+    }
     Ok(d)
 }
 
