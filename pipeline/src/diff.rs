@@ -132,6 +132,7 @@ pub fn diff(a: &Path, b: &Path) -> Result<RunDiff> {
         provenance::Provenance::load(a)?,
         provenance::Provenance::load(b)?,
     );
+    let (sums_a, sums_b) = (output_sums(a)?, output_sums(b)?);
     let mut stages = Vec::new();
     for dir in STAGE_DIRS {
         let mut names: BTreeSet<String> = runfiles::parquet_names(a, dir)?.into_iter().collect();
@@ -141,7 +142,10 @@ pub fn diff(a: &Path, b: &Path) -> Result<RunDiff> {
             let Some(key) = key_of(a, b, &rel)? else {
                 continue;
             };
-            stages.push(compare_snapshots(a, b, &rel, &key)?);
+            let same = sums_a
+                .get(&rel)
+                .is_some_and(|x| sums_b.get(&rel) == Some(x));
+            stages.push(compare_snapshots(a, b, &rel, &key, same)?);
         }
     }
     Ok(RunDiff {
@@ -154,6 +158,27 @@ pub fn diff(a: &Path, b: &Path) -> Result<RunDiff> {
         uploads: uploads::compare(a, b)?,
         clusters: clusters(a, b)?,
     })
+}
+
+/// Output file -> SHA-256, as `stages.json` records them (a snapshot with
+/// the same checksum in both runs is not read row by row).
+fn output_sums(root: &Path) -> Result<BTreeMap<String, String>> {
+    let path = root.join("stages.json");
+    let mut out = BTreeMap::new();
+    if !path.is_file() {
+        return Ok(out);
+    }
+    let state = read_json(&path)?;
+    for stage in state["stages"]
+        .as_object()
+        .into_iter()
+        .flat_map(|o| o.values())
+    {
+        for (file, sum) in stage["outputs"].as_object().into_iter().flatten() {
+            out.insert(file.clone(), sum.as_str().unwrap_or("").to_string());
+        }
+    }
+    Ok(out)
 }
 
 /// `cutover diff`: the comparison as text or JSON, and the HTML page
@@ -194,164 +219,189 @@ fn key_of(a: &Path, b: &Path, rel: &str) -> Result<Option<Vec<String>>> {
     Ok(Some(key.into_iter().map(str::to_string).collect()))
 }
 
-/// A snapshot with its key as one text column (`file:row`, with `#n` for
-/// the n-th row of one key when a key repeats).
-fn keyed(lf: LazyFrame, key: &[String]) -> Result<DataFrame> {
+/// A key's occurrence within its table (0 for the first; a repeated key is
+/// shown as `key#n`).
+const NTH: &str = "__nth";
+
+/// The key columns and [`NTH`].
+fn key_exprs(key: &[String]) -> Vec<Expr> {
+    key.iter()
+        .map(|k| col(k.as_str()))
+        .chain([col(NTH)])
+        .collect()
+}
+
+/// A snapshot with [`NTH`] numbering its rows of one key, in file order.
+fn numbered(lf: LazyFrame, key: &[String]) -> Result<LazyFrame> {
+    let over: Vec<Expr> = key.iter().map(|k| col(k.as_str())).collect();
+    Ok(lf.with_column(
+        int_range(lit(0), len(), 1, DataType::UInt32)
+            .over(over)?
+            .alias(NTH),
+    ))
+}
+
+/// The key as text (`file:row`, `#n` for the n-th row of a repeated key).
+fn key_text(key: &[String]) -> Expr {
     let parts: Vec<Expr> = key
         .iter()
         .map(|k| col(k.as_str()).cast(DataType::String).fill_null(lit("")))
         .collect();
-    let mut df = lf
-        .with_column(concat_str(parts, ":", false).alias(KEY))
-        .collect()?;
-    let keys = df.column(KEY)?.str()?.clone();
-    let mut seen: BTreeMap<&str, u32> = BTreeMap::new();
-    let unique: Vec<String> = keys
-        .iter()
-        .map(|k| {
-            let k = k.unwrap_or("");
-            let n = seen.entry(k).or_default();
-            *n += 1;
-            if *n == 1 {
-                k.to_string()
-            } else {
-                format!("{k}#{n}")
-            }
-        })
-        .collect();
-    df.with_column(Column::new(KEY.into(), unique))?;
-    Ok(df)
+    let text = concat_str(parts, ":", false);
+    when(col(NTH).gt(lit(0u32)))
+        .then(concat_str(
+            [text.clone(), (col(NTH) + lit(1u32)).cast(DataType::String)],
+            "#",
+            false,
+        ))
+        .otherwise(text)
+        .alias(KEY)
 }
 
-fn compare_snapshots(a: &Path, b: &Path, rel: &str, key: &[String]) -> Result<TableDiff> {
-    let load = |root: &Path| -> Result<DataFrame> {
-        match runfiles::scan(root, rel)? {
-            Some(lf) => keyed(lf, key),
-            None => Ok(DataFrame::empty()),
-        }
+fn join_args(how: JoinType) -> JoinArgs {
+    let mut args = JoinArgs::new(how);
+    args.nulls_equal = true;
+    args
+}
+
+fn height(lf: &LazyFrame) -> Result<u64> {
+    let n = lf.clone().select([len().alias("n")]).collect()?;
+    Ok(n.column("n")?
+        .as_materialized_series()
+        .cast(&DataType::UInt64)?
+        .u64()?
+        .get(0)
+        .unwrap_or(0))
+}
+
+/// The rows of `x` whose key `y` lacks: how many, and the first keys.
+fn missing(x: &LazyFrame, y: &LazyFrame, key: &[String]) -> Result<(u64, Vec<String>)> {
+    let keys = x
+        .clone()
+        .select(key_exprs(key))
+        .join(
+            y.clone().select(key_exprs(key)),
+            key_exprs(key),
+            key_exprs(key),
+            join_args(JoinType::Anti),
+        )
+        .select([key_text(key)])
+        .collect()?;
+    Ok((keys.height() as u64, first_keys(&keys)?))
+}
+
+fn compare_snapshots(
+    a: &Path,
+    b: &Path,
+    rel: &str,
+    key: &[String],
+    same_bytes: bool,
+) -> Result<TableDiff> {
+    let (la, lb) = (runfiles::scan(a, rel)?, runfiles::scan(b, rel)?);
+    let mut d = TableDiff {
+        table: rel.trim_end_matches(".parquet").to_string(),
+        key: key.to_vec(),
+        ..Default::default()
     };
-    let (fa, fb) = (load(a)?, load(b)?);
-    let mut d = compare_frames(&fa, &fb)?;
-    d.table = rel.trim_end_matches(".parquet").to_string();
-    d.key = key.to_vec();
+    if let Some(l) = &la {
+        d.rows_a = height(l)?;
+    }
+    if let Some(l) = &lb {
+        d.rows_b = height(l)?;
+    }
+    if same_bytes {
+        return Ok(d);
+    }
+    // Each side is read once (only the snapshots that differ).
+    let load = |lf: Option<LazyFrame>| -> Result<Option<LazyFrame>> {
+        lf.map(|lf| Ok(numbered(lf, key)?.collect()?.lazy()))
+            .transpose()
+    };
+    match (load(la)?, load(lb)?) {
+        (Some(la), Some(lb)) => compare_lazy(la, lb, key, &mut d)?,
+        (None, Some(lb)) => (d.added, d.examples.added) = missing(&lb, &lb.clone().limit(0), key)?,
+        (Some(la), None) => {
+            (d.removed, d.examples.removed) = missing(&la, &la.clone().limit(0), key)?
+        }
+        (None, None) => {}
+    }
     Ok(d)
 }
 
-/// Compares two keyed frames (each with a unique [`KEY`] column; an empty
-/// frame is a table the run lacks).
-pub(crate) fn compare_frames(fa: &DataFrame, fb: &DataFrame) -> Result<TableDiff> {
-    let mut d = TableDiff {
-        rows_a: fa.height() as u64,
-        rows_b: fb.height() as u64,
-        ..Default::default()
-    };
-    let has_key = |f: &DataFrame| f.column(KEY).is_ok();
-    match (has_key(fa), has_key(fb)) {
-        (false, false) => return Ok(d),
-        (false, true) => {
-            d.added = fb.height() as u64;
-            d.examples.added = first_keys(fb)?;
-            return Ok(d);
+/// Compares two numbered frames by key: anti-joins for the rows added and
+/// removed; for the rows of both, every common column compared and only the
+/// rows that differ collected.
+fn compare_lazy(
+    mut la: LazyFrame,
+    mut lb: LazyFrame,
+    key: &[String],
+    d: &mut TableDiff,
+) -> Result<()> {
+    let (sa, sb) = (la.collect_schema()?, lb.collect_schema()?);
+    // Keys of another type in one run are compared as text.
+    for k in key {
+        if sa.get(k) != sb.get(k) {
+            la = la.with_column(col(k.as_str()).cast(DataType::String));
+            lb = lb.with_column(col(k.as_str()).cast(DataType::String));
         }
-        (true, false) => {
-            d.removed = fa.height() as u64;
-            d.examples.removed = first_keys(fa)?;
-            return Ok(d);
-        }
-        (true, true) => {}
     }
-    let anti = |x: &DataFrame, y: &DataFrame| -> Result<DataFrame> {
-        Ok(x.clone()
-            .lazy()
-            .select([col(KEY)])
-            .join(
-                y.clone().lazy().select([col(KEY)]),
-                [col(KEY)],
-                [col(KEY)],
-                JoinArgs::new(JoinType::Anti),
-            )
-            .sort([KEY], SortMultipleOptions::default())
-            .collect()?)
-    };
-    let (added, removed) = (anti(fb, fa)?, anti(fa, fb)?);
-    d.added = added.height() as u64;
-    d.removed = removed.height() as u64;
-    d.examples.added = first_keys(&added)?;
-    d.examples.removed = first_keys(&removed)?;
-
-    // Columns both runs have, compared as the same type.
-    let names_b: BTreeSet<String> = fb
-        .get_column_names()
-        .iter()
+    (d.added, d.examples.added) = missing(&lb, &la, key)?;
+    (d.removed, d.examples.removed) = missing(&la, &lb, key)?;
+    let common: Vec<String> = sa
+        .iter_names()
         .map(|c| c.to_string())
+        .filter(|c| c != NTH && !key.contains(c) && sb.contains(c))
         .collect();
-    let common: Vec<String> = fa
-        .get_column_names()
-        .iter()
-        .map(|c| c.to_string())
-        .filter(|c| c != KEY && names_b.contains(c))
-        .collect();
-    let same_type =
-        |c: &str| fa.column(c).ok().map(|x| x.dtype()) == fb.column(c).ok().map(|x| x.dtype());
-    let side = |f: &DataFrame, suffix: &str| -> LazyFrame {
-        let mut cols = vec![col(KEY)];
-        for c in &common {
-            let e = if same_type(c) {
-                col(c.as_str())
-            } else {
-                col(c.as_str()).cast(DataType::String)
-            };
-            cols.push(e.alias(format!("{c}{suffix}")));
-        }
-        f.clone().lazy().select(cols)
-    };
-    let changed_exprs: Vec<Expr> = common
-        .iter()
-        .map(|c| {
-            col(c.as_str())
-                .neq_missing(col(format!("{c}{SUFFIX_B}")))
-                .alias(c.as_str())
-        })
-        .collect();
-    let mut flags = side(fa, "")
-        .join(
-            side(fb, SUFFIX_B),
-            [col(KEY)],
-            [col(KEY)],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .select(
-            std::iter::once(col(KEY))
-                .chain(changed_exprs)
-                .collect::<Vec<_>>(),
-        )
-        .collect()?;
     if common.is_empty() {
-        return Ok(d);
+        return Ok(());
     }
+    let value = |c: &str| {
+        if sa.get(c) == sb.get(c) {
+            col(c)
+        } else {
+            col(c).cast(DataType::String)
+        }
+    };
+    let side = |lf: LazyFrame, suffix: &str| {
+        let values = common
+            .iter()
+            .map(|c| value(c).alias(format!("{c}{suffix}")));
+        lf.select(key_exprs(key).into_iter().chain(values).collect::<Vec<_>>())
+    };
+    let flags = common.iter().map(|c| {
+        col(c.as_str())
+            .neq_missing(col(format!("{c}{SUFFIX_B}")))
+            .alias(c.as_str())
+    });
     let any = common
         .iter()
         .map(|c| col(c.as_str()))
         .reduce(|x, y| x.or(y))
         .expect("a common column");
-    flags = flags
-        .lazy()
+    let changed = side(la, "")
+        .join(
+            side(lb, SUFFIX_B),
+            key_exprs(key),
+            key_exprs(key),
+            join_args(JoinType::Inner),
+        )
+        .select(key_exprs(key).into_iter().chain(flags).collect::<Vec<_>>())
         .filter(any)
-        .sort([KEY], SortMultipleOptions::default())
+        .with_column(key_text(key))
         .collect()?;
-    d.changed = flags.height() as u64;
-    d.examples.changed = first_keys(&flags)?;
+    d.changed = changed.height() as u64;
+    d.examples.changed = first_keys(&changed)?;
     for c in &common {
-        let n = flags.column(c)?.bool()?.sum().unwrap_or(0) as u64;
+        let n = changed.column(c)?.bool()?.sum().unwrap_or(0) as u64;
         if n > 0 {
             d.columns.insert(c.clone(), n);
         }
     }
-    Ok(d)
+    Ok(())
 }
 
 /// The first [`EXAMPLES`] keys of a frame (sorted by key).
-fn first_keys(df: &DataFrame) -> Result<Vec<String>> {
+pub(crate) fn first_keys(df: &DataFrame) -> Result<Vec<String>> {
     let sorted = df
         .clone()
         .lazy()

@@ -101,16 +101,16 @@ pub fn write(root: &Path, findings: &[Finding]) -> Result<(Vec<String>, Summary)
 }
 
 fn csv_bytes(findings: &[Finding]) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(HEADER)?;
-    for f in findings {
-        w.write_record([
-            f.rule.to_string(),
-            f.file.clone(),
-            f.row.to_string(),
-            f.sau.clone(),
-            f.year.to_string(),
-        ])?;
-    }
-    Ok(w.into_inner()?)
+    crate::output::csv_bytes(
+        &HEADER,
+        findings.iter().map(|f| {
+            [
+                f.rule.to_string(),
+                f.file.clone(),
+                f.row.to_string(),
+                f.sau.clone(),
+                f.year.to_string(),
+            ]
+        }),
+    )
 }

@@ -369,23 +369,24 @@ pub fn build(root: &Path) -> Result<BTreeMap<String, Vec<Finding>>> {
 }
 
 fn csv_bytes(list: &[Finding]) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(COLUMNS)?;
-    for f in list {
-        w.write_record([
-            f.file.as_str(),
-            &f.line.to_string(),
-            &f.state_student_id,
-            &f.school_id,
-            &f.school_year,
-            &f.stage,
-            &f.column,
-            &f.rule,
-            &f.message,
-            &f.what_to_do,
-        ])?;
-    }
-    w.into_inner().context("cannot write a fix list")
+    crate::output::csv_bytes(
+        &COLUMNS,
+        list.iter().map(|f| {
+            [
+                f.file.as_str(),
+                &f.line.to_string(),
+                &f.state_student_id,
+                &f.school_id,
+                &f.school_year,
+                &f.stage,
+                &f.column,
+                &f.rule,
+                &f.message,
+                &f.what_to_do,
+            ]
+            .map(str::to_string)
+        }),
+    )
 }
 
 /// Writes `fixlists/` under the run's output root: a CSV and a page per

@@ -171,6 +171,20 @@ pub fn remove_stale_temporaries(root: &Path) -> Result<usize> {
     Ok(removed)
 }
 
+/// A CSV file's bytes: the header, then one record per row.
+pub fn csv_bytes<R, T>(header: &[&str], rows: impl IntoIterator<Item = R>) -> Result<Vec<u8>>
+where
+    R: IntoIterator<Item = T>,
+    T: AsRef<[u8]>,
+{
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header)?;
+    for row in rows {
+        w.write_record(row)?;
+    }
+    w.into_inner().context("cannot write a CSV file")
+}
+
 /// Writes bytes atomically.
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic(path, |f| Ok(f.write_all(bytes)?))

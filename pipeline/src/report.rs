@@ -52,6 +52,8 @@ pub struct Report {
     pub end_of_year_held: bool,
     /// Rows each district can fix in ICSE, by SAU Org ID (`fixlists/`).
     pub fix_lists: BTreeMap<String, u64>,
+    /// The identity review queue: pending and decided pairs.
+    pub review: crate::report_summary::ReviewState,
 }
 
 #[derive(Debug, Serialize)]

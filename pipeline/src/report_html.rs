@@ -7,6 +7,7 @@
 //! by default for `.html` templates.
 
 use crate::report::Report;
+use crate::report_labels::Labels;
 use cutover_stages::columns::YEAR_CODE;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -261,10 +262,10 @@ fn ledger(r: &Report) -> Section {
     )
 }
 
-fn control_totals(r: &Report) -> Section {
+fn control_totals(r: &Report, labels: &Labels) -> Section {
     let mut blocks = Vec::new();
     for t in &r.control_totals {
-        let labels: Vec<String> = t.groups.iter().map(|g| g.group.clone()).collect();
+        let groups: Vec<String> = t.groups.iter().map(|g| g.group.clone()).collect();
         let before: Vec<u64> = t.groups.iter().map(|g| g.before).collect();
         let after: Vec<u64> = t.groups.iter().map(|g| g.after).collect();
         let rows = t
@@ -273,6 +274,7 @@ fn control_totals(r: &Report) -> Section {
             .map(|g| {
                 vec![
                     g.group.clone(),
+                    labels.legacy(&t.entity, &t.column, &g.group),
                     g.before.to_string(),
                     g.after.to_string(),
                     g.rejected.to_string(),
@@ -285,12 +287,15 @@ fn control_totals(r: &Report) -> Section {
             chart: (t.column == YEAR_CODE).then(|| {
                 chart(
                     &t.name,
-                    &labels,
+                    &groups,
                     [&before, &after],
                     ("read", "after the last stage"),
                 )
             }),
-            table: Some(table(&["group", "before", "after", "rejected"], rows)),
+            table: Some(table(
+                &["group", "label", "before", "after", "rejected"],
+                rows,
+            )),
         });
     }
     section(
@@ -462,7 +467,7 @@ fn uploads(r: &Report) -> Section {
     )
 }
 
-fn coverage(r: &Report) -> Section {
+fn coverage(r: &Report, labels: &Labels) -> Section {
     let blocks = r
         .coverage
         .columns
@@ -472,10 +477,15 @@ fn coverage(r: &Report) -> Section {
                 .values
                 .iter()
                 .map(|v| {
+                    let target = v.target.as_deref();
                     vec![
                         v.value.clone(),
+                        labels.legacy(&c.entity, &c.column, &v.value),
                         v.count.to_string(),
-                        v.target.clone().unwrap_or_else(|| "UNMAPPED".into()),
+                        target.unwrap_or("UNMAPPED").to_string(),
+                        target
+                            .map(|t| labels.new_code(&c.domain, t))
+                            .unwrap_or_default(),
                         v.loss_class.clone().unwrap_or_default(),
                     ]
                 })
@@ -487,7 +497,14 @@ fn coverage(r: &Report) -> Section {
                     c.entity, c.domain, c.unmapped_rows
                 )),
                 table: Some(table(
-                    &["legacy value", "rows", "new code", "loss class"],
+                    &[
+                        "legacy value",
+                        "label",
+                        "rows",
+                        "new code",
+                        "new label",
+                        "loss class",
+                    ],
                     rows,
                 )),
                 ..Default::default()
@@ -536,8 +553,8 @@ fn fix_lists(r: &Report) -> Section {
     s
 }
 
-/// `report.html`: one self-contained page.
-pub fn html(report: &Report) -> String {
+/// `report.html`: one self-contained page, its summary first.
+pub fn html(report: &Report, labels: &Labels) -> String {
     let rejected = section(
         "Rejected rows by rule",
         None,
@@ -551,13 +568,13 @@ pub fn html(report: &Report) -> String {
         inputs(report),
         ledger(report),
         rejected,
-        control_totals(report),
+        control_totals(report, labels),
         race(report),
         identity(report),
         uploads(report),
         fix_lists(report),
         end_of_year(report),
-        coverage(report),
+        coverage(report, labels),
     ]);
     let mut env = minijinja::Environment::new();
     env.add_template("report.html", TEMPLATE)
@@ -566,6 +583,7 @@ pub fn html(report: &Report) -> String {
         run_id => &report.run_id,
         tool_version => &report.tool_version,
         passed => report.failures.is_empty(),
+        summary => minijinja::Value::from(minijinja::value::Serde(crate::report_summary::summary(report))),
         sections => minijinja::Value::from(minijinja::value::Serde(&sections)),
     };
     let mut html = env

@@ -128,11 +128,8 @@ pub fn text_rows(df: &DataFrame) -> Result<Vec<TextRow>> {
         .collect())
 }
 
-/// A CSV file's header and records (an absent file is `None`).
-pub fn read_csv(path: &Path) -> Result<Option<CsvTable>> {
-    if !path.is_file() {
-        return Ok(None);
-    }
+/// A CSV file's reader (rows of any length) and its header.
+pub fn csv_reader(path: &Path) -> Result<(csv::Reader<std::fs::File>, Vec<String>)> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
@@ -143,6 +140,15 @@ pub fn read_csv(path: &Path) -> Result<Option<CsvTable>> {
         .iter()
         .map(str::to_string)
         .collect();
+    Ok((reader, header))
+}
+
+/// A CSV file's header and records (an absent file is `None`).
+pub fn read_csv(path: &Path) -> Result<Option<CsvTable>> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let (mut reader, header) = csv_reader(path)?;
     let mut rows = Vec::new();
     for (i, r) in reader.records().enumerate() {
         let r = r.with_context(|| format!("{}: line {}: not CSV", path.display(), i + 2))?;

@@ -271,6 +271,75 @@ fn the_fix_lists_match_the_quarantine_and_preflight_files_row_for_row() {
     assert!(index.contains(r#"<a href="2544.html">2544</a>"#));
 }
 
+/// The summary at the top of report.html: the flows, the queue's state,
+/// the fix-list links and the link to the stage times, word for word; the
+/// page holds no name or birth date and no time of day.
+#[test]
+fn the_report_opens_with_a_summary_of_every_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    bundle(w);
+    run(w);
+    let html = fs::read_to_string(w.join("out/report.html")).unwrap();
+    let start = html.find(r#"<section class="summary""#).unwrap();
+    let end = html[start..].find("</section>").unwrap() + start;
+    assert!(start < html.find("<h2>Inputs</h2>").unwrap());
+    let summary = &html[start..end];
+    let text = |s: &str| -> String {
+        let mut out = String::new();
+        let mut tag = false;
+        for c in s.chars() {
+            match c {
+                '<' => tag = true,
+                '>' => {
+                    tag = false;
+                    out.push('|');
+                }
+                c if !tag => out.push(c),
+                _ => {}
+            }
+        }
+        out.split('|')
+            .filter(|x| !x.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join("|")
+    };
+    let rows: Vec<String> = summary
+        .split("<tr")
+        .skip(2)
+        .map(|r| text(&format!("<tr{}", r.split("</tr>").next().unwrap())))
+        .collect();
+    assert_eq!(rows, SUMMARY_ROWS);
+    let all = text(summary);
+    let (head, rest) = all.split_once("|flow|").unwrap();
+    let tail = &rest[rest.find("Carried:").unwrap()..];
+    assert_eq!(format!("{head}|flow|{tail}"), SUMMARY_TEXT);
+    assert!(!html.contains("Smith") && !html.contains("2004-01-09"));
+    assert!(fs::read_to_string(w.join("out/run.html"))
+        .unwrap()
+        .contains("<th>seconds</th>"));
+}
+
+const SUMMARY_ROWS: [&str; 16] = [
+    "student_personal|7|0|2|5",
+    "upload: New State ID|1|1|0",
+    "upload: Student Personal|7|1|6",
+    "student_enrollment|14|2|0|12",
+    "upload: Student Enrollment|12|4|8",
+    "upload: FRM (economic status)|9|1|8",
+    "upload: Special Ed|3|1|2",
+    "upload: ELL Student|2|0|2",
+    "schools|3|0|0|3",
+    "behavior|5|0|0|5",
+    "upload: Behavior|3|0|3",
+    "truancy|3|0|0|3",
+    "upload: Truancy|3|0|3",
+    "graduation|1|0|0|1",
+    "cte|3|1|0|2",
+    "upload: CTE|2|1|1",
+];
+const SUMMARY_TEXT: &str = "Summary|36 source rows read: 31 carried, 3 quarantined, 2 merged by identity. Uploads: 33 rows written, 9 held by pre-flight.|entity &#x2f; upload|read|quarantined|merged|carried|conformed|held by pre-flight|uploaded|flow|Carried: rows that reached conform (schools and mailing addresses: ingest's output, which later stages read). Conform adds and leaves out rows under named rules (the ledger below); each upload's rows conformed are uploaded or held by pre-flight.|Bars: an entity's rows read|carried|quarantined|merged; an upload's rows conformed|uploaded|held by pre-flight.|Identity review queue: empty, nothing pending; 1 pair decided (1 merged, 0 kept separate).|Fix lists, a page per SAU (|all|): |2544: 13 rows| · |unassigned: 4 rows|Stage times and peak memory of the latest run: |run.html| (written from run.json, so that this page is the same bytes for the same inputs).";
+
 const FIXLIST_2544: &str = "\
 file,line,StateStudentID,School_ID,school_year,stage,column,rule,message,what_to_do
 cte.csv,3,100000004,1389,2017,pre-flight (cte),ProgramEndDate,concurrent_exits_after_primary,ProgramEndDate: 06/07/2017 is after the primary enrollment's exit 03/10/2017,\"Correct the enrollment dates so the student has one primary enrollment at a time, covering every other enrollment.\"

@@ -51,5 +51,37 @@ check(
     [u["upload"] for u in uploads if u["written"] == 0],
 )
 
+# The summary a person reads first: above every other section, one flow per
+# entity that balances and agrees with report.json, the queue's state, the
+# fix-list links, the stage times on their own page.
+out = work / "out"
+h2 = re.findall(r"<h2>(.*?)</h2>", dom)
+check("the summary is the first section", h2[:1] == ["Summary"], h2[:3])
+summary = dom[dom.find('id="summary"'):dom.find("</section>")]
+rows = re.findall(r"<tr( class=\"upload\")?><td>(.*?)</td>((?:<td class=\"n\">\d*</td>){7})", summary)
+cells = {label: [int(c) if c else None for c in re.findall(r"<td class=\"n\">(\d*)</td>", tds)] for _, label, tds in rows}
+ledger = report["ledger"]
+def stage(entity, name):
+    return next((l for l in ledger if l["entity"] == entity and l["stage"] == name), None)
+entities = [l["entity"] for l in ledger if l["stage"] == "read"]
+check("a flow for every entity read", all(e in cells for e in entities), [e for e in entities if e not in cells])
+def flow_ok(e):
+    read, quarantined, merged, carried = cells[e][:4]
+    last = [stage(e, s) for s in ("read", "ingest", "crosswalk", "identity") if stage(e, s)][-1]
+    return read == stage(e, "read")["rows_in"] and carried == last["rows_out"] and read == quarantined + merged + carried
+check("each entity's flow balances (read = quarantined + merged + carried) and is the ledger's", all(flow_ok(e) for e in entities if e in cells), [e for e in entities if e in cells and not flow_ok(e)])
+def upload_ok(u):
+    c = cells.get("upload: " + u["title"])
+    return c is not None and c[4:] == [u["conformed"], sum(u["preflight"].values()), u["written"]]
+shown = [u for u in uploads if u["upload"] not in ("attendance", "proficiency_based_education")]
+check("each upload's conformed, held and uploaded rows are report.json's", all(upload_ok(u) for u in shown), [u["upload"] for u in shown if not upload_ok(u)])
+check("the flows have bars", summary.count('class="seg ') >= len(entities))
+q = report["review"]
+check("the review queue's state is shown", f"Identity review queue: {q['pending_pairs']} pair" in summary and f"{q['decided_merge'] + q['decided_separate']} pair" in summary and "decided" in summary, q)
+links = re.findall(r'href="(fixlists/[^"]+\.html)"', summary)
+check("a link to each SAU's fix list page, and the page exists", len(links) == len(report["fix_lists"]) + 1 and all((out / l).is_file() for l in links), links)
+check("stage times are on run.html, linked, and not in report.html", 'href="run.html"' in summary and (out / "run.html").is_file() and "seconds" in (out / "run.html").read_text() and not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", html))
+check("codes are shown with their labels", "Intellectual Disability" in dom and "<th>new label</th>" in dom and "<th>label</th>" in dom)
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

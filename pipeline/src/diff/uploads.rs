@@ -2,7 +2,7 @@
 //! unchanged and only its rows are counted; the others are read and their
 //! rows compared by the source row the upload manifest ties each to.
 
-use super::{compare_frames, FileDiff, TableDiff, EXAMPLES, KEY};
+use super::{FileDiff, TableDiff, EXAMPLES, KEY};
 use crate::runfiles;
 use anyhow::{Context, Result};
 use cutover_stages::columns::{SOURCE_FILE, SOURCE_ROW};
@@ -92,40 +92,75 @@ fn manifest_keys(
         .collect())
 }
 
-/// An upload file as a keyed frame (no frame for a file the run lacks).
-fn keyed_file(
-    root: &Path,
-    file: &str,
-    keys: &BTreeMap<(String, i64), String>,
-) -> Result<DataFrame> {
-    let Some((header, rows)) = runfiles::read_csv(&root.join(file))? else {
-        return Ok(DataFrame::empty());
-    };
-    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
-    let key: Vec<String> = (0..rows.len())
-        .map(|i| {
-            let k = keys
-                .get(&(file.to_string(), i as i64 + 1))
-                .cloned()
-                .unwrap_or_else(|| format!("row {}", i + 1));
-            let n = seen.entry(k.clone()).or_default();
-            *n += 1;
-            if *n == 1 {
-                k
-            } else {
-                format!("{k}#{n}")
-            }
-        })
-        .collect();
-    let mut columns = vec![Column::new(KEY.into(), key)];
-    for (j, h) in header.iter().enumerate() {
-        let values: Vec<&str> = rows
-            .iter()
-            .map(|r| r.get(j).map(String::as_str).unwrap_or(""))
-            .collect();
-        columns.push(Column::new(h.as_str().into(), values));
+/// An upload file's header and its records by key (`source_file:source_row`
+/// from the manifest, `row N` for a row it does not name, `#n` for the n-th
+/// row of a repeated key); empty for a file the run lacks.
+type Keyed = (Vec<String>, BTreeMap<String, csv::StringRecord>);
+
+fn keyed_file(root: &Path, file: &str, keys: &BTreeMap<(String, i64), String>) -> Result<Keyed> {
+    let path = root.join(file);
+    if !path.is_file() {
+        return Ok((Vec::new(), BTreeMap::new()));
     }
-    Ok(DataFrame::new(rows.len(), columns)?)
+    let (mut reader, header) = runfiles::csv_reader(&path)?;
+    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+    let mut rows = BTreeMap::new();
+    for (i, r) in reader.records().enumerate() {
+        let r = r.with_context(|| format!("{}: line {}: not CSV", path.display(), i + 2))?;
+        let k = keys
+            .get(&(file.to_string(), i as i64 + 1))
+            .cloned()
+            .unwrap_or_else(|| format!("row {}", i + 1));
+        let n = seen.entry(k.clone()).or_default();
+        *n += 1;
+        rows.insert(if *n == 1 { k } else { format!("{k}#{n}") }, r);
+    }
+    Ok((header, rows))
+}
+
+/// One file of both runs compared row by row: rows whose record is the
+/// same are equal; only the others are compared column by column.
+fn compare_file(x: &Keyed, y: &Keyed) -> TableDiff {
+    let (ha, ra) = x;
+    let (hb, rb) = y;
+    let mut d = TableDiff {
+        rows_a: ra.len() as u64,
+        rows_b: rb.len() as u64,
+        ..Default::default()
+    };
+    let added: Vec<&String> = rb.keys().filter(|k| !ra.contains_key(*k)).collect();
+    let removed: Vec<&String> = ra.keys().filter(|k| !rb.contains_key(*k)).collect();
+    d.added = added.len() as u64;
+    d.removed = removed.len() as u64;
+    let first = |v: &[&String]| v.iter().take(EXAMPLES).map(|k| k.to_string()).collect();
+    d.examples.added = first(&added);
+    d.examples.removed = first(&removed);
+    let in_b: Vec<(usize, Option<usize>)> = ha
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i, hb.iter().position(|h| h == c)))
+        .collect();
+    let mut changed = Vec::new();
+    for (k, a) in ra {
+        let Some(b) = rb.get(k) else { continue };
+        if a == b && ha == hb {
+            continue;
+        }
+        let mut differs = false;
+        for (i, j) in &in_b {
+            let Some(j) = j else { continue };
+            if a.get(*i).unwrap_or("") != b.get(*j).unwrap_or("") {
+                *d.columns.entry(ha[*i].clone()).or_default() += 1;
+                differs = true;
+            }
+        }
+        if differs {
+            changed.push(k);
+        }
+    }
+    d.changed = changed.len() as u64;
+    d.examples.changed = first(&changed);
+    d
 }
 
 /// Every upload of [`UPLOADS`] compared file by file.
@@ -159,7 +194,7 @@ pub fn compare(a: &Path, b: &Path) -> Result<Vec<TableDiff>> {
             manifest_keys(b, upload.name, &differing)?,
         );
         for f in differing {
-            let fd = compare_frames(&keyed_file(a, &f, &ka)?, &keyed_file(b, &f, &kb)?)?;
+            let fd = compare_file(&keyed_file(a, &f, &ka)?, &keyed_file(b, &f, &kb)?);
             d.added += fd.added;
             d.removed += fd.removed;
             d.changed += fd.changed;

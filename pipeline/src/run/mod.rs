@@ -306,6 +306,10 @@ fn finish(ctx: &Ctx, runner: Runner, started_at: String, last: StageId) -> Resul
         &ctx.root.join("run.json"),
         &serde_json::to_vec_pretty(&record)?,
     )?;
+    write_bytes(
+        &ctx.root.join("run.html"),
+        crate::run_html::html(&record).as_bytes(),
+    )?;
     Ok(Outcome {
         record,
         output: ctx.root.to_path_buf(),

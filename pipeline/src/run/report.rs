@@ -89,13 +89,15 @@ impl Stage for Report {
         full.end_of_year = end_of_year;
         full.end_of_year_held = ctx.config.end_of_year_hold;
         full.fix_lists = fixlists.saus;
+        full.review = crate::report_summary::review_state(ctx.root)?;
+        let labels = crate::report_labels::Labels::new(&ctx.tables.codes, &ctx.tables.mapping);
         write_bytes(
             &ctx.root.join("report.json"),
             &serde_json::to_vec_pretty(&full)?,
         )?;
         write_bytes(
             &ctx.root.join("report.html"),
-            crate::report_html::html(&full).as_bytes(),
+            crate::report_html::html(&full, &labels).as_bytes(),
         )?;
         produced
             .outputs
@@ -152,5 +154,6 @@ fn build(
         end_of_year: Default::default(),
         end_of_year_held: false,
         fix_lists: Default::default(),
+        review: Default::default(),
     })
 }
