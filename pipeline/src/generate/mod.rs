@@ -11,8 +11,9 @@
 mod names;
 pub mod orgs;
 mod records;
+mod sink;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use cutover_stages::columns::*;
 use cutover_stages::schema::{
@@ -25,7 +26,9 @@ use rand::{Rng, SeedableRng};
 
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use sink::{CsvSink, Rows};
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 use std::path::Path;
 
 /// Rates of the defects the generator plants. Identity defects are per
@@ -383,6 +386,27 @@ struct Generator<'u> {
 }
 
 impl<'u> Generator<'u> {
+    fn new(opts: Options, universe: &'u Universe) -> Self {
+        let used = Universe::saus_for(opts.students);
+        let sau_weights: Vec<(usize, u32)> = (0..used)
+            .map(|s| (s, (universe.saus[s].weight * 1000.0) as u32 + 1))
+            .collect();
+        Generator {
+            rng: ChaCha8Rng::seed_from_u64(opts.seed),
+            universe,
+            used_saus: used,
+            sau_weights,
+            used_ids: BTreeSet::new(),
+            local_counters: vec![0; used],
+            identities: Vec::new(),
+            enrollments: Vec::new(),
+            next_person: 0,
+            family_start: None,
+            start_sau: BTreeMap::new(),
+            opts,
+        }
+    }
+
     fn first_day(&self, year: i32, sau: usize) -> NaiveDate {
         weekday(date(year - 1, 8, 26) + Duration::days(self.universe.saus[sau].calendar_offset))
     }
@@ -1585,277 +1609,280 @@ fn index_of(spec: &cutover_stages::schema::EntitySpec, column: &str) -> usize {
         .expect("column of the entity")
 }
 
-/// Plants malformed rows in a file's rows. Returns (row index, defect).
+/// Plants a malformed-row defect in a personal row, or none: one draw of
+/// `rng` per row, in file order.
 fn plant_personal(
-    rows: &mut [Vec<String>],
+    row: &mut Vec<String>,
     rates: &DefectRates,
     rng: &mut ChaCha8Rng,
-) -> Vec<(usize, Planted)> {
+) -> Option<Planted> {
     let spec = &STUDENT_PERSONAL;
     let col = |c: &str| index_of(spec, c);
-    let mut planted = Vec::new();
-    for (i, row) in rows.iter_mut().enumerate() {
-        let effective =
-            NaiveDate::parse_from_str(&row[col(IDENTITY_EFFECTIVE_DATE)], "%Y-%m-%d").ok();
-        let new_format = effective.is_some_and(|d| d >= new_race_format_from());
-        let candidates: Vec<(&'static str, f64)> = vec![
-            ("column_count", rates.column_count),
-            ("invalid_date", rates.invalid_date),
-            ("unknown_code", rates.unknown_code),
-            ("implausible_birth_date", rates.implausible_birth_date),
-            (
-                "race_format",
-                if new_format { rates.race_format } else { 0.0 },
-            ),
-            ("required", rates.required),
-        ];
-        let Some(kind) = pick_defect(rng, &candidates) else {
-            continue;
-        };
-        let p = match kind {
-            "column_count" => {
-                // A suffix typed into the last name with an unquoted comma.
-                let at = col(LAST_NAME);
-                row.insert(at + 1, "Jr".to_string());
-                Planted {
-                    kind,
-                    rule: "column_count",
-                    column: "",
-                    detail: "extra field after LastName".into(),
-                }
+    let effective = NaiveDate::parse_from_str(&row[col(IDENTITY_EFFECTIVE_DATE)], "%Y-%m-%d").ok();
+    let new_format = effective.is_some_and(|d| d >= new_race_format_from());
+    let candidates: Vec<(&'static str, f64)> = vec![
+        ("column_count", rates.column_count),
+        ("invalid_date", rates.invalid_date),
+        ("unknown_code", rates.unknown_code),
+        ("implausible_birth_date", rates.implausible_birth_date),
+        (
+            "race_format",
+            if new_format { rates.race_format } else { 0.0 },
+        ),
+        ("required", rates.required),
+    ];
+    let kind = pick_defect(rng, &candidates)?;
+    let p = match kind {
+        "column_count" => {
+            // A suffix typed into the last name with an unquoted comma.
+            let at = col(LAST_NAME);
+            row.insert(at + 1, "Jr".to_string());
+            Planted {
+                kind,
+                rule: "column_count",
+                column: "",
+                detail: "extra field after LastName".into(),
             }
-            "invalid_date" => {
-                let bd = &row[col(BIRTH_DATE)];
-                row[col(BIRTH_DATE)] = format!(
-                    "{}-{}-31",
-                    &bd[0..4],
-                    ["02", "04", "06", "09", "11"][rng.gen_range(0..5)]
-                );
-                Planted {
-                    kind,
-                    rule: "invalid_date",
-                    column: BIRTH_DATE,
-                    detail: "day that does not exist".into(),
-                }
+        }
+        "invalid_date" => {
+            let bd = &row[col(BIRTH_DATE)];
+            row[col(BIRTH_DATE)] = format!(
+                "{}-{}-31",
+                &bd[0..4],
+                ["02", "04", "06", "09", "11"][rng.gen_range(0..5)]
+            );
+            Planted {
+                kind,
+                rule: "invalid_date",
+                column: BIRTH_DATE,
+                detail: "day that does not exist".into(),
             }
-            "unknown_code" => {
-                row[col(GENDER)] = ["X", "U", "0"][rng.gen_range(0..3)].to_string();
+        }
+        "unknown_code" => {
+            row[col(GENDER)] = ["X", "U", "0"][rng.gen_range(0..3)].to_string();
+            Planted {
+                kind,
+                rule: "unknown_code",
+                column: GENDER,
+                detail: String::new(),
+            }
+        }
+        "implausible_birth_date" => {
+            let bd = row[col(BIRTH_DATE)].replace("-02-29", "-02-28");
+            let year = if rng.gen_bool(0.5) { "1901" } else { "2031" };
+            row[col(BIRTH_DATE)] = format!("{year}{}", &bd[4..]);
+            Planted {
+                kind,
+                rule: "implausible_birth_date",
+                column: BIRTH_DATE,
+                detail: String::new(),
+            }
+        }
+        "race_format" => {
+            let white = row[col(RACE_WHITE)] == "Y";
+            row[col(RACE_ETHNICITY)] = if row[col(HISPANIC_LATINO)] == "Y" {
+                "H".into()
+            } else if white {
+                "C".into()
+            } else {
+                "B".into()
+            };
+            for c in [
+                HISPANIC_LATINO,
+                RACE_AMERICAN_INDIAN,
+                RACE_ASIAN,
+                RACE_BLACK,
+                RACE_PACIFIC_ISLANDER,
+                RACE_WHITE,
+                RACE_DETERMINATION,
+            ] {
+                row[col(c)] = String::new();
+            }
+            Planted {
+                kind,
+                rule: "race_format",
+                column: RACE_ETHNICITY,
+                detail: String::new(),
+            }
+        }
+        _ => {
+            row[col(FIRST_NAME)] = String::new();
+            Planted {
+                kind,
+                rule: "required",
+                column: FIRST_NAME,
+                detail: String::new(),
+            }
+        }
+    };
+    Some(p)
+}
+
+/// Plants a malformed-row defect in an enrollment row, or none: one draw of
+/// `rng` per row, in file order.
+fn plant_enrollment(
+    row: &mut Vec<String>,
+    rates: &DefectRates,
+    rng: &mut ChaCha8Rng,
+) -> Option<Planted> {
+    let kind = pick_defect(rng, &enrollment_defects(row, rates))?;
+    Some(plant_enrollment_defect(row, kind, rng))
+}
+
+/// The malformed-row defects an enrollment row can have, with their rates.
+fn enrollment_defects(row: &[String], rates: &DefectRates) -> Vec<(&'static str, f64)> {
+    let col = |c: &str| index_of(&STUDENT_ENROLLMENT, c);
+    let year: i32 = row[col(YEAR_CODE)].parse().expect("generated year");
+    let el = row[col(ENGLISH_PROFICIENCY)] == "03" || row[col(ENGLISH_PROFICIENCY)] == "04";
+    let sped = row[col(SPECIAL_ED_FLAG)] == "Y";
+    let candidates: Vec<(&'static str, f64)> = vec![
+        ("column_count", rates.column_count),
+        ("invalid_date", rates.invalid_date),
+        ("unknown_code", rates.unknown_code),
+        (
+            "retired_code",
+            if year >= 2011 {
+                rates.retired_code * 4.0
+            } else {
+                0.0
+            },
+        ),
+        ("exit_before_entry", rates.exit_before_entry),
+        (
+            "esl_date_required",
+            if el { rates.esl_date_required } else { 0.0 },
+        ),
+        (
+            "sped_start_required",
+            if sped {
+                rates.sped_start_required * 5.0
+            } else {
+                0.0
+            },
+        ),
+        ("required", rates.required),
+    ];
+    candidates
+}
+
+/// Plants defect `kind` in an enrollment row.
+fn plant_enrollment_defect(
+    row: &mut Vec<String>,
+    kind: &'static str,
+    rng: &mut ChaCha8Rng,
+) -> Planted {
+    let col = |c: &str| index_of(&STUDENT_ENROLLMENT, c);
+    match kind {
+        "column_count" => {
+            row.pop();
+            Planted {
+                kind,
+                rule: "column_count",
+                column: "",
+                detail: "last field missing".into(),
+            }
+        }
+        "invalid_date" => {
+            let entry = NaiveDate::parse_from_str(&row[col(SCHOOL_ENTRY_DATE)], "%Y-%m-%d")
+                .expect("generated date");
+            row[col(SCHOOL_ENTRY_DATE)] = if rng.gen_bool(0.5) {
+                format!(
+                    "{}-{:02}-{:02}",
+                    entry.year(),
+                    entry.day().min(12) + 12,
+                    entry.month()
+                )
+            } else {
+                entry.format("%Y%m%d").to_string()
+            };
+            Planted {
+                kind,
+                rule: "invalid_date",
+                column: SCHOOL_ENTRY_DATE,
+                detail: String::new(),
+            }
+        }
+        "unknown_code" => {
+            if rng.gen_bool(0.5) {
+                row[col(GRADE_LEVEL_CODE)] = "13".into();
                 Planted {
                     kind,
                     rule: "unknown_code",
-                    column: GENDER,
-                    detail: String::new(),
-                }
-            }
-            "implausible_birth_date" => {
-                let bd = row[col(BIRTH_DATE)].replace("-02-29", "-02-28");
-                let year = if rng.gen_bool(0.5) { "1901" } else { "2031" };
-                row[col(BIRTH_DATE)] = format!("{year}{}", &bd[4..]);
-                Planted {
-                    kind,
-                    rule: "implausible_birth_date",
-                    column: BIRTH_DATE,
-                    detail: String::new(),
-                }
-            }
-            "race_format" => {
-                let white = row[col(RACE_WHITE)] == "Y";
-                row[col(RACE_ETHNICITY)] = if row[col(HISPANIC_LATINO)] == "Y" {
-                    "H".into()
-                } else if white {
-                    "C".into()
-                } else {
-                    "B".into()
-                };
-                for c in [
-                    HISPANIC_LATINO,
-                    RACE_AMERICAN_INDIAN,
-                    RACE_ASIAN,
-                    RACE_BLACK,
-                    RACE_PACIFIC_ISLANDER,
-                    RACE_WHITE,
-                    RACE_DETERMINATION,
-                ] {
-                    row[col(c)] = String::new();
-                }
-                Planted {
-                    kind,
-                    rule: "race_format",
-                    column: RACE_ETHNICITY,
-                    detail: String::new(),
-                }
-            }
-            _ => {
-                row[col(FIRST_NAME)] = String::new();
-                Planted {
-                    kind,
-                    rule: "required",
-                    column: FIRST_NAME,
-                    detail: String::new(),
-                }
-            }
-        };
-        planted.push((i, p));
-    }
-    planted
-}
-
-fn plant_enrollment(
-    rows: &mut [Vec<String>],
-    rates: &DefectRates,
-    rng: &mut ChaCha8Rng,
-) -> Vec<(usize, Planted)> {
-    let spec = &STUDENT_ENROLLMENT;
-    let col = |c: &str| index_of(spec, c);
-    let mut planted = Vec::new();
-    for (i, row) in rows.iter_mut().enumerate() {
-        let year: i32 = row[col(YEAR_CODE)].parse().expect("generated year");
-        let el = row[col(ENGLISH_PROFICIENCY)] == "03" || row[col(ENGLISH_PROFICIENCY)] == "04";
-        let sped = row[col(SPECIAL_ED_FLAG)] == "Y";
-        let candidates: Vec<(&'static str, f64)> = vec![
-            ("column_count", rates.column_count),
-            ("invalid_date", rates.invalid_date),
-            ("unknown_code", rates.unknown_code),
-            (
-                "retired_code",
-                if year >= 2011 {
-                    rates.retired_code * 4.0
-                } else {
-                    0.0
-                },
-            ),
-            ("exit_before_entry", rates.exit_before_entry),
-            (
-                "esl_date_required",
-                if el { rates.esl_date_required } else { 0.0 },
-            ),
-            (
-                "sped_start_required",
-                if sped {
-                    rates.sped_start_required * 5.0
-                } else {
-                    0.0
-                },
-            ),
-            ("required", rates.required),
-        ];
-        let Some(kind) = pick_defect(rng, &candidates) else {
-            continue;
-        };
-        let p = match kind {
-            "column_count" => {
-                row.pop();
-                Planted {
-                    kind,
-                    rule: "column_count",
-                    column: "",
-                    detail: "last field missing".into(),
-                }
-            }
-            "invalid_date" => {
-                let entry = NaiveDate::parse_from_str(&row[col(SCHOOL_ENTRY_DATE)], "%Y-%m-%d")
-                    .expect("generated date");
-                row[col(SCHOOL_ENTRY_DATE)] = if rng.gen_bool(0.5) {
-                    format!(
-                        "{}-{:02}-{:02}",
-                        entry.year(),
-                        entry.day().min(12) + 12,
-                        entry.month()
-                    )
-                } else {
-                    entry.format("%Y%m%d").to_string()
-                };
-                Planted {
-                    kind,
-                    rule: "invalid_date",
-                    column: SCHOOL_ENTRY_DATE,
-                    detail: String::new(),
-                }
-            }
-            "unknown_code" => {
-                if rng.gen_bool(0.5) {
-                    row[col(GRADE_LEVEL_CODE)] = "13".into();
-                    Planted {
-                        kind,
-                        rule: "unknown_code",
-                        column: GRADE_LEVEL_CODE,
-                        detail: String::new(),
-                    }
-                } else {
-                    row[col(SCHOOL_LUNCH_ELIG)] = "X".into();
-                    Planted {
-                        kind,
-                        rule: "unknown_code",
-                        column: SCHOOL_LUNCH_ELIG,
-                        detail: String::new(),
-                    }
-                }
-            }
-            "retired_code" if !row[col(SPED_EXIT_REASON)].is_empty() && rng.gen_bool(0.5) => {
-                // 08 Still Receiving Special Education Services: DO NOT
-                // USE from 2009-10 (003 lines 506-507, 002 line 34).
-                row[col(SPED_EXIT_REASON)] = "08".into();
-                Planted {
-                    kind,
-                    rule: "retired_code",
-                    column: SPED_EXIT_REASON,
-                    detail: "08 after 2009".into(),
-                }
-            }
-            "retired_code" => {
-                row[col(FISCAL_RESPONSIBILITY)] = "A".into();
-                Planted {
-                    kind,
-                    rule: "retired_code",
-                    column: FISCAL_RESPONSIBILITY,
-                    detail: "A after March 2010".into(),
-                }
-            }
-            "exit_before_entry" => {
-                let entry = NaiveDate::parse_from_str(&row[col(SCHOOL_ENTRY_DATE)], "%Y-%m-%d")
-                    .expect("generated date");
-                row[col(EXIT_DATE)] = iso(entry - Duration::days(rng.gen_range(1..200)));
-                if row[col(EXIT_TYPE_CODE)].is_empty() {
-                    row[col(EXIT_TYPE_CODE)] = "99".into();
-                }
-                Planted {
-                    kind,
-                    rule: "exit_before_entry",
-                    column: EXIT_DATE,
-                    detail: String::new(),
-                }
-            }
-            "esl_date_required" => {
-                row[col(DATE_FIRST_ENROLLED_ESL)] = String::new();
-                Planted {
-                    kind,
-                    rule: "esl_date_required",
-                    column: DATE_FIRST_ENROLLED_ESL,
-                    detail: String::new(),
-                }
-            }
-            "sped_start_required" => {
-                row[col(SPED_START_DATE)] = String::new();
-                Planted {
-                    kind,
-                    rule: "sped_start_required",
-                    column: SPED_START_DATE,
-                    detail: String::new(),
-                }
-            }
-            _ => {
-                row[col(GRADE_LEVEL_CODE)] = String::new();
-                Planted {
-                    kind,
-                    rule: "required",
                     column: GRADE_LEVEL_CODE,
                     detail: String::new(),
                 }
+            } else {
+                row[col(SCHOOL_LUNCH_ELIG)] = "X".into();
+                Planted {
+                    kind,
+                    rule: "unknown_code",
+                    column: SCHOOL_LUNCH_ELIG,
+                    detail: String::new(),
+                }
             }
-        };
-        planted.push((i, p));
+        }
+        "retired_code" if !row[col(SPED_EXIT_REASON)].is_empty() && rng.gen_bool(0.5) => {
+            // 08 Still Receiving Special Education Services: DO NOT
+            // USE from 2009-10 (003 lines 506-507, 002 line 34).
+            row[col(SPED_EXIT_REASON)] = "08".into();
+            Planted {
+                kind,
+                rule: "retired_code",
+                column: SPED_EXIT_REASON,
+                detail: "08 after 2009".into(),
+            }
+        }
+        "retired_code" => {
+            row[col(FISCAL_RESPONSIBILITY)] = "A".into();
+            Planted {
+                kind,
+                rule: "retired_code",
+                column: FISCAL_RESPONSIBILITY,
+                detail: "A after March 2010".into(),
+            }
+        }
+        "exit_before_entry" => {
+            let entry = NaiveDate::parse_from_str(&row[col(SCHOOL_ENTRY_DATE)], "%Y-%m-%d")
+                .expect("generated date");
+            row[col(EXIT_DATE)] = iso(entry - Duration::days(rng.gen_range(1..200)));
+            if row[col(EXIT_TYPE_CODE)].is_empty() {
+                row[col(EXIT_TYPE_CODE)] = "99".into();
+            }
+            Planted {
+                kind,
+                rule: "exit_before_entry",
+                column: EXIT_DATE,
+                detail: String::new(),
+            }
+        }
+        "esl_date_required" => {
+            row[col(DATE_FIRST_ENROLLED_ESL)] = String::new();
+            Planted {
+                kind,
+                rule: "esl_date_required",
+                column: DATE_FIRST_ENROLLED_ESL,
+                detail: String::new(),
+            }
+        }
+        "sped_start_required" => {
+            row[col(SPED_START_DATE)] = String::new();
+            Planted {
+                kind,
+                rule: "sped_start_required",
+                column: SPED_START_DATE,
+                detail: String::new(),
+            }
+        }
+        _ => {
+            row[col(GRADE_LEVEL_CODE)] = String::new();
+            Planted {
+                kind,
+                rule: "required",
+                column: GRADE_LEVEL_CODE,
+                detail: String::new(),
+            }
+        }
     }
-    planted
 }
 
 fn pick_defect(rng: &mut ChaCha8Rng, candidates: &[(&'static str, f64)]) -> Option<&'static str> {
@@ -1870,85 +1897,62 @@ fn pick_defect(rng: &mut ChaCha8Rng, candidates: &[(&'static str, f64)]) -> Opti
     None
 }
 
-/// Writes rows as CSV bytes in an encoding, with LF or CRLF line ends.
-fn csv_bytes(
-    header: &[String],
-    rows: &[Vec<String>],
-    encoding: Encoding,
-    crlf: bool,
-) -> Result<Vec<u8>> {
-    let mut w = csv::WriterBuilder::new()
-        .flexible(true)
-        .terminator(if crlf {
-            csv::Terminator::CRLF
-        } else {
-            csv::Terminator::Any(b'\n')
-        })
-        .from_writer(Vec::new());
-    w.write_record(header)?;
-    for row in rows {
-        w.write_record(row)?;
-    }
-    let text =
-        String::from_utf8(w.into_inner().context("flushing CSV")?).context("CSV is UTF-8")?;
-    Ok(match encoding {
-        Encoding::Utf8 => text.into_bytes(),
-        Encoding::Utf8Bom => {
-            let mut b = vec![0xEF, 0xBB, 0xBF];
-            b.extend(text.into_bytes());
-            b
-        }
-        Encoding::Windows1252 => {
-            let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&text);
-            anyhow::ensure!(!unmappable, "a name is not representable in Windows-1252");
-            bytes.into_owned()
-        }
-    })
+/// A planted defect with its row index in its file and its true student.
+type Located = (usize, Planted, u32);
+
+/// What writing the personal or the enrollment file planted: the defects
+/// the model made (identity variations, overlapping primaries), then the
+/// malformed rows.
+struct Written {
+    rows: usize,
+    modelled: Vec<Located>,
+    malformed: Vec<Located>,
 }
 
-/// Generates a bundle into `out` and its ground truth into `truth`.
-pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> {
-    anyhow::ensure!(opts.students > 0, "--students must be at least 1");
-    anyhow::ensure!(
-        opts.first_year <= opts.last_year,
-        "--first-year {} is after --last-year {}",
-        opts.first_year,
-        opts.last_year
-    );
-    let universe = Universe::statewide();
-    let used = Universe::saus_for(opts.students);
-    let sau_weights: Vec<(usize, u32)> = (0..used)
-        .map(|s| (s, (universe.saus[s].weight * 1000.0) as u32 + 1))
-        .collect();
-    let mut g = Generator {
-        rng: ChaCha8Rng::seed_from_u64(opts.seed),
-        universe: &universe,
-        used_saus: used,
-        sau_weights,
-        used_ids: BTreeSet::new(),
-        local_counters: vec![0; used],
-        identities: Vec::new(),
-        enrollments: Vec::new(),
-        next_person: 0,
-        family_start: None,
-        start_sau: BTreeMap::new(),
-        opts: opts.clone(),
-    };
-    // Each true student: who they are, then their years in school.
-    let Population {
-        truths,
-        relations,
-        household,
-    } = g.population();
-    // Identity ids in order of effective date; PersonIDs in order of a
-    // person's first identity.
+fn no_defects(rows: usize) -> Written {
+    Written {
+        rows,
+        modelled: Vec::new(),
+        malformed: Vec::new(),
+    }
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// Writes a file of a bundle or its ground truth, row by row, atomically.
+fn write_csv<T>(
+    path: &Path,
+    header: &[String],
+    encoding: Encoding,
+    crlf: bool,
+    rows: impl FnOnce(&mut CsvSink<&mut std::fs::File>) -> Result<T>,
+) -> Result<T> {
+    let mut made = None;
+    crate::output::write_atomic(path, |f| {
+        let mut sink = CsvSink::new(f, header, encoding, crlf)?;
+        made = Some(rows(&mut sink)?);
+        sink.finish()?;
+        Ok(())
+    })?;
+    Ok(made.expect("written"))
+}
+
+/// `student_personal.csv` and the ground truth `identities.csv`, row by row:
+/// identity ids in order of effective date, PersonIDs in order of a person's
+/// first identity; malformed rows planted as the rows are written.
+fn write_personal(
+    g: &Generator,
+    truths: &[Truth],
+    defect_rng: &mut ChaCha8Rng,
+    out: &Path,
+    truth_dir: &Path,
+) -> Result<Written> {
     let mut order: Vec<usize> = (0..g.identities.len()).collect();
     order.sort_by_key(|&i| (g.identities[i].effective, g.identities[i].student, i));
     let mut person_ids: BTreeMap<u32, u32> = BTreeMap::new();
-    let mut personal_rows = Vec::with_capacity(order.len());
-    let mut identity_truth = Vec::with_capacity(order.len());
-    let mut identity_defects: Vec<(usize, Planted, u32)> = Vec::new();
-    let mut race_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0x5ACE);
+    let mut race_rng = ChaCha8Rng::seed_from_u64(g.opts.seed ^ 0x5ACE);
     // A limited English proficient student's first LEP enrollment: the date
     // they entered a US school, when they are not an immigrant.
     let mut lep_from: BTreeMap<u32, NaiveDate> = BTreeMap::new();
@@ -1960,54 +1964,90 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
         let first = lep_from.entry(e.student).or_insert(e.entry);
         *first = (*first).min(e.entry);
     }
-    for (k, &i) in order.iter().enumerate() {
-        let id = &g.identities[i];
-        let next = 2_000_000 + person_ids.len() as u32 * 3;
-        let person_id = *person_ids.entry(id.person_key).or_insert(next);
-        let identity_id = 5_000_000 + k as u32;
-        personal_rows.push(personal_row(
-            id,
-            person_id,
-            identity_id,
-            &truths[id.student as usize],
-            lep_from.get(&id.student).copied(),
-            &mut race_rng,
-        ));
-        identity_truth.push(vec![
-            identity_id.to_string(),
-            person_id.to_string(),
-            id.state_id.clone().unwrap_or_default(),
-            format!("S{:07}", id.student),
-            id.kind.to_string(),
-            id.detail.clone(),
-        ]);
-        if id.kind != "original" {
-            identity_defects.push((
-                k,
-                Planted {
-                    kind: id.kind,
-                    rule: "",
-                    column: "",
-                    detail: id.detail.clone(),
-                },
-                id.student,
-            ));
-        } else if id.state_id.is_none() {
-            identity_defects.push((
-                k,
-                Planted {
-                    kind: "missing_state_id",
-                    rule: "",
-                    column: STATE_STUDENT_ID,
-                    detail: String::new(),
-                },
-                id.student,
-            ));
-        }
+    let mut written = no_defects(order.len());
+    let truth_header = strings(&[
+        IDENTITY_ID,
+        PERSON_ID,
+        STATE_STUDENT_ID,
+        "true_student",
+        "kind",
+        "variation",
+    ]);
+    let bundle_file = out.join(STUDENT_PERSONAL.file);
+    let header = header(&STUDENT_PERSONAL);
+    write_csv(&bundle_file, &header, Encoding::Windows1252, true, |rows| {
+        let truth_file = truth_dir.join("identities.csv");
+        write_csv(&truth_file, &truth_header, Encoding::Utf8, false, |truth| {
+            for (k, &i) in order.iter().enumerate() {
+                let id = &g.identities[i];
+                let next = 2_000_000 + person_ids.len() as u32 * 3;
+                let person_id = *person_ids.entry(id.person_key).or_insert(next);
+                let identity_id = 5_000_000 + k as u32;
+                let mut row = personal_row(
+                    id,
+                    person_id,
+                    identity_id,
+                    &truths[id.student as usize],
+                    lep_from.get(&id.student).copied(),
+                    &mut race_rng,
+                );
+                truth.push(&[
+                    identity_id.to_string(),
+                    person_id.to_string(),
+                    id.state_id.clone().unwrap_or_default(),
+                    format!("S{:07}", id.student),
+                    id.kind.to_string(),
+                    id.detail.clone(),
+                ])?;
+                if let Some(p) = identity_defect(id) {
+                    written.modelled.push((k, p, id.student));
+                }
+                if let Some(p) = plant_personal(&mut row, &g.opts.defects, defect_rng) {
+                    written.malformed.push((k, p, id.student));
+                }
+                rows.push(&row)?;
+            }
+            Ok(())
+        })
+    })?;
+    Ok(written)
+}
+
+/// The ground-truth defect of an identity row: its variation, or a missing
+/// StateStudentID.
+fn identity_defect(id: &Identity) -> Option<Planted> {
+    if id.kind != "original" {
+        Some(Planted {
+            kind: id.kind,
+            rule: "",
+            column: "",
+            detail: id.detail.clone(),
+        })
+    } else if id.state_id.is_none() {
+        Some(Planted {
+            kind: "missing_state_id",
+            rule: "",
+            column: STATE_STUDENT_ID,
+            detail: String::new(),
+        })
+    } else {
+        None
     }
-    // Enrollment ids in order of year, school, entry date.
-    let mut eorder: Vec<usize> = (0..g.enrollments.len()).collect();
-    eorder.sort_by_key(|&i| {
+}
+
+/// `student_enrollment.csv` and the ground truth `enrollments.csv`, row by
+/// row: enrollment ids in order of year, school, entry date; malformed rows
+/// planted as the rows are written (after the personal file's, from the same
+/// stream).
+fn write_enrollment(
+    g: &Generator,
+    defect_rng: &mut ChaCha8Rng,
+    out: &Path,
+    truth_dir: &Path,
+) -> Result<Written> {
+    let universe = g.universe;
+    let mut order: Vec<usize> = (0..g.enrollments.len()).collect();
+    order.sort_by_key(|&i| {
         let e = &g.enrollments[i];
         (
             e.year,
@@ -2017,39 +2057,42 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
             i,
         )
     });
-    let mut enrollment_rows = Vec::with_capacity(eorder.len());
-    let mut enrollment_truth = Vec::with_capacity(eorder.len());
-    let mut enrollment_defects: Vec<(usize, Planted, u32)> = Vec::new();
-    for (k, &i) in eorder.iter().enumerate() {
-        let e = &g.enrollments[i];
-        let enrollment_id = 9_000_000 + k as u32;
-        enrollment_rows.push(enrollment_row(e, enrollment_id, &universe));
-        enrollment_truth.push(vec![
-            enrollment_id.to_string(),
-            format!("S{:07}", e.student),
-        ]);
-        if let Some(kind) = e.defect {
-            enrollment_defects.push((
-                k,
-                Planted {
-                    kind,
-                    rule: "",
-                    column: EXIT_DATE,
-                    detail: String::new(),
-                },
-                e.student,
-            ));
-        }
-    }
+    let mut written = no_defects(order.len());
+    let truth_header = strings(&[ENROLLMENT_ID, "true_student"]);
+    let bundle_file = out.join(STUDENT_ENROLLMENT.file);
+    let header = header(&STUDENT_ENROLLMENT);
+    write_csv(&bundle_file, &header, Encoding::Utf8Bom, false, |rows| {
+        let truth_file = truth_dir.join("enrollments.csv");
+        write_csv(&truth_file, &truth_header, Encoding::Utf8, false, |truth| {
+            for (k, &i) in order.iter().enumerate() {
+                let e = &g.enrollments[i];
+                let enrollment_id = 9_000_000 + k as u32;
+                let mut row = enrollment_row(e, enrollment_id, universe);
+                truth.push(&[enrollment_id.to_string(), format!("S{:07}", e.student)])?;
+                if let Some(kind) = e.defect {
+                    let p = Planted {
+                        kind,
+                        rule: "",
+                        column: EXIT_DATE,
+                        detail: String::new(),
+                    };
+                    written.modelled.push((k, p, e.student));
+                }
+                if let Some(p) = plant_enrollment(&mut row, &g.opts.defects, defect_rng) {
+                    written.malformed.push((k, p, e.student));
+                }
+                rows.push(&row)?;
+            }
+            Ok(())
+        })
+    })?;
+    Ok(written)
+}
 
-    // Malformed rows, planted last so they can be anywhere.
-    let mut defect_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0xDEFEC7);
-    let mut malformed_personal = plant_personal(&mut personal_rows, &opts.defects, &mut defect_rng);
-    let mut malformed_enrollment =
-        plant_enrollment(&mut enrollment_rows, &opts.defects, &mut defect_rng);
-
-    let schools_used = universe.schools_used(used);
-    let school_rows: Vec<Vec<String>> = schools_used
+/// `schools.csv`: the schools of the SAUs in use.
+fn school_rows(universe: &Universe, used: usize) -> Vec<Vec<String>> {
+    universe
+        .schools_used(used)
         .iter()
         .map(|&k| {
             let s = &universe.schools[k];
@@ -2063,56 +2106,17 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
                 s.closed.map(|y| y.to_string()).unwrap_or_default(),
             ]
         })
-        .collect();
+        .collect()
+}
 
-    // Ground truth rows: (defect kind, file, row, column, rule, student, detail)
-    let mut defects: Vec<Vec<String>> = Vec::new();
-    let student_of_personal = |k: usize| identity_truth[k][3].clone();
-    let student_of_enrollment = |k: usize| enrollment_truth[k][1].clone();
-    let mut push = |file: &str, k: usize, p: &Planted, student: String| {
-        defects.push(vec![
-            p.kind.to_string(),
-            file.to_string(),
-            (k + 2).to_string(),
-            p.column.to_string(),
-            p.rule.to_string(),
-            student,
-            p.detail.clone(),
-        ]);
-    };
-    for (k, p, _) in &identity_defects {
-        push(STUDENT_PERSONAL.file, *k, p, student_of_personal(*k));
-    }
-    for (k, p) in malformed_personal.drain(..) {
-        push(STUDENT_PERSONAL.file, k, &p, student_of_personal(k));
-    }
-    for (k, p, _) in &enrollment_defects {
-        push(STUDENT_ENROLLMENT.file, *k, p, student_of_enrollment(*k));
-    }
-    for (k, p) in malformed_enrollment.drain(..) {
-        push(STUDENT_ENROLLMENT.file, k, &p, student_of_enrollment(k));
-    }
-    // Behavior, truancy, CTE and graduation: derived from the enrollments,
-    // each with its own random stream.
-    let records = records::generate(&g.enrollments, &universe, &opts.defects, opts.seed);
-    for (file, k, p, s) in &records.defects {
-        push(file, *k, p, format!("S{s:07}"));
-    }
-    defects.sort_by(|a, b| {
-        (&a[1], a[2].parse::<usize>().unwrap_or(0), &a[0]).cmp(&(
-            &b[1],
-            b[2].parse::<usize>().unwrap_or(0),
-            &b[0],
-        ))
-    });
-
-    // Mailing addresses: one per StateStudentID, where its latest enrollment
-    // was; the same child keeps one address per SAU.
-    let mut latest: BTreeMap<String, (NaiveDate, u32, usize)> = BTreeMap::new();
+/// `mailing_address.csv`: one address per StateStudentID, where its latest
+/// enrollment was; the same child keeps one address per SAU.
+fn write_addresses(g: &Generator, household: &[u32], out: &Path) -> Result<usize> {
+    let mut latest: BTreeMap<&str, (NaiveDate, u32, usize)> = BTreeMap::new();
     for e in &g.enrollments {
         if let Some(id) = &e.state_id {
             let entry = latest
-                .entry(id.clone())
+                .entry(id.as_str())
                 .or_insert((e.entry, e.student, e.resident_sau));
             if e.entry > entry.0 {
                 *entry = (e.entry, e.student, e.resident_sau);
@@ -2124,175 +2128,222 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
         "Church", "River",
     ];
     const KINDS: [&str; 4] = ["St", "Rd", "Ave", "Ln"];
-    let address_rows: Vec<Vec<String>> = latest
-        .iter()
-        .map(|(id, (_, student, sau))| {
-            let mut r = ChaCha8Rng::seed_from_u64(
-                opts.seed ^ (u64::from(household[*student as usize]) << 20) ^ *sau as u64,
-            );
-            let city = names::TOWNS[*sau % names::TOWNS.len()];
-            vec![
-                id.clone(),
-                format!(
-                    "{} {} {}",
-                    r.gen_range(1..400),
-                    STREETS[r.gen_range(0..STREETS.len())],
-                    KINDS[r.gen_range(0..KINDS.len())]
-                ),
-                city.to_string(),
-                "ME".to_string(),
-                format!("04{:03}", 100 + (*sau * 7) % 900),
-            ]
-        })
-        .collect();
-    let files: [(&str, Vec<u8>); 8] = [
-        (
-            BEHAVIOR.file,
-            csv_bytes(
-                &header(&BEHAVIOR),
-                &records.behavior,
-                Encoding::Utf8Bom,
-                false,
-            )?,
-        ),
-        (
-            TRUANCY.file,
-            csv_bytes(&header(&TRUANCY), &records.truancy, Encoding::Utf8, false)?,
-        ),
-        (
-            CTE.file,
-            csv_bytes(&header(&CTE), &records.cte, Encoding::Utf8, true)?,
-        ),
-        (
-            GRADUATION.file,
-            csv_bytes(
-                &header(&GRADUATION),
-                &records.graduation,
-                Encoding::Utf8,
-                false,
-            )?,
-        ),
-        (
-            MAILING_ADDRESS.file,
-            csv_bytes(
-                &header(&MAILING_ADDRESS),
-                &address_rows,
-                Encoding::Utf8,
-                true,
-            )?,
-        ),
-        (
-            STUDENT_PERSONAL.file,
-            csv_bytes(
-                &header(&STUDENT_PERSONAL),
-                &personal_rows,
-                Encoding::Windows1252,
-                true,
-            )?,
-        ),
-        (
-            STUDENT_ENROLLMENT.file,
-            csv_bytes(
-                &header(&STUDENT_ENROLLMENT),
-                &enrollment_rows,
-                Encoding::Utf8Bom,
-                false,
-            )?,
-        ),
-        (
-            SCHOOLS.file,
-            csv_bytes(&header(&SCHOOLS), &school_rows, Encoding::Utf8, false)?,
-        ),
-    ];
+    let path = out.join(MAILING_ADDRESS.file);
+    write_csv(
+        &path,
+        &header(&MAILING_ADDRESS),
+        Encoding::Utf8,
+        true,
+        |rows| {
+            for (id, (_, student, sau)) in &latest {
+                let mut r = ChaCha8Rng::seed_from_u64(
+                    g.opts.seed ^ (u64::from(household[*student as usize]) << 20) ^ *sau as u64,
+                );
+                let city = names::TOWNS[*sau % names::TOWNS.len()];
+                rows.push(&[
+                    id.to_string(),
+                    format!(
+                        "{} {} {}",
+                        r.gen_range(1..400),
+                        STREETS[r.gen_range(0..STREETS.len())],
+                        KINDS[r.gen_range(0..KINDS.len())]
+                    ),
+                    city.to_string(),
+                    "ME".to_string(),
+                    format!("04{:03}", 100 + (*sau * 7) % 900),
+                ])?;
+            }
+            Ok(rows.len())
+        },
+    )
+}
+
+/// The ground truth's defect rows (kind, file, row, column, rule, student,
+/// detail), in order of file, row and kind.
+fn defect_rows(
+    personal: &Written,
+    enrollment: &Written,
+    records: &[(&'static str, usize, Planted, u32)],
+) -> Vec<Vec<String>> {
+    let mut defects: Vec<Vec<String>> = Vec::new();
+    let mut push = |file: &str, k: usize, p: &Planted, student: u32| {
+        defects.push(vec![
+            p.kind.to_string(),
+            file.to_string(),
+            (k + 2).to_string(),
+            p.column.to_string(),
+            p.rule.to_string(),
+            format!("S{student:07}"),
+            p.detail.clone(),
+        ]);
+    };
+    for (file, w) in [
+        (STUDENT_PERSONAL.file, personal),
+        (STUDENT_ENROLLMENT.file, enrollment),
+    ] {
+        for (k, p, s) in w.modelled.iter().chain(&w.malformed) {
+            push(file, *k, p, *s);
+        }
+    }
+    for (file, k, p, s) in records {
+        push(file, *k, p, *s);
+    }
+    defects.sort_by(|a, b| {
+        (&a[1], a[2].parse::<usize>().unwrap_or(0), &a[0]).cmp(&(
+            &b[1],
+            b[2].parse::<usize>().unwrap_or(0),
+            &b[0],
+        ))
+    });
+    defects
+}
+
+/// Writes rows kept in memory as a file.
+fn write_rows(path: &Path, rows: Rows, encoding: Encoding) -> Result<()> {
+    crate::output::write_atomic(path, |f| {
+        let mut w = std::io::BufWriter::new(f);
+        rows.write_to(&mut w, encoding)?;
+        w.flush()?;
+        Ok(())
+    })
+}
+
+/// Writes a small file's rows.
+fn write_small(
+    path: &Path,
+    header: &[String],
+    rows: &[Vec<String>],
+    encoding: Encoding,
+    crlf: bool,
+) -> Result<()> {
+    write_csv(path, header, encoding, crlf, |sink| {
+        rows.iter().try_for_each(|r| sink.push(r))
+    })
+}
+
+/// Generates a bundle into `out` and its ground truth into `truth`. The two
+/// large files and their ground truth are written row by row as they are
+/// made; memory holds the simulated students and enrollments, not their rows.
+pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> {
+    anyhow::ensure!(opts.students > 0, "--students must be at least 1");
+    anyhow::ensure!(
+        opts.first_year <= opts.last_year,
+        "--first-year {} is after --last-year {}",
+        opts.first_year,
+        opts.last_year
+    );
+    let universe = Universe::statewide();
+    let mut g = Generator::new(opts.clone(), &universe);
+    // Each true student: who they are, then their years in school.
+    let Population {
+        truths,
+        relations,
+        household,
+    } = g.population();
+    crate::output::private_dir(out)?;
+    crate::output::private_dir(truth_dir)?;
+    // Malformed rows: one stream over the personal rows, then the
+    // enrollment rows, so they can be anywhere.
+    let mut defect_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0xDEFEC7);
+    let personal = write_personal(&g, &truths, &mut defect_rng, out, truth_dir)?;
+    drop(truths);
+    let enrollment = write_enrollment(&g, &mut defect_rng, out, truth_dir)?;
+    let schools = school_rows(&universe, g.used_saus);
+    write_small(
+        &out.join(SCHOOLS.file),
+        &header(&SCHOOLS),
+        &schools,
+        Encoding::Utf8,
+        false,
+    )?;
+    let addresses = write_addresses(&g, &household, out)?;
+    // Behavior, truancy, CTE and graduation: derived from the enrollments,
+    // each with its own random stream.
+    let records::Records {
+        behavior,
+        truancy,
+        cte,
+        graduation,
+        defects: record_defects,
+    } = records::generate(&g.enrollments, &universe, &opts.defects, opts.seed);
+    let defects = defect_rows(&personal, &enrollment, &record_defects);
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for d in &defects {
         *counts.entry(d[0].clone()).or_default() += 1;
     }
     let summary = Summary {
         options: opts,
-        saus: used,
-        schools: school_rows.len(),
+        saus: g.used_saus,
+        schools: schools.len(),
         rows: BTreeMap::from([
-            (STUDENT_PERSONAL.file.to_string(), personal_rows.len()),
-            (STUDENT_ENROLLMENT.file.to_string(), enrollment_rows.len()),
-            (SCHOOLS.file.to_string(), school_rows.len()),
-            (MAILING_ADDRESS.file.to_string(), address_rows.len()),
-            (BEHAVIOR.file.to_string(), records.behavior.len()),
-            (TRUANCY.file.to_string(), records.truancy.len()),
-            (CTE.file.to_string(), records.cte.len()),
-            (GRADUATION.file.to_string(), records.graduation.len()),
+            (STUDENT_PERSONAL.file.to_string(), personal.rows),
+            (STUDENT_ENROLLMENT.file.to_string(), enrollment.rows),
+            (SCHOOLS.file.to_string(), schools.len()),
+            (MAILING_ADDRESS.file.to_string(), addresses),
+            (BEHAVIOR.file.to_string(), behavior.len()),
+            (TRUANCY.file.to_string(), truancy.len()),
+            (CTE.file.to_string(), cte.len()),
+            (GRADUATION.file.to_string(), graduation.len()),
         ]),
         defects: counts,
     };
-    let to_strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    drop(g);
+    for (spec, rows, encoding) in [
+        (&BEHAVIOR, behavior, Encoding::Utf8Bom),
+        (&TRUANCY, truancy, Encoding::Utf8),
+        (&CTE, cte, Encoding::Utf8),
+        (&GRADUATION, graduation, Encoding::Utf8),
+    ] {
+        write_rows(&out.join(spec.file), rows, encoding)?;
+    }
+    write_truth(truth_dir, &summary, &relations, &defects, &universe)?;
+    Ok(summary)
+}
+
+/// The ground truth besides `identities.csv` and `enrollments.csv`.
+fn write_truth(
+    truth_dir: &Path,
+    summary: &Summary,
+    relations: &[(u32, u32, &'static str)],
+    defects: &[Vec<String>],
+    universe: &Universe,
+) -> Result<()> {
     let hard_negatives: Vec<Vec<String>> = relations
         .iter()
         .map(|(a, b, kind)| vec![format!("S{a:07}"), format!("S{b:07}"), kind.to_string()])
         .collect();
-    let truth_files: [(&str, Vec<u8>); 4] = [
-        (
-            "hard_negatives.csv",
-            csv_bytes(
-                &to_strings(&["true_student_a", "true_student_b", "kind"]),
-                &hard_negatives,
-                Encoding::Utf8,
-                false,
-            )?,
-        ),
-        (
-            "identities.csv",
-            csv_bytes(
-                &to_strings(&[
-                    IDENTITY_ID,
-                    PERSON_ID,
-                    STATE_STUDENT_ID,
-                    "true_student",
-                    "kind",
-                    "variation",
-                ]),
-                &identity_truth,
-                Encoding::Utf8,
-                false,
-            )?,
-        ),
-        (
-            "enrollments.csv",
-            csv_bytes(
-                &to_strings(&[ENROLLMENT_ID, "true_student"]),
-                &enrollment_truth,
-                Encoding::Utf8,
-                false,
-            )?,
-        ),
-        (
-            "defects.csv",
-            csv_bytes(
-                &to_strings(&[
-                    "kind",
-                    "file",
-                    "row",
-                    "column",
-                    "rule",
-                    "true_student",
-                    "detail",
-                ]),
-                &defects,
-                Encoding::Utf8,
-                false,
-            )?,
-        ),
-    ];
-    crate::output::write_dir(out, &files)?;
-    let mut truth_all: Vec<(&str, Vec<u8>)> = truth_files.into_iter().collect();
-    truth_all.push(("summary.json", serde_json::to_vec_pretty(&summary)?));
+    write_small(
+        &truth_dir.join("hard_negatives.csv"),
+        &strings(&["true_student_a", "true_student_b", "kind"]),
+        &hard_negatives,
+        Encoding::Utf8,
+        false,
+    )?;
+    write_small(
+        &truth_dir.join("defects.csv"),
+        &strings(&[
+            "kind",
+            "file",
+            "row",
+            "column",
+            "rule",
+            "true_student",
+            "detail",
+        ]),
+        defects,
+        Encoding::Utf8,
+        false,
+    )?;
+    crate::output::write_bytes(
+        &truth_dir.join("summary.json"),
+        &serde_json::to_vec_pretty(summary)?,
+    )?;
     // The organization crosswalk of the synthetic state (what
     // crosswalks/organizations.csv ships).
-    truth_all.push((
-        "organizations.csv",
-        orgs::organizations_csv(&universe).into_bytes(),
-    ));
-    crate::output::write_dir(truth_dir, &truth_all)?;
-    Ok(summary)
+    crate::output::write_bytes(
+        &truth_dir.join("organizations.csv"),
+        orgs::organizations_csv(universe).as_bytes(),
+    )
 }
 
 #[cfg(test)]

@@ -3,22 +3,35 @@
 //! everything else from the enrollments already generated, each with its own
 //! random stream, so adding them changed no byte of the other files.
 
+use super::sink::Rows;
 use super::{date, iso, random_date, weekday, yn, Enrollment, Planted};
-use super::{DefectRates, Universe};
+use super::{header, DefectRates, Universe};
 use chrono::{Datelike, Duration, NaiveDate};
+use cutover_stages::schema::{BEHAVIOR, CTE, GRADUATION, TRUANCY};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 
-/// Rows of the four files and the defects planted in them: (file, row
-/// index, defect, true student).
-#[derive(Default)]
+/// Rows of the four files (as CSV text) and the defects planted in them:
+/// (file, row index, defect, true student).
 pub(super) struct Records {
-    pub behavior: Vec<Vec<String>>,
-    pub truancy: Vec<Vec<String>>,
-    pub cte: Vec<Vec<String>>,
-    pub graduation: Vec<Vec<String>>,
+    pub behavior: Rows,
+    pub truancy: Rows,
+    pub cte: Rows,
+    pub graduation: Rows,
     pub defects: Vec<(&'static str, usize, Planted, u32)>,
+}
+
+impl Records {
+    fn new() -> Self {
+        Self {
+            behavior: Rows::text(&header(&BEHAVIOR), false),
+            truancy: Rows::text(&header(&TRUANCY), false),
+            cte: Rows::text(&header(&CTE), true),
+            graduation: Rows::text(&header(&GRADUATION), false),
+            defects: Vec::new(),
+        }
+    }
 }
 
 /// The CIP codes of `crosswalks/cip_codes.csv`: each CTE center offers a few.
@@ -63,7 +76,7 @@ pub(super) fn generate(
     rates: &DefectRates,
     seed: u64,
 ) -> Records {
-    let mut out = Records::default();
+    let mut out = Records::new();
     let primaries: Vec<&Enrollment> = enrollments
         .iter()
         .filter(|e| e.primary && e.state_id.is_some())
@@ -297,7 +310,7 @@ fn behavior(
                     s,
                 ));
             }
-            out.behavior.push(r);
+            out.behavior.add(&r);
         }
     }
 }
@@ -404,7 +417,7 @@ fn truancy(
                     s,
                 ));
             }
-            out.truancy.push(r);
+            out.truancy.add(&r);
         }
     }
 }
@@ -526,7 +539,7 @@ fn cte(
                 ));
             }
         }
-        out.cte.push(r);
+        out.cte.add(&r);
     }
 }
 
@@ -575,6 +588,6 @@ fn graduation(out: &mut Records, primaries: &[&Enrollment], rates: &DefectRates,
                 s,
             ));
         }
-        out.graduation.push(r);
+        out.graduation.add(&r);
     }
 }
