@@ -221,13 +221,12 @@ fn behavior(
 /// The rows of an incident: its offender (and a co-offender, one time in
 /// five), then a participant, a victim and a witness, each drawn or not.
 fn incident_rows<'e>(
-    rng: &mut ChaCha8Rng,
+    mut rng: &mut ChaCha8Rng,
     inc: &Incident,
     e: &'e Enrollment,
     primaries: &[&'e Enrollment],
     classmates: &Classmates,
 ) -> Vec<Row> {
-    let mut rng = rng;
     let mut rows: Vec<Row> = Vec::new();
     let mut offenders = vec![e];
     if rng.gen_bool(0.2) {
