@@ -147,122 +147,127 @@ impl Universe {
                 });
             }
         }
-        for (k, school) in self.schools.iter().enumerate() {
-            let neo = self.school_neo[k];
-            let parent = Some(self.sau_neo[school.sau]);
-            let row =
-                |scheme, legacy_id, first_year, last_year, neo_org_id, change, note: String| {
-                    OrgRow {
-                        scheme,
-                        legacy_id,
-                        kind: "school",
-                        first_year,
-                        last_year,
-                        neo_org_id,
-                        neo_parent_org_id: parent,
-                        neo_name: school.name.clone(),
-                        change,
-                        note,
-                    }
-                };
-            let split = if school.opened.is_some() { "split" } else { "" };
-            let split_note = match school.opened {
-                Some(y) => format!("opened in {y}, taking part of its SAU's elementary enrollment"),
-                None => String::new(),
-            };
-            match (school.closed, school.successor, self.renumbered[k]) {
-                (Some(closed), Some(successor), _) => {
-                    let target = self.school_neo[successor];
-                    rows.push(row(
-                        "medms",
-                        school.medms,
-                        school.opened,
-                        Some(closed),
-                        neo,
-                        "closure",
-                        format!("closed after {closed}: historical Org ID"),
-                    ));
-                    rows.push(row(
-                        "medms",
-                        school.medms,
-                        Some(closed + 1),
-                        None,
-                        target,
-                        "merge",
-                        format!("merged into {}", self.schools[successor].name),
-                    ));
-                    rows.push(row(
-                        "neo",
-                        neo,
-                        school.opened,
-                        Some(closed),
-                        neo,
-                        "closure",
-                        "historical Org ID".into(),
-                    ));
-                }
-                (_, _, Some((from, new_id))) => {
-                    rows.push(row(
-                        "medms",
-                        school.medms,
-                        school.opened,
-                        Some(from - 1),
-                        neo,
-                        "renumbered",
-                        format!("grade configuration changed in {from}"),
-                    ));
-                    rows.push(row(
-                        "medms",
-                        school.medms,
-                        Some(from),
-                        None,
-                        new_id,
-                        "renumbered",
-                        format!("new Org ID from {from}"),
-                    ));
-                    rows.push(row(
-                        "neo",
-                        neo,
-                        school.opened,
-                        Some(from - 1),
-                        neo,
-                        "renumbered",
-                        String::new(),
-                    ));
-                    rows.push(row(
-                        "neo",
-                        new_id,
-                        Some(from),
-                        None,
-                        new_id,
-                        "renumbered",
-                        String::new(),
-                    ));
-                }
-                _ => {
-                    rows.push(row(
-                        "medms",
-                        school.medms,
-                        school.opened,
-                        school.closed,
-                        neo,
-                        split,
-                        split_note.clone(),
-                    ));
-                    rows.push(row(
-                        "neo",
-                        neo,
-                        school.opened,
-                        school.closed,
-                        neo,
-                        split,
-                        split_note,
-                    ));
-                }
-            }
+        for k in 0..self.schools.len() {
+            self.school_org_rows(k, &mut rows);
         }
         rows.sort_by_key(|r| (r.scheme, r.legacy_id, r.first_year));
         rows
+    }
+
+    /// The crosswalk rows of the `k`th school: closed and merged,
+    /// renumbered, or one row per scheme.
+    fn school_org_rows(&self, k: usize, rows: &mut Vec<OrgRow>) {
+        let school = &self.schools[k];
+        let neo = self.school_neo[k];
+        let parent = Some(self.sau_neo[school.sau]);
+        let row =
+            |scheme, legacy_id, first_year, last_year, neo_org_id, change, note: String| OrgRow {
+                scheme,
+                legacy_id,
+                kind: "school",
+                first_year,
+                last_year,
+                neo_org_id,
+                neo_parent_org_id: parent,
+                neo_name: school.name.clone(),
+                change,
+                note,
+            };
+        let split = if school.opened.is_some() { "split" } else { "" };
+        let split_note = match school.opened {
+            Some(y) => format!("opened in {y}, taking part of its SAU's elementary enrollment"),
+            None => String::new(),
+        };
+        match (school.closed, school.successor, self.renumbered[k]) {
+            (Some(closed), Some(successor), _) => {
+                let target = self.school_neo[successor];
+                rows.push(row(
+                    "medms",
+                    school.medms,
+                    school.opened,
+                    Some(closed),
+                    neo,
+                    "closure",
+                    format!("closed after {closed}: historical Org ID"),
+                ));
+                rows.push(row(
+                    "medms",
+                    school.medms,
+                    Some(closed + 1),
+                    None,
+                    target,
+                    "merge",
+                    format!("merged into {}", self.schools[successor].name),
+                ));
+                rows.push(row(
+                    "neo",
+                    neo,
+                    school.opened,
+                    Some(closed),
+                    neo,
+                    "closure",
+                    "historical Org ID".into(),
+                ));
+            }
+            (_, _, Some((from, new_id))) => {
+                rows.push(row(
+                    "medms",
+                    school.medms,
+                    school.opened,
+                    Some(from - 1),
+                    neo,
+                    "renumbered",
+                    format!("grade configuration changed in {from}"),
+                ));
+                rows.push(row(
+                    "medms",
+                    school.medms,
+                    Some(from),
+                    None,
+                    new_id,
+                    "renumbered",
+                    format!("new Org ID from {from}"),
+                ));
+                rows.push(row(
+                    "neo",
+                    neo,
+                    school.opened,
+                    Some(from - 1),
+                    neo,
+                    "renumbered",
+                    String::new(),
+                ));
+                rows.push(row(
+                    "neo",
+                    new_id,
+                    Some(from),
+                    None,
+                    new_id,
+                    "renumbered",
+                    String::new(),
+                ));
+            }
+            _ => {
+                rows.push(row(
+                    "medms",
+                    school.medms,
+                    school.opened,
+                    school.closed,
+                    neo,
+                    split,
+                    split_note.clone(),
+                ));
+                rows.push(row(
+                    "neo",
+                    neo,
+                    school.opened,
+                    school.closed,
+                    neo,
+                    split,
+                    split_note,
+                ));
+            }
+        }
     }
 
     /// How many SAUs a bundle of `students` uses (all of them at 180,000).
