@@ -20,8 +20,9 @@ measured() {
   local name=$1; shift
   "${lock[@]}" python3 tests/bench/limit.py --limit-gib "$limit" --json "$work/$name.json" -- "$@" || true
 }
-rm -rf "$work/cw"
+rm -rf "$work/cw" "$work/layouts"
 cp -r crosswalks "$work/cw"
+cp -r layouts "$work/layouts"
 for n in $sizes; do
   echo "== $n students"
   rm -rf "$work/bundle" "$work/truth" "$work/out"
