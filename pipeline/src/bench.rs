@@ -128,3 +128,46 @@ pub fn upload_csv_floor(uploads: &Path, out: &Path) -> Result<Floor> {
     floor.seconds = start.elapsed().as_secs_f64();
     Ok(floor)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_parquet_floor_reads_every_row_of_a_bundle() {
+        let dir = tempfile::tempdir().unwrap();
+        let (bundle, truth) = (dir.path().join("bundle"), dir.path().join("truth"));
+        let opts = crate::generate::Options {
+            students: 300,
+            first_year: 2015,
+            last_year: 2017,
+            seed: 5,
+            defects: Default::default(),
+        };
+        let summary = crate::generate::generate(opts, &bundle, &truth).unwrap();
+        let floor = parquet_floor(&bundle, &dir.path().join("floor")).unwrap();
+        assert_eq!(floor.files, summary.rows.len());
+        assert_eq!(floor.rows, summary.rows.values().sum::<usize>());
+        for file in summary.rows.keys() {
+            let name = file.trim_end_matches(".csv");
+            let f = std::fs::File::open(dir.path().join("floor").join(format!("{name}.parquet")));
+            let df = ParquetReader::new(f.unwrap()).finish().unwrap();
+            assert_eq!(df.height(), summary.rows[file], "{file}");
+        }
+    }
+
+    #[test]
+    fn the_upload_floor_writes_one_csv_per_upload_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let uploads = dir.path().join("uploads");
+        for (year, sau, rows) in [("2016-17", "1001", "1\n2\n"), ("2016-17", "1002", "3\n")] {
+            let d = uploads.join(year).join(sau);
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("frm.csv"), format!("StudentID\r\n{rows}")).unwrap();
+        }
+        let floor = upload_csv_floor(&uploads, &dir.path().join("out")).unwrap();
+        assert_eq!((floor.files, floor.rows), (2, 3));
+        let text = std::fs::read_to_string(dir.path().join("out/frm.csv")).unwrap();
+        assert_eq!(text, "StudentID\r\n1\r\n2\r\n3\r\n");
+    }
+}

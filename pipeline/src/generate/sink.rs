@@ -136,3 +136,83 @@ impl Rows {
         encode(out, &text, encoding)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rows as one csv writer writes them, encoded at once.
+    fn whole(rows: &[Vec<String>], crlf: bool) -> String {
+        let mut w = csv::WriterBuilder::new()
+            .flexible(true)
+            .terminator(if crlf {
+                csv::Terminator::CRLF
+            } else {
+                csv::Terminator::Any(b'\n')
+            })
+            .from_writer(Vec::new());
+        for r in rows {
+            w.write_record(r).unwrap();
+        }
+        String::from_utf8(w.into_inner().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn rows_written_in_chunks_are_the_bytes_of_the_whole_text() {
+        // Enough rows for several chunks, with quotes, commas, accents and
+        // rows of other lengths (the planted column-count defects).
+        let rows: Vec<Vec<String>> = (0..60_000)
+            .map(|i| {
+                let mut r = vec![
+                    i.to_string(),
+                    format!("Bélanger, \"{i}\""),
+                    "Zoë".to_string(),
+                ];
+                if i % 7 == 0 {
+                    r.push("Jr".into());
+                }
+                r
+            })
+            .collect();
+        let header = ["id", "last", "first"];
+        let mut expected = whole(&[header.map(String::from).to_vec()], true);
+        expected.push_str(&whole(&rows, true));
+        assert!(expected.len() > 2 * CHUNK, "the test spans chunks");
+
+        let mut sink = CsvSink::new(Vec::new(), &header, Encoding::Windows1252, true).unwrap();
+        for r in &rows {
+            sink.push(r).unwrap();
+        }
+        assert_eq!(sink.len(), rows.len());
+        let (cp1252, _, _) = encoding_rs::WINDOWS_1252.encode(&expected);
+        assert_eq!(sink.finish().unwrap(), cp1252.into_owned());
+
+        let mut sink = CsvSink::new(Vec::new(), &header, Encoding::Utf8Bom, true).unwrap();
+        for r in &rows {
+            sink.push(r).unwrap();
+        }
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend(expected.as_bytes());
+        assert_eq!(sink.finish().unwrap(), bom);
+    }
+
+    #[test]
+    fn rows_in_memory_are_written_in_the_file_encoding() {
+        let mut rows = Rows::text(&["a", "b"], false);
+        rows.add(&["1", "é"]);
+        let mut out = Vec::new();
+        rows.write_to(&mut out, Encoding::Utf8Bom).unwrap();
+        assert_eq!(out, "\u{feff}a,b\n1,é\n".as_bytes());
+    }
+
+    #[test]
+    fn a_name_windows_1252_cannot_hold_is_refused() {
+        let mut sink = CsvSink::new(Vec::new(), &["name"], Encoding::Windows1252, false).unwrap();
+        sink.push(&["Nguyễn"]).unwrap();
+        let err = sink.finish().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "a name is not representable in Windows-1252"
+        );
+    }
+}
