@@ -8,10 +8,10 @@ CUTOVER = $(CARGO) run -q --bin cutover --
 DEMO_STUDENTS ?= 3000
 DEMO_SEED ?= 2017
 DEMO_DIR ?= demo
-BENCH_STUDENTS ?= 200000
+BENCH_STUDENTS ?= 400000
 PYTHON ?= python3
 
-.PHONY: help ingest crosswalk identity publish results report all demo test test-rust test-python test-browser bench fmt lint build clean
+.PHONY: help ingest crosswalk identity publish results report all demo test test-rust test-python test-browser bench bench-scale fmt lint build clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -63,8 +63,11 @@ test-python: build ## Read a snapshot with pyarrow and DuckDB (installs them wit
 test-browser: build ## Render the reconciliation report in headless chromium (installs it when root)
 	bash tests/browser/run.sh
 
-bench: build ## Time generation and a run at 200,000 students, with peak memory
+bench: build ## The polars floor, the run and each stage side by side at 400,000 students (BENCH_STUDENTS), with the issue's ratios
 	bash tests/bench.sh $(BENCH_STUDENTS)
+
+bench-scale: build ## Generation and a run at 50k/200k/800k/2M students (BENCH_SIZES): how time and memory grow
+	bash tests/bench/scale.sh
 
 fmt: ## Format the code
 	$(CARGO) fmt --all

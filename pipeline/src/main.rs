@@ -4,6 +4,7 @@
 //! Exit codes: 0 success; 1 the run finished but data checks failed; 2 usage,
 //! configuration or I/O error.
 
+mod bench;
 mod checksum;
 mod config;
 mod crosswalks;
@@ -194,6 +195,18 @@ enum Command {
         /// The school year (default: the latest with an enrollment).
         #[arg(long)]
         year: Option<i32>,
+    },
+    /// The floor `make bench` compares a run with (prints JSON): a bundle
+    /// read by polars as text and written as parquet (`parquet`), or a run's
+    /// upload rows written by polars as one CSV per upload (`upload-csv`).
+    #[command(hide = true)]
+    BenchFloor {
+        #[arg(value_parser = ["parquet", "upload-csv"])]
+        floor: String,
+        /// The bundle (`parquet`) or the uploads folder (`upload-csv`).
+        input: PathBuf,
+        /// Where the floor's files go.
+        out: PathBuf,
     },
 }
 
@@ -396,6 +409,15 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate { config } => cmd_validate(&config),
+        Command::BenchFloor { floor, input, out } => {
+            let measured = if floor == "parquet" {
+                bench::parquet_floor(&input, &out)?
+            } else {
+                bench::upload_csv_floor(&input, &out)?
+            };
+            say!("{}", serde_json::to_string(&measured)?);
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

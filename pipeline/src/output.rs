@@ -234,15 +234,6 @@ pub fn write_frame_csv(
     })
 }
 
-/// Writes several named files into a directory, each atomically.
-pub fn write_dir(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
-    private_dir(dir)?;
-    for (name, bytes) in files {
-        write_bytes(&dir.join(name), bytes)?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

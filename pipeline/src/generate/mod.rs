@@ -8,11 +8,13 @@
 //! planted at stated, configurable rates, and every planted defect is recorded
 //! in the ground truth with its kind, file and row.
 
+mod career;
 mod names;
 pub mod orgs;
 mod records;
+mod sink;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use cutover_stages::columns::*;
 use cutover_stages::schema::{
@@ -25,7 +27,9 @@ use rand::{Rng, SeedableRng};
 
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use sink::{CsvSink, Rows};
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 use std::path::Path;
 
 /// Rates of the defects the generator plants. Identity defects are per
@@ -383,6 +387,27 @@ struct Generator<'u> {
 }
 
 impl<'u> Generator<'u> {
+    fn new(opts: Options, universe: &'u Universe) -> Self {
+        let used = Universe::saus_for(opts.students);
+        let sau_weights: Vec<(usize, u32)> = (0..used)
+            .map(|s| (s, (universe.saus[s].weight * 1000.0) as u32 + 1))
+            .collect();
+        Generator {
+            rng: ChaCha8Rng::seed_from_u64(opts.seed),
+            universe,
+            used_saus: used,
+            sau_weights,
+            used_ids: BTreeSet::new(),
+            local_counters: vec![0; used],
+            identities: Vec::new(),
+            enrollments: Vec::new(),
+            next_person: 0,
+            family_start: None,
+            start_sau: BTreeMap::new(),
+            opts,
+        }
+    }
+
     fn first_day(&self, year: i32, sau: usize) -> NaiveDate {
         weekday(date(year - 1, 8, 26) + Duration::days(self.universe.saus[sau].calendar_offset))
     }
@@ -514,410 +539,6 @@ impl<'u> Generator<'u> {
             immigrant,
             language,
         }
-    }
-
-    fn student(
-        &mut self,
-        student: u32,
-        truth: &Truth,
-        entry_year: i32,
-        grade: Grade,
-        start: &'static str,
-    ) {
-        let rates = self.opts.defects.clone();
-        let missing_id = self.rng.gen_bool(rates.missing_state_id);
-        let state_id = if missing_id {
-            None
-        } else {
-            Some(self.new_state_id())
-        };
-        let (mut sau, affinity) = match self.family_start {
-            Some(start) => start,
-            None => (self.pick_sau(), self.rng.gen()),
-        };
-        self.start_sau.insert(student, sau);
-        let mut local = self.local_id(sau);
-        let econ_base = *choose(
-            &mut self.rng,
-            &[("F", 36), ("R", 8), ("N", 50), ("P", 3), ("U", 3)],
-        );
-        let el = truth.immigrant.is_some() && self.rng.gen_bool(0.7) || self.rng.gen_bool(0.012);
-        let sped_prob = 0.22;
-        let mut sped_year: Option<i32> = if self.rng.gen_bool(sped_prob) {
-            Some(entry_year + self.rng.gen_range(0..4))
-        } else {
-            None
-        };
-        let exceptionality = *choose(
-            &mut self.rng,
-            &[
-                // The v2.5 numbering (002 line 34): 09 Specific Learning
-                // Disability, 04 Speech and Language Impairment, 08 Other
-                // Health Impairment, 13 Autism, 11 Multiple Disabilities,
-                // 06 Emotional Disability, 12 Developmentally Delayed ...
-                ("09", 30),
-                ("04", 18),
-                ("08", 15),
-                ("13", 10),
-                ("06", 7),
-                ("11", 8),
-                ("12", 5),
-                ("01", 3),
-                ("02", 1),
-                ("03", 1),
-                ("05", 1),
-                ("07", 1),
-                ("10", 1),
-                ("14", 1),
-            ],
-        );
-        let gifted = self.rng.gen_bool(0.05);
-        let section504 = self.rng.gen_bool(0.03);
-        let migrant = self.rng.gen_bool(0.005);
-        let refugee = truth.immigrant.is_some() && self.rng.gen_bool(0.3);
-        let fiscal = *choose(
-            &mut self.rng,
-            &[
-                ("R", 940),
-                ("S", 12),
-                ("O", 10),
-                ("P", 18),
-                ("F", 8),
-                ("M", 6),
-                ("A", 6),
-            ],
-        );
-
-        let mut grade = grade;
-        let mut year = entry_year;
-        let mut start = start;
-        let mut first_entry: Option<NaiveDate> = None;
-        let mut esl_date: Option<NaiveDate> = None;
-        let mut el_exit: Option<NaiveDate> = None;
-        let mut sped: Option<Sped> = None;
-        let mut econ = econ_base;
-        let first_enrollment = self.enrollments.len();
-        let mut dropout_years = 0;
-        let mut years_in_12 = 0;
-        'years: while year <= self.opts.last_year {
-            let (school, _attending) = self.school_for(sau, grade, year, affinity);
-            let mut entry = self.first_day(year, sau);
-            // Students moving in (and a few new ones) start during the year.
-            let mid_year_start = start == "14"
-                || start == "15"
-                || (start == "01" && first_entry.is_none() && self.rng.gen_bool(0.05));
-            if mid_year_start && first_entry.is_none() && year > self.opts.first_year {
-                entry = weekday(random_date(&mut self.rng, entry, date(year, 4, 30)));
-            }
-            let first = *first_entry.get_or_insert(entry);
-            if el && esl_date.is_none() {
-                esl_date = Some(first);
-            }
-            if el && el_exit.is_none() && year >= entry_year + 3 && self.rng.gen_bool(0.35) {
-                el_exit = Some(weekday(random_date(
-                    &mut self.rng,
-                    date(year - 1, 9, 15),
-                    date(year, 5, 30),
-                )));
-            }
-            if sped.is_none() && sped_year.is_some_and(|y| y <= year) {
-                let setting = if grade < 0 {
-                    *choose(
-                        &mut self.rng,
-                        &[
-                            ("I", 30),
-                            ("J", 20),
-                            ("K", 15),
-                            ("L", 10),
-                            ("M", 10),
-                            ("N", 5),
-                            ("O", 5),
-                            ("P", 5),
-                        ],
-                    )
-                } else {
-                    *choose(
-                        &mut self.rng,
-                        &[
-                            ("A", 62),
-                            ("B", 18),
-                            ("C", 12),
-                            ("D", 3),
-                            ("E", 2),
-                            ("F", 1),
-                            ("G", 1),
-                            ("H", 1),
-                        ],
-                    )
-                };
-                sped = Some(Sped {
-                    start: weekday(random_date(&mut self.rng, entry, date(year, 5, 15))),
-                    setting,
-                    exceptionality,
-                    exit: None,
-                });
-            }
-            if let Some(s) = sped.as_mut() {
-                s.exceptionality = exceptionality_for_grade(&mut self.rng, s.exceptionality, grade);
-            }
-            if self.rng.gen_bool(0.1) {
-                econ = *choose(
-                    &mut self.rng,
-                    &[("F", 36), ("R", 8), ("N", 50), ("P", 3), ("U", 3)],
-                );
-            }
-            let last = self.last_day(year, sau);
-            // What happens this year.
-            let r: f64 = self.rng.gen();
-            enum Outcome {
-                Continue,
-                Graduate,
-                TransferSau(NaiveDate),
-                TransferWithin(NaiveDate),
-                Leave(NaiveDate, &'static str),
-            }
-            let mid = |rng: &mut ChaCha8Rng| {
-                weekday(random_date(
-                    rng,
-                    entry.max(date(year - 1, 10, 1)),
-                    date(year, 5, 15),
-                ))
-            };
-            // A student turning 20 on or before 1 July exits with 20
-            // (000 line 114); students with an IEP stay in grade 12 until
-            // then more often than others.
-            let turns_20 = truth.name.birth + chrono::Months::new(240) <= date(year, 7, 1);
-            let extra_year_graduates = if sped.is_some() { 0.5 } else { 0.95 };
-            let outcome = if grade == 12 && turns_20 {
-                Outcome::Leave(last, "20")
-            } else if grade == 12 && (r < 0.86 || (years_in_12 > 0 && r < extra_year_graduates)) {
-                Outcome::Graduate
-            } else if grade == 12 && years_in_12 > 0 && sped.is_some() {
-                Outcome::Continue
-            } else if grade == 12 && years_in_12 > 0 {
-                // Adult-education or equivalency diplomas exit with 23
-                // (000 line 110); the others drop out.
-                let code = if self.rng.gen_bool(0.3) { "23" } else { "07" };
-                Outcome::Leave(mid(&mut self.rng), code)
-            } else if r < 0.03 && self.used_saus > 1 {
-                Outcome::TransferSau(mid(&mut self.rng))
-            } else if r < 0.04 {
-                Outcome::TransferWithin(mid(&mut self.rng))
-            } else if r < 0.055 {
-                // 03: a school in another state; 13: home schooling (000
-                // line 104); 10: a school outside the country (000 line
-                // 105); 12: a public charter school (from 2012-13); 08: died.
-                Outcome::Leave(mid(&mut self.rng), "03")
-            } else if r < 0.057 {
-                Outcome::Leave(mid(&mut self.rng), "13")
-            } else if r < 0.0575 {
-                Outcome::Leave(mid(&mut self.rng), "10")
-            } else if r < 0.0585 && year >= 2013 {
-                Outcome::Leave(mid(&mut self.rng), "12")
-            } else if r < 0.0586 {
-                Outcome::Leave(mid(&mut self.rng), "08")
-            } else if grade >= 9 && r < 0.08 {
-                Outcome::Leave(mid(&mut self.rng), "07")
-            } else if grade >= 9 && r < 0.081 {
-                Outcome::Leave(mid(&mut self.rng), "19")
-            } else {
-                Outcome::Continue
-            };
-            // Home-schooled students taking courses at the school, with the
-            // share of their day spent there (SAU Percentage, 002 line 33).
-            let home_schooled = self.rng.gen_bool(0.004);
-            let sped_now = |exit: Option<NaiveDate>, sped: &Option<Sped>| -> Option<Sped> {
-                sped.clone().filter(|s| s.start <= exit.unwrap_or(last))
-            };
-            let base = Enrollment {
-                student,
-                state_id: state_id.clone(),
-                school,
-                local_id: local.clone(),
-                resident_sau: sau,
-                primary: true,
-                year,
-                grade,
-                entry,
-                start,
-                // A continuing student's enrollment ends on the last day
-                // with no end status: only leavers are exited (000 line 103).
-                exit: Some(last),
-                exit_code: None,
-                lunch: econ,
-                fiscal: if fiscal == "A" && year > 2010 {
-                    "R"
-                } else {
-                    fiscal
-                },
-                english: if el && el_exit.is_none_or(|d| d > last) {
-                    Some(*choose(&mut self.rng, &[("03", 85), ("04", 15)]))
-                } else if el {
-                    Some("05")
-                } else if self.rng.gen_bool(0.8) {
-                    // 01 Native English Speaker, 02 Bilingual-Never LEP,
-                    // 99 Status unknown (002 line 28).
-                    Some(*choose(&mut self.rng, &[("01", 95), ("02", 4), ("99", 1)]))
-                } else {
-                    None
-                },
-                esl_date: if el { esl_date } else { None },
-                lep_exit: el_exit.filter(|d| *d <= last),
-                homeless: if year >= 2010 && self.rng.gen_bool(0.012) {
-                    Some(*choose(
-                        &mut self.rng,
-                        &[("1", 60), ("2", 20), ("3", 15), ("4", 5)],
-                    ))
-                } else {
-                    None
-                },
-                programs: [
-                    migrant,
-                    section504,
-                    refugee,
-                    self.rng.gen_bool(0.005),
-                    self.rng.gen_bool(0.01),
-                    gifted && grade >= 1,
-                    gifted && grade >= 1 && self.rng.gen_bool(0.3),
-                    grade >= 9 && self.rng.gen_bool(0.01),
-                    grade >= 10 && self.rng.gen_bool(0.002),
-                    home_schooled,
-                ],
-                sau_percentage: home_schooled.then(|| {
-                    *choose(
-                        &mut self.rng,
-                        &[("1", 3), ("2", 3), ("3", 2), ("4", 1), ("5", 1)],
-                    )
-                }),
-                sped: None,
-                action: None,
-                defect: None,
-            };
-            let mut row = base.clone();
-            match outcome {
-                Outcome::Continue => {
-                    row.sped = sped_now(None, &sped);
-                    self.push_year(row, &mut sped, last);
-                }
-                Outcome::Graduate => {
-                    let grad = weekday_before(last - Duration::days(4));
-                    row.exit = Some(grad);
-                    row.exit_code = Some("15");
-                    row.sped = sped_now(Some(grad), &sped);
-                    // Special-education exit at graduation: 01 Graduation
-                    // with Diploma, or 02 Graduation through Certificate/
-                    // Fulfillment of IEP (002 line 34; both in every year).
-                    let certificate = self.rng.gen_bool(0.15);
-                    if let Some(s) = row.sped.as_mut() {
-                        s.exit = Some((grad, if certificate { "02" } else { "01" }));
-                    }
-                    self.push_year(row, &mut sped, last);
-                    break 'years;
-                }
-                Outcome::TransferSau(d) => {
-                    row.exit = Some(d);
-                    row.exit_code = Some("02");
-                    row.sped = sped_now(Some(d), &sped);
-                    let old = self.enrollments.len();
-                    self.push_year(row, &mut sped, last);
-                    let mut new_sau = self.pick_sau();
-                    if new_sau == sau {
-                        new_sau = (sau + 1) % self.used_saus;
-                    }
-                    sau = new_sau;
-                    local = self.local_id(sau);
-                    let (school, _) = self.school_for(sau, grade, year, affinity);
-                    let entry2 = weekday(d + Duration::days(self.rng.gen_range(1..8)));
-                    let last2 = self.last_day(year, sau);
-                    let mut row2 = base.clone();
-                    row2.school = school;
-                    row2.resident_sau = sau;
-                    row2.local_id = local.clone();
-                    row2.entry = entry2;
-                    row2.start = "12";
-                    row2.exit = Some(last2);
-                    row2.sped = sped_now(None, &sped);
-                    if self.rng.gen_bool(rates.overlapping_primary) {
-                        let overlap =
-                            (entry2 + Duration::days(self.rng.gen_range(5..40))).min(last2);
-                        self.enrollments[old].exit = Some(overlap);
-                        self.enrollments[old].defect = Some("overlapping_primary");
-                    }
-                    self.push_year(row2, &mut sped, last2);
-                }
-                Outcome::TransferWithin(d) => {
-                    let level = self.universe.level_for(sau, grade);
-                    let attending = self.universe.attending_sau(sau, level, self.used_saus);
-                    let others: Vec<usize> = self
-                        .universe
-                        .schools_at(attending, level, year)
-                        .into_iter()
-                        .filter(|&s| s != school)
-                        .collect();
-                    if let Some(&other) = others.first() {
-                        row.exit = Some(d);
-                        row.exit_code = Some("01");
-                        row.sped = sped_now(Some(d), &sped);
-                        self.push_year(row, &mut sped, last);
-                        let mut row2 = base.clone();
-                        row2.school = other;
-                        row2.entry = weekday(d + Duration::days(1));
-                        row2.start = "11";
-                        row2.sped = sped_now(None, &sped);
-                        self.push_year(row2, &mut sped, last);
-                    } else {
-                        row.sped = sped_now(None, &sped);
-                        self.push_year(row, &mut sped, last);
-                    }
-                }
-                Outcome::Leave(d, code) => {
-                    row.exit = Some(d);
-                    row.exit_code = Some(code);
-                    row.sped = sped_now(Some(d), &sped);
-                    if let Some(s) = row.sped.as_mut().filter(|s| s.exit.is_none()) {
-                        s.exit = sped_exit_on_leaving(&mut self.rng, code, year).map(|c| (d, c));
-                    }
-                    self.push_year(row, &mut sped, last);
-                    // A few dropouts come back the next year.
-                    if code == "07" && dropout_years == 0 && self.rng.gen_bool(0.2) {
-                        dropout_years += 1;
-                        year += 1;
-                        start = "16";
-                        continue 'years;
-                    }
-                    break 'years;
-                }
-            }
-            // Promotion, or retention (a senior who did not graduate stays
-            // in grade 12 for a fifth year).
-            if grade == 12 {
-                years_in_12 += 1;
-            }
-            let retained = grade == 12 || (grade >= 0 && self.rng.gen_bool(0.02));
-            if !retained {
-                grade += 1;
-            }
-            if grade > 12 {
-                break;
-            }
-            year += 1;
-            start = "02";
-            if sped_year.is_some() && sped.as_ref().is_some_and(|s| s.exit.is_some()) {
-                // A child leaving early-childhood services (CDS) for
-                // school-age special education (11) starts again next year.
-                let to_school_age = sped
-                    .as_ref()
-                    .and_then(|s| s.exit)
-                    .is_some_and(|(_, c)| c == "11");
-                sped_year = to_school_age.then_some(year);
-                sped = None;
-            }
-        }
-        let enrolled: Vec<usize> = (first_enrollment..self.enrollments.len()).collect();
-        if enrolled.is_empty() {
-            return;
-        }
-        self.identities_for(student, truth, state_id, &enrolled, missing_id);
     }
 
     /// Adds a year's enrollment, with its CTE partial enrollment, a possible
@@ -1585,277 +1206,280 @@ fn index_of(spec: &cutover_stages::schema::EntitySpec, column: &str) -> usize {
         .expect("column of the entity")
 }
 
-/// Plants malformed rows in a file's rows. Returns (row index, defect).
+/// Plants a malformed-row defect in a personal row, or none: one draw of
+/// `rng` per row, in file order.
 fn plant_personal(
-    rows: &mut [Vec<String>],
+    row: &mut Vec<String>,
     rates: &DefectRates,
     rng: &mut ChaCha8Rng,
-) -> Vec<(usize, Planted)> {
+) -> Option<Planted> {
     let spec = &STUDENT_PERSONAL;
     let col = |c: &str| index_of(spec, c);
-    let mut planted = Vec::new();
-    for (i, row) in rows.iter_mut().enumerate() {
-        let effective =
-            NaiveDate::parse_from_str(&row[col(IDENTITY_EFFECTIVE_DATE)], "%Y-%m-%d").ok();
-        let new_format = effective.is_some_and(|d| d >= new_race_format_from());
-        let candidates: Vec<(&'static str, f64)> = vec![
-            ("column_count", rates.column_count),
-            ("invalid_date", rates.invalid_date),
-            ("unknown_code", rates.unknown_code),
-            ("implausible_birth_date", rates.implausible_birth_date),
-            (
-                "race_format",
-                if new_format { rates.race_format } else { 0.0 },
-            ),
-            ("required", rates.required),
-        ];
-        let Some(kind) = pick_defect(rng, &candidates) else {
-            continue;
-        };
-        let p = match kind {
-            "column_count" => {
-                // A suffix typed into the last name with an unquoted comma.
-                let at = col(LAST_NAME);
-                row.insert(at + 1, "Jr".to_string());
-                Planted {
-                    kind,
-                    rule: "column_count",
-                    column: "",
-                    detail: "extra field after LastName".into(),
-                }
+    let effective = NaiveDate::parse_from_str(&row[col(IDENTITY_EFFECTIVE_DATE)], "%Y-%m-%d").ok();
+    let new_format = effective.is_some_and(|d| d >= new_race_format_from());
+    let candidates: Vec<(&'static str, f64)> = vec![
+        ("column_count", rates.column_count),
+        ("invalid_date", rates.invalid_date),
+        ("unknown_code", rates.unknown_code),
+        ("implausible_birth_date", rates.implausible_birth_date),
+        (
+            "race_format",
+            if new_format { rates.race_format } else { 0.0 },
+        ),
+        ("required", rates.required),
+    ];
+    let kind = pick_defect(rng, &candidates)?;
+    let p = match kind {
+        "column_count" => {
+            // A suffix typed into the last name with an unquoted comma.
+            let at = col(LAST_NAME);
+            row.insert(at + 1, "Jr".to_string());
+            Planted {
+                kind,
+                rule: "column_count",
+                column: "",
+                detail: "extra field after LastName".into(),
             }
-            "invalid_date" => {
-                let bd = &row[col(BIRTH_DATE)];
-                row[col(BIRTH_DATE)] = format!(
-                    "{}-{}-31",
-                    &bd[0..4],
-                    ["02", "04", "06", "09", "11"][rng.gen_range(0..5)]
-                );
-                Planted {
-                    kind,
-                    rule: "invalid_date",
-                    column: BIRTH_DATE,
-                    detail: "day that does not exist".into(),
-                }
+        }
+        "invalid_date" => {
+            let bd = &row[col(BIRTH_DATE)];
+            row[col(BIRTH_DATE)] = format!(
+                "{}-{}-31",
+                &bd[0..4],
+                ["02", "04", "06", "09", "11"][rng.gen_range(0..5)]
+            );
+            Planted {
+                kind,
+                rule: "invalid_date",
+                column: BIRTH_DATE,
+                detail: "day that does not exist".into(),
             }
-            "unknown_code" => {
-                row[col(GENDER)] = ["X", "U", "0"][rng.gen_range(0..3)].to_string();
+        }
+        "unknown_code" => {
+            row[col(GENDER)] = ["X", "U", "0"][rng.gen_range(0..3)].to_string();
+            Planted {
+                kind,
+                rule: "unknown_code",
+                column: GENDER,
+                detail: String::new(),
+            }
+        }
+        "implausible_birth_date" => {
+            let bd = row[col(BIRTH_DATE)].replace("-02-29", "-02-28");
+            let year = if rng.gen_bool(0.5) { "1901" } else { "2031" };
+            row[col(BIRTH_DATE)] = format!("{year}{}", &bd[4..]);
+            Planted {
+                kind,
+                rule: "implausible_birth_date",
+                column: BIRTH_DATE,
+                detail: String::new(),
+            }
+        }
+        "race_format" => {
+            let white = row[col(RACE_WHITE)] == "Y";
+            row[col(RACE_ETHNICITY)] = if row[col(HISPANIC_LATINO)] == "Y" {
+                "H".into()
+            } else if white {
+                "C".into()
+            } else {
+                "B".into()
+            };
+            for c in [
+                HISPANIC_LATINO,
+                RACE_AMERICAN_INDIAN,
+                RACE_ASIAN,
+                RACE_BLACK,
+                RACE_PACIFIC_ISLANDER,
+                RACE_WHITE,
+                RACE_DETERMINATION,
+            ] {
+                row[col(c)] = String::new();
+            }
+            Planted {
+                kind,
+                rule: "race_format",
+                column: RACE_ETHNICITY,
+                detail: String::new(),
+            }
+        }
+        _ => {
+            row[col(FIRST_NAME)] = String::new();
+            Planted {
+                kind,
+                rule: "required",
+                column: FIRST_NAME,
+                detail: String::new(),
+            }
+        }
+    };
+    Some(p)
+}
+
+/// Plants a malformed-row defect in an enrollment row, or none: one draw of
+/// `rng` per row, in file order.
+fn plant_enrollment(
+    row: &mut Vec<String>,
+    rates: &DefectRates,
+    rng: &mut ChaCha8Rng,
+) -> Option<Planted> {
+    let kind = pick_defect(rng, &enrollment_defects(row, rates))?;
+    Some(plant_enrollment_defect(row, kind, rng))
+}
+
+/// The malformed-row defects an enrollment row can have, with their rates.
+fn enrollment_defects(row: &[String], rates: &DefectRates) -> Vec<(&'static str, f64)> {
+    let col = |c: &str| index_of(&STUDENT_ENROLLMENT, c);
+    let year: i32 = row[col(YEAR_CODE)].parse().expect("generated year");
+    let el = row[col(ENGLISH_PROFICIENCY)] == "03" || row[col(ENGLISH_PROFICIENCY)] == "04";
+    let sped = row[col(SPECIAL_ED_FLAG)] == "Y";
+    let candidates: Vec<(&'static str, f64)> = vec![
+        ("column_count", rates.column_count),
+        ("invalid_date", rates.invalid_date),
+        ("unknown_code", rates.unknown_code),
+        (
+            "retired_code",
+            if year >= 2011 {
+                rates.retired_code * 4.0
+            } else {
+                0.0
+            },
+        ),
+        ("exit_before_entry", rates.exit_before_entry),
+        (
+            "esl_date_required",
+            if el { rates.esl_date_required } else { 0.0 },
+        ),
+        (
+            "sped_start_required",
+            if sped {
+                rates.sped_start_required * 5.0
+            } else {
+                0.0
+            },
+        ),
+        ("required", rates.required),
+    ];
+    candidates
+}
+
+/// Plants defect `kind` in an enrollment row.
+fn plant_enrollment_defect(
+    row: &mut Vec<String>,
+    kind: &'static str,
+    rng: &mut ChaCha8Rng,
+) -> Planted {
+    let col = |c: &str| index_of(&STUDENT_ENROLLMENT, c);
+    match kind {
+        "column_count" => {
+            row.pop();
+            Planted {
+                kind,
+                rule: "column_count",
+                column: "",
+                detail: "last field missing".into(),
+            }
+        }
+        "invalid_date" => {
+            let entry = NaiveDate::parse_from_str(&row[col(SCHOOL_ENTRY_DATE)], "%Y-%m-%d")
+                .expect("generated date");
+            row[col(SCHOOL_ENTRY_DATE)] = if rng.gen_bool(0.5) {
+                format!(
+                    "{}-{:02}-{:02}",
+                    entry.year(),
+                    entry.day().min(12) + 12,
+                    entry.month()
+                )
+            } else {
+                entry.format("%Y%m%d").to_string()
+            };
+            Planted {
+                kind,
+                rule: "invalid_date",
+                column: SCHOOL_ENTRY_DATE,
+                detail: String::new(),
+            }
+        }
+        "unknown_code" => {
+            if rng.gen_bool(0.5) {
+                row[col(GRADE_LEVEL_CODE)] = "13".into();
                 Planted {
                     kind,
                     rule: "unknown_code",
-                    column: GENDER,
-                    detail: String::new(),
-                }
-            }
-            "implausible_birth_date" => {
-                let bd = row[col(BIRTH_DATE)].replace("-02-29", "-02-28");
-                let year = if rng.gen_bool(0.5) { "1901" } else { "2031" };
-                row[col(BIRTH_DATE)] = format!("{year}{}", &bd[4..]);
-                Planted {
-                    kind,
-                    rule: "implausible_birth_date",
-                    column: BIRTH_DATE,
-                    detail: String::new(),
-                }
-            }
-            "race_format" => {
-                let white = row[col(RACE_WHITE)] == "Y";
-                row[col(RACE_ETHNICITY)] = if row[col(HISPANIC_LATINO)] == "Y" {
-                    "H".into()
-                } else if white {
-                    "C".into()
-                } else {
-                    "B".into()
-                };
-                for c in [
-                    HISPANIC_LATINO,
-                    RACE_AMERICAN_INDIAN,
-                    RACE_ASIAN,
-                    RACE_BLACK,
-                    RACE_PACIFIC_ISLANDER,
-                    RACE_WHITE,
-                    RACE_DETERMINATION,
-                ] {
-                    row[col(c)] = String::new();
-                }
-                Planted {
-                    kind,
-                    rule: "race_format",
-                    column: RACE_ETHNICITY,
-                    detail: String::new(),
-                }
-            }
-            _ => {
-                row[col(FIRST_NAME)] = String::new();
-                Planted {
-                    kind,
-                    rule: "required",
-                    column: FIRST_NAME,
-                    detail: String::new(),
-                }
-            }
-        };
-        planted.push((i, p));
-    }
-    planted
-}
-
-fn plant_enrollment(
-    rows: &mut [Vec<String>],
-    rates: &DefectRates,
-    rng: &mut ChaCha8Rng,
-) -> Vec<(usize, Planted)> {
-    let spec = &STUDENT_ENROLLMENT;
-    let col = |c: &str| index_of(spec, c);
-    let mut planted = Vec::new();
-    for (i, row) in rows.iter_mut().enumerate() {
-        let year: i32 = row[col(YEAR_CODE)].parse().expect("generated year");
-        let el = row[col(ENGLISH_PROFICIENCY)] == "03" || row[col(ENGLISH_PROFICIENCY)] == "04";
-        let sped = row[col(SPECIAL_ED_FLAG)] == "Y";
-        let candidates: Vec<(&'static str, f64)> = vec![
-            ("column_count", rates.column_count),
-            ("invalid_date", rates.invalid_date),
-            ("unknown_code", rates.unknown_code),
-            (
-                "retired_code",
-                if year >= 2011 {
-                    rates.retired_code * 4.0
-                } else {
-                    0.0
-                },
-            ),
-            ("exit_before_entry", rates.exit_before_entry),
-            (
-                "esl_date_required",
-                if el { rates.esl_date_required } else { 0.0 },
-            ),
-            (
-                "sped_start_required",
-                if sped {
-                    rates.sped_start_required * 5.0
-                } else {
-                    0.0
-                },
-            ),
-            ("required", rates.required),
-        ];
-        let Some(kind) = pick_defect(rng, &candidates) else {
-            continue;
-        };
-        let p = match kind {
-            "column_count" => {
-                row.pop();
-                Planted {
-                    kind,
-                    rule: "column_count",
-                    column: "",
-                    detail: "last field missing".into(),
-                }
-            }
-            "invalid_date" => {
-                let entry = NaiveDate::parse_from_str(&row[col(SCHOOL_ENTRY_DATE)], "%Y-%m-%d")
-                    .expect("generated date");
-                row[col(SCHOOL_ENTRY_DATE)] = if rng.gen_bool(0.5) {
-                    format!(
-                        "{}-{:02}-{:02}",
-                        entry.year(),
-                        entry.day().min(12) + 12,
-                        entry.month()
-                    )
-                } else {
-                    entry.format("%Y%m%d").to_string()
-                };
-                Planted {
-                    kind,
-                    rule: "invalid_date",
-                    column: SCHOOL_ENTRY_DATE,
-                    detail: String::new(),
-                }
-            }
-            "unknown_code" => {
-                if rng.gen_bool(0.5) {
-                    row[col(GRADE_LEVEL_CODE)] = "13".into();
-                    Planted {
-                        kind,
-                        rule: "unknown_code",
-                        column: GRADE_LEVEL_CODE,
-                        detail: String::new(),
-                    }
-                } else {
-                    row[col(SCHOOL_LUNCH_ELIG)] = "X".into();
-                    Planted {
-                        kind,
-                        rule: "unknown_code",
-                        column: SCHOOL_LUNCH_ELIG,
-                        detail: String::new(),
-                    }
-                }
-            }
-            "retired_code" if !row[col(SPED_EXIT_REASON)].is_empty() && rng.gen_bool(0.5) => {
-                // 08 Still Receiving Special Education Services: DO NOT
-                // USE from 2009-10 (003 lines 506-507, 002 line 34).
-                row[col(SPED_EXIT_REASON)] = "08".into();
-                Planted {
-                    kind,
-                    rule: "retired_code",
-                    column: SPED_EXIT_REASON,
-                    detail: "08 after 2009".into(),
-                }
-            }
-            "retired_code" => {
-                row[col(FISCAL_RESPONSIBILITY)] = "A".into();
-                Planted {
-                    kind,
-                    rule: "retired_code",
-                    column: FISCAL_RESPONSIBILITY,
-                    detail: "A after March 2010".into(),
-                }
-            }
-            "exit_before_entry" => {
-                let entry = NaiveDate::parse_from_str(&row[col(SCHOOL_ENTRY_DATE)], "%Y-%m-%d")
-                    .expect("generated date");
-                row[col(EXIT_DATE)] = iso(entry - Duration::days(rng.gen_range(1..200)));
-                if row[col(EXIT_TYPE_CODE)].is_empty() {
-                    row[col(EXIT_TYPE_CODE)] = "99".into();
-                }
-                Planted {
-                    kind,
-                    rule: "exit_before_entry",
-                    column: EXIT_DATE,
-                    detail: String::new(),
-                }
-            }
-            "esl_date_required" => {
-                row[col(DATE_FIRST_ENROLLED_ESL)] = String::new();
-                Planted {
-                    kind,
-                    rule: "esl_date_required",
-                    column: DATE_FIRST_ENROLLED_ESL,
-                    detail: String::new(),
-                }
-            }
-            "sped_start_required" => {
-                row[col(SPED_START_DATE)] = String::new();
-                Planted {
-                    kind,
-                    rule: "sped_start_required",
-                    column: SPED_START_DATE,
-                    detail: String::new(),
-                }
-            }
-            _ => {
-                row[col(GRADE_LEVEL_CODE)] = String::new();
-                Planted {
-                    kind,
-                    rule: "required",
                     column: GRADE_LEVEL_CODE,
                     detail: String::new(),
                 }
+            } else {
+                row[col(SCHOOL_LUNCH_ELIG)] = "X".into();
+                Planted {
+                    kind,
+                    rule: "unknown_code",
+                    column: SCHOOL_LUNCH_ELIG,
+                    detail: String::new(),
+                }
             }
-        };
-        planted.push((i, p));
+        }
+        "retired_code" if !row[col(SPED_EXIT_REASON)].is_empty() && rng.gen_bool(0.5) => {
+            // 08 Still Receiving Special Education Services: DO NOT
+            // USE from 2009-10 (003 lines 506-507, 002 line 34).
+            row[col(SPED_EXIT_REASON)] = "08".into();
+            Planted {
+                kind,
+                rule: "retired_code",
+                column: SPED_EXIT_REASON,
+                detail: "08 after 2009".into(),
+            }
+        }
+        "retired_code" => {
+            row[col(FISCAL_RESPONSIBILITY)] = "A".into();
+            Planted {
+                kind,
+                rule: "retired_code",
+                column: FISCAL_RESPONSIBILITY,
+                detail: "A after March 2010".into(),
+            }
+        }
+        "exit_before_entry" => {
+            let entry = NaiveDate::parse_from_str(&row[col(SCHOOL_ENTRY_DATE)], "%Y-%m-%d")
+                .expect("generated date");
+            row[col(EXIT_DATE)] = iso(entry - Duration::days(rng.gen_range(1..200)));
+            if row[col(EXIT_TYPE_CODE)].is_empty() {
+                row[col(EXIT_TYPE_CODE)] = "99".into();
+            }
+            Planted {
+                kind,
+                rule: "exit_before_entry",
+                column: EXIT_DATE,
+                detail: String::new(),
+            }
+        }
+        "esl_date_required" => {
+            row[col(DATE_FIRST_ENROLLED_ESL)] = String::new();
+            Planted {
+                kind,
+                rule: "esl_date_required",
+                column: DATE_FIRST_ENROLLED_ESL,
+                detail: String::new(),
+            }
+        }
+        "sped_start_required" => {
+            row[col(SPED_START_DATE)] = String::new();
+            Planted {
+                kind,
+                rule: "sped_start_required",
+                column: SPED_START_DATE,
+                detail: String::new(),
+            }
+        }
+        _ => {
+            row[col(GRADE_LEVEL_CODE)] = String::new();
+            Planted {
+                kind,
+                rule: "required",
+                column: GRADE_LEVEL_CODE,
+                detail: String::new(),
+            }
+        }
     }
-    planted
 }
 
 fn pick_defect(rng: &mut ChaCha8Rng, candidates: &[(&'static str, f64)]) -> Option<&'static str> {
@@ -1870,85 +1494,62 @@ fn pick_defect(rng: &mut ChaCha8Rng, candidates: &[(&'static str, f64)]) -> Opti
     None
 }
 
-/// Writes rows as CSV bytes in an encoding, with LF or CRLF line ends.
-fn csv_bytes(
-    header: &[String],
-    rows: &[Vec<String>],
-    encoding: Encoding,
-    crlf: bool,
-) -> Result<Vec<u8>> {
-    let mut w = csv::WriterBuilder::new()
-        .flexible(true)
-        .terminator(if crlf {
-            csv::Terminator::CRLF
-        } else {
-            csv::Terminator::Any(b'\n')
-        })
-        .from_writer(Vec::new());
-    w.write_record(header)?;
-    for row in rows {
-        w.write_record(row)?;
-    }
-    let text =
-        String::from_utf8(w.into_inner().context("flushing CSV")?).context("CSV is UTF-8")?;
-    Ok(match encoding {
-        Encoding::Utf8 => text.into_bytes(),
-        Encoding::Utf8Bom => {
-            let mut b = vec![0xEF, 0xBB, 0xBF];
-            b.extend(text.into_bytes());
-            b
-        }
-        Encoding::Windows1252 => {
-            let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&text);
-            anyhow::ensure!(!unmappable, "a name is not representable in Windows-1252");
-            bytes.into_owned()
-        }
-    })
+/// A planted defect with its row index in its file and its true student.
+type Located = (usize, Planted, u32);
+
+/// What writing the personal or the enrollment file planted: the defects
+/// the model made (identity variations, overlapping primaries), then the
+/// malformed rows.
+struct Written {
+    rows: usize,
+    modelled: Vec<Located>,
+    malformed: Vec<Located>,
 }
 
-/// Generates a bundle into `out` and its ground truth into `truth`.
-pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> {
-    anyhow::ensure!(opts.students > 0, "--students must be at least 1");
-    anyhow::ensure!(
-        opts.first_year <= opts.last_year,
-        "--first-year {} is after --last-year {}",
-        opts.first_year,
-        opts.last_year
-    );
-    let universe = Universe::statewide();
-    let used = Universe::saus_for(opts.students);
-    let sau_weights: Vec<(usize, u32)> = (0..used)
-        .map(|s| (s, (universe.saus[s].weight * 1000.0) as u32 + 1))
-        .collect();
-    let mut g = Generator {
-        rng: ChaCha8Rng::seed_from_u64(opts.seed),
-        universe: &universe,
-        used_saus: used,
-        sau_weights,
-        used_ids: BTreeSet::new(),
-        local_counters: vec![0; used],
-        identities: Vec::new(),
-        enrollments: Vec::new(),
-        next_person: 0,
-        family_start: None,
-        start_sau: BTreeMap::new(),
-        opts: opts.clone(),
-    };
-    // Each true student: who they are, then their years in school.
-    let Population {
-        truths,
-        relations,
-        household,
-    } = g.population();
-    // Identity ids in order of effective date; PersonIDs in order of a
-    // person's first identity.
+fn no_defects(rows: usize) -> Written {
+    Written {
+        rows,
+        modelled: Vec::new(),
+        malformed: Vec::new(),
+    }
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// Writes a file of a bundle or its ground truth, row by row, atomically.
+fn write_csv<T>(
+    path: &Path,
+    header: &[String],
+    encoding: Encoding,
+    crlf: bool,
+    rows: impl FnOnce(&mut CsvSink<&mut std::fs::File>) -> Result<T>,
+) -> Result<T> {
+    let mut made = None;
+    crate::output::write_atomic(path, |f| {
+        let mut sink = CsvSink::new(f, header, encoding, crlf)?;
+        made = Some(rows(&mut sink)?);
+        sink.finish()?;
+        Ok(())
+    })?;
+    Ok(made.expect("written"))
+}
+
+/// `student_personal.csv` and the ground truth `identities.csv`, row by row:
+/// identity ids in order of effective date, PersonIDs in order of a person's
+/// first identity; malformed rows planted as the rows are written.
+fn write_personal(
+    g: &Generator,
+    truths: &[Truth],
+    defect_rng: &mut ChaCha8Rng,
+    out: &Path,
+    truth_dir: &Path,
+) -> Result<Written> {
     let mut order: Vec<usize> = (0..g.identities.len()).collect();
     order.sort_by_key(|&i| (g.identities[i].effective, g.identities[i].student, i));
     let mut person_ids: BTreeMap<u32, u32> = BTreeMap::new();
-    let mut personal_rows = Vec::with_capacity(order.len());
-    let mut identity_truth = Vec::with_capacity(order.len());
-    let mut identity_defects: Vec<(usize, Planted, u32)> = Vec::new();
-    let mut race_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0x5ACE);
+    let mut race_rng = ChaCha8Rng::seed_from_u64(g.opts.seed ^ 0x5ACE);
     // A limited English proficient student's first LEP enrollment: the date
     // they entered a US school, when they are not an immigrant.
     let mut lep_from: BTreeMap<u32, NaiveDate> = BTreeMap::new();
@@ -1960,54 +1561,90 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
         let first = lep_from.entry(e.student).or_insert(e.entry);
         *first = (*first).min(e.entry);
     }
-    for (k, &i) in order.iter().enumerate() {
-        let id = &g.identities[i];
-        let next = 2_000_000 + person_ids.len() as u32 * 3;
-        let person_id = *person_ids.entry(id.person_key).or_insert(next);
-        let identity_id = 5_000_000 + k as u32;
-        personal_rows.push(personal_row(
-            id,
-            person_id,
-            identity_id,
-            &truths[id.student as usize],
-            lep_from.get(&id.student).copied(),
-            &mut race_rng,
-        ));
-        identity_truth.push(vec![
-            identity_id.to_string(),
-            person_id.to_string(),
-            id.state_id.clone().unwrap_or_default(),
-            format!("S{:07}", id.student),
-            id.kind.to_string(),
-            id.detail.clone(),
-        ]);
-        if id.kind != "original" {
-            identity_defects.push((
-                k,
-                Planted {
-                    kind: id.kind,
-                    rule: "",
-                    column: "",
-                    detail: id.detail.clone(),
-                },
-                id.student,
-            ));
-        } else if id.state_id.is_none() {
-            identity_defects.push((
-                k,
-                Planted {
-                    kind: "missing_state_id",
-                    rule: "",
-                    column: STATE_STUDENT_ID,
-                    detail: String::new(),
-                },
-                id.student,
-            ));
-        }
+    let mut written = no_defects(order.len());
+    let truth_header = strings(&[
+        IDENTITY_ID,
+        PERSON_ID,
+        STATE_STUDENT_ID,
+        "true_student",
+        "kind",
+        "variation",
+    ]);
+    let bundle_file = out.join(STUDENT_PERSONAL.file);
+    let header = header(&STUDENT_PERSONAL);
+    write_csv(&bundle_file, &header, Encoding::Windows1252, true, |rows| {
+        let truth_file = truth_dir.join("identities.csv");
+        write_csv(&truth_file, &truth_header, Encoding::Utf8, false, |truth| {
+            for (k, &i) in order.iter().enumerate() {
+                let id = &g.identities[i];
+                let next = 2_000_000 + person_ids.len() as u32 * 3;
+                let person_id = *person_ids.entry(id.person_key).or_insert(next);
+                let identity_id = 5_000_000 + k as u32;
+                let mut row = personal_row(
+                    id,
+                    person_id,
+                    identity_id,
+                    &truths[id.student as usize],
+                    lep_from.get(&id.student).copied(),
+                    &mut race_rng,
+                );
+                truth.push(&[
+                    identity_id.to_string(),
+                    person_id.to_string(),
+                    id.state_id.clone().unwrap_or_default(),
+                    format!("S{:07}", id.student),
+                    id.kind.to_string(),
+                    id.detail.clone(),
+                ])?;
+                if let Some(p) = identity_defect(id) {
+                    written.modelled.push((k, p, id.student));
+                }
+                if let Some(p) = plant_personal(&mut row, &g.opts.defects, defect_rng) {
+                    written.malformed.push((k, p, id.student));
+                }
+                rows.push(&row)?;
+            }
+            Ok(())
+        })
+    })?;
+    Ok(written)
+}
+
+/// The ground-truth defect of an identity row: its variation, or a missing
+/// StateStudentID.
+fn identity_defect(id: &Identity) -> Option<Planted> {
+    if id.kind != "original" {
+        Some(Planted {
+            kind: id.kind,
+            rule: "",
+            column: "",
+            detail: id.detail.clone(),
+        })
+    } else if id.state_id.is_none() {
+        Some(Planted {
+            kind: "missing_state_id",
+            rule: "",
+            column: STATE_STUDENT_ID,
+            detail: String::new(),
+        })
+    } else {
+        None
     }
-    // Enrollment ids in order of year, school, entry date.
-    let mut eorder: Vec<usize> = (0..g.enrollments.len()).collect();
-    eorder.sort_by_key(|&i| {
+}
+
+/// `student_enrollment.csv` and the ground truth `enrollments.csv`, row by
+/// row: enrollment ids in order of year, school, entry date; malformed rows
+/// planted as the rows are written (after the personal file's, from the same
+/// stream).
+fn write_enrollment(
+    g: &Generator,
+    defect_rng: &mut ChaCha8Rng,
+    out: &Path,
+    truth_dir: &Path,
+) -> Result<Written> {
+    let universe = g.universe;
+    let mut order: Vec<usize> = (0..g.enrollments.len()).collect();
+    order.sort_by_key(|&i| {
         let e = &g.enrollments[i];
         (
             e.year,
@@ -2017,39 +1654,42 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
             i,
         )
     });
-    let mut enrollment_rows = Vec::with_capacity(eorder.len());
-    let mut enrollment_truth = Vec::with_capacity(eorder.len());
-    let mut enrollment_defects: Vec<(usize, Planted, u32)> = Vec::new();
-    for (k, &i) in eorder.iter().enumerate() {
-        let e = &g.enrollments[i];
-        let enrollment_id = 9_000_000 + k as u32;
-        enrollment_rows.push(enrollment_row(e, enrollment_id, &universe));
-        enrollment_truth.push(vec![
-            enrollment_id.to_string(),
-            format!("S{:07}", e.student),
-        ]);
-        if let Some(kind) = e.defect {
-            enrollment_defects.push((
-                k,
-                Planted {
-                    kind,
-                    rule: "",
-                    column: EXIT_DATE,
-                    detail: String::new(),
-                },
-                e.student,
-            ));
-        }
-    }
+    let mut written = no_defects(order.len());
+    let truth_header = strings(&[ENROLLMENT_ID, "true_student"]);
+    let bundle_file = out.join(STUDENT_ENROLLMENT.file);
+    let header = header(&STUDENT_ENROLLMENT);
+    write_csv(&bundle_file, &header, Encoding::Utf8Bom, false, |rows| {
+        let truth_file = truth_dir.join("enrollments.csv");
+        write_csv(&truth_file, &truth_header, Encoding::Utf8, false, |truth| {
+            for (k, &i) in order.iter().enumerate() {
+                let e = &g.enrollments[i];
+                let enrollment_id = 9_000_000 + k as u32;
+                let mut row = enrollment_row(e, enrollment_id, universe);
+                truth.push(&[enrollment_id.to_string(), format!("S{:07}", e.student)])?;
+                if let Some(kind) = e.defect {
+                    let p = Planted {
+                        kind,
+                        rule: "",
+                        column: EXIT_DATE,
+                        detail: String::new(),
+                    };
+                    written.modelled.push((k, p, e.student));
+                }
+                if let Some(p) = plant_enrollment(&mut row, &g.opts.defects, defect_rng) {
+                    written.malformed.push((k, p, e.student));
+                }
+                rows.push(&row)?;
+            }
+            Ok(())
+        })
+    })?;
+    Ok(written)
+}
 
-    // Malformed rows, planted last so they can be anywhere.
-    let mut defect_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0xDEFEC7);
-    let mut malformed_personal = plant_personal(&mut personal_rows, &opts.defects, &mut defect_rng);
-    let mut malformed_enrollment =
-        plant_enrollment(&mut enrollment_rows, &opts.defects, &mut defect_rng);
-
-    let schools_used = universe.schools_used(used);
-    let school_rows: Vec<Vec<String>> = schools_used
+/// `schools.csv`: the schools of the SAUs in use.
+fn school_rows(universe: &Universe, used: usize) -> Vec<Vec<String>> {
+    universe
+        .schools_used(used)
         .iter()
         .map(|&k| {
             let s = &universe.schools[k];
@@ -2063,56 +1703,17 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
                 s.closed.map(|y| y.to_string()).unwrap_or_default(),
             ]
         })
-        .collect();
+        .collect()
+}
 
-    // Ground truth rows: (defect kind, file, row, column, rule, student, detail)
-    let mut defects: Vec<Vec<String>> = Vec::new();
-    let student_of_personal = |k: usize| identity_truth[k][3].clone();
-    let student_of_enrollment = |k: usize| enrollment_truth[k][1].clone();
-    let mut push = |file: &str, k: usize, p: &Planted, student: String| {
-        defects.push(vec![
-            p.kind.to_string(),
-            file.to_string(),
-            (k + 2).to_string(),
-            p.column.to_string(),
-            p.rule.to_string(),
-            student,
-            p.detail.clone(),
-        ]);
-    };
-    for (k, p, _) in &identity_defects {
-        push(STUDENT_PERSONAL.file, *k, p, student_of_personal(*k));
-    }
-    for (k, p) in malformed_personal.drain(..) {
-        push(STUDENT_PERSONAL.file, k, &p, student_of_personal(k));
-    }
-    for (k, p, _) in &enrollment_defects {
-        push(STUDENT_ENROLLMENT.file, *k, p, student_of_enrollment(*k));
-    }
-    for (k, p) in malformed_enrollment.drain(..) {
-        push(STUDENT_ENROLLMENT.file, k, &p, student_of_enrollment(k));
-    }
-    // Behavior, truancy, CTE and graduation: derived from the enrollments,
-    // each with its own random stream.
-    let records = records::generate(&g.enrollments, &universe, &opts.defects, opts.seed);
-    for (file, k, p, s) in &records.defects {
-        push(file, *k, p, format!("S{s:07}"));
-    }
-    defects.sort_by(|a, b| {
-        (&a[1], a[2].parse::<usize>().unwrap_or(0), &a[0]).cmp(&(
-            &b[1],
-            b[2].parse::<usize>().unwrap_or(0),
-            &b[0],
-        ))
-    });
-
-    // Mailing addresses: one per StateStudentID, where its latest enrollment
-    // was; the same child keeps one address per SAU.
-    let mut latest: BTreeMap<String, (NaiveDate, u32, usize)> = BTreeMap::new();
+/// `mailing_address.csv`: one address per StateStudentID, where its latest
+/// enrollment was; the same child keeps one address per SAU.
+fn write_addresses(g: &Generator, household: &[u32], out: &Path) -> Result<usize> {
+    let mut latest: BTreeMap<&str, (NaiveDate, u32, usize)> = BTreeMap::new();
     for e in &g.enrollments {
         if let Some(id) = &e.state_id {
             let entry = latest
-                .entry(id.clone())
+                .entry(id.as_str())
                 .or_insert((e.entry, e.student, e.resident_sau));
             if e.entry > entry.0 {
                 *entry = (e.entry, e.student, e.resident_sau);
@@ -2124,175 +1725,222 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
         "Church", "River",
     ];
     const KINDS: [&str; 4] = ["St", "Rd", "Ave", "Ln"];
-    let address_rows: Vec<Vec<String>> = latest
-        .iter()
-        .map(|(id, (_, student, sau))| {
-            let mut r = ChaCha8Rng::seed_from_u64(
-                opts.seed ^ (u64::from(household[*student as usize]) << 20) ^ *sau as u64,
-            );
-            let city = names::TOWNS[*sau % names::TOWNS.len()];
-            vec![
-                id.clone(),
-                format!(
-                    "{} {} {}",
-                    r.gen_range(1..400),
-                    STREETS[r.gen_range(0..STREETS.len())],
-                    KINDS[r.gen_range(0..KINDS.len())]
-                ),
-                city.to_string(),
-                "ME".to_string(),
-                format!("04{:03}", 100 + (*sau * 7) % 900),
-            ]
-        })
-        .collect();
-    let files: [(&str, Vec<u8>); 8] = [
-        (
-            BEHAVIOR.file,
-            csv_bytes(
-                &header(&BEHAVIOR),
-                &records.behavior,
-                Encoding::Utf8Bom,
-                false,
-            )?,
-        ),
-        (
-            TRUANCY.file,
-            csv_bytes(&header(&TRUANCY), &records.truancy, Encoding::Utf8, false)?,
-        ),
-        (
-            CTE.file,
-            csv_bytes(&header(&CTE), &records.cte, Encoding::Utf8, true)?,
-        ),
-        (
-            GRADUATION.file,
-            csv_bytes(
-                &header(&GRADUATION),
-                &records.graduation,
-                Encoding::Utf8,
-                false,
-            )?,
-        ),
-        (
-            MAILING_ADDRESS.file,
-            csv_bytes(
-                &header(&MAILING_ADDRESS),
-                &address_rows,
-                Encoding::Utf8,
-                true,
-            )?,
-        ),
-        (
-            STUDENT_PERSONAL.file,
-            csv_bytes(
-                &header(&STUDENT_PERSONAL),
-                &personal_rows,
-                Encoding::Windows1252,
-                true,
-            )?,
-        ),
-        (
-            STUDENT_ENROLLMENT.file,
-            csv_bytes(
-                &header(&STUDENT_ENROLLMENT),
-                &enrollment_rows,
-                Encoding::Utf8Bom,
-                false,
-            )?,
-        ),
-        (
-            SCHOOLS.file,
-            csv_bytes(&header(&SCHOOLS), &school_rows, Encoding::Utf8, false)?,
-        ),
-    ];
+    let path = out.join(MAILING_ADDRESS.file);
+    write_csv(
+        &path,
+        &header(&MAILING_ADDRESS),
+        Encoding::Utf8,
+        true,
+        |rows| {
+            for (id, (_, student, sau)) in &latest {
+                let mut r = ChaCha8Rng::seed_from_u64(
+                    g.opts.seed ^ (u64::from(household[*student as usize]) << 20) ^ *sau as u64,
+                );
+                let city = names::TOWNS[*sau % names::TOWNS.len()];
+                rows.push(&[
+                    id.to_string(),
+                    format!(
+                        "{} {} {}",
+                        r.gen_range(1..400),
+                        STREETS[r.gen_range(0..STREETS.len())],
+                        KINDS[r.gen_range(0..KINDS.len())]
+                    ),
+                    city.to_string(),
+                    "ME".to_string(),
+                    format!("04{:03}", 100 + (*sau * 7) % 900),
+                ])?;
+            }
+            Ok(rows.len())
+        },
+    )
+}
+
+/// The ground truth's defect rows (kind, file, row, column, rule, student,
+/// detail), in order of file, row and kind.
+fn defect_rows(
+    personal: &Written,
+    enrollment: &Written,
+    records: &[(&'static str, usize, Planted, u32)],
+) -> Vec<Vec<String>> {
+    let mut defects: Vec<Vec<String>> = Vec::new();
+    let mut push = |file: &str, k: usize, p: &Planted, student: u32| {
+        defects.push(vec![
+            p.kind.to_string(),
+            file.to_string(),
+            (k + 2).to_string(),
+            p.column.to_string(),
+            p.rule.to_string(),
+            format!("S{student:07}"),
+            p.detail.clone(),
+        ]);
+    };
+    for (file, w) in [
+        (STUDENT_PERSONAL.file, personal),
+        (STUDENT_ENROLLMENT.file, enrollment),
+    ] {
+        for (k, p, s) in w.modelled.iter().chain(&w.malformed) {
+            push(file, *k, p, *s);
+        }
+    }
+    for (file, k, p, s) in records {
+        push(file, *k, p, *s);
+    }
+    defects.sort_by(|a, b| {
+        (&a[1], a[2].parse::<usize>().unwrap_or(0), &a[0]).cmp(&(
+            &b[1],
+            b[2].parse::<usize>().unwrap_or(0),
+            &b[0],
+        ))
+    });
+    defects
+}
+
+/// Writes rows kept in memory as a file.
+fn write_rows(path: &Path, rows: Rows, encoding: Encoding) -> Result<()> {
+    crate::output::write_atomic(path, |f| {
+        let mut w = std::io::BufWriter::new(f);
+        rows.write_to(&mut w, encoding)?;
+        w.flush()?;
+        Ok(())
+    })
+}
+
+/// Writes a small file's rows.
+fn write_small(
+    path: &Path,
+    header: &[String],
+    rows: &[Vec<String>],
+    encoding: Encoding,
+    crlf: bool,
+) -> Result<()> {
+    write_csv(path, header, encoding, crlf, |sink| {
+        rows.iter().try_for_each(|r| sink.push(r))
+    })
+}
+
+/// Generates a bundle into `out` and its ground truth into `truth`. The two
+/// large files and their ground truth are written row by row as they are
+/// made; memory holds the simulated students and enrollments, not their rows.
+pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> {
+    anyhow::ensure!(opts.students > 0, "--students must be at least 1");
+    anyhow::ensure!(
+        opts.first_year <= opts.last_year,
+        "--first-year {} is after --last-year {}",
+        opts.first_year,
+        opts.last_year
+    );
+    let universe = Universe::statewide();
+    let mut g = Generator::new(opts.clone(), &universe);
+    // Each true student: who they are, then their years in school.
+    let Population {
+        truths,
+        relations,
+        household,
+    } = g.population();
+    crate::output::private_dir(out)?;
+    crate::output::private_dir(truth_dir)?;
+    // Malformed rows: one stream over the personal rows, then the
+    // enrollment rows, so they can be anywhere.
+    let mut defect_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0xDEFEC7);
+    let personal = write_personal(&g, &truths, &mut defect_rng, out, truth_dir)?;
+    drop(truths);
+    let enrollment = write_enrollment(&g, &mut defect_rng, out, truth_dir)?;
+    let schools = school_rows(&universe, g.used_saus);
+    write_small(
+        &out.join(SCHOOLS.file),
+        &header(&SCHOOLS),
+        &schools,
+        Encoding::Utf8,
+        false,
+    )?;
+    let addresses = write_addresses(&g, &household, out)?;
+    // Behavior, truancy, CTE and graduation: derived from the enrollments,
+    // each with its own random stream.
+    let records::Records {
+        behavior,
+        truancy,
+        cte,
+        graduation,
+        defects: record_defects,
+    } = records::generate(&g.enrollments, &universe, &opts.defects, opts.seed);
+    let defects = defect_rows(&personal, &enrollment, &record_defects);
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for d in &defects {
         *counts.entry(d[0].clone()).or_default() += 1;
     }
     let summary = Summary {
         options: opts,
-        saus: used,
-        schools: school_rows.len(),
+        saus: g.used_saus,
+        schools: schools.len(),
         rows: BTreeMap::from([
-            (STUDENT_PERSONAL.file.to_string(), personal_rows.len()),
-            (STUDENT_ENROLLMENT.file.to_string(), enrollment_rows.len()),
-            (SCHOOLS.file.to_string(), school_rows.len()),
-            (MAILING_ADDRESS.file.to_string(), address_rows.len()),
-            (BEHAVIOR.file.to_string(), records.behavior.len()),
-            (TRUANCY.file.to_string(), records.truancy.len()),
-            (CTE.file.to_string(), records.cte.len()),
-            (GRADUATION.file.to_string(), records.graduation.len()),
+            (STUDENT_PERSONAL.file.to_string(), personal.rows),
+            (STUDENT_ENROLLMENT.file.to_string(), enrollment.rows),
+            (SCHOOLS.file.to_string(), schools.len()),
+            (MAILING_ADDRESS.file.to_string(), addresses),
+            (BEHAVIOR.file.to_string(), behavior.len()),
+            (TRUANCY.file.to_string(), truancy.len()),
+            (CTE.file.to_string(), cte.len()),
+            (GRADUATION.file.to_string(), graduation.len()),
         ]),
         defects: counts,
     };
-    let to_strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    drop(g);
+    for (spec, rows, encoding) in [
+        (&BEHAVIOR, behavior, Encoding::Utf8Bom),
+        (&TRUANCY, truancy, Encoding::Utf8),
+        (&CTE, cte, Encoding::Utf8),
+        (&GRADUATION, graduation, Encoding::Utf8),
+    ] {
+        write_rows(&out.join(spec.file), rows, encoding)?;
+    }
+    write_truth(truth_dir, &summary, &relations, &defects, &universe)?;
+    Ok(summary)
+}
+
+/// The ground truth besides `identities.csv` and `enrollments.csv`.
+fn write_truth(
+    truth_dir: &Path,
+    summary: &Summary,
+    relations: &[(u32, u32, &'static str)],
+    defects: &[Vec<String>],
+    universe: &Universe,
+) -> Result<()> {
     let hard_negatives: Vec<Vec<String>> = relations
         .iter()
         .map(|(a, b, kind)| vec![format!("S{a:07}"), format!("S{b:07}"), kind.to_string()])
         .collect();
-    let truth_files: [(&str, Vec<u8>); 4] = [
-        (
-            "hard_negatives.csv",
-            csv_bytes(
-                &to_strings(&["true_student_a", "true_student_b", "kind"]),
-                &hard_negatives,
-                Encoding::Utf8,
-                false,
-            )?,
-        ),
-        (
-            "identities.csv",
-            csv_bytes(
-                &to_strings(&[
-                    IDENTITY_ID,
-                    PERSON_ID,
-                    STATE_STUDENT_ID,
-                    "true_student",
-                    "kind",
-                    "variation",
-                ]),
-                &identity_truth,
-                Encoding::Utf8,
-                false,
-            )?,
-        ),
-        (
-            "enrollments.csv",
-            csv_bytes(
-                &to_strings(&[ENROLLMENT_ID, "true_student"]),
-                &enrollment_truth,
-                Encoding::Utf8,
-                false,
-            )?,
-        ),
-        (
-            "defects.csv",
-            csv_bytes(
-                &to_strings(&[
-                    "kind",
-                    "file",
-                    "row",
-                    "column",
-                    "rule",
-                    "true_student",
-                    "detail",
-                ]),
-                &defects,
-                Encoding::Utf8,
-                false,
-            )?,
-        ),
-    ];
-    crate::output::write_dir(out, &files)?;
-    let mut truth_all: Vec<(&str, Vec<u8>)> = truth_files.into_iter().collect();
-    truth_all.push(("summary.json", serde_json::to_vec_pretty(&summary)?));
+    write_small(
+        &truth_dir.join("hard_negatives.csv"),
+        &strings(&["true_student_a", "true_student_b", "kind"]),
+        &hard_negatives,
+        Encoding::Utf8,
+        false,
+    )?;
+    write_small(
+        &truth_dir.join("defects.csv"),
+        &strings(&[
+            "kind",
+            "file",
+            "row",
+            "column",
+            "rule",
+            "true_student",
+            "detail",
+        ]),
+        defects,
+        Encoding::Utf8,
+        false,
+    )?;
+    crate::output::write_bytes(
+        &truth_dir.join("summary.json"),
+        &serde_json::to_vec_pretty(summary)?,
+    )?;
     // The organization crosswalk of the synthetic state (what
     // crosswalks/organizations.csv ships).
-    truth_all.push((
-        "organizations.csv",
-        orgs::organizations_csv(&universe).into_bytes(),
-    ));
-    crate::output::write_dir(truth_dir, &truth_all)?;
-    Ok(summary)
+    crate::output::write_bytes(
+        &truth_dir.join("organizations.csv"),
+        orgs::organizations_csv(universe).as_bytes(),
+    )
 }
 
 #[cfg(test)]

@@ -100,160 +100,20 @@ impl Universe {
         let mut school_ids: Vec<u32> = (1..4000).collect();
         school_ids.shuffle(&mut rng);
         let mut school_ids = school_ids.into_iter();
-        let mut towns: Vec<&str> = TOWNS.to_vec();
+        let mut towns: Vec<&'static str> = TOWNS.to_vec();
         towns.shuffle(&mut rng);
-        let town = |i: usize| towns[i % towns.len()];
 
         let mut saus = Vec::with_capacity(FULL_SAUS);
         let mut schools: Vec<School> = Vec::new();
-        let (mut rsu, mut msad, mut aos) = (1, 1, 90);
+        // The numbers of the next RSU, MSAD and AOS names.
+        let mut names = (1, 1, 90);
         for (i, &sau_id) in sau_ids.iter().enumerate().take(FULL_SAUS) {
-            // Log-normal sizes: a few city districts, many small rural ones.
-            let z: f64 = (0..6).map(|_| rng.gen::<f64>()).sum::<f64>() - 3.0;
-            let weight = if i == 0 { 12.0 } else { (z * 0.9).exp() };
-            let t = town(i);
-            let name = if weight > 2.5 {
-                format!("{t} Public Schools")
-            } else {
-                match rng.gen_range(0..4) {
-                    0 => {
-                        rsu += 1;
-                        format!("RSU {rsu}")
-                    }
-                    1 => {
-                        msad += 1;
-                        format!("MSAD {msad}")
-                    }
-                    2 => {
-                        aos += 1;
-                        format!("AOS {aos}")
-                    }
-                    _ => format!("{t} School Department"),
-                }
-            };
-            let has_high = i == 0 || weight > 1.5 || rng.gen_bool(0.15);
-            let has_middle = weight > 1.0 || rng.gen_bool(0.2);
-            let elementary = 1
-                + usize::from(weight > 2.0)
-                + usize::from(weight > 4.0)
-                + usize::from(weight > 7.0);
-            saus.push(Sau {
-                medms: sau_id,
-                name,
-                town_code: format!("{:03}", i + 1),
-                weight,
-                has_middle,
-                has_high,
-                calendar_offset: rng.gen_range(0..8),
-            });
-            for e in 0..elementary {
-                let place = if e == 0 { t } else { town(i + FULL_SAUS * e) };
-                let kind = if has_middle {
-                    "Elementary School"
-                } else {
-                    "School"
-                };
-                schools.push(School {
-                    medms: school_ids.next().expect("enough school ids"),
-                    name: format!("{place} {kind}"),
-                    sau: i,
-                    level: Level::Elementary,
-                    opened: None,
-                    closed: None,
-                    successor: None,
-                });
-            }
-            if has_middle {
-                schools.push(School {
-                    medms: school_ids.next().expect("enough school ids"),
-                    name: format!("{t} Middle School"),
-                    sau: i,
-                    level: Level::Middle,
-                    opened: None,
-                    closed: None,
-                    successor: None,
-                });
-            }
-            if has_high {
-                schools.push(School {
-                    medms: school_ids.next().expect("enough school ids"),
-                    name: format!("{t} High School"),
-                    sau: i,
-                    level: Level::High,
-                    opened: None,
-                    closed: None,
-                    successor: None,
-                });
-            }
+            let sau = new_sau(&mut rng, i, sau_id, &towns, &mut names);
+            add_schools(&mut schools, &mut school_ids, &sau, i, &towns);
+            saus.push(sau);
         }
-        // Regional CTE centers, hosted by SAUs spread over the state.
-        for c in 0..FULL_CTE {
-            let host = c * FULL_SAUS / FULL_CTE;
-            schools.push(School {
-                medms: school_ids.next().expect("enough school ids"),
-                name: format!("{} Regional Technical Center", town(host)),
-                sau: host,
-                level: Level::Cte,
-                opened: None,
-                closed: None,
-                successor: None,
-            });
-        }
-        // Closures with a merge, and new schools, in SAUs with several
-        // elementary schools.
-        for s in 0..FULL_SAUS {
-            let elems: Vec<usize> = (0..schools.len())
-                .filter(|&k| schools[k].sau == s && schools[k].level == Level::Elementary)
-                .collect();
-            if elems.len() >= 2 && rng.gen_bool(0.35) {
-                let closing = elems[elems.len() - 1];
-                schools[closing].closed = Some(rng.gen_range(2006..=2016));
-                schools[closing].successor = Some(elems[0]);
-            }
-            if elems.len() >= 2 && rng.gen_bool(0.25) {
-                let opened = rng.gen_range(2007..=2016);
-                let place = town(s + 3 * FULL_SAUS);
-                schools.push(School {
-                    medms: school_ids.next().expect("enough school ids"),
-                    name: format!("{place} Community School"),
-                    sau: s,
-                    level: Level::Elementary,
-                    opened: Some(opened),
-                    closed: None,
-                    successor: None,
-                });
-            }
-        }
-        // NEO Organization IDs: both schemes number from 1 to 9999, so some
-        // NEO IDs are MEDMS IDs of other schools (the first twelve on purpose).
-        let medms: BTreeSet<u32> = schools.iter().map(|s| s.medms).collect();
-        let mut colliding: Vec<u32> = schools.iter().skip(5).take(12).map(|s| s.medms).collect();
-        let mut pool: Vec<u32> = (1..10_000).filter(|n| !colliding.contains(n)).collect();
-        pool.shuffle(&mut rng);
-        colliding.extend(pool);
-        let mut ids = colliding.into_iter();
-        let school_neo: Vec<u32> = schools
-            .iter()
-            .map(|_| ids.next().expect("enough NEO ids"))
-            .collect();
-        let sau_neo: Vec<u32> = saus
-            .iter()
-            .map(|_| ids.next().expect("enough NEO ids"))
-            .collect();
-        let renumbered: Vec<Option<(i32, u32)>> = schools
-            .iter()
-            .map(|s| {
-                if s.level == Level::Middle && s.closed.is_none() && rng.gen_bool(0.12) {
-                    Some((
-                        rng.gen_range(2009..=2016),
-                        ids.next().expect("enough NEO ids"),
-                    ))
-                } else {
-                    None
-                }
-            })
-            .collect();
-        debug_assert!(school_neo.iter().take(12).all(|n| medms.contains(n)));
+        cte_closures_openings(&mut rng, &mut schools, &mut school_ids, &towns);
+        let (sau_neo, school_neo, renumbered) = neo_ids(&mut rng, &saus, &schools);
         Universe {
             saus,
             schools,
@@ -287,122 +147,127 @@ impl Universe {
                 });
             }
         }
-        for (k, school) in self.schools.iter().enumerate() {
-            let neo = self.school_neo[k];
-            let parent = Some(self.sau_neo[school.sau]);
-            let row =
-                |scheme, legacy_id, first_year, last_year, neo_org_id, change, note: String| {
-                    OrgRow {
-                        scheme,
-                        legacy_id,
-                        kind: "school",
-                        first_year,
-                        last_year,
-                        neo_org_id,
-                        neo_parent_org_id: parent,
-                        neo_name: school.name.clone(),
-                        change,
-                        note,
-                    }
-                };
-            let split = if school.opened.is_some() { "split" } else { "" };
-            let split_note = match school.opened {
-                Some(y) => format!("opened in {y}, taking part of its SAU's elementary enrollment"),
-                None => String::new(),
-            };
-            match (school.closed, school.successor, self.renumbered[k]) {
-                (Some(closed), Some(successor), _) => {
-                    let target = self.school_neo[successor];
-                    rows.push(row(
-                        "medms",
-                        school.medms,
-                        school.opened,
-                        Some(closed),
-                        neo,
-                        "closure",
-                        format!("closed after {closed}: historical Org ID"),
-                    ));
-                    rows.push(row(
-                        "medms",
-                        school.medms,
-                        Some(closed + 1),
-                        None,
-                        target,
-                        "merge",
-                        format!("merged into {}", self.schools[successor].name),
-                    ));
-                    rows.push(row(
-                        "neo",
-                        neo,
-                        school.opened,
-                        Some(closed),
-                        neo,
-                        "closure",
-                        "historical Org ID".into(),
-                    ));
-                }
-                (_, _, Some((from, new_id))) => {
-                    rows.push(row(
-                        "medms",
-                        school.medms,
-                        school.opened,
-                        Some(from - 1),
-                        neo,
-                        "renumbered",
-                        format!("grade configuration changed in {from}"),
-                    ));
-                    rows.push(row(
-                        "medms",
-                        school.medms,
-                        Some(from),
-                        None,
-                        new_id,
-                        "renumbered",
-                        format!("new Org ID from {from}"),
-                    ));
-                    rows.push(row(
-                        "neo",
-                        neo,
-                        school.opened,
-                        Some(from - 1),
-                        neo,
-                        "renumbered",
-                        String::new(),
-                    ));
-                    rows.push(row(
-                        "neo",
-                        new_id,
-                        Some(from),
-                        None,
-                        new_id,
-                        "renumbered",
-                        String::new(),
-                    ));
-                }
-                _ => {
-                    rows.push(row(
-                        "medms",
-                        school.medms,
-                        school.opened,
-                        school.closed,
-                        neo,
-                        split,
-                        split_note.clone(),
-                    ));
-                    rows.push(row(
-                        "neo",
-                        neo,
-                        school.opened,
-                        school.closed,
-                        neo,
-                        split,
-                        split_note,
-                    ));
-                }
-            }
+        for k in 0..self.schools.len() {
+            self.school_org_rows(k, &mut rows);
         }
         rows.sort_by_key(|r| (r.scheme, r.legacy_id, r.first_year));
         rows
+    }
+
+    /// The crosswalk rows of the `k`th school: closed and merged,
+    /// renumbered, or one row per scheme.
+    fn school_org_rows(&self, k: usize, rows: &mut Vec<OrgRow>) {
+        let school = &self.schools[k];
+        let neo = self.school_neo[k];
+        let parent = Some(self.sau_neo[school.sau]);
+        let row =
+            |scheme, legacy_id, first_year, last_year, neo_org_id, change, note: String| OrgRow {
+                scheme,
+                legacy_id,
+                kind: "school",
+                first_year,
+                last_year,
+                neo_org_id,
+                neo_parent_org_id: parent,
+                neo_name: school.name.clone(),
+                change,
+                note,
+            };
+        let split = if school.opened.is_some() { "split" } else { "" };
+        let split_note = match school.opened {
+            Some(y) => format!("opened in {y}, taking part of its SAU's elementary enrollment"),
+            None => String::new(),
+        };
+        match (school.closed, school.successor, self.renumbered[k]) {
+            (Some(closed), Some(successor), _) => {
+                let target = self.school_neo[successor];
+                rows.push(row(
+                    "medms",
+                    school.medms,
+                    school.opened,
+                    Some(closed),
+                    neo,
+                    "closure",
+                    format!("closed after {closed}: historical Org ID"),
+                ));
+                rows.push(row(
+                    "medms",
+                    school.medms,
+                    Some(closed + 1),
+                    None,
+                    target,
+                    "merge",
+                    format!("merged into {}", self.schools[successor].name),
+                ));
+                rows.push(row(
+                    "neo",
+                    neo,
+                    school.opened,
+                    Some(closed),
+                    neo,
+                    "closure",
+                    "historical Org ID".into(),
+                ));
+            }
+            (_, _, Some((from, new_id))) => {
+                rows.push(row(
+                    "medms",
+                    school.medms,
+                    school.opened,
+                    Some(from - 1),
+                    neo,
+                    "renumbered",
+                    format!("grade configuration changed in {from}"),
+                ));
+                rows.push(row(
+                    "medms",
+                    school.medms,
+                    Some(from),
+                    None,
+                    new_id,
+                    "renumbered",
+                    format!("new Org ID from {from}"),
+                ));
+                rows.push(row(
+                    "neo",
+                    neo,
+                    school.opened,
+                    Some(from - 1),
+                    neo,
+                    "renumbered",
+                    String::new(),
+                ));
+                rows.push(row(
+                    "neo",
+                    new_id,
+                    Some(from),
+                    None,
+                    new_id,
+                    "renumbered",
+                    String::new(),
+                ));
+            }
+            _ => {
+                rows.push(row(
+                    "medms",
+                    school.medms,
+                    school.opened,
+                    school.closed,
+                    neo,
+                    split,
+                    split_note.clone(),
+                ));
+                rows.push(row(
+                    "neo",
+                    neo,
+                    school.opened,
+                    school.closed,
+                    neo,
+                    split,
+                    split_note,
+                ));
+            }
+        }
     }
 
     /// How many SAUs a bundle of `students` uses (all of them at 180,000).
@@ -578,4 +443,200 @@ mod shipped {
             "crosswalks/organizations.csv differs from the generator's universe"
         );
     }
+}
+
+/// A town's name: the shuffled towns, in turn.
+fn town(towns: &[&'static str], i: usize) -> &'static str {
+    towns[i % towns.len()]
+}
+
+/// The `i`th SAU: its size (log-normal: a few city districts, many small
+/// rural ones), name, schools and calendar.
+fn new_sau(
+    rng: &mut ChaCha8Rng,
+    i: usize,
+    sau_id: u32,
+    towns: &[&'static str],
+    names: &mut (u32, u32, u32),
+) -> Sau {
+    let t = town(towns, i);
+    let z: f64 = (0..6).map(|_| rng.gen::<f64>()).sum::<f64>() - 3.0;
+    let weight = if i == 0 { 12.0 } else { (z * 0.9).exp() };
+    let name = if weight > 2.5 {
+        format!("{t} Public Schools")
+    } else {
+        match rng.gen_range(0..4) {
+            0 => {
+                names.0 += 1;
+                format!("RSU {}", names.0)
+            }
+            1 => {
+                names.1 += 1;
+                format!("MSAD {}", names.1)
+            }
+            2 => {
+                names.2 += 1;
+                format!("AOS {}", names.2)
+            }
+            _ => format!("{t} School Department"),
+        }
+    };
+    let has_high = i == 0 || weight > 1.5 || rng.gen_bool(0.15);
+    let has_middle = weight > 1.0 || rng.gen_bool(0.2);
+    let sau = Sau {
+        medms: sau_id,
+        name,
+        town_code: format!("{:03}", i + 1),
+        weight,
+        has_middle,
+        has_high,
+        calendar_offset: rng.gen_range(0..8),
+    };
+    sau
+}
+
+/// The elementary, middle and high schools of the `i`th SAU.
+fn add_schools(
+    schools: &mut Vec<School>,
+    school_ids: &mut impl Iterator<Item = u32>,
+    sau: &Sau,
+    i: usize,
+    towns: &[&'static str],
+) {
+    let (t, weight, has_middle, has_high) =
+        (town(towns, i), sau.weight, sau.has_middle, sau.has_high);
+    let elementary =
+        1 + usize::from(weight > 2.0) + usize::from(weight > 4.0) + usize::from(weight > 7.0);
+    for e in 0..elementary {
+        let place = if e == 0 {
+            t
+        } else {
+            town(towns, i + FULL_SAUS * e)
+        };
+        let kind = if has_middle {
+            "Elementary School"
+        } else {
+            "School"
+        };
+        schools.push(School {
+            medms: school_ids.next().expect("enough school ids"),
+            name: format!("{place} {kind}"),
+            sau: i,
+            level: Level::Elementary,
+            opened: None,
+            closed: None,
+            successor: None,
+        });
+    }
+    if has_middle {
+        schools.push(School {
+            medms: school_ids.next().expect("enough school ids"),
+            name: format!("{t} Middle School"),
+            sau: i,
+            level: Level::Middle,
+            opened: None,
+            closed: None,
+            successor: None,
+        });
+    }
+    if has_high {
+        schools.push(School {
+            medms: school_ids.next().expect("enough school ids"),
+            name: format!("{t} High School"),
+            sau: i,
+            level: Level::High,
+            opened: None,
+            closed: None,
+            successor: None,
+        });
+    }
+}
+
+/// Regional CTE centers; closures with a merge, and new schools, in SAUs
+/// with several elementary schools.
+fn cte_closures_openings(
+    rng: &mut ChaCha8Rng,
+    schools: &mut Vec<School>,
+    school_ids: &mut impl Iterator<Item = u32>,
+    towns: &[&'static str],
+) {
+    // Regional CTE centers, hosted by SAUs spread over the state.
+    for c in 0..FULL_CTE {
+        let host = c * FULL_SAUS / FULL_CTE;
+        schools.push(School {
+            medms: school_ids.next().expect("enough school ids"),
+            name: format!("{} Regional Technical Center", town(towns, host)),
+            sau: host,
+            level: Level::Cte,
+            opened: None,
+            closed: None,
+            successor: None,
+        });
+    }
+    // Closures with a merge, and new schools, in SAUs with several
+    // elementary schools.
+    for s in 0..FULL_SAUS {
+        let elems: Vec<usize> = (0..schools.len())
+            .filter(|&k| schools[k].sau == s && schools[k].level == Level::Elementary)
+            .collect();
+        if elems.len() >= 2 && rng.gen_bool(0.35) {
+            let closing = elems[elems.len() - 1];
+            schools[closing].closed = Some(rng.gen_range(2006..=2016));
+            schools[closing].successor = Some(elems[0]);
+        }
+        if elems.len() >= 2 && rng.gen_bool(0.25) {
+            let opened = rng.gen_range(2007..=2016);
+            let place = town(towns, s + 3 * FULL_SAUS);
+            schools.push(School {
+                medms: school_ids.next().expect("enough school ids"),
+                name: format!("{place} Community School"),
+                sau: s,
+                level: Level::Elementary,
+                opened: Some(opened),
+                closed: None,
+                successor: None,
+            });
+        }
+    }
+}
+
+/// NEO Organization IDs of the SAUs and schools, and the schools renumbered
+/// in a year (a new Org ID from then).
+#[allow(clippy::type_complexity)]
+fn neo_ids(
+    rng: &mut ChaCha8Rng,
+    saus: &[Sau],
+    schools: &[School],
+) -> (Vec<u32>, Vec<u32>, Vec<Option<(i32, u32)>>) {
+    // NEO Organization IDs: both schemes number from 1 to 9999, so some
+    // NEO IDs are MEDMS IDs of other schools (the first twelve on purpose).
+    let medms: BTreeSet<u32> = schools.iter().map(|s| s.medms).collect();
+    let mut colliding: Vec<u32> = schools.iter().skip(5).take(12).map(|s| s.medms).collect();
+    let mut pool: Vec<u32> = (1..10_000).filter(|n| !colliding.contains(n)).collect();
+    pool.shuffle(rng);
+    colliding.extend(pool);
+    let mut ids = colliding.into_iter();
+    let school_neo: Vec<u32> = schools
+        .iter()
+        .map(|_| ids.next().expect("enough NEO ids"))
+        .collect();
+    let sau_neo: Vec<u32> = saus
+        .iter()
+        .map(|_| ids.next().expect("enough NEO ids"))
+        .collect();
+    let renumbered: Vec<Option<(i32, u32)>> = schools
+        .iter()
+        .map(|s| {
+            if s.level == Level::Middle && s.closed.is_none() && rng.gen_bool(0.12) {
+                Some((
+                    rng.gen_range(2009..=2016),
+                    ids.next().expect("enough NEO ids"),
+                ))
+            } else {
+                None
+            }
+        })
+        .collect();
+    debug_assert!(school_neo.iter().take(12).all(|n| medms.contains(n)));
+    (sau_neo, school_neo, renumbered)
 }

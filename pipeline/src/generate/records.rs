@@ -3,22 +3,35 @@
 //! everything else from the enrollments already generated, each with its own
 //! random stream, so adding them changed no byte of the other files.
 
+use super::sink::Rows;
 use super::{date, iso, random_date, weekday, yn, Enrollment, Planted};
-use super::{DefectRates, Universe};
+use super::{header, DefectRates, Universe};
 use chrono::{Datelike, Duration, NaiveDate};
+use cutover_stages::schema::{BEHAVIOR, CTE, GRADUATION, TRUANCY};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 
-/// Rows of the four files and the defects planted in them: (file, row
-/// index, defect, true student).
-#[derive(Default)]
+/// Rows of the four files (as CSV text) and the defects planted in them:
+/// (file, row index, defect, true student).
 pub(super) struct Records {
-    pub behavior: Vec<Vec<String>>,
-    pub truancy: Vec<Vec<String>>,
-    pub cte: Vec<Vec<String>>,
-    pub graduation: Vec<Vec<String>>,
+    pub behavior: Rows,
+    pub truancy: Rows,
+    pub cte: Rows,
+    pub graduation: Rows,
     pub defects: Vec<(&'static str, usize, Planted, u32)>,
+}
+
+impl Records {
+    fn new() -> Self {
+        Self {
+            behavior: Rows::text(&header(&BEHAVIOR), false),
+            truancy: Rows::text(&header(&TRUANCY), false),
+            cte: Rows::text(&header(&CTE), true),
+            graduation: Rows::text(&header(&GRADUATION), false),
+            defects: Vec::new(),
+        }
+    }
 }
 
 /// The CIP codes of `crosswalks/cip_codes.csv`: each CTE center offers a few.
@@ -63,7 +76,7 @@ pub(super) fn generate(
     rates: &DefectRates,
     seed: u64,
 ) -> Records {
-    let mut out = Records::default();
+    let mut out = Records::new();
     let primaries: Vec<&Enrollment> = enrollments
         .iter()
         .filter(|e| e.primary && e.state_id.is_some())
@@ -75,6 +88,68 @@ pub(super) fn generate(
     out
 }
 
+/// A row of `behavior.csv`, its true student, whether an offender's.
+type Row = (Vec<String>, u32, bool);
+
+/// An incident: what every row of it shares.
+struct Incident {
+    id: u32,
+    medms: u32,
+    year: i32,
+    event: &'static str,
+    day: NaiveDate,
+    at: String,
+    weapon: &'static str,
+    injury: bool,
+}
+
+impl Incident {
+    /// A student's row of the incident, with their resolution (code, date,
+    /// days) when they are an offender.
+    fn row(
+        &self,
+        student_id: &str,
+        role: &str,
+        resolution: Option<(&str, NaiveDate, f64)>,
+    ) -> Vec<String> {
+        let (code, res_date, res_time, duration) = match resolution {
+            Some((code, d, days)) => (
+                code.to_string(),
+                iso(d),
+                String::new(),
+                if code == "04" {
+                    String::new()
+                } else if days.fract() == 0.0 {
+                    format!("{days:.0}")
+                } else {
+                    format!("{days}")
+                },
+            ),
+            None => Default::default(),
+        };
+        vec![
+            self.id.to_string(),
+            self.medms.to_string(),
+            self.year.to_string(),
+            student_id.to_string(),
+            self.event.to_string(),
+            iso(self.day),
+            self.at.clone(),
+            self.weapon.to_string(),
+            yn(self.injury).to_string(),
+            role.to_string(),
+            code,
+            res_date,
+            res_time,
+            duration,
+        ]
+    }
+}
+
+/// Students of a school and year (indexes into the primaries), for
+/// co-offenders, victims and witnesses.
+type Classmates = BTreeMap<(usize, i32), Vec<usize>>;
+
 /// Incidents: about 4% of student-years in grades 3-12 have one as offender.
 fn behavior(
     out: &mut Records,
@@ -83,16 +158,12 @@ fn behavior(
     rates: &DefectRates,
     seed: u64,
 ) {
-    const FILE: &str = "behavior.csv";
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xBE4A_0001);
-    // Students of a school and year, for victims and witnesses.
-    let mut classmates: BTreeMap<(usize, i32), Vec<usize>> = BTreeMap::new();
+    let mut classmates: Classmates = BTreeMap::new();
     for (i, e) in primaries.iter().enumerate() {
         classmates.entry((e.school, e.year)).or_default().push(i);
     }
     // (year, school MEDMS id, incident) -> rows, so the file is in that order.
-    /// A row, its true student, whether an offender's.
-    type Row = (Vec<String>, u32, bool);
     let mut incidents: Vec<((i32, u32, u32), Vec<Row>)> = Vec::new();
     let mut next_id = 7_000_000u32;
     for e in primaries {
@@ -131,108 +202,109 @@ fn behavior(
         };
         let injury = event == "71" && rng.gen_bool(0.2);
         let at = time(&mut rng, 7 * 60 + 30, 15 * 60);
-        let row = |student_id: &str, role: &str, resolution: Option<(&str, NaiveDate, f64)>| {
-            let (code, res_date, res_time, duration) = match resolution {
-                Some((code, d, days)) => (
-                    code.to_string(),
-                    iso(d),
-                    String::new(),
-                    if code == "04" {
-                        String::new()
-                    } else if days.fract() == 0.0 {
-                        format!("{days:.0}")
-                    } else {
-                        format!("{days}")
-                    },
-                ),
-                None => Default::default(),
-            };
-            vec![
-                id.to_string(),
-                medms.to_string(),
-                e.year.to_string(),
-                student_id.to_string(),
-                event.to_string(),
-                iso(day),
-                at.clone(),
-                weapon.to_string(),
-                yn(injury).to_string(),
-                role.to_string(),
-                code,
-                res_date,
-                res_time,
-                duration,
-            ]
+        let inc = Incident {
+            id,
+            medms,
+            year: e.year,
+            event,
+            day,
+            at,
+            weapon,
+            injury,
         };
-        let mut rows: Vec<Row> = Vec::new();
-        let mut offenders = vec![*e];
-        if rng.gen_bool(0.2) {
-            if let Some(list) = classmates.get(&(e.school, e.year)) {
-                let other = primaries[list[rng.gen_range(0..list.len())]];
-                if other.student != e.student {
-                    offenders.push(other);
-                }
-            }
-        }
-        for o in &offenders {
-            let code = *super::choose(
-                &mut rng,
-                &[
-                    ("02", 40),
-                    ("05", 30),
-                    ("04", 12),
-                    ("01", 2),
-                    ("03", 5),
-                    ("06", 2),
-                    ("09", 1),
-                ],
-            );
-            let days = *super::choose(
-                &mut rng,
-                &[
-                    (1.0, 30),
-                    (2.0, 15),
-                    (3.0, 20),
-                    (5.0, 10),
-                    (10.0, 4),
-                    (0.5, 10),
-                    (0.25, 6),
-                ],
-            );
-            let days = if matches!(code, "01" | "09") {
-                45.0
-            } else {
-                days
-            };
-            let resolved = weekday(day + Duration::days(rng.gen_range(0..3)));
-            let mut r = row(
-                o.state_id.as_deref().unwrap_or_default(),
-                "O",
-                Some((code, resolved, days)),
-            );
-            if rng.gen_bool(0.3) {
-                r[12] = time(&mut rng, 8 * 60, 16 * 60);
-            }
-            rows.push((r, o.student, true));
-        }
-        // Roles (002 line 35): O offender, P participant, V victim, W witness.
-        for (role, p) in [("P", 0.1), ("V", 0.5), ("W", 0.2)] {
-            if !rng.gen_bool(p) {
-                continue;
-            }
-            if let Some(list) = classmates.get(&(e.school, e.year)) {
-                let other = primaries[list[rng.gen_range(0..list.len())]];
-                if offenders.iter().all(|o| o.student != other.student) {
-                    rows.push((
-                        row(other.state_id.as_deref().unwrap_or_default(), role, None),
-                        other.student,
-                        false,
-                    ));
-                }
-            }
-        }
+        let rows = incident_rows(&mut rng, &inc, e, primaries, &classmates);
         incidents.push(((e.year, medms, id), rows));
     }
+    plant_behavior(out, incidents, rates, seed);
+}
+
+/// The rows of an incident: its offender (and a co-offender, one time in
+/// five), then a participant, a victim and a witness, each drawn or not.
+fn incident_rows<'e>(
+    mut rng: &mut ChaCha8Rng,
+    inc: &Incident,
+    e: &'e Enrollment,
+    primaries: &[&'e Enrollment],
+    classmates: &Classmates,
+) -> Vec<Row> {
+    let mut rows: Vec<Row> = Vec::new();
+    let mut offenders = vec![e];
+    if rng.gen_bool(0.2) {
+        if let Some(list) = classmates.get(&(e.school, e.year)) {
+            let other = primaries[list[rng.gen_range(0..list.len())]];
+            if other.student != e.student {
+                offenders.push(other);
+            }
+        }
+    }
+    for o in &offenders {
+        let code = *super::choose(
+            &mut rng,
+            &[
+                ("02", 40),
+                ("05", 30),
+                ("04", 12),
+                ("01", 2),
+                ("03", 5),
+                ("06", 2),
+                ("09", 1),
+            ],
+        );
+        let days = *super::choose(
+            &mut rng,
+            &[
+                (1.0, 30),
+                (2.0, 15),
+                (3.0, 20),
+                (5.0, 10),
+                (10.0, 4),
+                (0.5, 10),
+                (0.25, 6),
+            ],
+        );
+        let days = if matches!(code, "01" | "09") {
+            45.0
+        } else {
+            days
+        };
+        let resolved = weekday(inc.day + Duration::days(rng.gen_range(0..3)));
+        let mut r = inc.row(
+            o.state_id.as_deref().unwrap_or_default(),
+            "O",
+            Some((code, resolved, days)),
+        );
+        if rng.gen_bool(0.3) {
+            r[12] = time(&mut rng, 8 * 60, 16 * 60);
+        }
+        rows.push((r, o.student, true));
+    }
+    // Roles (002 line 35): O offender, P participant, V victim, W witness.
+    for (role, p) in [("P", 0.1), ("V", 0.5), ("W", 0.2)] {
+        if !rng.gen_bool(p) {
+            continue;
+        }
+        if let Some(list) = classmates.get(&(e.school, e.year)) {
+            let other = primaries[list[rng.gen_range(0..list.len())]];
+            if offenders.iter().all(|o| o.student != other.student) {
+                rows.push((
+                    inc.row(other.state_id.as_deref().unwrap_or_default(), role, None),
+                    other.student,
+                    false,
+                ));
+            }
+        }
+    }
+    rows
+}
+
+/// Plants the file's defects, row by row in file order, and writes the rows.
+fn plant_behavior(
+    out: &mut Records,
+    mut incidents: Vec<((i32, u32, u32), Vec<Row>)>,
+    rates: &DefectRates,
+    seed: u64,
+) {
+    const FILE: &str = "behavior.csv";
     incidents.sort_by_key(|(k, _)| *k);
     let mut defect_rng = ChaCha8Rng::seed_from_u64(seed ^ 0xBE4A_DEFE);
     for (_, rows) in incidents {
@@ -297,7 +369,7 @@ fn behavior(
                     s,
                 ));
             }
-            out.behavior.push(r);
+            out.behavior.add(&r);
         }
     }
 }
@@ -404,7 +476,7 @@ fn truancy(
                     s,
                 ));
             }
-            out.truancy.push(r);
+            out.truancy.add(&r);
         }
     }
 }
@@ -526,7 +598,7 @@ fn cte(
                 ));
             }
         }
-        out.cte.push(r);
+        out.cte.add(&r);
     }
 }
 
@@ -575,6 +647,6 @@ fn graduation(out: &mut Records, primaries: &[&Enrollment], rates: &DefectRates,
                 s,
             ));
         }
-        out.graduation.push(r);
+        out.graduation.add(&r);
     }
 }
