@@ -1,20 +1,27 @@
 //! The identity stage (see `crate::identity_stage` for its files): one
-//! student, one StateStudentID, every downstream row re-keyed.
+//! student, one StateStudentID. Who is who is decided here from the columns
+//! that are evidence of it; carrying the surviving IDs onto the downstream
+//! rows is the rekey stage's (`rekey.rs`), so an edit to a coded column
+//! (a grade level, an exit code) never resolves identities again.
 //!
-//! Reads: the crosswalk stage's rows of every entity it maps, ingest's
-//! mailing addresses and graduation rows, `nicknames.csv`,
-//! `review/decisions.csv`, the configuration's `[identity]` section.
+//! Reads: the crosswalk stage's student_personal rows, the evidence columns
+//! of its student_enrollment rows ([`EVIDENCE`]), ingest's mailing
+//! addresses, `nicknames.csv`, `review/decisions.csv`, the configuration's
+//! `[identity]` section.
 
-use super::frames::{Frames, CROSSWALK_ENTITIES};
+use super::frames::Frames;
 use super::runner::{Components, Produced, Stage, StageId, State};
 use super::{Ctx, TOOL_VERSION};
 use crate::checksum::hex;
 use crate::identity_stage;
 use crate::tables::NICKNAMES;
 use anyhow::Result;
-use cutover_stages::schema::{
-    BEHAVIOR, CTE, GRADUATION, MAILING_ADDRESS, STUDENT_ENROLLMENT, STUDENT_PERSONAL, TRUANCY,
+use cutover_stages::columns::{
+    EXIT_DATE, SCHOOL_ENTRY_DATE, SCHOOL_ID, SCHOOL_STUDENT_ID, SOURCE_ROW, STATE_STUDENT_ID,
+    YEAR_CODE,
 };
+use cutover_stages::crosswalk::SAU_ORG_ID;
+use cutover_stages::schema::{MAILING_ADDRESS, STUDENT_ENROLLMENT, STUDENT_PERSONAL};
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -23,8 +30,20 @@ use tracing::info;
 
 pub struct Identity;
 
-/// Ingest's entities the stage reads as they are.
-const INGESTED: [&str; 2] = [MAILING_ADDRESS.name, GRADUATION.name];
+/// The enrollment columns resolution reads: the IDs, the school and SAU,
+/// the dates (evidence), the year (the review queue) and the source row.
+/// Only these are handed to `identity::run`, so a column it starts to read
+/// must be added here (or it fails: column not found).
+pub const EVIDENCE: [&str; 8] = [
+    SOURCE_ROW,
+    STATE_STUDENT_ID,
+    SCHOOL_STUDENT_ID,
+    SCHOOL_ID,
+    SAU_ORG_ID,
+    YEAR_CODE,
+    SCHOOL_ENTRY_DATE,
+    EXIT_DATE,
+];
 
 fn decisions_path(ctx: &Ctx) -> PathBuf {
     ctx.root.join("review").join("decisions.csv")
@@ -50,12 +69,16 @@ impl Stage for Identity {
                 hex(&Sha256::digest(&decisions)),
             ),
             (
-                "crosswalked rows".to_string(),
-                state.data_of(StageId::Crosswalk, &CROSSWALK_ENTITIES),
+                "crosswalked identities".to_string(),
+                state.data_of(StageId::Crosswalk, &[STUDENT_PERSONAL.name]),
             ),
             (
-                "ingested rows".to_string(),
-                state.data_of(StageId::Ingest, &INGESTED),
+                "enrollment evidence".to_string(),
+                state.columns_of(StageId::Crosswalk, STUDENT_ENROLLMENT.name, &EVIDENCE),
+            ),
+            (
+                "mailing addresses".to_string(),
+                state.data_of(StageId::Ingest, &[MAILING_ADDRESS.name]),
             ),
         ]))
     }
@@ -74,24 +97,14 @@ impl Stage for Identity {
         let Some(personal) = of(STUDENT_PERSONAL.name) else {
             anyhow::bail!("identity: no student_personal rows reached the identity stage");
         };
-        let others: Vec<(&str, &DataFrame)> = [BEHAVIOR.name, TRUANCY.name, CTE.name]
-            .into_iter()
-            .filter_map(|e| of(e).map(|d| (e, d)))
-            .chain(
-                ingested
-                    .iter()
-                    .filter(|i| i.entity == GRADUATION.name)
-                    .map(|i| (i.entity, &i.rows)),
-            )
-            .collect();
+        let evidence = of(STUDENT_ENROLLMENT.name).map(evidence_of).transpose()?;
         let inputs = identity_stage::Frames {
             personal,
-            enrollment: of(STUDENT_ENROLLMENT.name),
+            enrollment: evidence.as_ref(),
             addresses: ingested
                 .iter()
                 .find(|i| i.entity == MAILING_ADDRESS.name)
                 .map(|i| &i.rows),
-            others,
         };
         let out = identity_stage::run_stage(
             ctx.root,
@@ -106,11 +119,28 @@ impl Stage for Identity {
             review = out.summary.review_queue,
             "identity"
         );
+        frames.key_map = Some(out.key_map);
+        // The enrollment rows' count is reported by the rekey stage, which
+        // writes them.
+        let reports = out
+            .reports
+            .into_iter()
+            .filter(|r| r.entity != STUDENT_ENROLLMENT.name)
+            .collect();
         Ok(Produced {
-            reports: out.reports,
+            reports,
             outputs: out.outputs,
             data: out.data,
             ..Default::default()
         })
     }
+}
+
+/// The evidence columns of the enrollment rows (those it has).
+fn evidence_of(enrollment: &DataFrame) -> Result<DataFrame> {
+    let present: Vec<&str> = EVIDENCE
+        .into_iter()
+        .filter(|c| enrollment.column(c).is_ok())
+        .collect();
+    Ok(enrollment.select(present)?)
 }

@@ -108,6 +108,23 @@ impl State {
         }
         hex(&h.finalize())
     }
+
+    /// A hash over the data hashes `stage` recorded for the named `columns`
+    /// of `entity` (a column it did not make counts as absent): what a later
+    /// stage that reads only those columns reads of it.
+    pub fn columns_of(&self, stage: StageId, entity: &str, columns: &[&str]) -> String {
+        let mut h = Sha256::new();
+        let data = self.get(stage).map(|s| &s.data);
+        for c in columns {
+            let key = format!("{entity}.{c}");
+            let value = data.and_then(|d| d.get(&key)).map_or("absent", |v| v);
+            h.update(key.as_bytes());
+            h.update([0]);
+            h.update(value.as_bytes());
+            h.update([0]);
+        }
+        hex(&h.finalize())
+    }
 }
 
 /// Whether a stage ran, and why.
