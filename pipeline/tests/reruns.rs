@@ -500,6 +500,7 @@ fn a_stage_reruns_only_for_what_it_reads_or_an_output_lost() {
     assert_eq!(config("").status.code(), Some(0));
     let commented = config("# a comment\n");
     assert!(decisions(&commented).iter().all(|d| !d.contains(": ran")));
+    let quarantine_before = inodes(&w.join("out/quarantine"));
     let later = config("[publish]\nas_of = \"2017-06-29\"\n");
     assert_eq!(
         decisions(&later)
@@ -516,6 +517,25 @@ fn a_stage_reruns_only_for_what_it_reads_or_an_output_lost() {
         ]
     );
     assert_eq!(decisions(&later)[4], "publish: ran (changed: config)");
+    // The report kept its quarantine files (ingest and the crosswalk stage
+    // are as they were) and its numbers equal a fresh run's.
+    assert_eq!(inodes(&w.join("out/quarantine")), quarantine_before);
+    // The same configuration file in another folder, run afresh.
+    let f = w.join("fresh");
+    fs::create_dir(&f).unwrap();
+    for name in ["bundle", "crosswalks", "layouts"] {
+        std::os::unix::fs::symlink(w.join(name), f.join(name)).unwrap();
+    }
+    fs::copy(w.join("run.toml"), f.join("run.toml")).unwrap();
+    let fresh = cutover(&["run", "--config", "run.toml", "--quiet"], &f);
+    assert_eq!(fresh.status.code(), Some(0));
+    for name in ["report.json", "report.html", "publish/upload_manifest.csv"] {
+        assert!(
+            fs::read(w.join("out").join(name)).unwrap()
+                == fs::read(f.join("out").join(name)).unwrap(),
+            "{name} differs from a fresh run"
+        );
+    }
     let uploads = files(&w.join("out/uploads"));
     let (first, bytes) = uploads.iter().next().unwrap();
     fs::remove_file(w.join("out/uploads").join(first)).unwrap();
