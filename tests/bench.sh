@@ -20,9 +20,9 @@ rm -rf "$work/cw" "$work/layouts" "$work/out"
 cp -r crosswalks "$work/cw"
 cp -r layouts "$work/layouts"
 echo "== run"
-start=$(date +%s.%N)
-$TIME -f "run: %e s wall, %M KiB peak" "$bin" run "$work/bundle" --out "$work/out" --crosswalks "$work/cw" --quiet
-full=$(python3 -c "import sys; print(float(sys.argv[1]) - float(sys.argv[2]))" "$(date +%s.%N)" "$start")
+$TIME -o "$work/time.full" -f "%e %U %S %M" "$bin" run "$work/bundle" --out "$work/out" --crosswalks "$work/cw" --quiet
+read -r full full_user full_sys full_peak < "$work/time.full"
+echo "run: $full s wall, $full_user s user + $full_sys s sys, $full_peak KiB peak"
 echo "== stages (run.json): seconds, rows in, peak memory"
 python3 -c "import json,sys; [print(f\"{t['stage']:<10} {t['seconds']:8.1f} s {t['rows_in']:>10} rows {t['peak_rss_bytes']/2**20:8.0f} MiB\") for t in json.load(open(sys.argv[1]))['timings']]" "$work/out/run.json"
 echo "== uploads"
@@ -31,16 +31,20 @@ echo "== identity against the ground truth"
 "$bin" identity score --truth "$work/truth/identities.csv" --out "$work/out"
 python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print('review queue:', s['review_queue'], 'pairs'); [print('pass', p, n) for p, n in s['blocking']]" "$work/out/identity/summary.json"
 echo "== rerun, nothing changed"
-$TIME -f "rerun: %e s wall, %M KiB peak" "$bin" run "$work/bundle" --out "$work/out" --crosswalks "$work/cw" --quiet | head -n 5
+$TIME -f "rerun: %e s wall, %M KiB peak" "$bin" run "$work/bundle" --out "$work/out" --crosswalks "$work/cw" --quiet | head -n 6
 # A rerun's cost as a share of the full run (the target: <= 30% after one
-# grade-level row; ingest, crosswalk and identity skipped after publish.as_of).
+# grade-level row; ingest, crosswalk and identity skipped after publish.as_of),
+# in wall time and in CPU time (user + sys: what a loaded machine distorts less).
 rerun() {
   local label=$1; shift
-  local t0 t1
-  t0=$(date +%s.%N)
-  "$bin" run "$@" --quiet | head -n 5
-  t1=$(date +%s.%N)
-  python3 -c "import sys; d = float(sys.argv[2]) - float(sys.argv[1]); print(f'{sys.argv[4]}: {d:.1f} s, {100 * d / float(sys.argv[3]):.0f}% of the full run')" "$t0" "$t1" "$full" "$label"
+  $TIME -o "$work/time.rerun" -f "%e %U %S %M" "$bin" run "$@" --quiet | head -n 6
+  python3 -c "
+import sys
+w, u, s, m = map(float, open(sys.argv[1]).read().split())
+fw, fu, fs = map(float, sys.argv[2:5])
+print(f'{sys.argv[5]}: {w:.1f} s wall, {100 * w / fw:.0f}% of the full run; {u + s:.1f} s CPU, {100 * (u + s) / (fu + fs):.0f}%; {m / 1024:.0f} MiB peak')
+" "$work/time.rerun" "$full" "$full_user" "$full_sys" "$label"
+  python3 -c "import json,sys; [print(f\"  {t['stage']:<10} {t['seconds']:8.1f} s\") for t in json.load(open(sys.argv[1]))['timings']]" "$work/out/run.json"
 }
 echo "== rerun after editing one grade-level row"
 sed -i 's/^KG,Kindergarten,K,/KG,Kindergarten,KG,/' "$work/cw/grade_levels.csv"

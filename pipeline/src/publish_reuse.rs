@@ -1,7 +1,8 @@
 //! Publish reruns only the uploads whose inputs changed. Conform always
 //! runs (it is cheap beside pre-flight and the upload files); then each
 //! upload's fingerprint covers what its pre-flight and files are made
-//! from: its conformed rows, its layout, `publish.as_of`, the NEO Org IDs,
+//! from: its conformed rows, its layout, `publish.as_of` (where a date is
+//! after it), the NEO Org IDs,
 //! the code sets of the tables its layout names, and what it reads of
 //! another upload ([`needs`]). An upload whose fingerprint is the one the
 //! last run recorded, and whose files are all still there with the same
@@ -17,8 +18,8 @@ use crate::publish::{Summary, UploadSummary};
 use crate::snapshot;
 use anyhow::{Context, Result};
 use cutover_stages::conform::{
-    self, Upload, ATTENDANCE, CTE_UPLOAD, STUDENT_ENROLLMENT_UPLOAD, STUDENT_PERSONAL_UPLOAD,
-    UPLOAD_SAU, UPLOAD_YEAR,
+    self, FieldType, Upload, ATTENDANCE, CTE_UPLOAD, STUDENT_ENROLLMENT_UPLOAD,
+    STUDENT_PERSONAL_UPLOAD, UPLOAD_SAU, UPLOAD_YEAR,
 };
 use cutover_stages::preflight::{self, Format, Layout};
 use cutover_stages::report::StageReport;
@@ -106,6 +107,32 @@ fn digest(parts: &[(&str, String)]) -> String {
     hex(&h.finalize())
 }
 
+/// What an upload reads of `publish.as_of`: only the `future_date` rule
+/// does, and it names the date in its messages; when no date of the upload
+/// is after it, moving it changes nothing.
+fn as_of_part(upload: &Upload, rows: &DataFrame, as_of: chrono::NaiveDate) -> Result<String> {
+    let after: Vec<Expr> = upload
+        .fields
+        .iter()
+        .filter(|(f, kind)| *kind == FieldType::Date && rows.column(f).is_ok())
+        .map(|(f, _)| {
+            col(*f)
+                .gt(lit(as_of).cast(DataType::Date))
+                .fill_null(lit(false))
+                .cast(DataType::UInt32)
+                .sum()
+        })
+        .collect();
+    let counts = rows.clone().lazy().select(after).collect()?;
+    for c in counts.columns() {
+        let c = c.as_materialized_series().cast(&DataType::UInt64)?;
+        if c.u64()?.get(0).unwrap_or(0) > 0 {
+            return Ok(as_of.to_string());
+        }
+    }
+    Ok("no date after it".to_string())
+}
+
 /// A hash of a frame's rows whatever their order.
 fn sorted_hash(name: &str, df: &DataFrame) -> Result<String> {
     let columns: Vec<PlSmallStr> = df.get_column_names().into_iter().cloned().collect();
@@ -165,7 +192,7 @@ impl<'a> Reuse<'a> {
             ("tool version", crate::run::TOOL_VERSION.to_string()),
             ("rows", sum_of(&data_hashes(upload.name, rows)?)),
             ("layout", format!("{layout:?}")),
-            ("as_of", ctx.as_of.to_string()),
+            ("as_of", as_of_part(upload, rows, ctx.as_of)?),
             ("neo ids", ctx.neo_ids.join(",")),
             ("code sets", codes.join(";")),
         ];
