@@ -24,7 +24,7 @@ $TIME -o "$work/time.full" -f "%e %U %S %M" "$bin" run "$work/bundle" --out "$wo
 read -r full full_user full_sys full_peak < "$work/time.full"
 echo "run: $full s wall, $full_user s user + $full_sys s sys, $full_peak KiB peak"
 echo "== stages (run.json): seconds, rows in, peak memory"
-python3 -c "import json,sys; [print(f\"{t['stage']:<10} {t['seconds']:8.1f} s {t['rows_in']:>10} rows {t['peak_rss_bytes']/2**20:8.0f} MiB\") for t in json.load(open(sys.argv[1]))['timings']]" "$work/out/run.json"
+python3 -c "import json,sys; [print(f\"{t['stage']:<10} {t['seconds']:8.1f} s {t.get('cpu_seconds', 0):8.1f} s CPU {t['rows_in']:>10} rows {t['peak_rss_bytes']/2**20:8.0f} MiB\") for t in json.load(open(sys.argv[1]))['timings']]" "$work/out/run.json"
 echo "== uploads"
 echo "upload files: $(find "$work/out/uploads" -type f | wc -l), upload rows: $(($(wc -l < "$work/out/publish/upload_manifest.csv") - 1))"
 echo "== identity against the ground truth"
@@ -44,7 +44,7 @@ w, u, s, m = map(float, open(sys.argv[1]).read().split())
 fw, fu, fs = map(float, sys.argv[2:5])
 print(f'{sys.argv[5]}: {w:.1f} s wall, {100 * w / fw:.0f}% of the full run; {u + s:.1f} s CPU, {100 * (u + s) / (fu + fs):.0f}%; {m / 1024:.0f} MiB peak')
 " "$work/time.rerun" "$full" "$full_user" "$full_sys" "$label"
-  python3 -c "import json,sys; [print(f\"  {t['stage']:<10} {t['seconds']:8.1f} s\") for t in json.load(open(sys.argv[1]))['timings']]" "$work/out/run.json"
+  python3 -c "import json,sys; [print(f\"  {t['stage']:<10} {t['seconds']:8.1f} s {t.get('cpu_seconds', 0):8.1f} s CPU\") for t in json.load(open(sys.argv[1]))['timings']]" "$work/out/run.json"
 }
 echo "== rerun after editing one grade-level row"
 sed -i 's/^KG,Kindergarten,K,/KG,Kindergarten,KG,/' "$work/cw/grade_levels.csv"
