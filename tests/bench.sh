@@ -57,6 +57,7 @@ rerun() {
   local label=$1; shift
   measured rerun "$bin" run "$@" --quiet | head -n 5
   python3 -c "import json,sys; d=json.load(open(sys.argv[1]))['seconds']; print(f'{sys.argv[3]}: {d:.1f} s, {100 * d / float(sys.argv[2]):.0f}% of the full run')" "$work/rerun.json" "$full" "$label"
+  python3 -c "import json,sys; [print(f\"  {t['stage']:<10} {t['seconds']:8.1f} s {t.get('cpu_seconds', 0):8.1f} s CPU\") for t in json.load(open(sys.argv[1]))['timings']]" "$work/out/run.json"
 }
 echo "== rerun, nothing changed"
 rerun "nothing changed" "$work/bundle" --out "$work/out" --crosswalks "$work/cw"

@@ -37,6 +37,9 @@ pub struct StageOut {
     pub outputs: Vec<String>,
     /// Content hashes of the snapshots, `name.column` -> hash.
     pub data: BTreeMap<String, String>,
+    /// Every StateStudentID and provisional key (`__from`) to its surviving
+    /// key (`__to`), for the rekey stage.
+    pub key_map: DataFrame,
 }
 
 const DECISION_COLUMNS: [&str; 6] = ["id_a", "id_b", "decision", "reviewer", "date", "note"];
@@ -208,10 +211,10 @@ fn who(
 /// The frames identity resolution reads.
 pub struct Frames<'a> {
     pub personal: &'a DataFrame,
+    /// Only the enrollment columns that are evidence of identity (the rekey
+    /// stage re-keys the whole rows).
     pub enrollment: Option<&'a DataFrame>,
     pub addresses: Option<&'a DataFrame>,
-    /// Behavior, truancy, CTE and graduation rows, re-keyed like enrollments.
-    pub others: Vec<(&'a str, &'a DataFrame)>,
 }
 
 /// Runs identity resolution and writes its files.
@@ -234,7 +237,6 @@ pub fn run_stage(
         personal,
         enrollment,
         addresses,
-        others,
     } = frames;
     let mut out = identity::run(personal, enrollment, addresses, decisions, &settings)?;
     let mut outputs = Vec::new();
@@ -249,17 +251,6 @@ pub fn run_stage(
     write("identity_map", &mut out.identity_map)?;
     write("id_crosswalk", &mut out.id_crosswalk)?;
     write("pairs", &mut pairs_frame(&out.pairs)?)?;
-    if let Some(e) = out.enrollment.as_mut() {
-        write(STUDENT_ENROLLMENT_NAME, e)?;
-    }
-    for (entity, df) in others {
-        let mut rekeyed = identity::rekey(df, &out.key_map)?;
-        let mut r = StageReport::new(identity::STAGE, entity);
-        r.rows_in = df.height() as u64;
-        r.rows_out = rekeyed.height() as u64;
-        out.reports.push(r);
-        write(entity, &mut rekeyed)?;
-    }
     // The ID crosswalk as CSV too: retired ID -> surviving ID, rule, score.
     write_frame_csv(
         &root.join("identity/id_crosswalk.csv"),
@@ -318,6 +309,7 @@ pub fn run_stage(
         reports: out.reports,
         outputs,
         data,
+        key_map: out.key_map,
     })
 }
 
@@ -432,8 +424,6 @@ fn write_queue(root: &Path, review: &[Pair], people: &BTreeMap<String, Who>) -> 
         Ok(())
     })
 }
-
-const STUDENT_ENROLLMENT_NAME: &str = "student_enrollment";
 
 fn mask(name: &str) -> String {
     name.split_whitespace()

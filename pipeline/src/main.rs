@@ -18,6 +18,7 @@ mod layouts;
 mod ledger;
 mod output;
 mod publish;
+mod publish_reuse;
 mod read;
 mod report;
 mod report_html;

@@ -10,6 +10,7 @@
 
 use crate::config::Config;
 use crate::output::{private_dir, remove_dir_all, rename, sync_files, write_frame_csv, LineEnds};
+use crate::publish_reuse::{link_into, needs, Kept, Need, Previous, Reuse};
 use crate::snapshot::{self, Provenance};
 use anyhow::{Context, Result};
 use cutover_stages::columns::{SOURCE_FILE, SOURCE_ROW};
@@ -74,6 +75,8 @@ pub struct StageOut {
     pub summary: Summary,
     pub reports: Vec<StageReport>,
     pub outputs: Vec<String>,
+    /// Each upload's fingerprint (`crate::publish_reuse`).
+    pub data: BTreeMap<String, String>,
 }
 
 /// `2017` -> `2016-17`.
@@ -287,13 +290,15 @@ struct Writing<'a> {
     written: Vec<std::path::PathBuf>,
 }
 
-/// Conforms, checks and writes every upload.
+/// Conforms, checks and writes every upload; an upload whose inputs are
+/// those of the last run keeps its files (`crate::publish_reuse`).
 pub fn run_stage(
     root: &Path,
     config: &Config,
     layouts: &[Layout],
     tables: &Tables,
     provenance: &Provenance,
+    previous: &Previous,
 ) -> Result<StageOut> {
     let conformed = conform_all(root, config)?;
     // Each upload's frame is dropped once written.
@@ -310,7 +315,8 @@ pub fn run_stage(
     } else {
         None
     };
-    let mut valid_enrollments: Option<DataFrame> = None;
+    let mut reuse = Reuse::new(previous, root, &periods)?;
+    let mut enrollments = Enrollments::default();
     let mut w = Writing {
         root,
         partial: root.join(PARTIAL),
@@ -336,18 +342,32 @@ pub fn run_stage(
         let layout = layouts.iter().find(|l| l.upload == upload.name);
         let frame = layout.and_then(|_| frames.remove(upload.name));
         if let (Some(layout), Some(mut df)) = (layout, frame) {
-            let ctx = PreflightContext {
+            let mut ctx = PreflightContext {
                 as_of: config.as_of,
                 neo_ids: &neo_ids,
                 code_sets: &code_sets,
                 primary_periods: &periods,
-                valid_enrollments: valid_enrollments.as_ref(),
+                valid_enrollments: None,
                 end_of_year: end_of_year.as_ref(),
                 org_names: Some(&names),
             };
-            let passed = check_and_write(&mut w, upload, layout, &mut df, &ctx, &mut us)?;
-            if upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
-                valid_enrollments = Some(passed);
+            let print = reuse.fingerprint(upload, layout, &df, &ctx)?;
+            if let Some(kept) = reuse.kept(upload, &print)? {
+                keep(&mut w, upload, &mut df, kept, &mut us)?;
+                if upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
+                    reuse.passed_kept();
+                    enrollments.kept = Some((layout, df));
+                }
+            } else {
+                if needs(upload.name).contains(&Need::PassedEnrollments) {
+                    enrollments.recheck(&mut w, &ctx)?;
+                }
+                ctx.valid_enrollments = enrollments.passed.as_ref();
+                let passed = check_and_write(&mut w, upload, layout, &mut df, &ctx, &mut us)?;
+                if upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
+                    reuse.passed_now(&passed)?;
+                    enrollments.passed = Some(passed);
+                }
             }
         } else if layout.is_some() {
             us.note
@@ -363,7 +383,63 @@ pub fn run_stage(
         summary: w.summary,
         reports: w.reports,
         outputs: w.outputs,
+        data: reuse.data,
     })
+}
+
+/// The Student Enrollment rows that passed pre-flight, which Student
+/// Personal's rules and the Attendance files read.
+#[derive(Default)]
+struct Enrollments<'a> {
+    passed: Option<DataFrame>,
+    /// Kept from the last run: its layout and conformed rows, checked again
+    /// (and nothing written) only if an upload that reads them runs.
+    kept: Option<(&'a Layout, DataFrame)>,
+}
+
+impl Enrollments<'_> {
+    fn recheck(&mut self, w: &mut Writing, ctx: &PreflightContext) -> Result<()> {
+        if self.passed.is_some() {
+            return Ok(());
+        }
+        let Some((layout, df)) = self.kept.take() else {
+            return Ok(());
+        };
+        let upload = &conform::STUDENT_ENROLLMENT_UPLOAD;
+        let passed = preflight::run(upload, layout, &df, ctx)?.rows;
+        let years = passed.column(UPLOAD_YEAR)?.i32()?.rechunk().into_owned();
+        let saus = text_column(&passed, UPLOAD_SAU)?;
+        for i in 0..passed.height() {
+            if let (Some(y), Some(s)) = (years.get(i), saus.get(i)) {
+                w.places.insert((y, s.to_string()));
+            }
+        }
+        self.passed = Some(passed);
+        Ok(())
+    }
+}
+
+/// An upload kept from the last run: its files linked into the folder being
+/// built, its manifest rows, reports and counts as they were.
+fn keep(
+    w: &mut Writing,
+    upload: &Upload,
+    df: &mut DataFrame,
+    kept: Kept,
+    us: &mut UploadSummary,
+) -> Result<()> {
+    snapshot::write_parquet(w.root, conform::STAGE, upload.name, df, w.provenance)?;
+    w.outputs
+        .push(format!("{}/{}.parquet", conform::STAGE, upload.name));
+    for rel in &kept.files {
+        link_into(w.root, &w.partial, rel)?;
+    }
+    tracing::info!(upload = us.upload, files = kept.files.len(), "kept");
+    w.outputs.extend(kept.outputs);
+    w.reports.extend(kept.reports);
+    w.manifests.push(kept.manifest);
+    *us = kept.summary;
+    Ok(())
 }
 
 /// One upload: its conformed snapshot, pre-flight, its files. Returns the

@@ -8,12 +8,12 @@ use cutover_stages::columns::*;
 use cutover_stages::crosswalk::Tables;
 use cutover_stages::report::StageReport;
 use polars::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One group of a control total: rows read, rows that reached the last
 /// stage, rows rejected on the way.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Total {
     pub group: String,
     pub before: u64,
@@ -22,7 +22,7 @@ pub struct Total {
 }
 
 /// A control total over one dimension.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ControlTotal {
     pub name: String,
     pub entity: String,

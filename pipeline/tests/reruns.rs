@@ -13,7 +13,7 @@ use std::process::{Command, Output, Stdio};
 fn decisions(o: &std::process::Output) -> Vec<String> {
     String::from_utf8_lossy(&o.stdout)
         .lines()
-        .take(5)
+        .take(6)
         .map(str::to_string)
         .collect()
 }
@@ -60,6 +60,7 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
             "ingest: ran (no previous run)",
             "crosswalk: ran (no previous run)",
             "identity: ran (no previous run)",
+            "rekey: ran (no previous run)",
             "publish: ran (no previous run)",
             "report: ran (no previous run)",
         ]
@@ -70,12 +71,15 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
         [
             "ingest: skipped: config, input files, legacy code table, tool version unchanged",
             "crosswalk: skipped: config, crosswalk tables, ingested rows, tool version unchanged",
-            "identity: skipped: config, crosswalked rows, ingested rows, issued state IDs, nickname table, review decisions, tool version unchanged",
-            "publish: skipped: config, crosswalk tables, identity snapshots, layouts, schools, tool version unchanged",
+            "identity: skipped: config, crosswalked identities, enrollment evidence, issued state IDs, mailing addresses, nickname table, review decisions, tool version unchanged",
+            "rekey: skipped: crosswalked rows, identity map, ingested rows, issued state IDs, tool version unchanged",
+            "publish: skipped: config, crosswalk tables, layouts, re-keyed rows, schools, students, tool version unchanged",
             "report: skipped: config, stage outputs, tool version unchanged",
         ]
     );
     let ingest_before = fs::read(w.join("out/ingest/student_enrollment.parquet")).unwrap();
+    let uploads_before = inodes(&w.join("out/uploads"));
+    let identity_before = fs::read(w.join("out/identity/students.parquet")).unwrap();
 
     // One row of one table: the grade code KG becomes KG in Synergy too.
     let path = w.join("cw/grade_levels.csv");
@@ -100,8 +104,9 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
         [
             "ingest: skipped: config, input files, legacy code table, tool version unchanged",
             "crosswalk: ran (changed: crosswalk tables)",
-            "identity: ran (changed: crosswalked rows)",
-            "publish: ran (changed: crosswalk tables, identity snapshots)",
+            "identity: skipped: config, crosswalked identities, enrollment evidence, issued state IDs, mailing addresses, nickname table, review decisions, tool version unchanged",
+            "rekey: ran (changed: crosswalked rows)",
+            "publish: ran (changed: crosswalk tables, re-keyed rows)",
             "report: ran (changed: stage outputs)",
         ]
     );
@@ -110,14 +115,30 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
         ingest_before,
         "ingest was not rewritten"
     );
+    assert_eq!(
+        fs::read(w.join("out/identity/students.parquet")).unwrap(),
+        identity_before,
+        "identities were not resolved again"
+    );
+    // Only the uploads with a grade level were written again; the others
+    // kept their files (the same file, linked into the new uploads folder).
+    let rewritten = rewritten_uploads(&uploads_before, &inodes(&w.join("out/uploads")));
+    assert_eq!(rewritten, ["student_enrollment.csv"]);
 
     // The partial rerun's crosswalk, quarantine and report equal a fresh run's.
     assert_eq!(run("fresh").status.code(), Some(0));
     let partial = files(&w.join("out"));
     let fresh = files(&w.join("fresh"));
+    // (The identity stage's own snapshots carry the run that made them.)
+    let resolved = ["students", "identity_map", "id_crosswalk", "pairs"]
+        .map(|n| format!("identity/{n}.parquet"));
     for (name, bytes) in &fresh {
+        if resolved.contains(name) {
+            continue;
+        }
         if name.starts_with("crosswalk/")
             || name.starts_with("identity/")
+            || name.starts_with("publish/")
             || name.starts_with("quarantine/")
             || name.starts_with("uploads/")
             || name.starts_with("preflight/")
@@ -148,12 +169,15 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
             "ingest: ran (--force)",
             "crosswalk: ran (--force)",
             "identity: ran (--force)",
+            "rekey: ran (--force)",
             "publish: ran (--force)",
             "report: ran (--force)",
         ]
     );
 
-    // A layout edit (a header renamed) reruns publish and the report only.
+    // A layout edit (a header renamed) reruns publish and the report only,
+    // and of the uploads only truancy.
+    let uploads_before = inodes(&w.join("out/uploads"));
     let path = w.join("layouts/truancy.csv");
     let text = fs::read_to_string(&path)
         .unwrap()
@@ -169,11 +193,50 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
         [
             "ingest: skipped: config, input files, legacy code table, tool version unchanged",
             "crosswalk: skipped: config, crosswalk tables, ingested rows, tool version unchanged",
-            "identity: skipped: config, crosswalked rows, ingested rows, issued state IDs, nickname table, review decisions, tool version unchanged",
+            "identity: skipped: config, crosswalked identities, enrollment evidence, issued state IDs, mailing addresses, nickname table, review decisions, tool version unchanged",
+            "rekey: skipped: crosswalked rows, identity map, ingested rows, issued state IDs, tool version unchanged",
             "publish: ran (changed: layouts)",
             "report: ran (changed: stage outputs)",
         ]
     );
+    let rewritten = rewritten_uploads(&uploads_before, &inodes(&w.join("out/uploads")));
+    assert_eq!(rewritten, ["truancy.csv"]);
+    let manifest = fs::read_to_string(w.join("out/publish/upload_manifest.csv")).unwrap();
+    assert_eq!(
+        manifest.lines().count() - 1,
+        files(&w.join("out/uploads"))
+            .values()
+            .map(|b| String::from_utf8_lossy(b).lines().count() - 1)
+            .sum::<usize>(),
+        "the manifest has a row for every upload row, kept or written"
+    );
+}
+
+/// Every file under `dir` -> its inode: a file kept is the same file.
+fn inodes(dir: &Path) -> std::collections::BTreeMap<String, u64> {
+    use std::os::unix::fs::MetadataExt;
+    files(dir)
+        .into_keys()
+        .map(|name| {
+            let inode = fs::metadata(dir.join(&name)).unwrap().ino();
+            (name, inode)
+        })
+        .collect()
+}
+
+/// The upload file names (`truancy.csv`) of which a file was written again.
+fn rewritten_uploads(
+    before: &std::collections::BTreeMap<String, u64>,
+    after: &std::collections::BTreeMap<String, u64>,
+) -> Vec<String> {
+    let mut names: Vec<String> = after
+        .iter()
+        .filter(|(name, inode)| before.get(*name) != Some(inode))
+        .map(|(name, _)| name.rsplit('/').next().unwrap_or("").to_string())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// Every output file is whole: parquet files read back, JSON parses, CSV
@@ -437,6 +500,7 @@ fn a_stage_reruns_only_for_what_it_reads_or_an_output_lost() {
     assert_eq!(config("").status.code(), Some(0));
     let commented = config("# a comment\n");
     assert!(decisions(&commented).iter().all(|d| !d.contains(": ran")));
+    let quarantine_before = inodes(&w.join("out/quarantine"));
     let later = config("[publish]\nas_of = \"2017-06-29\"\n");
     assert_eq!(
         decisions(&later)
@@ -447,17 +511,37 @@ fn a_stage_reruns_only_for_what_it_reads_or_an_output_lost() {
             "ingest: skipped:",
             "crosswalk: skipped:",
             "identity: skipped:",
+            "rekey: skipped:",
             "publish: ran",
             "report: ran"
         ]
     );
-    assert_eq!(decisions(&later)[3], "publish: ran (changed: config)");
+    assert_eq!(decisions(&later)[4], "publish: ran (changed: config)");
+    // The report kept its quarantine files (ingest and the crosswalk stage
+    // are as they were) and its numbers equal a fresh run's.
+    assert_eq!(inodes(&w.join("out/quarantine")), quarantine_before);
+    // The same configuration file in another folder, run afresh.
+    let f = w.join("fresh");
+    fs::create_dir(&f).unwrap();
+    for name in ["bundle", "crosswalks", "layouts"] {
+        std::os::unix::fs::symlink(w.join(name), f.join(name)).unwrap();
+    }
+    fs::copy(w.join("run.toml"), f.join("run.toml")).unwrap();
+    let fresh = cutover(&["run", "--config", "run.toml", "--quiet"], &f);
+    assert_eq!(fresh.status.code(), Some(0));
+    for name in ["report.json", "report.html", "publish/upload_manifest.csv"] {
+        assert!(
+            fs::read(w.join("out").join(name)).unwrap()
+                == fs::read(f.join("out").join(name)).unwrap(),
+            "{name} differs from a fresh run"
+        );
+    }
     let uploads = files(&w.join("out/uploads"));
     let (first, bytes) = uploads.iter().next().unwrap();
     fs::remove_file(w.join("out/uploads").join(first)).unwrap();
     let again = config("[publish]\nas_of = \"2017-06-29\"\n");
     assert_eq!(
-        decisions(&again)[3],
+        decisions(&again)[4],
         format!("publish: ran (output missing: uploads/{first})")
     );
     assert_eq!(&fs::read(w.join("out/uploads").join(first)).unwrap(), bytes);

@@ -8,6 +8,7 @@ use crate::snapshot;
 use anyhow::Result;
 use cutover_stages::columns::{QUARANTINE_COLUMNS, SOURCE_ROW};
 use cutover_stages::crosswalk;
+use cutover_stages::identity;
 use cutover_stages::ingest;
 use cutover_stages::schema::{
     BEHAVIOR, CTE, ENTITIES, STUDENT_ENROLLMENT, STUDENT_PERSONAL, TRUANCY,
@@ -44,6 +45,9 @@ pub struct Crosswalked {
 pub struct Frames {
     pub ingested: Option<Vec<Ingested>>,
     pub crosswalked: Option<Vec<Crosswalked>>,
+    /// Every identity's key (`__from`) to its student's surviving key
+    /// (`__to`), from the identity stage.
+    pub key_map: Option<DataFrame>,
 }
 
 impl Frames {
@@ -53,6 +57,24 @@ impl Frames {
             self.ingested = Some(load_ingested(ctx)?);
         }
         Ok(self.ingested.as_deref().unwrap_or_default())
+    }
+
+    /// The identity stage's key map, read back from its identity map (each
+    /// identity row's unit and student) if it was skipped.
+    pub fn key_map(&mut self, ctx: &Ctx) -> Result<&DataFrame> {
+        if self.key_map.is_none() {
+            let path = ctx.root.join(identity::STAGE).join("identity_map.parquet");
+            let map = snapshot::read_parquet(&path)?
+                .lazy()
+                .select([
+                    col("UnitKey").alias("__from"),
+                    col(identity::STUDENT_KEY).alias("__to"),
+                ])
+                .unique_stable(None, UniqueKeepStrategy::First)
+                .collect()?;
+            self.key_map = Some(map);
+        }
+        Ok(self.key_map.as_ref().expect("just set"))
     }
 
     /// Ingest's and the crosswalk stage's frames, read back where skipped.

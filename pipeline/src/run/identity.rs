@@ -1,20 +1,27 @@
 //! The identity stage (see `crate::identity_stage` for its files): one
-//! student, one StateStudentID, every downstream row re-keyed.
+//! student, one StateStudentID. Who is who is decided here from the columns
+//! that are evidence of it; carrying the surviving IDs onto the downstream
+//! rows is the rekey stage's (`rekey.rs`), so an edit to a coded column
+//! (a grade level, an exit code) never resolves identities again.
 //!
-//! Reads: the crosswalk stage's rows of every entity it maps, ingest's
-//! mailing addresses and graduation rows, `nicknames.csv`,
-//! `review/decisions.csv`, the configuration's `[identity]` section.
+//! Reads: the crosswalk stage's student_personal rows, the evidence columns
+//! of its student_enrollment rows ([`EVIDENCE`]), ingest's mailing
+//! addresses, `nicknames.csv`, `review/decisions.csv`, the configuration's
+//! `[identity]` section.
 
-use super::frames::{Frames, CROSSWALK_ENTITIES};
+use super::frames::Frames;
 use super::runner::{Components, Produced, Stage, StageId, State};
 use super::{Ctx, TOOL_VERSION};
 use crate::checksum::hex;
 use crate::identity_stage;
 use crate::tables::NICKNAMES;
 use anyhow::Result;
-use cutover_stages::schema::{
-    BEHAVIOR, CTE, GRADUATION, MAILING_ADDRESS, STUDENT_ENROLLMENT, STUDENT_PERSONAL, TRUANCY,
+use cutover_stages::columns::{
+    EXIT_DATE, SCHOOL_ENTRY_DATE, SCHOOL_ID, SCHOOL_STUDENT_ID, SOURCE_ROW, STATE_STUDENT_ID,
+    YEAR_CODE,
 };
+use cutover_stages::crosswalk::SAU_ORG_ID;
+use cutover_stages::schema::{MAILING_ADDRESS, STUDENT_ENROLLMENT, STUDENT_PERSONAL};
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -23,8 +30,20 @@ use tracing::info;
 
 pub struct Identity;
 
-/// Ingest's entities the stage reads as they are.
-const INGESTED: [&str; 2] = [MAILING_ADDRESS.name, GRADUATION.name];
+/// The enrollment columns resolution reads: the IDs, the school and SAU,
+/// the dates (evidence), the year (the review queue) and the source row.
+/// Only these are handed to `identity::run`, so a column it starts to read
+/// must be added here (or it fails: column not found).
+pub const EVIDENCE: [&str; 8] = [
+    SOURCE_ROW,
+    STATE_STUDENT_ID,
+    SCHOOL_STUDENT_ID,
+    SCHOOL_ID,
+    SAU_ORG_ID,
+    YEAR_CODE,
+    SCHOOL_ENTRY_DATE,
+    EXIT_DATE,
+];
 
 fn decisions_path(ctx: &Ctx) -> PathBuf {
     ctx.root.join("review").join("decisions.csv")
@@ -51,17 +70,19 @@ impl Stage for Identity {
             ),
             (
                 "issued state IDs".to_string(),
-                hex(&Sha256::digest(
-                    std::fs::read(ctx.root.join(crate::issued::FILE)).unwrap_or_default(),
-                )),
+                issued_sum(ctx),
             ),
             (
-                "crosswalked rows".to_string(),
-                state.data_of(StageId::Crosswalk, &CROSSWALK_ENTITIES),
+                "crosswalked identities".to_string(),
+                state.data_of(StageId::Crosswalk, &[STUDENT_PERSONAL.name]),
             ),
             (
-                "ingested rows".to_string(),
-                state.data_of(StageId::Ingest, &INGESTED),
+                "enrollment evidence".to_string(),
+                state.columns_of(StageId::Crosswalk, STUDENT_ENROLLMENT.name, &EVIDENCE),
+            ),
+            (
+                "mailing addresses".to_string(),
+                state.data_of(StageId::Ingest, &[MAILING_ADDRESS.name]),
             ),
         ]))
     }
@@ -83,27 +104,16 @@ impl Stage for Identity {
         // New State IDs the helpdesk issued (`cutover ids assign`), given to
         // their rows before identities are resolved.
         let issued = crate::issued::read(ctx.root)?;
-        let (personal, enrollment, applied) =
-            crate::issued::apply(personal, of(STUDENT_ENROLLMENT.name), &issued)?;
-        let personal = &personal;
-        let others: Vec<(&str, &DataFrame)> = [BEHAVIOR.name, TRUANCY.name, CTE.name]
-            .into_iter()
-            .filter_map(|e| of(e).map(|d| (e, d)))
-            .chain(
-                ingested
-                    .iter()
-                    .filter(|i| i.entity == GRADUATION.name)
-                    .map(|i| (i.entity, &i.rows)),
-            )
-            .collect();
+        let evidence = of(STUDENT_ENROLLMENT.name).map(evidence_of).transpose()?;
+        let (personal, evidence, applied) =
+            crate::issued::apply(personal, evidence.as_ref(), &issued)?;
         let inputs = identity_stage::Frames {
-            personal,
-            enrollment: enrollment.as_ref(),
+            personal: &personal,
+            enrollment: evidence.as_ref(),
             addresses: ingested
                 .iter()
                 .find(|i| i.entity == MAILING_ADDRESS.name)
                 .map(|i| &i.rows),
-            others,
         };
         let mut out = identity_stage::run_stage(
             ctx.root,
@@ -120,11 +130,36 @@ impl Stage for Identity {
             review = out.summary.review_queue,
             "identity"
         );
+        frames.key_map = Some(out.key_map);
+        // The enrollment rows' count is reported by the rekey stage, which
+        // writes them.
+        let reports = out
+            .reports
+            .into_iter()
+            .filter(|r| r.entity != STUDENT_ENROLLMENT.name)
+            .collect();
         Ok(Produced {
-            reports: out.reports,
+            reports,
             outputs: out.outputs,
             data: out.data,
             ..Default::default()
         })
     }
+}
+
+/// The checksum of the issued New State IDs (`cutover ids assign`); the
+/// identity and rekey stages apply them.
+pub fn issued_sum(ctx: &Ctx) -> String {
+    hex(&Sha256::digest(
+        std::fs::read(ctx.root.join(crate::issued::FILE)).unwrap_or_default(),
+    ))
+}
+
+/// The evidence columns of the enrollment rows (those it has).
+fn evidence_of(enrollment: &DataFrame) -> Result<DataFrame> {
+    let present: Vec<&str> = EVIDENCE
+        .into_iter()
+        .filter(|c| enrollment.column(c).is_ok())
+        .collect();
+    Ok(enrollment.select(present)?)
 }

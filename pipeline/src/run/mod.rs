@@ -3,13 +3,15 @@
 //! them; then the ledger that proves every row was accounted for.
 //!
 //! One stage, one file: `ingest.rs`, `crosswalk.rs`, `identity.rs`,
-//! `publish.rs`, `report.rs`. `frames.rs` holds what passes between them.
+//! `rekey.rs`, `publish.rs`, `report.rs`. `frames.rs` holds what passes
+//! between them.
 
 mod crosswalk;
 mod frames;
 mod identity;
 mod ingest;
 mod publish;
+mod rekey;
 mod report;
 mod runner;
 
@@ -110,10 +112,11 @@ fn progress_bar(opts: RunOptions, len: u64, label: &str) -> ProgressBar {
 }
 
 /// The stages, in their fixed order.
-const STAGES: [&dyn Stage; 5] = [
+const STAGES: [&dyn Stage; 6] = [
     &ingest::Ingest,
     &crosswalk::Crosswalk,
     &identity::Identity,
+    &rekey::Rekey,
     &publish::Publish,
     &report::Report,
 ];

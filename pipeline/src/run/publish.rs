@@ -1,8 +1,9 @@
 //! The publish stage (see `crate::publish`): conform, pre-flight, the upload
-//! files, the upload manifest and `publish/summary.json`.
+//! files, the upload manifest and `publish/summary.json`. Each upload keeps
+//! its files when its own inputs are unchanged (`crate::publish_reuse`).
 //!
-//! Reads: the identity stage's snapshots of students and the re-keyed
-//! enrollment, behavior, truancy and CTE rows; the mapping tables (NEO Org
+//! Reads: the identity stage's students, the rekey stage's enrollment,
+//! behavior, truancy and CTE rows; the mapping tables (NEO Org
 //! IDs and code sets for pre-flight); the layouts; the configuration's
 //! `[publish]` section.
 
@@ -12,6 +13,7 @@ use super::{Ctx, TOOL_VERSION};
 use crate::checksum::sum_of;
 use crate::output::write_bytes;
 use crate::publish;
+use crate::publish_reuse::Previous;
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,14 +22,8 @@ pub struct Publish;
 
 pub const SUMMARY: &str = "publish/summary.json";
 
-/// The identity snapshots publish reads.
-const READS: [&str; 5] = [
-    "students",
-    "student_enrollment",
-    "behavior",
-    "truancy",
-    "cte",
-];
+/// The re-keyed snapshots publish reads (and the identity stage's students).
+const READS: [&str; 4] = ["student_enrollment", "behavior", "truancy", "cte"];
 
 impl Stage for Publish {
     fn id(&self) -> StageId {
@@ -47,8 +43,12 @@ impl Stage for Publish {
             ),
             ("layouts".to_string(), sum_of(&ctx.tables.layout_sums)),
             (
-                "identity snapshots".to_string(),
-                state.data_of(StageId::Identity, &READS),
+                "students".to_string(),
+                state.data_of(StageId::Identity, &["students"]),
+            ),
+            (
+                "re-keyed rows".to_string(),
+                state.data_of(StageId::Rekey, &READS),
             ),
             // The end-of-year rules (with `hold`) read the two virtual
             // charter schools' IDs from schools.csv.
@@ -59,13 +59,14 @@ impl Stage for Publish {
         ]))
     }
 
-    fn run(&self, ctx: &Ctx, _state: &State, _frames: &mut Frames) -> Result<Produced> {
+    fn run(&self, ctx: &Ctx, state: &State, _frames: &mut Frames) -> Result<Produced> {
         let out = publish::run_stage(
             ctx.root,
             ctx.config,
             &ctx.tables.layouts,
             &ctx.tables.mapping,
             &ctx.provenance,
+            &previous(ctx, state),
         )
         // A failed publish leaves no half-built uploads folder behind.
         .inspect_err(|_| {
@@ -82,8 +83,27 @@ impl Stage for Publish {
         Ok(Produced {
             reports: out.reports,
             outputs,
+            data: out.data,
             ..Default::default()
         })
+    }
+}
+
+/// What the last publish made, for the uploads it may keep: nothing when
+/// every stage or publish is forced to run.
+fn previous(ctx: &Ctx, state: &State) -> Previous {
+    let forced = ctx.opts.force || ctx.opts.from.is_some_and(|f| f <= StageId::Publish);
+    let Some(prev) = state.get(StageId::Publish).filter(|_| !forced) else {
+        return Previous::default();
+    };
+    let summary = std::fs::read(ctx.root.join(SUMMARY))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    Previous {
+        data: prev.data.clone(),
+        outputs: prev.outputs.clone(),
+        reports: prev.reports.clone(),
+        summary,
     }
 }
 

@@ -5,6 +5,10 @@
 //! Reads: every earlier stage's reports and outputs (its fingerprint covers
 //! their checksums), the read frames and the last stage's rows of each
 //! entity for the control totals, the configuration's reject-rate settings.
+//! The quarantine files and control totals depend only on ingest and the
+//! crosswalk stage, the end-of-year findings on the identity and rekey
+//! stages' snapshots: when those are as last time (after an edit to
+//! publish's inputs), they are kept and no snapshot is read.
 
 use super::frames::{sorted_quarantine, Frames};
 use super::runner::{Components, Produced, Stage, StageId, State};
@@ -45,48 +49,21 @@ impl Stage for Report {
 
     fn run(&self, ctx: &Ctx, state: &State, frames: &mut Frames) -> Result<Produced> {
         let mut produced = Produced::default();
-        let (ingested, crosswalked) = frames.both(ctx)?;
-        for i in ingested {
-            let mut parts = vec![i.quarantine.clone()];
-            if let Some(c) = crosswalked.iter().find(|c| c.entity == i.entity) {
-                parts.push(c.quarantine.clone());
-            }
-            snapshot::write_quarantine(ctx.root, i.entity, &sorted_quarantine(parts)?)?;
-            produced
-                .outputs
-                .push(format!("quarantine/{}.csv", i.entity));
-        }
-        // The launch notices' end-of-year rules by SAU, on the identity
-        // snapshots publish read (with `hold`, publish held their rows).
-        let findings = crate::end_of_year::findings(ctx.root, ctx.config.last_year)?;
-        let (files, end_of_year) = crate::end_of_year::write(ctx.root, &findings)?;
-        produced.outputs.extend(files);
-        // Control totals: legacy values as read, against the rows that
-        // reached each entity's last stage.
-        let totals: Vec<report::Frames> = ingested
-            .iter()
-            .map(|i| report::Frames {
-                entity: i.entity,
-                read: &i.read,
-                last: crosswalked
-                    .iter()
-                    .find(|c| c.entity == i.entity)
-                    .map(|c| &c.rows)
-                    .unwrap_or(&i.rows),
-            })
-            .collect();
+        let sources = sources_hash(ctx, state)?;
+        let part = match kept(ctx, state, &sources) {
+            Some(part) => part,
+            None => from_frames(ctx, frames)?,
+        };
+        produced.outputs.extend(part.outputs);
+        produced.data.insert(SOURCES.to_string(), sources);
         // A fix list per district, from the quarantine and pre-flight files
         // (pre-flight's were written by publish; the quarantine files above).
         let fixlists = crate::fixlist::write(ctx.root)?;
         produced
             .outputs
             .extend(super::publish::files_under(ctx.root, crate::fixlist::DIR)?);
-        let mut full = build(
-            ctx,
-            state,
-            report::control_totals(&totals, &ctx.tables.mapping)?,
-        )?;
-        full.end_of_year = end_of_year;
+        let mut full = build(ctx, state, part.control_totals)?;
+        full.end_of_year = part.end_of_year;
         full.end_of_year_held = ctx.config.end_of_year_hold;
         full.fix_lists = fixlists.saus;
         full.review = crate::report_summary::review_state(ctx.root)?;
@@ -105,6 +82,112 @@ impl Stage for Report {
 
         Ok(produced)
     }
+}
+
+/// What the report computes from ingest's and the crosswalk stage's frames:
+/// the quarantine files, the end-of-year findings, the control totals.
+struct FramesPart {
+    outputs: Vec<String>,
+    end_of_year: crate::end_of_year::Summary,
+    control_totals: Vec<report::ControlTotal>,
+}
+
+/// The key under which the report records what its frames part was made
+/// from.
+const SOURCES: &str = "report.frames";
+
+/// What the frames part is made from: ingest's, the crosswalk stage's, the
+/// identity and rekey stages' outputs and reports (the end-of-year findings
+/// read the re-keyed snapshots), the mapping tables, the last school year.
+fn sources_hash(ctx: &Ctx, state: &State) -> Result<String> {
+    let mut h = Sha256::new();
+    for id in [
+        StageId::Ingest,
+        StageId::Crosswalk,
+        StageId::Identity,
+        StageId::Rekey,
+    ] {
+        if let Some(s) = state.get(id) {
+            h.update(serde_json::to_vec(&(&s.outputs, &s.reports))?);
+        }
+    }
+    h.update(serde_json::to_vec(&ctx.tables.mapping_sums())?);
+    h.update(ctx.config.last_year.to_le_bytes());
+    Ok(hex(&h.finalize()))
+}
+
+/// The last run's frames part, when it was made from the same sources and
+/// its files are as it wrote them (never under `--force` or `--from`): the
+/// snapshots are then not read at all.
+fn kept(ctx: &Ctx, state: &State, sources: &str) -> Option<FramesPart> {
+    let forced = ctx.opts.force || ctx.opts.from.is_some();
+    let prev = state.get(StageId::Report).filter(|_| !forced)?;
+    if prev.data.get(SOURCES).map(String::as_str) != Some(sources) {
+        return None;
+    }
+    let outputs: Vec<String> = prev
+        .outputs
+        .keys()
+        .filter(|o| o.starts_with("quarantine/") || o.starts_with("end_of_year/"))
+        .cloned()
+        .collect();
+    for o in &outputs {
+        if crate::checksum::file_sha256(&ctx.root.join(o))
+            .ok()
+            .as_ref()
+            != prev.outputs.get(o)
+        {
+            return None;
+        }
+    }
+    let last: serde_json::Value = read_json(ctx.root, "report.json").ok()?;
+    let control_totals = serde_json::from_value(last["control_totals"].clone()).ok()?;
+    let end_of_year = serde_json::from_value(last["end_of_year"].clone()).ok()?;
+    tracing::info!("quarantine files, end-of-year findings and control totals kept");
+    Some(FramesPart {
+        outputs,
+        end_of_year,
+        control_totals,
+    })
+}
+
+/// The frames part computed (ingest's and the crosswalk stage's frames read
+/// back if they were skipped).
+fn from_frames(ctx: &Ctx, frames: &mut Frames) -> Result<FramesPart> {
+    let mut outputs = Vec::new();
+    let (ingested, crosswalked) = frames.both(ctx)?;
+    for i in ingested {
+        let mut parts = vec![i.quarantine.clone()];
+        if let Some(c) = crosswalked.iter().find(|c| c.entity == i.entity) {
+            parts.push(c.quarantine.clone());
+        }
+        snapshot::write_quarantine(ctx.root, i.entity, &sorted_quarantine(parts)?)?;
+        outputs.push(format!("quarantine/{}.csv", i.entity));
+    }
+    // The launch notices' end-of-year rules by SAU, on the identity
+    // snapshots publish read (with `hold`, publish held their rows).
+    let findings = crate::end_of_year::findings(ctx.root, ctx.config.last_year)?;
+    let (files, end_of_year) = crate::end_of_year::write(ctx.root, &findings)?;
+    outputs.extend(files);
+    // Control totals: legacy values as read, against the rows that
+    // reached each entity's last stage.
+    let totals: Vec<report::Frames> = ingested
+        .iter()
+        .map(|i| report::Frames {
+            entity: i.entity,
+            read: &i.read,
+            last: crosswalked
+                .iter()
+                .find(|c| c.entity == i.entity)
+                .map(|c| &c.rows)
+                .unwrap_or(&i.rows),
+        })
+        .collect();
+    Ok(FramesPart {
+        outputs,
+        end_of_year,
+        control_totals: report::control_totals(&totals, &ctx.tables.mapping)?,
+    })
 }
 
 fn read_json<T: DeserializeOwned>(root: &Path, rel: &str) -> Result<T> {

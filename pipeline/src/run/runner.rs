@@ -78,6 +78,10 @@ pub struct Timing {
     /// Peak resident memory while it ran (Linux; the process's peak so far
     /// where the peak cannot be reset).
     pub peak_rss_bytes: u64,
+    /// CPU time (user + system, every thread) it took: on a loaded machine
+    /// wall time says more about the other processes than about the stage
+    /// (Linux; 0 elsewhere).
+    pub cpu_seconds: f64,
 }
 
 /// `stages.json`.
@@ -105,6 +109,23 @@ impl State {
                     h.update([0]);
                 }
             }
+        }
+        hex(&h.finalize())
+    }
+
+    /// A hash over the data hashes `stage` recorded for the named `columns`
+    /// of `entity` (a column it did not make counts as absent): what a later
+    /// stage that reads only those columns reads of it.
+    pub fn columns_of(&self, stage: StageId, entity: &str, columns: &[&str]) -> String {
+        let mut h = Sha256::new();
+        let data = self.get(stage).map(|s| &s.data);
+        for c in columns {
+            let key = format!("{entity}.{c}");
+            let value = data.and_then(|d| d.get(&key)).map_or("absent", |v| v);
+            h.update(key.as_bytes());
+            h.update([0]);
+            h.update(value.as_bytes());
+            h.update([0]);
         }
         hex(&h.finalize())
     }
@@ -139,6 +160,23 @@ fn peak_rss() -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map(|kb| kb * 1024)
         .unwrap_or(0)
+}
+
+/// CPU time used by the process so far, user + system, in seconds (Linux:
+/// `/proc/self/stat` fields 14 and 15, in clock ticks of 1/100 s).
+fn cpu_time() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The command name may hold spaces: the fields start after its ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) => (user + system) / 100.0,
+        _ => 0.0,
+    }
 }
 
 fn reset_peak_rss() {
@@ -184,6 +222,7 @@ impl Runner {
             let _span = tracing::info_span!("stage", stage = id.name()).entered();
             reset_peak_rss();
             let started = Instant::now();
+            let cpu_before = cpu_time();
             let produced = stage.run(ctx, &self.state, frames)?;
             let outputs = produced
                 .outputs
@@ -195,6 +234,7 @@ impl Runner {
                 seconds: started.elapsed().as_secs_f64(),
                 rows_in: produced.reports.iter().map(|r| r.rows_in).sum(),
                 peak_rss_bytes: peak_rss(),
+                cpu_seconds: cpu_time() - cpu_before,
             });
             tracing::info!(outputs = outputs.len(), "stage finished");
             if let Some(prev) = self.state.get(id) {
