@@ -19,7 +19,8 @@
 //! history); `same_state_id` (persons sharing a StateStudentID whose birth
 //! date and gender agree, or differ by a day/month swap; others go to review
 //! as `same_id_conflict`); reviewer decisions (`decision`); hard-negative
-//! patterns (`twins_or_siblings`, `look_alike`) that cap a pair at review;
+//! patterns (`twins_or_siblings`, `possible_twins`, `look_alike`) that cap a
+//! pair at review;
 //! the same first name, last name and birth date without corroboration to
 //! review (`identity.same_name_birth_date = "review"`); scored merges across
 //! IDs (`probable`) above the merge threshold; the grey zone to review.
@@ -34,6 +35,7 @@ use crate::columns::*;
 use crate::report::StageReport;
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
+use rayon::prelude::*;
 use rphonetic::{Encoder, Soundex};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -120,6 +122,12 @@ struct Unit {
     /// Folded (street address, zip) of its mailing addresses.
     addresses: BTreeSet<(String, String)>,
     first_seen: Option<NaiveDate>,
+    /// Summaries of the spans, made once before pairing: the SAUs, the
+    /// local student numbers by SAU, the first entry and the last exit.
+    saus: BTreeSet<String>,
+    locals: BTreeMap<String, BTreeSet<String>>,
+    entered: Option<NaiveDate>,
+    left: Option<NaiveDate>,
 }
 
 impl Unit {
@@ -135,7 +143,27 @@ impl Unit {
             spans: Vec::new(),
             addresses: BTreeSet::new(),
             first_seen: None,
+            saus: BTreeSet::new(),
+            locals: BTreeMap::new(),
+            entered: None,
+            left: None,
         }
+    }
+
+    /// Summarises the spans once, so pairing never rebuilds them.
+    fn summarise(&mut self) {
+        self.saus = self.spans.iter().map(|s| s.2.clone()).collect();
+        self.locals.clear();
+        for s in &self.spans {
+            if let Some(n) = &s.3 {
+                self.locals
+                    .entry(s.2.clone())
+                    .or_default()
+                    .insert(n.clone());
+            }
+        }
+        self.entered = self.spans.iter().map(|s| s.0).min();
+        self.left = self.spans.iter().map(|s| s.1).max();
     }
 
     /// Adds an identity row's names, birth date, gender and first date.
@@ -156,8 +184,8 @@ impl Unit {
         };
     }
 
-    fn saus(&self) -> BTreeSet<&str> {
-        self.spans.iter().map(|s| s.2.as_str()).collect()
+    fn saus(&self) -> &BTreeSet<String> {
+        &self.saus
     }
 }
 
@@ -281,6 +309,7 @@ pub struct Pair {
     pub outcome: String,
     pub reason: String,
     /// The hard-negative pattern the pair shows (`twins_or_siblings`,
+    /// `possible_twins`,
     /// `look_alike`), or empty.
     pub pattern: String,
 }
@@ -419,14 +448,15 @@ fn soundex(encoder: &Soundex, s: &str) -> String {
 }
 
 struct Comparer {
-    nick: BTreeSet<(String, String)>,
+    /// Folded name -> the folded names it is a nickname or formal name of.
+    nick: HashMap<String, Vec<String>>,
     /// Soundex of every folded name, computed once.
     phonetic: HashMap<String, String>,
 }
 
 /// Graded string similarity of two folded names that differ: the
 /// Jaro-Winkler levels (one edit apart counts as 0.88), then Soundex.
-fn graded(phon: impl Fn(&str) -> String, a: &str, b: &str, first_level: usize) -> usize {
+fn graded<'p>(phon: impl Fn(&str) -> &'p str, a: &str, b: &str, first_level: usize) -> usize {
     let jw = strsim::jaro_winkler(a, b);
     let lev = strsim::levenshtein(a, b);
     if jw >= 0.95 {
@@ -442,9 +472,25 @@ fn graded(phon: impl Fn(&str) -> String, a: &str, b: &str, first_level: usize) -
     }
 }
 
+/// The parts of a compound surname.
+fn parts(s: &str) -> impl Iterator<Item = &str> {
+    s.split(['-', ' ']).filter(|p| !p.is_empty())
+}
+
+/// A surname's letters without hyphens and spaces.
+fn joined(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.chars().filter(|c| *c != '-' && *c != ' ')
+}
+
 impl Comparer {
-    fn phon(&self, s: &str) -> String {
-        self.phonetic.get(s).cloned().unwrap_or_default()
+    fn phon(&self, s: &str) -> &str {
+        self.phonetic.get(s).map_or("", String::as_str)
+    }
+
+    fn nickname(&self, a: &str, b: &str) -> bool {
+        self.nick
+            .get(a)
+            .is_some_and(|names| names.iter().any(|n| n == b))
     }
 
     fn first_level(&self, a: &str, b: &str, ua: &Unit, ub: &Unit) -> usize {
@@ -452,9 +498,7 @@ impl Comparer {
             missing_level(FIRST)
         } else if a == b {
             0
-        } else if self.nick.contains(&(a.to_string(), b.to_string()))
-            || self.nick.contains(&(b.to_string(), a.to_string()))
-        {
+        } else if self.nickname(a, b) {
             1
         } else if ub.middles.contains(a) || ua.middles.contains(b) {
             2
@@ -464,17 +508,11 @@ impl Comparer {
     }
 
     fn last_level(&self, a: &str, b: &str) -> usize {
-        let parts = |s: &str| -> BTreeSet<String> {
-            s.split(['-', ' '])
-                .filter(|p| !p.is_empty())
-                .map(str::to_string)
-                .collect()
-        };
         if a.is_empty() || b.is_empty() {
             missing_level(LAST)
-        } else if a == b || a.replace(['-', ' '], "") == b.replace(['-', ' '], "") {
+        } else if a == b || joined(a).eq(joined(b)) {
             0
-        } else if !parts(a).is_disjoint(&parts(b)) {
+        } else if parts(a).any(|x| parts(b).any(|y| x == y)) {
             1
         } else {
             graded(|s| self.phon(s), a, b, 2)
@@ -576,10 +614,8 @@ fn enrollment_level(a: &Unit, b: &Unit) -> usize {
         Some(d) if d > 14 => 3,
         Some(_) => 1,
         None => {
-            let end_a = a.spans.iter().map(|s| s.1).max().expect("spans");
-            let start_b = b.spans.iter().map(|s| s.0).min().expect("spans");
-            let end_b = b.spans.iter().map(|s| s.1).max().expect("spans");
-            let start_a = a.spans.iter().map(|s| s.0).min().expect("spans");
+            let (start_a, end_a) = (a.entered.expect("spans"), a.left.expect("spans"));
+            let (start_b, end_b) = (b.entered.expect("spans"), b.left.expect("spans"));
             let gap = |end: NaiveDate, start: NaiveDate| (start - end).num_days();
             if (0..=120).contains(&gap(end_a, start_b)) || (0..=120).contains(&gap(end_b, start_a))
             {
@@ -593,18 +629,9 @@ fn enrollment_level(a: &Unit, b: &Unit) -> usize {
 
 /// Local student numbers where both were enrolled in one SAU.
 fn local_level(a: &Unit, b: &Unit) -> usize {
-    let numbers = |u: &Unit| -> BTreeMap<String, BTreeSet<String>> {
-        let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for s in &u.spans {
-            if let Some(n) = &s.3 {
-                m.entry(s.2.clone()).or_default().insert(n.clone());
-            }
-        }
-        m
-    };
-    let (na, nb) = (numbers(a), numbers(b));
+    let (na, nb) = (&a.locals, &b.locals);
     let mut shared_sau = false;
-    for (sau, xs) in &na {
+    for (sau, xs) in na {
         if let Some(ys) = nb.get(sau) {
             if !xs.is_disjoint(ys) {
                 return 0;
@@ -642,6 +669,9 @@ fn address_level(a: &Unit, b: &Unit) -> usize {
 ///   (within three years), different first names (not a nickname, not the
 ///   middle name), and the same address or enrolled at once for more than
 ///   two weeks;
+/// - `possible_twins`: the same surname and birth date, different first
+///   names, and no enrollment or address on one side to tell twins from a
+///   misspelt first name;
 /// - `look_alike`: the same first name, last name and birth date, in
 ///   different places (enrolled in no common SAU, or, without enrollments,
 ///   at different addresses), and nothing independent (local number,
@@ -652,17 +682,31 @@ fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'static str> {
             .iter()
             .any(|y| (*x - *y).num_days().abs() <= 3 * 366)
     });
+    // The same surname and different first names, or, when the names
+    // compare best swapped (one twin entered surname first), the same first
+    // name and a similar "surname" (the twin's first name).
     let different_first = v[FIRST] >= 3 && v[FIRST] != missing_level(FIRST);
+    let crossed = !a
+        .names
+        .iter()
+        .any(|(f, _)| b.names.iter().any(|(g, _)| f == g));
+    let one_name_differs = (v[LAST] <= 1 && different_first)
+        || (crossed && v[FIRST] == 0 && (2..=5).contains(&v[LAST]));
     let together =
         v[ADDRESS_C] == 0 || (v[ENROLLMENT] >= 3 && v[ENROLLMENT] != missing_level(ENROLLMENT));
-    if v[LAST] <= 1 && close_birth && different_first && together {
+    if one_name_differs && close_birth && together {
         return Some("twins_or_siblings");
+    }
+    let unknown =
+        v[ENROLLMENT] == missing_level(ENROLLMENT) && v[ADDRESS_C] == missing_level(ADDRESS_C);
+    if one_name_differs && v[BIRTH] == 0 && unknown {
+        return Some("possible_twins");
     }
     let (sa, sb) = (a.saus(), b.saus());
     let elsewhere = if sa.is_empty() || sb.is_empty() {
         v[ADDRESS_C] == 2
     } else {
-        sa.is_disjoint(&sb) && v[ADDRESS_C] != 0
+        sa.is_disjoint(sb) && v[ADDRESS_C] != 0
     };
     if same_name_and_birth(a, b) && !corroborated(v) && elsewhere {
         return Some("look_alike");
@@ -904,11 +948,16 @@ type KeysOf<'a> = Box<dyn Fn(&Unit) -> Vec<String> + 'a>;
 /// Candidate pairs, each pass's pair count, oversized blocks.
 type Blocked = (Vec<(usize, usize)>, Vec<(String, u64)>, u64);
 
-/// A blocking pass: its name, its largest block, and the keys of a unit.
+/// Which pairs of a block a pass keeps (None: all of them).
+type Keep = Option<fn(&Unit, &Unit) -> bool>;
+
+/// A blocking pass: its name, its largest block, the keys of a unit, and
+/// which pairs of a block it keeps.
 struct Pass<'a> {
     name: &'static str,
     limit: usize,
     keys: KeysOf<'a>,
+    keep: Keep,
 }
 
 fn initial(s: &str) -> String {
@@ -933,17 +982,25 @@ fn by_variant<'a>(
             }
             out
         }),
+        keep: None,
     }
 }
 
 /// The blocking passes. Most key on a birth-date part and a name part so
 /// blocks stay small as the state grows; the others catch what two defects
-/// at once hide from them: both names phonetically in either order without
-/// the birth date, the address, the local student number within its SAU,
-/// and the birth date alone where its block is small.
-fn passes<'a>(sx: &'a (dyn Fn(&str) -> String + 'a), max_block: usize) -> Vec<Pass<'a>> {
+/// at once hide from them: the birth date with any word of a name (first,
+/// middle, a surname's parts) or a nickname of the first; both names phonetically in either order when
+/// the birth dates are close or one is blank; the address; the local
+/// student number within its SAU; and the birth date alone for a unit with
+/// a blank name part. No pass pairs every unit of a birth date: at a
+/// state's size that is millions of pairs of strangers.
+fn passes<'a>(
+    sx: &'a (dyn Fn(&str) -> String + 'a),
+    nick: &'a HashMap<String, Vec<String>>,
+    max_block: usize,
+) -> Vec<Pass<'a>> {
     let nonblank = |s: &str| !s.is_empty();
-    vec![
+    let mut out = vec![
         by_variant("birth_date+last_initial", max_block, move |_, l, b| {
             nonblank(l).then(|| format!("{b}|{}", initial(l)))
         }),
@@ -976,20 +1033,48 @@ fn passes<'a>(sx: &'a (dyn Fn(&str) -> String + 'a), max_block: usize) -> Vec<Pa
             (nonblank(f) && nonblank(l)).then(|| format!("{}|{}", names.join("|"), b.year()))
         }),
         Pass {
-            name: "soundex_first+soundex_last_either_order",
+            name: "birth_date+any_name_word_or_nickname",
             limit: max_block,
             keys: Box::new(move |u: &Unit| {
-                u.names
-                    .iter()
-                    .filter(|(f, l)| nonblank(f) && nonblank(l))
-                    .map(|(f, l)| {
-                        let mut k = [sx(f), sx(l)];
-                        k.sort();
-                        k.join("|")
-                    })
-                    .collect()
+                let mut words: BTreeSet<&str> = u.middles.iter().map(String::as_str).collect();
+                for (f, l) in &u.names {
+                    words.extend(parts(f).chain(parts(l)));
+                    words.extend(nick.get(f).into_iter().flatten().map(String::as_str));
+                }
+                let mut keys = Vec::new();
+                for b in &u.births {
+                    keys.extend(words.iter().map(|w| format!("{b}|{w}")));
+                }
+                keys
             }),
+            keep: None,
         },
+        Pass {
+            name: "soundex_first_or_middle+soundex_last_either_order+close_birth_date",
+            limit: max_block,
+            keys: Box::new(move |u: &Unit| {
+                let mut keys = BTreeSet::new();
+                for (f, l) in u.names.iter().filter(|(_, l)| nonblank(l)) {
+                    let given = std::iter::once(f).chain(&u.middles).filter(|g| nonblank(g));
+                    for g in given {
+                        let mut k = [sx(g), sx(l)];
+                        k.sort();
+                        keys.insert(k.join("|"));
+                    }
+                }
+                keys.into_iter().collect()
+            }),
+            keep: Some(close_births),
+        },
+    ];
+    out.extend(other_passes(max_block));
+    out
+}
+
+/// The passes that key on no name: the address, the local student number
+/// within its SAU, the birth date for a unit with a blank name part.
+fn other_passes<'a>(max_block: usize) -> Vec<Pass<'a>> {
+    vec![
         Pass {
             name: "address",
             limit: max_block,
@@ -1000,36 +1085,60 @@ fn passes<'a>(sx: &'a (dyn Fn(&str) -> String + 'a), max_block: usize) -> Vec<Pa
                     .map(|(street, zip)| format!("{street}|{zip}"))
                     .collect()
             }),
+            keep: None,
         },
         Pass {
             name: "local_number_in_sau",
             limit: max_block,
             keys: Box::new(|u: &Unit| {
-                u.spans
+                u.locals
                     .iter()
-                    .filter_map(|s| s.3.as_ref().map(|n| format!("{}|{n}", s.2)))
+                    .flat_map(|(sau, ns)| ns.iter().map(move |n| format!("{sau}|{n}")))
                     .collect()
             }),
+            keep: None,
         },
         Pass {
-            name: "birth_date_small_blocks",
-            limit: max_block.min(50),
+            name: "birth_date+blank_name_part",
+            limit: max_block,
             keys: Box::new(|u: &Unit| u.births.iter().map(|b| b.to_string()).collect()),
+            keep: Some(|a, b| blank_name_part(a) || blank_name_part(b)),
         },
     ]
+}
+
+/// A unit with no complete name (a blank first or last name in every
+/// variant).
+fn blank_name_part(u: &Unit) -> bool {
+    u.names.iter().all(|(f, l)| f.is_empty() || l.is_empty())
+}
+
+/// Birth dates that could be one child's: blank on either side, equal,
+/// day and month swapped, one part off, or a day apart in any year.
+fn close_births(a: &Unit, b: &Unit) -> bool {
+    let level = birth_level(a, b);
+    let day_apart = |x: &NaiveDate, y: &NaiveDate| {
+        let moved = x.with_year(y.year()).unwrap_or(*x);
+        (moved - *y).num_days().abs() <= 1
+    };
+    level <= 2
+        || level == missing_level(BIRTH)
+        || a.births
+            .iter()
+            .any(|x| b.births.iter().any(|y| day_apart(x, y)))
 }
 
 /// Candidate pairs (unit indexes, smaller first, sorted), each pass's pair
 /// count, and how many blocks were too large to pair.
 fn block(units: &[Unit], passes: &[Pass]) -> Blocked {
-    let mut seen: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let mut seen: Vec<(u32, u32)> = Vec::new();
     let mut counts = Vec::new();
     let mut oversized = 0u64;
     for pass in passes {
-        let mut blocks: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut blocks: HashMap<String, Vec<u32>> = HashMap::new();
         for (i, u) in units.iter().enumerate() {
             for k in (pass.keys)(u) {
-                blocks.entry(k).or_default().push(i);
+                blocks.entry(k).or_default().push(i as u32);
             }
         }
         let mut produced = 0u64;
@@ -1042,15 +1151,27 @@ fn block(units: &[Unit], passes: &[Pass]) -> Blocked {
             }
             for x in 0..members.len() {
                 for y in x + 1..members.len() {
-                    produced += 1;
-                    seen.insert((members[x], members[y]));
+                    let (a, b) = (members[x], members[y]);
+                    if pass
+                        .keep
+                        .is_none_or(|keep| keep(&units[a as usize], &units[b as usize]))
+                    {
+                        produced += 1;
+                        seen.push((a, b));
+                    }
                 }
             }
         }
         counts.push((pass.name.to_string(), produced));
+        seen.sort_unstable();
+        seen.dedup();
     }
     counts.push(("distinct pairs".to_string(), seen.len() as u64));
-    (seen.into_iter().collect(), counts, oversized)
+    let pairs = seen
+        .into_iter()
+        .map(|(a, b)| (a as usize, b as usize))
+        .collect();
+    (pairs, counts, oversized)
 }
 
 /// Identity rows as read, names folded.
@@ -1180,6 +1301,9 @@ fn attach(
             }
         }
     }
+    for u in units.iter_mut() {
+        u.summarise();
+    }
     Ok(())
 }
 
@@ -1253,9 +1377,11 @@ fn estimate_model(
 /// The comparer: the nickname table (both directions) and every folded
 /// name's Soundex.
 fn comparer(units: &[Unit], sx: &dyn Fn(&str) -> String, config: &IdentityConfig) -> Comparer {
-    let mut nick = BTreeSet::new();
+    let mut nick: HashMap<String, Vec<String>> = HashMap::new();
     for (a, b) in &config.nicknames {
-        nick.insert((fold(a), fold(b)));
+        let (a, b) = (fold(a), fold(b));
+        nick.entry(a.clone()).or_default().push(b.clone());
+        nick.entry(b).or_default().push(a);
     }
     let mut phonetic = HashMap::new();
     for u in units {
@@ -1315,6 +1441,12 @@ fn outcome(
                 "twins_or_siblings: same surname, close birth date, different first names, together: a person decides".into(),
             )
         }
+        Some("possible_twins") if over_review => {
+            return (
+                "review",
+                "possible_twins: same surname and birth date, different first names, no enrollment or address to tell twins apart: a person decides".into(),
+            )
+        }
         Some("look_alike") => {
             return (
                 "review",
@@ -1350,11 +1482,8 @@ fn score_pairs(
 ) -> Vec<Pair> {
     let decided = decided(decisions);
     let prior_odds = (scorer.model.prior / (1.0 - scorer.model.prior)).log2();
-    let mut pairs: Vec<Pair> = Vec::with_capacity(candidates.len());
-    let mut scored: BTreeSet<(String, String)> = BTreeSet::new();
-    for (k, &(a, b)) in candidates.iter().enumerate() {
+    let score_one = |(&(a, b), v): (&(usize, usize), &[usize; N])| {
         let (ua, ub) = (&units[a], &units[b]);
-        let v = &vectors[k];
         let terms = scorer.terms(v, ua, ub);
         let score = prior_odds + terms.iter().map(|t| t.weight).sum::<f64>();
         let probability = 1.0 / (1.0 + (-score).exp2());
@@ -1374,8 +1503,7 @@ fn score_pairs(
             probability,
             config,
         );
-        scored.insert(key.clone());
-        pairs.push(Pair {
+        Pair {
             key_a: key.0,
             key_b: key.1,
             score: (score * 1000.0).round() / 1000.0,
@@ -1384,15 +1512,26 @@ fn score_pairs(
             outcome: outcome.to_string(),
             reason,
             pattern: pattern.unwrap_or("").to_string(),
-        });
-    }
+        }
+    };
+    // Pairs scored on both cores, in candidate order.
+    let mut pairs: Vec<Pair> = candidates
+        .par_iter()
+        .zip(vectors.par_iter())
+        .map(score_one)
+        .collect();
+    let scored: BTreeSet<(&str, &str)> = pairs
+        .iter()
+        .map(|p| (p.key_a.as_str(), p.key_b.as_str()))
+        .collect();
+    let mut extra = Vec::new();
     let known: BTreeSet<&str> = units.iter().map(|u| u.key.as_str()).collect();
     for ((a, b), merge) in &decided {
-        if !scored.contains(&(a.clone(), b.clone()))
+        if !scored.contains(&(a.as_str(), b.as_str()))
             && known.contains(a.as_str())
             && known.contains(b.as_str())
         {
-            pairs.push(Pair {
+            extra.push(Pair {
                 key_a: a.clone(),
                 key_b: b.clone(),
                 score: 0.0,
@@ -1404,6 +1543,8 @@ fn score_pairs(
             });
         }
     }
+    drop(scored);
+    pairs.extend(extra);
     pairs
 }
 
@@ -1513,10 +1654,11 @@ pub fn run(
 
     let encoder = Soundex::default();
     let sx = |s: &str| soundex(&encoder, s);
-    let (candidates, passes, oversized) = block(&units, &passes(&sx, config.max_block));
     let comparer = comparer(&units, &sx, config);
+    let (candidates, passes, oversized) =
+        block(&units, &passes(&sx, &comparer.nick, config.max_block));
     let vectors: Vec<[usize; N]> = candidates
-        .iter()
+        .par_iter()
         .map(|&(a, b)| comparer.levels(&units[a], &units[b]))
         .collect();
     let model = estimate_model(&units, &ids, &comparer, &vectors);
@@ -2046,6 +2188,39 @@ mod tests {
             .unwrap();
         assert_eq!(enrollment.level, "overlap_months");
         assert!(enrollment.weight < -10.0, "{enrollment:?}");
+    }
+
+    /// Twins with no enrollment and no address (one entered surname first)
+    /// cannot be told from a misspelt first name: a person decides.
+    #[test]
+    fn twins_with_nothing_to_tell_them_apart_go_to_review() {
+        let p = with_crowd(&[
+            (
+                1,
+                1,
+                Some("000000001"),
+                "Jaden",
+                "Pelletier",
+                "M",
+                "2006-03-14",
+                "2011-08-29",
+            ),
+            (
+                2,
+                2,
+                None,
+                "Pelletier",
+                "Kaden",
+                "M",
+                "2006-03-14",
+                "2011-08-29",
+            ),
+        ]);
+        let out = run(&p, None, None, &[], &config()).unwrap();
+        let twins = pair(&out, "000000001", "NEW-2");
+        assert_eq!(twins.pattern, "possible_twins", "{twins:?}");
+        assert_eq!(twins.outcome, "review", "{twins:?}");
+        assert!(twins.reason.starts_with("possible_twins: "), "{twins:?}");
     }
 
     #[test]
