@@ -4,8 +4,7 @@
 //! helpdesk returned, and the next run re-keys the student, releases the
 //! held rows and reruns only what changed.
 
-mod common;
-use common::{copy_dir, csv_rows, cutover, repo};
+use crate::common::{copy_dir, csv_rows, cutover, repo};
 
 use std::fs;
 use std::path::Path;

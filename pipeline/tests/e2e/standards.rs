@@ -5,8 +5,7 @@
 //! the tables, so a table that drifts from the documents fails this test.
 //! School years are named by the year they end: v1 is 2010, v2.5 is 2012.
 
-mod common;
-use common::{csv_rows, repo};
+use crate::common::{csv_rows, repo};
 
 use std::collections::{BTreeMap, BTreeSet};
 

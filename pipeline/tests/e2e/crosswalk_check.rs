@@ -1,8 +1,7 @@
 //! `cutover crosswalk check` on a copy of the shipped tables with planted
 //! errors: every problem reported at once, word for word.
 
-mod common;
-use common::{copy_dir, repo};
+use crate::common::{copy_dir, repo};
 
 use std::fs;
 use std::path::Path;

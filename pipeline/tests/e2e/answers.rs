@@ -4,9 +4,8 @@
 //! Emma Smith under a second StateStudentID, and a reviewer decision merging
 //! the two IDs.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;

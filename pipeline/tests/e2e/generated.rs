@@ -1,8 +1,7 @@
 //! Tests on bundles from the generator: determinism, the quarantine against
 //! the ground truth, the same bytes out for the same bytes in.
 
-mod common;
-use common::{crosswalks, csv_rows, cutover, files};
+use crate::common::{crosswalks, csv_rows, cutover, files};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

@@ -1,5 +1,4 @@
 //! Helpers the end-to-end tests share.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -2,8 +2,7 @@
 //! Synergy's published code sets arrive) and `cutover crosswalk manifest`
 //! flows through the crosswalk stage to the uploads, with no code change.
 
-mod common;
-use common::{copy_dir, cutover, repo};
+use crate::common::{copy_dir, cutover, repo};
 
 use std::fs;
 

@@ -1,8 +1,7 @@
 //! Identity resolution on generated bundles: decisions honoured on rerun,
 //! survivors unchanged when rows are shuffled, explain and score.
 
-mod common;
-use common::{crosswalks, csv_rows, cutover};
+use crate::common::{crosswalks, csv_rows, cutover};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;

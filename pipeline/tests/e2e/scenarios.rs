@@ -15,8 +15,7 @@
 //! --quiet`. `UPDATE_GOLDEN=1 cargo test` rewrites the expected files from
 //! what the binary did; review them in the diff.
 
-mod common;
-use common::{copy_dir, repo};
+use crate::common::{copy_dir, repo};
 
 use polars::prelude::*;
 use std::fs;

@@ -1,8 +1,7 @@
 //! The uploads: layouts checked word for word, Synergy's result logs tied
 //! back to source rows, and every upload row counted in the ledger.
 
-mod common;
-use common::{copy_dir, cutover, repo};
+use crate::common::{copy_dir, cutover, repo};
 
 use std::fs;
 use std::path::Path;
@@ -310,7 +309,7 @@ fn every_upload_row_is_a_conformed_row_that_passed_preflight() {
             "concurrent_exits_after_primary",
         ),
     ];
-    let defects = common::csv_rows(&w.join("bundle-truth/defects.csv"));
+    let defects = crate::common::csv_rows(&w.join("bundle-truth/defects.csv"));
     for (kind, upload, rule) in planted {
         let expected: std::collections::BTreeSet<(String, String)> = defects
             .iter()
@@ -319,7 +318,7 @@ fn every_upload_row_is_a_conformed_row_that_passed_preflight() {
             .collect();
         let path = w.join(format!("out/preflight/{upload}.csv"));
         let held: std::collections::BTreeSet<(String, String)> = if path.exists() {
-            common::csv_rows(&path)
+            crate::common::csv_rows(&path)
                 .iter()
                 .filter(|r| r["rule"] == rule)
                 .map(|r| (r["source_file"].clone(), r["source_row"].clone()))

@@ -3,8 +3,7 @@
 //! before; a run killed at any moment leaves whole files and the next run
 //! completes.
 
-mod common;
-use common::{copy_dir, cutover, files, repo};
+use crate::common::{copy_dir, cutover, files, repo};
 
 use std::fs;
 use std::path::Path;

@@ -1,0 +1,16 @@
+//! The end-to-end tests, one binary: each module runs the real `cutover`
+//! binary on scenario folders or generated bundles; `common` holds the
+//! helpers they share.
+
+mod common;
+
+mod answers;
+mod crosswalk_check;
+mod generated;
+mod identity;
+mod issued_ids;
+mod replaced_table;
+mod reruns;
+mod scenarios;
+mod standards;
+mod uploads;
