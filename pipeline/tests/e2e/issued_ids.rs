@@ -90,14 +90,15 @@ fn issued_ids_close_every_provisional_key_in_a_rerun() {
 
     // The rerun: identity and what follows it run, the rest is skipped.
     let out = run(w);
-    let decisions: Vec<&str> = out.lines().take(5).collect();
+    let decisions: Vec<&str> = out.lines().take(6).collect();
     assert_eq!(
         decisions,
         [
             "ingest: skipped: config, input files, legacy code table, tool version unchanged",
             "crosswalk: skipped: config, crosswalk tables, ingested rows, tool version unchanged",
             "identity: ran (changed: issued state IDs)",
-            "publish: ran (changed: identity snapshots)",
+            "rekey: ran (changed: identity map, issued state IDs)",
+            "publish: ran (changed: re-keyed rows, students)",
             "report: ran (changed: stage outputs)",
         ]
     );
