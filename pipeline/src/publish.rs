@@ -8,9 +8,10 @@
 //! The uploads folder is written whole into `.uploads.partial` and swapped
 //! into place, so a run killed mid-way leaves the previous uploads intact.
 
+pub mod reuse;
+
 use crate::config::Config;
 use crate::output::{private_dir, remove_dir_all, rename, sync_files, write_frame_csv, LineEnds};
-use crate::publish_reuse::{link_into, needs, Kept, Need, Previous, Reuse};
 use crate::snapshot::{self, Provenance};
 use anyhow::{Context, Result};
 use cutover_stages::columns::{SOURCE_FILE, SOURCE_ROW};
@@ -21,6 +22,7 @@ use cutover_stages::crosswalk::Tables;
 use cutover_stages::preflight::{self, Context as PreflightContext, Layout, VIOLATION_COLUMNS};
 use cutover_stages::report::StageReport;
 use polars::prelude::*;
+use reuse::{link_into, needs, Kept, Need, Previous, Reuse};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -75,7 +77,7 @@ pub struct StageOut {
     pub summary: Summary,
     pub reports: Vec<StageReport>,
     pub outputs: Vec<String>,
-    /// Each upload's fingerprint (`crate::publish_reuse`).
+    /// Each upload's fingerprint (`reuse`).
     pub data: BTreeMap<String, String>,
 }
 
@@ -291,7 +293,7 @@ struct Writing<'a> {
 }
 
 /// Conforms, checks and writes every upload; an upload whose inputs are
-/// those of the last run keeps its files (`crate::publish_reuse`).
+/// those of the last run keeps its files (`reuse`).
 pub fn run_stage(
     root: &Path,
     config: &Config,

@@ -53,7 +53,7 @@ pub struct Report {
     /// Rows each district can fix in ICSE, by SAU Org ID (`fixlists/`).
     pub fix_lists: BTreeMap<String, u64>,
     /// The identity review queue: pending and decided pairs.
-    pub review: crate::report_summary::ReviewState,
+    pub review: crate::queue_state::ReviewState,
 }
 
 #[derive(Debug, Serialize)]

@@ -39,3 +39,6 @@ impl StageId {
         StageId::ALL.into_iter().find(|s| s.name() == name)
     }
 }
+
+/// The version of this tool, recorded in every fingerprint and snapshot.
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -8,6 +8,7 @@
 
 mod crosswalk;
 mod frames;
+mod html;
 mod identity;
 mod ingest;
 mod publish;
@@ -37,7 +38,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use tracing::info;
 
-pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub use crate::stage::TOOL_VERSION;
 
 /// How to run (not what the data means).
 #[derive(Clone, Copy, Debug, Default)]
@@ -309,10 +310,7 @@ fn finish(ctx: &Ctx, runner: Runner, started_at: String, last: StageId) -> Resul
         &ctx.root.join("run.json"),
         &serde_json::to_vec_pretty(&record)?,
     )?;
-    write_bytes(
-        &ctx.root.join("run.html"),
-        crate::run_html::html(&record).as_bytes(),
-    )?;
+    write_bytes(&ctx.root.join("run.html"), html::html(&record).as_bytes())?;
     Ok(Outcome {
         record,
         output: ctx.root.to_path_buf(),

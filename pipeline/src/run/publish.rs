@@ -1,6 +1,6 @@
 //! The publish stage (see `crate::publish`): conform, pre-flight, the upload
 //! files, the upload manifest and `publish/summary.json`. Each upload keeps
-//! its files when its own inputs are unchanged (`crate::publish_reuse`).
+//! its files when its own inputs are unchanged (`crate::publish::reuse`).
 //!
 //! Reads: the identity stage's students, the rekey stage's enrollment,
 //! behavior, truancy and CTE rows; the mapping tables (NEO Org
@@ -13,7 +13,7 @@ use super::{Ctx, TOOL_VERSION};
 use crate::checksum::sum_of;
 use crate::output::write_bytes;
 use crate::publish;
-use crate::publish_reuse::Previous;
+use crate::publish::reuse::Previous;
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -66,7 +66,7 @@ impl Stage for Report {
         full.end_of_year = part.end_of_year;
         full.end_of_year_held = ctx.config.end_of_year_hold;
         full.fix_lists = fixlists.saus;
-        full.review = crate::report_summary::review_state(ctx.root)?;
+        full.review = crate::queue_state::review_state(ctx.root)?;
         let labels = crate::report_labels::Labels::new(&ctx.tables.codes, &ctx.tables.mapping);
         write_bytes(
             &ctx.root.join("report.json"),

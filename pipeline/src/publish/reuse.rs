@@ -200,7 +200,7 @@ impl<'a> Reuse<'a> {
             })
             .collect();
         let mut parts = vec![
-            ("tool version", crate::run::TOOL_VERSION.to_string()),
+            ("tool version", crate::stage::TOOL_VERSION.to_string()),
             ("rows", sum_of(&data_hashes(upload.name, rows)?)),
             ("layout", format!("{layout:?}")),
             ("as_of", as_of_part(upload, rows, ctx.as_of)?),

@@ -2,10 +2,10 @@
 //! `run.json`, linked from the report's summary. Kept apart from
 //! `report.html` so that the report is the same bytes for the same inputs.
 
-use crate::run::RunRecord;
+use super::RunRecord;
 use serde::Serialize;
 
-const TEMPLATE: &str = include_str!("../templates/run.html");
+const TEMPLATE: &str = include_str!("../../templates/run.html");
 
 #[derive(Serialize)]
 struct Line {
