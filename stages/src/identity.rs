@@ -239,6 +239,7 @@ pub const COMPARATORS: [(&str, &[&str]); N] = [
         &[
             "exact",
             "day_month_swapped",
+            "a_day_or_one_digit_off",
             "one_part_off",
             "different",
             "missing",
@@ -422,6 +423,39 @@ fn one_part_off(x: NaiveDate, y: NaiveDate) -> bool {
     diffs.iter().filter(|d| **d).count() == 1
 }
 
+/// The slips a typist makes in a birth date: a day apart (across a month or
+/// year end too), or one part off by one (the 5th and the 6th, 2011 and
+/// 2012), by one digit (the 5th and the 25th) or by two digits swapped (the
+/// 12th and the 21st). The 5th and the 27th are not a slip.
+fn slip(x: NaiveDate, y: NaiveDate) -> bool {
+    if (x - y).num_days().abs() == 1 {
+        return true;
+    }
+    if !one_part_off(x, y) {
+        return false;
+    }
+    let (p, q, width) = if x.year() != y.year() {
+        (x.year(), y.year(), 4)
+    } else if x.month() != y.month() {
+        (x.month() as i32, y.month() as i32, 2)
+    } else {
+        (x.day() as i32, y.day() as i32, 2)
+    };
+    let (a, b) = (format!("{p:0width$}"), format!("{q:0width$}"));
+    let differing: Vec<usize> = a
+        .bytes()
+        .zip(b.bytes())
+        .enumerate()
+        .filter(|(_, (c, d))| c != d)
+        .map(|(i, _)| i)
+        .collect();
+    let transposed = differing.len() == 2
+        && differing[1] == differing[0] + 1
+        && a.as_bytes()[differing[0]] == b.as_bytes()[differing[1]]
+        && a.as_bytes()[differing[1]] == b.as_bytes()[differing[0]];
+    (p - q).abs() == 1 || differing.len() == 1 || transposed
+}
+
 /// Days two enrollment histories overlap at most (one span of each), or
 /// None when they never overlap.
 fn overlap_days(a: &[Span], b: &[Span]) -> Option<i64> {
@@ -585,17 +619,19 @@ fn birth_level(a: &Unit, b: &Unit) -> usize {
     if a.births.is_empty() || b.births.is_empty() {
         return missing_level(BIRTH);
     }
-    let mut best = 3;
+    let mut best = 4;
     for x in &a.births {
         for y in &b.births {
             let l = if x == y {
                 0
             } else if swapped(*x, *y) {
                 1
-            } else if one_part_off(*x, *y) {
+            } else if slip(*x, *y) {
                 2
-            } else {
+            } else if one_part_off(*x, *y) {
                 3
+            } else {
+                4
             };
             best = best.min(l);
         }
@@ -781,7 +817,7 @@ fn match_m(certain: &[[usize; N]]) -> Vec<Vec<f64>> {
         &[0.80, 0.04, 0.03, 0.04, 0.03, 0.02, 0.02, 0.02, 0.0],
         &[0.90, 0.03, 0.07, 0.0],
         &[0.80, 0.05, 0.04, 0.03, 0.02, 0.02, 0.04, 0.0],
-        &[0.877, 0.05, 0.07, 0.003, 0.0],
+        &[0.877, 0.05, 0.055, 0.015, 0.003, 0.0],
         &[0.98, 0.02, 0.0],
         &[0.55, 0.06, 0.389, 0.001, 0.000_001, 0.0],
         &[0.9, 0.1, 0.0],
@@ -1121,7 +1157,7 @@ fn close_births(a: &Unit, b: &Unit) -> bool {
         let moved = x.with_year(y.year()).unwrap_or(*x);
         (moved - *y).num_days().abs() <= 1
     };
-    level <= 2
+    level <= 3
         || level == missing_level(BIRTH)
         || a.births
             .iter()
@@ -2342,6 +2378,27 @@ mod tests {
     }
 
     #[test]
+    fn a_slip_in_a_birth_date_is_closer_than_another_part_off() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
+        let level = |x: NaiveDate, y: NaiveDate| {
+            let mut a = Unit::new(String::new(), None, Vec::new());
+            let mut b = Unit::new(String::new(), None, Vec::new());
+            a.births.insert(x);
+            b.births.insert(y);
+            COMPARATORS[BIRTH].1[birth_level(&a, &b)]
+        };
+        let slip = "a_day_or_one_digit_off";
+        assert_eq!(level(d(2011, 3, 5), d(2011, 3, 6)), slip);
+        assert_eq!(level(d(2011, 3, 5), d(2011, 3, 25)), slip);
+        assert_eq!(level(d(2011, 3, 12), d(2011, 3, 21)), slip);
+        assert_eq!(level(d(2011, 3, 5), d(2012, 3, 5)), slip);
+        assert_eq!(level(d(2011, 1, 31), d(2011, 2, 1)), slip);
+        assert_eq!(level(d(2011, 3, 5), d(2011, 3, 27)), "one_part_off");
+        assert_eq!(level(d(2011, 3, 5), d(2011, 5, 3)), "day_month_swapped");
+        assert_eq!(level(d(2011, 3, 5), d(2012, 4, 27)), "different");
+    }
+
+    #[test]
     fn weights_are_monotone_by_construction() {
         let m: Vec<Vec<f64>> = COMPARATORS
             .iter()
@@ -2361,7 +2418,7 @@ mod tests {
         // u makes "one part off" rarer than "day/month swapped": raw weights
         // would rank the farther level above the closer one.
         let mut u = m.clone();
-        u[BIRTH] = vec![0.001, 0.5, 0.001, 0.498, 0.0];
+        u[BIRTH] = vec![0.001, 0.5, 0.001, 0.001, 0.497, 0.0];
         let w = level_weights(&m, &u);
         for c in ORDERED {
             for l in 0..missing_level(c) - 1 {
