@@ -144,9 +144,28 @@ pub fn diff(a: &Path, b: &Path) -> Result<RunDiff> {
             let same = sums_a
                 .get(&rel)
                 .is_some_and(|x| sums_b.get(&rel) == Some(x));
+            let started = std::time::Instant::now();
             stages.push(compare_snapshots(a, b, &rel, &key, same)?);
+            tracing::debug!(
+                snapshot = rel,
+                same,
+                ms = started.elapsed().as_millis() as u64,
+                "compared"
+            );
         }
     }
+    let started = std::time::Instant::now();
+    let uploads = uploads::compare(a, b)?;
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "uploads compared"
+    );
+    let started = std::time::Instant::now();
+    let clusters = clusters(a, b)?;
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "clusters compared"
+    );
     Ok(RunDiff {
         run_a: a.display().to_string(),
         run_b: b.display().to_string(),
@@ -154,8 +173,8 @@ pub fn diff(a: &Path, b: &Path) -> Result<RunDiff> {
         run_id_b: pb.run_id.clone(),
         causes: provenance::causes(&pa, &pb),
         stages,
-        uploads: uploads::compare(a, b)?,
-        clusters: clusters(a, b)?,
+        uploads,
+        clusters,
     })
 }
 

@@ -1,28 +1,23 @@
 //! Two runs' rows of one snapshot compared without holding either whole:
-//! each side is read as its key columns and one 64-bit hash per row of the
-//! other columns (read a few columns at a time); keys alone give the rows
-//! added and removed, keys with unequal hashes the rows that may have
-//! changed; only those rows' values are then read, a few columns at a time,
-//! and compared column by column (a row is changed when a value differs, so
-//! two rows whose hashes differ but whose values agree are not counted).
+//! each side's key columns are read first (with each row's position); keys
+//! alone give the rows added and removed, and an inner join on the key
+//! pairs every row of A with its row of B. The other columns are then read
+//! a few at a time from both sides, aligned by those positions (no copy
+//! when both runs hold the same keys in the same order) and compared column
+//! by column, so memory holds the keys and a few columns, never a whole
+//! snapshot, and each column is decoded once per run.
 
 use super::{first_keys, join_args, key_exprs, key_text, missing, numbered, TableDiff};
-use anyhow::{bail, Result};
+use anyhow::Result;
 use polars::prelude::*;
 
 /// Each row's position in its snapshot, in file order.
 const IDX: &str = "__idx";
 /// Run B's row position in the joined keys.
 const IDX_B: &str = "__idx_b";
-/// The hash of a row's non-key columns.
-const HASH: &str = "__hash";
-const HASH_B: &str = "__hash_b";
 /// Columns read per pass over a snapshot (memory: this many columns of
-/// every row of one side at a time).
-const CHUNK: usize = 6;
-/// Seed of the row hash (any fixed value: both sides are hashed by one
-/// process with the same state).
-const SEED: u64 = 2017;
+/// every row of both sides at a time).
+const CHUNK: usize = 4;
 
 /// Compares the rows of two scans by key into `d`: rows added, removed,
 /// changed, changes per column and example keys.
@@ -56,32 +51,34 @@ pub(super) fn compare(
             }
         })
         .collect();
-    let (ka, kb) = (hashed(&la, key, &values)?, hashed(&lb, key, &values)?);
+    let (ka, kb) = (indexed(&la, key)?, indexed(&lb, key)?);
     (d.added, d.examples.added) = missing(&kb.clone().lazy(), &ka.clone().lazy(), key)?;
     (d.removed, d.examples.removed) = missing(&ka.clone().lazy(), &kb.clone().lazy(), key)?;
     if common.is_empty() {
         return Ok(());
     }
-    let side = |k: DataFrame, idx: &str, hash: &str| {
-        let extra = [col(IDX).alias(idx), col(HASH).alias(hash)];
-        k.lazy()
-            .select(key_exprs(key).into_iter().chain(extra).collect::<Vec<_>>())
+    let side = |k: DataFrame, idx: &str| {
+        k.lazy().select(
+            key_exprs(key)
+                .into_iter()
+                .chain([col(IDX).alias(idx)])
+                .collect::<Vec<_>>(),
+        )
     };
-    let candidates = side(ka, IDX, HASH)
+    let matched = side(ka, IDX)
         .join(
-            side(kb, IDX_B, HASH_B),
+            side(kb, IDX_B),
             key_exprs(key),
             key_exprs(key),
             join_args(JoinType::Inner),
         )
-        .filter(col(HASH).neq(col(HASH_B)))
         .collect()?;
-    let rows_a = candidates.column(IDX)?.idx()?.clone();
-    let rows_b = candidates.column(IDX_B)?.idx()?.clone();
-    let mut differs = vec![false; candidates.height()];
+    let rows_a = matched.column(IDX)?.idx()?.clone();
+    let rows_b = matched.column(IDX_B)?.idx()?.clone();
+    let mut differs = vec![false; matched.height()];
     for (names, exprs) in common.chunks(CHUNK).zip(values.chunks(CHUNK)) {
-        let xa = la.clone().select(exprs.to_vec()).collect()?.take(&rows_a)?;
-        let xb = lb.clone().select(exprs.to_vec()).collect()?.take(&rows_b)?;
+        let xa = aligned(la.clone().select(exprs).collect()?, &rows_a)?;
+        let xb = aligned(lb.clone().select(exprs).collect()?, &rows_b)?;
         for c in names {
             let ne = xa
                 .column(c)?
@@ -100,7 +97,7 @@ pub(super) fn compare(
         }
     }
     let mask = BooleanChunked::from_slice("differs".into(), &differs);
-    let changed = candidates
+    let changed = matched
         .filter(&mask)?
         .lazy()
         .select([key_text(key)])
@@ -110,52 +107,56 @@ pub(super) fn compare(
     Ok(())
 }
 
-/// The key columns, the key's occurrence, [`IDX`] and [`HASH`] of every row of `lf`, in
-/// file order; the values are read [`CHUNK`] columns at a time.
-fn hashed(lf: &LazyFrame, key: &[String], values: &[Expr]) -> Result<DataFrame> {
+/// The key columns, the key's occurrence and [`IDX`] of every row of `lf`,
+/// in file order.
+fn indexed(lf: &LazyFrame, key: &[String]) -> Result<DataFrame> {
     let keys = key.iter().map(|k| col(k.as_str()));
-    let mut df = numbered(
+    Ok(numbered(
         lf.clone()
             .select(keys.collect::<Vec<_>>())
             .with_row_index(IDX, None),
         key,
     )?
-    .collect()?;
-    let mut hashes = vec![0u64; df.height()];
-    let state = PlSeedableRandomStateQuality::seed_from_u64(SEED);
-    for exprs in values.chunks(CHUNK) {
-        let part = lf.clone().select(exprs.to_vec()).collect()?;
-        if part.height() != hashes.len() {
-            bail!("a snapshot changed while it was read");
-        }
-        for c in part.columns() {
-            hash_into(c.as_materialized_series(), state.clone(), &mut hashes)?;
-        }
-    }
-    df.with_column(Column::new(HASH.into(), hashes))?;
-    Ok(df)
+    .collect()?)
 }
 
-/// Combines each value of `s` into its row's hash (nulls hash alike).
-fn hash_into(s: &Series, state: PlSeedableRandomStateQuality, hashes: &mut [u64]) -> Result<()> {
-    let p = s.to_physical_repr();
-    match p.dtype() {
-        DataType::String => p.str()?.vec_hash_combine(state, hashes)?,
-        DataType::Boolean => p.bool()?.vec_hash_combine(state, hashes)?,
-        DataType::Int64 => p.i64()?.vec_hash_combine(state, hashes)?,
-        DataType::Int32 => p.i32()?.vec_hash_combine(state, hashes)?,
-        DataType::UInt64 => p.u64()?.vec_hash_combine(state, hashes)?,
-        DataType::UInt32 => p.u32()?.vec_hash_combine(state, hashes)?,
-        DataType::Float64 => p.f64()?.vec_hash_combine(state, hashes)?,
-        DataType::Float32 => p.f32()?.vec_hash_combine(state, hashes)?,
-        DataType::Int8 | DataType::Int16 | DataType::UInt8 | DataType::UInt16 => p
-            .cast(&DataType::Int32)?
-            .i32()?
-            .vec_hash_combine(state, hashes)?,
-        _ => p
-            .cast(&DataType::String)?
-            .str()?
-            .vec_hash_combine(state, hashes)?,
+/// The rows of `df` at `rows`, in that order (`df` itself when `rows` is
+/// every row in file order, as when both runs hold the same keys in the
+/// same order).
+fn aligned(df: DataFrame, rows: &IdxCa) -> Result<DataFrame> {
+    let in_order = rows.len() == df.height()
+        && rows
+            .iter()
+            .enumerate()
+            .all(|(i, r)| r == Some(i as IdxSize));
+    Ok(if in_order { df } else { df.take(rows)? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn frame(keys: [i64; 3], x: [&str; 3], y: [Option<i64>; 3]) -> LazyFrame {
+        let columns = vec![
+            Column::new("k".into(), keys),
+            Column::new("x".into(), x),
+            Column::new("y".into(), y),
+        ];
+        DataFrame::new(3, columns).unwrap().lazy()
     }
-    Ok(())
+
+    #[test]
+    fn rows_in_another_order_are_paired_by_key_and_compared_per_column() {
+        let a = frame([1, 2, 3], ["a", "b", "c"], [Some(1), None, Some(3)]);
+        let b = frame([3, 1, 4], ["c", "z", "d"], [Some(3), None, None]);
+        let mut d = TableDiff::default();
+        compare(a, b, &["k".to_string()], &mut d).unwrap();
+        assert_eq!((d.added, d.removed, d.changed), (1, 1, 1));
+        let columns = BTreeMap::from([("x".to_string(), 1), ("y".to_string(), 1)]);
+        assert_eq!(d.columns, columns);
+        assert_eq!(d.examples.added, ["4"]);
+        assert_eq!(d.examples.removed, ["2"]);
+        assert_eq!(d.examples.changed, ["1"]);
+    }
 }
