@@ -206,10 +206,7 @@ impl<'a> Reuse<'a> {
             ("as_of", as_of_part(upload, rows, ctx.as_of)?),
             ("neo ids", ctx.neo_ids.join(",")),
             ("code sets", codes.join(";")),
-            (
-                "end-of-year holds",
-                frame_sum("end_of_year", ctx.end_of_year)?,
-            ),
+            ("end-of-year holds", frame_sum("end_of_year", ctx.end_of_year)?),
             ("organization names", frame_sum("org_names", ctx.org_names)?),
         ];
         for need in needs(upload.name) {

@@ -68,7 +68,10 @@ impl Stage for Identity {
                 "review decisions".to_string(),
                 hex(&Sha256::digest(&decisions)),
             ),
-            ("issued state IDs".to_string(), issued_sum(ctx)),
+            (
+                "issued state IDs".to_string(),
+                issued_sum(ctx),
+            ),
             (
                 "crosswalked identities".to_string(),
                 state.data_of(StageId::Crosswalk, &[STUDENT_PERSONAL.name]),

@@ -40,10 +40,7 @@ impl Stage for Rekey {
     fn reads(&self, ctx: &Ctx, state: &State) -> Result<Components> {
         Ok(BTreeMap::from([
             ("tool version".to_string(), TOOL_VERSION.to_string()),
-            (
-                "issued state IDs".to_string(),
-                super::identity::issued_sum(ctx),
-            ),
+            ("issued state IDs".to_string(), super::identity::issued_sum(ctx)),
             (
                 "identity map".to_string(),
                 state.data_of(StageId::Identity, &["identity_map"]),
@@ -86,12 +83,10 @@ impl Stage for Rekey {
         let rows = crosswalked
             .iter()
             .filter(|c| CROSSWALKED.contains(&c.entity))
-            .map(
-                |c| match (&issued_enrollment, c.entity == STUDENT_ENROLLMENT.name) {
-                    (Some(e), true) => (c.entity, e),
-                    _ => (c.entity, &c.rows),
-                },
-            )
+            .map(|c| match (&issued_enrollment, c.entity == STUDENT_ENROLLMENT.name) {
+                (Some(e), true) => (c.entity, e),
+                _ => (c.entity, &c.rows),
+            })
             .chain(
                 ingested
                     .iter()

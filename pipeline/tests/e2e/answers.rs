@@ -4,6 +4,7 @@
 //! Emma Smith under a second StateStudentID, and a reviewer decision merging
 //! the two IDs.
 
+
 use crate::common::*;
 use std::collections::BTreeMap;
 use std::fs;
