@@ -21,6 +21,7 @@ use std::path::Path;
 
 mod html;
 mod provenance;
+mod rows;
 mod uploads;
 
 pub use html::html;
@@ -30,8 +31,6 @@ pub const EXAMPLES: usize = 5;
 
 /// The key column every compared frame is given.
 const KEY: &str = "__key";
-/// The suffix of run B's columns in the joined frame.
-const SUFFIX_B: &str = "__b";
 
 /// A few example keys of rows added, removed and changed.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -145,9 +144,28 @@ pub fn diff(a: &Path, b: &Path) -> Result<RunDiff> {
             let same = sums_a
                 .get(&rel)
                 .is_some_and(|x| sums_b.get(&rel) == Some(x));
+            let started = std::time::Instant::now();
             stages.push(compare_snapshots(a, b, &rel, &key, same)?);
+            tracing::debug!(
+                snapshot = rel,
+                same,
+                ms = started.elapsed().as_millis() as u64,
+                "compared"
+            );
         }
     }
+    let started = std::time::Instant::now();
+    let uploads = uploads::compare(a, b)?;
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "uploads compared"
+    );
+    let started = std::time::Instant::now();
+    let clusters = clusters(a, b)?;
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "clusters compared"
+    );
     Ok(RunDiff {
         run_a: a.display().to_string(),
         run_b: b.display().to_string(),
@@ -155,8 +173,8 @@ pub fn diff(a: &Path, b: &Path) -> Result<RunDiff> {
         run_id_b: pb.run_id.clone(),
         causes: provenance::causes(&pa, &pb),
         stages,
-        uploads: uploads::compare(a, b)?,
-        clusters: clusters(a, b)?,
+        uploads,
+        clusters,
     })
 }
 
@@ -312,92 +330,25 @@ fn compare_snapshots(
     if same_bytes {
         return Ok(d);
     }
-    // Each side is read once (only the snapshots that differ).
-    let load = |lf: Option<LazyFrame>| -> Result<Option<LazyFrame>> {
-        lf.map(|lf| Ok(numbered(lf, key)?.collect()?.lazy()))
-            .transpose()
+    // Only the snapshots that differ are read; a side the other run lacks
+    // is read as its keys alone.
+    let keys = |lf: LazyFrame| -> Result<LazyFrame> {
+        let cols: Vec<Expr> = key.iter().map(|k| col(k.as_str())).collect();
+        Ok(numbered(lf.select(cols), key)?.collect()?.lazy())
     };
-    match (load(la)?, load(lb)?) {
-        (Some(la), Some(lb)) => compare_lazy(la, lb, key, &mut d)?,
-        (None, Some(lb)) => (d.added, d.examples.added) = missing(&lb, &lb.clone().limit(0), key)?,
+    match (la, lb) {
+        (Some(la), Some(lb)) => rows::compare(la, lb, key, &mut d)?,
+        (None, Some(lb)) => {
+            let lb = keys(lb)?;
+            (d.added, d.examples.added) = missing(&lb, &lb.clone().limit(0), key)?
+        }
         (Some(la), None) => {
+            let la = keys(la)?;
             (d.removed, d.examples.removed) = missing(&la, &la.clone().limit(0), key)?
         }
         (None, None) => {}
     }
     Ok(d)
-}
-
-/// Compares two numbered frames by key: anti-joins for the rows added and
-/// removed; for the rows of both, every common column compared and only the
-/// rows that differ collected.
-fn compare_lazy(
-    mut la: LazyFrame,
-    mut lb: LazyFrame,
-    key: &[String],
-    d: &mut TableDiff,
-) -> Result<()> {
-    let (sa, sb) = (la.collect_schema()?, lb.collect_schema()?);
-    // Keys of another type in one run are compared as text.
-    for k in key {
-        if sa.get(k) != sb.get(k) {
-            la = la.with_column(col(k.as_str()).cast(DataType::String));
-            lb = lb.with_column(col(k.as_str()).cast(DataType::String));
-        }
-    }
-    (d.added, d.examples.added) = missing(&lb, &la, key)?;
-    (d.removed, d.examples.removed) = missing(&la, &lb, key)?;
-    let common: Vec<String> = sa
-        .iter_names()
-        .map(|c| c.to_string())
-        .filter(|c| c != NTH && !key.contains(c) && sb.contains(c))
-        .collect();
-    if common.is_empty() {
-        return Ok(());
-    }
-    let value = |c: &str| {
-        if sa.get(c) == sb.get(c) {
-            col(c)
-        } else {
-            col(c).cast(DataType::String)
-        }
-    };
-    let side = |lf: LazyFrame, suffix: &str| {
-        let values = common
-            .iter()
-            .map(|c| value(c).alias(format!("{c}{suffix}")));
-        lf.select(key_exprs(key).into_iter().chain(values).collect::<Vec<_>>())
-    };
-    let flags = common.iter().map(|c| {
-        col(c.as_str())
-            .neq_missing(col(format!("{c}{SUFFIX_B}")))
-            .alias(c.as_str())
-    });
-    let any = common
-        .iter()
-        .map(|c| col(c.as_str()))
-        .reduce(|x, y| x.or(y))
-        .expect("a common column");
-    let changed = side(la, "")
-        .join(
-            side(lb, SUFFIX_B),
-            key_exprs(key),
-            key_exprs(key),
-            join_args(JoinType::Inner),
-        )
-        .select(key_exprs(key).into_iter().chain(flags).collect::<Vec<_>>())
-        .filter(any)
-        .with_column(key_text(key))
-        .collect()?;
-    d.changed = changed.height() as u64;
-    d.examples.changed = first_keys(&changed)?;
-    for c in &common {
-        let n = changed.column(c)?.bool()?.sum().unwrap_or(0) as u64;
-        if n > 0 {
-            d.columns.insert(c.clone(), n);
-        }
-    }
-    Ok(())
 }
 
 /// The first [`EXAMPLES`] keys of a frame (sorted by key).
