@@ -608,6 +608,18 @@ fn primary() -> Expr {
     col(ENROLLMENT_TYPE_CODE).eq(lit("P"))
 }
 
+/// The person's fields of the New State ID and Student Personal uploads.
+fn person_fields() -> Vec<(&'static str, Expr)> {
+    vec![
+        ("LastName", col(LAST_NAME)),
+        ("FirstName", col(FIRST_NAME)),
+        ("MiddleName", col(MIDDLE_NAME)),
+        ("Suffix", col(SUFFIX)),
+        ("Gender", col(GENDER)),
+        ("BirthDate", col(BIRTH_DATE)),
+    ]
+}
+
 /// New State ID: students no StateStudentID could be found for. The
 /// extract's enrollments carry no PersonID, so an enrollment without a
 /// StateStudentID cannot be tied to its identity: SAU, school and grade
@@ -618,14 +630,7 @@ fn new_state_id(students: &DataFrame) -> PolarsResult<Built> {
         lf,
         &NEW_STATE_ID,
         crate::schema::STUDENT_PERSONAL.name,
-        vec![
-            ("LastName", col(LAST_NAME)),
-            ("FirstName", col(FIRST_NAME)),
-            ("MiddleName", col(MIDDLE_NAME)),
-            ("Suffix", col(SUFFIX)),
-            ("Gender", col(GENDER)),
-            ("BirthDate", col(BIRTH_DATE)),
-        ],
+        person_fields(),
         lit(NULL),
         lit(NULL),
     )?;
@@ -725,15 +730,13 @@ fn student_personal(students: &DataFrame, seg: &DataFrame) -> PolarsResult<Built
         joined,
         &STUDENT_PERSONAL_UPLOAD,
         crate::schema::STUDENT_PERSONAL.name,
-        vec![
+        [
             ("SAUID", col(SAU_ORG_ID)),
             ("StateStudentID", col(STUDENT_KEY)),
-            ("LastName", col(LAST_NAME)),
-            ("FirstName", col(FIRST_NAME)),
-            ("MiddleName", col(MIDDLE_NAME)),
-            ("Suffix", col(SUFFIX)),
-            ("Gender", col(GENDER)),
-            ("BirthDate", col(BIRTH_DATE)),
+        ]
+        .into_iter()
+        .chain(person_fields())
+        .chain([
             ("HispanicLatino", race(crate::crosswalk::HISPANIC)),
             (
                 "AmericanIndianAlaskaNative",
@@ -750,7 +753,8 @@ fn student_personal(students: &DataFrame, seg: &DataFrame) -> PolarsResult<Built
             ("Immigrant", flag(IMMIGRANT_FLAG)),
             ("DateEnteredUSSchool", col(US_SCHOOL_DATE)),
             ("HomeLanguage", col(HOME_PRIMARY_LANGUAGE)),
-        ],
+        ])
+        .collect(),
         col(YEAR_CODE),
         col(SAU_ORG_ID),
     )?;
