@@ -67,6 +67,8 @@ pub struct Finding {
 pub struct Summary {
     pub saus: BTreeMap<String, u64>,
     pub total: u64,
+    /// Each listed SAU's NEO name, where the organization table gives one.
+    pub names: BTreeMap<String, String>,
 }
 
 /// Plain-language advice for a rule, for the person fixing the row in ICSE.
@@ -392,7 +394,7 @@ fn csv_bytes(list: &[Finding]) -> Result<Vec<u8>> {
 /// Writes `fixlists/` under the run's output root: a CSV and a page per
 /// SAU, the index page and `summary.json`; fix lists of an earlier run are
 /// removed first.
-pub fn write(root: &Path) -> Result<Summary> {
+pub fn write(root: &Path, names: &BTreeMap<&str, &str>) -> Result<Summary> {
     let by_sau = build(root)?;
     let dir = root.join(DIR);
     if dir.is_dir() {
@@ -406,12 +408,16 @@ pub fn write(root: &Path) -> Result<Summary> {
             std::io::Write::write_all(f, &bytes)?;
             Ok(())
         })?;
-        let html = page::sau_page(sau, list)?;
+        let name = names.get(sau.as_str()).copied().unwrap_or_default();
+        let html = page::sau_page(sau, name, list)?;
         write_atomic(&dir.join(format!("{sau}.html")), |f| {
             std::io::Write::write_all(f, html.as_bytes())?;
             Ok(())
         })?;
         summary.saus.insert(sau.clone(), list.len() as u64);
+        if !name.is_empty() {
+            summary.names.insert(sau.clone(), name.to_string());
+        }
         summary.total += list.len() as u64;
     }
     let index = page::index_page(&summary)?;

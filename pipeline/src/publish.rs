@@ -263,14 +263,7 @@ fn code_sets(tables: &Tables) -> (Vec<String>, BTreeMap<String, Vec<String>>) {
 /// NEO Org ID -> NEO name (`__n_id`, `__n_name`; the first name an ID
 /// has), for the CTE guide's message.
 fn org_names(tables: &Tables) -> Result<DataFrame> {
-    let mut names: BTreeMap<&str, &str> = BTreeMap::new();
-    for o in &tables.orgs {
-        if !o.neo_name.is_empty() {
-            names
-                .entry(o.neo_org_id.as_str())
-                .or_insert(o.neo_name.as_str());
-        }
-    }
+    let names = tables.org_names();
     Ok(df!(
         "__n_id" => names.keys().copied().collect::<Vec<_>>(),
         "__n_name" => names.values().copied().collect::<Vec<_>>(),

@@ -52,6 +52,10 @@ pub struct Report {
     pub end_of_year_held: bool,
     /// Rows each district can fix in ICSE, by SAU Org ID (`fixlists/`).
     pub fix_lists: BTreeMap<String, u64>,
+    /// The NEO name of each SAU the report lists (fix lists, end-of-year
+    /// findings), from the organization table.
+    #[serde(default)]
+    pub sau_names: BTreeMap<String, String>,
     /// The identity review queue: pending and decided pairs.
     pub review: crate::queue_state::ReviewState,
 }

@@ -528,23 +528,34 @@ fn end_of_year(r: &Report) -> Section {
         .end_of_year
         .iter()
         .flat_map(|(rule, by_sau)| {
-            by_sau
-                .iter()
-                .map(move |(sau, n)| vec![rule.clone(), sau.clone(), n.to_string()])
+            by_sau.iter().map(move |(sau, n)| {
+                vec![rule.clone(), sau.clone(), sau_name(r, sau), n.to_string()]
+            })
         })
         .collect();
     section(
         "End of year: the launch notices' rules, by SAU",
         Some(end_of_year_note(r.end_of_year_held)),
-        vec![just(table(&["rule", "SAU", "rows"], rows))],
+        vec![just(table(&["rule", "SAU", "SAU name", "rows"], rows))],
     )
+}
+
+/// The SAU's NEO name from the organization table, or nothing.
+fn sau_name(r: &Report, sau: &str) -> String {
+    r.sau_names.get(sau).cloned().unwrap_or_default()
 }
 
 fn fix_lists(r: &Report) -> Section {
     let mut s = section(
         "Fix lists: what each district can fix in ICSE",
         Some("Every row quarantined at ingest or crosswalk or held by pre-flight, by SAU, with its file, line, rule and what to do: fixlists/<SAU>.csv and a page per SAU."),
-        vec![just(table(&["SAU", "rows to fix"], counts(&r.fix_lists)))],
+        vec![just(table(
+            &["SAU", "SAU name", "rows to fix"],
+            r.fix_lists
+                .iter()
+                .map(|(sau, n)| vec![sau.clone(), sau_name(r, sau), n.to_string()])
+                .collect(),
+        ))],
     );
     s.link = Some((
         "fixlists/index.html".into(),

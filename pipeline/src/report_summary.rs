@@ -227,7 +227,10 @@ pub fn summary(r: &Report) -> Summary {
             .map(|(sau, n)| {
                 (
                     format!("fixlists/{sau}.html"),
-                    format!("{sau}: {}", plural(*n, "row", "rows")),
+                    match r.sau_names.get(sau) {
+                        Some(name) => format!("{sau} {name}: {}", plural(*n, "row", "rows")),
+                        None => format!("{sau}: {}", plural(*n, "row", "rows")),
+                    },
                 )
             })
             .collect(),

@@ -116,6 +116,23 @@ pub struct Tables {
     pub race: Vec<RaceRow>,
 }
 
+impl Tables {
+    /// NEO Org ID -> NEO name: the first non-empty name the organization
+    /// table gives an ID (publish quotes it, the report shows it beside
+    /// the ID).
+    pub fn org_names(&self) -> BTreeMap<&str, &str> {
+        let mut names: BTreeMap<&str, &str> = BTreeMap::new();
+        for o in &self.orgs {
+            if !o.neo_name.is_empty() {
+                names
+                    .entry(o.neo_org_id.as_str())
+                    .or_insert(o.neo_name.as_str());
+            }
+        }
+        names
+    }
+}
+
 /// A coded enrollment column and where its new code goes.
 pub struct Binding {
     pub column: &'static str,

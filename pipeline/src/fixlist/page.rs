@@ -19,11 +19,11 @@ fn render(name: &str, source: &str, ctx: minijinja::Value) -> Result<String> {
 }
 
 /// The page of one SAU's fix list.
-pub fn sau_page(sau: &str, list: &[Finding]) -> Result<String> {
+pub fn sau_page(sau: &str, name: &str, list: &[Finding]) -> Result<String> {
     render(
         "sau.html",
         SAU_PAGE,
-        context! { sau => sau, rows => minijinja::Value::from(minijinja::value::Serde(list)) },
+        context! { sau => sau, name => name, rows => minijinja::Value::from(minijinja::value::Serde(list)) },
     )
 }
 

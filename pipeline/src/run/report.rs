@@ -44,6 +44,12 @@ impl Stage for Report {
                 ctx.config.section_sum(StageId::Report),
             ),
             ("stage outputs".to_string(), hex(&h.finalize())),
+            (
+                "organization names".to_string(),
+                hex(&Sha256::digest(serde_json::to_vec(
+                    &ctx.tables.mapping.org_names(),
+                )?)),
+            ),
         ]))
     }
 
@@ -58,13 +64,21 @@ impl Stage for Report {
         produced.data.insert(SOURCES.to_string(), sources);
         // A fix list per district, from the quarantine and pre-flight files
         // (pre-flight's were written by publish; the quarantine files above).
-        let fixlists = crate::fixlist::write(ctx.root)?;
+        let names = ctx.tables.mapping.org_names();
+        let fixlists = crate::fixlist::write(ctx.root, &names)?;
         produced
             .outputs
             .extend(super::publish::files_under(ctx.root, crate::fixlist::DIR)?);
         let mut full = build(ctx, state, part.control_totals)?;
         full.end_of_year = part.end_of_year;
         full.end_of_year_held = ctx.config.end_of_year_hold;
+        full.sau_names = full
+            .end_of_year
+            .values()
+            .flat_map(|by_sau| by_sau.keys())
+            .chain(fixlists.saus.keys())
+            .filter_map(|sau| Some((sau.clone(), names.get(sau.as_str())?.to_string())))
+            .collect();
         full.fix_lists = fixlists.saus;
         full.review = crate::queue_state::review_state(ctx.root)?;
         let labels = crate::report_labels::Labels::new(&ctx.tables.codes, &ctx.tables.mapping);
@@ -237,6 +251,7 @@ fn build(
         end_of_year: Default::default(),
         end_of_year_held: false,
         fix_lists: Default::default(),
+        sau_names: Default::default(),
         review: Default::default(),
     })
 }

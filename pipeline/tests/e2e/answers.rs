@@ -263,10 +263,18 @@ fn the_fix_lists_match_the_quarantine_and_preflight_files_row_for_row() {
     let sau = fs::read_to_string(out.join("fixlists/2544.csv")).unwrap();
     assert_eq!(sau, FIXLIST_2544);
     let page = fs::read_to_string(out.join("fixlists/2544.html")).unwrap();
-    assert!(page.contains("<h1>Fix list: SAU 2544</h1>"));
+    assert!(page.contains("<h1>Fix list: SAU 2544 Brooks Public Schools</h1>"));
     assert!(!page.contains("Smith") && !page.contains("2004-01-09"));
     let index = fs::read_to_string(out.join("fixlists/index.html")).unwrap();
-    assert!(index.contains(r#"<a href="2544.html">2544</a>"#));
+    assert!(index.contains(
+        r#"<a href="2544.html">2544</a></td><td>Brooks Public Schools</td><td class="n">15</td>"#
+    ));
+    assert!(index.contains(r#"<a href="unassigned.html">unassigned</a></td><td></td>"#));
+    // The report's table of fix lists names each SAU beside its Org ID.
+    let report = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("<th>SAU</th><th>SAU name</th><th>rows to fix</th>"));
+    assert!(report
+        .contains(r#"<td class="n">2544</td><td>Brooks Public Schools</td><td class="n">15</td>"#));
 }
 
 /// The summary at the top of report.html: the flows, the queue's state,
@@ -336,7 +344,7 @@ const SUMMARY_ROWS: [&str; 16] = [
     "cte|4|1|0|3",
     "upload: CTE|3|2|1",
 ];
-const SUMMARY_TEXT: &str = "Summary|37 source rows read: 32 carried, 3 quarantined, 2 merged by identity. Uploads: 33 rows written, 10 held by pre-flight.|entity &#x2f; upload|read|quarantined|merged|carried|conformed|held by pre-flight|uploaded|flow|Carried: rows that reached conform (schools and mailing addresses: ingest's output, which later stages read). Conform adds and leaves out rows under named rules (the ledger below); each upload's rows conformed are uploaded or held by pre-flight.|Bars: an entity's rows read|carried|quarantined|merged; an upload's rows conformed|uploaded|held by pre-flight.|Identity review queue: empty, nothing pending; 1 pair decided (1 merged, 0 kept separate).|Fix lists, a page per SAU (|all|): |2544: 15 rows| · |unassigned: 4 rows|Stage times and peak memory of the latest run: |run.html| (written from run.json, so that this page is the same bytes for the same inputs).";
+const SUMMARY_TEXT: &str = "Summary|37 source rows read: 32 carried, 3 quarantined, 2 merged by identity. Uploads: 33 rows written, 10 held by pre-flight.|entity &#x2f; upload|read|quarantined|merged|carried|conformed|held by pre-flight|uploaded|flow|Carried: rows that reached conform (schools and mailing addresses: ingest's output, which later stages read). Conform adds and leaves out rows under named rules (the ledger below); each upload's rows conformed are uploaded or held by pre-flight.|Bars: an entity's rows read|carried|quarantined|merged; an upload's rows conformed|uploaded|held by pre-flight.|Identity review queue: empty, nothing pending; 1 pair decided (1 merged, 0 kept separate).|Fix lists, a page per SAU (|all|): |2544 Brooks Public Schools: 15 rows| · |unassigned: 4 rows|Stage times and peak memory of the latest run: |run.html| (written from run.json, so that this page is the same bytes for the same inputs).";
 
 const FIXLIST_2544: &str = "\
 file,line,StateStudentID,School_ID,school_year,stage,column,rule,message,what_to_do
