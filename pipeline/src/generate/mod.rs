@@ -303,10 +303,20 @@ fn iso(d: NaiveDate) -> String {
 
 /// Developmentally Delayed (12) is valid only for 4-year-olds, EK and K,
 /// age 6 at most (002 line 34): from grade 1 a child is re-evaluated under
-/// another exceptionality.
-fn exceptionality_for_grade<R: Rng>(rng: &mut R, code: &'static str, grade: Grade) -> &'static str {
-    if code != "12" || grade <= 0 {
+/// another exceptionality; a child past six in PK, EK or K (a late entrant)
+/// under Speech and Language Impairment, without a draw, so the rest of the
+/// bundle is as before.
+fn exceptionality_for_grade<R: Rng>(
+    rng: &mut R,
+    code: &'static str,
+    grade: Grade,
+    past_six: bool,
+) -> &'static str {
+    if code != "12" || (grade <= 0 && !past_six) {
         return code;
+    }
+    if grade <= 0 {
+        return "04";
     }
     const REEVALUATED: [(&str, u32); 4] = [("04", 5), ("09", 3), ("08", 2), ("13", 1)];
     choose::<_, &str>(rng, &REEVALUATED)
@@ -2213,5 +2223,25 @@ mod tests {
                 .unwrap_or(0);
             assert!(n >= 2, "{file}: {n} {kind} planted");
         }
+    }
+
+    #[test]
+    fn developmentally_delayed_ends_at_grade_1_and_past_age_6() {
+        let fresh = || ChaCha8Rng::seed_from_u64(3);
+        let next = |mut r: ChaCha8Rng| r.gen::<u64>();
+        // Kindergarten, six or younger: kept, no draw.
+        let mut rng = fresh();
+        assert_eq!(exceptionality_for_grade(&mut rng, "12", 0, false), "12");
+        assert_eq!(next(rng), next(fresh()));
+        // Kindergarten past six (a late entrant): Speech and Language, no draw.
+        let mut rng = fresh();
+        assert_eq!(exceptionality_for_grade(&mut rng, "12", 0, true), "04");
+        assert_eq!(next(rng), next(fresh()));
+        // Grade 1: re-evaluated by a draw.
+        let mut rng = fresh();
+        let code = exceptionality_for_grade(&mut rng, "12", 1, false);
+        assert!(["04", "09", "08", "13"].contains(&code), "{code}");
+        // Another code: kept.
+        assert_eq!(exceptionality_for_grade(&mut fresh(), "09", 0, true), "09");
     }
 }
