@@ -32,6 +32,10 @@ pub const IMMIGRANT_FLAG: &str = "ImmigrantFlag";
 pub const US_SCHOOL_DATE: &str = "USSchoolDate";
 pub const HOME_PRIMARY_LANGUAGE: &str = "HomePrimaryLanguage";
 pub const IDENTITY_EFFECTIVE_DATE: &str = "IdentityEffectiveDate";
+/// The person's "Local Student Number" on ICSE's Demographics page (v2.5
+/// `002_e770a609831df98f.txt` line 28, v1 `003_753b922f4abe16fa.txt` line
+/// 256): the local SIS's number, the enrollments' `SchoolStudentID`.
+pub const LOCAL_STUDENT_NUMBER: &str = "LocalStudentNumber";
 
 /// The five race flags of the two-question format, in the order of the spec.
 pub const RACE_FLAGS: [&str; 5] = [
@@ -61,7 +65,29 @@ pub const ENGLISH_PROFICIENCY: &str = "EnglishProficiency";
 pub const DATE_FIRST_ENROLLED_ESL: &str = "DateFirstEnrolledESL";
 pub const LEP_EXIT_DATE: &str = "LEPExitDate";
 pub const HOMELESS_CODE: &str = "HomelessCode";
+// The ESL (LEP) program types, each an identification (Y/N) in both
+// standards: v2.5 `002_e770a609831df98f.txt` line 33, v1
+// `003_753b922f4abe16fa.txt` lines 446-455.
+/// "Sheltered English Push-in/Pull-out".
+pub const SHELTERED_ENGLISH_FLAG: &str = "ShelteredEnglishFlag";
+/// "Heritage Language".
+pub const HERITAGE_LANGUAGE_FLAG: &str = "HeritageLanguageFlag";
+/// "Bilingual Ed".
+pub const BILINGUAL_ED_FLAG: &str = "BilingualEdFlag";
+/// "ESL Only".
+pub const ESL_ONLY_FLAG: &str = "ESLOnlyFlag";
+/// The four ESL program types, in the standards' order.
+pub const ESL_PROGRAM_FLAGS: [&str; 4] = [
+    SHELTERED_ENGLISH_FLAG,
+    HERITAGE_LANGUAGE_FLAG,
+    BILINGUAL_ED_FLAG,
+    ESL_ONLY_FLAG,
+];
 pub const MIGRANT_FLAG: &str = "MigrantFlag";
+/// "Title IC-Migrant", a field of its own beside "Migrant" in both
+/// standards (v2.5 line 33, v1 line 438; "Migrant" is v2.5 line 29, v1
+/// line 412).
+pub const TITLE_IC_MIGRANT_FLAG: &str = "TitleICMigrantFlag";
 pub const SECTION_504_FLAG: &str = "Section504Flag";
 pub const REFUGEE_FLAG: &str = "RefugeeFlag";
 pub const STATE_AGENCY_CLIENT_FLAG: &str = "StateAgencyClientFlag";

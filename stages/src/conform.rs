@@ -576,7 +576,7 @@ pub fn run(sources: Sources, config: &ConformConfig) -> PolarsResult<Conformed> 
         reports: Vec::new(),
     };
     if let Some(students) = sources.students {
-        out.push(new_state_id(students)?);
+        out.push(new_state_id(students, sources.enrollment)?);
     }
     if let Some(e) = sources.enrollment {
         let (seg, cut) = segments(e, config)?;
@@ -620,25 +620,67 @@ fn person_fields() -> Vec<(&'static str, Expr)> {
     ]
 }
 
-/// New State ID: students no StateStudentID could be found for. The
-/// extract's enrollments carry no PersonID, so an enrollment without a
-/// StateStudentID cannot be tied to its identity: SAU, school and grade
-/// stay blank and pre-flight holds the row (required).
-fn new_state_id(students: &DataFrame) -> PolarsResult<Built> {
-    let lf = students.clone().lazy().filter(col(NEEDS_NEW_STATE_ID));
+/// New State ID: students no StateStudentID could be found for, with the
+/// SAU, school, grade and local number of the enrollment they are tied to
+/// ([`tied_enrollments`]); a student tied to none keeps them blank and
+/// pre-flight holds the row (required).
+fn new_state_id(students: &DataFrame, enrollment: Option<&DataFrame>) -> PolarsResult<Built> {
+    let awaiting = students.clone().lazy().filter(col(NEEDS_NEW_STATE_ID));
+    let local = if students.column(LOCAL_STUDENT_NUMBER).is_ok() {
+        col(LOCAL_STUDENT_NUMBER).str().strip_chars(lit(NULL))
+    } else {
+        lit(NULL).cast(DataType::String)
+    };
+    let awaiting = awaiting.with_column(local.alias(TIE_LOCAL));
+    let claims = awaiting
+        .clone()
+        .filter(col(TIE_LOCAL).is_not_null())
+        .group_by([col(TIE_LOCAL)])
+        .agg([len().alias("__claims")])
+        .filter(col("__claims").eq(lit(1)))
+        .select([col(TIE_LOCAL)]);
+    let lf = match enrollment {
+        Some(e) => awaiting.join(
+            tied_enrollments(e)?.join(
+                claims,
+                [col(TIE_LOCAL)],
+                [col(TIE_LOCAL)],
+                JoinArgs::new(JoinType::Inner),
+            ),
+            [col(TIE_LOCAL)],
+            [col(TIE_LOCAL)],
+            JoinArgs::new(JoinType::Left),
+        ),
+        None => awaiting.with_columns([
+            lit(NULL).cast(DataType::String).alias("__t_sau"),
+            lit(NULL).cast(DataType::String).alias("__t_school"),
+            lit(NULL).cast(DataType::String).alias("__t_grade"),
+            lit(NULL).cast(DataType::Int32).alias("__t_year"),
+        ]),
+    };
+    let mut fields = person_fields();
+    fields.extend([
+        ("SAUID", col("__t_sau")),
+        ("SchoolStudentID", col(TIE_LOCAL)),
+        ("SchoolID", col("__t_school")),
+        ("GradeLevel", col("__t_grade")),
+    ]);
     let df = shape(
         lf,
         &NEW_STATE_ID,
         crate::schema::STUDENT_PERSONAL.name,
-        person_fields(),
-        lit(NULL),
-        lit(NULL),
+        fields,
+        col("__t_year"),
+        col("__t_sau"),
     )?;
     let mut r = report(&NEW_STATE_ID, students.height() as u64, df.height() as u64);
     if df.height() > 0 {
+        let n_tied = df.column("SAUID")?.len() - df.column("SAUID")?.null_count();
         r.notes.push(format!(
-            "{} students need a New State ID; the extract's enrollments carry no PersonID, so their SAU, school and grade cannot be filled in and pre-flight holds them (required)",
-            df.height()
+            "{} students need a New State ID: {} tied to an enrollment without a StateStudentID by their Local Student Number (its SAU, school and grade filled in); {} not tied (no Local Student Number, none or more than one SAU's enrollments with it, or another student awaiting an ID with the same number), which pre-flight holds (required)",
+            df.height(),
+            n_tied,
+            df.height() - n_tied
         ));
     }
     exclude(
@@ -651,6 +693,61 @@ fn new_state_id(students: &DataFrame) -> PolarsResult<Built> {
         frame: df,
         report: r,
     })
+}
+
+/// The local number a student awaiting an ID is tied by.
+const TIE_LOCAL: &str = "__t_local";
+
+/// The enrollment a student awaiting a New State ID is tied to, by local
+/// number: the extract's enrollments carry no PersonID, but the person's
+/// Local Student Number (ICSE's Demographics page, v2.5 line 28) is the
+/// enrollments' `SchoolStudentID`. Of the enrollments with no
+/// StateStudentID and that number, those of one SAU only (local numbers are
+/// a district's own: the same number in two SAUs ties nothing), the most
+/// recent: latest school year, a primary one first, latest entry date.
+fn tied_enrollments(e: &DataFrame) -> PolarsResult<LazyFrame> {
+    Ok(e.clone()
+        .lazy()
+        .filter(
+            col(STATE_STUDENT_ID)
+                .is_null()
+                .and(col(SAU_ORG_ID).is_not_null())
+                .and(col(SCHOOL_STUDENT_ID).is_not_null()),
+        )
+        .select([
+            col(SCHOOL_STUDENT_ID)
+                .str()
+                .strip_chars(lit(NULL))
+                .alias(TIE_LOCAL),
+            text(SAU_ORG_ID).alias("__t_sau"),
+            text(SCHOOL_ORG_ID).alias("__t_school"),
+            col("GradeLevel").alias("__t_grade"),
+            col(YEAR_CODE).cast(DataType::Int32).alias("__t_year"),
+            primary().alias("__t_primary"),
+            col(SCHOOL_ENTRY_DATE).alias("__t_entry"),
+            col(SOURCE_ROW).alias("__t_row"),
+        ])
+        .with_column(
+            col("__t_sau")
+                .n_unique()
+                .over([col(TIE_LOCAL)])?
+                .alias("__t_saus"),
+        )
+        .filter(col("__t_saus").eq(lit(1)))
+        .sort(
+            [TIE_LOCAL, "__t_year", "__t_primary", "__t_entry", "__t_row"],
+            SortMultipleOptions::default()
+                .with_order_descending_multi([false, true, true, true, false])
+                .with_nulls_last(true),
+        )
+        .unique_stable_generic(Some(vec![col(TIE_LOCAL)]), UniqueKeepStrategy::First)
+        .select([
+            col(TIE_LOCAL),
+            col("__t_sau"),
+            col("__t_school"),
+            col("__t_grade"),
+            col("__t_year"),
+        ]))
 }
 
 /// Student Enrollment: every enrollment segment (`cut` of them end at a
@@ -1535,6 +1632,148 @@ mod tests {
         assert_eq!(
             counts(&r.excluded),
             [("not_offender", 2), ("not_reportable", 1)]
+        );
+    }
+
+    #[test]
+    fn new_state_id_rows_carry_the_enrollment_their_local_number_ties_them_to() {
+        // NEW-1's number L1 is on enrollments without an ID in one SAU only
+        // (an enrollment with an ID elsewhere does not count): tied to the
+        // latest. L2 is in two SAUs, L3 is claimed by two students, NEW-5
+        // has no number: not tied.
+        let students = frame(
+            vec![
+                texts(SOURCE_FILE, &[Some("p.csv"); 5]),
+                Column::new(SOURCE_ROW.into(), [2i64, 3, 4, 5, 6]),
+                texts(
+                    STUDENT_KEY,
+                    &[
+                        Some("NEW-1"),
+                        Some("NEW-2"),
+                        Some("NEW-3"),
+                        Some("NEW-4"),
+                        Some("NEW-5"),
+                    ],
+                ),
+                texts(
+                    LOCAL_STUDENT_NUMBER,
+                    &[Some(" L1 "), Some("L2"), Some("L3"), Some("L3"), None],
+                ),
+                flags(NEEDS_NEW_STATE_ID, &[true; 5]),
+            ],
+            &student_columns(),
+        );
+        let enrollment = frame(
+            vec![
+                texts(SOURCE_FILE, &[Some("e.csv"); 6]),
+                Column::new(SOURCE_ROW.into(), (2..8i64).collect::<Vec<_>>()),
+                texts(
+                    STATE_STUDENT_ID,
+                    &[None, None, Some("000000009"), None, None, None],
+                ),
+                texts(
+                    SCHOOL_STUDENT_ID,
+                    &[
+                        Some("L1"),
+                        Some("L1"),
+                        Some("L1"),
+                        Some("L2"),
+                        Some("L2"),
+                        Some("L3"),
+                    ],
+                ),
+                Column::new(YEAR_CODE.into(), [2023i32, 2024, 2024, 2024, 2024, 2024]),
+                texts(
+                    SAU_ORG_ID,
+                    &[
+                        Some("100"),
+                        Some("100"),
+                        Some("300"),
+                        Some("100"),
+                        Some("300"),
+                        Some("100"),
+                    ],
+                ),
+                texts(
+                    SCHOOL_ORG_ID,
+                    &[
+                        Some("200"),
+                        Some("201"),
+                        Some("301"),
+                        Some("200"),
+                        Some("301"),
+                        Some("200"),
+                    ],
+                ),
+                texts(
+                    "GradeLevel",
+                    &[
+                        Some("4"),
+                        Some("5"),
+                        Some("5"),
+                        Some("7"),
+                        Some("7"),
+                        Some("3"),
+                    ],
+                ),
+                texts(ENROLLMENT_TYPE_CODE, &[Some("P"); 6]),
+                dates(
+                    SCHOOL_ENTRY_DATE,
+                    &[
+                        Some("2022-09-01"),
+                        Some("2023-09-01"),
+                        Some("2023-09-01"),
+                        Some("2023-09-01"),
+                        Some("2023-09-01"),
+                        Some("2023-09-01"),
+                    ],
+                ),
+            ],
+            &enrollment_columns(),
+        );
+        let out = run(
+            Sources {
+                students: Some(&students),
+                enrollment: Some(&enrollment),
+                ..Default::default()
+            },
+            &config(),
+        )
+        .unwrap();
+        let (df, r) = conformed(&out, NEW_STATE_ID.name);
+        let df = df
+            .sort([SOURCE_ROW], SortMultipleOptions::default())
+            .unwrap();
+        let text_of = |c: &str| -> Vec<Option<String>> {
+            let s = df.column(c).unwrap().cast(&DataType::String).unwrap();
+            let s = s.str().unwrap();
+            (0..s.len()).map(|i| s.get(i).map(str::to_string)).collect()
+        };
+        let some = |v: &str| Some(v.to_string());
+        assert_eq!(text_of("SAUID"), vec![some("100"), None, None, None, None]);
+        assert_eq!(
+            text_of("SchoolID"),
+            vec![some("201"), None, None, None, None]
+        );
+        assert_eq!(
+            text_of("GradeLevel"),
+            vec![some("5"), None, None, None, None]
+        );
+        assert_eq!(
+            text_of("SchoolStudentID"),
+            vec![some("L1"), some("L2"), some("L3"), some("L3"), None]
+        );
+        assert_eq!(
+            text_of(UPLOAD_YEAR),
+            vec![some("2024"), None, None, None, None]
+        );
+        assert_eq!(
+            text_of(UPLOAD_SAU),
+            vec![some("100"), None, None, None, None]
+        );
+        assert_eq!(
+            r.notes,
+            vec!["5 students need a New State ID: 1 tied to an enrollment without a StateStudentID by their Local Student Number (its SAU, school and grade filled in); 4 not tied (no Local Student Number, none or more than one SAU's enrollments with it, or another student awaiting an ID with the same number), which pre-flight holds (required)".to_string()]
         );
     }
 

@@ -501,7 +501,9 @@ fn concurrent_rules(upload: &Upload, _: &Layout, _: &Context) -> Vec<Rule> {
 
 /// `no_concurrent_enrollment`: a CTE program row with no concurrent
 /// (partial, `S`) Student Enrollment row of the student at the CTE school in
-/// that school year that passed pre-flight. The CTE upload guide
+/// that school year, passing pre-flight, whose dates overlap the program's
+/// (the guide names no dates: a concurrent enrollment that ended before the
+/// program began, or began after it ended, is read as no enrollment for it). The CTE upload guide
 /// (`001_8ad9ad3bacfac23c.txt` line 4: "students must have a primary
 /// enrollment and a concurrent enrollment at a CTE school prior to
 /// completing this upload"); the message is the guide's own error
@@ -719,17 +721,11 @@ fn with_next_primary(lf: LazyFrame) -> PolarsResult<LazyFrame> {
 }
 
 /// Whether a concurrent Student Enrollment row that passed pre-flight exists
-/// at the row's school in its school year (`__concurrent_found`), and the
-/// school's name (`__n_name`).
+/// at the row's school in its school year and overlaps the program's dates
+/// (`__concurrent_found`), and the school's name (`__n_name`). Overlap: the
+/// enrollment enters on or before the program ends and exits (or is open)
+/// on or after it starts; an open program runs to the end of time.
 fn with_concurrent_enrollment(lf: LazyFrame, ctx: &Context) -> PolarsResult<LazyFrame> {
-    let empty = |cols: [(&str, DataType); 4]| {
-        DataFrame::new(
-            0,
-            cols.iter()
-                .map(|(n, t)| Column::new_empty((*n).into(), t))
-                .collect(),
-        )
-    };
     let concurrent = match ctx.valid_enrollments {
         Some(v) => v
             .clone()
@@ -739,25 +735,55 @@ fn with_concurrent_enrollment(lf: LazyFrame, ctx: &Context) -> PolarsResult<Lazy
                 col("StateStudentID").alias("__c_id"),
                 col(UPLOAD_YEAR).alias("__c_year"),
                 col("SchoolID").cast(DataType::String).alias("__c_school"),
-                lit(true).alias(CONCURRENT_FOUND),
-            ])
-            .unique(None, UniqueKeepStrategy::First),
-        None => empty([
-            ("__c_id", DataType::String),
-            ("__c_year", DataType::Int32),
-            ("__c_school", DataType::String),
-            (CONCURRENT_FOUND, DataType::Boolean),
-        ])?
+                col("EntryDate").alias("__c_entry"),
+                col("ExitDate").fill_null(far()).alias("__c_exit"),
+            ]),
+        None => DataFrame::new(
+            0,
+            [
+                ("__c_id", DataType::String),
+                ("__c_year", DataType::Int32),
+                ("__c_school", DataType::String),
+                ("__c_entry", DataType::Date),
+                ("__c_exit", DataType::Date),
+            ]
+            .iter()
+            .map(|(n, t)| Column::new_empty((*n).into(), t))
+            .collect(),
+        )?
         .lazy(),
     };
-    let lf = lf
-        .with_column(col("SchoolID").cast(DataType::String).alias("__cte_school"))
+    let lf = lf.with_column(col("SchoolID").cast(DataType::String).alias("__cte_school"));
+    let found = lf
+        .clone()
+        .select([
+            col(UPLOAD_ROW),
+            col("StateStudentID"),
+            col(UPLOAD_YEAR),
+            col("__cte_school"),
+            col("ProgramStartDate"),
+            col("ProgramEndDate").fill_null(far()).alias("__p_end"),
+        ])
         .join(
             concurrent,
             [col("StateStudentID"), col(UPLOAD_YEAR), col("__cte_school")],
             [col("__c_id"), col("__c_year"), col("__c_school")],
-            JoinArgs::new(JoinType::Left),
-        );
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(
+            col("__c_entry")
+                .lt_eq(col("__p_end"))
+                .and(col("__c_exit").gt_eq(col("ProgramStartDate")))
+                .fill_null(lit(false)),
+        )
+        .select([col(UPLOAD_ROW), lit(true).alias(CONCURRENT_FOUND)])
+        .unique(None, UniqueKeepStrategy::First);
+    let lf = lf.join(
+        found,
+        [col(UPLOAD_ROW)],
+        [col(UPLOAD_ROW)],
+        JoinArgs::new(JoinType::Left),
+    );
     Ok(match ctx.org_names {
         Some(names) => lf.join(
             names.clone().lazy(),

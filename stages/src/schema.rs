@@ -155,6 +155,9 @@ pub const STUDENT_PERSONAL: EntitySpec = EntitySpec {
         c(US_SCHOOL_DATE, Kind::Date),
         text(HOME_PRIMARY_LANGUAGE),
         c(IDENTITY_EFFECTIVE_DATE, Kind::Date),
+        // Optional (v2.5 line 28: "This field is not required"); the length
+        // of the enrollments' SchoolStudentID.
+        max(c(LOCAL_STUDENT_NUMBER, Kind::Text), 10),
     ],
     year: YearSource::SchoolYearOf(IDENTITY_EFFECTIVE_DATE),
 };
@@ -185,8 +188,13 @@ pub const STUDENT_ENROLLMENT: EntitySpec = EntitySpec {
         c(ENGLISH_PROFICIENCY, Kind::Code("english_proficiency")),
         c(DATE_FIRST_ENROLLED_ESL, Kind::Date),
         c(LEP_EXIT_DATE, Kind::Date),
+        c(SHELTERED_ENGLISH_FLAG, Kind::Flag),
+        c(HERITAGE_LANGUAGE_FLAG, Kind::Flag),
+        c(BILINGUAL_ED_FLAG, Kind::Flag),
+        c(ESL_ONLY_FLAG, Kind::Flag),
         c(HOMELESS_CODE, Kind::Code("homeless")),
         c(MIGRANT_FLAG, Kind::Flag),
+        c(TITLE_IC_MIGRANT_FLAG, Kind::Flag),
         c(SECTION_504_FLAG, Kind::Flag),
         c(REFUGEE_FLAG, Kind::Flag),
         c(STATE_AGENCY_CLIENT_FLAG, Kind::Flag),

@@ -13,6 +13,8 @@ use rand_chacha::ChaCha8Rng;
 
 /// What is drawn once per student, before their first year.
 struct Profile {
+    /// The student's birth date (Developmentally Delayed ends at age 6).
+    birth: NaiveDate,
     missing_id: bool,
     state_id: Option<String>,
     affinity: u32,
@@ -177,6 +179,7 @@ impl Generator<'_> {
             ],
         );
         let profile = Profile {
+            birth: truth.name.birth,
             missing_id,
             state_id,
             affinity,
@@ -241,7 +244,10 @@ impl Generator<'_> {
             });
         }
         if let Some(s) = c.sped.as_mut() {
-            s.exceptionality = exceptionality_for_grade(&mut self.rng, s.exceptionality, c.grade);
+            // Past six by 30 June: every entry date of the year may be.
+            let past_six = p.birth + chrono::Months::new(84) <= date(year, 6, 30);
+            s.exceptionality =
+                exceptionality_for_grade(&mut self.rng, s.exceptionality, c.grade, past_six);
         }
         if self.rng.gen_bool(0.1) {
             c.econ = *choose(&mut self.rng, &ECON);

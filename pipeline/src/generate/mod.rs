@@ -303,10 +303,20 @@ fn iso(d: NaiveDate) -> String {
 
 /// Developmentally Delayed (12) is valid only for 4-year-olds, EK and K,
 /// age 6 at most (002 line 34): from grade 1 a child is re-evaluated under
-/// another exceptionality.
-fn exceptionality_for_grade<R: Rng>(rng: &mut R, code: &'static str, grade: Grade) -> &'static str {
-    if code != "12" || grade <= 0 {
+/// another exceptionality; a child past six in PK, EK or K (a late entrant)
+/// under Speech and Language Impairment, without a draw, so the rest of the
+/// bundle is as before.
+fn exceptionality_for_grade<R: Rng>(
+    rng: &mut R,
+    code: &'static str,
+    grade: Grade,
+    past_six: bool,
+) -> &'static str {
+    if code != "12" || (grade <= 0 && !past_six) {
         return code;
+    }
+    if grade <= 0 {
+        return "04";
     }
     const REEVALUATED: [(&str, u32); 4] = [("04", 5), ("09", 3), ("08", 2), ("13", 1)];
     choose::<_, &str>(rng, &REEVALUATED)
@@ -1116,6 +1126,7 @@ fn personal_row(
     identity_id: u32,
     truth: &Truth,
     lep_from: Option<NaiveDate>,
+    local: Option<&str>,
     rng: &mut ChaCha8Rng,
 ) -> Vec<String> {
     let legacy = id.effective < new_race_format_from();
@@ -1151,6 +1162,7 @@ fn personal_row(
         truth.immigrant.or(lep_from).map(iso).unwrap_or_default(),
         truth.language.to_string(),
         iso(id.effective),
+        local.unwrap_or_default().to_string(),
     ]
 }
 
@@ -1176,9 +1188,14 @@ fn enrollment_row(e: &Enrollment, enrollment_id: u32, u: &Universe) -> Vec<Strin
         e.english.unwrap_or_default().to_string(),
         opt_date(e.esl_date),
         opt_date(e.lep_exit),
-        e.homeless.unwrap_or_default().to_string(),
     ];
-    row.extend(e.programs.iter().map(|&b| yn(b).to_string()));
+    row.extend(esl_programs(e).iter().map(|&b| yn(b).to_string()));
+    row.push(e.homeless.unwrap_or_default().to_string());
+    // Migrant, then Title IC-Migrant, then the other programs (the
+    // schema's order).
+    row.push(yn(e.programs[0]).to_string());
+    row.push(yn(title_ic_migrant(e)).to_string());
+    row.extend(e.programs[1..].iter().map(|&b| yn(b).to_string()));
     row.push(e.sau_percentage.unwrap_or_default().to_string());
     row.push(yn(s.is_some()).to_string());
     row.push(opt_date(s.map(|s| s.start)));
@@ -1193,6 +1210,26 @@ fn enrollment_row(e: &Enrollment, enrollment_id: u32, u: &Universe) -> Vec<Strin
     row.push((if e.action.is_some() { "S" } else { "" }).to_string());
     row.push(opt_date(e.action));
     row
+}
+
+/// The ESL program types of an enrollment (Sheltered English, Heritage
+/// Language, Bilingual Ed, ESL Only; v1 003_753b922f4abe16fa.txt lines
+/// 446-455, v2.5 002_e770a609831df98f.txt line 33): one for a limited
+/// English proficient student (03, 04) from 2009-10 on (v1 revision 1.15
+/// "Updated LEP program categories"), chosen by student and year without a
+/// random draw, so the rest of the bundle is as before.
+fn esl_programs(e: &Enrollment) -> [bool; 4] {
+    let mut out = [false; 4];
+    if matches!(e.english, Some("03" | "04")) && e.year >= 2010 {
+        out[(e.student as usize + e.year as usize) % 4] = true;
+    }
+    out
+}
+
+/// Title IC-Migrant (v2.5 line 33, v1 line 438): two in three migrant
+/// students are served by the Title I-C program, chosen by student.
+fn title_ic_migrant(e: &Enrollment) -> bool {
+    e.programs[0] && e.student % 3 != 0
 }
 
 fn header(spec: &cutover_stages::schema::EntitySpec) -> Vec<String> {
@@ -1561,6 +1598,17 @@ fn write_personal(
         let first = lep_from.entry(e.student).or_insert(e.entry);
         *first = (*first).min(e.entry);
     }
+    // The person's Local Student Number (the Demographics page, v2.5 line
+    // 28): the local number of their latest enrollment that has one.
+    let mut local_of: BTreeMap<u32, (i32, NaiveDate, &str)> = BTreeMap::new();
+    for e in &g.enrollments {
+        if let Some(l) = &e.local_id {
+            let latest = local_of.entry(e.student).or_insert((e.year, e.entry, l));
+            if (e.year, e.entry) > (latest.0, latest.1) {
+                *latest = (e.year, e.entry, l);
+            }
+        }
+    }
     let mut written = no_defects(order.len());
     let truth_header = strings(&[
         IDENTITY_ID,
@@ -1586,6 +1634,7 @@ fn write_personal(
                     identity_id,
                     &truths[id.student as usize],
                     lep_from.get(&id.student).copied(),
+                    local_of.get(&id.student).map(|l| l.2),
                     &mut race_rng,
                 );
                 truth.push(&[
@@ -2174,5 +2223,25 @@ mod tests {
                 .unwrap_or(0);
             assert!(n >= 2, "{file}: {n} {kind} planted");
         }
+    }
+
+    #[test]
+    fn developmentally_delayed_ends_at_grade_1_and_past_age_6() {
+        let fresh = || ChaCha8Rng::seed_from_u64(3);
+        let next = |mut r: ChaCha8Rng| r.gen::<u64>();
+        // Kindergarten, six or younger: kept, no draw.
+        let mut rng = fresh();
+        assert_eq!(exceptionality_for_grade(&mut rng, "12", 0, false), "12");
+        assert_eq!(next(rng), next(fresh()));
+        // Kindergarten past six (a late entrant): Speech and Language, no draw.
+        let mut rng = fresh();
+        assert_eq!(exceptionality_for_grade(&mut rng, "12", 0, true), "04");
+        assert_eq!(next(rng), next(fresh()));
+        // Grade 1: re-evaluated by a draw.
+        let mut rng = fresh();
+        let code = exceptionality_for_grade(&mut rng, "12", 1, false);
+        assert!(["04", "09", "08", "13"].contains(&code), "{code}");
+        // Another code: kept.
+        assert_eq!(exceptionality_for_grade(&mut fresh(), "09", 0, true), "09");
     }
 }

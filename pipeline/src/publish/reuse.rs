@@ -35,7 +35,8 @@ pub enum Need {
     PrimaryPeriods,
     /// The Student Enrollment rows that passed pre-flight: their ID, school
     /// year and SAU (a Student Personal row needs one; Attendance gets a
-    /// file for each school year and SAU).
+    /// file for each school year and SAU), and the school and dates of the
+    /// concurrent ones (CTE).
     PassedEnrollments,
 }
 
@@ -154,12 +155,28 @@ fn sorted_hash(name: &str, df: &DataFrame) -> Result<String> {
     Ok(sum_of(&data_hashes(name, &sorted)?))
 }
 
-/// A hash of what the other uploads read of the passed enrollments.
+/// A hash of what the other uploads read of the passed enrollments: each
+/// student's school years and SAUs, and of a concurrent (`S`) enrollment its
+/// school and dates (CTE's `no_concurrent_enrollment` needs one at the CTE
+/// school overlapping the program).
 pub fn passed_hash(passed: &DataFrame) -> Result<String> {
+    let concurrent = |c: &str| {
+        when(col("EnrollmentType").eq(lit("S")))
+            .then(col(c).cast(DataType::String))
+            .otherwise(lit(NULL).cast(DataType::String))
+            .alias(c)
+    };
     let keys = passed
         .clone()
         .lazy()
-        .select([col("StateStudentID"), col(UPLOAD_YEAR), col(UPLOAD_SAU)])
+        .select([
+            col("StateStudentID"),
+            col(UPLOAD_YEAR),
+            col(UPLOAD_SAU),
+            concurrent("SchoolID"),
+            concurrent("EntryDate"),
+            concurrent("ExitDate"),
+        ])
         .unique(None, UniqueKeepStrategy::First)
         .collect()?;
     sorted_hash("passed", &keys)

@@ -25,7 +25,7 @@ fn bundle(w: &Path) {
     // Line 8: Emma Smith again, under a second StateStudentID.
     append(
         &w.join("input/student_personal.csv"),
-        "100006,500007,100000006,Smith,Emma,,,F,2004-01-09,,N,N,N,N,N,Y,O,N,,eng,2011-09-01\r\n",
+        "100006,500007,100000006,Smith,Emma,,,F,2004-01-09,,N,N,N,N,N,Y,O,N,,eng,2011-09-01,\r\n",
     );
     fs::create_dir_all(w.join("out/review")).unwrap();
     fs::write(
@@ -92,7 +92,7 @@ trace of student_enrollment.csv:5
 
 student_enrollment.csv:5 (student_enrollment)
   read: EnrollmentID=900004, School_ID=825, StateStudentID=100000002, SchoolStudentID=B1, ResidentSAU_ID=1244, ResidentTownCode=001, EnrollmentTypeCode=P, YearCode=2016, GradeLevelCode=11, SchoolEntryDate=2015-08-31, StartStatus=02, ExitDate=2016-06-10, SchoolLunchElig=R, FiscalResponsibility=R, EnglishProficiency=03, DateFirstEnrolledESL=2008-09-15, MigrantFlag=N, Section504Flag=Y, RefugeeFlag=N, StateAgencyClientFlag=N, SupplementalEdServices=N, GiftedTalentedAcademic=N, GiftedTalentedArtistic=N, AlternativeEducation=N, ForeignExchange=N, HomeSchooled=N, SpecialEdFlag=N
-  ingest: typed EnrollmentID=900004 (i64), YearCode=2016 (i32), SchoolEntryDate=2015-08-31 (date), ExitDate=2016-06-10 (date), DateFirstEnrolledESL=2008-09-15 (date), MigrantFlag=false (bool), Section504Flag=true (bool), RefugeeFlag=false (bool), StateAgencyClientFlag=false (bool), SupplementalEdServices=false (bool), GiftedTalentedAcademic=false (bool), GiftedTalentedArtistic=false (bool), AlternativeEducation=false (bool), ForeignExchange=false (bool), HomeSchooled=false (bool), SpecialEdFlag=false (bool), school_year=2016 (i32)
+  ingest: typed EnrollmentID=900004 (i64), YearCode=2016 (i32), SchoolEntryDate=2015-08-31 (date), ExitDate=2016-06-10 (date), DateFirstEnrolledESL=2008-09-15 (date), ShelteredEnglishFlag=false (bool), HeritageLanguageFlag=false (bool), BilingualEdFlag=false (bool), ESLOnlyFlag=false (bool), MigrantFlag=false (bool), TitleICMigrantFlag=false (bool), Section504Flag=true (bool), RefugeeFlag=false (bool), StateAgencyClientFlag=false (bool), SupplementalEdServices=false (bool), GiftedTalentedAcademic=false (bool), GiftedTalentedArtistic=false (bool), AlternativeEducation=false (bool), ForeignExchange=false (bool), HomeSchooled=false (bool), SpecialEdFlag=false (bool), school_year=2016 (i32)
   crosswalk: School_ID 825 -> SchoolOrgID 1921 (organizations.csv line 136)
   crosswalk: School_ID 825 -> SAUOrgID 2544 (organizations.csv line 136)
   crosswalk: ResidentSAU_ID 1244 -> ResidentSAUOrgID 2544 (organizations.csv line 260)
@@ -138,7 +138,7 @@ trace of student_enrollment.csv:10
 
 student_enrollment.csv:10 (student_enrollment)
   read: EnrollmentID=900009, School_ID=1389, StateStudentID=100000004, ResidentSAU_ID=1244, ResidentTownCode=001, EnrollmentTypeCode=S, YearCode=2016, GradeLevelCode=11, SchoolEntryDate=2015-09-08, StartStatus=02, ExitDate=2016-06-08, SchoolLunchElig=N, FiscalResponsibility=R, EnglishProficiency=01, MigrantFlag=N, Section504Flag=N, RefugeeFlag=N, StateAgencyClientFlag=N, SupplementalEdServices=N, GiftedTalentedAcademic=N, GiftedTalentedArtistic=N, AlternativeEducation=N, ForeignExchange=N, HomeSchooled=N, SpecialEdFlag=N
-  ingest: typed EnrollmentID=900009 (i64), YearCode=2016 (i32), SchoolEntryDate=2015-09-08 (date), ExitDate=2016-06-08 (date), MigrantFlag=false (bool), Section504Flag=false (bool), RefugeeFlag=false (bool), StateAgencyClientFlag=false (bool), SupplementalEdServices=false (bool), GiftedTalentedAcademic=false (bool), GiftedTalentedArtistic=false (bool), AlternativeEducation=false (bool), ForeignExchange=false (bool), HomeSchooled=false (bool), SpecialEdFlag=false (bool), school_year=2016 (i32)
+  ingest: typed EnrollmentID=900009 (i64), YearCode=2016 (i32), SchoolEntryDate=2015-09-08 (date), ExitDate=2016-06-08 (date), ShelteredEnglishFlag=false (bool), HeritageLanguageFlag=false (bool), BilingualEdFlag=false (bool), ESLOnlyFlag=false (bool), MigrantFlag=false (bool), TitleICMigrantFlag=false (bool), Section504Flag=false (bool), RefugeeFlag=false (bool), StateAgencyClientFlag=false (bool), SupplementalEdServices=false (bool), GiftedTalentedAcademic=false (bool), GiftedTalentedArtistic=false (bool), AlternativeEducation=false (bool), ForeignExchange=false (bool), HomeSchooled=false (bool), SpecialEdFlag=false (bool), school_year=2016 (i32)
   crosswalk: School_ID 1389 -> SchoolOrgID 2854 (organizations.csv line 318)
   crosswalk: School_ID 1389 -> SAUOrgID 2544 (organizations.csv line 318)
   crosswalk: ResidentSAU_ID 1244 -> ResidentSAUOrgID 2544 (organizations.csv line 260)
@@ -256,10 +256,7 @@ fn the_fix_lists_match_the_quarantine_and_preflight_files_row_for_row() {
     }
     assert!(expected.len() > 10);
     assert_eq!(listed, expected);
-    assert_eq!(
-        by_sau,
-        BTreeMap::from([("2544".to_string(), 15), ("unassigned".to_string(), 4)])
-    );
+    assert_eq!(by_sau, BTreeMap::from([("2544".to_string(), 15)]));
     let sau = fs::read_to_string(out.join("fixlists/2544.csv")).unwrap();
     assert_eq!(sau, FIXLIST_2544);
     let page = fs::read_to_string(out.join("fixlists/2544.html")).unwrap();
@@ -269,7 +266,6 @@ fn the_fix_lists_match_the_quarantine_and_preflight_files_row_for_row() {
     assert!(index.contains(
         r#"<a href="2544.html">2544</a></td><td>Brooks Public Schools</td><td class="n">15</td>"#
     ));
-    assert!(index.contains(r#"<a href="unassigned.html">unassigned</a></td><td></td>"#));
     // The report's table of fix lists names each SAU beside its Org ID.
     let report = fs::read_to_string(out.join("report.html")).unwrap();
     assert!(report.contains("<th>SAU</th><th>SAU name</th><th>rows to fix</th>"));
@@ -328,7 +324,7 @@ fn the_report_opens_with_a_summary_of_every_flow() {
 
 const SUMMARY_ROWS: [&str; 16] = [
     "student_personal|7|0|2|5",
-    "upload: New State ID|1|1|0",
+    "upload: New State ID|1|0|1",
     "upload: Student Personal|7|1|6",
     "student_enrollment|14|2|0|12",
     "upload: Student Enrollment|12|4|8",
@@ -344,7 +340,7 @@ const SUMMARY_ROWS: [&str; 16] = [
     "cte|4|1|0|3",
     "upload: CTE|3|2|1",
 ];
-const SUMMARY_TEXT: &str = "Summary|37 source rows read: 32 carried, 3 quarantined, 2 merged by identity. Uploads: 33 rows written, 10 held by pre-flight.|entity &#x2f; upload|read|quarantined|merged|carried|conformed|held by pre-flight|uploaded|flow|Carried: rows that reached conform (schools and mailing addresses: ingest's output, which later stages read). Conform adds and leaves out rows under named rules (the ledger below); each upload's rows conformed are uploaded or held by pre-flight.|Bars: an entity's rows read|carried|quarantined|merged; an upload's rows conformed|uploaded|held by pre-flight.|Identity review queue: empty, nothing pending; 1 pair decided (1 merged, 0 kept separate).|Fix lists, a page per SAU (|all|): |2544 Brooks Public Schools: 15 rows| · |unassigned: 4 rows|Stage times and peak memory of the latest run: |run.html| (written from run.json, so that this page is the same bytes for the same inputs).";
+const SUMMARY_TEXT: &str = "Summary|37 source rows read: 32 carried, 3 quarantined, 2 merged by identity. Uploads: 34 rows written, 9 held by pre-flight.|entity &#x2f; upload|read|quarantined|merged|carried|conformed|held by pre-flight|uploaded|flow|Carried: rows that reached conform (schools and mailing addresses: ingest's output, which later stages read). Conform adds and leaves out rows under named rules (the ledger below); each upload's rows conformed are uploaded or held by pre-flight.|Bars: an entity's rows read|carried|quarantined|merged; an upload's rows conformed|uploaded|held by pre-flight.|Identity review queue: empty, nothing pending; 1 pair decided (1 merged, 0 kept separate).|Fix lists, a page per SAU (|all|): |2544 Brooks Public Schools: 15 rows|Stage times and peak memory of the latest run: |run.html| (written from run.json, so that this page is the same bytes for the same inputs).";
 
 const FIXLIST_2544: &str = "\
 file,line,StateStudentID,School_ID,school_year,stage,column,rule,message,what_to_do
@@ -437,8 +433,8 @@ fn diffs_name_what_changed_and_why() {
 }
 
 const DIFF_CROSSWALK: &str = "\
-A: a/out (run 9f1718481372bac0)
-B: crosswalk/out (run b5d9f0671e097001)
+A: a/out (run fca109db04f03844)
+B: crosswalk/out (run 1d41e1b100fbf16b)
 why: crosswalk table exit_codes.csv: b5a62292f472 -> 5236f5228297
 crosswalk/student_enrollment: 12 -> 12 rows; added 0, removed 0, changed 1
   changed columns: ExitCode 1
@@ -458,8 +454,8 @@ identity: 0 students split, 0 joined
 ";
 
 const DIFF_DECISION: &str = "\
-A: a/out (run 9f1718481372bac0)
-B: decision/out (run 9f1718481372bac0)
+A: a/out (run fca109db04f03844)
+B: decision/out (run fca109db04f03844)
 why: review decisions sha256: ae90da5c74eb -> 41a0347d1e48
 identity/behavior: 5 -> 5 rows; added 0, removed 0, changed 2
   changed columns: StateStudentID 2
@@ -536,8 +532,8 @@ identity: 0 students split, 1 joined
 ";
 
 const DIFF_INPUT: &str = "\
-A: a/out (run 9f1718481372bac0)
-B: input/out (run d7b765a248cf23bf)
+A: a/out (run fca109db04f03844)
+B: input/out (run c608629ceb77ee4c)
 why: input file student_enrollment.csv: 6a817360542b -> 41d4ff533bc5
 read/student_enrollment: 14 -> 14 rows; added 0, removed 0, changed 1
   changed columns: ExitDate 1

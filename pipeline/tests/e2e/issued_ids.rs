@@ -42,6 +42,14 @@ fn issued_ids_close_every_provisional_key_in_a_rerun() {
     copy_dir(&repo().join("layouts"), &w.join("layouts"));
     run(w);
     assert_eq!(summary(w)["needs_new_state_id"], 1);
+    // Her New State ID row carries the SAU, local number, school and grade
+    // of the enrollment her Local Student Number ties her to: what the
+    // helpdesk returns with the ID.
+    assert_eq!(
+        fs::read_to_string(w.join("out/uploads/2016-17/2544/new_state_id.csv")).unwrap(),
+        "SAUID,SchoolStudentID,LastName,FirstName,MiddleName,Suffix,Gender,BirthDate,SchoolID,GradeLevel\r\n\
+         2544,C1,O'Brien,Ava,,,F,11/30/2010,2751,1\r\n"
+    );
     let held = ("14".to_string(), "awaiting_state_id".to_string());
     assert!(rules(w, "student_enrollment").contains(&held));
     assert!(rules(w, "frm").contains(&held));

@@ -6,6 +6,7 @@ mod common;
 
 mod answers;
 mod crosswalk_check;
+mod end_of_year;
 mod generated;
 mod identity;
 mod issued_ids;

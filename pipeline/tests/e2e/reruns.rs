@@ -119,10 +119,11 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
         identity_before,
         "identities were not resolved again"
     );
-    // Only the uploads with a grade level were written again; the others
+    // Only the uploads with a grade level were written again (New State ID
+    // carries the grade of the enrollment a student is tied to); the others
     // kept their files (the same file, linked into the new uploads folder).
     let rewritten = rewritten_uploads(&uploads_before, &inodes(&w.join("out/uploads")));
-    assert_eq!(rewritten, ["student_enrollment.csv"]);
+    assert_eq!(rewritten, ["new_state_id.csv", "student_enrollment.csv"]);
 
     // The partial rerun's crosswalk, quarantine and report equal a fresh run's.
     assert_eq!(run("fresh").status.code(), Some(0));
