@@ -2517,4 +2517,33 @@ mod tests {
             assert_eq!(w[c][missing_level(c)], 0.0);
         }
     }
+
+    #[test]
+    fn a_blank_value_needs_something_independent_to_stay_in_play() {
+        let m = missing_level;
+        // First name exact, surname exact, birth date blank, gender agrees.
+        let mut v = [0, m(MIDDLE), 0, m(BIRTH), 0, 2, m(LOCAL), 2];
+        assert!(
+            missing_uncorroborated(&v),
+            "names alone, different addresses"
+        );
+        let config = config();
+        let (outcome_of, reason) = outcome(None, None, false, false, true, 0.99999, &config);
+        assert_eq!(outcome_of, "separate");
+        assert_eq!(
+            reason,
+            "missing_values: a name part or the birth date blank, nothing independent agrees"
+        );
+        v[ADDRESS_C] = 0;
+        assert!(!missing_uncorroborated(&v), "same address");
+        v[ADDRESS_C] = 2;
+        v[ENROLLMENT] = 1;
+        assert!(
+            !missing_uncorroborated(&v),
+            "a few days' overlap at a transfer"
+        );
+        v[ENROLLMENT] = 2;
+        v[BIRTH] = 0;
+        assert!(!missing_uncorroborated(&v), "nothing blank");
+    }
 }
