@@ -647,4 +647,42 @@ mod tests {
             vec![RULE, SOURCE_FILE, SOURCE_ROW, SAU_ORG_ID, SCHOOL_YEAR]
         );
     }
+
+    #[test]
+    fn a_blank_birth_date_is_no_age_and_another_identity_gives_one() {
+        // E and F: open seniors of 2017 (exit type blank); E's only identity
+        // has no birth date, F has a blank one and one turning 20 in time.
+        let row = |line, student| {
+            (
+                line,
+                2017,
+                student,
+                "1",
+                "P",
+                "12",
+                "2016-08-30",
+                "02",
+                "2017-06-09",
+                "",
+                "",
+                false,
+            )
+        };
+        let e = enrollments(&[row(2, "E"), row(3, "F")]);
+        let days =
+            |d: NaiveDate| (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32;
+        let twenty = days(NaiveDate::from_ymd_opt(1997, 6, 30).unwrap());
+        let personal = df!(
+            STATE_STUDENT_ID => ["E", "F", "F"],
+            BIRTH_DATE => [None, None, Some(twenty)],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col(BIRTH_DATE).cast(DataType::Date))
+        .collect()
+        .unwrap();
+        let found = run(&e, None, Some(&personal), &BTreeSet::new(), 2017).unwrap();
+        let got: Vec<(i64, &str)> = found.iter().map(|f| (f.row, f.rule)).collect();
+        assert_eq!(got, vec![(3, "age_20_not_exited_20")]);
+    }
 }

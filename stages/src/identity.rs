@@ -20,8 +20,10 @@
 //! date and gender agree, or differ by a day/month swap; others go to review
 //! as `same_id_conflict`); reviewer decisions (`decision`); hard-negative
 //! patterns (`twins_or_siblings`, `possible_twins`, `look_alike`) that cap a
-//! pair at review;
-//! the same first name, last name and birth date without corroboration to
+//! pair at review (a blank first name or birth date cannot rule out a twin);
+//! a blank name part or birth date with nothing independent agreeing
+//! (address, local number, enrollment continuity) kept apart
+//! (`missing_values`); the same first name, last name and birth date without corroboration to
 //! review (`identity.same_name_birth_date = "review"`); scored merges across
 //! IDs (`probable`) above the merge threshold; the grey zone to review.
 //!
@@ -713,20 +715,23 @@ fn address_level(a: &Unit, b: &Unit) -> usize {
 ///   at different addresses), and nothing independent (local number,
 ///   address) says they are one child.
 fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'static str> {
-    let close_birth = a.births.iter().any(|x| {
-        b.births
-            .iter()
-            .any(|y| (*x - *y).num_days().abs() <= 3 * 366)
-    });
+    // A blank birth date or first name cannot tell a twin from a duplicate.
+    let close_birth = v[BIRTH] == missing_level(BIRTH)
+        || a.births.iter().any(|x| {
+            b.births
+                .iter()
+                .any(|y| (*x - *y).num_days().abs() <= 3 * 366)
+        });
     // The same surname and different first names, or, when the names
     // compare best swapped (one twin entered surname first), the same first
     // name and a similar "surname" (the twin's first name).
-    let different_first = v[FIRST] >= 3 && v[FIRST] != missing_level(FIRST);
+    let different_first = v[FIRST] >= 3;
     let crossed = !a
         .names
         .iter()
         .any(|(f, _)| b.names.iter().any(|(g, _)| f == g));
-    let one_name_differs = (v[LAST] <= 1 && different_first)
+    let same_or_blank_last = v[LAST] <= 1 || v[LAST] == missing_level(LAST);
+    let one_name_differs = (same_or_blank_last && different_first)
         || (crossed && v[FIRST] == 0 && (2..=5).contains(&v[LAST]));
     let together =
         v[ADDRESS_C] == 0 || (v[ENROLLMENT] >= 3 && v[ENROLLMENT] != missing_level(ENROLLMENT));
@@ -748,6 +753,17 @@ fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'static str> {
         return Some("look_alike");
     }
     None
+}
+
+/// A first name, surname or birth date blank on one side, and nothing
+/// independent of names and birth date agrees (address, local number, one
+/// enrollment continuing the other): a few matching name parts are all
+/// there is, which strangers share.
+fn missing_uncorroborated(v: &[usize; N]) -> bool {
+    let missing = [FIRST, LAST, BIRTH]
+        .iter()
+        .any(|&c| v[c] == missing_level(c));
+    missing && !corroborated(v) && v[ENROLLMENT] > 1
 }
 
 /// An identifier independent of name and birth date agrees: the same local
@@ -1449,14 +1465,16 @@ fn decided(decisions: &[Decision]) -> BTreeMap<(String, String), bool> {
 
 /// What happens to a scored pair, and why: a decision; a hard-negative
 /// pattern caps it at review (twins or siblings enrolled at once for more
-/// than 60 days are two children: separate); the same name and birth date without
-/// corroboration goes to a person under the "review" policy; otherwise the
-/// thresholds.
+/// than 60 days are two children: separate); a blank name part or birth
+/// date with nothing independent agreeing is kept apart; the same name and
+/// birth date without corroboration goes to a person under the "review"
+/// policy; otherwise the thresholds.
 fn outcome(
     decision: Option<bool>,
     pattern: Option<&str>,
     months_at_once: bool,
     same_name_birth: bool,
+    missing_alone: bool,
     probability: f64,
     config: &IdentityConfig,
 ) -> (&'static str, String) {
@@ -1491,6 +1509,13 @@ fn outcome(
         }
         Some(_) => return ("separate", "below the review threshold".into()),
         None => {}
+    }
+    if missing_alone {
+        return (
+            "separate",
+            "missing_values: a name part or the birth date blank, nothing independent agrees"
+                .into(),
+        );
     }
     if same_name_birth && config.same_name_birth_date_review {
         (
@@ -1536,6 +1561,7 @@ fn score_pairs(
             pattern,
             months,
             same,
+            missing_uncorroborated(v),
             probability,
             config,
         );
@@ -1852,8 +1878,72 @@ impl Clusters<'_> {
             "NameHistory".into(),
             keys.iter().map(|k| history[k] as u32).collect::<Vec<_>>(),
         ))?;
-        Ok(students)
+        self.fill_blanks(personal, students, &keys, unit_of_row)
     }
+
+    /// A first name, surname or birth date the current identity has blank,
+    /// taken from the student's newest identity that has it (a blank row
+    /// merged with its duplicate is not held for the blank); `missing_values`
+    /// then names what no identity of the student has.
+    fn fill_blanks(
+        &self,
+        personal: &DataFrame,
+        students: DataFrame,
+        keys: &[String],
+        unit_of_row: &[usize],
+    ) -> PolarsResult<DataFrame> {
+        let ids = self.ids;
+        let position: BTreeMap<&str, usize> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.as_str(), i))
+            .collect();
+        let mut students = students;
+        let mut filled = Vec::new();
+        for c in [FIRST_NAME, LAST_NAME, BIRTH_DATE] {
+            let Ok(values) = personal.column(c) else {
+                continue;
+            };
+            let mut newest: Vec<Option<usize>> = vec![None; keys.len()];
+            for (r, has) in values.is_not_null().iter().enumerate() {
+                if has != Some(true) {
+                    continue;
+                }
+                let at = position[self.survivor_of_unit[unit_of_row[r]].as_str()];
+                let newer = |old: usize| {
+                    (ids[r].effective, ids[r].identity) > (ids[old].effective, ids[old].identity)
+                };
+                if newest[at].is_none_or(newer) {
+                    newest[at] = Some(r);
+                }
+            }
+            let rows = IdxCa::from_iter_options(
+                "rows".into(),
+                newest.into_iter().map(|r| r.map(|r| r as IdxSize)),
+            );
+            let fill = values.take(&rows)?.with_name(fill_name(c).into());
+            students.with_column(fill)?;
+            filled.push(c);
+        }
+        let mut lf = students.lazy().with_columns(
+            filled
+                .iter()
+                .map(|c| coalesce(&[col(*c), col(fill_name(c))]).alias(*c))
+                .collect::<Vec<_>>(),
+        );
+        lf = lf.drop(Selector::ByName {
+            names: filled.iter().map(|c| fill_name(c).into()).collect(),
+            strict: true,
+        });
+        if personal.column(MISSING_VALUES).is_ok() {
+            lf = lf.with_column(crate::schema::missing_values(&filled));
+        }
+        lf.collect()
+    }
+}
+
+fn fill_name(column: &str) -> String {
+    format!("__fill_{column}")
 }
 
 /// Re-keys rows through `key_map`: `StateStudentID` becomes the surviving
@@ -2426,5 +2516,34 @@ mod tests {
             }
             assert_eq!(w[c][missing_level(c)], 0.0);
         }
+    }
+
+    #[test]
+    fn a_blank_value_needs_something_independent_to_stay_in_play() {
+        let m = missing_level;
+        // First name exact, surname exact, birth date blank, gender agrees.
+        let mut v = [0, m(MIDDLE), 0, m(BIRTH), 0, 2, m(LOCAL), 2];
+        assert!(
+            missing_uncorroborated(&v),
+            "names alone, different addresses"
+        );
+        let config = config();
+        let (outcome_of, reason) = outcome(None, None, false, false, true, 0.99999, &config);
+        assert_eq!(outcome_of, "separate");
+        assert_eq!(
+            reason,
+            "missing_values: a name part or the birth date blank, nothing independent agrees"
+        );
+        v[ADDRESS_C] = 0;
+        assert!(!missing_uncorroborated(&v), "same address");
+        v[ADDRESS_C] = 2;
+        v[ENROLLMENT] = 1;
+        assert!(
+            !missing_uncorroborated(&v),
+            "a few days' overlap at a transfer"
+        );
+        v[ENROLLMENT] = 2;
+        v[BIRTH] = 0;
+        assert!(!missing_uncorroborated(&v), "nothing blank");
     }
 }

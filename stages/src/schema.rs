@@ -7,6 +7,7 @@
 //! a real extract's own names are mapped onto them by the configuration.
 
 use crate::columns::*;
+use polars::prelude::*;
 
 /// How a column's text is checked and typed by ingest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +50,10 @@ pub struct ColumnSpec {
     pub required: bool,
     /// A file without this column cannot be read at all.
     pub must_exist: bool,
+    /// A blank value keeps the row and is named in its `missing_values`
+    /// column (a name part or birth date: the student can still be matched
+    /// on the rest).
+    pub flag_blank: bool,
     /// Names, birth dates, addresses: shown as `[redacted]` in quarantine.
     pub pii: bool,
     /// The most characters the standard allows (`too_long`); `None` when the
@@ -62,6 +67,7 @@ const fn c(name: &'static str, kind: Kind) -> ColumnSpec {
         kind,
         required: false,
         must_exist: false,
+        flag_blank: false,
         pii: false,
         max_len: None,
     }
@@ -72,6 +78,7 @@ const fn req(name: &'static str, kind: Kind) -> ColumnSpec {
         kind,
         required: true,
         must_exist: true,
+        flag_blank: false,
         pii: false,
         max_len: None,
     }
@@ -80,6 +87,17 @@ const fn req(name: &'static str, kind: Kind) -> ColumnSpec {
 /// StateStudentID that ties a row to its student).
 const fn link(mut spec: ColumnSpec) -> ColumnSpec {
     spec.must_exist = true;
+    spec
+}
+/// A column the file must have whose value may be blank, a blank flagged
+/// (`missing_values`) rather than rejected: a first name, surname or birth
+/// date. A student with one of them blank is still a student: identity
+/// matches the row on what it has (a missing value is no evidence either
+/// way), and pre-flight holds the Student Personal or New State ID row of a
+/// student still missing it under `required`, as Synergy would.
+const fn blank_flagged(mut spec: ColumnSpec) -> ColumnSpec {
+    spec.must_exist = true;
+    spec.flag_blank = true;
     spec
 }
 const fn max(mut spec: ColumnSpec, len: usize) -> ColumnSpec {
@@ -127,6 +145,33 @@ impl EntitySpec {
     pub fn column(&self, name: &str) -> Option<&ColumnSpec> {
         self.columns.iter().find(|c| c.name == name)
     }
+
+    /// The columns whose blank is flagged rather than rejected, in order.
+    pub fn blank_flagged(&self) -> Vec<&'static str> {
+        self.columns
+            .iter()
+            .filter(|c| c.flag_blank)
+            .map(|c| c.name)
+            .collect()
+    }
+}
+
+/// `missing_values` of a frame holding `columns`: the names of those that are
+/// null, separated by a space; null when none is.
+pub fn missing_values(columns: &[&str]) -> Expr {
+    let named: Vec<Expr> = columns
+        .iter()
+        .map(|c| {
+            when(col(*c).is_null())
+                .then(lit(*c))
+                .otherwise(lit(NULL).cast(DataType::String))
+        })
+        .collect();
+    let joined = concat_str(named, " ", true);
+    when(joined.clone().eq(lit("")))
+        .then(lit(NULL).cast(DataType::String))
+        .otherwise(joined)
+        .alias(MISSING_VALUES)
 }
 
 pub const STUDENT_PERSONAL: EntitySpec = EntitySpec {
@@ -137,12 +182,12 @@ pub const STUDENT_PERSONAL: EntitySpec = EntitySpec {
         req(PERSON_ID, Kind::Integer),
         req(IDENTITY_ID, Kind::Integer),
         c(STATE_STUDENT_ID, Kind::StateId),
-        pii(max(req(LAST_NAME, Kind::Text), FREE_TEXT_MAX)),
-        pii(max(req(FIRST_NAME, Kind::Text), FREE_TEXT_MAX)),
+        pii(blank_flagged(text(LAST_NAME))),
+        pii(blank_flagged(text(FIRST_NAME))),
         pii(text(MIDDLE_NAME)),
         pii(text(SUFFIX)),
         c(GENDER, Kind::Code("gender")),
-        pii(req(BIRTH_DATE, Kind::Date)),
+        pii(blank_flagged(c(BIRTH_DATE, Kind::Date))),
         c(RACE_ETHNICITY, Kind::Code("race_legacy")),
         c(HISPANIC_LATINO, Kind::FlagOrBlank),
         c(RACE_AMERICAN_INDIAN, Kind::FlagOrBlank),

@@ -450,7 +450,8 @@ impl Generator<'_> {
     }
 
     /// A move to another SAU on `d`: the old enrollment exited (02), a new
-    /// one at the new SAU's school; a few overlap (a planted defect).
+    /// one at the new SAU's school; some overlap, mostly by a few days (a
+    /// planted defect: `overlapping_primary`).
     fn transfer_sau(
         &mut self,
         d: NaiveDate,
@@ -482,12 +483,43 @@ impl Generator<'_> {
         row2.start = "12";
         row2.exit = Some(last2);
         row2.sped = sped_now(None, &c.sped, last);
-        if self.rng.gen_bool(self.opts.defects.overlapping_primary) {
-            let overlap = (entry2 + Duration::days(self.rng.gen_range(5..40))).min(last2);
-            self.enrollments[old].exit = Some(overlap);
-            self.enrollments[old].defect = Some("overlapping_primary");
+        // One draw per transfer: whether the two overlap, and by how long.
+        let rate = self.opts.defects.overlapping_primary;
+        let x: f64 = self.rng.gen();
+        if x < rate {
+            // Mostly a few days (the old school exits the child when the
+            // records request comes), a quarter for one to five weeks.
+            let f = x / rate;
+            let days = if f < 0.75 {
+                1 + (f / 0.75 * 7.0) as i64
+            } else {
+                8 + ((f - 0.75) / 0.25 * 32.0) as i64
+            };
+            let overlap = (entry2 + Duration::days(days)).min(last2);
+            if overlap > entry2 {
+                self.overlap(old, d, overlap);
+            }
         }
         self.push_year(row2, &mut c.sped, last2);
+    }
+
+    /// The old SAU's enrollment (the rows `push_year` made from `first`:
+    /// the year's row and its change of status, if any) exited on `overlap`
+    /// instead of `d`, after the new SAU's began; the last of them, the one
+    /// still open when the new one begins once conform has split the year
+    /// at its change of status, is the planted defect.
+    fn overlap(&mut self, first: usize, d: NaiveDate, overlap: NaiveDate) {
+        let mut last = None;
+        for i in first..self.enrollments.len() {
+            let e = &mut self.enrollments[i];
+            if e.primary && e.exit == Some(d) {
+                e.exit = Some(overlap);
+                last = Some(i);
+            }
+        }
+        if let Some(i) = last {
+            self.enrollments[i].defect = Some("overlapping_primary");
+        }
     }
 
     /// A move to another school of the SAU on `d` (01, then 11), when there

@@ -7,7 +7,9 @@
 //! **Output**: the rows that broke no rule, typed: dates as dates, flags as
 //! booleans, internal ids and years as integers, codes and state/organization
 //! ids as text (leading zeros kept), plus `school_year` (the year a row's codes
-//! were checked against) when the entity has one.
+//! were checked against) when the entity has one, and for identity rows
+//! `missing_values` (a blank first name, surname or birth date: kept and
+//! named there, never rejected; see [`crate::schema::missing_values`]).
 //!
 //! **Rejects** (each violation one quarantine row naming column, value, rule
 //! and message; a row is rejected once, counted under the first rule it broke):
@@ -104,6 +106,11 @@ pub fn run(
     );
     if spec.year != YearSource::None {
         out.push(col(SCHOOL_YEAR));
+    }
+    let flagged_blank = spec.blank_flagged();
+    if !flagged_blank.is_empty() {
+        // The raw text is null when blank (a bad value is rejected anyway).
+        out.push(crate::schema::missing_values(&flagged_blank));
     }
     let (rows, quarantine) = split(flagged, &checks, out, &mut report)?;
     for c in spec.columns {
@@ -907,7 +914,6 @@ mod tests {
                     "implausible_birth_date".into(),
                     REDACTED.into()
                 ),
-                (4, LAST_NAME.into(), "required".into(), REDACTED.into()),
                 (4, RACE_ETHNICITY.into(), "race_format".into(), "H".into()),
             ]
         );
@@ -924,6 +930,100 @@ mod tests {
             out.rows.column(RACE_WHITE).unwrap().bool().unwrap().get(1),
             Some(true)
         );
+    }
+
+    #[test]
+    fn a_blank_name_part_or_birth_date_is_kept_and_named_in_missing_values() {
+        let (lf, present) = frame(
+            &STUDENT_PERSONAL,
+            &[
+                (
+                    PERSON_ID,
+                    vec![Some("1"), Some("2"), Some("3"), Some("4"), None, Some("6")],
+                ),
+                (
+                    IDENTITY_ID,
+                    vec![
+                        Some("1"),
+                        Some("2"),
+                        Some("3"),
+                        Some("4"),
+                        Some("5"),
+                        Some("6"),
+                    ],
+                ),
+                (
+                    LAST_NAME,
+                    vec![
+                        Some("Cyr"),
+                        None,
+                        Some("Roy"),
+                        None,
+                        Some("Roy"),
+                        Some("Roy"),
+                    ],
+                ),
+                (
+                    FIRST_NAME,
+                    vec![
+                        Some("Ann"),
+                        Some("Luc"),
+                        None,
+                        None,
+                        Some("Zoé"),
+                        Some("Pat"),
+                    ],
+                ),
+                (
+                    BIRTH_DATE,
+                    vec![
+                        Some("2001-03-04"),
+                        Some("2001-03-04"),
+                        None,
+                        None,
+                        Some("2001-03-04"),
+                        Some("2001-02-30"),
+                    ],
+                ),
+            ],
+        );
+        let out = run(
+            &STUDENT_PERSONAL,
+            lf,
+            &present,
+            &codes(),
+            &config(),
+            &Context::default(),
+        )
+        .unwrap();
+        // A blank PersonID and a birth date that is not a date are still
+        // rejected; blanks of the three are not.
+        assert_eq!(
+            rules(&out),
+            vec![
+                (6, PERSON_ID.into(), "required".into(), "null".into()),
+                (7, BIRTH_DATE.into(), "invalid_date".into(), REDACTED.into()),
+            ]
+        );
+        let missing: Vec<Option<String>> = out
+            .rows
+            .column(MISSING_VALUES)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect();
+        assert_eq!(
+            missing,
+            vec![
+                None,
+                Some("LastName".into()),
+                Some("FirstName BirthDate".into()),
+                Some("LastName FirstName BirthDate".into()),
+            ]
+        );
+        assert_eq!(out.report.rows_out, 4);
     }
 
     #[test]
