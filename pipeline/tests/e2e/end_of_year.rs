@@ -60,8 +60,8 @@ fn the_report_lists_each_rules_findings_by_sau() {
         let table = section.split("</table>").next().unwrap();
         assert!(
             table.ends_with(
-                "<tbody><tr><td>continuing_start_status</td><td class=\"n\">2544</td><td class=\"n\">1</td></tr>\
-                 <tr><td>expelled_without_behavior</td><td class=\"n\">2544</td><td class=\"n\">1</td></tr></tbody>"
+                "<tbody><tr><td>continuing_start_status</td><td class=\"n\">2544</td><td>Brooks Public Schools</td><td class=\"n\">1</td></tr>\
+                 <tr><td>expelled_without_behavior</td><td class=\"n\">2544</td><td>Brooks Public Schools</td><td class=\"n\">1</td></tr></tbody>"
             ),
             "hold = {hold}: {table}"
         );

@@ -73,7 +73,7 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
             "identity: skipped: config, crosswalked identities, enrollment evidence, issued state IDs, mailing addresses, nickname table, review decisions, tool version unchanged",
             "rekey: skipped: crosswalked rows, identity map, ingested rows, issued state IDs, tool version unchanged",
             "publish: skipped: config, crosswalk tables, layouts, re-keyed rows, schools, students, tool version unchanged",
-            "report: skipped: config, stage outputs, tool version unchanged",
+            "report: skipped: config, organization names, stage outputs, tool version unchanged",
         ]
     );
     let ingest_before = fs::read(w.join("out/ingest/student_enrollment.parquet")).unwrap();
