@@ -1668,7 +1668,8 @@ mod tests {
             &student_columns(),
         );
         // (state ID, local number, year, SAU, school, grade)
-        let rows: [(Option<&str>, &str, i32, &str, &str, &str); 7] = [
+        type Row<'a> = (Option<&'a str>, &'a str, i32, &'a str, &'a str, &'a str);
+        let rows: [Row; 7] = [
             (None, "L1", 2023, "100", "200", "4"),
             (None, "L1", 2024, "100", "201", "5"),
             (Some("000000009"), "L1", 2024, "300", "301", "5"),
