@@ -626,8 +626,13 @@ fn person_fields() -> Vec<(&'static str, Expr)> {
 /// pre-flight holds the row (required).
 fn new_state_id(students: &DataFrame, enrollment: Option<&DataFrame>) -> PolarsResult<Built> {
     let awaiting = students.clone().lazy().filter(col(NEEDS_NEW_STATE_ID));
+    // Only a `NEW-` student (no StateStudentID on any identity row) is
+    // tied: a `CONFLICT-` one's own enrollments carry the shared ID, so
+    // enrollments without one having their number are another student's.
     let local = if students.column(LOCAL_STUDENT_NUMBER).is_ok() {
-        col(LOCAL_STUDENT_NUMBER).str().strip_chars(lit(NULL))
+        when(col(STUDENT_KEY).str().starts_with(lit("NEW-")))
+            .then(col(LOCAL_STUDENT_NUMBER).str().strip_chars(lit(NULL)))
+            .otherwise(lit(NULL).cast(DataType::String))
     } else {
         lit(NULL).cast(DataType::String)
     };
@@ -677,7 +682,7 @@ fn new_state_id(students: &DataFrame, enrollment: Option<&DataFrame>) -> PolarsR
     if df.height() > 0 {
         let n_tied = df.column("SAUID")?.len() - df.column("SAUID")?.null_count();
         r.notes.push(format!(
-            "{} students need a New State ID: {} tied to an enrollment without a StateStudentID by their Local Student Number (its SAU, school and grade filled in); {} not tied (no Local Student Number, none or more than one SAU's enrollments with it, or another student awaiting an ID with the same number), which pre-flight holds (required)",
+            "{} students need a New State ID: {} tied to an enrollment without a StateStudentID by their Local Student Number (its SAU, school and grade filled in); {} not tied (no Local Student Number, none or more than one SAU's enrollments with it, another student awaiting an ID with the same number, or a StateStudentID shared with another student), which pre-flight holds (required)",
             df.height(),
             n_tied,
             df.height() - n_tied
@@ -1640,94 +1645,51 @@ mod tests {
         // NEW-1's number L1 is on enrollments without an ID in one SAU only
         // (an enrollment with an ID elsewhere does not count): tied to the
         // latest. L2 is in two SAUs, L3 is claimed by two students, NEW-5
-        // has no number: not tied.
+        // has no number, CONFLICT-6's L6 is another student's: not tied.
+        let keys = ["NEW-1", "NEW-2", "NEW-3", "NEW-4", "NEW-5", "CONFLICT-6"];
         let students = frame(
             vec![
-                texts(SOURCE_FILE, &[Some("p.csv"); 5]),
-                Column::new(SOURCE_ROW.into(), [2i64, 3, 4, 5, 6]),
-                texts(
-                    STUDENT_KEY,
-                    &[
-                        Some("NEW-1"),
-                        Some("NEW-2"),
-                        Some("NEW-3"),
-                        Some("NEW-4"),
-                        Some("NEW-5"),
-                    ],
-                ),
+                texts(SOURCE_FILE, &[Some("p.csv"); 6]),
+                Column::new(SOURCE_ROW.into(), (2..8i64).collect::<Vec<_>>()),
+                texts(STUDENT_KEY, &keys.map(Some)),
                 texts(
                     LOCAL_STUDENT_NUMBER,
-                    &[Some(" L1 "), Some("L2"), Some("L3"), Some("L3"), None],
+                    &[
+                        Some(" L1 "),
+                        Some("L2"),
+                        Some("L3"),
+                        Some("L3"),
+                        None,
+                        Some("L6"),
+                    ],
                 ),
-                flags(NEEDS_NEW_STATE_ID, &[true; 5]),
+                flags(NEEDS_NEW_STATE_ID, &[true; 6]),
             ],
             &student_columns(),
         );
+        // (state ID, local number, year, SAU, school, grade)
+        type Row<'a> = (Option<&'a str>, &'a str, i32, &'a str, &'a str, &'a str);
+        let rows: [Row; 7] = [
+            (None, "L1", 2023, "100", "200", "4"),
+            (None, "L1", 2024, "100", "201", "5"),
+            (Some("000000009"), "L1", 2024, "300", "301", "5"),
+            (None, "L2", 2024, "100", "200", "7"),
+            (None, "L2", 2024, "300", "301", "7"),
+            (None, "L3", 2024, "100", "200", "3"),
+            (None, "L6", 2024, "100", "200", "3"),
+        ];
         let enrollment = frame(
             vec![
-                texts(SOURCE_FILE, &[Some("e.csv"); 6]),
-                Column::new(SOURCE_ROW.into(), (2..8i64).collect::<Vec<_>>()),
-                texts(
-                    STATE_STUDENT_ID,
-                    &[None, None, Some("000000009"), None, None, None],
-                ),
-                texts(
-                    SCHOOL_STUDENT_ID,
-                    &[
-                        Some("L1"),
-                        Some("L1"),
-                        Some("L1"),
-                        Some("L2"),
-                        Some("L2"),
-                        Some("L3"),
-                    ],
-                ),
-                Column::new(YEAR_CODE.into(), [2023i32, 2024, 2024, 2024, 2024, 2024]),
-                texts(
-                    SAU_ORG_ID,
-                    &[
-                        Some("100"),
-                        Some("100"),
-                        Some("300"),
-                        Some("100"),
-                        Some("300"),
-                        Some("100"),
-                    ],
-                ),
-                texts(
-                    SCHOOL_ORG_ID,
-                    &[
-                        Some("200"),
-                        Some("201"),
-                        Some("301"),
-                        Some("200"),
-                        Some("301"),
-                        Some("200"),
-                    ],
-                ),
-                texts(
-                    "GradeLevel",
-                    &[
-                        Some("4"),
-                        Some("5"),
-                        Some("5"),
-                        Some("7"),
-                        Some("7"),
-                        Some("3"),
-                    ],
-                ),
-                texts(ENROLLMENT_TYPE_CODE, &[Some("P"); 6]),
-                dates(
-                    SCHOOL_ENTRY_DATE,
-                    &[
-                        Some("2022-09-01"),
-                        Some("2023-09-01"),
-                        Some("2023-09-01"),
-                        Some("2023-09-01"),
-                        Some("2023-09-01"),
-                        Some("2023-09-01"),
-                    ],
-                ),
+                texts(SOURCE_FILE, &[Some("e.csv"); 7]),
+                Column::new(SOURCE_ROW.into(), (2..9i64).collect::<Vec<_>>()),
+                texts(STATE_STUDENT_ID, &rows.map(|r| r.0)),
+                texts(SCHOOL_STUDENT_ID, &rows.map(|r| Some(r.1))),
+                Column::new(YEAR_CODE.into(), rows.map(|r| r.2)),
+                texts(SAU_ORG_ID, &rows.map(|r| Some(r.3))),
+                texts(SCHOOL_ORG_ID, &rows.map(|r| Some(r.4))),
+                texts("GradeLevel", &rows.map(|r| Some(r.5))),
+                texts(ENROLLMENT_TYPE_CODE, &[Some("P"); 7]),
+                dates(SCHOOL_ENTRY_DATE, &[Some("2023-09-01"); 7]),
             ],
             &enrollment_columns(),
         );
@@ -1749,31 +1711,24 @@ mod tests {
             let s = s.str().unwrap();
             (0..s.len()).map(|i| s.get(i).map(str::to_string)).collect()
         };
+        let first = |v: &str| {
+            let mut out = vec![None; 6];
+            out[0] = Some(v.to_string());
+            out
+        };
+        assert_eq!(text_of("SAUID"), first("100"));
+        assert_eq!(text_of("SchoolID"), first("201"));
+        assert_eq!(text_of("GradeLevel"), first("5"));
+        assert_eq!(text_of(UPLOAD_YEAR), first("2024"));
+        assert_eq!(text_of(UPLOAD_SAU), first("100"));
         let some = |v: &str| Some(v.to_string());
-        assert_eq!(text_of("SAUID"), vec![some("100"), None, None, None, None]);
-        assert_eq!(
-            text_of("SchoolID"),
-            vec![some("201"), None, None, None, None]
-        );
-        assert_eq!(
-            text_of("GradeLevel"),
-            vec![some("5"), None, None, None, None]
-        );
         assert_eq!(
             text_of("SchoolStudentID"),
-            vec![some("L1"), some("L2"), some("L3"), some("L3"), None]
-        );
-        assert_eq!(
-            text_of(UPLOAD_YEAR),
-            vec![some("2024"), None, None, None, None]
-        );
-        assert_eq!(
-            text_of(UPLOAD_SAU),
-            vec![some("100"), None, None, None, None]
+            vec![some("L1"), some("L2"), some("L3"), some("L3"), None, None]
         );
         assert_eq!(
             r.notes,
-            vec!["5 students need a New State ID: 1 tied to an enrollment without a StateStudentID by their Local Student Number (its SAU, school and grade filled in); 4 not tied (no Local Student Number, none or more than one SAU's enrollments with it, or another student awaiting an ID with the same number), which pre-flight holds (required)".to_string()]
+            vec!["6 students need a New State ID: 1 tied to an enrollment without a StateStudentID by their Local Student Number (its SAU, school and grade filled in); 5 not tied (no Local Student Number, none or more than one SAU's enrollments with it, another student awaiting an ID with the same number, or a StateStudentID shared with another student), which pre-flight holds (required)".to_string()]
         );
     }
 
