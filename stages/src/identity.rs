@@ -41,6 +41,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use unicode_normalization::UnicodeNormalization;
 
+mod model;
+
 pub const STAGE: &str = "identity";
 pub const STUDENT_KEY: &str = "StudentKey";
 pub const NEEDS_NEW_STATE_ID: &str = "NeedsNewStateID";
@@ -704,7 +706,8 @@ fn address_level(a: &Unit, b: &Unit) -> usize {
 /// - `twins_or_siblings`: the same surname, the same or a close birth date
 ///   (within three years), different first names (not a nickname, not the
 ///   middle name), and the same address or enrolled at once for more than
-///   two weeks;
+///   two weeks, unless one's enrollments end where the other's begin under
+///   the same local student number (a re-registration);
 /// - `possible_twins`: the same surname and birth date, different first
 ///   names, and no enrollment or address on one side to tell twins from a
 ///   misspelt first name;
@@ -730,7 +733,11 @@ fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'static str> {
         || (crossed && v[FIRST] == 0 && (2..=5).contains(&v[LAST]));
     let together =
         v[ADDRESS_C] == 0 || (v[ENROLLMENT] >= 3 && v[ENROLLMENT] != missing_level(ENROLLMENT));
-    if one_name_differs && close_birth && together {
+    // One ID's enrollments ending where the other's begin under the same
+    // local student number in one SAU is a re-registration, not two
+    // children of one household (twins are in school at once).
+    let re_registered = v[ENROLLMENT] == 0 && v[LOCAL] == 0;
+    if one_name_differs && close_birth && together && !re_registered {
         return Some("twins_or_siblings");
     }
     let unknown =
@@ -1697,10 +1704,18 @@ pub fn run(
         .par_iter()
         .map(|&(a, b)| comparer.levels(&units[a], &units[b]))
         .collect();
-    let model = estimate_model(&units, &ids, &comparer, &vectors);
+    let first = estimate_model(&units, &ids, &comparer, &vectors);
+    let (model, freq) = model::refined(
+        first,
+        Frequencies::of(&units),
+        &units,
+        &candidates,
+        &vectors,
+        config,
+    );
     let scorer = Scorer {
         model: &model,
-        freq: Frequencies::of(&units),
+        freq,
     };
     let pairs = score_pairs(&units, &candidates, &vectors, &scorer, decisions, config);
     review.extend(pairs.iter().filter(|p| p.outcome == "review").cloned());
