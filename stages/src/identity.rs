@@ -2241,6 +2241,57 @@ mod tests {
         assert!(enrollment.weight < -10.0, "{enrollment:?}");
     }
 
+    /// A child re-registered with a first-name typo at the same address:
+    /// the first ID's enrollments end where the second's begin, under the
+    /// same local student number. Not the twins pattern (twins are in school
+    /// at once): it is scored and merges.
+    #[test]
+    fn a_re_registration_at_one_address_is_not_twins() {
+        let p = with_crowd(&[
+            (
+                1,
+                1,
+                Some("000000001"),
+                "Jaden",
+                "Pelletier",
+                "M",
+                "2006-03-14",
+                "2011-08-29",
+            ),
+            (
+                2,
+                2,
+                Some("000000002"),
+                "Jadne",
+                "Pelletier",
+                "M",
+                "2006-03-14",
+                "2012-08-30",
+            ),
+        ]);
+        let e = enrollments(&[
+            ("000000001", "2011-08-29", "2012-06-08", "1000", "10001"),
+            ("000000002", "2012-08-30", "2013-06-07", "1000", "10001"),
+        ]);
+        let a = addresses(&[
+            ("000000001", "12 Elm St", "04101"),
+            ("000000002", "12 Elm St", "04101"),
+        ]);
+        let out = run(&p, Some(&e), Some(&a), &[], &config()).unwrap();
+        let again = pair(&out, "000000001", "000000002");
+        assert_eq!(again.pattern, "", "{again:?}");
+        assert_eq!(again.outcome, "merge", "{again:?}");
+        // The same two a local number apart are twins or siblings again.
+        let e = enrollments(&[
+            ("000000001", "2011-08-29", "2012-06-08", "1000", "10001"),
+            ("000000002", "2012-08-30", "2013-06-07", "1000", "10002"),
+        ]);
+        let out = run(&p, Some(&e), Some(&a), &[], &config()).unwrap();
+        let two = pair(&out, "000000001", "000000002");
+        assert_eq!(two.pattern, "twins_or_siblings", "{two:?}");
+        assert_ne!(two.outcome, "merge", "{two:?}");
+    }
+
     /// Twins with no enrollment and no address (one entered surname first)
     /// cannot be told from a misspelt first name: a person decides.
     #[test]
