@@ -52,7 +52,10 @@ pub(super) fn refined(
     let stated = method.remove("m").unwrap_or_default();
     method.insert(
         "m".to_string(),
-        format!("first estimate: {stated}; then {}", describe(&found, threshold)),
+        format!(
+            "first estimate: {stated}; then {}",
+            describe(&found, threshold)
+        ),
     );
     method.insert(
         "prior".to_string(),
@@ -161,11 +164,12 @@ pub(super) fn refine(first: &[Vec<f64>], confident: &Confident) -> Vec<Vec<f64>>
         .map(|l| m[ENROLLMENT][l])
         .sum::<f64>()
         .max(1e-12);
-    for l in 0..missing_level(ENROLLMENT) {
-        m[ENROLLMENT][l] = if l == MONTHS_AT_ONCE {
+    let missing = missing_level(ENROLLMENT);
+    for (l, share) in m[ENROLLMENT].iter_mut().enumerate().take(missing) {
+        *share = if l == MONTHS_AT_ONCE {
             held
         } else {
-            m[ENROLLMENT][l] * (1.0 - held) / rest
+            *share * (1.0 - held) / rest
         };
     }
     m
