@@ -1313,8 +1313,9 @@ fn certain_vectors(units: &[Unit], ids: &[Identity], comparer: &Comparer) -> Vec
     certain
 }
 
-/// The model: u from random pairs, m from certain pairs and stated values,
-/// weights made monotone, the prior by EM over the candidate pairs.
+/// The first estimate of the model: u from random pairs, m from certain
+/// pairs and stated values, weights made monotone, the prior by EM over the
+/// candidate pairs. [`model::refined`] then refines m from the candidates.
 fn estimate_model(
     units: &[Unit],
     ids: &[Identity],
