@@ -24,6 +24,10 @@ use super::*;
 /// How many pairs the first estimate of m weighs as.
 pub(super) const STATED_PAIRS: f64 = 20.0;
 
+/// Fewer confident pairs than this for a comparator (a small bundle) and
+/// its m keeps the first estimate: a few dozen pairs are not a share.
+pub(super) const MIN_CONFIDENT: u64 = 50;
+
 /// The enrollment level "overlap_months".
 const MONTHS_AT_ONCE: usize = 4;
 
@@ -150,10 +154,11 @@ pub(super) fn confident(
 pub(super) fn refine(first: &[Vec<f64>], confident: &Confident) -> Vec<Vec<f64>> {
     let counts: Vec<Vec<f64>> = (0..N)
         .map(|c| {
+            let used = confident.pairs[c] >= MIN_CONFIDENT;
             first[c]
                 .iter()
                 .zip(&confident.counts[c])
-                .map(|(m, n)| m * STATED_PAIRS + n)
+                .map(|(m, n)| m * STATED_PAIRS + if used { *n } else { 0.0 })
                 .collect()
         })
         .collect();
@@ -181,7 +186,7 @@ pub(super) fn describe(confident: &Confident, threshold: f64) -> String {
         .map(|c| format!("{} {}", COMPARATORS[c].0, confident.pairs[c]))
         .collect();
     format!(
-        "refined once from the candidate pairs the other comparators alone score at or above the merge threshold ({threshold:.2} log2 odds), no hard-negative pattern, not held by the same-name policy (pairs per comparator: {}); the first estimate weighs as {STATED_PAIRS} pairs; enrolled at once for months held at its first estimate",
+        "refined once from the candidate pairs the other comparators alone score at or above the merge threshold ({threshold:.2} log2 odds), no hard-negative pattern, not held by the same-name policy (pairs per comparator: {}; a comparator with fewer than {MIN_CONFIDENT} keeps its first estimate); the first estimate weighs as {STATED_PAIRS} pairs; enrolled at once for months held at its first estimate",
         per.join(", ")
     )
 }
@@ -207,14 +212,17 @@ mod tests {
         let mut confident = Confident::empty();
         // 180 confident pairs all at the closest birth-date level.
         confident.counts[BIRTH][0] = 180.0;
+        confident.pairs[BIRTH] = 180;
         let m = refine(&first(), &confident);
         let levels = missing_level(BIRTH) as f64;
         // (20 / levels + 180) / 200 for the closest, 20 / levels / 200 for the rest.
         assert!((m[BIRTH][0] - (20.0 / levels + 180.0) / 200.0).abs() < 1e-12);
         assert!((m[BIRTH][1] - 20.0 / levels / 200.0).abs() < 1e-12);
         assert_eq!(m[BIRTH][missing_level(BIRTH)], 0.0);
-        // No confident pair: the first estimate.
+        // No confident pair, or too few: the first estimate.
         assert_eq!(refine(&first(), &Confident::empty())[FIRST], first()[FIRST]);
+        confident.pairs[BIRTH] = MIN_CONFIDENT - 1;
+        assert_eq!(refine(&first(), &confident)[BIRTH], first()[BIRTH]);
     }
 
     #[test]
@@ -222,6 +230,7 @@ mod tests {
         let mut confident = Confident::empty();
         confident.counts[ENROLLMENT][MONTHS_AT_ONCE] = 500.0;
         confident.counts[ENROLLMENT][0] = 500.0;
+        confident.pairs[ENROLLMENT] = 1000;
         let start = first();
         let m = refine(&start, &confident);
         assert!((m[ENROLLMENT][MONTHS_AT_ONCE] - start[ENROLLMENT][MONTHS_AT_ONCE]).abs() < 1e-12);
