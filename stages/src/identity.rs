@@ -44,6 +44,7 @@ use unicode_normalization::UnicodeNormalization;
 
 mod blocking;
 mod extract;
+mod model;
 pub mod profile;
 
 pub const STAGE: &str = "identity";
@@ -687,7 +688,8 @@ fn address_level(a: &Unit, b: &Unit) -> usize {
 /// - `twins_or_siblings`: the same surname, the same or a close birth date
 ///   (within three years), different first names (not a nickname, not the
 ///   middle name), and the same address or enrolled at once for more than
-///   two weeks;
+///   two weeks, unless one's enrollments end where the other's begin under
+///   the same local student number (a re-registration);
 /// - `possible_twins`: the same surname and birth date, different first
 ///   names, and no enrollment or address on one side to tell twins from a
 ///   misspelt first name;
@@ -713,7 +715,11 @@ fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'static str> {
         || (crossed && v[FIRST] == 0 && (2..=5).contains(&v[LAST]));
     let together =
         v[ADDRESS_C] == 0 || (v[ENROLLMENT] >= 3 && v[ENROLLMENT] != missing_level(ENROLLMENT));
-    if one_name_differs && close_birth && together {
+    // One ID's enrollments ending where the other's begin under the same
+    // local student number in one SAU is a re-registration, not two
+    // children of one household (twins are in school at once).
+    let re_registered = v[ENROLLMENT] == 0 && v[LOCAL] == 0;
+    if one_name_differs && close_birth && together && !re_registered {
         return Some("twins_or_siblings");
     }
     let unknown =
@@ -1657,13 +1663,21 @@ pub fn run(
         .map(|&(a, b)| comparer.levels(&units[a], &units[b]))
         .collect();
     clock.lap("vectors", vectors.len());
-    let model = estimate_model(&units, &ids, &comparer, &vectors);
-    clock.lap("estimate_model", model.iterations);
+    let first = estimate_model(&units, &ids, &comparer, &vectors);
+    clock.lap("estimate_model", first.iterations);
+    let (model, freq) = model::refined(
+        first,
+        Frequencies::of(&units),
+        &units,
+        &candidates,
+        &vectors,
+        config,
+    );
+    clock.lap("refine_model", model.iterations);
     let scorer = Scorer {
         model: &model,
-        freq: Frequencies::of(&units),
+        freq,
     };
-    clock.lap("frequencies", units.len());
     let pairs = score_pairs(&units, &candidates, &vectors, &scorer, decisions, config);
     clock.lap("score_pairs", pairs.len());
     review.extend(pairs.iter().filter(|p| p.outcome == "review").cloned());
@@ -2184,6 +2198,57 @@ mod tests {
             .unwrap();
         assert_eq!(enrollment.level, "overlap_months");
         assert!(enrollment.weight < -10.0, "{enrollment:?}");
+    }
+
+    /// A child re-registered with a first-name typo at the same address:
+    /// the first ID's enrollments end where the second's begin, under the
+    /// same local student number. Not the twins pattern (twins are in school
+    /// at once): it is scored and merges.
+    #[test]
+    fn a_re_registration_at_one_address_is_not_twins() {
+        let p = with_crowd(&[
+            (
+                1,
+                1,
+                Some("000000001"),
+                "Jaden",
+                "Pelletier",
+                "M",
+                "2006-03-14",
+                "2011-08-29",
+            ),
+            (
+                2,
+                2,
+                Some("000000002"),
+                "Jadne",
+                "Pelletier",
+                "M",
+                "2006-03-14",
+                "2012-08-30",
+            ),
+        ]);
+        let e = enrollments(&[
+            ("000000001", "2011-08-29", "2012-06-08", "1000", "10001"),
+            ("000000002", "2012-08-30", "2013-06-07", "1000", "10001"),
+        ]);
+        let a = addresses(&[
+            ("000000001", "12 Elm St", "04101"),
+            ("000000002", "12 Elm St", "04101"),
+        ]);
+        let out = run(&p, Some(&e), Some(&a), &[], &config()).unwrap();
+        let again = pair(&out, "000000001", "000000002");
+        assert_eq!(again.pattern, "", "{again:?}");
+        assert_eq!(again.outcome, "merge", "{again:?}");
+        // The same two a local number apart are twins or siblings again.
+        let e = enrollments(&[
+            ("000000001", "2011-08-29", "2012-06-08", "1000", "10001"),
+            ("000000002", "2012-08-30", "2013-06-07", "1000", "10002"),
+        ]);
+        let out = run(&p, Some(&e), Some(&a), &[], &config()).unwrap();
+        let two = pair(&out, "000000001", "000000002");
+        assert_eq!(two.pattern, "twins_or_siblings", "{two:?}");
+        assert_ne!(two.outcome, "merge", "{two:?}");
     }
 
     /// Twins with no enrollment and no address (one entered surname first)
