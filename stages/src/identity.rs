@@ -46,6 +46,7 @@ mod blocking;
 mod extract;
 mod model;
 pub mod profile;
+mod similarity;
 
 pub const STAGE: &str = "identity";
 pub const STUDENT_KEY: &str = "StudentKey";
@@ -475,13 +476,15 @@ struct Comparer {
 /// Graded string similarity of two folded names that differ: the
 /// Jaro-Winkler levels (one edit apart counts as 0.88), then Soundex.
 fn graded<'p>(phon: impl Fn(&str) -> &'p str, a: &str, b: &str, first_level: usize) -> usize {
-    let jw = strsim::jaro_winkler(a, b);
-    let lev = strsim::levenshtein(a, b);
+    // The edit distance only when the Jaro-Winkler levels do not decide.
+    let jw = similarity::jaro_winkler(a, b);
+    let lev = std::cell::OnceCell::new();
+    let lev = || *lev.get_or_init(|| similarity::levenshtein(a, b));
     if jw >= 0.95 {
         first_level
-    } else if jw >= 0.88 || lev <= 1 {
+    } else if jw >= 0.88 || lev() <= 1 {
         first_level + 1
-    } else if jw >= 0.80 || (lev <= 2 && a.len().min(b.len()) >= 5) {
+    } else if jw >= 0.80 || (lev() <= 2 && a.len().min(b.len()) >= 5) {
         first_level + 2
     } else if phon(a) == phon(b) {
         first_level + 3
