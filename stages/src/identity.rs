@@ -46,6 +46,7 @@ mod blocking;
 mod extract;
 mod model;
 pub mod profile;
+mod similarity;
 
 pub const STAGE: &str = "identity";
 pub const STUDENT_KEY: &str = "StudentKey";
@@ -108,7 +109,11 @@ struct Identity {
 }
 
 /// One enrollment of a unit: entry, exit, SAU, local student number.
-type Span = (NaiveDate, NaiveDate, String, Option<String>);
+type Span = (NaiveDate, NaiveDate, Code, Option<Code>);
+
+/// An SAU or a local student number, interned when read: equal codes, equal
+/// text (see `extract::Interner`).
+type Code = u32;
 
 /// A set of identity rows certainly one child (one PersonID, or persons
 /// sharing a StateStudentID): what probable matching compares.
@@ -130,8 +135,8 @@ struct Unit {
     first_seen: Option<NaiveDate>,
     /// Summaries of the spans, made once before pairing: the SAUs, the
     /// local student numbers by SAU, the first entry and the last exit.
-    saus: BTreeSet<String>,
-    locals: BTreeMap<String, BTreeSet<String>>,
+    saus: BTreeSet<Code>,
+    locals: BTreeMap<Code, BTreeSet<Code>>,
     entered: Option<NaiveDate>,
     left: Option<NaiveDate>,
 }
@@ -158,14 +163,11 @@ impl Unit {
 
     /// Summarises the spans once, so pairing never rebuilds them.
     fn summarise(&mut self) {
-        self.saus = self.spans.iter().map(|s| s.2.clone()).collect();
+        self.saus = self.spans.iter().map(|s| s.2).collect();
         self.locals.clear();
         for s in &self.spans {
-            if let Some(n) = &s.3 {
-                self.locals
-                    .entry(s.2.clone())
-                    .or_default()
-                    .insert(n.clone());
+            if let Some(n) = s.3 {
+                self.locals.entry(s.2).or_default().insert(n);
             }
         }
         self.entered = self.spans.iter().map(|s| s.0).min();
@@ -190,7 +192,7 @@ impl Unit {
         };
     }
 
-    fn saus(&self) -> &BTreeSet<String> {
+    fn saus(&self) -> &BTreeSet<Code> {
         &self.saus
     }
 }
@@ -474,13 +476,15 @@ struct Comparer {
 /// Graded string similarity of two folded names that differ: the
 /// Jaro-Winkler levels (one edit apart counts as 0.88), then Soundex.
 fn graded<'p>(phon: impl Fn(&str) -> &'p str, a: &str, b: &str, first_level: usize) -> usize {
-    let jw = strsim::jaro_winkler(a, b);
-    let lev = strsim::levenshtein(a, b);
+    // The edit distance only when the Jaro-Winkler levels do not decide.
+    let jw = similarity::jaro_winkler(a, b);
+    let lev = std::cell::OnceCell::new();
+    let lev = || *lev.get_or_init(|| similarity::levenshtein(a, b));
     if jw >= 0.95 {
         first_level
-    } else if jw >= 0.88 || lev <= 1 {
+    } else if jw >= 0.88 || lev() <= 1 {
         first_level + 1
-    } else if jw >= 0.80 || (lev <= 2 && a.len().min(b.len()) >= 5) {
+    } else if jw >= 0.80 || (lev() <= 2 && a.len().min(b.len()) >= 5) {
         first_level + 2
     } else if phon(a) == phon(b) {
         first_level + 3
@@ -766,13 +770,17 @@ fn random_pair_u(units: &[Unit], comparer: &Comparer, samples: usize) -> Vec<Vec
             x ^= x << 17;
             x
         };
-        for _ in 0..samples {
-            let a = (next() % n) as usize;
-            let b = (next() % n) as usize;
-            if a == b {
-                continue;
-            }
-            let v = comparer.levels(&units[a], &units[b]);
+        let sampled: Vec<(usize, usize)> = (0..samples)
+            .map(|_| ((next() % n) as usize, (next() % n) as usize))
+            .filter(|(a, b)| a != b)
+            .collect();
+        // Compared on both cores; the counts are whole numbers, so the
+        // shares do not depend on the order they are added in.
+        let vectors: Vec<[usize; N]> = sampled
+            .par_iter()
+            .map(|&(a, b)| comparer.levels(&units[a], &units[b]))
+            .collect();
+        for v in vectors {
             for c in 0..N {
                 counts[c][v[c]] += 1.0;
             }
@@ -1259,12 +1267,13 @@ fn attach(
             extract::text(e, SCHOOL_ID)?
         };
         let local = extract::text(e, SCHOOL_STUDENT_ID)?;
+        let mut codes = extract::Interner::default();
         for (i, s) in es.iter().enumerate() {
             if let (Some(s), Some(start)) = (s, entry[i]) {
                 if let Some(&u) = unit_of.get(s) {
                     let end = exit[i].unwrap_or(start);
-                    let sau = sau.get(i).unwrap_or_default().to_string();
-                    let local = local.get(i).map(str::to_string);
+                    let sau = codes.code(sau.get(i).unwrap_or_default());
+                    let local = local.get(i).map(|n| codes.code(n));
                     units[u].spans.push((start, end, sau, local));
                 }
             }

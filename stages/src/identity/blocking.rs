@@ -33,18 +33,25 @@ pub fn block(units: &[Unit], passes: &[Pass]) -> Blocked {
 /// One pass: its pairs (with repeats across its blocks) and its oversized
 /// blocks.
 fn pass_pairs(units: &[Unit], pass: &Pass) -> (Vec<(u32, u32)>, u64) {
-    let mut keyed: Vec<(String, u32)> = units
+    // Each key with a hash of it in front, so sorting compares numbers
+    // first: equal keys still end up side by side, and a block is the run
+    // of one key.
+    let mut keyed: Vec<(u64, String, u32)> = units
         .par_iter()
         .enumerate()
-        .flat_map_iter(|(i, u)| (pass.keys)(u).into_iter().map(move |k| (k, i as u32)))
+        .flat_map_iter(|(i, u)| {
+            (pass.keys)(u)
+                .into_iter()
+                .map(move |k| (fnv(&k), k, i as u32))
+        })
         .collect();
     // A block's members in unit order, each once.
     keyed.par_sort_unstable();
     keyed.dedup();
-    let mut blocks: Vec<&[(String, u32)]> = Vec::new();
+    let mut blocks: Vec<&[(u64, String, u32)]> = Vec::new();
     let mut start = 0;
     for i in 1..=keyed.len() {
-        if i == keyed.len() || keyed[i].0 != keyed[start].0 {
+        if i == keyed.len() || keyed[i].1 != keyed[start].1 {
             blocks.push(&keyed[start..i]);
             start = i;
         }
@@ -57,7 +64,7 @@ fn pass_pairs(units: &[Unit], pass: &Pass) -> (Vec<(u32, u32)>, u64) {
             let keep = pass.keep;
             (0..members.len()).flat_map(move |x| {
                 (x + 1..members.len()).filter_map(move |y| {
-                    let (a, b) = (members[x].1, members[y].1);
+                    let (a, b) = (members[x].2, members[y].2);
                     keep.is_none_or(|keep| keep(&units[a as usize], &units[b as usize]))
                         .then_some((a, b))
                 })
@@ -65,4 +72,11 @@ fn pass_pairs(units: &[Unit], pass: &Pass) -> (Vec<(u32, u32)>, u64) {
         })
         .collect();
     (pairs, oversized)
+}
+
+/// FNV-1a of a key: fixed, so blocks come in the same order every run.
+fn fnv(key: &str) -> u64 {
+    key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

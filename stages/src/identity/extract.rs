@@ -83,3 +83,17 @@ impl Folder {
         f
     }
 }
+
+/// Gives each distinct text a number, in order of first sight: two
+/// values have the same number exactly when their text is the same.
+#[derive(Default)]
+pub struct Interner<'a> {
+    codes: HashMap<&'a str, u32>,
+}
+
+impl<'a> Interner<'a> {
+    pub fn code(&mut self, v: &'a str) -> u32 {
+        let next = self.codes.len() as u32;
+        *self.codes.entry(v).or_insert(next)
+    }
+}
