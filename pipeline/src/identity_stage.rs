@@ -147,46 +147,74 @@ struct Who {
     enrollments: String,
 }
 
+/// The strings of a column, cast once (none when it is absent).
+fn cast_str(df: &DataFrame, c: &str) -> PolarsResult<Option<StringChunked>> {
+    match df.column(c) {
+        Ok(col) => Ok(Some(
+            col.as_materialized_series()
+                .cast(&DataType::String)?
+                .str()?
+                .clone(),
+        )),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Who the `wanted` keys are: a student's name and birth date (by its
+/// surviving key) and the years and SAUs of the enrollments as read under
+/// an ID (`StateStudentID` of the enrollment evidence, before re-keying).
 fn who(
     students: &DataFrame,
     enrollment: Option<&DataFrame>,
+    wanted: &BTreeSet<&str>,
 ) -> PolarsResult<BTreeMap<String, Who>> {
-    let col_str = |df: &DataFrame, c: &str| -> PolarsResult<Vec<String>> {
-        let s = df
-            .column(c)?
-            .as_materialized_series()
-            .cast(&DataType::String)?;
-        let s = s.str()?;
-        Ok((0..s.len())
-            .map(|i| s.get(i).unwrap_or("").to_string())
-            .collect())
+    let required = |c: &str| -> PolarsResult<StringChunked> {
+        cast_str(students, c)?.ok_or_else(|| polars_err!(ColumnNotFound: "{c}"))
     };
-    let keys = col_str(students, STUDENT_KEY)?;
-    let first = col_str(students, FIRST_NAME)?;
-    let last = col_str(students, LAST_NAME)?;
-    let birth = col_str(students, BIRTH_DATE)?;
-    let mut years: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
-    if let Some(e) = enrollment {
-        let ids = col_str(e, identity::LEGACY_STATE_STUDENT_ID)?;
-        let y = col_str(e, YEAR_CODE)?;
-        let sau = if e.column(cutover_stages::crosswalk::SAU_ORG_ID).is_ok() {
-            col_str(e, cutover_stages::crosswalk::SAU_ORG_ID)?
-        } else {
-            vec![String::new(); e.height()]
-        };
-        for i in 0..e.height() {
-            let entry = years.entry(ids[i].clone()).or_default();
-            entry.0.insert(y[i].clone());
-            entry.1.insert(sau[i].clone());
+    let keys = required(STUDENT_KEY)?;
+    let (first, last, birth) = (
+        required(FIRST_NAME)?,
+        required(LAST_NAME)?,
+        required(BIRTH_DATE)?,
+    );
+    let mut years: BTreeMap<&str, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+    let evidence = match enrollment {
+        Some(e) => Some((
+            cast_str(e, STATE_STUDENT_ID)?
+                .ok_or_else(|| polars_err!(ColumnNotFound: "{STATE_STUDENT_ID}"))?,
+            cast_str(e, YEAR_CODE)?.ok_or_else(|| polars_err!(ColumnNotFound: "{YEAR_CODE}"))?,
+            cast_str(e, cutover_stages::crosswalk::SAU_ORG_ID)?,
+        )),
+        None => None,
+    };
+    if let Some((ids, y, sau)) = &evidence {
+        for i in 0..ids.len() {
+            let id = ids.get(i).unwrap_or("");
+            if !wanted.contains(id) {
+                continue;
+            }
+            let entry = years.entry(id).or_default();
+            entry.0.insert(y.get(i).unwrap_or(""));
+            entry
+                .1
+                .insert(sau.as_ref().and_then(|s| s.get(i)).unwrap_or(""));
         }
     }
     let mut out = BTreeMap::new();
     for i in 0..keys.len() {
+        let key = keys.get(i).unwrap_or("");
+        if !wanted.contains(key) {
+            continue;
+        }
         out.insert(
-            keys[i].clone(),
+            key.to_string(),
             Who {
-                name: format!("{} {}", first[i], last[i]),
-                birth: birth[i].clone(),
+                name: format!(
+                    "{} {}",
+                    first.get(i).unwrap_or(""),
+                    last.get(i).unwrap_or("")
+                ),
+                birth: birth.get(i).unwrap_or("").to_string(),
                 enrollments: String::new(),
             },
         );
@@ -197,7 +225,7 @@ fn who(
             y.into_iter().collect::<Vec<_>>().join(" "),
             s.into_iter().collect::<Vec<_>>().join(" ")
         );
-        out.entry(id)
+        out.entry(id.to_string())
             .or_insert(Who {
                 name: String::new(),
                 birth: String::new(),
@@ -239,6 +267,7 @@ pub fn run_stage(
         addresses,
     } = frames;
     let mut out = identity::run(personal, enrollment, addresses, decisions, &settings)?;
+    let mut clock = identity::profile::Clock::start();
     let mut outputs = Vec::new();
     let mut data = BTreeMap::new();
     let mut write = |name: &str, df: &mut DataFrame| -> Result<()> {
@@ -250,7 +279,12 @@ pub fn run_stage(
     write("students", &mut out.students)?;
     write("identity_map", &mut out.identity_map)?;
     write("id_crosswalk", &mut out.id_crosswalk)?;
-    write("pairs", &mut pairs_frame(&out.pairs)?)?;
+    clock.lap("write_snapshots", 3);
+    let mut pairs = pairs_frame(&out.pairs)?;
+    clock.lap("pairs_frame", pairs.height());
+    write("pairs", &mut pairs)?;
+    drop(pairs);
+    clock.lap("write_pairs", out.pairs.len());
     // The ID crosswalk as CSV too: retired ID -> surviving ID, rule, score.
     write_frame_csv(
         &root.join("identity/id_crosswalk.csv"),
@@ -266,9 +300,15 @@ pub fn run_stage(
     outputs.push("identity/model.json".into());
 
     // The review queue: what a reviewer needs, in a folder only its owner reads.
-    let people = who(&out.students, out.enrollment.as_ref())?;
+    let wanted: BTreeSet<&str> = out
+        .review
+        .iter()
+        .flat_map(|p| [p.key_a.as_str(), p.key_b.as_str()])
+        .collect();
+    let people = who(&out.students, enrollment, &wanted)?;
     write_queue(root, &out.review, &people)?;
     outputs.push("review/queue.csv".into());
+    clock.lap("queue", out.review.len());
 
     let count = |df: &DataFrame, c: &str| -> Result<BTreeMap<String, u64>> {
         let s = df
@@ -304,6 +344,7 @@ pub fn run_stage(
         &serde_json::to_vec_pretty(&summary)?,
     )?;
     outputs.push("identity/summary.json".into());
+    clock.lap("summary", 1);
     Ok(StageOut {
         summary,
         reports: out.reports,
@@ -479,7 +520,7 @@ pub fn explain(root: &Path, a: &str, b: &str, show_pii: bool) -> Result<String> 
         ));
     }
     let students = crate::snapshot::read_parquet(&root.join("identity/students.parquet"))?;
-    let people = who(&students, None)?;
+    let people = who(&students, None, &BTreeSet::from([x, y]))?;
     for key in [x, y] {
         if let Some(p) = people.get(key) {
             let (name, birth) = if show_pii {

@@ -298,6 +298,9 @@ pub fn apply(
     issued: &[Issued],
 ) -> Result<(DataFrame, Option<DataFrame>, Applied)> {
     let mut applied = Applied::default();
+    if issued.is_empty() {
+        return Ok((personal.clone(), enrollment.cloned(), applied));
+    }
     let by_person: BTreeMap<i64, &Issued> = issued
         .iter()
         .filter_map(|i| person_of(&i.key).map(|p| (p, i)))
@@ -326,6 +329,7 @@ pub fn apply(
     let mut personal = personal.clone();
     personal.with_column(Column::new(STATE_STUDENT_ID.into(), ids))?;
     let enrollment = match enrollment {
+        Some(e) if places.is_empty() => Some(e.clone()),
         Some(e) => {
             let sau = strings(e, SAU_ORG_ID)?;
             let local = strings(e, SCHOOL_STUDENT_ID)?;

@@ -123,6 +123,24 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame> {
     Ok(ParquetReader::new(file).finish()?)
 }
 
+/// Reads the columns of a snapshot that are among `wanted`, in the order
+/// of `wanted` (those it lacks left out).
+pub fn read_parquet_columns(path: &Path, wanted: &[&str]) -> Result<DataFrame> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut reader = ParquetReader::new(file);
+    let schema = reader.schema()?;
+    let columns: Vec<String> = wanted
+        .iter()
+        .filter(|w| schema.contains(w))
+        .map(|w| w.to_string())
+        .collect();
+    Ok(reader
+        .with_columns(Some(columns.clone()))
+        .finish()?
+        .select(columns)?)
+}
+
 /// Writes `<root>/quarantine/<entity>.csv`: `source_file, source_row,
 /// column, value, rule, message`.
 pub fn write_quarantine(root: &Path, entity: &str, quarantine: &DataFrame) -> Result<()> {

@@ -12,8 +12,9 @@
 //! State ID upload; the current identity, newest by IdentityEffectiveDate; the
 //! name-history length); an identity map (every identity row to its student
 //! and the rule that put it there); the ID crosswalk (every retired ID to its
-//! survivor, rule, score); enrollments re-keyed to surviving IDs; the review
-//! queue; the blocking counts and the estimated model.
+//! survivor, rule, score); the key map the rekey stage re-keys enrollments
+//! and every other entity through; the review queue; the blocking counts
+//! and the estimated model.
 //!
 //! **Rules, in order**: `same_person` (identity rows of one PersonID: name
 //! history); `same_state_id` (persons sharing a StateStudentID whose birth
@@ -42,6 +43,12 @@ use rphonetic::{Encoder, Soundex};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use unicode_normalization::UnicodeNormalization;
+
+mod blocking;
+mod extract;
+mod model;
+pub mod profile;
+mod similarity;
 
 pub const STAGE: &str = "identity";
 pub const STUDENT_KEY: &str = "StudentKey";
@@ -104,7 +111,11 @@ struct Identity {
 }
 
 /// One enrollment of a unit: entry, exit, SAU, local student number.
-type Span = (NaiveDate, NaiveDate, String, Option<String>);
+type Span = (NaiveDate, NaiveDate, Code, Option<Code>);
+
+/// An SAU or a local student number, interned when read: equal codes, equal
+/// text (see `extract::Interner`).
+type Code = u32;
 
 /// A set of identity rows certainly one child (one PersonID, or persons
 /// sharing a StateStudentID): what probable matching compares.
@@ -126,8 +137,8 @@ struct Unit {
     first_seen: Option<NaiveDate>,
     /// Summaries of the spans, made once before pairing: the SAUs, the
     /// local student numbers by SAU, the first entry and the last exit.
-    saus: BTreeSet<String>,
-    locals: BTreeMap<String, BTreeSet<String>>,
+    saus: BTreeSet<Code>,
+    locals: BTreeMap<Code, BTreeSet<Code>>,
     entered: Option<NaiveDate>,
     left: Option<NaiveDate>,
 }
@@ -154,14 +165,11 @@ impl Unit {
 
     /// Summarises the spans once, so pairing never rebuilds them.
     fn summarise(&mut self) {
-        self.saus = self.spans.iter().map(|s| s.2.clone()).collect();
+        self.saus = self.spans.iter().map(|s| s.2).collect();
         self.locals.clear();
         for s in &self.spans {
-            if let Some(n) = &s.3 {
-                self.locals
-                    .entry(s.2.clone())
-                    .or_default()
-                    .insert(n.clone());
+            if let Some(n) = s.3 {
+                self.locals.entry(s.2).or_default().insert(n);
             }
         }
         self.entered = self.spans.iter().map(|s| s.0).min();
@@ -186,7 +194,7 @@ impl Unit {
         };
     }
 
-    fn saus(&self) -> &BTreeSet<String> {
+    fn saus(&self) -> &BTreeSet<Code> {
         &self.saus
     }
 }
@@ -322,7 +330,6 @@ pub struct Resolved {
     pub students: DataFrame,
     pub identity_map: DataFrame,
     pub id_crosswalk: DataFrame,
-    pub enrollment: Option<DataFrame>,
     /// Every StateStudentID and provisional key (`__from`) to its surviving
     /// key (`__to`): what [`rekey`] applies to downstream entities.
     pub key_map: DataFrame,
@@ -342,28 +349,6 @@ fn strs(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<String>>> {
         .cast(&DataType::String)?;
     let s = s.str()?;
     Ok((0..s.len()).map(|i| s.get(i).map(str::to_string)).collect())
-}
-
-fn strs_or_none(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<String>>> {
-    if df.column(c).is_ok() {
-        strs(df, c)
-    } else {
-        Ok(vec![None; df.height()])
-    }
-}
-
-fn dates(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<NaiveDate>>> {
-    let s = df
-        .column(c)?
-        .as_materialized_series()
-        .cast(&DataType::String)?;
-    let s = s.str()?;
-    Ok((0..s.len())
-        .map(|i| {
-            s.get(i)
-                .and_then(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
-        })
-        .collect())
 }
 
 fn ints(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i64>>> {
@@ -493,13 +478,15 @@ struct Comparer {
 /// Graded string similarity of two folded names that differ: the
 /// Jaro-Winkler levels (one edit apart counts as 0.88), then Soundex.
 fn graded<'p>(phon: impl Fn(&str) -> &'p str, a: &str, b: &str, first_level: usize) -> usize {
-    let jw = strsim::jaro_winkler(a, b);
-    let lev = strsim::levenshtein(a, b);
+    // The edit distance only when the Jaro-Winkler levels do not decide.
+    let jw = similarity::jaro_winkler(a, b);
+    let lev = std::cell::OnceCell::new();
+    let lev = || *lev.get_or_init(|| similarity::levenshtein(a, b));
     if jw >= 0.95 {
         first_level
-    } else if jw >= 0.88 || lev <= 1 {
+    } else if jw >= 0.88 || lev() <= 1 {
         first_level + 1
-    } else if jw >= 0.80 || (lev <= 2 && a.len().min(b.len()) >= 5) {
+    } else if jw >= 0.80 || (lev() <= 2 && a.len().min(b.len()) >= 5) {
         first_level + 2
     } else if phon(a) == phon(b) {
         first_level + 3
@@ -706,7 +693,8 @@ fn address_level(a: &Unit, b: &Unit) -> usize {
 /// - `twins_or_siblings`: the same surname, the same or a close birth date
 ///   (within three years), different first names (not a nickname, not the
 ///   middle name), and the same address or enrolled at once for more than
-///   two weeks;
+///   two weeks, unless one's enrollments end where the other's begin under
+///   the same local student number (a re-registration);
 /// - `possible_twins`: the same surname and birth date, different first
 ///   names, and no enrollment or address on one side to tell twins from a
 ///   misspelt first name;
@@ -735,7 +723,11 @@ fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'static str> {
         || (crossed && v[FIRST] == 0 && (2..=5).contains(&v[LAST]));
     let together =
         v[ADDRESS_C] == 0 || (v[ENROLLMENT] >= 3 && v[ENROLLMENT] != missing_level(ENROLLMENT));
-    if one_name_differs && close_birth && together {
+    // One ID's enrollments ending where the other's begin under the same
+    // local student number in one SAU is a re-registration, not two
+    // children of one household (twins are in school at once).
+    let re_registered = v[ENROLLMENT] == 0 && v[LOCAL] == 0;
+    if one_name_differs && close_birth && together && !re_registered {
         return Some("twins_or_siblings");
     }
     let unknown =
@@ -794,13 +786,17 @@ fn random_pair_u(units: &[Unit], comparer: &Comparer, samples: usize) -> Vec<Vec
             x ^= x << 17;
             x
         };
-        for _ in 0..samples {
-            let a = (next() % n) as usize;
-            let b = (next() % n) as usize;
-            if a == b {
-                continue;
-            }
-            let v = comparer.levels(&units[a], &units[b]);
+        let sampled: Vec<(usize, usize)> = (0..samples)
+            .map(|_| ((next() % n) as usize, (next() % n) as usize))
+            .filter(|(a, b)| a != b)
+            .collect();
+        // Compared on both cores; the counts are whole numbers, so the
+        // shares do not depend on the order they are added in.
+        let vectors: Vec<[usize; N]> = sampled
+            .par_iter()
+            .map(|&(a, b)| comparer.levels(&units[a], &units[b]))
+            .collect();
+        for v in vectors {
             for c in 0..N {
                 counts[c][v[c]] += 1.0;
             }
@@ -995,7 +991,7 @@ impl Scorer<'_> {
 }
 
 /// The blocking keys of a unit.
-type KeysOf<'a> = Box<dyn Fn(&Unit) -> Vec<String> + 'a>;
+type KeysOf<'a> = Box<dyn Fn(&Unit) -> Vec<String> + Sync + 'a>;
 
 /// Candidate pairs, each pass's pair count, oversized blocks.
 type Blocked = (Vec<(usize, usize)>, Vec<(String, u64)>, u64);
@@ -1020,7 +1016,7 @@ fn initial(s: &str) -> String {
 fn by_variant<'a>(
     name: &'static str,
     limit: usize,
-    key: impl Fn(&str, &str, &NaiveDate) -> Option<String> + 'a,
+    key: impl Fn(&str, &str, &NaiveDate) -> Option<String> + Sync + 'a,
 ) -> Pass<'a> {
     Pass {
         name,
@@ -1047,7 +1043,7 @@ fn by_variant<'a>(
 /// a blank name part. No pass pairs every unit of a birth date: at a
 /// state's size that is millions of pairs of strangers.
 fn passes<'a>(
-    sx: &'a (dyn Fn(&str) -> String + 'a),
+    sx: &'a (dyn Fn(&str) -> String + Sync + 'a),
     nick: &'a HashMap<String, Vec<String>>,
     max_block: usize,
 ) -> Vec<Pass<'a>> {
@@ -1180,73 +1176,28 @@ fn close_births(a: &Unit, b: &Unit) -> bool {
             .any(|x| b.births.iter().any(|y| day_apart(x, y)))
 }
 
-/// Candidate pairs (unit indexes, smaller first, sorted), each pass's pair
-/// count, and how many blocks were too large to pair.
-fn block(units: &[Unit], passes: &[Pass]) -> Blocked {
-    let mut seen: Vec<(u32, u32)> = Vec::new();
-    let mut counts = Vec::new();
-    let mut oversized = 0u64;
-    for pass in passes {
-        let mut blocks: HashMap<String, Vec<u32>> = HashMap::new();
-        for (i, u) in units.iter().enumerate() {
-            for k in (pass.keys)(u) {
-                blocks.entry(k).or_default().push(i as u32);
-            }
-        }
-        let mut produced = 0u64;
-        for members in blocks.values_mut() {
-            members.sort_unstable();
-            members.dedup();
-            if members.len() > pass.limit {
-                oversized += 1;
-                continue;
-            }
-            for x in 0..members.len() {
-                for y in x + 1..members.len() {
-                    let (a, b) = (members[x], members[y]);
-                    if pass
-                        .keep
-                        .is_none_or(|keep| keep(&units[a as usize], &units[b as usize]))
-                    {
-                        produced += 1;
-                        seen.push((a, b));
-                    }
-                }
-            }
-        }
-        counts.push((pass.name.to_string(), produced));
-        seen.sort_unstable();
-        seen.dedup();
-    }
-    counts.push(("distinct pairs".to_string(), seen.len() as u64));
-    let pairs = seen
-        .into_iter()
-        .map(|(a, b)| (a as usize, b as usize))
-        .collect();
-    (pairs, counts, oversized)
-}
-
-/// Identity rows as read, names folded.
+/// Identity rows as read, names folded (each distinct name once).
 fn identities(personal: &DataFrame) -> PolarsResult<Vec<Identity>> {
-    let person = ints(personal, PERSON_ID)?;
-    let identity_id = ints(personal, IDENTITY_ID)?;
-    let ssid = strs(personal, STATE_STUDENT_ID)?;
-    let first = strs(personal, FIRST_NAME)?;
-    let middle = strs_or_none(personal, MIDDLE_NAME)?;
-    let last = strs(personal, LAST_NAME)?;
-    let gender = strs_or_none(personal, GENDER)?;
-    let birth = dates(personal, BIRTH_DATE)?;
-    let effective = dates(personal, IDENTITY_EFFECTIVE_DATE)?;
-    let folded = |v: &Option<String>| fold(v.as_deref().unwrap_or(""));
+    use extract::{text, text_or_blank};
+    let person = extract::ints(personal, PERSON_ID)?;
+    let identity_id = extract::ints(personal, IDENTITY_ID)?;
+    let ssid = text(personal, STATE_STUDENT_ID)?;
+    let first = text(personal, FIRST_NAME)?;
+    let middle = text_or_blank(personal, MIDDLE_NAME)?;
+    let last = text(personal, LAST_NAME)?;
+    let gender = text_or_blank(personal, GENDER)?;
+    let birth = extract::dates(personal, BIRTH_DATE)?;
+    let effective = extract::dates(personal, IDENTITY_EFFECTIVE_DATE)?;
+    let mut folder = extract::Folder::default();
     Ok((0..personal.height())
         .map(|i| Identity {
-            person: person[i].unwrap_or(-1),
-            identity: identity_id[i].unwrap_or(-1),
-            state_id: ssid[i].clone(),
-            first: folded(&first[i]),
-            middle: folded(&middle[i]),
-            last: folded(&last[i]),
-            gender: gender[i].clone(),
+            person: person.get(i).unwrap_or(-1),
+            identity: identity_id.get(i).unwrap_or(-1),
+            state_id: ssid.get(i).map(str::to_string),
+            first: folder.fold(first.get(i)),
+            middle: folder.fold(middle.get(i)),
+            last: folder.fold(last.get(i)),
+            gender: gender.get(i).map(str::to_string),
             birth: birth[i],
             effective: effective[i],
         })
@@ -1313,49 +1264,52 @@ fn build_units(ids: &[Identity]) -> (Vec<Unit>, Vec<&'static str>, Vec<Pair>) {
     (units, rule_of, review)
 }
 
-/// Each unit's enrollment spans and mailing addresses.
+/// Each unit's enrollment spans and mailing addresses, the columns read
+/// once, each row's unit found by its ID through one hash lookup.
 fn attach(
     units: &mut [Unit],
     unit_of_key: &BTreeMap<String, usize>,
     enrollment: Option<&DataFrame>,
     addresses: Option<&DataFrame>,
 ) -> PolarsResult<()> {
+    let unit_of: HashMap<&str, usize> = unit_of_key.iter().map(|(k, &u)| (k.as_str(), u)).collect();
     if let Some(e) = enrollment {
-        let es = strs(e, STATE_STUDENT_ID)?;
-        let entry = dates(e, SCHOOL_ENTRY_DATE)?;
-        let exit = dates(e, EXIT_DATE)?;
+        let es = extract::text(e, STATE_STUDENT_ID)?;
+        let entry = extract::dates(e, SCHOOL_ENTRY_DATE)?;
+        let exit = extract::dates(e, EXIT_DATE)?;
         let sau = if e.column(crate::crosswalk::SAU_ORG_ID).is_ok() {
-            strs(e, crate::crosswalk::SAU_ORG_ID)?
+            extract::text(e, crate::crosswalk::SAU_ORG_ID)?
         } else {
-            strs(e, SCHOOL_ID)?
+            extract::text(e, SCHOOL_ID)?
         };
-        let local = strs(e, SCHOOL_STUDENT_ID)?;
-        for i in 0..e.height() {
-            if let (Some(s), Some(start)) = (&es[i], entry[i]) {
-                if let Some(&u) = unit_of_key.get(s) {
+        let local = extract::text(e, SCHOOL_STUDENT_ID)?;
+        let mut codes = extract::Interner::default();
+        for (i, s) in es.iter().enumerate() {
+            if let (Some(s), Some(start)) = (s, entry[i]) {
+                if let Some(&u) = unit_of.get(s) {
                     let end = exit[i].unwrap_or(start);
-                    let sau = sau[i].clone().unwrap_or_default();
-                    units[u].spans.push((start, end, sau, local[i].clone()));
+                    let sau = codes.code(sau.get(i).unwrap_or_default());
+                    let local = local.get(i).map(|n| codes.code(n));
+                    units[u].spans.push((start, end, sau, local));
                 }
             }
         }
     }
     if let Some(a) = addresses {
-        let ids_col = strs(a, STATE_STUDENT_ID)?;
-        let street = strs(a, ADDRESS)?;
-        let zip = strs(a, ZIP)?;
-        for i in 0..a.height() {
-            if let (Some(s), Some(st)) = (&ids_col[i], &street[i]) {
-                if let Some(&u) = unit_of_key.get(s) {
-                    let z: String = zip[i].clone().unwrap_or_default().chars().take(5).collect();
-                    units[u].addresses.insert((fold(st), z));
+        let ids_col = extract::text(a, STATE_STUDENT_ID)?;
+        let street = extract::text(a, ADDRESS)?;
+        let zip = extract::text(a, ZIP)?;
+        let mut folder = extract::Folder::default();
+        for (i, s) in ids_col.iter().enumerate() {
+            if let (Some(s), Some(st)) = (s, street.get(i)) {
+                if let Some(&u) = unit_of.get(s) {
+                    let z: String = zip.get(i).unwrap_or_default().chars().take(5).collect();
+                    units[u].addresses.insert((folder.fold(Some(st)), z));
                 }
             }
         }
     }
-    for u in units.iter_mut() {
-        u.summarise();
-    }
+    units.par_iter_mut().for_each(Unit::summarise);
     Ok(())
 }
 
@@ -1384,8 +1338,9 @@ fn certain_vectors(units: &[Unit], ids: &[Identity], comparer: &Comparer) -> Vec
     certain
 }
 
-/// The model: u from random pairs, m from certain pairs and stated values,
-/// weights made monotone, the prior by EM over the candidate pairs.
+/// The first estimate of the model: u from random pairs, m from certain
+/// pairs and stated values, weights made monotone, the prior by EM over the
+/// candidate pairs. [`model::refined`] then refines m from the candidates.
 fn estimate_model(
     units: &[Unit],
     ids: &[Identity],
@@ -1705,33 +1660,60 @@ pub fn run(
     decisions: &[Decision],
     config: &IdentityConfig,
 ) -> PolarsResult<Resolved> {
+    let mut clock = profile::Clock::start();
     let ids = identities(personal)?;
+    clock.lap("identities", ids.len());
     let (mut units, rule_of, mut review) = build_units(&ids);
+    clock.lap("build_units", units.len());
     let unit_of_key: BTreeMap<String, usize> = units
         .iter()
         .enumerate()
         .map(|(i, u)| (u.key.clone(), i))
         .collect();
     attach(&mut units, &unit_of_key, enrollment, addresses)?;
+    clock.lap("attach", enrollment.map_or(0, DataFrame::height));
 
     let encoder = Soundex::default();
     let sx = |s: &str| soundex(&encoder, s);
     let comparer = comparer(&units, &sx, config);
+    clock.lap("comparer", comparer.phonetic.len());
+    // Soundex of a folded name, from the comparer's once-per-name codes.
+    let sx_known = |s: &str| {
+        comparer
+            .phonetic
+            .get(s)
+            .cloned()
+            .unwrap_or_else(|| soundex(&encoder, s))
+    };
     let (candidates, passes, oversized) =
-        block(&units, &passes(&sx, &comparer.nick, config.max_block));
+        blocking::block(&units, &passes(&sx_known, &comparer.nick, config.max_block));
+    clock.lap("block", candidates.len());
     let vectors: Vec<[usize; N]> = candidates
         .par_iter()
         .map(|&(a, b)| comparer.levels(&units[a], &units[b]))
         .collect();
-    let model = estimate_model(&units, &ids, &comparer, &vectors);
+    clock.lap("vectors", vectors.len());
+    let first = estimate_model(&units, &ids, &comparer, &vectors);
+    clock.lap("estimate_model", first.iterations);
+    let (model, freq) = model::refined(
+        first,
+        Frequencies::of(&units),
+        &units,
+        &candidates,
+        &vectors,
+        config,
+    );
+    clock.lap("refine_model", model.iterations);
     let scorer = Scorer {
         model: &model,
-        freq: Frequencies::of(&units),
+        freq,
     };
     let pairs = score_pairs(&units, &candidates, &vectors, &scorer, decisions, config);
+    clock.lap("score_pairs", pairs.len());
     review.extend(pairs.iter().filter(|p| p.outcome == "review").cloned());
     review.sort_by(|a, b| (&a.key_a, &a.key_b).cmp(&(&b.key_a, &b.key_b)));
     let (survivor_of_unit, merged_by) = cluster(&units, &pairs, &unit_of_key);
+    clock.lap("cluster", merged_by.len());
     let resolved = Clusters {
         ids: &ids,
         units: &units,
@@ -1740,6 +1722,7 @@ pub fn run(
         merged_by: &merged_by,
     };
     let (students, identity_map, id_crosswalk, key_map) = resolved.frames(personal)?;
+    clock.lap("frames", students.height());
 
     let n = ids.len() as u64;
     let mut personal_report = StageReport::new(STAGE, crate::schema::STUDENT_PERSONAL.name);
@@ -1747,23 +1730,18 @@ pub fn run(
     personal_report.rows_out = students.height() as u64;
     personal_report.merged = n - students.height() as u64;
     let mut reports = vec![personal_report];
-    // Enrollments re-keyed through the crosswalk of StateStudentIDs.
-    let enrollment_out = match enrollment {
-        Some(e) => {
-            let out = rekey(e, &key_map)?;
-            let mut r = StageReport::new(STAGE, crate::schema::STUDENT_ENROLLMENT.name);
-            r.rows_in = e.height() as u64;
-            r.rows_out = out.height() as u64;
-            reports.push(r);
-            Some(out)
-        }
-        None => None,
-    };
+    // Enrollments are re-keyed by the rekey stage ([`rekey`] through
+    // `key_map`), which never changes their number.
+    if let Some(e) = enrollment {
+        let mut r = StageReport::new(STAGE, crate::schema::STUDENT_ENROLLMENT.name);
+        r.rows_in = e.height() as u64;
+        r.rows_out = e.height() as u64;
+        reports.push(r);
+    }
     Ok(Resolved {
         students,
         identity_map,
         id_crosswalk,
-        enrollment: enrollment_out,
         key_map,
         pairs,
         review,
@@ -2314,6 +2292,57 @@ mod tests {
             .unwrap();
         assert_eq!(enrollment.level, "overlap_months");
         assert!(enrollment.weight < -10.0, "{enrollment:?}");
+    }
+
+    /// A child re-registered with a first-name typo at the same address:
+    /// the first ID's enrollments end where the second's begin, under the
+    /// same local student number. Not the twins pattern (twins are in school
+    /// at once): it is scored and merges.
+    #[test]
+    fn a_re_registration_at_one_address_is_not_twins() {
+        let p = with_crowd(&[
+            (
+                1,
+                1,
+                Some("000000001"),
+                "Jaden",
+                "Pelletier",
+                "M",
+                "2006-03-14",
+                "2011-08-29",
+            ),
+            (
+                2,
+                2,
+                Some("000000002"),
+                "Jadne",
+                "Pelletier",
+                "M",
+                "2006-03-14",
+                "2012-08-30",
+            ),
+        ]);
+        let e = enrollments(&[
+            ("000000001", "2011-08-29", "2012-06-08", "1000", "10001"),
+            ("000000002", "2012-08-30", "2013-06-07", "1000", "10001"),
+        ]);
+        let a = addresses(&[
+            ("000000001", "12 Elm St", "04101"),
+            ("000000002", "12 Elm St", "04101"),
+        ]);
+        let out = run(&p, Some(&e), Some(&a), &[], &config()).unwrap();
+        let again = pair(&out, "000000001", "000000002");
+        assert_eq!(again.pattern, "", "{again:?}");
+        assert_eq!(again.outcome, "merge", "{again:?}");
+        // The same two a local number apart are twins or siblings again.
+        let e = enrollments(&[
+            ("000000001", "2011-08-29", "2012-06-08", "1000", "10001"),
+            ("000000002", "2012-08-30", "2013-06-07", "1000", "10002"),
+        ]);
+        let out = run(&p, Some(&e), Some(&a), &[], &config()).unwrap();
+        let two = pair(&out, "000000001", "000000002");
+        assert_eq!(two.pattern, "twins_or_siblings", "{two:?}");
+        assert_ne!(two.outcome, "merge", "{two:?}");
     }
 
     /// Twins with no enrollment and no address (one entered surname first)

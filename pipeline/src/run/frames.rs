@@ -11,7 +11,7 @@ use cutover_stages::crosswalk;
 use cutover_stages::identity;
 use cutover_stages::ingest;
 use cutover_stages::schema::{
-    BEHAVIOR, CTE, ENTITIES, STUDENT_ENROLLMENT, STUDENT_PERSONAL, TRUANCY,
+    BEHAVIOR, CTE, ENTITIES, MAILING_ADDRESS, STUDENT_ENROLLMENT, STUDENT_PERSONAL, TRUANCY,
 };
 use polars::prelude::*;
 use std::path::Path;
@@ -89,6 +89,62 @@ impl Frames {
             self.ingested.as_deref().unwrap_or_default(),
             self.crosswalked.as_deref().unwrap_or_default(),
         ))
+    }
+}
+
+/// What the identity stage reads: the crosswalked student_personal rows,
+/// the given columns of the crosswalked student_enrollment rows, ingest's
+/// mailing addresses.
+pub struct IdentityInputs {
+    pub personal: Option<DataFrame>,
+    pub enrollment: Option<DataFrame>,
+    pub addresses: Option<DataFrame>,
+}
+
+impl Frames {
+    /// The identity stage's inputs: from memory when ingest and the
+    /// crosswalk stage ran (or were read back) in this run; otherwise only
+    /// those three snapshots, and of the enrollments only `columns`, are
+    /// read (not kept: a later stage reads what it needs).
+    pub fn identity_inputs(&self, ctx: &Ctx, columns: &[&str]) -> Result<IdentityInputs> {
+        let select = |df: &DataFrame| -> Result<DataFrame> {
+            let present: Vec<&str> = columns
+                .iter()
+                .copied()
+                .filter(|c| df.column(c).is_ok())
+                .collect();
+            Ok(df.select(present)?)
+        };
+        if let (Some(ingested), Some(crosswalked)) = (&self.ingested, &self.crosswalked) {
+            let of = |entity: &str| crosswalked.iter().find(|c| c.entity == entity);
+            return Ok(IdentityInputs {
+                personal: of(STUDENT_PERSONAL.name).map(|c| c.rows.clone()),
+                enrollment: of(STUDENT_ENROLLMENT.name)
+                    .map(|c| select(&c.rows))
+                    .transpose()?,
+                addresses: ingested
+                    .iter()
+                    .find(|i| i.entity == MAILING_ADDRESS.name)
+                    .map(|i| i.rows.clone()),
+            });
+        }
+        let present = |name: &str| ctx.inputs.contains_key(&ctx.config.files[name]);
+        let read =
+            |stage: &str, name: &str, columns: Option<&[&str]>| -> Result<Option<DataFrame>> {
+                if !present(name) {
+                    return Ok(None);
+                }
+                let path = ctx.root.join(stage).join(format!("{name}.parquet"));
+                Ok(Some(match columns {
+                    None => snapshot::read_parquet(&path)?,
+                    Some(wanted) => snapshot::read_parquet_columns(&path, wanted)?,
+                }))
+            };
+        Ok(IdentityInputs {
+            personal: read(crosswalk::STAGE, STUDENT_PERSONAL.name, None)?,
+            enrollment: read(crosswalk::STAGE, STUDENT_ENROLLMENT.name, Some(columns))?,
+            addresses: read(ingest::STAGE, MAILING_ADDRESS.name, None)?,
+        })
     }
 }
 

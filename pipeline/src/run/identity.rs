@@ -88,29 +88,25 @@ impl Stage for Identity {
         let path = decisions_path(ctx);
         let bytes = std::fs::read(&path).unwrap_or_default();
         let reviewer_decisions = identity_stage::read_decisions(&path, &bytes)?;
-        let (ingested, crosswalked) = frames.both(ctx)?;
-        let of = |entity: &str| {
-            crosswalked
-                .iter()
-                .find(|c| c.entity == entity)
-                .map(|c| &c.rows)
-        };
-        let Some(personal) = of(STUDENT_PERSONAL.name) else {
+        let mut clock = cutover_stages::identity::profile::Clock::start();
+        let loaded = frames.identity_inputs(ctx, &EVIDENCE)?;
+        clock.lap(
+            "load_frames",
+            loaded.enrollment.as_ref().map_or(0, DataFrame::height),
+        );
+        let Some(personal) = loaded.personal.as_ref() else {
             anyhow::bail!("identity: no student_personal rows reached the identity stage");
         };
         // New State IDs the helpdesk issued (`cutover ids assign`), given to
         // their rows before identities are resolved.
         let issued = crate::issued::read(ctx.root)?;
-        let evidence = of(STUDENT_ENROLLMENT.name).map(evidence_of).transpose()?;
         let (personal, evidence, applied) =
-            crate::issued::apply(personal, evidence.as_ref(), &issued)?;
+            crate::issued::apply(personal, loaded.enrollment.as_ref(), &issued)?;
+        clock.lap("issued_ids", applied.keys as usize);
         let inputs = identity_stage::Frames {
             personal: &personal,
             enrollment: evidence.as_ref(),
-            addresses: ingested
-                .iter()
-                .find(|i| i.entity == MAILING_ADDRESS.name)
-                .map(|i| &i.rows),
+            addresses: loaded.addresses.as_ref(),
         };
         let mut out = identity_stage::run_stage(
             ctx.root,
@@ -150,13 +146,4 @@ pub fn issued_sum(ctx: &Ctx) -> String {
     hex(&Sha256::digest(
         std::fs::read(ctx.root.join(crate::issued::FILE)).unwrap_or_default(),
     ))
-}
-
-/// The evidence columns of the enrollment rows (those it has).
-fn evidence_of(enrollment: &DataFrame) -> Result<DataFrame> {
-    let present: Vec<&str> = EVIDENCE
-        .into_iter()
-        .filter(|c| enrollment.column(c).is_ok())
-        .collect();
-    Ok(enrollment.select(present)?)
 }
