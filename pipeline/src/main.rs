@@ -34,6 +34,12 @@ mod tables;
 mod trace;
 
 use clap::{Parser, Subcommand};
+
+/// mimalloc gives freed memory back to the system soon after it is freed
+/// (the system allocator kept what polars' threads freed, so a stage's peak
+/// included what earlier stages had dropped).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;

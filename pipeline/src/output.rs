@@ -91,6 +91,42 @@ pub fn private_dir(path: &Path) -> Result<()> {
 /// Writes a file atomically: temp file beside it, sync, rename. The file is
 /// readable by the owner only.
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut fs::File) -> Result<()>) -> Result<()> {
+    stage_atomic(path, write)?.persist()
+}
+
+/// A file written and synced beside its final path, not yet moved into
+/// place (a killed run leaves it as a temporary file, removed at start-up).
+pub struct Staged {
+    tmp: tempfile::NamedTempFile,
+    path: std::path::PathBuf,
+}
+
+impl Staged {
+    /// Where it is until it is moved into place.
+    pub fn temp_path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// Moves it into place.
+    pub fn persist(self) -> Result<()> {
+        fault_point();
+        let path = self.path;
+        self.tmp.persist(&path).with_context(|| {
+            format!(
+                "cannot move the finished file into place at {}",
+                path.display()
+            )
+        })?;
+        Ok(())
+    }
+}
+
+/// The first half of [`write_atomic`]: the temporary file beside `path`,
+/// written and synced, to be moved into place later.
+pub fn stage_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut fs::File) -> Result<()>,
+) -> Result<Staged> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -106,14 +142,10 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut fs::File) -> Result<()>
         .flush()
         .and_then(|_| tmp.as_file().sync_all())
         .with_context(|| format!("cannot sync {}", path.display()))?;
-    fault_point();
-    tmp.persist(path).with_context(|| {
-        format!(
-            "cannot move the finished file into place at {}",
-            path.display()
-        )
-    })?;
-    Ok(())
+    Ok(Staged {
+        tmp,
+        path: path.to_path_buf(),
+    })
 }
 
 /// Syncs every file of `paths` to disk, several at a time: a sync mostly

@@ -313,6 +313,41 @@ fn exit_totals(
     Ok(out)
 }
 
+/// The columns of an entity's read frame its control totals count (none
+/// when it has no control total); its last stage's rows are read only for
+/// their `source_row`.
+pub fn read_columns(entity: &str) -> Vec<&'static str> {
+    use cutover_stages::schema::{STUDENT_ENROLLMENT, STUDENT_PERSONAL};
+    let mut counted = Vec::new();
+    if entity == STUDENT_PERSONAL.name {
+        counted.push(STATE_STUDENT_ID);
+    }
+    for &(e, _, column, count, special_ed) in GROUPED {
+        if e == entity {
+            counted.push(column);
+            if let Count::Distinct(c) = count {
+                counted.push(c);
+            }
+            if special_ed {
+                counted.push(SPECIAL_ED_FLAG);
+            }
+        }
+    }
+    if entity == STUDENT_ENROLLMENT.name {
+        counted.push(EXIT_TYPE_CODE);
+    }
+    if counted.is_empty() {
+        return counted;
+    }
+    let mut out = vec![SOURCE_ROW];
+    for c in counted {
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Every control total the data allows.
 pub fn control_totals(frames: &[Frames], tables: &Tables) -> PolarsResult<Vec<ControlTotal>> {
     let mut out = Vec::new();

@@ -2,7 +2,7 @@
 //! in the parquet footer, and the quarantine CSV files. Both are written
 //! atomically.
 
-use crate::output::{write_atomic, write_frame_csv, LineEnds};
+use crate::output::{stage_atomic, write_frame_csv, LineEnds, Staged};
 use anyhow::{Context, Result};
 use cutover_stages::columns::QUARANTINE_COLUMNS;
 use polars::prelude::*;
@@ -58,9 +58,21 @@ pub fn write_parquet(
     frame: &mut DataFrame,
     provenance: &Provenance,
 ) -> Result<()> {
-    let path = root.join(stage).join(format!("{entity}.parquet"));
+    stage_parquet(root, stage, entity, frame, provenance)?.persist()
+}
+
+/// [`write_parquet`] up to the last step: the snapshot written and synced
+/// beside its place (readable at [`Staged::temp_path`]), not yet moved there.
+pub fn stage_parquet(
+    root: &Path,
+    stage: &str,
+    entity: &str,
+    frame: &mut DataFrame,
+    provenance: &Provenance,
+) -> Result<Staged> {
+    let path = snapshot_path(root, stage, entity);
     let metadata = KeyValueMetadata::from_static(provenance.key_values(stage, entity));
-    write_atomic(&path, |file| {
+    stage_atomic(&path, |file| {
         let mut keep = KeepIoError {
             inner: std::io::BufWriter::new(file),
             first: None,
@@ -123,22 +135,33 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame> {
     Ok(ParquetReader::new(file).finish()?)
 }
 
-/// Reads the columns of a snapshot that are among `wanted`, in the order
-/// of `wanted` (those it lacks left out).
-pub fn read_parquet_columns(path: &Path, wanted: &[&str]) -> Result<DataFrame> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut reader = ParquetReader::new(file);
-    let schema = reader.schema()?;
-    let columns: Vec<String> = wanted
+/// `<root>/<stage>/<name>.parquet`.
+pub fn snapshot_path(root: &Path, stage: &str, name: &str) -> std::path::PathBuf {
+    root.join(stage).join(format!("{name}.parquet"))
+}
+
+/// A lazy scan of a parquet file: only what the plan reads is read.
+pub fn scan_parquet(path: &Path) -> Result<LazyFrame> {
+    let pl_path = PlRefPath::try_from_path(path)
+        .map_err(|e| anyhow::anyhow!("{}: not a usable path: {e}", path.display()))?;
+    LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default())
+        .map_err(|e| anyhow::anyhow!("cannot scan {}: {e}", path.display()))
+}
+
+/// The columns of a parquet file among `wanted` (in that order), read.
+pub fn read_columns(path: &Path, wanted: &[&str]) -> Result<DataFrame> {
+    let mut lf = scan_parquet(path)?;
+    let schema = lf
+        .collect_schema()
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let present: Vec<Expr> = wanted
         .iter()
-        .filter(|w| schema.contains(w))
-        .map(|w| w.to_string())
+        .filter(|c| schema.contains(c))
+        .map(|c| col(*c))
         .collect();
-    Ok(reader
-        .with_columns(Some(columns.clone()))
-        .finish()?
-        .select(columns)?)
+    lf.select(present)
+        .collect()
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
 }
 
 /// Writes `<root>/quarantine/<entity>.csv`: `source_file, source_row,

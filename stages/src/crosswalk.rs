@@ -307,11 +307,9 @@ pub fn run(
     let config = &widened(config, frames)?;
     let mut coverage = Vec::new();
     let enrollment = match enrollment {
-        Some(df) => Some(coded_stage(
-            df,
+        Some(df) => Some(coded(
+            df.lazy(),
             crate::schema::STUDENT_ENROLLMENT.name,
-            true,
-            &ENROLLMENT_BINDINGS,
             tables,
             config,
             &mut coverage,
@@ -320,22 +318,47 @@ pub fn run(
     };
     let mut other_out = Vec::new();
     for (entity, df) in others {
-        let Some(bindings) = bindings_of(entity) else {
+        if bindings_of(entity).is_none() {
             continue;
-        };
-        let (rows, quarantine, report) =
-            coded_stage(df, entity, false, bindings, tables, config, &mut coverage)?;
+        }
+        let (rows, quarantine, report) = coded(df.lazy(), entity, tables, config, &mut coverage)?;
         other_out.push((entity, rows, quarantine, report));
     }
-    let (personal, race) = match personal {
+    let race_columns = enrollment
+        .as_ref()
+        .map(|e| race_evidence(&e.0))
+        .transpose()?;
+    let (personal, race) = personal_or_none(
+        personal,
+        race_columns.as_ref(),
+        tables,
+        config,
+        &mut coverage,
+    )?;
+    Ok(Crosswalked {
+        personal,
+        enrollment,
+        others: other_out,
+        coverage,
+        race,
+    })
+}
+
+/// One entity's crosswalked rows, its quarantine and its report.
+pub type Mapped = (DataFrame, DataFrame, StageReport);
+
+/// The personal rows with race bridged (`personal_stage`), or no rows and nothing
+/// to check.
+pub fn personal_or_none(
+    personal: Option<DataFrame>,
+    enrollment: Option<&DataFrame>,
+    tables: &Tables,
+    config: &CrosswalkConfig,
+    coverage: &mut Vec<ColumnCoverage>,
+) -> PolarsResult<(Option<Mapped>, RaceCheck)> {
+    Ok(match personal {
         Some(df) => {
-            let (out, race) = personal_stage(
-                df,
-                enrollment.as_ref().map(|e| &e.0),
-                tables,
-                config,
-                &mut coverage,
-            )?;
+            let (out, race) = personal_stage(df, enrollment, tables, config, coverage)?;
             (Some(out), race)
         }
         None => (
@@ -345,14 +368,50 @@ pub fn run(
                 ..Default::default()
             },
         ),
-    };
-    Ok(Crosswalked {
-        personal,
-        enrollment,
-        others: other_out,
-        coverage,
-        race,
     })
+}
+
+/// The columns of crosswalked enrollment rows the race check reads (each
+/// student's SAU: that of their latest enrollment).
+pub const RACE_EVIDENCE: [&str; 5] = [
+    STATE_STUDENT_ID,
+    SAU_ORG_ID,
+    SCHOOL_YEAR,
+    SCHOOL_ENTRY_DATE,
+    SOURCE_ROW,
+];
+
+/// [`RACE_EVIDENCE`] of crosswalked enrollment rows (those they have).
+pub fn race_evidence(enrollment: &DataFrame) -> PolarsResult<DataFrame> {
+    let present: Vec<&str> = RACE_EVIDENCE
+        .into_iter()
+        .filter(|c| enrollment.column(c).is_ok())
+        .collect();
+    enrollment.select(present)
+}
+
+/// Maps one entity with bindings (enrollment, behavior, truancy, CTE):
+/// its school (and, for enrollments, resident SAU) and every bound code
+/// column; its coverage appended to `coverage`. `config` is the run's
+/// school years as [`widened_by`] widened them.
+pub fn coded(
+    rows: LazyFrame,
+    entity: &str,
+    tables: &Tables,
+    config: &CrosswalkConfig,
+    coverage: &mut Vec<ColumnCoverage>,
+) -> PolarsResult<Mapped> {
+    let bindings = bindings_of(entity).unwrap_or(&[]);
+    let resident_sau = entity == crate::schema::STUDENT_ENROLLMENT.name;
+    coded_stage(
+        rows,
+        entity,
+        resident_sau,
+        bindings,
+        tables,
+        config,
+        coverage,
+    )
 }
 
 /// How far outside the configured school years a row's own year may lie and
@@ -367,21 +426,34 @@ fn widened<'a>(
     config: &CrosswalkConfig,
     frames: impl Iterator<Item = &'a DataFrame>,
 ) -> PolarsResult<CrosswalkConfig> {
-    let mut out = config.clone();
+    let mut ranges = Vec::new();
     for df in frames {
         let Ok(year) = df.column(SCHOOL_YEAR) else {
             continue;
         };
         let year = year.as_materialized_series().cast(&DataType::Int32)?;
         let year = year.i32()?;
-        if let Some(min) = year.min() {
+        ranges.push((year.min(), year.max()));
+    }
+    Ok(widened_by(config, ranges))
+}
+
+/// `config`'s school years widened to each entity's (least, greatest)
+/// school year, each within [`YEAR_MARGIN`] (see [`widened`]).
+pub fn widened_by(
+    config: &CrosswalkConfig,
+    ranges: impl IntoIterator<Item = (Option<i32>, Option<i32>)>,
+) -> CrosswalkConfig {
+    let mut out = config.clone();
+    for (min, max) in ranges {
+        if let Some(min) = min {
             out.first_year = out.first_year.min(min.max(config.first_year - YEAR_MARGIN));
         }
-        if let Some(max) = year.max() {
+        if let Some(max) = max {
             out.last_year = out.last_year.max(max.min(config.last_year + YEAR_MARGIN));
         }
     }
-    Ok(out)
+    out
 }
 
 /// The school years a table row is expanded over: its own range, an open end
@@ -574,7 +646,7 @@ fn coverage_of(
 /// Maps an entity's school to its NEO Org ID and SAU (and, for enrollments,
 /// the resident SAU) by (scheme, id, year), and every bound code column.
 fn coded_stage(
-    df: DataFrame,
+    mut lf: LazyFrame,
     entity: &str,
     resident_sau: bool,
     bindings: &[Binding],
@@ -582,12 +654,12 @@ fn coded_stage(
     config: &CrosswalkConfig,
     coverage: &mut Vec<ColumnCoverage>,
 ) -> PolarsResult<(DataFrame, DataFrame, StageReport)> {
-    let original: Vec<Expr> = df
-        .get_column_names()
-        .into_iter()
+    let original: Vec<Expr> = lf
+        .collect_schema()?
+        .iter_names()
         .map(|c| col(c.as_str()))
         .collect();
-    let mut lf = df.lazy().with_column(lit("medms").alias(ID_SCHEME));
+    lf = lf.with_column(lit("medms").alias(ID_SCHEME));
     let mut checks = Vec::new();
     let mut outputs: Vec<&str> = vec![ID_SCHEME];
     let school = org_lookup(tables, config, "school", SCHOOL_ORG_ID, Some(SAU_ORG_ID))?;

@@ -101,11 +101,23 @@ pub fn split(
     let bad = flagged.clone().lazy().filter(col(BAD)).collect()?;
     let quarantine = quarantine_frame(&bad, checks)?;
     count_rules(&bad, checks, report)?;
-    let rows = flagged
-        .lazy()
-        .filter(col(BAD).not())
-        .select(out)
-        .collect()?;
+    let keep = !flagged.column(BAD)?.bool()?;
+    let any_bad = bad.height() > 0;
+    drop(bad);
+    // The output columns first (the flagged frame, with the raw columns and
+    // the flags, dropped), then filtered one column at a time: the rows are
+    // never held twice.
+    let selected = flagged.lazy().select(out).collect()?;
+    if !any_bad {
+        report.rows_out = selected.height() as u64;
+        return Ok((selected, quarantine));
+    }
+    let height = keep.sum().unwrap_or(0) as usize;
+    let mut columns = selected.into_columns();
+    for c in columns.iter_mut() {
+        *c = c.filter(&keep)?;
+    }
+    let rows = DataFrame::new(height, columns)?;
     report.rows_out = rows.height() as u64;
     Ok((rows, quarantine))
 }

@@ -5,16 +5,18 @@
 //! Reads: ingest's rows of student_personal, student_enrollment, behavior,
 //! truancy and cte; the mapping tables; the configuration's `school_years`.
 
-use super::frames::{quarantine_name, Crosswalked, Frames, CROSSWALK_ENTITIES};
+use super::frames::{self, quarantine_name, Frames, CROSSWALK_ENTITIES};
 use super::runner::{Components, Produced, Stage, StageId, State};
 use super::{Coverage, Ctx, Failure, TOOL_VERSION};
 use crate::checksum::{data_hashes, sum_of};
 use crate::output::write_bytes;
 use crate::snapshot;
 use anyhow::Result;
+use cutover_stages::columns::SCHOOL_YEAR;
 use cutover_stages::crosswalk;
+use cutover_stages::ingest;
 use cutover_stages::report::StageReport;
-use cutover_stages::schema::{BEHAVIOR, CTE, STUDENT_ENROLLMENT, STUDENT_PERSONAL, TRUANCY};
+use cutover_stages::schema::{STUDENT_ENROLLMENT, STUDENT_PERSONAL};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 use tracing::{info, info_span};
@@ -46,46 +48,59 @@ impl Stage for Crosswalk {
         ]))
     }
 
-    fn run(&self, ctx: &Ctx, _state: &State, frames: &mut Frames) -> Result<Produced> {
-        let ingested = frames.ingested(ctx)?;
-        let take = |name: &str| {
-            ingested
-                .iter()
-                .find(|r| r.entity == name)
-                .map(|r| r.rows.clone())
-        };
-        let out = {
-            let _span = info_span!("crosswalk").entered();
-            let others = [BEHAVIOR.name, TRUANCY.name, CTE.name]
-                .into_iter()
-                .filter_map(|e| take(e).map(|d| (e, d)))
-                .collect();
-            crosswalk::run(
-                take(STUDENT_PERSONAL.name),
-                take(STUDENT_ENROLLMENT.name),
-                others,
-                &ctx.tables.mapping,
-                &crosswalk::CrosswalkConfig {
-                    first_year: ctx.config.first_year,
-                    last_year: ctx.config.last_year,
-                },
-            )?
-        };
+    fn run(&self, ctx: &Ctx, _state: &State, _frames: &mut Frames) -> Result<Produced> {
+        let _span = info_span!("crosswalk").entered();
+        let present = frames::crosswalked(ctx);
+        let config = widened(ctx, &present)?;
+        let mut coverage = Vec::new();
+        let mut done: Vec<(&'static str, StageReport, [String; 2])> = Vec::new();
         let mut produced = Produced::default();
-        type Part = Option<(DataFrame, DataFrame, StageReport)>;
-        let mut parts: Vec<(&'static str, Part)> = vec![
-            (STUDENT_PERSONAL.name, out.personal),
-            (STUDENT_ENROLLMENT.name, out.enrollment),
-        ];
-        parts.extend(
-            out.others
-                .into_iter()
-                .map(|(e, r, q, rep)| (e, Some((r, q, rep)))),
-        );
-        let mut crosswalked = Vec::new();
-        for (entity, (rows, quarantine, report)) in
-            parts.into_iter().filter_map(|(e, p)| p.map(|p| (e, p)))
+        // One entity at a time, read from ingest's snapshot and dropped once
+        // written; enrollments first, as the race check (with personal rows)
+        // reads their SAUs.
+        let mut race_evidence = None;
+        for entity in present
+            .iter()
+            .copied()
+            .filter(|e| *e != STUDENT_PERSONAL.name)
         {
+            let rows = frames::scan(ctx, ingest::STAGE, entity)?;
+            let (rows, quarantine, report) =
+                crosswalk::coded(rows, entity, &ctx.tables.mapping, &config, &mut coverage)?;
+            if entity == STUDENT_ENROLLMENT.name {
+                race_evidence = Some(crosswalk::race_evidence(&rows)?);
+            }
+            let c = Crosswalked {
+                entity,
+                rows,
+                quarantine,
+            };
+            done.push((entity, report, write(ctx, c, &mut produced)?));
+        }
+        let personal = present
+            .contains(&STUDENT_PERSONAL.name)
+            .then(|| frames::load(ctx, ingest::STAGE, STUDENT_PERSONAL.name))
+            .transpose()?;
+        let (personal, race) = crosswalk::personal_or_none(
+            personal,
+            race_evidence.as_ref(),
+            &ctx.tables.mapping,
+            &config,
+            &mut coverage,
+        )?;
+        drop(race_evidence);
+        if let Some((rows, quarantine, report)) = personal {
+            let entity = STUDENT_PERSONAL.name;
+            let c = Crosswalked {
+                entity,
+                rows,
+                quarantine,
+            };
+            done.insert(0, (entity, report, write(ctx, c, &mut produced)?));
+        }
+        // Reported and listed in the stage's order: personal, enrollment,
+        // behavior, truancy, CTE.
+        for (entity, report, outputs) in done {
             info!(
                 entity,
                 rows_in = report.rows_in,
@@ -94,18 +109,11 @@ impl Stage for Crosswalk {
                 "crosswalk"
             );
             produced.reports.push(report);
-            crosswalked.push(Crosswalked {
-                entity,
-                rows,
-                quarantine,
-            });
-        }
-        for c in crosswalked.iter_mut() {
-            write(ctx, c, &mut produced)?;
+            produced.outputs.extend(outputs);
         }
         let coverage = Coverage {
-            columns: out.coverage,
-            race: out.race,
+            columns: coverage,
+            race,
         };
         write_bytes(
             &ctx.root.join(COVERAGE),
@@ -120,20 +128,51 @@ impl Stage for Crosswalk {
                 message: "the seven federal race categories differ before and after bridging (see crosswalk/coverage.json)".into(),
             });
         }
-        frames.crosswalked = Some(crosswalked);
         Ok(produced)
     }
 }
 
-fn write(ctx: &Ctx, c: &mut Crosswalked, produced: &mut Produced) -> Result<()> {
+/// The configured school years widened to those the ingested rows carry.
+fn widened(ctx: &Ctx, present: &[&str]) -> Result<crosswalk::CrosswalkConfig> {
+    let mut ranges = Vec::new();
+    for entity in present {
+        let mut rows = frames::scan(ctx, ingest::STAGE, entity)?;
+        if !rows.collect_schema()?.contains(SCHOOL_YEAR) {
+            continue;
+        }
+        let year = || col(SCHOOL_YEAR).cast(DataType::Int32);
+        let df = rows
+            .select([year().min().alias("min"), year().max().alias("max")])
+            .collect()?;
+        let get = |c: &str| -> Result<Option<i32>> { Ok(df.column(c)?.i32()?.get(0)) };
+        ranges.push((get("min")?, get("max")?));
+    }
+    Ok(crosswalk::widened_by(
+        &crosswalk::CrosswalkConfig {
+            first_year: ctx.config.first_year,
+            last_year: ctx.config.last_year,
+        },
+        ranges,
+    ))
+}
+
+/// One entity after the crosswalk stage.
+struct Crosswalked {
+    entity: &'static str,
+    rows: DataFrame,
+    quarantine: DataFrame,
+}
+
+/// Writes one entity's snapshots (and records the hashes later stages
+/// read); the names of the files written.
+fn write(ctx: &Ctx, mut c: Crosswalked, produced: &mut Produced) -> Result<[String; 2]> {
     let (root, prov) = (ctx.root, &ctx.provenance);
     snapshot::write_parquet(root, crosswalk::STAGE, c.entity, &mut c.rows, prov)?;
     let q = quarantine_name(c.entity);
     snapshot::write_parquet(root, crosswalk::STAGE, &q, &mut c.quarantine, prov)?;
-    produced.outputs.extend([
+    produced.data.extend(data_hashes(c.entity, &c.rows)?);
+    Ok([
         format!("{}/{}.parquet", crosswalk::STAGE, c.entity),
         format!("{}/{q}.parquet", crosswalk::STAGE),
-    ]);
-    produced.data.extend(data_hashes(c.entity, &c.rows)?);
-    Ok(())
+    ])
 }

@@ -9,7 +9,7 @@
 //! addresses, `nicknames.csv`, `review/decisions.csv`, the configuration's
 //! `[identity]` section.
 
-use super::frames::Frames;
+use super::frames::{self, Frames};
 use super::runner::{Components, Produced, Stage, StageId, State};
 use super::{Ctx, TOOL_VERSION};
 use crate::checksum::hex;
@@ -20,9 +20,9 @@ use cutover_stages::columns::{
     EXIT_DATE, SCHOOL_ENTRY_DATE, SCHOOL_ID, SCHOOL_STUDENT_ID, SOURCE_ROW, STATE_STUDENT_ID,
     YEAR_CODE,
 };
-use cutover_stages::crosswalk::SAU_ORG_ID;
+use cutover_stages::crosswalk::{self, SAU_ORG_ID};
+use cutover_stages::ingest;
 use cutover_stages::schema::{MAILING_ADDRESS, STUDENT_ENROLLMENT, STUDENT_PERSONAL};
-use polars::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -89,24 +89,34 @@ impl Stage for Identity {
         let bytes = std::fs::read(&path).unwrap_or_default();
         let reviewer_decisions = identity_stage::read_decisions(&path, &bytes)?;
         let mut clock = cutover_stages::identity::profile::Clock::start();
-        let loaded = frames.identity_inputs(ctx, &EVIDENCE)?;
-        clock.lap(
-            "load_frames",
-            loaded.enrollment.as_ref().map_or(0, DataFrame::height),
-        );
-        let Some(personal) = loaded.personal.as_ref() else {
+        // Only what resolution reads: the crosswalked personal rows, the
+        // evidence columns of the enrollment rows, the mailing addresses.
+        let present = frames::present(ctx);
+        if !present.contains(&STUDENT_PERSONAL.name) {
             anyhow::bail!("identity: no student_personal rows reached the identity stage");
-        };
+        }
+        let personal = frames::load(ctx, crosswalk::STAGE, STUDENT_PERSONAL.name)?;
+        let evidence = present
+            .contains(&STUDENT_ENROLLMENT.name)
+            .then(|| {
+                frames::load_columns(ctx, crosswalk::STAGE, STUDENT_ENROLLMENT.name, &EVIDENCE)
+            })
+            .transpose()?;
+        let addresses = present
+            .contains(&MAILING_ADDRESS.name)
+            .then(|| frames::load(ctx, ingest::STAGE, MAILING_ADDRESS.name))
+            .transpose()?;
+        clock.lap("load_frames", evidence.as_ref().map_or(0, |e| e.height()));
         // New State IDs the helpdesk issued (`cutover ids assign`), given to
         // their rows before identities are resolved.
         let issued = crate::issued::read(ctx.root)?;
         let (personal, evidence, applied) =
-            crate::issued::apply(personal, loaded.enrollment.as_ref(), &issued)?;
+            crate::issued::apply(&personal, evidence.as_ref(), &issued)?;
         clock.lap("issued_ids", applied.keys as usize);
         let inputs = identity_stage::Frames {
             personal: &personal,
             enrollment: evidence.as_ref(),
-            addresses: loaded.addresses.as_ref(),
+            addresses: addresses.as_ref(),
         };
         let mut out = identity_stage::run_stage(
             ctx.root,

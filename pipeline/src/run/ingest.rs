@@ -5,17 +5,20 @@
 //! Reads: the bundle files, `legacy_codes.csv`, the configuration's
 //! `school_years`, `[files]`, `[read]` and `[ingest]` sections.
 
-use super::frames::{quarantine_name, sorted_quarantine, Frames, Ingested};
+use super::frames::{quarantine_name, sorted_quarantine, Frames};
 use super::runner::{Components, Produced, Stage, StageId, State};
 use super::{progress_bar, Ctx, TOOL_VERSION};
 use crate::checksum::{data_hashes, sum_of};
-use crate::read::{self, EncodingChoice};
+use crate::output::Staged;
+use crate::read::{self, EncodingChoice, FileInfo};
 use crate::snapshot;
 use anyhow::Result;
+use cutover_stages::columns::{BIRTH_DATE, ENGLISH_PROFICIENCY, STATE_STUDENT_ID};
 use cutover_stages::ingest;
+use cutover_stages::report::StageReport;
 use cutover_stages::schema::{EntitySpec, ENTITIES, STUDENT_ENROLLMENT, STUDENT_PERSONAL};
 use polars::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use tracing::{info, info_span};
 
 pub struct Ingest;
@@ -40,61 +43,122 @@ impl Stage for Ingest {
         ]))
     }
 
-    fn run(&self, ctx: &Ctx, _state: &State, frames: &mut Frames) -> Result<Produced> {
-        // Every file is read first (a file that cannot be read leaves the
-        // previous outputs as they were), then ingested: the cross-file
-        // rules (no identity, LEP, age) read the other files.
+    fn run(&self, ctx: &Ctx, _state: &State, _frames: &mut Frames) -> Result<Produced> {
+        // Every file is read first, one at a time, its read snapshot staged
+        // beside its place (a file that cannot be read leaves the previous
+        // outputs as they were); then each is ingested from its staged
+        // snapshot, one at a time. The cross-file rules (no identity, LEP,
+        // age) read two columns each of the identity and enrollment files.
         let mut reads = Vec::new();
         for spec in ENTITIES {
             let name = &ctx.config.files[spec.name];
             if ctx.inputs.contains_key(name) {
-                reads.push((spec, read_one(ctx, spec, name)?));
+                reads.push(stage_read(ctx, spec, name)?);
             }
         }
         let ingest_config = ctx.config.ingest();
-        let read_of = |name: &str| reads.iter().find(|(s, _)| s.name == name).map(|(_, r)| r);
-        let context = ingest::Context::new(
-            read_of(STUDENT_PERSONAL.name).map(|r| &r.frame),
-            &read_of(STUDENT_PERSONAL.name)
-                .map(|r| r.rejected_state_ids.clone())
-                .unwrap_or_default(),
-            read_of(STUDENT_ENROLLMENT.name).map(|r| &r.frame),
-            &ingest_config,
-        )?;
+        let context = context(&reads, &ingest_config)?;
         let mut produced = Produced::default();
-        let mut ingested = Vec::new();
-        for (spec, read) in reads {
-            let _span = info_span!("ingest", entity = spec.name).entered();
-            let out = ingest::run(
-                spec,
-                read.frame.clone().lazy(),
-                &read.present,
-                &ctx.tables.codes,
-                &ingest_config,
-                &context,
-            )?;
-            info!(
-                rows_in = out.report.rows_in,
-                rows_out = out.report.rows_out,
-                rejected = out.report.rejected_total(),
-                "ingest"
-            );
-            produced.reports.push(read.report);
-            produced.reports.push(out.report);
-            produced.inputs.push(read.info);
-            ingested.push(Ingested {
-                entity: spec.name,
-                read: read.frame,
-                rows: out.rows,
-                quarantine: sorted_quarantine(vec![read.quarantine, out.quarantine])?,
-            });
+        for read in reads {
+            ingest_one(ctx, read, &ingest_config, &context, &mut produced)?;
         }
-        for i in ingested.iter_mut() {
-            write(ctx, i, &mut produced)?;
-        }
-        frames.ingested = Some(ingested);
         Ok(produced)
     }
+}
+
+/// One file read, its rows staged as its read snapshot (not yet in place).
+struct StagedRead {
+    spec: &'static EntitySpec,
+    rows: Staged,
+    present: BTreeSet<String>,
+    quarantine: DataFrame,
+    report: StageReport,
+    info: FileInfo,
+    rejected_state_ids: BTreeSet<String>,
+}
+
+fn stage_read(ctx: &Ctx, spec: &'static EntitySpec, name: &str) -> Result<StagedRead> {
+    let read = read_one(ctx, spec, name)?;
+    let mut frame = read.frame;
+    let rows = snapshot::stage_parquet(
+        ctx.root,
+        read::STAGE,
+        spec.name,
+        &mut frame,
+        &ctx.provenance,
+    )?;
+    Ok(StagedRead {
+        spec,
+        rows,
+        present: read.present,
+        quarantine: read.quarantine,
+        report: read.report,
+        info: read.info,
+        rejected_state_ids: read.rejected_state_ids,
+    })
+}
+
+/// The facts the cross-file rules read: the identity file's StateStudentIDs
+/// and birth dates, the enrollment file's English proficiency.
+fn context(reads: &[StagedRead], config: &ingest::IngestConfig) -> Result<ingest::Context> {
+    let of = |name: &str| reads.iter().find(|r| r.spec.name == name);
+    let columns = |name: &str, wanted: &[&str]| {
+        of(name)
+            .map(|r| snapshot::read_columns(r.rows.temp_path(), wanted))
+            .transpose()
+    };
+    let personal = columns(STUDENT_PERSONAL.name, &[STATE_STUDENT_ID, BIRTH_DATE])?;
+    let enrollment = columns(
+        STUDENT_ENROLLMENT.name,
+        &[STATE_STUDENT_ID, ENGLISH_PROFICIENCY],
+    )?;
+    let unreadable = of(STUDENT_PERSONAL.name)
+        .map(|r| r.rejected_state_ids.clone())
+        .unwrap_or_default();
+    Ok(ingest::Context::new(
+        personal.as_ref(),
+        &unreadable,
+        enrollment.as_ref(),
+        config,
+    )?)
+}
+
+/// Ingests one file from its staged read snapshot, writes its ingest
+/// snapshots and moves the read snapshot into place.
+fn ingest_one(
+    ctx: &Ctx,
+    read: StagedRead,
+    config: &ingest::IngestConfig,
+    context: &ingest::Context,
+    produced: &mut Produced,
+) -> Result<()> {
+    let spec = read.spec;
+    let _span = info_span!("ingest", entity = spec.name).entered();
+    let input = snapshot::scan_parquet(read.rows.temp_path())?;
+    let out = ingest::run(
+        spec,
+        input,
+        &read.present,
+        &ctx.tables.codes,
+        config,
+        context,
+    )?;
+    info!(
+        rows_in = out.report.rows_in,
+        rows_out = out.report.rows_out,
+        rejected = out.report.rejected_total(),
+        "ingest"
+    );
+    produced.reports.push(read.report);
+    produced.reports.push(out.report);
+    produced.inputs.push(read.info);
+    let mut ingested = Ingested {
+        entity: spec.name,
+        rows: out.rows,
+        quarantine: sorted_quarantine(vec![read.quarantine, out.quarantine])?,
+    };
+    read.rows.persist()?;
+    write(ctx, &mut ingested, produced)
 }
 
 fn read_one(ctx: &Ctx, spec: &EntitySpec, name: &str) -> Result<read::Read> {
@@ -116,10 +180,18 @@ fn read_one(ctx: &Ctx, spec: &EntitySpec, name: &str) -> Result<read::Read> {
     Ok(read)
 }
 
-/// Writes one entity's snapshots and records the hashes later stages read.
+/// One entity after ingest.
+struct Ingested {
+    entity: &'static str,
+    rows: DataFrame,
+    /// Read and ingest rejections.
+    quarantine: DataFrame,
+}
+
+/// Writes one entity's ingest snapshots and records the hashes later
+/// stages read.
 fn write(ctx: &Ctx, i: &mut Ingested, produced: &mut Produced) -> Result<()> {
     let (root, prov) = (ctx.root, &ctx.provenance);
-    snapshot::write_parquet(root, read::STAGE, i.entity, &mut i.read, prov)?;
     snapshot::write_parquet(root, ingest::STAGE, i.entity, &mut i.rows, prov)?;
     let q = quarantine_name(i.entity);
     snapshot::write_parquet(root, ingest::STAGE, &q, &mut i.quarantine, prov)?;

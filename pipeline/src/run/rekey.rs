@@ -8,17 +8,20 @@
 //! crosswalk stage's enrollment, behavior, truancy and CTE rows; ingest's
 //! graduation rows.
 
-use super::frames::Frames;
+use super::frames::{self, Frames};
 use super::runner::{Components, Produced, Stage, StageId, State};
 use super::{Ctx, TOOL_VERSION};
 use crate::checksum::data_hashes;
 use crate::snapshot;
 use anyhow::Result;
+use cutover_stages::crosswalk;
 use cutover_stages::identity;
+use cutover_stages::ingest;
 use cutover_stages::report::StageReport;
 use cutover_stages::schema::{
     BEHAVIOR, CTE, GRADUATION, STUDENT_ENROLLMENT, STUDENT_PERSONAL, TRUANCY,
 };
+use polars::prelude::DataFrame;
 use std::collections::BTreeMap;
 use tracing::info;
 
@@ -60,66 +63,64 @@ impl Stage for Rekey {
     }
 
     fn run(&self, ctx: &Ctx, _state: &State, frames: &mut Frames) -> Result<Produced> {
-        let key_map = frames.key_map(ctx)?.clone();
-        let (ingested, crosswalked) = frames.both(ctx)?;
+        let key_map = frames.take_key_map(ctx)?;
+        let present = frames::present(ctx);
         // Enrollment rows of a student awaiting an ID take the New State ID
         // the helpdesk issued (through their SAU and SchoolStudentID), as the
         // identity stage gave it to the student.
         let issued = crate::issued::read(ctx.root)?;
-        let personal = crosswalked
-            .iter()
-            .find(|c| c.entity == STUDENT_PERSONAL.name)
-            .map(|c| &c.rows);
-        let enrollment = crosswalked
-            .iter()
-            .find(|c| c.entity == STUDENT_ENROLLMENT.name)
-            .map(|c| &c.rows);
-        let (issued_enrollment, applied) = match (personal, enrollment, issued.is_empty()) {
-            (Some(p), Some(e), false) => {
-                let (_, e, applied) = crate::issued::apply(p, Some(e), &issued)?;
-                (e, applied)
-            }
-            _ => (None, Default::default()),
-        };
+        let issuing = !issued.is_empty()
+            && present.contains(&STUDENT_PERSONAL.name)
+            && present.contains(&STUDENT_ENROLLMENT.name);
+        let mut applied = Default::default();
         // Enrollment first, then behavior, truancy, CTE and graduation: the
-        // ledger's order.
-        let rows = crosswalked
-            .iter()
-            .filter(|c| CROSSWALKED.contains(&c.entity))
-            .map(
-                |c| match (&issued_enrollment, c.entity == STUDENT_ENROLLMENT.name) {
-                    (Some(e), true) => (c.entity, e),
-                    _ => (c.entity, &c.rows),
-                },
-            )
-            .chain(
-                ingested
-                    .iter()
-                    .filter(|i| i.entity == GRADUATION.name)
-                    .map(|i| (i.entity, &i.rows)),
-            );
+        // ledger's order. One entity at a time, read from its snapshot.
+        let entities = CROSSWALKED
+            .into_iter()
+            .map(|e| (e, crosswalk::STAGE))
+            .chain([(GRADUATION.name, ingest::STAGE)])
+            .filter(|(e, _)| present.contains(e));
         let mut produced = Produced::default();
-        for (entity, df) in rows {
-            let mut rekeyed = identity::rekey(df, &key_map)?;
-            info!(entity, rows = rekeyed.height(), "rekey");
-            // Reported under identity, as when one stage did both.
-            let mut r = StageReport::new(identity::STAGE, entity);
-            r.rows_in = df.height() as u64;
-            r.rows_out = rekeyed.height() as u64;
-            produced.reports.push(r);
-            snapshot::write_parquet(
-                ctx.root,
-                identity::STAGE,
-                entity,
-                &mut rekeyed,
-                &ctx.provenance,
-            )?;
-            produced
-                .outputs
-                .push(format!("{}/{entity}.parquet", identity::STAGE));
-            produced.data.extend(data_hashes(entity, &rekeyed)?);
+        for (entity, stage) in entities {
+            let mut df = frames::load(ctx, stage, entity)?;
+            if issuing && entity == STUDENT_ENROLLMENT.name {
+                let personal = frames::load(ctx, crosswalk::STAGE, STUDENT_PERSONAL.name)?;
+                let (_, e, a) = crate::issued::apply(&personal, Some(&df), &issued)?;
+                applied = a;
+                df = e.expect("enrollment rows given");
+            }
+            rekey_one(ctx, entity, &df, &key_map, &mut produced)?;
         }
         crate::issued::note(&mut produced.reports, &applied);
         Ok(produced)
     }
+}
+
+/// Re-keys one entity's rows and writes them.
+fn rekey_one(
+    ctx: &Ctx,
+    entity: &str,
+    df: &DataFrame,
+    key_map: &DataFrame,
+    produced: &mut Produced,
+) -> Result<()> {
+    let mut rekeyed = identity::rekey(df, key_map)?;
+    info!(entity, rows = rekeyed.height(), "rekey");
+    // Reported under identity, as when one stage did both.
+    let mut r = StageReport::new(identity::STAGE, entity);
+    r.rows_in = df.height() as u64;
+    r.rows_out = rekeyed.height() as u64;
+    produced.reports.push(r);
+    snapshot::write_parquet(
+        ctx.root,
+        identity::STAGE,
+        entity,
+        &mut rekeyed,
+        &ctx.provenance,
+    )?;
+    produced
+        .outputs
+        .push(format!("{}/{entity}.parquet", identity::STAGE));
+    produced.data.extend(data_hashes(entity, &rekeyed)?);
+    Ok(())
 }

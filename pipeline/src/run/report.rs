@@ -10,7 +10,7 @@
 //! stages' snapshots: when those are as last time (after an edit to
 //! publish's inputs), they are kept and no snapshot is read.
 
-use super::frames::{sorted_quarantine, Frames};
+use super::frames::{self, quarantine_name, sorted_quarantine, Frames};
 use super::runner::{Components, Produced, Stage, StageId, State};
 use super::{crosswalk::COVERAGE, failures, publish::SUMMARY, Ctx, TOOL_VERSION};
 use crate::checksum::hex;
@@ -18,6 +18,8 @@ use crate::output::write_bytes;
 use crate::report;
 use crate::snapshot;
 use anyhow::{Context, Result};
+use cutover_stages::columns::SOURCE_ROW;
+use cutover_stages::{crosswalk, ingest};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -53,12 +55,12 @@ impl Stage for Report {
         ]))
     }
 
-    fn run(&self, ctx: &Ctx, state: &State, frames: &mut Frames) -> Result<Produced> {
+    fn run(&self, ctx: &Ctx, state: &State, _frames: &mut Frames) -> Result<Produced> {
         let mut produced = Produced::default();
         let sources = sources_hash(ctx, state)?;
         let part = match kept(ctx, state, &sources) {
             Some(part) => part,
-            None => from_frames(ctx, frames)?,
+            None => from_frames(ctx)?,
         };
         produced.outputs.extend(part.outputs);
         produced.data.insert(SOURCES.to_string(), sources);
@@ -165,18 +167,23 @@ fn kept(ctx: &Ctx, state: &State, sources: &str) -> Option<FramesPart> {
     })
 }
 
-/// The frames part computed (ingest's and the crosswalk stage's frames read
-/// back if they were skipped).
-fn from_frames(ctx: &Ctx, frames: &mut Frames) -> Result<FramesPart> {
+/// The frames part computed from ingest's and the crosswalk stage's
+/// snapshots, one entity at a time.
+fn from_frames(ctx: &Ctx) -> Result<FramesPart> {
     let mut outputs = Vec::new();
-    let (ingested, crosswalked) = frames.both(ctx)?;
-    for i in ingested {
-        let mut parts = vec![i.quarantine.clone()];
-        if let Some(c) = crosswalked.iter().find(|c| c.entity == i.entity) {
-            parts.push(c.quarantine.clone());
+    let present = frames::present(ctx);
+    let crosswalked = frames::crosswalked(ctx);
+    for &entity in &present {
+        let mut parts = vec![frames::load(ctx, ingest::STAGE, &quarantine_name(entity))?];
+        if crosswalked.contains(&entity) {
+            parts.push(frames::load(
+                ctx,
+                crosswalk::STAGE,
+                &quarantine_name(entity),
+            )?);
         }
-        snapshot::write_quarantine(ctx.root, i.entity, &sorted_quarantine(parts)?)?;
-        outputs.push(format!("quarantine/{}.csv", i.entity));
+        snapshot::write_quarantine(ctx.root, entity, &sorted_quarantine(parts)?)?;
+        outputs.push(format!("quarantine/{entity}.csv"));
     }
     // The launch notices' end-of-year rules by SAU, on the identity
     // snapshots publish read (with `hold`, publish held their rows).
@@ -184,23 +191,31 @@ fn from_frames(ctx: &Ctx, frames: &mut Frames) -> Result<FramesPart> {
     let (files, end_of_year) = crate::end_of_year::write(ctx.root, &findings)?;
     outputs.extend(files);
     // Control totals: legacy values as read, against the rows that
-    // reached each entity's last stage.
-    let totals: Vec<report::Frames> = ingested
-        .iter()
-        .map(|i| report::Frames {
-            entity: i.entity,
-            read: &i.read,
-            last: crosswalked
-                .iter()
-                .find(|c| c.entity == i.entity)
-                .map(|c| &c.rows)
-                .unwrap_or(&i.rows),
-        })
-        .collect();
+    // reached each entity's last stage (only the columns counted).
+    let mut control_totals = Vec::new();
+    for &entity in &present {
+        let columns = report::read_columns(entity);
+        if columns.is_empty() {
+            continue;
+        }
+        let read = frames::load_columns(ctx, crate::read::STAGE, entity, &columns)?;
+        let last_stage = if crosswalked.contains(&entity) {
+            crosswalk::STAGE
+        } else {
+            ingest::STAGE
+        };
+        let last = frames::load_columns(ctx, last_stage, entity, &[SOURCE_ROW])?;
+        let totals = [report::Frames {
+            entity,
+            read: &read,
+            last: &last,
+        }];
+        control_totals.extend(report::control_totals(&totals, &ctx.tables.mapping)?);
+    }
     Ok(FramesPart {
         outputs,
         end_of_year,
-        control_totals: report::control_totals(&totals, &ctx.tables.mapping)?,
+        control_totals,
     })
 }
 
