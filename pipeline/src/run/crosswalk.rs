@@ -135,5 +135,16 @@ fn write(ctx: &Ctx, c: &mut Crosswalked, produced: &mut Produced) -> Result<()> 
         format!("{}/{q}.parquet", crosswalk::STAGE),
     ]);
     produced.data.extend(data_hashes(c.entity, &c.rows)?);
+    // What the report's quarantine files read (a name no later stage's
+    // `data_of(entity)` matches).
+    produced
+        .data
+        .extend(data_hashes(&quarantine_key(c.entity), &c.quarantine)?);
     Ok(())
+}
+
+/// The key under which the crosswalk stage records the content of an
+/// entity's quarantine frame.
+pub fn quarantine_key(entity: &str) -> String {
+    format!("quarantine:{entity}")
 }
