@@ -482,7 +482,7 @@ impl<'a> Turn<'_, 'a, '_> {
                 self.enrollments.kept = Some(layout);
                 if !self.reuse.enrollment_kept() {
                     self.enrollments
-                        .from_kept(self.w, self.reuse, self.shared)?;
+                        .read_kept(self.w, self.reuse, self.shared)?;
                 }
             }
             "kept"
@@ -519,7 +519,7 @@ impl<'a> Turn<'_, 'a, '_> {
             self.enrollments.periods = Some(periods);
         } else if !needs(upload.name).is_empty() {
             self.enrollments
-                .from_kept(self.w, self.reuse, self.shared)?;
+                .read_kept(self.w, self.reuse, self.shared)?;
         }
         let wants_periods = is_enrollment || needs(upload.name).contains(&Need::PrimaryPeriods);
         let ctx = self.shared.ctx(
@@ -558,7 +558,7 @@ struct Enrollments<'a> {
 impl Enrollments<'_> {
     /// The periods and passed rows of a kept Student Enrollment, from its
     /// conformed snapshot (once).
-    fn from_kept(&mut self, w: &mut Writing, reuse: &mut Reuse, shared: &Shared) -> Result<()> {
+    fn read_kept(&mut self, w: &mut Writing, reuse: &mut Reuse, shared: &Shared) -> Result<()> {
         if self.passed.is_some() {
             return Ok(());
         }
