@@ -9,6 +9,7 @@
 //! into place, so a run killed mid-way leaves the previous uploads intact.
 
 pub mod reuse;
+pub mod sources;
 
 use crate::config::Config;
 use crate::output::{private_dir, remove_dir_all, rename, sync_files, write_frame_csv, LineEnds};
@@ -16,14 +17,15 @@ use crate::snapshot::{self, Provenance};
 use anyhow::{Context, Result};
 use cutover_stages::columns::{SOURCE_FILE, SOURCE_ROW};
 use cutover_stages::conform::{
-    self, ConformConfig, Sources, Upload, SOURCE_ENTITY, UPLOADS, UPLOAD_SAU, UPLOAD_YEAR,
+    self, ConformConfig, Upload, SOURCE_ENTITY, UPLOADS, UPLOAD_SAU, UPLOAD_YEAR,
 };
 use cutover_stages::crosswalk::Tables;
 use cutover_stages::preflight::{self, Context as PreflightContext, Layout, VIOLATION_COLUMNS};
 use cutover_stages::report::StageReport;
 use polars::prelude::*;
-use reuse::{link_into, needs, Kept, Need, Previous, Reuse};
+use reuse::{latest_date, link_into, needs, passed_keys, Inputs, Kept, Need, Previous, Reuse};
 use serde::{Deserialize, Serialize};
+use sources::Loaded;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -79,6 +81,8 @@ pub struct StageOut {
     pub outputs: Vec<String>,
     /// Each upload's fingerprint (`reuse`).
     pub data: BTreeMap<String, String>,
+    /// What was done with each upload.
+    pub uploads: Vec<UploadRun>,
 }
 
 /// `2017` -> `2016-17`.
@@ -103,15 +107,6 @@ pub fn recover(root: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn load_optional(root: &Path, name: &str) -> Result<Option<DataFrame>> {
-    let path = root.join("identity").join(format!("{name}.parquet"));
-    if path.is_file() {
-        Ok(Some(snapshot::read_parquet(&path)?))
-    } else {
-        Ok(None)
-    }
 }
 
 /// A column as text, in one chunk (null stays null).
@@ -220,28 +215,6 @@ fn write_file(
     Ok(())
 }
 
-/// Conforms the identity stage's snapshots (dropped once conformed).
-fn conform_all(root: &Path, config: &Config) -> Result<conform::Conformed> {
-    let students = load_optional(root, "students")?;
-    let enrollment = load_optional(root, "student_enrollment")?;
-    let behavior = load_optional(root, "behavior")?;
-    let truancy = load_optional(root, "truancy")?;
-    let cte = load_optional(root, "cte")?;
-    Ok(conform::run(
-        Sources {
-            students: students.as_ref(),
-            enrollment: enrollment.as_ref(),
-            behavior: behavior.as_ref(),
-            truancy: truancy.as_ref(),
-            cte: cte.as_ref(),
-        },
-        &ConformConfig {
-            split_exit_code: config.split_exit_code.clone(),
-            split_entry_code: config.split_entry_code.clone(),
-        },
-    )?)
-}
-
 /// The NEO Org IDs and each domain's new codes, for pre-flight.
 fn code_sets(tables: &Tables) -> (Vec<String>, BTreeMap<String, Vec<String>>) {
     let mut neo_ids: Vec<String> = tables.orgs.iter().map(|o| o.neo_org_id.clone()).collect();
@@ -275,6 +248,9 @@ struct Writing<'a> {
     root: &'a Path,
     partial: std::path::PathBuf,
     provenance: &'a Provenance,
+    /// Conform's reports (put in the ledger's order at the end), then the
+    /// others.
+    conform_reports: Vec<StageReport>,
     reports: Vec<StageReport>,
     outputs: Vec<String>,
     manifests: Vec<DataFrame>,
@@ -283,40 +259,127 @@ struct Writing<'a> {
     places: std::collections::BTreeSet<(i32, String)>,
     /// Upload files written, not yet synced.
     written: Vec<std::path::PathBuf>,
+    /// What was done with each upload.
+    runs: Vec<UploadRun>,
 }
 
-/// Conforms, checks and writes every upload; an upload whose inputs are
-/// those of the last run keeps its files (`reuse`).
+/// What the uploads' rules read of the tables and the configuration.
+struct Shared {
+    as_of: chrono::NaiveDate,
+    neo_ids: Vec<String>,
+    code_sets: BTreeMap<String, Vec<String>>,
+    names: DataFrame,
+    end_of_year: Option<DataFrame>,
+    no_periods: DataFrame,
+}
+
+impl Shared {
+    fn new(root: &Path, config: &Config, tables: &Tables) -> Result<Shared> {
+        let (neo_ids, code_sets) = code_sets(tables);
+        // With `[end_of_year] action = "hold"` the rules run here, before
+        // any upload file is written: pre-flight holds the rows built from
+        // a flagged row (the report stage lists the same findings).
+        let end_of_year = if config.end_of_year_hold {
+            let findings = crate::end_of_year::findings(root, config.last_year)?;
+            Some(cutover_stages::end_of_year::flags_frame(&findings)?)
+        } else {
+            None
+        };
+        Ok(Shared {
+            as_of: config.as_of,
+            neo_ids,
+            code_sets,
+            names: org_names(tables)?,
+            end_of_year,
+            no_periods: preflight::primary_periods(None)?,
+        })
+    }
+
+    fn ctx<'a>(
+        &'a self,
+        periods: Option<&'a DataFrame>,
+        valid_enrollments: Option<&'a DataFrame>,
+    ) -> PreflightContext<'a> {
+        PreflightContext {
+            as_of: self.as_of,
+            neo_ids: &self.neo_ids,
+            code_sets: &self.code_sets,
+            primary_periods: periods.unwrap_or(&self.no_periods),
+            valid_enrollments,
+            end_of_year: self.end_of_year.as_ref(),
+            org_names: Some(&self.names),
+        }
+    }
+}
+
+/// One upload as planned: its layout, whether the run has every frame it
+/// reads, the hash of its inputs.
+struct Planned<'a> {
+    upload: &'static Upload,
+    layout: Option<&'a Layout>,
+    available: bool,
+    inputs: String,
+}
+
+/// Decides, for each upload in turn, whether its inputs are the last run's
+/// (it keeps its files, nothing is read or conformed) or not (it is
+/// conformed from the columns it declares, checked and written, and its
+/// frame dropped before the next). `inputs` holds each upload's hash of
+/// the source columns it reads.
 pub fn run_stage(
     root: &Path,
     config: &Config,
-    layouts: &[Layout],
-    tables: &Tables,
+    (layouts, tables): (&[Layout], &Tables),
     provenance: &Provenance,
     previous: &Previous,
+    inputs: &BTreeMap<String, String>,
 ) -> Result<StageOut> {
-    let conformed = conform_all(root, config)?;
-    // Each upload's frame is dropped once written.
-    let mut frames: BTreeMap<&str, DataFrame> = conformed.uploads.into_iter().collect();
-    let (neo_ids, code_sets) = code_sets(tables);
-    let names = org_names(tables)?;
-    let periods = preflight::primary_periods(frames.get(conform::STUDENT_ENROLLMENT_UPLOAD.name))?;
-    // With `[end_of_year] action = "hold"` the rules run here, before any
-    // upload file is written: pre-flight holds the rows built from a
-    // flagged row (the report stage lists the same findings).
-    let end_of_year = if config.end_of_year_hold {
-        let findings = crate::end_of_year::findings(root, config.last_year)?;
-        Some(cutover_stages::end_of_year::flags_frame(&findings)?)
-    } else {
-        None
-    };
-    let mut reuse = Reuse::new(previous, root, &periods)?;
-    let mut enrollments = Enrollments::default();
+    let shared = Shared::new(root, config, tables)?;
+    let mut reuse = Reuse::new(previous, root);
+    let plan = UPLOADS
+        .iter()
+        .map(|u| {
+            let layout = layouts.iter().find(|l| l.upload == u.name);
+            let columns = inputs.get(u.name).cloned().unwrap_or_default();
+            let inputs = match layout {
+                Some(layout) => reuse.inputs_print(
+                    u,
+                    &Inputs {
+                        columns,
+                        layout,
+                        ctx: &shared.ctx(None, None),
+                    },
+                )?,
+                None => String::new(),
+            };
+            Ok(Planned {
+                upload: u,
+                layout,
+                available: sources::available(root, u),
+                inputs,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let pending = plan
+        .iter()
+        .filter(|p| p.layout.is_some() && p.available)
+        .filter(|p| reuse.may_run(p.upload, &p.inputs, config.as_of))
+        .map(|p| p.upload)
+        .collect();
+    let mut loaded = Loaded::new(
+        root,
+        ConformConfig {
+            split_exit_code: config.split_exit_code.clone(),
+            split_entry_code: config.split_entry_code.clone(),
+        },
+        pending,
+    );
     let mut w = Writing {
         root,
         partial: root.join(PARTIAL),
         provenance,
-        reports: conformed.reports,
+        conform_reports: Vec::new(),
+        reports: Vec::new(),
         outputs: Vec::new(),
         manifests: Vec::new(),
         summary: Summary {
@@ -325,46 +388,26 @@ pub fn run_stage(
         },
         places: Default::default(),
         written: Vec::new(),
+        runs: Vec::new(),
     };
     private_dir(&w.partial)?;
-    for upload in UPLOADS {
+    let mut enrollments = Enrollments::default();
+    for p in &plan {
         let mut us = UploadSummary {
-            upload: upload.name.to_string(),
-            title: upload.title.to_string(),
-            note: upload.note.map(str::to_string),
+            upload: p.upload.name.to_string(),
+            title: p.upload.title.to_string(),
+            note: p.upload.note.map(str::to_string),
             ..Default::default()
         };
-        let layout = layouts.iter().find(|l| l.upload == upload.name);
-        let frame = layout.and_then(|_| frames.remove(upload.name));
-        if let (Some(layout), Some(mut df)) = (layout, frame) {
-            let mut ctx = PreflightContext {
-                as_of: config.as_of,
-                neo_ids: &neo_ids,
-                code_sets: &code_sets,
-                primary_periods: &periods,
-                valid_enrollments: None,
-                end_of_year: end_of_year.as_ref(),
-                org_names: Some(&names),
+        if let (Some(layout), true) = (p.layout, p.available) {
+            let mut turn = Turn {
+                w: &mut w,
+                reuse: &mut reuse,
+                enrollments: &mut enrollments,
+                shared: &shared,
             };
-            let print = reuse.fingerprint(upload, layout, &df, &ctx)?;
-            if let Some(kept) = reuse.kept(upload, &print)? {
-                keep(&mut w, upload, &mut df, kept, &mut us)?;
-                if upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
-                    reuse.passed_kept();
-                    enrollments.kept = Some((layout, df));
-                }
-            } else {
-                if needs(upload.name).contains(&Need::PassedEnrollments) {
-                    enrollments.recheck(&mut w, &ctx)?;
-                }
-                ctx.valid_enrollments = enrollments.passed.as_ref();
-                let passed = check_and_write(&mut w, upload, layout, &mut df, &ctx, &mut us)?;
-                if upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
-                    reuse.passed_now(&passed)?;
-                    enrollments.passed = Some(passed);
-                }
-            }
-        } else if layout.is_some() {
+            turn.upload(p, layout, &mut loaded, &mut us)?;
+        } else if p.layout.is_some() {
             us.note
                 .get_or_insert_with(|| "the bundle has no source file for this upload".to_string());
         }
@@ -374,64 +417,187 @@ pub fn run_stage(
     write_manifest(&mut w)?;
     sync_files(&w.written)?;
     swap_in(root, &w.partial)?;
+    let order = |r: &StageReport| {
+        conform::REPORT_ORDER
+            .iter()
+            .position(|u| u.name == r.entity)
+    };
+    w.conform_reports.sort_by_key(order);
+    let mut reports = std::mem::take(&mut w.conform_reports);
+    reports.append(&mut w.reports);
     Ok(StageOut {
         summary: w.summary,
-        reports: w.reports,
+        reports,
         outputs: w.outputs,
         data: reuse.data,
+        uploads: w.runs,
     })
 }
 
-/// The Student Enrollment rows that passed pre-flight, which Student
-/// Personal's rules and the Attendance files read.
+/// What publish did with one upload, for `run.json` (and `-v`).
+#[derive(Clone, Debug, Serialize)]
+pub struct UploadRun {
+    pub upload: String,
+    /// `conformed` (conformed, checked and written) or `kept` (its files
+    /// are the last run's).
+    pub action: &'static str,
+    pub seconds: f64,
+}
+
+/// One upload's turn: kept, or conformed, checked and written.
+struct Turn<'t, 'a, 'r> {
+    w: &'t mut Writing<'a>,
+    reuse: &'t mut Reuse<'r>,
+    enrollments: &'t mut Enrollments<'a>,
+    shared: &'t Shared,
+}
+
+impl<'a> Turn<'_, 'a, '_> {
+    fn upload(
+        &mut self,
+        p: &Planned<'a>,
+        layout: &'a Layout,
+        loaded: &mut Loaded,
+        us: &mut UploadSummary,
+    ) -> Result<()> {
+        let (upload, as_of) = (p.upload, self.shared.as_of);
+        let started = std::time::Instant::now();
+        let kept = match self.reuse.unchanged_print(upload, &p.inputs, as_of) {
+            Some(print) => self.reuse.kept(upload, &print)?,
+            None => None,
+        };
+        let action = if let Some(kept) = kept {
+            loaded.kept(upload);
+            keep(self.w, upload, kept, us)?;
+            let latest = self.reuse.previous_latest(upload);
+            self.reuse.record(upload, &p.inputs, &latest, as_of);
+            if upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
+                self.enrollments.kept = Some(layout);
+                if !self.reuse.enrollment_kept() {
+                    self.enrollments
+                        .read_kept(self.w, self.reuse, self.shared)?;
+                }
+            }
+            "kept"
+        } else {
+            let Some(built) = loaded.conform(upload)? else {
+                anyhow::bail!("{}: a frame it reads is missing", upload.name);
+            };
+            self.w.conform_reports.push(built.report);
+            self.conformed(p, layout, built.frame, us)?;
+            "conformed"
+        };
+        self.w.runs.push(UploadRun {
+            upload: upload.name.to_string(),
+            action,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        Ok(())
+    }
+
+    /// Checks and writes a conformed upload (its frame dropped at the end).
+    fn conformed(
+        &mut self,
+        p: &Planned,
+        layout: &Layout,
+        mut df: DataFrame,
+        us: &mut UploadSummary,
+    ) -> Result<()> {
+        let upload = p.upload;
+        let latest = latest_date(upload, &df)?;
+        let is_enrollment = upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name;
+        if is_enrollment {
+            let periods = preflight::primary_periods(Some(&df))?;
+            self.reuse.periods_now(&periods)?;
+            self.enrollments.periods = Some(periods);
+        } else if !needs(upload.name).is_empty() {
+            self.enrollments
+                .read_kept(self.w, self.reuse, self.shared)?;
+        }
+        let wants_periods = is_enrollment || needs(upload.name).contains(&Need::PrimaryPeriods);
+        let ctx = self.shared.ctx(
+            self.enrollments.periods.as_ref().filter(|_| wants_periods),
+            self.enrollments
+                .passed
+                .as_ref()
+                .filter(|_| needs(upload.name).contains(&Need::PassedEnrollments)),
+        );
+        let passed = check_and_write(self.w, upload, layout, &mut df, &ctx, us)?;
+        drop(df);
+        if is_enrollment {
+            let keys = passed_keys(&passed)?;
+            self.reuse.passed_now(&keys)?;
+            self.enrollments.passed = Some(keys);
+        }
+        self.reuse
+            .record(upload, &p.inputs, &latest, self.shared.as_of);
+        Ok(())
+    }
+}
+
+/// Student Enrollment's primary periods and the keys of its rows that
+/// passed pre-flight, which Student Personal's and CTE's rules and the
+/// Attendance files read.
 #[derive(Default)]
 struct Enrollments<'a> {
+    periods: Option<DataFrame>,
     passed: Option<DataFrame>,
-    /// Kept from the last run: its layout and conformed rows, checked again
-    /// (and nothing written) only if an upload that reads them runs.
-    kept: Option<(&'a Layout, DataFrame)>,
+    /// Kept from the last run: its layout; its conformed rows are read back
+    /// and checked again (nothing written) only if an upload that reads
+    /// them is conformed.
+    kept: Option<&'a Layout>,
 }
 
 impl Enrollments<'_> {
-    fn recheck(&mut self, w: &mut Writing, ctx: &PreflightContext) -> Result<()> {
+    /// The periods and passed rows of a kept Student Enrollment, from its
+    /// conformed snapshot (once).
+    fn read_kept(&mut self, w: &mut Writing, reuse: &mut Reuse, shared: &Shared) -> Result<()> {
         if self.passed.is_some() {
             return Ok(());
         }
-        let Some((layout, df)) = self.kept.take() else {
+        let Some(layout) = self.kept else {
             return Ok(());
         };
         let upload = &conform::STUDENT_ENROLLMENT_UPLOAD;
-        let passed = preflight::run(upload, layout, &df, ctx)?.rows;
-        let years = passed.column(UPLOAD_YEAR)?.i32()?.rechunk().into_owned();
-        let saus = text_column(&passed, UPLOAD_SAU)?;
-        for i in 0..passed.height() {
+        let path = w
+            .root
+            .join(conform::STAGE)
+            .join(format!("{}.parquet", upload.name));
+        let df = snapshot::read_parquet(&path)?;
+        let periods = preflight::primary_periods(Some(&df))?;
+        let passed = preflight::run(upload, layout, &df, &shared.ctx(Some(&periods), None))?.rows;
+        drop(df);
+        let keys = passed_keys(&passed)?;
+        let years = keys.column(UPLOAD_YEAR)?.i32()?.rechunk().into_owned();
+        let saus = text_column(&keys, UPLOAD_SAU)?;
+        for i in 0..keys.height() {
             if let (Some(y), Some(s)) = (years.get(i), saus.get(i)) {
                 w.places.insert((y, s.to_string()));
             }
         }
-        self.passed = Some(passed);
+        reuse.periods_now(&periods)?;
+        reuse.passed_now(&keys)?;
+        self.periods = Some(periods);
+        self.passed = Some(keys);
         Ok(())
     }
 }
 
 /// An upload kept from the last run: its files linked into the folder being
 /// built, its manifest rows, reports and counts as they were.
-fn keep(
-    w: &mut Writing,
-    upload: &Upload,
-    df: &mut DataFrame,
-    kept: Kept,
-    us: &mut UploadSummary,
-) -> Result<()> {
-    snapshot::write_parquet(w.root, conform::STAGE, upload.name, df, w.provenance)?;
-    w.outputs
-        .push(format!("{}/{}.parquet", conform::STAGE, upload.name));
+fn keep(w: &mut Writing, upload: &Upload, kept: Kept, us: &mut UploadSummary) -> Result<()> {
     for rel in &kept.files {
         link_into(w.root, &w.partial, rel)?;
     }
-    tracing::info!(upload = us.upload, files = kept.files.len(), "kept");
+    tracing::info!(upload = upload.name, files = kept.files.len(), "kept");
     w.outputs.extend(kept.outputs);
-    w.reports.extend(kept.reports);
+    for r in kept.reports {
+        if r.stage == conform::STAGE {
+            w.conform_reports.push(r);
+        } else {
+            w.reports.push(r);
+        }
+    }
     w.manifests.push(kept.manifest);
     *us = kept.summary;
     Ok(())

@@ -42,14 +42,92 @@ pub const UPLOAD_SAU: &str = "upload_sau";
 pub const UPLOAD_ROW: &str = "upload_row";
 
 /// One upload: its name (file stem), its title and its fields, in Synergy's
-/// order, with their types.
+/// order, with their types, and the columns of the source frames it is
+/// built from.
 pub struct Upload {
     pub name: &'static str,
     pub title: &'static str,
     pub fields: &'static [(&'static str, FieldType)],
     /// Why the upload has no rows from the extract, when it never has.
     pub note: Option<&'static str>,
+    /// Every column it reads, by source frame (a frame may be named more
+    /// than once). [`build`] hands it only these columns, so reading
+    /// another fails; publish fingerprints only these.
+    pub reads: &'static [Reads],
 }
+
+/// A frame conform reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    /// The identity stage's students.
+    Students,
+    /// The re-keyed enrollment rows.
+    Enrollment,
+    /// The re-keyed enrollment rows split at each change of status
+    /// ([`split`]): they read [`SPLIT_READS`] of the enrollment rows too,
+    /// and the configured split codes.
+    Segments,
+    Behavior,
+    Truancy,
+    Cte,
+}
+
+impl Source {
+    /// The snapshot (entity) the frame is made from.
+    pub fn entity(self) -> &'static str {
+        match self {
+            Source::Students => "students",
+            Source::Enrollment | Source::Segments => crate::schema::STUDENT_ENROLLMENT.name,
+            Source::Behavior => crate::schema::BEHAVIOR.name,
+            Source::Truancy => crate::schema::TRUANCY.name,
+            Source::Cte => crate::schema::CTE.name,
+        }
+    }
+}
+
+/// Columns an upload reads of one source frame.
+pub struct Reads(pub Source, pub &'static [&'static str]);
+
+/// What [`split`] reads of the enrollment rows.
+pub const SPLIT_READS: [&str; 10] = [
+    SOURCE_ROW,
+    ACTION,
+    EFFECTIVE_DATE,
+    SCHOOL_ENTRY_DATE,
+    EXIT_DATE,
+    STATE_STUDENT_ID,
+    SCHOOL_ID,
+    YEAR_CODE,
+    "EntryCode",
+    "ExitCode",
+];
+
+/// Whether [`split`] cut a segment short at a change of status (a column
+/// of the split rows).
+pub const SPLIT_CUT: &str = "__cut";
+
+/// The provenance and placement columns of a per-school upload's source
+/// rows ([`school_fields`] and [`shape`]).
+const PLACED: &[&str] = &[
+    SOURCE_FILE,
+    SOURCE_ROW,
+    SAU_ORG_ID,
+    SCHOOL_ORG_ID,
+    STATE_STUDENT_ID,
+    YEAR_CODE,
+];
+
+/// The person's fields of the students ([`person_fields`]).
+const PERSON: &[&str] = &[
+    SOURCE_FILE,
+    SOURCE_ROW,
+    LAST_NAME,
+    FIRST_NAME,
+    MIDDLE_NAME,
+    SUFFIX,
+    GENDER,
+    BIRTH_DATE,
+];
 
 /// The type of a conformed field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +157,28 @@ pub const NEW_STATE_ID: Upload = Upload {
         ("GradeLevel", T),
     ],
     note: None,
+    reads: &[
+        Reads(Source::Students, PERSON),
+        Reads(
+            Source::Students,
+            &[NEEDS_NEW_STATE_ID, STUDENT_KEY, LOCAL_STUDENT_NUMBER],
+        ),
+        // The enrollment a student awaiting an ID is tied to by local number.
+        Reads(
+            Source::Enrollment,
+            &[
+                STATE_STUDENT_ID,
+                SAU_ORG_ID,
+                SCHOOL_ORG_ID,
+                SCHOOL_STUDENT_ID,
+                "GradeLevel",
+                YEAR_CODE,
+                ENROLLMENT_TYPE_CODE,
+                SCHOOL_ENTRY_DATE,
+                SOURCE_ROW,
+            ],
+        ),
+    ],
 };
 
 pub const STUDENT_ENROLLMENT_UPLOAD: Upload = Upload {
@@ -111,6 +211,35 @@ pub const STUDENT_ENROLLMENT_UPLOAD: Upload = Upload {
         ("SAUPercentage", T),
     ],
     note: None,
+    reads: &[
+        Reads(Source::Segments, PLACED),
+        Reads(
+            Source::Segments,
+            &[
+                SPLIT_CUT,
+                SCHOOL_STUDENT_ID,
+                "GradeLevel",
+                ENROLLMENT_TYPE_CODE,
+                SCHOOL_ENTRY_DATE,
+                "EntryCode",
+                EXIT_DATE,
+                "ExitCode",
+                RESIDENT_SAU_ORG_ID,
+                "FiscalResponsibilityCode",
+                HOMELESS_CODE,
+                SECTION_504_FLAG,
+                MIGRANT_FLAG,
+                REFUGEE_FLAG,
+                STATE_AGENCY_CLIENT_FLAG,
+                GIFTED_TALENTED_ACADEMIC,
+                GIFTED_TALENTED_ARTISTIC,
+                ALTERNATIVE_EDUCATION,
+                FOREIGN_EXCHANGE,
+                HOME_SCHOOLED,
+                SAU_PERCENTAGE,
+            ],
+        ),
+    ],
 };
 
 pub const STUDENT_PERSONAL_UPLOAD: Upload = Upload {
@@ -137,6 +266,29 @@ pub const STUDENT_PERSONAL_UPLOAD: Upload = Upload {
         ("HomeLanguage", T),
     ],
     note: None,
+    reads: &[
+        Reads(Source::Students, PERSON),
+        Reads(
+            Source::Students,
+            &[
+                STUDENT_KEY,
+                crate::crosswalk::HISPANIC,
+                "AmericanIndianAlaskaNative",
+                "Asian",
+                "BlackAfricanAmerican",
+                "NativeHawaiianPacificIslander",
+                "White",
+                RACE_DETERMINATION,
+                IMMIGRANT_FLAG,
+                US_SCHOOL_DATE,
+                HOME_PRIMARY_LANGUAGE,
+            ],
+        ),
+        Reads(
+            Source::Enrollment,
+            &[STATE_STUDENT_ID, YEAR_CODE, SAU_ORG_ID],
+        ),
+    ],
 };
 
 pub const FRM: Upload = Upload {
@@ -151,6 +303,13 @@ pub const FRM: Upload = Upload {
         ("EligibilityStartDate", D),
     ],
     note: None,
+    reads: &[
+        Reads(Source::Segments, PLACED),
+        Reads(
+            Source::Segments,
+            &[ENROLLMENT_TYPE_CODE, "EconomicStatus", SCHOOL_ENTRY_DATE],
+        ),
+    ],
 };
 
 pub const SPECIAL_ED: Upload = Upload {
@@ -168,6 +327,22 @@ pub const SPECIAL_ED: Upload = Upload {
         ("ExitReason", T),
     ],
     note: None,
+    reads: &[
+        Reads(Source::Segments, PLACED),
+        Reads(
+            Source::Segments,
+            &[
+                SPECIAL_ED_FLAG,
+                SPED_START_DATE,
+                SPED_EXIT_DATE,
+                SCHOOL_ENTRY_DATE,
+                EXIT_DATE,
+                "PrimaryDisability",
+                "SpedSettingCode",
+                "SpedExitReasonCode",
+            ],
+        ),
+    ],
 };
 
 pub const ELL: Upload = Upload {
@@ -185,6 +360,19 @@ pub const ELL: Upload = Upload {
         ("EnglishProficiency", T),
     ],
     note: None,
+    reads: &[
+        Reads(Source::Segments, PLACED),
+        Reads(
+            Source::Segments,
+            &[
+                ENROLLMENT_TYPE_CODE,
+                "ELStatus",
+                DATE_FIRST_ENROLLED_ESL,
+                LEP_EXIT_DATE,
+                ENGLISH_PROFICIENCY,
+            ],
+        ),
+    ],
 };
 
 pub const CTE_UPLOAD: Upload = Upload {
@@ -202,6 +390,19 @@ pub const CTE_UPLOAD: Upload = Upload {
         ("CreditBearing", F),
     ],
     note: None,
+    reads: &[
+        Reads(Source::Cte, PLACED),
+        Reads(
+            Source::Cte,
+            &[
+                "CTECode",
+                PROGRAM_START_DATE,
+                PROGRAM_END_DATE,
+                "CTEExitStatusCode",
+                CREDIT_BEARING,
+            ],
+        ),
+    ],
 };
 
 pub const BEHAVIOR_UPLOAD: Upload = Upload {
@@ -223,6 +424,26 @@ pub const BEHAVIOR_UPLOAD: Upload = Upload {
         ("Duration", T),
     ],
     note: None,
+    reads: &[
+        Reads(Source::Behavior, PLACED),
+        Reads(
+            Source::Behavior,
+            &[
+                ROLE_CODE,
+                "BehaviorEvent_reportable",
+                "Resolution_removal",
+                INCIDENT_ID,
+                EVENT_DATE,
+                EVENT_TIME,
+                "BehaviorEvent",
+                "WeaponType",
+                SERIOUS_BODILY_INJURY,
+                "Resolution",
+                RESOLUTION_DATE,
+                DURATION,
+            ],
+        ),
+    ],
 };
 
 pub const TRUANCY_UPLOAD: Upload = Upload {
@@ -237,6 +458,10 @@ pub const TRUANCY_UPLOAD: Upload = Upload {
         ("StepDate", D),
     ],
     note: None,
+    reads: &[
+        Reads(Source::Truancy, PLACED),
+        Reads(Source::Truancy, &["TruancyStep", STATUS_DATE]),
+    ],
 };
 
 pub const ATTENDANCE: Upload = Upload {
@@ -256,6 +481,7 @@ pub const ATTENDANCE: Upload = Upload {
     note: Some(
         "ICSE had no attendance upload: the extract has no attendance source, so every Attendance file is written with its header and no rows",
     ),
+    reads: &[],
 };
 
 pub const PROFICIENCY_BASED_EDUCATION: Upload = Upload {
@@ -263,6 +489,7 @@ pub const PROFICIENCY_BASED_EDUCATION: Upload = Upload {
     title: "Proficiency Based Education",
     fields: &[],
     note: Some("Synergy's layout is not known: nothing is emitted until a layout file exists"),
+    reads: &[],
 };
 
 /// Every upload, in Synergy's load order: New State ID, then Student
@@ -295,14 +522,76 @@ pub struct ConformConfig {
     pub split_entry_code: String,
 }
 
-/// The frames the stage reads (any may be absent).
+/// The frames the stage reads (any may be absent). `segments` is the
+/// enrollment rows [`split`]; [`run`] makes it.
 #[derive(Default)]
 pub struct Sources<'a> {
     pub students: Option<&'a DataFrame>,
     pub enrollment: Option<&'a DataFrame>,
+    pub segments: Option<&'a DataFrame>,
     pub behavior: Option<&'a DataFrame>,
     pub truancy: Option<&'a DataFrame>,
     pub cte: Option<&'a DataFrame>,
+}
+
+impl<'a> Sources<'a> {
+    pub fn get(&self, source: Source) -> Option<&'a DataFrame> {
+        match source {
+            Source::Students => self.students,
+            Source::Enrollment => self.enrollment,
+            Source::Segments => self.segments,
+            Source::Behavior => self.behavior,
+            Source::Truancy => self.truancy,
+            Source::Cte => self.cte,
+        }
+    }
+}
+
+/// The columns `upload` declares of `source`, each once, in order.
+pub fn declared(upload: &Upload, source: Source) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for Reads(s, columns) in upload.reads {
+        if *s == source {
+            for c in *columns {
+                if !out.contains(c) {
+                    out.push(c);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The frames `upload` reads, each once, in [`Source`] order.
+pub fn sources_of(upload: &Upload) -> Vec<Source> {
+    let mut out: Vec<Source> = upload.reads.iter().map(|Reads(s, _)| *s).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The enrollment columns [`split`] must be given for `uploads`: what it
+/// reads itself and every column those uploads read of its rows.
+pub fn split_input<'u>(uploads: impl IntoIterator<Item = &'u Upload>) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = SPLIT_READS.to_vec();
+    for u in uploads {
+        for c in declared(u, Source::Segments) {
+            if c != SPLIT_CUT && !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// `df` with only the `columns` it has (in their order).
+pub fn restrict(df: &DataFrame, columns: &[&str]) -> PolarsResult<DataFrame> {
+    let keep: Vec<&str> = columns
+        .iter()
+        .copied()
+        .filter(|c| df.column(c).is_ok())
+        .collect();
+    df.select(keep)
 }
 
 /// What the stage produced: a frame and a report per upload.
@@ -451,8 +740,9 @@ fn day_before(c: &str) -> Expr {
 /// such a group becomes the segment from its own start (the entry date, or
 /// its effective date) to the day before the next row's start, which exits
 /// and enters with the configured codes. Returns the rows (as many as came
-/// in) and how many segments were cut short by a change.
-fn segments(e: &DataFrame, config: &ConformConfig) -> PolarsResult<(DataFrame, u64)> {
+/// in), [`SPLIT_CUT`] true on those cut short by a change. Reads only
+/// [`SPLIT_READS`]; every other column is carried.
+pub fn split(e: &DataFrame, config: &ConformConfig) -> PolarsResult<DataFrame> {
     let effective = col(ACTION)
         .eq(lit("S"))
         .and(col(EFFECTIVE_DATE).gt(col(SCHOOL_ENTRY_DATE)))
@@ -502,7 +792,7 @@ fn segments(e: &DataFrame, config: &ConformConfig) -> PolarsResult<(DataFrame, u
             col("__next")
                 .gt(col("__start"))
                 .fill_null(lit(false))
-                .alias("__cut"),
+                .alias(SPLIT_CUT),
             col("__prev")
                 .lt(col("__start"))
                 .fill_null(lit(false))
@@ -517,19 +807,24 @@ fn segments(e: &DataFrame, config: &ConformConfig) -> PolarsResult<(DataFrame, u
                 .then(lit(config.split_entry_code.clone()))
                 .otherwise(col("EntryCode"))
                 .alias("EntryCode"),
-            when(col("__cut"))
+            when(col(SPLIT_CUT))
                 .then(day_before("__next"))
                 .otherwise(col(EXIT_DATE))
                 .alias(EXIT_DATE),
-            when(col("__cut"))
+            when(col(SPLIT_CUT))
                 .then(lit(config.split_exit_code.clone()))
                 .otherwise(col("ExitCode"))
                 .alias("ExitCode"),
         ])
         .sort([SOURCE_ROW], SortMultipleOptions::default())
+        .drop(Selector::ByName {
+            names: ["__start", "__group", "__next", "__prev", "__changed"]
+                .map(PlSmallStr::from)
+                .into(),
+            strict: true,
+        })
         .collect()?;
-    let cut = out.column("__cut")?.bool()?.sum().unwrap_or(0) as u64;
-    Ok((out, cut))
+    Ok(out)
 }
 
 fn report(upload: &Upload, rows_in: u64, rows_out: u64) -> StageReport {
@@ -555,52 +850,100 @@ fn flag(c: &str) -> Expr {
     col(c).fill_null(lit(false))
 }
 
-/// One upload's frame and its report.
-struct Built {
-    name: &'static str,
-    frame: DataFrame,
-    report: StageReport,
+/// One upload's conformed frame and its report.
+pub struct Built {
+    pub name: &'static str,
+    pub frame: DataFrame,
+    pub report: StageReport,
 }
 
-impl Conformed {
-    fn push(&mut self, built: Built) {
-        self.uploads.push((built.name, built.frame));
-        self.reports.push(built.report);
-    }
-}
+/// The order conform reports its uploads in (the ledger's order).
+pub const REPORT_ORDER: [&Upload; 10] = [
+    &NEW_STATE_ID,
+    &STUDENT_ENROLLMENT_UPLOAD,
+    &STUDENT_PERSONAL_UPLOAD,
+    &FRM,
+    &ELL,
+    &SPECIAL_ED,
+    &CTE_UPLOAD,
+    &BEHAVIOR_UPLOAD,
+    &TRUANCY_UPLOAD,
+    &ATTENDANCE,
+];
 
-/// Builds every upload's conformed frame.
+/// Builds every upload's conformed frame (the enrollment rows split once
+/// for all).
 pub fn run(sources: Sources, config: &ConformConfig) -> PolarsResult<Conformed> {
+    let segments = match sources.enrollment {
+        Some(e) => Some(split(&restrict(e, &split_input(UPLOADS))?, config)?),
+        None => None,
+    };
+    let sources = Sources {
+        segments: segments.as_ref(),
+        ..sources
+    };
     let mut out = Conformed {
         uploads: Vec::new(),
         reports: Vec::new(),
     };
-    if let Some(students) = sources.students {
-        out.push(new_state_id(students, sources.enrollment)?);
-    }
-    if let Some(e) = sources.enrollment {
-        let (seg, cut) = segments(e, config)?;
-        let rows_in = e.height() as u64;
-        out.push(student_enrollment(&seg, rows_in, cut)?);
-        if let Some(students) = sources.students {
-            out.push(student_personal(students, &seg)?);
+    for upload in REPORT_ORDER {
+        if let Some(built) = build(upload, &sources)? {
+            out.uploads.push((built.name, built.frame));
+            out.reports.push(built.report);
         }
-        let not_primary = count(seg.clone().lazy().filter(primary().not()))?;
-        out.push(frm(&seg, rows_in, not_primary)?);
-        out.push(ell(&seg, rows_in, not_primary)?);
-        out.push(special_ed(&seg, rows_in)?);
     }
-    if let Some(c) = sources.cte {
-        out.push(cte(c)?);
-    }
-    if let Some(b) = sources.behavior {
-        out.push(behavior(b)?);
-    }
-    if let Some(t) = sources.truancy {
-        out.push(truancy(t)?);
-    }
-    out.push(attendance()?);
     Ok(out)
+}
+
+/// Builds one upload from the frames it reads, each restricted to the
+/// columns it declares (`Upload::reads`): reading any other is an error.
+/// `None` when a frame it reads is absent.
+pub fn build(upload: &Upload, sources: &Sources) -> PolarsResult<Option<Built>> {
+    let mut frames: Vec<(Source, DataFrame)> = Vec::new();
+    for source in sources_of(upload) {
+        let Some(df) = sources.get(source) else {
+            if optional(upload, source) {
+                continue;
+            }
+            return Ok(None);
+        };
+        frames.push((source, restrict(df, &declared(upload, source))?));
+    }
+    let get = |source: Source| -> &DataFrame {
+        &frames
+            .iter()
+            .find(|(s, _)| *s == source)
+            .expect("every declared frame is present")
+            .1
+    };
+    let built = match upload.name {
+        n if n == NEW_STATE_ID.name => new_state_id(
+            get(Source::Students),
+            frames
+                .iter()
+                .find(|(s, _)| *s == Source::Enrollment)
+                .map(|(_, df)| df),
+        )?,
+        n if n == STUDENT_ENROLLMENT_UPLOAD.name => student_enrollment(get(Source::Segments))?,
+        n if n == STUDENT_PERSONAL_UPLOAD.name => {
+            student_personal(get(Source::Students), get(Source::Enrollment))?
+        }
+        n if n == FRM.name => frm(get(Source::Segments))?,
+        n if n == ELL.name => ell(get(Source::Segments))?,
+        n if n == SPECIAL_ED.name => special_ed(get(Source::Segments))?,
+        n if n == CTE_UPLOAD.name => cte(get(Source::Cte))?,
+        n if n == BEHAVIOR_UPLOAD.name => behavior(get(Source::Behavior))?,
+        n if n == TRUANCY_UPLOAD.name => truancy(get(Source::Truancy))?,
+        n if n == ATTENDANCE.name => attendance()?,
+        _ => return Ok(None),
+    };
+    Ok(Some(built))
+}
+
+/// Whether `upload` is built without `source` when the bundle lacks it: New
+/// State ID ties its students to enrollments when there are any.
+pub fn optional(upload: &Upload, source: Source) -> bool {
+    upload.name == NEW_STATE_ID.name && source == Source::Enrollment
 }
 
 /// A primary enrollment (`EnrollmentTypeCode` P).
@@ -755,9 +1098,11 @@ fn tied_enrollments(e: &DataFrame) -> PolarsResult<LazyFrame> {
         ]))
 }
 
-/// Student Enrollment: every enrollment segment (`cut` of them end at a
-/// change of status).
-fn student_enrollment(seg: &DataFrame, rows_in: u64, cut: u64) -> PolarsResult<Built> {
+/// Student Enrollment: every enrollment segment (some end at a change of
+/// status).
+fn student_enrollment(seg: &DataFrame) -> PolarsResult<Built> {
+    let rows_in = seg.height() as u64;
+    let cut = seg.column(SPLIT_CUT)?.bool()?.sum().unwrap_or(0) as u64;
     let mut fields = school_fields([]);
     fields.extend([
         ("SchoolStudentID", col(SCHOOL_STUDENT_ID)),
@@ -804,8 +1149,8 @@ fn student_enrollment(seg: &DataFrame, rows_in: u64, cut: u64) -> PolarsResult<B
 
 /// Student Personal: each student's current identity, once per school
 /// year and SAU the student was enrolled in.
-fn student_personal(students: &DataFrame, seg: &DataFrame) -> PolarsResult<Built> {
-    let places = seg
+fn student_personal(students: &DataFrame, enrollment: &DataFrame) -> PolarsResult<Built> {
+    let places = enrollment
         .clone()
         .lazy()
         .filter(col(STATE_STUDENT_ID).is_not_null())
@@ -887,11 +1232,12 @@ fn student_personal(students: &DataFrame, seg: &DataFrame) -> PolarsResult<Built
 fn primary_subset(
     seg: &DataFrame,
     upload: &'static Upload,
-    (rows_in, not_primary): (u64, u64),
     keep: Expr,
     extra: Vec<(&'static str, Expr)>,
     left_out: &'static str,
 ) -> PolarsResult<Built> {
+    let rows_in = seg.height() as u64;
+    let not_primary = count(seg.clone().lazy().filter(primary().not()))?;
     let mut fields = school_fields([]);
     fields.extend(extra);
     let df = shape(
@@ -917,11 +1263,10 @@ fn primary_subset(
 }
 
 /// FRM: primary enrollments with an economic status.
-fn frm(seg: &DataFrame, rows_in: u64, not_primary: u64) -> PolarsResult<Built> {
+fn frm(seg: &DataFrame) -> PolarsResult<Built> {
     primary_subset(
         seg,
         &FRM,
-        (rows_in, not_primary),
         col("EconomicStatus").is_not_null(),
         vec![
             ("EconomicStatus", col("EconomicStatus")),
@@ -932,7 +1277,7 @@ fn frm(seg: &DataFrame, rows_in: u64, not_primary: u64) -> PolarsResult<Built> {
 }
 
 /// ELL: primary enrollments of English learners, current or exited.
-fn ell(seg: &DataFrame, rows_in: u64, not_primary: u64) -> PolarsResult<Built> {
+fn ell(seg: &DataFrame) -> PolarsResult<Built> {
     let el = col("ELStatus").is_in(
         lit(Series::new("el".into(), ["EL", "ExitedEL"])).implode(false),
         false,
@@ -940,7 +1285,6 @@ fn ell(seg: &DataFrame, rows_in: u64, not_primary: u64) -> PolarsResult<Built> {
     primary_subset(
         seg,
         &ELL,
-        (rows_in, not_primary),
         el.fill_null(lit(false)),
         vec![
             ("ELStatus", col("ELStatus")),
@@ -955,7 +1299,8 @@ fn ell(seg: &DataFrame, rows_in: u64, not_primary: u64) -> PolarsResult<Built> {
 
 /// Special Ed: the part of each enrollment under special-education service;
 /// the same service period seen on two enrollment rows is one segment.
-fn special_ed(seg: &DataFrame, rows_in: u64) -> PolarsResult<Built> {
+fn special_ed(seg: &DataFrame) -> PolarsResult<Built> {
+    let rows_in = seg.height() as u64;
     let start = when(col(SPED_START_DATE).gt(col(SCHOOL_ENTRY_DATE)))
         .then(col(SPED_START_DATE))
         .otherwise(col(SCHOOL_ENTRY_DATE));
@@ -1774,5 +2119,30 @@ mod tests {
             assert_eq!(counts(&r.excluded), excluded, "{case}");
             assert_eq!(r.notes.len(), usize::from(n > 0), "{case}");
         }
+    }
+
+    #[test]
+    fn an_upload_reading_a_column_it_does_not_declare_fails() {
+        let mut columns = placed(1);
+        columns.push(texts(STATE_STUDENT_ID, &[Some("1001")]));
+        columns.push(texts("TruancyStep", &[Some("1")]));
+        columns.push(dates(STATUS_DATE, &[Some("2024-01-10")]));
+        let truancy = DataFrame::new(1, columns).unwrap();
+        let sources = Sources {
+            truancy: Some(&truancy),
+            ..Default::default()
+        };
+        let built = build(&TRUANCY_UPLOAD, &sources).unwrap().unwrap();
+        assert_eq!(built.frame.column("StepDate").unwrap().null_count(), 0);
+        // The same upload with its step date left out of what it declares.
+        let undeclared = Upload {
+            reads: &[
+                Reads(Source::Truancy, PLACED),
+                Reads(Source::Truancy, &["TruancyStep"]),
+            ],
+            ..TRUANCY_UPLOAD
+        };
+        let err = build(&undeclared, &sources).err().expect("refused");
+        assert!(err.to_string().contains(STATUS_DATE), "{err}");
     }
 }

@@ -1,25 +1,27 @@
-//! Publish reruns only the uploads whose inputs changed. Conform always
-//! runs (it is cheap beside pre-flight and the upload files); then each
-//! upload's fingerprint covers what its pre-flight and files are made
-//! from: its conformed rows, its layout, `publish.as_of` (where a date is
-//! after it), the NEO Org IDs,
-//! the code sets of the tables its layout names, and what it reads of
-//! another upload ([`needs`]). An upload whose fingerprint is the one the
-//! last run recorded, and whose files are all still there with the same
-//! checksums, keeps them: its upload files are linked into the uploads
-//! folder being built (so they stay byte-identical and the folder is still
-//! swapped in whole), its pre-flight findings stay, its manifest rows,
-//! reports and summary are the last run's; its conformed snapshot is
-//! written again (it carries the run's provenance), so the outputs are the
-//! bytes a fresh run writes.
+//! Publish reruns only the uploads whose inputs changed, and decides it
+//! before conforming anything. Each upload's fingerprint covers what its
+//! rows, pre-flight and files are made from: the content of the source
+//! columns it declares (`conform::Upload::reads`, as the identity and rekey
+//! stages recorded them, with the split codes when it reads split
+//! enrollments), its layout, `publish.as_of` (where one of its dates is
+//! after it: the latest date the last conform of it saw), the NEO Org IDs,
+//! the code sets of the tables its layout names, the organization names,
+//! the end-of-year holds, and what it reads of another upload ([`needs`]:
+//! hashes Student Enrollment records when it is checked). An upload whose
+//! fingerprint is the one the last run recorded, and whose files are all
+//! still there with the same checksums, is neither conformed nor checked
+//! nor written: its upload files are linked into the uploads folder being
+//! built (so they stay byte-identical and the folder is still swapped in
+//! whole), its conformed snapshot and pre-flight findings stay, its
+//! manifest rows, reports and summary are the last run's.
 
 use crate::checksum::{data_hashes, file_sha256, hex, sum_of};
 use crate::publish::{Summary, UploadSummary};
 use crate::snapshot;
 use anyhow::{Context, Result};
 use cutover_stages::conform::{
-    self, FieldType, Upload, ATTENDANCE, CTE_UPLOAD, STUDENT_ENROLLMENT_UPLOAD,
-    STUDENT_PERSONAL_UPLOAD, UPLOAD_SAU, UPLOAD_YEAR,
+    self, FieldType, Upload, ATTENDANCE, CTE_UPLOAD, STUDENT_PERSONAL_UPLOAD, UPLOAD_SAU,
+    UPLOAD_YEAR,
 };
 use cutover_stages::preflight::{self, Format, Layout};
 use cutover_stages::report::StageReport;
@@ -34,18 +36,17 @@ pub enum Need {
     /// The periods of primary enrollment (from the conformed enrollments).
     PrimaryPeriods,
     /// The Student Enrollment rows that passed pre-flight: their ID, school
-    /// year and SAU (a Student Personal row needs one; Attendance gets a
-    /// file for each school year and SAU), and the school and dates of the
-    /// concurrent ones (CTE).
+    /// year, SAU, school, enrollment type and dates (a Student Personal row
+    /// needs one; a CTE row a concurrent one at its school overlapping the
+    /// program; Attendance gets a file for each school year and SAU).
     PassedEnrollments,
 }
 
 /// What each upload reads of another upload: the rules of
-/// `preflight::with_rule_columns` and the Attendance files.
+/// `preflight::with_rule_columns` and the Attendance files. (Student
+/// Enrollment's own periods are made from its own rows.)
 pub fn needs(upload: &str) -> &'static [Need] {
-    if upload == STUDENT_ENROLLMENT_UPLOAD.name {
-        &[Need::PrimaryPeriods]
-    } else if upload == CTE_UPLOAD.name {
+    if upload == CTE_UPLOAD.name {
         // The CTE guide's concurrent enrollment must itself have passed.
         &[Need::PrimaryPeriods, Need::PassedEnrollments]
     } else if upload == STUDENT_PERSONAL_UPLOAD.name || upload == ATTENDANCE.name {
@@ -54,6 +55,17 @@ pub fn needs(upload: &str) -> &'static [Need] {
         &[]
     }
 }
+
+/// The columns of the passed enrollments the other uploads read.
+pub const PASSED_COLUMNS: [&str; 7] = [
+    "StateStudentID",
+    UPLOAD_YEAR,
+    UPLOAD_SAU,
+    "SchoolID",
+    "EnrollmentType",
+    "EntryDate",
+    "ExitDate",
+];
 
 /// The content hash of an optional frame pre-flight reads ("" when absent).
 fn frame_sum(name: &str, frame: Option<&DataFrame>) -> Result<String> {
@@ -68,13 +80,23 @@ fn key(upload: &str) -> String {
     format!("upload.{upload}")
 }
 
-/// The key of the passed enrollments' hash.
+/// The keys of what an upload's fingerprint was made from, and of the
+/// latest date its conformed rows hold.
+fn inputs_key(upload: &str) -> String {
+    format!("upload.{upload}.inputs")
+}
+fn latest_key(upload: &str) -> String {
+    format!("upload.{upload}.latest")
+}
+
+/// The keys of the passed enrollments' and the primary periods' hashes.
 const PASSED: &str = "upload.student_enrollment.passed";
+const PERIODS: &str = "upload.student_enrollment.periods";
 
 /// What the last publish made, from `stages.json` and its summary.
 #[derive(Default)]
 pub struct Previous {
-    /// Fingerprints and the passed enrollments' hash it recorded.
+    /// Fingerprints and the hashes it recorded.
     pub data: BTreeMap<String, String>,
     /// Output file -> SHA-256.
     pub outputs: BTreeMap<String, String>,
@@ -86,10 +108,9 @@ pub struct Previous {
 pub struct Kept {
     /// Upload files, relative to the output root (`uploads/...`).
     pub files: Vec<String>,
-    /// Its pre-flight findings (the conformed snapshot is written again,
-    /// with this run's provenance).
+    /// Its conformed snapshot and pre-flight findings.
     pub outputs: Vec<String>,
-    /// Its pre-flight and publish reports.
+    /// Its conform, pre-flight and publish reports.
     pub reports: Vec<StageReport>,
     pub summary: UploadSummary,
     pub manifest: DataFrame,
@@ -101,10 +122,11 @@ pub struct Reuse<'a> {
     root: &'a Path,
     /// The last run's upload manifest, read when first needed.
     manifest: Option<DataFrame>,
-    periods: String,
-    /// The passed enrollments' hash, once Student Enrollment is done.
+    /// The primary periods' and passed enrollments' hashes, once Student
+    /// Enrollment is done.
+    pub periods: Option<String>,
     pub passed: Option<String>,
-    /// What this run records: `upload.<name>` -> fingerprint.
+    /// What this run records: `upload.<name>` -> fingerprint, ...
     pub data: BTreeMap<String, String>,
 }
 
@@ -119,30 +141,35 @@ fn digest(parts: &[(&str, String)]) -> String {
     hex(&h.finalize())
 }
 
-/// What an upload reads of `publish.as_of`: only the `future_date` rule
-/// does, and it names the date in its messages; when no date of the upload
-/// is after it, moving it changes nothing.
-fn as_of_part(upload: &Upload, rows: &DataFrame, as_of: chrono::NaiveDate) -> Result<String> {
-    let after: Vec<Expr> = upload
+/// The latest date of any of the upload's date fields ("" when none).
+pub fn latest_date(upload: &Upload, rows: &DataFrame) -> Result<String> {
+    let latest: Vec<Expr> = upload
         .fields
         .iter()
         .filter(|(f, kind)| *kind == FieldType::Date && rows.column(f).is_ok())
-        .map(|(f, _)| {
-            col(*f)
-                .gt(lit(as_of).cast(DataType::Date))
-                .fill_null(lit(false))
-                .cast(DataType::UInt32)
-                .sum()
-        })
+        .map(|(f, _)| col(*f).max().cast(DataType::String))
         .collect();
-    let counts = rows.clone().lazy().select(after).collect()?;
-    for c in counts.columns() {
-        let c = c.as_materialized_series().cast(&DataType::UInt64)?;
-        if c.u64()?.get(0).unwrap_or(0) > 0 {
-            return Ok(as_of.to_string());
+    let maxes = rows.clone().lazy().select(latest).collect()?;
+    let mut out = String::new();
+    for c in maxes.columns() {
+        // ISO dates order as text.
+        if let Some(d) = c.str()?.get(0) {
+            if d > out.as_str() {
+                out = d.to_string();
+            }
         }
     }
-    Ok("no date after it".to_string())
+    Ok(out)
+}
+
+/// What an upload reads of `publish.as_of`: only the `future_date` rule
+/// does, and it names the date in its messages; when no date of the upload
+/// is after it, moving it changes nothing.
+fn as_of_part(latest: &str, as_of: chrono::NaiveDate) -> String {
+    match chrono::NaiveDate::parse_from_str(latest, "%Y-%m-%d") {
+        Ok(d) if d > as_of => as_of.to_string(),
+        _ => "no date after it".to_string(),
+    }
 }
 
 /// A hash of a frame's rows whatever their order.
@@ -155,54 +182,41 @@ fn sorted_hash(name: &str, df: &DataFrame) -> Result<String> {
     Ok(sum_of(&data_hashes(name, &sorted)?))
 }
 
-/// A hash of what the other uploads read of the passed enrollments: each
-/// student's school years and SAUs, and of a concurrent (`S`) enrollment its
-/// school and dates (CTE's `no_concurrent_enrollment` needs one at the CTE
-/// school overlapping the program).
-pub fn passed_hash(passed: &DataFrame) -> Result<String> {
-    let concurrent = |c: &str| {
-        when(col("EnrollmentType").eq(lit("S")))
-            .then(col(c).cast(DataType::String))
-            .otherwise(lit(NULL).cast(DataType::String))
-            .alias(c)
-    };
-    let keys = passed
+/// What the other uploads read of the passed enrollments, each once.
+pub fn passed_keys(passed: &DataFrame) -> Result<DataFrame> {
+    Ok(passed
         .clone()
         .lazy()
-        .select([
-            col("StateStudentID"),
-            col(UPLOAD_YEAR),
-            col(UPLOAD_SAU),
-            concurrent("SchoolID"),
-            concurrent("EntryDate"),
-            concurrent("ExitDate"),
-        ])
-        .unique(None, UniqueKeepStrategy::First)
-        .collect()?;
-    sorted_hash("passed", &keys)
+        .select(PASSED_COLUMNS.map(col))
+        .unique_stable(None, UniqueKeepStrategy::First)
+        .collect()?)
+}
+
+/// An upload's inputs (everything but `as_of` and [`needs`]).
+pub struct Inputs<'c> {
+    /// The content of the source columns it declares.
+    pub columns: String,
+    pub layout: &'c Layout,
+    pub ctx: &'c preflight::Context<'c>,
 }
 
 impl<'a> Reuse<'a> {
-    pub fn new(previous: &'a Previous, root: &'a Path, periods: &DataFrame) -> Result<Reuse<'a>> {
-        Ok(Reuse {
+    pub fn new(previous: &'a Previous, root: &'a Path) -> Reuse<'a> {
+        Reuse {
             previous,
             root,
             manifest: None,
-            periods: sorted_hash("periods", periods)?,
+            periods: None,
             passed: None,
             data: BTreeMap::new(),
-        })
+        }
     }
 
-    /// The upload's fingerprint, recorded for the next run.
-    pub fn fingerprint(
-        &mut self,
-        upload: &Upload,
-        layout: &Layout,
-        rows: &DataFrame,
-        ctx: &preflight::Context,
-    ) -> Result<String> {
-        let codes: Vec<String> = layout
+    /// The hash of an upload's inputs but `as_of` and [`needs`].
+    pub fn inputs_print(&self, upload: &Upload, inputs: &Inputs) -> Result<String> {
+        let ctx = inputs.ctx;
+        let codes: Vec<String> = inputs
+            .layout
             .columns
             .iter()
             .filter_map(|c| match &c.format {
@@ -216,11 +230,11 @@ impl<'a> Reuse<'a> {
                 _ => None,
             })
             .collect();
-        let mut parts = vec![
+        Ok(digest(&[
             ("tool version", crate::stage::TOOL_VERSION.to_string()),
-            ("rows", sum_of(&data_hashes(upload.name, rows)?)),
-            ("layout", format!("{layout:?}")),
-            ("as_of", as_of_part(upload, rows, ctx.as_of)?),
+            ("upload", upload.name.to_string()),
+            ("source columns", inputs.columns.clone()),
+            ("layout", format!("{:?}", inputs.layout)),
             ("neo ids", ctx.neo_ids.join(",")),
             ("code sets", codes.join(";")),
             (
@@ -228,19 +242,92 @@ impl<'a> Reuse<'a> {
                 frame_sum("end_of_year", ctx.end_of_year)?,
             ),
             ("organization names", frame_sum("org_names", ctx.org_names)?),
+        ]))
+    }
+
+    /// The whole fingerprint: the inputs, `as_of` against the latest date,
+    /// and what the upload reads of Student Enrollment (`periods`, `passed`).
+    fn full(
+        upload: &Upload,
+        inputs: &str,
+        latest: &str,
+        as_of: chrono::NaiveDate,
+        (periods, passed): (Option<&String>, Option<&String>),
+    ) -> String {
+        let mut parts = vec![
+            ("inputs", inputs.to_string()),
+            ("as_of", as_of_part(latest, as_of)),
         ];
         for need in needs(upload.name) {
             match need {
-                Need::PrimaryPeriods => parts.push(("primary periods", self.periods.clone())),
-                Need::PassedEnrollments => parts.push((
-                    "passed enrollments",
-                    self.passed.clone().unwrap_or_default(),
-                )),
+                Need::PrimaryPeriods => {
+                    parts.push(("primary periods", periods.cloned().unwrap_or_default()))
+                }
+                Need::PassedEnrollments => {
+                    parts.push(("passed enrollments", passed.cloned().unwrap_or_default()))
+                }
             }
         }
-        let print = digest(&parts);
-        self.data.insert(key(upload.name), print.clone());
-        Ok(print)
+        digest(&parts)
+    }
+
+    /// The fingerprint the upload has if its rows are the last run's (its
+    /// inputs are), or `None`: it must be conformed.
+    pub fn unchanged_print(
+        &self,
+        upload: &Upload,
+        inputs: &str,
+        as_of: chrono::NaiveDate,
+    ) -> Option<String> {
+        let prev = &self.previous.data;
+        if prev.get(&inputs_key(upload.name)).map(String::as_str) != Some(inputs) {
+            return None;
+        }
+        let latest = prev.get(&latest_key(upload.name))?;
+        let needed = (self.periods.as_ref(), self.passed.as_ref());
+        Some(Self::full(upload, inputs, latest, as_of, needed))
+    }
+
+    /// Whether the upload may have to be conformed, judged before Student
+    /// Enrollment is: what it reads of Student Enrollment taken to be as
+    /// last time (for loading only the frames that will be read).
+    pub fn may_run(&self, upload: &Upload, inputs: &str, as_of: chrono::NaiveDate) -> bool {
+        let prev = &self.previous.data;
+        let Some(latest) = prev.get(&latest_key(upload.name)) else {
+            return true;
+        };
+        if prev.get(&inputs_key(upload.name)).map(String::as_str) != Some(inputs) {
+            return true;
+        }
+        let needed = (prev.get(PERIODS), prev.get(PASSED));
+        prev.get(&key(upload.name)) != Some(&Self::full(upload, inputs, latest, as_of, needed))
+    }
+
+    /// Records an upload's fingerprint for the next run, from the latest
+    /// date of its conformed rows (or the last run's, when kept).
+    pub fn record(
+        &mut self,
+        upload: &Upload,
+        inputs: &str,
+        latest: &str,
+        as_of: chrono::NaiveDate,
+    ) {
+        let needed = (self.periods.as_ref(), self.passed.as_ref());
+        let print = Self::full(upload, inputs, latest, as_of, needed);
+        self.data.insert(key(upload.name), print);
+        self.data
+            .insert(inputs_key(upload.name), inputs.to_string());
+        self.data
+            .insert(latest_key(upload.name), latest.to_string());
+    }
+
+    /// The last run's latest date of the upload (kept).
+    pub fn previous_latest(&self, upload: &Upload) -> String {
+        self.previous
+            .data
+            .get(&latest_key(upload.name))
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// The last run's files of `upload` when its fingerprint is unchanged
@@ -264,7 +351,10 @@ impl<'a> Reuse<'a> {
             .filter(|o| o.starts_with("uploads/") && o.rsplit('/').next() == Some(&file_name))
             .cloned()
             .collect();
-        let outputs = vec![format!("{}/{}.csv", preflight::STAGE, upload.name)];
+        let outputs = vec![
+            format!("{}/{}.parquet", conform::STAGE, upload.name),
+            format!("{}/{}.csv", preflight::STAGE, upload.name),
+        ];
         let manifest_file = format!("{}/upload_manifest.parquet", crate::publish::STAGE);
         for o in files.iter().chain(&outputs).chain([&manifest_file]) {
             let sum = file_sha256(&self.root.join(o)).ok();
@@ -275,7 +365,7 @@ impl<'a> Reuse<'a> {
         let reports: Vec<StageReport> = prev
             .reports
             .iter()
-            .filter(|r| r.entity == upload.name && r.stage != conform::STAGE)
+            .filter(|r| r.entity == upload.name)
             .cloned()
             .collect();
         if self.manifest.is_none() {
@@ -297,18 +387,29 @@ impl<'a> Reuse<'a> {
         }))
     }
 
-    /// The passed enrollments' hash the last run recorded (Student
-    /// Enrollment kept).
-    pub fn passed_kept(&mut self) {
-        self.passed = self.previous.data.get(PASSED).cloned();
-        if let Some(p) = &self.passed {
-            self.data.insert(PASSED.to_string(), p.clone());
+    /// The hashes of Student Enrollment's periods and passed rows the last
+    /// run recorded (Student Enrollment kept); false when it recorded none.
+    pub fn enrollment_kept(&mut self) -> bool {
+        for (k, slot) in [(PERIODS, &mut self.periods), (PASSED, &mut self.passed)] {
+            *slot = self.previous.data.get(k).cloned();
+            if let Some(p) = slot {
+                self.data.insert(k.to_string(), p.clone());
+            }
         }
+        self.periods.is_some() && self.passed.is_some()
     }
 
-    /// The passed enrollments' hash of this run (Student Enrollment ran).
-    pub fn passed_now(&mut self, passed: &DataFrame) -> Result<()> {
-        let h = passed_hash(passed)?;
+    /// The hash of this run's primary periods.
+    pub fn periods_now(&mut self, periods: &DataFrame) -> Result<()> {
+        let h = sorted_hash("periods", periods)?;
+        self.data.insert(PERIODS.to_string(), h.clone());
+        self.periods = Some(h);
+        Ok(())
+    }
+
+    /// The hash of this run's passed enrollments ([`passed_keys`]).
+    pub fn passed_now(&mut self, keys: &DataFrame) -> Result<()> {
+        let h = sorted_hash("passed", keys)?;
         self.data.insert(PASSED.to_string(), h.clone());
         self.passed = Some(h);
         Ok(())

@@ -171,8 +171,19 @@ fn write(ctx: &Ctx, mut c: Crosswalked, produced: &mut Produced) -> Result<[Stri
     let q = quarantine_name(c.entity);
     snapshot::write_parquet(root, crosswalk::STAGE, &q, &mut c.quarantine, prov)?;
     produced.data.extend(data_hashes(c.entity, &c.rows)?);
+    // What the report's quarantine files read (a name no later stage's
+    // `data_of(entity)` matches).
+    produced
+        .data
+        .extend(data_hashes(&quarantine_key(c.entity), &c.quarantine)?);
     Ok([
         format!("{}/{}.parquet", crosswalk::STAGE, c.entity),
         format!("{}/{q}.parquet", crosswalk::STAGE),
     ])
+}
+
+/// The key under which the crosswalk stage records the content of an
+/// entity's quarantine frame.
+pub fn quarantine_key(entity: &str) -> String {
+    format!("quarantine:{entity}")
 }

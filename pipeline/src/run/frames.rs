@@ -68,7 +68,6 @@ pub fn crosswalked(ctx: &Ctx) -> Vec<&'static str> {
         .collect()
 }
 
-
 pub fn quarantine_name(entity: &str) -> String {
     format!("{entity}.quarantine")
 }

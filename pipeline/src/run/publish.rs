@@ -8,13 +8,15 @@
 //! `[publish]` section.
 
 use super::frames::Frames;
-use super::runner::{Components, Produced, Stage, StageId, State};
+use super::runner::{Components, Part, Produced, Stage, StageId, State};
 use super::{Ctx, TOOL_VERSION};
-use crate::checksum::sum_of;
+use crate::checksum::{hex, sum_of};
 use crate::output::write_bytes;
 use crate::publish;
 use crate::publish::reuse::Previous;
 use anyhow::{Context, Result};
+use cutover_stages::conform::{declared, sources_of, split_input, Source, UPLOADS};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -63,10 +65,10 @@ impl Stage for Publish {
         let out = publish::run_stage(
             ctx.root,
             ctx.config,
-            &ctx.tables.layouts,
-            &ctx.tables.mapping,
+            (&ctx.tables.layouts, &ctx.tables.mapping),
             &ctx.provenance,
             &previous(ctx, state),
+            &source_columns(ctx, state),
         )
         // A failed publish leaves no half-built uploads folder behind.
         .inspect_err(|_| {
@@ -84,9 +86,53 @@ impl Stage for Publish {
             reports: out.reports,
             outputs,
             data: out.data,
+            parts: out
+                .uploads
+                .into_iter()
+                .map(|u| Part {
+                    name: u.upload,
+                    action: u.action.to_string(),
+                    seconds: u.seconds,
+                })
+                .collect(),
             ..Default::default()
         })
     }
+}
+
+/// Each upload's hash of the source columns it declares, from the data
+/// hashes the identity stage (students) and the rekey stage (the rest)
+/// recorded: what its rows are made from, known before any is read. Split
+/// enrollment rows add what the split reads and its two codes.
+fn source_columns(ctx: &Ctx, state: &State) -> BTreeMap<String, String> {
+    UPLOADS
+        .iter()
+        .map(|upload| {
+            let mut h = Sha256::new();
+            for source in sources_of(upload) {
+                let (stage, columns) = match source {
+                    Source::Students => (StageId::Identity, declared(upload, source)),
+                    Source::Segments => {
+                        h.update(ctx.config.split_exit_code.as_bytes());
+                        h.update([0]);
+                        h.update(ctx.config.split_entry_code.as_bytes());
+                        h.update([0]);
+                        (StageId::Rekey, split_input([*upload]))
+                    }
+                    _ => (StageId::Rekey, declared(upload, source)),
+                };
+                h.update(format!("{source:?}").as_bytes());
+                h.update([0]);
+                h.update(
+                    state
+                        .columns_of(stage, source.entity(), &columns)
+                        .as_bytes(),
+                );
+                h.update([0]);
+            }
+            (upload.name.to_string(), hex(&h.finalize()))
+        })
+        .collect()
 }
 
 /// What the last publish made, for the uploads it may keep: nothing when

@@ -5,10 +5,12 @@
 //! Reads: every earlier stage's reports and outputs (its fingerprint covers
 //! their checksums), the read frames and the last stage's rows of each
 //! entity for the control totals, the configuration's reject-rate settings.
-//! The quarantine files and control totals depend only on ingest and the
-//! crosswalk stage, the end-of-year findings on the identity and rekey
-//! stages' snapshots: when those are as last time (after an edit to
-//! publish's inputs), they are kept and no snapshot is read.
+//! The quarantine files, the control totals and the end-of-year findings
+//! are each kept when what they are made from is as last time
+//! ([`PartSources`]): after an edit to publish's inputs all three, after
+//! an edit to one coded column's table the quarantine files and control
+//! totals (unless rows moved to or from quarantine), and then ingest's
+//! frames are not read back.
 
 use super::frames::{self, quarantine_name, sorted_quarantine, Frames};
 use super::runner::{Components, Produced, Stage, StageId, State};
@@ -57,13 +59,10 @@ impl Stage for Report {
 
     fn run(&self, ctx: &Ctx, state: &State, _frames: &mut Frames) -> Result<Produced> {
         let mut produced = Produced::default();
-        let sources = sources_hash(ctx, state)?;
-        let part = match kept(ctx, state, &sources) {
-            Some(part) => part,
-            None => from_frames(ctx)?,
-        };
+        let sources = PartSources::of(ctx, state)?;
+        let part = frames_part(ctx, state, &sources)?;
         produced.outputs.extend(part.outputs);
-        produced.data.insert(SOURCES.to_string(), sources);
+        produced.data.extend(sources.data());
         // A fix list per district, from the quarantine and pre-flight files
         // (pre-flight's were written by publish; the quarantine files above).
         let names = ctx.tables.mapping.org_names();
@@ -100,51 +99,99 @@ impl Stage for Report {
     }
 }
 
-/// What the report computes from ingest's and the crosswalk stage's frames:
-/// the quarantine files, the end-of-year findings, the control totals.
+/// What the report computes from the earlier stages' frames: the
+/// quarantine files, the end-of-year findings, the control totals.
 struct FramesPart {
     outputs: Vec<String>,
     end_of_year: crate::end_of_year::Summary,
     control_totals: Vec<report::ControlTotal>,
 }
 
-/// The key under which the report records what its frames part was made
-/// from.
-const SOURCES: &str = "report.frames";
-
-/// What the frames part is made from: ingest's, the crosswalk stage's, the
-/// identity and rekey stages' outputs and reports (the end-of-year findings
-/// read the re-keyed snapshots), the mapping tables, the last school year.
-fn sources_hash(ctx: &Ctx, state: &State) -> Result<String> {
-    let mut h = Sha256::new();
-    for id in [
-        StageId::Ingest,
-        StageId::Crosswalk,
-        StageId::Identity,
-        StageId::Rekey,
-    ] {
-        if let Some(s) = state.get(id) {
-            h.update(serde_json::to_vec(&(&s.outputs, &s.reports))?);
-        }
-    }
-    h.update(serde_json::to_vec(&ctx.tables.mapping_sums())?);
-    h.update(ctx.config.last_year.to_le_bytes());
-    Ok(hex(&h.finalize()))
+/// What each of the three is made from, recorded under `report.<part>`:
+/// - the quarantine files: ingest's outputs and reports, and the content of
+///   the crosswalk stage's quarantine frames;
+/// - the control totals: ingest's outputs and reports (the rows as read),
+///   which rows reached the crosswalk stage's output (`source_row`), the
+///   exit code table;
+/// - the end-of-year findings: the identity and rekey stages' outputs and
+///   reports (they read the re-keyed snapshots), ingest's, the last school
+///   year.
+///
+/// A part made from what the last run's was is kept (its files are as the
+/// last run wrote them, its numbers come from the last report.json), so
+/// after an edit to one coded column the frames need not be read back.
+struct PartSources {
+    quarantine: String,
+    totals: String,
+    end_of_year: String,
 }
 
-/// The last run's frames part, when it was made from the same sources and
-/// its files are as it wrote them (never under `--force` or `--from`): the
-/// snapshots are then not read at all.
-fn kept(ctx: &Ctx, state: &State, sources: &str) -> Option<FramesPart> {
+const QUARANTINE: &str = "report.quarantine";
+const TOTALS: &str = "report.control_totals";
+const END_OF_YEAR: &str = "report.end_of_year";
+
+impl PartSources {
+    fn of(ctx: &Ctx, state: &State) -> Result<PartSources> {
+        let stage = |h: &mut Sha256, id: StageId| -> Result<()> {
+            if let Some(s) = state.get(id) {
+                h.update(serde_json::to_vec(&(&s.outputs, &s.reports))?);
+            }
+            Ok(())
+        };
+        let (mut q, mut t, mut e) = (Sha256::new(), Sha256::new(), Sha256::new());
+        for h in [&mut q, &mut t, &mut e] {
+            stage(h, StageId::Ingest)?;
+        }
+        for entity in super::frames::CROSSWALK_ENTITIES {
+            let key = super::crosswalk::quarantine_key(entity);
+            q.update(state.data_of(StageId::Crosswalk, &[key.as_str()]));
+            t.update(state.columns_of(StageId::Crosswalk, entity, &[SOURCE_ROW]));
+        }
+        t.update(serde_json::to_vec(
+            &ctx.tables.sums_where(|k| k.starts_with("exit_codes")),
+        )?);
+        stage(&mut e, StageId::Identity)?;
+        stage(&mut e, StageId::Rekey)?;
+        e.update(ctx.config.last_year.to_le_bytes());
+        Ok(PartSources {
+            quarantine: hex(&q.finalize()),
+            totals: hex(&t.finalize()),
+            end_of_year: hex(&e.finalize()),
+        })
+    }
+
+    fn data(&self) -> [(String, String); 3] {
+        [
+            (QUARANTINE.to_string(), self.quarantine.clone()),
+            (TOTALS.to_string(), self.totals.clone()),
+            (END_OF_YEAR.to_string(), self.end_of_year.clone()),
+        ]
+    }
+}
+
+/// The last run's report state, when a part may be kept from it (never
+/// under `--force` or `--from`).
+fn previous<'s>(ctx: &Ctx, state: &'s State) -> Option<&'s super::runner::StageState> {
     let forced = ctx.opts.force || ctx.opts.from.is_some();
-    let prev = state.get(StageId::Report).filter(|_| !forced)?;
-    if prev.data.get(SOURCES).map(String::as_str) != Some(sources) {
+    state.get(StageId::Report).filter(|_| !forced)
+}
+
+/// The last run's files under `prefixes` when `key` records `sources` and
+/// they are as it wrote them.
+fn kept_files(
+    ctx: &Ctx,
+    state: &State,
+    (key, sources): (&str, &str),
+    prefixes: &[&str],
+) -> Option<Vec<String>> {
+    let prev = previous(ctx, state)?;
+    if prev.data.get(key).map(String::as_str) != Some(sources) {
         return None;
     }
     let outputs: Vec<String> = prev
         .outputs
         .keys()
-        .filter(|o| o.starts_with("quarantine/") || o.starts_with("end_of_year/"))
+        .filter(|o| prefixes.iter().any(|p| o.starts_with(p)))
         .cloned()
         .collect();
     for o in &outputs {
@@ -156,42 +203,112 @@ fn kept(ctx: &Ctx, state: &State, sources: &str) -> Option<FramesPart> {
             return None;
         }
     }
+    Some(outputs)
+}
+
+/// A part of the last report.json, when it was made from `sources`.
+fn kept_value<T: DeserializeOwned>(
+    ctx: &Ctx,
+    state: &State,
+    (key, sources): (&str, &str),
+    field: &str,
+) -> Option<T> {
+    let prev = previous(ctx, state)?;
+    if prev.data.get(key).map(String::as_str) != Some(sources) {
+        return None;
+    }
     let last: serde_json::Value = read_json(ctx.root, "report.json").ok()?;
-    let control_totals = serde_json::from_value(last["control_totals"].clone()).ok()?;
-    let end_of_year = serde_json::from_value(last["end_of_year"].clone()).ok()?;
-    tracing::info!("quarantine files, end-of-year findings and control totals kept");
-    Some(FramesPart {
+    serde_json::from_value(last[field].clone()).ok()
+}
+
+/// Each part kept from the last run or made afresh (ingest's and the
+/// crosswalk stage's frames read back only if the quarantine files or the
+/// control totals must be made).
+fn frames_part(ctx: &Ctx, state: &State, sources: &PartSources) -> Result<FramesPart> {
+    let quarantine = kept_files(
+        ctx,
+        state,
+        (QUARANTINE, &sources.quarantine),
+        &["quarantine/"],
+    );
+    let totals = kept_value(ctx, state, (TOTALS, &sources.totals), "control_totals");
+    let kept_eoy = kept_files(
+        ctx,
+        state,
+        (END_OF_YEAR, &sources.end_of_year),
+        &["end_of_year/"],
+    )
+    .zip(kept_value(
+        ctx,
+        state,
+        (END_OF_YEAR, &sources.end_of_year),
+        "end_of_year",
+    ));
+    tracing::info!(
+        quarantine = quarantine.is_some(),
+        control_totals = totals.is_some(),
+        end_of_year = kept_eoy.is_some(),
+        "report parts kept"
+    );
+    let mut outputs = Vec::new();
+    let control_totals = match (quarantine, totals) {
+        (Some(q), Some(t)) => {
+            outputs.extend(q);
+            t
+        }
+        (q, t) => from_frames(ctx, &mut outputs, q, t)?,
+    };
+    let end_of_year = match kept_eoy {
+        Some((files, summary)) => {
+            outputs.extend(files);
+            summary
+        }
+        None => {
+            // The launch notices' end-of-year rules by SAU, on the identity
+            // snapshots publish read (with `hold`, publish held their rows).
+            let findings = crate::end_of_year::findings(ctx.root, ctx.config.last_year)?;
+            let (files, summary) = crate::end_of_year::write(ctx.root, &findings)?;
+            outputs.extend(files);
+            summary
+        }
+    };
+    Ok(FramesPart {
         outputs,
         end_of_year,
         control_totals,
     })
 }
 
-/// The frames part computed from ingest's and the crosswalk stage's
-/// snapshots, one entity at a time.
-fn from_frames(ctx: &Ctx) -> Result<FramesPart> {
-    let mut outputs = Vec::new();
+/// The quarantine files and the control totals not kept, from ingest's and
+/// the crosswalk stage's snapshots, one entity at a time (only the columns
+/// counted).
+fn from_frames(
+    ctx: &Ctx,
+    outputs: &mut Vec<String>,
+    quarantine: Option<Vec<String>>,
+    totals: Option<Vec<report::ControlTotal>>,
+) -> Result<Vec<report::ControlTotal>> {
     let present = frames::present(ctx);
     let crosswalked = frames::crosswalked(ctx);
-    for &entity in &present {
-        let mut parts = vec![frames::load(ctx, ingest::STAGE, &quarantine_name(entity))?];
-        if crosswalked.contains(&entity) {
-            parts.push(frames::load(
-                ctx,
-                crosswalk::STAGE,
-                &quarantine_name(entity),
-            )?);
+    match quarantine {
+        Some(kept) => outputs.extend(kept),
+        None => {
+            for &entity in &present {
+                let name = quarantine_name(entity);
+                let mut parts = vec![frames::load(ctx, ingest::STAGE, &name)?];
+                if crosswalked.contains(&entity) {
+                    parts.push(frames::load(ctx, crosswalk::STAGE, &name)?);
+                }
+                snapshot::write_quarantine(ctx.root, entity, &sorted_quarantine(parts)?)?;
+                outputs.push(format!("quarantine/{entity}.csv"));
+            }
         }
-        snapshot::write_quarantine(ctx.root, entity, &sorted_quarantine(parts)?)?;
-        outputs.push(format!("quarantine/{entity}.csv"));
     }
-    // The launch notices' end-of-year rules by SAU, on the identity
-    // snapshots publish read (with `hold`, publish held their rows).
-    let findings = crate::end_of_year::findings(ctx.root, ctx.config.last_year)?;
-    let (files, end_of_year) = crate::end_of_year::write(ctx.root, &findings)?;
-    outputs.extend(files);
+    if let Some(t) = totals {
+        return Ok(t);
+    }
     // Control totals: legacy values as read, against the rows that
-    // reached each entity's last stage (only the columns counted).
+    // reached each entity's last stage.
     let mut control_totals = Vec::new();
     for &entity in &present {
         let columns = report::read_columns(entity);
@@ -212,11 +329,7 @@ fn from_frames(ctx: &Ctx) -> Result<FramesPart> {
         }];
         control_totals.extend(report::control_totals(&totals, &ctx.tables.mapping)?);
     }
-    Ok(FramesPart {
-        outputs,
-        end_of_year,
-        control_totals,
-    })
+    Ok(control_totals)
 }
 
 fn read_json<T: DeserializeOwned>(root: &Path, rel: &str) -> Result<T> {

@@ -47,6 +47,17 @@ pub struct Produced {
     pub data: BTreeMap<String, String>,
     /// Data checks beyond the ledger that failed (race categories).
     pub failures: Vec<Failure>,
+    /// What the stage did with each of its parts (publish: each upload
+    /// conformed or kept), for `run.json`.
+    pub parts: Vec<Part>,
+}
+
+/// One part of a stage's work and what was done with it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Part {
+    pub name: String,
+    pub action: String,
+    pub seconds: f64,
 }
 
 /// What a stage's last run was made from and made, kept in `stages.json`.
@@ -82,6 +93,9 @@ pub struct Timing {
     /// wall time says more about the other processes than about the stage
     /// (Linux; 0 elsewhere).
     pub cpu_seconds: f64,
+    /// Publish: each upload, `conformed` or `kept`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<Part>,
 }
 
 /// `stages.json`.
@@ -235,6 +249,7 @@ impl Runner {
                 rows_in: produced.reports.iter().map(|r| r.rows_in).sum(),
                 peak_rss_bytes: peak_rss(),
                 cpu_seconds: cpu_time() - cpu_before,
+                parts: produced.parts,
             });
             tracing::info!(outputs = outputs.len(), "stage finished");
             if let Some(prev) = self.state.get(id) {

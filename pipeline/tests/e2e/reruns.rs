@@ -547,6 +547,120 @@ fn a_stage_reruns_only_for_what_it_reads_or_an_output_lost() {
     assert_eq!(&fs::read(w.join("out/uploads").join(first)).unwrap(), bytes);
 }
 
+/// What publish did with each upload, from `run.json`: `upload conformed`
+/// or `upload kept`.
+fn upload_actions(w: &Path) -> Vec<String> {
+    let run: serde_json::Value =
+        serde_json::from_slice(&fs::read(w.join("out/run.json")).unwrap()).unwrap();
+    let publish = run["timings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["stage"] == "publish")
+        .expect("publish ran");
+    publish["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}",
+                p["name"].as_str().unwrap(),
+                p["action"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn publish_conforms_only_the_uploads_whose_declared_inputs_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    generate(w, "8", "bundle");
+    copy_dir(&repo().join("crosswalks"), &w.join("crosswalks"));
+    copy_dir(&repo().join("layouts"), &w.join("layouts"));
+    let config = |dir: &Path, extra: &str| {
+        fs::write(
+            dir.join("run.toml"),
+            format!("bundle = \"bundle\"\noutput = \"out\"\n{extra}"),
+        )
+        .unwrap();
+        let out = cutover(&["run", "--config", "run.toml", "--quiet"], dir);
+        assert_eq!(out.status.code(), Some(0));
+    };
+    config(w, "");
+    let all = [
+        "new_state_id",
+        "student_enrollment",
+        "student_personal",
+        "frm",
+        "special_ed",
+        "ell",
+        "cte",
+        "behavior",
+        "truancy",
+        "attendance",
+    ];
+    assert_eq!(upload_actions(w), all.map(|u| format!("{u} conformed")));
+
+    // One grade-level row: Student Enrollment reads the grade, and New
+    // State ID's layout checks its (empty) grade against the grade codes.
+    let path = w.join("crosswalks/grade_levels.csv");
+    let text = fs::read_to_string(&path).unwrap().replace(
+        "KG,Kindergarten,K,Kindergarten",
+        "KG,Kindergarten,KG,Kindergarten",
+    );
+    fs::write(&path, text).unwrap();
+    assert!(cutover(&["crosswalk", "manifest"], w).status.success());
+    config(w, "");
+    let conformed = ["new_state_id", "student_enrollment"];
+    let expected = all.map(|u| {
+        let action = if conformed.contains(&u) {
+            "conformed"
+        } else {
+            "kept"
+        };
+        format!("{u} {action}")
+    });
+    assert_eq!(upload_actions(w), expected);
+
+    // publish.as_of moved: only the uploads with a date after it (and
+    // those that read which enrollments passed): no birth date is after
+    // it, some entry dates are.
+    config(w, "[publish]\nas_of = \"2016-06-29\"\n");
+    let actions = upload_actions(w);
+    assert!(
+        actions.contains(&"new_state_id kept".to_string()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"student_enrollment conformed".to_string()),
+        "{actions:?}"
+    );
+
+    // The same bytes as a fresh run of the same inputs.
+    let f = w.join("fresh");
+    fs::create_dir(&f).unwrap();
+    for name in ["bundle", "crosswalks", "layouts"] {
+        std::os::unix::fs::symlink(w.join(name), f.join(name)).unwrap();
+    }
+    config(&f, "[publish]\nas_of = \"2016-06-29\"\n");
+    let (partial, fresh) = (files(&w.join("out")), files(&f.join("out")));
+    for (name, bytes) in &fresh {
+        let compared = ["uploads/", "preflight/", "publish/", "report."];
+        if compared.iter().any(|p| name.starts_with(p)) {
+            assert!(
+                partial.get(name) == Some(bytes),
+                "{name} differs from a fresh run"
+            );
+        }
+    }
+    assert_eq!(
+        partial.keys().filter(|n| n.starts_with("uploads/")).count(),
+        fresh.keys().filter(|n| n.starts_with("uploads/")).count()
+    );
+}
+
 /// `cutover validate` refuses every problem `run` refuses at start-up, with
 /// the same words: the configuration, a table edited without its manifest,
 /// a nickname row, a layout.
