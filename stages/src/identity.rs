@@ -1486,6 +1486,27 @@ fn outcome(
     }
 }
 
+/// Why a probable pair still goes to a person rather than being merged:
+/// the genders disagree, or the first name matches only the other's middle
+/// name, or the birth dates differ, with no enrollment to tell two
+/// children apart (on names, birth dates and addresses alone such pairs
+/// were twins, siblings and strangers as often as duplicates).
+fn doubtful(v: &[usize; N]) -> Option<&'static str> {
+    const DISAGREE: usize = 1;
+    const MIDDLE_AS_FIRST: usize = 2;
+    const NO_ENROLLMENT: usize = 5;
+    const BIRTH_DIFFERENT: usize = 4;
+    if v[GENDER_C] == DISAGREE {
+        Some("probable, but the genders disagree: a person decides")
+    } else if v[FIRST] == MIDDLE_AS_FIRST && v[ENROLLMENT] == NO_ENROLLMENT {
+        Some("probable, but the first name is only the other's middle name and no enrollment tells two children apart: a person decides")
+    } else if v[BIRTH] == BIRTH_DIFFERENT && v[ENROLLMENT] == NO_ENROLLMENT {
+        Some("probable, but the birth dates differ and no enrollment tells two children apart: a person decides")
+    } else {
+        None
+    }
+}
+
 /// Scores every candidate pair, applies decisions (also to pairs blocking
 /// never produced) and the policy.
 fn score_pairs(
@@ -1520,6 +1541,10 @@ fn score_pairs(
             probability,
             config,
         );
+        let (outcome, reason) = match (outcome, doubtful(v)) {
+            ("merge", Some(why)) if reason == "probable" => ("review", why.to_string()),
+            _ => (outcome, reason),
+        };
         Pair {
             key_a: key.0,
             key_b: key.1,
@@ -2545,6 +2570,41 @@ mod tests {
             }
             assert_eq!(w[c][missing_level(c)], 0.0);
         }
+    }
+
+    #[test]
+    fn a_probable_pair_is_only_reviewed_when_genders_disagree_or_nothing_tells_two_children_apart()
+    {
+        // Every comparator at its closest level: nothing doubtful.
+        let mut v = [0; N];
+        assert_eq!(doubtful(&v), None);
+        v[GENDER_C] = 1;
+        assert_eq!(
+            doubtful(&v),
+            Some("probable, but the genders disagree: a person decides")
+        );
+        // First name = the other's middle name: doubtful only without an
+        // enrollment to tell twins or strangers apart.
+        v[GENDER_C] = 0;
+        v[FIRST] = 2;
+        assert_eq!(doubtful(&v), None);
+        v[ENROLLMENT] = missing_level(ENROLLMENT);
+        assert_eq!(
+            doubtful(&v),
+            Some("probable, but the first name is only the other's middle name and no enrollment tells two children apart: a person decides")
+        );
+        v[FIRST] = 0;
+        v[BIRTH] = 4;
+        assert_eq!(
+            doubtful(&v),
+            Some("probable, but the birth dates differ and no enrollment tells two children apart: a person decides")
+        );
+        v[BIRTH] = 2;
+        assert_eq!(
+            doubtful(&v),
+            None,
+            "a birth-date typo is a duplicate's defect"
+        );
     }
 
     #[test]
