@@ -68,6 +68,7 @@ pub fn crosswalked(ctx: &Ctx) -> Vec<&'static str> {
         .collect()
 }
 
+/// The name of an entity's quarantine snapshot (`<entity>.quarantine`).
 pub fn quarantine_name(entity: &str) -> String {
     format!("{entity}.quarantine")
 }
