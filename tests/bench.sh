@@ -9,7 +9,8 @@
 #
 # BENCH_DIR keeps the work folder; BENCH_BUNDLE runs an existing bundle
 # (read only; its ground truth from BENCH_TRUTH, default the bundle's
-# sibling folder `truth`) instead of generating one; BENCH_LIMIT_GIB (default 16) kills a
+# sibling folder `truth`) instead of generating one; the DuckDB-style
+# reference of issue 16 runs when python3 has duckdb; BENCH_LIMIT_GIB (default 16) kills a
 # command that passes it (tests/bench/limit.py); BENCH_LOCK=/work/big/.lock
 # runs each large command under that lock (flock).
 set -euo pipefail
@@ -32,7 +33,7 @@ measured() {
   local name=$1; shift
   "${lock[@]}" python3 tests/bench/limit.py --limit-gib "$limit" --json "$work/$name.json" -- "$@"
 }
-rm -rf "$work/floor" "$work/upload_floor" "$work/out" "$work/cw" "$work/layouts"
+rm -rf "$work/floor" "$work/duckdb_ref" "$work/upload_floor" "$work/out" "$work/cw" "$work/layouts"
 if [ -n "${BENCH_BUNDLE:-}" ]; then
   bundle=$(realpath "$BENCH_BUNDLE")
   truth=$(realpath -m "${BENCH_TRUTH:-$bundle/../truth}")
@@ -48,6 +49,13 @@ cp -r crosswalks "$work/cw"
 cp -r layouts "$work/layouts"
 echo "== floor, the whole run, the upload floor"
 measured floor "$bin" bench-floor parquet "$bundle" "$work/floor" >"$work/floor.out"
+# The DuckDB-style reference (tests/bench/duckdb_ref.py), when DuckDB is installed.
+rm -rf "$work/duckdb_ref" "$work/duckdb_ref.out"
+if python3 -c "import duckdb" 2>/dev/null; then
+  measured duckdb_ref python3 tests/bench/duckdb_ref.py "$bundle" crosswalks "$work/duckdb_ref" >"$work/duckdb_ref.out" 2>/dev/null
+else
+  echo "(no DuckDB reference: pip install duckdb==1.1.3)"
+fi
 status=0
 measured run "$bin" run "$bundle" --out "$work/out" --crosswalks "$work/cw" --quiet >/dev/null || status=$?
 if [ -d "$work/out/uploads" ]; then

@@ -47,12 +47,15 @@ def main():
     run_proc = load(f"{work}/run.json")
     record = load(f"{work}/out/run.json") if os.path.exists(f"{work}/out/run.json") else None
     up, up_proc = load(f"{work}/upload_floor.out"), load(f"{work}/upload_floor.json")
+    ref, ref_proc = load(f"{work}/duckdb_ref.out"), load(f"{work}/duckdb_ref.json")
     print(
         f"== side by side: {students:,} students, {floor['files']} files, "
         f"{floor['rows']:,} rows, {floor['bytes'] / 2**20:,.0f} MiB of CSV"
     )
     print(f"{'':<34} {'seconds':>8} {'peak MiB':>9} {'rows/s':>12} {'x floor':>8}")
     line("floor: polars CSV -> parquet", floor["seconds"], floor_proc["peak_mib"], floor["rows"])
+    if ref:
+        line("DuckDB-style reference", ref_proc["seconds"], ref_proc["peak_mib"], ref["rows_in"], floor["seconds"])
     if run_proc["killed"] or record is None or run_proc["status"] != 0:
         print(
             f"whole run: did not finish (status {run_proc['status']}, "
@@ -84,6 +87,8 @@ def main():
     print("(stage peak: the run's peak resident memory when the stage ended)")
     print("== issue 16 acceptance")
     verdict("whole run / floor", whole / floor["seconds"], 8)
+    if ref:
+        verdict("whole run / DuckDB-style reference", whole / ref_proc["seconds"], 1)
     verdict("read+ingest+crosswalk / floor", front / floor["seconds"], 2)
     if up and "publish" in stages:
         verdict("publish / polars writing the upload rows", stages["publish"]["seconds"] / up["seconds"], 3)
