@@ -66,7 +66,7 @@ test-browser: build ## Render the reconciliation report in headless chromium (in
 bench: build ## The polars floor, the run and each stage side by side at 400,000 students (BENCH_STUDENTS), with the issue's ratios
 	bash tests/bench.sh $(BENCH_STUDENTS)
 
-bench-scale: build ## Generation and a run at 50k/200k/800k/2M students (BENCH_SIZES): how time and memory grow
+bench-scale: build ## Generation and a run at 50k/200k/800k/2M students (SCALE_STUDENTS; SCALE_RUN_MAX): how time, CPU and memory grow
 	bash tests/bench/scale.sh
 
 fmt: ## Format the code

@@ -3,7 +3,8 @@
 (GNU time's maximum resident set size; the process and its children
 sampled every 0.2 s meanwhile), and the command killed when it passes
 --limit-gib, so a run that would not fit cannot take the machine down.
-Writes {"seconds", "peak_mib", "status", "killed"} to the --json file.
+Writes {"seconds", "peak_mib", "cpu_seconds", "status", "killed"} to the
+--json file (cpu_seconds: user + system, GNU time's; null when killed).
 
     limit.py --limit-gib 10 --json result.json -- cutover run ...
 """
@@ -44,7 +45,7 @@ def main():
     limit = a.limit_gib * 1024 * 1024
     start = time.monotonic()
     peak_file = a.json + ".maxrss"
-    cmd = ["/usr/bin/time", "-f", "%M", "-o", peak_file] + cmd
+    cmd = ["/usr/bin/time", "-f", "%M %U %S", "-o", peak_file] + cmd
     proc = subprocess.Popen(cmd, start_new_session=True)
     peak = 0
     killed = False
@@ -57,12 +58,15 @@ def main():
             break
         time.sleep(0.2)
     seconds = time.monotonic() - start
+    cpu = None
     if not killed:
         try:
             # GNU time's maximum resident set size (KiB): exact, where the
-            # samples can miss a short peak.
+            # samples can miss a short peak; then user and system seconds.
             with open(peak_file) as f:
-                peak = max(peak, int(f.read().split()[-1]))
+                rss, user, system = f.read().splitlines()[-1].split()
+            peak = max(peak, int(rss))
+            cpu = round(float(user) + float(system), 2)
         except (OSError, ValueError, IndexError):
             pass
     if os.path.exists(peak_file):
@@ -70,6 +74,7 @@ def main():
     result = {
         "seconds": round(seconds, 2),
         "peak_mib": round(peak / 1024),
+        "cpu_seconds": cpu,
         "status": proc.returncode,
         "killed": killed,
     }

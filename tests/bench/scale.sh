@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # make bench-scale: generation and a whole run at 50,000 / 200,000 / 800,000
-# / 2,000,000 students (BENCH_SIZES), each command's time and peak memory,
-# and how they grow between sizes (tests/bench/scale.py). A command that
+# / 2,000,000 students (SCALE_STUDENTS, a list; BENCH_SIZES is the same),
+# each command's wall and CPU time and peak memory, each stage's (run.json),
+# and how they grow between sizes (tests/bench/scale.py). SCALE_RUN_MAX runs
+# the pipeline only on sizes up to it (generation at every size). A command that
 # passes BENCH_LIMIT_GIB (default 10) is killed and recorded as such (with
 # the stages it finished), so a size that does not fit cannot take the
 # machine down. BENCH_LOCK=/work/big/.lock runs each command under that lock.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-sizes=${BENCH_SIZES:-"50000 200000 800000 2000000"}
+sizes=${SCALE_STUDENTS:-${BENCH_SIZES:-"50000 200000 800000 2000000"}}
+run_max=${SCALE_RUN_MAX:-0}
 work=${BENCH_DIR:-$(mktemp -d)}
 mkdir -p "$work"
 limit=${BENCH_LIMIT_GIB:-10}
@@ -29,6 +32,8 @@ for n in $sizes; do
   measured "generate_$n" "$bin" generate --students "$n" --seed 2017 --out "$work/bundle" --truth "$work/truth" >/dev/null
   if [ -f "$work/truth/summary.json" ]; then
     cp "$work/truth/summary.json" "$work/summary_$n.json"
+  fi
+  if [ -f "$work/truth/summary.json" ] && { [ "$run_max" -eq 0 ] || [ "$n" -le "$run_max" ]; }; then
     measured "run_$n" "$bin" run "$work/bundle" --out "$work/out" --crosswalks "$work/cw" --quiet >/dev/null
     # What the run finished (stages.json is written after each stage).
     if [ -f "$work/out/run.json" ]; then cp "$work/out/run.json" "$work/runrecord_$n.json"; fi

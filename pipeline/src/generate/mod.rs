@@ -11,6 +11,7 @@
 mod career;
 mod names;
 pub mod orgs;
+mod pack;
 mod records;
 mod sink;
 
@@ -23,6 +24,7 @@ use cutover_stages::schema::{
 };
 use names::{Weighted, FEMALE, MALE, NICKNAMES, SURNAMES, TWIN_NAMES};
 use orgs::{Grade, Universe};
+use pack::{Codes, Packed};
 use rand::{Rng, SeedableRng};
 
 use rand_chacha::ChaCha8Rng;
@@ -399,10 +401,16 @@ struct Generator<'u> {
     universe: &'u Universe,
     used_saus: usize,
     sau_weights: Vec<(usize, u32)>,
-    used_ids: BTreeSet<String>,
+    /// The StateStudentIDs issued, as numbers.
+    used_ids: BTreeSet<u32>,
     local_counters: Vec<u32>,
     identities: Vec<Identity>,
+    /// The enrollments of the students being made (a family at most),
+    /// indexed while they are made; then packed into `packed`.
     enrollments: Vec<Enrollment>,
+    /// Every enrollment made, in the order made.
+    packed: Vec<Packed>,
+    codes: Codes,
     next_person: u32,
     /// The SAU and school affinity a family registered together starts at.
     family_start: Option<(usize, u32)>,
@@ -425,6 +433,8 @@ impl<'u> Generator<'u> {
             local_counters: vec![0; used],
             identities: Vec::new(),
             enrollments: Vec::new(),
+            packed: Vec::new(),
+            codes: Codes::default(),
             next_person: 0,
             family_start: None,
             start_sau: BTreeMap::new(),
@@ -442,9 +452,10 @@ impl<'u> Generator<'u> {
 
     fn new_state_id(&mut self) -> String {
         loop {
-            let id = format!("{:09}", self.rng.gen_range(100_000..1_000_000_000u64));
-            if self.used_ids.insert(id.clone()) {
-                return id;
+            // Drawn as a u64, as always (a u32 range draws other numbers).
+            let id = self.rng.gen_range(100_000..1_000_000_000u64) as u32;
+            if self.used_ids.insert(id) {
+                return format!("{id:09}");
             }
         }
     }
@@ -998,8 +1009,17 @@ impl Generator<'_> {
                 out.truths.push(truth);
                 entries.push((entry_year, grade, start));
             }
+            self.pack_made();
         }
         out
+    }
+
+    /// Packs the enrollments of the students just made (nothing refers to
+    /// them by index any more), so memory holds no enrollment's strings.
+    fn pack_made(&mut self) {
+        let codes = &mut self.codes;
+        self.packed
+            .extend(self.enrollments.drain(..).map(|e| Packed::new(&e, codes)));
     }
 
     /// Twins: one household, one birth date, one surname, the same schools
@@ -1646,18 +1666,18 @@ fn write_personal(
     // they entered a US school, when they are not an immigrant.
     let mut lep_from: BTreeMap<u32, NaiveDate> = BTreeMap::new();
     for e in g
-        .enrollments
+        .packed
         .iter()
-        .filter(|e| matches!(e.english, Some("03" | "04")))
+        .filter(|e| matches!(e.english(&g.codes), Some("03" | "04")))
     {
         let first = lep_from.entry(e.student).or_insert(e.entry);
         *first = (*first).min(e.entry);
     }
     // The person's Local Student Number (the Demographics page, v2.5 line
     // 28): the local number of their latest enrollment that has one.
-    let mut local_of: BTreeMap<u32, (i32, NaiveDate, &str)> = BTreeMap::new();
-    for e in &g.enrollments {
-        if let Some(l) = &e.local_id {
+    let mut local_of: BTreeMap<u32, (i32, NaiveDate, u32)> = BTreeMap::new();
+    for e in &g.packed {
+        if let Some(l) = e.local_number() {
             let latest = local_of.entry(e.student).or_insert((e.year, e.entry, l));
             if (e.year, e.entry) > (latest.0, latest.1) {
                 *latest = (e.year, e.entry, l);
@@ -1689,7 +1709,10 @@ fn write_personal(
                     identity_id,
                     &truths[id.student as usize],
                     lep_from.get(&id.student).copied(),
-                    local_of.get(&id.student).map(|l| l.2),
+                    local_of
+                        .get(&id.student)
+                        .map(|l| l.2.to_string())
+                        .as_deref(),
                     &mut race_rng,
                 );
                 truth.push(&[
@@ -1752,12 +1775,12 @@ fn write_enrollment(
     truth_dir: &Path,
 ) -> Result<Written> {
     let universe = g.universe;
-    let mut order: Vec<usize> = (0..g.enrollments.len()).collect();
+    let mut order: Vec<u32> = (0..g.packed.len() as u32).collect();
     order.sort_by_key(|&i| {
-        let e = &g.enrollments[i];
+        let e = &g.packed[i as usize];
         (
             e.year,
-            universe.schools[e.school].medms,
+            universe.schools[e.school as usize].medms,
             e.entry,
             e.student,
             i,
@@ -1771,7 +1794,7 @@ fn write_enrollment(
         let truth_file = truth_dir.join("enrollments.csv");
         write_csv(&truth_file, &truth_header, Encoding::Utf8, false, |truth| {
             for (k, &i) in order.iter().enumerate() {
-                let e = &g.enrollments[i];
+                let e = &g.packed[i as usize].unpack(&g.codes);
                 let enrollment_id = 9_000_000 + k as u32;
                 let mut row = enrollment_row(e, enrollment_id, universe);
                 truth.push(&[enrollment_id.to_string(), format!("S{:07}", e.student)])?;
@@ -1818,14 +1841,15 @@ fn school_rows(universe: &Universe, used: usize) -> Vec<Vec<String>> {
 /// `mailing_address.csv`: one address per StateStudentID, where its latest
 /// enrollment was; the same child keeps one address per SAU.
 fn write_addresses(g: &Generator, household: &[u32], out: &Path) -> Result<usize> {
-    let mut latest: BTreeMap<&str, (NaiveDate, u32, usize)> = BTreeMap::new();
-    for e in &g.enrollments {
-        if let Some(id) = &e.state_id {
+    // By the StateStudentID as a number: the order of its nine digits.
+    let mut latest: BTreeMap<u32, (NaiveDate, u32, usize)> = BTreeMap::new();
+    for e in &g.packed {
+        if let Some(id) = e.state_number() {
             let entry = latest
-                .entry(id.as_str())
-                .or_insert((e.entry, e.student, e.resident_sau));
+                .entry(id)
+                .or_insert((e.entry, e.student, e.resident_sau()));
             if e.entry > entry.0 {
-                *entry = (e.entry, e.student, e.resident_sau);
+                *entry = (e.entry, e.student, e.resident_sau());
             }
         }
     }
@@ -1847,7 +1871,7 @@ fn write_addresses(g: &Generator, household: &[u32], out: &Path) -> Result<usize
                 );
                 let city = names::TOWNS[*sau % names::TOWNS.len()];
                 rows.push(&[
-                    id.to_string(),
+                    format!("{id:09}"),
                     format!(
                         "{} {} {}",
                         r.gen_range(1..400),
@@ -1971,7 +1995,7 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
         cte,
         graduation,
         defects: record_defects,
-    } = records::generate(&g.enrollments, &universe, &opts.defects, opts.seed);
+    } = records::generate(&g.packed, &universe, &opts.defects, opts.seed);
     let defects = defect_rows(&personal, &enrollment, &record_defects);
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for d in &defects {

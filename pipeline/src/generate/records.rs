@@ -3,8 +3,9 @@
 //! everything else from the enrollments already generated, each with its own
 //! random stream, so adding them changed no byte of the other files.
 
+use super::pack::Packed;
 use super::sink::Rows;
-use super::{date, iso, random_date, weekday, yn, Enrollment, Planted};
+use super::{date, iso, random_date, weekday, yn, Planted};
 use super::{header, DefectRates, Universe};
 use chrono::{Datelike, Duration, NaiveDate};
 use cutover_stages::schema::{BEHAVIOR, CTE, GRADUATION, TRUANCY};
@@ -41,13 +42,13 @@ const PROGRAMS: [&str; 14] = [
 ];
 
 /// The last day an event of this enrollment can fall on.
-fn last_day(e: &Enrollment) -> NaiveDate {
+fn last_day(e: &Packed) -> NaiveDate {
     let june = date(e.year, 6, 10);
     e.exit.map_or(june, |x| x.min(june))
 }
 
 /// A school weekday within the enrollment.
-fn day_in<R: Rng>(rng: &mut R, e: &Enrollment) -> Option<NaiveDate> {
+fn day_in<R: Rng>(rng: &mut R, e: &Packed) -> Option<NaiveDate> {
     let (from, to) = (e.entry, last_day(e));
     if to <= from + Duration::days(3) {
         return None;
@@ -71,15 +72,15 @@ fn plant(kind: &'static str, rule: &'static str, column: &'static str, detail: S
 }
 
 pub(super) fn generate(
-    enrollments: &[Enrollment],
+    enrollments: &[Packed],
     universe: &Universe,
     rates: &DefectRates,
     seed: u64,
 ) -> Records {
     let mut out = Records::new();
-    let primaries: Vec<&Enrollment> = enrollments
+    let primaries: Vec<&Packed> = enrollments
         .iter()
-        .filter(|e| e.primary && e.state_id.is_some())
+        .filter(|e| e.primary && e.state_number().is_some())
         .collect();
     behavior(&mut out, &primaries, universe, rates, seed);
     truancy(&mut out, &primaries, universe, rates, seed);
@@ -148,12 +149,12 @@ impl Incident {
 
 /// Students of a school and year (indexes into the primaries), for
 /// co-offenders, victims and witnesses.
-type Classmates = BTreeMap<(usize, i32), Vec<usize>>;
+type Classmates = BTreeMap<(u32, i32), Vec<usize>>;
 
 /// Incidents: about 4% of student-years in grades 3-12 have one as offender.
 fn behavior(
     out: &mut Records,
-    primaries: &[&Enrollment],
+    primaries: &[&Packed],
     universe: &Universe,
     rates: &DefectRates,
     seed: u64,
@@ -191,7 +192,7 @@ fn behavior(
         );
         let id = next_id;
         next_id += 1;
-        let medms = universe.schools[e.school].medms;
+        let medms = universe.schools[e.school as usize].medms;
         let weapon = if event == "73" {
             *super::choose(
                 &mut rng,
@@ -223,8 +224,8 @@ fn behavior(
 fn incident_rows<'e>(
     mut rng: &mut ChaCha8Rng,
     inc: &Incident,
-    e: &'e Enrollment,
-    primaries: &[&'e Enrollment],
+    e: &'e Packed,
+    primaries: &[&'e Packed],
     classmates: &Classmates,
 ) -> Vec<Row> {
     let mut rows: Vec<Row> = Vec::new();
@@ -269,7 +270,7 @@ fn incident_rows<'e>(
         };
         let resolved = weekday(inc.day + Duration::days(rng.gen_range(0..3)));
         let mut r = inc.row(
-            o.state_id.as_deref().unwrap_or_default(),
+            &o.state_id().unwrap_or_default(),
             "O",
             Some((code, resolved, days)),
         );
@@ -287,7 +288,7 @@ fn incident_rows<'e>(
             let other = primaries[list[rng.gen_range(0..list.len())]];
             if offenders.iter().all(|o| o.student != other.student) {
                 rows.push((
-                    inc.row(other.state_id.as_deref().unwrap_or_default(), role, None),
+                    inc.row(&other.state_id().unwrap_or_default(), role, None),
                     other.student,
                     false,
                 ));
@@ -408,7 +409,7 @@ fn truancy_stages(rng: &mut ChaCha8Rng) -> Vec<&'static str> {
 
 fn truancy(
     out: &mut Records,
-    primaries: &[&Enrollment],
+    primaries: &[&Packed],
     universe: &Universe,
     rates: &DefectRates,
     seed: u64,
@@ -436,9 +437,9 @@ fn truancy(
             dated.push((s.to_string(), day));
             day = weekday(day + Duration::days(rng.gen_range(3..21)));
         }
-        let id = e.state_id.clone().expect("primaries have an id");
+        let id = e.state_id().expect("primaries have an id");
         cases.push((
-            (e.year, universe.schools[e.school].medms, id),
+            (e.year, universe.schools[e.school as usize].medms, id),
             dated,
             e.student,
         ));
@@ -484,7 +485,7 @@ fn truancy(
 /// CTE programs: one per partial enrollment at a regional CTE center.
 fn cte(
     out: &mut Records,
-    enrollments: &[Enrollment],
+    enrollments: &[Packed],
     universe: &Universe,
     rates: &DefectRates,
     seed: u64,
@@ -507,10 +508,10 @@ fn cte(
     type Program = ((i32, u32, String), Vec<String>, u32, Option<NaiveDate>);
     let mut rows: Vec<Program> = Vec::new();
     for e in enrollments.iter().filter(|e| !e.primary) {
-        let Some(id) = e.state_id.clone() else {
+        let Some(id) = e.state_id() else {
             continue;
         };
-        let school = &universe.schools[e.school];
+        let school = &universe.schools[e.school as usize];
         // A center offers five programs, chosen by its id.
         let offered: Vec<&str> = (0..5)
             .map(|i| PROGRAMS[(school.medms as usize * 7 + i * 3) % PROGRAMS.len()])
@@ -603,14 +604,14 @@ fn cte(
 }
 
 /// Graduation tab: one row per StateStudentID enrolled in grade 9 or later.
-fn graduation(out: &mut Records, primaries: &[&Enrollment], rates: &DefectRates, seed: u64) {
+fn graduation(out: &mut Records, primaries: &[&Packed], rates: &DefectRates, seed: u64) {
     const FILE: &str = "graduation.csv";
     // StateStudentID -> (first grade-9 entry and its year, the first year
     // seen in high school and the grade then, the true student).
     type Seen = (Option<(NaiveDate, i32)>, (i32, i32), u32);
     let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
     for e in primaries.iter().filter(|e| e.grade >= 9) {
-        let id = e.state_id.clone().expect("primaries have an id");
+        let id = e.state_id().expect("primaries have an id");
         let entry = seen
             .entry(id)
             .or_insert((None, (e.year, e.grade), e.student));
