@@ -90,16 +90,15 @@ pub fn read_decisions(path: &Path, bytes: &[u8]) -> Result<Vec<Decision>> {
     Ok(out)
 }
 
+/// `pairs.parquet`'s frame, each text column built straight from the
+/// pairs' strings (no copy of them first).
 fn pairs_frame(pairs: &[Pair]) -> PolarsResult<DataFrame> {
+    let text = |name: &str, f: fn(&Pair) -> &str| {
+        StringChunked::from_iter_values(name.into(), pairs.iter().map(f)).into_column()
+    };
     let mut columns = vec![
-        Column::new(
-            "key_a".into(),
-            pairs.iter().map(|p| p.key_a.clone()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "key_b".into(),
-            pairs.iter().map(|p| p.key_b.clone()).collect::<Vec<_>>(),
-        ),
+        text("key_a", |p| &p.key_a),
+        text("key_b", |p| &p.key_b),
         Column::new(
             "score".into(),
             pairs.iter().map(|p| p.score).collect::<Vec<_>>(),
@@ -108,27 +107,18 @@ fn pairs_frame(pairs: &[Pair]) -> PolarsResult<DataFrame> {
             "probability".into(),
             pairs.iter().map(|p| p.probability).collect::<Vec<_>>(),
         ),
-        Column::new(
-            "outcome".into(),
-            pairs.iter().map(|p| p.outcome.clone()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "reason".into(),
-            pairs.iter().map(|p| p.reason.clone()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "pattern".into(),
-            pairs.iter().map(|p| p.pattern.clone()).collect::<Vec<_>>(),
-        ),
+        text("outcome", |p| &p.outcome),
+        text("reason", |p| &p.reason),
+        text("pattern", |p| &p.pattern),
     ];
     for (c, (name, _)) in COMPARATORS.iter().enumerate() {
-        columns.push(Column::new(
-            format!("{name}_level").into(),
-            pairs
-                .iter()
-                .map(|p| p.terms.get(c).map(|t| t.level))
-                .collect::<Vec<_>>(),
-        ));
+        columns.push(
+            StringChunked::from_iter_options(
+                format!("{name}_level").into(),
+                pairs.iter().map(|p| p.terms.get(c).map(|t| t.level)),
+            )
+            .into_column(),
+        );
         columns.push(Column::new(
             format!("{name}_weight").into(),
             pairs

@@ -41,7 +41,8 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use rphonetic::{Encoder, Soundex};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use sorted::SortedSet;
+use std::collections::{BTreeMap, BTreeSet};
 use unicode_normalization::UnicodeNormalization;
 
 mod blocking;
@@ -49,6 +50,7 @@ mod extract;
 mod model;
 pub mod profile;
 mod similarity;
+mod sorted;
 
 pub const STAGE: &str = "identity";
 pub const STUDENT_KEY: &str = "StudentKey";
@@ -126,19 +128,19 @@ struct Unit {
     /// Indexes into the identity list.
     members: Vec<usize>,
     /// Folded (first, last) variants.
-    names: BTreeSet<(String, String)>,
+    names: SortedSet<(String, String)>,
     /// Folded middle names (blank ones left out).
-    middles: BTreeSet<String>,
-    births: BTreeSet<NaiveDate>,
+    middles: SortedSet<String>,
+    births: SortedSet<NaiveDate>,
     gender: Option<String>,
     spans: Vec<Span>,
     /// Folded (street address, zip) of its mailing addresses.
-    addresses: BTreeSet<(String, String)>,
+    addresses: SortedSet<(String, String)>,
     first_seen: Option<NaiveDate>,
     /// Summaries of the spans, made once before pairing: the SAUs, the
     /// local student numbers by SAU, the first entry and the last exit.
-    saus: BTreeSet<Code>,
-    locals: BTreeMap<Code, BTreeSet<Code>>,
+    saus: SortedSet<Code>,
+    locals: BTreeMap<Code, SortedSet<Code>>,
     entered: Option<NaiveDate>,
     left: Option<NaiveDate>,
 }
@@ -149,14 +151,14 @@ impl Unit {
             key,
             state_id,
             members,
-            names: BTreeSet::new(),
-            middles: BTreeSet::new(),
-            births: BTreeSet::new(),
+            names: SortedSet::new(),
+            middles: SortedSet::new(),
+            births: SortedSet::new(),
             gender: None,
             spans: Vec::new(),
-            addresses: BTreeSet::new(),
+            addresses: SortedSet::new(),
             first_seen: None,
-            saus: BTreeSet::new(),
+            saus: SortedSet::new(),
             locals: BTreeMap::new(),
             entered: None,
             left: None,
@@ -194,7 +196,7 @@ impl Unit {
         };
     }
 
-    fn saus(&self) -> &BTreeSet<Code> {
+    fn saus(&self) -> &SortedSet<Code> {
         &self.saus
     }
 }
@@ -468,11 +470,14 @@ fn soundex(encoder: &Soundex, s: &str) -> String {
     }
 }
 
+/// Folded name -> the folded names it is a nickname or formal name of.
+type Nicknames = PlHashMap<String, Vec<String>>;
+
 struct Comparer {
     /// Folded name -> the folded names it is a nickname or formal name of.
-    nick: HashMap<String, Vec<String>>,
+    nick: Nicknames,
     /// Soundex of every folded name, computed once.
-    phonetic: HashMap<String, String>,
+    phonetic: PlHashMap<String, String>,
 }
 
 /// Graded string similarity of two folded names that differ: the
@@ -904,18 +909,18 @@ fn estimate_prior(vectors: &[[usize; N]], weights: &[Vec<f64>], iterations: usiz
 /// How often each folded first name, last name and birth date occurs among
 /// units: exact agreement on a rare value is stronger evidence.
 struct Frequencies {
-    first: BTreeMap<String, f64>,
-    last: BTreeMap<String, f64>,
-    birth: BTreeMap<NaiveDate, f64>,
+    first: PlHashMap<String, f64>,
+    last: PlHashMap<String, f64>,
+    birth: PlHashMap<NaiveDate, f64>,
     units: f64,
 }
 
 impl Frequencies {
     fn of(units: &[Unit]) -> Self {
         let mut f = Frequencies {
-            first: BTreeMap::new(),
-            last: BTreeMap::new(),
-            birth: BTreeMap::new(),
+            first: PlHashMap::default(),
+            last: PlHashMap::default(),
+            birth: PlHashMap::default(),
             units: units.len().max(1) as f64,
         };
         for u in units {
@@ -934,28 +939,28 @@ impl Frequencies {
     /// or birth date (the rarest value the two share), if any.
     fn exact_u(&self, c: usize, a: &Unit, b: &Unit) -> Option<f64> {
         let share = |x: Option<&f64>| x.copied().unwrap_or(1.0) / self.units;
-        let shared: Vec<f64> = match c {
+        let shared = match c {
             FIRST => a
                 .names
                 .iter()
                 .filter(|n| b.names.iter().any(|m| m.0 == n.0))
                 .map(|n| share(self.first.get(&n.0)))
-                .collect(),
+                .reduce(f64::min),
             LAST => a
                 .names
                 .iter()
                 .filter(|n| b.names.iter().any(|m| m.1 == n.1))
                 .map(|n| share(self.last.get(&n.1)))
-                .collect(),
+                .reduce(f64::min),
             BIRTH => a
                 .births
                 .iter()
-                .filter(|d| b.births.contains(d))
+                .filter(|d| b.births.contains(*d))
                 .map(|d| share(self.birth.get(d)))
-                .collect(),
-            _ => Vec::new(),
+                .reduce(f64::min),
+            _ => None,
         };
-        shared.into_iter().reduce(f64::min).map(|u| u.max(1e-7))
+        shared.map(|u| u.max(1e-7))
     }
 }
 
@@ -990,8 +995,11 @@ impl Scorer<'_> {
     }
 }
 
+/// A blocking key (see [`blocking::key`]).
+type Key = u128;
+
 /// The blocking keys of a unit.
-type KeysOf<'a> = Box<dyn Fn(&Unit) -> Vec<String> + Sync + 'a>;
+type KeysOf<'a> = Box<dyn Fn(&Unit) -> Vec<Key> + Sync + 'a>;
 
 /// Candidate pairs, each pass's pair count, oversized blocks.
 type Blocked = (Vec<(usize, usize)>, Vec<(String, u64)>, u64);
@@ -1008,15 +1016,16 @@ struct Pass<'a> {
     keep: Keep,
 }
 
-fn initial(s: &str) -> String {
-    s.chars().next().map(String::from).unwrap_or_default()
+/// The first letter of a folded name (none for a blank one).
+fn initial(s: &str) -> Option<char> {
+    s.chars().next()
 }
 
 /// A pass keyed on each (first, last, birth date) variant of a unit.
 fn by_variant<'a>(
     name: &'static str,
     limit: usize,
-    key: impl Fn(&str, &str, &NaiveDate) -> Option<String> + Sync + 'a,
+    key: impl Fn(&str, &str, &NaiveDate) -> Option<Key> + Sync + 'a,
 ) -> Pass<'a> {
     Pass {
         name,
@@ -1041,19 +1050,21 @@ fn by_variant<'a>(
 /// the birth dates are close or one is blank; the address; the local
 /// student number within its SAU; and the birth date alone for a unit with
 /// a blank name part. No pass pairs every unit of a birth date: at a
-/// state's size that is millions of pairs of strangers.
+/// state's size that is millions of pairs of strangers. A key is the tuple
+/// of what it is made of ([`blocking::key`]).
 fn passes<'a>(
     sx: &'a (dyn Fn(&str) -> String + Sync + 'a),
-    nick: &'a HashMap<String, Vec<String>>,
+    nick: &'a Nicknames,
     max_block: usize,
 ) -> Vec<Pass<'a>> {
+    use blocking::key;
     let nonblank = |s: &str| !s.is_empty();
     let mut out = vec![
         by_variant("birth_date+last_initial", max_block, move |_, l, b| {
-            nonblank(l).then(|| format!("{b}|{}", initial(l)))
+            nonblank(l).then(|| key((b, initial(l))))
         }),
         by_variant("birth_date+first_initial", max_block, move |f, _, b| {
-            nonblank(f).then(|| format!("{b}|{}", initial(f)))
+            nonblank(f).then(|| key((b, initial(f))))
         }),
         by_variant(
             "birth_year+soundex_last+first_initial+lower_of_month_day",
@@ -1061,7 +1072,7 @@ fn passes<'a>(
             move |f, l, b| {
                 nonblank(l).then(|| {
                     let md = b.month().min(b.day());
-                    format!("{}|{}|{}|{md}", b.year(), sx(l), initial(f))
+                    key((b.year(), sx(l), initial(f), md))
                 })
             },
         ),
@@ -1071,14 +1082,12 @@ fn passes<'a>(
             move |f, l, b| {
                 nonblank(f).then(|| {
                     let (x, y) = (b.month().min(b.day()), b.month().max(b.day()));
-                    format!("{}|{}|{x}-{y}", sx(f), initial(l))
+                    key((sx(f), initial(l), x, y))
                 })
             },
         ),
         by_variant("first+last+birth_year", max_block, move |f, l, b| {
-            let mut names = [f.to_string(), l.to_string()];
-            names.sort();
-            (nonblank(f) && nonblank(l)).then(|| format!("{}|{}", names.join("|"), b.year()))
+            (nonblank(f) && nonblank(l)).then(|| key((f.min(l), f.max(l), b.year())))
         }),
         Pass {
             name: "birth_date+any_name_word_or_nickname",
@@ -1091,7 +1100,7 @@ fn passes<'a>(
                 }
                 let mut keys = Vec::new();
                 for b in &u.births {
-                    keys.extend(words.iter().map(|w| format!("{b}|{w}")));
+                    keys.extend(words.iter().map(|w| key((b, w))));
                 }
                 keys
             }),
@@ -1101,16 +1110,16 @@ fn passes<'a>(
             name: "soundex_first_or_middle+soundex_last_either_order+close_birth_date",
             limit: max_block,
             keys: Box::new(move |u: &Unit| {
-                let mut keys = BTreeSet::new();
+                let mut keys = Vec::new();
                 for (f, l) in u.names.iter().filter(|(_, l)| nonblank(l)) {
                     let given = std::iter::once(f).chain(&u.middles).filter(|g| nonblank(g));
                     for g in given {
                         let mut k = [sx(g), sx(l)];
                         k.sort();
-                        keys.insert(k.join("|"));
+                        keys.push(key(k));
                     }
                 }
-                keys.into_iter().collect()
+                keys
             }),
             keep: Some(close_births),
         },
@@ -1122,6 +1131,7 @@ fn passes<'a>(
 /// The passes that key on no name: the address, the local student number
 /// within its SAU, the birth date for a unit with a blank name part.
 fn other_passes<'a>(max_block: usize) -> Vec<Pass<'a>> {
+    use blocking::key;
     vec![
         Pass {
             name: "address",
@@ -1130,7 +1140,7 @@ fn other_passes<'a>(max_block: usize) -> Vec<Pass<'a>> {
                 u.addresses
                     .iter()
                     .filter(|(street, _)| !street.is_empty())
-                    .map(|(street, zip)| format!("{street}|{zip}"))
+                    .map(key)
                     .collect()
             }),
             keep: None,
@@ -1141,7 +1151,7 @@ fn other_passes<'a>(max_block: usize) -> Vec<Pass<'a>> {
             keys: Box::new(|u: &Unit| {
                 u.locals
                     .iter()
-                    .flat_map(|(sau, ns)| ns.iter().map(move |n| format!("{sau}|{n}")))
+                    .flat_map(|(sau, ns)| ns.iter().map(move |n| key((sau, n))))
                     .collect()
             }),
             keep: None,
@@ -1149,7 +1159,7 @@ fn other_passes<'a>(max_block: usize) -> Vec<Pass<'a>> {
         Pass {
             name: "birth_date+blank_name_part",
             limit: max_block,
-            keys: Box::new(|u: &Unit| u.births.iter().map(|b| b.to_string()).collect()),
+            keys: Box::new(|u: &Unit| u.births.iter().map(key).collect()),
             keep: Some(|a, b| blank_name_part(a) || blank_name_part(b)),
         },
     ]
@@ -1272,7 +1282,8 @@ fn attach(
     enrollment: Option<&DataFrame>,
     addresses: Option<&DataFrame>,
 ) -> PolarsResult<()> {
-    let unit_of: HashMap<&str, usize> = unit_of_key.iter().map(|(k, &u)| (k.as_str(), u)).collect();
+    let unit_of: PlHashMap<&str, usize> =
+        unit_of_key.iter().map(|(k, &u)| (k.as_str(), u)).collect();
     if let Some(e) = enrollment {
         let es = extract::text(e, STATE_STUDENT_ID)?;
         let entry = extract::dates(e, SCHOOL_ENTRY_DATE)?;
@@ -1384,13 +1395,13 @@ fn estimate_model(
 /// The comparer: the nickname table (both directions) and every folded
 /// name's Soundex.
 fn comparer(units: &[Unit], sx: &dyn Fn(&str) -> String, config: &IdentityConfig) -> Comparer {
-    let mut nick: HashMap<String, Vec<String>> = HashMap::new();
+    let mut nick = Nicknames::default();
     for (a, b) in &config.nicknames {
         let (a, b) = (fold(a), fold(b));
         nick.entry(a.clone()).or_default().push(b.clone());
         nick.entry(b).or_default().push(a);
     }
-    let mut phonetic = HashMap::new();
+    let mut phonetic = PlHashMap::default();
     for u in units {
         for (f, l) in &u.names {
             for name in [f, l] {
@@ -1562,6 +1573,9 @@ fn score_pairs(
         .zip(vectors.par_iter())
         .map(score_one)
         .collect();
+    if decided.is_empty() {
+        return pairs;
+    }
     let scored: BTreeSet<(&str, &str)> = pairs
         .iter()
         .map(|p| (p.key_a.as_str(), p.key_b.as_str()))
@@ -1852,24 +1866,23 @@ impl Clusters<'_> {
     /// Students: the current identity (newest effective date) of each cluster.
     fn students(&self, personal: &DataFrame, unit_of_row: &[usize]) -> PolarsResult<DataFrame> {
         let ids = self.ids;
-        let mut current: BTreeMap<String, usize> = BTreeMap::new();
-        let mut history: BTreeMap<String, usize> = BTreeMap::new();
+        // Each student's current row and name-history length, by key.
+        let mut by_key: PlHashMap<&str, (usize, u32)> = PlHashMap::default();
         for r in 0..ids.len() {
-            let key = self.survivor_of_unit[unit_of_row[r]].clone();
-            *history.entry(key.clone()).or_default() += 1;
-            let better = |old: usize| {
-                (ids[r].effective, ids[r].identity) > (ids[old].effective, ids[old].identity)
-            };
-            match current.get(&key) {
-                Some(&old) if !better(old) => {}
-                _ => {
-                    current.insert(key, r);
-                }
+            let key = self.survivor_of_unit[unit_of_row[r]].as_str();
+            let entry = by_key.entry(key).or_insert((r, 0));
+            entry.1 += 1;
+            let old = entry.0;
+            if (ids[r].effective, ids[r].identity) > (ids[old].effective, ids[old].identity) {
+                entry.0 = r;
             }
         }
-        let rows: Vec<u32> = current.values().map(|&r| r as u32).collect();
+        let mut current: Vec<(&str, usize, u32)> =
+            by_key.into_iter().map(|(k, (r, n))| (k, r, n)).collect();
+        current.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let rows: Vec<u32> = current.iter().map(|c| c.1 as u32).collect();
         let mut students = personal.take(&IdxCa::new("rows".into(), rows))?;
-        let keys: Vec<String> = current.keys().cloned().collect();
+        let keys: Vec<String> = current.iter().map(|c| c.0.to_string()).collect();
         students.with_column(Column::new(STUDENT_KEY.into(), keys.clone()))?;
         students.with_column(Column::new(
             NEEDS_NEW_STATE_ID.into(),
@@ -1879,7 +1892,7 @@ impl Clusters<'_> {
         ))?;
         students.with_column(Column::new(
             "NameHistory".into(),
-            keys.iter().map(|k| history[k] as u32).collect::<Vec<_>>(),
+            current.iter().map(|c| c.2).collect::<Vec<_>>(),
         ))?;
         self.fill_blanks(personal, students, &keys, unit_of_row)
     }
@@ -1896,7 +1909,7 @@ impl Clusters<'_> {
         unit_of_row: &[usize],
     ) -> PolarsResult<DataFrame> {
         let ids = self.ids;
-        let position: BTreeMap<&str, usize> = keys
+        let position: PlHashMap<&str, usize> = keys
             .iter()
             .enumerate()
             .map(|(i, k)| (k.as_str(), i))

@@ -1,10 +1,12 @@
 //! Candidate pairs from the blocking passes, on both cores: each pass's
-//! keys made in parallel, grouped by sorting (no hash map of blocks: the
-//! same blocks in the same order whatever the thread count), each block's
-//! pairs made in parallel, all passes' pairs sorted and deduplicated once.
+//! keys (numbers, see [`key`]) made in parallel, grouped by sorting (no
+//! hash map of blocks: the same blocks whatever the thread count), each
+//! block's pairs made in parallel, all passes' pairs sorted and
+//! deduplicated once.
 
-use super::{Blocked, Pass, Unit};
+use super::{Blocked, Key, Pass, Unit};
 use rayon::prelude::*;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// Candidate pairs (unit indexes, smaller first, sorted), each pass's pair
 /// count (a pair in two blocks of one pass counted twice, as it was made
@@ -33,25 +35,19 @@ pub fn block(units: &[Unit], passes: &[Pass]) -> Blocked {
 /// One pass: its pairs (with repeats across its blocks) and its oversized
 /// blocks.
 fn pass_pairs(units: &[Unit], pass: &Pass) -> (Vec<(u32, u32)>, u64) {
-    // Each key with a hash of it in front, so sorting compares numbers
-    // first: equal keys still end up side by side, and a block is the run
-    // of one key.
-    let mut keyed: Vec<(u64, String, u32)> = units
+    // Each unit's keys as numbers: sorting brings equal keys side by side,
+    // and a block is the run of one key, its members in unit order.
+    let mut keyed: Vec<(Key, u32)> = units
         .par_iter()
         .enumerate()
-        .flat_map_iter(|(i, u)| {
-            (pass.keys)(u)
-                .into_iter()
-                .map(move |k| (fnv(&k), k, i as u32))
-        })
+        .flat_map_iter(|(i, u)| (pass.keys)(u).into_iter().map(move |k| (k, i as u32)))
         .collect();
-    // A block's members in unit order, each once.
     keyed.par_sort_unstable();
     keyed.dedup();
-    let mut blocks: Vec<&[(u64, String, u32)]> = Vec::new();
+    let mut blocks: Vec<&[(Key, u32)]> = Vec::new();
     let mut start = 0;
     for i in 1..=keyed.len() {
-        if i == keyed.len() || keyed[i].1 != keyed[start].1 {
+        if i == keyed.len() || keyed[i].0 != keyed[start].0 {
             blocks.push(&keyed[start..i]);
             start = i;
         }
@@ -64,7 +60,7 @@ fn pass_pairs(units: &[Unit], pass: &Pass) -> (Vec<(u32, u32)>, u64) {
             let keep = pass.keep;
             (0..members.len()).flat_map(move |x| {
                 (x + 1..members.len()).filter_map(move |y| {
-                    let (a, b) = (members[x].2, members[y].2);
+                    let (a, b) = (members[x].1, members[y].1);
                     keep.is_none_or(|keep| keep(&units[a as usize], &units[b as usize]))
                         .then_some((a, b))
                 })
@@ -74,9 +70,29 @@ fn pass_pairs(units: &[Unit], pass: &Pass) -> (Vec<(u32, u32)>, u64) {
     (pairs, oversized)
 }
 
-/// FNV-1a of a key: fixed, so blocks come in the same order every run.
-fn fnv(key: &str) -> u64 {
-    key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+/// A blocking key: the values a pass keys on (a tuple of dates, letters,
+/// names, codes), hashed to 128 bits by two SipHash streams with fixed
+/// keys. Two keys are equal when their values are (a chance collision of
+/// 128 bits is out of reach at any state's size), so the blocks are those
+/// the keys' text made before, without a string per key.
+pub fn key(values: impl Hash) -> Key {
+    let mut h1 = DefaultHasher::new();
+    values.hash(&mut h1);
+    let mut h2 = DefaultHasher::new();
+    0x9E37_79B9_7F4A_7C15_u64.hash(&mut h2);
+    values.hash(&mut h2);
+    (u128::from(h1.finish()) << 64) | u128::from(h2.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_values_equal_keys() {
+        assert_eq!(key(("2005-01-02", 'a')), key(("2005-01-02", 'a')));
+        assert_ne!(key(("2005-01-02", 'a')), key(("2005-01-02", 'b')));
+        // Tuples of text are not confused by where one part ends.
+        assert_ne!(key(("ab", "c")), key(("a", "bc")));
+    }
 }

@@ -4,7 +4,6 @@
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use std::collections::HashMap;
 
 /// A column as text (cast once; cells borrowed).
 pub fn text(df: &DataFrame, c: &str) -> PolarsResult<StringChunked> {
@@ -68,7 +67,7 @@ pub fn ints(df: &DataFrame, c: &str) -> PolarsResult<Int64Chunked> {
 /// Folds each distinct value once.
 #[derive(Default)]
 pub struct Folder {
-    seen: HashMap<String, String>,
+    seen: PlHashMap<String, String>,
 }
 
 impl Folder {
@@ -88,7 +87,7 @@ impl Folder {
 /// values have the same number exactly when their text is the same.
 #[derive(Default)]
 pub struct Interner<'a> {
-    codes: HashMap<&'a str, u32>,
+    codes: PlHashMap<&'a str, u32>,
 }
 
 impl<'a> Interner<'a> {
