@@ -14,10 +14,12 @@ use cutover_stages::ingest::empty_quarantine;
 use cutover_stages::report::StageReport;
 use cutover_stages::schema::EntitySpec;
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+mod chunks;
 mod stream;
 
 /// The stage name in reports and snapshot folders.
@@ -334,56 +336,88 @@ impl Rows {
     }
 }
 
+/// How much decoded text is cut into pieces and parsed at a time.
+const BATCH: usize = 8 << 20;
+
 /// Reads one bundle file as the entity `spec`. `file` is the name used in
 /// every message and in `source_file`. The file is read twice, never held
-/// whole: once to choose its encoding, once to decode and parse it.
+/// whole: once to choose its encoding, once to decode and parse it, a batch
+/// of text at a time cut into pieces parsed on every core (see `chunks`).
 pub fn read_file(
     path: &Path,
     file: &str,
     spec: &EntitySpec,
     choice: EncodingChoice,
     column_map: &BTreeMap<String, String>,
+    progress: impl FnMut(u64),
+) -> Result<Read, ReadError> {
+    read_in_batches(path, file, spec, choice, column_map, progress, BATCH)
+}
+
+/// [`read_file`] with the batch size as a parameter (the tests cut small).
+fn read_in_batches(
+    path: &Path,
+    file: &str,
+    spec: &EntitySpec,
+    choice: EncodingChoice,
+    column_map: &BTreeMap<String, String>,
     mut progress: impl FnMut(u64),
+    batch: usize,
 ) -> Result<Read, ReadError> {
     let io = |e: std::io::Error| ReadError::Io {
         file: file.to_string(),
         message: e.to_string(),
     };
     let open = || std::fs::File::open(path).map_err(io);
+    let started = std::time::Instant::now();
     let analysis = stream::analyse(open()?).map_err(io)?;
-    let decoding = stream::Decoding::new(open()?, choice, &analysis);
+    tracing::debug!(
+        wall_s = format!("{:.2}", started.elapsed().as_secs_f64()),
+        "timing: first pass (checksum, encoding)"
+    );
+    let mut decoding = stream::Decoding::new(open()?, choice, &analysis);
     let encoding = decoding.encoding;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(false)
-        .from_reader(decoding);
-    let mut record = csv::StringRecord::new();
-    if !reader
-        .read_record(&mut record)
-        .map_err(|e| csv_error(file, e))?
-    {
-        return Err(ReadError::Empty {
-            file: file.to_string(),
-        });
-    }
-    let header = Header::new(&record, file, spec, column_map)?;
-    let mut rows = Rows::new(spec, analysis.bytes as usize / 128 + 1);
-    // The line a person sees: csv's own line counter lags behind blank lines
-    // and CRLF ends, so count the line ends before each record's first byte.
-    let mut position = 0;
-    while reader
-        .read_record(&mut record)
-        .map_err(|e| csv_error(file, e))?
-    {
-        position = record.position().map_or(position, |p| p.byte());
-        let line = reader.get_mut().line_at(position);
-        rows.take(&record, line, &header, spec, encoding);
-        if rows.report.rows_in % 65_536 == 1 {
-            progress(position);
+    let mut text = Vec::new();
+    let mut last = more(&mut decoding, &mut text, batch).map_err(io)?;
+    let (record, mut offset) = loop {
+        match header_record(&text, last, file)? {
+            Some(found) => break found,
+            None => last = more(&mut decoding, &mut text, batch).map_err(io)?,
         }
+    };
+    let header = Header::new(&record, file, spec, column_map)?;
+    let mut lfs = text[..offset].iter().filter(|&&b| b == b'\n').count() as u64;
+    let mut consumed = 0u64;
+    let mut pieces = Vec::new();
+    loop {
+        // `text[offset..]` starts at a record's start.
+        if let Some(cuts) = chunks::cut(&text[offset..], rayon::current_num_threads(), last) {
+            let at = &text[offset..];
+            let mut bounds = Vec::with_capacity(cuts.ends.len());
+            let mut from = (0, 0);
+            for &end in &cuts.ends {
+                bounds.push((&at[from.0..end.0], lfs + from.1));
+                from = end;
+            }
+            let parsed: Vec<Result<Rows, ReadError>> = bounds
+                .par_iter()
+                .map(|&(piece, before)| parse_piece(piece, before, &header, spec, encoding, file))
+                .collect();
+            for rows in parsed {
+                pieces.push(rows?);
+            }
+            lfs += from.1;
+            offset += from.0;
+        }
+        consumed += offset as u64;
+        progress(consumed);
+        text.drain(..offset);
+        offset = 0;
+        if last {
+            break;
+        }
+        last = more(&mut decoding, &mut text, batch).map_err(io)?;
     }
-    let decoding = reader.into_inner();
-    progress(decoding.text_len);
     let info = FileInfo {
         file: file.to_string(),
         sha256: analysis.sha256,
@@ -395,7 +429,124 @@ pub fn read_file(
         extra_columns: Vec::new(),
         missing_columns: Vec::new(),
     };
-    finish(file, spec, header, rows, info)
+    finish(file, spec, header, pieces, info)
+}
+
+/// Appends up to `batch` bytes of text; true when the text has ended.
+fn more(
+    reader: &mut impl std::io::Read,
+    text: &mut Vec<u8>,
+    batch: usize,
+) -> std::io::Result<bool> {
+    let old = text.len();
+    text.resize(old + batch, 0);
+    let n = stream::fill(reader, &mut text[old..])?;
+    text.truncate(old + n);
+    Ok(n < batch)
+}
+
+/// The header record and where the text after it starts, once the text
+/// holds a whole record (`None`: more text is needed).
+fn header_record(
+    text: &[u8],
+    last: bool,
+    file: &str,
+) -> Result<Option<(csv::StringRecord, usize)>, ReadError> {
+    // Every record end, blank lines included: the header is the first
+    // record with anything in it, as the CSV reader skips blank lines.
+    let ends = chunks::cut(text, text.len().max(1), last).map_or(Vec::new(), |c| c.ends);
+    let mut from = 0;
+    for (end, _) in ends {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(&text[from..end]);
+        let mut record = csv::StringRecord::new();
+        if reader
+            .read_record(&mut record)
+            .map_err(|e| csv_error(file, 0, e))?
+        {
+            return Ok(Some((record, end)));
+        }
+        from = end;
+    }
+    if last {
+        return Err(ReadError::Empty {
+            file: file.to_string(),
+        });
+    }
+    Ok(None)
+}
+
+/// The records of one piece of text, `lfs_before` LF bytes after the
+/// text's start.
+fn parse_piece(
+    piece: &[u8],
+    lfs_before: u64,
+    header: &Header,
+    spec: &EntitySpec,
+    encoding: &str,
+    file: &str,
+) -> Result<Rows, ReadError> {
+    let mut rows = Rows::new(spec, piece.len() / 128 + 1);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(piece);
+    let mut lines = chunks::Lines::new(piece, lfs_before);
+    let mut record = csv::StringRecord::new();
+    let mut position = 0;
+    // The line a person sees: csv's own line counter lags behind blank lines
+    // and CRLF ends, so count the line ends before each record's first byte.
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| csv_error(file, lfs_before, e))?
+    {
+        position = record.position().map_or(position, |p| p.byte() as usize);
+        rows.take(&record, lines.at(position), header, spec, encoding);
+    }
+    Ok(rows)
+}
+
+/// The pieces of a file, joined in order.
+struct Joined {
+    columns: Vec<StringChunked>,
+    lines: Vec<i64>,
+    bad: Vec<Rejected>,
+    rejected_state_ids: BTreeSet<String>,
+    report: StageReport,
+}
+
+/// Joins the pieces' rows in order, each column one chunk (as one reader
+/// would have built it).
+fn join(spec: &EntitySpec, pieces: Vec<Rows>) -> PolarsResult<Joined> {
+    let mut columns: Vec<StringChunked> = spec
+        .columns
+        .iter()
+        .map(|c| StringChunkedBuilder::new(c.name.into(), 0).finish())
+        .collect();
+    let mut joined = Joined {
+        columns: Vec::new(),
+        lines: Vec::new(),
+        bad: Vec::new(),
+        rejected_state_ids: BTreeSet::new(),
+        report: StageReport::new(STAGE, spec.name),
+    };
+    for rows in pieces {
+        for (column, builder) in columns.iter_mut().zip(rows.builders) {
+            column.append_owned(builder.finish())?;
+        }
+        joined.lines.extend(rows.lines);
+        joined.bad.extend(rows.bad);
+        joined.rejected_state_ids.extend(rows.rejected_state_ids);
+        joined.report.rows_in += rows.report.rows_in;
+        joined.report.notes.extend(rows.report.notes);
+    }
+    joined.columns = columns
+        .into_iter()
+        .map(|c| c.rechunk().into_owned())
+        .collect();
+    Ok(joined)
 }
 
 /// The frame, the quarantine and the report of a file read.
@@ -403,26 +554,22 @@ fn finish(
     file: &str,
     spec: &EntitySpec,
     header: Header,
-    rows: Rows,
+    pieces: Vec<Rows>,
     mut info: FileInfo,
 ) -> Result<Read, ReadError> {
-    let Rows {
-        builders,
+    let Joined {
+        columns: texts,
         lines,
         bad,
         rejected_state_ids,
         mut report,
-    } = rows;
+    } = join(spec, pieces).map_err(|e| polars_failed(file, e))?;
     let height = lines.len();
     let mut columns = vec![
         crate::snapshot::repeated(SOURCE_FILE, file, height).into_column(),
         Column::new(SOURCE_ROW.into(), lines),
     ];
-    columns.extend(
-        builders
-            .into_iter()
-            .map(|b| b.finish().into_series().into_column()),
-    );
+    columns.extend(texts.into_iter().map(|c| c.into_series().into_column()));
     let frame = DataFrame::new(height, columns).map_err(|e| polars_failed(file, e))?;
     report.rows_out = height as u64;
     let mut rejected_lines = BTreeSet::new();
@@ -527,8 +674,9 @@ fn rejected_frame(file: &str, bad: &[Rejected]) -> PolarsResult<DataFrame> {
     )
 }
 
-fn csv_error(file: &str, e: csv::Error) -> ReadError {
-    let line = e.position().map(|p| p.line()).unwrap_or(0);
+/// A CSV error in a piece of text `lfs_before` LF bytes after the start.
+fn csv_error(file: &str, lfs_before: u64, e: csv::Error) -> ReadError {
+    let line = e.position().map(|p| p.line() + lfs_before).unwrap_or(0);
     ReadError::Csv {
         file: file.to_string(),
         line,
@@ -693,6 +841,59 @@ mod tests {
             ("windows-1252", 0)
         );
         assert_eq!(names(&read), vec![Some("Café".to_string())]);
+    }
+
+    fn read_in(bytes: &[u8], spec: &EntitySpec, batch: usize) -> Read {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.csv");
+        std::fs::write(&path, bytes).unwrap();
+        let map = BTreeMap::new();
+        let choice = EncodingChoice::Auto;
+        read_in_batches(&path, "f.csv", spec, choice, &map, |_| {}, batch).unwrap()
+    }
+
+    /// Everything a read gives, as text.
+    fn everything(read: &Read) -> String {
+        format!(
+            "{:?}\n{:?}\n{:?} {:?} {:?} {:?} {:?}\n{:?}",
+            read.frame,
+            read.quarantine,
+            read.report.rows_in,
+            read.report.rows_out,
+            read.report.rejected,
+            read.report.violations,
+            read.report.notes,
+            read.rejected_state_ids,
+        )
+    }
+
+    #[test]
+    fn text_cut_in_small_batches_reads_as_one_reader_reads_it() {
+        use cutover_stages::schema::STUDENT_PERSONAL;
+        let schools: [&[u8]; 5] = [
+            b"School_ID,SchoolName,SAU_ID\r\n12,\"Two\r\nLines\",1001\r\n13,Short\r\n\r\n14,Ok, 1002 \r\n",
+            b"\n\nSchool_ID,SchoolName,SAU_ID\n1,\"a,\n\n\"\"b\"\"\n\",2\n\n3,5'10\",4\n5,\"x\"y,6\n7,\"open\n8,9,10\n",
+            b"School_ID,SchoolName,SAU_ID\n12,L\xc3\xa9vesque \xc3\x89cole,1001\n13,Caf\xe9,1002\n14,Th\xc3\xa9riault,1003",
+            b"\xEF\xBB\xBFSchool_ID,SchoolName,SAU_ID\r\n1,\"a\r\nb\",2\r\n3,c,4,5\r\n6,d,7",
+            b"School_ID,SchoolName,SAU_ID\n",
+        ];
+        let personal = b"StateStudentID,PersonID,IdentityID,LastName,FirstName,BirthDate\n\
+            100000001,1,1,\"A\nB\",C,2001-01-01\n100000002,2,2,D\n100000003,3,3,E,F,2001-01-01\n";
+        let cases = schools
+            .iter()
+            .map(|b| (*b, &cutover_stages::schema::SCHOOLS))
+            .chain([(&personal[..], &STUDENT_PERSONAL)]);
+        for (bytes, spec) in cases {
+            let whole = everything(&read_in(bytes, spec, 1 << 20));
+            for batch in 1..=bytes.len() + 1 {
+                assert_eq!(
+                    everything(&read_in(bytes, spec, batch)),
+                    whole,
+                    "{} in batches of {batch}",
+                    String::from_utf8_lossy(bytes)
+                );
+            }
+        }
     }
 
     #[test]

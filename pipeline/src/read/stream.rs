@@ -6,7 +6,6 @@
 
 use super::EncodingChoice;
 use sha2::{Digest, Sha256};
-use std::collections::VecDeque;
 use std::io::Read;
 
 /// How much of the file is read at a time.
@@ -16,8 +15,6 @@ const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
 /// What the first pass found.
 pub struct Analysis {
     pub sha256: String,
-    /// The file's size.
-    pub bytes: u64,
     bom: bool,
     /// Invalid UTF-8 sequences.
     invalid: u64,
@@ -62,7 +59,7 @@ fn scan_utf8(
 
 /// Reads `reader` until its buffer is full or the input ends; returns how
 /// many bytes.
-fn fill(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+pub(super) fn fill(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match reader.read(&mut buf[n..]) {
@@ -81,11 +78,9 @@ pub fn analyse(mut reader: impl Read) -> std::io::Result<Analysis> {
     let mut buf = vec![0u8; BLOCK];
     let mut carry: Vec<u8> = Vec::new();
     let (mut first, mut bom, mut invalid, mut multibyte) = (true, false, 0u64, 0u64);
-    let mut bytes = 0u64;
     loop {
         let n = fill(&mut reader, &mut buf)?;
         hasher.update(&buf[..n]);
-        bytes += n as u64;
         carry.extend_from_slice(&buf[..n]);
         if first && (carry.len() >= BOM.len() || n == 0) {
             bom = carry.starts_with(BOM);
@@ -105,7 +100,6 @@ pub fn analyse(mut reader: impl Read) -> std::io::Result<Analysis> {
     }
     Ok(Analysis {
         sha256: crate::checksum::hex(&hasher.finalize()),
-        bytes,
         bom,
         invalid,
         multibyte,
@@ -138,8 +132,7 @@ fn mode(choice: EncodingChoice, a: &Analysis) -> (Mode, &'static str) {
 }
 
 /// The second pass: a reader of the file's text as UTF-8 that also counts
-/// undecodable characters and line ends, and tells the line a byte of the
-/// text is on.
+/// undecodable characters and line ends.
 pub struct Decoding<R> {
     inner: R,
     mode: Mode,
@@ -159,10 +152,6 @@ pub struct Decoding<R> {
     crlf: u64,
     lf: u64,
     last_cr: bool,
-    /// Offsets in the text of CR and LF bytes not yet passed by `line_at`
-    /// (true for LF).
-    breaks: VecDeque<(u64, bool)>,
-    newlines_passed: u64,
 }
 
 impl<R: Read> Decoding<R> {
@@ -188,8 +177,6 @@ impl<R: Read> Decoding<R> {
             crlf: 0,
             lf: 0,
             last_cr: false,
-            breaks: VecDeque::new(),
-            newlines_passed: 0,
         }
     }
 
@@ -201,22 +188,6 @@ impl<R: Read> Decoding<R> {
             (0, _) => "LF",
             _ => "mixed",
         }
-    }
-
-    /// The line (from 1) of the first byte at or after `pos` that is not a
-    /// line end, `pos` never decreasing from one call to the next.
-    pub fn line_at(&mut self, pos: u64) -> u64 {
-        let mut at = pos;
-        while let Some(&(offset, lf)) = self.breaks.front() {
-            if offset < pos || offset == at {
-                at += u64::from(offset == at);
-                self.newlines_passed += u64::from(lf);
-                self.breaks.pop_front();
-            } else {
-                break;
-            }
-        }
-        self.newlines_passed + 1
     }
 
     /// Decodes the next block into `out`.
@@ -290,11 +261,7 @@ impl<R: Read> Decoding<R> {
 
     /// Records the line ends of the block just decoded.
     fn count_breaks(&mut self) {
-        for (i, &b) in self.out.iter().enumerate() {
-            if b == b'\n' || b == b'\r' {
-                self.breaks
-                    .push_back((self.text_len + i as u64, b == b'\n'));
-            }
+        for &b in &self.out {
             if b == b'\n' {
                 self.lf += 1;
                 self.crlf += u64::from(self.last_cr);
@@ -359,13 +326,18 @@ mod tests {
     }
 
     #[test]
-    fn lines_are_counted_past_blank_lines_and_crlf() {
-        let text = b"h\r\n\r\nx\ny\r\n";
-        let a = analyse(&text[..]).unwrap();
-        let mut d = Decoding::new(&text[..], EncodingChoice::Auto, &a);
-        let mut out = Vec::new();
-        d.read_to_end(&mut out).unwrap();
-        assert_eq!(d.line_endings(), "mixed");
-        assert_eq!((d.line_at(0), d.line_at(3), d.line_at(7)), (1, 3, 4));
+    fn line_endings_are_counted() {
+        for (text, ends) in [
+            (&b"h\r\n\r\nx\ny\r\n"[..], "mixed"),
+            (b"h\r\nx\r\n", "CRLF"),
+            (b"h\nx", "LF"),
+            (b"h", "none"),
+        ] {
+            let a = analyse(text).unwrap();
+            let mut d = Decoding::new(text, EncodingChoice::Auto, &a);
+            let mut out = Vec::new();
+            d.read_to_end(&mut out).unwrap();
+            assert_eq!(d.line_endings(), ends);
+        }
     }
 }

@@ -19,7 +19,7 @@ use cutover_stages::report::StageReport;
 use cutover_stages::schema::{EntitySpec, ENTITIES, STUDENT_ENROLLMENT, STUDENT_PERSONAL};
 use polars::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
-use tracing::{info, info_span};
+use tracing::{debug, info, info_span};
 
 pub struct Ingest;
 
@@ -57,7 +57,7 @@ impl Stage for Ingest {
             }
         }
         let ingest_config = ctx.config.ingest();
-        let context = context(&reads, &ingest_config)?;
+        let context = timed("context", "", || context(&reads, &ingest_config))?;
         let mut produced = Produced::default();
         for read in reads {
             ingest_one(ctx, read, &ingest_config, &context, &mut produced)?;
@@ -77,16 +77,32 @@ struct StagedRead {
     rejected_state_ids: BTreeSet<String>,
 }
 
+/// Runs `f`, logging (at `-vv`) the wall and process CPU seconds it took.
+fn timed<T>(phase: &str, entity: &str, f: impl FnOnce() -> T) -> T {
+    let (wall, cpu) = (std::time::Instant::now(), super::runner::cpu_time());
+    let out = f();
+    debug!(
+        phase,
+        entity,
+        wall_s = format!("{:.2}", wall.elapsed().as_secs_f64()),
+        cpu_s = format!("{:.2}", super::runner::cpu_time() - cpu),
+        "timing"
+    );
+    out
+}
+
 fn stage_read(ctx: &Ctx, spec: &'static EntitySpec, name: &str) -> Result<StagedRead> {
-    let read = read_one(ctx, spec, name)?;
+    let read = timed("read", spec.name, || read_one(ctx, spec, name))?;
     let mut frame = read.frame;
-    let rows = snapshot::stage_parquet(
-        ctx.root,
-        read::STAGE,
-        spec.name,
-        &mut frame,
-        &ctx.provenance,
-    )?;
+    let rows = timed("read snapshot", spec.name, || {
+        snapshot::stage_parquet(
+            ctx.root,
+            read::STAGE,
+            spec.name,
+            &mut frame,
+            &ctx.provenance,
+        )
+    })?;
     Ok(StagedRead {
         spec,
         rows,
@@ -135,14 +151,16 @@ fn ingest_one(
     let spec = read.spec;
     let _span = info_span!("ingest", entity = spec.name).entered();
     let input = snapshot::scan_parquet(read.rows.temp_path())?;
-    let out = ingest::run(
-        spec,
-        input,
-        &read.present,
-        &ctx.tables.codes,
-        config,
-        context,
-    )?;
+    let out = timed("rules", spec.name, || {
+        ingest::run(
+            spec,
+            input,
+            &read.present,
+            &ctx.tables.codes,
+            config,
+            context,
+        )
+    })?;
     info!(
         rows_in = out.report.rows_in,
         rows_out = out.report.rows_out,
@@ -152,10 +170,13 @@ fn ingest_one(
     produced.reports.push(read.report);
     produced.reports.push(out.report);
     produced.inputs.push(read.info);
+    let quarantine = timed("sort quarantine", spec.name, || {
+        sorted_quarantine(vec![read.quarantine, out.quarantine])
+    })?;
     let mut ingested = Ingested {
         entity: spec.name,
         rows: out.rows,
-        quarantine: sorted_quarantine(vec![read.quarantine, out.quarantine])?,
+        quarantine,
     };
     read.rows.persist()?;
     write(ctx, &mut ingested, produced)
@@ -192,14 +213,19 @@ struct Ingested {
 /// stages read.
 fn write(ctx: &Ctx, i: &mut Ingested, produced: &mut Produced) -> Result<()> {
     let (root, prov) = (ctx.root, &ctx.provenance);
-    snapshot::write_parquet(root, ingest::STAGE, i.entity, &mut i.rows, prov)?;
+    timed("ingest snapshot", i.entity, || {
+        snapshot::write_parquet(root, ingest::STAGE, i.entity, &mut i.rows, prov)
+    })?;
     let q = quarantine_name(i.entity);
-    snapshot::write_parquet(root, ingest::STAGE, &q, &mut i.quarantine, prov)?;
+    timed("quarantine snapshot", i.entity, || {
+        snapshot::write_parquet(root, ingest::STAGE, &q, &mut i.quarantine, prov)
+    })?;
     produced.outputs.extend([
         format!("{}/{}.parquet", read::STAGE, i.entity),
         format!("{}/{}.parquet", ingest::STAGE, i.entity),
         format!("{}/{q}.parquet", ingest::STAGE),
     ]);
-    produced.data.extend(data_hashes(i.entity, &i.rows)?);
+    let hashes = timed("data hashes", i.entity, || data_hashes(i.entity, &i.rows))?;
+    produced.data.extend(hashes);
     Ok(())
 }

@@ -178,7 +178,7 @@ fn peak_rss() -> u64 {
 
 /// CPU time used by the process so far, user + system, in seconds (Linux:
 /// `/proc/self/stat` fields 14 and 15, in clock ticks of 1/100 s).
-fn cpu_time() -> f64 {
+pub(super) fn cpu_time() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     // The command name may hold spaces: the fields start after its ')'.
     let fields: Vec<&str> = stat

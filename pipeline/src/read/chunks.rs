@@ -1,0 +1,175 @@
+//! The decoded text cut into pieces that parse alone: a batch of text is
+//! cut only where the CSV reader ends a record (the same state machine as
+//! `csv_core` with the default settings: `"` opens a quoted field only at a
+//! field's start, `""` inside one is a quote, CR and LF end a record outside
+//! one), so each piece parses on its own core to the records a single reader
+//! would read, and each record keeps the line a person sees.
+
+/// Where the reader is in the text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// At a field's start (also a record's).
+    FieldStart,
+    /// In a field not quoted.
+    Unquoted,
+    /// In a quoted field.
+    Quoted,
+    /// A quote in a quoted field: its end, or the first of `""`.
+    QuoteInQuoted,
+}
+
+/// The record boundaries of a batch of text (which starts at a record's
+/// start): for each piece, its end; and the LF bytes before each end.
+pub struct Cuts {
+    /// (end, LF bytes in `[0, end)`), increasing; the last is where the
+    /// batch's parsed text ends (what follows waits for more text).
+    pub ends: Vec<(usize, u64)>,
+}
+
+/// Cuts `text` into at most `pieces` pieces of about equal length, each
+/// ending where a record ends. Unless `last`, the text after the last
+/// record end is left out (it may be a record not yet whole); `None` when
+/// there is no record end at all (more text is needed).
+pub fn cut(text: &[u8], pieces: usize, last: bool) -> Option<Cuts> {
+    let target = text.len() / pieces.max(1) + 1;
+    let mut state = State::FieldStart;
+    let mut lfs = 0u64;
+    let mut ends: Vec<(usize, u64)> = Vec::new();
+    // The last record end seen, and the LF bytes before it.
+    let mut boundary: Option<(usize, u64)> = None;
+    let mut next = target;
+    for (i, &b) in text.iter().enumerate() {
+        let end_of_record = match (state, b) {
+            (State::Quoted, b'"') => {
+                state = State::QuoteInQuoted;
+                false
+            }
+            (State::Quoted, _) => false,
+            (State::QuoteInQuoted, b'"') => {
+                state = State::Quoted;
+                false
+            }
+            (State::FieldStart, b'"') => {
+                state = State::Quoted;
+                false
+            }
+            (_, b',') => {
+                state = State::FieldStart;
+                false
+            }
+            (_, b'\n' | b'\r') => {
+                state = State::FieldStart;
+                true
+            }
+            _ => {
+                state = State::Unquoted;
+                false
+            }
+        };
+        lfs += u64::from(b == b'\n');
+        if end_of_record && b == b'\n' {
+            boundary = Some((i + 1, lfs));
+            if i + 1 >= next {
+                ends.push((i + 1, lfs));
+                next = i + 1 + target;
+            }
+        }
+    }
+    if last {
+        if ends.last().map(|e| e.0) != Some(text.len()) {
+            ends.push((text.len(), lfs));
+        }
+        return Some(Cuts { ends });
+    }
+    let (end, lf) = boundary?;
+    ends.retain(|e| e.0 < end);
+    ends.push((end, lf));
+    Some(Cuts { ends })
+}
+
+/// The line a person sees of records in one piece, given the LF bytes
+/// before the piece: as `super::stream::Decoding::line_at`, the line of
+/// the first byte at or after a record's position that is not a line end.
+pub struct Lines<'a> {
+    text: &'a [u8],
+    /// Bytes counted so far.
+    scanned: usize,
+    lfs: u64,
+}
+
+impl<'a> Lines<'a> {
+    pub fn new(text: &'a [u8], lfs_before: u64) -> Self {
+        Lines {
+            text,
+            scanned: 0,
+            lfs: lfs_before,
+        }
+    }
+
+    /// The line of the record at `pos` (never decreasing between calls).
+    pub fn at(&mut self, pos: usize) -> u64 {
+        let pos = pos.min(self.text.len());
+        if pos > self.scanned {
+            self.lfs += self.text[self.scanned..pos]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            self.scanned = pos;
+        }
+        while let Some(&b) = self.text.get(self.scanned) {
+            if b != b'\n' && b != b'\r' {
+                break;
+            }
+            self.lfs += u64::from(b == b'\n');
+            self.scanned += 1;
+        }
+        self.lfs + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(text: &str, n: usize, last: bool) -> Vec<&str> {
+        let cuts = cut(text.as_bytes(), n, last).map_or(Vec::new(), |c| c.ends);
+        let mut start = 0;
+        cuts.iter()
+            .map(|&(end, _)| {
+                let p = &text[start..end];
+                start = end;
+                p
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_quoted_line_break_is_never_a_cut() {
+        let text = "a,\"x\ny\",b\nc,d\n";
+        // The only record ends are after `b\n` and `d\n`.
+        assert_eq!(pieces(text, 8, true), vec!["a,\"x\ny\",b\n", "c,d\n"]);
+        assert_eq!(pieces(text, 8, false), vec!["a,\"x\ny\",b\n", "c,d\n"]);
+        // An open quote: nothing to cut until the text is whole.
+        assert!(cut(b"a,\"x\ny", 2, false).is_none());
+        assert_eq!(pieces("a,\"x\ny", 2, true), vec!["a,\"x\ny"]);
+    }
+
+    #[test]
+    fn a_quote_inside_a_field_is_a_character_as_csv_reads_it() {
+        // 5'10" opens nothing: the line break after it ends the record.
+        let text = "1,5'10\",x\n2,\"a \"\"b\"\"\nc\",y\n3,z\n";
+        assert_eq!(
+            pieces(text, 16, true),
+            vec!["1,5'10\",x\n", "2,\"a \"\"b\"\"\nc\",y\n", "3,z\n"]
+        );
+        let rest = pieces(text, 16, false);
+        assert_eq!(rest.concat(), text);
+    }
+
+    #[test]
+    fn lines_skip_blank_lines_and_count_crlf_once() {
+        let text = b"\r\n\r\nx\ny\r\n";
+        let mut lines = Lines::new(text, 10);
+        assert_eq!((lines.at(0), lines.at(5), lines.at(7)), (13, 14, 15));
+    }
+}
