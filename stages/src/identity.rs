@@ -492,15 +492,17 @@ struct Comparer {
 /// Graded string similarity of two folded names that differ: the
 /// Jaro-Winkler levels (one edit apart counts as 0.88), then Soundex.
 fn graded<'p>(phon: impl Fn(&str) -> &'p str, a: &str, b: &str, first_level: usize) -> usize {
-    // The edit distance only when the Jaro-Winkler levels do not decide.
+    // The edit distance only when the Jaro-Winkler levels do not decide,
+    // and not when the lengths alone put it past the bound.
     let jw = similarity::jaro_winkler(a, b);
     let lev = std::cell::OnceCell::new();
     let lev = || *lev.get_or_init(|| similarity::levenshtein(a, b));
+    let apart = a.chars().count().abs_diff(b.chars().count());
     if jw >= 0.95 {
         first_level
-    } else if jw >= 0.88 || lev() <= 1 {
+    } else if jw >= 0.88 || (apart <= 1 && lev() <= 1) {
         first_level + 1
-    } else if jw >= 0.80 || (lev() <= 2 && a.len().min(b.len()) >= 5) {
+    } else if jw >= 0.80 || (a.len().min(b.len()) >= 5 && apart <= 2 && lev() <= 2) {
         first_level + 2
     } else if phon(a) == phon(b) {
         first_level + 3
