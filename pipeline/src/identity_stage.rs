@@ -156,7 +156,7 @@ fn cast_str(df: &DataFrame, c: &str) -> PolarsResult<Option<StringChunked>> {
 fn who(
     students: &DataFrame,
     enrollment: Option<&DataFrame>,
-    wanted: &BTreeSet<&str>,
+    wanted: &PlHashSet<&str>,
 ) -> PolarsResult<BTreeMap<String, Who>> {
     let required = |c: &str| -> PolarsResult<StringChunked> {
         cast_str(students, c)?.ok_or_else(|| polars_err!(ColumnNotFound: "{c}"))
@@ -290,7 +290,7 @@ pub fn run_stage(
     outputs.push("identity/model.json".into());
 
     // The review queue: what a reviewer needs, in a folder only its owner reads.
-    let wanted: BTreeSet<&str> = out
+    let wanted: PlHashSet<&str> = out
         .review
         .iter()
         .flat_map(|p| [p.key_a.as_str(), p.key_b.as_str()])
@@ -510,7 +510,7 @@ pub fn explain(root: &Path, a: &str, b: &str, show_pii: bool) -> Result<String> 
         ));
     }
     let students = crate::snapshot::read_parquet(&root.join("identity/students.parquet"))?;
-    let people = who(&students, None, &BTreeSet::from([x, y]))?;
+    let people = who(&students, None, &PlHashSet::from_iter([x, y]))?;
     for key in [x, y] {
         if let Some(p) = people.get(key) {
             let (name, birth) = if show_pii {

@@ -47,6 +47,7 @@ use unicode_normalization::UnicodeNormalization;
 
 mod blocking;
 mod extract;
+mod facts;
 mod model;
 pub mod profile;
 mod similarity;
@@ -344,15 +345,6 @@ pub struct Resolved {
     pub reports: Vec<StageReport>,
 }
 
-fn strs(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<String>>> {
-    let s = df
-        .column(c)?
-        .as_materialized_series()
-        .cast(&DataType::String)?;
-    let s = s.str()?;
-    Ok((0..s.len()).map(|i| s.get(i).map(str::to_string)).collect())
-}
-
 fn ints(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i64>>> {
     let s = df
         .column(c)?
@@ -430,19 +422,36 @@ fn slip(x: NaiveDate, y: NaiveDate) -> bool {
     } else {
         (x.day() as i32, y.day() as i32, 2)
     };
-    let (a, b) = (format!("{p:0width$}"), format!("{q:0width$}"));
-    let differing: Vec<usize> = a
-        .bytes()
-        .zip(b.bytes())
-        .enumerate()
-        .filter(|(_, (c, d))| c != d)
-        .map(|(i, _)| i)
+    if (p - q).abs() == 1 {
+        return true;
+    }
+    let (a, b) = (digits(p, width), digits(q, width));
+    let (a, b) = (a.as_slice(), b.as_slice());
+    let differing: Vec<usize> = (0..a.len().min(b.len()))
+        .filter(|&i| a[i] != b[i])
         .collect();
     let transposed = differing.len() == 2
         && differing[1] == differing[0] + 1
-        && a.as_bytes()[differing[0]] == b.as_bytes()[differing[1]]
-        && a.as_bytes()[differing[1]] == b.as_bytes()[differing[0]];
-    (p - q).abs() == 1 || differing.len() == 1 || transposed
+        && a[differing[0]] == b[differing[1]]
+        && a[differing[1]] == b[differing[0]];
+    differing.len() == 1 || transposed
+}
+
+/// The characters of `{v:0width$}` (a date part padded with zeros), made
+/// without formatting for the parts a date has (0 to 9999).
+fn digits(v: i32, width: usize) -> Vec<u8> {
+    if (0..=9999).contains(&v) && width == 4 {
+        vec![
+            b'0' + (v / 1000) as u8,
+            b'0' + (v / 100 % 10) as u8,
+            b'0' + (v / 10 % 10) as u8,
+            b'0' + (v % 10) as u8,
+        ]
+    } else if (0..=99).contains(&v) && width == 2 {
+        vec![b'0' + (v / 10) as u8, b'0' + (v % 10) as u8]
+    } else {
+        format!("{v:0width$}").into_bytes()
+    }
 }
 
 /// Days two enrollment histories overlap at most (one span of each), or
@@ -451,8 +460,8 @@ fn overlap_days(a: &[Span], b: &[Span]) -> Option<i64> {
     let mut best: Option<i64> = None;
     for (s1, e1, _, _) in a {
         for (s2, e2, _, _) in b {
-            let days = ((*e1).min(*e2) - (*s1).max(*s2)).num_days();
             if s1 < e2 && s2 < e1 {
+                let days = ((*e1).min(*e2) - (*s1).max(*s2)).num_days();
                 best = Some(best.map_or(days, |d: i64| d.max(days)));
             }
         }
@@ -483,15 +492,17 @@ struct Comparer {
 /// Graded string similarity of two folded names that differ: the
 /// Jaro-Winkler levels (one edit apart counts as 0.88), then Soundex.
 fn graded<'p>(phon: impl Fn(&str) -> &'p str, a: &str, b: &str, first_level: usize) -> usize {
-    // The edit distance only when the Jaro-Winkler levels do not decide.
+    // The edit distance only when the Jaro-Winkler levels do not decide,
+    // and not when the lengths alone put it past the bound.
     let jw = similarity::jaro_winkler(a, b);
     let lev = std::cell::OnceCell::new();
     let lev = || *lev.get_or_init(|| similarity::levenshtein(a, b));
+    let apart = a.chars().count().abs_diff(b.chars().count());
     if jw >= 0.95 {
         first_level
-    } else if jw >= 0.88 || lev() <= 1 {
+    } else if jw >= 0.88 || (apart <= 1 && lev() <= 1) {
         first_level + 1
-    } else if jw >= 0.80 || (lev() <= 2 && a.len().min(b.len()) >= 5) {
+    } else if jw >= 0.80 || (a.len().min(b.len()) >= 5 && apart <= 2 && lev() <= 2) {
         first_level + 2
     } else if phon(a) == phon(b) {
         first_level + 3
@@ -549,15 +560,24 @@ impl Comparer {
 
     /// The best (first, last) levels over both units' name variants, the
     /// names taken straight or swapped; "missing" ranks as "different".
+    /// The first of equally good candidates wins, so a surname is compared
+    /// only when its first name leaves the candidate a chance to be
+    /// better, and nothing is compared once both agree exactly.
     fn name_levels(&self, a: &Unit, b: &Unit) -> (usize, usize) {
         let rank = |c: usize, l: usize| if l == missing_level(c) { l - 1 } else { l };
         let mut best = (missing_level(FIRST), missing_level(LAST));
         let mut best_rank = usize::MAX;
         for (fa, la) in &a.names {
             for (fb, lb) in &b.names {
-                let straight = (self.first_level(fa, fb, a, b), self.last_level(la, lb));
-                let crossed = (self.first_level(fa, lb, a, b), self.last_level(la, fb));
-                for cand in [straight, crossed] {
+                for (f, l) in [(fb, lb), (lb, fb)] {
+                    if best_rank == 0 {
+                        return best;
+                    }
+                    let first = self.first_level(fa, f, a, b);
+                    if rank(FIRST, first) >= best_rank {
+                        continue;
+                    }
+                    let cand = (first, self.last_level(la, l));
                     let r = rank(FIRST, cand.0) + rank(LAST, cand.1);
                     if r < best_rank {
                         best = cand;
@@ -968,28 +988,27 @@ impl Frequencies {
 /// adjusted exact agreement.
 struct Scorer<'a> {
     model: &'a Model,
-    freq: Frequencies,
 }
 
 impl Scorer<'_> {
-    fn weight(&self, c: usize, l: usize, a: &Unit, b: &Unit) -> f64 {
+    fn weight(&self, c: usize, l: usize, facts: &facts::Facts) -> f64 {
         let w = self.model.weights[c][l];
         if l != 0 || ![FIRST, LAST, BIRTH].contains(&c) {
             return w;
         }
-        match self.freq.exact_u(c, a, b) {
+        match facts.exact_u(c) {
             // Never below the next level: weights stay monotone.
             Some(u) => ((self.model.m[c][0] / u).log2()).max(self.model.weights[c][1]),
             None => w,
         }
     }
 
-    fn terms(&self, v: &[usize; N], a: &Unit, b: &Unit) -> Vec<Term> {
+    fn terms(&self, v: &[usize; N], facts: &facts::Facts) -> Vec<Term> {
         (0..N)
             .map(|c| Term {
                 comparator: COMPARATORS[c].0,
                 level: COMPARATORS[c].1[v[c]],
-                weight: (self.weight(c, v[c], a, b) * 1000.0).round() / 1000.0,
+                weight: (self.weight(c, v[c], facts) * 1000.0).round() / 1000.0,
             })
             .collect()
     }
@@ -1523,16 +1542,16 @@ fn doubtful(v: &[usize; N]) -> Option<&'static str> {
 fn score_pairs(
     units: &[Unit],
     candidates: &[(usize, usize)],
-    vectors: &[[usize; N]],
+    (vectors, facts): (&[[usize; N]], &[facts::Facts]),
     scorer: &Scorer,
     decisions: &[Decision],
     config: &IdentityConfig,
 ) -> Vec<Pair> {
     let decided = decided(decisions);
     let prior_odds = (scorer.model.prior / (1.0 - scorer.model.prior)).log2();
-    let score_one = |(&(a, b), v): (&(usize, usize), &[usize; N])| {
+    let score_one = |((&(a, b), v), f): ((&(usize, usize), &[usize; N]), &facts::Facts)| {
         let (ua, ub) = (&units[a], &units[b]);
-        let terms = scorer.terms(v, ua, ub);
+        let terms = scorer.terms(v, f);
         let score = prior_odds + terms.iter().map(|t| t.weight).sum::<f64>();
         let probability = 1.0 / (1.0 + (-score).exp2());
         let key = if ua.key <= ub.key {
@@ -1540,8 +1559,7 @@ fn score_pairs(
         } else {
             (ub.key.clone(), ua.key.clone())
         };
-        let pattern = hard_negative(ua, ub, v);
-        let same = same_name_and_birth(ua, ub) && !corroborated(v);
+        let (pattern, same) = (f.pattern, f.same_uncorroborated);
         let months = v[ENROLLMENT] == 4;
         let (outcome, reason) = outcome(
             decided.get(&key).copied(),
@@ -1571,6 +1589,7 @@ fn score_pairs(
     let mut pairs: Vec<Pair> = candidates
         .par_iter()
         .zip(vectors.par_iter())
+        .zip(facts.par_iter())
         .map(score_one)
         .collect();
     if decided.is_empty() {
@@ -1727,27 +1746,22 @@ pub fn run(
     let (candidates, passes, oversized) =
         blocking::block(&units, &passes(&sx_known, &comparer.nick, config.max_block));
     clock.lap("block", candidates.len());
-    let vectors: Vec<[usize; N]> = candidates
-        .par_iter()
-        .map(|&(a, b)| comparer.levels(&units[a], &units[b]))
-        .collect();
+    let freq = Frequencies::of(&units);
+    let (vectors, facts) = facts::compare(&units, &candidates, &comparer, &freq);
     clock.lap("vectors", vectors.len());
     let first = estimate_model(&units, &ids, &comparer, &vectors);
     clock.lap("estimate_model", first.iterations);
-    let (model, freq) = model::refined(
-        first,
-        Frequencies::of(&units),
+    let model = model::refined(first, &vectors, &facts, config);
+    clock.lap("refine_model", model.iterations);
+    let scorer = Scorer { model: &model };
+    let pairs = score_pairs(
         &units,
         &candidates,
-        &vectors,
+        (&vectors, &facts),
+        &scorer,
+        decisions,
         config,
     );
-    clock.lap("refine_model", model.iterations);
-    let scorer = Scorer {
-        model: &model,
-        freq,
-    };
-    let pairs = score_pairs(&units, &candidates, &vectors, &scorer, decisions, config);
     clock.lap("score_pairs", pairs.len());
     review.extend(pairs.iter().filter(|p| p.outcome == "review").cloned());
     review.sort_by(|a, b| (&a.key_a, &a.key_b).cmp(&(&b.key_a, &b.key_b)));
@@ -1814,23 +1828,24 @@ impl Clusters<'_> {
                 unit_of_row[r] = ui;
             }
         }
-        let map_rule: Vec<String> = (0..n)
+        let map_rule: Vec<&str> = (0..n)
             .map(|r| {
                 let u = unit_of_row[r];
                 match self.merged_by.get(&u) {
-                    Some((rule, _)) if survivor_of_unit[u] != units[u].key => rule.to_string(),
-                    _ => self.rule_of[r].to_string(),
+                    Some((rule, _)) if survivor_of_unit[u] != units[u].key => *rule,
+                    _ => self.rule_of[r],
                 }
             })
             .collect();
+        let ssid = extract::text(personal, STATE_STUDENT_ID)?;
         let identity_map = df!(
             SOURCE_ROW => personal.column(SOURCE_ROW)?.as_materialized_series().clone(),
             IDENTITY_ID => ints(personal, IDENTITY_ID)?,
             PERSON_ID => ints(personal, PERSON_ID)?,
-            STATE_STUDENT_ID => strs(personal, STATE_STUDENT_ID)?,
-            STUDENT_KEY => (0..n).map(|r| survivor_of_unit[unit_of_row[r]].clone()).collect::<Vec<_>>(),
+            STATE_STUDENT_ID => ssid.iter().collect::<Vec<_>>(),
+            STUDENT_KEY => (0..n).map(|r| survivor_of_unit[unit_of_row[r]].as_str()).collect::<Vec<_>>(),
             "rule" => map_rule,
-            "UnitKey" => (0..n).map(|r| units[unit_of_row[r]].key.clone()).collect::<Vec<_>>(),
+            "UnitKey" => (0..n).map(|r| units[unit_of_row[r]].key.as_str()).collect::<Vec<_>>(),
         )?;
         // ID crosswalk: every StateStudentID (and provisional key) that does
         // not survive, to its survivor.

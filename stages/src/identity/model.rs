@@ -36,19 +36,13 @@ const MONTHS_AT_ONCE: usize = 4;
 /// candidates.
 pub(super) fn refined(
     first: Model,
-    freq: Frequencies,
-    units: &[Unit],
-    candidates: &[(usize, usize)],
     vectors: &[[usize; N]],
+    facts: &[facts::Facts],
     config: &IdentityConfig,
-) -> (Model, Frequencies) {
+) -> Model {
     let threshold = merge_score(config);
-    let scorer = Scorer {
-        model: &first,
-        freq,
-    };
-    let found = confident(units, candidates, vectors, &scorer, threshold);
-    let freq = scorer.freq;
+    let scorer = Scorer { model: &first };
+    let found = confident(vectors, facts, &scorer, threshold);
     let m = refine(&first.m, &found);
     let weights = level_weights(&m, &first.u);
     let (prior, iterations) = estimate_prior(vectors, &weights, 100);
@@ -69,15 +63,14 @@ pub(super) fn refined(
             first.prior
         ),
     );
-    let model = Model {
+    Model {
         prior,
         m,
         u: first.u,
         weights,
         iterations,
         method,
-    };
-    (model, freq)
+    }
 }
 
 /// Level counts per comparator among the confident pairs (each counted
@@ -116,24 +109,20 @@ pub(super) fn merge_score(config: &IdentityConfig) -> f64 {
 /// Counts the levels of every comparator among the pairs the other
 /// comparators alone make confident (see the module).
 pub(super) fn confident(
-    units: &[Unit],
-    candidates: &[(usize, usize)],
     vectors: &[[usize; N]],
+    facts: &[facts::Facts],
     scorer: &Scorer,
     threshold: f64,
 ) -> Confident {
     let prior_odds = (scorer.model.prior / (1.0 - scorer.model.prior)).log2();
-    candidates
+    vectors
         .par_iter()
-        .zip(vectors.par_iter())
-        .fold(Confident::empty, |mut acc, (&(a, b), v)| {
-            let (ua, ub) = (&units[a], &units[b]);
-            if hard_negative(ua, ub, v).is_some()
-                || (same_name_and_birth(ua, ub) && !corroborated(v))
-            {
+        .zip(facts.par_iter())
+        .fold(Confident::empty, |mut acc, (v, f)| {
+            if f.pattern.is_some() || f.same_uncorroborated {
                 return acc;
             }
-            let w: Vec<f64> = (0..N).map(|c| scorer.weight(c, v[c], ua, ub)).collect();
+            let w: [f64; N] = std::array::from_fn(|c| scorer.weight(c, v[c], f));
             let total = prior_odds + w.iter().sum::<f64>();
             for c in 0..N {
                 if v[c] != missing_level(c) && total - w[c] >= threshold {
