@@ -32,26 +32,98 @@ pub fn file_sha256(path: &Path) -> Result<String> {
 }
 
 /// Content hashes of a frame's columns, `name.column` -> hash: every value
-/// as text (null kept apart from empty), so equal data hashes equally
-/// whatever its chunks or encoding.
+/// in order (null kept apart from empty), so equal data hashes equally
+/// whatever its chunks or encoding. Text is hashed as its bytes, numbers,
+/// dates and flags as their physical values (no value turned into text),
+/// each value fed through a buffer rather than one hasher call apiece.
 pub fn data_hashes(name: &str, df: &DataFrame) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for column in df.columns() {
-        let text = column.as_materialized_series().cast(&DataType::String)?;
-        let mut h = Sha256::new();
-        h.update(format!("{:?}", column.dtype()).as_bytes());
-        for v in text.str()?.iter() {
-            match v {
-                Some(s) => {
-                    h.update((s.len() as u64).to_le_bytes());
-                    h.update(s.as_bytes());
-                }
-                None => h.update(u64::MAX.to_le_bytes()),
-            }
-        }
-        out.insert(format!("{name}.{}", column.name()), hex(&h.finalize()));
+        let mut h = ValueHasher::new(column.dtype());
+        h.column(column.as_materialized_series())?;
+        out.insert(format!("{name}.{}", column.name()), h.finish());
     }
     Ok(out)
+}
+
+/// A SHA-256 fed in blocks: each value (tagged, so null is not empty and
+/// values cannot run together) appended to a buffer hashed when full.
+struct ValueHasher {
+    sha: Sha256,
+    buf: Vec<u8>,
+}
+
+impl ValueHasher {
+    const FLUSH: usize = 1 << 16;
+
+    fn new(dtype: &DataType) -> ValueHasher {
+        let mut sha = Sha256::new();
+        sha.update(format!("{dtype:?}").as_bytes());
+        ValueHasher {
+            sha,
+            buf: Vec::with_capacity(Self::FLUSH + 1024),
+        }
+    }
+
+    fn push(&mut self, value: Option<&[u8]>) {
+        match value {
+            Some(v) => {
+                self.buf.extend_from_slice(&(v.len() as u64).to_le_bytes());
+                self.buf.extend_from_slice(v);
+            }
+            None => self.buf.extend_from_slice(&u64::MAX.to_le_bytes()),
+        }
+        if self.buf.len() >= Self::FLUSH {
+            self.sha.update(&self.buf);
+            self.buf.clear();
+        }
+    }
+
+    fn column(&mut self, s: &Series) -> Result<()> {
+        let physical = s.to_physical_repr();
+        macro_rules! numbers {
+            ($ca:expr) => {
+                for v in $ca.iter() {
+                    self.push(v.map(|v| v.to_le_bytes()).as_ref().map(|b| &b[..]));
+                }
+            };
+        }
+        match physical.dtype() {
+            DataType::String => {
+                for v in physical.str()?.iter() {
+                    self.push(v.map(str::as_bytes));
+                }
+            }
+            DataType::Boolean => {
+                for v in physical.bool()?.iter() {
+                    self.push(v.map(|b| if b { &[1u8][..] } else { &[0u8][..] }));
+                }
+            }
+            DataType::Int8 => numbers!(physical.i8()?),
+            DataType::Int16 => numbers!(physical.i16()?),
+            DataType::Int32 => numbers!(physical.i32()?),
+            DataType::Int64 => numbers!(physical.i64()?),
+            DataType::UInt8 => numbers!(physical.u8()?),
+            DataType::UInt16 => numbers!(physical.u16()?),
+            DataType::UInt32 => numbers!(physical.u32()?),
+            DataType::UInt64 => numbers!(physical.u64()?),
+            DataType::Float32 => numbers!(physical.f32()?),
+            DataType::Float64 => numbers!(physical.f64()?),
+            _ => {
+                // Anything else (lists, structs) as text.
+                let text = s.cast(&DataType::String)?;
+                for v in text.str()?.iter() {
+                    self.push(v.map(str::as_bytes));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> String {
+        self.sha.update(&self.buf);
+        hex(&self.sha.finalize())
+    }
 }
 
 #[cfg(test)]
@@ -67,5 +139,23 @@ mod tests {
         assert_eq!(data_hashes("e", &a).unwrap(), data_hashes("e", &b).unwrap());
         let c = df!("x" => [Some("a"), Some(""), Some("")]).unwrap();
         assert_ne!(data_hashes("e", &a).unwrap(), data_hashes("e", &c).unwrap());
+        // Numbers and dates by value, chunks or not; a null is not a zero.
+        let n = df!("n" => [Some(1i32), None, Some(0)]).unwrap();
+        let mut m = df!("n" => [Some(1i32)]).unwrap();
+        m.vstack_mut(&df!("n" => [None::<i32>, Some(0)]).unwrap())
+            .unwrap();
+        assert_eq!(data_hashes("e", &n).unwrap(), data_hashes("e", &m).unwrap());
+        let z = df!("n" => [Some(1i32), Some(0), Some(0)]).unwrap();
+        assert_ne!(data_hashes("e", &n).unwrap(), data_hashes("e", &z).unwrap());
+        let dates = n
+            .lazy()
+            .select([col("n").cast(DataType::Date)])
+            .collect()
+            .unwrap();
+        assert_ne!(
+            data_hashes("e", &dates).unwrap(),
+            data_hashes("e", &m).unwrap(),
+            "a date is not the number of its days"
+        );
     }
 }
