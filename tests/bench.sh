@@ -83,7 +83,7 @@ rerun() {
   measured rerun "$bin" run "$@" --quiet | head -n 5
   python3 -c "import json,sys; d=json.load(open(sys.argv[1]))['seconds']; c=float(sys.argv[4]); print(f'{sys.argv[3]}: {d:.1f} s, {100 * d / float(sys.argv[2]):.0f}% of the full run; {c:.1f} s CPU, {100 * c / float(sys.argv[5]):.0f}% of its CPU')" "$work/rerun.json" "$full" "$label" "$(cpu "$work/out/run.json")" "$full_cpu"
   python3 -c "import json,sys; [print(f\"  {t['stage']:<10} {t['seconds']:8.1f} s {t.get('cpu_seconds', 0):8.1f} s CPU\") for t in json.load(open(sys.argv[1]))['timings']]" "$work/out/run.json"
-  python3 -c "import json,sys; [print('  publish:', ', '.join(f\"{p['name']} {p['action']}\" for p in t.get('parts', []))) for t in json.load(open(sys.argv[1]))['timings'] if t['stage'] == 'publish']" "$work/out/run.json"
+  python3 -c "import json,sys; [print(f\"  {t['stage']}:\", ', '.join(f\"{p['name']} {p['action']}\" for p in t['parts'])) for t in json.load(open(sys.argv[1]))['timings'] if t.get('parts')]" "$work/out/run.json"
 }
 echo "== rerun, nothing changed"
 rerun "nothing changed" "$bundle" --out "$work/out" --crosswalks "$work/cw"

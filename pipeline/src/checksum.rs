@@ -33,80 +33,102 @@ pub fn file_sha256(path: &Path) -> Result<String> {
 }
 
 /// Content hashes of a frame's columns, `name.column` -> hash: every value
-/// as text (null kept apart from empty), so equal data hashes equally
-/// whatever its chunks or encoding.
+/// in order (null kept apart from empty), so equal data hashes equally
+/// whatever its chunks or encoding. Text is hashed as its bytes, numbers,
+/// dates and flags as their physical values (no value turned into text),
+/// each value fed through a buffer rather than one hasher call apiece.
 pub fn data_hashes(name: &str, df: &DataFrame) -> Result<BTreeMap<String, String>> {
     // One column per task, on every core.
     let sums = df
         .columns()
         .par_iter()
-        .map(|c| Ok((format!("{name}.{}", c.name()), column_hash(c)?)))
+        .map(|column| {
+            let mut h = ValueHasher::new(column.dtype());
+            h.column(column.as_materialized_series())?;
+            Ok((format!("{name}.{}", column.name()), h.finish()))
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok(sums.into_iter().collect())
 }
 
-/// One column's content hash: its type, then each value as text (its length
-/// first), a null as `u64::MAX`.
-fn column_hash(column: &Column) -> Result<String> {
-    let mut h = Sha256::new();
-    h.update(format!("{:?}", column.dtype()).as_bytes());
-    let mut value = |v: Option<&[u8]>| match v {
-        Some(s) => {
-            h.update((s.len() as u64).to_le_bytes());
-            h.update(s);
-        }
-        None => h.update(u64::MAX.to_le_bytes()),
-    };
-    if column.dtype() == &DataType::Date {
-        // The text polars' cast gives (`%Y-%m-%d`), without formatting
-        // each date through chrono.
-        let days = column.as_materialized_series().date()?.physical().clone();
-        let mut buf = [0u8; 10];
-        for d in days.iter() {
-            match d {
-                Some(d) => match date_text(d, &mut buf) {
-                    Some(text) => value(Some(text)),
-                    None => value(Some(date_text_slow(d).as_bytes())),
-                },
-                None => value(None),
-            }
-        }
-    } else {
-        let text = column.as_materialized_series().cast(&DataType::String)?;
-        for v in text.str()?.iter() {
-            value(v.map(str::as_bytes));
+/// A SHA-256 fed in blocks: each value (tagged, so null is not empty and
+/// values cannot run together) appended to a buffer hashed when full.
+struct ValueHasher {
+    sha: Sha256,
+    buf: Vec<u8>,
+}
+
+impl ValueHasher {
+    const FLUSH: usize = 1 << 16;
+
+    fn new(dtype: &DataType) -> ValueHasher {
+        let mut sha = Sha256::new();
+        sha.update(format!("{dtype:?}").as_bytes());
+        ValueHasher {
+            sha,
+            buf: Vec::with_capacity(Self::FLUSH + 1024),
         }
     }
-    Ok(hex(&h.finalize()))
-}
 
-/// Days since 1970-01-01 as `YYYY-MM-DD` in `buf`, for years 0 to 9999.
-fn date_text(days: i32, buf: &mut [u8; 10]) -> Option<&[u8]> {
-    use chrono::Datelike;
-    let date = chrono::NaiveDate::from_num_days_from_ce_opt(days.checked_add(719_163)?)?;
-    let year = u32::try_from(date.year()).ok().filter(|y| *y <= 9999)?;
-    let digits = |buf: &mut [u8], mut n: u32| {
-        for b in buf.iter_mut().rev() {
-            *b = b'0' + (n % 10) as u8;
-            n /= 10;
+    fn push(&mut self, value: Option<&[u8]>) {
+        match value {
+            Some(v) => {
+                self.buf.extend_from_slice(&(v.len() as u64).to_le_bytes());
+                self.buf.extend_from_slice(v);
+            }
+            None => self.buf.extend_from_slice(&u64::MAX.to_le_bytes()),
         }
-    };
-    digits(&mut buf[0..4], year);
-    digits(&mut buf[5..7], date.month());
-    digits(&mut buf[8..10], date.day());
-    buf[4] = b'-';
-    buf[7] = b'-';
-    Some(&buf[..])
-}
+        if self.buf.len() >= Self::FLUSH {
+            self.sha.update(&self.buf);
+            self.buf.clear();
+        }
+    }
 
-/// What polars' cast writes for a date outside years 0 to 9999.
-fn date_text_slow(days: i32) -> String {
-    let s = Series::new("d".into(), [days])
-        .cast(&DataType::Date)
-        .and_then(|s| s.cast(&DataType::String));
-    s.ok()
-        .and_then(|s| s.str().ok().and_then(|c| c.get(0).map(str::to_string)))
-        .unwrap_or_default()
+    fn column(&mut self, s: &Series) -> Result<()> {
+        let physical = s.to_physical_repr();
+        macro_rules! numbers {
+            ($ca:expr) => {
+                for v in $ca.iter() {
+                    self.push(v.map(|v| v.to_le_bytes()).as_ref().map(|b| &b[..]));
+                }
+            };
+        }
+        match physical.dtype() {
+            DataType::String => {
+                for v in physical.str()?.iter() {
+                    self.push(v.map(str::as_bytes));
+                }
+            }
+            DataType::Boolean => {
+                for v in physical.bool()?.iter() {
+                    self.push(v.map(|b| if b { &[1u8][..] } else { &[0u8][..] }));
+                }
+            }
+            DataType::Int8 => numbers!(physical.i8()?),
+            DataType::Int16 => numbers!(physical.i16()?),
+            DataType::Int32 => numbers!(physical.i32()?),
+            DataType::Int64 => numbers!(physical.i64()?),
+            DataType::UInt8 => numbers!(physical.u8()?),
+            DataType::UInt16 => numbers!(physical.u16()?),
+            DataType::UInt32 => numbers!(physical.u32()?),
+            DataType::UInt64 => numbers!(physical.u64()?),
+            DataType::Float32 => numbers!(physical.f32()?),
+            DataType::Float64 => numbers!(physical.f64()?),
+            _ => {
+                // Anything else (lists, structs) as text.
+                let text = s.cast(&DataType::String)?;
+                for v in text.str()?.iter() {
+                    self.push(v.map(str::as_bytes));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> String {
+        self.sha.update(&self.buf);
+        hex(&self.sha.finalize())
+    }
 }
 
 #[cfg(test)]
@@ -122,45 +144,23 @@ mod tests {
         assert_eq!(data_hashes("e", &a).unwrap(), data_hashes("e", &b).unwrap());
         let c = df!("x" => [Some("a"), Some(""), Some("")]).unwrap();
         assert_ne!(data_hashes("e", &a).unwrap(), data_hashes("e", &c).unwrap());
-    }
-
-    #[test]
-    fn dates_hash_as_their_text() {
-        // Days from year -1 to 10000: the fast text and polars' cast agree.
-        let days: Vec<Option<i32>> = [-719_529, -719_528, -1, 0, 17_347, 2_932_896, 2_932_897]
-            .into_iter()
-            .map(Some)
-            .chain([None])
-            .collect();
-        let dates = Series::new("d".into(), days).cast(&DataType::Date).unwrap();
-        let text = dates.cast(&DataType::String).unwrap();
-        let mut buf = [0u8; 10];
-        for (d, t) in dates
-            .date()
-            .unwrap()
-            .physical()
-            .iter()
-            .zip(text.str().unwrap().iter())
-        {
-            let Some(d) = d else { continue };
-            let fast = date_text(d, &mut buf).map(|b| String::from_utf8(b.to_vec()).unwrap());
-            let want = t.unwrap().to_string();
-            assert_eq!(fast.unwrap_or_else(|| date_text_slow(d)), want, "{d}");
-        }
-        assert_eq!(date_text_slow(17_347), "2017-06-30");
-        // A hash over text as the old cast made it.
-        let mut h = Sha256::new();
-        h.update(format!("{:?}", DataType::Date).as_bytes());
-        for v in text.str().unwrap().iter() {
-            match v {
-                Some(s) => {
-                    h.update((s.len() as u64).to_le_bytes());
-                    h.update(s.as_bytes());
-                }
-                None => h.update(u64::MAX.to_le_bytes()),
-            }
-        }
-        let frame = DataFrame::new(8, vec![dates.into_column()]).unwrap();
-        assert_eq!(data_hashes("e", &frame).unwrap()["e.d"], hex(&h.finalize()));
+        // Numbers and dates by value, chunks or not; a null is not a zero.
+        let n = df!("n" => [Some(1i32), None, Some(0)]).unwrap();
+        let mut m = df!("n" => [Some(1i32)]).unwrap();
+        m.vstack_mut(&df!("n" => [None::<i32>, Some(0)]).unwrap())
+            .unwrap();
+        assert_eq!(data_hashes("e", &n).unwrap(), data_hashes("e", &m).unwrap());
+        let z = df!("n" => [Some(1i32), Some(0), Some(0)]).unwrap();
+        assert_ne!(data_hashes("e", &n).unwrap(), data_hashes("e", &z).unwrap());
+        let dates = n
+            .lazy()
+            .select([col("n").cast(DataType::Date)])
+            .collect()
+            .unwrap();
+        assert_ne!(
+            data_hashes("e", &dates).unwrap(),
+            data_hashes("e", &m).unwrap(),
+            "a date is not the number of its days"
+        );
     }
 }

@@ -32,31 +32,48 @@ const HEADER: [&str; 5] = [RULE, SOURCE_FILE, SOURCE_ROW, SAU_ORG_ID, SCHOOL_YEA
 /// What the report shows: rule -> SAU Org ID -> findings.
 pub type Summary = BTreeMap<String, BTreeMap<String, u64>>;
 
-fn snapshot(root: &Path, stage: &str, name: &str) -> Result<Option<DataFrame>> {
+/// The columns among `wanted` of a snapshot, if there is one.
+fn snapshot(root: &Path, stage: &str, name: &str, wanted: &[&str]) -> Result<Option<DataFrame>> {
     let path = root.join(stage).join(format!("{name}.parquet"));
     if path.is_file() {
-        Ok(Some(crate::snapshot::read_parquet(&path)?))
+        Ok(Some(crate::snapshot::read_columns(&path, wanted)?))
     } else {
         Ok(None)
     }
 }
 
+/// The identity stage's columns of its students the rules read.
+pub const STUDENT_COLUMNS: [&str; 2] = [STUDENT_KEY, BIRTH_DATE];
+
 /// Checks the rules on the identity stage's snapshots of enrollments,
 /// behavior and students (birth dates, never written out) and ingest's
 /// schools (the two virtual charter schools); none without enrollments.
+/// Only the columns the rules read are read
+/// ([`end_of_year::ENROLLMENT_COLUMNS`] and the others).
 pub fn findings(root: &Path, last_year: i32) -> Result<Vec<Finding>> {
-    let Some(enrollment) = snapshot(root, "identity", STUDENT_ENROLLMENT.name)? else {
+    let enrollment = snapshot(
+        root,
+        "identity",
+        STUDENT_ENROLLMENT.name,
+        &end_of_year::ENROLLMENT_COLUMNS,
+    )?;
+    let Some(enrollment) = enrollment else {
         return Ok(Vec::new());
     };
-    let behavior = snapshot(root, "identity", BEHAVIOR.name)?;
-    let students = snapshot(root, "identity", "students")?
+    let behavior = snapshot(
+        root,
+        "identity",
+        BEHAVIOR.name,
+        &end_of_year::BEHAVIOR_COLUMNS,
+    )?;
+    let students = snapshot(root, "identity", "students", &STUDENT_COLUMNS)?
         .map(|s| {
             s.lazy()
                 .select([col(STUDENT_KEY).alias(STATE_STUDENT_ID), col(BIRTH_DATE)])
                 .collect()
         })
         .transpose()?;
-    let schools = snapshot(root, "ingest", SCHOOLS.name)?;
+    let schools = snapshot(root, "ingest", SCHOOLS.name, &end_of_year::SCHOOL_COLUMNS)?;
     let charters = end_of_year::charter_school_ids(schools.as_ref())?;
     Ok(end_of_year::run(
         &enrollment,

@@ -27,6 +27,11 @@ mod page;
 
 /// The folder under the output root.
 pub const DIR: &str = "fixlists";
+
+/// The columns of the crosswalk stage's snapshots that place a finding in
+/// its SAU ([`places`]): the report keeps the fix lists while they, the
+/// quarantine and the pre-flight files are unchanged.
+pub const PLACE_COLUMNS: [&str; 4] = [SCHOOL_ID, YEAR_CODE, SAU_ORG_ID, STATE_STUDENT_ID];
 /// The fix list of findings no SAU could be found for.
 pub const UNASSIGNED: &str = "unassigned";
 /// The columns of a fix list.

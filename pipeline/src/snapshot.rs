@@ -91,6 +91,54 @@ pub fn stage_parquet(
     })
 }
 
+/// Gives a snapshot an earlier run wrote, and this run keeps, this run's
+/// provenance: only the `cutover.*` values of its parquet footer are
+/// rewritten, its data pages are copied as they are, so it is the same
+/// bytes as the snapshot this run would have written of the same rows.
+pub fn restamp(root: &Path, stage: &str, entity: &str, provenance: &Provenance) -> Result<()> {
+    use polars_parquet_format::thrift::protocol::{TCompactInputProtocol, TCompactOutputProtocol};
+    use polars_parquet_format::FileMetaData;
+    let path = snapshot_path(root, stage, entity);
+    let bad = |why: &str| anyhow::anyhow!("{}: {why}", path.display());
+    let mut bytes =
+        std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let n = bytes.len();
+    if n < 12 || &bytes[n - 4..] != b"PAR1" {
+        return Err(bad("not a parquet file"));
+    }
+    let len = u32::from_le_bytes([bytes[n - 8], bytes[n - 7], bytes[n - 6], bytes[n - 5]]) as usize;
+    let start = (n - 8)
+        .checked_sub(len)
+        .ok_or_else(|| bad("footer longer than the file"))?;
+    // The reader's allowance counts what it allocates (8 bytes a list
+    // element, a byte a string byte); every element takes at least a byte.
+    let allowance = len.saturating_mul(16) + 1024;
+    let mut input = TCompactInputProtocol::new(&bytes[start..n - 8], allowance);
+    let mut meta = FileMetaData::read_from_in_protocol(&mut input)
+        .map_err(|e| bad(&format!("unreadable footer: {e}")))?;
+    let wanted: BTreeMap<String, String> =
+        provenance.key_values(stage, entity).into_iter().collect();
+    let mut changed = false;
+    for kv in meta.key_value_metadata.iter_mut().flatten() {
+        if let Some(v) = wanted.get(&kv.key) {
+            if kv.value.as_deref() != Some(v.as_str()) {
+                kv.value = Some(v.clone());
+                changed = true;
+            }
+        }
+    }
+    if !changed {
+        return Ok(());
+    }
+    bytes.truncate(start);
+    let written = meta
+        .write_to_out_protocol(&mut TCompactOutputProtocol::new(&mut bytes))
+        .map_err(|e| bad(&format!("cannot write its footer: {e}")))?;
+    bytes.extend_from_slice(&(written as u32).to_le_bytes());
+    bytes.extend_from_slice(b"PAR1");
+    crate::output::write_bytes(&path, &bytes)
+}
+
 /// A writer that keeps the first I/O error it saw.
 struct KeepIoError<W> {
     inner: W,
@@ -224,5 +272,33 @@ mod tests {
         assert_eq!(footer[KEY_INPUTS], r#"{"student_personal.csv":"sum"}"#);
         assert_eq!(footer[KEY_STAGE], "ingest");
         assert_eq!(footer[KEY_ENTITY], "student_personal");
+    }
+
+    #[test]
+    fn a_restamped_snapshot_is_the_bytes_a_fresh_write_would_be() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut df = df!("x" => [Some("a"), None, Some("c")], "n" => [1i32, 2, 3]).unwrap();
+        let stamp = |run_id: &str, table: &str| Provenance {
+            run_id: run_id.into(),
+            tool_version: "0.1.0".into(),
+            config_sha256: "cfg".into(),
+            inputs: BTreeMap::from([("a.csv".into(), "sum".into())]),
+            crosswalks: BTreeMap::from([("grade_levels.csv".into(), table.into())]),
+        };
+        let path = dir.path().join("crosswalk/e.parquet");
+        write_parquet(
+            dir.path(),
+            "crosswalk",
+            "e",
+            &mut df,
+            &stamp("new-run", "22"),
+        )
+        .unwrap();
+        let fresh = std::fs::read(&path).unwrap();
+        write_parquet(dir.path(), "crosswalk", "e", &mut df, &stamp("old", "1")).unwrap();
+        assert_ne!(std::fs::read(&path).unwrap(), fresh);
+        restamp(dir.path(), "crosswalk", "e", &stamp("new-run", "22")).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), fresh);
+        assert!(read_parquet(&path).unwrap().equals_missing(&df));
     }
 }

@@ -54,6 +54,27 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The findings frame's rule column.
 pub const RULE: &str = "rule";
 /// The two virtual charter schools of the notice (000 line 116).
+/// The columns of the (re-keyed) enrollment rows the rules read.
+pub const ENROLLMENT_COLUMNS: [&str; 14] = [
+    SOURCE_FILE,
+    SOURCE_ROW,
+    SCHOOL_YEAR,
+    SAU_ORG_ID,
+    STATE_STUDENT_ID,
+    SCHOOL_ID,
+    ENROLLMENT_TYPE_CODE,
+    GRADE_LEVEL_CODE,
+    SCHOOL_ENTRY_DATE,
+    START_STATUS,
+    EXIT_DATE,
+    EXIT_TYPE_CODE,
+    HOMELESS_CODE,
+    HOME_SCHOOLED,
+];
+/// The columns of the (re-keyed) behavior rows the rules read.
+pub const BEHAVIOR_COLUMNS: [&str; 3] = [STATE_STUDENT_ID, SCHOOL_YEAR, RESOLUTION_CODE];
+/// The columns of the schools the rules read.
+pub const SCHOOL_COLUMNS: [&str; 2] = [SCHOOL_ID, SCHOOL_NAME];
 pub const VIRTUAL_CHARTERS: [&str; 2] = ["Maine Virtual Academy", "Maine Connections Academy"];
 /// Every rule, in the order the report lists them.
 pub const RULES: [&str; 7] = [

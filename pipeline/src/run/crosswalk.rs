@@ -5,20 +5,22 @@
 //! Reads: ingest's rows of student_personal, student_enrollment, behavior,
 //! truancy and cte; the mapping tables; the configuration's `school_years`.
 
+use super::entities;
 use super::frames::{self, quarantine_name, Frames, CROSSWALK_ENTITIES};
-use super::runner::{Components, Produced, Stage, StageId, State};
+use super::runner::{Components, Produced, Stage, StageId, StageState, State};
 use super::{Coverage, Ctx, Failure, TOOL_VERSION};
 use crate::checksum::{data_hashes, sum_of};
 use crate::output::write_bytes;
 use crate::snapshot;
 use anyhow::Result;
 use cutover_stages::columns::SCHOOL_YEAR;
-use cutover_stages::crosswalk;
+use cutover_stages::crosswalk::{self, ColumnCoverage, RaceCheck};
 use cutover_stages::ingest;
 use cutover_stages::report::StageReport;
 use cutover_stages::schema::{STUDENT_ENROLLMENT, STUDENT_PERSONAL};
 use polars::prelude::*;
 use std::collections::BTreeMap;
+use std::time::Instant;
 use tracing::{info, info_span};
 
 pub struct Crosswalk;
@@ -48,13 +50,20 @@ impl Stage for Crosswalk {
         ]))
     }
 
-    fn run(&self, ctx: &Ctx, _state: &State, _frames: &mut Frames) -> Result<Produced> {
+    fn run(&self, ctx: &Ctx, state: &State, _frames: &mut Frames) -> Result<Produced> {
         let _span = info_span!("crosswalk").entered();
         let present = frames::crosswalked(ctx);
-        let config = widened(ctx, &present)?;
-        let mut coverage = Vec::new();
-        let mut done: Vec<(&'static str, StageReport, [String; 2])> = Vec::new();
-        let mut produced = Produced::default();
+        let prev = entities::previous(ctx, state, StageId::Crosswalk);
+        let mut w = Work {
+            ctx,
+            state,
+            prev,
+            last: prev.and_then(|p| last_coverage(ctx, p)),
+            config: widened(ctx, &present)?,
+            coverage: Vec::new(),
+            done: Vec::new(),
+            produced: Produced::default(),
+        };
         // One entity at a time, read from ingest's snapshot and dropped once
         // written; enrollments first, as the race check (with personal rows)
         // reads their SAUs.
@@ -64,40 +73,25 @@ impl Stage for Crosswalk {
             .copied()
             .filter(|e| *e != STUDENT_PERSONAL.name)
         {
-            let rows = frames::scan(ctx, ingest::STAGE, entity)?;
-            let (rows, quarantine, report) =
-                crosswalk::coded(rows, entity, &ctx.tables.mapping, &config, &mut coverage)?;
+            let evidence = w.coded(entity)?;
             if entity == STUDENT_ENROLLMENT.name {
-                race_evidence = Some(crosswalk::race_evidence(&rows)?);
+                race_evidence = evidence;
             }
-            let c = Crosswalked {
-                entity,
-                rows,
-                quarantine,
-            };
-            done.push((entity, report, write(ctx, c, &mut produced)?));
         }
-        let personal = present
-            .contains(&STUDENT_PERSONAL.name)
-            .then(|| frames::load(ctx, ingest::STAGE, STUDENT_PERSONAL.name))
-            .transpose()?;
-        let (personal, race) = crosswalk::personal_or_none(
-            personal,
-            race_evidence.as_ref(),
-            &ctx.tables.mapping,
-            &config,
-            &mut coverage,
-        )?;
-        drop(race_evidence);
-        if let Some((rows, quarantine, report)) = personal {
-            let entity = STUDENT_PERSONAL.name;
-            let c = Crosswalked {
-                entity,
-                rows,
-                quarantine,
-            };
-            done.insert(0, (entity, report, write(ctx, c, &mut produced)?));
-        }
+        let race = if present.contains(&STUDENT_PERSONAL.name) {
+            w.personal(race_evidence)?
+        } else {
+            RaceCheck {
+                agree: true,
+                ..Default::default()
+            }
+        };
+        let Work {
+            done,
+            coverage,
+            mut produced,
+            ..
+        } = w;
         // Reported and listed in the stage's order: personal, enrollment,
         // behavior, truancy, CTE.
         for (entity, report, outputs) in done {
@@ -130,6 +124,201 @@ impl Stage for Crosswalk {
         }
         Ok(produced)
     }
+}
+
+/// The stage's work in progress, one entity at a time.
+struct Work<'a> {
+    ctx: &'a Ctx<'a>,
+    state: &'a State,
+    /// The last run's state, when entities may be kept from it.
+    prev: Option<&'a StageState>,
+    /// The last run's coverage, when it is as that run wrote it.
+    last: Option<Coverage>,
+    config: crosswalk::CrosswalkConfig,
+    coverage: Vec<ColumnCoverage>,
+    done: Vec<(&'static str, StageReport, [String; 2])>,
+    produced: Produced,
+}
+
+/// The mapping tables an entity's rows go through (organizations for its
+/// school and SAU columns and each bound column's table; race for personal
+/// rows).
+fn tables_of(entity: &str) -> Vec<String> {
+    if entity == STUDENT_PERSONAL.name {
+        return vec!["race.csv".to_string()];
+    }
+    let bound = crosswalk::bindings_of(entity).unwrap_or_default();
+    std::iter::once("organizations.csv".to_string())
+        .chain(bound.iter().map(|b| format!("{}.csv", b.domain)))
+        .collect()
+}
+
+/// The last run's coverage, if its file is as that run wrote it.
+fn last_coverage(ctx: &Ctx, prev: &StageState) -> Option<Coverage> {
+    let sum = crate::checksum::file_sha256(&ctx.root.join(COVERAGE)).ok()?;
+    if prev.outputs.get(COVERAGE) != Some(&sum) {
+        return None;
+    }
+    serde_json::from_slice(&std::fs::read(ctx.root.join(COVERAGE)).ok()?).ok()
+}
+
+impl Work<'_> {
+    /// What one entity's crosswalk is made from: its ingested rows, the
+    /// tables bound to its columns, the stage's configuration and the school
+    /// years the tables are expanded over (and `extra`).
+    fn fingerprint(&self, entity: &str, extra: Option<String>) -> String {
+        let ctx = self.ctx;
+        let tables: Vec<(&str, String)> = tables_of(entity)
+            .into_iter()
+            .map(|t| {
+                let sum = ctx.tables.table_sums.get(&t).cloned().unwrap_or_default();
+                ("table", format!("{t}:{sum}"))
+            })
+            .collect();
+        let mut parts = vec![
+            ("entity", entity.to_string()),
+            ("tool version", TOOL_VERSION.to_string()),
+            ("config", ctx.config.section_sum(StageId::Crosswalk)),
+            (
+                "school years",
+                format!("{}-{}", self.config.first_year, self.config.last_year),
+            ),
+            (
+                "ingested rows",
+                self.state.data_of(StageId::Ingest, &[entity]),
+            ),
+        ];
+        parts.extend(tables);
+        parts.extend(extra.map(|e| ("enrollment evidence", e)));
+        entities::digest(&parts)
+    }
+
+    /// The entity kept from the last run, if it may be: its snapshots given
+    /// this run's provenance, its report, data hashes and coverage carried.
+    fn keep(&mut self, entity: &'static str, fingerprint: &str) -> Result<Option<StageReport>> {
+        let outputs = output_names(entity);
+        let Some(last) = self.last.as_ref() else {
+            return Ok(None);
+        };
+        let Some(mut reports) = entities::kept_reports(
+            self.ctx,
+            self.prev,
+            (entity, fingerprint),
+            &outputs,
+            crosswalk::STAGE,
+        ) else {
+            return Ok(None);
+        };
+        let (root, prov) = (self.ctx.root, &self.ctx.provenance);
+        snapshot::restamp(root, crosswalk::STAGE, entity, prov)?;
+        snapshot::restamp(root, crosswalk::STAGE, &quarantine_name(entity), prov)?;
+        let prev = self.prev.expect("kept from a previous run");
+        let prefixes = [entity.to_string(), quarantine_key(entity)];
+        entities::carry_data(prev, &prefixes, &mut self.produced);
+        self.coverage
+            .extend(last.columns.iter().filter(|c| c.entity == entity).cloned());
+        Ok(Some(reports.remove(0)))
+    }
+
+    /// Maps (or keeps) one entity with bindings; for enrollments, the race
+    /// check's evidence.
+    fn coded(&mut self, entity: &'static str) -> Result<Option<DataFrame>> {
+        let started = Instant::now();
+        let fingerprint = self.fingerprint(entity, None);
+        self.produced
+            .data
+            .insert(entities::key(entity), fingerprint.clone());
+        if let Some(report) = self.keep(entity, &fingerprint)? {
+            self.done.push((entity, report, output_names(entity)));
+            entities::part(&mut self.produced, entity, "kept", started);
+            return Ok(None);
+        }
+        let ctx = self.ctx;
+        let rows = frames::scan(ctx, ingest::STAGE, entity)?;
+        let (rows, quarantine, report) = crosswalk::coded(
+            rows,
+            entity,
+            &ctx.tables.mapping,
+            &self.config,
+            &mut self.coverage,
+        )?;
+        let evidence = (entity == STUDENT_ENROLLMENT.name)
+            .then(|| crosswalk::race_evidence(&rows))
+            .transpose()?;
+        let c = Crosswalked {
+            entity,
+            rows,
+            quarantine,
+        };
+        let outputs = write(ctx, c, &mut self.produced)?;
+        self.done.push((entity, report, outputs));
+        entities::part(&mut self.produced, entity, "mapped", started);
+        Ok(evidence)
+    }
+
+    /// Bridges (or keeps) the personal rows; the race check. Their
+    /// fingerprint covers what the race check reads of the crosswalked
+    /// enrollments (read back if those were kept).
+    fn personal(&mut self, race_evidence: Option<DataFrame>) -> Result<RaceCheck> {
+        let started = Instant::now();
+        let entity = STUDENT_PERSONAL.name;
+        let ctx = self.ctx;
+        let evidence = entities::columns_sum(
+            &self.produced.data,
+            STUDENT_ENROLLMENT.name,
+            &crosswalk::RACE_EVIDENCE,
+        );
+        let fingerprint = self.fingerprint(entity, Some(evidence));
+        self.produced
+            .data
+            .insert(entities::key(entity), fingerprint.clone());
+        if let Some(report) = self.keep(entity, &fingerprint)? {
+            self.done.insert(0, (entity, report, output_names(entity)));
+            entities::part(&mut self.produced, entity, "kept", started);
+            let last = self.last.as_ref().expect("kept with its coverage");
+            return Ok(last.race.clone());
+        }
+        let race_evidence = match race_evidence {
+            Some(e) => Some(e),
+            None if frames::crosswalked(ctx).contains(&STUDENT_ENROLLMENT.name) => {
+                Some(frames::load_columns(
+                    ctx,
+                    crosswalk::STAGE,
+                    STUDENT_ENROLLMENT.name,
+                    &crosswalk::RACE_EVIDENCE,
+                )?)
+            }
+            None => None,
+        };
+        let personal = frames::load(ctx, ingest::STAGE, entity)?;
+        let (personal, race) = crosswalk::personal_or_none(
+            Some(personal),
+            race_evidence.as_ref(),
+            &ctx.tables.mapping,
+            &self.config,
+            &mut self.coverage,
+        )?;
+        drop(race_evidence);
+        if let Some((rows, quarantine, report)) = personal {
+            let c = Crosswalked {
+                entity,
+                rows,
+                quarantine,
+            };
+            let outputs = write(ctx, c, &mut self.produced)?;
+            self.done.insert(0, (entity, report, outputs));
+        }
+        entities::part(&mut self.produced, entity, "mapped", started);
+        Ok(race)
+    }
+}
+
+/// An entity's snapshots: its rows and its quarantine.
+fn output_names(entity: &str) -> [String; 2] {
+    [
+        format!("{}/{entity}.parquet", crosswalk::STAGE),
+        format!("{}/{}.parquet", crosswalk::STAGE, quarantine_name(entity)),
+    ]
 }
 
 /// The configured school years widened to those the ingested rows carry.
@@ -176,10 +365,7 @@ fn write(ctx: &Ctx, mut c: Crosswalked, produced: &mut Produced) -> Result<[Stri
     produced
         .data
         .extend(data_hashes(&quarantine_key(c.entity), &c.quarantine)?);
-    Ok([
-        format!("{}/{}.parquet", crosswalk::STAGE, c.entity),
-        format!("{}/{q}.parquet", crosswalk::STAGE),
-    ])
+    Ok(output_names(c.entity))
 }
 
 /// The key under which the crosswalk stage records the content of an

@@ -7,6 +7,7 @@
 //! between them.
 
 mod crosswalk;
+mod entities;
 mod frames;
 mod html;
 mod identity;

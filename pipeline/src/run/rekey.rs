@@ -8,8 +8,9 @@
 //! crosswalk stage's enrollment, behavior, truancy and CTE rows; ingest's
 //! graduation rows.
 
+use super::entities;
 use super::frames::{self, Frames};
-use super::runner::{Components, Produced, Stage, StageId, State};
+use super::runner::{Components, Produced, Stage, StageId, StageState, State};
 use super::{Ctx, TOOL_VERSION};
 use crate::checksum::data_hashes;
 use crate::snapshot;
@@ -23,6 +24,7 @@ use cutover_stages::schema::{
 };
 use polars::prelude::DataFrame;
 use std::collections::BTreeMap;
+use std::time::Instant;
 use tracing::info;
 
 pub struct Rekey;
@@ -62,8 +64,7 @@ impl Stage for Rekey {
         ]))
     }
 
-    fn run(&self, ctx: &Ctx, _state: &State, frames: &mut Frames) -> Result<Produced> {
-        let key_map = frames.take_key_map(ctx)?;
+    fn run(&self, ctx: &Ctx, state: &State, frames: &mut Frames) -> Result<Produced> {
         let present = frames::present(ctx);
         // Enrollment rows of a student awaiting an ID take the New State ID
         // the helpdesk issued (through their SAU and SchoolStudentID), as the
@@ -73,6 +74,10 @@ impl Stage for Rekey {
             && present.contains(&STUDENT_PERSONAL.name)
             && present.contains(&STUDENT_ENROLLMENT.name);
         let mut applied = Default::default();
+        let prev = entities::previous(ctx, state, StageId::Rekey);
+        // The key map, read (or taken from the identity stage) when an
+        // entity is to be re-keyed.
+        let mut key_map: Option<DataFrame> = None;
         // Enrollment first, then behavior, truancy, CTE and graduation: the
         // ledger's order. One entity at a time, read from its snapshot.
         let entities = CROSSWALKED
@@ -82,6 +87,15 @@ impl Stage for Rekey {
             .filter(|(e, _)| present.contains(e));
         let mut produced = Produced::default();
         for (entity, stage) in entities {
+            let started = Instant::now();
+            let fingerprint = fingerprint(ctx, state, entity);
+            produced
+                .data
+                .insert(entities::key(entity), fingerprint.clone());
+            if keep(ctx, prev, (entity, &fingerprint), &mut produced)? {
+                entities::part(&mut produced, entity, "kept", started);
+                continue;
+            }
             let mut df = frames::load(ctx, stage, entity)?;
             if issuing && entity == STUDENT_ENROLLMENT.name {
                 let personal = frames::load(ctx, crosswalk::STAGE, STUDENT_PERSONAL.name)?;
@@ -89,11 +103,72 @@ impl Stage for Rekey {
                 applied = a;
                 df = e.expect("enrollment rows given");
             }
-            rekey_one(ctx, entity, &df, &key_map, &mut produced)?;
+            if key_map.is_none() {
+                key_map = Some(frames.take_key_map(ctx)?);
+            }
+            let map = key_map.as_ref().expect("read above");
+            rekey_one(ctx, entity, &df, map, &mut produced)?;
+            entities::part(&mut produced, entity, "rekeyed", started);
         }
+        // The identity stage's key map is not needed past this stage.
+        frames.key_map = None;
         crate::issued::note(&mut produced.reports, &applied);
         Ok(produced)
     }
+}
+
+/// What one entity's re-keyed rows are made from: its rows (the crosswalk
+/// stage's, graduation's from ingest), the identity map, and for
+/// enrollments the issued IDs and the personal rows they are tied through.
+fn fingerprint(ctx: &Ctx, state: &State, entity: &str) -> String {
+    let source = if entity == GRADUATION.name {
+        StageId::Ingest
+    } else {
+        StageId::Crosswalk
+    };
+    let mut parts = vec![
+        ("entity", entity.to_string()),
+        ("tool version", TOOL_VERSION.to_string()),
+        ("rows", state.data_of(source, &[entity])),
+        (
+            "identity map",
+            state.data_of(StageId::Identity, &["identity_map"]),
+        ),
+    ];
+    if entity == STUDENT_ENROLLMENT.name {
+        parts.push(("issued state IDs", super::identity::issued_sum(ctx)));
+        parts.push((
+            "personal rows",
+            state.data_of(StageId::Crosswalk, &[STUDENT_PERSONAL.name]),
+        ));
+    }
+    entities::digest(&parts)
+}
+
+/// Keeps an entity's re-keyed snapshot from the last run if it may be (its
+/// footer given this run's provenance, its report and data hashes carried).
+fn keep(
+    ctx: &Ctx,
+    prev: Option<&StageState>,
+    (entity, fingerprint): (&str, &str),
+    produced: &mut Produced,
+) -> Result<bool> {
+    let output = format!("{}/{entity}.parquet", identity::STAGE);
+    let Some(reports) = entities::kept_reports(
+        ctx,
+        prev,
+        (entity, fingerprint),
+        std::slice::from_ref(&output),
+        identity::STAGE,
+    ) else {
+        return Ok(false);
+    };
+    snapshot::restamp(ctx.root, identity::STAGE, entity, &ctx.provenance)?;
+    let prev = prev.expect("kept from a previous run");
+    entities::carry_data(prev, &[entity.to_string()], produced);
+    produced.reports.extend(reports);
+    produced.outputs.push(output);
+    Ok(true)
 }
 
 /// Re-keys one entity's rows and writes them.

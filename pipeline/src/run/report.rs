@@ -66,10 +66,9 @@ impl Stage for Report {
         // A fix list per district, from the quarantine and pre-flight files
         // (pre-flight's were written by publish; the quarantine files above).
         let names = ctx.tables.mapping.org_names();
-        let fixlists = crate::fixlist::write(ctx.root, &names)?;
-        produced
-            .outputs
-            .extend(super::publish::files_under(ctx.root, crate::fixlist::DIR)?);
+        let fixlists = fix_lists(ctx, state, &sources, &names)?;
+        produced.outputs.extend(fixlists.1);
+        let fixlists = fixlists.0;
         let mut full = build(ctx, state, part.control_totals)?;
         full.end_of_year = part.end_of_year;
         full.end_of_year_held = ctx.config.end_of_year_hold;
@@ -77,10 +76,10 @@ impl Stage for Report {
             .end_of_year
             .values()
             .flat_map(|by_sau| by_sau.keys())
-            .chain(fixlists.saus.keys())
+            .chain(fixlists.keys())
             .filter_map(|sau| Some((sau.clone(), names.get(sau.as_str())?.to_string())))
             .collect();
-        full.fix_lists = fixlists.saus;
+        full.fix_lists = fixlists;
         full.review = crate::queue_state::review_state(ctx.root)?;
         let labels = crate::report_labels::Labels::new(&ctx.tables.codes, &ctx.tables.mapping);
         write_bytes(
@@ -107,15 +106,18 @@ struct FramesPart {
     control_totals: Vec<report::ControlTotal>,
 }
 
-/// What each of the three is made from, recorded under `report.<part>`:
+/// What each part is made from, recorded under `report.<part>`:
 /// - the quarantine files: ingest's outputs and reports, and the content of
 ///   the crosswalk stage's quarantine frames;
 /// - the control totals: ingest's outputs and reports (the rows as read),
 ///   which rows reached the crosswalk stage's output (`source_row`), the
 ///   exit code table;
-/// - the end-of-year findings: the identity and rekey stages' outputs and
-///   reports (they read the re-keyed snapshots), ingest's, the last school
-///   year.
+/// - the end-of-year findings: the content of the columns the rules read
+///   of the re-keyed enrollment and behavior rows, the students' birth
+///   dates, the schools, the last school year;
+/// - the fix lists: what the quarantine files are made from, the pre-flight
+///   files, the columns of the crosswalk stage's snapshots that place a row
+///   in its SAU (`fixlist::PLACE_COLUMNS`), the organization names.
 ///
 /// A part made from what the last run's was is kept (its files are as the
 /// last run wrote them, its numbers come from the last report.json), so
@@ -124,11 +126,13 @@ struct PartSources {
     quarantine: String,
     totals: String,
     end_of_year: String,
+    fix_lists: String,
 }
 
 const QUARANTINE: &str = "report.quarantine";
 const TOTALS: &str = "report.control_totals";
 const END_OF_YEAR: &str = "report.end_of_year";
+const FIX_LISTS: &str = "report.fix_lists";
 
 impl PartSources {
     fn of(ctx: &Ctx, state: &State) -> Result<PartSources> {
@@ -138,35 +142,71 @@ impl PartSources {
             }
             Ok(())
         };
-        let (mut q, mut t, mut e) = (Sha256::new(), Sha256::new(), Sha256::new());
-        for h in [&mut q, &mut t, &mut e] {
+        let (mut q, mut t) = (Sha256::new(), Sha256::new());
+        for h in [&mut q, &mut t] {
             stage(h, StageId::Ingest)?;
         }
+        let mut places = Sha256::new();
         for entity in super::frames::CROSSWALK_ENTITIES {
             let key = super::crosswalk::quarantine_key(entity);
             q.update(state.data_of(StageId::Crosswalk, &[key.as_str()]));
             t.update(state.columns_of(StageId::Crosswalk, entity, &[SOURCE_ROW]));
+            for name in [entity, key.as_str()] {
+                let place = crate::fixlist::PLACE_COLUMNS;
+                places.update(state.columns_of(StageId::Crosswalk, name, &place));
+            }
         }
         t.update(serde_json::to_vec(
             &ctx.tables.sums_where(|k| k.starts_with("exit_codes")),
         )?);
-        stage(&mut e, StageId::Identity)?;
-        stage(&mut e, StageId::Rekey)?;
-        e.update(ctx.config.last_year.to_le_bytes());
+        let quarantine = hex(&q.finalize());
+        let mut f = Sha256::new();
+        f.update(&quarantine);
+        f.update(places.finalize());
+        if let Some(p) = state.get(StageId::Publish) {
+            let preflight: BTreeMap<_, _> = p
+                .outputs
+                .iter()
+                .filter(|(o, _)| o.starts_with("preflight/"))
+                .collect();
+            f.update(serde_json::to_vec(&preflight)?);
+        }
+        f.update(serde_json::to_vec(&ctx.tables.mapping.org_names())?);
         Ok(PartSources {
-            quarantine: hex(&q.finalize()),
+            quarantine,
             totals: hex(&t.finalize()),
-            end_of_year: hex(&e.finalize()),
+            end_of_year: end_of_year_sources(ctx, state),
+            fix_lists: hex(&f.finalize()),
         })
     }
 
-    fn data(&self) -> [(String, String); 3] {
+    fn data(&self) -> [(String, String); 4] {
         [
             (QUARANTINE.to_string(), self.quarantine.clone()),
             (TOTALS.to_string(), self.totals.clone()),
             (END_OF_YEAR.to_string(), self.end_of_year.clone()),
+            (FIX_LISTS.to_string(), self.fix_lists.clone()),
         ]
     }
+}
+
+/// What the end-of-year findings read: the columns of the re-keyed
+/// enrollments and behavior rows, the students and the schools the rules
+/// read (`end_of_year::*_COLUMNS`), and the last school year.
+fn end_of_year_sources(ctx: &Ctx, state: &State) -> String {
+    use cutover_stages::end_of_year::{BEHAVIOR_COLUMNS, ENROLLMENT_COLUMNS, SCHOOL_COLUMNS};
+    use cutover_stages::schema::{BEHAVIOR, SCHOOLS, STUDENT_ENROLLMENT};
+    let mut e = Sha256::new();
+    e.update(state.columns_of(StageId::Rekey, STUDENT_ENROLLMENT.name, &ENROLLMENT_COLUMNS));
+    e.update(state.columns_of(StageId::Rekey, BEHAVIOR.name, &BEHAVIOR_COLUMNS));
+    e.update(state.columns_of(
+        StageId::Identity,
+        "students",
+        &crate::end_of_year::STUDENT_COLUMNS,
+    ));
+    e.update(state.columns_of(StageId::Ingest, SCHOOLS.name, &SCHOOL_COLUMNS));
+    e.update(ctx.config.last_year.to_le_bytes());
+    hex(&e.finalize())
 }
 
 /// The last run's report state, when a part may be kept from it (never
@@ -277,6 +317,31 @@ fn frames_part(ctx: &Ctx, state: &State, sources: &PartSources) -> Result<Frames
         end_of_year,
         control_totals,
     })
+}
+
+/// The fix lists (one per district), kept when what they are made from is
+/// as last time, else written afresh; their files.
+fn fix_lists(
+    ctx: &Ctx,
+    state: &State,
+    sources: &PartSources,
+    names: &BTreeMap<&str, &str>,
+) -> Result<(BTreeMap<String, u64>, Vec<String>)> {
+    let part = (FIX_LISTS, sources.fix_lists.as_str());
+    let prefix = format!("{}/", crate::fixlist::DIR);
+    let kept = kept_files(ctx, state, part, &[prefix.as_str()]).zip(kept_value(
+        ctx,
+        state,
+        part,
+        "fix_lists",
+    ));
+    tracing::info!(fix_lists = kept.is_some(), "report part kept");
+    if let Some((files, saus)) = kept {
+        return Ok((saus, files));
+    }
+    let written = crate::fixlist::write(ctx.root, names)?;
+    let files = super::publish::files_under(ctx.root, crate::fixlist::DIR)?;
+    Ok((written.saus, files))
 }
 
 /// The quarantine files and the control totals not kept, from ingest's and

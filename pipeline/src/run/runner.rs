@@ -47,7 +47,8 @@ pub struct Produced {
     pub data: BTreeMap<String, String>,
     /// Data checks beyond the ledger that failed (race categories).
     pub failures: Vec<Failure>,
-    /// What the stage did with each of its parts (publish: each upload
+    /// What the stage did with each of its parts (crosswalk: each entity
+    /// mapped or kept; rekey: rekeyed or kept; publish: each upload
     /// conformed or kept), for `run.json`.
     pub parts: Vec<Part>,
 }
@@ -93,7 +94,8 @@ pub struct Timing {
     /// wall time says more about the other processes than about the stage
     /// (Linux; 0 elsewhere).
     pub cpu_seconds: f64,
-    /// Publish: each upload, `conformed` or `kept`.
+    /// Crosswalk and rekey: each entity, `mapped`/`rekeyed` or `kept`;
+    /// publish: each upload, `conformed` or `kept`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<Part>,
 }
