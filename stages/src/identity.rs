@@ -1047,6 +1047,7 @@ fn by_variant<'a>(
 fn passes<'a>(
     sx: &'a (dyn Fn(&str) -> String + Sync + 'a),
     nick: &'a HashMap<String, Vec<String>>,
+    units: &[Unit],
     max_block: usize,
 ) -> Vec<Pass<'a>> {
     let nonblank = |s: &str| !s.is_empty();
@@ -1117,7 +1118,7 @@ fn passes<'a>(
             keep: Some(close_births),
         },
     ];
-    out.push(name_word_pairs_with_blank(sx, max_block));
+    out.push(name_word_pairs_with_blank(sx, units, max_block));
     out.extend(other_passes(max_block));
     out
 }
@@ -1130,21 +1131,36 @@ fn passes<'a>(
 /// surname hyphenated).
 fn name_word_pairs_with_blank<'a>(
     sx: &'a (dyn Fn(&str) -> String + Sync + 'a),
+    units: &[Unit],
     max_block: usize,
 ) -> Pass<'a> {
+    let words = move |u: &Unit| -> Vec<String> {
+        let mut words: BTreeSet<String> = u.middles.iter().map(|m| sx(m)).collect();
+        for (f, l) in &u.names {
+            words.extend(parts(f).chain(parts(l)).map(sx));
+        }
+        words.remove("");
+        let words: Vec<&String> = words.iter().collect();
+        let mut keys = Vec::new();
+        for (i, x) in words.iter().enumerate() {
+            keys.extend(words[i + 1..].iter().map(|y| format!("{x}|{y}")));
+        }
+        keys
+    };
+    // A unit with nothing blank keeps only the keys of a unit with a blank:
+    // its other blocks could hold no pair this pass keeps.
+    let of_blank: std::collections::HashSet<String> = units
+        .par_iter()
+        .filter(|u| has_blank(u))
+        .flat_map_iter(&words)
+        .collect();
     Pass {
         name: "soundex_two_name_words+blank_value+close_birth_date",
         limit: max_block,
         keys: Box::new(move |u: &Unit| {
-            let mut words: BTreeSet<String> = u.middles.iter().map(|m| sx(m)).collect();
-            for (f, l) in &u.names {
-                words.extend(parts(f).chain(parts(l)).map(sx));
-            }
-            words.remove("");
-            let words: Vec<&String> = words.iter().collect();
-            let mut keys = Vec::new();
-            for (i, x) in words.iter().enumerate() {
-                keys.extend(words[i + 1..].iter().map(|y| format!("{x}|{y}")));
+            let mut keys = words(u);
+            if !has_blank(u) {
+                keys.retain(|k| of_blank.contains(k));
             }
             keys
         }),
@@ -1785,8 +1801,10 @@ pub fn run(
             .cloned()
             .unwrap_or_else(|| soundex(&encoder, s))
     };
-    let (candidates, passes, oversized) =
-        blocking::block(&units, &passes(&sx_known, &comparer.nick, config.max_block));
+    let (candidates, passes, oversized) = blocking::block(
+        &units,
+        &passes(&sx_known, &comparer.nick, &units, config.max_block),
+    );
     clock.lap("block", candidates.len());
     let vectors: Vec<[usize; N]> = candidates
         .par_iter()
@@ -2742,7 +2760,7 @@ mod tests {
             unit("f", &[("abigail", "roy")], &["jessica"], &["1993-01-30"]),
         ];
         let (pairs, counts, oversized) =
-            blocking::block(&units, &[name_word_pairs_with_blank(&sx, 500)]);
+            blocking::block(&units, &[name_word_pairs_with_blank(&sx, &units, 500)]);
         assert_eq!(pairs, vec![(0, 1), (1, 2), (4, 5)]);
         assert_eq!(
             counts[0],
