@@ -41,8 +41,9 @@ def exponent(a, b, na, nb):
 
 
 def stage_table(sizes, records):
-    """Each stage's wall seconds, CPU seconds and the run's peak when it ended."""
-    print("== stages (run.json): wall s / CPU s / peak MiB when the stage ended")
+    """Each stage's wall seconds, CPU seconds and peak (the runner resets the
+    kernel's high-water mark as each stage starts: the stage's own)."""
+    print("== stages (run.json): wall s / CPU s / the stage's peak MiB")
     print(f"{'students':>10} " + " ".join(f"{s:>22}" for s in STAGES))
     for n in sizes:
         t = {x["stage"]: x for x in records[n]["timings"]} if records[n] else {}
