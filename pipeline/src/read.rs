@@ -386,7 +386,7 @@ fn read_in_batches(
         }
     };
     let header = Header::new(&record, file, spec, column_map)?;
-    let mut lfs = text[..offset].iter().filter(|&&b| b == b'\n').count() as u64;
+    let mut lfs = chunks::lfs(&text[..offset]);
     let mut consumed = 0u64;
     let mut pieces = Vec::new();
     loop {
@@ -517,8 +517,8 @@ struct Joined {
     report: StageReport,
 }
 
-/// Joins the pieces' rows in order, each column one chunk (as one reader
-/// would have built it).
+/// Joins the pieces' rows in order (a chunk per piece: the parquet writer
+/// writes the same bytes as from one chunk).
 fn join(spec: &EntitySpec, pieces: Vec<Rows>) -> PolarsResult<Joined> {
     let mut columns: Vec<StringChunked> = spec
         .columns
@@ -542,10 +542,7 @@ fn join(spec: &EntitySpec, pieces: Vec<Rows>) -> PolarsResult<Joined> {
         joined.report.rows_in += rows.report.rows_in;
         joined.report.notes.extend(rows.report.notes);
     }
-    joined.columns = columns
-        .into_iter()
-        .map(|c| c.rechunk().into_owned())
-        .collect();
+    joined.columns = columns;
     Ok(joined)
 }
 

@@ -1,22 +1,8 @@
 //! The decoded text cut into pieces that parse alone: a batch of text is
-//! cut only where the CSV reader ends a record (the same state machine as
-//! `csv_core` with the default settings: `"` opens a quoted field only at a
-//! field's start, `""` inside one is a quote, CR and LF end a record outside
-//! one), so each piece parses on its own core to the records a single reader
-//! would read, and each record keeps the line a person sees.
-
-/// Where the reader is in the text.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum State {
-    /// At a field's start (also a record's).
-    FieldStart,
-    /// In a field not quoted.
-    Unquoted,
-    /// In a quoted field.
-    Quoted,
-    /// A quote in a quoted field: its end, or the first of `""`.
-    QuoteInQuoted,
-}
+//! cut only where the CSV reader ends a record (after an LF outside a quoted
+//! field, as `csv_core` reads with the default settings), so each piece
+//! parses on its own core to the records a single reader would read, and
+//! each record keeps the line a person sees.
 
 /// The record boundaries of a batch of text (which starts at a record's
 /// start): for each piece, its end; and the LF bytes before each end.
@@ -26,64 +12,78 @@ pub struct Cuts {
     pub ends: Vec<(usize, u64)>,
 }
 
+/// The ends of the records in `text` (just past an LF outside quotes), in
+/// order, as `csv_core` reads with the default settings: `"` opens a quoted
+/// field only at a field's start, `""` inside one is a quote, after its
+/// closing quote the field goes on unquoted to the next comma or line end.
+fn record_ends(text: &[u8], mut end: impl FnMut(usize)) {
+    let mut i = 0;
+    while i < text.len() {
+        // At a field's start.
+        if text[i] == b'"' {
+            i += 1;
+            loop {
+                match memchr::memchr(b'"', &text[i..]) {
+                    None => return,
+                    Some(k) if text.get(i + k + 1) == Some(&b'"') => i += k + 2,
+                    Some(k) => {
+                        i += k + 1;
+                        break;
+                    }
+                }
+            }
+        }
+        match memchr::memchr3(b',', b'\n', b'\r', &text[i..]) {
+            None => return,
+            Some(k) => {
+                i += k + 1;
+                if text[i - 1] == b'\n' {
+                    end(i);
+                }
+            }
+        }
+    }
+}
+
+/// LF bytes in `text`.
+pub fn lfs(text: &[u8]) -> u64 {
+    text.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
 /// Cuts `text` into at most `pieces` pieces of about equal length, each
 /// ending where a record ends. Unless `last`, the text after the last
 /// record end is left out (it may be a record not yet whole); `None` when
 /// there is no record end at all (more text is needed).
 pub fn cut(text: &[u8], pieces: usize, last: bool) -> Option<Cuts> {
     let target = text.len() / pieces.max(1) + 1;
-    let mut state = State::FieldStart;
-    let mut lfs = 0u64;
-    let mut ends: Vec<(usize, u64)> = Vec::new();
-    // The last record end seen, and the LF bytes before it.
-    let mut boundary: Option<(usize, u64)> = None;
+    let mut ends: Vec<usize> = Vec::new();
+    let mut boundary = None;
     let mut next = target;
-    for (i, &b) in text.iter().enumerate() {
-        let end_of_record = match (state, b) {
-            (State::Quoted, b'"') => {
-                state = State::QuoteInQuoted;
-                false
-            }
-            (State::Quoted, _) => false,
-            (State::QuoteInQuoted, b'"') => {
-                state = State::Quoted;
-                false
-            }
-            (State::FieldStart, b'"') => {
-                state = State::Quoted;
-                false
-            }
-            (_, b',') => {
-                state = State::FieldStart;
-                false
-            }
-            (_, b'\n' | b'\r') => {
-                state = State::FieldStart;
-                true
-            }
-            _ => {
-                state = State::Unquoted;
-                false
-            }
-        };
-        lfs += u64::from(b == b'\n');
-        if end_of_record && b == b'\n' {
-            boundary = Some((i + 1, lfs));
-            if i + 1 >= next {
-                ends.push((i + 1, lfs));
-                next = i + 1 + target;
-            }
+    record_ends(text, |end| {
+        boundary = Some(end);
+        if end >= next {
+            ends.push(end);
+            next = end + target;
         }
-    }
+    });
     if last {
-        if ends.last().map(|e| e.0) != Some(text.len()) {
-            ends.push((text.len(), lfs));
+        if ends.last() != Some(&text.len()) {
+            ends.push(text.len());
         }
-        return Some(Cuts { ends });
+    } else {
+        let end = boundary?;
+        ends.retain(|e| *e < end);
+        ends.push(end);
     }
-    let (end, lf) = boundary?;
-    ends.retain(|e| e.0 < end);
-    ends.push((end, lf));
+    let (mut from, mut count) = (0, 0);
+    let ends = ends
+        .into_iter()
+        .map(|end| {
+            count += lfs(&text[from..end]);
+            from = end;
+            (end, count)
+        })
+        .collect();
     Some(Cuts { ends })
 }
 
