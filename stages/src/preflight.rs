@@ -32,7 +32,7 @@ use crate::columns::*;
 use crate::conform::{FieldType, Upload, UPLOAD_ROW, UPLOAD_SAU, UPLOAD_YEAR};
 use crate::quarantine::{count_rules, flag_exprs, flag_name, Check, BAD};
 use crate::report::StageReport;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 
@@ -913,16 +913,20 @@ fn violation_rows(upload: &Upload, rules: &[Check], bad: &DataFrame) -> PolarsRe
 /// The rows of an upload file as text, columns named by the layout's
 /// headers, in the layout's order.
 pub fn format(upload: &Upload, layout: &Layout, rows: &DataFrame) -> PolarsResult<DataFrame> {
+    let mut dates = Vec::new();
     let exprs: Vec<Expr> = layout
         .columns
         .iter()
         .map(|c| {
             let kind = kind_of(upload, &c.source);
             let e = match c.format {
-                Format::Date => col(c.source.as_str())
-                    .cast(DataType::Date)
-                    .dt()
-                    .to_string("%m/%d/%Y"),
+                // Dates are written below, without a format string per value.
+                _ if c.format == Format::Date
+                    || (kind == FieldType::Date && c.format != Format::Flag) =>
+                {
+                    dates.push((c.header.as_str(), c.source.as_str()));
+                    lit(NULL)
+                }
                 Format::Flag => when(col(c.source.as_str()).cast(DataType::Boolean))
                     .then(lit("Y"))
                     .when(col(c.source.as_str()).is_null())
@@ -933,7 +937,51 @@ pub fn format(upload: &Upload, layout: &Layout, rows: &DataFrame) -> PolarsResul
             e.cast(DataType::String).alias(c.header.as_str())
         })
         .collect();
-    rows.clone().lazy().select(exprs).collect()
+    let mut out = rows.clone().lazy().select(exprs).collect()?;
+    for (header, source) in dates {
+        let text = us_dates(rows.column(source)?, header)?;
+        out.replace(header, text.into_column())?;
+    }
+    Ok(out)
+}
+
+/// A date column as `MM/DD/YYYY` text (null stays null), as
+/// `dt().to_string("%m/%d/%Y")` writes it.
+fn us_dates(c: &Column, name: &str) -> PolarsResult<StringChunked> {
+    let days = c.cast(&DataType::Date)?.to_physical_repr();
+    let days = days.i32()?;
+    let mut out = StringChunkedBuilder::new(name.into(), days.len());
+    let mut buf = *b"MM/DD/YYYY";
+    for d in days.iter() {
+        let Some(d) = d else {
+            out.append_null();
+            continue;
+        };
+        // 719,163 days from 1 January of year 1 to 1970-01-01.
+        let date = NaiveDate::from_num_days_from_ce_opt(d + 719_163);
+        match date {
+            Some(date) if (0..=9999).contains(&date.year()) => {
+                let (y, m, dd) = (date.year() as u32, date.month(), date.day());
+                let digits = [
+                    m / 10,
+                    m % 10,
+                    dd / 10,
+                    dd % 10,
+                    y / 1000,
+                    y / 100 % 10,
+                    y / 10 % 10,
+                    y % 10,
+                ];
+                for (at, v) in [0, 1, 3, 4, 6, 7, 8, 9].into_iter().zip(digits) {
+                    buf[at] = b'0' + v as u8;
+                }
+                out.append_value(std::str::from_utf8(&buf).expect("ASCII digits"));
+            }
+            Some(date) => out.append_value(date.format("%m/%d/%Y").to_string()),
+            None => out.append_null(),
+        }
+    }
+    Ok(out.finish())
 }
 
 #[cfg(test)]
