@@ -201,7 +201,8 @@ pub fn primary_periods(enrollments: Option<&DataFrame>) -> PolarsResult<DataFram
             ],
         );
     };
-    e.clone()
+    let sorted = e
+        .clone()
         .lazy()
         .filter(col("EnrollmentType").eq(lit("P")))
         .select([
@@ -217,24 +218,69 @@ pub fn primary_periods(enrollments: Option<&DataFrame>) -> PolarsResult<DataFram
             ["__p_id", "__p_year", "__p_entry"],
             SortMultipleOptions::default(),
         )
-        .with_column(
-            col("__p_exit")
-                .cum_max(false)
-                .shift(lit(1))
-                .over([col("__p_id"), col("__p_year")])?
-                .alias("__p_before"),
-        )
-        .with_column(
-            col("__p_before")
-                .is_null()
-                .or(col("__p_entry").gt(col("__p_before") + lit(1)))
-                .cast(DataType::UInt32)
-                .cum_sum(false)
-                .over([col("__p_id"), col("__p_year")])?
-                .alias("__p_chain"),
-        )
-        .group_by([col("__p_id"), col("__p_year"), col("__p_chain")])
-        .agg([col("__p_entry").min(), col("__p_exit").max()])
+        .collect()?;
+    let periods = chain_periods(&sorted)?;
+    with_period_ends(sorted.take(&periods)?, &sorted, &periods)
+}
+
+/// The first row of each period of `sorted` (primary enrollments by
+/// student, school year and entry date): a row begins one when it is the
+/// first of its student and year, or enters more than a day after every
+/// earlier row of them has ended.
+fn chain_periods(sorted: &DataFrame) -> PolarsResult<IdxCa> {
+    let ids = sorted
+        .column("__p_id")?
+        .as_materialized_series()
+        .cast(&DataType::String)?;
+    let ids = ids.str()?.rechunk();
+    let years = sorted
+        .column("__p_year")?
+        .as_materialized_series()
+        .cast(&DataType::String)?;
+    let years = years.str()?.rechunk();
+    let entry = sorted.column("__p_entry")?.i32()?.rechunk();
+    let exit = sorted.column("__p_exit")?.i32()?.rechunk();
+    let mut firsts: Vec<IdxSize> = Vec::new();
+    let mut ended: Option<i32> = None;
+    let rows = ids
+        .iter()
+        .zip(years.iter())
+        .zip(entry.iter().zip(exit.iter()));
+    let mut last_key = None;
+    for (i, (key, (entry, exit))) in rows.enumerate() {
+        // `ended`: the latest exit of the earlier rows of the student and
+        // year (open = far future).
+        let first = last_key != Some(key);
+        let gap = matches!((entry, ended), (Some(entry), Some(ended)) if entry > ended + 1);
+        if first || gap {
+            firsts.push(i as IdxSize);
+        }
+        ended = if first { exit } else { ended.max(exit) };
+        last_key = Some(key);
+    }
+    Ok(IdxCa::from_vec("".into(), firsts))
+}
+
+/// The periods: each first row's student, year and entry, and the latest
+/// exit of its rows (those up to the next first row).
+fn with_period_ends(
+    firsts: DataFrame,
+    sorted: &DataFrame,
+    periods: &IdxCa,
+) -> PolarsResult<DataFrame> {
+    let exit = sorted.column("__p_exit")?.i32()?.rechunk();
+    let starts: Vec<usize> = periods.into_no_null_iter().map(|i| i as usize).collect();
+    let ends: Vec<Option<i32>> = starts
+        .iter()
+        .enumerate()
+        .map(|(k, &from)| {
+            let to = starts.get(k + 1).copied().unwrap_or(sorted.height());
+            (from..to).filter_map(|i| exit.get(i)).max()
+        })
+        .collect();
+    let mut out = firsts;
+    out.with_column(Column::new("__p_exit".into(), ends))?;
+    out.lazy()
         .select([
             col("__p_id"),
             col("__p_year"),
