@@ -12,7 +12,9 @@ pub mod reuse;
 pub mod sources;
 
 use crate::config::Config;
-use crate::output::{private_dir, remove_dir_all, rename, sync_files, write_frame_csv, LineEnds};
+use crate::output::{
+    private_dir, remove_dir_all, rename, sync_files, write_frame_csv, LineEnds, TextColumns,
+};
 use crate::snapshot::{self, Provenance};
 use anyhow::{Context, Result};
 use cutover_stages::columns::{SOURCE_FILE, SOURCE_ROW};
@@ -83,6 +85,56 @@ pub struct StageOut {
     pub data: BTreeMap<String, String>,
     /// What was done with each upload.
     pub uploads: Vec<UploadRun>,
+}
+
+/// Times the phases of one part of publish, logged at `-vv` (`phase`,
+/// `seconds`, the process's `cpu_seconds`): where the stage's time goes.
+pub(crate) struct Clock {
+    part: &'static str,
+    at: std::time::Instant,
+    cpu: f64,
+}
+
+/// The process's CPU time so far (user + system), from `/proc/self/stat`;
+/// 0 where there is none.
+fn process_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+    (ticks(11).unwrap_or(0.0) + ticks(12).unwrap_or(0.0)) / 100.0
+}
+
+impl Clock {
+    pub(crate) fn new(part: &'static str) -> Clock {
+        let on = tracing::enabled!(tracing::Level::DEBUG);
+        Clock {
+            part,
+            at: std::time::Instant::now(),
+            cpu: if on { process_cpu() } else { 0.0 },
+        }
+    }
+
+    /// Logs the time since the last lap under `phase`.
+    pub(crate) fn lap(&mut self, phase: &str) {
+        if !tracing::enabled!(tracing::Level::DEBUG) {
+            return;
+        }
+        let (now, cpu) = (std::time::Instant::now(), process_cpu());
+        let seconds = (now - self.at).as_secs_f64();
+        let cpu_seconds = cpu - self.cpu;
+        tracing::debug!(
+            part = self.part,
+            phase,
+            seconds,
+            cpu_seconds,
+            "publish phase"
+        );
+        (self.at, self.cpu) = (now, cpu);
+    }
 }
 
 /// `2017` -> `2016-17`.
@@ -175,23 +227,11 @@ fn empty_manifest() -> Result<DataFrame> {
     Ok(DataFrame::new(0, columns)?)
 }
 
-fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
-    csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .quote_style(csv::QuoteStyle::Necessary)
-        .from_writer(w)
-}
-
-/// Writes an upload file: the header, then what `rows` writes. It is
-/// written inside the uploads folder being built, which is swapped into
-/// place whole once every file in it is synced (`sync_files`, all at once:
-/// one file at a time, waiting on the disk costs more than the writing).
-fn write_file(
-    written: &mut Vec<std::path::PathBuf>,
-    path: &Path,
-    header: &[String],
-    rows: impl FnOnce(&mut csv::Writer<std::io::BufWriter<&mut std::fs::File>>) -> Result<()>,
-) -> Result<()> {
+/// Creates an upload file (0600) holding `bytes`. It is written inside the
+/// uploads folder being built, which is swapped into place whole once
+/// every file in it is synced (`sync_files`, all at once: one file at a
+/// time, waiting on the disk costs more than the writing).
+fn create_file(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
         private_dir(dir)?;
     }
@@ -203,16 +243,8 @@ fn write_file(
         f.set_permissions(std::fs::Permissions::from_mode(0o600))
             .with_context(|| format!("cannot set permissions of {}", path.display()))?;
     }
-    let done = (|| -> Result<()> {
-        let mut w = csv_writer(std::io::BufWriter::new(&mut f));
-        w.write_record(header)?;
-        rows(&mut w)?;
-        w.flush()?;
-        Ok(())
-    })();
-    done.with_context(|| format!("cannot write {}", path.display()))?;
-    written.push(path.to_path_buf());
-    Ok(())
+    f.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The NEO Org IDs and each domain's new codes, for pre-flight.
@@ -334,6 +366,7 @@ pub fn run_stage(
     previous: &Previous,
     inputs: &BTreeMap<String, String>,
 ) -> Result<StageOut> {
+    let mut clock = Clock::new("publish");
     let shared = Shared::new(root, config, tables)?;
     let mut reuse = Reuse::new(previous, root);
     let plan = UPLOADS
@@ -391,6 +424,7 @@ pub fn run_stage(
         runs: Vec::new(),
     };
     private_dir(&w.partial)?;
+    clock.lap("plan");
     let mut enrollments = Enrollments::default();
     for p in &plan {
         let mut us = UploadSummary {
@@ -414,9 +448,13 @@ pub fn run_stage(
         w.summary.files += us.files;
         w.summary.uploads.push(us);
     }
+    clock.lap("uploads");
     write_manifest(&mut w)?;
+    clock.lap("manifest");
     sync_files(&w.written)?;
+    clock.lap("sync");
     swap_in(root, &w.partial)?;
+    clock.lap("swap");
     let order = |r: &StageReport| {
         conform::REPORT_ORDER
             .iter()
@@ -480,9 +518,11 @@ impl<'a> Turn<'_, 'a, '_> {
             }
             "kept"
         } else {
+            let mut clock = Clock::new(upload.name);
             let Some(built) = loaded.conform(upload)? else {
                 anyhow::bail!("{}: a frame it reads is missing", upload.name);
             };
+            clock.lap("load+conform");
             self.w.conform_reports.push(built.report);
             self.conformed(p, layout, built.frame, us)?;
             "conformed"
@@ -504,6 +544,7 @@ impl<'a> Turn<'_, 'a, '_> {
         us: &mut UploadSummary,
     ) -> Result<()> {
         let upload = p.upload;
+        let mut clock = Clock::new(upload.name);
         let latest = latest_date(upload, &df)?;
         let is_enrollment = upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name;
         if is_enrollment {
@@ -514,6 +555,7 @@ impl<'a> Turn<'_, 'a, '_> {
             self.enrollments
                 .read_kept(self.w, self.reuse, self.shared)?;
         }
+        clock.lap("latest+periods");
         let wants_periods = is_enrollment || needs(upload.name).contains(&Need::PrimaryPeriods);
         let ctx = self.shared.ctx(
             self.enrollments.periods.as_ref().filter(|_| wants_periods),
@@ -524,6 +566,7 @@ impl<'a> Turn<'_, 'a, '_> {
         );
         let passed = check_and_write(self.w, upload, layout, &mut df, &ctx, us)?;
         drop(df);
+        clock.lap("check_and_write");
         if is_enrollment {
             let keys = passed_keys(&passed)?;
             self.reuse.passed_now(&keys)?;
@@ -613,12 +656,15 @@ fn check_and_write(
     ctx: &PreflightContext,
     us: &mut UploadSummary,
 ) -> Result<DataFrame> {
+    let mut clock = Clock::new(upload.name);
     us.conformed = df.height() as u64;
     snapshot::write_parquet(w.root, conform::STAGE, upload.name, df, w.provenance)?;
     w.outputs
         .push(format!("{}/{}.parquet", conform::STAGE, upload.name));
     tracing::info!(upload = upload.name, rows = df.height(), "conformed");
+    clock.lap("conform parquet");
     let checked = preflight::run(upload, layout, df, ctx)?;
+    clock.lap("preflight");
     tracing::info!(
         upload = upload.name,
         held = checked.report.rejected_total(),
@@ -628,7 +674,9 @@ fn check_and_write(
     write_violations(w.root, upload, &checked.violations)?;
     w.outputs.push(format!("preflight/{}.csv", upload.name));
     w.reports.push(checked.report);
+    clock.lap("violations");
     let publish_report = write_upload_files(w, upload, layout, &checked.rows, us)?;
+    clock.lap("files+manifest part");
     w.reports.push(publish_report);
     tracing::info!(
         upload = upload.name,
@@ -640,8 +688,31 @@ fn check_and_write(
     Ok(checked.rows)
 }
 
-/// Writes an upload's files, one per school year and SAU: rows come sorted
-/// by school year and SAU, so each file is a run of rows.
+/// The runs of rows of one school year and SAU (rows come sorted by both):
+/// (school year, SAU, first row, end).
+fn file_runs<'r>(
+    upload: &Upload,
+    years: &'r Int32Chunked,
+    saus: &'r StringChunked,
+) -> Result<Vec<(i32, &'r str, usize, usize)>> {
+    let mut runs: Vec<(i32, &str, usize, usize)> = Vec::new();
+    for (i, key) in years.iter().zip(saus.iter()).enumerate() {
+        let (Some(year), Some(sau)) = key else {
+            anyhow::bail!(
+                "{}: a row without a school year or SAU passed pre-flight",
+                upload.name
+            );
+        };
+        match runs.last_mut() {
+            Some((y, s, _, end)) if *y == year && *s == sau => *end = i + 1,
+            _ => runs.push((year, sau, i, i + 1)),
+        }
+    }
+    Ok(runs)
+}
+
+/// Writes an upload's files, one per school year and SAU, each a run of
+/// rows formatted straight into its bytes, on every core.
 fn write_upload_files(
     w: &mut Writing,
     upload: &Upload,
@@ -649,51 +720,51 @@ fn write_upload_files(
     rows: &DataFrame,
     us: &mut UploadSummary,
 ) -> Result<StageReport> {
+    use rayon::prelude::*;
+    let mut clock = Clock::new(upload.name);
     let formatted = preflight::format(upload, layout, rows)?;
-    let header: Vec<String> = layout.columns.iter().map(|c| c.header.clone()).collect();
-    let columns: Vec<StringChunked> = header
-        .iter()
-        .map(|h| text_column(&formatted, h))
-        .collect::<Result<_>>()?;
+    let header: Vec<&str> = layout.columns.iter().map(|c| c.header.as_str()).collect();
+    let text = TextColumns::of(&formatted, &header, LineEnds::Crlf)?;
+    let mut head = Vec::new();
+    text.record(&mut head, header.iter().copied());
     let years = rows.column(UPLOAD_YEAR)?.i32()?.rechunk().into_owned();
     let saus = text_column(rows, UPLOAD_SAU)?;
+    let runs = file_runs(upload, &years, &saus)?;
+    clock.lap("format");
+    let rels: Vec<String> = runs
+        .iter()
+        .map(|(year, sau, _, _)| format!("{}/{sau}/{}.csv", school_year_folder(*year), upload.name))
+        .collect();
+    let partial = &w.partial;
+    let paths = runs
+        .par_iter()
+        .zip(rels.par_iter())
+        .map(|((_, _, start, end), rel)| {
+            let mut bytes = head.clone();
+            text.rows(&mut bytes, *start..*end);
+            let path = partial.join(rel);
+            create_file(&path, &bytes)?;
+            Ok(path)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    w.written.extend(paths);
+    clock.lap("write files");
     let n = rows.height();
     let mut file_of_row: Vec<u32> = Vec::with_capacity(n);
     let mut row_number: Vec<i64> = Vec::with_capacity(n);
-    let mut files: Vec<String> = Vec::new();
+    for (i, (year, sau, start, end)) in runs.iter().enumerate() {
+        if upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
+            w.places.insert((*year, sau.to_string()));
+        }
+        file_of_row.extend(std::iter::repeat_n(i as u32, end - start));
+        row_number.extend(1..=(end - start) as i64);
+    }
+    let files: Vec<String> = rels.iter().map(|r| format!("uploads/{r}")).collect();
     let mut report = StageReport::new(STAGE, upload.name);
     report.rows_in = n as u64;
-    let mut start = 0;
-    while start < n {
-        let key = (years.get(start), saus.get(start));
-        let mut end = start;
-        while end < n && (years.get(end), saus.get(end)) == key {
-            end += 1;
-        }
-        let (Some(year), Some(sau)) = key else {
-            anyhow::bail!(
-                "{}: a row without a school year or SAU passed pre-flight",
-                upload.name
-            );
-        };
-        let rel = format!("{}/{sau}/{}.csv", school_year_folder(year), upload.name);
-        write_file(&mut w.written, &w.partial.join(&rel), &header, |f| {
-            for i in start..end {
-                f.write_record(columns.iter().map(|c| c.get(i).unwrap_or("")))?;
-            }
-            Ok(())
-        })?;
-        if upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
-            w.places.insert((year, sau.to_string()));
-        }
-        file_of_row.extend(std::iter::repeat_n(files.len() as u32, end - start));
-        row_number.extend(1..=(end - start) as i64);
-        files.push(format!("uploads/{rel}"));
-        report.rows_out += (end - start) as u64;
-        us.written += (end - start) as u64;
-        us.files += 1;
-        start = end;
-    }
+    report.rows_out = n as u64;
+    us.written += n as u64;
+    us.files += files.len() as u64;
     w.manifests.push(manifest_part(
         upload,
         rows,
@@ -706,7 +777,8 @@ fn write_upload_files(
             let rel = format!("{}/{sau}/{}.csv", school_year_folder(*year), upload.name);
             let path = w.partial.join(&rel);
             if !path.exists() {
-                write_file(&mut w.written, &path, &header, |_| Ok(()))?;
+                create_file(&path, &head)?;
+                w.written.push(path);
                 us.files += 1;
             }
         }

@@ -752,40 +752,41 @@ pub fn split(e: &DataFrame, config: &ConformConfig) -> PolarsResult<DataFrame> {
                 .or(col(EFFECTIVE_DATE).lt_eq(col(EXIT_DATE))),
         )
         .fill_null(lit(false));
-    let group = when(col(STATE_STUDENT_ID).is_null())
-        .then(concat_str([lit("row "), text(SOURCE_ROW)], "", false))
-        .otherwise(concat_str(
-            [
-                col(STATE_STUDENT_ID),
-                text(SCHOOL_ID),
-                text(YEAR_CODE),
-                text(SCHOOL_ENTRY_DATE),
-            ],
-            "|",
-            true,
-        ));
+    // One enrollment's rows: the same student, school, year and entry date
+    // (a row without a StateStudentID is one of its own). Sorted by those,
+    // an enrollment's rows are neighbours: the row after (before) is of
+    // the same enrollment when the four agree.
+    let keys = [STATE_STUDENT_ID, SCHOOL_ID, YEAR_CODE, SCHOOL_ENTRY_DATE];
+    let same = |offset: i64| {
+        keys.iter()
+            .fold(col(STATE_STUDENT_ID).is_not_null(), |acc, k| {
+                acc.and(col(*k).eq_missing(col(*k).shift(lit(offset))))
+            })
+            .fill_null(lit(false))
+    };
+    let mut order: Vec<&str> = keys.to_vec();
+    order.extend(["__start", SOURCE_ROW]);
     let out = e
         .clone()
         .lazy()
-        .with_columns([
+        .with_column(
             when(effective)
                 .then(col(EFFECTIVE_DATE))
                 .otherwise(col(SCHOOL_ENTRY_DATE))
                 .alias("__start"),
-            group.alias("__group"),
-        ])
+        )
         .sort(
-            ["__group", "__start", SOURCE_ROW],
+            order,
             SortMultipleOptions::default().with_maintain_order(true),
         )
         .with_columns([
-            col("__start")
-                .shift(lit(-1))
-                .over([col("__group")])?
+            when(same(-1))
+                .then(col("__start").shift(lit(-1)))
+                .otherwise(lit(NULL).cast(DataType::Date))
                 .alias("__next"),
-            col("__start")
-                .shift(lit(1))
-                .over([col("__group")])?
+            when(same(1))
+                .then(col("__start").shift(lit(1)))
+                .otherwise(lit(NULL).cast(DataType::Date))
                 .alias("__prev"),
         ])
         .with_columns([
@@ -818,7 +819,7 @@ pub fn split(e: &DataFrame, config: &ConformConfig) -> PolarsResult<DataFrame> {
         ])
         .sort([SOURCE_ROW], SortMultipleOptions::default())
         .drop(Selector::ByName {
-            names: ["__start", "__group", "__next", "__prev", "__changed"]
+            names: ["__start", "__next", "__prev", "__changed"]
                 .map(PlSmallStr::from)
                 .into(),
             strict: true,

@@ -32,7 +32,7 @@ use crate::columns::*;
 use crate::conform::{FieldType, Upload, UPLOAD_ROW, UPLOAD_SAU, UPLOAD_YEAR};
 use crate::quarantine::{count_rules, flag_exprs, flag_name, Check, BAD};
 use crate::report::StageReport;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 
@@ -201,7 +201,8 @@ pub fn primary_periods(enrollments: Option<&DataFrame>) -> PolarsResult<DataFram
             ],
         );
     };
-    e.clone()
+    let sorted = e
+        .clone()
         .lazy()
         .filter(col("EnrollmentType").eq(lit("P")))
         .select([
@@ -217,24 +218,69 @@ pub fn primary_periods(enrollments: Option<&DataFrame>) -> PolarsResult<DataFram
             ["__p_id", "__p_year", "__p_entry"],
             SortMultipleOptions::default(),
         )
-        .with_column(
-            col("__p_exit")
-                .cum_max(false)
-                .shift(lit(1))
-                .over([col("__p_id"), col("__p_year")])?
-                .alias("__p_before"),
-        )
-        .with_column(
-            col("__p_before")
-                .is_null()
-                .or(col("__p_entry").gt(col("__p_before") + lit(1)))
-                .cast(DataType::UInt32)
-                .cum_sum(false)
-                .over([col("__p_id"), col("__p_year")])?
-                .alias("__p_chain"),
-        )
-        .group_by([col("__p_id"), col("__p_year"), col("__p_chain")])
-        .agg([col("__p_entry").min(), col("__p_exit").max()])
+        .collect()?;
+    let periods = chain_periods(&sorted)?;
+    with_period_ends(sorted.take(&periods)?, &sorted, &periods)
+}
+
+/// The first row of each period of `sorted` (primary enrollments by
+/// student, school year and entry date): a row begins one when it is the
+/// first of its student and year, or enters more than a day after every
+/// earlier row of them has ended.
+fn chain_periods(sorted: &DataFrame) -> PolarsResult<IdxCa> {
+    let ids = sorted
+        .column("__p_id")?
+        .as_materialized_series()
+        .cast(&DataType::String)?;
+    let ids = ids.str()?.rechunk();
+    let years = sorted
+        .column("__p_year")?
+        .as_materialized_series()
+        .cast(&DataType::String)?;
+    let years = years.str()?.rechunk();
+    let entry = sorted.column("__p_entry")?.i32()?.rechunk();
+    let exit = sorted.column("__p_exit")?.i32()?.rechunk();
+    let mut firsts: Vec<IdxSize> = Vec::new();
+    let mut ended: Option<i32> = None;
+    let rows = ids
+        .iter()
+        .zip(years.iter())
+        .zip(entry.iter().zip(exit.iter()));
+    let mut last_key = None;
+    for (i, (key, (entry, exit))) in rows.enumerate() {
+        // `ended`: the latest exit of the earlier rows of the student and
+        // year (open = far future).
+        let first = last_key != Some(key);
+        let gap = matches!((entry, ended), (Some(entry), Some(ended)) if entry > ended + 1);
+        if first || gap {
+            firsts.push(i as IdxSize);
+        }
+        ended = if first { exit } else { ended.max(exit) };
+        last_key = Some(key);
+    }
+    Ok(IdxCa::from_vec("".into(), firsts))
+}
+
+/// The periods: each first row's student, year and entry, and the latest
+/// exit of its rows (those up to the next first row).
+fn with_period_ends(
+    firsts: DataFrame,
+    sorted: &DataFrame,
+    periods: &IdxCa,
+) -> PolarsResult<DataFrame> {
+    let exit = sorted.column("__p_exit")?.i32()?.rechunk();
+    let starts: Vec<usize> = periods.into_no_null_iter().map(|i| i as usize).collect();
+    let ends: Vec<Option<i32>> = starts
+        .iter()
+        .enumerate()
+        .map(|(k, &from)| {
+            let to = starts.get(k + 1).copied().unwrap_or(sorted.height());
+            (from..to).filter_map(|i| exit.get(i)).max()
+        })
+        .collect();
+    let mut out = firsts;
+    out.with_column(Column::new("__p_exit".into(), ends))?;
+    out.lazy()
         .select([
             col("__p_id"),
             col("__p_year"),
@@ -913,16 +959,20 @@ fn violation_rows(upload: &Upload, rules: &[Check], bad: &DataFrame) -> PolarsRe
 /// The rows of an upload file as text, columns named by the layout's
 /// headers, in the layout's order.
 pub fn format(upload: &Upload, layout: &Layout, rows: &DataFrame) -> PolarsResult<DataFrame> {
+    let mut dates = Vec::new();
     let exprs: Vec<Expr> = layout
         .columns
         .iter()
         .map(|c| {
             let kind = kind_of(upload, &c.source);
             let e = match c.format {
-                Format::Date => col(c.source.as_str())
-                    .cast(DataType::Date)
-                    .dt()
-                    .to_string("%m/%d/%Y"),
+                // Dates are written below, without a format string per value.
+                _ if c.format == Format::Date
+                    || (kind == FieldType::Date && c.format != Format::Flag) =>
+                {
+                    dates.push((c.header.as_str(), c.source.as_str()));
+                    lit(NULL)
+                }
                 Format::Flag => when(col(c.source.as_str()).cast(DataType::Boolean))
                     .then(lit("Y"))
                     .when(col(c.source.as_str()).is_null())
@@ -933,7 +983,51 @@ pub fn format(upload: &Upload, layout: &Layout, rows: &DataFrame) -> PolarsResul
             e.cast(DataType::String).alias(c.header.as_str())
         })
         .collect();
-    rows.clone().lazy().select(exprs).collect()
+    let mut out = rows.clone().lazy().select(exprs).collect()?;
+    for (header, source) in dates {
+        let text = us_dates(rows.column(source)?, header)?;
+        out.replace(header, text.into_column())?;
+    }
+    Ok(out)
+}
+
+/// A date column as `MM/DD/YYYY` text (null stays null), as
+/// `dt().to_string("%m/%d/%Y")` writes it.
+fn us_dates(c: &Column, name: &str) -> PolarsResult<StringChunked> {
+    let days = c.cast(&DataType::Date)?.to_physical_repr();
+    let days = days.i32()?;
+    let mut out = StringChunkedBuilder::new(name.into(), days.len());
+    let mut buf = *b"MM/DD/YYYY";
+    for d in days.iter() {
+        let Some(d) = d else {
+            out.append_null();
+            continue;
+        };
+        // 719,163 days from 1 January of year 1 to 1970-01-01.
+        let date = NaiveDate::from_num_days_from_ce_opt(d + 719_163);
+        match date {
+            Some(date) if (0..=9999).contains(&date.year()) => {
+                let (y, m, dd) = (date.year() as u32, date.month(), date.day());
+                let digits = [
+                    m / 10,
+                    m % 10,
+                    dd / 10,
+                    dd % 10,
+                    y / 1000,
+                    y / 100 % 10,
+                    y / 10 % 10,
+                    y % 10,
+                ];
+                for (at, v) in [0, 1, 3, 4, 6, 7, 8, 9].into_iter().zip(digits) {
+                    buf[at] = b'0' + v as u8;
+                }
+                out.append_value(std::str::from_utf8(&buf).expect("ASCII digits"));
+            }
+            Some(date) => out.append_value(date.format("%m/%d/%Y").to_string()),
+            None => out.append_null(),
+        }
+    }
+    Ok(out.finish())
 }
 
 #[cfg(test)]

@@ -62,6 +62,7 @@ impl Stage for Publish {
     }
 
     fn run(&self, ctx: &Ctx, state: &State, _frames: &mut Frames) -> Result<Produced> {
+        let mut clock = publish::Clock::new("publish");
         let out = publish::run_stage(
             ctx.root,
             ctx.config,
@@ -74,6 +75,7 @@ impl Stage for Publish {
         .inspect_err(|_| {
             let _ = publish::recover(ctx.root);
         })?;
+        clock.lap("run_stage");
         tracing::info!(files = out.summary.files, "publish");
         let mut outputs = out.outputs;
         write_bytes(
@@ -82,6 +84,7 @@ impl Stage for Publish {
         )?;
         outputs.push(SUMMARY.to_string());
         outputs.extend(files_under(ctx.root, "uploads")?);
+        clock.lap("summary+files_under");
         Ok(Produced {
             reports: out.reports,
             outputs,
