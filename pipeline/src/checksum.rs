@@ -23,6 +23,19 @@ pub fn sum_of(map: &BTreeMap<String, String>) -> String {
     hex(&h.finalize())
 }
 
+/// A hash over named parts, in the order given (each name and value ended
+/// by a zero byte, so parts cannot run together).
+pub fn digest(parts: &[(&str, String)]) -> String {
+    let mut h = Sha256::new();
+    for (k, v) in parts {
+        h.update(k.as_bytes());
+        h.update([0]);
+        h.update(v.as_bytes());
+        h.update([0]);
+    }
+    hex(&h.finalize())
+}
+
 /// SHA-256 of a file, streamed.
 pub fn file_sha256(path: &Path) -> Result<String> {
     let mut file =

@@ -32,6 +32,7 @@ mod snapshot;
 mod stage;
 mod tables;
 mod trace;
+mod usage;
 
 use clap::{Parser, Subcommand};
 

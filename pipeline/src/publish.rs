@@ -95,26 +95,13 @@ pub(crate) struct Clock {
     cpu: f64,
 }
 
-/// The process's CPU time so far (user + system), from `/proc/self/stat`;
-/// 0 where there is none.
-fn process_cpu() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
-    (ticks(11).unwrap_or(0.0) + ticks(12).unwrap_or(0.0)) / 100.0
-}
-
 impl Clock {
     pub(crate) fn new(part: &'static str) -> Clock {
         let on = tracing::enabled!(tracing::Level::DEBUG);
         Clock {
             part,
             at: std::time::Instant::now(),
-            cpu: if on { process_cpu() } else { 0.0 },
+            cpu: if on { crate::usage::cpu_time() } else { 0.0 },
         }
     }
 
@@ -123,7 +110,7 @@ impl Clock {
         if !tracing::enabled!(tracing::Level::DEBUG) {
             return;
         }
-        let (now, cpu) = (std::time::Instant::now(), process_cpu());
+        let (now, cpu) = (std::time::Instant::now(), crate::usage::cpu_time());
         let seconds = (now - self.at).as_secs_f64();
         let cpu_seconds = cpu - self.cpu;
         tracing::debug!(

@@ -15,7 +15,7 @@
 //! whole), its conformed snapshot and pre-flight findings stay, its
 //! manifest rows, reports and summary are the last run's.
 
-use crate::checksum::{data_hashes, file_sha256, hex, sum_of};
+use crate::checksum::{data_hashes, digest, file_sha256, sum_of};
 use crate::publish::{Summary, UploadSummary};
 use crate::snapshot;
 use anyhow::{Context, Result};
@@ -26,7 +26,6 @@ use cutover_stages::conform::{
 use cutover_stages::preflight::{self, Format, Layout};
 use cutover_stages::report::StageReport;
 use polars::prelude::*;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -128,17 +127,6 @@ pub struct Reuse<'a> {
     pub passed: Option<String>,
     /// What this run records: `upload.<name>` -> fingerprint, ...
     pub data: BTreeMap<String, String>,
-}
-
-fn digest(parts: &[(&str, String)]) -> String {
-    let mut h = Sha256::new();
-    for (k, v) in parts {
-        h.update(k.as_bytes());
-        h.update([0]);
-        h.update(v.as_bytes());
-        h.update([0]);
-    }
-    hex(&h.finalize())
 }
 
 /// The latest date of any of the upload's date fields ("" when none).

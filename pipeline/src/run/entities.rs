@@ -10,9 +10,8 @@
 
 use super::runner::{Part, Produced, StageId, StageState, State};
 use super::Ctx;
-use crate::checksum::{file_sha256, hex};
+use crate::checksum::file_sha256;
 use cutover_stages::report::StageReport;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -29,17 +28,7 @@ pub fn key(entity: &str) -> String {
     format!("entity:{entity}")
 }
 
-/// A hash over named parts, in the order given.
-pub fn digest(parts: &[(&str, String)]) -> String {
-    let mut h = Sha256::new();
-    for (k, v) in parts {
-        h.update(k.as_bytes());
-        h.update([0]);
-        h.update(v.as_bytes());
-        h.update([0]);
-    }
-    hex(&h.finalize())
-}
+pub use crate::checksum::digest;
 
 /// A hash of the named `columns` of `entity` among data hashes (`entity.column`
 /// -> hash; a column not there counts as absent).

@@ -79,13 +79,13 @@ struct StagedRead {
 
 /// Runs `f`, logging (at `-vv`) the wall and process CPU seconds it took.
 fn timed<T>(phase: &str, entity: &str, f: impl FnOnce() -> T) -> T {
-    let (wall, cpu) = (std::time::Instant::now(), super::runner::cpu_time());
+    let (wall, cpu) = (std::time::Instant::now(), crate::usage::cpu_time());
     let out = f();
     debug!(
         phase,
         entity,
         wall_s = format!("{:.2}", wall.elapsed().as_secs_f64()),
-        cpu_s = format!("{:.2}", super::runner::cpu_time() - cpu),
+        cpu_s = format!("{:.2}", crate::usage::cpu_time() - cpu),
         "timing"
     );
     out

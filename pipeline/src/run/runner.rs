@@ -166,41 +166,6 @@ pub fn fingerprint(components: &Components) -> String {
     hex(&h.finalize())
 }
 
-/// The peak resident memory since the last reset, and a reset (Linux; 0
-/// elsewhere).
-fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map(|kb| kb * 1024)
-        .unwrap_or(0)
-}
-
-/// CPU time used by the process so far, user + system, in seconds (Linux:
-/// `/proc/self/stat` fields 14 and 15, in clock ticks of 1/100 s).
-pub(super) fn cpu_time() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // The command name may hold spaces: the fields start after its ')'.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
-    match (ticks(11), ticks(12)) {
-        (Some(user), Some(system)) => (user + system) / 100.0,
-        _ => 0.0,
-    }
-}
-
-fn reset_peak_rss() {
-    // "5" resets the peak resident set size (Linux 4.0 on); where it cannot,
-    // the figure is the process's peak so far.
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
 /// Drives the stages: decides, runs, records.
 pub struct Runner {
     pub state: State,
@@ -236,9 +201,9 @@ impl Runner {
         tracing::debug!(stage = id.name(), ran = decision.ran, reason = %decision.reason, "decided");
         if decision.ran {
             let _span = tracing::info_span!("stage", stage = id.name()).entered();
-            reset_peak_rss();
+            crate::usage::reset_peak_rss();
             let started = Instant::now();
-            let cpu_before = cpu_time();
+            let cpu_before = crate::usage::cpu_time();
             let produced = stage.run(ctx, &self.state, frames)?;
             let outputs = produced
                 .outputs
@@ -249,8 +214,8 @@ impl Runner {
                 stage: id.name().to_string(),
                 seconds: started.elapsed().as_secs_f64(),
                 rows_in: produced.reports.iter().map(|r| r.rows_in).sum(),
-                peak_rss_bytes: peak_rss(),
-                cpu_seconds: cpu_time() - cpu_before,
+                peak_rss_bytes: crate::usage::peak_rss(),
+                cpu_seconds: crate::usage::cpu_time() - cpu_before,
                 parts: produced.parts,
             });
             tracing::info!(outputs = outputs.len(), "stage finished");
