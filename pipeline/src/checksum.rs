@@ -26,6 +26,11 @@ pub fn sum_of(map: &BTreeMap<String, String>) -> String {
 /// A hash over named parts, in the order given (each name and value ended
 /// by a zero byte, so parts cannot run together).
 pub fn digest(parts: &[(&str, String)]) -> String {
+    digest_pairs(parts.iter().map(|(k, v)| (*k, v.as_str())))
+}
+
+/// [`digest`] over any sequence of name and value.
+pub fn digest_pairs<'a>(parts: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut h = Sha256::new();
     for (k, v) in parts {
         h.update(k.as_bytes());

@@ -155,15 +155,9 @@ pub struct Decision {
     pub reason: String,
 }
 
+/// A stage's fingerprint: the digest of its named components, in order.
 pub fn fingerprint(components: &Components) -> String {
-    let mut h = Sha256::new();
-    for (k, v) in components {
-        h.update(k.as_bytes());
-        h.update([0]);
-        h.update(v.as_bytes());
-        h.update([0]);
-    }
-    hex(&h.finalize())
+    crate::checksum::digest_pairs(components.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 /// Drives the stages: decides, runs, records.
