@@ -276,7 +276,9 @@ impl TextColumns {
         }
     }
 
-    /// Appends the rows `rows` as CSV records.
+    /// Appends the rows `rows` as CSV records. A value repeated from the
+    /// row before (the same view of the same bytes: a file name, a stage
+    /// list) is copied without looking at its bytes again.
     pub fn rows(&self, out: &mut Vec<u8>, rows: std::ops::Range<usize>) {
         let arrays: Vec<_> = self
             .columns
@@ -288,13 +290,23 @@ impl TextColumns {
             return;
         }
         let single = arrays.len() == 1;
+        // Per column: the last value's view, and whether it was written as
+        // it is.
+        let mut last: Vec<Option<(u128, bool)>> = vec![None; arrays.len()];
         for i in rows {
             for (j, a) in arrays.iter().enumerate() {
                 if j > 0 {
                     out.push(b',');
                 }
-                let v = a.get(i).unwrap_or("");
-                push_field(out, v, single);
+                let Some(v) = a.get(i) else {
+                    push_field(out, "", single);
+                    continue;
+                };
+                let view = a.views()[i].as_u128();
+                match last[j] {
+                    Some((seen, true)) if seen == view => out.extend_from_slice(v.as_bytes()),
+                    _ => last[j] = Some((view, push_field(out, v, single))),
+                }
             }
             self.end(out);
         }
@@ -302,8 +314,9 @@ impl TextColumns {
 }
 
 /// One CSV field: quoted when it must be; a record of one empty field is
-/// written `""` (else it would be an empty line).
-fn push_field(out: &mut Vec<u8>, v: &str, single: bool) {
+/// written `""` (else it would be an empty line). Returns whether it was
+/// written as it is.
+fn push_field(out: &mut Vec<u8>, v: &str, single: bool) -> bool {
     let b = v.as_bytes();
     if b.iter().any(|c| matches!(c, b',' | b'"' | b'\r' | b'\n')) {
         out.push(b'"');
@@ -314,37 +327,52 @@ fn push_field(out: &mut Vec<u8>, v: &str, single: bool) {
             out.push(c);
         }
         out.push(b'"');
+        false
     } else if b.is_empty() && single {
         out.extend_from_slice(b"\"\"");
+        false
     } else {
         out.extend_from_slice(b);
+        true
     }
 }
 
 /// The one CSV writer for frames: `columns` of `df` in that order, every
 /// value as text (null as blank), quoted only when it must be; atomically.
+/// Blocks of rows are formatted on every core, a few at a time, and
+/// written in order.
 pub fn write_frame_csv(
     path: &Path,
     df: &polars::prelude::DataFrame,
     columns: &[&str],
     ends: LineEnds,
 ) -> Result<()> {
+    use rayon::prelude::*;
     const BLOCK: usize = 1 << 16;
+    const AT_ONCE: usize = 8;
     let text = TextColumns::of(df, columns, ends)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let height = df.height();
+    let blocks: Vec<std::ops::Range<usize>> = (0..height)
+        .step_by(BLOCK)
+        .map(|start| start..(start + BLOCK).min(height))
+        .collect();
     write_atomic(path, |f| {
-        let mut buf = Vec::with_capacity(1 << 20);
-        text.record(&mut buf, columns.iter().copied());
-        let mut start = 0;
-        loop {
-            let end = (start + BLOCK).min(df.height());
-            text.rows(&mut buf, start..end);
-            f.write_all(&buf)?;
-            buf.clear();
-            if end == df.height() {
-                break;
+        let mut head = Vec::new();
+        text.record(&mut head, columns.iter().copied());
+        f.write_all(&head)?;
+        for batch in blocks.chunks(AT_ONCE) {
+            let formatted: Vec<Vec<u8>> = batch
+                .par_iter()
+                .map(|rows| {
+                    let mut buf = Vec::with_capacity(1 << 20);
+                    text.rows(&mut buf, rows.clone());
+                    buf
+                })
+                .collect();
+            for buf in formatted {
+                f.write_all(&buf)?;
             }
-            start = end;
         }
         Ok(())
     })

@@ -645,13 +645,23 @@ fn check_and_write(
 ) -> Result<DataFrame> {
     let mut clock = Clock::new(upload.name);
     us.conformed = df.height() as u64;
-    snapshot::write_parquet(w.root, conform::STAGE, upload.name, df, w.provenance)?;
+    // The conformed snapshot is written on another thread while the rules
+    // run.
+    let (written, checked) = std::thread::scope(|s| {
+        let (root, provenance) = (w.root, w.provenance);
+        let mut frame = df.clone();
+        let parquet = s.spawn(move || {
+            snapshot::write_parquet(root, conform::STAGE, upload.name, &mut frame, provenance)
+        });
+        let checked = preflight::run(upload, layout, df, ctx);
+        (joined(parquet), checked)
+    });
+    written?;
+    let checked = checked?;
     w.outputs
         .push(format!("{}/{}.parquet", conform::STAGE, upload.name));
     tracing::info!(upload = upload.name, rows = df.height(), "conformed");
-    clock.lap("conform parquet");
-    let checked = preflight::run(upload, layout, df, ctx)?;
-    clock.lap("preflight");
+    clock.lap("conform parquet+preflight");
     tracing::info!(
         upload = upload.name,
         held = checked.report.rejected_total(),
@@ -773,10 +783,18 @@ fn write_upload_files(
     Ok(report)
 }
 
-/// The manifest: every upload row to its source row.
+/// What a thread returned (its panic carried on).
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// The manifest: every upload row to its source row (the parquet snapshot
+/// and the CSV written at once, on two threads).
 fn write_manifest(w: &mut Writing) -> Result<()> {
     let manifests = std::mem::take(&mut w.manifests);
-    let mut frame = if manifests.is_empty() {
+    let frame = if manifests.is_empty() {
         empty_manifest()?
     } else {
         concat(
@@ -785,15 +803,24 @@ fn write_manifest(w: &mut Writing) -> Result<()> {
         )?
         .collect()?
     };
-    snapshot::write_parquet(w.root, STAGE, "upload_manifest", &mut frame, w.provenance)?;
-    w.outputs.push(format!("{STAGE}/upload_manifest.parquet"));
     let names: Vec<&str> = frame
         .get_column_names()
         .iter()
         .map(|c| c.as_str())
         .collect();
     let path = w.root.join(STAGE).join("upload_manifest.csv");
-    write_frame_csv(&path, &frame, &names, LineEnds::Lf)?;
+    let (root, provenance) = (w.root, w.provenance);
+    let (parquet, csv) = std::thread::scope(|s| {
+        let mut snapshot = frame.clone();
+        let parquet = s.spawn(move || {
+            snapshot::write_parquet(root, STAGE, "upload_manifest", &mut snapshot, provenance)
+        });
+        let csv = write_frame_csv(&path, &frame, &names, LineEnds::Lf);
+        (joined(parquet), csv)
+    });
+    parquet?;
+    w.outputs.push(format!("{STAGE}/upload_manifest.parquet"));
+    csv?;
     w.outputs.push(format!("{STAGE}/upload_manifest.csv"));
     Ok(())
 }

@@ -743,6 +743,62 @@ fn day_before(c: &str) -> Expr {
 /// in), [`SPLIT_CUT`] true on those cut short by a change. Reads only
 /// [`SPLIT_READS`]; every other column is carried.
 pub fn split(e: &DataFrame, config: &ConformConfig) -> PolarsResult<DataFrame> {
+    let cuts = split_points(e)?;
+    let changed = col("__changed");
+    let out = e
+        .hstack(cuts.columns())?
+        .lazy()
+        .with_columns([
+            when(changed.clone())
+                .then(col("__start"))
+                .otherwise(col(SCHOOL_ENTRY_DATE))
+                .alias(SCHOOL_ENTRY_DATE),
+            when(changed)
+                .then(lit(config.split_entry_code.clone()))
+                .otherwise(col("EntryCode"))
+                .alias("EntryCode"),
+            when(col(SPLIT_CUT))
+                .then(day_before("__next"))
+                .otherwise(col(EXIT_DATE))
+                .alias(EXIT_DATE),
+            when(col(SPLIT_CUT))
+                .then(lit(config.split_exit_code.clone()))
+                .otherwise(col("ExitCode"))
+                .alias("ExitCode"),
+        ])
+        .drop(Selector::ByName {
+            names: ["__start", "__next", "__changed"]
+                .map(PlSmallStr::from)
+                .into(),
+            strict: true,
+        })
+        .collect()?;
+    // In source row order (the order the rows come in, usually).
+    if ascending(out.column(SOURCE_ROW)?)? {
+        Ok(out)
+    } else {
+        out.sort([SOURCE_ROW], SortMultipleOptions::default())
+    }
+}
+
+/// Whether a column's values rise strictly, none null.
+fn ascending(c: &Column) -> PolarsResult<bool> {
+    let s = c.as_materialized_series().cast(&DataType::Int64)?;
+    let mut last = None;
+    let rising = s.i64()?.iter().all(|v| {
+        let ok = v.is_some() && (last.is_none() || v > last);
+        last = v;
+        ok
+    });
+    Ok(rising)
+}
+
+/// Where [`split`] cuts, in the rows' own order: each row's start
+/// (`__start`), the next row's start of its enrollment (`__next`),
+/// [`SPLIT_CUT`] and whether it starts at a change (`__changed`). Only the
+/// keys are sorted (an enrollment's rows become neighbours); the results
+/// are put back in place by each row's position.
+fn split_points(e: &DataFrame) -> PolarsResult<DataFrame> {
     let effective = col(ACTION)
         .eq(lit("S"))
         .and(col(EFFECTIVE_DATE).gt(col(SCHOOL_ENTRY_DATE)))
@@ -766,15 +822,22 @@ pub fn split(e: &DataFrame, config: &ConformConfig) -> PolarsResult<DataFrame> {
     };
     let mut order: Vec<&str> = keys.to_vec();
     order.extend(["__start", SOURCE_ROW]);
-    let out = e
+    let sorted = e
         .clone()
         .lazy()
-        .with_column(
-            when(effective)
-                .then(col(EFFECTIVE_DATE))
-                .otherwise(col(SCHOOL_ENTRY_DATE))
-                .alias("__start"),
+        .select(
+            keys.iter()
+                .map(|k| col(*k))
+                .chain([
+                    when(effective)
+                        .then(col(EFFECTIVE_DATE))
+                        .otherwise(col(SCHOOL_ENTRY_DATE))
+                        .alias("__start"),
+                    col(SOURCE_ROW),
+                ])
+                .collect::<Vec<_>>(),
         )
+        .with_row_index("__at", None)
         .sort(
             order,
             SortMultipleOptions::default().with_maintain_order(true),
@@ -789,7 +852,10 @@ pub fn split(e: &DataFrame, config: &ConformConfig) -> PolarsResult<DataFrame> {
                 .otherwise(lit(NULL).cast(DataType::Date))
                 .alias("__prev"),
         ])
-        .with_columns([
+        .select([
+            col("__at"),
+            col("__start"),
+            col("__next"),
             col("__next")
                 .gt(col("__start"))
                 .fill_null(lit(false))
@@ -799,33 +865,14 @@ pub fn split(e: &DataFrame, config: &ConformConfig) -> PolarsResult<DataFrame> {
                 .fill_null(lit(false))
                 .alias("__changed"),
         ])
-        .with_columns([
-            when(col("__changed"))
-                .then(col("__start"))
-                .otherwise(col(SCHOOL_ENTRY_DATE))
-                .alias(SCHOOL_ENTRY_DATE),
-            when(col("__changed"))
-                .then(lit(config.split_entry_code.clone()))
-                .otherwise(col("EntryCode"))
-                .alias("EntryCode"),
-            when(col(SPLIT_CUT))
-                .then(day_before("__next"))
-                .otherwise(col(EXIT_DATE))
-                .alias(EXIT_DATE),
-            when(col(SPLIT_CUT))
-                .then(lit(config.split_exit_code.clone()))
-                .otherwise(col("ExitCode"))
-                .alias("ExitCode"),
-        ])
-        .sort([SOURCE_ROW], SortMultipleOptions::default())
-        .drop(Selector::ByName {
-            names: ["__start", "__next", "__prev", "__changed"]
-                .map(PlSmallStr::from)
-                .into(),
-            strict: true,
-        })
         .collect()?;
-    Ok(out)
+    // Row `at[k]` of `e` is row `k` of `sorted`: invert to put them back.
+    let at = sorted.column("__at")?.idx()?.rechunk();
+    let mut back: Vec<IdxSize> = vec![0; sorted.height()];
+    for (k, i) in at.iter().enumerate() {
+        back[i.expect("a row index") as usize] = k as IdxSize;
+    }
+    sorted.drop("__at")?.take(&IdxCa::from_vec("".into(), back))
 }
 
 fn report(upload: &Upload, rows_in: u64, rows_out: u64) -> StageReport {
@@ -1676,6 +1723,247 @@ mod tests {
         ); 2],
         u64,
     );
+
+    /// [`split`] as it was before only its keys were sorted: the whole
+    /// frame sorted, shifted and sorted back by source row.
+    fn old_split(e: &DataFrame, config: &ConformConfig) -> PolarsResult<DataFrame> {
+        let effective = col(ACTION)
+            .eq(lit("S"))
+            .and(col(EFFECTIVE_DATE).gt(col(SCHOOL_ENTRY_DATE)))
+            .and(
+                col(EXIT_DATE)
+                    .is_null()
+                    .or(col(EFFECTIVE_DATE).lt_eq(col(EXIT_DATE))),
+            )
+            .fill_null(lit(false));
+        // One enrollment's rows: the same student, school, year and entry date
+        // (a row without a StateStudentID is one of its own). Sorted by those,
+        // an enrollment's rows are neighbours: the row after (before) is of
+        // the same enrollment when the four agree.
+        let keys = [STATE_STUDENT_ID, SCHOOL_ID, YEAR_CODE, SCHOOL_ENTRY_DATE];
+        let same = |offset: i64| {
+            keys.iter()
+                .fold(col(STATE_STUDENT_ID).is_not_null(), |acc, k| {
+                    acc.and(col(*k).eq_missing(col(*k).shift(lit(offset))))
+                })
+                .fill_null(lit(false))
+        };
+        let mut order: Vec<&str> = keys.to_vec();
+        order.extend(["__start", SOURCE_ROW]);
+        let out = e
+            .clone()
+            .lazy()
+            .with_column(
+                when(effective)
+                    .then(col(EFFECTIVE_DATE))
+                    .otherwise(col(SCHOOL_ENTRY_DATE))
+                    .alias("__start"),
+            )
+            .sort(
+                order,
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
+            .with_columns([
+                when(same(-1))
+                    .then(col("__start").shift(lit(-1)))
+                    .otherwise(lit(NULL).cast(DataType::Date))
+                    .alias("__next"),
+                when(same(1))
+                    .then(col("__start").shift(lit(1)))
+                    .otherwise(lit(NULL).cast(DataType::Date))
+                    .alias("__prev"),
+            ])
+            .with_columns([
+                col("__next")
+                    .gt(col("__start"))
+                    .fill_null(lit(false))
+                    .alias(SPLIT_CUT),
+                col("__prev")
+                    .lt(col("__start"))
+                    .fill_null(lit(false))
+                    .alias("__changed"),
+            ])
+            .with_columns([
+                when(col("__changed"))
+                    .then(col("__start"))
+                    .otherwise(col(SCHOOL_ENTRY_DATE))
+                    .alias(SCHOOL_ENTRY_DATE),
+                when(col("__changed"))
+                    .then(lit(config.split_entry_code.clone()))
+                    .otherwise(col("EntryCode"))
+                    .alias("EntryCode"),
+                when(col(SPLIT_CUT))
+                    .then(day_before("__next"))
+                    .otherwise(col(EXIT_DATE))
+                    .alias(EXIT_DATE),
+                when(col(SPLIT_CUT))
+                    .then(lit(config.split_exit_code.clone()))
+                    .otherwise(col("ExitCode"))
+                    .alias("ExitCode"),
+            ])
+            .sort([SOURCE_ROW], SortMultipleOptions::default())
+            .drop(Selector::ByName {
+                names: ["__start", "__next", "__prev", "__changed"]
+                    .map(PlSmallStr::from)
+                    .into(),
+                strict: true,
+            })
+            .collect()?;
+        Ok(out)
+    }
+
+    /// Enrollment rows with every case of a split: a row and two changes
+    /// (one on the same date twice), a change after the exit (none), rows
+    /// without a student or an entry date, a change alone, another year;
+    /// source rows out of order.
+    fn split_cases() -> DataFrame {
+        type Row = (
+            Option<&'static str>,
+            &'static str,
+            i32,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+            i64,
+        );
+        let rows: [Row; 12] = [
+            (
+                Some("1001"),
+                "7",
+                2024,
+                Some("2023-09-01"),
+                None,
+                None,
+                None,
+                5,
+            ),
+            (
+                Some("1001"),
+                "7",
+                2024,
+                Some("2023-09-01"),
+                None,
+                Some("S"),
+                Some("2024-01-15"),
+                3,
+            ),
+            (
+                Some("1001"),
+                "7",
+                2024,
+                Some("2023-09-01"),
+                None,
+                Some("S"),
+                Some("2024-03-01"),
+                9,
+            ),
+            (
+                Some("1002"),
+                "7",
+                2024,
+                Some("2023-09-01"),
+                Some("2024-02-01"),
+                Some("S"),
+                Some("2024-03-01"),
+                1,
+            ),
+            (
+                Some("1002"),
+                "7",
+                2024,
+                Some("2023-09-01"),
+                Some("2024-02-01"),
+                None,
+                None,
+                2,
+            ),
+            (
+                None,
+                "7",
+                2024,
+                Some("2023-09-01"),
+                None,
+                Some("S"),
+                Some("2024-01-15"),
+                4,
+            ),
+            (None, "7", 2024, Some("2023-09-01"), None, None, None, 6),
+            (
+                Some("1003"),
+                "8",
+                2024,
+                Some("2023-09-01"),
+                None,
+                Some("S"),
+                Some("2023-10-01"),
+                7,
+            ),
+            (
+                Some("1003"),
+                "8",
+                2023,
+                Some("2023-09-01"),
+                None,
+                Some("S"),
+                Some("2023-10-01"),
+                8,
+            ),
+            (
+                Some("1004"),
+                "9",
+                2024,
+                None,
+                None,
+                Some("S"),
+                Some("2024-01-01"),
+                10,
+            ),
+            (Some("1004"), "9", 2024, None, None, None, None, 11),
+            (
+                Some("1001"),
+                "7",
+                2024,
+                Some("2023-09-01"),
+                None,
+                Some("S"),
+                Some("2024-01-15"),
+                12,
+            ),
+        ];
+        let mut e = enrollments(vec![
+            texts(STATE_STUDENT_ID, &rows.map(|r| r.0)),
+            texts(SCHOOL_ID, &rows.map(|r| Some(r.1))),
+            dates(SCHOOL_ENTRY_DATE, &rows.map(|r| r.3)),
+            dates(EXIT_DATE, &rows.map(|r| r.4)),
+            texts(ACTION, &rows.map(|r| r.5)),
+            dates(EFFECTIVE_DATE, &rows.map(|r| r.6)),
+            texts("EntryCode", &[Some("E1"); 12]),
+            texts("ExitCode", &[Some("W1"); 12]),
+        ]);
+        e.with_column(Column::new(YEAR_CODE.into(), rows.map(|r| r.2)))
+            .unwrap();
+        e.with_column(Column::new(SOURCE_ROW.into(), rows.map(|r| r.7)))
+            .unwrap();
+        e
+    }
+
+    #[test]
+    fn split_on_the_keys_alone_matches_the_whole_frame_sort() {
+        let e = split_cases();
+        let in_order = e.sort([SOURCE_ROW], Default::default()).unwrap();
+        for e in [e, in_order] {
+            let new = split(&e, &config()).unwrap();
+            let old = old_split(&e, &config()).unwrap();
+            assert!(new.equals_missing(&old), "new\n{new}\nold\n{old}");
+            // Not a vacuous match: two rows are cut, two enter at a change
+            // (the second change on the same date is no change).
+            let cut = new.column(SPLIT_CUT).unwrap().bool().unwrap().sum();
+            let entry = new.column("EntryCode").unwrap().str().unwrap().clone();
+            let changed = entry.iter().filter(|c| *c == Some(CONFIG_ENTRY)).count();
+            assert_eq!((cut, changed), (Some(2), 2));
+        }
+    }
 
     #[test]
     fn an_enrollment_is_split_at_an_action_s_effective_date() {

@@ -180,6 +180,12 @@ fn far_future() -> NaiveDate {
     NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date")
 }
 
+/// [`far_future`] as days since 1970.
+fn far_days() -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    (far_future() - epoch).num_days() as i32
+}
+
 /// An open end, as a date far in the future.
 fn far() -> Expr {
     lit(far_future()).cast(DataType::Date)
@@ -290,40 +296,78 @@ fn with_period_ends(
         .collect()
 }
 
+/// The text of a column, in one chunk (null stays null).
+fn text_values(df: &DataFrame, name: &str) -> PolarsResult<StringChunked> {
+    let s = df
+        .column(name)?
+        .as_materialized_series()
+        .cast(&DataType::String)?;
+    Ok(s.str()?.rechunk().into_owned())
+}
+
+/// A date column as days since 1970, in one chunk.
+fn day_values(df: &DataFrame, name: &str) -> PolarsResult<Int32Chunked> {
+    let s = df
+        .column(name)?
+        .as_materialized_series()
+        .cast(&DataType::Date)?
+        .cast(&DataType::Int32)?;
+    Ok(s.i32()?.rechunk().into_owned())
+}
+
+/// Days since 1970 as a date column.
+fn date_column(name: &str, days: Vec<Option<i32>>) -> PolarsResult<Column> {
+    Column::new(name.into(), days).cast(&DataType::Date)
+}
+
 /// The concurrent-enrollment columns: whether a period of primary
-/// enrollment of the student was open on `start`, and the end of the latest
-/// such period (open = far future).
-fn with_primary(lf: LazyFrame, start: &str, periods: &DataFrame) -> PolarsResult<LazyFrame> {
-    let primaries = periods.clone().lazy();
-    let found = lf
-        .clone()
-        .select([
-            col(UPLOAD_ROW),
-            col("StateStudentID"),
-            col("SchoolYear"),
-            col(start),
-        ])
-        .join(
-            primaries,
-            [col("StateStudentID"), col("SchoolYear")],
-            [col("__p_id"), col("__p_year")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(
-            col("__p_entry")
-                .lt_eq(col(start))
-                .and(col("__p_exit").gt_eq(col(start))),
-        )
-        .group_by([col(UPLOAD_ROW)])
-        .agg([col("__p_exit").max().alias(PRIMARY_END)]);
-    Ok(lf
-        .join(
-            found,
-            [col(UPLOAD_ROW)],
-            [col(UPLOAD_ROW)],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_column(col(PRIMARY_END).is_not_null().alias(PRIMARY_FOUND)))
+/// enrollment of the student (same StateStudentID and school year, neither
+/// blank) was open on `start`, and the end of the latest such period
+/// (open = far future). The periods are looked up by student and year in a
+/// hash table of their positions, row by row.
+fn with_primary(mut df: DataFrame, start: &str, periods: &DataFrame) -> PolarsResult<DataFrame> {
+    let (p_ids, p_years) = (
+        text_values(periods, "__p_id")?,
+        text_values(periods, "__p_year")?,
+    );
+    let (p_entry, p_exit) = (
+        day_values(periods, "__p_entry")?,
+        day_values(periods, "__p_exit")?,
+    );
+    let mut by_key: PlHashMap<(&str, &str), Vec<usize>> = PlHashMap::default();
+    for (i, key) in p_ids.iter().zip(p_years.iter()).enumerate() {
+        if let (Some(id), Some(year)) = key {
+            by_key.entry((id, year)).or_default().push(i);
+        }
+    }
+    let (ids, years) = (
+        text_values(&df, "StateStudentID")?,
+        text_values(&df, "SchoolYear")?,
+    );
+    let starts = day_values(&df, start)?;
+    let ends: Vec<Option<i32>> = ids
+        .iter()
+        .zip(years.iter())
+        .zip(starts.iter())
+        .map(|((id, year), start)| {
+            let (Some(id), Some(year), Some(start)) = (id, year, start) else {
+                return None;
+            };
+            by_key
+                .get(&(id, year))?
+                .iter()
+                .filter(|&&p| {
+                    p_entry.get(p).is_some_and(|e| e <= start)
+                        && p_exit.get(p).is_some_and(|e| e >= start)
+                })
+                .filter_map(|&p| p_exit.get(p))
+                .max()
+        })
+        .collect();
+    let found: BooleanChunked = ends.iter().map(|e| Some(e.is_some())).collect();
+    df.with_column(date_column(PRIMARY_END, ends)?)?;
+    df.with_column(found.with_name(PRIMARY_FOUND.into()).into_column())?;
+    Ok(df)
 }
 
 /// A group of rules: those of `upload` (none when it does not apply).
@@ -371,15 +415,20 @@ fn awaiting_state_id(upload: &Upload, _: &Layout, _: &Context) -> Vec<Rule> {
 
 /// Layout columns, in file order: `required` values, then `medms_id`
 /// (organization IDs) or `code_not_in_set` (code sets).
-fn layout_rules(_: &Upload, layout: &Layout, ctx: &Context) -> Vec<Rule> {
+fn layout_rules(upload: &Upload, layout: &Layout, ctx: &Context) -> Vec<Rule> {
     let mut rules = Vec::new();
     for c in &layout.columns {
         let src = c.source.as_str();
         let value = || col(src).cast(DataType::String);
+        // A date or a flag is never blank text: only null is missing.
+        let blank = match kind_of(upload, src) {
+            FieldType::Date | FieldType::Flag => col(src).is_null(),
+            _ => value().is_null().or(value().eq(lit(""))),
+        };
         if c.required {
             rules.push(Rule {
                 rule: "required",
-                violated: value().is_null().or(value().eq(lit(""))),
+                violated: blank,
                 message: lit(format!("{}: a value is required", c.header)),
             });
         }
@@ -673,22 +722,26 @@ pub fn run(
         .into_iter()
         .map(|c| col(c.as_str()))
         .collect();
-    let lf = with_rule_columns(df.clone().lazy(), upload.name, ctx)?;
+    let ruled = with_rule_columns(df, upload.name, ctx)?;
     let checks: Vec<Check> = rules(upload, layout, ctx)
         .into_iter()
         .map(Check::from)
         .collect();
-    let flagged = flag_rows(lf, &checks)?;
+    let flagged = flag_rows(ruled.lazy(), &checks)?;
     let bad = flagged.clone().lazy().filter(col(BAD)).collect()?;
     let violations = violation_rows(upload, &checks, &bad)?;
     let mut report = StageReport::new(STAGE, upload.name);
     report.rows_in = df.height() as u64;
     count_rules(&bad, &checks, &mut report)?;
-    let rows = flagged
-        .lazy()
-        .filter(col(BAD).not())
-        .select(original)
-        .collect()?;
+    let good = !flagged.column(BAD)?.bool()?;
+    let rows = flagged.lazy().select(original).collect()?;
+    // Only the kept rows, one column at a time (nothing to do when every
+    // row passed).
+    let rows = if bad.height() == 0 {
+        rows
+    } else {
+        rows.filter(&good)?
+    };
     report.rows_out = rows.height() as u64;
     Ok(Checked {
         rows,
@@ -698,72 +751,85 @@ pub fn run(
 }
 
 /// The columns an upload's rules read besides its own.
-fn with_rule_columns(lf: LazyFrame, upload: &str, ctx: &Context) -> PolarsResult<LazyFrame> {
-    let lf = match ctx.end_of_year {
-        Some(flags) => lf.join(
-            flags.clone().lazy(),
-            [col(SOURCE_FILE), col(SOURCE_ROW)],
-            [col(SOURCE_FILE), col(SOURCE_ROW)],
-            JoinArgs::new(JoinType::Left),
-        ),
-        None => lf,
+fn with_rule_columns(df: &DataFrame, upload: &str, ctx: &Context) -> PolarsResult<DataFrame> {
+    let df = match ctx.end_of_year {
+        Some(flags) => df
+            .clone()
+            .lazy()
+            .join(
+                flags.clone().lazy(),
+                [col(SOURCE_FILE), col(SOURCE_ROW)],
+                [col(SOURCE_FILE), col(SOURCE_ROW)],
+                JoinArgs::new(JoinType::Left),
+            )
+            .collect()?,
+        None => df.clone(),
     };
     match upload {
         "student_enrollment" => {
-            with_next_primary(with_primary(lf, "EntryDate", ctx.primary_periods)?)
+            with_next_primary(with_primary(df, "EntryDate", ctx.primary_periods)?)
         }
         "cte" => with_concurrent_enrollment(
-            with_primary(lf, "ProgramStartDate", ctx.primary_periods)?,
+            with_primary(df, "ProgramStartDate", ctx.primary_periods)?.lazy(),
             ctx,
-        ),
-        "student_personal" => with_valid_enrollment(lf, ctx.valid_enrollments),
-        "special_ed" => with_previous_segment(lf),
-        _ => Ok(lf),
+        )?
+        .collect(),
+        "student_personal" => with_valid_enrollment(df.lazy(), ctx.valid_enrollments)?.collect(),
+        "special_ed" => with_previous_segment(df.lazy())?.collect(),
+        _ => Ok(df),
     }
 }
 
 /// A primary enrollment still open when the student's next primary
 /// enrollment begins (a change of status was split into touching rows by
 /// conform, so it is not an overlap): that next school and entry date.
-fn with_next_primary(lf: LazyFrame) -> PolarsResult<LazyFrame> {
-    let overlaps = lf
-        .clone()
-        .filter(col("EnrollmentType").eq(lit("P")))
-        .select([
-            col(UPLOAD_ROW),
-            col("StateStudentID"),
-            col("SchoolYear"),
-            col("SchoolID"),
-            col("EntryDate"),
-            col("ExitDate"),
-        ])
-        .sort(
-            ["StateStudentID", "SchoolYear", "EntryDate", UPLOAD_ROW],
-            SortMultipleOptions::default(),
-        )
-        .with_columns([
-            col("EntryDate")
-                .shift(lit(-1))
-                .over([col("StateStudentID"), col("SchoolYear")])?
-                .alias("__next_entry"),
-            col("SchoolID")
-                .shift(lit(-1))
-                .over([col("StateStudentID"), col("SchoolYear")])?
-                .alias(NEXT_SCHOOL),
-        ])
-        .filter(
-            col("__next_entry")
-                .lt(col("ExitDate").fill_null(far()))
-                .and(col("StateStudentID").is_not_null())
-                .fill_null(lit(false)),
-        )
-        .select([col(UPLOAD_ROW), col(NEXT_SCHOOL), col("__next_entry")]);
-    Ok(lf.join(
-        overlaps,
-        [col(UPLOAD_ROW)],
-        [col(UPLOAD_ROW)],
-        JoinArgs::new(JoinType::Left),
-    ))
+/// "Next": the primary rows ordered by student, school year, entry date
+/// (blank first) and upload row; a student's rows of a year are
+/// neighbours, compared on their positions in one pass.
+fn with_next_primary(mut df: DataFrame) -> PolarsResult<DataFrame> {
+    use rayon::prelude::*;
+    let kinds = text_values(&df, "EnrollmentType")?;
+    let (ids, years) = (
+        text_values(&df, "StateStudentID")?,
+        text_values(&df, "SchoolYear")?,
+    );
+    let schools = text_values(&df, "SchoolID")?;
+    let (entry, exit) = (day_values(&df, "EntryDate")?, day_values(&df, "ExitDate")?);
+    let rows = df
+        .column(UPLOAD_ROW)?
+        .as_materialized_series()
+        .cast(&DataType::Int64)?;
+    let rows = rows.i64()?.rechunk();
+    let ids: Vec<Option<&str>> = ids.iter().collect();
+    let years: Vec<Option<&str>> = years.iter().collect();
+    let entry: Vec<Option<i32>> = entry.iter().collect();
+    let rows: Vec<Option<i64>> = rows.iter().collect();
+    let key = |i: usize| (ids[i], years[i], entry[i], rows[i]);
+    let mut primary: Vec<usize> = kinds
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| *k == Some("P"))
+        .map(|(i, _)| i)
+        .collect();
+    primary.par_sort_unstable_by(|&a, &b| key(a).cmp(&key(b)));
+    let far = far_days();
+    let mut next_school: Vec<Option<&str>> = vec![None; df.height()];
+    let mut next_entry: Vec<Option<i32>> = vec![None; df.height()];
+    for pair in primary.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let same = ids[a].is_some() && ids[a] == ids[b] && years[a] == years[b];
+        let open = matches!(entry[b], Some(e) if e < exit.get(a).unwrap_or(far));
+        if same && open {
+            next_school[a] = schools.get(b);
+            next_entry[a] = entry[b];
+        }
+    }
+    let next_school = StringChunked::new(NEXT_SCHOOL.into(), next_school)
+        .into_series()
+        .cast(df.column("SchoolID")?.dtype())?;
+    df.with_column(next_school.into_column())?;
+    df.with_column(date_column("__next_entry", next_entry)?)?;
+    Ok(df)
 }
 
 /// Whether a concurrent Student Enrollment row that passed pre-flight exists
@@ -900,10 +966,24 @@ fn with_previous_segment(lf: LazyFrame) -> PolarsResult<LazyFrame> {
 /// The rows with a flag per rule and `__bad` (any rule broken), in upload order.
 fn flag_rows(lf: LazyFrame, checks: &[Check]) -> PolarsResult<DataFrame> {
     let (flags, any_bad) = flag_exprs(checks)?;
-    lf.with_columns(flags)
-        .with_column(any_bad)
-        .sort([UPLOAD_ROW], SortMultipleOptions::default())
-        .collect()
+    let flagged = lf.with_columns(flags).with_column(any_bad).collect()?;
+    // The rule columns keep the conformed order (upload order) unless a
+    // join changed it: then sorted back.
+    let rows = flagged
+        .column(UPLOAD_ROW)?
+        .as_materialized_series()
+        .cast(&DataType::Int64)?;
+    let mut last = None;
+    let in_order = rows.i64()?.iter().all(|r| {
+        let ok = r.is_some() && (last.is_none() || r > last);
+        last = r;
+        ok
+    });
+    if in_order {
+        Ok(flagged)
+    } else {
+        flagged.sort([UPLOAD_ROW], SortMultipleOptions::default())
+    }
 }
 
 /// One row per violation of the `bad` rows, in [`VIOLATION_COLUMNS`], by
@@ -1038,6 +1118,274 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
+    /// [`with_primary`] and [`with_next_primary`] as they were before
+    /// they looked rows up by position: joins and windows on the text keys.
+    fn old_with_primary(
+        lf: LazyFrame,
+        start: &str,
+        periods: &DataFrame,
+    ) -> PolarsResult<LazyFrame> {
+        let primaries = periods.clone().lazy();
+        let found = lf
+            .clone()
+            .select([
+                col(UPLOAD_ROW),
+                col("StateStudentID"),
+                col("SchoolYear"),
+                col(start),
+            ])
+            .join(
+                primaries,
+                [col("StateStudentID"), col("SchoolYear")],
+                [col("__p_id"), col("__p_year")],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .filter(
+                col("__p_entry")
+                    .lt_eq(col(start))
+                    .and(col("__p_exit").gt_eq(col(start))),
+            )
+            .group_by([col(UPLOAD_ROW)])
+            .agg([col("__p_exit").max().alias(PRIMARY_END)]);
+        Ok(lf
+            .join(
+                found,
+                [col(UPLOAD_ROW)],
+                [col(UPLOAD_ROW)],
+                JoinArgs::new(JoinType::Left),
+            )
+            .with_column(col(PRIMARY_END).is_not_null().alias(PRIMARY_FOUND)))
+    }
+
+    fn old_with_next_primary(lf: LazyFrame) -> PolarsResult<LazyFrame> {
+        let overlaps = lf
+            .clone()
+            .filter(col("EnrollmentType").eq(lit("P")))
+            .select([
+                col(UPLOAD_ROW),
+                col("StateStudentID"),
+                col("SchoolYear"),
+                col("SchoolID"),
+                col("EntryDate"),
+                col("ExitDate"),
+            ])
+            .sort(
+                ["StateStudentID", "SchoolYear", "EntryDate", UPLOAD_ROW],
+                SortMultipleOptions::default(),
+            )
+            .with_columns([
+                col("EntryDate")
+                    .shift(lit(-1))
+                    .over([col("StateStudentID"), col("SchoolYear")])?
+                    .alias("__next_entry"),
+                col("SchoolID")
+                    .shift(lit(-1))
+                    .over([col("StateStudentID"), col("SchoolYear")])?
+                    .alias(NEXT_SCHOOL),
+            ])
+            .filter(
+                col("__next_entry")
+                    .lt(col("ExitDate").fill_null(far()))
+                    .and(col("StateStudentID").is_not_null())
+                    .fill_null(lit(false)),
+            )
+            .select([col(UPLOAD_ROW), col(NEXT_SCHOOL), col("__next_entry")]);
+        Ok(lf.join(
+            overlaps,
+            [col(UPLOAD_ROW)],
+            [col(UPLOAD_ROW)],
+            JoinArgs::new(JoinType::Left),
+        ))
+    }
+
+    /// Primary and concurrent enrollments with the awkward cases: an open
+    /// primary, overlaps, touching rows, blank students, school years and
+    /// entry dates, two rows entering the same day, a concurrent row no
+    /// primary covers.
+    fn awkward_enrollments() -> DataFrame {
+        type Row = (
+            Option<&'static str>,
+            Option<&'static str>,
+            &'static str,
+            &'static str,
+            Option<&'static str>,
+            Option<&'static str>,
+        );
+        let rows: [Row; 15] = [
+            (
+                Some("A"),
+                Some("2016"),
+                "S1",
+                "P",
+                Some("2015-09-01"),
+                Some("2015-12-31"),
+            ),
+            (Some("A"), Some("2016"), "S2", "P", Some("2015-11-01"), None),
+            (
+                Some("A"),
+                Some("2016"),
+                "S3",
+                "P",
+                Some("2016-01-05"),
+                Some("2016-06-10"),
+            ),
+            (
+                Some("A"),
+                Some("2016"),
+                "S4",
+                "S",
+                Some("2016-02-01"),
+                Some("2016-03-01"),
+            ),
+            (Some("A"), Some("2017"), "S1", "P", None, Some("2016-10-01")),
+            (
+                Some("A"),
+                Some("2017"),
+                "S1",
+                "P",
+                Some("2016-09-01"),
+                Some("2017-06-01"),
+            ),
+            (
+                None,
+                Some("2016"),
+                "S1",
+                "P",
+                Some("2015-09-01"),
+                Some("2016-06-01"),
+            ),
+            (
+                None,
+                Some("2016"),
+                "S2",
+                "P",
+                Some("2015-10-01"),
+                Some("2016-06-01"),
+            ),
+            (
+                Some("B"),
+                None,
+                "S1",
+                "P",
+                Some("2015-09-01"),
+                Some("2016-06-01"),
+            ),
+            (
+                Some("B"),
+                None,
+                "S2",
+                "P",
+                Some("2015-10-01"),
+                Some("2016-06-01"),
+            ),
+            (
+                Some("B"),
+                Some("2016"),
+                "S1",
+                "P",
+                Some("2015-09-01"),
+                Some("2015-09-30"),
+            ),
+            (
+                Some("B"),
+                Some("2016"),
+                "S2",
+                "P",
+                Some("2015-10-01"),
+                Some("2016-06-01"),
+            ),
+            (Some("B"), Some("2016"), "S5", "S", Some("2016-07-01"), None),
+            (
+                Some("C"),
+                Some("2016"),
+                "S1",
+                "P",
+                Some("2015-09-01"),
+                Some("2016-06-01"),
+            ),
+            (
+                Some("C"),
+                Some("2016"),
+                "S2",
+                "P",
+                Some("2015-09-01"),
+                Some("2016-05-01"),
+            ),
+        ];
+        let day = |v: Option<&str>| v.map(d);
+        let mut df = df!(
+            "StateStudentID" => rows.map(|r| r.0),
+            "SchoolYear" => rows.map(|r| r.1),
+            "SchoolID" => rows.map(|r| r.2),
+            "EnrollmentType" => rows.map(|r| r.3),
+            "EntryDate" => rows.map(|r| day(r.4)),
+            "ExitDate" => rows.map(|r| day(r.5)),
+        )
+        .unwrap();
+        // Upload rows numbered in another order than the frame's.
+        let upload_rows: Vec<u32> = (0..15u32).map(|i| (i * 7) % 15).collect();
+        df.with_column(Column::new(UPLOAD_ROW.into(), upload_rows))
+            .unwrap();
+        df
+    }
+
+    /// Columns of `df` as text, in upload row order.
+    fn as_text(df: &DataFrame, columns: &[&str]) -> Vec<Vec<Option<String>>> {
+        let df = df.sort([UPLOAD_ROW], Default::default()).unwrap();
+        columns
+            .iter()
+            .map(|c| {
+                let s = df.column(c).unwrap().cast(&DataType::String).unwrap();
+                s.str()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.map(String::from))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn primary_lookups_by_position_match_the_joins_they_replace() {
+        let df = awkward_enrollments();
+        // The periods of these rows, and hand-made ones that overlap (two
+        // open on one date: the later end wins) or have blank keys.
+        let made = df!(
+            "__p_id" => [Some("A"), Some("A"), None, Some("B")],
+            "__p_year" => [Some("2016"), Some("2016"), Some("2016"), None],
+            "__p_entry" => [d("2015-09-01"), d("2016-01-01"), d("2015-09-01"), d("2015-09-01")],
+            "__p_exit" => [d("2016-02-15"), d("2016-04-01"), d("2016-06-01"), d("2016-06-01")],
+        )
+        .unwrap();
+        let columns = [PRIMARY_END, PRIMARY_FOUND, NEXT_SCHOOL, "__next_entry"];
+        for periods in [primary_periods(Some(&df)).unwrap(), made] {
+            let new = with_next_primary(with_primary(df.clone(), "EntryDate", &periods).unwrap())
+                .unwrap();
+            let old = old_with_next_primary(
+                old_with_primary(df.clone().lazy(), "EntryDate", &periods).unwrap(),
+            )
+            .unwrap()
+            .collect()
+            .unwrap();
+            assert_eq!(as_text(&new, &columns), as_text(&old, &columns));
+        }
+        // Not a vacuous match: who overlaps whom, by frame row.
+        let periods = primary_periods(Some(&df)).unwrap();
+        let new = with_next_primary(with_primary(df, "EntryDate", &periods).unwrap()).unwrap();
+        let next = new.column(NEXT_SCHOOL).unwrap().str().unwrap().clone();
+        let next: Vec<(usize, &str)> = next
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((i, s?)))
+            .collect();
+        assert_eq!(
+            next,
+            [(0, "S2"), (1, "S3"), (4, "S1"), (8, "S2"), (13, "S2")]
+        );
+        let found = new.column(PRIMARY_FOUND).unwrap().bool().unwrap().clone();
+        assert_eq!((found.get(3), found.get(12)), (Some(true), Some(false)));
+    }
+
     #[test]
     fn touching_primary_enrollments_are_one_period() {
         let enrollments = df!(
@@ -1050,11 +1398,7 @@ mod tests {
         )
         .unwrap();
         let periods = primary_periods(Some(&enrollments)).unwrap();
-        let out = with_primary(enrollments.clone().lazy(), "EntryDate", &periods)
-            .unwrap()
-            .sort([UPLOAD_ROW], Default::default())
-            .collect()
-            .unwrap();
+        let out = with_primary(enrollments.clone(), "EntryDate", &periods).unwrap();
         let found = out.column(PRIMARY_FOUND).unwrap().bool().unwrap().clone();
         let found: Vec<Option<bool>> = (0..found.len()).map(|i| found.get(i)).collect();
         assert_eq!(found, [Some(true), Some(true), Some(true)]);
