@@ -194,8 +194,11 @@ fn far() -> Expr {
 /// The periods of primary enrollment of every student and school year:
 /// primary enrollments that touch or overlap (a transfer, a change of
 /// status) are one period. Columns `__p_id`, `__p_year`, `__p_entry`,
-/// `__p_exit` (an open enrollment ends far in the future).
+/// `__p_exit` (an open enrollment ends far in the future), sorted by the
+/// first three (blank first). The primary rows are ordered by position
+/// (student, school year, entry date) and chained in one pass.
 pub fn primary_periods(enrollments: Option<&DataFrame>) -> PolarsResult<DataFrame> {
+    use rayon::prelude::*;
     let Some(e) = enrollments else {
         return DataFrame::new(
             0,
@@ -207,93 +210,53 @@ pub fn primary_periods(enrollments: Option<&DataFrame>) -> PolarsResult<DataFram
             ],
         );
     };
-    let sorted = e
-        .clone()
-        .lazy()
-        .filter(col("EnrollmentType").eq(lit("P")))
-        .select([
-            col("StateStudentID").alias("__p_id"),
-            col("SchoolYear").alias("__p_year"),
-            col("EntryDate").cast(DataType::Int32).alias("__p_entry"),
-            col("ExitDate")
-                .fill_null(far())
-                .cast(DataType::Int32)
-                .alias("__p_exit"),
-        ])
-        .sort(
-            ["__p_id", "__p_year", "__p_entry"],
-            SortMultipleOptions::default(),
-        )
-        .collect()?;
-    let periods = chain_periods(&sorted)?;
-    with_period_ends(sorted.take(&periods)?, &sorted, &periods)
-}
-
-/// The first row of each period of `sorted` (primary enrollments by
-/// student, school year and entry date): a row begins one when it is the
-/// first of its student and year, or enters more than a day after every
-/// earlier row of them has ended.
-fn chain_periods(sorted: &DataFrame) -> PolarsResult<IdxCa> {
-    let ids = sorted
-        .column("__p_id")?
-        .as_materialized_series()
-        .cast(&DataType::String)?;
-    let ids = ids.str()?.rechunk();
-    let years = sorted
-        .column("__p_year")?
-        .as_materialized_series()
-        .cast(&DataType::String)?;
-    let years = years.str()?.rechunk();
-    let entry = sorted.column("__p_entry")?.i32()?.rechunk();
-    let exit = sorted.column("__p_exit")?.i32()?.rechunk();
-    let mut firsts: Vec<IdxSize> = Vec::new();
-    let mut ended: Option<i32> = None;
-    let rows = ids
-        .iter()
-        .zip(years.iter())
-        .zip(entry.iter().zip(exit.iter()));
-    let mut last_key = None;
-    for (i, (key, (entry, exit))) in rows.enumerate() {
-        // `ended`: the latest exit of the earlier rows of the student and
-        // year (open = far future).
-        let first = last_key != Some(key);
-        let gap = matches!((entry, ended), (Some(entry), Some(ended)) if entry > ended + 1);
-        if first || gap {
-            firsts.push(i as IdxSize);
-        }
-        ended = if first { exit } else { ended.max(exit) };
-        last_key = Some(key);
-    }
-    Ok(IdxCa::from_vec("".into(), firsts))
-}
-
-/// The periods: each first row's student, year and entry, and the latest
-/// exit of its rows (those up to the next first row).
-fn with_period_ends(
-    firsts: DataFrame,
-    sorted: &DataFrame,
-    periods: &IdxCa,
-) -> PolarsResult<DataFrame> {
-    let exit = sorted.column("__p_exit")?.i32()?.rechunk();
-    let starts: Vec<usize> = periods.into_no_null_iter().map(|i| i as usize).collect();
-    let ends: Vec<Option<i32>> = starts
+    let kinds = text_values(e, "EnrollmentType")?;
+    let ids = text_values(e, "StateStudentID")?;
+    let years = text_values(e, "SchoolYear")?;
+    let (entry, exit) = (day_values(e, "EntryDate")?, day_values(e, "ExitDate")?);
+    let ids: Vec<Option<&str>> = ids.iter().collect();
+    let years: Vec<Option<&str>> = years.iter().collect();
+    let entry: Vec<Option<i32>> = entry.iter().collect();
+    let far = far_days();
+    let exit: Vec<i32> = exit.iter().map(|d| d.unwrap_or(far)).collect();
+    let mut order: Vec<usize> = kinds
         .iter()
         .enumerate()
-        .map(|(k, &from)| {
-            let to = starts.get(k + 1).copied().unwrap_or(sorted.height());
-            (from..to).filter_map(|i| exit.get(i)).max()
-        })
+        .filter(|(_, k)| *k == Some("P"))
+        .map(|(i, _)| i)
         .collect();
-    let mut out = firsts;
-    out.with_column(Column::new("__p_exit".into(), ends))?;
-    out.lazy()
-        .select([
-            col("__p_id"),
-            col("__p_year"),
-            col("__p_entry").cast(DataType::Date),
-            col("__p_exit").cast(DataType::Date),
-        ])
-        .collect()
+    order.par_sort_unstable_by_key(|&i| (ids[i], years[i], entry[i]));
+    // A row begins a period when it is the first of its student and year,
+    // or enters more than a day after every earlier row of them has ended
+    // (`ended`: their latest exit); a period ends at its rows' latest exit.
+    let (mut p_id, mut p_year) = (Vec::new(), Vec::new());
+    let (mut p_entry, mut p_exit): (Vec<Option<i32>>, Vec<i32>) = (Vec::new(), Vec::new());
+    let mut ended = 0;
+    for (k, &i) in order.iter().enumerate() {
+        let first = k == 0 || {
+            let j = order[k - 1];
+            (ids[j], years[j]) != (ids[i], years[i])
+        };
+        let gap = matches!(entry[i], Some(entry) if entry > ended + 1);
+        if first || gap {
+            p_id.push(ids[i]);
+            p_year.push(years[i]);
+            p_entry.push(entry[i]);
+            p_exit.push(exit[i]);
+        } else if let Some(end) = p_exit.last_mut() {
+            *end = (*end).max(exit[i]);
+        }
+        ended = if first { exit[i] } else { ended.max(exit[i]) };
+    }
+    DataFrame::new(
+        p_id.len(),
+        vec![
+            Column::new("__p_id".into(), p_id),
+            Column::new("__p_year".into(), p_year),
+            date_column("__p_entry", p_entry)?,
+            date_column("__p_exit", p_exit.into_iter().map(Some).collect())?,
+        ],
+    )
 }
 
 /// The text of a column, in one chunk (null stays null).
@@ -1343,6 +1306,114 @@ mod tests {
                     .collect()
             })
             .collect()
+    }
+
+    /// [`primary_periods`] as it was before it ordered rows by position:
+    /// a sort of the frame, then the chain.
+    fn old_primary_periods(enrollments: Option<&DataFrame>) -> PolarsResult<DataFrame> {
+        let Some(e) = enrollments else {
+            return DataFrame::new(
+                0,
+                vec![
+                    Column::new_empty("__p_id".into(), &DataType::String),
+                    Column::new_empty("__p_year".into(), &DataType::String),
+                    Column::new_empty("__p_entry".into(), &DataType::Date),
+                    Column::new_empty("__p_exit".into(), &DataType::Date),
+                ],
+            );
+        };
+        let sorted = e
+            .clone()
+            .lazy()
+            .filter(col("EnrollmentType").eq(lit("P")))
+            .select([
+                col("StateStudentID").alias("__p_id"),
+                col("SchoolYear").alias("__p_year"),
+                col("EntryDate").cast(DataType::Int32).alias("__p_entry"),
+                col("ExitDate")
+                    .fill_null(far())
+                    .cast(DataType::Int32)
+                    .alias("__p_exit"),
+            ])
+            .sort(
+                ["__p_id", "__p_year", "__p_entry"],
+                SortMultipleOptions::default(),
+            )
+            .collect()?;
+        let periods = old_chain_periods(&sorted)?;
+        old_with_period_ends(sorted.take(&periods)?, &sorted, &periods)
+    }
+
+    fn old_chain_periods(sorted: &DataFrame) -> PolarsResult<IdxCa> {
+        let ids = sorted
+            .column("__p_id")?
+            .as_materialized_series()
+            .cast(&DataType::String)?;
+        let ids = ids.str()?.rechunk();
+        let years = sorted
+            .column("__p_year")?
+            .as_materialized_series()
+            .cast(&DataType::String)?;
+        let years = years.str()?.rechunk();
+        let entry = sorted.column("__p_entry")?.i32()?.rechunk();
+        let exit = sorted.column("__p_exit")?.i32()?.rechunk();
+        let mut firsts: Vec<IdxSize> = Vec::new();
+        let mut ended: Option<i32> = None;
+        let rows = ids
+            .iter()
+            .zip(years.iter())
+            .zip(entry.iter().zip(exit.iter()));
+        let mut last_key = None;
+        for (i, (key, (entry, exit))) in rows.enumerate() {
+            // `ended`: the latest exit of the earlier rows of the student and
+            // year (open = far future).
+            let first = last_key != Some(key);
+            let gap = matches!((entry, ended), (Some(entry), Some(ended)) if entry > ended + 1);
+            if first || gap {
+                firsts.push(i as IdxSize);
+            }
+            ended = if first { exit } else { ended.max(exit) };
+            last_key = Some(key);
+        }
+        Ok(IdxCa::from_vec("".into(), firsts))
+    }
+
+    fn old_with_period_ends(
+        firsts: DataFrame,
+        sorted: &DataFrame,
+        periods: &IdxCa,
+    ) -> PolarsResult<DataFrame> {
+        let exit = sorted.column("__p_exit")?.i32()?.rechunk();
+        let starts: Vec<usize> = periods.into_no_null_iter().map(|i| i as usize).collect();
+        let ends: Vec<Option<i32>> = starts
+            .iter()
+            .enumerate()
+            .map(|(k, &from)| {
+                let to = starts.get(k + 1).copied().unwrap_or(sorted.height());
+                (from..to).filter_map(|i| exit.get(i)).max()
+            })
+            .collect();
+        let mut out = firsts;
+        out.with_column(Column::new("__p_exit".into(), ends))?;
+        out.lazy()
+            .select([
+                col("__p_id"),
+                col("__p_year"),
+                col("__p_entry").cast(DataType::Date),
+                col("__p_exit").cast(DataType::Date),
+            ])
+            .collect()
+    }
+
+    #[test]
+    fn primary_periods_by_position_match_the_sorted_frame() {
+        let df = awkward_enrollments();
+        let new = primary_periods(Some(&df)).unwrap();
+        let old = old_primary_periods(Some(&df)).unwrap();
+        assert!(new.equals_missing(&old), "new\n{new}\nold\n{old}");
+        // Not a vacuous match: one period per student and year (A's three
+        // overlapping 2016 rows, B's touching ones, blank keys included).
+        assert_eq!(new.height(), 6);
     }
 
     #[test]

@@ -94,14 +94,21 @@ impl<'a> Loaded<'a> {
             if self.covers(source, &wanted)? {
                 continue;
             }
+            let mut clock = crate::publish::Clock::new(upload.name);
             let frame = if source == Source::Segments {
                 let mut readers: Vec<&Upload> = self.pending.clone();
                 readers.push(upload);
                 let rows = self.read(Source::Segments, &split_input(readers))?;
+                clock.lap("read segments");
                 conform::split(&rows, &self.split)?
             } else {
                 self.read(source, &wanted)?
             };
+            clock.lap(if source == Source::Segments {
+                "split"
+            } else {
+                "read"
+            });
             self.frames.insert(source, frame);
         }
         Ok(())
@@ -112,6 +119,7 @@ impl<'a> Loaded<'a> {
     pub fn conform(&mut self, upload: &'static Upload) -> Result<Option<conform::Built>> {
         self.pending.retain(|u| u.name != upload.name);
         self.load(upload)?;
+        let mut clock = crate::publish::Clock::new(upload.name);
         let built = {
             let f = |s: Source| self.frames.get(&s);
             conform::build(
@@ -126,6 +134,7 @@ impl<'a> Loaded<'a> {
                 },
             )?
         };
+        clock.lap("build");
         let pending = &self.pending;
         self.frames
             .retain(|s, _| pending.iter().any(|u| sources_of(u).contains(s)));
