@@ -1427,11 +1427,19 @@ fn attach(
         };
         let local = extract::text(e, SCHOOL_STUDENT_ID)?;
         let mut codes = extract::Interner::default();
-        // The columns walked side by side (no lookup of a row by number).
+        // The columns walked side by side (no lookup of a row by number);
+        // a student's rows often follow each other: the last ID's unit is
+        // kept at hand.
         let rows = es.iter().zip(sau.iter()).zip(local.iter());
+        let mut last: Option<(&str, Option<usize>)> = None;
         for (i, ((s, sau), local)) in rows.enumerate() {
             if let (Some(s), Some(start)) = (s, entry[i]) {
-                if let Some(&u) = unit_of.get(s) {
+                let unit = match last {
+                    Some((id, u)) if id == s => u,
+                    _ => unit_of.get(s).copied(),
+                };
+                last = Some((s, unit));
+                if let Some(u) = unit {
                     let end = exit[i].unwrap_or(start);
                     let sau = codes.code(sau.unwrap_or_default());
                     let local = local.map(|n| codes.code(n));

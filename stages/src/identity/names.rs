@@ -65,11 +65,8 @@ impl Numbers {
 impl Names {
     pub fn new(table: Vec<String>, soundex: &dyn Fn(&str) -> String, nick: &Nicknames) -> Self {
         let id = ids(&table);
-        let (mut codes, mut letters, mut words) = (
-            Numbers::default(),
-            Numbers::default(),
-            Numbers::default(),
-        );
+        let (mut codes, mut letters, mut words) =
+            (Numbers::default(), Numbers::default(), Numbers::default());
         let phonetic = table.iter().map(|t| codes.of(soundex(t))).collect();
         let nicknames = table
             .iter()
@@ -84,7 +81,10 @@ impl Names {
                 of
             })
             .collect();
-        let joined = table.iter().map(|t| letters.of(joined(t).collect())).collect();
+        let joined = table
+            .iter()
+            .map(|t| letters.of(joined(t).collect()))
+            .collect();
         let parts = table
             .iter()
             .map(|t| {
@@ -142,10 +142,7 @@ impl Names {
         };
         let (x, y) = (&self.text[a as usize], &self.text[b as usize]);
         let level = graded(phon, x, y, 0);
-        shard
-            .lock()
-            .expect("unpoisoned")
-            .insert(key, level as u8);
+        shard.lock().expect("unpoisoned").insert(key, level as u8);
         level
     }
 }
