@@ -91,42 +91,53 @@ pub fn read_decisions(path: &Path, bytes: &[u8]) -> Result<Vec<Decision>> {
 }
 
 /// `pairs.parquet`'s frame, each text column built straight from the
-/// pairs' strings (no copy of them first).
+/// pairs' strings (no copy of them first), the columns on both cores.
 fn pairs_frame(pairs: &[Pair]) -> PolarsResult<DataFrame> {
-    let text = |name: &str, f: fn(&Pair) -> &str| {
-        StringChunked::from_iter_values(name.into(), pairs.iter().map(f)).into_column()
+    use rayon::prelude::*;
+    type Build<'a> = Box<dyn Fn() -> Column + Sync + 'a>;
+    let text = |name: &'static str, f: fn(&Pair) -> &str| -> Build {
+        Box::new(move || {
+            StringChunked::from_iter_values(name.into(), pairs.iter().map(f)).into_column()
+        })
     };
-    let mut columns = vec![
+    let mut builds: Vec<Build> = vec![
         text("key_a", |p| &p.key_a),
         text("key_b", |p| &p.key_b),
-        Column::new(
-            "score".into(),
-            pairs.iter().map(|p| p.score).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "probability".into(),
-            pairs.iter().map(|p| p.probability).collect::<Vec<_>>(),
-        ),
+        Box::new(|| {
+            Column::new(
+                "score".into(),
+                pairs.iter().map(|p| p.score).collect::<Vec<_>>(),
+            )
+        }),
+        Box::new(|| {
+            Column::new(
+                "probability".into(),
+                pairs.iter().map(|p| p.probability).collect::<Vec<_>>(),
+            )
+        }),
         text("outcome", |p| &p.outcome),
         text("reason", |p| &p.reason),
         text("pattern", |p| &p.pattern),
     ];
     for (c, (name, _)) in COMPARATORS.iter().enumerate() {
-        columns.push(
+        builds.push(Box::new(move || {
             StringChunked::from_iter_options(
                 format!("{name}_level").into(),
                 pairs.iter().map(|p| p.terms.get(c).map(|t| t.level)),
             )
-            .into_column(),
-        );
-        columns.push(Column::new(
-            format!("{name}_weight").into(),
-            pairs
-                .iter()
-                .map(|p| p.terms.get(c).map(|t| t.weight))
-                .collect::<Vec<_>>(),
-        ));
+            .into_column()
+        }));
+        builds.push(Box::new(move || {
+            Column::new(
+                format!("{name}_weight").into(),
+                pairs
+                    .iter()
+                    .map(|p| p.terms.get(c).map(|t| t.weight))
+                    .collect::<Vec<_>>(),
+            )
+        }));
     }
+    let columns: Vec<Column> = builds.par_iter().map(|build| build()).collect();
     DataFrame::new(pairs.len(), columns)
 }
 
@@ -260,10 +271,16 @@ pub fn run_stage(
     let mut clock = identity::profile::Clock::start();
     let mut outputs = Vec::new();
     let mut data = BTreeMap::new();
+    // Content hashes of the frames a later stage reads (publish the
+    // students, rekey the identity map) or may: not of the pairs, the
+    // largest frame, which only `identity explain` and the score read (the
+    // runner still checksums its file).
     let mut write = |name: &str, df: &mut DataFrame| -> Result<()> {
         snapshot::write_parquet(root, identity::STAGE, name, df, provenance)?;
         outputs.push(format!("{}/{name}.parquet", identity::STAGE));
-        data.extend(crate::checksum::data_hashes(name, df)?);
+        if name != "pairs" {
+            data.extend(crate::checksum::data_hashes(name, df)?);
+        }
         Ok(())
     };
     write("students", &mut out.students)?;
@@ -334,6 +351,10 @@ pub fn run_stage(
         &serde_json::to_vec_pretty(&summary)?,
     )?;
     outputs.push("identity/summary.json".into());
+    // The pairs (the largest thing the stage holds) freed beside the next
+    // stage rather than before it.
+    let pairs = std::mem::take(&mut out.pairs);
+    std::thread::spawn(move || drop(pairs));
     clock.lap("summary", 1);
     Ok(StageOut {
         summary,

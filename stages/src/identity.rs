@@ -50,6 +50,7 @@ mod blocking;
 mod extract;
 mod facts;
 mod model;
+mod names;
 pub mod profile;
 mod similarity;
 mod sorted;
@@ -109,6 +110,10 @@ struct Identity {
     first: String,
     middle: String,
     last: String,
+    /// The names' IDs ([`names`]): equal IDs, equal folded names.
+    first_id: u32,
+    middle_id: u32,
+    last_id: u32,
     gender: Option<String>,
     birth: Option<NaiveDate>,
     effective: Option<NaiveDate>,
@@ -133,6 +138,10 @@ struct Unit {
     names: SortedSet<(String, String)>,
     /// Folded middle names (blank ones left out).
     middles: SortedSet<String>,
+    /// The same (first, last) variants and middle names by ID, in the same
+    /// order ([`names`]): what the name comparators read.
+    name_ids: SortedSet<(u32, u32)>,
+    middle_ids: SortedSet<u32>,
     births: SortedSet<NaiveDate>,
     gender: Option<String>,
     spans: Vec<Span>,
@@ -155,6 +164,8 @@ impl Unit {
             members,
             names: SortedSet::new(),
             middles: SortedSet::new(),
+            name_ids: SortedSet::new(),
+            middle_ids: SortedSet::new(),
             births: SortedSet::new(),
             gender: None,
             spans: Vec::new(),
@@ -183,8 +194,10 @@ impl Unit {
     /// Adds an identity row's names, birth date, gender and first date.
     fn absorb(&mut self, id: &Identity) {
         self.names.insert((id.first.clone(), id.last.clone()));
+        self.name_ids.insert((id.first_id, id.last_id));
         if !id.middle.is_empty() {
             self.middles.insert(id.middle.clone());
+            self.middle_ids.insert(id.middle_id);
         }
         if let Some(b) = id.birth {
             self.births.insert(b);
@@ -427,7 +440,7 @@ fn slip(x: NaiveDate, y: NaiveDate) -> bool {
         return true;
     }
     let (a, b) = (digits(p, width), digits(q, width));
-    let (a, b) = (a.as_slice(), b.as_slice());
+    let (a, b) = (a.as_ref(), b.as_ref());
     let differing: Vec<usize> = (0..a.len().min(b.len()))
         .filter(|&i| a[i] != b[i])
         .collect();
@@ -439,19 +452,38 @@ fn slip(x: NaiveDate, y: NaiveDate) -> bool {
 }
 
 /// The characters of `{v:0width$}` (a date part padded with zeros), made
-/// without formatting for the parts a date has (0 to 9999).
-fn digits(v: i32, width: usize) -> Vec<u8> {
+/// without formatting (nor a heap allocation) for the parts a date has (0
+/// to 9999).
+fn digits(v: i32, width: usize) -> Digits {
     if (0..=9999).contains(&v) && width == 4 {
-        vec![
-            b'0' + (v / 1000) as u8,
-            b'0' + (v / 100 % 10) as u8,
-            b'0' + (v / 10 % 10) as u8,
-            b'0' + (v % 10) as u8,
-        ]
+        Digits::Short(
+            [
+                b'0' + (v / 1000) as u8,
+                b'0' + (v / 100 % 10) as u8,
+                b'0' + (v / 10 % 10) as u8,
+                b'0' + (v % 10) as u8,
+            ],
+            4,
+        )
     } else if (0..=99).contains(&v) && width == 2 {
-        vec![b'0' + (v / 10) as u8, b'0' + (v % 10) as u8]
+        Digits::Short([b'0' + (v / 10) as u8, b'0' + (v % 10) as u8, 0, 0], 2)
     } else {
-        format!("{v:0width$}").into_bytes()
+        Digits::Long(format!("{v:0width$}").into_bytes())
+    }
+}
+
+/// A date part's characters: up to four inline, else on the heap.
+enum Digits {
+    Short([u8; 4], usize),
+    Long(Vec<u8>),
+}
+
+impl AsRef<[u8]> for Digits {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            Digits::Short(d, n) => &d[..*n],
+            Digits::Long(d) => d,
+        }
     }
 }
 
@@ -488,11 +520,13 @@ struct Comparer {
     nick: Nicknames,
     /// Soundex of every folded name, computed once.
     phonetic: PlHashMap<String, String>,
+    /// What the name comparators read of each name, by ID.
+    names: names::Names,
 }
 
 /// Graded string similarity of two folded names that differ: the
 /// Jaro-Winkler levels (one edit apart counts as 0.88), then Soundex.
-fn graded<'p>(phon: impl Fn(&str) -> &'p str, a: &str, b: &str, first_level: usize) -> usize {
+fn graded<P: PartialEq>(phon: impl Fn(&str) -> P, a: &str, b: &str, first_level: usize) -> usize {
     // The edit distance only when the Jaro-Winkler levels do not decide,
     // and not when the lengths alone put it past the bound.
     let jw = similarity::jaro_winkler(a, b);
@@ -523,39 +557,33 @@ fn joined(s: &str) -> impl Iterator<Item = char> + '_ {
 }
 
 impl Comparer {
-    fn phon(&self, s: &str) -> &str {
-        self.phonetic.get(s).map_or("", String::as_str)
-    }
-
-    fn nickname(&self, a: &str, b: &str) -> bool {
-        self.nick
-            .get(a)
-            .is_some_and(|names| names.iter().any(|n| n == b))
-    }
-
-    fn first_level(&self, a: &str, b: &str, ua: &Unit, ub: &Unit) -> usize {
-        if a.is_empty() || b.is_empty() {
+    /// First names by ID: blank, the same, a nickname, the other's middle
+    /// name, else graded.
+    fn first_level(&self, a: u32, b: u32, ua: &Unit, ub: &Unit) -> usize {
+        if a == names::BLANK || b == names::BLANK {
             missing_level(FIRST)
         } else if a == b {
             0
-        } else if self.nickname(a, b) {
+        } else if self.names.nickname(a, b) {
             1
-        } else if ub.middles.contains(a) || ua.middles.contains(b) {
+        } else if ub.middle_ids.contains(&a) || ua.middle_ids.contains(&b) {
             2
         } else {
-            graded(|s| self.phon(s), a, b, 3)
+            3 + self.names.graded(a, b)
         }
     }
 
-    fn last_level(&self, a: &str, b: &str) -> usize {
-        if a.is_empty() || b.is_empty() {
+    /// Surnames by ID: blank, the same letters, a shared part of a compound
+    /// surname, else graded.
+    fn last_level(&self, a: u32, b: u32) -> usize {
+        if a == names::BLANK || b == names::BLANK {
             missing_level(LAST)
-        } else if a == b || joined(a).eq(joined(b)) {
+        } else if a == b || self.names.same_letters(a, b) {
             0
-        } else if parts(a).any(|x| parts(b).any(|y| x == y)) {
+        } else if self.names.share_a_part(a, b) {
             1
         } else {
-            graded(|s| self.phon(s), a, b, 2)
+            2 + self.names.graded(a, b)
         }
     }
 
@@ -568,8 +596,8 @@ impl Comparer {
         let rank = |c: usize, l: usize| if l == missing_level(c) { l - 1 } else { l };
         let mut best = (missing_level(FIRST), missing_level(LAST));
         let mut best_rank = usize::MAX;
-        for (fa, la) in &a.names {
-            for (fb, lb) in &b.names {
+        for &(fa, la) in &a.name_ids {
+            for &(fb, lb) in &b.name_ids {
                 for (f, l) in [(fb, lb), (lb, fb)] {
                     if best_rank == 0 {
                         return best;
@@ -1246,22 +1274,37 @@ fn blank_name_part(u: &Unit) -> bool {
 }
 
 /// Birth dates that could be one child's: blank on either side, equal,
-/// day and month swapped, one part off, or a day apart in any year.
+/// day and month swapped, one part off, or a day apart in any year. (The
+/// birth-date levels up to "one part off" without grading them: a slip is
+/// a day apart or one part off.)
 fn close_births(a: &Unit, b: &Unit) -> bool {
-    let level = birth_level(a, b);
+    if a.births.is_empty() || b.births.is_empty() {
+        return true;
+    }
     let day_apart = |x: &NaiveDate, y: &NaiveDate| {
+        // Months more than one apart are never a day apart (a 29 February
+        // that another year lacks stays in its own year, next to its own
+        // neighbours).
+        if x.month().abs_diff(y.month()) > 1 {
+            return false;
+        }
         let moved = x.with_year(y.year()).unwrap_or(*x);
         (moved - *y).num_days().abs() <= 1
     };
-    level <= 3
-        || level == missing_level(BIRTH)
-        || a.births
-            .iter()
-            .any(|x| b.births.iter().any(|y| day_apart(x, y)))
+    a.births.iter().any(|x| {
+        b.births.iter().any(|y| {
+            x == y
+                || swapped(*x, *y)
+                || one_part_off(*x, *y)
+                || (*x - *y).num_days().abs() == 1
+                || day_apart(x, y)
+        })
+    })
 }
 
-/// Identity rows as read, names folded (each distinct name once).
-fn identities(personal: &DataFrame) -> PolarsResult<Vec<Identity>> {
+/// Identity rows as read, names folded (each distinct name once) and
+/// numbered ([`names`]), and the table of the folded names.
+fn identities(personal: &DataFrame) -> PolarsResult<(Vec<Identity>, Vec<String>)> {
     use extract::{text, text_or_blank};
     let person = extract::ints(personal, PERSON_ID)?;
     let identity_id = extract::ints(personal, IDENTITY_ID)?;
@@ -1273,7 +1316,7 @@ fn identities(personal: &DataFrame) -> PolarsResult<Vec<Identity>> {
     let birth = extract::dates(personal, BIRTH_DATE)?;
     let effective = extract::dates(personal, IDENTITY_EFFECTIVE_DATE)?;
     let mut folder = extract::Folder::default();
-    Ok((0..personal.height())
+    let mut ids: Vec<Identity> = (0..personal.height())
         .map(|i| Identity {
             person: person.get(i).unwrap_or(-1),
             identity: identity_id.get(i).unwrap_or(-1),
@@ -1281,11 +1324,26 @@ fn identities(personal: &DataFrame) -> PolarsResult<Vec<Identity>> {
             first: folder.fold(first.get(i)),
             middle: folder.fold(middle.get(i)),
             last: folder.fold(last.get(i)),
+            first_id: names::BLANK,
+            middle_id: names::BLANK,
+            last_id: names::BLANK,
             gender: gender.get(i).map(str::to_string),
             birth: birth[i],
             effective: effective[i],
         })
-        .collect())
+        .collect();
+    let table = names::table(
+        ids.iter()
+            .flat_map(|id| [id.first.as_str(), id.middle.as_str(), id.last.as_str()]),
+    );
+    let number = names::ids(&table);
+    for id in &mut ids {
+        id.first_id = number[id.first.as_str()];
+        id.middle_id = number[id.middle.as_str()];
+        id.last_id = number[id.last.as_str()];
+    }
+    drop(number);
+    Ok((ids, table))
 }
 
 /// Units (sorted by key), the certain rule of every identity row, and the
@@ -1369,12 +1427,22 @@ fn attach(
         };
         let local = extract::text(e, SCHOOL_STUDENT_ID)?;
         let mut codes = extract::Interner::default();
-        for (i, s) in es.iter().enumerate() {
+        // The columns walked side by side (no lookup of a row by number);
+        // a student's rows often follow each other: the last ID's unit is
+        // kept at hand.
+        let rows = es.iter().zip(sau.iter()).zip(local.iter());
+        let mut last: Option<(&str, Option<usize>)> = None;
+        for (i, ((s, sau), local)) in rows.enumerate() {
             if let (Some(s), Some(start)) = (s, entry[i]) {
-                if let Some(&u) = unit_of.get(s) {
+                let unit = match last {
+                    Some((id, u)) if id == s => u,
+                    _ => unit_of.get(s).copied(),
+                };
+                last = Some((s, unit));
+                if let Some(u) = unit {
                     let end = exit[i].unwrap_or(start);
-                    let sau = codes.code(sau.get(i).unwrap_or_default());
-                    let local = local.get(i).map(|n| codes.code(n));
+                    let sau = codes.code(sau.unwrap_or_default());
+                    let local = local.map(|n| codes.code(n));
                     units[u].spans.push((start, end, sau, local));
                 }
             }
@@ -1466,9 +1534,14 @@ fn estimate_model(
     }
 }
 
-/// The comparer: the nickname table (both directions) and every folded
-/// name's Soundex.
-fn comparer(units: &[Unit], sx: &dyn Fn(&str) -> String, config: &IdentityConfig) -> Comparer {
+/// The comparer: the nickname table (both directions), every folded
+/// name's Soundex, and the names by ID ([`names`]).
+fn comparer(
+    units: &[Unit],
+    table: Vec<String>,
+    sx: &dyn Fn(&str) -> String,
+    config: &IdentityConfig,
+) -> Comparer {
     let mut nick = Nicknames::default();
     for (a, b) in &config.nicknames {
         let (a, b) = (fold(a), fold(b));
@@ -1485,7 +1558,12 @@ fn comparer(units: &[Unit], sx: &dyn Fn(&str) -> String, config: &IdentityConfig
             }
         }
     }
-    Comparer { nick, phonetic }
+    let names = names::Names::new(table, sx, &nick);
+    Comparer {
+        nick,
+        phonetic,
+        names,
+    }
 }
 
 /// Reviewer decisions by (smaller key, larger key).
@@ -1810,7 +1888,7 @@ pub fn run(
     config: &IdentityConfig,
 ) -> PolarsResult<Resolved> {
     let mut clock = profile::Clock::start();
-    let ids = identities(personal)?;
+    let (ids, table) = identities(personal)?;
     clock.lap("identities", ids.len());
     let (mut units, rule_of, mut review) = build_units(&ids);
     clock.lap("build_units", units.len());
@@ -1824,8 +1902,8 @@ pub fn run(
 
     let encoder = Soundex::default();
     let sx = |s: &str| soundex(&encoder, s);
-    let comparer = comparer(&units, &sx, config);
-    clock.lap("comparer", comparer.phonetic.len());
+    let comparer = comparer(&units, table, &sx, config);
+    clock.lap("comparer", comparer.names.len());
     // Soundex of a folded name, from the comparer's once-per-name codes.
     let sx_known = |s: &str| {
         comparer

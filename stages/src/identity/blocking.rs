@@ -15,15 +15,24 @@ pub fn block(units: &[Unit], passes: &[Pass]) -> Blocked {
     let mut all: Vec<(u32, u32)> = Vec::new();
     let mut counts = Vec::new();
     let mut oversized = 0u64;
+    // Distinct pairs after the last deduplication.
+    let mut distinct = 0;
     for pass in passes {
         let (pairs, big) = pass_pairs(units, pass);
         oversized += big;
         counts.push((pass.name.to_string(), pairs.len() as u64));
         all.extend(pairs);
-        // Deduplicated as it grows, so memory holds distinct pairs only.
-        all.par_sort_unstable();
-        all.dedup();
+        // Deduplicated when the repeats could have doubled it, so memory
+        // holds at most twice the distinct pairs, and sorted a few times
+        // rather than after every pass.
+        if all.len() > 2 * distinct.max(1 << 16) {
+            all.par_sort_unstable();
+            all.dedup();
+            distinct = all.len();
+        }
     }
+    all.par_sort_unstable();
+    all.dedup();
     counts.push(("distinct pairs".to_string(), all.len() as u64));
     let pairs = all
         .into_iter()

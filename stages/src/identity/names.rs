@@ -1,0 +1,148 @@
+//! Folded names as numbers: every distinct folded first, middle and last
+//! name of the identity rows gets an ID in the order of its text (so a
+//! unit's name variants iterate by ID in the order they do by text, and
+//! ID 0 is the blank name), and what the name comparators read of a name
+//! is worked out once per name: its Soundex, its nicknames, its letters
+//! without hyphens and spaces, the parts of a compound surname. Comparing
+//! two names is then comparing numbers, and the graded string similarity
+//! of two different names ([`graded`](super::graded)) is computed once per
+//! pair of names and remembered.
+
+use super::{graded, joined, parts, Nicknames};
+use polars::prelude::PlHashMap;
+use std::sync::Mutex;
+
+/// The ID of the blank name.
+pub const BLANK: u32 = 0;
+
+/// Distinct folded names, sorted; the blank name first.
+pub fn table<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut text: Vec<&str> = std::iter::once("").chain(names).collect();
+    text.sort_unstable();
+    text.dedup();
+    text.into_iter().map(str::to_string).collect()
+}
+
+/// Each name's ID in a [`table`].
+pub fn ids(table: &[String]) -> PlHashMap<&str, u32> {
+    table
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.as_str(), i as u32))
+        .collect()
+}
+
+/// How many locks the remembered similarities are spread over.
+const SHARDS: usize = 64;
+
+/// What the comparators read of each name, by ID.
+pub struct Names {
+    text: Vec<String>,
+    /// Soundex, as a number (equal codes, equal numbers).
+    phonetic: Vec<u32>,
+    /// The IDs of the names the nickname table pairs it with, sorted.
+    nicknames: Vec<Vec<u32>>,
+    /// Its letters without hyphens and spaces, as a number.
+    joined: Vec<u32>,
+    /// The parts of a compound surname, as numbers, sorted.
+    parts: Vec<Vec<u32>>,
+    /// (name, name) -> the graded level's distance from the first graded
+    /// level, computed once.
+    graded: Vec<Mutex<PlHashMap<u64, u8>>>,
+}
+
+/// Numbers for distinct texts, in order of first sight.
+#[derive(Default)]
+struct Numbers(PlHashMap<String, u32>);
+
+impl Numbers {
+    fn of(&mut self, s: String) -> u32 {
+        let next = self.0.len() as u32;
+        *self.0.entry(s).or_insert(next)
+    }
+}
+
+impl Names {
+    pub fn new(table: Vec<String>, soundex: &dyn Fn(&str) -> String, nick: &Nicknames) -> Self {
+        let id = ids(&table);
+        let (mut codes, mut letters, mut words) =
+            (Numbers::default(), Numbers::default(), Numbers::default());
+        let phonetic = table.iter().map(|t| codes.of(soundex(t))).collect();
+        let nicknames = table
+            .iter()
+            .map(|t| {
+                let mut of: Vec<u32> = nick
+                    .get(t)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|n| id.get(n.as_str()).copied())
+                    .collect();
+                of.sort_unstable();
+                of
+            })
+            .collect();
+        let joined = table
+            .iter()
+            .map(|t| letters.of(joined(t).collect()))
+            .collect();
+        let parts = table
+            .iter()
+            .map(|t| {
+                let mut p: Vec<u32> = parts(t).map(|p| words.of(p.to_string())).collect();
+                p.sort_unstable();
+                p
+            })
+            .collect();
+        drop(id);
+        Names {
+            text: table,
+            phonetic,
+            nicknames,
+            joined,
+            parts,
+            graded: (0..SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+
+    /// How many distinct names there are.
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    pub fn nickname(&self, a: u32, b: u32) -> bool {
+        self.nicknames[a as usize].binary_search(&b).is_ok()
+    }
+
+    /// The same letters once hyphens and spaces are left out.
+    pub fn same_letters(&self, a: u32, b: u32) -> bool {
+        self.joined[a as usize] == self.joined[b as usize]
+    }
+
+    /// A part of one compound surname is a part of the other.
+    pub fn share_a_part(&self, a: u32, b: u32) -> bool {
+        let (x, y) = (&self.parts[a as usize], &self.parts[b as usize]);
+        x.iter().any(|p| y.binary_search(p).is_ok())
+    }
+
+    /// [`graded`](super::graded) of two different non-blank names, less its
+    /// first level: computed the first time the pair is compared.
+    pub fn graded(&self, a: u32, b: u32) -> usize {
+        let key = (u64::from(a) << 32) | u64::from(b);
+        let shard = &self.graded[(a as usize ^ (b as usize).rotate_left(3)) % SHARDS];
+        if let Some(&l) = shard.lock().expect("unpoisoned").get(&key) {
+            return l.into();
+        }
+        let phon = |s: &str| -> u32 {
+            // Only the two names compared reach here.
+            if s == self.text[a as usize] {
+                self.phonetic[a as usize]
+            } else {
+                self.phonetic[b as usize]
+            }
+        };
+        let (x, y) = (&self.text[a as usize], &self.text[b as usize]);
+        let level = graded(phon, x, y, 0);
+        shard.lock().expect("unpoisoned").insert(key, level as u8);
+        level
+    }
+}
