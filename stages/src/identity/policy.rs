@@ -20,7 +20,12 @@ use super::*;
 /// - `look_alike`: the same first name, last name and birth date, in
 ///   different places (enrolled in no common SAU, or, without enrollments,
 ///   at different addresses), and nothing independent (local number,
-///   address) says they are one child.
+///   address) says they are one child;
+/// - `compound_look_alike`: the same, but one surname is a part of the
+///   other's compound or hyphenated surname (Ashley Michaud and Ashley
+///   Michaud-Morgan, born the same day), and the two were never enrolled at
+///   once with no plausible transfer between them (or one has no
+///   enrollment).
 pub(super) fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'static str> {
     // A blank birth date or first name cannot tell a twin from a duplicate.
     let close_birth = v[BIRTH] == missing_level(BIRTH)
@@ -40,12 +45,11 @@ pub(super) fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'stat
     let same_or_blank_last = v[LAST] <= 1 || v[LAST] == missing_level(LAST);
     let one_name_differs = (same_or_blank_last && different_first)
         || (crossed && v[FIRST] == 0 && (2..=5).contains(&v[LAST]));
-    let together =
-        v[ADDRESS_C] == 0 || (v[ENROLLMENT] >= 3 && v[ENROLLMENT] != missing_level(ENROLLMENT));
+    let together = v[ADDRESS_C] == 0 || matches!(v[ENROLLMENT], OVERLAP_WEEKS | OVERLAP_MONTHS);
     // One ID's enrollments ending where the other's begin under the same
     // local student number in one SAU is a re-registration, not two
     // children of one household (twins are in school at once).
-    let re_registered = v[ENROLLMENT] == 0 && v[LOCAL] == 0;
+    let re_registered = v[ENROLLMENT] == ENDS_WHERE_BEGINS && v[LOCAL] == 0;
     if one_name_differs && close_birth && together && !re_registered {
         return Some("twins_or_siblings");
     }
@@ -62,6 +66,14 @@ pub(super) fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'stat
     };
     if same_name_and_birth(a, b) && !corroborated(v) && elsewhere {
         return Some("look_alike");
+    }
+    const COMPOUND: usize = 1;
+    const NEVER_AT_ONCE: usize = 2;
+    let apart = matches!(v[ENROLLMENT], NEVER_AT_ONCE | ENDS_THEN_ELSEWHERE)
+        || v[ENROLLMENT] == missing_level(ENROLLMENT);
+    let compound = v[FIRST] == 0 && v[LAST] == COMPOUND && v[BIRTH] == 0;
+    if compound && !corroborated(v) && elsewhere && apart {
+        return Some("compound_look_alike");
     }
     None
 }
@@ -150,6 +162,12 @@ pub(super) fn outcome(
                 "look_alike: same first name, last name and birth date in different places, nothing independent agrees: a person decides".into(),
             )
         }
+        Some("compound_look_alike") if over_review => {
+            return (
+                "review",
+                "compound_look_alike: same first name and birth date, one surname a part of the other's, in different places with no transfer between them, nothing independent agrees: a person decides".into(),
+            )
+        }
         Some(_) => return ("separate", "below the review threshold".into()),
         None => {}
     }
@@ -206,15 +224,15 @@ pub(super) fn missing_values_outcome(probability: f64, review: f64) -> (&'static
 pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
     const DISAGREE: usize = 1;
     const MIDDLE_AS_FIRST: usize = 2;
-    const NO_ENROLLMENT: usize = 5;
     const BIRTH_DIFFERENT: usize = 4;
+    let no_enrollment = missing_level(ENROLLMENT);
     if v[GENDER_C] == DISAGREE {
         Some("probable, but the genders disagree: a person decides")
-    } else if v[FIRST] == MIDDLE_AS_FIRST && v[ENROLLMENT] == NO_ENROLLMENT {
+    } else if v[FIRST] == MIDDLE_AS_FIRST && v[ENROLLMENT] == no_enrollment {
         Some("probable, but the first name is only the other's middle name and no enrollment tells two children apart: a person decides")
-    } else if v[BIRTH] == BIRTH_DIFFERENT && v[ENROLLMENT] == NO_ENROLLMENT {
+    } else if v[BIRTH] == BIRTH_DIFFERENT && v[ENROLLMENT] == no_enrollment {
         Some("probable, but the birth dates differ and no enrollment tells two children apart: a person decides")
-    } else if v[ENROLLMENT] == NO_ENROLLMENT && moved_and_not_exact(v) {
+    } else if v[ENROLLMENT] == no_enrollment && moved_and_not_exact(v) {
         Some("probable, but a name or the birth date is not the same, the addresses differ and no enrollment tells two children apart: a person decides")
     } else {
         None
@@ -254,7 +272,7 @@ pub(super) fn score_pairs(
             (ub.key.clone(), ua.key.clone())
         };
         let (pattern, same) = (f.pattern, f.same_uncorroborated);
-        let months = v[ENROLLMENT] == 4;
+        let months = v[ENROLLMENT] == OVERLAP_MONTHS;
         let (outcome, reason) = outcome(
             decided.get(&key).copied(),
             pattern,
