@@ -2334,6 +2334,37 @@ mod tests {
         assert_eq!(oversized, 0);
     }
 
+    /// Emma and Ella Roy, born a day apart, no enrollment, living at two
+    /// addresses: weak names and a birth date are kept apart, not queued.
+    #[test]
+    fn a_weak_pair_with_no_enrollment_and_two_addresses_is_kept_apart() {
+        let m = missing_level;
+        let mut v = [3, m(MIDDLE), 0, 2, 0, m(ENROLLMENT), m(LOCAL), 2];
+        assert!(weak_without_enrollment(&v, 0.9995, "grey zone"));
+        assert!(weak_without_enrollment(
+            &v,
+            0.9995,
+            "twins_or_siblings: same surname, close birth date, different first names, together: a person decides"
+        ));
+        assert_eq!(
+            WEAK_WITHOUT_ENROLLMENT,
+            "below log-odds 13 with no enrollment to tell two children apart and both addresses known"
+        );
+        // Strong enough, another reason, an enrollment, or no address: as before.
+        assert!(!weak_without_enrollment(&v, 0.99999, "grey zone"));
+        assert!(!weak_without_enrollment(
+            &v,
+            0.9995,
+            "look_alike: same first name, last name and birth date in different places, nothing independent agrees: a person decides"
+        ));
+        v[ADDRESS_C] = m(ADDRESS_C);
+        assert!(!weak_without_enrollment(&v, 0.9995, "grey zone"));
+        v[ADDRESS_C] = 1;
+        assert!(weak_without_enrollment(&v, 0.9995, "grey zone"), "same zip");
+        v[ENROLLMENT] = 2;
+        assert!(!weak_without_enrollment(&v, 0.9995, "grey zone"));
+    }
+
     #[test]
     fn a_blank_value_needs_something_independent_to_stay_in_play() {
         let m = missing_level;
