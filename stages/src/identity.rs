@@ -38,7 +38,9 @@
 use crate::columns::*;
 use crate::report::StageReport;
 use chrono::{Datelike, NaiveDate};
+use estimate::*;
 use polars::prelude::*;
+use policy::*;
 use rayon::prelude::*;
 use rphonetic::{Encoder, Soundex};
 use serde::{Deserialize, Serialize};
@@ -47,10 +49,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use unicode_normalization::UnicodeNormalization;
 
 mod blocking;
+mod estimate;
 mod extract;
 mod facts;
 mod model;
 mod names;
+mod policy;
 pub mod profile;
 mod similarity;
 mod sorted;
@@ -281,6 +285,7 @@ pub const COMPARATORS: [(&str, &[&str]); N] = [
             "never_at_the_same_time",
             "overlap_weeks",
             "overlap_months",
+            "one_ends_other_begins_elsewhere",
             "missing",
         ],
     ),
@@ -293,6 +298,12 @@ pub const COMPARATORS: [(&str, &[&str]); N] = [
         &["same_address", "same_zip", "different", "missing"],
     ),
 ];
+
+/// The enrollment levels the policy reads.
+const ENDS_WHERE_BEGINS: usize = 0;
+const OVERLAP_WEEKS: usize = 3;
+const OVERLAP_MONTHS: usize = 4;
+const ENDS_THEN_ELSEWHERE: usize = 5;
 
 /// Comparators whose levels are a scale of closeness: a closer level never
 /// weighs less than a farther one.
@@ -683,7 +694,9 @@ fn birth_level(a: &Unit, b: &Unit) -> usize {
 }
 
 /// Enrollment histories graded by how long the two were enrolled at once:
-/// a few days at a transfer is normal, months is another child.
+/// a few days at a transfer is normal, months is another child; never at
+/// once, one ending within 120 days of the other's start is a re-registration
+/// when it is a plausible [`transfer`], else its own level.
 fn enrollment_level(a: &Unit, b: &Unit) -> usize {
     if a.spans.is_empty() || b.spans.is_empty() {
         return missing_level(ENROLLMENT);
@@ -696,14 +709,38 @@ fn enrollment_level(a: &Unit, b: &Unit) -> usize {
             let (start_a, end_a) = (a.entered.expect("spans"), a.left.expect("spans"));
             let (start_b, end_b) = (b.entered.expect("spans"), b.left.expect("spans"));
             let gap = |end: NaiveDate, start: NaiveDate| (start - end).num_days();
-            if (0..=120).contains(&gap(end_a, start_b)) || (0..=120).contains(&gap(end_b, start_a))
+            let (a_then_b, b_then_a) = (gap(end_a, start_b), gap(end_b, start_a));
+            let follows = |d: i64| (0..=120).contains(&d);
+            if (follows(a_then_b) && transfer(a, b, a_then_b))
+                || (follows(b_then_a) && transfer(b, a, b_then_a))
             {
-                0
+                ENDS_WHERE_BEGINS
+            } else if follows(a_then_b) || follows(b_then_a) {
+                ENDS_THEN_ELSEWHERE
             } else {
                 2
             }
         }
     }
+}
+
+/// At most this many days between one enrollment's exit and the other's
+/// entry is a transfer wherever the two schools are.
+const TRANSFER_DAYS: i64 = 14;
+
+/// One unit's enrollments ending where the other's begin is a plausible
+/// transfer: within two weeks, or (after a summer, say) in the SAU the first
+/// left. A stranger of the same age leaving one SAU and another arriving
+/// elsewhere months later is not evidence of one child: at 800,000 students
+/// such pairs were 1,700 of the grey zone and all 11 wrong automatic merges.
+fn transfer(from: &Unit, to: &Unit, gap_days: i64) -> bool {
+    if gap_days <= TRANSFER_DAYS {
+        return true;
+    }
+    let (left, entered) = (from.left, to.entered);
+    from.spans
+        .iter()
+        .any(|x| Some(x.1) == left && to.spans.iter().any(|y| Some(y.0) == entered && y.2 == x.2))
 }
 
 /// Local student numbers where both were enrolled in one SAU.
@@ -739,220 +776,6 @@ fn address_level(a: &Unit, b: &Unit) -> usize {
     } else {
         2
     }
-}
-
-/// The hard-negative pattern a pair shows, if any: two children a matcher
-/// must never fold together on its own.
-///
-/// - `twins_or_siblings`: the same surname, the same or a close birth date
-///   (within three years), different first names (not a nickname, not the
-///   middle name), and the same address or enrolled at once for more than
-///   two weeks, unless one's enrollments end where the other's begin under
-///   the same local student number (a re-registration);
-/// - `possible_twins`: the same surname and birth date, different first
-///   names, and no enrollment or address on one side to tell twins from a
-///   misspelt first name;
-/// - `look_alike`: the same first name, last name and birth date, in
-///   different places (enrolled in no common SAU, or, without enrollments,
-///   at different addresses), and nothing independent (local number,
-///   address) says they are one child.
-fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'static str> {
-    // A blank birth date or first name cannot tell a twin from a duplicate.
-    let close_birth = v[BIRTH] == missing_level(BIRTH)
-        || a.births.iter().any(|x| {
-            b.births
-                .iter()
-                .any(|y| (*x - *y).num_days().abs() <= 3 * 366)
-        });
-    // The same surname and different first names, or, when the names
-    // compare best swapped (one twin entered surname first), the same first
-    // name and a similar "surname" (the twin's first name).
-    let different_first = v[FIRST] >= 3;
-    let crossed = !a
-        .names
-        .iter()
-        .any(|(f, _)| b.names.iter().any(|(g, _)| f == g));
-    let same_or_blank_last = v[LAST] <= 1 || v[LAST] == missing_level(LAST);
-    let one_name_differs = (same_or_blank_last && different_first)
-        || (crossed && v[FIRST] == 0 && (2..=5).contains(&v[LAST]));
-    let together =
-        v[ADDRESS_C] == 0 || (v[ENROLLMENT] >= 3 && v[ENROLLMENT] != missing_level(ENROLLMENT));
-    // One ID's enrollments ending where the other's begin under the same
-    // local student number in one SAU is a re-registration, not two
-    // children of one household (twins are in school at once).
-    let re_registered = v[ENROLLMENT] == 0 && v[LOCAL] == 0;
-    if one_name_differs && close_birth && together && !re_registered {
-        return Some("twins_or_siblings");
-    }
-    let unknown =
-        v[ENROLLMENT] == missing_level(ENROLLMENT) && v[ADDRESS_C] == missing_level(ADDRESS_C);
-    if one_name_differs && v[BIRTH] == 0 && unknown {
-        return Some("possible_twins");
-    }
-    let (sa, sb) = (a.saus(), b.saus());
-    let elsewhere = if sa.is_empty() || sb.is_empty() {
-        v[ADDRESS_C] == 2
-    } else {
-        sa.is_disjoint(sb) && v[ADDRESS_C] != 0
-    };
-    if same_name_and_birth(a, b) && !corroborated(v) && elsewhere {
-        return Some("look_alike");
-    }
-    None
-}
-
-/// A first name, surname or birth date blank on one side, and nothing
-/// independent of names and birth date agrees (address, local number, one
-/// enrollment continuing the other): a few matching name parts are all
-/// there is, which strangers share.
-fn missing_uncorroborated(v: &[usize; N]) -> bool {
-    let missing = [FIRST, LAST, BIRTH]
-        .iter()
-        .any(|&c| v[c] == missing_level(c));
-    missing && !corroborated(v) && v[ENROLLMENT] > 1
-}
-
-/// An identifier independent of name and birth date agrees: the same local
-/// student number in the same SAU, or the same address.
-fn corroborated(v: &[usize; N]) -> bool {
-    v[LOCAL] == 0 || v[ADDRESS_C] == 0
-}
-
-/// Pairs of the same first name, last name and birth date (folded).
-fn same_name_and_birth(a: &Unit, b: &Unit) -> bool {
-    a.names
-        .iter()
-        .any(|n| !n.0.is_empty() && !n.1.is_empty() && b.names.contains(n))
-        && a.births.iter().any(|d| b.births.contains(d))
-}
-
-/// Level frequencies among random pairs of units (almost all non-matches):
-/// the u probabilities, estimated once and held fixed.
-fn random_pair_u(units: &[Unit], comparer: &Comparer, samples: usize) -> Vec<Vec<f64>> {
-    let mut counts: Vec<Vec<f64>> = COMPARATORS.iter().map(|c| vec![1.0; c.1.len()]).collect();
-    let n = units.len() as u64;
-    if n >= 2 {
-        // A fixed xorshift stream: the same units, the same estimate.
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
-        let sampled: Vec<(usize, usize)> = (0..samples)
-            .map(|_| ((next() % n) as usize, (next() % n) as usize))
-            .filter(|(a, b)| a != b)
-            .collect();
-        // Compared on both cores; the counts are whole numbers, so the
-        // shares do not depend on the order they are added in.
-        let vectors: Vec<[usize; N]> = sampled
-            .par_iter()
-            .map(|&(a, b)| comparer.levels(&units[a], &units[b]))
-            .collect();
-        for v in vectors {
-            for c in 0..N {
-                counts[c][v[c]] += 1.0;
-            }
-        }
-    }
-    normalise(counts)
-}
-
-/// Each comparator's level counts as shares of its non-missing levels (the
-/// missing level keeps share 0: it is never evidence).
-fn normalise(counts: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
-    counts
-        .into_iter()
-        .enumerate()
-        .map(|(c, mut row)| {
-            row[missing_level(c)] = 0.0;
-            let t: f64 = row.iter().sum::<f64>().max(1e-12);
-            row.into_iter().map(|v| v / t).collect()
-        })
-        .collect()
-}
-
-/// m: the chance of each level among true matches. Names and gender from
-/// pairs certainly one child (persons entered twice under one
-/// StateStudentID) when there are enough of them; the rest from stated
-/// values (the certain pairs are selected on birth date, gender, and share
-/// enrollments, local numbers and addresses by construction).
-fn match_m(certain: &[[usize; N]]) -> Vec<Vec<f64>> {
-    let fixed: [&[f64]; N] = [
-        &[0.80, 0.04, 0.03, 0.04, 0.03, 0.02, 0.02, 0.02, 0.0],
-        &[0.90, 0.03, 0.07, 0.0],
-        &[0.80, 0.05, 0.04, 0.03, 0.02, 0.02, 0.04, 0.0],
-        &[0.877, 0.05, 0.055, 0.015, 0.003, 0.0],
-        &[0.98, 0.02, 0.0],
-        &[0.55, 0.06, 0.389, 0.001, 0.000_001, 0.0],
-        &[0.9, 0.1, 0.0],
-        &[0.5, 0.2, 0.3, 0.0],
-    ];
-    let mut m: Vec<Vec<f64>> = fixed.iter().map(|r| r.to_vec()).collect();
-    if certain.len() >= 20 {
-        for c in [FIRST, LAST, GENDER_C] {
-            // The stated values weigh as 20 pairs: no level is ever 0.
-            let mut counts: Vec<f64> = m[c].iter().map(|p| p * 20.0).collect();
-            for v in certain {
-                if v[c] != missing_level(c) {
-                    counts[v[c]] += 1.0;
-                }
-            }
-            m[c] = counts;
-        }
-    }
-    normalise(m)
-}
-
-/// log2(m/u) per level, made monotone on the ordered comparators (walking
-/// from the closest level to the farthest, a level never weighs more than
-/// the one before it: a rare far level cannot outweigh agreement); 0 for
-/// "missing".
-fn level_weights(m: &[Vec<f64>], u: &[Vec<f64>]) -> Vec<Vec<f64>> {
-    let mut w: Vec<Vec<f64>> = (0..N)
-        .map(|c| {
-            (0..COMPARATORS[c].1.len())
-                .map(|l| {
-                    if l == missing_level(c) {
-                        0.0
-                    } else {
-                        (m[c][l].max(1e-9) / u[c][l].max(1e-9)).log2()
-                    }
-                })
-                .collect()
-        })
-        .collect();
-    for c in ORDERED {
-        for l in 1..missing_level(c) {
-            w[c][l] = w[c][l].min(w[c][l - 1]);
-        }
-    }
-    w
-}
-
-/// EM for the share of matches among candidate pairs, with m and u held.
-fn estimate_prior(vectors: &[[usize; N]], weights: &[Vec<f64>], iterations: usize) -> (f64, usize) {
-    let ratio: Vec<f64> = vectors
-        .iter()
-        .map(|v| (0..N).map(|c| weights[c][v[c]]).sum::<f64>().exp2())
-        .collect();
-    let mut prior = 0.05;
-    let mut done = 0;
-    for _ in 0..iterations {
-        done += 1;
-        let g: f64 = ratio
-            .iter()
-            .map(|r| prior * r / (prior * r + 1.0 - prior))
-            .sum();
-        let new_prior = (g / vectors.len().max(1) as f64).clamp(1e-6, 0.5);
-        let change = (new_prior - prior).abs();
-        prior = new_prior;
-        if change < 1e-9 {
-            break;
-        }
-    }
-    (prior, done)
 }
 
 /// How often each folded first name, last name and birth date occurs among
@@ -1466,74 +1289,6 @@ fn attach(
     Ok(())
 }
 
-/// Certain pairs: identity rows of different persons in one unit, each
-/// compared as if they were two units.
-fn certain_vectors(units: &[Unit], ids: &[Identity], comparer: &Comparer) -> Vec<[usize; N]> {
-    let mut certain = Vec::new();
-    for unit in units {
-        let persons: BTreeSet<i64> = unit.members.iter().map(|&r| ids[r].person).collect();
-        if persons.len() < 2 {
-            continue;
-        }
-        let first_person = ids[unit.members[0]].person;
-        let one = |person: i64| {
-            let mut u = Unit::new(String::new(), None, Vec::new());
-            for &r in unit.members.iter().filter(|&&r| ids[r].person == person) {
-                u.absorb(&ids[r]);
-            }
-            u
-        };
-        let a = one(first_person);
-        for &p in persons.iter().filter(|&&p| p != first_person) {
-            certain.push(comparer.levels(&a, &one(p)));
-        }
-    }
-    certain
-}
-
-/// The first estimate of the model: u from random pairs, m from certain
-/// pairs and stated values, weights made monotone, the prior by EM over the
-/// candidate pairs. [`model::refined`] then refines m from the candidates.
-fn estimate_model(
-    units: &[Unit],
-    ids: &[Identity],
-    comparer: &Comparer,
-    vectors: &[[usize; N]],
-) -> Model {
-    const SAMPLES: usize = 50_000;
-    let u = random_pair_u(units, comparer, SAMPLES);
-    let certain = certain_vectors(units, ids, comparer);
-    let m = match_m(&certain);
-    let weights = level_weights(&m, &u);
-    let (prior, iterations) = estimate_prior(vectors, &weights, 100);
-    let method = BTreeMap::from([
-        (
-            "u".to_string(),
-            format!("level shares among {SAMPLES} random pairs of units (add-one smoothed); exact first name, last name and birth date by the value's frequency among units"),
-        ),
-        (
-            "m".to_string(),
-            format!("first name, last name and gender: stated values weighing as 20 pairs plus {} certain pairs (persons sharing a StateStudentID); other comparators: stated values", certain.len()),
-        ),
-        (
-            "weights".to_string(),
-            "log2(m/u), a farther level capped at the closer one before it (first, middle, last name, birth date); missing levels 0".to_string(),
-        ),
-        (
-            "prior".to_string(),
-            format!("EM over {} candidate pairs with m and u held, {iterations} iterations", vectors.len()),
-        ),
-    ]);
-    Model {
-        prior,
-        m,
-        u,
-        weights,
-        iterations,
-        method,
-    }
-}
-
 /// The comparer: the nickname table (both directions), every folded
 /// name's Soundex, and the names by ID ([`names`]).
 fn comparer(
@@ -1564,319 +1319,6 @@ fn comparer(
         phonetic,
         names,
     }
-}
-
-/// Reviewer decisions by (smaller key, larger key).
-fn decided(decisions: &[Decision]) -> BTreeMap<(String, String), bool> {
-    decisions
-        .iter()
-        .map(|d| {
-            let (a, b) = if d.id_a <= d.id_b {
-                (d.id_a.clone(), d.id_b.clone())
-            } else {
-                (d.id_b.clone(), d.id_a.clone())
-            };
-            ((a, b), d.merge)
-        })
-        .collect()
-}
-
-/// What happens to a scored pair, and why: a decision; a hard-negative
-/// pattern caps it at review (twins or siblings enrolled at once for more
-/// than 60 days are two children: separate); a blank name part or birth
-/// date with nothing independent agreeing is kept apart; the same name and
-/// birth date without corroboration goes to a person under the "review"
-/// policy; otherwise the thresholds.
-fn outcome(
-    decision: Option<bool>,
-    pattern: Option<&str>,
-    months_at_once: bool,
-    same_name_birth: bool,
-    missing_alone: bool,
-    probability: f64,
-    config: &IdentityConfig,
-) -> (&'static str, String) {
-    if let Some(merge) = decision {
-        return (if merge { "merge" } else { "separate" }, "decision".into());
-    }
-    let over_review = probability >= config.review_probability;
-    match pattern {
-        Some("twins_or_siblings") if months_at_once => {
-            return (
-                "separate",
-                "twins_or_siblings: enrolled at once for months: two children".into(),
-            )
-        }
-        Some("twins_or_siblings") if over_review => {
-            return (
-                "review",
-                "twins_or_siblings: same surname, close birth date, different first names, together: a person decides".into(),
-            )
-        }
-        Some("possible_twins") if over_review => {
-            return (
-                "review",
-                "possible_twins: same surname and birth date, different first names, no enrollment or address to tell twins apart: a person decides".into(),
-            )
-        }
-        Some("look_alike") => {
-            return (
-                "review",
-                "look_alike: same first name, last name and birth date in different places, nothing independent agrees: a person decides".into(),
-            )
-        }
-        Some(_) => return ("separate", "below the review threshold".into()),
-        None => {}
-    }
-    if missing_alone {
-        return missing_values_outcome(probability, config.review_probability);
-    }
-    if same_name_birth && config.same_name_birth_date_review {
-        (
-            "review",
-            "same first name, last name and birth date: a person decides".into(),
-        )
-    } else if probability >= config.merge_probability {
-        ("merge", "probable".into())
-    } else if over_review {
-        ("review", "grey zone".into())
-    } else {
-        ("separate", "below the review threshold".into())
-    }
-}
-
-/// Below this probability (log-odds 13) a pair with a blank first name,
-/// surname or birth date and nothing independent agreeing is kept apart;
-/// from it a person decides; it is never merged automatically. The few
-/// name parts left agree as often between strangers of a common name: on a
-/// 20,000-student personal-and-address bundle with 13% blank values, the
-/// 3,010 such pairs between log-odds 8.4 (review) and 13 held 2 duplicates,
-/// the 228 from 13 up held 14.
-const BLANK_REVIEW_PROBABILITY: f64 = 0.999_878;
-
-/// A pair with a blank value and nothing independent agreeing: a person
-/// decides when what is there is strong (and over the review threshold),
-/// else it is kept apart.
-fn missing_values_outcome(probability: f64, review: f64) -> (&'static str, String) {
-    if probability >= BLANK_REVIEW_PROBABILITY.max(review) {
-        (
-            "review",
-            "missing_values: a name part or the birth date blank, nothing independent agrees, the rest strong: a person decides".into(),
-        )
-    } else {
-        (
-            "separate",
-            "missing_values: a name part or the birth date blank, nothing independent agrees"
-                .into(),
-        )
-    }
-}
-
-/// Why a probable pair still goes to a person rather than being merged:
-/// the genders disagree, or the first name matches only the other's middle
-/// name, or the birth dates differ, or the addresses differ and a name or
-/// the birth date is not exact, with no enrollment to tell two children
-/// apart (on names, birth dates and addresses alone such pairs were twins,
-/// siblings and strangers as often as duplicates).
-fn doubtful(v: &[usize; N]) -> Option<&'static str> {
-    const DISAGREE: usize = 1;
-    const MIDDLE_AS_FIRST: usize = 2;
-    const NO_ENROLLMENT: usize = 5;
-    const BIRTH_DIFFERENT: usize = 4;
-    if v[GENDER_C] == DISAGREE {
-        Some("probable, but the genders disagree: a person decides")
-    } else if v[FIRST] == MIDDLE_AS_FIRST && v[ENROLLMENT] == NO_ENROLLMENT {
-        Some("probable, but the first name is only the other's middle name and no enrollment tells two children apart: a person decides")
-    } else if v[BIRTH] == BIRTH_DIFFERENT && v[ENROLLMENT] == NO_ENROLLMENT {
-        Some("probable, but the birth dates differ and no enrollment tells two children apart: a person decides")
-    } else if v[ENROLLMENT] == NO_ENROLLMENT && moved_and_not_exact(v) {
-        Some("probable, but a name or the birth date is not the same, the addresses differ and no enrollment tells two children apart: a person decides")
-    } else {
-        None
-    }
-}
-
-/// Both addresses known and different, and the first name, surname or
-/// birth date not exactly the same: without enrollments, strangers of a
-/// common name (Emily and Emma Wilson, born the same day; Rachel Samantha
-/// Smith born 1994 and 1999) look like this as often as a re-registered
-/// child with a typo.
-fn moved_and_not_exact(v: &[usize; N]) -> bool {
-    let moved = v[ADDRESS_C] == 1 || v[ADDRESS_C] == 2;
-    moved && (v[FIRST] != 0 || v[LAST] != 0 || v[BIRTH] != 0)
-}
-
-/// Scores every candidate pair, applies decisions (also to pairs blocking
-/// never produced) and the policy.
-fn score_pairs(
-    units: &[Unit],
-    candidates: &[(usize, usize)],
-    (vectors, facts): (&[[usize; N]], &[facts::Facts]),
-    scorer: &Scorer,
-    decisions: &[Decision],
-    config: &IdentityConfig,
-) -> Vec<Pair> {
-    let decided = decided(decisions);
-    let prior_odds = (scorer.model.prior / (1.0 - scorer.model.prior)).log2();
-    let score_one = |((&(a, b), v), f): ((&(usize, usize), &[usize; N]), &facts::Facts)| {
-        let (ua, ub) = (&units[a], &units[b]);
-        let terms = scorer.terms(v, f);
-        let score = prior_odds + terms.iter().map(|t| t.weight).sum::<f64>();
-        let probability = 1.0 / (1.0 + (-score).exp2());
-        let key = if ua.key <= ub.key {
-            (ua.key.clone(), ub.key.clone())
-        } else {
-            (ub.key.clone(), ua.key.clone())
-        };
-        let (pattern, same) = (f.pattern, f.same_uncorroborated);
-        let months = v[ENROLLMENT] == 4;
-        let (outcome, reason) = outcome(
-            decided.get(&key).copied(),
-            pattern,
-            months,
-            same,
-            missing_uncorroborated(v),
-            probability,
-            config,
-        );
-        let (outcome, reason) = match (outcome, doubtful(v)) {
-            ("merge", Some(why)) if reason == "probable" => ("review", why.to_string()),
-            _ => (outcome, reason),
-        };
-        Pair {
-            key_a: key.0,
-            key_b: key.1,
-            score: (score * 1000.0).round() / 1000.0,
-            probability: (probability * 1e6).round() / 1e6,
-            terms,
-            outcome: outcome.to_string(),
-            reason,
-            pattern: pattern.unwrap_or("").to_string(),
-        }
-    };
-    // Pairs scored on both cores, in candidate order.
-    let mut pairs: Vec<Pair> = candidates
-        .par_iter()
-        .zip(vectors.par_iter())
-        .zip(facts.par_iter())
-        .map(score_one)
-        .collect();
-    if decided.is_empty() {
-        return pairs;
-    }
-    let scored: BTreeSet<(&str, &str)> = pairs
-        .iter()
-        .map(|p| (p.key_a.as_str(), p.key_b.as_str()))
-        .collect();
-    let mut extra = Vec::new();
-    let known: BTreeSet<&str> = units.iter().map(|u| u.key.as_str()).collect();
-    for ((a, b), merge) in &decided {
-        if !scored.contains(&(a.as_str(), b.as_str()))
-            && known.contains(a.as_str())
-            && known.contains(b.as_str())
-        {
-            extra.push(Pair {
-                key_a: a.clone(),
-                key_b: b.clone(),
-                score: 0.0,
-                probability: 0.0,
-                terms: Vec::new(),
-                outcome: if *merge { "merge" } else { "separate" }.into(),
-                reason: "decision".into(),
-                pattern: String::new(),
-            });
-        }
-    }
-    drop(scored);
-    pairs.extend(extra);
-    pairs
-}
-
-/// Merged clusters: each unit's surviving key, and for each unit merged
-/// the rule and score that merged it. Decisions first, then the strongest
-/// scores; a "separate" decision between any two members blocks a merge.
-fn cluster(
-    units: &[Unit],
-    pairs: &[Pair],
-    unit_of_key: &BTreeMap<String, usize>,
-) -> (Vec<String>, BTreeMap<usize, (&'static str, f64)>) {
-    let separate: BTreeSet<(usize, usize)> = pairs
-        .iter()
-        .filter(|p| p.outcome == "separate" && p.reason == "decision")
-        .map(|p| {
-            let (a, b) = (unit_of_key[&p.key_a], unit_of_key[&p.key_b]);
-            (a.min(b), a.max(b))
-        })
-        .collect();
-    let mut merges: Vec<&Pair> = pairs.iter().filter(|p| p.outcome == "merge").collect();
-    merges.sort_by(|a, b| {
-        let rank = |p: &Pair| if p.reason == "decision" { 0 } else { 1 };
-        (rank(a), -a.score as i64, &a.key_a, &a.key_b).cmp(&(
-            rank(b),
-            -b.score as i64,
-            &b.key_a,
-            &b.key_b,
-        ))
-    });
-    let mut uf = UnionFind((0..units.len()).collect());
-    let mut members: BTreeMap<usize, BTreeSet<usize>> =
-        (0..units.len()).map(|i| (i, BTreeSet::from([i]))).collect();
-    let mut merged_by: BTreeMap<usize, (&'static str, f64)> = BTreeMap::new();
-    for p in merges {
-        let (a, b) = (unit_of_key[&p.key_a], unit_of_key[&p.key_b]);
-        let (ra, rb) = (uf.find(a), uf.find(b));
-        if ra == rb {
-            continue;
-        }
-        let blocked = members[&ra].iter().any(|x| {
-            members[&rb]
-                .iter()
-                .any(|y| separate.contains(&(*x.min(y), *x.max(y))))
-        });
-        if blocked {
-            continue;
-        }
-        uf.union(a, b);
-        let root = uf.find(a);
-        let other = if root == ra { rb } else { ra };
-        let moved = members.remove(&other).unwrap_or_default();
-        members.entry(root).or_default().extend(moved);
-        let rule = if p.reason == "decision" {
-            "decision"
-        } else {
-            "probable"
-        };
-        merged_by.insert(a, (rule, p.score));
-        merged_by.insert(b, (rule, p.score));
-    }
-    (survivors(units, &members), merged_by)
-}
-
-/// The surviving StateStudentID of each cluster: the earliest assigned
-/// (earliest identity effective date), ties broken by the smaller ID. A
-/// cluster with no ID keeps its provisional key and needs a New State ID.
-fn survivors(units: &[Unit], members: &BTreeMap<usize, BTreeSet<usize>>) -> Vec<String> {
-    let mut survivor_of_unit: Vec<String> = vec![String::new(); units.len()];
-    for group in members.values() {
-        let survivor = group
-            .iter()
-            .filter(|&&u| units[u].state_id.is_some())
-            .min_by(|&&x, &&y| {
-                (units[x].first_seen.unwrap_or(NaiveDate::MAX), &units[x].key)
-                    .cmp(&(units[y].first_seen.unwrap_or(NaiveDate::MAX), &units[y].key))
-            })
-            .or_else(|| {
-                group
-                    .iter()
-                    .min_by(|&&x, &&y| units[x].key.cmp(&units[y].key))
-            })
-            .copied()
-            .expect("non-empty cluster");
-        for &u in group {
-            survivor_of_unit[u] = units[survivor].key.clone();
-        }
-    }
-    survivor_of_unit
 }
 
 /// Resolves students.
@@ -2649,6 +2091,98 @@ mod tests {
         }
     }
 
+    /// A unit enrolled over the given (entry, exit, SAU) spans.
+    fn enrolled(spans: &[(&str, &str, Code)]) -> Unit {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let mut u = Unit::new(String::new(), None, Vec::new());
+        u.spans = spans.iter().map(|s| (d(s.0), d(s.1), s.2, None)).collect();
+        u.summarise();
+        u
+    }
+
+    #[test]
+    fn one_ending_where_the_other_begins_is_a_transfer_within_two_weeks_or_in_one_sau() {
+        let level = |a: &Unit, b: &Unit| COMPARATORS[ENROLLMENT].1[enrollment_level(a, b)];
+        let left = enrolled(&[
+            ("2010-08-30", "2011-06-10", 1),
+            ("2011-08-29", "2012-03-02", 1),
+        ]);
+        // Another SAU ten days later: a move during the year.
+        let moved = enrolled(&[("2012-03-12", "2012-06-08", 2)]);
+        assert_eq!(level(&left, &moved), "one_ends_where_other_begins");
+        assert_eq!(level(&moved, &left), "one_ends_where_other_begins");
+        // The same SAU six weeks later: a re-registration.
+        let back = enrolled(&[("2012-04-16", "2013-06-07", 1)]);
+        assert_eq!(level(&left, &back), "one_ends_where_other_begins");
+        // Another SAU, fifteen days or four months later: a stranger of the
+        // same age arriving elsewhere as often as the same child.
+        let later = enrolled(&[("2012-03-17", "2012-06-08", 2)]);
+        assert_eq!(level(&left, &later), "one_ends_other_begins_elsewhere");
+        let summer = enrolled(&[("2012-06-25", "2013-06-07", 3)]);
+        assert_eq!(level(&summer, &left), "one_ends_other_begins_elsewhere");
+        // More than 120 days apart: never at the same time.
+        let next_year = enrolled(&[("2013-08-28", "2014-06-06", 1)]);
+        assert_eq!(level(&left, &next_year), "never_at_the_same_time");
+    }
+
+    /// Ashley Michaud and Ashley Elizabeth Michaud-Morgan, born the same
+    /// day, in two SAUs, one leaving in June and the other arriving in
+    /// another SAU in September: two girls as often as one. Never merged
+    /// automatically; the same pair with a transfer between them is scored.
+    #[test]
+    fn a_compound_surname_look_alike_in_another_place_goes_to_review() {
+        let rows: [Row; 2] = [
+            (
+                1,
+                1,
+                Some("000000001"),
+                "Ashley",
+                "Michaud",
+                "F",
+                "2011-02-21",
+                "2015-08-24",
+            ),
+            (
+                2,
+                2,
+                Some("000000002"),
+                "Ashley",
+                "Michaud-Morgan",
+                "F",
+                "2011-02-21",
+                "2016-09-01",
+            ),
+        ];
+        let a = addresses(&[
+            ("000000001", "12 Elm St", "04101"),
+            ("000000002", "3 Main St", "04730"),
+        ]);
+        let e = enrollments(&[
+            ("000000001", "2015-08-24", "2016-06-10", "1000", "10001"),
+            ("000000002", "2016-09-01", "2017-06-09", "2000", "20001"),
+        ]);
+        let out = run(&with_crowd(&rows), Some(&e), Some(&a), &[], &config()).unwrap();
+        let p = pair(&out, "000000001", "000000002");
+        assert_eq!(
+            (p.pattern.as_str(), p.outcome.as_str()),
+            ("compound_look_alike", "review"),
+            "{p:?}"
+        );
+        assert_eq!(
+            p.reason,
+            "compound_look_alike: same first name and birth date, one surname a part of the other's, in different places with no transfer between them, nothing independent agrees: a person decides"
+        );
+        // A transfer within a week links the two places: scored.
+        let e = enrollments(&[
+            ("000000001", "2015-08-24", "2016-03-04", "1000", "10001"),
+            ("000000002", "2016-03-09", "2017-06-09", "2000", "20001"),
+        ]);
+        let out = run(&with_crowd(&rows), Some(&e), Some(&a), &[], &config()).unwrap();
+        let p = pair(&out, "000000001", "000000002");
+        assert_eq!(p.pattern, "", "{p:?}");
+        assert_eq!(p.outcome, "merge", "{p:?}");
+    }
+
     #[test]
     fn the_same_name_and_birth_date_corroborated_by_the_address_is_scored() {
         let rows: [Row; 2] = [
@@ -2876,6 +2410,37 @@ mod tests {
             )
         );
         assert_eq!(oversized, 0);
+    }
+
+    /// Emma and Ella Roy, born a day apart, no enrollment, living at two
+    /// addresses: weak names and a birth date are kept apart, not queued.
+    #[test]
+    fn a_weak_pair_with_no_enrollment_and_two_addresses_is_kept_apart() {
+        let m = missing_level;
+        let mut v = [3, m(MIDDLE), 0, 2, 0, m(ENROLLMENT), m(LOCAL), 2];
+        assert!(weak_without_enrollment(&v, 0.9995, "grey zone"));
+        assert!(weak_without_enrollment(
+            &v,
+            0.9995,
+            "twins_or_siblings: same surname, close birth date, different first names, together: a person decides"
+        ));
+        assert_eq!(
+            WEAK_WITHOUT_ENROLLMENT,
+            "below log-odds 13 with no enrollment to tell two children apart and both addresses known"
+        );
+        // Strong enough, another reason, an enrollment, or no address: as before.
+        assert!(!weak_without_enrollment(&v, 0.99999, "grey zone"));
+        assert!(!weak_without_enrollment(
+            &v,
+            0.9995,
+            "look_alike: same first name, last name and birth date in different places, nothing independent agrees: a person decides"
+        ));
+        v[ADDRESS_C] = m(ADDRESS_C);
+        assert!(!weak_without_enrollment(&v, 0.9995, "grey zone"));
+        v[ADDRESS_C] = 1;
+        assert!(weak_without_enrollment(&v, 0.9995, "grey zone"), "same zip");
+        v[ENROLLMENT] = 2;
+        assert!(!weak_without_enrollment(&v, 0.9995, "grey zone"));
     }
 
     #[test]

@@ -1,0 +1,212 @@
+//! # The model's first estimate
+//!
+//! u from random pairs of units, m from pairs certainly one child and
+//! stated values, weights made monotone, the prior by EM over the candidate
+//! pairs ([`model::refined`](super::model::refined) then refines m).
+
+use super::*;
+
+/// Level frequencies among random pairs of units (almost all non-matches):
+/// the u probabilities, estimated once and held fixed.
+pub(super) fn random_pair_u(units: &[Unit], comparer: &Comparer, samples: usize) -> Vec<Vec<f64>> {
+    let mut counts: Vec<Vec<f64>> = COMPARATORS.iter().map(|c| vec![1.0; c.1.len()]).collect();
+    let n = units.len() as u64;
+    if n >= 2 {
+        // A fixed xorshift stream: the same units, the same estimate.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let sampled: Vec<(usize, usize)> = (0..samples)
+            .map(|_| ((next() % n) as usize, (next() % n) as usize))
+            .filter(|(a, b)| a != b)
+            .collect();
+        // Compared on both cores; the counts are whole numbers, so the
+        // shares do not depend on the order they are added in.
+        let vectors: Vec<[usize; N]> = sampled
+            .par_iter()
+            .map(|&(a, b)| comparer.levels(&units[a], &units[b]))
+            .collect();
+        for v in vectors {
+            for c in 0..N {
+                counts[c][v[c]] += 1.0;
+            }
+        }
+    }
+    normalise(counts)
+}
+
+/// Each comparator's level counts as shares of its non-missing levels (the
+/// missing level keeps share 0: it is never evidence).
+pub(super) fn normalise(counts: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+    counts
+        .into_iter()
+        .enumerate()
+        .map(|(c, mut row)| {
+            row[missing_level(c)] = 0.0;
+            let t: f64 = row.iter().sum::<f64>().max(1e-12);
+            row.into_iter().map(|v| v / t).collect()
+        })
+        .collect()
+}
+
+/// m: the chance of each level among true matches. Names and gender from
+/// pairs certainly one child (persons entered twice under one
+/// StateStudentID) when there are enough of them; the rest from stated
+/// values (the certain pairs are selected on birth date, gender, and share
+/// enrollments, local numbers and addresses by construction).
+pub(super) fn match_m(certain: &[[usize; N]]) -> Vec<Vec<f64>> {
+    let fixed: [&[f64]; N] = [
+        &[0.80, 0.04, 0.03, 0.04, 0.03, 0.02, 0.02, 0.02, 0.0],
+        &[0.90, 0.03, 0.07, 0.0],
+        &[0.80, 0.05, 0.04, 0.03, 0.02, 0.02, 0.04, 0.0],
+        &[0.877, 0.05, 0.055, 0.015, 0.003, 0.0],
+        &[0.98, 0.02, 0.0],
+        &[0.54, 0.06, 0.389, 0.001, 0.000_001, 0.01, 0.0],
+        &[0.9, 0.1, 0.0],
+        &[0.5, 0.2, 0.3, 0.0],
+    ];
+    let mut m: Vec<Vec<f64>> = fixed.iter().map(|r| r.to_vec()).collect();
+    if certain.len() >= 20 {
+        for c in [FIRST, LAST, GENDER_C] {
+            // The stated values weigh as 20 pairs: no level is ever 0.
+            let mut counts: Vec<f64> = m[c].iter().map(|p| p * 20.0).collect();
+            for v in certain {
+                if v[c] != missing_level(c) {
+                    counts[v[c]] += 1.0;
+                }
+            }
+            m[c] = counts;
+        }
+    }
+    normalise(m)
+}
+
+/// log2(m/u) per level, made monotone on the ordered comparators (walking
+/// from the closest level to the farthest, a level never weighs more than
+/// the one before it: a rare far level cannot outweigh agreement); 0 for
+/// "missing".
+pub(super) fn level_weights(m: &[Vec<f64>], u: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let mut w: Vec<Vec<f64>> = (0..N)
+        .map(|c| {
+            (0..COMPARATORS[c].1.len())
+                .map(|l| {
+                    if l == missing_level(c) {
+                        0.0
+                    } else {
+                        (m[c][l].max(1e-9) / u[c][l].max(1e-9)).log2()
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    for c in ORDERED {
+        for l in 1..missing_level(c) {
+            w[c][l] = w[c][l].min(w[c][l - 1]);
+        }
+    }
+    w
+}
+
+/// EM for the share of matches among candidate pairs, with m and u held.
+pub(super) fn estimate_prior(
+    vectors: &[[usize; N]],
+    weights: &[Vec<f64>],
+    iterations: usize,
+) -> (f64, usize) {
+    let ratio: Vec<f64> = vectors
+        .iter()
+        .map(|v| (0..N).map(|c| weights[c][v[c]]).sum::<f64>().exp2())
+        .collect();
+    let mut prior = 0.05;
+    let mut done = 0;
+    for _ in 0..iterations {
+        done += 1;
+        let g: f64 = ratio
+            .iter()
+            .map(|r| prior * r / (prior * r + 1.0 - prior))
+            .sum();
+        let new_prior = (g / vectors.len().max(1) as f64).clamp(1e-6, 0.5);
+        let change = (new_prior - prior).abs();
+        prior = new_prior;
+        if change < 1e-9 {
+            break;
+        }
+    }
+    (prior, done)
+}
+
+/// Certain pairs: identity rows of different persons in one unit, each
+/// compared as if they were two units.
+pub(super) fn certain_vectors(
+    units: &[Unit],
+    ids: &[Identity],
+    comparer: &Comparer,
+) -> Vec<[usize; N]> {
+    let mut certain = Vec::new();
+    for unit in units {
+        let persons: BTreeSet<i64> = unit.members.iter().map(|&r| ids[r].person).collect();
+        if persons.len() < 2 {
+            continue;
+        }
+        let first_person = ids[unit.members[0]].person;
+        let one = |person: i64| {
+            let mut u = Unit::new(String::new(), None, Vec::new());
+            for &r in unit.members.iter().filter(|&&r| ids[r].person == person) {
+                u.absorb(&ids[r]);
+            }
+            u
+        };
+        let a = one(first_person);
+        for &p in persons.iter().filter(|&&p| p != first_person) {
+            certain.push(comparer.levels(&a, &one(p)));
+        }
+    }
+    certain
+}
+
+/// The first estimate of the model: u from random pairs, m from certain
+/// pairs and stated values, weights made monotone, the prior by EM over the
+/// candidate pairs. [`model::refined`] then refines m from the candidates.
+pub(super) fn estimate_model(
+    units: &[Unit],
+    ids: &[Identity],
+    comparer: &Comparer,
+    vectors: &[[usize; N]],
+) -> Model {
+    const SAMPLES: usize = 50_000;
+    let u = random_pair_u(units, comparer, SAMPLES);
+    let certain = certain_vectors(units, ids, comparer);
+    let m = match_m(&certain);
+    let weights = level_weights(&m, &u);
+    let (prior, iterations) = estimate_prior(vectors, &weights, 100);
+    let method = BTreeMap::from([
+        (
+            "u".to_string(),
+            format!("level shares among {SAMPLES} random pairs of units (add-one smoothed); exact first name, last name and birth date by the value's frequency among units"),
+        ),
+        (
+            "m".to_string(),
+            format!("first name, last name and gender: stated values weighing as 20 pairs plus {} certain pairs (persons sharing a StateStudentID); other comparators: stated values", certain.len()),
+        ),
+        (
+            "weights".to_string(),
+            "log2(m/u), a farther level capped at the closer one before it (first, middle, last name, birth date); missing levels 0".to_string(),
+        ),
+        (
+            "prior".to_string(),
+            format!("EM over {} candidate pairs with m and u held, {iterations} iterations", vectors.len()),
+        ),
+    ]);
+    Model {
+        prior,
+        m,
+        u,
+        weights,
+        iterations,
+        method,
+    }
+}

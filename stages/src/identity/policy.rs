@@ -1,0 +1,446 @@
+//! # The policy: what happens to a scored pair
+//!
+//! Hard-negative patterns, blank values without corroboration, the
+//! same-name policy, the thresholds, and the clusters and survivors the
+//! merges make.
+
+use super::*;
+
+/// The hard-negative pattern a pair shows, if any: two children a matcher
+/// must never fold together on its own.
+///
+/// - `twins_or_siblings`: the same surname, the same or a close birth date
+///   (within three years), different first names (not a nickname, not the
+///   middle name), and the same address or enrolled at once for more than
+///   two weeks, unless one's enrollments end where the other's begin under
+///   the same local student number (a re-registration);
+/// - `possible_twins`: the same surname and birth date, different first
+///   names, and no enrollment or address on one side to tell twins from a
+///   misspelt first name;
+/// - `look_alike`: the same first name, last name and birth date, in
+///   different places (enrolled in no common SAU, or, without enrollments,
+///   at different addresses), and nothing independent (local number,
+///   address) says they are one child;
+/// - `compound_look_alike`: the same, but one surname is a part of the
+///   other's compound or hyphenated surname (Ashley Michaud and Ashley
+///   Michaud-Morgan, born the same day), and the two were never enrolled at
+///   once with no plausible transfer between them (or one has no
+///   enrollment).
+pub(super) fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'static str> {
+    // A blank birth date or first name cannot tell a twin from a duplicate.
+    let close_birth = v[BIRTH] == missing_level(BIRTH)
+        || a.births.iter().any(|x| {
+            b.births
+                .iter()
+                .any(|y| (*x - *y).num_days().abs() <= 3 * 366)
+        });
+    // The same surname and different first names, or, when the names
+    // compare best swapped (one twin entered surname first), the same first
+    // name and a similar "surname" (the twin's first name).
+    let different_first = v[FIRST] >= 3;
+    let crossed = !a
+        .names
+        .iter()
+        .any(|(f, _)| b.names.iter().any(|(g, _)| f == g));
+    let same_or_blank_last = v[LAST] <= 1 || v[LAST] == missing_level(LAST);
+    let one_name_differs = (same_or_blank_last && different_first)
+        || (crossed && v[FIRST] == 0 && (2..=5).contains(&v[LAST]));
+    let together = v[ADDRESS_C] == 0 || matches!(v[ENROLLMENT], OVERLAP_WEEKS | OVERLAP_MONTHS);
+    // One ID's enrollments ending where the other's begin under the same
+    // local student number in one SAU is a re-registration, not two
+    // children of one household (twins are in school at once).
+    let re_registered = v[ENROLLMENT] == ENDS_WHERE_BEGINS && v[LOCAL] == 0;
+    if one_name_differs && close_birth && together && !re_registered {
+        return Some("twins_or_siblings");
+    }
+    let unknown =
+        v[ENROLLMENT] == missing_level(ENROLLMENT) && v[ADDRESS_C] == missing_level(ADDRESS_C);
+    if one_name_differs && v[BIRTH] == 0 && unknown {
+        return Some("possible_twins");
+    }
+    let (sa, sb) = (a.saus(), b.saus());
+    let elsewhere = if sa.is_empty() || sb.is_empty() {
+        v[ADDRESS_C] == 2
+    } else {
+        sa.is_disjoint(sb) && v[ADDRESS_C] != 0
+    };
+    if same_name_and_birth(a, b) && !corroborated(v) && elsewhere {
+        return Some("look_alike");
+    }
+    const COMPOUND: usize = 1;
+    const NEVER_AT_ONCE: usize = 2;
+    let apart = matches!(v[ENROLLMENT], NEVER_AT_ONCE | ENDS_THEN_ELSEWHERE)
+        || v[ENROLLMENT] == missing_level(ENROLLMENT);
+    let compound = v[FIRST] == 0 && v[LAST] == COMPOUND && v[BIRTH] == 0;
+    if compound && !corroborated(v) && elsewhere && apart {
+        return Some("compound_look_alike");
+    }
+    None
+}
+
+/// A first name, surname or birth date blank on one side, and nothing
+/// independent of names and birth date agrees (address, local number, one
+/// enrollment continuing the other): a few matching name parts are all
+/// there is, which strangers share.
+pub(super) fn missing_uncorroborated(v: &[usize; N]) -> bool {
+    let missing = [FIRST, LAST, BIRTH]
+        .iter()
+        .any(|&c| v[c] == missing_level(c));
+    missing && !corroborated(v) && v[ENROLLMENT] > 1
+}
+
+/// An identifier independent of name and birth date agrees: the same local
+/// student number in the same SAU, or the same address.
+pub(super) fn corroborated(v: &[usize; N]) -> bool {
+    v[LOCAL] == 0 || v[ADDRESS_C] == 0
+}
+
+/// Pairs of the same first name, last name and birth date (folded).
+pub(super) fn same_name_and_birth(a: &Unit, b: &Unit) -> bool {
+    a.names
+        .iter()
+        .any(|n| !n.0.is_empty() && !n.1.is_empty() && b.names.contains(n))
+        && a.births.iter().any(|d| b.births.contains(d))
+}
+
+/// Reviewer decisions by (smaller key, larger key).
+pub(super) fn decided(decisions: &[Decision]) -> BTreeMap<(String, String), bool> {
+    decisions
+        .iter()
+        .map(|d| {
+            let (a, b) = if d.id_a <= d.id_b {
+                (d.id_a.clone(), d.id_b.clone())
+            } else {
+                (d.id_b.clone(), d.id_a.clone())
+            };
+            ((a, b), d.merge)
+        })
+        .collect()
+}
+
+/// What happens to a scored pair, and why: a decision; a hard-negative
+/// pattern caps it at review (twins or siblings enrolled at once for more
+/// than 60 days are two children: separate); a blank name part or birth
+/// date with nothing independent agreeing is kept apart; the same name and
+/// birth date without corroboration goes to a person under the "review"
+/// policy; otherwise the thresholds.
+pub(super) fn outcome(
+    decision: Option<bool>,
+    pattern: Option<&str>,
+    months_at_once: bool,
+    same_name_birth: bool,
+    missing_alone: bool,
+    probability: f64,
+    config: &IdentityConfig,
+) -> (&'static str, String) {
+    if let Some(merge) = decision {
+        return (if merge { "merge" } else { "separate" }, "decision".into());
+    }
+    let over_review = probability >= config.review_probability;
+    match pattern {
+        Some("twins_or_siblings") if months_at_once => {
+            return (
+                "separate",
+                "twins_or_siblings: enrolled at once for months: two children".into(),
+            )
+        }
+        Some("twins_or_siblings") if over_review => {
+            return (
+                "review",
+                "twins_or_siblings: same surname, close birth date, different first names, together: a person decides".into(),
+            )
+        }
+        Some("possible_twins") if over_review => {
+            return (
+                "review",
+                "possible_twins: same surname and birth date, different first names, no enrollment or address to tell twins apart: a person decides".into(),
+            )
+        }
+        Some("look_alike") => {
+            return (
+                "review",
+                "look_alike: same first name, last name and birth date in different places, nothing independent agrees: a person decides".into(),
+            )
+        }
+        Some("compound_look_alike") if over_review => {
+            return (
+                "review",
+                "compound_look_alike: same first name and birth date, one surname a part of the other's, in different places with no transfer between them, nothing independent agrees: a person decides".into(),
+            )
+        }
+        Some(_) => return ("separate", "below the review threshold".into()),
+        None => {}
+    }
+    if missing_alone {
+        return missing_values_outcome(probability, config.review_probability);
+    }
+    if same_name_birth && config.same_name_birth_date_review {
+        (
+            "review",
+            "same first name, last name and birth date: a person decides".into(),
+        )
+    } else if probability >= config.merge_probability {
+        ("merge", "probable".into())
+    } else if over_review {
+        ("review", "grey zone".into())
+    } else {
+        ("separate", "below the review threshold".into())
+    }
+}
+
+/// Below this probability (log-odds 13) a pair with a blank first name,
+/// surname or birth date and nothing independent agreeing is kept apart;
+/// from it a person decides; it is never merged automatically. The few
+/// name parts left agree as often between strangers of a common name: on a
+/// 20,000-student personal-and-address bundle with 13% blank values, the
+/// 3,010 such pairs between log-odds 8.4 (review) and 13 held 2 duplicates,
+/// the 228 from 13 up held 14.
+pub(super) const BLANK_REVIEW_PROBABILITY: f64 = 0.999_878;
+
+/// A pair with a blank value and nothing independent agreeing: a person
+/// decides when what is there is strong (and over the review threshold),
+/// else it is kept apart.
+pub(super) fn missing_values_outcome(probability: f64, review: f64) -> (&'static str, String) {
+    if probability >= BLANK_REVIEW_PROBABILITY.max(review) {
+        (
+            "review",
+            "missing_values: a name part or the birth date blank, nothing independent agrees, the rest strong: a person decides".into(),
+        )
+    } else {
+        (
+            "separate",
+            "missing_values: a name part or the birth date blank, nothing independent agrees"
+                .into(),
+        )
+    }
+}
+
+/// Why a weak pair with no enrollment and two known addresses is kept apart.
+pub(super) const WEAK_WITHOUT_ENROLLMENT: &str =
+    "below log-odds 13 with no enrollment to tell two children apart and both addresses known";
+
+/// A grey-zone or twins-or-siblings pair below log-odds 13 (as
+/// [`BLANK_REVIEW_PROBABILITY`]) with no enrollment on one side and both
+/// addresses known: names and a birth date alone, which strangers and
+/// siblings share, against addresses that say where each child lives. On a
+/// 20,000-student personal-and-address bundle with blanks the 669 such
+/// pairs were all different children; on the generated 200,000- and
+/// 800,000-student bundles, 2 and 64 pairs, none a duplicate (the
+/// duplicates there with no enrollment have no address either).
+pub(super) fn weak_without_enrollment(v: &[usize; N], probability: f64, reason: &str) -> bool {
+    let kind = reason == "grey zone" || reason.starts_with("twins_or_siblings");
+    let addresses_known = v[ADDRESS_C] != missing_level(ADDRESS_C);
+    kind && v[ENROLLMENT] == missing_level(ENROLLMENT)
+        && addresses_known
+        && probability < BLANK_REVIEW_PROBABILITY
+}
+
+/// Why a probable pair still goes to a person rather than being merged:
+/// the genders disagree, or the first name matches only the other's middle
+/// name, or the birth dates differ, or the addresses differ and a name or
+/// the birth date is not exact, with no enrollment to tell two children
+/// apart (on names, birth dates and addresses alone such pairs were twins,
+/// siblings and strangers as often as duplicates).
+pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
+    const DISAGREE: usize = 1;
+    const MIDDLE_AS_FIRST: usize = 2;
+    const BIRTH_DIFFERENT: usize = 4;
+    let no_enrollment = missing_level(ENROLLMENT);
+    if v[GENDER_C] == DISAGREE {
+        Some("probable, but the genders disagree: a person decides")
+    } else if v[FIRST] == MIDDLE_AS_FIRST && v[ENROLLMENT] == no_enrollment {
+        Some("probable, but the first name is only the other's middle name and no enrollment tells two children apart: a person decides")
+    } else if v[BIRTH] == BIRTH_DIFFERENT && v[ENROLLMENT] == no_enrollment {
+        Some("probable, but the birth dates differ and no enrollment tells two children apart: a person decides")
+    } else if v[ENROLLMENT] == no_enrollment && moved_and_not_exact(v) {
+        Some("probable, but a name or the birth date is not the same, the addresses differ and no enrollment tells two children apart: a person decides")
+    } else {
+        None
+    }
+}
+
+/// Both addresses known and different, and the first name, surname or
+/// birth date not exactly the same: without enrollments, strangers of a
+/// common name (Emily and Emma Wilson, born the same day; Rachel Samantha
+/// Smith born 1994 and 1999) look like this as often as a re-registered
+/// child with a typo.
+pub(super) fn moved_and_not_exact(v: &[usize; N]) -> bool {
+    let moved = v[ADDRESS_C] == 1 || v[ADDRESS_C] == 2;
+    moved && (v[FIRST] != 0 || v[LAST] != 0 || v[BIRTH] != 0)
+}
+
+/// Scores every candidate pair, applies decisions (also to pairs blocking
+/// never produced) and the policy.
+pub(super) fn score_pairs(
+    units: &[Unit],
+    candidates: &[(usize, usize)],
+    (vectors, facts): (&[[usize; N]], &[facts::Facts]),
+    scorer: &Scorer,
+    decisions: &[Decision],
+    config: &IdentityConfig,
+) -> Vec<Pair> {
+    let decided = decided(decisions);
+    let prior_odds = (scorer.model.prior / (1.0 - scorer.model.prior)).log2();
+    let score_one = |((&(a, b), v), f): ((&(usize, usize), &[usize; N]), &facts::Facts)| {
+        let (ua, ub) = (&units[a], &units[b]);
+        let terms = scorer.terms(v, f);
+        let score = prior_odds + terms.iter().map(|t| t.weight).sum::<f64>();
+        let probability = 1.0 / (1.0 + (-score).exp2());
+        let key = if ua.key <= ub.key {
+            (ua.key.clone(), ub.key.clone())
+        } else {
+            (ub.key.clone(), ua.key.clone())
+        };
+        let (pattern, same) = (f.pattern, f.same_uncorroborated);
+        let months = v[ENROLLMENT] == OVERLAP_MONTHS;
+        let (outcome, reason) = outcome(
+            decided.get(&key).copied(),
+            pattern,
+            months,
+            same,
+            missing_uncorroborated(v),
+            probability,
+            config,
+        );
+        let (outcome, reason) = match (outcome, doubtful(v)) {
+            ("merge", Some(why)) if reason == "probable" => ("review", why.to_string()),
+            ("review", _) if weak_without_enrollment(v, probability, &reason) => {
+                ("separate", WEAK_WITHOUT_ENROLLMENT.to_string())
+            }
+            _ => (outcome, reason),
+        };
+        Pair {
+            key_a: key.0,
+            key_b: key.1,
+            score: (score * 1000.0).round() / 1000.0,
+            probability: (probability * 1e6).round() / 1e6,
+            terms,
+            outcome: outcome.to_string(),
+            reason,
+            pattern: pattern.unwrap_or("").to_string(),
+        }
+    };
+    // Pairs scored on both cores, in candidate order.
+    let mut pairs: Vec<Pair> = candidates
+        .par_iter()
+        .zip(vectors.par_iter())
+        .zip(facts.par_iter())
+        .map(score_one)
+        .collect();
+    if decided.is_empty() {
+        return pairs;
+    }
+    let scored: BTreeSet<(&str, &str)> = pairs
+        .iter()
+        .map(|p| (p.key_a.as_str(), p.key_b.as_str()))
+        .collect();
+    let mut extra = Vec::new();
+    let known: BTreeSet<&str> = units.iter().map(|u| u.key.as_str()).collect();
+    for ((a, b), merge) in &decided {
+        if !scored.contains(&(a.as_str(), b.as_str()))
+            && known.contains(a.as_str())
+            && known.contains(b.as_str())
+        {
+            extra.push(Pair {
+                key_a: a.clone(),
+                key_b: b.clone(),
+                score: 0.0,
+                probability: 0.0,
+                terms: Vec::new(),
+                outcome: if *merge { "merge" } else { "separate" }.into(),
+                reason: "decision".into(),
+                pattern: String::new(),
+            });
+        }
+    }
+    drop(scored);
+    pairs.extend(extra);
+    pairs
+}
+
+/// Merged clusters: each unit's surviving key, and for each unit merged
+/// the rule and score that merged it. Decisions first, then the strongest
+/// scores; a "separate" decision between any two members blocks a merge.
+pub(super) fn cluster(
+    units: &[Unit],
+    pairs: &[Pair],
+    unit_of_key: &BTreeMap<String, usize>,
+) -> (Vec<String>, BTreeMap<usize, (&'static str, f64)>) {
+    let separate: BTreeSet<(usize, usize)> = pairs
+        .iter()
+        .filter(|p| p.outcome == "separate" && p.reason == "decision")
+        .map(|p| {
+            let (a, b) = (unit_of_key[&p.key_a], unit_of_key[&p.key_b]);
+            (a.min(b), a.max(b))
+        })
+        .collect();
+    let mut merges: Vec<&Pair> = pairs.iter().filter(|p| p.outcome == "merge").collect();
+    merges.sort_by(|a, b| {
+        let rank = |p: &Pair| if p.reason == "decision" { 0 } else { 1 };
+        (rank(a), -a.score as i64, &a.key_a, &a.key_b).cmp(&(
+            rank(b),
+            -b.score as i64,
+            &b.key_a,
+            &b.key_b,
+        ))
+    });
+    let mut uf = UnionFind((0..units.len()).collect());
+    let mut members: BTreeMap<usize, BTreeSet<usize>> =
+        (0..units.len()).map(|i| (i, BTreeSet::from([i]))).collect();
+    let mut merged_by: BTreeMap<usize, (&'static str, f64)> = BTreeMap::new();
+    for p in merges {
+        let (a, b) = (unit_of_key[&p.key_a], unit_of_key[&p.key_b]);
+        let (ra, rb) = (uf.find(a), uf.find(b));
+        if ra == rb {
+            continue;
+        }
+        let blocked = members[&ra].iter().any(|x| {
+            members[&rb]
+                .iter()
+                .any(|y| separate.contains(&(*x.min(y), *x.max(y))))
+        });
+        if blocked {
+            continue;
+        }
+        uf.union(a, b);
+        let root = uf.find(a);
+        let other = if root == ra { rb } else { ra };
+        let moved = members.remove(&other).unwrap_or_default();
+        members.entry(root).or_default().extend(moved);
+        let rule = if p.reason == "decision" {
+            "decision"
+        } else {
+            "probable"
+        };
+        merged_by.insert(a, (rule, p.score));
+        merged_by.insert(b, (rule, p.score));
+    }
+    (survivors(units, &members), merged_by)
+}
+
+/// The surviving StateStudentID of each cluster: the earliest assigned
+/// (earliest identity effective date), ties broken by the smaller ID. A
+/// cluster with no ID keeps its provisional key and needs a New State ID.
+pub(super) fn survivors(units: &[Unit], members: &BTreeMap<usize, BTreeSet<usize>>) -> Vec<String> {
+    let mut survivor_of_unit: Vec<String> = vec![String::new(); units.len()];
+    for group in members.values() {
+        let survivor = group
+            .iter()
+            .filter(|&&u| units[u].state_id.is_some())
+            .min_by(|&&x, &&y| {
+                (units[x].first_seen.unwrap_or(NaiveDate::MAX), &units[x].key)
+                    .cmp(&(units[y].first_seen.unwrap_or(NaiveDate::MAX), &units[y].key))
+            })
+            .or_else(|| {
+                group
+                    .iter()
+                    .min_by(|&&x, &&y| units[x].key.cmp(&units[y].key))
+            })
+            .copied()
+            .expect("non-empty cluster");
+        for &u in group {
+            survivor_of_unit[u] = units[survivor].key.clone();
+        }
+    }
+    survivor_of_unit
+}
