@@ -5,6 +5,8 @@
 //! Reads: ingest's rows of student_personal, student_enrollment, behavior,
 //! truancy and cte; the mapping tables; the configuration's `school_years`.
 
+mod patch;
+
 use super::entities;
 use super::frames::{self, quarantine_name, Frames, CROSSWALK_ENTITIES};
 use super::runner::{Components, Produced, Stage, StageId, StageState, State};
@@ -167,8 +169,27 @@ impl Work<'_> {
     /// tables bound to its columns, the stage's configuration and the school
     /// years the tables are expanded over (and `extra`).
     fn fingerprint(&self, entity: &str, extra: Option<String>) -> String {
+        self.print_of(entity, extra, tables_of(entity))
+    }
+
+    /// What one entity's crosswalk is made from besides the code tables of
+    /// its bindings (see `patch`).
+    fn base_print(&self, entity: &str) -> String {
+        let bound: Vec<String> = crosswalk::bindings_of(entity)
+            .unwrap_or_default()
+            .iter()
+            .map(|b| format!("{}.csv", b.domain))
+            .collect();
+        let tables = tables_of(entity)
+            .into_iter()
+            .filter(|t| !bound.contains(t))
+            .collect();
+        self.print_of(entity, None, tables)
+    }
+
+    fn print_of(&self, entity: &str, extra: Option<String>, tables: Vec<String>) -> String {
         let ctx = self.ctx;
-        let tables: Vec<(&str, String)> = tables_of(entity)
+        let tables: Vec<(&str, String)> = tables
             .into_iter()
             .map(|t| {
                 let sum = ctx.tables.table_sums.get(&t).cloned().unwrap_or_default();
@@ -231,8 +252,16 @@ impl Work<'_> {
         if let Some(report) = self.keep(entity, &fingerprint)? {
             self.done.push((entity, report, output_names(entity)));
             entities::part(&mut self.produced, entity, "kept", started);
+            self.record_parts(entity);
             return Ok(None);
         }
+        if let Some(report) = self.patch(entity)? {
+            self.done.push((entity, report, output_names(entity)));
+            entities::part(&mut self.produced, entity, "patched", started);
+            self.record_parts(entity);
+            return Ok(None);
+        }
+        self.record_parts(entity);
         let ctx = self.ctx;
         let rows = frames::scan(ctx, ingest::STAGE, entity)?;
         let (rows, quarantine, report) = crosswalk::coded(
@@ -356,6 +385,9 @@ struct Crosswalked {
 /// read); the names of the files written.
 fn write(ctx: &Ctx, mut c: Crosswalked, produced: &mut Produced) -> Result<[String; 2]> {
     let (root, prov) = (ctx.root, &ctx.provenance);
+    // One chunk, as a patched snapshot is written (the row groups, and so
+    // the bytes, depend on the chunks).
+    c.rows.rechunk_mut_par();
     snapshot::write_parquet(root, crosswalk::STAGE, c.entity, &mut c.rows, prov)?;
     let q = quarantine_name(c.entity);
     snapshot::write_parquet(root, crosswalk::STAGE, &q, &mut c.quarantine, prov)?;
