@@ -115,12 +115,19 @@ pub struct Kept {
     pub manifest: DataFrame,
 }
 
+/// The last run's manifest rows by upload, and no rows (its columns).
+type ManifestParts = (BTreeMap<String, DataFrame>, DataFrame);
+
 /// What is known while the uploads are fingerprinted.
 pub struct Reuse<'a> {
     previous: &'a Previous,
     root: &'a Path,
-    /// The last run's upload manifest, read when first needed.
-    manifest: Option<DataFrame>,
+    /// The last run's upload manifest, each upload's rows, read when first
+    /// needed (`None` inside when it is not as that run wrote it).
+    manifest: Option<Option<ManifestParts>>,
+    /// The kept uploads' files (their upload files, conformed snapshot and
+    /// pre-flight findings) -> the checksum checked in this run.
+    pub checked: BTreeMap<String, String>,
     /// The primary periods' and passed enrollments' hashes, once Student
     /// Enrollment is done.
     pub periods: Option<String>,
@@ -194,6 +201,7 @@ impl<'a> Reuse<'a> {
             previous,
             root,
             manifest: None,
+            checked: BTreeMap::new(),
             periods: None,
             passed: None,
             data: BTreeMap::new(),
@@ -343,29 +351,24 @@ impl<'a> Reuse<'a> {
             format!("{}/{}.parquet", conform::STAGE, upload.name),
             format!("{}/{}.csv", preflight::STAGE, upload.name),
         ];
-        let manifest_file = format!("{}/upload_manifest.parquet", crate::publish::STAGE);
-        for o in files.iter().chain(&outputs).chain([&manifest_file]) {
+        let Some(manifest) = self.manifest_rows(upload)? else {
+            return Ok(None);
+        };
+        let mut sums = Vec::new();
+        for o in files.iter().chain(&outputs) {
             let sum = file_sha256(&self.root.join(o)).ok();
             if sum.is_none() || prev.outputs.get(o) != sum.as_ref() {
                 return Ok(None);
             }
+            sums.push((o.clone(), sum.unwrap_or_default()));
         }
+        self.checked.extend(sums);
         let reports: Vec<StageReport> = prev
             .reports
             .iter()
             .filter(|r| r.entity == upload.name)
             .cloned()
             .collect();
-        if self.manifest.is_none() {
-            self.manifest = Some(snapshot::read_parquet(&self.root.join(&manifest_file))?);
-        }
-        let manifest = self
-            .manifest
-            .clone()
-            .expect("just read")
-            .lazy()
-            .filter(col("upload").eq(lit(upload.name)))
-            .collect()?;
         Ok(Some(Kept {
             files,
             outputs,
@@ -373,6 +376,36 @@ impl<'a> Reuse<'a> {
             summary: summary.clone(),
             manifest,
         }))
+    }
+
+    /// The last run's manifest rows of `upload` (none when it had none), or
+    /// `None` when its manifest is not as it wrote it. The manifest is
+    /// checked and split by upload once.
+    fn manifest_rows(&mut self, upload: &Upload) -> Result<Option<DataFrame>> {
+        let rel = format!("{}/upload_manifest.parquet", crate::publish::STAGE);
+        if self.manifest.is_none() {
+            let path = self.root.join(&rel);
+            let sum = file_sha256(&path).ok();
+            let intact = sum.is_some() && self.previous.outputs.get(&rel) == sum.as_ref();
+            let parts = if intact {
+                let all = snapshot::read_parquet(&path)?;
+                let none = all.clear();
+                let by_upload = all.partition_by_stable(["upload"], true)?;
+                let mut parts = BTreeMap::new();
+                for part in by_upload {
+                    let name = part.column("upload")?.str()?.get(0).map(str::to_string);
+                    parts.insert(name.unwrap_or_default(), part);
+                }
+                Some((parts, none))
+            } else {
+                None
+            };
+            self.manifest = Some(parts);
+        }
+        let Some(Some((parts, none))) = self.manifest.as_ref() else {
+            return Ok(None);
+        };
+        Ok(Some(parts.get(upload.name).unwrap_or(none).clone()))
     }
 
     /// The hashes of Student Enrollment's periods and passed rows the last
