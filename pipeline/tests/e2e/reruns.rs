@@ -774,12 +774,7 @@ fn validate_refuses_what_run_refuses_at_start_up() {
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path();
     generate(w, "6", "bundle");
-    fs::write(
-        w.join("run.toml"),
-        "bundle = \"bundle\"\noutput = \"out\"\n",
-    )
-    .unwrap();
-    let breaks: [(&str, &str, &str, &str); 3] = [
+    let breaks: [(&str, &str, &str, &str); 5] = [
         (
             "crosswalks/grade_levels.csv",
             "KG,Kindergarten,K,",
@@ -798,8 +793,25 @@ fn validate_refuses_what_run_refuses_at_start_up() {
             "SchoolID,SchoolCode,id,Y",
             "layouts/manifest.csv: line 5: column sha256: frm.csv has checksum {edited}, the manifest says {listed}\nlayouts/frm.csv: line 3: column source: \"SchoolCode\" is not a field of the FRM (economic status) upload (SAUID, SchoolID, StateStudentID, SchoolYear, EconomicStatus, EligibilityStartDate)",
         ),
+        (
+            "layouts/frm.csv",
+            "code:economic_status,",
+            "code:economic_statuses,",
+            "layouts/manifest.csv: line 5: column sha256: frm.csv has checksum {edited}, the manifest says {listed}\nlayouts/frm.csv: line 6: column format: economic_statuses is not a crosswalk code table",
+        ),
+        (
+            "run.toml",
+            "output = \"out\"\n",
+            "output = \"out\"\n[publish]\nas_of = \"someday\"\n",
+            "run.toml: publish.as_of: expected a date as YYYY-MM-DD, found someday",
+        ),
     ];
     for (file, from, to, message) in breaks {
+        fs::write(
+            w.join("run.toml"),
+            "bundle = \"bundle\"\noutput = \"out\"\n",
+        )
+        .unwrap();
         copy_dir(&repo().join("crosswalks"), &w.join("crosswalks"));
         copy_dir(&repo().join("layouts"), &w.join("layouts"));
         let text = fs::read_to_string(w.join(file)).unwrap();
@@ -807,7 +819,7 @@ fn validate_refuses_what_run_refuses_at_start_up() {
         let listed = sha256_hex(text.as_bytes());
         let edited_text = text.replacen(from, to, 1);
         fs::write(w.join(file), &edited_text).unwrap();
-        let line = text.lines().position(|l| l.contains(from)).unwrap() + 1;
+        let line = text.lines().position(|l| l.contains(from.trim_end())).unwrap() + 1;
         let message = message
             .replace("{line}", &line.to_string())
             .replace("{edited}", &sha256_hex(edited_text.as_bytes()))
@@ -817,9 +829,11 @@ fn validate_refuses_what_run_refuses_at_start_up() {
         let said = String::from_utf8_lossy(&validate.stderr).to_string();
         let run = cutover(&["run", "--config", "run.toml", "--quiet"], w);
         assert_eq!(run.status.code(), Some(2), "{file}");
+        // (A configuration problem is said before anything is loaded.)
+        let prefix = if file == "run.toml" { "" } else { "error: " };
         assert_eq!(
             String::from_utf8_lossy(&run.stderr),
-            format!("error: {said}"),
+            format!("{prefix}{said}"),
             "{file}"
         );
         assert_eq!(said.trim_end(), message, "{file}");
