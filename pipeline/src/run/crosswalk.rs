@@ -52,7 +52,7 @@ impl Stage for Crosswalk {
         ]))
     }
 
-    fn run(&self, ctx: &Ctx, state: &State, _frames: &mut Frames) -> Result<Produced> {
+    fn run(&self, ctx: &Ctx, state: &State, frames: &mut Frames) -> Result<Produced> {
         let _span = info_span!("crosswalk").entered();
         let present = frames::crosswalked(ctx);
         let prev = entities::previous(ctx, state, StageId::Crosswalk);
@@ -65,6 +65,7 @@ impl Stage for Crosswalk {
             coverage: Vec::new(),
             done: Vec::new(),
             produced: Produced::default(),
+            patched: Vec::new(),
         };
         // One entity at a time, read from ingest's snapshot and dropped once
         // written; enrollments first, as the race check (with personal rows)
@@ -92,8 +93,10 @@ impl Stage for Crosswalk {
             done,
             coverage,
             mut produced,
+            patched,
             ..
         } = w;
+        frames.patched = patched;
         // Reported and listed in the stage's order: personal, enrollment,
         // behavior, truancy, CTE.
         for (entity, report, outputs) in done {
@@ -140,6 +143,8 @@ struct Work<'a> {
     coverage: Vec<ColumnCoverage>,
     done: Vec<(&'static str, StageReport, [String; 2])>,
     produced: Produced,
+    /// The entities patched, with their rows (see `Frames::patched`).
+    patched: Vec<(&'static str, DataFrame)>,
 }
 
 /// The mapping tables an entity's rows go through (organizations for its

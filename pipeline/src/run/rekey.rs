@@ -100,13 +100,16 @@ impl Stage for Rekey {
                 entities::part(&mut produced, entity, "kept", started);
                 continue;
             }
-            let upstream = patch::Upstream {
+            let mut upstream = patch::Upstream {
                 stage,
                 data: &state.get(source_of(entity)).expect("ran before").data,
+                handed: std::mem::take(&mut frames.patched),
             };
             let issued_here = issuing && entity == STUDENT_ENROLLMENT.name;
-            if !issued_here
-                && patch::patched(ctx, prev, (entity, &base), &upstream, &mut produced)?
+            let done = !issued_here
+                && patch::patched(ctx, prev, (entity, &base), &mut upstream, &mut produced)?;
+            frames.patched = upstream.handed;
+            if done
             {
                 entities::part(&mut produced, entity, "patched", started);
                 continue;
@@ -125,8 +128,10 @@ impl Stage for Rekey {
             rekey_one(ctx, entity, &df, map, &mut produced)?;
             entities::part(&mut produced, entity, "rekeyed", started);
         }
-        // The identity stage's key map is not needed past this stage.
+        // The identity stage's key map and the crosswalk stage's patched
+        // rows are not needed past this stage.
         frames.key_map = None;
+        frames.patched.clear();
         crate::issued::note(&mut produced.reports, &applied);
         Ok(produced)
     }

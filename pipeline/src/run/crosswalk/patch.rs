@@ -136,8 +136,7 @@ impl Work<'_> {
         let ingested = frames::scan(ctx, ingest::STAGE, entity)?;
         let (mapped, coverage) =
             crosswalk::remap(ingested, entity, b, &ctx.tables.mapping, &self.config)?;
-        let all = mapped.column(SOURCE_ROW)?;
-        if coverage.unmapped_rows != 0 || all.n_unique()? != mapped.height() {
+        if coverage.unmapped_rows != 0 || !strictly_increasing(mapped.column(SOURCE_ROW)?)? {
             return Ok(None);
         }
         let kept = rows.column(SOURCE_ROW)?.as_materialized_series().clone();
@@ -181,6 +180,22 @@ impl Work<'_> {
             let now = coverage.iter().find(|n| n.column == c.column);
             self.coverage.push(now.unwrap_or(c).clone());
         }
+        self.patched.push((entity, rows));
         Ok(())
     }
+}
+
+/// Whether a column's values (source rows, sorted) are each greater than
+/// the last: no row is there twice.
+fn strictly_increasing(c: &Column) -> Result<bool> {
+    let values = c.as_materialized_series().cast(&DataType::Int64)?;
+    let mut last = None;
+    for v in values.i64()?.iter() {
+        let Some(v) = v else { return Ok(false) };
+        if last.is_some_and(|l| l >= v) {
+            return Ok(false);
+        }
+        last = Some(v);
+    }
+    Ok(true)
 }

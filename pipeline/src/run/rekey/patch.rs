@@ -3,10 +3,11 @@
 //! (`base:<entity>` in the stage's data) and of its upstream rows only
 //! columns that are not keys changed (a code column the crosswalk mapped
 //! again: not `StateStudentID`, not the source file or row, so the rows
-//! line up and every row keeps its student), the last run's re-keyed
-//! snapshot is kept with those columns put in from the upstream rows (a
-//! column passes through re-keying unchanged). Their data hashes are the
-//! upstream stage's. Not when IDs are being issued (they rewrite the
+//! line up and every row keeps its student), the re-keyed rows are the
+//! upstream rows with the last run's re-keyed IDs put in (a column that is
+//! not a key passes through re-keying unchanged); the upstream rows are
+//! those the crosswalk stage patched in this run, handed over in memory,
+//! else read. The changed columns' data hashes are the upstream stage's. Not when IDs are being issued (they rewrite the
 //! enrollment rows' IDs). `run.json` lists such an entity `patched`.
 
 use super::super::entities;
@@ -18,6 +19,7 @@ use crate::snapshot;
 use anyhow::Result;
 use cutover_stages::columns::{SOURCE_FILE, SOURCE_ROW, STATE_STUDENT_ID};
 use cutover_stages::identity::{self, LEGACY_STATE_STUDENT_ID};
+use polars::prelude::DataFrame;
 use std::collections::BTreeMap;
 
 /// The key of what an entity's re-keyed rows are made from besides its
@@ -32,6 +34,8 @@ pub struct Upstream<'a> {
     pub stage: &'static str,
     /// The data hashes that stage recorded in this run.
     pub data: &'a BTreeMap<String, String>,
+    /// Rows the crosswalk stage patched in this run (`Frames::patched`).
+    pub handed: Vec<(&'static str, DataFrame)>,
 }
 
 /// The upstream columns whose content is not the last run's (by their
@@ -66,13 +70,47 @@ fn changed_columns(
     (keys_unchanged && !changed.is_empty()).then_some(changed)
 }
 
+/// The re-keyed rows made from the upstream rows (handed over by the
+/// crosswalk stage when it patched them, else read) and the last run's
+/// re-keyed IDs (`StateStudentID`, and the ID as read, which ends the
+/// columns): `None` when they do not line up with the last run's rows.
+fn patched_rows(ctx: &Ctx, entity: &str, upstream: &mut Upstream) -> Result<Option<DataFrame>> {
+    let handed = upstream.handed.iter().position(|(e, _)| *e == entity);
+    let mut rows = match handed {
+        Some(i) => upstream.handed.swap_remove(i).1,
+        None => frames::load(ctx, upstream.stage, entity)?,
+    };
+    let keys = [STATE_STUDENT_ID, LEGACY_STATE_STUDENT_ID, SOURCE_ROW];
+    let last = frames::load_columns(ctx, identity::STAGE, entity, &keys)?;
+    let mut names: Vec<String> = rows
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    names.push(LEGACY_STATE_STUDENT_ID.to_string());
+    let before: Vec<String> = frames::scan(ctx, identity::STAGE, entity)?
+        .collect_schema()?
+        .iter_names()
+        .map(|c| c.to_string())
+        .collect();
+    if names != before
+        || last.height() != rows.height()
+        || !last.column(SOURCE_ROW)?.equals_missing(rows.column(SOURCE_ROW)?)
+    {
+        return Ok(None);
+    }
+    rows.replace(STATE_STUDENT_ID, last.column(STATE_STUDENT_ID)?.clone())?;
+    rows.with_column(last.column(LEGACY_STATE_STUDENT_ID)?.clone())?;
+    Ok(Some(rows))
+}
+
 /// Patches the entity's re-keyed snapshot from the last run's if it may be
 /// (see the module); whether it did.
 pub fn patched(
     ctx: &Ctx,
     prev: Option<&StageState>,
     (entity, base): (&str, &str),
-    upstream: &Upstream,
+    upstream: &mut Upstream,
     produced: &mut Produced,
 ) -> Result<bool> {
     let Some(prev) = prev.filter(|p| p.data.get(&base_key(entity)).map(String::as_str) == Some(base))
@@ -96,19 +134,9 @@ pub fn patched(
     if !intact || reports.is_empty() {
         return Ok(false);
     }
-    let mut rows = frames::load(ctx, identity::STAGE, entity)?;
-    let mut wanted: Vec<&str> = changed.iter().map(String::as_str).collect();
-    wanted.push(SOURCE_ROW);
-    let new = frames::load_columns(ctx, upstream.stage, entity, &wanted)?;
-    if new.height() != rows.height()
-        || !new.column(SOURCE_ROW)?.equals_missing(rows.column(SOURCE_ROW)?)
-    {
+    let Some(mut rows) = patched_rows(ctx, entity, upstream)? else {
         return Ok(false);
-    }
-    for c in &changed {
-        rows.replace(c, new.column(c)?.clone())?;
-    }
-    drop(new);
+    };
     rows.rechunk_mut_par();
     snapshot::write_parquet(ctx.root, identity::STAGE, entity, &mut rows, &ctx.provenance)?;
     entities::carry_data(prev, &[entity.to_string()], produced);
