@@ -109,8 +109,7 @@ impl Stage for Rekey {
             let done = !issued_here
                 && patch::patched(ctx, prev, (entity, &base), &mut upstream, &mut produced)?;
             frames.patched = upstream.handed;
-            if done
-            {
+            if done {
                 entities::part(&mut produced, entity, "patched", started);
                 continue;
             }

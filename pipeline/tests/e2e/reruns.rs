@@ -250,13 +250,26 @@ fn a_rerun_after_a_grade_row_edit_writes_what_a_forced_run_writes() {
     let w = tmp.path();
     copy_dir(&repo().join("crosswalks"), &w.join("cw"));
     copy_dir(&repo().join("layouts"), &w.join("layouts"));
-    let gen = ["generate", "--students", "1500", "--seed", "11", "--out", "b"];
+    let gen = [
+        "generate",
+        "--students",
+        "1500",
+        "--seed",
+        "11",
+        "--out",
+        "b",
+    ];
     assert!(cutover(&gen, w).status.success());
     let run = |out: &str, extra: &[&str]| {
         let mut args = vec!["run", "b", "--out", out, "--crosswalks", "cw", "--quiet"];
         args.extend_from_slice(extra);
         let o = cutover(&args, w);
-        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     };
     run("out", &[]);
     let path = w.join("cw/grade_levels.csv");
@@ -819,7 +832,11 @@ fn validate_refuses_what_run_refuses_at_start_up() {
         let listed = sha256_hex(text.as_bytes());
         let edited_text = text.replacen(from, to, 1);
         fs::write(w.join(file), &edited_text).unwrap();
-        let line = text.lines().position(|l| l.contains(from.trim_end())).unwrap() + 1;
+        let line = text
+            .lines()
+            .position(|l| l.contains(from.trim_end()))
+            .unwrap()
+            + 1;
         let message = message
             .replace("{line}", &line.to_string())
             .replace("{edited}", &sha256_hex(edited_text.as_bytes()))

@@ -63,12 +63,14 @@ impl Work<'_> {
         }
         let changed: Vec<&Binding> = crosswalk::bindings_of(entity)?
             .iter()
-            .filter(|b| prev.data.get(&table_key(entity, b.domain)) != Some(&self.table_sum(b.domain)))
+            .filter(|b| {
+                prev.data.get(&table_key(entity, b.domain)) != Some(&self.table_sum(b.domain))
+            })
             .collect();
         let intact = output_names(entity).iter().all(|o| {
-            prev.outputs.get(o).is_some_and(|sum| {
-                file_sha256(&self.ctx.root.join(o)).ok().as_ref() == Some(sum)
-            })
+            prev.outputs
+                .get(o)
+                .is_some_and(|sum| file_sha256(&self.ctx.root.join(o)).ok().as_ref() == Some(sum))
         });
         (intact && !changed.is_empty()).then_some(changed)
     }
@@ -144,7 +146,10 @@ impl Work<'_> {
             .lazy()
             .filter(col(SOURCE_ROW).is_in(lit(kept).implode(false), false))
             .collect()?;
-        if !mapped.column(SOURCE_ROW)?.equals_missing(rows.column(SOURCE_ROW)?) {
+        if !mapped
+            .column(SOURCE_ROW)?
+            .equals_missing(rows.column(SOURCE_ROW)?)
+        {
             return Ok(None);
         }
         for name in crosswalk::bound_names(b, &ctx.tables.mapping) {

@@ -95,7 +95,9 @@ fn patched_rows(ctx: &Ctx, entity: &str, upstream: &mut Upstream) -> Result<Opti
         .collect();
     if names != before
         || last.height() != rows.height()
-        || !last.column(SOURCE_ROW)?.equals_missing(rows.column(SOURCE_ROW)?)
+        || !last
+            .column(SOURCE_ROW)?
+            .equals_missing(rows.column(SOURCE_ROW)?)
     {
         return Ok(None);
     }
@@ -113,7 +115,8 @@ pub fn patched(
     upstream: &mut Upstream,
     produced: &mut Produced,
 ) -> Result<bool> {
-    let Some(prev) = prev.filter(|p| p.data.get(&base_key(entity)).map(String::as_str) == Some(base))
+    let Some(prev) =
+        prev.filter(|p| p.data.get(&base_key(entity)).map(String::as_str) == Some(base))
     else {
         return Ok(false);
     };
@@ -138,7 +141,13 @@ pub fn patched(
         return Ok(false);
     };
     rows.rechunk_mut_par();
-    snapshot::write_parquet(ctx.root, identity::STAGE, entity, &mut rows, &ctx.provenance)?;
+    snapshot::write_parquet(
+        ctx.root,
+        identity::STAGE,
+        entity,
+        &mut rows,
+        &ctx.provenance,
+    )?;
     entities::carry_data(prev, &[entity.to_string()], produced);
     for c in &changed {
         let key = format!("{entity}.{c}");
