@@ -389,14 +389,7 @@ impl<'a> Reuse<'a> {
             let intact = sum.is_some() && self.previous.outputs.get(&rel) == sum.as_ref();
             let parts = if intact {
                 let all = snapshot::read_parquet(&path)?;
-                let none = all.clear();
-                let by_upload = all.partition_by_stable(["upload"], true)?;
-                let mut parts = BTreeMap::new();
-                for part in by_upload {
-                    let name = part.column("upload")?.str()?.get(0).map(str::to_string);
-                    parts.insert(name.unwrap_or_default(), part);
-                }
-                Some((parts, none))
+                Some(by_upload(all)?)
             } else {
                 None
             };
@@ -435,6 +428,36 @@ impl<'a> Reuse<'a> {
         self.passed = Some(h);
         Ok(())
     }
+}
+
+/// The manifest's rows by upload: each upload's rows are one run (the
+/// manifest is written upload after upload), sliced out without a copy; an
+/// upload met in two runs is filtered out instead.
+fn by_upload(all: DataFrame) -> Result<ManifestParts> {
+    let none = all.clear();
+    let mut runs: Vec<(String, usize, usize)> = Vec::new();
+    let uploads = all.column("upload")?.str()?.clone();
+    for (i, name) in uploads.iter().enumerate() {
+        let name = name.unwrap_or_default();
+        match runs.last_mut() {
+            Some((n, _, end)) if n == name => *end = i + 1,
+            _ => runs.push((name.to_string(), i, i + 1)),
+        }
+    }
+    let mut parts = BTreeMap::new();
+    for (name, start, end) in &runs {
+        if runs.iter().filter(|(n, _, _)| n == name).count() > 1 {
+            let rows = all
+                .clone()
+                .lazy()
+                .filter(col("upload").eq(lit(name.as_str())))
+                .collect()?;
+            parts.insert(name.clone(), rows);
+        } else {
+            parts.insert(name.clone(), all.slice(*start as i64, end - start));
+        }
+    }
+    Ok((parts, none))
 }
 
 /// Links (or copies, where links cannot be made) a kept upload file into
