@@ -85,6 +85,8 @@ pub struct StageOut {
     pub data: BTreeMap<String, String>,
     /// What was done with each upload.
     pub uploads: Vec<UploadRun>,
+    /// Checksums of the kept uploads' files, checked in this run.
+    pub known_sums: BTreeMap<String, String>,
 }
 
 /// Times the phases of one part of publish, logged at `-vv` (`phase`,
@@ -454,6 +456,7 @@ pub fn run_stage(
         summary: w.summary,
         reports,
         outputs: w.outputs,
+        known_sums: std::mem::take(&mut reuse.checked),
         data: reuse.data,
         uploads: w.runs,
     })

@@ -643,6 +643,77 @@ fn coverage_of(
     })
 }
 
+/// The table a binding maps through (an empty one when the tables have
+/// none).
+fn code_map<'t>(tables: &'t Tables, b: &Binding) -> std::borrow::Cow<'t, CodeMap> {
+    match tables.codes.get(b.domain) {
+        Some(map) => std::borrow::Cow::Borrowed(map),
+        None => std::borrow::Cow::Owned(CodeMap {
+            domain: b.domain.to_string(),
+            flag_columns: Vec::new(),
+            rows: Vec::new(),
+        }),
+    }
+}
+
+/// The columns one binding adds: its new code, its label, its table's
+/// flags (`<output>_<flag>`).
+pub fn bound_names(b: &Binding, tables: &Tables) -> Vec<String> {
+    let map = code_map(tables, b);
+    std::iter::once(b.output.to_string())
+        .chain(b.label_output.map(str::to_string))
+        .chain(map.flag_columns.iter().map(|f| format!("{}_{f}", b.output)))
+        .collect()
+}
+
+/// The columns of an entity's crosswalked rows, in order: its own
+/// (`original`), the ID scheme and organization IDs, each binding's new
+/// code (and label), then the bindings' flags.
+pub fn output_names(entity: &str, original: &[String], tables: &Tables) -> Vec<String> {
+    let bindings = bindings_of(entity).unwrap_or(&[]);
+    let mut out = original.to_vec();
+    out.extend([ID_SCHEME, SCHOOL_ORG_ID, SAU_ORG_ID].map(str::to_string));
+    if entity == crate::schema::STUDENT_ENROLLMENT.name {
+        out.push(RESIDENT_SAU_ORG_ID.to_string());
+    }
+    let mut flags = Vec::new();
+    for b in bindings {
+        let names = bound_names(b, tables);
+        let plain = 1 + usize::from(b.label_output.is_some());
+        out.extend(names[..plain].iter().cloned());
+        flags.extend(names[plain..].iter().cloned());
+    }
+    out.extend(flags);
+    out
+}
+
+/// One binding mapped alone over every row of `rows` (which need
+/// `source_row`, the bound column and the school year), as
+/// [`coded`] maps it: `source_row` and the binding's columns
+/// ([`bound_names`]) sorted by `source_row`, and the column's coverage.
+pub fn remap(
+    rows: LazyFrame,
+    entity: &str,
+    b: &Binding,
+    tables: &Tables,
+    config: &CrosswalkConfig,
+) -> PolarsResult<(DataFrame, ColumnCoverage)> {
+    let lookup = code_lookup(&code_map(tables, b), b, config)?;
+    let lf = rows.select([col(SOURCE_ROW), col(b.column), col(SCHOOL_YEAR)]);
+    let joined = left_join(
+        lf,
+        lookup,
+        vec![col(b.column), col(SCHOOL_YEAR)],
+        vec![col(KEY), col(YEAR)],
+    )
+    .sort([SOURCE_ROW], SortMultipleOptions::default())
+    .collect()?;
+    let coverage = coverage_of(&joined, entity, b.column, b.domain, b.output)?;
+    let mut keep = vec![SOURCE_ROW.to_string()];
+    keep.extend(bound_names(b, tables));
+    Ok((joined.select(keep)?, coverage))
+}
+
 /// Maps an entity's school to its NEO Org ID and SAU (and, for enrollments,
 /// the resident SAU) by (scheme, id, year), and every bound code column.
 fn coded_stage(
@@ -654,14 +725,13 @@ fn coded_stage(
     config: &CrosswalkConfig,
     coverage: &mut Vec<ColumnCoverage>,
 ) -> PolarsResult<(DataFrame, DataFrame, StageReport)> {
-    let original: Vec<Expr> = lf
+    let original: Vec<String> = lf
         .collect_schema()?
         .iter_names()
-        .map(|c| col(c.as_str()))
+        .map(|c| c.to_string())
         .collect();
     lf = lf.with_column(lit("medms").alias(ID_SCHEME));
     let mut checks = Vec::new();
-    let mut outputs: Vec<&str> = vec![ID_SCHEME];
     let school = org_lookup(tables, config, "school", SCHOOL_ORG_ID, Some(SAU_ORG_ID))?;
     lf = left_join(
         lf,
@@ -675,7 +745,6 @@ fn coded_stage(
         "organizations",
         "organizations.csv",
     ));
-    outputs.extend([SCHOOL_ORG_ID, SAU_ORG_ID]);
     if resident_sau {
         let sau = org_lookup(tables, config, "sau", RESIDENT_SAU_ORG_ID, None)?;
         lf = left_join(
@@ -690,17 +759,9 @@ fn coded_stage(
             "organizations",
             "organizations.csv",
         ));
-        outputs.push(RESIDENT_SAU_ORG_ID);
     }
-    let mut extra: Vec<String> = Vec::new();
     for b in bindings {
-        let empty = CodeMap {
-            domain: b.domain.to_string(),
-            flag_columns: Vec::new(),
-            rows: Vec::new(),
-        };
-        let map = tables.codes.get(b.domain).unwrap_or(&empty);
-        let lookup = code_lookup(map, b, config)?;
+        let lookup = code_lookup(&code_map(tables, b), b, config)?;
         lf = left_join(
             lf,
             lookup,
@@ -713,11 +774,6 @@ fn coded_stage(
             b.domain,
             &format!("{}.csv", b.domain),
         ));
-        outputs.push(b.output);
-        if let Some(l) = b.label_output {
-            outputs.push(l);
-        }
-        extra.extend(map.flag_columns.iter().map(|f| format!("{}_{f}", b.output)));
     }
     let joined = lf
         .sort([SOURCE_ROW], SortMultipleOptions::default())
@@ -747,9 +803,10 @@ fn coded_stage(
         .with_columns(flags)
         .with_column(any_bad)
         .collect()?;
-    let mut out = original;
-    out.extend(outputs.iter().map(|c| col(*c)));
-    out.extend(extra.iter().map(|c| col(c.as_str())));
+    let out = output_names(entity, &original, tables)
+        .iter()
+        .map(|c| col(c.as_str()))
+        .collect();
     let mut report = StageReport::new(STAGE, entity);
     let (rows, quarantine) = split(flagged, &checks, out, &mut report)?;
     Ok((rows, quarantine, report))

@@ -115,12 +115,19 @@ pub struct Kept {
     pub manifest: DataFrame,
 }
 
+/// The last run's manifest rows by upload, and no rows (its columns).
+type ManifestParts = (BTreeMap<String, DataFrame>, DataFrame);
+
 /// What is known while the uploads are fingerprinted.
 pub struct Reuse<'a> {
     previous: &'a Previous,
     root: &'a Path,
-    /// The last run's upload manifest, read when first needed.
-    manifest: Option<DataFrame>,
+    /// The last run's upload manifest, each upload's rows, read when first
+    /// needed (`None` inside when it is not as that run wrote it).
+    manifest: Option<Option<ManifestParts>>,
+    /// The kept uploads' files (their upload files, conformed snapshot and
+    /// pre-flight findings) -> the checksum checked in this run.
+    pub checked: BTreeMap<String, String>,
     /// The primary periods' and passed enrollments' hashes, once Student
     /// Enrollment is done.
     pub periods: Option<String>,
@@ -194,6 +201,7 @@ impl<'a> Reuse<'a> {
             previous,
             root,
             manifest: None,
+            checked: BTreeMap::new(),
             periods: None,
             passed: None,
             data: BTreeMap::new(),
@@ -343,29 +351,24 @@ impl<'a> Reuse<'a> {
             format!("{}/{}.parquet", conform::STAGE, upload.name),
             format!("{}/{}.csv", preflight::STAGE, upload.name),
         ];
-        let manifest_file = format!("{}/upload_manifest.parquet", crate::publish::STAGE);
-        for o in files.iter().chain(&outputs).chain([&manifest_file]) {
+        let Some(manifest) = self.manifest_rows(upload)? else {
+            return Ok(None);
+        };
+        let mut sums = Vec::new();
+        for o in files.iter().chain(&outputs) {
             let sum = file_sha256(&self.root.join(o)).ok();
             if sum.is_none() || prev.outputs.get(o) != sum.as_ref() {
                 return Ok(None);
             }
+            sums.push((o.clone(), sum.unwrap_or_default()));
         }
+        self.checked.extend(sums);
         let reports: Vec<StageReport> = prev
             .reports
             .iter()
             .filter(|r| r.entity == upload.name)
             .cloned()
             .collect();
-        if self.manifest.is_none() {
-            self.manifest = Some(snapshot::read_parquet(&self.root.join(&manifest_file))?);
-        }
-        let manifest = self
-            .manifest
-            .clone()
-            .expect("just read")
-            .lazy()
-            .filter(col("upload").eq(lit(upload.name)))
-            .collect()?;
         Ok(Some(Kept {
             files,
             outputs,
@@ -373,6 +376,29 @@ impl<'a> Reuse<'a> {
             summary: summary.clone(),
             manifest,
         }))
+    }
+
+    /// The last run's manifest rows of `upload` (none when it had none), or
+    /// `None` when its manifest is not as it wrote it. The manifest is
+    /// checked and split by upload once.
+    fn manifest_rows(&mut self, upload: &Upload) -> Result<Option<DataFrame>> {
+        let rel = format!("{}/upload_manifest.parquet", crate::publish::STAGE);
+        if self.manifest.is_none() {
+            let path = self.root.join(&rel);
+            let sum = file_sha256(&path).ok();
+            let intact = sum.is_some() && self.previous.outputs.get(&rel) == sum.as_ref();
+            let parts = if intact {
+                let all = snapshot::read_parquet(&path)?;
+                Some(by_upload(all)?)
+            } else {
+                None
+            };
+            self.manifest = Some(parts);
+        }
+        let Some(Some((parts, none))) = self.manifest.as_ref() else {
+            return Ok(None);
+        };
+        Ok(Some(parts.get(upload.name).unwrap_or(none).clone()))
     }
 
     /// The hashes of Student Enrollment's periods and passed rows the last
@@ -402,6 +428,36 @@ impl<'a> Reuse<'a> {
         self.passed = Some(h);
         Ok(())
     }
+}
+
+/// The manifest's rows by upload: each upload's rows are one run (the
+/// manifest is written upload after upload), sliced out without a copy; an
+/// upload met in two runs is filtered out instead.
+fn by_upload(all: DataFrame) -> Result<ManifestParts> {
+    let none = all.clear();
+    let mut runs: Vec<(String, usize, usize)> = Vec::new();
+    let uploads = all.column("upload")?.str()?.clone();
+    for (i, name) in uploads.iter().enumerate() {
+        let name = name.unwrap_or_default();
+        match runs.last_mut() {
+            Some((n, _, end)) if n == name => *end = i + 1,
+            _ => runs.push((name.to_string(), i, i + 1)),
+        }
+    }
+    let mut parts = BTreeMap::new();
+    for (name, start, end) in &runs {
+        if runs.iter().filter(|(n, _, _)| n == name).count() > 1 {
+            let rows = all
+                .clone()
+                .lazy()
+                .filter(col("upload").eq(lit(name.as_str())))
+                .collect()?;
+            parts.insert(name.clone(), rows);
+        } else {
+            parts.insert(name.clone(), all.slice(*start as i64, end - start));
+        }
+    }
+    Ok((parts, none))
 }
 
 /// Links (or copies, where links cannot be made) a kept upload file into

@@ -5,6 +5,8 @@
 //! Reads: ingest's rows of student_personal, student_enrollment, behavior,
 //! truancy and cte; the mapping tables; the configuration's `school_years`.
 
+mod patch;
+
 use super::entities;
 use super::frames::{self, quarantine_name, Frames, CROSSWALK_ENTITIES};
 use super::runner::{Components, Produced, Stage, StageId, StageState, State};
@@ -50,7 +52,7 @@ impl Stage for Crosswalk {
         ]))
     }
 
-    fn run(&self, ctx: &Ctx, state: &State, _frames: &mut Frames) -> Result<Produced> {
+    fn run(&self, ctx: &Ctx, state: &State, frames: &mut Frames) -> Result<Produced> {
         let _span = info_span!("crosswalk").entered();
         let present = frames::crosswalked(ctx);
         let prev = entities::previous(ctx, state, StageId::Crosswalk);
@@ -63,6 +65,7 @@ impl Stage for Crosswalk {
             coverage: Vec::new(),
             done: Vec::new(),
             produced: Produced::default(),
+            patched: Vec::new(),
         };
         // One entity at a time, read from ingest's snapshot and dropped once
         // written; enrollments first, as the race check (with personal rows)
@@ -90,8 +93,10 @@ impl Stage for Crosswalk {
             done,
             coverage,
             mut produced,
+            patched,
             ..
         } = w;
+        frames.patched = patched;
         // Reported and listed in the stage's order: personal, enrollment,
         // behavior, truancy, CTE.
         for (entity, report, outputs) in done {
@@ -138,6 +143,8 @@ struct Work<'a> {
     coverage: Vec<ColumnCoverage>,
     done: Vec<(&'static str, StageReport, [String; 2])>,
     produced: Produced,
+    /// The entities patched, with their rows (see `Frames::patched`).
+    patched: Vec<(&'static str, DataFrame)>,
 }
 
 /// The mapping tables an entity's rows go through (organizations for its
@@ -167,8 +174,27 @@ impl Work<'_> {
     /// tables bound to its columns, the stage's configuration and the school
     /// years the tables are expanded over (and `extra`).
     fn fingerprint(&self, entity: &str, extra: Option<String>) -> String {
+        self.print_of(entity, extra, tables_of(entity))
+    }
+
+    /// What one entity's crosswalk is made from besides the code tables of
+    /// its bindings (see `patch`).
+    fn base_print(&self, entity: &str) -> String {
+        let bound: Vec<String> = crosswalk::bindings_of(entity)
+            .unwrap_or_default()
+            .iter()
+            .map(|b| format!("{}.csv", b.domain))
+            .collect();
+        let tables = tables_of(entity)
+            .into_iter()
+            .filter(|t| !bound.contains(t))
+            .collect();
+        self.print_of(entity, None, tables)
+    }
+
+    fn print_of(&self, entity: &str, extra: Option<String>, tables: Vec<String>) -> String {
         let ctx = self.ctx;
-        let tables: Vec<(&str, String)> = tables_of(entity)
+        let tables: Vec<(&str, String)> = tables
             .into_iter()
             .map(|t| {
                 let sum = ctx.tables.table_sums.get(&t).cloned().unwrap_or_default();
@@ -231,8 +257,16 @@ impl Work<'_> {
         if let Some(report) = self.keep(entity, &fingerprint)? {
             self.done.push((entity, report, output_names(entity)));
             entities::part(&mut self.produced, entity, "kept", started);
+            self.record_parts(entity);
             return Ok(None);
         }
+        if let Some(report) = self.patch(entity)? {
+            self.done.push((entity, report, output_names(entity)));
+            entities::part(&mut self.produced, entity, "patched", started);
+            self.record_parts(entity);
+            return Ok(None);
+        }
+        self.record_parts(entity);
         let ctx = self.ctx;
         let rows = frames::scan(ctx, ingest::STAGE, entity)?;
         let (rows, quarantine, report) = crosswalk::coded(
@@ -356,6 +390,9 @@ struct Crosswalked {
 /// read); the names of the files written.
 fn write(ctx: &Ctx, mut c: Crosswalked, produced: &mut Produced) -> Result<[String; 2]> {
     let (root, prov) = (ctx.root, &ctx.provenance);
+    // One chunk, as a patched snapshot is written (the row groups, and so
+    // the bytes, depend on the chunks).
+    c.rows.rechunk_mut_par();
     snapshot::write_parquet(root, crosswalk::STAGE, c.entity, &mut c.rows, prov)?;
     let q = quarantine_name(c.entity);
     snapshot::write_parquet(root, crosswalk::STAGE, &q, &mut c.quarantine, prov)?;

@@ -28,6 +28,9 @@ pub struct Frames {
     /// Every identity's key (`__from`) to its student's surviving key
     /// (`__to`), from the identity stage, for the rekey stage.
     pub key_map: Option<DataFrame>,
+    /// The crosswalked rows of the entities the crosswalk stage patched in
+    /// this run (as written), for the rekey stage to patch from.
+    pub patched: Vec<(&'static str, DataFrame)>,
 }
 
 impl Frames {

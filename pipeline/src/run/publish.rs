@@ -89,6 +89,7 @@ impl Stage for Publish {
             reports: out.reports,
             outputs,
             data: out.data,
+            known_sums: out.known_sums,
             parts: out
                 .uploads
                 .into_iter()

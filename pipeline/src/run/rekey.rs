@@ -8,6 +8,8 @@
 //! crosswalk stage's enrollment, behavior, truancy and CTE rows; ingest's
 //! graduation rows.
 
+mod patch;
+
 use super::entities;
 use super::frames::{self, Frames};
 use super::runner::{Components, Produced, Stage, StageId, StageState, State};
@@ -92,8 +94,23 @@ impl Stage for Rekey {
             produced
                 .data
                 .insert(entities::key(entity), fingerprint.clone());
+            let base = base_print(ctx, state, entity);
+            produced.data.insert(patch::base_key(entity), base.clone());
             if keep(ctx, prev, (entity, &fingerprint), &mut produced)? {
                 entities::part(&mut produced, entity, "kept", started);
+                continue;
+            }
+            let mut upstream = patch::Upstream {
+                stage,
+                data: &state.get(source_of(entity)).expect("ran before").data,
+                handed: std::mem::take(&mut frames.patched),
+            };
+            let issued_here = issuing && entity == STUDENT_ENROLLMENT.name;
+            let done = !issued_here
+                && patch::patched(ctx, prev, (entity, &base), &mut upstream, &mut produced)?;
+            frames.patched = upstream.handed;
+            if done {
+                entities::part(&mut produced, entity, "patched", started);
                 continue;
             }
             let mut df = frames::load(ctx, stage, entity)?;
@@ -110,8 +127,10 @@ impl Stage for Rekey {
             rekey_one(ctx, entity, &df, map, &mut produced)?;
             entities::part(&mut produced, entity, "rekeyed", started);
         }
-        // The identity stage's key map is not needed past this stage.
+        // The identity stage's key map and the crosswalk stage's patched
+        // rows are not needed past this stage.
         frames.key_map = None;
+        frames.patched.clear();
         crate::issued::note(&mut produced.reports, &applied);
         Ok(produced)
     }
@@ -121,20 +140,40 @@ impl Stage for Rekey {
 /// stage's, graduation's from ingest), the identity map, and for
 /// enrollments the issued IDs and the personal rows they are tied through.
 fn fingerprint(ctx: &Ctx, state: &State, entity: &str) -> String {
-    let source = if entity == GRADUATION.name {
-        StageId::Ingest
-    } else {
-        StageId::Crosswalk
-    };
     let mut parts = vec![
         ("entity", entity.to_string()),
         ("tool version", TOOL_VERSION.to_string()),
-        ("rows", state.data_of(source, &[entity])),
-        (
-            "identity map",
-            state.data_of(StageId::Identity, &["identity_map"]),
-        ),
+        ("rows", state.data_of(source_of(entity), &[entity])),
     ];
+    parts.extend(base_parts(ctx, state, entity));
+    entities::digest(&parts)
+}
+
+/// The stage an entity's rows come from (the crosswalk stage's, graduation's
+/// from ingest).
+fn source_of(entity: &str) -> StageId {
+    if entity == GRADUATION.name {
+        StageId::Ingest
+    } else {
+        StageId::Crosswalk
+    }
+}
+
+/// What one entity's re-keyed rows are made from besides its rows.
+fn base_print(ctx: &Ctx, state: &State, entity: &str) -> String {
+    let mut parts = vec![
+        ("entity", entity.to_string()),
+        ("tool version", TOOL_VERSION.to_string()),
+    ];
+    parts.extend(base_parts(ctx, state, entity));
+    entities::digest(&parts)
+}
+
+fn base_parts(ctx: &Ctx, state: &State, entity: &str) -> Vec<(&'static str, String)> {
+    let mut parts = vec![(
+        "identity map",
+        state.data_of(StageId::Identity, &["identity_map"]),
+    )];
     if entity == STUDENT_ENROLLMENT.name {
         parts.push(("issued state IDs", super::identity::issued_sum(ctx)));
         parts.push((
@@ -142,7 +181,7 @@ fn fingerprint(ctx: &Ctx, state: &State, entity: &str) -> String {
             state.data_of(StageId::Crosswalk, &[STUDENT_PERSONAL.name]),
         ));
     }
-    entities::digest(&parts)
+    parts
 }
 
 /// Keeps an entity's re-keyed snapshot from the last run if it may be (its
@@ -180,6 +219,8 @@ fn rekey_one(
     produced: &mut Produced,
 ) -> Result<()> {
     let mut rekeyed = identity::rekey(df, key_map)?;
+    // One chunk, as a patched snapshot is written.
+    rekeyed.rechunk_mut_par();
     info!(entity, rows = rekeyed.height(), "rekey");
     // Reported under identity, as when one stage did both.
     let mut r = StageReport::new(identity::STAGE, entity);

@@ -51,6 +51,9 @@ pub struct Produced {
     /// mapped or kept; rekey: rekeyed or kept; publish: each upload
     /// conformed or kept), for `run.json`.
     pub parts: Vec<Part>,
+    /// Checksums of outputs the stage checked in this run and left as they
+    /// were (files publish kept): the runner does not read them again.
+    pub known_sums: BTreeMap<String, String>,
 }
 
 /// One part of a stage's work and what was done with it.
@@ -202,7 +205,10 @@ impl Runner {
             let outputs = produced
                 .outputs
                 .iter()
-                .map(|o| Ok((o.clone(), file_sha256(&ctx.root.join(o))?)))
+                .map(|o| match produced.known_sums.get(o) {
+                    Some(sum) => Ok((o.clone(), sum.clone())),
+                    None => Ok((o.clone(), file_sha256(&ctx.root.join(o))?)),
+                })
                 .collect::<Result<BTreeMap<_, _>>>()?;
             self.timings.push(Timing {
                 stage: id.name().to_string(),

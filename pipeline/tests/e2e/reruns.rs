@@ -129,14 +129,17 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
         ["new_state_id", "student_enrollment"]
     );
     // Of the crosswalk and rekey stages' entities only the enrollments (the
-    // one entity with a grade column) were mapped and re-keyed again; the
-    // others kept their snapshots (equal to a fresh run's, below).
-    assert_eq!(parts(&out, "crosswalk", "mapped"), ["student_enrollment"]);
+    // one entity with a grade column) were touched, and only their grade
+    // columns (patched into the last run's snapshots); the others kept
+    // their snapshots (equal to a fresh run's, below).
+    assert_eq!(parts(&out, "crosswalk", "patched"), ["student_enrollment"]);
+    assert!(parts(&out, "crosswalk", "mapped").is_empty());
     assert_eq!(
         parts(&out, "crosswalk", "kept"),
         ["behavior", "truancy", "cte", "student_personal"]
     );
-    assert_eq!(parts(&out, "rekey", "rekeyed"), ["student_enrollment"]);
+    assert_eq!(parts(&out, "rekey", "patched"), ["student_enrollment"]);
+    assert!(parts(&out, "rekey", "rekeyed").is_empty());
     assert_eq!(
         parts(&out, "rekey", "kept"),
         ["behavior", "truancy", "cte", "graduation"]
@@ -231,6 +234,85 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
             .sum::<usize>(),
         "the manifest has a row for every upload row, kept or written"
     );
+}
+
+/// A parquet file's rows.
+fn frame(bytes: &[u8]) -> polars::prelude::DataFrame {
+    use polars::prelude::{ParquetReader, SerReader};
+    ParquetReader::new(std::io::Cursor::new(bytes.to_vec()))
+        .finish()
+        .unwrap()
+}
+
+#[test]
+fn a_rerun_after_a_grade_row_edit_writes_what_a_forced_run_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    copy_dir(&repo().join("crosswalks"), &w.join("cw"));
+    copy_dir(&repo().join("layouts"), &w.join("layouts"));
+    let gen = [
+        "generate",
+        "--students",
+        "1500",
+        "--seed",
+        "11",
+        "--out",
+        "b",
+    ];
+    assert!(cutover(&gen, w).status.success());
+    let run = |out: &str, extra: &[&str]| {
+        let mut args = vec!["run", "b", "--out", out, "--crosswalks", "cw", "--quiet"];
+        args.extend_from_slice(extra);
+        let o = cutover(&args, w);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    run("out", &[]);
+    let path = w.join("cw/grade_levels.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    let edited = text.replace("KG,Kindergarten,K,", "KG,Kindergarten,KG,");
+    assert_ne!(edited, text);
+    fs::write(&path, edited).unwrap();
+    assert!(cutover(&["crosswalk", "manifest", "--crosswalks", "cw"], w)
+        .status
+        .success());
+    run("out", &[]);
+    let out = w.join("out");
+    for stage in ["crosswalk", "rekey"] {
+        assert_eq!(parts(&out, stage, "patched"), ["student_enrollment"]);
+    }
+    run("forced", &["--force"]);
+    let (rerun, forced) = (files(&out), files(&w.join("forced")));
+    assert_eq!(
+        rerun.keys().collect::<Vec<_>>(),
+        forced.keys().collect::<Vec<_>>(),
+        "the same files"
+    );
+    // run.json, run.html and stages.json record times and what each run
+    // did; a parquet file's footer names the inputs of the run that wrote
+    // it (a snapshot of a stage that was skipped names the last one's), so
+    // parquet files are compared by their rows, and the patched snapshots
+    // by their bytes too.
+    let timed = ["run.json", "run.html", "stages.json"];
+    let patched = [
+        "crosswalk/student_enrollment.parquet",
+        "identity/student_enrollment.parquet",
+    ];
+    for (name, bytes) in &forced {
+        if timed.contains(&name.as_str()) {
+            continue;
+        }
+        let mine = &rerun[name];
+        if name.ends_with(".parquet") && !patched.contains(&name.as_str()) {
+            assert!(frame(mine).equals_missing(&frame(bytes)), "{name} differs");
+        } else {
+            assert!(mine == bytes, "{name} differs from a forced run's");
+        }
+    }
 }
 
 /// The parts of a stage `run.json` lists with `action`, in its order.
@@ -705,12 +787,7 @@ fn validate_refuses_what_run_refuses_at_start_up() {
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path();
     generate(w, "6", "bundle");
-    fs::write(
-        w.join("run.toml"),
-        "bundle = \"bundle\"\noutput = \"out\"\n",
-    )
-    .unwrap();
-    let breaks: [(&str, &str, &str, &str); 3] = [
+    let breaks: [(&str, &str, &str, &str); 5] = [
         (
             "crosswalks/grade_levels.csv",
             "KG,Kindergarten,K,",
@@ -729,8 +806,25 @@ fn validate_refuses_what_run_refuses_at_start_up() {
             "SchoolID,SchoolCode,id,Y",
             "layouts/manifest.csv: line 5: column sha256: frm.csv has checksum {edited}, the manifest says {listed}\nlayouts/frm.csv: line 3: column source: \"SchoolCode\" is not a field of the FRM (economic status) upload (SAUID, SchoolID, StateStudentID, SchoolYear, EconomicStatus, EligibilityStartDate)",
         ),
+        (
+            "layouts/frm.csv",
+            "code:economic_status,",
+            "code:economic_statuses,",
+            "layouts/manifest.csv: line 5: column sha256: frm.csv has checksum {edited}, the manifest says {listed}\nlayouts/frm.csv: line 6: column format: economic_statuses is not a crosswalk code table",
+        ),
+        (
+            "run.toml",
+            "output = \"out\"\n",
+            "output = \"out\"\n[publish]\nas_of = \"someday\"\n",
+            "run.toml: publish.as_of: expected a date as YYYY-MM-DD, found someday",
+        ),
     ];
     for (file, from, to, message) in breaks {
+        fs::write(
+            w.join("run.toml"),
+            "bundle = \"bundle\"\noutput = \"out\"\n",
+        )
+        .unwrap();
         copy_dir(&repo().join("crosswalks"), &w.join("crosswalks"));
         copy_dir(&repo().join("layouts"), &w.join("layouts"));
         let text = fs::read_to_string(w.join(file)).unwrap();
@@ -738,7 +832,11 @@ fn validate_refuses_what_run_refuses_at_start_up() {
         let listed = sha256_hex(text.as_bytes());
         let edited_text = text.replacen(from, to, 1);
         fs::write(w.join(file), &edited_text).unwrap();
-        let line = text.lines().position(|l| l.contains(from)).unwrap() + 1;
+        let line = text
+            .lines()
+            .position(|l| l.contains(from.trim_end()))
+            .unwrap()
+            + 1;
         let message = message
             .replace("{line}", &line.to_string())
             .replace("{edited}", &sha256_hex(edited_text.as_bytes()))
@@ -748,9 +846,11 @@ fn validate_refuses_what_run_refuses_at_start_up() {
         let said = String::from_utf8_lossy(&validate.stderr).to_string();
         let run = cutover(&["run", "--config", "run.toml", "--quiet"], w);
         assert_eq!(run.status.code(), Some(2), "{file}");
+        // (A configuration problem is said before anything is loaded.)
+        let prefix = if file == "run.toml" { "" } else { "error: " };
         assert_eq!(
             String::from_utf8_lossy(&run.stderr),
-            format!("error: {said}"),
+            format!("{prefix}{said}"),
             "{file}"
         );
         assert_eq!(said.trim_end(), message, "{file}");
