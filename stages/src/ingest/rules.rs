@@ -24,7 +24,7 @@ use crate::columns::*;
 use crate::quarantine::Check;
 use crate::schema::{ColumnSpec, EntitySpec, Kind, YearSource};
 use polars::prelude::*;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Characters no value may hold: C0 controls except CR and LF (a quoted field
 /// may span lines), and DEL.
@@ -272,30 +272,78 @@ fn present_key(entity: &EntitySpec, present: &BTreeSet<String>) -> Option<&'stat
 }
 
 /// The line of the first row equal to each row, and of the first row with
-/// its key: computed on every row before any is set aside, so a message
-/// names the row that is kept.
-pub(super) fn first_rows(
-    entity: &EntitySpec,
-    present: &BTreeSet<String>,
-) -> PolarsResult<Vec<Expr>> {
-    let columns = row_columns(entity, present);
-    if columns.is_empty() {
-        return Ok(Vec::new());
+/// its key, over the whole file: found before any row is set aside, so a
+/// message names the row that is kept. Only the rows that are not their
+/// own first are held.
+#[derive(Clone, Debug, Default)]
+pub struct FirstRows {
+    /// `source_row` -> the first row equal to it, when an earlier one.
+    same_row: BTreeMap<i64, i64>,
+    /// `source_row` -> the first row with its key, when an earlier one.
+    same_key: BTreeMap<i64, i64>,
+}
+
+impl FirstRows {
+    /// From `candidates`, the rows that may equal another (every row will
+    /// do; `None`: no row equals another) with the present columns, and
+    /// `keys`, every row's `source_row` and key columns (others may be
+    /// there too).
+    pub fn of(
+        entity: &EntitySpec,
+        present: &BTreeSet<String>,
+        candidates: Option<LazyFrame>,
+        keys: LazyFrame,
+    ) -> PolarsResult<FirstRows> {
+        let mut first = FirstRows::default();
+        let columns = row_columns(entity, present);
+        if columns.is_empty() {
+            return Ok(first);
+        }
+        if let Some(rows) = candidates {
+            first.same_row = earlier(rows, columns)?;
+        }
+        if let Some(key) = present_key(entity, present) {
+            first.same_key = earlier(keys, key.iter().map(|c| col(*c)).collect())?;
+        }
+        Ok(first)
     }
-    let mut out = vec![col(SOURCE_ROW).min().over(columns)?.alias(FIRST_ROW)];
-    if let Some(key) = present_key(entity, present) {
-        out.push(
-            col(SOURCE_ROW)
-                .min()
-                .over(key.iter().map(|c| col(*c)).collect::<Vec<_>>())?
-                .alias(FIRST_KEY),
-        );
+
+    /// `df` with the columns [`duplicate_checks`] reads.
+    pub(super) fn add_to(&self, mut df: DataFrame) -> PolarsResult<DataFrame> {
+        let rows = df.column(SOURCE_ROW)?.i64()?.clone();
+        let first = |m: &BTreeMap<i64, i64>, name: &str| {
+            let values: Int64Chunked = rows
+                .iter()
+                .map(|r| r.map(|r| m.get(&r).copied().unwrap_or(r)))
+                .collect();
+            values.with_name(name.into()).into_column()
+        };
+        df.with_column(first(&self.same_row, FIRST_ROW))?;
+        df.with_column(first(&self.same_key, FIRST_KEY))?;
+        Ok(df)
     }
-    Ok(out)
+}
+
+/// The rows of `lf` whose first row with the same `by` values is an earlier
+/// one: `source_row` -> that row.
+fn earlier(lf: LazyFrame, by: Vec<Expr>) -> PolarsResult<BTreeMap<i64, i64>> {
+    let df = lf
+        .select([
+            col(SOURCE_ROW),
+            col(SOURCE_ROW).min().over(by)?.alias(FIRST_ROW),
+        ])
+        .filter(col(SOURCE_ROW).neq(col(FIRST_ROW)))
+        .collect()?;
+    let (rows, first) = (df.column(SOURCE_ROW)?.i64()?, df.column(FIRST_ROW)?.i64()?);
+    Ok(rows
+        .iter()
+        .zip(first.iter())
+        .filter_map(|(r, f)| Some((r?, f?)))
+        .collect())
 }
 
 /// `duplicate_row` and `duplicate_key`: every row after the first of its
-/// kind (the columns of [`first_rows`] must be on the frame).
+/// kind (the columns of [`FirstRows::add_to`] must be on the frame).
 pub(super) fn duplicate_checks(entity: &EntitySpec, present: &BTreeSet<String>) -> Vec<Check> {
     let mut checks = Vec::new();
     let Some(first_column) = entity.columns.iter().find(|c| present.contains(c.name)) else {
