@@ -194,6 +194,8 @@ struct Header {
     index: Vec<Option<usize>>,
     extra_columns: Vec<String>,
     missing_columns: Vec<String>,
+    /// Where StateStudentID is in the header.
+    id_index: Option<usize>,
 }
 
 impl Header {
@@ -243,6 +245,7 @@ impl Header {
             .map(|(f, _)| f.clone())
             .collect();
         Ok(Header {
+            id_index: canonical.iter().position(|c| c == STATE_STUDENT_ID),
             missing_columns: missing(false),
             found,
             canonical,
@@ -290,7 +293,10 @@ impl Rows {
         spec: &EntitySpec,
         encoding: &str,
     ) {
-        let breaks: usize = record.iter().map(|f| f.matches('\n').count()).sum();
+        // The record's fields run together in `as_slice`: one search for a
+        // line break and one for U+FFFD over the whole row.
+        let all = record.as_slice().as_bytes();
+        let breaks = memchr::memchr_iter(b'\n', all).count();
         if breaks > 0 {
             self.report.notes.push(format!(
                 "line {line}: a quoted field spans {} lines",
@@ -299,11 +305,8 @@ impl Rows {
         }
         self.report.rows_in += 1;
         let wrong_count = record.len() != h.found.len();
-        let undecodable = record
-            .iter()
-            .any(|f| f.contains(char::REPLACEMENT_CHARACTER));
-        let id_index = h.canonical.iter().position(|c| c == STATE_STUDENT_ID);
-        if let Some(id) = id_index.and_then(|i| record.get(i)) {
+        let undecodable = memchr::memmem::find(all, "\u{FFFD}".as_bytes()).is_some();
+        if let Some(id) = h.id_index.and_then(|i| record.get(i)) {
             if wrong_count || undecodable {
                 self.rejected_state_ids.insert(id.trim().to_string());
             }

@@ -44,6 +44,7 @@ pub const STAGE: &str = "ingest";
 
 pub use crate::quarantine::{empty_quarantine, REDACTED};
 
+mod kernels;
 pub mod rules;
 pub use rules::{Context, FirstRows};
 
@@ -210,14 +211,14 @@ fn date_expr(column: &str, formats: &[String]) -> Expr {
 }
 
 fn flag_upper(column: &str) -> Expr {
-    col(column).str().to_uppercase()
+    kernels::upper(col(column))
 }
 
 fn typed_expr(spec: &ColumnSpec, config: &IngestConfig) -> Expr {
     let raw = col(spec.name);
     match spec.kind {
         Kind::Text | Kind::StateId | Kind::OrgId | Kind::Time | Kind::Digits(_) => raw,
-        Kind::Code(_) => raw.str().to_uppercase(),
+        Kind::Code(_) => kernels::upper(raw),
         Kind::Integer => raw.cast(DataType::Int64),
         Kind::Year => raw.cast(DataType::Int32),
         Kind::Decimal => raw.cast(DataType::Float64),
@@ -279,22 +280,22 @@ fn kind_check(spec: &ColumnSpec, config: &IngestConfig) -> Option<Check> {
     let (rule, bad, expected) = match spec.kind {
         Kind::Integer => (
             "invalid_integer",
-            matches(spec.name, "^[0-9]{1,18}$").not(),
+            kernels::digits(col(spec.name), 1, 18).not(),
             "a whole number".to_string(),
         ),
         Kind::StateId => (
             "invalid_id",
-            matches(spec.name, "^[0-9]{9}$").not(),
+            kernels::digits(col(spec.name), 9, 9).not(),
             "nine digits".to_string(),
         ),
         Kind::OrgId => (
             "invalid_id",
-            matches(spec.name, "^[0-9]{1,4}$").not(),
+            kernels::digits(col(spec.name), 1, 4).not(),
             "a MEDMS id of one to four digits".to_string(),
         ),
         Kind::Year => (
             "invalid_year",
-            matches(spec.name, "^[0-9]{4}$").not(),
+            kernels::digits(col(spec.name), 4, 4).not(),
             "a four-digit year".to_string(),
         ),
         Kind::Time => (
@@ -355,14 +356,7 @@ fn code_checks(
         return checks;
     }
     let year = || col(SCHOOL_YEAR);
-    let mut valid = lit(false);
-    for row in codes.domain(domain) {
-        valid = valid.or(code().eq(lit(row.code.clone())).and(
-            year()
-                .gt_eq(lit(row.first_year))
-                .and(year().lt_eq(lit(row.last_year))),
-        ));
-    }
+    let valid = kernels::valid_in_year(code(), year(), codes, domain);
     let mut years = lit(NULL).cast(DataType::String);
     for c in all.iter().rev() {
         years = when(code().eq(lit(c.clone())))

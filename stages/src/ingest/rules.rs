@@ -165,7 +165,7 @@ pub(super) fn character_checks(spec: &ColumnSpec) -> Vec<Check> {
     let mut control = Check::new(
         spec,
         "control_character",
-        raw().str().contains(lit(CONTROL), false),
+        super::kernels::has_control(raw()),
         lit(format!(
             "{}: a control character (NUL, tab, ...) in the value",
             spec.name
@@ -207,12 +207,9 @@ pub(super) fn character_checks(spec: &ColumnSpec) -> Vec<Check> {
         Kind::Digits(n) => checks.push(Check::new(
             spec,
             "code_format",
-            raw().is_not_null().and(
-                raw()
-                    .str()
-                    .contains(lit(format!("^[0-9]{{{n}}}$")), true)
-                    .not(),
-            ),
+            raw()
+                .is_not_null()
+                .and(super::kernels::digits(raw(), n, n).not()),
             lit(format!(
                 "{}: expected {n} digits, leading zeros kept",
                 spec.name
@@ -221,7 +218,7 @@ pub(super) fn character_checks(spec: &ColumnSpec) -> Vec<Check> {
         Kind::OrgId => checks.push(Check::new(
             spec,
             "code_format",
-            raw().str().contains(lit("^0[0-9]+$"), true),
+            super::kernels::leading_zero(raw()),
             lit(format!(
                 "{}: a MEDMS id is written without leading zeros",
                 spec.name
