@@ -24,7 +24,8 @@ use crate::columns::*;
 use crate::quarantine::Check;
 use crate::schema::{ColumnSpec, EntitySpec, Kind, YearSource};
 use polars::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 /// Characters no value may hold: C0 controls except CR and LF (a quoted field
 /// may span lines), and DEL.
@@ -50,9 +51,9 @@ pub struct Context {
     /// StateStudentIDs with an enrollment whose EnglishProficiency is 03 or
     /// 04 (limited English proficient).
     pub lep: Vec<String>,
-    /// One row per StateStudentID of the identity file: its latest readable
-    /// birth date (`__context_id`, `__context_birth_date`).
-    pub birth_dates: Option<DataFrame>,
+    /// Each StateStudentID of the identity file with a readable birth date:
+    /// its latest, in days since 1970-01-01 (`None`: no birth dates).
+    pub birth_dates: Option<Arc<HashMap<String, i32>>>,
 }
 
 impl Context {
@@ -87,9 +88,12 @@ impl Context {
                     .agg([super::date_expr(BIRTH_DATE, &config.date_formats)
                         .max()
                         .alias(BIRTH)])
-                    .sort([CONTEXT_ID], SortMultipleOptions::default())
                     .collect()?;
-                context.birth_dates = Some(births);
+                let ids = births.column(CONTEXT_ID)?.str()?;
+                let days = births.column(BIRTH)?.date()?.physical().clone();
+                let known = ids.iter().zip(days.iter());
+                let map = known.filter_map(|(id, day)| Some((id?.to_string(), day?)));
+                context.birth_dates = Some(Arc::new(map.collect()));
             }
         }
         if let Some(df) = enrollment {
@@ -110,8 +114,8 @@ impl Context {
         Ok(context)
     }
 
-    /// Joins what `entity`'s rules need from the other files (the student's
-    /// birth date, for enrollments).
+    /// Adds what `entity`'s rules need from the other files (the student's
+    /// birth date, for enrollments, looked up by StateStudentID).
     pub(super) fn join(
         &self,
         entity: &EntitySpec,
@@ -123,13 +127,16 @@ impl Context {
                 if entity.name == crate::schema::STUDENT_ENROLLMENT.name
                     && present.contains(STATE_STUDENT_ID) =>
             {
-                lf.join(
-                    births.clone().lazy(),
-                    [col(STATE_STUDENT_ID)],
-                    [col(CONTEXT_ID)],
-                    JoinArgs::new(JoinType::Left),
-                )
-                .sort([SOURCE_ROW], SortMultipleOptions::default())
+                let births = births.clone();
+                let birth = col(STATE_STUDENT_ID).map(
+                    move |c: Column| {
+                        let days: Int32Chunked =
+                            c.str()?.iter().map(|id| births.get(id?).copied()).collect();
+                        Ok(days.into_series().into_date().into_column())
+                    },
+                    |_, _| Ok(Field::new(BIRTH.into(), DataType::Date)),
+                );
+                lf.with_column(birth.alias(BIRTH))
             }
             _ => lf,
         }
@@ -400,12 +407,19 @@ pub(super) fn identity_checks(
     if entity.name == crate::schema::STUDENT_PERSONAL.name || !present.contains(STATE_STUDENT_ID) {
         return Vec::new();
     }
+    // One set for every batch, rather than one built from a list per batch.
+    let ids: Arc<HashSet<String>> = Arc::new(ids.iter().cloned().collect());
+    let known = col(STATE_STUDENT_ID).map(
+        move |c: Column| {
+            let out: BooleanChunked = c.str()?.iter().map(|id| Some(ids.contains(id?))).collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+    );
     vec![Check::new(
         spec,
         "no_identity",
-        col(STATE_STUDENT_ID)
-            .is_not_null()
-            .and(col(STATE_STUDENT_ID).is_in(list(ids), false).not()),
+        col(STATE_STUDENT_ID).is_not_null().and(known.not()),
         lit("StateStudentID: no identity row has this StateStudentID".to_string()),
     )]
 }
