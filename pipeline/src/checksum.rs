@@ -69,6 +69,46 @@ pub fn data_hashes(name: &str, df: &DataFrame) -> Result<BTreeMap<String, String
     Ok(sums.into_iter().collect())
 }
 
+/// [`data_hashes`] of a frame fed a batch of rows at a time (the same
+/// hashes as of the frame of every batch, in order).
+pub struct DataHashes {
+    name: String,
+    columns: Vec<(String, ValueHasher)>,
+}
+
+impl DataHashes {
+    pub fn new(name: &str) -> DataHashes {
+        DataHashes {
+            name: name.to_string(),
+            columns: Vec::new(),
+        }
+    }
+
+    /// Adds the rows of `df` (the columns of the first batch, in order).
+    pub fn update(&mut self, df: &DataFrame) -> Result<()> {
+        if self.columns.is_empty() {
+            self.columns = df
+                .columns()
+                .iter()
+                .map(|c| (c.name().to_string(), ValueHasher::new(c.dtype())))
+                .collect();
+        }
+        anyhow::ensure!(self.columns.len() == df.width(), "a batch of other columns");
+        self.columns
+            .par_iter_mut()
+            .zip(df.columns().par_iter())
+            .try_for_each(|((_, h), column)| h.column(column.as_materialized_series()))
+    }
+
+    pub fn finish(self) -> BTreeMap<String, String> {
+        let name = self.name;
+        self.columns
+            .into_iter()
+            .map(|(c, h)| (format!("{name}.{c}"), h.finish()))
+            .collect()
+    }
+}
+
 /// A SHA-256 fed in blocks: each value (tagged, so null is not empty and
 /// values cannot run together) appended to a buffer hashed when full.
 struct ValueHasher {
@@ -152,6 +192,16 @@ impl ValueHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_hashed_in_batches_hashes_as_the_whole_frame() {
+        let whole = df!("x" => [Some("a"), None, Some("")], "n" => [1i64, 2, 3]).unwrap();
+        let mut batched = DataHashes::new("e");
+        batched.update(&whole.slice(0, 1)).unwrap();
+        batched.update(&whole.slice(1, 0)).unwrap();
+        batched.update(&whole.slice(1, 2)).unwrap();
+        assert_eq!(batched.finish(), data_hashes("e", &whole).unwrap());
+    }
 
     #[test]
     fn equal_data_hashes_equally_whatever_its_chunks_and_null_is_not_empty() {

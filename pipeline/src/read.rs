@@ -90,11 +90,9 @@ pub enum ReadError {
     },
 }
 
-/// One file, read.
+/// One file, read (its rows went to the sink a batch at a time: canonical
+/// columns as text, null when blank, plus `source_file` and `source_row`).
 pub struct Read {
-    /// Canonical columns as text (null when blank), plus `source_file` and
-    /// `source_row`.
-    pub frame: DataFrame,
     /// Canonical columns the file had.
     pub present: BTreeSet<String>,
     /// Rows with the wrong number of fields or undecodable bytes.
@@ -105,6 +103,9 @@ pub struct Read {
     /// position: a student whose only identity row is malformed still has
     /// one (ingest's `no_identity` is for students with none).
     pub rejected_state_ids: BTreeSet<String>,
+    /// The lines of the rows that may equal another row (the same hash of
+    /// their values), in order: every row equal to another is among them.
+    pub maybe_same: Vec<i64>,
 }
 
 /// Decodes bytes to text: (text, encoding name, undecodable characters).
@@ -193,6 +194,8 @@ struct Header {
     index: Vec<Option<usize>>,
     extra_columns: Vec<String>,
     missing_columns: Vec<String>,
+    /// Where StateStudentID is in the header.
+    id_index: Option<usize>,
 }
 
 impl Header {
@@ -242,6 +245,7 @@ impl Header {
             .map(|(f, _)| f.clone())
             .collect();
         Ok(Header {
+            id_index: canonical.iter().position(|c| c == STATE_STUDENT_ID),
             missing_columns: missing(false),
             found,
             canonical,
@@ -256,6 +260,8 @@ struct Rows {
     builders: Vec<StringChunkedBuilder>,
     /// The line of each row kept.
     lines: Vec<i64>,
+    /// A hash of each row kept's values.
+    hashes: Vec<u64>,
     bad: Vec<Rejected>,
     rejected_state_ids: BTreeSet<String>,
     report: StageReport,
@@ -270,6 +276,7 @@ impl Rows {
                 .map(|c| StringChunkedBuilder::new(c.name.into(), estimate))
                 .collect(),
             lines: Vec::with_capacity(estimate),
+            hashes: Vec::with_capacity(estimate),
             bad: Vec::new(),
             rejected_state_ids: BTreeSet::new(),
             report: StageReport::new(STAGE, spec.name),
@@ -286,7 +293,10 @@ impl Rows {
         spec: &EntitySpec,
         encoding: &str,
     ) {
-        let breaks: usize = record.iter().map(|f| f.matches('\n').count()).sum();
+        // The record's fields run together in `as_slice`: one search for a
+        // line break and one for U+FFFD over the whole row.
+        let all = record.as_slice().as_bytes();
+        let breaks = memchr::memchr_iter(b'\n', all).count();
         if breaks > 0 {
             self.report.notes.push(format!(
                 "line {line}: a quoted field spans {} lines",
@@ -295,11 +305,8 @@ impl Rows {
         }
         self.report.rows_in += 1;
         let wrong_count = record.len() != h.found.len();
-        let undecodable = record
-            .iter()
-            .any(|f| f.contains(char::REPLACEMENT_CHARACTER));
-        let id_index = h.canonical.iter().position(|c| c == STATE_STUDENT_ID);
-        if let Some(id) = id_index.and_then(|i| record.get(i)) {
+        let undecodable = memchr::memmem::find(all, "\u{FFFD}".as_bytes()).is_some();
+        if let Some(id) = h.id_index.and_then(|i| record.get(i)) {
             if wrong_count || undecodable {
                 self.rejected_state_ids.insert(id.trim().to_string());
             }
@@ -325,13 +332,23 @@ impl Rows {
                 encoding,
             ));
         } else {
+            use std::hash::{Hash, Hasher};
+            let mut hash = std::hash::DefaultHasher::new();
             for (b, i) in self.builders.iter_mut().zip(&h.index) {
                 match i.map(|i| record[i].trim()) {
-                    Some(v) if !v.is_empty() => b.append_value(v),
-                    _ => b.append_null(),
+                    Some(v) if !v.is_empty() => {
+                        b.append_value(v);
+                        Some(v).hash(&mut hash);
+                    }
+                    Some(_) => {
+                        b.append_null();
+                        None::<&str>.hash(&mut hash);
+                    }
+                    None => b.append_null(),
                 }
             }
             self.lines.push(line as i64);
+            self.hashes.push(hash.finish());
         }
     }
 }
@@ -339,10 +356,15 @@ impl Rows {
 /// How much decoded text is cut into pieces and parsed at a time.
 const BATCH: usize = 8 << 20;
 
-/// Reads one bundle file as the entity `spec`. `file` is the name used in
-/// every message and in `source_file`. The file is read twice, never held
-/// whole: once to choose its encoding, once to decode and parse it, a batch
-/// of text at a time cut into pieces parsed on every core (see `chunks`).
+/// What a file's rows go to: a batch of rows at a time, in order (at least
+/// one batch, maybe empty).
+pub type Sink<'a> = &'a mut dyn FnMut(DataFrame) -> Result<(), ReadError>;
+
+/// Reads one bundle file as the entity `spec`, its rows handed to `sink` a
+/// batch at a time. `file` is the name used in every message and in
+/// `source_file`. The file is read twice, never held whole: once to choose
+/// its encoding, once to decode and parse it, a batch of text at a time cut
+/// into pieces parsed on every core (see `chunks`).
 pub fn read_file(
     path: &Path,
     file: &str,
@@ -350,20 +372,35 @@ pub fn read_file(
     choice: EncodingChoice,
     column_map: &BTreeMap<String, String>,
     progress: impl FnMut(u64),
+    sink: Sink,
 ) -> Result<Read, ReadError> {
-    read_in_batches(path, file, spec, choice, column_map, progress, BATCH)
+    let how = How {
+        file,
+        spec,
+        choice,
+        column_map,
+        batch: BATCH,
+    };
+    read_in_batches(path, &how, progress, sink)
 }
 
-/// [`read_file`] with the batch size as a parameter (the tests cut small).
+/// What [`read_file`] reads a file as.
+struct How<'a> {
+    file: &'a str,
+    spec: &'a EntitySpec,
+    choice: EncodingChoice,
+    column_map: &'a BTreeMap<String, String>,
+    /// Bytes of text parsed at a time (the tests cut small).
+    batch: usize,
+}
+
 fn read_in_batches(
     path: &Path,
-    file: &str,
-    spec: &EntitySpec,
-    choice: EncodingChoice,
-    column_map: &BTreeMap<String, String>,
+    how: &How,
     mut progress: impl FnMut(u64),
-    batch: usize,
+    sink: Sink,
 ) -> Result<Read, ReadError> {
+    let (file, spec, batch) = (how.file, how.spec, how.batch);
     let io = |e: std::io::Error| ReadError::Io {
         file: file.to_string(),
         message: e.to_string(),
@@ -375,7 +412,7 @@ fn read_in_batches(
         wall_s = format!("{:.2}", started.elapsed().as_secs_f64()),
         "timing: first pass (checksum, encoding)"
     );
-    let mut decoding = stream::Decoding::new(open()?, choice, &analysis);
+    let mut decoding = stream::Decoding::new(open()?, how.choice, &analysis);
     let encoding = decoding.encoding;
     let mut text = Vec::new();
     let mut last = more(&mut decoding, &mut text, batch).map_err(io)?;
@@ -385,10 +422,10 @@ fn read_in_batches(
             None => last = more(&mut decoding, &mut text, batch).map_err(io)?,
         }
     };
-    let header = Header::new(&record, file, spec, column_map)?;
+    let header = Header::new(&record, file, spec, how.column_map)?;
     let mut lfs = chunks::lfs(&text[..offset]);
     let mut consumed = 0u64;
-    let mut pieces = Vec::new();
+    let mut tally = Tally::new(spec);
     loop {
         // `text[offset..]` starts at a record's start.
         if let Some(cuts) = chunks::cut(&text[offset..], rayon::current_num_threads(), last) {
@@ -403,8 +440,11 @@ fn read_in_batches(
                 .par_iter()
                 .map(|&(piece, before)| parse_piece(piece, before, &header, spec, encoding, file))
                 .collect();
-            for rows in parsed {
-                pieces.push(rows?);
+            let pieces = parsed.into_iter().collect::<Result<Vec<_>, _>>()?;
+            let rows = tally.take(file, spec, pieces)?;
+            if rows.height() > 0 {
+                tally.batches += 1;
+                sink(rows)?;
             }
             lfs += from.1;
             offset += from.0;
@@ -418,6 +458,9 @@ fn read_in_batches(
         }
         last = more(&mut decoding, &mut text, batch).map_err(io)?;
     }
+    if tally.batches == 0 {
+        sink(tally.take(file, spec, Vec::new())?)?;
+    }
     let info = FileInfo {
         file: file.to_string(),
         sha256: analysis.sha256,
@@ -429,7 +472,7 @@ fn read_in_batches(
         extra_columns: Vec::new(),
         missing_columns: Vec::new(),
     };
-    finish(file, spec, header, pieces, info)
+    finish(file, spec, header, tally, info)
 }
 
 /// Appends up to `batch` bytes of text; true when the text has ended.
@@ -508,67 +551,94 @@ fn parse_piece(
     Ok(rows)
 }
 
-/// The pieces of a file, joined in order.
-struct Joined {
-    columns: Vec<StringChunked>,
-    lines: Vec<i64>,
+/// What the rows read so far leave to the end of a file.
+struct Tally {
+    /// (hash of a row's values, its line) of every row kept.
+    hashes: Vec<(u64, i64)>,
     bad: Vec<Rejected>,
     rejected_state_ids: BTreeSet<String>,
     report: StageReport,
+    /// Batches handed to the sink.
+    batches: usize,
 }
 
-/// Joins the pieces' rows in order (a chunk per piece: the parquet writer
-/// writes the same bytes as from one chunk).
-fn join(spec: &EntitySpec, pieces: Vec<Rows>) -> PolarsResult<Joined> {
-    let mut columns: Vec<StringChunked> = spec
-        .columns
-        .iter()
-        .map(|c| StringChunkedBuilder::new(c.name.into(), 0).finish())
-        .collect();
-    let mut joined = Joined {
-        columns: Vec::new(),
-        lines: Vec::new(),
-        bad: Vec::new(),
-        rejected_state_ids: BTreeSet::new(),
-        report: StageReport::new(STAGE, spec.name),
-    };
-    for rows in pieces {
-        for (column, builder) in columns.iter_mut().zip(rows.builders) {
-            column.append_owned(builder.finish())?;
+impl Tally {
+    fn new(spec: &EntitySpec) -> Tally {
+        Tally {
+            hashes: Vec::new(),
+            bad: Vec::new(),
+            rejected_state_ids: BTreeSet::new(),
+            report: StageReport::new(STAGE, spec.name),
+            batches: 0,
         }
-        joined.lines.extend(rows.lines);
-        joined.bad.extend(rows.bad);
-        joined.rejected_state_ids.extend(rows.rejected_state_ids);
-        joined.report.rows_in += rows.report.rows_in;
-        joined.report.notes.extend(rows.report.notes);
     }
-    joined.columns = columns;
-    Ok(joined)
+
+    /// The rows of the pieces, joined in order (a chunk per piece), and
+    /// what else the pieces found.
+    fn take(
+        &mut self,
+        file: &str,
+        spec: &EntitySpec,
+        pieces: Vec<Rows>,
+    ) -> Result<DataFrame, ReadError> {
+        let failed = |e| polars_failed(file, e);
+        let mut columns: Vec<StringChunked> = spec
+            .columns
+            .iter()
+            .map(|c| StringChunkedBuilder::new(c.name.into(), 0).finish())
+            .collect();
+        let mut lines = Vec::new();
+        for rows in pieces {
+            for (column, builder) in columns.iter_mut().zip(rows.builders) {
+                column.append_owned(builder.finish()).map_err(failed)?;
+            }
+            self.hashes
+                .extend(rows.hashes.into_iter().zip(rows.lines.iter().copied()));
+            lines.extend(rows.lines);
+            self.bad.extend(rows.bad);
+            self.rejected_state_ids.extend(rows.rejected_state_ids);
+            self.report.rows_in += rows.report.rows_in;
+            self.report.notes.extend(rows.report.notes);
+        }
+        let height = lines.len();
+        self.report.rows_out += height as u64;
+        let mut frame = vec![
+            crate::snapshot::repeated(SOURCE_FILE, file, height).into_column(),
+            Column::new(SOURCE_ROW.into(), lines),
+        ];
+        frame.extend(columns.into_iter().map(|c| c.into_series().into_column()));
+        DataFrame::new(height, frame).map_err(failed)
+    }
+
+    /// The lines of the rows whose hash another row has, in order.
+    fn maybe_same(&mut self) -> Vec<i64> {
+        let mut hashes = std::mem::take(&mut self.hashes);
+        hashes.sort_unstable();
+        let mut lines: Vec<i64> = hashes
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|same| same.len() > 1)
+            .flat_map(|same| same.iter().map(|(_, line)| *line))
+            .collect();
+        lines.sort_unstable();
+        lines
+    }
 }
 
-/// The frame, the quarantine and the report of a file read.
+/// The quarantine and the report of a file read.
 fn finish(
     file: &str,
     spec: &EntitySpec,
     header: Header,
-    pieces: Vec<Rows>,
+    mut tally: Tally,
     mut info: FileInfo,
 ) -> Result<Read, ReadError> {
-    let Joined {
-        columns: texts,
-        lines,
+    let maybe_same = tally.maybe_same();
+    let Tally {
         bad,
         rejected_state_ids,
         mut report,
-    } = join(spec, pieces).map_err(|e| polars_failed(file, e))?;
-    let height = lines.len();
-    let mut columns = vec![
-        crate::snapshot::repeated(SOURCE_FILE, file, height).into_column(),
-        Column::new(SOURCE_ROW.into(), lines),
-    ];
-    columns.extend(texts.into_iter().map(|c| c.into_series().into_column()));
-    let frame = DataFrame::new(height, columns).map_err(|e| polars_failed(file, e))?;
-    report.rows_out = height as u64;
+        ..
+    } = tally;
     let mut rejected_lines = BTreeSet::new();
     for b in &bad {
         *report.violations.entry(b.rule.to_string()).or_default() += 1;
@@ -600,12 +670,12 @@ fn finish(
     info.extra_columns = header.extra_columns;
     info.missing_columns = header.missing_columns;
     Ok(Read {
-        frame,
         present,
         quarantine,
         report,
         rejected_state_ids,
         info,
+        maybe_same,
     })
 }
 
@@ -693,7 +763,39 @@ mod tests {
     use super::*;
     use cutover_stages::schema::SCHOOLS;
 
-    fn read_bytes(bytes: &[u8], map: &[(&str, &str)]) -> Result<Read, ReadError> {
+    /// A file read, its batches of rows stacked.
+    struct Whole {
+        frame: DataFrame,
+        batches: usize,
+        read: Read,
+    }
+
+    impl std::ops::Deref for Whole {
+        type Target = Read;
+        fn deref(&self) -> &Read {
+            &self.read
+        }
+    }
+
+    fn read_whole(path: &Path, how: &How) -> Result<Whole, ReadError> {
+        let mut frames: Vec<DataFrame> = Vec::new();
+        let read = read_in_batches(path, how, |_| {}, &mut |df| {
+            frames.push(df);
+            Ok(())
+        })?;
+        let batches = frames.len();
+        let mut frame = frames.remove(0);
+        for f in frames {
+            frame.vstack_mut(&f).unwrap();
+        }
+        Ok(Whole {
+            frame,
+            batches,
+            read,
+        })
+    }
+
+    fn read_bytes(bytes: &[u8], map: &[(&str, &str)]) -> Result<Whole, ReadError> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("schools.csv");
         std::fs::write(&path, bytes).unwrap();
@@ -701,17 +803,17 @@ mod tests {
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect();
-        read_file(
-            &path,
-            "schools.csv",
-            &SCHOOLS,
-            EncodingChoice::Auto,
-            &map,
-            |_| {},
-        )
+        let how = How {
+            file: "schools.csv",
+            spec: &SCHOOLS,
+            choice: EncodingChoice::Auto,
+            column_map: &map,
+            batch: BATCH,
+        };
+        read_whole(&path, &how)
     }
 
-    fn names(read: &Read) -> Vec<Option<String>> {
+    fn names(read: &Whole) -> Vec<Option<String>> {
         let c = read.frame.column(SCHOOL_NAME).unwrap().str().unwrap();
         (0..c.len()).map(|i| c.get(i).map(str::to_string)).collect()
     }
@@ -840,19 +942,25 @@ mod tests {
         assert_eq!(names(&read), vec![Some("Café".to_string())]);
     }
 
-    fn read_in(bytes: &[u8], spec: &EntitySpec, batch: usize) -> Read {
+    fn read_in(bytes: &[u8], spec: &EntitySpec, batch: usize) -> Whole {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.csv");
         std::fs::write(&path, bytes).unwrap();
         let map = BTreeMap::new();
-        let choice = EncodingChoice::Auto;
-        read_in_batches(&path, "f.csv", spec, choice, &map, |_| {}, batch).unwrap()
+        let how = How {
+            file: "f.csv",
+            spec,
+            choice: EncodingChoice::Auto,
+            column_map: &map,
+            batch,
+        };
+        read_whole(&path, &how).unwrap()
     }
 
     /// Everything a read gives, as text.
-    fn everything(read: &Read) -> String {
+    fn everything(read: &Whole) -> String {
         format!(
-            "{:?}\n{:?}\n{:?} {:?} {:?} {:?} {:?}\n{:?}",
+            "{:?}\n{:?}\n{:?} {:?} {:?} {:?} {:?}\n{:?} {:?}",
             read.frame,
             read.quarantine,
             read.report.rows_in,
@@ -861,6 +969,7 @@ mod tests {
             read.report.violations,
             read.report.notes,
             read.rejected_state_ids,
+            read.maybe_same,
         )
     }
 
@@ -891,6 +1000,28 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn rows_come_in_batches_and_equal_rows_are_named_as_maybe_the_same() {
+        let text =
+            b"School_ID,SchoolName,SAU_ID\n1,Oak,2\n1,Oak,2\n1,Oak ,3\n1, Oak,2\n1,,2\n1,,2\n";
+        let read = read_in(text, &cutover_stages::schema::SCHOOLS, 8);
+        assert!(read.batches > 1);
+        assert_eq!(read.frame.height(), 6);
+        // Rows 2, 3 and 5 are equal once trimmed, rows 6 and 7 too; row 4
+        // differs in SAU_ID.
+        assert_eq!(read.maybe_same, vec![2, 3, 5, 6, 7]);
+        let empty = read_in(
+            b"School_ID,SchoolName,SAU_ID\n",
+            &cutover_stages::schema::SCHOOLS,
+            8,
+        );
+        assert_eq!((empty.batches, empty.frame.height()), (1, 0));
+        assert_eq!(
+            empty.frame.width(),
+            2 + cutover_stages::schema::SCHOOLS.columns.len()
+        );
     }
 
     #[test]

@@ -91,6 +91,111 @@ pub fn stage_parquet(
     })
 }
 
+/// [`stage_parquet`] of rows that come a batch at a time: `fill` hands each
+/// batch to the [`BatchSink`] (at least one, maybe empty: the first gives
+/// the columns), written as it comes, so the rows are never held whole.
+/// The same rows make the same data as [`stage_parquet`] of their frame.
+pub fn stage_parquet_batches(
+    root: &Path,
+    stage: &str,
+    entity: &str,
+    provenance: &Provenance,
+    fill: impl FnOnce(&mut BatchSink<'_>) -> Result<()>,
+) -> Result<Staged> {
+    let path = snapshot_path(root, stage, entity);
+    let metadata = KeyValueMetadata::from_static(provenance.key_values(stage, entity));
+    stage_atomic(&path, |file| {
+        let mut keep = KeepIoError {
+            inner: std::io::BufWriter::new(file),
+            first: None,
+        };
+        let written = (|| -> Result<()> {
+            let mut sink = BatchSink {
+                out: Some(&mut keep),
+                writer: None,
+                metadata: Some(metadata),
+            };
+            fill(&mut sink)?;
+            let writer = sink
+                .writer
+                .ok_or_else(|| anyhow::anyhow!("no rows were given to write"))?;
+            writer.finish()?;
+            Ok(())
+        })();
+        match (written, keep.first.take()) {
+            (Err(_), Some(io)) => Err(io.into()),
+            (Err(e), None) => Err(e),
+            (Ok(_), _) => Ok(std::io::Write::flush(&mut keep)?),
+        }
+    })
+}
+
+/// Where [`stage_parquet_batches`] writes its batches.
+pub struct BatchSink<'a> {
+    out: Option<&'a mut dyn std::io::Write>,
+    writer: Option<polars::io::parquet::write::BatchedWriter<&'a mut dyn std::io::Write>>,
+    metadata: Option<KeyValueMetadata>,
+}
+
+impl BatchSink<'_> {
+    /// Writes one batch (its columns those of the first).
+    pub fn write(&mut self, frame: &mut DataFrame) -> Result<()> {
+        if self.writer.is_none() {
+            let out = self.out.take().expect("the output until the first batch");
+            let writer = ParquetWriter::new(out)
+                .with_compression(ParquetCompression::Zstd(None))
+                .with_key_value_metadata(self.metadata.take())
+                .batched(frame.schema())?;
+            self.writer = Some(writer);
+        }
+        if frame.height() > 0 {
+            frame.rechunk_mut();
+            self.writer
+                .as_mut()
+                .expect("made above")
+                .write_batch(frame)?;
+        }
+        Ok(())
+    }
+}
+
+/// The rows of a parquet file a batch at a time, in order: whole row groups
+/// of about `rows` rows together (a file without rows: one empty batch).
+pub fn read_batches(
+    path: &Path,
+    rows: usize,
+    mut each: impl FnMut(DataFrame) -> Result<()>,
+) -> Result<()> {
+    let open =
+        || std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()));
+    let groups: Vec<usize> = ParquetReader::new(open()?)
+        .get_metadata()?
+        .row_groups
+        .iter()
+        .map(|g| g.num_rows())
+        .collect();
+    let mut slices: Vec<(usize, usize)> = Vec::new();
+    let mut offset = 0;
+    for n in groups.into_iter().filter(|n| *n > 0) {
+        match slices.last_mut() {
+            Some(last) if last.1 + n <= rows => last.1 += n,
+            _ => slices.push((offset, n)),
+        }
+        offset += n;
+    }
+    if slices.is_empty() {
+        return each(read_parquet(path)?);
+    }
+    for slice in slices {
+        each(
+            ParquetReader::new(open()?)
+                .with_slice(Some(slice))
+                .finish()?,
+        )?;
+    }
+    Ok(())
+}
+
 /// Gives a snapshot an earlier run wrote, and this run keeps, this run's
 /// provenance: only the `cutover.*` values of its parquet footer are
 /// rewritten, its data pages are copied as they are, so it is the same

@@ -90,14 +90,15 @@ pub fn flag_exprs(checks: &[Check]) -> PolarsResult<(Vec<Expr>, Expr)> {
 pub const BAD: &str = "__bad";
 
 /// Splits a flagged frame: (good rows with `out` columns, quarantine), and
-/// counts rejections by rule into `report` (rows in and out included).
+/// adds its counts to `report` (rows in and out, rejections by rule): a
+/// stage checking its rows in batches splits each into the same report.
 pub fn split(
     flagged: DataFrame,
     checks: &[Check],
     out: Vec<Expr>,
     report: &mut StageReport,
 ) -> PolarsResult<(DataFrame, DataFrame)> {
-    report.rows_in = flagged.height() as u64;
+    report.rows_in += flagged.height() as u64;
     let bad = flagged.clone().lazy().filter(col(BAD)).collect()?;
     let quarantine = quarantine_frame(&bad, checks)?;
     count_rules(&bad, checks, report)?;
@@ -109,7 +110,7 @@ pub fn split(
     // never held twice.
     let selected = flagged.lazy().select(out).collect()?;
     if !any_bad {
-        report.rows_out = selected.height() as u64;
+        report.rows_out += selected.height() as u64;
         return Ok((selected, quarantine));
     }
     let height = keep.sum().unwrap_or(0) as usize;
@@ -118,7 +119,7 @@ pub fn split(
         *c = c.filter(&keep)?;
     }
     let rows = DataFrame::new(height, columns)?;
-    report.rows_out = rows.height() as u64;
+    report.rows_out += rows.height() as u64;
     Ok((rows, quarantine))
 }
 

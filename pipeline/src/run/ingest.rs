@@ -8,17 +8,16 @@
 use super::frames::{quarantine_name, sorted_quarantine, Frames};
 use super::runner::{Components, Produced, Stage, StageId, State};
 use super::{progress_bar, Ctx, TOOL_VERSION};
-use crate::checksum::{data_hashes, sum_of};
+use crate::checksum::{sum_of, DataHashes};
 use crate::output::Staged;
-use crate::read::{self, EncodingChoice, FileInfo};
+use crate::read::{self, EncodingChoice};
 use crate::snapshot;
 use anyhow::Result;
-use cutover_stages::columns::{BIRTH_DATE, ENGLISH_PROFICIENCY, STATE_STUDENT_ID};
+use cutover_stages::columns::{BIRTH_DATE, ENGLISH_PROFICIENCY, SOURCE_ROW, STATE_STUDENT_ID};
 use cutover_stages::ingest;
-use cutover_stages::report::StageReport;
 use cutover_stages::schema::{EntitySpec, ENTITIES, STUDENT_ENROLLMENT, STUDENT_PERSONAL};
 use polars::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use tracing::{debug, info, info_span};
 
 pub struct Ingest;
@@ -70,12 +69,12 @@ impl Stage for Ingest {
 struct StagedRead {
     spec: &'static EntitySpec,
     rows: Staged,
-    present: BTreeSet<String>,
-    quarantine: DataFrame,
-    report: StageReport,
-    info: FileInfo,
-    rejected_state_ids: BTreeSet<String>,
+    read: read::Read,
 }
+
+/// Rows ingested a batch at a time: each batch of the read snapshot's rows
+/// is typed, checked and written before the next is read.
+const INGEST_BATCH: usize = 1 << 17;
 
 /// Runs `f`, logging (at `-vv`) the wall and process CPU seconds it took.
 fn timed<T>(phase: &str, entity: &str, f: impl FnOnce() -> T) -> T {
@@ -91,27 +90,36 @@ fn timed<T>(phase: &str, entity: &str, f: impl FnOnce() -> T) -> T {
     out
 }
 
+/// Reads one file, its rows written to its staged read snapshot a batch at
+/// a time as they are read.
 fn stage_read(ctx: &Ctx, spec: &'static EntitySpec, name: &str) -> Result<StagedRead> {
-    let read = timed("read", spec.name, || read_one(ctx, spec, name))?;
-    let mut frame = read.frame;
-    let rows = timed("read snapshot", spec.name, || {
-        snapshot::stage_parquet(
-            ctx.root,
-            read::STAGE,
-            spec.name,
-            &mut frame,
-            &ctx.provenance,
-        )
-    })?;
-    Ok(StagedRead {
-        spec,
-        rows,
-        present: read.present,
-        quarantine: read.quarantine,
-        report: read.report,
-        info: read.info,
-        rejected_state_ids: read.rejected_state_ids,
-    })
+    let mut failed = None;
+    let mut done = None;
+    let staged = timed("read", spec.name, || {
+        snapshot::stage_parquet_batches(ctx.root, read::STAGE, spec.name, &ctx.provenance, |sink| {
+            let mut write = |mut rows: DataFrame| {
+                sink.write(&mut rows).map_err(|e| read::ReadError::Io {
+                    file: name.to_string(),
+                    message: format!("{e:#}"),
+                })
+            };
+            match read_one(ctx, spec, name, &mut write) {
+                Ok(read) => done = Some(read),
+                Err(e) => {
+                    failed = Some(e);
+                    anyhow::bail!("{name}: not read");
+                }
+            }
+            Ok(())
+        })
+    });
+    // A file that cannot be read says why in its own words.
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    let rows = staged?;
+    let read = done.expect("read when staged");
+    Ok(StagedRead { spec, rows, read })
 }
 
 /// The facts the cross-file rules read: the identity file's StateStudentIDs
@@ -129,7 +137,7 @@ fn context(reads: &[StagedRead], config: &ingest::IngestConfig) -> Result<ingest
         &[STATE_STUDENT_ID, ENGLISH_PROFICIENCY],
     )?;
     let unreadable = of(STUDENT_PERSONAL.name)
-        .map(|r| r.rejected_state_ids.clone())
+        .map(|r| r.read.rejected_state_ids.clone())
         .unwrap_or_default();
     Ok(ingest::Context::new(
         personal.as_ref(),
@@ -139,50 +147,94 @@ fn context(reads: &[StagedRead], config: &ingest::IngestConfig) -> Result<ingest
     )?)
 }
 
-/// Ingests one file from its staged read snapshot, writes its ingest
-/// snapshots and moves the read snapshot into place.
+/// The rules over the whole file, settled from its staged read snapshot:
+/// the rows that may equal another (few) read whole, the keys of every row.
+fn first_rows(staged: &StagedRead) -> Result<ingest::FirstRows> {
+    let path = staged.rows.temp_path();
+    let maybe = &staged.read.maybe_same;
+    let candidates = if maybe.is_empty() {
+        None
+    } else {
+        let lines = Series::new("lines".into(), maybe.clone());
+        Some(
+            snapshot::scan_parquet(path)?
+                .filter(col(SOURCE_ROW).is_in(lit(lines).implode(false), false)),
+        )
+    };
+    let keys = snapshot::scan_parquet(path)?;
+    let present = &staged.read.present;
+    Ok(ingest::FirstRows::of(
+        staged.spec,
+        present,
+        candidates,
+        keys,
+    )?)
+}
+
+/// Ingests one file from its staged read snapshot a batch at a time,
+/// writes its ingest snapshots and moves the read snapshot into place.
 fn ingest_one(
     ctx: &Ctx,
-    read: StagedRead,
+    staged: StagedRead,
     config: &ingest::IngestConfig,
     context: &ingest::Context,
     produced: &mut Produced,
 ) -> Result<()> {
-    let spec = read.spec;
+    let spec = staged.spec;
     let _span = info_span!("ingest", entity = spec.name).entered();
-    let input = snapshot::scan_parquet(read.rows.temp_path())?;
-    let out = timed("rules", spec.name, || {
-        ingest::run(
-            spec,
-            input,
-            &read.present,
-            &ctx.tables.codes,
-            config,
-            context,
-        )
+    let first = timed("first rows", spec.name, || first_rows(&staged))?;
+    let present = &staged.read.present;
+    let codes = &ctx.tables.codes;
+    let mut ingestion = ingest::Ingestion::new(spec, present, codes, config, context, first);
+    let mut hashes = DataHashes::new(spec.name);
+    let mut quarantines = Vec::new();
+    let (root, prov) = (ctx.root, &ctx.provenance);
+    let rows = timed("rules", spec.name, || {
+        snapshot::stage_parquet_batches(root, ingest::STAGE, spec.name, prov, |sink| {
+            snapshot::read_batches(staged.rows.temp_path(), INGEST_BATCH, |batch| {
+                let (mut rows, quarantine) = ingestion.batch(batch)?;
+                quarantines.push(quarantine);
+                hashes.update(&rows)?;
+                sink.write(&mut rows)
+            })
+        })
     })?;
+    let report = ingestion.finish();
     info!(
-        rows_in = out.report.rows_in,
-        rows_out = out.report.rows_out,
-        rejected = out.report.rejected_total(),
+        rows_in = report.rows_in,
+        rows_out = report.rows_out,
+        rejected = report.rejected_total(),
         "ingest"
     );
+    let read = staged.read;
     produced.reports.push(read.report);
-    produced.reports.push(out.report);
+    produced.reports.push(report);
     produced.inputs.push(read.info);
-    let quarantine = timed("sort quarantine", spec.name, || {
-        sorted_quarantine(vec![read.quarantine, out.quarantine])
+    quarantines.insert(0, read.quarantine);
+    let mut quarantine = timed("sort quarantine", spec.name, || {
+        sorted_quarantine(quarantines)
     })?;
-    let mut ingested = Ingested {
-        entity: spec.name,
-        rows: out.rows,
-        quarantine,
-    };
-    read.rows.persist()?;
-    write(ctx, &mut ingested, produced)
+    staged.rows.persist()?;
+    rows.persist()?;
+    let q = quarantine_name(spec.name);
+    timed("quarantine snapshot", spec.name, || {
+        snapshot::write_parquet(root, ingest::STAGE, &q, &mut quarantine, prov)
+    })?;
+    produced.outputs.extend([
+        format!("{}/{}.parquet", read::STAGE, spec.name),
+        format!("{}/{}.parquet", ingest::STAGE, spec.name),
+        format!("{}/{q}.parquet", ingest::STAGE),
+    ]);
+    produced.data.extend(hashes.finish());
+    Ok(())
 }
 
-fn read_one(ctx: &Ctx, spec: &EntitySpec, name: &str) -> Result<read::Read> {
+fn read_one(
+    ctx: &Ctx,
+    spec: &EntitySpec,
+    name: &str,
+    sink: read::Sink,
+) -> Result<read::Read, read::ReadError> {
     let path = ctx.config.bundle.join(name);
     let choice = ctx
         .config
@@ -195,37 +247,16 @@ fn read_one(ctx: &Ctx, spec: &EntitySpec, name: &str) -> Result<read::Read> {
     let _span = info_span!("read", entity = spec.name).entered();
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let bar = progress_bar(ctx.opts, size, name);
-    let read = read::read_file(&path, name, spec, choice, map, |b| bar.set_position(b))?;
+    let read = read::read_file(
+        &path,
+        name,
+        spec,
+        choice,
+        map,
+        |b| bar.set_position(b),
+        sink,
+    )?;
     bar.finish_and_clear();
     info!(rows_in = read.report.rows_in, rows_out = read.report.rows_out, encoding = %read.info.encoding, "read");
     Ok(read)
-}
-
-/// One entity after ingest.
-struct Ingested {
-    entity: &'static str,
-    rows: DataFrame,
-    /// Read and ingest rejections.
-    quarantine: DataFrame,
-}
-
-/// Writes one entity's ingest snapshots and records the hashes later
-/// stages read.
-fn write(ctx: &Ctx, i: &mut Ingested, produced: &mut Produced) -> Result<()> {
-    let (root, prov) = (ctx.root, &ctx.provenance);
-    timed("ingest snapshot", i.entity, || {
-        snapshot::write_parquet(root, ingest::STAGE, i.entity, &mut i.rows, prov)
-    })?;
-    let q = quarantine_name(i.entity);
-    timed("quarantine snapshot", i.entity, || {
-        snapshot::write_parquet(root, ingest::STAGE, &q, &mut i.quarantine, prov)
-    })?;
-    produced.outputs.extend([
-        format!("{}/{}.parquet", read::STAGE, i.entity),
-        format!("{}/{}.parquet", ingest::STAGE, i.entity),
-        format!("{}/{q}.parquet", ingest::STAGE),
-    ]);
-    let hashes = timed("data hashes", i.entity, || data_hashes(i.entity, &i.rows))?;
-    produced.data.extend(hashes);
-    Ok(())
 }

@@ -44,8 +44,9 @@ pub const STAGE: &str = "ingest";
 
 pub use crate::quarantine::{empty_quarantine, REDACTED};
 
+mod kernels;
 pub mod rules;
-pub use rules::Context;
+pub use rules::{Context, FirstRows};
 
 /// Ingest settings (the `[ingest]` table of the run configuration).
 #[derive(Clone, Debug)]
@@ -71,7 +72,8 @@ pub struct Ingested {
     pub report: StageReport,
 }
 
-/// Types and checks one entity. `present` names the columns the file had.
+/// Types and checks one entity whose rows are all in `input` (one batch,
+/// its own first rows). `present` names the columns the file had.
 pub fn run(
     spec: &EntitySpec,
     input: LazyFrame,
@@ -80,52 +82,101 @@ pub fn run(
     config: &IngestConfig,
     context: &Context,
 ) -> PolarsResult<Ingested> {
-    let checks = build_checks(spec, present, codes, config, context);
-    let input = context.join(spec, present, input);
-
-    let typed: Vec<Expr> = spec
-        .columns
-        .iter()
-        .map(|c| typed_expr(c, config).alias(typed_name(c.name)))
-        .collect();
-    let mut flagged = input
-        .with_columns(typed)
-        .with_columns(rules::first_rows(spec, present)?);
-    if let Some(year) = year_expr(spec) {
-        flagged = flagged.with_column(year.alias(SCHOOL_YEAR));
-    }
-    let (flags, any_bad) = flag_exprs(&checks)?;
-    let flagged = flagged.with_columns(flags).with_column(any_bad).collect()?;
-
-    let mut report = StageReport::new(STAGE, spec.name);
-    let mut out: Vec<Expr> = vec![col(SOURCE_FILE), col(SOURCE_ROW)];
-    out.extend(
-        spec.columns
-            .iter()
-            .map(|c| col(typed_name(c.name)).alias(c.name)),
-    );
-    if spec.year != YearSource::None {
-        out.push(col(SCHOOL_YEAR));
-    }
-    let flagged_blank = spec.blank_flagged();
-    if !flagged_blank.is_empty() {
-        // The raw text is null when blank (a bad value is rejected anyway).
-        out.push(crate::schema::missing_values(&flagged_blank));
-    }
-    let (rows, quarantine) = split(flagged, &checks, out, &mut report)?;
-    for c in spec.columns {
-        if !present.contains(c.name) {
-            report.notes.push(format!(
-                "column {} absent from the file: left blank",
-                c.name
-            ));
-        }
-    }
+    let input = input.collect()?;
+    let first = FirstRows::of(
+        spec,
+        present,
+        Some(input.clone().lazy()),
+        input.clone().lazy(),
+    )?;
+    let mut ingestion = Ingestion::new(spec, present, codes, config, context, first);
+    let (rows, quarantine) = ingestion.batch(input)?;
     Ok(Ingested {
         rows,
         quarantine,
-        report,
+        report: ingestion.finish(),
     })
+}
+
+/// One entity typed and checked a batch of rows at a time (batches in
+/// `source_row` order): the rules that read the whole file (duplicates)
+/// were settled beforehand, in [`FirstRows`], so no batch needs another.
+pub struct Ingestion<'a> {
+    spec: &'a EntitySpec,
+    present: &'a BTreeSet<String>,
+    config: &'a IngestConfig,
+    context: &'a Context,
+    checks: Vec<Check>,
+    first: FirstRows,
+    report: StageReport,
+}
+
+impl<'a> Ingestion<'a> {
+    pub fn new(
+        spec: &'a EntitySpec,
+        present: &'a BTreeSet<String>,
+        codes: &CodeSet,
+        config: &'a IngestConfig,
+        context: &'a Context,
+        first: FirstRows,
+    ) -> Self {
+        Ingestion {
+            checks: build_checks(spec, present, codes, config, context),
+            spec,
+            present,
+            config,
+            context,
+            first,
+            report: StageReport::new(STAGE, spec.name),
+        }
+    }
+
+    /// Types and checks one batch of the read rows: (good rows, their
+    /// quarantine rows in `source_row` order). Counts go to the report.
+    pub fn batch(&mut self, input: DataFrame) -> PolarsResult<(DataFrame, DataFrame)> {
+        let (spec, present) = (self.spec, self.present);
+        let input = self.first.add_to(input)?;
+        let input = self.context.join(spec, present, input.lazy());
+        let typed: Vec<Expr> = spec
+            .columns
+            .iter()
+            .map(|c| typed_expr(c, self.config).alias(typed_name(c.name)))
+            .collect();
+        let mut flagged = input.with_columns(typed);
+        if let Some(year) = year_expr(spec) {
+            flagged = flagged.with_column(year.alias(SCHOOL_YEAR));
+        }
+        let (flags, any_bad) = flag_exprs(&self.checks)?;
+        let flagged = flagged.with_columns(flags).with_column(any_bad).collect()?;
+        let mut out: Vec<Expr> = vec![col(SOURCE_FILE), col(SOURCE_ROW)];
+        out.extend(
+            spec.columns
+                .iter()
+                .map(|c| col(typed_name(c.name)).alias(c.name)),
+        );
+        if spec.year != YearSource::None {
+            out.push(col(SCHOOL_YEAR));
+        }
+        let flagged_blank = spec.blank_flagged();
+        if !flagged_blank.is_empty() {
+            // The raw text is null when blank (a bad value is rejected anyway).
+            out.push(crate::schema::missing_values(&flagged_blank));
+        }
+        split(flagged, &self.checks, out, &mut self.report)
+    }
+
+    /// The report, once every batch is checked.
+    pub fn finish(mut self) -> StageReport {
+        for c in self.spec.columns {
+            if !self.present.contains(c.name) {
+                self.report.notes.push(format!(
+                    "column {} absent from the file: left blank",
+                    c.name
+                ));
+            }
+        }
+        self.report
+    }
 }
 
 fn typed_name(column: &str) -> String {
@@ -160,14 +211,14 @@ fn date_expr(column: &str, formats: &[String]) -> Expr {
 }
 
 fn flag_upper(column: &str) -> Expr {
-    col(column).str().to_uppercase()
+    kernels::upper(col(column))
 }
 
 fn typed_expr(spec: &ColumnSpec, config: &IngestConfig) -> Expr {
     let raw = col(spec.name);
     match spec.kind {
         Kind::Text | Kind::StateId | Kind::OrgId | Kind::Time | Kind::Digits(_) => raw,
-        Kind::Code(_) => raw.str().to_uppercase(),
+        Kind::Code(_) => kernels::upper(raw),
         Kind::Integer => raw.cast(DataType::Int64),
         Kind::Year => raw.cast(DataType::Int32),
         Kind::Decimal => raw.cast(DataType::Float64),
@@ -229,22 +280,22 @@ fn kind_check(spec: &ColumnSpec, config: &IngestConfig) -> Option<Check> {
     let (rule, bad, expected) = match spec.kind {
         Kind::Integer => (
             "invalid_integer",
-            matches(spec.name, "^[0-9]{1,18}$").not(),
+            kernels::digits(col(spec.name), 1, 18).not(),
             "a whole number".to_string(),
         ),
         Kind::StateId => (
             "invalid_id",
-            matches(spec.name, "^[0-9]{9}$").not(),
+            kernels::digits(col(spec.name), 9, 9).not(),
             "nine digits".to_string(),
         ),
         Kind::OrgId => (
             "invalid_id",
-            matches(spec.name, "^[0-9]{1,4}$").not(),
+            kernels::digits(col(spec.name), 1, 4).not(),
             "a MEDMS id of one to four digits".to_string(),
         ),
         Kind::Year => (
             "invalid_year",
-            matches(spec.name, "^[0-9]{4}$").not(),
+            kernels::digits(col(spec.name), 4, 4).not(),
             "a four-digit year".to_string(),
         ),
         Kind::Time => (
@@ -305,14 +356,7 @@ fn code_checks(
         return checks;
     }
     let year = || col(SCHOOL_YEAR);
-    let mut valid = lit(false);
-    for row in codes.domain(domain) {
-        valid = valid.or(code().eq(lit(row.code.clone())).and(
-            year()
-                .gt_eq(lit(row.first_year))
-                .and(year().lt_eq(lit(row.last_year))),
-        ));
-    }
+    let valid = kernels::valid_in_year(code(), year(), codes, domain);
     let mut years = lit(NULL).cast(DataType::String);
     for c in all.iter().rev() {
         years = when(code().eq(lit(c.clone())))

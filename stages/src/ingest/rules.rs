@@ -24,7 +24,8 @@ use crate::columns::*;
 use crate::quarantine::Check;
 use crate::schema::{ColumnSpec, EntitySpec, Kind, YearSource};
 use polars::prelude::*;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 /// Characters no value may hold: C0 controls except CR and LF (a quoted field
 /// may span lines), and DEL.
@@ -50,9 +51,9 @@ pub struct Context {
     /// StateStudentIDs with an enrollment whose EnglishProficiency is 03 or
     /// 04 (limited English proficient).
     pub lep: Vec<String>,
-    /// One row per StateStudentID of the identity file: its latest readable
-    /// birth date (`__context_id`, `__context_birth_date`).
-    pub birth_dates: Option<DataFrame>,
+    /// Each StateStudentID of the identity file with a readable birth date:
+    /// its latest, in days since 1970-01-01 (`None`: no birth dates).
+    pub birth_dates: Option<Arc<HashMap<String, i32>>>,
 }
 
 impl Context {
@@ -87,9 +88,12 @@ impl Context {
                     .agg([super::date_expr(BIRTH_DATE, &config.date_formats)
                         .max()
                         .alias(BIRTH)])
-                    .sort([CONTEXT_ID], SortMultipleOptions::default())
                     .collect()?;
-                context.birth_dates = Some(births);
+                let ids = births.column(CONTEXT_ID)?.str()?;
+                let days = births.column(BIRTH)?.date()?.physical().clone();
+                let known = ids.iter().zip(days.iter());
+                let map = known.filter_map(|(id, day)| Some((id?.to_string(), day?)));
+                context.birth_dates = Some(Arc::new(map.collect()));
             }
         }
         if let Some(df) = enrollment {
@@ -110,8 +114,8 @@ impl Context {
         Ok(context)
     }
 
-    /// Joins what `entity`'s rules need from the other files (the student's
-    /// birth date, for enrollments).
+    /// Adds what `entity`'s rules need from the other files (the student's
+    /// birth date, for enrollments, looked up by StateStudentID).
     pub(super) fn join(
         &self,
         entity: &EntitySpec,
@@ -123,13 +127,16 @@ impl Context {
                 if entity.name == crate::schema::STUDENT_ENROLLMENT.name
                     && present.contains(STATE_STUDENT_ID) =>
             {
-                lf.join(
-                    births.clone().lazy(),
-                    [col(STATE_STUDENT_ID)],
-                    [col(CONTEXT_ID)],
-                    JoinArgs::new(JoinType::Left),
-                )
-                .sort([SOURCE_ROW], SortMultipleOptions::default())
+                let births = births.clone();
+                let birth = col(STATE_STUDENT_ID).map(
+                    move |c: Column| {
+                        let days: Int32Chunked =
+                            c.str()?.iter().map(|id| births.get(id?).copied()).collect();
+                        Ok(days.into_series().into_date().into_column())
+                    },
+                    |_, _| Ok(Field::new(BIRTH.into(), DataType::Date)),
+                );
+                lf.with_column(birth.alias(BIRTH))
             }
             _ => lf,
         }
@@ -165,7 +172,7 @@ pub(super) fn character_checks(spec: &ColumnSpec) -> Vec<Check> {
     let mut control = Check::new(
         spec,
         "control_character",
-        raw().str().contains(lit(CONTROL), false),
+        super::kernels::has_control(raw()),
         lit(format!(
             "{}: a control character (NUL, tab, ...) in the value",
             spec.name
@@ -207,12 +214,9 @@ pub(super) fn character_checks(spec: &ColumnSpec) -> Vec<Check> {
         Kind::Digits(n) => checks.push(Check::new(
             spec,
             "code_format",
-            raw().is_not_null().and(
-                raw()
-                    .str()
-                    .contains(lit(format!("^[0-9]{{{n}}}$")), true)
-                    .not(),
-            ),
+            raw()
+                .is_not_null()
+                .and(super::kernels::digits(raw(), n, n).not()),
             lit(format!(
                 "{}: expected {n} digits, leading zeros kept",
                 spec.name
@@ -221,7 +225,7 @@ pub(super) fn character_checks(spec: &ColumnSpec) -> Vec<Check> {
         Kind::OrgId => checks.push(Check::new(
             spec,
             "code_format",
-            raw().str().contains(lit("^0[0-9]+$"), true),
+            super::kernels::leading_zero(raw()),
             lit(format!(
                 "{}: a MEDMS id is written without leading zeros",
                 spec.name
@@ -272,30 +276,78 @@ fn present_key(entity: &EntitySpec, present: &BTreeSet<String>) -> Option<&'stat
 }
 
 /// The line of the first row equal to each row, and of the first row with
-/// its key: computed on every row before any is set aside, so a message
-/// names the row that is kept.
-pub(super) fn first_rows(
-    entity: &EntitySpec,
-    present: &BTreeSet<String>,
-) -> PolarsResult<Vec<Expr>> {
-    let columns = row_columns(entity, present);
-    if columns.is_empty() {
-        return Ok(Vec::new());
+/// its key, over the whole file: found before any row is set aside, so a
+/// message names the row that is kept. Only the rows that are not their
+/// own first are held.
+#[derive(Clone, Debug, Default)]
+pub struct FirstRows {
+    /// `source_row` -> the first row equal to it, when an earlier one.
+    same_row: BTreeMap<i64, i64>,
+    /// `source_row` -> the first row with its key, when an earlier one.
+    same_key: BTreeMap<i64, i64>,
+}
+
+impl FirstRows {
+    /// From `candidates`, the rows that may equal another (every row will
+    /// do; `None`: no row equals another) with the present columns, and
+    /// `keys`, every row's `source_row` and key columns (others may be
+    /// there too).
+    pub fn of(
+        entity: &EntitySpec,
+        present: &BTreeSet<String>,
+        candidates: Option<LazyFrame>,
+        keys: LazyFrame,
+    ) -> PolarsResult<FirstRows> {
+        let mut first = FirstRows::default();
+        let columns = row_columns(entity, present);
+        if columns.is_empty() {
+            return Ok(first);
+        }
+        if let Some(rows) = candidates {
+            first.same_row = earlier(rows, columns)?;
+        }
+        if let Some(key) = present_key(entity, present) {
+            first.same_key = earlier(keys, key.iter().map(|c| col(*c)).collect())?;
+        }
+        Ok(first)
     }
-    let mut out = vec![col(SOURCE_ROW).min().over(columns)?.alias(FIRST_ROW)];
-    if let Some(key) = present_key(entity, present) {
-        out.push(
-            col(SOURCE_ROW)
-                .min()
-                .over(key.iter().map(|c| col(*c)).collect::<Vec<_>>())?
-                .alias(FIRST_KEY),
-        );
+
+    /// `df` with the columns [`duplicate_checks`] reads.
+    pub(super) fn add_to(&self, mut df: DataFrame) -> PolarsResult<DataFrame> {
+        let rows = df.column(SOURCE_ROW)?.i64()?.clone();
+        let first = |m: &BTreeMap<i64, i64>, name: &str| {
+            let values: Int64Chunked = rows
+                .iter()
+                .map(|r| r.map(|r| m.get(&r).copied().unwrap_or(r)))
+                .collect();
+            values.with_name(name.into()).into_column()
+        };
+        df.with_column(first(&self.same_row, FIRST_ROW))?;
+        df.with_column(first(&self.same_key, FIRST_KEY))?;
+        Ok(df)
     }
-    Ok(out)
+}
+
+/// The rows of `lf` whose first row with the same `by` values is an earlier
+/// one: `source_row` -> that row.
+fn earlier(lf: LazyFrame, by: Vec<Expr>) -> PolarsResult<BTreeMap<i64, i64>> {
+    let df = lf
+        .select([
+            col(SOURCE_ROW),
+            col(SOURCE_ROW).min().over(by)?.alias(FIRST_ROW),
+        ])
+        .filter(col(SOURCE_ROW).neq(col(FIRST_ROW)))
+        .collect()?;
+    let (rows, first) = (df.column(SOURCE_ROW)?.i64()?, df.column(FIRST_ROW)?.i64()?);
+    Ok(rows
+        .iter()
+        .zip(first.iter())
+        .filter_map(|(r, f)| Some((r?, f?)))
+        .collect())
 }
 
 /// `duplicate_row` and `duplicate_key`: every row after the first of its
-/// kind (the columns of [`first_rows`] must be on the frame).
+/// kind (the columns of [`FirstRows::add_to`] must be on the frame).
 pub(super) fn duplicate_checks(entity: &EntitySpec, present: &BTreeSet<String>) -> Vec<Check> {
     let mut checks = Vec::new();
     let Some(first_column) = entity.columns.iter().find(|c| present.contains(c.name)) else {
@@ -355,12 +407,19 @@ pub(super) fn identity_checks(
     if entity.name == crate::schema::STUDENT_PERSONAL.name || !present.contains(STATE_STUDENT_ID) {
         return Vec::new();
     }
+    // One set for every batch, rather than one built from a list per batch.
+    let ids: Arc<HashSet<String>> = Arc::new(ids.iter().cloned().collect());
+    let known = col(STATE_STUDENT_ID).map(
+        move |c: Column| {
+            let out: BooleanChunked = c.str()?.iter().map(|id| Some(ids.contains(id?))).collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+    );
     vec![Check::new(
         spec,
         "no_identity",
-        col(STATE_STUDENT_ID)
-            .is_not_null()
-            .and(col(STATE_STUDENT_ID).is_in(list(ids), false).not()),
+        col(STATE_STUDENT_ID).is_not_null().and(known.not()),
         lit("StateStudentID: no identity row has this StateStudentID".to_string()),
     )]
 }

@@ -1,0 +1,151 @@
+//! Ingest's per-value tests as one pass over a column's values, where the
+//! general expression would be slow: a regular expression run on every
+//! value, a chain of comparisons per code. Each gives exactly what the
+//! expression it replaces gives (null where the value is null).
+
+use crate::codes::CodeSet;
+use polars::prelude::*;
+use std::collections::BTreeMap;
+
+/// `f` of each text value (null where null), as a boolean column.
+fn test_values(e: Expr, f: impl Fn(&str) -> bool + Send + Sync + 'static) -> Expr {
+    e.map(
+        move |c: Column| {
+            let out: BooleanChunked = c.str()?.iter().map(|v| v.map(&f)).collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
+    )
+}
+
+/// A C0 control character but CR and LF, or DEL (`[\x00-\x09\x0B\x0C\x0E-\x1F\x7F]`).
+pub(super) fn is_control(b: u8) -> bool {
+    (b <= 0x1F && b != b'\n' && b != b'\r') || b == 0x7F
+}
+
+/// Whether a value holds a control character (see [`is_control`]).
+pub(super) fn has_control(e: Expr) -> Expr {
+    test_values(e, |v| v.bytes().any(is_control))
+}
+
+/// Whether a value is `min` to `max` ASCII digits (`^[0-9]{min,max}$`).
+pub(super) fn digits(e: Expr, min: usize, max: usize) -> Expr {
+    test_values(e, move |v| {
+        (min..=max).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+/// Whether a value is a 0 and one or more ASCII digits (`^0[0-9]+$`).
+pub(super) fn leading_zero(e: Expr) -> Expr {
+    test_values(e, |v| {
+        v.len() > 1 && v.starts_with('0') && v.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+/// `str().to_uppercase()`, the column passed through as it is when no value
+/// has a lower-case ASCII letter or a non-ASCII character.
+pub(super) fn upper(e: Expr) -> Expr {
+    e.map(
+        |c: Column| {
+            let ca = c.str()?;
+            let lower = |v: &str| v.bytes().any(|b| b.is_ascii_lowercase() || !b.is_ascii());
+            if ca.iter().flatten().any(lower) {
+                Ok(ca.to_uppercase().into_column())
+            } else {
+                Ok(c)
+            }
+        },
+        |_, field| Ok(field.clone()),
+    )
+}
+
+/// Whether `code` is valid in school year `year` in `domain` (some row of
+/// the domain with that code covers the year); null where either is null.
+pub(super) fn valid_in_year(code: Expr, year: Expr, codes: &CodeSet, domain: &str) -> Expr {
+    let mut ranges: BTreeMap<String, Vec<(i32, i32)>> = BTreeMap::new();
+    for row in codes.domain(domain) {
+        ranges
+            .entry(row.code.clone())
+            .or_default()
+            .push((row.first_year, row.last_year));
+    }
+    code.map_many(
+        move |c: &mut [Column]| {
+            let year = c[1].cast(&DataType::Int32)?;
+            let (codes, years) = (c[0].str()?, year.i32()?);
+            let out: BooleanChunked = codes
+                .iter()
+                .zip(years.iter())
+                .map(|(code, year)| {
+                    let (code, year) = (code?, year?);
+                    Some(ranges.get(code).is_some_and(|r| {
+                        r.iter().any(|&(first, last)| first <= year && year <= last)
+                    }))
+                })
+                .collect();
+            Ok(out.with_name(c[0].name().clone()).into_column())
+        },
+        &[year],
+        |_, fields| Ok(Field::new(fields[0].name().clone(), DataType::Boolean)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval(e: Expr, values: &[Option<&str>]) -> Vec<Option<bool>> {
+        let df = df!("v" => values).unwrap();
+        let out = df.lazy().select([e.alias("out")]).collect().unwrap();
+        out.column("out").unwrap().bool().unwrap().iter().collect()
+    }
+
+    #[test]
+    fn the_kernels_give_what_the_regular_expressions_give() {
+        let values = [
+            Some("123456789"),
+            Some("12345678"),
+            Some("0123"),
+            Some("0"),
+            Some("12a"),
+            Some("１２"),
+            Some("a\tb"),
+            Some("a\r\nb"),
+            Some("x\u{7f}"),
+            Some(""),
+            None,
+        ];
+        let cases = [
+            (digits(col("v"), 9, 9), "^[0-9]{9}$"),
+            (digits(col("v"), 1, 4), "^[0-9]{1,4}$"),
+            (leading_zero(col("v")), "^0[0-9]+$"),
+            (has_control(col("v")), r"[\x00-\x09\x0B\x0C\x0E-\x1F\x7F]"),
+        ];
+        for (kernel, pattern) in cases {
+            let regex = col("v").str().contains(lit(pattern), false);
+            assert_eq!(eval(kernel, &values), eval(regex, &values), "{pattern}");
+        }
+    }
+
+    #[test]
+    fn upper_is_to_uppercase() {
+        for values in [
+            vec![Some("AB"), None, Some("12")],
+            vec![Some("ab"), None, Some("é")],
+        ] {
+            let df = df!("v" => values).unwrap();
+            let out = df
+                .lazy()
+                .select([
+                    upper(col("v")).alias("a"),
+                    col("v").str().to_uppercase().alias("b"),
+                ])
+                .collect()
+                .unwrap();
+            assert!(out
+                .column("a")
+                .unwrap()
+                .equals_missing(out.column("b").unwrap()));
+        }
+    }
+}
