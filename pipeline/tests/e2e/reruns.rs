@@ -857,6 +857,33 @@ fn validate_refuses_what_run_refuses_at_start_up() {
     }
 }
 
+#[test]
+fn validate_and_run_refuse_a_missing_layout_word_for_word() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    generate(w, "6", "bundle");
+    fs::write(
+        w.join("run.toml"),
+        "bundle = \"bundle\"\noutput = \"out\"\n",
+    )
+    .unwrap();
+    copy_dir(&repo().join("crosswalks"), &w.join("crosswalks"));
+    copy_dir(&repo().join("layouts"), &w.join("layouts"));
+    fs::remove_file(w.join("layouts/frm.csv")).unwrap();
+    let message =
+        "layouts/frm.csv: missing: every upload needs its layout (FRM (economic status))\n";
+    let validate = cutover(&["validate", "--config", "run.toml"], w);
+    assert_eq!(validate.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&validate.stderr), message);
+    let run = cutover(&["run", "--config", "run.toml", "--quiet"], w);
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&run.stderr),
+        format!("error: {message}")
+    );
+    assert!(!w.join("out").exists(), "run wrote an output folder");
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes)
