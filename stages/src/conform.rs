@@ -793,13 +793,10 @@ fn ascending(c: &Column) -> PolarsResult<bool> {
     Ok(rising)
 }
 
-/// Where [`split`] cuts, in the rows' own order: each row's start
-/// (`__start`), the next row's start of its enrollment (`__next`),
-/// [`SPLIT_CUT`] and whether it starts at a change (`__changed`). Only the
-/// keys are sorted (an enrollment's rows become neighbours); the results
-/// are put back in place by each row's position.
-fn split_points(e: &DataFrame) -> PolarsResult<DataFrame> {
-    let effective = col(ACTION)
+/// A row of action S whose effective date falls after the entry date and
+/// not after the exit: a change inside the enrollment.
+fn effective_change() -> Expr {
+    col(ACTION)
         .eq(lit("S"))
         .and(col(EFFECTIVE_DATE).gt(col(SCHOOL_ENTRY_DATE)))
         .and(
@@ -807,19 +804,33 @@ fn split_points(e: &DataFrame) -> PolarsResult<DataFrame> {
                 .is_null()
                 .or(col(EFFECTIVE_DATE).lt_eq(col(EXIT_DATE))),
         )
-        .fill_null(lit(false));
-    // One enrollment's rows: the same student, school, year and entry date
-    // (a row without a StateStudentID is one of its own). Sorted by those,
-    // an enrollment's rows are neighbours: the row after (before) is of
-    // the same enrollment when the four agree.
-    let keys = [STATE_STUDENT_ID, SCHOOL_ID, YEAR_CODE, SCHOOL_ENTRY_DATE];
-    let same = |offset: i64| {
-        keys.iter()
-            .fold(col(STATE_STUDENT_ID).is_not_null(), |acc, k| {
-                acc.and(col(*k).eq_missing(col(*k).shift(lit(offset))))
-            })
-            .fill_null(lit(false))
-    };
+        .fill_null(lit(false))
+}
+
+/// One enrollment's rows: the same student, school, year and entry date (a
+/// row without a StateStudentID is one of its own).
+const ENROLLMENT_KEYS: [&str; 4] = [STATE_STUDENT_ID, SCHOOL_ID, YEAR_CODE, SCHOOL_ENTRY_DATE];
+
+/// Sorted by [`ENROLLMENT_KEYS`], an enrollment's rows are neighbours: the
+/// row `offset` away is of the same enrollment when the four agree.
+fn same_enrollment(offset: i64) -> Expr {
+    ENROLLMENT_KEYS
+        .iter()
+        .fold(col(STATE_STUDENT_ID).is_not_null(), |acc, k| {
+            acc.and(col(*k).eq_missing(col(*k).shift(lit(offset))))
+        })
+        .fill_null(lit(false))
+}
+
+/// Where [`split`] cuts, in the rows' own order: each row's start
+/// (`__start`), the next row's start of its enrollment (`__next`),
+/// [`SPLIT_CUT`] and whether it starts at a change (`__changed`). Only the
+/// keys are sorted (an enrollment's rows become neighbours); the results
+/// are put back in place by each row's position.
+fn split_points(e: &DataFrame) -> PolarsResult<DataFrame> {
+    let effective = effective_change();
+    let keys = ENROLLMENT_KEYS;
+    let same = same_enrollment;
     let mut order: Vec<&str> = keys.to_vec();
     order.extend(["__start", SOURCE_ROW]);
     let sorted = e
@@ -1727,27 +1738,9 @@ mod tests {
     /// [`split`] as it was before only its keys were sorted: the whole
     /// frame sorted, shifted and sorted back by source row.
     fn old_split(e: &DataFrame, config: &ConformConfig) -> PolarsResult<DataFrame> {
-        let effective = col(ACTION)
-            .eq(lit("S"))
-            .and(col(EFFECTIVE_DATE).gt(col(SCHOOL_ENTRY_DATE)))
-            .and(
-                col(EXIT_DATE)
-                    .is_null()
-                    .or(col(EFFECTIVE_DATE).lt_eq(col(EXIT_DATE))),
-            )
-            .fill_null(lit(false));
-        // One enrollment's rows: the same student, school, year and entry date
-        // (a row without a StateStudentID is one of its own). Sorted by those,
-        // an enrollment's rows are neighbours: the row after (before) is of
-        // the same enrollment when the four agree.
-        let keys = [STATE_STUDENT_ID, SCHOOL_ID, YEAR_CODE, SCHOOL_ENTRY_DATE];
-        let same = |offset: i64| {
-            keys.iter()
-                .fold(col(STATE_STUDENT_ID).is_not_null(), |acc, k| {
-                    acc.and(col(*k).eq_missing(col(*k).shift(lit(offset))))
-                })
-                .fill_null(lit(false))
-        };
+        let effective = effective_change();
+        let keys = ENROLLMENT_KEYS;
+        let same = same_enrollment;
         let mut order: Vec<&str> = keys.to_vec();
         order.extend(["__start", SOURCE_ROW]);
         let out = e
