@@ -347,35 +347,98 @@ pub fn write_frame_csv(
     columns: &[&str],
     ends: LineEnds,
 ) -> Result<()> {
+    write_frames_csv(path, &[df], columns, ends).map(|_| ())
+}
+
+/// A writer that hashes (SHA-256) every byte it passes on.
+pub struct Hashing<W> {
+    inner: W,
+    sha: sha2::Sha256,
+}
+
+impl<W: Write> Hashing<W> {
+    pub fn new(inner: W) -> Self {
+        use sha2::Digest;
+        Hashing {
+            inner,
+            sha: sha2::Sha256::new(),
+        }
+    }
+
+    /// The SHA-256 of what was written, in hexadecimal.
+    pub fn sum(self) -> String {
+        use sha2::Digest;
+        crate::checksum::hex(&self.sha.finalize())
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.write(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// [`write_frame_csv`] of the rows of `frames` one after the other (one
+/// header), each formatted as it is (no frame made of them all). Returns
+/// the file's SHA-256, taken as its bytes were written.
+pub fn write_frames_csv(
+    path: &Path,
+    frames: &[&polars::prelude::DataFrame],
+    columns: &[&str],
+    ends: LineEnds,
+) -> Result<String> {
     use rayon::prelude::*;
     const BLOCK: usize = 1 << 16;
     const AT_ONCE: usize = 8;
-    let text = TextColumns::of(df, columns, ends)
+    let texts = frames
+        .iter()
+        .map(|df| TextColumns::of(df, columns, ends))
+        .collect::<Result<Vec<_>>>()
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let height = df.height();
-    let blocks: Vec<std::ops::Range<usize>> = (0..height)
-        .step_by(BLOCK)
-        .map(|start| start..(start + BLOCK).min(height))
+    let blocks: Vec<(&TextColumns, std::ops::Range<usize>)> = texts
+        .iter()
+        .zip(frames)
+        .flat_map(|(text, df)| {
+            let height = df.height();
+            (0..height)
+                .step_by(BLOCK)
+                .map(move |start| (text, start..(start + BLOCK).min(height)))
+        })
         .collect();
+    let mut sum = String::new();
     write_atomic(path, |f| {
+        let mut out = Hashing::new(f);
         let mut head = Vec::new();
+        let text = TextColumns {
+            columns: Vec::new(),
+            ends,
+        };
         text.record(&mut head, columns.iter().copied());
-        f.write_all(&head)?;
+        out.write_all(&head)?;
         for batch in blocks.chunks(AT_ONCE) {
             let formatted: Vec<Vec<u8>> = batch
                 .par_iter()
-                .map(|rows| {
+                .map(|(text, rows)| {
                     let mut buf = Vec::with_capacity(1 << 20);
                     text.rows(&mut buf, rows.clone());
                     buf
                 })
                 .collect();
             for buf in formatted {
-                f.write_all(&buf)?;
+                out.write_all(&buf)?;
             }
         }
+        sum = out.sum();
         Ok(())
-    })
+    })?;
+    Ok(sum)
 }
 
 #[cfg(test)]
@@ -407,5 +470,26 @@ mod tests {
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&path), 0o600);
         assert_eq!(mode(path.parent().unwrap()), 0o700);
+    }
+
+    #[test]
+    fn frames_written_one_after_another_are_the_csv_of_their_rows_with_its_checksum() {
+        use polars::prelude::*;
+        let dir = tempfile::tempdir().unwrap();
+        let a = df!("x" => ["a,b", "c"], "n" => [Some(1i64), None]).unwrap();
+        let b = df!("x" => ["d\"e"], "n" => [Some(3i64)]).unwrap();
+        let empty = a.clear();
+        let parts = dir.path().join("parts.csv");
+        let sum = write_frames_csv(&parts, &[&a, &empty, &b], &["n", "x"], LineEnds::Lf).unwrap();
+        let whole = dir.path().join("whole.csv");
+        write_frame_csv(&whole, &a.vstack(&b).unwrap(), &["n", "x"], LineEnds::Lf).unwrap();
+        let text = fs::read_to_string(&parts).unwrap();
+        assert_eq!(text, "n,x\n1,\"a,b\"\n,c\n3,\"d\"\"e\"\n");
+        assert_eq!(text, fs::read_to_string(&whole).unwrap());
+        assert_eq!(sum, crate::checksum::file_sha256(&parts).unwrap());
+        let none = dir.path().join("none.csv");
+        let sum = write_frames_csv(&none, &[], &["n", "x"], LineEnds::Crlf).unwrap();
+        assert_eq!(fs::read_to_string(&none).unwrap(), "n,x\r\n");
+        assert_eq!(sum, crate::checksum::file_sha256(&none).unwrap());
     }
 }

@@ -13,7 +13,8 @@ pub mod sources;
 
 use crate::config::Config;
 use crate::output::{
-    private_dir, remove_dir_all, rename, sync_files, write_frame_csv, LineEnds, TextColumns,
+    private_dir, remove_dir_all, rename, sync_files, write_frame_csv, write_frames_csv, LineEnds,
+    TextColumns,
 };
 use crate::snapshot::{self, Provenance};
 use anyhow::{Context, Result};
@@ -216,11 +217,14 @@ fn empty_manifest() -> Result<DataFrame> {
     Ok(DataFrame::new(0, columns)?)
 }
 
-/// Creates an upload file (0600) holding `bytes`. It is written inside the
-/// uploads folder being built, which is swapped into place whole once
-/// every file in it is synced (`sync_files`, all at once: one file at a
-/// time, waiting on the disk costs more than the writing).
-fn create_file(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Creates an upload file (0600) holding `bytes` and returns their SHA-256
+/// (the stage's record of its outputs, taken here rather than by reading
+/// every file back). It is written inside the uploads folder being built,
+/// which is swapped into place whole once every file in it is synced
+/// (`sync_files`, all at once: one file at a time, waiting on the disk
+/// costs more than the writing).
+fn create_file(path: &Path, bytes: &[u8]) -> Result<String> {
+    use sha2::Digest;
     if let Some(dir) = path.parent() {
         private_dir(dir)?;
     }
@@ -233,7 +237,8 @@ fn create_file(path: &Path, bytes: &[u8]) -> Result<()> {
             .with_context(|| format!("cannot set permissions of {}", path.display()))?;
     }
     f.write_all(bytes)
-        .with_context(|| format!("cannot write {}", path.display()))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(crate::checksum::hex(&sha2::Sha256::digest(bytes)))
 }
 
 /// The NEO Org IDs and each domain's new codes, for pre-flight.
@@ -280,6 +285,9 @@ struct Writing<'a> {
     places: std::collections::BTreeSet<(i32, String)>,
     /// Upload files written, not yet synced.
     written: Vec<std::path::PathBuf>,
+    /// The SHA-256 of each file written, by output name
+    /// (`uploads/<year>/<SAU>/<upload>.csv`, the manifest's CSV).
+    sums: BTreeMap<String, String>,
     /// What was done with each upload.
     runs: Vec<UploadRun>,
 }
@@ -410,6 +418,7 @@ pub fn run_stage(
         },
         places: Default::default(),
         written: Vec::new(),
+        sums: BTreeMap::new(),
         runs: Vec::new(),
     };
     private_dir(&w.partial)?;
@@ -456,7 +465,10 @@ pub fn run_stage(
         summary: w.summary,
         reports,
         outputs: w.outputs,
-        known_sums: std::mem::take(&mut reuse.checked),
+        known_sums: std::mem::take(&mut reuse.checked)
+            .into_iter()
+            .chain(w.sums)
+            .collect(),
         data: reuse.data,
         uploads: w.runs,
     })
@@ -711,6 +723,75 @@ fn file_runs<'r>(
     Ok(runs)
 }
 
+/// One upload's rows as the text of its file, ready to be cut into files
+/// by school year and SAU: each row formatted once.
+struct Formatted<'r> {
+    upload: &'r Upload,
+    /// The header line.
+    head: Vec<u8>,
+    text: TextColumns,
+    /// (school year, SAU, first row, end) of each file ([`file_runs`]).
+    runs: Vec<(i32, &'r str, usize, usize)>,
+}
+
+impl<'r> Formatted<'r> {
+    /// `rows` (sorted by school year and SAU) in the layout's columns;
+    /// `years` and `saus` are their school year and SAU columns.
+    fn new(
+        upload: &'r Upload,
+        layout: &Layout,
+        rows: &DataFrame,
+        (years, saus): (&'r Int32Chunked, &'r StringChunked),
+    ) -> Result<Formatted<'r>> {
+        let formatted = preflight::format(upload, layout, rows)?;
+        let header: Vec<&str> = layout.columns.iter().map(|c| c.header.as_str()).collect();
+        let text = TextColumns::of(&formatted, &header, LineEnds::Crlf)?;
+        let mut head = Vec::new();
+        text.record(&mut head, header.iter().copied());
+        let runs = file_runs(upload, years, saus)?;
+        Ok(Formatted {
+            upload,
+            head,
+            text,
+            runs,
+        })
+    }
+
+    /// A file's path under the uploads folder.
+    fn rel(&self, (year, sau): (i32, &str)) -> String {
+        format!(
+            "{}/{sau}/{}.csv",
+            school_year_folder(year),
+            self.upload.name
+        )
+    }
+
+    /// Writes the files `which` (indexes of [`Formatted::runs`]: every
+    /// file, or only some) under `partial`, on every core, each from its
+    /// slice of rows. Returns each file's path under the uploads folder,
+    /// its full path and its SHA-256.
+    fn write(
+        &self,
+        partial: &Path,
+        which: &[usize],
+    ) -> Result<Vec<(String, std::path::PathBuf, String)>> {
+        use rayon::prelude::*;
+        which
+            .par_iter()
+            .map(|&i| {
+                let (year, sau, start, end) = self.runs[i];
+                let rel = self.rel((year, sau));
+                let mut bytes = Vec::with_capacity(self.head.len() + 256 * (end - start));
+                bytes.extend_from_slice(&self.head);
+                self.text.rows(&mut bytes, start..end);
+                let path = partial.join(&rel);
+                let sum = create_file(&path, &bytes)?;
+                Ok((rel, path, sum))
+            })
+            .collect()
+    }
+}
+
 /// Writes an upload's files, one per school year and SAU, each a run of
 /// rows formatted straight into its bytes, on every core.
 fn write_upload_files(
@@ -720,46 +801,33 @@ fn write_upload_files(
     rows: &DataFrame,
     us: &mut UploadSummary,
 ) -> Result<StageReport> {
-    use rayon::prelude::*;
     let mut clock = Clock::new(upload.name);
-    let formatted = preflight::format(upload, layout, rows)?;
-    let header: Vec<&str> = layout.columns.iter().map(|c| c.header.as_str()).collect();
-    let text = TextColumns::of(&formatted, &header, LineEnds::Crlf)?;
-    let mut head = Vec::new();
-    text.record(&mut head, header.iter().copied());
     let years = rows.column(UPLOAD_YEAR)?.i32()?.rechunk().into_owned();
     let saus = text_column(rows, UPLOAD_SAU)?;
-    let runs = file_runs(upload, &years, &saus)?;
+    let formatted = Formatted::new(upload, layout, rows, (&years, &saus))?;
     clock.lap("format");
-    let rels: Vec<String> = runs
-        .iter()
-        .map(|(year, sau, _, _)| format!("{}/{sau}/{}.csv", school_year_folder(*year), upload.name))
-        .collect();
-    let partial = &w.partial;
-    let paths = runs
-        .par_iter()
-        .zip(rels.par_iter())
-        .map(|((_, _, start, end), rel)| {
-            let mut bytes = head.clone();
-            text.rows(&mut bytes, *start..*end);
-            let path = partial.join(rel);
-            create_file(&path, &bytes)?;
-            Ok(path)
+    let all: Vec<usize> = (0..formatted.runs.len()).collect();
+    let files: Vec<String> = formatted
+        .write(&w.partial, &all)?
+        .into_iter()
+        .map(|(rel, path, sum)| {
+            w.written.push(path);
+            let file = format!("uploads/{rel}");
+            w.sums.insert(file.clone(), sum);
+            file
         })
-        .collect::<Result<Vec<_>>>()?;
-    w.written.extend(paths);
+        .collect();
     clock.lap("write files");
     let n = rows.height();
     let mut file_of_row: Vec<u32> = Vec::with_capacity(n);
     let mut row_number: Vec<i64> = Vec::with_capacity(n);
-    for (i, (year, sau, start, end)) in runs.iter().enumerate() {
+    for (i, (year, sau, start, end)) in formatted.runs.iter().enumerate() {
         if upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
             w.places.insert((*year, sau.to_string()));
         }
         file_of_row.extend(std::iter::repeat_n(i as u32, end - start));
         row_number.extend(1..=(end - start) as i64);
     }
-    let files: Vec<String> = rels.iter().map(|r| format!("uploads/{r}")).collect();
     let mut report = StageReport::new(STAGE, upload.name);
     report.rows_in = n as u64;
     report.rows_out = n as u64;
@@ -773,17 +841,25 @@ fn write_upload_files(
         row_number,
     )?);
     if upload.name == conform::ATTENDANCE.name {
-        for (year, sau) in &w.places {
-            let rel = format!("{}/{sau}/{}.csv", school_year_folder(*year), upload.name);
-            let path = w.partial.join(&rel);
-            if !path.exists() {
-                create_file(&path, &head)?;
-                w.written.push(path);
-                us.files += 1;
-            }
-        }
+        attendance_files(w, &formatted, us)?;
     }
     Ok(report)
+}
+
+/// An Attendance file (its header only) for each school year and SAU with
+/// enrollment rows and no Attendance rows.
+fn attendance_files(w: &mut Writing, formatted: &Formatted, us: &mut UploadSummary) -> Result<()> {
+    for (year, sau) in &w.places {
+        let rel = formatted.rel((*year, sau));
+        let path = w.partial.join(&rel);
+        if !path.exists() {
+            let sum = create_file(&path, &formatted.head)?;
+            w.sums.insert(format!("uploads/{rel}"), sum);
+            w.written.push(path);
+            us.files += 1;
+        }
+    }
+    Ok(())
 }
 
 /// What a thread returned (its panic carried on).
@@ -794,37 +870,31 @@ fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> 
 }
 
 /// The manifest: every upload row to its source row (the parquet snapshot
-/// and the CSV written at once, on two threads).
+/// and the CSV written at once, on two threads; the CSV straight from each
+/// upload's part, hashed as it is written).
 fn write_manifest(w: &mut Writing) -> Result<()> {
-    let manifests = std::mem::take(&mut w.manifests);
-    let frame = if manifests.is_empty() {
-        empty_manifest()?
-    } else {
-        concat(
-            manifests.into_iter().map(|m| m.lazy()).collect::<Vec<_>>(),
-            UnionArgs::default(),
-        )?
-        .collect()?
-    };
-    let names: Vec<&str> = frame
-        .get_column_names()
-        .iter()
-        .map(|c| c.as_str())
-        .collect();
+    let mut parts = std::mem::take(&mut w.manifests);
+    if parts.is_empty() {
+        parts.push(empty_manifest()?);
+    }
+    let names: Vec<&str> = MANIFEST_COLUMNS.iter().copied().chain(["stages"]).collect();
     let path = w.root.join(STAGE).join("upload_manifest.csv");
     let (root, provenance) = (w.root, w.provenance);
     let (parquet, csv) = std::thread::scope(|s| {
-        let mut snapshot = frame.clone();
+        let lazy: Vec<LazyFrame> = parts.iter().map(|m| m.clone().lazy()).collect();
         let parquet = s.spawn(move || {
-            snapshot::write_parquet(root, STAGE, "upload_manifest", &mut snapshot, provenance)
+            let mut frame = concat(lazy, UnionArgs::default())?.collect()?;
+            snapshot::write_parquet(root, STAGE, "upload_manifest", &mut frame, provenance)
         });
-        let csv = write_frame_csv(&path, &frame, &names, LineEnds::Lf);
+        let refs: Vec<&DataFrame> = parts.iter().collect();
+        let csv = write_frames_csv(&path, &refs, &names, LineEnds::Lf);
         (joined(parquet), csv)
     });
     parquet?;
     w.outputs.push(format!("{STAGE}/upload_manifest.parquet"));
-    csv?;
-    w.outputs.push(format!("{STAGE}/upload_manifest.csv"));
+    let csv_name = format!("{STAGE}/upload_manifest.csv");
+    w.sums.insert(csv_name.clone(), csv?);
+    w.outputs.push(csv_name);
     Ok(())
 }
 
