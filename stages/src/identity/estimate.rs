@@ -141,9 +141,9 @@ pub(super) fn estimate_prior(
 }
 
 /// The deterministic rule of the prior: first name, surname and birth date
-/// each the same or nearly (first name exact, a nickname or Jaro-Winkler
-/// >= 0.95; surname exact, a compound part or >= 0.95; birth date exact,
-/// swapped or a slip) and the genders not disagreeing.
+/// each the same or nearly (first name exact, a nickname or at Jaro-Winkler
+/// 0.95 or more; surname exact, a compound part or at 0.95 or more; birth
+/// date exact, swapped or a slip) and the genders not disagreeing.
 pub(super) fn rule_match(v: &[usize; N]) -> bool {
     matches!(v[FIRST], 0 | 1 | 3) && v[LAST] <= 2 && v[BIRTH] <= 2 && v[GENDER_C] != 1
 }
