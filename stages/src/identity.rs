@@ -1362,7 +1362,7 @@ pub fn run(
     let freq = Frequencies::of(&units);
     let (vectors, facts) = facts::compare(&units, &candidates, &comparer, &freq);
     clock.lap("vectors", vectors.len());
-    let first = estimate_model(&units, &ids, &comparer, &vectors);
+    let first = estimate_model(&units, &ids, &comparer, (&vectors, &facts));
     clock.lap("estimate_model", first.iterations);
     let model = model::refined(first, &vectors, &facts, config);
     clock.lap("refine_model", model.iterations);
@@ -2379,6 +2379,24 @@ mod tests {
             .map(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").unwrap())
             .collect();
         u
+    }
+
+    #[test]
+    fn a_twin_with_a_mistyped_surname_is_still_a_twin() {
+        // Madison, and a duplicate of her twin Addison whose surname lost a
+        // letter's place, at one address, no enrollment.
+        let a = unit("a", &[("madison", "mcbridety")], &[], &["2002-12-10"]);
+        let b = unit("b", &[("addison", "mcrbidety")], &[], &["2002-12-10"]);
+        let mut v = [0usize; N];
+        v[MIDDLE] = missing_level(MIDDLE);
+        v[FIRST] = 4;
+        v[LAST] = 2;
+        v[ENROLLMENT] = missing_level(ENROLLMENT);
+        v[LOCAL] = missing_level(LOCAL);
+        assert_eq!(hard_negative(&a, &b, &v), Some("twins_or_siblings"));
+        // A typo in the first name too is a duplicate's two typos, not a twin.
+        v[FIRST] = 3;
+        assert_eq!(hard_negative(&a, &b, &v), None);
     }
 
     #[test]

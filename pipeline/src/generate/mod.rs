@@ -9,6 +9,7 @@
 //! in the ground truth with its kind, file and row.
 
 mod career;
+mod namemodel;
 mod names;
 pub mod orgs;
 mod pack;
@@ -22,7 +23,8 @@ use cutover_stages::schema::{
     BEHAVIOR, CTE, GRADUATION, MAILING_ADDRESS, SCHOOLS, STUDENT_ENROLLMENT, STUDENT_PERSONAL,
     TRUANCY,
 };
-use names::{Weighted, FEMALE, MALE, NICKNAMES, SURNAMES, TWIN_NAMES};
+use namemodel::{given, surname};
+use names::{Weighted, NICKNAMES, TWIN_NAMES};
 use orgs::{Grade, Universe};
 use pack::{Codes, Packed};
 use rand::{Rng, SeedableRng};
@@ -481,25 +483,26 @@ impl<'u> Generator<'u> {
 
     fn truth<R: Rng>(rng: &mut R, entry_year: i32, grade: Grade) -> Truth {
         let male = rng.gen_bool(0.512);
-        let first = pick(rng, if male { MALE } else { FEMALE }).to_string();
+        // Age on 1 September of the entry school year is grade + 5.
+        let age = grade + 5;
+        let latest = date(entry_year - 1 - age, 9, 1);
+        let birth = latest - Duration::days(rng.gen_range(0..365));
+        // Names from the long-tailed model, first names by birth year.
+        let first = given(rng, male, birth.year());
         let middle = if rng.gen_bool(0.7) {
-            Some(pick(rng, if male { MALE } else { FEMALE }).to_string())
+            Some(given(rng, male, birth.year()))
         } else {
             None
         };
-        let mut last = pick(rng, SURNAMES).to_string();
+        let mut last = surname(rng);
         if rng.gen_bool(0.03) {
-            last = format!("{last}-{}", pick(rng, SURNAMES));
+            last = format!("{last}-{}", surname(rng));
         }
         let suffix = if male && rng.gen_bool(0.012) {
             Some(["Jr", "II", "III"][rng.gen_range(0..3)].to_string())
         } else {
             None
         };
-        // Age on 1 September of the entry school year is grade + 5.
-        let age = grade + 5;
-        let latest = date(entry_year - 1 - age, 9, 1);
-        let birth = latest - Duration::days(rng.gen_range(0..365));
         let hispanic = rng.gen_bool(0.022);
         let mut races = [false; 5];
         let r: f64 = rng.gen();
@@ -676,7 +679,7 @@ impl<'u> Generator<'u> {
             |rng: &mut ChaCha8Rng| random_date(rng, first_entry + Duration::days(30), last_entry);
         if r < rates.name_change {
             let mut name = truth.name.clone();
-            let new_last = pick(&mut self.rng, SURNAMES).to_string();
+            let new_last = surname(&mut self.rng);
             name.last = if self.rng.gen_bool(0.3) {
                 format!(
                     "{}-{}",
@@ -868,7 +871,7 @@ impl<'u> Generator<'u> {
                 v.last = v.last.replace(['\'', '.'], "");
             }
             "hyphen_added" => {
-                v.last = format!("{}-{}", v.last, pick(&mut self.rng, SURNAMES));
+                v.last = format!("{}-{}", v.last, surname(&mut self.rng));
             }
             "hyphen_dropped" => {
                 let parts: Vec<&str> = v.last.split('-').collect();
@@ -883,7 +886,7 @@ impl<'u> Generator<'u> {
                 };
             }
             "new_surname" => {
-                v.last = pick(&mut self.rng, SURNAMES).to_string();
+                v.last = surname(&mut self.rng);
             }
             _ => {}
         }
@@ -1042,8 +1045,7 @@ impl Generator<'_> {
             "twins_similar_names"
         } else {
             while b.name.first == a.name.first {
-                b.name.first =
-                    pick(&mut self.rng, if b.name.male { MALE } else { FEMALE }).to_string();
+                b.name.first = given(&mut self.rng, b.name.male, b.name.birth.year());
             }
             "twins"
         };

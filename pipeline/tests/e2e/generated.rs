@@ -86,7 +86,7 @@ fn every_planted_malformed_row_is_quarantined_and_no_clean_row_is() {
             "--students",
             "2500",
             "--seed",
-            "25",
+            "31",
             "--out",
             "bundle",
             "--defects",

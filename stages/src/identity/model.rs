@@ -32,8 +32,8 @@ pub(super) const MIN_CONFIDENT: u64 = 50;
 const MONTHS_AT_ONCE: usize = 4;
 
 /// The model refined from the candidate pairs: m as [`refine`] makes it,
-/// the weights again made monotone, the prior again by EM over the
-/// candidates.
+/// the weights again made monotone, the prior kept when the deterministic
+/// rule gave it (`iterations` 0), else again by EM over the candidates.
 pub(super) fn refined(
     first: Model,
     vectors: &[[usize; N]],
@@ -45,7 +45,12 @@ pub(super) fn refined(
     let found = confident(vectors, facts, &scorer, threshold);
     let m = refine(&first.m, &found);
     let weights = level_weights(&m, &first.u);
-    let (prior, iterations) = estimate_prior(vectors, &weights, 100);
+    // A prior from the deterministic rule does not depend on m: kept.
+    let (prior, iterations) = if first.iterations == 0 {
+        (first.prior, 0)
+    } else {
+        estimate_prior(vectors, &weights, 100)
+    };
     let mut method = first.method.clone();
     let stated = method.remove("m").unwrap_or_default();
     method.insert(
@@ -55,14 +60,16 @@ pub(super) fn refined(
             describe(&found, threshold)
         ),
     );
-    method.insert(
-        "prior".to_string(),
-        format!(
-            "EM over {} candidate pairs with m and u held, {iterations} iterations (with the first estimate of m: {:.6})",
-            vectors.len(),
-            first.prior
-        ),
-    );
+    if first.iterations > 0 {
+        method.insert(
+            "prior".to_string(),
+            format!(
+                "EM over {} candidate pairs with m and u held, {iterations} iterations (with the first estimate of m: {:.6})",
+                vectors.len(),
+                first.prior
+            ),
+        );
+    }
     Model {
         prior,
         m,

@@ -9,7 +9,8 @@ use super::*;
 /// The hard-negative pattern a pair shows, if any: two children a matcher
 /// must never fold together on its own.
 ///
-/// - `twins_or_siblings`: the same surname, the same or a close birth date
+/// - `twins_or_siblings`: the same surname (or one typo apart, when the
+///   first names are further apart than a typo), the same or a close birth date
 ///   (within three years), different first names (not a nickname, not the
 ///   middle name), and the same address or enrolled at once for more than
 ///   two weeks, unless one's enrollments end where the other's begin under
@@ -42,7 +43,16 @@ pub(super) fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'stat
         .names
         .iter()
         .any(|(f, _)| b.names.iter().any(|(g, _)| f == g));
-    let same_or_blank_last = v[LAST] <= 1 || v[LAST] == missing_level(LAST);
+    // A surname one typo apart (Jaro-Winkler >= 0.95) is the same surname
+    // when the first names are further apart than a typo: Madison and a
+    // duplicate of her twin Addison with a mistyped surname, at one address
+    // (on a personal-and-address bundle with long-tailed names, the one
+    // twin merged automatically).
+    const NEAR_LAST: usize = 2;
+    const FAR_FIRST: usize = 4;
+    let same_or_blank_last = v[LAST] <= 1
+        || v[LAST] == missing_level(LAST)
+        || (v[LAST] == NEAR_LAST && v[FIRST] >= FAR_FIRST);
     let one_name_differs = (same_or_blank_last && different_first)
         || (crossed && v[FIRST] == 0 && (2..=5).contains(&v[LAST]));
     let together = v[ADDRESS_C] == 0 || matches!(v[ENROLLMENT], OVERLAP_WEEKS | OVERLAP_MONTHS);
