@@ -102,7 +102,7 @@ fn pairs_frame<'a>(out: &'a Resolved) -> PolarsResult<DataFrame> {
     let pairs: &'a [Scored] = &out.scored;
     let text = |name: &'static str, f: Text<'a>| -> Build<'a> {
         Box::new(move || {
-            StringChunked::from_iter_values(name.into(), pairs.iter().map(|p| f(p))).into_column()
+            StringChunked::from_iter_values(name.into(), pairs.iter().map(&f)).into_column()
         })
     };
     let mut builds: Vec<Build> = vec![
