@@ -8,7 +8,9 @@ use crate::output::{private_dir, write_atomic, write_bytes, write_frame_csv, Lin
 use crate::snapshot::{self, Provenance};
 use anyhow::{Context, Result};
 use cutover_stages::columns::*;
-use cutover_stages::identity::{self, Decision, IdentityConfig, Pair, COMPARATORS, STUDENT_KEY};
+use cutover_stages::identity::{
+    self, Decision, IdentityConfig, Pair, Resolved, Scored, COMPARATORS, STUDENT_KEY,
+};
 use cutover_stages::report::StageReport;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -90,19 +92,22 @@ pub fn read_decisions(path: &Path, bytes: &[u8]) -> Result<Vec<Decision>> {
     Ok(out)
 }
 
-/// `pairs.parquet`'s frame, each text column built straight from the
-/// pairs' strings (no copy of them first), the columns on both cores.
-fn pairs_frame(pairs: &[Pair]) -> PolarsResult<DataFrame> {
+/// `pairs.parquet`'s frame from the compact scored pairs: keys looked up
+/// by unit, levels and outcomes from the policy's own strings, the columns
+/// on both cores.
+fn pairs_frame<'a>(out: &'a Resolved) -> PolarsResult<DataFrame> {
     use rayon::prelude::*;
     type Build<'a> = Box<dyn Fn() -> Column + Sync + 'a>;
-    let text = |name: &'static str, f: fn(&Pair) -> &str| -> Build {
+    type Text<'a> = Box<dyn Fn(&'a Scored) -> &'a str + Sync + 'a>;
+    let pairs: &'a [Scored] = &out.scored;
+    let text = |name: &'static str, f: Text<'a>| -> Build<'a> {
         Box::new(move || {
-            StringChunked::from_iter_values(name.into(), pairs.iter().map(f)).into_column()
+            StringChunked::from_iter_values(name.into(), pairs.iter().map(&f)).into_column()
         })
     };
     let mut builds: Vec<Build> = vec![
-        text("key_a", |p| &p.key_a),
-        text("key_b", |p| &p.key_b),
+        text("key_a", Box::new(|p| out.key(p.a))),
+        text("key_b", Box::new(|p| out.key(p.b))),
         Box::new(|| {
             Column::new(
                 "score".into(),
@@ -115,25 +120,22 @@ fn pairs_frame(pairs: &[Pair]) -> PolarsResult<DataFrame> {
                 pairs.iter().map(|p| p.probability).collect::<Vec<_>>(),
             )
         }),
-        text("outcome", |p| &p.outcome),
-        text("reason", |p| &p.reason),
-        text("pattern", |p| &p.pattern),
+        text("outcome", Box::new(|p| p.outcome)),
+        text("reason", Box::new(|p| &p.reason)),
+        text("pattern", Box::new(|p| p.pattern)),
     ];
     for (c, (name, _)) in COMPARATORS.iter().enumerate() {
         builds.push(Box::new(move || {
             StringChunked::from_iter_options(
                 format!("{name}_level").into(),
-                pairs.iter().map(|p| p.terms.get(c).map(|t| t.level)),
+                pairs.iter().map(|p| p.level(c)),
             )
             .into_column()
         }));
         builds.push(Box::new(move || {
             Column::new(
                 format!("{name}_weight").into(),
-                pairs
-                    .iter()
-                    .map(|p| p.terms.get(c).map(|t| t.weight))
-                    .collect::<Vec<_>>(),
+                pairs.iter().map(|p| p.weight(c)).collect::<Vec<_>>(),
             )
         }));
     }
@@ -287,11 +289,11 @@ pub fn run_stage(
     write("identity_map", &mut out.identity_map)?;
     write("id_crosswalk", &mut out.id_crosswalk)?;
     clock.lap("write_snapshots", 3);
-    let mut pairs = pairs_frame(&out.pairs)?;
+    let mut pairs = pairs_frame(&out)?;
     clock.lap("pairs_frame", pairs.height());
     write("pairs", &mut pairs)?;
     drop(pairs);
-    clock.lap("write_pairs", out.pairs.len());
+    clock.lap("write_pairs", out.scored.len());
     // The ID crosswalk as CSV too: retired ID -> surviving ID, rule, score.
     write_frame_csv(
         &root.join("identity/id_crosswalk.csv"),
@@ -340,7 +342,7 @@ pub fn run_stage(
         students: out.students.height() as u64,
         needs_new_state_id: needs,
         review_queue: out.review.len() as u64,
-        pairs_scored: out.pairs.len() as u64,
+        pairs_scored: out.scored.len() as u64,
         oversized_blocks: out.oversized_blocks,
         identity_rows_by_rule: count(&out.identity_map, "rule")?,
         retired_ids_by_rule: count(&out.id_crosswalk, "rule")?,
@@ -353,7 +355,7 @@ pub fn run_stage(
     outputs.push("identity/summary.json".into());
     // The pairs (the largest thing the stage holds) freed beside the next
     // stage rather than before it.
-    let pairs = std::mem::take(&mut out.pairs);
+    let pairs = std::mem::take(&mut out.scored);
     std::thread::spawn(move || drop(pairs));
     clock.lap("summary", 1);
     Ok(StageOut {

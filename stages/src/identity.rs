@@ -353,6 +353,68 @@ pub struct Pair {
     pub pattern: String,
 }
 
+/// A scored candidate pair as the stage holds it: its units by index (units
+/// are sorted by key, so `a`'s key is the smaller), its levels and weights
+/// as numbers and its outcome as text the policy names once: no string of
+/// its own. A [`Pair`] (keys, terms) is made only for the review queue and
+/// on request ([`Resolved::pairs`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scored {
+    pub a: u32,
+    pub b: u32,
+    /// Log2 odds, prior included.
+    pub score: f64,
+    pub probability: f64,
+    /// False for a reviewer's decision on a pair blocking never produced:
+    /// it has no levels or weights.
+    pub compared: bool,
+    pub levels: [u8; N],
+    /// Each comparator's weight, rounded as [`Term::weight`].
+    pub weights: [f64; N],
+    pub outcome: &'static str,
+    pub reason: std::borrow::Cow<'static, str>,
+    /// The hard-negative pattern, or empty.
+    pub pattern: &'static str,
+}
+
+impl Scored {
+    /// Comparator `c`'s level, when the pair was compared.
+    pub fn level(&self, c: usize) -> Option<&'static str> {
+        self.compared
+            .then(|| COMPARATORS[c].1[usize::from(self.levels[c])])
+    }
+
+    /// Comparator `c`'s weight, when the pair was compared.
+    pub fn weight(&self, c: usize) -> Option<f64> {
+        self.compared.then(|| self.weights[c])
+    }
+
+    /// The pair with its units' keys and its terms.
+    fn pair<'k>(&self, key: impl Fn(u32) -> &'k str) -> Pair {
+        let terms = if self.compared {
+            (0..N)
+                .map(|c| Term {
+                    comparator: COMPARATORS[c].0,
+                    level: COMPARATORS[c].1[usize::from(self.levels[c])],
+                    weight: self.weights[c],
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Pair {
+            key_a: key(self.a).to_string(),
+            key_b: key(self.b).to_string(),
+            score: self.score,
+            probability: self.probability,
+            terms,
+            outcome: self.outcome.to_string(),
+            reason: self.reason.to_string(),
+            pattern: self.pattern.to_string(),
+        }
+    }
+}
+
 /// What the stage produced.
 pub struct Resolved {
     pub students: DataFrame,
@@ -361,13 +423,34 @@ pub struct Resolved {
     /// Every StateStudentID and provisional key (`__from`) to its surviving
     /// key (`__to`): what [`rekey`] applies to downstream entities.
     pub key_map: DataFrame,
-    /// Pairs scored (merged, reviewed and separated).
-    pub pairs: Vec<Pair>,
+    /// Pairs scored (merged, reviewed and separated), in candidate order
+    /// (by unit), then pairs only a reviewer's decision names.
+    pub scored: Vec<Scored>,
+    /// Each unit's key, by unit index (what [`Scored::a`] and `b` name).
+    pub keys: Vec<String>,
     pub review: Vec<Pair>,
     pub passes: Vec<(String, u64)>,
     pub oversized_blocks: u64,
     pub model: Model,
     pub reports: Vec<StageReport>,
+}
+
+impl Resolved {
+    /// A unit's key.
+    pub fn key(&self, unit: u32) -> &str {
+        &self.keys[unit as usize]
+    }
+
+    /// A scored pair with its keys and terms.
+    pub fn pair(&self, s: &Scored) -> Pair {
+        s.pair(|u| self.key(u))
+    }
+
+    /// Every scored pair with its keys and terms (for tests and small runs:
+    /// the stage itself writes [`Resolved::scored`]).
+    pub fn pairs(&self) -> Vec<Pair> {
+        self.scored.iter().map(|s| self.pair(s)).collect()
+    }
 }
 
 fn ints(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i64>>> {
@@ -855,14 +938,9 @@ impl Scorer<'_> {
         }
     }
 
-    fn terms(&self, v: &[usize; N], facts: &facts::Facts) -> Vec<Term> {
-        (0..N)
-            .map(|c| Term {
-                comparator: COMPARATORS[c].0,
-                level: COMPARATORS[c].1[v[c]],
-                weight: (self.weight(c, v[c], facts) * 1000.0).round() / 1000.0,
-            })
-            .collect()
+    /// Each comparator's weight, rounded to a thousandth.
+    fn weights(&self, v: &[usize; N], facts: &facts::Facts) -> [f64; N] {
+        std::array::from_fn(|c| (self.weight(c, v[c], facts) * 1000.0).round() / 1000.0)
     }
 }
 
@@ -1376,9 +1454,14 @@ pub fn run(
         config,
     );
     clock.lap("score_pairs", pairs.len());
-    review.extend(pairs.iter().filter(|p| p.outcome == "review").cloned());
+    review.extend(
+        pairs
+            .iter()
+            .filter(|p| p.outcome == "review")
+            .map(|p| p.pair(|u| &units[u as usize].key)),
+    );
     review.sort_by(|a, b| (&a.key_a, &a.key_b).cmp(&(&b.key_a, &b.key_b)));
-    let (survivor_of_unit, merged_by) = cluster(&units, &pairs, &unit_of_key);
+    let (survivor_of_unit, merged_by) = cluster(&units, &pairs);
     clock.lap("cluster", merged_by.len());
     let resolved = Clusters {
         ids: &ids,
@@ -1409,7 +1492,8 @@ pub fn run(
         identity_map,
         id_crosswalk,
         key_map,
-        pairs,
+        scored: pairs,
+        keys: units.into_iter().map(|u| u.key).collect(),
         review,
         passes,
         oversized_blocks: oversized,
@@ -1797,8 +1881,8 @@ mod tests {
             merge: false,
         }];
         let out = run(&p, None, None, &keep_apart, &config()).unwrap();
-        let pair = out
-            .pairs
+        let pairs = out.pairs();
+        let pair = pairs
             .iter()
             .find(|p| p.key_a == "000000001" && p.key_b == "000000002")
             .unwrap();
@@ -1807,7 +1891,7 @@ mod tests {
             ("separate", "decision")
         );
         // Same first name, last name and birth date: review, never automatic.
-        let twins = out.pairs.iter().find(|p| p.key_a == "000000003").unwrap();
+        let twins = pairs.iter().find(|p| p.key_a == "000000003").unwrap();
         assert_eq!(twins.outcome, "review");
         let merge = [Decision {
             id_a: "000000003".into(),
@@ -1860,9 +1944,9 @@ mod tests {
         .unwrap()
     }
 
-    fn pair<'a>(out: &'a Resolved, a: &str, b: &str) -> &'a Pair {
-        out.pairs
-            .iter()
+    fn pair(out: &Resolved, a: &str, b: &str) -> Pair {
+        out.pairs()
+            .into_iter()
             .find(|p| p.key_a == a && p.key_b == b)
             .unwrap_or_else(|| panic!("{a} ~ {b} not scored"))
     }

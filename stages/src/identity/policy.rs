@@ -5,6 +5,7 @@
 //! merges make.
 
 use super::*;
+use std::borrow::Cow;
 
 /// The hard-negative pattern a pair shows, if any: two children a matcher
 /// must never fold together on its own.
@@ -142,7 +143,7 @@ pub(super) fn outcome(
     missing_alone: bool,
     probability: f64,
     config: &IdentityConfig,
-) -> (&'static str, String) {
+) -> (&'static str, Cow<'static, str>) {
     if let Some(merge) = decision {
         return (if merge { "merge" } else { "separate" }, "decision".into());
     }
@@ -210,7 +211,10 @@ pub(super) const BLANK_REVIEW_PROBABILITY: f64 = 0.999_878;
 /// A pair with a blank value and nothing independent agreeing: a person
 /// decides when what is there is strong (and over the review threshold),
 /// else it is kept apart.
-pub(super) fn missing_values_outcome(probability: f64, review: f64) -> (&'static str, String) {
+pub(super) fn missing_values_outcome(
+    probability: f64,
+    review: f64,
+) -> (&'static str, Cow<'static, str>) {
     if probability >= BLANK_REVIEW_PROBABILITY.max(review) {
         (
             "review",
@@ -288,23 +292,23 @@ pub(super) fn score_pairs(
     scorer: &Scorer,
     decisions: &[Decision],
     config: &IdentityConfig,
-) -> Vec<Pair> {
-    let decided = decided(decisions);
+) -> Vec<Scored> {
+    // Decisions by unit (units are sorted by key: the smaller key's unit
+    // first); a decision naming an unknown key is no pair.
+    let unit = |k: &str| units.binary_search_by(|u| u.key.as_str().cmp(k)).ok();
+    let decided: BTreeMap<(usize, usize), bool> = decided(decisions)
+        .into_iter()
+        .filter_map(|((a, b), merge)| Some(((unit(&a)?, unit(&b)?), merge)))
+        .collect();
     let prior_odds = (scorer.model.prior / (1.0 - scorer.model.prior)).log2();
     let score_one = |((&(a, b), v), f): ((&(usize, usize), &[usize; N]), &facts::Facts)| {
-        let (ua, ub) = (&units[a], &units[b]);
-        let terms = scorer.terms(v, f);
-        let score = prior_odds + terms.iter().map(|t| t.weight).sum::<f64>();
+        let weights = scorer.weights(v, f);
+        let score = prior_odds + weights.iter().sum::<f64>();
         let probability = 1.0 / (1.0 + (-score).exp2());
-        let key = if ua.key <= ub.key {
-            (ua.key.clone(), ub.key.clone())
-        } else {
-            (ub.key.clone(), ua.key.clone())
-        };
         let (pattern, same) = (f.pattern, f.same_uncorroborated);
         let months = v[ENROLLMENT] == OVERLAP_MONTHS;
         let (outcome, reason) = outcome(
-            decided.get(&key).copied(),
+            decided.get(&(a.min(b), a.max(b))).copied(),
             pattern,
             months,
             same,
@@ -313,57 +317,49 @@ pub(super) fn score_pairs(
             config,
         );
         let (outcome, reason) = match (outcome, doubtful(v)) {
-            ("merge", Some(why)) if reason == "probable" => ("review", why.to_string()),
+            ("merge", Some(why)) if reason == "probable" => ("review", why.into()),
             ("review", _) if weak_without_enrollment(v, probability, &reason) => {
-                ("separate", WEAK_WITHOUT_ENROLLMENT.to_string())
+                ("separate", WEAK_WITHOUT_ENROLLMENT.into())
             }
             _ => (outcome, reason),
         };
-        Pair {
-            key_a: key.0,
-            key_b: key.1,
+        Scored {
+            a: a.min(b) as u32,
+            b: a.max(b) as u32,
             score: (score * 1000.0).round() / 1000.0,
             probability: (probability * 1e6).round() / 1e6,
-            terms,
-            outcome: outcome.to_string(),
+            compared: true,
+            levels: v.map(|l| l as u8),
+            weights,
+            outcome,
             reason,
-            pattern: pattern.unwrap_or("").to_string(),
+            pattern: pattern.unwrap_or(""),
         }
     };
     // Pairs scored on both cores, in candidate order.
-    let mut pairs: Vec<Pair> = candidates
+    let mut pairs: Vec<Scored> = candidates
         .par_iter()
         .zip(vectors.par_iter())
         .zip(facts.par_iter())
         .map(score_one)
         .collect();
-    if decided.is_empty() {
-        return pairs;
-    }
-    let scored: BTreeSet<(&str, &str)> = pairs
+    // Decisions on pairs blocking never produced (candidates are sorted).
+    let extra: Vec<Scored> = decided
         .iter()
-        .map(|p| (p.key_a.as_str(), p.key_b.as_str()))
+        .filter(|((a, b), _)| candidates.binary_search(&(*a, *b)).is_err())
+        .map(|(&(a, b), &merge)| Scored {
+            a: a as u32,
+            b: b as u32,
+            score: 0.0,
+            probability: 0.0,
+            compared: false,
+            levels: [0; N],
+            weights: [0.0; N],
+            outcome: if merge { "merge" } else { "separate" },
+            reason: "decision".into(),
+            pattern: "",
+        })
         .collect();
-    let mut extra = Vec::new();
-    let known: BTreeSet<&str> = units.iter().map(|u| u.key.as_str()).collect();
-    for ((a, b), merge) in &decided {
-        if !scored.contains(&(a.as_str(), b.as_str()))
-            && known.contains(a.as_str())
-            && known.contains(b.as_str())
-        {
-            extra.push(Pair {
-                key_a: a.clone(),
-                key_b: b.clone(),
-                score: 0.0,
-                probability: 0.0,
-                terms: Vec::new(),
-                outcome: if *merge { "merge" } else { "separate" }.into(),
-                reason: "decision".into(),
-                pattern: String::new(),
-            });
-        }
-    }
-    drop(scored);
     pairs.extend(extra);
     pairs
 }
@@ -373,33 +369,25 @@ pub(super) fn score_pairs(
 /// scores; a "separate" decision between any two members blocks a merge.
 pub(super) fn cluster(
     units: &[Unit],
-    pairs: &[Pair],
-    unit_of_key: &BTreeMap<String, usize>,
+    pairs: &[Scored],
 ) -> (Vec<String>, BTreeMap<usize, (&'static str, f64)>) {
     let separate: BTreeSet<(usize, usize)> = pairs
         .iter()
         .filter(|p| p.outcome == "separate" && p.reason == "decision")
-        .map(|p| {
-            let (a, b) = (unit_of_key[&p.key_a], unit_of_key[&p.key_b]);
-            (a.min(b), a.max(b))
-        })
+        .map(|p| (p.a as usize, p.b as usize))
         .collect();
-    let mut merges: Vec<&Pair> = pairs.iter().filter(|p| p.outcome == "merge").collect();
-    merges.sort_by(|a, b| {
-        let rank = |p: &Pair| if p.reason == "decision" { 0 } else { 1 };
-        (rank(a), -a.score as i64, &a.key_a, &a.key_b).cmp(&(
-            rank(b),
-            -b.score as i64,
-            &b.key_a,
-            &b.key_b,
-        ))
+    let mut merges: Vec<&Scored> = pairs.iter().filter(|p| p.outcome == "merge").collect();
+    // By key is by unit: units are sorted by key.
+    merges.sort_by_key(|p| {
+        let rank = if p.reason == "decision" { 0 } else { 1 };
+        (rank, -p.score as i64, p.a, p.b)
     });
     let mut uf = UnionFind((0..units.len()).collect());
     let mut members: BTreeMap<usize, BTreeSet<usize>> =
         (0..units.len()).map(|i| (i, BTreeSet::from([i]))).collect();
     let mut merged_by: BTreeMap<usize, (&'static str, f64)> = BTreeMap::new();
     for p in merges {
-        let (a, b) = (unit_of_key[&p.key_a], unit_of_key[&p.key_b]);
+        let (a, b) = (p.a as usize, p.b as usize);
         let (ra, rb) = (uf.find(a), uf.find(b));
         if ra == rb {
             continue;
