@@ -108,7 +108,8 @@ impl Clock {
         }
     }
 
-    /// Logs the time since the last lap under `phase`.
+    /// Logs the time since the last lap under `phase` (and the stage's
+    /// peak memory so far).
     pub(crate) fn lap(&mut self, phase: &str) {
         if !tracing::enabled!(tracing::Level::DEBUG) {
             return;
@@ -121,6 +122,7 @@ impl Clock {
             phase,
             seconds,
             cpu_seconds,
+            peak_mib = crate::usage::peak_rss() >> 20,
             "publish phase"
         );
         (self.at, self.cpu) = (now, cpu);

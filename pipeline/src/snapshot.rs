@@ -196,6 +196,82 @@ pub fn read_batches(
     Ok(())
 }
 
+/// Rows between stages are mapped a batch at a time of this many rows
+/// (`CUTOVER_BATCH_ROWS` sets fewer, for tests of several batches).
+pub fn batch_rows() -> usize {
+    std::env::var("CUTOVER_BATCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(1 << 17)
+}
+
+/// The row groups of a parquet file: (first row, rows) of each.
+pub fn row_groups(path: &Path) -> Result<Vec<(usize, usize)>> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut offset = 0;
+    let mut out = Vec::new();
+    for g in ParquetReader::new(file).get_metadata()?.row_groups.iter() {
+        out.push((offset, g.num_rows()));
+        offset += g.num_rows();
+    }
+    Ok(out)
+}
+
+/// The rows `slice` (first row, rows) of a parquet file, only the `columns`
+/// given (all when `None`).
+pub fn read_slice(
+    path: &Path,
+    slice: (usize, usize),
+    columns: Option<&[String]>,
+) -> Result<DataFrame> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(ParquetReader::new(file)
+        .with_columns(columns.map(<[String]>::to_vec))
+        .with_slice(Some(slice))
+        .finish()?)
+}
+
+/// The batches of a parquet file's rows [`read_slices`] reads: (first row,
+/// rows) of each, at most `rows` rows (a row group larger is cut), whole
+/// row groups of fewer rows together; none for a file without rows.
+pub fn slices(path: &Path, rows: usize) -> Result<Vec<(usize, usize)>> {
+    let mut slices: Vec<(usize, usize)> = Vec::new();
+    for (offset, n) in row_groups(path)?.into_iter().filter(|g| g.1 > 0) {
+        match slices.last_mut() {
+            Some(last) if last.1 + n <= rows => last.1 += n,
+            _ => {
+                let mut start = 0;
+                while n - start > rows {
+                    slices.push((offset + start, rows));
+                    start += rows;
+                }
+                slices.push((offset + start, n - start));
+            }
+        }
+    }
+    Ok(slices)
+}
+
+/// The rows of a parquet file a batch at a time, in order ([`slices`]; a
+/// file without rows: one empty batch).
+pub fn read_slices(
+    path: &Path,
+    rows: usize,
+    mut each: impl FnMut(DataFrame) -> Result<()>,
+) -> Result<()> {
+    let slices = slices(path, rows)?;
+    if slices.is_empty() {
+        return each(read_parquet(path)?);
+    }
+    for slice in slices {
+        each(read_slice(path, slice, None)?)?;
+    }
+    Ok(())
+}
+
 /// Gives a snapshot an earlier run wrote, and this run keeps, this run's
 /// provenance: only the `cutover.*` values of its parquet footer are
 /// rewritten, its data pages are copied as they are, so it is the same

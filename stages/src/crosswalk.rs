@@ -393,7 +393,8 @@ pub fn race_evidence(enrollment: &DataFrame) -> PolarsResult<DataFrame> {
 /// Maps one entity with bindings (enrollment, behavior, truancy, CTE):
 /// its school (and, for enrollments, resident SAU) and every bound code
 /// column; its coverage appended to `coverage`. `config` is the run's
-/// school years as [`widened_by`] widened them.
+/// school years as [`widened_by`] widened them. All the rows at once: see
+/// [`Coder`] for them a batch at a time.
 pub fn coded(
     rows: LazyFrame,
     entity: &str,
@@ -401,17 +402,11 @@ pub fn coded(
     config: &CrosswalkConfig,
     coverage: &mut Vec<ColumnCoverage>,
 ) -> PolarsResult<Mapped> {
-    let bindings = bindings_of(entity).unwrap_or(&[]);
-    let resident_sau = entity == crate::schema::STUDENT_ENROLLMENT.name;
-    coded_stage(
-        rows,
-        entity,
-        resident_sau,
-        bindings,
-        tables,
-        config,
-        coverage,
-    )
+    let mut coder = Coder::new(entity, tables, config)?;
+    let (rows, quarantine) = coder.batch(rows)?;
+    let (columns, report) = coder.finish()?;
+    coverage.extend(columns);
+    Ok((rows, quarantine, report))
 }
 
 /// How far outside the configured school years a row's own year may lie and
@@ -586,12 +581,34 @@ fn coverage_of(
     domain: &str,
     output: &str,
 ) -> PolarsResult<ColumnCoverage> {
-    let grouped = df
-        .clone()
+    let counts = coverage_counts(df, column, output)?;
+    coverage_from(vec![counts], entity, column, domain, output)
+}
+
+/// The rows of `df` by (value, target, loss class) of one column, unsorted:
+/// what [`coverage_from`] adds up, a batch of rows at a time.
+fn coverage_counts(df: &DataFrame, column: &str, output: &str) -> PolarsResult<DataFrame> {
+    df.clone()
         .lazy()
         .filter(col(column).is_not_null())
         .group_by([col(column), col(output), col(loss_name(output))])
-        .agg([len().alias("__n")])
+        .agg([len().cast(DataType::UInt64).alias("__n")])
+        .collect()
+}
+
+/// One column's coverage from its counts ([`coverage_counts`]) of every
+/// batch of rows.
+fn coverage_from(
+    counts: Vec<DataFrame>,
+    entity: &str,
+    column: &str,
+    domain: &str,
+    output: &str,
+) -> PolarsResult<ColumnCoverage> {
+    let parts: Vec<LazyFrame> = counts.into_iter().map(|d| d.lazy()).collect();
+    let grouped = concat(parts, UnionArgs::default())?
+        .group_by([col(column), col(output), col(loss_name(output))])
+        .agg([col("__n").sum()])
         .sort_by_exprs(
             [col(column), col(output), col(loss_name(output))],
             SortMultipleOptions::default().with_nulls_last(true),
@@ -714,102 +731,138 @@ pub fn remap(
     Ok((joined.select(keep)?, coverage))
 }
 
+/// A column whose coverage is counted: (column, domain, output).
+type Covered = (&'static str, &'static str, &'static str);
+
 /// Maps an entity's school to its NEO Org ID and SAU (and, for enrollments,
-/// the resident SAU) by (scheme, id, year), and every bound code column.
-fn coded_stage(
-    mut lf: LazyFrame,
-    entity: &str,
-    resident_sau: bool,
-    bindings: &[Binding],
-    tables: &Tables,
-    config: &CrosswalkConfig,
-    coverage: &mut Vec<ColumnCoverage>,
-) -> PolarsResult<(DataFrame, DataFrame, StageReport)> {
-    let original: Vec<String> = lf
-        .collect_schema()?
-        .iter_names()
-        .map(|c| c.to_string())
-        .collect();
-    lf = lf.with_column(lit("medms").alias(ID_SCHEME));
-    let mut checks = Vec::new();
-    let school = org_lookup(tables, config, "school", SCHOOL_ORG_ID, Some(SAU_ORG_ID))?;
-    lf = left_join(
-        lf,
-        school,
-        vec![col(ID_SCHEME), col(SCHOOL_ID), col(SCHOOL_YEAR)],
-        vec![col(ID_SCHEME), col(KEY), col(YEAR)],
-    );
-    checks.push(unmapped_check(
-        SCHOOL_ID,
-        SCHOOL_ORG_ID,
-        "organizations",
-        "organizations.csv",
-    ));
-    if resident_sau {
-        let sau = org_lookup(tables, config, "sau", RESIDENT_SAU_ORG_ID, None)?;
-        lf = left_join(
-            lf,
-            sau,
-            vec![col(ID_SCHEME), col(RESIDENT_SAU_ID), col(SCHOOL_YEAR)],
-            vec![col(ID_SCHEME), col(KEY), col(YEAR)],
-        );
+/// the resident SAU) by (scheme, id, year), and every bound code column, a
+/// batch of rows at a time ([`Coder::batch`], each batch in `source_row`
+/// order): the batches' rows, one after another, are those [`coded`] makes
+/// of all of them; [`Coder::finish`] gives the coverage and the report.
+pub struct Coder<'t> {
+    entity: String,
+    /// The lookups, each with the columns of the rows it is joined on.
+    lookups: Vec<(DataFrame, Vec<Expr>, Vec<Expr>)>,
+    checks: Vec<Check>,
+    /// The output columns, known from the first batch's columns.
+    out: Option<Vec<String>>,
+    /// (column, domain, output) of each coverage, with its counts so far.
+    coverage: Vec<(Covered, Vec<DataFrame>)>,
+    report: StageReport,
+    tables: &'t Tables,
+}
+
+impl<'t> Coder<'t> {
+    pub fn new(
+        entity: &str,
+        tables: &'t Tables,
+        config: &CrosswalkConfig,
+    ) -> PolarsResult<Coder<'t>> {
+        let bindings = bindings_of(entity).unwrap_or(&[]);
+        let resident_sau = entity == crate::schema::STUDENT_ENROLLMENT.name;
+        let org_keys = |id: &str| {
+            (
+                vec![col(ID_SCHEME), col(id), col(SCHOOL_YEAR)],
+                vec![col(ID_SCHEME), col(KEY), col(YEAR)],
+            )
+        };
+        let mut lookups = Vec::new();
+        let mut checks = Vec::new();
+        let mut coverage = Vec::new();
+        let school = org_lookup(tables, config, "school", SCHOOL_ORG_ID, Some(SAU_ORG_ID))?;
+        let (left, right) = org_keys(SCHOOL_ID);
+        lookups.push((school, left, right));
         checks.push(unmapped_check(
-            RESIDENT_SAU_ID,
-            RESIDENT_SAU_ORG_ID,
+            SCHOOL_ID,
+            SCHOOL_ORG_ID,
             "organizations",
             "organizations.csv",
         ));
+        coverage.push(((SCHOOL_ID, "organizations", SCHOOL_ORG_ID), Vec::new()));
+        if resident_sau {
+            let sau = org_lookup(tables, config, "sau", RESIDENT_SAU_ORG_ID, None)?;
+            let (left, right) = org_keys(RESIDENT_SAU_ID);
+            lookups.push((sau, left, right));
+            checks.push(unmapped_check(
+                RESIDENT_SAU_ID,
+                RESIDENT_SAU_ORG_ID,
+                "organizations",
+                "organizations.csv",
+            ));
+            coverage.push((
+                (RESIDENT_SAU_ID, "organizations", RESIDENT_SAU_ORG_ID),
+                Vec::new(),
+            ));
+        }
+        for b in bindings {
+            let lookup = code_lookup(&code_map(tables, b), b, config)?;
+            let left = vec![col(b.column), col(SCHOOL_YEAR)];
+            lookups.push((lookup, left, vec![col(KEY), col(YEAR)]));
+            checks.push(unmapped_check(
+                b.column,
+                b.output,
+                b.domain,
+                &format!("{}.csv", b.domain),
+            ));
+            coverage.push(((b.column, b.domain, b.output), Vec::new()));
+        }
+        Ok(Coder {
+            entity: entity.to_string(),
+            lookups,
+            checks,
+            out: None,
+            coverage,
+            report: StageReport::new(STAGE, entity),
+            tables,
+        })
     }
-    for b in bindings {
-        let lookup = code_lookup(&code_map(tables, b), b, config)?;
-        lf = left_join(
-            lf,
-            lookup,
-            vec![col(b.column), col(SCHOOL_YEAR)],
-            vec![col(KEY), col(YEAR)],
-        );
-        checks.push(unmapped_check(
-            b.column,
-            b.output,
-            b.domain,
-            &format!("{}.csv", b.domain),
-        ));
+
+    /// Maps one batch of rows: (rows, quarantine), both in `source_row`
+    /// order.
+    pub fn batch(&mut self, mut lf: LazyFrame) -> PolarsResult<(DataFrame, DataFrame)> {
+        if self.out.is_none() {
+            let original: Vec<String> = lf
+                .collect_schema()?
+                .iter_names()
+                .map(|c| c.to_string())
+                .collect();
+            self.out = Some(output_names(&self.entity, &original, self.tables));
+        }
+        lf = lf.with_column(lit("medms").alias(ID_SCHEME));
+        for (lookup, left, right) in &self.lookups {
+            lf = left_join(lf, lookup.clone(), left.clone(), right.clone());
+        }
+        let joined = lf
+            .sort([SOURCE_ROW], SortMultipleOptions::default())
+            .collect()?;
+        for ((column, _, output), counts) in self.coverage.iter_mut() {
+            counts.push(coverage_counts(&joined, column, output)?);
+        }
+        let (flags, any_bad) = flag_exprs(&self.checks)?;
+        let flagged = joined
+            .lazy()
+            .with_columns(flags)
+            .with_column(any_bad)
+            .collect()?;
+        let out = self
+            .out
+            .as_ref()
+            .expect("set above")
+            .iter()
+            .map(|c| col(c.as_str()))
+            .collect();
+        split(flagged, &self.checks, out, &mut self.report)
     }
-    let joined = lf
-        .sort([SOURCE_ROW], SortMultipleOptions::default())
-        .collect()?;
-    coverage.push(coverage_of(
-        &joined,
-        entity,
-        SCHOOL_ID,
-        "organizations",
-        SCHOOL_ORG_ID,
-    )?);
-    if resident_sau {
-        coverage.push(coverage_of(
-            &joined,
-            entity,
-            RESIDENT_SAU_ID,
-            "organizations",
-            RESIDENT_SAU_ORG_ID,
-        )?);
+
+    /// The coverage of every column mapped, and the report, of all the
+    /// batches.
+    pub fn finish(self) -> PolarsResult<(Vec<ColumnCoverage>, StageReport)> {
+        let mut columns = Vec::new();
+        for ((column, domain, output), counts) in self.coverage {
+            columns.push(coverage_from(counts, &self.entity, column, domain, output)?);
+        }
+        Ok((columns, self.report))
     }
-    for b in bindings {
-        coverage.push(coverage_of(&joined, entity, b.column, b.domain, b.output)?);
-    }
-    let (flags, any_bad) = flag_exprs(&checks)?;
-    let flagged = joined
-        .lazy()
-        .with_columns(flags)
-        .with_column(any_bad)
-        .collect()?;
-    let out = output_names(entity, &original, tables)
-        .iter()
-        .map(|c| col(c.as_str()))
-        .collect();
-    let mut report = StageReport::new(STAGE, entity);
-    let (rows, quarantine) = split(flagged, &checks, out, &mut report)?;
-    Ok((rows, quarantine, report))
 }
 
 /// The federal category of a row from flags: Hispanic of any race; else

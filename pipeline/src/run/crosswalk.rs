@@ -5,6 +5,7 @@
 //! Reads: ingest's rows of student_personal, student_enrollment, behavior,
 //! truancy and cte; the mapping tables; the configuration's `school_years`.
 
+mod batched;
 mod patch;
 
 use super::entities;
@@ -52,7 +53,7 @@ impl Stage for Crosswalk {
         ]))
     }
 
-    fn run(&self, ctx: &Ctx, state: &State, frames: &mut Frames) -> Result<Produced> {
+    fn run(&self, ctx: &Ctx, state: &State, _frames: &mut Frames) -> Result<Produced> {
         let _span = info_span!("crosswalk").entered();
         let present = frames::crosswalked(ctx);
         let prev = entities::previous(ctx, state, StageId::Crosswalk);
@@ -65,7 +66,6 @@ impl Stage for Crosswalk {
             coverage: Vec::new(),
             done: Vec::new(),
             produced: Produced::default(),
-            patched: Vec::new(),
         };
         // One entity at a time, read from ingest's snapshot and dropped once
         // written; enrollments first, as the race check (with personal rows)
@@ -93,10 +93,8 @@ impl Stage for Crosswalk {
             done,
             coverage,
             mut produced,
-            patched,
             ..
         } = w;
-        frames.patched = patched;
         // Reported and listed in the stage's order: personal, enrollment,
         // behavior, truancy, CTE.
         for (entity, report, outputs) in done {
@@ -143,8 +141,6 @@ struct Work<'a> {
     coverage: Vec<ColumnCoverage>,
     done: Vec<(&'static str, StageReport, [String; 2])>,
     produced: Produced,
-    /// The entities patched, with their rows (see `Frames::patched`).
-    patched: Vec<(&'static str, DataFrame)>,
 }
 
 /// The mapping tables an entity's rows go through (organizations for its
@@ -267,24 +263,7 @@ impl Work<'_> {
             return Ok(None);
         }
         self.record_parts(entity);
-        let ctx = self.ctx;
-        let rows = frames::scan(ctx, ingest::STAGE, entity)?;
-        let (rows, quarantine, report) = crosswalk::coded(
-            rows,
-            entity,
-            &ctx.tables.mapping,
-            &self.config,
-            &mut self.coverage,
-        )?;
-        let evidence = (entity == STUDENT_ENROLLMENT.name)
-            .then(|| crosswalk::race_evidence(&rows))
-            .transpose()?;
-        let c = Crosswalked {
-            entity,
-            rows,
-            quarantine,
-        };
-        let outputs = write(ctx, c, &mut self.produced)?;
+        let (report, outputs, evidence) = self.mapped(entity)?;
         self.done.push((entity, report, outputs));
         entities::part(&mut self.produced, entity, "mapped", started);
         Ok(evidence)

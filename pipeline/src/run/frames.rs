@@ -28,9 +28,6 @@ pub struct Frames {
     /// Every identity's key (`__from`) to its student's surviving key
     /// (`__to`), from the identity stage, for the rekey stage.
     pub key_map: Option<DataFrame>,
-    /// The crosswalked rows of the entities the crosswalk stage patched in
-    /// this run (as written), for the rekey stage to patch from.
-    pub patched: Vec<(&'static str, DataFrame)>,
 }
 
 impl Frames {
@@ -89,6 +86,37 @@ pub fn scan(ctx: &Ctx, stage: &str, name: &str) -> Result<LazyFrame> {
 /// The columns of a stage's snapshot among `wanted`, read.
 pub fn load_columns(ctx: &Ctx, stage: &str, name: &str, wanted: &[&str]) -> Result<DataFrame> {
     snapshot::read_columns(&snapshot::snapshot_path(ctx.root, stage, name), wanted)
+}
+
+/// Checks that batches come in source row order (each after the last).
+#[derive(Default)]
+pub struct InOrder {
+    last: Option<i64>,
+}
+
+impl InOrder {
+    pub fn check(&mut self, batch: &DataFrame, what: &str) -> Result<()> {
+        let rows = batch
+            .column(SOURCE_ROW)?
+            .as_materialized_series()
+            .cast(&DataType::Int64)?;
+        let rows = rows.i64()?;
+        let (Some(min), Some(max)) = (rows.min(), rows.max()) else {
+            return Ok(());
+        };
+        anyhow::ensure!(
+            self.last.is_none_or(|l| l < min),
+            "{what}: rows out of source row order"
+        );
+        self.last = Some(max);
+        Ok(())
+    }
+}
+
+/// Frames of the same columns one after another (at least one).
+pub fn concat_frames(parts: Vec<DataFrame>) -> Result<DataFrame> {
+    let lazies: Vec<LazyFrame> = parts.into_iter().map(|d| d.lazy()).collect();
+    Ok(concat(lazies, UnionArgs::default())?.collect()?)
 }
 
 /// Rejections of several stages as one frame, in source row order.

@@ -11,10 +11,10 @@
 mod patch;
 
 use super::entities;
-use super::frames::{self, Frames};
+use super::frames::{self, Frames, InOrder};
 use super::runner::{Components, Produced, Stage, StageId, StageState, State};
 use super::{Ctx, TOOL_VERSION};
-use crate::checksum::data_hashes;
+use crate::checksum::DataHashes;
 use crate::snapshot;
 use anyhow::Result;
 use cutover_stages::crosswalk;
@@ -100,37 +100,32 @@ impl Stage for Rekey {
                 entities::part(&mut produced, entity, "kept", started);
                 continue;
             }
-            let mut upstream = patch::Upstream {
+            let upstream = patch::Upstream {
                 stage,
                 data: &state.get(source_of(entity)).expect("ran before").data,
-                handed: std::mem::take(&mut frames.patched),
             };
             let issued_here = issuing && entity == STUDENT_ENROLLMENT.name;
-            let done = !issued_here
-                && patch::patched(ctx, prev, (entity, &base), &mut upstream, &mut produced)?;
-            frames.patched = upstream.handed;
-            if done {
+            if !issued_here && patch::patched(ctx, prev, (entity, &base), &upstream, &mut produced)?
+            {
                 entities::part(&mut produced, entity, "patched", started);
                 continue;
             }
-            let mut df = frames::load(ctx, stage, entity)?;
-            if issuing && entity == STUDENT_ENROLLMENT.name {
-                let personal = frames::load(ctx, crosswalk::STAGE, STUDENT_PERSONAL.name)?;
-                let (_, e, a) = crate::issued::apply(&personal, Some(&df), &issued)?;
-                applied = a;
-                df = e.expect("enrollment rows given");
-            }
+            // Enrollment rows of a student awaiting an ID take it through
+            // the personal rows.
+            let personal = issued_here
+                .then(|| frames::load(ctx, crosswalk::STAGE, STUDENT_PERSONAL.name))
+                .transpose()?;
+            let issue = personal.as_ref().map(|p| (p, issued.as_slice()));
             if key_map.is_none() {
                 key_map = Some(frames.take_key_map(ctx)?);
             }
             let map = key_map.as_ref().expect("read above");
-            rekey_one(ctx, entity, &df, map, &mut produced)?;
+            let one = (entity, stage);
+            rekey_one(ctx, one, map, issue, &mut applied, &mut produced)?;
             entities::part(&mut produced, entity, "rekeyed", started);
         }
-        // The identity stage's key map and the crosswalk stage's patched
-        // rows are not needed past this stage.
+        // The identity stage's key map is not needed past this stage.
         frames.key_map = None;
-        frames.patched.clear();
         crate::issued::note(&mut produced.reports, &applied);
         Ok(produced)
     }
@@ -210,33 +205,46 @@ fn keep(
     Ok(true)
 }
 
-/// Re-keys one entity's rows and writes them.
+/// Re-keys one entity's rows (and, with `issue`, gives enrollment rows the
+/// IDs issued) and writes them, a batch at a time: each batch of the
+/// upstream snapshot's rows re-keyed and written as one row group before
+/// the next is read.
 fn rekey_one(
     ctx: &Ctx,
-    entity: &str,
-    df: &DataFrame,
+    (entity, stage): (&str, &str),
     key_map: &DataFrame,
+    issue: Option<(&DataFrame, &[crate::issued::Issued])>,
+    applied: &mut crate::issued::Applied,
     produced: &mut Produced,
 ) -> Result<()> {
-    let mut rekeyed = identity::rekey(df, key_map)?;
-    // One chunk, as a patched snapshot is written.
-    rekeyed.rechunk_mut_par();
-    info!(entity, rows = rekeyed.height(), "rekey");
+    let (root, prov) = (ctx.root, &ctx.provenance);
+    let source = snapshot::snapshot_path(root, stage, entity);
     // Reported under identity, as when one stage did both.
     let mut r = StageReport::new(identity::STAGE, entity);
-    r.rows_in = df.height() as u64;
-    r.rows_out = rekeyed.height() as u64;
+    let mut hashes = DataHashes::new(entity);
+    let mut order = InOrder::default();
+    let staged = snapshot::stage_parquet_batches(root, identity::STAGE, entity, prov, |sink| {
+        snapshot::read_slices(&source, snapshot::batch_rows(), |mut df| {
+            order.check(&df, entity)?;
+            if let Some((personal, issued)) = issue {
+                let (_, e, a) = crate::issued::apply(personal, Some(&df), issued)?;
+                applied.keys = a.keys;
+                applied.enrollments += a.enrollments;
+                df = e.expect("enrollment rows given");
+            }
+            let mut rekeyed = identity::rekey(&df, key_map)?;
+            r.rows_in += df.height() as u64;
+            r.rows_out += rekeyed.height() as u64;
+            hashes.update(&rekeyed)?;
+            sink.write(&mut rekeyed)
+        })
+    })?;
+    staged.persist()?;
+    info!(entity, rows = r.rows_out, "rekey");
     produced.reports.push(r);
-    snapshot::write_parquet(
-        ctx.root,
-        identity::STAGE,
-        entity,
-        &mut rekeyed,
-        &ctx.provenance,
-    )?;
     produced
         .outputs
         .push(format!("{}/{entity}.parquet", identity::STAGE));
-    produced.data.extend(data_hashes(entity, &rekeyed)?);
+    produced.data.extend(hashes.finish());
     Ok(())
 }

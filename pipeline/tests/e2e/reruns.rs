@@ -253,6 +253,13 @@ fn frame(bytes: &[u8]) -> polars::prelude::DataFrame {
         .unwrap()
 }
 
+/// The row groups of a parquet file.
+fn row_groups(path: &Path) -> usize {
+    use polars::prelude::{ParquetReader, SerReader};
+    let mut reader = ParquetReader::new(fs::File::open(path).unwrap());
+    reader.get_metadata().unwrap().row_groups.len()
+}
+
 #[test]
 fn a_rerun_after_a_grade_row_edit_writes_what_a_forced_run_writes() {
     let tmp = tempfile::tempdir().unwrap();
@@ -269,10 +276,17 @@ fn a_rerun_after_a_grade_row_edit_writes_what_a_forced_run_writes() {
         "b",
     ];
     assert!(cutover(&gen, w).status.success());
+    // Rows mapped and re-keyed 2,000 at a time, so the snapshots patched
+    // have several row groups.
     let run = |out: &str, extra: &[&str]| {
         let mut args = vec!["run", "b", "--out", out, "--crosswalks", "cw", "--quiet"];
         args.extend_from_slice(extra);
-        let o = cutover(&args, w);
+        let o = Command::new(env!("CARGO_BIN_EXE_cutover"))
+            .args(&args)
+            .env("CUTOVER_BATCH_ROWS", "2000")
+            .current_dir(w)
+            .output()
+            .unwrap();
         assert_eq!(
             o.status.code(),
             Some(0),
@@ -281,6 +295,10 @@ fn a_rerun_after_a_grade_row_edit_writes_what_a_forced_run_writes() {
         );
     };
     run("out", &[]);
+    for stage in ["crosswalk", "identity"] {
+        let path = w.join(format!("out/{stage}/student_enrollment.parquet"));
+        assert!(row_groups(&path) > 2, "{stage}: {}", row_groups(&path));
+    }
     let path = w.join("cw/grade_levels.csv");
     let text = fs::read_to_string(&path).unwrap();
     let edited = text.replace("KG,Kindergarten,K,", "KG,Kindergarten,KG,");

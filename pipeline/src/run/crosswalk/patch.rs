@@ -103,37 +103,39 @@ impl Work<'_> {
             .iter_names()
             .map(|c| c.to_string())
             .collect();
-        let mut rows = frames::load(ctx, crosswalk::STAGE, entity)?;
-        let names: Vec<String> = rows
-            .get_column_names()
-            .iter()
+        let names: Vec<String> = frames::scan(ctx, crosswalk::STAGE, entity)?
+            .collect_schema()?
+            .iter_names()
             .map(|c| c.to_string())
             .collect();
         if names != crosswalk::output_names(entity, &original, &ctx.tables.mapping) {
             return Ok(None);
         }
+        let kept = frames::load_columns(ctx, crosswalk::STAGE, entity, &[SOURCE_ROW])?;
+        let kept = kept.column(SOURCE_ROW)?;
         let mut coverage = Vec::new();
-        let mut patched = Vec::new();
+        let mut columns = Vec::new();
         for b in changed {
-            let Some(c) = self.remapped(entity, b, &mut rows)? else {
+            let Some((c, mapped)) = self.remapped(entity, b, kept)? else {
                 return Ok(None);
             };
             coverage.push(c);
-            patched.extend(crosswalk::bound_names(b, &ctx.tables.mapping));
+            columns.extend(mapped);
         }
-        self.write_patched(entity, rows, &patched, coverage)?;
+        let columns = DataFrame::new(kept.len(), columns)?;
+        self.write_patched(entity, columns, coverage)?;
         Ok(Some(report))
     }
 
-    /// Maps one binding again over the ingested rows and puts its columns
-    /// into `rows` (the last run's crosswalked rows); its coverage, or
+    /// Maps one binding again over the ingested rows: its coverage and its
+    /// columns on the `kept` rows (the last run's crosswalked rows), or
     /// `None` when a row of it is unmapped or the rows do not line up.
     fn remapped(
         &self,
         entity: &str,
         b: &Binding,
-        rows: &mut DataFrame,
-    ) -> Result<Option<ColumnCoverage>> {
+        kept: &Column,
+    ) -> Result<Option<(ColumnCoverage, Vec<Column>)>> {
         let ctx = self.ctx;
         let ingested = frames::scan(ctx, ingest::STAGE, entity)?;
         let (mapped, coverage) =
@@ -141,51 +143,62 @@ impl Work<'_> {
         if coverage.unmapped_rows != 0 || !strictly_increasing(mapped.column(SOURCE_ROW)?)? {
             return Ok(None);
         }
-        let kept = rows.column(SOURCE_ROW)?.as_materialized_series().clone();
+        let series = kept.as_materialized_series().clone();
         let mapped = mapped
             .lazy()
-            .filter(col(SOURCE_ROW).is_in(lit(kept).implode(false), false))
+            .filter(col(SOURCE_ROW).is_in(lit(series).implode(false), false))
             .collect()?;
-        if !mapped
-            .column(SOURCE_ROW)?
-            .equals_missing(rows.column(SOURCE_ROW)?)
-        {
+        if !mapped.column(SOURCE_ROW)?.equals_missing(kept) {
             return Ok(None);
         }
-        for name in crosswalk::bound_names(b, &ctx.tables.mapping) {
-            rows.replace(&name, mapped.column(&name)?.clone())?;
-        }
-        Ok(Some(coverage))
+        let names = crosswalk::bound_names(b, &ctx.tables.mapping);
+        let columns = names
+            .iter()
+            .map(|n| Ok(mapped.column(n)?.clone()))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some((coverage, columns)))
     }
 
-    /// Writes the patched rows (the quarantine is the last run's), carries
-    /// the last run's data hashes but the patched columns', and the coverage
-    /// with the patched columns' replaced.
+    /// Writes the patched rows a row group at a time (the last run's rows
+    /// with `columns` put in, each row group as it was, so the bytes are
+    /// those a full mapping writes; the quarantine is the last run's),
+    /// carries the last run's data hashes but the patched columns', and the
+    /// coverage with the patched columns' replaced.
     fn write_patched(
         &mut self,
         entity: &'static str,
-        mut rows: DataFrame,
-        patched: &[String],
+        columns: DataFrame,
         coverage: Vec<ColumnCoverage>,
     ) -> Result<()> {
         let (ctx, prev) = (self.ctx, self.prev.expect("patched from a previous run"));
         let (root, prov) = (ctx.root, &ctx.provenance);
-        rows.rechunk_mut_par();
-        snapshot::write_parquet(root, crosswalk::STAGE, entity, &mut rows, prov)?;
+        let last = snapshot::snapshot_path(root, crosswalk::STAGE, entity);
+        let groups = snapshot::row_groups(&last)?;
+        let staged =
+            snapshot::stage_parquet_batches(root, crosswalk::STAGE, entity, prov, |sink| {
+                if groups.iter().all(|g| g.1 == 0) {
+                    return sink.write(&mut snapshot::read_parquet(&last)?);
+                }
+                for &(offset, n) in groups.iter().filter(|g| g.1 > 0) {
+                    let mut rows = snapshot::read_slice(&last, (offset, n), None)?;
+                    for c in columns.slice(offset as i64, n).columns() {
+                        rows.replace(c.name(), c.clone())?;
+                    }
+                    sink.write(&mut rows)?;
+                }
+                Ok(())
+            })?;
+        staged.persist()?;
         let q = frames::quarantine_name(entity);
         snapshot::restamp(root, crosswalk::STAGE, &q, prov)?;
         let prefixes = [entity.to_string(), quarantine_key(entity)];
         entities::carry_data(prev, &prefixes, &mut self.produced);
-        let columns: Vec<&str> = patched.iter().map(String::as_str).collect();
-        self.produced
-            .data
-            .extend(data_hashes(entity, &rows.select(columns)?)?);
+        self.produced.data.extend(data_hashes(entity, &columns)?);
         let last = self.last.as_ref().expect("patched with its coverage");
         for c in last.columns.iter().filter(|c| c.entity == entity) {
             let now = coverage.iter().find(|n| n.column == c.column);
             self.coverage.push(now.unwrap_or(c).clone());
         }
-        self.patched.push((entity, rows));
         Ok(())
     }
 }

@@ -5,13 +5,14 @@
 //! again: not `StateStudentID`, not the source file or row, so the rows
 //! line up and every row keeps its student), the re-keyed rows are the
 //! upstream rows with the last run's re-keyed IDs put in (a column that is
-//! not a key passes through re-keying unchanged); the upstream rows are
-//! those the crosswalk stage patched in this run, handed over in memory,
-//! else read. The changed columns' data hashes are the upstream stage's. Not when IDs are being issued (they rewrite the
-//! enrollment rows' IDs). `run.json` lists such an entity `patched`.
+//! not a key passes through re-keying unchanged), read a batch at a time
+//! as a full re-keying reads them and written a row group a batch as it
+//! writes them (so the bytes are the same). The changed columns' data
+//! hashes are the upstream stage's. Not when IDs are being issued (they
+//! rewrite the enrollment rows' IDs). `run.json` lists such an entity
+//! `patched`.
 
 use super::super::entities;
-use super::super::frames;
 use super::super::runner::{Produced, StageState};
 use super::super::Ctx;
 use crate::checksum::file_sha256;
@@ -19,8 +20,8 @@ use crate::snapshot;
 use anyhow::Result;
 use cutover_stages::columns::{SOURCE_FILE, SOURCE_ROW, STATE_STUDENT_ID};
 use cutover_stages::identity::{self, LEGACY_STATE_STUDENT_ID};
-use polars::prelude::DataFrame;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// The key of what an entity's re-keyed rows are made from besides its
 /// upstream rows.
@@ -34,8 +35,6 @@ pub struct Upstream<'a> {
     pub stage: &'static str,
     /// The data hashes that stage recorded in this run.
     pub data: &'a BTreeMap<String, String>,
-    /// Rows the crosswalk stage patched in this run (`Frames::patched`).
-    pub handed: Vec<(&'static str, DataFrame)>,
 }
 
 /// The upstream columns whose content is not the last run's (by their
@@ -70,40 +69,49 @@ fn changed_columns(
     (keys_unchanged && !changed.is_empty()).then_some(changed)
 }
 
-/// The re-keyed rows made from the upstream rows (handed over by the
-/// crosswalk stage when it patched them, else read) and the last run's
-/// re-keyed IDs (`StateStudentID`, and the ID as read, which ends the
-/// columns): `None` when they do not line up with the last run's rows.
-fn patched_rows(ctx: &Ctx, entity: &str, upstream: &mut Upstream) -> Result<Option<DataFrame>> {
-    let handed = upstream.handed.iter().position(|(e, _)| *e == entity);
-    let mut rows = match handed {
-        Some(i) => upstream.handed.swap_remove(i).1,
-        None => frames::load(ctx, upstream.stage, entity)?,
+/// Whether the upstream rows line up with the last run's re-keyed rows:
+/// their columns (and the ID as read, which ends the re-keyed ones) and
+/// their source rows are the same.
+fn lined_up(upstream: &Path, last: &Path) -> Result<bool> {
+    let names = |path: &Path| -> Result<Vec<String>> {
+        Ok(snapshot::scan_parquet(path)?
+            .collect_schema()?
+            .iter_names()
+            .map(|c| c.to_string())
+            .collect())
     };
-    let keys = [STATE_STUDENT_ID, LEGACY_STATE_STUDENT_ID, SOURCE_ROW];
-    let last = frames::load_columns(ctx, identity::STAGE, entity, &keys)?;
-    let mut names: Vec<String> = rows
-        .get_column_names()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
-    names.push(LEGACY_STATE_STUDENT_ID.to_string());
-    let before: Vec<String> = frames::scan(ctx, identity::STAGE, entity)?
-        .collect_schema()?
-        .iter_names()
-        .map(|c| c.to_string())
-        .collect();
-    if names != before
-        || last.height() != rows.height()
-        || !last
-            .column(SOURCE_ROW)?
-            .equals_missing(rows.column(SOURCE_ROW)?)
-    {
-        return Ok(None);
+    let mut now = names(upstream)?;
+    now.push(LEGACY_STATE_STUDENT_ID.to_string());
+    if now != names(last)? {
+        return Ok(false);
     }
-    rows.replace(STATE_STUDENT_ID, last.column(STATE_STUDENT_ID)?.clone())?;
-    rows.with_column(last.column(LEGACY_STATE_STUDENT_ID)?.clone())?;
-    Ok(Some(rows))
+    let rows = |path: &Path| snapshot::read_columns(path, &[SOURCE_ROW]);
+    Ok(rows(upstream)?
+        .column(SOURCE_ROW)?
+        .equals_missing(rows(last)?.column(SOURCE_ROW)?))
+}
+
+/// Writes the re-keyed rows made from the upstream rows and the last run's
+/// re-keyed IDs (`StateStudentID`, and the ID as read, which ends the
+/// columns), a batch at a time as [`super::rekey_one`] does.
+fn write_patched(ctx: &Ctx, entity: &str, upstream: &Path, last: &Path) -> Result<()> {
+    let (root, prov) = (ctx.root, &ctx.provenance);
+    let keys = [STATE_STUDENT_ID, LEGACY_STATE_STUDENT_ID].map(String::from);
+    let slices = snapshot::slices(upstream, snapshot::batch_rows())?;
+    let staged = snapshot::stage_parquet_batches(root, identity::STAGE, entity, prov, |sink| {
+        if slices.is_empty() {
+            return sink.write(&mut snapshot::read_parquet(last)?);
+        }
+        for &slice in &slices {
+            let mut rows = snapshot::read_slice(upstream, slice, None)?;
+            let ids = snapshot::read_slice(last, slice, Some(&keys))?;
+            rows.replace(STATE_STUDENT_ID, ids.column(STATE_STUDENT_ID)?.clone())?;
+            rows.with_column(ids.column(LEGACY_STATE_STUDENT_ID)?.clone())?;
+            sink.write(&mut rows)?;
+        }
+        Ok(())
+    })?;
+    staged.persist()
 }
 
 /// Patches the entity's re-keyed snapshot from the last run's if it may be
@@ -112,7 +120,7 @@ pub fn patched(
     ctx: &Ctx,
     prev: Option<&StageState>,
     (entity, base): (&str, &str),
-    upstream: &mut Upstream,
+    upstream: &Upstream,
     produced: &mut Produced,
 ) -> Result<bool> {
     let Some(prev) =
@@ -137,17 +145,12 @@ pub fn patched(
     if !intact || reports.is_empty() {
         return Ok(false);
     }
-    let Some(mut rows) = patched_rows(ctx, entity, upstream)? else {
+    let from = snapshot::snapshot_path(ctx.root, upstream.stage, entity);
+    let last = ctx.root.join(&output);
+    if !lined_up(&from, &last)? {
         return Ok(false);
-    };
-    rows.rechunk_mut_par();
-    snapshot::write_parquet(
-        ctx.root,
-        identity::STAGE,
-        entity,
-        &mut rows,
-        &ctx.provenance,
-    )?;
+    }
+    write_patched(ctx, entity, &from, &last)?;
     entities::carry_data(prev, &[entity.to_string()], produced);
     for c in &changed {
         let key = format!("{entity}.{c}");
