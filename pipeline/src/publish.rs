@@ -8,6 +8,7 @@
 //! The uploads folder is written whole into `.uploads.partial` and swapped
 //! into place, so a run killed mid-way leaves the previous uploads intact.
 
+pub mod patch;
 pub mod reuse;
 pub mod sources;
 
@@ -292,6 +293,8 @@ struct Writing<'a> {
     sums: BTreeMap<String, String>,
     /// What was done with each upload.
     runs: Vec<UploadRun>,
+    /// Whether every upload's manifest rows so far are the last run's.
+    manifest_as_before: bool,
 }
 
 /// What the uploads' rules read of the tables and the configuration.
@@ -350,6 +353,61 @@ struct Planned<'a> {
     layout: Option<&'a Layout>,
     available: bool,
     inputs: String,
+    /// What a patch must find as it was (`Reuse::rest_print`).
+    rest: Option<String>,
+}
+
+/// Each upload as planned: its layout, whether its frames are there, its
+/// inputs' hash and (an upload that may be patched) what a patch must find
+/// as it was.
+fn plan<'a>(
+    root: &Path,
+    config: &Config,
+    layouts: &'a [Layout],
+    shared: &Shared,
+    reuse: &Reuse,
+    inputs: &BTreeMap<String, String>,
+) -> Result<Vec<Planned<'a>>> {
+    UPLOADS
+        .iter()
+        .map(|u| {
+            let layout = layouts.iter().find(|l| l.upload == u.name);
+            let columns = inputs.get(u.name).cloned().unwrap_or_default();
+            let rest_columns = inputs.get(&reuse::rest_key(u.name)).cloned();
+            let ctx = shared.ctx(None, None);
+            let (inputs, rest) = match layout {
+                Some(layout) => (
+                    reuse.inputs_print(
+                        u,
+                        &Inputs {
+                            columns,
+                            layout,
+                            ctx: &ctx,
+                        },
+                    )?,
+                    match rest_columns {
+                        Some(columns) => {
+                            let rest = Inputs {
+                                columns,
+                                layout,
+                                ctx: &ctx,
+                            };
+                            reuse.rest_print(u, &rest, config.as_of)?
+                        }
+                        None => None,
+                    },
+                ),
+                None => (String::new(), None),
+            };
+            Ok(Planned {
+                upload: u,
+                layout,
+                available: sources::available(root, u),
+                inputs,
+                rest,
+            })
+        })
+        .collect()
 }
 
 /// Decides, for each upload in turn, whether its inputs are the last run's
@@ -368,30 +426,7 @@ pub fn run_stage(
     let mut clock = Clock::new("publish");
     let shared = Shared::new(root, config, tables)?;
     let mut reuse = Reuse::new(previous, root);
-    let plan = UPLOADS
-        .iter()
-        .map(|u| {
-            let layout = layouts.iter().find(|l| l.upload == u.name);
-            let columns = inputs.get(u.name).cloned().unwrap_or_default();
-            let inputs = match layout {
-                Some(layout) => reuse.inputs_print(
-                    u,
-                    &Inputs {
-                        columns,
-                        layout,
-                        ctx: &shared.ctx(None, None),
-                    },
-                )?,
-                None => String::new(),
-            };
-            Ok(Planned {
-                upload: u,
-                layout,
-                available: sources::available(root, u),
-                inputs,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let plan = plan(root, config, layouts, &shared, &reuse, inputs)?;
     let pending = plan
         .iter()
         .filter(|p| p.layout.is_some() && p.available)
@@ -422,6 +457,7 @@ pub fn run_stage(
         written: Vec::new(),
         sums: BTreeMap::new(),
         runs: Vec::new(),
+        manifest_as_before: true,
     };
     private_dir(&w.partial)?;
     clock.lap("plan");
@@ -449,7 +485,7 @@ pub fn run_stage(
         w.summary.uploads.push(us);
     }
     clock.lap("uploads");
-    write_manifest(&mut w)?;
+    keep_or_write_manifest(&mut w, &mut reuse)?;
     clock.lap("manifest");
     sync_files(&w.written)?;
     clock.lap("sync");
@@ -480,10 +516,13 @@ pub fn run_stage(
 #[derive(Clone, Debug, Serialize)]
 pub struct UploadRun {
     pub upload: String,
-    /// `conformed` (conformed, checked and written) or `kept` (its files
-    /// are the last run's).
+    /// `conformed` (conformed, checked and written), `patched` (a few
+    /// fields made again: `patch`) or `kept` (its files are the last
+    /// run's).
     pub action: &'static str,
     pub seconds: f64,
+    /// What a patch made again and kept.
+    pub note: Option<String>,
 }
 
 /// One upload's turn: kept, or conformed, checked and written.
@@ -508,6 +547,22 @@ impl<'a> Turn<'_, 'a, '_> {
             Some(print) => self.reuse.kept(upload, &print)?,
             None => None,
         };
+        let codes = reuse::patch_codes(upload, layout, &self.shared.ctx(None, None));
+        self.reuse
+            .record_rest(upload, p.rest.as_ref(), codes.clone());
+        let before = match kept {
+            None => self.reuse.may_patch(upload, p.rest.as_ref()),
+            Some(_) => None,
+        };
+        let patch = match before {
+            Some(before) => {
+                let changed = reuse::changed_codes(&before, &codes);
+                patch::run(self.w.root, upload, layout, self.shared, &changed)?
+            }
+            None => None,
+        };
+        let mut note = None;
+        let parts = self.w.manifests.len();
         let action = if let Some(kept) = kept {
             loaded.kept(upload);
             keep(self.w, upload, kept, us)?;
@@ -521,6 +576,10 @@ impl<'a> Turn<'_, 'a, '_> {
                 }
             }
             "kept"
+        } else if let Some(patched) = patch {
+            loaded.kept(upload);
+            note = Some(self.patched(p, layout, patched, us)?);
+            "patched"
         } else {
             let mut clock = Clock::new(upload.name);
             let Some(built) = loaded.conform(upload)? else {
@@ -531,12 +590,96 @@ impl<'a> Turn<'_, 'a, '_> {
             self.conformed(p, layout, built.frame, us)?;
             "conformed"
         };
+        if action != "kept" {
+            let part = self.w.manifests.get(parts);
+            let same = match part {
+                Some(part) => self.reuse.same_manifest_rows(upload, part)?,
+                None => false,
+            };
+            self.w.manifest_as_before &= same;
+        }
         self.w.runs.push(UploadRun {
             upload: upload.name.to_string(),
             action,
             seconds: started.elapsed().as_secs_f64(),
+            note,
         });
         Ok(())
+    }
+
+    /// Writes a patched upload (`patch`): its conformed snapshot (on another
+    /// thread), pre-flight's findings, every upload file. Returns what was
+    /// made again and kept.
+    fn patched(
+        &mut self,
+        p: &Planned,
+        layout: &'a Layout,
+        patched: patch::Patched,
+        us: &mut UploadSummary,
+    ) -> Result<String> {
+        let upload = p.upload;
+        let mut clock = Clock::new(upload.name);
+        let patch::Patched {
+            mut frame,
+            violations,
+            report,
+            passed,
+            held_as_before,
+            fields,
+            checked,
+            ..
+        } = patched;
+        let rows = frame.height();
+        let conform_reports = self.reuse.previous_reports(upload, conform::STAGE);
+        self.w.conform_reports.extend(conform_reports);
+        us.conformed = frame.height() as u64;
+        us.preflight = report.rejected.clone();
+        // Student Enrollment's periods and passed rows are the last run's
+        // when pre-flight held the same rows (the patched fields are not
+        // among what they hold): read back only if an upload that reads
+        // them is conformed. Else they are made from this run's rows.
+        let is_enrollment = upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name;
+        let as_before = is_enrollment && held_as_before && self.reuse.enrollment_kept();
+        let periods = if is_enrollment && !as_before {
+            Some(preflight::primary_periods(Some(&frame))?)
+        } else {
+            None
+        };
+        let (root, provenance) = (self.w.root, self.w.provenance);
+        let (written, files) = std::thread::scope(|s| {
+            let parquet = s.spawn(move || {
+                snapshot::write_parquet(root, conform::STAGE, upload.name, &mut frame, provenance)
+            });
+            let files = write_violations(root, upload, &violations)
+                .and_then(|_| write_upload_files(self.w, upload, layout, &passed, us));
+            (joined(parquet), files)
+        });
+        written?;
+        let publish_report = files?;
+        self.w
+            .outputs
+            .push(format!("{}/{}.parquet", conform::STAGE, upload.name));
+        self.w
+            .outputs
+            .push(format!("preflight/{}.csv", upload.name));
+        self.w.reports.push(report);
+        self.w.reports.push(publish_report);
+        clock.lap("patched files");
+        if as_before {
+            self.enrollments.kept = Some(layout);
+        } else if let Some(periods) = periods {
+            self.reuse.periods_now(&periods)?;
+            self.enrollments.periods = Some(periods);
+            let keys = passed_keys(&passed)?;
+            self.reuse.passed_now(&keys)?;
+            self.enrollments.passed = Some(keys);
+        }
+        let latest = self.reuse.previous_latest(upload);
+        self.reuse
+            .record(upload, &p.inputs, &latest, self.shared.as_of);
+        let note = patch::note(&fields, rows, checked, us.files);
+        tracing::info!(upload = upload.name, "patched: {note}");
+        Ok(note)
     }
 
     /// Checks and writes a conformed upload (its frame dropped at the end).
@@ -869,6 +1012,26 @@ fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> 
     handle
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// Keeps the last run's manifest when every upload's rows of it are as
+/// they were (no upload conformed or patched that placed a row otherwise;
+/// the parquet file's footer restamped with this run's provenance), else
+/// writes it.
+fn keep_or_write_manifest(w: &mut Writing, reuse: &mut Reuse) -> Result<()> {
+    let rows = w.manifests.iter().map(DataFrame::height).sum();
+    if w.manifest_as_before && reuse.manifest_kept(rows)? {
+        // Its parquet footer names this run, as a fresh run's would.
+        snapshot::restamp(w.root, STAGE, "upload_manifest", w.provenance)?;
+        tracing::info!("upload manifest kept");
+        w.manifests.clear();
+        for ext in ["parquet", "csv"] {
+            w.outputs.push(format!("{STAGE}/upload_manifest.{ext}"));
+        }
+        Ok(())
+    } else {
+        write_manifest(w)
+    }
 }
 
 /// The manifest: every upload row to its source row (the parquet snapshot

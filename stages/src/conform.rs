@@ -1157,13 +1157,40 @@ fn tied_enrollments(e: &DataFrame) -> PolarsResult<LazyFrame> {
         ]))
 }
 
-/// Student Enrollment: every enrollment segment (some end at a change of
-/// status).
-fn student_enrollment(seg: &DataFrame) -> PolarsResult<Built> {
-    let rows_in = seg.height() as u64;
-    let cut = seg.column(SPLIT_CUT)?.bool()?.sum().unwrap_or(0) as u64;
-    let mut fields = school_fields([]);
-    fields.extend([
+/// The fields of Student Enrollment that are each a copy of one source
+/// column (source column, field) the split neither reads nor writes and
+/// that neither places nor orders a row, nor is read by another upload's
+/// rules (`GradeLevel`, the code columns a code table edit changes). When
+/// only such columns changed, the conformed rows are the last run's, row
+/// for row, with these fields made again from the new values
+/// ([`patch_field`]).
+pub const PATCHABLE: [(&str, &str); 4] = [
+    (SCHOOL_STUDENT_ID, "SchoolStudentID"),
+    ("GradeLevel", "GradeLevel"),
+    ("FiscalResponsibilityCode", "FiscalResponsibility"),
+    (HOMELESS_CODE, "HomelessNightTimeResidence"),
+];
+
+/// The fields of `upload` that may be made again alone ([`PATCHABLE`]:
+/// Student Enrollment's; none of the others').
+pub fn patchable(upload: &Upload) -> &'static [(&'static str, &'static str)] {
+    if upload.name == STUDENT_ENROLLMENT_UPLOAD.name {
+        &PATCHABLE
+    } else {
+        &[]
+    }
+}
+
+/// A [`PATCHABLE`] field's value made from its source column, as [`shape`]
+/// makes it (text).
+pub fn patch_field(source: &str) -> Expr {
+    col(source).cast(DataType::String)
+}
+
+/// Student Enrollment's fields but the four that place a row
+/// ([`school_fields`]).
+fn student_enrollment_fields() -> [(&'static str, Expr); 20] {
+    [
         ("SchoolStudentID", col(SCHOOL_STUDENT_ID)),
         ("GradeLevel", col("GradeLevel")),
         ("EnrollmentType", col(ENROLLMENT_TYPE_CODE)),
@@ -1184,7 +1211,15 @@ fn student_enrollment(seg: &DataFrame) -> PolarsResult<Built> {
         ("ForeignExchange", flag(FOREIGN_EXCHANGE)),
         ("HomeSchooled", flag(HOME_SCHOOLED)),
         ("SAUPercentage", col(SAU_PERCENTAGE)),
-    ]);
+    ]
+}
+
+/// Student Enrollment: every enrollment segment (some end at a change of
+/// status).
+fn student_enrollment(seg: &DataFrame) -> PolarsResult<Built> {
+    let rows_in = seg.height() as u64;
+    let cut = seg.column(SPLIT_CUT)?.bool()?.sum().unwrap_or(0) as u64;
+    let fields = school_fields(student_enrollment_fields());
     let df = shape(
         seg.clone().lazy(),
         &STUDENT_ENROLLMENT_UPLOAD,
@@ -2426,5 +2461,34 @@ mod tests {
         };
         let err = build(&undeclared, &sources).err().expect("refused");
         assert!(err.to_string().contains(STATUS_DATE), "{err}");
+    }
+
+    #[test]
+    fn a_patchable_field_is_a_copy_of_a_column_that_neither_splits_places_nor_orders_rows() {
+        let fields = student_enrollment_fields();
+        for (source, field) in PATCHABLE {
+            let (_, e) = fields.iter().find(|(n, _)| *n == field).expect(field);
+            assert!(*e == col(source), "{field} is not a copy of {source}");
+            assert!(
+                !SPLIT_READS.contains(&source),
+                "{source}: the split reads it"
+            );
+            assert!(!PLACED.contains(&source), "{source}: it places rows");
+            let kind = STUDENT_ENROLLMENT_UPLOAD
+                .fields
+                .iter()
+                .find(|(n, _)| *n == field);
+            assert_eq!(kind.map(|(_, k)| *k), Some(FieldType::Text), "{field}");
+            assert!(
+                !["StateStudentID", "SchoolID"].contains(&field),
+                "{field} orders rows"
+            );
+            assert!(declared(&STUDENT_ENROLLMENT_UPLOAD, Source::Segments).contains(&source));
+        }
+        assert_eq!(patchable(&STUDENT_ENROLLMENT_UPLOAD), &PATCHABLE);
+        assert!(UPLOADS
+            .iter()
+            .filter(|u| u.name != STUDENT_ENROLLMENT_UPLOAD.name)
+            .all(|u| patchable(u).is_empty()));
     }
 }

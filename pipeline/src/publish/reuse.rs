@@ -167,6 +167,89 @@ fn as_of_part(latest: &str, as_of: chrono::NaiveDate) -> String {
     }
 }
 
+/// The code sets the layout's columns name (`domain=codes`), of the columns
+/// whose field `keep` takes.
+fn layout_codes(inputs: &Inputs, keep: impl Fn(&str) -> bool) -> Vec<String> {
+    inputs
+        .layout
+        .columns
+        .iter()
+        .filter(|c| keep(&c.source))
+        .filter_map(|c| match &c.format {
+            Format::Code(domain) => Some(format!(
+                "{domain}={}",
+                inputs
+                    .ctx
+                    .code_sets
+                    .get(domain)
+                    .map(|s| s.join(","))
+                    .unwrap_or_default()
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The key, in the map of source column hashes, of an upload's hash of its
+/// source columns but the patchable fields' sources.
+pub fn rest_key(upload: &str) -> String {
+    format!("rest:{upload}")
+}
+
+/// The keys of what a patch of an upload must find as it was, and of the
+/// code sets of its patchable fields (`field=domain=codes`, one a line).
+fn rest_data_key(upload: &str) -> String {
+    format!("upload.{upload}.rest")
+}
+fn codes_key(upload: &str) -> String {
+    format!("upload.{upload}.codes")
+}
+
+/// The code sets of an upload's patchable fields, one `field=domain=codes`
+/// a line (codes joined with commas).
+pub fn patch_codes(upload: &Upload, layout: &Layout, ctx: &preflight::Context) -> String {
+    let mut lines = Vec::new();
+    for (_, field) in conform::patchable(upload) {
+        for c in layout.columns.iter().filter(|c| c.source == *field) {
+            if let Format::Code(domain) = &c.format {
+                let codes = ctx.code_sets.get(domain).map(|s| s.join(","));
+                lines.push(format!("{field}={domain}={}", codes.unwrap_or_default()));
+            }
+        }
+    }
+    lines.join("\n")
+}
+
+/// Each patchable field's codes that are in the last run's set or in this
+/// run's but not both (field -> codes): a row holding one may change its
+/// verdict though its value did not change.
+pub fn changed_codes(before: &str, now: &str) -> BTreeMap<String, Vec<String>> {
+    let parse = |text: &str| -> BTreeMap<String, std::collections::BTreeSet<String>> {
+        text.lines()
+            .filter_map(|l| {
+                let (field, rest) = l.split_once('=')?;
+                let (_, codes) = rest.split_once('=')?;
+                let set = codes.split(',').filter(|c| !c.is_empty());
+                Some((field.to_string(), set.map(str::to_string).collect()))
+            })
+            .collect()
+    };
+    let (before, now) = (parse(before), parse(now));
+    let mut out = BTreeMap::new();
+    for field in before.keys().chain(now.keys()) {
+        let empty = Default::default();
+        let (a, b) = (
+            before.get(field).unwrap_or(&empty),
+            now.get(field).unwrap_or(&empty),
+        );
+        let diff: Vec<String> = a.symmetric_difference(b).cloned().collect();
+        if !diff.is_empty() {
+            out.insert(field.clone(), diff);
+        }
+    }
+    out
+}
+
 /// A hash of a frame's rows whatever their order.
 fn sorted_hash(name: &str, df: &DataFrame) -> Result<String> {
     let columns: Vec<PlSmallStr> = df.get_column_names().into_iter().cloned().collect();
@@ -210,22 +293,34 @@ impl<'a> Reuse<'a> {
 
     /// The hash of an upload's inputs but `as_of` and [`needs`].
     pub fn inputs_print(&self, upload: &Upload, inputs: &Inputs) -> Result<String> {
+        let codes = layout_codes(inputs, |_| true);
+        self.print_of(upload, inputs, codes)
+    }
+
+    /// The hash of what a patch leaves as it was (see [`Reuse::may_patch`]):
+    /// the inputs but the patchable fields' source columns (`inputs.columns`
+    /// leaves them out) and code sets, with `as_of` against the latest date
+    /// the last run saw; `None` for an upload with no patchable field.
+    pub fn rest_print(
+        &self,
+        upload: &Upload,
+        inputs: &Inputs,
+        as_of: chrono::NaiveDate,
+    ) -> Result<Option<String>> {
+        let fields: Vec<&str> = conform::patchable(upload).iter().map(|(_, f)| *f).collect();
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        let codes = layout_codes(inputs, |field| !fields.contains(&field));
+        let latest = self.previous_latest(upload);
+        Ok(Some(digest(&[
+            ("inputs", self.print_of(upload, inputs, codes)?),
+            ("as_of", as_of_part(&latest, as_of)),
+        ])))
+    }
+
+    fn print_of(&self, upload: &Upload, inputs: &Inputs, codes: Vec<String>) -> Result<String> {
         let ctx = inputs.ctx;
-        let codes: Vec<String> = inputs
-            .layout
-            .columns
-            .iter()
-            .filter_map(|c| match &c.format {
-                Format::Code(domain) => Some(format!(
-                    "{domain}={}",
-                    ctx.code_sets
-                        .get(domain)
-                        .map(|s| s.join(","))
-                        .unwrap_or_default()
-                )),
-                _ => None,
-            })
-            .collect();
         Ok(digest(&[
             ("tool version", crate::stage::TOOL_VERSION.to_string()),
             ("upload", upload.name.to_string()),
@@ -317,6 +412,57 @@ impl<'a> Reuse<'a> {
             .insert(latest_key(upload.name), latest.to_string());
     }
 
+    /// Records what a later run's patch of the upload must find as it was
+    /// (`rest`, from [`Reuse::rest_print`]) and its patchable fields' code
+    /// sets.
+    pub fn record_rest(&mut self, upload: &Upload, rest: Option<&String>, codes: String) {
+        if let Some(rest) = rest {
+            self.data.insert(rest_data_key(upload.name), rest.clone());
+            self.data.insert(codes_key(upload.name), codes);
+        }
+    }
+
+    /// Whether the upload may be patched: its inputs changed, but nothing
+    /// besides its patchable fields' source columns and code sets did, and
+    /// its conformed snapshot and pre-flight findings are as the last run
+    /// wrote them. Returns the last run's code sets of those fields.
+    pub fn may_patch(&self, upload: &Upload, rest: Option<&String>) -> Option<String> {
+        let prev = self.previous;
+        let rest = rest?;
+        if prev.data.get(&rest_data_key(upload.name)) != Some(rest) {
+            return None;
+        }
+        prev.data.get(&latest_key(upload.name))?;
+        prev.summary
+            .as_ref()?
+            .uploads
+            .iter()
+            .find(|u| u.upload == upload.name)?;
+        prev.reports
+            .iter()
+            .find(|r| r.entity == upload.name && r.stage == conform::STAGE)?;
+        for o in [
+            format!("{}/{}.parquet", conform::STAGE, upload.name),
+            format!("{}/{}.csv", preflight::STAGE, upload.name),
+        ] {
+            let sum = file_sha256(&self.root.join(&o)).ok()?;
+            if prev.outputs.get(&o) != Some(&sum) {
+                return None;
+            }
+        }
+        prev.data.get(&codes_key(upload.name)).cloned()
+    }
+
+    /// The last run's reports of the upload made by `stage`.
+    pub fn previous_reports(&self, upload: &Upload, stage: &str) -> Vec<StageReport> {
+        self.previous
+            .reports
+            .iter()
+            .filter(|r| r.entity == upload.name && r.stage == stage)
+            .cloned()
+            .collect()
+    }
+
     /// The last run's latest date of the upload (kept).
     pub fn previous_latest(&self, upload: &Upload) -> String {
         self.previous
@@ -401,6 +547,35 @@ impl<'a> Reuse<'a> {
         Ok(Some(parts.get(upload.name).unwrap_or(none).clone()))
     }
 
+    /// Whether `rows` are the last run's manifest rows of `upload` (false
+    /// when its manifest is not as it wrote it).
+    pub fn same_manifest_rows(&mut self, upload: &Upload, rows: &DataFrame) -> Result<bool> {
+        Ok(match self.manifest_rows(upload)? {
+            Some(before) => before.equals_missing(rows),
+            None => false,
+        })
+    }
+
+    /// Whether the last run's upload manifest (CSV and parquet) may stay:
+    /// it is as that run wrote it and holds `rows` rows (every upload's
+    /// rows being the last run's, as the caller found). The CSV's sum is
+    /// then known.
+    pub fn manifest_kept(&mut self, rows: usize) -> Result<bool> {
+        let Some(Some((parts, _))) = self.manifest.as_ref() else {
+            return Ok(false);
+        };
+        if parts.values().map(DataFrame::height).sum::<usize>() != rows {
+            return Ok(false);
+        }
+        let csv = format!("{}/upload_manifest.csv", crate::publish::STAGE);
+        let sum = file_sha256(&self.root.join(&csv)).ok();
+        let Some(sum) = sum.filter(|s| self.previous.outputs.get(&csv) == Some(s)) else {
+            return Ok(false);
+        };
+        self.checked.insert(csv, sum);
+        Ok(true)
+    }
+
     /// The hashes of Student Enrollment's periods and passed rows the last
     /// run recorded (Student Enrollment kept); false when it recorded none.
     pub fn enrollment_kept(&mut self) -> bool {
@@ -474,4 +649,28 @@ pub fn link_into(root: &Path, partial: &Path, rel: &str) -> Result<()> {
             .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_codes_that_entered_or_left_a_patchable_field_s_set_are_found() {
+        let before = "GradeLevel=grade_levels=1,2,K\nFiscalResponsibility=fiscal=A,B";
+        let now = "GradeLevel=grade_levels=1,2,KG\nFiscalResponsibility=fiscal=A,B";
+        assert_eq!(
+            changed_codes(before, now),
+            BTreeMap::from([(
+                "GradeLevel".to_string(),
+                vec!["K".to_string(), "KG".to_string()]
+            )])
+        );
+        assert!(changed_codes(now, now).is_empty());
+        // A field that gained its code set: every code of it is new.
+        assert_eq!(
+            changed_codes("", "GradeLevel=grade_levels=1"),
+            BTreeMap::from([("GradeLevel".to_string(), vec!["1".to_string()])])
+        );
+    }
 }

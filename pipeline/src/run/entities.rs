@@ -88,6 +88,7 @@ pub fn part(produced: &mut Produced, entity: &str, action: &str, started: Instan
         name: entity.to_string(),
         action: action.to_string(),
         seconds: started.elapsed().as_secs_f64(),
+        note: None,
     });
 }
 

@@ -15,7 +15,9 @@ use crate::output::write_bytes;
 use crate::publish;
 use crate::publish::reuse::Previous;
 use anyhow::{Context, Result};
-use cutover_stages::conform::{declared, sources_of, split_input, Source, UPLOADS};
+use cutover_stages::conform::{
+    declared, patchable, sources_of, split_input, Source, Upload, UPLOADS,
+};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -97,6 +99,7 @@ impl Stage for Publish {
                     name: u.upload,
                     action: u.action.to_string(),
                     seconds: u.seconds,
+                    note: u.note,
                 })
                 .collect(),
             ..Default::default()
@@ -107,36 +110,54 @@ impl Stage for Publish {
 /// Each upload's hash of the source columns it declares, from the data
 /// hashes the identity stage (students) and the rekey stage (the rest)
 /// recorded: what its rows are made from, known before any is read. Split
-/// enrollment rows add what the split reads and its two codes.
+/// enrollment rows add what the split reads and its two codes. An upload
+/// with fields that may be patched (`conform::patchable`) also has, under
+/// `rest:<upload>` ([`publish::reuse::rest_key`]), the hash of the columns
+/// but the patchable fields' sources.
 fn source_columns(ctx: &Ctx, state: &State) -> BTreeMap<String, String> {
-    UPLOADS
-        .iter()
-        .map(|upload| {
-            let mut h = Sha256::new();
-            for source in sources_of(upload) {
-                let (stage, columns) = match source {
-                    Source::Students => (StageId::Identity, declared(upload, source)),
-                    Source::Segments => {
-                        h.update(ctx.config.split_exit_code.as_bytes());
-                        h.update([0]);
-                        h.update(ctx.config.split_entry_code.as_bytes());
-                        h.update([0]);
-                        (StageId::Rekey, split_input([*upload]))
-                    }
-                    _ => (StageId::Rekey, declared(upload, source)),
-                };
-                h.update(format!("{source:?}").as_bytes());
+    let mut out = BTreeMap::new();
+    for upload in UPLOADS {
+        out.insert(
+            upload.name.to_string(),
+            columns_hash(ctx, state, upload, &[]),
+        );
+        let patchable: Vec<&str> = patchable(upload).iter().map(|(s, _)| *s).collect();
+        if !patchable.is_empty() {
+            out.insert(
+                publish::reuse::rest_key(upload.name),
+                columns_hash(ctx, state, upload, &patchable),
+            );
+        }
+    }
+    out
+}
+
+/// The hash of the source columns `upload` reads, but `except`.
+fn columns_hash(ctx: &Ctx, state: &State, upload: &Upload, except: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for source in sources_of(upload) {
+        let (stage, mut columns) = match source {
+            Source::Students => (StageId::Identity, declared(upload, source)),
+            Source::Segments => {
+                h.update(ctx.config.split_exit_code.as_bytes());
                 h.update([0]);
-                h.update(
-                    state
-                        .columns_of(stage, source.entity(), &columns)
-                        .as_bytes(),
-                );
+                h.update(ctx.config.split_entry_code.as_bytes());
                 h.update([0]);
+                (StageId::Rekey, split_input([upload]))
             }
-            (upload.name.to_string(), hex(&h.finalize()))
-        })
-        .collect()
+            _ => (StageId::Rekey, declared(upload, source)),
+        };
+        columns.retain(|c| !except.contains(c));
+        h.update(format!("{source:?}").as_bytes());
+        h.update([0]);
+        h.update(
+            state
+                .columns_of(stage, source.entity(), &columns)
+                .as_bytes(),
+        );
+        h.update([0]);
+    }
+    hex(&h.finalize())
 }
 
 /// What the last publish made, for the uploads it may keep: nothing when

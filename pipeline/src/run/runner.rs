@@ -62,6 +62,10 @@ pub struct Part {
     pub name: String,
     pub action: String,
     pub seconds: f64,
+    /// What was made again and kept, when the action says too little
+    /// (publish: a patched upload).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// What a stage's last run was made from and made, kept in `stages.json`.

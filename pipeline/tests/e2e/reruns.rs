@@ -119,15 +119,14 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
         identity_before,
         "identities were not resolved again"
     );
-    // Only the uploads that read a grade level were conformed again (New
-    // State ID carries the grade of the enrollment a student is tied to, and
-    // writes files only when a student awaits an ID); the others kept their
-    // files (the same file, linked into the new uploads folder).
+    // Only the uploads that read a grade level were made again (New State
+    // ID carries the grade of the enrollment a student is tied to, and
+    // writes files only when a student awaits an ID; Student Enrollment,
+    // whose grade alone changed, was patched); the others kept their files
+    // (the same file, linked into the new uploads folder).
     let out = w.join("out");
-    assert_eq!(
-        parts(&out, "publish", "conformed"),
-        ["new_state_id", "student_enrollment"]
-    );
+    assert_eq!(parts(&out, "publish", "conformed"), ["new_state_id"]);
+    assert_eq!(parts(&out, "publish", "patched"), ["student_enrollment"]);
     // Of the crosswalk and rekey stages' entities only the enrollments (the
     // one entity with a grade column) were touched, and only their grade
     // columns (patched into the last run's snapshots); the others kept
@@ -340,6 +339,132 @@ fn a_rerun_after_a_grade_row_edit_writes_what_a_forced_run_writes() {
             assert!(mine == bytes, "{name} differs from a forced run's");
         }
     }
+}
+
+#[test]
+fn a_grade_row_of_some_schools_patches_student_enrollment_as_a_forced_run_writes_it() {
+    use polars::prelude::*;
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    copy_dir(&repo().join("crosswalks"), &w.join("cw"));
+    copy_dir(&repo().join("layouts"), &w.join("layouts"));
+    let gen = [
+        "generate",
+        "--students",
+        "1500",
+        "--seed",
+        "11",
+        "--out",
+        "b",
+    ];
+    assert!(cutover(&gen, w).status.success());
+    let run = |out: &str, extra: &[&str]| {
+        let mut args = vec!["run", "b", "--out", out, "--crosswalks", "cw", "--quiet"];
+        args.extend_from_slice(extra);
+        let o = cutover(&args, w);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        o
+    };
+    run("out", &[]);
+    let before = files(&w.join("out"));
+    // Grade 9: only the high schools' rows, of some SAUs and years.
+    let path = w.join("cw/grade_levels.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    let edited = text.replace("09,Grade 9,9,", "09,Grade 9,09,");
+    assert_ne!(edited, text);
+    fs::write(&path, edited).unwrap();
+    let manifest = ["crosswalk", "manifest", "--crosswalks", "cw"];
+    assert!(cutover(&manifest, w).status.success());
+    let o = run("out", &["-v"]);
+    let out = w.join("out");
+    assert_eq!(parts(&out, "publish", "patched"), ["student_enrollment"]);
+    assert_eq!(parts(&out, "publish", "conformed"), ["new_state_id"]);
+    run("forced", &["--force"]);
+    let (rerun, forced) = (files(&out), files(&w.join("forced")));
+    assert_eq!(
+        rerun.keys().collect::<Vec<_>>(),
+        forced.keys().collect::<Vec<_>>()
+    );
+    let timed = ["run.json", "run.html", "stages.json"];
+    for (name, bytes) in &forced {
+        if timed.contains(&name.as_str()) {
+            continue;
+        }
+        if name.ends_with(".parquet") {
+            assert!(
+                frame(&rerun[name]).equals_missing(&frame(bytes)),
+                "{name} differs"
+            );
+        } else {
+            assert!(rerun[name] == *bytes, "{name} differs from a forced run's");
+        }
+    }
+    // Only some of the upload files changed: those of grade-9 rows.
+    let enrollment: Vec<&String> = forced
+        .keys()
+        .filter(|n| n.starts_with("uploads/") && n.ends_with("/student_enrollment.csv"))
+        .collect();
+    let changed = enrollment
+        .iter()
+        .filter(|n| before[**n] != forced[**n])
+        .count();
+    assert!(
+        changed > 0 && changed < enrollment.len(),
+        "{changed} of {}",
+        enrollment.len()
+    );
+    // What was made again and what kept, counted from the forced run: the
+    // grade-9 rows changed; pre-flight checked them and their student's
+    // other rows of the year.
+    let df = frame(&forced["conform/student_enrollment.parquet"]);
+    let nine = df.column("GradeLevel").unwrap().str().unwrap().equal("09");
+    let ids = df.column("StateStudentID").unwrap().str().unwrap().clone();
+    let years = df.column("SchoolYear").unwrap().str().unwrap().clone();
+    let keys: std::collections::HashSet<(&str, Option<&str>)> = (0..df.height())
+        .filter(|i| nine.get(*i) == Some(true))
+        .filter_map(|i| Some((ids.get(i)?, years.get(i))))
+        .collect();
+    let checked = (0..df.height())
+        .filter(|&i| {
+            nine.get(i) == Some(true)
+                || ids
+                    .get(i)
+                    .is_some_and(|id| keys.contains(&(id, years.get(i))))
+        })
+        .count();
+    let n = nine.sum().unwrap() as usize;
+    assert!(
+        n > 0 && checked < df.height(),
+        "{n} changed, {checked} checked"
+    );
+    let note = format!(
+        "of its {} rows, changed: GradeLevel in {n}; pre-flight checked {checked} rows again (those changed, with their student's other rows of the year) and kept the findings of the other {}; its {} upload files written again",
+        df.height(),
+        df.height() - checked,
+        enrollment.len()
+    );
+    let run_json: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("run.json")).unwrap()).unwrap();
+    let publish = run_json["timings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["stage"] == "publish")
+        .unwrap();
+    let part = publish["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "student_enrollment")
+        .unwrap();
+    assert_eq!(part["note"], note.as_str());
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(log.contains(&format!("patched: {note}")), "{log}");
 }
 
 /// The parts of a stage `run.json` lists with `action`, in its order.
@@ -748,8 +873,9 @@ fn publish_conforms_only_the_uploads_whose_declared_inputs_changed() {
     ];
     assert_eq!(upload_actions(w), all.map(|u| format!("{u} conformed")));
 
-    // One grade-level row: Student Enrollment reads the grade, and New
-    // State ID's layout checks its (empty) grade against the grade codes.
+    // One grade-level row: Student Enrollment reads the grade (only it
+    // changed: patched), and New State ID's layout checks its (empty)
+    // grade against the grade codes.
     let path = w.join("crosswalks/grade_levels.csv");
     let text = fs::read_to_string(&path).unwrap().replace(
         "KG,Kindergarten,K,Kindergarten",
@@ -758,12 +884,11 @@ fn publish_conforms_only_the_uploads_whose_declared_inputs_changed() {
     fs::write(&path, text).unwrap();
     assert!(cutover(&["crosswalk", "manifest"], w).status.success());
     config(w, "");
-    let conformed = ["new_state_id", "student_enrollment"];
     let expected = all.map(|u| {
-        let action = if conformed.contains(&u) {
-            "conformed"
-        } else {
-            "kept"
+        let action = match u {
+            "new_state_id" => "conformed",
+            "student_enrollment" => "patched",
+            _ => "kept",
         };
         format!("{u} {action}")
     });
