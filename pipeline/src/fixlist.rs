@@ -314,28 +314,49 @@ fn places(root: &Path) -> Result<Places> {
         let Some(lf) = runfiles::scan(root, &rel)? else {
             continue;
         };
-        // Sorted by year, so the latest year's SAU is the one kept.
+        // Sorted by year, so the latest year's SAU is the one kept: the SAU
+        // of each key's last row in that order, as text (null as blank).
         let df = lf
             .select(pick)
             .filter(col(SAU_ORG_ID).is_not_null())
             .sort([YEAR_CODE], SortMultipleOptions::default())
             .collect()?;
-        let (schools, years, saus) = (
-            texts(&df, SCHOOL_ID)?,
-            texts(&df, YEAR_CODE)?,
-            texts(&df, SAU_ORG_ID)?,
-        );
-        let ids = texts(&df, STATE_STUDENT_ID)?;
-        for i in 0..df.height() {
-            p.school_year
-                .insert((schools[i].clone(), years[i].clone()), saus[i].clone());
-            p.school.insert(schools[i].clone(), saus[i].clone());
-            if has_id && !ids[i].is_empty() {
-                p.student.insert(ids[i].clone(), saus[i].clone());
+        for ((school, year), sau) in last_sau(&df, &[SCHOOL_ID, YEAR_CODE])? {
+            p.school_year.insert((school, year), sau);
+        }
+        for ((school, _), sau) in last_sau(&df, &[SCHOOL_ID])? {
+            p.school.insert(school, sau);
+        }
+        if has_id {
+            let known = col(STATE_STUDENT_ID)
+                .is_not_null()
+                .and(col(STATE_STUDENT_ID).neq(lit("")));
+            let ids = df.lazy().filter(known).collect()?;
+            for ((id, _), sau) in last_sau(&ids, &[STATE_STUDENT_ID])? {
+                p.student.insert(id, sau);
             }
         }
     }
     Ok(p)
+}
+
+/// The SAU of the last row of `df` with each value of the `by` columns
+/// (one or two), all as text, null as blank: ((first, second or blank), SAU).
+fn last_sau(df: &DataFrame, by: &[&str]) -> Result<Vec<((String, String), String)>> {
+    let text = |c: &str| col(c).cast(DataType::String).fill_null(lit(""));
+    let last = df
+        .clone()
+        .lazy()
+        .group_by_stable(by.iter().map(|c| text(c)).collect::<Vec<_>>())
+        .agg([text(SAU_ORG_ID).last()])
+        .collect()?;
+    let first = texts(&last, by[0])?;
+    let second = match by.get(1) {
+        Some(c) => texts(&last, c)?,
+        None => vec![String::new(); last.height()],
+    };
+    let saus = texts(&last, SAU_ORG_ID)?;
+    Ok(first.into_iter().zip(second).zip(saus).collect())
 }
 
 impl Places {

@@ -133,25 +133,26 @@ pub fn flags_frame(findings: &[Finding]) -> PolarsResult<DataFrame> {
 }
 
 /// One enrollment row, as the rules read it.
+/// One enrollment, its text values borrowed from the frame's columns (a
+/// million enrollments are never a million sets of strings).
 #[derive(Clone, Debug, Default)]
-struct Row {
-    file: String,
+struct Row<'a> {
+    file: &'a str,
     line: i64,
     year: i32,
-    sau: String,
-    student: String,
-    school: String,
+    sau: &'a str,
+    student: &'a str,
+    school: &'a str,
     primary: bool,
-    grade: String,
+    grade: &'a str,
     entry: Option<NaiveDate>,
-    start: String,
+    start: &'a str,
     exit: Option<NaiveDate>,
-    exit_type: String,
+    exit_type: &'a str,
     homeless: bool,
     home_schooled: bool,
 }
 
-/// One finding: the rule and the row that broke it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Finding {
     pub sau: String,
@@ -171,26 +172,27 @@ pub fn run(
     charter_schools: &BTreeSet<String>,
     last_year: i32,
 ) -> PolarsResult<Vec<Finding>> {
-    let rows = rows(enrollment)?;
+    let texts = Texts::of(enrollment)?;
+    let rows = rows(enrollment, &texts)?;
     let expelled = expulsions(behavior)?;
     let births = birth_dates(personal)?;
     // Each student's rows in order of school year and entry date.
     let mut by_student: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
     for r in &rows {
-        by_student.entry(r.student.as_str()).or_default().push(r);
+        by_student.entry(r.student).or_default().push(r);
     }
     let mut out = Vec::new();
     let mut find = |r: &Row, rule: &'static str| {
         out.push(Finding {
-            sau: r.sau.clone(),
-            file: r.file.clone(),
+            sau: r.sau.to_string(),
+            file: r.file.to_string(),
             row: r.line,
             rule,
             year: r.year,
         })
     };
     for r in &rows {
-        if r.exit_type == "19" && !expelled.contains(&(r.student.clone(), r.year)) {
+        if r.exit_type == "19" && !expelled.contains(&(r.student.to_string(), r.year)) {
             find(r, "expelled_without_behavior");
         }
         if r.home_schooled && r.exit.is_some() && r.exit_type != "13" {
@@ -217,7 +219,7 @@ pub fn run(
             if r.exit_type == "26"
                 && later
                     .iter()
-                    .any(|n| n.year == r.year && charter_schools.contains(&n.school))
+                    .any(|n| n.year == r.year && charter_schools.contains(n.school))
             {
                 find(r, "virtual_charter_exit_26");
             }
@@ -236,10 +238,10 @@ pub fn run(
     Ok(out)
 }
 
-impl Row {
+impl Row<'_> {
     /// An earlier enrollment of the same student and year had a homeless
     /// night-time residence and this one has none.
-    fn homeless_dropped(&self, earlier: &[&Row]) -> bool {
+    fn homeless_dropped(&self, earlier: &[&Row<'_>]) -> bool {
         !self.homeless && earlier.iter().any(|e| e.year == self.year && e.homeless)
     }
 }
@@ -247,8 +249,8 @@ impl Row {
 /// A primary enrollment in grades 9-12 whose student's last primary
 /// enrollment of the previous school year was at the same school and was
 /// not exited (the student continued there).
-fn continues_at_same_school(r: &Row, earlier: &[&Row]) -> bool {
-    if !r.primary || !["09", "10", "11", "12"].contains(&r.grade.as_str()) {
+fn continues_at_same_school(r: &Row<'_>, earlier: &[&Row<'_>]) -> bool {
+    if !r.primary || !["09", "10", "11", "12"].contains(&r.grade) {
         return false;
     }
     if earlier.iter().any(|e| e.year == r.year && e.primary) {
@@ -336,35 +338,74 @@ fn ints(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
     Ok((0..ca.len()).map(|i| ca.get(i).unwrap_or(0)).collect())
 }
 
-fn rows(df: &DataFrame) -> PolarsResult<Vec<Row>> {
-    let file = text(df, SOURCE_FILE)?;
+/// The text columns of the enrollments [`rows`] reads, cast to text once.
+struct Texts {
+    columns: [Option<Series>; 9],
+}
+
+const TEXT_COLUMNS: [&str; 9] = [
+    SOURCE_FILE,
+    SAU_ORG_ID,
+    STATE_STUDENT_ID,
+    SCHOOL_ID,
+    ENROLLMENT_TYPE_CODE,
+    GRADE_LEVEL_CODE,
+    START_STATUS,
+    EXIT_TYPE_CODE,
+    HOMELESS_CODE,
+];
+
+impl Texts {
+    fn of(df: &DataFrame) -> PolarsResult<Texts> {
+        let mut columns: [Option<Series>; 9] = Default::default();
+        for (slot, name) in columns.iter_mut().zip(TEXT_COLUMNS) {
+            if let Ok(c) = df.column(name) {
+                *slot = Some(c.as_materialized_series().cast(&DataType::String)?);
+            }
+        }
+        Ok(Texts { columns })
+    }
+
+    /// The values of column `i` of [`TEXT_COLUMNS`], trimmed, null (or no
+    /// column) as blank: what [`text`] gives, borrowed.
+    fn values(&self, i: usize, height: usize) -> PolarsResult<Vec<&str>> {
+        match &self.columns[i] {
+            None => Ok(vec![""; height]),
+            Some(s) => Ok(s
+                .str()?
+                .iter()
+                .map(|v| v.unwrap_or_default().trim())
+                .collect()),
+        }
+    }
+}
+
+fn rows<'a>(df: &DataFrame, texts: &'a Texts) -> PolarsResult<Vec<Row<'a>>> {
+    let n = df.height();
+    let text = |i| texts.values(i, n);
+    let [file, sau, student, school, kind, grade, start, exit_type, homeless] =
+        [0, 1, 2, 3, 4, 5, 6, 7, 8].map(text);
+    let (file, sau, student, school) = (file?, sau?, student?, school?);
+    let (kind, grade, start, exit_type, homeless) = (kind?, grade?, start?, exit_type?, homeless?);
     let line = ints(df, SOURCE_ROW)?;
     let year = ints(df, SCHOOL_YEAR)?;
-    let sau = text(df, SAU_ORG_ID)?;
-    let student = text(df, STATE_STUDENT_ID)?;
-    let school = text(df, SCHOOL_ID)?;
-    let kind = text(df, ENROLLMENT_TYPE_CODE)?;
-    let grade = text(df, GRADE_LEVEL_CODE)?;
     let entry = dates(df, SCHOOL_ENTRY_DATE)?;
-    let start = text(df, START_STATUS)?;
     let exit = dates(df, EXIT_DATE)?;
-    let exit_type = text(df, EXIT_TYPE_CODE)?;
-    let homeless = text(df, HOMELESS_CODE)?;
     let home_schooled = flags(df, HOME_SCHOOLED)?;
-    Ok((0..df.height())
+    Ok((0..n)
         .map(|i| Row {
-            file: file[i].clone(),
+            file: file[i],
             line: line[i],
             year: year[i] as i32,
-            sau: sau[i].clone(),
-            student: student[i].clone(),
-            school: school[i].clone(),
+            sau: sau[i],
+            student: student[i],
+            school: school[i],
             primary: kind[i] == "P",
-            grade: grade[i].clone(),
+            grade: grade[i],
             entry: entry[i],
-            start: start[i].clone(),
+            start: start[i],
             exit: exit[i],
-            exit_type: exit_type[i].clone(),
+            exit_type: exit_type[i],
             homeless: !homeless[i].is_empty(),
             home_schooled: home_schooled[i],
         })

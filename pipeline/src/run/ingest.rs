@@ -91,35 +91,76 @@ fn timed<T>(phase: &str, entity: &str, f: impl FnOnce() -> T) -> T {
 }
 
 /// Reads one file, its rows written to its staged read snapshot a batch at
-/// a time as they are read.
+/// a time as they are read: the file is decoded and parsed on one thread
+/// while this one writes the rows it has (a batch at most waits between
+/// them), so both cores work.
 fn stage_read(ctx: &Ctx, spec: &'static EntitySpec, name: &str) -> Result<StagedRead> {
     let mut failed = None;
     let mut done = None;
     let staged = timed("read", spec.name, || {
         snapshot::stage_parquet_batches(ctx.root, read::STAGE, spec.name, &ctx.provenance, |sink| {
-            let mut write = |mut rows: DataFrame| {
-                sink.write(&mut rows).map_err(|e| read::ReadError::Io {
-                    file: name.to_string(),
-                    message: format!("{e:#}"),
-                })
-            };
-            match read_one(ctx, spec, name, &mut write) {
-                Ok(read) => done = Some(read),
-                Err(e) => {
-                    failed = Some(e);
-                    anyhow::bail!("{name}: not read");
-                }
+            let (read, written) = overlapped(
+                |send| {
+                    let mut send = |rows| send(rows).map_err(|_| io_error(name, "stopped"));
+                    read_one(ctx, spec, name, &mut send)
+                },
+                |mut rows| sink.write(&mut rows),
+            );
+            // A file that cannot be read, or written, says why in its own words.
+            match (read, written) {
+                (_, Err(e)) => failed = Some(io_error(name, &format!("{e:#}"))),
+                (Err(e), Ok(())) => failed = Some(e),
+                (Ok(read), Ok(())) => done = Some(read),
             }
-            Ok(())
+            match failed {
+                Some(_) => anyhow::bail!("{name}: not read"),
+                None => Ok(()),
+            }
         })
     });
-    // A file that cannot be read says why in its own words.
     if let Some(e) = failed {
         return Err(e.into());
     }
     let rows = staged?;
     let read = done.expect("read when staged");
     Ok(StagedRead { spec, rows, read })
+}
+
+fn io_error(file: &str, message: &str) -> read::ReadError {
+    read::ReadError::Io {
+        file: file.to_string(),
+        message: message.to_string(),
+    }
+}
+
+/// Runs `make` on a thread of its own, handing each frame it sends to
+/// `take` on this one, in order, with at most one frame waiting between
+/// them: (what `make` returned, the first error of `take`). When `take`
+/// fails, the frames still sent are dropped and `make`'s next send fails.
+fn overlapped<T: Send>(
+    make: impl FnOnce(&mut dyn FnMut(DataFrame) -> Result<(), ()>) -> T + Send,
+    mut take: impl FnMut(DataFrame) -> Result<()>,
+) -> (T, Result<()>) {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<DataFrame>(1);
+    let parent = tracing::Span::current();
+    std::thread::scope(|s| {
+        let maker = s.spawn(move || {
+            let _span = parent.enter();
+            make(&mut |frame| tx.send(frame).map_err(|_| ()))
+        });
+        let mut taken = Ok(());
+        for frame in rx.iter() {
+            taken = take(frame);
+            if taken.is_err() {
+                break;
+            }
+        }
+        drop(rx);
+        let made = maker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (made, taken)
+    })
 }
 
 /// The facts the cross-file rules read: the identity file's StateStudentIDs
@@ -189,14 +230,26 @@ fn ingest_one(
     let mut hashes = DataHashes::new(spec.name);
     let mut quarantines = Vec::new();
     let (root, prov) = (ctx.root, &ctx.provenance);
+    let path = staged.rows.temp_path();
     let rows = timed("rules", spec.name, || {
         snapshot::stage_parquet_batches(root, ingest::STAGE, spec.name, prov, |sink| {
-            snapshot::read_batches(staged.rows.temp_path(), INGEST_BATCH, |batch| {
-                let (mut rows, quarantine) = ingestion.batch(batch)?;
-                quarantines.push(quarantine);
-                hashes.update(&rows)?;
-                sink.write(&mut rows)
-            })
+            // Each batch typed and checked on one thread while the last is
+            // hashed and written on this one.
+            let (ingestion, quarantines) = (&mut ingestion, &mut quarantines);
+            let (checked, written) = overlapped(
+                |send| {
+                    snapshot::read_batches(path, INGEST_BATCH, |batch| {
+                        let (rows, quarantine) = ingestion.batch(batch)?;
+                        quarantines.push(quarantine);
+                        send(rows).map_err(|()| anyhow::anyhow!("the rows were not written"))
+                    })
+                },
+                |mut rows| {
+                    hashes.update(&rows)?;
+                    sink.write(&mut rows)
+                },
+            );
+            written.and(checked)
         })
     })?;
     let report = ingestion.finish();

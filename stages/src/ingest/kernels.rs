@@ -7,14 +7,34 @@ use crate::codes::CodeSet;
 use polars::prelude::*;
 use std::collections::BTreeMap;
 
-/// `f` of each text value (null where null), as a boolean column.
+/// `f` of each text value (null where null), as a boolean column. When
+/// `f` gives every value the same answer (the usual case: no value bad),
+/// the column is made whole rather than value by value.
 fn test_values(e: Expr, f: impl Fn(&str) -> bool + Send + Sync + 'static) -> Expr {
     e.map(
         move |c: Column| {
-            let out: BooleanChunked = c.str()?.iter().map(|v| v.map(&f)).collect();
+            let ca = c.str()?;
+            let mut values = ca.iter().flatten();
+            let out = match values.next().map(&f) {
+                Some(first) if values.all(|v| f(v) == first) => uniform(ca, first)?,
+                _ => ca.iter().map(|v| v.map(&f)).collect(),
+            };
             Ok(out.with_name(c.name().clone()).into_column())
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
+    )
+}
+
+/// `value` where `ca` has a value, null where it is null.
+fn uniform(ca: &StringChunked, value: bool) -> PolarsResult<BooleanChunked> {
+    let name = ca.name().clone();
+    let full = BooleanChunked::full(name.clone(), value, ca.len());
+    if ca.null_count() == 0 {
+        return Ok(full);
+    }
+    full.zip_with(
+        &ca.is_not_null(),
+        &BooleanChunked::full_null(name, ca.len()),
     )
 }
 
@@ -102,7 +122,7 @@ mod tests {
 
     #[test]
     fn the_kernels_give_what_the_regular_expressions_give() {
-        let values = [
+        let mixed = vec![
             Some("123456789"),
             Some("12345678"),
             Some("0123"),
@@ -115,15 +135,24 @@ mod tests {
             Some(""),
             None,
         ];
-        let cases = [
-            (digits(col("v"), 9, 9), "^[0-9]{9}$"),
-            (digits(col("v"), 1, 4), "^[0-9]{1,4}$"),
-            (leading_zero(col("v")), "^0[0-9]+$"),
-            (has_control(col("v")), r"[\x00-\x09\x0B\x0C\x0E-\x1F\x7F]"),
+        // Columns whose values all give the same answer (made whole).
+        let uniform = [
+            vec![Some("123456789"), None, Some("012345678")],
+            vec![Some("0123"), Some("0456")],
+            vec![Some("ab"), Some("c"), None],
+            vec![None, None],
         ];
-        for (kernel, pattern) in cases {
-            let regex = col("v").str().contains(lit(pattern), false);
-            assert_eq!(eval(kernel, &values), eval(regex, &values), "{pattern}");
+        for values in std::iter::once(mixed).chain(uniform) {
+            let cases = [
+                (digits(col("v"), 9, 9), "^[0-9]{9}$"),
+                (digits(col("v"), 1, 4), "^[0-9]{1,4}$"),
+                (leading_zero(col("v")), "^0[0-9]+$"),
+                (has_control(col("v")), r"[\x00-\x09\x0B\x0C\x0E-\x1F\x7F]"),
+            ];
+            for (kernel, pattern) in cases {
+                let regex = col("v").str().contains(lit(pattern), false);
+                assert_eq!(eval(kernel, &values), eval(regex, &values), "{pattern}");
+            }
         }
     }
 
