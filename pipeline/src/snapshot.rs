@@ -73,21 +73,14 @@ pub fn stage_parquet(
     let path = snapshot_path(root, stage, entity);
     let metadata = KeyValueMetadata::from_static(provenance.key_values(stage, entity));
     stage_atomic(&path, |file| {
-        let mut keep = KeepIoError {
-            inner: std::io::BufWriter::new(file),
-            first: None,
-        };
+        let mut keep = KeepIoError::over(file);
         let written = ParquetWriter::new(&mut keep)
             .with_compression(ParquetCompression::Zstd(None))
             .with_key_value_metadata(Some(metadata))
-            .finish(frame);
-        // The parquet writer reports a failed write as a thrift error: say
-        // what the disk said (a full disk, a permission) instead.
-        match (written, keep.first.take()) {
-            (Err(_), Some(io)) => Err(io.into()),
-            (Err(e), None) => Err(anyhow::anyhow!("parquet writer failed: {e}")),
-            (Ok(_), _) => Ok(std::io::Write::flush(&mut keep)?),
-        }
+            .finish(frame)
+            .map(|_| ())
+            .map_err(|e| anyhow::anyhow!("parquet writer failed: {e}"));
+        keep.settle(written)
     })
 }
 
@@ -105,10 +98,7 @@ pub fn stage_parquet_batches(
     let path = snapshot_path(root, stage, entity);
     let metadata = KeyValueMetadata::from_static(provenance.key_values(stage, entity));
     stage_atomic(&path, |file| {
-        let mut keep = KeepIoError {
-            inner: std::io::BufWriter::new(file),
-            first: None,
-        };
+        let mut keep = KeepIoError::over(file);
         let written = (|| -> Result<()> {
             let mut sink = BatchSink {
                 out: Some(&mut keep),
@@ -122,11 +112,7 @@ pub fn stage_parquet_batches(
             writer.finish()?;
             Ok(())
         })();
-        match (written, keep.first.take()) {
-            (Err(_), Some(io)) => Err(io.into()),
-            (Err(e), None) => Err(e),
-            (Ok(_), _) => Ok(std::io::Write::flush(&mut keep)?),
-        }
+        keep.settle(written)
     })
 }
 
@@ -326,7 +312,27 @@ struct KeepIoError<W> {
     first: Option<std::io::Error>,
 }
 
+impl<'f> KeepIoError<std::io::BufWriter<&'f mut std::fs::File>> {
+    fn over(file: &'f mut std::fs::File) -> Self {
+        KeepIoError {
+            inner: std::io::BufWriter::new(file),
+            first: None,
+        }
+    }
+}
+
 impl<W: std::io::Write> KeepIoError<W> {
+    /// The outcome of a write through `self`, flushed: a writer reports a
+    /// failed write as its own error (parquet's as a thrift error), so say
+    /// what the disk said (a full disk, a permission) instead.
+    fn settle(mut self, written: Result<()>) -> Result<()> {
+        match (written, self.first.take()) {
+            (Err(_), Some(io)) => Err(io.into()),
+            (Err(e), None) => Err(e),
+            (Ok(()), _) => Ok(std::io::Write::flush(&mut self)?),
+        }
+    }
+
     fn keep<T>(&mut self, r: std::io::Result<T>) -> std::io::Result<T> {
         if let Err(e) = &r {
             if self.first.is_none() {
