@@ -263,6 +263,36 @@ fn row_groups(path: &Path) -> usize {
 fn a_rerun_after_a_grade_row_edit_writes_what_a_forced_run_writes() {
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path();
+    grade_row_bundle(w);
+    // Rows mapped and re-keyed 2,000 at a time, so the snapshots patched
+    // have several row groups.
+    let run = |out: &str, extra: &[&str]| run_ok(w, out, extra, Some("2000"));
+    run("out", &[]);
+    for stage in ["crosswalk", "identity"] {
+        let path = w.join(format!("out/{stage}/student_enrollment.parquet"));
+        assert!(row_groups(&path) > 2, "{stage}: {}", row_groups(&path));
+    }
+    edit_grade_row(w, "KG,Kindergarten,K,", "KG,Kindergarten,KG,");
+    run("out", &[]);
+    let out = w.join("out");
+    for stage in ["crosswalk", "rekey"] {
+        assert_eq!(parts(&out, stage, "patched"), ["student_enrollment"]);
+    }
+    run("forced", &["--force"]);
+    // A parquet file's footer names the inputs of the run that wrote it (a
+    // snapshot of a stage that was skipped names the last one's), so
+    // parquet files are compared by their rows, and the patched snapshots
+    // by their bytes too.
+    let patched = [
+        "crosswalk/student_enrollment.parquet",
+        "identity/student_enrollment.parquet",
+    ];
+    same_as_forced(&files(&out), &files(&w.join("forced")), &patched);
+}
+
+/// A 1,500-student generated bundle `b` in `w`, with the repository's code
+/// tables in `cw` and layouts in `layouts`.
+fn grade_row_bundle(w: &Path) {
     copy_dir(&repo().join("crosswalks"), &w.join("cw"));
     copy_dir(&repo().join("layouts"), &w.join("layouts"));
     let gen = [
@@ -275,65 +305,61 @@ fn a_rerun_after_a_grade_row_edit_writes_what_a_forced_run_writes() {
         "b",
     ];
     assert!(cutover(&gen, w).status.success());
-    // Rows mapped and re-keyed 2,000 at a time, so the snapshots patched
-    // have several row groups.
-    let run = |out: &str, extra: &[&str]| {
-        let mut args = vec!["run", "b", "--out", out, "--crosswalks", "cw", "--quiet"];
-        args.extend_from_slice(extra);
-        let o = Command::new(env!("CARGO_BIN_EXE_cutover"))
-            .args(&args)
-            .env("CUTOVER_BATCH_ROWS", "2000")
-            .current_dir(w)
-            .output()
-            .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-    };
-    run("out", &[]);
-    for stage in ["crosswalk", "identity"] {
-        let path = w.join(format!("out/{stage}/student_enrollment.parquet"));
-        assert!(row_groups(&path) > 2, "{stage}: {}", row_groups(&path));
+}
+
+/// Runs bundle `b` into `out` with the code tables in `cw`, rows mapped
+/// `batch_rows` at a time when given, and asserts it passed.
+fn run_ok(w: &Path, out: &str, extra: &[&str], batch_rows: Option<&str>) -> Output {
+    let mut args = vec!["run", "b", "--out", out, "--crosswalks", "cw", "--quiet"];
+    args.extend_from_slice(extra);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cutover"));
+    cmd.args(&args).current_dir(w);
+    if let Some(rows) = batch_rows {
+        cmd.env("CUTOVER_BATCH_ROWS", rows);
     }
+    let o = cmd.output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// Edits one row of `cw/grade_levels.csv` and records the edit in the
+/// code tables' manifest.
+fn edit_grade_row(w: &Path, from: &str, to: &str) {
     let path = w.join("cw/grade_levels.csv");
     let text = fs::read_to_string(&path).unwrap();
-    let edited = text.replace("KG,Kindergarten,K,", "KG,Kindergarten,KG,");
+    let edited = text.replace(from, to);
     assert_ne!(edited, text);
     fs::write(&path, edited).unwrap();
-    assert!(cutover(&["crosswalk", "manifest", "--crosswalks", "cw"], w)
-        .status
-        .success());
-    run("out", &[]);
-    let out = w.join("out");
-    for stage in ["crosswalk", "rekey"] {
-        assert_eq!(parts(&out, stage, "patched"), ["student_enrollment"]);
-    }
-    run("forced", &["--force"]);
-    let (rerun, forced) = (files(&out), files(&w.join("forced")));
+    let manifest = ["crosswalk", "manifest", "--crosswalks", "cw"];
+    assert!(cutover(&manifest, w).status.success());
+}
+
+/// A rerun's files are a forced run's: the same names; parquet files the
+/// same rows (and those in `by_bytes` the same bytes); every other file
+/// the same bytes, but for run.json, run.html and stages.json, which
+/// record times and what each run did.
+fn same_as_forced(
+    rerun: &std::collections::BTreeMap<String, Vec<u8>>,
+    forced: &std::collections::BTreeMap<String, Vec<u8>>,
+    by_bytes: &[&str],
+) {
     assert_eq!(
         rerun.keys().collect::<Vec<_>>(),
         forced.keys().collect::<Vec<_>>(),
         "the same files"
     );
-    // run.json, run.html and stages.json record times and what each run
-    // did; a parquet file's footer names the inputs of the run that wrote
-    // it (a snapshot of a stage that was skipped names the last one's), so
-    // parquet files are compared by their rows, and the patched snapshots
-    // by their bytes too.
     let timed = ["run.json", "run.html", "stages.json"];
-    let patched = [
-        "crosswalk/student_enrollment.parquet",
-        "identity/student_enrollment.parquet",
-    ];
-    for (name, bytes) in &forced {
+    for (name, bytes) in forced {
         if timed.contains(&name.as_str()) {
             continue;
         }
         let mine = &rerun[name];
-        if name.ends_with(".parquet") && !patched.contains(&name.as_str()) {
+        if name.ends_with(".parquet") && !by_bytes.contains(&name.as_str()) {
             assert!(frame(mine).equals_missing(&frame(bytes)), "{name} differs");
         } else {
             assert!(mine == bytes, "{name} differs from a forced run's");
@@ -346,64 +372,19 @@ fn a_grade_row_of_some_schools_patches_student_enrollment_as_a_forced_run_writes
     use polars::prelude::*;
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path();
-    copy_dir(&repo().join("crosswalks"), &w.join("cw"));
-    copy_dir(&repo().join("layouts"), &w.join("layouts"));
-    let gen = [
-        "generate",
-        "--students",
-        "1500",
-        "--seed",
-        "11",
-        "--out",
-        "b",
-    ];
-    assert!(cutover(&gen, w).status.success());
-    let run = |out: &str, extra: &[&str]| {
-        let mut args = vec!["run", "b", "--out", out, "--crosswalks", "cw", "--quiet"];
-        args.extend_from_slice(extra);
-        let o = cutover(&args, w);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        o
-    };
+    grade_row_bundle(w);
+    let run = |out: &str, extra: &[&str]| run_ok(w, out, extra, None);
     run("out", &[]);
     let before = files(&w.join("out"));
     // Grade 9: only the high schools' rows, of some SAUs and years.
-    let path = w.join("cw/grade_levels.csv");
-    let text = fs::read_to_string(&path).unwrap();
-    let edited = text.replace("09,Grade 9,9,", "09,Grade 9,09,");
-    assert_ne!(edited, text);
-    fs::write(&path, edited).unwrap();
-    let manifest = ["crosswalk", "manifest", "--crosswalks", "cw"];
-    assert!(cutover(&manifest, w).status.success());
+    edit_grade_row(w, "09,Grade 9,9,", "09,Grade 9,09,");
     let o = run("out", &["-v"]);
     let out = w.join("out");
     assert_eq!(parts(&out, "publish", "patched"), ["student_enrollment"]);
     assert_eq!(parts(&out, "publish", "conformed"), ["new_state_id"]);
     run("forced", &["--force"]);
-    let (rerun, forced) = (files(&out), files(&w.join("forced")));
-    assert_eq!(
-        rerun.keys().collect::<Vec<_>>(),
-        forced.keys().collect::<Vec<_>>()
-    );
-    let timed = ["run.json", "run.html", "stages.json"];
-    for (name, bytes) in &forced {
-        if timed.contains(&name.as_str()) {
-            continue;
-        }
-        if name.ends_with(".parquet") {
-            assert!(
-                frame(&rerun[name]).equals_missing(&frame(bytes)),
-                "{name} differs"
-            );
-        } else {
-            assert!(rerun[name] == *bytes, "{name} differs from a forced run's");
-        }
-    }
+    let forced = files(&w.join("forced"));
+    same_as_forced(&files(&out), &forced, &[]);
     // Only some of the upload files changed: those of grade-9 rows.
     let enrollment: Vec<&String> = forced
         .keys()
