@@ -393,13 +393,15 @@ pub type Sink<'a> = &'a mut dyn FnMut(DataFrame) -> Result<(), ReadError>;
 /// batch at a time. `file` is the name used in every message and in
 /// `source_file`. The file is read twice, never held whole: once to choose
 /// its encoding, once to decode and parse it, a batch of text at a time cut
-/// into pieces parsed on every core (see `chunks`).
+/// into pieces parsed on every core (see `chunks`). `sha256`: the file's
+/// checksum when the run already has it, then not computed again.
 pub fn read_file(
     path: &Path,
     file: &str,
     spec: &EntitySpec,
     choice: EncodingChoice,
     column_map: &BTreeMap<String, String>,
+    sha256: Option<&str>,
     progress: impl FnMut(u64),
     sink: Sink,
 ) -> Result<Read, ReadError> {
@@ -408,6 +410,7 @@ pub fn read_file(
         spec,
         choice,
         column_map,
+        sha256,
         batch: BATCH,
     };
     read_in_batches(path, &how, progress, sink)
@@ -419,6 +422,8 @@ struct How<'a> {
     spec: &'a EntitySpec,
     choice: EncodingChoice,
     column_map: &'a BTreeMap<String, String>,
+    /// The file's SHA-256 when the run already has it (not hashed again).
+    sha256: Option<&'a str>,
     /// Bytes of text parsed at a time (the tests cut small).
     batch: usize,
 }
@@ -436,7 +441,7 @@ fn read_in_batches(
     };
     let open = || std::fs::File::open(path).map_err(io);
     let started = std::time::Instant::now();
-    let analysis = stream::analyse(open()?).map_err(io)?;
+    let analysis = stream::analyse(open()?, how.sha256).map_err(io)?;
     tracing::debug!(
         wall_s = format!("{:.2}", started.elapsed().as_secs_f64()),
         "timing: first pass (checksum, encoding)"
@@ -837,6 +842,7 @@ mod tests {
             spec: &SCHOOLS,
             choice: EncodingChoice::Auto,
             column_map: &map,
+            sha256: None,
             batch: BATCH,
         };
         read_whole(&path, &how)
@@ -981,6 +987,7 @@ mod tests {
             spec,
             choice: EncodingChoice::Auto,
             column_map: &map,
+            sha256: None,
             batch,
         };
         read_whole(&path, &how).unwrap()

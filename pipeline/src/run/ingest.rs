@@ -306,6 +306,7 @@ fn read_one(
         spec,
         choice,
         map,
+        ctx.inputs.get(name).map(String::as_str),
         |b| bar.set_position(b),
         sink,
     )?;
