@@ -9,19 +9,20 @@ use std::collections::BTreeMap;
 
 /// `f` of each text value (null where null), as a boolean column. When
 /// `f` gives every value the same answer (the usual case: no value bad),
-/// the column is made whole rather than value by value; `maybe` (see
-/// [`maybe_any_byte`]) false says so without looking at values one by one.
+/// the column is made whole rather than value by value; `maybe` false (see
+/// [`maybe_any_byte`]) says that no value is true without `f` looking at
+/// them one by one.
 fn test_values(
     e: Expr,
-    maybe: Option<fn(u8) -> bool>,
+    maybe: impl Fn(&StringChunked) -> bool + Send + Sync + 'static,
     f: impl Fn(&str) -> bool + Send + Sync + 'static,
 ) -> Expr {
     e.map(
         move |c: Column| {
             let ca = c.str()?;
-            let out = match maybe {
-                Some(hit) if !maybe_any_byte(ca, hit) => uniform(ca, false)?,
-                _ => match every_slot(ca, &f) {
+            let out = match maybe(ca) {
+                false => uniform(ca, false)?,
+                true => match every_slot(ca, &f) {
                     Some(first) => uniform(ca, first)?,
                     None => ca.iter().map(|v| v.map(&f)).collect(),
                 },
@@ -45,7 +46,7 @@ fn every_slot(ca: &StringChunked, f: &impl Fn(&str) -> bool) -> Option<bool> {
 /// values are looked at in their views, long ones through their buffers,
 /// each buffer whole (it may hold bytes no value of `ca` uses, so true says
 /// only that some value may).
-fn maybe_any_byte(ca: &StringChunked, hit: fn(u8) -> bool) -> bool {
+fn maybe_any_byte(ca: &StringChunked, hit: impl Fn(u8) -> bool) -> bool {
     ca.downcast_iter().any(|arr| {
         let short = arr.views().iter().any(|v| {
             v.get_inlined_slice()
@@ -79,21 +80,29 @@ pub(super) fn is_control(b: u8) -> bool {
 
 /// Whether a value holds a control character (see [`is_control`]).
 pub(super) fn has_control(e: Expr) -> Expr {
-    test_values(e, Some(is_control), |v| v.bytes().any(is_control))
+    test_values(
+        e,
+        |ca| maybe_any_byte(ca, is_control),
+        |v| v.bytes().any(is_control),
+    )
 }
 
 /// Whether a value is `min` to `max` ASCII digits (`^[0-9]{min,max}$`).
 pub(super) fn digits(e: Expr, min: usize, max: usize) -> Expr {
-    test_values(e, None, move |v| {
-        (min..=max).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit())
-    })
+    test_values(
+        e,
+        |_| true,
+        move |v| (min..=max).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit()),
+    )
 }
 
 /// Whether a value is a 0 and one or more ASCII digits (`^0[0-9]+$`).
 pub(super) fn leading_zero(e: Expr) -> Expr {
-    test_values(e, None, |v| {
-        v.len() > 1 && v.starts_with('0') && v.bytes().all(|b| b.is_ascii_digit())
-    })
+    test_values(
+        e,
+        |_| true,
+        |v| v.len() > 1 && v.starts_with('0') && v.bytes().all(|b| b.is_ascii_digit()),
+    )
 }
 
 /// A lower-case ASCII letter or a byte of a non-ASCII character.
