@@ -389,31 +389,36 @@ const BATCH: usize = 8 << 20;
 /// one batch, maybe empty).
 pub type Sink<'a> = &'a mut dyn FnMut(DataFrame) -> Result<(), ReadError>;
 
+/// A bundle file to read: where it is, the name used in every message and
+/// in `source_file`, and its SHA-256 when the run already has it (then not
+/// computed again).
+pub struct Input<'a> {
+    pub path: &'a Path,
+    pub file: &'a str,
+    pub sha256: Option<&'a str>,
+}
+
 /// Reads one bundle file as the entity `spec`, its rows handed to `sink` a
-/// batch at a time. `file` is the name used in every message and in
-/// `source_file`. The file is read twice, never held whole: once to choose
+/// batch at a time. The file is read twice, never held whole: once to choose
 /// its encoding, once to decode and parse it, a batch of text at a time cut
-/// into pieces parsed on every core (see `chunks`). `sha256`: the file's
-/// checksum when the run already has it, then not computed again.
+/// into pieces parsed on every core (see `chunks`).
 pub fn read_file(
-    path: &Path,
-    file: &str,
+    input: Input,
     spec: &EntitySpec,
     choice: EncodingChoice,
     column_map: &BTreeMap<String, String>,
-    sha256: Option<&str>,
     progress: impl FnMut(u64),
     sink: Sink,
 ) -> Result<Read, ReadError> {
     let how = How {
-        file,
+        file: input.file,
         spec,
         choice,
         column_map,
-        sha256,
+        sha256: input.sha256,
         batch: BATCH,
     };
-    read_in_batches(path, &how, progress, sink)
+    read_in_batches(input.path, &how, progress, sink)
 }
 
 /// What [`read_file`] reads a file as.
