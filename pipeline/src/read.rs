@@ -389,14 +389,21 @@ const BATCH: usize = 8 << 20;
 /// one batch, maybe empty).
 pub type Sink<'a> = &'a mut dyn FnMut(DataFrame) -> Result<(), ReadError>;
 
+/// A bundle file to read: where it is, the name used in every message and
+/// in `source_file`, and its SHA-256 when the run already has it (then not
+/// computed again).
+pub struct Input<'a> {
+    pub path: &'a Path,
+    pub file: &'a str,
+    pub sha256: Option<&'a str>,
+}
+
 /// Reads one bundle file as the entity `spec`, its rows handed to `sink` a
-/// batch at a time. `file` is the name used in every message and in
-/// `source_file`. The file is read twice, never held whole: once to choose
+/// batch at a time. The file is read twice, never held whole: once to choose
 /// its encoding, once to decode and parse it, a batch of text at a time cut
 /// into pieces parsed on every core (see `chunks`).
 pub fn read_file(
-    path: &Path,
-    file: &str,
+    input: Input,
     spec: &EntitySpec,
     choice: EncodingChoice,
     column_map: &BTreeMap<String, String>,
@@ -404,13 +411,14 @@ pub fn read_file(
     sink: Sink,
 ) -> Result<Read, ReadError> {
     let how = How {
-        file,
+        file: input.file,
         spec,
         choice,
         column_map,
+        sha256: input.sha256,
         batch: BATCH,
     };
-    read_in_batches(path, &how, progress, sink)
+    read_in_batches(input.path, &how, progress, sink)
 }
 
 /// What [`read_file`] reads a file as.
@@ -419,6 +427,8 @@ struct How<'a> {
     spec: &'a EntitySpec,
     choice: EncodingChoice,
     column_map: &'a BTreeMap<String, String>,
+    /// The file's SHA-256 when the run already has it (not hashed again).
+    sha256: Option<&'a str>,
     /// Bytes of text parsed at a time (the tests cut small).
     batch: usize,
 }
@@ -436,7 +446,7 @@ fn read_in_batches(
     };
     let open = || std::fs::File::open(path).map_err(io);
     let started = std::time::Instant::now();
-    let analysis = stream::analyse(open()?).map_err(io)?;
+    let analysis = stream::analyse(open()?, how.sha256).map_err(io)?;
     tracing::debug!(
         wall_s = format!("{:.2}", started.elapsed().as_secs_f64()),
         "timing: first pass (checksum, encoding)"
@@ -837,6 +847,7 @@ mod tests {
             spec: &SCHOOLS,
             choice: EncodingChoice::Auto,
             column_map: &map,
+            sha256: None,
             batch: BATCH,
         };
         read_whole(&path, &how)
@@ -981,6 +992,7 @@ mod tests {
             spec,
             choice: EncodingChoice::Auto,
             column_map: &map,
+            sha256: None,
             batch,
         };
         read_whole(&path, &how).unwrap()

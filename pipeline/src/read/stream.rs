@@ -72,15 +72,19 @@ pub(super) fn fill(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<us
     Ok(n)
 }
 
-/// The first pass: checksum and what the encoding choice needs.
-pub fn analyse(mut reader: impl Read) -> std::io::Result<Analysis> {
-    let mut hasher = Sha256::new();
+/// The first pass: checksum and what the encoding choice needs. `known`:
+/// the file's SHA-256 when already computed (the run checksums its inputs
+/// before reading them), then taken as it is rather than hashed again.
+pub fn analyse(mut reader: impl Read, known: Option<&str>) -> std::io::Result<Analysis> {
+    let mut hasher = known.is_none().then(Sha256::new);
     let mut buf = vec![0u8; BLOCK];
     let mut carry: Vec<u8> = Vec::new();
     let (mut first, mut bom, mut invalid, mut multibyte) = (true, false, 0u64, 0u64);
     loop {
         let n = fill(&mut reader, &mut buf)?;
-        hasher.update(&buf[..n]);
+        if let Some(h) = hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
         carry.extend_from_slice(&buf[..n]);
         if first && (carry.len() >= BOM.len() || n == 0) {
             bom = carry.starts_with(BOM);
@@ -99,7 +103,11 @@ pub fn analyse(mut reader: impl Read) -> std::io::Result<Analysis> {
         }
     }
     Ok(Analysis {
-        sha256: crate::checksum::hex(&hasher.finalize()),
+        sha256: match (known, hasher) {
+            (Some(sum), _) => sum.to_string(),
+            (None, Some(h)) => crate::checksum::hex(&h.finalize()),
+            (None, None) => unreachable!("hashed when no sum is known"),
+        },
         bom,
         invalid,
         multibyte,
@@ -293,7 +301,7 @@ mod tests {
 
     /// Decodes `bytes` in blocks of the given size.
     fn stream(bytes: &[u8], choice: EncodingChoice, block: usize) -> (String, &'static str, u64) {
-        let a = analyse(bytes).unwrap();
+        let a = analyse(bytes, None).unwrap();
         let mut d = Decoding::new(bytes, choice, &a);
         d.raw = vec![0; block];
         let mut text = String::new();
@@ -333,7 +341,7 @@ mod tests {
             (b"h\nx", "LF"),
             (b"h", "none"),
         ] {
-            let a = analyse(text).unwrap();
+            let a = analyse(text, None).unwrap();
             let mut d = Decoding::new(text, EncodingChoice::Auto, &a);
             let mut out = Vec::new();
             d.read_to_end(&mut out).unwrap();

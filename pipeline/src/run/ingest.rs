@@ -300,15 +300,12 @@ fn read_one(
     let _span = info_span!("read", entity = spec.name).entered();
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let bar = progress_bar(ctx.opts, size, name);
-    let read = read::read_file(
-        &path,
-        name,
-        spec,
-        choice,
-        map,
-        |b| bar.set_position(b),
-        sink,
-    )?;
+    let input = read::Input {
+        path: &path,
+        file: name,
+        sha256: ctx.inputs.get(name).map(String::as_str),
+    };
+    let read = read::read_file(input, spec, choice, map, |b| bar.set_position(b), sink)?;
     bar.finish_and_clear();
     info!(rows_in = read.report.rows_in, rows_out = read.report.rows_out, encoding = %read.info.encoding, "read");
     Ok(read)

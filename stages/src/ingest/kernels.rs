@@ -9,20 +9,55 @@ use std::collections::BTreeMap;
 
 /// `f` of each text value (null where null), as a boolean column. When
 /// `f` gives every value the same answer (the usual case: no value bad),
-/// the column is made whole rather than value by value.
-fn test_values(e: Expr, f: impl Fn(&str) -> bool + Send + Sync + 'static) -> Expr {
+/// the column is made whole rather than value by value; `maybe` false (see
+/// [`maybe_any_byte`]) says that no value is true without `f` looking at
+/// them one by one.
+fn test_values(
+    e: Expr,
+    maybe: impl Fn(&StringChunked) -> bool + Send + Sync + 'static,
+    f: impl Fn(&str) -> bool + Send + Sync + 'static,
+) -> Expr {
     e.map(
         move |c: Column| {
             let ca = c.str()?;
-            let mut values = ca.iter().flatten();
-            let out = match values.next().map(&f) {
-                Some(first) if values.all(|v| f(v) == first) => uniform(ca, first)?,
-                _ => ca.iter().map(|v| v.map(&f)).collect(),
+            let out = match maybe(ca) {
+                false => uniform(ca, false)?,
+                true => match every_slot(ca, &f) {
+                    Some(first) => uniform(ca, first)?,
+                    None => ca.iter().map(|v| v.map(&f)).collect(),
+                },
             };
             Ok(out.with_name(c.name().clone()).into_column())
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
     )
+}
+
+/// `Some(answer)` when `f` gives one answer for the text of every slot of
+/// `ca`, its nulls' too (whatever they hold): then every value has it.
+/// `None` when the answers differ, or `ca` has no slot.
+fn every_slot(ca: &StringChunked, f: &impl Fn(&str) -> bool) -> Option<bool> {
+    let mut slots = ca.downcast_iter().flat_map(|arr| arr.values_iter());
+    let first = f(slots.next()?);
+    slots.all(|v| f(v) == first).then_some(first)
+}
+
+/// False only when no value of `ca` holds a byte `hit` is true of: short
+/// values are looked at in their views, long ones through their buffers,
+/// each buffer whole (it may hold bytes no value of `ca` uses, so true says
+/// only that some value may).
+fn maybe_any_byte(ca: &StringChunked, hit: impl Fn(u8) -> bool) -> bool {
+    ca.downcast_iter().any(|arr| {
+        let short = arr.views().iter().any(|v| {
+            v.get_inlined_slice()
+                .is_some_and(|bytes| bytes.iter().any(|&b| hit(b)))
+        });
+        short
+            || arr
+                .data_buffers()
+                .iter()
+                .any(|buffer| buffer.iter().fold(false, |seen, &b| seen | hit(b)))
+    })
 }
 
 /// `value` where `ca` has a value, null where it is null.
@@ -45,21 +80,34 @@ pub(super) fn is_control(b: u8) -> bool {
 
 /// Whether a value holds a control character (see [`is_control`]).
 pub(super) fn has_control(e: Expr) -> Expr {
-    test_values(e, |v| v.bytes().any(is_control))
+    test_values(
+        e,
+        |ca| maybe_any_byte(ca, is_control),
+        |v| v.bytes().any(is_control),
+    )
 }
 
 /// Whether a value is `min` to `max` ASCII digits (`^[0-9]{min,max}$`).
 pub(super) fn digits(e: Expr, min: usize, max: usize) -> Expr {
-    test_values(e, move |v| {
-        (min..=max).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit())
-    })
+    test_values(
+        e,
+        |_| true,
+        move |v| (min..=max).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit()),
+    )
 }
 
 /// Whether a value is a 0 and one or more ASCII digits (`^0[0-9]+$`).
 pub(super) fn leading_zero(e: Expr) -> Expr {
-    test_values(e, |v| {
-        v.len() > 1 && v.starts_with('0') && v.bytes().all(|b| b.is_ascii_digit())
-    })
+    test_values(
+        e,
+        |_| true,
+        |v| v.len() > 1 && v.starts_with('0') && v.bytes().all(|b| b.is_ascii_digit()),
+    )
+}
+
+/// A lower-case ASCII letter or a byte of a non-ASCII character.
+fn maybe_lower(b: u8) -> bool {
+    b.is_ascii_lowercase() || !b.is_ascii()
 }
 
 /// `str().to_uppercase()`, the column passed through as it is when no value
@@ -68,8 +116,7 @@ pub(super) fn upper(e: Expr) -> Expr {
     e.map(
         |c: Column| {
             let ca = c.str()?;
-            let lower = |v: &str| v.bytes().any(|b| b.is_ascii_lowercase() || !b.is_ascii());
-            if ca.iter().flatten().any(lower) {
+            if maybe_any_byte(ca, maybe_lower) {
                 Ok(ca.to_uppercase().into_column())
             } else {
                 Ok(c)
@@ -81,6 +128,8 @@ pub(super) fn upper(e: Expr) -> Expr {
 
 /// Whether `code` is valid in school year `year` in `domain` (some row of
 /// the domain with that code covers the year); null where either is null.
+/// Each distinct (code, year) of a batch is looked up once, its answer
+/// reused for every row that has it.
 pub(super) fn valid_in_year(code: Expr, year: Expr, codes: &CodeSet, domain: &str) -> Expr {
     let mut ranges: BTreeMap<String, Vec<(i32, i32)>> = BTreeMap::new();
     for row in codes.domain(domain) {
@@ -89,18 +138,26 @@ pub(super) fn valid_in_year(code: Expr, year: Expr, codes: &CodeSet, domain: &st
             .or_default()
             .push((row.first_year, row.last_year));
     }
+    let valid = move |code: &str, year: i32| {
+        ranges
+            .get(code)
+            .is_some_and(|r| r.iter().any(|&(first, last)| first <= year && year <= last))
+    };
     code.map_many(
         move |c: &mut [Column]| {
             let year = c[1].cast(&DataType::Int32)?;
             let (codes, years) = (c[0].str()?, year.i32()?);
+            let mut seen: PlHashMap<(&str, i32), bool> = PlHashMap::default();
             let out: BooleanChunked = codes
                 .iter()
                 .zip(years.iter())
                 .map(|(code, year)| {
                     let (code, year) = (code?, year?);
-                    Some(ranges.get(code).is_some_and(|r| {
-                        r.iter().any(|&(first, last)| first <= year && year <= last)
-                    }))
+                    Some(
+                        *seen
+                            .entry((code, year))
+                            .or_insert_with(|| valid(code, year)),
+                    )
                 })
                 .collect();
             Ok(out.with_name(c[0].name().clone()).into_column())
@@ -154,6 +211,26 @@ mod tests {
                 assert_eq!(eval(kernel, &values), eval(regex, &values), "{pattern}");
             }
         }
+    }
+
+    #[test]
+    fn values_longer_than_a_view_are_looked_at_in_their_buffers() {
+        // Values over 12 bytes live in the array's buffers, not its views.
+        let long = [
+            vec![Some("a value longer than twelve"), None],
+            vec![Some("a value longer\tthan twelve"), Some("short")],
+            vec![Some("short"), Some("another long value\u{7f}!")],
+        ];
+        for values in long {
+            let regex = col("v")
+                .str()
+                .contains(lit(r"[\x00-\x09\x0B\x0C\x0E-\x1F\x7F]"), false);
+            assert_eq!(eval(has_control(col("v")), &values), eval(regex, &values));
+        }
+        let df = df!("v" => [Some("ABCDEFGHIJKLMNOp"), Some("AB")]).unwrap();
+        let out = df.lazy().select([upper(col("v"))]).collect().unwrap();
+        let got: Vec<Option<&str>> = out.column("v").unwrap().str().unwrap().iter().collect();
+        assert_eq!(got, vec![Some("ABCDEFGHIJKLMNOP"), Some("AB")]);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::columns::*;
 use crate::quarantine::Check;
 use crate::schema::{ColumnSpec, EntitySpec, Kind, YearSource};
 use polars::prelude::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Characters no value may hold: C0 controls except CR and LF (a quoted field
@@ -53,7 +53,7 @@ pub struct Context {
     pub lep: Vec<String>,
     /// Each StateStudentID of the identity file with a readable birth date:
     /// its latest, in days since 1970-01-01 (`None`: no birth dates).
-    pub birth_dates: Option<Arc<HashMap<String, i32>>>,
+    pub birth_dates: Option<Arc<PlHashMap<String, i32>>>,
 }
 
 impl Context {
@@ -408,7 +408,7 @@ pub(super) fn identity_checks(
         return Vec::new();
     }
     // One set for every batch, rather than one built from a list per batch.
-    let ids: Arc<HashSet<String>> = Arc::new(ids.iter().cloned().collect());
+    let ids: Arc<PlHashSet<String>> = Arc::new(ids.iter().cloned().collect());
     let known = col(STATE_STUDENT_ID).map(
         move |c: Column| {
             let out: BooleanChunked = c.str()?.iter().map(|id| Some(ids.contains(id?))).collect();
