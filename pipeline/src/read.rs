@@ -318,9 +318,18 @@ impl Rows {
                 value: format!("{} fields", record.len()),
                 rule: "column_count",
                 message: format!(
-                    "expected {} fields as in the header, found {}",
+                    "expected {} fields as in the header, found {}{}",
                     h.found.len(),
-                    record.len()
+                    record.len(),
+                    if breaks > 0 {
+                        format!(
+                            " (a quoted field runs over lines {line} to {}: \
+                             a quote left open?)",
+                            line + breaks as u64
+                        )
+                    } else {
+                        String::new()
+                    }
                 ),
             });
         } else if undecodable {
@@ -457,6 +466,9 @@ fn read_in_batches(
     let mut tally = Tally::new(spec);
     loop {
         // `text[offset..]` starts at a record's start.
+        if last {
+            unclosed_quote(&text[offset..], lfs, file)?;
+        }
         if let Some(cuts) = chunks::cut(&text[offset..], rayon::current_num_threads(), last) {
             let at = &text[offset..];
             let mut bounds = Vec::with_capacity(cuts.ends.len());
@@ -504,6 +516,27 @@ fn read_in_batches(
     finish(file, spec, header, tally, info)
 }
 
+/// Refuses a file whose last text (from a record's start, `lfs` LF bytes
+/// into the file) ends inside a quoted field: every line after the quote
+/// would be read as one value, and those rows lost from the ledger.
+fn unclosed_quote(text: &[u8], lfs: u64, file: &str) -> Result<(), ReadError> {
+    let Some(at) = chunks::unclosed_quote(text) else {
+        return Ok(());
+    };
+    let line = chunks::Lines::new(text, lfs).at(at);
+    let after = chunks::lfs(text[at..].trim_ascii_end());
+    let rest = match after {
+        0 => "the file ends inside it".to_string(),
+        1 => "the line after it would be read as part of its value".to_string(),
+        n => format!("the {n} lines after it would be read as one value"),
+    };
+    Err(ReadError::Csv {
+        file: file.to_string(),
+        line,
+        message: format!("a quote opened in this row is never closed: {rest}"),
+    })
+}
+
 /// Appends up to `batch` bytes of text; true when the text has ended.
 fn more(
     reader: &mut impl std::io::Read,
@@ -538,6 +571,19 @@ fn header_record(
             .read_record(&mut record)
             .map_err(|e| csv_error(file, 0, e))?
         {
+            // The CSV reader ends a record at a lone CR too, the cuts only
+            // at an LF: text after the header before the cut is lines
+            // ended by CR alone, which would all be read as the header.
+            let after = reader.position().byte() as usize;
+            if !text[from + after..end].trim_ascii().is_empty() {
+                return Err(ReadError::Csv {
+                    file: file.to_string(),
+                    line: 1,
+                    message: "the lines end with a carriage return alone (CR, as old Mac files): \
+                              save the file with LF or CRLF line ends"
+                        .to_string(),
+                });
+            }
             return Ok(Some((record, end)));
         }
         from = end;
@@ -899,6 +945,77 @@ mod tests {
     }
 
     #[test]
+    fn a_quote_never_closed_refuses_the_file_naming_its_line() {
+        let cases: [(&[u8], &str); 3] = [
+            (
+                b"School_ID,SchoolName,SAU_ID\n12,\"Oak,1001\n13,Elm,1002\n\n14,Ash,1003\n",
+                "schools.csv: line 2: a quote opened in this row is never closed: the 3 lines after it would be read as one value",
+            ),
+            (
+                b"School_ID,SchoolName,SAU_ID\r\n12,Oak,1001\r\n13,\"Elm,1002\r\n14,Ash,1003\r\n",
+                "schools.csv: line 3: a quote opened in this row is never closed: the line after it would be read as part of its value",
+            ),
+            (
+                b"School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,Elm,\"10",
+                "schools.csv: line 3: a quote opened in this row is never closed: the file ends inside it",
+            ),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("schools.csv");
+        let map = BTreeMap::new();
+        for (bytes, message) in cases {
+            std::fs::write(&path, bytes).unwrap();
+            // The same refusal however the text is cut into batches.
+            for batch in [1, 2, 5, 16, BATCH] {
+                let how = How {
+                    file: "schools.csv",
+                    spec: &SCHOOLS,
+                    choice: EncodingChoice::Auto,
+                    column_map: &map,
+                    batch,
+                };
+                let err = read_whole(&path, &how).err().unwrap();
+                assert_eq!(err.to_string(), message, "in batches of {batch}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_quote_closed_lines_later_names_the_lines_it_ran_over() {
+        let text = "School_ID,SchoolName,SAU_ID\n12,\"Oak,1001\n13,Elm\",1002,x\n14,Ash,1003\n";
+        let read = read_bytes(text.as_bytes(), &[]).unwrap();
+        assert_eq!(read.report.rows_in, 2);
+        assert!(read.report.balanced());
+        let q = &read.quarantine;
+        assert_eq!(q.column(SOURCE_ROW).unwrap().i64().unwrap().get(0), Some(2));
+        assert_eq!(
+            q.column(Q_MESSAGE).unwrap().str().unwrap().get(0),
+            Some("expected 3 fields as in the header, found 4 (a quoted field runs over lines 2 to 3: a quote left open?)")
+        );
+    }
+
+    #[test]
+    fn lines_ended_by_a_lone_carriage_return_are_refused() {
+        let err = read_bytes(
+            b"School_ID,SchoolName,SAU_ID\r12,Oak,1001\r13,Elm,1002\r",
+            &[],
+        )
+        .err()
+        .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "schools.csv: line 1: the lines end with a carriage return alone (CR, as old Mac files): save the file with LF or CRLF line ends"
+        );
+        // A header alone, or CRLF and blank lines after it, are read.
+        for text in [
+            &b"School_ID,SchoolName,SAU_ID\r"[..],
+            b"School_ID,SchoolName,SAU_ID\r\n\r\n12,Oak,1001\r\n",
+        ] {
+            assert!(read_bytes(text, &[]).is_ok());
+        }
+    }
+
+    #[test]
     fn a_column_map_renames_and_unknown_columns_are_reported() {
         let text = "SchoolNumber,School Name,SAU_ID,Principal\n12,Oak,1001,x\n";
         let read = read_bytes(
@@ -1007,7 +1124,7 @@ mod tests {
         use cutover_stages::schema::STUDENT_PERSONAL;
         let schools: [&[u8]; 5] = [
             b"School_ID,SchoolName,SAU_ID\r\n12,\"Two\r\nLines\",1001\r\n13,Short\r\n\r\n14,Ok, 1002 \r\n",
-            b"\n\nSchool_ID,SchoolName,SAU_ID\n1,\"a,\n\n\"\"b\"\"\n\",2\n\n3,5'10\",4\n5,\"x\"y,6\n7,\"open\n8,9,10\n",
+            b"\n\nSchool_ID,SchoolName,SAU_ID\n1,\"a,\n\n\"\"b\"\"\n\",2\n\n3,5'10\",4\n5,\"x\"y,6\n7,\"open\n8\",9,10\n",
             b"School_ID,SchoolName,SAU_ID\n12,L\xc3\xa9vesque \xc3\x89cole,1001\n13,Caf\xe9,1002\n14,Th\xc3\xa9riault,1003",
             b"\xEF\xBB\xBFSchool_ID,SchoolName,SAU_ID\r\n1,\"a\r\nb\",2\r\n3,c,4,5\r\n6,d,7",
             b"School_ID,SchoolName,SAU_ID\n",
