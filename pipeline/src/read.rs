@@ -172,16 +172,19 @@ pub fn decode(bytes: &[u8], choice: EncodingChoice) -> (String, &'static str, u6
     }
 }
 
-/// Whether invalid UTF-8 is a few stray bytes in UTF-8 text (more valid
-/// multi-byte characters than invalid sequences) rather than another
-/// encoding: Windows-1252 text rarely forms valid multi-byte UTF-8.
+/// Whether invalid UTF-8 is a few stray bytes in UTF-8 text (at least as
+/// many valid multi-byte characters as invalid sequences) rather than
+/// another encoding: Windows-1252 text rarely forms valid multi-byte UTF-8,
+/// and a tie read as Windows-1252 would turn every UTF-8 accent into two
+/// characters silently (`Ã©` for `é`), where read as UTF-8 the stray
+/// byte's row is quarantined.
 fn mostly_utf8(bytes: &[u8]) -> bool {
     let (mut multibyte, mut invalid) = (0usize, 0usize);
     for chunk in bytes.utf8_chunks() {
         multibyte += chunk.valid().chars().filter(|c| c.len_utf8() > 1).count();
         invalid += usize::from(!chunk.invalid().is_empty());
     }
-    multibyte > invalid
+    multibyte >= invalid
 }
 
 /// The header of a file, mapped onto the entity's columns.
@@ -1079,6 +1082,17 @@ mod tests {
             q.column(Q_VALUE).unwrap().str().unwrap().get(0),
             Some("Caf\u{FFFD}")
         );
+        // As many valid multi-byte characters as stray bytes: UTF-8 still.
+        let read = read_bytes(
+            b"School_ID,SchoolName,SAU_ID\n12,B\xc3\xa9langer,1001\n13,Zo\xe9,1002\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            (read.info.encoding.as_str(), read.info.undecodable),
+            ("utf-8", 1)
+        );
+        assert_eq!(names(&read), vec![Some("Bélanger".to_string())]);
         // Without a valid multi-byte character the file is Windows-1252.
         let read = read_bytes(b"School_ID,SchoolName,SAU_ID\n13,Caf\xe9,1002\n", &[]).unwrap();
         assert_eq!(
