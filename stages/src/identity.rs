@@ -2447,6 +2447,13 @@ mod tests {
         v[ADDRESS_C] = 2;
         v[ENROLLMENT] = 2;
         assert_eq!(doubtful(&v), None, "enrollments tell them apart");
+        // Enrolled at once for months: two children, whatever else agrees.
+        let mut v = [0; N];
+        v[ENROLLMENT] = OVERLAP_MONTHS;
+        assert_eq!(
+            doubtful(&v),
+            Some("probable, but the two were enrolled at once for more than 60 days, as two children are: a person decides")
+        );
     }
 
     /// A unit of the given (first, last) names, middle names and birth
