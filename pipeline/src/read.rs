@@ -74,6 +74,12 @@ pub enum ReadError {
     Io { file: String, message: String },
     #[error("{file}: the file is empty: a header row is expected")]
     Empty { file: String },
+    #[error("{file}: line 1: none of the file's columns found in its {fields} field(s){hint}: the header row may be missing (the line's values are not shown: they may be a student's)")]
+    NoHeader {
+        file: String,
+        fields: usize,
+        hint: &'static str,
+    },
     #[error("{file}: line 1: column {column} appears twice in the header")]
     DuplicateColumn { file: String, column: String },
     #[error("{file}: line 1: expected column(s) {missing} not found; found: {found}")]
@@ -214,6 +220,24 @@ impl Header {
             .iter()
             .map(|h| column_map.get(h).cloned().unwrap_or_else(|| h.clone()))
             .collect();
+        let index: Vec<Option<usize>> = spec
+            .columns
+            .iter()
+            .map(|c| canonical.iter().position(|h| h == c.name))
+            .collect();
+        // Not one column known: the first line is likely a row of data (a
+        // header left out), whose values are not to be echoed.
+        if index.iter().all(Option::is_none) {
+            return Err(ReadError::NoHeader {
+                file: file.to_string(),
+                fields: found.len(),
+                hint: if found.len() == 1 {
+                    " (is the file comma-separated?)"
+                } else {
+                    ""
+                },
+            });
+        }
         let mut seen = BTreeSet::new();
         if let Some(c) = canonical.iter().find(|c| !seen.insert(c.as_str())) {
             return Err(ReadError::DuplicateColumn {
@@ -221,11 +245,6 @@ impl Header {
                 column: c.clone(),
             });
         }
-        let index: Vec<Option<usize>> = spec
-            .columns
-            .iter()
-            .map(|c| canonical.iter().position(|h| h == c.name))
-            .collect();
         let missing = |required: bool| -> Vec<String> {
             spec.columns
                 .iter()
@@ -1047,6 +1066,21 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "schools.csv: the file is empty: a header row is expected"
+        );
+        // A first line with no known column is not echoed: it may be data.
+        let err = read_bytes(b"12,Oak School,1001,Portland\n13,Elm,1002,Bath\n", &[])
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "schools.csv: line 1: none of the file's columns found in its 4 field(s): the header row may be missing (the line's values are not shown: they may be a student's)"
+        );
+        let err = read_bytes(b"School_ID;SchoolName;SAU_ID\n12;Oak;1001\n", &[])
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "schools.csv: line 1: none of the file's columns found in its 1 field(s) (is the file comma-separated?): the header row may be missing (the line's values are not shown: they may be a student's)"
         );
         let err = read_bytes(b"School_ID,SAU_ID,SAU_ID\n", &[]).err().unwrap();
         assert_eq!(
