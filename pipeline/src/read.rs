@@ -74,6 +74,12 @@ pub enum ReadError {
     Io { file: String, message: String },
     #[error("{file}: the file is empty: a header row is expected")]
     Empty { file: String },
+    #[error("{file}: line 1: none of the file's columns found in its {fields} field(s){hint}: the header row may be missing (the line's values are not shown: they may be a student's)")]
+    NoHeader {
+        file: String,
+        fields: usize,
+        hint: &'static str,
+    },
     #[error("{file}: line 1: column {column} appears twice in the header")]
     DuplicateColumn { file: String, column: String },
     #[error("{file}: line 1: expected column(s) {missing} not found; found: {found}")]
@@ -172,16 +178,19 @@ pub fn decode(bytes: &[u8], choice: EncodingChoice) -> (String, &'static str, u6
     }
 }
 
-/// Whether invalid UTF-8 is a few stray bytes in UTF-8 text (more valid
-/// multi-byte characters than invalid sequences) rather than another
-/// encoding: Windows-1252 text rarely forms valid multi-byte UTF-8.
+/// Whether invalid UTF-8 is a few stray bytes in UTF-8 text (at least as
+/// many valid multi-byte characters as invalid sequences) rather than
+/// another encoding: Windows-1252 text rarely forms valid multi-byte UTF-8,
+/// and a tie read as Windows-1252 would turn every UTF-8 accent into two
+/// characters silently (`Ã©` for `é`), where read as UTF-8 the stray
+/// byte's row is quarantined.
 fn mostly_utf8(bytes: &[u8]) -> bool {
     let (mut multibyte, mut invalid) = (0usize, 0usize);
     for chunk in bytes.utf8_chunks() {
         multibyte += chunk.valid().chars().filter(|c| c.len_utf8() > 1).count();
         invalid += usize::from(!chunk.invalid().is_empty());
     }
-    multibyte > invalid
+    multibyte >= invalid
 }
 
 /// The header of a file, mapped onto the entity's columns.
@@ -211,6 +220,24 @@ impl Header {
             .iter()
             .map(|h| column_map.get(h).cloned().unwrap_or_else(|| h.clone()))
             .collect();
+        let index: Vec<Option<usize>> = spec
+            .columns
+            .iter()
+            .map(|c| canonical.iter().position(|h| h == c.name))
+            .collect();
+        // Not one column known: the first line is likely a row of data (a
+        // header left out), whose values are not to be echoed.
+        if index.iter().all(Option::is_none) {
+            return Err(ReadError::NoHeader {
+                file: file.to_string(),
+                fields: found.len(),
+                hint: if found.len() == 1 {
+                    " (is the file comma-separated?)"
+                } else {
+                    ""
+                },
+            });
+        }
         let mut seen = BTreeSet::new();
         if let Some(c) = canonical.iter().find(|c| !seen.insert(c.as_str())) {
             return Err(ReadError::DuplicateColumn {
@@ -218,11 +245,6 @@ impl Header {
                 column: c.clone(),
             });
         }
-        let index: Vec<Option<usize>> = spec
-            .columns
-            .iter()
-            .map(|c| canonical.iter().position(|h| h == c.name))
-            .collect();
         let missing = |required: bool| -> Vec<String> {
             spec.columns
                 .iter()
@@ -318,9 +340,18 @@ impl Rows {
                 value: format!("{} fields", record.len()),
                 rule: "column_count",
                 message: format!(
-                    "expected {} fields as in the header, found {}",
+                    "expected {} fields as in the header, found {}{}",
                     h.found.len(),
-                    record.len()
+                    record.len(),
+                    if breaks > 0 {
+                        format!(
+                            " (a quoted field runs over lines {line} to {}: \
+                             a quote left open?)",
+                            line + breaks as u64
+                        )
+                    } else {
+                        String::new()
+                    }
                 ),
             });
         } else if undecodable {
@@ -467,6 +498,9 @@ fn read_in_batches(
     let mut tally = Tally::new(spec);
     loop {
         // `text[offset..]` starts at a record's start.
+        if last {
+            unclosed_quote(&text[offset..], lfs, file)?;
+        }
         if let Some(cuts) = chunks::cut(&text[offset..], rayon::current_num_threads(), last) {
             let at = &text[offset..];
             let mut bounds = Vec::with_capacity(cuts.ends.len());
@@ -514,6 +548,27 @@ fn read_in_batches(
     finish(file, spec, header, tally, info)
 }
 
+/// Refuses a file whose last text (from a record's start, `lfs` LF bytes
+/// into the file) ends inside a quoted field: every line after the quote
+/// would be read as one value, and those rows lost from the ledger.
+fn unclosed_quote(text: &[u8], lfs: u64, file: &str) -> Result<(), ReadError> {
+    let Some(at) = chunks::unclosed_quote(text) else {
+        return Ok(());
+    };
+    let line = chunks::Lines::new(text, lfs).at(at);
+    let after = chunks::lfs(text[at..].trim_ascii_end());
+    let rest = match after {
+        0 => "the file ends inside it".to_string(),
+        1 => "the line after it would be read as part of its value".to_string(),
+        n => format!("the {n} lines after it would be read as one value"),
+    };
+    Err(ReadError::Csv {
+        file: file.to_string(),
+        line,
+        message: format!("a quote opened in this row is never closed: {rest}"),
+    })
+}
+
 /// Appends up to `batch` bytes of text; true when the text has ended.
 fn more(
     reader: &mut impl std::io::Read,
@@ -548,6 +603,19 @@ fn header_record(
             .read_record(&mut record)
             .map_err(|e| csv_error(file, 0, e))?
         {
+            // The CSV reader ends a record at a lone CR too, the cuts only
+            // at an LF: text after the header before the cut is lines
+            // ended by CR alone, which would all be read as the header.
+            let after = reader.position().byte() as usize;
+            if !text[from + after..end].trim_ascii().is_empty() {
+                return Err(ReadError::Csv {
+                    file: file.to_string(),
+                    line: 1,
+                    message: "the lines end with a carriage return alone (CR, as old Mac files): \
+                              save the file with LF or CRLF line ends"
+                        .to_string(),
+                });
+            }
             return Ok(Some((record, end)));
         }
         from = end;
@@ -910,6 +978,77 @@ mod tests {
     }
 
     #[test]
+    fn a_quote_never_closed_refuses_the_file_naming_its_line() {
+        let cases: [(&[u8], &str); 3] = [
+            (
+                b"School_ID,SchoolName,SAU_ID\n12,\"Oak,1001\n13,Elm,1002\n\n14,Ash,1003\n",
+                "schools.csv: line 2: a quote opened in this row is never closed: the 3 lines after it would be read as one value",
+            ),
+            (
+                b"School_ID,SchoolName,SAU_ID\r\n12,Oak,1001\r\n13,\"Elm,1002\r\n14,Ash,1003\r\n",
+                "schools.csv: line 3: a quote opened in this row is never closed: the line after it would be read as part of its value",
+            ),
+            (
+                b"School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,Elm,\"10",
+                "schools.csv: line 3: a quote opened in this row is never closed: the file ends inside it",
+            ),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("schools.csv");
+        let map = BTreeMap::new();
+        for (bytes, message) in cases {
+            std::fs::write(&path, bytes).unwrap();
+            // The same refusal however the text is cut into batches.
+            for batch in [1, 2, 5, 16, BATCH] {
+                let how = How {
+                    file: "schools.csv",
+                    spec: &SCHOOLS,
+                    choice: EncodingChoice::Auto,
+                    column_map: &map,
+                    batch,
+                };
+                let err = read_whole(&path, &how).err().unwrap();
+                assert_eq!(err.to_string(), message, "in batches of {batch}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_quote_closed_lines_later_names_the_lines_it_ran_over() {
+        let text = "School_ID,SchoolName,SAU_ID\n12,\"Oak,1001\n13,Elm\",1002,x\n14,Ash,1003\n";
+        let read = read_bytes(text.as_bytes(), &[]).unwrap();
+        assert_eq!(read.report.rows_in, 2);
+        assert!(read.report.balanced());
+        let q = &read.quarantine;
+        assert_eq!(q.column(SOURCE_ROW).unwrap().i64().unwrap().get(0), Some(2));
+        assert_eq!(
+            q.column(Q_MESSAGE).unwrap().str().unwrap().get(0),
+            Some("expected 3 fields as in the header, found 4 (a quoted field runs over lines 2 to 3: a quote left open?)")
+        );
+    }
+
+    #[test]
+    fn lines_ended_by_a_lone_carriage_return_are_refused() {
+        let err = read_bytes(
+            b"School_ID,SchoolName,SAU_ID\r12,Oak,1001\r13,Elm,1002\r",
+            &[],
+        )
+        .err()
+        .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "schools.csv: line 1: the lines end with a carriage return alone (CR, as old Mac files): save the file with LF or CRLF line ends"
+        );
+        // A header alone, or CRLF and blank lines after it, are read.
+        for text in [
+            &b"School_ID,SchoolName,SAU_ID\r"[..],
+            b"School_ID,SchoolName,SAU_ID\r\n\r\n12,Oak,1001\r\n",
+        ] {
+            assert!(read_bytes(text, &[]).is_ok());
+        }
+    }
+
+    #[test]
     fn a_column_map_renames_and_unknown_columns_are_reported() {
         let text = "SchoolNumber,School Name,SAU_ID,Principal\n12,Oak,1001,x\n";
         let read = read_bytes(
@@ -938,6 +1077,21 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "schools.csv: the file is empty: a header row is expected"
+        );
+        // A first line with no known column is not echoed: it may be data.
+        let err = read_bytes(b"12,Oak School,1001,Portland\n13,Elm,1002,Bath\n", &[])
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "schools.csv: line 1: none of the file's columns found in its 4 field(s): the header row may be missing (the line's values are not shown: they may be a student's)"
+        );
+        let err = read_bytes(b"School_ID;SchoolName;SAU_ID\n12;Oak;1001\n", &[])
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "schools.csv: line 1: none of the file's columns found in its 1 field(s) (is the file comma-separated?): the header row may be missing (the line's values are not shown: they may be a student's)"
         );
         let err = read_bytes(b"School_ID,SAU_ID,SAU_ID\n", &[]).err().unwrap();
         assert_eq!(
@@ -973,6 +1127,17 @@ mod tests {
             q.column(Q_VALUE).unwrap().str().unwrap().get(0),
             Some("Caf\u{FFFD}")
         );
+        // As many valid multi-byte characters as stray bytes: UTF-8 still.
+        let read = read_bytes(
+            b"School_ID,SchoolName,SAU_ID\n12,B\xc3\xa9langer,1001\n13,Zo\xe9,1002\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            (read.info.encoding.as_str(), read.info.undecodable),
+            ("utf-8", 1)
+        );
+        assert_eq!(names(&read), vec![Some("Bélanger".to_string())]);
         // Without a valid multi-byte character the file is Windows-1252.
         let read = read_bytes(b"School_ID,SchoolName,SAU_ID\n13,Caf\xe9,1002\n", &[]).unwrap();
         assert_eq!(
@@ -1019,7 +1184,7 @@ mod tests {
         use cutover_stages::schema::STUDENT_PERSONAL;
         let schools: [&[u8]; 5] = [
             b"School_ID,SchoolName,SAU_ID\r\n12,\"Two\r\nLines\",1001\r\n13,Short\r\n\r\n14,Ok, 1002 \r\n",
-            b"\n\nSchool_ID,SchoolName,SAU_ID\n1,\"a,\n\n\"\"b\"\"\n\",2\n\n3,5'10\",4\n5,\"x\"y,6\n7,\"open\n8,9,10\n",
+            b"\n\nSchool_ID,SchoolName,SAU_ID\n1,\"a,\n\n\"\"b\"\"\n\",2\n\n3,5'10\",4\n5,\"x\"y,6\n7,\"open\n8\",9,10\n",
             b"School_ID,SchoolName,SAU_ID\n12,L\xc3\xa9vesque \xc3\x89cole,1001\n13,Caf\xe9,1002\n14,Th\xc3\xa9riault,1003",
             b"\xEF\xBB\xBFSchool_ID,SchoolName,SAU_ID\r\n1,\"a\r\nb\",2\r\n3,c,4,5\r\n6,d,7",
             b"School_ID,SchoolName,SAU_ID\n",

@@ -2437,6 +2437,19 @@ mod tests {
         v[LAST] = 0;
         v[FIRST] = 1;
         assert!(doubtful(&v).is_some(), "Emily and Emma Wilson");
+        // Nicknames of each other at one address (or none known), no
+        // enrollment: twins as often as a duplicate.
+        for address in [0, missing_level(ADDRESS_C)] {
+            v[ADDRESS_C] = address;
+            assert_eq!(
+                doubtful(&v),
+                Some("probable, but the same surname and first names only nicknames of each other (as twins' can be: Emily and Emma), with no enrollment to tell two children apart: a person decides")
+            );
+        }
+        v[LAST] = 1;
+        assert_eq!(doubtful(&v), None, "a nickname and a new surname: no twins");
+        v[LAST] = 0;
+        v[ADDRESS_C] = 1;
         v[FIRST] = 0;
         assert_eq!(doubtful(&v), None, "everything exact");
         v[BIRTH] = 2;
@@ -2447,6 +2460,13 @@ mod tests {
         v[ADDRESS_C] = 2;
         v[ENROLLMENT] = 2;
         assert_eq!(doubtful(&v), None, "enrollments tell them apart");
+        // Enrolled at once for months: two children, whatever else agrees.
+        let mut v = [0; N];
+        v[ENROLLMENT] = OVERLAP_MONTHS;
+        assert_eq!(
+            doubtful(&v),
+            Some("probable, but the two were enrolled at once for more than 60 days, as two children are: a person decides")
+        );
     }
 
     /// A unit of the given (first, last) names, middle names and birth

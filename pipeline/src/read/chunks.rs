@@ -16,7 +16,8 @@ pub struct Cuts {
 /// order, as `csv_core` reads with the default settings: `"` opens a quoted
 /// field only at a field's start, `""` inside one is a quote, after its
 /// closing quote the field goes on unquoted to the next comma or line end.
-fn record_ends(text: &[u8], mut end: impl FnMut(usize)) {
+/// True when the text ends inside a quoted field.
+fn record_ends(text: &[u8], mut end: impl FnMut(usize)) -> bool {
     let mut i = 0;
     while i < text.len() {
         // At a field's start.
@@ -24,7 +25,7 @@ fn record_ends(text: &[u8], mut end: impl FnMut(usize)) {
             i += 1;
             loop {
                 match memchr::memchr(b'"', &text[i..]) {
-                    None => return,
+                    None => return true,
                     Some(k) if text.get(i + k + 1) == Some(&b'"') => i += k + 2,
                     Some(k) => {
                         i += k + 1;
@@ -34,7 +35,7 @@ fn record_ends(text: &[u8], mut end: impl FnMut(usize)) {
             }
         }
         match memchr::memchr3(b',', b'\n', b'\r', &text[i..]) {
-            None => return,
+            None => return false,
             Some(k) => {
                 i += k + 1;
                 if text[i - 1] == b'\n' {
@@ -43,6 +44,16 @@ fn record_ends(text: &[u8], mut end: impl FnMut(usize)) {
             }
         }
     }
+    false
+}
+
+/// Where the record starts whose quoted field is never closed, when `text`
+/// (which starts at a record's start and runs to the end of the file) ends
+/// inside a quoted field: a quote left open reads every line after it as
+/// one value.
+pub fn unclosed_quote(text: &[u8]) -> Option<usize> {
+    let mut start = 0;
+    record_ends(text, |end| start = end).then_some(start)
 }
 
 /// LF bytes in `text`.
@@ -164,6 +175,16 @@ mod tests {
         );
         let rest = pieces(text, 16, false);
         assert_eq!(rest.concat(), text);
+    }
+
+    #[test]
+    fn a_quote_never_closed_is_found_where_its_record_starts() {
+        assert_eq!(unclosed_quote(b"a,b\nc,\"d\ne,f\n"), Some(4));
+        assert_eq!(unclosed_quote(b"a,b\nc,\"d"), Some(4));
+        assert_eq!(unclosed_quote(b"a,\"b\nc\",d\n"), None);
+        assert_eq!(unclosed_quote(b"a,\"b\"\"\""), None);
+        assert_eq!(unclosed_quote(b"a,5'10\",x\n"), None);
+        assert_eq!(unclosed_quote(b""), None);
     }
 
     #[test]

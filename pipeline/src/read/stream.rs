@@ -134,7 +134,9 @@ fn mode(choice: EncodingChoice, a: &Analysis) -> (Mode, &'static str) {
         EncodingChoice::Auto if a.bom => (utf8(true), "utf-8-bom"),
         // Valid UTF-8, or a few stray bytes in UTF-8 text (see
         // `super::mostly_utf8`).
-        EncodingChoice::Auto if a.invalid == 0 || a.multibyte > a.invalid => (utf8(false), "utf-8"),
+        EncodingChoice::Auto if a.invalid == 0 || a.multibyte >= a.invalid => {
+            (utf8(false), "utf-8")
+        }
         EncodingChoice::Auto => (Mode::Windows1252, "windows-1252"),
     }
 }
