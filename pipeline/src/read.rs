@@ -1005,6 +1005,7 @@ mod tests {
                     spec: &SCHOOLS,
                     choice: EncodingChoice::Auto,
                     column_map: &map,
+                    sha256: None,
                     batch,
                 };
                 let err = read_whole(&path, &how).err().unwrap();
