@@ -9,7 +9,7 @@ use crate::snapshot::{self, Provenance};
 use anyhow::{Context, Result};
 use cutover_stages::columns::*;
 use cutover_stages::identity::{
-    self, Decision, IdentityConfig, Pair, Resolved, Scored, COMPARATORS, STUDENT_KEY,
+    self, Decision, IdentityConfig, Pair, Scored, COMPARATORS, STUDENT_KEY,
 };
 use cutover_stages::report::StageReport;
 use polars::prelude::*;
@@ -95,19 +95,19 @@ pub fn read_decisions(path: &Path, bytes: &[u8]) -> Result<Vec<Decision>> {
 /// `pairs.parquet`'s frame from the compact scored pairs: keys looked up
 /// by unit, levels and outcomes from the policy's own strings, the columns
 /// on both cores.
-fn pairs_frame<'a>(out: &'a Resolved) -> PolarsResult<DataFrame> {
+fn pairs_frame<'a>(pairs: &'a [Scored], keys: &'a [String]) -> PolarsResult<DataFrame> {
     use rayon::prelude::*;
     type Build<'a> = Box<dyn Fn() -> Column + Sync + 'a>;
     type Text<'a> = Box<dyn Fn(&'a Scored) -> &'a str + Sync + 'a>;
-    let pairs: &'a [Scored] = &out.scored;
+    let key = |unit: u32| keys[unit as usize].as_str();
     let text = |name: &'static str, f: Text<'a>| -> Build<'a> {
         Box::new(move || {
             StringChunked::from_iter_values(name.into(), pairs.iter().map(&f)).into_column()
         })
     };
     let mut builds: Vec<Build> = vec![
-        text("key_a", Box::new(|p| out.key(p.a))),
-        text("key_b", Box::new(|p| out.key(p.b))),
+        text("key_a", Box::new(move |p| key(p.a))),
+        text("key_b", Box::new(move |p| key(p.b))),
         Box::new(|| {
             Column::new(
                 "score".into(),
@@ -248,6 +248,44 @@ pub struct Frames<'a> {
     pub addresses: Option<&'a DataFrame>,
 }
 
+/// The stage's snapshots: students, identity map and ID crosswalk (their
+/// content hashes into `data`: a later stage reads them, publish the
+/// students, rekey the identity map) and, on its own thread at the same
+/// time, `pairs.parquet`, the largest, which only `identity explain` and
+/// the score read (no content hash; the runner still checksums its file).
+fn write_snapshots(
+    root: &Path,
+    out: &mut identity::Resolved,
+    provenance: &Provenance,
+    outputs: &mut Vec<String>,
+    data: &mut BTreeMap<String, String>,
+) -> Result<()> {
+    let (scored, keys) = (&out.scored, &out.keys);
+    let (students, identity_map, id_crosswalk) = (
+        &mut out.students,
+        &mut out.identity_map,
+        &mut out.id_crosswalk,
+    );
+    std::thread::scope(|scope| -> Result<()> {
+        let pairs = scope.spawn(|| -> Result<()> {
+            let mut pairs = pairs_frame(scored, keys)?;
+            snapshot::write_parquet(root, identity::STAGE, "pairs", &mut pairs, provenance)
+        });
+        for (name, df) in [
+            ("students", students),
+            ("identity_map", identity_map),
+            ("id_crosswalk", id_crosswalk),
+        ] {
+            snapshot::write_parquet(root, identity::STAGE, name, df, provenance)?;
+            outputs.push(format!("{}/{name}.parquet", identity::STAGE));
+            data.extend(crate::checksum::data_hashes(name, df)?);
+        }
+        pairs.join().expect("the pairs writer does not panic")
+    })?;
+    outputs.push(format!("{}/pairs.parquet", identity::STAGE));
+    Ok(())
+}
+
 /// Runs identity resolution and writes its files.
 pub fn run_stage(
     root: &Path,
@@ -273,27 +311,8 @@ pub fn run_stage(
     let mut clock = identity::profile::Clock::start();
     let mut outputs = Vec::new();
     let mut data = BTreeMap::new();
-    // Content hashes of the frames a later stage reads (publish the
-    // students, rekey the identity map) or may: not of the pairs, the
-    // largest frame, which only `identity explain` and the score read (the
-    // runner still checksums its file).
-    let mut write = |name: &str, df: &mut DataFrame| -> Result<()> {
-        snapshot::write_parquet(root, identity::STAGE, name, df, provenance)?;
-        outputs.push(format!("{}/{name}.parquet", identity::STAGE));
-        if name != "pairs" {
-            data.extend(crate::checksum::data_hashes(name, df)?);
-        }
-        Ok(())
-    };
-    write("students", &mut out.students)?;
-    write("identity_map", &mut out.identity_map)?;
-    write("id_crosswalk", &mut out.id_crosswalk)?;
-    clock.lap("write_snapshots", 3);
-    let mut pairs = pairs_frame(&out)?;
-    clock.lap("pairs_frame", pairs.height());
-    write("pairs", &mut pairs)?;
-    drop(pairs);
-    clock.lap("write_pairs", out.scored.len());
+    write_snapshots(root, &mut out, provenance, &mut outputs, &mut data)?;
+    clock.lap("write_snapshots", 4);
     // The ID crosswalk as CSV too: retired ID -> surviving ID, rule, score.
     write_frame_csv(
         &root.join("identity/id_crosswalk.csv"),

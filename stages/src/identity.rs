@@ -1250,41 +1250,47 @@ fn identities(personal: &DataFrame) -> PolarsResult<(Vec<Identity>, Vec<String>)
 /// Units (sorted by key), the certain rule of every identity row, and the
 /// same-ID conflicts sent to review.
 fn build_units(ids: &[Identity]) -> (Vec<Unit>, Vec<&'static str>, Vec<Pair>) {
-    // Persons, in order of their first identity.
-    let mut persons: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
-    for (i, id) in ids.iter().enumerate() {
-        persons.entry(id.person).or_default().push(i);
-    }
+    // Persons, in order of their number, each one's rows in row order.
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_by_key(|&r| ids[r].person);
+    let persons: Vec<&[usize]> = order
+        .chunk_by(|&x, &y| ids[x].person == ids[y].person)
+        .collect();
     let mut review: Vec<Pair> = Vec::new();
     let mut rule_of: Vec<&'static str> = vec!["original"; ids.len()];
-    for rows in persons.values() {
+    for rows in &persons {
         for &r in &rows[1..] {
             rule_of[r] = "same_person";
         }
     }
-    // Units: persons sharing a StateStudentID merge when compatible.
-    let mut by_ssid: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    // Units: persons sharing a StateStudentID merge when compatible. The
+    // persons with an ID, by ID and, within one, in order of their number.
+    let mut with_id: Vec<(&str, &[usize])> = Vec::new();
     let mut units: Vec<Unit> = Vec::new();
-    let person_ssid = |rows: &Vec<usize>| rows.iter().find_map(|&r| ids[r].state_id.clone());
-    for (p, rows) in &persons {
-        match person_ssid(rows) {
-            Some(s) => by_ssid.entry(s).or_default().push(*p),
-            None => units.push(Unit::new(format!("NEW-{p}"), None, rows.clone())),
+    for rows in &persons {
+        match rows.iter().find_map(|&r| ids[r].state_id.as_deref()) {
+            Some(s) => with_id.push((s, rows)),
+            None => units.push(Unit::new(
+                format!("NEW-{}", ids[rows[0]].person),
+                None,
+                rows.to_vec(),
+            )),
         }
     }
-    for (s, ps) in &by_ssid {
-        let mut main = persons[&ps[0]].clone();
-        for p in &ps[1..] {
-            let rows = &persons[p];
+    with_id.sort_by(|a, b| a.0.cmp(b.0));
+    for group in with_id.chunk_by(|a, b| a.0 == b.0) {
+        let s = group[0].0;
+        let mut main = group[0].1.to_vec();
+        for &(_, rows) in &group[1..] {
             if compatible(&ids[main[0]], &ids[rows[0]]) {
                 for &r in rows {
                     rule_of[r] = "same_state_id";
                 }
                 main.extend(rows.iter().copied());
             } else {
-                let key = format!("CONFLICT-{p}");
+                let key = format!("CONFLICT-{}", ids[rows[0]].person);
                 review.push(Pair {
-                    key_a: s.clone(),
+                    key_a: s.to_string(),
                     key_b: key.clone(),
                     score: 0.0,
                     probability: 0.0,
@@ -1293,17 +1299,19 @@ fn build_units(ids: &[Identity]) -> (Vec<Unit>, Vec<&'static str>, Vec<Pair>) {
                     reason: "same_id_conflict: persons share a StateStudentID but not birth date and gender".into(),
                     pattern: String::new(),
                 });
-                units.push(Unit::new(key, None, rows.clone()));
+                units.push(Unit::new(key, None, rows.to_vec()));
             }
         }
-        units.push(Unit::new(s.clone(), Some(s.clone()), main));
+        units.push(Unit::new(s.to_string(), Some(s.to_string()), main));
     }
-    units.sort_by(|a, b| a.key.cmp(&b.key));
-    for u in units.iter_mut() {
-        for r in u.members.clone() {
+    units.par_sort_by(|a, b| a.key.cmp(&b.key));
+    units.par_iter_mut().for_each(|u| {
+        let members = std::mem::take(&mut u.members);
+        for &r in &members {
             u.absorb(&ids[r]);
         }
-    }
+        u.members = members;
+    });
     (units, rule_of, review)
 }
 
@@ -1311,44 +1319,18 @@ fn build_units(ids: &[Identity]) -> (Vec<Unit>, Vec<&'static str>, Vec<Pair>) {
 /// once, each row's unit found by its ID through one hash lookup.
 fn attach(
     units: &mut [Unit],
-    unit_of_key: &BTreeMap<String, usize>,
     enrollment: Option<&DataFrame>,
     addresses: Option<&DataFrame>,
 ) -> PolarsResult<()> {
-    let unit_of: PlHashMap<&str, usize> =
-        unit_of_key.iter().map(|(k, &u)| (k.as_str(), u)).collect();
-    if let Some(e) = enrollment {
-        let es = extract::text(e, STATE_STUDENT_ID)?;
-        let entry = extract::dates(e, SCHOOL_ENTRY_DATE)?;
-        let exit = extract::dates(e, EXIT_DATE)?;
-        let sau = if e.column(crate::crosswalk::SAU_ORG_ID).is_ok() {
-            extract::text(e, crate::crosswalk::SAU_ORG_ID)?
-        } else {
-            extract::text(e, SCHOOL_ID)?
-        };
-        let local = extract::text(e, SCHOOL_STUDENT_ID)?;
-        let mut codes = extract::Interner::default();
-        // The columns walked side by side (no lookup of a row by number);
-        // a student's rows often follow each other: the last ID's unit is
-        // kept at hand.
-        let rows = es.iter().zip(sau.iter()).zip(local.iter());
-        let mut last: Option<(&str, Option<usize>)> = None;
-        for (i, ((s, sau), local)) in rows.enumerate() {
-            if let (Some(s), Some(start)) = (s, entry[i]) {
-                let unit = match last {
-                    Some((id, u)) if id == s => u,
-                    _ => unit_of.get(s).copied(),
-                };
-                last = Some((s, unit));
-                if let Some(u) = unit {
-                    let end = exit[i].unwrap_or(start);
-                    let sau = codes.code(sau.unwrap_or_default());
-                    let local = local.map(|n| codes.code(n));
-                    units[u].spans.push((start, end, sau, local));
-                }
-            }
-        }
-    }
+    let unit_of: PlHashMap<&str, usize> = units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.key.as_str(), i))
+        .collect();
+    let spans = enrollment
+        .map(|e| enrollment_spans(e, &unit_of))
+        .transpose()?;
+    let mut addressed = Vec::new();
     if let Some(a) = addresses {
         let ids_col = extract::text(a, STATE_STUDENT_ID)?;
         let street = extract::text(a, ADDRESS)?;
@@ -1358,13 +1340,92 @@ fn attach(
             if let (Some(s), Some(st)) = (s, street.get(i)) {
                 if let Some(&u) = unit_of.get(s) {
                     let z: String = zip.get(i).unwrap_or_default().chars().take(5).collect();
-                    units[u].addresses.insert((folder.fold(Some(st)), z));
+                    addressed.push((u, (folder.fold(Some(st)), z)));
                 }
             }
         }
     }
+    drop(unit_of);
+    for (u, span) in spans.into_iter().flatten() {
+        units[u].spans.push(span);
+    }
+    for (u, address) in addressed {
+        units[u].addresses.insert(address);
+    }
     units.par_iter_mut().for_each(Unit::summarise);
     Ok(())
+}
+
+/// Rows of enrollments a block of [`enrollment_spans`] reads.
+const SPAN_BLOCK: usize = 1 << 15;
+
+/// A block's rows' units and spans, its SAUs and local numbers numbered
+/// by the block, and the text of each of its numbers.
+type BlockSpans<'a> = (Vec<(usize, Span)>, Vec<&'a str>);
+
+/// Each enrollment row's unit and span, in row order, made on both cores
+/// a block of rows at a time. SAUs and local numbers are numbered in order
+/// of first sight over all rows (each block numbers its own, then the
+/// blocks' numbers are joined in row order: the numbers one walk would
+/// give).
+fn enrollment_spans(
+    e: &DataFrame,
+    unit_of: &PlHashMap<&str, usize>,
+) -> PolarsResult<Vec<(usize, Span)>> {
+    let (entry, exit) = rayon::join(
+        || extract::dates(e, SCHOOL_ENTRY_DATE),
+        || extract::dates(e, EXIT_DATE),
+    );
+    let (entry, exit) = (entry?, exit?);
+    let sau = if e.column(crate::crosswalk::SAU_ORG_ID).is_ok() {
+        extract::text(e, crate::crosswalk::SAU_ORG_ID)?
+    } else {
+        extract::text(e, SCHOOL_ID)?
+    };
+    let (es, local) = (
+        extract::text(e, STATE_STUDENT_ID)?,
+        extract::text(e, SCHOOL_STUDENT_ID)?,
+    );
+    // One chunk each: a row is found by its index at once.
+    let (es, sau, local) = (es.rechunk(), sau.rechunk(), local.rechunk());
+    let n = e.height();
+    let blocks: Vec<BlockSpans> = (0..n.div_ceil(SPAN_BLOCK))
+        .into_par_iter()
+        .map(|block| {
+            let mut codes = extract::Interner::default();
+            let mut spans = Vec::new();
+            // A student's rows often follow each other: the last ID's unit
+            // is kept at hand.
+            let mut last: Option<(&str, Option<usize>)> = None;
+            for i in block * SPAN_BLOCK..n.min((block + 1) * SPAN_BLOCK) {
+                let (Some(s), Some(start)) = (es.get(i), entry[i]) else {
+                    continue;
+                };
+                let unit = match last {
+                    Some((id, u)) if id == s => u,
+                    _ => unit_of.get(s).copied(),
+                };
+                last = Some((s, unit));
+                if let Some(u) = unit {
+                    let end = exit[i].unwrap_or(start);
+                    let sau = codes.code(sau.get(i).unwrap_or_default());
+                    let local = local.get(i).map(|n| codes.code(n));
+                    spans.push((u, (start, end, sau, local)));
+                }
+            }
+            (spans, codes.texts())
+        })
+        .collect();
+    let mut codes = extract::Interner::default();
+    let mut out = Vec::with_capacity(blocks.iter().map(|b| b.0.len()).sum());
+    for (spans, texts) in &blocks {
+        let code: Vec<Code> = texts.iter().map(|t| codes.code(t)).collect();
+        out.extend(spans.iter().map(|&(u, (start, end, sau, local))| {
+            let local = local.map(|l| code[l as usize]);
+            (u, (start, end, code[sau as usize], local))
+        }));
+    }
+    Ok(out)
 }
 
 /// The comparer: the nickname table (both directions), every folded
@@ -1412,12 +1473,7 @@ pub fn run(
     clock.lap("identities", ids.len());
     let (mut units, rule_of, mut review) = build_units(&ids);
     clock.lap("build_units", units.len());
-    let unit_of_key: BTreeMap<String, usize> = units
-        .iter()
-        .enumerate()
-        .map(|(i, u)| (u.key.clone(), i))
-        .collect();
-    attach(&mut units, &unit_of_key, enrollment, addresses)?;
+    attach(&mut units, enrollment, addresses)?;
     clock.lap("attach", enrollment.map_or(0, DataFrame::height));
 
     let encoder = Soundex::default();

@@ -88,11 +88,22 @@ impl Folder {
 #[derive(Default)]
 pub struct Interner<'a> {
     codes: PlHashMap<&'a str, u32>,
+    /// The texts by number.
+    texts: Vec<&'a str>,
 }
 
 impl<'a> Interner<'a> {
     pub fn code(&mut self, v: &'a str) -> u32 {
         let next = self.codes.len() as u32;
-        *self.codes.entry(v).or_insert(next)
+        let code = *self.codes.entry(v).or_insert(next);
+        if code == next {
+            self.texts.push(v);
+        }
+        code
+    }
+
+    /// The texts in the order of their numbers.
+    pub fn texts(self) -> Vec<&'a str> {
+        self.texts
     }
 }
