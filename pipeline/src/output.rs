@@ -259,6 +259,16 @@ impl TextColumns {
 
     /// Appends one CSV record of `fields`.
     pub fn record<'v>(&self, out: &mut Vec<u8>, fields: impl ExactSizeIterator<Item = &'v str>) {
+        Self::line(out, fields, self.ends);
+    }
+
+    /// Appends one CSV record of `fields` ending in `ends` (a header line,
+    /// with no columns at hand).
+    pub fn line<'v>(
+        out: &mut Vec<u8>,
+        fields: impl ExactSizeIterator<Item = &'v str>,
+        ends: LineEnds,
+    ) {
         let single = fields.len() == 1;
         for (j, v) in fields.enumerate() {
             if j > 0 {
@@ -266,14 +276,11 @@ impl TextColumns {
             }
             push_field(out, v, single);
         }
-        self.end(out);
+        end_line(out, ends);
     }
 
     fn end(&self, out: &mut Vec<u8>) {
-        match self.ends {
-            LineEnds::Lf => out.push(b'\n'),
-            LineEnds::Crlf => out.extend_from_slice(b"\r\n"),
-        }
+        end_line(out, self.ends);
     }
 
     /// Appends the rows `rows` as CSV records. A value repeated from the
@@ -310,6 +317,13 @@ impl TextColumns {
             }
             self.end(out);
         }
+    }
+}
+
+fn end_line(out: &mut Vec<u8>, ends: LineEnds) {
+    match ends {
+        LineEnds::Lf => out.push(b'\n'),
+        LineEnds::Crlf => out.extend_from_slice(b"\r\n"),
     }
 }
 

@@ -868,38 +868,30 @@ fn file_runs<'r>(
     Ok(runs)
 }
 
-/// One upload's rows as the text of its file, ready to be cut into files
-/// by school year and SAU: each row formatted once.
+/// One upload's files: the header line and where each file's rows are.
+/// Rows are formatted a batch of whole files at a time
+/// ([`Formatted::write`]), so the text of only one batch is held.
 struct Formatted<'r> {
     upload: &'r Upload,
     /// The header line.
     head: Vec<u8>,
-    text: TextColumns,
     /// (school year, SAU, first row, end) of each file ([`file_runs`]).
     runs: Vec<(i32, &'r str, usize, usize)>,
 }
 
 impl<'r> Formatted<'r> {
-    /// `rows` (sorted by school year and SAU) in the layout's columns;
-    /// `years` and `saus` are their school year and SAU columns.
+    /// `years` and `saus` are the school year and SAU columns of the rows
+    /// (sorted by both).
     fn new(
         upload: &'r Upload,
         layout: &Layout,
-        rows: &DataFrame,
         (years, saus): (&'r Int32Chunked, &'r StringChunked),
     ) -> Result<Formatted<'r>> {
-        let formatted = preflight::format(upload, layout, rows)?;
         let header: Vec<&str> = layout.columns.iter().map(|c| c.header.as_str()).collect();
-        let text = TextColumns::of(&formatted, &header, LineEnds::Crlf)?;
         let mut head = Vec::new();
-        text.record(&mut head, header.iter().copied());
+        TextColumns::line(&mut head, header.iter().copied(), LineEnds::Crlf);
         let runs = file_runs(upload, years, saus)?;
-        Ok(Formatted {
-            upload,
-            head,
-            text,
-            runs,
-        })
+        Ok(Formatted { upload, head, runs })
     }
 
     /// A file's path under the uploads folder.
@@ -911,24 +903,50 @@ impl<'r> Formatted<'r> {
         )
     }
 
-    /// Writes the files `which` (indexes of [`Formatted::runs`]: every
-    /// file, or only some) under `partial`, on every core, each from its
-    /// slice of rows. Returns each file's path under the uploads folder,
+    /// The files in batches of whole files of about
+    /// [`snapshot::batch_rows`] rows: ranges of indexes of
+    /// [`Formatted::runs`].
+    fn batches(&self) -> Vec<std::ops::Range<usize>> {
+        let size = snapshot::batch_rows();
+        let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+        for (i, (_, _, start, _)) in self.runs.iter().enumerate() {
+            match out.last_mut() {
+                Some(last) if start - self.runs[last.start].2 < size => last.end = i + 1,
+                _ => out.push(i..i + 1),
+            }
+        }
+        out
+    }
+
+    /// Writes the files `which` (a range of indexes of
+    /// [`Formatted::runs`]) under `partial`, on every core, each from its
+    /// slice of `rows` (the upload's rows in the layout's columns,
+    /// formatted here). Returns each file's path under the uploads folder,
     /// its full path and its SHA-256.
     fn write(
         &self,
         partial: &Path,
-        which: &[usize],
+        (layout, rows): (&Layout, &DataFrame),
+        which: std::ops::Range<usize>,
     ) -> Result<Vec<(String, std::path::PathBuf, String)>> {
         use rayon::prelude::*;
-        which
-            .par_iter()
-            .map(|&i| {
-                let (year, sau, start, end) = self.runs[i];
+        let runs = &self.runs[which];
+        let (Some(first), Some(last)) = (runs.first(), runs.last()) else {
+            return Ok(Vec::new());
+        };
+        let offset = first.2;
+        let slice = rows.slice(offset as i64, last.3 - offset);
+        let formatted = preflight::format(self.upload, layout, &slice)?;
+        drop(slice);
+        let header: Vec<&str> = layout.columns.iter().map(|c| c.header.as_str()).collect();
+        let text = TextColumns::of(&formatted, &header, LineEnds::Crlf)?;
+        drop(formatted);
+        runs.par_iter()
+            .map(|&(year, sau, start, end)| {
                 let rel = self.rel((year, sau));
                 let mut bytes = Vec::with_capacity(self.head.len() + 256 * (end - start));
                 bytes.extend_from_slice(&self.head);
-                self.text.rows(&mut bytes, start..end);
+                text.rows(&mut bytes, start - offset..end - offset);
                 let path = partial.join(&rel);
                 let sum = create_file(&path, &bytes)?;
                 Ok((rel, path, sum))
@@ -938,7 +956,8 @@ impl<'r> Formatted<'r> {
 }
 
 /// Writes an upload's files, one per school year and SAU, each a run of
-/// rows formatted straight into its bytes, on every core.
+/// rows formatted straight into its bytes, a batch of files at a time, on
+/// every core.
 fn write_upload_files(
     w: &mut Writing,
     upload: &Upload,
@@ -949,20 +968,17 @@ fn write_upload_files(
     let mut clock = Clock::new(upload.name);
     let years = rows.column(UPLOAD_YEAR)?.i32()?.rechunk().into_owned();
     let saus = text_column(rows, UPLOAD_SAU)?;
-    let formatted = Formatted::new(upload, layout, rows, (&years, &saus))?;
-    clock.lap("format");
-    let all: Vec<usize> = (0..formatted.runs.len()).collect();
-    let files: Vec<String> = formatted
-        .write(&w.partial, &all)?
-        .into_iter()
-        .map(|(rel, path, sum)| {
+    let formatted = Formatted::new(upload, layout, (&years, &saus))?;
+    let mut files: Vec<String> = Vec::with_capacity(formatted.runs.len());
+    for batch in formatted.batches() {
+        for (rel, path, sum) in formatted.write(&w.partial, (layout, rows), batch)? {
             w.written.push(path);
             let file = format!("uploads/{rel}");
             w.sums.insert(file.clone(), sum);
-            file
-        })
-        .collect();
-    clock.lap("write files");
+            files.push(file);
+        }
+    }
+    clock.lap("format+write files");
     let n = rows.height();
     let mut file_of_row: Vec<u32> = Vec::with_capacity(n);
     let mut row_number: Vec<i64> = Vec::with_capacity(n);

@@ -745,10 +745,14 @@ fn day_before(c: &str) -> Expr {
 pub fn split(e: &DataFrame, config: &ConformConfig) -> PolarsResult<DataFrame> {
     let cuts = split_points(e)?;
     let changed = col("__changed");
-    let out = e
-        .hstack(cuts.columns())?
+    // Only the four columns a split changes are made anew (from a frame of
+    // them and the cut points); every other column is `e`'s own, not
+    // copied: the enrollment rows are the largest frame publish holds.
+    let mut narrow = e.select([SCHOOL_ENTRY_DATE, "EntryCode", EXIT_DATE, "ExitCode"])?;
+    narrow.hstack_mut(cuts.columns())?;
+    let made = narrow
         .lazy()
-        .with_columns([
+        .select([
             when(changed.clone())
                 .then(col("__start"))
                 .otherwise(col(SCHOOL_ENTRY_DATE))
@@ -765,14 +769,13 @@ pub fn split(e: &DataFrame, config: &ConformConfig) -> PolarsResult<DataFrame> {
                 .then(lit(config.split_exit_code.clone()))
                 .otherwise(col("ExitCode"))
                 .alias("ExitCode"),
+            col(SPLIT_CUT),
         ])
-        .drop(Selector::ByName {
-            names: ["__start", "__next", "__changed"]
-                .map(PlSmallStr::from)
-                .into(),
-            strict: true,
-        })
         .collect()?;
+    let mut out = e.clone();
+    for c in made.columns() {
+        out.with_column(c.clone())?;
+    }
     // In source row order (the order the rows come in, usually).
     if ascending(out.column(SOURCE_ROW)?)? {
         Ok(out)

@@ -1,7 +1,8 @@
 //! The source frames of the uploads publish conforms: each snapshot read
 //! with only the columns the uploads still to be conformed declare, the
-//! enrollment rows split once for all of them, each frame dropped when no
-//! upload left reads it. An upload kept from the last run reads nothing.
+//! enrollment rows split once for the uploads in a row that read them, each
+//! frame dropped when the next upload does not read it (read again for an
+//! upload further on). An upload kept from the last run reads nothing.
 
 use crate::runfiles;
 use anyhow::Result;
@@ -135,17 +136,24 @@ impl<'a> Loaded<'a> {
             )?
         };
         clock.lap("build");
-        let pending = &self.pending;
-        self.frames
-            .retain(|s, _| pending.iter().any(|u| sources_of(u).contains(s)));
+        self.drop_unread();
         Ok(built)
     }
 
     /// An upload found kept after all: nothing more is loaded for it.
     pub fn kept(&mut self, upload: &Upload) {
         self.pending.retain(|u| u.name != upload.name);
-        let pending = &self.pending;
+        self.drop_unread();
+    }
+
+    /// Drops the frames the next upload to be conformed does not read: the
+    /// upload just conformed is checked and written without them, and a
+    /// frame an upload further on reads is read (and split) again then.
+    /// Publish holds one upload's source frames at a time, not every
+    /// frame some upload still reads.
+    fn drop_unread(&mut self) {
+        let next = self.pending.first().map(|u| sources_of(u));
         self.frames
-            .retain(|s, _| pending.iter().any(|u| sources_of(u).contains(s)));
+            .retain(|s, _| next.as_ref().is_some_and(|n| n.contains(s)));
     }
 }
