@@ -257,11 +257,6 @@ impl TextColumns {
         Ok(TextColumns { columns, ends })
     }
 
-    /// Appends one CSV record of `fields`.
-    pub fn record<'v>(&self, out: &mut Vec<u8>, fields: impl ExactSizeIterator<Item = &'v str>) {
-        Self::line(out, fields, self.ends);
-    }
-
     /// Appends one CSV record of `fields` ending in `ends` (a header line,
     /// with no columns at hand).
     pub fn line<'v>(
@@ -411,42 +406,34 @@ pub fn write_frames_csv(
     use rayon::prelude::*;
     const BLOCK: usize = 1 << 16;
     const AT_ONCE: usize = 8;
-    let texts = frames
-        .iter()
-        .map(|df| TextColumns::of(df, columns, ends))
-        .collect::<Result<Vec<_>>>()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let blocks: Vec<(&TextColumns, std::ops::Range<usize>)> = texts
-        .iter()
-        .zip(frames)
-        .flat_map(|(text, df)| {
-            let height = df.height();
-            (0..height)
-                .step_by(BLOCK)
-                .map(move |start| (text, start..(start + BLOCK).min(height)))
-        })
-        .collect();
     let mut sum = String::new();
     write_atomic(path, |f| {
         let mut out = Hashing::new(f);
         let mut head = Vec::new();
-        let text = TextColumns {
-            columns: Vec::new(),
-            ends,
-        };
-        text.record(&mut head, columns.iter().copied());
+        TextColumns::line(&mut head, columns.iter().copied(), ends);
         out.write_all(&head)?;
-        for batch in blocks.chunks(AT_ONCE) {
-            let formatted: Vec<Vec<u8>> = batch
-                .par_iter()
-                .map(|(text, rows)| {
-                    let mut buf = Vec::with_capacity(1 << 20);
-                    text.rows(&mut buf, rows.clone());
-                    buf
-                })
+        // One frame's columns as text at a time: the text of every frame
+        // at once would be as large as the file.
+        for df in frames {
+            let text = TextColumns::of(df, columns, ends)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let height = df.height();
+            let blocks: Vec<std::ops::Range<usize>> = (0..height)
+                .step_by(BLOCK)
+                .map(|start| start..(start + BLOCK).min(height))
                 .collect();
-            for buf in formatted {
-                out.write_all(&buf)?;
+            for batch in blocks.chunks(AT_ONCE) {
+                let formatted: Vec<Vec<u8>> = batch
+                    .par_iter()
+                    .map(|rows| {
+                        let mut buf = Vec::with_capacity(1 << 20);
+                        text.rows(&mut buf, rows.clone());
+                        buf
+                    })
+                    .collect();
+                for buf in formatted {
+                    out.write_all(&buf)?;
+                }
             }
         }
         sum = out.sum();
