@@ -8,6 +8,7 @@
 //! The uploads folder is written whole into `.uploads.partial` and swapped
 //! into place, so a run killed mid-way leaves the previous uploads intact.
 
+pub mod packed;
 pub mod patch;
 pub mod reuse;
 pub mod sources;
@@ -282,7 +283,8 @@ struct Writing<'a> {
     conform_reports: Vec<StageReport>,
     reports: Vec<StageReport>,
     outputs: Vec<String>,
-    manifests: Vec<DataFrame>,
+    /// Each upload's manifest rows, packed until the manifest is written.
+    manifests: Vec<packed::Part>,
     summary: Summary,
     /// (year, SAU) pairs that have enrollment rows: each gets an Attendance file.
     places: std::collections::BTreeSet<(i32, String)>,
@@ -593,7 +595,7 @@ impl<'a> Turn<'_, 'a, '_> {
         if action != "kept" {
             let part = self.w.manifests.get(parts);
             let same = match part {
-                Some(part) => self.reuse.same_manifest_rows(upload, part)?,
+                Some(part) => self.reuse.same_manifest_rows(upload, || part.frame())?,
                 None => false,
             };
             self.w.manifest_as_before &= same;
@@ -788,7 +790,7 @@ fn keep(w: &mut Writing, upload: &Upload, kept: Kept, us: &mut UploadSummary) ->
             w.reports.push(r);
         }
     }
-    w.manifests.push(kept.manifest);
+    w.manifests.push(packed::Part::Frame(kept.manifest));
     *us = kept.summary;
     Ok(())
 }
@@ -994,13 +996,8 @@ fn write_upload_files(
     report.rows_out = n as u64;
     us.written += n as u64;
     us.files += files.len() as u64;
-    w.manifests.push(manifest_part(
-        upload,
-        rows,
-        &files,
-        file_of_row,
-        row_number,
-    )?);
+    let part = manifest_part(upload, rows, &files, file_of_row, row_number)?;
+    w.manifests.push(packed::Part::pack(&part)?);
     if upload.name == conform::ATTENDANCE.name {
         attendance_files(w, &formatted, us)?;
     }
@@ -1035,7 +1032,7 @@ fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> 
 /// the parquet file's footer restamped with this run's provenance), else
 /// writes it.
 fn keep_or_write_manifest(w: &mut Writing, reuse: &mut Reuse) -> Result<()> {
-    let rows = w.manifests.iter().map(DataFrame::height).sum();
+    let rows = w.manifests.iter().map(packed::Part::height).sum();
     if w.manifest_as_before && reuse.manifest_kept(rows)? {
         // Its parquet footer names this run, as a fresh run's would.
         snapshot::restamp(w.root, STAGE, "upload_manifest", w.provenance)?;
@@ -1054,7 +1051,10 @@ fn keep_or_write_manifest(w: &mut Writing, reuse: &mut Reuse) -> Result<()> {
 /// and the CSV written at once, on two threads; the CSV straight from each
 /// upload's part, hashed as it is written).
 fn write_manifest(w: &mut Writing) -> Result<()> {
-    let mut parts = std::mem::take(&mut w.manifests);
+    let mut parts = std::mem::take(&mut w.manifests)
+        .into_iter()
+        .map(|p| p.frame())
+        .collect::<Result<Vec<_>>>()?;
     if parts.is_empty() {
         parts.push(empty_manifest()?);
     }

@@ -1,0 +1,153 @@
+//! An upload's manifest rows, kept packed (parquet, LZ4, in memory: a few
+//! bytes a row) from the moment its files are written until the manifest is:
+//! the manifest has a row per upload row, and every upload's rows held as
+//! frames made publish's memory grow with the state's history. Unpacked, a
+//! part is the frame it was, down to the chunks of each column (the
+//! manifest's parquet row groups follow them), so the manifest's bytes are
+//! the same.
+
+use anyhow::Result;
+use polars::prelude::*;
+use polars::series::IsSorted;
+
+/// How a column of the frame was held.
+pub enum Shape {
+    /// One value for every row.
+    Scalar,
+    /// A series in chunks of these lengths, with this sorted flag.
+    Chunks(Vec<usize>, IsSorted),
+}
+
+/// A manifest part: a frame as it was made this run (packed), or one kept
+/// from the last run's manifest (a slice of it, already in memory).
+pub enum Part {
+    Frame(DataFrame),
+    Packed {
+        bytes: Vec<u8>,
+        shapes: Vec<Shape>,
+        height: usize,
+    },
+}
+
+impl Part {
+    /// `df` packed.
+    pub fn pack(df: &DataFrame) -> Result<Part> {
+        let shapes = df
+            .columns()
+            .iter()
+            .map(|c| match c {
+                Column::Scalar(_) => Shape::Scalar,
+                _ => {
+                    let s = c.as_materialized_series();
+                    Shape::Chunks(s.chunk_lengths().collect(), s.is_sorted_flag())
+                }
+            })
+            .collect();
+        let mut bytes = Vec::new();
+        let mut frame = df.clone();
+        ParquetWriter::new(&mut bytes)
+            .with_compression(ParquetCompression::Lz4Raw)
+            .with_statistics(StatisticsOptions::empty())
+            .finish(&mut frame)?;
+        Ok(Part::Packed {
+            bytes,
+            shapes,
+            height: df.height(),
+        })
+    }
+
+    pub fn height(&self) -> usize {
+        match self {
+            Part::Frame(df) => df.height(),
+            Part::Packed { height, .. } => *height,
+        }
+    }
+
+    /// The frame, as it was made.
+    pub fn frame(&self) -> Result<DataFrame> {
+        let (bytes, shapes, height) = match self {
+            Part::Frame(df) => return Ok(df.clone()),
+            Part::Packed {
+                bytes,
+                shapes,
+                height,
+            } => (bytes, shapes, *height),
+        };
+        let read = ParquetReader::new(std::io::Cursor::new(bytes.as_slice())).finish()?;
+        let columns = read
+            .columns()
+            .iter()
+            .zip(shapes)
+            .map(|(c, shape)| reshape(c, shape, height))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(DataFrame::new(height, columns)?)
+    }
+}
+
+/// A column read back, held again as `shape` says.
+fn reshape(c: &Column, shape: &Shape, height: usize) -> Result<Column> {
+    let s = c.as_materialized_series().rechunk();
+    Ok(match shape {
+        Shape::Scalar if height > 0 => {
+            let value = s.get(0)?.into_static();
+            Column::new_scalar(s.name().clone(), Scalar::new(s.dtype().clone(), value), height)
+        }
+        Shape::Scalar => s.into_column(),
+        Shape::Chunks(lengths, sorted) => {
+            let mut out: Option<Series> = None;
+            let mut offset = 0;
+            for &n in lengths {
+                let piece = s.slice(offset as i64, n);
+                offset += n;
+                match out.as_mut() {
+                    None => out = Some(piece),
+                    Some(o) => {
+                        o.append(&piece)?;
+                    }
+                }
+            }
+            let mut out = out.unwrap_or(s);
+            out.set_sorted_flag(*sorted);
+            out.into_column()
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_packed_part_unpacks_to_the_frame_it_was_chunk_for_chunk() {
+        let mut a = df!(
+            "file" => ["uploads/a.csv", "uploads/a.csv", "uploads/b.csv"],
+            "row_number" => [1i64, 2, 1],
+            "StateStudentID" => [Some("1001"), None, Some("1002")],
+        )
+        .unwrap();
+        let b = df!(
+            "file" => ["uploads/c.csv", "uploads/c.csv"],
+            "row_number" => [1i64, 2],
+            "StateStudentID" => [Some("1003"), Some("1004")],
+        )
+        .unwrap();
+        a.vstack_mut(&b).unwrap();
+        a.with_column(Column::new_scalar(
+            "upload".into(),
+            Scalar::new(DataType::String, AnyValue::StringOwned("frm".into())),
+            5,
+        ))
+        .unwrap();
+        let part = Part::pack(&a).unwrap();
+        let back = part.frame().unwrap();
+        assert!(back.equals_missing(&a));
+        for (x, y) in back.columns().iter().zip(a.columns()) {
+            assert_eq!(matches!(x, Column::Scalar(_)), matches!(y, Column::Scalar(_)));
+            assert_eq!(
+                x.as_materialized_series().chunk_lengths().collect::<Vec<_>>(),
+                y.as_materialized_series().chunk_lengths().collect::<Vec<_>>()
+            );
+        }
+        assert_eq!(part.height(), 5);
+    }
+}
