@@ -403,6 +403,17 @@ pub fn write_frames_csv(
     columns: &[&str],
     ends: LineEnds,
 ) -> Result<String> {
+    write_csv_parts(path, frames.iter().map(|f| Ok((*f).clone())), columns, ends)
+}
+
+/// [`write_frames_csv`] of frames made one at a time (each dropped once
+/// written).
+pub fn write_csv_parts(
+    path: &Path,
+    frames: impl Iterator<Item = Result<polars::prelude::DataFrame>>,
+    columns: &[&str],
+    ends: LineEnds,
+) -> Result<String> {
     use rayon::prelude::*;
     const BLOCK: usize = 1 << 16;
     const AT_ONCE: usize = 8;
@@ -415,7 +426,8 @@ pub fn write_frames_csv(
         // One frame's columns as text at a time: the text of every frame
         // at once would be as large as the file.
         for df in frames {
-            let text = TextColumns::of(df, columns, ends)
+            let df = df?;
+            let text = TextColumns::of(&df, columns, ends)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             let height = df.height();
             let blocks: Vec<std::ops::Range<usize>> = (0..height)

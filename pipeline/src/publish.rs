@@ -15,8 +15,8 @@ pub mod sources;
 
 use crate::config::Config;
 use crate::output::{
-    private_dir, remove_dir_all, rename, sync_files, write_frame_csv, write_frames_csv, LineEnds,
-    TextColumns,
+    private_dir, remove_dir_all, rename, sync_files, write_csv_parts, write_frame_csv,
+    write_frames_csv, LineEnds, TextColumns,
 };
 use crate::snapshot::{self, Provenance};
 use anyhow::{Context, Result};
@@ -1051,30 +1051,45 @@ fn keep_or_write_manifest(w: &mut Writing, reuse: &mut Reuse) -> Result<()> {
 /// and the CSV written at once, on two threads; the CSV straight from each
 /// upload's part, hashed as it is written).
 fn write_manifest(w: &mut Writing) -> Result<()> {
-    let mut parts = std::mem::take(&mut w.manifests)
-        .into_iter()
-        .map(|p| p.frame())
-        .collect::<Result<Vec<_>>>()?;
-    if parts.is_empty() {
-        parts.push(empty_manifest()?);
-    }
+    let parts = std::mem::take(&mut w.manifests);
     let names: Vec<&str> = MANIFEST_COLUMNS.iter().copied().chain(["stages"]).collect();
     let path = w.root.join(STAGE).join("upload_manifest.csv");
     let (root, provenance) = (w.root, w.provenance);
+    if parts.iter().all(|p| p.height() == 0) {
+        let mut frame = empty_manifest()?;
+        snapshot::write_parquet(root, STAGE, "upload_manifest", &mut frame, provenance)?;
+        let csv = write_frames_csv(&path, &[&frame], &names, LineEnds::Lf)?;
+        return finish_manifest(w, csv);
+    }
+    // Both files are written one part at a time (unpacked on each
+    // thread): the parquet file in the row groups polars would make of
+    // the parts' frame, so its bytes are those of that frame written.
+    let groups = packed::row_groups(&parts)?;
     let (parquet, csv) = std::thread::scope(|s| {
-        let lazy: Vec<LazyFrame> = parts.iter().map(|m| m.clone().lazy()).collect();
+        let parts = &parts;
         let parquet = s.spawn(move || {
-            let mut frame = concat(lazy, UnionArgs::default())?.collect()?;
-            snapshot::write_parquet(root, STAGE, "upload_manifest", &mut frame, provenance)
+            snapshot::stage_parquet_batches(root, STAGE, "upload_manifest", provenance, |sink| {
+                packed::in_groups(parts, &groups, |group| sink.write(group))
+            })?
+            .persist()
         });
-        let refs: Vec<&DataFrame> = parts.iter().collect();
-        let csv = write_frames_csv(&path, &refs, &names, LineEnds::Lf);
+        let csv = write_csv_parts(
+            &path,
+            parts.iter().map(packed::Part::frame),
+            &names,
+            LineEnds::Lf,
+        );
         (joined(parquet), csv)
     });
     parquet?;
+    finish_manifest(w, csv?)
+}
+
+/// Records the manifest's two files (the CSV's SHA-256 `csv`).
+fn finish_manifest(w: &mut Writing, csv: String) -> Result<()> {
     w.outputs.push(format!("{STAGE}/upload_manifest.parquet"));
     let csv_name = format!("{STAGE}/upload_manifest.csv");
-    w.sums.insert(csv_name.clone(), csv?);
+    w.sums.insert(csv_name.clone(), csv);
     w.outputs.push(csv_name);
     Ok(())
 }

@@ -11,9 +11,10 @@ use polars::prelude::*;
 use polars::series::IsSorted;
 
 /// How a column of the frame was held.
+#[derive(Clone)]
 pub enum Shape {
     /// One value for every row.
-    Scalar,
+    Scalar(Scalar),
     /// A series in chunks of these lengths, with this sorted flag.
     Chunks(Vec<usize>, IsSorted),
 }
@@ -24,6 +25,7 @@ pub enum Part {
     Frame(DataFrame),
     Packed {
         bytes: Vec<u8>,
+        names: Vec<PlSmallStr>,
         shapes: Vec<Shape>,
         height: usize,
     },
@@ -32,17 +34,7 @@ pub enum Part {
 impl Part {
     /// `df` packed.
     pub fn pack(df: &DataFrame) -> Result<Part> {
-        let shapes = df
-            .columns()
-            .iter()
-            .map(|c| match c {
-                Column::Scalar(_) => Shape::Scalar,
-                _ => {
-                    let s = c.as_materialized_series();
-                    Shape::Chunks(s.chunk_lengths().collect(), s.is_sorted_flag())
-                }
-            })
-            .collect();
+        let shapes = shapes_of(df);
         let mut bytes = Vec::new();
         let mut frame = df.clone();
         ParquetWriter::new(&mut bytes)
@@ -51,6 +43,7 @@ impl Part {
             .finish(&mut frame)?;
         Ok(Part::Packed {
             bytes,
+            names: df.get_column_names().into_iter().cloned().collect(),
             shapes,
             height: df.height(),
         })
@@ -71,6 +64,7 @@ impl Part {
                 bytes,
                 shapes,
                 height,
+                ..
             } => (bytes, shapes, *height),
         };
         let read = ParquetReader::new(std::io::Cursor::new(bytes.as_slice())).finish()?;
@@ -84,15 +78,125 @@ impl Part {
     }
 }
 
+/// How each column of `df` is held.
+fn shapes_of(df: &DataFrame) -> Vec<Shape> {
+    df.columns()
+        .iter()
+        .map(|c| match c {
+            Column::Scalar(sc) => Shape::Scalar(sc.scalar().clone()),
+            _ => {
+                let s = c.as_materialized_series();
+                Shape::Chunks(s.chunk_lengths().collect(), s.is_sorted_flag())
+            }
+        })
+        .collect()
+}
+
+impl Part {
+    /// A frame of this part's columns held as the part holds them (the
+    /// same chunks; a single value where it has one), `false` in every row:
+    /// what polars decides row groups by.
+    fn proxy(&self) -> Result<DataFrame> {
+        let (names, shapes, height) = match self {
+            Part::Frame(df) => (
+                df.get_column_names().into_iter().cloned().collect(),
+                shapes_of(df),
+                df.height(),
+            ),
+            Part::Packed {
+                names,
+                shapes,
+                height,
+                ..
+            } => (names.clone(), shapes.clone(), *height),
+        };
+        let columns = names
+            .into_iter()
+            .zip::<Vec<Shape>>(shapes)
+            .map(|(name, shape)| -> Result<Column> {
+                Ok(match shape {
+                    // Values do not decide chunks (appending a single
+                    // value column makes it a series).
+                    Shape::Scalar(_) => Column::new_scalar(
+                        name,
+                        Scalar::new(DataType::Boolean, AnyValue::Boolean(false)),
+                        height,
+                    ),
+                    Shape::Chunks(lengths, _) => {
+                        let mut out = Series::new_empty(name, &DataType::Boolean);
+                        for n in lengths {
+                            out.append(&Series::new("".into(), vec![false; n]))?;
+                        }
+                        out.into_column()
+                    }
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(DataFrame::new(height, columns)?)
+    }
+}
+
+/// The row groups (rows in each) polars writes the frame of `parts` one
+/// after the other in (their lazy concatenation, as the manifest was
+/// made): found by polars' own rules on a frame of the same chunks.
+pub fn row_groups(parts: &[Part]) -> Result<Vec<usize>> {
+    let lazy = parts
+        .iter()
+        .map(|p| Ok(p.proxy()?.lazy()))
+        .collect::<Result<Vec<_>>>()?;
+    let mut all = concat(lazy, UnionArgs::default())?.collect()?;
+    let chunked = polars::frame::chunk_df_for_writing(&mut all, 512 * 512)?;
+    Ok(chunked
+        .iter_chunks(CompatLevel::newest(), false)
+        .map(|batch| batch.len())
+        .filter(|n| *n > 0)
+        .collect())
+}
+
+/// Hands the rows of `parts`, one after the other, to `write` in frames of
+/// `groups` rows (one part unpacked at a time).
+pub fn in_groups(
+    parts: &[Part],
+    groups: &[usize],
+    mut write: impl FnMut(&mut DataFrame) -> Result<()>,
+) -> Result<()> {
+    let mut groups = groups.iter().copied();
+    let mut want = groups.next().unwrap_or(0);
+    let mut pending: Option<DataFrame> = None;
+    for part in parts {
+        let df = part.frame()?;
+        let mut offset = 0;
+        while offset < df.height() {
+            let have = pending.as_ref().map_or(0, DataFrame::height);
+            let n = (want - have).min(df.height() - offset);
+            anyhow::ensure!(n > 0, "the manifest's row groups do not cover its rows");
+            let piece = df.slice(offset as i64, n);
+            offset += n;
+            match pending.as_mut() {
+                Some(p) => {
+                    p.vstack_mut(&piece)?;
+                }
+                None => pending = Some(piece),
+            }
+            if pending.as_ref().map_or(0, DataFrame::height) == want {
+                let mut group = pending.take().expect("a group");
+                write(&mut group)?;
+                want = groups.next().unwrap_or(0);
+            }
+        }
+    }
+    anyhow::ensure!(
+        pending.is_none() && want == 0,
+        "the manifest's row groups do not match its rows"
+    );
+    Ok(())
+}
+
 /// A column read back, held again as `shape` says.
 fn reshape(c: &Column, shape: &Shape, height: usize) -> Result<Column> {
     let s = c.as_materialized_series().rechunk();
     Ok(match shape {
-        Shape::Scalar if height > 0 => {
-            let value = s.get(0)?.into_static();
-            Column::new_scalar(s.name().clone(), Scalar::new(s.dtype().clone(), value), height)
-        }
-        Shape::Scalar => s.into_column(),
+        Shape::Scalar(value) => Column::new_scalar(s.name().clone(), value.clone(), height),
         Shape::Chunks(lengths, sorted) => {
             let mut out: Option<Series> = None;
             let mut offset = 0;
@@ -142,10 +246,17 @@ mod tests {
         let back = part.frame().unwrap();
         assert!(back.equals_missing(&a));
         for (x, y) in back.columns().iter().zip(a.columns()) {
-            assert_eq!(matches!(x, Column::Scalar(_)), matches!(y, Column::Scalar(_)));
             assert_eq!(
-                x.as_materialized_series().chunk_lengths().collect::<Vec<_>>(),
-                y.as_materialized_series().chunk_lengths().collect::<Vec<_>>()
+                matches!(x, Column::Scalar(_)),
+                matches!(y, Column::Scalar(_))
+            );
+            assert_eq!(
+                x.as_materialized_series()
+                    .chunk_lengths()
+                    .collect::<Vec<_>>(),
+                y.as_materialized_series()
+                    .chunk_lengths()
+                    .collect::<Vec<_>>()
             );
         }
         assert_eq!(part.height(), 5);
