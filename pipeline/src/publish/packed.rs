@@ -261,4 +261,95 @@ mod tests {
         }
         assert_eq!(part.height(), 5);
     }
+
+    /// A part of `n` rows in chunks of `chunks` rows, its `upload` column
+    /// one value (as a manifest part's is).
+    fn part(name: &str, n: usize, chunks: usize) -> DataFrame {
+        let mut df: Option<DataFrame> = None;
+        let mut start = 0;
+        while start < n {
+            let end = (start + chunks).min(n);
+            let piece = df!(
+                "row_number" => (start as i64..end as i64).collect::<Vec<_>>(),
+                "source_file" => vec!["student_enrollment.csv"; end - start],
+            )
+            .unwrap();
+            match df.as_mut() {
+                Some(d) => {
+                    d.vstack_mut(&piece).unwrap();
+                }
+                None => df = Some(piece),
+            }
+            start = end;
+        }
+        let mut df = df.unwrap();
+        df.with_column(Column::new_scalar(
+            "upload".into(),
+            Scalar::new(DataType::String, AnyValue::StringOwned(name.into())),
+            n,
+        ))
+        .unwrap();
+        df
+    }
+
+    #[test]
+    fn parts_written_in_their_row_groups_are_the_bytes_of_their_frame_written_whole() {
+        let frames = [
+            part("new_state_id", 310, 310),
+            part("student_enrollment", 600_000, 600_000),
+            part("frm", 150_000, 70_000),
+            part("ell", 20, 20),
+        ];
+        let whole = |frames: &[DataFrame]| {
+            let lazy: Vec<LazyFrame> = frames.iter().map(|f| f.clone().lazy()).collect();
+            let mut all = concat(lazy, UnionArgs::default())
+                .unwrap()
+                .collect()
+                .unwrap();
+            let mut bytes = Vec::new();
+            ParquetWriter::new(&mut bytes).finish(&mut all).unwrap();
+            bytes
+        };
+        let by_groups = |parts: &[Part]| {
+            let groups = row_groups(parts).unwrap();
+            let mut written: Vec<DataFrame> = Vec::new();
+            in_groups(parts, &groups, |group| {
+                group.rechunk_mut();
+                written.push(group.clone());
+                Ok(())
+            })
+            .unwrap();
+            let mut bytes = Vec::new();
+            let mut writer = ParquetWriter::new(&mut bytes)
+                .batched(written[0].schema())
+                .unwrap();
+            for group in &written {
+                writer.write_batch(group).unwrap();
+            }
+            writer.finish().unwrap();
+            (groups, bytes)
+        };
+        // Small parts only (polars gathers them into row groups), and a
+        // part larger than a row group among them (it cuts each into
+        // groups of the same size).
+        for frames in [&frames[..1], &frames[2..], &frames[..]] {
+            let parts: Vec<Part> = frames
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    if i % 2 == 0 {
+                        Part::pack(f).unwrap()
+                    } else {
+                        Part::Frame(f.clone())
+                    }
+                })
+                .collect();
+            let (groups, bytes) = by_groups(&parts);
+            assert_eq!(
+                groups.iter().sum::<usize>(),
+                frames.iter().map(DataFrame::height).sum::<usize>()
+            );
+            assert!(bytes == whole(frames), "row groups {groups:?}");
+        }
+    }
 }
