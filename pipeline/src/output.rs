@@ -257,8 +257,13 @@ impl TextColumns {
         Ok(TextColumns { columns, ends })
     }
 
-    /// Appends one CSV record of `fields`.
-    pub fn record<'v>(&self, out: &mut Vec<u8>, fields: impl ExactSizeIterator<Item = &'v str>) {
+    /// Appends one CSV record of `fields` ending in `ends` (a header line,
+    /// with no columns at hand).
+    pub fn line<'v>(
+        out: &mut Vec<u8>,
+        fields: impl ExactSizeIterator<Item = &'v str>,
+        ends: LineEnds,
+    ) {
         let single = fields.len() == 1;
         for (j, v) in fields.enumerate() {
             if j > 0 {
@@ -266,14 +271,11 @@ impl TextColumns {
             }
             push_field(out, v, single);
         }
-        self.end(out);
+        end_line(out, ends);
     }
 
     fn end(&self, out: &mut Vec<u8>) {
-        match self.ends {
-            LineEnds::Lf => out.push(b'\n'),
-            LineEnds::Crlf => out.extend_from_slice(b"\r\n"),
-        }
+        end_line(out, self.ends);
     }
 
     /// Appends the rows `rows` as CSV records. A value repeated from the
@@ -310,6 +312,13 @@ impl TextColumns {
             }
             self.end(out);
         }
+    }
+}
+
+fn end_line(out: &mut Vec<u8>, ends: LineEnds) {
+    match ends {
+        LineEnds::Lf => out.push(b'\n'),
+        LineEnds::Crlf => out.extend_from_slice(b"\r\n"),
     }
 }
 
@@ -394,45 +403,49 @@ pub fn write_frames_csv(
     columns: &[&str],
     ends: LineEnds,
 ) -> Result<String> {
+    write_csv_parts(path, frames.iter().map(|f| Ok((*f).clone())), columns, ends)
+}
+
+/// [`write_frames_csv`] of frames made one at a time (each dropped once
+/// written).
+pub fn write_csv_parts(
+    path: &Path,
+    frames: impl Iterator<Item = Result<polars::prelude::DataFrame>>,
+    columns: &[&str],
+    ends: LineEnds,
+) -> Result<String> {
     use rayon::prelude::*;
     const BLOCK: usize = 1 << 16;
     const AT_ONCE: usize = 8;
-    let texts = frames
-        .iter()
-        .map(|df| TextColumns::of(df, columns, ends))
-        .collect::<Result<Vec<_>>>()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let blocks: Vec<(&TextColumns, std::ops::Range<usize>)> = texts
-        .iter()
-        .zip(frames)
-        .flat_map(|(text, df)| {
-            let height = df.height();
-            (0..height)
-                .step_by(BLOCK)
-                .map(move |start| (text, start..(start + BLOCK).min(height)))
-        })
-        .collect();
     let mut sum = String::new();
     write_atomic(path, |f| {
         let mut out = Hashing::new(f);
         let mut head = Vec::new();
-        let text = TextColumns {
-            columns: Vec::new(),
-            ends,
-        };
-        text.record(&mut head, columns.iter().copied());
+        TextColumns::line(&mut head, columns.iter().copied(), ends);
         out.write_all(&head)?;
-        for batch in blocks.chunks(AT_ONCE) {
-            let formatted: Vec<Vec<u8>> = batch
-                .par_iter()
-                .map(|(text, rows)| {
-                    let mut buf = Vec::with_capacity(1 << 20);
-                    text.rows(&mut buf, rows.clone());
-                    buf
-                })
+        // One frame's columns as text at a time: the text of every frame
+        // at once would be as large as the file.
+        for df in frames {
+            let df = df?;
+            let text = TextColumns::of(&df, columns, ends)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let height = df.height();
+            let blocks: Vec<std::ops::Range<usize>> = (0..height)
+                .step_by(BLOCK)
+                .map(|start| start..(start + BLOCK).min(height))
                 .collect();
-            for buf in formatted {
-                out.write_all(&buf)?;
+            for batch in blocks.chunks(AT_ONCE) {
+                let formatted: Vec<Vec<u8>> = batch
+                    .par_iter()
+                    .map(|rows| {
+                        let mut buf = Vec::with_capacity(1 << 20);
+                        text.rows(&mut buf, rows.clone());
+                        buf
+                    })
+                    .collect();
+                for buf in formatted {
+                    out.write_all(&buf)?;
+                }
             }
         }
         sum = out.sum();

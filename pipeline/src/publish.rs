@@ -8,14 +8,15 @@
 //! The uploads folder is written whole into `.uploads.partial` and swapped
 //! into place, so a run killed mid-way leaves the previous uploads intact.
 
+pub mod packed;
 pub mod patch;
 pub mod reuse;
 pub mod sources;
 
 use crate::config::Config;
 use crate::output::{
-    private_dir, remove_dir_all, rename, sync_files, write_frame_csv, write_frames_csv, LineEnds,
-    TextColumns,
+    private_dir, remove_dir_all, rename, sync_files, write_csv_parts, write_frame_csv,
+    write_frames_csv, LineEnds, TextColumns,
 };
 use crate::snapshot::{self, Provenance};
 use anyhow::{Context, Result};
@@ -282,7 +283,8 @@ struct Writing<'a> {
     conform_reports: Vec<StageReport>,
     reports: Vec<StageReport>,
     outputs: Vec<String>,
-    manifests: Vec<DataFrame>,
+    /// Each upload's manifest rows, packed until the manifest is written.
+    manifests: Vec<packed::Part>,
     summary: Summary,
     /// (year, SAU) pairs that have enrollment rows: each gets an Attendance file.
     places: std::collections::BTreeSet<(i32, String)>,
@@ -593,7 +595,7 @@ impl<'a> Turn<'_, 'a, '_> {
         if action != "kept" {
             let part = self.w.manifests.get(parts);
             let same = match part {
-                Some(part) => self.reuse.same_manifest_rows(upload, part)?,
+                Some(part) => self.reuse.same_manifest_rows(upload, || part.frame())?,
                 None => false,
             };
             self.w.manifest_as_before &= same;
@@ -788,7 +790,7 @@ fn keep(w: &mut Writing, upload: &Upload, kept: Kept, us: &mut UploadSummary) ->
             w.reports.push(r);
         }
     }
-    w.manifests.push(kept.manifest);
+    w.manifests.push(packed::Part::Frame(kept.manifest));
     *us = kept.summary;
     Ok(())
 }
@@ -868,38 +870,30 @@ fn file_runs<'r>(
     Ok(runs)
 }
 
-/// One upload's rows as the text of its file, ready to be cut into files
-/// by school year and SAU: each row formatted once.
+/// One upload's files: the header line and where each file's rows are.
+/// Rows are formatted a batch of whole files at a time
+/// ([`Formatted::write`]), so the text of only one batch is held.
 struct Formatted<'r> {
     upload: &'r Upload,
     /// The header line.
     head: Vec<u8>,
-    text: TextColumns,
     /// (school year, SAU, first row, end) of each file ([`file_runs`]).
     runs: Vec<(i32, &'r str, usize, usize)>,
 }
 
 impl<'r> Formatted<'r> {
-    /// `rows` (sorted by school year and SAU) in the layout's columns;
-    /// `years` and `saus` are their school year and SAU columns.
+    /// `years` and `saus` are the school year and SAU columns of the rows
+    /// (sorted by both).
     fn new(
         upload: &'r Upload,
         layout: &Layout,
-        rows: &DataFrame,
         (years, saus): (&'r Int32Chunked, &'r StringChunked),
     ) -> Result<Formatted<'r>> {
-        let formatted = preflight::format(upload, layout, rows)?;
         let header: Vec<&str> = layout.columns.iter().map(|c| c.header.as_str()).collect();
-        let text = TextColumns::of(&formatted, &header, LineEnds::Crlf)?;
         let mut head = Vec::new();
-        text.record(&mut head, header.iter().copied());
+        TextColumns::line(&mut head, header.iter().copied(), LineEnds::Crlf);
         let runs = file_runs(upload, years, saus)?;
-        Ok(Formatted {
-            upload,
-            head,
-            text,
-            runs,
-        })
+        Ok(Formatted { upload, head, runs })
     }
 
     /// A file's path under the uploads folder.
@@ -911,24 +905,50 @@ impl<'r> Formatted<'r> {
         )
     }
 
-    /// Writes the files `which` (indexes of [`Formatted::runs`]: every
-    /// file, or only some) under `partial`, on every core, each from its
-    /// slice of rows. Returns each file's path under the uploads folder,
+    /// The files in batches of whole files of about
+    /// [`snapshot::batch_rows`] rows: ranges of indexes of
+    /// [`Formatted::runs`].
+    fn batches(&self) -> Vec<std::ops::Range<usize>> {
+        let size = snapshot::batch_rows();
+        let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+        for (i, (_, _, start, _)) in self.runs.iter().enumerate() {
+            match out.last_mut() {
+                Some(last) if start - self.runs[last.start].2 < size => last.end = i + 1,
+                _ => out.push(i..i + 1),
+            }
+        }
+        out
+    }
+
+    /// Writes the files `which` (a range of indexes of
+    /// [`Formatted::runs`]) under `partial`, on every core, each from its
+    /// slice of `rows` (the upload's rows in the layout's columns,
+    /// formatted here). Returns each file's path under the uploads folder,
     /// its full path and its SHA-256.
     fn write(
         &self,
         partial: &Path,
-        which: &[usize],
+        (layout, rows): (&Layout, &DataFrame),
+        which: std::ops::Range<usize>,
     ) -> Result<Vec<(String, std::path::PathBuf, String)>> {
         use rayon::prelude::*;
-        which
-            .par_iter()
-            .map(|&i| {
-                let (year, sau, start, end) = self.runs[i];
+        let runs = &self.runs[which];
+        let (Some(first), Some(last)) = (runs.first(), runs.last()) else {
+            return Ok(Vec::new());
+        };
+        let offset = first.2;
+        let slice = rows.slice(offset as i64, last.3 - offset);
+        let formatted = preflight::format(self.upload, layout, &slice)?;
+        drop(slice);
+        let header: Vec<&str> = layout.columns.iter().map(|c| c.header.as_str()).collect();
+        let text = TextColumns::of(&formatted, &header, LineEnds::Crlf)?;
+        drop(formatted);
+        runs.par_iter()
+            .map(|&(year, sau, start, end)| {
                 let rel = self.rel((year, sau));
                 let mut bytes = Vec::with_capacity(self.head.len() + 256 * (end - start));
                 bytes.extend_from_slice(&self.head);
-                self.text.rows(&mut bytes, start..end);
+                text.rows(&mut bytes, start - offset..end - offset);
                 let path = partial.join(&rel);
                 let sum = create_file(&path, &bytes)?;
                 Ok((rel, path, sum))
@@ -938,7 +958,8 @@ impl<'r> Formatted<'r> {
 }
 
 /// Writes an upload's files, one per school year and SAU, each a run of
-/// rows formatted straight into its bytes, on every core.
+/// rows formatted straight into its bytes, a batch of files at a time, on
+/// every core.
 fn write_upload_files(
     w: &mut Writing,
     upload: &Upload,
@@ -949,20 +970,17 @@ fn write_upload_files(
     let mut clock = Clock::new(upload.name);
     let years = rows.column(UPLOAD_YEAR)?.i32()?.rechunk().into_owned();
     let saus = text_column(rows, UPLOAD_SAU)?;
-    let formatted = Formatted::new(upload, layout, rows, (&years, &saus))?;
-    clock.lap("format");
-    let all: Vec<usize> = (0..formatted.runs.len()).collect();
-    let files: Vec<String> = formatted
-        .write(&w.partial, &all)?
-        .into_iter()
-        .map(|(rel, path, sum)| {
+    let formatted = Formatted::new(upload, layout, (&years, &saus))?;
+    let mut files: Vec<String> = Vec::with_capacity(formatted.runs.len());
+    for batch in formatted.batches() {
+        for (rel, path, sum) in formatted.write(&w.partial, (layout, rows), batch)? {
             w.written.push(path);
             let file = format!("uploads/{rel}");
             w.sums.insert(file.clone(), sum);
-            file
-        })
-        .collect();
-    clock.lap("write files");
+            files.push(file);
+        }
+    }
+    clock.lap("format+write files");
     let n = rows.height();
     let mut file_of_row: Vec<u32> = Vec::with_capacity(n);
     let mut row_number: Vec<i64> = Vec::with_capacity(n);
@@ -978,13 +996,8 @@ fn write_upload_files(
     report.rows_out = n as u64;
     us.written += n as u64;
     us.files += files.len() as u64;
-    w.manifests.push(manifest_part(
-        upload,
-        rows,
-        &files,
-        file_of_row,
-        row_number,
-    )?);
+    let part = manifest_part(upload, rows, &files, file_of_row, row_number)?;
+    w.manifests.push(packed::Part::pack(&part)?);
     if upload.name == conform::ATTENDANCE.name {
         attendance_files(w, &formatted, us)?;
     }
@@ -1019,7 +1032,7 @@ fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> 
 /// the parquet file's footer restamped with this run's provenance), else
 /// writes it.
 fn keep_or_write_manifest(w: &mut Writing, reuse: &mut Reuse) -> Result<()> {
-    let rows = w.manifests.iter().map(DataFrame::height).sum();
+    let rows = w.manifests.iter().map(packed::Part::height).sum();
     if w.manifest_as_before && reuse.manifest_kept(rows)? {
         // Its parquet footer names this run, as a fresh run's would.
         snapshot::restamp(w.root, STAGE, "upload_manifest", w.provenance)?;
@@ -1038,27 +1051,45 @@ fn keep_or_write_manifest(w: &mut Writing, reuse: &mut Reuse) -> Result<()> {
 /// and the CSV written at once, on two threads; the CSV straight from each
 /// upload's part, hashed as it is written).
 fn write_manifest(w: &mut Writing) -> Result<()> {
-    let mut parts = std::mem::take(&mut w.manifests);
-    if parts.is_empty() {
-        parts.push(empty_manifest()?);
-    }
+    let parts = std::mem::take(&mut w.manifests);
     let names: Vec<&str> = MANIFEST_COLUMNS.iter().copied().chain(["stages"]).collect();
     let path = w.root.join(STAGE).join("upload_manifest.csv");
     let (root, provenance) = (w.root, w.provenance);
+    if parts.iter().all(|p| p.height() == 0) {
+        let mut frame = empty_manifest()?;
+        snapshot::write_parquet(root, STAGE, "upload_manifest", &mut frame, provenance)?;
+        let csv = write_frames_csv(&path, &[&frame], &names, LineEnds::Lf)?;
+        return finish_manifest(w, csv);
+    }
+    // Both files are written one part at a time (unpacked on each
+    // thread): the parquet file in the row groups polars would make of
+    // the parts' frame, so its bytes are those of that frame written.
+    let groups = packed::row_groups(&parts)?;
     let (parquet, csv) = std::thread::scope(|s| {
-        let lazy: Vec<LazyFrame> = parts.iter().map(|m| m.clone().lazy()).collect();
+        let parts = &parts;
         let parquet = s.spawn(move || {
-            let mut frame = concat(lazy, UnionArgs::default())?.collect()?;
-            snapshot::write_parquet(root, STAGE, "upload_manifest", &mut frame, provenance)
+            snapshot::stage_parquet_batches(root, STAGE, "upload_manifest", provenance, |sink| {
+                packed::in_groups(parts, &groups, |group| sink.write(group))
+            })?
+            .persist()
         });
-        let refs: Vec<&DataFrame> = parts.iter().collect();
-        let csv = write_frames_csv(&path, &refs, &names, LineEnds::Lf);
+        let csv = write_csv_parts(
+            &path,
+            parts.iter().map(packed::Part::frame),
+            &names,
+            LineEnds::Lf,
+        );
         (joined(parquet), csv)
     });
     parquet?;
+    finish_manifest(w, csv?)
+}
+
+/// Records the manifest's two files (the CSV's SHA-256 `csv`).
+fn finish_manifest(w: &mut Writing, csv: String) -> Result<()> {
     w.outputs.push(format!("{STAGE}/upload_manifest.parquet"));
     let csv_name = format!("{STAGE}/upload_manifest.csv");
-    w.sums.insert(csv_name.clone(), csv?);
+    w.sums.insert(csv_name.clone(), csv);
     w.outputs.push(csv_name);
     Ok(())
 }

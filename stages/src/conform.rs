@@ -745,10 +745,14 @@ fn day_before(c: &str) -> Expr {
 pub fn split(e: &DataFrame, config: &ConformConfig) -> PolarsResult<DataFrame> {
     let cuts = split_points(e)?;
     let changed = col("__changed");
-    let out = e
-        .hstack(cuts.columns())?
+    // Only the four columns a split changes are made anew (from a frame of
+    // them and the cut points); every other column is `e`'s own, not
+    // copied: the enrollment rows are the largest frame publish holds.
+    let mut narrow = e.select([SCHOOL_ENTRY_DATE, "EntryCode", EXIT_DATE, "ExitCode"])?;
+    narrow.hstack_mut(cuts.columns())?;
+    let made = narrow
         .lazy()
-        .with_columns([
+        .select([
             when(changed.clone())
                 .then(col("__start"))
                 .otherwise(col(SCHOOL_ENTRY_DATE))
@@ -765,14 +769,13 @@ pub fn split(e: &DataFrame, config: &ConformConfig) -> PolarsResult<DataFrame> {
                 .then(lit(config.split_exit_code.clone()))
                 .otherwise(col("ExitCode"))
                 .alias("ExitCode"),
+            col(SPLIT_CUT),
         ])
-        .drop(Selector::ByName {
-            names: ["__start", "__next", "__changed"]
-                .map(PlSmallStr::from)
-                .into(),
-            strict: true,
-        })
         .collect()?;
+    let mut out = e.clone();
+    for c in made.columns() {
+        out.with_column(c.clone())?;
+    }
     // In source row order (the order the rows come in, usually).
     if ascending(out.column(SOURCE_ROW)?)? {
         Ok(out)
@@ -1217,10 +1220,23 @@ fn student_enrollment_fields() -> [(&'static str, Expr); 20] {
 /// Student Enrollment: every enrollment segment (some end at a change of
 /// status).
 fn student_enrollment(seg: &DataFrame) -> PolarsResult<Built> {
-    let rows_in = seg.height() as u64;
     let cut = seg.column(SPLIT_CUT)?.bool()?.sum().unwrap_or(0) as u64;
+    let df = student_enrollment_rows(seg, 0)?;
+    let rows = (seg.height() as u64, df.height() as u64);
+    Ok(Built {
+        name: STUDENT_ENROLLMENT_UPLOAD.name,
+        frame: df,
+        report: student_enrollment_report(rows, cut),
+    })
+}
+
+/// Student Enrollment's rows of split enrollment rows `seg`, numbered
+/// from `first_row`: of one school year, these are the rows of that year
+/// of the whole upload (rows are ordered by school year first), so the
+/// upload may be conformed a school year at a time.
+pub fn student_enrollment_rows(seg: &DataFrame, first_row: IdxSize) -> PolarsResult<DataFrame> {
     let fields = school_fields(student_enrollment_fields());
-    let df = shape(
+    let mut df = shape(
         seg.clone().lazy(),
         &STUDENT_ENROLLMENT_UPLOAD,
         crate::schema::STUDENT_ENROLLMENT.name,
@@ -1228,17 +1244,31 @@ fn student_enrollment(seg: &DataFrame) -> PolarsResult<Built> {
         col(YEAR_CODE),
         col(SAU_ORG_ID),
     )?;
-    let mut r = report(&STUDENT_ENROLLMENT_UPLOAD, rows_in, df.height() as u64);
+    if first_row > 0 {
+        let rows = df
+            .column(UPLOAD_ROW)?
+            .idx()?
+            .apply_values(|r| r + first_row);
+        df.with_column(rows.into_column())?;
+    }
+    Ok(df)
+}
+
+/// The school year a Student Enrollment row is placed in (its `upload_year`).
+pub fn enrollment_year() -> Expr {
+    col(YEAR_CODE).cast(DataType::Int32)
+}
+
+/// Conform's report of Student Enrollment: (rows in, rows out) and the
+/// enrollments cut short at a change of status.
+pub fn student_enrollment_report((rows_in, rows_out): (u64, u64), cut: u64) -> StageReport {
+    let mut r = report(&STUDENT_ENROLLMENT_UPLOAD, rows_in, rows_out);
     if cut > 0 {
         r.notes.push(format!(
             "{cut} enrollments end the day before a change of status (Action S) and continue in the next row"
         ));
     }
-    Ok(Built {
-        name: STUDENT_ENROLLMENT_UPLOAD.name,
-        frame: df,
-        report: r,
-    })
+    r
 }
 
 /// Student Personal: each student's current identity, once per school

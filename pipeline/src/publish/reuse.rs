@@ -549,9 +549,14 @@ impl<'a> Reuse<'a> {
 
     /// Whether `rows` are the last run's manifest rows of `upload` (false
     /// when its manifest is not as it wrote it).
-    pub fn same_manifest_rows(&mut self, upload: &Upload, rows: &DataFrame) -> Result<bool> {
+    /// `rows` are made only if there is a manifest to compare them with.
+    pub fn same_manifest_rows(
+        &mut self,
+        upload: &Upload,
+        rows: impl FnOnce() -> Result<DataFrame>,
+    ) -> Result<bool> {
         Ok(match self.manifest_rows(upload)? {
-            Some(before) => before.equals_missing(rows),
+            Some(before) => before.equals_missing(&rows()?),
             None => false,
         })
     }

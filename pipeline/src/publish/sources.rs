@@ -1,10 +1,12 @@
 //! The source frames of the uploads publish conforms: each snapshot read
 //! with only the columns the uploads still to be conformed declare, the
-//! enrollment rows split once for all of them, each frame dropped when no
-//! upload left reads it. An upload kept from the last run reads nothing.
+//! enrollment rows split once for the uploads in a row that read them, each
+//! frame dropped when the next upload does not read it (read again for an
+//! upload further on). An upload kept from the last run reads nothing.
 
 use crate::runfiles;
 use anyhow::Result;
+use cutover_stages::columns::YEAR_CODE;
 use cutover_stages::conform::{
     self, declared, sources_of, split_input, ConformConfig, Source, Sources, Upload,
 };
@@ -118,6 +120,14 @@ impl<'a> Loaded<'a> {
     /// drops the frames no upload still pending reads.
     pub fn conform(&mut self, upload: &'static Upload) -> Result<Option<conform::Built>> {
         self.pending.retain(|u| u.name != upload.name);
+        let by_year = upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name
+            && !self.frames.contains_key(&Source::Segments);
+        if by_year {
+            if let Some(built) = self.enrollment_by_year(upload)? {
+                self.drop_unread();
+                return Ok(Some(built));
+            }
+        }
         self.load(upload)?;
         let mut clock = crate::publish::Clock::new(upload.name);
         let built = {
@@ -135,17 +145,117 @@ impl<'a> Loaded<'a> {
             )?
         };
         clock.lap("build");
-        let pending = &self.pending;
-        self.frames
-            .retain(|s, _| pending.iter().any(|u| sources_of(u).contains(s)));
+        self.drop_unread();
         Ok(built)
+    }
+
+    /// Student Enrollment conformed a school year at a time: each year's
+    /// enrollment rows read (only the row groups that hold them), split
+    /// and conformed, then dropped; the years' rows one frame, as
+    /// conforming them all at once makes it. `None` (conform them all at
+    /// once) when the snapshot's rows are not grouped by school year (its
+    /// row groups would be read about once a year each).
+    fn enrollment_by_year(&self, upload: &Upload) -> Result<Option<conform::Built>> {
+        let rel = snapshot_of(Source::Segments);
+        let path = self.root.join(&rel);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let groups = crate::snapshot::row_groups(&path)?;
+        let total: usize = groups.iter().map(|g| g.1).sum();
+        if total == 0 {
+            return Ok(None);
+        }
+        let years = crate::snapshot::read_slice(&path, (0, total), Some(&[YEAR_CODE.to_string()]))?
+            .lazy()
+            .select([conform::enrollment_year()])
+            .collect()?;
+        let years: Vec<Option<i32>> = years.columns()[0].i32()?.iter().collect();
+        // The row groups each school year's rows are in.
+        let mut by_year: BTreeMap<Option<i32>, Vec<usize>> = BTreeMap::new();
+        for (g, (first, rows)) in groups.iter().enumerate() {
+            for y in &years[*first..first + rows] {
+                let holding = by_year.entry(*y).or_default();
+                if holding.last() != Some(&g) {
+                    holding.push(g);
+                }
+            }
+        }
+        let reads: usize = by_year.values().map(Vec::len).sum();
+        if reads > 2 * groups.len() + by_year.len() {
+            return Ok(None);
+        }
+        // In the upload's order: school years ascending, a row without one
+        // last.
+        let mut order: Vec<Option<i32>> = by_year.keys().copied().collect();
+        order.sort_by_key(|y| (y.is_none(), *y));
+        let have = runfiles::columns_of(self.root, &rel)?;
+        let columns: Vec<String> = split_input([upload])
+            .into_iter()
+            .filter(|c| have.iter().any(|h| h == c))
+            .map(str::to_string)
+            .collect();
+        let mut clock = crate::publish::Clock::new(upload.name);
+        let (mut rows_in, mut cut) = (0u64, 0u64);
+        let mut frame: Option<DataFrame> = None;
+        for year in order {
+            let mut rows: Option<DataFrame> = None;
+            for &g in &by_year[&year] {
+                let slice = crate::snapshot::read_slice(&path, groups[g], Some(&columns))?;
+                match rows.as_mut() {
+                    Some(r) => {
+                        r.vstack_mut(&slice)?;
+                    }
+                    None => rows = Some(slice),
+                }
+            }
+            let Some(rows) = rows else { continue };
+            let key = conform::enrollment_year();
+            let of_year = match year {
+                Some(y) => key.eq(lit(y)),
+                None => key.is_null(),
+            };
+            let rows = rows.lazy().filter(of_year).collect()?;
+            let seg = conform::split(&rows, &self.split)?;
+            drop(rows);
+            rows_in += seg.height() as u64;
+            cut += seg.column(conform::SPLIT_CUT)?.bool()?.sum().unwrap_or(0) as u64;
+            let first = frame.as_ref().map_or(0, DataFrame::height) as IdxSize;
+            let part = conform::student_enrollment_rows(&seg, first)?;
+            match frame.as_mut() {
+                Some(f) => {
+                    f.vstack_mut(&part)?;
+                }
+                None => frame = Some(part),
+            }
+        }
+        let Some(mut frame) = frame else {
+            return Ok(None);
+        };
+        frame.rechunk_mut();
+        clock.lap("split+build by school year");
+        let rows_out = frame.height() as u64;
+        Ok(Some(conform::Built {
+            name: upload.name,
+            frame,
+            report: conform::student_enrollment_report((rows_in, rows_out), cut),
+        }))
     }
 
     /// An upload found kept after all: nothing more is loaded for it.
     pub fn kept(&mut self, upload: &Upload) {
         self.pending.retain(|u| u.name != upload.name);
-        let pending = &self.pending;
+        self.drop_unread();
+    }
+
+    /// Drops the frames the next upload to be conformed does not read: the
+    /// upload just conformed is checked and written without them, and a
+    /// frame an upload further on reads is read (and split) again then.
+    /// Publish holds one upload's source frames at a time, not every
+    /// frame some upload still reads.
+    fn drop_unread(&mut self) {
+        let next = self.pending.first().map(|u| sources_of(u));
         self.frames
-            .retain(|s, _| pending.iter().any(|u| sources_of(u).contains(s)));
+            .retain(|s, _| next.as_ref().is_some_and(|n| n.contains(s)));
     }
 }
