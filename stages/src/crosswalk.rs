@@ -731,6 +731,27 @@ pub fn remap(
     Ok((joined.select(keep)?, coverage))
 }
 
+/// Whether `df`'s source rows strictly increase, none null: sorting the
+/// rows by them moves none.
+pub fn in_source_row_order(df: &DataFrame) -> PolarsResult<bool> {
+    let rows = df
+        .column(SOURCE_ROW)?
+        .as_materialized_series()
+        .cast(&DataType::Int64)?;
+    let rows = rows.i64()?;
+    if rows.null_count() > 0 {
+        return Ok(false);
+    }
+    let mut last = None;
+    for row in rows.into_no_null_iter() {
+        if last.is_some_and(|l| l >= row) {
+            return Ok(false);
+        }
+        last = Some(row);
+    }
+    Ok(true)
+}
+
 /// A column whose coverage is counted: (column, domain, output).
 type Covered = (&'static str, &'static str, &'static str);
 
@@ -828,13 +849,11 @@ impl<'t> Coder<'t> {
                 .collect();
             self.out = Some(output_names(&self.entity, &original, self.tables));
         }
-        lf = lf.with_column(lit("medms").alias(ID_SCHEME));
-        for (lookup, left, right) in &self.lookups {
-            lf = left_join(lf, lookup.clone(), left.clone(), right.clone());
-        }
-        let joined = lf
-            .sort([SOURCE_ROW], SortMultipleOptions::default())
-            .collect()?;
+        let base = lf.with_column(lit("medms").alias(ID_SCHEME)).collect()?;
+        let joined = match self.joined_in_order(&base)? {
+            Some(joined) => joined,
+            None => self.joined_sorted(base)?,
+        };
         for ((column, _, output), counts) in self.coverage.iter_mut() {
             counts.push(coverage_counts(&joined, column, output)?);
         }
@@ -852,6 +871,58 @@ impl<'t> Coder<'t> {
             .map(|c| col(c.as_str()))
             .collect();
         split(flagged, &self.checks, out, &mut self.report)
+    }
+
+    /// The rows with every lookup's columns, each lookup joined on the
+    /// few columns it reads and its columns put beside the rows: the frame
+    /// [`Coder::joined_sorted`] makes when the rows are in strictly
+    /// increasing source row order (sorting them moves none) and each
+    /// lookup gives a row one match at most; `None` otherwise.
+    fn joined_in_order(&self, base: &DataFrame) -> PolarsResult<Option<DataFrame>> {
+        if !in_source_row_order(base)? {
+            return Ok(None);
+        }
+        let mut args = JoinArgs::new(JoinType::Left);
+        args.maintain_order = MaintainOrderJoin::Left;
+        let rows = base.column(SOURCE_ROW)?;
+        let mut columns = base.columns().to_vec();
+        for (lookup, left, right) in &self.lookups {
+            let narrow: Vec<Expr> = std::iter::once(col(SOURCE_ROW))
+                .chain(left.iter().cloned())
+                .collect();
+            let joined = base
+                .clone()
+                .lazy()
+                .select(narrow)
+                .join(
+                    lookup.clone().lazy(),
+                    left.clone(),
+                    right.clone(),
+                    args.clone(),
+                )
+                .collect()?;
+            if joined.height() != base.height() || !joined.column(SOURCE_ROW)?.equals(rows) {
+                return Ok(None);
+            }
+            for c in &joined.columns()[1 + left.len()..] {
+                if columns.iter().any(|have| have.name() == c.name()) {
+                    return Ok(None);
+                }
+                columns.push(c.clone());
+            }
+        }
+        Ok(Some(DataFrame::new(base.height(), columns)?))
+    }
+
+    /// The rows with every lookup's columns, joined one lookup after
+    /// another and sorted by source row.
+    fn joined_sorted(&self, base: DataFrame) -> PolarsResult<DataFrame> {
+        let mut lf = base.lazy();
+        for (lookup, left, right) in &self.lookups {
+            lf = left_join(lf, lookup.clone(), left.clone(), right.clone());
+        }
+        lf.sort([SOURCE_ROW], SortMultipleOptions::default())
+            .collect()
     }
 
     /// The coverage of every column mapped, and the report, of all the
