@@ -1388,6 +1388,65 @@ mod tests {
         assert_eq!(strs(&rows, SCHOOL_ORG_ID), some(&["903", "904"]));
     }
 
+    /// The rows of `enrollment` with every bound column, blank where the
+    /// frame has none, mapped by [`coded`].
+    fn mapped_whole(mut e: DataFrame, tables: &Tables) -> Mapped {
+        for b in &ENROLLMENT_BINDINGS {
+            if e.column(b.column).is_err() {
+                let blank = vec![None::<&str>; e.height()];
+                e.with_column(Column::new(b.column.into(), blank)).unwrap();
+            }
+        }
+        let mut coverage = Vec::new();
+        let entity = crate::schema::STUDENT_ENROLLMENT.name;
+        coded(e.lazy(), entity, tables, &config(), &mut coverage).unwrap()
+    }
+
+    #[test]
+    fn rows_out_of_source_row_order_are_mapped_as_the_sorted_rows_are() {
+        let e = enrollment(&[
+            ("000000001", "17", 2010, "KG", Some("01")),
+            ("000000001", "17", 2011, "03", Some("01")),
+            ("000000002", "17", 2012, "13", None),
+            ("000000003", "18", 2012, "03", None),
+        ]);
+        assert!(in_source_row_order(&e).unwrap());
+        let reversed = e.reverse();
+        assert!(!in_source_row_order(&reversed).unwrap());
+        let (rows, quarantine, report) = mapped_whole(e, &tables());
+        let (r_rows, r_quarantine, r_report) = mapped_whole(reversed, &tables());
+        assert!(rows.equals_missing(&r_rows));
+        assert!(quarantine.equals_missing(&r_quarantine));
+        assert_eq!(report.rows_out, r_report.rows_out);
+        assert_eq!(strs(&rows, SCHOOL_ORG_ID), some(&["903", "904"]));
+    }
+
+    #[test]
+    fn a_code_mapped_twice_in_a_year_gives_both_rows_as_the_joins_do() {
+        let mut tables = tables();
+        let grades = tables.codes.get_mut("grade_levels").unwrap();
+        let twice = grades
+            .rows
+            .iter()
+            .find(|r| r.legacy_code == "03")
+            .unwrap()
+            .clone();
+        grades.rows.push(MapRow {
+            new_code: "THREE".into(),
+            ..twice
+        });
+        let e = enrollment(&[
+            ("000000001", "17", 2011, "03", Some("01")),
+            ("000000001", "17", 2011, "KG", Some("01")),
+        ]);
+        let (rows, _, report) = mapped_whole(e, &tables);
+        assert_eq!(report.rows_in, 3);
+        assert_eq!(rows.height(), 3);
+        let mut grades = strs(&rows, "GradeLevel");
+        grades.sort();
+        assert_eq!(grades[2], Some("THREE".to_string()));
+    }
+
     #[test]
     fn an_id_is_mapped_by_scheme_and_year_and_an_unknown_code_is_quarantined() {
         let mut e = enrollment(&[
