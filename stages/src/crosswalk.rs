@@ -731,6 +731,27 @@ pub fn remap(
     Ok((joined.select(keep)?, coverage))
 }
 
+/// Whether `df`'s source rows strictly increase, none null: sorting the
+/// rows by them moves none.
+pub fn in_source_row_order(df: &DataFrame) -> PolarsResult<bool> {
+    let rows = df
+        .column(SOURCE_ROW)?
+        .as_materialized_series()
+        .cast(&DataType::Int64)?;
+    let rows = rows.i64()?;
+    if rows.null_count() > 0 {
+        return Ok(false);
+    }
+    let mut last = None;
+    for row in rows.into_no_null_iter() {
+        if last.is_some_and(|l| l >= row) {
+            return Ok(false);
+        }
+        last = Some(row);
+    }
+    Ok(true)
+}
+
 /// A column whose coverage is counted: (column, domain, output).
 type Covered = (&'static str, &'static str, &'static str);
 
@@ -828,13 +849,11 @@ impl<'t> Coder<'t> {
                 .collect();
             self.out = Some(output_names(&self.entity, &original, self.tables));
         }
-        lf = lf.with_column(lit("medms").alias(ID_SCHEME));
-        for (lookup, left, right) in &self.lookups {
-            lf = left_join(lf, lookup.clone(), left.clone(), right.clone());
-        }
-        let joined = lf
-            .sort([SOURCE_ROW], SortMultipleOptions::default())
-            .collect()?;
+        let base = lf.with_column(lit("medms").alias(ID_SCHEME)).collect()?;
+        let joined = match self.joined_in_order(&base)? {
+            Some(joined) => joined,
+            None => self.joined_sorted(base)?,
+        };
         for ((column, _, output), counts) in self.coverage.iter_mut() {
             counts.push(coverage_counts(&joined, column, output)?);
         }
@@ -852,6 +871,58 @@ impl<'t> Coder<'t> {
             .map(|c| col(c.as_str()))
             .collect();
         split(flagged, &self.checks, out, &mut self.report)
+    }
+
+    /// The rows with every lookup's columns, each lookup joined on the
+    /// few columns it reads and its columns put beside the rows: the frame
+    /// [`Coder::joined_sorted`] makes when the rows are in strictly
+    /// increasing source row order (sorting them moves none) and each
+    /// lookup gives a row one match at most; `None` otherwise.
+    fn joined_in_order(&self, base: &DataFrame) -> PolarsResult<Option<DataFrame>> {
+        if !in_source_row_order(base)? {
+            return Ok(None);
+        }
+        let mut args = JoinArgs::new(JoinType::Left);
+        args.maintain_order = MaintainOrderJoin::Left;
+        let rows = base.column(SOURCE_ROW)?;
+        let mut columns = base.columns().to_vec();
+        for (lookup, left, right) in &self.lookups {
+            let narrow: Vec<Expr> = std::iter::once(col(SOURCE_ROW))
+                .chain(left.iter().cloned())
+                .collect();
+            let joined = base
+                .clone()
+                .lazy()
+                .select(narrow)
+                .join(
+                    lookup.clone().lazy(),
+                    left.clone(),
+                    right.clone(),
+                    args.clone(),
+                )
+                .collect()?;
+            if joined.height() != base.height() || !joined.column(SOURCE_ROW)?.equals(rows) {
+                return Ok(None);
+            }
+            for c in &joined.columns()[1 + left.len()..] {
+                if columns.iter().any(|have| have.name() == c.name()) {
+                    return Ok(None);
+                }
+                columns.push(c.clone());
+            }
+        }
+        Ok(Some(DataFrame::new(base.height(), columns)?))
+    }
+
+    /// The rows with every lookup's columns, joined one lookup after
+    /// another and sorted by source row.
+    fn joined_sorted(&self, base: DataFrame) -> PolarsResult<DataFrame> {
+        let mut lf = base.lazy();
+        for (lookup, left, right) in &self.lookups {
+            lf = left_join(lf, lookup.clone(), left.clone(), right.clone());
+        }
+        lf.sort([SOURCE_ROW], SortMultipleOptions::default())
+            .collect()
     }
 
     /// The coverage of every column mapped, and the report, of all the
@@ -1315,6 +1386,65 @@ mod tests {
         let (rows, quarantine, _) = out.enrollment.unwrap();
         assert_eq!(quarantine.height(), 0);
         assert_eq!(strs(&rows, SCHOOL_ORG_ID), some(&["903", "904"]));
+    }
+
+    /// The rows of `enrollment` with every bound column, blank where the
+    /// frame has none, mapped by [`coded`].
+    fn mapped_whole(mut e: DataFrame, tables: &Tables) -> Mapped {
+        for b in &ENROLLMENT_BINDINGS {
+            if e.column(b.column).is_err() {
+                let blank = vec![None::<&str>; e.height()];
+                e.with_column(Column::new(b.column.into(), blank)).unwrap();
+            }
+        }
+        let mut coverage = Vec::new();
+        let entity = crate::schema::STUDENT_ENROLLMENT.name;
+        coded(e.lazy(), entity, tables, &config(), &mut coverage).unwrap()
+    }
+
+    #[test]
+    fn rows_out_of_source_row_order_are_mapped_as_the_sorted_rows_are() {
+        let e = enrollment(&[
+            ("000000001", "17", 2010, "KG", Some("01")),
+            ("000000001", "17", 2011, "03", Some("01")),
+            ("000000002", "17", 2012, "13", None),
+            ("000000003", "18", 2012, "03", None),
+        ]);
+        assert!(in_source_row_order(&e).unwrap());
+        let reversed = e.reverse();
+        assert!(!in_source_row_order(&reversed).unwrap());
+        let (rows, quarantine, report) = mapped_whole(e, &tables());
+        let (r_rows, r_quarantine, r_report) = mapped_whole(reversed, &tables());
+        assert!(rows.equals_missing(&r_rows));
+        assert!(quarantine.equals_missing(&r_quarantine));
+        assert_eq!(report.rows_out, r_report.rows_out);
+        assert_eq!(strs(&rows, SCHOOL_ORG_ID), some(&["903", "904"]));
+    }
+
+    #[test]
+    fn a_code_mapped_twice_in_a_year_gives_both_rows_as_the_joins_do() {
+        let mut tables = tables();
+        let grades = tables.codes.get_mut("grade_levels").unwrap();
+        let twice = grades
+            .rows
+            .iter()
+            .find(|r| r.legacy_code == "03")
+            .unwrap()
+            .clone();
+        grades.rows.push(MapRow {
+            new_code: "THREE".into(),
+            ..twice
+        });
+        let e = enrollment(&[
+            ("000000001", "17", 2011, "03", Some("01")),
+            ("000000001", "17", 2011, "KG", Some("01")),
+        ]);
+        let (rows, _, report) = mapped_whole(e, &tables);
+        assert_eq!(report.rows_in, 3);
+        assert_eq!(rows.height(), 3);
+        let mut grades = strs(&rows, "GradeLevel");
+        grades.sort();
+        assert_eq!(grades[2], Some("THREE".to_string()));
     }
 
     #[test]

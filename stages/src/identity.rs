@@ -1734,6 +1734,9 @@ fn fill_name(column: &str) -> String {
 /// ID, the ID as read is kept as `LegacyStateStudentID`; rows whose ID no
 /// identity has keep it (the row count never changes).
 pub fn rekey(df: &DataFrame, key_map: &DataFrame) -> PolarsResult<DataFrame> {
+    if let Some(rekeyed) = rekey_in_order(df, key_map)? {
+        return Ok(rekeyed);
+    }
     df.clone()
         .lazy()
         .with_column(col(STATE_STUDENT_ID).alias(LEGACY_STATE_STUDENT_ID))
@@ -1750,6 +1753,49 @@ pub fn rekey(df: &DataFrame, key_map: &DataFrame) -> PolarsResult<DataFrame> {
         })
         .sort([SOURCE_ROW], SortMultipleOptions::default())
         .collect()
+}
+
+/// What [`rekey`] makes, when the rows are in strictly increasing source
+/// row order (its sort moves none) and the key map gives a row one match
+/// at most: only the IDs joined to the key map (not every column), the new
+/// IDs put in place and the legacy ones after the last column; `None`
+/// otherwise.
+fn rekey_in_order(df: &DataFrame, key_map: &DataFrame) -> PolarsResult<Option<DataFrame>> {
+    let taken = [LEGACY_STATE_STUDENT_ID, "__to", "__from"];
+    if taken.iter().any(|c| df.get_column_index(c).is_some())
+        || key_map.width() != 2
+        || !crate::crosswalk::in_source_row_order(df)?
+    {
+        return Ok(None);
+    }
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    let ids = df
+        .clone()
+        .lazy()
+        .select([col(SOURCE_ROW), col(STATE_STUDENT_ID)])
+        .join(
+            key_map.clone().lazy(),
+            [col(STATE_STUDENT_ID)],
+            [col("__from")],
+            args,
+        )
+        .collect()?;
+    if ids.height() != df.height() || !ids.column(SOURCE_ROW)?.equals(df.column(SOURCE_ROW)?) {
+        return Ok(None);
+    }
+    let new = ids
+        .lazy()
+        .select([coalesce(&[col("__to"), col(STATE_STUDENT_ID)]).alias(STATE_STUDENT_ID)])
+        .collect()?;
+    let legacy = df
+        .column(STATE_STUDENT_ID)?
+        .clone()
+        .with_name(LEGACY_STATE_STUDENT_ID.into());
+    let mut out = df.clone();
+    out.replace(STATE_STUDENT_ID, new.column(STATE_STUDENT_ID)?.clone())?;
+    out.with_column(legacy)?;
+    Ok(Some(out))
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@
 mod batched;
 mod patch;
 
+pub(super) use batched::{overlapped, Handoff};
+
 use super::entities;
 use super::frames::{self, quarantine_name, Frames, CROSSWALK_ENTITIES};
 use super::runner::{Components, Produced, Stage, StageId, StageState, State};

@@ -10,6 +10,7 @@
 
 mod patch;
 
+use super::crosswalk::{overlapped, Handoff};
 use super::entities;
 use super::frames::{self, Frames, InOrder};
 use super::runner::{Components, Produced, Stage, StageId, StageState, State};
@@ -224,17 +225,24 @@ fn rekey_one(
     let mut hashes = DataHashes::new(entity);
     let mut order = InOrder::default();
     let staged = snapshot::stage_parquet_batches(root, identity::STAGE, entity, prov, |sink| {
-        snapshot::read_slices(&source, snapshot::batch_rows(), |mut df| {
-            order.check(&df, entity)?;
-            if let Some((personal, issued)) = issue {
-                let (_, e, a) = crate::issued::apply(personal, Some(&df), issued)?;
-                applied.keys = a.keys;
-                applied.enrollments += a.enrollments;
-                df = e.expect("enrollment rows given");
-            }
-            let mut rekeyed = identity::rekey(&df, key_map)?;
-            r.rows_in += df.height() as u64;
-            r.rows_out += rekeyed.height() as u64;
+        // Each batch re-keyed on a thread of its own while the last is
+        // hashed and written.
+        let make = |send: &mut Handoff<'_>| {
+            snapshot::read_slices(&source, snapshot::batch_rows(), |mut df| {
+                order.check(&df, entity)?;
+                if let Some((personal, issued)) = issue {
+                    let (_, e, a) = crate::issued::apply(personal, Some(&df), issued)?;
+                    applied.keys = a.keys;
+                    applied.enrollments += a.enrollments;
+                    df = e.expect("enrollment rows given");
+                }
+                let rekeyed = identity::rekey(&df, key_map)?;
+                r.rows_in += df.height() as u64;
+                r.rows_out += rekeyed.height() as u64;
+                send(rekeyed)
+            })
+        };
+        overlapped(make, |mut rekeyed| {
             hashes.update(&rekeyed)?;
             sink.write(&mut rekeyed)
         })

@@ -36,14 +36,19 @@ impl Work<'_> {
         let mut order = InOrder::default();
         let staged =
             snapshot::stage_parquet_batches(root, crosswalk::STAGE, entity, prov, |sink| {
-                snapshot::read_slices(&source, snapshot::batch_rows(), |batch| {
-                    order.check(&batch, entity)?;
-                    let (mut rows, quarantine) = coder.batch(batch.lazy())?;
-                    quarantines.push(quarantine);
+                let make = |send: &mut Handoff<'_>| {
+                    snapshot::read_slices(&source, snapshot::batch_rows(), |batch| {
+                        order.check(&batch, entity)?;
+                        let (rows, quarantine) = coder.batch(batch.lazy())?;
+                        quarantines.push(quarantine);
+                        if enrollment {
+                            evidence.push(crosswalk::race_evidence(&rows)?);
+                        }
+                        send(rows)
+                    })
+                };
+                overlapped(make, |mut rows| {
                     hashes.update(&rows)?;
-                    if enrollment {
-                        evidence.push(crosswalk::race_evidence(&rows)?);
-                    }
                     sink.write(&mut rows)
                 })
             })?;
@@ -65,4 +70,40 @@ impl Work<'_> {
         };
         Ok((report, output_names(entity), evidence))
     }
+}
+
+/// What [`overlapped`]'s maker hands each frame to.
+pub(in crate::run) type Handoff<'a> = dyn FnMut(DataFrame) -> Result<()> + 'a;
+
+/// Runs `make` on a thread of its own, each frame it makes handed to
+/// `take` on this one (one frame waiting at most): the next batch is
+/// mapped while the last is hashed and written, on both cores, the frames
+/// taken in the order made. The first error of `take`, else of `make`.
+pub(in crate::run) fn overlapped(
+    make: impl FnOnce(&mut Handoff<'_>) -> Result<()> + std::marker::Send,
+    mut take: impl FnMut(DataFrame) -> Result<()>,
+) -> Result<()> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<DataFrame>(1);
+    let parent = tracing::Span::current();
+    std::thread::scope(|s| {
+        let maker = s.spawn(move || {
+            let _span = parent.enter();
+            make(&mut |frame| {
+                tx.send(frame)
+                    .map_err(|_| anyhow::anyhow!("the batches' writer stopped"))
+            })
+        });
+        let mut taken = Ok(());
+        for frame in rx.iter() {
+            taken = take(frame);
+            if taken.is_err() {
+                break;
+            }
+        }
+        drop(rx);
+        let made = maker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        taken.and(made)
+    })
 }
