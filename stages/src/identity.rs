@@ -24,7 +24,7 @@
 //! pair at review (a blank first name or birth date cannot rule out a twin);
 //! a blank name part or birth date with nothing independent agreeing
 //! (address, local number, enrollment continuity) never merged, to review
-//! when the rest scores log-odds 13 or more, else kept apart
+//! when the rest carries 13 bits of evidence or more, else kept apart
 //! (`missing_values`); the same first name, last name and birth date without corroboration to
 //! review (`identity.same_name_birth_date = "review"`); scored merges across
 //! IDs (`probable`) above the merge threshold; the grey zone to review.
@@ -2642,29 +2642,29 @@ mod tests {
     fn a_weak_pair_with_no_enrollment_and_two_addresses_is_kept_apart() {
         let m = missing_level;
         let mut v = [3, m(MIDDLE), 0, 2, 0, m(ENROLLMENT), m(LOCAL), 2];
-        assert!(weak_without_enrollment(&v, 0.9995, "grey zone"));
+        assert!(weak_without_enrollment(&v, 11.0, "grey zone"));
         assert!(weak_without_enrollment(
             &v,
-            0.9995,
+            11.0,
             "twins_or_siblings: same surname, close birth date, different first names, together: a person decides"
         ));
         assert_eq!(
             WEAK_WITHOUT_ENROLLMENT,
-            "below log-odds 13 with no enrollment to tell two children apart and both addresses known"
+            "below 13 bits of evidence with no enrollment to tell two children apart and both addresses known"
         );
         // Strong enough, another reason, an enrollment, or no address: as before.
-        assert!(!weak_without_enrollment(&v, 0.99999, "grey zone"));
+        assert!(!weak_without_enrollment(&v, 16.6, "grey zone"));
         assert!(!weak_without_enrollment(
             &v,
-            0.9995,
+            11.0,
             "look_alike: same first name, last name and birth date in different places, nothing independent agrees: a person decides"
         ));
         v[ADDRESS_C] = m(ADDRESS_C);
-        assert!(!weak_without_enrollment(&v, 0.9995, "grey zone"));
+        assert!(!weak_without_enrollment(&v, 11.0, "grey zone"));
         v[ADDRESS_C] = 1;
-        assert!(weak_without_enrollment(&v, 0.9995, "grey zone"), "same zip");
+        assert!(weak_without_enrollment(&v, 11.0, "grey zone"), "same zip");
         v[ENROLLMENT] = 2;
-        assert!(!weak_without_enrollment(&v, 0.9995, "grey zone"));
+        assert!(!weak_without_enrollment(&v, 11.0, "grey zone"));
     }
 
     #[test]
@@ -2677,15 +2677,22 @@ mod tests {
             "names alone, different addresses"
         );
         let config = config();
-        // Over the review threshold but below log-odds 13: kept apart.
-        let (outcome_of, reason) = outcome(None, None, false, false, true, 0.9998, &config);
+        // Over the review threshold but below 13 bits of evidence: kept apart.
+        let (outcome_of, reason) = outcome(None, None, false, false, Some(12.3), 0.9998, &config);
         assert_eq!(outcome_of, "separate");
         assert_eq!(
             reason,
             "missing_values: a name part or the birth date blank, nothing independent agrees"
         );
-        // Strong on what is there: a person decides, never merged.
-        let (outcome_of, reason) = outcome(None, None, false, false, true, 0.999999, &config);
+        // Strong on what is there: a person decides, never merged; the
+        // evidence counts, not the posterior, which a low prior lowers
+        // (17 bits of evidence at a prior of 0.0154 is log-odds 11).
+        for probability in [0.999999, 0.9995] {
+            let (outcome_of, _) =
+                outcome(None, None, false, false, Some(17.0), probability, &config);
+            assert_eq!(outcome_of, "review", "{probability}");
+        }
+        let (outcome_of, reason) = outcome(None, None, false, false, Some(19.9), 0.999999, &config);
         assert_eq!(outcome_of, "review");
         assert_eq!(
             reason,
@@ -2696,7 +2703,7 @@ mod tests {
             review_probability: 0.9999999,
             ..config.clone()
         };
-        let (outcome_of, _) = outcome(None, None, false, false, true, 0.999999, &strict);
+        let (outcome_of, _) = outcome(None, None, false, false, Some(19.9), 0.999999, &strict);
         assert_eq!(outcome_of, "separate");
         v[ADDRESS_C] = 0;
         assert!(!missing_uncorroborated(&v), "same address");

@@ -140,7 +140,7 @@ pub(super) fn outcome(
     pattern: Option<&str>,
     months_at_once: bool,
     same_name_birth: bool,
-    missing_alone: bool,
+    missing_alone: Option<f64>,
     probability: f64,
     config: &IdentityConfig,
 ) -> (&'static str, Cow<'static, str>) {
@@ -182,8 +182,8 @@ pub(super) fn outcome(
         Some(_) => return ("separate", "below the review threshold".into()),
         None => {}
     }
-    if missing_alone {
-        return missing_values_outcome(probability, config.review_probability);
+    if let Some(evidence) = missing_alone {
+        return missing_values_outcome(evidence, probability, config.review_probability);
     }
     if same_name_birth && config.same_name_birth_date_review {
         (
@@ -199,23 +199,29 @@ pub(super) fn outcome(
     }
 }
 
-/// Below this probability (log-odds 13) a pair with a blank first name,
-/// surname or birth date and nothing independent agreeing is kept apart;
-/// from it a person decides; it is never merged automatically. The few
-/// name parts left agree as often between strangers of a common name: on a
-/// 20,000-student personal-and-address bundle with 13% blank values, the
-/// 3,010 such pairs between log-odds 8.4 (review) and 13 held 2 duplicates,
-/// the 228 from 13 up held 14.
-pub(super) const BLANK_REVIEW_PROBABILITY: f64 = 0.999_878;
+/// Below this evidence (13 bits: the pair's weights summed, the prior left
+/// out) a pair with a blank first name, surname or birth date and nothing
+/// independent agreeing is kept apart; from it a person decides; it is
+/// never merged automatically. The few name parts left agree as often
+/// between strangers of a common name: on a 20,000-student
+/// personal-and-address bundle with 13% blank values, the 3,010 such pairs
+/// with 8.4 to 13 bits held 2 duplicates, the 228 from 13 up held 14. It
+/// is evidence, not the posterior log-odds, because it was measured when
+/// the prior there was 0.5 (log-odds 0): with the prior estimated by the
+/// deterministic rule (0.0154 there, log-odds -6.0) a bound on the
+/// posterior kept 13 duplicates a person would have merged out of the
+/// queue (new-ID recall after review 97.9% -> 92.6%).
+pub(super) const BLANK_REVIEW_BITS: f64 = 13.0;
 
 /// A pair with a blank value and nothing independent agreeing: a person
 /// decides when what is there is strong (and over the review threshold),
 /// else it is kept apart.
 pub(super) fn missing_values_outcome(
+    evidence: f64,
     probability: f64,
     review: f64,
 ) -> (&'static str, Cow<'static, str>) {
-    if probability >= BLANK_REVIEW_PROBABILITY.max(review) {
+    if evidence >= BLANK_REVIEW_BITS && probability >= review {
         (
             "review",
             "missing_values: a name part or the birth date blank, nothing independent agrees, the rest strong: a person decides".into(),
@@ -231,22 +237,22 @@ pub(super) fn missing_values_outcome(
 
 /// Why a weak pair with no enrollment and two known addresses is kept apart.
 pub(super) const WEAK_WITHOUT_ENROLLMENT: &str =
-    "below log-odds 13 with no enrollment to tell two children apart and both addresses known";
+    "below 13 bits of evidence with no enrollment to tell two children apart and both addresses known";
 
-/// A grey-zone or twins-or-siblings pair below log-odds 13 (as
-/// [`BLANK_REVIEW_PROBABILITY`]) with no enrollment on one side and both
+/// A grey-zone or twins-or-siblings pair below 13 bits of evidence (as
+/// [`BLANK_REVIEW_BITS`]) with no enrollment on one side and both
 /// addresses known: names and a birth date alone, which strangers and
 /// siblings share, against addresses that say where each child lives. On a
 /// 20,000-student personal-and-address bundle with blanks the 669 such
 /// pairs were all different children; on the generated 200,000- and
 /// 800,000-student bundles, 2 and 64 pairs, none a duplicate (the
 /// duplicates there with no enrollment have no address either).
-pub(super) fn weak_without_enrollment(v: &[usize; N], probability: f64, reason: &str) -> bool {
+pub(super) fn weak_without_enrollment(v: &[usize; N], evidence: f64, reason: &str) -> bool {
     let kind = reason == "grey zone" || reason.starts_with("twins_or_siblings");
     let addresses_known = v[ADDRESS_C] != missing_level(ADDRESS_C);
     kind && v[ENROLLMENT] == missing_level(ENROLLMENT)
         && addresses_known
-        && probability < BLANK_REVIEW_PROBABILITY
+        && evidence < BLANK_REVIEW_BITS
 }
 
 /// Why a probable pair still goes to a person rather than being merged:
@@ -317,7 +323,8 @@ pub(super) fn score_pairs(
     let prior_odds = (scorer.model.prior / (1.0 - scorer.model.prior)).log2();
     let score_one = |((&(a, b), v), f): ((&(usize, usize), &[usize; N]), &facts::Facts)| {
         let weights = scorer.weights(v, f);
-        let score = prior_odds + weights.iter().sum::<f64>();
+        let evidence = weights.iter().sum::<f64>();
+        let score = prior_odds + evidence;
         let probability = 1.0 / (1.0 + (-score).exp2());
         let (pattern, same) = (f.pattern, f.same_uncorroborated);
         let months = v[ENROLLMENT] == OVERLAP_MONTHS;
@@ -326,13 +333,13 @@ pub(super) fn score_pairs(
             pattern,
             months,
             same,
-            missing_uncorroborated(v),
+            missing_uncorroborated(v).then_some(evidence),
             probability,
             config,
         );
         let (outcome, reason) = match (outcome, doubtful(v)) {
             ("merge", Some(why)) if reason == "probable" => ("review", why.into()),
-            ("review", _) if weak_without_enrollment(v, probability, &reason) => {
+            ("review", _) if weak_without_enrollment(v, evidence, &reason) => {
                 ("separate", WEAK_WITHOUT_ENROLLMENT.into())
             }
             _ => (outcome, reason),
