@@ -902,6 +902,23 @@ mod tests {
         })
     }
 
+    /// How the tests read `file`: the encoding found, not yet hashed.
+    fn how_auto<'a>(
+        file: &'a str,
+        spec: &'a EntitySpec,
+        column_map: &'a BTreeMap<String, String>,
+        batch: usize,
+    ) -> How<'a> {
+        How {
+            file,
+            spec,
+            choice: EncodingChoice::Auto,
+            column_map,
+            sha256: None,
+            batch,
+        }
+    }
+
     fn read_bytes(bytes: &[u8], map: &[(&str, &str)]) -> Result<Whole, ReadError> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("schools.csv");
@@ -910,15 +927,7 @@ mod tests {
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect();
-        let how = How {
-            file: "schools.csv",
-            spec: &SCHOOLS,
-            choice: EncodingChoice::Auto,
-            column_map: &map,
-            sha256: None,
-            batch: BATCH,
-        };
-        read_whole(&path, &how)
+        read_whole(&path, &how_auto("schools.csv", &SCHOOLS, &map, BATCH))
     }
 
     fn names(read: &Whole) -> Vec<Option<String>> {
@@ -1000,14 +1009,7 @@ mod tests {
             std::fs::write(&path, bytes).unwrap();
             // The same refusal however the text is cut into batches.
             for batch in [1, 2, 5, 16, BATCH] {
-                let how = How {
-                    file: "schools.csv",
-                    spec: &SCHOOLS,
-                    choice: EncodingChoice::Auto,
-                    column_map: &map,
-                    sha256: None,
-                    batch,
-                };
+                let how = how_auto("schools.csv", &SCHOOLS, &map, batch);
                 let err = read_whole(&path, &how).err().unwrap();
                 assert_eq!(err.to_string(), message, "in batches of {batch}");
             }
@@ -1153,15 +1155,7 @@ mod tests {
         let path = dir.path().join("f.csv");
         std::fs::write(&path, bytes).unwrap();
         let map = BTreeMap::new();
-        let how = How {
-            file: "f.csv",
-            spec,
-            choice: EncodingChoice::Auto,
-            column_map: &map,
-            sha256: None,
-            batch,
-        };
-        read_whole(&path, &how).unwrap()
+        read_whole(&path, &how_auto("f.csv", spec, &map, batch)).unwrap()
     }
 
     /// Everything a read gives, as text.

@@ -6,6 +6,7 @@
 //! `school_years`, `[files]`, `[read]` and `[ingest]` sections.
 
 use super::frames::{quarantine_name, sorted_quarantine, Frames};
+use super::overlap::overlapped;
 use super::runner::{Components, Produced, Stage, StageId, State};
 use super::{progress_bar, Ctx, TOOL_VERSION};
 use crate::checksum::{sum_of, DataHashes};
@@ -131,36 +132,6 @@ fn io_error(file: &str, message: &str) -> read::ReadError {
         file: file.to_string(),
         message: message.to_string(),
     }
-}
-
-/// Runs `make` on a thread of its own, handing each frame it sends to
-/// `take` on this one, in order, with at most one frame waiting between
-/// them: (what `make` returned, the first error of `take`). When `take`
-/// fails, the frames still sent are dropped and `make`'s next send fails.
-fn overlapped<T: Send>(
-    make: impl FnOnce(&mut dyn FnMut(DataFrame) -> Result<(), ()>) -> T + Send,
-    mut take: impl FnMut(DataFrame) -> Result<()>,
-) -> (T, Result<()>) {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<DataFrame>(1);
-    let parent = tracing::Span::current();
-    std::thread::scope(|s| {
-        let maker = s.spawn(move || {
-            let _span = parent.enter();
-            make(&mut |frame| tx.send(frame).map_err(|_| ()))
-        });
-        let mut taken = Ok(());
-        for frame in rx.iter() {
-            taken = take(frame);
-            if taken.is_err() {
-                break;
-            }
-        }
-        drop(rx);
-        let made = maker
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (made, taken)
-    })
 }
 
 /// The facts the cross-file rules read: the identity file's StateStudentIDs

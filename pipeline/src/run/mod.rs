@@ -12,6 +12,7 @@ mod frames;
 mod html;
 mod identity;
 mod ingest;
+mod overlap;
 mod publish;
 mod rekey;
 mod report;

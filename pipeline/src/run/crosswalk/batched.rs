@@ -81,29 +81,15 @@ pub(in crate::run) type Handoff<'a> = dyn FnMut(DataFrame) -> Result<()> + 'a;
 /// taken in the order made. The first error of `take`, else of `make`.
 pub(in crate::run) fn overlapped(
     make: impl FnOnce(&mut Handoff<'_>) -> Result<()> + std::marker::Send,
-    mut take: impl FnMut(DataFrame) -> Result<()>,
+    take: impl FnMut(DataFrame) -> Result<()>,
 ) -> Result<()> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<DataFrame>(1);
-    let parent = tracing::Span::current();
-    std::thread::scope(|s| {
-        let maker = s.spawn(move || {
-            let _span = parent.enter();
+    let (made, taken) = crate::run::overlap::overlapped(
+        |send| {
             make(&mut |frame| {
-                tx.send(frame)
-                    .map_err(|_| anyhow::anyhow!("the batches' writer stopped"))
+                send(frame).map_err(|_| anyhow::anyhow!("the batches' writer stopped"))
             })
-        });
-        let mut taken = Ok(());
-        for frame in rx.iter() {
-            taken = take(frame);
-            if taken.is_err() {
-                break;
-            }
-        }
-        drop(rx);
-        let made = maker
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        taken.and(made)
-    })
+        },
+        take,
+    );
+    taken.and(made)
 }
