@@ -53,7 +53,8 @@ pub struct FileInfo {
     pub file: String,
     pub sha256: String,
     pub bytes: u64,
-    /// `utf-8`, `utf-8-bom` or `windows-1252`.
+    /// `utf-8`, `utf-8-bom` or `windows-1252` (`utf-16le` or `utf-16be`
+    /// for a file that starts with a UTF-16 byte-order mark).
     pub encoding: String,
     /// `LF`, `CRLF`, `mixed` or `none`.
     pub line_endings: String,
@@ -114,6 +115,17 @@ pub struct Read {
     pub maybe_same: Vec<i64>,
 }
 
+/// The UTF-16 encoding a file's byte-order mark names, if it has one. The
+/// Windows-1252 decoder follows such a mark (as encoding_rs's decoders
+/// do), so the file is read as UTF-16 and named so.
+pub fn utf16_bom(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0xFF, 0xFE, ..] => Some("utf-16le"),
+        [0xFE, 0xFF, ..] => Some("utf-16be"),
+        _ => None,
+    }
+}
+
 /// Decodes bytes to text: (text, encoding name, undecodable characters).
 pub fn decode(bytes: &[u8], choice: EncodingChoice) -> (String, &'static str, u64) {
     const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
@@ -155,7 +167,7 @@ pub fn decode(bytes: &[u8], choice: EncodingChoice) -> (String, &'static str, u6
     match choice {
         EncodingChoice::Windows1252 => {
             let (t, bad) = cp1252(bytes);
-            (t, "windows-1252", bad)
+            (t, utf16_bom(bytes).unwrap_or("windows-1252"), bad)
         }
         EncodingChoice::Utf8 => {
             let (t, bad) = utf8(body);
@@ -165,6 +177,9 @@ pub fn decode(bytes: &[u8], choice: EncodingChoice) -> (String, &'static str, u6
             if has_bom {
                 let (t, bad) = utf8(body);
                 (t, "utf-8-bom", bad)
+            } else if let Some(name) = utf16_bom(bytes) {
+                let (t, bad) = cp1252(bytes);
+                (t, name, bad)
             } else if let Ok(t) = std::str::from_utf8(bytes) {
                 (t.to_string(), "utf-8", 0)
             } else if mostly_utf8(bytes) {
@@ -172,7 +187,7 @@ pub fn decode(bytes: &[u8], choice: EncodingChoice) -> (String, &'static str, u6
                 (t, "utf-8", bad)
             } else {
                 let (t, bad) = cp1252(bytes);
-                (t, "windows-1252", bad)
+                (t, utf16_bom(bytes).unwrap_or("windows-1252"), bad)
             }
         }
     }
@@ -941,12 +956,33 @@ mod tests {
         let mut bom = vec![0xEF, 0xBB, 0xBF];
         bom.extend(utf8.as_bytes());
         let (cp, _, _) = encoding_rs::WINDOWS_1252.encode(utf8);
+        // A UTF-16 file (as Excel saves "Unicode text") is named so, not
+        // Windows-1252, though the decoder found its byte-order mark.
+        let utf16 = |le: bool| {
+            let mut b = if le {
+                vec![0xFF, 0xFE]
+            } else {
+                vec![0xFE, 0xFF]
+            };
+            for unit in utf8.encode_utf16() {
+                let pair = if le {
+                    unit.to_le_bytes()
+                } else {
+                    unit.to_be_bytes()
+                };
+                b.extend(pair);
+            }
+            b
+        };
         for (bytes, encoding) in [
             (utf8.as_bytes().to_vec(), "utf-8"),
             (bom, "utf-8-bom"),
             (cp.into_owned(), "windows-1252"),
+            (utf16(true), "utf-16le"),
+            (utf16(false), "utf-16be"),
         ] {
             let read = read_bytes(&bytes, &[]).unwrap();
+            assert_eq!(decode(&bytes, EncodingChoice::Auto).1, encoding);
             assert_eq!(read.info.encoding, encoding);
             assert_eq!(read.info.undecodable, 0);
             assert_eq!(names(&read), vec![Some("Lévesque École".to_string())]);

@@ -16,6 +16,8 @@ const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
 pub struct Analysis {
     pub sha256: String,
     bom: bool,
+    /// The UTF-16 encoding a leading byte-order mark names.
+    utf16: Option<&'static str>,
     /// Invalid UTF-8 sequences.
     invalid: u64,
     /// Valid multi-byte UTF-8 characters.
@@ -80,6 +82,7 @@ pub fn analyse(mut reader: impl Read, known: Option<&str>) -> std::io::Result<An
     let mut buf = vec![0u8; BLOCK];
     let mut carry: Vec<u8> = Vec::new();
     let (mut first, mut bom, mut invalid, mut multibyte) = (true, false, 0u64, 0u64);
+    let mut utf16 = None;
     loop {
         let n = fill(&mut reader, &mut buf)?;
         if let Some(h) = hasher.as_mut() {
@@ -88,6 +91,7 @@ pub fn analyse(mut reader: impl Read, known: Option<&str>) -> std::io::Result<An
         carry.extend_from_slice(&buf[..n]);
         if first && (carry.len() >= BOM.len() || n == 0) {
             bom = carry.starts_with(BOM);
+            utf16 = super::utf16_bom(&carry);
             first = false;
         }
         let last = n == 0;
@@ -109,6 +113,7 @@ pub fn analyse(mut reader: impl Read, known: Option<&str>) -> std::io::Result<An
             (None, None) => unreachable!("hashed when no sum is known"),
         },
         bom,
+        utf16,
         invalid,
         multibyte,
     })
@@ -129,15 +134,17 @@ fn mode(choice: EncodingChoice, a: &Analysis) -> (Mode, &'static str) {
     let utf8 = |bom: bool| Mode::Utf8 { skip_bom: bom };
     let named = |bom: bool| if bom { "utf-8-bom" } else { "utf-8" };
     match choice {
-        EncodingChoice::Windows1252 => (Mode::Windows1252, "windows-1252"),
+        EncodingChoice::Windows1252 => (Mode::Windows1252, a.utf16.unwrap_or("windows-1252")),
         EncodingChoice::Utf8 => (utf8(a.bom), named(a.bom)),
         EncodingChoice::Auto if a.bom => (utf8(true), "utf-8-bom"),
+        // The Windows-1252 decoder follows a UTF-16 byte-order mark.
+        EncodingChoice::Auto if a.utf16.is_some() => (Mode::Windows1252, a.utf16.unwrap_or("")),
         // Valid UTF-8, or a few stray bytes in UTF-8 text (see
         // `super::mostly_utf8`).
         EncodingChoice::Auto if a.invalid == 0 || a.multibyte >= a.invalid => {
             (utf8(false), "utf-8")
         }
-        EncodingChoice::Auto => (Mode::Windows1252, "windows-1252"),
+        EncodingChoice::Auto => (Mode::Windows1252, a.utf16.unwrap_or("windows-1252")),
     }
 }
 
