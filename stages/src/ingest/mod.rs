@@ -23,7 +23,9 @@
 //! `control_character`, `too_long`, `code_format`, `duplicate_row`,
 //! `duplicate_key`, `no_identity`, `year_mismatch`, `spans_school_years`,
 //! `after_extract_date`, `exceptionality_age`. Values of personal columns
-//! (names, birth dates) are written as `[redacted]`.
+//! (names, birth dates) are written as `[redacted]`. On identity rows a
+//! rule of a column other than the keys keeps the row (a finding, its value
+//! cleared where it cannot be trusted; see `ingest/findings.rs`).
 //!
 //! **Config keys**: `ingest.date_formats`, `ingest.birth_date_earliest`,
 //! `ingest.birth_date_latest`, `ingest.check_birth_dates`, `publish.as_of`
