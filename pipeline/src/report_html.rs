@@ -262,6 +262,31 @@ fn ledger(r: &Report) -> Section {
     )
 }
 
+/// Rows kept with a wrong value, by the first rule each broke (identity
+/// rows: a finding, not a reject), when there are any.
+fn kept(r: &Report) -> Option<Section> {
+    kept_section(&r.ledger)
+}
+
+fn kept_section(ledger: &[crate::report::LedgerRow]) -> Option<Section> {
+    let mut by_rule: BTreeMap<String, u64> = BTreeMap::new();
+    for l in ledger {
+        for (rule, n) in &l.report.kept {
+            *by_rule
+                .entry(format!("{} {}: {rule}", l.report.stage, l.report.entity))
+                .or_default() += n;
+        }
+    }
+    if by_rule.is_empty() {
+        return None;
+    }
+    Some(section(
+        "Rows kept with a wrong value, by rule",
+        Some("Identity rows with a value that is there but wrong: kept (counted as out), the value cleared where it cannot be trusted, each finding in the quarantine file; pre-flight holds the student's Student Personal row until it is corrected or filled from another identity."),
+        vec![just(table(&["stage entity: rule", "rows"], counts(&by_rule)))],
+    ))
+}
+
 fn control_totals(r: &Report, labels: &Labels) -> Section {
     let mut blocks = Vec::new();
     for t in &r.control_totals {
@@ -575,10 +600,9 @@ pub fn html(report: &Report, labels: &Labels) -> String {
         ))],
     );
     let mut sections: Vec<Section> = failures(report).into_iter().collect();
+    sections.extend([inputs(report), ledger(report), rejected]);
+    sections.extend(kept(report));
     sections.extend([
-        inputs(report),
-        ledger(report),
-        rejected,
         control_totals(report, labels),
         race(report),
         identity(report),
@@ -618,6 +642,43 @@ mod tests {
         assert_eq!(
             end_of_year_note(false),
             "The errors the Department asked districts to fix before ICSE closed (000 lines 92-116), reported, not held ([end_of_year] action = \"report\"): each row is in end_of_year/findings.csv and end_of_year/by_sau/<SAU>.csv with its file and line."
+        );
+    }
+
+    #[test]
+    fn rows_kept_with_a_wrong_value_are_counted_by_rule_only_when_there_are_any() {
+        use crate::report::LedgerRow;
+        use cutover_stages::report::StageReport;
+        let mut ingest = StageReport::new("ingest", "student_personal");
+        ingest.kept.insert("race_format".into(), 3);
+        ingest.kept.insert("invalid_date".into(), 2);
+        let mut crosswalk = StageReport::new("crosswalk", "student_personal");
+        crosswalk.kept.insert("unmapped_code".into(), 1);
+        let row = |report| LedgerRow {
+            report,
+            balanced: true,
+        };
+        let plain = StageReport::new("ingest", "schools");
+        assert!(kept_section(&[row(plain.clone())]).is_none());
+        let s = kept_section(&[row(ingest), row(crosswalk), row(plain)]).unwrap();
+        assert_eq!(s.title, "Rows kept with a wrong value, by rule");
+        assert_eq!(
+            s.note.as_deref(),
+            Some("Identity rows with a value that is there but wrong: kept (counted as out), the value cleared where it cannot be trusted, each finding in the quarantine file; pre-flight holds the student's Student Personal row until it is corrected or filled from another identity.")
+        );
+        let table = s.blocks[0].table.as_ref().unwrap();
+        let rows: Vec<Vec<&str>> = table
+            .rows
+            .iter()
+            .map(|r| r.iter().map(|c| c.text.as_str()).collect())
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                vec!["crosswalk student_personal: unmapped_code", "1"],
+                vec!["ingest student_personal: invalid_date", "2"],
+                vec!["ingest student_personal: race_format", "3"],
+            ]
         );
     }
 

@@ -628,7 +628,8 @@ fn reviewer_decision(root: &Path, a: &str, b: &str) -> Result<Option<String>> {
 }
 
 /// The columns of a conformed row that are bookkeeping, not upload fields.
-const HELPERS: [&str; 6] = [
+const HELPERS: [&str; 7] = [
+    cutover_stages::columns::WRONG_VALUES,
     SOURCE_ENTITY,
     SOURCE_FILE,
     SOURCE_ROW,

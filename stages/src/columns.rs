@@ -9,12 +9,19 @@ pub const SOURCE_ROW: &str = "source_row";
 /// Added by ingest: the school year (`YearCode` convention, the calendar year
 /// in which the school year ends) a row's code-set checks were made against.
 pub const SCHOOL_YEAR: &str = "school_year";
-/// Added by ingest to identity rows: the columns left blank that a student
-/// can be matched without (`LastName`, `FirstName`, `BirthDate`, in that
-/// order, separated by a space), null when none is. Identity keeps it for the
+/// Added by ingest to identity rows: the columns left blank (or whose wrong
+/// value ingest cleared) that a student can be matched without
+/// (`LastName`, `FirstName`, `Gender`, `BirthDate`, in that order,
+/// separated by a space), null when none is. Identity keeps it for the
 /// student's current identity after filling a blank from the student's
 /// other identities.
 pub const MISSING_VALUES: &str = "missing_values";
+/// Added by ingest to identity rows: the findings of a row kept with a
+/// wrong value that no other identity can fill and Synergy must not
+/// receive (`Column: rule`, separated by `; `), null when none. The
+/// crosswalk stage adds its own; pre-flight holds the Student Personal row
+/// of a student whose current identity has one (`wrong_value`).
+pub const WRONG_VALUES: &str = "wrong_values";
 
 // student_personal.csv
 pub const PERSON_ID: &str = "PersonID";

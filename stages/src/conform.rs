@@ -282,6 +282,8 @@ pub const STUDENT_PERSONAL_UPLOAD: Upload = Upload {
                 IMMIGRANT_FLAG,
                 US_SCHOOL_DATE,
                 HOME_PRIMARY_LANGUAGE,
+                // Pre-flight's `wrong_value` rule reads it.
+                WRONG_VALUES,
             ],
         ),
         Reads(
@@ -1329,6 +1331,7 @@ fn student_personal(students: &DataFrame, enrollment: &DataFrame) -> PolarsResul
         col(YEAR_CODE),
         col(SAU_ORG_ID),
     )?;
+    let df = with_wrong_values(df, students)?;
     let placed = count(
         df.clone()
             .lazy()
@@ -1348,6 +1351,33 @@ fn student_personal(students: &DataFrame, enrollment: &DataFrame) -> PolarsResul
         frame: df,
         report: r,
     })
+}
+
+/// The conformed Student Personal rows with their student's current
+/// identity's `wrong_values` (found by its source row; null when the
+/// students have none), for pre-flight's `wrong_value` rule.
+fn with_wrong_values(df: DataFrame, students: &DataFrame) -> PolarsResult<DataFrame> {
+    if students.column(WRONG_VALUES).is_err() {
+        return df
+            .lazy()
+            .with_column(lit(NULL).cast(DataType::String).alias(WRONG_VALUES))
+            .collect();
+    }
+    let wrong = students
+        .clone()
+        .lazy()
+        .filter(col(WRONG_VALUES).is_not_null())
+        .select([col(SOURCE_FILE), col(SOURCE_ROW), col(WRONG_VALUES)]);
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    df.lazy()
+        .join(
+            wrong,
+            [col(SOURCE_FILE), col(SOURCE_ROW)],
+            [col(SOURCE_FILE), col(SOURCE_ROW)],
+            args,
+        )
+        .collect()
 }
 
 /// An upload of the primary enrollments `keep` selects, with the school

@@ -1044,12 +1044,31 @@ fn unmapped_race() -> Check {
                 lit("RaceEthnicity: no row of race.csv (domain race) maps code "),
                 col(RACE_ETHNICITY),
                 lit(" in school year "),
-                col(SCHOOL_YEAR).cast(DataType::String),
+                // An identity kept with no IdentityEffectiveDate has none.
+                col(SCHOOL_YEAR)
+                    .cast(DataType::String)
+                    .fill_null(lit("unknown (no IdentityEffectiveDate)")),
             ],
             "",
             false,
         ),
     )
+}
+
+/// An identity row whose legacy race code no row of the race table maps
+/// is still a student: kept (its race left blank, as the join left it),
+/// the finding listed in quarantine and added to its `wrong_values`, so
+/// pre-flight holds its Student Personal row (`check` is the
+/// [`unmapped_race`] check, flag column 0; `out` the output columns,
+/// `wrong_values` at `wrong_at`).
+fn keep_unmapped_race(check: &mut Check, out: &mut [Expr], wrong_at: Option<usize>) {
+    check.outcome = crate::quarantine::Outcome::Keep { clear: false };
+    let unmapped = when(col(crate::quarantine::flag_name(0)))
+        .then(lit(format!("{RACE_ETHNICITY}: unmapped_code")))
+        .otherwise(lit(NULL).cast(DataType::String));
+    if let Some(at) = wrong_at {
+        out[at] = crate::ingest::joined(vec![col(WRONG_VALUES), unmapped], WRONG_VALUES);
+    }
 }
 
 /// Whether the personal rows carry race at all (a bundle of names, birth
@@ -1125,9 +1144,14 @@ fn personal_stage(
         .map(|c| col(c.as_str()))
         .collect();
     let mut checks = Vec::new();
+    let wrong_at = df
+        .get_column_names()
+        .iter()
+        .position(|c| c.as_str() == WRONG_VALUES);
     let (joined, race) = if has_race(&df) {
         let joined = bridge_race(df, tables, config, coverage)?;
         checks.push(unmapped_race());
+        keep_unmapped_race(&mut checks[0], &mut out, wrong_at);
         out.push(col(HISPANIC));
         out.extend(NEW_RACE_FLAGS.iter().map(|c| col(*c)));
         out.push(col(RACE_QUALITY));
@@ -1556,5 +1580,43 @@ mod tests {
             .find(|c| c.category == "White")
             .unwrap();
         assert_eq!((white.before, white.after), (1, 0));
+    }
+
+    #[test]
+    fn an_identity_row_whose_race_code_no_row_maps_is_kept_and_named_wrong() {
+        let p = df!(
+            SOURCE_FILE => ["p.csv"; 2],
+            SOURCE_ROW => [2i64, 3],
+            STATE_STUDENT_ID => ["000000001", "000000002"],
+            SCHOOL_YEAR => [Some(2009i32), None],
+            RACE_ETHNICITY => [Some("C"), Some("C")],
+            HISPANIC_LATINO => [None::<bool>, None],
+            RACE_AMERICAN_INDIAN => [None::<bool>, None],
+            RACE_ASIAN => [None::<bool>, None],
+            RACE_BLACK => [None::<bool>, None],
+            RACE_PACIFIC_ISLANDER => [None::<bool>, None],
+            RACE_WHITE => [None::<bool>, None],
+            WRONG_VALUES => [None::<&str>, Some("USSchoolDate: us_school_date_required")],
+        )
+        .unwrap();
+        let out = run(Some(p), None, Vec::new(), &tables(), &config()).unwrap();
+        let (rows, quarantine, report) = out.personal.unwrap();
+        assert_eq!((report.rows_out, report.rejected_total()), (2, 0));
+        assert_eq!(report.kept.get("unmapped_code"), Some(&1));
+        assert_eq!(
+            strs(&rows, RACE_QUALITY),
+            vec![Some("derived_assumed".into()), None]
+        );
+        assert_eq!(
+            strs(&rows, WRONG_VALUES),
+            vec![
+                None,
+                Some("USSchoolDate: us_school_date_required; RaceEthnicity: unmapped_code".into())
+            ]
+        );
+        assert_eq!(
+            strs(&quarantine, Q_MESSAGE),
+            vec![Some("RaceEthnicity: no row of race.csv (domain race) maps code C in school year unknown (no IdentityEffectiveDate) (row kept)".into())]
+        );
     }
 }

@@ -1665,8 +1665,9 @@ impl Clusters<'_> {
         self.fill_blanks(personal, students, &keys, unit_of_row)
     }
 
-    /// A first name, surname or birth date the current identity has blank,
-    /// taken from the student's newest identity that has it (a blank row
+    /// A first name, surname, gender or birth date the current identity has
+    /// blank (or ingest cleared), taken from the student's newest identity
+    /// that has it (a blank row
     /// merged with its duplicate is not held for the blank); `missing_values`
     /// then names what no identity of the student has.
     fn fill_blanks(
@@ -1684,10 +1685,14 @@ impl Clusters<'_> {
             .collect();
         let mut students = students;
         let mut filled = Vec::new();
-        for c in [FIRST_NAME, LAST_NAME, BIRTH_DATE] {
+        for c in [FIRST_NAME, LAST_NAME, GENDER, BIRTH_DATE] {
             let Ok(values) = personal.column(c) else {
                 continue;
             };
+            if c == GENDER && values.null_count() == values.len() {
+                // A bundle without genders: nothing to fill or name.
+                continue;
+            }
             let mut newest: Vec<Option<usize>> = vec![None; keys.len()];
             for (r, has) in values.is_not_null().iter().enumerate() {
                 if has != Some(true) {

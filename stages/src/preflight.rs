@@ -140,6 +140,7 @@ impl From<Rule> for Check {
             violated: r.violated,
             value: lit(NULL).cast(DataType::String),
             message: r.message,
+            outcome: crate::quarantine::Outcome::Reject,
         }
     }
 }
@@ -339,7 +340,7 @@ type RuleGroup = fn(&Upload, &Layout, &Context) -> Vec<Rule>;
 /// Every rule group, in the order rules are checked: a rejected row is
 /// counted under the first rule it broke. A new rule is a function here
 /// and a line in this list.
-const RULE_GROUPS: [RuleGroup; 11] = [
+const RULE_GROUPS: [RuleGroup; 12] = [
     awaiting_state_id,
     layout_rules,
     no_sau_or_year,
@@ -351,6 +352,7 @@ const RULE_GROUPS: [RuleGroup; 11] = [
     no_valid_enrollment,
     sped_overlap,
     end_of_year_rules,
+    wrong_value,
 ];
 
 fn rules(upload: &Upload, layout: &Layout, ctx: &Context) -> Vec<Rule> {
@@ -647,6 +649,41 @@ fn sped_overlap(upload: &Upload, _: &Layout, _: &Context) -> Vec<Rule> {
     }]
 }
 
+/// Conformed rows made before `wrong_values` was carried have none.
+fn with_wrong_values(lf: LazyFrame) -> LazyFrame {
+    let has = lf
+        .clone()
+        .collect_schema()
+        .is_ok_and(|s| s.contains(WRONG_VALUES));
+    if has {
+        lf
+    } else {
+        lf.with_column(lit(NULL).cast(DataType::String).alias(WRONG_VALUES))
+    }
+}
+
+/// `wrong_value`: the student's current identity was kept at ingest with a
+/// value the Department's rules call wrong (or a value cleared for it)
+/// that no other identity of the student fills: Synergy must not receive
+/// it (`wrong_values` names the column and rule).
+fn wrong_value(upload: &Upload, _: &Layout, _: &Context) -> Vec<Rule> {
+    if upload.name != crate::conform::STUDENT_PERSONAL_UPLOAD.name {
+        return vec![];
+    }
+    vec![Rule {
+        rule: "wrong_value",
+        violated: col(WRONG_VALUES).is_not_null(),
+        message: concat_str(
+            [
+                col(WRONG_VALUES),
+                lit(" (the student's identity row was kept with this value wrong or cleared; correct it in ICSE)"),
+            ],
+            "",
+            false,
+        ),
+    }]
+}
+
 /// The end-of-year rules, when they hold rows: an upload row built from a
 /// source row one of them flagged.
 fn end_of_year_rules(_: &Upload, _: &Layout, ctx: &Context) -> Vec<Rule> {
@@ -737,7 +774,9 @@ fn with_rule_columns(df: &DataFrame, upload: &str, ctx: &Context) -> PolarsResul
             ctx,
         )?
         .collect(),
-        "student_personal" => with_valid_enrollment(df.lazy(), ctx.valid_enrollments)?.collect(),
+        "student_personal" => {
+            with_valid_enrollment(with_wrong_values(df.lazy()), ctx.valid_enrollments)?.collect()
+        }
         "special_ed" => with_previous_segment(df.lazy())?.collect(),
         _ => Ok(df),
     }

@@ -1,6 +1,12 @@
 //! Rejected rows, shared by every stage: a check is a rule applied to one
 //! column; a row breaking any check is rejected once (counted under the
 //! first check it broke) and listed in quarantine once per violation.
+//!
+//! A check may instead keep the row ([`Outcome::Keep`], a finding, not a
+//! reject): the row goes on (its value cleared where the stage says so),
+//! the finding is listed in quarantine all the same, its message ending
+//! with [`KEPT`] or [`KEPT_CLEARED`], and the row is counted once under
+//! `kept` (by the first finding) unless a reject check also holds it.
 
 use crate::columns::*;
 use crate::report::StageReport;
@@ -9,6 +15,21 @@ use polars::prelude::*;
 
 /// Shown instead of a personal value (names, birth dates, addresses).
 pub const REDACTED: &str = "[redacted]";
+
+/// What a check does to a row that breaks it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The row is rejected (quarantined, left out).
+    Reject,
+    /// The row is kept and the finding listed; `clear`: the column's value
+    /// cannot be trusted and the stage clears it (null).
+    Keep { clear: bool },
+}
+
+/// The end of a kept finding's message, its value cleared.
+pub const KEPT_CLEARED: &str = " (row kept, the value cleared)";
+/// The end of a kept finding's message.
+pub const KEPT: &str = " (row kept)";
 
 /// One rule applied to one column.
 pub struct Check {
@@ -20,6 +41,8 @@ pub struct Check {
     pub value: Expr,
     /// The message shown in quarantine (text).
     pub message: Expr,
+    /// Whether the row is rejected or kept.
+    pub outcome: Outcome,
 }
 
 impl Check {
@@ -31,6 +54,7 @@ impl Check {
             violated,
             value: col(column),
             message,
+            outcome: Outcome::Reject,
         }
     }
 
@@ -52,7 +76,13 @@ impl Check {
             violated,
             value,
             message: message.into(),
+            outcome: Outcome::Reject,
         }
+    }
+
+    /// Whether the check rejects the row it holds.
+    pub fn rejects(&self) -> bool {
+        self.outcome == Outcome::Reject
     }
 }
 
@@ -61,7 +91,8 @@ pub fn flag_name(i: usize) -> String {
     format!("__violation_{i}")
 }
 
-/// The flag columns of `checks`, and a column `__bad` true where any is.
+/// The flag columns of `checks`, and a column `__bad` true where any check
+/// that rejects is.
 pub fn flag_exprs(checks: &[Check]) -> PolarsResult<(Vec<Expr>, Expr)> {
     let flags: Vec<Expr> = checks
         .iter()
@@ -74,16 +105,40 @@ pub fn flag_exprs(checks: &[Check]) -> PolarsResult<(Vec<Expr>, Expr)> {
                 .alias(flag_name(i))
         })
         .collect();
-    let any_bad = if flags.is_empty() {
-        lit(false)
-    } else {
-        any_horizontal(
-            (0..checks.len())
-                .map(|i| col(flag_name(i)))
-                .collect::<Vec<_>>(),
-        )?
-    };
+    let any_bad = any_flag(checks, |c| c.rejects())?;
     Ok((flags, any_bad.alias(BAD)))
+}
+
+/// True where any check `which` picks is broken (the flag columns must be
+/// on the frame).
+fn any_flag(checks: &[Check], which: impl Fn(&Check) -> bool) -> PolarsResult<Expr> {
+    let picked: Vec<Expr> = (0..checks.len())
+        .filter(|&i| which(&checks[i]))
+        .map(|i| col(flag_name(i)))
+        .collect();
+    if picked.is_empty() {
+        Ok(lit(false))
+    } else {
+        any_horizontal(picked)
+    }
+}
+
+/// True where any check that keeps the row is broken (a finding).
+pub fn any_finding(checks: &[Check]) -> PolarsResult<Expr> {
+    any_flag(checks, |c| !c.rejects())
+}
+
+/// The value `expr` gives column `column`, null where a check that keeps
+/// its row and clears the column is broken (the flag columns must be on
+/// the frame).
+pub fn cleared(expr: Expr, column: &str, checks: &[Check]) -> PolarsResult<Expr> {
+    let clears = |c: &Check| c.column == column && c.outcome == Outcome::Keep { clear: true };
+    if !checks.iter().any(clears) {
+        return Ok(expr);
+    }
+    Ok(when(any_flag(checks, clears)?)
+        .then(lit(NULL))
+        .otherwise(expr))
 }
 
 /// The column true on rejected rows.
@@ -99,11 +154,12 @@ pub fn split(
     report: &mut StageReport,
 ) -> PolarsResult<(DataFrame, DataFrame)> {
     report.rows_in += flagged.height() as u64;
-    let bad = flagged.clone().lazy().filter(col(BAD)).collect()?;
+    let listed = col(BAD).or(any_finding(checks)?);
+    let bad = flagged.clone().lazy().filter(listed).collect()?;
     let quarantine = quarantine_frame(&bad, checks)?;
     count_rules(&bad, checks, report)?;
     let keep = !flagged.column(BAD)?.bool()?;
-    let any_bad = bad.height() > 0;
+    let any_bad = bad.column(BAD)?.bool()?.any();
     drop(bad);
     // The output columns first (the flagged frame, with the raw columns and
     // the flags, dropped), then filtered one column at a time: the rows are
@@ -138,7 +194,7 @@ pub fn quarantine_frame(bad: &DataFrame, checks: &[Check]) -> PolarsResult<DataF
             lit(check.column).alias(Q_COLUMN),
             check.value.clone().cast(DataType::String).alias(Q_VALUE),
             lit(check.rule).alias(Q_RULE),
-            check.message.clone().alias(Q_MESSAGE),
+            kept_message(check).alias(Q_MESSAGE),
             lit(i as u32).alias(ORDER),
         ]));
     }
@@ -149,6 +205,19 @@ pub fn quarantine_frame(bad: &DataFrame, checks: &[Check]) -> PolarsResult<DataF
         )
         .select(QUARANTINE_COLUMNS.map(col))
         .collect()
+}
+
+/// A check's message, saying so when the row is kept (a finding of a row
+/// another check rejects is listed as it is).
+fn kept_message(check: &Check) -> Expr {
+    let end = match check.outcome {
+        Outcome::Reject => return check.message.clone(),
+        Outcome::Keep { clear: true } => KEPT_CLEARED,
+        Outcome::Keep { clear: false } => KEPT,
+    };
+    when(col(BAD))
+        .then(check.message.clone())
+        .otherwise(concat_str([check.message.clone(), lit(end)], "", false))
 }
 
 /// An empty quarantine frame with the quarantine columns and types.
@@ -166,8 +235,9 @@ pub fn empty_quarantine() -> PolarsResult<DataFrame> {
     )
 }
 
-/// Counts every violation of the `bad` rows, and each rejected row once
-/// (under the first check it broke).
+/// Counts every violation of the `bad` rows, each rejected row once (under
+/// the first check that rejects it), and each row only kept with a
+/// finding once (under `kept`, by its first finding).
 pub fn count_rules(
     bad: &DataFrame,
     checks: &[Check],
@@ -178,22 +248,26 @@ pub fn count_rules(
         columns.push(bad.column(&flag_name(i))?.bool()?.clone());
     }
     for row in 0..bad.height() {
-        let mut first = None;
+        let (mut first, mut finding) = (None, None);
         for (i, column) in columns.iter().enumerate() {
             if column.get(row) == Some(true) {
                 *report
                     .violations
                     .entry(checks[i].rule.to_string())
                     .or_default() += 1;
-                first.get_or_insert(i);
+                if checks[i].rejects() {
+                    first.get_or_insert(i);
+                } else {
+                    finding.get_or_insert(i);
+                }
             }
         }
-        if let Some(i) = first {
-            *report
-                .rejected
-                .entry(checks[i].rule.to_string())
-                .or_default() += 1;
-        }
+        let (counts, i) = match (first, finding) {
+            (Some(i), _) => (&mut report.rejected, i),
+            (None, Some(i)) => (&mut report.kept, i),
+            (None, None) => continue,
+        };
+        *counts.entry(checks[i].rule.to_string()).or_default() += 1;
     }
     Ok(())
 }

@@ -19,6 +19,11 @@ pub struct StageReport {
     /// quarantine file lists each).
     pub violations: BTreeMap<String, u64>,
     pub merged: u64,
+    /// Rows kept with a finding (a wrong value cleared or flagged, listed
+    /// in quarantine), by the first finding each had: counted in
+    /// `rows_out`, not in `rejected`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub kept: BTreeMap<String, u64>,
     /// Rows a stage leaves out on purpose, by the rule that says so (a
     /// victim's behavior row is not reportable): never uploaded, never lost.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

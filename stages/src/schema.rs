@@ -159,11 +159,17 @@ impl EntitySpec {
 /// `missing_values` of a frame holding `columns`: the names of those that are
 /// null, separated by a space; null when none is.
 pub fn missing_values(columns: &[&str]) -> Expr {
-    let named: Vec<Expr> = columns
-        .iter()
-        .map(|c| {
-            when(col(*c).is_null())
-                .then(lit(*c))
+    missing_values_of(columns.iter().map(|c| (*c, col(*c))).collect())
+}
+
+/// `missing_values` of named values: the names of those that are null,
+/// separated by a space; null when none is.
+pub fn missing_values_of(values: Vec<(&str, Expr)>) -> Expr {
+    let named: Vec<Expr> = values
+        .into_iter()
+        .map(|(c, value)| {
+            when(value.is_null())
+                .then(lit(c.to_string()))
                 .otherwise(lit(NULL).cast(DataType::String))
         })
         .collect();

@@ -346,6 +346,12 @@ pub fn ledger_table(record: &RunRecord) -> String {
         for (rule, n) in &r.excluded {
             out.push_str(&format!("{:<30} {:>31}  excluded: {rule}\n", "", n));
         }
+        for (rule, n) in &r.kept {
+            out.push_str(&format!(
+                "{:<30} {:>31}  kept, a value wrong: {rule}\n",
+                "", n
+            ));
+        }
     }
     out
 }

@@ -23,7 +23,9 @@
 //! `control_character`, `too_long`, `code_format`, `duplicate_row`,
 //! `duplicate_key`, `no_identity`, `year_mismatch`, `spans_school_years`,
 //! `after_extract_date`, `exceptionality_age`. Values of personal columns
-//! (names, birth dates) are written as `[redacted]`.
+//! (names, birth dates) are written as `[redacted]`. On identity rows a
+//! rule of a column other than the keys keeps the row (a finding, its value
+//! cleared where it cannot be trusted; see `ingest/findings.rs`).
 //!
 //! **Config keys**: `ingest.date_formats`, `ingest.birth_date_earliest`,
 //! `ingest.birth_date_latest`, `ingest.check_birth_dates`, `publish.as_of`
@@ -44,6 +46,8 @@ pub const STAGE: &str = "ingest";
 
 pub use crate::quarantine::{empty_quarantine, REDACTED};
 
+mod findings;
+pub(crate) use findings::joined;
 mod kernels;
 pub mod rules;
 pub use rules::{Context, FirstRows};
@@ -148,21 +152,32 @@ impl<'a> Ingestion<'a> {
         }
         let (flags, any_bad) = flag_exprs(&self.checks)?;
         let flagged = flagged.with_columns(flags).with_column(any_bad).collect()?;
-        let mut out: Vec<Expr> = vec![col(SOURCE_FILE), col(SOURCE_ROW)];
-        out.extend(
-            spec.columns
-                .iter()
-                .map(|c| col(typed_name(c.name)).alias(c.name)),
-        );
-        if spec.year != YearSource::None {
-            out.push(col(SCHOOL_YEAR));
-        }
-        let flagged_blank = spec.blank_flagged();
-        if !flagged_blank.is_empty() {
-            // The raw text is null when blank (a bad value is rejected anyway).
-            out.push(crate::schema::missing_values(&flagged_blank));
-        }
+        let out = self.out_columns()?;
         split(flagged, &self.checks, out, &mut self.report)
+    }
+
+    /// The columns of the good rows: each typed (a value a kept finding
+    /// clears, null), the school year, and for identity rows
+    /// `missing_values` and `wrong_values` ([`findings`]).
+    fn out_columns(&self) -> PolarsResult<Vec<Expr>> {
+        let (spec, checks) = (self.spec, &self.checks);
+        let mut out: Vec<Expr> = vec![col(SOURCE_FILE), col(SOURCE_ROW)];
+        for c in spec.columns {
+            out.push(crate::quarantine::cleared(typed(c.name), c.name, checks)?.alias(c.name));
+        }
+        match spec.year {
+            YearSource::None => {}
+            YearSource::SchoolYearOf(c) => out
+                .push(crate::quarantine::cleared(col(SCHOOL_YEAR), c, checks)?.alias(SCHOOL_YEAR)),
+            YearSource::YearColumn(_) => out.push(col(SCHOOL_YEAR)),
+        }
+        if !spec.blank_flagged().is_empty() {
+            out.push(findings::missing_values(spec, self.present, checks)?);
+        }
+        if findings::keeps(spec) {
+            out.push(findings::wrong_values(checks));
+        }
+        Ok(out)
     }
 
     /// The report, once every batch is checked.
@@ -411,6 +426,7 @@ fn build_checks(
     checks.extend(rules::identity_checks(entity, present, context));
     checks.extend(rules::date_checks(entity, present, config));
     checks.extend(rules::exceptionality_checks(entity, present, context));
+    findings::keep_findings(entity, &mut checks);
     checks
 }
 
@@ -961,7 +977,9 @@ mod tests {
                 (4, RACE_ETHNICITY.into(), "race_format".into(), "H".into()),
             ]
         );
-        assert_eq!(out.rows.height(), 2);
+        // Both rows are kept: the implausible birth date cleared and named
+        // missing, the legacy race of 2012-13 bridged later and named wrong.
+        assert_eq!(out.rows.height(), 4);
         assert_eq!(
             out.rows.column(LAST_NAME).unwrap().str().unwrap().get(0),
             Some("Thériault")
@@ -971,8 +989,147 @@ mod tests {
             None
         );
         assert_eq!(
-            out.rows.column(RACE_WHITE).unwrap().bool().unwrap().get(1),
+            out.rows.column(RACE_WHITE).unwrap().bool().unwrap().get(3),
             Some(true)
+        );
+        assert_eq!(out.rows.column(BIRTH_DATE).unwrap().null_count(), 1);
+        assert_eq!(
+            texts(&out.rows, MISSING_VALUES),
+            vec![
+                None,
+                Some("BirthDate".into()),
+                Some("LastName".into()),
+                None
+            ]
+        );
+        assert_eq!(
+            texts(&out.rows, WRONG_VALUES),
+            vec![None, None, Some("RaceEthnicity: race_format".into()), None]
+        );
+        let r = &out.report;
+        assert_eq!((r.rows_in, r.rows_out, r.rejected_total()), (4, 4, 0));
+        assert_eq!(r.kept.get("implausible_birth_date"), Some(&1));
+        assert_eq!(r.kept.get("race_format"), Some(&1));
+        assert!(r.balanced());
+        // The quarantine says the row was kept, and whether its value was cleared.
+        assert_eq!(
+            texts(&out.quarantine, Q_MESSAGE),
+            vec![
+                Some("BirthDate: outside the plausible range 1980-01-01 to 2015-12-31 (ingest.birth_date_earliest, ingest.birth_date_latest) (row kept, the value cleared)".into()),
+                Some("RaceEthnicity: an identity effective from 2010-11 on needs the two-question format (HispanicLatino and the race flags), not the legacy single field (row kept)".into()),
+            ]
+        );
+    }
+
+    fn texts(df: &DataFrame, column: &str) -> Vec<Option<String>> {
+        df.column(column)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect()
+    }
+
+    #[test]
+    fn a_wrong_non_key_value_is_kept_cleared_and_named_a_wrong_key_is_rejected() {
+        let (lf, present) = frame(
+            &STUDENT_PERSONAL,
+            &[
+                (
+                    PERSON_ID,
+                    vec![Some("1"), Some("2"), Some("3"), Some("4"), Some("x5")],
+                ),
+                (
+                    IDENTITY_ID,
+                    vec![Some("1"), Some("2"), Some("3"), Some("3"), Some("5")],
+                ),
+                (
+                    STATE_STUDENT_ID,
+                    vec![
+                        Some("100000001"),
+                        Some("12345"),
+                        Some("100000003"),
+                        Some("100000004"),
+                        Some("100000005"),
+                    ],
+                ),
+                (LAST_NAME, vec![Some("Cyr"); 5]),
+                (FIRST_NAME, vec![Some("Ann"); 5]),
+                (
+                    GENDER,
+                    vec![Some("X"), Some("F"), Some("F"), Some("F"), Some("F")],
+                ),
+                (BIRTH_DATE, vec![Some("2001-03-04"); 5]),
+                (
+                    RACE_DETERMINATION,
+                    vec![Some("P"), Some("P"), Some("Q"), Some("P"), Some("P")],
+                ),
+                (IMMIGRANT_FLAG, vec![Some("Y"), None, None, None, None]),
+                (US_SCHOOL_DATE, vec![None; 5]),
+            ],
+        );
+        let out = run(
+            &STUDENT_PERSONAL,
+            lf,
+            &present,
+            &codes(),
+            &config(),
+            &Context::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            rules(&out),
+            vec![
+                (2, GENDER.into(), "unknown_code".into(), "X".into()),
+                (
+                    2,
+                    US_SCHOOL_DATE.into(),
+                    "us_school_date_required".into(),
+                    "null".into()
+                ),
+                (
+                    3,
+                    STATE_STUDENT_ID.into(),
+                    "invalid_id".into(),
+                    "12345".into()
+                ),
+                (
+                    4,
+                    RACE_DETERMINATION.into(),
+                    "unknown_code".into(),
+                    "Q".into()
+                ),
+                (5, IDENTITY_ID.into(), "duplicate_key".into(), "3".into()),
+                (6, PERSON_ID.into(), "invalid_integer".into(), "x5".into()),
+            ]
+        );
+        // A wrong StateStudentID, a duplicate IdentityID and a PersonID that
+        // is not a number are rejects; the others are kept.
+        let r = &out.report;
+        assert_eq!((r.rows_in, r.rows_out), (5, 2));
+        assert_eq!(r.rejected.get("invalid_id"), Some(&1));
+        assert_eq!(r.rejected.get("duplicate_key"), Some(&1));
+        assert_eq!(r.rejected.get("invalid_integer"), Some(&1));
+        assert_eq!(r.kept.get("unknown_code"), Some(&2));
+        assert!(r.balanced());
+        // The unknown gender is cleared and missing (identity fills it); the
+        // missing USSchoolDate and the cleared determination are wrong values.
+        assert_eq!(texts(&out.rows, GENDER), vec![None, Some("F".into())]);
+        assert_eq!(
+            texts(&out.rows, RACE_DETERMINATION),
+            vec![Some("P".into()), None]
+        );
+        assert_eq!(
+            texts(&out.rows, MISSING_VALUES),
+            vec![Some("Gender".into()), None]
+        );
+        assert_eq!(
+            texts(&out.rows, WRONG_VALUES),
+            vec![
+                Some("USSchoolDate: us_school_date_required".into()),
+                Some("RaceDetermination: unknown_code".into())
+            ]
         );
     }
 
@@ -1040,8 +1197,8 @@ mod tests {
             &Context::default(),
         )
         .unwrap();
-        // A blank PersonID and a birth date that is not a date are still
-        // rejected; blanks of the three are not.
+        // A blank PersonID is still rejected; blanks of the three are not,
+        // nor is a birth date that is not a date (kept, cleared, missing).
         assert_eq!(
             rules(&out),
             vec![
@@ -1065,9 +1222,11 @@ mod tests {
                 Some("LastName".into()),
                 Some("FirstName BirthDate".into()),
                 Some("LastName FirstName BirthDate".into()),
+                Some("BirthDate".into()),
             ]
         );
-        assert_eq!(out.report.rows_out, 4);
+        assert_eq!(out.report.rows_out, 5);
+        assert_eq!(out.report.kept.get("invalid_date"), Some(&1));
     }
 
     #[test]
