@@ -840,6 +840,19 @@ fn check_paths(config: &Config, file: &str, problems: &mut Vec<Problem>) {
                 format!("{} is not a folder", config.bundle.display()),
             );
         } else {
+            // A file the configuration renames was meant to be there: absent,
+            // it was listed absent like any optional file, silently.
+            let defaults = default_files();
+            for spec in ENTITIES.iter().filter(|e| !e.required_file) {
+                let name = &config.files[spec.name];
+                let path = config.bundle.join(name);
+                if defaults.get(spec.name) != Some(name) && !path.exists() {
+                    problem(
+                        &format!("files.{}", spec.name),
+                        format!("{} has no {name}", config.bundle.display()),
+                    );
+                }
+            }
             for spec in ENTITIES.iter().filter(|e| e.required_file) {
                 let name = &config.files[spec.name];
                 let path = config.bundle.join(name);
