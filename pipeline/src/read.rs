@@ -264,7 +264,10 @@ impl Header {
         }
         unmatched_map(file, &found, &canonical, column_map)?;
         let mut seen = BTreeSet::new();
-        if let Some(c) = canonical.iter().find(|c| !seen.insert(c.as_str())) {
+        // Unnamed columns (the empty columns Excel leaves after the last
+        // one, `...,StatusDate,,`) are not read, however many there are.
+        let named = || canonical.iter().filter(|c| !c.is_empty());
+        if let Some(c) = named().find(|c| !seen.insert(c.as_str())) {
             return Err(ReadError::DuplicateColumn {
                 file: file.to_string(),
                 column: c.clone(),
@@ -288,8 +291,15 @@ impl Header {
         let extra_columns = found
             .iter()
             .zip(&canonical)
-            .filter(|(_, c)| spec.column(c).is_none())
-            .map(|(f, _)| f.clone())
+            .enumerate()
+            .filter(|(_, (_, c))| spec.column(c).is_none())
+            .map(|(i, (f, _))| {
+                if f.is_empty() {
+                    format!("(unnamed column {})", i + 1)
+                } else {
+                    f.clone()
+                }
+            })
             .collect();
         Ok(Header {
             id_index: canonical.iter().position(|c| c == STATE_STUDENT_ID),
@@ -1116,6 +1126,18 @@ mod tests {
             err.to_string(),
             "schools.csv: line 1: column SchoolName appears twice in the header"
         );
+    }
+
+    #[test]
+    fn unnamed_columns_after_the_last_are_not_read() {
+        // Refused before as `column  appears twice in the header`.
+        let read = read_bytes(b"School_ID,SchoolName,SAU_ID,,\r\n12,Oak,1001,,\r\n", &[]).unwrap();
+        assert_eq!(
+            read.info.extra_columns,
+            ["(unnamed column 4)", "(unnamed column 5)"]
+        );
+        assert_eq!(names(&read), vec![Some("Oak".to_string())]);
+        assert_eq!(read.report.rows_out, 1);
     }
 
     #[test]
