@@ -840,9 +840,25 @@ fn check_paths(config: &Config, file: &str, problems: &mut Vec<Problem>) {
                 format!("{} is not a folder", config.bundle.display()),
             );
         } else {
+            // A file the configuration renames was meant to be there: absent,
+            // it was listed absent like any optional file, silently.
+            let defaults = default_files();
+            for spec in ENTITIES.iter().filter(|e| !e.required_file) {
+                let name = &config.files[spec.name];
+                let path = config.bundle.join(name);
+                if defaults.get(spec.name) != Some(name) && !path.exists() {
+                    problem(
+                        &format!("files.{}", spec.name),
+                        format!("{} has no {name}", config.bundle.display()),
+                    );
+                }
+            }
             for spec in ENTITIES.iter().filter(|e| e.required_file) {
                 let name = &config.files[spec.name];
-                if !config.bundle.join(name).is_file() {
+                let path = config.bundle.join(name);
+                if let Some(what) = not_a_file(&path) {
+                    problem("bundle", format!("{} {what}", path.display()));
+                } else if !path.is_file() {
                     problem(
                         "bundle",
                         format!(
@@ -867,6 +883,20 @@ fn check_paths(config: &Config, file: &str, problems: &mut Vec<Problem>) {
                 crate::crosswalks::LEGACY_CODES
             ),
         );
+    }
+}
+
+/// What a bundle path is when it is there but is no file to read (a
+/// folder named like the file, a link to nothing): `None` for a file or
+/// nothing at all.
+pub fn not_a_file(path: &std::path::Path) -> Option<&'static str> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if path.is_file() {
+        None
+    } else if meta.is_dir() || path.is_dir() {
+        Some("is a folder, not a file")
+    } else {
+        Some("is not a file that can be read (a link to nothing?)")
     }
 }
 

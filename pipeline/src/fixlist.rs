@@ -80,6 +80,7 @@ pub struct Summary {
 pub fn what_to_do(rule: &str) -> &'static str {
     match rule {
         "column_count" => "The line has the wrong number of fields: look for a stray comma or quote in ICSE's export of this record.",
+        "joined_rows" => "A quote in this line is closed on a later line, joining the lines into one row: look for a stray quote in ICSE's export of these records.",
         "required" => "Enter the missing value in ICSE.",
         "invalid_integer" | "invalid_year" | "invalid_date" | "invalid_flag" | "invalid_time" | "invalid_id" => "Correct the value's format in ICSE.",
         "unknown_code" | "retired_code" | "code_not_in_set" => "Choose a code valid in that school year.",
@@ -101,7 +102,7 @@ pub fn what_to_do(rule: &str) -> &'static str {
 /// The stage that quarantined a rule's rows.
 fn quarantine_stage(rule: &str) -> &'static str {
     match rule {
-        "column_count" => "read",
+        "column_count" | "joined_rows" | "undecodable" => "read",
         "unmapped_code" => "crosswalk",
         _ => "ingest",
     }

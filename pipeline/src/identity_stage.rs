@@ -48,6 +48,60 @@ const DECISION_COLUMNS: [&str; 6] = ["id_a", "id_b", "decision", "reviewer", "da
 
 /// Reads `review/decisions.csv`; a missing file is no decisions.
 pub fn read_decisions(path: &Path, bytes: &[u8]) -> Result<Vec<Decision>> {
+    let rows = decision_rows(path, bytes)?;
+    let file = path.display();
+    // Two decisions on one pair: the later won silently, whatever a
+    // reviewer meant by the other.
+    let mut seen: BTreeMap<(&str, &str), (u64, bool)> = BTreeMap::new();
+    for (line, d) in &rows {
+        let pair = (d.id_a.as_str().min(&d.id_b), d.id_a.as_str().max(&d.id_b));
+        match seen.insert(pair, (*line, d.merge)) {
+            Some((first, merge)) if merge != d.merge => anyhow::bail!(
+                "{file}: line {line}: {} and {} are decided {} here and {} on line {first}: keep one",
+                d.id_a,
+                d.id_b,
+                word(d.merge),
+                word(merge)
+            ),
+            _ => {}
+        }
+    }
+    Ok(rows.into_iter().map(|(_, d)| d).collect())
+}
+
+fn word(merge: bool) -> &'static str {
+    if merge {
+        "merge"
+    } else {
+        "separate"
+    }
+}
+
+/// Refuses a decision naming a key no student is compared under in this
+/// run (`key_map`'s `__from`: every StateStudentID and provisional key): it
+/// was skipped without a word, so a mistyped ID left two records of one
+/// child apart while the reviewer believed them merged.
+pub fn check_decision_keys(path: &Path, bytes: &[u8], key_map: &DataFrame) -> Result<()> {
+    let keys = key_map.column("__from")?.str()?;
+    let known: PlHashSet<&str> = keys.iter().flatten().collect();
+    for (line, d) in decision_rows(path, bytes)? {
+        if let Some(id) = [&d.id_a, &d.id_b]
+            .into_iter()
+            .find(|k| !known.contains(k.as_str()))
+        {
+            anyhow::bail!(
+                "{}: line {line}: no student has the key {id} in this run: the decision on {} and {} cannot be applied (a mistyped ID, or one no longer in the extract?)",
+                path.display(),
+                d.id_a,
+                d.id_b
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The decisions of `review/decisions.csv`, each with its line.
+fn decision_rows(path: &Path, bytes: &[u8]) -> Result<Vec<(u64, Decision)>> {
     if bytes.is_empty() {
         return Ok(Vec::new());
     }
@@ -82,11 +136,14 @@ pub fn read_decisions(path: &Path, bytes: &[u8]) -> Result<Vec<Decision>> {
             problems.push(format!("{file}: line {line}: id_a and id_b are required"));
             continue;
         }
-        out.push(Decision {
-            id_a: field(0),
-            id_b: field(1),
-            merge,
-        });
+        out.push((
+            line,
+            Decision {
+                id_a: field(0),
+                id_b: field(1),
+                merge,
+            },
+        ));
     }
     anyhow::ensure!(problems.is_empty(), "{}", problems.join("\n"));
     Ok(out)
@@ -291,6 +348,7 @@ pub fn run_stage(
     root: &Path,
     frames: Frames,
     decisions: &[Decision],
+    check_keys: &dyn Fn(&DataFrame) -> Result<()>,
     nicknames: &[(String, String)],
     config: &Config,
     provenance: &Provenance,
@@ -308,6 +366,8 @@ pub fn run_stage(
         addresses,
     } = frames;
     let mut out = identity::run(personal, enrollment, addresses, decisions, &settings)?;
+    // Before anything is written.
+    check_keys(&out.key_map)?;
     let mut clock = identity::profile::Clock::start();
     let mut outputs = Vec::new();
     let mut data = BTreeMap::new();

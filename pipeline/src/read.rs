@@ -52,6 +52,8 @@ impl EncodingChoice {
 pub struct FileInfo {
     pub file: String,
     pub sha256: String,
+    /// The file's size on disk (what its checksum covers), not the length
+    /// of its decoded text.
     pub bytes: u64,
     /// `utf-8`, `utf-8-bom` or `windows-1252` (`utf-16le` or `utf-16be`
     /// for a file that starts with a UTF-16 byte-order mark).
@@ -80,6 +82,13 @@ pub enum ReadError {
         file: String,
         fields: usize,
         hint: &'static str,
+    },
+    #[error("{file}: line 1: the configuration maps column {from} onto {to}, but the header has neither; found: {found}")]
+    MapUnmatched {
+        file: String,
+        from: String,
+        to: String,
+        found: String,
     },
     #[error("{file}: line 1: column {column} appears twice in the header")]
     DuplicateColumn { file: String, column: String },
@@ -233,7 +242,7 @@ impl Header {
         // Extract name -> canonical name; unmapped names are taken as canonical.
         let canonical: Vec<String> = found
             .iter()
-            .map(|h| column_map.get(h).cloned().unwrap_or_else(|| h.clone()))
+            .map(|h| canonical_name(h, spec, column_map))
             .collect();
         let index: Vec<Option<usize>> = spec
             .columns
@@ -253,8 +262,12 @@ impl Header {
                 },
             });
         }
+        unmatched_map(file, &found, &canonical, column_map)?;
         let mut seen = BTreeSet::new();
-        if let Some(c) = canonical.iter().find(|c| !seen.insert(c.as_str())) {
+        // Unnamed columns (the empty columns Excel leaves after the last
+        // one, `...,StatusDate,,`) are not read, however many there are.
+        let named = || canonical.iter().filter(|c| !c.is_empty());
+        if let Some(c) = named().find(|c| !seen.insert(c.as_str())) {
             return Err(ReadError::DuplicateColumn {
                 file: file.to_string(),
                 column: c.clone(),
@@ -278,8 +291,15 @@ impl Header {
         let extra_columns = found
             .iter()
             .zip(&canonical)
-            .filter(|(_, c)| spec.column(c).is_none())
-            .map(|(f, _)| f.clone())
+            .enumerate()
+            .filter(|(_, (_, c))| spec.column(c).is_none())
+            .map(|(i, (f, _))| {
+                if f.is_empty() {
+                    format!("(unnamed column {})", i + 1)
+                } else {
+                    f.clone()
+                }
+            })
             .collect();
         Ok(Header {
             id_index: canonical.iter().position(|c| c == STATE_STUDENT_ID),
@@ -289,6 +309,48 @@ impl Header {
             index,
             extra_columns,
         })
+    }
+}
+
+/// The canonical name of a header column: the configured map's, else the
+/// entity's column of that name, either compared ignoring ASCII case (an
+/// extract saved with `middlename` or `MIDDLENAME` was read as lacking the
+/// column, every value blank, when it was optional); else the name as it is.
+fn canonical_name(h: &str, spec: &EntitySpec, map: &BTreeMap<String, String>) -> String {
+    if let Some(to) = map.get(h) {
+        return to.clone();
+    }
+    let like = |a: &str| a.eq_ignore_ascii_case(h);
+    if let Some((_, to)) = map.iter().find(|(from, _)| like(from)) {
+        return to.clone();
+    }
+    spec.columns
+        .iter()
+        .find(|c| like(c.name))
+        .map_or_else(|| h.to_string(), |c| c.name.to_string())
+}
+
+/// Refuses a header that has neither a column the configuration maps nor
+/// the column it maps it onto: the map names the extract's column, so a
+/// typo in it (or an extract that names it otherwise again) would leave
+/// the column blank in every row.
+fn unmatched_map(
+    file: &str,
+    found: &[String],
+    canonical: &[String],
+    map: &BTreeMap<String, String>,
+) -> Result<(), ReadError> {
+    let unmatched = map.iter().find(|(from, to)| {
+        !found.iter().any(|f| f.eq_ignore_ascii_case(from)) && !canonical.iter().any(|c| c == *to)
+    });
+    match unmatched {
+        Some((from, to)) => Err(ReadError::MapUnmatched {
+            file: file.to_string(),
+            from: from.clone(),
+            to: to.clone(),
+            found: found.join(", "),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -343,8 +405,11 @@ impl Rows {
         self.report.rows_in += 1;
         let wrong_count = record.len() != h.found.len();
         let undecodable = memchr::memmem::find(all, "\u{FFFD}".as_bytes()).is_some();
+        let joined = (breaks > 0 && !wrong_count)
+            .then(|| joined_rows(record, line, breaks as u64, &h.canonical))
+            .flatten();
         if let Some(id) = h.id_index.and_then(|i| record.get(i)) {
-            if wrong_count || undecodable {
+            if wrong_count || undecodable || joined.is_some() {
                 self.rejected_state_ids.insert(id.trim().to_string());
             }
         }
@@ -369,6 +434,8 @@ impl Rows {
                     }
                 ),
             });
+        } else if let Some(joined) = joined {
+            self.bad.push(joined);
         } else if undecodable {
             self.bad.extend(undecodable_fields(
                 record,
@@ -552,7 +619,7 @@ fn read_in_batches(
     let info = FileInfo {
         file: file.to_string(),
         sha256: analysis.sha256,
-        bytes: decoding.text_len,
+        bytes: analysis.bytes,
         encoding: encoding.to_string(),
         line_endings: decoding.line_endings().to_string(),
         undecodable: decoding.undecodable,
@@ -840,6 +907,42 @@ fn undecodable_fields(
         .collect()
 }
 
+/// A row with the header's number of fields whose quoted field runs over
+/// several lines and holds a row's worth of commas (a field count less
+/// two): a quote closed on a later line, which joined the lines into one
+/// row (a surname holding the rest of one student's row and the start of
+/// the next's was read as one student, the next student lost). A quote
+/// opened in field i of one line keeps the count only when it closes in
+/// field i of a later line, so the field holds the n - i fields after it
+/// and the i + 1 up to the close: n - 2 commas at least. A value with a
+/// line break and fewer commas (a middle name on two lines) is kept.
+/// Neither line's values are shown.
+fn joined_rows(
+    record: &csv::StringRecord,
+    line: u64,
+    breaks: u64,
+    canonical: &[String],
+) -> Option<Rejected> {
+    let row_of_commas = record.len().saturating_sub(2).max(1);
+    let (commas, column) = record
+        .iter()
+        .zip(canonical)
+        .filter(|(f, _)| f.contains('\n'))
+        .map(|(f, c)| (memchr::memchr_iter(b',', f.as_bytes()).count(), c))
+        .find(|(commas, _)| *commas >= row_of_commas)?;
+    Some(Rejected {
+        line: line as i64,
+        column: column.clone(),
+        value: format!("{} lines", breaks + 1),
+        rule: "joined_rows",
+        message: format!(
+            "{column}: a quoted field runs over lines {line} to {} holding {commas} commas, \
+             a row's worth: a quote closed on a later line joined the lines into one row",
+            line + breaks
+        ),
+    })
+}
+
 /// The read step's quarantine frame.
 fn rejected_frame(file: &str, bad: &[Rejected]) -> PolarsResult<DataFrame> {
     if bad.is_empty() {
@@ -987,6 +1090,54 @@ mod tests {
             assert_eq!(read.info.undecodable, 0);
             assert_eq!(names(&read), vec![Some("Lévesque École".to_string())]);
         }
+    }
+
+    #[test]
+    fn bytes_are_the_size_on_disk_not_the_decoded_text() {
+        // run.json's `bytes` was the decoded text's length: a byte-order
+        // mark left out, each accented Windows-1252 letter counted twice.
+        let utf8 = "School_ID,SchoolName,SAU_ID\r\n12,Lévesque École,1001\r\n";
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend(utf8.as_bytes());
+        let (cp, _, _) = encoding_rs::WINDOWS_1252.encode(utf8);
+        for bytes in [utf8.as_bytes().to_vec(), bom, cp.into_owned()] {
+            let read = read_bytes(&bytes, &[]).unwrap();
+            assert_eq!(read.info.bytes, bytes.len() as u64);
+        }
+    }
+
+    #[test]
+    fn a_header_name_in_another_case_is_the_column() {
+        let read = read_bytes(b"SCHOOL_ID,schoolname\t,Sau_Id \n12,Oak,1001\n", &[]).unwrap();
+        assert_eq!(
+            read.info.missing_columns,
+            ["SAUName", "OpenedYear", "ClosedYear"]
+        );
+        assert_eq!(read.info.extra_columns, Vec::<String>::new());
+        assert_eq!(
+            read.info.columns_found,
+            ["SCHOOL_ID", "schoolname", "Sau_Id"]
+        );
+        assert_eq!(names(&read), vec![Some("Oak".to_string())]);
+        let err = read_bytes(b"School_ID,SchoolName,schoolname,SAU_ID\n", &[])
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "schools.csv: line 1: column SchoolName appears twice in the header"
+        );
+    }
+
+    #[test]
+    fn unnamed_columns_after_the_last_are_not_read() {
+        // Refused before as `column  appears twice in the header`.
+        let read = read_bytes(b"School_ID,SchoolName,SAU_ID,,\r\n12,Oak,1001,,\r\n", &[]).unwrap();
+        assert_eq!(
+            read.info.extra_columns,
+            ["(unnamed column 4)", "(unnamed column 5)"]
+        );
+        assert_eq!(names(&read), vec![Some("Oak".to_string())]);
+        assert_eq!(read.report.rows_out, 1);
     }
 
     #[test]

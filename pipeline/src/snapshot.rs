@@ -4,7 +4,7 @@
 
 use crate::output::{stage_atomic, write_frame_csv, LineEnds, Staged};
 use anyhow::{Context, Result};
-use cutover_stages::columns::QUARANTINE_COLUMNS;
+use cutover_stages::columns::{QUARANTINE_COLUMNS, Q_VALUE};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -401,9 +401,23 @@ pub fn read_columns(path: &Path, wanted: &[&str]) -> Result<DataFrame> {
 
 /// Writes `<root>/quarantine/<entity>.csv`: `source_file, source_row,
 /// column, value, rule, message`.
+/// A value's control characters (NUL, form feed, ...; not line breaks) are
+/// written as U+FFFD: under another rule than `control_character` the
+/// value was written as it was, a NUL byte in the CSV file that readers
+/// refuse or cut the line at.
 pub fn write_quarantine(root: &Path, entity: &str, quarantine: &DataFrame) -> Result<()> {
     let path = root.join("quarantine").join(format!("{entity}.csv"));
-    write_frame_csv(&path, quarantine, &QUARANTINE_COLUMNS, LineEnds::Lf)
+    let control = r"[\x00-\x09\x0B\x0C\x0E-\x1F\x7F]";
+    let shown = quarantine
+        .clone()
+        .lazy()
+        .with_column(
+            col(Q_VALUE)
+                .str()
+                .replace_all(lit(control), lit("\u{FFFD}"), false),
+        )
+        .collect()?;
+    write_frame_csv(&path, &shown, &QUARANTINE_COLUMNS, LineEnds::Lf)
 }
 
 #[cfg(test)]

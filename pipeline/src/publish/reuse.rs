@@ -19,6 +19,7 @@ use crate::checksum::{data_hashes, digest, file_sha256, sum_of};
 use crate::publish::{Summary, UploadSummary};
 use crate::snapshot;
 use anyhow::{Context, Result};
+use cutover_stages::columns::BIRTH_DATE;
 use cutover_stages::conform::{
     self, FieldType, Upload, ATTENDANCE, CTE_UPLOAD, STUDENT_PERSONAL_UPLOAD, UPLOAD_SAU,
     UPLOAD_YEAR,
@@ -136,7 +137,11 @@ pub struct Reuse<'a> {
     pub data: BTreeMap<String, String>,
 }
 
-/// The latest date of any of the upload's date fields ("" when none).
+/// The latest date of any of the upload's date fields ("" when none). It
+/// is recorded in `stages.json`, so a birth date counts as the last day
+/// of its year: the youngest student's birth date was written there (New
+/// State ID's latest date is a birth date), and the year's end is later
+/// still, so no change of `publish.as_of` that matters is missed.
 pub fn latest_date(upload: &Upload, rows: &DataFrame) -> Result<String> {
     let latest: Vec<Expr> = upload
         .fields
@@ -149,8 +154,12 @@ pub fn latest_date(upload: &Upload, rows: &DataFrame) -> Result<String> {
     for c in maxes.columns() {
         // ISO dates order as text.
         if let Some(d) = c.str()?.get(0) {
-            if d > out.as_str() {
-                out = d.to_string();
+            let d = match d.get(..4) {
+                Some(year) if c.name().as_str() == BIRTH_DATE => format!("{year}-12-31"),
+                _ => d.to_string(),
+            };
+            if d > out {
+                out = d;
             }
         }
     }

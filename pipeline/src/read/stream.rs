@@ -15,6 +15,8 @@ const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
 /// What the first pass found.
 pub struct Analysis {
     pub sha256: String,
+    /// The file's size in bytes, as on disk (before decoding).
+    pub bytes: u64,
     bom: bool,
     /// The UTF-16 encoding a leading byte-order mark names.
     utf16: Option<&'static str>,
@@ -83,8 +85,10 @@ pub fn analyse(mut reader: impl Read, known: Option<&str>) -> std::io::Result<An
     let mut carry: Vec<u8> = Vec::new();
     let (mut first, mut bom, mut invalid, mut multibyte) = (true, false, 0u64, 0u64);
     let mut utf16 = None;
+    let mut bytes = 0u64;
     loop {
         let n = fill(&mut reader, &mut buf)?;
+        bytes += n as u64;
         if let Some(h) = hasher.as_mut() {
             h.update(&buf[..n]);
         }
@@ -112,6 +116,7 @@ pub fn analyse(mut reader: impl Read, known: Option<&str>) -> std::io::Result<An
             (None, Some(h)) => crate::checksum::hex(&h.finalize()),
             (None, None) => unreachable!("hashed when no sum is known"),
         },
+        bytes,
         bom,
         utf16,
         invalid,
@@ -164,8 +169,6 @@ pub struct Decoding<R> {
     done: bool,
     /// Characters that could not be decoded (replaced by U+FFFD).
     pub undecodable: u64,
-    /// Bytes of text produced.
-    pub text_len: u64,
     crlf: u64,
     lf: u64,
     last_cr: bool,
@@ -190,7 +193,6 @@ impl<R: Read> Decoding<R> {
             },
             done: false,
             undecodable: 0,
-            text_len: 0,
             crlf: 0,
             lf: 0,
             last_cr: false,
@@ -285,7 +287,6 @@ impl<R: Read> Decoding<R> {
             }
             self.last_cr = b == b'\r';
         }
-        self.text_len += self.out.len() as u64;
     }
 }
 

@@ -122,6 +122,7 @@ impl Stage for Identity {
             ctx.root,
             inputs,
             &reviewer_decisions,
+            &|keys| identity_stage::check_decision_keys(&path, &bytes, keys),
             &ctx.tables.nicknames,
             ctx.config,
             &ctx.provenance,

@@ -147,7 +147,9 @@ impl<'a> Ctx<'a> {
         for spec in ENTITIES {
             let name = &config.files[spec.name];
             let path = config.bundle.join(name);
-            if path.is_file() {
+            if let Some(what) = crate::config::not_a_file(&path) {
+                anyhow::bail!("{} {what}", path.display());
+            } else if path.is_file() {
                 inputs.insert(name.clone(), crate::checksum::file_sha256(&path)?);
             } else {
                 absent_files.push(name.clone());

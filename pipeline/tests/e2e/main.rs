@@ -5,6 +5,7 @@
 mod common;
 
 mod answers;
+mod breaker;
 mod crosswalk_check;
 mod end_of_year;
 mod generated;

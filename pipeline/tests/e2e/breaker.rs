@@ -1,0 +1,119 @@
+//! Hand-made inputs a data team might hand the tool, beyond the scenario
+//! folders: what the run records about them must hold no student's name or
+//! birth date.
+
+use crate::common::{copy_dir, cutover, repo};
+use std::fs;
+use std::path::Path;
+
+/// Every file of the output root that is no snapshot, upload, review file
+/// or quarantine (those may hold personal values, redacted or for
+/// reviewers), as (relative path, text).
+fn recorded_files(root: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(root).unwrap().display().to_string();
+            let private = ["uploads", "review", "quarantine", "conform", "preflight"]
+                .iter()
+                .any(|p| rel.starts_with(p));
+            if path.is_dir() {
+                if !private {
+                    stack.push(path);
+                }
+            } else if !private && !rel.ends_with(".parquet") {
+                let text = String::from_utf8_lossy(&fs::read(&path).unwrap()).to_string();
+                out.push((rel, text));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The hand-written bundle of `tests/scenarios/uploads_every_kind` in `w`.
+fn fixture(w: &Path) {
+    let scenario = repo().join("tests/scenarios/uploads_every_kind");
+    copy_dir(&scenario.join("input"), &w.join("input"));
+    fs::copy(scenario.join("config.toml"), w.join("config.toml")).unwrap();
+    copy_dir(&repo().join("crosswalks"), &w.join("crosswalks"));
+    copy_dir(&repo().join("layouts"), &w.join("layouts"));
+}
+
+#[test]
+fn no_birth_date_is_recorded_in_stages_json_or_any_report() {
+    // stages.json recorded each upload's latest date, for New State ID a
+    // birth date (the youngest student's awaiting an ID: 2010-11-30).
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    fixture(w);
+    let o = cutover(&["-vv", "run", "--config", "config.toml"], w);
+    assert_eq!(o.status.code(), Some(0));
+    let personal = fs::read(w.join("input/student_personal.csv")).unwrap();
+    let personal = String::from_utf8_lossy(&personal);
+    let mut lines = personal.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = header.iter().position(|h| *h == "BirthDate").unwrap();
+    let births: Vec<String> = lines
+        .filter_map(|l| l.split(',').nth(at).map(str::to_string))
+        .filter(|b| !b.is_empty())
+        .collect();
+    assert!(births.contains(&"2010-11-30".to_string()));
+    let mut files = recorded_files(&w.join("out"));
+    files.push(("stdout".into(), String::from_utf8_lossy(&o.stdout).into()));
+    files.push(("stderr".into(), String::from_utf8_lossy(&o.stderr).into()));
+    assert!(files.iter().any(|(f, _)| f == "stages.json"));
+    for (file, text) in &files {
+        for birth in &births {
+            assert!(
+                !text.contains(birth.as_str()),
+                "{file} holds birth date {birth}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_decision_naming_no_student_or_contradicting_another_is_refused() {
+    // Both were silently dropped: a decision on a mistyped ID, and the
+    // first of two decisions on one pair (the later won).
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    fixture(w);
+    let run = || cutover(&["run", "--config", "config.toml", "--quiet"], w);
+    assert_eq!(run().status.code(), Some(0));
+    let head = "id_a,id_b,decision,reviewer,date,note\n";
+    let cases = [
+        (
+            "100000002,100000004,merge,rk,2017-07-02,\n100000005,100000099,separate,rk,2017-07-02,typo\n",
+            "error: out/review/decisions.csv: line 3: no student has the key 100000099 in this run: the decision on 100000005 and 100000099 cannot be applied (a mistyped ID, or one no longer in the extract?)\n",
+        ),
+        (
+            "100000002,100000004,merge,rk,2017-07-02,\n100000004,100000002,separate,jd,2017-07-03,\n",
+            "error: out/review/decisions.csv: line 3: 100000004 and 100000002 are decided separate here and merge on line 2: keep one\n",
+        ),
+    ];
+    let stages = fs::read(w.join("out/stages.json")).unwrap();
+    let summary = fs::read(w.join("out/identity/summary.json")).unwrap();
+    for (rows, message) in cases {
+        fs::write(w.join("out/review/decisions.csv"), format!("{head}{rows}")).unwrap();
+        let o = run();
+        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(String::from_utf8_lossy(&o.stderr), message);
+        // Nothing of the identity stage written.
+        assert_eq!(fs::read(w.join("out/stages.json")).unwrap(), stages);
+        assert_eq!(
+            fs::read(w.join("out/identity/summary.json")).unwrap(),
+            summary
+        );
+    }
+    // The same pair decided twice alike is taken.
+    fs::write(
+        w.join("out/review/decisions.csv"),
+        format!("{head}100000002,100000004,merge,rk,2017-07-02,\n100000004,100000002,merge,jd,2017-07-03,\n"),
+    )
+    .unwrap();
+    assert_eq!(run().status.code(), Some(0));
+}
