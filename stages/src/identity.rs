@@ -1498,7 +1498,7 @@ pub fn run(
     clock.lap("vectors", vectors.len());
     let first = estimate_model(&units, &ids, &comparer, (&vectors, &facts));
     clock.lap("estimate_model", first.iterations);
-    let model = model::refined(first, &vectors, &facts, config);
+    let model = model::refined(first, &vectors, &facts, config, units.len());
     clock.lap("refine_model", model.iterations);
     let scorer = Scorer { model: &model };
     let pairs = score_pairs(
@@ -1802,10 +1802,13 @@ fn rekey_in_order(df: &DataFrame, key_map: &DataFrame) -> PolarsResult<Option<Da
 mod tests {
     use super::*;
 
+    /// The run's default thresholds (the prior a share of all pairs of
+    /// units: 0.95 and 0.006; they were 0.99 and 0.5 here when it was a
+    /// share of the candidate pairs).
     fn config() -> IdentityConfig {
         IdentityConfig {
-            merge_probability: 0.99,
-            review_probability: 0.5,
+            merge_probability: 0.95,
+            review_probability: 0.006,
             max_block: 500,
             nicknames: vec![("William".into(), "Bill".into())],
             same_name_birth_date_review: true,
