@@ -1000,8 +1000,10 @@ fn by_variant<'a>(
 /// phonetically when one side has a blank; the address; the local
 /// student number within its SAU; and the birth date alone for a unit with
 /// a blank name part. No pass pairs every unit of a birth date: at a
-/// state's size that is millions of pairs of strangers. A key is the tuple
-/// of what it is made of ([`blocking::key`]).
+/// state's size that is millions of pairs of strangers, nor the birth date
+/// with an initial: on the generated 200,000- and 400,000-student bundles
+/// those two passes made 70% of the pairs and found no true pair the others
+/// missed. A key is the tuple of what it is made of ([`blocking::key`]).
 fn passes<'a>(
     sx: &'a (dyn Fn(&str) -> String + Sync + 'a),
     nick: &'a Nicknames,
@@ -1011,12 +1013,6 @@ fn passes<'a>(
     use blocking::key;
     let nonblank = |s: &str| !s.is_empty();
     let mut out = vec![
-        by_variant("birth_date+last_initial", max_block, move |_, l, b| {
-            nonblank(l).then(|| key((b, initial(l))))
-        }),
-        by_variant("birth_date+first_initial", max_block, move |f, _, b| {
-            nonblank(f).then(|| key((b, initial(f))))
-        }),
         by_variant(
             "birth_year+soundex_last+first_initial+lower_of_month_day",
             max_block,
