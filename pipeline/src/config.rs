@@ -175,8 +175,8 @@ const TOP_KEYS: [&str; 11] = [
 pub const DEFAULT_YEARS: (i32, i32) = (2005, 2017);
 pub const DEFAULT_MAX_REJECT_RATE: f64 = 0.02;
 pub const DEFAULT_REJECT_RATE_MIN_ROWS: u64 = 100;
-pub const DEFAULT_MERGE_PROBABILITY: f64 = 0.999999;
-pub const DEFAULT_REVIEW_PROBABILITY: f64 = 0.997;
+pub const DEFAULT_MERGE_PROBABILITY: f64 = 0.95;
+pub const DEFAULT_REVIEW_PROBABILITY: f64 = 0.006;
 pub const DEFAULT_MAX_BLOCK: usize = 500;
 /// Exit code of the first part of a split enrollment: W99 (other).
 pub const DEFAULT_SPLIT_EXIT_CODE: &str = "W99";

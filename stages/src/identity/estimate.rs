@@ -152,22 +152,59 @@ pub(super) fn rule_match(v: &[usize; N]) -> bool {
 /// EM: a few dozen pairs do not measure the rule's recall.
 pub(super) const MIN_CERTAIN_FOR_RULE: usize = 50;
 
-/// The match share among the candidate pairs from a deterministic rule, as
+/// Every pair of `units` units: the population the u probabilities are
+/// drawn from (random pairs of units, and the value frequencies among
+/// units), so the population the prior must be a share of.
+pub(super) fn all_unit_pairs(units: usize) -> f64 {
+    let n = units as f64;
+    (n * (n - 1.0) / 2.0).max(1.0)
+}
+
+/// The match share over every pair of units, from an estimated count of
+/// matching pairs: the prior the Bayes factors log2(m/u) are relative to,
+/// whatever pairs blocking produced. Splink's
+/// `probability_two_random_records_match` is this share (its deterministic
+/// rules' matches over the recall, divided by all comparisons possible).
+/// A share of the candidate pairs instead counted the blocking keys'
+/// agreement twice (once in the prior, once in the weights), and rose when
+/// a blocking pass was dropped (0.0068 -> 0.0185 on 200,000 students, 1.6
+/// bits on every pair: a pair of twins merged at 400,000).
+pub(super) fn share_of_all_pairs(matches: f64, units: usize) -> f64 {
+    (matches / all_unit_pairs(units)).clamp(1e-15, 0.5)
+}
+
+/// The prior by EM (a small bundle): EM gives the match share among the
+/// candidate pairs, so the matches it expects there (that share times the
+/// candidates) over every pair of units; and the iterations.
+pub(super) fn em_prior_over_all_pairs(
+    vectors: &[[usize; N]],
+    weights: &[Vec<f64>],
+    units: usize,
+) -> (f64, f64, usize) {
+    let (share, iterations) = estimate_prior(vectors, weights, 100);
+    let matches = share * vectors.len() as f64;
+    (share_of_all_pairs(matches, units), matches, iterations)
+}
+
+/// The match share over every pair of units from a deterministic rule, as
 /// Splink's `estimate_probability_two_random_records_match` does it: the
 /// candidate pairs the rule counts (no hard-negative pattern) divided by
-/// the rule's recall, over the candidates. The recall is measured, not
-/// guessed: the share of the certain pairs (one child entered twice under
-/// one StateStudentID, with the same kinds of entry errors as a child
-/// entered under two) the rule counts. None with too few certain pairs or
-/// a recall under 0.2. EM over the candidates overestimates the share and
-/// more so as the state grows: candidates are families and same-age
-/// strangers, each with some posterior (at 200,000 students EM gave 0.0104
-/// where the truth was 0.0061 and this rule 0.0065; at 800,000, 0.0057
-/// where the truth was 0.0009).
+/// the rule's recall estimate how many pairs match (the rule's pairs are
+/// all blocked: each agrees on names and birth date), and that count over
+/// all pairs of units ([`share_of_all_pairs`]). The recall is measured,
+/// not guessed: the share of the certain pairs (one child entered twice
+/// under one StateStudentID, with the same kinds of entry errors as a
+/// child entered under two) the rule counts. None with too few certain
+/// pairs or a recall under 0.2. EM over the candidates overestimates the
+/// matches and more so as the state grows: candidates are families and
+/// same-age strangers, each with some posterior (at 200,000 students EM
+/// gave 0.0104 of the candidates where the truth was 0.0061 and this rule
+/// 0.0065; at 800,000, 0.0057 where the truth was 0.0009).
 pub(super) fn rule_prior(
     vectors: &[[usize; N]],
     facts: &[facts::Facts],
     certain: &[[usize; N]],
+    units: usize,
 ) -> Option<(f64, String)> {
     if certain.len() < MIN_CERTAIN_FOR_RULE || vectors.is_empty() {
         return None;
@@ -182,11 +219,13 @@ pub(super) fn rule_prior(
         .zip(facts)
         .filter(|(v, f)| f.pattern.is_none() && rule_match(v))
         .count();
-    let prior = (hits as f64 / recall / vectors.len() as f64).clamp(1e-6, 0.5);
+    let matches = hits as f64 / recall;
+    let prior = share_of_all_pairs(matches, units);
     let how = format!(
-        "deterministic rule (first name exact, nickname or Jaro-Winkler >= 0.95; surname exact, compound part or >= 0.95; birth date exact, swapped or a slip; genders not disagreeing; no hard-negative pattern): {hits} of {} candidate pairs, over the rule's recall {recall:.4} ({caught} of {} certain pairs)",
-        vectors.len(),
-        certain.len()
+        "deterministic rule (first name exact, nickname or Jaro-Winkler >= 0.95; surname exact, compound part or >= 0.95; birth date exact, swapped or a slip; genders not disagreeing; no hard-negative pattern): {hits} candidate pairs, over the rule's recall {recall:.4} ({caught} of {} certain pairs), {matches:.0} matching pairs of the {:.0} pairs of {units} units (u is estimated on random pairs of units, so the prior is a share of all of them, not of the {} candidate pairs blocking produced)",
+        certain.len(),
+        all_unit_pairs(units),
+        vectors.len()
     );
     Some((prior, how))
 }
@@ -237,13 +276,16 @@ pub(super) fn estimate_model(
     let weights = level_weights(&m, &u);
     // The deterministic rule when there are certain pairs enough to
     // measure its recall (iterations 0: no EM), else EM.
-    let (prior, iterations, prior_how) = match rule_prior(vectors, facts, &certain) {
+    let (prior, iterations, prior_how) = match rule_prior(vectors, facts, &certain, units.len()) {
         Some((prior, how)) => (prior, 0, how),
         None => {
-            let (prior, iterations) = estimate_prior(vectors, &weights, 100);
+            let (prior, matches, iterations) =
+                em_prior_over_all_pairs(vectors, &weights, units.len());
             let how = format!(
-                "EM over {} candidate pairs with m and u held, {iterations} iterations (fewer than {MIN_CERTAIN_FOR_RULE} certain pairs for the deterministic rule)",
-                vectors.len()
+                "EM over {} candidate pairs with m and u held, {iterations} iterations (fewer than {MIN_CERTAIN_FOR_RULE} certain pairs for the deterministic rule): {matches:.1} matching pairs of the {:.0} pairs of {} units",
+                vectors.len(),
+                all_unit_pairs(units.len()),
+                units.len()
             );
             (prior, iterations, how)
         }
@@ -270,5 +312,82 @@ pub(super) fn estimate_model(
         weights,
         iterations,
         method,
+    }
+}
+
+#[cfg(test)]
+mod prior_tests {
+    use super::*;
+
+    /// First name, surname and birth date exact, the rest missing.
+    fn agreeing() -> [usize; N] {
+        std::array::from_fn(|c| if c <= BIRTH { 0 } else { missing_level(c) })
+    }
+
+    /// Every name and the birth date different.
+    fn strangers() -> [usize; N] {
+        let mut v = agreeing();
+        for c in [FIRST, LAST, BIRTH] {
+            v[c] = missing_level(c) - 1;
+        }
+        v
+    }
+
+    #[test]
+    fn the_rule_prior_is_a_share_of_all_unit_pairs_whatever_blocking_made() {
+        // 60 certain pairs, 45 the rule counts: recall 0.75.
+        let mut certain = vec![agreeing(); 45];
+        certain.extend(vec![strangers(); 15]);
+        let mut vectors = vec![agreeing(); 30];
+        let mut facts: Vec<facts::Facts> = (0..30).map(|_| facts::Facts::plain(None)).collect();
+        // Two pairs the rule would count but a hard-negative pattern holds.
+        vectors.extend([agreeing(); 2]);
+        facts.extend([Some("look_alike"), Some("twins_or_siblings")].map(facts::Facts::plain));
+        let (prior, how) = rule_prior(&vectors, &facts, &certain, 1_000).unwrap();
+        // 30 / 0.75 = 40 matching pairs of 1,000 * 999 / 2.
+        assert!((prior - 40.0 / 499_500.0).abs() < 1e-15, "{prior}");
+        assert!(
+            how.contains("40 matching pairs of the 499500 pairs of 1000 units"),
+            "{how}"
+        );
+        // A blocking pass more (10,000 pairs of strangers) or fewer: the same prior.
+        vectors.extend(vec![strangers(); 10_000]);
+        facts.extend((0..10_000).map(|_| facts::Facts::plain(None)));
+        let (more, _) = rule_prior(&vectors, &facts, &certain, 1_000).unwrap();
+        assert_eq!(more, prior);
+        // Twice the units, the same matches: half the share.
+        let (bigger, _) = rule_prior(&vectors, &facts, &certain, 2_000).unwrap();
+        assert!((bigger - 40.0 / 1_999_000.0).abs() < 1e-15, "{bigger}");
+    }
+
+    #[test]
+    fn too_few_certain_pairs_leave_the_prior_to_em() {
+        let certain = vec![agreeing(); MIN_CERTAIN_FOR_RULE - 1];
+        let facts = vec![facts::Facts::plain(None)];
+        assert!(rule_prior(&[agreeing()], &facts, &certain, 100).is_none());
+    }
+
+    #[test]
+    fn em_matches_are_a_share_of_all_unit_pairs() {
+        // Weights that make agreement certain and disagreement impossible:
+        // EM's share of the candidates is the agreeing ones', 10 of 40.
+        let weights: Vec<Vec<f64>> = COMPARATORS
+            .iter()
+            .enumerate()
+            .map(|(c, (_, levels))| {
+                (0..levels.len())
+                    .map(|l| match l {
+                        _ if l == missing_level(c) => 0.0,
+                        0 => 30.0,
+                        _ => -30.0,
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut vectors = vec![agreeing(); 10];
+        vectors.extend(vec![strangers(); 30]);
+        let (prior, matches, _) = em_prior_over_all_pairs(&vectors, &weights, 500);
+        assert!((matches - 10.0).abs() < 1e-3, "{matches}");
+        assert!((prior - matches / 124_750.0).abs() < 1e-12, "{prior}");
     }
 }

@@ -60,3 +60,16 @@ pub(super) fn compare(
         })
         .unzip()
 }
+
+#[cfg(test)]
+impl Facts {
+    /// A pair's facts with no pattern, not held by the same-name policy and
+    /// no term-frequency u: for tests of what reads them.
+    pub(super) fn plain(pattern: Option<&'static str>) -> Self {
+        Facts {
+            pattern,
+            same_uncorroborated: false,
+            exact: [None; 3],
+        }
+    }
+}

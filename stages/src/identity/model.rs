@@ -39,6 +39,7 @@ pub(super) fn refined(
     vectors: &[[usize; N]],
     facts: &[facts::Facts],
     config: &IdentityConfig,
+    units: usize,
 ) -> Model {
     let threshold = merge_score(config);
     let scorer = Scorer { model: &first };
@@ -46,10 +47,10 @@ pub(super) fn refined(
     let m = refine(&first.m, &found);
     let weights = level_weights(&m, &first.u);
     // A prior from the deterministic rule does not depend on m: kept.
-    let (prior, iterations) = if first.iterations == 0 {
-        (first.prior, 0)
+    let (prior, matches, iterations) = if first.iterations == 0 {
+        (first.prior, 0.0, 0)
     } else {
-        estimate_prior(vectors, &weights, 100)
+        em_prior_over_all_pairs(vectors, &weights, units)
     };
     let mut method = first.method.clone();
     let stated = method.remove("m").unwrap_or_default();
@@ -64,8 +65,9 @@ pub(super) fn refined(
         method.insert(
             "prior".to_string(),
             format!(
-                "EM over {} candidate pairs with m and u held, {iterations} iterations (with the first estimate of m: {:.6})",
+                "EM over {} candidate pairs with m and u held, {iterations} iterations: {matches:.1} matching pairs of the {:.0} pairs of {units} units (with the first estimate of m: {:.3e})",
                 vectors.len(),
+                all_unit_pairs(units),
                 first.prior
             ),
         );
