@@ -1246,6 +1246,12 @@ pub fn student_enrollment_rows(seg: &DataFrame, first_row: IdxSize) -> PolarsRes
         col(YEAR_CODE),
         col(SAU_ORG_ID),
     )?;
+    renumber(&mut df, first_row)?;
+    Ok(df)
+}
+
+/// A conformed frame's rows numbered from `first_row` ([`UPLOAD_ROW`]).
+fn renumber(df: &mut DataFrame, first_row: IdxSize) -> PolarsResult<()> {
     if first_row > 0 {
         let rows = df
             .column(UPLOAD_ROW)?
@@ -1253,7 +1259,58 @@ pub fn student_enrollment_rows(seg: &DataFrame, first_row: IdxSize) -> PolarsRes
             .apply_values(|r| r + first_row);
         df.with_column(rows.into_column())?;
     }
-    Ok(df)
+    Ok(())
+}
+
+/// The uploads built from split enrollment rows, besides Student
+/// Enrollment, that may be conformed a school year at a time: each row is
+/// made from rows of one school year (Special Ed merges a student's rows
+/// of one year, SAU and school) and placed in that year, and rows are
+/// ordered by school year first, so one school year's split rows make that
+/// year's rows of the upload, and the years' rows one after the other
+/// (ascending, a row without a year last) are the upload.
+pub const BY_YEAR: [&Upload; 3] = [&FRM, &SPECIAL_ED, &ELL];
+
+/// The rows of `upload` (one of [`BY_YEAR`]) made of split rows `seg` of
+/// one school year, numbered from `first_row`, and conform's report of
+/// them (the years' reports add up with [`add_report`]).
+pub fn year_rows(upload: &Upload, seg: &DataFrame, first_row: IdxSize) -> PolarsResult<Built> {
+    let built = build(
+        upload,
+        &Sources {
+            segments: Some(seg),
+            ..Default::default()
+        },
+    )?;
+    let Some(mut built) = built.filter(|_| BY_YEAR.iter().any(|u| u.name == upload.name)) else {
+        polars_bail!(ComputeError: "{} is not conformed a school year at a time", upload.name);
+    };
+    renumber(&mut built.frame, first_row)?;
+    Ok(built)
+}
+
+/// Adds the counts of `part` (a report of some of an upload's rows) to
+/// `into` (the report of the rows before them).
+pub fn add_report(into: &mut StageReport, part: &StageReport) {
+    into.rows_in += part.rows_in;
+    into.rows_out += part.rows_out;
+    into.merged += part.merged;
+    let maps = [
+        (&mut into.rejected, &part.rejected),
+        (&mut into.violations, &part.violations),
+        (&mut into.excluded, &part.excluded),
+        (&mut into.added, &part.added),
+    ];
+    for (to, from) in maps {
+        for (rule, n) in from {
+            *to.entry(rule.clone()).or_default() += n;
+        }
+    }
+    for note in &part.notes {
+        if !into.notes.contains(note) {
+            into.notes.push(note.clone());
+        }
+    }
 }
 
 /// The school year a Student Enrollment row is placed in (its `upload_year`).
@@ -2312,6 +2369,111 @@ mod tests {
                 ("service_ended_before_enrollment", 1)
             ]
         );
+    }
+
+    #[test]
+    fn frm_ell_and_special_ed_conformed_a_school_year_at_a_time_are_conformed_whole() {
+        // Three students over two school years and a row without one: the
+        // same service period seen in both years, an English learner,
+        // economic statuses, a concurrent enrollment.
+        let year = |y: Option<i32>| y;
+        let years = [
+            year(Some(2024)),
+            year(Some(2023)),
+            year(Some(2024)),
+            year(None),
+            year(Some(2023)),
+            year(Some(2024)),
+        ];
+        let mut e = enrollments(vec![
+            texts(
+                STATE_STUDENT_ID,
+                &[
+                    Some("1002"),
+                    Some("1001"),
+                    Some("1001"),
+                    Some("1003"),
+                    Some("1002"),
+                    Some("1003"),
+                ],
+            ),
+            texts(
+                ENROLLMENT_TYPE_CODE,
+                &[
+                    Some("P"),
+                    Some("P"),
+                    Some("P"),
+                    Some("P"),
+                    Some("S"),
+                    Some("P"),
+                ],
+            ),
+            texts(
+                "EconomicStatus",
+                &[Some("F"), Some("R"), None, Some("F"), Some("F"), Some("R")],
+            ),
+            texts(
+                "ELStatus",
+                &[None, Some("EL"), Some("ExitedEL"), Some("EL"), None, None],
+            ),
+            dates(
+                SCHOOL_ENTRY_DATE,
+                &[
+                    Some("2023-09-01"),
+                    Some("2022-09-01"),
+                    Some("2023-09-05"),
+                    Some("2023-01-01"),
+                    Some("2022-10-01"),
+                    Some("2023-09-01"),
+                ],
+            ),
+            flags(SPECIAL_ED_FLAG, &[true, true, true, true, true, false]),
+            dates(SPED_START_DATE, &[Some("2022-11-01"); 6]),
+            texts("PrimaryDisability", &[Some("AU"); 6]),
+            texts("SpedSettingCode", &[Some("S1"); 6]),
+        ]);
+        e.with_column(Column::new(YEAR_CODE.into(), years)).unwrap();
+        let seg = split(&e, &config()).unwrap();
+        for upload in BY_YEAR {
+            let whole = build(
+                upload,
+                &Sources {
+                    segments: Some(&seg),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .unwrap();
+            let mut frame: Option<DataFrame> = None;
+            let mut report = StageReport::new(STAGE, upload.name);
+            for y in [Some(2023), Some(2024), None] {
+                let of_year = match y {
+                    Some(y) => enrollment_year().eq(lit(y)),
+                    None => enrollment_year().is_null(),
+                };
+                let rows = seg.clone().lazy().filter(of_year).collect().unwrap();
+                let first = frame.as_ref().map_or(0, DataFrame::height) as IdxSize;
+                let part = year_rows(upload, &rows, first).unwrap();
+                add_report(&mut report, &part.report);
+                match frame.as_mut() {
+                    Some(f) => {
+                        f.vstack_mut(&part.frame).unwrap();
+                    }
+                    None => frame = Some(part.frame),
+                }
+            }
+            let frame = frame.unwrap();
+            assert!(whole.frame.height() > 1, "{}", upload.name);
+            assert!(
+                frame.equals_missing(&whole.frame),
+                "{}: by year\n{frame}\nwhole\n{}",
+                upload.name,
+                whole.frame
+            );
+            assert_eq!(report, whole.report, "{}", upload.name);
+        }
+        let not_by_year = year_rows(&STUDENT_PERSONAL_UPLOAD, &seg, 0);
+        assert!(not_by_year.is_err());
     }
 
     #[test]

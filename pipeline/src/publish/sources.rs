@@ -4,12 +4,14 @@
 //! frame dropped when the next upload does not read it (read again for an
 //! upload further on). An upload kept from the last run reads nothing.
 
+use crate::publish::packed::Part;
 use crate::runfiles;
 use anyhow::Result;
 use cutover_stages::columns::YEAR_CODE;
 use cutover_stages::conform::{
     self, declared, sources_of, split_input, ConformConfig, Source, Sources, Upload,
 };
+use cutover_stages::report::StageReport;
 use polars::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -33,6 +35,92 @@ pub struct Loaded<'a> {
     /// Uploads that may still be conformed, in order.
     pending: Vec<&'static Upload>,
     frames: BTreeMap<Source, DataFrame>,
+    /// Uploads conformed in an earlier upload's pass by school year: each
+    /// year's rows packed, and conform's report of them all.
+    by_year: BTreeMap<&'static str, (Vec<Part>, StageReport)>,
+}
+
+/// Where each school year's enrollment rows are ([`Loaded::year_plan`]).
+struct YearPlan {
+    path: std::path::PathBuf,
+    /// (first row, rows) of each row group.
+    groups: Vec<(usize, usize)>,
+    /// The row groups holding each school year's rows.
+    by_year: BTreeMap<Option<i32>, Vec<usize>>,
+    /// The school years in the uploads' order.
+    order: Vec<Option<i32>>,
+}
+
+/// One upload's rows as its school years are conformed: the upload
+/// conformed now holds its years' rows as one frame; the others', packed
+/// a year at a time, wait for their turn.
+struct YearMade {
+    upload: &'static Upload,
+    now: bool,
+    frame: Option<DataFrame>,
+    parts: Vec<Part>,
+    rows: usize,
+    report: StageReport,
+    /// Student Enrollment: the split rows in, and those cut short.
+    split: (u64, u64),
+}
+
+impl YearMade {
+    fn new(upload: &'static Upload, now: bool) -> YearMade {
+        YearMade {
+            upload,
+            now,
+            frame: None,
+            parts: Vec::new(),
+            rows: 0,
+            report: StageReport::new(conform::STAGE, upload.name),
+            split: (0, 0),
+        }
+    }
+
+    /// Adds the upload's rows of one school year's split rows `seg`.
+    fn add(&mut self, seg: &DataFrame) -> Result<()> {
+        let first = self.rows as IdxSize;
+        let part = if self.upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
+            self.split.0 += seg.height() as u64;
+            self.split.1 += seg.column(conform::SPLIT_CUT)?.bool()?.sum().unwrap_or(0) as u64;
+            conform::student_enrollment_rows(seg, first)?
+        } else {
+            let built = conform::year_rows(self.upload, seg, first)?;
+            conform::add_report(&mut self.report, &built.report);
+            built.frame
+        };
+        self.rows += part.height();
+        if !self.now {
+            self.parts.push(Part::pack(&part)?);
+            return Ok(());
+        }
+        match self.frame.as_mut() {
+            Some(f) => {
+                f.vstack_mut(&part)?;
+            }
+            None => self.frame = Some(part),
+        }
+        Ok(())
+    }
+
+    /// The upload conformed now: its rows and conform's report of them.
+    fn built(self) -> Result<Option<conform::Built>> {
+        let Some(mut frame) = self.frame else {
+            return Ok(None);
+        };
+        frame.rechunk_mut();
+        let report = if self.upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
+            conform::student_enrollment_report((self.split.0, frame.height() as u64), self.split.1)
+        } else {
+            self.report
+        };
+        Ok(Some(conform::Built {
+            name: self.upload.name,
+            frame,
+            report,
+        }))
+    }
 }
 
 impl<'a> Loaded<'a> {
@@ -42,6 +130,7 @@ impl<'a> Loaded<'a> {
             split,
             pending,
             frames: BTreeMap::new(),
+            by_year: BTreeMap::new(),
         }
     }
 
@@ -120,10 +209,15 @@ impl<'a> Loaded<'a> {
     /// drops the frames no upload still pending reads.
     pub fn conform(&mut self, upload: &'static Upload) -> Result<Option<conform::Built>> {
         self.pending.retain(|u| u.name != upload.name);
-        let by_year = upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name
+        if let Some(built) = self.take_by_year(upload)? {
+            self.drop_unread();
+            return Ok(Some(built));
+        }
+        let by_year = (upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name
+            || conform::BY_YEAR.iter().any(|u| u.name == upload.name))
             && !self.frames.contains_key(&Source::Segments);
         if by_year {
-            if let Some(built) = self.enrollment_by_year(upload)? {
+            if let Some(built) = self.segments_by_year(upload)? {
                 self.drop_unread();
                 return Ok(Some(built));
             }
@@ -149,15 +243,13 @@ impl<'a> Loaded<'a> {
         Ok(built)
     }
 
-    /// Student Enrollment conformed a school year at a time: each year's
-    /// enrollment rows read (only the row groups that hold them), split
-    /// and conformed, then dropped; the years' rows one frame, as
-    /// conforming them all at once makes it. `None` (conform them all at
-    /// once) when the snapshot's rows are not grouped by school year (its
-    /// row groups would be read about once a year each).
-    fn enrollment_by_year(&self, upload: &Upload) -> Result<Option<conform::Built>> {
-        let rel = snapshot_of(Source::Segments);
-        let path = self.root.join(&rel);
+    /// Where each school year's enrollment rows are: the snapshot, its row
+    /// groups, the row groups holding each year's rows and the years in
+    /// the uploads' order (ascending, a row without a year last). `None`
+    /// when the snapshot has no rows or they are not grouped by school
+    /// year (its row groups would be read about once a year each).
+    fn year_plan(&self) -> Result<Option<YearPlan>> {
+        let path = self.root.join(snapshot_of(Source::Segments));
         if !path.is_file() {
             return Ok(None);
         }
@@ -171,7 +263,6 @@ impl<'a> Loaded<'a> {
             .select([conform::enrollment_year()])
             .collect()?;
         let years: Vec<Option<i32>> = years.columns()[0].i32()?.iter().collect();
-        // The row groups each school year's rows are in.
         let mut by_year: BTreeMap<Option<i32>, Vec<usize>> = BTreeMap::new();
         for (g, (first, rows)) in groups.iter().enumerate() {
             for y in &years[*first..first + rows] {
@@ -185,66 +276,120 @@ impl<'a> Loaded<'a> {
         if reads > 2 * groups.len() + by_year.len() {
             return Ok(None);
         }
-        // In the upload's order: school years ascending, a row without one
-        // last.
         let mut order: Vec<Option<i32>> = by_year.keys().copied().collect();
         order.sort_by_key(|y| (y.is_none(), *y));
-        let have = runfiles::columns_of(self.root, &rel)?;
-        let columns: Vec<String> = split_input([upload])
+        Ok(Some(YearPlan {
+            path,
+            groups,
+            by_year,
+            order,
+        }))
+    }
+
+    /// The enrollment rows of school year `year`, `columns` of them.
+    fn year_rows(plan: &YearPlan, year: Option<i32>, columns: &[String]) -> Result<DataFrame> {
+        let mut rows: Option<DataFrame> = None;
+        for &g in &plan.by_year[&year] {
+            let slice = crate::snapshot::read_slice(&plan.path, plan.groups[g], Some(columns))?;
+            match rows.as_mut() {
+                Some(r) => {
+                    r.vstack_mut(&slice)?;
+                }
+                None => rows = Some(slice),
+            }
+        }
+        let Some(rows) = rows else {
+            anyhow::bail!("school year {year:?} has no row group");
+        };
+        let key = conform::enrollment_year();
+        let of_year = match year {
+            Some(y) => key.eq(lit(y)),
+            None => key.is_null(),
+        };
+        Ok(rows.lazy().filter(of_year).collect()?)
+    }
+
+    /// `upload` (Student Enrollment, or one of [`conform::BY_YEAR`])
+    /// conformed a school year at a time, and with it every upload of
+    /// [`conform::BY_YEAR`] still pending (packed until its turn: see
+    /// [`Loaded::conform`]): each year's enrollment rows read (only the row
+    /// groups that hold them), split once, each upload's rows of that year
+    /// made, then dropped; an upload's years one frame, as conforming them
+    /// all at once makes it. `None` (conform them all at once) when the
+    /// snapshot's rows are not grouped by school year.
+    fn segments_by_year(&mut self, upload: &'static Upload) -> Result<Option<conform::Built>> {
+        let Some(plan) = self.year_plan()? else {
+            return Ok(None);
+        };
+        let riders = self
+            .pending
+            .iter()
+            .copied()
+            .filter(|u| conform::BY_YEAR.iter().any(|b| b.name == u.name));
+        let mut made: Vec<YearMade> = std::iter::once(upload)
+            .chain(riders)
+            .enumerate()
+            .map(|(i, u)| YearMade::new(u, i == 0))
+            .collect();
+        let have = runfiles::columns_of(self.root, &snapshot_of(Source::Segments))?;
+        let columns: Vec<String> = split_input(made.iter().map(|m| m.upload))
             .into_iter()
             .filter(|c| have.iter().any(|h| h == c))
             .map(str::to_string)
             .collect();
         let mut clock = crate::publish::Clock::new(upload.name);
-        let (mut rows_in, mut cut) = (0u64, 0u64);
-        let mut frame: Option<DataFrame> = None;
-        for year in order {
-            let mut rows: Option<DataFrame> = None;
-            for &g in &by_year[&year] {
-                let slice = crate::snapshot::read_slice(&path, groups[g], Some(&columns))?;
-                match rows.as_mut() {
-                    Some(r) => {
-                        r.vstack_mut(&slice)?;
-                    }
-                    None => rows = Some(slice),
-                }
-            }
-            let Some(rows) = rows else { continue };
-            let key = conform::enrollment_year();
-            let of_year = match year {
-                Some(y) => key.eq(lit(y)),
-                None => key.is_null(),
-            };
-            let rows = rows.lazy().filter(of_year).collect()?;
+        for &year in &plan.order {
+            let rows = Self::year_rows(&plan, year, &columns)?;
             let seg = conform::split(&rows, &self.split)?;
             drop(rows);
-            rows_in += seg.height() as u64;
-            cut += seg.column(conform::SPLIT_CUT)?.bool()?.sum().unwrap_or(0) as u64;
-            let first = frame.as_ref().map_or(0, DataFrame::height) as IdxSize;
-            let part = conform::student_enrollment_rows(&seg, first)?;
-            match frame.as_mut() {
-                Some(f) => {
-                    f.vstack_mut(&part)?;
-                }
-                None => frame = Some(part),
+            for m in &mut made {
+                m.add(&seg)?;
             }
         }
-        let Some(mut frame) = frame else {
+        clock.lap("split+build by school year");
+        let mut made = made.into_iter();
+        let built = made.next().map(YearMade::built).transpose()?.flatten();
+        for m in made {
+            self.by_year.insert(m.upload.name, (m.parts, m.report));
+        }
+        Ok(built)
+    }
+
+    /// An upload conformed in an earlier upload's pass by school year
+    /// ([`Loaded::segments_by_year`]): its years' rows unpacked into one
+    /// frame.
+    fn take_by_year(&mut self, upload: &'static Upload) -> Result<Option<conform::Built>> {
+        let Some((parts, report)) = self.by_year.remove(upload.name) else {
             return Ok(None);
         };
+        let mut clock = crate::publish::Clock::new(upload.name);
+        let mut frame: Option<DataFrame> = None;
+        for part in parts {
+            let rows = part.frame()?;
+            match frame.as_mut() {
+                Some(f) => {
+                    f.vstack_mut(&rows)?;
+                }
+                None => frame = Some(rows),
+            }
+        }
+        let mut frame = match frame {
+            Some(f) => f,
+            None => conform::empty(upload)?,
+        };
         frame.rechunk_mut();
-        clock.lap("split+build by school year");
-        let rows_out = frame.height() as u64;
+        clock.lap("unpack by school year");
         Ok(Some(conform::Built {
             name: upload.name,
             frame,
-            report: conform::student_enrollment_report((rows_in, rows_out), cut),
+            report,
         }))
     }
 
     /// An upload found kept after all: nothing more is loaded for it.
     pub fn kept(&mut self, upload: &Upload) {
         self.pending.retain(|u| u.name != upload.name);
+        self.by_year.remove(upload.name);
         self.drop_unread();
     }
 
