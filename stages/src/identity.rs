@@ -55,6 +55,7 @@ mod facts;
 mod model;
 mod names;
 mod policy;
+mod population;
 pub mod profile;
 mod similarity;
 mod sorted;
@@ -861,13 +862,16 @@ fn address_level(a: &Unit, b: &Unit) -> usize {
     }
 }
 
-/// How often each folded first name, last name and birth date occurs among
-/// units: exact agreement on a rare value is stronger evidence.
+/// How many units hold each folded first name, last name and birth date:
+/// exact agreement on a rare value is stronger evidence. The shares are
+/// taken with a population prior ([`population`]), the pair left out.
 struct Frequencies {
     first: PlHashMap<String, f64>,
     last: PlHashMap<String, f64>,
     birth: PlHashMap<NaiveDate, f64>,
     units: f64,
+    /// The population share of one birth date ([`population::birth_date_share`]).
+    birth_share: f64,
 }
 
 impl Frequencies {
@@ -877,41 +881,51 @@ impl Frequencies {
             last: PlHashMap::default(),
             birth: PlHashMap::default(),
             units: units.len().max(1) as f64,
+            birth_share: 0.0,
         };
+        let mut births = Vec::with_capacity(units.len());
         for u in units {
-            for (a, b) in &u.names {
+            // Each value once per unit: a name history repeats its surname.
+            let firsts: BTreeSet<&String> = u.names.iter().map(|n| &n.0).collect();
+            let lasts: BTreeSet<&String> = u.names.iter().map(|n| &n.1).collect();
+            for a in firsts {
                 *f.first.entry(a.clone()).or_default() += 1.0;
+            }
+            for b in lasts {
                 *f.last.entry(b.clone()).or_default() += 1.0;
             }
             for d in &u.births {
                 *f.birth.entry(*d).or_default() += 1.0;
             }
+            births.extend(u.births.iter().next().copied());
         }
+        f.birth_share = population::birth_date_share(&births);
         f
     }
 
     /// The term-frequency u of an exact agreement on first name, last name
     /// or birth date (the rarest value the two share), if any.
     fn exact_u(&self, c: usize, a: &Unit, b: &Unit) -> Option<f64> {
-        let share = |x: Option<&f64>| x.copied().unwrap_or(1.0) / self.units;
+        let share =
+            |x: Option<&f64>, p0: f64| population::tf_u(x.copied().unwrap_or(2.0), self.units, p0);
         let shared = match c {
             FIRST => a
                 .names
                 .iter()
                 .filter(|n| b.names.iter().any(|m| m.0 == n.0))
-                .map(|n| share(self.first.get(&n.0)))
+                .map(|n| share(self.first.get(&n.0), population::FIRST_NAME_SHARE))
                 .reduce(f64::min),
             LAST => a
                 .names
                 .iter()
                 .filter(|n| b.names.iter().any(|m| m.1 == n.1))
-                .map(|n| share(self.last.get(&n.1)))
+                .map(|n| share(self.last.get(&n.1), population::SURNAME_SHARE))
                 .reduce(f64::min),
             BIRTH => a
                 .births
                 .iter()
                 .filter(|d| b.births.contains(*d))
-                .map(|d| share(self.birth.get(d)))
+                .map(|d| share(self.birth.get(d), self.birth_share))
                 .reduce(f64::min),
             _ => None,
         };

@@ -293,7 +293,7 @@ pub(super) fn estimate_model(
     let method = BTreeMap::from([
         (
             "u".to_string(),
-            format!("level shares among {SAMPLES} random pairs of units (add-one smoothed); exact first name, last name and birth date by the value's frequency among units"),
+            format!("level shares among {SAMPLES} random pairs of units (add-one smoothed); {}", super::population::describe()),
         ),
         (
             "m".to_string(),
