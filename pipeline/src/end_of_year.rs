@@ -51,15 +51,12 @@ pub const STUDENT_COLUMNS: [&str; 2] = [STUDENT_KEY, BIRTH_DATE];
 /// Only the columns the rules read are read
 /// ([`end_of_year::ENROLLMENT_COLUMNS`] and the others).
 pub fn findings(root: &Path, last_year: i32) -> Result<Vec<Finding>> {
-    let enrollment = snapshot(
-        root,
-        "identity",
-        STUDENT_ENROLLMENT.name,
-        &end_of_year::ENROLLMENT_COLUMNS,
-    )?;
-    let Some(enrollment) = enrollment else {
+    let path = root
+        .join("identity")
+        .join(format!("{}.parquet", STUDENT_ENROLLMENT.name));
+    if !path.is_file() {
         return Ok(Vec::new());
-    };
+    }
     let behavior = snapshot(
         root,
         "identity",
@@ -75,13 +72,78 @@ pub fn findings(root: &Path, last_year: i32) -> Result<Vec<Finding>> {
         .transpose()?;
     let schools = snapshot(root, "ingest", SCHOOLS.name, &end_of_year::SCHOOL_COLUMNS)?;
     let charters = end_of_year::charter_school_ids(schools.as_ref())?;
-    Ok(end_of_year::run(
-        &enrollment,
-        behavior.as_ref(),
-        students.as_ref(),
-        &charters,
-        last_year,
-    )?)
+    // Every rule reads the rows of one student (and the whole behavior and
+    // birth dates): the students are taken a share at a time, so no more
+    // than [`SHARE_BATCHES`] batches of enrollment rows are held at once; the findings
+    // of every share sorted together are the findings of all.
+    let rows: usize = crate::snapshot::row_groups(&path)?
+        .iter()
+        .map(|g| g.1)
+        .sum();
+    let shares = rows
+        .div_ceil(SHARE_BATCHES * crate::snapshot::batch_rows())
+        .max(1);
+    let mut out = Vec::new();
+    let wanted = &end_of_year::ENROLLMENT_COLUMNS;
+    for share in 0..shares {
+        let enrollment = if shares == 1 {
+            crate::snapshot::read_columns(&path, wanted)?
+        } else {
+            let mut parts = Vec::new();
+            let batch = crate::snapshot::batch_rows();
+            crate::snapshot::read_column_slices(&path, batch, wanted, |rows| {
+                parts.push(of_share(rows, share, shares)?.lazy());
+                Ok(())
+            })?;
+            concat(parts, UnionArgs::default())?.collect()?
+        };
+        out.extend(end_of_year::run(
+            &enrollment,
+            behavior.as_ref(),
+            students.as_ref(),
+            &charters,
+            last_year,
+        )?);
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The enrollment rows the end-of-year rules read at most at once, in
+/// batches of rows (16 of about 131,000: some two million rows, about 500
+/// bytes each while the rules run; `CUTOVER_BATCH_ROWS` sets smaller
+/// batches, and so shares, for tests).
+const SHARE_BATCHES: usize = 16;
+
+/// The rows of `df` whose student is in share `share` of `shares` (a
+/// student's rows all in one share; no or a blank StateStudentID in the
+/// first).
+fn of_share(df: DataFrame, share: usize, shares: usize) -> Result<DataFrame> {
+    if shares == 1 {
+        return Ok(df);
+    }
+    let Ok(ids) = df.column(STATE_STUDENT_ID) else {
+        return Ok(if share == 0 { df } else { df.head(Some(0)) });
+    };
+    let ids = ids.str()?;
+    let mask: BooleanChunked = ids
+        .iter()
+        .map(|id| Some(share_of(id.unwrap_or(""), shares) == share))
+        .collect();
+    Ok(df.filter(&mask)?)
+}
+
+/// The share of a StateStudentID: FNV-1a of its bytes (a blank one, 0).
+fn share_of(id: &str, shares: usize) -> usize {
+    if id.is_empty() {
+        return 0;
+    }
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % shares as u64) as usize
 }
 
 /// Writes the findings; returns the files written, relative to `root`, and
@@ -130,4 +192,91 @@ fn csv_bytes(findings: &[Finding]) -> Result<Vec<u8>> {
             ]
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    /// Each of `n` students: 2016 then 2017 at school 1, the second with
+    /// start status 14 (continuing_start_status) and homeless in its first
+    /// 2017 enrollment only (homeless_not_kept): rules that read a
+    /// student's other rows. One row with no StateStudentID.
+    fn enrollments(n: usize) -> DataFrame {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        let day =
+            |s: &str| (NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap() - epoch).num_days() as i32;
+        let rows: Vec<(i32, &str, &str, &str, &str, &str)> = vec![
+            (2016, "2015-08-31", "02", "2016-06-10", "", ""),
+            (2017, "2016-08-30", "14", "2016-12-01", "2", "01"),
+            (2017, "2016-12-02", "14", "2017-06-09", "", ""),
+        ];
+        let mut cols: [Vec<String>; 7] = Default::default();
+        let (mut line, mut years, mut entry, mut exit) = (vec![], vec![], vec![], vec![]);
+        let mut ids: Vec<Option<String>> = vec![];
+        for s in 0..=n {
+            for r in &rows {
+                line.push(line.len() as i64 + 2);
+                years.push(r.0);
+                ids.push((s < n).then(|| format!("{}", 1_000_000 + s * 7919)));
+                entry.push(day(r.1));
+                exit.push(day(r.3));
+                for (c, v) in cols.iter_mut().zip(["2544", "1", "P", "12", r.2, r.5, r.4]) {
+                    c.push(v.to_string());
+                }
+            }
+        }
+        let date = |name: &str, v: Vec<i32>| {
+            Series::new(name.into(), v)
+                .cast(&DataType::Date)
+                .unwrap()
+                .into_column()
+        };
+        let [sau, school, kind, grade, start, exit_type, homeless] = cols;
+        let mut df = df!(
+            SOURCE_FILE => vec!["student_enrollment.csv"; line.len()],
+            SOURCE_ROW => line,
+            SCHOOL_YEAR => years,
+            SAU_ORG_ID => sau,
+            STATE_STUDENT_ID => ids,
+            SCHOOL_ID => school,
+            cutover_stages::columns::ENROLLMENT_TYPE_CODE => kind,
+            GRADE_LEVEL_CODE => grade,
+            START_STATUS => start,
+            EXIT_TYPE_CODE => exit_type,
+            HOMELESS_CODE => homeless,
+            HOME_SCHOOLED => vec![false; (n + 1) * rows.len()],
+        )
+        .unwrap();
+        df.with_column(date(SCHOOL_ENTRY_DATE, entry)).unwrap();
+        df.with_column(date(EXIT_DATE, exit)).unwrap();
+        df
+    }
+
+    #[test]
+    fn findings_of_students_taken_a_share_at_a_time_are_those_of_all() {
+        let df = enrollments(40);
+        let charters = Default::default();
+        let whole = end_of_year::run(&df, None, None, &charters, 2017).unwrap();
+        let count = |rule: &str| whole.iter().filter(|f| f.rule == rule).count();
+        assert_eq!(count("continuing_start_status"), 40);
+        assert_eq!(count("homeless_not_kept"), 40);
+        for shares in 1..=5 {
+            let mut found = Vec::new();
+            let mut rows = 0;
+            for share in 0..shares {
+                let part = of_share(df.clone(), share, shares).unwrap();
+                assert!(
+                    shares == 1 || part.height() < df.height(),
+                    "{shares} shares"
+                );
+                rows += part.height();
+                found.extend(end_of_year::run(&part, None, None, &charters, 2017).unwrap());
+            }
+            found.sort();
+            assert_eq!(rows, df.height(), "{shares} shares");
+            assert_eq!(found, whole, "{shares} shares");
+        }
+    }
 }

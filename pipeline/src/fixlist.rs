@@ -20,7 +20,7 @@ use cutover_stages::columns::{SCHOOL_ID, SOURCE_FILE, SOURCE_ROW, STATE_STUDENT_
 use cutover_stages::crosswalk::SAU_ORG_ID;
 use polars::prelude::*;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 mod page;
@@ -281,19 +281,65 @@ fn ids_as_read(root: &Path, found: &[Finding]) -> Result<BTreeMap<(String, i64),
 
 /// Where a school or a student belongs: (School_ID, YearCode) -> SAU and
 /// StateStudentID -> SAU of the latest enrollment, from the crosswalk
-/// snapshots.
+/// snapshots; only the schools, school years and students the findings
+/// name.
+#[derive(Default)]
 struct Places {
-    school_year: BTreeMap<(String, String), String>,
-    school: BTreeMap<String, String>,
-    student: BTreeMap<String, String>,
+    school_year: HashMap<(String, String), Latest>,
+    school: HashMap<String, Latest>,
+    student: HashMap<String, Latest>,
 }
 
-fn places(root: &Path) -> Result<Places> {
-    let mut p = Places {
-        school_year: BTreeMap::new(),
-        school: BTreeMap::new(),
-        student: BTreeMap::new(),
-    };
+/// The SAU of the last row in order of school year (as text, none first)
+/// and then of the snapshot's rows: the last row of the latest year.
+struct Latest {
+    year: Option<String>,
+    sau: String,
+}
+
+impl Latest {
+    /// Takes a later row of the snapshot, if of this year or a later one.
+    fn update(slot: Option<&mut Latest>, year: Option<&str>, sau: &str) -> Option<Latest> {
+        let new = || Latest {
+            year: year.map(str::to_string),
+            sau: sau.to_string(),
+        };
+        match slot {
+            None => Some(new()),
+            Some(l) => {
+                if year >= l.year.as_deref() {
+                    *l = new();
+                }
+                None
+            }
+        }
+    }
+}
+
+/// What the findings look up: their (School_ID, school year), School_IDs
+/// and StateStudentIDs.
+#[derive(Default)]
+struct Wanted {
+    school_year: HashSet<(String, String)>,
+    school: HashSet<String>,
+    student: HashSet<String>,
+}
+
+impl Wanted {
+    fn of(found: &[Finding]) -> Wanted {
+        let mut w = Wanted::default();
+        for f in found.iter().filter(|f| f.sau.is_empty()) {
+            w.school_year
+                .insert((f.school_id.clone(), f.school_year.clone()));
+            w.school.insert(f.school_id.clone());
+            w.student.insert(f.state_student_id.clone());
+        }
+        w
+    }
+}
+
+fn places(root: &Path, wanted: &Wanted) -> Result<Places> {
+    let mut p = Places::default();
     for entity in runfiles::parquet_names(root, "crosswalk")? {
         let rel = format!("crosswalk/{entity}.parquet");
         let columns = runfiles::columns_of(root, &rel)?;
@@ -304,63 +350,68 @@ fn places(root: &Path) -> Result<Places> {
             continue;
         }
         let has_id = columns.iter().any(|x| x == STATE_STUDENT_ID);
-        let mut pick = vec![
-            col(SCHOOL_ID),
-            col(YEAR_CODE).cast(DataType::String),
-            col(SAU_ORG_ID),
-        ];
+        let text = |c: &str| col(c).cast(DataType::String);
+        let mut pick = vec![text(SCHOOL_ID), text(YEAR_CODE), text(SAU_ORG_ID)];
+        let mut read = vec![SCHOOL_ID, YEAR_CODE, SAU_ORG_ID];
         if has_id {
-            pick.push(col(STATE_STUDENT_ID));
+            pick.push(text(STATE_STUDENT_ID));
+            read.push(STATE_STUDENT_ID);
         }
-        let Some(lf) = runfiles::scan(root, &rel)? else {
-            continue;
-        };
-        // Sorted by year, so the latest year's SAU is the one kept: the SAU
-        // of each key's last row in that order, as text (null as blank).
-        let df = lf
-            .select(pick)
-            .filter(col(SAU_ORG_ID).is_not_null())
-            .sort([YEAR_CODE], SortMultipleOptions::default())
-            .collect()?;
-        for ((school, year), sau) in last_sau(&df, &[SCHOOL_ID, YEAR_CODE])? {
-            p.school_year.insert((school, year), sau);
-        }
-        for ((school, _), sau) in last_sau(&df, &[SCHOOL_ID])? {
-            p.school.insert(school, sau);
-        }
-        if has_id {
-            let known = col(STATE_STUDENT_ID)
-                .is_not_null()
-                .and(col(STATE_STUDENT_ID).neq(lit("")));
-            let ids = df.lazy().filter(known).collect()?;
-            for ((id, _), sau) in last_sau(&ids, &[STATE_STUDENT_ID])? {
-                p.student.insert(id, sau);
-            }
-        }
+        // A batch of rows at a time, in the snapshot's order.
+        let path = root.join(&rel);
+        let batch = crate::snapshot::batch_rows();
+        let mut of_entity = Places::default();
+        crate::snapshot::read_column_slices(&path, batch, &read, |df| {
+            let df = df
+                .lazy()
+                .select(pick.clone())
+                .filter(col(SAU_ORG_ID).is_not_null())
+                .collect()?;
+            of_entity.add(&df, has_id, wanted)
+        })?;
+        // A later snapshot's places replace an earlier one's.
+        p.school_year.extend(of_entity.school_year);
+        p.school.extend(of_entity.school);
+        p.student.extend(of_entity.student);
     }
     Ok(p)
 }
 
-/// The SAU of the last row of `df` with each value of the `by` columns
-/// (one or two), all as text, null as blank: ((first, second or blank), SAU).
-fn last_sau(df: &DataFrame, by: &[&str]) -> Result<Vec<((String, String), String)>> {
-    let text = |c: &str| col(c).cast(DataType::String).fill_null(lit(""));
-    let last = df
-        .clone()
-        .lazy()
-        .group_by_stable(by.iter().map(|c| text(c)).collect::<Vec<_>>())
-        .agg([text(SAU_ORG_ID).last()])
-        .collect()?;
-    let first = texts(&last, by[0])?;
-    let second = match by.get(1) {
-        Some(c) => texts(&last, c)?,
-        None => vec![String::new(); last.height()],
-    };
-    let saus = texts(&last, SAU_ORG_ID)?;
-    Ok(first.into_iter().zip(second).zip(saus).collect())
-}
-
 impl Places {
+    /// Adds a batch of rows (text columns; SAU never null), in order.
+    fn add(&mut self, df: &DataFrame, has_id: bool, wanted: &Wanted) -> Result<()> {
+        let schools = df.column(SCHOOL_ID)?.str()?;
+        let years = df.column(YEAR_CODE)?.str()?;
+        let saus = df.column(SAU_ORG_ID)?.str()?;
+        let ids = if has_id {
+            Some(df.column(STATE_STUDENT_ID)?.str()?)
+        } else {
+            None
+        };
+        for i in 0..df.height() {
+            let (year, sau) = (years.get(i), saus.get(i).unwrap_or(""));
+            let school = schools.get(i).unwrap_or("");
+            let key = (school.to_string(), year.unwrap_or("").to_string());
+            if wanted.school_year.contains(&key) {
+                if let Some(l) = Latest::update(self.school_year.get_mut(&key), year, sau) {
+                    self.school_year.insert(key, l);
+                }
+            }
+            if wanted.school.contains(school) {
+                if let Some(l) = Latest::update(self.school.get_mut(school), year, sau) {
+                    self.school.insert(school.to_string(), l);
+                }
+            }
+            let id = ids.and_then(|ids| ids.get(i)).unwrap_or("");
+            if !id.is_empty() && wanted.student.contains(id) {
+                if let Some(l) = Latest::update(self.student.get_mut(id), year, sau) {
+                    self.student.insert(id.to_string(), l);
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn sau_of(&self, f: &Finding) -> String {
         if !f.sau.is_empty() {
             return f.sau.clone();
@@ -370,7 +421,9 @@ impl Places {
             .get(&(f.school_id.clone(), f.school_year.clone()))
             .or_else(|| self.school.get(&f.school_id))
             .or_else(|| self.student.get(&f.state_student_id));
-        found.cloned().unwrap_or_else(|| UNASSIGNED.to_string())
+        found
+            .map(|l| l.sau.clone())
+            .unwrap_or_else(|| UNASSIGNED.to_string())
     }
 }
 
@@ -385,7 +438,7 @@ pub fn build(root: &Path) -> Result<BTreeMap<String, Vec<Finding>>> {
             f.school_year = year.clone();
         }
     }
-    let places = places(root)?;
+    let places = places(root, &Wanted::of(&found))?;
     let mut by_sau: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
     for f in found {
         by_sau.entry(places.sau_of(&f)).or_default().push(f);

@@ -67,28 +67,6 @@ pub struct LedgerRow {
     pub balanced: bool,
 }
 
-/// The frames a report is computed from, per entity: the read frame (legacy
-/// text values) and the last stage's rows.
-pub struct Frames<'a> {
-    pub entity: &'a str,
-    pub read: &'a DataFrame,
-    pub last: &'a DataFrame,
-}
-
-fn survived(frames: &Frames) -> PolarsResult<DataFrame> {
-    let rows = frames
-        .last
-        .column(SOURCE_ROW)?
-        .as_materialized_series()
-        .clone();
-    frames
-        .read
-        .clone()
-        .lazy()
-        .filter(col(SOURCE_ROW).is_in(lit(rows).implode(false), false))
-        .collect()
-}
-
 /// What a control total counts in each group: rows, or distinct values of
 /// a column.
 #[derive(Clone, Copy)]
@@ -124,36 +102,6 @@ fn group_counts(
     Ok((0..g.height())
         .map(|i| (keys.get(i).unwrap_or("").to_string(), n.get(i).unwrap_or(0)))
         .collect())
-}
-
-fn control_total(
-    name: &str,
-    frames: &Frames,
-    survivors: &DataFrame,
-    key: &str,
-    count: Count,
-    filter: Option<Expr>,
-) -> PolarsResult<ControlTotal> {
-    let before = group_counts(frames.read, key, count, filter.clone())?;
-    let after = group_counts(survivors, key, count, filter)?;
-    let groups = before
-        .iter()
-        .map(|(g, b)| {
-            let a = after.get(g).copied().unwrap_or(0);
-            Total {
-                group: g.clone(),
-                before: *b,
-                after: a,
-                rejected: b.saturating_sub(a),
-            }
-        })
-        .collect();
-    Ok(ControlTotal {
-        name: name.to_string(),
-        entity: frames.entity.to_string(),
-        column: key.to_string(),
-        groups,
-    })
 }
 
 fn yes(column: &str) -> Expr {
@@ -249,39 +197,11 @@ const GROUPED: &[Grouped] = {
     ]
 };
 
-/// Students: distinct StateStudentIDs read and surviving (before identity
-/// resolution).
-fn distinct_students(f: &Frames, survivors: &DataFrame) -> PolarsResult<ControlTotal> {
-    let distinct = |df: &DataFrame| -> PolarsResult<u64> {
-        Ok(df
-            .column(STATE_STUDENT_ID)?
-            .as_materialized_series()
-            .drop_nulls()
-            .n_unique()? as u64)
-    };
-    let (before, after) = (distinct(f.read)?, distinct(survivors)?);
-    Ok(ControlTotal {
-        name: "students (distinct StateStudentID)".into(),
-        entity: f.entity.into(),
-        column: STATE_STUDENT_ID.into(),
-        groups: vec![Total {
-            group: "all".into(),
-            before,
-            after,
-            rejected: before.saturating_sub(after),
-        }],
-    })
-}
-
-/// Graduates and dropouts by exit code, the codes taken from the exit-code
-/// table's flags.
-fn exit_totals(
-    f: &Frames,
-    survivors: &DataFrame,
-    tables: &Tables,
-) -> PolarsResult<Vec<ControlTotal>> {
+/// The exit-code control totals: graduates and dropouts by exit code, the
+/// codes taken from the exit-code table's flags.
+fn exit_counters(tables: &Tables) -> Vec<Counter> {
     let Some(exits) = tables.codes.get("exit_codes") else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
     let mut out = Vec::new();
     for (flag, name) in [
@@ -301,16 +221,236 @@ fn exit_totals(
             .collect();
         let filter =
             col(EXIT_TYPE_CODE).is_in(lit(Series::new("c".into(), codes)).implode(false), false);
-        out.push(control_total(
+        out.push(Counter::new(
             name,
-            f,
-            survivors,
             EXIT_TYPE_CODE,
-            Count::Rows,
+            What::Grouped(Count::Rows),
             Some(filter),
-        )?);
+        ));
     }
-    Ok(out)
+    out
+}
+
+/// What a counter counts: distinct StateStudentIDs (one group, `all`), or
+/// a count per group of a column.
+#[derive(Clone, Copy)]
+enum What {
+    Students,
+    Grouped(Count),
+}
+
+/// What one side (read, or surviving) of a counter has counted so far:
+/// rows per group, or the distinct values (pairs of group and value, or
+/// StateStudentIDs) of each batch, made distinct over all at the end.
+enum Part {
+    Rows(BTreeMap<String, u64>),
+    Values(Vec<DataFrame>),
+}
+
+impl Part {
+    fn new(what: What) -> Part {
+        match what {
+            What::Grouped(Count::Rows) => Part::Rows(BTreeMap::new()),
+            _ => Part::Values(Vec::new()),
+        }
+    }
+
+    /// The distinct rows of every batch's values, or none without a batch.
+    fn distinct(values: Vec<DataFrame>) -> PolarsResult<Option<DataFrame>> {
+        if values.is_empty() {
+            return Ok(None);
+        }
+        let lazies: Vec<LazyFrame> = values.into_iter().map(|d| d.lazy()).collect();
+        Ok(Some(
+            concat(lazies, UnionArgs::default())?
+                .unique(None, UniqueKeepStrategy::Any)
+                .collect()?,
+        ))
+    }
+}
+
+/// One control total counted a batch of rows at a time.
+struct Counter {
+    name: String,
+    column: &'static str,
+    what: What,
+    filter: Option<Expr>,
+    before: Part,
+    after: Part,
+}
+
+impl Counter {
+    fn new(name: &str, column: &'static str, what: What, filter: Option<Expr>) -> Counter {
+        Counter {
+            name: name.to_string(),
+            column,
+            what,
+            filter,
+            before: Part::new(what),
+            after: Part::new(what),
+        }
+    }
+
+    /// Counts a batch of read rows and those of them that survived.
+    fn add(&mut self, read: &DataFrame, survivors: &DataFrame) -> PolarsResult<()> {
+        let (what, column, filter) = (self.what, self.column, &self.filter);
+        for (part, df) in [(&mut self.before, read), (&mut self.after, survivors)] {
+            match part {
+                Part::Rows(counts) => {
+                    for (g, n) in group_counts(df, column, Count::Rows, filter.clone())? {
+                        *counts.entry(g).or_default() += n;
+                    }
+                }
+                Part::Values(values) => {
+                    let mut lf = df.clone().lazy();
+                    if let Some(f) = filter {
+                        lf = lf.filter(f.clone());
+                    }
+                    let picked = match what {
+                        What::Students => lf
+                            .select([col(STATE_STUDENT_ID)])
+                            .filter(col(STATE_STUDENT_ID).is_not_null()),
+                        What::Grouped(Count::Distinct(c)) => lf.select([col(column), col(c)]),
+                        What::Grouped(Count::Rows) => unreachable!("rows are counted"),
+                    };
+                    values.push(picked.unique(None, UniqueKeepStrategy::Any).collect()?);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self, entity: &str) -> PolarsResult<ControlTotal> {
+        let groups = match self.what {
+            What::Students => {
+                let distinct = |part: Part| -> PolarsResult<u64> {
+                    let Part::Values(v) = part else {
+                        unreachable!("students are values")
+                    };
+                    Ok(Part::distinct(v)?.map_or(0, |d| d.height() as u64))
+                };
+                let (before, after) = (distinct(self.before)?, distinct(self.after)?);
+                vec![Total {
+                    group: "all".into(),
+                    before,
+                    after,
+                    rejected: before.saturating_sub(after),
+                }]
+            }
+            What::Grouped(count) => {
+                let counts = |part: Part| -> PolarsResult<BTreeMap<String, u64>> {
+                    match part {
+                        Part::Rows(m) => Ok(m),
+                        Part::Values(v) => match Part::distinct(v)? {
+                            Some(d) => group_counts(&d, self.column, count, None),
+                            None => Ok(BTreeMap::new()),
+                        },
+                    }
+                };
+                let (before, after) = (counts(self.before)?, counts(self.after)?);
+                before
+                    .iter()
+                    .map(|(g, b)| {
+                        let a = after.get(g).copied().unwrap_or(0);
+                        Total {
+                            group: g.clone(),
+                            before: *b,
+                            after: a,
+                            rejected: b.saturating_sub(a),
+                        }
+                    })
+                    .collect()
+            }
+        };
+        Ok(ControlTotal {
+            name: self.name,
+            entity: entity.to_string(),
+            column: self.column.to_string(),
+            groups,
+        })
+    }
+}
+
+/// One entity's control totals counted a batch of its read rows at a time
+/// (its rows in batches, in any order; those that reached the entity's last
+/// stage told by their `source_row`): the same totals as
+/// the whole frames, holding one batch at a time.
+pub struct Tally {
+    entity: String,
+    counters: Vec<Counter>,
+    /// The `source_row`s that reached the last stage, sorted.
+    last: Vec<i64>,
+}
+
+impl Tally {
+    /// `last`: the last stage's rows (only `source_row` is read).
+    pub fn new(entity: &str, last: &DataFrame, tables: &Tables) -> PolarsResult<Tally> {
+        let rows = last
+            .column(SOURCE_ROW)?
+            .as_materialized_series()
+            .cast(&DataType::Int64)?;
+        let mut last: Vec<i64> = rows.i64()?.into_no_null_iter().collect();
+        last.sort_unstable();
+        let mut counters = Vec::new();
+        if entity == cutover_stages::schema::STUDENT_PERSONAL.name {
+            let name = "students (distinct StateStudentID)";
+            counters.push(Counter::new(name, STATE_STUDENT_ID, What::Students, None));
+        }
+        for &(e, name, column, count, special_ed) in GROUPED {
+            if e == entity {
+                let filter = special_ed.then(|| yes(SPECIAL_ED_FLAG));
+                counters.push(Counter::new(name, column, What::Grouped(count), filter));
+            }
+        }
+        if entity == cutover_stages::schema::STUDENT_ENROLLMENT.name {
+            counters.extend(exit_counters(tables));
+        }
+        Ok(Tally {
+            entity: entity.to_string(),
+            counters,
+            last,
+        })
+    }
+
+    /// Counts a batch of the read rows ([`read_columns`]).
+    pub fn add(&mut self, read: &DataFrame) -> PolarsResult<()> {
+        let survivors = self.survivors(read)?;
+        for c in &mut self.counters {
+            c.add(read, &survivors)?;
+        }
+        Ok(())
+    }
+
+    /// The rows of `read` that reached the last stage.
+    fn survivors(&self, read: &DataFrame) -> PolarsResult<DataFrame> {
+        let rows = read
+            .column(SOURCE_ROW)?
+            .as_materialized_series()
+            .cast(&DataType::Int64)?;
+        let rows = rows.i64()?;
+        let (Some(lo), Some(hi)) = (rows.min(), rows.max()) else {
+            return Ok(read.head(Some(0)));
+        };
+        let from = self.last.partition_point(|r| *r < lo);
+        let to = self.last.partition_point(|r| *r <= hi);
+        let reached = Series::new(SOURCE_ROW.into(), &self.last[from..to]);
+        read.clone()
+            .lazy()
+            .filter(
+                col(SOURCE_ROW)
+                    .cast(DataType::Int64)
+                    .is_in(lit(reached).implode(false), false),
+            )
+            .collect()
+    }
+
+    pub fn finish(self) -> PolarsResult<Vec<ControlTotal>> {
+        let entity = self.entity;
+        self.counters
+            .into_iter()
+            .map(|c| c.finish(&entity))
+            .collect()
+    }
 }
 
 /// The columns of an entity's read frame its control totals count (none
@@ -348,30 +488,17 @@ pub fn read_columns(entity: &str) -> Vec<&'static str> {
     out
 }
 
-/// Every control total the data allows.
-pub fn control_totals(frames: &[Frames], tables: &Tables) -> PolarsResult<Vec<ControlTotal>> {
-    let mut out = Vec::new();
-    for f in frames {
-        let survivors = survived(f)?;
-        if f.entity == cutover_stages::schema::STUDENT_PERSONAL.name {
-            out.push(distinct_students(f, &survivors)?);
-        }
-        for &(entity, name, column, count, special_ed) in GROUPED {
-            if entity == f.entity {
-                let filter = special_ed.then(|| yes(SPECIAL_ED_FLAG));
-                out.push(control_total(name, f, &survivors, column, count, filter)?);
-            }
-        }
-        if f.entity == cutover_stages::schema::STUDENT_ENROLLMENT.name {
-            out.extend(exit_totals(f, &survivors, tables)?);
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A tally of `counters` whose rows `last` reached the last stage.
+    fn tally(counters: Vec<Counter>, last: &[i64]) -> Tally {
+        let last = df!(SOURCE_ROW => last).unwrap();
+        let mut t = Tally::new("test", &last, &Tables::default()).unwrap();
+        t.counters = counters;
+        t
+    }
 
     #[test]
     fn control_totals_count_what_was_read_and_what_survived() {
@@ -380,17 +507,12 @@ mod tests {
             YEAR_CODE => ["2012", "2012", "2013", "2013"],
         )
         .unwrap();
-        let last = df!(SOURCE_ROW => [2i64, 4, 5]).unwrap();
-        let frames = Frames {
-            entity: "student_enrollment",
-            read: &read,
-            last: &last,
-        };
-        let survivors = survived(&frames).unwrap();
-        let t =
-            control_total("by year", &frames, &survivors, YEAR_CODE, Count::Rows, None).unwrap();
+        let by_year = Counter::new("by year", YEAR_CODE, What::Grouped(Count::Rows), None);
+        let mut t = tally(vec![by_year], &[2, 4, 5]);
+        t.add(&read).unwrap();
+        let totals = t.finish().unwrap();
         assert_eq!(
-            t.groups,
+            totals[0].groups,
             vec![
                 Total {
                     group: "2012".into(),
@@ -404,6 +526,65 @@ mod tests {
                     after: 2,
                     rejected: 0
                 },
+            ]
+        );
+    }
+
+    #[test]
+    fn control_totals_counted_in_batches_are_those_of_the_whole_frame() {
+        // Incident 7 has rows in both batches, one of them rejected; a
+        // student appears in both batches; a blank year and student.
+        let read = df!(
+            SOURCE_ROW => [2i64, 3, 4, 5, 6, 7, 8],
+            YEAR_CODE => [Some("2012"), Some("2012"), Some("2013"), None, Some("2012"), Some("2013"), Some("2013")],
+            INCIDENT_ID => ["7", "8", "9", "9", "7", "7", "10"],
+            STATE_STUDENT_ID => [Some("a"), Some("b"), None, Some("a"), Some("c"), Some("b"), Some("a")],
+        )
+        .unwrap();
+        let counters = || {
+            vec![
+                Counter::new("students", STATE_STUDENT_ID, What::Students, None),
+                Counter::new(
+                    "incidents",
+                    YEAR_CODE,
+                    What::Grouped(Count::Distinct(INCIDENT_ID)),
+                    None,
+                ),
+                Counter::new("rows", YEAR_CODE, What::Grouped(Count::Rows), None),
+            ]
+        };
+        let reached = [2i64, 4, 5, 7, 8];
+        let mut whole = tally(counters(), &reached);
+        whole.add(&read).unwrap();
+        let mut batched = tally(counters(), &reached);
+        // Out of order, and a batch that reached nothing (row 3).
+        for (from, rows) in [(4, 3), (1, 1), (0, 1), (2, 2)] {
+            batched.add(&read.slice(from, rows)).unwrap();
+        }
+        let (whole, batched) = (whole.finish().unwrap(), batched.finish().unwrap());
+        let groups = |t: &[ControlTotal]| t.iter().map(|c| c.groups.clone()).collect::<Vec<_>>();
+        assert_eq!(groups(&whole), groups(&batched));
+        let total = |group: &str, before: u64, after: u64| Total {
+            group: group.into(),
+            before,
+            after,
+            rejected: before - after,
+        };
+        assert_eq!(whole[0].groups, vec![total("all", 3, 2)]);
+        assert_eq!(
+            whole[1].groups,
+            vec![
+                total("(blank)", 1, 1),
+                total("2012", 2, 1),
+                total("2013", 3, 3)
+            ]
+        );
+        assert_eq!(
+            whole[2].groups,
+            vec![
+                total("(blank)", 1, 1),
+                total("2012", 3, 1),
+                total("2013", 3, 3)
             ]
         );
     }

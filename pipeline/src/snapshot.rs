@@ -258,6 +258,32 @@ pub fn read_slices(
     Ok(())
 }
 
+/// The columns among `wanted` of a parquet file's rows, a batch at a time
+/// ([`read_slices`]).
+pub fn read_column_slices(
+    path: &Path,
+    rows: usize,
+    wanted: &[&str],
+    mut each: impl FnMut(DataFrame) -> Result<()>,
+) -> Result<()> {
+    let slices = slices(path, rows)?;
+    if slices.is_empty() {
+        return each(read_columns(path, wanted)?);
+    }
+    let schema = scan_parquet(path)?
+        .collect_schema()
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let present: Vec<String> = wanted
+        .iter()
+        .filter(|c| schema.contains(c))
+        .map(|c| c.to_string())
+        .collect();
+    for slice in slices {
+        each(read_slice(path, slice, Some(&present))?)?;
+    }
+    Ok(())
+}
+
 /// Gives a snapshot an earlier run wrote, and this run keeps, this run's
 /// provenance: only the `cutover.*` values of its parquet footer are
 /// rewritten, its data pages are copied as they are, so it is the same

@@ -86,6 +86,7 @@ fn timed<T>(phase: &str, entity: &str, f: impl FnOnce() -> T) -> T {
         entity,
         wall_s = format!("{:.2}", wall.elapsed().as_secs_f64()),
         cpu_s = format!("{:.2}", crate::usage::cpu_time() - cpu),
+        peak_mib = crate::usage::peak_rss() >> 20,
         "timing"
     );
     out

@@ -61,12 +61,14 @@ impl Stage for Report {
         let mut produced = Produced::default();
         let sources = PartSources::of(ctx, state)?;
         let part = frames_part(ctx, state, &sources)?;
+        let mut clock = crate::publish::Clock::new("report");
         produced.outputs.extend(part.outputs);
         produced.data.extend(sources.data());
         // A fix list per district, from the quarantine and pre-flight files
         // (pre-flight's were written by publish; the quarantine files above).
         let names = ctx.tables.mapping.org_names();
         let fixlists = fix_lists(ctx, state, &sources, &names)?;
+        clock.lap("fix lists");
         produced.outputs.extend(fixlists.1);
         let fixlists = fixlists.0;
         let mut full = build(ctx, state, part.control_totals)?;
@@ -93,6 +95,7 @@ impl Stage for Report {
         produced
             .outputs
             .extend(["report.json".to_string(), "report.html".to_string()]);
+        clock.lap("report files");
 
         Ok(produced)
     }
@@ -306,7 +309,9 @@ fn frames_part(ctx: &Ctx, state: &State, sources: &PartSources) -> Result<Frames
         None => {
             // The launch notices' end-of-year rules by SAU, on the identity
             // snapshots publish read (with `hold`, publish held their rows).
+            let mut clock = crate::publish::Clock::new("report");
             let findings = crate::end_of_year::findings(ctx.root, ctx.config.last_year)?;
+            clock.lap("end of year findings");
             let (files, summary) = crate::end_of_year::write(ctx.root, &findings)?;
             outputs.extend(files);
             summary
@@ -355,6 +360,7 @@ fn from_frames(
 ) -> Result<Vec<report::ControlTotal>> {
     let present = frames::present(ctx);
     let crosswalked = frames::crosswalked(ctx);
+    let mut clock = crate::publish::Clock::new("report");
     match quarantine {
         Some(kept) => outputs.extend(kept),
         None => {
@@ -367,6 +373,7 @@ fn from_frames(
                 snapshot::write_quarantine(ctx.root, entity, &sorted_quarantine(parts)?)?;
                 outputs.push(format!("quarantine/{entity}.csv"));
             }
+            clock.lap("quarantine files");
         }
     }
     if let Some(t) = totals {
@@ -380,19 +387,21 @@ fn from_frames(
         if columns.is_empty() {
             continue;
         }
-        let read = frames::load_columns(ctx, crate::read::STAGE, entity, &columns)?;
         let last_stage = if crosswalked.contains(&entity) {
             crosswalk::STAGE
         } else {
             ingest::STAGE
         };
         let last = frames::load_columns(ctx, last_stage, entity, &[SOURCE_ROW])?;
-        let totals = [report::Frames {
-            entity,
-            read: &read,
-            last: &last,
-        }];
-        control_totals.extend(report::control_totals(&totals, &ctx.tables.mapping)?);
+        let mut tally = report::Tally::new(entity, &last, &ctx.tables.mapping)?;
+        drop(last);
+        // The rows as read, a batch at a time.
+        let read = snapshot::snapshot_path(ctx.root, crate::read::STAGE, entity);
+        snapshot::read_column_slices(&read, snapshot::batch_rows(), &columns, |batch| {
+            Ok(tally.add(&batch)?)
+        })?;
+        control_totals.extend(tally.finish()?);
+        clock.lap(entity);
     }
     Ok(control_totals)
 }

@@ -32,7 +32,7 @@ impl Work<'_> {
         let mut hashes = DataHashes::new(entity);
         let mut quarantines = Vec::new();
         let enrollment = entity == STUDENT_ENROLLMENT.name;
-        let mut evidence = Vec::new();
+        let mut evidence = Evidence::default();
         let mut order = InOrder::default();
         let staged =
             snapshot::stage_parquet_batches(root, crosswalk::STAGE, entity, prov, |sink| {
@@ -42,7 +42,7 @@ impl Work<'_> {
                         let (rows, quarantine) = coder.batch(batch.lazy())?;
                         quarantines.push(quarantine);
                         if enrollment {
-                            evidence.push(crosswalk::race_evidence(&rows)?);
+                            evidence.push(crosswalk::race_evidence(&rows)?)?;
                         }
                         send(rows)
                     })
@@ -64,12 +64,64 @@ impl Work<'_> {
             .data
             .extend(data_hashes(&quarantine_key(entity), &quarantine)?);
         let evidence = if enrollment {
-            Some(frames::concat_frames(evidence)?)
+            Some(evidence.finish()?)
         } else {
             None
         };
         Ok((report, output_names(entity), evidence))
     }
+}
+
+/// The race check's evidence of the enrollment rows, kept to each
+/// student's latest row as the batches come: the check reads nothing
+/// else (the SAU of the last of a student's rows with an SAU, in order
+/// of school year, entry date and source row, which is unique), so the
+/// latest of each batch's latest rows is the row it finds among all.
+#[derive(Default)]
+struct Evidence {
+    kept: Vec<DataFrame>,
+}
+
+impl Evidence {
+    /// Batches kept before they are reduced together.
+    const BATCHES: usize = 16;
+
+    fn push(&mut self, evidence: DataFrame) -> Result<()> {
+        self.kept.push(latest(evidence)?);
+        if self.kept.len() >= Self::BATCHES {
+            let all = frames::concat_frames(std::mem::take(&mut self.kept))?;
+            self.kept.push(latest(all)?);
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<DataFrame> {
+        latest(frames::concat_frames(self.kept)?)
+    }
+}
+
+/// Each student's latest row of the race check's evidence (the rows
+/// unchanged when a column of it is missing).
+fn latest(evidence: DataFrame) -> Result<DataFrame> {
+    use cutover_stages::columns::{SCHOOL_ENTRY_DATE, SCHOOL_YEAR, SOURCE_ROW, STATE_STUDENT_ID};
+    use cutover_stages::crosswalk::{RACE_EVIDENCE, SAU_ORG_ID};
+    if RACE_EVIDENCE.iter().any(|c| evidence.column(c).is_err()) {
+        return Ok(evidence);
+    }
+    let order = [STATE_STUDENT_ID, SCHOOL_YEAR, SCHOOL_ENTRY_DATE, SOURCE_ROW].map(col);
+    let rest = [SAU_ORG_ID, SCHOOL_YEAR, SCHOOL_ENTRY_DATE, SOURCE_ROW].map(|c| col(c).last());
+    Ok(evidence
+        .lazy()
+        .filter(
+            col(STATE_STUDENT_ID)
+                .is_not_null()
+                .and(col(SAU_ORG_ID).is_not_null()),
+        )
+        .sort_by_exprs(order, SortMultipleOptions::default())
+        .group_by([col(STATE_STUDENT_ID)])
+        .agg(rest)
+        .select(RACE_EVIDENCE.map(col))
+        .collect()?)
 }
 
 /// What [`overlapped`]'s maker hands each frame to.
@@ -92,4 +144,54 @@ pub(in crate::run) fn overlapped(
         take,
     );
     taken.and(made)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cutover_stages::columns::{SCHOOL_ENTRY_DATE, SCHOOL_YEAR, SOURCE_ROW, STATE_STUDENT_ID};
+    use cutover_stages::crosswalk::SAU_ORG_ID;
+
+    #[test]
+    fn evidence_kept_a_batch_at_a_time_is_each_students_latest_row() {
+        // 40 students, each in five rows across the batches: the latest by
+        // year, then entry date (none first), then source row; a row with
+        // no SAU never counts.
+        let n: usize = 200;
+        let ids: Vec<Option<String>> = (0..n)
+            .map(|i| (i % 41 != 40).then(|| format!("{}", i % 40)))
+            .collect();
+        let saus: Vec<Option<String>> = (0..n)
+            .map(|i| (i % 7 != 3).then(|| format!("{}", 1000 + i)))
+            .collect();
+        let years: Vec<i32> = (0..n).map(|i| 2010 + ((i * 13) % 5) as i32).collect();
+        let entry: Vec<Option<i32>> = (0..n)
+            .map(|i| (i % 3 != 0).then_some(i as i32 % 4))
+            .collect();
+        let rows: Vec<i64> = (0..n).map(|i| i as i64 + 2).collect();
+        let mut df = df!(
+            STATE_STUDENT_ID => ids,
+            SAU_ORG_ID => saus,
+            SCHOOL_YEAR => years,
+            SCHOOL_ENTRY_DATE => entry,
+            SOURCE_ROW => rows,
+        )
+        .unwrap();
+        df = df
+            .lazy()
+            .with_column(col(SCHOOL_ENTRY_DATE).cast(DataType::Date))
+            .collect()
+            .unwrap();
+        let sorted = |d: DataFrame| {
+            d.sort([STATE_STUDENT_ID], SortMultipleOptions::default())
+                .unwrap()
+        };
+        let whole = sorted(latest(df.clone()).unwrap());
+        assert_eq!(whole.height(), 40);
+        let mut kept = Evidence::default();
+        for start in (0..n).step_by(7) {
+            kept.push(df.slice(start as i64, 7)).unwrap();
+        }
+        assert_eq!(sorted(kept.finish().unwrap()), whole);
+    }
 }
