@@ -287,6 +287,17 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         assert_eq!(crosswalk(w, bundle).len(), merges, "{bundle}");
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // A pair the posterior alone would merge in so small a bundle, on too
+    // little evidence, goes to a person.
+    let queue = csv_rows(&w.join("with_enrollments/review/queue.csv"));
+    let thin = queue
+        .iter()
+        .find(|r| r["id_a"] == "100000003" && r["id_b"] == "100000004")
+        .expect("the birth date a day off is queued");
+    assert_eq!(
+        thin["reason"],
+        "probable only for the bundle's size: under 24 bits of evidence, a person decides"
+    );
     let model = fs::read_to_string(w.join("with_enrollments/identity/model.json")).unwrap();
     assert!(
         model.contains("with a population prior weighing as 1000 units"),
