@@ -2064,6 +2064,13 @@ mod tests {
         .unwrap()
     }
 
+    #[test]
+    fn the_thin_evidence_reason_names_the_bound_it_applies() {
+        use crate::identity::policy::{MERGE_EVIDENCE_BITS, THIN_EVIDENCE};
+        let bound = format!("under {MERGE_EVIDENCE_BITS} bits of evidence");
+        assert!(THIN_EVIDENCE.contains(&bound), "{THIN_EVIDENCE}");
+    }
+
     /// Scored as probable: merged, or (two students are a tiny bundle, the
     /// prior a share of their one pair) sent to a person for thin evidence.
     fn probable(p: &Pair) -> bool {
