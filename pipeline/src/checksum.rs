@@ -110,10 +110,13 @@ impl DataHashes {
 }
 
 /// A SHA-256 fed in blocks: each value (tagged, so null is not empty and
-/// values cannot run together) appended to a buffer hashed when full.
+/// values cannot run together) copied into a buffer hashed when full (the
+/// digest does not depend on where the blocks are cut).
 struct ValueHasher {
     sha: Sha256,
-    buf: Vec<u8>,
+    buf: Box<[u8]>,
+    /// Bytes of `buf` in use.
+    len: usize,
 }
 
 impl ValueHasher {
@@ -124,39 +127,79 @@ impl ValueHasher {
         sha.update(format!("{dtype:?}").as_bytes());
         ValueHasher {
             sha,
-            buf: Vec::with_capacity(Self::FLUSH + 1024),
+            buf: vec![0; Self::FLUSH].into_boxed_slice(),
+            len: 0,
         }
+    }
+
+    /// Appends `b` to the bytes hashed (a slice copy: `Vec::extend` was
+    /// a call per value in this crate's build).
+    fn bytes(&mut self, b: &[u8]) {
+        if self.len + b.len() > self.buf.len() {
+            self.sha.update(&self.buf[..self.len]);
+            self.len = 0;
+            if b.len() > self.buf.len() {
+                self.sha.update(b);
+                return;
+            }
+        }
+        self.buf[self.len..self.len + b.len()].copy_from_slice(b);
+        self.len += b.len();
     }
 
     fn push(&mut self, value: Option<&[u8]>) {
         match value {
-            Some(v) => {
-                self.buf.extend_from_slice(&(v.len() as u64).to_le_bytes());
-                self.buf.extend_from_slice(v);
-            }
-            None => self.buf.extend_from_slice(&u64::MAX.to_le_bytes()),
+            Some(v) => self.value(v),
+            None => self.null(),
         }
-        if self.buf.len() >= Self::FLUSH {
-            self.sha.update(&self.buf);
-            self.buf.clear();
+    }
+
+    fn value(&mut self, v: &[u8]) {
+        self.bytes(&(v.len() as u64).to_le_bytes());
+        self.bytes(v);
+    }
+
+    fn null(&mut self) {
+        self.bytes(&u64::MAX.to_le_bytes());
+    }
+
+    /// Every value of each chunk in order, walked over the arrow arrays
+    /// themselves (the chunked array's iterator of options cost more than
+    /// the hashing): the same bytes fed as [`Self::push`] of each value.
+    fn text(&mut self, ca: &StringChunked) {
+        let nulls = ca.null_count() > 0;
+        for arr in ca.downcast_iter() {
+            if nulls {
+                for v in arr.iter() {
+                    self.push(v.map(str::as_bytes));
+                }
+            } else {
+                arr.values_iter().for_each(|v| self.value(v.as_bytes()));
+            }
         }
     }
 
     fn column(&mut self, s: &Series) -> Result<()> {
         let physical = s.to_physical_repr();
         macro_rules! numbers {
-            ($ca:expr) => {
-                for v in $ca.iter() {
-                    self.push(v.map(|v| v.to_le_bytes()).as_ref().map(|b| &b[..]));
+            ($ca:expr) => {{
+                let ca = $ca;
+                let nulls = ca.null_count() > 0;
+                for arr in ca.downcast_iter() {
+                    if nulls {
+                        for v in arr.iter() {
+                            self.push(v.map(|v| v.to_le_bytes()).as_ref().map(|b| &b[..]));
+                        }
+                    } else {
+                        arr.values()
+                            .iter()
+                            .for_each(|v| self.value(&v.to_le_bytes()));
+                    }
                 }
-            };
+            }};
         }
         match physical.dtype() {
-            DataType::String => {
-                for v in physical.str()?.iter() {
-                    self.push(v.map(str::as_bytes));
-                }
-            }
+            DataType::String => self.text(physical.str()?),
             DataType::Boolean => {
                 for v in physical.bool()?.iter() {
                     self.push(v.map(|b| if b { &[1u8][..] } else { &[0u8][..] }));
@@ -184,7 +227,7 @@ impl ValueHasher {
     }
 
     fn finish(mut self) -> String {
-        self.sha.update(&self.buf);
+        self.sha.update(&self.buf[..self.len]);
         hex(&self.sha.finalize())
     }
 }
@@ -192,6 +235,37 @@ impl ValueHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_are_hashed_as_their_tagged_bytes_whatever_the_buffer() {
+        // Values that fill the buffer unevenly, one longer than it, nulls.
+        let long = "x".repeat(ValueHasher::FLUSH + 5);
+        let mut values: Vec<Option<String>> = (0..20_000)
+            .map(|i| (i % 7 != 0).then(|| format!("value {i}")))
+            .collect();
+        values.insert(9_000, Some(long));
+        let frame = df!("x" => values.clone()).unwrap();
+        let mut sha = Sha256::new();
+        sha.update(format!("{:?}", DataType::String).as_bytes());
+        for v in &values {
+            match v {
+                Some(v) => {
+                    sha.update((v.len() as u64).to_le_bytes());
+                    sha.update(v.as_bytes());
+                }
+                None => sha.update(u64::MAX.to_le_bytes()),
+            }
+        }
+        let expected = hex(&sha.finalize());
+        assert_eq!(data_hashes("e", &frame).unwrap()["e.x"], expected);
+        let n = df!("n" => [Some(7i64), None]).unwrap();
+        let mut sha = Sha256::new();
+        sha.update(format!("{:?}", DataType::Int64).as_bytes());
+        sha.update(8u64.to_le_bytes());
+        sha.update(7i64.to_le_bytes());
+        sha.update(u64::MAX.to_le_bytes());
+        assert_eq!(data_hashes("e", &n).unwrap()["e.n"], hex(&sha.finalize()));
+    }
 
     #[test]
     fn data_hashed_in_batches_hashes_as_the_whole_frame() {

@@ -447,7 +447,7 @@ impl Rows {
         } else {
             let mut hash = RowHash::default();
             for (b, i) in self.builders.iter_mut().zip(&h.index) {
-                match i.map(|i| record[i].trim()) {
+                match i.map(|i| trimmed(&record[i])) {
                     Some(v) if !v.is_empty() => {
                         b.append_value(v);
                         hash.value(Some(v));
@@ -462,6 +462,15 @@ impl Rows {
             self.lines.push(line as i64);
             self.hashes.push(hash.0);
         }
+    }
+}
+
+/// `v.trim()`, the value's ends looked at first: a value that starts and
+/// ends with a visible ASCII character (most) has nothing to trim.
+fn trimmed(v: &str) -> &str {
+    match (v.as_bytes().first(), v.as_bytes().last()) {
+        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => v,
+        _ => v.trim(),
     }
 }
 
@@ -1051,6 +1060,15 @@ mod tests {
     fn names(read: &Whole) -> Vec<Option<String>> {
         let c = read.frame.column(SCHOOL_NAME).unwrap().str().unwrap();
         (0..c.len()).map(|i| c.get(i).map(str::to_string)).collect()
+    }
+
+    #[test]
+    fn trimmed_is_trim() {
+        for v in [
+            "", " ", "a", " a ", "a b", "\u{a0}x", "x\u{a0}", "\tx\r", "é ", " é", "\u{1c}x",
+        ] {
+            assert_eq!(trimmed(v), v.trim(), "{v:?}");
+        }
     }
 
     #[test]
