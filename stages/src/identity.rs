@@ -28,6 +28,9 @@
 //! (`missing_values`); the same first name, last name and birth date without corroboration to
 //! review (`identity.same_name_birth_date = "review"`); scored merges across
 //! IDs (`probable`) above the merge threshold; the grey zone to review.
+//! Merges are unions held back (to review, `cluster_guard`) when a pair
+//! already scored between the two clusters went to a person or was kept
+//! apart by a decision or a hard-negative pattern.
 //!
 //! **Merged**: identity rows folded into another student; in = out + merged.
 //!
@@ -1511,7 +1514,7 @@ pub fn run(
     let model = model::refined(first, &vectors, &facts, config, units.len());
     clock.lap("refine_model", model.iterations);
     let scorer = Scorer { model: &model };
-    let pairs = score_pairs(
+    let mut pairs = score_pairs(
         &units,
         &candidates,
         (&vectors, &facts),
@@ -1520,6 +1523,16 @@ pub fn run(
         config,
     );
     clock.lap("score_pairs", pairs.len());
+    let Clustered {
+        survivor_of_unit,
+        merged_by,
+        guarded,
+    } = cluster(&units, &pairs);
+    for (i, reason) in guarded {
+        pairs[i].outcome = "review";
+        pairs[i].reason = reason.into();
+    }
+    clock.lap("cluster", merged_by.len());
     review.extend(
         pairs
             .iter()
@@ -1527,8 +1540,6 @@ pub fn run(
             .map(|p| p.pair(|u| &units[u as usize].key)),
     );
     review.sort_by(|a, b| (&a.key_a, &a.key_b).cmp(&(&b.key_a, &b.key_b)));
-    let (survivor_of_unit, merged_by) = cluster(&units, &pairs);
-    clock.lap("cluster", merged_by.len());
     let resolved = Clusters {
         ids: &ids,
         units: &units,
@@ -2748,5 +2759,152 @@ mod tests {
         v[ENROLLMENT] = 2;
         v[BIRTH] = 0;
         assert!(!missing_uncorroborated(&v), "nothing blank");
+    }
+
+    /// A scored pair of units `a` < `b` with an outcome, for the cluster
+    /// tests.
+    fn scored(a: u32, b: u32, score: f64, outcome: &'static str, reason: &'static str) -> Scored {
+        Scored {
+            a,
+            b,
+            score,
+            probability: 0.99,
+            compared: true,
+            levels: [0; N],
+            weights: [0.0; N],
+            outcome,
+            reason: reason.into(),
+            pattern: if reason.starts_with("twins") {
+                "twins_or_siblings"
+            } else {
+                ""
+            },
+        }
+    }
+
+    fn three_units() -> Vec<Unit> {
+        ["000000001", "000000002", "000000003"]
+            .iter()
+            .enumerate()
+            .map(|(i, k)| Unit::new(k.to_string(), Some(k.to_string()), vec![i]))
+            .collect()
+    }
+
+    /// A ~ C and B ~ C would merge, but A and B are twins a person is to
+    /// tell apart: merging both through C (the transitive closure) would
+    /// fold one twin into the other behind the reviewer's back. The
+    /// weaker merge is held back and goes to a person, with the reason.
+    #[test]
+    fn a_merge_through_a_third_id_never_joins_a_pair_sent_to_a_person() {
+        let units = three_units();
+        for own in [
+            scored(0, 1, -2.0, "review", "twins_or_siblings: same surname, close birth date, different first names, together: a person decides"),
+            scored(0, 1, -2.0, "separate", "twins_or_siblings: enrolled at once for months: two children"),
+            scored(0, 1, -2.0, "review", "grey zone"),
+            scored(0, 1, -2.0, "separate", "decision"),
+        ] {
+            let pairs = vec![
+                own.clone(),
+                scored(0, 2, 40.0, "merge", "probable"),
+                scored(1, 2, 35.0, "merge", "probable"),
+            ];
+            let out = cluster(&units, &pairs);
+            let s = &out.survivor_of_unit;
+            assert_ne!(s[0], s[1], "{own:?}");
+            assert_eq!(s[0], s[2], "the stronger merge stands");
+            let (what, pattern) = match (own.outcome, own.pattern) {
+                ("review", "") => ("went to a person", ""),
+                ("review", _) => ("went to a person", " (twins_or_siblings)"),
+                (_, "") => ("was kept apart", ""),
+                _ => ("was kept apart", " (twins_or_siblings)"),
+            };
+            assert_eq!(
+                out.guarded,
+                [(2, format!("cluster_guard: probable, but it would join 000000001 and 000000002, whose own pair {what}{pattern}: a person decides"))]
+            );
+        }
+        // Kept apart for want of evidence only (no pattern): a child
+        // entered three times with a different defect each time is one.
+        let pairs = vec![
+            scored(0, 1, -20.0, "separate", "below the review threshold"),
+            scored(0, 2, 40.0, "merge", "probable"),
+            scored(1, 2, 35.0, "merge", "probable"),
+        ];
+        let out = cluster(&units, &pairs);
+        assert!(out.guarded.is_empty());
+        assert_eq!(out.survivor_of_unit, ["000000001"; 3]);
+    }
+
+    /// A reviewer's "merge" wins over the guard (only a reviewer's
+    /// "separate" between the two clusters stops it), and once a person
+    /// merged the pair that was queued, the third ID joins automatically.
+    #[test]
+    fn a_merge_decision_still_merges_through_the_guard() {
+        let units = three_units();
+        let pairs = vec![
+            scored(0, 1, -2.0, "review", "grey zone"),
+            scored(0, 2, 0.0, "merge", "decision"),
+            scored(1, 2, 0.0, "merge", "decision"),
+        ];
+        let out = cluster(&units, &pairs);
+        assert!(out.guarded.is_empty());
+        assert_eq!(out.survivor_of_unit, ["000000001"; 3]);
+        let pairs = vec![
+            scored(0, 1, 0.0, "merge", "decision"),
+            scored(0, 2, 40.0, "merge", "probable"),
+            scored(1, 2, 35.0, "merge", "probable"),
+        ];
+        let out = cluster(&units, &pairs);
+        assert!(out.guarded.is_empty());
+        assert_eq!(out.survivor_of_unit, ["000000001"; 3]);
+        let pairs = vec![
+            scored(0, 1, 0.0, "separate", "decision"),
+            scored(0, 2, 0.0, "merge", "decision"),
+            scored(1, 2, 0.0, "merge", "decision"),
+        ];
+        let out = cluster(&units, &pairs);
+        assert_ne!(out.survivor_of_unit[0], out.survivor_of_unit[1]);
+    }
+
+    /// The same names with a birth date a little off and nothing else, or a
+    /// blank birth date with only one enrollment continuing the other: the
+    /// look-alikes of the 2,000,000-student run's wrong merges go to a
+    /// person; a middle name, an address or a local number agreeing
+    /// still lets them merge.
+    #[test]
+    fn names_with_a_birth_date_off_and_nothing_else_go_to_a_person() {
+        use crate::identity::policy::{
+            BLANK_BIRTH_ENROLLMENTS_ALONE, NAMES_AND_A_BIRTH_DATE_OFF, SURNAMES_DIFFER_ALONE,
+        };
+        // exact names, middle missing, a day apart, gender agrees, no
+        // enrollment, no local number, no address.
+        let mut v = [0, 3, 0, 2, 0, missing_level(ENROLLMENT), 2, 3];
+        assert_eq!(doubtful(&v), Some(NAMES_AND_A_BIRTH_DATE_OFF));
+        assert_eq!(NAMES_AND_A_BIRTH_DATE_OFF, "probable, but only the same first name and surname and a birth date a little off agree (no middle name, enrollment continuing the other, address or local number): a person decides");
+        v[MIDDLE] = 0;
+        assert_eq!(doubtful(&v), None, "a middle name agrees");
+        v[MIDDLE] = 2;
+        v[ENROLLMENT] = ENDS_WHERE_BEGINS;
+        assert_eq!(doubtful(&v), None, "one enrollment continues the other");
+        v[ENROLLMENT] = 2;
+        assert_eq!(doubtful(&v), Some(NAMES_AND_A_BIRTH_DATE_OFF));
+        v[LOCAL] = 0;
+        assert_eq!(doubtful(&v), None, "the same local number");
+        v[LOCAL] = 2;
+        v[BIRTH] = 0;
+        assert_eq!(doubtful(&v), None, "the birth date is the same");
+        // A blank birth date, one enrollment ending where the other begins.
+        let mut v = [0, 3, 0, missing_level(BIRTH), 0, ENDS_WHERE_BEGINS, 2, 3];
+        assert_eq!(doubtful(&v), Some(BLANK_BIRTH_ENROLLMENTS_ALONE));
+        assert_eq!(BLANK_BIRTH_ENROLLMENTS_ALONE, "probable, but a birth date is blank and only one enrollment continuing the other agrees (no address or local number): a person decides");
+        v[ADDRESS_C] = 0;
+        assert_eq!(doubtful(&v), None, "the same address");
+        // Another surname, the same first name and birth date, one
+        // enrollment continuing the other, and nothing else.
+        let mut v = [0, 3, 6, 0, 0, ENDS_WHERE_BEGINS, 2, 2];
+        assert_eq!(doubtful(&v), Some(SURNAMES_DIFFER_ALONE));
+        assert_eq!(SURNAMES_DIFFER_ALONE, "probable, but the surnames differ and no middle name, address or local number agrees: a person decides");
+        v[MIDDLE] = 0;
+        assert_eq!(doubtful(&v), None, "the middle name agrees");
     }
 }

@@ -287,7 +287,16 @@ pub(super) fn weak_without_enrollment(v: &[usize; N], evidence: f64, reason: &st
 /// name, or the birth dates differ, or the addresses differ and a name or
 /// the birth date is not exact, with no enrollment to tell two children
 /// apart (on names, birth dates and addresses alone such pairs were twins,
-/// siblings and strangers as often as duplicates).
+/// siblings and strangers as often as duplicates), or only the names and a
+/// birth date a little off agree ([`names_and_a_birth_date_off_alone`]),
+/// or a birth date is blank and only one enrollment continuing the other
+/// agrees (no address or local number: a stranger of one name leaving as
+/// another arrives; a pair with a blank value and no such continuity is
+/// [`missing_uncorroborated`]), or the surnames differ and no middle name,
+/// address or local number agrees (a stranger of the same first name and
+/// birth date arriving as another leaves: the one wrong merge at 200,000
+/// and at 400,000 students; the right merges with a new surname there all
+/// had the middle name agreeing).
 pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
     const DISAGREE: usize = 1;
     const NICKNAME: usize = 1;
@@ -306,9 +315,49 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
         Some("probable, but the birth dates differ and no enrollment tells two children apart: a person decides")
     } else if v[ENROLLMENT] == no_enrollment && moved_and_not_exact(v) {
         Some("probable, but a name or the birth date is not the same, the addresses differ and no enrollment tells two children apart: a person decides")
+    } else if names_and_a_birth_date_off_alone(v) {
+        Some(NAMES_AND_A_BIRTH_DATE_OFF)
+    } else if v[BIRTH] == missing_level(BIRTH) && !corroborated(v) {
+        Some(BLANK_BIRTH_ENROLLMENTS_ALONE)
+    } else if v[LAST] == SURNAME_DIFFERENT && v[MIDDLE] != 0 && !corroborated(v) {
+        Some(SURNAMES_DIFFER_ALONE)
     } else {
         None
     }
+}
+
+/// Why a probable pair of the same first name and surname and a birth
+/// date a little off, with nothing else agreeing, goes to a person.
+pub(super) const NAMES_AND_A_BIRTH_DATE_OFF: &str = "probable, but only the same first name and surname and a birth date a little off agree (no middle name, enrollment continuing the other, address or local number): a person decides";
+
+/// Why a probable pair with a blank birth date whose only independent
+/// evidence is one enrollment continuing the other goes to a person.
+pub(super) const BLANK_BIRTH_ENROLLMENTS_ALONE: &str = "probable, but a birth date is blank and only one enrollment continuing the other agrees (no address or local number): a person decides";
+
+/// The surname level "different" (not a compound part, not similar).
+const SURNAME_DIFFERENT: usize = 6;
+
+/// Why a probable pair whose surnames differ, with no middle name,
+/// address or local number agreeing, goes to a person.
+pub(super) const SURNAMES_DIFFER_ALONE: &str = "probable, but the surnames differ and no middle name, address or local number agrees: a person decides";
+
+/// The same first name and surname exactly, a birth date a little off
+/// (day and month swapped, a slip, one part off), and nothing else
+/// agreeing: no middle name, no enrollment continuing the other, no
+/// address or local number. Strangers of one name born a few days apart
+/// look exactly like this: at 2,000,000 students such pairs were among the
+/// 8 wrong clusters. On the generated 200,000-student bundle 33 right
+/// merges (all without enrollments or addresses) go to a person instead.
+pub(super) fn names_and_a_birth_date_off_alone(v: &[usize; N]) -> bool {
+    const MIDDLE_AGREE: usize = 0;
+    const OVERLAP_DAYS: usize = 1;
+    let continuing = v[ENROLLMENT] == ENDS_WHERE_BEGINS || v[ENROLLMENT] == OVERLAP_DAYS;
+    v[FIRST] == 0
+        && v[LAST] == 0
+        && (1..=3).contains(&v[BIRTH])
+        && v[MIDDLE] != MIDDLE_AGREE
+        && !continuing
+        && !corroborated(v)
 }
 
 /// Both addresses known and different, and the first name, surname or
@@ -406,21 +455,77 @@ pub(super) fn score_pairs(
     pairs
 }
 
-/// Merged clusters: each unit's surviving key, and for each unit merged
-/// the rule and score that merged it. Decisions first, then the strongest
-/// scores; a "separate" decision between any two members blocks a merge.
-pub(super) fn cluster(
-    units: &[Unit],
-    pairs: &[Scored],
-) -> (Vec<String>, BTreeMap<usize, (&'static str, f64)>) {
-    let separate: BTreeSet<(usize, usize)> = pairs
+/// Does this pair, not a merge, forbid its two units from ending in one
+/// cluster through merges with others? A reviewer's "separate"; a pair sent
+/// to a person (whatever the reason: the same names and birth date, a
+/// pattern, thin evidence, the grey zone, a guarded merge); a pair kept
+/// apart under a hard-negative pattern (twins enrolled at once for months).
+/// A pair kept apart only for want of evidence (below the review threshold
+/// with no pattern, a blank value with nothing independent agreeing) does
+/// not: a child entered three times with a different defect each time is
+/// often far from itself across two of the entries (see [`cluster`]).
+pub(super) fn blocks_union(p: &Scored) -> bool {
+    match p.outcome {
+        "review" => true,
+        "separate" => p.reason == "decision" || !p.pattern.is_empty(),
+        _ => false,
+    }
+}
+
+/// The reason of a merge the cluster guard sends to a person: merging
+/// would put `x` and `y` in one student, whose own pair is not a merge.
+pub(super) fn guarded_reason(x: &str, y: &str, to_person: bool, pattern: &str) -> String {
+    let what = if to_person {
+        "went to a person"
+    } else {
+        "was kept apart"
+    };
+    let pattern = if pattern.is_empty() {
+        String::new()
+    } else {
+        format!(" ({pattern})")
+    };
+    format!(
+        "cluster_guard: probable, but it would join {x} and {y}, whose own pair {what}{pattern}: a person decides"
+    )
+}
+
+/// What [`cluster`] decided: each unit's surviving key, for each unit
+/// merged the rule and score that merged it, and the merges the guard held
+/// back (index into the pairs, the reason).
+pub(super) struct Clustered {
+    pub survivor_of_unit: Vec<String>,
+    pub merged_by: BTreeMap<usize, (&'static str, f64)>,
+    pub guarded: Vec<(usize, String)>,
+}
+
+/// Merged clusters. Decisions first (blocked only by a reviewer's
+/// "separate" between any two members: a "merge" decision wins over any
+/// score), then the strongest scores. The guard: an automatic merge is held
+/// back, and goes to a person, when any pair already scored between its two
+/// clusters forbids the union ([`blocks_union`]): without it, the
+/// transitive closure of merges joined two children whose own pair was
+/// queued (a generated 2,000-student bundle, seed 12: two children of the
+/// same names and a birth date a day apart, through a same-ID conflict
+/// unit; the personal-and-address bundle with blanks: a look-alike merged
+/// at 5.4 through her look-alike's second ID, their own pair queued). A
+/// held back merge forbids later unions as a review pair does. A same-ID
+/// conflict (persons of one StateStudentID whose birth date or gender
+/// differ) does not forbid by itself, only its scored pair does: on that
+/// bundle the 24 merges it would have held back were all one child.
+pub(super) fn cluster(units: &[Unit], pairs: &[Scored]) -> Clustered {
+    let mut blocking: BTreeMap<(usize, usize), usize> = pairs
         .iter()
-        .filter(|p| p.outcome == "separate" && p.reason == "decision")
-        .map(|p| (p.a as usize, p.b as usize))
+        .enumerate()
+        .filter(|(_, p)| blocks_union(p))
+        .map(|(i, p)| ((p.a as usize, p.b as usize), i))
         .collect();
-    let mut merges: Vec<&Scored> = pairs.iter().filter(|p| p.outcome == "merge").collect();
+    let mut merges: Vec<usize> = (0..pairs.len())
+        .filter(|&i| pairs[i].outcome == "merge")
+        .collect();
     // By key is by unit: units are sorted by key.
-    merges.sort_by_key(|p| {
+    merges.sort_by_key(|&i| {
+        let p = &pairs[i];
         let rank = if p.reason == "decision" { 0 } else { 1 };
         (rank, -p.score as i64, p.a, p.b)
     });
@@ -428,18 +533,37 @@ pub(super) fn cluster(
     let mut members: BTreeMap<usize, BTreeSet<usize>> =
         (0..units.len()).map(|i| (i, BTreeSet::from([i]))).collect();
     let mut merged_by: BTreeMap<usize, (&'static str, f64)> = BTreeMap::new();
-    for p in merges {
+    let mut guarded: Vec<(usize, String)> = Vec::new();
+    for i in merges {
+        let p = &pairs[i];
+        let decision = p.reason == "decision";
         let (a, b) = (p.a as usize, p.b as usize);
         let (ra, rb) = (uf.find(a), uf.find(b));
         if ra == rb {
             continue;
         }
-        let blocked = members[&ra].iter().any(|x| {
+        // The first pair between the two clusters that forbids the union
+        // (members in order: the same pair on every run).
+        let forbids = |x: usize, y: usize| -> Option<usize> {
+            match blocking.get(&(x.min(y), x.max(y))) {
+                Some(&j) if !decision || pairs[j].reason == "decision" => Some(j),
+                _ => None,
+            }
+        };
+        let found = members[&ra].iter().find_map(|&x| {
             members[&rb]
                 .iter()
-                .any(|y| separate.contains(&(*x.min(y), *x.max(y))))
+                .find_map(|&y| forbids(x, y).map(|j| (x, y, j)))
         });
-        if blocked {
+        if let Some((x, y, own)) = found {
+            if !decision {
+                let (x, y) = (x.min(y), x.max(y));
+                let (kx, ky) = (units[x].key.as_str(), units[y].key.as_str());
+                // A merge held back earlier is still "merge" in `pairs`.
+                let to_person = pairs[own].outcome != "separate";
+                guarded.push((i, guarded_reason(kx, ky, to_person, pairs[own].pattern)));
+                blocking.insert((a, b), i);
+            }
             continue;
         }
         uf.union(a, b);
@@ -447,15 +571,15 @@ pub(super) fn cluster(
         let other = if root == ra { rb } else { ra };
         let moved = members.remove(&other).unwrap_or_default();
         members.entry(root).or_default().extend(moved);
-        let rule = if p.reason == "decision" {
-            "decision"
-        } else {
-            "probable"
-        };
+        let rule = if decision { "decision" } else { "probable" };
         merged_by.insert(a, (rule, p.score));
         merged_by.insert(b, (rule, p.score));
     }
-    (survivors(units, &members), merged_by)
+    Clustered {
+        survivor_of_unit: survivors(units, &members),
+        merged_by,
+        guarded,
+    }
 }
 
 /// The surviving StateStudentID of each cluster: the earliest assigned
