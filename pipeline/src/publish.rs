@@ -1064,25 +1064,31 @@ fn write_manifest(w: &mut Writing) -> Result<()> {
     // Both files are written one part at a time (unpacked on each
     // thread): the parquet file in the row groups polars would make of
     // the parts' frame, so its bytes are those of that frame written.
+    // Each part is unpacked once, here, and handed to the parquet thread
+    // too (at most one part waits for it).
     let groups = packed::row_groups(&parts)?;
     let (parquet, csv) = std::thread::scope(|s| {
-        let parts = &parts;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<DataFrame>(1);
         let parquet = s.spawn(move || {
             snapshot::stage_parquet_batches(root, STAGE, "upload_manifest", provenance, |sink| {
-                packed::in_groups(parts, &groups, |group| sink.write(group))
+                packed::frames_in_groups(rx.into_iter().map(Ok), &groups, |group| sink.write(group))
             })?
             .persist()
         });
-        let csv = write_csv_parts(
-            &path,
-            parts.iter().map(packed::Part::frame),
-            &names,
-            LineEnds::Lf,
-        );
+        let frames = parts.iter().map(|p| {
+            let frame = p.frame()?;
+            // A parquet thread gone has failed: its error is the one told.
+            let _ = tx.send(frame.clone());
+            Ok(frame)
+        });
+        let csv = write_csv_parts(&path, frames, &names, LineEnds::Lf);
+        drop(tx);
         (joined(parquet), csv)
     });
+    // A failed CSV cuts the parquet file's rows short: its error first.
+    let csv = csv?;
     parquet?;
-    finish_manifest(w, csv?)
+    finish_manifest(w, csv)
 }
 
 /// Records the manifest's two files (the CSV's SHA-256 `csv`).

@@ -153,18 +153,19 @@ pub fn row_groups(parts: &[Part]) -> Result<Vec<usize>> {
         .collect())
 }
 
-/// Hands the rows of `parts`, one after the other, to `write` in frames of
-/// `groups` rows (one part unpacked at a time).
-pub fn in_groups(
-    parts: &[Part],
+/// Hands the rows of the parts' `frames`, one after the other (each
+/// unpacked once by the caller, who may write it elsewhere too), to
+/// `write` in frames of `groups` rows.
+pub fn frames_in_groups(
+    frames: impl Iterator<Item = Result<DataFrame>>,
     groups: &[usize],
     mut write: impl FnMut(&mut DataFrame) -> Result<()>,
 ) -> Result<()> {
     let mut groups = groups.iter().copied();
     let mut want = groups.next().unwrap_or(0);
     let mut pending: Option<DataFrame> = None;
-    for part in parts {
-        let df = part.frame()?;
+    for df in frames {
+        let df = df?;
         let mut offset = 0;
         while offset < df.height() {
             let have = pending.as_ref().map_or(0, DataFrame::height);
@@ -313,7 +314,7 @@ mod tests {
         let by_groups = |parts: &[Part]| {
             let groups = row_groups(parts).unwrap();
             let mut written: Vec<DataFrame> = Vec::new();
-            in_groups(parts, &groups, |group| {
+            frames_in_groups(parts.iter().map(Part::frame), &groups, |group| {
                 group.rechunk_mut();
                 written.push(group.clone());
                 Ok(())
