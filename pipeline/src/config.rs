@@ -271,6 +271,7 @@ impl Config {
             birth_date_earliest: self.birth_date_earliest,
             birth_date_latest: self.birth_date_latest,
             extract_date: self.extract_date,
+            school_years: (self.first_year, self.last_year),
         }
     }
 }
