@@ -871,7 +871,14 @@ fn check_paths(config: &Config, file: &str, problems: &mut Vec<Problem>) {
             }
         }
     }
-    if !config
+    if !config.crosswalks.is_dir() {
+        // A mistyped or missing tables folder (crosswalks-v3) was reported
+        // as lacking legacy_codes.csv, as if it were there.
+        problem(
+            "crosswalks",
+            format!("{} is not a folder", config.crosswalks.display()),
+        );
+    } else if !config
         .crosswalks
         .join(crate::crosswalks::LEGACY_CODES)
         .is_file()
