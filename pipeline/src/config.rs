@@ -271,6 +271,7 @@ impl Config {
             birth_date_earliest: self.birth_date_earliest,
             birth_date_latest: self.birth_date_latest,
             extract_date: self.extract_date,
+            school_years: (self.first_year, self.last_year),
         }
     }
 }
@@ -870,7 +871,14 @@ fn check_paths(config: &Config, file: &str, problems: &mut Vec<Problem>) {
             }
         }
     }
-    if !config
+    if !config.crosswalks.is_dir() {
+        // A mistyped or missing tables folder (crosswalks-v3) was reported
+        // as lacking legacy_codes.csv, as if it were there.
+        problem(
+            "crosswalks",
+            format!("{} is not a folder", config.crosswalks.display()),
+        );
+    } else if !config
         .crosswalks
         .join(crate::crosswalks::LEGACY_CODES)
         .is_file()

@@ -81,7 +81,9 @@ pub fn what_to_do(rule: &str) -> &'static str {
     match rule {
         "column_count" => "The line has the wrong number of fields: look for a stray comma or quote in ICSE's export of this record.",
         "joined_rows" => "A quote in this line is closed on a later line, joining the lines into one row: look for a stray quote in ICSE's export of these records.",
+        "repeated_header" => "The file holds its header row again at this line: the extract was probably made of two files joined; remove the line.",
         "required" => "Enter the missing value in ICSE.",
+        "outside_school_years" => "The record's school year is outside the years this run migrates: correct its YearCode in ICSE, or widen school_years in the configuration.",
         "invalid_integer" | "invalid_year" | "invalid_date" | "invalid_flag" | "invalid_time" | "invalid_id" => "Correct the value's format in ICSE.",
         "unknown_code" | "retired_code" | "code_not_in_set" => "Choose a code valid in that school year.",
         "unmapped_code" => "The code has no mapping for its school year: correct it in ICSE, or ask the Department to add the mapping.",
@@ -102,7 +104,7 @@ pub fn what_to_do(rule: &str) -> &'static str {
 /// The stage that quarantined a rule's rows.
 fn quarantine_stage(rule: &str) -> &'static str {
     match rule {
-        "column_count" | "joined_rows" | "undecodable" => "read",
+        "column_count" | "joined_rows" | "undecodable" | "repeated_header" => "read",
         "unmapped_code" => "crosswalk",
         _ => "ingest",
     }

@@ -66,7 +66,48 @@ pub fn read_decisions(path: &Path, bytes: &[u8]) -> Result<Vec<Decision>> {
             _ => {}
         }
     }
+    separated_yet_merged(&file.to_string(), &rows)?;
     Ok(rows.into_iter().map(|(_, d)| d).collect())
+}
+
+/// Refuses a separate decision whose two keys other decisions merge
+/// through a third (`A,B merge`, `B,C merge`, `A,C separate`): one of them
+/// is wrong, and which one the tool cannot tell.
+fn separated_yet_merged(file: &str, rows: &[(u64, Decision)]) -> Result<()> {
+    let mut merged: BTreeMap<&str, Vec<(&str, u64)>> = BTreeMap::new();
+    for (line, d) in rows.iter().filter(|(_, d)| d.merge) {
+        merged.entry(&d.id_a).or_default().push((&d.id_b, *line));
+        merged.entry(&d.id_b).or_default().push((&d.id_a, *line));
+    }
+    for (line, d) in rows.iter().filter(|(_, d)| !d.merge) {
+        // The merge decisions' lines on a path from id_a to id_b, if any.
+        let mut came: BTreeMap<&str, (&str, u64)> = BTreeMap::new();
+        let mut queue = std::collections::VecDeque::from([d.id_a.as_str()]);
+        while let Some(at) = queue.pop_front() {
+            for &(next, l) in merged.get(at).into_iter().flatten() {
+                if next != d.id_a && !came.contains_key(next) {
+                    came.insert(next, (at, l));
+                    queue.push_back(next);
+                }
+            }
+        }
+        let mut lines = Vec::new();
+        let mut at = d.id_b.as_str();
+        while let Some(&(from, l)) = came.get(at) {
+            lines.push(l.to_string());
+            at = from;
+        }
+        if !lines.is_empty() {
+            lines.reverse();
+            anyhow::bail!(
+                "{file}: line {line}: {} and {} are decided separate here, but the merge decisions on lines {} join them: keep one",
+                d.id_a,
+                d.id_b,
+                lines.join(", ")
+            );
+        }
+    }
+    Ok(())
 }
 
 fn word(merge: bool) -> &'static str {
@@ -134,6 +175,13 @@ fn decision_rows(path: &Path, bytes: &[u8]) -> Result<Vec<(u64, Decision)>> {
         };
         if field(0).is_empty() || field(1).is_empty() {
             problems.push(format!("{file}: line {line}: id_a and id_b are required"));
+            continue;
+        }
+        if field(0) == field(1) {
+            problems.push(format!(
+                "{file}: line {line}: id_a and id_b are both {}: a decision is on two different keys",
+                field(0)
+            ));
             continue;
         }
         out.push((

@@ -572,6 +572,13 @@ fn cmd_validate(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     if let Err(problems) = tables::Tables::load(&config.crosswalks, &config.layouts) {
         return Ok(refused(problems));
     }
+    // The reviewers' decisions, as the identity stage reads them (their
+    // keys are checked against the students only when it runs).
+    let decisions = config.output.join("review").join("decisions.csv");
+    let bytes = std::fs::read(&decisions).unwrap_or_default();
+    if let Err(problems) = identity_stage::read_decisions(&decisions, &bytes) {
+        return Ok(refused(problems.to_string().lines()));
+    }
     say!("{}: valid", path.display());
     Ok(ExitCode::SUCCESS)
 }

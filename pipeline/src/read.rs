@@ -77,6 +77,8 @@ pub enum ReadError {
     Io { file: String, message: String },
     #[error("{file}: the file is empty: a header row is expected")]
     Empty { file: String },
+    #[error("{file}: the file holds only blank lines ({lines} of them), no header row and no records: a header row is expected (was the extract cut short?)")]
+    BlankOnly { file: String, lines: usize },
     #[error("{file}: line 1: none of the file's columns found in its {fields} field(s){hint}: the header row may be missing (the line's values are not shown: they may be a student's)")]
     NoHeader {
         file: String,
@@ -436,6 +438,17 @@ impl Rows {
             });
         } else if let Some(joined) = joined {
             self.bad.push(joined);
+        } else if record.iter().zip(&h.found).all(|(v, f)| v.trim() == f) {
+            // The header's names again (two extracts joined into one file):
+            // each value broke its column's rule, one quarantine line per
+            // column (`EnrollmentID: expected a whole number`, ...).
+            self.bad.push(Rejected {
+                line: line as i64,
+                column: String::new(),
+                value: String::new(),
+                rule: "repeated_header",
+                message: "the header row again, in the middle of the file (two extracts joined into one?): not a record".to_string(),
+            });
         } else if undecodable {
             self.bad.extend(undecodable_fields(
                 record,
@@ -680,6 +693,29 @@ fn header_record(
     last: bool,
     file: &str,
 ) -> Result<Option<(csv::StringRecord, usize)>, ReadError> {
+    // Nothing but blank lines (spaces and tabs included, which the CSV
+    // reader would take for a one-field header): said so, not "empty".
+    if text.trim_ascii().is_empty() {
+        if !last {
+            return Ok(None);
+        }
+        if text.is_empty() {
+            return Err(ReadError::Empty {
+                file: file.to_string(),
+            });
+        }
+        // Line ends (CRLF, LF or a lone CR), and a last line without one.
+        let ends = text
+            .iter()
+            .enumerate()
+            .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && text.get(i + 1) != Some(&b'\n')))
+            .count();
+        let unended = usize::from(!matches!(text.last(), Some(b'\n' | b'\r')));
+        return Err(ReadError::BlankOnly {
+            file: file.to_string(),
+            lines: ends + unended,
+        });
+    }
     // Every record end, blank lines included: the header is the first
     // record with anything in it, as the CSV reader skips blank lines.
     let ends = chunks::cut(text, text.len().max(1), last).map_or(Vec::new(), |c| c.ends);
@@ -1286,6 +1322,14 @@ mod tests {
             err.to_string(),
             "schools.csv: the file is empty: a header row is expected"
         );
+        // Only blank lines (an extract cut short): said so, with how many.
+        for (text, lines) in [(&b"\n\n\n"[..], 3), (b"\r\n\r\n", 2), (b"   \n\t\n  ", 3)] {
+            let err = read_bytes(text, &[]).err().unwrap();
+            assert_eq!(
+                err.to_string(),
+                format!("schools.csv: the file holds only blank lines ({lines} of them), no header row and no records: a header row is expected (was the extract cut short?)")
+            );
+        }
         // A first line with no known column is not echoed: it may be data.
         let err = read_bytes(b"12,Oak School,1001,Portland\n13,Elm,1002,Bath\n", &[])
             .err()

@@ -191,6 +191,7 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
     check_arguments(config, opts)?;
     let tables = Tables::load(&config.crosswalks, &config.layouts)
         .map_err(|p| anyhow::anyhow!(p.join("\n")))?;
+    let _lock = lock_output(&config.output)?;
     recover(&config.output)?;
     let ctx = Ctx::new(config, &tables, opts)?;
     info!(run_id = %ctx.run_id, files = ctx.inputs.len(), "run started");
@@ -202,6 +203,41 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
     }
     finish(&ctx, runner, started_at, last)
 }
+
+/// One run at a time in an output folder, held until the run ends: a
+/// second run started beside one removed its temporary files as a killed
+/// run's and failed on them (`cannot read out/read/.cutover-ZH6HE0.tmp`),
+/// or could swap uploads under it. `File::try_lock` is Rust 1.89's, after
+/// the workspace's stated 1.85 (the toolchain here is 1.95): raising
+/// `rust-version` turns on lints across code this change does not touch.
+#[allow(clippy::incompatible_msrv)]
+fn lock_output(root: &Path) -> Result<std::fs::File> {
+    if !root.exists() {
+        crate::output::private_dir(root)?;
+    }
+    crate::output::refuse_read_only(root)?;
+    let path = root.join(LOCK_FILE);
+    let mut open = std::fs::OpenOptions::new();
+    open.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    let file = open
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "the output folder {} is in use by another cutover run: wait for it to finish, or choose another output folder",
+            root.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}
+
+/// The file a run holds locked in its output folder ([`lock_output`]).
+pub const LOCK_FILE: &str = ".cutover.lock";
 
 /// Start-up recovery, before any stage decides: an interrupted uploads swap
 /// put right, temporary files a killed run left removed.

@@ -94,14 +94,39 @@ fn a_decision_naming_no_student_or_contradicting_another_is_refused() {
             "100000002,100000004,merge,rk,2017-07-02,\n100000004,100000002,separate,jd,2017-07-03,\n",
             "error: out/review/decisions.csv: line 3: 100000004 and 100000002 are decided separate here and merge on line 2: keep one\n",
         ),
+        // Accepted silently before: a decision on one key twice (a
+        // copy-paste slip), and a separate decision on two keys that two
+        // merge decisions join through a third.
+        (
+            "100000002,100000002,merge,rk,2017-07-02,\n",
+            "error: out/review/decisions.csv: line 2: id_a and id_b are both 100000002: a decision is on two different keys\n",
+        ),
+        (
+            "100000002,100000004,merge,rk,2017-07-02,\n100000005,100000004,merge,rk,2017-07-02,\n100000002,100000005,separate,jd,2017-07-03,\n",
+            "error: out/review/decisions.csv: line 4: 100000002 and 100000005 are decided separate here, but the merge decisions on lines 2, 3 join them: keep one\n",
+        ),
     ];
     let stages = fs::read(w.join("out/stages.json")).unwrap();
     let summary = fs::read(w.join("out/identity/summary.json")).unwrap();
     for (rows, message) in cases {
         fs::write(w.join("out/review/decisions.csv"), format!("{head}{rows}")).unwrap();
+        // The file changed, so identity runs (it is never skipped with
+        // decisions it has not checked) and refuses them.
         let o = run();
         assert_eq!(o.status.code(), Some(2));
         assert_eq!(String::from_utf8_lossy(&o.stderr), message);
+        // validate refuses what needs no run to see (all but a key no
+        // student has), with the same words.
+        let v = cutover(&["validate", "--config", "config.toml"], w);
+        if message.contains("no student has the key") {
+            assert_eq!(v.status.code(), Some(0));
+        } else {
+            assert_eq!(v.status.code(), Some(2));
+            assert_eq!(
+                String::from_utf8_lossy(&v.stderr),
+                message.trim_start_matches("error: ")
+            );
+        }
         // Nothing of the identity stage written.
         assert_eq!(fs::read(w.join("out/stages.json")).unwrap(), stages);
         assert_eq!(
@@ -115,5 +140,39 @@ fn a_decision_naming_no_student_or_contradicting_another_is_refused() {
         format!("{head}100000002,100000004,merge,rk,2017-07-02,\n100000004,100000002,merge,jd,2017-07-03,\n"),
     )
     .unwrap();
+    let o = run();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("identity: ran (changed: review decisions)")
+    );
+    // Unchanged, checked decisions: identity skipped.
+    let o = run();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("identity: skipped"));
+}
+
+#[test]
+fn a_second_run_into_an_output_folder_in_use_is_refused() {
+    // Two runs into one folder at once: the second removed the first's
+    // temporary files as a killed run's and failed on them (`cannot read
+    // out/read/.cutover-ZH6HE0.tmp`), or swapped uploads under it.
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    fixture(w);
+    let run = || cutover(&["run", "--config", "config.toml", "--quiet"], w);
+    assert_eq!(run().status.code(), Some(0));
+    let stages = fs::read(w.join("out/stages.json")).unwrap();
+    // A run in progress holds the folder's lock.
+    let held = fs::File::open(w.join("out/.cutover.lock")).unwrap();
+    held.lock().unwrap();
+    let o = cutover(&["run", "--config", "config.toml", "--quiet", "--force"], w);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "error: the output folder out is in use by another cutover run: wait for it to finish, or choose another output folder\n"
+    );
+    assert_eq!(fs::read(w.join("out/stages.json")).unwrap(), stages);
+    // Once it ends, the next run goes ahead.
+    drop(held);
     assert_eq!(run().status.code(), Some(0));
 }

@@ -335,7 +335,7 @@ fn user_errors_are_worded_exactly() {
         (
             vec!["run", "nowhere", "--crosswalks", "nowhere-either"],
             2,
-            "<defaults>: bundle: nowhere is not a folder\n<defaults>: crosswalks: nowhere-either has no legacy_codes.csv\n",
+            "<defaults>: bundle: nowhere is not a folder\n<defaults>: crosswalks: nowhere-either is not a folder\n",
         ),
         (
             vec!["validate", "--config", "missing.toml"],

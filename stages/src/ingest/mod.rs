@@ -21,7 +21,7 @@
 //! `effective_date_required`, `resolution_date_required`,
 //! `resolution_before_event`, `end_before_start`; then, in [`rules`],
 //! `control_character`, `too_long`, `code_format`, `duplicate_row`,
-//! `duplicate_key`, `no_identity`, `year_mismatch`, `spans_school_years`,
+//! `duplicate_key`, `no_identity`, `outside_school_years`, `year_mismatch`, `spans_school_years`,
 //! `after_extract_date`, `exceptionality_age`. Values of personal columns
 //! (names, birth dates) are written as `[redacted]`. On identity rows a
 //! rule of a column other than the keys keeps the row (a finding, its value
@@ -65,6 +65,9 @@ pub struct IngestConfig {
     pub birth_date_latest: NaiveDate,
     /// The extract's date (`publish.as_of`): no date may be after it.
     pub extract_date: NaiveDate,
+    /// The configuration's `school_years` (first, last): a row whose
+    /// YearCode is outside them is quarantined (`outside_school_years`).
+    pub school_years: (i32, i32),
 }
 
 /// Ingest's output for one entity.
@@ -656,6 +659,7 @@ mod tests {
             birth_date_earliest: NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
             birth_date_latest: NaiveDate::from_ymd_opt(2015, 12, 31).unwrap(),
             extract_date: NaiveDate::from_ymd_opt(2017, 6, 30).unwrap(),
+            school_years: (2005, 2017),
         }
     }
 

@@ -11,6 +11,8 @@
 //!   mailing_address, one row per student; School_ID in schools) seen on an
 //!   earlier row; the first row is kept, the message names its line;
 //! - `no_identity`: a StateStudentID no identity row of the bundle has;
+//! - `outside_school_years`: a YearCode outside the configuration's
+//!   `school_years` (the run was not asked to migrate that year);
 //! - `year_mismatch`: YearCode not the school year of the row's own date
 //!   (SchoolEntryDate, EventDate, StatusDate, ProgramStartDate);
 //! - `spans_school_years`: an enrollment whose ExitDate is in a later school
@@ -444,7 +446,8 @@ fn dated_by(entity: &EntitySpec) -> Option<&'static str> {
     }
 }
 
-/// `year_mismatch`, `spans_school_years` and `after_extract_date`.
+/// `outside_school_years`, `year_mismatch`, `spans_school_years` and
+/// `after_extract_date`.
 pub(super) fn date_checks(
     entity: &EntitySpec,
     present: &BTreeSet<String>,
@@ -452,6 +455,22 @@ pub(super) fn date_checks(
 ) -> Vec<Check> {
     let mut checks = Vec::new();
     let has = |c: &str| present.contains(c);
+    // A YearCode outside the configured school years: the run was not asked
+    // to migrate that year (publish would make an upload folder for it).
+    if let YearSource::YearColumn(year) = entity.year {
+        if has(year) {
+            let spec = entity.column(year).expect("year column");
+            let (first, last) = config.school_years;
+            checks.push(Check::new(
+                spec,
+                "outside_school_years",
+                typed(year).lt(lit(first)).or(typed(year).gt(lit(last))),
+                lit(format!(
+                    "{year}: outside the school years this run migrates, {first} to {last} (school_years in the configuration)"
+                )),
+            ));
+        }
+    }
     if let (YearSource::YearColumn(year), Some(date)) = (entity.year, dated_by(entity)) {
         if has(year) && has(date) {
             let spec = entity.column(year).expect("year column");
