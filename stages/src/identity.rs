@@ -979,23 +979,19 @@ struct Pass<'a> {
     keep: Keep,
 }
 
-/// The first letter of a folded name (none for a blank one).
-fn initial(s: &str) -> Option<char> {
-    s.chars().next()
-}
-
-/// A pass keyed on each (first, last, birth date) variant of a unit.
+/// A pass keyed on each (first, last, birth date) variant of a unit, the
+/// names by ID ([`names`]).
 fn by_variant<'a>(
     name: &'static str,
     limit: usize,
-    key: impl Fn(&str, &str, &NaiveDate) -> Option<Key> + Sync + 'a,
+    key: impl Fn(u32, u32, &NaiveDate) -> Option<Key> + Sync + 'a,
 ) -> Pass<'a> {
     Pass {
         name,
         limit,
         keys: Box::new(move |u: &Unit| {
             let mut out = Vec::new();
-            for (f, l) in &u.names {
+            for &(f, l) in &u.name_ids {
                 for b in &u.births {
                     out.extend(key(f, l, b));
                 }
@@ -1021,11 +1017,15 @@ fn by_variant<'a>(
 fn passes<'a>(
     sx: &'a (dyn Fn(&str) -> String + Sync + 'a),
     nick: &'a Nicknames,
+    names: &'a names::Names,
     units: &[Unit],
     max_block: usize,
 ) -> Vec<Pass<'a>> {
-    use blocking::key;
-    let nonblank = |s: &str| !s.is_empty();
+    use blocking::{key, letter, packed};
+    // Names by ID, Soundex codes by number, letters and birth-date parts
+    // packed into the key: the blocks their text made.
+    let nonblank = |n: u32| n != names::BLANK;
+    let year = |b: &NaiveDate| b.year() as u32;
     let mut out = vec![
         by_variant(
             "birth_year+soundex_last+first_initial+lower_of_month_day",
@@ -1033,7 +1033,7 @@ fn passes<'a>(
             move |f, l, b| {
                 nonblank(l).then(|| {
                     let md = b.month().min(b.day());
-                    key((b.year(), sx(l), initial(f), md))
+                    packed(year(b), names.phonetic(l), letter(names.initial(f)), md)
                 })
             },
         ),
@@ -1043,12 +1043,12 @@ fn passes<'a>(
             move |f, l, b| {
                 nonblank(f).then(|| {
                     let (x, y) = (b.month().min(b.day()), b.month().max(b.day()));
-                    key((sx(f), initial(l), x, y))
+                    packed(names.phonetic(f), letter(names.initial(l)), x, y)
                 })
             },
         ),
         by_variant("first+last+birth_year", max_block, move |f, l, b| {
-            (nonblank(f) && nonblank(l)).then(|| key((f.min(l), f.max(l), b.year())))
+            (nonblank(f) && nonblank(l)).then(|| packed(f.min(l), f.max(l), year(b), 0))
         }),
         Pass {
             name: "birth_date+any_name_word_or_nickname",
@@ -1072,12 +1072,11 @@ fn passes<'a>(
             limit: max_block,
             keys: Box::new(move |u: &Unit| {
                 let mut keys = Vec::new();
-                for (f, l) in u.names.iter().filter(|(_, l)| nonblank(l)) {
-                    let given = std::iter::once(f).chain(&u.middles).filter(|g| nonblank(g));
-                    for g in given {
-                        let mut k = [sx(g), sx(l)];
-                        k.sort();
-                        keys.push(key(k));
+                for &(f, l) in u.name_ids.iter().filter(|(_, l)| nonblank(*l)) {
+                    let given = std::iter::once(&f).chain(&u.middle_ids);
+                    for &g in given.filter(|g| nonblank(**g)) {
+                        let (x, y) = (names.phonetic(g), names.phonetic(l));
+                        keys.push(packed(x.min(y), x.max(y), 0, 0));
                     }
                 }
                 keys
@@ -1500,7 +1499,13 @@ pub fn run(
     };
     let (candidates, passes, oversized) = blocking::block(
         &units,
-        &passes(&sx_known, &comparer.nick, &units, config.max_block),
+        &passes(
+            &sx_known,
+            &comparer.nick,
+            &comparer.names,
+            &units,
+            config.max_block,
+        ),
     );
     clock.lap("block", candidates.len());
     let freq = Frequencies::of(&units);

@@ -109,6 +109,17 @@ impl Names {
         self.text.len()
     }
 
+    /// The name's Soundex as a number: equal codes, equal numbers (the
+    /// blank name's is the empty code's).
+    pub fn phonetic(&self, a: u32) -> u32 {
+        self.phonetic[a as usize]
+    }
+
+    /// The name's first letter (none for the blank name).
+    pub fn initial(&self, a: u32) -> Option<char> {
+        self.text[a as usize].chars().next()
+    }
+
     pub fn nickname(&self, a: u32, b: u32) -> bool {
         self.nicknames[a as usize].binary_search(&b).is_ok()
     }
