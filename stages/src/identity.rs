@@ -611,8 +611,6 @@ fn soundex(encoder: &Soundex, s: &str) -> String {
 type Nicknames = PlHashMap<String, Vec<String>>;
 
 struct Comparer {
-    /// Folded name -> the folded names it is a nickname or formal name of.
-    nick: Nicknames,
     /// Soundex of every folded name, computed once.
     phonetic: PlHashMap<String, String>,
     /// What the name comparators read of each name, by ID.
@@ -1016,12 +1014,11 @@ fn by_variant<'a>(
 /// missed. A key is the tuple of what it is made of ([`blocking::key`]).
 fn passes<'a>(
     sx: &'a (dyn Fn(&str) -> String + Sync + 'a),
-    nick: &'a Nicknames,
     names: &'a names::Names,
     units: &[Unit],
     max_block: usize,
 ) -> Vec<Pass<'a>> {
-    use blocking::{key, letter, packed};
+    use blocking::{letter, packed};
     // Names by ID, Soundex codes by number, letters and birth-date parts
     // packed into the key: the blocks their text made.
     let nonblank = |n: u32| n != names::BLANK;
@@ -1054,14 +1051,21 @@ fn passes<'a>(
             name: "birth_date+any_name_word_or_nickname",
             limit: max_block,
             keys: Box::new(move |u: &Unit| {
-                let mut words: BTreeSet<&str> = u.middles.iter().map(String::as_str).collect();
-                for (f, l) in &u.names {
-                    words.extend(parts(f).chain(parts(l)));
-                    words.extend(nick.get(f).into_iter().flatten().map(String::as_str));
+                // Words by number ([`names::Names::part_words`]): equal
+                // words, equal numbers, each once.
+                let mut words: Vec<u32> =
+                    u.middle_ids.iter().map(|&m| names.whole_word(m)).collect();
+                for &(f, l) in &u.name_ids {
+                    words.extend(names.part_words(f));
+                    words.extend(names.part_words(l));
+                    words.extend(names.nickname_words(f));
                 }
+                words.sort_unstable();
+                words.dedup();
                 let mut keys = Vec::new();
                 for b in &u.births {
-                    keys.extend(words.iter().map(|w| key((b, w))));
+                    let day = b.num_days_from_ce() as u32;
+                    keys.extend(words.iter().map(|&w| packed(day, w, 0, 0)));
                 }
                 keys
             }),
@@ -1462,11 +1466,7 @@ fn comparer(
         }
     }
     let names = names::Names::new(table, sx, &nick);
-    Comparer {
-        nick,
-        phonetic,
-        names,
-    }
+    Comparer { phonetic, names }
 }
 
 /// Resolves students.
@@ -1499,13 +1499,7 @@ pub fn run(
     };
     let (candidates, passes, oversized) = blocking::block(
         &units,
-        &passes(
-            &sx_known,
-            &comparer.nick,
-            &comparer.names,
-            &units,
-            config.max_block,
-        ),
+        &passes(&sx_known, &comparer.names, &units, config.max_block),
     );
     clock.lap("block", candidates.len());
     let freq = Frequencies::of(&units);
