@@ -614,8 +614,6 @@ fn soundex(encoder: &Soundex, s: &str) -> String {
 type Nicknames = PlHashMap<String, Vec<String>>;
 
 struct Comparer {
-    /// Folded name -> the folded names it is a nickname or formal name of.
-    nick: Nicknames,
     /// Soundex of every folded name, computed once.
     phonetic: PlHashMap<String, String>,
     /// What the name comparators read of each name, by ID.
@@ -982,23 +980,19 @@ struct Pass<'a> {
     keep: Keep,
 }
 
-/// The first letter of a folded name (none for a blank one).
-fn initial(s: &str) -> Option<char> {
-    s.chars().next()
-}
-
-/// A pass keyed on each (first, last, birth date) variant of a unit.
+/// A pass keyed on each (first, last, birth date) variant of a unit, the
+/// names by ID ([`names`]).
 fn by_variant<'a>(
     name: &'static str,
     limit: usize,
-    key: impl Fn(&str, &str, &NaiveDate) -> Option<Key> + Sync + 'a,
+    key: impl Fn(u32, u32, &NaiveDate) -> Option<Key> + Sync + 'a,
 ) -> Pass<'a> {
     Pass {
         name,
         limit,
         keys: Box::new(move |u: &Unit| {
             let mut out = Vec::new();
-            for (f, l) in &u.names {
+            for &(f, l) in &u.name_ids {
                 for b in &u.births {
                     out.extend(key(f, l, b));
                 }
@@ -1023,12 +1017,15 @@ fn by_variant<'a>(
 /// missed. A key is the tuple of what it is made of ([`blocking::key`]).
 fn passes<'a>(
     sx: &'a (dyn Fn(&str) -> String + Sync + 'a),
-    nick: &'a Nicknames,
+    names: &'a names::Names,
     units: &[Unit],
     max_block: usize,
 ) -> Vec<Pass<'a>> {
-    use blocking::key;
-    let nonblank = |s: &str| !s.is_empty();
+    use blocking::{letter, packed};
+    // Names by ID, Soundex codes by number, letters and birth-date parts
+    // packed into the key: the blocks their text made.
+    let nonblank = |n: u32| n != names::BLANK;
+    let year = |b: &NaiveDate| b.year() as u32;
     let mut out = vec![
         by_variant(
             "birth_year+soundex_last+first_initial+lower_of_month_day",
@@ -1036,7 +1033,7 @@ fn passes<'a>(
             move |f, l, b| {
                 nonblank(l).then(|| {
                     let md = b.month().min(b.day());
-                    key((b.year(), sx(l), initial(f), md))
+                    packed(year(b), names.phonetic(l), letter(names.initial(f)), md)
                 })
             },
         ),
@@ -1046,25 +1043,32 @@ fn passes<'a>(
             move |f, l, b| {
                 nonblank(f).then(|| {
                     let (x, y) = (b.month().min(b.day()), b.month().max(b.day()));
-                    key((sx(f), initial(l), x, y))
+                    packed(names.phonetic(f), letter(names.initial(l)), x, y)
                 })
             },
         ),
         by_variant("first+last+birth_year", max_block, move |f, l, b| {
-            (nonblank(f) && nonblank(l)).then(|| key((f.min(l), f.max(l), b.year())))
+            (nonblank(f) && nonblank(l)).then(|| packed(f.min(l), f.max(l), year(b), 0))
         }),
         Pass {
             name: "birth_date+any_name_word_or_nickname",
             limit: max_block,
             keys: Box::new(move |u: &Unit| {
-                let mut words: BTreeSet<&str> = u.middles.iter().map(String::as_str).collect();
-                for (f, l) in &u.names {
-                    words.extend(parts(f).chain(parts(l)));
-                    words.extend(nick.get(f).into_iter().flatten().map(String::as_str));
+                // Words by number ([`names::Names::part_words`]): equal
+                // words, equal numbers, each once.
+                let mut words: Vec<u32> =
+                    u.middle_ids.iter().map(|&m| names.whole_word(m)).collect();
+                for &(f, l) in &u.name_ids {
+                    words.extend(names.part_words(f));
+                    words.extend(names.part_words(l));
+                    words.extend(names.nickname_words(f));
                 }
+                words.sort_unstable();
+                words.dedup();
                 let mut keys = Vec::new();
                 for b in &u.births {
-                    keys.extend(words.iter().map(|w| key((b, w))));
+                    let day = b.num_days_from_ce() as u32;
+                    keys.extend(words.iter().map(|&w| packed(day, w, 0, 0)));
                 }
                 keys
             }),
@@ -1075,12 +1079,11 @@ fn passes<'a>(
             limit: max_block,
             keys: Box::new(move |u: &Unit| {
                 let mut keys = Vec::new();
-                for (f, l) in u.names.iter().filter(|(_, l)| nonblank(l)) {
-                    let given = std::iter::once(f).chain(&u.middles).filter(|g| nonblank(g));
-                    for g in given {
-                        let mut k = [sx(g), sx(l)];
-                        k.sort();
-                        keys.push(key(k));
+                for &(f, l) in u.name_ids.iter().filter(|(_, l)| nonblank(*l)) {
+                    let given = std::iter::once(&f).chain(&u.middle_ids);
+                    for &g in given.filter(|g| nonblank(**g)) {
+                        let (x, y) = (names.phonetic(g), names.phonetic(l));
+                        keys.push(packed(x.min(y), x.max(y), 0, 0));
                     }
                 }
                 keys
@@ -1466,11 +1469,7 @@ fn comparer(
         }
     }
     let names = names::Names::new(table, sx, &nick);
-    Comparer {
-        nick,
-        phonetic,
-        names,
-    }
+    Comparer { phonetic, names }
 }
 
 /// Resolves students.
@@ -1503,7 +1502,7 @@ pub fn run(
     };
     let (candidates, passes, oversized) = blocking::block(
         &units,
-        &passes(&sx_known, &comparer.nick, &units, config.max_block),
+        &passes(&sx_known, &comparer.names, &units, config.max_block),
     );
     clock.lap("block", candidates.len());
     let freq = Frequencies::of(&units);

@@ -46,6 +46,12 @@ pub struct Names {
     joined: Vec<u32>,
     /// The parts of a compound surname, as numbers, sorted.
     parts: Vec<Vec<u32>>,
+    /// The whole name as a word, numbered as the parts are (a middle name
+    /// is one word to blocking).
+    whole: Vec<u32>,
+    /// The names the nickname table pairs it with as words, numbered as
+    /// the parts are (those no identity row holds too).
+    nick_words: Vec<Vec<u32>>,
     /// (name, name) -> the graded level's distance from the first graded
     /// level, computed once.
     graded: Vec<Mutex<PlHashMap<u64, u8>>>,
@@ -93,6 +99,14 @@ impl Names {
                 p
             })
             .collect();
+        let whole = table.iter().map(|t| words.of(t.clone())).collect();
+        let nick_words = table
+            .iter()
+            .map(|t| {
+                let of = nick.get(t).into_iter().flatten();
+                of.map(|n| words.of(n.clone())).collect()
+            })
+            .collect();
         drop(id);
         Names {
             text: table,
@@ -100,6 +114,8 @@ impl Names {
             nicknames,
             joined,
             parts,
+            whole,
+            nick_words,
             graded: (0..SHARDS).map(|_| Mutex::default()).collect(),
         }
     }
@@ -107,6 +123,33 @@ impl Names {
     /// How many distinct names there are.
     pub fn len(&self) -> usize {
         self.text.len()
+    }
+
+    /// The name's Soundex as a number: equal codes, equal numbers (the
+    /// blank name's is the empty code's).
+    pub fn phonetic(&self, a: u32) -> u32 {
+        self.phonetic[a as usize]
+    }
+
+    /// The words of a name as numbers: its parts (split at hyphens and
+    /// spaces); equal words, equal numbers.
+    pub fn part_words(&self, a: u32) -> &[u32] {
+        &self.parts[a as usize]
+    }
+
+    /// The whole name as a word (numbered as [`Names::part_words`]).
+    pub fn whole_word(&self, a: u32) -> u32 {
+        self.whole[a as usize]
+    }
+
+    /// The names the nickname table pairs it with, as words.
+    pub fn nickname_words(&self, a: u32) -> &[u32] {
+        &self.nick_words[a as usize]
+    }
+
+    /// The name's first letter (none for the blank name).
+    pub fn initial(&self, a: u32) -> Option<char> {
+        self.text[a as usize].chars().next()
     }
 
     pub fn nickname(&self, a: u32, b: u32) -> bool {
