@@ -59,6 +59,7 @@ mod population;
 pub mod profile;
 mod similarity;
 mod sorted;
+mod twins;
 
 pub const STAGE: &str = "identity";
 pub const STUDENT_KEY: &str = "StudentKey";
