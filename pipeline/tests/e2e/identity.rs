@@ -236,14 +236,24 @@ fn outcome(w: &Path, out: &str, a: &str, b: &str) -> &'static str {
 /// 5 bits in such a bundle and William/Bill Gagnon (same surname and birth
 /// date) scored 6.0 and was kept apart; Olivia Cyr with her birth date a
 /// day off, Ava Martin/Dubois, Sophia Roy/Roy-Theriault and
-/// Katherine/Kate Thibodeau without enrollments likewise.
+/// Katherine/Kate Thibodeau without enrollments likewise. `families` and
+/// `families_pa` (triplets, twins, cousins, common names, a sibling with
+/// the other's birth date, an adopted child, foreign-born name order, a
+/// first initial, a shared local number): twins with one first name and
+/// two middle names (Maria Fernanda and Maria Jose, John Paul and John
+/// Michael) with no enrollment on one side were merged automatically.
 #[test]
 fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path();
     let cw = crosswalks();
     let mut wrong = Vec::new();
-    for bundle in ["with_enrollments", "personal_and_address"] {
+    for bundle in [
+        "with_enrollments",
+        "personal_and_address",
+        "families",
+        "families_pa",
+    ] {
         let dir = crate::common::repo()
             .join("tests/identity_small")
             .join(bundle);

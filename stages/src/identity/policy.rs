@@ -404,7 +404,8 @@ pub(super) fn score_pairs(
             probability,
             config,
         );
-        let (outcome, reason) = match (outcome, doubtful(v)) {
+        let doubt = doubtful(v).or_else(|| twins::one_first_name_two_middles(v));
+        let (outcome, reason) = match (outcome, doubt) {
             ("merge", Some(why)) if reason == "probable" => ("review", why.into()),
             ("merge", None) if reason == "probable" && evidence < MERGE_EVIDENCE_BITS => {
                 ("review", THIN_EVIDENCE.into())
