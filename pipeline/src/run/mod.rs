@@ -207,10 +207,8 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
 /// One run at a time in an output folder, held until the run ends: a
 /// second run started beside one removed its temporary files as a killed
 /// run's and failed on them (`cannot read out/read/.cutover-ZH6HE0.tmp`),
-/// or could swap uploads under it. `File::try_lock` is Rust 1.89's, after
-/// the workspace's stated 1.85 (the toolchain here is 1.95): raising
-/// `rust-version` turns on lints across code this change does not touch.
-#[allow(clippy::incompatible_msrv)]
+/// or could swap uploads under it. `File::try_lock` is Rust 1.89's (the
+/// workspace's `rust-version`).
 fn lock_output(root: &Path) -> Result<std::fs::File> {
     if !root.exists() {
         crate::output::private_dir(root)?;
