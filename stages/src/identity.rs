@@ -1165,7 +1165,7 @@ fn surname_with_blank<'a>(units: &[Unit], max_block: usize) -> Pass<'a> {
                         b.month().max(b.day()),
                     )));
                 }
-                if let Some(i) = initial(f) {
+                if let Some(i) = f.chars().next() {
                     keys.insert(blocking::key((w, i)));
                 }
             }

@@ -1265,7 +1265,7 @@ fn esl_programs(e: &Enrollment) -> [bool; 4] {
 /// Title IC-Migrant (v2.5 line 33, v1 line 438): two in three migrant
 /// students are served by the Title I-C program, chosen by student.
 fn title_ic_migrant(e: &Enrollment) -> bool {
-    e.programs[0] && e.student % 3 != 0
+    e.programs[0] && !e.student.is_multiple_of(3)
 }
 
 fn header(spec: &cutover_stages::schema::EntitySpec) -> Vec<String> {
