@@ -1122,25 +1122,12 @@ fn name_word_pairs_with_blank<'a>(
         }
         keys
     };
-    // A unit with nothing blank keeps only the keys of a unit with a blank:
-    // its other blocks could hold no pair this pass keeps.
-    let of_blank: std::collections::HashSet<Key> = units
-        .par_iter()
-        .filter(|u| has_blank(u))
-        .flat_map_iter(&words)
-        .collect();
-    Pass {
-        name: "soundex_two_name_words+blank_value+close_birth_date",
-        limit: max_block,
-        keys: Box::new(move |u: &Unit| {
-            let mut keys = words(u);
-            if !has_blank(u) {
-                keys.retain(|k| of_blank.contains(k));
-            }
-            keys
-        }),
-        keep: Some(|a, b| (has_blank(a) || has_blank(b)) && close_births(a, b)),
-    }
+    with_blank(
+        "soundex_two_name_words+blank_value+close_birth_date",
+        words,
+        units,
+        max_block,
+    )
 }
 
 /// A surname word (a hyphenated or compound surname's parts each) with,
@@ -1151,8 +1138,7 @@ fn name_word_pairs_with_blank<'a>(
 /// bundle with blanks, a re-registered Emily with her first name blank and
 /// day and month swapped, and a Daniel with his birth date blank
 /// re-registered as Danny, kept only their surname and that in common
-/// and were never compared (pair completeness 0.9928). Only keys a unit
-/// with a blank carries are kept, as in the two-word pass.
+/// and were never compared (pair completeness 0.9928).
 fn surname_with_blank<'a>(units: &[Unit], max_block: usize) -> Pass<'a> {
     fn words(u: &Unit) -> Vec<Key> {
         let mut keys = BTreeSet::new();
@@ -1172,13 +1158,31 @@ fn surname_with_blank<'a>(units: &[Unit], max_block: usize) -> Pass<'a> {
         }
         keys.into_iter().collect()
     }
+    with_blank(
+        "surname+month_day_or_first_initial+blank_value+close_birth_date",
+        words,
+        units,
+        max_block,
+    )
+}
+
+/// A pass on the keys `words` gives a unit, for a pair where one side has
+/// a blank value and the birth dates are close (or blank). A unit with
+/// nothing blank keeps only the keys of a unit with a blank: its other
+/// blocks could hold no pair this pass keeps.
+fn with_blank<'a>(
+    name: &'static str,
+    words: impl Fn(&Unit) -> Vec<Key> + Send + Sync + 'a,
+    units: &[Unit],
+    max_block: usize,
+) -> Pass<'a> {
     let of_blank: std::collections::HashSet<Key> = units
         .par_iter()
         .filter(|u| has_blank(u))
-        .flat_map_iter(words)
+        .flat_map_iter(&words)
         .collect();
     Pass {
-        name: "surname+month_day_or_first_initial+blank_value+close_birth_date",
+        name,
         limit: max_block,
         keys: Box::new(move |u: &Unit| {
             let mut keys = words(u);
