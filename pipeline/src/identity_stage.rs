@@ -147,7 +147,17 @@ fn decision_rows(path: &Path, bytes: &[u8]) -> Result<Vec<(u64, Decision)>> {
         return Ok(Vec::new());
     }
     let file = path.display().to_string();
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    // A reviewer's file saved by Excel in Windows-1252 (an accented note)
+    // failed as `CSV parse error: record 1 (line 1, field: 5, ...): invalid
+    // utf-8`, naming neither the file nor the line; keys and decisions are
+    // ASCII either way.
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => encoding_rs::WINDOWS_1252.decode(bytes).0,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let header: Vec<String> = reader
         .headers()?
         .iter()

@@ -149,6 +149,21 @@ fn a_decision_naming_no_student_or_contradicting_another_is_refused() {
     let o = run();
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stdout).contains("identity: skipped"));
+    // Saved by Excel in Windows-1252, with an accented note: taken (it
+    // failed with a CSV parse error naming neither file nor line).
+    let mut cp1252 = format!("{head}100000002,100000004,merge,rk,2017-07-02,m").into_bytes();
+    cp1252.extend_from_slice(b"\xeame \xe9l\xe8ve\r\n");
+    fs::write(w.join("out/review/decisions.csv"), cp1252).unwrap();
+    let o = run();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("identity: ran (changed: review decisions)")
+    );
 }
 
 #[test]
