@@ -104,7 +104,8 @@ enum Command {
         /// Crosswalk folder, with a bundle given on the command line.
         #[arg(long, default_value = "crosswalks", conflicts_with = "config")]
         crosswalks: PathBuf,
-        /// Rerun every stage, even those whose inputs are unchanged.
+        /// Rerun every stage, even those whose inputs are unchanged (with
+        /// --from, that stage and every one after it).
         #[arg(long)]
         force: bool,
         /// Rerun this stage and every one after it.

@@ -272,7 +272,8 @@ fn reason_to_run(
     root: &Path,
     opts: RunOptions,
 ) -> Option<String> {
-    if opts.force {
+    // With --from, --force reaches only that stage and those after it.
+    if opts.force && opts.from.is_none_or(|f| f <= id) {
         return Some("--force".to_string());
     }
     if let Some(from) = opts.from.filter(|f| *f <= id) {

@@ -206,6 +206,34 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
             "report: ran (--force)",
         ]
     );
+    // With --from, --force reruns that stage and those after it, not the
+    // stages before it whose inputs are unchanged.
+    let from_forced = cutover(
+        &[
+            "run",
+            "bundle",
+            "--out",
+            "out",
+            "--crosswalks",
+            "cw",
+            "--quiet",
+            "--force",
+            "--from",
+            "identity",
+        ],
+        w,
+    );
+    assert_eq!(
+        decisions(&from_forced),
+        [
+            "ingest: skipped: config, input files, legacy code table, tool version unchanged",
+            "crosswalk: skipped: config, crosswalk tables, ingested rows, tool version unchanged",
+            "identity: ran (--force)",
+            "rekey: ran (--force)",
+            "publish: ran (--force)",
+            "report: ran (--force)",
+        ]
+    );
 
     // A layout edit (a header renamed) reruns publish and the report only,
     // and of the uploads only truancy.
