@@ -698,7 +698,10 @@ fn cut_short(text: &[u8], lfs: u64, file: &str, fields: usize) -> Result<(), Rea
     let start = chunks::last_record(text);
     let row = &text[start..];
     // Nothing in it but spaces or controls (a DOS end-of-file mark).
-    if row.iter().all(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+    if row
+        .iter()
+        .all(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    {
         return Ok(());
     }
     let mut record = csv::StringRecord::new();
@@ -1322,7 +1325,10 @@ mod tests {
             (cut, true),
             ("School_ID,SchoolName,SAU_ID\n12,Oak,1001\n1", true),
             (whole, false),
-            ("School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,Elm,1002\n\x1a", false),
+            (
+                "School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,Elm,1002\n\x1a",
+                false,
+            ),
             ("School_ID,SchoolName,SAU_ID\n12,Oak,1001\n  ", false),
         ] {
             std::fs::write(&path, bytes).unwrap();
