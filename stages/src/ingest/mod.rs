@@ -337,12 +337,43 @@ fn kind_check(spec: &ColumnSpec, config: &IngestConfig) -> Option<Check> {
         Kind::Flag | Kind::FlagOrBlank => ("invalid_flag", untyped(), "Y or N".to_string()),
         Kind::Text | Kind::Digits(_) | Kind::Code(_) => return None,
     };
+    let mut text = message(format!("{}: expected {expected}", spec.name));
+    if spec.kind == Kind::StateId {
+        text = when(kernels::zeros_dropped(col(spec.name), 9))
+            .then(zeros_dropped_message(
+                spec.name,
+                "nine digits",
+                "ID",
+                "student's",
+            ))
+            .otherwise(text);
+    }
     Some(Check::new(
         spec,
         rule,
         col(spec.name).is_not_null().and(bad),
-        message(format!("{}: expected {expected}", spec.name)),
+        text,
     ))
+}
+
+/// The message for a value of digits too short whose first is not a 0:
+/// its leading zeros were most likely dropped by a spreadsheet. The value
+/// is never padded back: it may be a digit short instead, and the padded
+/// `noun` another `owner` one.
+pub(crate) fn zeros_dropped_message(column: &str, expected: &str, noun: &str, owner: &str) -> Expr {
+    concat_str(
+        [
+            lit(format!("{column}: expected {expected}, found ")),
+            col(column).str().len_chars().cast(DataType::String),
+            lit(format!(
+                ": leading zeros lost, as when the file is opened and saved in Excel? \
+                 Take the file from the extract again (the {noun} is not padded here: a \
+                 digit may be missing instead, and the padded {noun} another {owner})"
+            )),
+        ],
+        "",
+        false,
+    )
 }
 
 /// A coded column: the code must be in the legacy code set, and (where the
