@@ -52,7 +52,7 @@ pub fn load_legacy_codes(dir: &Path) -> Result<Loaded, Vec<String>> {
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = crate::csvline::line_of(text.as_bytes(), &record);
         if record.len() != COLUMNS.len() {
             problems.push(format!(
                 "{file}: line {line}: expected {} fields, found {}",
@@ -328,7 +328,7 @@ pub(crate) fn rows_of(
     for record in reader.records() {
         match record {
             Ok(r) => {
-                let line = r.position().map(|p| p.line()).unwrap_or(0);
+                let line = crate::csvline::line_of(text.as_bytes(), &r);
                 if r.len() != columns.len() {
                     problems.push(format!(
                         "{file}: line {line}: expected {} fields, found {}",

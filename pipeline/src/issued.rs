@@ -179,7 +179,7 @@ pub fn assign(root: &Path, issued: &Path) -> Result<String> {
     let mut found: BTreeMap<String, Issued> = BTreeMap::new();
     for rec in r.records() {
         let rec = rec.with_context(|| format!("{name}: not a CSV file"))?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let line = crate::csvline::line_of(text.as_bytes(), &rec);
         let get = |c: &str| {
             at(c)
                 .and_then(|i| rec.get(i))
@@ -232,11 +232,28 @@ pub fn assign(root: &Path, issued: &Path) -> Result<String> {
     Ok(s)
 }
 
+/// Whether `id` is fewer than nine digits, the first not a 0: a
+/// StateStudentID whose leading zeros a spreadsheet dropped, most likely.
+pub fn zeros_dropped(id: &str) -> bool {
+    (1..9).contains(&id.len()) && !id.starts_with('0') && id.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// One returned row: its ID checked, its student found.
 fn tie_row(get: &dyn Fn(&str) -> String, waiting: &Awaiting) -> Result<Issued, String> {
     let id = get("StateStudentID");
     if id.len() != 9 || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("StateStudentID: expected 9 digits, found {id:?}"));
+        let hint = if zeros_dropped(&id) {
+            format!(
+                " ({} digits: leading zeros lost, as when the file is opened and saved in \
+                 Excel? Take the helpdesk's file again)",
+                id.len()
+            )
+        } else {
+            String::new()
+        };
+        return Err(format!(
+            "StateStudentID: expected 9 digits, found {id:?}{hint}"
+        ));
     }
     let birth = get("BirthDate");
     let Some(birth) = ["%m/%d/%Y", "%Y-%m-%d"]

@@ -8,6 +8,7 @@ mod bench;
 mod checksum;
 mod config;
 mod crosswalks;
+mod csvline;
 mod diff;
 mod end_of_year;
 mod fixlist;
