@@ -97,9 +97,19 @@ fn write(root: &Path, records: &[Issued]) -> Result<()> {
     })
 }
 
-/// Names compared as Synergy would: trimmed, upper case.
+/// A gender compared as Synergy would: trimmed, upper case.
 fn fold(s: &str) -> String {
     s.trim().to_uppercase()
+}
+
+/// A name compared normalised, as the Synergy notices have it ("names with
+/// punctuation caused mismatches at launch: send names as the identity has
+/// them, but compare them normalised", `../shared/spec/synergy-uploads.md`):
+/// accents and punctuation dropped (a typographic apostrophe as a
+/// straight one), case and spaces ignored, as identity compares them. The
+/// New State ID upload sent `O’Brien`; the helpdesk's `O'BRIEN` tied to no one.
+fn fold_name(s: &str) -> String {
+    cutover_stages::identity::fold(s)
 }
 
 /// (last, first, birth date, gender) -> the keys of the students awaiting an
@@ -145,9 +155,14 @@ fn awaiting(root: &Path) -> Result<Awaiting> {
     let mut out = Awaiting::new();
     for i in 0..keys.len() {
         if let Ok(b) = NaiveDate::parse_from_str(&birth[i], "%Y-%m-%d") {
-            out.entry((fold(&last[i]), fold(&first[i]), b, fold(&gender[i])))
-                .or_default()
-                .push(keys[i].clone());
+            out.entry((
+                fold_name(&last[i]),
+                fold_name(&first[i]),
+                b,
+                fold(&gender[i]),
+            ))
+            .or_default()
+            .push(keys[i].clone());
         }
     }
     Ok(out)
@@ -263,8 +278,8 @@ fn tie_row(get: &dyn Fn(&str) -> String, waiting: &Awaiting) -> Result<Issued, S
         return Err("BirthDate: expected a date as MM/DD/YYYY or YYYY-MM-DD".to_string());
     };
     let who = (
-        fold(&get("LastName")),
-        fold(&get("FirstName")),
+        fold_name(&get("LastName")),
+        fold_name(&get("FirstName")),
         birth,
         fold(&get("Gender")),
     );

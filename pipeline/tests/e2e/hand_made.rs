@@ -130,3 +130,41 @@ fn files_saved_with_crlf_line_ends_name_the_line_a_person_sees() {
          helpdesk's file again)\n"
     );
 }
+
+#[test]
+fn a_name_with_a_typographic_apostrophe_is_sent_as_is_and_compared_normalised() {
+    // O’Brien (Windows-1252 0x92, as Word types it) in ICSE: the New State
+    // ID upload sends the name as the identity has it, and the helpdesk's
+    // O'BRIEN is tied to her (it tied to no one: names were compared
+    // trimmed and upper case only).
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    fixture_with_a_leading_zero(w);
+    let personal = w.join("input/student_personal.csv");
+    let bytes = fs::read(&personal).unwrap();
+    fs::write(&personal, replace(&bytes, b"O'Brien", b"O\x92Brien")).unwrap();
+    let o = cutover(&["run", "--config", "config.toml", "--quiet"], w);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let upload = fs::read_to_string(w.join("out/uploads/2016-17/2544/new_state_id.csv")).unwrap();
+    assert!(upload.contains(",O\u{2019}Brien,Ava,"), "{upload}");
+    fs::write(
+        w.join("issued.csv"),
+        "StateStudentID,LastName,FirstName,BirthDate,Gender\r\n100000099,O'BRIEN,Ava ,11/30/2010,F\r\n",
+    )
+    .unwrap();
+    let o = cutover(&["ids", "assign", "issued.csv", "--out", "out"], w);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(fs::read_to_string(w.join("out/review/issued_ids.csv"))
+        .unwrap()
+        .contains("NEW-100003,100000099"));
+}
