@@ -376,14 +376,49 @@ fn section<T: DeserializeOwned + Default>(
     match result {
         Ok(t) => t,
         Err(e) => {
+            let (key, message) = type_problem(key, e.to_string().trim());
             problems.push(Problem {
                 file: file.to_string(),
-                key: key.to_string(),
-                message: e.to_string().trim().to_string(),
+                key,
+                message,
             });
             T::default()
         }
     }
+}
+
+/// A value of the wrong type in a table, in a person's words, naming the
+/// key itself: serde's text (`ingest: invalid type: string "high",
+/// expected f64` and the key on a second line, `` in `max_reject_rate` ``)
+/// was shown as it was.
+fn type_problem(table: &str, error: &str) -> (String, String) {
+    let (text, key) = match error.split_once("\nin `") {
+        Some((text, path)) => (text, format!("{table}.{}", path.trim_end_matches('`'))),
+        None => (error, table.to_string()),
+    };
+    let Some((found, expected)) = text
+        .strip_prefix("invalid type: ")
+        .or_else(|| text.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.rsplit_once(", expected "))
+    else {
+        return (key, text.to_string());
+    };
+    let expected = match expected {
+        "f64" | "f32" => "a number".to_string(),
+        "u64" | "u32" | "usize" => "a whole number, 0 or more".to_string(),
+        "i64" | "i32" => "a whole number".to_string(),
+        "a boolean" => "true or false".to_string(),
+        "a string" => "text in quotes".to_string(),
+        "a sequence" => "a list in brackets, such as [\"...\", \"...\"]".to_string(),
+        e if e.starts_with("struct ") || e == "a map" => format!("a table, [{key}]"),
+        e => e.to_string(),
+    };
+    let found = ["string ", "integer ", "floating point ", "boolean "]
+        .iter()
+        .find_map(|p| found.strip_prefix(p))
+        .unwrap_or(found)
+        .replace('`', "");
+    (key, format!("expected {expected}, found {found}"))
 }
 
 /// `identity.same_name_birth_date`: "review" (true) or "score" (false).
@@ -1139,6 +1174,27 @@ birth_date_earliest = "1990-13-01"
             problems(dir.path(), "bundle = \"bundle\"\ncrosswalks = \"crosswalks\"\n[identity]\nsame_name_birth_date = \"merge\"\n"),
             vec!["run.toml: identity.same_name_birth_date: expected \"review\" or \"score\", found \"merge\""]
         );
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_names_its_key_in_plain_words() {
+        // Each was serde's own text, its key on a second line:
+        // `run.toml: ingest: invalid type: string "high", expected f64` and
+        // `` in `max_reject_rate` ``.
+        let dir = setup();
+        let head = "bundle = \"bundle\"\ncrosswalks = \"crosswalks\"\n";
+        for (toml, message) in [
+            ("[ingest]\nmax_reject_rate = \"high\"\n", "run.toml: ingest.max_reject_rate: expected a number, found \"high\""),
+            ("[ingest]\ncheck_birth_dates = \"yes\"\n", "run.toml: ingest.check_birth_dates: expected true or false, found \"yes\""),
+            ("[ingest]\nreject_rate_min_rows = -1\n", "run.toml: ingest.reject_rate_min_rows: expected a whole number, 0 or more, found -1"),
+            ("[identity]\nmax_block = 0.5\n", "run.toml: identity.max_block: expected a whole number, 0 or more, found 0.5"),
+            ("[files]\ntruancy = 3\n", "run.toml: files.truancy: expected text in quotes, found 3"),
+            ("[read]\ndate_formats = \"%m/%d/%Y\"\n", "run.toml: read.date_formats: expected a list in brackets, such as [\"...\", \"...\"], found \"%m/%d/%Y\""),
+            ("[read.columns.student_personal]\n\"Last Name\" = 5\n", "run.toml: read.columns.student_personal.Last Name: expected text in quotes, found 5"),
+            ("ingest = 5\n", "run.toml: ingest: expected a table, [ingest], found 5"),
+        ] {
+            assert_eq!(problems(dir.path(), &format!("{head}{toml}")), vec![message], "{toml}");
+        }
     }
 
     #[test]
