@@ -421,6 +421,38 @@ fn type_problem(table: &str, error: &str) -> (String, String) {
     (key, format!("expected {expected}, found {found}"))
 }
 
+/// The name of a file of `bundle` that is `name` in another case, when
+/// `bundle` has no file `name` itself.
+fn named_in_another_case(bundle: &Path, name: &str) -> Option<String> {
+    if bundle.join(name).exists() {
+        return None;
+    }
+    std::fs::read_dir(bundle)
+        .ok()?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|f| f.eq_ignore_ascii_case(name))
+        .min()
+}
+
+/// The `.csv` files of `bundle` that are none of the bundle's files under
+/// `files` (a second part of one, a file named otherwise): not read, and
+/// said so, since their rows are in no ledger.
+pub fn unread_files(bundle: &Path, files: &BTreeMap<String, String>) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(bundle) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|f| f.to_ascii_lowercase().ends_with(".csv"))
+        .filter(|f| !files.values().any(|n| n.eq_ignore_ascii_case(f)))
+        .collect();
+    out.sort();
+    out
+}
+
 /// `identity.same_name_birth_date`: "review" (true) or "score" (false).
 fn same_name_policy(value: Option<&str>, file: &str, problems: &mut Vec<Problem>) -> bool {
     match value {
@@ -879,9 +911,29 @@ fn check_paths(config: &Config, file: &str, problems: &mut Vec<Problem>) {
             // A file the configuration renames was meant to be there: absent,
             // it was listed absent like any optional file, silently.
             let defaults = default_files();
+            // A file named in another case (CTE.csv, Student_Personal.CSV,
+            // as Windows keeps them): a file of the bundle, listed absent
+            // and its rows never read, without a word.
+            for spec in ENTITIES {
+                let name = &config.files[spec.name];
+                if let Some(other) = named_in_another_case(&config.bundle, name) {
+                    problem(
+                        &format!("files.{}", spec.name),
+                        format!(
+                            "{} has {other}, not {name}: file names are matched exactly \
+                             (rename the file, or name it in [files]: {} = \"{other}\")",
+                            config.bundle.display(),
+                            spec.name
+                        ),
+                    );
+                }
+            }
             for spec in ENTITIES.iter().filter(|e| !e.required_file) {
                 let name = &config.files[spec.name];
                 let path = config.bundle.join(name);
+                if named_in_another_case(&config.bundle, name).is_some() {
+                    continue;
+                }
                 if defaults.get(spec.name) != Some(name) && !path.exists() {
                     problem(
                         &format!("files.{}", spec.name),
@@ -892,6 +944,9 @@ fn check_paths(config: &Config, file: &str, problems: &mut Vec<Problem>) {
             for spec in ENTITIES.iter().filter(|e| e.required_file) {
                 let name = &config.files[spec.name];
                 let path = config.bundle.join(name);
+                if named_in_another_case(&config.bundle, name).is_some() {
+                    continue;
+                }
                 if let Some(what) = not_a_file(&path) {
                     problem("bundle", format!("{} {what}", path.display()));
                 } else if !path.is_file() {
