@@ -390,16 +390,38 @@ fn code_checks(
         lit(Series::new("codes".into(), all.clone())).implode(false),
         false,
     );
+    let unknown = format!(
+        "{}: not a code of the legacy {} code set ({})",
+        spec.name,
+        domain,
+        all.join(", ")
+    );
+    // A code of the set with its leading zeros dropped (GradeLevelCode 3
+    // for 03, as a spreadsheet saves a column it reads as numbers).
+    let stripped: Vec<String> = all
+        .iter()
+        .filter(|c| c.len() > 1 && c.starts_with('0') && c.bytes().all(|b| b.is_ascii_digit()))
+        .map(|c| c.trim_start_matches('0').to_string())
+        .filter(|c| !c.is_empty() && !all.contains(c))
+        .collect();
+    let text = if stripped.is_empty() {
+        message(unknown)
+    } else {
+        when(code().is_in(
+            lit(Series::new("stripped".into(), stripped)).implode(false),
+            false,
+        ))
+        .then(message(format!(
+            "{unknown}: leading zeros lost, as when the file is opened and saved in Excel? \
+             Take the file from the extract again (a code is not padded here)"
+        )))
+        .otherwise(message(unknown))
+    };
     let mut checks = vec![Check::new(
         spec,
         "unknown_code",
         col(spec.name).is_not_null().and(known.clone().not()),
-        message(format!(
-            "{}: not a code of the legacy {} code set ({})",
-            spec.name,
-            domain,
-            all.join(", ")
-        )),
+        text,
     )];
     if entity.year == YearSource::None {
         return checks;
