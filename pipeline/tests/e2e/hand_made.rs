@@ -14,11 +14,7 @@ fn fixture_with_a_leading_zero(w: &Path) {
     for entry in fs::read_dir(w.join("input")).unwrap() {
         let path = entry.unwrap().path();
         let bytes = fs::read(&path).unwrap();
-        let text: Vec<u8> = String::from_utf8_lossy(&bytes)
-            .contains("100000002")
-            .then(|| replace(&bytes, b"100000002", b"012345678"))
-            .unwrap_or(bytes);
-        fs::write(&path, text).unwrap();
+        fs::write(&path, replace(&bytes, b"100000002", b"012345678")).unwrap();
     }
     fs::copy(scenario.join("config.toml"), w.join("config.toml")).unwrap();
     copy_dir(&repo().join("crosswalks"), &w.join("crosswalks"));
