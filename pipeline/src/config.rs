@@ -376,14 +376,81 @@ fn section<T: DeserializeOwned + Default>(
     match result {
         Ok(t) => t,
         Err(e) => {
+            let (key, message) = type_problem(key, e.to_string().trim());
             problems.push(Problem {
                 file: file.to_string(),
-                key: key.to_string(),
-                message: e.to_string().trim().to_string(),
+                key,
+                message,
             });
             T::default()
         }
     }
+}
+
+/// A value of the wrong type in a table, in a person's words, naming the
+/// key itself: serde's text (`ingest: invalid type: string "high",
+/// expected f64` and the key on a second line, `` in `max_reject_rate` ``)
+/// was shown as it was.
+fn type_problem(table: &str, error: &str) -> (String, String) {
+    let (text, key) = match error.split_once("\nin `") {
+        Some((text, path)) => (text, format!("{table}.{}", path.trim_end_matches('`'))),
+        None => (error, table.to_string()),
+    };
+    let Some((found, expected)) = text
+        .strip_prefix("invalid type: ")
+        .or_else(|| text.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.rsplit_once(", expected "))
+    else {
+        return (key, text.to_string());
+    };
+    let expected = match expected {
+        "f64" | "f32" => "a number".to_string(),
+        "u64" | "u32" | "usize" => "a whole number, 0 or more".to_string(),
+        "i64" | "i32" => "a whole number".to_string(),
+        "a boolean" => "true or false".to_string(),
+        "a string" => "text in quotes".to_string(),
+        "a sequence" => "a list in brackets, such as [\"...\", \"...\"]".to_string(),
+        e if e.starts_with("struct ") || e == "a map" => format!("a table, [{key}]"),
+        e => e.to_string(),
+    };
+    let found = ["string ", "integer ", "floating point ", "boolean "]
+        .iter()
+        .find_map(|p| found.strip_prefix(p))
+        .unwrap_or(found)
+        .replace('`', "");
+    (key, format!("expected {expected}, found {found}"))
+}
+
+/// The name of a file of `bundle` that is `name` in another case, when
+/// `bundle` has no file `name` itself.
+fn named_in_another_case(bundle: &Path, name: &str) -> Option<String> {
+    if bundle.join(name).exists() {
+        return None;
+    }
+    std::fs::read_dir(bundle)
+        .ok()?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|f| f.eq_ignore_ascii_case(name))
+        .min()
+}
+
+/// The `.csv` files of `bundle` that are none of the bundle's files under
+/// `files` (a second part of one, a file named otherwise): not read, and
+/// said so, since their rows are in no ledger.
+pub fn unread_files(bundle: &Path, files: &BTreeMap<String, String>) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(bundle) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|f| f.to_ascii_lowercase().ends_with(".csv"))
+        .filter(|f| !files.values().any(|n| n.eq_ignore_ascii_case(f)))
+        .collect();
+    out.sort();
+    out
 }
 
 /// `identity.same_name_birth_date`: "review" (true) or "score" (false).
@@ -844,9 +911,29 @@ fn check_paths(config: &Config, file: &str, problems: &mut Vec<Problem>) {
             // A file the configuration renames was meant to be there: absent,
             // it was listed absent like any optional file, silently.
             let defaults = default_files();
+            // A file named in another case (CTE.csv, Student_Personal.CSV,
+            // as Windows keeps them): a file of the bundle, listed absent
+            // and its rows never read, without a word.
+            for spec in ENTITIES {
+                let name = &config.files[spec.name];
+                if let Some(other) = named_in_another_case(&config.bundle, name) {
+                    problem(
+                        &format!("files.{}", spec.name),
+                        format!(
+                            "{} has {other}, not {name}: file names are matched exactly \
+                             (rename the file, or name it in [files]: {} = \"{other}\")",
+                            config.bundle.display(),
+                            spec.name
+                        ),
+                    );
+                }
+            }
             for spec in ENTITIES.iter().filter(|e| !e.required_file) {
                 let name = &config.files[spec.name];
                 let path = config.bundle.join(name);
+                if named_in_another_case(&config.bundle, name).is_some() {
+                    continue;
+                }
                 if defaults.get(spec.name) != Some(name) && !path.exists() {
                     problem(
                         &format!("files.{}", spec.name),
@@ -857,6 +944,9 @@ fn check_paths(config: &Config, file: &str, problems: &mut Vec<Problem>) {
             for spec in ENTITIES.iter().filter(|e| e.required_file) {
                 let name = &config.files[spec.name];
                 let path = config.bundle.join(name);
+                if named_in_another_case(&config.bundle, name).is_some() {
+                    continue;
+                }
                 if let Some(what) = not_a_file(&path) {
                     problem("bundle", format!("{} {what}", path.display()));
                 } else if !path.is_file() {
@@ -1139,6 +1229,27 @@ birth_date_earliest = "1990-13-01"
             problems(dir.path(), "bundle = \"bundle\"\ncrosswalks = \"crosswalks\"\n[identity]\nsame_name_birth_date = \"merge\"\n"),
             vec!["run.toml: identity.same_name_birth_date: expected \"review\" or \"score\", found \"merge\""]
         );
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_names_its_key_in_plain_words() {
+        // Each was serde's own text, its key on a second line:
+        // `run.toml: ingest: invalid type: string "high", expected f64` and
+        // `` in `max_reject_rate` ``.
+        let dir = setup();
+        let head = "bundle = \"bundle\"\ncrosswalks = \"crosswalks\"\n";
+        for (toml, message) in [
+            ("[ingest]\nmax_reject_rate = \"high\"\n", "run.toml: ingest.max_reject_rate: expected a number, found \"high\""),
+            ("[ingest]\ncheck_birth_dates = \"yes\"\n", "run.toml: ingest.check_birth_dates: expected true or false, found \"yes\""),
+            ("[ingest]\nreject_rate_min_rows = -1\n", "run.toml: ingest.reject_rate_min_rows: expected a whole number, 0 or more, found -1"),
+            ("[identity]\nmax_block = 0.5\n", "run.toml: identity.max_block: expected a whole number, 0 or more, found 0.5"),
+            ("[files]\ntruancy = 3\n", "run.toml: files.truancy: expected text in quotes, found 3"),
+            ("[read]\ndate_formats = \"%m/%d/%Y\"\n", "run.toml: read.date_formats: expected a list in brackets, such as [\"...\", \"...\"], found \"%m/%d/%Y\""),
+            ("[read.columns.student_personal]\n\"Last Name\" = 5\n", "run.toml: read.columns.student_personal.Last Name: expected text in quotes, found 5"),
+            ("ingest = 5\n", "run.toml: ingest: expected a table, [ingest], found 5"),
+        ] {
+            assert_eq!(problems(dir.path(), &format!("{head}{toml}")), vec![message], "{toml}");
+        }
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub fn load_legacy_codes(dir: &Path) -> Result<Loaded, Vec<String>> {
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = crate::csvline::line_of(text.as_bytes(), &record);
         if record.len() != COLUMNS.len() {
             problems.push(format!(
                 "{file}: line {line}: expected {} fields, found {}",
@@ -328,7 +328,7 @@ pub(crate) fn rows_of(
     for record in reader.records() {
         match record {
             Ok(r) => {
-                let line = r.position().map(|p| p.line()).unwrap_or(0);
+                let line = crate::csvline::line_of(text.as_bytes(), &r);
                 if r.len() != columns.len() {
                     problems.push(format!(
                         "{file}: line {line}: expected {} fields, found {}",
@@ -497,7 +497,7 @@ fn check_manifest(dir: &Path, problems: &mut Vec<String>) -> BTreeMap<String, St
                 }
                 if listed_sum != &sum {
                     problems.push(format!(
-                        "{manifest_file}: line {line}: column sha256: {file} has checksum {sum}, the manifest says {listed_sum}"
+                        "{manifest_file}: line {line}: column sha256: {file} has checksum {sum}, the manifest says {listed_sum} (edited? `cutover crosswalk manifest` records the new checksum)"
                     ));
                 }
             }

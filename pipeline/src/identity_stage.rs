@@ -130,6 +130,13 @@ pub fn check_decision_keys(path: &Path, bytes: &[u8], key_map: &DataFrame) -> Re
             .into_iter()
             .find(|k| !known.contains(k.as_str()))
         {
+            let padded = format!("{id:0>9}");
+            if crate::issued::zeros_dropped(id) && known.contains(padded.as_str()) {
+                anyhow::bail!(
+                    "{}: line {line}: no student has the key {id} in this run, but {padded} is a student's: leading zeros lost, as when the file is opened and saved in Excel? Write both IDs with their nine digits (an ID is never padded here: a digit may be missing instead)",
+                    path.display(),
+                );
+            }
             anyhow::bail!(
                 "{}: line {line}: no student has the key {id} in this run: the decision on {} and {} cannot be applied (a mistyped ID, or one no longer in the extract?)",
                 path.display(),
@@ -173,7 +180,7 @@ fn decision_rows(path: &Path, bytes: &[u8]) -> Result<Vec<(u64, Decision)>> {
     let mut problems = Vec::new();
     for record in reader.records() {
         let r = record?;
-        let line = r.position().map(|p| p.line()).unwrap_or(0);
+        let line = crate::csvline::line_of(text.as_bytes(), &r);
         let field = |i: usize| r.get(i).unwrap_or("").trim().to_string();
         let merge = match field(2).as_str() {
             "merge" => true,

@@ -97,9 +97,19 @@ fn write(root: &Path, records: &[Issued]) -> Result<()> {
     })
 }
 
-/// Names compared as Synergy would: trimmed, upper case.
+/// A gender compared as Synergy would: trimmed, upper case.
 fn fold(s: &str) -> String {
     s.trim().to_uppercase()
+}
+
+/// A name compared normalised, as the Synergy notices have it ("names with
+/// punctuation caused mismatches at launch: send names as the identity has
+/// them, but compare them normalised", `../shared/spec/synergy-uploads.md`):
+/// accents and punctuation dropped (a typographic apostrophe as a
+/// straight one), case and spaces ignored, as identity compares them. The
+/// New State ID upload sent `O’Brien`; the helpdesk's `O'BRIEN` tied to no one.
+fn fold_name(s: &str) -> String {
+    cutover_stages::identity::fold(s)
 }
 
 /// (last, first, birth date, gender) -> the keys of the students awaiting an
@@ -145,9 +155,14 @@ fn awaiting(root: &Path) -> Result<Awaiting> {
     let mut out = Awaiting::new();
     for i in 0..keys.len() {
         if let Ok(b) = NaiveDate::parse_from_str(&birth[i], "%Y-%m-%d") {
-            out.entry((fold(&last[i]), fold(&first[i]), b, fold(&gender[i])))
-                .or_default()
-                .push(keys[i].clone());
+            out.entry((
+                fold_name(&last[i]),
+                fold_name(&first[i]),
+                b,
+                fold(&gender[i]),
+            ))
+            .or_default()
+            .push(keys[i].clone());
         }
     }
     Ok(out)
@@ -179,7 +194,7 @@ pub fn assign(root: &Path, issued: &Path) -> Result<String> {
     let mut found: BTreeMap<String, Issued> = BTreeMap::new();
     for rec in r.records() {
         let rec = rec.with_context(|| format!("{name}: not a CSV file"))?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let line = crate::csvline::line_of(text.as_bytes(), &rec);
         let get = |c: &str| {
             at(c)
                 .and_then(|i| rec.get(i))
@@ -232,11 +247,28 @@ pub fn assign(root: &Path, issued: &Path) -> Result<String> {
     Ok(s)
 }
 
+/// Whether `id` is fewer than nine digits, the first not a 0: a
+/// StateStudentID whose leading zeros a spreadsheet dropped, most likely.
+pub fn zeros_dropped(id: &str) -> bool {
+    (1..9).contains(&id.len()) && !id.starts_with('0') && id.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// One returned row: its ID checked, its student found.
 fn tie_row(get: &dyn Fn(&str) -> String, waiting: &Awaiting) -> Result<Issued, String> {
     let id = get("StateStudentID");
     if id.len() != 9 || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("StateStudentID: expected 9 digits, found {id:?}"));
+        let hint = if zeros_dropped(&id) {
+            format!(
+                " ({} digits: leading zeros lost, as when the file is opened and saved in \
+                 Excel? Take the helpdesk's file again)",
+                id.len()
+            )
+        } else {
+            String::new()
+        };
+        return Err(format!(
+            "StateStudentID: expected 9 digits, found {id:?}{hint}"
+        ));
     }
     let birth = get("BirthDate");
     let Some(birth) = ["%m/%d/%Y", "%Y-%m-%d"]
@@ -246,8 +278,8 @@ fn tie_row(get: &dyn Fn(&str) -> String, waiting: &Awaiting) -> Result<Issued, S
         return Err("BirthDate: expected a date as MM/DD/YYYY or YYYY-MM-DD".to_string());
     };
     let who = (
-        fold(&get("LastName")),
-        fold(&get("FirstName")),
+        fold_name(&get("LastName")),
+        fold_name(&get("FirstName")),
         birth,
         fold(&get("Gender")),
     );

@@ -96,7 +96,7 @@ fn check_listed(
             }
             if listed_sum != sum {
                 problems.push(format!(
-                    "{manifest_file}: line {line}: column sha256: {file} has checksum {sum}, the manifest says {listed_sum}"
+                    "{manifest_file}: line {line}: column sha256: {file} has checksum {sum}, the manifest says {listed_sum} (edited? `cutover layouts manifest` records the new checksum)"
                 ));
             }
         }

@@ -8,6 +8,7 @@ mod bench;
 mod checksum;
 mod config;
 mod crosswalks;
+mod csvline;
 mod diff;
 mod end_of_year;
 mod fixlist;
@@ -474,6 +475,12 @@ fn cmd_generate(
 
 fn cmd_run(config: &config::Config, options: run::RunOptions) -> anyhow::Result<ExitCode> {
     let outcome = run::run(config, options)?;
+    for file in &outcome.record.unread_files {
+        say!(
+            "note: {} is not a file of the bundle (a second part of one, or named otherwise?): not read; name it in [files] to read it instead",
+            config.bundle.join(file).display()
+        );
+    }
     for d in &outcome.record.decisions {
         let what = if d.ran {
             format!("ran ({})", d.reason)

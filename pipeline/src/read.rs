@@ -604,6 +604,7 @@ fn read_in_batches(
         // `text[offset..]` starts at a record's start.
         if last {
             unclosed_quote(&text[offset..], lfs, file)?;
+            cut_short(&text[offset..], lfs, file, header.found.len())?;
         }
         if let Some(cuts) = chunks::cut(&text[offset..], rayon::current_num_threads(), last) {
             let at = &text[offset..];
@@ -662,6 +663,9 @@ fn unclosed_quote(text: &[u8], lfs: u64, file: &str) -> Result<(), ReadError> {
     let line = chunks::Lines::new(text, lfs).at(at);
     let after = chunks::lfs(text[at..].trim_ascii_end());
     let rest = match after {
+        0 if !ends_with_line_end(text) => {
+            format!("the file ends inside it, with no line end: {CUT_SHORT}")
+        }
         0 => "the file ends inside it".to_string(),
         1 => "the line after it would be read as part of its value".to_string(),
         n => format!("the {n} lines after it would be read as one value"),
@@ -670,6 +674,52 @@ fn unclosed_quote(text: &[u8], lfs: u64, file: &str) -> Result<(), ReadError> {
         file: file.to_string(),
         line,
         message: format!("a quote opened in this row is never closed: {rest}"),
+    })
+}
+
+/// What a file that ends in the middle of a row most likely is.
+const CUT_SHORT: &str = "the file looks cut short (an export or a copy interrupted?) \
+                         and the rows after the cut are missing: export it again";
+
+fn ends_with_line_end(text: &[u8]) -> bool {
+    matches!(text.last(), Some(b'\n' | b'\r'))
+}
+
+/// Refuses a file whose last row (in `text`, from a record's start `lfs`
+/// LF bytes into the file, to the end of the file) has fewer fields than
+/// the header and no line end: the file was cut in the middle of a row,
+/// and the rows after the cut are not in it, which no ledger can count.
+/// A last row with every field and no line end is taken: many writers
+/// leave the last line end out.
+fn cut_short(text: &[u8], lfs: u64, file: &str, fields: usize) -> Result<(), ReadError> {
+    if ends_with_line_end(text) {
+        return Ok(());
+    }
+    let start = chunks::last_record(text);
+    let row = &text[start..];
+    // Nothing in it but spaces or controls (a DOS end-of-file mark).
+    if row
+        .iter()
+        .all(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    {
+        return Ok(());
+    }
+    let mut record = csv::StringRecord::new();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(row);
+    if !reader.read_record(&mut record).unwrap_or(false) || record.len() >= fields {
+        return Ok(());
+    }
+    Err(ReadError::Csv {
+        file: file.to_string(),
+        line: chunks::Lines::new(text, lfs).at(start),
+        message: format!(
+            "the file ends in this row, with no line end, after {} of the header's {fields} \
+             fields: {CUT_SHORT}",
+            record.len()
+        ),
     })
 }
 
@@ -1229,7 +1279,7 @@ mod tests {
 
     #[test]
     fn a_quote_never_closed_refuses_the_file_naming_its_line() {
-        let cases: [(&[u8], &str); 3] = [
+        let cases: [(&[u8], &str); 4] = [
             (
                 b"School_ID,SchoolName,SAU_ID\n12,\"Oak,1001\n13,Elm,1002\n\n14,Ash,1003\n",
                 "schools.csv: line 2: a quote opened in this row is never closed: the 3 lines after it would be read as one value",
@@ -1239,8 +1289,13 @@ mod tests {
                 "schools.csv: line 3: a quote opened in this row is never closed: the line after it would be read as part of its value",
             ),
             (
-                b"School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,Elm,\"10",
+                b"School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,Elm,\"10\n",
                 "schools.csv: line 3: a quote opened in this row is never closed: the file ends inside it",
+            ),
+            // No line end after it: the file was cut inside the field.
+            (
+                b"School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,\"Elm Hill,10",
+                "schools.csv: line 3: a quote opened in this row is never closed: the file ends inside it, with no line end: the file looks cut short (an export or a copy interrupted?) and the rows after the cut are missing: export it again",
             ),
         ];
         let dir = tempfile::tempdir().unwrap();
@@ -1255,6 +1310,42 @@ mod tests {
                 assert_eq!(err.to_string(), message, "in batches of {batch}");
             }
         }
+    }
+
+    #[test]
+    fn a_file_ending_in_the_middle_of_a_row_is_refused_as_cut_short() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("schools.csv");
+        let map = BTreeMap::new();
+        let cut = "School_ID,SchoolName,SAU_ID\r\n12,Oak,1001\r\n\r\n13,\"Elm,\nHill\"";
+        // The whole file, and one whose last row is whole with no line end,
+        // or ends in spaces or a DOS end-of-file mark: read.
+        let whole = "School_ID,SchoolName,SAU_ID\r\n12,Oak,1001\r\n13,\"Elm,\nHill\",1002";
+        for (bytes, refused) in [
+            (cut, true),
+            ("School_ID,SchoolName,SAU_ID\n12,Oak,1001\n1", true),
+            (whole, false),
+            (
+                "School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,Elm,1002\n\x1a",
+                false,
+            ),
+            ("School_ID,SchoolName,SAU_ID\n12,Oak,1001\n  ", false),
+        ] {
+            std::fs::write(&path, bytes).unwrap();
+            for batch in [1, 2, 5, 16, BATCH] {
+                let how = how_auto("schools.csv", &SCHOOLS, &map, batch);
+                let read = read_whole(&path, &how);
+                assert_eq!(read.is_err(), refused, "{bytes:?} in batches of {batch}");
+            }
+        }
+        std::fs::write(&path, cut).unwrap();
+        let how = how_auto("schools.csv", &SCHOOLS, &map, BATCH);
+        assert_eq!(
+            read_whole(&path, &how).err().unwrap().to_string(),
+            "schools.csv: line 4: the file ends in this row, with no line end, after 2 of the \
+             header's 3 fields: the file looks cut short (an export or a copy interrupted?) and \
+             the rows after the cut are missing: export it again"
+        );
     }
 
     #[test]

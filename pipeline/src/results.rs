@@ -154,7 +154,13 @@ fn read_log(log: &Path, upload: Option<&str>, index: &Index, t: &mut Tally) -> R
     let upload = upload_of(log, upload)?;
     let bytes = std::fs::read(log).with_context(|| format!("{name}: cannot read"))?;
     let (text, _, _) = crate::read::decode(&bytes, crate::read::EncodingChoice::Auto);
-    let text = without_title(&text);
+    let whole = text;
+    let text = without_title(&whole);
+    // The title line removed: lines count from the file's start.
+    let title_lines = whole.as_bytes()[..whole.len() - text.len()]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count() as u64;
     if text.trim() == ALL_SUCCESSFUL {
         t.successful += 1;
         return Ok(());
@@ -177,7 +183,7 @@ fn read_log(log: &Path, upload: Option<&str>, index: &Index, t: &mut Tally) -> R
     }
     for record in r.records() {
         let record = record.with_context(|| format!("{name}: not a result log"))?;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = crate::csvline::line_of(text.as_bytes(), &record) + title_lines;
         let f: Vec<String> = (0..5)
             .map(|i| record.get(i).unwrap_or("").trim().to_string())
             .collect();

@@ -56,6 +56,15 @@ pub fn unclosed_quote(text: &[u8]) -> Option<usize> {
     record_ends(text, |end| start = end).then_some(start)
 }
 
+/// Where the last record of `text` starts (which starts at a record's
+/// start and runs to the end of the file): past the last record end, or
+/// where the record whose quoted field is never closed starts.
+pub fn last_record(text: &[u8]) -> usize {
+    let mut start = 0;
+    record_ends(text, |end| start = end);
+    start
+}
+
 /// LF bytes in `text`.
 pub fn lfs(text: &[u8]) -> u64 {
     text.iter().filter(|&&b| b == b'\n').count() as u64
@@ -185,6 +194,15 @@ mod tests {
         assert_eq!(unclosed_quote(b"a,\"b\"\"\""), None);
         assert_eq!(unclosed_quote(b"a,5'10\",x\n"), None);
         assert_eq!(unclosed_quote(b""), None);
+    }
+
+    #[test]
+    fn the_last_record_starts_after_the_last_record_end() {
+        assert_eq!(last_record(b"a,b\nc,d"), 4);
+        assert_eq!(last_record(b"a,b\nc,\"d\ne,f"), 4);
+        assert_eq!(last_record(b"a,b\nc,\"d\ne\",f"), 4);
+        assert_eq!(last_record(b"a,b\nc,d\n"), 8);
+        assert_eq!(last_record(b""), 0);
     }
 
     #[test]

@@ -66,6 +66,8 @@ pub struct RunRecord {
     pub config: ConfigRecord,
     pub inputs: Vec<FileInfo>,
     pub absent_files: Vec<String>,
+    /// `.csv` files of the bundle folder that are none of its files: not read.
+    pub unread_files: Vec<String>,
     pub crosswalks: BTreeMap<String, String>,
     /// Which stages ran and why, which were skipped.
     pub decisions: Vec<Decision>,
@@ -336,6 +338,7 @@ fn finish(ctx: &Ctx, runner: Runner, started_at: String, last: StageId) -> Resul
             .map(|s| s.inputs.clone())
             .unwrap_or_default(),
         absent_files: ctx.absent_files.clone(),
+        unread_files: crate::config::unread_files(&ctx.config.bundle, &ctx.config.files),
         crosswalks: ctx.tables.table_sums.clone(),
         decisions: runner.decisions,
         timings: runner.timings,

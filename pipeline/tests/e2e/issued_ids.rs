@@ -67,7 +67,7 @@ fn issued_ids_close_every_provisional_key_in_a_rerun() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        "error: bad.csv: line 2: StateStudentID: expected 9 digits, found \"10000009\"\n\
+        "error: bad.csv: line 2: StateStudentID: expected 9 digits, found \"10000009\" (8 digits: leading zeros lost, as when the file is opened and saved in Excel? Take the helpdesk's file again)\n\
          bad.csv: line 3: BirthDate: expected a date as MM/DD/YYYY or YYYY-MM-DD\n\
          bad.csv: line 4: no student awaiting a New State ID has this name, birth date and gender\n"
     );

@@ -9,6 +9,7 @@ mod breaker;
 mod crosswalk_check;
 mod end_of_year;
 mod generated;
+mod hand_made;
 mod identity;
 mod issued_ids;
 mod replaced_table;

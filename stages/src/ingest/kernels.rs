@@ -96,6 +96,22 @@ pub(super) fn digits(e: Expr, min: usize, max: usize) -> Expr {
     )
 }
 
+/// Whether a value is fewer than `n` ASCII digits, the first not a 0: the
+/// shape of a value of `n` digits whose leading zeros were dropped, as a
+/// spreadsheet does when it reads a column as numbers (`^[1-9][0-9]{0,n-2}$`).
+pub(super) fn zeros_dropped(e: Expr, n: usize) -> Expr {
+    test_values(
+        e,
+        |_| true,
+        move |v| {
+            !v.is_empty()
+                && v.len() < n
+                && !v.starts_with('0')
+                && v.bytes().all(|b| b.is_ascii_digit())
+        },
+    )
+}
+
 /// Whether a value is a 0 and one or more ASCII digits (`^0[0-9]+$`).
 pub(super) fn leading_zero(e: Expr) -> Expr {
     test_values(

@@ -337,12 +337,43 @@ fn kind_check(spec: &ColumnSpec, config: &IngestConfig) -> Option<Check> {
         Kind::Flag | Kind::FlagOrBlank => ("invalid_flag", untyped(), "Y or N".to_string()),
         Kind::Text | Kind::Digits(_) | Kind::Code(_) => return None,
     };
+    let mut text = message(format!("{}: expected {expected}", spec.name));
+    if spec.kind == Kind::StateId {
+        text = when(kernels::zeros_dropped(col(spec.name), 9))
+            .then(zeros_dropped_message(
+                spec.name,
+                "nine digits",
+                "ID",
+                "student's",
+            ))
+            .otherwise(text);
+    }
     Some(Check::new(
         spec,
         rule,
         col(spec.name).is_not_null().and(bad),
-        message(format!("{}: expected {expected}", spec.name)),
+        text,
     ))
+}
+
+/// The message for a value of digits too short whose first is not a 0:
+/// its leading zeros were most likely dropped by a spreadsheet. The value
+/// is never padded back: it may be a digit short instead, and the padded
+/// `noun` another `owner` one.
+pub(crate) fn zeros_dropped_message(column: &str, expected: &str, noun: &str, owner: &str) -> Expr {
+    concat_str(
+        [
+            lit(format!("{column}: expected {expected}, found ")),
+            col(column).str().len_chars().cast(DataType::String),
+            lit(format!(
+                ": leading zeros lost, as when the file is opened and saved in Excel? \
+                 Take the file from the extract again (the {noun} is not padded here: a \
+                 digit may be missing instead, and the padded {noun} another {owner})"
+            )),
+        ],
+        "",
+        false,
+    )
 }
 
 /// A coded column: the code must be in the legacy code set, and (where the
@@ -359,16 +390,38 @@ fn code_checks(
         lit(Series::new("codes".into(), all.clone())).implode(false),
         false,
     );
+    let unknown = format!(
+        "{}: not a code of the legacy {} code set ({})",
+        spec.name,
+        domain,
+        all.join(", ")
+    );
+    // A code of the set with its leading zeros dropped (GradeLevelCode 3
+    // for 03, as a spreadsheet saves a column it reads as numbers).
+    let stripped: Vec<String> = all
+        .iter()
+        .filter(|c| c.len() > 1 && c.starts_with('0') && c.bytes().all(|b| b.is_ascii_digit()))
+        .map(|c| c.trim_start_matches('0').to_string())
+        .filter(|c| !c.is_empty() && !all.contains(c))
+        .collect();
+    let text = if stripped.is_empty() {
+        message(unknown)
+    } else {
+        when(code().is_in(
+            lit(Series::new("stripped".into(), stripped)).implode(false),
+            false,
+        ))
+        .then(message(format!(
+            "{unknown}: leading zeros lost, as when the file is opened and saved in Excel? \
+             Take the file from the extract again (a code is not padded here)"
+        )))
+        .otherwise(message(unknown))
+    };
     let mut checks = vec![Check::new(
         spec,
         "unknown_code",
         col(spec.name).is_not_null().and(known.clone().not()),
-        message(format!(
-            "{}: not a code of the legacy {} code set ({})",
-            spec.name,
-            domain,
-            all.join(", ")
-        )),
+        text,
     )];
     if entity.year == YearSource::None {
         return checks;

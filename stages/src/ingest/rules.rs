@@ -219,10 +219,17 @@ pub(super) fn character_checks(spec: &ColumnSpec) -> Vec<Check> {
             raw()
                 .is_not_null()
                 .and(super::kernels::digits(raw(), n, n).not()),
-            lit(format!(
-                "{}: expected {n} digits, leading zeros kept",
-                spec.name
-            )),
+            when(super::kernels::zeros_dropped(raw(), n))
+                .then(super::zeros_dropped_message(
+                    spec.name,
+                    &format!("{n} digits"),
+                    "code",
+                    "town's",
+                ))
+                .otherwise(lit(format!(
+                    "{}: expected {n} digits, leading zeros kept",
+                    spec.name
+                ))),
         )),
         Kind::OrgId => checks.push(Check::new(
             spec,
