@@ -182,11 +182,13 @@ fn decision_rows(path: &Path, bytes: &[u8]) -> Result<Vec<(u64, Decision)>> {
         let r = record?;
         let line = crate::csvline::line_of(text.as_bytes(), &r);
         let field = |i: usize| r.get(i).unwrap_or("").trim().to_string();
-        let merge = match field(2).as_str() {
+        // Merge or SEPARATE, as typed in a spreadsheet, is taken.
+        let decision = field(2);
+        let merge = match decision.to_ascii_lowercase().as_str() {
             "merge" => true,
             "separate" => false,
-            other => {
-                problems.push(format!("{file}: line {line}: column decision: expected merge or separate, found {other:?}"));
+            _ => {
+                problems.push(format!("{file}: line {line}: column decision: expected merge or separate, found {decision:?}"));
                 continue;
             }
         };

@@ -105,6 +105,10 @@ fn a_decision_naming_no_student_or_contradicting_another_is_refused() {
             "100000002,100000004,merge,rk,2017-07-02,\n100000005,100000004,merge,rk,2017-07-02,\n100000002,100000005,separate,jd,2017-07-03,\n",
             "error: out/review/decisions.csv: line 4: 100000002 and 100000005 are decided separate here, but the merge decisions on lines 2, 3 join them: keep one\n",
         ),
+        (
+            "100000002,100000004,Maybe,rk,2017-07-02,\n",
+            "error: out/review/decisions.csv: line 2: column decision: expected merge or separate, found \"Maybe\"\n",
+        ),
     ];
     let stages = fs::read(w.join("out/stages.json")).unwrap();
     let summary = fs::read(w.join("out/identity/summary.json")).unwrap();
@@ -163,6 +167,20 @@ fn a_decision_naming_no_student_or_contradicting_another_is_refused() {
     );
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("identity: ran (changed: review decisions)")
+    );
+    // A decision typed as a reviewer would in a spreadsheet (Merge,
+    // SEPARATE) is taken: it was refused as neither merge nor separate.
+    fs::write(
+        w.join("out/review/decisions.csv"),
+        format!("{head}100000002,100000004,Merge,rk,2017-07-02,\n100000001,100000005, SEPARATE ,rk,2017-07-02,\n"),
+    )
+    .unwrap();
+    let o = run();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
     );
 }
 
