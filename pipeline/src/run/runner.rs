@@ -174,18 +174,19 @@ pub struct Runner {
     pub timings: Vec<Timing>,
     state_path: std::path::PathBuf,
     opts: RunOptions,
+    /// `stages.json` was there but could not be read (another version's).
+    unreadable: bool,
 }
 
 impl Runner {
     /// Reads `stages.json` (a missing or unreadable one is no previous run).
     pub fn open(root: &Path, opts: RunOptions) -> Runner {
         let state_path = root.join("stages.json");
-        let state = std::fs::read(&state_path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
+        let bytes = std::fs::read(&state_path).ok();
+        let state = bytes.as_ref().and_then(|b| serde_json::from_slice(b).ok());
         Runner {
-            state,
+            unreadable: bytes.is_some() && state.is_none(),
+            state: state.unwrap_or_default(),
             decisions: Vec::new(),
             timings: Vec::new(),
             state_path,
@@ -198,7 +199,10 @@ impl Runner {
     pub fn step(&mut self, ctx: &Ctx, stage: &dyn Stage, frames: &mut Frames) -> Result<()> {
         let id = stage.id();
         let components = stage.reads(ctx, &self.state)?;
-        let decision = decide(id, &components, self.state.get(id), ctx.root, self.opts);
+        let mut decision = decide(id, &components, self.state.get(id), ctx.root, self.opts);
+        if self.unreadable && decision.reason == "no previous run" {
+            decision.reason = "stages.json unreadable: made by another version?".to_string();
+        }
         tracing::debug!(stage = id.name(), ran = decision.ran, reason = %decision.reason, "decided");
         if decision.ran {
             let _span = tracing::info_span!("stage", stage = id.name()).entered();

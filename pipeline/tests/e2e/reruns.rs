@@ -206,6 +206,14 @@ fn unchanged_stages_are_skipped_and_a_crosswalk_edit_reruns_only_what_follows() 
             "report: ran (--force)",
         ]
     );
+    // A stages.json this version cannot read (another version's) reruns
+    // every stage and says why.
+    fs::write(w.join("out/stages.json"), "{\"stages\": 3}").unwrap();
+    let unreadable = run("out");
+    assert_eq!(
+        decisions(&unreadable)[0],
+        "ingest: ran (stages.json unreadable: made by another version?)"
+    );
     // With --from, --force reruns that stage and those after it, not the
     // stages before it whose inputs are unchanged.
     let from_forced = cutover(
