@@ -1303,10 +1303,9 @@ fn identities(personal: &DataFrame) -> PolarsResult<(Vec<Identity>, Vec<String>)
             effective: effective[i],
         })
         .collect();
-    let table = names::table(
-        ids.iter()
-            .flat_map(|id| [id.first.as_str(), id.middle.as_str(), id.last.as_str()]),
-    );
+    // Every folded name is one the folder made: the table sorts the
+    // distinct ones, not one per row.
+    let table = names::table(folder.folded());
     let number = names::ids(&table);
     for id in &mut ids {
         id.first_id = number[id.first.as_str()];
@@ -1392,7 +1391,7 @@ fn attach(
     enrollment: Option<&DataFrame>,
     addresses: Option<&DataFrame>,
 ) -> PolarsResult<()> {
-    let unit_of: PlHashMap<&str, usize> = units
+    let unit_of: extract::TextMap<usize> = units
         .iter()
         .enumerate()
         .map(|(i, u)| (u.key.as_str(), i))
@@ -1408,7 +1407,7 @@ fn attach(
         let mut folder = extract::Folder::default();
         for (i, s) in ids_col.iter().enumerate() {
             if let (Some(s), Some(st)) = (s, street.get(i)) {
-                if let Some(&u) = unit_of.get(s) {
+                if let Some(u) = unit_of.get(s) {
                     let z: String = zip.get(i).unwrap_or_default().chars().take(5).collect();
                     addressed.push((u, (folder.fold(Some(st)), z)));
                 }
@@ -1440,7 +1439,7 @@ type BlockSpans<'a> = (Vec<(usize, Span)>, Vec<&'a str>);
 /// give).
 fn enrollment_spans(
     e: &DataFrame,
-    unit_of: &PlHashMap<&str, usize>,
+    unit_of: &extract::TextMap<usize>,
 ) -> PolarsResult<Vec<(usize, Span)>> {
     let (entry, exit) = rayon::join(
         || extract::dates(e, SCHOOL_ENTRY_DATE),
@@ -1473,7 +1472,7 @@ fn enrollment_spans(
                 };
                 let unit = match last {
                     Some((id, u)) if id == s => u,
-                    _ => unit_of.get(s).copied(),
+                    _ => unit_of.get(s),
                 };
                 last = Some((s, unit));
                 if let Some(u) = unit {
@@ -1708,24 +1707,40 @@ impl Clusters<'_> {
     /// Students: the current identity (newest effective date) of each cluster.
     fn students(&self, personal: &DataFrame, unit_of_row: &[usize]) -> PolarsResult<DataFrame> {
         let ids = self.ids;
-        // Each student's current row and name-history length, by key.
-        let mut by_key: PlHashMap<&str, (usize, u32)> = PlHashMap::default();
-        for r in 0..ids.len() {
-            let key = self.survivor_of_unit[unit_of_row[r]].as_str();
-            let entry = by_key.entry(key).or_insert((r, 0));
+        // The surviving keys, sorted (the students' order), and each
+        // unit's student among them: one sort of the units, no lookup of
+        // a key per row.
+        let mut by_survivor: Vec<usize> = (0..self.units.len()).collect();
+        by_survivor
+            .par_sort_unstable_by(|&a, &b| self.survivor_of_unit[a].cmp(&self.survivor_of_unit[b]));
+        let mut keys: Vec<String> = Vec::new();
+        let mut student_of_unit = vec![0u32; self.units.len()];
+        for group in
+            by_survivor.chunk_by(|&a, &b| self.survivor_of_unit[a] == self.survivor_of_unit[b])
+        {
+            for &u in group {
+                student_of_unit[u] = keys.len() as u32;
+            }
+            keys.push(self.survivor_of_unit[group[0]].clone());
+        }
+        let student_of_row: Vec<u32> = unit_of_row.iter().map(|&u| student_of_unit[u]).collect();
+        // Each student's current row and name-history length.
+        let mut current: Vec<Option<(usize, u32)>> = vec![None; keys.len()];
+        for (r, &at) in student_of_row.iter().enumerate() {
+            let entry = current[at as usize].get_or_insert((r, 0));
             entry.1 += 1;
             let old = entry.0;
             if (ids[r].effective, ids[r].identity) > (ids[old].effective, ids[old].identity) {
                 entry.0 = r;
             }
         }
-        let mut current: Vec<(&str, usize, u32)> =
-            by_key.into_iter().map(|(k, (r, n))| (k, r, n)).collect();
-        current.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let rows: Vec<u32> = current.iter().map(|c| c.1 as u32).collect();
+        let current: Vec<(usize, u32)> = current
+            .into_iter()
+            .map(|c| c.expect("every student has a row"))
+            .collect();
+        let rows: Vec<u32> = current.iter().map(|c| c.0 as u32).collect();
         let mut students = personal.take(&IdxCa::new("rows".into(), rows))?;
-        let keys: Vec<String> = current.iter().map(|c| c.0.to_string()).collect();
-        students.with_column(Column::new(STUDENT_KEY.into(), keys.clone()))?;
+        students.with_column(Column::new(STUDENT_KEY.into(), &keys))?;
         students.with_column(Column::new(
             NEEDS_NEW_STATE_ID.into(),
             keys.iter()
@@ -1734,9 +1749,9 @@ impl Clusters<'_> {
         ))?;
         students.with_column(Column::new(
             "NameHistory".into(),
-            current.iter().map(|c| c.2).collect::<Vec<_>>(),
+            current.iter().map(|c| c.1).collect::<Vec<_>>(),
         ))?;
-        self.fill_blanks(personal, students, &keys, unit_of_row)
+        self.fill_blanks(personal, students, keys.len(), &student_of_row)
     }
 
     /// A first name, surname, gender or birth date the current identity has
@@ -1748,15 +1763,10 @@ impl Clusters<'_> {
         &self,
         personal: &DataFrame,
         students: DataFrame,
-        keys: &[String],
-        unit_of_row: &[usize],
+        n_students: usize,
+        student_of_row: &[u32],
     ) -> PolarsResult<DataFrame> {
         let ids = self.ids;
-        let position: PlHashMap<&str, usize> = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| (k.as_str(), i))
-            .collect();
         let mut students = students;
         let mut filled = Vec::new();
         for c in [FIRST_NAME, LAST_NAME, GENDER, BIRTH_DATE] {
@@ -1767,12 +1777,12 @@ impl Clusters<'_> {
                 // A bundle without genders: nothing to fill or name.
                 continue;
             }
-            let mut newest: Vec<Option<usize>> = vec![None; keys.len()];
+            let mut newest: Vec<Option<usize>> = vec![None; n_students];
             for (r, has) in values.is_not_null().iter().enumerate() {
                 if has != Some(true) {
                     continue;
                 }
-                let at = position[self.survivor_of_unit[unit_of_row[r]].as_str()];
+                let at = student_of_row[r] as usize;
                 let newer = |old: usize| {
                     (ids[r].effective, ids[r].identity) > (ids[old].effective, ids[old].identity)
                 };

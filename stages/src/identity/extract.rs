@@ -81,21 +81,85 @@ impl Folder {
         self.seen.insert(v.to_string(), f.clone());
         f
     }
+
+    /// The folded values made so far (each distinct value at least once).
+    pub fn folded(&self) -> impl Iterator<Item = &str> {
+        self.seen.values().map(String::as_str)
+    }
+}
+
+/// A short text (up to 15 bytes) as one number: its bytes and its length
+/// packed in a `u128`, so two short texts are equal exactly when their
+/// numbers are. Hashing and comparing it never reads a string.
+fn packed(s: &str) -> Option<u128> {
+    let b = s.as_bytes();
+    if b.len() > 15 {
+        return None;
+    }
+    let mut buf = [0u8; 16];
+    buf[..b.len()].copy_from_slice(b);
+    buf[15] = b.len() as u8;
+    Some(u128::from_le_bytes(buf))
+}
+
+/// Texts to values, short texts held as numbers ([`packed`]): a lookup
+/// per enrollment row costs a number's hash, not a string's hash and
+/// compare.
+pub struct TextMap<'a, V> {
+    short: PlHashMap<u128, V>,
+    long: PlHashMap<&'a str, V>,
+}
+
+impl<V> Default for TextMap<'_, V> {
+    fn default() -> Self {
+        TextMap {
+            short: PlHashMap::default(),
+            long: PlHashMap::default(),
+        }
+    }
+}
+
+impl<'a, V: Copy> TextMap<'a, V> {
+    pub fn get(&self, k: &str) -> Option<V> {
+        match packed(k) {
+            Some(n) => self.short.get(&n).copied(),
+            None => self.long.get(k).copied(),
+        }
+    }
+
+    /// The value of `k`, `v` inserted first when it has none.
+    pub fn get_or_insert(&mut self, k: &'a str, v: V) -> V {
+        match packed(k) {
+            Some(n) => *self.short.entry(n).or_insert(v),
+            None => *self.long.entry(k).or_insert(v),
+        }
+    }
+}
+
+impl<'a, V: Copy> FromIterator<(&'a str, V)> for TextMap<'a, V> {
+    /// Keys are distinct (a repeated key keeps its first value).
+    fn from_iter<I: IntoIterator<Item = (&'a str, V)>>(iter: I) -> Self {
+        let mut m = TextMap::default();
+        for (k, v) in iter {
+            m.get_or_insert(k, v);
+        }
+        m
+    }
 }
 
 /// Gives each distinct text a number, in order of first sight: two
 /// values have the same number exactly when their text is the same.
 #[derive(Default)]
 pub struct Interner<'a> {
-    codes: PlHashMap<&'a str, u32>,
+    codes: TextMap<'a, u32>,
     /// The texts by number.
     texts: Vec<&'a str>,
 }
 
 impl<'a> Interner<'a> {
     pub fn code(&mut self, v: &'a str) -> u32 {
-        let next = self.codes.len() as u32;
-        let code = *self.codes.entry(v).or_insert(next);
+        let next = self.texts.len() as u32;
+        let code = self.codes.get_or_insert(v, next);
         if code == next {
             self.texts.push(v);
         }
@@ -105,5 +169,43 @@ impl<'a> Interner<'a> {
     /// The texts in the order of their numbers.
     pub fn texts(self) -> Vec<&'a str> {
         self.texts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_are_equal_exactly_when_their_packed_numbers_are() {
+        let texts = ["", "a", "a\0", "ab", "ba", "123456789", "123456789012345"];
+        for x in texts {
+            for y in texts {
+                assert_eq!(packed(x) == packed(y), x == y, "{x:?} {y:?}");
+            }
+        }
+        assert_eq!(packed("1234567890123456"), None);
+    }
+
+    #[test]
+    fn the_interner_numbers_short_and_long_texts_in_order_of_first_sight() {
+        let long = "a school student number of many characters";
+        let mut i = Interner::default();
+        let codes: Vec<u32> = ["b", long, "a", "b", long, "", "a"]
+            .iter()
+            .map(|t| i.code(t))
+            .collect();
+        assert_eq!(codes, [0, 1, 2, 0, 1, 3, 2]);
+        assert_eq!(i.texts(), ["b", long, "a", ""]);
+    }
+
+    #[test]
+    fn a_text_map_finds_short_and_long_keys() {
+        let long = "SAU-0000000000000042";
+        let m: TextMap<usize> = [("S1", 0), (long, 1)].into_iter().collect();
+        assert_eq!(m.get("S1"), Some(0));
+        assert_eq!(m.get(long), Some(1));
+        assert_eq!(m.get("S2"), None);
+        assert_eq!(m.get("SAU-0000000000000043"), None);
     }
 }
