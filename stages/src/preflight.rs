@@ -274,7 +274,7 @@ fn text_values(df: &DataFrame, name: &str) -> PolarsResult<StringChunked> {
 /// Each row's place among the column's distinct values in text order (0:
 /// null, before every value): a sort on these numbers orders the rows as a
 /// sort on the text does, step for step, without comparing the text again.
-fn text_ranks(values: &StringChunked) -> Vec<u32> {
+pub(crate) fn text_ranks(values: &StringChunked) -> Vec<u32> {
     let mut first: PlHashMap<&str, u32> = PlHashMap::default();
     let mut distinct: Vec<&str> = Vec::new();
     let seen: Vec<u32> = values
