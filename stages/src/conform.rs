@@ -751,18 +751,58 @@ fn upload_order(df: &DataFrame, upload: &Upload) -> PolarsResult<IdxCa> {
             }
         })
     };
-    let keys = sort_keys(upload)
-        .into_iter()
-        .map(numbers)
+    let keys = sort_keys(upload);
+    let (first, rest) = keys.split_at(keys.len().min(4));
+    // The first four keys side by side in one number (each as its rank,
+    // below 2^32), then each row's place: most rows differ there.
+    let first = first
+        .iter()
+        .map(|k| numbers(k).map(dense))
         .collect::<PolarsResult<Vec<_>>>()?;
-    let mut order: Vec<IdxSize> = (0..df.height() as IdxSize).collect();
-    order.par_sort_by(|&a, &b| {
-        keys.iter()
-            .map(|k| k[a as usize].cmp(&k[b as usize]))
-            .find(|o| o.is_ne())
-            .unwrap_or(std::cmp::Ordering::Equal)
+    let rest = rest
+        .iter()
+        .map(|k| numbers(k))
+        .collect::<PolarsResult<Vec<_>>>()?;
+    let mut rows: Vec<(u128, IdxSize)> = (0..df.height())
+        .map(|i| {
+            let packed = first
+                .iter()
+                .fold(0u128, |acc, k| (acc << 32) | u128::from(k[i]));
+            (packed << (32 * (4 - first.len())), i as IdxSize)
+        })
+        .collect();
+    rows.par_sort_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| {
+            rest.iter()
+                .map(|k| k[a.1 as usize].cmp(&k[b.1 as usize]))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
     });
-    Ok(IdxCa::from_vec("".into(), order))
+    Ok(IdxCa::from_vec(
+        "".into(),
+        rows.into_iter().map(|r| r.1).collect(),
+    ))
+}
+
+/// Each value's rank among the distinct values (0 the least): the same
+/// order in 32 bits.
+fn dense(values: Vec<u64>) -> Vec<u32> {
+    let mut distinct = values.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 1 << 16 {
+        let at: PlHashMap<u64, u32> = distinct
+            .iter()
+            .enumerate()
+            .map(|(r, v)| (*v, r as u32))
+            .collect();
+        return values.iter().map(|v| at[v]).collect();
+    }
+    values
+        .iter()
+        .map(|v| distinct.partition_point(|d| d < v) as u32)
+        .collect()
 }
 
 /// A number as written in the extract: `3` rather than `3.0`, `0.25` kept.
