@@ -235,23 +235,43 @@ pub enum LineEnds {
 /// `csv` crate writes them with `QuoteStyle::Necessary`, at a fraction of
 /// its cost per value.
 pub struct TextColumns {
-    columns: Vec<polars::prelude::StringChunked>,
+    columns: Vec<Text>,
     ends: LineEnds,
+}
+
+/// One column as [`TextColumns`] writes it.
+enum Text {
+    /// The values as text.
+    Values(polars::prelude::StringChunked),
+    /// One value in every row (a column held as a single value), written
+    /// once here as a field.
+    Same(Vec<u8>),
+    /// Whole numbers, written as their text is (digits, `-` first when
+    /// negative: never quoted), not cast to text first.
+    Ints(polars::prelude::Int64Chunked),
 }
 
 impl TextColumns {
     /// `columns` of `df`, in that order, as text.
     pub fn of(df: &polars::prelude::DataFrame, columns: &[&str], ends: LineEnds) -> Result<Self> {
-        use polars::prelude::DataType;
+        use polars::prelude::{Column, DataType};
+        let single = columns.len() == 1;
         let columns = columns
             .iter()
             .map(|c| -> Result<_> {
-                let s = df
-                    .column(c)
-                    .with_context(|| format!("no column {c}"))?
-                    .as_materialized_series()
-                    .cast(&DataType::String)?;
-                Ok(s.str()?.rechunk().into_owned())
+                let column = df.column(c).with_context(|| format!("no column {c}"))?;
+                if let (Column::Scalar(sc), true) = (column, df.height() > 0) {
+                    let one = sc.as_single_value_series().cast(&DataType::String)?;
+                    let mut field = Vec::new();
+                    push_field(&mut field, one.str()?.get(0).unwrap_or(""), single);
+                    return Ok(Text::Same(field));
+                }
+                let s = column.as_materialized_series();
+                if matches!(s.dtype(), DataType::Int64) {
+                    return Ok(Text::Ints(s.i64()?.rechunk().into_owned()));
+                }
+                let s = s.cast(&DataType::String)?;
+                Ok(Text::Values(s.str()?.rechunk().into_owned()))
             })
             .collect::<Result<_>>()?;
         Ok(TextColumns { columns, ends })
@@ -282,10 +302,20 @@ impl TextColumns {
     /// row before (the same view of the same bytes: a file name, a stage
     /// list) is copied without looking at its bytes again.
     pub fn rows(&self, out: &mut Vec<u8>, rows: std::ops::Range<usize>) {
-        let arrays: Vec<_> = self
+        use polars::prelude::{Int64Type, PolarsDataType, StaticArray, StringType};
+        enum Array<'a> {
+            Values(&'a <StringType as PolarsDataType>::Array),
+            Same(&'a [u8]),
+            Ints(&'a <Int64Type as PolarsDataType>::Array),
+        }
+        let arrays: Vec<Array> = self
             .columns
             .iter()
-            .filter_map(|c| c.downcast_iter().next())
+            .filter_map(|c| match c {
+                Text::Values(v) => v.downcast_iter().next().map(Array::Values),
+                Text::Same(field) => Some(Array::Same(field)),
+                Text::Ints(v) => v.downcast_iter().next().map(Array::Ints),
+            })
             .collect();
         if arrays.len() != self.columns.len() {
             // Only an empty frame has columns without a chunk.
@@ -295,11 +325,28 @@ impl TextColumns {
         // Per column: the last value's view, and whether it was written as
         // it is.
         let mut last: Vec<Option<(u128, bool)>> = vec![None; arrays.len()];
+        let mut digits = itoa::Buffer::new();
         for i in rows {
             for (j, a) in arrays.iter().enumerate() {
                 if j > 0 {
                     out.push(b',');
                 }
+                let a = match a {
+                    Array::Values(a) => a,
+                    Array::Same(field) => {
+                        out.extend_from_slice(field);
+                        continue;
+                    }
+                    Array::Ints(a) => {
+                        match a.get(i) {
+                            Some(n) => out.extend_from_slice(digits.format(n).as_bytes()),
+                            None => {
+                                push_field(out, "", single);
+                            }
+                        }
+                        continue;
+                    }
+                };
                 let Some(v) = a.get(i) else {
                     push_field(out, "", single);
                     continue;
@@ -504,5 +551,72 @@ mod tests {
         let sum = write_frames_csv(&none, &[], &["n", "x"], LineEnds::Crlf).unwrap();
         assert_eq!(fs::read_to_string(&none).unwrap(), "n,x\r\n");
         assert_eq!(sum, crate::checksum::file_sha256(&none).unwrap());
+    }
+
+    /// The CSV of `df`'s columns as text, each value cast to text by
+    /// polars: what [`TextColumns`] must write however a column is held.
+    fn cast_csv(df: &polars::prelude::DataFrame, columns: &[&str]) -> String {
+        use polars::prelude::*;
+        let cast: Vec<Column> = columns
+            .iter()
+            .map(|c| {
+                let s = df.column(c).unwrap().as_materialized_series();
+                s.cast(&DataType::String).unwrap().into_column()
+            })
+            .collect();
+        let text = DataFrame::new(df.height(), cast).unwrap();
+        let text = TextColumns::of(&text, columns, LineEnds::Lf).unwrap();
+        let mut out = Vec::new();
+        text.rows(&mut out, 0..df.height());
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn single_value_and_whole_number_columns_are_written_as_their_text() {
+        use polars::prelude::*;
+        let mut df = df!(
+            "n" => [Some(0i64), Some(-7), None, Some(i64::MAX), Some(i64::MIN)],
+            "x" => ["a", "b", "c", "d", "e"],
+        )
+        .unwrap();
+        let same = |name: &str, v: AnyValue<'static>, dtype: DataType| {
+            Column::new_scalar(name.into(), Scalar::new(dtype, v), 5)
+        };
+        df.with_column(same(
+            "s",
+            AnyValue::StringOwned("a,\"b".into()),
+            DataType::String,
+        ))
+        .unwrap();
+        df.with_column(same(
+            "t",
+            AnyValue::StringOwned("read>ingest".into()),
+            DataType::String,
+        ))
+        .unwrap();
+        df.with_column(same("z", AnyValue::Null, DataType::String))
+            .unwrap();
+        df.with_column(same("k", AnyValue::Int32(12), DataType::Int32))
+            .unwrap();
+        let columns = ["n", "s", "x", "t", "z", "k"];
+        let text = TextColumns::of(&df, &columns, LineEnds::Lf).unwrap();
+        let mut out = Vec::new();
+        text.rows(&mut out, 0..5);
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(out, cast_csv(&df, &columns));
+        assert!(out.starts_with("0,\"a,\"\"b\",a,read>ingest,,12\n-7,"));
+        // One column: a blank value is quoted, as a scalar or a null number.
+        for one in [["z"], ["n"]] {
+            let text = TextColumns::of(&df, &one, LineEnds::Lf).unwrap();
+            let mut out = Vec::new();
+            text.rows(&mut out, 0..5);
+            assert_eq!(String::from_utf8(out).unwrap(), cast_csv(&df, &one));
+        }
+        // An empty frame writes nothing.
+        let empty = df.clear();
+        let text = TextColumns::of(&empty, &columns, LineEnds::Lf).unwrap();
+        let mut out = Vec::new();
+        text.rows(&mut out, 0..0);
+        assert!(out.is_empty());
     }
 }

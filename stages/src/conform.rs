@@ -678,25 +678,18 @@ fn shape(
         };
         select.push(e.alias(*name));
     }
-    let mut sort_by = vec![col(UPLOAD_YEAR), col(UPLOAD_SAU)];
-    for key in ["StateStudentID", "SchoolID"] {
-        if upload.fields.iter().any(|(n, _)| *n == key) {
-            sort_by.push(col(key));
-        }
-    }
-    sort_by.push(col(SOURCE_ROW));
-    for (name, field) in upload.fields {
-        if *field == FieldType::Date {
-            sort_by.push(col(*name));
-        }
-    }
-    lf.select(select)
-        .sort_by_exprs(
-            sort_by,
-            SortMultipleOptions::default()
-                .with_nulls_last(true)
-                .with_maintain_order(true),
-        )
+    let selected = lf.select(select).collect()?;
+    let order = upload_order(&selected, upload)?;
+    let mut sorted = selected.take(&order)?;
+    drop(selected);
+    // Marked sorted, as polars marks the first key of a sort.
+    sorted.apply(UPLOAD_YEAR, |c| {
+        let mut s = c.as_materialized_series().clone();
+        s.set_sorted_flag(polars::series::IsSorted::Ascending);
+        s.into_column()
+    })?;
+    sorted
+        .lazy()
         .with_row_index(UPLOAD_ROW, None)
         .select(
             [
@@ -712,6 +705,103 @@ fn shape(
             .chain([col(UPLOAD_ROW)])
             .collect::<Vec<_>>(),
         )
+        .collect()
+}
+
+/// The keys an upload's rows are ordered by: school year, SAU, the student
+/// and school where the upload has them, source row, then each date field.
+fn sort_keys(upload: &Upload) -> Vec<&'static str> {
+    let mut keys = vec![UPLOAD_YEAR, UPLOAD_SAU];
+    for key in ["StateStudentID", "SchoolID"] {
+        if upload.fields.iter().any(|(n, _)| *n == key) {
+            keys.push(key);
+        }
+    }
+    keys.push(SOURCE_ROW);
+    keys.extend(
+        upload
+            .fields
+            .iter()
+            .filter(|(_, field)| *field == FieldType::Date)
+            .map(|(name, _)| *name),
+    );
+    keys
+}
+
+/// The order of an upload's rows ([`sort_keys`], each ascending with nulls
+/// last, rows equal on every key in the order they came): polars' stable
+/// sort on those columns, made on numbers (text as its rank among the
+/// column's values), so no text is compared row against row.
+fn upload_order(df: &DataFrame, upload: &Upload) -> PolarsResult<IdxCa> {
+    use rayon::prelude::*;
+    // Each key as a number in the key's order, null last.
+    let numbers = |name: &str| -> PolarsResult<Vec<u64>> {
+        let s = df.column(name)?.as_materialized_series();
+        Ok(match s.dtype() {
+            DataType::String => crate::preflight::text_ranks(&s.str()?.rechunk())
+                .into_iter()
+                .map(|r| if r == 0 { u64::MAX } else { u64::from(r) })
+                .collect(),
+            _ => {
+                let s = s.cast(&DataType::Int64)?;
+                s.i64()?
+                    .iter()
+                    .map(|v| v.map_or(u64::MAX, |v| (v as u64) ^ (1 << 63)))
+                    .collect()
+            }
+        })
+    };
+    let keys = sort_keys(upload);
+    let (first, rest) = keys.split_at(keys.len().min(4));
+    // The first four keys side by side in one number (each as its rank,
+    // below 2^32), then each row's place: most rows differ there.
+    let first = first
+        .iter()
+        .map(|k| numbers(k).map(dense))
+        .collect::<PolarsResult<Vec<_>>>()?;
+    let rest = rest
+        .iter()
+        .map(|k| numbers(k))
+        .collect::<PolarsResult<Vec<_>>>()?;
+    let mut rows: Vec<(u128, IdxSize)> = (0..df.height())
+        .map(|i| {
+            let packed = first
+                .iter()
+                .fold(0u128, |acc, k| (acc << 32) | u128::from(k[i]));
+            (packed << (32 * (4 - first.len())), i as IdxSize)
+        })
+        .collect();
+    rows.par_sort_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| {
+            rest.iter()
+                .map(|k| k[a.1 as usize].cmp(&k[b.1 as usize]))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
+    });
+    Ok(IdxCa::from_vec(
+        "".into(),
+        rows.into_iter().map(|r| r.1).collect(),
+    ))
+}
+
+/// Each value's rank among the distinct values (0 the least): the same
+/// order in 32 bits.
+fn dense(values: Vec<u64>) -> Vec<u32> {
+    let mut distinct = values.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 1 << 16 {
+        let at: PlHashMap<u64, u32> = distinct
+            .iter()
+            .enumerate()
+            .map(|(r, v)| (*v, r as u32))
+            .collect();
+        return values.iter().map(|v| at[v]).collect();
+    }
+    values
+        .iter()
+        .map(|v| distinct.partition_point(|d| d < v) as u32)
         .collect()
 }
 
@@ -1685,6 +1775,74 @@ mod tests {
 
     const CONFIG_EXIT: &str = "X9";
     const CONFIG_ENTRY: &str = "E9";
+
+    #[test]
+    fn rows_ordered_on_numbers_come_in_polars_stable_sort_order_of_the_keys() {
+        // Special Ed's keys: year, SAU, student, school, source row, two
+        // dates; many ties, nulls in each, negative numbers, text that
+        // orders otherwise than as numbers.
+        let mut seed = 11u64;
+        let mut next = |m: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        let n = 5_000;
+        let pick = |k: u64, words: &[&'static str]| -> Option<&'static str> {
+            (k != 0).then(|| words[k as usize % words.len()])
+        };
+        let mut years = Vec::new();
+        let (mut saus, mut ids, mut schools) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut rows, mut starts, mut ends, mut tags) = (vec![], vec![], vec![], vec![]);
+        for i in 0..n {
+            years.push((next(6) != 0).then(|| 2015 + next(3) as i32));
+            saus.push(pick(next(5), &["100", "99", "1000", "A"]));
+            ids.push(pick(next(9), &["1001", "101", "1001 ", "9", "", "10010"]));
+            schools.push(pick(next(4), &["200", "20", "3"]));
+            rows.push((next(8) != 0).then(|| next(4) as i64 - 2));
+            starts.push((next(5) != 0).then(|| next(3) as i32 - 1));
+            ends.push((next(5) != 0).then(|| next(3) as i32));
+            tags.push(i as i64);
+        }
+        let date = |name: &str, v: &[Option<i32>]| {
+            Column::new(name.into(), v).cast(&DataType::Date).unwrap()
+        };
+        let df = DataFrame::new(
+            n,
+            vec![
+                Column::new(UPLOAD_YEAR.into(), &years),
+                Column::new(UPLOAD_SAU.into(), &saus),
+                Column::new("StateStudentID".into(), &ids),
+                Column::new("SchoolID".into(), &schools),
+                Column::new(SOURCE_ROW.into(), &rows),
+                date("StartDate", &starts),
+                date("EndDate", &ends),
+                Column::new("tag".into(), &tags),
+            ],
+        )
+        .unwrap();
+        let keys: Vec<Expr> = sort_keys(&SPECIAL_ED).into_iter().map(col).collect();
+        assert_eq!(keys.len(), 7);
+        let by_polars = df
+            .clone()
+            .lazy()
+            .sort_by_exprs(
+                keys,
+                SortMultipleOptions::default()
+                    .with_nulls_last(true)
+                    .with_maintain_order(true),
+            )
+            .collect()
+            .unwrap();
+        let order = upload_order(&df, &SPECIAL_ED).unwrap();
+        let ours = df.take(&order).unwrap();
+        assert!(ours.equals_missing(&by_polars));
+        assert_eq!(
+            ours.column("tag").unwrap(),
+            by_polars.column("tag").unwrap()
+        );
+    }
 
     fn config() -> ConformConfig {
         ConformConfig {

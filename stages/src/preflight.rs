@@ -215,6 +215,7 @@ pub fn primary_periods(enrollments: Option<&DataFrame>) -> PolarsResult<DataFram
     let ids = text_values(e, "StateStudentID")?;
     let years = text_values(e, "SchoolYear")?;
     let (entry, exit) = (day_values(e, "EntryDate")?, day_values(e, "ExitDate")?);
+    let (id_ranks, year_ranks) = (text_ranks(&ids), text_ranks(&years));
     let ids: Vec<Option<&str>> = ids.iter().collect();
     let years: Vec<Option<&str>> = years.iter().collect();
     let entry: Vec<Option<i32>> = entry.iter().collect();
@@ -226,7 +227,8 @@ pub fn primary_periods(enrollments: Option<&DataFrame>) -> PolarsResult<DataFram
         .filter(|(_, k)| *k == Some("P"))
         .map(|(i, _)| i)
         .collect();
-    order.par_sort_unstable_by_key(|&i| (ids[i], years[i], entry[i]));
+    // By student, year and entry date: the ranks order as the text does.
+    order.par_sort_unstable_by_key(|&i| (id_ranks[i], year_ranks[i], entry[i]));
     // A row begins a period when it is the first of its student and year,
     // or enters more than a day after every earlier row of them has ended
     // (`ended`: their latest exit); a period ends at its rows' latest exit.
@@ -267,6 +269,33 @@ fn text_values(df: &DataFrame, name: &str) -> PolarsResult<StringChunked> {
         .as_materialized_series()
         .cast(&DataType::String)?;
     Ok(s.str()?.rechunk().into_owned())
+}
+
+/// Each row's place among the column's distinct values in text order (0:
+/// null, before every value): a sort on these numbers orders the rows as a
+/// sort on the text does, step for step, without comparing the text again.
+pub(crate) fn text_ranks(values: &StringChunked) -> Vec<u32> {
+    let mut first: PlHashMap<&str, u32> = PlHashMap::default();
+    let mut distinct: Vec<&str> = Vec::new();
+    let seen: Vec<u32> = values
+        .iter()
+        .map(|v| match v {
+            None => u32::MAX,
+            Some(v) => *first.entry(v).or_insert_with(|| {
+                distinct.push(v);
+                (distinct.len() - 1) as u32
+            }),
+        })
+        .collect();
+    let mut order: Vec<u32> = (0..distinct.len() as u32).collect();
+    order.sort_unstable_by_key(|&d| distinct[d as usize]);
+    let mut rank = vec![0u32; distinct.len()];
+    for (r, &d) in order.iter().enumerate() {
+        rank[d as usize] = r as u32 + 1;
+    }
+    seen.into_iter()
+        .map(|d| if d == u32::MAX { 0 } else { rank[d as usize] })
+        .collect()
 }
 
 /// A date column as days since 1970, in one chunk.
@@ -802,11 +831,14 @@ fn with_next_primary(mut df: DataFrame) -> PolarsResult<DataFrame> {
         .as_materialized_series()
         .cast(&DataType::Int64)?;
     let rows = rows.i64()?.rechunk();
+    let (id_ranks, year_ranks) = (text_ranks(&ids), text_ranks(&years));
     let ids: Vec<Option<&str>> = ids.iter().collect();
     let years: Vec<Option<&str>> = years.iter().collect();
     let entry: Vec<Option<i32>> = entry.iter().collect();
     let rows: Vec<Option<i64>> = rows.iter().collect();
-    let key = |i: usize| (ids[i], years[i], entry[i], rows[i]);
+    // By student, year, entry date and upload row: the ranks order as the
+    // text does.
+    let key = |i: usize| (id_ranks[i], year_ranks[i], entry[i], rows[i]);
     let mut primary: Vec<usize> = kinds
         .iter()
         .enumerate()
@@ -1115,6 +1147,37 @@ fn us_dates(c: &Column, name: &str) -> PolarsResult<StringChunked> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_sorted_on_text_ranks_come_in_the_order_sorted_on_the_text() {
+        use rayon::prelude::*;
+        // Many ties (a unstable sort must still make the same moves) and
+        // nulls, which order first.
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        let words = ["", "10", "9", "100", "a", "A", "é", "10 ", "0099"];
+        let values: Vec<Option<&str>> = (0..20_000)
+            .map(|_| match next() % 10 {
+                0 => None,
+                k => Some(words[k % words.len()]),
+            })
+            .collect();
+        let days: Vec<Option<i32>> = (0..20_000).map(|_| Some((next() % 5) as i32)).collect();
+        let ranks = text_ranks(&StringChunked::new("v".into(), &values));
+        for (i, j) in [(0, 1), (2, 3), (5, 9), (4, 17)] {
+            assert_eq!(values[i].cmp(&values[j]), ranks[i].cmp(&ranks[j]));
+        }
+        let mut by_text: Vec<usize> = (0..values.len()).collect();
+        by_text.par_sort_unstable_by_key(|&i| (values[i], days[i]));
+        let mut by_rank: Vec<usize> = (0..values.len()).collect();
+        by_rank.par_sort_unstable_by_key(|&i| (ranks[i], days[i]));
+        assert_eq!(by_text, by_rank);
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
