@@ -966,8 +966,19 @@ type Key = u128;
 /// The blocking keys of a unit.
 type KeysOf<'a> = Box<dyn Fn(&Unit) -> Vec<Key> + Sync + 'a>;
 
-/// Candidate pairs, each pass's pair count, oversized blocks.
-type Blocked = (Vec<(usize, usize)>, Vec<(String, u64)>, u64);
+/// Candidate pairs (unit indexes, smaller first, sorted), each pass's pair
+/// count, oversized blocks.
+type Blocked = (Vec<(u32, u32)>, Vec<(String, u64)>, u64);
+
+/// A candidate pair's comparison vector as it is held: each comparator's
+/// level in a byte (8 bytes a pair, not 64: millions of pairs at a
+/// state's size).
+type Levels = [u8; N];
+
+/// A held comparison vector as the comparators' level indexes.
+fn wide(v: &Levels) -> [usize; N] {
+    v.map(usize::from)
+}
 
 /// Which pairs of a block a pass keeps (None: all of them).
 type Keep = Option<fn(&Unit, &Unit) -> bool>;
@@ -1575,6 +1586,9 @@ pub fn run(
         decisions,
         config,
     );
+    // What scoring read is in the scored pairs now: freed before the
+    // clusters and frames, not held to the end of the stage.
+    drop((candidates, vectors, facts));
     clock.lap("score_pairs", pairs.len());
     let Clustered {
         survivor_of_unit,

@@ -34,11 +34,8 @@ pub fn block(units: &[Unit], passes: &[Pass]) -> Blocked {
     all.par_sort_unstable();
     all.dedup();
     counts.push(("distinct pairs".to_string(), all.len() as u64));
-    let pairs = all
-        .into_iter()
-        .map(|(a, b)| (a as usize, b as usize))
-        .collect();
-    (pairs, counts, oversized)
+    all.shrink_to_fit();
+    (all, counts, oversized)
 }
 
 /// One pass: its pairs (with repeats across its blocks) and its oversized
