@@ -63,7 +63,7 @@ fn pass_pairs(units: &[Unit], pass: &Pass) -> (Vec<(u32, u32)>, u64) {
         .par_iter()
         .filter(|b| b.len() <= pass.limit)
         .flat_map_iter(|members| {
-            let keep = pass.keep;
+            let keep = pass.keep.as_deref();
             (0..members.len()).flat_map(move |x| {
                 (x + 1..members.len()).filter_map(move |y| {
                     let (a, b) = (members[x].1, members[y].1);
