@@ -34,11 +34,8 @@ pub fn block(units: &[Unit], passes: &[Pass]) -> Blocked {
     all.par_sort_unstable();
     all.dedup();
     counts.push(("distinct pairs".to_string(), all.len() as u64));
-    let pairs = all
-        .into_iter()
-        .map(|(a, b)| (a as usize, b as usize))
-        .collect();
-    (pairs, counts, oversized)
+    all.shrink_to_fit();
+    (all, counts, oversized)
 }
 
 /// One pass: its pairs (with repeats across its blocks) and its oversized
@@ -66,7 +63,7 @@ fn pass_pairs(units: &[Unit], pass: &Pass) -> (Vec<(u32, u32)>, u64) {
         .par_iter()
         .filter(|b| b.len() <= pass.limit)
         .flat_map_iter(|members| {
-            let keep = pass.keep;
+            let keep = pass.keep.as_deref();
             (0..members.len()).flat_map(move |x| {
                 (x + 1..members.len()).filter_map(move |y| {
                     let (a, b) = (members[x].1, members[y].1);

@@ -114,13 +114,18 @@ pub(super) fn level_weights(m: &[Vec<f64>], u: &[Vec<f64>]) -> Vec<Vec<f64>> {
 
 /// EM for the share of matches among candidate pairs, with m and u held.
 pub(super) fn estimate_prior(
-    vectors: &[[usize; N]],
+    vectors: &[Levels],
     weights: &[Vec<f64>],
     iterations: usize,
 ) -> (f64, usize) {
     let ratio: Vec<f64> = vectors
         .iter()
-        .map(|v| (0..N).map(|c| weights[c][v[c]]).sum::<f64>().exp2())
+        .map(|v| {
+            (0..N)
+                .map(|c| weights[c][usize::from(v[c])])
+                .sum::<f64>()
+                .exp2()
+        })
         .collect();
     let mut prior = 0.05;
     let mut done = 0;
@@ -177,7 +182,7 @@ pub(super) fn share_of_all_pairs(matches: f64, units: usize) -> f64 {
 /// candidate pairs, so the matches it expects there (that share times the
 /// candidates) over every pair of units; and the iterations.
 pub(super) fn em_prior_over_all_pairs(
-    vectors: &[[usize; N]],
+    vectors: &[Levels],
     weights: &[Vec<f64>],
     units: usize,
 ) -> (f64, f64, usize) {
@@ -201,7 +206,7 @@ pub(super) fn em_prior_over_all_pairs(
 /// gave 0.0104 of the candidates where the truth was 0.0061 and this rule
 /// 0.0065; at 800,000, 0.0057 where the truth was 0.0009).
 pub(super) fn rule_prior(
-    vectors: &[[usize; N]],
+    vectors: &[Levels],
     facts: &[facts::Facts],
     certain: &[[usize; N]],
     units: usize,
@@ -217,7 +222,7 @@ pub(super) fn rule_prior(
     let hits = vectors
         .iter()
         .zip(facts)
-        .filter(|(v, f)| f.pattern.is_none() && rule_match(v))
+        .filter(|(v, f)| f.pattern.is_none() && rule_match(&wide(v)))
         .count();
     let matches = hits as f64 / recall;
     let prior = share_of_all_pairs(matches, units);
@@ -267,7 +272,7 @@ pub(super) fn estimate_model(
     units: &[Unit],
     ids: &[Identity],
     comparer: &Comparer,
-    (vectors, facts): (&[[usize; N]], &[facts::Facts]),
+    (vectors, facts): (&[Levels], &[facts::Facts]),
 ) -> Model {
     const SAMPLES: usize = 50_000;
     let u = random_pair_u(units, comparer, SAMPLES);
@@ -324,6 +329,11 @@ mod prior_tests {
         std::array::from_fn(|c| if c <= BIRTH { 0 } else { missing_level(c) })
     }
 
+    /// A vector as candidate pairs hold it.
+    fn held(v: [usize; N]) -> Levels {
+        v.map(|l| l as u8)
+    }
+
     /// Every name and the birth date different.
     fn strangers() -> [usize; N] {
         let mut v = agreeing();
@@ -338,10 +348,10 @@ mod prior_tests {
         // 60 certain pairs, 45 the rule counts: recall 0.75.
         let mut certain = vec![agreeing(); 45];
         certain.extend(vec![strangers(); 15]);
-        let mut vectors = vec![agreeing(); 30];
+        let mut vectors = vec![held(agreeing()); 30];
         let mut facts: Vec<facts::Facts> = (0..30).map(|_| facts::Facts::plain(None)).collect();
         // Two pairs the rule would count but a hard-negative pattern holds.
-        vectors.extend([agreeing(); 2]);
+        vectors.extend([held(agreeing()); 2]);
         facts.extend([Some("look_alike"), Some("twins_or_siblings")].map(facts::Facts::plain));
         let (prior, how) = rule_prior(&vectors, &facts, &certain, 1_000).unwrap();
         // 30 / 0.75 = 40 matching pairs of 1,000 * 999 / 2.
@@ -351,7 +361,7 @@ mod prior_tests {
             "{how}"
         );
         // A blocking pass more (10,000 pairs of strangers) or fewer: the same prior.
-        vectors.extend(vec![strangers(); 10_000]);
+        vectors.extend(vec![held(strangers()); 10_000]);
         facts.extend((0..10_000).map(|_| facts::Facts::plain(None)));
         let (more, _) = rule_prior(&vectors, &facts, &certain, 1_000).unwrap();
         assert_eq!(more, prior);
@@ -364,7 +374,7 @@ mod prior_tests {
     fn too_few_certain_pairs_leave_the_prior_to_em() {
         let certain = vec![agreeing(); MIN_CERTAIN_FOR_RULE - 1];
         let facts = vec![facts::Facts::plain(None)];
-        assert!(rule_prior(&[agreeing()], &facts, &certain, 100).is_none());
+        assert!(rule_prior(&[held(agreeing())], &facts, &certain, 100).is_none());
     }
 
     #[test]
@@ -384,8 +394,8 @@ mod prior_tests {
                     .collect()
             })
             .collect();
-        let mut vectors = vec![agreeing(); 10];
-        vectors.extend(vec![strangers(); 30]);
+        let mut vectors = vec![held(agreeing()); 10];
+        vectors.extend(vec![held(strangers()); 30]);
         let (prior, matches, _) = em_prior_over_all_pairs(&vectors, &weights, 500);
         assert!((matches - 10.0).abs() < 1e-3, "{matches}");
         assert!((prior - matches / 124_750.0).abs() < 1e-12, "{prior}");

@@ -36,7 +36,7 @@ const MONTHS_AT_ONCE: usize = 4;
 /// rule gave it (`iterations` 0), else again by EM over the candidates.
 pub(super) fn refined(
     first: Model,
-    vectors: &[[usize; N]],
+    vectors: &[Levels],
     facts: &[facts::Facts],
     config: &IdentityConfig,
     units: usize,
@@ -118,7 +118,7 @@ pub(super) fn merge_score(config: &IdentityConfig) -> f64 {
 /// Counts the levels of every comparator among the pairs the other
 /// comparators alone make confident (see the module).
 pub(super) fn confident(
-    vectors: &[[usize; N]],
+    vectors: &[Levels],
     facts: &[facts::Facts],
     scorer: &Scorer,
     threshold: f64,
@@ -128,6 +128,7 @@ pub(super) fn confident(
         .par_iter()
         .zip(facts.par_iter())
         .fold(Confident::empty, |mut acc, (v, f)| {
+            let v = &wide(v);
             if f.pattern.is_some() || f.same_uncorroborated {
                 return acc;
             }

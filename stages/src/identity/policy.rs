@@ -374,8 +374,8 @@ pub(super) fn moved_and_not_exact(v: &[usize; N]) -> bool {
 /// never produced) and the policy.
 pub(super) fn score_pairs(
     units: &[Unit],
-    candidates: &[(usize, usize)],
-    (vectors, facts): (&[[usize; N]], &[facts::Facts]),
+    candidates: &[(u32, u32)],
+    (vectors, facts): (&[Levels], &[facts::Facts]),
     scorer: &Scorer,
     decisions: &[Decision],
     config: &IdentityConfig,
@@ -388,7 +388,8 @@ pub(super) fn score_pairs(
         .filter_map(|((a, b), merge)| Some(((unit(&a)?, unit(&b)?), merge)))
         .collect();
     let prior_odds = (scorer.model.prior / (1.0 - scorer.model.prior)).log2();
-    let score_one = |((&(a, b), v), f): ((&(usize, usize), &[usize; N]), &facts::Facts)| {
+    let score_one = |((&(a, b), v), f): ((&(u32, u32), &Levels), &facts::Facts)| {
+        let (a, b, v) = (a as usize, b as usize, &wide(v));
         let weights = scorer.weights(v, f);
         let evidence = weights.iter().sum::<f64>();
         let score = prior_odds + evidence;
@@ -438,7 +439,7 @@ pub(super) fn score_pairs(
     // Decisions on pairs blocking never produced (candidates are sorted).
     let extra: Vec<Scored> = decided
         .iter()
-        .filter(|((a, b), _)| candidates.binary_search(&(*a, *b)).is_err())
+        .filter(|((a, b), _)| candidates.binary_search(&(*a as u32, *b as u32)).is_err())
         .map(|(&(a, b), &merge)| Scored {
             a: a as u32,
             b: b as u32,
