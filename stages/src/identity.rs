@@ -2507,6 +2507,15 @@ mod tests {
             p.reason,
             "same first name, last name and birth date: a person decides"
         );
+        // The names entered in the other order are the same name.
+        let mut swapped = rows;
+        (swapped[1].3, swapped[1].4) = ("Roy", "Emma");
+        let out = run(&with_crowd(&swapped), None, None, &[], &config()).unwrap();
+        let p = pair(&out, "000000001", "000000002");
+        assert_eq!(
+            p.reason,
+            "same first name, last name and birth date: a person decides"
+        );
     }
 
     #[test]

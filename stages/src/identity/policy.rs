@@ -27,7 +27,9 @@ use std::borrow::Cow;
 ///   other's compound or hyphenated surname (Ashley Michaud and Ashley
 ///   Michaud-Morgan, born the same day), and the two were never enrolled at
 ///   once with no plausible transfer between them (or one has no
-///   enrollment).
+///   enrollment);
+/// - `twins_one_first_name`: the same first name and surname, two different
+///   middle names, one address ([`twins::one_first_name_together`]).
 pub(super) fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'static str> {
     // A blank birth date or first name cannot tell a twin from a duplicate.
     let close_birth = v[BIRTH] == missing_level(BIRTH)
@@ -86,6 +88,9 @@ pub(super) fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'stat
     if compound && !corroborated(v) && elsewhere && apart {
         return Some("compound_look_alike");
     }
+    if twins::one_first_name_together(v, close_birth, re_registered) {
+        return Some(twins::TWINS_ONE_FIRST_NAME);
+    }
     None
 }
 
@@ -106,11 +111,18 @@ pub(super) fn corroborated(v: &[usize; N]) -> bool {
     v[LOCAL] == 0 || v[ADDRESS_C] == 0
 }
 
-/// Pairs of the same first name, last name and birth date (folded).
+/// Pairs of the same first name, last name and birth date (folded), the
+/// names in either order: a child entered surname first is the same name
+/// (a generated 20,000-student bundle: a look-alike born a day later and a
+/// duplicate of the other child with the names swapped and the birth date
+/// a day off, so both exact, merged at 11.9 with nothing else known).
 pub(super) fn same_name_and_birth(a: &Unit, b: &Unit) -> bool {
+    let either_order = |n: &(String, String)| {
+        b.names.contains(n) || b.names.iter().any(|m| m.0 == n.1 && m.1 == n.0)
+    };
     a.names
         .iter()
-        .any(|n| !n.0.is_empty() && !n.1.is_empty() && b.names.contains(n))
+        .any(|n| !n.0.is_empty() && !n.1.is_empty() && either_order(n))
         && a.births.iter().any(|d| b.births.contains(d))
 }
 
@@ -172,6 +184,12 @@ pub(super) fn outcome(
                 "review",
                 "look_alike: same first name, last name and birth date in different places, nothing independent agrees: a person decides".into(),
             )
+        }
+        Some(twins::TWINS_ONE_FIRST_NAME) if months_at_once => {
+            return ("separate", twins::TWINS_ONE_FIRST_NAME_APART.into())
+        }
+        Some(twins::TWINS_ONE_FIRST_NAME) if over_review => {
+            return ("review", twins::TWINS_ONE_FIRST_NAME_REVIEW.into())
         }
         Some("compound_look_alike") if over_review => {
             return (
@@ -296,7 +314,9 @@ pub(super) fn weak_without_enrollment(v: &[usize; N], evidence: f64, reason: &st
 /// address or local number agrees (a stranger of the same first name and
 /// birth date arriving as another leaves: the one wrong merge at 200,000
 /// and at 400,000 students; the right merges with a new surname there all
-/// had the middle name agreeing).
+/// had the middle name agreeing), or the middle names differ and the birth
+/// dates are not the same with no address or local number agreeing
+/// ([`MIDDLES_DIFFER_BIRTH_OFF`]).
 pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
     const DISAGREE: usize = 1;
     const NICKNAME: usize = 1;
@@ -321,10 +341,24 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
         Some(BLANK_BIRTH_ENROLLMENTS_ALONE)
     } else if v[LAST] == SURNAME_DIFFERENT && v[MIDDLE] != 0 && !corroborated(v) {
         Some(SURNAMES_DIFFER_ALONE)
+    } else if v[MIDDLE] == MIDDLE_DIFFERENT && v[BIRTH] != 0 && !corroborated(v) {
+        Some(MIDDLES_DIFFER_BIRTH_OFF)
     } else {
         None
     }
 }
+
+/// The middle-name level "different" (both known, not one an initial of
+/// the other).
+const MIDDLE_DIFFERENT: usize = 2;
+
+/// Why a probable pair whose middle names differ and whose birth dates are
+/// not the same, with no address or local number agreeing, goes to a
+/// person: a stranger of the same first name and surname, born a day
+/// apart, arriving in another SAU as the other left (a generated
+/// 20,000-student bundle: merged at 5.8 on one enrollment continuing the
+/// other). The generator's duplicates keep their middle name or drop it.
+pub(super) const MIDDLES_DIFFER_BIRTH_OFF: &str = "probable, but the middle names differ, the birth dates are not the same and no address or local number agrees: a person decides";
 
 /// Why a probable pair of the same first name and surname and a birth
 /// date a little off, with nothing else agreeing, goes to a person.
@@ -409,6 +443,9 @@ pub(super) fn score_pairs(
             ("merge", Some(why)) if reason == "probable" => ("review", why.into()),
             ("merge", None) if reason == "probable" && evidence < MERGE_EVIDENCE_BITS => {
                 ("review", THIN_EVIDENCE.into())
+            }
+            ("review", _) if pattern == Some("twins_or_siblings") && twins::siblings_apart(v) => {
+                ("separate", twins::SIBLINGS_APART.into())
             }
             ("review", _) if weak_without_enrollment(v, evidence, &reason) => {
                 ("separate", WEAK_WITHOUT_ENROLLMENT.into())
