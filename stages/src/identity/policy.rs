@@ -333,6 +333,10 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
         Some("probable, but the first name is only the other's middle name and no enrollment tells two children apart: a person decides")
     } else if v[BIRTH] == BIRTH_DIFFERENT && v[ENROLLMENT] == no_enrollment {
         Some("probable, but the birth dates differ and no enrollment tells two children apart: a person decides")
+    } else if v[BIRTH] == BIRTH_DIFFERENT {
+        Some(twins::BIRTH_DATES_DIFFER)
+    } else if v[FIRST] == twins::FIRST_DIFFERENT && v[LAST] <= 1 {
+        Some(twins::FIRST_NAMES_DIFFER)
     } else if v[ENROLLMENT] == no_enrollment && moved_and_not_exact(v) {
         Some("probable, but a name or the birth date is not the same, the addresses differ and no enrollment tells two children apart: a person decides")
     } else if names_and_a_birth_date_off_alone(v) {
@@ -362,7 +366,7 @@ pub(super) const MIDDLES_DIFFER_BIRTH_OFF: &str = "probable, but the middle name
 
 /// Why a probable pair of the same first name and surname and a birth
 /// date a little off, with nothing else agreeing, goes to a person.
-pub(super) const NAMES_AND_A_BIRTH_DATE_OFF: &str = "probable, but only the same first name and surname and a birth date a little off agree (no middle name, enrollment continuing the other, address or local number): a person decides";
+pub(super) const NAMES_AND_A_BIRTH_DATE_OFF: &str = "probable, but only the same first name and surname and a birth date a little off agree (no middle name, address or local number): a person decides";
 
 /// Why a probable pair with a blank birth date whose only independent
 /// evidence is one enrollment continuing the other goes to a person.
@@ -384,13 +388,14 @@ pub(super) const SURNAMES_DIFFER_ALONE: &str = "probable, but the surnames diffe
 /// merges (all without enrollments or addresses) go to a person instead.
 pub(super) fn names_and_a_birth_date_off_alone(v: &[usize; N]) -> bool {
     const MIDDLE_AGREE: usize = 0;
-    const OVERLAP_DAYS: usize = 1;
-    let continuing = v[ENROLLMENT] == ENDS_WHERE_BEGINS || v[ENROLLMENT] == OVERLAP_DAYS;
+    // One enrollment continuing the other is no longer enough: at 200,000
+    // students two look-alikes born a day apart, one arriving in another
+    // SAU a few days before the other left, merged (29 right merges of this
+    // shape go to a person instead).
     v[FIRST] == 0
         && v[LAST] == 0
         && (1..=3).contains(&v[BIRTH])
         && v[MIDDLE] != MIDDLE_AGREE
-        && !continuing
         && !corroborated(v)
 }
 
@@ -497,15 +502,19 @@ pub(super) fn score_pairs(
 /// cluster through merges with others? A reviewer's "separate"; a pair sent
 /// to a person (whatever the reason: the same names and birth date, a
 /// pattern, thin evidence, the grey zone, a guarded merge); a pair kept
-/// apart under a hard-negative pattern (twins enrolled at once for months).
-/// A pair kept apart only for want of evidence (below the review threshold
+/// apart under a hard-negative pattern (twins enrolled at once for months);
+/// a pair kept apart whose two were enrolled at once for more than 60 days
+/// (two children: at 200,000 students a look-alike born a day later joined
+/// the other through a duplicate of her with no enrollment). A pair kept
+/// apart only for want of evidence (below the review threshold
 /// with no pattern, a blank value with nothing independent agreeing) does
 /// not: a child entered three times with a different defect each time is
 /// often far from itself across two of the entries (see [`cluster`]).
 pub(super) fn blocks_union(p: &Scored) -> bool {
+    let months_at_once = usize::from(p.levels[ENROLLMENT]) == OVERLAP_MONTHS;
     match p.outcome {
         "review" => true,
-        "separate" => p.reason == "decision" || !p.pattern.is_empty(),
+        "separate" => p.reason == "decision" || !p.pattern.is_empty() || months_at_once,
         _ => false,
     }
 }

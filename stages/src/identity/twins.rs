@@ -77,6 +77,22 @@ pub(super) fn siblings_apart(v: &[usize; N]) -> bool {
 pub(super) const SIBLINGS_APART: &str =
     "twins_or_siblings: different first names and birth dates: two children";
 
+/// The first-name level "different" (not a nickname, the middle name, a
+/// typo or a sound-alike).
+pub(super) const FIRST_DIFFERENT: usize = 7;
+
+/// Why a probable pair whose birth dates differ outright goes to a person
+/// (at 200,000 students a sibling with the other's first name, at one
+/// address, enrolled at once for weeks, merged).
+pub(super) const BIRTH_DATES_DIFFER: &str =
+    "probable, but the birth dates differ: a person decides";
+
+/// Why a probable pair of one surname whose first names differ outright
+/// goes to a person (at 200,000 students, twins with other first names one
+/// after the other under one local number merged as a re-registration).
+pub(super) const FIRST_NAMES_DIFFER: &str =
+    "probable, but the surname is the same and the first names differ, as twins' and siblings' do: a person decides";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +101,27 @@ mod tests {
         let mut v = [0; N];
         v[ENROLLMENT] = missing_level(ENROLLMENT);
         v
+    }
+
+    #[test]
+    fn other_birth_dates_or_first_names_of_one_surname_go_to_a_person() {
+        let mut v = [0; N];
+        v[BIRTH] = 4;
+        v[ENROLLMENT] = 3;
+        assert_eq!(
+            policy::doubtful(&v),
+            Some("probable, but the birth dates differ: a person decides")
+        );
+        v[BIRTH] = 0;
+        v[FIRST] = FIRST_DIFFERENT;
+        v[LOCAL] = 0;
+        v[ENROLLMENT] = 0;
+        assert_eq!(
+            policy::doubtful(&v),
+            Some("probable, but the surname is the same and the first names differ, as twins' and siblings' do: a person decides")
+        );
+        v[LAST] = 6;
+        assert_eq!(policy::doubtful(&v), None, "another surname");
     }
 
     #[test]
