@@ -708,7 +708,8 @@ pub struct Score {
     /// after an ideal reviewer works the whole queue.
     pub by_kind: BTreeMap<String, (u64, u64, u64)>,
     /// The same per defect of a duplicate (a duplicate with two defects
-    /// counts under each, and under `two_defects`).
+    /// counts under each, and under `two_defects`), and per way its history
+    /// split (`history re_registered`, ...).
     pub by_defect: BTreeMap<String, (u64, u64, u64)>,
     /// Per kind of hard negative (twins, siblings, look-alikes): pairs,
     /// merged automatically, sent to review.
@@ -990,7 +991,14 @@ fn by_kind(
         };
         count(&mut score.by_kind, &r.kind);
         if r.kind.starts_with("duplicate") {
-            let defects = r.variation.rsplit(';').next().unwrap_or("");
+            // `how;defects`: how the history split (re_registered,
+            // re_registered_overlapping, edited, retired_before_extract),
+            // then the name and birth-date defects.
+            let mut segments: Vec<&str> = r.variation.split(';').collect();
+            let defects = segments.pop().unwrap_or("");
+            for how in segments {
+                count(&mut score.by_defect, &format!("history {how}"));
+            }
             let parts: Vec<&str> = defects.split('+').filter(|d| !d.is_empty()).collect();
             for d in &parts {
                 count(&mut score.by_defect, d);

@@ -84,7 +84,7 @@ impl Generator<'_> {
     ) {
         let (p, mut c) = self.profile(student, truth, entry_year, grade, start);
         let first_enrollment = self.enrollments.len();
-        while c.year <= self.opts.last_year {
+        while c.year <= self.until.unwrap_or(self.opts.last_year) {
             let y = self.year_start(&p, &mut c);
             // What happens this year.
             let r: f64 = self.rng.gen();

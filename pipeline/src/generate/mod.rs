@@ -51,13 +51,38 @@ pub struct DefectRates {
     pub missing_state_id: f64,
     /// Per student: the next student is their twin (same surname, birth
     /// date, schools and address; some with near-identical first names).
+    /// 0.017 makes about 3.2% of students twins: the US twin birth rate was
+    /// 32 to 34 per 1,000 births for the 1990-2012 birth years of a bundle
+    /// (CDC, National Vital Statistics Reports, "Births: Final Data").
     pub twins: f64,
+    /// Per pair of twins: one first name and two different middle names
+    /// (Maria Fernanda and Maria Jose, John Paul and John Michael). A
+    /// guess, no count found: families do it (compound Hispanic and
+    /// Catholic given names) but few.
+    pub twins_same_first_name: f64,
+    /// Per pair of twins: the second starts school the fall after the first
+    /// leaves, at one address, under the first's local student number (a
+    /// clerk reusing the family's record). A guess: about 1 in 20 twin pairs
+    /// not at school together, 1 in 10 of those given the number.
+    pub twins_local_number_reused: f64,
     /// Per student: a brother or sister registered at the same time (same
     /// surname, SAU and household, one to three grades apart).
     pub siblings: f64,
     /// Per student: a stranger elsewhere in the state with the same first
     /// name, last name and birth date.
     pub look_alike: f64,
+    /// Per student: a stranger elsewhere in the state with the same first
+    /// and last name, born a day before or after. Twice `look_alike`: a
+    /// stranger of one name is born on either neighbouring day as often as
+    /// on the day itself (the bundle's own same-name pairs agree: see
+    /// README, "The synthetic bundle").
+    pub look_alike_day_apart: f64,
+    /// Per student of school age before the extract's first year: a first
+    /// StateStudentID, used and retired before the extract's years (an
+    /// identity row whose ID has no enrollment in the extract), then the
+    /// child registered again under a new one. A guess, no document gives
+    /// one.
+    pub retired_first_id: f64,
     /// A transfer whose old primary enrollment was not exited before the new
     /// SAU's began (per transfer between SAUs): three in four by one to seven
     /// days, the others by up to six weeks. Maine DOE's Synergy notice of
@@ -121,9 +146,13 @@ impl Default for DefectRates {
             duplicate_same_id: 0.008,
             duplicate_new_id: 0.012,
             missing_state_id: 0.003,
-            twins: 0.012,
+            twins: 0.017,
+            twins_same_first_name: 0.02,
+            twins_local_number_reused: 0.005,
             siblings: 0.03,
             look_alike: 0.004,
+            look_alike_day_apart: 0.008,
+            retired_first_id: 0.002,
             overlapping_primary: 0.05,
             column_count: 0.0004,
             invalid_date: 0.0006,
@@ -209,6 +238,10 @@ struct Truth {
     immigrant: Option<NaiveDate>,
     language: &'static str,
 }
+
+/// The `variation` of a first identity whose StateStudentID was retired
+/// before the extract's years (no enrollment, no local number).
+const RETIRED_BEFORE_EXTRACT: &str = "retired_before_extract";
 
 /// One identity row before ids are assigned.
 struct Identity {
@@ -418,6 +451,9 @@ struct Generator<'u> {
     family_start: Option<(usize, u32)>,
     /// Each student's first SAU.
     start_sau: BTreeMap<u32, usize>,
+    /// The last school year of the student being made, when earlier than
+    /// the extract's (a twin who leaves as the other starts).
+    until: Option<i32>,
 }
 
 impl<'u> Generator<'u> {
@@ -440,6 +476,7 @@ impl<'u> Generator<'u> {
             next_person: 0,
             family_start: None,
             start_sau: BTreeMap::new(),
+            until: None,
             opts,
         }
     }
@@ -657,6 +694,7 @@ impl<'u> Generator<'u> {
         let person = self.next_person;
         self.next_person += 1;
         let effective = first_entry - Duration::days(self.rng.gen_range(0..30));
+        let original = self.identities.len();
         self.identities.push(Identity {
             student,
             person_key: person,
@@ -677,6 +715,7 @@ impl<'u> Generator<'u> {
         let r: f64 = self.rng.gen();
         let later =
             |rng: &mut ChaCha8Rng| random_date(rng, first_entry + Duration::days(30), last_entry);
+        let duplicates = rates.name_change + rates.duplicate_same_id + rates.duplicate_new_id;
         if r < rates.name_change {
             let mut name = truth.name.clone();
             let new_last = surname(&mut self.rng);
@@ -700,7 +739,8 @@ impl<'u> Generator<'u> {
                 detail: String::new(),
             });
         } else if r < rates.name_change + rates.duplicate_same_id {
-            let (name, detail) = self.variation(&truth.name);
+            let (earlier, name, detail) = self.duplicate_name(&truth.name);
+            self.identities[original].name = earlier;
             let when = later(&mut self.rng);
             let key = self.next_person;
             self.next_person += 1;
@@ -713,48 +753,117 @@ impl<'u> Generator<'u> {
                 kind: "duplicate_same_id",
                 detail,
             });
-        } else if r < rates.name_change + rates.duplicate_same_id + rates.duplicate_new_id {
-            // Split the history: at the first transfer between SAUs (the
-            // receiving school registered the child again) or a later year.
-            let split = enrolled
-                .iter()
-                .copied()
-                .find(|&i| self.enrollments[i].start == "12")
-                .or_else(|| {
-                    let first_year = self.enrollments[enrolled[0]].year;
-                    enrolled.iter().copied().find(|&i| {
-                        self.enrollments[i].year > first_year && self.enrollments[i].primary
-                    })
-                });
-            let Some(split) = split else { return };
-            let re_registered = self.enrollments[split].start == "12";
-            let new_id = self.new_state_id();
-            let split_entry = self.enrollments[split].entry;
-            for &i in enrolled {
-                if self.enrollments[i].entry >= split_entry {
-                    self.enrollments[i].state_id = Some(new_id.clone());
-                }
-            }
-            let (name, detail) = self.variation(&truth.name);
-            let key = self.next_person;
-            self.next_person += 1;
-            self.identities.push(Identity {
-                student,
-                person_key: key,
-                state_id: Some(new_id),
-                name,
-                effective: split_entry,
-                kind: "duplicate_new_id",
-                detail: format!(
-                    "{}{detail}",
-                    if re_registered {
-                        "re_registered;"
-                    } else {
-                        "edited;"
-                    }
-                ),
-            });
+        } else if r < duplicates {
+            self.duplicate_new_id(student, truth, enrolled, original);
+        } else if r < duplicates + rates.retired_first_id {
+            self.retired_first_id(student, truth, original);
         }
+    }
+
+    /// The child registered again under a second StateStudentID: the
+    /// history split at the first transfer between SAUs (the receiving
+    /// school registered the child again; `re_registered_overlapping` when
+    /// the old SAU's enrollment ran on past the new one's first day) or a
+    /// later year (`edited`).
+    fn duplicate_new_id(
+        &mut self,
+        student: u32,
+        truth: &Truth,
+        enrolled: &[usize],
+        original: usize,
+    ) {
+        let split = enrolled
+            .iter()
+            .copied()
+            .find(|&i| self.enrollments[i].start == "12")
+            .or_else(|| {
+                let first_year = self.enrollments[enrolled[0]].year;
+                enrolled
+                    .iter()
+                    .copied()
+                    .find(|&i| self.enrollments[i].year > first_year && self.enrollments[i].primary)
+            });
+        let Some(split) = split else { return };
+        let re_registered = self.enrollments[split].start == "12";
+        let new_id = self.new_state_id();
+        let split_entry = self.enrollments[split].entry;
+        let overlapping = enrolled.iter().any(|&i| {
+            let e = &self.enrollments[i];
+            e.primary && e.entry < split_entry && e.exit.is_some_and(|x| x > split_entry)
+        });
+        for &i in enrolled {
+            if self.enrollments[i].entry >= split_entry {
+                self.enrollments[i].state_id = Some(new_id.clone());
+            }
+        }
+        let (earlier, name, detail) = self.duplicate_name(&truth.name);
+        self.identities[original].name = earlier;
+        let key = self.next_person;
+        self.next_person += 1;
+        let how = match (re_registered, overlapping) {
+            (true, true) => "re_registered_overlapping",
+            (true, false) => "re_registered",
+            _ => "edited",
+        };
+        self.identities.push(Identity {
+            student,
+            person_key: key,
+            state_id: Some(new_id),
+            name,
+            effective: split_entry,
+            kind: "duplicate_new_id",
+            detail: format!("{how};{detail}"),
+        });
+    }
+
+    /// A first StateStudentID used before the extract's years and retired:
+    /// an identity row of its own (the child's name, an effective date
+    /// between age five and the extract's first school year, no enrollment
+    /// and so no address or local number), the extract's identity (`original`)
+    /// becoming `duplicate_retired_id` with a duplicate's name defects.
+    /// Only for a child of school age before the extract.
+    fn retired_first_id(&mut self, student: u32, truth: &Truth, original: usize) {
+        let extract_start = date(self.opts.first_year - 1, 7, 1);
+        let Some(school_age) = truth.name.birth.with_year(truth.name.birth.year() + 5) else {
+            return;
+        };
+        if school_age >= extract_start {
+            return;
+        }
+        let effective = weekday(random_date(
+            &mut self.rng,
+            school_age,
+            extract_start - Duration::days(30),
+        ));
+        let old_id = self.new_state_id();
+        let (earlier, name, detail) = self.duplicate_name(&truth.name);
+        let enrolled = &mut self.identities[original];
+        enrolled.name = name;
+        enrolled.kind = "duplicate_retired_id";
+        enrolled.detail = format!("{RETIRED_BEFORE_EXTRACT};{detail}");
+        let key = self.next_person;
+        self.next_person += 1;
+        self.identities.push(Identity {
+            student,
+            person_key: key,
+            state_id: Some(old_id),
+            name: earlier,
+            effective,
+            kind: "original",
+            detail: RETIRED_BEFORE_EXTRACT.to_string(),
+        });
+    }
+
+    /// A duplicate's name and its defects, with the name of the earlier
+    /// identity: the child's own, or, for a nickname half the time, the
+    /// nickname (the earlier identity carries it and the duplicate the full
+    /// name: `nickname_reversed`).
+    fn duplicate_name(&mut self, name: &Name) -> (Name, Name, String) {
+        let (varied, detail) = self.variation(name);
+        if detail == "nickname" && self.rng.gen_bool(0.5) {
+            return (varied, name.clone(), "nickname_reversed".to_string());
+        }
+        (name.clone(), varied, detail)
     }
 
     /// A duplicate's identity: the same child as entered again, with the
@@ -784,10 +893,16 @@ impl<'u> Generator<'u> {
         let mut kinds: Vec<&str> = Vec::new();
         let count = if self.rng.gen_bool(0.25) { 2 } else { 1 };
         for _ in 0..count {
+            // A second defect is another one: not the first again (names
+            // swapped twice are not swapped), not "exact", not a hyphen
+            // dropped from the one just added.
+            let first = kinds.first().copied();
             let options: Vec<&str> = self
                 .applicable(&v)
                 .into_iter()
                 .filter(|k| *k != "new_surname")
+                .filter(|k| first.is_none() || (Some(*k) != first && *k != "exact"))
+                .filter(|k| !(first == Some("hyphen_added") && *k == "hyphen_dropped"))
                 .collect();
             let kind = options[self.rng.gen_range(0..options.len())];
             self.apply(kind, &mut v);
@@ -897,7 +1012,9 @@ impl<'u> Generator<'u> {
 /// negatives: two children a matcher must keep apart) and their households.
 struct Population {
     truths: Vec<Truth>,
-    /// (student, student, kind): twins, twins_similar_names, siblings, look_alike.
+    /// (student, student, kind): twins, twins_similar_names,
+    /// twins_same_first_name, twins_local_number_reused (or
+    /// twins_one_after_the_other), siblings, look_alike, look_alike_day_apart.
     relations: Vec<(u32, u32, &'static str)>,
     /// Each student's household (the address seed).
     household: Vec<u32>,
@@ -954,6 +1071,8 @@ impl Generator<'_> {
             household: Vec::with_capacity(n),
         };
         let mut entries: Vec<(i32, Grade, &'static str)> = Vec::with_capacity(n);
+        let look_alikes =
+            rates.twins + rates.siblings + rates.look_alike + rates.look_alike_day_apart;
         while out.truths.len() < n {
             let student = out.truths.len() as u32;
             let (entry_year, grade, start) = entry_point(&mut self.rng, fy, ly);
@@ -981,30 +1100,20 @@ impl Generator<'_> {
                 out.household.extend([student, student]);
                 out.truths.extend([a, b]);
                 entries.extend([(entry_year, grade, start), (entry_year, other, start)]);
-            } else if student > 0 && r < rates.twins + rates.siblings + rates.look_alike {
+            } else if student > 0 && r < look_alikes {
+                // A stranger of another student's names: born the same day,
+                // or a day before or after.
+                let shift = if r < look_alikes - rates.look_alike_day_apart {
+                    0
+                } else if family.gen_bool(0.5) {
+                    1
+                } else {
+                    -1
+                };
                 let j = family.gen_range(0..student);
-                let (y, gr, st) = entries[j as usize];
-                let mut a = Generator::truth(&mut self.rng, y, gr);
-                let model = &out.truths[j as usize].name;
-                (a.name.first, a.name.last, a.name.birth, a.name.male) = (
-                    model.first.clone(),
-                    model.last.clone(),
-                    model.birth,
-                    model.male,
-                );
-                a.name.suffix = None;
-                let mut sau = self.pick_sau();
-                let theirs = self.start_sau.get(&j).copied().unwrap_or(usize::MAX);
-                if sau == theirs && self.used_saus > 1 {
-                    sau = (sau + 1) % self.used_saus;
-                }
-                self.family_start = Some((sau, self.rng.gen()));
-                self.student(student, &a, y, gr, st);
-                self.family_start = None;
-                out.relations.push((j, student, "look_alike"));
-                out.household.push(student);
-                out.truths.push(a);
-                entries.push((y, gr, st));
+                let entry = entries[j as usize];
+                self.look_alike(student, j, shift, entry, &mut out);
+                entries.push(entry);
             } else {
                 let truth = Generator::truth(&mut self.rng, entry_year, grade);
                 self.student(student, &truth, entry_year, grade, start);
@@ -1025,8 +1134,49 @@ impl Generator<'_> {
             .extend(self.enrollments.drain(..).map(|e| Packed::new(&e, codes)));
     }
 
+    /// A stranger with student `j`'s first name, surname and birth date
+    /// (`shift` days later: `look_alike_day_apart` when not 0), entering
+    /// as `j` did but in another SAU.
+    fn look_alike(
+        &mut self,
+        student: u32,
+        j: u32,
+        shift: i64,
+        (y, gr, st): (i32, Grade, &'static str),
+        out: &mut Population,
+    ) {
+        let mut a = Generator::truth(&mut self.rng, y, gr);
+        let model = &out.truths[j as usize].name;
+        (a.name.first, a.name.last, a.name.birth, a.name.male) = (
+            model.first.clone(),
+            model.last.clone(),
+            model.birth + Duration::days(shift),
+            model.male,
+        );
+        a.name.suffix = None;
+        let mut sau = self.pick_sau();
+        let theirs = self.start_sau.get(&j).copied().unwrap_or(usize::MAX);
+        if sau == theirs && self.used_saus > 1 {
+            sau = (sau + 1) % self.used_saus;
+        }
+        self.family_start = Some((sau, self.rng.gen()));
+        self.student(student, &a, y, gr, st);
+        self.family_start = None;
+        let kind = if shift == 0 {
+            "look_alike"
+        } else {
+            "look_alike_day_apart"
+        };
+        out.relations.push((j, student, kind));
+        out.household.push(student);
+        out.truths.push(a);
+    }
+
     /// Twins: one household, one birth date, one surname, the same schools
-    /// year by year; about two in five with near-identical first names.
+    /// year by year; about two in five with near-identical first names, a
+    /// few with one first name and two middle names
+    /// (`twins_same_first_name`); a few not at school together, the second
+    /// starting the fall after the first leaves ([`Generator::twin_after`]).
     fn twins(
         &mut self,
         student: u32,
@@ -1034,11 +1184,15 @@ impl Generator<'_> {
         family: &mut ChaCha8Rng,
         out: &mut Population,
     ) {
+        let rates = self.opts.defects.clone();
         let mut a = Generator::truth(&mut self.rng, entry_year, grade);
         let mut b = Generator::truth(&mut self.rng, entry_year, grade);
         (b.name.last, b.name.birth, b.language) = (a.name.last.clone(), a.name.birth, a.language);
         b.name.suffix = None;
-        let kind = if family.gen_bool(0.4) {
+        let kind = if family.gen_bool(rates.twins_same_first_name) {
+            self.one_first_name(&mut a, &mut b);
+            "twins_same_first_name"
+        } else if family.gen_bool(0.4) {
             let (x, y, male) = TWIN_NAMES[family.gen_range(0..TWIN_NAMES.len())];
             (a.name.first, b.name.first) = (x.to_string(), y.to_string());
             (a.name.male, b.name.male) = (male, male);
@@ -1049,13 +1203,86 @@ impl Generator<'_> {
             }
             "twins"
         };
-        let before = self.enrollments.len();
-        self.student(student, &a, entry_year, grade, start);
-        let after = self.enrollments.len();
-        self.twin(student + 1, &b, before..after);
+        let apart =
+            entry_year < self.opts.last_year && family.gen_bool(rates.twins_local_number_reused);
+        let kind = if apart {
+            let last = family.gen_range(entry_year..self.opts.last_year);
+            self.twin_after(student, (&a, &b), (entry_year, grade, start), last)
+        } else {
+            let before = self.enrollments.len();
+            self.student(student, &a, entry_year, grade, start);
+            let after = self.enrollments.len();
+            self.twin(student + 1, &b, before..after);
+            kind
+        };
         out.relations.push((student, student + 1, kind));
         out.household.extend([student, student]);
         out.truths.extend([a, b]);
+    }
+
+    /// Twins of one sex with one first name and two different middle
+    /// names (neither the first name).
+    fn one_first_name(&mut self, a: &mut Truth, b: &mut Truth) {
+        (b.name.first, b.name.male) = (a.name.first.clone(), a.name.male);
+        let (male, year) = (a.name.male, a.name.birth.year());
+        while a.name.middle.is_none() || a.name.middle.as_ref() == Some(&a.name.first) {
+            a.name.middle = Some(given(&mut self.rng, male, year));
+        }
+        b.name.middle = None;
+        while b.name.middle.is_none()
+            || b.name.middle == a.name.middle
+            || b.name.middle.as_ref() == Some(&b.name.first)
+        {
+            b.name.middle = Some(given(&mut self.rng, male, year));
+        }
+    }
+
+    /// Twins not at school together: the first attends up to school year
+    /// `last` (or leaves earlier), the second starts the fall after the
+    /// first's last year, in the first's last SAU and school, at one
+    /// address, under the first's local student number
+    /// (`twins_local_number_reused`; `twins_one_after_the_other` when the
+    /// first had none). A known limit: with near-identical first names the
+    /// pair looks exactly like one child re-registered with a typo.
+    fn twin_after(
+        &mut self,
+        student: u32,
+        (a, b): (&Truth, &Truth),
+        (entry_year, grade, start): (i32, Grade, &'static str),
+        last: i32,
+    ) -> &'static str {
+        let affinity: u32 = self.rng.gen();
+        self.family_start = Some((self.pick_sau(), affinity));
+        self.until = Some(last);
+        let before = self.enrollments.len();
+        self.student(student, a, entry_year, grade, start);
+        self.until = None;
+        let latest = (before..self.enrollments.len())
+            .filter(|&i| self.enrollments[i].primary)
+            .max_by_key(|&i| (self.enrollments[i].year, self.enrollments[i].entry));
+        let Some(latest) = latest else {
+            self.family_start = None;
+            self.student(student + 1, b, entry_year, grade, start);
+            return "twins_one_after_the_other";
+        };
+        let e = &self.enrollments[latest];
+        let (sau, year, local) = (e.resident_sau, e.year, e.local_id.clone());
+        let next_grade = (e.grade + 1).min(12);
+        self.family_start = Some((sau, affinity));
+        let first = self.enrollments.len();
+        self.student(student + 1, b, year + 1, next_grade, "01");
+        self.family_start = None;
+        let own = self.enrollments.get(first).and_then(|e| e.local_id.clone());
+        for e in &mut self.enrollments[first..] {
+            if e.resident_sau == sau && e.local_id == own {
+                e.local_id = local.clone();
+            }
+        }
+        if local.is_some() {
+            "twins_local_number_reused"
+        } else {
+            "twins_one_after_the_other"
+        }
     }
 
     /// The second twin: a copy of the first twin's enrollments under their
@@ -1713,6 +1940,7 @@ fn write_personal(
                     lep_from.get(&id.student).copied(),
                     local_of
                         .get(&id.student)
+                        .filter(|_| id.detail != RETIRED_BEFORE_EXTRACT)
                         .map(|l| l.2.to_string())
                         .as_deref(),
                     &mut race_rng,
@@ -2028,21 +2256,48 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
     ] {
         write_rows(&out.join(spec.file), rows, encoding)?;
     }
+    let relations = with_blanks(relations, &personal);
     write_truth(truth_dir, &summary, &relations, &defects, &universe)?;
     Ok(summary)
+}
+
+/// The hard negatives' kinds, with the blank values of either child's
+/// identity rows: `look_alike+blank_birth_date` is a look-alike pair of
+/// which one has a blank birth date (scored as a kind of its own).
+fn with_blanks(
+    relations: Vec<(u32, u32, &'static str)>,
+    personal: &Written,
+) -> Vec<(u32, u32, String)> {
+    let mut blanks: BTreeMap<u32, BTreeSet<&str>> = BTreeMap::new();
+    for (_, p, student) in &personal.malformed {
+        if p.kind.starts_with("blank_") {
+            blanks.entry(*student).or_default().insert(p.kind);
+        }
+    }
+    relations
+        .into_iter()
+        .map(|(a, b, kind)| {
+            let mut blank: BTreeSet<&str> = BTreeSet::new();
+            for s in [a, b] {
+                blank.extend(blanks.get(&s).into_iter().flatten());
+            }
+            let tags: String = blank.iter().map(|t| format!("+{t}")).collect();
+            (a, b, format!("{kind}{tags}"))
+        })
+        .collect()
 }
 
 /// The ground truth besides `identities.csv` and `enrollments.csv`.
 fn write_truth(
     truth_dir: &Path,
     summary: &Summary,
-    relations: &[(u32, u32, &'static str)],
+    relations: &[(u32, u32, String)],
     defects: &[Vec<String>],
     universe: &Universe,
 ) -> Result<()> {
     let hard_negatives: Vec<Vec<String>> = relations
         .iter()
-        .map(|(a, b, kind)| vec![format!("S{a:07}"), format!("S{b:07}"), kind.to_string()])
+        .map(|(a, b, kind)| vec![format!("S{a:07}"), format!("S{b:07}"), kind.clone()])
         .collect();
     write_small(
         &truth_dir.join("hard_negatives.csv"),
@@ -2309,6 +2564,130 @@ mod tests {
                 .unwrap_or(0);
             assert!(n >= 2, "{file}: {n} {kind} planted");
         }
+    }
+
+    /// The identity shapes planted with their truth: twins with one first
+    /// name and two middle names, twins one after the other under one local
+    /// number, look-alikes born a day apart, a first ID retired before the
+    /// extract (rates raised so that a small bundle has several of each).
+    #[test]
+    fn identity_shapes_are_planted_with_their_truth() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (out, truth) = (tmp.path().join("bundle"), tmp.path().join("truth"));
+        let mut opts = options(3000, 11);
+        opts.defects.twins = 0.05;
+        opts.defects.twins_same_first_name = 0.3;
+        opts.defects.twins_local_number_reused = 0.3;
+        opts.defects.retired_first_id = 0.05;
+        generate(opts, &out, &truth).unwrap();
+        let truth_rows = |f: &str| rows(&fs::read(truth.join(f)).unwrap());
+        // Windows-1252: each byte as one char is enough to compare names.
+        let latin: String = fs::read(out.join("student_personal.csv"))
+            .unwrap()
+            .iter()
+            .map(|&b| b as char)
+            .collect();
+        let personal = rows(latin.as_bytes());
+        let by_id: BTreeMap<&str, &BTreeMap<String, String>> = personal
+            .iter()
+            .map(|r| (r["IdentityID"].as_str(), r))
+            .collect();
+        let identities = truth_rows("identities.csv");
+        // The original identity row of each true student.
+        let mut original: BTreeMap<String, &BTreeMap<String, String>> = BTreeMap::new();
+        for t in identities.iter().filter(|t| t["kind"] == "original") {
+            if let Some(r) = by_id.get(t["IdentityID"].as_str()) {
+                original.entry(t["true_student"].clone()).or_insert(r);
+            }
+        }
+        let enrollments = rows(&fs::read(out.join("student_enrollment.csv")).unwrap());
+        let student_of: BTreeMap<String, String> = truth_rows("enrollments.csv")
+            .into_iter()
+            .map(|t| (t["EnrollmentID"].clone(), t["true_student"].clone()))
+            .collect();
+        let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+        for h in truth_rows("hard_negatives.csv") {
+            *kinds.entry(h["kind"].clone()).or_default() += 1;
+            let (Some(a), Some(b)) = (
+                original.get(&h["true_student_a"]),
+                original.get(&h["true_student_b"]),
+            ) else {
+                continue;
+            };
+            let day = |r: &BTreeMap<String, String>| {
+                NaiveDate::parse_from_str(&r["BirthDate"], "%Y-%m-%d").ok()
+            };
+            match h["kind"].as_str() {
+                "twins_same_first_name" => {
+                    assert_eq!(a["FirstName"], b["FirstName"]);
+                    assert_ne!(a["MiddleName"], b["MiddleName"]);
+                    assert!(!a["MiddleName"].is_empty() && !b["MiddleName"].is_empty());
+                }
+                "look_alike_day_apart" => {
+                    assert_eq!(
+                        (&a["FirstName"], &a["LastName"]),
+                        (&b["FirstName"], &b["LastName"])
+                    );
+                    if let (Some(x), Some(y)) = (day(a), day(b)) {
+                        assert_eq!((x - y).num_days().abs(), 1, "{a:?} {b:?}");
+                    }
+                }
+                "twins_local_number_reused" => {
+                    // The first's last primary enrollment and the second's
+                    // first share a local number; the second starts later.
+                    let of = |student: &str| {
+                        let mut e: Vec<&BTreeMap<String, String>> = enrollments
+                            .iter()
+                            .filter(|e| e["EnrollmentTypeCode"] == "P")
+                            .filter(|e| student_of[&e["EnrollmentID"]] == student)
+                            .collect();
+                        e.sort_by_key(|e| (e["YearCode"].clone(), e["SchoolEntryDate"].clone()));
+                        e
+                    };
+                    let (ea, eb) = (of(&h["true_student_a"]), of(&h["true_student_b"]));
+                    let (last, first) = (ea.last().unwrap(), eb.first().unwrap());
+                    assert_eq!(last["SchoolStudentID"], first["SchoolStudentID"]);
+                    assert!(last["YearCode"] < first["YearCode"], "{last:?} {first:?}");
+                }
+                _ => {}
+            }
+        }
+        for kind in [
+            "twins_same_first_name",
+            "twins_local_number_reused",
+            "look_alike_day_apart",
+        ] {
+            assert!(
+                kinds.get(kind).copied().unwrap_or(0) >= 2,
+                "{kind}: {kinds:?}"
+            );
+        }
+        // A retired first ID: an identity row before the extract's first
+        // school year, no enrollment, no local number; the extract's
+        // identity of that child is the duplicate.
+        let enrolled_ids: BTreeSet<&str> = enrollments
+            .iter()
+            .map(|e| e["StateStudentID"].as_str())
+            .collect();
+        let retired: Vec<&BTreeMap<String, String>> = identities
+            .iter()
+            .filter(|t| t["variation"] == RETIRED_BEFORE_EXTRACT)
+            .filter_map(|t| by_id.get(t["IdentityID"].as_str()).copied())
+            .collect();
+        assert!(retired.len() >= 5, "{} retired first IDs", retired.len());
+        for r in &retired {
+            assert!(r["IdentityEffectiveDate"].as_str() < "2004-07-01", "{r:?}");
+            assert!(
+                !enrolled_ids.contains(r["StateStudentID"].as_str()),
+                "{r:?}"
+            );
+            assert_eq!(r["LocalStudentNumber"], "", "{r:?}");
+        }
+        let duplicates = identities
+            .iter()
+            .filter(|t| t["kind"] == "duplicate_retired_id")
+            .count();
+        assert_eq!(duplicates, retired.len());
     }
 
     #[test]

@@ -27,7 +27,9 @@ use std::borrow::Cow;
 ///   other's compound or hyphenated surname (Ashley Michaud and Ashley
 ///   Michaud-Morgan, born the same day), and the two were never enrolled at
 ///   once with no plausible transfer between them (or one has no
-///   enrollment).
+///   enrollment);
+/// - `twins_one_first_name`: the same first name and surname, two different
+///   middle names, one address ([`twins::one_first_name_together`]).
 pub(super) fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'static str> {
     // A blank birth date or first name cannot tell a twin from a duplicate.
     let close_birth = v[BIRTH] == missing_level(BIRTH)
@@ -86,6 +88,9 @@ pub(super) fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'stat
     if compound && !corroborated(v) && elsewhere && apart {
         return Some("compound_look_alike");
     }
+    if twins::one_first_name_together(v, close_birth, re_registered) {
+        return Some(twins::TWINS_ONE_FIRST_NAME);
+    }
     None
 }
 
@@ -106,11 +111,18 @@ pub(super) fn corroborated(v: &[usize; N]) -> bool {
     v[LOCAL] == 0 || v[ADDRESS_C] == 0
 }
 
-/// Pairs of the same first name, last name and birth date (folded).
+/// Pairs of the same first name, last name and birth date (folded), the
+/// names in either order: a child entered surname first is the same name
+/// (a generated 20,000-student bundle: a look-alike born a day later and a
+/// duplicate of the other child with the names swapped and the birth date
+/// a day off, so both exact, merged at 11.9 with nothing else known).
 pub(super) fn same_name_and_birth(a: &Unit, b: &Unit) -> bool {
+    let either_order = |n: &(String, String)| {
+        b.names.contains(n) || b.names.iter().any(|m| m.0 == n.1 && m.1 == n.0)
+    };
     a.names
         .iter()
-        .any(|n| !n.0.is_empty() && !n.1.is_empty() && b.names.contains(n))
+        .any(|n| !n.0.is_empty() && !n.1.is_empty() && either_order(n))
         && a.births.iter().any(|d| b.births.contains(d))
 }
 
@@ -172,6 +184,12 @@ pub(super) fn outcome(
                 "review",
                 "look_alike: same first name, last name and birth date in different places, nothing independent agrees: a person decides".into(),
             )
+        }
+        Some(twins::TWINS_ONE_FIRST_NAME) if months_at_once => {
+            return ("separate", twins::TWINS_ONE_FIRST_NAME_APART.into())
+        }
+        Some(twins::TWINS_ONE_FIRST_NAME) if over_review => {
+            return ("review", twins::TWINS_ONE_FIRST_NAME_REVIEW.into())
         }
         Some("compound_look_alike") if over_review => {
             return (
@@ -296,7 +314,9 @@ pub(super) fn weak_without_enrollment(v: &[usize; N], evidence: f64, reason: &st
 /// address or local number agrees (a stranger of the same first name and
 /// birth date arriving as another leaves: the one wrong merge at 200,000
 /// and at 400,000 students; the right merges with a new surname there all
-/// had the middle name agreeing).
+/// had the middle name agreeing), or the middle names differ and the birth
+/// dates are not the same with no address or local number agreeing
+/// ([`MIDDLES_DIFFER_BIRTH_OFF`]).
 pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
     const DISAGREE: usize = 1;
     const NICKNAME: usize = 1;
@@ -313,6 +333,10 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
         Some("probable, but the first name is only the other's middle name and no enrollment tells two children apart: a person decides")
     } else if v[BIRTH] == BIRTH_DIFFERENT && v[ENROLLMENT] == no_enrollment {
         Some("probable, but the birth dates differ and no enrollment tells two children apart: a person decides")
+    } else if v[BIRTH] == BIRTH_DIFFERENT {
+        Some(twins::BIRTH_DATES_DIFFER)
+    } else if v[FIRST] == twins::FIRST_DIFFERENT && v[LAST] <= 1 {
+        Some(twins::FIRST_NAMES_DIFFER)
     } else if v[ENROLLMENT] == no_enrollment && moved_and_not_exact(v) {
         Some("probable, but a name or the birth date is not the same, the addresses differ and no enrollment tells two children apart: a person decides")
     } else if names_and_a_birth_date_off_alone(v) {
@@ -321,14 +345,28 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
         Some(BLANK_BIRTH_ENROLLMENTS_ALONE)
     } else if v[LAST] == SURNAME_DIFFERENT && v[MIDDLE] != 0 && !corroborated(v) {
         Some(SURNAMES_DIFFER_ALONE)
+    } else if v[MIDDLE] == MIDDLE_DIFFERENT && v[BIRTH] != 0 && !corroborated(v) {
+        Some(MIDDLES_DIFFER_BIRTH_OFF)
     } else {
         None
     }
 }
 
+/// The middle-name level "different" (both known, not one an initial of
+/// the other).
+const MIDDLE_DIFFERENT: usize = 2;
+
+/// Why a probable pair whose middle names differ and whose birth dates are
+/// not the same, with no address or local number agreeing, goes to a
+/// person: a stranger of the same first name and surname, born a day
+/// apart, arriving in another SAU as the other left (a generated
+/// 20,000-student bundle: merged at 5.8 on one enrollment continuing the
+/// other). The generator's duplicates keep their middle name or drop it.
+pub(super) const MIDDLES_DIFFER_BIRTH_OFF: &str = "probable, but the middle names differ, the birth dates are not the same and no address or local number agrees: a person decides";
+
 /// Why a probable pair of the same first name and surname and a birth
 /// date a little off, with nothing else agreeing, goes to a person.
-pub(super) const NAMES_AND_A_BIRTH_DATE_OFF: &str = "probable, but only the same first name and surname and a birth date a little off agree (no middle name, enrollment continuing the other, address or local number): a person decides";
+pub(super) const NAMES_AND_A_BIRTH_DATE_OFF: &str = "probable, but only the same first name and surname and a birth date a little off agree (no middle name, address or local number): a person decides";
 
 /// Why a probable pair with a blank birth date whose only independent
 /// evidence is one enrollment continuing the other goes to a person.
@@ -350,13 +388,14 @@ pub(super) const SURNAMES_DIFFER_ALONE: &str = "probable, but the surnames diffe
 /// merges (all without enrollments or addresses) go to a person instead.
 pub(super) fn names_and_a_birth_date_off_alone(v: &[usize; N]) -> bool {
     const MIDDLE_AGREE: usize = 0;
-    const OVERLAP_DAYS: usize = 1;
-    let continuing = v[ENROLLMENT] == ENDS_WHERE_BEGINS || v[ENROLLMENT] == OVERLAP_DAYS;
+    // One enrollment continuing the other is no longer enough: at 200,000
+    // students two look-alikes born a day apart, one arriving in another
+    // SAU a few days before the other left, merged (29 right merges of this
+    // shape go to a person instead).
     v[FIRST] == 0
         && v[LAST] == 0
         && (1..=3).contains(&v[BIRTH])
         && v[MIDDLE] != MIDDLE_AGREE
-        && !continuing
         && !corroborated(v)
 }
 
@@ -411,6 +450,9 @@ pub(super) fn score_pairs(
             ("merge", None) if reason == "probable" && evidence < MERGE_EVIDENCE_BITS => {
                 ("review", THIN_EVIDENCE.into())
             }
+            ("review", _) if pattern == Some("twins_or_siblings") && twins::siblings_apart(v) => {
+                ("separate", twins::SIBLINGS_APART.into())
+            }
             ("review", _) if weak_without_enrollment(v, evidence, &reason) => {
                 ("separate", WEAK_WITHOUT_ENROLLMENT.into())
             }
@@ -461,15 +503,19 @@ pub(super) fn score_pairs(
 /// cluster through merges with others? A reviewer's "separate"; a pair sent
 /// to a person (whatever the reason: the same names and birth date, a
 /// pattern, thin evidence, the grey zone, a guarded merge); a pair kept
-/// apart under a hard-negative pattern (twins enrolled at once for months).
-/// A pair kept apart only for want of evidence (below the review threshold
+/// apart under a hard-negative pattern (twins enrolled at once for months);
+/// a pair kept apart whose two were enrolled at once for more than 60 days
+/// (two children: at 200,000 students a look-alike born a day later joined
+/// the other through a duplicate of her with no enrollment). A pair kept
+/// apart only for want of evidence (below the review threshold
 /// with no pattern, a blank value with nothing independent agreeing) does
 /// not: a child entered three times with a different defect each time is
 /// often far from itself across two of the entries (see [`cluster`]).
 pub(super) fn blocks_union(p: &Scored) -> bool {
+    let months_at_once = usize::from(p.levels[ENROLLMENT]) == OVERLAP_MONTHS;
     match p.outcome {
         "review" => true,
-        "separate" => p.reason == "decision" || !p.pattern.is_empty(),
+        "separate" => p.reason == "decision" || !p.pattern.is_empty() || months_at_once,
         _ => false,
     }
 }
