@@ -159,6 +159,9 @@ mod tests {
     #[test]
     fn middle_names_differing_with_a_birth_date_off_go_to_a_person() {
         let mut v = [0; N];
+        // First names nicknames of each other: with the same first name,
+        // the same-names-and-a-birth-date-off rule, checked first, says why.
+        v[FIRST] = 1;
         v[MIDDLE] = 2;
         v[BIRTH] = 2;
         v[LOCAL] = missing_level(LOCAL);
