@@ -335,6 +335,10 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
         Some("probable, but the birth dates differ and no enrollment tells two children apart: a person decides")
     } else if v[BIRTH] == BIRTH_DIFFERENT {
         Some(twins::BIRTH_DATES_DIFFER)
+    } else if twins::compound_names_alone(v) {
+        Some(twins::COMPOUND_NAMES_ALONE)
+    } else if twins::twin_names_alike(v) {
+        Some(twins::TWIN_NAMES_ALIKE)
     } else if v[FIRST] == twins::FIRST_DIFFERENT && v[LAST] <= 1 {
         Some(twins::FIRST_NAMES_DIFFER)
     } else if v[ENROLLMENT] == no_enrollment && moved_and_not_exact(v) {
