@@ -2,7 +2,7 @@
 //! folders: what the run records about them must hold no student's name or
 //! birth date.
 
-use crate::common::{copy_dir, cutover, repo};
+use crate::common::{assert_ok, copy_dir, cutover, repo};
 use std::fs;
 use std::path::Path;
 
@@ -159,12 +159,7 @@ fn a_decision_naming_no_student_or_contradicting_another_is_refused() {
     cp1252.extend_from_slice(b"\xeame \xe9l\xe8ve\r\n");
     fs::write(w.join("out/review/decisions.csv"), cp1252).unwrap();
     let o = run();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_ok(&o);
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("identity: ran (changed: review decisions)")
     );
@@ -176,12 +171,7 @@ fn a_decision_naming_no_student_or_contradicting_another_is_refused() {
     )
     .unwrap();
     let o = run();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_ok(&o);
 }
 
 #[test]

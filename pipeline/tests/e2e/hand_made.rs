@@ -2,7 +2,7 @@
 //! them in Excel, edits them, saves them. Each message is checked word for
 //! word.
 
-use crate::common::{copy_dir, cutover, repo};
+use crate::common::{assert_ok, copy_dir, cutover, repo};
 use std::fs;
 use std::path::Path;
 
@@ -47,12 +47,7 @@ fn a_decision_on_an_id_whose_leading_zero_excel_dropped_says_so() {
     fixture_with_a_leading_zero(w);
     let run = || cutover(&["run", "--config", "config.toml", "--quiet"], w);
     let o = run();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_ok(&o);
     fs::write(
         w.join("out/review/decisions.csv"),
         "id_a,id_b,decision,reviewer,date,note\r\n100000004,12345678,merge,rk,07/02/2017,\r\n",
@@ -74,12 +69,7 @@ fn a_decision_on_an_id_whose_leading_zero_excel_dropped_says_so() {
     )
     .unwrap();
     let o = run();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_ok(&o);
 }
 
 #[test]
@@ -91,12 +81,7 @@ fn files_saved_with_crlf_line_ends_name_the_line_a_person_sees() {
     let w = tmp.path();
     fixture_with_a_leading_zero(w);
     let o = cutover(&["run", "--config", "config.toml", "--quiet"], w);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_ok(&o);
     fs::create_dir_all(w.join("logs")).unwrap();
     fs::write(
         w.join("logs/cte.csv"),
@@ -140,12 +125,7 @@ fn a_name_with_a_typographic_apostrophe_is_sent_as_is_and_compared_normalised() 
     let bytes = fs::read(&personal).unwrap();
     fs::write(&personal, replace(&bytes, b"O'Brien", b"O\x92Brien")).unwrap();
     let o = cutover(&["run", "--config", "config.toml", "--quiet"], w);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_ok(&o);
     let upload = fs::read_to_string(w.join("out/uploads/2016-17/2544/new_state_id.csv")).unwrap();
     assert!(upload.contains(",O\u{2019}Brien,Ava,"), "{upload}");
     fs::write(
@@ -154,12 +134,7 @@ fn a_name_with_a_typographic_apostrophe_is_sent_as_is_and_compared_normalised() 
     )
     .unwrap();
     let o = cutover(&["ids", "assign", "issued.csv", "--out", "out"], w);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_ok(&o);
     assert!(fs::read_to_string(w.join("out/review/issued_ids.csv"))
         .unwrap()
         .contains("NEW-100003,100000099"));
