@@ -374,40 +374,64 @@ pub struct Frames<'a> {
 
 /// The stage's snapshots: students, identity map and ID crosswalk (their
 /// content hashes into `data`: a later stage reads them, publish the
-/// students, rekey the identity map) and, on its own thread at the same
-/// time, `pairs.parquet`, the largest, which only `identity explain` and
-/// the score read (no content hash; the runner still checksums its file).
+/// students, rekey the identity map), `pairs.parquet`, the largest, which
+/// only `identity explain` and the score read (no content hash; the runner
+/// still checksums its file), and the review queue: each on its own
+/// thread, at the same time.
 fn write_snapshots(
     root: &Path,
-    out: &mut identity::Resolved,
+    out: &identity::Resolved,
+    enrollment: Option<&DataFrame>,
     provenance: &Provenance,
     outputs: &mut Vec<String>,
     data: &mut BTreeMap<String, String>,
 ) -> Result<()> {
     let (scored, keys) = (&out.scored, &out.keys);
-    let (students, identity_map, id_crosswalk) = (
-        &mut out.students,
-        &mut out.identity_map,
-        &mut out.id_crosswalk,
-    );
     std::thread::scope(|scope| -> Result<()> {
         let pairs = scope.spawn(|| -> Result<()> {
             let mut pairs = pairs_frame(scored, keys)?;
             snapshot::write_parquet(root, identity::STAGE, "pairs", &mut pairs, provenance)
         });
-        for (name, df) in [
-            ("students", students),
-            ("identity_map", identity_map),
-            ("id_crosswalk", id_crosswalk),
-        ] {
-            snapshot::write_parquet(root, identity::STAGE, name, df, provenance)?;
+        let queue = scope.spawn(|| review_queue(root, out, enrollment));
+        let frames = [
+            ("students", &out.students),
+            ("identity_map", &out.identity_map),
+            ("id_crosswalk", &out.id_crosswalk),
+        ];
+        let written = frames.map(|(name, df)| {
+            let task = scope.spawn(move || -> Result<BTreeMap<String, String>> {
+                // A shallow copy: the writer may rechunk what it writes.
+                let mut df = df.clone();
+                snapshot::write_parquet(root, identity::STAGE, name, &mut df, provenance)?;
+                crate::checksum::data_hashes(name, &df)
+            });
+            (name, task)
+        });
+        for (name, task) in written {
+            data.extend(task.join().expect("a snapshot writer does not panic")?);
             outputs.push(format!("{}/{name}.parquet", identity::STAGE));
-            data.extend(crate::checksum::data_hashes(name, df)?);
         }
-        pairs.join().expect("the pairs writer does not panic")
+        pairs.join().expect("the pairs writer does not panic")?;
+        queue.join().expect("the queue writer does not panic")
     })?;
     outputs.push(format!("{}/pairs.parquet", identity::STAGE));
     Ok(())
+}
+
+/// The review queue: what a reviewer needs, in a folder only its owner
+/// reads.
+fn review_queue(
+    root: &Path,
+    out: &identity::Resolved,
+    enrollment: Option<&DataFrame>,
+) -> Result<()> {
+    let wanted: PlHashSet<&str> = out
+        .review
+        .iter()
+        .flat_map(|p| [p.key_a.as_str(), p.key_b.as_str()])
+        .collect();
+    let people = who(&out.students, enrollment, &wanted)?;
+    write_queue(root, &out.review, &people)
 }
 
 /// Runs identity resolution and writes its files.
@@ -438,8 +462,8 @@ pub fn run_stage(
     let mut clock = identity::profile::Clock::start();
     let mut outputs = Vec::new();
     let mut data = BTreeMap::new();
-    write_snapshots(root, &mut out, provenance, &mut outputs, &mut data)?;
-    clock.lap("write_snapshots", 4);
+    write_snapshots(root, &out, enrollment, provenance, &mut outputs, &mut data)?;
+    clock.lap("write_snapshots+queue", out.review.len());
     // The ID crosswalk as CSV too: retired ID -> surviving ID, rule, score.
     write_frame_csv(
         &root.join("identity/id_crosswalk.csv"),
@@ -453,17 +477,8 @@ pub fn run_stage(
         &serde_json::to_vec_pretty(&out.model)?,
     )?;
     outputs.push("identity/model.json".into());
-
-    // The review queue: what a reviewer needs, in a folder only its owner reads.
-    let wanted: PlHashSet<&str> = out
-        .review
-        .iter()
-        .flat_map(|p| [p.key_a.as_str(), p.key_b.as_str()])
-        .collect();
-    let people = who(&out.students, enrollment, &wanted)?;
-    write_queue(root, &out.review, &people)?;
     outputs.push("review/queue.csv".into());
-    clock.lap("queue", out.review.len());
+
 
     let count = |df: &DataFrame, c: &str| -> Result<BTreeMap<String, u64>> {
         let s = df

@@ -1420,63 +1420,117 @@ fn build_units(ids: &[Identity]) -> (Vec<Unit>, Vec<&'static str>, Vec<Pair>) {
     (units, rule_of, review)
 }
 
-/// Each unit's enrollment spans and mailing addresses, the columns read
-/// once, each row's unit found by its ID through one hash lookup.
-fn attach(
-    units: &mut [Unit],
-    enrollment: Option<&DataFrame>,
-    addresses: Option<&DataFrame>,
-) -> PolarsResult<()> {
+/// What the enrollment rows and the mailing addresses tell of identity,
+/// read by the ID they were read under (made while the units are built,
+/// before any unit is known): each enrollment row's span and each address,
+/// in row order.
+#[derive(Default)]
+struct Evidence {
+    /// The distinct enrollment IDs, by number.
+    ids: Vec<String>,
+    /// Each enrollment row's ID number and span; SAUs and local numbers
+    /// numbered in order of first sight over all rows.
+    spans: Vec<(u32, Span)>,
+    /// How many SAUs and local numbers the spans number.
+    codes: usize,
+    /// Each address row's ID and folded (street address, zip).
+    addresses: Vec<(String, (String, String))>,
+}
+
+impl Evidence {
+    fn read(enrollment: Option<&DataFrame>, addresses: Option<&DataFrame>) -> PolarsResult<Self> {
+        let mut evidence = match enrollment {
+            Some(e) => enrollment_spans(e)?,
+            None => Evidence::default(),
+        };
+        if let Some(a) = addresses {
+            let ids_col = extract::text(a, STATE_STUDENT_ID)?;
+            let street = extract::text(a, ADDRESS)?;
+            let zip = extract::text(a, ZIP)?;
+            let mut folder = extract::Folder::default();
+            for (i, s) in ids_col.iter().enumerate() {
+                if let (Some(s), Some(st)) = (s, street.get(i)) {
+                    let z: String = zip.get(i).unwrap_or_default().chars().take(5).collect();
+                    evidence
+                        .addresses
+                        .push((s.to_string(), (folder.fold(Some(st)), z)));
+                }
+            }
+        }
+        Ok(evidence)
+    }
+}
+
+/// Gives each unit its enrollment spans (in row order) and mailing
+/// addresses, each ID's unit found by one lookup, then summarises the
+/// spans. Rows under an ID no unit has are left out, and the SAUs and
+/// local numbers are numbered again in order of first sight over the rows
+/// kept (the numbers one walk over the kept rows would give).
+fn attach(units: &mut [Unit], evidence: Evidence) {
     let unit_of: extract::TextMap<usize> = units
         .iter()
         .enumerate()
         .map(|(i, u)| (u.key.as_str(), i))
         .collect();
-    let spans = enrollment
-        .map(|e| enrollment_spans(e, &unit_of))
-        .transpose()?;
-    let mut addressed = Vec::new();
-    if let Some(a) = addresses {
-        let ids_col = extract::text(a, STATE_STUDENT_ID)?;
-        let street = extract::text(a, ADDRESS)?;
-        let zip = extract::text(a, ZIP)?;
-        let mut folder = extract::Folder::default();
-        for (i, s) in ids_col.iter().enumerate() {
-            if let (Some(s), Some(st)) = (s, street.get(i)) {
-                if let Some(u) = unit_of.get(s) {
-                    let z: String = zip.get(i).unwrap_or_default().chars().take(5).collect();
-                    addressed.push((u, (folder.fold(Some(st)), z)));
-                }
-            }
+    let unit_of_id: Vec<Option<u32>> = evidence
+        .ids
+        .iter()
+        .map(|s| unit_of.get(s).map(|u| u as u32))
+        .collect();
+    let addressed: Vec<(usize, (String, String))> = evidence
+        .addresses
+        .into_iter()
+        .filter_map(|(id, address)| Some((unit_of.get(&id)?, address)))
+        .collect();
+    drop(unit_of);
+    let mut number: Vec<Option<Code>> = vec![None; evidence.codes];
+    let mut next: Code = 0;
+    let mut renumber = |c: Code| {
+        *number[c as usize].get_or_insert_with(|| {
+            next += 1;
+            next - 1
+        })
+    };
+    let mut kept: Vec<(u32, Span)> = Vec::with_capacity(evidence.spans.len());
+    for &(id, (start, end, sau, local)) in &evidence.spans {
+        if let Some(u) = unit_of_id[id as usize] {
+            let sau = renumber(sau);
+            kept.push((u, (start, end, sau, local.map(&mut renumber))));
         }
     }
-    drop(unit_of);
-    for (u, span) in spans.into_iter().flatten() {
-        units[u].spans.push(span);
+    drop(evidence.spans);
+    // Each unit's rows together, in row order (the sort is stable).
+    kept.par_sort_by_key(|&(u, _)| u);
+    let mut from = vec![0usize; units.len() + 1];
+    for &(u, _) in &kept {
+        from[u as usize + 1] += 1;
+    }
+    for u in 0..units.len() {
+        from[u + 1] += from[u];
     }
     for (u, address) in addressed {
         units[u].addresses.insert(address);
     }
-    units.par_iter_mut().for_each(Unit::summarise);
-    Ok(())
+    units.par_iter_mut().enumerate().for_each(|(u, unit)| {
+        unit.spans
+            .extend(kept[from[u]..from[u + 1]].iter().map(|&(_, span)| span));
+        unit.summarise();
+    });
 }
 
 /// Rows of enrollments a block of [`enrollment_spans`] reads.
 const SPAN_BLOCK: usize = 1 << 15;
 
-/// A block's rows' units and spans, its SAUs and local numbers numbered
+/// A block's rows' IDs and spans, its IDs, SAUs and local numbers numbered
 /// by the block, and the text of each of its numbers.
-type BlockSpans<'a> = (Vec<(usize, Span)>, Vec<&'a str>);
+type BlockSpans<'a> = (Vec<(u32, Span)>, Vec<&'a str>, Vec<&'a str>);
 
-/// Each enrollment row's unit and span, in row order, made on both cores
-/// a block of rows at a time. SAUs and local numbers are numbered in order
-/// of first sight over all rows (each block numbers its own, then the
-/// blocks' numbers are joined in row order: the numbers one walk would
+/// Each enrollment row's ID and span, in row order, made on both cores a
+/// block of rows at a time. IDs, SAUs and local numbers are numbered in
+/// order of first sight over all rows (each block numbers its own, then
+/// the blocks' numbers are joined in row order: the numbers one walk would
 /// give).
-fn enrollment_spans(
-    e: &DataFrame,
-    unit_of: &extract::TextMap<usize>,
-) -> PolarsResult<Vec<(usize, Span)>> {
+fn enrollment_spans(e: &DataFrame) -> PolarsResult<Evidence> {
     let (entry, exit) = rayon::join(
         || extract::dates(e, SCHOOL_ENTRY_DATE),
         || extract::dates(e, EXIT_DATE),
@@ -1497,46 +1551,50 @@ fn enrollment_spans(
     let blocks: Vec<BlockSpans> = (0..n.div_ceil(SPAN_BLOCK))
         .into_par_iter()
         .map(|block| {
-            let mut codes = extract::Interner::default();
+            let (mut ids, mut codes) = (extract::Interner::default(), extract::Interner::default());
             let mut spans = Vec::new();
-            // A student's rows often follow each other: the last ID's unit
-            // is kept at hand.
-            let mut last: Option<(&str, Option<usize>)> = None;
+            // A student's rows often follow each other: the last ID's
+            // number is kept at hand.
+            let mut last: Option<(&str, u32)> = None;
             for i in block * SPAN_BLOCK..n.min((block + 1) * SPAN_BLOCK) {
                 let (Some(s), Some(start)) = (es.get(i), entry[i]) else {
                     continue;
                 };
-                let unit = match last {
-                    Some((id, u)) if id == s => u,
-                    _ => unit_of.get(s),
+                let id = match last {
+                    Some((t, id)) if t == s => id,
+                    _ => ids.code(s),
                 };
-                last = Some((s, unit));
-                if let Some(u) = unit {
-                    let end = exit[i].unwrap_or(start);
-                    let sau = codes.code(sau.get(i).unwrap_or_default());
-                    let local = local.get(i).map(|n| codes.code(n));
-                    spans.push((u, (start, end, sau, local)));
-                }
+                last = Some((s, id));
+                let end = exit[i].unwrap_or(start);
+                let sau = codes.code(sau.get(i).unwrap_or_default());
+                let local = local.get(i).map(|n| codes.code(n));
+                spans.push((id, (start, end, sau, local)));
             }
-            (spans, codes.texts())
+            (spans, ids.texts(), codes.texts())
         })
         .collect();
-    let mut codes = extract::Interner::default();
-    let mut out = Vec::with_capacity(blocks.iter().map(|b| b.0.len()).sum());
-    for (spans, texts) in &blocks {
-        let code: Vec<Code> = texts.iter().map(|t| codes.code(t)).collect();
-        out.extend(spans.iter().map(|&(u, (start, end, sau, local))| {
+    let (mut ids, mut codes) = (extract::Interner::default(), extract::Interner::default());
+    let mut spans = Vec::with_capacity(blocks.iter().map(|b| b.0.len()).sum());
+    for (block, id_texts, code_texts) in &blocks {
+        let id: Vec<u32> = id_texts.iter().map(|t| ids.code(t)).collect();
+        let code: Vec<Code> = code_texts.iter().map(|t| codes.code(t)).collect();
+        spans.extend(block.iter().map(|&(i, (start, end, sau, local))| {
             let local = local.map(|l| code[l as usize]);
-            (u, (start, end, code[sau as usize], local))
+            (id[i as usize], (start, end, code[sau as usize], local))
         }));
     }
-    Ok(out)
+    Ok(Evidence {
+        ids: ids.texts().into_iter().map(str::to_string).collect(),
+        spans,
+        codes: codes.texts().len(),
+        addresses: Vec::new(),
+    })
 }
 
 /// The comparer: the nickname table (both directions), every folded
 /// name's Soundex, and the names by ID ([`names`]).
 fn comparer(
-    units: &[Unit],
+    ids: &[Identity],
     table: Vec<String>,
     sx: &dyn Fn(&str) -> String,
     config: &IdentityConfig,
@@ -1547,13 +1605,12 @@ fn comparer(
         nick.entry(a.clone()).or_default().push(b.clone());
         nick.entry(b).or_default().push(a);
     }
+    // Every unit's names are its identity rows' names.
     let mut phonetic = PlHashMap::default();
-    for u in units {
-        for (f, l) in &u.names {
-            for name in [f, l] {
-                if !phonetic.contains_key(name) {
-                    phonetic.insert(name.clone(), sx(name));
-                }
+    for id in ids {
+        for name in [&id.first, &id.last] {
+            if !phonetic.contains_key(name) {
+                phonetic.insert(name.clone(), sx(name));
             }
         }
     }
@@ -1570,17 +1627,28 @@ pub fn run(
     config: &IdentityConfig,
 ) -> PolarsResult<Resolved> {
     let mut clock = profile::Clock::start();
-    let (ids, table) = identities(personal)?;
-    clock.lap("identities", ids.len());
-    let (mut units, rule_of, mut review) = build_units(&ids);
-    clock.lap("build_units", units.len());
-    attach(&mut units, enrollment, addresses)?;
-    clock.lap("attach", enrollment.map_or(0, DataFrame::height));
+    // The units built while the evidence is read (it is read by ID).
+    let (built, evidence) = rayon::join(
+        || -> PolarsResult<_> {
+            let (ids, table) = identities(personal)?;
+            let (units, rule_of, review) = build_units(&ids);
+            Ok((ids, table, units, rule_of, review))
+        },
+        || Evidence::read(enrollment, addresses),
+    );
+    let (ids, table, mut units, rule_of, mut review) = built?;
+    let evidence = evidence?;
+    clock.lap("identities+units+evidence", units.len());
 
     let encoder = Soundex::default();
     let sx = |s: &str| soundex(&encoder, s);
-    let comparer = comparer(&units, table, &sx, config);
-    clock.lap("comparer", comparer.names.len());
+    // The comparer reads the names only: made while the evidence is
+    // attached.
+    let ((), comparer) = rayon::join(
+        || attach(&mut units, evidence),
+        || comparer(&ids, table, &sx, config),
+    );
+    clock.lap("attach+comparer", enrollment.map_or(0, DataFrame::height));
     // Soundex of a folded name, from the comparer's once-per-name codes.
     let sx_known = |s: &str| {
         comparer

@@ -95,17 +95,34 @@ impl Stage for Identity {
         if !present.contains(&STUDENT_PERSONAL.name) {
             anyhow::bail!("identity: no student_personal rows reached the identity stage");
         }
-        let personal = frames::load(ctx, crosswalk::STAGE, STUDENT_PERSONAL.name)?;
-        let evidence = present
-            .contains(&STUDENT_ENROLLMENT.name)
-            .then(|| {
-                frames::load_columns(ctx, crosswalk::STAGE, STUDENT_ENROLLMENT.name, &EVIDENCE)
-            })
-            .transpose()?;
-        let addresses = present
-            .contains(&MAILING_ADDRESS.name)
-            .then(|| frames::load(ctx, ingest::STAGE, MAILING_ADDRESS.name))
-            .transpose()?;
+        // The three frames read at the same time.
+        let (personal, (evidence, addresses)) = rayon::join(
+            || frames::load(ctx, crosswalk::STAGE, STUDENT_PERSONAL.name),
+            || {
+                rayon::join(
+                    || {
+                        present
+                            .contains(&STUDENT_ENROLLMENT.name)
+                            .then(|| {
+                                frames::load_columns(
+                                    ctx,
+                                    crosswalk::STAGE,
+                                    STUDENT_ENROLLMENT.name,
+                                    &EVIDENCE,
+                                )
+                            })
+                            .transpose()
+                    },
+                    || {
+                        present
+                            .contains(&MAILING_ADDRESS.name)
+                            .then(|| frames::load(ctx, ingest::STAGE, MAILING_ADDRESS.name))
+                            .transpose()
+                    },
+                )
+            },
+        );
+        let (personal, evidence, addresses) = (personal?, evidence?, addresses?);
         clock.lap("load_frames", evidence.as_ref().map_or(0, |e| e.height()));
         // New State IDs the helpdesk issued (`cutover ids assign`), given to
         // their rows before identities are resolved.

@@ -13,6 +13,7 @@ use crate::output::write_bytes;
 use crate::read::FileInfo;
 pub use crate::stage::StageId;
 use anyhow::{Context, Result};
+use rayon::prelude::*;
 use cutover_stages::report::StageReport;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -210,9 +211,10 @@ impl Runner {
             let started = Instant::now();
             let cpu_before = crate::usage::cpu_time();
             let produced = stage.run(ctx, &self.state, frames)?;
+            // Each output's checksum on any free core.
             let outputs = produced
                 .outputs
-                .iter()
+                .par_iter()
                 .map(|o| match produced.known_sums.get(o) {
                     Some(sum) => Ok((o.clone(), sum.clone())),
                     None => Ok((o.clone(), file_sha256(&ctx.root.join(o))?)),

@@ -120,11 +120,6 @@ impl Names {
         }
     }
 
-    /// How many distinct names there are.
-    pub fn len(&self) -> usize {
-        self.text.len()
-    }
-
     /// The name's Soundex as a number: equal codes, equal numbers (the
     /// blank name's is the empty code's).
     pub fn phonetic(&self, a: u32) -> u32 {
