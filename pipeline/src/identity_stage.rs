@@ -479,7 +479,6 @@ pub fn run_stage(
     outputs.push("identity/model.json".into());
     outputs.push("review/queue.csv".into());
 
-
     let count = |df: &DataFrame, c: &str| -> Result<BTreeMap<String, u64>> {
         let s = df
             .column(c)?

@@ -1761,25 +1761,12 @@ impl Clusters<'_> {
                 unit_of_row[r] = ui;
             }
         }
-        let map_rule: Vec<&str> = (0..n)
-            .map(|r| {
-                let u = unit_of_row[r];
-                match self.merged_by.get(&u) {
-                    Some((rule, _)) if survivor_of_unit[u] != units[u].key => *rule,
-                    _ => self.rule_of[r],
-                }
-            })
-            .collect();
-        let ssid = extract::text(personal, STATE_STUDENT_ID)?;
-        let identity_map = df!(
-            SOURCE_ROW => personal.column(SOURCE_ROW)?.as_materialized_series().clone(),
-            IDENTITY_ID => ints(personal, IDENTITY_ID)?,
-            PERSON_ID => ints(personal, PERSON_ID)?,
-            STATE_STUDENT_ID => ssid.iter().collect::<Vec<_>>(),
-            STUDENT_KEY => (0..n).map(|r| survivor_of_unit[unit_of_row[r]].as_str()).collect::<Vec<_>>(),
-            "rule" => map_rule,
-            "UnitKey" => (0..n).map(|r| units[unit_of_row[r]].key.as_str()).collect::<Vec<_>>(),
-        )?;
+        // The two largest frames made at the same time.
+        let (identity_map, students) = rayon::join(
+            || self.identity_map(personal, &unit_of_row),
+            || self.students(personal, &unit_of_row),
+        );
+        let (identity_map, students) = (identity_map?, students?);
         // ID crosswalk: every StateStudentID (and provisional key) that does
         // not survive, to its survivor.
         let (mut retired, mut surviving, mut rules, mut scores) =
@@ -1803,12 +1790,37 @@ impl Clusters<'_> {
             "rule" => rules,
             "score" => scores,
         )?;
-        let students = self.students(personal, &unit_of_row)?;
         let key_map = df!(
             "__from" => units.iter().map(|u| u.key.clone()).collect::<Vec<_>>(),
             "__to" => survivor_of_unit.to_vec(),
         )?;
         Ok((students, identity_map, id_crosswalk, key_map))
+    }
+
+    /// The identity map: each identity row's surviving key and the rule
+    /// that placed it.
+    fn identity_map(&self, personal: &DataFrame, unit_of_row: &[usize]) -> PolarsResult<DataFrame> {
+        let (units, survivor_of_unit) = (self.units, self.survivor_of_unit);
+        let n = self.ids.len();
+        let map_rule: Vec<&str> = (0..n)
+            .map(|r| {
+                let u = unit_of_row[r];
+                match self.merged_by.get(&u) {
+                    Some((rule, _)) if survivor_of_unit[u] != units[u].key => *rule,
+                    _ => self.rule_of[r],
+                }
+            })
+            .collect();
+        let ssid = extract::text(personal, STATE_STUDENT_ID)?;
+        df!(
+            SOURCE_ROW => personal.column(SOURCE_ROW)?.as_materialized_series().clone(),
+            IDENTITY_ID => ints(personal, IDENTITY_ID)?,
+            PERSON_ID => ints(personal, PERSON_ID)?,
+            STATE_STUDENT_ID => ssid.iter().collect::<Vec<_>>(),
+            STUDENT_KEY => (0..n).map(|r| survivor_of_unit[unit_of_row[r]].as_str()).collect::<Vec<_>>(),
+            "rule" => map_rule,
+            "UnitKey" => (0..n).map(|r| units[unit_of_row[r]].key.as_str()).collect::<Vec<_>>(),
+        )
     }
 
     /// Students: the current identity (newest effective date) of each cluster.
