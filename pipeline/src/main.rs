@@ -475,12 +475,7 @@ fn cmd_generate(
 
 fn cmd_run(config: &config::Config, options: run::RunOptions) -> anyhow::Result<ExitCode> {
     let outcome = run::run(config, options)?;
-    for file in &outcome.record.unread_files {
-        say!(
-            "note: {} is not a file of the bundle (a second part of one, or named otherwise?): not read; name it in [files] to read it instead",
-            config.bundle.join(file).display()
-        );
-    }
+    note_unread(config, &outcome.record.unread_files);
     for d in &outcome.record.decisions {
         let what = if d.ran {
             format!("ran ({})", d.reason)
@@ -572,6 +567,16 @@ fn cmd_layouts(action: LayoutsAction) -> anyhow::Result<ExitCode> {
 
 /// Every problem `run` would refuse at start-up: the configuration, the
 /// crosswalk tables, the nicknames and the layouts.
+/// Notes each `.csv` file in the bundle folder that no entity reads.
+fn note_unread(config: &config::Config, unread: &[String]) {
+    for file in unread {
+        say!(
+            "note: {} is not a file of the bundle (a second part of one, or named otherwise?): not read; name it in [files] to read it instead",
+            config.bundle.join(file).display()
+        );
+    }
+}
+
 fn cmd_validate(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     let config = match config::Config::load(path) {
         Ok(c) => c,
@@ -587,6 +592,10 @@ fn cmd_validate(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     if let Err(problems) = identity_stage::read_decisions(&decisions, &bytes) {
         return Ok(refused(problems.to_string().lines()));
     }
+    note_unread(
+        &config,
+        &config::unread_files(&config.bundle, &config.files),
+    );
     say!("{}: valid", path.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -96,11 +96,14 @@ pub struct Decision {
 }
 
 /// Names folded for comparison: accents dropped, punctuation removed,
-/// lower case, single spaces.
+/// lower case, single spaces. A hyphen is kept (compound names), and
+/// every other dash is one: Windows-1252's en dash (0x96), which a word
+/// processor puts in "Smith-Jones", is the same name.
 pub fn fold(name: &str) -> String {
     let stripped: String = name
         .nfd()
         .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .map(|c| if is_dash(c) { '-' } else { c })
         .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-')
         .collect();
     stripped
@@ -108,6 +111,15 @@ pub fn fold(name: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Hyphens and dashes: the non-breaking hyphen, figure, en and em dashes,
+/// the minus sign, and the small and full-width hyphen-minus.
+fn is_dash(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}'
+    )
 }
 
 #[derive(Clone, Debug)]
@@ -2029,6 +2041,11 @@ mod tests {
         assert_eq!(fold("O'Brien"), "obrien");
         assert_eq!(fold("  St. Pierre "), "st pierre");
         assert_eq!(fold("Côté-Lévesque"), "cote-levesque");
+        // An en dash, an em dash, a non-breaking hyphen or a minus sign is
+        // the hyphen of a compound name.
+        for dash in ['\u{2013}', '\u{2014}', '\u{2011}', '\u{2212}'] {
+            assert_eq!(fold(&format!("Smith{dash}Jones")), "smith-jones");
+        }
     }
 
     /// (PersonID, IdentityID, StateStudentID, first, last, gender, birth, effective)

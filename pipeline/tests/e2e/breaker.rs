@@ -199,3 +199,22 @@ fn a_second_run_into_an_output_folder_in_use_is_refused() {
     drop(held);
     assert_eq!(run().status.code(), Some(0));
 }
+
+/// `validate` notes a `.csv` file in the bundle that no entity reads, in
+/// the words of the run's note, before it says the configuration is valid.
+#[test]
+fn validate_notes_a_bundle_file_it_would_not_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    let scenario = repo().join("tests/scenarios/bundle_holds_a_file_it_does_not_read");
+    copy_dir(&scenario.join("input"), &w.join("input"));
+    copy_dir(&repo().join("crosswalks"), &w.join("crosswalks"));
+    copy_dir(&repo().join("layouts"), &w.join("layouts"));
+    fs::copy(scenario.join("config.toml"), w.join("config.toml")).unwrap();
+    let v = cutover(&["validate", "--config", "config.toml"], w);
+    assert_eq!(v.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&v.stdout),
+        "note: input/student_enrollment (2).csv is not a file of the bundle (a second part of one, or named otherwise?): not read; name it in [files] to read it instead\nconfig.toml: valid\n"
+    );
+}
