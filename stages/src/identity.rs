@@ -1669,12 +1669,17 @@ pub fn run(
             .cloned()
             .unwrap_or_else(|| soundex(&encoder, s))
     };
-    let (candidates, passes, oversized) = blocking::block(
-        &units,
-        &passes(&sx_known, &comparer, &units, config.max_block),
+    // The values' frequencies counted while the pairs are blocked.
+    let ((candidates, passes, oversized), freq) = rayon::join(
+        || {
+            blocking::block(
+                &units,
+                &passes(&sx_known, &comparer, &units, config.max_block),
+            )
+        },
+        || Frequencies::of(&units),
     );
     clock.lap("block", candidates.len());
-    let freq = Frequencies::of(&units);
     let (vectors, facts) = facts::compare(&units, &candidates, &comparer, &freq);
     clock.lap("vectors", vectors.len());
     let first = estimate_model(&units, &ids, &comparer, (&vectors, &facts));
