@@ -29,7 +29,9 @@ use std::borrow::Cow;
 ///   once with no plausible transfer between them (or one has no
 ///   enrollment);
 /// - `twins_one_first_name`: the same first name and surname, two different
-///   middle names, one address ([`twins::one_first_name_together`]).
+///   middle names, one address ([`twins::one_first_name_together`]);
+/// - `initials_only`: the first names agree only as one letter
+///   ([`twins::initials_only`]).
 pub(super) fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'static str> {
     // A blank birth date or first name cannot tell a twin from a duplicate.
     let close_birth = v[BIRTH] == missing_level(BIRTH)
@@ -79,6 +81,9 @@ pub(super) fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'stat
     };
     if same_name_and_birth(a, b) && !corroborated(v) && elsewhere {
         return Some("look_alike");
+    }
+    if twins::initials_only(a, b, v) {
+        return Some(twins::INITIALS_ONLY);
     }
     const COMPOUND: usize = 1;
     const NEVER_AT_ONCE: usize = 2;
@@ -190,6 +195,9 @@ pub(super) fn outcome(
         }
         Some(twins::TWINS_ONE_FIRST_NAME) if over_review => {
             return ("review", twins::TWINS_ONE_FIRST_NAME_REVIEW.into())
+        }
+        Some(twins::INITIALS_ONLY) if over_review => {
+            return ("review", twins::INITIALS_ONLY_REVIEW.into())
         }
         Some("compound_look_alike") if over_review => {
             return (

@@ -132,6 +132,30 @@ pub(super) fn compound_names_alone(v: &[usize; N]) -> bool {
 /// Why a probable pair [`compound_names_alone`] matches goes to a person.
 pub(super) const COMPOUND_NAMES_ALONE: &str = "probable, but only the first name, the birth date and a surname part of the other's compound agree (no middle name, enrollment, local number or address): a person decides";
 
+/// The first names agree exactly, but only as an initial: no first name
+/// of two letters or more is the same on both sides (straight, or against
+/// the other's surname when the names are swapped). A one-letter first
+/// name is weighed as a name of a state's usual rarity, and the same
+/// initial, surname and birth date at one address passes as one child
+/// however many twins share the initial: the hand-made
+/// `tests/identity_small/lookalikes` merged twins Matthew and Michael
+/// Tremblay entered as "M Tremblay", one never enrolled (25.7). A person
+/// decides over the review threshold; below it they are kept apart.
+pub(super) fn initials_only(a: &Unit, b: &Unit, v: &[usize; N]) -> bool {
+    let full = |f: &String| f.chars().count() > 1;
+    let full_agrees = a
+        .names
+        .iter()
+        .any(|(f, _)| full(f) && b.names.iter().any(|(g, m)| f == g || f == m));
+    v[FIRST] == 0 && !full_agrees
+}
+
+/// The pattern [`initials_only`] names.
+pub(super) const INITIALS_ONLY: &str = "initials_only";
+
+/// The reason of an [`INITIALS_ONLY`] pair over the review threshold.
+pub(super) const INITIALS_ONLY_REVIEW: &str = "initials_only: the first names agree only as one initial, which twins and siblings can share: a person decides";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +191,56 @@ mod tests {
         v[FIRST] = 4;
         v[MIDDLE] = 0;
         assert_eq!(policy::doubtful(&v), None, "one middle name");
+    }
+
+    fn named(first: &str, last: &str) -> Unit {
+        let mut u = Unit::new(String::new(), None, Vec::new());
+        u.names.insert((first.to_string(), last.to_string()));
+        u.births
+            .insert(NaiveDate::from_ymd_opt(2012, 3, 3).expect("a date"));
+        u
+    }
+
+    #[test]
+    fn twins_entered_by_one_initial_go_to_a_person() {
+        // Matthew and Michael Tremblay entered as "M Tremblay", one
+        // address, one never enrolled.
+        let (a, b) = (named("m", "tremblay"), named("m", "tremblay"));
+        let mut v = exact_with_enrollment_missing();
+        v[MIDDLE] = missing_level(MIDDLE);
+        v[LOCAL] = missing_level(LOCAL);
+        assert_eq!(policy::hard_negative(&a, &b, &v), Some("initials_only"));
+        let config = IdentityConfig {
+            merge_probability: 0.95,
+            review_probability: 0.006,
+            max_block: 500,
+            nicknames: Vec::new(),
+            same_name_birth_date_review: true,
+        };
+        let outcome = |p: f64| {
+            let (o, r) = policy::outcome(None, Some(INITIALS_ONLY), false, false, None, p, &config);
+            (o, r.into_owned())
+        };
+        assert_eq!(
+            outcome(0.99),
+            (
+                "review",
+                "initials_only: the first names agree only as one initial, which twins and siblings can share: a person decides".to_string()
+            )
+        );
+        assert_eq!(
+            outcome(1e-9),
+            ("separate", "below the review threshold".to_string())
+        );
+        // A whole first name, straight or against the other's surname
+        // (entered surname first), is no initial.
+        let (c, d) = (named("matthew", "tremblay"), named("matthew", "tremblay"));
+        assert_eq!(policy::hard_negative(&c, &d, &v), None);
+        let (e, f) = (named("mai", "tran"), named("tran", "mai"));
+        assert!(!initials_only(&e, &f, &v));
+        // Not exact: an initial against a whole name is compared as names.
+        v[FIRST] = FIRST_DIFFERENT;
+        assert!(!initials_only(&a, &c, &v));
     }
 
     fn exact_with_enrollment_missing() -> [usize; N] {
