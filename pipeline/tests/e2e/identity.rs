@@ -248,7 +248,9 @@ fn outcome(w: &Path, out: &str, a: &str, b: &str) -> &'static str {
 /// SAUs, Hispanic, Vietnamese and Somali naming, brothers Bill and
 /// William, and duplicates of the same shapes): twins Matthew and Michael
 /// Tremblay entered by one initial, "M Tremblay", at one address were
-/// merged automatically (now `initials_only`, a person decides).
+/// merged automatically (now `initials_only`, a person decides), and two
+/// Jacob James Martin with day and month swapped, one arriving in another
+/// SAU as the other left, went to a person only for the bundle's size.
 #[test]
 fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     let tmp = tempfile::tempdir().unwrap();
@@ -326,6 +328,17 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     assert_eq!(
         initials["reason"],
         "initials_only: the first names agree only as one initial, which twins and siblings can share: a person decides"
+    );
+    // Two Jacob James Martin born 4 March and 3 April, one arriving in
+    // another SAU as the other leaves: a person decides whatever the
+    // evidence (a state's weights would merge them).
+    let martin = queue
+        .iter()
+        .find(|r| r["id_a"] == "650000036" && r["id_b"] == "650000037")
+        .expect("the look-alikes with day and month swapped are queued");
+    assert_eq!(
+        martin["reason"],
+        "probable, but the birth dates are not the same and one begins in another SAU as the other ends, with no address or local number agreeing (as a stranger of one name can): a person decides"
     );
     let model = fs::read_to_string(w.join("with_enrollments/identity/model.json")).unwrap();
     assert!(

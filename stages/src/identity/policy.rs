@@ -353,6 +353,8 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
         Some("probable, but a name or the birth date is not the same, the addresses differ and no enrollment tells two children apart: a person decides")
     } else if names_and_a_birth_date_off_alone(v) {
         Some(NAMES_AND_A_BIRTH_DATE_OFF)
+    } else if twins::arrives_elsewhere_birth_off(v) {
+        Some(twins::ARRIVES_ELSEWHERE_BIRTH_OFF)
     } else if v[BIRTH] == missing_level(BIRTH) && !corroborated(v) {
         Some(BLANK_BIRTH_ENROLLMENTS_ALONE)
     } else if v[LAST] == SURNAME_DIFFERENT && v[MIDDLE] != 0 && !corroborated(v) {
