@@ -349,8 +349,12 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
         Some(twins::TWIN_NAMES_ALIKE)
     } else if v[FIRST] == twins::FIRST_DIFFERENT && v[LAST] <= 1 {
         Some(twins::FIRST_NAMES_DIFFER)
+    } else if v[FIRST] == MIDDLE_AS_FIRST && v[LAST] == SURNAME_DIFFERENT {
+        Some(twins::ONE_WORD_IN_COMMON)
     } else if v[ENROLLMENT] == no_enrollment && moved_and_not_exact(v) {
         Some("probable, but a name or the birth date is not the same, the addresses differ and no enrollment tells two children apart: a person decides")
+    } else if twins::home_alone_not_exact(v) {
+        Some(twins::HOME_ALONE_NOT_EXACT)
     } else if names_and_a_birth_date_off_alone(v) {
         Some(NAMES_AND_A_BIRTH_DATE_OFF)
     } else if twins::arrives_elsewhere_birth_off(v) {
