@@ -242,6 +242,15 @@ fn outcome(w: &Path, out: &str, a: &str, b: &str) -> &'static str {
 /// first initial, a shared local number): twins with one first name and
 /// two middle names (Maria Fernanda and Maria Jose, John Paul and John
 /// Michael) with no enrollment on one side were merged automatically.
+/// `lookalikes` and `lookalikes_pa` (twins a letter or a nickname apart,
+/// boy and girl twins, triplets sharing a middle name, siblings 11 months
+/// apart, a twin renamed with the other parent, look-alikes in other
+/// SAUs, Hispanic, Vietnamese and Somali naming, brothers Bill and
+/// William, and duplicates of the same shapes): twins Matthew and Michael
+/// Tremblay entered by one initial, "M Tremblay", at one address were
+/// merged automatically (now `initials_only`, a person decides), and two
+/// Jacob James Martin with day and month swapped, one arriving in another
+/// SAU as the other left, went to a person only for the bundle's size.
 #[test]
 fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     let tmp = tempfile::tempdir().unwrap();
@@ -253,6 +262,8 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         "personal_and_address",
         "families",
         "families_pa",
+        "lookalikes",
+        "lookalikes_pa",
     ] {
         let dir = crate::common::repo()
             .join("tests/identity_small")
@@ -307,6 +318,27 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     assert_eq!(
         thin["reason"],
         "probable only for the bundle's size: under 24 bits of evidence, a person decides"
+    );
+    let queue = csv_rows(&w.join("lookalikes/review/queue.csv"));
+    let initials = queue
+        .iter()
+        .find(|r| r["id_a"] == "650000019" && r["id_b"] == "650000020")
+        .expect("the twins entered by one initial are queued");
+    assert_eq!(initials["pattern"], "initials_only");
+    assert_eq!(
+        initials["reason"],
+        "initials_only: the first names agree only as one initial, which twins and siblings can share: a person decides"
+    );
+    // Two Jacob James Martin born 4 March and 3 April, one arriving in
+    // another SAU as the other leaves: a person decides whatever the
+    // evidence (a state's weights would merge them).
+    let martin = queue
+        .iter()
+        .find(|r| r["id_a"] == "650000036" && r["id_b"] == "650000037")
+        .expect("the look-alikes with day and month swapped are queued");
+    assert_eq!(
+        martin["reason"],
+        "probable, but the birth dates are not the same and one begins in another SAU as the other ends, with no address or local number agreeing (as a stranger of one name can): a person decides"
     );
     let model = fs::read_to_string(w.join("with_enrollments/identity/model.json")).unwrap();
     assert!(

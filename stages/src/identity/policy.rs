@@ -29,7 +29,9 @@ use std::borrow::Cow;
 ///   once with no plausible transfer between them (or one has no
 ///   enrollment);
 /// - `twins_one_first_name`: the same first name and surname, two different
-///   middle names, one address ([`twins::one_first_name_together`]).
+///   middle names, one address ([`twins::one_first_name_together`]);
+/// - `initials_only`: the first names agree only as one letter
+///   ([`twins::initials_only`]).
 pub(super) fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'static str> {
     // A blank birth date or first name cannot tell a twin from a duplicate.
     let close_birth = v[BIRTH] == missing_level(BIRTH)
@@ -79,6 +81,9 @@ pub(super) fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'stat
     };
     if same_name_and_birth(a, b) && !corroborated(v) && elsewhere {
         return Some("look_alike");
+    }
+    if twins::initials_only(a, b, v) {
+        return Some(twins::INITIALS_ONLY);
     }
     const COMPOUND: usize = 1;
     const NEVER_AT_ONCE: usize = 2;
@@ -190,6 +195,9 @@ pub(super) fn outcome(
         }
         Some(twins::TWINS_ONE_FIRST_NAME) if over_review => {
             return ("review", twins::TWINS_ONE_FIRST_NAME_REVIEW.into())
+        }
+        Some(twins::INITIALS_ONLY) if over_review => {
+            return ("review", twins::INITIALS_ONLY_REVIEW.into())
         }
         Some("compound_look_alike") if over_review => {
             return (
@@ -341,10 +349,16 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
         Some(twins::TWIN_NAMES_ALIKE)
     } else if v[FIRST] == twins::FIRST_DIFFERENT && v[LAST] <= 1 {
         Some(twins::FIRST_NAMES_DIFFER)
+    } else if v[FIRST] == MIDDLE_AS_FIRST && v[LAST] == SURNAME_DIFFERENT {
+        Some(twins::ONE_WORD_IN_COMMON)
     } else if v[ENROLLMENT] == no_enrollment && moved_and_not_exact(v) {
         Some("probable, but a name or the birth date is not the same, the addresses differ and no enrollment tells two children apart: a person decides")
+    } else if twins::home_alone_not_exact(v) {
+        Some(twins::HOME_ALONE_NOT_EXACT)
     } else if names_and_a_birth_date_off_alone(v) {
         Some(NAMES_AND_A_BIRTH_DATE_OFF)
+    } else if twins::arrives_elsewhere_birth_off(v) {
+        Some(twins::ARRIVES_ELSEWHERE_BIRTH_OFF)
     } else if v[BIRTH] == missing_level(BIRTH) && !corroborated(v) {
         Some(BLANK_BIRTH_ENROLLMENTS_ALONE)
     } else if v[LAST] == SURNAME_DIFFERENT && v[MIDDLE] != 0 && !corroborated(v) {
