@@ -114,16 +114,14 @@ pub fn fold(name: &str) -> String {
 struct Identity {
     person: i64,
     identity: i64,
-    state_id: Option<String>,
-    /// Folded; empty when blank.
-    first: String,
-    middle: String,
-    last: String,
-    /// The names' IDs ([`names`]): equal IDs, equal folded names.
+    /// The folded names' IDs ([`names`]): equal IDs, equal folded names;
+    /// [`names::BLANK`] when blank. (The StateStudentID is read from the
+    /// frame where it is needed: no string a row.)
     first_id: u32,
     middle_id: u32,
     last_id: u32,
-    gender: Option<String>,
+    /// The gender's number: equal numbers, equal text.
+    gender: Option<u32>,
     birth: Option<NaiveDate>,
     effective: Option<NaiveDate>,
 }
@@ -132,30 +130,33 @@ struct Identity {
 type Span = (NaiveDate, NaiveDate, Code, Option<Code>);
 
 /// An SAU or a local student number, interned when read: equal codes, equal
-/// text (see `extract::Interner`).
+/// text (see `extract::Interner`); a unit's addresses' streets and zips too.
 type Code = u32;
+
+/// The number of a blank street or zip (see [`attach`]).
+const BLANK_CODE: Code = 0;
 
 /// A set of identity rows certainly one child (one PersonID, or persons
 /// sharing a StateStudentID): what probable matching compares.
 #[derive(Clone, Debug)]
 struct Unit {
     key: String,
-    state_id: Option<String>,
+    /// Its key is a StateStudentID.
+    has_state_id: bool,
     /// Indexes into the identity list.
     members: Vec<usize>,
-    /// Folded (first, last) variants.
-    names: SortedSet<(String, String)>,
-    /// Folded middle names (blank ones left out).
-    middles: SortedSet<String>,
-    /// The same (first, last) variants and middle names by ID, in the same
-    /// order ([`names`]): what the name comparators read.
+    /// Folded (first, last) variants and middle names (blank ones left
+    /// out) by ID ([`names`]: IDs in the order of the names' text, so they
+    /// iterate as the text would): what the name comparators read.
     name_ids: SortedSet<(u32, u32)>,
     middle_ids: SortedSet<u32>,
     births: SortedSet<NaiveDate>,
-    gender: Option<String>,
+    /// The gender's number (equal numbers, equal text).
+    gender: Option<u32>,
     spans: Vec<Span>,
-    /// Folded (street address, zip) of its mailing addresses.
-    addresses: SortedSet<(String, String)>,
+    /// Folded (street address, zip) of its mailing addresses, each as a
+    /// number (equal numbers, equal text; 0 is blank).
+    addresses: SortedSet<(Code, Code)>,
     first_seen: Option<NaiveDate>,
     /// Summaries of the spans, made once before pairing: the SAUs, the
     /// local student numbers by SAU, the first entry and the last exit.
@@ -172,10 +173,8 @@ impl Unit {
     fn new(key: String, state_id: Option<String>, members: Vec<usize>) -> Self {
         Unit {
             key,
-            state_id,
+            has_state_id: state_id.is_some(),
             members,
-            names: SortedSet::new(),
-            middles: SortedSet::new(),
             name_ids: SortedSet::new(),
             middle_ids: SortedSet::new(),
             births: SortedSet::new(),
@@ -192,6 +191,7 @@ impl Unit {
 
     /// Summarises the spans once, so pairing never rebuilds them.
     fn summarise(&mut self) {
+        self.spans.shrink_to_fit();
         self.saus = self.spans.iter().map(|s| s.2).collect();
         self.locals = self
             .spans
@@ -204,17 +204,15 @@ impl Unit {
 
     /// Adds an identity row's names, birth date, gender and first date.
     fn absorb(&mut self, id: &Identity) {
-        self.names.insert((id.first.clone(), id.last.clone()));
         self.name_ids.insert((id.first_id, id.last_id));
-        if !id.middle.is_empty() {
-            self.middles.insert(id.middle.clone());
+        if id.middle_id != names::BLANK {
             self.middle_ids.insert(id.middle_id);
         }
         if let Some(b) = id.birth {
             self.births.insert(b);
         }
         if self.gender.is_none() {
-            self.gender = id.gender.clone();
+            self.gender = id.gender;
         }
         self.first_seen = match (self.first_seen, id.effective) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -499,7 +497,7 @@ fn compatible(a: &Identity, b: &Identity) -> bool {
         (Some(x), Some(y)) => x == y || swapped(x, y),
         _ => true,
     };
-    let gender = match (&a.gender, &b.gender) {
+    let gender = match (a.gender, b.gender) {
         (Some(x), Some(y)) => x == y,
         _ => true,
     };
@@ -723,7 +721,7 @@ impl Comparer {
         let mut v = [0; N];
         v[FIRST] = first;
         v[LAST] = last;
-        v[MIDDLE] = middle_level(a, b);
+        v[MIDDLE] = middle_level(&self.names, a, b);
         v[BIRTH] = birth_level(a, b);
         v[GENDER_C] = match (&a.gender, &b.gender) {
             (Some(x), Some(y)) if x == y => 0,
@@ -737,19 +735,20 @@ impl Comparer {
     }
 }
 
-fn middle_level(a: &Unit, b: &Unit) -> usize {
-    if a.middles.is_empty() || b.middles.is_empty() {
+fn middle_level(names: &names::Names, a: &Unit, b: &Unit) -> usize {
+    if a.middle_ids.is_empty() || b.middle_ids.is_empty() {
         return missing_level(MIDDLE);
     }
-    if !a.middles.is_disjoint(&b.middles) {
+    if !a.middle_ids.is_disjoint(&b.middle_ids) {
         return 0;
     }
-    let initial = |x: &str, y: &str| {
+    let initial = |x: u32, y: u32| {
+        let (x, y) = (names.text(x), names.text(y));
         (x.chars().count() == 1 || y.chars().count() == 1) && x.chars().next() == y.chars().next()
     };
-    if a.middles
+    if a.middle_ids
         .iter()
-        .any(|x| b.middles.iter().any(|y| initial(x, y)))
+        .any(|&x| b.middle_ids.iter().any(|&y| initial(x, y)))
     {
         1
     } else {
@@ -852,7 +851,7 @@ fn address_level(a: &Unit, b: &Unit) -> usize {
     } else if a
         .addresses
         .iter()
-        .any(|x| !x.1.is_empty() && b.addresses.iter().any(|y| y.1 == x.1))
+        .any(|x| x.1 != BLANK_CODE && b.addresses.iter().any(|y| y.1 == x.1))
     {
         1
     } else {
@@ -864,8 +863,9 @@ fn address_level(a: &Unit, b: &Unit) -> usize {
 /// exact agreement on a rare value is stronger evidence. The shares are
 /// taken with a population prior ([`population`]), the pair left out.
 struct Frequencies {
-    first: PlHashMap<String, f64>,
-    last: PlHashMap<String, f64>,
+    /// By name ID ([`names`]).
+    first: PlHashMap<u32, f64>,
+    last: PlHashMap<u32, f64>,
     birth: PlHashMap<NaiveDate, f64>,
     units: f64,
     /// The population share of one birth date ([`population::birth_date_share`]).
@@ -884,13 +884,13 @@ impl Frequencies {
         let mut births = Vec::with_capacity(units.len());
         for u in units {
             // Each value once per unit: a name history repeats its surname.
-            let firsts: BTreeSet<&String> = u.names.iter().map(|n| &n.0).collect();
-            let lasts: BTreeSet<&String> = u.names.iter().map(|n| &n.1).collect();
+            let firsts: BTreeSet<u32> = u.name_ids.iter().map(|n| n.0).collect();
+            let lasts: BTreeSet<u32> = u.name_ids.iter().map(|n| n.1).collect();
             for a in firsts {
-                *f.first.entry(a.clone()).or_default() += 1.0;
+                *f.first.entry(a).or_default() += 1.0;
             }
             for b in lasts {
-                *f.last.entry(b.clone()).or_default() += 1.0;
+                *f.last.entry(b).or_default() += 1.0;
             }
             for d in &u.births {
                 *f.birth.entry(*d).or_default() += 1.0;
@@ -908,15 +908,15 @@ impl Frequencies {
             |x: Option<&f64>, p0: f64| population::tf_u(x.copied().unwrap_or(2.0), self.units, p0);
         let shared = match c {
             FIRST => a
-                .names
+                .name_ids
                 .iter()
-                .filter(|n| b.names.iter().any(|m| m.0 == n.0))
+                .filter(|n| b.name_ids.iter().any(|m| m.0 == n.0))
                 .map(|n| share(self.first.get(&n.0), population::FIRST_NAME_SHARE))
                 .reduce(f64::min),
             LAST => a
-                .names
+                .name_ids
                 .iter()
-                .filter(|n| b.names.iter().any(|m| m.1 == n.1))
+                .filter(|n| b.name_ids.iter().any(|m| m.1 == n.1))
                 .map(|n| share(self.last.get(&n.1), population::SURNAME_SHARE))
                 .reduce(f64::min),
             BIRTH => a
@@ -1103,8 +1103,8 @@ fn passes<'a>(
             keep: Some(Box::new(close_births)),
         },
     ];
-    out.push(name_word_pairs_with_blank(sx, units, max_block));
-    out.push(surname_with_blank(units, max_block));
+    out.push(name_word_pairs_with_blank(sx, names, units, max_block));
+    out.push(surname_with_blank(names, units, max_block));
     out.extend(other_passes(comparer, max_block));
     out
 }
@@ -1144,13 +1144,14 @@ fn surnames_apart(comparer: &Comparer, a: &Unit, b: &Unit) -> bool {
 /// surname hyphenated).
 fn name_word_pairs_with_blank<'a>(
     sx: &'a (dyn Fn(&str) -> String + Sync + 'a),
+    names: &'a names::Names,
     units: &[Unit],
     max_block: usize,
 ) -> Pass<'a> {
     let words = move |u: &Unit| -> Vec<Key> {
-        let mut words: BTreeSet<String> = u.middles.iter().map(|m| sx(m)).collect();
-        for (f, l) in &u.names {
-            words.extend(parts(f).chain(parts(l)).map(sx));
+        let mut words: BTreeSet<String> = u.middle_ids.iter().map(|&m| sx(names.text(m))).collect();
+        for &(f, l) in &u.name_ids {
+            words.extend(parts(names.text(f)).chain(parts(names.text(l))).map(sx));
         }
         words.remove("");
         let words: Vec<&String> = words.iter().collect();
@@ -1177,11 +1178,12 @@ fn name_word_pairs_with_blank<'a>(
 /// day and month swapped, and a Daniel with his birth date blank
 /// re-registered as Danny, kept only their surname and that in common
 /// and were never compared (pair completeness 0.9928).
-fn surname_with_blank<'a>(units: &[Unit], max_block: usize) -> Pass<'a> {
-    fn words(u: &Unit) -> Vec<Key> {
+fn surname_with_blank<'a>(names: &'a names::Names, units: &[Unit], max_block: usize) -> Pass<'a> {
+    let words = move |u: &Unit| -> Vec<Key> {
         let mut keys = BTreeSet::new();
-        for (f, l) in &u.names {
-            for w in parts(l) {
+        for &(f, l) in &u.name_ids {
+            let f = names.text(f);
+            for w in parts(names.text(l)) {
                 for b in &u.births {
                     keys.insert(blocking::key((
                         w,
@@ -1195,7 +1197,7 @@ fn surname_with_blank<'a>(units: &[Unit], max_block: usize) -> Pass<'a> {
             }
         }
         keys.into_iter().collect()
-    }
+    };
     with_blank(
         "surname+month_day_or_first_initial+blank_value+close_birth_date",
         words,
@@ -1238,7 +1240,10 @@ fn with_blank<'a>(
 /// A unit with a blank first name or surname in one of its name variants,
 /// or no birth date.
 fn has_blank(u: &Unit) -> bool {
-    u.births.is_empty() || u.names.iter().any(|(f, l)| f.is_empty() || l.is_empty())
+    u.births.is_empty()
+        || u.name_ids
+            .iter()
+            .any(|&(f, l)| f == names::BLANK || l == names::BLANK)
 }
 
 /// The passes that key on no name: the address, the local student number
@@ -1253,7 +1258,7 @@ fn other_passes<'a>(comparer: &'a Comparer, max_block: usize) -> Vec<Pass<'a>> {
             keys: Box::new(|u: &Unit| {
                 u.addresses
                     .iter()
-                    .filter(|(street, _)| !street.is_empty())
+                    .filter(|&&(street, _)| street != BLANK_CODE)
                     .map(key)
                     .collect()
             }),
@@ -1277,7 +1282,9 @@ fn other_passes<'a>(comparer: &'a Comparer, max_block: usize) -> Vec<Pass<'a>> {
 /// A unit with no complete name (a blank first or last name in every
 /// variant).
 fn blank_name_part(u: &Unit) -> bool {
-    u.names.iter().all(|(f, l)| f.is_empty() || l.is_empty())
+    u.name_ids
+        .iter()
+        .all(|&(f, l)| f == names::BLANK || l == names::BLANK)
 }
 
 /// Birth dates that could be one child's: blank on either side, equal,
@@ -1310,51 +1317,59 @@ fn close_births(a: &Unit, b: &Unit) -> bool {
 }
 
 /// Identity rows as read, names folded (each distinct name once) and
-/// numbered ([`names`]), and the table of the folded names.
+/// numbered ([`names`]), and the table of the folded names. A row holds
+/// numbers only: its names' IDs, its gender's number.
 fn identities(personal: &DataFrame) -> PolarsResult<(Vec<Identity>, Vec<String>)> {
     use extract::{text, text_or_blank};
     let person = extract::ints(personal, PERSON_ID)?;
     let identity_id = extract::ints(personal, IDENTITY_ID)?;
-    let ssid = text(personal, STATE_STUDENT_ID)?;
     let first = text(personal, FIRST_NAME)?;
     let middle = text_or_blank(personal, MIDDLE_NAME)?;
     let last = text(personal, LAST_NAME)?;
     let gender = text_or_blank(personal, GENDER)?;
     let birth = extract::dates(personal, BIRTH_DATE)?;
     let effective = extract::dates(personal, IDENTITY_EFFECTIVE_DATE)?;
+    // Each row's names as the folder's numbers, then (the table sorted)
+    // as the names' IDs.
     let mut folder = extract::Folder::default();
+    let mut genders = extract::Interner::default();
     let mut ids: Vec<Identity> = (0..personal.height())
         .map(|i| Identity {
             person: person.get(i).unwrap_or(-1),
             identity: identity_id.get(i).unwrap_or(-1),
-            state_id: ssid.get(i).map(str::to_string),
-            first: folder.fold(first.get(i)),
-            middle: folder.fold(middle.get(i)),
-            last: folder.fold(last.get(i)),
-            first_id: names::BLANK,
-            middle_id: names::BLANK,
-            last_id: names::BLANK,
-            gender: gender.get(i).map(str::to_string),
+            first_id: folder.number(first.get(i)),
+            middle_id: folder.number(middle.get(i)),
+            last_id: folder.number(last.get(i)),
+            gender: gender.get(i).map(|g| genders.code(g)),
             birth: birth[i],
             effective: effective[i],
         })
         .collect();
     // Every folded name is one the folder made: the table sorts the
     // distinct ones, not one per row.
-    let table = names::table(folder.folded());
+    let table = names::table(folder.folded().iter().map(String::as_str));
     let number = names::ids(&table);
-    for id in &mut ids {
-        id.first_id = number[id.first.as_str()];
-        id.middle_id = number[id.middle.as_str()];
-        id.last_id = number[id.last.as_str()];
-    }
+    let id_of: Vec<u32> = folder.folded().iter().map(|f| number[f.as_str()]).collect();
     drop(number);
+    for id in &mut ids {
+        id.first_id = id_of[id.first_id as usize];
+        id.middle_id = id_of[id.middle_id as usize];
+        id.last_id = id_of[id.last_id as usize];
+    }
     Ok((ids, table))
 }
 
 /// Units (sorted by key), the certain rule of every identity row, and the
 /// same-ID conflicts sent to review.
-fn build_units(ids: &[Identity]) -> (Vec<Unit>, Vec<&'static str>, Vec<Pair>) {
+fn build_units(
+    ids: &[Identity],
+    personal: &DataFrame,
+) -> PolarsResult<(Vec<Unit>, Vec<&'static str>, Vec<Pair>)> {
+    // Each row's StateStudentID, read from the frame (one chunk: a row is
+    // found by its index at once).
+    let state_id = extract::text(personal, STATE_STUDENT_ID)?
+        .rechunk()
+        .into_owned();
     // Persons, in order of their number, each one's rows in row order.
     let mut order: Vec<usize> = (0..ids.len()).collect();
     order.sort_by_key(|&r| ids[r].person);
@@ -1373,7 +1388,7 @@ fn build_units(ids: &[Identity]) -> (Vec<Unit>, Vec<&'static str>, Vec<Pair>) {
     let mut with_id: Vec<(&str, &[usize])> = Vec::new();
     let mut units: Vec<Unit> = Vec::new();
     for rows in &persons {
-        match rows.iter().find_map(|&r| ids[r].state_id.as_deref()) {
+        match rows.iter().find_map(|&r| state_id.get(r)) {
             Some(s) => with_id.push((s, rows)),
             None => units.push(Unit::new(
                 format!("NEW-{}", ids[rows[0]].person),
@@ -1417,7 +1432,7 @@ fn build_units(ids: &[Identity]) -> (Vec<Unit>, Vec<&'static str>, Vec<Pair>) {
         }
         u.members = members;
     });
-    (units, rule_of, review)
+    Ok((units, rule_of, review))
 }
 
 /// Each unit's enrollment spans and mailing addresses, the columns read
@@ -1441,11 +1456,18 @@ fn attach(
         let street = extract::text(a, ADDRESS)?;
         let zip = extract::text(a, ZIP)?;
         let mut folder = extract::Folder::default();
+        // Folded streets and zips numbered (0 the blank text).
+        let mut codes: PlHashMap<String, Code> =
+            PlHashMap::from_iter([(String::new(), BLANK_CODE)]);
+        let mut code = |t: String| {
+            let next = codes.len() as Code;
+            *codes.entry(t).or_insert(next)
+        };
         for (i, s) in ids_col.iter().enumerate() {
             if let (Some(s), Some(st)) = (s, street.get(i)) {
                 if let Some(u) = unit_of.get(s) {
                     let z: String = zip.get(i).unwrap_or_default().chars().take(5).collect();
-                    addressed.push((u, (folder.fold(Some(st)), z)));
+                    addressed.push((u, (code(folder.fold(Some(st))), code(z))));
                 }
             }
         }
@@ -1549,8 +1571,8 @@ fn comparer(
     }
     let mut phonetic = PlHashMap::default();
     for u in units {
-        for (f, l) in &u.names {
-            for name in [f, l] {
+        for &(f, l) in &u.name_ids {
+            for name in [&table[f as usize], &table[l as usize]] {
                 if !phonetic.contains_key(name) {
                     phonetic.insert(name.clone(), sx(name));
                 }
@@ -1572,7 +1594,7 @@ pub fn run(
     let mut clock = profile::Clock::start();
     let (ids, table) = identities(personal)?;
     clock.lap("identities", ids.len());
-    let (mut units, rule_of, mut review) = build_units(&ids);
+    let (mut units, rule_of, mut review) = build_units(&ids, personal)?;
     clock.lap("build_units", units.len());
     attach(&mut units, enrollment, addresses)?;
     clock.lap("attach", enrollment.map_or(0, DataFrame::height));
@@ -2725,15 +2747,41 @@ mod tests {
         );
     }
 
+    /// The folded names the tests' units hold.
+    const TEST_NAMES: [&str; 11] = [
+        "madison",
+        "mcbridety",
+        "addison",
+        "mcrbidety",
+        "jones",
+        "lucas",
+        "thomas",
+        "jessica",
+        "roy-ouellette",
+        "abigail",
+        "roy",
+    ];
+
+    /// What the comparators read of [`TEST_NAMES`], by the IDs [`unit`]
+    /// gives them.
+    fn test_names() -> names::Names {
+        let encoder = Soundex::default();
+        let sx = |s: &str| soundex(&encoder, s);
+        names::Names::new(
+            names::table(TEST_NAMES.into_iter()),
+            &sx,
+            &Nicknames::default(),
+        )
+    }
+
     /// A unit of the given (first, last) names, middle names and birth
-    /// dates, for blocking tests.
+    /// dates (names of [`TEST_NAMES`]), for blocking tests.
     fn unit(key: &str, names: &[(&str, &str)], middles: &[&str], births: &[&str]) -> Unit {
+        let table = names::table(TEST_NAMES.into_iter());
+        let id = names::ids(&table);
         let mut u = Unit::new(key.into(), None, Vec::new());
-        u.names = names
-            .iter()
-            .map(|(f, l)| (f.to_string(), l.to_string()))
-            .collect();
-        u.middles = middles.iter().map(|m| m.to_string()).collect();
+        u.name_ids = names.iter().map(|(f, l)| (id[f], id[l])).collect();
+        u.middle_ids = middles.iter().map(|m| id[m]).collect();
         u.births = births
             .iter()
             .map(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").unwrap())
@@ -2777,8 +2825,11 @@ mod tests {
             unit("e", &[("jessica", "roy-ouellette")], &[], &[]),
             unit("f", &[("abigail", "roy")], &["jessica"], &["1993-01-30"]),
         ];
-        let (pairs, counts, oversized) =
-            blocking::block(&units, &[name_word_pairs_with_blank(&sx, &units, 500)]);
+        let names = test_names();
+        let (pairs, counts, oversized) = blocking::block(
+            &units,
+            &[name_word_pairs_with_blank(&sx, &names, &units, 500)],
+        );
         assert_eq!(pairs, vec![(0, 1), (1, 2), (4, 5)]);
         assert_eq!(
             counts[0],
