@@ -191,7 +191,6 @@ impl Unit {
 
     /// Summarises the spans once, so pairing never rebuilds them.
     fn summarise(&mut self) {
-        self.spans.shrink_to_fit();
         self.saus = self.spans.iter().map(|s| s.2).collect();
         self.locals = self
             .spans
@@ -1386,7 +1385,7 @@ fn build_units(
     // Units: persons sharing a StateStudentID merge when compatible. The
     // persons with an ID, by ID and, within one, in order of their number.
     let mut with_id: Vec<(&str, &[usize])> = Vec::new();
-    let mut units: Vec<Unit> = Vec::new();
+    let mut units: Vec<Unit> = Vec::with_capacity(persons.len());
     for rows in &persons {
         match rows.iter().find_map(|&r| state_id.get(r)) {
             Some(s) => with_id.push((s, rows)),
@@ -1424,7 +1423,13 @@ fn build_units(
         }
         units.push(Unit::new(s.to_string(), Some(s.to_string()), main));
     }
-    units.par_sort_by(|a, b| a.key.cmp(&b.key));
+    // Sorted by key (ties in the order made), in place: no second vector
+    // of units.
+    let mut order: Vec<u32> = (0..units.len() as u32).collect();
+    order.par_sort_unstable_by(|&a, &b| {
+        (units[a as usize].key.as_str(), a).cmp(&(units[b as usize].key.as_str(), b))
+    });
+    permute(&mut units, order);
     units.par_iter_mut().for_each(|u| {
         let members = std::mem::take(&mut u.members);
         for &r in &members {
@@ -1435,6 +1440,24 @@ fn build_units(
     Ok((units, rule_of, review))
 }
 
+/// Puts `v[order[i]]` at `i`, in place (each cycle of the permutation
+/// followed once with swaps).
+fn permute<T>(v: &mut [T], mut order: Vec<u32>) {
+    const DONE: u32 = u32::MAX;
+    for i in 0..v.len() {
+        let mut j = i;
+        while order[j] != DONE {
+            let k = order[j] as usize;
+            order[j] = DONE;
+            if k == i {
+                break;
+            }
+            v.swap(j, k);
+            j = k;
+        }
+    }
+}
+
 /// Each unit's enrollment spans and mailing addresses, the columns read
 /// once, each row's unit found by its ID through one hash lookup.
 fn attach(
@@ -1442,10 +1465,10 @@ fn attach(
     enrollment: Option<&DataFrame>,
     addresses: Option<&DataFrame>,
 ) -> PolarsResult<()> {
-    let unit_of: extract::TextMap<usize> = units
+    let unit_of: extract::TextMap<u32> = units
         .iter()
         .enumerate()
-        .map(|(i, u)| (u.key.as_str(), i))
+        .map(|(i, u)| (u.key.as_str(), i as u32))
         .collect();
     let spans = enrollment
         .map(|e| enrollment_spans(e, &unit_of))
@@ -1473,11 +1496,18 @@ fn attach(
         }
     }
     drop(unit_of);
-    for (u, span) in spans.into_iter().flatten() {
-        units[u].spans.push(span);
+    let mut held = vec![0u32; units.len()];
+    for (u, _) in spans.iter().flatten().flatten() {
+        held[*u as usize] += 1;
+    }
+    for (u, n) in held.into_iter().enumerate() {
+        units[u].spans.reserve_exact(n as usize);
+    }
+    for (u, span) in spans.into_iter().flatten().flatten() {
+        units[u as usize].spans.push(span);
     }
     for (u, address) in addressed {
-        units[u].addresses.insert(address);
+        units[u as usize].addresses.insert(address);
     }
     units.par_iter_mut().for_each(Unit::summarise);
     Ok(())
@@ -1488,17 +1518,17 @@ const SPAN_BLOCK: usize = 1 << 15;
 
 /// A block's rows' units and spans, its SAUs and local numbers numbered
 /// by the block, and the text of each of its numbers.
-type BlockSpans<'a> = (Vec<(usize, Span)>, Vec<&'a str>);
+type BlockSpans<'a> = (Vec<(u32, Span)>, Vec<&'a str>);
 
-/// Each enrollment row's unit and span, in row order, made on both cores
+/// Each enrollment row's unit and span, in row order (by blocks), made on both cores
 /// a block of rows at a time. SAUs and local numbers are numbered in order
 /// of first sight over all rows (each block numbers its own, then the
 /// blocks' numbers are joined in row order: the numbers one walk would
 /// give).
 fn enrollment_spans(
     e: &DataFrame,
-    unit_of: &extract::TextMap<usize>,
-) -> PolarsResult<Vec<(usize, Span)>> {
+    unit_of: &extract::TextMap<u32>,
+) -> PolarsResult<Vec<Vec<(u32, Span)>>> {
     let (entry, exit) = rayon::join(
         || extract::dates(e, SCHOOL_ENTRY_DATE),
         || extract::dates(e, EXIT_DATE),
@@ -1523,7 +1553,7 @@ fn enrollment_spans(
             let mut spans = Vec::new();
             // A student's rows often follow each other: the last ID's unit
             // is kept at hand.
-            let mut last: Option<(&str, Option<usize>)> = None;
+            let mut last: Option<(&str, Option<u32>)> = None;
             for i in block * SPAN_BLOCK..n.min((block + 1) * SPAN_BLOCK) {
                 let (Some(s), Some(start)) = (es.get(i), entry[i]) else {
                     continue;
@@ -1543,14 +1573,17 @@ fn enrollment_spans(
             (spans, codes.texts())
         })
         .collect();
+    // Each block's numbers made the whole's in place: the spans are not
+    // copied into one vector.
     let mut codes = extract::Interner::default();
-    let mut out = Vec::with_capacity(blocks.iter().map(|b| b.0.len()).sum());
-    for (spans, texts) in &blocks {
+    let mut out = Vec::with_capacity(blocks.len());
+    for (mut spans, texts) in blocks {
         let code: Vec<Code> = texts.iter().map(|t| codes.code(t)).collect();
-        out.extend(spans.iter().map(|&(u, (start, end, sau, local))| {
-            let local = local.map(|l| code[l as usize]);
-            (u, (start, end, code[sau as usize], local))
-        }));
+        for (_, (_, _, sau, local)) in &mut spans {
+            *sau = code[*sau as usize];
+            *local = local.map(|l| code[l as usize]);
+        }
+        out.push(spans);
     }
     Ok(out)
 }
@@ -2787,6 +2820,16 @@ mod tests {
             .map(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").unwrap())
             .collect();
         u
+    }
+
+    #[test]
+    fn permute_puts_each_value_where_the_order_says() {
+        let mut v = vec!['a', 'b', 'c', 'd', 'e'];
+        permute(&mut v, vec![3, 0, 4, 1, 2]);
+        assert_eq!(v, ['d', 'a', 'e', 'b', 'c']);
+        let mut w = vec![1, 2, 3];
+        permute(&mut w, vec![0, 1, 2]);
+        assert_eq!(w, [1, 2, 3]);
     }
 
     #[test]
