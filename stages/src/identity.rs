@@ -126,16 +126,14 @@ fn is_dash(c: char) -> bool {
 struct Identity {
     person: i64,
     identity: i64,
-    state_id: Option<String>,
-    /// Folded; empty when blank.
-    first: String,
-    middle: String,
-    last: String,
-    /// The names' IDs ([`names`]): equal IDs, equal folded names.
+    /// The folded names' IDs ([`names`]): equal IDs, equal folded names;
+    /// [`names::BLANK`] when blank. (The StateStudentID is read from the
+    /// frame where it is needed: no string a row.)
     first_id: u32,
     middle_id: u32,
     last_id: u32,
-    gender: Option<String>,
+    /// The gender's number: equal numbers, equal text.
+    gender: Option<u32>,
     birth: Option<NaiveDate>,
     effective: Option<NaiveDate>,
 }
@@ -144,30 +142,33 @@ struct Identity {
 type Span = (NaiveDate, NaiveDate, Code, Option<Code>);
 
 /// An SAU or a local student number, interned when read: equal codes, equal
-/// text (see `extract::Interner`).
+/// text (see `extract::Interner`); a unit's addresses' streets and zips too.
 type Code = u32;
+
+/// The number of a blank street or zip (see [`attach`]).
+const BLANK_CODE: Code = 0;
 
 /// A set of identity rows certainly one child (one PersonID, or persons
 /// sharing a StateStudentID): what probable matching compares.
 #[derive(Clone, Debug)]
 struct Unit {
     key: String,
-    state_id: Option<String>,
+    /// Its key is a StateStudentID.
+    has_state_id: bool,
     /// Indexes into the identity list.
     members: Vec<usize>,
-    /// Folded (first, last) variants.
-    names: SortedSet<(String, String)>,
-    /// Folded middle names (blank ones left out).
-    middles: SortedSet<String>,
-    /// The same (first, last) variants and middle names by ID, in the same
-    /// order ([`names`]): what the name comparators read.
+    /// Folded (first, last) variants and middle names (blank ones left
+    /// out) by ID ([`names`]: IDs in the order of the names' text, so they
+    /// iterate as the text would): what the name comparators read.
     name_ids: SortedSet<(u32, u32)>,
     middle_ids: SortedSet<u32>,
     births: SortedSet<NaiveDate>,
-    gender: Option<String>,
+    /// The gender's number (equal numbers, equal text).
+    gender: Option<u32>,
     spans: Vec<Span>,
-    /// Folded (street address, zip) of its mailing addresses.
-    addresses: SortedSet<(String, String)>,
+    /// Folded (street address, zip) of its mailing addresses, each as a
+    /// number (equal numbers, equal text; 0 is blank).
+    addresses: SortedSet<(Code, Code)>,
     first_seen: Option<NaiveDate>,
     /// Summaries of the spans, made once before pairing: the SAUs, the
     /// local student numbers by SAU, the first entry and the last exit.
@@ -184,10 +185,8 @@ impl Unit {
     fn new(key: String, state_id: Option<String>, members: Vec<usize>) -> Self {
         Unit {
             key,
-            state_id,
+            has_state_id: state_id.is_some(),
             members,
-            names: SortedSet::new(),
-            middles: SortedSet::new(),
             name_ids: SortedSet::new(),
             middle_ids: SortedSet::new(),
             births: SortedSet::new(),
@@ -216,17 +215,15 @@ impl Unit {
 
     /// Adds an identity row's names, birth date, gender and first date.
     fn absorb(&mut self, id: &Identity) {
-        self.names.insert((id.first.clone(), id.last.clone()));
         self.name_ids.insert((id.first_id, id.last_id));
-        if !id.middle.is_empty() {
-            self.middles.insert(id.middle.clone());
+        if id.middle_id != names::BLANK {
             self.middle_ids.insert(id.middle_id);
         }
         if let Some(b) = id.birth {
             self.births.insert(b);
         }
         if self.gender.is_none() {
-            self.gender = id.gender.clone();
+            self.gender = id.gender;
         }
         self.first_seen = match (self.first_seen, id.effective) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -511,7 +508,7 @@ fn compatible(a: &Identity, b: &Identity) -> bool {
         (Some(x), Some(y)) => x == y || swapped(x, y),
         _ => true,
     };
-    let gender = match (&a.gender, &b.gender) {
+    let gender = match (a.gender, b.gender) {
         (Some(x), Some(y)) => x == y,
         _ => true,
     };
@@ -735,7 +732,7 @@ impl Comparer {
         let mut v = [0; N];
         v[FIRST] = first;
         v[LAST] = last;
-        v[MIDDLE] = middle_level(a, b);
+        v[MIDDLE] = middle_level(&self.names, a, b);
         v[BIRTH] = birth_level(a, b);
         v[GENDER_C] = match (&a.gender, &b.gender) {
             (Some(x), Some(y)) if x == y => 0,
@@ -749,19 +746,20 @@ impl Comparer {
     }
 }
 
-fn middle_level(a: &Unit, b: &Unit) -> usize {
-    if a.middles.is_empty() || b.middles.is_empty() {
+fn middle_level(names: &names::Names, a: &Unit, b: &Unit) -> usize {
+    if a.middle_ids.is_empty() || b.middle_ids.is_empty() {
         return missing_level(MIDDLE);
     }
-    if !a.middles.is_disjoint(&b.middles) {
+    if !a.middle_ids.is_disjoint(&b.middle_ids) {
         return 0;
     }
-    let initial = |x: &str, y: &str| {
+    let initial = |x: u32, y: u32| {
+        let (x, y) = (names.text(x), names.text(y));
         (x.chars().count() == 1 || y.chars().count() == 1) && x.chars().next() == y.chars().next()
     };
-    if a.middles
+    if a.middle_ids
         .iter()
-        .any(|x| b.middles.iter().any(|y| initial(x, y)))
+        .any(|&x| b.middle_ids.iter().any(|&y| initial(x, y)))
     {
         1
     } else {
@@ -864,7 +862,7 @@ fn address_level(a: &Unit, b: &Unit) -> usize {
     } else if a
         .addresses
         .iter()
-        .any(|x| !x.1.is_empty() && b.addresses.iter().any(|y| y.1 == x.1))
+        .any(|x| x.1 != BLANK_CODE && b.addresses.iter().any(|y| y.1 == x.1))
     {
         1
     } else {
@@ -876,8 +874,9 @@ fn address_level(a: &Unit, b: &Unit) -> usize {
 /// exact agreement on a rare value is stronger evidence. The shares are
 /// taken with a population prior ([`population`]), the pair left out.
 struct Frequencies {
-    first: PlHashMap<String, f64>,
-    last: PlHashMap<String, f64>,
+    /// By name ID ([`names`]).
+    first: PlHashMap<u32, f64>,
+    last: PlHashMap<u32, f64>,
     birth: PlHashMap<NaiveDate, f64>,
     units: f64,
     /// The population share of one birth date ([`population::birth_date_share`]).
@@ -896,13 +895,13 @@ impl Frequencies {
         let mut births = Vec::with_capacity(units.len());
         for u in units {
             // Each value once per unit: a name history repeats its surname.
-            let firsts: BTreeSet<&String> = u.names.iter().map(|n| &n.0).collect();
-            let lasts: BTreeSet<&String> = u.names.iter().map(|n| &n.1).collect();
+            let firsts: BTreeSet<u32> = u.name_ids.iter().map(|n| n.0).collect();
+            let lasts: BTreeSet<u32> = u.name_ids.iter().map(|n| n.1).collect();
             for a in firsts {
-                *f.first.entry(a.clone()).or_default() += 1.0;
+                *f.first.entry(a).or_default() += 1.0;
             }
             for b in lasts {
-                *f.last.entry(b.clone()).or_default() += 1.0;
+                *f.last.entry(b).or_default() += 1.0;
             }
             for d in &u.births {
                 *f.birth.entry(*d).or_default() += 1.0;
@@ -920,15 +919,15 @@ impl Frequencies {
             |x: Option<&f64>, p0: f64| population::tf_u(x.copied().unwrap_or(2.0), self.units, p0);
         let shared = match c {
             FIRST => a
-                .names
+                .name_ids
                 .iter()
-                .filter(|n| b.names.iter().any(|m| m.0 == n.0))
+                .filter(|n| b.name_ids.iter().any(|m| m.0 == n.0))
                 .map(|n| share(self.first.get(&n.0), population::FIRST_NAME_SHARE))
                 .reduce(f64::min),
             LAST => a
-                .names
+                .name_ids
                 .iter()
-                .filter(|n| b.names.iter().any(|m| m.1 == n.1))
+                .filter(|n| b.name_ids.iter().any(|m| m.1 == n.1))
                 .map(|n| share(self.last.get(&n.1), population::SURNAME_SHARE))
                 .reduce(f64::min),
             BIRTH => a
@@ -1115,8 +1114,8 @@ fn passes<'a>(
             keep: Some(Box::new(close_births)),
         },
     ];
-    out.push(name_word_pairs_with_blank(sx, units, max_block));
-    out.push(surname_with_blank(units, max_block));
+    out.push(name_word_pairs_with_blank(sx, names, units, max_block));
+    out.push(surname_with_blank(names, units, max_block));
     out.extend(other_passes(comparer, max_block));
     out
 }
@@ -1156,13 +1155,14 @@ fn surnames_apart(comparer: &Comparer, a: &Unit, b: &Unit) -> bool {
 /// surname hyphenated).
 fn name_word_pairs_with_blank<'a>(
     sx: &'a (dyn Fn(&str) -> String + Sync + 'a),
+    names: &'a names::Names,
     units: &[Unit],
     max_block: usize,
 ) -> Pass<'a> {
     let words = move |u: &Unit| -> Vec<Key> {
-        let mut words: BTreeSet<String> = u.middles.iter().map(|m| sx(m)).collect();
-        for (f, l) in &u.names {
-            words.extend(parts(f).chain(parts(l)).map(sx));
+        let mut words: BTreeSet<String> = u.middle_ids.iter().map(|&m| sx(names.text(m))).collect();
+        for &(f, l) in &u.name_ids {
+            words.extend(parts(names.text(f)).chain(parts(names.text(l))).map(sx));
         }
         words.remove("");
         let words: Vec<&String> = words.iter().collect();
@@ -1189,11 +1189,12 @@ fn name_word_pairs_with_blank<'a>(
 /// day and month swapped, and a Daniel with his birth date blank
 /// re-registered as Danny, kept only their surname and that in common
 /// and were never compared (pair completeness 0.9928).
-fn surname_with_blank<'a>(units: &[Unit], max_block: usize) -> Pass<'a> {
-    fn words(u: &Unit) -> Vec<Key> {
+fn surname_with_blank<'a>(names: &'a names::Names, units: &[Unit], max_block: usize) -> Pass<'a> {
+    let words = move |u: &Unit| -> Vec<Key> {
         let mut keys = BTreeSet::new();
-        for (f, l) in &u.names {
-            for w in parts(l) {
+        for &(f, l) in &u.name_ids {
+            let f = names.text(f);
+            for w in parts(names.text(l)) {
                 for b in &u.births {
                     keys.insert(blocking::key((
                         w,
@@ -1207,7 +1208,7 @@ fn surname_with_blank<'a>(units: &[Unit], max_block: usize) -> Pass<'a> {
             }
         }
         keys.into_iter().collect()
-    }
+    };
     with_blank(
         "surname+month_day_or_first_initial+blank_value+close_birth_date",
         words,
@@ -1250,7 +1251,10 @@ fn with_blank<'a>(
 /// A unit with a blank first name or surname in one of its name variants,
 /// or no birth date.
 fn has_blank(u: &Unit) -> bool {
-    u.births.is_empty() || u.names.iter().any(|(f, l)| f.is_empty() || l.is_empty())
+    u.births.is_empty()
+        || u.name_ids
+            .iter()
+            .any(|&(f, l)| f == names::BLANK || l == names::BLANK)
 }
 
 /// The passes that key on no name: the address, the local student number
@@ -1265,7 +1269,7 @@ fn other_passes<'a>(comparer: &'a Comparer, max_block: usize) -> Vec<Pass<'a>> {
             keys: Box::new(|u: &Unit| {
                 u.addresses
                     .iter()
-                    .filter(|(street, _)| !street.is_empty())
+                    .filter(|&&(street, _)| street != BLANK_CODE)
                     .map(key)
                     .collect()
             }),
@@ -1289,7 +1293,9 @@ fn other_passes<'a>(comparer: &'a Comparer, max_block: usize) -> Vec<Pass<'a>> {
 /// A unit with no complete name (a blank first or last name in every
 /// variant).
 fn blank_name_part(u: &Unit) -> bool {
-    u.names.iter().all(|(f, l)| f.is_empty() || l.is_empty())
+    u.name_ids
+        .iter()
+        .all(|&(f, l)| f == names::BLANK || l == names::BLANK)
 }
 
 /// Birth dates that could be one child's: blank on either side, equal,
@@ -1322,51 +1328,59 @@ fn close_births(a: &Unit, b: &Unit) -> bool {
 }
 
 /// Identity rows as read, names folded (each distinct name once) and
-/// numbered ([`names`]), and the table of the folded names.
+/// numbered ([`names`]), and the table of the folded names. A row holds
+/// numbers only: its names' IDs, its gender's number.
 fn identities(personal: &DataFrame) -> PolarsResult<(Vec<Identity>, Vec<String>)> {
     use extract::{text, text_or_blank};
     let person = extract::ints(personal, PERSON_ID)?;
     let identity_id = extract::ints(personal, IDENTITY_ID)?;
-    let ssid = text(personal, STATE_STUDENT_ID)?;
     let first = text(personal, FIRST_NAME)?;
     let middle = text_or_blank(personal, MIDDLE_NAME)?;
     let last = text(personal, LAST_NAME)?;
     let gender = text_or_blank(personal, GENDER)?;
     let birth = extract::dates(personal, BIRTH_DATE)?;
     let effective = extract::dates(personal, IDENTITY_EFFECTIVE_DATE)?;
+    // Each row's names as the folder's numbers, then (the table sorted)
+    // as the names' IDs.
     let mut folder = extract::Folder::default();
+    let mut genders = extract::Interner::default();
     let mut ids: Vec<Identity> = (0..personal.height())
         .map(|i| Identity {
             person: person.get(i).unwrap_or(-1),
             identity: identity_id.get(i).unwrap_or(-1),
-            state_id: ssid.get(i).map(str::to_string),
-            first: folder.fold(first.get(i)),
-            middle: folder.fold(middle.get(i)),
-            last: folder.fold(last.get(i)),
-            first_id: names::BLANK,
-            middle_id: names::BLANK,
-            last_id: names::BLANK,
-            gender: gender.get(i).map(str::to_string),
+            first_id: folder.number(first.get(i)),
+            middle_id: folder.number(middle.get(i)),
+            last_id: folder.number(last.get(i)),
+            gender: gender.get(i).map(|g| genders.code(g)),
             birth: birth[i],
             effective: effective[i],
         })
         .collect();
     // Every folded name is one the folder made: the table sorts the
     // distinct ones, not one per row.
-    let table = names::table(folder.folded());
+    let table = names::table(folder.folded().iter().map(String::as_str));
     let number = names::ids(&table);
-    for id in &mut ids {
-        id.first_id = number[id.first.as_str()];
-        id.middle_id = number[id.middle.as_str()];
-        id.last_id = number[id.last.as_str()];
-    }
+    let id_of: Vec<u32> = folder.folded().iter().map(|f| number[f.as_str()]).collect();
     drop(number);
+    for id in &mut ids {
+        id.first_id = id_of[id.first_id as usize];
+        id.middle_id = id_of[id.middle_id as usize];
+        id.last_id = id_of[id.last_id as usize];
+    }
     Ok((ids, table))
 }
 
 /// Units (sorted by key), the certain rule of every identity row, and the
 /// same-ID conflicts sent to review.
-fn build_units(ids: &[Identity]) -> (Vec<Unit>, Vec<&'static str>, Vec<Pair>) {
+fn build_units(
+    ids: &[Identity],
+    personal: &DataFrame,
+) -> PolarsResult<(Vec<Unit>, Vec<&'static str>, Vec<Pair>)> {
+    // Each row's StateStudentID, read from the frame (one chunk: a row is
+    // found by its index at once).
+    let state_id = extract::text(personal, STATE_STUDENT_ID)?
+        .rechunk()
+        .into_owned();
     // Persons, in order of their number, each one's rows in row order.
     let mut order: Vec<usize> = (0..ids.len()).collect();
     order.sort_by_key(|&r| ids[r].person);
@@ -1383,9 +1397,9 @@ fn build_units(ids: &[Identity]) -> (Vec<Unit>, Vec<&'static str>, Vec<Pair>) {
     // Units: persons sharing a StateStudentID merge when compatible. The
     // persons with an ID, by ID and, within one, in order of their number.
     let mut with_id: Vec<(&str, &[usize])> = Vec::new();
-    let mut units: Vec<Unit> = Vec::new();
+    let mut units: Vec<Unit> = Vec::with_capacity(persons.len());
     for rows in &persons {
-        match rows.iter().find_map(|&r| ids[r].state_id.as_deref()) {
+        match rows.iter().find_map(|&r| state_id.get(r)) {
             Some(s) => with_id.push((s, rows)),
             None => units.push(Unit::new(
                 format!("NEW-{}", ids[rows[0]].person),
@@ -1421,7 +1435,13 @@ fn build_units(ids: &[Identity]) -> (Vec<Unit>, Vec<&'static str>, Vec<Pair>) {
         }
         units.push(Unit::new(s.to_string(), Some(s.to_string()), main));
     }
-    units.par_sort_by(|a, b| a.key.cmp(&b.key));
+    // Sorted by key (ties in the order made), in place: no second vector
+    // of units.
+    let mut order: Vec<u32> = (0..units.len() as u32).collect();
+    order.par_sort_unstable_by(|&a, &b| {
+        (units[a as usize].key.as_str(), a).cmp(&(units[b as usize].key.as_str(), b))
+    });
+    permute(&mut units, order);
     units.par_iter_mut().for_each(|u| {
         let members = std::mem::take(&mut u.members);
         for &r in &members {
@@ -1429,7 +1449,25 @@ fn build_units(ids: &[Identity]) -> (Vec<Unit>, Vec<&'static str>, Vec<Pair>) {
         }
         u.members = members;
     });
-    (units, rule_of, review)
+    Ok((units, rule_of, review))
+}
+
+/// Puts `v[order[i]]` at `i`, in place (each cycle of the permutation
+/// followed once with swaps).
+fn permute<T>(v: &mut [T], mut order: Vec<u32>) {
+    const DONE: u32 = u32::MAX;
+    for i in 0..v.len() {
+        let mut j = i;
+        while order[j] != DONE {
+            let k = order[j] as usize;
+            order[j] = DONE;
+            if k == i {
+                break;
+            }
+            v.swap(j, k);
+            j = k;
+        }
+    }
 }
 
 /// What the enrollment rows and the mailing addresses tell of identity,
@@ -1475,26 +1513,33 @@ impl Evidence {
 
 /// Gives each unit its enrollment spans (in row order) and mailing
 /// addresses, each ID's unit found by one lookup, then summarises the
-/// spans. Rows under an ID no unit has are left out, and the SAUs and
-/// local numbers are numbered again in order of first sight over the rows
-/// kept (the numbers one walk over the kept rows would give).
-fn attach(units: &mut [Unit], evidence: Evidence) {
-    let unit_of: extract::TextMap<usize> = units
+/// spans. Rows under an ID no unit has are left out; the SAUs and local
+/// numbers are numbered again in order of first sight over the rows kept,
+/// and the streets and zips of the addresses kept (0 the blank text): the
+/// numbers one walk over the kept rows would give.
+fn attach(units: &mut [Unit], mut evidence: Evidence) {
+    const NONE: u32 = u32::MAX;
+    let unit_of: extract::TextMap<u32> = units
         .iter()
         .enumerate()
-        .map(|(i, u)| (u.key.as_str(), i))
+        .map(|(i, u)| (u.key.as_str(), i as u32))
         .collect();
-    let unit_of_id: Vec<Option<u32>> = evidence
+    let unit_of_id: Vec<u32> = evidence
         .ids
         .iter()
-        .map(|s| unit_of.get(s).map(|u| u as u32))
+        .map(|s| unit_of.get(s).unwrap_or(NONE))
         .collect();
-    let addressed: Vec<(usize, (String, String))> = evidence
-        .addresses
+    let mut codes: PlHashMap<String, Code> = PlHashMap::from_iter([(String::new(), BLANK_CODE)]);
+    let mut code = |t: String| {
+        let next = codes.len() as Code;
+        *codes.entry(t).or_insert(next)
+    };
+    let addressed: Vec<(u32, (Code, Code))> = std::mem::take(&mut evidence.addresses)
         .into_iter()
-        .filter_map(|(id, address)| Some((unit_of.get(&id)?, address)))
+        .filter_map(|(id, (street, zip))| Some((unit_of.get(&id)?, (code(street), code(zip)))))
         .collect();
     drop(unit_of);
+    // Each row's unit in place of its ID, its codes renumbered.
     let mut number: Vec<Option<Code>> = vec![None; evidence.codes];
     let mut next: Code = 0;
     let mut renumber = |c: Code| {
@@ -1503,31 +1548,27 @@ fn attach(units: &mut [Unit], evidence: Evidence) {
             next - 1
         })
     };
-    let mut kept: Vec<(u32, Span)> = Vec::with_capacity(evidence.spans.len());
-    for &(id, (start, end, sau, local)) in &evidence.spans {
-        if let Some(u) = unit_of_id[id as usize] {
-            let sau = renumber(sau);
-            kept.push((u, (start, end, sau, local.map(&mut renumber))));
+    let mut held = vec![0u32; units.len()];
+    for (id, (_, _, sau, local)) in &mut evidence.spans {
+        *id = unit_of_id[*id as usize];
+        if *id != NONE {
+            held[*id as usize] += 1;
+            *sau = renumber(*sau);
+            *local = local.map(&mut renumber);
         }
     }
-    drop(evidence.spans);
-    // Each unit's rows together, in row order (the sort is stable).
-    kept.par_sort_by_key(|&(u, _)| u);
-    let mut from = vec![0usize; units.len() + 1];
-    for &(u, _) in &kept {
-        from[u as usize + 1] += 1;
+    for (u, n) in held.into_iter().enumerate() {
+        units[u].spans.reserve_exact(n as usize);
     }
-    for u in 0..units.len() {
-        from[u + 1] += from[u];
+    for (u, span) in evidence.spans {
+        if u != NONE {
+            units[u as usize].spans.push(span);
+        }
     }
     for (u, address) in addressed {
-        units[u].addresses.insert(address);
+        units[u as usize].addresses.insert(address);
     }
-    units.par_iter_mut().enumerate().for_each(|(u, unit)| {
-        unit.spans
-            .extend(kept[from[u]..from[u + 1]].iter().map(|&(_, span)| span));
-        unit.summarise();
-    });
+    units.par_iter_mut().for_each(Unit::summarise);
 }
 
 /// Rows of enrollments a block of [`enrollment_spans`] reads.
@@ -1587,10 +1628,10 @@ fn enrollment_spans(e: &DataFrame) -> PolarsResult<Evidence> {
         .collect();
     let (mut ids, mut codes) = (extract::Interner::default(), extract::Interner::default());
     let mut spans = Vec::with_capacity(blocks.iter().map(|b| b.0.len()).sum());
-    for (block, id_texts, code_texts) in &blocks {
+    for (block, id_texts, code_texts) in blocks {
         let id: Vec<u32> = id_texts.iter().map(|t| ids.code(t)).collect();
         let code: Vec<Code> = code_texts.iter().map(|t| codes.code(t)).collect();
-        spans.extend(block.iter().map(|&(i, (start, end, sau, local))| {
+        spans.extend(block.into_iter().map(|(i, (start, end, sau, local))| {
             let local = local.map(|l| code[l as usize]);
             (id[i as usize], (start, end, code[sau as usize], local))
         }));
@@ -1620,7 +1661,7 @@ fn comparer(
     // Every unit's names are its identity rows' names.
     let mut phonetic = PlHashMap::default();
     for id in ids {
-        for name in [&id.first, &id.last] {
+        for name in [&table[id.first_id as usize], &table[id.last_id as usize]] {
             if !phonetic.contains_key(name) {
                 phonetic.insert(name.clone(), sx(name));
             }
@@ -1643,7 +1684,7 @@ pub fn run(
     let (built, evidence) = rayon::join(
         || -> PolarsResult<_> {
             let (ids, table) = identities(personal)?;
-            let (units, rule_of, review) = build_units(&ids);
+            let (units, rule_of, review) = build_units(&ids, personal)?;
             Ok((ids, table, units, rule_of, review))
         },
         || Evidence::read(enrollment, addresses),
@@ -2827,20 +2868,56 @@ mod tests {
         );
     }
 
+    /// The folded names the tests' units hold.
+    const TEST_NAMES: [&str; 11] = [
+        "madison",
+        "mcbridety",
+        "addison",
+        "mcrbidety",
+        "jones",
+        "lucas",
+        "thomas",
+        "jessica",
+        "roy-ouellette",
+        "abigail",
+        "roy",
+    ];
+
+    /// What the comparators read of [`TEST_NAMES`], by the IDs [`unit`]
+    /// gives them.
+    fn test_names() -> names::Names {
+        let encoder = Soundex::default();
+        let sx = |s: &str| soundex(&encoder, s);
+        names::Names::new(
+            names::table(TEST_NAMES.into_iter()),
+            &sx,
+            &Nicknames::default(),
+        )
+    }
+
     /// A unit of the given (first, last) names, middle names and birth
-    /// dates, for blocking tests.
+    /// dates (names of [`TEST_NAMES`]), for blocking tests.
     fn unit(key: &str, names: &[(&str, &str)], middles: &[&str], births: &[&str]) -> Unit {
+        let table = names::table(TEST_NAMES.into_iter());
+        let id = names::ids(&table);
         let mut u = Unit::new(key.into(), None, Vec::new());
-        u.names = names
-            .iter()
-            .map(|(f, l)| (f.to_string(), l.to_string()))
-            .collect();
-        u.middles = middles.iter().map(|m| m.to_string()).collect();
+        u.name_ids = names.iter().map(|(f, l)| (id[f], id[l])).collect();
+        u.middle_ids = middles.iter().map(|m| id[m]).collect();
         u.births = births
             .iter()
             .map(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").unwrap())
             .collect();
         u
+    }
+
+    #[test]
+    fn permute_puts_each_value_where_the_order_says() {
+        let mut v = vec!['a', 'b', 'c', 'd', 'e'];
+        permute(&mut v, vec![3, 0, 4, 1, 2]);
+        assert_eq!(v, ['d', 'a', 'e', 'b', 'c']);
+        let mut w = vec![1, 2, 3];
+        permute(&mut w, vec![0, 1, 2]);
+        assert_eq!(w, [1, 2, 3]);
     }
 
     #[test]
@@ -2855,10 +2932,13 @@ mod tests {
         v[LAST] = 2;
         v[ENROLLMENT] = missing_level(ENROLLMENT);
         v[LOCAL] = missing_level(LOCAL);
-        assert_eq!(hard_negative(&a, &b, &v), Some("twins_or_siblings"));
+        assert_eq!(
+            hard_negative(&a, &b, &v, &test_names()),
+            Some("twins_or_siblings")
+        );
         // A typo in the first name too is a duplicate's two typos, not a twin.
         v[FIRST] = 3;
-        assert_eq!(hard_negative(&a, &b, &v), None);
+        assert_eq!(hard_negative(&a, &b, &v, &test_names()), None);
     }
 
     #[test]
@@ -2879,8 +2959,11 @@ mod tests {
             unit("e", &[("jessica", "roy-ouellette")], &[], &[]),
             unit("f", &[("abigail", "roy")], &["jessica"], &["1993-01-30"]),
         ];
-        let (pairs, counts, oversized) =
-            blocking::block(&units, &[name_word_pairs_with_blank(&sx, &units, 500)]);
+        let names = test_names();
+        let (pairs, counts, oversized) = blocking::block(
+            &units,
+            &[name_word_pairs_with_blank(&sx, &names, &units, 500)],
+        );
         assert_eq!(pairs, vec![(0, 1), (1, 2), (4, 5)]);
         assert_eq!(
             counts[0],

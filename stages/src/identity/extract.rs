@@ -64,27 +64,37 @@ pub fn ints(df: &DataFrame, c: &str) -> PolarsResult<Int64Chunked> {
         .clone())
 }
 
-/// Folds each distinct value once.
+/// Folds each distinct value once, numbering the values: a row holds the
+/// number of its value's folding, not a string.
 #[derive(Default)]
 pub struct Folder {
-    seen: PlHashMap<String, String>,
+    seen: PlHashMap<String, u32>,
+    /// The folded values by number.
+    folded: Vec<String>,
 }
 
 impl Folder {
-    /// The folded value ("" for none).
-    pub fn fold(&mut self, v: Option<&str>) -> String {
+    /// The number of the folded value ("" for none).
+    pub fn number(&mut self, v: Option<&str>) -> u32 {
         let v = v.unwrap_or("");
-        if let Some(f) = self.seen.get(v) {
-            return f.clone();
+        if let Some(&n) = self.seen.get(v) {
+            return n;
         }
-        let f = super::fold(v);
-        self.seen.insert(v.to_string(), f.clone());
-        f
+        let n = self.folded.len() as u32;
+        self.folded.push(super::fold(v));
+        self.seen.insert(v.to_string(), n);
+        n
     }
 
-    /// The folded values made so far (each distinct value at least once).
-    pub fn folded(&self) -> impl Iterator<Item = &str> {
-        self.seen.values().map(String::as_str)
+    /// The folded value ("" for none).
+    pub fn fold(&mut self, v: Option<&str>) -> String {
+        let n = self.number(v);
+        self.folded[n as usize].clone()
+    }
+
+    /// The folded values by number (each distinct value at least once).
+    pub fn folded(&self) -> &[String] {
+        &self.folded
     }
 }
 

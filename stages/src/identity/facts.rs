@@ -18,7 +18,7 @@ pub(super) struct Facts {
 }
 
 impl Facts {
-    fn of(a: &Unit, b: &Unit, v: &[usize; N], freq: &Frequencies) -> Self {
+    fn of(a: &Unit, b: &Unit, v: &[usize; N], freq: &Frequencies, names: &names::Names) -> Self {
         let exact_u = |c: usize| {
             let u = if v[c] == 0 {
                 freq.exact_u(c, a, b)
@@ -28,7 +28,7 @@ impl Facts {
             u.unwrap_or(f64::NAN)
         };
         Facts {
-            pattern: hard_negative(a, b, v),
+            pattern: hard_negative(a, b, v, names),
             same_uncorroborated: same_name_and_birth(a, b) && !corroborated(v),
             exact: [exact_u(FIRST), exact_u(LAST), exact_u(BIRTH)],
         }
@@ -58,7 +58,7 @@ pub(super) fn compare(
         .map(|&(a, b)| {
             let (ua, ub) = (&units[a as usize], &units[b as usize]);
             let v = comparer.levels(ua, ub);
-            let facts = Facts::of(ua, ub, &v, freq);
+            let facts = Facts::of(ua, ub, &v, freq, &comparer.names);
             // Every comparator has fewer than 256 levels.
             (v.map(|l| l as u8), facts)
         })

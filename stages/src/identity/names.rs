@@ -120,6 +120,11 @@ impl Names {
         }
     }
 
+    /// The folded name of an ID.
+    pub fn text(&self, a: u32) -> &str {
+        &self.text[a as usize]
+    }
+
     /// The name's Soundex as a number: equal codes, equal numbers (the
     /// blank name's is the empty code's).
     pub fn phonetic(&self, a: u32) -> u32 {

@@ -32,7 +32,12 @@ use std::borrow::Cow;
 ///   middle names, one address ([`twins::one_first_name_together`]);
 /// - `initials_only`: the first names agree only as one letter
 ///   ([`twins::initials_only`]).
-pub(super) fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'static str> {
+pub(super) fn hard_negative(
+    a: &Unit,
+    b: &Unit,
+    v: &[usize; N],
+    names: &names::Names,
+) -> Option<&'static str> {
     // A blank birth date or first name cannot tell a twin from a duplicate.
     let close_birth = v[BIRTH] == missing_level(BIRTH)
         || a.births.iter().any(|x| {
@@ -45,9 +50,9 @@ pub(super) fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'stat
     // name and a similar "surname" (the twin's first name).
     let different_first = v[FIRST] >= 3;
     let crossed = !a
-        .names
+        .name_ids
         .iter()
-        .any(|(f, _)| b.names.iter().any(|(g, _)| f == g));
+        .any(|(f, _)| b.name_ids.iter().any(|(g, _)| f == g));
     // A surname one typo apart (Jaro-Winkler >= 0.95) is the same surname
     // when the first names are further apart than a typo: Madison and a
     // duplicate of her twin Addison with a mistyped surname, at one address
@@ -82,7 +87,7 @@ pub(super) fn hard_negative(a: &Unit, b: &Unit, v: &[usize; N]) -> Option<&'stat
     if same_name_and_birth(a, b) && !corroborated(v) && elsewhere {
         return Some("look_alike");
     }
-    if twins::initials_only(a, b, v) {
+    if twins::initials_only(a, b, v, names) {
         return Some(twins::INITIALS_ONLY);
     }
     const COMPOUND: usize = 1;
@@ -122,12 +127,12 @@ pub(super) fn corroborated(v: &[usize; N]) -> bool {
 /// duplicate of the other child with the names swapped and the birth date
 /// a day off, so both exact, merged at 11.9 with nothing else known).
 pub(super) fn same_name_and_birth(a: &Unit, b: &Unit) -> bool {
-    let either_order = |n: &(String, String)| {
-        b.names.contains(n) || b.names.iter().any(|m| m.0 == n.1 && m.1 == n.0)
+    let either_order = |n: &(u32, u32)| {
+        b.name_ids.contains(n) || b.name_ids.iter().any(|m| m.0 == n.1 && m.1 == n.0)
     };
-    a.names
+    a.name_ids
         .iter()
-        .any(|n| !n.0.is_empty() && !n.1.is_empty() && either_order(n))
+        .any(|n| n.0 != names::BLANK && n.1 != names::BLANK && either_order(n))
         && a.births.iter().any(|d| b.births.contains(d))
 }
 
@@ -656,7 +661,7 @@ pub(super) fn survivors(units: &[Unit], members: &BTreeMap<usize, BTreeSet<usize
     for group in members.values() {
         let survivor = group
             .iter()
-            .filter(|&&u| units[u].state_id.is_some())
+            .filter(|&&u| units[u].has_state_id)
             .min_by(|&&x, &&y| {
                 (units[x].first_seen.unwrap_or(NaiveDate::MAX), &units[x].key)
                     .cmp(&(units[y].first_seen.unwrap_or(NaiveDate::MAX), &units[y].key))

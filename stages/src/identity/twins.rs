@@ -193,12 +193,12 @@ pub(super) const ONE_WORD_IN_COMMON: &str = "probable, but the surnames differ a
 /// `tests/identity_small/lookalikes` merged twins Matthew and Michael
 /// Tremblay entered as "M Tremblay", one never enrolled (25.7). A person
 /// decides over the review threshold; below it they are kept apart.
-pub(super) fn initials_only(a: &Unit, b: &Unit, v: &[usize; N]) -> bool {
-    let full = |f: &String| f.chars().count() > 1;
+pub(super) fn initials_only(a: &Unit, b: &Unit, v: &[usize; N], names: &names::Names) -> bool {
+    let full = |f: u32| names.text(f).chars().count() > 1;
     let full_agrees = a
-        .names
+        .name_ids
         .iter()
-        .any(|(f, _)| full(f) && b.names.iter().any(|(g, m)| f == g || f == m));
+        .any(|&(f, _)| full(f) && b.name_ids.iter().any(|&(g, m)| f == g || f == m));
     v[FIRST] == 0 && !full_agrees
 }
 
@@ -245,9 +245,19 @@ mod tests {
         assert_eq!(policy::doubtful(&v), None, "one middle name");
     }
 
+    /// The names of the tests' units below.
+    fn tw_names() -> names::Names {
+        let encoder = Soundex::default();
+        let sx = |s: &str| soundex(&encoder, s);
+        let table = names::table(["m", "tremblay", "matthew", "mai", "tran"].into_iter());
+        names::Names::new(table, &sx, &Nicknames::default())
+    }
+
     fn named(first: &str, last: &str) -> Unit {
+        let table = names::table(["m", "tremblay", "matthew", "mai", "tran"].into_iter());
+        let id = names::ids(&table);
         let mut u = Unit::new(String::new(), None, Vec::new());
-        u.names.insert((first.to_string(), last.to_string()));
+        u.name_ids.insert((id[first], id[last]));
         u.births
             .insert(NaiveDate::from_ymd_opt(2012, 3, 3).expect("a date"));
         u
@@ -261,7 +271,10 @@ mod tests {
         let mut v = exact_with_enrollment_missing();
         v[MIDDLE] = missing_level(MIDDLE);
         v[LOCAL] = missing_level(LOCAL);
-        assert_eq!(policy::hard_negative(&a, &b, &v), Some("initials_only"));
+        assert_eq!(
+            policy::hard_negative(&a, &b, &v, &tw_names()),
+            Some("initials_only")
+        );
         let config = IdentityConfig {
             merge_probability: 0.95,
             review_probability: 0.006,
@@ -287,12 +300,12 @@ mod tests {
         // A whole first name, straight or against the other's surname
         // (entered surname first), is no initial.
         let (c, d) = (named("matthew", "tremblay"), named("matthew", "tremblay"));
-        assert_eq!(policy::hard_negative(&c, &d, &v), None);
+        assert_eq!(policy::hard_negative(&c, &d, &v, &tw_names()), None);
         let (e, f) = (named("mai", "tran"), named("tran", "mai"));
-        assert!(!initials_only(&e, &f, &v));
+        assert!(!initials_only(&e, &f, &v, &tw_names()));
         // Not exact: an initial against a whole name is compared as names.
         v[FIRST] = FIRST_DIFFERENT;
-        assert!(!initials_only(&a, &c, &v));
+        assert!(!initials_only(&a, &c, &v, &tw_names()));
     }
 
     #[test]
