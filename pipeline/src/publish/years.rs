@@ -16,13 +16,14 @@
 
 use super::packed::{self, Part};
 use super::{
-    joined, upload_files, write_violations, Clock, Planned, Turn, UploadSummary, Writing, STAGE,
+    joined, upload_files, write_violations, Clock, Planned, Shared, Turn, UploadSummary, Writing,
+    STAGE,
 };
 use crate::output::{write_csv_parts, LineEnds};
 use crate::snapshot;
 use anyhow::Result;
 use cutover_stages::conform::{self, FieldType, Upload};
-use cutover_stages::preflight::{self, Context as PreflightContext, Layout, VIOLATION_COLUMNS};
+use cutover_stages::preflight::{self, Layout, VIOLATION_COLUMNS};
 use cutover_stages::report::StageReport;
 use polars::prelude::*;
 
@@ -64,8 +65,11 @@ impl<'a> Turn<'_, 'a, '_> {
         clock.lap("latest+periods");
         // FRM and ELL read nothing of Student Enrollment.
         let periods = self.enrollments.periods.as_ref().filter(|_| is_enrollment);
-        let ctx = self.shared.ctx(periods, None);
-        let passed = check_and_write_years(self.w, (upload, layout), parts, &ctx, us)?;
+        let rules = Rules {
+            shared: self.shared,
+            periods: periods.map(|p| year_index(p).map(|i| (p, i))).transpose()?,
+        };
+        let passed = check_and_write_years(self.w, (upload, layout), parts, &rules, us)?;
         clock.lap("check_and_write");
         if is_enrollment {
             self.reuse.passed_now(&passed)?;
@@ -123,6 +127,57 @@ fn periods_and_latest(
     Ok((Some(preflight::primary_periods(Some(&rows))?), latest))
 }
 
+/// The primary periods of each school year (`__p_year`): the rows of
+/// the periods frame that hold it.
+fn year_index(periods: &DataFrame) -> Result<PlHashMap<String, Vec<IdxSize>>> {
+    let years = periods
+        .column("__p_year")?
+        .as_materialized_series()
+        .cast(&DataType::String)?;
+    let mut index: PlHashMap<String, Vec<IdxSize>> = PlHashMap::default();
+    for (i, year) in years.str()?.iter().enumerate() {
+        if let Some(year) = year {
+            match index.get_mut(year) {
+                Some(rows) => rows.push(i as IdxSize),
+                None => {
+                    index.insert(year.to_string(), vec![i as IdxSize]);
+                }
+            }
+        }
+    }
+    Ok(index)
+}
+
+/// What a year's rules read: the periods of its school years only (a row's
+/// primary period is one of its own student and school year).
+struct Rules<'r> {
+    shared: &'r Shared,
+    periods: Option<(&'r DataFrame, PlHashMap<String, Vec<IdxSize>>)>,
+}
+
+impl Rules<'_> {
+    /// The primary periods of the school years of `year`'s rows (in the
+    /// order of the whole periods frame).
+    fn periods_of(&self, year: &DataFrame) -> Result<Option<DataFrame>> {
+        let Some((periods, index)) = &self.periods else {
+            return Ok(None);
+        };
+        let texts = year
+            .column("SchoolYear")?
+            .as_materialized_series()
+            .cast(&DataType::String)?
+            .unique()?;
+        let mut rows: Vec<IdxSize> = Vec::new();
+        for text in texts.str()?.iter().flatten() {
+            if let Some(of_year) = index.get(text) {
+                rows.extend_from_slice(of_year);
+            }
+        }
+        rows.sort_unstable();
+        Ok(Some(periods.take(&IdxCa::from_vec("".into(), rows))?))
+    }
+}
+
 /// What the years checked so far add up to.
 struct Years {
     /// Pre-flight's report.
@@ -152,10 +207,13 @@ impl Years {
         w: &mut Writing,
         (upload, layout): (&'static Upload, &Layout),
         year: &DataFrame,
-        ctx: &PreflightContext,
+        rules: &Rules,
         us: &mut UploadSummary,
     ) -> Result<()> {
-        let checked = preflight::run(upload, layout, year, ctx)?;
+        let periods = rules.periods_of(year)?;
+        let ctx = rules.shared.ctx(periods.as_ref(), None);
+        let checked = preflight::run(upload, layout, year, &ctx)?;
+        drop(periods);
         add_report(&mut self.checked, &checked.report);
         self.violations.push(checked.violations);
         let (written, part) = upload_files(w, upload, layout, &checked.rows, us)?;
@@ -177,7 +235,7 @@ fn check_and_write_years(
     w: &mut Writing,
     (upload, layout): (&'static Upload, &Layout),
     parts: Vec<Part>,
-    ctx: &PreflightContext,
+    rules: &Rules,
     us: &mut UploadSummary,
 ) -> Result<DataFrame> {
     let mut clock = Clock::new(upload.name);
@@ -213,7 +271,7 @@ fn check_and_write_years(
             drop(part);
             // A parquet thread gone has failed: its error is the one told.
             let _ = tx.send(year.clone());
-            years.add(w, (upload, layout), &year, ctx, us)
+            years.add(w, (upload, layout), &year, rules, us)
         });
         drop(tx);
         (joined(parquet), checked)
