@@ -12,6 +12,7 @@ pub mod packed;
 pub mod patch;
 pub mod reuse;
 pub mod sources;
+mod years;
 
 use crate::config::Config;
 use crate::output::{
@@ -582,6 +583,10 @@ impl<'a> Turn<'_, 'a, '_> {
             loaded.kept(upload);
             note = Some(self.patched(p, layout, patched, us)?);
             "patched"
+        } else if let Some((parts, report)) = loaded.conform_years(upload)? {
+            self.w.conform_reports.push(report);
+            self.conformed_years(p, layout, parts, us)?;
+            "conformed"
         } else {
             let mut clock = Clock::new(upload.name);
             let Some(built) = loaded.conform(upload)? else {
@@ -959,7 +964,7 @@ impl<'r> Formatted<'r> {
 
 /// Writes an upload's files, one per school year and SAU, each a run of
 /// rows formatted straight into its bytes, a batch of files at a time, on
-/// every core.
+/// every core; its manifest rows packed until the manifest is written.
 fn write_upload_files(
     w: &mut Writing,
     upload: &Upload,
@@ -967,6 +972,19 @@ fn write_upload_files(
     rows: &DataFrame,
     us: &mut UploadSummary,
 ) -> Result<StageReport> {
+    let (report, part) = upload_files(w, upload, layout, rows, us)?;
+    w.manifests.push(packed::Part::pack(&part)?);
+    Ok(report)
+}
+
+/// [`write_upload_files`] but for the manifest rows: returned.
+fn upload_files(
+    w: &mut Writing,
+    upload: &Upload,
+    layout: &Layout,
+    rows: &DataFrame,
+    us: &mut UploadSummary,
+) -> Result<(StageReport, DataFrame)> {
     let mut clock = Clock::new(upload.name);
     let years = rows.column(UPLOAD_YEAR)?.i32()?.rechunk().into_owned();
     let saus = text_column(rows, UPLOAD_SAU)?;
@@ -997,11 +1015,10 @@ fn write_upload_files(
     us.written += n as u64;
     us.files += files.len() as u64;
     let part = manifest_part(upload, rows, &files, file_of_row, row_number)?;
-    w.manifests.push(packed::Part::pack(&part)?);
     if upload.name == conform::ATTENDANCE.name {
         attendance_files(w, &formatted, us)?;
     }
-    Ok(report)
+    Ok((report, part))
 }
 
 /// An Attendance file (its header only) for each school year and SAU with

@@ -29,6 +29,15 @@ pub enum Part {
         shapes: Vec<Shape>,
         height: usize,
     },
+    /// Parts made one after the other (a school year at a time) that
+    /// stand for the one frame made of them all at once: held as `shapes`
+    /// says (one chunk a column, or one value).
+    Joined {
+        pieces: Vec<Part>,
+        names: Vec<PlSmallStr>,
+        shapes: Vec<Shape>,
+        height: usize,
+    },
 }
 
 impl Part {
@@ -52,7 +61,98 @@ impl Part {
     pub fn height(&self) -> usize {
         match self {
             Part::Frame(df) => df.height(),
-            Part::Packed { height, .. } => *height,
+            Part::Packed { height, .. } | Part::Joined { height, .. } => *height,
+        }
+    }
+
+    /// `pieces` (frames of the same columns, made one after the other)
+    /// as the one frame they make, each column in one chunk, or one
+    /// value where every piece holds the same one (as a frame made of all
+    /// their rows at once holds it).
+    pub fn joined(pieces: Vec<Part>) -> Result<Part> {
+        let height = pieces.iter().map(Part::height).sum();
+        let Some(first) = pieces.first() else {
+            anyhow::bail!("no part to join");
+        };
+        let (names, _, _) = first.layout();
+        let mut shapes: Option<Vec<Shape>> = None;
+        for piece in &pieces {
+            let (_, of_piece, _) = piece.layout();
+            shapes = Some(match shapes {
+                None => of_piece,
+                Some(so_far) => so_far
+                    .into_iter()
+                    .zip(of_piece)
+                    .map(|(a, b)| match (a, b) {
+                        (Shape::Scalar(x), Shape::Scalar(y)) if x == y => Shape::Scalar(x),
+                        _ => Shape::Chunks(Vec::new(), IsSorted::Not),
+                    })
+                    .collect(),
+            });
+        }
+        let shapes = shapes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| match s {
+                Shape::Scalar(x) => Shape::Scalar(x),
+                Shape::Chunks(..) => Shape::Chunks(vec![height], IsSorted::Not),
+            })
+            .collect();
+        Ok(Part::Joined {
+            pieces,
+            names,
+            shapes,
+            height,
+        })
+    }
+
+    /// Only `columns` of the frame (as read back: chunks as they come).
+    pub fn columns(&self, columns: &[&str]) -> Result<DataFrame> {
+        let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+        match self {
+            Part::Frame(df) => Ok(df.select(columns)?),
+            Part::Packed { bytes, .. } => {
+                Ok(ParquetReader::new(std::io::Cursor::new(bytes.as_slice()))
+                    .with_columns(Some(columns))
+                    .finish()?)
+            }
+            Part::Joined { pieces, .. } => {
+                let mut out: Option<DataFrame> = None;
+                for piece in pieces {
+                    let rows =
+                        piece.columns(&columns.iter().map(String::as_str).collect::<Vec<_>>())?;
+                    match out.as_mut() {
+                        Some(o) => {
+                            o.vstack_mut(&rows)?;
+                        }
+                        None => out = Some(rows),
+                    }
+                }
+                out.ok_or_else(|| anyhow::anyhow!("no part to read"))
+            }
+        }
+    }
+
+    /// The names, shapes and height of the frame.
+    fn layout(&self) -> (Vec<PlSmallStr>, Vec<Shape>, usize) {
+        match self {
+            Part::Frame(df) => (
+                df.get_column_names().into_iter().cloned().collect(),
+                shapes_of(df),
+                df.height(),
+            ),
+            Part::Packed {
+                names,
+                shapes,
+                height,
+                ..
+            }
+            | Part::Joined {
+                names,
+                shapes,
+                height,
+                ..
+            } => (names.clone(), shapes.clone(), *height),
         }
     }
 
@@ -60,6 +160,31 @@ impl Part {
     pub fn frame(&self) -> Result<DataFrame> {
         let (bytes, shapes, height) = match self {
             Part::Frame(df) => return Ok(df.clone()),
+            Part::Joined {
+                pieces,
+                shapes,
+                height,
+                ..
+            } => {
+                let mut all: Option<DataFrame> = None;
+                for piece in pieces {
+                    let rows = piece.frame()?;
+                    match all.as_mut() {
+                        Some(a) => {
+                            a.vstack_mut(&rows)?;
+                        }
+                        None => all = Some(rows),
+                    }
+                }
+                let all = all.ok_or_else(|| anyhow::anyhow!("no part to unpack"))?;
+                let columns = all
+                    .columns()
+                    .iter()
+                    .zip(shapes)
+                    .map(|(c, shape)| reshape(c, shape, *height))
+                    .collect::<Result<Vec<_>>>()?;
+                return Ok(DataFrame::new(*height, columns)?);
+            }
             Part::Packed {
                 bytes,
                 shapes,
@@ -97,19 +222,7 @@ impl Part {
     /// same chunks; a single value where it has one), `false` in every row:
     /// what polars decides row groups by.
     fn proxy(&self) -> Result<DataFrame> {
-        let (names, shapes, height) = match self {
-            Part::Frame(df) => (
-                df.get_column_names().into_iter().cloned().collect(),
-                shapes_of(df),
-                df.height(),
-            ),
-            Part::Packed {
-                names,
-                shapes,
-                height,
-                ..
-            } => (names.clone(), shapes.clone(), *height),
-        };
+        let (names, shapes, height) = self.layout();
         let columns = names
             .into_iter()
             .zip::<Vec<Shape>>(shapes)
@@ -151,6 +264,17 @@ pub fn row_groups(parts: &[Part]) -> Result<Vec<usize>> {
         .map(|batch| batch.len())
         .filter(|n| *n > 0)
         .collect())
+}
+
+/// The row groups polars writes a frame of `height` rows held in one
+/// chunk in (a frame made of parts at once, then rechunked: a conformed
+/// upload's rows).
+pub fn row_groups_of_one_chunk(height: usize) -> Result<Vec<usize>> {
+    let proxy = DataFrame::new(
+        height,
+        vec![Column::new("proxy".into(), vec![false; height])],
+    )?;
+    row_groups(&[Part::Frame(proxy)])
 }
 
 /// Hands the rows of the parts' `frames`, one after the other (each
@@ -352,5 +476,65 @@ mod tests {
             );
             assert!(bytes == whole(frames), "row groups {groups:?}");
         }
+    }
+
+    #[test]
+    fn years_joined_unpack_and_write_as_the_frame_made_at_once() {
+        // Three "years" of an upload, the middle one larger than a row
+        // group: the rows of all three in one chunk is the frame made at
+        // once.
+        let years = [
+            part("student_enrollment", 70_000, 70_000),
+            part("student_enrollment", 400_000, 400_000),
+            part("student_enrollment", 90_000, 30_000),
+        ];
+        let mut whole = years[0].clone();
+        whole.vstack_mut(&years[1]).unwrap();
+        whole.vstack_mut(&years[2]).unwrap();
+        whole.rechunk_mut();
+        let joined = Part::joined(years.iter().map(|y| Part::pack(y).unwrap()).collect()).unwrap();
+        assert_eq!(joined.height(), whole.height());
+        let back = joined.frame().unwrap();
+        assert!(back.equals_missing(&whole));
+        for c in back.columns() {
+            assert_eq!(c.n_chunks(), 1, "{}", c.name());
+        }
+        assert!(matches!(back.column("upload").unwrap(), Column::Scalar(_)));
+        // The manifest's row groups of the joined part are those of the
+        // whole part.
+        assert_eq!(
+            row_groups(&[joined]).unwrap(),
+            row_groups(&[Part::Frame(whole.clone())]).unwrap()
+        );
+        assert_eq!(
+            row_groups_of_one_chunk(whole.height()).unwrap(),
+            row_groups(&[Part::Frame(whole.clone())]).unwrap()
+        );
+        // Each year handed over in turn, written in the groups of a frame
+        // of one chunk: the bytes of the whole frame written.
+        let mut at_once = Vec::new();
+        ParquetWriter::new(&mut at_once)
+            .finish(&mut whole.clone())
+            .unwrap();
+        let groups = row_groups_of_one_chunk(whole.height()).unwrap();
+        assert!(groups.len() > 1, "{groups:?}");
+        let mut by_year = Vec::new();
+        let mut writer = ParquetWriter::new(&mut by_year)
+            .batched(whole.schema())
+            .unwrap();
+        frames_in_groups(years.iter().cloned().map(Ok), &groups, |group| {
+            group.rechunk_mut();
+            writer.write_batch(group)?;
+            Ok(())
+        })
+        .unwrap();
+        writer.finish().unwrap();
+        assert!(by_year == at_once);
+        // Some columns of a part, whichever way it is held.
+        let narrow = Part::pack(&years[2])
+            .unwrap()
+            .columns(&["row_number"])
+            .unwrap();
+        assert!(narrow.equals_missing(&years[2].select(["row_number"]).unwrap()));
     }
 }

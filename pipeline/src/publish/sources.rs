@@ -16,6 +16,15 @@ use polars::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// The uploads checked and written a school year at a time
+/// ([`Loaded::conform_years`]): each row's rules read rows of its own
+/// school year only.
+pub const CHECKED_BY_YEAR: [&Upload; 3] = [
+    &conform::STUDENT_ENROLLMENT_UPLOAD,
+    &conform::FRM,
+    &conform::ELL,
+];
+
 /// The snapshot a source frame is read from.
 pub fn snapshot_of(source: Source) -> String {
     format!("identity/{}.parquet", source.entity())
@@ -104,17 +113,22 @@ impl YearMade {
         Ok(())
     }
 
+    /// Conform's report of the upload's rows (`rows` of them).
+    fn report(&self, rows: usize) -> StageReport {
+        if self.upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
+            conform::student_enrollment_report((self.split.0, rows as u64), self.split.1)
+        } else {
+            self.report.clone()
+        }
+    }
+
     /// The upload conformed now: its rows and conform's report of them.
-    fn built(self) -> Result<Option<conform::Built>> {
-        let Some(mut frame) = self.frame else {
+    fn built(mut self) -> Result<Option<conform::Built>> {
+        let Some(mut frame) = self.frame.take() else {
             return Ok(None);
         };
         frame.rechunk_mut();
-        let report = if self.upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
-            conform::student_enrollment_report((self.split.0, frame.height() as u64), self.split.1)
-        } else {
-            self.report
-        };
+        let report = self.report(frame.height());
         Ok(Some(conform::Built {
             name: self.upload.name,
             frame,
@@ -318,6 +332,46 @@ impl<'a> Loaded<'a> {
     /// all at once makes it. `None` (conform them all at once) when the
     /// snapshot's rows are not grouped by school year.
     fn segments_by_year(&mut self, upload: &'static Upload) -> Result<Option<conform::Built>> {
+        match self.year_pass(upload, true)? {
+            Some(made) => made.built(),
+            None => Ok(None),
+        }
+    }
+
+    /// Student Enrollment, FRM or ELL conformed a school year at a time
+    /// as [`Loaded::segments_by_year`] does (or in an earlier upload's
+    /// pass), its years' rows left packed (one part a year, in the upload's
+    /// order) to be checked and written a year at a time; with conform's
+    /// report of them all. `None` for any other upload (Special Ed's rule
+    /// on the previous segment reads across years), or when the enrollment
+    /// rows are not to be conformed by year (then [`Loaded::conform`]).
+    pub fn conform_years(
+        &mut self,
+        upload: &'static Upload,
+    ) -> Result<Option<(Vec<Part>, StageReport)>> {
+        if !CHECKED_BY_YEAR.iter().any(|u| u.name == upload.name) {
+            return Ok(None);
+        }
+        self.pending.retain(|u| u.name != upload.name);
+        if let Some(taken) = self.by_year.remove(upload.name) {
+            self.drop_unread();
+            return Ok(Some(taken));
+        }
+        if self.frames.contains_key(&Source::Segments) {
+            return Ok(None);
+        }
+        let Some(made) = self.year_pass(upload, false)? else {
+            return Ok(None);
+        };
+        self.drop_unread();
+        let report = made.report(made.rows);
+        Ok(Some((made.parts, report)))
+    }
+
+    /// The pass of [`Loaded::segments_by_year`]: `upload`'s rows (one
+    /// frame when `now`, else packed a year at a time); the riders' rows
+    /// kept packed for their turn.
+    fn year_pass(&mut self, upload: &'static Upload, now: bool) -> Result<Option<YearMade>> {
         let Some(plan) = self.year_plan()? else {
             return Ok(None);
         };
@@ -329,7 +383,7 @@ impl<'a> Loaded<'a> {
         let mut made: Vec<YearMade> = std::iter::once(upload)
             .chain(riders)
             .enumerate()
-            .map(|(i, u)| YearMade::new(u, i == 0))
+            .map(|(i, u)| YearMade::new(u, now && i == 0))
             .collect();
         let have = runfiles::columns_of(self.root, &snapshot_of(Source::Segments))?;
         let columns: Vec<String> = split_input(made.iter().map(|m| m.upload))
@@ -348,11 +402,11 @@ impl<'a> Loaded<'a> {
         }
         clock.lap("split+build by school year");
         let mut made = made.into_iter();
-        let built = made.next().map(YearMade::built).transpose()?.flatten();
+        let first = made.next();
         for m in made {
             self.by_year.insert(m.upload.name, (m.parts, m.report));
         }
-        Ok(built)
+        Ok(first)
     }
 
     /// An upload conformed in an earlier upload's pass by school year

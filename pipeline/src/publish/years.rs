@@ -1,0 +1,349 @@
+//! Student Enrollment checked and written a school year at a time: its
+//! rules compare rows of one student and school year only (the primary
+//! periods, made first from every year's rows, are looked up by student and
+//! year; the next primary enrollment is one of the same student and year),
+//! and its rows are ordered by school year first, so each year's rows
+//! checked, written to their files and their manifest rows made, one year
+//! after the other, are what checking and writing the whole upload makes.
+//! Publish then holds one year's conformed rows and their pre-flight, not
+//! the upload's (the years wait packed, a few bytes a row).
+//!
+//! The conformed snapshot is written a year at a time too, in the row
+//! groups polars makes of the whole frame (its rows in one chunk), so its
+//! bytes are those of the whole frame written; the manifest's part of the
+//! upload is the years' rows joined, held as the whole upload's part is
+//! (one chunk a column), for the same reason.
+
+use super::packed::{self, Part};
+use super::{
+    joined, upload_files, write_violations, Clock, Planned, Shared, Turn, UploadSummary, Writing,
+    STAGE,
+};
+use crate::output::{write_csv_parts, LineEnds};
+use crate::snapshot;
+use anyhow::Result;
+use cutover_stages::conform::{self, FieldType, Upload};
+use cutover_stages::preflight::{self, Layout, VIOLATION_COLUMNS};
+use cutover_stages::report::StageReport;
+use polars::prelude::*;
+
+/// The columns the primary periods are made from.
+const PERIOD_COLUMNS: [&str; 5] = [
+    "EnrollmentType",
+    "StateStudentID",
+    "SchoolYear",
+    "EntryDate",
+    "ExitDate",
+];
+
+impl<'a> Turn<'_, 'a, '_> {
+    /// Checks and writes Student Enrollment conformed a school year at a
+    /// time (`parts`: each year's rows, packed, in the upload's order), as
+    /// [`Turn::conformed`] does the whole frame.
+    pub(super) fn conformed_years(
+        &mut self,
+        p: &Planned,
+        layout: &Layout,
+        parts: Vec<Part>,
+        us: &mut UploadSummary,
+    ) -> Result<()> {
+        let upload = p.upload;
+        if parts.iter().all(|part| part.height() == 0) {
+            let frame = match parts.first() {
+                Some(_) => Part::joined(parts)?.frame()?,
+                None => conform::empty(upload)?,
+            };
+            return self.conformed(p, layout, frame, us);
+        }
+        let mut clock = Clock::new(upload.name);
+        let is_enrollment = upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name;
+        let (periods, latest) = periods_and_latest(upload, &parts, is_enrollment)?;
+        if let Some(periods) = periods {
+            self.reuse.periods_now(&periods)?;
+            self.enrollments.periods = Some(periods);
+        }
+        clock.lap("latest+periods");
+        // FRM and ELL read nothing of Student Enrollment.
+        let periods = self.enrollments.periods.as_ref().filter(|_| is_enrollment);
+        let rules = Rules {
+            shared: self.shared,
+            periods: periods.map(|p| year_index(p).map(|i| (p, i))).transpose()?,
+        };
+        let passed = check_and_write_years(self.w, (upload, layout), parts, &rules, us)?;
+        clock.lap("check_and_write");
+        if is_enrollment {
+            self.reuse.passed_now(&passed)?;
+            self.enrollments.passed = Some(passed);
+        }
+        self.reuse
+            .record(upload, &p.inputs, &latest, self.shared.as_of);
+        Ok(())
+    }
+}
+
+/// The primary periods of the upload's rows when `periods` (made from the
+/// columns they read of every year's rows, in the upload's order: the
+/// periods of the whole frame) and the latest date in them
+/// ([`super::latest_date`]).
+fn periods_and_latest(
+    upload: &Upload,
+    parts: &[Part],
+    periods: bool,
+) -> Result<(Option<DataFrame>, String)> {
+    let mut wanted: Vec<&str> = if periods {
+        PERIOD_COLUMNS.to_vec()
+    } else {
+        Vec::new()
+    };
+    for (field, kind) in upload.fields {
+        if *kind == FieldType::Date && !wanted.contains(field) {
+            wanted.push(field);
+        }
+    }
+    let mut latest = String::new();
+    let mut rows: Option<DataFrame> = None;
+    for part in parts {
+        let year = part.columns(&wanted)?;
+        let of_year = super::latest_date(upload, &year)?;
+        if of_year > latest {
+            latest = of_year;
+        }
+        if !periods {
+            continue;
+        }
+        let narrow = year.select(PERIOD_COLUMNS)?;
+        drop(year);
+        match rows.as_mut() {
+            Some(r) => {
+                r.vstack_mut(&narrow)?;
+            }
+            None => rows = Some(narrow),
+        }
+    }
+    let Some(mut rows) = rows else {
+        return Ok((None, latest));
+    };
+    rows.rechunk_mut();
+    Ok((Some(preflight::primary_periods(Some(&rows))?), latest))
+}
+
+/// The primary periods of each school year (`__p_year`): the rows of
+/// the periods frame that hold it.
+fn year_index(periods: &DataFrame) -> Result<PlHashMap<String, Vec<IdxSize>>> {
+    let years = periods
+        .column("__p_year")?
+        .as_materialized_series()
+        .cast(&DataType::String)?;
+    let mut index: PlHashMap<String, Vec<IdxSize>> = PlHashMap::default();
+    for (i, year) in years.str()?.iter().enumerate() {
+        if let Some(year) = year {
+            match index.get_mut(year) {
+                Some(rows) => rows.push(i as IdxSize),
+                None => {
+                    index.insert(year.to_string(), vec![i as IdxSize]);
+                }
+            }
+        }
+    }
+    Ok(index)
+}
+
+/// What a year's rules read: the periods of its school years only (a row's
+/// primary period is one of its own student and school year).
+struct Rules<'r> {
+    shared: &'r Shared,
+    periods: Option<(&'r DataFrame, PlHashMap<String, Vec<IdxSize>>)>,
+}
+
+impl Rules<'_> {
+    /// The primary periods of the school years of `year`'s rows (in the
+    /// order of the whole periods frame).
+    fn periods_of(&self, year: &DataFrame) -> Result<Option<DataFrame>> {
+        let Some((periods, index)) = &self.periods else {
+            return Ok(None);
+        };
+        let texts = year
+            .column("SchoolYear")?
+            .as_materialized_series()
+            .cast(&DataType::String)?
+            .unique()?;
+        let mut rows: Vec<IdxSize> = Vec::new();
+        for text in texts.str()?.iter().flatten() {
+            if let Some(of_year) = index.get(text) {
+                rows.extend_from_slice(of_year);
+            }
+        }
+        rows.sort_unstable();
+        Ok(Some(periods.take(&IdxCa::from_vec("".into(), rows))?))
+    }
+}
+
+/// What the years checked so far add up to.
+struct Years {
+    /// Pre-flight's report.
+    checked: StageReport,
+    /// The publish report (rows written).
+    written: StageReport,
+    violations: Vec<DataFrame>,
+    /// Student Enrollment: the keys of the rows that passed
+    /// ([`super::passed_keys`]).
+    passed: Option<Vec<DataFrame>>,
+    /// The manifest rows, packed a year at a time.
+    manifest: Vec<Part>,
+}
+
+/// Adds a year's report to the upload's (every count).
+fn add_report(into: &mut StageReport, part: &StageReport) {
+    conform::add_report(into, part);
+    for (rule, n) in &part.kept {
+        *into.kept.entry(rule.clone()).or_default() += n;
+    }
+}
+
+impl Years {
+    /// Checks one year's rows and writes their files.
+    fn add(
+        &mut self,
+        w: &mut Writing,
+        (upload, layout): (&'static Upload, &Layout),
+        year: &DataFrame,
+        rules: &Rules,
+        us: &mut UploadSummary,
+    ) -> Result<()> {
+        let periods = rules.periods_of(year)?;
+        let ctx = rules.shared.ctx(periods.as_ref(), None);
+        let checked = preflight::run(upload, layout, year, &ctx)?;
+        drop(periods);
+        add_report(&mut self.checked, &checked.report);
+        self.violations.push(checked.violations);
+        let (written, part) = upload_files(w, upload, layout, &checked.rows, us)?;
+        add_report(&mut self.written, &written);
+        self.manifest.push(Part::pack(&part)?);
+        if let Some(passed) = self.passed.as_mut() {
+            passed.push(super::passed_keys(&checked.rows)?);
+        }
+        Ok(())
+    }
+}
+
+/// [`super::check_and_write`] a school year at a time: the conformed
+/// snapshot written on another thread in the whole frame's row groups,
+/// each year checked, its files written and its manifest rows packed;
+/// then the findings and the manifest part of the whole upload. Returns
+/// the keys of the rows that passed (Student Enrollment's; else none).
+fn check_and_write_years(
+    w: &mut Writing,
+    (upload, layout): (&'static Upload, &Layout),
+    parts: Vec<Part>,
+    rules: &Rules,
+    us: &mut UploadSummary,
+) -> Result<DataFrame> {
+    let mut clock = Clock::new(upload.name);
+    let total: usize = parts.iter().map(Part::height).sum();
+    us.conformed = total as u64;
+    let groups = packed::row_groups_of_one_chunk(total)?;
+    let mut years = Years {
+        checked: StageReport::new(preflight::STAGE, upload.name),
+        written: StageReport::new(STAGE, upload.name),
+        violations: Vec::new(),
+        passed: (upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name).then(Vec::new),
+        manifest: Vec::new(),
+    };
+    let (root, provenance) = (w.root, w.provenance);
+    let (written, checked) = std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<DataFrame>(1);
+        let parquet = s.spawn(move || {
+            snapshot::stage_parquet_batches(
+                root,
+                conform::STAGE,
+                upload.name,
+                provenance,
+                |sink| {
+                    packed::frames_in_groups(rx.into_iter().map(Ok), &groups, |group| {
+                        sink.write(group)
+                    })
+                },
+            )?
+            .persist()
+        });
+        let checked = parts.into_iter().try_for_each(|part| {
+            let year = part.frame()?;
+            drop(part);
+            // A parquet thread gone has failed: its error is the one told.
+            let _ = tx.send(year.clone());
+            years.add(w, (upload, layout), &year, rules, us)
+        });
+        drop(tx);
+        (joined(parquet), checked)
+    });
+    // A year that failed cuts the snapshot short: its error first.
+    checked?;
+    written?;
+    w.outputs
+        .push(format!("{}/{}.parquet", conform::STAGE, upload.name));
+    tracing::info!(upload = upload.name, rows = total, "conformed");
+    tracing::info!(
+        upload = upload.name,
+        held = years.checked.rejected_total(),
+        "pre-flight"
+    );
+    clock.lap("conform parquet+preflight+files by school year");
+    finish(w, upload, years, us)
+}
+
+/// The upload's findings, reports and manifest part, once every year is
+/// checked and written. Returns the keys of the rows that passed.
+fn finish(
+    w: &mut Writing,
+    upload: &'static Upload,
+    years: Years,
+    us: &mut UploadSummary,
+) -> Result<DataFrame> {
+    let Years {
+        checked,
+        written,
+        violations,
+        passed,
+        manifest,
+    } = years;
+    us.preflight = checked.rejected.clone();
+    if violations.len() == 1 {
+        write_violations(w.root, upload, &violations[0])?;
+    } else {
+        let path = w
+            .root
+            .join("preflight")
+            .join(format!("{}.csv", upload.name));
+        write_csv_parts(
+            &path,
+            violations.into_iter().map(Ok),
+            &VIOLATION_COLUMNS,
+            LineEnds::Crlf,
+        )?;
+    }
+    w.outputs.push(format!("preflight/{}.csv", upload.name));
+    w.reports.push(checked);
+    w.reports.push(written);
+    w.manifests.push(Part::joined(manifest)?);
+    tracing::info!(
+        upload = upload.name,
+        conformed = us.conformed,
+        written = us.written,
+        files = us.files,
+        "upload"
+    );
+    let mut keys: Option<DataFrame> = None;
+    for year in passed.into_iter().flatten() {
+        match keys.as_mut() {
+            Some(k) => {
+                k.vstack_mut(&year)?;
+            }
+            None => keys = Some(year),
+        }
+    }
+    match keys {
+        // A key met in two years is kept once, as in the whole upload's keys.
+        Some(keys) => super::passed_keys(&keys),
+        None => Ok(DataFrame::empty()),
+    }
+}
