@@ -536,13 +536,15 @@ pub struct Input<'a> {
 /// Reads one bundle file as the entity `spec`, its rows handed to `sink` a
 /// batch at a time. The file is read twice, never held whole: once to choose
 /// its encoding, once to decode and parse it, a batch of text at a time cut
-/// into pieces parsed on every core (see `chunks`).
+/// into pieces parsed on every core (see `chunks`). `present` is told the
+/// canonical columns the file has once its header is read, before any batch.
 pub fn read_file(
     input: Input,
     spec: &EntitySpec,
     choice: EncodingChoice,
     column_map: &BTreeMap<String, String>,
     progress: impl FnMut(u64),
+    present: &mut dyn FnMut(&BTreeSet<String>),
     sink: Sink,
 ) -> Result<Read, ReadError> {
     let how = How {
@@ -553,7 +555,7 @@ pub fn read_file(
         sha256: input.sha256,
         batch: BATCH,
     };
-    read_in_batches(input.path, &how, progress, sink)
+    read_in_batches(input.path, &how, progress, present, sink)
 }
 
 /// What [`read_file`] reads a file as.
@@ -572,6 +574,7 @@ fn read_in_batches(
     path: &Path,
     how: &How,
     mut progress: impl FnMut(u64),
+    present: &mut dyn FnMut(&BTreeSet<String>),
     sink: Sink,
 ) -> Result<Read, ReadError> {
     let (file, spec, batch) = (how.file, how.spec, how.batch);
@@ -597,6 +600,7 @@ fn read_in_batches(
         }
     };
     let header = Header::new(&record, file, spec, how.column_map)?;
+    present(&present_columns(spec, &header));
     let mut lfs = chunks::lfs(&text[..offset]);
     let mut consumed = 0u64;
     let mut tally = Tally::new(spec);
@@ -908,6 +912,16 @@ impl Tally {
     }
 }
 
+/// The canonical columns the file's header has.
+fn present_columns(spec: &EntitySpec, header: &Header) -> BTreeSet<String> {
+    spec.columns
+        .iter()
+        .zip(&header.index)
+        .filter(|(_, i)| i.is_some())
+        .map(|(c, _)| c.name.to_string())
+        .collect()
+}
+
 /// The quarantine and the report of a file read.
 fn finish(
     file: &str,
@@ -943,13 +957,7 @@ fn finish(
         ));
     }
     let quarantine = rejected_frame(file, &bad).map_err(|e| polars_failed(file, e))?;
-    let present = spec
-        .columns
-        .iter()
-        .zip(&header.index)
-        .filter(|(_, i)| i.is_some())
-        .map(|(c, _)| c.name.to_string())
-        .collect();
+    let present = present_columns(spec, &header);
     info.columns_found = header.found;
     info.extra_columns = header.extra_columns;
     info.missing_columns = header.missing_columns;
@@ -1099,7 +1107,7 @@ mod tests {
 
     fn read_whole(path: &Path, how: &How) -> Result<Whole, ReadError> {
         let mut frames: Vec<DataFrame> = Vec::new();
-        let read = read_in_batches(path, how, |_| {}, &mut |df| {
+        let read = read_in_batches(path, how, |_| {}, &mut |_| {}, &mut |df| {
             frames.push(df);
             Ok(())
         })?;

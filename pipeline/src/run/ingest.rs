@@ -14,11 +14,11 @@ use crate::output::Staged;
 use crate::read::{self, EncodingChoice};
 use crate::snapshot;
 use anyhow::Result;
-use cutover_stages::columns::{BIRTH_DATE, ENGLISH_PROFICIENCY, SOURCE_ROW, STATE_STUDENT_ID};
+use cutover_stages::columns::{BIRTH_DATE, SOURCE_ROW, STATE_STUDENT_ID};
 use cutover_stages::ingest;
 use cutover_stages::schema::{EntitySpec, ENTITIES, STUDENT_ENROLLMENT, STUDENT_PERSONAL};
 use polars::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use tracing::{debug, info, info_span};
 
 pub struct Ingest;
@@ -46,25 +46,49 @@ impl Stage for Ingest {
     fn run(&self, ctx: &Ctx, _state: &State, _frames: &mut Frames) -> Result<Produced> {
         // Every file is read first, one at a time, its read snapshot staged
         // beside its place (a file that cannot be read leaves the previous
-        // outputs as they were); then each is ingested from its staged
-        // snapshot, one at a time. The cross-file rules (no identity, LEP,
-        // age) read two columns each of the identity and enrollment files.
+        // outputs as they were). The enrollments, read after the identity
+        // file, are ingested as they are read (`stage_read_ingested`);
+        // every other file from its staged read snapshot once all are read.
+        // The cross-file rules (no identity, LEP, age) read the identity
+        // file's IDs and birth dates and the enrollments' English proficiency.
+        let ingest_config = ctx.config.ingest();
         let mut reads = Vec::new();
+        let mut context = None;
+        let mut lep = Vec::new();
         for spec in ENTITIES {
             let name = &ctx.config.files[spec.name];
-            if ctx.inputs.contains_key(name) {
-                reads.push(stage_read(ctx, spec, name)?);
+            if !ctx.inputs.contains_key(name) {
+                continue;
+            }
+            if spec.name == STUDENT_ENROLLMENT.name {
+                let personal = timed("context", "", || context_of(&reads, &ingest_config))?;
+                let read = stage_read_ingested(ctx, spec, name, &ingest_config, &personal)?;
+                lep = read.1;
+                reads.push(read.0);
+                context = Some(personal);
+            } else {
+                reads.push((stage_read(ctx, spec, name)?, None));
             }
         }
-        let ingest_config = ctx.config.ingest();
-        let context = timed("context", "", || context(&reads, &ingest_config))?;
+        let mut context = match context {
+            Some(context) => context,
+            None => timed("context", "", || context_of(&reads, &ingest_config))?,
+        };
+        context.lep = lep;
         let mut produced = Produced::default();
-        for read in reads {
-            ingest_one(ctx, read, &ingest_config, &context, &mut produced)?;
+        for (read, streamed) in reads {
+            let ingested = match streamed {
+                Some(ingested) => ingested,
+                None => ingest_staged(ctx, &read, &ingest_config, &context)?,
+            };
+            settle(ctx, read, ingested, &mut produced)?;
         }
         Ok(produced)
     }
 }
+
+/// A file read, and its rows ingested when they were as they were read.
+type FileRead = (StagedRead, Option<Ingested>);
 
 /// One file read, its rows staged as its read snapshot (not yet in place).
 struct StagedRead {
@@ -104,7 +128,7 @@ fn stage_read(ctx: &Ctx, spec: &'static EntitySpec, name: &str) -> Result<Staged
             let (read, written) = overlapped(
                 |send| {
                     let mut send = |rows| send(rows).map_err(|_| io_error(name, "stopped"));
-                    read_one(ctx, spec, name, &mut send)
+                    read_one(ctx, spec, name, &mut |_| {}, &mut send)
                 },
                 |mut rows| sink.write(&mut rows),
             );
@@ -128,6 +152,246 @@ fn stage_read(ctx: &Ctx, spec: &'static EntitySpec, name: &str) -> Result<Staged
     Ok(StagedRead { spec, rows, read })
 }
 
+/// Reads the enrollments as [`stage_read`] does and ingests their rows as
+/// they are read, before the rest of the file: while every row so far is
+/// the first with its key ([`ingest::KeysSeen`]), no row repeats an
+/// earlier one, so no batch needs the whole file's [`ingest::FirstRows`].
+/// A key repeated or blank (or a batch that could not be ingested) stops
+/// this; the file is then ingested from its staged read snapshot as every
+/// other file is. Also returns the enrollments' LEP students.
+fn stage_read_ingested(
+    ctx: &Ctx,
+    spec: &'static EntitySpec,
+    name: &str,
+    config: &ingest::IngestConfig,
+    context: &ingest::Context,
+) -> Result<(FileRead, Vec<String>)> {
+    let present = std::sync::OnceLock::new();
+    let mut stream = Stream::new(spec, &ctx.tables.codes, config, context);
+    let mut failed = None;
+    let mut done = None;
+    let mut streamed = None;
+    let (root, prov) = (ctx.root, &ctx.provenance);
+    let staged = timed("read", spec.name, || {
+        snapshot::stage_parquet_batches(root, read::STAGE, spec.name, prov, |read_sink| {
+            let rows = snapshot::stage_parquet_batches(
+                root,
+                ingest::STAGE,
+                spec.name,
+                prov,
+                |ingest_sink| {
+                    // On this thread (the rows are parsed on every core): a
+                    // batch read while the last is ingested would hold both.
+                    let mut written = Ok(());
+                    let mut tell = |columns: &BTreeSet<String>| {
+                        let _ = present.set(columns.clone());
+                    };
+                    let mut take = |mut rows: DataFrame| {
+                        let columns = present.get().expect("the header is read before any row");
+                        stream.take(&rows, columns, ingest_sink);
+                        written = read_sink.write(&mut rows);
+                        written.as_ref().map_err(|_| io_error(name, "stopped"))?;
+                        Ok(())
+                    };
+                    let read = read_one(ctx, spec, name, &mut tell, &mut take);
+                    match (read, written) {
+                        (_, Err(e)) => failed = Some(io_error(name, &format!("{e:#}"))),
+                        (Err(e), Ok(())) => failed = Some(e),
+                        (Ok(read), Ok(())) => done = Some(read),
+                    }
+                    match failed {
+                        Some(_) => anyhow::bail!("{name}: not read"),
+                        None => stream.finish(ingest_sink),
+                    }
+                },
+            );
+            match failed {
+                Some(_) => anyhow::bail!("{name}: not read"),
+                None => {
+                    streamed = rows.ok();
+                    Ok(())
+                }
+            }
+        })
+    });
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    let rows = staged?;
+    let read = done.expect("read when staged");
+    let lep = stream.lep.iter().cloned().collect();
+    let ingested = match (streamed, stream.ingestion) {
+        (Some(rows), Some(ingestion)) if !stream.stopped => Some(Ingested {
+            rows,
+            quarantines: stream.quarantines,
+            report: ingestion.finish(),
+            hashes: stream.hashes,
+        }),
+        _ => None,
+    };
+    debug!(
+        entity = spec.name,
+        as_read = ingested.is_some(),
+        "ingested as read (otherwise from the read snapshot)"
+    );
+    Ok(((StagedRead { spec, rows, read }, ingested), lep))
+}
+
+/// The enrollments' rows ingested as they are read ([`stage_read_ingested`]).
+struct Stream<'a> {
+    spec: &'static EntitySpec,
+    codes: &'a cutover_stages::codes::CodeSet,
+    config: &'a ingest::IngestConfig,
+    context: &'a ingest::Context,
+    ingestion: Option<ingest::Ingestion<'a>>,
+    keys: Option<ingest::KeysSeen>,
+    /// Rows ingested and not yet written, and the read rows they came
+    /// from: written together as [`snapshot::read_batches`] groups the read
+    /// snapshot's row groups (one per read batch), whole read batches of at
+    /// most [`INGEST_BATCH`] rows unless one alone is more (each read batch
+    /// is ingested as it comes: its rows are checked one by one).
+    pending: Option<(DataFrame, usize)>,
+    /// The batch of a file without rows (the only one it has).
+    empty: Option<DataFrame>,
+    ingested_any: bool,
+    /// Not ingested as read: the file is ingested from its read snapshot.
+    stopped: bool,
+    quarantines: Vec<DataFrame>,
+    hashes: DataHashes,
+    /// The StateStudentIDs of the rows with EnglishProficiency 03 or 04.
+    lep: BTreeSet<String>,
+}
+
+impl<'a> Stream<'a> {
+    fn new(
+        spec: &'static EntitySpec,
+        codes: &'a cutover_stages::codes::CodeSet,
+        config: &'a ingest::IngestConfig,
+        context: &'a ingest::Context,
+    ) -> Stream<'a> {
+        Stream {
+            spec,
+            codes,
+            config,
+            context,
+            ingestion: None,
+            keys: None,
+            pending: None,
+            empty: None,
+            ingested_any: false,
+            stopped: false,
+            quarantines: Vec::new(),
+            hashes: DataHashes::new(spec.name),
+            lep: BTreeSet::new(),
+        }
+    }
+
+    /// Takes the next read batch (`present`: the file's columns); a batch
+    /// that cannot be ingested as read stops the stream, never the read.
+    fn take(
+        &mut self,
+        batch: &DataFrame,
+        present: &'a BTreeSet<String>,
+        sink: &mut snapshot::BatchSink<'_>,
+    ) {
+        if let Err(e) = self.try_take(batch, present, sink) {
+            debug!(error = %format!("{e:#}"), "not ingested as read");
+            self.stop();
+        }
+    }
+
+    fn stop(&mut self) {
+        self.stopped = true;
+        self.pending = None;
+        self.quarantines.clear();
+    }
+
+    fn try_take(
+        &mut self,
+        batch: &DataFrame,
+        present: &'a BTreeSet<String>,
+        sink: &mut snapshot::BatchSink<'_>,
+    ) -> Result<()> {
+        self.lep.extend(ingest::Context::lep_of(batch)?);
+        if self.stopped {
+            return Ok(());
+        }
+        if self.ingestion.is_none() {
+            self.keys = ingest::KeysSeen::new(self.spec, present);
+            if self.keys.is_none() {
+                self.stop();
+                return Ok(());
+            }
+            let (spec, codes, config, context) = (self.spec, self.codes, self.config, self.context);
+            let first = ingest::FirstRows::default();
+            let ingestion = ingest::Ingestion::new(spec, present, codes, config, context, first);
+            self.ingestion = Some(ingestion);
+        }
+        if batch.height() == 0 {
+            self.empty.get_or_insert_with(|| batch.clone());
+            return Ok(());
+        }
+        let keys = self.keys.as_mut().expect("made with the ingestion");
+        if !keys.all_first(batch)? {
+            self.stop();
+            return Ok(());
+        }
+        let read = batch.height();
+        if let Some((rows, before)) = self.pending.take() {
+            match before + read <= INGEST_BATCH {
+                true => self.pending = Some((rows, before)),
+                false => self.write(rows, sink)?,
+            }
+        }
+        let rows = self.ingest(batch.clone())?;
+        self.pending = Some(match self.pending.take() {
+            Some((mut pending, before)) => {
+                pending.vstack_mut(&rows)?;
+                (pending, before + read)
+            }
+            None => (rows, read),
+        });
+        Ok(())
+    }
+
+    /// One read batch's rows typed and checked: the rows kept.
+    fn ingest(&mut self, batch: DataFrame) -> Result<DataFrame> {
+        let ingestion = self.ingestion.as_mut().expect("made at the first batch");
+        let (rows, quarantine) = ingestion.batch(batch)?;
+        self.quarantines.push(quarantine);
+        Ok(rows)
+    }
+
+    fn write(&mut self, mut rows: DataFrame, sink: &mut snapshot::BatchSink<'_>) -> Result<()> {
+        self.hashes.update(&rows)?;
+        sink.write(&mut rows)?;
+        self.ingested_any = true;
+        Ok(())
+    }
+
+    /// Ingests what is left once the file is read: an error when the
+    /// stream stopped (its staged ingest snapshot is then dropped).
+    fn finish(&mut self, sink: &mut snapshot::BatchSink<'_>) -> Result<()> {
+        if !self.stopped {
+            let last = match (self.pending.take(), self.empty.take()) {
+                (Some((rows, _)), _) => Some(Ok(rows)),
+                (None, Some(empty)) if !self.ingested_any => Some(self.ingest(empty)),
+                _ => None,
+            };
+            if let Some(last) = last {
+                if let Err(e) = last.and_then(|rows| self.write(rows, sink)) {
+                    debug!(error = %format!("{e:#}"), "not ingested as read");
+                    self.stop();
+                }
+            }
+        }
+        match self.stopped {
+            true => anyhow::bail!("not ingested as read"),
+            false => Ok(()),
+        }
+    }
+}
+
 fn io_error(file: &str, message: &str) -> read::ReadError {
     read::ReadError::Io {
         file: file.to_string(),
@@ -135,27 +399,25 @@ fn io_error(file: &str, message: &str) -> read::ReadError {
     }
 }
 
-/// The facts the cross-file rules read: the identity file's StateStudentIDs
-/// and birth dates, the enrollment file's English proficiency.
-fn context(reads: &[StagedRead], config: &ingest::IngestConfig) -> Result<ingest::Context> {
-    let of = |name: &str| reads.iter().find(|r| r.spec.name == name);
-    let columns = |name: &str, wanted: &[&str]| {
-        of(name)
-            .map(|r| snapshot::read_columns(r.rows.temp_path(), wanted))
-            .transpose()
-    };
-    let personal = columns(STUDENT_PERSONAL.name, &[STATE_STUDENT_ID, BIRTH_DATE])?;
-    let enrollment = columns(
-        STUDENT_ENROLLMENT.name,
-        &[STATE_STUDENT_ID, ENGLISH_PROFICIENCY],
-    )?;
-    let unreadable = of(STUDENT_PERSONAL.name)
+/// The facts the cross-file rules read of the identity file (its
+/// StateStudentIDs and birth dates, from its staged read snapshot); the
+/// enrollments' English proficiency ([`ingest::Context::lep`]) is added
+/// once they are read.
+fn context_of(reads: &[FileRead], config: &ingest::IngestConfig) -> Result<ingest::Context> {
+    let personal = reads
+        .iter()
+        .map(|(r, _)| r)
+        .find(|r| r.spec.name == STUDENT_PERSONAL.name);
+    let columns = personal
+        .map(|r| snapshot::read_columns(r.rows.temp_path(), &[STATE_STUDENT_ID, BIRTH_DATE]))
+        .transpose()?;
+    let unreadable = personal
         .map(|r| r.read.rejected_state_ids.clone())
         .unwrap_or_default();
     Ok(ingest::Context::new(
-        personal.as_ref(),
+        columns.as_ref(),
         &unreadable,
-        enrollment.as_ref(),
+        None,
         config,
     )?)
 }
@@ -184,18 +446,26 @@ fn first_rows(staged: &StagedRead) -> Result<ingest::FirstRows> {
     )?)
 }
 
-/// Ingests one file from its staged read snapshot a batch at a time,
-/// writes its ingest snapshots and moves the read snapshot into place.
-fn ingest_one(
+/// One file's rows ingested, staged as its ingest snapshot (not yet in
+/// place), with their quarantine rows (a batch at a time), report and
+/// content hashes.
+struct Ingested {
+    rows: Staged,
+    quarantines: Vec<DataFrame>,
+    report: cutover_stages::report::StageReport,
+    hashes: DataHashes,
+}
+
+/// Ingests one file from its staged read snapshot a batch at a time.
+fn ingest_staged(
     ctx: &Ctx,
-    staged: StagedRead,
+    staged: &StagedRead,
     config: &ingest::IngestConfig,
     context: &ingest::Context,
-    produced: &mut Produced,
-) -> Result<()> {
+) -> Result<Ingested> {
     let spec = staged.spec;
     let _span = info_span!("ingest", entity = spec.name).entered();
-    let first = timed("first rows", spec.name, || first_rows(&staged))?;
+    let first = timed("first rows", spec.name, || first_rows(staged))?;
     let present = &staged.read.present;
     let codes = &ctx.tables.codes;
     let mut ingestion = ingest::Ingestion::new(spec, present, codes, config, context, first);
@@ -224,7 +494,30 @@ fn ingest_one(
             written.and(checked)
         })
     })?;
-    let report = ingestion.finish();
+    Ok(Ingested {
+        rows,
+        quarantines,
+        report: ingestion.finish(),
+        hashes,
+    })
+}
+
+/// Writes one file's quarantine snapshot and moves its read and ingest
+/// snapshots into place.
+fn settle(
+    ctx: &Ctx,
+    staged: StagedRead,
+    ingested: Ingested,
+    produced: &mut Produced,
+) -> Result<()> {
+    let spec = staged.spec;
+    let _span = info_span!("ingest", entity = spec.name).entered();
+    let Ingested {
+        rows,
+        mut quarantines,
+        report,
+        hashes,
+    } = ingested;
     info!(
         rows_in = report.rows_in,
         rows_out = report.rows_out,
@@ -242,6 +535,7 @@ fn ingest_one(
     staged.rows.persist()?;
     rows.persist()?;
     let q = quarantine_name(spec.name);
+    let (root, prov) = (ctx.root, &ctx.provenance);
     timed("quarantine snapshot", spec.name, || {
         snapshot::write_parquet(root, ingest::STAGE, &q, &mut quarantine, prov)
     })?;
@@ -258,6 +552,7 @@ fn read_one(
     ctx: &Ctx,
     spec: &EntitySpec,
     name: &str,
+    present: &mut dyn FnMut(&BTreeSet<String>),
     sink: read::Sink,
 ) -> Result<read::Read, read::ReadError> {
     let path = ctx.config.bundle.join(name);
@@ -277,7 +572,15 @@ fn read_one(
         file: name,
         sha256: ctx.inputs.get(name).map(String::as_str),
     };
-    let read = read::read_file(input, spec, choice, map, |b| bar.set_position(b), sink)?;
+    let read = read::read_file(
+        input,
+        spec,
+        choice,
+        map,
+        |b| bar.set_position(b),
+        present,
+        sink,
+    )?;
     bar.finish_and_clear();
     info!(rows_in = read.report.rows_in, rows_out = read.report.rows_out, encoding = %read.info.encoding, "read");
     Ok(read)

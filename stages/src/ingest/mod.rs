@@ -50,7 +50,7 @@ mod findings;
 pub(crate) use findings::joined;
 mod kernels;
 pub mod rules;
-pub use rules::{Context, FirstRows};
+pub use rules::{Context, FirstRows, KeysSeen};
 
 /// Ingest settings (the `[ingest]` table of the run configuration).
 #[derive(Clone, Debug)]
@@ -1301,5 +1301,41 @@ mod tests {
         assert_eq!(out.rows.height(), 0);
         assert_eq!(out.quarantine.height(), 0);
         assert!(out.report.balanced());
+    }
+
+    #[test]
+    fn keys_seen_says_whether_every_row_so_far_is_the_first_with_its_key() {
+        let ids = |ids: Vec<Option<&str>>| frame(&STUDENT_ENROLLMENT, &[(ENROLLMENT_ID, ids)]);
+        let batch = |v: Vec<Option<&str>>| ids(v).0.collect().unwrap();
+        let present = ids(vec![Some("1")]).1;
+        let new = || KeysSeen::new(&STUDENT_ENROLLMENT, &present).unwrap();
+        let mut keys = new();
+        assert!(keys.all_first(&batch(vec![Some("1"), Some("2")])).unwrap());
+        assert!(keys.all_first(&batch(vec![Some("3")])).unwrap());
+        // A key of an earlier batch, of the same batch, a blank key.
+        assert!(!keys.all_first(&batch(vec![Some("4"), Some("2")])).unwrap());
+        assert!(!new().all_first(&batch(vec![Some("5"), Some("5")])).unwrap());
+        assert!(!new().all_first(&batch(vec![Some("6"), None])).unwrap());
+        // No key column in the file, no key at all.
+        let no_key = frame(&STUDENT_ENROLLMENT, &[(STATE_STUDENT_ID, vec![Some("1")])]).1;
+        assert!(KeysSeen::new(&STUDENT_ENROLLMENT, &no_key).is_none());
+        assert!(KeysSeen::new(&crate::schema::CTE, &no_key).is_none());
+        // A key of three columns: "1" + "AB" is not "1A" + "B".
+        let behavior = |incidents: Vec<Option<&str>>, students: Vec<Option<&str>>| {
+            let roles = vec![Some("x"); incidents.len()];
+            frame(
+                &crate::schema::BEHAVIOR,
+                &[
+                    (INCIDENT_ID, incidents),
+                    (STATE_STUDENT_ID, students),
+                    (ROLE_CODE, roles),
+                ],
+            )
+        };
+        let (lf, present) = behavior(vec![Some("1"), Some("1A")], vec![Some("AB"), Some("B")]);
+        let mut keys = KeysSeen::new(&crate::schema::BEHAVIOR, &present).unwrap();
+        assert!(keys.all_first(&lf.collect().unwrap()).unwrap());
+        let (lf, _) = behavior(vec![Some("1")], vec![Some("AB")]);
+        assert!(!keys.all_first(&lf.collect().unwrap()).unwrap());
     }
 }

@@ -99,21 +99,30 @@ impl Context {
             }
         }
         if let Some(df) = enrollment {
-            if df.column(ENGLISH_PROFICIENCY).is_ok() && df.column(STATE_STUDENT_ID).is_ok() {
-                let p = || col(ENGLISH_PROFICIENCY);
-                context.lep = distinct(
-                    df.clone()
-                        .lazy()
-                        .filter(
-                            col(STATE_STUDENT_ID)
-                                .is_not_null()
-                                .and(p().eq(lit("03")).or(p().eq(lit("04")))),
-                        )
-                        .select([col(STATE_STUDENT_ID)]),
-                )?;
-            }
+            context.lep = Context::lep_of(df)?;
         }
         Ok(context)
+    }
+
+    /// The StateStudentIDs of `enrollment`'s rows (read frame: text
+    /// columns) whose EnglishProficiency is 03 or 04, each once, in order:
+    /// [`Context::lep`] of a file is that of its rows taken together.
+    pub fn lep_of(enrollment: &DataFrame) -> PolarsResult<Vec<String>> {
+        let df = enrollment;
+        if df.column(ENGLISH_PROFICIENCY).is_err() || df.column(STATE_STUDENT_ID).is_err() {
+            return Ok(Vec::new());
+        }
+        let p = || col(ENGLISH_PROFICIENCY);
+        distinct(
+            df.clone()
+                .lazy()
+                .filter(
+                    col(STATE_STUDENT_ID)
+                        .is_not_null()
+                        .and(p().eq(lit("03")).or(p().eq(lit("04")))),
+                )
+                .select([col(STATE_STUDENT_ID)]),
+        )
     }
 
     /// Adds what `entity`'s rules need from the other files (the student's
@@ -334,6 +343,47 @@ impl FirstRows {
         df.with_column(first(&self.same_row, FIRST_ROW))?;
         df.with_column(first(&self.same_key, FIRST_KEY))?;
         Ok(df)
+    }
+}
+
+/// Whether every row of a file so far is the first with its key, told a
+/// batch at a time in `source_row` order. While it is, no row equals an
+/// earlier one either (equal rows have equal keys), so the file's
+/// [`FirstRows`] hold none of these rows: each batch can be checked as it
+/// is read, before the rest of the file. A key is held as a 64-bit hash
+/// (SipHash with fixed keys): two keys with one hash count as repeated, as
+/// does a blank key, and the caller then settles the file whole.
+pub struct KeysSeen {
+    key: &'static [&'static str],
+    seen: PlHashSet<u64>,
+}
+
+impl KeysSeen {
+    /// For `entity` with the columns `present` (`None` when it has no key
+    /// or the file lacks one of its columns).
+    pub fn new(entity: &EntitySpec, present: &BTreeSet<String>) -> Option<KeysSeen> {
+        let key = present_key(entity, present)?;
+        Some(KeysSeen {
+            key,
+            seen: PlHashSet::default(),
+        })
+    }
+
+    /// Takes the keys of the next batch: false when one is blank or was
+    /// seen before (in this batch or an earlier one, or a hash shared).
+    pub fn all_first(&mut self, batch: &DataFrame) -> PolarsResult<bool> {
+        use std::hash::{Hash, Hasher};
+        let mut hashers = vec![std::hash::DefaultHasher::new(); batch.height()];
+        for name in self.key {
+            let values = batch.column(name)?.str()?;
+            for (hasher, value) in hashers.iter_mut().zip(values.iter()) {
+                match value {
+                    Some(v) => v.hash(hasher),
+                    None => return Ok(false),
+                }
+            }
+        }
+        Ok(hashers.iter().all(|h| self.seen.insert(h.finish())))
     }
 }
 
