@@ -17,14 +17,19 @@ pub fn block(units: &[Unit], passes: &[Pass]) -> Blocked {
     let mut oversized = 0u64;
     // Distinct pairs after the last deduplication.
     let mut distinct = 0;
-    for pass in passes {
-        let (pairs, big) = pass_pairs(units, pass);
-        oversized += big;
-        counts.push((pass.name.to_string(), pairs.len() as u64));
-        all.extend(pairs);
+    // Two passes at a time (each on both cores too: a pass's serial steps
+    // overlap the other's), the keys of no more than two held at once.
+    for two in passes.chunks(2) {
+        let made: Vec<(Vec<(u32, u32)>, u64)> =
+            two.par_iter().map(|pass| pass_pairs(units, pass)).collect();
+        for (pass, (pairs, big)) in two.iter().zip(made) {
+            oversized += big;
+            counts.push((pass.name.to_string(), pairs.len() as u64));
+            all.extend(pairs);
+        }
         // Deduplicated when the repeats could have doubled it, so memory
-        // holds at most twice the distinct pairs, and sorted a few times
-        // rather than after every pass.
+        // holds at most about twice the distinct pairs, and sorted a few
+        // times rather than after every pass.
         if all.len() > 2 * distinct.max(1 << 16) {
             all.par_sort_unstable();
             all.dedup();
