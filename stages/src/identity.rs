@@ -1767,20 +1767,7 @@ pub fn run(
     let (students, identity_map, id_crosswalk, key_map) = resolved.frames(personal)?;
     clock.lap("frames", students.height());
 
-    let n = ids.len() as u64;
-    let mut personal_report = StageReport::new(STAGE, crate::schema::STUDENT_PERSONAL.name);
-    personal_report.rows_in = n;
-    personal_report.rows_out = students.height() as u64;
-    personal_report.merged = n - students.height() as u64;
-    let mut reports = vec![personal_report];
-    // Enrollments are re-keyed by the rekey stage ([`rekey`] through
-    // `key_map`), which never changes their number.
-    if let Some(e) = enrollment {
-        let mut r = StageReport::new(STAGE, crate::schema::STUDENT_ENROLLMENT.name);
-        r.rows_in = e.height() as u64;
-        r.rows_out = e.height() as u64;
-        reports.push(r);
-    }
+    let reports = stage_reports(ids.len(), students.height(), enrollment);
     Ok(Resolved {
         students,
         identity_map,
@@ -1794,6 +1781,28 @@ pub fn run(
         model,
         reports,
     })
+}
+
+/// The stage's ledger: identity rows in, students out, the rest merged;
+/// enrollments are re-keyed by the rekey stage ([`rekey`] through
+/// `key_map`), which never changes their number.
+fn stage_reports(
+    identity_rows: usize,
+    students: usize,
+    enrollment: Option<&DataFrame>,
+) -> Vec<StageReport> {
+    let mut personal_report = StageReport::new(STAGE, crate::schema::STUDENT_PERSONAL.name);
+    personal_report.rows_in = identity_rows as u64;
+    personal_report.rows_out = students as u64;
+    personal_report.merged = (identity_rows - students) as u64;
+    let mut reports = vec![personal_report];
+    if let Some(e) = enrollment {
+        let mut r = StageReport::new(STAGE, crate::schema::STUDENT_ENROLLMENT.name);
+        r.rows_in = e.height() as u64;
+        r.rows_out = e.height() as u64;
+        reports.push(r);
+    }
+    reports
 }
 
 /// The resolved clusters, to be written as frames.
