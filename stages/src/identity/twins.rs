@@ -245,16 +245,24 @@ mod tests {
         assert_eq!(policy::doubtful(&v), None, "one middle name");
     }
 
-    /// The names of the tests' units below.
+    /// The folded names the tests' units below hold.
+    const TW_NAMES: [&str; 5] = ["m", "tremblay", "matthew", "mai", "tran"];
+
+    /// What the comparators read of [`TW_NAMES`].
     fn tw_names() -> names::Names {
         let encoder = Soundex::default();
         let sx = |s: &str| soundex(&encoder, s);
-        let table = names::table(["m", "tremblay", "matthew", "mai", "tran"].into_iter());
-        names::Names::new(table, &sx, &Nicknames::default())
+        names::Names::new(
+            names::table(TW_NAMES.into_iter()),
+            &sx,
+            &Nicknames::default(),
+        )
     }
 
+    /// A unit of one (first, last) name of [`TW_NAMES`], by the IDs
+    /// [`tw_names`] gives them.
     fn named(first: &str, last: &str) -> Unit {
-        let table = names::table(["m", "tremblay", "matthew", "mai", "tran"].into_iter());
+        let table = names::table(TW_NAMES.into_iter());
         let id = names::ids(&table);
         let mut u = Unit::new(String::new(), None, Vec::new());
         u.name_ids.insert((id[first], id[last]));
