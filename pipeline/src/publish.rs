@@ -842,13 +842,7 @@ fn check_and_write(
     let publish_report = write_upload_files(w, upload, layout, &checked.rows, us)?;
     clock.lap("files+manifest part");
     w.reports.push(publish_report);
-    tracing::info!(
-        upload = upload.name,
-        conformed = us.conformed,
-        written = us.written,
-        files = us.files,
-        "upload"
-    );
+    log_upload(upload.name, us);
     Ok(checked.rows)
 }
 
@@ -1169,4 +1163,15 @@ mod tests {
         assert!(!root.join(PREVIOUS).exists());
         assert!(root.join("uploads/2016-17/frm.csv").exists());
     }
+}
+
+/// Logs an upload's counts (never a row's values).
+pub(crate) fn log_upload(name: &str, us: &UploadSummary) {
+    tracing::info!(
+        upload = name,
+        conformed = us.conformed,
+        written = us.written,
+        files = us.files,
+        "upload"
+    );
 }

@@ -2895,10 +2895,15 @@ mod tests {
     /// What the comparators read of [`TEST_NAMES`], by the IDs [`unit`]
     /// gives them.
     fn test_names() -> names::Names {
+        names_of(&TEST_NAMES)
+    }
+
+    /// What the comparators read of these folded names (no nicknames).
+    pub(super) fn names_of(folded: &[&str]) -> names::Names {
         let encoder = Soundex::default();
         let sx = |s: &str| soundex(&encoder, s);
         names::Names::new(
-            names::table(TEST_NAMES.into_iter()),
+            names::table(folded.iter().copied()),
             &sx,
             &Nicknames::default(),
         )

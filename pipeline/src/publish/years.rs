@@ -325,13 +325,7 @@ fn finish(
     w.reports.push(checked);
     w.reports.push(written);
     w.manifests.push(Part::joined(manifest)?);
-    tracing::info!(
-        upload = upload.name,
-        conformed = us.conformed,
-        written = us.written,
-        files = us.files,
-        "upload"
-    );
+    super::log_upload(upload.name, us);
     let mut keys: Option<DataFrame> = None;
     for year in passed.into_iter().flatten() {
         match keys.as_mut() {

@@ -132,12 +132,7 @@ fn stage_read(ctx: &Ctx, spec: &'static EntitySpec, name: &str) -> Result<Staged
                 },
                 |mut rows| sink.write(&mut rows),
             );
-            // A file that cannot be read, or written, says why in its own words.
-            match (read, written) {
-                (_, Err(e)) => failed = Some(io_error(name, &format!("{e:#}"))),
-                (Err(e), Ok(())) => failed = Some(e),
-                (Ok(read), Ok(())) => done = Some(read),
-            }
+            settle_read(name, read, written, &mut failed, &mut done);
             match failed {
                 Some(_) => anyhow::bail!("{name}: not read"),
                 None => Ok(()),
@@ -194,11 +189,7 @@ fn stage_read_ingested(
                         Ok(())
                     };
                     let read = read_one(ctx, spec, name, &mut tell, &mut take);
-                    match (read, written) {
-                        (_, Err(e)) => failed = Some(io_error(name, &format!("{e:#}"))),
-                        (Err(e), Ok(())) => failed = Some(e),
-                        (Ok(read), Ok(())) => done = Some(read),
-                    }
+                    settle_read(name, read, written, &mut failed, &mut done);
                     match failed {
                         Some(_) => anyhow::bail!("{name}: not read"),
                         None => stream.finish(ingest_sink),
@@ -389,6 +380,23 @@ impl<'a> Stream<'a> {
             true => anyhow::bail!("not ingested as read"),
             false => Ok(()),
         }
+    }
+}
+
+/// What a file's read and the writing of its rows came to: the read kept
+/// in `done`, or the failure in `failed`; a file that cannot be read, or
+/// written, says why in its own words.
+fn settle_read<T>(
+    name: &str,
+    read: std::result::Result<T, read::ReadError>,
+    written: Result<()>,
+    failed: &mut Option<read::ReadError>,
+    done: &mut Option<T>,
+) {
+    match (read, written) {
+        (_, Err(e)) => *failed = Some(io_error(name, &format!("{e:#}"))),
+        (Err(e), Ok(())) => *failed = Some(e),
+        (Ok(read), Ok(())) => *done = Some(read),
     }
 }
 

@@ -250,13 +250,7 @@ mod tests {
 
     /// What the comparators read of [`TW_NAMES`].
     fn tw_names() -> names::Names {
-        let encoder = Soundex::default();
-        let sx = |s: &str| soundex(&encoder, s);
-        names::Names::new(
-            names::table(TW_NAMES.into_iter()),
-            &sx,
-            &Nicknames::default(),
-        )
+        crate::identity::tests::names_of(&TW_NAMES)
     }
 
     /// A unit of one (first, last) name of [`TW_NAMES`], by the IDs
