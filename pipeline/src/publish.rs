@@ -1130,6 +1130,17 @@ fn write_violations(root: &Path, upload: &Upload, v: &DataFrame) -> Result<()> {
     write_frame_csv(&path, v, &VIOLATION_COLUMNS, LineEnds::Crlf)
 }
 
+/// Logs an upload's counts (never a row's values).
+pub(crate) fn log_upload(name: &str, us: &UploadSummary) {
+    tracing::info!(
+        upload = name,
+        conformed = us.conformed,
+        written = us.written,
+        files = us.files,
+        "upload"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1163,15 +1174,4 @@ mod tests {
         assert!(!root.join(PREVIOUS).exists());
         assert!(root.join("uploads/2016-17/frm.csv").exists());
     }
-}
-
-/// Logs an upload's counts (never a row's values).
-pub(crate) fn log_upload(name: &str, us: &UploadSummary) {
-    tracing::info!(
-        upload = name,
-        conformed = us.conformed,
-        written = us.written,
-        files = us.files,
-        "upload"
-    );
 }
