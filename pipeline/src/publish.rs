@@ -487,6 +487,8 @@ pub fn run_stage(
         w.summary.files += us.files;
         w.summary.uploads.push(us);
     }
+    // The uploads' rules are done with Student Enrollment's rows.
+    drop((enrollments, loaded));
     clock.lap("uploads");
     keep_or_write_manifest(&mut w, &mut reuse)?;
     clock.lap("manifest");
@@ -583,6 +585,10 @@ impl<'a> Turn<'_, 'a, '_> {
             loaded.kept(upload);
             note = Some(self.patched(p, layout, patched, us)?);
             "patched"
+        } else if let Some(years) = loaded.personal_years(upload)? {
+            self.w.conform_reports.push(years.report.clone());
+            self.personal_years(p, layout, years, us)?;
+            "conformed"
         } else if let Some((parts, report)) = loaded.conform_years(upload)? {
             self.w.conform_reports.push(report);
             self.conformed_years(p, layout, parts, us)?;
@@ -711,6 +717,9 @@ impl<'a> Turn<'_, 'a, '_> {
         }
         clock.lap("latest+periods");
         let wants_periods = is_enrollment || needs(upload.name).contains(&Need::PrimaryPeriods);
+        if wants_periods {
+            self.enrollments.unpack_periods()?;
+        }
         let ctx = self.shared.ctx(
             self.enrollments.periods.as_ref().filter(|_| wants_periods),
             self.enrollments
@@ -738,6 +747,8 @@ impl<'a> Turn<'_, 'a, '_> {
 #[derive(Default)]
 struct Enrollments<'a> {
     periods: Option<DataFrame>,
+    /// The periods packed (`years::pack_periods`) until an upload reads them.
+    packed_periods: Option<packed::Part>,
     passed: Option<DataFrame>,
     /// Kept from the last run: its layout; its conformed rows are read back
     /// and checked again (nothing written) only if an upload that reads

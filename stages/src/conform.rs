@@ -1423,7 +1423,34 @@ pub fn student_enrollment_report((rows_in, rows_out): (u64, u64), cut: u64) -> S
 /// Student Personal: each student's current identity, once per school
 /// year and SAU the student was enrolled in.
 fn student_personal(students: &DataFrame, enrollment: &DataFrame) -> PolarsResult<Built> {
-    let places = enrollment
+    let df = student_personal_rows(students, enrollment, 0)?;
+    let placed = count(
+        df.clone()
+            .lazy()
+            .select([col("StateStudentID")])
+            .unique(None, UniqueKeepStrategy::First),
+    )?;
+    Ok(Built {
+        name: STUDENT_PERSONAL_UPLOAD.name,
+        report: student_personal_report(students.height() as u64, df.height() as u64, placed),
+        frame: df,
+    })
+}
+
+/// Conform's report of Student Personal: `students` in, `rows` out, made
+/// of `placed` distinct students (the others had no enrollment).
+pub fn student_personal_report(students: u64, rows: u64, placed: u64) -> StageReport {
+    let mut r = report(&STUDENT_PERSONAL_UPLOAD, students, rows);
+    add(&mut r, "one_row_per_sau_and_year", rows - placed);
+    exclude(&mut r, "no_enrollment", students - placed);
+    r
+}
+
+/// The places (student, school year code, SAU) of enrollment rows with a
+/// StateStudentID, each once: a Student Personal row each, when the
+/// students have the student.
+pub fn student_places(enrollment: &DataFrame) -> LazyFrame {
+    enrollment
         .clone()
         .lazy()
         .filter(col(STATE_STUDENT_ID).is_not_null())
@@ -1432,7 +1459,20 @@ fn student_personal(students: &DataFrame, enrollment: &DataFrame) -> PolarsResul
             col(YEAR_CODE),
             col(SAU_ORG_ID),
         ])
-        .unique(None, UniqueKeepStrategy::First);
+        .unique(None, UniqueKeepStrategy::First)
+}
+
+/// Student Personal's rows of the students (`students`, the columns the
+/// upload declares) placed by `enrollment` rows, numbered from
+/// `first_row`: of one school year's enrollment rows, these are that
+/// year's rows of the whole upload (rows are ordered by school year
+/// first), so the upload may be conformed a school year at a time.
+pub fn student_personal_rows(
+    students: &DataFrame,
+    enrollment: &DataFrame,
+    first_row: IdxSize,
+) -> PolarsResult<DataFrame> {
+    let places = student_places(enrollment);
     let joined = students.clone().lazy().join(
         places,
         [col(STUDENT_KEY)],
@@ -1478,26 +1518,9 @@ fn student_personal(students: &DataFrame, enrollment: &DataFrame) -> PolarsResul
         col(YEAR_CODE),
         col(SAU_ORG_ID),
     )?;
-    let df = with_wrong_values(df, students)?;
-    let placed = count(
-        df.clone()
-            .lazy()
-            .select([col("StateStudentID")])
-            .unique(None, UniqueKeepStrategy::First),
-    )?;
-    let n = students.height() as u64;
-    let mut r = report(&STUDENT_PERSONAL_UPLOAD, n, df.height() as u64);
-    add(
-        &mut r,
-        "one_row_per_sau_and_year",
-        df.height() as u64 - placed,
-    );
-    exclude(&mut r, "no_enrollment", n - placed);
-    Ok(Built {
-        name: STUDENT_PERSONAL_UPLOAD.name,
-        frame: df,
-        report: r,
-    })
+    let mut df = with_wrong_values(df, students)?;
+    renumber(&mut df, first_row)?;
+    Ok(df)
 }
 
 /// The conformed Student Personal rows with their student's current
@@ -2409,6 +2432,35 @@ mod tests {
         assert_eq!((r.rows_in, r.rows_out), (3, 4));
         assert_eq!(counts(&r.added), [("one_row_per_sau_and_year", 2)]);
         assert_eq!(counts(&r.excluded), [("no_enrollment", 1)]);
+        // A school year at a time (publish's way), each year's rows numbered
+        // on from the last: the rows of the whole upload.
+        let mut years = DataFrame::empty();
+        for year in [2023, 2024] {
+            let of_year = e
+                .clone()
+                .lazy()
+                .filter(enrollment_year().eq(lit(year)))
+                .collect()
+                .unwrap();
+            let students = restrict(
+                &students,
+                &declared(&STUDENT_PERSONAL_UPLOAD, Source::Students),
+            )
+            .unwrap();
+            let rows =
+                student_personal_rows(&students, &of_year, years.height() as IdxSize).unwrap();
+            years = if years.width() == 0 {
+                rows
+            } else {
+                years.vstack(&rows).unwrap()
+            };
+        }
+        assert!(years.equals_missing(df), "{years}\n{df}");
+        assert_eq!(
+            student_personal_report(3, 4, 2),
+            *r,
+            "the report of the rows counted a year at a time"
+        );
     }
 
     #[test]

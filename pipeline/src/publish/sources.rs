@@ -11,6 +11,7 @@ use cutover_stages::columns::YEAR_CODE;
 use cutover_stages::conform::{
     self, declared, sources_of, split_input, ConformConfig, Source, Sources, Upload,
 };
+use cutover_stages::identity::STUDENT_KEY;
 use cutover_stages::report::StageReport;
 use polars::prelude::*;
 use std::collections::BTreeMap;
@@ -58,6 +59,45 @@ struct YearPlan {
     by_year: BTreeMap<Option<i32>, Vec<usize>>,
     /// The school years in the uploads' order.
     order: Vec<Option<i32>>,
+}
+
+/// Student Personal conformed a school year at a time: its rows of one
+/// school year are the students joined with that year's enrollment rows
+/// (the places of each student), and its rows are ordered by school year
+/// first, so the years' rows one after the other are the upload.
+pub struct PersonalYears {
+    plan: YearPlan,
+    /// The students (the columns the upload declares).
+    students: DataFrame,
+    /// The enrollment columns the upload declares (those the snapshot has).
+    columns: Vec<String>,
+    /// The school years with rows, in the upload's order, and their rows.
+    years: Vec<(Option<i32>, usize)>,
+    /// Conform's report of the upload.
+    pub report: StageReport,
+}
+
+impl PersonalYears {
+    /// The upload's rows.
+    pub fn total(&self) -> usize {
+        self.years.iter().map(|y| y.1).sum()
+    }
+
+    /// Each school year's rows, made one after the other.
+    pub fn frames(&self) -> impl Iterator<Item = Result<DataFrame>> + '_ {
+        let mut first = 0usize;
+        self.years.iter().map(move |&(year, height)| {
+            let rows = Loaded::year_rows(&self.plan, year, &self.columns)?;
+            let df = conform::student_personal_rows(&self.students, &rows, first as IdxSize)?;
+            anyhow::ensure!(
+                df.height() == height,
+                "student_personal: school year {year:?} made {} rows, counted {height}",
+                df.height()
+            );
+            first += height;
+            Ok(df)
+        })
+    }
 }
 
 /// One upload's rows as its school years are conformed: the upload
@@ -407,6 +447,82 @@ impl<'a> Loaded<'a> {
             self.by_year.insert(m.upload.name, (m.parts, m.report));
         }
         Ok(first)
+    }
+
+    /// Student Personal conformed a school year at a time
+    /// ([`PersonalYears`]): the students read, each year's rows counted
+    /// (the conformed snapshot's row groups are those of the whole upload);
+    /// the rows are made as they are checked. `None` for any other upload,
+    /// or when the enrollment rows are not grouped by school year or make
+    /// no row (then [`Loaded::conform`]).
+    pub fn personal_years(&mut self, upload: &'static Upload) -> Result<Option<PersonalYears>> {
+        if upload.name != conform::STUDENT_PERSONAL_UPLOAD.name || !available(self.root, upload) {
+            return Ok(None);
+        }
+        let Some(plan) = self.year_plan()? else {
+            return Ok(None);
+        };
+        self.pending.retain(|u| u.name != upload.name);
+        let mut clock = crate::publish::Clock::new(upload.name);
+        let students = self.read(Source::Students, &declared(upload, Source::Students))?;
+        let have = runfiles::columns_of(self.root, &snapshot_of(Source::Enrollment))?;
+        let columns: Vec<String> = declared(upload, Source::Enrollment)
+            .into_iter()
+            .filter(|c| have.iter().any(|h| h == c))
+            .map(str::to_string)
+            .collect();
+        // Each distinct student (`__k`) and how many rows of the students
+        // have it (`__n`): a place of the student makes that many rows.
+        let keys = students
+            .clone()
+            .lazy()
+            .group_by([col(STUDENT_KEY)])
+            .agg([len().alias("__n")])
+            .with_row_index("__k", None)
+            .collect()?;
+        let mut placed = vec![false; keys.height()];
+        let mut years = Vec::new();
+        for &year in &plan.order {
+            let rows = Self::year_rows(&plan, year, &columns)?;
+            let met = conform::student_places(&rows)
+                .join(
+                    keys.clone().lazy(),
+                    [col(STUDENT_KEY)],
+                    [col(STUDENT_KEY)],
+                    JoinArgs::new(JoinType::Inner),
+                )
+                .select([col("__k"), col("__n")])
+                .collect()?;
+            let n: u64 = met
+                .column("__n")?
+                .idx()?
+                .iter()
+                .flatten()
+                .map(u64::from)
+                .sum();
+            for k in met.column("__k")?.idx()?.iter().flatten() {
+                placed[k as usize] = true;
+            }
+            if n > 0 {
+                years.push((year, n as usize));
+            }
+        }
+        let total: usize = years.iter().map(|y| y.1).sum();
+        clock.lap("read+count by school year");
+        self.drop_unread();
+        if total == 0 {
+            return Ok(None);
+        }
+        let placed = placed.iter().filter(|p| **p).count() as u64;
+        let report =
+            conform::student_personal_report(students.height() as u64, total as u64, placed);
+        Ok(Some(PersonalYears {
+            plan,
+            students,
+            columns,
+            years,
+            report,
+        }))
     }
 
     /// An upload conformed in an earlier upload's pass by school year

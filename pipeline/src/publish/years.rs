@@ -15,14 +15,15 @@
 //! (one chunk a column), for the same reason.
 
 use super::packed::{self, Part};
+use super::sources::PersonalYears;
 use super::{
-    joined, upload_files, write_violations, Clock, Planned, Shared, Turn, UploadSummary, Writing,
-    STAGE,
+    joined, upload_files, write_violations, Clock, Enrollments, Planned, Shared, Turn,
+    UploadSummary, Writing, STAGE,
 };
 use crate::output::{write_csv_parts, LineEnds};
 use crate::snapshot;
 use anyhow::Result;
-use cutover_stages::conform::{self, FieldType, Upload};
+use cutover_stages::conform::{self, FieldType, Upload, UPLOAD_SAU, UPLOAD_YEAR};
 use cutover_stages::preflight::{self, Layout, VIOLATION_COLUMNS};
 use cutover_stages::report::StageReport;
 use polars::prelude::*;
@@ -68,15 +69,78 @@ impl<'a> Turn<'_, 'a, '_> {
         let rules = Rules {
             shared: self.shared,
             periods: periods.map(|p| year_index(p).map(|i| (p, i))).transpose()?,
+            passed: None,
         };
-        let passed = check_and_write_years(self.w, (upload, layout), parts, &rules, us)?;
+        let total = parts.iter().map(Part::height).sum();
+        let frames = parts.into_iter().map(|part| part.frame());
+        let passed = check_and_write_years(self.w, (upload, layout), (total, frames), &rules, us)?;
         clock.lap("check_and_write");
         if is_enrollment {
             self.reuse.passed_now(&passed)?;
             self.enrollments.passed = Some(passed);
+            self.enrollments.pack_periods()?;
         }
         self.reuse
             .record(upload, &p.inputs, &latest, self.shared.as_of);
+        Ok(())
+    }
+
+    /// Checks and writes Student Personal conformed a school year at a
+    /// time (`years`: each year's rows made in turn), as
+    /// [`Turn::conformed`] does the whole frame. Each year's rules read
+    /// the passed enrollments of that year only (a row's are those of its
+    /// own student, school year and SAU).
+    pub(super) fn personal_years(
+        &mut self,
+        p: &Planned,
+        layout: &Layout,
+        years: PersonalYears,
+        us: &mut UploadSummary,
+    ) -> Result<()> {
+        let upload = p.upload;
+        let mut clock = Clock::new(upload.name);
+        self.enrollments
+            .read_kept(self.w, self.reuse, self.shared)?;
+        clock.lap("latest+periods");
+        let rules = Rules {
+            shared: self.shared,
+            periods: None,
+            passed: self.enrollments.passed.as_ref(),
+        };
+        let mut latest = String::new();
+        let frames = years.frames().map(|year| {
+            let year = year?;
+            let of_year = super::latest_date(upload, &year)?;
+            if of_year > latest {
+                latest = of_year;
+            }
+            Ok(year)
+        });
+        let total = years.total();
+        check_and_write_years(self.w, (upload, layout), (total, frames), &rules, us)?;
+        clock.lap("check_and_write");
+        self.reuse
+            .record(upload, &p.inputs, &latest, self.shared.as_of);
+        Ok(())
+    }
+}
+
+impl Enrollments<'_> {
+    /// Packs the primary periods (parquet, LZ4, in memory) until an upload
+    /// that reads them comes (CTE, after Student Personal, FRM, Special Ed
+    /// and ELL): they were the largest frame held through those turns.
+    fn pack_periods(&mut self) -> Result<()> {
+        if let Some(periods) = self.periods.take() {
+            self.packed_periods = Some(Part::pack(&periods)?);
+        }
+        Ok(())
+    }
+
+    /// The primary periods unpacked, when they were packed.
+    pub(super) fn unpack_periods(&mut self) -> Result<()> {
+        if let Some(packed) = self.packed_periods.take() {
+            self.periods = Some(packed.frame()?);
+        }
         Ok(())
     }
 }
@@ -153,6 +217,8 @@ fn year_index(periods: &DataFrame) -> Result<PlHashMap<String, Vec<IdxSize>>> {
 struct Rules<'r> {
     shared: &'r Shared,
     periods: Option<(&'r DataFrame, PlHashMap<String, Vec<IdxSize>>)>,
+    /// Student Personal: the keys of Student Enrollment's rows that passed.
+    passed: Option<&'r DataFrame>,
 }
 
 impl Rules<'_> {
@@ -175,6 +241,29 @@ impl Rules<'_> {
         }
         rows.sort_unstable();
         Ok(Some(periods.take(&IdxCa::from_vec("".into(), rows))?))
+    }
+
+    /// The passed enrollments (student, school year, SAU) of the school
+    /// years of `year`'s rows: the only ones its rows are joined with.
+    fn passed_of(&self, year: &DataFrame) -> Result<Option<DataFrame>> {
+        let Some(passed) = self.passed else {
+            return Ok(None);
+        };
+        let years: Vec<i32> = year
+            .column(UPLOAD_YEAR)?
+            .i32()?
+            .unique()?
+            .iter()
+            .flatten()
+            .collect();
+        let keep: BooleanChunked = passed
+            .column(UPLOAD_YEAR)?
+            .i32()?
+            .iter()
+            .map(|y| y.is_some_and(|y| years.contains(&y)))
+            .collect();
+        let keys = passed.select(["StateStudentID", UPLOAD_YEAR, UPLOAD_SAU])?;
+        Ok(Some(keys.filter(&keep)?))
     }
 }
 
@@ -211,9 +300,10 @@ impl Years {
         us: &mut UploadSummary,
     ) -> Result<()> {
         let periods = rules.periods_of(year)?;
-        let ctx = rules.shared.ctx(periods.as_ref(), None);
+        let passed = rules.passed_of(year)?;
+        let ctx = rules.shared.ctx(periods.as_ref(), passed.as_ref());
         let checked = preflight::run(upload, layout, year, &ctx)?;
-        drop(periods);
+        drop((periods, passed));
         add_report(&mut self.checked, &checked.report);
         self.violations.push(checked.violations);
         let (written, part) = upload_files(w, upload, layout, &checked.rows, us)?;
@@ -234,12 +324,11 @@ impl Years {
 fn check_and_write_years(
     w: &mut Writing,
     (upload, layout): (&'static Upload, &Layout),
-    parts: Vec<Part>,
+    (total, frames): (usize, impl Iterator<Item = Result<DataFrame>>),
     rules: &Rules,
     us: &mut UploadSummary,
 ) -> Result<DataFrame> {
     let mut clock = Clock::new(upload.name);
-    let total: usize = parts.iter().map(Part::height).sum();
     us.conformed = total as u64;
     let groups = packed::row_groups_of_one_chunk(total)?;
     let mut years = Years {
@@ -266,9 +355,8 @@ fn check_and_write_years(
             )?
             .persist()
         });
-        let checked = parts.into_iter().try_for_each(|part| {
-            let year = part.frame()?;
-            drop(part);
+        let checked = frames.into_iter().try_for_each(|year| {
+            let year = year?;
             // A parquet thread gone has failed: its error is the one told.
             let _ = tx.send(year.clone());
             years.add(w, (upload, layout), &year, rules, us)
@@ -326,8 +414,10 @@ fn finish(
     w.reports.push(written);
     w.manifests.push(Part::joined(manifest)?);
     super::log_upload(upload.name, us);
+    let passed = passed.unwrap_or_default();
+    let apart = years_apart(&passed)?;
     let mut keys: Option<DataFrame> = None;
-    for year in passed.into_iter().flatten() {
+    for year in passed {
         match keys.as_mut() {
             Some(k) => {
                 k.vstack_mut(&year)?;
@@ -336,8 +426,26 @@ fn finish(
         }
     }
     match keys {
+        // Each year's keys are unique: with a school year of their own,
+        // no key is met in two years.
+        Some(keys) if apart => Ok(keys),
         // A key met in two years is kept once, as in the whole upload's keys.
         Some(keys) => super::passed_keys(&keys),
         None => Ok(DataFrame::empty()),
     }
+}
+
+/// Whether each of the years' passed keys holds one school year (or
+/// none) that no other holds.
+fn years_apart(years: &[DataFrame]) -> Result<bool> {
+    let mut seen: Vec<Option<i32>> = Vec::new();
+    for keys in years {
+        let of = keys.column(UPLOAD_YEAR)?.i32()?.unique()?;
+        match of.len() {
+            0 => continue,
+            1 if !seen.contains(&of.get(0)) => seen.push(of.get(0)),
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
 }
