@@ -222,7 +222,20 @@ fn empty_manifest() -> Result<DataFrame> {
     Ok(DataFrame::new(0, columns)?)
 }
 
-/// Creates an upload file (0600) holding `bytes` and returns their SHA-256
+/// Makes the folder of `path` ([`private_dir`]) unless this run made it
+/// already (`made`): a folder holds an upload file of each upload.
+fn folder_of(made: &mut std::collections::HashSet<std::path::PathBuf>, path: &Path) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        if !made.contains(dir) {
+            private_dir(dir)?;
+            made.insert(dir.to_path_buf());
+        }
+    }
+    Ok(())
+}
+
+/// Creates an upload file (0600) holding `bytes` in its folder, made
+/// already ([`folder_of`]), and returns their SHA-256
 /// (the stage's record of its outputs, taken here rather than by reading
 /// every file back). It is written inside the uploads folder being built,
 /// which is swapped into place whole once every file in it is synced
@@ -230,9 +243,6 @@ fn empty_manifest() -> Result<DataFrame> {
 /// costs more than the writing).
 fn create_file(path: &Path, bytes: &[u8]) -> Result<String> {
     use sha2::Digest;
-    if let Some(dir) = path.parent() {
-        private_dir(dir)?;
-    }
     let mut f =
         std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     #[cfg(unix)]
@@ -291,6 +301,8 @@ struct Writing<'a> {
     places: std::collections::BTreeSet<(i32, String)>,
     /// Upload files written, not yet synced.
     written: Vec<std::path::PathBuf>,
+    /// The folders under the uploads folder made so far.
+    folders: std::collections::HashSet<std::path::PathBuf>,
     /// The SHA-256 of each file written, by output name
     /// (`uploads/<year>/<SAU>/<upload>.csv`, the manifest's CSV).
     sums: BTreeMap<String, String>,
@@ -458,6 +470,7 @@ pub fn run_stage(
         },
         places: Default::default(),
         written: Vec::new(),
+        folders: Default::default(),
         sums: BTreeMap::new(),
         runs: Vec::new(),
         manifest_as_before: true,
@@ -937,7 +950,7 @@ impl<'r> Formatted<'r> {
     /// its full path and its SHA-256.
     fn write(
         &self,
-        partial: &Path,
+        (partial, folders): (&Path, &mut std::collections::HashSet<std::path::PathBuf>),
         (layout, rows): (&Layout, &DataFrame),
         which: std::ops::Range<usize>,
     ) -> Result<Vec<(String, std::path::PathBuf, String)>> {
@@ -946,6 +959,9 @@ impl<'r> Formatted<'r> {
         let (Some(first), Some(last)) = (runs.first(), runs.last()) else {
             return Ok(Vec::new());
         };
+        for &(year, sau, _, _) in runs {
+            folder_of(folders, &partial.join(self.rel((year, sau))))?;
+        }
         let offset = first.2;
         let slice = rows.slice(offset as i64, last.3 - offset);
         let formatted = preflight::format(self.upload, layout, &slice)?;
@@ -996,7 +1012,9 @@ fn upload_files(
     let formatted = Formatted::new(upload, layout, (&years, &saus))?;
     let mut files: Vec<String> = Vec::with_capacity(formatted.runs.len());
     for batch in formatted.batches() {
-        for (rel, path, sum) in formatted.write(&w.partial, (layout, rows), batch)? {
+        for (rel, path, sum) in
+            formatted.write((&w.partial, &mut w.folders), (layout, rows), batch)?
+        {
             w.written.push(path);
             let file = format!("uploads/{rel}");
             w.sums.insert(file.clone(), sum);
@@ -1033,6 +1051,7 @@ fn attendance_files(w: &mut Writing, formatted: &Formatted, us: &mut UploadSumma
         let rel = formatted.rel((*year, sau));
         let path = w.partial.join(&rel);
         if !path.exists() {
+            folder_of(&mut w.folders, &path)?;
             let sum = create_file(&path, &formatted.head)?;
             w.sums.insert(format!("uploads/{rel}"), sum);
             w.written.push(path);

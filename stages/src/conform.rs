@@ -738,10 +738,15 @@ fn upload_order(df: &DataFrame, upload: &Upload) -> PolarsResult<IdxCa> {
     let numbers = |name: &str| -> PolarsResult<Vec<u64>> {
         let s = df.column(name)?.as_materialized_series();
         Ok(match s.dtype() {
-            DataType::String => crate::preflight::text_ranks(&s.str()?.rechunk())
-                .into_iter()
-                .map(|r| if r == 0 { u64::MAX } else { u64::from(r) })
-                .collect(),
+            DataType::String => {
+                // The ranks from 0, null after every value (their order).
+                let ranks = crate::preflight::text_ranks(&s.str()?.rechunk());
+                let nulls = u64::from(ranks.iter().copied().max().unwrap_or(0));
+                ranks
+                    .into_iter()
+                    .map(|r| if r == 0 { nulls } else { u64::from(r) - 1 })
+                    .collect()
+            }
             _ => {
                 let s = s.cast(&DataType::Int64)?;
                 s.i64()?
@@ -788,6 +793,9 @@ fn upload_order(df: &DataFrame, upload: &Upload) -> PolarsResult<IdxCa> {
 /// Each value's rank among the distinct values (0 the least): the same
 /// order in 32 bits.
 fn dense(values: Vec<u64>) -> Vec<u32> {
+    if let Some(ranks) = own_ranks(&values) {
+        return ranks;
+    }
     let mut distinct = values.clone();
     distinct.sort_unstable();
     distinct.dedup();
@@ -803,6 +811,23 @@ fn dense(values: Vec<u64>) -> Vec<u32> {
         .iter()
         .map(|v| distinct.partition_point(|d| d < v) as u32)
         .collect()
+}
+
+/// The values themselves when they are already ranks: every one of `0..=`
+/// the largest is there (text ranks, [`crate::preflight::text_ranks`]).
+fn own_ranks(values: &[u64]) -> Option<Vec<u32>> {
+    let top = *values.iter().max()?;
+    if top >= values.len() as u64 {
+        return None;
+    }
+    let mut there = vec![false; top as usize + 1];
+    for &v in values {
+        there[v as usize] = true;
+    }
+    there
+        .iter()
+        .all(|&t| t)
+        .then(|| values.iter().map(|&v| v as u32).collect())
 }
 
 /// A number as written in the extract: `3` rather than `3.0`, `0.25` kept.
@@ -1865,6 +1890,36 @@ mod tests {
             ours.column("tag").unwrap(),
             by_polars.column("tag").unwrap()
         );
+    }
+
+    #[test]
+    fn dense_ranks_are_each_value_s_place_among_the_distinct_values() {
+        // Naive: each value's place in the sorted distinct values.
+        let naive = |values: &[u64]| -> Vec<u32> {
+            let mut distinct = values.to_vec();
+            distinct.sort_unstable();
+            distinct.dedup();
+            values
+                .iter()
+                .map(|v| distinct.binary_search(v).unwrap() as u32)
+                .collect()
+        };
+        let mut seed = 5u64;
+        let mut next = |m: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        // Many distinct values (searched), few (looked up), values
+        // that are ranks already (kept), and ones that are not quite.
+        let many: Vec<u64> = (0..200_000).map(|_| next(150_000) << 40).collect();
+        let few: Vec<u64> = (0..10_000).map(|_| u64::MAX - next(300)).collect();
+        let own: Vec<u64> = (0..10_000).map(|i| (i * 7) % 1000).collect();
+        let gap: Vec<u64> = (0..10_000).map(|i| 1 + (i * 7) % 1000).collect();
+        for values in [many, few, own, gap, vec![], vec![3, 3, 0]] {
+            assert_eq!(dense(values.clone()), naive(&values));
+        }
     }
 
     fn config() -> ConformConfig {

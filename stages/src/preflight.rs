@@ -274,21 +274,44 @@ fn text_values(df: &DataFrame, name: &str) -> PolarsResult<StringChunked> {
 /// Each row's place among the column's distinct values in text order (0:
 /// null, before every value): a sort on these numbers orders the rows as a
 /// sort on the text does, step for step, without comparing the text again.
+///
+/// Text of up to 15 bytes (IDs, years, codes) is looked up and sorted as
+/// one number ([`short_key`]), a value repeated from the row before without
+/// a look-up; longer text by its bytes.
 pub(crate) fn text_ranks(values: &StringChunked) -> Vec<u32> {
+    let mut short: PlHashMap<u128, u32> = PlHashMap::default();
     let mut first: PlHashMap<&str, u32> = PlHashMap::default();
     let mut distinct: Vec<&str> = Vec::new();
+    let mut last: Option<(u128, u32)> = None;
     let seen: Vec<u32> = values
         .iter()
-        .map(|v| match v {
-            None => u32::MAX,
-            Some(v) => *first.entry(v).or_insert_with(|| {
+        .map(|v| {
+            let v = v?;
+            let new = || {
                 distinct.push(v);
                 (distinct.len() - 1) as u32
-            }),
+            };
+            Some(match short_key(v) {
+                Some(k) => match last {
+                    Some((at, d)) if at == k => d,
+                    _ => {
+                        let d = *short.entry(k).or_insert_with(new);
+                        last = Some((k, d));
+                        d
+                    }
+                },
+                None => *first.entry(v).or_insert_with(new),
+            })
         })
+        .map(|d| d.unwrap_or(u32::MAX))
         .collect();
     let mut order: Vec<u32> = (0..distinct.len() as u32).collect();
-    order.sort_unstable_by_key(|&d| distinct[d as usize]);
+    if first.is_empty() {
+        let keys: Vec<u128> = distinct.iter().map(|v| short_key(v).unwrap_or(0)).collect();
+        order.sort_unstable_by_key(|&d| keys[d as usize]);
+    } else {
+        order.sort_unstable_by_key(|&d| distinct[d as usize]);
+    }
     let mut rank = vec![0u32; distinct.len()];
     for (r, &d) in order.iter().enumerate() {
         rank[d as usize] = r as u32 + 1;
@@ -296,6 +319,20 @@ pub(crate) fn text_ranks(values: &StringChunked) -> Vec<u32> {
     seen.into_iter()
         .map(|d| if d == u32::MAX { 0 } else { rank[d as usize] })
         .collect()
+}
+
+/// Text of up to 15 bytes as one number that orders as the text does
+/// (byte by byte, a prefix first): its bytes from the highest, zeros after
+/// them, its length in the lowest byte. `None` for longer text.
+fn short_key(v: &str) -> Option<u128> {
+    let b = v.as_bytes();
+    if b.len() > 15 {
+        return None;
+    }
+    let mut key = [0u8; 16];
+    key[..b.len()].copy_from_slice(b);
+    key[15] = b.len() as u8;
+    Some(u128::from_be_bytes(key))
 }
 
 /// A date column as days since 1970, in one chunk.
@@ -327,12 +364,26 @@ fn with_primary(mut df: DataFrame, start: &str, periods: &DataFrame) -> PolarsRe
         day_values(periods, "__p_entry")?,
         day_values(periods, "__p_exit")?,
     );
-    let mut by_key: PlHashMap<(&str, &str), Vec<usize>> = PlHashMap::default();
+    // Each student and year's last period, and each period's one before
+    // of the same student and year (`NONE`: no more): no list made for
+    // each.
+    const NONE: u32 = u32::MAX;
+    let mut by_key: PlHashMap<(&str, &str), u32> = PlHashMap::default();
+    let mut next = vec![NONE; p_ids.len()];
     for (i, key) in p_ids.iter().zip(p_years.iter()).enumerate() {
         if let (Some(id), Some(year)) = key {
-            by_key.entry((id, year)).or_default().push(i);
+            let last = by_key.entry((id, year)).or_insert(NONE);
+            next[i] = *last;
+            *last = i as u32;
         }
     }
+    let periods_of = |last: u32| {
+        std::iter::successors(Some(last), |&p| {
+            let before = next[p as usize];
+            (before != NONE).then_some(before)
+        })
+        .map(|p| p as usize)
+    };
     let (ids, years) = (
         text_values(&df, "StateStudentID")?,
         text_values(&df, "SchoolYear")?,
@@ -346,14 +397,12 @@ fn with_primary(mut df: DataFrame, start: &str, periods: &DataFrame) -> PolarsRe
             let (Some(id), Some(year), Some(start)) = (id, year, start) else {
                 return None;
             };
-            by_key
-                .get(&(id, year))?
-                .iter()
-                .filter(|&&p| {
+            periods_of(*by_key.get(&(id, year))?)
+                .filter(|&p| {
                     p_entry.get(p).is_some_and(|e| e <= start)
                         && p_exit.get(p).is_some_and(|e| e >= start)
                 })
-                .filter_map(|&p| p_exit.get(p))
+                .filter_map(|p| p_exit.get(p))
                 .max()
         })
         .collect();
@@ -1177,6 +1226,55 @@ mod tests {
         let mut by_rank: Vec<usize> = (0..values.len()).collect();
         by_rank.par_sort_unstable_by_key(|&i| (ranks[i], days[i]));
         assert_eq!(by_text, by_rank);
+    }
+
+    #[test]
+    fn text_ranks_order_short_and_long_text_as_the_text_orders() {
+        // Up to 15 bytes as numbers, longer as text; prefixes, zero bytes
+        // and repeats in a row.
+        let words = [
+            "",
+            "\0",
+            "a",
+            "a\0",
+            "a\0b",
+            "ab",
+            "b",
+            "123456789012345",
+            "1234567890123456",
+            "123456789012345\0",
+            "12345678901234",
+            "zzzzzzzzzzzzzzzzzzzz",
+            "é",
+            "1001",
+            "1001",
+        ];
+        let check = |values: Vec<Option<&str>>| {
+            let ranks = text_ranks(&StringChunked::new("v".into(), &values));
+            let mut distinct: Vec<&str> = values.iter().flatten().copied().collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            let want: Vec<u32> = values
+                .iter()
+                .map(|v| v.map_or(0, |v| distinct.binary_search(&v).unwrap() as u32 + 1))
+                .collect();
+            assert_eq!(ranks, want);
+        };
+        let all: Vec<Option<&str>> = words.iter().copied().map(Some).chain([None]).collect();
+        check(all.iter().rev().copied().collect());
+        check(
+            all.iter()
+                .filter(|w| w.is_none_or(|w| w.len() <= 15))
+                .copied()
+                .collect(),
+        );
+        check(vec![
+            Some("2017"),
+            Some("2017"),
+            None,
+            Some("2016"),
+            Some("2017"),
+        ]);
     }
 
     fn d(s: &str) -> NaiveDate {
