@@ -136,8 +136,7 @@ impl ValueHasher {
     /// a call per value in this crate's build).
     fn bytes(&mut self, b: &[u8]) {
         if self.len + b.len() > self.buf.len() {
-            self.sha.update(&self.buf[..self.len]);
-            self.len = 0;
+            self.flush();
             if b.len() > self.buf.len() {
                 self.sha.update(b);
                 return;
@@ -145,6 +144,27 @@ impl ValueHasher {
         }
         self.buf[self.len..self.len + b.len()].copy_from_slice(b);
         self.len += b.len();
+    }
+
+    fn flush(&mut self) {
+        self.sha.update(&self.buf[..self.len]);
+        self.len = 0;
+    }
+
+    /// Writes `N` bytes at `at` (an array stored whole: in this crate's
+    /// build a slice copy is a call or two per value).
+    #[inline(always)]
+    fn put<const N: usize>(&mut self, at: usize, bytes: [u8; N]) {
+        let into: &mut [u8; N] = (&mut self.buf[at..at + N]).try_into().expect("N bytes");
+        *into = bytes;
+    }
+
+    /// Makes room for `n` more bytes in the buffer.
+    #[inline(always)]
+    fn room(&mut self, n: usize) {
+        if self.len + n > self.buf.len() {
+            self.flush();
+        }
     }
 
     fn push(&mut self, value: Option<&[u8]>) {
@@ -159,22 +179,74 @@ impl ValueHasher {
         self.bytes(v);
     }
 
+    #[inline(always)]
     fn null(&mut self) {
-        self.bytes(&u64::MAX.to_le_bytes());
+        self.room(8);
+        self.put(self.len, u64::MAX.to_le_bytes());
+        self.len += 8;
     }
 
-    /// Every value of each chunk in order, walked over the arrow arrays
-    /// themselves (the chunked array's iterator of options cost more than
-    /// the hashing): the same bytes fed as [`Self::push`] of each value.
+    /// [`Self::value`] of `N` bytes: its length and bytes copied as fixed
+    /// sizes (a copy of a length known only at run time is a call apiece).
+    #[inline(always)]
+    fn fixed<const N: usize>(&mut self, v: [u8; N]) {
+        self.room(8 + N);
+        let at = self.len;
+        self.put(at, (N as u64).to_le_bytes());
+        self.put(at + 8, v);
+        self.len += 8 + N;
+    }
+
+    /// [`Self::value`] of a short value (at most twelve bytes, `n` of
+    /// them, held in an arrow view): the twelve bytes copied, the buffer
+    /// then advanced by `n` only (the bytes past it are overwritten by the
+    /// next value or never hashed).
+    #[inline(always)]
+    fn short(&mut self, n: usize, twelve: [u8; 12]) {
+        self.room(8 + 12);
+        let at = self.len;
+        self.put(at, (n as u64).to_le_bytes());
+        self.put(at + 8, twelve);
+        self.len += 8 + n;
+    }
+
+    /// Every value of each chunk in order, walked over the arrow arrays'
+    /// views themselves (the chunked array's iterator of options cost more
+    /// than the hashing): the same bytes fed as [`Self::push`] of each
+    /// value.
     fn text(&mut self, ca: &StringChunked) {
-        let nulls = ca.null_count() > 0;
-        for arr in ca.downcast_iter() {
-            if nulls {
-                for v in arr.iter() {
-                    self.push(v.map(str::as_bytes));
+        // The validity through the chunk as an `ArrayRef` (the trait
+        // object's method), the views through the typed array.
+        for (chunk, arr) in ca.chunks().iter().zip(ca.downcast_iter()) {
+            let (views, buffers) = (arr.views(), arr.data_buffers());
+            // One view's value: short ones are in the view itself (its
+            // bytes after the length), longer ones in a buffer.
+            macro_rules! view {
+                ($v:expr) => {{
+                    let v = $v;
+                    let n = v.length as usize;
+                    if v.is_inline() {
+                        let [a, b, c] = [v.prefix, v.buffer_idx, v.offset].map(u32::to_ne_bytes);
+                        let twelve = [
+                            a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], c[0], c[1], c[2], c[3],
+                        ];
+                        self.short(n, twelve);
+                    } else {
+                        let from = v.offset as usize;
+                        self.value(&buffers[v.buffer_idx as usize][from..from + n]);
+                    }
+                }};
+            }
+            match chunk.validity().filter(|v| v.unset_bits() > 0) {
+                None => views.iter().for_each(|v| view!(v)),
+                Some(valid) => {
+                    for (v, ok) in views.iter().zip(valid.iter()) {
+                        match ok {
+                            true => view!(v),
+                            false => self.null(),
+                        }
+                    }
                 }
-            } else {
-                arr.values_iter().for_each(|v| self.value(v.as_bytes()));
             }
         }
     }
@@ -188,12 +260,15 @@ impl ValueHasher {
                 for arr in ca.downcast_iter() {
                     if nulls {
                         for v in arr.iter() {
-                            self.push(v.map(|v| v.to_le_bytes()).as_ref().map(|b| &b[..]));
+                            match v {
+                                Some(v) => self.fixed(v.to_le_bytes()),
+                                None => self.null(),
+                            }
                         }
                     } else {
                         arr.values()
                             .iter()
-                            .for_each(|v| self.value(&v.to_le_bytes()));
+                            .for_each(|v| self.fixed(v.to_le_bytes()));
                     }
                 }
             }};
@@ -202,7 +277,10 @@ impl ValueHasher {
             DataType::String => self.text(physical.str()?),
             DataType::Boolean => {
                 for v in physical.bool()?.iter() {
-                    self.push(v.map(|b| if b { &[1u8][..] } else { &[0u8][..] }));
+                    match v {
+                        Some(b) => self.fixed([u8::from(b)]),
+                        None => self.null(),
+                    }
                 }
             }
             DataType::Int8 => numbers!(physical.i8()?),
@@ -227,7 +305,7 @@ impl ValueHasher {
     }
 
     fn finish(mut self) -> String {
-        self.sha.update(&self.buf[..self.len]);
+        self.flush();
         hex(&self.sha.finalize())
     }
 }
@@ -238,26 +316,40 @@ mod tests {
 
     #[test]
     fn values_are_hashed_as_their_tagged_bytes_whatever_the_buffer() {
-        // Values that fill the buffer unevenly, one longer than it, nulls.
+        // Values that fill the buffer unevenly, short ones (in their arrow
+        // views) and longer ones (in buffers), one longer than the buffer,
+        // nulls; the whole column and a slice of it.
         let long = "x".repeat(ValueHasher::FLUSH + 5);
         let mut values: Vec<Option<String>> = (0..20_000)
-            .map(|i| (i % 7 != 0).then(|| format!("value {i}")))
+            .map(|i| (i % 7 != 0).then(|| format!("value {i}{}", "é".repeat(i % 9))))
             .collect();
         values.insert(9_000, Some(long));
-        let frame = df!("x" => values.clone()).unwrap();
-        let mut sha = Sha256::new();
-        sha.update(format!("{:?}", DataType::String).as_bytes());
-        for v in &values {
-            match v {
-                Some(v) => {
-                    sha.update((v.len() as u64).to_le_bytes());
-                    sha.update(v.as_bytes());
+        values.insert(0, Some(String::new()));
+        let expected = |values: &[Option<String>]| {
+            let mut sha = Sha256::new();
+            sha.update(format!("{:?}", DataType::String).as_bytes());
+            for v in values {
+                match v {
+                    Some(v) => {
+                        sha.update((v.len() as u64).to_le_bytes());
+                        sha.update(v.as_bytes());
+                    }
+                    None => sha.update(u64::MAX.to_le_bytes()),
                 }
-                None => sha.update(u64::MAX.to_le_bytes()),
             }
-        }
-        let expected = hex(&sha.finalize());
-        assert_eq!(data_hashes("e", &frame).unwrap()["e.x"], expected);
+            hex(&sha.finalize())
+        };
+        let frame = df!("x" => values.clone()).unwrap();
+        assert_eq!(data_hashes("e", &frame).unwrap()["e.x"], expected(&values));
+        let some = frame.slice(5, 12_000);
+        assert_eq!(
+            data_hashes("e", &some).unwrap()["e.x"],
+            expected(&values[5..12_005])
+        );
+        let none =
+            df!("x" => values.iter().flatten().map(String::as_str).collect::<Vec<_>>()).unwrap();
+        let all: Vec<Option<String>> = values.iter().flatten().cloned().map(Some).collect();
+        assert_eq!(data_hashes("e", &none).unwrap()["e.x"], expected(&all));
         let n = df!("n" => [Some(7i64), None]).unwrap();
         let mut sha = Sha256::new();
         sha.update(format!("{:?}", DataType::Int64).as_bytes());
