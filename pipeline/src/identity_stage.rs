@@ -305,7 +305,21 @@ fn who(
         required(BIRTH_DATE)?,
     );
     let mut years: BTreeMap<&str, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
-    let evidence = match enrollment {
+    // Only the rows read under a wanted ID (a few thousand of the
+    // enrollments) have their year and SAU cast to text.
+    let picked = match enrollment {
+        Some(e) => {
+            let ids = cast_str(e, STATE_STUDENT_ID)?
+                .ok_or_else(|| polars_err!(ColumnNotFound: "{STATE_STUDENT_ID}"))?;
+            let rows: Vec<IdxSize> = (ids.iter().enumerate())
+                .filter(|(_, id)| wanted.contains(id.unwrap_or("")))
+                .map(|(i, _)| i as IdxSize)
+                .collect();
+            Some(e.take(&IdxCa::from_vec("rows".into(), rows))?)
+        }
+        None => None,
+    };
+    let evidence = match picked.as_ref() {
         Some(e) => Some((
             cast_str(e, STATE_STUDENT_ID)?
                 .ok_or_else(|| polars_err!(ColumnNotFound: "{STATE_STUDENT_ID}"))?,

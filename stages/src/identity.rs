@@ -626,8 +626,6 @@ fn soundex(encoder: &Soundex, s: &str) -> String {
 type Nicknames = PlHashMap<String, Vec<String>>;
 
 struct Comparer {
-    /// Soundex of every folded name, computed once.
-    phonetic: PlHashMap<String, String>,
     /// What the name comparators read of each name, by ID.
     names: names::Names,
 }
@@ -1034,12 +1032,7 @@ fn by_variant<'a>(
 /// with an initial: on the generated 200,000- and 400,000-student bundles
 /// those two passes made 70% of the pairs and found no true pair the others
 /// missed. A key is the tuple of what it is made of ([`blocking::key`]).
-fn passes<'a>(
-    sx: &'a (dyn Fn(&str) -> String + Sync + 'a),
-    comparer: &'a Comparer,
-    units: &[Unit],
-    max_block: usize,
-) -> Vec<Pass<'a>> {
+fn passes<'a>(comparer: &'a Comparer, units: &[Unit], max_block: usize) -> Vec<Pass<'a>> {
     use blocking::{letter, packed};
     let names = &comparer.names;
     // Names by ID, Soundex codes by number, letters and birth-date parts
@@ -1114,7 +1107,7 @@ fn passes<'a>(
             keep: Some(Box::new(close_births)),
         },
     ];
-    out.push(name_word_pairs_with_blank(sx, names, units, max_block));
+    out.push(name_word_pairs_with_blank(names, units, max_block));
     out.push(surname_with_blank(names, units, max_block));
     out.extend(other_passes(comparer, max_block));
     out
@@ -1154,21 +1147,25 @@ fn surnames_apart(comparer: &Comparer, a: &Unit, b: &Unit) -> bool {
 /// sit in other places (names swapped, the middle name as the first, a
 /// surname hyphenated).
 fn name_word_pairs_with_blank<'a>(
-    sx: &'a (dyn Fn(&str) -> String + Sync + 'a),
     names: &'a names::Names,
     units: &[Unit],
     max_block: usize,
 ) -> Pass<'a> {
+    // Soundex codes by number ([`names::Names::part_sounds`]): a middle
+    // name is one word, a first or last name its parts; equal codes, equal
+    // numbers, each once, the empty code left out.
     let words = move |u: &Unit| -> Vec<Key> {
-        let mut words: BTreeSet<String> = u.middle_ids.iter().map(|&m| sx(names.text(m))).collect();
+        let mut words: Vec<u32> = u.middle_ids.iter().map(|&m| names.phonetic(m)).collect();
         for &(f, l) in &u.name_ids {
-            words.extend(parts(names.text(f)).chain(parts(names.text(l))).map(sx));
+            words.extend(names.part_sounds(f));
+            words.extend(names.part_sounds(l));
         }
-        words.remove("");
-        let words: Vec<&String> = words.iter().collect();
+        words.sort_unstable();
+        words.dedup();
+        words.retain(|&w| w != names.silent());
         let mut keys = Vec::new();
-        for (i, x) in words.iter().enumerate() {
-            keys.extend(words[i + 1..].iter().map(|y| blocking::key((x, y))));
+        for (i, &x) in words.iter().enumerate() {
+            keys.extend(words[i + 1..].iter().map(|&y| blocking::packed(x, y, 0, 0)));
         }
         keys
     };
@@ -1190,24 +1187,25 @@ fn name_word_pairs_with_blank<'a>(
 /// re-registered as Danny, kept only their surname and that in common
 /// and were never compared (pair completeness 0.9928).
 fn surname_with_blank<'a>(names: &'a names::Names, units: &[Unit], max_block: usize) -> Pass<'a> {
+    // Surname words by number ([`names::Names::part_words`]), a birth
+    // day and month tagged 0, an initial 1: equal values, equal keys.
     let words = move |u: &Unit| -> Vec<Key> {
-        let mut keys = BTreeSet::new();
+        let mut keys = Vec::new();
         for &(f, l) in &u.name_ids {
-            let f = names.text(f);
-            for w in parts(names.text(l)) {
+            let initial = names.initial(f);
+            for &w in names.part_words(l) {
                 for b in &u.births {
-                    keys.insert(blocking::key((
-                        w,
-                        b.month().min(b.day()),
-                        b.month().max(b.day()),
-                    )));
+                    let (x, y) = (b.month().min(b.day()), b.month().max(b.day()));
+                    keys.push(blocking::packed(w, 0, x, y));
                 }
-                if let Some(i) = f.chars().next() {
-                    keys.insert(blocking::key((w, i)));
+                if let Some(i) = initial {
+                    keys.push(blocking::packed(w, 1, u32::from(i), 0));
                 }
             }
         }
-        keys.into_iter().collect()
+        keys.sort_unstable();
+        keys.dedup();
+        keys
     };
     with_blank(
         "surname+month_day_or_first_initial+blank_value+close_birth_date",
@@ -1340,28 +1338,28 @@ fn identities(personal: &DataFrame) -> PolarsResult<(Vec<Identity>, Vec<String>)
     let gender = text_or_blank(personal, GENDER)?;
     let birth = extract::dates(personal, BIRTH_DATE)?;
     let effective = extract::dates(personal, IDENTITY_EFFECTIVE_DATE)?;
-    // Each row's names as the folder's numbers, then (the table sorted)
-    // as the names' IDs.
-    let mut folder = extract::Folder::default();
+    // Each row's names as the numbers of their text as read (short texts
+    // hashed as numbers, [`extract::Interner`]), then, each distinct text
+    // folded once and the table sorted, as the names' IDs.
+    let mut read = extract::Interner::default();
     let mut genders = extract::Interner::default();
     let mut ids: Vec<Identity> = (0..personal.height())
         .map(|i| Identity {
             person: person.get(i).unwrap_or(-1),
             identity: identity_id.get(i).unwrap_or(-1),
-            first_id: folder.number(first.get(i)),
-            middle_id: folder.number(middle.get(i)),
-            last_id: folder.number(last.get(i)),
+            first_id: read.code(first.get(i).unwrap_or("")),
+            middle_id: read.code(middle.get(i).unwrap_or("")),
+            last_id: read.code(last.get(i).unwrap_or("")),
             gender: gender.get(i).map(|g| genders.code(g)),
             birth: birth[i],
             effective: effective[i],
         })
         .collect();
-    // Every folded name is one the folder made: the table sorts the
-    // distinct ones, not one per row.
-    let table = names::table(folder.folded().iter().map(String::as_str));
+    let folded: Vec<String> = read.texts().into_iter().map(fold).collect();
+    let table = names::table(folded.iter().map(String::as_str));
     let number = names::ids(&table);
-    let id_of: Vec<u32> = folder.folded().iter().map(|f| number[f.as_str()]).collect();
-    drop(number);
+    let id_of: Vec<u32> = folded.iter().map(|f| number[f.as_str()]).collect();
+    drop((number, folded));
     for id in &mut ids {
         id.first_id = id_of[id.first_id as usize];
         id.middle_id = id_of[id.middle_id as usize];
@@ -1604,26 +1602,38 @@ fn enrollment_spans(e: &DataFrame) -> PolarsResult<Evidence> {
     let blocks: Vec<BlockSpans> = (0..n.div_ceil(SPAN_BLOCK))
         .into_par_iter()
         .map(|block| {
-            let (mut ids, mut codes) = (extract::Interner::default(), extract::Interner::default());
-            let mut spans = Vec::new();
-            // A student's rows often follow each other: the last ID's
-            // number is kept at hand.
+            let mut codes = extract::Interner::default();
+            let (mut spans, mut ids) = (Vec::new(), Vec::new());
+            // A block holds nearly as many IDs as rows (a student's rows
+            // are years apart): each row's ID text is kept, numbered once
+            // when the blocks are joined; a repeat of the row before's
+            // keeps its number. Rows of one SAU follow each other: the
+            // last SAU's code is kept at hand.
             let mut last: Option<(&str, u32)> = None;
+            let mut last_sau: Option<(&str, Code)> = None;
             for i in block * SPAN_BLOCK..n.min((block + 1) * SPAN_BLOCK) {
                 let (Some(s), Some(start)) = (es.get(i), entry[i]) else {
                     continue;
                 };
                 let id = match last {
                     Some((t, id)) if t == s => id,
-                    _ => ids.code(s),
+                    _ => {
+                        ids.push(s);
+                        ids.len() as u32 - 1
+                    }
                 };
                 last = Some((s, id));
                 let end = exit[i].unwrap_or(start);
-                let sau = codes.code(sau.get(i).unwrap_or_default());
+                let sau_text = sau.get(i).unwrap_or_default();
+                let sau = match last_sau {
+                    Some((t, c)) if t == sau_text => c,
+                    _ => codes.code(sau_text),
+                };
+                last_sau = Some((sau_text, sau));
                 let local = local.get(i).map(|n| codes.code(n));
                 spans.push((id, (start, end, sau, local)));
             }
-            (spans, ids.texts(), codes.texts())
+            (spans, ids, codes.texts())
         })
         .collect();
     let (mut ids, mut codes) = (extract::Interner::default(), extract::Interner::default());
@@ -1646,29 +1656,15 @@ fn enrollment_spans(e: &DataFrame) -> PolarsResult<Evidence> {
 
 /// The comparer: the nickname table (both directions), every folded
 /// name's Soundex, and the names by ID ([`names`]).
-fn comparer(
-    ids: &[Identity],
-    table: Vec<String>,
-    sx: &dyn Fn(&str) -> String,
-    config: &IdentityConfig,
-) -> Comparer {
+fn comparer(table: Vec<String>, sx: &dyn Fn(&str) -> String, config: &IdentityConfig) -> Comparer {
     let mut nick = Nicknames::default();
     for (a, b) in &config.nicknames {
         let (a, b) = (fold(a), fold(b));
         nick.entry(a.clone()).or_default().push(b.clone());
         nick.entry(b).or_default().push(a);
     }
-    // Every unit's names are its identity rows' names.
-    let mut phonetic = PlHashMap::default();
-    for id in ids {
-        for name in [&table[id.first_id as usize], &table[id.last_id as usize]] {
-            if !phonetic.contains_key(name) {
-                phonetic.insert(name.clone(), sx(name));
-            }
-        }
-    }
     let names = names::Names::new(table, sx, &nick);
-    Comparer { phonetic, names }
+    Comparer { names }
 }
 
 /// Resolves students.
@@ -1699,25 +1695,12 @@ pub fn run(
     // attached.
     let ((), comparer) = rayon::join(
         || attach(&mut units, evidence),
-        || comparer(&ids, table, &sx, config),
+        || comparer(table, &sx, config),
     );
     clock.lap("attach+comparer", enrollment.map_or(0, DataFrame::height));
-    // Soundex of a folded name, from the comparer's once-per-name codes.
-    let sx_known = |s: &str| {
-        comparer
-            .phonetic
-            .get(s)
-            .cloned()
-            .unwrap_or_else(|| soundex(&encoder, s))
-    };
     // The values' frequencies counted while the pairs are blocked.
     let ((candidates, passes, oversized), freq) = rayon::join(
-        || {
-            blocking::block(
-                &units,
-                &passes(&sx_known, &comparer, &units, config.max_block),
-            )
-        },
+        || blocking::block(&units, &passes(&comparer, &units, config.max_block)),
         || Frequencies::of(&units),
     );
     clock.lap("block", candidates.len());
@@ -2957,8 +2940,6 @@ mod tests {
 
     #[test]
     fn two_name_words_pair_a_blank_unit_with_its_names_in_other_places() {
-        let encoder = Soundex::default();
-        let sx = |s: &str| soundex(&encoder, s);
         let units = [
             // Lucas Thomas Jones entered names swapped, a year off.
             unit("a", &[("jones", "lucas")], &["thomas"], &["2001-08-07"]),
@@ -2974,10 +2955,8 @@ mod tests {
             unit("f", &[("abigail", "roy")], &["jessica"], &["1993-01-30"]),
         ];
         let names = test_names();
-        let (pairs, counts, oversized) = blocking::block(
-            &units,
-            &[name_word_pairs_with_blank(&sx, &names, &units, 500)],
-        );
+        let (pairs, counts, oversized) =
+            blocking::block(&units, &[name_word_pairs_with_blank(&names, &units, 500)]);
         assert_eq!(pairs, vec![(0, 1), (1, 2), (4, 5)]);
         assert_eq!(
             counts[0],

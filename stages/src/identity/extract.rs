@@ -91,11 +91,6 @@ impl Folder {
         let n = self.number(v);
         self.folded[n as usize].clone()
     }
-
-    /// The folded values by number (each distinct value at least once).
-    pub fn folded(&self) -> &[String] {
-        &self.folded
-    }
 }
 
 /// A short text (up to 15 bytes) as one number: its bytes and its length

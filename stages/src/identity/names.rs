@@ -52,6 +52,11 @@ pub struct Names {
     /// The names the nickname table pairs it with as words, numbered as
     /// the parts are (those no identity row holds too).
     nick_words: Vec<Vec<u32>>,
+    /// The Soundex of each of its parts, numbered as [`Names::phonetic`]
+    /// (equal codes, equal numbers), sorted, each once.
+    part_sounds: Vec<Vec<u32>>,
+    /// The number of the empty Soundex code (a name without a letter).
+    silent: u32,
     /// (name, name) -> the graded level's distance from the first graded
     /// level, computed once.
     graded: Vec<Mutex<PlHashMap<u64, u8>>>,
@@ -74,6 +79,16 @@ impl Names {
         let (mut codes, mut letters, mut words) =
             (Numbers::default(), Numbers::default(), Numbers::default());
         let phonetic = table.iter().map(|t| codes.of(soundex(t))).collect();
+        let part_sounds = table
+            .iter()
+            .map(|t| {
+                let mut p: Vec<u32> = parts(t).map(|p| codes.of(soundex(p))).collect();
+                p.sort_unstable();
+                p.dedup();
+                p
+            })
+            .collect();
+        let silent = codes.of(String::new());
         let nicknames = table
             .iter()
             .map(|t| {
@@ -116,6 +131,8 @@ impl Names {
             parts,
             whole,
             nick_words,
+            part_sounds,
+            silent,
             graded: (0..SHARDS).map(|_| Mutex::default()).collect(),
         }
     }
@@ -145,6 +162,17 @@ impl Names {
     /// The names the nickname table pairs it with, as words.
     pub fn nickname_words(&self, a: u32) -> &[u32] {
         &self.nick_words[a as usize]
+    }
+
+    /// The Soundex codes of the name's parts (split at hyphens and
+    /// spaces) as numbers ([`Names::phonetic`]'s), sorted, each once.
+    pub fn part_sounds(&self, a: u32) -> &[u32] {
+        &self.part_sounds[a as usize]
+    }
+
+    /// The number of the empty Soundex code: a name with no letter's.
+    pub fn silent(&self) -> u32 {
+        self.silent
     }
 
     /// The name's first letter (none for the blank name).
