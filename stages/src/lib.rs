@@ -14,3 +14,4 @@ pub mod preflight;
 pub mod quarantine;
 pub mod report;
 pub mod schema;
+pub mod text;

@@ -32,6 +32,7 @@ use crate::columns::*;
 use crate::conform::{FieldType, Upload, UPLOAD_ROW, UPLOAD_SAU, UPLOAD_YEAR};
 use crate::quarantine::{count_rules, flag_exprs, flag_name, Check, BAD};
 use crate::report::StageReport;
+use crate::text::short_key;
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 use std::collections::BTreeMap;
@@ -319,20 +320,6 @@ pub(crate) fn text_ranks(values: &StringChunked) -> Vec<u32> {
     seen.into_iter()
         .map(|d| if d == u32::MAX { 0 } else { rank[d as usize] })
         .collect()
-}
-
-/// Text of up to 15 bytes as one number that orders as the text does
-/// (byte by byte, a prefix first): its bytes from the highest, zeros after
-/// them, its length in the lowest byte. `None` for longer text.
-fn short_key(v: &str) -> Option<u128> {
-    let b = v.as_bytes();
-    if b.len() > 15 {
-        return None;
-    }
-    let mut key = [0u8; 16];
-    key[..b.len()].copy_from_slice(b);
-    key[15] = b.len() as u8;
-    Some(u128::from_be_bytes(key))
 }
 
 /// A date column as days since 1970, in one chunk.

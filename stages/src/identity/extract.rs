@@ -2,6 +2,7 @@
 //! text columns as polars' own strings (borrowed), dates as days, folded
 //! names computed once per distinct value.
 
+use crate::text::short_key;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
@@ -93,21 +94,7 @@ impl Folder {
     }
 }
 
-/// A short text (up to 15 bytes) as one number: its bytes and its length
-/// packed in a `u128`, so two short texts are equal exactly when their
-/// numbers are. Hashing and comparing it never reads a string.
-fn packed(s: &str) -> Option<u128> {
-    let b = s.as_bytes();
-    if b.len() > 15 {
-        return None;
-    }
-    let mut buf = [0u8; 16];
-    buf[..b.len()].copy_from_slice(b);
-    buf[15] = b.len() as u8;
-    Some(u128::from_le_bytes(buf))
-}
-
-/// Texts to values, short texts held as numbers ([`packed`]): a lookup
+/// Texts to values, short texts held as numbers ([`short_key`]): a lookup
 /// per enrollment row costs a number's hash, not a string's hash and
 /// compare.
 pub struct TextMap<'a, V> {
@@ -126,7 +113,7 @@ impl<V> Default for TextMap<'_, V> {
 
 impl<'a, V: Copy> TextMap<'a, V> {
     pub fn get(&self, k: &str) -> Option<V> {
-        match packed(k) {
+        match short_key(k) {
             Some(n) => self.short.get(&n).copied(),
             None => self.long.get(k).copied(),
         }
@@ -134,7 +121,7 @@ impl<'a, V: Copy> TextMap<'a, V> {
 
     /// The value of `k`, `v` inserted first when it has none.
     pub fn get_or_insert(&mut self, k: &'a str, v: V) -> V {
-        match packed(k) {
+        match short_key(k) {
             Some(n) => *self.short.entry(n).or_insert(v),
             None => *self.long.entry(k).or_insert(v),
         }
@@ -180,17 +167,6 @@ impl<'a> Interner<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn texts_are_equal_exactly_when_their_packed_numbers_are() {
-        let texts = ["", "a", "a\0", "ab", "ba", "123456789", "123456789012345"];
-        for x in texts {
-            for y in texts {
-                assert_eq!(packed(x) == packed(y), x == y, "{x:?} {y:?}");
-            }
-        }
-        assert_eq!(packed("1234567890123456"), None);
-    }
 
     #[test]
     fn the_interner_numbers_short_and_long_texts_in_order_of_first_sight() {
