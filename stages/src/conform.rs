@@ -1829,13 +1829,8 @@ mod tests {
         // Special Ed's keys: year, SAU, student, school, source row, two
         // dates; many ties, nulls in each, negative numbers, text that
         // orders otherwise than as numbers.
-        let mut seed = 11u64;
-        let mut next = |m: u64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) % m
-        };
+        let mut random = crate::lcg(11);
+        let mut next = |m: u64| random() % m;
         let n = 5_000;
         let pick = |k: u64, words: &[&'static str]| -> Option<&'static str> {
             (k != 0).then(|| words[k as usize % words.len()])
@@ -1904,13 +1899,8 @@ mod tests {
                 .map(|v| distinct.binary_search(v).unwrap() as u32)
                 .collect()
         };
-        let mut seed = 5u64;
-        let mut next = |m: u64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) % m
-        };
+        let mut random = crate::lcg(5);
+        let mut next = |m: u64| random() % m;
         // Many distinct values (searched), few (looked up), values
         // that are ranks already (kept), and ones that are not quite.
         let many: Vec<u64> = (0..200_000).map(|_| next(150_000) << 40).collect();

@@ -1189,13 +1189,8 @@ mod tests {
         use rayon::prelude::*;
         // Many ties (a unstable sort must still make the same moves) and
         // nulls, which order first.
-        let mut seed = 7u64;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize
-        };
+        let mut random = crate::lcg(7);
+        let mut next = || random() as usize;
         let words = ["", "10", "9", "100", "a", "A", "é", "10 ", "0099"];
         let values: Vec<Option<&str>> = (0..20_000)
             .map(|_| match next() % 10 {
