@@ -329,9 +329,29 @@ pub fn apply(
     enrollment: Option<&DataFrame>,
     issued: &[Issued],
 ) -> Result<(DataFrame, Option<DataFrame>, Applied)> {
+    let (personal, places, mut applied) = to_personal(personal, issued)?;
+    let enrollment = enrollment
+        .map(|e| places.give(e, &mut applied))
+        .transpose()?;
+    Ok((personal, enrollment, applied))
+}
+
+/// Where enrollment rows take an issued ID: (SAU, local number) -> (issued
+/// ID, the ID the person had). Made once from the personal rows, then
+/// given to enrollment rows a batch at a time.
+#[derive(Default)]
+pub struct Places(BTreeMap<(String, String), (String, Option<String>)>);
+
+/// Gives the issued IDs to the identity rows (by PersonID): those rows, the
+/// places their enrollment rows take the IDs at, and the keys resolved.
+pub fn to_personal(
+    personal: &DataFrame,
+    issued: &[Issued],
+) -> Result<(DataFrame, Places, Applied)> {
     let mut applied = Applied::default();
+    let mut places = Places::default();
     if issued.is_empty() {
-        return Ok((personal.clone(), enrollment.cloned(), applied));
+        return Ok((personal.clone(), places, applied));
     }
     let by_person: BTreeMap<i64, &Issued> = issued
         .iter()
@@ -343,15 +363,14 @@ pub fn apply(
         .cast(&DataType::Int64)?;
     let persons = persons.i64()?;
     let mut ids = strings(personal, STATE_STUDENT_ID)?;
-    // (SAU, local number) -> (issued ID, the ID the person had).
-    let mut places: BTreeMap<(String, String), (String, Option<String>)> = BTreeMap::new();
     let mut seen = std::collections::BTreeSet::new();
     for (r, id) in ids.iter_mut().enumerate() {
         let Some(i) = persons.get(r).and_then(|p| by_person.get(&p)) else {
             continue;
         };
         if !i.sau.is_empty() && !i.local.is_empty() {
-            places.insert((i.sau.clone(), i.local.clone()), (i.id.clone(), id.clone()));
+            let place = (i.sau.clone(), i.local.clone());
+            places.0.insert(place, (i.id.clone(), id.clone()));
         }
         if seen.insert(i.key.clone()) {
             applied.keys += 1;
@@ -360,31 +379,35 @@ pub fn apply(
     }
     let mut personal = personal.clone();
     personal.with_column(Column::new(STATE_STUDENT_ID.into(), ids))?;
-    let enrollment = match enrollment {
-        Some(e) if places.is_empty() => Some(e.clone()),
-        Some(e) => {
-            let sau = strings(e, SAU_ORG_ID)?;
-            let local = strings(e, SCHOOL_STUDENT_ID)?;
-            let mut ids = strings(e, STATE_STUDENT_ID)?;
-            for (r, id) in ids.iter_mut().enumerate() {
-                let key = (
-                    sau[r].clone().unwrap_or_default(),
-                    local[r].clone().unwrap_or_default(),
-                );
-                if let Some((new, had)) = places.get(&key) {
-                    if id.is_none() || id == had {
-                        *id = Some(new.clone());
-                        applied.enrollments += 1;
-                    }
+    Ok((personal, places, applied))
+}
+
+impl Places {
+    /// Gives the issued IDs to enrollment rows with no StateStudentID (or
+    /// the person's old one) at a place, counting them in `applied`.
+    pub fn give(&self, e: &DataFrame, applied: &mut Applied) -> Result<DataFrame> {
+        if self.0.is_empty() {
+            return Ok(e.clone());
+        }
+        let sau = strings(e, SAU_ORG_ID)?;
+        let local = strings(e, SCHOOL_STUDENT_ID)?;
+        let mut ids = strings(e, STATE_STUDENT_ID)?;
+        for (r, id) in ids.iter_mut().enumerate() {
+            let key = (
+                sau[r].clone().unwrap_or_default(),
+                local[r].clone().unwrap_or_default(),
+            );
+            if let Some((new, had)) = self.0.get(&key) {
+                if id.is_none() || id == had {
+                    *id = Some(new.clone());
+                    applied.enrollments += 1;
                 }
             }
-            let mut e = e.clone();
-            e.with_column(Column::new(STATE_STUDENT_ID.into(), ids))?;
-            Some(e)
         }
-        None => None,
-    };
-    Ok((personal, enrollment, applied))
+        let mut e = e.clone();
+        e.with_column(Column::new(STATE_STUDENT_ID.into(), ids))?;
+        Ok(e)
+    }
 }
 
 fn strings(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {

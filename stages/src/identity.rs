@@ -2056,6 +2056,77 @@ fn rekey_in_order(df: &DataFrame, key_map: &DataFrame) -> PolarsResult<Option<Da
     Ok(Some(out))
 }
 
+/// The key map made once into a lookup from an ID as read to the row of
+/// its surviving ID, so that re-keying a batch costs the batch's rows, not
+/// the whole map's (a join hashes the map again for every batch: at two
+/// million students that was most of the rekey stage). `None` inside when
+/// an ID maps to more than one row or the IDs are not text: [`rekey`]'s
+/// join then does what it always did.
+pub struct KeyLookup<'a> {
+    map: &'a DataFrame,
+    found: Option<(PlHashMap<&'a str, IdxSize>, &'a StringChunked)>,
+}
+
+impl<'a> KeyLookup<'a> {
+    pub fn new(map: &'a DataFrame) -> PolarsResult<Self> {
+        let found = Self::index(map)?;
+        Ok(Self { map, found })
+    }
+
+    fn index(
+        map: &'a DataFrame,
+    ) -> PolarsResult<Option<(PlHashMap<&'a str, IdxSize>, &'a StringChunked)>> {
+        let (Ok(from), Ok(to)) = (map.column("__from"), map.column("__to")) else {
+            return Ok(None);
+        };
+        if map.width() != 2 || from.dtype() != &DataType::String || to.dtype() != &DataType::String
+        {
+            return Ok(None);
+        }
+        let (from, to) = (from.str()?, to.str()?);
+        let mut index = PlHashMap::with_capacity(from.len());
+        for (row, id) in from.iter().enumerate() {
+            // A null ID never matches in a join; skip it as the join does.
+            let Some(id) = id else { continue };
+            if index.insert(id, row as IdxSize).is_some() {
+                return Ok(None);
+            }
+        }
+        Ok(Some((index, to)))
+    }
+
+    /// Re-keys `df` as [`rekey`] does.
+    pub fn rekey(&self, df: &DataFrame) -> PolarsResult<DataFrame> {
+        let Some((index, to)) = &self.found else {
+            return rekey(df, self.map);
+        };
+        let taken = [LEGACY_STATE_STUDENT_ID, "__to", "__from"];
+        let ids = df.column(STATE_STUDENT_ID)?;
+        if taken.iter().any(|c| df.get_column_index(c).is_some())
+            || ids.dtype() != &DataType::String
+            || !crate::crosswalk::in_source_row_order(df)?
+        {
+            return rekey(df, self.map);
+        }
+        let new: StringChunked = ids
+            .str()?
+            .iter()
+            .map(|id| {
+                let row = id.and_then(|id| index.get(id));
+                row.and_then(|&r| to.get(r as usize)).or(id)
+            })
+            .collect();
+        let legacy = ids.clone().with_name(LEGACY_STATE_STUDENT_ID.into());
+        let mut out = df.clone();
+        out.replace(
+            STATE_STUDENT_ID,
+            new.with_name(STATE_STUDENT_ID.into()).into_column(),
+        )?;
+        out.with_column(legacy)?;
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -3197,5 +3268,45 @@ mod tests {
         assert_eq!(SURNAMES_DIFFER_ALONE, "probable, but the surnames differ and no middle name, address or local number agrees: a person decides");
         v[MIDDLE] = 0;
         assert_eq!(doubtful(&v), None, "the middle name agrees");
+    }
+
+    /// The lookup re-keys as the join does: rows in order, out of order,
+    /// null and unknown IDs, a null surviving ID, and a map where one ID has
+    /// two surviving IDs (the join then adds a row; the lookup gives way).
+    #[test]
+    fn key_lookup_rekeys_as_the_join_does() {
+        let map = df!(
+            "__from" => [Some("A"), Some("B"), Some("C"), None],
+            "__to" => [Some("X"), Some("X"), None, Some("Z")],
+        )
+        .unwrap();
+        let rows = |order: [i64; 5]| {
+            df!(
+                SOURCE_ROW => order,
+                STATE_STUDENT_ID => [Some("A"), None, Some("B"), Some("C"), Some("Q")],
+                "Grade" => ["01", "02", "03", "04", "05"],
+            )
+            .unwrap()
+        };
+        let lookup = KeyLookup::new(&map).unwrap();
+        assert!(lookup.found.is_some());
+        for df in [rows([1, 2, 3, 4, 5]), rows([5, 2, 3, 4, 1])] {
+            let by_lookup = lookup.rekey(&df).unwrap();
+            assert!(by_lookup.equals_missing(&rekey(&df, &map).unwrap()));
+        }
+        let ids = lookup.rekey(&rows([1, 2, 3, 4, 5])).unwrap();
+        let got: Vec<Option<&str>> = ids
+            .column(STATE_STUDENT_ID)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(got, [Some("X"), None, Some("X"), Some("C"), Some("Q")]);
+        let twice = df!("__from" => ["A", "A"], "__to" => ["X", "Y"]).unwrap();
+        let lookup = KeyLookup::new(&twice).unwrap();
+        assert!(lookup.found.is_none());
+        let df = rows([1, 2, 3, 4, 5]);
+        assert_eq!(lookup.rekey(&df).unwrap().height(), 6);
     }
 }

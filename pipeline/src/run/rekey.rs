@@ -26,6 +26,7 @@ use cutover_stages::schema::{
     BEHAVIOR, CTE, GRADUATION, STUDENT_ENROLLMENT, STUDENT_PERSONAL, TRUANCY,
 };
 use polars::prelude::DataFrame;
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::time::Instant;
 use tracing::info;
@@ -76,11 +77,12 @@ impl Stage for Rekey {
         let issuing = !issued.is_empty()
             && present.contains(&STUDENT_PERSONAL.name)
             && present.contains(&STUDENT_ENROLLMENT.name);
-        let mut applied = Default::default();
+        let mut applied = crate::issued::Applied::default();
         let prev = entities::previous(ctx, state, StageId::Rekey);
         // The key map, read (or taken from the identity stage) when an
-        // entity is to be re-keyed.
-        let mut key_map: Option<DataFrame> = None;
+        // entity is to be re-keyed, and made once into a lookup.
+        let key_map: OnceCell<DataFrame> = OnceCell::new();
+        let lookup: OnceCell<identity::KeyLookup> = OnceCell::new();
         // Enrollment first, then behavior, truancy, CTE and graduation: the
         // ledger's order. One entity at a time, read from its snapshot.
         let entities = CROSSWALKED
@@ -113,16 +115,24 @@ impl Stage for Rekey {
             }
             // Enrollment rows of a student awaiting an ID take it through
             // the personal rows.
-            let personal = issued_here
-                .then(|| frames::load(ctx, crosswalk::STAGE, STUDENT_PERSONAL.name))
-                .transpose()?;
-            let issue = personal.as_ref().map(|p| (p, issued.as_slice()));
-            if key_map.is_none() {
-                key_map = Some(frames.take_key_map(ctx)?);
+            let places = if issued_here {
+                let personal = frames::load(ctx, crosswalk::STAGE, STUDENT_PERSONAL.name)?;
+                let (_, places, a) = crate::issued::to_personal(&personal, &issued)?;
+                applied.keys = a.keys;
+                Some(places)
+            } else {
+                None
+            };
+            if key_map.get().is_none() {
+                let _ = key_map.set(frames.take_key_map(ctx)?);
             }
-            let map = key_map.as_ref().expect("read above");
+            if lookup.get().is_none() {
+                let map = key_map.get().expect("read above");
+                let _ = lookup.set(identity::KeyLookup::new(map)?);
+            }
+            let map = lookup.get().expect("made above");
             let one = (entity, stage);
-            rekey_one(ctx, one, map, issue, &mut applied, &mut produced)?;
+            rekey_one(ctx, one, map, places.as_ref(), &mut applied, &mut produced)?;
             entities::part(&mut produced, entity, "rekeyed", started);
         }
         // The identity stage's key map is not needed past this stage.
@@ -213,8 +223,8 @@ fn keep(
 fn rekey_one(
     ctx: &Ctx,
     (entity, stage): (&str, &str),
-    key_map: &DataFrame,
-    issue: Option<(&DataFrame, &[crate::issued::Issued])>,
+    key_map: &identity::KeyLookup,
+    places: Option<&crate::issued::Places>,
     applied: &mut crate::issued::Applied,
     produced: &mut Produced,
 ) -> Result<()> {
@@ -230,13 +240,10 @@ fn rekey_one(
         let make = |send: &mut Handoff<'_>| {
             snapshot::read_slices(&source, snapshot::batch_rows(), |mut df| {
                 order.check(&df, entity)?;
-                if let Some((personal, issued)) = issue {
-                    let (_, e, a) = crate::issued::apply(personal, Some(&df), issued)?;
-                    applied.keys = a.keys;
-                    applied.enrollments += a.enrollments;
-                    df = e.expect("enrollment rows given");
+                if let Some(places) = places {
+                    df = places.give(&df, applied)?;
                 }
-                let rekeyed = identity::rekey(&df, key_map)?;
+                let rekeyed = key_map.rekey(&df)?;
                 r.rows_in += df.height() as u64;
                 r.rows_out += rekeyed.height() as u64;
                 send(rekeyed)
