@@ -11,6 +11,7 @@
 pub mod packed;
 pub mod patch;
 pub mod reuse;
+mod sorted;
 pub mod sources;
 mod years;
 

@@ -15,6 +15,7 @@
 //! whole), its conformed snapshot and pre-flight findings stay, its
 //! manifest rows, reports and summary are the last run's.
 
+use super::sorted::sorted_hash;
 use crate::checksum::{data_hashes, digest, file_sha256, sum_of};
 use crate::publish::{Summary, UploadSummary};
 use crate::snapshot;
@@ -257,16 +258,6 @@ pub fn changed_codes(before: &str, now: &str) -> BTreeMap<String, Vec<String>> {
         }
     }
     out
-}
-
-/// A hash of a frame's rows whatever their order.
-fn sorted_hash(name: &str, df: &DataFrame) -> Result<String> {
-    let columns: Vec<PlSmallStr> = df.get_column_names().into_iter().cloned().collect();
-    let sorted = df.sort(
-        columns,
-        SortMultipleOptions::default().with_nulls_last(true),
-    )?;
-    Ok(sum_of(&data_hashes(name, &sorted)?))
 }
 
 /// What the other uploads read of the passed enrollments, each once.
