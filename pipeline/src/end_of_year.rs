@@ -72,78 +72,14 @@ pub fn findings(root: &Path, last_year: i32) -> Result<Vec<Finding>> {
         .transpose()?;
     let schools = snapshot(root, "ingest", SCHOOLS.name, &end_of_year::SCHOOL_COLUMNS)?;
     let charters = end_of_year::charter_school_ids(schools.as_ref())?;
-    // Every rule reads the rows of one student (and the whole behavior and
-    // birth dates): the students are taken a share at a time, so no more
-    // than [`SHARE_BATCHES`] batches of enrollment rows are held at once; the findings
-    // of every share sorted together are the findings of all.
-    let rows: usize = crate::snapshot::row_groups(&path)?
-        .iter()
-        .map(|g| g.1)
-        .sum();
-    let shares = rows
-        .div_ceil(SHARE_BATCHES * crate::snapshot::batch_rows())
-        .max(1);
-    let mut out = Vec::new();
+    // Every rule reads all of a student's rows, wherever they are in the
+    // snapshot: the rows are read once, a batch at a time, each as a few
+    // numbers (about 56 bytes; every distinct text value held once).
+    let mut rows = end_of_year::Enrollments::default();
+    let batch = crate::snapshot::batch_rows();
     let wanted = &end_of_year::ENROLLMENT_COLUMNS;
-    for share in 0..shares {
-        let enrollment = if shares == 1 {
-            crate::snapshot::read_columns(&path, wanted)?
-        } else {
-            let mut parts = Vec::new();
-            let batch = crate::snapshot::batch_rows();
-            crate::snapshot::read_column_slices(&path, batch, wanted, |rows| {
-                parts.push(of_share(rows, share, shares)?.lazy());
-                Ok(())
-            })?;
-            concat(parts, UnionArgs::default())?.collect()?
-        };
-        out.extend(end_of_year::run(
-            &enrollment,
-            behavior.as_ref(),
-            students.as_ref(),
-            &charters,
-            last_year,
-        )?);
-    }
-    out.sort();
-    Ok(out)
-}
-
-/// The enrollment rows the end-of-year rules read at most at once, in
-/// batches of rows (16 of about 131,000: some two million rows, about 500
-/// bytes each while the rules run; `CUTOVER_BATCH_ROWS` sets smaller
-/// batches, and so shares, for tests).
-const SHARE_BATCHES: usize = 16;
-
-/// The rows of `df` whose student is in share `share` of `shares` (a
-/// student's rows all in one share; no or a blank StateStudentID in the
-/// first).
-fn of_share(df: DataFrame, share: usize, shares: usize) -> Result<DataFrame> {
-    if shares == 1 {
-        return Ok(df);
-    }
-    let Ok(ids) = df.column(STATE_STUDENT_ID) else {
-        return Ok(if share == 0 { df } else { df.head(Some(0)) });
-    };
-    let ids = ids.str()?;
-    let mask: BooleanChunked = ids
-        .iter()
-        .map(|id| Some(share_of(id.unwrap_or(""), shares) == share))
-        .collect();
-    Ok(df.filter(&mask)?)
-}
-
-/// The share of a StateStudentID: FNV-1a of its bytes (a blank one, 0).
-fn share_of(id: &str, shares: usize) -> usize {
-    if id.is_empty() {
-        return 0;
-    }
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in id.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    (h % shares as u64) as usize
+    crate::snapshot::read_column_slices(&path, batch, wanted, |df| Ok(rows.add(&df)?))?;
+    Ok(rows.findings(behavior.as_ref(), students.as_ref(), &charters, last_year)?)
 }
 
 /// Writes the findings; returns the files written, relative to `root`, and
@@ -255,28 +191,23 @@ mod tests {
     }
 
     #[test]
-    fn findings_of_students_taken_a_share_at_a_time_are_those_of_all() {
+    fn findings_of_rows_added_a_batch_at_a_time_are_those_of_all() {
         let df = enrollments(40);
         let charters = Default::default();
         let whole = end_of_year::run(&df, None, None, &charters, 2017).unwrap();
         let count = |rule: &str| whole.iter().filter(|f| f.rule == rule).count();
         assert_eq!(count("continuing_start_status"), 40);
         assert_eq!(count("homeless_not_kept"), 40);
-        for shares in 1..=5 {
-            let mut found = Vec::new();
-            let mut rows = 0;
-            for share in 0..shares {
-                let part = of_share(df.clone(), share, shares).unwrap();
-                assert!(
-                    shares == 1 || part.height() < df.height(),
-                    "{shares} shares"
-                );
-                rows += part.height();
-                found.extend(end_of_year::run(&part, None, None, &charters, 2017).unwrap());
+        // Batches of 1 to 7 rows: a student's three rows often in two.
+        for size in 1..=7 {
+            let mut rows = end_of_year::Enrollments::default();
+            let mut offset = 0;
+            while offset < df.height() {
+                rows.add(&df.slice(offset as i64, size)).unwrap();
+                offset += size;
             }
-            found.sort();
-            assert_eq!(rows, df.height(), "{shares} shares");
-            assert_eq!(found, whole, "{shares} shares");
+            let found = rows.findings(None, None, &charters, 2017).unwrap();
+            assert_eq!(found, whole, "batches of {size}");
         }
     }
 }

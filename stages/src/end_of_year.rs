@@ -49,6 +49,7 @@ use crate::columns::*;
 use crate::crosswalk::SAU_ORG_ID;
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The findings frame's rule column.
@@ -132,23 +133,25 @@ pub fn flags_frame(findings: &[Finding]) -> PolarsResult<DataFrame> {
     DataFrame::new(rows.len(), columns)
 }
 
-/// One enrollment row, as the rules read it.
-/// One enrollment, its text values borrowed from the frame's columns (a
-/// million enrollments are never a million sets of strings).
-#[derive(Clone, Debug, Default)]
-struct Row<'a> {
-    file: &'a str,
+/// One enrollment, as the rules read it: its text values are numbers of
+/// [`Words`] (thirteen million enrollments are never thirteen million sets
+/// of strings, and are read once, not a share of students at a time).
+#[derive(Clone, Copy, Debug)]
+struct Row {
     line: i64,
+    /// Its place among the rows added.
+    seq: u32,
+    file: u32,
+    sau: u32,
+    student: u32,
+    school: u32,
+    grade: u32,
+    start: u32,
+    exit_type: u32,
     year: i32,
-    sau: &'a str,
-    student: &'a str,
-    school: &'a str,
-    primary: bool,
-    grade: &'a str,
     entry: Option<NaiveDate>,
-    start: &'a str,
     exit: Option<NaiveDate>,
-    exit_type: &'a str,
+    primary: bool,
     homeless: bool,
     home_schooled: bool,
 }
@@ -162,6 +165,182 @@ pub struct Finding {
     pub year: i32,
 }
 
+/// Each distinct text value of the enrollments held once, by number.
+#[derive(Default)]
+struct Words {
+    at: PlHashMap<String, u32>,
+    text: Vec<String>,
+}
+
+impl Words {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.at.get(s) {
+            return i;
+        }
+        let i = u32::try_from(self.text.len()).expect("fewer than 2^32 distinct values");
+        self.text.push(s.to_string());
+        self.at.insert(s.to_string(), i);
+        i
+    }
+
+    fn get(&self, s: &str) -> Option<u32> {
+        self.at.get(s).copied()
+    }
+
+    fn text(&self, i: u32) -> &str {
+        &self.text[i as usize]
+    }
+}
+
+/// The enrollment rows the rules read, added a batch of rows at a time
+/// (the rules read all of a student's rows, wherever they are in the
+/// snapshot).
+#[derive(Default)]
+pub struct Enrollments {
+    rows: Vec<Row>,
+    words: Words,
+}
+
+impl Enrollments {
+    /// Adds the rows of `df` (the columns of [`ENROLLMENT_COLUMNS`] it has),
+    /// after those added before.
+    pub fn add(&mut self, df: &DataFrame) -> PolarsResult<()> {
+        let n = df.height();
+        let mut ids: [Vec<u32>; 7] = Default::default();
+        for (out, name) in ids.iter_mut().zip(WORD_COLUMNS) {
+            *out = match text_column(df, name)? {
+                None => vec![self.words.id(""); n],
+                Some(s) => s
+                    .str()?
+                    .iter()
+                    .map(|v| self.words.id(v.unwrap_or_default().trim()))
+                    .collect(),
+            };
+        }
+        let is = |name: &str, yes: fn(&str) -> bool| -> PolarsResult<Vec<bool>> {
+            Ok(match text_column(df, name)? {
+                None => vec![yes(""); n],
+                Some(s) => s
+                    .str()?
+                    .iter()
+                    .map(|v| yes(v.unwrap_or_default().trim()))
+                    .collect(),
+            })
+        };
+        let primary = is(ENROLLMENT_TYPE_CODE, |k| k == "P")?;
+        let homeless = is(HOMELESS_CODE, |h| !h.is_empty())?;
+        let line = ints(df, SOURCE_ROW)?;
+        let year = ints(df, SCHOOL_YEAR)?;
+        let entry = dates(df, SCHOOL_ENTRY_DATE)?;
+        let exit = dates(df, EXIT_DATE)?;
+        let home_schooled = flags(df, HOME_SCHOOLED)?;
+        let [file, sau, student, school, grade, start, exit_type] = &ids;
+        let first = self.rows.len();
+        self.rows.extend((0..n).map(|i| Row {
+            line: line[i],
+            seq: u32::try_from(first + i).expect("fewer than 2^32 enrollments"),
+            file: file[i],
+            sau: sau[i],
+            student: student[i],
+            school: school[i],
+            grade: grade[i],
+            start: start[i],
+            exit_type: exit_type[i],
+            year: year[i] as i32,
+            entry: entry[i],
+            exit: exit[i],
+            primary: primary[i],
+            homeless: homeless[i],
+            home_schooled: home_schooled[i],
+        }));
+        Ok(())
+    }
+
+    /// Finds every end-of-year rule broken by the rows added (see [`run`]).
+    pub fn findings(
+        mut self,
+        behavior: Option<&DataFrame>,
+        personal: Option<&DataFrame>,
+        charter_schools: &BTreeSet<String>,
+        last_year: i32,
+    ) -> PolarsResult<Vec<Finding>> {
+        let w = &self.words;
+        let expelled = expulsions(behavior, w)?;
+        let births = birth_dates(personal, w)?;
+        let mut out = Vec::new();
+        let mut find = |r: &Row, rule: &'static str| {
+            out.push(Finding {
+                sau: w.text(r.sau).to_string(),
+                file: w.text(r.file).to_string(),
+                row: r.line,
+                rule,
+                year: r.year,
+            })
+        };
+        let code = |i: u32, c: &str| w.text(i) == c;
+        for r in &self.rows {
+            if code(r.exit_type, "19") && !expelled.contains(&(r.student, r.year)) {
+                find(r, "expelled_without_behavior");
+            }
+            if r.home_schooled && r.exit.is_some() && !code(r.exit_type, "13") {
+                find(r, "home_schooled_not_exited_13");
+            }
+            if r.exit.is_none() && r.year < last_year {
+                find(r, "past_year_left_open");
+            }
+        }
+        // Each student's rows together, in order of school year, entry date
+        // (none first) and source row, rows equal in all three in the order
+        // they were added.
+        self.rows
+            .par_sort_unstable_by_key(|r| (r.student, r.year, r.entry, r.line, r.seq));
+        let rows = &self.rows;
+        let mut start = 0;
+        while start < rows.len() {
+            let student = rows[start].student;
+            let end = start
+                + rows[start..]
+                    .iter()
+                    .take_while(|r| r.student == student)
+                    .count();
+            let list = &rows[start..end];
+            start = end;
+            if w.text(student).is_empty() {
+                continue;
+            }
+            for (i, r) in list.iter().enumerate() {
+                let earlier = &list[..i];
+                if continues_at_same_school(r, earlier, w) && !code(r.start, "02") {
+                    find(r, "continuing_start_status");
+                }
+                if r.homeless_dropped(earlier) {
+                    find(r, "homeless_not_kept");
+                }
+                let later = &list[i + 1..];
+                if code(r.exit_type, "26")
+                    && later
+                        .iter()
+                        .any(|n| n.year == r.year && charter_schools.contains(w.text(n.school)))
+                {
+                    find(r, "virtual_charter_exit_26");
+                }
+                let last_primary =
+                    r.primary && !later.iter().any(|n| n.year == r.year && n.primary);
+                let turns_20 = births[student as usize]
+                    .and_then(|b| b.with_year(b.year() + 20))
+                    .zip(NaiveDate::from_ymd_opt(r.year, 7, 1))
+                    .is_some_and(|(twenty, july)| twenty <= july);
+                let exit_type = w.text(r.exit_type);
+                if last_primary && turns_20 && (exit_type.is_empty() || exit_type == "07") {
+                    find(r, "age_20_not_exited_20");
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
 /// Finds every end-of-year rule broken. `charter_schools` are the
 /// `School_ID`s of the two virtual charter schools (see
 /// [`charter_school_ids`]); `last_year` the last school year of the extract.
@@ -172,115 +351,15 @@ pub fn run(
     charter_schools: &BTreeSet<String>,
     last_year: i32,
 ) -> PolarsResult<Vec<Finding>> {
-    let texts = Texts::of(enrollment)?;
-    let rows = rows(enrollment, &texts)?;
-    let expelled = expulsions(behavior)?;
-    let births = birth_dates(personal)?;
-    let mut out = Vec::new();
-    let mut find = |r: &Row, rule: &'static str| {
-        out.push(Finding {
-            sau: r.sau.to_string(),
-            file: r.file.to_string(),
-            row: r.line,
-            rule,
-            year: r.year,
-        })
-    };
-    for r in &rows {
-        if r.exit_type == "19" && !expelled.contains(&(r.student.to_string(), r.year)) {
-            find(r, "expelled_without_behavior");
-        }
-        if r.home_schooled && r.exit.is_some() && r.exit_type != "13" {
-            find(r, "home_schooled_not_exited_13");
-        }
-        if r.exit.is_none() && r.year < last_year {
-            find(r, "past_year_left_open");
-        }
-    }
-    // Each student's rows in order of school year and entry date.
-    let order = student_order(&rows)?;
-    let mut start = 0;
-    while start < order.len() {
-        let student = rows[order[start]].student;
-        let end = start
-            + order[start..]
-                .iter()
-                .take_while(|i| rows[**i].student == student)
-                .count();
-        let list: Vec<&Row> = order[start..end].iter().map(|i| &rows[*i]).collect();
-        start = end;
-        if student.is_empty() {
-            continue;
-        }
-        for (i, r) in list.iter().enumerate() {
-            let earlier = &list[..i];
-            if continues_at_same_school(r, earlier) && r.start != "02" {
-                find(r, "continuing_start_status");
-            }
-            if r.homeless_dropped(earlier) {
-                find(r, "homeless_not_kept");
-            }
-            let later = &list[i + 1..];
-            if r.exit_type == "26"
-                && later
-                    .iter()
-                    .any(|n| n.year == r.year && charter_schools.contains(n.school))
-            {
-                find(r, "virtual_charter_exit_26");
-            }
-            let last_primary = r.primary && !later.iter().any(|n| n.year == r.year && n.primary);
-            let turns_20 = births
-                .get(student)
-                .and_then(|b| b.with_year(b.year() + 20))
-                .zip(NaiveDate::from_ymd_opt(r.year, 7, 1))
-                .is_some_and(|(twenty, july)| twenty <= july);
-            if last_primary && turns_20 && (r.exit_type.is_empty() || r.exit_type == "07") {
-                find(r, "age_20_not_exited_20");
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+    let mut rows = Enrollments::default();
+    rows.add(enrollment)?;
+    rows.findings(behavior, personal, charter_schools, last_year)
 }
 
-/// The rows' indexes, student after student (by their text), each
-/// student's rows in order of school year, entry date (none first) and
-/// source row, rows equal in all three in the frame's order: what a stable
-/// sort of each student's rows by (year, entry, row) gives, sorted by
-/// polars on every core rather than row by row.
-fn student_order(rows: &[Row<'_>]) -> PolarsResult<Vec<usize>> {
-    const INDEX: &str = "__i";
-    let keys = ["__student", "__year", "__entry", "__line"];
-    let frame = df!(
-        keys[0] => rows.iter().map(|r| r.student).collect::<Vec<_>>(),
-        keys[1] => rows.iter().map(|r| r.year).collect::<Vec<_>>(),
-        keys[2] => rows
-            .iter()
-            .map(|r| r.entry.map(|d| d.num_days_from_ce()))
-            .collect::<Vec<_>>(),
-        keys[3] => rows.iter().map(|r| r.line).collect::<Vec<_>>(),
-    )?;
-    let sorted = frame
-        .lazy()
-        .with_row_index(INDEX, None)
-        .sort(
-            keys,
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .select([col(INDEX)])
-        .collect()?;
-    Ok(sorted
-        .column(INDEX)?
-        .idx()?
-        .into_no_null_iter()
-        .map(|i| i as usize)
-        .collect())
-}
-
-impl Row<'_> {
+impl Row {
     /// An earlier enrollment of the same student and year had a homeless
     /// night-time residence and this one has none.
-    fn homeless_dropped(&self, earlier: &[&Row<'_>]) -> bool {
+    fn homeless_dropped(&self, earlier: &[Row]) -> bool {
         !self.homeless && earlier.iter().any(|e| e.year == self.year && e.homeless)
     }
 }
@@ -288,8 +367,8 @@ impl Row<'_> {
 /// A primary enrollment in grades 9-12 whose student's last primary
 /// enrollment of the previous school year was at the same school and was
 /// not exited (the student continued there).
-fn continues_at_same_school(r: &Row<'_>, earlier: &[&Row<'_>]) -> bool {
-    if !r.primary || !["09", "10", "11", "12"].contains(&r.grade) {
+fn continues_at_same_school(r: &Row, earlier: &[Row], w: &Words) -> bool {
+    if !r.primary || !["09", "10", "11", "12"].contains(&w.text(r.grade)) {
         return false;
     }
     if earlier.iter().any(|e| e.year == r.year && e.primary) {
@@ -299,9 +378,8 @@ fn continues_at_same_school(r: &Row<'_>, earlier: &[&Row<'_>]) -> bool {
         .iter()
         .rev()
         .find(|e| e.primary && e.year == r.year - 1)
-        .is_some_and(|e| e.school == r.school && e.exit_type.is_empty())
+        .is_some_and(|e| e.school == r.school && w.text(e.exit_type).is_empty())
 }
-
 /// The findings as a frame: `rule`, `source_file`, `source_row`,
 /// `SAUOrgID`, `school_year`.
 pub fn frame(findings: &[Finding]) -> PolarsResult<DataFrame> {
@@ -377,83 +455,30 @@ fn ints(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
     Ok((0..ca.len()).map(|i| ca.get(i).unwrap_or(0)).collect())
 }
 
-/// The text columns of the enrollments [`rows`] reads, cast to text once.
-struct Texts {
-    columns: [Option<Series>; 9],
-}
-
-const TEXT_COLUMNS: [&str; 9] = [
+/// The text columns of the enrollments held as [`Words`], in the order of
+/// [`Enrollments::add`]'s numbers.
+const WORD_COLUMNS: [&str; 7] = [
     SOURCE_FILE,
     SAU_ORG_ID,
     STATE_STUDENT_ID,
     SCHOOL_ID,
-    ENROLLMENT_TYPE_CODE,
     GRADE_LEVEL_CODE,
     START_STATUS,
     EXIT_TYPE_CODE,
-    HOMELESS_CODE,
 ];
 
-impl Texts {
-    fn of(df: &DataFrame) -> PolarsResult<Texts> {
-        let mut columns: [Option<Series>; 9] = Default::default();
-        for (slot, name) in columns.iter_mut().zip(TEXT_COLUMNS) {
-            if let Ok(c) = df.column(name) {
-                *slot = Some(c.as_materialized_series().cast(&DataType::String)?);
-            }
-        }
-        Ok(Texts { columns })
-    }
-
-    /// The values of column `i` of [`TEXT_COLUMNS`], trimmed, null (or no
-    /// column) as blank: what [`text`] gives, borrowed.
-    fn values(&self, i: usize, height: usize) -> PolarsResult<Vec<&str>> {
-        match &self.columns[i] {
-            None => Ok(vec![""; height]),
-            Some(s) => Ok(s
-                .str()?
-                .iter()
-                .map(|v| v.unwrap_or_default().trim())
-                .collect()),
-        }
+/// A column cast to text, if the frame has it.
+fn text_column(df: &DataFrame, name: &str) -> PolarsResult<Option<Series>> {
+    match df.column(name) {
+        Ok(c) => Ok(Some(c.as_materialized_series().cast(&DataType::String)?)),
+        Err(_) => Ok(None),
     }
 }
 
-fn rows<'a>(df: &DataFrame, texts: &'a Texts) -> PolarsResult<Vec<Row<'a>>> {
-    let n = df.height();
-    let text = |i| texts.values(i, n);
-    let [file, sau, student, school, kind, grade, start, exit_type, homeless] =
-        [0, 1, 2, 3, 4, 5, 6, 7, 8].map(text);
-    let (file, sau, student, school) = (file?, sau?, student?, school?);
-    let (kind, grade, start, exit_type, homeless) = (kind?, grade?, start?, exit_type?, homeless?);
-    let line = ints(df, SOURCE_ROW)?;
-    let year = ints(df, SCHOOL_YEAR)?;
-    let entry = dates(df, SCHOOL_ENTRY_DATE)?;
-    let exit = dates(df, EXIT_DATE)?;
-    let home_schooled = flags(df, HOME_SCHOOLED)?;
-    Ok((0..n)
-        .map(|i| Row {
-            file: file[i],
-            line: line[i],
-            year: year[i] as i32,
-            sau: sau[i],
-            student: student[i],
-            school: school[i],
-            primary: kind[i] == "P",
-            grade: grade[i],
-            entry: entry[i],
-            start: start[i],
-            exit: exit[i],
-            exit_type: exit_type[i],
-            homeless: !homeless[i].is_empty(),
-            home_schooled: home_schooled[i],
-        })
-        .collect())
-}
-
-/// (StateStudentID, school year) of every expulsion (resolution 01 or 09).
-fn expulsions(behavior: Option<&DataFrame>) -> PolarsResult<BTreeSet<(String, i32)>> {
-    let mut out = BTreeSet::new();
+/// (student, school year) of every expulsion (resolution 01 or 09) of a
+/// student among `words` (no other is looked up).
+fn expulsions(behavior: Option<&DataFrame>, words: &Words) -> PolarsResult<PlHashSet<(u32, i32)>> {
+    let mut out = PlHashSet::new();
     let Some(b) = behavior else {
         return Ok(out);
     };
@@ -462,23 +487,29 @@ fn expulsions(behavior: Option<&DataFrame>) -> PolarsResult<BTreeSet<(String, i3
     let resolution = text(b, RESOLUTION_CODE)?;
     for i in 0..b.height() {
         if resolution[i] == "01" || resolution[i] == "09" {
-            out.insert((student[i].clone(), year[i] as i32));
+            if let Some(s) = words.get(&student[i]) {
+                out.insert((s, year[i] as i32));
+            }
         }
     }
     Ok(out)
 }
 
-/// Each student's birth date (the earliest given, if identities differ).
-fn birth_dates(personal: Option<&DataFrame>) -> PolarsResult<BTreeMap<String, NaiveDate>> {
-    let mut out: BTreeMap<String, NaiveDate> = BTreeMap::new();
+/// Each student's birth date (the earliest given, if identities differ), by
+/// number of `words` (none for a word no student has).
+fn birth_dates(
+    personal: Option<&DataFrame>,
+    words: &Words,
+) -> PolarsResult<Vec<Option<NaiveDate>>> {
+    let mut out: Vec<Option<NaiveDate>> = vec![None; words.text.len()];
     let Some(p) = personal else {
         return Ok(out);
     };
     let student = text(p, STATE_STUDENT_ID)?;
     let birth = dates(p, BIRTH_DATE)?;
     for (s, b) in student.into_iter().zip(birth) {
-        if let (false, Some(b)) = (s.is_empty(), b) {
-            let e = out.entry(s).or_insert(b);
+        if let (false, Some(b), Some(i)) = (s.is_empty(), b, words.get(&s)) {
+            let e = out[i as usize].get_or_insert(b);
             *e = (*e).min(b);
         }
     }
