@@ -11,6 +11,7 @@ use anyhow::Result;
 use polars::prelude::*;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
+use std::hash::Hash;
 
 /// The hash of `df`'s rows whatever their order: `sum_of` the
 /// [`data_hashes`] of `df` sorted by all its columns (nulls last), the
@@ -65,19 +66,7 @@ fn row_order(df: &DataFrame) -> Result<Option<Vec<IdxSize>>> {
 fn ranks(c: &Column) -> Result<Option<Vec<u32>>> {
     let s = c.as_materialized_series();
     if s.dtype() == &DataType::String {
-        let text = s.str()?;
-        let mut at: PlHashMap<&str, u32> = PlHashMap::default();
-        let mut distinct: Vec<&str> = Vec::new();
-        let seen: Vec<u32> = text
-            .iter()
-            .map(|v| match v {
-                Some(v) => *at.entry(v).or_insert_with(|| {
-                    distinct.push(v);
-                    (distinct.len() - 1) as u32
-                }),
-                None => u32::MAX,
-            })
-            .collect();
+        let (seen, distinct) = first_seen(s.str()?.iter());
         return Ok(Some(to_ranks(seen, &distinct)));
     }
     let dtype = s.dtype();
@@ -87,11 +76,16 @@ fn ranks(c: &Column) -> Result<Option<Vec<u32>>> {
         return Ok(None);
     }
     let values = s.to_physical_repr().cast(&DataType::Int64)?;
-    let mut at: PlHashMap<i64, u32> = PlHashMap::default();
-    let mut distinct: Vec<i64> = Vec::new();
-    let seen: Vec<u32> = values
-        .i64()?
-        .iter()
+    let (seen, distinct) = first_seen(values.i64()?.iter());
+    Ok(Some(to_ranks(seen, &distinct)))
+}
+
+/// Each value numbered in the order it is first seen (`u32::MAX` for
+/// null), and the distinct values in that order.
+fn first_seen<T: Hash + Eq + Copy>(values: impl Iterator<Item = Option<T>>) -> (Vec<u32>, Vec<T>) {
+    let mut at: PlHashMap<T, u32> = PlHashMap::default();
+    let mut distinct: Vec<T> = Vec::new();
+    let seen = values
         .map(|v| match v {
             Some(v) => *at.entry(v).or_insert_with(|| {
                 distinct.push(v);
@@ -100,7 +94,7 @@ fn ranks(c: &Column) -> Result<Option<Vec<u32>>> {
             None => u32::MAX,
         })
         .collect();
-    Ok(Some(to_ranks(seen, &distinct)))
+    (seen, distinct)
 }
 
 /// `seen` (each row's index into `distinct`, `u32::MAX` for null) as
