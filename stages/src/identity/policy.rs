@@ -352,6 +352,8 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
         Some(twins::COMPOUND_NAMES_ALONE)
     } else if twins::twin_names_alike(v) {
         Some(twins::TWIN_NAMES_ALIKE)
+    } else if twins::twin_names_a_letter_apart(v) {
+        Some(twins::TWIN_NAMES_A_LETTER_APART)
     } else if v[FIRST] == twins::FIRST_DIFFERENT && v[LAST] <= 1 {
         Some(twins::FIRST_NAMES_DIFFER)
     } else if v[FIRST] == MIDDLE_AS_FIRST && v[LAST] == SURNAME_DIFFERENT {
