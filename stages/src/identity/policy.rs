@@ -370,16 +370,12 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
         Some(BLANK_BIRTH_ENROLLMENTS_ALONE)
     } else if v[LAST] == SURNAME_DIFFERENT && v[MIDDLE] != 0 && !corroborated(v) {
         Some(SURNAMES_DIFFER_ALONE)
-    } else if v[MIDDLE] == MIDDLE_DIFFERENT && v[BIRTH] != 0 && !corroborated(v) {
+    } else if v[MIDDLE] == twins::MIDDLE_DIFFERENT && v[BIRTH] != 0 && !corroborated(v) {
         Some(MIDDLES_DIFFER_BIRTH_OFF)
     } else {
         None
     }
 }
-
-/// The middle-name level "different" (both known, not one an initial of
-/// the other).
-const MIDDLE_DIFFERENT: usize = 2;
 
 /// Why a probable pair whose middle names differ and whose birth dates are
 /// not the same, with no address or local number agreeing, goes to a

@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// The middle-name level "different" (both known, not one an initial of
+/// the other).
+pub(super) const MIDDLE_DIFFERENT: usize = 2;
+
 /// Why a probable pair with the same first name and surname, a close birth
 /// date, two different middle names and no enrollment on one side goes to a
 /// person rather than being merged. Families give twins one first name and
@@ -14,7 +18,6 @@ use super::*;
 /// `tests/identity_small/families`: both pairs merged automatically). On
 /// the generated 200,000-student bundle no merged pair had this shape.
 pub(super) fn one_first_name_two_middles(v: &[usize; N]) -> Option<&'static str> {
-    const MIDDLE_DIFFERENT: usize = 2;
     const CLOSE_BIRTH: usize = 2;
     let same_names = v[FIRST] == 0 && (v[LAST] <= 1 || v[LAST] == missing_level(LAST));
     let no_enrollment = v[ENROLLMENT] == missing_level(ENROLLMENT);
@@ -42,7 +45,6 @@ pub(super) fn one_first_name_together(
     close_birth: bool,
     re_registered: bool,
 ) -> bool {
-    const MIDDLE_DIFFERENT: usize = 2;
     // A blank surname cannot tell a twin from a duplicate (a
     // personal-and-address bundle: such twins at one address merged).
     let same_names = v[FIRST] == 0 && (v[LAST] <= 1 || v[LAST] == missing_level(LAST));
@@ -121,7 +123,6 @@ pub(super) const TWIN_NAMES_ALIKE: &str = "probable, but the first names are onl
 /// first name still merges when the middle names agree or one is blank.
 pub(super) fn twin_names_a_letter_apart(v: &[usize; N]) -> bool {
     const JARO_WINKLER_095: usize = 3;
-    const MIDDLE_DIFFERENT: usize = 2;
     v[FIRST] == JARO_WINKLER_095 && v[LAST] == 0 && v[BIRTH] == 0 && v[MIDDLE] == MIDDLE_DIFFERENT
 }
 
