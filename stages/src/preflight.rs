@@ -342,7 +342,22 @@ fn date_column(name: &str, days: Vec<Option<i32>>) -> PolarsResult<Column> {
 /// blank) was open on `start`, and the end of the latest such period
 /// (open = far future). The periods are looked up by student and year in a
 /// hash table of their positions, row by row.
-fn with_primary(mut df: DataFrame, start: &str, periods: &DataFrame) -> PolarsResult<DataFrame> {
+fn with_primary(df: DataFrame, start: &str, periods: &DataFrame) -> PolarsResult<DataFrame> {
+    // A few rows (CTE's) against every student's periods: only their
+    // students' periods are linked (a look-up per period, not a table of
+    // them all); as many rows as periods (a year's enrollments): all.
+    let only_rows_keys = df.height().saturating_mul(4) < periods.height();
+    with_primary_keyed(df, start, periods, only_rows_keys)
+}
+
+/// [`with_primary`], linking the periods of the rows' own students and
+/// years only when `only_rows_keys` (the same result either way).
+fn with_primary_keyed(
+    mut df: DataFrame,
+    start: &str,
+    periods: &DataFrame,
+    only_rows_keys: bool,
+) -> PolarsResult<DataFrame> {
     let (p_ids, p_years) = (
         text_values(periods, "__p_id")?,
         text_values(periods, "__p_year")?,
@@ -351,18 +366,37 @@ fn with_primary(mut df: DataFrame, start: &str, periods: &DataFrame) -> PolarsRe
         day_values(periods, "__p_entry")?,
         day_values(periods, "__p_exit")?,
     );
+    let (ids, years) = (
+        text_values(&df, "StateStudentID")?,
+        text_values(&df, "SchoolYear")?,
+    );
     // Each student and year's last period, and each period's one before
     // of the same student and year (`NONE`: no more): no list made for
     // each.
     const NONE: u32 = u32::MAX;
     let mut by_key: PlHashMap<(&str, &str), u32> = PlHashMap::default();
+    if only_rows_keys {
+        for key in ids.iter().zip(years.iter()) {
+            if let (Some(id), Some(year)) = key {
+                by_key.insert((id, year), NONE);
+            }
+        }
+    }
     let mut next = vec![NONE; p_ids.len()];
     for (i, key) in p_ids.iter().zip(p_years.iter()).enumerate() {
-        if let (Some(id), Some(year)) = key {
-            let last = by_key.entry((id, year)).or_insert(NONE);
-            next[i] = *last;
-            *last = i as u32;
-        }
+        let (Some(id), Some(year)) = key else {
+            continue;
+        };
+        let last = if only_rows_keys {
+            match by_key.get_mut(&(id, year)) {
+                Some(last) => last,
+                None => continue,
+            }
+        } else {
+            by_key.entry((id, year)).or_insert(NONE)
+        };
+        next[i] = *last;
+        *last = i as u32;
     }
     let periods_of = |last: u32| {
         std::iter::successors(Some(last), |&p| {
@@ -371,10 +405,6 @@ fn with_primary(mut df: DataFrame, start: &str, periods: &DataFrame) -> PolarsRe
         })
         .map(|p| p as usize)
     };
-    let (ids, years) = (
-        text_values(&df, "StateStudentID")?,
-        text_values(&df, "SchoolYear")?,
-    );
     let starts = day_values(&df, start)?;
     let ends: Vec<Option<i32>> = ids
         .iter()
@@ -384,7 +414,9 @@ fn with_primary(mut df: DataFrame, start: &str, periods: &DataFrame) -> PolarsRe
             let (Some(id), Some(year), Some(start)) = (id, year, start) else {
                 return None;
             };
-            periods_of(*by_key.get(&(id, year))?)
+            let last = *by_key.get(&(id, year))?;
+            // A key of the rows with no period (linked only when keyed).
+            periods_of((last != NONE).then_some(last)?)
                 .filter(|&p| {
                     p_entry.get(p).is_some_and(|e| e <= start)
                         && p_exit.get(p).is_some_and(|e| e >= start)
@@ -1612,15 +1644,18 @@ mod tests {
         .unwrap();
         let columns = [PRIMARY_END, PRIMARY_FOUND, NEXT_SCHOOL, "__next_entry"];
         for periods in [primary_periods(Some(&df)).unwrap(), made] {
-            let new = with_next_primary(with_primary(df.clone(), "EntryDate", &periods).unwrap())
-                .unwrap();
             let old = old_with_next_primary(
                 old_with_primary(df.clone().lazy(), "EntryDate", &periods).unwrap(),
             )
             .unwrap()
             .collect()
             .unwrap();
-            assert_eq!(as_text(&new, &columns), as_text(&old, &columns));
+            // Every period linked, or only those of the rows' keys.
+            for keyed in [false, true] {
+                let new = with_primary_keyed(df.clone(), "EntryDate", &periods, keyed).unwrap();
+                let new = with_next_primary(new).unwrap();
+                assert_eq!(as_text(&new, &columns), as_text(&old, &columns));
+            }
         }
         // Not a vacuous match: who overlaps whom, by frame row.
         let periods = primary_periods(Some(&df)).unwrap();
