@@ -251,6 +251,10 @@ fn outcome(w: &Path, out: &str, a: &str, b: &str) -> &'static str {
 /// merged automatically (now `initials_only`, a person decides), and two
 /// Jacob James Martin with day and month swapped, one arriving in another
 /// SAU as the other left, went to a person only for the bundle's size.
+/// `retired` (a first ID retired before the extract, the child
+/// re-registered with one name's Soundex changed, a typo or a hyphenated
+/// surname, and the birth date a day or a year off): no blocking pass put
+/// the two IDs together, so all five were kept apart.
 #[test]
 fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     let tmp = tempfile::tempdir().unwrap();
@@ -264,6 +268,7 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         "families_pa",
         "lookalikes",
         "lookalikes_pa",
+        "retired",
     ] {
         let dir = crate::common::repo()
             .join("tests/identity_small")
