@@ -251,6 +251,12 @@ fn outcome(w: &Path, out: &str, a: &str, b: &str) -> &'static str {
 /// merged automatically (now `initials_only`, a person decides), and two
 /// Jacob James Martin with day and month swapped, one arriving in another
 /// SAU as the other left, went to a person only for the bundle's size.
+/// `cousins` (twins Mary Kate and Mary Beth, twins born either side of
+/// midnight, hyphenated and one-letter-apart twins, triplets, siblings 10
+/// months apart, cousins and strangers of one name, and duplicates after a
+/// move, a marriage, an adoption and a double entry): two cousins Owen
+/// James Pelletier born months apart, one starting at a school the fall
+/// the other left it, were merged automatically.
 #[test]
 fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     let tmp = tempfile::tempdir().unwrap();
@@ -264,6 +270,7 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         "families_pa",
         "lookalikes",
         "lookalikes_pa",
+        "cousins",
     ] {
         let dir = crate::common::repo()
             .join("tests/identity_small")
@@ -340,6 +347,26 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         martin["reason"],
         "probable, but the birth dates are not the same and one begins in another SAU as the other ends, with no address or local number agreeing (as a stranger of one name can): a person decides"
     );
+    // Cousins Owen James Pelletier born in March and August of one year,
+    // one leaving a school as the other starts there under his own number
+    // (merged automatically before), and strangers a nickname or a letter
+    // from one name born the same day, one arriving in another SAU as the
+    // other leaves (a state's weights merged the first): a person decides.
+    let queue = csv_rows(&w.join("cousins/review/queue.csv"));
+    let reason = |a: &str, b: &str| {
+        queue
+            .iter()
+            .find(|r| r["id_a"] == a && r["id_b"] == b)
+            .map(|r| r["reason"].clone())
+            .unwrap_or_else(|| panic!("{a} {b} queued"))
+    };
+    assert_eq!(
+        reason("670000020", "670000021"),
+        "probable, but the birth dates are not the same and the local numbers differ in the SAU both were in, with no address agreeing (as cousins of one name can): a person decides"
+    );
+    let near = "probable, but one name is only alike (a nickname, a letter or a sound apart) and nothing but the birth date agrees (no middle name, address, local number or enrollment continuing the other), as with strangers of a common name: a person decides";
+    assert_eq!(reason("670000022", "670000023"), near, "Mike and Michael");
+    assert_eq!(reason("670000024", "670000025"), near, "Johnson, Johnston");
     let model = fs::read_to_string(w.join("with_enrollments/identity/model.json")).unwrap();
     assert!(
         model.contains("with a population prior weighing as 1000 units"),
