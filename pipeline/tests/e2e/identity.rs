@@ -348,7 +348,8 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         "probable, but the birth dates are not the same and one begins in another SAU as the other ends, with no address or local number agreeing (as a stranger of one name can): a person decides"
     );
     // Cousins Owen James Pelletier born in March and August of one year,
-    // one leaving a school as the other starts there under his own number
+    // and cousins Jaden Thomas and Jayden Thomas Cyr born the same day, one
+    // leaving a school as the other starts there under his own number
     // (merged automatically before), and strangers a nickname or a letter
     // from one name born the same day, one arriving in another SAU as the
     // other leaves (a state's weights merged the first): a person decides.
@@ -362,7 +363,12 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     };
     assert_eq!(
         reason("670000020", "670000021"),
-        "probable, but the birth dates are not the same and the local numbers differ in the SAU both were in, with no address agreeing (as cousins of one name can): a person decides"
+        "probable, but a name or the birth date is not the same and the local numbers differ in the SAU both were in, with no address agreeing (as cousins and strangers of one name can): a person decides"
+    );
+    assert_eq!(
+        reason("670000052", "670000053"),
+        "probable, but a name or the birth date is not the same and the local numbers differ in the SAU both were in, with no address agreeing (as cousins and strangers of one name can): a person decides",
+        "cousins Jaden Thomas and Jayden Thomas Cyr"
     );
     let near = "probable, but one name is only alike (a nickname, a letter or a sound apart) and nothing but the birth date agrees (no middle name, address, local number or enrollment continuing the other), as with strangers of a common name: a person decides";
     assert_eq!(reason("670000022", "670000023"), near, "Mike and Michael");

@@ -226,26 +226,29 @@ pub(super) const INITIALS_ONLY: &str = "initials_only";
 /// The reason of an [`INITIALS_ONLY`] pair over the review threshold.
 pub(super) const INITIALS_ONLY_REVIEW: &str = "initials_only: the first names agree only as one initial, which twins and siblings can share: a person decides";
 
-/// The birth dates not the same (swapped, a slip, one part off), the
-/// local student numbers different in the SAU both were enrolled in, and
-/// no address agreeing. A school that takes a child back gives him his
-/// own number again; a new number with a new address and another birth
-/// date is another child, as cousins named for one grandfather are: the
-/// hand-made `tests/identity_small/cousins` holds two Owen James
-/// Pelletier born 4 March and 4 August of one year, one leaving Presque
-/// Isle School in June and the other starting there in the fall, merged
-/// automatically (19.6; added to the generated 200,000-student bundle,
-/// 14.6: the middle name agreeing let the names-and-a-birth-date-off rule
-/// pass). On that bundle no merge or queued pair has this shape; at
-/// 400,000 students 2 right merges go to a person instead.
-pub(super) fn birth_off_other_local_number(v: &[usize; N]) -> bool {
+/// A first name, surname or birth date not the same, the local student
+/// numbers different in the SAU both were enrolled in, and no address
+/// agreeing. A school that takes a child back gives him his own number
+/// again; a new number with a new address and a name or birth date not the
+/// same is as often another child, as cousins named for one grandfather and
+/// strangers of a common name are: the hand-made
+/// `tests/identity_small/cousins` holds two Owen James Pelletier born 4
+/// March and 4 August of one year, and cousins Jaden Thomas and Jayden
+/// Thomas Cyr born the same day, each pair one leaving a school in June and
+/// the other starting there in the fall, both merged automatically (19.6
+/// and 19.6; added to the generated 200,000-student bundle 14.6 and 19.1,
+/// with Mike and Michael Smith born the same day in one SAU, 11.0: the
+/// middle name agreeing, or none, let the other rules pass). On that bundle
+/// 1 right merge goes to a person instead, at 400,000 students 3.
+pub(super) fn other_local_number_not_exact(v: &[usize; N]) -> bool {
     const LOCAL_DIFFERENT: usize = 1;
-    (1..=3).contains(&v[BIRTH]) && v[LOCAL] == LOCAL_DIFFERENT && v[ADDRESS_C] != 0
+    let not_exact = v[FIRST] != 0 || v[LAST] != 0 || v[BIRTH] != 0;
+    not_exact && v[LOCAL] == LOCAL_DIFFERENT && v[ADDRESS_C] != 0
 }
 
-/// Why a probable pair [`birth_off_other_local_number`] matches goes to a
+/// Why a probable pair [`other_local_number_not_exact`] matches goes to a
 /// person.
-pub(super) const BIRTH_OFF_OTHER_LOCAL_NUMBER: &str = "probable, but the birth dates are not the same and the local numbers differ in the SAU both were in, with no address agreeing (as cousins of one name can): a person decides";
+pub(super) const OTHER_LOCAL_NUMBER_NOT_EXACT: &str = "probable, but a name or the birth date is not the same and the local numbers differ in the SAU both were in, with no address agreeing (as cousins and strangers of one name can): a person decides";
 
 /// One name only alike (a first name a nickname, a letter or a sound
 /// apart with the surname the same or a part; or the first name the same
@@ -638,7 +641,7 @@ mod tests {
     }
 
     #[test]
-    fn a_birth_date_off_with_another_local_number_in_one_sau_goes_to_a_person() {
+    fn a_name_or_birth_date_off_with_another_local_number_in_one_sau_goes_to_a_person() {
         // Two Owen James Pelletier, cousins born 4 March and 4 August, one
         // leaving Presque Isle School in June, the other starting there in
         // the fall under his own number, at another address in one town.
@@ -648,12 +651,19 @@ mod tests {
         v[ADDRESS_C] = 1;
         assert_eq!(
             policy::doubtful(&v),
-            Some("probable, but the birth dates are not the same and the local numbers differ in the SAU both were in, with no address agreeing (as cousins of one name can): a person decides")
+            Some("probable, but a name or the birth date is not the same and the local numbers differ in the SAU both were in, with no address agreeing (as cousins and strangers of one name can): a person decides")
         );
         v[BIRTH] = 3;
-        assert!(birth_off_other_local_number(&v), "one part off");
+        assert!(other_local_number_not_exact(&v), "one part off");
+        // Cousins Jaden Thomas and Jayden Thomas Cyr born the same day.
         v[BIRTH] = 0;
-        assert_eq!(policy::doubtful(&v), None, "one birth date");
+        v[FIRST] = 3;
+        assert!(other_local_number_not_exact(&v), "a letter apart");
+        v[FIRST] = 0;
+        v[LAST] = 1;
+        assert!(other_local_number_not_exact(&v), "a compound part");
+        v[LAST] = 0;
+        assert_eq!(policy::doubtful(&v), None, "the same names and birth date");
         v[BIRTH] = 2;
         v[ADDRESS_C] = 0;
         assert_eq!(policy::doubtful(&v), None, "one address");
