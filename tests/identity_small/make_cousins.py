@@ -237,6 +237,14 @@ enroll(a, 2751, 7045, Y)
 enroll(b, 2751, 7046, [2016])
 expect(a, b, "duplicate", "review", "Sophie Anne Gagne entered twice at Fryeburg Elementary, both records carried all year")
 
+# 56-57 Michael James Smith (Presque Isle) and Mike James Smith (Stonington): strangers born the same day,
+# one leaves Presque Isle in June, the other starts in Stonington in the fall
+a = student("Smith", "Michael", "James", "M", "2010-08-16", at("5 Academy St", PI))
+b = student("Smith", "Mike", "James", "M", "2010-08-16", at("28 Sea Breeze Ave", ST))
+enroll(a, 1098, 7047, [2015, 2016], first_grade=1)
+enroll(b, 507, 7048, [2017], first_grade=3)
+expect(a, b, "look_alike", "review", "Michael James Smith and Mike James Smith: strangers born the same day, one leaves Presque Isle in June, the other starts in Stonington in the fall")
+
 with open(f"{OUT}/student_personal.csv", "w", newline="") as f:
     w = csv.writer(f, lineterminator="\n")
     w.writerow("PersonID,IdentityID,StateStudentID,LastName,FirstName,MiddleName,Suffix,Gender,BirthDate,ImmigrantFlag,USSchoolDate,HomePrimaryLanguage,IdentityEffectiveDate".split(","))

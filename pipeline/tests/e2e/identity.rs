@@ -370,8 +370,13 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         "probable, but a name or the birth date is not the same and the local numbers differ in the SAU both were in, with no address agreeing (as cousins and strangers of one name can): a person decides",
         "cousins Jaden Thomas and Jayden Thomas Cyr"
     );
-    let near = "probable, but one name is only alike (a nickname, a letter or a sound apart) and nothing but the birth date agrees (no middle name, address, local number or enrollment continuing the other), as with strangers of a common name: a person decides";
+    let near = "probable, but one name is only alike (a nickname, a letter or a sound apart) and nothing independent agrees (no address, local number or enrollment continuing the other), as with strangers of a common name: a person decides";
     assert_eq!(reason("670000022", "670000023"), near, "Mike and Michael");
+    assert_eq!(
+        reason("670000056", "670000057"),
+        near,
+        "Michael James, Mike James"
+    );
     assert_eq!(reason("670000024", "670000025"), near, "Johnson, Johnston");
     let model = fs::read_to_string(w.join("with_enrollments/identity/model.json")).unwrap();
     assert!(

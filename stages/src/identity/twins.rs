@@ -253,18 +253,19 @@ pub(super) const OTHER_LOCAL_NUMBER_NOT_EXACT: &str = "probable, but a name or t
 /// One name only alike (a first name a nickname, a letter or a sound
 /// apart with the surname the same or a part; or the first name the same
 /// and the surname a compound part, a letter or a sound apart), the same
-/// birth date, and nothing else agreeing: no middle name, address or
-/// local number, and no enrollment continuing the other (one arriving in
-/// another SAU as the other leaves, never at once, or none). The same
-/// first name, surname and birth date in different places is a
-/// `look_alike` a person decides; a stranger of a common name a nickname
-/// or a letter from it is no less likely: the hand-made
-/// `tests/identity_small/cousins` holds Mike Smith and Michael Smith, and
-/// Emily Johnson and Emily Johnston, born the same day, one leaving one
-/// SAU in June and the other arriving in another in the fall; added to
-/// the generated 200,000-student bundle the first merged (5.8) and the
-/// second missed the merge threshold by 0.3. On that bundle 1 right merge
-/// goes to a person instead, at 400,000 students 3.
+/// birth date, and nothing independent agreeing: no address or local
+/// number, and no enrollment continuing the other (one arriving in another
+/// SAU as the other leaves, never at once, or none). The same first name,
+/// surname and birth date in different places is a `look_alike` a person
+/// decides, whatever the middle names; a name a nickname or a letter from
+/// it is less, not more: the hand-made `tests/identity_small/cousins`
+/// holds Mike Smith and Michael Smith, Michael James and Mike James Smith,
+/// and Emily Johnson and Emily Johnston, born the same day, one leaving one
+/// SAU in June and the other arriving in another in the fall; added to the
+/// generated 200,000-student bundle the first two merged (5.8, 14.7) and
+/// the third missed the merge threshold by 0.3. On that bundle 24 right
+/// merges go to a person instead (23 with the middle name agreeing), at
+/// 400,000 students 54.
 pub(super) fn near_look_alike(v: &[usize; N]) -> bool {
     const NICKNAME: usize = 1;
     const PHONETIC_FIRST: usize = 6;
@@ -275,11 +276,11 @@ pub(super) fn near_look_alike(v: &[usize; N]) -> bool {
         (first_alike && v[LAST] <= 1) || (v[FIRST] == 0 && (1..=PHONETIC_LAST).contains(&v[LAST]));
     let apart = matches!(v[ENROLLMENT], NEVER_AT_ONCE | ENDS_THEN_ELSEWHERE)
         || v[ENROLLMENT] == missing_level(ENROLLMENT);
-    names && v[BIRTH] == 0 && v[MIDDLE] != 0 && !policy::corroborated(v) && apart
+    names && v[BIRTH] == 0 && !policy::corroborated(v) && apart
 }
 
 /// Why a probable pair [`near_look_alike`] matches goes to a person.
-pub(super) const NEAR_LOOK_ALIKE: &str = "probable, but one name is only alike (a nickname, a letter or a sound apart) and nothing but the birth date agrees (no middle name, address, local number or enrollment continuing the other), as with strangers of a common name: a person decides";
+pub(super) const NEAR_LOOK_ALIKE: &str = "probable, but one name is only alike (a nickname, a letter or a sound apart) and nothing independent agrees (no address, local number or enrollment continuing the other), as with strangers of a common name: a person decides";
 
 #[cfg(test)]
 mod tests {
@@ -684,7 +685,7 @@ mod tests {
         v[ADDRESS_C] = 2;
         assert_eq!(
             policy::doubtful(&v),
-            Some("probable, but one name is only alike (a nickname, a letter or a sound apart) and nothing but the birth date agrees (no middle name, address, local number or enrollment continuing the other), as with strangers of a common name: a person decides")
+            Some("probable, but one name is only alike (a nickname, a letter or a sound apart) and nothing independent agrees (no address, local number or enrollment continuing the other), as with strangers of a common name: a person decides")
         );
         // Emily Johnson and Emily Johnston.
         v[FIRST] = 0;
@@ -695,9 +696,11 @@ mod tests {
             !near_look_alike(&v),
             "the same names: the look-alike policy's"
         );
+        // Michael James and Mike James Smith: a middle name agreeing is no
+        // more than it is between two of one full name.
         v[FIRST] = 1;
         v[MIDDLE] = 0;
-        assert_eq!(policy::doubtful(&v), None, "one middle name");
+        assert!(near_look_alike(&v), "one middle name");
         v[MIDDLE] = 2;
         v[ENROLLMENT] = ENDS_WHERE_BEGINS;
         assert!(!near_look_alike(&v), "one continuing the other");
