@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the hand-made bundle tests/identity_small/cousins (IDs 67...):
 
-    python3 tests/identity_small/make_cousins.py tests/identity_small/cousins
+    cd tests/identity_small && python3 make_cousins.py cousins cousins_pa
 
 schools.csv there is a copy of lookalikes/schools.csv."""
 import csv, os, sys
@@ -262,3 +262,31 @@ with open(f"{OUT}/expected.csv", "w", newline="") as f:
     w.writerow(["id_a", "id_b", "kind", "outcome", "case"])
     w.writerows(expected)
 print(n[0], "students", len(enrs), "enrollments")
+
+# The same students with names, birth dates and addresses only (no gender, no
+# enrollments): `python3 make_cousins.py cousins cousins_pa`. Without
+# enrollments twins at school together and double entries carried all year
+# look like any pair at one address.
+PA_OUTCOMES = {
+    ("670000003", "670000004"): "review", ("670000009", "670000010"): "review",
+    ("670000013", "670000014"): "review", ("670000018", "670000019"): "review",
+    ("670000032", "670000033"): "review", ("670000040", "670000041"): "review",
+    ("670000046", "670000047"): "review", ("670000054", "670000055"): "merge",
+}
+if len(sys.argv) > 2:
+    PA = sys.argv[2]
+    os.makedirs(PA, exist_ok=True)
+    head = "PersonID,IdentityID,StateStudentID,LastName,FirstName,MiddleName,Suffix,Gender,BirthDate,ImmigrantFlag,USSchoolDate,HomePrimaryLanguage,IdentityEffectiveDate".split(",")
+    gender = head.index("Gender")
+    with open(f"{PA}/student_personal.csv", "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(head[:gender] + head[gender + 1:])
+        w.writerows(p[:gender] + p[gender + 1:] for p in people)
+    with open(f"{PA}/mailing_address.csv", "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["StateStudentID", "Address", "City", "State", "Zip"])
+        w.writerows(addrs)
+    with open(f"{PA}/expected.csv", "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["id_a", "id_b", "kind", "outcome", "case"])
+        w.writerows([a, b, k, PA_OUTCOMES.get((a, b), o), c] for a, b, k, o, c in expected)

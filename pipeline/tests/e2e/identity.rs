@@ -256,7 +256,8 @@ fn outcome(w: &Path, out: &str, a: &str, b: &str) -> &'static str {
 /// months apart, cousins and strangers of one name, and duplicates after a
 /// move, a marriage, an adoption and a double entry): two cousins Owen
 /// James Pelletier born months apart, one starting at a school the fall
-/// the other left it, were merged automatically.
+/// the other left it, were merged automatically; `cousins_pa` holds the
+/// same students with names, birth dates and addresses only.
 #[test]
 fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     let tmp = tempfile::tempdir().unwrap();
@@ -271,6 +272,7 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         "lookalikes",
         "lookalikes_pa",
         "cousins",
+        "cousins_pa",
     ] {
         let dir = crate::common::repo()
             .join("tests/identity_small")
