@@ -255,6 +255,13 @@ fn outcome(w: &Path, out: &str, a: &str, b: &str) -> &'static str {
 /// re-registered with one name's Soundex changed, a typo or a hyphenated
 /// surname, and the birth date a day or a year off): no blocking pass put
 /// the two IDs together, so all five were kept apart.
+/// `cousins` (twins Mary Kate and Mary Beth, twins born either side of
+/// midnight, hyphenated and one-letter-apart twins, triplets, siblings 10
+/// months apart, cousins and strangers of one name, and duplicates after a
+/// move, a marriage, an adoption and a double entry): two cousins Owen
+/// James Pelletier born months apart, one starting at a school the fall
+/// the other left it, were merged automatically; `cousins_pa` holds the
+/// same students with names, birth dates and addresses only.
 #[test]
 fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     let tmp = tempfile::tempdir().unwrap();
@@ -269,6 +276,8 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         "lookalikes",
         "lookalikes_pa",
         "retired",
+        "cousins",
+        "cousins_pa",
     ] {
         let dir = crate::common::repo()
             .join("tests/identity_small")
@@ -345,6 +354,37 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         martin["reason"],
         "probable, but the birth dates are not the same and one begins in another SAU as the other ends, with no address or local number agreeing (as a stranger of one name can): a person decides"
     );
+    // Cousins Owen James Pelletier born in March and August of one year,
+    // and cousins Jaden Thomas and Jayden Thomas Cyr born the same day, one
+    // leaving a school as the other starts there under his own number
+    // (merged automatically before), and strangers a nickname or a letter
+    // from one name born the same day, one arriving in another SAU as the
+    // other leaves (a state's weights merged the first): a person decides.
+    let queue = csv_rows(&w.join("cousins/review/queue.csv"));
+    let reason = |a: &str, b: &str| {
+        queue
+            .iter()
+            .find(|r| r["id_a"] == a && r["id_b"] == b)
+            .map(|r| r["reason"].clone())
+            .unwrap_or_else(|| panic!("{a} {b} queued"))
+    };
+    assert_eq!(
+        reason("670000020", "670000021"),
+        "probable, but a name or the birth date is not the same and the local numbers differ in the SAU both were in, with no address agreeing (as cousins and strangers of one name can): a person decides"
+    );
+    assert_eq!(
+        reason("670000052", "670000053"),
+        "probable, but a name or the birth date is not the same and the local numbers differ in the SAU both were in, with no address agreeing (as cousins and strangers of one name can): a person decides",
+        "cousins Jaden Thomas and Jayden Thomas Cyr"
+    );
+    let near = "probable, but one name is only alike (a nickname, a letter or a sound apart) and nothing independent agrees (no address, local number or enrollment continuing the other), as with strangers of a common name: a person decides";
+    assert_eq!(reason("670000022", "670000023"), near, "Mike and Michael");
+    assert_eq!(
+        reason("670000056", "670000057"),
+        near,
+        "Michael James, Mike James"
+    );
+    assert_eq!(reason("670000024", "670000025"), near, "Johnson, Johnston");
     let model = fs::read_to_string(w.join("with_enrollments/identity/model.json")).unwrap();
     assert!(
         model.contains("with a population prior weighing as 1000 units"),

@@ -329,7 +329,10 @@ pub(super) fn weak_without_enrollment(v: &[usize; N], evidence: f64, reason: &st
 /// and at 400,000 students; the right merges with a new surname there all
 /// had the middle name agreeing), or the middle names differ and the birth
 /// dates are not the same with no address or local number agreeing
-/// ([`MIDDLES_DIFFER_BIRTH_OFF`]).
+/// ([`MIDDLES_DIFFER_BIRTH_OFF`]), or a name or the birth date is not the
+/// same and the local numbers differ in the SAU both were in
+/// ([`twins::other_local_number_not_exact`]), or one name is only alike
+/// with nothing but the birth date agreeing ([`twins::near_look_alike`]).
 pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
     const DISAGREE: usize = 1;
     const NICKNAME: usize = 1;
@@ -372,6 +375,10 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
         Some(SURNAMES_DIFFER_ALONE)
     } else if v[MIDDLE] == twins::MIDDLE_DIFFERENT && v[BIRTH] != 0 && !corroborated(v) {
         Some(MIDDLES_DIFFER_BIRTH_OFF)
+    } else if twins::other_local_number_not_exact(v) {
+        Some(twins::OTHER_LOCAL_NUMBER_NOT_EXACT)
+    } else if twins::near_look_alike(v) {
+        Some(twins::NEAR_LOOK_ALIKE)
     } else {
         None
     }
