@@ -438,10 +438,17 @@ impl Rows {
             });
         } else if let Some(joined) = joined {
             self.bad.push(joined);
-        } else if record.iter().zip(&h.found).all(|(v, f)| v.trim() == f) {
+        } else if record.iter().zip(&h.found).all(|(v, f)| {
+            v.trim_start_matches('\u{FEFF}')
+                .trim()
+                .eq_ignore_ascii_case(f)
+        }) {
             // The header's names again (two extracts joined into one file):
             // each value broke its column's rule, one quarantine line per
-            // column (`EnrollmentID: expected a whole number`, ...).
+            // column (`EnrollmentID: expected a whole number`, ...). Matched
+            // as the header is, ignoring case, and after the second file's
+            // byte-order mark (two UTF-8 extracts with marks joined by
+            // `cat` or `copy /b`).
             self.bad.push(Rejected {
                 line: line as i64,
                 column: String::new(),
