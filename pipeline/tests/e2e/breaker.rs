@@ -218,3 +218,33 @@ fn validate_notes_a_bundle_file_it_would_not_read() {
         "note: input/student_enrollment (2).csv is not a file of the bundle (a second part of one, or named otherwise?): not read; name it in [files] to read it instead\nconfig.toml: valid\n"
     );
 }
+
+/// Lines of commas only (a spreadsheet's formatted but empty rows) are not
+/// records: run.json's read report of the file says how many were not
+/// read, and where the first is (the scenario
+/// `rows_of_commas_after_the_last` checks the quarantine and the ledger).
+#[test]
+fn lines_with_every_field_blank_are_noted_not_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    let scenario = repo().join("tests/scenarios/rows_of_commas_after_the_last");
+    copy_dir(&scenario.join("input"), &w.join("input"));
+    fs::copy(scenario.join("config.toml"), w.join("config.toml")).unwrap();
+    copy_dir(&repo().join("crosswalks"), &w.join("crosswalks"));
+    copy_dir(&repo().join("layouts"), &w.join("layouts"));
+    assert_ok(&cutover(&["run", "--config", "config.toml", "--quiet"], w));
+    let run: serde_json::Value =
+        serde_json::from_slice(&fs::read(w.join("out/run.json")).unwrap()).unwrap();
+    let read = run["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "read" && s["entity"] == "student_enrollment")
+        .unwrap();
+    assert_eq!(
+        read["notes"],
+        serde_json::json!([
+            "4 line(s) with every field blank not read, as not records (a spreadsheet's empty rows?): line 3 and after"
+        ])
+    );
+}
