@@ -248,3 +248,37 @@ fn lines_with_every_field_blank_are_noted_not_read() {
         ])
     );
 }
+
+/// An output folder no run wrote (no run.json, stages.json or lock file)
+/// that holds an `uploads` folder of its own is refused before anything is
+/// written: the run swapped its own uploads folder in whole and removed
+/// the one there, with the district's file in it. Other files are never
+/// touched, so a folder holding only those is used.
+#[test]
+fn an_output_folder_no_run_wrote_holding_uploads_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    fixture(w);
+    fs::create_dir_all(w.join("out/uploads")).unwrap();
+    fs::write(w.join("out/uploads/district_notes.txt"), "keep\n").unwrap();
+    fs::write(w.join("out/notes.docx"), "keep\n").unwrap();
+    let o = cutover(&["run", "--config", "config.toml", "--quiet"], w);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "error: the output folder out holds uploads, but no cutover run's record (run.json, stages.json): a run would replace or write over it: choose an empty or new output folder, or move uploads away\n"
+    );
+    assert_eq!(
+        fs::read_to_string(w.join("out/uploads/district_notes.txt")).unwrap(),
+        "keep\n"
+    );
+    assert!(!w.join("out/.cutover.lock").exists());
+    fs::remove_dir_all(w.join("out/uploads")).unwrap();
+    assert_ok(&cutover(&["run", "--config", "config.toml", "--quiet"], w));
+    assert_eq!(
+        fs::read_to_string(w.join("out/notes.docx")).unwrap(),
+        "keep\n"
+    );
+    // Its own output folder, a run's record and all, is used again.
+    assert_ok(&cutover(&["run", "--config", "config.toml", "--quiet"], w));
+}
