@@ -400,6 +400,16 @@ impl Rows {
         // The record's fields run together in `as_slice`: one search for a
         // line break and one for U+FFFD over the whole row.
         let all = record.as_slice().as_bytes();
+        // A byte-order mark starting a row mid-file: a second UTF-8 file
+        // with its mark joined on (`copy /b a.csv+b.csv`). It is not part
+        // of the first value (its EnrollmentID was quarantined as not a
+        // number, the mark in the value shown).
+        if let Some(first) = record.get(0).and_then(|v| v.strip_prefix('\u{FEFF}')) {
+            let mut unmarked = csv::StringRecord::with_capacity(all.len(), record.len());
+            unmarked.push_field(first);
+            record.iter().skip(1).for_each(|v| unmarked.push_field(v));
+            return self.take(&unmarked, line, h, spec, encoding);
+        }
         // Every field blank (`,,,,,`, the formatted but empty rows a
         // spreadsheet saves past the last one, or a line of spaces): not a
         // record, as a blank line is not (it was quarantined as a row
