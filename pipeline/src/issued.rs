@@ -19,7 +19,7 @@
 
 use crate::output::write_atomic;
 use anyhow::{bail, Context, Result};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use cutover_stages::columns::*;
 use cutover_stages::crosswalk::SAU_ORG_ID;
 use cutover_stages::identity::{NEEDS_NEW_STATE_ID, STUDENT_KEY};
@@ -271,11 +271,23 @@ fn tie_row(get: &dyn Fn(&str) -> String, waiting: &Awaiting) -> Result<Issued, S
         ));
     }
     let birth = get("BirthDate");
+    // `%Y` takes a two-digit year as the year 10 (Excel's short date,
+    // 11/30/10): it matched no student, and was said to be a wrong name.
     let Some(birth) = ["%m/%d/%Y", "%Y-%m-%d"]
         .iter()
         .find_map(|f| NaiveDate::parse_from_str(&birth, f).ok())
+        .filter(|d| d.year() >= 1000)
     else {
-        return Err("BirthDate: expected a date as MM/DD/YYYY or YYYY-MM-DD".to_string());
+        let short = NaiveDate::parse_from_str(&birth, "%m/%d/%Y").is_ok();
+        return Err(format!(
+            "BirthDate: expected a date as MM/DD/YYYY or YYYY-MM-DD{}",
+            if short {
+                ", found a two-digit year: the century cannot be told (opened and saved \
+                 in Excel?); take the helpdesk's file again"
+            } else {
+                ""
+            }
+        ));
     };
     let who = (
         fold_name(&get("LastName")),

@@ -366,6 +366,8 @@ struct Rows {
     bad: Vec<Rejected>,
     rejected_state_ids: BTreeSet<String>,
     report: StageReport,
+    /// The lines whose every field is blank (not records).
+    blank: Vec<u64>,
 }
 
 impl Rows {
@@ -381,6 +383,7 @@ impl Rows {
             bad: Vec::new(),
             rejected_state_ids: BTreeSet::new(),
             report: StageReport::new(STAGE, spec.name),
+            blank: Vec::new(),
         }
     }
 
@@ -397,6 +400,25 @@ impl Rows {
         // The record's fields run together in `as_slice`: one search for a
         // line break and one for U+FFFD over the whole row.
         let all = record.as_slice().as_bytes();
+        // A byte-order mark starting a row mid-file: a second UTF-8 file
+        // with its mark joined on (`copy /b a.csv+b.csv`). It is not part
+        // of the first value (its EnrollmentID was quarantined as not a
+        // number, the mark in the value shown).
+        if let Some(first) = record.get(0).and_then(|v| v.strip_prefix('\u{FEFF}')) {
+            let mut unmarked = csv::StringRecord::with_capacity(all.len(), record.len());
+            unmarked.push_field(first);
+            record.iter().skip(1).for_each(|v| unmarked.push_field(v));
+            return self.take(&unmarked, line, h, spec, encoding);
+        }
+        // Every field blank (`,,,,,`, the formatted but empty rows a
+        // spreadsheet saves past the last one, or a line of spaces): not a
+        // record, as a blank line is not (it was quarantined as a row
+        // missing every required value, and counted against the reject
+        // rate).
+        if all.iter().all(u8::is_ascii_whitespace) {
+            self.blank.push(line);
+            return;
+        }
         let breaks = memchr::memchr_iter(b'\n', all).count();
         if breaks > 0 {
             self.report.notes.push(format!(
@@ -438,10 +460,17 @@ impl Rows {
             });
         } else if let Some(joined) = joined {
             self.bad.push(joined);
-        } else if record.iter().zip(&h.found).all(|(v, f)| v.trim() == f) {
+        } else if record.iter().zip(&h.found).all(|(v, f)| {
+            v.trim_start_matches('\u{FEFF}')
+                .trim()
+                .eq_ignore_ascii_case(f)
+        }) {
             // The header's names again (two extracts joined into one file):
             // each value broke its column's rule, one quarantine line per
-            // column (`EnrollmentID: expected a whole number`, ...).
+            // column (`EnrollmentID: expected a whole number`, ...). Matched
+            // as the header is, ignoring case, and after the second file's
+            // byte-order mark (two UTF-8 extracts with marks joined by
+            // `cat` or `copy /b`).
             self.bad.push(Rejected {
                 line: line as i64,
                 column: String::new(),
@@ -701,6 +730,19 @@ fn cut_short(text: &[u8], lfs: u64, file: &str, fields: usize) -> Result<(), Rea
     }
     let start = chunks::last_record(text);
     let row = &text[start..];
+    // NUL bytes after the last line end: a copy interrupted after the file
+    // was made its full size (they were read as a row of one field,
+    // quarantined, and the run went on without the rows after the cut).
+    let nuls = row.iter().rev().take_while(|&&b| b == 0).count();
+    if nuls > 0 && row[..row.len() - nuls].trim_ascii().is_empty() {
+        return Err(ReadError::Csv {
+            file: file.to_string(),
+            line: chunks::Lines::new(text, lfs).at(start),
+            message: format!(
+                "the file ends in {nuls} NUL bytes after its last line end: {CUT_SHORT}"
+            ),
+        });
+    }
     // Nothing in it but spaces or controls (a DOS end-of-file mark).
     if row
         .iter()
@@ -848,6 +890,8 @@ struct Tally {
     report: StageReport,
     /// Batches handed to the sink.
     batches: usize,
+    /// The lines whose every field is blank (not records).
+    blank: Vec<u64>,
 }
 
 impl Tally {
@@ -858,6 +902,7 @@ impl Tally {
             rejected_state_ids: BTreeSet::new(),
             report: StageReport::new(STAGE, spec.name),
             batches: 0,
+            blank: Vec::new(),
         }
     }
 
@@ -887,6 +932,7 @@ impl Tally {
             self.rejected_state_ids.extend(rows.rejected_state_ids);
             self.report.rows_in += rows.report.rows_in;
             self.report.notes.extend(rows.report.notes);
+            self.blank.extend(rows.blank);
         }
         let height = lines.len();
         self.report.rows_out += height as u64;
@@ -935,8 +981,17 @@ fn finish(
         bad,
         rejected_state_ids,
         mut report,
+        blank,
         ..
     } = tally;
+    if let Some(first) = blank.first() {
+        report.notes.push(format!(
+            "{} line(s) with every field blank not read, as not records (a spreadsheet's \
+             empty rows?): line {first}{}",
+            blank.len(),
+            if blank.len() > 1 { " and after" } else { "" }
+        ));
+    }
     let mut rejected_lines = BTreeSet::new();
     for b in &bad {
         *report.violations.entry(b.rule.to_string()).or_default() += 1;

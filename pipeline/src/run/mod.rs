@@ -216,6 +216,7 @@ fn lock_output(root: &Path) -> Result<std::fs::File> {
         crate::output::private_dir(root)?;
     }
     crate::output::refuse_read_only(root)?;
+    refuse_foreign_outputs(root)?;
     let path = root.join(LOCK_FILE);
     let mut open = std::fs::OpenOptions::new();
     open.create(true).truncate(false).write(true);
@@ -234,6 +235,48 @@ fn lock_output(root: &Path) -> Result<std::fs::File> {
             Err(e).with_context(|| format!("cannot lock {}", path.display()))
         }
     }
+}
+
+/// The names a run writes at the top of its output folder (besides its
+/// record: run.json, stages.json, the lock file; and `review/`, where a
+/// reviewer's decisions may be put before a run).
+const OUTPUT_NAMES: [&str; 14] = [
+    "uploads",
+    "read",
+    "ingest",
+    "crosswalk",
+    "identity",
+    "conform",
+    "preflight",
+    "publish",
+    "quarantine",
+    "fixlists",
+    "end_of_year",
+    "report.html",
+    "report.json",
+    "run.html",
+];
+
+/// Refuses an output folder no run wrote that holds one of the names a run
+/// writes: the run swapped its uploads folder in whole, removing the one
+/// there and every file in it, and wrote over files of its outputs' names.
+/// Other files in it are never touched.
+fn refuse_foreign_outputs(root: &Path) -> Result<()> {
+    let ours = [LOCK_FILE, "run.json", "stages.json"]
+        .iter()
+        .any(|n| root.join(n).exists());
+    if ours {
+        return Ok(());
+    }
+    if let Some(name) = OUTPUT_NAMES.iter().find(|n| root.join(n).exists()) {
+        anyhow::bail!(
+            "the output folder {} holds {name}, but no cutover run's record (run.json, \
+             stages.json): a run would replace or write over it: choose an empty or new \
+             output folder, or move {name} away",
+            root.display()
+        );
+    }
+    Ok(())
 }
 
 /// The file a run holds locked in its output folder ([`lock_output`]).

@@ -218,3 +218,67 @@ fn validate_notes_a_bundle_file_it_would_not_read() {
         "note: input/student_enrollment (2).csv is not a file of the bundle (a second part of one, or named otherwise?): not read; name it in [files] to read it instead\nconfig.toml: valid\n"
     );
 }
+
+/// Lines of commas only (a spreadsheet's formatted but empty rows) are not
+/// records: run.json's read report of the file says how many were not
+/// read, and where the first is (the scenario
+/// `rows_of_commas_after_the_last` checks the quarantine and the ledger).
+#[test]
+fn lines_with_every_field_blank_are_noted_not_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    let scenario = repo().join("tests/scenarios/rows_of_commas_after_the_last");
+    copy_dir(&scenario.join("input"), &w.join("input"));
+    fs::copy(scenario.join("config.toml"), w.join("config.toml")).unwrap();
+    copy_dir(&repo().join("crosswalks"), &w.join("crosswalks"));
+    copy_dir(&repo().join("layouts"), &w.join("layouts"));
+    assert_ok(&cutover(&["run", "--config", "config.toml", "--quiet"], w));
+    let run: serde_json::Value =
+        serde_json::from_slice(&fs::read(w.join("out/run.json")).unwrap()).unwrap();
+    let read = run["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "read" && s["entity"] == "student_enrollment")
+        .unwrap();
+    assert_eq!(
+        read["notes"],
+        serde_json::json!([
+            "4 line(s) with every field blank not read, as not records (a spreadsheet's empty rows?): line 3 and after"
+        ])
+    );
+}
+
+/// An output folder no run wrote (no run.json, stages.json or lock file)
+/// that holds an `uploads` folder of its own is refused before anything is
+/// written: the run swapped its own uploads folder in whole and removed
+/// the one there, with the district's file in it. Other files are never
+/// touched, so a folder holding only those is used.
+#[test]
+fn an_output_folder_no_run_wrote_holding_uploads_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    fixture(w);
+    fs::create_dir_all(w.join("out/uploads")).unwrap();
+    fs::write(w.join("out/uploads/district_notes.txt"), "keep\n").unwrap();
+    fs::write(w.join("out/notes.docx"), "keep\n").unwrap();
+    let o = cutover(&["run", "--config", "config.toml", "--quiet"], w);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "error: the output folder out holds uploads, but no cutover run's record (run.json, stages.json): a run would replace or write over it: choose an empty or new output folder, or move uploads away\n"
+    );
+    assert_eq!(
+        fs::read_to_string(w.join("out/uploads/district_notes.txt")).unwrap(),
+        "keep\n"
+    );
+    assert!(!w.join("out/.cutover.lock").exists());
+    fs::remove_dir_all(w.join("out/uploads")).unwrap();
+    assert_ok(&cutover(&["run", "--config", "config.toml", "--quiet"], w));
+    assert_eq!(
+        fs::read_to_string(w.join("out/notes.docx")).unwrap(),
+        "keep\n"
+    );
+    // Its own output folder, a run's record and all, is used again.
+    assert_ok(&cutover(&["run", "--config", "config.toml", "--quiet"], w));
+}

@@ -221,11 +221,19 @@ fn date_expr(column: &str, formats: &[String]) -> Expr {
             })
         })
         .collect();
-    match parsed.len() {
-        0 => lit(NULL).cast(DataType::Date),
+    let date = match parsed.len() {
+        0 => return lit(NULL).cast(DataType::Date),
         1 => parsed[0].clone(),
         _ => coalesce(&parsed),
-    }
+    };
+    // A year of one to three digits parses (`%Y` takes any number of
+    // digits), but is never meant: `5/22/14`, Excel's short date, read as
+    // the year 14, was quarantined under year_mismatch naming "school year
+    // 14", or kept as a birth or effective date in the year 99.
+    let earliest = NaiveDate::from_ymd_opt(1000, 1, 1).expect("a valid date");
+    when(date.clone().lt(lit(earliest)))
+        .then(lit(NULL).cast(DataType::Date))
+        .otherwise(date)
 }
 
 fn flag_upper(column: &str) -> Expr {
@@ -338,6 +346,18 @@ fn kind_check(spec: &ColumnSpec, config: &IngestConfig) -> Option<Check> {
         Kind::Text | Kind::Digits(_) | Kind::Code(_) => return None,
     };
     let mut text = message(format!("{}: expected {expected}", spec.name));
+    if spec.kind == Kind::Date {
+        text = date_hint(spec.name, &expected, text);
+    } else if spec.kind == Kind::Year {
+        text = when(matches(spec.name, r"^[0-9]{4} ?[-/] ?([0-9]{2}|[0-9]{4})$"))
+            .then(message(format!(
+                "{}: expected {expected}, found a school year written as two years: \
+                 a school year is named by the year it ends (2016-17 is 2017); \
+                 the value is not converted here",
+                spec.name
+            )))
+            .otherwise(text);
+    }
     if spec.kind == Kind::StateId {
         text = when(kernels::zeros_dropped(col(spec.name), 9))
             .then(zeros_dropped_message(
@@ -354,6 +374,26 @@ fn kind_check(spec: &ColumnSpec, config: &IngestConfig) -> Option<Check> {
         col(spec.name).is_not_null().and(bad),
         text,
     ))
+}
+
+/// The message of a date that did not parse, saying what Excel makes of
+/// dates where the value shows it: a two-digit year (its short date,
+/// `5/22/14`), or a serial day number (a date column saved as a number).
+/// Neither is converted: the century, or the date system, is a guess.
+fn date_hint(column: &str, expected: &str, text: Expr) -> Expr {
+    when(matches(column, r"^[0-9]{1,2}[/-][0-9]{1,2}[/-][0-9]{2}$"))
+        .then(message(format!(
+            "{column}: expected {expected}, found a two-digit year: the century cannot be \
+             told (Excel's short date?); take the file from the extract again with \
+             four-digit years"
+        )))
+        .when(matches(column, r"^[0-9]{5}(\.0+)?$"))
+        .then(message(format!(
+            "{column}: expected {expected}, found a number of five digits: a date as \
+             Excel stores it (a day count), saved from a column not formatted as a date? \
+             Take the file from the extract again (the number is not converted here)"
+        )))
+        .otherwise(text)
 }
 
 /// The message for a value of digits too short whose first is not a 0:
