@@ -1225,8 +1225,7 @@ fn race_check(personal: &DataFrame, enrollment: Option<&DataFrame>) -> PolarsRes
     let by_year = counts(personal, col(SCHOOL_YEAR))?;
     let by_sau = match enrollment {
         Some(e) if e.column(SAU_ORG_ID).is_ok() => {
-            // Each student's SAU: that of their latest enrollment (sorted
-            // on numbers only: a group's rows keep the frame's order).
+            // Each student's SAU: that of their latest enrollment.
             let latest = e
                 .clone()
                 .lazy()
@@ -1236,7 +1235,12 @@ fn race_check(personal: &DataFrame, enrollment: Option<&DataFrame>) -> PolarsRes
                         .and(col(SAU_ORG_ID).is_not_null()),
                 )
                 .sort_by_exprs(
-                    [col(SCHOOL_YEAR), col(SCHOOL_ENTRY_DATE), col(SOURCE_ROW)],
+                    [
+                        col(STATE_STUDENT_ID),
+                        col(SCHOOL_YEAR),
+                        col(SCHOOL_ENTRY_DATE),
+                        col(SOURCE_ROW),
+                    ],
                     SortMultipleOptions::default(),
                 )
                 .group_by([col(STATE_STUDENT_ID)])

@@ -131,9 +131,7 @@ fn latest(evidence: DataFrame) -> Result<DataFrame> {
     if RACE_EVIDENCE.iter().any(|c| evidence.column(c).is_err()) {
         return Ok(evidence);
     }
-    // Sorted on numbers only: the group's rows keep the frame's order, so
-    // each student's last row is the same as sorted by student first.
-    let order = [SCHOOL_YEAR, SCHOOL_ENTRY_DATE, SOURCE_ROW].map(col);
+    let order = [STATE_STUDENT_ID, SCHOOL_YEAR, SCHOOL_ENTRY_DATE, SOURCE_ROW].map(col);
     let rest = [SAU_ORG_ID, SCHOOL_YEAR, SCHOOL_ENTRY_DATE, SOURCE_ROW].map(|c| col(c).last());
     Ok(evidence
         .lazy()
