@@ -6,6 +6,7 @@
 //! truancy and cte; the mapping tables; the configuration's `school_years`.
 
 mod batched;
+mod hashes;
 mod patch;
 
 pub(super) use batched::{overlapped, Handoff};

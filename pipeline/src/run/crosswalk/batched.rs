@@ -7,6 +7,7 @@
 
 use super::super::frames::{self, quarantine_name, sorted_quarantine, InOrder};
 use super::super::runner::Produced;
+use super::hashes::RowHashes;
 use super::{output_names, quarantine_key, Work};
 use crate::checksum::{data_hashes, DataHashes};
 use crate::snapshot;
@@ -29,7 +30,15 @@ impl Work<'_> {
         let (root, prov) = (ctx.root, &ctx.provenance);
         let source = snapshot::snapshot_path(root, ingest::STAGE, entity);
         let mut coder = Coder::new(entity, &ctx.tables.mapping, &self.config)?;
-        let mut hashes = DataHashes::new(entity);
+        let original: Vec<String> = frames::scan(ctx, ingest::STAGE, entity)?
+            .collect_schema()?
+            .iter_names()
+            .map(|c| c.to_string())
+            .collect();
+        let mut hashes = match RowHashes::new(self.state, entity, &original, &ctx.tables.mapping) {
+            Some(passed) => Hashes::Added(passed),
+            None => Hashes::All(DataHashes::new(entity)),
+        };
         let mut quarantines = Vec::new();
         let enrollment = entity == STUDENT_ENROLLMENT.name;
         let mut evidence = Evidence::default();
@@ -48,18 +57,25 @@ impl Work<'_> {
                     })
                 };
                 overlapped(make, |mut rows| {
-                    hashes.update(&rows)?;
+                    match &mut hashes {
+                        Hashes::Added(h) => h.update(&rows)?,
+                        Hashes::All(h) => h.update(&rows)?,
+                    }
                     sink.write(&mut rows)
                 })
             })?;
         let (coverage, report) = coder.finish()?;
         self.coverage.extend(coverage);
-        staged.persist()?;
         let mut quarantine = sorted_quarantine(quarantines)?;
+        let row_hashes = match hashes {
+            Hashes::Added(h) => h.finish(quarantine.height(), staged.temp_path())?,
+            Hashes::All(h) => h.finish(),
+        };
+        staged.persist()?;
         let q = quarantine_name(entity);
         snapshot::write_parquet(root, crosswalk::STAGE, &q, &mut quarantine, prov)?;
         let produced: &mut Produced = &mut self.produced;
-        produced.data.extend(hashes.finish());
+        produced.data.extend(row_hashes);
         produced
             .data
             .extend(data_hashes(&quarantine_key(entity), &quarantine)?);
@@ -70,6 +86,13 @@ impl Work<'_> {
         };
         Ok((report, output_names(entity), evidence))
     }
+}
+
+/// How the crosswalked rows are hashed: the added columns only (the
+/// passed ones as ingest hashed them), or every column.
+enum Hashes {
+    Added(RowHashes),
+    All(DataHashes),
 }
 
 /// The race check's evidence of the enrollment rows, kept to each
