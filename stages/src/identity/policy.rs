@@ -91,11 +91,8 @@ pub(super) fn hard_negative(
         return Some(twins::INITIALS_ONLY);
     }
     const COMPOUND: usize = 1;
-    const NEVER_AT_ONCE: usize = 2;
-    let apart = matches!(v[ENROLLMENT], NEVER_AT_ONCE | ENDS_THEN_ELSEWHERE)
-        || v[ENROLLMENT] == missing_level(ENROLLMENT);
     let compound = v[FIRST] == 0 && v[LAST] == COMPOUND && v[BIRTH] == 0;
-    if compound && !corroborated(v) && elsewhere && apart {
+    if compound && !corroborated(v) && elsewhere && enrollments_apart(v) {
         return Some("compound_look_alike");
     }
     if twins::one_first_name_together(v, close_birth, re_registered) {
@@ -335,7 +332,6 @@ pub(super) fn weak_without_enrollment(v: &[usize; N], evidence: f64, reason: &st
 /// with nothing but the birth date agreeing ([`twins::near_look_alike`]).
 pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
     const DISAGREE: usize = 1;
-    const NICKNAME: usize = 1;
     const MIDDLE_AS_FIRST: usize = 2;
     const BIRTH_DIFFERENT: usize = 4;
     let no_enrollment = missing_level(ENROLLMENT);
@@ -343,7 +339,7 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
         Some("probable, but the two were enrolled at once for more than 60 days, as two children are: a person decides")
     } else if v[GENDER_C] == DISAGREE {
         Some("probable, but the genders disagree: a person decides")
-    } else if v[FIRST] == NICKNAME && v[LAST] == 0 && v[ENROLLMENT] == no_enrollment {
+    } else if v[FIRST] == twins::NICKNAME && v[LAST] == 0 && v[ENROLLMENT] == no_enrollment {
         Some("probable, but the same surname and first names only nicknames of each other (as twins' can be: Emily and Emma), with no enrollment to tell two children apart: a person decides")
     } else if v[FIRST] == MIDDLE_AS_FIRST && v[ENROLLMENT] == no_enrollment {
         Some("probable, but the first name is only the other's middle name and no enrollment tells two children apart: a person decides")
@@ -382,6 +378,14 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// No enrollment continuing the other: never enrolled at once, one ending
+/// and the other beginning in another SAU, or no enrollment to tell.
+pub(super) fn enrollments_apart(v: &[usize; N]) -> bool {
+    const NEVER_AT_ONCE: usize = 2;
+    matches!(v[ENROLLMENT], NEVER_AT_ONCE | ENDS_THEN_ELSEWHERE)
+        || v[ENROLLMENT] == missing_level(ENROLLMENT)
 }
 
 /// Why a probable pair whose middle names differ and whose birth dates are

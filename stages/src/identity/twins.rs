@@ -7,6 +7,9 @@ use super::*;
 /// the other).
 pub(super) const MIDDLE_DIFFERENT: usize = 2;
 
+/// The first-name level "nicknames of each other".
+pub(super) const NICKNAME: usize = 1;
+
 /// Why a probable pair with the same first name and surname, a close birth
 /// date, two different middle names and no enrollment on one side goes to a
 /// person rather than being merged. Families give twins one first name and
@@ -267,16 +270,12 @@ pub(super) const OTHER_LOCAL_NUMBER_NOT_EXACT: &str = "probable, but a name or t
 /// merges go to a person instead (23 with the middle name agreeing), at
 /// 400,000 students 54.
 pub(super) fn near_look_alike(v: &[usize; N]) -> bool {
-    const NICKNAME: usize = 1;
     const PHONETIC_FIRST: usize = 6;
     const PHONETIC_LAST: usize = 5;
-    const NEVER_AT_ONCE: usize = 2;
     let first_alike = v[FIRST] == NICKNAME || (3..=PHONETIC_FIRST).contains(&v[FIRST]);
     let names =
         (first_alike && v[LAST] <= 1) || (v[FIRST] == 0 && (1..=PHONETIC_LAST).contains(&v[LAST]));
-    let apart = matches!(v[ENROLLMENT], NEVER_AT_ONCE | ENDS_THEN_ELSEWHERE)
-        || v[ENROLLMENT] == missing_level(ENROLLMENT);
-    names && v[BIRTH] == 0 && !policy::corroborated(v) && apart
+    names && v[BIRTH] == 0 && !policy::corroborated(v) && policy::enrollments_apart(v)
 }
 
 /// Why a probable pair [`near_look_alike`] matches goes to a person.
