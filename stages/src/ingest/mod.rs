@@ -149,12 +149,16 @@ impl<'a> Ingestion<'a> {
             .iter()
             .map(|c| typed_expr(c, self.config).alias(typed_name(c.name)))
             .collect();
+        // `with_columns`, never `with_column`: polars runs a one-column
+        // `with_column` sequentially, and its optimizer moves the later
+        // columns that do not read it (the typed columns, most flags) into
+        // that step, so they ran on one core.
         let mut flagged = input.with_columns(typed);
         if let Some(year) = year_expr(spec) {
-            flagged = flagged.with_column(year.alias(SCHOOL_YEAR));
+            flagged = flagged.with_columns([year.alias(SCHOOL_YEAR)]);
         }
         let (flags, any_bad) = flag_exprs(&self.checks)?;
-        let flagged = flagged.with_columns(flags).with_column(any_bad).collect()?;
+        let flagged = flagged.with_columns(flags).with_columns([any_bad]).collect()?;
         let out = self.out_columns()?;
         split(flagged, &self.checks, out, &mut self.report)
     }

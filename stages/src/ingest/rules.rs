@@ -147,7 +147,7 @@ impl Context {
                     },
                     |_, _| Ok(Field::new(BIRTH.into(), DataType::Date)),
                 );
-                lf.with_column(birth.alias(BIRTH))
+                lf.with_columns([birth.alias(BIRTH)])
             }
             _ => lf,
         }
