@@ -5,7 +5,12 @@
 use crate::output::{stage_atomic, write_frame_csv, LineEnds, Staged};
 use anyhow::{Context, Result};
 use cutover_stages::columns::{QUARANTINE_COLUMNS, Q_VALUE};
+use polars::io::parquet::write::get_encodings;
 use polars::prelude::*;
+use polars_parquet::write::{
+    array_to_columns, compress, CompressedPage, Encoding, ParquetType, StatisticsOptions, Version,
+    WriteOptions,
+};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -136,13 +141,55 @@ impl BatchSink<'_> {
         }
         if frame.height() > 0 {
             frame.rechunk_mut();
-            self.writer
-                .as_mut()
-                .expect("made above")
-                .write_batch(frame)?;
+            let writer = self.writer.as_mut().expect("made above");
+            let types = writer.parquet_schema().fields().to_vec();
+            let encodings = get_encodings(&frame.schema().to_arrow(CompatLevel::newest()));
+            for batch in frame.iter_chunks(CompatLevel::newest(), false) {
+                if batch.len() > 0 {
+                    let group = compressed_columns(batch.columns(), &types, &encodings)?;
+                    writer.write_row_group(batch.len() as u64, &group)?;
+                }
+            }
         }
         Ok(())
     }
+}
+
+/// One row group's columns encoded and compressed, a column per task on
+/// every core: the pages polars' `BatchedWriter::write_batch` makes (the
+/// same options: statistics, zstd at its default level, version 1 pages,
+/// the default page size), in the same order. `write_batch` encodes the
+/// columns on every core but compresses their pages on the writing thread,
+/// one column after another.
+fn compressed_columns(
+    arrays: &[ArrayRef],
+    types: &[ParquetType],
+    encodings: &[Vec<Encoding>],
+) -> Result<Vec<Vec<CompressedPage>>> {
+    use rayon::prelude::*;
+    let options = WriteOptions {
+        statistics: StatisticsOptions::default(),
+        compression: ParquetCompression::Zstd(None).into(),
+        version: Version::V1,
+        data_page_size: None,
+    };
+    let columns = arrays
+        .par_iter()
+        .zip(types.par_iter())
+        .zip(encodings.par_iter())
+        .map(|((array, type_), encoding)| {
+            let leaves = array_to_columns(array, type_.clone(), options, encoding)?;
+            leaves
+                .into_iter()
+                .map(|pages| {
+                    pages
+                        .map(|page| Ok(compress(page?, Vec::new(), options.compression)?))
+                        .collect::<Result<Vec<CompressedPage>>>()
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(columns.into_iter().flatten().collect())
 }
 
 /// The rows of a parquet file a batch at a time, in order: whole row groups
