@@ -158,7 +158,10 @@ impl<'a> Ingestion<'a> {
             flagged = flagged.with_columns([year.alias(SCHOOL_YEAR)]);
         }
         let (flags, any_bad) = flag_exprs(&self.checks)?;
-        let flagged = flagged.with_columns(flags).with_columns([any_bad]).collect()?;
+        let flagged = flagged
+            .with_columns(flags)
+            .with_columns([any_bad])
+            .collect()?;
         let out = self.out_columns()?;
         split(flagged, &self.checks, out, &mut self.report)
     }
