@@ -145,7 +145,7 @@ impl BatchSink<'_> {
             let types = writer.parquet_schema().fields().to_vec();
             let encodings = get_encodings(&frame.schema().to_arrow(CompatLevel::newest()));
             for batch in frame.iter_chunks(CompatLevel::newest(), false) {
-                if batch.len() > 0 {
+                if !batch.is_empty() {
                     let group = compressed_columns(batch.columns(), &types, &encodings)?;
                     writer.write_row_group(batch.len() as u64, &group)?;
                 }
