@@ -231,6 +231,9 @@ struct Header {
     missing_columns: Vec<String>,
     /// Where StateStudentID is in the header.
     id_index: Option<usize>,
+    /// The fields a record holds: the header's, or one more when every
+    /// data line ends with a blank field the header lacks ([`trailing_blank`]).
+    fields: usize,
 }
 
 impl Header {
@@ -305,6 +308,7 @@ impl Header {
             .collect();
         Ok(Header {
             id_index: canonical.iter().position(|c| c == STATE_STUDENT_ID),
+            fields: found.len(),
             missing_columns: missing(false),
             found,
             canonical,
@@ -427,7 +431,7 @@ impl Rows {
             ));
         }
         self.report.rows_in += 1;
-        let wrong_count = record.len() != h.found.len();
+        let wrong_count = record.len() != h.fields;
         let undecodable = memchr::memmem::find(all, "\u{FFFD}".as_bytes()).is_some();
         let joined = (breaks > 0 && !wrong_count)
             .then(|| joined_rows(record, line, breaks as u64, &h.canonical))
@@ -628,16 +632,26 @@ fn read_in_batches(
             None => last = more(&mut decoding, &mut text, batch).map_err(io)?,
         }
     };
-    let header = Header::new(&record, file, spec, how.column_map)?;
+    let mut header = Header::new(&record, file, spec, how.column_map)?;
     present(&present_columns(spec, &header));
     let mut lfs = chunks::lfs(&text[..offset]);
     let mut consumed = 0u64;
     let mut tally = Tally::new(spec);
+    if trailing_blank(&text[offset..], header.fields)
+        && every_line_has_a_trailing_blank(
+            stream::Decoding::new(open()?, how.choice, &analysis),
+            header.fields,
+            file,
+        )?
+    {
+        header.fields += 1;
+        tally.report.notes.push(TRAILING_BLANK_NOTE.to_string());
+    }
     loop {
         // `text[offset..]` starts at a record's start.
         if last {
             unclosed_quote(&text[offset..], lfs, file)?;
-            cut_short(&text[offset..], lfs, file, header.found.len())?;
+            cut_short(&text[offset..], lfs, file, header.fields)?;
         }
         if let Some(cuts) = chunks::cut(&text[offset..], rayon::current_num_threads(), last) {
             let at = &text[offset..];
@@ -684,6 +698,63 @@ fn read_in_batches(
         missing_columns: Vec::new(),
     };
     finish(file, spec, header, tally, info)
+}
+
+/// The read report's note on a file whose every data line ends with one
+/// blank field more than its header names.
+pub const TRAILING_BLANK_NOTE: &str = "every data line has one field more than the header, \
+     blank, after its last value (a delimiter ending each line, as some exports write): \
+     that field is not read";
+
+/// Whether the first record with anything in it of `text` (the text after
+/// the header) holds one field more than the header's `fields`, blank: a
+/// delimiter after the last value. Only a hint: a file is read so only
+/// when every data line is ([`every_line_has_a_trailing_blank`]); a single
+/// row so is a row shifted by a stray delimiter, and is quarantined.
+fn trailing_blank(text: &[u8], fields: usize) -> bool {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(text);
+    let mut record = csv::StringRecord::new();
+    while let Ok(true) = reader.read_record(&mut record) {
+        if record.as_slice().bytes().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        return record.len() == fields + 1 && record[fields].trim().is_empty();
+    }
+    false
+}
+
+/// Whether every record with anything in it after the header of the
+/// decoded file holds one field more than the header's `fields`, blank (a
+/// whole read of the file, made only when its first data line is so).
+fn every_line_has_a_trailing_blank(
+    decoded: impl std::io::Read,
+    fields: usize,
+    file: &str,
+) -> Result<bool, ReadError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(decoded);
+    let mut record = csv::StringRecord::new();
+    let mut header = true;
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| csv_error(file, 0, e))?
+    {
+        if record.as_slice().bytes().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        if std::mem::take(&mut header) {
+            continue;
+        }
+        if record.len() != fields + 1 || !record[fields].trim().is_empty() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Refuses a file whose last text (from a record's start, `lfs` LF bytes

@@ -249,6 +249,61 @@ fn lines_with_every_field_blank_are_noted_not_read() {
     );
 }
 
+/// The read report's notes of each file of a scenario run.
+fn read_notes(scenario: &str) -> Vec<(String, serde_json::Value)> {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    let scenario = repo().join("tests/scenarios").join(scenario);
+    copy_dir(&scenario.join("input"), &w.join("input"));
+    fs::copy(scenario.join("config.toml"), w.join("config.toml")).unwrap();
+    copy_dir(&repo().join("crosswalks"), &w.join("crosswalks"));
+    copy_dir(&repo().join("layouts"), &w.join("layouts"));
+    assert_ok(&cutover(&["run", "--config", "config.toml", "--quiet"], w));
+    let run: serde_json::Value =
+        serde_json::from_slice(&fs::read(w.join("out/run.json")).unwrap()).unwrap();
+    run["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["stage"] == "read")
+        .map(|s| {
+            (
+                s["entity"].as_str().unwrap().to_string(),
+                s["notes"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// A file whose every data line ends with a delimiter the header lacks (one
+/// blank field more) is read, the extra field not: run.json's read report
+/// of each such file says so (the scenario
+/// `trailing_comma_on_every_data_line` checks the rows and the ledger).
+/// One row so in a file of whole rows is a row shifted by a stray comma,
+/// and its file has no such note (`a_row_shifted_by_a_stray_comma`).
+#[test]
+fn a_delimiter_ending_every_data_line_is_noted_and_its_blank_field_not_read() {
+    let note = "every data line has one field more than the header, blank, after its last value (a delimiter ending each line, as some exports write): that field is not read";
+    let blank = "1 line(s) with every field blank not read, as not records (a spreadsheet's empty rows?): line 3";
+    assert_eq!(
+        read_notes("trailing_comma_on_every_data_line"),
+        vec![
+            ("student_personal".to_string(), serde_json::json!([note])),
+            (
+                "student_enrollment".to_string(),
+                serde_json::json!([note, blank])
+            ),
+        ]
+    );
+    assert_eq!(
+        read_notes("a_row_shifted_by_a_stray_comma"),
+        vec![
+            ("student_personal".to_string(), serde_json::json!([])),
+            ("student_enrollment".to_string(), serde_json::json!([])),
+        ]
+    );
+}
+
 /// An output folder no run wrote (no run.json, stages.json or lock file)
 /// that holds an `uploads` folder of its own is refused before anything is
 /// written: the run swapped its own uploads folder in whole and removed
