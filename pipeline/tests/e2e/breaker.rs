@@ -195,6 +195,22 @@ fn a_second_run_into_an_output_folder_in_use_is_refused() {
         "error: the output folder out is in use by another cutover run: wait for it to finish, or choose another output folder\n"
     );
     assert_eq!(fs::read(w.join("out/stages.json")).unwrap(), stages);
+    // The commands that write into a run's folder wait for it too: `ids
+    // assign` rewrote the issued IDs' record a run was reading, and two at
+    // once each wrote the record read before the other's.
+    fs::write(w.join("issued.csv"), "StateStudentID\n").unwrap();
+    fs::write(w.join("log.csv"), "x\n").unwrap();
+    for args in [
+        &["ids", "assign", "issued.csv", "--out", "out"][..],
+        &["results", "log.csv", "--upload", "frm", "--out", "out"],
+    ] {
+        let o = cutover(args, w);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr),
+            "error: the output folder out is in use by another cutover run: wait for it to finish, or choose another output folder\n"
+        );
+    }
     // Once it ends, the next run goes ahead.
     drop(held);
     assert_eq!(run().status.code(), Some(0));
@@ -246,6 +262,56 @@ fn lines_with_every_field_blank_are_noted_not_read() {
         serde_json::json!([
             "4 line(s) with every field blank not read, as not records (a spreadsheet's empty rows?): line 3 and after"
         ])
+    );
+}
+
+/// A decisions file as a spreadsheet saves it: a byte-order mark, CRLF
+/// line ends, unnamed columns after the last, blank lines and rows of
+/// commas only (formatted but empty rows) is applied as the plain file
+/// is. The rows of commas stopped the run (`line 4: column decision:
+/// expected merge or separate, found ""`), and so did the unnamed columns
+/// (`line 1: expected the columns id_a,id_b,decision,reviewer,date,note,
+/// found id_a,id_b,decision,reviewer,date,note,,`).
+#[test]
+fn a_decisions_file_saved_by_a_spreadsheet_is_applied_as_the_plain_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    fixture(w);
+    let run = || cutover(&["run", "--config", "config.toml", "--quiet"], w);
+    assert_eq!(run().status.code(), Some(0));
+    let decisions = w.join("out/review/decisions.csv");
+    fs::write(
+        &decisions,
+        "id_a,id_b,decision,reviewer,date,note\n100000002,100000004,merge,rk,2017-07-02,\n",
+    )
+    .unwrap();
+    assert_ok(&run());
+    let plain = fs::read(w.join("out/identity/summary.json")).unwrap();
+    let crosswalk = fs::read(w.join("out/identity/id_crosswalk.csv")).unwrap();
+    fs::write(
+        &decisions,
+        "\u{FEFF}id_a,id_b,decision,reviewer,date,note,,\r\n\r\n,,,,,,,\r\n100000002,100000004,merge,rk,2017-07-02,,,\r\n,,,,,,,\r\n\r\n",
+    )
+    .unwrap();
+    let v = cutover(&["validate", "--config", "config.toml"], w);
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    let o = run();
+    assert_ok(&o);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("identity: ran (changed: review decisions)")
+    );
+    assert_eq!(
+        fs::read(w.join("out/identity/summary.json")).unwrap(),
+        plain
+    );
+    assert_eq!(
+        fs::read(w.join("out/identity/id_crosswalk.csv")).unwrap(),
+        crosswalk
     );
 }
 
