@@ -231,8 +231,8 @@ struct Header {
     missing_columns: Vec<String>,
     /// Where StateStudentID is in the header.
     id_index: Option<usize>,
-    /// The fields a record holds: the header's, or one more when every
-    /// data line ends with a blank field the header lacks ([`trailing_blank`]).
+    /// The fields a record holds: the header's, or another count every
+    /// data line holds ([`every_line_has`]).
     fields: usize,
 }
 
@@ -637,15 +637,16 @@ fn read_in_batches(
     let mut lfs = chunks::lfs(&text[..offset]);
     let mut consumed = 0u64;
     let mut tally = Tally::new(spec);
-    if trailing_blank(&text[offset..], header.fields)
-        && every_line_has_a_trailing_blank(
-            stream::Decoding::new(open()?, how.choice, &analysis),
-            header.fields,
-            file,
-        )?
-    {
-        header.fields += 1;
-        tally.report.notes.push(TRAILING_BLANK_NOTE.to_string());
+    if let Some(fields) = other_count(&text[offset..], &header) {
+        let decoded = stream::Decoding::new(open()?, how.choice, &analysis);
+        if every_line_has(decoded, header.fields, fields, file)? {
+            tally.report.notes.push(if fields > header.fields {
+                TRAILING_BLANK_NOTE.to_string()
+            } else {
+                unnamed_note(header.fields - fields)
+            });
+            header.fields = fields;
+        }
     }
     loop {
         // `text[offset..]` starts at a record's start.
@@ -706,12 +707,31 @@ pub const TRAILING_BLANK_NOTE: &str = "every data line has one field more than t
      blank, after its last value (a delimiter ending each line, as some exports write): \
      that field is not read";
 
-/// Whether the first record with anything in it of `text` (the text after
-/// the header) holds one field more than the header's `fields`, blank: a
-/// delimiter after the last value. Only a hint: a file is read so only
-/// when every data line is ([`every_line_has_a_trailing_blank`]); a single
-/// row so is a row shifted by a stray delimiter, and is quarantined.
-fn trailing_blank(text: &[u8], fields: usize) -> bool {
+/// The read report's note on a file whose every data line lacks the
+/// `n` unnamed columns ending its header.
+fn unnamed_note(n: usize) -> String {
+    format!(
+        "every data line has {n} field(s) fewer than the header, whose last {n} column(s) \
+         are unnamed (not read): the lines are read without them"
+    )
+}
+
+/// The count of fields of the first record with anything in it of `text`
+/// (the text after the header) when it is one the file may be read with
+/// though the header's is another: one more, blank (a delimiter after the
+/// last value), or without the unnamed columns ending the header (a
+/// delimiter after the header's last name). Only a hint: a file is read
+/// so only when every data line is ([`every_line_has`]); a single row so
+/// is a row shifted by a stray delimiter, or missing one, and is
+/// quarantined.
+fn other_count(text: &[u8], header: &Header) -> Option<usize> {
+    let fields = header.fields;
+    let unnamed = header
+        .canonical
+        .iter()
+        .rev()
+        .take_while(|c| c.is_empty())
+        .count();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)
@@ -721,16 +741,20 @@ fn trailing_blank(text: &[u8], fields: usize) -> bool {
         if record.as_slice().bytes().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        return record.len() == fields + 1 && record[fields].trim().is_empty();
+        let blank_after = record.len() == fields + 1 && record[fields].trim().is_empty();
+        let without_unnamed = unnamed > 0 && record.len() == fields - unnamed;
+        return (blank_after || without_unnamed).then_some(record.len());
     }
-    false
+    None
 }
 
 /// Whether every record with anything in it after the header of the
-/// decoded file holds one field more than the header's `fields`, blank (a
-/// whole read of the file, made only when its first data line is so).
-fn every_line_has_a_trailing_blank(
+/// decoded file holds `fields` fields (the header `header`), those past
+/// the header's blank (a whole read of the file, made only when its first
+/// data line is so).
+fn every_line_has(
     decoded: impl std::io::Read,
+    header: usize,
     fields: usize,
     file: &str,
 ) -> Result<bool, ReadError> {
@@ -739,7 +763,7 @@ fn every_line_has_a_trailing_blank(
         .has_headers(false)
         .from_reader(decoded);
     let mut record = csv::StringRecord::new();
-    let mut header = true;
+    let mut first = true;
     while reader
         .read_record(&mut record)
         .map_err(|e| csv_error(file, 0, e))?
@@ -747,10 +771,11 @@ fn every_line_has_a_trailing_blank(
         if record.as_slice().bytes().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        if std::mem::take(&mut header) {
+        if std::mem::take(&mut first) {
             continue;
         }
-        if record.len() != fields + 1 || !record[fields].trim().is_empty() {
+        let past_header_blank = record.iter().skip(header).all(|v| v.trim().is_empty());
+        if record.len() != fields || !past_header_blank {
             return Ok(false);
         }
     }

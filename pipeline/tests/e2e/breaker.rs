@@ -361,6 +361,21 @@ fn a_delimiter_ending_every_data_line_is_noted_and_its_blank_field_not_read() {
             ),
         ]
     );
+    // The header ending with a delimiter, the rows not: read without the
+    // unnamed column.
+    assert_eq!(
+        read_notes("header_ends_with_a_comma_the_rows_do_not"),
+        vec![
+            ("student_personal".to_string(), serde_json::json!([])),
+            (
+                "student_enrollment".to_string(),
+                serde_json::json!([
+                    "every data line has 1 field(s) fewer than the header, whose last 1 column(s) are unnamed (not read): the lines are read without them",
+                    "columns not read: (unnamed column 39)"
+                ])
+            ),
+        ]
+    );
     assert_eq!(
         read_notes("a_row_shifted_by_a_stray_comma"),
         vec![
