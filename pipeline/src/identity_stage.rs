@@ -165,11 +165,16 @@ fn decision_rows(path: &Path, bytes: &[u8]) -> Result<Vec<(u64, Decision)>> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
-    let header: Vec<String> = reader
+    let mut header: Vec<String> = reader
         .headers()?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
+    // Unnamed columns after the last, as a spreadsheet saves formatted
+    // but empty cells (`...,note,,`), are not read.
+    while header.len() > DECISION_COLUMNS.len() && header.last().is_some_and(String::is_empty) {
+        header.pop();
+    }
     anyhow::ensure!(
         header == DECISION_COLUMNS,
         "{file}: line 1: expected the columns {}, found {}",
@@ -182,6 +187,13 @@ fn decision_rows(path: &Path, bytes: &[u8]) -> Result<Vec<(u64, Decision)>> {
         let r = record?;
         let line = crate::csvline::line_of(text.as_bytes(), &r);
         let field = |i: usize| r.get(i).unwrap_or("").trim().to_string();
+        // A row of commas only (a spreadsheet's formatted but empty rows
+        // saved past the last) is not a decision, as a blank line is not:
+        // it stopped the run (`column decision: expected merge or
+        // separate, found ""`).
+        if r.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
         // Merge or SEPARATE, as typed in a spreadsheet, is taken.
         let decision = field(2);
         let merge = match decision.to_ascii_lowercase().as_str() {

@@ -376,11 +376,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ids {
             action: IdsAction::Assign { issued, out },
         } => {
+            let _lock = run::hold_output(&out)?;
             let summary = issued::assign(&out, &issued)?;
             let _ = write!(std::io::stdout(), "{summary}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Results { logs, upload, out } => {
+            let _lock = run::hold_output(&out)?;
             let summary = results::run(&out, &logs, upload.as_deref())?;
             let _ = write!(std::io::stdout(), "{summary}");
             Ok(ExitCode::SUCCESS)

@@ -311,6 +311,9 @@ struct Writing<'a> {
     runs: Vec<UploadRun>,
     /// Whether every upload's manifest rows so far are the last run's.
     manifest_as_before: bool,
+    /// The hash of each upload's manifest rows, once the manifest is
+    /// written (`None` when it is kept).
+    manifest_sums: Option<BTreeMap<String, String>>,
 }
 
 /// What the uploads' rules read of the tables and the configuration.
@@ -475,6 +478,7 @@ pub fn run_stage(
         sums: BTreeMap::new(),
         runs: Vec::new(),
         manifest_as_before: true,
+        manifest_sums: None,
     };
     private_dir(&w.partial)?;
     clock.lap("plan");
@@ -1083,9 +1087,12 @@ fn keep_or_write_manifest(w: &mut Writing, reuse: &mut Reuse) -> Result<()> {
         for ext in ["parquet", "csv"] {
             w.outputs.push(format!("{STAGE}/upload_manifest.{ext}"));
         }
+        reuse.record_manifest_rows(None);
         Ok(())
     } else {
-        write_manifest(w)
+        write_manifest(w)?;
+        reuse.record_manifest_rows(w.manifest_sums.take());
+        Ok(())
     }
 }
 
@@ -1094,6 +1101,7 @@ fn keep_or_write_manifest(w: &mut Writing, reuse: &mut Reuse) -> Result<()> {
 /// upload's part, hashed as it is written).
 fn write_manifest(w: &mut Writing) -> Result<()> {
     let parts = std::mem::take(&mut w.manifests);
+    w.manifest_sums = Some(BTreeMap::new());
     let names: Vec<&str> = MANIFEST_COLUMNS.iter().copied().chain(["stages"]).collect();
     let path = w.root.join(STAGE).join("upload_manifest.csv");
     let (root, provenance) = (w.root, w.provenance);
@@ -1109,6 +1117,9 @@ fn write_manifest(w: &mut Writing) -> Result<()> {
     // Each part is unpacked once, here, and handed to the parquet thread
     // too (at most one part waits for it).
     let groups = packed::row_groups(&parts)?;
+    // Each upload's rows hashed, for a run that finds this manifest but
+    // no record of it (this run killed before it records its outputs).
+    let mut sums = reuse::ManifestSums::default();
     let (parquet, csv) = std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<DataFrame>(1);
         let parquet = s.spawn(move || {
@@ -1121,6 +1132,7 @@ fn write_manifest(w: &mut Writing) -> Result<()> {
             let frame = p.frame()?;
             // A parquet thread gone has failed: its error is the one told.
             let _ = tx.send(frame.clone());
+            sums.add(&frame)?;
             Ok(frame)
         });
         let csv = write_csv_parts(&path, frames, &names, LineEnds::Lf);
@@ -1130,6 +1142,7 @@ fn write_manifest(w: &mut Writing) -> Result<()> {
     // A failed CSV cuts the parquet file's rows short: its error first.
     let csv = csv?;
     parquet?;
+    w.manifest_sums = Some(sums.finish());
     finish_manifest(w, csv)
 }
 

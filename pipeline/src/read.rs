@@ -231,6 +231,9 @@ struct Header {
     missing_columns: Vec<String>,
     /// Where StateStudentID is in the header.
     id_index: Option<usize>,
+    /// The fields a record holds: the header's, or another count every
+    /// data line holds ([`every_line_has`]).
+    fields: usize,
 }
 
 impl Header {
@@ -305,6 +308,7 @@ impl Header {
             .collect();
         Ok(Header {
             id_index: canonical.iter().position(|c| c == STATE_STUDENT_ID),
+            fields: found.len(),
             missing_columns: missing(false),
             found,
             canonical,
@@ -427,7 +431,7 @@ impl Rows {
             ));
         }
         self.report.rows_in += 1;
-        let wrong_count = record.len() != h.found.len();
+        let wrong_count = record.len() != h.fields;
         let undecodable = memchr::memmem::find(all, "\u{FFFD}".as_bytes()).is_some();
         let joined = (breaks > 0 && !wrong_count)
             .then(|| joined_rows(record, line, breaks as u64, &h.canonical))
@@ -628,16 +632,27 @@ fn read_in_batches(
             None => last = more(&mut decoding, &mut text, batch).map_err(io)?,
         }
     };
-    let header = Header::new(&record, file, spec, how.column_map)?;
+    let mut header = Header::new(&record, file, spec, how.column_map)?;
     present(&present_columns(spec, &header));
     let mut lfs = chunks::lfs(&text[..offset]);
     let mut consumed = 0u64;
     let mut tally = Tally::new(spec);
+    if let Some(fields) = other_count(&text[offset..], &header) {
+        let decoded = stream::Decoding::new(open()?, how.choice, &analysis);
+        if every_line_has(decoded, header.fields, fields, file)? {
+            tally.report.notes.push(if fields > header.fields {
+                TRAILING_BLANK_NOTE.to_string()
+            } else {
+                unnamed_note(header.fields - fields)
+            });
+            header.fields = fields;
+        }
+    }
     loop {
         // `text[offset..]` starts at a record's start.
         if last {
             unclosed_quote(&text[offset..], lfs, file)?;
-            cut_short(&text[offset..], lfs, file, header.found.len())?;
+            cut_short(&text[offset..], lfs, file, header.fields)?;
         }
         if let Some(cuts) = chunks::cut(&text[offset..], rayon::current_num_threads(), last) {
             let at = &text[offset..];
@@ -684,6 +699,87 @@ fn read_in_batches(
         missing_columns: Vec::new(),
     };
     finish(file, spec, header, tally, info)
+}
+
+/// The read report's note on a file whose every data line ends with one
+/// blank field more than its header names.
+pub const TRAILING_BLANK_NOTE: &str = "every data line has one field more than the header, \
+     blank, after its last value (a delimiter ending each line, as some exports write): \
+     that field is not read";
+
+/// The read report's note on a file whose every data line lacks the
+/// `n` unnamed columns ending its header.
+fn unnamed_note(n: usize) -> String {
+    format!(
+        "every data line has {n} field(s) fewer than the header, whose last {n} column(s) \
+         are unnamed (not read): the lines are read without them"
+    )
+}
+
+/// The count of fields of the first record with anything in it of `text`
+/// (the text after the header) when it is one the file may be read with
+/// though the header's is another: one more, blank (a delimiter after the
+/// last value), or without the unnamed columns ending the header (a
+/// delimiter after the header's last name). Only a hint: a file is read
+/// so only when every data line is ([`every_line_has`]); a single row so
+/// is a row shifted by a stray delimiter, or missing one, and is
+/// quarantined.
+fn other_count(text: &[u8], header: &Header) -> Option<usize> {
+    let fields = header.fields;
+    let unnamed = header
+        .canonical
+        .iter()
+        .rev()
+        .take_while(|c| c.is_empty())
+        .count();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(text);
+    let mut record = csv::StringRecord::new();
+    while let Ok(true) = reader.read_record(&mut record) {
+        if record.as_slice().bytes().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        let blank_after = record.len() == fields + 1 && record[fields].trim().is_empty();
+        let without_unnamed = unnamed > 0 && record.len() == fields - unnamed;
+        return (blank_after || without_unnamed).then_some(record.len());
+    }
+    None
+}
+
+/// Whether every record with anything in it after the header of the
+/// decoded file holds `fields` fields (the header `header`), those past
+/// the header's blank (a whole read of the file, made only when its first
+/// data line is so).
+fn every_line_has(
+    decoded: impl std::io::Read,
+    header: usize,
+    fields: usize,
+    file: &str,
+) -> Result<bool, ReadError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(decoded);
+    let mut record = csv::StringRecord::new();
+    let mut first = true;
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| csv_error(file, 0, e))?
+    {
+        if record.as_slice().bytes().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        if std::mem::take(&mut first) {
+            continue;
+        }
+        let past_header_blank = record.iter().skip(header).all(|v| v.trim().is_empty());
+        if record.len() != fields || !past_header_blank {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Refuses a file whose last text (from a record's start, `lfs` LF bytes

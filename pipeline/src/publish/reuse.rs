@@ -120,13 +120,28 @@ pub struct Kept {
 /// The last run's manifest rows by upload, and no rows (its columns).
 type ManifestParts = (BTreeMap<String, DataFrame>, DataFrame);
 
+/// The upload manifest found in the output folder, each upload's rows.
+struct OldManifest {
+    /// The rows of each upload that may be kept.
+    parts: BTreeMap<String, DataFrame>,
+    /// No rows (the manifest's columns).
+    none: DataFrame,
+    /// Whether the file is the one the last run recorded (every upload's
+    /// rows in `parts`). When not, it is one a run killed before it
+    /// recorded anything left: `parts` holds only the uploads whose rows
+    /// hash as the last run recorded them, `seen` names every upload with
+    /// rows in it.
+    intact: bool,
+    seen: std::collections::BTreeSet<String>,
+}
+
 /// What is known while the uploads are fingerprinted.
 pub struct Reuse<'a> {
     previous: &'a Previous,
     root: &'a Path,
     /// The last run's upload manifest, each upload's rows, read when first
     /// needed (`None` inside when it is not as that run wrote it).
-    manifest: Option<Option<ManifestParts>>,
+    manifest: Option<Option<OldManifest>>,
     /// The kept uploads' files (their upload files, conformed snapshot and
     /// pre-flight findings) -> the checksum checked in this run.
     pub checked: BTreeMap<String, String>,
@@ -526,25 +541,82 @@ impl<'a> Reuse<'a> {
 
     /// The last run's manifest rows of `upload` (none when it had none), or
     /// `None` when its manifest is not as it wrote it. The manifest is
-    /// checked and split by upload once.
+    /// checked and split by upload once. A manifest the last run did not
+    /// record (a run killed after it replaced the manifest and before it
+    /// recorded its outputs in `stages.json`) gives the rows of each upload
+    /// that hash as the last run recorded that upload's rows.
     fn manifest_rows(&mut self, upload: &Upload) -> Result<Option<DataFrame>> {
         let rel = format!("{}/upload_manifest.parquet", crate::publish::STAGE);
         if self.manifest.is_none() {
             let path = self.root.join(&rel);
             let sum = file_sha256(&path).ok();
             let intact = sum.is_some() && self.previous.outputs.get(&rel) == sum.as_ref();
-            let parts = if intact {
-                let all = snapshot::read_parquet(&path)?;
-                Some(by_upload(all)?)
+            let found = if intact {
+                let (parts, none) = by_upload(snapshot::read_parquet(&path)?)?;
+                Some(OldManifest {
+                    seen: parts.keys().cloned().collect(),
+                    parts,
+                    none,
+                    intact,
+                })
+            } else if sum.is_some() {
+                // Unreadable or of other columns: none of it is kept.
+                self.unrecorded(&path).ok().flatten()
             } else {
                 None
             };
-            self.manifest = Some(parts);
+            self.manifest = Some(found);
         }
-        let Some(Some((parts, none))) = self.manifest.as_ref() else {
+        let Some(Some(m)) = self.manifest.as_ref() else {
             return Ok(None);
         };
-        Ok(Some(parts.get(upload.name).unwrap_or(none).clone()))
+        let recorded = self.previous.data.contains_key(&rows_key(upload.name));
+        Ok(match m.parts.get(upload.name) {
+            Some(rows) => Some(rows.clone()),
+            None if m.intact || !(recorded || m.seen.contains(upload.name)) => Some(m.none.clone()),
+            None => None,
+        })
+    }
+
+    /// The uploads' rows of a manifest the last run did not record whose
+    /// content hashes as it recorded them (`None` when it recorded none).
+    fn unrecorded(&self, path: &Path) -> Result<Option<OldManifest>> {
+        let prev = &self.previous.data;
+        if !prev.keys().any(|k| k.ends_with(ROWS_SUFFIX)) {
+            return Ok(None);
+        }
+        let (all, none) = by_upload(snapshot::read_parquet(path)?)?;
+        let seen = all.keys().cloned().collect();
+        let mut parts = BTreeMap::new();
+        for (name, rows) in all {
+            let mut sums = ManifestSums::default();
+            sums.add(&rows)?;
+            if prev.get(&rows_key(&name)) == sums.finish().get(&name) {
+                parts.insert(name, rows);
+            }
+        }
+        Ok(Some(OldManifest {
+            parts,
+            none,
+            intact: false,
+            seen,
+        }))
+    }
+
+    /// Records the hashes of each upload's manifest rows: this run's
+    /// (`sums`), or the last run's when its manifest is kept (`None`).
+    pub fn record_manifest_rows(&mut self, sums: Option<BTreeMap<String, String>>) {
+        let recorded: Vec<(String, String)> = match sums {
+            Some(sums) => sums.into_iter().map(|(u, h)| (rows_key(&u), h)).collect(),
+            None => self
+                .previous
+                .data
+                .iter()
+                .filter(|(k, _)| k.ends_with(ROWS_SUFFIX))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        };
+        self.data.extend(recorded);
     }
 
     /// Whether `rows` are the last run's manifest rows of `upload` (false
@@ -566,7 +638,12 @@ impl<'a> Reuse<'a> {
     /// rows being the last run's, as the caller found). The CSV's sum is
     /// then known.
     pub fn manifest_kept(&mut self, rows: usize) -> Result<bool> {
-        let Some(Some((parts, _))) = self.manifest.as_ref() else {
+        let Some(Some(OldManifest {
+            parts,
+            intact: true,
+            ..
+        })) = self.manifest.as_ref()
+        else {
             return Ok(false);
         };
         if parts.values().map(DataFrame::height).sum::<usize>() != rows {
@@ -610,11 +687,8 @@ impl<'a> Reuse<'a> {
     }
 }
 
-/// The manifest's rows by upload: each upload's rows are one run (the
-/// manifest is written upload after upload), sliced out without a copy; an
-/// upload met in two runs is filtered out instead.
-fn by_upload(all: DataFrame) -> Result<ManifestParts> {
-    let none = all.clear();
+/// The runs of rows of one upload in manifest rows: (upload, start, end).
+fn upload_runs(all: &DataFrame) -> Result<Vec<(String, usize, usize)>> {
     let mut runs: Vec<(String, usize, usize)> = Vec::new();
     let uploads = all.column("upload")?.str()?.clone();
     for (i, name) in uploads.iter().enumerate() {
@@ -624,6 +698,49 @@ fn by_upload(all: DataFrame) -> Result<ManifestParts> {
             _ => runs.push((name.to_string(), i, i + 1)),
         }
     }
+    Ok(runs)
+}
+
+/// The suffix of the key under which publish records the hash of an
+/// upload's manifest rows, and the key.
+const ROWS_SUFFIX: &str = ".manifest_rows";
+fn rows_key(upload: &str) -> String {
+    format!("upload.{upload}{ROWS_SUFFIX}")
+}
+
+/// The content hash of each upload's manifest rows, fed the manifest's
+/// rows in order (a batch at a time; the hash does not depend on where
+/// the batches are cut).
+#[derive(Default)]
+pub struct ManifestSums(BTreeMap<String, crate::checksum::DataHashes>);
+
+impl ManifestSums {
+    pub fn add(&mut self, rows: &DataFrame) -> Result<()> {
+        for (name, start, end) in upload_runs(rows)? {
+            let slice = rows.slice(start as i64, end - start);
+            self.0
+                .entry(name)
+                .or_insert_with(|| crate::checksum::DataHashes::new("manifest"))
+                .update(&slice)?;
+        }
+        Ok(())
+    }
+
+    /// Upload -> the hash of its rows.
+    pub fn finish(self) -> BTreeMap<String, String> {
+        self.0
+            .into_iter()
+            .map(|(name, h)| (name, sum_of(&h.finish())))
+            .collect()
+    }
+}
+
+/// The manifest's rows by upload: each upload's rows are one run (the
+/// manifest is written upload after upload), sliced out without a copy; an
+/// upload met in two runs is filtered out instead.
+fn by_upload(all: DataFrame) -> Result<ManifestParts> {
+    let none = all.clear();
+    let runs = upload_runs(&all)?;
     let mut parts = BTreeMap::new();
     for (name, start, end) in &runs {
         if runs.iter().filter(|(n, _, _)| n == name).count() > 1 {

@@ -206,6 +206,19 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
     finish(&ctx, runner, started_at, last)
 }
 
+/// The output folder's lock for a command that writes into a finished
+/// run's folder (`ids assign`, `results`), held until it ends: it read the
+/// run's outputs and rewrote its record beside a run in progress, and two
+/// at once each rewrote the record read before the other's (one's IDs
+/// lost). No folder, no lock (the command says what is missing).
+pub fn hold_output(root: &Path) -> Result<Option<std::fs::File>> {
+    if root.is_dir() {
+        lock_output(root).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 /// One run at a time in an output folder, held until the run ends: a
 /// second run started beside one removed its temporary files as a killed
 /// run's and failed on them (`cannot read out/read/.cutover-ZH6HE0.tmp`),

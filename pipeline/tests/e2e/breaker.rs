@@ -195,6 +195,22 @@ fn a_second_run_into_an_output_folder_in_use_is_refused() {
         "error: the output folder out is in use by another cutover run: wait for it to finish, or choose another output folder\n"
     );
     assert_eq!(fs::read(w.join("out/stages.json")).unwrap(), stages);
+    // The commands that write into a run's folder wait for it too: `ids
+    // assign` rewrote the issued IDs' record a run was reading, and two at
+    // once each wrote the record read before the other's.
+    fs::write(w.join("issued.csv"), "StateStudentID\n").unwrap();
+    fs::write(w.join("log.csv"), "x\n").unwrap();
+    for args in [
+        &["ids", "assign", "issued.csv", "--out", "out"][..],
+        &["results", "log.csv", "--upload", "frm", "--out", "out"],
+    ] {
+        let o = cutover(args, w);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr),
+            "error: the output folder out is in use by another cutover run: wait for it to finish, or choose another output folder\n"
+        );
+    }
     // Once it ends, the next run goes ahead.
     drop(held);
     assert_eq!(run().status.code(), Some(0));
@@ -246,6 +262,126 @@ fn lines_with_every_field_blank_are_noted_not_read() {
         serde_json::json!([
             "4 line(s) with every field blank not read, as not records (a spreadsheet's empty rows?): line 3 and after"
         ])
+    );
+}
+
+/// A decisions file as a spreadsheet saves it: a byte-order mark, CRLF
+/// line ends, unnamed columns after the last, blank lines and rows of
+/// commas only (formatted but empty rows) is applied as the plain file
+/// is. The rows of commas stopped the run (`line 4: column decision:
+/// expected merge or separate, found ""`), and so did the unnamed columns
+/// (`line 1: expected the columns id_a,id_b,decision,reviewer,date,note,
+/// found id_a,id_b,decision,reviewer,date,note,,`).
+#[test]
+fn a_decisions_file_saved_by_a_spreadsheet_is_applied_as_the_plain_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    fixture(w);
+    let run = || cutover(&["run", "--config", "config.toml", "--quiet"], w);
+    assert_eq!(run().status.code(), Some(0));
+    let decisions = w.join("out/review/decisions.csv");
+    fs::write(
+        &decisions,
+        "id_a,id_b,decision,reviewer,date,note\n100000002,100000004,merge,rk,2017-07-02,\n",
+    )
+    .unwrap();
+    assert_ok(&run());
+    let plain = fs::read(w.join("out/identity/summary.json")).unwrap();
+    let crosswalk = fs::read(w.join("out/identity/id_crosswalk.csv")).unwrap();
+    fs::write(
+        &decisions,
+        "\u{FEFF}id_a,id_b,decision,reviewer,date,note,,\r\n\r\n,,,,,,,\r\n100000002,100000004,merge,rk,2017-07-02,,,\r\n,,,,,,,\r\n\r\n",
+    )
+    .unwrap();
+    let v = cutover(&["validate", "--config", "config.toml"], w);
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    let o = run();
+    assert_ok(&o);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("identity: ran (changed: review decisions)")
+    );
+    assert_eq!(
+        fs::read(w.join("out/identity/summary.json")).unwrap(),
+        plain
+    );
+    assert_eq!(
+        fs::read(w.join("out/identity/id_crosswalk.csv")).unwrap(),
+        crosswalk
+    );
+}
+
+/// The read report's notes of each file of a scenario run.
+fn read_notes(scenario: &str) -> Vec<(String, serde_json::Value)> {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    let scenario = repo().join("tests/scenarios").join(scenario);
+    copy_dir(&scenario.join("input"), &w.join("input"));
+    fs::copy(scenario.join("config.toml"), w.join("config.toml")).unwrap();
+    copy_dir(&repo().join("crosswalks"), &w.join("crosswalks"));
+    copy_dir(&repo().join("layouts"), &w.join("layouts"));
+    assert_ok(&cutover(&["run", "--config", "config.toml", "--quiet"], w));
+    let run: serde_json::Value =
+        serde_json::from_slice(&fs::read(w.join("out/run.json")).unwrap()).unwrap();
+    run["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["stage"] == "read")
+        .map(|s| {
+            (
+                s["entity"].as_str().unwrap().to_string(),
+                s["notes"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// A file whose every data line ends with a delimiter the header lacks (one
+/// blank field more) is read, the extra field not: run.json's read report
+/// of each such file says so (the scenario
+/// `trailing_comma_on_every_data_line` checks the rows and the ledger).
+/// One row so in a file of whole rows is a row shifted by a stray comma,
+/// and its file has no such note (`a_row_shifted_by_a_stray_comma`).
+#[test]
+fn a_delimiter_ending_every_data_line_is_noted_and_its_blank_field_not_read() {
+    let note = "every data line has one field more than the header, blank, after its last value (a delimiter ending each line, as some exports write): that field is not read";
+    let blank = "1 line(s) with every field blank not read, as not records (a spreadsheet's empty rows?): line 3";
+    assert_eq!(
+        read_notes("trailing_comma_on_every_data_line"),
+        vec![
+            ("student_personal".to_string(), serde_json::json!([note])),
+            (
+                "student_enrollment".to_string(),
+                serde_json::json!([note, blank])
+            ),
+        ]
+    );
+    // The header ending with a delimiter, the rows not: read without the
+    // unnamed column.
+    assert_eq!(
+        read_notes("header_ends_with_a_comma_the_rows_do_not"),
+        vec![
+            ("student_personal".to_string(), serde_json::json!([])),
+            (
+                "student_enrollment".to_string(),
+                serde_json::json!([
+                    "every data line has 1 field(s) fewer than the header, whose last 1 column(s) are unnamed (not read): the lines are read without them",
+                    "columns not read: (unnamed column 39)"
+                ])
+            ),
+        ]
+    );
+    assert_eq!(
+        read_notes("a_row_shifted_by_a_stray_comma"),
+        vec![
+            ("student_personal".to_string(), serde_json::json!([])),
+            ("student_enrollment".to_string(), serde_json::json!([])),
+        ]
     );
 }
 

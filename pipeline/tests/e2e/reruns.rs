@@ -572,13 +572,19 @@ fn run_in(w: &Path, bundle: &str, out: &str, extra: &[&str], fault_at: Option<u6
     cmd.output().unwrap()
 }
 
-/// Kills a forced run of bundle `b` over a copy of `base` just before its
-/// `n`th rename or removal, then reruns it plainly and compares the result
-/// with `clean`. Returns false when the run has fewer than `n` of them.
-fn kill_and_rerun(w: &Path, n: u64, clean: &std::collections::BTreeMap<String, Vec<u8>>) -> bool {
+/// Kills a run of bundle `b` (with `extra` arguments) over a copy of
+/// `base` just before its `n`th rename or removal, then reruns it plainly
+/// and compares the result with `clean`. Returns false when the run has
+/// fewer than `n` of them.
+fn kill_and_rerun(
+    w: &Path,
+    n: u64,
+    extra: &[&str],
+    clean: &std::collections::BTreeMap<String, Vec<u8>>,
+) -> bool {
     let out = format!("k{n}");
     copy_dir(&w.join("base"), &w.join(&out));
-    let o = run_in(w, "b", &out, &["--force"], Some(n));
+    let o = run_in(w, "b", &out, extra, Some(n));
     if o.status.code() == Some(0) {
         fs::remove_dir_all(w.join(&out)).unwrap();
         return false;
@@ -620,27 +626,72 @@ fn a_run_killed_before_any_rename_or_removal_is_completed_by_the_next() {
     assert_eq!(run_in(w, "a", "base", &[], None).status.code(), Some(0));
     assert_eq!(run_in(w, "b", "clean", &[], None).status.code(), Some(0));
     let clean = files(&w.join("clean"));
+    let killed = kill_at_every_point(w, &["--force"], &clean);
+    assert!(
+        killed > 50,
+        "a run renames or removes more than 50 times: {killed}"
+    );
+}
+
+/// [`kill_and_rerun`] at every rename and removal of the run; returns how
+/// many there were.
+fn kill_at_every_point(
+    w: &Path,
+    extra: &[&str],
+    clean: &std::collections::BTreeMap<String, Vec<u8>>,
+) -> u64 {
     // Workers take the points n = k, k + WORKERS, ... and each stops at its
     // first n past the run's last rename or removal, so none is missed.
     const WORKERS: u64 = 3;
-    let killed: u64 = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         let handles: Vec<_> = (1..=WORKERS)
             .map(|k| {
                 let clean = &clean;
                 s.spawn(move || {
                     (0..)
                         .map(|i| k + i * WORKERS)
-                        .take_while(|&n| kill_and_rerun(w, n, clean))
+                        .take_while(|&n| kill_and_rerun(w, n, extra, clean))
                         .count() as u64
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).sum()
-    });
-    assert!(
-        killed > 50,
-        "a run renames or removes more than 50 times: {killed}"
-    );
+    })
+}
+
+/// A plain run after one enrollment's grade level changed in the extract,
+/// over a finished run, killed before each of its renames and removals in
+/// turn: a plain rerun leaves what an uninterrupted run leaves, byte for
+/// byte. The uploads the change does not reach are kept by both, so their
+/// conformed snapshots' footers name the run that made them. (A run killed
+/// after it put its new upload manifest in place, and before it recorded
+/// it in stages.json, left a manifest no record named: every upload was
+/// conformed again, its footer naming the rerun.)
+#[test]
+fn a_plain_rerun_killed_anywhere_keeps_the_uploads_it_would_have_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    generate(w, "1", "a");
+    assert_eq!(run_in(w, "a", "base", &[], None).status.code(), Some(0));
+    copy_dir(&w.join("a"), &w.join("b"));
+    let path = w.join("b/student_enrollment.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+    let mut fields: Vec<&str> = lines[1].split(',').collect();
+    // GradeLevelCode, the ninth column.
+    fields[8] = if fields[8] == "06" { "07" } else { "06" };
+    lines[1] = fields.join(",");
+    fs::write(&path, lines.join("\n")).unwrap();
+    copy_dir(&w.join("base"), &w.join("out"));
+    assert_eq!(run_in(w, "b", "out", &[], None).status.code(), Some(0));
+    let actions = upload_actions(w);
+    for kept in ["behavior kept", "truancy kept", "frm kept"] {
+        assert!(actions.contains(&kept.to_string()), "{actions:?}");
+    }
+    fs::rename(w.join("out"), w.join("clean")).unwrap();
+    let clean = files(&w.join("clean"));
+    let killed = kill_at_every_point(w, &[], &clean);
+    assert!(killed > 20, "{killed} renames and removals");
 }
 
 /// A small tmpfs, unmounted when dropped.
