@@ -607,6 +607,9 @@ impl<'a> Turn<'_, 'a, '_> {
             self.w.conform_reports.push(years.report.clone());
             self.personal_years(p, layout, years, us)?;
             "conformed"
+        } else if let Some(years) = loaded.enrollment_years(upload)? {
+            self.enrollment_years(p, layout, years, loaded, us)?;
+            "conformed"
         } else if let Some((parts, report)) = loaded.conform_years(upload)? {
             self.w.conform_reports.push(report);
             self.conformed_years(p, layout, parts, us)?;

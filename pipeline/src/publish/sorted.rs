@@ -41,7 +41,11 @@ pub fn sorted_hash(name: &str, df: &DataFrame) -> Result<String> {
 
 /// The rows of `df` in the order of a sort on all its columns, nulls last
 /// (`None` when a column is neither text nor whole numbers, dates or
-/// flags: then the frame is sorted).
+/// flags: then the frame is sorted). The leading columns' ranks that fit
+/// in 128 bits are packed side by side in one number (null after every
+/// rank), so most comparisons are one number's; the rest are compared on
+/// ties. Rows tied on every column are equal, so the order of ties is
+/// never seen.
 fn row_order(df: &DataFrame) -> Result<Option<Vec<IdxSize>>> {
     let mut keys: Vec<Vec<u32>> = Vec::with_capacity(df.width());
     for c in df.columns() {
@@ -50,14 +54,47 @@ fn row_order(df: &DataFrame) -> Result<Option<Vec<IdxSize>>> {
             None => return Ok(None),
         }
     }
-    let mut order: Vec<IdxSize> = (0..df.height() as IdxSize).collect();
-    order.par_sort_unstable_by(|&a, &b| {
-        keys.iter()
-            .map(|k| k[a as usize].cmp(&k[b as usize]))
-            .find(|o| o.is_ne())
-            .unwrap_or(std::cmp::Ordering::Equal)
+    let (packed, rest) = pack_leading(keys, df.height());
+    let mut order: Vec<(u128, IdxSize)> = packed
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (p, i as IdxSize))
+        .collect();
+    order.par_sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| {
+            rest.iter()
+                .map(|k| k[a.1 as usize].cmp(&k[b.1 as usize]))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
     });
-    Ok(Some(order))
+    Ok(Some(order.into_iter().map(|(_, i)| i).collect()))
+}
+
+/// The leading columns' ranks (`u32::MAX` for null) that fit side by side
+/// in 128 bits, packed into one number a row in the columns' order (each
+/// column in as many bits as its largest rank and null, null the largest),
+/// and the columns left.
+fn pack_leading(keys: Vec<Vec<u32>>, height: usize) -> (Vec<u128>, Vec<Vec<u32>>) {
+    let mut packed = vec![0u128; height];
+    let mut used = 0u32;
+    let mut keys = keys.into_iter();
+    let mut rest = Vec::new();
+    for k in keys.by_ref() {
+        let top = k.iter().copied().filter(|&r| r != u32::MAX).max();
+        let null = top.map_or(0, |t| t + 1);
+        let bits = (u32::BITS - null.leading_zeros()).max(1);
+        if used + bits > u128::BITS {
+            rest.push(k);
+            break;
+        }
+        used += bits;
+        for (p, &r) in packed.iter_mut().zip(&k) {
+            *p = (*p << bits) | u128::from(if r == u32::MAX { null } else { r });
+        }
+    }
+    rest.extend(keys);
+    (packed, rest)
 }
 
 /// Each value's place among the column's distinct values in sort order (0
@@ -192,6 +229,29 @@ mod tests {
             sorted_hash("passed", &df).unwrap(),
             sorted_hash("passed", &other).unwrap()
         );
+    }
+
+    #[test]
+    fn columns_past_128_bits_of_ranks_are_compared_on_ties() {
+        // Five columns of ties and nulls, then twelve of 1,500 values (11
+        // bits of ranks each), rows in pairs tied on those: the first ones
+        // packed, the rest compared on ties.
+        let mut wide = awkward(3000, 7);
+        for k in 0..12i64 {
+            let values: Vec<i64> = (0..3000i64).map(|i| (i / 2 * (7 + 2 * k)) % 1499).collect();
+            wide.with_column(Column::new(format!("k{k}").into(), values))
+                .unwrap();
+        }
+        let keys: Vec<Vec<u32>> = wide
+            .columns()
+            .iter()
+            .map(|c| ranks(c).unwrap().unwrap())
+            .collect();
+        let (_, rest) = pack_leading(keys, wide.height());
+        assert!(!rest.is_empty() && rest.len() < wide.width());
+        let h = sorted_hash("wide", &wide).unwrap();
+        assert_eq!(h, sorted_whole("wide", &wide));
+        assert_eq!(sorted_hash("wide", &wide.reverse()).unwrap(), h);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use crate::publish::packed::Part;
 use crate::runfiles;
 use anyhow::Result;
-use cutover_stages::columns::YEAR_CODE;
+use cutover_stages::columns::{EXIT_DATE, SCHOOL_ENTRY_DATE, YEAR_CODE};
 use cutover_stages::conform::{
     self, declared, sources_of, split_input, ConformConfig, Source, Sources, Upload,
 };
@@ -59,6 +59,9 @@ struct YearPlan {
     by_year: BTreeMap<Option<i32>, Vec<usize>>,
     /// The school years in the uploads' order.
     order: Vec<Option<i32>>,
+    /// Whether some row exits more than a day before it enters (read only
+    /// when asked for: [`Loaded::enrollment_years`]).
+    exit_before_entry: bool,
 }
 
 /// Student Personal conformed a school year at a time: its rows of one
@@ -98,6 +101,98 @@ impl PersonalYears {
             Ok(df)
         })
     }
+}
+
+/// Student Enrollment conformed a school year at a time while it is
+/// checked and written ([`Loaded::enrollment_years`]): each year's
+/// enrollment rows read and split once, that year's Student Enrollment
+/// rows handed on, the riders' ([`conform::BY_YEAR`] uploads still to
+/// come) packed for their turn. Its rules read the primary periods of the
+/// year's own rows: a period is of one student and school year, and made
+/// from the rows of that student and year only in the same way whatever
+/// order rows tied on student, year and entry date come in, unless one
+/// exits more than a day before it enters (those uploads are conformed as
+/// before, the years packed and the periods made from all of them).
+pub struct EnrollmentYears {
+    plan: YearPlan,
+    /// The enrollment columns read (the split's and every upload's).
+    columns: Vec<String>,
+    split: ConformConfig,
+    riders: Vec<YearMade>,
+    /// The upload's rows: those of the snapshot (a split row makes one).
+    total: usize,
+    /// Rows made so far.
+    rows: usize,
+    /// Split rows in, and those cut short.
+    cut: (u64, u64),
+}
+
+impl EnrollmentYears {
+    /// The upload's rows.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// Each school year's rows, made one after the other (the riders'
+    /// rows of the year made and packed with them).
+    pub fn frames(&mut self) -> impl Iterator<Item = Result<DataFrame>> + '_ {
+        let order = self.plan.order.clone();
+        order.into_iter().map(move |year| self.year(year))
+    }
+
+    fn year(&mut self, year: Option<i32>) -> Result<DataFrame> {
+        let rows = Loaded::year_rows(&self.plan, year, &self.columns)?;
+        let seg = conform::split(&rows, &self.split)?;
+        drop(rows);
+        for m in &mut self.riders {
+            m.add(&seg)?;
+        }
+        self.cut.0 += seg.height() as u64;
+        self.cut.1 += seg.column(conform::SPLIT_CUT)?.bool()?.sum().unwrap_or(0) as u64;
+        let df = conform::student_enrollment_rows(&seg, self.rows as IdxSize)?;
+        self.rows += df.height();
+        Ok(df)
+    }
+
+    /// Conform's report of the upload, once every year is made; the
+    /// riders' rows left for their turn.
+    pub fn finish(self, loaded: &mut Loaded) -> Result<StageReport> {
+        anyhow::ensure!(
+            self.rows == self.total,
+            "student_enrollment: the school years made {} rows of {}",
+            self.rows,
+            self.total
+        );
+        for m in self.riders {
+            let report = m.report(m.rows);
+            loaded.by_year.insert(m.upload.name, (m.parts, report));
+        }
+        loaded.drop_unread();
+        Ok(conform::student_enrollment_report(
+            (self.cut.0, self.rows as u64),
+            self.cut.1,
+        ))
+    }
+}
+
+/// Whether a row of `dates` (the snapshot's entry and exit dates) exits
+/// more than a day before it enters: the only rows whose place among
+/// those tied with them on student, year and entry date could change the
+/// student's primary periods ([`EnrollmentYears`]). After the split a row
+/// exits where it did or the day before the next row's start, which is
+/// after its own, so the split rows have one only if the snapshot has one.
+fn exits_before_entry(dates: &DataFrame) -> Result<bool> {
+    let days = |c: &str| col(c).cast(DataType::Date).cast(DataType::Int32);
+    let any = dates
+        .clone()
+        .lazy()
+        .select([days(EXIT_DATE)
+            .lt(days(SCHOOL_ENTRY_DATE) - lit(1))
+            .fill_null(lit(false))
+            .any(true)
+            .alias("any")])
+        .collect()?;
+    Ok(any.column("any")?.bool()?.get(0).unwrap_or(false))
 }
 
 /// One upload's rows as its school years are conformed: the upload
@@ -303,6 +398,12 @@ impl<'a> Loaded<'a> {
     /// when the snapshot has no rows or they are not grouped by school
     /// year (its row groups would be read about once a year each).
     fn year_plan(&self) -> Result<Option<YearPlan>> {
+        self.year_plan_checked(false)
+    }
+
+    /// [`Loaded::year_plan`], with [`YearPlan::exit_before_entry`] found
+    /// when `dates`.
+    fn year_plan_checked(&self, dates: bool) -> Result<Option<YearPlan>> {
         let path = self.root.join(snapshot_of(Source::Segments));
         if !path.is_file() {
             return Ok(None);
@@ -312,7 +413,13 @@ impl<'a> Loaded<'a> {
         if total == 0 {
             return Ok(None);
         }
-        let years = crate::snapshot::read_slice(&path, (0, total), Some(&[YEAR_CODE.to_string()]))?
+        let mut read = vec![YEAR_CODE.to_string()];
+        if dates {
+            read.extend([SCHOOL_ENTRY_DATE.to_string(), EXIT_DATE.to_string()]);
+        }
+        let years = crate::snapshot::read_slice(&path, (0, total), Some(&read))?;
+        let exit_before_entry = dates && exits_before_entry(&years)?;
+        let years = years
             .lazy()
             .select([conform::enrollment_year()])
             .collect()?;
@@ -337,6 +444,7 @@ impl<'a> Loaded<'a> {
             groups,
             by_year,
             order,
+            exit_before_entry,
         }))
     }
 
@@ -447,6 +555,53 @@ impl<'a> Loaded<'a> {
             self.by_year.insert(m.upload.name, (m.parts, m.report));
         }
         Ok(first)
+    }
+
+    /// Student Enrollment conformed a school year at a time as each year
+    /// is checked and written ([`EnrollmentYears`]): no year's rows are
+    /// packed and read back. `None` for any other upload, or when
+    /// [`Loaded::conform_years`] must make it: the rows not grouped by
+    /// school year or none, or a row exiting more than a day before it
+    /// enters (then a student's primary periods of a year could depend on
+    /// the rows of other years: see [`EnrollmentYears`]).
+    pub fn enrollment_years(&mut self, upload: &'static Upload) -> Result<Option<EnrollmentYears>> {
+        if upload.name != conform::STUDENT_ENROLLMENT_UPLOAD.name
+            || self.by_year.contains_key(upload.name)
+            || self.frames.contains_key(&Source::Segments)
+        {
+            return Ok(None);
+        }
+        let Some(plan) = self.year_plan_checked(true)? else {
+            return Ok(None);
+        };
+        let total: usize = plan.groups.iter().map(|g| g.1).sum();
+        if plan.exit_before_entry || total == 0 {
+            return Ok(None);
+        }
+        self.pending.retain(|u| u.name != upload.name);
+        let riders: Vec<YearMade> = self
+            .pending
+            .iter()
+            .copied()
+            .filter(|u| conform::BY_YEAR.iter().any(|b| b.name == u.name))
+            .map(|u| YearMade::new(u, false))
+            .collect();
+        let have = runfiles::columns_of(self.root, &snapshot_of(Source::Segments))?;
+        let columns: Vec<String> =
+            split_input(std::iter::once(upload).chain(riders.iter().map(|m| m.upload)))
+                .into_iter()
+                .filter(|c| have.iter().any(|h| h == c))
+                .map(str::to_string)
+                .collect();
+        Ok(Some(EnrollmentYears {
+            plan,
+            columns,
+            split: self.split.clone(),
+            riders,
+            total,
+            rows: 0,
+            cut: (0, 0),
+        }))
     }
 
     /// Student Personal conformed a school year at a time
@@ -572,5 +727,46 @@ impl<'a> Loaded<'a> {
         let next = self.pending.first().map(|u| sources_of(u));
         self.frames
             .retain(|s, _| next.as_ref().is_some_and(|n| n.contains(s)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entry and exit dates as the snapshot holds them (days since 1970).
+    fn dates(rows: &[(Option<i32>, Option<i32>)]) -> DataFrame {
+        let column = |name: &str, days: Vec<Option<i32>>| {
+            Column::new(name.into(), days)
+                .cast(&DataType::Date)
+                .unwrap()
+        };
+        DataFrame::new(
+            rows.len(),
+            vec![
+                column(SCHOOL_ENTRY_DATE, rows.iter().map(|r| r.0).collect()),
+                column(EXIT_DATE, rows.iter().map(|r| r.1).collect()),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn only_an_exit_more_than_a_day_before_the_entry_sends_enrollment_back_to_packed_years() {
+        // Open, a day long, exiting the day before it enters (a transfer's
+        // touching rows), blanks: the years are made as they are checked.
+        let fine = [
+            (Some(100), None),
+            (Some(100), Some(100)),
+            (Some(100), Some(99)),
+            (None, Some(50)),
+            (None, None),
+        ];
+        assert!(!exits_before_entry(&dates(&fine)).unwrap());
+        // Two days before: its periods could hang on the order of ties.
+        let mut odd = fine.to_vec();
+        odd.push((Some(100), Some(98)));
+        assert!(exits_before_entry(&dates(&odd)).unwrap());
+        assert!(!exits_before_entry(&dates(&[])).unwrap());
     }
 }

@@ -15,7 +15,7 @@
 //! (one chunk a column), for the same reason.
 
 use super::packed::{self, Part};
-use super::sources::PersonalYears;
+use super::sources::{EnrollmentYears, Loaded, PersonalYears};
 use super::{
     joined, upload_files, write_violations, Clock, Enrollments, Planned, Shared, Turn,
     UploadSummary, Writing, STAGE,
@@ -69,11 +69,13 @@ impl<'a> Turn<'_, 'a, '_> {
         let rules = Rules {
             shared: self.shared,
             periods: periods.map(|p| year_index(p).map(|i| (p, i))).transpose()?,
+            own_periods: false,
             passed: None,
         };
         let total = parts.iter().map(Part::height).sum();
         let frames = parts.into_iter().map(|part| part.frame());
-        let passed = check_and_write_years(self.w, (upload, layout), (total, frames), &rules, us)?;
+        let (passed, _) =
+            check_and_write_years(self.w, (upload, layout), (total, frames), &rules, us)?;
         clock.lap("check_and_write");
         if is_enrollment {
             self.reuse.passed_now(&passed)?;
@@ -105,6 +107,7 @@ impl<'a> Turn<'_, 'a, '_> {
         let rules = Rules {
             shared: self.shared,
             periods: None,
+            own_periods: false,
             passed: self.enrollments.passed.as_ref(),
         };
         let mut latest = String::new();
@@ -119,6 +122,69 @@ impl<'a> Turn<'_, 'a, '_> {
         let total = years.total();
         check_and_write_years(self.w, (upload, layout), (total, frames), &rules, us)?;
         clock.lap("check_and_write");
+        self.reuse
+            .record(upload, &p.inputs, &latest, self.shared.as_of);
+        Ok(())
+    }
+}
+
+impl<'a> Turn<'_, 'a, '_> {
+    /// Checks and writes Student Enrollment conformed a school year at a
+    /// time as it goes (`years`: each year's rows made in turn, no year
+    /// packed), as [`Turn::conformed_years`] does the years made first.
+    /// Each year's rules read the primary periods made from that year's
+    /// rows; the upload's periods are the years' together (their hash
+    /// is that of the rows whatever their order).
+    pub(super) fn enrollment_years(
+        &mut self,
+        p: &Planned,
+        layout: &Layout,
+        mut years: EnrollmentYears,
+        loaded: &mut Loaded,
+        us: &mut UploadSummary,
+    ) -> Result<()> {
+        let upload = p.upload;
+        let mut clock = Clock::new(upload.name);
+        let rules = Rules {
+            shared: self.shared,
+            periods: None,
+            own_periods: true,
+            passed: None,
+        };
+        let mut latest = String::new();
+        let total = years.total();
+        let frames = years.frames().map(|year| {
+            let year = year?;
+            let of_year = super::latest_date(upload, &year)?;
+            if of_year > latest {
+                latest = of_year;
+            }
+            Ok(year)
+        });
+        let (passed, periods) =
+            check_and_write_years(self.w, (upload, layout), (total, frames), &rules, us)?;
+        self.w.conform_reports.push(years.finish(loaded)?);
+        clock.lap("conform+check_and_write by school year");
+        let mut all: Option<DataFrame> = None;
+        for year in periods {
+            match all.as_mut() {
+                Some(a) => {
+                    a.vstack_mut(&year)?;
+                }
+                None => all = Some(year),
+            }
+        }
+        let mut periods = match all {
+            Some(all) => all,
+            None => preflight::primary_periods(None)?,
+        };
+        periods.rechunk_mut();
+        self.reuse.periods_now(&periods)?;
+        self.enrollments.periods = Some(periods);
+        self.reuse.passed_now(&passed)?;
+        self.enrollments.passed = Some(passed);
+        self.enrollments.pack_periods()?;
+        clock.lap("periods+passed hashed");
         self.reuse
             .record(upload, &p.inputs, &latest, self.shared.as_of);
         Ok(())
@@ -217,6 +283,9 @@ fn year_index(periods: &DataFrame) -> Result<PlHashMap<String, Vec<IdxSize>>> {
 struct Rules<'r> {
     shared: &'r Shared,
     periods: Option<(&'r DataFrame, PlHashMap<String, Vec<IdxSize>>)>,
+    /// Student Enrollment made a year at a time ([`EnrollmentYears`]):
+    /// each year's primary periods made from its own rows.
+    own_periods: bool,
     /// Student Personal: the keys of Student Enrollment's rows that passed.
     passed: Option<&'r DataFrame>,
 }
@@ -279,6 +348,8 @@ struct Years {
     passed: Option<Vec<DataFrame>>,
     /// The manifest rows, packed a year at a time.
     manifest: Vec<Part>,
+    /// Each year's own primary periods ([`Rules::own_periods`]).
+    periods: Vec<DataFrame>,
 }
 
 /// Adds a year's report to the upload's (every count).
@@ -299,11 +370,18 @@ impl Years {
         rules: &Rules,
         us: &mut UploadSummary,
     ) -> Result<()> {
-        let periods = rules.periods_of(year)?;
+        let periods = if rules.own_periods {
+            Some(preflight::primary_periods(Some(year))?)
+        } else {
+            rules.periods_of(year)?
+        };
         let passed = rules.passed_of(year)?;
         let ctx = rules.shared.ctx(periods.as_ref(), passed.as_ref());
         let checked = preflight::run(upload, layout, year, &ctx)?;
-        drop((periods, passed));
+        drop(passed);
+        if let Some(periods) = periods.filter(|_| rules.own_periods) {
+            self.periods.push(periods);
+        }
         add_report(&mut self.checked, &checked.report);
         self.violations.push(checked.violations);
         let (written, part) = upload_files(w, upload, layout, &checked.rows, us)?;
@@ -320,14 +398,15 @@ impl Years {
 /// snapshot written on another thread in the whole frame's row groups,
 /// each year checked, its files written and its manifest rows packed;
 /// then the findings and the manifest part of the whole upload. Returns
-/// the keys of the rows that passed (Student Enrollment's; else none).
+/// the keys of the rows that passed (Student Enrollment's; else none) and
+/// each year's own primary periods ([`Rules::own_periods`]; else none).
 fn check_and_write_years(
     w: &mut Writing,
     (upload, layout): (&'static Upload, &Layout),
     (total, frames): (usize, impl Iterator<Item = Result<DataFrame>>),
     rules: &Rules,
     us: &mut UploadSummary,
-) -> Result<DataFrame> {
+) -> Result<(DataFrame, Vec<DataFrame>)> {
     let mut clock = Clock::new(upload.name);
     us.conformed = total as u64;
     let groups = packed::row_groups_of_one_chunk(total)?;
@@ -337,6 +416,7 @@ fn check_and_write_years(
         violations: Vec::new(),
         passed: (upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name).then(Vec::new),
         manifest: Vec::new(),
+        periods: Vec::new(),
     };
     let (root, provenance) = (w.root, w.provenance);
     let (written, checked) = std::thread::scope(|s| {
@@ -376,7 +456,8 @@ fn check_and_write_years(
         "pre-flight"
     );
     clock.lap("conform parquet+preflight+files by school year");
-    finish(w, upload, years, us)
+    let periods = std::mem::take(&mut years.periods);
+    Ok((finish(w, upload, years, us)?, periods))
 }
 
 /// The upload's findings, reports and manifest part, once every year is
@@ -393,6 +474,7 @@ fn finish(
         violations,
         passed,
         manifest,
+        ..
     } = years;
     us.preflight = checked.rejected.clone();
     if violations.len() == 1 {
