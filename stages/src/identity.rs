@@ -60,6 +60,7 @@ mod names;
 mod policy;
 mod population;
 pub mod profile;
+mod rivals;
 mod similarity;
 mod sorted;
 mod twins;
@@ -515,6 +516,11 @@ fn compatible(a: &Identity, b: &Identity) -> bool {
     birth && gender
 }
 
+/// The date with day and month swapped, when that is another date.
+fn swapped_date(x: &NaiveDate) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(x.year(), x.day(), x.month()).filter(|s| s != x)
+}
+
 fn swapped(x: NaiveDate, y: NaiveDate) -> bool {
     x.year() == y.year() && x.day() == y.month() && x.month() == y.day() && x != y
 }
@@ -839,6 +845,29 @@ fn transfer(from: &Unit, to: &Unit, gap_days: i64) -> bool {
         .any(|x| Some(x.1) == left && to.spans.iter().any(|y| Some(y.0) == entered && y.2 == x.2))
 }
 
+/// One unit's last enrollment ends and the other's first begins within
+/// two weeks ([`TRANSFER_DAYS`]), in one SAU: one child's record carried
+/// on under a new ID (an adoption, a new name), or a stranger arriving as
+/// another leaves.
+fn continues_in_sau(a: &Unit, b: &Unit) -> bool {
+    let follows = |from: &Unit, to: &Unit| match (from.left, to.entered) {
+        (Some(left), Some(entered)) => {
+            (0..=TRANSFER_DAYS).contains(&(entered - left).num_days())
+                && from
+                    .spans
+                    .iter()
+                    .any(|x| x.1 == left && to.spans.iter().any(|y| y.0 == entered && y.2 == x.2))
+        }
+        _ => false,
+    };
+    follows(a, b) || follows(b, a)
+}
+
+/// A birth date on both sides.
+fn one_birth_date(a: &Unit, b: &Unit) -> bool {
+    a.births.iter().any(|d| b.births.contains(d))
+}
+
 /// Local student numbers where both were enrolled in one SAU.
 fn local_level(a: &Unit, b: &Unit) -> usize {
     let (na, nb) = (&a.locals, &b.locals);
@@ -1085,6 +1114,17 @@ fn passes<'a>(comparer: &'a Comparer, units: &[Unit], max_block: usize) -> Vec<P
                 for b in &u.births {
                     let day = b.num_days_from_ce() as u32;
                     keys.extend(words.iter().map(|&w| packed(day, w, 0, 0)));
+                    // The first name's nicknames under the birth date with
+                    // day and month swapped meet the first name itself
+                    // (tagged 1: no other word): William born 7 March and
+                    // Bill born 3 July share no other key.
+                    let Some(s) = swapped_date(b) else { continue };
+                    let s = s.num_days_from_ce() as u32;
+                    for &(f, _) in u.name_ids.iter().filter(|(f, _)| nonblank(*f)) {
+                        keys.push(packed(day, names.whole_word(f), 1, 0));
+                        let nicks = names.nickname_words(f).iter();
+                        keys.extend(nicks.map(|&w| packed(s, w, 1, 0)));
+                    }
                 }
                 keys
             }),
@@ -1098,7 +1138,7 @@ fn passes<'a>(comparer: &'a Comparer, units: &[Unit], max_block: usize) -> Vec<P
                 for &(f, l) in u.name_ids.iter().filter(|(_, l)| nonblank(*l)) {
                     let given = std::iter::once(&f).chain(&u.middle_ids);
                     for &g in given.filter(|g| nonblank(**g)) {
-                        let (x, y) = (names.phonetic(g), names.phonetic(l));
+                        let (x, y) = (names.sounded(g), names.sounded(l));
                         keys.push(packed(x.min(y), x.max(y), 0, 0));
                     }
                 }
@@ -1246,7 +1286,11 @@ fn one_name_and_slipped_birth(comparer: &Comparer, max_block: usize) -> Pass<'_>
                 for (s, i, surname) in sides {
                     let (Some(s), Some(i)) = (s, i) else { continue };
                     let i = blocking::letter(Some(i));
-                    for b in &u.births {
+                    // A birth date on the 1st also keys as the day before:
+                    // 31 March and 1 April share no part.
+                    let day_before = |b: &NaiveDate| (b.day() == 1).then(|| b.pred_opt()).flatten();
+                    let births = u.births.iter().copied();
+                    for b in births.clone().chain(births.filter_map(|b| day_before(&b))) {
                         let (y, m, d) = (b.year() as u32, b.month(), b.day());
                         keys.push(blocking::packed(s, i, y, m));
                         keys.push(blocking::packed(s, i, y, 100 + d));
@@ -1313,7 +1357,10 @@ fn has_blank(u: &Unit) -> bool {
 /// within its SAU, the birth date for a unit with a blank name part.
 fn other_passes<'a>(comparer: &'a Comparer, max_block: usize) -> Vec<Pass<'a>> {
     use blocking::key;
-    let names_close = move |a: &Unit, b: &Unit| !names_apart(comparer, a, b);
+    // Both names replaced, the birth date kept: a child adopted and
+    // renamed whole, whom the address or the local number may still find.
+    let names_close =
+        move |a: &Unit, b: &Unit| !names_apart(comparer, a, b) || one_birth_date(a, b);
     vec![
         Pass {
             name: "address",
@@ -1332,6 +1379,28 @@ fn other_passes<'a>(comparer: &'a Comparer, max_block: usize) -> Vec<Pass<'a>> {
             limit: max_block,
             keys: Box::new(|u: &Unit| u.locals.iter().map(|(sau, n)| key((sau, n))).collect()),
             keep: Some(Box::new(names_close)),
+        },
+        Pass {
+            name: "birth_date+sau_left_or_entered+renamed",
+            limit: max_block,
+            keys: Box::new(|u: &Unit| {
+                // The SAU of the last exit and of the first entry: one
+                // unit's last meets the other's first.
+                let ends = u
+                    .spans
+                    .iter()
+                    .filter(|s| Some(s.1) == u.left || Some(s.0) == u.entered);
+                let saus: SortedSet<Code> = ends.map(|s| s.2).collect();
+                let mut keys = Vec::new();
+                for b in &u.births {
+                    let day = b.num_days_from_ce() as u32;
+                    keys.extend(saus.iter().map(|&sau| blocking::packed(day, sau, 0, 0)));
+                }
+                keys
+            }),
+            keep: Some(Box::new(move |a, b| {
+                names_apart(comparer, a, b) && one_birth_date(a, b) && continues_in_sau(a, b)
+            })),
         },
         Pass {
             name: "birth_date+blank_name_part",
@@ -3091,6 +3160,92 @@ mod tests {
             )
         );
         assert_eq!(oversized, 0);
+    }
+
+    /// Units of these (first, last) names, middle names, birth dates and
+    /// enrollments (entry, exit, SAU), named from `names`, and the
+    /// candidate pairs every blocking pass gives them, with each pass's
+    /// count (the test config's nicknames: William and Bill).
+    #[allow(clippy::type_complexity)]
+    fn blocked(
+        names: &[&str],
+        units: &[((&str, &str), &str, &str, &[(&str, &str, Code)])],
+    ) -> (Vec<(u32, u32)>, Vec<(String, u64)>) {
+        let table = names::table(names.iter().copied());
+        let id = names::ids(&table);
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let units: Vec<Unit> = units
+            .iter()
+            .enumerate()
+            .map(|(i, ((f, l), m, b, spans))| {
+                let mut u = Unit::new(format!("{i}"), None, Vec::new());
+                u.name_ids.insert((id[f], id[l]));
+                if !m.is_empty() {
+                    u.middle_ids.insert(id[m]);
+                }
+                u.births.insert(d(b));
+                u.spans = spans.iter().map(|s| (d(s.0), d(s.1), s.2, None)).collect();
+                u.summarise();
+                u
+            })
+            .collect();
+        let encoder = Soundex::default();
+        let sx = |s: &str| soundex(&encoder, s);
+        let comparer = comparer(table.clone(), &sx, &config());
+        let (pairs, counts, _) = blocking::block(&units, &passes(&comparer, &units, 500));
+        (pairs, counts)
+    }
+
+    /// Pairs no blocking pass made before (tests/identity_small/shapes):
+    /// William born 7 March and Bill born 3 July; Marie Claire Dion born
+    /// 31 March and Dion-Lapointe born 1 April; Kayla and Cayla Theriault
+    /// born 30 April and 1 May; Tyler Beaulieu renamed Ethan Carrier, the
+    /// old ID leaving an SAU on a Friday and the new one entering there on
+    /// the Tuesday. A stranger born the same day entering another SAU, and
+    /// one of other names born the next day entering the first's SAU, stay
+    /// out.
+    #[test]
+    fn two_defects_and_a_child_renamed_whole_are_compared() {
+        let none: &[(&str, &str, Code)] = &[];
+        let old = &[("2015-08-28", "2016-01-15", 3)][..];
+        let new = &[("2016-01-19", "2017-06-12", 3)][..];
+        let other_sau = &[("2016-01-19", "2017-06-12", 4)][..];
+        let names = [
+            "william",
+            "bill",
+            "gagnon",
+            "marie",
+            "claire",
+            "dion",
+            "dion-lapointe",
+            "kayla",
+            "cayla",
+            "theriault",
+            "tyler",
+            "beaulieu",
+            "ethan",
+            "carrier",
+            "ryan",
+            "morse",
+        ];
+        let (pairs, counts) = blocked(
+            &names,
+            &[
+                (("william", "gagnon"), "", "2009-03-07", none),
+                (("bill", "gagnon"), "", "2009-07-03", none),
+                (("marie", "dion"), "claire", "2009-03-31", none),
+                (("marie", "dion-lapointe"), "claire", "2009-04-01", none),
+                (("kayla", "theriault"), "", "2010-04-30", none),
+                (("cayla", "theriault"), "", "2010-05-01", none),
+                (("tyler", "beaulieu"), "", "2010-06-02", old),
+                (("ethan", "carrier"), "", "2010-06-02", new),
+                (("ryan", "morse"), "", "2010-06-02", other_sau),
+                (("william", "carrier"), "", "2010-06-03", new),
+            ],
+        );
+        assert_eq!(pairs, [(0, 1), (2, 3), (4, 5), (6, 7)]);
+        let count = |name: &str| counts.iter().find(|c| c.0 == name).map(|c| c.1);
+        assert_eq!(count("birth_date+sau_left_or_entered+renamed"), Some(1));
     }
 
     /// Emma and Ella Roy, born a day apart, no enrollment, living at two

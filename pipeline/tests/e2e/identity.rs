@@ -261,7 +261,16 @@ fn outcome(w: &Path, out: &str, a: &str, b: &str) -> &'static str {
 /// move, a marriage, an adoption and a double entry): two cousins Owen
 /// James Pelletier born months apart, one starting at a school the fall
 /// the other left it, were merged automatically; `cousins_pa` holds the
-/// same students with names, birth dates and addresses only.
+/// same students with names, birth dates and addresses only. `shapes` and
+/// `shapes_pa` (a child renamed whole, birth dates a day apart across a
+/// month's or a year's end with one name's Soundex changed, cousins of one
+/// full name a day apart across SAUs, twins carrying each other's names,
+/// triplets of one nickname root, a family moving together, the commonest
+/// names in one school, a corrected gender, day and month swapped with a
+/// nickname, reversed and accented surnames, French compound first names):
+/// the renamed children, the birth dates across a month's end and Bill
+/// with day and month swapped were never compared, and the cousins Nathan
+/// Joseph Gagnon were merged automatically.
 #[test]
 fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     let tmp = tempfile::tempdir().unwrap();
@@ -278,6 +287,8 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         "retired",
         "cousins",
         "cousins_pa",
+        "shapes",
+        "shapes_pa",
     ] {
         let dir = crate::common::repo()
             .join("tests/identity_small")
@@ -385,6 +396,30 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         "Michael James, Mike James"
     );
     assert_eq!(reason("670000024", "670000025"), near, "Johnson, Johnston");
+    // A child adopted and renamed whole, found by the address or by one
+    // enrollment continuing the other in one SAU (no pass paired them
+    // before), and two Nathan Joseph Gagnon born a day apart, one leaving
+    // Brooks as the other enters Fryeburg (merged automatically before):
+    // a person decides.
+    let queue = csv_rows(&w.join("shapes/review/queue.csv"));
+    let reason = |a: &str, b: &str| {
+        queue
+            .iter()
+            .find(|r| r["id_a"] == a && r["id_b"] == b)
+            .map(|r| (r["pattern"].clone(), r["reason"].clone()))
+            .unwrap_or_else(|| panic!("{a} {b} queued"))
+    };
+    let renamed = "renamed_whole: both names different, the same birth date, and the address, the local number or one enrollment continuing the other in one SAU within two weeks agree (a child adopted and renamed): a person decides";
+    for (a, b) in [("680000001", "680000002"), ("680000003", "680000004")] {
+        assert_eq!(
+            reason(a, b),
+            ("renamed_whole".to_string(), renamed.to_string())
+        );
+    }
+    assert_eq!(
+        reason("680000017", "680000018").1,
+        "probable, but only the whole name (the middle name too) and a birth date a little off agree, in SAUs with none in common and no address agreeing (as cousins named for one grandparent can): a person decides"
+    );
     let model = fs::read_to_string(w.join("with_enrollments/identity/model.json")).unwrap();
     assert!(
         model.contains("with a population prior weighing as 1000 units"),

@@ -32,6 +32,26 @@ pub fn ids(table: &[String]) -> PlHashMap<&str, u32> {
         .collect()
 }
 
+/// A folded name with its first letter written as it sounds: a hard C or
+/// a Q as K, a soft C (before e, i, y) as S, a soft G as J, PH as F, X as
+/// Z. Soundex keeps the first letter as written, so Caitlyn and Kaitlyn,
+/// Catherine and Katherine, Geoffrey and Jeffrey, Philip and Filip have
+/// different codes though they sound alike.
+pub fn sounded(name: &str) -> std::borrow::Cow<'_, str> {
+    let mut chars = name.chars();
+    let (first, second) = (chars.next(), chars.next());
+    let soft = matches!(second, Some('e' | 'i' | 'y'));
+    let (with, skip) = match first {
+        Some('c') if soft => ("s", 1),
+        Some('c' | 'q') => ("k", 1),
+        Some('g') if soft => ("j", 1),
+        Some('x') => ("z", 1),
+        Some('p') if second == Some('h') => ("f", 2),
+        _ => return name.into(),
+    };
+    format!("{with}{}", &name[skip..]).into()
+}
+
 /// How many locks the remembered similarities are spread over.
 const SHARDS: usize = 64;
 
@@ -40,6 +60,9 @@ pub struct Names {
     text: Vec<String>,
     /// Soundex, as a number (equal codes, equal numbers).
     phonetic: Vec<u32>,
+    /// Soundex of the name with its first letter as it sounds
+    /// ([`sounded`]), numbered as [`Names::phonetic`].
+    sounded: Vec<u32>,
     /// The IDs of the names the nickname table pairs it with, sorted.
     nicknames: Vec<Vec<u32>>,
     /// Its letters without hyphens and spaces, as a number.
@@ -79,6 +102,10 @@ impl Names {
         let (mut codes, mut letters, mut words) =
             (Numbers::default(), Numbers::default(), Numbers::default());
         let phonetic = table.iter().map(|t| codes.of(soundex(t))).collect();
+        let sounded = table
+            .iter()
+            .map(|t| codes.of(soundex(&sounded(t))))
+            .collect();
         let part_sounds = table
             .iter()
             .map(|t| {
@@ -126,6 +153,7 @@ impl Names {
         Names {
             text: table,
             phonetic,
+            sounded,
             nicknames,
             joined,
             parts,
@@ -146,6 +174,13 @@ impl Names {
     /// blank name's is the empty code's).
     pub fn phonetic(&self, a: u32) -> u32 {
         self.phonetic[a as usize]
+    }
+
+    /// The Soundex of the name with its first letter as it sounds
+    /// ([`sounded`]): Caitlyn's is Kaitlyn's, Philip's Filip's. Numbered as
+    /// [`Names::phonetic`].
+    pub fn sounded(&self, a: u32) -> u32 {
+        self.sounded[a as usize]
     }
 
     /// The words of a name as numbers: its parts (split at hyphens and
@@ -215,5 +250,29 @@ impl Names {
         let level = graded(phon, x, y, 0);
         shard.lock().expect("unpoisoned").insert(key, level as u8);
         level
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sounded;
+
+    #[test]
+    fn a_first_letter_is_written_as_it_sounds() {
+        for (name, as_heard) in [
+            ("caitlyn", "kaitlyn"),
+            ("quinn", "kuinn"),
+            ("celine", "seline"),
+            ("cyrus", "syrus"),
+            ("geoffrey", "jeoffrey"),
+            ("philip", "filip"),
+            ("xavier", "zavier"),
+            ("gabriel", "gabriel"),
+            ("kaitlyn", "kaitlyn"),
+            ("c", "k"),
+            ("", ""),
+        ] {
+            assert_eq!(sounded(name), as_heard, "{name}");
+        }
     }
 }

@@ -31,7 +31,10 @@ use std::borrow::Cow;
 /// - `twins_one_first_name`: the same first name and surname, two different
 ///   middle names, one address ([`twins::one_first_name_together`]);
 /// - `initials_only`: the first names agree only as one letter
-///   ([`twins::initials_only`]).
+///   ([`twins::initials_only`]);
+/// - `renamed_whole`: both names different, the birth date the same, and
+///   the address, the local number or one enrollment continuing the other
+///   in one SAU within two weeks agreeing ([`twins::renamed_whole`]).
 pub(super) fn hard_negative(
     a: &Unit,
     b: &Unit,
@@ -97,6 +100,9 @@ pub(super) fn hard_negative(
     }
     if twins::one_first_name_together(v, close_birth, re_registered) {
         return Some(twins::TWINS_ONE_FIRST_NAME);
+    }
+    if twins::renamed_whole(a, b, v) {
+        return Some(twins::RENAMED_WHOLE);
     }
     None
 }
@@ -201,6 +207,7 @@ pub(super) fn outcome(
         Some(twins::INITIALS_ONLY) if over_review => {
             return ("review", twins::INITIALS_ONLY_REVIEW.into())
         }
+        Some(twins::RENAMED_WHOLE) => return ("review", twins::RENAMED_WHOLE_REVIEW.into()),
         Some("compound_look_alike") if over_review => {
             return (
                 "review",
@@ -329,7 +336,9 @@ pub(super) fn weak_without_enrollment(v: &[usize; N], evidence: f64, reason: &st
 /// ([`MIDDLES_DIFFER_BIRTH_OFF`]), or a name or the birth date is not the
 /// same and the local numbers differ in the SAU both were in
 /// ([`twins::other_local_number_not_exact`]), or one name is only alike
-/// with nothing but the birth date agreeing ([`twins::near_look_alike`]).
+/// with nothing but the birth date agreeing ([`twins::near_look_alike`]),
+/// or the whole name with a birth date a little off in SAUs with none in
+/// common ([`twins::one_full_name_birth_off_elsewhere`]).
 pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
     const DISAGREE: usize = 1;
     const MIDDLE_AS_FIRST: usize = 2;
@@ -375,6 +384,8 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
         Some(twins::OTHER_LOCAL_NUMBER_NOT_EXACT)
     } else if twins::near_look_alike(v) {
         Some(twins::NEAR_LOOK_ALIKE)
+    } else if twins::one_full_name_birth_off_elsewhere(v) {
+        Some(twins::ONE_FULL_NAME_BIRTH_OFF_ELSEWHERE)
     } else {
         None
     }
@@ -592,7 +603,9 @@ pub(super) struct Clustered {
 /// held back merge forbids later unions as a review pair does. A same-ID
 /// conflict (persons of one StateStudentID whose birth date or gender
 /// differ) does not forbid by itself, only its scored pair does: on that
-/// bundle the 24 merges it would have held back were all one child.
+/// bundle the 24 merges it would have held back were all one child. A
+/// merge is also held back when a sibling of one side matches the other
+/// side at least as well ([`rivals`]).
 pub(super) fn cluster(units: &[Unit], pairs: &[Scored]) -> Clustered {
     let mut blocking: BTreeMap<(usize, usize), usize> = pairs
         .iter()
@@ -614,6 +627,7 @@ pub(super) fn cluster(units: &[Unit], pairs: &[Scored]) -> Clustered {
         (0..units.len()).map(|i| (i, BTreeSet::from([i]))).collect();
     let mut merged_by: BTreeMap<usize, (&'static str, f64)> = BTreeMap::new();
     let mut guarded: Vec<(usize, String)> = Vec::new();
+    let rivals = rivals::Rivals::of(pairs);
     for i in merges {
         let p = &pairs[i];
         let decision = p.reason == "decision";
@@ -644,6 +658,12 @@ pub(super) fn cluster(units: &[Unit], pairs: &[Scored]) -> Clustered {
                 guarded.push((i, guarded_reason(kx, ky, to_person, pairs[own].pattern)));
                 blocking.insert((a, b), i);
             }
+            continue;
+        }
+        if let Some((x, c, y)) = (!decision).then(|| rivals.rival(pairs, i)).flatten() {
+            let key = |u: usize| units[u].key.as_str();
+            guarded.push((i, rivals::rival_reason(key(x), key(c), key(y))));
+            blocking.insert((a, b), i);
             continue;
         }
         uf.union(a, b);
