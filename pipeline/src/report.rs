@@ -84,23 +84,33 @@ const BLANK: &str = "(blank)";
 /// a parenthesis.
 const MASKED: &str = "(masked)";
 
-/// The group of each row: its value of `column` when the column's shape
-/// shows it, else [`BLANK`] or [`MASKED`].
-fn group_key(column: &str, shape: &Shape) -> Expr {
-    let value = col(column).cast(DataType::String);
-    when(value.clone().is_null())
-        .then(lit(BLANK))
-        .when(shape.expr(value.clone()))
-        .then(value)
-        .otherwise(lit(MASKED))
+/// The group of a value of a column of `shape`: itself when shown, else
+/// [`BLANK`] or [`MASKED`] (a value masked noted in `masked` when `note`).
+fn group_of(
+    shape: &Shape,
+    masked: &mut BTreeSet<[u8; 32]>,
+    value: Option<&str>,
+    note: bool,
+) -> String {
+    match value {
+        None => BLANK.to_string(),
+        Some(v) if shape.shows(v) => v.to_string(),
+        Some(v) => {
+            if note {
+                masked.insert(Sha256::digest(v.as_bytes()).into());
+            }
+            MASKED.to_string()
+        }
+    }
 }
 
+/// Rows (or distinct values of a column) per value of `key` (none: null).
 fn group_counts(
     df: &DataFrame,
     key: Expr,
     count: Count,
     filter: Option<Expr>,
-) -> PolarsResult<BTreeMap<String, u64>> {
+) -> PolarsResult<Vec<(Option<String>, u64)>> {
     let mut lf = df.clone().lazy();
     if let Some(f) = filter {
         lf = lf.filter(f);
@@ -120,7 +130,7 @@ fn group_counts(
         .cast(&DataType::UInt64)?;
     let n = n.u64()?;
     Ok((0..g.height())
-        .map(|i| (keys.get(i).unwrap_or("").to_string(), n.get(i).unwrap_or(0)))
+        .map(|i| (keys.get(i).map(str::to_string), n.get(i).unwrap_or(0)))
         .collect())
 }
 
@@ -326,40 +336,20 @@ impl Counter {
         }
     }
 
-    /// Notes the distinct values of a batch of read rows not shown.
-    fn note_masked(&mut self, read: &DataFrame) -> PolarsResult<()> {
-        let value = col(self.column).cast(DataType::String);
-        let mut lf = read.clone().lazy();
-        if let Some(f) = &self.filter {
-            lf = lf.filter(f.clone());
-        }
-        let masked = lf
-            .filter(
-                value
-                    .clone()
-                    .is_not_null()
-                    .and(self.shape.expr(value.clone()).not()),
-            )
-            .select([value.alias("__v")])
-            .unique(None, UniqueKeepStrategy::Any)
-            .collect()?;
-        for v in masked.column("__v")?.str()?.iter().flatten() {
-            self.masked.insert(Sha256::digest(v.as_bytes()).into());
-        }
-        Ok(())
-    }
-
-    /// Counts a batch of read rows and those of them that survived.
+    /// Counts a batch of read rows and those of them that survived: each
+    /// value as its group ([`group_of`]), the values masked of the rows
+    /// read noted.
     fn add(&mut self, read: &DataFrame, survivors: &DataFrame) -> PolarsResult<()> {
-        if matches!(self.what, What::Grouped(_)) {
-            self.note_masked(read)?;
-        }
         let (what, column, filter) = (self.what, self.column, &self.filter);
-        let key = group_key(column, &self.shape);
-        for (part, df) in [(&mut self.before, read), (&mut self.after, survivors)] {
+        let value = col(column).cast(DataType::String);
+        for (part, df, note) in [
+            (&mut self.before, read, true),
+            (&mut self.after, survivors, false),
+        ] {
             match part {
                 Part::Rows(counts) => {
-                    for (g, n) in group_counts(df, key.clone(), Count::Rows, filter.clone())? {
+                    for (v, n) in group_counts(df, value.clone(), Count::Rows, filter.clone())? {
+                        let g = group_of(&self.shape, &mut self.masked, v.as_deref(), note);
                         *counts.entry(g).or_default() += n;
                     }
                 }
@@ -368,16 +358,27 @@ impl Counter {
                     if let Some(f) = filter {
                         lf = lf.filter(f.clone());
                     }
-                    let picked = match what {
+                    let mut picked = match what {
                         What::Students => lf
                             .select([col(STATE_STUDENT_ID)])
                             .filter(col(STATE_STUDENT_ID).is_not_null()),
                         What::Grouped(Count::Distinct(c)) => {
-                            lf.select([key.clone().alias(column), col(c)])
+                            lf.select([value.clone().alias(column), col(c)])
                         }
                         What::Grouped(Count::Rows) => unreachable!("rows are counted"),
-                    };
-                    values.push(picked.unique(None, UniqueKeepStrategy::Any).collect()?);
+                    }
+                    .unique(None, UniqueKeepStrategy::Any)
+                    .collect()?;
+                    if let What::Grouped(_) = what {
+                        let groups: Vec<String> = picked
+                            .column(column)?
+                            .str()?
+                            .iter()
+                            .map(|v| group_of(&self.shape, &mut self.masked, v, note))
+                            .collect();
+                        picked.with_column(Column::new(column.into(), groups))?;
+                    }
+                    values.push(picked);
                 }
             }
         }
@@ -407,7 +408,10 @@ impl Counter {
                     let mut m = match part {
                         Part::Rows(m) => m,
                         Part::Values(v) => match Part::distinct(v)? {
-                            Some(d) => group_counts(&d, col(self.column), count, None)?,
+                            Some(d) => group_counts(&d, col(self.column), count, None)?
+                                .into_iter()
+                                .map(|(g, n)| (g.unwrap_or_default(), n))
+                                .collect(),
                             None => BTreeMap::new(),
                         },
                     };
