@@ -234,7 +234,10 @@ fn free_text_in_a_code_column_reaches_no_report_or_log() {
     );
     // The shifted row's "R" (its FiscalResponsibility) is code-like: shown.
     assert!(english.contains(&g("R", 1, 0)), "{english:?}");
-    assert!(english.contains(&g("(not a code: 3 values)", 3, 0)), "{english:?}");
+    assert!(
+        english.contains(&g("(not a code: 3 values)", 3, 0)),
+        "{english:?}"
+    );
     let cip = groups("CTE programs by CIP code");
     assert!(
         cip.contains(&g("99.9999", 1, 0)) && cip.contains(&g("(not a CIP code: 3 values)", 3, 0))
@@ -287,6 +290,9 @@ fn free_text_in_a_code_column_reaches_no_report_or_log() {
     ] {
         assert!(html.contains(shown), "report.html lacks {shown}");
     }
+    assert!(html.contains(
+        "any other value (a name or a date in a shifted row, typed text) is counted in one group"
+    ));
     // The crosswalk's coverage: the CIP codes that passed ingest as text.
     let coverage = fs::read_to_string(w.join("out/crosswalk/coverage.json")).unwrap();
     assert!(coverage.contains("\"value\": \"(not a CIP code: 2 values)\""));
