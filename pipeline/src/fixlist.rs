@@ -11,9 +11,13 @@
 //! a student's latest enrollment. A finding no SAU can be found for (a line
 //! that could not be split, a student without an ID or enrollment) goes to
 //! `fixlists/unassigned.csv`. IDs only: no names or birth dates, and no
-//! values (a quarantined value may be a name or a birth date).
+//! values (a quarantined value may be a name or a birth date): an ID, a
+//! school year or a value a message names is shown only when it is a code
+//! or a well-formed value of its column (`report_values`), else what
+//! stands for it (`(not a year)`).
 
 use crate::output::{private_dir, write_atomic};
+use crate::report_values::Shown;
 use crate::runfiles;
 use anyhow::{Context, Result};
 use cutover_stages::columns::{SCHOOL_ID, SOURCE_FILE, SOURCE_ROW, STATE_STUDENT_ID, YEAR_CODE};
@@ -122,8 +126,9 @@ fn column_of(message: &str) -> String {
     }
 }
 
-/// Every finding of the quarantine and pre-flight files, in file order.
-fn findings(root: &Path) -> Result<Vec<Finding>> {
+/// Every finding of the quarantine and pre-flight files, in file order (a
+/// quarantined value a message names shown only as `shown` allows).
+fn findings(root: &Path, shown: &Shown) -> Result<Vec<Finding>> {
     let mut out = Vec::new();
     let blank = |file: &str,
                  line: &str,
@@ -152,13 +157,14 @@ fn findings(root: &Path) -> Result<Vec<Finding>> {
         for r in &rows {
             let get = |c: &str| runfiles::field(&header, r, c);
             let rule = get("rule").to_string();
+            let column = get("column");
             out.push(blank(
                 get(SOURCE_FILE),
                 get(SOURCE_ROW),
                 quarantine_stage(&rule),
-                get("column").to_string(),
+                column.to_string(),
                 rule,
-                get("message").to_string(),
+                shown.mask_in(&name, column, get("value"), get("message")),
                 String::new(),
             ));
         }
@@ -215,9 +221,13 @@ fn texts(df: &DataFrame, column: &str) -> Result<Vec<String>> {
     }
 }
 
-/// (file, line) -> (StateStudentID, School_ID, YearCode) as read, for every
-/// line the findings name.
-fn ids_as_read(root: &Path, found: &[Finding]) -> Result<BTreeMap<(String, i64), [String; 3]>> {
+/// (file, line) -> (StateStudentID, School_ID, YearCode) as read (each as
+/// `shown` shows it), for every line the findings name.
+fn ids_as_read(
+    root: &Path,
+    found: &[Finding],
+    shown: &Shown,
+) -> Result<BTreeMap<(String, i64), [String; 3]>> {
     let wanted = DataFrame::new(
         found.len(),
         vec![
@@ -272,9 +282,14 @@ fn ids_as_read(root: &Path, found: &[Finding]) -> Result<BTreeMap<(String, i64),
             texts(&df, YEAR_CODE)?,
         );
         for i in 0..df.height() {
+            let show = |column: &str, v: &str| shown.show(&entity, column, v);
             out.insert(
                 (files[i].clone(), rows[i].parse().unwrap_or(0)),
-                [ids[i].clone(), schools[i].clone(), years[i].clone()],
+                [
+                    show(STATE_STUDENT_ID, &ids[i]),
+                    show(SCHOOL_ID, &schools[i]),
+                    show(YEAR_CODE, &years[i]),
+                ],
             );
         }
     }
@@ -430,9 +445,9 @@ impl Places {
 }
 
 /// Every finding with its IDs, by SAU, each list in file and line order.
-pub fn build(root: &Path) -> Result<BTreeMap<String, Vec<Finding>>> {
-    let mut found = findings(root)?;
-    let ids = ids_as_read(root, &found)?;
+pub fn build(root: &Path, shown: &Shown) -> Result<BTreeMap<String, Vec<Finding>>> {
+    let mut found = findings(root, shown)?;
+    let ids = ids_as_read(root, &found, shown)?;
     for f in found.iter_mut() {
         if let Some([id, school, year]) = ids.get(&(f.file.clone(), f.line)) {
             f.state_student_id = id.clone();
@@ -476,8 +491,8 @@ fn csv_bytes(list: &[Finding]) -> Result<Vec<u8>> {
 /// Writes `fixlists/` under the run's output root: a CSV and a page per
 /// SAU, the index page and `summary.json`; fix lists of an earlier run are
 /// removed first.
-pub fn write(root: &Path, names: &BTreeMap<&str, &str>) -> Result<Summary> {
-    let by_sau = build(root)?;
+pub fn write(root: &Path, names: &BTreeMap<&str, &str>, shown: &Shown) -> Result<Summary> {
+    let by_sau = build(root, shown)?;
     let dir = root.join(DIR);
     if dir.is_dir() {
         crate::output::remove_dir_all(&dir)?;

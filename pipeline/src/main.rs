@@ -25,6 +25,7 @@ mod report;
 mod report_html;
 mod report_labels;
 mod report_summary;
+mod report_values;
 mod results;
 mod run;
 mod runfiles;

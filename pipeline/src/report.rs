@@ -4,11 +4,13 @@
 
 use crate::ledger::{Coverage, Failure};
 use crate::read::FileInfo;
+use crate::report_values::{Shape, Shown};
 use cutover_stages::columns::*;
 use cutover_stages::crosswalk::Tables;
 use cutover_stages::report::StageReport;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One group of a control total: rows read, rows that reached the last
@@ -75,12 +77,40 @@ enum Count {
     Distinct(&'static str),
 }
 
+/// The group of rows with no value.
+const BLANK: &str = "(blank)";
+/// The group of the values not shown while counting; named with their
+/// number at the end ([`Shape::masked_group`]). No value shown starts with
+/// a parenthesis.
+const MASKED: &str = "(masked)";
+
+/// The group of a value of a column of `shape`: itself when shown, else
+/// [`BLANK`] or [`MASKED`] (a value masked noted in `masked` when `note`).
+fn group_of(
+    shape: &Shape,
+    masked: &mut BTreeSet<[u8; 32]>,
+    value: Option<&str>,
+    note: bool,
+) -> String {
+    match value {
+        None => BLANK.to_string(),
+        Some(v) if shape.shows(v) => v.to_string(),
+        Some(v) => {
+            if note {
+                masked.insert(Sha256::digest(v.as_bytes()).into());
+            }
+            MASKED.to_string()
+        }
+    }
+}
+
+/// Rows (or distinct values of a column) per value of `key` (none: null).
 fn group_counts(
     df: &DataFrame,
-    key: &str,
+    key: Expr,
     count: Count,
     filter: Option<Expr>,
-) -> PolarsResult<BTreeMap<String, u64>> {
+) -> PolarsResult<Vec<(Option<String>, u64)>> {
     let mut lf = df.clone().lazy();
     if let Some(f) = filter {
         lf = lf.filter(f);
@@ -90,7 +120,7 @@ fn group_counts(
         Count::Distinct(c) => col(c).n_unique(),
     };
     let g = lf
-        .group_by([col(key).fill_null(lit("(blank)")).alias("__g")])
+        .group_by([key.alias("__g")])
         .agg([n.alias("__n")])
         .collect()?;
     let keys = g.column("__g")?.str()?.clone();
@@ -100,7 +130,7 @@ fn group_counts(
         .cast(&DataType::UInt64)?;
     let n = n.u64()?;
     Ok((0..g.height())
-        .map(|i| (keys.get(i).unwrap_or("").to_string(), n.get(i).unwrap_or(0)))
+        .map(|i| (keys.get(i).map(str::to_string), n.get(i).unwrap_or(0)))
         .collect())
 }
 
@@ -199,7 +229,8 @@ const GROUPED: &[Grouped] = {
 
 /// The exit-code control totals: graduates and dropouts by exit code, the
 /// codes taken from the exit-code table's flags.
-fn exit_counters(tables: &Tables) -> Vec<Counter> {
+fn exit_counters(tables: &Tables, shown: &Shown) -> Vec<Counter> {
+    use cutover_stages::schema::STUDENT_ENROLLMENT;
     let Some(exits) = tables.codes.get("exit_codes") else {
         return Vec::new();
     };
@@ -223,7 +254,10 @@ fn exit_counters(tables: &Tables) -> Vec<Counter> {
             col(EXIT_TYPE_CODE).is_in(lit(Series::new("c".into(), codes)).implode(false), false);
         out.push(Counter::new(
             name,
-            EXIT_TYPE_CODE,
+            (
+                EXIT_TYPE_CODE,
+                shown.shape(STUDENT_ENROLLMENT.name, EXIT_TYPE_CODE),
+            ),
             What::Grouped(Count::Rows),
             Some(filter),
         ));
@@ -273,31 +307,49 @@ impl Part {
 struct Counter {
     name: String,
     column: &'static str,
+    /// What of the column's values may be shown as a group.
+    shape: Shape,
     what: What,
     filter: Option<Expr>,
     before: Part,
     after: Part,
+    /// The distinct values read not shown (their SHA-256).
+    masked: BTreeSet<[u8; 32]>,
 }
 
 impl Counter {
-    fn new(name: &str, column: &'static str, what: What, filter: Option<Expr>) -> Counter {
+    fn new(
+        name: &str,
+        (column, shape): (&'static str, Shape),
+        what: What,
+        filter: Option<Expr>,
+    ) -> Counter {
         Counter {
             name: name.to_string(),
             column,
+            shape,
             what,
             filter,
             before: Part::new(what),
             after: Part::new(what),
+            masked: BTreeSet::new(),
         }
     }
 
-    /// Counts a batch of read rows and those of them that survived.
+    /// Counts a batch of read rows and those of them that survived: each
+    /// value as its group ([`group_of`]), the values masked of the rows
+    /// read noted.
     fn add(&mut self, read: &DataFrame, survivors: &DataFrame) -> PolarsResult<()> {
         let (what, column, filter) = (self.what, self.column, &self.filter);
-        for (part, df) in [(&mut self.before, read), (&mut self.after, survivors)] {
+        let value = col(column).cast(DataType::String);
+        for (part, df, note) in [
+            (&mut self.before, read, true),
+            (&mut self.after, survivors, false),
+        ] {
             match part {
                 Part::Rows(counts) => {
-                    for (g, n) in group_counts(df, column, Count::Rows, filter.clone())? {
+                    for (v, n) in group_counts(df, value.clone(), Count::Rows, filter.clone())? {
+                        let g = group_of(&self.shape, &mut self.masked, v.as_deref(), note);
                         *counts.entry(g).or_default() += n;
                     }
                 }
@@ -306,14 +358,27 @@ impl Counter {
                     if let Some(f) = filter {
                         lf = lf.filter(f.clone());
                     }
-                    let picked = match what {
+                    let mut picked = match what {
                         What::Students => lf
                             .select([col(STATE_STUDENT_ID)])
                             .filter(col(STATE_STUDENT_ID).is_not_null()),
-                        What::Grouped(Count::Distinct(c)) => lf.select([col(column), col(c)]),
+                        What::Grouped(Count::Distinct(c)) => {
+                            lf.select([value.clone().alias(column), col(c)])
+                        }
                         What::Grouped(Count::Rows) => unreachable!("rows are counted"),
-                    };
-                    values.push(picked.unique(None, UniqueKeepStrategy::Any).collect()?);
+                    }
+                    .unique(None, UniqueKeepStrategy::Any)
+                    .collect()?;
+                    if let What::Grouped(_) = what {
+                        let groups: Vec<String> = picked
+                            .column(column)?
+                            .str()?
+                            .iter()
+                            .map(|v| group_of(&self.shape, &mut self.masked, v, note))
+                            .collect();
+                        picked.with_column(Column::new(column.into(), groups))?;
+                    }
+                    values.push(picked);
                 }
             }
         }
@@ -338,14 +403,22 @@ impl Counter {
                 }]
             }
             What::Grouped(count) => {
+                let masked = self.shape.masked_group(self.masked.len() as u64);
                 let counts = |part: Part| -> PolarsResult<BTreeMap<String, u64>> {
-                    match part {
-                        Part::Rows(m) => Ok(m),
+                    let mut m = match part {
+                        Part::Rows(m) => m,
                         Part::Values(v) => match Part::distinct(v)? {
-                            Some(d) => group_counts(&d, self.column, count, None),
-                            None => Ok(BTreeMap::new()),
+                            Some(d) => group_counts(&d, col(self.column), count, None)?
+                                .into_iter()
+                                .map(|(g, n)| (g.unwrap_or_default(), n))
+                                .collect(),
+                            None => BTreeMap::new(),
                         },
+                    };
+                    if let Some(n) = m.remove(MASKED) {
+                        m.insert(masked.clone(), n);
                     }
+                    Ok(m)
                 };
                 let (before, after) = (counts(self.before)?, counts(self.after)?);
                 before
@@ -384,7 +457,12 @@ pub struct Tally {
 
 impl Tally {
     /// `last`: the last stage's rows (only `source_row` is read).
-    pub fn new(entity: &str, last: &DataFrame, tables: &Tables) -> PolarsResult<Tally> {
+    pub fn new(
+        entity: &str,
+        last: &DataFrame,
+        tables: &Tables,
+        shown: &Shown,
+    ) -> PolarsResult<Tally> {
         let rows = last
             .column(SOURCE_ROW)?
             .as_materialized_series()
@@ -394,16 +472,18 @@ impl Tally {
         let mut counters = Vec::new();
         if entity == cutover_stages::schema::STUDENT_PERSONAL.name {
             let name = "students (distinct StateStudentID)";
-            counters.push(Counter::new(name, STATE_STUDENT_ID, What::Students, None));
+            let id = (STATE_STUDENT_ID, Shape::StateId);
+            counters.push(Counter::new(name, id, What::Students, None));
         }
         for &(e, name, column, count, special_ed) in GROUPED {
             if e == entity {
                 let filter = special_ed.then(|| yes(SPECIAL_ED_FLAG));
-                counters.push(Counter::new(name, column, What::Grouped(count), filter));
+                let grouped = (column, shown.shape(entity, column));
+                counters.push(Counter::new(name, grouped, What::Grouped(count), filter));
             }
         }
         if entity == cutover_stages::schema::STUDENT_ENROLLMENT.name {
-            counters.extend(exit_counters(tables));
+            counters.extend(exit_counters(tables, shown));
         }
         Ok(Tally {
             entity: entity.to_string(),
@@ -495,7 +575,8 @@ mod tests {
     /// A tally of `counters` whose rows `last` reached the last stage.
     fn tally(counters: Vec<Counter>, last: &[i64]) -> Tally {
         let last = df!(SOURCE_ROW => last).unwrap();
-        let mut t = Tally::new("test", &last, &Tables::default()).unwrap();
+        let shown = Shown::new(&Default::default(), &Tables::default());
+        let mut t = Tally::new("test", &last, &Tables::default(), &shown).unwrap();
         t.counters = counters;
         t
     }
@@ -507,7 +588,8 @@ mod tests {
             YEAR_CODE => ["2012", "2012", "2013", "2013"],
         )
         .unwrap();
-        let by_year = Counter::new("by year", YEAR_CODE, What::Grouped(Count::Rows), None);
+        let year = (YEAR_CODE, Shape::Year);
+        let by_year = Counter::new("by year", year, What::Grouped(Count::Rows), None);
         let mut t = tally(vec![by_year], &[2, 4, 5]);
         t.add(&read).unwrap();
         let totals = t.finish().unwrap();
@@ -543,14 +625,24 @@ mod tests {
         .unwrap();
         let counters = || {
             vec![
-                Counter::new("students", STATE_STUDENT_ID, What::Students, None),
+                Counter::new(
+                    "students",
+                    (STATE_STUDENT_ID, Shape::StateId),
+                    What::Students,
+                    None,
+                ),
                 Counter::new(
                     "incidents",
-                    YEAR_CODE,
+                    (YEAR_CODE, Shape::Year),
                     What::Grouped(Count::Distinct(INCIDENT_ID)),
                     None,
                 ),
-                Counter::new("rows", YEAR_CODE, What::Grouped(Count::Rows), None),
+                Counter::new(
+                    "rows",
+                    (YEAR_CODE, Shape::Year),
+                    What::Grouped(Count::Rows),
+                    None,
+                ),
             ]
         };
         let reached = [2i64, 4, 5, 7, 8];
@@ -587,5 +679,66 @@ mod tests {
                 total("2013", 3, 3)
             ]
         );
+    }
+
+    #[test]
+    fn values_not_shown_are_counted_in_one_group_and_the_totals_still_add_up() {
+        // A surname, a birth date and a long note in the year column, in
+        // two batches (the note twice): one group of three values; a year
+        // outside the run's is a year, shown.
+        let note = "a note ".repeat(10_000);
+        let read = df!(
+            SOURCE_ROW => [2i64, 3, 4, 5, 6, 7, 8],
+            YEAR_CODE => [Some("2012"), Some("Pelkey"), Some("2009-04-17"), Some(note.as_str()), None, Some(note.as_str()), Some("1999")],
+            INCIDENT_ID => ["7", "8", "9", "9", "10", "11", "12"],
+        )
+        .unwrap();
+        let counters = || {
+            vec![
+                Counter::new(
+                    "rows",
+                    (YEAR_CODE, Shape::Year),
+                    What::Grouped(Count::Rows),
+                    None,
+                ),
+                Counter::new(
+                    "incidents",
+                    (YEAR_CODE, Shape::Year),
+                    What::Grouped(Count::Distinct(INCIDENT_ID)),
+                    None,
+                ),
+            ]
+        };
+        let mut t = tally(counters(), &[2, 6, 8]);
+        t.add(&read.slice(0, 4)).unwrap();
+        t.add(&read.slice(4, 3)).unwrap();
+        let totals = t.finish().unwrap();
+        let total = |group: &str, before: u64, after: u64| Total {
+            group: group.into(),
+            before,
+            after,
+            rejected: before - after,
+        };
+        assert_eq!(
+            totals[0].groups,
+            vec![
+                total("(blank)", 1, 1),
+                total("(not a year: 3 values)", 4, 0),
+                total("1999", 1, 1),
+                total("2012", 1, 1),
+            ]
+        );
+        // Incidents 9 (two rows, one note) counted once in the group.
+        assert_eq!(
+            totals[1].groups,
+            vec![
+                total("(blank)", 1, 1),
+                total("(not a year: 3 values)", 3, 0),
+                total("1999", 1, 1),
+                total("2012", 1, 1),
+            ]
+        );
+        let rows: u64 = totals[0].groups.iter().map(|g| g.before).sum();
+        assert_eq!(rows, read.height() as u64);
     }
 }

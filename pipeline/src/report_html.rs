@@ -287,6 +287,12 @@ fn kept_section(ledger: &[crate::report::LedgerRow]) -> Option<Section> {
     ))
 }
 
+/// What the control totals count, and what they do not show.
+const CONTROL_TOTALS_NOTE: &str = "Before: rows parsed from the file (rows with the wrong number of fields cannot be grouped: the ledger counts them under column_count). After: rows that reached the entity's last stage. The difference is rejected rows, each in a quarantine file. A value is shown only when it is a code of the column's code set (in any year), a code-like value as short as its codes, or a well-formed year, MEDMS id or CIP code; any other value (a name or a date in a shifted row, typed text) is counted in one group such as \"(not a code: 2 values)\", 2 distinct values, whose rows are in the quarantine files with their values.";
+
+/// What the coverage lists, and what it does not show.
+const COVERAGE_NOTE: &str = "Every value that reached the crosswalk, with its rows and what it became. A value that is no code of the column's code set nor a well-formed code (a surname passes ingest as a CIP code, text of seven characters) is not shown: such values are counted in one line, \"(not a CIP code: 2 values)\", their rows in the quarantine files.";
+
 fn control_totals(r: &Report, labels: &Labels) -> Section {
     let mut blocks = Vec::new();
     for t in &r.control_totals {
@@ -323,11 +329,7 @@ fn control_totals(r: &Report, labels: &Labels) -> Section {
             )),
         });
     }
-    section(
-        "Control totals",
-        Some("Before: rows parsed from the file (rows with the wrong number of fields cannot be grouped: the ledger counts them under column_count). After: rows that reached the entity's last stage. The difference is rejected rows, each in a quarantine file."),
-        blocks,
-    )
+    section("Control totals", Some(CONTROL_TOTALS_NOTE), blocks)
 }
 
 fn race(r: &Report) -> Section {
@@ -536,7 +538,11 @@ fn coverage(r: &Report, labels: &Labels) -> Section {
             }
         })
         .collect();
-    section("Crosswalk coverage: every legacy value seen", None, blocks)
+    section(
+        "Crosswalk coverage: every legacy value seen",
+        Some(COVERAGE_NOTE),
+        blocks,
+    )
 }
 
 /// What the end-of-year section says of the findings: held or reported.
@@ -642,6 +648,18 @@ mod tests {
         assert_eq!(
             end_of_year_note(false),
             "The errors the Department asked districts to fix before ICSE closed (000 lines 92-116), reported, not held ([end_of_year] action = \"report\"): each row is in end_of_year/findings.csv and end_of_year/by_sau/<SAU>.csv with its file and line."
+        );
+    }
+
+    #[test]
+    fn the_control_totals_and_the_coverage_say_what_they_do_not_show() {
+        assert_eq!(
+            CONTROL_TOTALS_NOTE,
+            "Before: rows parsed from the file (rows with the wrong number of fields cannot be grouped: the ledger counts them under column_count). After: rows that reached the entity's last stage. The difference is rejected rows, each in a quarantine file. A value is shown only when it is a code of the column's code set (in any year), a code-like value as short as its codes, or a well-formed year, MEDMS id or CIP code; any other value (a name or a date in a shifted row, typed text) is counted in one group such as \"(not a code: 2 values)\", 2 distinct values, whose rows are in the quarantine files with their values."
+        );
+        assert_eq!(
+            COVERAGE_NOTE,
+            "Every value that reached the crosswalk, with its rows and what it became. A value that is no code of the column's code set nor a well-formed code (a surname passes ingest as a CIP code, text of seven characters) is not shown: such values are counted in one line, \"(not a CIP code: 2 values)\", their rows in the quarantine files."
         );
     }
 

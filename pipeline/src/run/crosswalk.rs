@@ -111,6 +111,13 @@ impl Stage for Crosswalk {
             produced.reports.push(report);
             produced.outputs.extend(outputs);
         }
+        // No value a report may not show (`report_values`): a CIP code
+        // column holds text, a surname passes ingest there.
+        let shown = crate::report_values::Shown::new(&ctx.tables.codes, &ctx.tables.mapping);
+        let mut coverage = coverage;
+        for c in &mut coverage {
+            shown.mask_coverage(c);
+        }
         let coverage = Coverage {
             columns: coverage,
             race,

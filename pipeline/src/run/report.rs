@@ -16,6 +16,7 @@ use super::frames::{self, quarantine_name, sorted_quarantine, Frames};
 use super::runner::{Components, Produced, Stage, StageId, State};
 use super::{crosswalk::COVERAGE, failures, publish::SUMMARY, Ctx, TOOL_VERSION};
 use crate::checksum::hex;
+use crate::crosswalks::LEGACY_CODES;
 use crate::output::write_bytes;
 use crate::report;
 use crate::snapshot;
@@ -159,9 +160,13 @@ impl PartSources {
                 places.update(state.columns_of(StageId::Crosswalk, name, &place));
             }
         }
-        t.update(serde_json::to_vec(
-            &ctx.tables.sums_where(|k| k.starts_with("exit_codes")),
-        )?);
+        // The exit code table (which codes count); the code sets a value
+        // is shown by (`report_values`), and how: totals an earlier
+        // version wrote with values it showed unmasked are made again.
+        t.update(serde_json::to_vec(&ctx.tables.sums_where(|k| {
+            k.starts_with("exit_codes") || k.starts_with("cip_codes") || k == LEGACY_CODES
+        }))?);
+        t.update(crate::report_values::VERSION);
         let quarantine = hex(&q.finalize());
         let mut f = Sha256::new();
         f.update(&quarantine);
@@ -175,6 +180,11 @@ impl PartSources {
             f.update(serde_json::to_vec(&preflight)?);
         }
         f.update(serde_json::to_vec(&ctx.tables.mapping.org_names())?);
+        // What a fix list shows of a value (`report_values`).
+        f.update(serde_json::to_vec(&ctx.tables.sums_where(|k| {
+            k.starts_with("cip_codes") || k == LEGACY_CODES
+        }))?);
+        f.update(crate::report_values::VERSION);
         Ok(PartSources {
             quarantine,
             totals: hex(&t.finalize()),
@@ -344,7 +354,8 @@ fn fix_lists(
     if let Some((files, saus)) = kept {
         return Ok((saus, files));
     }
-    let written = crate::fixlist::write(ctx.root, names)?;
+    let shown = crate::report_values::Shown::new(&ctx.tables.codes, &ctx.tables.mapping);
+    let written = crate::fixlist::write(ctx.root, names, &shown)?;
     let files = super::publish::files_under(ctx.root, crate::fixlist::DIR)?;
     Ok((written.saus, files))
 }
@@ -382,6 +393,7 @@ fn from_frames(
     // Control totals: legacy values as read, against the rows that
     // reached each entity's last stage.
     let mut control_totals = Vec::new();
+    let shown = crate::report_values::Shown::new(&ctx.tables.codes, &ctx.tables.mapping);
     for &entity in &present {
         let columns = report::read_columns(entity);
         if columns.is_empty() {
@@ -393,7 +405,7 @@ fn from_frames(
             ingest::STAGE
         };
         let last = frames::load_columns(ctx, last_stage, entity, &[SOURCE_ROW])?;
-        let mut tally = report::Tally::new(entity, &last, &ctx.tables.mapping)?;
+        let mut tally = report::Tally::new(entity, &last, &ctx.tables.mapping, &shown)?;
         drop(last);
         // The rows as read, a batch at a time.
         let read = snapshot::snapshot_path(ctx.root, crate::read::STAGE, entity);
@@ -404,6 +416,17 @@ fn from_frames(
         clock.lap(entity);
     }
     Ok(control_totals)
+}
+
+/// The crosswalk coverage, masked again (`report_values`): a crosswalk
+/// stage kept from a run of an earlier version wrote what it saw.
+fn masked_coverage(ctx: &Ctx) -> Result<crate::ledger::Coverage> {
+    let mut coverage: crate::ledger::Coverage = read_json(ctx.root, COVERAGE)?;
+    let shown = crate::report_values::Shown::new(&ctx.tables.codes, &ctx.tables.mapping);
+    for c in &mut coverage.columns {
+        shown.mask_coverage(c);
+    }
+    Ok(coverage)
 }
 
 fn read_json<T: DeserializeOwned>(root: &Path, rel: &str) -> Result<T> {
@@ -446,7 +469,7 @@ fn build(
             .collect(),
         quarantine_by_rule,
         control_totals,
-        coverage: read_json(ctx.root, COVERAGE)?,
+        coverage: masked_coverage(ctx)?,
         identity: read_json(ctx.root, "identity/summary.json")?,
         uploads: read_json(ctx.root, SUMMARY)?,
         failures,

@@ -12,6 +12,7 @@ mod generated;
 mod hand_made;
 mod identity;
 mod issued_ids;
+mod privacy;
 mod replaced_table;
 mod reruns;
 mod scenarios;
