@@ -2,36 +2,9 @@
 //! folders: what the run records about them must hold no student's name or
 //! birth date.
 
-use crate::common::{assert_ok, copy_dir, cutover, repo};
+use crate::common::{assert_ok, copy_dir, cutover, recorded_files, repo};
 use std::fs;
 use std::path::Path;
-
-/// Every file of the output root that is no snapshot, upload, review file
-/// or quarantine (those may hold personal values, redacted or for
-/// reviewers), as (relative path, text).
-fn recorded_files(root: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path.strip_prefix(root).unwrap().display().to_string();
-            let private = ["uploads", "review", "quarantine", "conform", "preflight"]
-                .iter()
-                .any(|p| rel.starts_with(p));
-            if path.is_dir() {
-                if !private {
-                    stack.push(path);
-                }
-            } else if !private && !rel.ends_with(".parquet") {
-                let text = String::from_utf8_lossy(&fs::read(&path).unwrap()).to_string();
-                out.push((rel, text));
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 /// The hand-written bundle of `tests/scenarios/uploads_every_kind` in `w`.
 fn fixture(w: &Path) {

@@ -82,3 +82,31 @@ pub fn assert_ok(o: &Output) {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Every file of the output root that is no snapshot, upload, review file,
+/// quarantine, conformed table or pre-flight file (data outputs, which may
+/// hold the row's personal values), as (relative path, text): the files that
+/// must hold no name or birth date.
+pub fn recorded_files(root: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(root).unwrap().display().to_string();
+            let private = ["uploads", "review", "quarantine", "conform", "preflight"]
+                .iter()
+                .any(|p| rel.starts_with(p));
+            if path.is_dir() {
+                if !private {
+                    stack.push(path);
+                }
+            } else if !private && !rel.ends_with(".parquet") {
+                let text = String::from_utf8_lossy(&fs::read(&path).unwrap()).to_string();
+                out.push((rel, text));
+            }
+        }
+    }
+    out.sort();
+    out
+}

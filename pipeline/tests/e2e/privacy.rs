@@ -4,7 +4,7 @@
 //! the logs show a value only when it is a code of the column's table or a
 //! well-formed value of its type, and count the rest in one group.
 
-use crate::common::{copy_dir, cutover, repo};
+use crate::common::{copy_dir, cutover, recorded_files, repo};
 use std::fs;
 use std::path::Path;
 
@@ -17,33 +17,6 @@ const NOTE_START: &str = "Counselor note about the family";
 /// A long free-text value (about 300 KB), no comma or quote.
 fn long_note() -> String {
     format!("{NOTE_START} {}", "blah ".repeat(60_000))
-}
-
-/// Every file of the output root that is no snapshot, upload, review file,
-/// quarantine or pre-flight file (data outputs, which may hold the row), as
-/// (relative path, text).
-fn recorded_files(root: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path.strip_prefix(root).unwrap().display().to_string();
-            let data = ["uploads", "review", "quarantine", "conform", "preflight"]
-                .iter()
-                .any(|p| rel.starts_with(p));
-            if path.is_dir() {
-                if !data {
-                    stack.push(path);
-                }
-            } else if !data && !rel.ends_with(".parquet") {
-                let text = String::from_utf8_lossy(&fs::read(&path).unwrap()).to_string();
-                out.push((rel, text));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// Appends `lines` to a bundle file.
