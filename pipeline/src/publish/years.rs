@@ -111,14 +111,7 @@ impl<'a> Turn<'_, 'a, '_> {
             passed: self.enrollments.passed.as_ref(),
         };
         let mut latest = String::new();
-        let frames = years.frames().map(|year| {
-            let year = year?;
-            let of_year = super::latest_date(upload, &year)?;
-            if of_year > latest {
-                latest = of_year;
-            }
-            Ok(year)
-        });
+        let frames = noting_latest(upload, years.frames(), &mut latest);
         let total = years.total();
         check_and_write_years(self.w, (upload, layout), (total, frames), &rules, us)?;
         clock.lap("check_and_write");
@@ -153,14 +146,7 @@ impl<'a> Turn<'_, 'a, '_> {
         };
         let mut latest = String::new();
         let total = years.total();
-        let frames = years.frames().map(|year| {
-            let year = year?;
-            let of_year = super::latest_date(upload, &year)?;
-            if of_year > latest {
-                latest = of_year;
-            }
-            Ok(year)
-        });
+        let frames = noting_latest(upload, years.frames(), &mut latest);
         let (passed, periods) =
             check_and_write_years(self.w, (upload, layout), (total, frames), &rules, us)?;
         self.w.conform_reports.push(years.finish(loaded)?);
@@ -209,6 +195,23 @@ impl Enrollments<'_> {
         }
         Ok(())
     }
+}
+
+/// The years' frames as they come, noting in `latest` the latest date in
+/// them ([`super::latest_date`]).
+fn noting_latest<'a>(
+    upload: &'a Upload,
+    frames: impl Iterator<Item = Result<DataFrame>> + 'a,
+    latest: &'a mut String,
+) -> impl Iterator<Item = Result<DataFrame>> + 'a {
+    frames.map(move |year| {
+        let year = year?;
+        let of_year = super::latest_date(upload, &year)?;
+        if of_year > *latest {
+            *latest = of_year;
+        }
+        Ok(year)
+    })
 }
 
 /// The primary periods of the upload's rows when `periods` (made from the
