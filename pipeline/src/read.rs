@@ -232,8 +232,15 @@ struct Header {
     /// Where StateStudentID is in the header.
     id_index: Option<usize>,
     /// The fields a record holds: the header's, or another count every
-    /// data line holds ([`every_line_has`]).
+    /// data line holds ([`whole_file_shape`]).
     fields: usize,
+    /// Whether the file, read as Windows-1252, holds UTF-8 text
+    /// ([`stream::Decoding::utf8_inside`]).
+    utf8_inside: bool,
+    /// Whether some data lines hold one field more than `fields` though
+    /// more than the header's (rows shifted by a stray delimiter in a file
+    /// whose every line ends with delimiters).
+    odd: bool,
 }
 
 impl Header {
@@ -309,6 +316,8 @@ impl Header {
         Ok(Header {
             id_index: canonical.iter().position(|c| c == STATE_STUDENT_ID),
             fields: found.len(),
+            odd: false,
+            utf8_inside: false,
             missing_columns: missing(false),
             found,
             canonical,
@@ -372,6 +381,8 @@ struct Rows {
     report: StageReport,
     /// The lines whose every field is blank (not records).
     blank: Vec<u64>,
+    /// The first line holding the header's names in another order.
+    reordered: Option<u64>,
 }
 
 impl Rows {
@@ -388,6 +399,7 @@ impl Rows {
             rejected_state_ids: BTreeSet::new(),
             report: StageReport::new(STAGE, spec.name),
             blank: Vec::new(),
+            reordered: None,
         }
     }
 
@@ -433,35 +445,22 @@ impl Rows {
         self.report.rows_in += 1;
         let wrong_count = record.len() != h.fields;
         let undecodable = memchr::memmem::find(all, "\u{FFFD}".as_bytes()).is_some();
+        let garbled = h.utf8_inside && !undecodable && record.iter().any(utf8_read_as_cp1252);
         let joined = (breaks > 0 && !wrong_count)
             .then(|| joined_rows(record, line, breaks as u64, &h.canonical))
             .flatten();
         if let Some(id) = h.id_index.and_then(|i| record.get(i)) {
-            if wrong_count || undecodable || joined.is_some() {
+            if wrong_count || undecodable || garbled || joined.is_some() {
                 self.rejected_state_ids.insert(id.trim().to_string());
             }
         }
-        if wrong_count {
-            self.bad.push(Rejected {
-                line: line as i64,
-                column: String::new(),
-                value: format!("{} fields", record.len()),
-                rule: "column_count",
-                message: format!(
-                    "expected {} fields as in the header, found {}{}",
-                    h.found.len(),
-                    record.len(),
-                    if breaks > 0 {
-                        format!(
-                            " (a quoted field runs over lines {line} to {}: \
-                             a quote left open?)",
-                            line + breaks as u64
-                        )
-                    } else {
-                        String::new()
-                    }
-                ),
-            });
+        if wrong_count && record.len() == h.found.len() && is_header(record, h) {
+            self.bad.push(repeated_header(line));
+        } else if wrong_count && record.len() == h.found.len() && reordered_header(record, h) {
+            self.reordered.get_or_insert(line);
+        } else if wrong_count {
+            self.bad
+                .push(column_count(record.len(), line, breaks as u64, h));
         } else if let Some(joined) = joined {
             self.bad.push(joined);
         } else if record.iter().zip(&h.found).all(|(v, f)| {
@@ -475,13 +474,9 @@ impl Rows {
             // as the header is, ignoring case, and after the second file's
             // byte-order mark (two UTF-8 extracts with marks joined by
             // `cat` or `copy /b`).
-            self.bad.push(Rejected {
-                line: line as i64,
-                column: String::new(),
-                value: String::new(),
-                rule: "repeated_header",
-                message: "the header row again, in the middle of the file (two extracts joined into one?): not a record".to_string(),
-            });
+            self.bad.push(repeated_header(line));
+        } else if reordered_header(record, h) {
+            self.reordered.get_or_insert(line);
         } else if undecodable {
             self.bad.extend(undecodable_fields(
                 record,
@@ -490,6 +485,9 @@ impl Rows {
                 spec,
                 encoding,
             ));
+        } else if garbled {
+            self.bad
+                .extend(utf8_fields(record, line as i64, &h.canonical));
         } else {
             let mut hash = RowHash::default();
             for (b, i) in self.builders.iter_mut().zip(&h.index) {
@@ -508,6 +506,80 @@ impl Rows {
             self.lines.push(line as i64);
             self.hashes.push(hash.0);
         }
+    }
+}
+
+/// Whether `record` holds the header's names, each once, in another order
+/// (a second extract joined on, its columns ordered otherwise): its first
+/// value is looked at first, so a row whose first value is not a name of
+/// the header (an ID, most) costs one comparison or a few.
+fn reordered_header(record: &csv::StringRecord, h: &Header) -> bool {
+    fn bare(v: &str) -> &str {
+        v.trim_start_matches('\u{FEFF}').trim()
+    }
+    let name = |v: &str| bare(v).to_ascii_lowercase();
+    let first = bare(record.get(0).unwrap_or(""));
+    if !first
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic())
+        || !h.found.iter().any(|f| f.eq_ignore_ascii_case(first))
+    {
+        return false;
+    }
+    let mut names: Vec<String> = h.found.iter().map(|f| name(f)).collect();
+    let mut values: Vec<String> = record.iter().take(names.len()).map(name).collect();
+    names.sort_unstable();
+    values.sort_unstable();
+    names == values
+        && record
+            .iter()
+            .skip(h.found.len())
+            .all(|v| v.trim().is_empty())
+}
+
+/// The quarantine line of a record of `found` fields at `line` not as
+/// many as the file's data lines hold (`breaks`: the line breaks inside
+/// its quoted fields).
+fn column_count(found: usize, line: u64, breaks: u64, h: &Header) -> Rejected {
+    let why = if breaks > 0 {
+        format!(
+            " (a quoted field runs over lines {line} to {}: a quote left open?)",
+            line + breaks
+        )
+    } else if h.odd {
+        format!(
+            " (the other data lines have {}, the last {} blank: a delimiter ending each \
+             line; this one has one field more again: a delimiter inside a value?)",
+            h.fields,
+            h.fields - h.found.len()
+        )
+    } else {
+        String::new()
+    };
+    Rejected {
+        line: line as i64,
+        column: String::new(),
+        value: format!("{found} fields"),
+        rule: "column_count",
+        message: format!(
+            "expected {} fields as in the header, found {found}{why}",
+            h.found.len()
+        ),
+    }
+}
+
+/// The quarantine line of the header's names again, at `line`.
+fn repeated_header(line: u64) -> Rejected {
+    Rejected {
+        line: line as i64,
+        column: String::new(),
+        value: String::new(),
+        rule: "repeated_header",
+        message:
+            "the header row again, in the middle of the file (two extracts joined into one?): \
+                  not a record"
+                .to_string(),
     }
 }
 
@@ -626,26 +698,27 @@ fn read_in_batches(
     let encoding = decoding.encoding;
     let mut text = Vec::new();
     let mut last = more(&mut decoding, &mut text, batch).map_err(io)?;
-    let (record, mut offset) = loop {
+    let (record, mut offset, sep_line) = loop {
         match header_record(&text, last, file)? {
             Some(found) => break found,
             None => last = more(&mut decoding, &mut text, batch).map_err(io)?,
         }
     };
     let mut header = Header::new(&record, file, spec, how.column_map)?;
+    header.utf8_inside = decoding.utf8_inside;
     present(&present_columns(spec, &header));
     let mut lfs = chunks::lfs(&text[..offset]);
     let mut consumed = 0u64;
     let mut tally = Tally::new(spec);
-    if let Some(fields) = other_count(&text[offset..], &header) {
+    if sep_line {
+        tally.report.notes.push(SEP_NOTE.to_string());
+    }
+    if let Some(hint) = other_count(&text[offset..], &header) {
         let decoded = stream::Decoding::new(open()?, how.choice, &analysis);
-        if every_line_has(decoded, header.fields, fields, file)? {
-            tally.report.notes.push(if fields > header.fields {
-                TRAILING_BLANK_NOTE.to_string()
-            } else {
-                unnamed_note(header.fields - fields)
-            });
-            header.fields = fields;
+        if let Some(shape) = whole_file_shape(decoded, &header, hint, file)? {
+            tally.report.notes.push(shape.note(header.fields));
+            header.fields = shape.fields;
+            header.odd = shape.odd > 0;
         }
     }
     loop {
@@ -701,12 +774,6 @@ fn read_in_batches(
     finish(file, spec, header, tally, info)
 }
 
-/// The read report's note on a file whose every data line ends with one
-/// blank field more than its header names.
-pub const TRAILING_BLANK_NOTE: &str = "every data line has one field more than the header, \
-     blank, after its last value (a delimiter ending each line, as some exports write): \
-     that field is not read";
-
 /// The read report's note on a file whose every data line lacks the
 /// `n` unnamed columns ending its header.
 fn unnamed_note(n: usize) -> String {
@@ -716,15 +783,21 @@ fn unnamed_note(n: usize) -> String {
     )
 }
 
-/// The count of fields of the first record with anything in it of `text`
-/// (the text after the header) when it is one the file may be read with
-/// though the header's is another: one more, blank (a delimiter after the
-/// last value), or without the unnamed columns ending the header (a
-/// delimiter after the header's last name). Only a hint: a file is read
-/// so only when every data line is ([`every_line_has`]); a single row so
-/// is a row shifted by a stray delimiter, or missing one, and is
-/// quarantined.
-fn other_count(text: &[u8], header: &Header) -> Option<usize> {
+/// What the first record with anything in it of `text` (the text after
+/// the header) hints the file's data lines may be read with though the
+/// header's count is another: fields more than the header, the last blank
+/// (delimiters after the last value, as some exports write), or the
+/// header's count without the unnamed columns ending it (a delimiter after
+/// the header's last name). Only a hint: [`whole_file_shape`] decides on
+/// every data line; a single row so is a row shifted by a stray delimiter,
+/// or missing one, and is quarantined.
+#[derive(Clone, Copy, PartialEq)]
+enum Hint {
+    BlankAfter,
+    WithoutUnnamed(usize),
+}
+
+fn other_count(text: &[u8], header: &Header) -> Option<Hint> {
     let fields = header.fields;
     let unnamed = header
         .canonical
@@ -741,29 +814,77 @@ fn other_count(text: &[u8], header: &Header) -> Option<usize> {
         if record.as_slice().bytes().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        let blank_after = record.len() == fields + 1 && record[fields].trim().is_empty();
+        if record.len() > fields && record[record.len() - 1].trim().is_empty() {
+            return Some(Hint::BlankAfter);
+        }
         let without_unnamed = unnamed > 0 && record.len() == fields - unnamed;
-        return (blank_after || without_unnamed).then_some(record.len());
+        return without_unnamed.then_some(Hint::WithoutUnnamed(fields - unnamed));
     }
     None
 }
 
-/// Whether every record with anything in it after the header of the
-/// decoded file holds `fields` fields (the header `header`), those past
-/// the header's blank (a whole read of the file, made only when its first
-/// data line is so).
-fn every_line_has(
-    decoded: impl std::io::Read,
-    header: usize,
+/// How a whole file's data lines are read when not with the header's
+/// count of fields: `fields` each, `odd` lines holding one field more again
+/// (quarantined alone).
+struct Shape {
     fields: usize,
+    odd: usize,
+}
+
+impl Shape {
+    /// The read report's note on the file, whose header holds `header`
+    /// fields.
+    fn note(&self, header: usize) -> String {
+        let Some(k) = self.fields.checked_sub(header) else {
+            return unnamed_note(header - self.fields);
+        };
+        let lines = match self.odd {
+            0 => "every data line has".to_string(),
+            n => format!("every data line but {n} has"),
+        };
+        let what = match k {
+            1 => "one field more than the header, blank, after its last value (a delimiter \
+                  ending each line, as some exports write): that field is not read"
+                .to_string(),
+            k => format!(
+                "{k} fields more than the header, blank, after its last value ({k} delimiters \
+                 ending each line, as some exports write): those fields are not read"
+            ),
+        };
+        let odd = match self.odd {
+            0 => String::new(),
+            n => format!(
+                "; the {n} line(s) with one field more again (a delimiter inside a value?) \
+                 are quarantined (column_count)"
+            ),
+        };
+        format!("{lines} {what}{odd}")
+    }
+}
+
+/// How the data lines of the decoded file (its `header`) are read, when
+/// every record with anything in it but the header holds the same count of
+/// fields `header.fields + k`, its last k blank (k >= 1: delimiters ending
+/// each line), or lacks the unnamed columns ending the header (`hint`).
+/// With k >= 1, lines holding one field more again, their last k blank, are
+/// rows shifted by a stray delimiter (`Jones, Jr` unquoted): quarantined
+/// alone, when fewer than the lines of k. Any other line, and the file is
+/// read with the header's count (a whole read of the file, made only when
+/// its first data line hints so).
+fn whole_file_shape(
+    decoded: impl std::io::Read,
+    header: &Header,
+    hint: Hint,
     file: &str,
-) -> Result<bool, ReadError> {
+) -> Result<Option<Shape>, ReadError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)
         .from_reader(decoded);
     let mut record = csv::StringRecord::new();
     let mut first = true;
+    // Lines by count of fields: (lines, the fewest blank fields ending one).
+    let mut counts: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
     while reader
         .read_record(&mut record)
         .map_err(|e| csv_error(file, 0, e))?
@@ -771,15 +892,51 @@ fn every_line_has(
         if record.as_slice().bytes().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        if std::mem::take(&mut first) {
+        if std::mem::take(&mut first) || is_header(&record, header) {
             continue;
         }
-        let past_header_blank = record.iter().skip(header).all(|v| v.trim().is_empty());
-        if record.len() != fields || !past_header_blank {
-            return Ok(false);
+        let blank = record
+            .iter()
+            .rev()
+            .take_while(|v| v.trim().is_empty())
+            .count();
+        let entry = counts.entry(record.len()).or_insert((0, usize::MAX));
+        *entry = (entry.0 + 1, entry.1.min(blank));
+        if counts.len() > 2 {
+            return Ok(None);
         }
     }
-    Ok(true)
+    let mut lines = counts.into_iter();
+    let Some((fields, (n, blank))) = lines.next() else {
+        return Ok(None);
+    };
+    let odd = lines.next();
+    if let Hint::WithoutUnnamed(without) = hint {
+        return Ok((fields == without && odd.is_none()).then_some(Shape { fields, odd: 0 }));
+    }
+    let k = fields.saturating_sub(header.fields);
+    let shifted = |&(more, (m, b)): &(usize, (usize, usize))| more == fields + 1 && b >= k && m < n;
+    let odd = match odd {
+        None => 0,
+        Some(o) if shifted(&o) => o.1 .0,
+        Some(_) => return Ok(None),
+    };
+    Ok((k >= 1 && blank >= k).then_some(Shape { fields, odd }))
+}
+
+/// Whether `record` is the header's names again (two extracts joined into
+/// one file), matched ignoring case and a byte-order mark starting it.
+fn is_header(record: &csv::StringRecord, header: &Header) -> bool {
+    record.len() >= header.found.len()
+        && record.iter().zip(&header.found).all(|(v, f)| {
+            v.trim_start_matches('\u{FEFF}')
+                .trim()
+                .eq_ignore_ascii_case(f)
+        })
+        && record
+            .iter()
+            .skip(header.found.len())
+            .all(|v| v.trim().is_empty())
 }
 
 /// Refuses a file whose last text (from a record's start, `lfs` LF bytes
@@ -878,13 +1035,48 @@ fn more(
     Ok(n < batch)
 }
 
-/// The header record and where the text after it starts, once the text
-/// holds a whole record (`None`: more text is needed).
+/// The read report's note on a file whose first line is Excel's `sep=,`.
+pub const SEP_NOTE: &str =
+    "the first line, sep=, (Excel's line naming the delimiter), is not read: the header is the line after it";
+
+/// Whether `record` is Excel's line naming the file's delimiter (`sep=,`,
+/// written above the header by some exports for Excel): `Ok(true)` for a
+/// comma; another delimiter is refused, naming it.
+fn sep_line(record: &csv::StringRecord, file: &str) -> Result<bool, ReadError> {
+    let first = record.get(0).unwrap_or("").trim_start_matches('\u{FEFF}');
+    let Some(sep) = first
+        .get(..4)
+        .filter(|s| s.eq_ignore_ascii_case("sep="))
+        .map(|_| &first[4..])
+    else {
+        return Ok(false);
+    };
+    if record.len() == 2 && sep.is_empty() && record[1].is_empty() {
+        return Ok(true);
+    }
+    let named = match sep {
+        "\t" => "a tab".to_string(),
+        s if record.len() == 1 && s.chars().count() == 1 => format!("'{s}'"),
+        _ => return Ok(false),
+    };
+    Err(ReadError::Csv {
+        file: file.to_string(),
+        line: 1,
+        message: format!(
+            "the first line, Excel's sep= line, says the values are separated by {named}: \
+             save the file comma-separated"
+        ),
+    })
+}
+
+/// The header record, where the text after it starts, and whether a
+/// `sep=,` line came before it ([`sep_line`]), once the text holds a whole
+/// record (`None`: more text is needed).
 fn header_record(
     text: &[u8],
     last: bool,
     file: &str,
-) -> Result<Option<(csv::StringRecord, usize)>, ReadError> {
+) -> Result<Option<(csv::StringRecord, usize, bool)>, ReadError> {
     // Nothing but blank lines (spaces and tabs included, which the CSV
     // reader would take for a one-field header): said so, not "empty".
     if text.trim_ascii().is_empty() {
@@ -912,6 +1104,7 @@ fn header_record(
     // record with anything in it, as the CSV reader skips blank lines.
     let ends = chunks::cut(text, text.len().max(1), last).map_or(Vec::new(), |c| c.ends);
     let mut from = 0;
+    let mut sep = false;
     for (end, _) in ends {
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
@@ -935,7 +1128,12 @@ fn header_record(
                         .to_string(),
                 });
             }
-            return Ok(Some((record, end)));
+            if !sep && sep_line(&record, file)? {
+                sep = true;
+                from = end;
+                continue;
+            }
+            return Ok(Some((record, end, sep)));
         }
         from = end;
     }
@@ -973,6 +1171,16 @@ fn parse_piece(
     {
         position = record.position().map_or(position, |p| p.byte() as usize);
         rows.take(&record, lines.at(position), header, spec, encoding);
+    }
+    if let Some(line) = rows.reordered {
+        return Err(ReadError::Csv {
+            file: file.to_string(),
+            line,
+            message: "the header row again, its columns in another order (two extracts \
+                      joined into one?): the rows after it would be read under the wrong \
+                      columns: split the file at this line"
+                .to_string(),
+        });
     }
     Ok(rows)
 }
@@ -1156,6 +1364,55 @@ fn undecodable_fields(
             rule: "undecodable",
             message: format!(
                 "{c}: bytes that are not valid {encoding} (the rest of the file is read as {encoding})"
+            ),
+        })
+        .collect()
+}
+
+/// Whether `v`, decoded as Windows-1252, holds a multi-byte UTF-8
+/// character's bytes: a lead byte (`Ã` for 0xC3) followed by the
+/// continuation bytes it needs (0x80 to 0xBF, as Windows-1252 decodes
+/// them), `JosÃ©` for the UTF-8 `José`.
+fn utf8_read_as_cp1252(v: &str) -> bool {
+    let continuation =
+        |c: char| matches!(c as u32, 0xA0..=0xBF) || "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ".contains(c);
+    let mut chars = v.chars();
+    while let Some(c) = chars.next() {
+        let more = match c as u32 {
+            0xC2..=0xDF => 1,
+            0xE0..=0xEF => 2,
+            0xF0..=0xF4 => 3,
+            _ => continue,
+        };
+        if chars
+            .clone()
+            .take(more)
+            .filter(|&c| continuation(c))
+            .count()
+            == more
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// Every field of `record` holding UTF-8 text in a file read as
+/// Windows-1252 ([`utf8_read_as_cp1252`]): quarantined, never kept
+/// garbled. Neither value is shown (a name, most).
+fn utf8_fields(record: &csv::StringRecord, line: i64, canonical: &[String]) -> Vec<Rejected> {
+    record
+        .iter()
+        .zip(canonical)
+        .filter(|(f, _)| utf8_read_as_cp1252(f))
+        .map(|(_, c)| Rejected {
+            line,
+            column: c.clone(),
+            value: cutover_stages::quarantine::REDACTED.to_string(),
+            rule: "undecodable",
+            message: format!(
+                "{c}: UTF-8 text in a file read as windows-1252 (a value pasted from another \
+                 system?): its characters would be garbled"
             ),
         })
         .collect()
@@ -1595,6 +1852,33 @@ mod tests {
             err.to_string(),
             "schools.csv: line 1: none of the file's columns found in its 1 field(s) (is the file comma-separated?): the header row may be missing (the line's values are not shown: they may be a student's)"
         );
+        // Excel's `sep=,` line above the header: not read, the header the
+        // line after it, noted (it was "none of the file's columns found in
+        // its 2 field(s)"); another delimiter named and refused.
+        for text in [
+            &b"sep=,\r\nSchool_ID,SchoolName,SAU_ID\r\n12,Oak,1001\r\n"[..],
+            b"SEP=,\nSchool_ID,SchoolName,SAU_ID\n12,Oak,1001",
+        ] {
+            let read = read_bytes(text, &[]).unwrap();
+            assert_eq!(names(&read), [Some("Oak".to_string())]);
+            assert_eq!(read.report.notes, [SEP_NOTE]);
+            assert_eq!(
+                SEP_NOTE,
+                "the first line, sep=, (Excel's line naming the delimiter), is not read: the header is the line after it"
+            );
+            let lines = read.frame.column(SOURCE_ROW).unwrap().i64().unwrap().get(0);
+            assert_eq!(lines, Some(3));
+        }
+        for (text, named) in [
+            (&b"sep=;\nSchool_ID;SchoolName;SAU_ID\n"[..], "';'"),
+            (b"sep=\t\nSchool_ID\tSchoolName\n", "a tab"),
+        ] {
+            let err = read_bytes(text, &[]).err().unwrap();
+            assert_eq!(
+                err.to_string(),
+                format!("schools.csv: line 1: the first line, Excel's sep= line, says the values are separated by {named}: save the file comma-separated")
+            );
+        }
         let err = read_bytes(b"School_ID,SAU_ID,SAU_ID\n", &[]).err().unwrap();
         assert_eq!(
             err.to_string(),

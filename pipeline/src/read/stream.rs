@@ -169,6 +169,10 @@ pub struct Decoding<R> {
     done: bool,
     /// Characters that could not be decoded (replaced by U+FFFD).
     pub undecodable: u64,
+    /// Read as Windows-1252 by choice of the first pass, though it holds
+    /// valid multi-byte UTF-8 (a value pasted from another system: its
+    /// characters would be garbled, `José` read as `JosÃ©`).
+    pub utf8_inside: bool,
     crlf: u64,
     lf: u64,
     last_cr: bool,
@@ -193,6 +197,10 @@ impl<R: Read> Decoding<R> {
             },
             done: false,
             undecodable: 0,
+            utf8_inside: mode == Mode::Windows1252
+                && choice == EncodingChoice::Auto
+                && analysis.utf16.is_none()
+                && analysis.multibyte > 0,
             crlf: 0,
             lf: 0,
             last_cr: false,

@@ -358,6 +358,57 @@ fn a_delimiter_ending_every_data_line_is_noted_and_its_blank_field_not_read() {
     );
 }
 
+/// Two delimiters ending every data line (two blank fields more than the
+/// header) are read as one is; a file whose every line ends with one but
+/// for a row shifted by a stray comma (one field more again) quarantines
+/// that row alone, and says so (both were quarantined row by row, every
+/// row `column_count`). The scenarios check the rows, the quarantine and
+/// the ledger.
+#[test]
+fn delimiters_ending_every_data_line_and_a_shifted_row_are_noted() {
+    let two = "every data line has 2 fields more than the header, blank, after its last value (2 delimiters ending each line, as some exports write): those fields are not read";
+    let blank = "1 line(s) with every field blank not read, as not records (a spreadsheet's empty rows?): line 3";
+    assert_eq!(
+        read_notes("two_commas_ending_every_data_line"),
+        vec![
+            ("student_personal".to_string(), serde_json::json!([two])),
+            (
+                "student_enrollment".to_string(),
+                serde_json::json!([two, blank])
+            ),
+        ]
+    );
+    let but_one = "every data line but 1 has one field more than the header, blank, after its last value (a delimiter ending each line, as some exports write): that field is not read; the 1 line(s) with one field more again (a delimiter inside a value?) are quarantined (column_count)";
+    let one = "every data line has one field more than the header, blank, after its last value (a delimiter ending each line, as some exports write): that field is not read";
+    assert_eq!(
+        read_notes("trailing_commas_and_a_row_shifted_by_a_stray_comma"),
+        vec![
+            ("student_personal".to_string(), serde_json::json!([but_one])),
+            ("student_enrollment".to_string(), serde_json::json!([one])),
+        ]
+    );
+}
+
+/// Excel's `sep=,` line above the header is not read, and said so (the run
+/// stopped: "none of the file's columns found in its 2 field(s)"); the
+/// scenario `excel_sep_line_above_the_header` checks the rows and their
+/// line numbers.
+#[test]
+fn an_excel_sep_line_above_the_header_is_noted() {
+    let sep = "the first line, sep=, (Excel's line naming the delimiter), is not read: the header is the line after it";
+    let one = "every data line has one field more than the header, blank, after its last value (a delimiter ending each line, as some exports write): that field is not read";
+    assert_eq!(
+        read_notes("excel_sep_line_above_the_header"),
+        vec![
+            ("student_personal".to_string(), serde_json::json!([sep])),
+            (
+                "student_enrollment".to_string(),
+                serde_json::json!([sep, one])
+            ),
+        ]
+    );
+}
+
 /// An output folder no run wrote (no run.json, stages.json or lock file)
 /// that holds an `uploads` folder of its own is refused before anything is
 /// written: the run swapped its own uploads folder in whole and removed
