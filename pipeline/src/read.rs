@@ -1565,6 +1565,28 @@ mod tests {
     }
 
     #[test]
+    fn utf8_text_decoded_as_windows_1252_is_told_from_its_accented_letters() {
+        let cp1252 = |b: &[u8]| encoding_rs::WINDOWS_1252.decode(b).0.into_owned();
+        // UTF-8's é, ñ, the right single quote, an emoji, decoded as
+        // Windows-1252: found.
+        for utf8 in ["Pelé", "Muñoz", "O\u{2019}Brien", "Ann\u{1F600}"] {
+            assert!(utf8_read_as_cp1252(&cp1252(utf8.as_bytes())), "{utf8}");
+        }
+        // Windows-1252's own accented letters, and a letter before a
+        // letter or a space: not.
+        for text in [
+            &b"Th\xe9riault"[..],
+            b"L\xe9vesque",
+            b"O'Brien-C\xf4t\xe9",
+            b"Jos\xe9",
+            b"\xc9mile",
+            b"M\xfcller \xc0 Paris",
+        ] {
+            assert!(!utf8_read_as_cp1252(&cp1252(text)), "{text:?}");
+        }
+    }
+
+    #[test]
     fn trimmed_is_trim() {
         for v in [
             "", " ", "a", " a ", "a b", "\u{a0}x", "x\u{a0}", "\tx\r", "é ", " é", "\u{1c}x",
