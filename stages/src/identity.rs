@@ -1482,11 +1482,31 @@ fn identities(personal: &DataFrame) -> PolarsResult<(Vec<Identity>, Vec<String>)
     let table = names::table(folded.iter().map(String::as_str));
     let number = names::ids(&table);
     let id_of: Vec<u32> = folded.iter().map(|f| number[f.as_str()]).collect();
-    drop((number, folded));
+    // A placeholder of its part of the name ("Baby Boy", "NMN") is read as
+    // blank.
+    let id_in = |list: &[&str]| -> Vec<u32> {
+        folded
+            .iter()
+            .zip(&id_of)
+            .map(|(f, &id)| {
+                if names::placeholder(list, f) {
+                    names::BLANK
+                } else {
+                    id
+                }
+            })
+            .collect()
+    };
+    let (first_of, middle_of) = (
+        id_in(names::FIRST_PLACEHOLDERS),
+        id_in(names::MIDDLE_PLACEHOLDERS),
+    );
+    let last_of = id_in(names::LAST_PLACEHOLDERS);
+    drop((number, folded, id_of));
     for id in &mut ids {
-        id.first_id = id_of[id.first_id as usize];
-        id.middle_id = id_of[id.middle_id as usize];
-        id.last_id = id_of[id.last_id as usize];
+        id.first_id = first_of[id.first_id as usize];
+        id.middle_id = middle_of[id.middle_id as usize];
+        id.last_id = last_of[id.last_id as usize];
     }
     Ok((ids, table))
 }
@@ -3433,6 +3453,114 @@ mod tests {
         ];
         let out = cluster(&units, &pairs);
         assert_ne!(out.survivor_of_unit[0], out.survivor_of_unit[1]);
+    }
+
+    /// A ~ C and B ~ C would merge, and no blocking pass compared A and B
+    /// (cousins of one full name born years apart, C a record of one of
+    /// them with a blank birth date carrying the other's address): A and B
+    /// were enrolled at once for a year, two children, so the weaker merge
+    /// goes to a person. Enrolled at once for two weeks (a transfer), the
+    /// chain stands; a reviewer's "merge" is not held back.
+    #[test]
+    fn a_merge_through_a_third_id_never_joins_two_ids_at_school_at_once_for_months() {
+        let mut units = three_units();
+        let spans = |u: &mut Unit, from: &str, to: &str| {
+            let e = enrolled(&[(from, to, 1)]);
+            u.spans = e.spans;
+            u.summarise();
+        };
+        spans(&mut units[0], "2014-08-28", "2015-06-12");
+        spans(&mut units[1], "2014-08-28", "2016-06-12");
+        let pairs = vec![
+            scored(0, 2, 40.0, "merge", "probable"),
+            scored(1, 2, 35.0, "merge", "probable"),
+        ];
+        let out = cluster(&units, &pairs);
+        assert_ne!(out.survivor_of_unit[0], out.survivor_of_unit[1]);
+        assert_eq!(out.survivor_of_unit[0], out.survivor_of_unit[2]);
+        assert_eq!(
+            out.guarded,
+            [(1, "cluster_guard: probable, but it would join 000000001 and 000000002, enrolled at once for more than 60 days (two children, compared or not): a person decides".to_string())]
+        );
+        spans(&mut units[1], "2015-06-01", "2016-06-12");
+        let out = cluster(&units, &pairs);
+        assert!(out.guarded.is_empty());
+        assert_eq!(out.survivor_of_unit, ["000000001"; 3]);
+        spans(&mut units[1], "2014-08-28", "2016-06-12");
+        let decided = vec![
+            scored(0, 2, 0.0, "merge", "decision"),
+            scored(1, 2, 0.0, "merge", "decision"),
+        ];
+        assert_eq!(cluster(&units, &decided).survivor_of_unit, ["000000001"; 3]);
+    }
+
+    /// A reviewer's "separate" is never undone by automatic merges through a
+    /// third ID, in either order of the merges' scores.
+    #[test]
+    fn a_separate_decision_is_never_undone_through_a_third_id() {
+        let units = three_units();
+        for (s02, s12) in [(40.0, 35.0), (35.0, 40.0)] {
+            let pairs = vec![
+                scored(0, 1, 0.0, "separate", "decision"),
+                scored(0, 2, s02, "merge", "probable"),
+                scored(1, 2, s12, "merge", "probable"),
+            ];
+            let out = cluster(&units, &pairs);
+            assert_ne!(out.survivor_of_unit[0], out.survivor_of_unit[1]);
+            assert_eq!(out.guarded.len(), 1);
+        }
+    }
+
+    /// Placeholder names name no child: matching reads them as blank, each
+    /// part of the name its own (a surname "Noné" is a family's).
+    #[test]
+    fn placeholder_names_are_read_as_blank() {
+        let first = names::FIRST_PLACEHOLDERS;
+        for p in ["baby boy", "baby", "unknown", "test"] {
+            assert!(names::placeholder(first, p), "{p}");
+        }
+        for n in ["liam", "lee", "bo", "babette", "tess", "none"] {
+            assert!(!names::placeholder(first, n), "{n}");
+        }
+        assert!(names::placeholder(first, &fold("Baby Boy")));
+        assert!(names::placeholder(names::MIDDLE_PLACEHOLDERS, &fold("NMN")));
+        assert!(names::placeholder(
+            names::MIDDLE_PLACEHOLDERS,
+            &fold("None")
+        ));
+        assert!(!names::placeholder(names::LAST_PLACEHOLDERS, &fold("Noné")));
+        assert!(!names::placeholder(names::LAST_PLACEHOLDERS, "na"));
+        let personal = personal(&[
+            (
+                1,
+                1,
+                Some("100000001"),
+                "Baby",
+                "Tremblay",
+                "M",
+                "2011-04-04",
+                "2014-08-01",
+            ),
+            (
+                2,
+                2,
+                Some("100000002"),
+                "Unknown",
+                "Noné",
+                "M",
+                "2011-04-04",
+                "2014-08-01",
+            ),
+        ]);
+        let (ids, _) = identities(&personal).unwrap();
+        assert_eq!(ids[0].first_id, names::BLANK);
+        assert_ne!(ids[0].last_id, names::BLANK);
+        assert_eq!(ids[1].first_id, names::BLANK);
+        assert_ne!(
+            ids[1].last_id,
+            names::BLANK,
+            "a surname Noné is no placeholder"
+        );
     }
 
     /// The same names with a birth date a little off and nothing else, or a

@@ -87,21 +87,23 @@ class Bundle:
         write_csv(f"{out}/student_enrollment.csv", ENR_HEAD, self.enrs)
         write_csv(f"{out}/expected.csv", ["id_a", "id_b", "kind", "outcome", "case"], self.expected)
 
-    def write_pa(self, out, outcomes, prefix=None):
+    def write_pa(self, out, outcomes, prefix=None, leave_out=()):
         """The same students with names, birth dates and addresses only (no
         gender, no enrollments); `outcomes` the pairs whose outcome differs
         there (None: the pair left out, nothing there to find it by);
-        `prefix` the StateStudentIDs' prefix there (default the same)."""
+        `prefix` the StateStudentIDs' prefix there (default the same);
+        `leave_out` StateStudentIDs whose students are not written there."""
         os.makedirs(out, exist_ok=True)
         key = (lambda s: prefix + s[len(self.prefix):]) if prefix else (lambda s: s)
         gender = PERSONAL_HEAD.index("Gender")
-        people = [p[:2] + [key(p[2])] + p[3:gender] + p[gender + 1:] for p in self.people]
+        people = [p[:2] + [key(p[2])] + p[3:gender] + p[gender + 1:] for p in self.people
+                  if p[2] not in leave_out]
         write_csv(f"{out}/student_personal.csv", PERSONAL_HEAD[:gender] + PERSONAL_HEAD[gender + 1:], people)
         write_csv(f"{out}/mailing_address.csv", ["StateStudentID", "Address", "City", "State", "Zip"],
-                  [[key(a[0])] + a[1:] for a in self.addrs])
+                  [[key(a[0])] + a[1:] for a in self.addrs if a[0] not in leave_out])
         write_csv(f"{out}/expected.csv", ["id_a", "id_b", "kind", "outcome", "case"],
                   [[key(a), key(b), k, outcomes.get((a, b), o), c] for a, b, k, o, c in self.expected
-                   if outcomes.get((a, b), o) is not None])
+                   if outcomes.get((a, b), o) is not None and a not in leave_out and b not in leave_out])
 
 
 def write_csv(path, head, rows):

@@ -270,7 +270,14 @@ fn outcome(w: &Path, out: &str, a: &str, b: &str) -> &'static str {
 /// nickname, reversed and accented surnames, French compound first names):
 /// the renamed children, the birth dates across a month's end and Bill
 /// with day and month swapped were never compared, and the cousins Nathan
-/// Joseph Gagnon were merged automatically.
+/// Joseph Gagnon were merged automatically. `adversary` and `adversary_pa`
+/// (twins a letter apart at the end with one middle name, twins whose
+/// records a school swapped for a year, names transposed, a compound
+/// surname dropped, a junior and his cousin, a birth date entered as the
+/// entry date, placeholder names, the commonest names born the same day, and
+/// chains through a middle record): twin boys entered as "Baby Boy" and two
+/// cousins of one full name at school at once, joined through the younger's
+/// new ID, were merged automatically.
 #[test]
 fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     let tmp = tempfile::tempdir().unwrap();
@@ -289,6 +296,8 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         "cousins_pa",
         "shapes",
         "shapes_pa",
+        "adversary",
+        "adversary_pa",
     ] {
         let dir = crate::common::repo()
             .join("tests/identity_small")
@@ -419,6 +428,32 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     assert_eq!(
         reason("680000017", "680000018").1,
         "probable, but only the whole name (the middle name too) and a birth date a little off agree, in SAUs with none in common and no address agreeing (as cousins named for one grandparent can): a person decides"
+    );
+    // Twin boys entered as "Baby Boy Tremblay", one address, one never
+    // enrolled (merged at 29.7 on the exact "names" before): a placeholder is
+    // read as blank, and a blank first name cannot rule out a twin. Cousins
+    // of one full name born years apart and at school at once, never
+    // compared, joined through the younger's new ID with a blank birth date
+    // and the elder's address (merged before): the weaker merge goes to a
+    // person.
+    let queue = csv_rows(&w.join("adversary/review/queue.csv"));
+    let reason = |a: &str, b: &str| {
+        queue
+            .iter()
+            .find(|r| r["id_a"] == a && r["id_b"] == b)
+            .map(|r| (r["pattern"].clone(), r["reason"].clone()))
+            .unwrap_or_else(|| panic!("{a} {b} queued"))
+    };
+    assert_eq!(
+        reason("700000029", "700000030"),
+        (
+            "twins_or_siblings".to_string(),
+            "twins_or_siblings: same surname, close birth date, different first names, together: a person decides".to_string()
+        )
+    );
+    assert_eq!(
+        reason("700000047", "700000049").1,
+        "cluster_guard: probable, but it would join 700000047 and 700000048, enrolled at once for more than 60 days (two children, compared or not): a person decides"
     );
     let model = fs::read_to_string(w.join("with_enrollments/identity/model.json")).unwrap();
     assert!(

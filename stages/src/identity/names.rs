@@ -15,6 +15,46 @@ use std::sync::Mutex;
 /// The ID of the blank name.
 pub const BLANK: u32 = 0;
 
+/// Folded first names a registrar enters when the child's name is not
+/// known yet ("Baby Boy", "Unknown") or for a test record: they name no
+/// child, so matching reads them as blank (a missing value is no evidence,
+/// and a blank first name cannot rule out a twin). Twin boys entered at
+/// birth as "Baby Boy Tremblay", one address, one of them never enrolled,
+/// were merged automatically on the exact "names" (29.7; the hand-made
+/// `tests/identity_small/adversary`).
+pub const FIRST_PLACEHOLDERS: &[&str] = &[
+    "baby",
+    "baby boy",
+    "baby girl",
+    "babyboy",
+    "babygirl",
+    "baby a",
+    "baby b",
+    "boy",
+    "girl",
+    "infant",
+    "unknown",
+    "unk",
+    "test",
+    "tbd",
+    "nfn",
+    "fnu",
+];
+
+/// Folded middle names that say there is none or it is not known ("NMN",
+/// "None"; "Boy" after "Baby").
+pub const MIDDLE_PLACEHOLDERS: &[&str] =
+    &["nmn", "nmi", "none", "unknown", "unk", "tbd", "boy", "girl"];
+
+/// Folded surnames that name no family. Per part of the name: a generated
+/// surname "Noné" folds to "none", which only a middle name uses so.
+pub const LAST_PLACEHOLDERS: &[&str] = &["unknown", "unk", "test", "tbd", "lnu"];
+
+/// Is this folded name one of a part's placeholders?
+pub fn placeholder(list: &[&str], folded: &str) -> bool {
+    list.contains(&folded)
+}
+
 /// Distinct folded names, sorted; the blank name first.
 pub fn table<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut text: Vec<&str> = std::iter::once("").chain(names).collect();

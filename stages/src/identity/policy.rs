@@ -581,6 +581,29 @@ pub(super) fn guarded_reason(x: &str, y: &str, to_person: bool, pattern: &str) -
     )
 }
 
+/// Two units, one of each cluster, enrolled at once for more than 60 days
+/// (two children), whether or not any blocking pass compared them (the
+/// smaller pair first: the same pair on every run).
+fn at_once_for_months(
+    units: &[Unit],
+    xs: &BTreeSet<usize>,
+    ys: &BTreeSet<usize>,
+) -> Option<(usize, usize)> {
+    xs.iter().find_map(|&x| {
+        ys.iter()
+            .find(|&&y| overlap_days(&units[x].spans, &units[y].spans).is_some_and(|d| d > 60))
+            .map(|&y| (x.min(y), x.max(y)))
+    })
+}
+
+/// The reason of a merge the cluster guard sends to a person because it
+/// would join two IDs enrolled at once for months.
+pub(super) fn at_once_reason(x: &str, y: &str) -> String {
+    format!(
+        "cluster_guard: probable, but it would join {x} and {y}, enrolled at once for more than 60 days (two children, compared or not): a person decides"
+    )
+}
+
 /// What [`cluster`] decided: each unit's surviving key, for each unit
 /// merged the rule and score that merged it, and the merges the guard held
 /// back (index into the pairs, the reason).
@@ -605,7 +628,12 @@ pub(super) struct Clustered {
 /// differ) does not forbid by itself, only its scored pair does: on that
 /// bundle the 24 merges it would have held back were all one child. A
 /// merge is also held back when a sibling of one side matches the other
-/// side at least as well ([`rivals`]).
+/// side at least as well ([`rivals`]), or when it would join two IDs
+/// enrolled at once for more than 60 days that no blocking pass compared
+/// ([`at_once_for_months`]: a record with a blank birth date merged with a
+/// girl through her local number and with her cousin of one full name
+/// through the cousin's address, the cousins born years apart and at
+/// school at once: `tests/identity_small/adversary`).
 pub(super) fn cluster(units: &[Unit], pairs: &[Scored]) -> Clustered {
     let mut blocking: BTreeMap<(usize, usize), usize> = pairs
         .iter()
@@ -658,6 +686,15 @@ pub(super) fn cluster(units: &[Unit], pairs: &[Scored]) -> Clustered {
                 guarded.push((i, guarded_reason(kx, ky, to_person, pairs[own].pattern)));
                 blocking.insert((a, b), i);
             }
+            continue;
+        }
+        if let Some((x, y)) = (!decision)
+            .then(|| at_once_for_months(units, &members[&ra], &members[&rb]))
+            .flatten()
+        {
+            let (kx, ky) = (units[x].key.as_str(), units[y].key.as_str());
+            guarded.push((i, at_once_reason(kx, ky)));
+            blocking.insert((a, b), i);
             continue;
         }
         if let Some((x, c, y)) = (!decision).then(|| rivals.rival(pairs, i)).flatten() {
