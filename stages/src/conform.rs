@@ -30,6 +30,9 @@ use crate::identity::{NEEDS_NEW_STATE_ID, STUDENT_KEY};
 use crate::report::StageReport;
 use polars::prelude::*;
 
+mod personal;
+pub use personal::{PersonalStudents, Places};
+
 pub const STAGE: &str = "conform";
 
 /// Which source a row came from (`student_enrollment`, `behavior` ...).
@@ -665,19 +668,7 @@ fn shape(
         year.cast(DataType::Int32).alias(UPLOAD_YEAR),
         sau.cast(DataType::String).alias(UPLOAD_SAU),
     ];
-    for (name, field) in upload.fields {
-        let e = exprs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, e)| e.clone())
-            .unwrap_or_else(|| null_of(*field));
-        let e = match field {
-            FieldType::Date => e.cast(DataType::Date),
-            FieldType::Flag => e.cast(DataType::Boolean),
-            _ => e.cast(DataType::String),
-        };
-        select.push(e.alias(*name));
-    }
+    select.extend(upload.fields.iter().map(|f| field_expr(f, &exprs)));
     let selected = lf.select(select).collect()?;
     let order = upload_order(&selected, upload)?;
     let mut sorted = selected.take(&order)?;
@@ -706,6 +697,22 @@ fn shape(
             .collect::<Vec<_>>(),
         )
         .collect()
+}
+
+/// Upload field `name` of type `field`: its expression in `exprs` (null
+/// when it has none) cast to the field's type.
+fn field_expr((name, field): &(&str, FieldType), exprs: &[(&str, Expr)]) -> Expr {
+    let e = exprs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, e)| e.clone())
+        .unwrap_or_else(|| null_of(*field));
+    let e = match field {
+        FieldType::Date => e.cast(DataType::Date),
+        FieldType::Flag => e.cast(DataType::Boolean),
+        _ => e.cast(DataType::String),
+    };
+    e.alias(*name)
 }
 
 /// The keys an upload's rows are ordered by: school year, SAU, the student
@@ -1504,6 +1511,25 @@ pub fn student_personal_rows(
         [col(STUDENT_KEY)],
         JoinArgs::new(JoinType::Inner),
     );
+    let df = shape(
+        joined,
+        &STUDENT_PERSONAL_UPLOAD,
+        crate::schema::STUDENT_PERSONAL.name,
+        [("SAUID", col(SAU_ORG_ID))]
+            .into_iter()
+            .chain(personal_exprs(students))
+            .collect(),
+        col(YEAR_CODE),
+        col(SAU_ORG_ID),
+    )?;
+    let mut df = with_wrong_values(df, students)?;
+    renumber(&mut df, first_row)?;
+    Ok(df)
+}
+
+/// Student Personal's fields taken from the student (every one but
+/// `SAUID`, the place's).
+fn personal_exprs(students: &DataFrame) -> Vec<(&'static str, Expr)> {
     let race = |c: &str| {
         if students.column(c).is_ok() {
             col(c)
@@ -1511,14 +1537,7 @@ pub fn student_personal_rows(
             lit(NULL).cast(DataType::Boolean)
         }
     };
-    let df = shape(
-        joined,
-        &STUDENT_PERSONAL_UPLOAD,
-        crate::schema::STUDENT_PERSONAL.name,
-        [
-            ("SAUID", col(SAU_ORG_ID)),
-            ("StateStudentID", col(STUDENT_KEY)),
-        ]
+    [("StateStudentID", col(STUDENT_KEY))]
         .into_iter()
         .chain(person_fields())
         .chain([
@@ -1539,13 +1558,7 @@ pub fn student_personal_rows(
             ("DateEnteredUSSchool", col(US_SCHOOL_DATE)),
             ("HomeLanguage", col(HOME_PRIMARY_LANGUAGE)),
         ])
-        .collect(),
-        col(YEAR_CODE),
-        col(SAU_ORG_ID),
-    )?;
-    let mut df = with_wrong_values(df, students)?;
-    renumber(&mut df, first_row)?;
-    Ok(df)
+        .collect()
 }
 
 /// The conformed Student Personal rows with their student's current

@@ -70,14 +70,30 @@ struct YearPlan {
 /// first, so the years' rows one after the other are the upload.
 pub struct PersonalYears {
     plan: YearPlan,
-    /// The students (the columns the upload declares).
-    students: DataFrame,
-    /// The enrollment columns the upload declares (those the snapshot has).
-    columns: Vec<String>,
+    made: PersonalMade,
     /// The school years with rows, in the upload's order, and their rows.
     years: Vec<(Option<i32>, usize)>,
     /// Conform's report of the upload.
     pub report: StageReport,
+}
+
+/// How Student Personal's rows of a school year are made.
+enum PersonalMade {
+    /// Each student one row of the students: each year's places (kept from
+    /// the count, a few numbers each) gathered from the students shaped
+    /// once ([`conform::PersonalStudents`]).
+    Gathered {
+        students: conform::PersonalStudents,
+        places: Vec<conform::Places>,
+    },
+    /// Each year's enrollment rows read again and joined with the students
+    /// ([`conform::student_personal_rows`]).
+    Joined {
+        /// The students (the columns the upload declares).
+        students: DataFrame,
+        /// The enrollment columns the upload declares (those the snapshot has).
+        columns: Vec<String>,
+    },
 }
 
 impl PersonalYears {
@@ -89,17 +105,27 @@ impl PersonalYears {
     /// Each school year's rows, made one after the other.
     pub fn frames(&self) -> impl Iterator<Item = Result<DataFrame>> + '_ {
         let mut first = 0usize;
-        self.years.iter().map(move |&(year, height)| {
-            let rows = Loaded::year_rows(&self.plan, year, &self.columns)?;
-            let df = conform::student_personal_rows(&self.students, &rows, first as IdxSize)?;
-            anyhow::ensure!(
-                df.height() == height,
-                "student_personal: school year {year:?} made {} rows, counted {height}",
-                df.height()
-            );
-            first += height;
-            Ok(df)
-        })
+        self.years
+            .iter()
+            .enumerate()
+            .map(move |(i, &(year, height))| {
+                let df = match &self.made {
+                    PersonalMade::Gathered { students, places } => {
+                        students.rows(&places[i], first as IdxSize)?
+                    }
+                    PersonalMade::Joined { students, columns } => {
+                        let rows = Loaded::year_rows(&self.plan, year, columns)?;
+                        conform::student_personal_rows(students, &rows, first as IdxSize)?
+                    }
+                };
+                anyhow::ensure!(
+                    df.height() == height,
+                    "student_personal: school year {year:?} made {} rows, counted {height}",
+                    df.height()
+                );
+                first += height;
+                Ok(df)
+            })
     }
 }
 
@@ -626,55 +652,33 @@ impl<'a> Loaded<'a> {
             .filter(|c| have.iter().any(|h| h == c))
             .map(str::to_string)
             .collect();
-        // Each distinct student (`__k`) and how many rows of the students
-        // have it (`__n`): a place of the student makes that many rows.
-        let keys = students
-            .clone()
-            .lazy()
-            .group_by([col(STUDENT_KEY)])
-            .agg([len().alias("__n")])
-            .with_row_index("__k", None)
-            .collect()?;
-        let mut placed = vec![false; keys.height()];
-        let mut years = Vec::new();
-        for &year in &plan.order {
-            let rows = Self::year_rows(&plan, year, &columns)?;
-            let met = conform::student_places(&rows)
-                .join(
-                    keys.clone().lazy(),
-                    [col(STUDENT_KEY)],
-                    [col(STUDENT_KEY)],
-                    JoinArgs::new(JoinType::Inner),
-                )
-                .select([col("__k"), col("__n")])
-                .collect()?;
-            let n: u64 = met
-                .column("__n")?
-                .idx()?
-                .iter()
-                .flatten()
-                .map(u64::from)
-                .sum();
-            for k in met.column("__k")?.idx()?.iter().flatten() {
-                placed[k as usize] = true;
+        let (made, (years, placed)) = match gathered_places(&plan, &students, &columns)? {
+            Some((shaped, places, counted)) => {
+                let made = PersonalMade::Gathered {
+                    students: shaped,
+                    places,
+                };
+                (made, counted)
             }
-            if n > 0 {
-                years.push((year, n as usize));
+            None => {
+                let counted = joined_counts(&plan, &students, &columns)?;
+                (PersonalMade::Joined { students, columns }, counted)
             }
-        }
+        };
         let total: usize = years.iter().map(|y| y.1).sum();
         clock.lap("read+count by school year");
         self.drop_unread();
         if total == 0 {
             return Ok(None);
         }
-        let placed = placed.iter().filter(|p| **p).count() as u64;
-        let report =
-            conform::student_personal_report(students.height() as u64, total as u64, placed);
+        let students = match &made {
+            PersonalMade::Gathered { students, .. } => students.height(),
+            PersonalMade::Joined { students, .. } => students.height(),
+        };
+        let report = conform::student_personal_report(students as u64, total as u64, placed);
         Ok(Some(PersonalYears {
             plan,
-            students,
-            columns,
+            made,
             years,
             report,
         }))
@@ -728,6 +732,83 @@ impl<'a> Loaded<'a> {
         self.frames
             .retain(|s, _| next.as_ref().is_some_and(|n| n.contains(s)));
     }
+}
+
+/// The school years with Student Personal rows and how many each
+/// ([`PersonalYears::years`]), and how many distinct students are placed.
+type Counted = (Vec<(Option<i32>, usize)>, u64);
+
+/// Student Personal's places of each school year of `plan`, made by
+/// [`conform::PersonalStudents`] (the students shaped once) and kept, with
+/// the years' counts; `None` when the students or the enrollment rows do
+/// not allow it (then [`joined_counts`]).
+fn gathered_places(
+    plan: &YearPlan,
+    students: &DataFrame,
+    columns: &[String],
+) -> Result<Option<(conform::PersonalStudents, Vec<conform::Places>, Counted)>> {
+    let Some(shaped) = conform::PersonalStudents::new(students)? else {
+        return Ok(None);
+    };
+    let mut placed = vec![false; shaped.height()];
+    let (mut years, mut all) = (Vec::new(), Vec::new());
+    for &year in &plan.order {
+        let rows = Loaded::year_rows(plan, year, columns)?;
+        let Some(places) = shaped.places(&rows)? else {
+            return Ok(None);
+        };
+        for &s in places.students() {
+            placed[s as usize] = true;
+        }
+        if !places.is_empty() {
+            years.push((year, places.len()));
+            all.push(places);
+        }
+    }
+    let placed = placed.iter().filter(|p| **p).count() as u64;
+    Ok(Some((shaped, all, (years, placed))))
+}
+
+/// Student Personal's rows of each school year of `plan` counted by
+/// joining the year's distinct places with the students' keys.
+fn joined_counts(plan: &YearPlan, students: &DataFrame, columns: &[String]) -> Result<Counted> {
+    // Each distinct student (`__k`) and how many rows of the students
+    // have it (`__n`): a place of the student makes that many rows.
+    let keys = students
+        .clone()
+        .lazy()
+        .group_by([col(STUDENT_KEY)])
+        .agg([len().alias("__n")])
+        .with_row_index("__k", None)
+        .collect()?;
+    let mut placed = vec![false; keys.height()];
+    let mut years = Vec::new();
+    for &year in &plan.order {
+        let rows = Loaded::year_rows(plan, year, columns)?;
+        let met = conform::student_places(&rows)
+            .join(
+                keys.clone().lazy(),
+                [col(STUDENT_KEY)],
+                [col(STUDENT_KEY)],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .select([col("__k"), col("__n")])
+            .collect()?;
+        let n: u64 = met
+            .column("__n")?
+            .idx()?
+            .iter()
+            .flatten()
+            .map(u64::from)
+            .sum();
+        for k in met.column("__k")?.idx()?.iter().flatten() {
+            placed[k as usize] = true;
+        }
+        if n > 0 {
+            years.push((year, n as usize));
+        }
+    }
+    Ok((years, placed.iter().filter(|p| **p).count() as u64))
 }
 
 #[cfg(test)]
