@@ -187,13 +187,11 @@ fn stage_read_ingested(
                             let mut tell = |columns: &BTreeSet<String>| {
                                 let _ = present.set(columns.clone());
                             };
-                            let mut send =
-                                |rows| send(rows).map_err(|_| io_error(name, "stopped"));
+                            let mut send = |rows| send(rows).map_err(|_| io_error(name, "stopped"));
                             read_one(ctx, spec, name, &mut tell, &mut send)
                         },
                         |mut rows: DataFrame| {
-                            let columns =
-                                present.get().expect("the header is read before any row");
+                            let columns = present.get().expect("the header is read before any row");
                             stream.take(&rows, columns, ingest_sink);
                             read_sink.write(&mut rows)
                         },
