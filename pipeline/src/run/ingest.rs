@@ -6,7 +6,7 @@
 //! `school_years`, `[files]`, `[read]` and `[ingest]` sections.
 
 use super::frames::{quarantine_name, sorted_quarantine, Frames};
-use super::overlap::overlapped;
+use super::overlap::{overlapped, overlapped_holding};
 use super::runner::{Components, Produced, Stage, StageId, State};
 use super::{progress_bar, Ctx, TOOL_VERSION};
 use crate::checksum::{sum_of, DataHashes};
@@ -175,20 +175,27 @@ fn stage_read_ingested(
                 spec.name,
                 prov,
                 |ingest_sink| {
-                    // On this thread (the rows are parsed on every core): a
-                    // batch read while the last is ingested would hold both.
-                    let mut written = Ok(());
-                    let mut tell = |columns: &BTreeSet<String>| {
-                        let _ = present.set(columns.clone());
-                    };
-                    let mut take = |mut rows: DataFrame| {
-                        let columns = present.get().expect("the header is read before any row");
-                        stream.take(&rows, columns, ingest_sink);
-                        written = read_sink.write(&mut rows);
-                        written.as_ref().map_err(|_| io_error(name, "stopped"))?;
-                        Ok(())
-                    };
-                    let read = read_one(ctx, spec, name, &mut tell, &mut take);
+                    // The next batch decoded and parsed on a thread of its
+                    // own while this one ingests and writes the last: the
+                    // parse does not wait for the writing, nor the writing
+                    // for the parse. At most the batch taken and the next
+                    // one parsed are held (none waits between them).
+                    let present = &present;
+                    let (read, written) = overlapped_holding(
+                        0,
+                        |send| {
+                            let mut tell = |columns: &BTreeSet<String>| {
+                                let _ = present.set(columns.clone());
+                            };
+                            let mut send = |rows| send(rows).map_err(|_| io_error(name, "stopped"));
+                            read_one(ctx, spec, name, &mut tell, &mut send)
+                        },
+                        |mut rows: DataFrame| {
+                            let columns = present.get().expect("the header is read before any row");
+                            stream.take(&rows, columns, ingest_sink);
+                            read_sink.write(&mut rows)
+                        },
+                    );
                     settle_read(name, read, written, &mut failed, &mut done);
                     match failed {
                         Some(_) => anyhow::bail!("{name}: not read"),

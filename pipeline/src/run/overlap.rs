@@ -10,9 +10,20 @@ use polars::prelude::DataFrame;
 /// fails, the frames still sent are dropped and `make`'s next send fails.
 pub(super) fn overlapped<T: Send>(
     make: impl FnOnce(&mut dyn FnMut(DataFrame) -> Result<(), ()>) -> T + Send,
+    take: impl FnMut(DataFrame) -> Result<()>,
+) -> (T, Result<()>) {
+    overlapped_holding(1, make, take)
+}
+
+/// [`overlapped`] with `waiting` frames at most between the threads: with
+/// none, `make`'s send waits until `take` has the frame, so no more than
+/// the frame taken and the next one made are held.
+pub(super) fn overlapped_holding<T: Send>(
+    waiting: usize,
+    make: impl FnOnce(&mut dyn FnMut(DataFrame) -> Result<(), ()>) -> T + Send,
     mut take: impl FnMut(DataFrame) -> Result<()>,
 ) -> (T, Result<()>) {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<DataFrame>(1);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<DataFrame>(waiting);
     let parent = tracing::Span::current();
     std::thread::scope(|s| {
         let maker = s.spawn(move || {
