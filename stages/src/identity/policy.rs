@@ -338,7 +338,10 @@ pub(super) fn weak_without_enrollment(v: &[usize; N], evidence: f64, reason: &st
 /// ([`twins::other_local_number_not_exact`]), or one name is only alike
 /// with nothing but the birth date agreeing ([`twins::near_look_alike`]),
 /// or the whole name with a birth date a little off in SAUs with none in
-/// common ([`twins::one_full_name_birth_off_elsewhere`]).
+/// common ([`twins::one_full_name_birth_off_elsewhere`]), or both middle
+/// names known and different ([`twins::two_middle_names`]), or a first
+/// name not the same with two local numbers in one SAU, enrolled at once
+/// for weeks ([`twins::at_once_under_two_local_numbers`]).
 pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
     const DISAGREE: usize = 1;
     const MIDDLE_AS_FIRST: usize = 2;
@@ -386,6 +389,10 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
         Some(twins::NEAR_LOOK_ALIKE)
     } else if twins::one_full_name_birth_off_elsewhere(v) {
         Some(twins::ONE_FULL_NAME_BIRTH_OFF_ELSEWHERE)
+    } else if twins::two_middle_names(v) {
+        Some(twins::TWO_MIDDLE_NAMES)
+    } else if twins::at_once_under_two_local_numbers(v) {
+        Some(twins::AT_ONCE_UNDER_TWO_LOCAL_NUMBERS)
     } else {
         None
     }
