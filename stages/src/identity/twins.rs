@@ -421,7 +421,12 @@ mod tests {
         assert_eq!(policy::doubtful(&v), None, "a middle name blank");
         v[MIDDLE] = 2;
         v[FIRST] = 0;
-        assert_eq!(policy::doubtful(&v), None, "one first name");
+        // One first name: both middle names known and different say why.
+        assert_eq!(
+            policy::doubtful(&v),
+            Some(TWO_MIDDLE_NAMES),
+            "one first name"
+        );
     }
 
     /// The folded names the tests' units below hold.
@@ -638,11 +643,17 @@ mod tests {
             policy::doubtful(&v),
             Some("probable, but the middle names differ, the birth dates are not the same and no address or local number agrees: a person decides")
         );
+        // With one address or one birth date, both middle names known and
+        // different still say why.
         v[ADDRESS_C] = 0;
-        assert_eq!(policy::doubtful(&v), None, "one address");
+        assert_eq!(policy::doubtful(&v), Some(TWO_MIDDLE_NAMES), "one address");
         v[ADDRESS_C] = 2;
         v[BIRTH] = 0;
-        assert_eq!(policy::doubtful(&v), None, "one birth date");
+        assert_eq!(
+            policy::doubtful(&v),
+            Some(TWO_MIDDLE_NAMES),
+            "one birth date"
+        );
     }
 
     #[test]
