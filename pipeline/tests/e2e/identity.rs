@@ -381,13 +381,7 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     // from one name born the same day, one arriving in another SAU as the
     // other leaves (a state's weights merged the first): a person decides.
     let queue = csv_rows(&w.join("cousins/review/queue.csv"));
-    let reason = |a: &str, b: &str| {
-        queue
-            .iter()
-            .find(|r| r["id_a"] == a && r["id_b"] == b)
-            .map(|r| r["reason"].clone())
-            .unwrap_or_else(|| panic!("{a} {b} queued"))
-    };
+    let reason = |a: &str, b: &str| queued(&queue, a, b).1;
     assert_eq!(
         reason("670000020", "670000021"),
         "probable, but a name or the birth date is not the same and the local numbers differ in the SAU both were in, with no address agreeing (as cousins and strangers of one name can): a person decides"
@@ -411,13 +405,7 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     // Brooks as the other enters Fryeburg (merged automatically before):
     // a person decides.
     let queue = csv_rows(&w.join("shapes/review/queue.csv"));
-    let reason = |a: &str, b: &str| {
-        queue
-            .iter()
-            .find(|r| r["id_a"] == a && r["id_b"] == b)
-            .map(|r| (r["pattern"].clone(), r["reason"].clone()))
-            .unwrap_or_else(|| panic!("{a} {b} queued"))
-    };
+    let reason = |a: &str, b: &str| queued(&queue, a, b);
     let renamed = "renamed_whole: both names different, the same birth date, and the address, the local number or one enrollment continuing the other in one SAU within two weeks agree (a child adopted and renamed): a person decides";
     for (a, b) in [("680000001", "680000002"), ("680000003", "680000004")] {
         assert_eq!(
@@ -437,13 +425,7 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     // and the elder's address (merged before): the weaker merge goes to a
     // person.
     let queue = csv_rows(&w.join("adversary/review/queue.csv"));
-    let reason = |a: &str, b: &str| {
-        queue
-            .iter()
-            .find(|r| r["id_a"] == a && r["id_b"] == b)
-            .map(|r| (r["pattern"].clone(), r["reason"].clone()))
-            .unwrap_or_else(|| panic!("{a} {b} queued"))
-    };
+    let reason = |a: &str, b: &str| queued(&queue, a, b);
     assert_eq!(
         reason("700000029", "700000030"),
         (
@@ -460,4 +442,14 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         model.contains("with a population prior weighing as 1000 units"),
         "{model}"
     );
+}
+
+/// The pattern and reason of the queued pair (id_a, id_b) of a review
+/// queue; panics naming the pair when it is not queued.
+fn queued(queue: &[BTreeMap<String, String>], a: &str, b: &str) -> (String, String) {
+    queue
+        .iter()
+        .find(|r| r["id_a"] == a && r["id_b"] == b)
+        .map(|r| (r["pattern"].clone(), r["reason"].clone()))
+        .unwrap_or_else(|| panic!("{a} {b} queued"))
 }
