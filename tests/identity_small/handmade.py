@@ -10,7 +10,7 @@ ENR_HEAD = open(os.path.join(HERE, 'lookalikes', 'student_enrollment.csv')).read
 PERSONAL_HEAD = "PersonID,IdentityID,StateStudentID,LastName,FirstName,MiddleName,Suffix,Gender,BirthDate,ImmigrantFlag,USSchoolDate,HomePrimaryLanguage,IdentityEffectiveDate".split(",")
 # School -> SAU, as in lookalikes/schools.csv.
 SCHOOLS = {2633: 1244, 343: 1244, 3087: 1244, 825: 1244, 2751: 1888, 2754: 1888,
-           1098: 1642, 507: 1052, 1921: 1052, 2741: 1704, 584: 1704}
+           1098: 1642, 507: 1052, 1921: 1052, 2741: 1704, 584: 1704, 1389: 1244}
 FLAGS = ["ShelteredEnglishFlag", "HeritageLanguageFlag", "BilingualEdFlag", "ESLOnlyFlag",
          "MigrantFlag", "TitleICMigrantFlag", "Section504Flag", "RefugeeFlag",
          "StateAgencyClientFlag", "SupplementalEdServices", "GiftedTalentedAcademic",

@@ -277,7 +277,17 @@ fn outcome(w: &Path, out: &str, a: &str, b: &str) -> &'static str {
 /// entry date, placeholder names, the commonest names born the same day, and
 /// chains through a middle record): twin boys entered as "Baby Boy" and two
 /// cousins of one full name at school at once, joined through the younger's
-/// new ID, were merged automatically.
+/// new ID, were merged automatically. `lookalike5` and `lookalike5_pa`
+/// (a father and his son of one name, Jr. and II, at one address; an
+/// adoption with a new surname and the birth date corrected; a compound
+/// surname dropped to its second part; a birth year's digits transposed;
+/// day and month transposed with a surname typo; a nickname with a surname
+/// typo; St. Pierre and Saint-Pierre; capitals without accents; Mary Lou
+/// and Marylou; McDonald and MacDonald; twins whose genders a school
+/// swapped for a year; siblings 11 months apart; a stepfather's surname
+/// beside a half-brother; a technical centre's second ID; a surname in the
+/// first-name field): the father born on 2 June 1986 and his son born on 2
+/// June 2010 were merged automatically.
 #[test]
 fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     let tmp = tempfile::tempdir().unwrap();
@@ -298,6 +308,8 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         "shapes_pa",
         "adversary",
         "adversary_pa",
+        "lookalike5",
+        "lookalike5_pa",
     ] {
         let dir = crate::common::repo()
             .join("tests/identity_small")
@@ -437,6 +449,22 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         reason("700000047", "700000049").1,
         "cluster_guard: probable, but it would join 700000047 and 700000048, enrolled at once for more than 60 days (two children, compared or not): a person decides"
     );
+    // Luc Andre Gagnon born 2 June 1986 (an old ID) and his son Luc Andre
+    // Gagnon II born 2 June 2010, one address (merged at 21.3 before): the
+    // years a generation apart are not a slip.
+    for bundle in ["lookalike5", "lookalike5_pa"] {
+        let queue = csv_rows(&w.join(bundle).join("review/queue.csv"));
+        let prefix = if bundle == "lookalike5" { "72" } else { "73" };
+        let (a, b) = (format!("{prefix}0000003"), format!("{prefix}0000004"));
+        assert_eq!(
+            queued(&queue, &a, &b),
+            (
+                "a_generation_apart".to_string(),
+                "a_generation_apart: the same day and month of birth, the years 13 or more apart (not a slip: a parent and a child of one name, Jr.): a person decides".to_string()
+            ),
+            "{bundle}"
+        );
+    }
     let model = fs::read_to_string(w.join("with_enrollments/identity/model.json")).unwrap();
     assert!(
         model.contains("with a population prior weighing as 1000 units"),

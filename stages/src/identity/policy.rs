@@ -35,6 +35,9 @@ use std::borrow::Cow;
 /// - `renamed_whole`: both names different, the birth date the same, and
 ///   the address, the local number or one enrollment continuing the other
 ///   in one SAU within two weeks agreeing ([`twins::renamed_whole`]).
+/// - `a_generation_apart`: the same day and month of birth, the years 13
+///   or more apart ([`twins::a_generation_apart`]: a parent and a child of
+///   one name).
 pub(super) fn hard_negative(
     a: &Unit,
     b: &Unit,
@@ -103,6 +106,9 @@ pub(super) fn hard_negative(
     }
     if twins::renamed_whole(a, b, v) {
         return Some(twins::RENAMED_WHOLE);
+    }
+    if twins::a_generation_apart(a, b, v) {
+        return Some(twins::A_GENERATION_APART);
     }
     None
 }
@@ -208,6 +214,9 @@ pub(super) fn outcome(
             return ("review", twins::INITIALS_ONLY_REVIEW.into())
         }
         Some(twins::RENAMED_WHOLE) => return ("review", twins::RENAMED_WHOLE_REVIEW.into()),
+        Some(twins::A_GENERATION_APART) if over_review => {
+            return ("review", twins::A_GENERATION_APART_REVIEW.into())
+        }
         Some("compound_look_alike") if over_review => {
             return (
                 "review",

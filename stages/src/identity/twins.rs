@@ -365,6 +365,37 @@ pub(super) const RENAMED_WHOLE: &str = "renamed_whole";
 /// The reason of a [`RENAMED_WHOLE`] pair.
 pub(super) const RENAMED_WHOLE_REVIEW: &str = "renamed_whole: both names different, the same birth date, and the address, the local number or one enrollment continuing the other in one SAU within two weeks agree (a child adopted and renamed): a person decides";
 
+/// The birth dates one part off (the level `one_part_off`: not a slip)
+/// with the years at least [`GENERATION_YEARS`] apart, every birth date of
+/// one against every one of the other: the same day and month of birth a
+/// generation apart, as a father and the son named for him and born on
+/// his birthday (Jr., II) are. A typist's slip in the year (a digit off,
+/// two digits swapped, a year apart) is the level below; a year this far
+/// off with the day and month kept is not a slip. The hand-made
+/// `tests/identity_small/lookalike5` holds Luc Andre Gagnon born 2 June
+/// 1986 (an old ID) and his son Luc Andre Gagnon II born 2 June 2010, one
+/// address: merged automatically (21.3 bits: the names and the address,
+/// the year's being one part off weighing +0.3).
+pub(super) fn a_generation_apart(a: &Unit, b: &Unit, v: &[usize; N]) -> bool {
+    const ONE_PART_OFF: usize = 3;
+    let far = |x: &NaiveDate| {
+        b.births
+            .iter()
+            .all(|y| x.year().abs_diff(y.year()) >= GENERATION_YEARS)
+    };
+    v[BIRTH] == ONE_PART_OFF && a.births.iter().all(far)
+}
+
+/// Birth years this far apart are more than a school career (kindergarten
+/// to grade 12): two people, not one child's two records.
+pub(super) const GENERATION_YEARS: u32 = 13;
+
+/// The pattern [`a_generation_apart`] names.
+pub(super) const A_GENERATION_APART: &str = "a_generation_apart";
+
+/// The reason of an [`A_GENERATION_APART`] pair over the review threshold.
+pub(super) const A_GENERATION_APART_REVIEW: &str = "a_generation_apart: the same day and month of birth, the years 13 or more apart (not a slip: a parent and a child of one name, Jr.): a person decides";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -900,6 +931,64 @@ mod tests {
                 ("review", "renamed_whole: both names different, the same birth date, and the address, the local number or one enrollment continuing the other in one SAU within two weeks agree (a child adopted and renamed): a person decides")
             );
         }
+    }
+
+    /// Luc Andre Gagnon born 2 June 1986 (an old ID) and his son Luc Andre
+    /// Gagnon II born 2 June 2010, one address (merged automatically before):
+    /// a person decides over the review threshold, else they are kept apart;
+    /// 12 years apart, or a birth date of one a month off the other's, is
+    /// not it.
+    #[test]
+    fn a_parent_and_child_of_one_name_born_on_one_day_go_to_a_person() {
+        let born = |dates: &[&str]| {
+            let mut u = spans(&[]);
+            for d in dates {
+                u.births
+                    .insert(NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("a date"));
+            }
+            u
+        };
+        let (father, son) = (born(&["1986-06-02"]), born(&["2010-06-02"]));
+        let mut v = [0; N];
+        v[BIRTH] = birth_level(&father, &son);
+        assert_eq!(v[BIRTH], 3, "one part off");
+        (v[ENROLLMENT], v[LOCAL]) = (missing_level(ENROLLMENT), missing_level(LOCAL));
+        let names = crate::identity::tests::names_of(&[]);
+        let pattern = |a: &Unit, b: &Unit| policy::hard_negative(a, b, &v, &names);
+        assert_eq!(pattern(&father, &son), Some("a_generation_apart"));
+        assert_eq!(pattern(&son, &father), Some("a_generation_apart"));
+        let brother = born(&["1998-06-02"]);
+        assert_eq!(pattern(&brother, &son), None, "12 years apart");
+        let twice = born(&["1986-06-02", "2010-07-02"]);
+        assert_eq!(birth_level(&twice, &son), 3);
+        assert_eq!(pattern(&twice, &son), None, "a month off");
+        let config = IdentityConfig {
+            merge_probability: 0.95,
+            review_probability: 0.006,
+            max_block: 500,
+            nicknames: Vec::new(),
+            same_name_birth_date_review: true,
+        };
+        let outcome = |p: f64| {
+            let (o, r) = policy::outcome(
+                None,
+                Some(A_GENERATION_APART),
+                false,
+                false,
+                None,
+                p,
+                &config,
+            );
+            (o, r.into_owned())
+        };
+        assert_eq!(
+            outcome(0.9999),
+            ("review", "a_generation_apart: the same day and month of birth, the years 13 or more apart (not a slip: a parent and a child of one name, Jr.): a person decides".to_string())
+        );
+        assert_eq!(
+            outcome(0.001),
+            ("separate", "below the review threshold".to_string())
+        );
     }
 
     /// Two Nathan Joseph Gagnon born a day apart, one leaving Brooks as
