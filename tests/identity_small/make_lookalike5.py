@@ -79,6 +79,7 @@ expect(a, b, "duplicate", "review", "Ella Rose Smith-Jones leaves Fryeburg in Ju
 c = student("Jones", "Ella", "", "F", "2010-04-22", at("77 Main St", ST))
 enroll(c, 507, 8111, Y, first_grade=1)
 expect(b, c, "look_alike", "review", "Ella Rose Jones (Smith-Jones's new ID) and a stranger Ella Jones born the same day, at Stonington together")
+expect(a, c, "look_alike", "review", "Ella Rose Smith-Jones (Fryeburg) and a stranger Ella Jones born the same day at Stonington, at once for two years")
 
 # --- Birth dates mistyped ----------------------------------------------------------------------
 # 12-13 Owen Thomas Bolduc, born 2010, registered again at Vienna Elementary (one SAU and address)
