@@ -111,8 +111,7 @@ fn year_of(log: &Path) -> Option<String> {
     folders
         .filter_map(|c| c.as_os_str().to_str())
         .chain(name.split('.'))
-        .filter(|s| is_year(s))
-        .last()
+        .rfind(|s| is_year(s))
         .map(str::to_string)
 }
 
