@@ -11,7 +11,7 @@ DEMO_DIR ?= demo
 BENCH_STUDENTS ?= 400000
 PYTHON ?= python3
 
-.PHONY: help ingest crosswalk identity publish results report all demo test test-rust test-python test-browser bench bench-scale fmt lint build clean
+.PHONY: help ingest crosswalk identity publish results ids report all demo test test-rust test-python test-browser bench bench-scale fmt lint build clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ publish: build ## Up to the Synergy uploads (uploads/, preflight/, publish/uploa
 
 results: build ## Tie Synergy result logs back to source rows: make results LOGS="logs/*.csv"
 	$(CUTOVER) results $(LOGS) --out $(OUT)
+
+ids: build ## Record the New State IDs the helpdesk returned: make ids ISSUED=issued.csv (the next run applies them)
+	$(CUTOVER) ids assign $(ISSUED) --out $(OUT)
 
 report: build ## Every stage and the reconciliation report (report.json, report.html)
 	$(RUN)

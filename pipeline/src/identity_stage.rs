@@ -678,9 +678,20 @@ fn mask(name: &str) -> String {
         .join(" ")
 }
 
+/// The scored pairs of a run, or what to do when it has none.
+fn read_pairs(root: &Path) -> Result<DataFrame> {
+    let path = root.join("identity/pairs.parquet");
+    anyhow::ensure!(
+        path.is_file(),
+        "{}: the run has no identity stage output (run `cutover run` through identity first)",
+        path.display()
+    );
+    crate::snapshot::read_parquet(&path)
+}
+
 /// `cutover identity explain A B`: each comparison's level and weight.
 pub fn explain(root: &Path, a: &str, b: &str, show_pii: bool) -> Result<String> {
-    let pairs = crate::snapshot::read_parquet(&root.join("identity/pairs.parquet"))?;
+    let pairs = read_pairs(root)?;
     let (x, y) = if a <= b { (a, b) } else { (b, a) };
     let found = pairs
         .lazy()
@@ -1075,7 +1086,7 @@ fn blocking_completeness(
     queue: &[(String, String, String)],
     score: &mut Score,
 ) -> Result<()> {
-    let pairs = crate::snapshot::read_parquet(&root.join("identity/pairs.parquet"))?;
+    let pairs = read_pairs(root)?;
     let (mut a, mut b) = (
         column_strings(&pairs, "key_a")?,
         column_strings(&pairs, "key_b")?,

@@ -79,6 +79,7 @@ enum Command {
         /// Last school year.
         #[arg(long, default_value_t = 2017)]
         last_year: i32,
+        /// The random seed: the same arguments make the same bytes.
         #[arg(long, default_value_t = 2017)]
         seed: u64,
         /// The bundle folder.
@@ -119,6 +120,7 @@ enum Command {
     },
     /// Check a run configuration, reporting every problem at once.
     Validate {
+        /// The run configuration (run.toml).
         #[arg(long)]
         config: PathBuf,
     },
@@ -147,7 +149,10 @@ enum Command {
     Results {
         /// Result logs, each named after the upload it answers
         /// (`student_enrollment.csv`, `student_enrollment.log` ...) unless
-        /// --upload says which.
+        /// --upload says which; the school year of the upload file it
+        /// answers in a folder's name or after a dot
+        /// (`logs/2016-17/student_enrollment.csv`,
+        /// `student_enrollment.2016-17.csv`).
         #[arg(required = true)]
         logs: Vec<PathBuf>,
         /// The upload the logs answer (new_state_id, student_enrollment ...).
@@ -183,7 +188,9 @@ enum Command {
     /// changed per stage and upload, identity clusters split or joined, and
     /// why the runs differ.
     Diff {
+        /// The first run's output folder.
         run_a: PathBuf,
+        /// The second run's output folder.
         run_b: PathBuf,
         /// JSON instead of text.
         #[arg(long)]
@@ -227,6 +234,7 @@ enum IdsAction {
     /// awaiting an ID and record it in review/issued_ids.csv; the next run
     /// re-keys the student and releases the rows held for want of an ID.
     Assign {
+        /// The file the helpdesk returned (CSV).
         issued: PathBuf,
         /// The run's output folder.
         #[arg(long, default_value = "snapshots")]
@@ -238,11 +246,13 @@ enum IdsAction {
 enum LayoutsAction {
     /// Check every layout and the manifest, reporting every problem at once.
     Check {
+        /// The layouts folder.
         #[arg(long, default_value = "layouts")]
         layouts: PathBuf,
     },
     /// Rewrite the manifest's checksums after editing a layout.
     Manifest {
+        /// The layouts folder.
         #[arg(long, default_value = "layouts")]
         layouts: PathBuf,
     },
@@ -253,17 +263,22 @@ enum IdentityAction {
     /// Print each comparison's level and weight for a pair of student keys
     /// (names and birth dates masked unless --show-pii).
     Explain {
+        /// A student key: a StateStudentID, or a `NEW-`/`CONFLICT-` key.
         id_a: String,
+        /// The other student key.
         id_b: String,
         /// The run's output folder.
         #[arg(long, default_value = "snapshots")]
         out: PathBuf,
+        /// Show names and birth dates.
         #[arg(long)]
         show_pii: bool,
     },
     /// Pairwise precision, recall and F1 of the identity map against a truth
     /// file (IdentityID, true_student[, kind]).
     Score {
+        /// The generator's `identities.csv` (beside it, `hard_negatives.csv`
+        /// is read too when present).
         #[arg(long)]
         truth: PathBuf,
         /// The run's output folder.
@@ -276,11 +291,13 @@ enum IdentityAction {
 enum CrosswalkAction {
     /// Check every table and the manifest, reporting every problem at once.
     Check {
+        /// The crosswalk tables' folder.
         #[arg(long, default_value = "crosswalks")]
         crosswalks: PathBuf,
     },
     /// Rewrite the manifest's checksums after editing a table.
     Manifest {
+        /// The crosswalk tables' folder.
         #[arg(long, default_value = "crosswalks")]
         crosswalks: PathBuf,
     },
@@ -568,8 +585,6 @@ fn cmd_layouts(action: LayoutsAction) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Every problem `run` would refuse at start-up: the configuration, the
-/// crosswalk tables, the nicknames and the layouts.
 /// Notes each `.csv` file in the bundle folder that no entity reads.
 fn note_unread(config: &config::Config, unread: &[String]) {
     for file in unread {
@@ -580,6 +595,8 @@ fn note_unread(config: &config::Config, unread: &[String]) {
     }
 }
 
+/// Every problem `run` would refuse at start-up: the configuration, the
+/// crosswalk tables, the nicknames and the layouts.
 fn cmd_validate(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     let config = match config::Config::load(path) {
         Ok(c) => c,

@@ -93,6 +93,28 @@ fn upload_of(log: &Path, given: Option<&str>) -> Result<String> {
     }
 }
 
+/// The school year a log's path names as the uploads folder does
+/// (`logs/2016-17/student_enrollment.csv`, `student_enrollment.2016-17.csv`):
+/// a log answers one upload file, and a student who stays in a school is
+/// often on the same row of every year's file.
+fn year_of(log: &Path) -> Option<String> {
+    let is_year = |s: &str| {
+        let b = s.as_bytes();
+        b.len() == 7
+            && b[4] == b'-'
+            && s[..4]
+                .parse::<u32>()
+                .is_ok_and(|y| s[5..].parse::<u32>().is_ok_and(|e| e == (y + 1) % 100))
+    };
+    let name = log.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let folders = log.parent().into_iter().flat_map(|p| p.components());
+    folders
+        .filter_map(|c| c.as_os_str().to_str())
+        .chain(name.split('.'))
+        .rfind(|s| is_year(s))
+        .map(str::to_string)
+}
+
 /// (upload, row number) -> manifest rows (one per school year and SAU file).
 type Index = BTreeMap<(String, String), Vec<ManifestRow>>;
 
@@ -152,6 +174,7 @@ fn without_title(text: &str) -> &str {
 fn read_log(log: &Path, upload: Option<&str>, index: &Index, t: &mut Tally) -> Result<()> {
     let name = log.display().to_string();
     let upload = upload_of(log, upload)?;
+    let year = year_of(log);
     let bytes = std::fs::read(log).with_context(|| format!("{name}: cannot read"))?;
     let (text, _, _) = crate::read::decode(&bytes, crate::read::EncodingChoice::Auto);
     let whole = text;
@@ -200,21 +223,34 @@ fn read_log(log: &Path, upload: Option<&str>, index: &Index, t: &mut Tally) -> R
         let mut row = vec![name.clone()];
         row.extend(f.iter().cloned());
         row.push(upload.clone());
-        tie(&f, &upload, index, &mut row, t);
+        tie(&f, (&upload, year.as_deref()), index, &mut row, t);
         t.rows.push(row);
     }
     Ok(())
 }
 
+/// The upload a log answers, and the school year its path names.
+type Answers<'a> = (&'a str, Option<&'a str>);
+
 /// Ties one log row to its upload row: same upload and row number, and the
 /// SAU, school and student the log gives. The CTE guide's School ID is "the
 /// ID used in your local SIS" (001 line 48), not the NEO Org ID of the upload:
 /// a School ID no candidate has is read as such and left out of the match.
-fn tie(f: &[String], upload: &str, index: &Index, row: &mut Vec<String>, t: &mut Tally) {
+/// A school year the log's path names keeps the rows of that year's files.
+fn tie(f: &[String], answers: Answers, index: &Index, row: &mut Vec<String>, t: &mut Tally) {
+    let (upload, year) = answers;
+    let in_year = |m: &&ManifestRow| {
+        year.is_none_or(|y| {
+            m.file
+                .strip_prefix("uploads/")
+                .is_some_and(|p| p.starts_with(&format!("{y}/")))
+        })
+    };
     let by_row: Vec<&ManifestRow> = index
         .get(&(upload.to_string(), f[0].clone()))
         .map(|v| {
             v.iter()
+                .filter(in_year)
                 .filter(|m| f[1].is_empty() || m.sau == f[1])
                 .filter(|m| f[3].is_empty() || m.state_id == f[3])
                 .collect()
@@ -249,14 +285,23 @@ fn tie(f: &[String], upload: &str, index: &Index, row: &mut Vec<String>, t: &mut
             t.unmatched += 1;
             row.extend(["", "", "", ""].map(str::to_string));
             row.push(stage);
-            row.push("no upload row has this row number, SAU, school and student".into());
+            let of_year = year.map(|y| format!(" of {y}")).unwrap_or_default();
+            row.push(format!(
+                "no upload row{of_year} has this row number, SAU, school and student"
+            ));
         }
         many => {
             t.ambiguous += 1;
             row.extend(["", "", "", ""].map(str::to_string));
             row.push(stage);
+            let hint = match (year, many[0].file.split('/').nth(1)) {
+                (None, Some(y)) => format!(
+                    ": a log answers one upload file: keep it in a folder named after that file's school year ({y}/{upload}.csv), or name the year after a dot ({upload}.{y}.csv)"
+                ),
+                _ => String::new(),
+            };
             row.push(format!(
-                "{} upload rows match: {}",
+                "{} upload rows match: {}{hint}",
                 many.len(),
                 many.iter()
                     .map(|m| m.file.as_str())
@@ -296,6 +341,12 @@ pub fn run(out: &Path, logs: &[std::path::PathBuf], upload: Option<&str>) -> Res
         t.unmatched,
         t.ambiguous
     );
+    if t.ambiguous > 0 {
+        let _ = writeln!(
+            s,
+            "ambiguous: a row of more than one school year's file (see results.csv's match column): a log answers one upload file, so keep it in a folder named after that file's school year (logs/2016-17/student_enrollment.csv)"
+        );
+    }
     let mut sorted: Vec<(&String, &u64)> = t.by_error.iter().collect();
     sorted.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     for (error, n) in sorted {

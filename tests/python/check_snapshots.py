@@ -74,5 +74,24 @@ check("every enrollment upload row joins back to its ingested source row", joine
 conformed = pq.read_table(out / "conform" / "student_enrollment.parquet")
 check("conformed EntryDate is a date", conformed.schema.field("EntryDate").type == pa.date32(), conformed.schema.field("EntryDate").type)
 
+# README's queries for analysts ("Reading the snapshots"), as written there,
+# on this run's folder instead of the demo's.
+readme = Path("README.md").read_text()
+section = readme.split("### Reading the snapshots")[1].split("\n### ")[0]
+sql = section.split("```sql")[1].split("```")[0].replace("snapshots/demo", str(out))
+queries = ["\n".join(l for l in q.splitlines() if not l.startswith("--")).strip() for q in sql.split(";")]
+queries = [q for q in queries if q]
+check("README has four DuckDB examples", len(queries) == 4, len(queries))
+by_year, manifest_rows, by_rule, footer = (con.execute(q).fetchall() for q in queries)
+check(
+    "README: enrollments per school year add up to the re-keyed rows",
+    sum(n for _, n, _ in by_year) == ledger[("identity", "student_enrollment")]["rows_out"] and len(by_year) == 13,
+    by_year,
+)
+check("README: every enrollment upload row joins back to its row", len(manifest_rows) == written.get("student_enrollment"), len(manifest_rows))
+quarantined = sum(len(p.read_text().splitlines()) - 1 for p in (out / "quarantine").glob("*.csv"))
+check("README: the quarantine by rule counts every quarantine line", sum(n for _, n in by_rule) == quarantined, (by_rule, quarantined))
+check("README: the footer query names the run", dict(footer).get("cutover.run_id") == run["run_id"], footer)
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -10,6 +10,7 @@ mod crosswalk_check;
 mod end_of_year;
 mod generated;
 mod hand_made;
+mod help;
 mod identity;
 mod issued_ids;
 mod privacy;

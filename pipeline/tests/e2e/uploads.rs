@@ -166,6 +166,53 @@ fn a_result_log_is_tied_back_to_its_upload_and_source_rows() {
     );
 }
 
+/// A log answers one upload file, and a student who stays in a school is
+/// on the same row of each year's file: the school year in the log's path
+/// (a folder, or a part of its name after a dot) tells them apart, and a
+/// log without one says how to give it.
+#[test]
+fn a_log_names_its_school_year_in_its_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    run_fixture(w);
+    let log = "Row Number,SAU ID,School ID,State Student Number,Error\n1,2544,2751,100000001,Invalid Grade Level\n";
+    fs::create_dir_all(w.join("logs/2016-17")).unwrap();
+    fs::write(w.join("logs/student_enrollment.csv"), log).unwrap();
+    fs::write(w.join("logs/2016-17/student_enrollment.csv"), log).unwrap();
+    fs::write(w.join("logs/student_enrollment.2015-16.csv"), log).unwrap();
+    let o = cutover(
+        &[
+            "results",
+            "logs/student_enrollment.csv",
+            "logs/2016-17/student_enrollment.csv",
+            "logs/student_enrollment.2015-16.csv",
+            "--out",
+            "out",
+        ],
+        w,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "3 logs read: 0 all successful, 3 rejected rows (2 tied to their source row, 0 not found, 1 ambiguous)\n\
+         ambiguous: a row of more than one school year's file (see results.csv's match column): a log answers one upload file, so keep it in a folder named after that file's school year (logs/2016-17/student_enrollment.csv)\n\
+         \x20      3  Invalid Grade Level  [unknown]\n\
+         written: out/results/results.csv\n"
+    );
+    assert_eq!(
+        fs::read_to_string(w.join("out/results/results.csv")).unwrap(),
+        "log,Row Number,SAU ID,School ID,State Student Number,Error,upload,file,source_entity,source_file,source_row,stage,match\n\
+         logs/student_enrollment.csv,1,2544,2751,100000001,Invalid Grade Level,student_enrollment,,,,,unknown,\"2 upload rows match: uploads/2015-16/2544/student_enrollment.csv uploads/2016-17/2544/student_enrollment.csv: a log answers one upload file: keep it in a folder named after that file's school year (2015-16/student_enrollment.csv), or name the year after a dot (student_enrollment.2015-16.csv)\"\n\
+         logs/2016-17/student_enrollment.csv,1,2544,2751,100000001,Invalid Grade Level,student_enrollment,uploads/2016-17/2544/student_enrollment.csv,student_enrollment,student_enrollment.csv,4,unknown,row 1\n\
+         logs/student_enrollment.2015-16.csv,1,2544,2751,100000001,Invalid Grade Level,student_enrollment,uploads/2015-16/2544/student_enrollment.csv,student_enrollment,student_enrollment.csv,2,unknown,row 1\n"
+    );
+}
+
 #[test]
 fn a_cte_log_in_the_guides_forms_is_read() {
     let tmp = tempfile::tempdir().unwrap();
