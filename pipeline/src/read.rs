@@ -417,6 +417,38 @@ impl Rows {
         }
     }
 
+    /// Rejects a record whose quoted value in `field` has text after its
+    /// closing quote ([`text_after_quote`]).
+    fn after_quote(
+        &mut self,
+        record: &csv::StringRecord,
+        line: u64,
+        field: usize,
+        h: &Header,
+        spec: &EntitySpec,
+    ) {
+        self.report.rows_in += 1;
+        if let Some(id) = h.id_index.and_then(|i| record.get(i)) {
+            self.rejected_state_ids.insert(id.trim().to_string());
+        }
+        let column = h.canonical.get(field).cloned().unwrap_or_default();
+        let value = match spec.column(&column) {
+            Some(c) if c.pii => cutover_stages::quarantine::REDACTED.to_string(),
+            _ => record.get(field).unwrap_or("").trim().to_string(),
+        };
+        self.bad.push(Rejected {
+            line: line as i64,
+            column: column.clone(),
+            value,
+            rule: "text_after_quote",
+            message: format!(
+                "{column}: text after the closing quote of a quoted value (\"Smith\"Jr; or a \
+                 quote written \\\" where CSV doubles it, \"\"): the CSV reader would join them \
+                 into another value"
+            ),
+        });
+    }
+
     /// Keeps one record, or rejects it (wrong number of fields, bytes that
     /// did not decode).
     fn take(
@@ -1272,7 +1304,12 @@ fn parse_piece(
         .map_err(|e| csv_error(file, lfs_before, e))?
     {
         position = record.position().map_or(position, |p| p.byte() as usize);
-        rows.take(&record, lines.at(position), header, spec, encoding);
+        let raw = &piece[position..(reader.position().byte() as usize).min(piece.len())];
+        let line = lines.at(position);
+        match text_after_quote(raw).filter(|_| record.len() == header.fields) {
+            Some(field) => rows.after_quote(&record, line, field, header, spec),
+            None => rows.take(&record, line, header, spec, encoding),
+        }
     }
     if let Some(line) = rows.reordered {
         return Err(ReadError::Csv {
@@ -1285,6 +1322,48 @@ fn parse_piece(
         });
     }
     Ok(rows)
+}
+
+/// The field (from 0) of `raw`, one record's bytes, whose quoted value has
+/// text after its closing quote before the next delimiter (`"Smith"Jr`; or
+/// `"O\"Neil"`, a quote escaped with a backslash where CSV doubles it):
+/// the CSV reader goes on reading the field unquoted and joins the two
+/// (`SmithJr`, `O\Neil"`), which reached the uploads. Spaces and tabs
+/// after the quote are trimmed as any value's are. `None` when every
+/// quoted value ends at a delimiter or line end (a record without a quote
+/// costs one search).
+fn text_after_quote(raw: &[u8]) -> Option<usize> {
+    memchr::memchr(b'"', raw)?;
+    let (mut i, mut field) = (0, 0);
+    while i < raw.len() {
+        if raw[i] == b'"' {
+            i += 1;
+            loop {
+                match memchr::memchr(b'"', &raw[i..]) {
+                    None => return None,
+                    Some(k) if raw.get(i + k + 1) == Some(&b'"') => i += k + 2,
+                    Some(k) => {
+                        i += k + 1;
+                        break;
+                    }
+                }
+            }
+            while matches!(raw.get(i), Some(b' ' | b'\t')) {
+                i += 1;
+            }
+            if !matches!(raw.get(i), None | Some(b',' | b'\n' | b'\r')) {
+                return Some(field);
+            }
+        }
+        match memchr::memchr3(b',', b'\n', b'\r', &raw[i..]) {
+            None => return None,
+            Some(k) => {
+                i += k + 1;
+                field += 1;
+            }
+        }
+    }
+    None
 }
 
 /// What the rows read so far leave to the end of a file.
@@ -1687,6 +1766,27 @@ mod tests {
             b"M\xfcller \xc0 Paris",
         ] {
             assert!(!utf8_read_as_cp1252(&cp1252(text)), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn text_after_a_closing_quote_is_found_in_its_field() {
+        for (raw, field) in [
+            (&b"a,\"b, c\",d\r\n"[..], None),
+            (b"\"x\" ,y\n", None),
+            (b"\"a\"\"b\",c\n", None),
+            (b"a,\"two\nlines\",c\n", None),
+            (b"a,b,c\n", None),
+            (b"a,\"b\"c,d\n", Some(1)),
+            (b"\"O\\\"Neil\",x\n", Some(0)),
+            (b"a,b,\"20\"04\r\n", Some(2)),
+        ] {
+            assert_eq!(
+                text_after_quote(raw),
+                field,
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
         }
     }
 
