@@ -43,11 +43,57 @@ pub fn digest_pairs<'a>(parts: impl IntoIterator<Item = (&'a str, &'a str)>) -> 
 
 /// SHA-256 of a file, streamed.
 pub fn file_sha256(path: &Path) -> Result<String> {
-    let mut file =
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(file_sha256_stamped(path)?.0)
+}
+
+/// SHA-256 of a file, streamed, and its [`Stamp`] taken on the open file
+/// before the first byte is read: a file written to while or after it is
+/// hashed no longer has that stamp.
+pub fn file_sha256_stamped(path: &Path) -> Result<(String, Stamp)> {
+    let context = || format!("cannot read {}", path.display());
+    let mut file = std::fs::File::open(path).with_context(context)?;
+    let stamp = Stamp::of(&file.metadata().with_context(context)?);
     let mut h = Sha256::new();
-    std::io::copy(&mut file, &mut h).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(hex(&h.finalize()))
+    std::io::copy(&mut file, &mut h).with_context(context)?;
+    Ok((hex(&h.finalize()), stamp))
+}
+
+/// What the file system says of a file that any write to it changes: its
+/// device and inode (a file replaced by another), size, and modification
+/// and change times (the change time cannot be set back by a program). A
+/// file rewritten within the file system's clock tick, to the same size,
+/// keeps its stamp: a limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp([i64; 7]);
+
+impl Stamp {
+    /// The stamp of a file's metadata.
+    #[cfg(unix)]
+    pub fn of(meta: &std::fs::Metadata) -> Stamp {
+        use std::os::unix::fs::MetadataExt;
+        let (m, c) = (meta.mtime(), meta.ctime());
+        let (mn, cn) = (meta.mtime_nsec(), meta.ctime_nsec());
+        Stamp([
+            meta.dev() as i64,
+            meta.ino() as i64,
+            meta.len() as i64,
+            m,
+            mn,
+            c,
+            cn,
+        ])
+    }
+
+    /// The stamp of a file's metadata (size and modification time).
+    #[cfg(not(unix))]
+    pub fn of(meta: &std::fs::Metadata) -> Stamp {
+        let since = |t: std::io::Result<std::time::SystemTime>| {
+            t.ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i64)
+        };
+        Stamp([0, 0, meta.len() as i64, since(meta.modified()), 0, 0, 0])
+    }
 }
 
 /// Content hashes of a frame's columns, `name.column` -> hash: every value

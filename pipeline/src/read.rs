@@ -9,6 +9,7 @@
 //! (`column_count`), and so is a row with bytes that do not decode in the
 //! file's encoding (`undecodable`): the rest of the file keeps its encoding.
 
+use crate::checksum::Stamp;
 use cutover_stages::columns::*;
 use cutover_stages::ingest::empty_quarantine;
 use cutover_stages::report::StageReport;
@@ -79,27 +80,36 @@ pub enum ReadError {
     Empty { file: String },
     #[error("{file}: the file holds only blank lines ({lines} of them), no header row and no records: a header row is expected (was the extract cut short?)")]
     BlankOnly { file: String, lines: usize },
-    #[error("{file}: line 1: none of the file's columns found in its {fields} field(s){hint}: the header row may be missing (the line's values are not shown: they may be a student's)")]
+    #[error("{file}: line {line}: none of the file's columns found in its {fields} field(s){hint}: the header row may be missing (the line's values are not shown: they may be a student's)")]
     NoHeader {
         file: String,
+        line: u64,
         fields: usize,
         hint: &'static str,
     },
-    #[error("{file}: line 1: the configuration maps column {from} onto {to}, but the header has neither; found: {found}")]
+    #[error("{file}: line {line}: the configuration maps column {from} onto {to}, but the header has neither; found: {found}")]
     MapUnmatched {
         file: String,
+        line: u64,
         from: String,
         to: String,
         found: String,
     },
-    #[error("{file}: line 1: column {column} appears twice in the header")]
-    DuplicateColumn { file: String, column: String },
-    #[error("{file}: line 1: expected column(s) {missing} not found; found: {found}")]
+    #[error("{file}: line {line}: column {column} appears twice in the header")]
+    DuplicateColumn {
+        file: String,
+        line: u64,
+        column: String,
+    },
+    #[error("{file}: line {line}: expected column(s) {missing} not found; found: {found}")]
     MissingColumns {
         file: String,
+        line: u64,
         missing: String,
         found: String,
     },
+    #[error("{file}: the file changed while the run read it (its size, times or inode are not those it had when checksummed): the rows read may not be the bytes checksummed: run again once nothing writes to the file")]
+    Changed { file: String },
     #[error("{file}: line {line}: {message}")]
     Csv {
         file: String,
@@ -246,7 +256,7 @@ struct Header {
 impl Header {
     fn new(
         record: &csv::StringRecord,
-        file: &str,
+        (file, line): (&str, u64),
         spec: &EntitySpec,
         column_map: &BTreeMap<String, String>,
     ) -> Result<Header, ReadError> {
@@ -266,6 +276,7 @@ impl Header {
         if index.iter().all(Option::is_none) {
             return Err(ReadError::NoHeader {
                 file: file.to_string(),
+                line,
                 fields: found.len(),
                 hint: if found.len() == 1 {
                     " (is the file comma-separated?)"
@@ -274,7 +285,7 @@ impl Header {
                 },
             });
         }
-        unmatched_map(file, &found, &canonical, column_map)?;
+        unmatched_map((file, line), &found, &canonical, column_map)?;
         let mut seen = BTreeSet::new();
         // Unnamed columns (the empty columns Excel leaves after the last
         // one, `...,StatusDate,,`) are not read, however many there are.
@@ -282,6 +293,7 @@ impl Header {
         if let Some(c) = named().find(|c| !seen.insert(c.as_str())) {
             return Err(ReadError::DuplicateColumn {
                 file: file.to_string(),
+                line,
                 column: c.clone(),
             });
         }
@@ -296,6 +308,7 @@ impl Header {
         if !missing(true).is_empty() {
             return Err(ReadError::MissingColumns {
                 file: file.to_string(),
+                line,
                 missing: missing(true).join(", "),
                 found: found.join(", "),
             });
@@ -350,7 +363,7 @@ fn canonical_name(h: &str, spec: &EntitySpec, map: &BTreeMap<String, String>) ->
 /// typo in it (or an extract that names it otherwise again) would leave
 /// the column blank in every row.
 fn unmatched_map(
-    file: &str,
+    (file, line): (&str, u64),
     found: &[String],
     canonical: &[String],
     map: &BTreeMap<String, String>,
@@ -361,6 +374,7 @@ fn unmatched_map(
     match unmatched {
         Some((from, to)) => Err(ReadError::MapUnmatched {
             file: file.to_string(),
+            line,
             from: from.clone(),
             to: to.clone(),
             found: found.join(", "),
@@ -401,6 +415,38 @@ impl Rows {
             blank: Vec::new(),
             reordered: None,
         }
+    }
+
+    /// Rejects a record whose quoted value in `field` has text after its
+    /// closing quote ([`text_after_quote`]).
+    fn after_quote(
+        &mut self,
+        record: &csv::StringRecord,
+        line: u64,
+        field: usize,
+        h: &Header,
+        spec: &EntitySpec,
+    ) {
+        self.report.rows_in += 1;
+        if let Some(id) = h.id_index.and_then(|i| record.get(i)) {
+            self.rejected_state_ids.insert(id.trim().to_string());
+        }
+        let column = h.canonical.get(field).cloned().unwrap_or_default();
+        let value = match spec.column(&column) {
+            Some(c) if c.pii => cutover_stages::quarantine::REDACTED.to_string(),
+            _ => record.get(field).unwrap_or("").trim().to_string(),
+        };
+        self.bad.push(Rejected {
+            line: line as i64,
+            column: column.clone(),
+            value,
+            rule: "text_after_quote",
+            message: format!(
+                "{column}: text after the closing quote of a quoted value (\"Smith\"Jr; or a \
+                 quote written \\\" where CSV doubles it, \"\"): the CSV reader would join them \
+                 into another value"
+            ),
+        });
     }
 
     /// Keeps one record, or rejects it (wrong number of fields, bytes that
@@ -631,11 +677,12 @@ pub type Sink<'a> = &'a mut dyn FnMut(DataFrame) -> Result<(), ReadError>;
 
 /// A bundle file to read: where it is, the name used in every message and
 /// in `source_file`, and its SHA-256 when the run already has it (then not
-/// computed again).
+/// computed again) with the file's stamp when it was hashed.
 pub struct Input<'a> {
     pub path: &'a Path,
     pub file: &'a str,
     pub sha256: Option<&'a str>,
+    pub stamp: Option<Stamp>,
 }
 
 /// Reads one bundle file as the entity `spec`, its rows handed to `sink` a
@@ -643,6 +690,10 @@ pub struct Input<'a> {
 /// its encoding, once to decode and parse it, a batch of text at a time cut
 /// into pieces parsed on every core (see `chunks`). `present` is told the
 /// canonical columns the file has once its header is read, before any batch.
+/// Once every pass is over the file must still have the stamp it had when
+/// hashed (`input.stamp`, else taken as the first pass opens it): a file
+/// written to meanwhile is [`ReadError::Changed`], its rows maybe not the
+/// bytes hashed.
 pub fn read_file(
     input: Input,
     spec: &EntitySpec,
@@ -658,6 +709,7 @@ pub fn read_file(
         choice,
         column_map,
         sha256: input.sha256,
+        stamp: input.stamp,
         batch: BATCH,
     };
     read_in_batches(input.path, &how, progress, present, sink)
@@ -671,6 +723,8 @@ struct How<'a> {
     column_map: &'a BTreeMap<String, String>,
     /// The file's SHA-256 when the run already has it (not hashed again).
     sha256: Option<&'a str>,
+    /// The file's stamp when `sha256` was taken.
+    stamp: Option<Stamp>,
     /// Bytes of text parsed at a time (the tests cut small).
     batch: usize,
 }
@@ -689,7 +743,13 @@ fn read_in_batches(
     };
     let open = || std::fs::File::open(path).map_err(io);
     let started = std::time::Instant::now();
-    let analysis = stream::analyse(open()?, how.sha256).map_err(io)?;
+    let first = open()?;
+    let stamp = match how.stamp {
+        Some(stamp) => stamp,
+        None => Stamp::of(&first.metadata().map_err(io)?),
+    };
+    let analysis = stream::analyse(first, how.sha256).map_err(io)?;
+    between_passes(file, path);
     tracing::debug!(
         wall_s = format!("{:.2}", started.elapsed().as_secs_f64()),
         "timing: first pass (checksum, encoding)"
@@ -698,13 +758,14 @@ fn read_in_batches(
     let encoding = decoding.encoding;
     let mut text = Vec::new();
     let mut last = more(&mut decoding, &mut text, batch).map_err(io)?;
-    let (record, mut offset, sep_line) = loop {
+    let found = loop {
         match header_record(&text, last, file)? {
             Some(found) => break found,
             None => last = more(&mut decoding, &mut text, batch).map_err(io)?,
         }
     };
-    let mut header = Header::new(&record, file, spec, how.column_map)?;
+    let (mut offset, sep_line) = (found.end, found.sep);
+    let mut header = header_of(&found, &text, last, how)?;
     header.utf8_inside = decoding.utf8_inside;
     present(&present_columns(spec, &header));
     let mut lfs = chunks::lfs(&text[..offset]);
@@ -760,6 +821,11 @@ fn read_in_batches(
     if tally.batches == 0 {
         sink(tally.take(file, spec, Vec::new())?)?;
     }
+    if Stamp::of(&std::fs::metadata(path).map_err(io)?) != stamp {
+        return Err(ReadError::Changed {
+            file: file.to_string(),
+        });
+    }
     let info = FileInfo {
         file: file.to_string(),
         sha256: analysis.sha256,
@@ -772,6 +838,52 @@ fn read_in_batches(
         missing_columns: Vec::new(),
     };
     finish(file, spec, header, tally, info)
+}
+
+/// The header of the file whose text starts `text`, its header record
+/// `found`. When the record names none of the entity's columns but the
+/// next one is a header (a title line above it), the error names both lines.
+fn header_of(
+    found: &HeaderRecord,
+    text: &[u8],
+    last: bool,
+    how: &How,
+) -> Result<Header, ReadError> {
+    let (file, spec, map) = (how.file, how.spec, how.column_map);
+    let err = match Header::new(&found.record, (file, found.line), spec, map) {
+        Err(e @ ReadError::NoHeader { .. }) => e,
+        other => return other,
+    };
+    let rest = &text[found.end..];
+    let Ok(Some(next)) = header_record(rest, last, file) else {
+        return Err(err);
+    };
+    let line = chunks::lfs(&text[..found.end]) + next.line;
+    match Header::new(&next.record, (file, line), spec, map) {
+        Ok(_) => Err(ReadError::Csv {
+            file: file.to_string(),
+            line: found.line,
+            message: format!(
+                "not the header, which is line {line} (a title above it?): delete the lines \
+                 above the header"
+            ),
+        }),
+        Err(_) => Err(err),
+    }
+}
+
+/// Test hook: `CUTOVER_REWRITE_BETWEEN_PASSES=<file>=<path>` writes the
+/// bytes of `<path>` over the bundle file named `<file>` once its first
+/// pass (checksum, encoding) is over, as another program writing to the
+/// file while the run reads it would. Unset, it does nothing.
+fn between_passes(file: &str, path: &Path) {
+    let Ok(hook) = std::env::var("CUTOVER_REWRITE_BETWEEN_PASSES") else {
+        return;
+    };
+    if let Some((_, from)) = hook.split_once('=').filter(|(name, _)| *name == file) {
+        let bytes = std::fs::read(from).expect("the hook's file is read");
+        std::fs::write(path, bytes).expect("the hook's file is written");
+    }
 }
 
 /// The read report's note on a file whose every data line lacks the
@@ -1042,7 +1154,7 @@ pub const SEP_NOTE: &str =
 /// Whether `record` is Excel's line naming the file's delimiter (`sep=,`,
 /// written above the header by some exports for Excel): `Ok(true)` for a
 /// comma; another delimiter is refused, naming it.
-fn sep_line(record: &csv::StringRecord, file: &str) -> Result<bool, ReadError> {
+fn sep_line(record: &csv::StringRecord, (file, line): (&str, u64)) -> Result<bool, ReadError> {
     let first = record.get(0).unwrap_or("").trim_start_matches('\u{FEFF}');
     let Some(sep) = first
         .get(..4)
@@ -1061,7 +1173,7 @@ fn sep_line(record: &csv::StringRecord, file: &str) -> Result<bool, ReadError> {
     };
     Err(ReadError::Csv {
         file: file.to_string(),
-        line: 1,
+        line,
         message: format!(
             "the first line, Excel's sep= line, says the values are separated by {named}: \
              save the file comma-separated"
@@ -1069,14 +1181,30 @@ fn sep_line(record: &csv::StringRecord, file: &str) -> Result<bool, ReadError> {
     })
 }
 
-/// The header record, where the text after it starts, and whether a
-/// `sep=,` line came before it ([`sep_line`]), once the text holds a whole
-/// record (`None`: more text is needed).
-fn header_record(
-    text: &[u8],
-    last: bool,
-    file: &str,
-) -> Result<Option<(csv::StringRecord, usize, bool)>, ReadError> {
+/// The header record as [`header_record`] finds it.
+struct HeaderRecord {
+    record: csv::StringRecord,
+    /// Where the text after it starts.
+    end: usize,
+    /// Whether a `sep=,` line came before it ([`sep_line`]).
+    sep: bool,
+    /// Its line (from 1): blank lines or a `sep=,` line may come before.
+    line: u64,
+}
+
+/// The line (from 1) of the record starting at `from` in `text`, the blank
+/// lines before it (which the CSV reader skips) counted.
+fn line_at(text: &[u8], from: usize) -> u64 {
+    let start = text[from..]
+        .iter()
+        .position(|&b| b != b'\n' && b != b'\r')
+        .map_or(text.len(), |i| from + i);
+    1 + memchr::memchr_iter(b'\n', &text[..start]).count() as u64
+}
+
+/// The header record once the text holds a whole record (`None`: more text
+/// is needed).
+fn header_record(text: &[u8], last: bool, file: &str) -> Result<Option<HeaderRecord>, ReadError> {
     // Nothing but blank lines (spaces and tabs included, which the CSV
     // reader would take for a one-field header): said so, not "empty".
     if text.trim_ascii().is_empty() {
@@ -1119,21 +1247,27 @@ fn header_record(
             // at an LF: text after the header before the cut is lines
             // ended by CR alone, which would all be read as the header.
             let after = reader.position().byte() as usize;
+            let line = line_at(text, from);
             if !text[from + after..end].trim_ascii().is_empty() {
                 return Err(ReadError::Csv {
                     file: file.to_string(),
-                    line: 1,
+                    line,
                     message: "the lines end with a carriage return alone (CR, as old Mac files): \
                               save the file with LF or CRLF line ends"
                         .to_string(),
                 });
             }
-            if !sep && sep_line(&record, file)? {
+            if !sep && sep_line(&record, (file, line))? {
                 sep = true;
                 from = end;
                 continue;
             }
-            return Ok(Some((record, end, sep)));
+            return Ok(Some(HeaderRecord {
+                record,
+                end,
+                sep,
+                line,
+            }));
         }
         from = end;
     }
@@ -1170,7 +1304,12 @@ fn parse_piece(
         .map_err(|e| csv_error(file, lfs_before, e))?
     {
         position = record.position().map_or(position, |p| p.byte() as usize);
-        rows.take(&record, lines.at(position), header, spec, encoding);
+        let raw = &piece[position..(reader.position().byte() as usize).min(piece.len())];
+        let line = lines.at(position);
+        match text_after_quote(raw).filter(|_| record.len() == header.fields) {
+            Some(field) => rows.after_quote(&record, line, field, header, spec),
+            None => rows.take(&record, line, header, spec, encoding),
+        }
     }
     if let Some(line) = rows.reordered {
         return Err(ReadError::Csv {
@@ -1183,6 +1322,48 @@ fn parse_piece(
         });
     }
     Ok(rows)
+}
+
+/// The field (from 0) of `raw`, one record's bytes, whose quoted value has
+/// text after its closing quote before the next delimiter (`"Smith"Jr`; or
+/// `"O\"Neil"`, a quote escaped with a backslash where CSV doubles it):
+/// the CSV reader goes on reading the field unquoted and joins the two
+/// (`SmithJr`, `O\Neil"`), which reached the uploads. Spaces and tabs
+/// after the quote are trimmed as any value's are. `None` when every
+/// quoted value ends at a delimiter or line end (a record without a quote
+/// costs one search).
+fn text_after_quote(raw: &[u8]) -> Option<usize> {
+    memchr::memchr(b'"', raw)?;
+    let (mut i, mut field) = (0, 0);
+    while i < raw.len() {
+        if raw[i] == b'"' {
+            i += 1;
+            loop {
+                match memchr::memchr(b'"', &raw[i..]) {
+                    None => return None,
+                    Some(k) if raw.get(i + k + 1) == Some(&b'"') => i += k + 2,
+                    Some(k) => {
+                        i += k + 1;
+                        break;
+                    }
+                }
+            }
+            while matches!(raw.get(i), Some(b' ' | b'\t')) {
+                i += 1;
+            }
+            if !matches!(raw.get(i), None | Some(b',' | b'\n' | b'\r')) {
+                return Some(field);
+            }
+        }
+        match memchr::memchr3(b',', b'\n', b'\r', &raw[i..]) {
+            None => return None,
+            Some(k) => {
+                i += k + 1;
+                field += 1;
+            }
+        }
+    }
+    None
 }
 
 /// What the rows read so far leave to the end of a file.
@@ -1426,7 +1607,8 @@ fn utf8_fields(record: &csv::StringRecord, line: i64, canonical: &[String]) -> V
 /// opened in field i of one line keeps the count only when it closes in
 /// field i of a later line, so the field holds the n - i fields after it
 /// and the i + 1 up to the close: n - 2 commas at least. A value with a
-/// line break and fewer commas (a middle name on two lines) is kept.
+/// line break and fewer commas (a middle name on two lines) is read, and
+/// held by ingest (`line_break`).
 /// Neither line's values are shown.
 fn joined_rows(
     record: &csv::StringRecord,
@@ -1544,6 +1726,7 @@ mod tests {
             choice: EncodingChoice::Auto,
             column_map,
             sha256: None,
+            stamp: None,
             batch,
         }
     }
@@ -1583,6 +1766,27 @@ mod tests {
             b"M\xfcller \xc0 Paris",
         ] {
             assert!(!utf8_read_as_cp1252(&cp1252(text)), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn text_after_a_closing_quote_is_found_in_its_field() {
+        for (raw, field) in [
+            (&b"a,\"b, c\",d\r\n"[..], None),
+            (b"\"x\" ,y\n", None),
+            (b"\"a\"\"b\",c\n", None),
+            (b"a,\"two\nlines\",c\n", None),
+            (b"a,b,c\n", None),
+            (b"a,\"b\"c,d\n", Some(1)),
+            (b"\"O\\\"Neil\",x\n", Some(0)),
+            (b"a,b,\"20\"04\r\n", Some(2)),
+        ] {
+            assert_eq!(
+                text_after_quote(raw),
+                field,
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
         }
     }
 

@@ -586,6 +586,7 @@ fn read_one(
         path: &path,
         file: name,
         sha256: ctx.inputs.get(name).map(String::as_str),
+        stamp: ctx.stamps.get(name).copied(),
     };
     let read = read::read_file(
         input,

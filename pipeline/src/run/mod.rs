@@ -136,6 +136,9 @@ pub struct Ctx<'a> {
     pub run_id: String,
     /// Bundle file -> SHA-256, for the files the bundle has.
     pub inputs: BTreeMap<String, String>,
+    /// Bundle file -> its stamp when hashed: the read checks the file
+    /// still has it once every pass is over.
+    pub stamps: BTreeMap<String, crate::checksum::Stamp>,
     pub absent_files: Vec<String>,
     pub provenance: Provenance,
 }
@@ -144,7 +147,7 @@ impl<'a> Ctx<'a> {
     /// Checksums the inputs first, so the run id (and every snapshot's
     /// provenance) is known before anything is written.
     fn new(config: &'a Config, tables: &'a Tables, opts: RunOptions) -> Result<Ctx<'a>> {
-        let mut inputs = BTreeMap::new();
+        let (mut inputs, mut stamps) = (BTreeMap::new(), BTreeMap::new());
         let mut absent_files = Vec::new();
         for spec in ENTITIES {
             let name = &config.files[spec.name];
@@ -152,7 +155,9 @@ impl<'a> Ctx<'a> {
             if let Some(what) = crate::config::not_a_file(&path) {
                 anyhow::bail!("{} {what}", path.display());
             } else if path.is_file() {
-                inputs.insert(name.clone(), crate::checksum::file_sha256(&path)?);
+                let (sum, stamp) = crate::checksum::file_sha256_stamped(&path)?;
+                inputs.insert(name.clone(), sum);
+                stamps.insert(name.clone(), stamp);
             } else {
                 absent_files.push(name.clone());
             }
@@ -179,6 +184,7 @@ impl<'a> Ctx<'a> {
             root: &config.output,
             run_id,
             inputs,
+            stamps,
             absent_files,
             provenance,
         })

@@ -442,3 +442,57 @@ fn an_output_folder_no_run_wrote_holding_uploads_is_refused() {
     // Its own output folder, a run's record and all, is used again.
     assert_ok(&cutover(&["run", "--config", "config.toml", "--quiet"], w));
 }
+
+/// A bundle file rewritten while the run reads it (after its checksum and
+/// encoding pass, before its parse): the rows read were not the bytes
+/// hashed, and the run recorded them under the old checksum. The run now
+/// stops naming the file, leaving the previous run's outputs as they were;
+/// a rerun reads the file as it now is.
+#[test]
+fn a_file_rewritten_between_its_read_passes_stops_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    fixture(w);
+    let run = |hook: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"));
+        command.args(["run", "--config", "config.toml", "--quiet"]);
+        if let Some(hook) = hook {
+            command.env("CUTOVER_REWRITE_BETWEEN_PASSES", hook);
+        }
+        command.current_dir(w).output().unwrap()
+    };
+    assert_ok(&run(None));
+    let before = crate::common::files(&w.join("out"));
+    let path = w.join("input/student_enrollment.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    // The file as the run hashes it (its last row gone), then as another
+    // program rewrites it (its first row gone too).
+    lines.pop();
+    fs::write(&path, lines.join("\n") + "\n").unwrap();
+    lines.remove(1);
+    fs::write(w.join("rewritten.csv"), lines.join("\n") + "\n").unwrap();
+    let hook = format!(
+        "student_enrollment.csv={}",
+        w.join("rewritten.csv").display()
+    );
+    let o = run(Some(&hook));
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "error: student_enrollment.csv: the file changed while the run read it (its size, times or inode are not those it had when checksummed): the rows read may not be the bytes checksummed: run again once nothing writes to the file\n"
+    );
+    let after = crate::common::files(&w.join("out"));
+    let outputs = |f: &std::collections::BTreeMap<String, Vec<u8>>| {
+        f.iter()
+            .filter(|(k, _)| !k.starts_with("run.") && !k.starts_with("logs/"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert!(outputs(&before) == outputs(&after), "the outputs changed");
+    assert_eq!(
+        fs::read(&path).unwrap(),
+        fs::read(w.join("rewritten.csv")).unwrap()
+    );
+    assert_ok(&run(None));
+}

@@ -87,6 +87,17 @@ pub(super) fn has_control(e: Expr) -> Expr {
     )
 }
 
+/// Whether a value holds a line break (CR or LF: a quoted value over two
+/// lines).
+pub(super) fn has_line_break(e: Expr) -> Expr {
+    let hit = |b: u8| b == b'\n' || b == b'\r';
+    test_values(
+        e,
+        move |ca| maybe_any_byte(ca, hit),
+        move |v| v.bytes().any(hit),
+    )
+}
+
 /// Whether a value is `min` to `max` ASCII digits (`^[0-9]{min,max}$`).
 pub(super) fn digits(e: Expr, min: usize, max: usize) -> Expr {
     test_values(
@@ -221,6 +232,7 @@ mod tests {
                 (digits(col("v"), 1, 4), "^[0-9]{1,4}$"),
                 (leading_zero(col("v")), "^0[0-9]+$"),
                 (has_control(col("v")), r"[\x00-\x09\x0B\x0C\x0E-\x1F\x7F]"),
+                (has_line_break(col("v")), r"[\r\n]"),
             ];
             for (kernel, pattern) in cases {
                 let regex = col("v").str().contains(lit(pattern), false);
