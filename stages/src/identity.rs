@@ -1060,7 +1060,12 @@ fn by_variant<'a>(
 /// state's size that is millions of pairs of strangers, nor the birth date
 /// with an initial: on the generated 200,000- and 400,000-student bundles
 /// those two passes made 70% of the pairs and found no true pair the others
-/// missed. A key is the tuple of what it is made of ([`blocking::key`]).
+/// missed. The passes keyed on a birth date or year and a name word or
+/// Soundex drop two units enrolled at once for months with a name
+/// different ([`word_and_birth_date_kept`], [`different_at_once`]): two
+/// children of one birth date sharing a common name, at school together,
+/// grow with the square of the state. A key is the tuple of what it is
+/// made of ([`blocking::key`]).
 fn passes<'a>(comparer: &'a Comparer, units: &[Unit], max_block: usize) -> Vec<Pass<'a>> {
     use blocking::{letter, packed};
     let names = &comparer.names;
@@ -1069,16 +1074,19 @@ fn passes<'a>(comparer: &'a Comparer, units: &[Unit], max_block: usize) -> Vec<P
     let nonblank = |n: u32| n != names::BLANK;
     let year = |b: &NaiveDate| b.year() as u32;
     let mut out = vec![
-        by_variant(
-            "birth_year+soundex_last+first_initial+lower_of_month_day",
-            max_block,
-            move |f, l, b| {
-                nonblank(l).then(|| {
-                    let md = b.month().min(b.day());
-                    packed(year(b), names.phonetic(l), letter(names.initial(f)), md)
-                })
-            },
-        ),
+        Pass {
+            keep: Some(Box::new(move |a, b| !different_at_once(comparer, a, b))),
+            ..by_variant(
+                "birth_year+soundex_last+first_initial+lower_of_month_day",
+                max_block,
+                move |f, l, b| {
+                    nonblank(l).then(|| {
+                        let md = b.month().min(b.day());
+                        packed(year(b), names.phonetic(l), letter(names.initial(f)), md)
+                    })
+                },
+            )
+        },
         Pass {
             keep: Some(Box::new(move |a, b| !surnames_apart(comparer, a, b))),
             ..by_variant(
@@ -1128,7 +1136,9 @@ fn passes<'a>(comparer: &'a Comparer, units: &[Unit], max_block: usize) -> Vec<P
                 }
                 keys
             }),
-            keep: Some(Box::new(move |a, b| !names_apart(comparer, a, b))),
+            keep: Some(Box::new(move |a, b| {
+                word_and_birth_date_kept(comparer, a, b)
+            })),
         },
         Pass {
             name: "soundex_first_or_middle+soundex_last_either_order+close_birth_date",
@@ -1144,7 +1154,9 @@ fn passes<'a>(comparer: &'a Comparer, units: &[Unit], max_block: usize) -> Vec<P
                 }
                 keys
             }),
-            keep: Some(Box::new(close_births)),
+            keep: Some(Box::new(move |a, b| {
+                close_births(a, b) && !different_at_once(comparer, a, b)
+            })),
         },
     ];
     out.push(name_word_pairs_with_blank(names, units, max_block));
@@ -1166,6 +1178,48 @@ fn passes<'a>(comparer: &'a Comparer, units: &[Unit], max_block: usize) -> Vec<P
 fn names_apart(comparer: &Comparer, a: &Unit, b: &Unit) -> bool {
     let (first, last) = comparer.name_levels(a, b);
     first == missing_level(FIRST) - 1 && last == missing_level(LAST) - 1
+}
+
+/// What the pass keyed on a birth date and one name word keeps: not both
+/// names different ([`names_apart`]), and, where one name is different,
+/// not two units enrolled at once for months. Two children born on one
+/// day who share a first name (or a surname) and are at school at the
+/// same time meet in its blocks, and a day's children grow with the state,
+/// so those pairs grow with its square (4.95 million of the 7.55 million
+/// pairs the passes kept at 2,000,000 students); a duplicate with one name
+/// replaced (a new surname and a nickname) continues the other's
+/// enrollment or has none, and enrolled at once for months it could not
+/// be merged without a person (the cluster guard). Pairs with neither name
+/// different (twins, a typo at a name's first letter) are all kept.
+fn word_and_birth_date_kept(comparer: &Comparer, a: &Unit, b: &Unit) -> bool {
+    let (first, last) = comparer.name_levels(a, b);
+    match (
+        first == missing_level(FIRST) - 1,
+        last == missing_level(LAST) - 1,
+    ) {
+        (true, true) => false,
+        (false, false) => true,
+        _ => !at_once_for_months(a, b),
+    }
+}
+
+/// A name different and the two enrolled at once for months: what the
+/// passes keyed on a birth year or close birth dates and a name's Soundex
+/// drop (two children of one year and one common surname, or first name
+/// and surname sound, at school at the same time; those pairs too grow
+/// with the square of the state). At 200,000 students none of the 6,900
+/// such pairs the two passes made was a true pair or queued.
+fn different_at_once(comparer: &Comparer, a: &Unit, b: &Unit) -> bool {
+    at_once_for_months(a, b) && {
+        let (first, last) = comparer.name_levels(a, b);
+        first == missing_level(FIRST) - 1 || last == missing_level(LAST) - 1
+    }
+}
+
+/// Two units enrolled at once for more than 60 days (the enrollment level
+/// `overlap_months`).
+fn at_once_for_months(a: &Unit, b: &Unit) -> bool {
+    overlap_days(&a.spans, &b.spans).is_some_and(|d| d > 60)
 }
 
 /// Every surname of one unit different from every surname of the other
@@ -3266,6 +3320,40 @@ mod tests {
         assert_eq!(pairs, [(0, 1), (2, 3), (4, 5), (6, 7)]);
         let count = |name: &str| counts.iter().find(|c| c.0 == name).map(|c| c.1);
         assert_eq!(count("birth_date+sau_left_or_entered+renamed"), Some(1));
+    }
+
+    /// Six Emmas born on one day, each of another family, at school at the
+    /// same time in six SAUs: the birth date and the first name meet them
+    /// all, and such pairs grow with the square of the state; they are not
+    /// paired. William Gagnon re-registered as Bill Tremblay (a nickname
+    /// and a new surname) the week he left, and Bill Gagnon born 3 July,
+    /// at school at the same time (day and month swapped, the surname the
+    /// same), still are.
+    #[test]
+    fn a_day_of_children_sharing_a_first_name_is_not_paired() {
+        let sau = |n: Code| vec![("2015-08-28", "2017-06-12", n)];
+        let emmas: Vec<Vec<(&str, &str, Code)>> = (10..16).map(sau).collect();
+        let old = &[("2015-08-28", "2016-01-15", 3)][..];
+        let new = &[("2016-01-19", "2017-06-12", 4)][..];
+        let at_once = sau(5);
+        let surnames = ["roy", "morse", "dion", "carrier", "beaulieu", "theriault"];
+        let mut names = vec!["emma", "william", "bill", "gagnon", "tremblay"];
+        names.extend(surnames);
+        let mut units = vec![
+            (("william", "gagnon"), "", "2009-03-07", old),
+            (("bill", "tremblay"), "", "2009-03-07", new),
+            (("bill", "gagnon"), "", "2009-07-03", &at_once[..]),
+        ];
+        for (last, spans) in surnames.iter().zip(&emmas) {
+            units.push((("emma", last), "", "2009-03-07", &spans[..]));
+        }
+        let (pairs, counts) = blocked(&names, &units);
+        assert_eq!(pairs, [(0, 1), (0, 2)]);
+        let count = |name: &str| counts.iter().find(|c| c.0 == name).map(|c| c.1);
+        // William and Bill meet on the nickname under the birth date, or
+        // under it with day and month swapped: twice a pair (each one's
+        // first name is the other's nickname); no Emma with another.
+        assert_eq!(count("birth_date+any_name_word_or_nickname"), Some(4));
     }
 
     /// Emma and Ella Roy, born a day apart, no enrollment, living at two
