@@ -1,7 +1,7 @@
 //! The uploads: layouts checked word for word, Synergy's result logs tied
 //! back to source rows, and every upload row counted in the ledger.
 
-use crate::common::{copy_dir, cutover, repo};
+use crate::common::{assert_ok, copy_dir, cutover, repo};
 
 use std::fs;
 use std::path::Path;
@@ -34,12 +34,7 @@ fn the_shipped_layouts_pass_and_planted_errors_are_each_reported() {
     let o = cutover(&["layouts", "manifest", "--layouts", &shown], tmp.path());
     assert_eq!(o.status.code(), Some(0));
     let o = cutover(&["layouts", "check", "--layouts", &shown], tmp.path());
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_ok(&o);
 
     // Planted errors, all in frm.csv, without updating the manifest.
     edit(
@@ -88,12 +83,7 @@ fn run_fixture(w: &Path) {
     copy_dir(&repo().join("crosswalks"), &w.join("crosswalks"));
     copy_dir(&repo().join("layouts"), &w.join("layouts"));
     let o = cutover(&["run", "--config", "config.toml", "--quiet"], w);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_ok(&o);
 }
 
 #[test]
@@ -130,12 +120,7 @@ fn a_result_log_is_tied_back_to_its_upload_and_source_rows() {
         ],
         w,
     );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_ok(&o);
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
         "3 logs read: 1 all successful, 3 rejected rows (2 tied to their source row, 1 not found, 0 ambiguous)\n\
@@ -191,12 +176,7 @@ fn a_log_names_its_school_year_in_its_path() {
         ],
         w,
     );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_ok(&o);
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
         "3 logs read: 0 all successful, 3 rejected rows (2 tied to their source row, 0 not found, 1 ambiguous)\n\
@@ -238,12 +218,7 @@ fn a_cte_log_in_the_guides_forms_is_read() {
         &["results", "logs/cte.csv", "logs/cte.2.csv", "--out", "out"],
         w,
     );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_ok(&o);
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
         "2 logs read: 1 all successful, 1 rejected rows (1 tied to their source row, 0 not found, 0 ambiguous)\n\
@@ -279,12 +254,7 @@ fn every_upload_row_is_a_conformed_row_that_passed_preflight() {
     copy_dir(&repo().join("crosswalks"), &w.join("crosswalks"));
     copy_dir(&repo().join("layouts"), &w.join("layouts"));
     let o = cutover(&["run", "bundle", "--out", "out", "--quiet"], w);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_ok(&o);
     let run: serde_json::Value =
         serde_json::from_slice(&fs::read(w.join("out/run.json")).unwrap()).unwrap();
     let stage = |stage: &str, upload: &str| {
