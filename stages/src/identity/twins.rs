@@ -460,6 +460,17 @@ mod tests {
         );
     }
 
+    /// The thresholds the policy tests below decide at.
+    fn tw_config() -> IdentityConfig {
+        IdentityConfig {
+            merge_probability: 0.95,
+            review_probability: 0.006,
+            max_block: 500,
+            nicknames: Vec::new(),
+            same_name_birth_date_review: true,
+        }
+    }
+
     /// The folded names the tests' units below hold.
     const TW_NAMES: [&str; 5] = ["m", "tremblay", "matthew", "mai", "tran"];
 
@@ -492,13 +503,7 @@ mod tests {
             policy::hard_negative(&a, &b, &v, &tw_names()),
             Some("initials_only")
         );
-        let config = IdentityConfig {
-            merge_probability: 0.95,
-            review_probability: 0.006,
-            max_block: 500,
-            nicknames: Vec::new(),
-            same_name_birth_date_review: true,
-        };
+        let config = tw_config();
         let outcome = |p: f64| {
             let (o, r) = policy::outcome(None, Some(INITIALS_ONLY), false, false, None, p, &config);
             (o, r.into_owned())
@@ -703,13 +708,7 @@ mod tests {
         v[MIDDLE] = 2;
         v[FIRST] = 3;
         assert!(!one_first_name_together(&v, true, false), "first differs");
-        let config = IdentityConfig {
-            merge_probability: 0.95,
-            review_probability: 0.006,
-            max_block: 500,
-            nicknames: Vec::new(),
-            same_name_birth_date_review: true,
-        };
+        let config = tw_config();
         let outcome = |months: bool, p: f64| {
             let (o, r) = policy::outcome(
                 None,
@@ -917,13 +916,7 @@ mod tests {
         v[BIRTH] = 0;
         v[LAST] = 5;
         assert_eq!(pattern(&old, &new, &v), None, "surnames a sound apart");
-        let config = IdentityConfig {
-            merge_probability: 0.95,
-            review_probability: 0.006,
-            max_block: 500,
-            nicknames: Vec::new(),
-            same_name_birth_date_review: true,
-        };
+        let config = tw_config();
         for p in [1e-9, 0.9999] {
             let (o, r) = policy::outcome(None, Some(RENAMED_WHOLE), false, false, None, p, &config);
             assert_eq!(
@@ -962,13 +955,7 @@ mod tests {
         let twice = born(&["1986-06-02", "2010-11-02"]);
         assert_eq!(birth_level(&twice, &son), 3);
         assert_eq!(pattern(&twice, &son), None, "months off");
-        let config = IdentityConfig {
-            merge_probability: 0.95,
-            review_probability: 0.006,
-            max_block: 500,
-            nicknames: Vec::new(),
-            same_name_birth_date_review: true,
-        };
+        let config = tw_config();
         let outcome = |p: f64| {
             let (o, r) = policy::outcome(
                 None,
