@@ -5,7 +5,7 @@
 use crate::output::write_atomic;
 use anyhow::{bail, Context, Result};
 use cutover_stages::conform::UPLOADS;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -118,19 +118,41 @@ fn year_of(log: &Path) -> Option<String> {
 /// (upload, row number) -> manifest rows (one per school year and SAU file).
 type Index = BTreeMap<(String, String), Vec<ManifestRow>>;
 
-fn read_manifest(out: &Path) -> Result<Index> {
+/// The row numbers the logs ask about, by upload: the only manifest rows
+/// kept (the manifest has a row for every upload row, 8.5 million at
+/// Maine's size, and held whole it took 3 GB).
+type Wanted = BTreeMap<String, BTreeSet<String>>;
+
+/// Opens the manifest before any log is read, so a folder no run wrote
+/// says so first.
+fn open_manifest(out: &Path) -> Result<(csv::Reader<std::fs::File>, String)> {
     let manifest_path = out.join("publish/upload_manifest.csv");
-    let mut reader = csv::Reader::from_path(&manifest_path).with_context(|| {
+    let reader = csv::Reader::from_path(&manifest_path).with_context(|| {
         format!(
             "{}: cannot read the upload manifest (run `cutover run` first)",
             manifest_path.display()
         )
     })?;
+    Ok((reader, manifest_path.display().to_string()))
+}
+
+/// Reads the manifest a record at a time, keeping the rows `wanted` names.
+fn read_manifest(manifest: (csv::Reader<std::fs::File>, String), wanted: &Wanted) -> Result<Index> {
+    let (mut reader, name) = manifest;
     let mut index = Index::new();
-    for r in reader.records() {
-        let r =
-            r.with_context(|| format!("{}: not an upload manifest", manifest_path.display()))?;
-        let get = |i: usize| r.get(i).unwrap_or("").to_string();
+    let mut r = csv::StringRecord::new();
+    while reader
+        .read_record(&mut r)
+        .with_context(|| format!("{name}: not an upload manifest"))?
+    {
+        let field = |i: usize| r.get(i).unwrap_or("");
+        let asked = wanted
+            .get(field(0))
+            .is_some_and(|rows| rows.contains(field(2)));
+        if !asked {
+            continue;
+        }
+        let get = |i: usize| field(i).to_string();
         index
             .entry((get(0), get(2)))
             .or_default()
@@ -152,6 +174,9 @@ fn read_manifest(out: &Path) -> Result<Index> {
 #[derive(Default)]
 struct Tally {
     rows: Vec<Vec<String>>,
+    /// Each row's question to the manifest: the log's five fields, the
+    /// upload it answers and the school year its path names.
+    asks: Vec<(Vec<String>, String, Option<String>)>,
     by_error: BTreeMap<String, u64>,
     successful: u64,
     matched: u64,
@@ -171,7 +196,7 @@ fn without_title(text: &str) -> &str {
 }
 
 /// Reads one log into `t`.
-fn read_log(log: &Path, upload: Option<&str>, index: &Index, t: &mut Tally) -> Result<()> {
+fn read_log(log: &Path, upload: Option<&str>, t: &mut Tally) -> Result<()> {
     let name = log.display().to_string();
     let upload = upload_of(log, upload)?;
     let year = year_of(log);
@@ -223,8 +248,8 @@ fn read_log(log: &Path, upload: Option<&str>, index: &Index, t: &mut Tally) -> R
         let mut row = vec![name.clone()];
         row.extend(f.iter().cloned());
         row.push(upload.clone());
-        tie(&f, (&upload, year.as_deref()), index, &mut row, t);
         t.rows.push(row);
+        t.asks.push((f, upload.clone(), year.clone()));
     }
     Ok(())
 }
@@ -315,11 +340,24 @@ fn tie(f: &[String], answers: Answers, index: &Index, row: &mut Vec<String>, t: 
 /// Reads the logs, writes `results/results.csv` under `out`, and returns
 /// the summary printed to the terminal.
 pub fn run(out: &Path, logs: &[std::path::PathBuf], upload: Option<&str>) -> Result<String> {
-    let index = read_manifest(out)?;
+    let manifest = open_manifest(out)?;
     let mut t = Tally::default();
     for log in logs {
-        read_log(log, upload, &index, &mut t)?;
+        read_log(log, upload, &mut t)?;
     }
+    let mut wanted = Wanted::new();
+    for (f, upload, _) in &t.asks {
+        wanted
+            .entry(upload.clone())
+            .or_default()
+            .insert(f[0].clone());
+    }
+    let index = read_manifest(manifest, &wanted)?;
+    let (mut rows, asks) = (std::mem::take(&mut t.rows), std::mem::take(&mut t.asks));
+    for (row, (f, upload, year)) in rows.iter_mut().zip(&asks) {
+        tie(f, (upload, year.as_deref()), &index, row, &mut t);
+    }
+    t.rows = rows;
     let path = out.join("results/results.csv");
     write_atomic(&path, |file| {
         let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
