@@ -836,18 +836,12 @@ fn read_in_batches(
     if tally.batches == 0 {
         sink(tally.take(file, spec, Vec::new())?)?;
     }
-    if Stamp::of(&std::fs::metadata(path).map_err(io)?) != stamp {
-        return Err(ReadError::Changed {
-            file: file.to_string(),
-            how: "its size, times or inode are not those it had when checksummed",
-        });
-    }
-    if decoding.source().sha256() != analysis.sha256 {
-        return Err(ReadError::Changed {
-            file: file.to_string(),
-            how: "the bytes parsed do not hash as the file did when checksummed",
-        });
-    }
+    let now = Stamp::of(&std::fs::metadata(path).map_err(io)?);
+    unchanged(
+        file,
+        (now, stamp),
+        (&decoding.source().sha256(), &analysis.sha256),
+    )?;
     let info = FileInfo {
         file: file.to_string(),
         sha256: analysis.sha256,
@@ -860,6 +854,25 @@ fn read_in_batches(
         missing_columns: Vec::new(),
     };
     finish(file, spec, header, tally, info)
+}
+
+/// Refuses a file written to while the run read it: its stamp once every
+/// pass is over is not the one it had when checksummed (`stamps`: now,
+/// then), or the bytes the parse pass read do not hash as the file did
+/// (`hashes`: parsed, checksummed; a rewrite to the same size within one
+/// tick of the file system's clock keeps the stamp).
+fn unchanged(file: &str, stamps: (Stamp, Stamp), hashes: (&str, &str)) -> Result<(), ReadError> {
+    let how = if stamps.0 != stamps.1 {
+        "its size, times or inode are not those it had when checksummed"
+    } else if hashes.0 != hashes.1 {
+        "the bytes parsed do not hash as the file did when checksummed"
+    } else {
+        return Ok(());
+    };
+    Err(ReadError::Changed {
+        file: file.to_string(),
+        how,
+    })
 }
 
 /// The header of the file whose text starts `text`, its header record
@@ -1899,7 +1912,9 @@ mod tests {
         assert!(!utf16_without_mark(&[0; 512]));
         assert!(!utf16_without_mark(&le[..6]));
         // One name with a NUL in it is a NUL byte, not UTF-16.
-        assert!(!utf16_without_mark(b"TruancyID,State\0StudentID,School_ID\r\n"));
+        assert!(!utf16_without_mark(
+            b"TruancyID,State\0StudentID,School_ID\r\n"
+        ));
     }
 
     #[test]
