@@ -688,6 +688,8 @@ pub fn load_nicknames(dir: &Path) -> Result<Vec<(String, String)>, Vec<String>> 
 /// Rewrites the manifest's checksums (and adds missing tables, version 1),
 /// keeping versions and descriptions.
 pub fn write_manifest(dir: &Path) -> anyhow::Result<()> {
+    // A killed rewrite's temporary file, else left in the folder for good.
+    crate::output::remove_stale_temporaries(dir)?;
     let mut problems = Vec::new();
     let existing = rows_of(&dir.join(MANIFEST), &MANIFEST_COLUMNS, &mut problems);
     let mut w = csv::Writer::from_writer(Vec::new());

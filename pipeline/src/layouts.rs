@@ -193,6 +193,8 @@ fn layout_columns(
 
 /// Rewrites the manifest's checksums from the layout files as they are.
 pub fn write_manifest(dir: &Path) -> anyhow::Result<()> {
+    // A killed rewrite's temporary file, else left in the folder for good.
+    crate::output::remove_stale_temporaries(dir)?;
     let mut problems = Vec::new();
     let existing = rows_of(&dir.join(MANIFEST), &MANIFEST_COLUMNS, &mut problems);
     let mut w = csv::Writer::from_writer(Vec::new());

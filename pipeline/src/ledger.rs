@@ -65,9 +65,10 @@ pub fn check_ledger(reports: &[StageReport], max_reject_rate: f64, min_rows: u64
                 entity: r.entity.clone(),
                 check: "reject_rate".into(),
                 message: format!(
-                    "{} of {} rows rejected ({:.2}%), above ingest.max_reject_rate {:.2}%",
+                    "{} of {} rows rejected{} ({:.2}%), above ingest.max_reject_rate {:.2}%",
                     r.rejected_total(),
                     r.rows_in,
+                    cleared_part(r),
                     r.reject_rate() * 100.0,
                     max_reject_rate * 100.0
                 ),
@@ -75,6 +76,21 @@ pub fn check_ledger(reports: &[StageReport], max_reject_rate: f64, min_rows: u64
         }
     }
     failures
+}
+
+/// What a reject rate counts besides rejected rows: those kept with a value
+/// cleared, by column and rule (`` and 152 kept with a value cleared
+/// (BirthDate: invalid_date 152)``); empty when none.
+fn cleared_part(r: &StageReport) -> String {
+    if r.cleared.is_empty() {
+        return String::new();
+    }
+    let by: Vec<String> = r.cleared.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    format!(
+        " and {} kept with a value cleared ({})",
+        r.cleared_total(),
+        by.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -98,13 +114,22 @@ mod tests {
             r.rejected.insert("end_before_start".into(), 1);
             r
         };
-        let failures = check_ledger(&[ok, lost, small], 0.02, 50);
+        // A column cleared in every row lost as much as a file rejected whole.
+        let mut cleared = StageReport::new("ingest", "student_personal");
+        cleared.rows_in = 150;
+        cleared.rows_out = 149;
+        cleared.rejected.insert("invalid_id".into(), 1);
+        cleared.kept.insert("invalid_date".into(), 3);
+        cleared.cleared.insert("BirthDate: invalid_date".into(), 2);
+        cleared.cleared.insert("Gender: unknown_code".into(), 1);
+        let failures = check_ledger(&[ok, lost, small, cleared], 0.02, 50);
         let messages: Vec<&str> = failures.iter().map(|f| f.message.as_str()).collect();
         assert_eq!(
             messages,
             vec![
                 "rows in 99 != out 90 + rejected 5 + merged 0",
                 "5 of 99 rows rejected (5.05%), above ingest.max_reject_rate 2.00%",
+                "1 of 150 rows rejected and 3 kept with a value cleared (BirthDate: invalid_date 2, Gender: unknown_code 1) (2.67%), above ingest.max_reject_rate 2.00%",
             ]
         );
     }

@@ -108,8 +108,8 @@ pub enum ReadError {
         missing: String,
         found: String,
     },
-    #[error("{file}: the file changed while the run read it (its size, times or inode are not those it had when checksummed): the rows read may not be the bytes checksummed: run again once nothing writes to the file")]
-    Changed { file: String },
+    #[error("{file}: the file changed while the run read it ({how}): the rows read may not be the bytes checksummed: run again once nothing writes to the file")]
+    Changed { file: String, how: &'static str },
     #[error("{file}: line {line}: {message}")]
     Csv {
         file: String,
@@ -395,6 +395,8 @@ struct Rows {
     report: StageReport,
     /// The lines whose every field is blank (not records).
     blank: Vec<u64>,
+    /// The lines holding only a DOS end-of-file mark (not records).
+    marks: Vec<u64>,
     /// The first line holding the header's names in another order.
     reordered: Option<u64>,
 }
@@ -413,6 +415,7 @@ impl Rows {
             rejected_state_ids: BTreeSet::new(),
             report: StageReport::new(STAGE, spec.name),
             blank: Vec::new(),
+            marks: Vec::new(),
             reordered: None,
         }
     }
@@ -479,6 +482,13 @@ impl Rows {
         // rate).
         if all.iter().all(u8::is_ascii_whitespace) {
             self.blank.push(line);
+            return;
+        }
+        // A DOS end-of-file mark (Ctrl-Z) on a line of its own, as old
+        // Windows tools end a text file after its last line end: not a
+        // record (it was quarantined as one of a single field).
+        if eof_mark(all) {
+            self.marks.push(line);
             return;
         }
         let breaks = memchr::memchr_iter(b'\n', all).count();
@@ -754,7 +764,9 @@ fn read_in_batches(
         wall_s = format!("{:.2}", started.elapsed().as_secs_f64()),
         "timing: first pass (checksum, encoding)"
     );
-    let mut decoding = stream::Decoding::new(open()?, how.choice, &analysis);
+    let parsed =
+        std::fs::File::open(parse_instead(file).unwrap_or(path.to_path_buf())).map_err(io)?;
+    let mut decoding = stream::Decoding::new(stream::Hashed::new(parsed), how.choice, &analysis);
     let encoding = decoding.encoding;
     let mut text = Vec::new();
     let mut last = more(&mut decoding, &mut text, batch).map_err(io)?;
@@ -785,6 +797,9 @@ fn read_in_batches(
     loop {
         // `text[offset..]` starts at a record's start.
         if last {
+            if eof_mark_ends(&mut text, offset) {
+                tally.report.notes.push(EOF_MARK_NOTE.to_string());
+            }
             unclosed_quote(&text[offset..], lfs, file)?;
             cut_short(&text[offset..], lfs, file, header.fields)?;
         }
@@ -821,11 +836,12 @@ fn read_in_batches(
     if tally.batches == 0 {
         sink(tally.take(file, spec, Vec::new())?)?;
     }
-    if Stamp::of(&std::fs::metadata(path).map_err(io)?) != stamp {
-        return Err(ReadError::Changed {
-            file: file.to_string(),
-        });
-    }
+    let now = Stamp::of(&std::fs::metadata(path).map_err(io)?);
+    unchanged(
+        file,
+        (now, stamp),
+        (&decoding.source().sha256(), &analysis.sha256),
+    )?;
     let info = FileInfo {
         file: file.to_string(),
         sha256: analysis.sha256,
@@ -838,6 +854,25 @@ fn read_in_batches(
         missing_columns: Vec::new(),
     };
     finish(file, spec, header, tally, info)
+}
+
+/// Refuses a file written to while the run read it: its stamp once every
+/// pass is over is not the one it had when checksummed (`stamps`: now,
+/// then), or the bytes the parse pass read do not hash as the file did
+/// (`hashes`: parsed, checksummed; a rewrite to the same size within one
+/// tick of the file system's clock keeps the stamp).
+fn unchanged(file: &str, stamps: (Stamp, Stamp), hashes: (&str, &str)) -> Result<(), ReadError> {
+    let how = if stamps.0 != stamps.1 {
+        "its size, times or inode are not those it had when checksummed"
+    } else if hashes.0 != hashes.1 {
+        "the bytes parsed do not hash as the file did when checksummed"
+    } else {
+        return Ok(());
+    };
+    Err(ReadError::Changed {
+        file: file.to_string(),
+        how,
+    })
 }
 
 /// The header of the file whose text starts `text`, its header record
@@ -870,6 +905,16 @@ fn header_of(
         }),
         Err(_) => Err(err),
     }
+}
+
+/// Test hook: `CUTOVER_PARSE_INSTEAD=<file>=<path>` parses the bytes of
+/// `<path>` for the bundle file named `<file>`, the bundle file left as it
+/// is: a rewrite its stamp cannot see (to the same size, within one tick
+/// of the file system's clock). Unset, `None`.
+fn parse_instead(file: &str) -> Option<std::path::PathBuf> {
+    let hook = std::env::var("CUTOVER_PARSE_INSTEAD").ok()?;
+    let (name, from) = hook.split_once('=')?;
+    (name == file).then(|| from.into())
 }
 
 /// Test hook: `CUTOVER_REWRITE_BETWEEN_PASSES=<file>=<path>` writes the
@@ -923,7 +968,8 @@ fn other_count(text: &[u8], header: &Header) -> Option<Hint> {
         .from_reader(text);
     let mut record = csv::StringRecord::new();
     while let Ok(true) = reader.read_record(&mut record) {
-        if record.as_slice().bytes().all(|b| b.is_ascii_whitespace()) {
+        let all = record.as_slice().as_bytes();
+        if all.iter().all(u8::is_ascii_whitespace) || eof_mark(all) {
             continue;
         }
         if record.len() > fields && record[record.len() - 1].trim().is_empty() {
@@ -1001,7 +1047,8 @@ fn whole_file_shape(
         .read_record(&mut record)
         .map_err(|e| csv_error(file, 0, e))?
     {
-        if record.as_slice().bytes().all(|b| b.is_ascii_whitespace()) {
+        let all = record.as_slice().as_bytes();
+        if all.iter().all(u8::is_ascii_whitespace) || eof_mark(all) {
             continue;
         }
         if std::mem::take(&mut first) || is_header(&record, header) {
@@ -1010,7 +1057,10 @@ fn whole_file_shape(
         let blank = record
             .iter()
             .rev()
-            .take_while(|v| v.trim().is_empty())
+            .take_while(|v| {
+                v.trim_matches(|c: char| c.is_whitespace() || c == '\u{1A}')
+                    .is_empty()
+            })
             .count();
         let entry = counts.entry(record.len()).or_insert((0, usize::MAX));
         *entry = (entry.0 + 1, entry.1.min(blank));
@@ -1034,6 +1084,40 @@ fn whole_file_shape(
         Some(_) => return Ok(None),
     };
     Ok((k >= 1 && blank >= k).then_some(Shape { fields, odd }))
+}
+
+/// Said of a file ending in a DOS end-of-file mark.
+const EOF_MARK_NOTE: &str = "the file ends in a DOS end-of-file mark (Ctrl-Z, 0x1A), as old \
+                             Windows tools end a text file: not read";
+
+/// Drops a DOS end-of-file mark (Ctrl-Z, 0x1A: one or more, line ends
+/// after them aside) ending `text` after `from`, on a line of its own or
+/// after the last value (`copy a.csv+b.csv` in text mode writes one): it
+/// was quarantined as a row of one field, or its row with it as a control
+/// character in the last value. True when there was one.
+fn eof_mark_ends(text: &mut Vec<u8>, from: usize) -> bool {
+    let tail = &text[from..];
+    let before_ends = tail.len()
+        - tail
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
+    let marks = tail[..before_ends]
+        .iter()
+        .rev()
+        .take_while(|&&b| b == 0x1A)
+        .count();
+    if marks > 0 {
+        text.truncate(from + before_ends - marks);
+    }
+    marks > 0
+}
+
+/// Whether a record's bytes are a DOS end-of-file mark (Ctrl-Z, 0x1A),
+/// spaces aside: a line no value is on.
+fn eof_mark(all: &[u8]) -> bool {
+    all.contains(&0x1A) && all.iter().all(|&b| b == 0x1A || b.is_ascii_whitespace())
 }
 
 /// Whether `record` is the header's names again (two extracts joined into
@@ -1202,6 +1286,27 @@ fn line_at(text: &[u8], from: usize) -> u64 {
     1 + memchr::memchr_iter(b'\n', &text[..start]).count() as u64
 }
 
+/// Whether `text` starts as UTF-16 text without its byte-order mark does: a
+/// NUL byte after (little-endian) or before (big-endian) nine characters in
+/// ten of its first 64. Its lines were refused as ended by a lone CR (CR,
+/// NUL, LF, NUL), or its header as naming none of the file's columns.
+fn utf16_without_mark(text: &[u8]) -> bool {
+    let head = &text[..text.len().min(128) & !1];
+    let pairs = head.len() / 2;
+    if pairs < 4 {
+        return false;
+    }
+    let le = head
+        .chunks_exact(2)
+        .filter(|p| p[0] != 0 && p[1] == 0)
+        .count();
+    let be = head
+        .chunks_exact(2)
+        .filter(|p| p[0] == 0 && p[1] != 0)
+        .count();
+    le.max(be) * 10 >= pairs * 9
+}
+
 /// The header record once the text holds a whole record (`None`: more text
 /// is needed).
 fn header_record(text: &[u8], last: bool, file: &str) -> Result<Option<HeaderRecord>, ReadError> {
@@ -1226,6 +1331,15 @@ fn header_record(text: &[u8], last: bool, file: &str) -> Result<Option<HeaderRec
         return Err(ReadError::BlankOnly {
             file: file.to_string(),
             lines: ends + unended,
+        });
+    }
+    if utf16_without_mark(text) {
+        return Err(ReadError::Csv {
+            file: file.to_string(),
+            line: 1,
+            message: "every other byte is NUL: the file looks like UTF-16 without its \
+                      byte-order mark: save it as CSV UTF-8, or as UTF-16 with its mark"
+                .to_string(),
         });
     }
     // Every record end, blank lines included: the header is the first
@@ -1377,6 +1491,8 @@ struct Tally {
     batches: usize,
     /// The lines whose every field is blank (not records).
     blank: Vec<u64>,
+    /// The lines holding only a DOS end-of-file mark (not records).
+    marks: Vec<u64>,
 }
 
 impl Tally {
@@ -1388,6 +1504,7 @@ impl Tally {
             report: StageReport::new(STAGE, spec.name),
             batches: 0,
             blank: Vec::new(),
+            marks: Vec::new(),
         }
     }
 
@@ -1418,6 +1535,7 @@ impl Tally {
             self.report.rows_in += rows.report.rows_in;
             self.report.notes.extend(rows.report.notes);
             self.blank.extend(rows.blank);
+            self.marks.extend(rows.marks);
         }
         let height = lines.len();
         self.report.rows_out += height as u64;
@@ -1467,6 +1585,7 @@ fn finish(
         rejected_state_ids,
         mut report,
         blank,
+        marks,
         ..
     } = tally;
     if let Some(first) = blank.first() {
@@ -1475,6 +1594,14 @@ fn finish(
              empty rows?): line {first}{}",
             blank.len(),
             if blank.len() > 1 { " and after" } else { "" }
+        ));
+    }
+    if let Some(first) = marks.first() {
+        report.notes.push(format!(
+            "{} line(s) holding only a DOS end-of-file mark (Ctrl-Z, 0x1A) not read, as not \
+             records: line {first}{}",
+            marks.len(),
+            if marks.len() > 1 { " and after" } else { "" }
         ));
     }
     let mut rejected_lines = BTreeSet::new();
@@ -1767,6 +1894,27 @@ mod tests {
         ] {
             assert!(!utf8_read_as_cp1252(&cp1252(text)), "{text:?}");
         }
+    }
+
+    #[test]
+    fn utf16_text_without_its_mark_is_told_from_text_and_from_nul_bytes() {
+        let le: Vec<u8> = "TruancyID,StateStudentID\r\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let be: Vec<u8> = "TruancyID,StateStudentID\r\n"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        assert!(utf16_without_mark(&le));
+        assert!(utf16_without_mark(&be));
+        assert!(!utf16_without_mark(b"TruancyID,StateStudentID\r\n"));
+        assert!(!utf16_without_mark(&[0; 512]));
+        assert!(!utf16_without_mark(&le[..6]));
+        // One name with a NUL in it is a NUL byte, not UTF-16.
+        assert!(!utf16_without_mark(
+            b"TruancyID,State\0StudentID,School_ID\r\n"
+        ));
     }
 
     #[test]

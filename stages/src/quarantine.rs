@@ -248,26 +248,47 @@ pub fn count_rules(
         columns.push(bad.column(&flag_name(i))?.bool()?.clone());
     }
     for row in 0..bad.height() {
-        let (mut first, mut finding) = (None, None);
+        let (mut first, mut finding, mut cleared) = (None, None, None);
         for (i, column) in columns.iter().enumerate() {
             if column.get(row) == Some(true) {
                 *report
                     .violations
                     .entry(checks[i].rule.to_string())
                     .or_default() += 1;
-                if checks[i].rejects() {
-                    first.get_or_insert(i);
-                } else {
-                    finding.get_or_insert(i);
-                }
+                match checks[i].outcome {
+                    Outcome::Reject => first.get_or_insert(i),
+                    Outcome::Keep { clear } => {
+                        if clear {
+                            cleared.get_or_insert(i);
+                        }
+                        finding.get_or_insert(i)
+                    }
+                };
             }
         }
-        let (counts, i) = match (first, finding) {
-            (Some(i), _) => (&mut report.rejected, i),
-            (None, Some(i)) => (&mut report.kept, i),
-            (None, None) => continue,
-        };
-        *counts.entry(checks[i].rule.to_string()).or_default() += 1;
+        count_row(checks, report, first, finding, cleared);
     }
     Ok(())
+}
+
+/// Counts one row: under `rejected` by its first reject, else under `kept`
+/// by its first finding and, when a finding cleared a value, under
+/// `cleared` by the first such (`Column: rule`).
+fn count_row(
+    checks: &[Check],
+    report: &mut StageReport,
+    first: Option<usize>,
+    finding: Option<usize>,
+    cleared: Option<usize>,
+) {
+    let (counts, i) = match (first, finding) {
+        (Some(i), _) => (&mut report.rejected, i),
+        (None, Some(i)) => (&mut report.kept, i),
+        (None, None) => return,
+    };
+    *counts.entry(checks[i].rule.to_string()).or_default() += 1;
+    if let (None, Some(c)) = (first, cleared) {
+        let key = format!("{}: {}", checks[c].column, checks[c].rule);
+        *report.cleared.entry(key).or_default() += 1;
+    }
 }

@@ -24,6 +24,13 @@ pub struct StageReport {
     /// `rows_out`, not in `rejected`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub kept: BTreeMap<String, u64>,
+    /// Of the rows kept with a finding, those whose value was cleared, by
+    /// the column and rule of the first value each had cleared
+    /// (`BirthDate: invalid_date`): the value lost as a rejected row's is,
+    /// so they count toward the reject rate (a column broken in every row
+    /// of a file fails the run as a file rejected whole does).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub cleared: BTreeMap<String, u64>,
     /// Rows a stage leaves out on purpose, by the rule that says so (a
     /// victim's behavior row is not reportable): never uploaded, never lost.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -60,12 +67,18 @@ impl StageReport {
                 + self.excluded.values().sum::<u64>()
     }
 
-    /// Rejected rows as a share of rows in (0 for an empty input).
+    /// Rows kept with a value cleared, all columns together.
+    pub fn cleared_total(&self) -> u64 {
+        self.cleared.values().sum()
+    }
+
+    /// Rows rejected or kept with a value cleared, as a share of rows in
+    /// (0 for an empty input).
     pub fn reject_rate(&self) -> f64 {
         if self.rows_in == 0 {
             0.0
         } else {
-            self.rejected_total() as f64 / self.rows_in as f64
+            (self.rejected_total() + self.cleared_total()) as f64 / self.rows_in as f64
         }
     }
 }

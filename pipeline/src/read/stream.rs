@@ -76,6 +76,37 @@ pub(super) fn fill(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<us
     Ok(n)
 }
 
+/// A reader hashing (SHA-256) the bytes it hands on: the parse pass reads
+/// the file through it, so the bytes parsed are known to be the bytes
+/// checksummed (a rewrite to the same size within the file system's clock
+/// tick keeps the file's stamp, not its hash).
+pub struct Hashed<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Hashed<R> {
+    pub fn new(inner: R) -> Self {
+        Hashed {
+            inner,
+            hasher: Sha256::new(),
+        }
+    }
+
+    /// The SHA-256 of the bytes read so far, as hex.
+    pub fn sha256(&self) -> String {
+        crate::checksum::hex(&self.hasher.clone().finalize())
+    }
+}
+
+impl<R: Read> Read for Hashed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
 /// The first pass: checksum and what the encoding choice needs. `known`:
 /// the file's SHA-256 when already computed (the run checksums its inputs
 /// before reading them), then taken as it is rather than hashed again.
@@ -205,6 +236,11 @@ impl<R: Read> Decoding<R> {
             lf: 0,
             last_cr: false,
         }
+    }
+
+    /// The reader the bytes come from.
+    pub fn source(&self) -> &R {
+        &self.inner
     }
 
     /// `LF`, `CRLF`, `mixed` or `none` (once the text is read).

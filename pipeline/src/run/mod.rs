@@ -216,13 +216,18 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
 /// run's folder (`ids assign`, `results`), held until it ends: it read the
 /// run's outputs and rewrote its record beside a run in progress, and two
 /// at once each rewrote the record read before the other's (one's IDs
-/// lost). No folder, no lock (the command says what is missing).
+/// lost). No folder, no lock (the command says what is missing). The
+/// temporary files a killed command or run left are removed, as a run
+/// removes them at start-up (a command killed before moving its file into
+/// place left its temporary file beside it, and the command run again
+/// left it there).
 pub fn hold_output(root: &Path) -> Result<Option<std::fs::File>> {
-    if root.is_dir() {
-        lock_output(root).map(Some)
-    } else {
-        Ok(None)
+    if !root.is_dir() {
+        return Ok(None);
     }
+    let lock = lock_output(root)?;
+    crate::output::remove_stale_temporaries(root)?;
+    Ok(Some(lock))
 }
 
 /// One run at a time in an output folder, held until the run ends: a

@@ -496,3 +496,156 @@ fn a_file_rewritten_between_its_read_passes_stops_the_run() {
     );
     assert_ok(&run(None));
 }
+
+/// A bundle file rewritten to the same size within one tick of the file
+/// system's clock keeps its stamp (device, inode, size, times): the hook
+/// `CUTOVER_PARSE_INSTEAD` parses other bytes of the same size for the
+/// file, the file left as it was, as such a rewrite would. The parse pass
+/// hashes the bytes it reads, and they do not hash as the file did when
+/// the run checksummed it: the run stops naming the file (with the hash
+/// not compared, it ran to exit 0 on the other bytes under the old
+/// checksum).
+#[test]
+fn a_rewrite_the_stamp_cannot_see_is_caught_by_the_hash_of_the_bytes_parsed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    fixture(w);
+    let path = w.join("input/student_enrollment.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    // One grade level changed, the size the same.
+    let (head, rest) = text.split_once('\n').unwrap();
+    let (first, tail) = rest.split_once('\n').unwrap();
+    let at = head.split(',').position(|c| c == "GradeLevelCode").unwrap();
+    let mut fields: Vec<String> = first.split(',').map(str::to_string).collect();
+    fields[at] = if fields[at] == "05" { "06" } else { "05" }.to_string();
+    let rewritten = format!("{head}\n{}\n{tail}", fields.join(","));
+    assert_eq!(rewritten.len(), text.len());
+    fs::write(w.join("rewritten.csv"), rewritten).unwrap();
+    let hook = format!(
+        "student_enrollment.csv={}",
+        w.join("rewritten.csv").display()
+    );
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["run", "--config", "config.toml", "--quiet"])
+        .env("CUTOVER_PARSE_INSTEAD", hook)
+        .current_dir(w)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "error: student_enrollment.csv: the file changed while the run read it (the bytes parsed do not hash as the file did when checksummed): the rows read may not be the bytes checksummed: run again once nothing writes to the file\n"
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_ok(&cutover(&["run", "--config", "config.toml", "--quiet"], w));
+}
+
+/// A DOS end-of-file mark (Ctrl-Z, 0x1A) ending a file, after its last
+/// value or on a line of its own, or on a line of its own between two rows
+/// (files joined with `copy /b`), is not a record: run.json's read report
+/// says it was not read (it was a `column_count` row, or after the last
+/// value a control character quarantining its row; in a file whose data
+/// lines each end with a delimiter, it failed the whole-file rule and every
+/// row was `column_count`). The scenario
+/// `dos_end_of_file_mark_after_the_last_line` checks the rows and the
+/// ledger.
+#[test]
+fn a_dos_end_of_file_mark_is_noted_not_read() {
+    let ends = "the file ends in a DOS end-of-file mark (Ctrl-Z, 0x1A), as old Windows tools end a text file: not read";
+    let line = "1 line(s) holding only a DOS end-of-file mark (Ctrl-Z, 0x1A) not read, as not records: line 3";
+    let one = "every data line has one field more than the header, blank, after its last value (a delimiter ending each line, as some exports write): that field is not read";
+    assert_eq!(
+        read_notes("dos_end_of_file_mark_after_the_last_line"),
+        vec![
+            ("student_personal".to_string(), serde_json::json!([ends])),
+            (
+                "student_enrollment".to_string(),
+                serde_json::json!([one, ends, line])
+            ),
+        ]
+    );
+}
+
+/// Runs `args` (which name the folder `dir` it writes into) killed just
+/// before it moves its file into place (`CUTOVER_FAULT_AT=1`), then again:
+/// the folder is left as it was but for the killed command's temporary
+/// file, and the second leaves the bytes an uninterrupted command leaves
+/// in a copy, nothing left behind.
+fn kill_and_rerun_command(w: &Path, args: &[&str], dir: &str) {
+    let files = |d: &str| crate::common::files(&w.join(d));
+    let clean = format!("{dir}.clean");
+    copy_dir(&w.join(dir), &w.join(&clean));
+    // The folder is the last argument naming it (`layouts manifest
+    // --layouts layouts`).
+    let at = args.iter().rposition(|a| *a == dir).unwrap();
+    let mut on_clean = args.to_vec();
+    on_clean[at] = &clean;
+    assert_ok(&cutover(&on_clean, w));
+    let before = files(dir);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(args)
+        .env("CUTOVER_FAULT_AT", "1")
+        .current_dir(w)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), None, "{args:?}: ended by a signal");
+    let after = files(dir);
+    let changed: Vec<&String> = after
+        .keys()
+        .filter(|k| before.get(*k) != after.get(*k))
+        .collect();
+    assert!(
+        changed.len() == 1 && changed[0].contains(".cutover-") && changed[0].ends_with(".tmp"),
+        "{args:?} killed changed {changed:?}"
+    );
+    assert_ok(&cutover(args, w));
+    let (now, expected) = (files(dir), files(&clean));
+    let differ: Vec<&String> = now
+        .keys()
+        .chain(expected.keys())
+        .filter(|k| now.get(*k) != expected.get(*k))
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "{args:?} killed, then run again: {differ:?} differ"
+    );
+}
+
+/// The commands that write outside a run, each killed before it moves its
+/// file into place and run again: `ids assign` and `results` (into a
+/// run's folder), `crosswalk manifest` and `layouts manifest` (into the
+/// tables' folders). Each left its temporary file beside the file it
+/// writes, and the command run again left it there (in the tables'
+/// folders for good: no run cleans them).
+#[test]
+fn a_command_killed_before_it_moves_its_file_into_place_is_completed_by_the_next() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    fixture(w);
+    assert_ok(&cutover(&["run", "--config", "config.toml", "--quiet"], w));
+    fs::write(
+        w.join("issued.csv"),
+        "StateStudentID,LastName,FirstName,BirthDate,Gender,SAUID,SchoolStudentID\n\
+         100000099,O'BRIEN,Ava ,11/30/2010,F,2544,C1\n",
+    )
+    .unwrap();
+    fs::write(
+        w.join("cte.log"),
+        "Row Number,SAU ID,School ID,State Student Number,Error\n1,2544,2854,100000002,Unable to resolve CTE Code \"48.0508\"\n",
+    )
+    .unwrap();
+    kill_and_rerun_command(w, &["ids", "assign", "issued.csv", "--out", "out"], "out");
+    let results = ["results", "cte.log", "--upload", "cte", "--out", "out"];
+    kill_and_rerun_command(w, &results, "out");
+    // A table edited, so the manifest is rewritten with another checksum.
+    let grades = w.join("crosswalks/grade_levels.csv");
+    let mut table = fs::read_to_string(&grades).unwrap();
+    table.push('\n');
+    fs::write(&grades, table).unwrap();
+    let crosswalk = ["crosswalk", "manifest", "--crosswalks", "crosswalks"];
+    kill_and_rerun_command(w, &crosswalk, "crosswalks");
+    kill_and_rerun_command(
+        w,
+        &["layouts", "manifest", "--layouts", "layouts"],
+        "layouts",
+    );
+}
