@@ -85,6 +85,21 @@ rerun() {
   python3 -c "import json,sys; [print(f\"  {t['stage']:<10} {t['seconds']:8.1f} s {t.get('cpu_seconds', 0):8.1f} s CPU\") for t in json.load(open(sys.argv[1]))['timings']]" "$work/out/run.json"
   python3 -c "import json,sys; [print(f\"  {t['stage']}:\", ', '.join(f\"{p['name']} {p['action']}\" for p in t['parts'])) for t in json.load(open(sys.argv[1]))['timings'] if t.get('parts')]" "$work/out/run.json"
 }
+echo "== results: a three-row Synergy result log read back"
+# A log answering the last school year's first Student Enrollment file: its
+# rows are tied through the upload manifest, which has a row for every
+# upload row (8.5 million at 400,000 students); memory should not grow with it.
+first=$(find "$work/out/uploads" -name student_enrollment.csv -path '*2016-17*' | sort | head -n 1)
+mkdir -p "$work/logs/2016-17"
+python3 - "$first" >"$work/logs/2016-17/student_enrollment.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+print("Row Number, SAU ID, School ID, State Student Number, Error")
+for i in sorted({1, 2, len(rows) - 1}):
+    print(f"{i}, {rows[i][0]}, {rows[i][1]}, {rows[i][2]}, Unable to resolve Entry Code")
+PY
+measured results "$bin" results "$work/logs/2016-17/student_enrollment.csv" --out "$work/out" | head -n 1
+python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"results: {r['seconds']:.1f} s, {r['peak_mib']:,} MiB peak\")" "$work/results.json"
 echo "== rerun, nothing changed"
 rerun "nothing changed" "$bundle" --out "$work/out" --crosswalks "$work/cw"
 echo "== rerun after editing one grade-level row"
