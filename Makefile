@@ -11,7 +11,7 @@ DEMO_DIR ?= demo
 BENCH_STUDENTS ?= 400000
 PYTHON ?= python3
 
-.PHONY: help ingest crosswalk identity publish results ids report all demo test test-rust test-python test-browser bench bench-scale fmt lint build clean
+.PHONY: help ingest crosswalk identity publish results ids manifest report all demo test test-rust test-python test-browser bench bench-scale fmt lint build clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,10 +23,11 @@ build: ## Build the cutover binary
 BUNDLE ?= $(DEMO_DIR)/bundle
 OUT ?= snapshots/demo
 # The follow-up commands (results, ids) read the same run: the
-# configuration's output folder, or OUT.
+# configuration's output folder, or OUT; manifest its tables' folders.
 ifdef CONFIG
 RUN = $(CUTOVER) run --config $(CONFIG) $(RUN_FLAGS)
 THE_RUN = --config $(CONFIG)
+TABLES = --config $(CONFIG)
 else
 RUN = $(CUTOVER) run $(BUNDLE) --out $(OUT) $(RUN_FLAGS)
 THE_RUN = --out $(OUT)
@@ -49,6 +50,10 @@ results: build ## Tie Synergy result logs back to source rows: make results LOGS
 
 ids: build ## Record the New State IDs the helpdesk returned: make ids ISSUED=issued.csv (the next run applies them)
 	$(CUTOVER) ids assign $(ISSUED) $(THE_RUN)
+
+manifest: build ## After editing a crosswalk table or a layout: record the new checksums in their manifests (with CONFIG, its folders)
+	$(CUTOVER) crosswalk manifest $(TABLES)
+	$(CUTOVER) layouts manifest $(TABLES)
 
 report: build ## Every stage and the reconciliation report (report.json, report.html)
 	$(RUN)

@@ -278,6 +278,9 @@ enum LayoutsAction {
         /// The layouts folder.
         #[arg(long, default_value = "layouts")]
         layouts: PathBuf,
+        /// A run configuration: its `layouts` is the folder.
+        #[arg(long, conflicts_with = "layouts")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -321,6 +324,9 @@ enum CrosswalkAction {
         /// The crosswalk tables' folder.
         #[arg(long, default_value = "crosswalks")]
         crosswalks: PathBuf,
+        /// A run configuration: its `crosswalks` is the folder.
+        #[arg(long, conflicts_with = "crosswalks")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -577,7 +583,8 @@ fn cmd_crosswalk(action: CrosswalkAction) -> anyhow::Result<ExitCode> {
             }
             Err(problems) => Ok(refused(problems)),
         },
-        CrosswalkAction::Manifest { crosswalks: dir } => {
+        CrosswalkAction::Manifest { crosswalks, config } => {
+            let dir = configured(config, crosswalks, |c| c.crosswalks)?;
             crosswalks::write_manifest(&dir)?;
             say!(
                 "{}: manifest checksums rewritten",
@@ -603,7 +610,8 @@ fn cmd_layouts(action: LayoutsAction) -> anyhow::Result<ExitCode> {
                 Err(problems) => Ok(refused(problems)),
             }
         }
-        LayoutsAction::Manifest { layouts: dir } => {
+        LayoutsAction::Manifest { layouts, config } => {
+            let dir = configured(config, layouts, |c| c.layouts)?;
             layouts::write_manifest(&dir)?;
             say!(
                 "{}: manifest checksums rewritten",
@@ -611,6 +619,20 @@ fn cmd_layouts(action: LayoutsAction) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// The folder a configuration names (`pick`), or `dir` without one.
+fn configured(
+    config: Option<PathBuf>,
+    dir: PathBuf,
+    pick: fn(config::Config) -> PathBuf,
+) -> anyhow::Result<PathBuf> {
+    match config {
+        Some(path) => config::Config::load(&path)
+            .map(pick)
+            .map_err(|p| anyhow::anyhow!("{p}")),
+        None => Ok(dir),
     }
 }
 

@@ -26,6 +26,20 @@ fn stderr(args: &[&str], w: &Path) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
 
+/// What `make -n` (the repository's Makefile, run in `w`) would run.
+fn make_n(args: &[&str], w: &Path) -> String {
+    let o = std::process::Command::new("make")
+        .args(["-n", "--no-print-directory", "-f"])
+        .arg(repo().join("Makefile"))
+        .args(args)
+        .env_remove("CARGO")
+        .current_dir(w)
+        .output()
+        .unwrap();
+    assert_ok(&o);
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
 /// Every follow-up command with its `--out` left out, as README's first
 /// user typed them after `make demo`.
 const FOLLOW_UPS: [&[&str]; 6] = [
@@ -160,15 +174,64 @@ fn results_and_ids_read_the_run_a_configuration_names() {
             "cargo run -q --bin cutover -- ids assign issued.csv --config run.toml\n",
         ),
     ] {
-        let o = std::process::Command::new("make")
-            .args(["-n", "--no-print-directory", "-f"])
-            .arg(repo().join("Makefile"))
-            .args([target, args, "CONFIG=run.toml"])
-            .current_dir(w)
-            .output()
-            .unwrap();
-        assert_ok(&o);
-        let shown = String::from_utf8_lossy(&o.stdout);
+        let shown = make_n(&[target, args, "CONFIG=run.toml"], w);
         assert!(shown.ends_with(expected), "{shown}");
     }
+}
+
+/// The data team's loop from `make` targets: a table edited in the
+/// configuration's crosswalk folder is refused with the command that
+/// records it for that folder, and `make manifest CONFIG=...` runs it.
+#[test]
+fn an_edited_table_names_the_manifest_command_for_its_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    scenario(w, "out");
+    fs::rename(w.join("crosswalks"), w.join("tables")).unwrap();
+    let config = fs::read_to_string(w.join("run.toml")).unwrap();
+    let config = config.replace(
+        "crosswalks = \"crosswalks\"",
+        "crosswalks = \"tables\"\nlayouts = \"layouts\"",
+    );
+    fs::write(w.join("run.toml"), config).unwrap();
+    let table = w.join("tables/cip_codes.csv");
+    let mut text = fs::read_to_string(&table).unwrap();
+    text.push_str("99.9999,Program not listed,99.9999,Program not listed,,,lossless,\n");
+    fs::write(&table, &text).unwrap();
+    let said = stderr(&["run", "--config", "run.toml", "--quiet"], w);
+    let line = fs::read_to_string(w.join("tables/manifest.csv"))
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("cip_codes,"))
+        .unwrap()
+        + 1;
+    let expected = format!(
+        "error: tables/manifest.csv: line {line}: column sha256: cip_codes.csv has checksum "
+    );
+    assert!(said.starts_with(&expected), "{said}");
+    assert!(
+        said.ends_with(" (edited? record the new checksum: `make manifest`, or `cutover crosswalk manifest --crosswalks tables`)\n"),
+        "{said}"
+    );
+    let o = cutover(&["crosswalk", "manifest", "--config", "run.toml"], w);
+    assert_ok(&o);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "tables/manifest.csv: manifest checksums rewritten\n"
+    );
+    let o = cutover(&["layouts", "manifest", "--config", "run.toml"], w);
+    assert_ok(&o);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "layouts/manifest.csv: manifest checksums rewritten\n"
+    );
+    assert_ok(&cutover(&["run", "--config", "run.toml", "--quiet"], w));
+    let shown = make_n(&["manifest", "CONFIG=run.toml"], w);
+    assert!(
+        shown.ends_with(
+            "cargo run -q --bin cutover -- crosswalk manifest --config run.toml\n\
+             cargo run -q --bin cutover -- layouts manifest --config run.toml\n"
+        ),
+        "{shown}"
+    );
 }
