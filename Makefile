@@ -46,9 +46,11 @@ publish: build ## Up to the Synergy uploads (uploads/, preflight/, publish/uploa
 	$(RUN) --to publish
 
 results: build ## Tie Synergy result logs back to source rows: make results LOGS="logs/*.csv"
+	$(if $(LOGS),,$(error name the result logs Synergy returned: make results LOGS="logs/*/*.csv"))
 	$(CUTOVER) results $(LOGS) $(THE_RUN)
 
 ids: build ## Record the New State IDs the helpdesk returned: make ids ISSUED=issued.csv (the next run applies them)
+	$(if $(ISSUED),,$(error name the file the helpdesk returned: make ids ISSUED=issued.csv))
 	$(CUTOVER) ids assign $(ISSUED) $(THE_RUN)
 
 manifest: build ## After editing a crosswalk table or a layout: record the new checksums in their manifests (with CONFIG, its folders)

@@ -40,6 +40,20 @@ fn make_n(args: &[&str], w: &Path) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
 }
 
+/// What `make -n` (the repository's Makefile, run in `w`) says on stderr,
+/// failing.
+fn make_n_refused(args: &[&str], w: &Path) -> String {
+    let o = std::process::Command::new("make")
+        .args(["-n", "--no-print-directory", "-f", "Makefile"])
+        .args(args)
+        .env_remove("CARGO")
+        .current_dir(w)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{args:?}");
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
 /// Every follow-up command with its `--out` left out, as README's first
 /// user typed them after `make demo`.
 const FOLLOW_UPS: [&[&str]; 6] = [
@@ -177,6 +191,31 @@ fn results_and_ids_read_the_run_a_configuration_names() {
         let shown = make_n(&[target, args, "CONFIG=run.toml"], w);
         assert!(shown.ends_with(expected), "{shown}");
     }
+    // Without the file (`make results`): clap's usage of `cutover results`
+    // named neither LOGS nor the make target.
+    fs::copy(repo().join("Makefile"), w.join("Makefile")).unwrap();
+    let line = |of: &str| {
+        fs::read_to_string(w.join("Makefile"))
+            .unwrap()
+            .lines()
+            .position(|l| l.contains(of))
+            .unwrap()
+            + 1
+    };
+    assert_eq!(
+        make_n_refused(&["results", "CONFIG=run.toml"], w),
+        format!(
+            "Makefile:{}: *** name the result logs Synergy returned: make results LOGS=\"logs/*/*.csv\".  Stop.\n",
+            line("name the result logs")
+        )
+    );
+    assert_eq!(
+        make_n_refused(&["ids"], w),
+        format!(
+            "Makefile:{}: *** name the file the helpdesk returned: make ids ISSUED=issued.csv.  Stop.\n",
+            line("name the file the helpdesk")
+        )
+    );
 }
 
 /// The data team's loop from `make` targets: a table edited in the
