@@ -116,5 +116,12 @@ check("README: polars sees StateStudentID as pl.String", schema["StateStudentID"
 check("README: polars counts the same rows", lf.select(pl.len()).collect().item() == len(df))
 check("README: the snippet's footer names the run", names["run_id"] == run["run_id"].encode(), names["run_id"])
 
+# docs/columns.md names every column of every snapshot the run wrote.
+dictionary = Path("docs/columns.md").read_text() if Path("docs/columns.md").is_file() else ""
+unnamed = sorted(
+    {f"{c} ({p.relative_to(out)})" for p in out.rglob("*.parquet") for c in pq.read_schema(p).names if f"`{c}`" not in dictionary}
+)
+check("docs/columns.md names every snapshot column", not unnamed, unnamed[:20])
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
