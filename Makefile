@@ -45,7 +45,7 @@ identity: build ## Up to identity resolution (review/queue.csv; review/decisions
 publish: build ## Up to the Synergy uploads (uploads/, preflight/, publish/upload_manifest.csv)
 	$(RUN) --to publish
 
-results: build ## Tie Synergy result logs back to source rows: make results LOGS="logs/*.csv"
+results: build ## Tie Synergy result logs back to source rows: make results LOGS="logs/*/*.csv" (a folder per school year)
 	$(if $(LOGS),,$(error name the result logs Synergy returned: make results LOGS="logs/*/*.csv"))
 	$(CUTOVER) results $(LOGS) $(THE_RUN)
 
