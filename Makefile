@@ -11,7 +11,7 @@ DEMO_DIR ?= demo
 BENCH_STUDENTS ?= 400000
 PYTHON ?= python3
 
-.PHONY: help ingest crosswalk identity publish results ids report all demo test test-rust test-python test-browser bench bench-scale fmt lint build clean
+.PHONY: help ingest crosswalk identity publish results ids manifest report all demo test test-rust test-python test-browser bench bench-scale fmt lint build clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -22,10 +22,15 @@ build: ## Build the cutover binary
 # Which bundle the stage targets run on: CONFIG=run.toml, or BUNDLE (+ OUT).
 BUNDLE ?= $(DEMO_DIR)/bundle
 OUT ?= snapshots/demo
+# The follow-up commands (results, ids) read the same run: the
+# configuration's output folder, or OUT; manifest its tables' folders.
 ifdef CONFIG
 RUN = $(CUTOVER) run --config $(CONFIG) $(RUN_FLAGS)
+THE_RUN = --config $(CONFIG)
+TABLES = --config $(CONFIG)
 else
 RUN = $(CUTOVER) run $(BUNDLE) --out $(OUT) $(RUN_FLAGS)
+THE_RUN = --out $(OUT)
 endif
 
 ingest: build ## Read + ingest (skipped when inputs are unchanged; RUN_FLAGS=--force reruns)
@@ -40,11 +45,17 @@ identity: build ## Up to identity resolution (review/queue.csv; review/decisions
 publish: build ## Up to the Synergy uploads (uploads/, preflight/, publish/upload_manifest.csv)
 	$(RUN) --to publish
 
-results: build ## Tie Synergy result logs back to source rows: make results LOGS="logs/*.csv"
-	$(CUTOVER) results $(LOGS) --out $(OUT)
+results: build ## Tie Synergy result logs back to source rows: make results LOGS="logs/*/*.csv" (a folder per school year)
+	$(if $(LOGS),,$(error name the result logs Synergy returned: make results LOGS="logs/*/*.csv"))
+	$(CUTOVER) results $(LOGS) $(THE_RUN)
 
 ids: build ## Record the New State IDs the helpdesk returned: make ids ISSUED=issued.csv (the next run applies them)
-	$(CUTOVER) ids assign $(ISSUED) --out $(OUT)
+	$(if $(ISSUED),,$(error name the file the helpdesk returned: make ids ISSUED=issued.csv))
+	$(CUTOVER) ids assign $(ISSUED) $(THE_RUN)
+
+manifest: build ## After editing a crosswalk table or a layout: record the new checksums in their manifests (with CONFIG, its folders)
+	$(CUTOVER) crosswalk manifest $(TABLES)
+	$(CUTOVER) layouts manifest $(TABLES)
 
 report: build ## Every stage and the reconciliation report (report.json, report.html)
 	$(RUN)
@@ -55,12 +66,12 @@ demo: build ## Generate the default synthetic bundle and run the pipeline on it
 	$(CUTOVER) generate --students $(DEMO_STUDENTS) --seed $(DEMO_SEED) --out $(DEMO_DIR)/bundle --truth $(DEMO_DIR)/truth
 	$(CUTOVER) run $(DEMO_DIR)/bundle --out snapshots/demo
 
-test: test-rust test-python test-browser ## Run every test: Rust, the snapshots in pyarrow and DuckDB, the report in chromium
+test: test-rust test-python test-browser ## Run every test: Rust, the snapshots in pyarrow, DuckDB, pandas and polars, the report in chromium
 
 test-rust: ## Run the Rust unit and end-to-end tests
 	$(CARGO) test --workspace
 
-test-python: build ## Read a snapshot with pyarrow and DuckDB (installs them with pip)
+test-python: build ## Read the snapshots with pyarrow, DuckDB, pandas and polars, README's queries as written (installs them with pip)
 	bash tests/python/run.sh
 
 test-browser: build ## Render the reconciliation report in headless chromium (installs it when root)

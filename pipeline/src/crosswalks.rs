@@ -497,7 +497,7 @@ fn check_manifest(dir: &Path, problems: &mut Vec<String>) -> BTreeMap<String, St
                 }
                 if listed_sum != &sum {
                     problems.push(format!(
-                        "{manifest_file}: line {line}: column sha256: {file} has checksum {sum}, the manifest says {listed_sum} (edited? `cutover crosswalk manifest` records the new checksum)"
+                        "{manifest_file}: line {line}: column sha256: {file} has checksum {sum}, the manifest says {listed_sum} (edited? record the new checksum: `make manifest`, or `cutover crosswalk manifest --crosswalks {}`)", dir.display()
                     ));
                 }
             }

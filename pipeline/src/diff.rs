@@ -10,7 +10,7 @@
 //! shown.
 
 use crate::runfiles;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use cutover_stages::columns::{SOURCE_FILE, SOURCE_ROW};
 use cutover_stages::conform::{UPLOAD_SAU, UPLOAD_YEAR};
 use cutover_stages::identity::STUDENT_KEY;
@@ -120,12 +120,7 @@ const STAGE_DIRS: [&str; 5] = ["read", "ingest", "crosswalk", "identity", "confo
 /// Compares the runs under `a` and `b`.
 pub fn diff(a: &Path, b: &Path) -> Result<RunDiff> {
     for root in [a, b] {
-        if !root.join("run.json").is_file() {
-            bail!(
-                "{}: not a run's output folder (no run.json; run `cutover run` first)",
-                root.display()
-            );
-        }
+        crate::runfiles::require_run(root, None)?;
     }
     let (pa, pb) = (
         provenance::Provenance::load(a)?,

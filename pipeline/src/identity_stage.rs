@@ -907,7 +907,13 @@ fn find(parent: &mut BTreeMap<String, String>, k: &str) -> String {
 /// `identities.csv`, or any file of true clusters); with the generator's
 /// `hard_negatives.csv` beside it, the twins, siblings and look-alikes.
 pub fn score(root: &Path, truth: &Path) -> Result<Score> {
-    let map = crate::snapshot::read_parquet(&root.join("identity/identity_map.parquet"))?;
+    let path = root.join("identity/identity_map.parquet");
+    anyhow::ensure!(
+        path.is_file(),
+        "{}: the run has no identity stage output (run `cutover run` through identity first)",
+        path.display()
+    );
+    let map = crate::snapshot::read_parquet(&path)?;
     let ids = map
         .column(IDENTITY_ID)?
         .as_materialized_series()

@@ -95,8 +95,11 @@ fn check_listed(
                 ));
             }
             if listed_sum != sum {
+                let dir = std::path::Path::new(manifest_file)
+                    .parent()
+                    .map_or(String::new(), |d| d.display().to_string());
                 problems.push(format!(
-                    "{manifest_file}: line {line}: column sha256: {file} has checksum {sum}, the manifest says {listed_sum} (edited? `cutover layouts manifest` records the new checksum)"
+                    "{manifest_file}: line {line}: column sha256: {file} has checksum {sum}, the manifest says {listed_sum} (edited? record the new checksum: `make manifest`, or `cutover layouts manifest --layouts {dir}`)"
                 ));
             }
         }

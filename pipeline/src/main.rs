@@ -158,9 +158,8 @@ enum Command {
         /// The upload the logs answer (new_state_id, student_enrollment ...).
         #[arg(long)]
         upload: Option<String>,
-        /// The run's output folder.
-        #[arg(long, default_value = "snapshots")]
-        out: PathBuf,
+        #[command(flatten)]
+        run: RunFolder,
     },
     /// Follow one source row (FILE:ROW), or every row of one student
     /// (--student, any of their IDs), through every stage of a run.
@@ -171,12 +170,12 @@ enum Command {
         /// A StateStudentID, retired or surviving, or a `NEW-` key.
         #[arg(long)]
         student: Option<String>,
-        /// The run's output folder.
-        #[arg(long, default_value = "snapshots")]
-        out: PathBuf,
-        /// The crosswalk tables, for the line of each mapping.
-        #[arg(long, default_value = "crosswalks")]
-        crosswalks: PathBuf,
+        #[command(flatten)]
+        run: RunFolder,
+        /// The crosswalk tables, for the line of each mapping (default: the
+        /// configuration's with --config, else `crosswalks`).
+        #[arg(long)]
+        crosswalks: Option<PathBuf>,
         /// JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -203,9 +202,8 @@ enum Command {
     /// StudentSchoolEnrollment, StudentSpecialEducationSummary and
     /// DisciplineIncident (names and birth dates included: 0600 files).
     Sif {
-        /// The run's output folder.
-        #[arg(long, default_value = "snapshots")]
-        out: PathBuf,
+        #[command(flatten)]
+        run: RunFolder,
         /// The folder the XML files go to (default: `<out>/sif`).
         #[arg(long)]
         to: Option<PathBuf>,
@@ -227,6 +225,32 @@ enum Command {
     },
 }
 
+/// The run a follow-up command reads: its output folder, or the
+/// configuration whose `output` it is.
+#[derive(clap::Args)]
+struct RunFolder {
+    /// The run's output folder (`make demo`'s is snapshots/demo).
+    #[arg(long, default_value = "snapshots")]
+    out: PathBuf,
+    /// The run's configuration (run.toml): its `output` is the folder.
+    #[arg(long, conflicts_with = "out")]
+    config: Option<PathBuf>,
+}
+
+impl RunFolder {
+    /// The run's folder, refused when no run wrote it, and the
+    /// configuration when one was given.
+    fn open(self) -> anyhow::Result<(PathBuf, Option<config::Config>)> {
+        let config = match &self.config {
+            Some(path) => Some(config::Config::load(path).map_err(|p| anyhow::anyhow!("{p}"))?),
+            None => None,
+        };
+        let root = config.as_ref().map_or(self.out, |c| c.output.clone());
+        runfiles::require_run(&root, Some("--out"))?;
+        Ok((root, config))
+    }
+}
+
 #[derive(Subcommand)]
 enum IdsAction {
     /// Tie each row of the returned file (StateStudentID, LastName,
@@ -236,9 +260,8 @@ enum IdsAction {
     Assign {
         /// The file the helpdesk returned (CSV).
         issued: PathBuf,
-        /// The run's output folder.
-        #[arg(long, default_value = "snapshots")]
-        out: PathBuf,
+        #[command(flatten)]
+        run: RunFolder,
     },
 }
 
@@ -255,6 +278,9 @@ enum LayoutsAction {
         /// The layouts folder.
         #[arg(long, default_value = "layouts")]
         layouts: PathBuf,
+        /// A run configuration: its `layouts` is the folder.
+        #[arg(long, conflicts_with = "layouts")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -267,9 +293,8 @@ enum IdentityAction {
         id_a: String,
         /// The other student key.
         id_b: String,
-        /// The run's output folder.
-        #[arg(long, default_value = "snapshots")]
-        out: PathBuf,
+        #[command(flatten)]
+        run: RunFolder,
         /// Show names and birth dates.
         #[arg(long)]
         show_pii: bool,
@@ -281,9 +306,8 @@ enum IdentityAction {
         /// is read too when present).
         #[arg(long)]
         truth: PathBuf,
-        /// The run's output folder.
-        #[arg(long, default_value = "snapshots")]
-        out: PathBuf,
+        #[command(flatten)]
+        run: RunFolder,
     },
 }
 
@@ -300,6 +324,9 @@ enum CrosswalkAction {
         /// The crosswalk tables' folder.
         #[arg(long, default_value = "crosswalks")]
         crosswalks: PathBuf,
+        /// A run configuration: its `crosswalks` is the folder.
+        #[arg(long, conflicts_with = "crosswalks")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -392,14 +419,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Crosswalk { action } => cmd_crosswalk(action),
         Command::Layouts { action } => cmd_layouts(action),
         Command::Ids {
-            action: IdsAction::Assign { issued, out },
+            action: IdsAction::Assign { issued, run },
         } => {
+            let (out, _) = run.open()?;
             let _lock = run::hold_output(&out)?;
             let summary = issued::assign(&out, &issued)?;
             let _ = write!(std::io::stdout(), "{summary}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Results { logs, upload, out } => {
+        Command::Results { logs, upload, run } => {
+            let (out, _) = run.open()?;
             let _lock = run::hold_output(&out)?;
             let summary = results::run(&out, &logs, upload.as_deref())?;
             let _ = write!(std::io::stdout(), "{summary}");
@@ -408,14 +437,17 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Trace {
             row,
             student,
-            out,
+            run,
             crosswalks,
             json,
             show_pii,
         } => {
+            let (out, config) = run.open()?;
             let opts = trace::Options {
                 root: &out,
-                crosswalks,
+                crosswalks: crosswalks
+                    .or(config.map(|c| c.crosswalks))
+                    .unwrap_or_else(|| PathBuf::from("crosswalks")),
                 show_pii,
             };
             let text = trace::command(row, student, &opts, json)?;
@@ -432,7 +464,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let _ = write!(std::io::stdout(), "{text}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sif { out, to, year } => {
+        Command::Sif { run, to, year } => {
+            let (out, _) = run.open()?;
             let text = sif::command(&out, to, year)?;
             let _ = write!(std::io::stdout(), "{text}");
             Ok(ExitCode::SUCCESS)
@@ -522,13 +555,15 @@ fn cmd_identity(action: IdentityAction) -> anyhow::Result<ExitCode> {
         IdentityAction::Explain {
             id_a,
             id_b,
-            out,
+            run,
             show_pii,
         } => {
+            let (out, _) = run.open()?;
             let text = identity_stage::explain(&out, &id_a, &id_b, show_pii)?;
             say!("{}", text.trim_end());
         }
-        IdentityAction::Score { truth, out } => {
+        IdentityAction::Score { truth, run } => {
+            let (out, _) = run.open()?;
             let s = identity_stage::score(&out, &truth)?;
             say!("{}", s.render().trim_end());
         }
@@ -548,7 +583,8 @@ fn cmd_crosswalk(action: CrosswalkAction) -> anyhow::Result<ExitCode> {
             }
             Err(problems) => Ok(refused(problems)),
         },
-        CrosswalkAction::Manifest { crosswalks: dir } => {
+        CrosswalkAction::Manifest { crosswalks, config } => {
+            let dir = configured(config, crosswalks, |c| c.crosswalks)?;
             crosswalks::write_manifest(&dir)?;
             say!(
                 "{}: manifest checksums rewritten",
@@ -574,7 +610,8 @@ fn cmd_layouts(action: LayoutsAction) -> anyhow::Result<ExitCode> {
                 Err(problems) => Ok(refused(problems)),
             }
         }
-        LayoutsAction::Manifest { layouts: dir } => {
+        LayoutsAction::Manifest { layouts, config } => {
+            let dir = configured(config, layouts, |c| c.layouts)?;
             layouts::write_manifest(&dir)?;
             say!(
                 "{}: manifest checksums rewritten",
@@ -582,6 +619,20 @@ fn cmd_layouts(action: LayoutsAction) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// The folder a configuration names (`pick`), or `dir` without one.
+fn configured(
+    config: Option<PathBuf>,
+    dir: PathBuf,
+    pick: fn(config::Config) -> PathBuf,
+) -> anyhow::Result<PathBuf> {
+    match config {
+        Some(path) => config::Config::load(&path)
+            .map(pick)
+            .map_err(|p| anyhow::anyhow!("{p}")),
+        None => Ok(dir),
     }
 }
 

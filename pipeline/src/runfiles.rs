@@ -31,6 +31,48 @@ pub fn is_personal(column: &str) -> bool {
     PERSONAL.contains(&column)
 }
 
+/// Refuses a folder no run wrote (no `run.json`), naming the runs one level
+/// below it: the follow-up commands' default, `snapshots`, holds `make
+/// demo`'s run in `snapshots/demo`, not one of its own. `option` is how the
+/// command is told a folder (`--out`), `None` for a positional argument.
+pub fn require_run(root: &Path, option: Option<&str>) -> Result<()> {
+    if root.join("run.json").is_file() {
+        return Ok(());
+    }
+    let shown = root.display();
+    let below = runs_below(root);
+    let what = format!("{shown}: not a run's output folder (no run.json");
+    match (below.as_slice(), option) {
+        ([], _) => anyhow::bail!("{what}; run `cutover run` first)"),
+        ([one], Some(option)) => {
+            anyhow::bail!("{what}), but {one} holds a run: pass `{option} {one}`")
+        }
+        ([one], None) => anyhow::bail!("{what}), but {one} holds a run: name it instead"),
+        (many, option) => anyhow::bail!(
+            "{what}), but these folders in it hold runs: {}: {}",
+            many.join(", "),
+            option.map_or("name one of them instead".to_string(), |o| format!(
+                "pass one of them as `{o}`"
+            ))
+        ),
+    }
+}
+
+/// The folders directly in `root` that hold a run (`run.json`), by name.
+fn runs_below(root: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return Vec::new();
+    };
+    let mut runs: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.join("run.json").is_file())
+        .map(|p| p.display().to_string())
+        .collect();
+    runs.sort();
+    runs
+}
+
 /// A polars result with the file it concerns named in its error.
 fn named<T>(r: PolarsResult<T>, path: &Path, what: &str) -> Result<T> {
     r.map_err(|e| anyhow::anyhow!("{}: {what}: {e}", path.display()))

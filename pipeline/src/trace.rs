@@ -158,12 +158,7 @@ pub struct Options<'a> {
 
 /// Traces `target` through the run under `opts.root`.
 pub fn trace(target: &Target, opts: &Options) -> Result<Trace> {
-    if !opts.root.join("run.json").is_file() {
-        bail!(
-            "{}: not a run's output folder (no run.json; run `cutover run` first)",
-            opts.root.display()
-        );
-    }
+    runfiles::require_run(opts.root, Some("--out"))?;
     let entities = entities(opts.root)?;
     let mut tables = mapped::TableLines::new(&opts.crosswalks);
     match target {

@@ -1,5 +1,6 @@
 """Checks cutover's parquet snapshots from outside Rust: logical types seen
-by pyarrow and DuckDB, the provenance footer, and row counts against run.json.
+by pyarrow, DuckDB, pandas and polars, the provenance footer, row counts
+against run.json, and README's queries as written.
 Prints 'N passed, N failed' and exits non-zero on any failure."""
 import json
 import sys
@@ -92,6 +93,35 @@ check("README: every enrollment upload row joins back to its row", len(manifest_
 quarantined = sum(len(p.read_text().splitlines()) - 1 for p in (out / "quarantine").glob("*.csv"))
 check("README: the quarantine by rule counts every quarantine line", sum(n for _, n in by_rule) == quarantined, (by_rule, quarantined))
 check("README: the footer query names the run", dict(footer).get("cutover.run_id") == run["run_id"], footer)
+try:
+    footer_inputs = json.loads(dict(footer).get("cutover.inputs", ""))
+except ValueError:
+    footer_inputs = None
+check("README: the footer query's inputs are JSON, every input's checksum", footer_inputs == expected, dict(footer).get("cutover.inputs"))
+
+# README's pandas and polars snippet, as written there, on this run.
+import pandas as pd  # noqa: E402
+import polars as pl  # noqa: E402
+
+snippet = section.split("```python")[1].split("```")[0].replace("snapshots/demo", str(out))
+names = {}
+exec(snippet, names)
+df, lf = names["df"], names["lf"]
+check("README: pandas reads every re-keyed enrollment row", len(df) == ledger[("identity", "student_enrollment")]["rows_out"], len(df))
+check("README: pandas keeps SchoolEntryDate a date", str(df["SchoolEntryDate"].dtype) == "date32[day][pyarrow]", df["SchoolEntryDate"].dtype)
+check("README: pandas keeps StateStudentID's leading zeros as text", pd.api.types.is_string_dtype(df["StateStudentID"].dtype) or "string" in str(df["StateStudentID"].dtype), df["StateStudentID"].dtype)
+schema = lf.collect_schema()
+check("README: polars sees SchoolEntryDate as pl.Date", schema["SchoolEntryDate"] == pl.Date, schema["SchoolEntryDate"])
+check("README: polars sees StateStudentID as pl.String", schema["StateStudentID"] == pl.String, schema["StateStudentID"])
+check("README: polars counts the same rows", lf.select(pl.len()).collect().item() == len(df))
+check("README: the snippet's footer names the run", names["run_id"] == run["run_id"].encode(), names["run_id"])
+
+# docs/columns.md names every column of every snapshot the run wrote.
+dictionary = Path("docs/columns.md").read_text() if Path("docs/columns.md").is_file() else ""
+unnamed = sorted(
+    {f"{c} ({p.relative_to(out)})" for p in out.rglob("*.parquet") for c in pq.read_schema(p).names if f"`{c}`" not in dictionary}
+)
+check("docs/columns.md names every snapshot column", not unnamed, unnamed[:20])
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -108,11 +108,12 @@ fn planted_errors_are_each_reported_with_file_row_and_column() {
         expected.push((
             line_of(table),
             format!(
-                "{}: line {}: column sha256: {file} has checksum {}, the manifest says {} (edited? `cutover crosswalk manifest` records the new checksum)",
+                "{}: line {}: column sha256: {file} has checksum {}, the manifest says {} (edited? record the new checksum: `make manifest`, or `cutover crosswalk manifest --crosswalks {}`)",
                 f("manifest.csv"),
                 line_of(table),
                 sum(&file),
-                listed(table)
+                listed(table),
+                d.display()
             ),
         ));
     }

@@ -109,6 +109,6 @@ fn identity_explain_on_a_folder_no_run_wrote_says_what_to_do() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        "error: out/identity/pairs.parquet: the run has no identity stage output (run `cutover run` through identity first)\n"
+        "error: out: not a run's output folder (no run.json; run `cutover run` first)\n"
     );
 }

@@ -8,6 +8,7 @@ mod answers;
 mod breaker;
 mod crosswalk_check;
 mod end_of_year;
+mod follow_up;
 mod generated;
 mod hand_made;
 mod help;
