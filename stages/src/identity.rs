@@ -3728,7 +3728,12 @@ mod tests {
         let mut v = [0, 3, 6, 0, 0, ENDS_WHERE_BEGINS, 2, 2];
         assert_eq!(doubtful(&v), Some(SURNAMES_DIFFER_ALONE));
         assert_eq!(SURNAMES_DIFFER_ALONE, "probable, but the surnames differ and no middle name, address or local number agrees: a person decides");
+        // The middle name agreeing merges, unless the two moved: another
+        // SAU at another address (strangers of one first name, middle name
+        // and birth date merged so at 4,000,000 students).
         v[MIDDLE] = 0;
+        assert_eq!(doubtful(&v), Some(twins::MOVED_NEW_SURNAME), "a move");
+        v[ADDRESS_C] = missing_level(ADDRESS_C);
         assert_eq!(doubtful(&v), None, "the middle name agrees");
     }
 

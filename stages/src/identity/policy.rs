@@ -350,7 +350,11 @@ pub(super) fn weak_without_enrollment(v: &[usize; N], evidence: f64, reason: &st
 /// common ([`twins::one_full_name_birth_off_elsewhere`]), or both middle
 /// names known and different ([`twins::two_middle_names`]), or a first
 /// name not the same with two local numbers in one SAU, enrolled at once
-/// for weeks ([`twins::at_once_under_two_local_numbers`]).
+/// for weeks ([`twins::at_once_under_two_local_numbers`]), or a move to
+/// another SAU and address with a name and the birth date not the same
+/// ([`twins::moved_name_and_birth_off`]) or with a new surname
+/// ([`twins::moved_new_surname`]), or the same local number at another
+/// address with another first name ([`twins::number_kept_home_changed`]).
 pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
     const DISAGREE: usize = 1;
     const MIDDLE_AS_FIRST: usize = 2;
@@ -402,6 +406,12 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
         Some(twins::TWO_MIDDLE_NAMES)
     } else if twins::at_once_under_two_local_numbers(v) {
         Some(twins::AT_ONCE_UNDER_TWO_LOCAL_NUMBERS)
+    } else if twins::moved_name_and_birth_off(v) {
+        Some(twins::MOVED_NAME_AND_BIRTH_OFF)
+    } else if twins::moved_new_surname(v) {
+        Some(twins::MOVED_NEW_SURNAME)
+    } else if twins::number_kept_home_changed(v) {
+        Some(twins::NUMBER_KEPT_HOME_CHANGED)
     } else {
         None
     }
