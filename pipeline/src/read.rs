@@ -22,6 +22,7 @@ use std::path::Path;
 
 mod chunks;
 mod stream;
+mod written;
 
 /// The stage name in reports and snapshot folders.
 pub const STAGE: &str = "read";
@@ -110,6 +111,19 @@ pub enum ReadError {
     },
     #[error("{file}: the file changed while the run read it ({how}): the rows read may not be the bytes checksummed: run again once nothing writes to the file")]
     Changed { file: String, how: &'static str },
+    #[error("{file}: column {column} holds the text NULL in {rows} row(s){why}: the export writes its blanks as the text NULL (SQL Server Management Studio's Save Results As does), which would reach the uploads as a value: export blanks as empty fields")]
+    NullsAsText {
+        file: String,
+        column: String,
+        rows: u64,
+        why: String,
+    },
+    #[error("{file}: column {column}: every value ({rows} rows) is digits then .0, as 10001.0: the IDs were written as decimal numbers (pandas reads a column of digits with blanks as floats): export them as text, as the source holds them")]
+    DecimalIds {
+        file: String,
+        column: String,
+        rows: u64,
+    },
     #[error("{file}: line {line}: {message}")]
     Csv {
         file: String,
@@ -254,6 +268,15 @@ struct Header {
 }
 
 impl Header {
+    /// The name the header gives each of the entity's columns, `None`
+    /// where the file lacks it.
+    fn names(&self) -> Vec<Option<&str>> {
+        self.index
+            .iter()
+            .map(|i| i.map(|i| self.found[i].as_str()))
+            .collect()
+    }
+
     fn new(
         record: &csv::StringRecord,
         (file, line): (&str, u64),
@@ -399,6 +422,8 @@ struct Rows {
     marks: Vec<u64>,
     /// The first line holding the header's names in another order.
     reordered: Option<u64>,
+    /// How each column's values were written (one a column of the spec).
+    written: Vec<written::Written>,
 }
 
 impl Rows {
@@ -417,6 +442,7 @@ impl Rows {
             blank: Vec::new(),
             marks: Vec::new(),
             reordered: None,
+            written: vec![written::Written::default(); spec.columns.len()],
         }
     }
 
@@ -546,15 +572,18 @@ impl Rows {
                 .extend(utf8_fields(record, line as i64, &h.canonical));
         } else {
             let mut hash = RowHash::default();
-            for (b, i) in self.builders.iter_mut().zip(&h.index) {
+            let columns = self.builders.iter_mut().zip(&h.index);
+            for ((b, i), w) in columns.zip(self.written.iter_mut()) {
                 match i.map(|i| trimmed(&record[i])) {
                     Some(v) if !v.is_empty() => {
                         b.append_value(v);
                         hash.value(Some(v));
+                        w.value(v);
                     }
                     Some(_) => {
                         b.append_null();
                         hash.value(None);
+                        w.blank();
                     }
                     None => b.append_null(),
                 }
@@ -842,6 +871,7 @@ fn read_in_batches(
         (now, stamp),
         (&decoding.source().sha256(), &analysis.sha256),
     )?;
+    written::check(file, spec, &header.names(), &tally.written)?;
     let info = FileInfo {
         file: file.to_string(),
         sha256: analysis.sha256,
@@ -1493,6 +1523,8 @@ struct Tally {
     blank: Vec<u64>,
     /// The lines holding only a DOS end-of-file mark (not records).
     marks: Vec<u64>,
+    /// How each column's values were written (one a column of the spec).
+    written: Vec<written::Written>,
 }
 
 impl Tally {
@@ -1505,6 +1537,7 @@ impl Tally {
             batches: 0,
             blank: Vec::new(),
             marks: Vec::new(),
+            written: vec![written::Written::default(); spec.columns.len()],
         }
     }
 
@@ -1536,6 +1569,9 @@ impl Tally {
             self.report.notes.extend(rows.report.notes);
             self.blank.extend(rows.blank);
             self.marks.extend(rows.marks);
+            for (all, piece) in self.written.iter_mut().zip(&rows.written) {
+                all.add(piece);
+            }
         }
         let height = lines.len();
         self.report.rows_out += height as u64;
