@@ -142,6 +142,13 @@ fn identity_score_without_a_run_says_what_to_run_first() {
         stderr(&explain, w),
         "error: out/identity/pairs.parquet: the run has no identity stage output (run `cutover run` through identity first)\n"
     );
+    // A result log read back before publish ran: the manifest is opened
+    // before any log is read, so the log need not exist.
+    let results = ["results", "logs/frm.csv", "--out", "out"];
+    assert_eq!(
+        stderr(&results, w),
+        "error: out/publish/upload_manifest.csv: cannot read the upload manifest (run `cutover run` first): No such file or directory (os error 2)\n"
+    );
 }
 
 /// `make results` and `make ids` with `CONFIG` read the configuration's
