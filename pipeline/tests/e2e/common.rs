@@ -5,6 +5,24 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// A temporary folder in memory (`/dev/shm`) where the machine has one,
+/// else in the usual temporary folder: for the tests that run the pipeline
+/// hundreds of times (killed at every rename and removal), where each run's
+/// ~300 files synced to disk cost more than the run. Renames, removals and
+/// hard links behave on tmpfs as on disk; only the syncs are free.
+pub fn in_memory_tempdir() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        if let Ok(dir) = tempfile::Builder::new()
+            .prefix("cutover-e2e")
+            .tempdir_in(shm)
+        {
+            return dir;
+        }
+    }
+    tempfile::tempdir().unwrap()
+}
+
 /// Runs the real binary in `cwd`.
 pub fn cutover(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cutover"))

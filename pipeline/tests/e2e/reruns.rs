@@ -3,7 +3,7 @@
 //! before; a run killed at any moment leaves whole files and the next run
 //! completes.
 
-use crate::common::{copy_dir, cutover, files, repo};
+use crate::common::{copy_dir, cutover, files, in_memory_tempdir, repo};
 
 use std::fs;
 use std::path::Path;
@@ -619,7 +619,7 @@ fn kill_and_rerun(
 /// uninterrupted run leaves, byte for byte, with nothing left behind.
 #[test]
 fn a_run_killed_before_any_rename_or_removal_is_completed_by_the_next() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = in_memory_tempdir();
     let w = tmp.path();
     generate(w, "1", "a");
     generate(w, "2", "b");
@@ -669,7 +669,7 @@ fn kill_at_every_point(
 /// conformed again, its footer naming the rerun.)
 #[test]
 fn a_plain_rerun_killed_anywhere_keeps_the_uploads_it_would_have_kept() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = in_memory_tempdir();
     let w = tmp.path();
     generate(w, "1", "a");
     assert_eq!(run_in(w, "a", "base", &[], None).status.code(), Some(0));
