@@ -164,6 +164,10 @@ struct Unit {
     name_ids: SortedSet<(u32, u32)>,
     middle_ids: SortedSet<u32>,
     births: SortedSet<NaiveDate>,
+    /// The first name (its ID) of the earliest and of the latest identity
+    /// row with an effective date and a first name, by (date, ID): what
+    /// [`twins::names_traded`] reads.
+    first_ends: Option<((NaiveDate, u32), (NaiveDate, u32))>,
     /// The gender's number (equal numbers, equal text).
     gender: Option<u32>,
     spans: Vec<Span>,
@@ -191,6 +195,7 @@ impl Unit {
             name_ids: SortedSet::new(),
             middle_ids: SortedSet::new(),
             births: SortedSet::new(),
+            first_ends: None,
             gender: None,
             spans: Vec::new(),
             addresses: SortedSet::new(),
@@ -222,6 +227,13 @@ impl Unit {
         }
         if let Some(b) = id.birth {
             self.births.insert(b);
+        }
+        if let (Some(d), true) = (id.effective, id.first_id != names::BLANK) {
+            let row = (d, id.first_id);
+            self.first_ends = Some(match self.first_ends {
+                Some((lo, hi)) => (lo.min(row), hi.max(row)),
+                None => (row, row),
+            });
         }
         if self.gender.is_none() {
             self.gender = id.gender;

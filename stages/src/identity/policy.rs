@@ -38,6 +38,10 @@ use std::borrow::Cow;
 /// - `a_generation_apart`: the same day and month of birth, the years 13
 ///   or more apart ([`twins::a_generation_apart`]: a parent and a child of
 ///   one name).
+/// - `names_traded`: one surname and birth date, a first name in common,
+///   but the two IDs' earliest rows and their latest rows name different
+///   children ([`twins::names_traded`]: twins whose records a school
+///   swapped for a year).
 pub(super) fn hard_negative(
     a: &Unit,
     b: &Unit,
@@ -83,6 +87,9 @@ pub(super) fn hard_negative(
         v[ENROLLMENT] == missing_level(ENROLLMENT) && v[ADDRESS_C] == missing_level(ADDRESS_C);
     if one_name_differs && v[BIRTH] == 0 && unknown {
         return Some("possible_twins");
+    }
+    if twins::names_traded(a, b, v) {
+        return Some(twins::NAMES_TRADED);
     }
     let (sa, sb) = (a.saus(), b.saus());
     let elsewhere = if sa.is_empty() || sb.is_empty() {
@@ -212,6 +219,12 @@ pub(super) fn outcome(
         }
         Some(twins::INITIALS_ONLY) if over_review => {
             return ("review", twins::INITIALS_ONLY_REVIEW.into())
+        }
+        Some(twins::NAMES_TRADED) if months_at_once => {
+            return ("separate", twins::NAMES_TRADED_APART.into())
+        }
+        Some(twins::NAMES_TRADED) if over_review => {
+            return ("review", twins::NAMES_TRADED_REVIEW.into())
         }
         Some(twins::RENAMED_WHOLE) => return ("review", twins::RENAMED_WHOLE_REVIEW.into()),
         Some(twins::A_GENERATION_APART) if over_review => {
