@@ -9,7 +9,9 @@ first names a letter apart, at school together and one after the other;
 twins whose first names a clerk swapped for one year's extract; a child
 adopted and renamed whole at her school; a birth date's month and day
 transposed after a move; two children of one full name and birth date in two
-SAUs, never at school at once, once strangers and once one child moving."""
+SAUs, never at school at once, once strangers and once one child moving;
+twins a letter apart taking turns at one school under one local number, and
+one child re-registered there with a letter dropped (the same records)."""
 import sys
 
 from handmade import BR, FR, PI, ST, BV, Bundle, at
@@ -76,6 +78,23 @@ b = student("Dubois", "Chloe", "Marie", "F", "2010-12-12", at("31 Bay Rd", BV), 
 enroll(a, 507, 8313, [2015, 2016])
 enroll(b, 2741, 8314, [2017], first_grade=2)
 expect(a, b, "duplicate", "review", "Chloe Marie Dubois moves from Stonington to Brooksville, a new ID there, another address")
+
+# 19-20 twins Hailey and Haley Cyr, born 20 May 2011, one address: Hailey at Brooks Elementary
+# 2015-2016, then schooled at home; Haley starts there in the fall of 2016 under the local number
+# Hailey left; no middle names
+a = student("Cyr", "Hailey", "", "F", "2011-05-20", at("12 Pond Rd", BR))
+b = student("Cyr", "Haley", "", "F", "2011-05-20", at("12 Pond Rd", BR), eff=LATER)
+enroll(a, 2633, 8315, [2015, 2016])
+enroll(b, 2633, 8315, [2017], first_grade=2)
+expect(a, b, "twins", "review", "twins Hailey and Haley Cyr, one address: Haley starts at Brooks Elementary in the fall under the local number Hailey left in June")
+# 21-22 Christopher Nadeau, born 8 August 2010, at Brooks Elementary 2015-2016, registered there
+# again in the fall of 2016 under a new ID as Christophr (a letter dropped), his local number and
+# address kept
+a = student("Nadeau", "Christopher", "", "M", "2010-08-08", at("7 Hill Rd", BR))
+b = student("Nadeau", "Christophr", "", "M", "2010-08-08", at("7 Hill Rd", BR), eff=LATER)
+enroll(a, 2633, 8316, [2015, 2016])
+enroll(b, 2633, 8316, [2017], first_grade=2)
+expect(a, b, "duplicate", "review", "Christopher Nadeau registered again at Brooks Elementary as Christophr, his local number and address kept")
 
 B.write(OUT)
 print(B.n, "students", len(B.enrs), "enrollments")

@@ -367,7 +367,10 @@ pub(super) fn weak_without_enrollment(v: &[usize; N], evidence: f64, reason: &st
 /// another SAU and address with a name and the birth date not the same
 /// ([`twins::moved_name_and_birth_off`]) or with a new surname
 /// ([`twins::moved_new_surname`]), or the same local number at another
-/// address with another first name ([`twins::number_kept_home_changed`]).
+/// address with another first name ([`twins::number_kept_home_changed`]),
+/// or first names a letter apart with no middle name, one ID continuing
+/// the other under one local number at one address
+/// ([`twins::turns_under_one_number`]).
 pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
     const DISAGREE: usize = 1;
     const MIDDLE_AS_FIRST: usize = 2;
@@ -425,6 +428,8 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
         Some(twins::MOVED_NEW_SURNAME)
     } else if twins::number_kept_home_changed(v) {
         Some(twins::NUMBER_KEPT_HOME_CHANGED)
+    } else if twins::turns_under_one_number(v) {
+        Some(twins::TURNS_UNDER_ONE_NUMBER)
     } else {
         None
     }
