@@ -49,11 +49,14 @@ pub struct DefectRates {
     pub duplicate_new_id: f64,
     /// A student who was never assigned a StateStudentID.
     pub missing_state_id: f64,
-    /// Per student: the next student is their twin (same surname, birth
-    /// date, schools and address; some with near-identical first names).
-    /// 0.017 makes about 3.2% of students twins: the US twin birth rate was
-    /// 32 to 34 per 1,000 births for the 1990-2012 birth years of a bundle
-    /// (CDC, National Vital Statistics Reports, "Births: Final Data").
+    /// Per student drawn: the next student is their twin (same surname,
+    /// birth date, schools and address; some with near-identical first
+    /// names). A draw of twins or siblings makes two students, so the
+    /// share of students is 2 x twins / (1 + twins + siblings): 0.022 makes
+    /// 3.3% of students twins, the US twin birth rate of 32 to 34 per 1,000
+    /// births for the 1990-2012 birth years of a bundle (CDC, National
+    /// Vital Statistics Reports, "Births: Final Data"; each twin is a
+    /// birth, so 3.3% of children are twins, 1.65% of deliveries).
     pub twins: f64,
     /// Per pair of twins: one first name and two different middle names
     /// (Maria Fernanda and Maria Jose, John Paul and John Michael). A
@@ -65,9 +68,21 @@ pub struct DefectRates {
     /// clerk reusing the family's record). A guess: about 1 in 20 twin pairs
     /// not at school together, 1 in 10 of those given the number.
     pub twins_local_number_reused: f64,
-    /// Per student: a brother or sister registered at the same time (same
-    /// surname, SAU and household, one to three grades apart).
+    /// Per student drawn: a brother or sister registered at the same time
+    /// (same surname, SAU and household, one to three grades apart). 0.3
+    /// puts 45% of students in a pair of siblings at school together. The
+    /// Census Bureau's "Living Arrangements of Children: 2009" (Current
+    /// Population Reports P70-126, 2011) found 78% of children living with
+    /// at least one sibling; with siblings born one to three years apart
+    /// most are at school in the same years, so 45% (pairs only, no
+    /// family of three) is still below a state's share. Until the
+    /// eighteenth session 0.03 (6% of students): a state's siblings ten
+    /// times fewer than its own.
     pub siblings: f64,
+    /// Per pair of siblings: first names a letter or two apart, from the
+    /// twins' list (Jaden and Kaden, Hailey and Haley). A guess, no count
+    /// found: families give siblings rhyming and near names too.
+    pub siblings_similar_names: f64,
     /// Per student: a stranger elsewhere in the state with the same first
     /// name, last name and birth date.
     pub look_alike: f64,
@@ -146,10 +161,11 @@ impl Default for DefectRates {
             duplicate_same_id: 0.008,
             duplicate_new_id: 0.012,
             missing_state_id: 0.003,
-            twins: 0.017,
+            twins: 0.022,
             twins_same_first_name: 0.02,
             twins_local_number_reused: 0.005,
-            siblings: 0.03,
+            siblings: 0.3,
+            siblings_similar_names: 0.02,
             look_alike: 0.004,
             look_alike_day_apart: 0.008,
             retired_first_id: 0.002,
@@ -1088,15 +1104,29 @@ impl Generator<'_> {
                 } else {
                     grade + gap
                 };
-                let a = Generator::truth(&mut self.rng, entry_year, grade);
+                let mut a = Generator::truth(&mut self.rng, entry_year, grade);
                 let mut b = Generator::truth(&mut self.rng, entry_year, other);
                 b.name.last = a.name.last.clone();
                 b.language = a.language;
+                let kind = if family.gen_bool(rates.siblings_similar_names) {
+                    let (x, y, male) = TWIN_NAMES[family.gen_range(0..TWIN_NAMES.len())];
+                    (a.name.first, b.name.first) = (x.to_string(), y.to_string());
+                    (a.name.male, b.name.male) = (male, male);
+                    "siblings_similar_names"
+                } else {
+                    // Parents do not give two children one first name (the
+                    // blanks bundle: brothers of one first name at one
+                    // address, one birth date blank, merged).
+                    while b.name.first == a.name.first {
+                        b.name.first = given(&mut self.rng, b.name.male, b.name.birth.year());
+                    }
+                    "siblings"
+                };
                 self.family_start = Some((self.pick_sau(), self.rng.gen()));
                 self.student(student, &a, entry_year, grade, start);
                 self.student(student + 1, &b, entry_year, other, start);
                 self.family_start = None;
-                out.relations.push((student, student + 1, "siblings"));
+                out.relations.push((student, student + 1, kind));
                 out.household.extend([student, student]);
                 out.truths.extend([a, b]);
                 entries.extend([(entry_year, grade, start), (entry_year, other, start)]);
@@ -2563,6 +2593,74 @@ mod tests {
                 .copied()
                 .unwrap_or(0);
             assert!(n >= 2, "{file}: {n} {kind} planted");
+        }
+    }
+
+    /// Twins and siblings at a state's shares (`DefectRates::twins`,
+    /// `siblings`): 3.3% of students twins, 45% in a pair of siblings, and
+    /// siblings with first names from the twins' list
+    /// (`siblings_similar_names`) at one surname and address, born apart.
+    /// Before the eighteenth session's rates: 5.7% of students siblings,
+    /// and siblings drawn apart could share a first name.
+    #[test]
+    fn twins_and_siblings_are_at_a_states_shares() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (out, truth) = (tmp.path().join("bundle"), tmp.path().join("truth"));
+        let mut opts = options(4000, 5);
+        opts.defects.siblings_similar_names = 0.2;
+        generate(opts, &out, &truth).unwrap();
+        let hard = rows(&fs::read(truth.join("hard_negatives.csv")).unwrap());
+        let share = |kind: &str| {
+            let pairs = hard.iter().filter(|h| h["kind"].starts_with(kind)).count();
+            pairs as f64 * 2.0 / 4000.0
+        };
+        near("twins", share("twins"), 0.033, 0.01);
+        near("siblings", share("siblings"), 0.454, 0.04);
+        let similar: Vec<&BTreeMap<String, String>> = hard
+            .iter()
+            .filter(|h| h["kind"] == "siblings_similar_names")
+            .collect();
+        assert!(similar.len() >= 20, "{}", similar.len());
+        let names: BTreeSet<&str> = TWIN_NAMES.iter().flat_map(|t| [t.0, t.1]).collect();
+        let truths = rows(&fs::read(truth.join("identities.csv")).unwrap());
+        // Windows-1252: each byte as one char is enough to compare names.
+        let latin: String = fs::read(out.join("student_personal.csv"))
+            .unwrap()
+            .iter()
+            .map(|&b| b as char)
+            .collect();
+        let personal = rows(latin.as_bytes());
+        let row_of: BTreeMap<&str, &BTreeMap<String, String>> = personal
+            .iter()
+            .map(|r| (r["IdentityID"].as_str(), r))
+            .collect();
+        let original = |student: &str| {
+            truths
+                .iter()
+                .filter(|t| t["true_student"] == student && t["kind"] == "original")
+                .find_map(|t| row_of.get(t["IdentityID"].as_str()).copied())
+        };
+        for h in similar {
+            let (Some(a), Some(b)) = (
+                original(&h["true_student_a"]),
+                original(&h["true_student_b"]),
+            ) else {
+                continue;
+            };
+            assert!(names.contains(a["FirstName"].as_str()), "{a:?}");
+            assert!(names.contains(b["FirstName"].as_str()), "{b:?}");
+            assert_eq!(a["LastName"], b["LastName"]);
+            assert_ne!(a["BirthDate"], b["BirthDate"]);
+        }
+        // No two siblings of one first name.
+        for h in hard.iter().filter(|h| h["kind"] == "siblings") {
+            let (Some(a), Some(b)) = (
+                original(&h["true_student_a"]),
+                original(&h["true_student_b"]),
+            ) else {
+                continue;
+            };
+            assert_ne!(a["FirstName"], b["FirstName"], "{a:?} {b:?}");
         }
     }
 

@@ -333,7 +333,7 @@ fn user_errors_are_worded_exactly() {
         (
             vec!["generate", "--defects", "rates.toml", "--out", "b"],
             2,
-            "error: rates.toml: unknown field `typos`, expected one of `name_change`, `duplicate_same_id`, `duplicate_new_id`, `missing_state_id`, `twins`, `twins_same_first_name`, `twins_local_number_reused`, `siblings`, `look_alike`, `look_alike_day_apart`, `retired_first_id`, `overlapping_primary`, `column_count`, `invalid_date`, `unknown_code`, `retired_code`, `exit_before_entry`, `esl_date_required`, `sped_start_required`, `implausible_birth_date`, `race_format`, `required`, `blank_first_name`, `blank_last_name`, `blank_birth_date`, `behavior_unknown_code`, `invalid_time`, `resolution_date_required`, `resolution_before_event`, `truancy_unknown_code`, `unmapped_cip`, `cte_end_before_start`, `concurrent_exits_after_primary`, `invalid_year`\n",
+            "error: rates.toml: unknown field `typos`, expected one of `name_change`, `duplicate_same_id`, `duplicate_new_id`, `missing_state_id`, `twins`, `twins_same_first_name`, `twins_local_number_reused`, `siblings`, `siblings_similar_names`, `look_alike`, `look_alike_day_apart`, `retired_first_id`, `overlapping_primary`, `column_count`, `invalid_date`, `unknown_code`, `retired_code`, `exit_before_entry`, `esl_date_required`, `sped_start_required`, `implausible_birth_date`, `race_format`, `required`, `blank_first_name`, `blank_last_name`, `blank_birth_date`, `behavior_unknown_code`, `invalid_time`, `resolution_date_required`, `resolution_before_event`, `truancy_unknown_code`, `unmapped_cip`, `cte_end_before_start`, `concurrent_exits_after_primary`, `invalid_year`\n",
         ),
         (
             vec!["run", "nowhere", "--crosswalks", "nowhere-either"],

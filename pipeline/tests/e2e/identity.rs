@@ -296,6 +296,17 @@ fn outcome(w: &Path, out: &str, a: &str, b: &str) -> &'static str {
 /// moving to a third under new IDs; a twin's birth date corrected to the
 /// other's): twins Hailey and Haley, the second under the local number the
 /// first left, at the other parent's address, were merged automatically.
+/// `lookalike7` and `lookalike7_pa` (siblings born a year apart to the day
+/// with first names a letter apart, together and one after the other;
+/// twins whose first names a school swapped for a year; a child adopted
+/// and renamed whole at his school; a birth date's month and day
+/// transposed after a move; one full name and birth date in two SAUs never
+/// at once, strangers and one child moving): the twins with their names
+/// swapped were merged automatically without enrollments, and went to a
+/// person (grey zone) with three years at one school together; twins
+/// Hailey and Haley taking turns at one school under one local number at
+/// one address (no middle names) were merged automatically (24.8), as
+/// the generated bundles' only wrong merges at 400,000 students were.
 #[test]
 fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     let tmp = tempfile::tempdir().unwrap();
@@ -320,6 +331,8 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         "lookalike5_pa",
         "lookalike6",
         "lookalike6_pa",
+        "lookalike7",
+        "lookalike7_pa",
     ] {
         let dir = crate::common::repo()
             .join("tests/identity_small")
@@ -495,6 +508,29 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         reason("740000005", "740000006"),
         "probable, but the first names are not the same and the addresses differ, the local number alone agreeing (a school can give a twin or a sibling the number the other left): a person decides"
     );
+    // Twins Owen and Eli, their first names swapped by the school for a
+    // year: with names, birth dates and addresses only merged at 24.1.
+    assert_eq!(
+        queued(
+            &csv_rows(&w.join("lookalike7_pa/review/queue.csv")),
+            "770000005",
+            "770000006"
+        ),
+        (
+            "names_traded".to_string(),
+            "names_traded: the first names traded between the two IDs (their earliest rows and their latest rows name different children of one surname and birth date), as twins' records swapped for a year: a person decides".to_string()
+        )
+    );
+    // Twins Hailey and Haley taking turns at one school under one local
+    // number at one address (merged at 24.8 before), and one child
+    // re-registered there with a letter dropped: the same records.
+    let queue = csv_rows(&w.join("lookalike7/review/queue.csv"));
+    for (a, b) in [("760000019", "760000020"), ("760000021", "760000022")] {
+        assert_eq!(
+            queued(&queue, a, b).1,
+            "probable, but the first names are a letter apart with no middle name to tell them, and one ID's enrollments begin where the other's end under the same local number at one address, as twins taking turns at one school can (a school can give a twin the number the other left): a person decides"
+        );
+    }
     let model = fs::read_to_string(w.join("with_enrollments/identity/model.json")).unwrap();
     assert!(
         model.contains("with a population prior weighing as 1000 units"),

@@ -38,6 +38,10 @@ use std::borrow::Cow;
 /// - `a_generation_apart`: the same day and month of birth, the years 13
 ///   or more apart ([`twins::a_generation_apart`]: a parent and a child of
 ///   one name).
+/// - `names_traded`: one surname and birth date, a first name in common,
+///   but the two IDs' earliest rows and their latest rows name different
+///   children ([`twins::names_traded`]: twins whose records a school
+///   swapped for a year).
 pub(super) fn hard_negative(
     a: &Unit,
     b: &Unit,
@@ -83,6 +87,9 @@ pub(super) fn hard_negative(
         v[ENROLLMENT] == missing_level(ENROLLMENT) && v[ADDRESS_C] == missing_level(ADDRESS_C);
     if one_name_differs && v[BIRTH] == 0 && unknown {
         return Some("possible_twins");
+    }
+    if twins::names_traded(a, b, v) {
+        return Some(twins::NAMES_TRADED);
     }
     let (sa, sb) = (a.saus(), b.saus());
     let elsewhere = if sa.is_empty() || sb.is_empty() {
@@ -212,6 +219,12 @@ pub(super) fn outcome(
         }
         Some(twins::INITIALS_ONLY) if over_review => {
             return ("review", twins::INITIALS_ONLY_REVIEW.into())
+        }
+        Some(twins::NAMES_TRADED) if months_at_once => {
+            return ("separate", twins::NAMES_TRADED_APART.into())
+        }
+        Some(twins::NAMES_TRADED) if over_review => {
+            return ("review", twins::NAMES_TRADED_REVIEW.into())
         }
         Some(twins::RENAMED_WHOLE) => return ("review", twins::RENAMED_WHOLE_REVIEW.into()),
         Some(twins::A_GENERATION_APART) if over_review => {
@@ -354,7 +367,10 @@ pub(super) fn weak_without_enrollment(v: &[usize; N], evidence: f64, reason: &st
 /// another SAU and address with a name and the birth date not the same
 /// ([`twins::moved_name_and_birth_off`]) or with a new surname
 /// ([`twins::moved_new_surname`]), or the same local number at another
-/// address with another first name ([`twins::number_kept_home_changed`]).
+/// address with another first name ([`twins::number_kept_home_changed`]),
+/// or first names a letter apart with no middle name, one ID continuing
+/// the other under one local number at one address
+/// ([`twins::turns_under_one_number`]).
 pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
     const DISAGREE: usize = 1;
     const MIDDLE_AS_FIRST: usize = 2;
@@ -412,6 +428,8 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
         Some(twins::MOVED_NEW_SURNAME)
     } else if twins::number_kept_home_changed(v) {
         Some(twins::NUMBER_KEPT_HOME_CHANGED)
+    } else if twins::turns_under_one_number(v) {
+        Some(twins::TURNS_UNDER_ONE_NUMBER)
     } else {
         None
     }
