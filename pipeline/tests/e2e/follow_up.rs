@@ -183,10 +183,10 @@ fn results_and_ids_read_the_run_a_configuration_names() {
     let manifest = w.join("runs/2017/publish/upload_manifest.csv");
     let kept = fs::read(&manifest).unwrap();
     fs::write(&manifest, "upload,file,row\nfrm.csv,2\n").unwrap();
-    let o = cutover(&["results", "logs/frm.csv", "--config", "run.toml"], w);
-    assert_eq!(o.status.code(), Some(2));
+    let bad = cutover(&["results", "logs/frm.csv", "--config", "run.toml"], w);
+    assert_eq!(bad.status.code(), Some(2));
     assert_eq!(
-        String::from_utf8_lossy(&o.stderr),
+        String::from_utf8_lossy(&bad.stderr),
         "error: runs/2017/publish/upload_manifest.csv: not an upload manifest: CSV error: record 1 (line: 2, byte: 16): found record with 2 fields, but the previous record has 3 fields\n"
     );
     fs::write(&manifest, kept).unwrap();
