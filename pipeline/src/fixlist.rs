@@ -90,7 +90,7 @@ pub fn what_to_do(rule: &str) -> &'static str {
         "outside_school_years" => "The record's school year is outside the years this run migrates: correct its YearCode in ICSE, or widen school_years in the configuration.",
         "invalid_integer" | "invalid_year" | "invalid_date" | "invalid_flag" | "invalid_time" | "invalid_id" => "Correct the value's format in ICSE.",
         "unknown_code" | "retired_code" | "code_not_in_set" => "Choose a code valid in that school year.",
-        "unmapped_code" => "The code has no mapping for its school year: correct it in ICSE, or ask the Department to add the mapping.",
+        "unmapped_code" => "The code has no mapping for its school year: correct it in ICSE, or the Department adds the code to the crosswalk table named and records its checksum (`make manifest`).",
         "implausible_birth_date" => "Check the student's birth date in ICSE.",
         "race_format" | "race_missing" => "Record race and ethnicity in the two-question format.",
         "exit_before_entry" | "end_before_start" | "resolution_before_event" => "Correct the dates: the later one comes before the earlier one.",

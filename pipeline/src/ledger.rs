@@ -56,10 +56,24 @@ pub fn check_ledger(reports: &[StageReport], max_reject_rate: f64, min_rows: u64
         // Pre-flight holds rows back for the Department to fix; the reject
         // rate threshold is about what the extract itself lost.
         // A file too small for a rate to mean anything (one bad row of 40
-        // is 2.5%) is not failed on it: its rows are still quarantined.
-        let counted =
-            matches!(r.stage.as_str(), "read" | "ingest" | "crosswalk") && r.rows_in >= min_rows;
-        if counted && r.reject_rate() > max_reject_rate {
+        // is 2.5%) is not failed on it, but on losing every row: a file
+        // broken whole must not pass because it is small.
+        let extract = matches!(r.stage.as_str(), "read" | "ingest" | "crosswalk");
+        let lost_all = r.rows_in > 0 && r.reject_rate() >= 1.0 && r.reject_rate() > max_reject_rate;
+        if extract && r.rows_in < min_rows && lost_all {
+            failures.push(Failure {
+                stage: r.stage.clone(),
+                entity: r.entity.clone(),
+                check: "reject_rate".into(),
+                message: format!(
+                    "{} of {} rows rejected{}: the file lost every row (a file under ingest.reject_rate_min_rows, {min_rows} rows, is not failed on its rate, but on losing every row)",
+                    r.rejected_total(),
+                    r.rows_in,
+                    cleared_part(r),
+                ),
+            });
+        }
+        if extract && r.rows_in >= min_rows && r.reject_rate() > max_reject_rate {
             failures.push(Failure {
                 stage: r.stage.clone(),
                 entity: r.entity.clone(),
@@ -122,7 +136,11 @@ mod tests {
         cleared.kept.insert("invalid_date".into(), 3);
         cleared.cleared.insert("BirthDate: invalid_date".into(), 2);
         cleared.cleared.insert("Gender: unknown_code".into(), 1);
-        let failures = check_ledger(&[ok, lost, small, cleared], 0.02, 50);
+        // A small file that lost every row fails all the same.
+        let mut small_lost = StageReport::new("ingest", "schools");
+        small_lost.rows_in = 15;
+        small_lost.rejected.insert("code_format".into(), 15);
+        let failures = check_ledger(&[ok, lost, small, cleared, small_lost], 0.02, 50);
         let messages: Vec<&str> = failures.iter().map(|f| f.message.as_str()).collect();
         assert_eq!(
             messages,
@@ -130,6 +148,7 @@ mod tests {
                 "rows in 99 != out 90 + rejected 5 + merged 0",
                 "5 of 99 rows rejected (5.05%), above ingest.max_reject_rate 2.00%",
                 "1 of 150 rows rejected and 3 kept with a value cleared (BirthDate: invalid_date 2, Gender: unknown_code 1) (2.67%), above ingest.max_reject_rate 2.00%",
+                "15 of 15 rows rejected: the file lost every row (a file under ingest.reject_rate_min_rows, 50 rows, is not failed on its rate, but on losing every row)",
             ]
         );
     }

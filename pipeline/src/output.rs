@@ -28,17 +28,59 @@ pub fn fault_point() {
     }
 }
 
-/// Renames, naming both paths in an error.
+#[cfg(test)]
+thread_local! {
+    /// The folders this thread synced, in order (for the tests).
+    static SYNCED: std::cell::RefCell<Vec<std::path::PathBuf>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The folder holding `path` (`.` for a bare name).
+fn folder(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Syncs the folder holding `path`: a name moved in, made or removed is on
+/// disk only once its folder is synced (a kill cannot lose a rename, a
+/// power cut can). Every rename, removal and new folder goes through here.
+pub fn sync_folder_of(path: &Path) -> Result<()> {
+    let dir = folder(path);
+    #[cfg(test)]
+    SYNCED.with(|s| s.borrow_mut().push(dir.to_path_buf()));
+    fs::File::open(dir)
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("cannot sync the folder {}", dir.display()))
+}
+
+/// Renames, naming both paths in an error, and syncs the folders of both.
+#[allow(clippy::disallowed_methods)]
 pub fn rename(from: &Path, to: &Path) -> Result<()> {
     fault_point();
     fs::rename(from, to)
-        .with_context(|| format!("cannot move {} to {}", from.display(), to.display()))
+        .with_context(|| format!("cannot move {} to {}", from.display(), to.display()))?;
+    sync_folder_of(to)?;
+    if folder(from) != folder(to) {
+        sync_folder_of(from)?;
+    }
+    Ok(())
 }
 
-/// Removes a folder and everything in it, naming it in an error.
+/// Removes a folder and everything in it, naming it in an error, and syncs
+/// the folder that held it.
+#[allow(clippy::disallowed_methods)]
 pub fn remove_dir_all(path: &Path) -> Result<()> {
     fault_point();
-    fs::remove_dir_all(path).with_context(|| format!("cannot remove {}", path.display()))
+    fs::remove_dir_all(path).with_context(|| format!("cannot remove {}", path.display()))?;
+    sync_folder_of(path)
+}
+
+/// Removes a file, naming it in an error, and syncs its folder.
+#[allow(clippy::disallowed_methods)]
+pub fn remove_file(path: &Path) -> Result<()> {
+    fault_point();
+    fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
+    sync_folder_of(path)
 }
 
 /// The path itself if it exists, else its nearest existing ancestor, made
@@ -74,8 +116,20 @@ pub fn refuse_read_only(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Creates a directory (and its parents) readable by the owner only.
+/// Creates a directory (and its parents) readable by the owner only, and
+/// syncs the folder of each one it makes, so that they are on disk.
 pub fn private_dir(path: &Path) -> Result<()> {
+    let made: Vec<&Path> = path
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .collect();
+    private_dir_in_tree(path)?;
+    made.iter().rev().try_for_each(|dir| sync_folder_of(dir))
+}
+
+/// [`private_dir`] without the syncs, for a folder inside a tree that is
+/// synced whole ([`sync_tree`]) before it is moved into place.
+pub fn private_dir_in_tree(path: &Path) -> Result<()> {
     refuse_read_only(path)?;
     fs::create_dir_all(path)
         .with_context(|| format!("cannot create directory {}", path.display()))?;
@@ -107,7 +161,8 @@ impl Staged {
         self.tmp.path()
     }
 
-    /// Moves it into place.
+    /// Moves it into place, and syncs its folder.
+    #[allow(clippy::disallowed_methods)]
     pub fn persist(self) -> Result<()> {
         fault_point();
         let path = self.path;
@@ -117,7 +172,7 @@ impl Staged {
                 path.display()
             )
         })?;
-        Ok(())
+        sync_folder_of(&path)
     }
 }
 
@@ -127,10 +182,7 @@ pub fn stage_atomic(
     path: &Path,
     write: impl FnOnce(&mut fs::File) -> Result<()>,
 ) -> Result<Staged> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = folder(path);
     private_dir(dir)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".cutover-")
@@ -178,6 +230,27 @@ pub fn sync_files(paths: &[std::path::PathBuf]) -> Result<()> {
     Ok(())
 }
 
+/// Syncs every file and every folder under `root`, several at a time
+/// ([`sync_files`]): the names in a tree of files made in place are on
+/// disk once each folder holding them is synced.
+pub fn sync_tree(root: &Path, files: &[std::path::PathBuf]) -> Result<()> {
+    let mut folders = vec![root.to_path_buf()];
+    let mut i = 0;
+    while let Some(dir) = folders.get(i).cloned() {
+        for entry in fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))? {
+            let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                folders.push(entry.path());
+            }
+        }
+        i += 1;
+    }
+    #[cfg(test)]
+    SYNCED.with(|s| s.borrow_mut().extend(folders.iter().cloned()));
+    folders.extend_from_slice(files);
+    sync_files(&folders)
+}
+
 /// Removes the temporary files a killed run left under `root` (only this
 /// tool's: `.cutover-*.tmp`). Returns how many.
 pub fn remove_stale_temporaries(root: &Path) -> Result<usize> {
@@ -193,9 +266,7 @@ pub fn remove_stale_temporaries(root: &Path) -> Result<usize> {
             if path.is_dir() {
                 stack.push(path);
             } else if name.starts_with(".cutover-") && name.ends_with(".tmp") {
-                fault_point();
-                fs::remove_file(&path)
-                    .with_context(|| format!("cannot remove {}", path.display()))?;
+                remove_file(&path)?;
                 removed += 1;
             }
         }
@@ -504,6 +575,47 @@ pub fn write_csv_parts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `f` returns, and the folders it synced, in order.
+    fn synced<T>(f: impl FnOnce() -> T) -> (T, Vec<std::path::PathBuf>) {
+        SYNCED.with(|s| s.borrow_mut().clear());
+        let t = f();
+        (t, SYNCED.with(|s| s.take()))
+    }
+
+    /// A power cut loses a rename, a removal or a new folder unless the
+    /// folder holding the name is synced after it: each helper syncs it.
+    #[test]
+    fn every_rename_removal_and_new_folder_syncs_the_folder_holding_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let (a, b) = (root.join("a"), root.join("a/b"));
+        let (_, s) = synced(|| private_dir(&b).unwrap());
+        assert_eq!(s, [root.to_path_buf(), a.clone()], "each folder made");
+        let (_, s) = synced(|| private_dir(&b).unwrap());
+        assert!(s.is_empty(), "a folder there already: {s:?}");
+        let (_, s) = synced(|| write_bytes(&b.join("f.csv"), b"x").unwrap());
+        assert_eq!(s, vec![b.clone()], "a file moved into place");
+        let (_, s) = synced(|| rename(&b.join("f.csv"), &a.join("g.csv")).unwrap());
+        assert_eq!(
+            s,
+            [a.clone(), b.clone()],
+            "a rename from one folder to another"
+        );
+        let (_, s) = synced(|| rename(&a.join("g.csv"), &a.join("h.csv")).unwrap());
+        assert_eq!(s, vec![a.clone()], "a rename within a folder");
+        let (_, s) = synced(|| remove_file(&a.join("h.csv")).unwrap());
+        assert_eq!(s, vec![a.clone()], "a file removed");
+        fs::write(b.join(".cutover-x.tmp"), "half").unwrap();
+        let (n, s) = synced(|| remove_stale_temporaries(root).unwrap());
+        assert_eq!((n, s), (1, vec![b.clone()]), "a temporary removed");
+        fs::write(b.join("made_in_place.csv"), "x").unwrap();
+        let (_, s) = synced(|| sync_tree(&a, &[b.join("made_in_place.csv")]).unwrap());
+        assert_eq!(s, [a.clone(), b.clone()], "a tree of files made in place");
+        let (_, s) = synced(|| remove_dir_all(&b).unwrap());
+        assert_eq!(s, vec![a.clone()], "a folder removed");
+        assert!(!b.exists());
+    }
 
     #[test]
     fn a_failed_write_leaves_the_previous_file_intact() {

@@ -17,8 +17,8 @@ mod years;
 
 use crate::config::Config;
 use crate::output::{
-    private_dir, remove_dir_all, rename, sync_files, write_csv_parts, write_frame_csv,
-    write_frames_csv, LineEnds, TextColumns,
+    private_dir, private_dir_in_tree, remove_dir_all, rename, sync_tree, write_csv_parts,
+    write_frame_csv, write_frames_csv, LineEnds, TextColumns,
 };
 use crate::snapshot::{self, Provenance};
 use anyhow::{Context, Result};
@@ -228,7 +228,7 @@ fn empty_manifest() -> Result<DataFrame> {
 fn folder_of(made: &mut std::collections::HashSet<std::path::PathBuf>, path: &Path) -> Result<()> {
     if let Some(dir) = path.parent() {
         if !made.contains(dir) {
-            private_dir(dir)?;
+            private_dir_in_tree(dir)?;
             made.insert(dir.to_path_buf());
         }
     }
@@ -240,7 +240,7 @@ fn folder_of(made: &mut std::collections::HashSet<std::path::PathBuf>, path: &Pa
 /// (the stage's record of its outputs, taken here rather than by reading
 /// every file back). It is written inside the uploads folder being built,
 /// which is swapped into place whole once every file in it is synced
-/// (`sync_files`, all at once: one file at a time, waiting on the disk
+/// (`sync_tree`, all at once: one file at a time, waiting on the disk
 /// costs more than the writing).
 fn create_file(path: &Path, bytes: &[u8]) -> Result<String> {
     use sha2::Digest;
@@ -510,7 +510,7 @@ pub fn run_stage(
     clock.lap("uploads");
     keep_or_write_manifest(&mut w, &mut reuse)?;
     clock.lap("manifest");
-    sync_files(&w.written)?;
+    sync_tree(&w.partial, &w.written)?;
     clock.lap("sync");
     swap_in(root, &w.partial)?;
     clock.lap("swap");
@@ -816,7 +816,9 @@ impl Enrollments<'_> {
 /// built, its manifest rows, reports and counts as they were.
 fn keep(w: &mut Writing, upload: &Upload, kept: Kept, us: &mut UploadSummary) -> Result<()> {
     for rel in &kept.files {
-        link_into(w.root, &w.partial, rel)?;
+        if let Some(copy) = link_into(w.root, &w.partial, rel)? {
+            w.written.push(copy);
+        }
     }
     tracing::info!(upload = upload.name, files = kept.files.len(), "kept");
     w.outputs.extend(kept.outputs);

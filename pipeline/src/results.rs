@@ -371,10 +371,10 @@ pub fn run(out: &Path, logs: &[std::path::PathBuf], upload: Option<&str>) -> Res
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{} logs read: {} all successful, {} rejected rows ({} tied to their source row, {} not found, {} ambiguous)",
-        logs.len(),
+        "{} read: {} all successful, {} ({} tied to their source row, {} not found, {} ambiguous)",
+        plural(logs.len(), "log"),
         t.successful,
-        t.rows.len(),
+        plural(t.rows.len(), "rejected row"),
         t.matched,
         t.unmatched,
         t.ambiguous
@@ -392,4 +392,9 @@ pub fn run(out: &Path, logs: &[std::path::PathBuf], upload: Option<&str>) -> Res
     }
     let _ = writeln!(s, "written: {}", path.display());
     Ok(s)
+}
+
+/// `1 log`, `2 logs`.
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }

@@ -758,19 +758,21 @@ fn by_upload(all: DataFrame) -> Result<ManifestParts> {
 }
 
 /// Links (or copies, where links cannot be made) a kept upload file into
-/// the uploads folder being built.
-pub fn link_into(root: &Path, partial: &Path, rel: &str) -> Result<()> {
+/// the uploads folder being built; a copy's path is returned, to be synced
+/// with the files written.
+pub fn link_into(root: &Path, partial: &Path, rel: &str) -> Result<Option<std::path::PathBuf>> {
     let from = root.join(rel);
     let inside = rel.strip_prefix("uploads/").unwrap_or(rel);
     let to = partial.join(inside);
     if let Some(dir) = to.parent() {
-        crate::output::private_dir(dir)?;
+        crate::output::private_dir_in_tree(dir)?;
     }
-    if std::fs::hard_link(&from, &to).is_err() {
-        std::fs::copy(&from, &to)
-            .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
+    if std::fs::hard_link(&from, &to).is_ok() {
+        return Ok(None);
     }
-    Ok(())
+    std::fs::copy(&from, &to)
+        .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
+    Ok(Some(to))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::checksum::{file_sha256, hex};
 use crate::output::write_bytes;
 use crate::read::FileInfo;
 pub use crate::stage::StageId;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use cutover_stages::report::StageReport;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -262,9 +262,7 @@ fn remove_outputs_no_longer_made(
     for old in prev.outputs.keys().filter(|o| !now.contains_key(*o)) {
         let path = root.join(old);
         if path.is_file() {
-            crate::output::fault_point();
-            std::fs::remove_file(&path)
-                .with_context(|| format!("cannot remove {}", path.display()))?;
+            crate::output::remove_file(&path)?;
         }
     }
     Ok(())

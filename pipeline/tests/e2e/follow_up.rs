@@ -169,7 +169,7 @@ fn results_and_ids_read_the_run_a_configuration_names() {
     assert_ok(&o);
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
-        "1 logs read: 1 all successful, 0 rejected rows (0 tied to their source row, 0 not found, 0 ambiguous)\n\
+        "1 log read: 1 all successful, 0 rejected rows (0 tied to their source row, 0 not found, 0 ambiguous)\n\
          written: runs/2017/results/results.csv\n"
     );
     fs::write(
@@ -179,6 +179,17 @@ fn results_and_ids_read_the_run_a_configuration_names() {
     .unwrap();
     let o = cutover(&["ids", "assign", "issued.csv", "--config", "run.toml"], w);
     assert_ok(&o);
+    // A manifest that is not one (its lines of unequal length) is named.
+    let manifest = w.join("runs/2017/publish/upload_manifest.csv");
+    let kept = fs::read(&manifest).unwrap();
+    fs::write(&manifest, "upload,file,row\nfrm.csv,2\n").unwrap();
+    let bad = cutover(&["results", "logs/frm.csv", "--config", "run.toml"], w);
+    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&bad.stderr),
+        "error: runs/2017/publish/upload_manifest.csv: not an upload manifest: CSV error: record 1 (line: 2, byte: 16): found record with 2 fields, but the previous record has 3 fields\n"
+    );
+    fs::write(&manifest, kept).unwrap();
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
         "0 New State IDs recorded in runs/2017/review/issued_ids.csv (0 new, 0 replaced); the next `cutover run` applies them\n"

@@ -221,7 +221,7 @@ fn a_cte_log_in_the_guides_forms_is_read() {
     assert_ok(&o);
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
-        "2 logs read: 1 all successful, 1 rejected rows (1 tied to their source row, 0 not found, 0 ambiguous)\n\
+        "2 logs read: 1 all successful, 1 rejected row (1 tied to their source row, 0 not found, 0 ambiguous)\n\
          \x20      1  Secondary enrollment not found at \"Brooks Regional Technical Center\"  [publish]\n\
          written: out/results/results.csv\n"
     );
