@@ -1109,17 +1109,13 @@ impl Generator<'_> {
                 b.name.last = a.name.last.clone();
                 b.language = a.language;
                 let kind = if family.gen_bool(rates.siblings_similar_names) {
-                    let (x, y, male) = TWIN_NAMES[family.gen_range(0..TWIN_NAMES.len())];
-                    (a.name.first, b.name.first) = (x.to_string(), y.to_string());
-                    (a.name.male, b.name.male) = (male, male);
+                    similar_names(&mut a, &mut b, &mut family);
                     "siblings_similar_names"
                 } else {
                     // Parents do not give two children one first name (the
                     // blanks bundle: brothers of one first name at one
                     // address, one birth date blank, merged).
-                    while b.name.first == a.name.first {
-                        b.name.first = given(&mut self.rng, b.name.male, b.name.birth.year());
-                    }
+                    self.another_first_name(&a, &mut b);
                     "siblings"
                 };
                 self.family_start = Some((self.pick_sau(), self.rng.gen()));
@@ -1223,14 +1219,10 @@ impl Generator<'_> {
             self.one_first_name(&mut a, &mut b);
             "twins_same_first_name"
         } else if family.gen_bool(0.4) {
-            let (x, y, male) = TWIN_NAMES[family.gen_range(0..TWIN_NAMES.len())];
-            (a.name.first, b.name.first) = (x.to_string(), y.to_string());
-            (a.name.male, b.name.male) = (male, male);
+            similar_names(&mut a, &mut b, family);
             "twins_similar_names"
         } else {
-            while b.name.first == a.name.first {
-                b.name.first = given(&mut self.rng, b.name.male, b.name.birth.year());
-            }
+            self.another_first_name(&a, &mut b);
             "twins"
         };
         let apart =
@@ -1248,6 +1240,13 @@ impl Generator<'_> {
         out.relations.push((student, student + 1, kind));
         out.household.extend([student, student]);
         out.truths.extend([a, b]);
+    }
+
+    /// Draws `b` a first name until it is not `a`'s.
+    fn another_first_name(&mut self, a: &Truth, b: &mut Truth) {
+        while b.name.first == a.name.first {
+            b.name.first = given(&mut self.rng, b.name.male, b.name.birth.year());
+        }
     }
 
     /// Twins of one sex with one first name and two different middle
@@ -2361,6 +2360,14 @@ fn write_truth(
         &truth_dir.join("organizations.csv"),
         orgs::organizations_csv(universe).as_bytes(),
     )
+}
+
+/// Two children of one sex given a pair of near first names from
+/// [`TWIN_NAMES`] (twins', or siblings' with `siblings_similar_names`).
+fn similar_names(a: &mut Truth, b: &mut Truth, family: &mut impl Rng) {
+    let (x, y, male) = TWIN_NAMES[family.gen_range(0..TWIN_NAMES.len())];
+    (a.name.first, b.name.first) = (x.to_string(), y.to_string());
+    (a.name.male, b.name.male) = (male, male);
 }
 
 #[cfg(test)]
