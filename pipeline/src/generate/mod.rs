@@ -2414,6 +2414,17 @@ mod tests {
 
     /// Data rows of a bundle file as maps from column name to value (the
     /// BOM stripped; rows with a planted column-count defect skipped).
+    /// The bundle's `student_personal.csv` rows, read from Windows-1252 a
+    /// byte as one char (enough to compare names).
+    fn personal_rows(bundle: &Path) -> Vec<BTreeMap<String, String>> {
+        let latin: String = fs::read(bundle.join("student_personal.csv"))
+            .unwrap()
+            .iter()
+            .map(|&b| b as char)
+            .collect();
+        rows(latin.as_bytes())
+    }
+
     fn rows(bytes: &[u8]) -> Vec<BTreeMap<String, String>> {
         let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
         let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
@@ -2630,13 +2641,7 @@ mod tests {
         assert!(similar.len() >= 20, "{}", similar.len());
         let names: BTreeSet<&str> = TWIN_NAMES.iter().flat_map(|t| [t.0, t.1]).collect();
         let truths = rows(&fs::read(truth.join("identities.csv")).unwrap());
-        // Windows-1252: each byte as one char is enough to compare names.
-        let latin: String = fs::read(out.join("student_personal.csv"))
-            .unwrap()
-            .iter()
-            .map(|&b| b as char)
-            .collect();
-        let personal = rows(latin.as_bytes());
+        let personal = personal_rows(&out);
         let row_of: BTreeMap<&str, &BTreeMap<String, String>> = personal
             .iter()
             .map(|r| (r["IdentityID"].as_str(), r))
@@ -2686,13 +2691,7 @@ mod tests {
         opts.defects.retired_first_id = 0.05;
         generate(opts, &out, &truth).unwrap();
         let truth_rows = |f: &str| rows(&fs::read(truth.join(f)).unwrap());
-        // Windows-1252: each byte as one char is enough to compare names.
-        let latin: String = fs::read(out.join("student_personal.csv"))
-            .unwrap()
-            .iter()
-            .map(|&b| b as char)
-            .collect();
-        let personal = rows(latin.as_bytes());
+        let personal = personal_rows(&out);
         let by_id: BTreeMap<&str, &BTreeMap<String, String>> = personal
             .iter()
             .map(|r| (r["IdentityID"].as_str(), r))
