@@ -586,6 +586,20 @@ mod tests {
     /// A power cut loses a rename, a removal or a new folder unless the
     /// folder holding the name is synced after it: each helper syncs it.
     #[test]
+    fn a_folder_that_cannot_be_synced_is_named() {
+        let tmp = tempfile::tempdir().unwrap();
+        let gone = tmp.path().join("gone");
+        let err = sync_folder_of(&gone.join("file.csv")).unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            format!(
+                "cannot sync the folder {}: No such file or directory (os error 2)",
+                gone.display()
+            )
+        );
+    }
+
+    #[test]
     fn every_rename_removal_and_new_folder_syncs_the_folder_holding_it() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
