@@ -532,6 +532,9 @@ fn cmd_generate(
 
 fn cmd_run(config: &config::Config, options: run::RunOptions) -> anyhow::Result<ExitCode> {
     let outcome = run::run(config, options)?;
+    for note in run::absent_notes(config, &outcome.record.absent_files) {
+        say!("note: {note}");
+    }
     note_unread(config, &outcome.record.unread_files);
     for d in &outcome.record.decisions {
         let what = if d.ran {

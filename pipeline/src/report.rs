@@ -39,6 +39,9 @@ pub struct Report {
     pub run_id: String,
     pub tool_version: String,
     pub status: String,
+    /// What an absent file means for the uploads ([`crate::run::absent_notes`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     pub inputs: Vec<FileInfo>,
     pub ledger: Vec<LedgerRow>,
     pub quarantine_by_rule: BTreeMap<String, u64>,

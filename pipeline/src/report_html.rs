@@ -624,6 +624,7 @@ pub fn html(report: &Report, labels: &Labels) -> String {
         run_id => &report.run_id,
         tool_version => &report.tool_version,
         passed => report.failures.is_empty(),
+        notes => &report.notes,
         summary => minijinja::Value::from(minijinja::value::Serde(crate::report_summary::summary(report))),
         sections => minijinja::Value::from(minijinja::value::Serde(&sections)),
     };

@@ -425,6 +425,25 @@ fn finish(ctx: &Ctx, runner: Runner, started_at: String, last: StageId) -> Resul
     })
 }
 
+/// What the run says of a file the bundle lacks whose absence changes
+/// every student's uploads (the terminal's first lines, `report.json`'s
+/// `notes`, the top of `report.html`): only `student_enrollment.csv`. A
+/// bundle without schools, addresses, behavior, truancy, CTE or graduation
+/// rows loses those rows' uploads or evidence alone; `run.json` lists
+/// every absent file.
+pub fn absent_notes(config: &Config, absent_files: &[String]) -> Vec<String> {
+    let name = &config.files["student_enrollment"];
+    match absent_files.contains(name) {
+        true => vec![format!(
+            "the bundle has no {name}: no enrollment was read, so no Student Enrollment, \
+             Student Personal, FRM, ELL or Special Education upload is written for any \
+             student and every CTE row is quarantined (no_primary_enrollment); add the file \
+             unless the bundle holds identities alone"
+        )],
+        false => Vec::new(),
+    }
+}
+
 /// The ledger as a person reads it.
 pub fn ledger_table(record: &RunRecord) -> String {
     let mut out = String::new();

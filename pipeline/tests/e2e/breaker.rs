@@ -649,3 +649,42 @@ fn a_command_killed_before_it_moves_its_file_into_place_is_completed_by_the_next
         "layouts",
     );
 }
+
+#[test]
+fn a_bundle_without_enrollments_is_run_and_says_so_on_the_terminal_and_the_report() {
+    // The starting binary listed the file in run.json alone: the run ended
+    // 0, `ledger: every row accounted for`, with no enrollment, Student
+    // Personal, FRM, ELL or Special Education upload for any student.
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    fixture(w);
+    fs::remove_file(w.join("input/student_enrollment.csv")).unwrap();
+    let o = cutover(&["run", "--config", "config.toml", "--quiet"], w);
+    assert_eq!(o.status.code(), Some(0));
+    let note = "the bundle has no student_enrollment.csv: no enrollment was read, so no \
+                Student Enrollment, Student Personal, FRM, ELL or Special Education upload is \
+                written for any student and every CTE row is quarantined \
+                (no_primary_enrollment); add the file unless the bundle holds identities alone";
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        stdout.lines().next(),
+        Some(format!("note: {note}").as_str())
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(w.join("out/report.json")).unwrap()).unwrap();
+    assert_eq!(report["notes"], serde_json::json!([note]));
+    let html = fs::read_to_string(w.join("out/report.html")).unwrap();
+    let at = html.find(&format!("<p class=\"warn\" id=\"absent\">Note: {note}</p>"));
+    assert!(at.is_some_and(|at| at < html.find("id=\"summary\"").unwrap()));
+    // With the file, neither says a word of it.
+    fixture(w);
+    let o = cutover(&["run", "--config", "config.toml", "--quiet"], w);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("note:"));
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(w.join("out/report.json")).unwrap()).unwrap();
+    assert_eq!(report.get("notes"), None);
+    assert!(!fs::read_to_string(w.join("out/report.html"))
+        .unwrap()
+        .contains("class=\"warn\""));
+}
