@@ -6,8 +6,12 @@
 //!   Results As"): a suffix `NULL`. A person may be named Null, so a value
 //!   alone proves nothing: the file is refused when the text stands where
 //!   the column's blanks would be (a column neither required nor a first
-//!   or last name, `NULL` in it and not one value blank), or when the file's coded, date or number columns hold it
-//!   too (no code is `NULL`).
+//!   or last name, `NULL` in it and not one value blank), when a first or
+//!   last name is `NULL` in capitals in a column whose names are written in
+//!   capitals and small letters (a person named Null is written `Null`
+//!   there: only a file of names in capitals reads `NULL` as a name), or
+//!   when the file's coded, date or number columns hold it too (no code is
+//!   `NULL`).
 //! - its IDs as decimal numbers (pandas reads a column of digits with
 //!   blanks as floats and writes `10001.0`): every value of the column
 //!   digits then `.0`.
@@ -24,6 +28,11 @@ pub(super) struct Written {
     filled: u64,
     /// Values `NULL` in any case.
     nulls: u64,
+    /// Values `NULL` in capitals, as an export writes its nulls.
+    capital_nulls: u64,
+    /// Values whose second letter is a small one, as names written in
+    /// capitals and small letters are (`Smith`, `Null`).
+    cased: u64,
     /// Values of digits then `.0`.
     floats: u64,
 }
@@ -39,8 +48,12 @@ impl Written {
     pub(super) fn value(&mut self, v: &str) {
         self.filled += 1;
         let b = v.as_bytes();
+        if b.len() > 1 && b[1].is_ascii_lowercase() {
+            self.cased += 1;
+        }
         if b.len() == 4 && b.eq_ignore_ascii_case(b"null") {
             self.nulls += 1;
+            self.capital_nulls += u64::from(b == b"NULL");
         } else if b.len() > 2
             && b.ends_with(b".0")
             && b[..b.len() - 2].iter().all(u8::is_ascii_digit)
@@ -54,6 +67,8 @@ impl Written {
         self.blanks += other.blanks;
         self.filled += other.filled;
         self.nulls += other.nulls;
+        self.capital_nulls += other.capital_nulls;
+        self.cased += other.cased;
         self.floats += other.floats;
     }
 }
@@ -79,12 +94,21 @@ pub(super) fn check(
         .map(|(_, n, _)| n)
         .collect::<Vec<_>>();
     for (c, name, w) in columns().filter(|(c, _, _)| c.kind == Kind::Text) {
-        // A column a value is expected in holds a Null as a name.
-        let in_place_of_blanks = !(c.required || c.flag_blank) && w.blanks == 0;
-        if w.nulls > 0 && (in_place_of_blanks || !coded.is_empty()) {
-            let why = match coded.is_empty() {
-                true => " and is blank in none".to_string(),
-                false => format!(", as do {}, which no code or date is", coded.join(", ")),
+        // A column a value is expected in holds a Null as a name, unless
+        // its names are written in capitals and small letters and this one
+        // is `NULL`, as an export writes its nulls.
+        let a_name = c.required || c.flag_blank;
+        let in_place_of_blanks = !a_name && w.blanks == 0;
+        let not_as_names_are = a_name && w.capital_nulls > 0 && w.cased > 0;
+        if w.nulls > 0 && (in_place_of_blanks || not_as_names_are || !coded.is_empty()) {
+            let why = match (coded.is_empty(), not_as_names_are) {
+                (false, _) => format!(", as do {}, which no code or date is", coded.join(", ")),
+                (true, true) => format!(
+                    " while its other values are written in capitals and small letters \
+                     (as {} rows are: a person named Null is written Null there)",
+                    w.cased
+                ),
+                (true, false) => " and is blank in none".to_string(),
             };
             return Err(ReadError::NullsAsText {
                 file: file.to_string(),
@@ -126,6 +150,7 @@ mod tests {
             "NULL", "null", "Nully", "10001.0", "1.0", ".0", "1.00", "A1.0", "",
         ]);
         assert_eq!((w.blanks, w.filled, w.nulls, w.floats), (1, 8, 2, 2));
+        assert_eq!((w.capital_nulls, w.cased), (1, 2));
     }
 
     fn personal(column: &str, values: &[&str], coded: &[&str]) -> Result<(), ReadError> {
@@ -163,6 +188,25 @@ mod tests {
              Management Studio's Save Results As does), which would reach the uploads as a \
              value: export blanks as empty fields"
         );
+    }
+
+    #[test]
+    fn a_name_null_in_capitals_among_names_in_small_letters_is_an_export_null() {
+        // Read as the name Null before: a blank there is a `required`
+        // reject, the text went to the uploads.
+        let e = personal("LastName", &["NULL", "Smith", "Null"], &["F"]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "p.csv: column LastName holds the text NULL in 2 row(s) while its other values are \
+             written in capitals and small letters (as 2 rows are: a person named Null is \
+             written Null there): the export writes its blanks as the text NULL (SQL Server \
+             Management Studio's Save Results As does), which would reach the uploads as a \
+             value: export blanks as empty fields"
+        );
+        assert!(personal("FirstName", &["NULL", "Ann"], &["F"]).is_err());
+        // A file of names in capitals, or a Null written as names are.
+        assert!(personal("LastName", &["NULL", "SMITH"], &["F"]).is_ok());
+        assert!(personal("LastName", &["Null", "Smith"], &["F"]).is_ok());
     }
 
     #[test]
