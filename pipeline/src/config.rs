@@ -431,7 +431,9 @@ fn named_in_another_case(bundle: &Path, name: &str) -> Option<String> {
         .ok()?
         .flatten()
         .map(|e| e.file_name().to_string_lossy().to_string())
-        .filter(|f| f.eq_ignore_ascii_case(name))
+        // The name itself is there and cannot be followed (a link to
+        // itself or to nothing): `not_a_file` says so.
+        .filter(|f| f != name && f.eq_ignore_ascii_case(name))
         .min()
 }
 
@@ -1050,6 +1052,21 @@ mod tests {
             Ok(_) => vec![],
             Err(p) => p.0.iter().map(|p| p.to_string()).collect(),
         }
+    }
+
+    #[test]
+    fn a_file_linked_to_itself_is_not_a_file_named_in_another_case() {
+        // Said `bundle has truancy.csv, not truancy.csv: file names are
+        // matched exactly` before.
+        let dir = setup();
+        let bundle = dir.path().join("bundle");
+        std::os::unix::fs::symlink("truancy.csv", bundle.join("truancy.csv")).unwrap();
+        let text = "bundle = \"bundle\"\ncrosswalks = \"crosswalks\"\n";
+        assert_eq!(problems(dir.path(), text), Vec::<String>::new());
+        assert_eq!(
+            not_a_file(&bundle.join("truancy.csv")),
+            Some("is not a file that can be read (a link to nothing?)")
+        );
     }
 
     #[test]
