@@ -101,6 +101,11 @@ pub(super) fn check(
         let in_place_of_blanks = !a_name && w.blanks == 0;
         let not_as_names_are = a_name && w.capital_nulls > 0 && w.cased > 0;
         if w.nulls > 0 && (in_place_of_blanks || not_as_names_are || !coded.is_empty()) {
+            // Only the capitals are an export's nulls when names are cased.
+            let rows = match coded.is_empty() && not_as_names_are {
+                true => w.capital_nulls,
+                false => w.nulls,
+            };
             let why = match (coded.is_empty(), not_as_names_are) {
                 (false, _) => format!(", as do {}, which no code or date is", coded.join(", ")),
                 (true, true) => format!(
@@ -113,7 +118,7 @@ pub(super) fn check(
             return Err(ReadError::NullsAsText {
                 file: file.to_string(),
                 column: name.to_string(),
-                rows: w.nulls,
+                rows,
                 why,
             });
         }
@@ -197,7 +202,7 @@ mod tests {
         let e = personal("LastName", &["NULL", "Smith", "Null"], &["F"]).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "p.csv: column LastName holds the text NULL in 2 row(s) while its other values are \
+            "p.csv: column LastName holds the text NULL in 1 row(s) while its other values are \
              written in capitals and small letters (as 2 rows are: a person named Null is \
              written Null there): the export writes its blanks as the text NULL (SQL Server \
              Management Studio's Save Results As does), which would reach the uploads as a \
