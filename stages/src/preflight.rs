@@ -279,7 +279,7 @@ fn text_values(df: &DataFrame, name: &str) -> PolarsResult<StringChunked> {
 /// Text of up to 15 bytes (IDs, years, codes) is looked up and sorted as
 /// one number ([`short_key`]), a value repeated from the row before without
 /// a look-up; longer text by its bytes.
-pub(crate) fn text_ranks(values: &StringChunked) -> Vec<u32> {
+pub fn text_ranks(values: &StringChunked) -> Vec<u32> {
     let mut short: PlHashMap<u128, u32> = PlHashMap::default();
     let mut first: PlHashMap<&str, u32> = PlHashMap::default();
     let mut distinct: Vec<&str> = Vec::new();

@@ -8,6 +8,7 @@
 
 use crate::checksum::{data_hashes, sum_of};
 use anyhow::Result;
+use cutover_stages::preflight::text_ranks;
 use polars::prelude::*;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -47,13 +48,17 @@ pub fn sorted_hash(name: &str, df: &DataFrame) -> Result<String> {
 /// ties. Rows tied on every column are equal, so the order of ties is
 /// never seen.
 fn row_order(df: &DataFrame) -> Result<Option<Vec<IdxSize>>> {
-    let mut keys: Vec<Vec<u32>> = Vec::with_capacity(df.width());
-    for c in df.columns() {
-        match ranks(c)? {
-            Some(r) => keys.push(r),
-            None => return Ok(None),
-        }
-    }
+    // Each column's ranks on a core of its own.
+    let keys: Option<Vec<Vec<u32>>> = df
+        .columns()
+        .par_iter()
+        .map(ranks)
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .collect();
+    let Some(keys) = keys else {
+        return Ok(None);
+    };
     let (packed, rest) = pack_leading(keys, df.height());
     let mut order: Vec<(u128, IdxSize)> = packed
         .into_iter()
@@ -103,8 +108,16 @@ fn pack_leading(keys: Vec<Vec<u32>>, height: usize) -> (Vec<u128>, Vec<Vec<u32>>
 fn ranks(c: &Column) -> Result<Option<Vec<u32>>> {
     let s = c.as_materialized_series();
     if s.dtype() == &DataType::String {
-        let (seen, distinct) = first_seen(s.str()?.iter());
-        return Ok(Some(to_ranks(seen, &distinct)));
+        // Ranked as pre-flight ranks text (short text as one number, a
+        // value repeated from the row before without a look-up): the same
+        // order, from 1 with null 0.
+        let ranks = text_ranks(&s.str()?.rechunk());
+        return Ok(Some(
+            ranks
+                .into_iter()
+                .map(|r| r.checked_sub(1).unwrap_or(u32::MAX))
+                .collect(),
+        ));
     }
     let dtype = s.dtype();
     let whole = (dtype.is_integer() && dtype != &DataType::UInt64)
