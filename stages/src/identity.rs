@@ -184,6 +184,11 @@ struct Unit {
     locals: SortedSet<(Code, Code)>,
     entered: Option<NaiveDate>,
     left: Option<NaiveDate>,
+    /// A row at its first entry date is not marked continuing (its
+    /// StartStatus is not 02, or blank): the school took the child as new
+    /// to it, not as its own pupil of the year before
+    /// ([`twins::newcomer_under_one_number`]).
+    enters_new: bool,
 }
 
 impl Unit {
@@ -204,6 +209,7 @@ impl Unit {
             locals: SortedSet::new(),
             entered: None,
             left: None,
+            enters_new: false,
         }
     }
 
@@ -1754,6 +1760,9 @@ struct Evidence {
     codes: usize,
     /// Each address row's ID and folded (street address, zip).
     addresses: Vec<(String, (String, String))>,
+    /// The ID number and entry date of each row not marked continuing
+    /// (StartStatus not 02, or blank; none when the column is absent).
+    new_entries: Vec<(u32, NaiveDate)>,
 }
 
 impl Evidence {
@@ -1838,14 +1847,29 @@ fn attach(units: &mut [Unit], mut evidence: Evidence) {
         units[u as usize].addresses.insert(address);
     }
     units.par_iter_mut().for_each(Unit::summarise);
+    for (id, entry) in evidence.new_entries {
+        let u = unit_of_id[id as usize];
+        if u != NONE && units[u as usize].entered == Some(entry) {
+            units[u as usize].enters_new = true;
+        }
+    }
 }
 
 /// Rows of enrollments a block of [`enrollment_spans`] reads.
 const SPAN_BLOCK: usize = 1 << 15;
 
 /// A block's rows' IDs and spans, its IDs, SAUs and local numbers numbered
-/// by the block, and the text of each of its numbers.
-type BlockSpans<'a> = (Vec<(u32, Span)>, Vec<&'a str>, Vec<&'a str>);
+/// by the block, the text of each of its numbers, and its rows not marked
+/// continuing (ID, entry date).
+type BlockSpans<'a> = (
+    Vec<(u32, Span)>,
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Vec<(u32, NaiveDate)>,
+);
+
+/// The StartStatus of a row continuing at its school from the year before.
+const CONTINUING: &str = "02";
 
 /// Each enrollment row's ID and span, in row order, made on both cores a
 /// block of rows at a time. IDs, SAUs and local numbers are numbered in
@@ -1867,6 +1891,16 @@ fn enrollment_spans(e: &DataFrame) -> PolarsResult<Evidence> {
         extract::text(e, STATE_STUDENT_ID)?,
         extract::text(e, SCHOOL_STUDENT_ID)?,
     );
+    // Without the column no row is known to continue.
+    let status = match e.column(START_STATUS) {
+        Ok(_) => Some(extract::text(e, START_STATUS)?.rechunk().into_owned()),
+        Err(_) => None,
+    };
+    let continuing = |i: usize| {
+        status
+            .as_ref()
+            .is_some_and(|s| s.get(i) == Some(CONTINUING))
+    };
     // One chunk each: a row is found by its index at once.
     let (es, sau, local) = (es.rechunk(), sau.rechunk(), local.rechunk());
     let n = e.height();
@@ -1874,7 +1908,7 @@ fn enrollment_spans(e: &DataFrame) -> PolarsResult<Evidence> {
         .into_par_iter()
         .map(|block| {
             let mut codes = extract::Interner::default();
-            let (mut spans, mut ids) = (Vec::new(), Vec::new());
+            let (mut spans, mut ids, mut new_entries) = (Vec::new(), Vec::new(), Vec::new());
             // A block holds nearly as many IDs as rows (a student's rows
             // are years apart): each row's ID text is kept, numbered once
             // when the blocks are joined; a repeat of the row before's
@@ -1903,14 +1937,19 @@ fn enrollment_spans(e: &DataFrame) -> PolarsResult<Evidence> {
                 last_sau = Some((sau_text, sau));
                 let local = local.get(i).map(|n| codes.code(n));
                 spans.push((id, (start, end, sau, local)));
+                if !continuing(i) {
+                    new_entries.push((id, start));
+                }
             }
-            (spans, ids, codes.texts())
+            (spans, ids, codes.texts(), new_entries)
         })
         .collect();
     let (mut ids, mut codes) = (extract::Interner::default(), extract::Interner::default());
     let mut spans = Vec::with_capacity(blocks.iter().map(|b| b.0.len()).sum());
-    for (block, id_texts, code_texts) in blocks {
+    let mut new_entries = Vec::new();
+    for (block, id_texts, code_texts, news) in blocks {
         let id: Vec<u32> = id_texts.iter().map(|t| ids.code(t)).collect();
+        new_entries.extend(news.into_iter().map(|(i, d)| (id[i as usize], d)));
         let code: Vec<Code> = code_texts.iter().map(|t| codes.code(t)).collect();
         spans.extend(block.into_iter().map(|(i, (start, end, sau, local))| {
             let local = local.map(|l| code[l as usize]);
@@ -1922,6 +1961,7 @@ fn enrollment_spans(e: &DataFrame) -> PolarsResult<Evidence> {
         spans,
         codes: codes.texts().len(),
         addresses: Vec::new(),
+        new_entries,
     })
 }
 
@@ -2643,6 +2683,52 @@ mod tests {
             SCHOOL_STUDENT_ID => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
         )
         .unwrap()
+    }
+
+    /// A unit enters new when a row at its first entry date is not marked
+    /// continuing (StartStatus 02): another code, a blank, or no StartStatus
+    /// column at all (nothing says the child continued).
+    #[test]
+    fn a_unit_enters_new_when_its_first_row_is_not_marked_continuing() {
+        let rows = [
+            ("000000001", "2014-08-28", "2015-06-12", "1000", "8401"),
+            ("000000001", "2015-08-28", "2016-06-12", "1000", "8401"),
+            ("000000002", "2016-08-28", "2017-06-12", "1000", "8401"),
+            ("000000002", "2016-08-28", "2017-06-12", "1000", "8401"),
+            ("000000003", "2016-08-28", "2017-06-12", "1000", "8402"),
+            ("000000004", "2015-08-28", "2016-06-12", "1000", "8403"),
+            ("000000004", "2016-08-28", "2017-06-12", "1000", "8403"),
+        ];
+        let status = [
+            Some("01"),
+            Some("02"),
+            Some("02"),
+            Some("14"),
+            None,
+            Some("02"),
+            Some("01"),
+        ];
+        let entering = |e: &DataFrame| -> Vec<bool> {
+            let mut units: Vec<Unit> = (1..=4)
+                .map(|k| {
+                    let key = format!("00000000{k}");
+                    Unit::new(key.clone(), Some(key), Vec::new())
+                })
+                .collect();
+            attach(&mut units, Evidence::read(Some(e), None).unwrap());
+            units.iter().map(|u| u.enters_new).collect()
+        };
+        let mut e = enrollments(&rows);
+        assert_eq!(
+            entering(&e),
+            [true, true, true, true],
+            "no StartStatus column"
+        );
+        e.with_column(Column::new(START_STATUS.into(), status))
+            .unwrap();
+        // 1: new, then continuing; 2: two rows on its first day, one a
+        // transfer in; 3: blank; 4: continuing, a later row new.
+        assert_eq!(entering(&e), [true, true, true, false]);
     }
 
     fn addresses(rows: &[(&str, &str, &str)]) -> DataFrame {

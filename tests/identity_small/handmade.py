@@ -55,9 +55,10 @@ class Bundle:
             self.addrs.append([key, street, city, "ME", zip_])
         return key
 
-    def enroll(self, s, school, local, years, entry=None, exit_=None, first_grade=0):
+    def enroll(self, s, school, local, years, entry=None, exit_=None, first_grade=0, first_status="02"):
         """One row per school year (YearCode = spring year); entry/exit override the
-        first year's entry and the last year's exit."""
+        first year's entry and the last year's exit; first_status is the first row's
+        StartStatus (the others continuing, 02)."""
         for k, y in enumerate(years):
             self.eid += 1
             g = first_grade + k
@@ -71,7 +72,7 @@ class Bundle:
             row = {c: "" for c in ENR_HEAD}
             row.update(EnrollmentID=self.eid, School_ID=school, StateStudentID=s, SchoolStudentID=local,
                        ResidentSAU_ID=SCHOOLS[school], ResidentTownCode="001", EnrollmentTypeCode="P",
-                       YearCode=y, GradeLevelCode=grade, SchoolEntryDate=start, StartStatus="02",
+                       YearCode=y, GradeLevelCode=grade, SchoolEntryDate=start, StartStatus=first_status if k == 0 else "02",
                        ExitDate=end, SchoolLunchElig="N", FiscalResponsibility="R", EnglishProficiency="01")
             for c in FLAGS:
                 row[c] = "N"
