@@ -1766,9 +1766,15 @@ struct Evidence {
 }
 
 impl Evidence {
-    fn read(enrollment: Option<&DataFrame>, addresses: Option<&DataFrame>) -> PolarsResult<Self> {
+    /// The enrollments' spans (with those of the `NEW-` units tied by
+    /// local number, [`new_keys_by_local`]) and the mailing addresses.
+    fn read(
+        personal: &DataFrame,
+        enrollment: Option<&DataFrame>,
+        addresses: Option<&DataFrame>,
+    ) -> PolarsResult<Self> {
         let mut evidence = match enrollment {
-            Some(e) => enrollment_spans(e)?,
+            Some(e) => enrollment_spans(e, &new_keys_by_local(personal, e)?)?,
             None => Evidence::default(),
         };
         if let Some(a) = addresses {
@@ -1876,7 +1882,63 @@ const CONTINUING: &str = "02";
 /// order of first sight over all rows (each block numbers its own, then
 /// the blocks' numbers are joined in row order: the numbers one walk would
 /// give).
-fn enrollment_spans(e: &DataFrame) -> PolarsResult<Evidence> {
+/// The `NEW-` units' keys by the local number (stripped) that ties them to
+/// enrollments without a StateStudentID, as the New State ID upload ties
+/// them ([`crate::conform::unidentified_in_one_sau`]): a person with no
+/// StateStudentID on any identity row whose Local Student Number no other
+/// such person holds, found on enrollments without an ID in one SAU only.
+/// Empty without the columns.
+fn new_keys_by_local(
+    personal: &DataFrame,
+    e: &DataFrame,
+) -> PolarsResult<PlHashMap<String, String>> {
+    use crate::conform::{unidentified_in_one_sau, TIE_LOCAL};
+    let columns = personal.column(LOCAL_STUDENT_NUMBER).is_ok()
+        && e.column(crate::crosswalk::SAU_ORG_ID).is_ok();
+    if !columns {
+        return Ok(PlHashMap::new());
+    }
+    let local = col(LOCAL_STUDENT_NUMBER)
+        .cast(DataType::String)
+        .str()
+        .strip_chars(lit(NULL));
+    let persons = personal
+        .clone()
+        .lazy()
+        .group_by([col(PERSON_ID).cast(DataType::Int64)])
+        .agg([
+            col(STATE_STUDENT_ID)
+                .is_not_null()
+                .any(true)
+                .alias("__has_id"),
+            local.drop_nulls().first().alias(TIE_LOCAL),
+        ])
+        .filter(col("__has_id").not().and(col(TIE_LOCAL).is_not_null()))
+        .with_column(len().over([col(TIE_LOCAL)])?.alias("__claims"))
+        .filter(col("__claims").eq(lit(1)));
+    let found = unidentified_in_one_sau(e.clone().lazy(), Vec::new())?
+        .select([col(TIE_LOCAL)])
+        .unique(None, UniqueKeepStrategy::First);
+    let tied = persons
+        .join(
+            found,
+            [col(TIE_LOCAL)],
+            [col(TIE_LOCAL)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .collect()?;
+    let (locals, person) = (
+        extract::text(&tied, TIE_LOCAL)?,
+        extract::ints(&tied, PERSON_ID)?,
+    );
+    Ok(locals
+        .iter()
+        .zip(person.iter())
+        .filter_map(|(l, p)| Some((l?.to_string(), format!("NEW-{}", p?))))
+        .collect())
+}
+
+fn enrollment_spans(e: &DataFrame, tied: &PlHashMap<String, String>) -> PolarsResult<Evidence> {
     let (entry, exit) = rayon::join(
         || extract::dates(e, SCHOOL_ENTRY_DATE),
         || extract::dates(e, EXIT_DATE),
@@ -1917,7 +1979,12 @@ fn enrollment_spans(e: &DataFrame) -> PolarsResult<Evidence> {
             let mut last: Option<(&str, u32)> = None;
             let mut last_sau: Option<(&str, Code)> = None;
             for i in block * SPAN_BLOCK..n.min((block + 1) * SPAN_BLOCK) {
-                let (Some(s), Some(start)) = (es.get(i), entry[i]) else {
+                // A row without an ID is its `NEW-` unit's when tied.
+                let s = es.get(i).or_else(|| {
+                    sau.get(i)?;
+                    tied.get(local.get(i)?.trim()).map(String::as_str)
+                });
+                let (Some(s), Some(start)) = (s, entry[i]) else {
                     continue;
                 };
                 let id = match last {
@@ -1994,7 +2061,7 @@ pub fn run(
             let (units, rule_of, review) = build_units(&ids, personal)?;
             Ok((ids, table, units, rule_of, review))
         },
-        || Evidence::read(enrollment, addresses),
+        || Evidence::read(personal, enrollment, addresses),
     );
     let (ids, table, mut units, rule_of, mut review) = built?;
     let evidence = evidence?;
@@ -2715,7 +2782,8 @@ mod tests {
                     Unit::new(key.clone(), Some(key), Vec::new())
                 })
                 .collect();
-            attach(&mut units, Evidence::read(Some(e), None).unwrap());
+            let none = DataFrame::empty();
+            attach(&mut units, Evidence::read(&none, Some(e), None).unwrap());
             units.iter().map(|u| u.enters_new).collect()
         };
         let mut e = enrollments(&rows);

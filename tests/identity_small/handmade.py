@@ -36,6 +36,7 @@ class Bundle:
     def __init__(self, prefix, person, identity, enrollment):
         self.prefix, self.person, self.identity = prefix, person, identity
         self.people, self.addrs, self.enrs, self.expected = [], [], [], []
+        self.locals = {}
         self.n = 0
         self.eid = enrollment
 
@@ -50,6 +51,20 @@ class Bundle:
         key = sid or self.sid(i)
         self.people.append([person or self.person + i, self.identity + i, key, last, first, middle, "",
                             gender, birth, "N", "", "eng", eff])
+        return self.address(key, addr, sid)
+
+    def unidentified(self, last, first, middle, gender, birth, local):
+        """A person with no StateStudentID and Local Student Number `local` (the
+        bundle's student_personal.csv then has the column); returns the key
+        identity gives it, `NEW-` and its PersonID."""
+        self.n += 1
+        person = self.person + self.n
+        self.people.append([person, self.identity + self.n, "", last, first, middle, "",
+                            gender, birth, "N", "", "eng", "2014-08-01"])
+        self.locals[len(self.people) - 1] = local
+        return f"NEW-{person}"
+
+    def address(self, key, addr, sid):
         if addr and not sid:
             street, city, zip_ = addr
             self.addrs.append([key, street, city, "ME", zip_])
@@ -83,7 +98,11 @@ class Bundle:
 
     def write(self, out):
         os.makedirs(out, exist_ok=True)
-        write_csv(f"{out}/student_personal.csv", PERSONAL_HEAD, self.people)
+        if self.locals:
+            people = [p + [self.locals.get(k, "")] for k, p in enumerate(self.people)]
+            write_csv(f"{out}/student_personal.csv", PERSONAL_HEAD + ["LocalStudentNumber"], people)
+        else:
+            write_csv(f"{out}/student_personal.csv", PERSONAL_HEAD, self.people)
         write_csv(f"{out}/mailing_address.csv", ["StateStudentID", "Address", "City", "State", "Zip"], self.addrs)
         write_csv(f"{out}/student_enrollment.csv", ENR_HEAD, self.enrs)
         write_csv(f"{out}/expected.csv", ["id_a", "id_b", "kind", "outcome", "case"], self.expected)

@@ -12,7 +12,7 @@ marked new (the cost of the rule). No names-only copy: the StartStatus is
 the evidence."""
 import sys
 
-from handmade import BR, Bundle, at
+from handmade import BR, FR, Bundle, at
 
 OUT = sys.argv[1]
 B = Bundle("7800000", 6000, 9000, 9830000)
@@ -44,7 +44,23 @@ enroll(a, 2633, 8403, [2015, 2016])
 enroll(b, 2633, 8403, [2017], first_grade=2, first_status="01")
 expect(a, b, "duplicate", "review", "Isabella Grace Caron registered again at Brooks Elementary as Isabela Grace, marked new to the school, her local number and address kept")
 
-# 7-30 children alone, each under their own name, address and local number at Brooks
+# 7-8 strangers Logan Michael Gagnon, both born 5 May 2008: one with a StateStudentID at Brooks
+# Elementary 2014-2017; the other with none (a New State ID awaited), Local Student Number 5501,
+# at Fryeburg Elementary the same years, his enrollments carrying that number and no ID
+a = student("Gagnon", "Logan", "Michael", "M", "2008-05-05", at("30 School St", BR))
+b = B.unidentified("Gagnon", "Logan", "Michael", "M", "2008-05-05", "5501")
+enroll(a, 2633, 8404, [2014, 2015, 2016, 2017], first_grade=1)
+enroll("", 2751, 5501, [2014, 2015, 2016, 2017], first_grade=1)
+expect(a, b, "look_alike", "review", "strangers Logan Michael Gagnon born the same day, one at Brooks Elementary with an ID, the other at Fryeburg Elementary the same four years with none, his enrollments under his local number")
+# 9-10 Grace Ellen Pouliot, born 21 July 2009, at Fryeburg Elementary 2015-2016 with a
+# StateStudentID; registered there again in the fall of 2016 with none, her local number 5502
+# kept on her person and her enrollments
+a = student("Pouliot", "Grace", "Ellen", "F", "2009-07-21", at("4 Lake Rd", FR))
+b = B.unidentified("Pouliot", "Grace", "Ellen", "F", "2009-07-21", "5502")
+enroll(a, 2751, 5502, [2015, 2016], first_grade=1)
+enroll("", 2751, 5502, [2017], first_grade=3)
+expect(a, b, "duplicate", "merge", "Grace Ellen Pouliot registered again at Fryeburg Elementary with no StateStudentID, her local number kept")
+# 11-34 children alone, each under their own name, address and local number at Brooks
 # Elementary: the population the bundle's weights are estimated from (six students alone give a
 # true pair under 24 bits of evidence, queued for the bundle's size)
 ALONE = [("Ayotte", "Liam", "M"), ("Bergeron", "Emma", "F"), ("Cote", "Noah", "M"), ("Dion", "Ava", "F"),
