@@ -2799,6 +2799,32 @@ mod tests {
         assert_eq!(entering(&e), [true, true, true, false]);
     }
 
+    /// A `NEW-` person is tied by a Local Student Number no other such
+    /// person holds, found on enrollments without an ID in one SAU only:
+    /// not a person with an ID, not a number two persons hold, not one
+    /// found in two SAUs.
+    #[test]
+    fn a_new_unit_is_tied_by_a_local_number_of_one_sau_and_one_person() {
+        let personal = df!(
+            PERSON_ID => [1i64, 2, 3, 4, 5, 6],
+            STATE_STUDENT_ID => [Some("000000001"), None, None, None, None, None],
+            LOCAL_STUDENT_NUMBER => ["11", "12", " 13 ", "14", "14", "16"],
+        )
+        .unwrap();
+        let none: Option<&str> = None;
+        let e = df!(
+            STATE_STUDENT_ID => [none, none, none, none, none, none, none, Some("000000009")],
+            crate::crosswalk::SAU_ORG_ID => ["A", "A", "A", "A", "A", "A", "B", "B"],
+            SCHOOL_STUDENT_ID => ["11", "12", "12", "13", "14", "16", "16", "13"],
+        )
+        .unwrap();
+        let tied = new_keys_by_local(&personal, &e).unwrap();
+        let mut tied: Vec<(&str, &str)> =
+            tied.iter().map(|(l, k)| (l.as_str(), k.as_str())).collect();
+        tied.sort();
+        assert_eq!(tied, [("12", "NEW-2"), ("13", "NEW-3")]);
+    }
+
     fn addresses(rows: &[(&str, &str, &str)]) -> DataFrame {
         df!(
             STATE_STUDENT_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
