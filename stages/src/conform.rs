@@ -1230,7 +1230,7 @@ fn new_state_id(students: &DataFrame, enrollment: Option<&DataFrame>) -> PolarsR
 }
 
 /// The local number a student awaiting an ID is tied by.
-const TIE_LOCAL: &str = "__t_local";
+pub const TIE_LOCAL: &str = "__t_local";
 
 /// The enrollment a student awaiting a New State ID is tied to, by local
 /// number: the extract's enrollments carry no PersonID, but the person's
@@ -1240,34 +1240,15 @@ const TIE_LOCAL: &str = "__t_local";
 /// a district's own: the same number in two SAUs ties nothing), the most
 /// recent: latest school year, a primary one first, latest entry date.
 fn tied_enrollments(e: &DataFrame) -> PolarsResult<LazyFrame> {
-    Ok(e.clone()
-        .lazy()
-        .filter(
-            col(STATE_STUDENT_ID)
-                .is_null()
-                .and(col(SAU_ORG_ID).is_not_null())
-                .and(col(SCHOOL_STUDENT_ID).is_not_null()),
-        )
-        .select([
-            col(SCHOOL_STUDENT_ID)
-                .str()
-                .strip_chars(lit(NULL))
-                .alias(TIE_LOCAL),
-            text(SAU_ORG_ID).alias("__t_sau"),
-            text(SCHOOL_ORG_ID).alias("__t_school"),
-            col("GradeLevel").alias("__t_grade"),
-            col(YEAR_CODE).cast(DataType::Int32).alias("__t_year"),
-            primary().alias("__t_primary"),
-            col(SCHOOL_ENTRY_DATE).alias("__t_entry"),
-            col(SOURCE_ROW).alias("__t_row"),
-        ])
-        .with_column(
-            col("__t_sau")
-                .n_unique()
-                .over([col(TIE_LOCAL)])?
-                .alias("__t_saus"),
-        )
-        .filter(col("__t_saus").eq(lit(1)))
+    let keep = vec![
+        text(SCHOOL_ORG_ID).alias("__t_school"),
+        col("GradeLevel").alias("__t_grade"),
+        col(YEAR_CODE).cast(DataType::Int32).alias("__t_year"),
+        primary().alias("__t_primary"),
+        col(SCHOOL_ENTRY_DATE).alias("__t_entry"),
+        col(SOURCE_ROW).alias("__t_row"),
+    ];
+    Ok(unidentified_in_one_sau(e.clone().lazy(), keep)?
         .sort(
             [TIE_LOCAL, "__t_year", "__t_primary", "__t_entry", "__t_row"],
             SortMultipleOptions::default()
@@ -1282,6 +1263,38 @@ fn tied_enrollments(e: &DataFrame) -> PolarsResult<LazyFrame> {
             col("__t_grade"),
             col("__t_year"),
         ]))
+}
+
+/// The enrollments a student awaiting an ID can be tied to by Local
+/// Student Number: no StateStudentID, an SAU, and a local number (stripped,
+/// as [`TIE_LOCAL`]) found on such rows in one SAU only (local numbers are
+/// a district's own: the same number in two SAUs ties nothing); their SAU
+/// as `__t_sau`, and the columns `keep`. The New State ID upload ties a
+/// `NEW-` student to the latest of them; identity gives a `NEW-` unit
+/// their spans (`identity::new_keys_by_local`).
+pub fn unidentified_in_one_sau(e: LazyFrame, keep: Vec<Expr>) -> PolarsResult<LazyFrame> {
+    let mut select = vec![
+        col(SCHOOL_STUDENT_ID)
+            .str()
+            .strip_chars(lit(NULL))
+            .alias(TIE_LOCAL),
+        text(SAU_ORG_ID).alias("__t_sau"),
+    ];
+    select.extend(keep);
+    Ok(e.filter(
+        col(STATE_STUDENT_ID)
+            .is_null()
+            .and(col(SAU_ORG_ID).is_not_null())
+            .and(col(SCHOOL_STUDENT_ID).is_not_null()),
+    )
+    .select(select)
+    .with_column(
+        col("__t_sau")
+            .n_unique()
+            .over([col(TIE_LOCAL)])?
+            .alias("__t_saus"),
+    )
+    .filter(col("__t_saus").eq(lit(1))))
 }
 
 /// The fields of Student Enrollment that are each a copy of one source

@@ -184,6 +184,11 @@ struct Unit {
     locals: SortedSet<(Code, Code)>,
     entered: Option<NaiveDate>,
     left: Option<NaiveDate>,
+    /// A row at its first entry date is not marked continuing (its
+    /// StartStatus is not 02, or blank): the school took the child as new
+    /// to it, not as its own pupil of the year before
+    /// ([`twins::newcomer_under_one_number`]).
+    enters_new: bool,
 }
 
 impl Unit {
@@ -204,6 +209,7 @@ impl Unit {
             locals: SortedSet::new(),
             entered: None,
             left: None,
+            enters_new: false,
         }
     }
 
@@ -1754,12 +1760,21 @@ struct Evidence {
     codes: usize,
     /// Each address row's ID and folded (street address, zip).
     addresses: Vec<(String, (String, String))>,
+    /// The ID number and entry date of each row not marked continuing
+    /// (StartStatus not 02, or blank; none when the column is absent).
+    new_entries: Vec<(u32, NaiveDate)>,
 }
 
 impl Evidence {
-    fn read(enrollment: Option<&DataFrame>, addresses: Option<&DataFrame>) -> PolarsResult<Self> {
+    /// The enrollments' spans (with those of the `NEW-` units tied by
+    /// local number, [`new_keys_by_local`]) and the mailing addresses.
+    fn read(
+        personal: &DataFrame,
+        enrollment: Option<&DataFrame>,
+        addresses: Option<&DataFrame>,
+    ) -> PolarsResult<Self> {
         let mut evidence = match enrollment {
-            Some(e) => enrollment_spans(e)?,
+            Some(e) => enrollment_spans(e, &new_keys_by_local(personal, e)?)?,
             None => Evidence::default(),
         };
         if let Some(a) = addresses {
@@ -1838,21 +1853,92 @@ fn attach(units: &mut [Unit], mut evidence: Evidence) {
         units[u as usize].addresses.insert(address);
     }
     units.par_iter_mut().for_each(Unit::summarise);
+    for (id, entry) in evidence.new_entries {
+        let u = unit_of_id[id as usize];
+        if u != NONE && units[u as usize].entered == Some(entry) {
+            units[u as usize].enters_new = true;
+        }
+    }
 }
 
 /// Rows of enrollments a block of [`enrollment_spans`] reads.
 const SPAN_BLOCK: usize = 1 << 15;
 
 /// A block's rows' IDs and spans, its IDs, SAUs and local numbers numbered
-/// by the block, and the text of each of its numbers.
-type BlockSpans<'a> = (Vec<(u32, Span)>, Vec<&'a str>, Vec<&'a str>);
+/// by the block, the text of each of its numbers, and its rows not marked
+/// continuing (ID, entry date).
+type BlockSpans<'a> = (
+    Vec<(u32, Span)>,
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Vec<(u32, NaiveDate)>,
+);
+
+/// The StartStatus of a row continuing at its school from the year before.
+const CONTINUING: &str = "02";
 
 /// Each enrollment row's ID and span, in row order, made on both cores a
 /// block of rows at a time. IDs, SAUs and local numbers are numbered in
 /// order of first sight over all rows (each block numbers its own, then
 /// the blocks' numbers are joined in row order: the numbers one walk would
 /// give).
-fn enrollment_spans(e: &DataFrame) -> PolarsResult<Evidence> {
+/// The `NEW-` units' keys by the local number (stripped) that ties them to
+/// enrollments without a StateStudentID, as the New State ID upload ties
+/// them ([`crate::conform::unidentified_in_one_sau`]): a person with no
+/// StateStudentID on any identity row whose Local Student Number no other
+/// such person holds, found on enrollments without an ID in one SAU only.
+/// Empty without the columns.
+fn new_keys_by_local(
+    personal: &DataFrame,
+    e: &DataFrame,
+) -> PolarsResult<PlHashMap<String, String>> {
+    use crate::conform::{unidentified_in_one_sau, TIE_LOCAL};
+    let columns = personal.column(LOCAL_STUDENT_NUMBER).is_ok()
+        && e.column(crate::crosswalk::SAU_ORG_ID).is_ok();
+    if !columns {
+        return Ok(PlHashMap::new());
+    }
+    let local = col(LOCAL_STUDENT_NUMBER)
+        .cast(DataType::String)
+        .str()
+        .strip_chars(lit(NULL));
+    let persons = personal
+        .clone()
+        .lazy()
+        .group_by([col(PERSON_ID).cast(DataType::Int64)])
+        .agg([
+            col(STATE_STUDENT_ID)
+                .is_not_null()
+                .any(true)
+                .alias("__has_id"),
+            local.drop_nulls().first().alias(TIE_LOCAL),
+        ])
+        .filter(col("__has_id").not().and(col(TIE_LOCAL).is_not_null()))
+        .with_column(len().over([col(TIE_LOCAL)])?.alias("__claims"))
+        .filter(col("__claims").eq(lit(1)));
+    let found = unidentified_in_one_sau(e.clone().lazy(), Vec::new())?
+        .select([col(TIE_LOCAL)])
+        .unique(None, UniqueKeepStrategy::First);
+    let tied = persons
+        .join(
+            found,
+            [col(TIE_LOCAL)],
+            [col(TIE_LOCAL)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .collect()?;
+    let (locals, person) = (
+        extract::text(&tied, TIE_LOCAL)?,
+        extract::ints(&tied, PERSON_ID)?,
+    );
+    Ok(locals
+        .iter()
+        .zip(person.iter())
+        .filter_map(|(l, p)| Some((l?.to_string(), format!("NEW-{}", p?))))
+        .collect())
+}
+
+fn enrollment_spans(e: &DataFrame, tied: &PlHashMap<String, String>) -> PolarsResult<Evidence> {
     let (entry, exit) = rayon::join(
         || extract::dates(e, SCHOOL_ENTRY_DATE),
         || extract::dates(e, EXIT_DATE),
@@ -1867,6 +1953,16 @@ fn enrollment_spans(e: &DataFrame) -> PolarsResult<Evidence> {
         extract::text(e, STATE_STUDENT_ID)?,
         extract::text(e, SCHOOL_STUDENT_ID)?,
     );
+    // Without the column no row is known to continue.
+    let status = match e.column(START_STATUS) {
+        Ok(_) => Some(extract::text(e, START_STATUS)?.rechunk().into_owned()),
+        Err(_) => None,
+    };
+    let continuing = |i: usize| {
+        status
+            .as_ref()
+            .is_some_and(|s| s.get(i) == Some(CONTINUING))
+    };
     // One chunk each: a row is found by its index at once.
     let (es, sau, local) = (es.rechunk(), sau.rechunk(), local.rechunk());
     let n = e.height();
@@ -1874,7 +1970,7 @@ fn enrollment_spans(e: &DataFrame) -> PolarsResult<Evidence> {
         .into_par_iter()
         .map(|block| {
             let mut codes = extract::Interner::default();
-            let (mut spans, mut ids) = (Vec::new(), Vec::new());
+            let (mut spans, mut ids, mut new_entries) = (Vec::new(), Vec::new(), Vec::new());
             // A block holds nearly as many IDs as rows (a student's rows
             // are years apart): each row's ID text is kept, numbered once
             // when the blocks are joined; a repeat of the row before's
@@ -1883,7 +1979,12 @@ fn enrollment_spans(e: &DataFrame) -> PolarsResult<Evidence> {
             let mut last: Option<(&str, u32)> = None;
             let mut last_sau: Option<(&str, Code)> = None;
             for i in block * SPAN_BLOCK..n.min((block + 1) * SPAN_BLOCK) {
-                let (Some(s), Some(start)) = (es.get(i), entry[i]) else {
+                // A row without an ID is its `NEW-` unit's when tied.
+                let s = es.get(i).or_else(|| {
+                    sau.get(i)?;
+                    tied.get(local.get(i)?.trim()).map(String::as_str)
+                });
+                let (Some(s), Some(start)) = (s, entry[i]) else {
                     continue;
                 };
                 let id = match last {
@@ -1903,14 +2004,19 @@ fn enrollment_spans(e: &DataFrame) -> PolarsResult<Evidence> {
                 last_sau = Some((sau_text, sau));
                 let local = local.get(i).map(|n| codes.code(n));
                 spans.push((id, (start, end, sau, local)));
+                if !continuing(i) {
+                    new_entries.push((id, start));
+                }
             }
-            (spans, ids, codes.texts())
+            (spans, ids, codes.texts(), new_entries)
         })
         .collect();
     let (mut ids, mut codes) = (extract::Interner::default(), extract::Interner::default());
     let mut spans = Vec::with_capacity(blocks.iter().map(|b| b.0.len()).sum());
-    for (block, id_texts, code_texts) in blocks {
+    let mut new_entries = Vec::new();
+    for (block, id_texts, code_texts, news) in blocks {
         let id: Vec<u32> = id_texts.iter().map(|t| ids.code(t)).collect();
+        new_entries.extend(news.into_iter().map(|(i, d)| (id[i as usize], d)));
         let code: Vec<Code> = code_texts.iter().map(|t| codes.code(t)).collect();
         spans.extend(block.into_iter().map(|(i, (start, end, sau, local))| {
             let local = local.map(|l| code[l as usize]);
@@ -1922,6 +2028,7 @@ fn enrollment_spans(e: &DataFrame) -> PolarsResult<Evidence> {
         spans,
         codes: codes.texts().len(),
         addresses: Vec::new(),
+        new_entries,
     })
 }
 
@@ -1954,7 +2061,7 @@ pub fn run(
             let (units, rule_of, review) = build_units(&ids, personal)?;
             Ok((ids, table, units, rule_of, review))
         },
-        || Evidence::read(enrollment, addresses),
+        || Evidence::read(personal, enrollment, addresses),
     );
     let (ids, table, mut units, rule_of, mut review) = built?;
     let evidence = evidence?;
@@ -2643,6 +2750,79 @@ mod tests {
             SCHOOL_STUDENT_ID => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
         )
         .unwrap()
+    }
+
+    /// A unit enters new when a row at its first entry date is not marked
+    /// continuing (StartStatus 02): another code, a blank, or no StartStatus
+    /// column at all (nothing says the child continued).
+    #[test]
+    fn a_unit_enters_new_when_its_first_row_is_not_marked_continuing() {
+        let rows = [
+            ("000000001", "2014-08-28", "2015-06-12", "1000", "8401"),
+            ("000000001", "2015-08-28", "2016-06-12", "1000", "8401"),
+            ("000000002", "2016-08-28", "2017-06-12", "1000", "8401"),
+            ("000000002", "2016-08-28", "2017-06-12", "1000", "8401"),
+            ("000000003", "2016-08-28", "2017-06-12", "1000", "8402"),
+            ("000000004", "2015-08-28", "2016-06-12", "1000", "8403"),
+            ("000000004", "2016-08-28", "2017-06-12", "1000", "8403"),
+        ];
+        let status = [
+            Some("01"),
+            Some("02"),
+            Some("02"),
+            Some("14"),
+            None,
+            Some("02"),
+            Some("01"),
+        ];
+        let entering = |e: &DataFrame| -> Vec<bool> {
+            let mut units: Vec<Unit> = (1..=4)
+                .map(|k| {
+                    let key = format!("00000000{k}");
+                    Unit::new(key.clone(), Some(key), Vec::new())
+                })
+                .collect();
+            let none = DataFrame::empty();
+            attach(&mut units, Evidence::read(&none, Some(e), None).unwrap());
+            units.iter().map(|u| u.enters_new).collect()
+        };
+        let mut e = enrollments(&rows);
+        assert_eq!(
+            entering(&e),
+            [true, true, true, true],
+            "no StartStatus column"
+        );
+        e.with_column(Column::new(START_STATUS.into(), status))
+            .unwrap();
+        // 1: new, then continuing; 2: two rows on its first day, one a
+        // transfer in; 3: blank; 4: continuing, a later row new.
+        assert_eq!(entering(&e), [true, true, true, false]);
+    }
+
+    /// A `NEW-` person is tied by a Local Student Number no other such
+    /// person holds, found on enrollments without an ID in one SAU only:
+    /// not a person with an ID, not a number two persons hold, not one
+    /// found in two SAUs.
+    #[test]
+    fn a_new_unit_is_tied_by_a_local_number_of_one_sau_and_one_person() {
+        let personal = df!(
+            PERSON_ID => [1i64, 2, 3, 4, 5, 6],
+            STATE_STUDENT_ID => [Some("000000001"), None, None, None, None, None],
+            LOCAL_STUDENT_NUMBER => ["11", "12", " 13 ", "14", "14", "16"],
+        )
+        .unwrap();
+        let none: Option<&str> = None;
+        let e = df!(
+            STATE_STUDENT_ID => [none, none, none, none, none, none, none, Some("000000009")],
+            crate::crosswalk::SAU_ORG_ID => ["A", "A", "A", "A", "A", "A", "B", "B"],
+            SCHOOL_STUDENT_ID => ["11", "12", "12", "13", "14", "16", "16", "13"],
+        )
+        .unwrap();
+        let tied = new_keys_by_local(&personal, &e).unwrap();
+        let mut tied: Vec<(&str, &str)> =
+            tied.iter().map(|(l, k)| (l.as_str(), k.as_str())).collect();
+        tied.sort();
+        assert_eq!(tied, [("12", "NEW-2"), ("13", "NEW-3")]);
     }
 
     fn addresses(rows: &[(&str, &str, &str)]) -> DataFrame {

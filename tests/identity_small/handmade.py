@@ -36,6 +36,7 @@ class Bundle:
     def __init__(self, prefix, person, identity, enrollment):
         self.prefix, self.person, self.identity = prefix, person, identity
         self.people, self.addrs, self.enrs, self.expected = [], [], [], []
+        self.locals = {}
         self.n = 0
         self.eid = enrollment
 
@@ -50,14 +51,29 @@ class Bundle:
         key = sid or self.sid(i)
         self.people.append([person or self.person + i, self.identity + i, key, last, first, middle, "",
                             gender, birth, "N", "", "eng", eff])
+        return self.address(key, addr, sid)
+
+    def unidentified(self, last, first, middle, gender, birth, local):
+        """A person with no StateStudentID and Local Student Number `local` (the
+        bundle's student_personal.csv then has the column); returns the key
+        identity gives it, `NEW-` and its PersonID."""
+        self.n += 1
+        person = self.person + self.n
+        self.people.append([person, self.identity + self.n, "", last, first, middle, "",
+                            gender, birth, "N", "", "eng", "2014-08-01"])
+        self.locals[len(self.people) - 1] = local
+        return f"NEW-{person}"
+
+    def address(self, key, addr, sid):
         if addr and not sid:
             street, city, zip_ = addr
             self.addrs.append([key, street, city, "ME", zip_])
         return key
 
-    def enroll(self, s, school, local, years, entry=None, exit_=None, first_grade=0):
+    def enroll(self, s, school, local, years, entry=None, exit_=None, first_grade=0, first_status="02"):
         """One row per school year (YearCode = spring year); entry/exit override the
-        first year's entry and the last year's exit."""
+        first year's entry and the last year's exit; first_status is the first row's
+        StartStatus (the others continuing, 02)."""
         for k, y in enumerate(years):
             self.eid += 1
             g = first_grade + k
@@ -71,7 +87,7 @@ class Bundle:
             row = {c: "" for c in ENR_HEAD}
             row.update(EnrollmentID=self.eid, School_ID=school, StateStudentID=s, SchoolStudentID=local,
                        ResidentSAU_ID=SCHOOLS[school], ResidentTownCode="001", EnrollmentTypeCode="P",
-                       YearCode=y, GradeLevelCode=grade, SchoolEntryDate=start, StartStatus="02",
+                       YearCode=y, GradeLevelCode=grade, SchoolEntryDate=start, StartStatus=first_status if k == 0 else "02",
                        ExitDate=end, SchoolLunchElig="N", FiscalResponsibility="R", EnglishProficiency="01")
             for c in FLAGS:
                 row[c] = "N"
@@ -82,7 +98,11 @@ class Bundle:
 
     def write(self, out):
         os.makedirs(out, exist_ok=True)
-        write_csv(f"{out}/student_personal.csv", PERSONAL_HEAD, self.people)
+        if self.locals:
+            people = [p + [self.locals.get(k, "")] for k, p in enumerate(self.people)]
+            write_csv(f"{out}/student_personal.csv", PERSONAL_HEAD + ["LocalStudentNumber"], people)
+        else:
+            write_csv(f"{out}/student_personal.csv", PERSONAL_HEAD, self.people)
         write_csv(f"{out}/mailing_address.csv", ["StateStudentID", "Address", "City", "State", "Zip"], self.addrs)
         write_csv(f"{out}/student_enrollment.csv", ENR_HEAD, self.enrs)
         write_csv(f"{out}/expected.csv", ["id_a", "id_b", "kind", "outcome", "case"], self.expected)

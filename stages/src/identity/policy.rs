@@ -531,7 +531,12 @@ pub(super) fn score_pairs(
             probability,
             config,
         );
-        let doubt = doubtful(v).or_else(|| twins::one_first_name_two_middles(v));
+        let doubt = doubtful(v)
+            .or_else(|| twins::one_first_name_two_middles(v))
+            .or_else(|| {
+                twins::newcomer_under_one_number(&units[a], &units[b], v)
+                    .then_some(twins::NEWCOMER_UNDER_ONE_NUMBER)
+            });
         let (outcome, reason) = match (outcome, doubt) {
             ("merge", Some(why)) if reason == "probable" => ("review", why.into()),
             ("merge", None) if reason == "probable" && evidence < MERGE_EVIDENCE_BITS => {
