@@ -131,20 +131,79 @@ fn latest(evidence: DataFrame) -> Result<DataFrame> {
     if RACE_EVIDENCE.iter().any(|c| evidence.column(c).is_err()) {
         return Ok(evidence);
     }
-    let order = [STATE_STUDENT_ID, SCHOOL_YEAR, SCHOOL_ENTRY_DATE, SOURCE_ROW].map(col);
     let rest = [SAU_ORG_ID, SCHOOL_YEAR, SCHOOL_ENTRY_DATE, SOURCE_ROW].map(|c| col(c).last());
-    Ok(evidence
+    let counted = evidence
         .lazy()
         .filter(
             col(STATE_STUDENT_ID)
                 .is_not_null()
                 .and(col(SAU_ORG_ID).is_not_null()),
         )
-        .sort_by_exprs(order, SortMultipleOptions::default())
+        .collect()?;
+    // Each student's rows in order of school year, entry date (none
+    // first) and source row: sorted by the one number that orders them so
+    // when the three fit in one (no text compared), else by the three
+    // after the StateStudentID. The group keeps the sorted order either
+    // way, so its last row is the same.
+    let order = [SCHOOL_YEAR, SCHOOL_ENTRY_DATE, SOURCE_ROW];
+    let sorted = match order_key(&counted, order)? {
+        Some(key) => {
+            let mut keyed = counted;
+            keyed.with_column(key.into_series().into())?;
+            keyed
+                .lazy()
+                .sort([ORDER_KEY], SortMultipleOptions::default())
+        }
+        None => counted.lazy().sort_by_exprs(
+            [STATE_STUDENT_ID, SCHOOL_YEAR, SCHOOL_ENTRY_DATE, SOURCE_ROW].map(col),
+            SortMultipleOptions::default(),
+        ),
+    };
+    Ok(sorted
         .group_by([col(STATE_STUDENT_ID)])
         .agg(rest)
         .select(RACE_EVIDENCE.map(col))
         .collect()?)
+}
+
+/// The column [`latest`] sorts by.
+const ORDER_KEY: &str = "__order";
+
+/// Each row's place in the order of `columns` (each ascending, none
+/// first) as one number: the columns' values, each counted from its least
+/// (none 0), combined in their order. `None` when a column is not a whole
+/// number or a date, or the combined numbers would not fit in 63 bits.
+fn order_key(df: &DataFrame, columns: [&str; 3]) -> Result<Option<Int64Chunked>> {
+    let mut parts = Vec::with_capacity(columns.len());
+    let mut span: i64 = 1;
+    for c in columns {
+        let column = df.column(c)?;
+        if !(column.dtype().is_integer() || column.dtype() == &DataType::Date) {
+            return Ok(None);
+        }
+        let values = column.as_materialized_series().cast(&DataType::Int64)?;
+        let values = values.i64()?.clone();
+        let least = values.min().unwrap_or(0);
+        let Some(width) = values
+            .max()
+            .map_or(Some(0), |most| most.checked_sub(least))
+            .and_then(|w| w.checked_add(2))
+        else {
+            return Ok(None);
+        };
+        let Some(wider) = span.checked_mul(width) else {
+            return Ok(None);
+        };
+        span = wider;
+        parts.push((values, least, width));
+    }
+    let mut key = vec![0i64; df.height()];
+    for (values, least, width) in &parts {
+        for (k, v) in key.iter_mut().zip(values.iter()) {
+            *k = *k * width + v.map_or(0, |v| v - least + 1);
+        }
+    }
+    Ok(Some(Int64Chunked::from_vec(ORDER_KEY.into(), key)))
 }
 
 /// What [`overlapped`]'s maker hands each frame to.
@@ -174,6 +233,34 @@ mod tests {
     use super::*;
     use cutover_stages::columns::{SCHOOL_ENTRY_DATE, SCHOOL_YEAR, SOURCE_ROW, STATE_STUDENT_ID};
     use cutover_stages::crosswalk::SAU_ORG_ID;
+
+    #[test]
+    fn the_order_key_orders_rows_as_the_three_columns_do_or_is_none() {
+        // Years, dates (some none, which come first) and rows given out of
+        // order: sorted by the key, the rows are in the three columns' order.
+        let df = df!(
+            "y" => [Some(2012i32), Some(2011), None, Some(2012), Some(2011), Some(2012)],
+            "d" => [Some(5i32), None, Some(1), Some(5), Some(-3), None],
+            "r" => [9i64, 4, 7, 2, 3, 8],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col("d").cast(DataType::Date))
+        .collect()
+        .unwrap();
+        let key = order_key(&df, ["y", "d", "r"]).unwrap().expect("fits");
+        let by_key: Vec<usize> = key
+            .arg_sort(SortOptions::default())
+            .into_no_null_iter()
+            .map(|i| i as usize)
+            .collect();
+        assert_eq!(by_key, vec![2, 1, 4, 5, 3, 0]);
+        // Rows too far apart to combine: no key (the three are sorted).
+        let wide = df!("y" => [0i64, i64::MAX], "d" => [0i64, 1], "r" => [0i64, 1]).unwrap();
+        assert!(order_key(&wide, ["y", "d", "r"]).unwrap().is_none());
+        let text = df!("y" => ["a"], "d" => [0i64], "r" => [0i64]).unwrap();
+        assert!(order_key(&text, ["y", "d", "r"]).unwrap().is_none());
+    }
 
     #[test]
     fn evidence_kept_a_batch_at_a_time_is_each_students_latest_row() {
