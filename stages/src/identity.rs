@@ -1877,11 +1877,6 @@ type BlockSpans<'a> = (
 /// The StartStatus of a row continuing at its school from the year before.
 const CONTINUING: &str = "02";
 
-/// Each enrollment row's ID and span, in row order, made on both cores a
-/// block of rows at a time. IDs, SAUs and local numbers are numbered in
-/// order of first sight over all rows (each block numbers its own, then
-/// the blocks' numbers are joined in row order: the numbers one walk would
-/// give).
 /// The `NEW-` units' keys by the local number (stripped) that ties them to
 /// enrollments without a StateStudentID, as the New State ID upload ties
 /// them ([`crate::conform::unidentified_in_one_sau`]): a person with no
@@ -1938,6 +1933,14 @@ fn new_keys_by_local(
         .collect())
 }
 
+/// Each enrollment row's ID and span, in row order, made on both cores a
+/// block of rows at a time. IDs, SAUs and local numbers are numbered in
+/// order of first sight over all rows (each block numbers its own, then
+/// the blocks' numbers are joined in row order: the numbers one walk would
+/// give).
+///
+/// A `NEW-` unit gets the spans of the rows its local number ties it to
+/// (`tied`, from [`new_keys_by_local`]).
 fn enrollment_spans(e: &DataFrame, tied: &PlHashMap<String, String>) -> PolarsResult<Evidence> {
     let (entry, exit) = rayon::join(
         || extract::dates(e, SCHOOL_ENTRY_DATE),
