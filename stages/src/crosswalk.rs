@@ -1220,36 +1220,49 @@ fn counts(df: &DataFrame, group: Expr) -> PolarsResult<Vec<CategoryCount>> {
         .collect())
 }
 
+/// Each student's SAU (`__sau`): that of their latest enrollment with one,
+/// in order of school year, entry date and source row. Rows already one a
+/// student (the crosswalk's evidence is each student's latest row) are
+/// taken as they are: no sort, no groups.
+fn latest_sau(enrollment: &DataFrame) -> PolarsResult<LazyFrame> {
+    let rows = enrollment
+        .clone()
+        .lazy()
+        .filter(
+            col(STATE_STUDENT_ID)
+                .is_not_null()
+                .and(col(SAU_ORG_ID).is_not_null()),
+        )
+        .collect()?;
+    if rows.column(STATE_STUDENT_ID)?.n_unique()? == rows.height() {
+        let sau = col(SAU_ORG_ID).alias("__sau");
+        return Ok(rows.lazy().select([col(STATE_STUDENT_ID), sau]));
+    }
+    Ok(rows
+        .lazy()
+        .sort_by_exprs(
+            [
+                col(STATE_STUDENT_ID),
+                col(SCHOOL_YEAR),
+                col(SCHOOL_ENTRY_DATE),
+                col(SOURCE_ROW),
+            ],
+            SortMultipleOptions::default(),
+        )
+        .group_by([col(STATE_STUDENT_ID)])
+        .agg([col(SAU_ORG_ID).last().alias("__sau")]))
+}
+
 fn race_check(personal: &DataFrame, enrollment: Option<&DataFrame>) -> PolarsResult<RaceCheck> {
     let total = counts(personal, lit("total"))?;
     let by_year = counts(personal, col(SCHOOL_YEAR))?;
     let by_sau = match enrollment {
         Some(e) if e.column(SAU_ORG_ID).is_ok() => {
-            // Each student's SAU: that of their latest enrollment.
-            let latest = e
-                .clone()
-                .lazy()
-                .filter(
-                    col(STATE_STUDENT_ID)
-                        .is_not_null()
-                        .and(col(SAU_ORG_ID).is_not_null()),
-                )
-                .sort_by_exprs(
-                    [
-                        col(STATE_STUDENT_ID),
-                        col(SCHOOL_YEAR),
-                        col(SCHOOL_ENTRY_DATE),
-                        col(SOURCE_ROW),
-                    ],
-                    SortMultipleOptions::default(),
-                )
-                .group_by([col(STATE_STUDENT_ID)])
-                .agg([col(SAU_ORG_ID).last().alias("__sau")]);
             let joined = personal
                 .clone()
                 .lazy()
                 .join(
-                    latest,
+                    latest_sau(e)?,
                     [col(STATE_STUDENT_ID)],
                     [col(STATE_STUDENT_ID)],
                     JoinArgs::new(JoinType::Left),
@@ -1524,6 +1537,44 @@ mod tests {
             .unwrap();
         assert_eq!(grades.unmapped_rows, 1);
         assert_eq!(grades.values.len(), 3);
+    }
+
+    fn saus(lf: LazyFrame) -> Vec<(String, String)> {
+        let df = lf
+            .sort([STATE_STUDENT_ID], Default::default())
+            .collect()
+            .unwrap();
+        let ids = strs(&df, STATE_STUDENT_ID);
+        let saus = strs(&df, "__sau");
+        ids.into_iter()
+            .zip(saus)
+            .map(|(i, s)| (i.unwrap(), s.unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn each_students_sau_is_their_latest_enrollments_whether_or_not_the_rows_are_one_a_student() {
+        // A: two years (the later one's SAU); B: the latest row has no SAU
+        // (the latest with one); C: two rows of one year, the later entry
+        // date first in the file; D: one row. None without an ID counts.
+        let rows = df!(
+            STATE_STUDENT_ID => [Some("A"), Some("A"), Some("B"), Some("B"), Some("C"), Some("C"), Some("D"), None],
+            SAU_ORG_ID => [Some("s1"), Some("s2"), Some("s3"), None, Some("s4"), Some("s5"), Some("s6"), Some("s7")],
+            SCHOOL_YEAR => [2016i32, 2015, 2015, 2016, 2016, 2016, 2017, 2017],
+            SCHOOL_ENTRY_DATE => [Some(100i32), Some(200), None, Some(50), Some(300), Some(100), None, None],
+            SOURCE_ROW => [2i64, 3, 4, 5, 6, 7, 8, 9],
+        )
+        .unwrap();
+        let expected: Vec<(String, String)> = [("A", "s1"), ("B", "s3"), ("C", "s4"), ("D", "s6")]
+            .iter()
+            .map(|(i, s)| (i.to_string(), s.to_string()))
+            .collect();
+        assert_eq!(saus(latest_sau(&rows).unwrap()), expected);
+        // The same students' latest rows alone: taken as they are.
+        let one_each = rows
+            .take(&IdxCa::from_vec("i".into(), vec![0, 2, 4, 6]))
+            .unwrap();
+        assert_eq!(saus(latest_sau(&one_each).unwrap()), expected);
     }
 
     #[test]
