@@ -358,6 +358,7 @@ impl Shared {
             neo_ids: &self.neo_ids,
             code_sets: &self.code_sets,
             primary_periods: periods.unwrap_or(&self.no_periods),
+            ranked: None,
             valid_enrollments,
             end_of_year: self.end_of_year.as_ref(),
             org_names: Some(&self.names),

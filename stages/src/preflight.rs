@@ -96,6 +96,11 @@ pub struct Context<'a> {
     pub code_sets: &'a BTreeMap<String, Vec<String>>,
     /// The periods of primary enrollment ([`primary_periods`]).
     pub primary_periods: &'a DataFrame,
+    /// When the periods were made from the very rows checked
+    /// ([`primary_periods_ranked`]: Student Enrollment a school year at a
+    /// time): the rows' and the periods' students and years as numbers, so
+    /// a row's periods are found without its text.
+    pub ranked: Option<&'a Ranked>,
     /// Student Enrollment rows that passed pre-flight: a Student Personal row
     /// needs one in its school year and SAU.
     pub valid_enrollments: Option<&'a DataFrame>,
@@ -200,9 +205,9 @@ fn far() -> Expr {
 /// first three (blank first). The primary rows are ordered by position
 /// (student, school year, entry date) and chained in one pass.
 pub fn primary_periods(enrollments: Option<&DataFrame>) -> PolarsResult<DataFrame> {
-    use rayon::prelude::*;
-    let Some(e) = enrollments else {
-        return DataFrame::new(
+    match enrollments {
+        Some(e) => Ok(primary_periods_ranked(e)?.0),
+        None => DataFrame::new(
             0,
             vec![
                 Column::new_empty("__p_id".into(), &DataType::String),
@@ -210,15 +215,47 @@ pub fn primary_periods(enrollments: Option<&DataFrame>) -> PolarsResult<DataFram
                 Column::new_empty("__p_entry".into(), &DataType::Date),
                 Column::new_empty("__p_exit".into(), &DataType::Date),
             ],
+        ),
+    }
+}
+
+/// StateStudentID's and SchoolYear's [`text_ranks`] of a frame's rows: a
+/// student and year compared or ordered as two numbers (0: blank).
+pub struct StudentYears {
+    ids: Vec<u32>,
+    years: Vec<u32>,
+}
+
+impl StudentYears {
+    /// The ranks of `df`'s rows (its two columns ranked on both cores).
+    pub fn of(df: &DataFrame) -> PolarsResult<StudentYears> {
+        let (ids, years) = (
+            text_values(df, "StateStudentID")?,
+            text_values(df, "SchoolYear")?,
         );
-    };
+        let (ids, years) = rayon::join(|| text_ranks(&ids), || text_ranks(&years));
+        Ok(StudentYears { ids, years })
+    }
+}
+
+/// Rows and the primary periods made from them, ranked once
+/// ([`primary_periods_ranked`]): each row's student and year, and each
+/// period's (in the periods' order, which is theirs), as numbers.
+pub struct Ranked {
+    rows: StudentYears,
+    periods: Vec<(u32, u32)>,
+}
+
+/// [`primary_periods`] of `e`, and `e`'s rows and the periods ranked
+/// ([`Ranked`]) for pre-flight's look-ups on the same rows.
+pub fn primary_periods_ranked(e: &DataFrame) -> PolarsResult<(DataFrame, Ranked)> {
+    use rayon::prelude::*;
     let kinds = text_values(e, "EnrollmentType")?;
     let ids = text_values(e, "StateStudentID")?;
     let years = text_values(e, "SchoolYear")?;
     let (entry, exit) = (day_values(e, "EntryDate")?, day_values(e, "ExitDate")?);
-    let (id_ranks, year_ranks) = (text_ranks(&ids), text_ranks(&years));
-    let ids: Vec<Option<&str>> = ids.iter().collect();
-    let years: Vec<Option<&str>> = years.iter().collect();
+    let rows = StudentYears::of(e)?;
+    let (id_ranks, year_ranks) = (&rows.ids, &rows.years);
     let entry: Vec<Option<i32>> = entry.iter().collect();
     let far = far_days();
     let exit: Vec<i32> = exit.iter().map(|d| d.unwrap_or(far)).collect();
@@ -230,21 +267,21 @@ pub fn primary_periods(enrollments: Option<&DataFrame>) -> PolarsResult<DataFram
         .collect();
     // By student, year and entry date: the ranks order as the text does.
     order.par_sort_unstable_by_key(|&i| (id_ranks[i], year_ranks[i], entry[i]));
-    // A row begins a period when it is the first of its student and year,
-    // or enters more than a day after every earlier row of them has ended
-    // (`ended`: their latest exit); a period ends at its rows' latest exit.
-    let (mut p_id, mut p_year) = (Vec::new(), Vec::new());
+    // A row begins a period when it is the first of its student and year
+    // (equal ranks: equal text), or enters more than a day after every
+    // earlier row of them has ended (`ended`: their latest exit); a period
+    // ends at its rows' latest exit.
+    let key = |i: usize| (id_ranks[i], year_ranks[i]);
+    let (mut p_id, mut p_year, mut keys) = (Vec::new(), Vec::new(), Vec::new());
     let (mut p_entry, mut p_exit): (Vec<Option<i32>>, Vec<i32>) = (Vec::new(), Vec::new());
     let mut ended = 0;
     for (k, &i) in order.iter().enumerate() {
-        let first = k == 0 || {
-            let j = order[k - 1];
-            (ids[j], years[j]) != (ids[i], years[i])
-        };
+        let first = k == 0 || key(order[k - 1]) != key(i);
         let gap = matches!(entry[i], Some(entry) if entry > ended + 1);
         if first || gap {
-            p_id.push(ids[i]);
-            p_year.push(years[i]);
+            p_id.push(ids.get(i));
+            p_year.push(years.get(i));
+            keys.push(key(i));
             p_entry.push(entry[i]);
             p_exit.push(exit[i]);
         } else if let Some(end) = p_exit.last_mut() {
@@ -252,7 +289,7 @@ pub fn primary_periods(enrollments: Option<&DataFrame>) -> PolarsResult<DataFram
         }
         ended = if first { exit[i] } else { ended.max(exit[i]) };
     }
-    DataFrame::new(
+    let periods = DataFrame::new(
         p_id.len(),
         vec![
             Column::new("__p_id".into(), p_id),
@@ -260,7 +297,14 @@ pub fn primary_periods(enrollments: Option<&DataFrame>) -> PolarsResult<DataFram
             date_column("__p_entry", p_entry)?,
             date_column("__p_exit", p_exit.into_iter().map(Some).collect())?,
         ],
-    )
+    )?;
+    Ok((
+        periods,
+        Ranked {
+            rows,
+            periods: keys,
+        },
+    ))
 }
 
 /// The text of a column, in one chunk (null stays null).
@@ -341,13 +385,71 @@ fn date_column(name: &str, days: Vec<Option<i32>>) -> PolarsResult<Column> {
 /// enrollment of the student (same StateStudentID and school year, neither
 /// blank) was open on `start`, and the end of the latest such period
 /// (open = far future). The periods are looked up by student and year in a
-/// hash table of their positions, row by row.
-fn with_primary(df: DataFrame, start: &str, periods: &DataFrame) -> PolarsResult<DataFrame> {
+/// hash table of their positions, row by row; by their ranks when they
+/// were made from these rows (`ranked`).
+fn with_primary(
+    df: DataFrame,
+    start: &str,
+    periods: &DataFrame,
+    ranked: Option<&Ranked>,
+) -> PolarsResult<DataFrame> {
+    if let Some(ranked) = ranked.filter(|r| r.rows.ids.len() == df.height()) {
+        return with_primary_ranked(df, start, periods, ranked);
+    }
     // A few rows (CTE's) against every student's periods: only their
     // students' periods are linked (a look-up per period, not a table of
     // them all); as many rows as periods (a year's enrollments): all.
     let only_rows_keys = df.height().saturating_mul(4) < periods.height();
     with_primary_keyed(df, start, periods, only_rows_keys)
+}
+
+/// [`with_primary`] by ranks: the periods come ordered by student rank
+/// ([`primary_periods_ranked`]), so each student's are one run of them,
+/// found by its rank in a table of where each rank's run begins.
+fn with_primary_ranked(
+    mut df: DataFrame,
+    start: &str,
+    periods: &DataFrame,
+    ranked: &Ranked,
+) -> PolarsResult<DataFrame> {
+    let (p_entry, p_exit) = (
+        day_values(periods, "__p_entry")?,
+        day_values(periods, "__p_exit")?,
+    );
+    let (ids, years, keys) = (&ranked.rows.ids, &ranked.rows.years, &ranked.periods);
+    debug_assert!(keys.is_sorted_by_key(|k| k.0));
+    // `from[r]`: the first period of student rank `r` or after.
+    let top = ids.iter().copied().max().unwrap_or(0) as usize;
+    let mut from = vec![keys.len() as u32; top + 2];
+    for (p, k) in keys.iter().enumerate().rev() {
+        from[k.0 as usize] = p as u32;
+    }
+    for r in (0..=top).rev() {
+        from[r] = from[r].min(from[r + 1]);
+    }
+    let starts = day_values(&df, start)?;
+    let ends: Vec<Option<i32>> = starts
+        .iter()
+        .enumerate()
+        .map(|(i, start)| {
+            let (id, year, start) = (ids[i], years[i], start?);
+            if id == 0 || year == 0 {
+                return None;
+            }
+            (from[id as usize] as usize..from[id as usize + 1] as usize)
+                .filter(|&p| keys[p].1 == year)
+                .filter(|&p| {
+                    p_entry.get(p).is_some_and(|e| e <= start)
+                        && p_exit.get(p).is_some_and(|e| e >= start)
+                })
+                .filter_map(|p| p_exit.get(p))
+                .max()
+        })
+        .collect();
+    let found: BooleanChunked = ends.iter().map(|e| Some(e.is_some())).collect();
+    df.with_column(date_column(PRIMARY_END, ends)?)?;
+    df.with_column(found.with_name(PRIMARY_FOUND.into()).into_column())?;
+    Ok(df)
 }
 
 /// [`with_primary`], linking the periods of the rows' own students and
@@ -849,9 +951,19 @@ pub fn run(
 
 /// The columns an upload's rules read besides its own.
 fn with_rule_columns(df: &DataFrame, upload: &str, ctx: &Context) -> PolarsResult<DataFrame> {
+    // Student Enrollment's primary columns first, on the rows as they
+    // came (the order `ctx.ranked` knows them in): the flags' join below
+    // adds columns to each row, whatever order it leaves them in.
+    let df = match upload {
+        "student_enrollment" => {
+            let ranked = ctx.ranked;
+            let primary = with_primary(df.clone(), "EntryDate", ctx.primary_periods, ranked)?;
+            with_next_primary(primary, ranked.map(|r| &r.rows))?
+        }
+        _ => df.clone(),
+    };
     let df = match ctx.end_of_year {
         Some(flags) => df
-            .clone()
             .lazy()
             .join(
                 flags.clone().lazy(),
@@ -860,14 +972,11 @@ fn with_rule_columns(df: &DataFrame, upload: &str, ctx: &Context) -> PolarsResul
                 JoinArgs::new(JoinType::Left),
             )
             .collect()?,
-        None => df.clone(),
+        None => df,
     };
     match upload {
-        "student_enrollment" => {
-            with_next_primary(with_primary(df, "EntryDate", ctx.primary_periods)?)
-        }
         "cte" => with_concurrent_enrollment(
-            with_primary(df, "ProgramStartDate", ctx.primary_periods)?.lazy(),
+            with_primary(df, "ProgramStartDate", ctx.primary_periods, None)?.lazy(),
             ctx,
         )?
         .collect(),
@@ -885,13 +994,17 @@ fn with_rule_columns(df: &DataFrame, upload: &str, ctx: &Context) -> PolarsResul
 /// "Next": the primary rows ordered by student, school year, entry date
 /// (blank first) and upload row; a student's rows of a year are
 /// neighbours, compared on their positions in one pass.
-fn with_next_primary(mut df: DataFrame) -> PolarsResult<DataFrame> {
+fn with_next_primary(mut df: DataFrame, ranks: Option<&StudentYears>) -> PolarsResult<DataFrame> {
     use rayon::prelude::*;
+    let own;
+    let ranks = match ranks.filter(|r| r.ids.len() == df.height()) {
+        Some(ranks) => ranks,
+        None => {
+            own = StudentYears::of(&df)?;
+            &own
+        }
+    };
     let kinds = text_values(&df, "EnrollmentType")?;
-    let (ids, years) = (
-        text_values(&df, "StateStudentID")?,
-        text_values(&df, "SchoolYear")?,
-    );
     let schools = text_values(&df, "SchoolID")?;
     let (entry, exit) = (day_values(&df, "EntryDate")?, day_values(&df, "ExitDate")?);
     let rows = df
@@ -899,9 +1012,7 @@ fn with_next_primary(mut df: DataFrame) -> PolarsResult<DataFrame> {
         .as_materialized_series()
         .cast(&DataType::Int64)?;
     let rows = rows.i64()?.rechunk();
-    let (id_ranks, year_ranks) = (text_ranks(&ids), text_ranks(&years));
-    let ids: Vec<Option<&str>> = ids.iter().collect();
-    let years: Vec<Option<&str>> = years.iter().collect();
+    let (id_ranks, year_ranks) = (&ranks.ids, &ranks.years);
     let entry: Vec<Option<i32>> = entry.iter().collect();
     let rows: Vec<Option<i64>> = rows.iter().collect();
     // By student, year, entry date and upload row: the ranks order as the
@@ -919,7 +1030,8 @@ fn with_next_primary(mut df: DataFrame) -> PolarsResult<DataFrame> {
     let mut next_entry: Vec<Option<i32>> = vec![None; df.height()];
     for pair in primary.windows(2) {
         let (a, b) = (pair[0], pair[1]);
-        let same = ids[a].is_some() && ids[a] == ids[b] && years[a] == years[b];
+        // Equal ranks: equal text (0: blank, never the same student).
+        let same = id_ranks[a] != 0 && (id_ranks[a], year_ranks[a]) == (id_ranks[b], year_ranks[b]);
         let open = matches!(entry[b], Some(e) if e < exit.get(a).unwrap_or(far));
         if same && open {
             next_school[a] = schools.get(b);
@@ -1653,13 +1765,25 @@ mod tests {
             // Every period linked, or only those of the rows' keys.
             for keyed in [false, true] {
                 let new = with_primary_keyed(df.clone(), "EntryDate", &periods, keyed).unwrap();
-                let new = with_next_primary(new).unwrap();
+                let new = with_next_primary(new, None).unwrap();
                 assert_eq!(as_text(&new, &columns), as_text(&old, &columns));
             }
         }
+        // The periods made from these rows, looked up by rank.
+        let (periods, ranked) = primary_periods_ranked(&df).unwrap();
+        let old = old_with_next_primary(
+            old_with_primary(df.clone().lazy(), "EntryDate", &periods).unwrap(),
+        )
+        .unwrap()
+        .collect()
+        .unwrap();
+        let new = with_primary(df.clone(), "EntryDate", &periods, Some(&ranked)).unwrap();
+        let new = with_next_primary(new, Some(&ranked.rows)).unwrap();
+        assert_eq!(as_text(&new, &columns), as_text(&old, &columns));
         // Not a vacuous match: who overlaps whom, by frame row.
         let periods = primary_periods(Some(&df)).unwrap();
-        let new = with_next_primary(with_primary(df, "EntryDate", &periods).unwrap()).unwrap();
+        let new = with_primary(df, "EntryDate", &periods, None).unwrap();
+        let new = with_next_primary(new, None).unwrap();
         let next = new.column(NEXT_SCHOOL).unwrap().str().unwrap().clone();
         let next: Vec<(usize, &str)> = next
             .iter()
@@ -1685,17 +1809,20 @@ mod tests {
             UPLOAD_ROW => [0u32, 1, 2],
         )
         .unwrap();
-        let periods = primary_periods(Some(&enrollments)).unwrap();
-        let out = with_primary(enrollments.clone(), "EntryDate", &periods).unwrap();
-        let found = out.column(PRIMARY_FOUND).unwrap().bool().unwrap().clone();
-        let found: Vec<Option<bool>> = (0..found.len()).map(|i| found.get(i)).collect();
-        assert_eq!(found, [Some(true), Some(true), Some(true)]);
-        let end = out
-            .column(PRIMARY_END)
-            .unwrap()
-            .cast(&DataType::String)
-            .unwrap();
-        assert_eq!(end.str().unwrap().get(2), Some("2016-06-10"));
+        let (periods, ranked) = primary_periods_ranked(&enrollments).unwrap();
+        // By text and by rank.
+        for ranked in [None, Some(&ranked)] {
+            let out = with_primary(enrollments.clone(), "EntryDate", &periods, ranked).unwrap();
+            let found = out.column(PRIMARY_FOUND).unwrap().bool().unwrap().clone();
+            let found: Vec<Option<bool>> = (0..found.len()).map(|i| found.get(i)).collect();
+            assert_eq!(found, [Some(true), Some(true), Some(true)]);
+            let end = out
+                .column(PRIMARY_END)
+                .unwrap()
+                .cast(&DataType::String)
+                .unwrap();
+            assert_eq!(end.str().unwrap().get(2), Some("2016-06-10"));
+        }
     }
 
     /// The truancy layout as shipped (layouts/truancy.csv).
@@ -1747,6 +1874,7 @@ mod tests {
             neo_ids: &neo_ids,
             code_sets: &code_sets,
             primary_periods: &periods,
+            ranked: None,
             valid_enrollments: None,
             end_of_year: None,
             org_names: None,
@@ -1855,6 +1983,7 @@ mod tests {
                 neo_ids: &neo_ids,
                 code_sets: &code_sets,
                 primary_periods: &periods,
+                ranked: None,
                 valid_enrollments: None,
                 end_of_year,
                 org_names: None,

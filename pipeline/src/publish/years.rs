@@ -373,13 +373,17 @@ impl Years {
         rules: &Rules,
         us: &mut UploadSummary,
     ) -> Result<()> {
-        let periods = if rules.own_periods {
-            Some(preflight::primary_periods(Some(year))?)
+        // The year's own periods are made with its rows' ranks, which its
+        // rules read again.
+        let (periods, ranked) = if rules.own_periods {
+            let (periods, ranked) = preflight::primary_periods_ranked(year)?;
+            (Some(periods), Some(ranked))
         } else {
-            rules.periods_of(year)?
+            (rules.periods_of(year)?, None)
         };
         let passed = rules.passed_of(year)?;
-        let ctx = rules.shared.ctx(periods.as_ref(), passed.as_ref());
+        let mut ctx = rules.shared.ctx(periods.as_ref(), passed.as_ref());
+        ctx.ranked = ranked.as_ref();
         let checked = preflight::run(upload, layout, year, &ctx)?;
         drop(passed);
         if let Some(periods) = periods.filter(|_| rules.own_periods) {
