@@ -360,6 +360,9 @@ fn who(
     Ok(out)
 }
 
+/// A key's school years and SAUs, as the queue shows them.
+type YearsAndSaus = (BTreeSet<String>, BTreeSet<String>);
+
 /// The school years and SAUs of the enrollment rows of each `wanted` key:
 /// the rows read under it, and a `NEW-` unit's rows without an ID that its
 /// local number ties it to (as identity reads them: an SAU, the number
@@ -369,7 +372,7 @@ fn enrollment_years(
     e: &DataFrame,
     tied: &PlHashMap<String, String>,
     wanted: &PlHashSet<&str>,
-) -> PolarsResult<BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)>> {
+) -> PolarsResult<BTreeMap<String, YearsAndSaus>> {
     let missing = |c: &str| polars_err!(ColumnNotFound: "{c}");
     // One chunk each: a row is found by its index at once.
     let ids = cast_str(e, STATE_STUDENT_ID)?.ok_or_else(|| missing(STATE_STUDENT_ID))?;
@@ -392,7 +395,7 @@ fn enrollment_years(
     ))?;
     let y = cast_str(&picked, YEAR_CODE)?.ok_or_else(|| missing(YEAR_CODE))?;
     let s = cast_str(&picked, cutover_stages::crosswalk::SAU_ORG_ID)?;
-    let mut years: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    let mut years: BTreeMap<String, YearsAndSaus> = BTreeMap::new();
     for (j, (_, key)) in rows.iter().enumerate() {
         let entry = years.entry(key.to_string()).or_default();
         entry.0.insert(y.get(j).unwrap_or("").to_string());

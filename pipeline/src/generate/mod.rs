@@ -2761,7 +2761,8 @@ mod tests {
             let (a, b) = (h["true_student_a"].as_str(), h["true_student_b"].as_str());
             of.entry(a).or_default().extend([a, b]);
             of.entry(b).or_default().extend([a, b]);
-            (kind.insert(a, &h["kind"]), kind.insert(b, &h["kind"]));
+            kind.insert(a, &h["kind"]);
+            kind.insert(b, &h["kind"]);
         }
         // Each child is paired with the two others, and they with each other.
         let sets: BTreeSet<&BTreeSet<&str>> = of.values().collect();
