@@ -301,10 +301,13 @@ fn cast_str(df: &DataFrame, c: &str) -> PolarsResult<Option<StringChunked>> {
 
 /// Who the `wanted` keys are: a student's name and birth date (by its
 /// surviving key) and the years and SAUs of the enrollments as read under
-/// an ID (`StateStudentID` of the enrollment evidence, before re-keying).
+/// an ID (`StateStudentID` of the enrollment evidence, before re-keying),
+/// or, for a `NEW-` unit, the rows without an ID its local number ties it
+/// to (`tied`, [`identity::Resolved::tied`]).
 fn who(
     students: &DataFrame,
     enrollment: Option<&DataFrame>,
+    tied: &PlHashMap<String, String>,
     wanted: &PlHashSet<&str>,
 ) -> PolarsResult<BTreeMap<String, Who>> {
     let required = |c: &str| -> PolarsResult<StringChunked> {
@@ -316,77 +319,90 @@ fn who(
         required(LAST_NAME)?,
         required(BIRTH_DATE)?,
     );
-    let mut years: BTreeMap<&str, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
-    // Only the rows read under a wanted ID (a few thousand of the
-    // enrollments) have their year and SAU cast to text.
-    let picked = match enrollment {
-        Some(e) => {
-            let ids = cast_str(e, STATE_STUDENT_ID)?
-                .ok_or_else(|| polars_err!(ColumnNotFound: "{STATE_STUDENT_ID}"))?;
-            let rows: Vec<IdxSize> = (ids.iter().enumerate())
-                .filter(|(_, id)| wanted.contains(id.unwrap_or("")))
-                .map(|(i, _)| i as IdxSize)
-                .collect();
-            Some(e.take(&IdxCa::from_vec("rows".into(), rows))?)
-        }
-        None => None,
+    let blank = || Who {
+        name: String::new(),
+        birth: String::new(),
+        enrollments: String::new(),
     };
-    let evidence = match picked.as_ref() {
-        Some(e) => Some((
-            cast_str(e, STATE_STUDENT_ID)?
-                .ok_or_else(|| polars_err!(ColumnNotFound: "{STATE_STUDENT_ID}"))?,
-            cast_str(e, YEAR_CODE)?.ok_or_else(|| polars_err!(ColumnNotFound: "{YEAR_CODE}"))?,
-            cast_str(e, cutover_stages::crosswalk::SAU_ORG_ID)?,
-        )),
-        None => None,
-    };
-    if let Some((ids, y, sau)) = &evidence {
-        for i in 0..ids.len() {
-            let id = ids.get(i).unwrap_or("");
-            if !wanted.contains(id) {
-                continue;
-            }
-            let entry = years.entry(id).or_default();
-            entry.0.insert(y.get(i).unwrap_or(""));
-            entry
-                .1
-                .insert(sau.as_ref().and_then(|s| s.get(i)).unwrap_or(""));
-        }
-    }
     let mut out = BTreeMap::new();
     for i in 0..keys.len() {
         let key = keys.get(i).unwrap_or("");
         if !wanted.contains(key) {
             continue;
         }
+        let name = format!(
+            "{} {}",
+            first.get(i).unwrap_or(""),
+            last.get(i).unwrap_or("")
+        );
+        let birth = birth.get(i).unwrap_or("").to_string();
         out.insert(
             key.to_string(),
             Who {
-                name: format!(
-                    "{} {}",
-                    first.get(i).unwrap_or(""),
-                    last.get(i).unwrap_or("")
-                ),
-                birth: birth.get(i).unwrap_or("").to_string(),
-                enrollments: String::new(),
+                name,
+                birth,
+                ..blank()
             },
         );
     }
+    let years = match enrollment {
+        Some(e) => enrollment_years(e, tied, wanted)?,
+        None => BTreeMap::new(),
+    };
     for (id, (y, s)) in years {
         let text = format!(
             "{} in SAU {}",
             y.into_iter().collect::<Vec<_>>().join(" "),
             s.into_iter().collect::<Vec<_>>().join(" ")
         );
-        out.entry(id.to_string())
-            .or_insert(Who {
-                name: String::new(),
-                birth: String::new(),
-                enrollments: String::new(),
-            })
-            .enrollments = text;
+        out.entry(id).or_insert_with(blank).enrollments = text;
     }
     Ok(out)
+}
+
+/// A key's school years and SAUs, as the queue shows them.
+type YearsAndSaus = (BTreeSet<String>, BTreeSet<String>);
+
+/// The school years and SAUs of the enrollment rows of each `wanted` key:
+/// the rows read under it, and a `NEW-` unit's rows without an ID that its
+/// local number ties it to (as identity reads them: an SAU, the number
+/// stripped). Only those rows (a few thousand) have their year and SAU
+/// cast to text.
+fn enrollment_years(
+    e: &DataFrame,
+    tied: &PlHashMap<String, String>,
+    wanted: &PlHashSet<&str>,
+) -> PolarsResult<BTreeMap<String, YearsAndSaus>> {
+    let missing = |c: &str| polars_err!(ColumnNotFound: "{c}");
+    // One chunk each: a row is found by its index at once.
+    let ids = cast_str(e, STATE_STUDENT_ID)?.ok_or_else(|| missing(STATE_STUDENT_ID))?;
+    let ids = ids.rechunk();
+    let sau = cast_str(e, cutover_stages::crosswalk::SAU_ORG_ID)?.map(|c| c.rechunk().into_owned());
+    let local = cast_str(e, SCHOOL_STUDENT_ID)?.map(|c| c.rechunk().into_owned());
+    let key_of = |i: usize| -> Option<&str> {
+        ids.get(i).or_else(|| {
+            sau.as_ref()?.get(i)?;
+            let n = local.as_ref()?.get(i)?;
+            tied.get(n.trim()).map(String::as_str)
+        })
+    };
+    let rows: Vec<(IdxSize, &str)> = (0..ids.len())
+        .filter_map(|i| Some((i as IdxSize, key_of(i).filter(|k| wanted.contains(k))?)))
+        .collect();
+    let picked = e.take(&IdxCa::from_vec(
+        "rows".into(),
+        rows.iter().map(|r| r.0).collect(),
+    ))?;
+    let y = cast_str(&picked, YEAR_CODE)?.ok_or_else(|| missing(YEAR_CODE))?;
+    let s = cast_str(&picked, cutover_stages::crosswalk::SAU_ORG_ID)?;
+    let mut years: BTreeMap<String, YearsAndSaus> = BTreeMap::new();
+    for (j, (_, key)) in rows.iter().enumerate() {
+        let entry = years.entry(key.to_string()).or_default();
+        entry.0.insert(y.get(j).unwrap_or("").to_string());
+        let sau = s.as_ref().and_then(|s| s.get(j)).unwrap_or("");
+        entry.1.insert(sau.to_string());
+    }
+    Ok(years)
 }
 
 /// The frames identity resolution reads.
@@ -456,7 +472,7 @@ fn review_queue(
         .iter()
         .flat_map(|p| [p.key_a.as_str(), p.key_b.as_str()])
         .collect();
-    let people = who(&out.students, enrollment, &wanted)?;
+    let people = who(&out.students, enrollment, &out.tied, &wanted)?;
     write_queue(root, &out.review, &people)
 }
 
@@ -730,7 +746,12 @@ pub fn explain(root: &Path, a: &str, b: &str, show_pii: bool) -> Result<String> 
         ));
     }
     let students = crate::snapshot::read_parquet(&root.join("identity/students.parquet"))?;
-    let people = who(&students, None, &PlHashSet::from_iter([x, y]))?;
+    let people = who(
+        &students,
+        None,
+        &PlHashMap::new(),
+        &PlHashSet::from_iter([x, y]),
+    )?;
     for key in [x, y] {
         if let Some(p) = people.get(key) {
             let (name, birth) = if show_pii {

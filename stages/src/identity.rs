@@ -468,6 +468,10 @@ pub struct Resolved {
     pub oversized_blocks: u64,
     pub model: Model,
     pub reports: Vec<StageReport>,
+    /// The `NEW-` units' keys by the local number (stripped) that ties
+    /// them to enrollment rows without a StateStudentID (the review
+    /// queue shows those rows as the unit's).
+    pub tied: PlHashMap<String, String>,
 }
 
 impl Resolved {
@@ -1763,6 +1767,9 @@ struct Evidence {
     /// The ID number and entry date of each row not marked continuing
     /// (StartStatus not 02, or blank; none when the column is absent).
     new_entries: Vec<(u32, NaiveDate)>,
+    /// The `NEW-` units' keys by the local number that ties them to rows
+    /// without an ID ([`new_keys_by_local`]).
+    tied: PlHashMap<String, String>,
 }
 
 impl Evidence {
@@ -1774,7 +1781,12 @@ impl Evidence {
         addresses: Option<&DataFrame>,
     ) -> PolarsResult<Self> {
         let mut evidence = match enrollment {
-            Some(e) => enrollment_spans(e, &new_keys_by_local(personal, e)?)?,
+            Some(e) => {
+                let tied = new_keys_by_local(personal, e)?;
+                let mut evidence = enrollment_spans(e, &tied)?;
+                evidence.tied = tied;
+                evidence
+            }
             None => Evidence::default(),
         };
         if let Some(a) = addresses {
@@ -2032,6 +2044,7 @@ fn enrollment_spans(e: &DataFrame, tied: &PlHashMap<String, String>) -> PolarsRe
         codes: codes.texts().len(),
         addresses: Vec::new(),
         new_entries,
+        tied: PlHashMap::new(),
     })
 }
 
@@ -2067,7 +2080,8 @@ pub fn run(
         || Evidence::read(personal, enrollment, addresses),
     );
     let (ids, table, mut units, rule_of, mut review) = built?;
-    let evidence = evidence?;
+    let mut evidence = evidence?;
+    let tied = std::mem::take(&mut evidence.tied);
     clock.lap("identities+units+evidence", units.len());
 
     let encoder = Soundex::default();
@@ -2144,6 +2158,7 @@ pub fn run(
         oversized_blocks: oversized,
         model,
         reports,
+        tied,
     })
 }
 

@@ -24,7 +24,7 @@ use cutover_stages::schema::{
     TRUANCY,
 };
 use namemodel::{given, surname};
-use names::{Weighted, NICKNAMES, TWIN_NAMES};
+use names::{Weighted, NICKNAMES, TRIPLET_NAMES, TWIN_NAMES};
 use orgs::{Grade, Universe};
 use pack::{Codes, Packed};
 use rand::{Rng, SeedableRng};
@@ -68,6 +68,19 @@ pub struct DefectRates {
     /// clerk reusing the family's record). A guess: about 1 in 20 twin pairs
     /// not at school together, 1 in 10 of those given the number.
     pub twins_local_number_reused: f64,
+    /// Per student drawn: the next two students are the first's triplets
+    /// (one surname, birth date, household and school path, as twins; two
+    /// in five with near-identical first names, from a list of three). A
+    /// draw of triplets makes three students, so their share of students is
+    /// 3 x triplets / (1 + twins + siblings + 2 x triplets): 0.0005 makes
+    /// 113 per 100,000 children triplets, the US triplet-or-higher birth
+    /// rate of about 100-115 per 100,000 live births in 2014-2017 (CDC,
+    /// National Vital Statistics Reports, "Births: Final Data", and NCHS
+    /// Data Brief 243: 113.5 in 2014). The rate counts babies (live births
+    /// in triplet or higher deliveries), not deliveries, so it is a share
+    /// of children. The bundle's birth years ran higher (193.5 in 1998,
+    /// 153.3 in 2006): the generator errs low.
+    pub triplets: f64,
     /// Per student drawn: a brother or sister registered at the same time
     /// (same surname, SAU and household, one to three grades apart). 0.3
     /// puts 45% of students in a pair of siblings at school together. The
@@ -164,6 +177,7 @@ impl Default for DefectRates {
             twins: 0.022,
             twins_same_first_name: 0.02,
             twins_local_number_reused: 0.005,
+            triplets: 0.0005,
             siblings: 0.3,
             siblings_similar_names: 0.02,
             look_alike: 0.004,
@@ -1140,6 +1154,9 @@ impl Generator<'_> {
                 let entry = entries[j as usize];
                 self.look_alike(student, j, shift, entry, &mut out);
                 entries.push(entry);
+            } else if out.truths.len() + 2 < n && r - look_alikes < rates.triplets {
+                self.triplets(student, (entry_year, grade, start), &mut family, &mut out);
+                entries.extend([(entry_year, grade, start); 3]);
             } else {
                 let truth = Generator::truth(&mut self.rng, entry_year, grade);
                 self.student(student, &truth, entry_year, grade, start);
@@ -1240,6 +1257,55 @@ impl Generator<'_> {
         out.relations.push((student, student + 1, kind));
         out.household.extend([student, student]);
         out.truths.extend([a, b]);
+    }
+
+    /// Triplets: one household, birth date, surname and school path, as
+    /// [`Generator::twins`]; two in five with first names a letter or two
+    /// apart ([`TRIPLET_NAMES`]), the others with three first names drawn
+    /// apart. Every pair of the three is a hard negative
+    /// (`triplets_similar_names` or `triplets`).
+    fn triplets(
+        &mut self,
+        student: u32,
+        (entry_year, grade, start): (i32, Grade, &'static str),
+        family: &mut ChaCha8Rng,
+        out: &mut Population,
+    ) {
+        let a = Generator::truth(&mut self.rng, entry_year, grade);
+        let mut b = Generator::truth(&mut self.rng, entry_year, grade);
+        let mut c = Generator::truth(&mut self.rng, entry_year, grade);
+        for t in [&mut b, &mut c] {
+            (t.name.last, t.name.birth, t.language) =
+                (a.name.last.clone(), a.name.birth, a.language);
+            t.name.suffix = None;
+        }
+        let mut three = [a, b, c];
+        let kind = if family.gen_bool(0.4) {
+            let (names, male) = TRIPLET_NAMES[family.gen_range(0..TRIPLET_NAMES.len())];
+            for (t, name) in three.iter_mut().zip(names) {
+                (t.name.first, t.name.male) = (name.to_string(), male);
+            }
+            "triplets_similar_names"
+        } else {
+            let [a, b, c] = &mut three;
+            self.another_first_name(a, b);
+            while c.name.first == a.name.first || c.name.first == b.name.first {
+                c.name.first = given(&mut self.rng, c.name.male, c.name.birth.year());
+            }
+            "triplets"
+        };
+        let before = self.enrollments.len();
+        self.student(student, &three[0], entry_year, grade, start);
+        let after = self.enrollments.len();
+        self.twin(student + 1, &three[1], before..after);
+        self.twin(student + 2, &three[2], before..after);
+        out.relations.extend([
+            (student, student + 1, kind),
+            (student, student + 2, kind),
+            (student + 1, student + 2, kind),
+        ]);
+        out.household.extend([student; 3]);
+        out.truths.extend(three);
     }
 
     /// Draws `b` a first name until it is not `a`'s.
@@ -2674,6 +2740,87 @@ mod tests {
             };
             assert_ne!(a["FirstName"], b["FirstName"], "{a:?} {b:?}");
         }
+    }
+
+    /// Triplets (`DefectRates::triplets`, raised so that a small bundle
+    /// has several sets): three children of one surname, birth date and
+    /// school path, every pair of them a hard negative, three first names;
+    /// the near-named sets from the triplets' list. Before the twentieth
+    /// session the generator made none.
+    #[test]
+    fn triplets_are_three_children_every_pair_a_hard_negative() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (out, truth) = (tmp.path().join("bundle"), tmp.path().join("truth"));
+        let mut opts = options(2000, 13);
+        opts.defects.triplets = 0.02;
+        generate(opts, &out, &truth).unwrap();
+        let hard = rows(&fs::read(truth.join("hard_negatives.csv")).unwrap());
+        let mut of: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        let mut kind: BTreeMap<&str, &str> = BTreeMap::new();
+        for h in hard.iter().filter(|h| h["kind"].starts_with("triplets")) {
+            let (a, b) = (h["true_student_a"].as_str(), h["true_student_b"].as_str());
+            of.entry(a).or_default().extend([a, b]);
+            of.entry(b).or_default().extend([a, b]);
+            kind.insert(a, &h["kind"]);
+            kind.insert(b, &h["kind"]);
+        }
+        // Each child is paired with the two others, and they with each other.
+        let sets: BTreeSet<&BTreeSet<&str>> = of.values().collect();
+        assert!(sets.len() >= 10, "{} sets", sets.len());
+        assert!(sets.iter().all(|s| s.len() == 3), "{sets:?}");
+        assert_eq!(of.len(), sets.len() * 3);
+        let truths = rows(&fs::read(truth.join("identities.csv")).unwrap());
+        let personal = personal_rows(&out);
+        let row_of: BTreeMap<&str, &BTreeMap<String, String>> = personal
+            .iter()
+            .map(|r| (r["IdentityID"].as_str(), r))
+            .collect();
+        let original = |student: &str| {
+            truths
+                .iter()
+                .filter(|t| t["true_student"] == student && t["kind"] == "original")
+                .find_map(|t| row_of.get(t["IdentityID"].as_str()).copied())
+        };
+        let enrollments = rows(&fs::read(out.join("student_enrollment.csv")).unwrap());
+        let student_of: BTreeMap<String, String> =
+            rows(&fs::read(truth.join("enrollments.csv")).unwrap())
+                .into_iter()
+                .map(|t| (t["EnrollmentID"].clone(), t["true_student"].clone()))
+                .collect();
+        let path = |student: &str| -> BTreeSet<(String, String)> {
+            (enrollments.iter())
+                .filter(|e| student_of[&e["EnrollmentID"]] == student)
+                .map(|e| (e["YearCode"].clone(), e["School_ID"].clone()))
+                .collect()
+        };
+        let lists: Vec<BTreeSet<&str>> = TRIPLET_NAMES
+            .iter()
+            .map(|t| t.0.iter().copied().collect())
+            .collect();
+        let mut near = 0;
+        for set in sets {
+            let three: Vec<&str> = set.iter().copied().collect();
+            let Some(rows) = three
+                .iter()
+                .map(|s| original(s))
+                .collect::<Option<Vec<_>>>()
+            else {
+                continue;
+            };
+            let firsts: BTreeSet<&str> = rows.iter().map(|r| r["FirstName"].as_str()).collect();
+            assert_eq!(firsts.len(), 3, "{rows:?}");
+            for r in &rows[1..] {
+                assert_eq!(r["LastName"], rows[0]["LastName"]);
+                assert_eq!(r["BirthDate"], rows[0]["BirthDate"]);
+            }
+            assert_eq!(path(three[0]), path(three[1]));
+            assert_eq!(path(three[0]), path(three[2]));
+            if kind[three[0]] == "triplets_similar_names" {
+                near += 1;
+                assert!(lists.contains(&firsts), "{firsts:?}");
+            }
+        }
+        assert!(near >= 2, "{near} near-named sets");
     }
 
     /// The identity shapes planted with their truth: twins with one first

@@ -350,6 +350,18 @@ pub const TWIN_NAMES: &[(&str, &str, bool)] = &[
     ("Addison", "Madison", false),
 ];
 
+/// Triplets' first names a letter or two apart: (first names, male).
+pub const TRIPLET_NAMES: &[([&str; 3], bool)] = &[
+    (["Jaden", "Kaden", "Jayden"], true),
+    (["Aiden", "Ayden", "Jaden"], true),
+    (["Mason", "Jason", "Masen"], true),
+    (["Caleb", "Kaleb", "Kaden"], true),
+    (["Hailey", "Haley", "Bailey"], false),
+    (["Madison", "Madelyn", "Addison"], false),
+    (["Kayla", "Kaylee", "Kaylie"], false),
+    (["Brianna", "Breanna", "Brianne"], false),
+];
+
 /// Maine towns, for SAU and school names.
 pub const TOWNS: &[&str] = &[
     "Portland",

@@ -559,6 +559,13 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         queued(&queue, "780000007", "NEW-6008").1,
         "look_alike: same first name, last name and birth date in different places, nothing independent agrees: a person decides"
     );
+    // The queue shows the `NEW-` person's enrollments, the rows his local
+    // number ties him to, as any other unit's (blank before).
+    let row = (queue.iter())
+        .find(|r| r["id_a"] == "780000007" && r["id_b"] == "NEW-6008")
+        .unwrap();
+    assert_eq!(row["enrollments_a"], "2014 2015 2016 2017 in SAU 2544");
+    assert_eq!(row["enrollments_b"], "2014 2015 2016 2017 in SAU 2462");
     let model = fs::read_to_string(w.join("with_enrollments/identity/model.json")).unwrap();
     assert!(
         model.contains("with a population prior weighing as 1000 units"),
