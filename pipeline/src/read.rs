@@ -420,8 +420,9 @@ struct Rows {
     blank: Vec<u64>,
     /// The lines holding only a DOS end-of-file mark (not records).
     marks: Vec<u64>,
-    /// The first line holding the header's names in another order.
-    reordered: Option<u64>,
+    /// The first line holding the header again, its columns in another
+    /// order or other columns ([`header_again`]), and what it holds.
+    header_again: Option<(u64, String)>,
     /// How each column's values were written (one a column of the spec).
     written: Vec<written::Written>,
 }
@@ -441,7 +442,7 @@ impl Rows {
             report: StageReport::new(STAGE, spec.name),
             blank: Vec::new(),
             marks: Vec::new(),
-            reordered: None,
+            header_again: None,
             written: vec![written::Written::default(); spec.columns.len()],
         }
     }
@@ -538,8 +539,8 @@ impl Rows {
         }
         if wrong_count && record.len() == h.found.len() && is_header(record, h) {
             self.bad.push(repeated_header(line));
-        } else if wrong_count && record.len() == h.found.len() && reordered_header(record, h) {
-            self.reordered.get_or_insert(line);
+        } else if let Some(again) = wrong_count.then(|| header_again(record, h)).flatten() {
+            self.header_again.get_or_insert((line, again));
         } else if wrong_count {
             self.bad
                 .push(column_count(record.len(), line, breaks as u64, h));
@@ -557,8 +558,8 @@ impl Rows {
             // byte-order mark (two UTF-8 extracts with marks joined by
             // `cat` or `copy /b`).
             self.bad.push(repeated_header(line));
-        } else if reordered_header(record, h) {
-            self.reordered.get_or_insert(line);
+        } else if let Some(again) = header_again(record, h) {
+            self.header_again.get_or_insert((line, again));
         } else if undecodable {
             self.bad.extend(undecodable_fields(
                 record,
@@ -594,15 +595,16 @@ impl Rows {
     }
 }
 
-/// Whether `record` holds the header's names, each once, in another order
-/// (a second extract joined on, its columns ordered otherwise): its first
-/// value is looked at first, so a row whose first value is not a name of
-/// the header (an ID, most) costs one comparison or a few.
-fn reordered_header(record: &csv::StringRecord, h: &Header) -> bool {
+/// What `record` holds when it is the header again, not as it is (a
+/// second extract joined on): its names, each once, in another order, or
+/// other columns, at least half of its names the header's (a column added,
+/// repeated, missing or renamed); `None` for a data row. Its first value
+/// is looked at first, so a row whose first value is not a name of the
+/// header (an ID, most) costs one comparison or a few.
+fn header_again(record: &csv::StringRecord, h: &Header) -> Option<String> {
     fn bare(v: &str) -> &str {
         v.trim_start_matches('\u{FEFF}').trim()
     }
-    let name = |v: &str| bare(v).to_ascii_lowercase();
     let first = bare(record.get(0).unwrap_or(""));
     if !first
         .bytes()
@@ -610,17 +612,38 @@ fn reordered_header(record: &csv::StringRecord, h: &Header) -> bool {
         .is_some_and(|b| b.is_ascii_alphabetic())
         || !h.found.iter().any(|f| f.eq_ignore_ascii_case(first))
     {
-        return false;
+        return None;
     }
-    let mut names: Vec<String> = h.found.iter().map(|f| name(f)).collect();
-    let mut values: Vec<String> = record.iter().take(names.len()).map(name).collect();
-    names.sort_unstable();
-    values.sort_unstable();
-    names == values
-        && record
-            .iter()
-            .skip(h.found.len())
-            .all(|v| v.trim().is_empty())
+    let values: Vec<&str> = record.iter().map(bare).filter(|v| !v.is_empty()).collect();
+    let mut lacks: Vec<&str> = h
+        .found
+        .iter()
+        .map(|f| f.as_str())
+        .filter(|f| !f.is_empty())
+        .collect();
+    let mut adds = Vec::new();
+    for v in &values {
+        match lacks.iter().position(|f| f.eq_ignore_ascii_case(v)) {
+            Some(at) => {
+                lacks.remove(at);
+            }
+            None => adds.push(*v),
+        }
+    }
+    if adds.is_empty() && lacks.is_empty() {
+        return Some("its columns in another order".to_string());
+    }
+    if adds.len() * 2 > values.len() {
+        return None;
+    }
+    let mut other = "with other columns than the first header".to_string();
+    if !adds.is_empty() {
+        other += &format!(", adding {}", adds.join(", "));
+    }
+    if !lacks.is_empty() {
+        other += &format!(", lacking {}", lacks.join(", "));
+    }
+    Some(other)
 }
 
 /// The quarantine line of a record of `found` fields at `line` not as
@@ -826,11 +849,12 @@ fn read_in_batches(
     loop {
         // `text[offset..]` starts at a record's start.
         if last {
-            if eof_mark_ends(&mut text, offset) {
+            let marked = eof_mark_ends(&mut text, offset);
+            if marked {
                 tally.report.notes.push(EOF_MARK_NOTE.to_string());
             }
             unclosed_quote(&text[offset..], lfs, file)?;
-            cut_short(&text[offset..], lfs, file, header.fields)?;
+            cut_short(&text[offset..], lfs, file, &header, marked)?;
         }
         if let Some(cuts) = chunks::cut(&text[offset..], rayon::current_num_threads(), last) {
             let at = &text[offset..];
@@ -1198,29 +1222,39 @@ fn ends_with_line_end(text: &[u8]) -> bool {
 }
 
 /// Refuses a file whose last row (in `text`, from a record's start `lfs`
-/// LF bytes into the file, to the end of the file) has fewer fields than
-/// the header and no line end: the file was cut in the middle of a row,
-/// and the rows after the cut are not in it, which no ledger can count.
-/// A last row with every field and no line end is taken: many writers
-/// leave the last line end out.
-fn cut_short(text: &[u8], lfs: u64, file: &str, fields: usize) -> Result<(), ReadError> {
+/// LF bytes into the file, to the end of the file) holds a value and has
+/// no line end: the file was cut in the middle of a row, and the rows
+/// after the cut are not in it, which no ledger can count. With fewer
+/// fields than the header the cut is plain; with every field, its last
+/// value may be cut short (`2017-01-19` read as `2017-01-1`, a local ID
+/// `10004` as `1000`, a flag `N` as blank), which nothing in the value
+/// tells. A DOS end-of-file mark after the row (`marked`) was written by a
+/// writer closing the file: that row is read.
+fn cut_short(
+    text: &[u8],
+    lfs: u64,
+    file: &str,
+    header: &Header,
+    marked: bool,
+) -> Result<(), ReadError> {
     if ends_with_line_end(text) {
         return Ok(());
     }
     let start = chunks::last_record(text);
     let row = &text[start..];
+    let refuse = |message: String| ReadError::Csv {
+        file: file.to_string(),
+        line: chunks::Lines::new(text, lfs).at(start),
+        message,
+    };
     // NUL bytes after the last line end: a copy interrupted after the file
     // was made its full size (they were read as a row of one field,
     // quarantined, and the run went on without the rows after the cut).
     let nuls = row.iter().rev().take_while(|&&b| b == 0).count();
     if nuls > 0 && row[..row.len() - nuls].trim_ascii().is_empty() {
-        return Err(ReadError::Csv {
-            file: file.to_string(),
-            line: chunks::Lines::new(text, lfs).at(start),
-            message: format!(
-                "the file ends in {nuls} NUL bytes after its last line end: {CUT_SHORT}"
-            ),
-        });
+        return Err(refuse(format!(
+            "the file ends in {nuls} NUL bytes after its last line end: {CUT_SHORT}"
+        )));
     }
     // Nothing in it but spaces or controls (a DOS end-of-file mark).
     if row
@@ -1234,18 +1268,32 @@ fn cut_short(text: &[u8], lfs: u64, file: &str, fields: usize) -> Result<(), Rea
         .flexible(true)
         .has_headers(false)
         .from_reader(row);
-    if !reader.read_record(&mut record).unwrap_or(false) || record.len() >= fields {
+    if !reader.read_record(&mut record).unwrap_or(false)
+        || record.iter().all(|v| v.trim().is_empty())
+    {
         return Ok(());
     }
-    Err(ReadError::Csv {
-        file: file.to_string(),
-        line: chunks::Lines::new(text, lfs).at(start),
-        message: format!(
+    let fields = header.fields;
+    if record.len() < fields {
+        return Err(refuse(format!(
             "the file ends in this row, with no line end, after {} of the header's {fields} \
              fields: {CUT_SHORT}",
             record.len()
-        ),
-    })
+        )));
+    }
+    if marked {
+        return Ok(());
+    }
+    let at = match header.found.get(record.len() - 1) {
+        Some(last) if !record[record.len() - 1].trim().is_empty() => {
+            format!("in its last value ({last}), which may be cut short and read as another value")
+        }
+        _ => "after its last delimiter".to_string(),
+    };
+    Err(refuse(format!(
+        "the file ends in this row, with no line end, {at}: {CUT_SHORT} (a whole extract ends \
+         its last row with a line end)"
+    )))
 }
 
 /// Appends up to `batch` bytes of text; true when the text has ended.
@@ -1455,14 +1503,14 @@ fn parse_piece(
             None => rows.take(&record, line, header, spec, encoding),
         }
     }
-    if let Some(line) = rows.reordered {
+    if let Some((line, again)) = rows.header_again {
         return Err(ReadError::Csv {
             file: file.to_string(),
             line,
-            message: "the header row again, its columns in another order (two extracts \
-                      joined into one?): the rows after it would be read under the wrong \
-                      columns: split the file at this line"
-                .to_string(),
+            message: format!(
+                "the header row again, {again} (two extracts joined into one?): the rows \
+                 after it would be read under the wrong columns: split the file at this line"
+            ),
         });
     }
     Ok(rows)
@@ -2144,17 +2192,29 @@ mod tests {
         let path = dir.path().join("schools.csv");
         let map = BTreeMap::new();
         let cut = "School_ID,SchoolName,SAU_ID\r\n12,Oak,1001\r\n\r\n13,\"Elm,\nHill\"";
-        // The whole file, and one whose last row is whole with no line end,
-        // or ends in spaces or a DOS end-of-file mark: read.
-        let whole = "School_ID,SchoolName,SAU_ID\r\n12,Oak,1001\r\n13,\"Elm,\nHill\",1002";
+        // A last row with every field and no line end: its last value may
+        // be cut (`1002` read as `100`). One with a line end, or ending in
+        // spaces, a row of blanks or a DOS end-of-file mark: read.
+        let whole = "School_ID,SchoolName,SAU_ID\r\n12,Oak,1001\r\n13,\"Elm,\nHill\",100";
         for (bytes, refused) in [
             (cut, true),
             ("School_ID,SchoolName,SAU_ID\n12,Oak,1001\n1", true),
-            (whole, false),
+            (whole, true),
+            ("School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,\"Elm\"", true),
+            ("School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,Elm,", true),
+            (
+                "School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,Elm,1002\n",
+                false,
+            ),
             (
                 "School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,Elm,1002\n\x1a",
                 false,
             ),
+            (
+                "School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,Elm,1002\x1a",
+                false,
+            ),
+            ("School_ID,SchoolName,SAU_ID\n12,Oak,1001\n,,", false),
             ("School_ID,SchoolName,SAU_ID\n12,Oak,1001\n  ", false),
         ] {
             std::fs::write(&path, bytes).unwrap();
@@ -2172,6 +2232,23 @@ mod tests {
              header's 3 fields: the file looks cut short (an export or a copy interrupted?) and \
              the rows after the cut are missing: export it again"
         );
+        std::fs::write(&path, whole).unwrap();
+        assert_eq!(
+            read_whole(&path, &how).err().unwrap().to_string(),
+            "schools.csv: line 3: the file ends in this row, with no line end, in its last value \
+             (SAU_ID), which may be cut short and read as another value: the file looks cut \
+             short (an export or a copy interrupted?) and the rows after the cut are missing: \
+             export it again (a whole extract ends its last row with a line end)"
+        );
+        let blank = "School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,Elm,";
+        std::fs::write(&path, blank).unwrap();
+        assert_eq!(
+            read_whole(&path, &how).err().unwrap().to_string(),
+            "schools.csv: line 3: the file ends in this row, with no line end, after its last \
+             delimiter: the file looks cut short (an export or a copy interrupted?) and the rows \
+             after the cut are missing: export it again (a whole extract ends its last row with \
+             a line end)"
+        );
     }
 
     #[test]
@@ -2186,6 +2263,46 @@ mod tests {
             q.column(Q_MESSAGE).unwrap().str().unwrap().get(0),
             Some("expected 3 fields as in the header, found 4 (a quoted field runs over lines 2 to 3: a quote left open?)")
         );
+    }
+
+    #[test]
+    fn the_header_again_with_other_columns_is_refused_naming_them() {
+        let first = "School_ID,SchoolName,SAU_ID\n12,Oak,1001\n";
+        let cases = [
+            (
+                "SAU_ID,SchoolName,School_ID\n1002,Elm,13\n",
+                "its columns in another order",
+            ),
+            // Renamed: the rows after it were read under the first header's
+            // columns, a value in another column.
+            (
+                "School_ID,SAU_ID,SchoolNm\n13,1002,Elm\n",
+                "with other columns than the first header, adding SchoolNm, lacking SchoolName",
+            ),
+            (
+                "school_id,SchoolName,SchoolName\n13,Elm,Hill\n",
+                "with other columns than the first header, adding SchoolName, lacking SAU_ID",
+            ),
+            (
+                "School_ID,SchoolName\n13,Elm\n",
+                "with other columns than the first header, lacking SAU_ID",
+            ),
+        ];
+        for (again, what) in cases {
+            let text = format!("{first}{again}14,Ash,1003\n");
+            let err = read_bytes(text.as_bytes(), &[]).err().unwrap();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "schools.csv: line 3: the header row again, {what} (two extracts joined into \
+                     one?): the rows after it would be read under the wrong columns: split the \
+                     file at this line"
+                ),
+            );
+        }
+        // A row whose first value is a column's name, the others not: a row.
+        let read = read_bytes(b"School_ID,SchoolName,SAU_ID\nSchool_ID,Oak,1001\n", &[]).unwrap();
+        assert_eq!(read.report.rows_in, 1);
     }
 
     #[test]
@@ -2267,7 +2384,7 @@ mod tests {
         // its 2 field(s)"); another delimiter named and refused.
         for text in [
             &b"sep=,\r\nSchool_ID,SchoolName,SAU_ID\r\n12,Oak,1001\r\n"[..],
-            b"SEP=,\nSchool_ID,SchoolName,SAU_ID\n12,Oak,1001",
+            b"SEP=,\nSchool_ID,SchoolName,SAU_ID\n12,Oak,1001\n",
         ] {
             let read = read_bytes(text, &[]).unwrap();
             assert_eq!(names(&read), [Some("Oak".to_string())]);
@@ -2373,8 +2490,8 @@ mod tests {
         let schools: [&[u8]; 5] = [
             b"School_ID,SchoolName,SAU_ID\r\n12,\"Two\r\nLines\",1001\r\n13,Short\r\n\r\n14,Ok, 1002 \r\n",
             b"\n\nSchool_ID,SchoolName,SAU_ID\n1,\"a,\n\n\"\"b\"\"\n\",2\n\n3,5'10\",4\n5,\"x\"y,6\n7,\"open\n8\",9,10\n",
-            b"School_ID,SchoolName,SAU_ID\n12,L\xc3\xa9vesque \xc3\x89cole,1001\n13,Caf\xe9,1002\n14,Th\xc3\xa9riault,1003",
-            b"\xEF\xBB\xBFSchool_ID,SchoolName,SAU_ID\r\n1,\"a\r\nb\",2\r\n3,c,4,5\r\n6,d,7",
+            b"School_ID,SchoolName,SAU_ID\n12,L\xc3\xa9vesque \xc3\x89cole,1001\n13,Caf\xe9,1002\n14,Th\xc3\xa9riault,1003\n",
+            b"\xEF\xBB\xBFSchool_ID,SchoolName,SAU_ID\r\n1,\"a\r\nb\",2\r\n3,c,4,5\r\n6,d,7\r\n",
             b"School_ID,SchoolName,SAU_ID\n",
         ];
         let personal = b"StateStudentID,PersonID,IdentityID,LastName,FirstName,BirthDate\n\
