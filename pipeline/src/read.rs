@@ -854,7 +854,9 @@ fn read_in_batches(
                 tally.report.notes.push(EOF_MARK_NOTE.to_string());
             }
             unclosed_quote(&text[offset..], lfs, file)?;
-            cut_short(&text[offset..], lfs, file, &header, marked)?;
+            if let Some(note) = cut_short(&text[offset..], lfs, file, &header, marked)? {
+                tally.report.notes.push(note);
+            }
         }
         if let Some(cuts) = chunks::cut(&text[offset..], rayon::current_num_threads(), last) {
             let at = &text[offset..];
@@ -1222,29 +1224,30 @@ fn ends_with_line_end(text: &[u8]) -> bool {
 }
 
 /// Refuses a file whose last row (in `text`, from a record's start `lfs`
-/// LF bytes into the file, to the end of the file) holds a value and has
-/// no line end: the file was cut in the middle of a row, and the rows
-/// after the cut are not in it, which no ledger can count. With fewer
-/// fields than the header the cut is plain; with every field, its last
-/// value may be cut short (`2017-01-19` read as `2017-01-1`, a local ID
-/// `10004` as `1000`, a flag `N` as blank), which nothing in the value
-/// tells. A DOS end-of-file mark after the row (`marked`) was written by a
-/// writer closing the file: that row is read.
+/// LF bytes into the file, to the end of the file) has fewer fields than
+/// the header and no line end: the file was cut in the middle of a row,
+/// and the rows after the cut are not in it, which no ledger can count.
+/// A last row with every field and no line end is read, as many writers
+/// leave the last line end out, with a note for the read report (its last
+/// value may be cut short, `2017-01-19` read as `2017-01-1`, which nothing
+/// in the value tells); none when a DOS end-of-file mark follows it
+/// (`marked`), written by a writer closing the file.
 fn cut_short(
     text: &[u8],
     lfs: u64,
     file: &str,
     header: &Header,
     marked: bool,
-) -> Result<(), ReadError> {
+) -> Result<Option<String>, ReadError> {
     if ends_with_line_end(text) {
-        return Ok(());
+        return Ok(None);
     }
     let start = chunks::last_record(text);
     let row = &text[start..];
+    let line = chunks::Lines::new(text, lfs).at(start);
     let refuse = |message: String| ReadError::Csv {
         file: file.to_string(),
-        line: chunks::Lines::new(text, lfs).at(start),
+        line,
         message,
     };
     // NUL bytes after the last line end: a copy interrupted after the file
@@ -1261,7 +1264,7 @@ fn cut_short(
         .iter()
         .all(|b| b.is_ascii_whitespace() || b.is_ascii_control())
     {
-        return Ok(());
+        return Ok(None);
     }
     let mut record = csv::StringRecord::new();
     let mut reader = csv::ReaderBuilder::new()
@@ -1271,7 +1274,7 @@ fn cut_short(
     if !reader.read_record(&mut record).unwrap_or(false)
         || record.iter().all(|v| v.trim().is_empty())
     {
-        return Ok(());
+        return Ok(None);
     }
     let fields = header.fields;
     if record.len() < fields {
@@ -1282,17 +1285,18 @@ fn cut_short(
         )));
     }
     if marked {
-        return Ok(());
+        return Ok(None);
     }
     let at = match header.found.get(record.len() - 1) {
         Some(last) if !record[record.len() - 1].trim().is_empty() => {
-            format!("in its last value ({last}), which may be cut short and read as another value")
+            format!("in its last value ({last})")
         }
         _ => "after its last delimiter".to_string(),
     };
-    Err(refuse(format!(
-        "the file ends in this row, with no line end, {at}: {CUT_SHORT} (a whole extract ends \
-         its last row with a line end)"
+    Ok(Some(format!(
+        "line {line}: the file's last row ends with no line end, {at}: read as it is (many \
+         writers leave the last line end out); if the export was cut short there, that value \
+         is cut short too: check it, or export the file again"
     )))
 }
 
@@ -2192,16 +2196,18 @@ mod tests {
         let path = dir.path().join("schools.csv");
         let map = BTreeMap::new();
         let cut = "School_ID,SchoolName,SAU_ID\r\n12,Oak,1001\r\n\r\n13,\"Elm,\nHill\"";
-        // A last row with every field and no line end: its last value may
-        // be cut (`1002` read as `100`). One with a line end, or ending in
-        // spaces, a row of blanks or a DOS end-of-file mark: read.
+        // A last row with every field and no line end: read, with a note
+        // (its last value may be cut: `1002` read as `100`). One with a
+        // line end, or ending in spaces, a row of blanks or a DOS
+        // end-of-file mark: read without one.
         let whole = "School_ID,SchoolName,SAU_ID\r\n12,Oak,1001\r\n13,\"Elm,\nHill\",100";
+        let blank = "School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,Elm,";
         for (bytes, refused) in [
             (cut, true),
             ("School_ID,SchoolName,SAU_ID\n12,Oak,1001\n1", true),
-            (whole, true),
             ("School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,\"Elm\"", true),
-            ("School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,Elm,", true),
+            (whole, false),
+            (blank, false),
             (
                 "School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,Elm,1002\n",
                 false,
@@ -2232,23 +2238,26 @@ mod tests {
              header's 3 fields: the file looks cut short (an export or a copy interrupted?) and \
              the rows after the cut are missing: export it again"
         );
-        std::fs::write(&path, whole).unwrap();
+        let cut_note = |bytes: &str| {
+            std::fs::write(&path, bytes).unwrap();
+            let read = read_whole(&path, &how).unwrap();
+            assert_eq!(read.frame.height(), 2, "{bytes:?}");
+            read.report.notes.clone()
+        };
         assert_eq!(
-            read_whole(&path, &how).err().unwrap().to_string(),
-            "schools.csv: line 3: the file ends in this row, with no line end, in its last value \
-             (SAU_ID), which may be cut short and read as another value: the file looks cut \
-             short (an export or a copy interrupted?) and the rows after the cut are missing: \
-             export it again (a whole extract ends its last row with a line end)"
+            cut_note("School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,Elm,100"),
+            ["line 3: the file's last row ends with no line end, in its last value (SAU_ID): read \
+              as it is (many writers leave the last line end out); if the export was cut short \
+              there, that value is cut short too: check it, or export the file again"]
         );
-        let blank = "School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,Elm,";
-        std::fs::write(&path, blank).unwrap();
         assert_eq!(
-            read_whole(&path, &how).err().unwrap().to_string(),
-            "schools.csv: line 3: the file ends in this row, with no line end, after its last \
-             delimiter: the file looks cut short (an export or a copy interrupted?) and the rows \
-             after the cut are missing: export it again (a whole extract ends its last row with \
-             a line end)"
+            cut_note(blank),
+            ["line 3: the file's last row ends with no line end, after its last delimiter: read as \
+              it is (many writers leave the last line end out); if the export was cut short there, \
+              that value is cut short too: check it, or export the file again"]
         );
+        let ended = "School_ID,SchoolName,SAU_ID\n12,Oak,1001\n13,Elm,1002\n";
+        assert!(cut_note(ended).is_empty());
     }
 
     #[test]
