@@ -407,7 +407,7 @@ fn with_primary(
 /// ([`primary_periods_ranked`]), so each student's are one run of them,
 /// found by its rank in a table of where each rank's run begins.
 fn with_primary_ranked(
-    mut df: DataFrame,
+    df: DataFrame,
     start: &str,
     periods: &DataFrame,
     ranked: &Ranked,
@@ -436,16 +436,33 @@ fn with_primary_ranked(
             if id == 0 || year == 0 {
                 return None;
             }
-            (from[id as usize] as usize..from[id as usize + 1] as usize)
-                .filter(|&p| keys[p].1 == year)
-                .filter(|&p| {
-                    p_entry.get(p).is_some_and(|e| e <= start)
-                        && p_exit.get(p).is_some_and(|e| e >= start)
-                })
-                .filter_map(|p| p_exit.get(p))
-                .max()
+            let of_year = (from[id as usize] as usize..from[id as usize + 1] as usize)
+                .filter(|&p| keys[p].1 == year);
+            latest_open_end(of_year, start, &p_entry, &p_exit)
         })
         .collect();
+    with_primary_columns(df, ends)
+}
+
+/// The latest end of `periods` open on `start` (entered on or before it,
+/// not ended before it).
+fn latest_open_end(
+    periods: impl Iterator<Item = usize>,
+    start: i32,
+    p_entry: &Int32Chunked,
+    p_exit: &Int32Chunked,
+) -> Option<i32> {
+    periods
+        .filter(|&p| {
+            p_entry.get(p).is_some_and(|e| e <= start) && p_exit.get(p).is_some_and(|e| e >= start)
+        })
+        .filter_map(|p| p_exit.get(p))
+        .max()
+}
+
+/// `df` with [`with_primary`]'s two columns: each row's primary period's
+/// end (`ends`) and whether one was found.
+fn with_primary_columns(mut df: DataFrame, ends: Vec<Option<i32>>) -> PolarsResult<DataFrame> {
     let found: BooleanChunked = ends.iter().map(|e| Some(e.is_some())).collect();
     df.with_column(date_column(PRIMARY_END, ends)?)?;
     df.with_column(found.with_name(PRIMARY_FOUND.into()).into_column())?;
@@ -455,7 +472,7 @@ fn with_primary_ranked(
 /// [`with_primary`], linking the periods of the rows' own students and
 /// years only when `only_rows_keys` (the same result either way).
 fn with_primary_keyed(
-    mut df: DataFrame,
+    df: DataFrame,
     start: &str,
     periods: &DataFrame,
     only_rows_keys: bool,
@@ -518,19 +535,11 @@ fn with_primary_keyed(
             };
             let last = *by_key.get(&(id, year))?;
             // A key of the rows with no period (linked only when keyed).
-            periods_of((last != NONE).then_some(last)?)
-                .filter(|&p| {
-                    p_entry.get(p).is_some_and(|e| e <= start)
-                        && p_exit.get(p).is_some_and(|e| e >= start)
-                })
-                .filter_map(|p| p_exit.get(p))
-                .max()
+            let periods = periods_of((last != NONE).then_some(last)?);
+            latest_open_end(periods, start, &p_entry, &p_exit)
         })
         .collect();
-    let found: BooleanChunked = ends.iter().map(|e| Some(e.is_some())).collect();
-    df.with_column(date_column(PRIMARY_END, ends)?)?;
-    df.with_column(found.with_name(PRIMARY_FOUND.into()).into_column())?;
-    Ok(df)
+    with_primary_columns(df, ends)
 }
 
 /// A group of rules: those of `upload` (none when it does not apply).

@@ -2482,6 +2482,25 @@ mod tests {
     /// BOM stripped; rows with a planted column-count defect skipped).
     /// The bundle's `student_personal.csv` rows, read from Windows-1252 a
     /// byte as one char (enough to compare names).
+    /// Each true student's original identity row in the bundle (the first
+    /// of the truth's `original` rows found there).
+    fn original_rows(truth: &Path, bundle: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
+        let truths = rows(&fs::read(truth.join("identities.csv")).unwrap());
+        let personal = personal_rows(bundle);
+        let row_of: BTreeMap<&str, &BTreeMap<String, String>> = personal
+            .iter()
+            .map(|r| (r["IdentityID"].as_str(), r))
+            .collect();
+        let mut of = BTreeMap::new();
+        for t in truths.iter().filter(|t| t["kind"] == "original") {
+            if let Some(&row) = row_of.get(t["IdentityID"].as_str()) {
+                of.entry(t["true_student"].clone())
+                    .or_insert_with(|| row.clone());
+            }
+        }
+        of
+    }
+
     fn personal_rows(bundle: &Path) -> Vec<BTreeMap<String, String>> {
         let latin: String = fs::read(bundle.join("student_personal.csv"))
             .unwrap()
@@ -2706,18 +2725,8 @@ mod tests {
             .collect();
         assert!(similar.len() >= 20, "{}", similar.len());
         let names: BTreeSet<&str> = TWIN_NAMES.iter().flat_map(|t| [t.0, t.1]).collect();
-        let truths = rows(&fs::read(truth.join("identities.csv")).unwrap());
-        let personal = personal_rows(&out);
-        let row_of: BTreeMap<&str, &BTreeMap<String, String>> = personal
-            .iter()
-            .map(|r| (r["IdentityID"].as_str(), r))
-            .collect();
-        let original = |student: &str| {
-            truths
-                .iter()
-                .filter(|t| t["true_student"] == student && t["kind"] == "original")
-                .find_map(|t| row_of.get(t["IdentityID"].as_str()).copied())
-        };
+        let originals = original_rows(&truth, &out);
+        let original = |student: &str| originals.get(student);
         for h in similar {
             let (Some(a), Some(b)) = (
                 original(&h["true_student_a"]),
@@ -2769,18 +2778,8 @@ mod tests {
         assert!(sets.len() >= 10, "{} sets", sets.len());
         assert!(sets.iter().all(|s| s.len() == 3), "{sets:?}");
         assert_eq!(of.len(), sets.len() * 3);
-        let truths = rows(&fs::read(truth.join("identities.csv")).unwrap());
-        let personal = personal_rows(&out);
-        let row_of: BTreeMap<&str, &BTreeMap<String, String>> = personal
-            .iter()
-            .map(|r| (r["IdentityID"].as_str(), r))
-            .collect();
-        let original = |student: &str| {
-            truths
-                .iter()
-                .filter(|t| t["true_student"] == student && t["kind"] == "original")
-                .find_map(|t| row_of.get(t["IdentityID"].as_str()).copied())
-        };
+        let originals = original_rows(&truth, &out);
+        let original = |student: &str| originals.get(student);
         let enrollments = rows(&fs::read(out.join("student_enrollment.csv")).unwrap());
         let student_of: BTreeMap<String, String> =
             rows(&fs::read(truth.join("enrollments.csv")).unwrap())
