@@ -371,6 +371,14 @@ pub fn personal_or_none(
     })
 }
 
+/// The race check's evidence rows it counts: those with a StateStudentID
+/// and an SAU.
+pub fn counted_evidence() -> Expr {
+    col(STATE_STUDENT_ID)
+        .is_not_null()
+        .and(col(SAU_ORG_ID).is_not_null())
+}
+
 /// The columns of crosswalked enrollment rows the race check reads (each
 /// student's SAU: that of their latest enrollment).
 pub const RACE_EVIDENCE: [&str; 5] = [
@@ -1228,11 +1236,7 @@ fn latest_sau(enrollment: &DataFrame) -> PolarsResult<LazyFrame> {
     let rows = enrollment
         .clone()
         .lazy()
-        .filter(
-            col(STATE_STUDENT_ID)
-                .is_not_null()
-                .and(col(SAU_ORG_ID).is_not_null()),
-        )
+        .filter(counted_evidence())
         .collect()?;
     if rows.column(STATE_STUDENT_ID)?.n_unique()? == rows.height() {
         let sau = col(SAU_ORG_ID).alias("__sau");

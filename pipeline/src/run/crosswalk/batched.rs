@@ -127,19 +127,12 @@ impl Evidence {
 /// unchanged when a column of it is missing).
 fn latest(evidence: DataFrame) -> Result<DataFrame> {
     use cutover_stages::columns::{SCHOOL_ENTRY_DATE, SCHOOL_YEAR, SOURCE_ROW, STATE_STUDENT_ID};
-    use cutover_stages::crosswalk::{RACE_EVIDENCE, SAU_ORG_ID};
+    use cutover_stages::crosswalk::{counted_evidence, RACE_EVIDENCE, SAU_ORG_ID};
     if RACE_EVIDENCE.iter().any(|c| evidence.column(c).is_err()) {
         return Ok(evidence);
     }
     let rest = [SAU_ORG_ID, SCHOOL_YEAR, SCHOOL_ENTRY_DATE, SOURCE_ROW].map(|c| col(c).last());
-    let counted = evidence
-        .lazy()
-        .filter(
-            col(STATE_STUDENT_ID)
-                .is_not_null()
-                .and(col(SAU_ORG_ID).is_not_null()),
-        )
-        .collect()?;
+    let counted = evidence.lazy().filter(counted_evidence()).collect()?;
     // Each student's rows in order of school year, entry date (none
     // first) and source row: sorted by the one number that orders them so
     // when the three fit in one (no text compared), else by the three
