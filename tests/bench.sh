@@ -4,7 +4,9 @@
 # the bundle as text and writing parquet, `cutover bench-floor parquet`), the
 # whole run, each stage's time and peak memory (run.json), rows per second,
 # and issue 16's ratios (publish against polars writing the same upload rows
-# as one CSV, `cutover bench-floor upload-csv`); then identity quality against
+# as one CSV, `cutover bench-floor upload-csv`), and the run's own output
+# files written again as the run must write them (`cutover bench-floor
+# outputs`: the bytes out, without the work); then identity quality against
 # the ground truth and the reruns' shares of the full run.
 #
 # BENCH_DIR keeps the work folder; BENCH_BUNDLE runs an existing bundle
@@ -33,7 +35,7 @@ measured() {
   local name=$1; shift
   "${lock[@]}" python3 tests/bench/limit.py --limit-gib "$limit" --json "$work/$name.json" -- "$@"
 }
-rm -rf "$work/floor" "$work/duckdb_ref" "$work/upload_floor" "$work/out" "$work/cw" "$work/layouts"
+rm -rf "$work/floor" "$work/duckdb_ref" "$work/upload_floor" "$work/output_floor" "$work/out" "$work/cw" "$work/layouts"
 if [ -n "${BENCH_BUNDLE:-}" ]; then
   bundle=$(realpath "$BENCH_BUNDLE")
   truth=$(realpath -m "${BENCH_TRUTH:-$bundle/../truth}")
@@ -60,6 +62,7 @@ status=0
 measured run "$bin" run "$bundle" --out "$work/out" --crosswalks "$work/cw" --quiet >/dev/null || status=$?
 if [ -d "$work/out/uploads" ]; then
   measured upload_floor "$bin" bench-floor upload-csv "$work/out/uploads" "$work/upload_floor" >"$work/upload_floor.out"
+  measured output_floor "$bin" bench-floor outputs "$work/out" "$work/output_floor" >"$work/output_floor.out"
 fi
 python3 tests/bench/table.py "$work" "$students" || exit 1
 [ "$status" -eq 0 ] || { echo "the run failed (exit $status)"; exit 1; }

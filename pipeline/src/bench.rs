@@ -7,6 +7,12 @@
 //! - `upload-csv`: the rows of a run's uploads (every file of one upload
 //!   kind read back, untimed), then written by polars as one CSV per kind:
 //!   the time to write the same upload rows, timed alone.
+//! - `outputs`: every file of a run's output folder (read back, untimed),
+//!   written again as the run must write it: snapshots by the run's own
+//!   parquet writer, each file whole or not at all (a temporary file,
+//!   synced, renamed), uploads and reports hashed (SHA-256) as written,
+//!   the upload tree built aside and moved in whole. No transform, no
+//!   check: the time the run's bytes out take, whatever computes them.
 
 use anyhow::{Context, Result};
 use polars::prelude::*;
@@ -30,6 +36,11 @@ pub struct Floor {
 
 /// The CSV files directly in `dir` or below it, in path order.
 fn csv_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    files_under(dir, |path| path.extension().is_some_and(|e| e == "csv"))
+}
+
+/// The files directly in `dir` or below it that `keep` keeps, in path order.
+fn files_under(dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
     while let Some(d) = todo.pop() {
@@ -39,7 +50,7 @@ fn csv_files(dir: &Path) -> Result<Vec<PathBuf>> {
             let path = entry?.path();
             if path.is_dir() {
                 todo.push(path);
-            } else if path.extension().is_some_and(|e| e == "csv") {
+            } else if keep(&path) {
                 found.push(path);
             }
         }
@@ -129,6 +140,170 @@ pub fn upload_csv_floor(uploads: &Path, out: &Path) -> Result<Floor> {
     Ok(floor)
 }
 
+/// One kind of file the outputs floor wrote: how many, their bytes and the
+/// seconds they took.
+#[derive(Debug, Default, Serialize)]
+pub struct Written {
+    pub files: usize,
+    pub bytes: u64,
+    pub seconds: f64,
+}
+
+/// What the outputs floor wrote: the stages' snapshots, the upload tree,
+/// and every other file (the upload manifest's CSV, reports, fix lists).
+#[derive(Debug, Default, Serialize)]
+pub struct OutputsFloor {
+    pub snapshots: Written,
+    pub uploads: Written,
+    pub other: Written,
+    /// Rows in the snapshots.
+    pub rows: usize,
+    /// Seconds of the timed parts (the three kinds' sum).
+    pub seconds: f64,
+}
+
+/// A run's output files by kind, each by its path inside the output folder.
+#[derive(Default)]
+struct Kinds {
+    snapshots: Vec<PathBuf>,
+    uploads: Vec<PathBuf>,
+    other: Vec<PathBuf>,
+}
+
+/// Every file of the output folder `run` but hidden ones (the run's lock).
+fn kinds(run: &Path) -> Result<Kinds> {
+    let shown = |p: &Path| {
+        p.file_name()
+            .is_some_and(|n| !n.to_string_lossy().starts_with('.'))
+    };
+    let mut kinds = Kinds::default();
+    for path in files_under(run, shown)? {
+        let rel = path.strip_prefix(run)?.to_path_buf();
+        if rel.extension().is_some_and(|e| e == "parquet") {
+            kinds.snapshots.push(rel);
+        } else if rel.starts_with("uploads") {
+            kinds.uploads.push(rel);
+        } else {
+            kinds.other.push(rel);
+        }
+    }
+    Ok(kinds)
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Each snapshot read back (untimed) and written by the run's parquet
+/// writer (its batches compressed on every core), whole or not at all
+/// (timed). Returns the rows too.
+fn write_snapshots(run: &Path, out: &Path, files: &[PathBuf]) -> Result<(Written, usize)> {
+    let provenance = crate::snapshot::Provenance {
+        run_id: "floor".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        config_sha256: String::new(),
+        inputs: Default::default(),
+        crosswalks: Default::default(),
+    };
+    let (mut written, mut rows) = (Written::default(), 0);
+    for rel in files {
+        let mut frame = crate::snapshot::read_parquet(&run.join(rel))?;
+        let stage = rel.parent().map(Path::to_string_lossy).unwrap_or_default();
+        let entity = rel
+            .file_stem()
+            .map(|s| s.to_string_lossy())
+            .unwrap_or_default();
+        let start = Instant::now();
+        crate::snapshot::stage_parquet_batches(out, &stage, &entity, &provenance, |sink| {
+            sink.write(&mut frame)
+        })?
+        .persist()?;
+        written.seconds += start.elapsed().as_secs_f64();
+        written.files += 1;
+        written.bytes += std::fs::metadata(out.join(rel))?.len();
+        rows += frame.height();
+    }
+    Ok((written, rows))
+}
+
+/// Bytes written to `file` through SHA-256, as the run writes its uploads.
+fn write_hashed(file: impl std::io::Write, bytes: &[u8]) -> Result<String> {
+    use std::io::Write;
+    let mut hashing = crate::output::Hashing::new(std::io::BufWriter::new(file));
+    hashing.write_all(bytes)?;
+    hashing.flush()?;
+    Ok(hashing.sum())
+}
+
+/// The upload files read back (untimed), then written into a folder aside,
+/// hashed as they are written, synced, and the folder moved into place
+/// whole (timed).
+fn write_uploads(run: &Path, out: &Path, files: &[PathBuf]) -> Result<Written> {
+    let held = files
+        .iter()
+        .map(|rel| Ok((rel, read_bytes(&run.join(rel))?)))
+        .collect::<Result<Vec<_>>>()?;
+    let start = Instant::now();
+    let partial = out.join(".uploads.partial");
+    let mut paths = Vec::with_capacity(files.len());
+    let mut written = Written::default();
+    for (rel, bytes) in &held {
+        let path = partial.join(rel.strip_prefix("uploads")?);
+        std::fs::create_dir_all(path.parent().expect("a file in a folder"))?;
+        write_hashed(std::fs::File::create(&path)?, bytes)?;
+        written.files += 1;
+        written.bytes += bytes.len() as u64;
+        paths.push(path);
+    }
+    if !paths.is_empty() {
+        crate::output::sync_files(&paths)?;
+        crate::output::rename(&partial, &out.join("uploads"))?;
+    }
+    written.seconds = start.elapsed().as_secs_f64();
+    Ok(written)
+}
+
+/// Every other file read back (untimed), then written whole or not at
+/// all, hashed as written (timed).
+fn write_other(run: &Path, out: &Path, files: &[PathBuf]) -> Result<Written> {
+    let mut written = Written::default();
+    for rel in files {
+        let bytes = read_bytes(&run.join(rel))?;
+        let start = Instant::now();
+        crate::output::write_atomic(&out.join(rel), |file| {
+            write_hashed(file, &bytes).map(|_| ())
+        })?;
+        written.seconds += start.elapsed().as_secs_f64();
+        written.files += 1;
+        written.bytes += bytes.len() as u64;
+    }
+    Ok(written)
+}
+
+/// The files of the output folder `run`, each read back (untimed) and
+/// written again into the new folder `out` as the run must write it
+/// (timed; one file at a time in memory, but the uploads all at once).
+pub fn outputs_floor(run: &Path, out: &Path) -> Result<OutputsFloor> {
+    if out.exists() {
+        anyhow::bail!(
+            "{} exists: the outputs floor writes a new folder",
+            out.display()
+        );
+    }
+    let kinds = kinds(run)?;
+    std::fs::create_dir_all(out)?;
+    let (snapshots, rows) = write_snapshots(run, out, &kinds.snapshots)?;
+    let uploads = write_uploads(run, out, &kinds.uploads)?;
+    let other = write_other(run, out, &kinds.other)?;
+    Ok(OutputsFloor {
+        seconds: snapshots.seconds + uploads.seconds + other.seconds,
+        rows,
+        snapshots,
+        uploads,
+        other,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +344,60 @@ mod tests {
         assert_eq!((floor.files, floor.rows), (2, 3));
         let text = std::fs::read_to_string(dir.path().join("out/frm.csv")).unwrap();
         assert_eq!(text, "StudentID\r\n1\r\n2\r\n3\r\n");
+    }
+
+    #[test]
+    fn the_outputs_floor_writes_every_file_of_a_run_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("run");
+        let provenance = crate::snapshot::Provenance {
+            run_id: "r".into(),
+            tool_version: "t".into(),
+            config_sha256: "c".into(),
+            inputs: Default::default(),
+            crosswalks: Default::default(),
+        };
+        let mut frame =
+            df!("StateStudentID" => ["1", "2", "3"], "Grade" => ["KG", "01", "02"]).unwrap();
+        crate::snapshot::write_parquet(&run, "read", "truancy", &mut frame, &provenance).unwrap();
+        let upload = run.join("uploads/2016-17/1001");
+        std::fs::create_dir_all(&upload).unwrap();
+        std::fs::write(upload.join("frm.csv"), "StudentID\r\n1\r\n").unwrap();
+        std::fs::write(run.join("report.json"), "{}").unwrap();
+        std::fs::write(run.join(".cutover.lock"), "").unwrap();
+        let out = dir.path().join("floor");
+        let floor = outputs_floor(&run, &out).unwrap();
+        let counts = |w: &Written| (w.files, w.bytes);
+        assert_eq!((floor.snapshots.files, floor.rows), (1, 3));
+        assert_eq!(
+            (counts(&floor.uploads), counts(&floor.other)),
+            ((1, 14), (1, 2))
+        );
+        let again = crate::snapshot::read_parquet(&out.join("read/truancy.parquet")).unwrap();
+        assert!(again.equals(&frame));
+        for same in ["uploads/2016-17/1001/frm.csv", "report.json"] {
+            assert_eq!(
+                std::fs::read(out.join(same)).unwrap(),
+                std::fs::read(run.join(same)).unwrap()
+            );
+        }
+        let mut names: Vec<_> = files_under(&out, |_| true).unwrap();
+        names
+            .iter_mut()
+            .for_each(|p| *p = p.strip_prefix(&out).unwrap().to_path_buf());
+        let expected = [
+            "read/truancy.parquet",
+            "report.json",
+            "uploads/2016-17/1001/frm.csv",
+        ];
+        assert_eq!(names, expected.map(PathBuf::from));
+        let again = outputs_floor(&run, &out).unwrap_err().to_string();
+        assert_eq!(
+            again,
+            format!(
+                "{} exists: the outputs floor writes a new folder",
+                out.display()
+            )
+        );
     }
 }

@@ -216,13 +216,16 @@ enum Command {
         year: Option<i32>,
     },
     /// The floor `make bench` compares a run with (prints JSON): a bundle
-    /// read by polars as text and written as parquet (`parquet`), or a run's
-    /// upload rows written by polars as one CSV per upload (`upload-csv`).
+    /// read by polars as text and written as parquet (`parquet`), a run's
+    /// upload rows written by polars as one CSV per upload (`upload-csv`),
+    /// or every file of a run's output folder written again as the run
+    /// must write it (`outputs`).
     #[command(hide = true)]
     BenchFloor {
-        #[arg(value_parser = ["parquet", "upload-csv"])]
+        #[arg(value_parser = ["parquet", "upload-csv", "outputs"])]
         floor: String,
-        /// The bundle (`parquet`) or the uploads folder (`upload-csv`).
+        /// The bundle (`parquet`), the uploads folder (`upload-csv`) or the
+        /// run's output folder (`outputs`).
         input: PathBuf,
         /// Where the floor's files go.
         out: PathBuf,
@@ -476,12 +479,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Validate { config } => cmd_validate(&config),
         Command::BenchFloor { floor, input, out } => {
-            let measured = if floor == "parquet" {
-                bench::parquet_floor(&input, &out)?
-            } else {
-                bench::upload_csv_floor(&input, &out)?
+            let measured = match floor.as_str() {
+                "parquet" => serde_json::to_string(&bench::parquet_floor(&input, &out)?),
+                "upload-csv" => serde_json::to_string(&bench::upload_csv_floor(&input, &out)?),
+                _ => serde_json::to_string(&bench::outputs_floor(&input, &out)?),
             };
-            say!("{}", serde_json::to_string(&measured)?);
+            say!("{}", measured?);
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -2,7 +2,8 @@
 """make bench: the floor, the whole run and each stage side by side, and the
 ratios of issue 16's acceptance. Reads what tests/bench.sh left in its work
 folder: floor.json/floor.out (polars CSV -> parquet), run.json (limit.py's)
-and out/run.json (the run's own), upload_floor.json/upload_floor.out.
+and out/run.json (the run's own), upload_floor.json/upload_floor.out,
+output_floor.json/output_floor.out (the run's output files written again).
 
     table.py WORK STUDENTS
 """
@@ -39,6 +40,18 @@ def line(label, seconds, peak_mib, rows=None, floor=None):
 def verdict(label, value, target, unit="x"):
     ok = "meets" if value <= target else "misses"
     print(f"{label:<46} {value:>7.2f}{unit}  (target <= {target}{unit}: {ok})")
+
+
+def outputs_floor(out, proc, floor, whole):
+    """The run's own output files written again as the run writes them:
+    what the bytes out cost, whatever computes them."""
+    if not out:
+        return
+    line("floor: the run's files written again", out["seconds"], proc["peak_mib"], out["rows"], floor["seconds"])
+    for kind in ("snapshots", "uploads", "other"):
+        w = out[kind]
+        line(f"  {kind} ({w['files']:,} files, {w['bytes'] / 2**20:,.0f} MiB)", w["seconds"], None, None, floor["seconds"])
+    print(f"  (the whole run less its bytes out: {whole - out['seconds']:.1f} s)")
 
 
 def main():
@@ -88,6 +101,7 @@ def main():
             up["rows"],
         )
         print(f"  ({up['files']:,} upload files, {up['rows']:,} rows as one CSV per upload)")
+    outputs_floor(load(f"{work}/output_floor.out"), load(f"{work}/output_floor.json"), floor, whole)
     print("(stage peak: the stage's own peak resident memory; the run's is the largest of them and the samples)")
     print("== issue 16 acceptance")
     verdict("whole run / floor", whole / floor["seconds"], 8)
