@@ -642,35 +642,59 @@ fn a_run_interrupted_by_ctrl_c_removes_its_temporaries_says_so_and_exits_130() {
     assert_eq!(run_in(w, "a", "base", &[], None).status.code(), Some(0));
     assert_eq!(run_in(w, "b", "clean", &[], None).status.code(), Some(0));
     let clean = files(&w.join("clean"));
-    let mut stopped = 0;
-    for n in (1..).step_by(12) {
-        let out = format!("i{n}");
-        copy_dir(&w.join("base"), &w.join(&out));
-        let o = interrupted_at(w, &out, n);
-        if o.status.code() == Some(0) {
-            break;
-        }
-        let stderr = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(130), "interrupted at {n}: {stderr}");
-        assert_eq!(
-            stderr,
-            "error: interrupted (Ctrl-C): the run stopped; its temporary files are removed and no \
-             file is left half-written (uploads/, if there, is a whole run's): run it again to \
-             finish\n"
-        );
-        let hidden: Vec<String> = files(&w.join(&out))
-            .into_keys()
-            .filter(|k| k.split('/').any(|p| p.starts_with('.')) && k != ".cutover.lock")
+    // Three workers take the points 1, 13, 25, ... in turn, each stopping
+    // at its first past the run's last.
+    let stopped: usize = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..3u64)
+            .map(|k| {
+                let clean = &clean;
+                s.spawn(move || {
+                    (0..)
+                        .map(|i| 1 + 12 * (k + 3 * i))
+                        .take_while(|&n| interrupt_and_rerun(w, n, clean))
+                        .count()
+                })
+            })
             .collect();
-        assert!(hidden.is_empty(), "interrupted at {n}: left {hidden:?}");
-        for folder in [".uploads.partial", ".uploads.previous"] {
-            assert!(!w.join(&out).join(folder).exists(), "interrupted at {n}");
-        }
-        all_whole(&w.join(&out)).unwrap_or_else(|e| panic!("interrupted at {n}: {e}"));
-        rerun_matches(w, &out, &format!("interrupted at {n}"), &clean);
-        stopped += 1;
-    }
+        workers.into_iter().map(|h| h.join().unwrap()).sum()
+    });
     assert!(stopped > 5, "{stopped} interruptions");
+}
+
+/// Interrupts a forced run of bundle `b` over a copy of `base` at its
+/// `n`th rename or removal and checks what it says and leaves, then that a
+/// plain rerun completes it. Returns false when the run has fewer than `n`.
+fn interrupt_and_rerun(
+    w: &Path,
+    n: u64,
+    clean: &std::collections::BTreeMap<String, Vec<u8>>,
+) -> bool {
+    let out = format!("i{n}");
+    copy_dir(&w.join("base"), &w.join(&out));
+    let o = interrupted_at(w, &out, n);
+    if o.status.code() == Some(0) {
+        fs::remove_dir_all(w.join(&out)).unwrap();
+        return false;
+    }
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "interrupted at {n}: {stderr}");
+    assert_eq!(
+        stderr,
+        "error: interrupted (Ctrl-C): the run stopped; its temporary files are removed and no \
+         file is left half-written (uploads/, if there, is a whole run's): run it again to \
+         finish\n"
+    );
+    let hidden: Vec<String> = files(&w.join(&out))
+        .into_keys()
+        .filter(|k| k.split('/').any(|p| p.starts_with('.')) && k != ".cutover.lock")
+        .collect();
+    assert!(hidden.is_empty(), "interrupted at {n}: left {hidden:?}");
+    for folder in [".uploads.partial", ".uploads.previous"] {
+        assert!(!w.join(&out).join(folder).exists(), "interrupted at {n}");
+    }
+    all_whole(&w.join(&out)).unwrap_or_else(|e| panic!("interrupted at {n}: {e}"));
+    rerun_matches(w, &out, &format!("interrupted at {n}"), clean);
+    true
 }
 
 /// [`run_in`] of bundle `b` into `out` with `--force`, sent a SIGINT at
