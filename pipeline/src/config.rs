@@ -437,9 +437,12 @@ fn named_in_another_case(bundle: &Path, name: &str) -> Option<String> {
         .min()
 }
 
-/// The `.csv` files of `bundle` that are none of the bundle's files under
-/// `files` (a second part of one, a file named otherwise): not read, and
-/// said so, since their rows are in no ledger.
+/// The `.csv` files and spreadsheets of `bundle` that are none of the
+/// bundle's files under `files` (a second part of one, a file named
+/// otherwise, a copy named in another case beside it, a file saved as a
+/// workbook): not read, and said so, since their rows are in no ledger.
+/// Names are matched exactly, as the files are (`Truancy.csv` beside
+/// `truancy.csv` is another file, and was not said).
 pub fn unread_files(bundle: &Path, files: &BTreeMap<String, String>) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(bundle) else {
         return Vec::new();
@@ -448,11 +451,18 @@ pub fn unread_files(bundle: &Path, files: &BTreeMap<String, String>) -> Vec<Stri
         .flatten()
         .filter(|e| e.path().is_file())
         .map(|e| e.file_name().to_string_lossy().to_string())
-        .filter(|f| f.to_ascii_lowercase().ends_with(".csv"))
-        .filter(|f| !files.values().any(|n| n.eq_ignore_ascii_case(f)))
+        .filter(|f| f.to_ascii_lowercase().ends_with(".csv") || is_spreadsheet(f))
+        .filter(|f| !files.values().any(|n| n == f))
         .collect();
     out.sort();
     out
+}
+
+/// A workbook's name (`.xlsx`, `.xls`, `.ods`): a file `cutover` cannot
+/// read, saved so by a spreadsheet.
+pub fn is_spreadsheet(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".xlsx", ".xls", ".ods"].iter().any(|e| lower.ends_with(e))
 }
 
 /// `identity.same_name_birth_date`: "review" (true) or "score" (false).

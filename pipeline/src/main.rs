@@ -18,6 +18,7 @@ mod end_of_year;
 mod fixlist;
 mod generate;
 mod identity_stage;
+mod interrupt;
 mod issued;
 mod layouts;
 mod ledger;
@@ -366,6 +367,7 @@ fn main() -> ExitCode {
     init_logs(cli.verbose);
     match dispatch(cli) {
         Ok(code) => code,
+        Err(_) if interrupt::stopping() => interrupt::wait_for_the_exit(),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
@@ -646,13 +648,22 @@ fn configured(
     }
 }
 
-/// Notes each `.csv` file in the bundle folder that no entity reads.
+/// Notes each `.csv` file or spreadsheet in the bundle folder that no
+/// entity reads.
 fn note_unread(config: &config::Config, unread: &[String]) {
     for file in unread {
-        say!(
-            "note: {} is not a file of the bundle (a second part of one, or named otherwise?): not read; name it in [files] to read it instead",
-            config.bundle.join(file).display()
-        );
+        let path = config.bundle.join(file);
+        if config::is_spreadsheet(file) {
+            say!(
+                "note: {} is a spreadsheet, not read: save it as a comma-separated (.csv) file named as [files] names it to read it",
+                path.display()
+            );
+        } else {
+            say!(
+                "note: {} is not a file of the bundle (a second part of one, or named otherwise?): not read; name it in [files] to read it instead",
+                path.display()
+            );
+        }
     }
 }
 

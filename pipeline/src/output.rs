@@ -9,23 +9,60 @@ use std::path::Path;
 
 /// Test hook: `CUTOVER_FAULT_AT=N` kills the process (abort, as a `kill -9`
 /// would) just before its Nth rename or removal, so a test can check that a
-/// run killed at any of them is completed by the next. Unset, it does
-/// nothing.
+/// run killed at any of them is completed by the next;
+/// `CUTOVER_INTERRUPT_AT=N` sends it a Ctrl-C's SIGINT there instead (the
+/// rename or removal goes on, as one under way when the key is pressed).
+/// Unset, it does nothing.
 pub fn fault_point() {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::OnceLock;
-    static AT: OnceLock<Option<u64>> = OnceLock::new();
+    static AT: OnceLock<(Option<u64>, Option<u64>)> = OnceLock::new();
     static COUNT: AtomicU64 = AtomicU64::new(0);
-    let at = AT.get_or_init(|| {
-        std::env::var("CUTOVER_FAULT_AT")
-            .ok()
-            .and_then(|v| v.parse().ok())
+    let (abort, interrupt) = AT.get_or_init(|| {
+        let at = |name| std::env::var(name).ok().and_then(|v| v.parse().ok());
+        (at("CUTOVER_FAULT_AT"), at("CUTOVER_INTERRUPT_AT"))
     });
-    if let Some(at) = at {
-        if COUNT.fetch_add(1, Ordering::SeqCst) + 1 == *at {
-            std::process::abort();
-        }
+    if abort.is_none() && interrupt.is_none() {
+        return;
     }
+    let count = Some(COUNT.fetch_add(1, Ordering::SeqCst) + 1);
+    if count == *abort {
+        std::process::abort();
+    }
+    if count == *interrupt {
+        crate::interrupt::raise();
+    }
+}
+
+/// The gate every change of a name in the output folder goes through (a
+/// temporary file made, a file moved into place, a file or folder made,
+/// linked or removed): shared by the writing threads, taken whole by a
+/// Ctrl-C ([`crate::interrupt`]) once the changes under way are done, and
+/// held to the end, so that no name is made, moved or removed while the
+/// run's temporaries are removed, nor after. Its writes into files already
+/// made go on outside it (into a removed temporary, they are lost with it).
+static GATE: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+thread_local! {
+    /// This thread closed the gate: it goes through to tidy up.
+    static CLOSER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Passage through the gate, for one change of a name; none for the
+/// thread that closed it (it tidies up with the functions below).
+pub(crate) fn pass() -> Option<std::sync::RwLockReadGuard<'static, ()>> {
+    if CLOSER.with(|c| c.get()) {
+        return None;
+    }
+    Some(GATE.read().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// Closes the gate for good, once the changes under way are done; the
+/// calling thread alone goes through it after.
+pub(crate) fn close_gate() -> std::sync::RwLockWriteGuard<'static, ()> {
+    let guard = GATE.write().unwrap_or_else(|e| e.into_inner());
+    CLOSER.with(|c| c.set(true));
+    guard
 }
 
 #[cfg(test)]
@@ -56,6 +93,7 @@ pub fn sync_folder_of(path: &Path) -> Result<()> {
 /// Renames, naming both paths in an error, and syncs the folders of both.
 #[allow(clippy::disallowed_methods)]
 pub fn rename(from: &Path, to: &Path) -> Result<()> {
+    let _pass = pass();
     fault_point();
     fs::rename(from, to)
         .with_context(|| format!("cannot move {} to {}", from.display(), to.display()))?;
@@ -70,6 +108,7 @@ pub fn rename(from: &Path, to: &Path) -> Result<()> {
 /// the folder that held it.
 #[allow(clippy::disallowed_methods)]
 pub fn remove_dir_all(path: &Path) -> Result<()> {
+    let _pass = pass();
     fault_point();
     fs::remove_dir_all(path).with_context(|| format!("cannot remove {}", path.display()))?;
     sync_folder_of(path)
@@ -78,6 +117,7 @@ pub fn remove_dir_all(path: &Path) -> Result<()> {
 /// Removes a file, naming it in an error, and syncs its folder.
 #[allow(clippy::disallowed_methods)]
 pub fn remove_file(path: &Path) -> Result<()> {
+    let _pass = pass();
     fault_point();
     fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
     sync_folder_of(path)
@@ -131,6 +171,7 @@ pub fn private_dir(path: &Path) -> Result<()> {
 /// synced whole ([`sync_tree`]) before it is moved into place.
 pub fn private_dir_in_tree(path: &Path) -> Result<()> {
     refuse_read_only(path)?;
+    let _pass = pass();
     fs::create_dir_all(path)
         .with_context(|| format!("cannot create directory {}", path.display()))?;
     #[cfg(unix)]
@@ -164,6 +205,7 @@ impl Staged {
     /// Moves it into place, and syncs its folder.
     #[allow(clippy::disallowed_methods)]
     pub fn persist(self) -> Result<()> {
+        let _pass = pass();
         fault_point();
         let path = self.path;
         self.tmp.persist(&path).with_context(|| {
@@ -184,11 +226,13 @@ pub fn stage_atomic(
 ) -> Result<Staged> {
     let dir = folder(path);
     private_dir(dir)?;
+    let pass = pass();
     let mut tmp = tempfile::Builder::new()
         .prefix(".cutover-")
         .suffix(".tmp")
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    drop(pass);
     write(tmp.as_file_mut()).with_context(|| format!("cannot write {}", path.display()))?;
     tmp.as_file_mut()
         .flush()

@@ -244,6 +244,7 @@ fn folder_of(made: &mut std::collections::HashSet<std::path::PathBuf>, path: &Pa
 /// costs more than the writing).
 fn create_file(path: &Path, bytes: &[u8]) -> Result<String> {
     use sha2::Digest;
+    let _pass = crate::output::pass();
     let mut f =
         std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     #[cfg(unix)]

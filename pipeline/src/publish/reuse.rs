@@ -767,6 +767,7 @@ pub fn link_into(root: &Path, partial: &Path, rel: &str) -> Result<Option<std::p
     if let Some(dir) = to.parent() {
         crate::output::private_dir_in_tree(dir)?;
     }
+    let _pass = crate::output::pass();
     if std::fs::hard_link(&from, &to).is_ok() {
         return Ok(None);
     }

@@ -201,6 +201,7 @@ pub fn run(config: &Config, opts: RunOptions) -> Result<Outcome> {
         .map_err(|p| anyhow::anyhow!(p.join("\n")))?;
     let _lock = lock_output(&config.output)?;
     recover(&config.output)?;
+    crate::interrupt::watch(&config.output)?;
     let ctx = Ctx::new(config, &tables, opts)?;
     info!(run_id = %ctx.run_id, files = ctx.inputs.len(), "run started");
     let mut runner = Runner::open(ctx.root, opts);
@@ -308,7 +309,7 @@ pub const LOCK_FILE: &str = ".cutover.lock";
 
 /// Start-up recovery, before any stage decides: an interrupted uploads swap
 /// put right, temporary files a killed run left removed.
-fn recover(root: &Path) -> Result<()> {
+pub(crate) fn recover(root: &Path) -> Result<()> {
     if !root.exists() {
         return Ok(());
     }

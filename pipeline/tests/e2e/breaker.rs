@@ -208,6 +208,37 @@ fn validate_notes_a_bundle_file_it_would_not_read() {
     );
 }
 
+/// A copy of a bundle file named in another case beside it
+/// (`Student_Personal.csv`, a second export?) and a file saved as a
+/// workbook (`truancy.xlsx`, no `truancy.csv`) are noted too: the starting
+/// binary said nothing of either (names were matched ignoring case, and
+/// only `.csv` files looked at), their rows in no ledger.
+#[test]
+fn validate_notes_a_copy_named_in_another_case_and_a_spreadsheet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    let scenario = repo().join("tests/scenarios/bundle_holds_a_file_it_does_not_read");
+    copy_dir(&scenario.join("input"), &w.join("input"));
+    copy_dir(&repo().join("crosswalks"), &w.join("crosswalks"));
+    copy_dir(&repo().join("layouts"), &w.join("layouts"));
+    fs::copy(scenario.join("config.toml"), w.join("config.toml")).unwrap();
+    fs::copy(
+        w.join("input/student_personal.csv"),
+        w.join("input/Student_Personal.csv"),
+    )
+    .unwrap();
+    fs::write(w.join("input/truancy.xlsx"), b"PK\x03\x04").unwrap();
+    let v = cutover(&["validate", "--config", "config.toml"], w);
+    assert_eq!(v.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&v.stdout),
+        "note: input/Student_Personal.csv is not a file of the bundle (a second part of one, or named otherwise?): not read; name it in [files] to read it instead\n\
+         note: input/student_enrollment (2).csv is not a file of the bundle (a second part of one, or named otherwise?): not read; name it in [files] to read it instead\n\
+         note: input/truancy.xlsx is a spreadsheet, not read: save it as a comma-separated (.csv) file named as [files] names it to read it\n\
+         config.toml: valid\n"
+    );
+}
+
 /// Lines of commas only (a spreadsheet's formatted but empty rows) are not
 /// records: run.json's read report of the file says how many were not
 /// read, and where the first is (the scenario

@@ -591,26 +591,133 @@ fn kill_and_rerun(
     }
     assert_eq!(o.status.code(), None, "killed at {n}: ended by a signal");
     all_whole(&w.join(&out)).unwrap_or_else(|e| panic!("killed at {n}: {e}"));
-    let again = run_in(w, "b", &out, &[], None);
+    rerun_matches(w, &out, &format!("killed at {n}"), clean);
+    true
+}
+
+/// Reruns bundle `b` plainly into `out` (a run stopped at `what`): it
+/// leaves exactly what an uninterrupted run leaves (`clean`), byte for
+/// byte, with nothing left behind; then `out` is removed.
+fn rerun_matches(
+    w: &Path,
+    out: &str,
+    what: &str,
+    clean: &std::collections::BTreeMap<String, Vec<u8>>,
+) {
+    let again = run_in(w, "b", out, &[], None);
     assert_eq!(
         again.status.code(),
         Some(0),
-        "rerun after a kill at {n}: {}",
+        "rerun after {what}: {}",
         String::from_utf8_lossy(&again.stderr)
     );
-    let after = files(&w.join(&out));
+    let after = files(&w.join(out));
     for (name, bytes) in clean {
         if name != "run.json" && name != "run.html" {
             assert!(
                 after.get(name) == Some(bytes),
-                "killed at {n}: {name} differs from an uninterrupted run"
+                "{what}: {name} differs from an uninterrupted run"
             );
         }
     }
     let extra: Vec<&String> = after.keys().filter(|k| !clean.contains_key(*k)).collect();
-    assert!(extra.is_empty(), "killed at {n}: left behind {extra:?}");
-    fs::remove_dir_all(w.join(&out)).unwrap();
+    assert!(extra.is_empty(), "{what}: left behind {extra:?}");
+    fs::remove_dir_all(w.join(out)).unwrap();
+}
+
+/// A forced run of a new bundle over a finished run, sent a Ctrl-C's
+/// SIGINT (`CUTOVER_INTERRUPT_AT`) at every twelfth of its renames and
+/// removals in turn, from the first to past the last: it stops, says so
+/// and exits 130, leaving no temporary file, no uploads folder being built
+/// or set aside and every file whole; a plain rerun then leaves exactly
+/// what an uninterrupted run leaves. (Before, the run died at once, exit
+/// 130 from the shell and no word, its temporaries and `.uploads.partial`
+/// left for the next run to remove.)
+#[test]
+fn a_run_interrupted_by_ctrl_c_removes_its_temporaries_says_so_and_exits_130() {
+    let tmp = in_memory_tempdir();
+    let w = tmp.path();
+    generate(w, "1", "a");
+    generate(w, "2", "b");
+    assert_eq!(run_in(w, "a", "base", &[], None).status.code(), Some(0));
+    assert_eq!(run_in(w, "b", "clean", &[], None).status.code(), Some(0));
+    let clean = files(&w.join("clean"));
+    // Three workers take the points 1, 13, 25, ... in turn, each stopping
+    // at its first past the run's last.
+    let stopped: usize = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..3u64)
+            .map(|k| {
+                let clean = &clean;
+                s.spawn(move || {
+                    (0..)
+                        .map(|i| 1 + 12 * (k + 3 * i))
+                        .take_while(|&n| interrupt_and_rerun(w, n, clean))
+                        .count()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert!(stopped > 5, "{stopped} interruptions");
+}
+
+/// Interrupts a forced run of bundle `b` over a copy of `base` at its
+/// `n`th rename or removal and checks what it says and leaves, then that a
+/// plain rerun completes it. Returns false when the run has fewer than `n`.
+fn interrupt_and_rerun(
+    w: &Path,
+    n: u64,
+    clean: &std::collections::BTreeMap<String, Vec<u8>>,
+) -> bool {
+    let out = format!("i{n}");
+    copy_dir(&w.join("base"), &w.join(&out));
+    let o = interrupted_at(w, &out, n);
+    if o.status.code() == Some(0) {
+        fs::remove_dir_all(w.join(&out)).unwrap();
+        return false;
+    }
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "interrupted at {n}: {stderr}");
+    assert_eq!(
+        stderr,
+        "error: interrupted (Ctrl-C): the run stopped; its temporary files are removed and no \
+         file is left half-written (uploads/, if there, is a whole run's): run it again to \
+         finish\n"
+    );
+    let hidden: Vec<String> = files(&w.join(&out))
+        .into_keys()
+        .filter(|k| k.split('/').any(|p| p.starts_with('.')) && k != ".cutover.lock")
+        .collect();
+    assert!(hidden.is_empty(), "interrupted at {n}: left {hidden:?}");
+    for folder in [".uploads.partial", ".uploads.previous"] {
+        assert!(!w.join(&out).join(folder).exists(), "interrupted at {n}");
+    }
+    all_whole(&w.join(&out)).unwrap_or_else(|e| panic!("interrupted at {n}: {e}"));
+    rerun_matches(w, &out, &format!("interrupted at {n}"), clean);
     true
+}
+
+/// [`run_in`] of bundle `b` into `out` with `--force`, sent a SIGINT at
+/// its `n`th rename or removal.
+fn interrupted_at(w: &Path, out: &str, n: u64) -> Output {
+    let cw = repo().join("crosswalks").display().to_string();
+    let args = [
+        "run",
+        "b",
+        "--out",
+        out,
+        "--crosswalks",
+        &cw,
+        "--quiet",
+        "--force",
+    ];
+    Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(args)
+        .current_dir(w)
+        .stdin(Stdio::null())
+        .env("CUTOVER_INTERRUPT_AT", n.to_string())
+        .output()
+        .unwrap()
 }
 
 /// A forced run of a new bundle over a finished run, killed just before

@@ -220,12 +220,18 @@ fn date_expr(column: &str, formats: &[String]) -> Expr {
     let parsed: Vec<Expr> = formats
         .iter()
         .map(|f| {
-            col(column).str().to_date(StrptimeOptions {
+            let date = col(column).str().to_date(StrptimeOptions {
                 format: Some(f.as_str().into()),
                 strict: false,
                 exact: true,
                 cache: true,
-            })
+            });
+            match year_first_width(f) {
+                Some(width) => when(col(column).str().len_bytes().eq(lit(width)))
+                    .then(date)
+                    .otherwise(lit(NULL).cast(DataType::Date)),
+                None => date,
+            }
         })
         .collect();
     let date = match parsed.len() {
@@ -241,6 +247,29 @@ fn date_expr(column: &str, formats: &[String]) -> Expr {
     when(date.clone().lt(lit(earliest)))
         .then(lit(NULL).cast(DataType::Date))
         .otherwise(date)
+}
+
+/// The width of a date written in a year-first format (`%Y-%m-%d`: 10),
+/// its month and day two digits each; None for any other format. `%m` and
+/// `%d` take one digit too, so `2009-08-3` read as August 3rd: an ISO date
+/// is written in 10 characters (the spec: "ICSE uploads used 10-character
+/// ISO dates"), and one cut short in its day (`2009-08-30` to `2009-08-3`)
+/// is another date. A month-first date (`8/30/2009`, as Excel writes it)
+/// keeps its one-digit forms: cut short, it loses its year's digits and is
+/// refused (a year before 1000).
+fn year_first_width(format: &str) -> Option<u32> {
+    let mut width = 4;
+    let mut rest = format.strip_prefix("%Y")?.chars();
+    while let Some(c) = rest.next() {
+        width += match c {
+            '%' => match rest.next()? {
+                'm' | 'd' => 2,
+                _ => return None,
+            },
+            c => c.len_utf8() as u32,
+        };
+    }
+    Some(width)
 }
 
 fn flag_upper(column: &str) -> Expr {
@@ -373,6 +402,13 @@ fn kind_check(spec: &ColumnSpec, config: &IngestConfig) -> Option<Check> {
                 "ID",
                 "student's",
             ))
+            .when(matches(spec.name, r"^[0-9](\.[0-9]+)?[Ee]\+?[0-9]+$"))
+            .then(message(format!(
+                "{}: expected nine digits, found a number in scientific notation (4.35E+08, as \
+                 Excel shows a long number): its last digits are lost; take the file from the \
+                 extract again (the ID is not rebuilt here)",
+                spec.name
+            )))
             .otherwise(text);
     }
     Some(Check::new(
@@ -393,6 +429,16 @@ fn date_hint(column: &str, expected: &str, text: Expr) -> Expr {
             "{column}: expected {expected}, found a two-digit year: the century cannot be \
              told (Excel's short date?); take the file from the extract again with \
              four-digit years"
+        )))
+        .when(matches(
+            column,
+            r"^[0-9]{4}-([0-9]-[0-9]{1,2}|[0-9]{2}-[0-9])$",
+        ))
+        .then(message(format!(
+            "{column}: expected {expected}, found a month or day of one digit: an ISO date \
+             is written in 10 characters, and one cut short (2009-08-30 to 2009-08-3) would \
+             be read as another date; take the file from the extract again (the value is not \
+             read as a date here)"
         )))
         .when(matches(column, r"^[0-9]{5}(\.0+)?$"))
         .then(message(format!(
@@ -1233,6 +1279,191 @@ mod tests {
             vec![
                 Some("USSchoolDate: us_school_date_required".into()),
                 Some("RaceDetermination: unknown_code".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn an_iso_date_with_a_one_digit_month_or_day_is_not_read_as_a_date() {
+        let dates = [
+            "2009-08-3",
+            "2009-8-30",
+            "2009-08-30",
+            "8/3/2009",
+            "2009-08-30T00:00:00",
+        ];
+        let (lf, present) = frame(
+            &STUDENT_PERSONAL,
+            &[
+                (PERSON_ID, vec![Some("1"); 5]),
+                (
+                    IDENTITY_ID,
+                    vec![Some("1"), Some("2"), Some("3"), Some("4"), Some("5")],
+                ),
+                (LAST_NAME, vec![Some("Cyr"); 5]),
+                (FIRST_NAME, vec![Some("Ann"); 5]),
+                (
+                    IDENTITY_EFFECTIVE_DATE,
+                    dates.iter().map(|d| Some(*d)).collect(),
+                ),
+            ],
+        );
+        let out = run(
+            &STUDENT_PERSONAL,
+            lf,
+            &present,
+            &codes(),
+            &config(),
+            &Context::default(),
+        )
+        .unwrap();
+        let q = &out.quarantine;
+        let found: Vec<(i64, String, String, String)> = (0..q.height())
+            .filter(|&i| {
+                q.column(Q_COLUMN).unwrap().get(i).unwrap().str_value() == IDENTITY_EFFECTIVE_DATE
+            })
+            .map(|i| {
+                let get = |c: &str| q.column(c).unwrap().get(i).unwrap().str_value().to_string();
+                let row = q.column(SOURCE_ROW).unwrap().i64().unwrap().get(i).unwrap();
+                (row, get(Q_VALUE), get(Q_RULE), get(Q_MESSAGE))
+            })
+            .collect();
+        let one_digit = "IdentityEffectiveDate: expected a date as YYYY-MM-DD or MM/DD/YYYY, \
+                         found a month or day of one digit: an ISO date is written in 10 \
+                         characters, and one cut short (2009-08-30 to 2009-08-3) would be read \
+                         as another date; take the file from the extract again (the value is \
+                         not read as a date here) (row kept, the value cleared)";
+        let invalid = |row: i64, value: &str, message: &str| {
+            (
+                row,
+                value.to_string(),
+                "invalid_date".to_string(),
+                message.to_string(),
+            )
+        };
+        assert_eq!(
+            found,
+            vec![
+                invalid(2, "2009-08-3", one_digit),
+                invalid(3, "2009-8-30", one_digit),
+                invalid(
+                    6,
+                    "2009-08-30T00:00:00",
+                    "IdentityEffectiveDate: expected a date as YYYY-MM-DD or MM/DD/YYYY \
+                     (row kept, the value cleared)"
+                ),
+            ]
+        );
+        // The whole ISO date and the month-first date of one-digit month and
+        // day (as Excel writes it) are read.
+        let read: Vec<String> = (0..out.rows.height())
+            .map(|i| {
+                let d = out
+                    .rows
+                    .column(IDENTITY_EFFECTIVE_DATE)
+                    .unwrap()
+                    .get(i)
+                    .unwrap();
+                d.to_string()
+            })
+            .collect();
+        assert_eq!(
+            read,
+            vec!["null", "null", "2009-08-30", "2009-08-03", "null"]
+        );
+    }
+
+    #[test]
+    fn a_name_wrapped_in_curly_quotes_is_a_finding_a_curly_apostrophe_is_not() {
+        let names = [
+            "\u{201C}Cyr\u{201D}",
+            "O\u{2019}Brien",
+            "\u{2018}Cyr\u{2019}",
+            "Cyr\u{201D}",
+        ];
+        let (lf, present) = frame(
+            &STUDENT_PERSONAL,
+            &[
+                (PERSON_ID, vec![Some("1"); 4]),
+                (
+                    IDENTITY_ID,
+                    vec![Some("1"), Some("2"), Some("3"), Some("4")],
+                ),
+                (LAST_NAME, names.iter().map(|n| Some(*n)).collect()),
+                (FIRST_NAME, vec![Some("Ann"); 4]),
+            ],
+        );
+        let out = run(
+            &STUDENT_PERSONAL,
+            lf,
+            &present,
+            &codes(),
+            &config(),
+            &Context::default(),
+        )
+        .unwrap();
+        let q = &out.quarantine;
+        let found: Vec<(i64, String, String)> = (0..q.height())
+            .filter(|&i| q.column(Q_RULE).unwrap().get(i).unwrap().str_value() == "curly_quotes")
+            .map(|i| {
+                let get = |c: &str| q.column(c).unwrap().get(i).unwrap().str_value().to_string();
+                let row = q.column(SOURCE_ROW).unwrap().i64().unwrap().get(i).unwrap();
+                (row, get(Q_VALUE), get(Q_MESSAGE))
+            })
+            .collect();
+        let message = "LastName: the value is wrapped in curly quotes (\u{201C}...\u{201D}), as \
+                       a word processor quotes a field: they are not part of the value (only \
+                       straight quotes quote a CSV field); take the file from the extract again \
+                       (row kept, the value cleared)";
+        assert_eq!(
+            found,
+            vec![
+                (2, REDACTED.to_string(), message.to_string()),
+                (4, REDACTED.to_string(), message.to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_state_id_in_scientific_notation_is_said_to_be_so() {
+        let (lf, present) = frame(
+            &STUDENT_PERSONAL,
+            &[
+                (PERSON_ID, vec![Some("1"); 2]),
+                (IDENTITY_ID, vec![Some("1"), Some("2")]),
+                (STATE_STUDENT_ID, vec![Some("4.35E+08"), Some("4.35454900")]),
+                (LAST_NAME, vec![Some("Cyr"); 2]),
+                (FIRST_NAME, vec![Some("Ann"); 2]),
+            ],
+        );
+        let out = run(
+            &STUDENT_PERSONAL,
+            lf,
+            &present,
+            &codes(),
+            &config(),
+            &Context::default(),
+        )
+        .unwrap();
+        let q = &out.quarantine;
+        let messages: Vec<String> = (0..q.height())
+            .filter(|&i| q.column(Q_RULE).unwrap().get(i).unwrap().str_value() == "invalid_id")
+            .map(|i| {
+                q.column(Q_MESSAGE)
+                    .unwrap()
+                    .get(i)
+                    .unwrap()
+                    .str_value()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            messages,
+            vec![
+                "StateStudentID: expected nine digits, found a number in scientific notation \
+                 (4.35E+08, as Excel shows a long number): its last digits are lost; take the \
+                 file from the extract again (the ID is not rebuilt here)",
+                "StateStudentID: expected nine digits",
             ]
         );
     }

@@ -201,6 +201,9 @@ pub(super) fn character_checks(spec: &ColumnSpec) -> Vec<Check> {
     if matches!(spec.kind, Kind::Text) && spec.name != ADDRESS {
         checks.push(line_break(spec));
     }
+    if matches!(spec.kind, Kind::Text) {
+        checks.push(curly_quoted(spec));
+    }
     if let Some(max) = spec.max_len {
         let mut long = Check::new(
             spec,
@@ -287,6 +290,30 @@ fn line_break(spec: &ColumnSpec) -> Check {
             .replace_all(lit(r"[\r\n]"), lit("\u{FFFD}"), false);
     }
     check
+}
+
+/// `curly_quotes`: a free-text value wrapped whole in curly quotes
+/// (`“Smith”`, `‘Smith’`), a field quoted by a word processor's or a mail
+/// program's autocorrect: only straight quotes quote a CSV field, so the
+/// curly ones stayed in the value and reached the uploads as part of a
+/// name. They are not taken off here (the value may have been changed
+/// more); a curly apostrophe inside a name (`O’Brien`) is a name's.
+fn curly_quoted(spec: &ColumnSpec) -> Check {
+    let starts = |q: &str| col(spec.name).str().starts_with(lit(q.to_string()));
+    let ends = |q: &str| col(spec.name).str().ends_with(lit(q.to_string()));
+    let wrapped =
+        (starts("\u{201C}").and(ends("\u{201D}"))).or(starts("\u{2018}").and(ends("\u{2019}")));
+    Check::new(
+        spec,
+        "curly_quotes",
+        wrapped,
+        lit(format!(
+            "{}: the value is wrapped in curly quotes (\u{201C}...\u{201D}), as a word \
+             processor quotes a field: they are not part of the value (only straight quotes \
+             quote a CSV field); take the file from the extract again",
+            spec.name
+        )),
+    )
 }
 
 /// The key of an entity's rows, when it has one.
