@@ -661,6 +661,20 @@ fn shape(
     year: Expr,
     sau: Expr,
 ) -> PolarsResult<DataFrame> {
+    Ok(shape_ranked(lf, upload, entity, exprs, year, sau)?.0)
+}
+
+/// [`shape`], with each row's StateStudentID as its
+/// [`crate::preflight::text_ranks`] among the rows' (in the rows' order),
+/// when the upload has that field: the ranks its order was made with.
+fn shape_ranked(
+    lf: LazyFrame,
+    upload: &Upload,
+    entity: &str,
+    exprs: Vec<(&str, Expr)>,
+    year: Expr,
+    sau: Expr,
+) -> PolarsResult<(DataFrame, Option<Vec<u32>>)> {
     let mut select = vec![
         lit(entity.to_string()).alias(SOURCE_ENTITY),
         col(SOURCE_FILE),
@@ -670,9 +684,10 @@ fn shape(
     ];
     select.extend(upload.fields.iter().map(|f| field_expr(f, &exprs)));
     let selected = lf.select(select).collect()?;
-    let order = upload_order(&selected, upload)?;
+    let (order, ids) = upload_order(&selected, upload)?;
     let mut sorted = selected.take(&order)?;
     drop(selected);
+    let ids = ids.map(|ids| order.into_no_null_iter().map(|i| ids[i as usize]).collect());
     // Marked sorted, as polars marks the first key of a sort.
     sorted.apply(UPLOAD_YEAR, |c| {
         let mut s = c.as_materialized_series().clone();
@@ -697,6 +712,7 @@ fn shape(
             .collect::<Vec<_>>(),
         )
         .collect()
+        .map(|df| (df, ids))
 }
 
 /// Upload field `name` of type `field`: its expression in `exprs` (null
@@ -738,16 +754,29 @@ fn sort_keys(upload: &Upload) -> Vec<&'static str> {
 /// The order of an upload's rows ([`sort_keys`], each ascending with nulls
 /// last, rows equal on every key in the order they came): polars' stable
 /// sort on those columns, made on numbers (text as its rank among the
-/// column's values), so no text is compared row against row.
-fn upload_order(df: &DataFrame, upload: &Upload) -> PolarsResult<IdxCa> {
+/// column's values), so no text is compared row against row. With it,
+/// StateStudentID's ranks ([`crate::preflight::text_ranks`]) when the rows
+/// have that text column.
+fn upload_order(df: &DataFrame, upload: &Upload) -> PolarsResult<(IdxCa, Option<Vec<u32>>)> {
     use rayon::prelude::*;
+    let text_ranks = |name: &str| -> PolarsResult<Option<Vec<u32>>> {
+        let s = match df.column(name) {
+            Ok(c) if c.dtype() == &DataType::String => c.as_materialized_series(),
+            _ => return Ok(None),
+        };
+        Ok(Some(crate::preflight::text_ranks(&s.str()?.rechunk())))
+    };
+    let ids = text_ranks("StateStudentID")?;
     // Each key as a number in the key's order, null last.
     let numbers = |name: &str| -> PolarsResult<Vec<u64>> {
         let s = df.column(name)?.as_materialized_series();
         Ok(match s.dtype() {
             DataType::String => {
                 // The ranks from 0, null after every value (their order).
-                let ranks = crate::preflight::text_ranks(&s.str()?.rechunk());
+                let ranks = match (&ids, name) {
+                    (Some(ids), "StateStudentID") => ids.clone(),
+                    _ => text_ranks(name)?.unwrap_or_default(),
+                };
                 let nulls = u64::from(ranks.iter().copied().max().unwrap_or(0));
                 ranks
                     .into_iter()
@@ -791,10 +820,8 @@ fn upload_order(df: &DataFrame, upload: &Upload) -> PolarsResult<IdxCa> {
                 .unwrap_or(std::cmp::Ordering::Equal)
         })
     });
-    Ok(IdxCa::from_vec(
-        "".into(),
-        rows.into_iter().map(|r| r.1).collect(),
-    ))
+    let order = IdxCa::from_vec("".into(), rows.into_iter().map(|r| r.1).collect());
+    Ok((order, ids))
 }
 
 /// Each value's rank among the distinct values (0 the least): the same
@@ -1358,7 +1385,7 @@ fn student_enrollment_fields() -> [(&'static str, Expr); 20] {
 /// status).
 fn student_enrollment(seg: &DataFrame) -> PolarsResult<Built> {
     let cut = seg.column(SPLIT_CUT)?.bool()?.sum().unwrap_or(0) as u64;
-    let df = student_enrollment_rows(seg, 0)?;
+    let (df, _) = student_enrollment_rows(seg, 0)?;
     let rows = (seg.height() as u64, df.height() as u64);
     Ok(Built {
         name: STUDENT_ENROLLMENT_UPLOAD.name,
@@ -1371,9 +1398,15 @@ fn student_enrollment(seg: &DataFrame) -> PolarsResult<Built> {
 /// from `first_row`: of one school year, these are the rows of that year
 /// of the whole upload (rows are ordered by school year first), so the
 /// upload may be conformed a school year at a time.
-pub fn student_enrollment_rows(seg: &DataFrame, first_row: IdxSize) -> PolarsResult<DataFrame> {
+/// With them, each row's StateStudentID as its
+/// [`crate::preflight::text_ranks`] among the rows' (pre-flight's periods
+/// rank them so: [`crate::preflight::primary_periods_ranked`]).
+pub fn student_enrollment_rows(
+    seg: &DataFrame,
+    first_row: IdxSize,
+) -> PolarsResult<(DataFrame, Option<Vec<u32>>)> {
     let fields = school_fields(student_enrollment_fields());
-    let mut df = shape(
+    let (mut df, ids) = shape_ranked(
         seg.clone().lazy(),
         &STUDENT_ENROLLMENT_UPLOAD,
         crate::schema::STUDENT_ENROLLMENT.name,
@@ -1382,7 +1415,7 @@ pub fn student_enrollment_rows(seg: &DataFrame, first_row: IdxSize) -> PolarsRes
         col(SAU_ORG_ID),
     )?;
     renumber(&mut df, first_row)?;
-    Ok(df)
+    Ok((df, ids))
 }
 
 /// A conformed frame's rows numbered from `first_row` ([`UPLOAD_ROW`]).
@@ -1904,13 +1937,40 @@ mod tests {
             )
             .collect()
             .unwrap();
-        let order = upload_order(&df, &SPECIAL_ED).unwrap();
+        let (order, id_ranks) = upload_order(&df, &SPECIAL_ED).unwrap();
         let ours = df.take(&order).unwrap();
         assert!(ours.equals_missing(&by_polars));
+        // StateStudentID's ranks, those pre-flight would make of the rows.
+        let text = |df: &DataFrame| df.column("StateStudentID").unwrap().str().unwrap().clone();
+        assert_eq!(id_ranks, Some(crate::preflight::text_ranks(&text(&df))));
         assert_eq!(
             ours.column("tag").unwrap(),
             by_polars.column("tag").unwrap()
         );
+    }
+
+    #[test]
+    fn shaped_rows_come_with_their_students_ranks_in_their_new_order() {
+        // Two SAUs, read in the other order; a blank student.
+        let rows = df!(
+            SOURCE_FILE => ["e.csv"; 5],
+            SOURCE_ROW => [2i64, 3, 4, 5, 6],
+            "y" => [2016i32; 5],
+            "s" => ["B", "A", "B", "A", "A"],
+            "id" => [Some("30"), Some("4"), None, Some("30"), Some("200")],
+        )
+        .unwrap();
+        let exprs = vec![("StateStudentID", col("id"))];
+        let (df, ids) =
+            shape_ranked(rows.lazy(), &SPECIAL_ED, "x", exprs, col("y"), col("s")).unwrap();
+        let students = df.column("StateStudentID").unwrap().str().unwrap().clone();
+        let students: Vec<Option<&str>> = students.iter().collect();
+        assert_eq!(
+            students,
+            [Some("200"), Some("30"), Some("4"), Some("30"), None]
+        );
+        // "200" < "30" < "4" as text; 0 the blank.
+        assert_eq!(ids, Some(vec![1, 2, 3, 2, 0]));
     }
 
     #[test]

@@ -1184,40 +1184,61 @@ fn personal_stage(
     Ok(((rows, quarantine, report), race))
 }
 
-fn counts(df: &DataFrame, group: Expr) -> PolarsResult<Vec<CategoryCount>> {
-    let mut out: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
-    for (which, column) in [(0, BEFORE), (1, FEDERAL_RACE_CATEGORY)] {
-        let g = df
-            .clone()
-            .lazy()
-            .filter(col(column).is_not_null())
-            .group_by([
-                group.clone().cast(DataType::String).alias("__group"),
-                col(column).alias("__category"),
-            ])
-            .agg([len().alias("__n")])
-            .collect()?;
-        let groups = g.column("__group")?.str()?.clone();
-        let cats = g.column("__category")?.str()?.clone();
-        let n = g
-            .column("__n")?
-            .as_materialized_series()
-            .cast(&DataType::UInt64)?;
-        let n = n.u64()?;
-        for i in 0..g.height() {
-            let key = (
-                groups.get(i).unwrap_or("none").to_string(),
-                cats.get(i).unwrap_or("").to_string(),
-            );
-            let entry = out.entry(key).or_default();
-            if which == 0 {
-                entry.0 += n.get(i).unwrap_or(0);
-            } else {
-                entry.1 += n.get(i).unwrap_or(0);
+/// The seven-category table before and after bridging, in total, by school
+/// year and by SAU (`sau`, when the SAUs are known): the rows grouped once
+/// by year, SAU and both categories, each group's count added to the
+/// three tables.
+fn counts(df: &DataFrame, sau: bool) -> PolarsResult<[Vec<CategoryCount>; 3]> {
+    let sau_key = if sau { col("__sau") } else { lit(NULL) };
+    let g = df
+        .clone()
+        .lazy()
+        .filter(
+            col(BEFORE)
+                .is_not_null()
+                .or(col(FEDERAL_RACE_CATEGORY).is_not_null()),
+        )
+        .group_by([
+            col(SCHOOL_YEAR).cast(DataType::String).alias("__year"),
+            sau_key.cast(DataType::String).alias("__sau_group"),
+            col(BEFORE).alias("__before"),
+            col(FEDERAL_RACE_CATEGORY).alias("__after"),
+        ])
+        .agg([len().alias("__n")])
+        .collect()?;
+    let text = |name: &str| -> PolarsResult<StringChunked> { Ok(g.column(name)?.str()?.clone()) };
+    let (years, saus) = (text("__year")?, text("__sau_group")?);
+    let (before, after) = (text("__before")?, text("__after")?);
+    let n = g
+        .column("__n")?
+        .as_materialized_series()
+        .cast(&DataType::UInt64)?;
+    let n = n.u64()?;
+    let mut tables: [CategoryTable; 3] = Default::default();
+    for i in 0..g.height() {
+        let groups = [Some("total"), years.get(i), saus.get(i)];
+        let n = n.get(i).unwrap_or(0);
+        for (table, group) in tables.iter_mut().zip(groups) {
+            let group = group.unwrap_or("none");
+            if let Some(c) = before.get(i) {
+                table.entry((group.into(), c.into())).or_default().0 += n;
+            }
+            if let Some(c) = after.get(i) {
+                table.entry((group.into(), c.into())).or_default().1 += n;
             }
         }
     }
-    Ok(out
+    if !sau {
+        tables[2].clear();
+    }
+    Ok(tables.map(category_counts))
+}
+
+/// Counts before and after by (group, category).
+type CategoryTable = BTreeMap<(String, String), (u64, u64)>;
+
+fn category_counts(table: CategoryTable) -> Vec<CategoryCount> {
+    table
         .into_iter()
         .map(|((group, category), (before, after))| CategoryCount {
             group,
@@ -1225,7 +1246,7 @@ fn counts(df: &DataFrame, group: Expr) -> PolarsResult<Vec<CategoryCount>> {
             before,
             after,
         })
-        .collect())
+        .collect()
 }
 
 /// Each student's SAU (`__sau`): that of their latest enrollment with one,
@@ -1258,9 +1279,7 @@ fn latest_sau(enrollment: &DataFrame) -> PolarsResult<LazyFrame> {
 }
 
 fn race_check(personal: &DataFrame, enrollment: Option<&DataFrame>) -> PolarsResult<RaceCheck> {
-    let total = counts(personal, lit("total"))?;
-    let by_year = counts(personal, col(SCHOOL_YEAR))?;
-    let by_sau = match enrollment {
+    let [total, by_year, by_sau] = match enrollment {
         Some(e) if e.column(SAU_ORG_ID).is_ok() => {
             let joined = personal
                 .clone()
@@ -1272,9 +1291,9 @@ fn race_check(personal: &DataFrame, enrollment: Option<&DataFrame>) -> PolarsRes
                     JoinArgs::new(JoinType::Left),
                 )
                 .collect()?;
-            counts(&joined, col("__sau"))?
+            counts(&joined, true)?
         }
-        _ => Vec::new(),
+        _ => counts(personal, false)?,
     };
     let agree = [&total, &by_year, &by_sau]
         .iter()
@@ -1579,6 +1598,67 @@ mod tests {
             .take(&IdxCa::from_vec("i".into(), vec![0, 2, 4, 6]))
             .unwrap();
         assert_eq!(saus(latest_sau(&one_each).unwrap()), expected);
+    }
+
+    /// (group, category, before, after) of a table.
+    fn table(t: &[CategoryCount]) -> Vec<(&str, &str, u64, u64)> {
+        t.iter()
+            .map(|c| (c.group.as_str(), c.category.as_str(), c.before, c.after))
+            .collect()
+    }
+
+    #[test]
+    fn the_race_tables_count_each_category_before_and_after_in_total_by_year_and_by_sau() {
+        // 1 and 2 change category (White to Black, none to White), 3 keeps
+        // Asian and has no year, 4 has no enrollment (SAU "none"), 5 has no
+        // category either side (not counted).
+        let personal = df!(
+            STATE_STUDENT_ID => ["1", "2", "3", "4", "5"],
+            SCHOOL_YEAR => [Some(2016i32), Some(2016), None, Some(2017), Some(2017)],
+            BEFORE => [Some("White"), None, Some("Asian"), Some("White"), None],
+            FEDERAL_RACE_CATEGORY => [Some("Black"), Some("White"), Some("Asian"), Some("White"), None],
+        )
+        .unwrap();
+        let enrollment = df!(
+            STATE_STUDENT_ID => ["1", "2", "3", "5"],
+            SAU_ORG_ID => ["s1", "s1", "s2", "s2"],
+            SCHOOL_YEAR => [2016i32, 2016, 2016, 2017],
+            SCHOOL_ENTRY_DATE => [Some(1i32), Some(1), Some(1), Some(1)],
+            SOURCE_ROW => [2i64, 3, 4, 5],
+        )
+        .unwrap();
+        let race = race_check(&personal, Some(&enrollment)).unwrap();
+        assert_eq!(
+            table(&race.total),
+            [
+                ("total", "Asian", 1, 1),
+                ("total", "Black", 0, 1),
+                ("total", "White", 2, 2)
+            ]
+        );
+        assert_eq!(
+            table(&race.by_year),
+            [
+                ("2016", "Black", 0, 1),
+                ("2016", "White", 1, 1),
+                ("2017", "White", 1, 1),
+                ("none", "Asian", 1, 1),
+            ]
+        );
+        assert_eq!(
+            table(&race.by_sau),
+            [
+                ("none", "White", 1, 1),
+                ("s1", "Black", 0, 1),
+                ("s1", "White", 1, 1),
+                ("s2", "Asian", 1, 1),
+            ]
+        );
+        assert!(!race.agree);
+        // Without the enrollments' SAUs: no table by SAU, the others the same.
+        let alone = race_check(&personal, None).unwrap();
+        assert_eq!((alone.total, alone.by_year), (race.total, race.by_year));
+        assert!(alone.by_sau.is_empty());
     }
 
     #[test]

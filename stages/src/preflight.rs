@@ -206,7 +206,7 @@ fn far() -> Expr {
 /// (student, school year, entry date) and chained in one pass.
 pub fn primary_periods(enrollments: Option<&DataFrame>) -> PolarsResult<DataFrame> {
     match enrollments {
-        Some(e) => Ok(primary_periods_ranked(e)?.0),
+        Some(e) => Ok(primary_periods_ranked(e, None)?.0),
         None => DataFrame::new(
             0,
             vec![
@@ -236,6 +236,19 @@ impl StudentYears {
         let (ids, years) = rayon::join(|| text_ranks(&ids), || text_ranks(&years));
         Ok(StudentYears { ids, years })
     }
+
+    /// [`StudentYears::of`] with StateStudentID's ranks already made
+    /// (`ids`, [`text_ranks`] of `df`'s, row for row: conform's,
+    /// `conform::student_enrollment_rows`): only SchoolYear is ranked.
+    fn with_ids(df: &DataFrame, ids: Option<Vec<u32>>) -> PolarsResult<StudentYears> {
+        match ids.filter(|ids| ids.len() == df.height()) {
+            Some(ids) => Ok(StudentYears {
+                ids,
+                years: text_ranks(&text_values(df, "SchoolYear")?),
+            }),
+            None => StudentYears::of(df),
+        }
+    }
 }
 
 /// Rows and the primary periods made from them, ranked once
@@ -247,14 +260,18 @@ pub struct Ranked {
 }
 
 /// [`primary_periods`] of `e`, and `e`'s rows and the periods ranked
-/// ([`Ranked`]) for pre-flight's look-ups on the same rows.
-pub fn primary_periods_ranked(e: &DataFrame) -> PolarsResult<(DataFrame, Ranked)> {
+/// ([`Ranked`]) for pre-flight's look-ups on the same rows; `id_ranks`, when
+/// given, StateStudentID's [`text_ranks`] of `e`'s rows, made before.
+pub fn primary_periods_ranked(
+    e: &DataFrame,
+    id_ranks: Option<Vec<u32>>,
+) -> PolarsResult<(DataFrame, Ranked)> {
     use rayon::prelude::*;
+    let rows = StudentYears::with_ids(e, id_ranks)?;
     let kinds = text_values(e, "EnrollmentType")?;
     let ids = text_values(e, "StateStudentID")?;
     let years = text_values(e, "SchoolYear")?;
     let (entry, exit) = (day_values(e, "EntryDate")?, day_values(e, "ExitDate")?);
-    let rows = StudentYears::of(e)?;
     let (id_ranks, year_ranks) = (&rows.ids, &rows.years);
     let entry: Vec<Option<i32>> = entry.iter().collect();
     let far = far_days();
@@ -1778,17 +1795,21 @@ mod tests {
                 assert_eq!(as_text(&new, &columns), as_text(&old, &columns));
             }
         }
-        // The periods made from these rows, looked up by rank.
-        let (periods, ranked) = primary_periods_ranked(&df).unwrap();
-        let old = old_with_next_primary(
-            old_with_primary(df.clone().lazy(), "EntryDate", &periods).unwrap(),
-        )
-        .unwrap()
-        .collect()
-        .unwrap();
-        let new = with_primary(df.clone(), "EntryDate", &periods, Some(&ranked)).unwrap();
-        let new = with_next_primary(new, Some(&ranked.rows)).unwrap();
-        assert_eq!(as_text(&new, &columns), as_text(&old, &columns));
+        // The periods made from these rows, looked up by rank: the
+        // students ranked here, or before (as conform ranks them).
+        let ids = text_ranks(&text_values(&df, "StateStudentID").unwrap());
+        for given in [None, Some(ids)] {
+            let (periods, ranked) = primary_periods_ranked(&df, given).unwrap();
+            let old = old_with_next_primary(
+                old_with_primary(df.clone().lazy(), "EntryDate", &periods).unwrap(),
+            )
+            .unwrap()
+            .collect()
+            .unwrap();
+            let new = with_primary(df.clone(), "EntryDate", &periods, Some(&ranked)).unwrap();
+            let new = with_next_primary(new, Some(&ranked.rows)).unwrap();
+            assert_eq!(as_text(&new, &columns), as_text(&old, &columns));
+        }
         // Not a vacuous match: who overlaps whom, by frame row.
         let periods = primary_periods(Some(&df)).unwrap();
         let new = with_primary(df, "EntryDate", &periods, None).unwrap();
@@ -1818,7 +1839,7 @@ mod tests {
             UPLOAD_ROW => [0u32, 1, 2],
         )
         .unwrap();
-        let (periods, ranked) = primary_periods_ranked(&enrollments).unwrap();
+        let (periods, ranked) = primary_periods_ranked(&enrollments, None).unwrap();
         // By text and by rank.
         for ranked in [None, Some(&ranked)] {
             let out = with_primary(enrollments.clone(), "EntryDate", &periods, ranked).unwrap();

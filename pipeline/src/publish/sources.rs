@@ -129,6 +129,11 @@ impl PersonalYears {
     }
 }
 
+/// A school year's conformed rows and, when conform ranked them, each
+/// row's StateStudentID as its rank among the rows'
+/// (`conform::student_enrollment_rows`), for pre-flight to rank once.
+pub type YearRows = (DataFrame, Option<Vec<u32>>);
+
 /// Student Enrollment conformed a school year at a time while it is
 /// checked and written ([`Loaded::enrollment_years`]): each year's
 /// enrollment rows read and split once, that year's Student Enrollment
@@ -160,13 +165,14 @@ impl EnrollmentYears {
     }
 
     /// Each school year's rows, made one after the other (the riders'
-    /// rows of the year made and packed with them).
-    pub fn frames(&mut self) -> impl Iterator<Item = Result<DataFrame>> + '_ {
+    /// rows of the year made and packed with them), with their
+    /// StateStudentID's ranks.
+    pub fn frames(&mut self) -> impl Iterator<Item = Result<YearRows>> + '_ {
         let order = self.plan.order.clone();
         order.into_iter().map(move |year| self.year(year))
     }
 
-    fn year(&mut self, year: Option<i32>) -> Result<DataFrame> {
+    fn year(&mut self, year: Option<i32>) -> Result<YearRows> {
         let rows = Loaded::year_rows(&self.plan, year, &self.columns)?;
         let seg = conform::split(&rows, &self.split)?;
         drop(rows);
@@ -175,9 +181,9 @@ impl EnrollmentYears {
         }
         self.cut.0 += seg.height() as u64;
         self.cut.1 += seg.column(conform::SPLIT_CUT)?.bool()?.sum().unwrap_or(0) as u64;
-        let df = conform::student_enrollment_rows(&seg, self.rows as IdxSize)?;
+        let (df, ids) = conform::student_enrollment_rows(&seg, self.rows as IdxSize)?;
         self.rows += df.height();
-        Ok(df)
+        Ok((df, ids))
     }
 
     /// Conform's report of the upload, once every year is made; the
@@ -254,7 +260,7 @@ impl YearMade {
         let part = if self.upload.name == conform::STUDENT_ENROLLMENT_UPLOAD.name {
             self.split.0 += seg.height() as u64;
             self.split.1 += seg.column(conform::SPLIT_CUT)?.bool()?.sum().unwrap_or(0) as u64;
-            conform::student_enrollment_rows(seg, first)?
+            conform::student_enrollment_rows(seg, first)?.0
         } else {
             let built = conform::year_rows(self.upload, seg, first)?;
             conform::add_report(&mut self.report, &built.report);

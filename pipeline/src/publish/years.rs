@@ -15,7 +15,7 @@
 //! (one chunk a column), for the same reason.
 
 use super::packed::{self, Part};
-use super::sources::{EnrollmentYears, Loaded, PersonalYears};
+use super::sources::{EnrollmentYears, Loaded, PersonalYears, YearRows};
 use super::{
     joined, upload_files, write_violations, Clock, Enrollments, Planned, Shared, Turn,
     UploadSummary, Writing, STAGE,
@@ -73,7 +73,7 @@ impl<'a> Turn<'_, 'a, '_> {
             passed: None,
         };
         let total = parts.iter().map(Part::height).sum();
-        let frames = parts.into_iter().map(|part| part.frame());
+        let frames = parts.into_iter().map(|part| Ok((part.frame()?, None)));
         let (passed, _) =
             check_and_write_years(self.w, (upload, layout), (total, frames), &rules, us)?;
         clock.lap("check_and_write");
@@ -111,7 +111,8 @@ impl<'a> Turn<'_, 'a, '_> {
             passed: self.enrollments.passed.as_ref(),
         };
         let mut latest = String::new();
-        let frames = noting_latest(upload, years.frames(), &mut latest);
+        let frames = years.frames().map(|f| f.map(|f| (f, None)));
+        let frames = noting_latest(upload, frames, &mut latest);
         let total = years.total();
         check_and_write_years(self.w, (upload, layout), (total, frames), &rules, us)?;
         clock.lap("check_and_write");
@@ -201,12 +202,12 @@ impl Enrollments<'_> {
 /// them ([`super::latest_date`]).
 fn noting_latest<'a>(
     upload: &'a Upload,
-    frames: impl Iterator<Item = Result<DataFrame>> + 'a,
+    frames: impl Iterator<Item = Result<YearRows>> + 'a,
     latest: &'a mut String,
-) -> impl Iterator<Item = Result<DataFrame>> + 'a {
+) -> impl Iterator<Item = Result<YearRows>> + 'a {
     frames.map(move |year| {
         let year = year?;
-        let of_year = super::latest_date(upload, &year)?;
+        let of_year = super::latest_date(upload, &year.0)?;
         if of_year > *latest {
             *latest = of_year;
         }
@@ -369,14 +370,15 @@ impl Years {
         &mut self,
         w: &mut Writing,
         (upload, layout): (&'static Upload, &Layout),
-        year: &DataFrame,
+        (year, ids): (&DataFrame, Option<Vec<u32>>),
         rules: &Rules,
         us: &mut UploadSummary,
     ) -> Result<()> {
-        // The year's own periods are made with its rows' ranks, which its
-        // rules read again.
+        // The year's own periods are made with its rows' ranks (`ids`,
+        // StateStudentID's, when conform made them), which its rules read
+        // again.
         let (periods, ranked) = if rules.own_periods {
-            let (periods, ranked) = preflight::primary_periods_ranked(year)?;
+            let (periods, ranked) = preflight::primary_periods_ranked(year, ids)?;
             (Some(periods), Some(ranked))
         } else {
             (rules.periods_of(year)?, None)
@@ -410,7 +412,7 @@ impl Years {
 fn check_and_write_years(
     w: &mut Writing,
     (upload, layout): (&'static Upload, &Layout),
-    (total, frames): (usize, impl Iterator<Item = Result<DataFrame>>),
+    (total, frames): (usize, impl Iterator<Item = Result<YearRows>>),
     rules: &Rules,
     us: &mut UploadSummary,
 ) -> Result<(DataFrame, Vec<DataFrame>)> {
@@ -443,10 +445,10 @@ fn check_and_write_years(
             .persist()
         });
         let checked = frames.into_iter().try_for_each(|year| {
-            let year = year?;
+            let (year, ids) = year?;
             // A parquet thread gone has failed: its error is the one told.
             let _ = tx.send(year.clone());
-            years.add(w, (upload, layout), &year, rules, us)
+            years.add(w, (upload, layout), (&year, ids), rules, us)
         });
         drop(tx);
         (joined(parquet), checked)
