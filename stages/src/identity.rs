@@ -63,6 +63,7 @@ pub mod profile;
 mod rivals;
 mod similarity;
 mod sorted;
+mod strangers;
 mod twins;
 
 pub const STAGE: &str = "identity";

@@ -370,7 +370,10 @@ pub(super) fn weak_without_enrollment(v: &[usize; N], evidence: f64, reason: &st
 /// address with another first name ([`twins::number_kept_home_changed`]),
 /// or first names a letter apart with no middle name, one ID continuing
 /// the other under one local number at one address
-/// ([`twins::turns_under_one_number`]).
+/// ([`twins::turns_under_one_number`]), or the first name only the other's
+/// middle name with the middle names agreeing, one name counted twice
+/// ([`strangers::one_name_twice`]), or the surnames only alike with
+/// nothing independent agreeing ([`strangers::surname_only_alike`]).
 pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
     const DISAGREE: usize = 1;
     const MIDDLE_AS_FIRST: usize = 2;
@@ -430,6 +433,10 @@ pub(super) fn doubtful(v: &[usize; N]) -> Option<&'static str> {
         Some(twins::NUMBER_KEPT_HOME_CHANGED)
     } else if twins::turns_under_one_number(v) {
         Some(twins::TURNS_UNDER_ONE_NUMBER)
+    } else if strangers::one_name_twice(v) {
+        Some(strangers::ONE_NAME_TWICE)
+    } else if strangers::surname_only_alike(v) {
+        Some(strangers::SURNAME_ONLY_ALIKE)
     } else {
         None
     }

@@ -739,7 +739,13 @@ mod tests {
             policy::doubtful(&v),
             Some("probable, but the surnames differ and the first name is only the other's middle name: a person decides")
         );
+        // One surname: the middle names agreeing rest on the one word the
+        // first name matched (William William), counted twice.
         v[LAST] = 0;
+        assert_eq!(policy::doubtful(&v), Some(strangers::ONE_NAME_TWICE));
+        // The middle name used as the first and dropped, as a child
+        // registered again by his middle name is: merged.
+        v[MIDDLE] = missing_level(MIDDLE);
         assert_eq!(policy::doubtful(&v), None, "one surname");
     }
 
