@@ -834,6 +834,37 @@ mod tests {
         ])
     }
 
+    /// Student Personal rows of `columns` ([`frame`]) ingested with the
+    /// test codes, configuration and context.
+    fn ingest_personal(columns: &[(&str, Vec<Option<&str>>)]) -> Ingested {
+        let (lf, present) = frame(&STUDENT_PERSONAL, columns);
+        run(
+            &STUDENT_PERSONAL,
+            lf,
+            &present,
+            &codes(),
+            &config(),
+            &Context::default(),
+        )
+        .unwrap()
+    }
+
+    /// The quarantine's (row, value, rule, message) of the findings `keep`
+    /// keeps by column and rule, in order.
+    fn findings(
+        q: &DataFrame,
+        keep: impl Fn(&str, &str) -> bool,
+    ) -> Vec<(i64, String, String, String)> {
+        let get = |c: &str, i: usize| q.column(c).unwrap().get(i).unwrap().str_value().to_string();
+        (0..q.height())
+            .filter(|&i| keep(&get(Q_COLUMN, i), &get(Q_RULE, i)))
+            .map(|i| {
+                let row = q.column(SOURCE_ROW).unwrap().i64().unwrap().get(i).unwrap();
+                (row, get(Q_VALUE, i), get(Q_RULE, i), get(Q_MESSAGE, i))
+            })
+            .collect()
+    }
+
     /// A frame of text columns from (column, values) pairs, with source rows 2..
     fn frame(
         spec: &EntitySpec,
@@ -1292,42 +1323,22 @@ mod tests {
             "8/3/2009",
             "2009-08-30T00:00:00",
         ];
-        let (lf, present) = frame(
-            &STUDENT_PERSONAL,
-            &[
-                (PERSON_ID, vec![Some("1"); 5]),
-                (
-                    IDENTITY_ID,
-                    vec![Some("1"), Some("2"), Some("3"), Some("4"), Some("5")],
-                ),
-                (LAST_NAME, vec![Some("Cyr"); 5]),
-                (FIRST_NAME, vec![Some("Ann"); 5]),
-                (
-                    IDENTITY_EFFECTIVE_DATE,
-                    dates.iter().map(|d| Some(*d)).collect(),
-                ),
-            ],
-        );
-        let out = run(
-            &STUDENT_PERSONAL,
-            lf,
-            &present,
-            &codes(),
-            &config(),
-            &Context::default(),
-        )
-        .unwrap();
-        let q = &out.quarantine;
-        let found: Vec<(i64, String, String, String)> = (0..q.height())
-            .filter(|&i| {
-                q.column(Q_COLUMN).unwrap().get(i).unwrap().str_value() == IDENTITY_EFFECTIVE_DATE
-            })
-            .map(|i| {
-                let get = |c: &str| q.column(c).unwrap().get(i).unwrap().str_value().to_string();
-                let row = q.column(SOURCE_ROW).unwrap().i64().unwrap().get(i).unwrap();
-                (row, get(Q_VALUE), get(Q_RULE), get(Q_MESSAGE))
-            })
-            .collect();
+        let out = ingest_personal(&[
+            (PERSON_ID, vec![Some("1"); 5]),
+            (
+                IDENTITY_ID,
+                vec![Some("1"), Some("2"), Some("3"), Some("4"), Some("5")],
+            ),
+            (LAST_NAME, vec![Some("Cyr"); 5]),
+            (FIRST_NAME, vec![Some("Ann"); 5]),
+            (
+                IDENTITY_EFFECTIVE_DATE,
+                dates.iter().map(|d| Some(*d)).collect(),
+            ),
+        ]);
+        let found = findings(&out.quarantine, |column, _| {
+            column == IDENTITY_EFFECTIVE_DATE
+        });
         let one_digit = "IdentityEffectiveDate: expected a date as YYYY-MM-DD or MM/DD/YYYY, \
                          found a month or day of one digit: an ISO date is written in 10 \
                          characters, and one cut short (2009-08-30 to 2009-08-3) would be read \
@@ -1381,36 +1392,20 @@ mod tests {
             "\u{2018}Cyr\u{2019}",
             "Cyr\u{201D}",
         ];
-        let (lf, present) = frame(
-            &STUDENT_PERSONAL,
-            &[
-                (PERSON_ID, vec![Some("1"); 4]),
-                (
-                    IDENTITY_ID,
-                    vec![Some("1"), Some("2"), Some("3"), Some("4")],
-                ),
-                (LAST_NAME, names.iter().map(|n| Some(*n)).collect()),
-                (FIRST_NAME, vec![Some("Ann"); 4]),
-            ],
-        );
-        let out = run(
-            &STUDENT_PERSONAL,
-            lf,
-            &present,
-            &codes(),
-            &config(),
-            &Context::default(),
-        )
-        .unwrap();
-        let q = &out.quarantine;
-        let found: Vec<(i64, String, String)> = (0..q.height())
-            .filter(|&i| q.column(Q_RULE).unwrap().get(i).unwrap().str_value() == "curly_quotes")
-            .map(|i| {
-                let get = |c: &str| q.column(c).unwrap().get(i).unwrap().str_value().to_string();
-                let row = q.column(SOURCE_ROW).unwrap().i64().unwrap().get(i).unwrap();
-                (row, get(Q_VALUE), get(Q_MESSAGE))
-            })
-            .collect();
+        let out = ingest_personal(&[
+            (PERSON_ID, vec![Some("1"); 4]),
+            (
+                IDENTITY_ID,
+                vec![Some("1"), Some("2"), Some("3"), Some("4")],
+            ),
+            (LAST_NAME, names.iter().map(|n| Some(*n)).collect()),
+            (FIRST_NAME, vec![Some("Ann"); 4]),
+        ]);
+        let found: Vec<(i64, String, String)> =
+            findings(&out.quarantine, |_, rule| rule == "curly_quotes")
+                .into_iter()
+                .map(|(row, value, _, message)| (row, value, message))
+                .collect();
         let message = "LastName: the value is wrapped in curly quotes (\u{201C}...\u{201D}), as \
                        a word processor quotes a field: they are not part of the value (only \
                        straight quotes quote a CSV field); take the file from the extract again \
@@ -1426,36 +1421,16 @@ mod tests {
 
     #[test]
     fn a_state_id_in_scientific_notation_is_said_to_be_so() {
-        let (lf, present) = frame(
-            &STUDENT_PERSONAL,
-            &[
-                (PERSON_ID, vec![Some("1"); 2]),
-                (IDENTITY_ID, vec![Some("1"), Some("2")]),
-                (STATE_STUDENT_ID, vec![Some("4.35E+08"), Some("4.35454900")]),
-                (LAST_NAME, vec![Some("Cyr"); 2]),
-                (FIRST_NAME, vec![Some("Ann"); 2]),
-            ],
-        );
-        let out = run(
-            &STUDENT_PERSONAL,
-            lf,
-            &present,
-            &codes(),
-            &config(),
-            &Context::default(),
-        )
-        .unwrap();
-        let q = &out.quarantine;
-        let messages: Vec<String> = (0..q.height())
-            .filter(|&i| q.column(Q_RULE).unwrap().get(i).unwrap().str_value() == "invalid_id")
-            .map(|i| {
-                q.column(Q_MESSAGE)
-                    .unwrap()
-                    .get(i)
-                    .unwrap()
-                    .str_value()
-                    .to_string()
-            })
+        let out = ingest_personal(&[
+            (PERSON_ID, vec![Some("1"); 2]),
+            (IDENTITY_ID, vec![Some("1"), Some("2")]),
+            (STATE_STUDENT_ID, vec![Some("4.35E+08"), Some("4.35454900")]),
+            (LAST_NAME, vec![Some("Cyr"); 2]),
+            (FIRST_NAME, vec![Some("Ann"); 2]),
+        ]);
+        let messages: Vec<String> = findings(&out.quarantine, |_, rule| rule == "invalid_id")
+            .into_iter()
+            .map(|(_, _, _, message)| message)
             .collect();
         assert_eq!(
             messages,
