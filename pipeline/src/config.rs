@@ -437,6 +437,14 @@ fn named_in_another_case(bundle: &Path, name: &str) -> Option<String> {
         .min()
 }
 
+/// The mark `cutover generate` leaves in the bundle (and the ground truth)
+/// until its last file is in place: a bundle holding it is refused.
+pub const UNFINISHED_GENERATION: &str = ".cutover-generating";
+
+/// What the mark says, to whoever opens it.
+pub const UNFINISHED_GENERATION_TEXT: &str =
+    "cutover generate is writing this folder, or was stopped before its last file: generate it again\n";
+
 /// The `.csv` files and spreadsheets of `bundle` that are none of the
 /// bundle's files under `files` (a second part of one, a file named
 /// otherwise, a copy named in another case beside it, a file saved as a
@@ -918,6 +926,16 @@ fn check_paths(config: &Config, file: &str, problems: &mut Vec<Problem>) {
             problem(
                 "bundle",
                 format!("{} is not a folder", config.bundle.display()),
+            );
+        } else if config.bundle.join(UNFINISHED_GENERATION).exists() {
+            problem(
+                "bundle",
+                format!(
+                    "{} holds {UNFINISHED_GENERATION}: `cutover generate` was stopped before \
+                     its last file, so some files are missing or an earlier generation's: \
+                     generate it again",
+                    config.bundle.display()
+                ),
             );
         } else {
             // A file the configuration renames was meant to be there: absent,

@@ -32,7 +32,7 @@
 //! Elements are checked against the guide's element lists
 //! ([`GUIDE_ELEMENTS`]); no SIF schema is available offline.
 
-use crate::output::{private_dir, write_atomic};
+use crate::output::{private_dir, stage_atomic};
 use crate::runfiles;
 use anyhow::{bail, Result};
 use polars::prelude::*;
@@ -236,6 +236,9 @@ pub fn export(root: &Path, to: &Path, year: Option<i32>) -> Result<Summary> {
     };
     let built = objects::build(root, &scope, &enrollments)?;
     private_dir(to)?;
+    // A kill left its temporary file here: removed, as a run removes its.
+    crate::output::remove_stale_temporaries(to)?;
+    let mut staged = Vec::new();
     let mut summary = Summary {
         school_year: year,
         summary_date: as_of,
@@ -257,12 +260,15 @@ pub fn export(root: &Path, to: &Path, year: Option<i32>) -> Result<Summary> {
             .attr("xmlns", NAMESPACE)
             .children(list.clone());
         root_el.write(&mut doc, 0);
-        write_atomic(&to.join(format!("{name}.xml")), |f| {
+        staged.push(stage_atomic(&to.join(format!("{name}.xml")), |f| {
             std::io::Write::write_all(f, doc.as_bytes())?;
             Ok(())
-        })?;
+        })?);
         summary.objects.insert(name.to_string(), list.len() as u64);
     }
+    // Every file written before any is moved into place: a kill while
+    // they are written leaves the earlier export whole.
+    staged.into_iter().try_for_each(|s| s.persist())?;
     Ok(summary)
 }
 

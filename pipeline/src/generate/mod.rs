@@ -2287,6 +2287,26 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
         opts.first_year,
         opts.last_year
     );
+    crate::output::private_dir(out)?;
+    crate::output::private_dir(truth_dir)?;
+    // A generation killed before its last file left the folders part new,
+    // part missing or an earlier generation's: marked so until the last
+    // file is in place ([`crate::config::UNFINISHED_GENERATION`], which a
+    // run refuses), its temporary files removed by the next.
+    let marks = [out, truth_dir].map(|d| d.join(crate::config::UNFINISHED_GENERATION));
+    for (dir, mark) in [out, truth_dir].iter().zip(&marks) {
+        crate::output::remove_stale_temporaries(dir)?;
+        crate::output::write_bytes(mark, crate::config::UNFINISHED_GENERATION_TEXT.as_bytes())?;
+    }
+    let summary = generate_files(opts, out, truth_dir)?;
+    marks
+        .iter()
+        .try_for_each(|m| crate::output::remove_file(m))?;
+    Ok(summary)
+}
+
+/// The bundle's files and the ground truth's, each written whole.
+fn generate_files(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> {
     let universe = Universe::statewide();
     let mut g = Generator::new(opts.clone(), &universe);
     // Each true student: who they are, then their years in school.
@@ -2295,8 +2315,6 @@ pub fn generate(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary> 
         relations,
         household,
     } = g.population();
-    crate::output::private_dir(out)?;
-    crate::output::private_dir(truth_dir)?;
     // Malformed rows: one stream over the personal rows, then the
     // enrollment rows, so they can be anywhere.
     let mut defect_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0xDEFEC7);

@@ -19,6 +19,7 @@ mod hand_made;
 mod help;
 mod identity;
 mod issued_ids;
+mod kills;
 mod privacy;
 mod replaced_table;
 mod reruns;

@@ -409,6 +409,20 @@ fn kind_check(spec: &ColumnSpec, config: &IngestConfig) -> Option<Check> {
                  extract again (the ID is not rebuilt here)",
                 spec.name
             )))
+            .when(matches(spec.name, r"^'[0-9]+$"))
+            .then(message(format!(
+                "{}: expected nine digits, found digits after an apostrophe (as Excel marks a \
+                 number kept as text): the apostrophe was saved as part of the value; take the \
+                 file from the extract again (the value is not changed here)",
+                spec.name
+            )))
+            .when(matches(spec.name, r#"^="[0-9]+"$"#))
+            .then(message(format!(
+                "{}: expected nine digits, found digits in a formula (=\"...\", as Excel \
+                 writes a number kept as text): the formula was saved as the value; take the \
+                 file from the extract again (the value is not changed here)",
+                spec.name
+            )))
             .otherwise(text);
     }
     Some(Check::new(
@@ -1385,21 +1399,40 @@ mod tests {
     }
 
     #[test]
-    fn a_name_wrapped_in_curly_quotes_is_a_finding_a_curly_apostrophe_is_not() {
+    fn a_name_wrapped_in_curly_quotes_or_holding_a_curly_quoted_nickname_is_a_finding() {
         let names = [
             "\u{201C}Cyr\u{201D}",
             "O\u{2019}Brien",
             "\u{2018}Cyr\u{2019}",
             "Cyr\u{201D}",
+            "Cyr",
+            "Cyr",
         ];
         let out = ingest_personal(&[
-            (PERSON_ID, vec![Some("1"); 4]),
+            (PERSON_ID, vec![Some("1"); 6]),
             (
                 IDENTITY_ID,
-                vec![Some("1"), Some("2"), Some("3"), Some("4")],
+                vec![
+                    Some("1"),
+                    Some("2"),
+                    Some("3"),
+                    Some("4"),
+                    Some("5"),
+                    Some("6"),
+                ],
             ),
             (LAST_NAME, names.iter().map(|n| Some(*n)).collect()),
-            (FIRST_NAME, vec![Some("Ann"); 4]),
+            (
+                FIRST_NAME,
+                vec![
+                    Some("Ann"),
+                    Some("Ann"),
+                    Some("Ann"),
+                    Some("Ann"),
+                    Some("Robert \u{201C}Bob\u{201D}"),
+                    Some("Robert \"Bob\""),
+                ],
+            ),
         ]);
         let found: Vec<(i64, String, String)> =
             findings(&out.quarantine, |_, rule| rule == "curly_quotes")
@@ -1410,23 +1443,40 @@ mod tests {
                        a word processor quotes a field: they are not part of the value (only \
                        straight quotes quote a CSV field); take the file from the extract again \
                        (row kept, the value cleared)";
+        let nickname = "FirstName: a part of the value is in curly quotes (\u{201C}...\u{201D}), \
+                        as a nickname is written beside a name (Robert \u{201C}Bob\u{201D}): the \
+                        quoted part is not the name; correct the value in ICSE and take the file \
+                        from the extract again (row kept, the value cleared)";
         assert_eq!(
             found,
             vec![
                 (2, REDACTED.to_string(), message.to_string()),
                 (4, REDACTED.to_string(), message.to_string()),
+                (6, REDACTED.to_string(), nickname.to_string()),
             ]
         );
     }
 
     #[test]
-    fn a_state_id_in_scientific_notation_is_said_to_be_so() {
+    fn a_state_id_in_scientific_notation_or_excel_text_marks_is_said_to_be_so() {
         let out = ingest_personal(&[
-            (PERSON_ID, vec![Some("1"); 2]),
-            (IDENTITY_ID, vec![Some("1"), Some("2")]),
-            (STATE_STUDENT_ID, vec![Some("4.35E+08"), Some("4.35454900")]),
-            (LAST_NAME, vec![Some("Cyr"); 2]),
-            (FIRST_NAME, vec![Some("Ann"); 2]),
+            (PERSON_ID, vec![Some("1"); 5]),
+            (
+                IDENTITY_ID,
+                vec![Some("1"), Some("2"), Some("3"), Some("4"), Some("5")],
+            ),
+            (
+                STATE_STUDENT_ID,
+                vec![
+                    Some("4.35E+08"),
+                    Some("4.35454900"),
+                    Some("'435454900"),
+                    Some("=\"435454900\""),
+                    Some("'43545490a"),
+                ],
+            ),
+            (LAST_NAME, vec![Some("Cyr"); 5]),
+            (FIRST_NAME, vec![Some("Ann"); 5]),
         ]);
         let messages: Vec<String> = findings(&out.quarantine, |_, rule| rule == "invalid_id")
             .into_iter()
@@ -1438,6 +1488,13 @@ mod tests {
                 "StateStudentID: expected nine digits, found a number in scientific notation \
                  (4.35E+08, as Excel shows a long number): its last digits are lost; take the \
                  file from the extract again (the ID is not rebuilt here)",
+                "StateStudentID: expected nine digits",
+                "StateStudentID: expected nine digits, found digits after an apostrophe (as \
+                 Excel marks a number kept as text): the apostrophe was saved as part of the \
+                 value; take the file from the extract again (the value is not changed here)",
+                "StateStudentID: expected nine digits, found digits in a formula (=\"...\", \
+                 as Excel writes a number kept as text): the formula was saved as the value; \
+                 take the file from the extract again (the value is not changed here)",
                 "StateStudentID: expected nine digits",
             ]
         );

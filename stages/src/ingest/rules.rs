@@ -303,16 +303,27 @@ fn curly_quoted(spec: &ColumnSpec) -> Check {
     let ends = |q: &str| col(spec.name).str().ends_with(lit(q.to_string()));
     let wrapped =
         (starts("\u{201C}").and(ends("\u{201D}"))).or(starts("\u{2018}").and(ends("\u{2019}")));
+    let nickname = col(spec.name)
+        .str()
+        .contains(lit("\u{201C}[^\u{201D}]+\u{201D}"), false);
     Check::new(
         spec,
         "curly_quotes",
-        wrapped,
-        lit(format!(
-            "{}: the value is wrapped in curly quotes (\u{201C}...\u{201D}), as a word \
-             processor quotes a field: they are not part of the value (only straight quotes \
-             quote a CSV field); take the file from the extract again",
-            spec.name
-        )),
+        wrapped.clone().or(nickname),
+        when(wrapped)
+            .then(lit(format!(
+                "{}: the value is wrapped in curly quotes (\u{201C}...\u{201D}), as a word \
+                 processor quotes a field: they are not part of the value (only straight quotes \
+                 quote a CSV field); take the file from the extract again",
+                spec.name
+            )))
+            .otherwise(lit(format!(
+                "{}: a part of the value is in curly quotes (\u{201C}...\u{201D}), as a \
+                 nickname is written beside a name (Robert \u{201C}Bob\u{201D}): the quoted part \
+                 is not the name; correct the value in ICSE and take the file from the extract \
+                 again",
+                spec.name
+            ))),
     )
 }
 
