@@ -156,6 +156,11 @@ pub struct OutputsFloor {
     pub snapshots: Written,
     pub uploads: Written,
     pub other: Written,
+    /// The same files by the folder of the output folder holding them
+    /// (`.` for the files directly in it): a stage's own bytes out are
+    /// its folders' (publish: `conform`, `preflight`, `publish`,
+    /// `uploads`).
+    pub folders: BTreeMap<String, Written>,
     /// Rows in the snapshots.
     pub rows: usize,
     /// Seconds of the timed parts (the three kinds' sum).
@@ -190,6 +195,22 @@ fn kinds(run: &Path) -> Result<Kinds> {
     Ok(kinds)
 }
 
+/// Adds a file of `bytes` that took `seconds` to the folder holding `rel`.
+fn add_to_folder(folders: &mut BTreeMap<String, Written>, rel: &Path, bytes: u64, seconds: f64) {
+    let top = match rel.components().count() {
+        0 | 1 => ".".to_string(),
+        _ => rel
+            .iter()
+            .next()
+            .map(|c| c.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
+    let folder = folders.entry(top).or_default();
+    folder.files += 1;
+    folder.bytes += bytes;
+    folder.seconds += seconds;
+}
+
 fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
@@ -197,7 +218,12 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
 /// Each snapshot read back (untimed) and written by the run's parquet
 /// writer (its batches compressed on every core), whole or not at all
 /// (timed). Returns the rows too.
-fn write_snapshots(run: &Path, out: &Path, files: &[PathBuf]) -> Result<(Written, usize)> {
+fn write_snapshots(
+    run: &Path,
+    out: &Path,
+    files: &[PathBuf],
+    folders: &mut BTreeMap<String, Written>,
+) -> Result<(Written, usize)> {
     let provenance = crate::snapshot::Provenance {
         run_id: "floor".into(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
@@ -218,9 +244,14 @@ fn write_snapshots(run: &Path, out: &Path, files: &[PathBuf]) -> Result<(Written
             sink.write(&mut frame)
         })?
         .persist()?;
-        written.seconds += start.elapsed().as_secs_f64();
+        let (seconds, bytes) = (
+            start.elapsed().as_secs_f64(),
+            std::fs::metadata(out.join(rel))?.len(),
+        );
+        add_to_folder(folders, rel, bytes, seconds);
+        written.seconds += seconds;
         written.files += 1;
-        written.bytes += std::fs::metadata(out.join(rel))?.len();
+        written.bytes += bytes;
         rows += frame.height();
     }
     Ok((written, rows))
@@ -245,6 +276,8 @@ fn write_uploads(run: &Path, out: &Path, files: &[PathBuf]) -> Result<Written> {
         .collect::<Result<Vec<_>>>()?;
     let start = Instant::now();
     let partial = out.join(".uploads.partial");
+    crate::output::private_dir(&partial)?;
+    let tree = crate::output::TreeSync::open(&partial)?;
     let mut paths = Vec::with_capacity(files.len());
     let mut written = Written::default();
     for (rel, bytes) in &held {
@@ -255,8 +288,10 @@ fn write_uploads(run: &Path, out: &Path, files: &[PathBuf]) -> Result<Written> {
         written.bytes += bytes.len() as u64;
         paths.push(path);
     }
-    if !paths.is_empty() {
-        crate::output::sync_files(&paths)?;
+    if paths.is_empty() {
+        crate::output::remove_dir_all(&partial)?;
+    } else {
+        tree.sync(&paths)?;
         crate::output::rename(&partial, &out.join("uploads"))?;
     }
     written.seconds = start.elapsed().as_secs_f64();
@@ -265,7 +300,12 @@ fn write_uploads(run: &Path, out: &Path, files: &[PathBuf]) -> Result<Written> {
 
 /// Every other file read back (untimed), then written whole or not at
 /// all, hashed as written (timed).
-fn write_other(run: &Path, out: &Path, files: &[PathBuf]) -> Result<Written> {
+fn write_other(
+    run: &Path,
+    out: &Path,
+    files: &[PathBuf],
+    folders: &mut BTreeMap<String, Written>,
+) -> Result<Written> {
     let mut written = Written::default();
     for rel in files {
         let bytes = read_bytes(&run.join(rel))?;
@@ -273,7 +313,9 @@ fn write_other(run: &Path, out: &Path, files: &[PathBuf]) -> Result<Written> {
         crate::output::write_atomic(&out.join(rel), |file| {
             write_hashed(file, &bytes).map(|_| ())
         })?;
-        written.seconds += start.elapsed().as_secs_f64();
+        let seconds = start.elapsed().as_secs_f64();
+        add_to_folder(folders, rel, bytes.len() as u64, seconds);
+        written.seconds += seconds;
         written.files += 1;
         written.bytes += bytes.len() as u64;
     }
@@ -292,10 +334,18 @@ pub fn outputs_floor(run: &Path, out: &Path) -> Result<OutputsFloor> {
     }
     let kinds = kinds(run)?;
     std::fs::create_dir_all(out)?;
-    let (snapshots, rows) = write_snapshots(run, out, &kinds.snapshots)?;
+    let mut folders = BTreeMap::new();
+    let (snapshots, rows) = write_snapshots(run, out, &kinds.snapshots, &mut folders)?;
     let uploads = write_uploads(run, out, &kinds.uploads)?;
-    let other = write_other(run, out, &kinds.other)?;
+    if uploads.files > 0 {
+        let into = folders.entry("uploads".to_string()).or_default();
+        into.files += uploads.files;
+        into.bytes += uploads.bytes;
+        into.seconds += uploads.seconds;
+    }
+    let other = write_other(run, out, &kinds.other, &mut folders)?;
     Ok(OutputsFloor {
+        folders,
         seconds: snapshots.seconds + uploads.seconds + other.seconds,
         rows,
         snapshots,
@@ -372,6 +422,16 @@ mod tests {
         assert_eq!(
             (counts(&floor.uploads), counts(&floor.other)),
             ((1, 14), (1, 2))
+        );
+        let by_folder: Vec<_> = floor
+            .folders
+            .iter()
+            .map(|(name, w)| (name.as_str(), w.files, w.bytes))
+            .collect();
+        let snapshot_bytes = floor.snapshots.bytes;
+        assert_eq!(
+            by_folder,
+            [(".", 1, 2), ("read", 1, snapshot_bytes), ("uploads", 1, 14)]
         );
         let again = crate::snapshot::read_parquet(&out.join("read/truancy.parquet")).unwrap();
         assert!(again.equals(&frame));

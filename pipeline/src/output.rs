@@ -168,7 +168,7 @@ pub fn private_dir(path: &Path) -> Result<()> {
 }
 
 /// [`private_dir`] without the syncs, for a folder inside a tree that is
-/// synced whole ([`sync_tree`]) before it is moved into place.
+/// synced whole ([`TreeSync`]) before it is moved into place.
 pub fn private_dir_in_tree(path: &Path) -> Result<()> {
     refuse_read_only(path)?;
     let _pass = pass();
@@ -244,10 +244,55 @@ pub fn stage_atomic(
     })
 }
 
+/// A tree of files made in place (the uploads folder being built), put on
+/// disk whole before it is moved into place. On Linux one `syncfs` of the
+/// filesystem holding it writes every file's bytes and every folder's names
+/// and waits for them: the same guarantee as syncing each file and folder,
+/// one call instead of one per file (27,720 at 400,000 students), and it
+/// also waits on whatever else on that filesystem is not yet on disk.
+///
+/// The folder is opened as soon as it is made, before any file in it is
+/// written: `syncfs` reports a write-back error that happened anywhere on
+/// the filesystem since its descriptor was opened (Linux 5.8 on), so one
+/// that lost a byte of the tree fails the sync even if another program's
+/// `syncfs` saw it first.
+pub struct TreeSync {
+    root: std::path::PathBuf,
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    folder: fs::File,
+}
+
+impl TreeSync {
+    /// Opens the folder `root`, made and still empty.
+    pub fn open(root: &Path) -> Result<Self> {
+        let folder =
+            fs::File::open(root).with_context(|| format!("cannot open {}", root.display()))?;
+        Ok(Self {
+            root: root.to_path_buf(),
+            folder,
+        })
+    }
+
+    /// Puts every file and folder under the root on disk: `files` are the
+    /// files made in it (synced one by one where there is no `syncfs`).
+    pub fn sync(self, files: &[std::path::PathBuf]) -> Result<()> {
+        #[cfg(test)]
+        SYNCED.with(|s| s.borrow_mut().push(self.root.clone()));
+        #[cfg(target_os = "linux")]
+        {
+            let _ = files;
+            rustix::fs::syncfs(&self.folder)
+                .with_context(|| format!("cannot sync {}", self.root.display()))
+        }
+        #[cfg(not(target_os = "linux"))]
+        sync_tree(&self.root, files)
+    }
+}
+
 /// Syncs every file of `paths` to disk, several at a time: a sync mostly
-/// waits on the disk, and the disk takes many at once about as fast as one
-/// (thousands of upload files in a fraction of the time of one by one).
-pub fn sync_files(paths: &[std::path::PathBuf]) -> Result<()> {
+/// waits on the disk, and the disk takes many at once about as fast as one.
+#[cfg(not(target_os = "linux"))]
+fn sync_files(paths: &[std::path::PathBuf]) -> Result<()> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     const AT_ONCE: usize = 16;
     let next = AtomicUsize::new(0);
@@ -277,7 +322,8 @@ pub fn sync_files(paths: &[std::path::PathBuf]) -> Result<()> {
 /// Syncs every file and every folder under `root`, several at a time
 /// ([`sync_files`]): the names in a tree of files made in place are on
 /// disk once each folder holding them is synced.
-pub fn sync_tree(root: &Path, files: &[std::path::PathBuf]) -> Result<()> {
+#[cfg(not(target_os = "linux"))]
+fn sync_tree(root: &Path, files: &[std::path::PathBuf]) -> Result<()> {
     let mut folders = vec![root.to_path_buf()];
     let mut i = 0;
     while let Some(dir) = folders.get(i).cloned() {
@@ -289,8 +335,6 @@ pub fn sync_tree(root: &Path, files: &[std::path::PathBuf]) -> Result<()> {
         }
         i += 1;
     }
-    #[cfg(test)]
-    SYNCED.with(|s| s.borrow_mut().extend(folders.iter().cloned()));
     folders.extend_from_slice(files);
     sync_files(&folders)
 }
@@ -667,9 +711,10 @@ mod tests {
         fs::write(b.join(".cutover-x.tmp"), "half").unwrap();
         let (n, s) = synced(|| remove_stale_temporaries(root).unwrap());
         assert_eq!((n, s), (1, vec![b.clone()]), "a temporary removed");
+        let tree = TreeSync::open(&a).unwrap();
         fs::write(b.join("made_in_place.csv"), "x").unwrap();
-        let (_, s) = synced(|| sync_tree(&a, &[b.join("made_in_place.csv")]).unwrap());
-        assert_eq!(s, [a.clone(), b.clone()], "a tree of files made in place");
+        let (_, s) = synced(|| tree.sync(&[b.join("made_in_place.csv")]).unwrap());
+        assert_eq!(s, vec![a.clone()], "a tree of files made in place, at once");
         let (_, s) = synced(|| remove_dir_all(&b).unwrap());
         assert_eq!(s, vec![a.clone()], "a folder removed");
         assert!(!b.exists());

@@ -17,8 +17,8 @@ mod years;
 
 use crate::config::Config;
 use crate::output::{
-    private_dir, private_dir_in_tree, remove_dir_all, rename, sync_tree, write_csv_parts,
-    write_frame_csv, write_frames_csv, LineEnds, TextColumns,
+    private_dir, private_dir_in_tree, remove_dir_all, rename, write_csv_parts, write_frame_csv,
+    write_frames_csv, LineEnds, TextColumns, TreeSync,
 };
 use crate::snapshot::{self, Provenance};
 use anyhow::{Context, Result};
@@ -240,7 +240,7 @@ fn folder_of(made: &mut std::collections::HashSet<std::path::PathBuf>, path: &Pa
 /// (the stage's record of its outputs, taken here rather than by reading
 /// every file back). It is written inside the uploads folder being built,
 /// which is swapped into place whole once every file in it is synced
-/// (`sync_tree`, all at once: one file at a time, waiting on the disk
+/// (`TreeSync`, all at once: one file at a time, waiting on the disk
 /// costs more than the writing).
 fn create_file(path: &Path, bytes: &[u8]) -> Result<String> {
     use sha2::Digest;
@@ -483,6 +483,7 @@ pub fn run_stage(
         manifest_sums: None,
     };
     private_dir(&w.partial)?;
+    let tree = TreeSync::open(&w.partial)?;
     clock.lap("plan");
     let mut enrollments = Enrollments::default();
     for p in &plan {
@@ -512,7 +513,7 @@ pub fn run_stage(
     clock.lap("uploads");
     keep_or_write_manifest(&mut w, &mut reuse)?;
     clock.lap("manifest");
-    sync_tree(&w.partial, &w.written)?;
+    tree.sync(&w.written)?;
     clock.lap("sync");
     swap_in(root, &w.partial)?;
     clock.lap("swap");
