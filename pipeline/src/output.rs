@@ -255,7 +255,9 @@ pub fn stage_atomic(
 /// written: `syncfs` reports a write-back error that happened anywhere on
 /// the filesystem since its descriptor was opened (Linux 5.8 on), so one
 /// that lost a byte of the tree fails the sync even if another program's
-/// `syncfs` saw it first.
+/// `syncfs` saw it first. An older kernel's `syncfs` reports no write-back
+/// error at all, so there each file and folder is synced one by one, as
+/// before ([`syncfs_reports_errors`]).
 pub struct TreeSync {
     root: std::path::PathBuf,
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
@@ -279,19 +281,38 @@ impl TreeSync {
         #[cfg(test)]
         SYNCED.with(|s| s.borrow_mut().push(self.root.clone()));
         #[cfg(target_os = "linux")]
-        {
-            let _ = files;
-            rustix::fs::syncfs(&self.folder)
-                .with_context(|| format!("cannot sync {}", self.root.display()))
+        if kernel_syncfs_reports_errors() {
+            return rustix::fs::syncfs(&self.folder)
+                .with_context(|| format!("cannot sync {}", self.root.display()));
         }
-        #[cfg(not(target_os = "linux"))]
         sync_tree(&self.root, files)
+    }
+}
+
+/// Whether this machine's kernel reports write-back errors from `syncfs`
+/// (read once from `/proc/sys/kernel/osrelease`).
+#[cfg(target_os = "linux")]
+fn kernel_syncfs_reports_errors() -> bool {
+    static REPORTS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *REPORTS.get_or_init(|| {
+        fs::read_to_string("/proc/sys/kernel/osrelease").is_ok_and(|r| syncfs_reports_errors(&r))
+    })
+}
+
+/// Whether a Linux kernel of release `release` (`6.18.44-...`) reports
+/// write-back errors from `syncfs`: from 5.8 on. A release it cannot read
+/// is taken as older, so the files are synced one by one.
+pub fn syncfs_reports_errors(release: &str) -> bool {
+    let mut parts = release.trim().split(|c: char| !c.is_ascii_digit());
+    let mut number = || parts.next().and_then(|p| p.parse::<u32>().ok());
+    match (number(), number()) {
+        (Some(major), Some(minor)) => (major, minor) >= (5, 8),
+        _ => false,
     }
 }
 
 /// Syncs every file of `paths` to disk, several at a time: a sync mostly
 /// waits on the disk, and the disk takes many at once about as fast as one.
-#[cfg(not(target_os = "linux"))]
 fn sync_files(paths: &[std::path::PathBuf]) -> Result<()> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     const AT_ONCE: usize = 16;
@@ -322,7 +343,6 @@ fn sync_files(paths: &[std::path::PathBuf]) -> Result<()> {
 /// Syncs every file and every folder under `root`, several at a time
 /// ([`sync_files`]): the names in a tree of files made in place are on
 /// disk once each folder holding them is synced.
-#[cfg(not(target_os = "linux"))]
 fn sync_tree(root: &Path, files: &[std::path::PathBuf]) -> Result<()> {
     let mut folders = vec![root.to_path_buf()];
     let mut i = 0;
@@ -685,6 +705,22 @@ mod tests {
                 gone.display()
             )
         );
+    }
+
+    #[test]
+    fn syncfs_is_trusted_from_linux_5_8_on_and_not_on_a_release_it_cannot_read() {
+        for (release, trusted) in [
+            ("6.18.44-fc-v1045", true),
+            ("5.8.0", true),
+            ("5.10.0-28-amd64\n", true),
+            ("5.7.19", false),
+            ("4.19.0-26-amd64", false),
+            ("3.10.0-1160.el7.x86_64", false),
+            ("6", false),
+            ("", false),
+        ] {
+            assert_eq!(syncfs_reports_errors(release), trusted, "{release:?}");
+        }
     }
 
     #[test]
