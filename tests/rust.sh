@@ -14,7 +14,7 @@ logs=$(mktemp -d)
 tmp=
 trap 'rm -rf "$logs" ${tmp:+"$tmp"}' EXIT
 # The tests' temporary folders in memory (/dev/shm) when it has room (not
-# a container's 64 MiB): the end-to-end tests run the pipeline some 600
+# a container's 64 MiB): the end-to-end tests run the pipeline hundreds of
 # times, each run syncing ~300 files, and on tmpfs a sync is free while
 # renames, removals and hard links behave as on disk. Every run, kill point
 # and assertion is the same.
