@@ -68,8 +68,8 @@ demo: build ## Generate the default synthetic bundle and run the pipeline on it
 
 test: test-rust test-python test-browser ## Run every test: Rust, the snapshots in pyarrow, DuckDB, pandas and polars, the report in chromium
 
-test-rust: ## Run the Rust unit and end-to-end tests
-	$(CARGO) test --workspace
+test-rust: ## Run the Rust unit and end-to-end tests (cargo test --workspace, the test binaries side by side)
+	CARGO="$(CARGO)" bash tests/rust.sh
 
 test-python: build ## Read the snapshots with pyarrow, DuckDB, pandas and polars, README's queries as written (installs them with pip)
 	bash tests/python/run.sh

@@ -6,19 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CHROMIUM=${CHROMIUM:-chromium}
-if ! command -v "$CHROMIUM" >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null
-    # Without chromium's recommends (Mesa and LLVM, printing, upower: a
-    # headless run with --disable-gpu uses none of them); fonts-liberation,
-    # one of them, kept so the page renders in the fonts it always did.
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      chromium fonts-liberation >/dev/null
-  else
-    echo "chromium is needed for the report test: apt-get install chromium" >&2
-    exit 1
-  fi
-fi
+CHROMIUM="$CHROMIUM" bash tests/browser/install.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cargo run -q --bin cutover -- generate --students 600 --seed 21 --out "$work/bundle" >/dev/null
