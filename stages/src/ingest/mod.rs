@@ -848,6 +848,16 @@ mod tests {
         ])
     }
 
+    /// Six rows' identity numbers, one to six.
+    const ONE_TO_SIX: [Option<&str>; 6] = [
+        Some("1"),
+        Some("2"),
+        Some("3"),
+        Some("4"),
+        Some("5"),
+        Some("6"),
+    ];
+
     /// Student Personal rows of `columns` ([`frame`]) ingested with the
     /// test codes, configuration and context.
     fn ingest_personal(columns: &[(&str, Vec<Option<&str>>)]) -> Ingested {
@@ -1410,17 +1420,7 @@ mod tests {
         ];
         let out = ingest_personal(&[
             (PERSON_ID, vec![Some("1"); 6]),
-            (
-                IDENTITY_ID,
-                vec![
-                    Some("1"),
-                    Some("2"),
-                    Some("3"),
-                    Some("4"),
-                    Some("5"),
-                    Some("6"),
-                ],
-            ),
+            (IDENTITY_ID, ONE_TO_SIX.to_vec()),
             (LAST_NAME, names.iter().map(|n| Some(*n)).collect()),
             (
                 FIRST_NAME,
@@ -1509,17 +1509,7 @@ mod tests {
                     PERSON_ID,
                     vec![Some("1"), Some("2"), Some("3"), Some("4"), None, Some("6")],
                 ),
-                (
-                    IDENTITY_ID,
-                    vec![
-                        Some("1"),
-                        Some("2"),
-                        Some("3"),
-                        Some("4"),
-                        Some("5"),
-                        Some("6"),
-                    ],
-                ),
+                (IDENTITY_ID, ONE_TO_SIX.to_vec()),
                 (
                     LAST_NAME,
                     vec![
