@@ -11,7 +11,7 @@ DEMO_DIR ?= demo
 BENCH_STUDENTS ?= 400000
 PYTHON ?= python3
 
-.PHONY: help ingest crosswalk identity publish results ids manifest report all demo test test-rust test-python test-browser bench bench-scale fmt lint build clean
+.PHONY: help ingest crosswalk identity publish results ids manifest report all demo test test-rust test-python test-browser test-ci bench bench-scale fmt lint build clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -66,7 +66,7 @@ demo: build ## Generate the default synthetic bundle and run the pipeline on it
 	$(CUTOVER) generate --students $(DEMO_STUDENTS) --seed $(DEMO_SEED) --out $(DEMO_DIR)/bundle --truth $(DEMO_DIR)/truth
 	$(CUTOVER) run $(DEMO_DIR)/bundle --out snapshots/demo
 
-test: test-rust test-python test-browser ## Run every test: Rust, the snapshots in pyarrow, DuckDB, pandas and polars, the report in chromium
+test: test-rust test-python test-browser test-ci ## Run every test: Rust, the snapshots in pyarrow, DuckDB, pandas and polars, the report in chromium, CI's own messages
 
 test-rust: ## Run the Rust unit and end-to-end tests (cargo test --workspace, the test binaries side by side)
 	CARGO="$(CARGO)" bash tests/rust.sh
@@ -76,6 +76,9 @@ test-python: build ## Read the snapshots with pyarrow, DuckDB, pandas and polars
 
 test-browser: build ## Render the reconciliation report in headless chromium (installs it when root)
 	bash tests/browser/run.sh
+
+test-ci: ## The messages .ci/run and tests/rust.sh print on a failure, word for word (stand-ins, seconds)
+	bash tests/ci/check.sh
 
 bench: build ## The polars floor, the run and each stage side by side at 400,000 students (BENCH_STUDENTS), with the issue's ratios
 	bash tests/bench.sh $(BENCH_STUDENTS)
