@@ -5,6 +5,7 @@ use crate::common::{crosswalks, csv_rows, cutover, files};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
+use std::process::Command;
 
 const DEFECTS: &str = "column_count = 0.002\ninvalid_date = 0.003\nunknown_code = 0.002\nretired_code = 0.0015\nexit_before_entry = 0.002\nimplausible_birth_date = 0.002\nrace_format = 0.01\nrequired = 0.0015\nsped_start_required = 0.002\nunmapped_cip = 0.008\ncte_end_before_start = 0.008\nresolution_date_required = 0.008\ntruancy_unknown_code = 0.006\ninvalid_year = 0.005\n";
 
@@ -244,7 +245,7 @@ fn every_planted_malformed_row_is_quarantined_and_no_clean_row_is() {
 }
 
 #[test]
-fn two_runs_on_the_same_inputs_write_the_same_bytes() {
+fn two_runs_on_the_same_inputs_write_the_same_bytes_on_any_number_of_threads() {
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path();
     assert!(cutover(
@@ -262,9 +263,14 @@ fn two_runs_on_the_same_inputs_write_the_same_bytes() {
     .status
     .success());
     let cw = crosswalks();
-    for out in ["one", "two"] {
-        let o = cutover(
-            &[
+    // On one thread and on three (polars' pool and rayon's, which our
+    // own parallel steps use): a machine with other cores than this one's
+    // must write the same bytes (a parallel sort, group or join that kept
+    // the order its threads finished in, or text cut per thread, would
+    // differ).
+    for (out, threads) in [("one", "1"), ("two", "3")] {
+        let o = Command::new(env!("CARGO_BIN_EXE_cutover"))
+            .args([
                 "run",
                 "bundle",
                 "--out",
@@ -272,9 +278,12 @@ fn two_runs_on_the_same_inputs_write_the_same_bytes() {
                 "--crosswalks",
                 &cw,
                 "--quiet",
-            ],
-            w,
-        );
+            ])
+            .env("POLARS_MAX_THREADS", threads)
+            .env("RAYON_NUM_THREADS", threads)
+            .current_dir(w)
+            .output()
+            .unwrap();
         assert_eq!(
             o.status.code(),
             Some(0),
