@@ -3,10 +3,12 @@
 //! is compared with.
 //!
 //! - `parquet`: every CSV of a bundle read by polars' CSV reader, every
-//!   column as text (no typing, no rules), and written as parquet.
+//!   column as text (no typing, no rules), and written as parquet, each
+//!   file whole or not at all (a temporary file, synced, renamed).
 //! - `upload-csv`: the rows of a run's uploads (every file of one upload
 //!   kind read back, untimed), then written by polars as one CSV per kind:
-//!   the time to write the same upload rows, timed alone.
+//!   the time to write the same upload rows, timed alone (each file
+//!   whole or not at all).
 //! - `outputs`: every file of a run's output folder (read back, untimed),
 //!   written again as the run must write it: snapshots by the run's own
 //!   parquet writer, each file whole or not at all (a temporary file,
@@ -75,9 +77,18 @@ fn read_text(path: &Path) -> Result<DataFrame> {
         .map_err(|e| anyhow::anyhow!("polars cannot read {}: {e}", path.display()))
 }
 
+/// The floor's folder `out`, made if new; the temporary files a killed
+/// floor left in it removed (each file is written whole or not at all, as
+/// the run writes its own).
+fn scratch(out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out)?;
+    crate::output::remove_stale_temporaries(out)?;
+    Ok(())
+}
+
 /// Every CSV of `bundle` read as text and written as parquet into `out`.
 pub fn parquet_floor(bundle: &Path, out: &Path) -> Result<Floor> {
-    std::fs::create_dir_all(out)?;
+    scratch(out)?;
     let files = csv_files(bundle)?;
     let start = Instant::now();
     let mut floor = Floor {
@@ -91,8 +102,10 @@ pub fn parquet_floor(bundle: &Path, out: &Path) -> Result<Floor> {
         let mut df = read_text(path)?;
         floor.rows += df.height();
         let name = path.file_stem().expect("a file name").to_string_lossy();
-        let file = std::fs::File::create(out.join(format!("{name}.parquet")))?;
-        ParquetWriter::new(file).finish(&mut df)?;
+        crate::output::write_atomic(&out.join(format!("{name}.parquet")), |file| {
+            ParquetWriter::new(file).finish(&mut df)?;
+            Ok(())
+        })?;
     }
     floor.seconds = start.elapsed().as_secs_f64();
     Ok(floor)
@@ -101,7 +114,7 @@ pub fn parquet_floor(bundle: &Path, out: &Path) -> Result<Floor> {
 /// The rows of every upload file under `uploads` (read back, untimed),
 /// written by polars as one CSV per upload kind into `out` (timed).
 pub fn upload_csv_floor(uploads: &Path, out: &Path) -> Result<Floor> {
-    std::fs::create_dir_all(out)?;
+    scratch(out)?;
     let files = csv_files(uploads)?;
     let mut kinds: BTreeMap<String, Vec<DataFrame>> = BTreeMap::new();
     let mut floor = Floor {
@@ -131,10 +144,13 @@ pub fn upload_csv_floor(uploads: &Path, out: &Path) -> Result<Floor> {
     }
     let start = Instant::now();
     for (name, df) in &mut frames {
-        let file = std::fs::File::create(out.join(name.as_str()))?;
-        CsvWriter::new(std::io::BufWriter::new(file))
-            .with_line_terminator("\r\n".into())
-            .finish(df)?;
+        crate::output::write_atomic(&out.join(name.as_str()), |file| {
+            let mut buffered = std::io::BufWriter::new(file);
+            CsvWriter::new(&mut buffered)
+                .with_line_terminator("\r\n".into())
+                .finish(df)?;
+            Ok(std::io::Write::flush(&mut buffered)?)
+        })?;
     }
     floor.seconds = start.elapsed().as_secs_f64();
     Ok(floor)

@@ -199,6 +199,8 @@ fn output_sums(root: &Path) -> Result<BTreeMap<String, String>> {
 pub fn command(a: &Path, b: &Path, json: bool, html_path: Option<&Path>) -> Result<String> {
     let d = diff(a, b)?;
     if let Some(path) = html_path {
+        // A killed diff left its temporary file beside the page: removed.
+        crate::output::remove_stale_temporaries_beside(path)?;
         crate::output::write_bytes(path, html(&d)?.as_bytes())?;
     }
     Ok(if json {

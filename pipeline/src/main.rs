@@ -209,7 +209,8 @@ enum Command {
     Sif {
         #[command(flatten)]
         run: RunFolder,
-        /// The folder the XML files go to (default: `<out>/sif`).
+        /// The folder the XML files go to (default: `<out>/sif`), replaced
+        /// whole: a new folder or an earlier export's.
         #[arg(long)]
         to: Option<PathBuf>,
         /// The school year (default: the latest with an enrollment).

@@ -382,6 +382,26 @@ pub fn remove_stale_temporaries(root: &Path) -> Result<usize> {
     Ok(removed)
 }
 
+/// Removes the temporary files a killed command left beside `path` (only
+/// this tool's, `.cutover-*.tmp`, directly in its folder: not below it, as
+/// the folder may be a user's). Returns how many.
+pub fn remove_stale_temporaries_beside(path: &Path) -> Result<usize> {
+    let dir = folder(path);
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(0);
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with(".cutover-") && name.ends_with(".tmp") && path.is_file() {
+            remove_file(&path)?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// A CSV file's bytes: the header, then one record per row.
 pub fn csv_bytes<R, T>(header: &[&str], rows: impl IntoIterator<Item = R>) -> Result<Vec<u8>>
 where

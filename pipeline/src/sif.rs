@@ -32,9 +32,9 @@
 //! Elements are checked against the guide's element lists
 //! ([`GUIDE_ELEMENTS`]); no SIF schema is available offline.
 
-use crate::output::{private_dir, stage_atomic};
+use crate::output::{private_dir, remove_dir_all, rename, write_bytes};
 use crate::runfiles;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use polars::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -235,41 +235,145 @@ pub fn export(root: &Path, to: &Path, year: Option<i32>) -> Result<Summary> {
         as_of: as_of.clone(),
     };
     let built = objects::build(root, &scope, &enrollments)?;
-    private_dir(to)?;
-    // A kill left its temporary file here: removed, as a run removes its.
-    crate::output::remove_stale_temporaries(to)?;
-    let mut staged = Vec::new();
+    let swap = Swap::of(to)?;
     let mut summary = Summary {
         school_year: year,
         summary_date: as_of,
         ..Default::default()
     };
     for (name, list) in built {
-        // Every element checked against the guide's list for its object.
-        for el in &list {
-            let extra = unlisted(el);
-            if !extra.is_empty() {
-                bail!(
-                    "{name}: elements the guide does not list: {}",
-                    extra.join(", ")
-                );
-            }
-        }
-        let mut doc = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        let root_el = Element::new(&format!("{name}s"))
-            .attr("xmlns", NAMESPACE)
-            .children(list.clone());
-        root_el.write(&mut doc, 0);
-        staged.push(stage_atomic(&to.join(format!("{name}.xml")), |f| {
-            std::io::Write::write_all(f, doc.as_bytes())?;
-            Ok(())
-        })?);
+        write_object(&swap.partial, name, &list)?;
         summary.objects.insert(name.to_string(), list.len() as u64);
     }
-    // Every file written before any is moved into place: a kill while
-    // they are written leaves the earlier export whole.
-    staged.into_iter().try_for_each(|s| s.persist())?;
+    swap.finish()?;
     Ok(summary)
+}
+
+/// `name`'s objects, checked against the guide's list for them, written as
+/// one XML file into `folder`.
+fn write_object(folder: &Path, name: &str, list: &[Element]) -> Result<()> {
+    for el in list {
+        let extra = unlisted(el);
+        if !extra.is_empty() {
+            bail!(
+                "{name}: elements the guide does not list: {}",
+                extra.join(", ")
+            );
+        }
+    }
+    let mut doc = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let root_el = Element::new(&format!("{name}s"))
+        .attr("xmlns", NAMESPACE)
+        .children(list.to_vec());
+    root_el.write(&mut doc, 0);
+    write_bytes(&folder.join(format!("{name}.xml")), doc.as_bytes())
+}
+
+/// The names an export's folder may hold: its four files (and a temporary
+/// file an earlier binary's killed export left, `.cutover-*.tmp`).
+fn an_export_file(name: &str) -> bool {
+    GUIDE_ELEMENTS
+        .iter()
+        .any(|(object, _)| name == format!("{object}.xml"))
+        || (name.starts_with(".cutover-") && name.ends_with(".tmp"))
+}
+
+/// The export's folder `to` replaced whole, as publish replaces
+/// `uploads/`: the four files are written into `.<to>.partial` beside it,
+/// then `to` is moved to `.<to>.previous`, the new folder moved to `to`
+/// and the previous one removed. A reader (or a kill) sees the earlier
+/// export whole, no folder, or the new export whole: never two years'
+/// files mixed, as four renames one after another could leave them.
+struct Swap {
+    to: std::path::PathBuf,
+    partial: std::path::PathBuf,
+    previous: std::path::PathBuf,
+}
+
+impl Swap {
+    /// Puts right what a killed export left beside `to` (the earlier
+    /// export moved back if it was moved aside, the partial folder
+    /// removed), refuses a `to` holding anything but an export's files
+    /// (a user's folder: replacing it whole would remove them), and makes
+    /// the partial folder.
+    fn of(to: &Path) -> Result<Self> {
+        let to = match to.canonicalize() {
+            Ok(real) => real,
+            Err(_) => std::path::absolute(to)?,
+        };
+        let (Some(parent), Some(name)) = (to.parent(), to.file_name()) else {
+            bail!("{}: not a folder an export can be written to", to.display());
+        };
+        let hidden = |what: &str| parent.join(format!(".{}.{what}", name.to_string_lossy()));
+        let swap = Swap {
+            partial: hidden("partial"),
+            previous: hidden("previous"),
+            to: to.clone(),
+        };
+        swap.recover()?;
+        swap.refuse_other_files()?;
+        if !parent.exists() {
+            private_dir(parent)?;
+        }
+        private_dir(&swap.partial)?;
+        Ok(swap)
+    }
+
+    fn recover(&self) -> Result<()> {
+        if self.previous.exists() {
+            if self.to.exists() {
+                remove_dir_all(&self.previous)?;
+            } else {
+                rename(&self.previous, &self.to)?;
+            }
+        }
+        if self.partial.exists() {
+            remove_dir_all(&self.partial)?;
+        }
+        Ok(())
+    }
+
+    fn refuse_other_files(&self) -> Result<()> {
+        if !self.to.exists() {
+            return Ok(());
+        }
+        let mut others = Vec::new();
+        for entry in std::fs::read_dir(&self.to)
+            .with_context(|| format!("cannot read {}", self.to.display()))?
+        {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if !an_export_file(&name) {
+                others.push(name);
+            }
+        }
+        others.sort();
+        if let Some(first) = others.first() {
+            bail!(
+                "{}: holds {} that no export writes ({first}{}): the export replaces its folder \
+                 whole, so it is written only to a new folder or an earlier export's; give \
+                 --to a folder of its own",
+                self.to.display(),
+                if others.len() == 1 { "a file" } else { "files" },
+                if others.len() > 1 {
+                    format!(" and {} more", others.len() - 1)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        Ok(())
+    }
+
+    /// The new export moved into place, the earlier one removed.
+    fn finish(self) -> Result<()> {
+        if self.to.exists() {
+            rename(&self.to, &self.previous)?;
+            rename(&self.partial, &self.to)?;
+            remove_dir_all(&self.previous)
+        } else {
+            rename(&self.partial, &self.to)
+        }
+    }
 }
 
 /// `cutover sif`: exports into `to` (default `<out>/sif`) and says what it
