@@ -543,8 +543,8 @@ pub(super) fn identity_checks(
     let ids: Arc<PlHashSet<String>> = Arc::new(ids.iter().cloned().collect());
     let known = col(STATE_STUDENT_ID).map(
         move |c: Column| {
-            let out: BooleanChunked = c.str()?.iter().map(|id| Some(ids.contains(id?))).collect();
-            Ok(out.with_name(c.name().clone()).into_column())
+            let out = super::kernels::answers(c.str()?, &|id: &str| ids.contains(id));
+            Ok(out.into_column())
         },
         |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
     );
