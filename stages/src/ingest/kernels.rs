@@ -279,6 +279,23 @@ mod tests {
     }
 
     #[test]
+    fn answers_are_f_of_each_value_chunk_by_chunk_null_where_null() {
+        let mut ca = StringChunked::new("v".into(), [Some("12"), None, Some("a")]);
+        ca.append(&StringChunked::new("v".into(), [None, Some("7"), Some("")]))
+            .unwrap();
+        assert_eq!(ca.chunks().len(), 2);
+        let f = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+        let got = answers(&ca, &f);
+        let want: Vec<Option<bool>> = ca.iter().map(|v| v.map(f)).collect();
+        assert_eq!(got.iter().collect::<Vec<_>>(), want);
+        assert_eq!(
+            want,
+            [Some(true), None, Some(false), None, Some(true), Some(false)]
+        );
+        assert_eq!(got.name().as_str(), "v");
+    }
+
+    #[test]
     fn upper_is_to_uppercase() {
         for values in [
             vec![Some("AB"), None, Some("12")],
