@@ -425,6 +425,9 @@ struct Rows {
     header_again: Option<(u64, String)>,
     /// How each column's values were written (one a column of the spec).
     written: Vec<written::Written>,
+    /// False when the text these rows come from holds no U+FFFD (none of
+    /// its records then needs a search for one).
+    maybe_undecodable: bool,
 }
 
 impl Rows {
@@ -444,6 +447,7 @@ impl Rows {
             marks: Vec::new(),
             header_again: None,
             written: vec![written::Written::default(); spec.columns.len()],
+            maybe_undecodable: true,
         }
     }
 
@@ -527,7 +531,8 @@ impl Rows {
         }
         self.report.rows_in += 1;
         let wrong_count = record.len() != h.fields;
-        let undecodable = memchr::memmem::find(all, "\u{FFFD}".as_bytes()).is_some();
+        let undecodable =
+            self.maybe_undecodable && memchr::memmem::find(all, "\u{FFFD}".as_bytes()).is_some();
         let garbled = h.utf8_inside && !undecodable && record.iter().any(utf8_read_as_cp1252);
         let joined = (breaks > 0 && !wrong_count)
             .then(|| joined_rows(record, line, breaks as u64, &h.canonical))
@@ -1486,6 +1491,9 @@ fn parse_piece(
     file: &str,
 ) -> Result<Rows, ReadError> {
     let mut rows = Rows::new(spec, piece.len() / 128 + 1);
+    // One search of the piece rather than one of each record (each built
+    // its own searcher).
+    rows.maybe_undecodable = memchr::memmem::find(piece, "\u{FFFD}".as_bytes()).is_some();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)

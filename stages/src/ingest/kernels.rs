@@ -24,7 +24,7 @@ fn test_values(
                 false => uniform(ca, false)?,
                 true => match every_slot(ca, &f) {
                     Some(first) => uniform(ca, first)?,
-                    None => ca.iter().map(|v| v.map(&f)).collect(),
+                    None => answers(ca, &f),
                 },
             };
             Ok(out.with_name(c.name().clone()).into_column())
@@ -40,6 +40,71 @@ fn every_slot(ca: &StringChunked, f: &impl Fn(&str) -> bool) -> Option<bool> {
     let mut slots = ca.downcast_iter().flat_map(|arr| arr.values_iter());
     let first = f(slots.next()?);
     slots.all(|v| f(v) == first).then_some(first)
+}
+
+/// `f` of each text value, null where `ca` is null: `f` run over every
+/// slot's text (a null's too, whatever it holds) into a bitmap, the nulls
+/// then taken from `ca`'s validity, a chunk for each of `ca`'s (rather than
+/// a value at a time through options, which cost more than `f`).
+pub(super) fn answers(ca: &StringChunked, f: &impl Fn(&str) -> bool) -> BooleanChunked {
+    type Answers = <BooleanType as PolarsDataType>::Array;
+    let chunks = ca
+        .chunks()
+        .iter()
+        .zip(ca.downcast_iter())
+        .map(|(chunk, arr)| {
+            let values: Answers = arr.values_iter().map(f).collect_arr();
+            values.with_validity_typed(chunk.validity().cloned())
+        });
+    BooleanChunked::from_chunk_iter(ca.name().clone(), chunks)
+}
+
+/// A map keyed by StateStudentID text, the keys of nine ASCII digits
+/// (nearly all) kept as the number they spell: a lookup hashes a number
+/// rather than text behind a pointer. Exactly the map of the texts: nine
+/// digits have one spelling of their number (leading zeros counted), and
+/// any other key is kept and looked up as its text.
+#[derive(Clone, Debug, Default)]
+pub struct ById<V> {
+    numbers: PlHashMap<u32, V>,
+    texts: PlHashMap<String, V>,
+}
+
+/// The number nine ASCII digits spell; `None` for any other text.
+fn nine_digits(id: &str) -> Option<u32> {
+    let bytes: &[u8; 9] = id.as_bytes().try_into().ok()?;
+    bytes.iter().try_fold(0u32, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+    })
+}
+
+impl<V: Copy> ById<V> {
+    pub fn insert(&mut self, id: &str, value: V) {
+        match nine_digits(id) {
+            Some(n) => self.numbers.insert(n, value),
+            None => self.texts.insert(id.to_string(), value),
+        };
+    }
+
+    pub fn get(&self, id: &str) -> Option<V> {
+        match nine_digits(id) {
+            Some(n) => self.numbers.get(&n).copied(),
+            None => self.texts.get(id).copied(),
+        }
+    }
+}
+
+impl<'a, V: Copy> FromIterator<(&'a str, V)> for ById<V> {
+    fn from_iter<I: IntoIterator<Item = (&'a str, V)>>(pairs: I) -> Self {
+        let mut map = ById {
+            numbers: PlHashMap::default(),
+            texts: PlHashMap::default(),
+        };
+        for (id, value) in pairs {
+            map.insert(id, value);
+        }
+        map
+    }
 }
 
 /// False only when no value of `ca` holds a byte `hit` is true of: short
@@ -259,6 +324,53 @@ mod tests {
         let out = df.lazy().select([upper(col("v"))]).collect().unwrap();
         let got: Vec<Option<&str>> = out.column("v").unwrap().str().unwrap().iter().collect();
         assert_eq!(got, vec![Some("ABCDEFGHIJKLMNOP"), Some("AB")]);
+    }
+
+    #[test]
+    fn answers_are_f_of_each_value_chunk_by_chunk_null_where_null() {
+        let mut ca = StringChunked::new("v".into(), [Some("12"), None, Some("a")]);
+        ca.append(&StringChunked::new("v".into(), [None, Some("7"), Some("")]))
+            .unwrap();
+        assert_eq!(ca.chunks().len(), 2);
+        let f = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+        let got = answers(&ca, &f);
+        let want: Vec<Option<bool>> = ca.iter().map(|v| v.map(f)).collect();
+        assert_eq!(got.iter().collect::<Vec<_>>(), want);
+        assert_eq!(
+            want,
+            [Some(true), None, Some(false), None, Some(true), Some(false)]
+        );
+        assert_eq!(got.name().as_str(), "v");
+    }
+
+    #[test]
+    fn ids_are_found_by_their_text_whether_nine_digits_or_not() {
+        let keys = [
+            "012345678",
+            "123456789",
+            "12345678",
+            "0012345678",
+            "12345678a",
+            " 12345678",
+            "",
+        ];
+        let map: ById<usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(map.get(k), Some(i), "{k:?}");
+        }
+        // Other spellings of the same numbers are other IDs.
+        for other in [
+            "12345678 ",
+            "000000000",
+            "12345678\u{0}",
+            "１２３４５６７８９",
+            "999999999",
+        ] {
+            assert_eq!(map.get(other), None, "{other:?}");
+        }
+        assert_eq!(nine_digits("000000001"), Some(1));
+        assert_eq!(nine_digits("999999999"), Some(999_999_999));
+        assert_eq!(nine_digits("99999999"), None);
     }
 
     #[test]

@@ -57,7 +57,7 @@ pub struct Context {
     pub lep: Vec<String>,
     /// Each StateStudentID of the identity file with a readable birth date:
     /// its latest, in days since 1970-01-01 (`None`: no birth dates).
-    pub birth_dates: Option<Arc<PlHashMap<String, i32>>>,
+    pub birth_dates: Option<Arc<super::kernels::ById<i32>>>,
 }
 
 impl Context {
@@ -96,7 +96,7 @@ impl Context {
                 let ids = births.column(CONTEXT_ID)?.str()?;
                 let days = births.column(BIRTH)?.date()?.physical().clone();
                 let known = ids.iter().zip(days.iter());
-                let map = known.filter_map(|(id, day)| Some((id?.to_string(), day?)));
+                let map = known.filter_map(|(id, day)| Some((id?, day?)));
                 context.birth_dates = Some(Arc::new(map.collect()));
             }
         }
@@ -144,7 +144,7 @@ impl Context {
                 let birth = col(STATE_STUDENT_ID).map(
                     move |c: Column| {
                         let days: Int32Chunked =
-                            c.str()?.iter().map(|id| births.get(id?).copied()).collect();
+                            c.str()?.iter().map(|id| births.get(id?)).collect();
                         Ok(days.into_series().into_date().into_column())
                     },
                     |_, _| Ok(Field::new(BIRTH.into(), DataType::Date)),
@@ -540,11 +540,12 @@ pub(super) fn identity_checks(
         return Vec::new();
     }
     // One set for every batch, rather than one built from a list per batch.
-    let ids: Arc<PlHashSet<String>> = Arc::new(ids.iter().cloned().collect());
+    let ids: Arc<super::kernels::ById<()>> =
+        Arc::new(ids.iter().map(|id| (id.as_str(), ())).collect());
     let known = col(STATE_STUDENT_ID).map(
         move |c: Column| {
-            let out: BooleanChunked = c.str()?.iter().map(|id| Some(ids.contains(id?))).collect();
-            Ok(out.with_name(c.name().clone()).into_column())
+            let out = super::kernels::answers(c.str()?, &|id: &str| ids.get(id).is_some());
+            Ok(out.into_column())
         },
         |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
     );
