@@ -2780,7 +2780,11 @@ mod tests {
         near("drugs and alcohol", share(&["02", "22", "24"]), 0.15, 0.04);
         near("weapons", share(&["73"]), 0.04, 0.02); // weight 4 of 101
         for r in &behavior {
-            assert_eq!(r["WeaponCode"].is_empty(), r["EventCode"] != "73", "{r:?}");
+            // 99: a planted unknown code that replaced the event's own (a
+            // weapon event's too, since the twenty-third session's draws).
+            if r["EventCode"] != "99" {
+                assert_eq!(r["WeaponCode"].is_empty(), r["EventCode"] != "73", "{r:?}");
+            }
             // 99: a planted unknown code that replaced the event's own.
             assert!(
                 r["SeriousBodilyInjury"] == "N" || ["71", "99"].contains(&r["EventCode"].as_str()),
@@ -2984,6 +2988,11 @@ mod tests {
                 .map(|e| (e["YearCode"].clone(), e["School_ID"].clone()))
                 .collect()
         };
+        let defects = rows(&fs::read(truth.join("defects.csv")).unwrap());
+        let malformed: BTreeSet<&str> = (defects.iter())
+            .filter(|d| d["kind"] == "column_count" && d["file"] == "student_enrollment.csv")
+            .map(|d| d["true_student"].as_str())
+            .collect();
         let lists: Vec<BTreeSet<&str>> = TRIPLET_NAMES
             .iter()
             .map(|t| t.0.iter().copied().collect())
@@ -3004,8 +3013,11 @@ mod tests {
                 assert_eq!(r["LastName"], rows[0]["LastName"]);
                 assert_eq!(r["BirthDate"], rows[0]["BirthDate"]);
             }
-            assert_eq!(path(three[0]), path(three[1]));
-            assert_eq!(path(three[0]), path(three[2]));
+            // A row with a planted column-count defect is not read (`rows`).
+            if !three.iter().any(|s| malformed.contains(*s)) {
+                assert_eq!(path(three[0]), path(three[1]));
+                assert_eq!(path(three[0]), path(three[2]));
+            }
             if kind[three[0]] == "triplets_similar_names" {
                 near += 1;
                 assert!(lists.contains(&firsts), "{firsts:?}");
