@@ -320,7 +320,12 @@ fn outcome(w: &Path, out: &str, a: &str, b: &str) -> &'static str {
 /// the other's middle name; strangers of surnames only alike, one arriving
 /// as the other leaves): the first merged automatically (27.8 bits), as 3
 /// of the 4,000,000-student bundle's wrong merges did; the others went to
-/// a person only for the bundle's size.
+/// a person only for the bundle's size. `lookalike10` (a child registered
+/// again under her local number at her address, the first enrollment exited
+/// months later, her first name a letter off; twins at one address under two
+/// numbers): the first was kept apart as twins enrolled at once for months
+/// (`one_number_one_home`, first names a letter apart; `adversary`'s twins
+/// under one number stay apart).
 #[test]
 fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     let tmp = tempfile::tempdir().unwrap();
@@ -349,6 +354,7 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
         "lookalike7_pa",
         "lookalike8",
         "lookalike9",
+        "lookalike10",
     ] {
         let dir = crate::common::repo()
             .join("tests/identity_small")
@@ -593,6 +599,15 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
             "probable, but the surnames are only alike (more than a letter apart), with no middle name, address or local number agreeing, as strangers of one first name and birth date can be: a person decides"
         );
     }
+    // A child registered again under her local number at her address, the
+    // first enrollment exited only months later (kept apart as twins "at
+    // once for months" before): one number at one home is one child's
+    // record sent twice, and a person decides.
+    let queue = csv_rows(&w.join("lookalike10/review/queue.csv"));
+    assert_eq!(
+        queued(&queue, "800000001", "800000002").1,
+        "twins_or_siblings: same surname, close birth date, different first names, together: a person decides"
+    );
     let model = fs::read_to_string(w.join("with_enrollments/identity/model.json")).unwrap();
     assert!(
         model.contains("with a population prior weighing as 1000 units"),

@@ -528,7 +528,7 @@ pub(super) fn score_pairs(
         let score = prior_odds + evidence;
         let probability = 1.0 / (1.0 + (-score).exp2());
         let (pattern, same) = (f.pattern, f.same_uncorroborated);
-        let months = v[ENROLLMENT] == OVERLAP_MONTHS;
+        let months = v[ENROLLMENT] == OVERLAP_MONTHS && !twins::one_number_one_home(v);
         let (outcome, reason) = outcome(
             decided.get(&(a.min(b), a.max(b))).copied(),
             pattern,
