@@ -31,7 +31,9 @@ check("the screenshot was taken", shot.exists() and shot.stat().st_size > 10_000
 raw = (work / "bundle" / "student_personal.csv").read_bytes().decode("cp1252")
 rows = list(csv.DictReader(io.StringIO(raw)))
 full_names = {f"{r['FirstName']} {r['LastName']}" for r in rows if r.get("FirstName") and r.get("LastName")}
-births = {r["BirthDate"] for r in rows if r.get("BirthDate")}
+# A date has six characters at least (1/1/10): a shorter value is a
+# planted shifted row's (a sex code, "F"), which any page holds as a letter.
+births = {r["BirthDate"] for r in rows if len(r.get("BirthDate") or "") >= 6}
 check("no student's full name on the page", not any(n in html for n in full_names))
 leaked = [b for b in births if b in html]
 check("no birth date on the page", not leaked, leaked[:3])
