@@ -423,6 +423,16 @@ fn kind_check(spec: &ColumnSpec, config: &IngestConfig) -> Option<Check> {
                  file from the extract again (the value is not changed here)",
                 spec.name
             )))
+            .when(matches(
+                spec.name,
+                r"^#(N/A|VALUE!|REF!|NAME\?|DIV/0!|NUM!|NULL!)$",
+            ))
+            .then(message(format!(
+                "{}: expected nine digits, found an Excel error value (#N/A, #REF! and the \
+                 like: a lookup or formula in the spreadsheet failed): the ID was lost \
+                 there; take the file from the extract again",
+                spec.name
+            )))
             .otherwise(text);
     }
     Some(Check::new(
@@ -1348,10 +1358,18 @@ mod tests {
             "2009-08-30T00:00:00",
         ];
         let out = ingest_personal(&[
-            (PERSON_ID, vec![Some("1"); 5]),
+            (PERSON_ID, vec![Some("1"); 7]),
             (
                 IDENTITY_ID,
-                vec![Some("1"), Some("2"), Some("3"), Some("4"), Some("5")],
+                vec![
+                    Some("1"),
+                    Some("2"),
+                    Some("3"),
+                    Some("4"),
+                    Some("5"),
+                    Some("6"),
+                    Some("7"),
+                ],
             ),
             (LAST_NAME, vec![Some("Cyr"); 5]),
             (FIRST_NAME, vec![Some("Ann"); 5]),
@@ -1460,10 +1478,18 @@ mod tests {
     #[test]
     fn a_state_id_in_scientific_notation_or_excel_text_marks_is_said_to_be_so() {
         let out = ingest_personal(&[
-            (PERSON_ID, vec![Some("1"); 5]),
+            (PERSON_ID, vec![Some("1"); 7]),
             (
                 IDENTITY_ID,
-                vec![Some("1"), Some("2"), Some("3"), Some("4"), Some("5")],
+                vec![
+                    Some("1"),
+                    Some("2"),
+                    Some("3"),
+                    Some("4"),
+                    Some("5"),
+                    Some("6"),
+                    Some("7"),
+                ],
             ),
             (
                 STATE_STUDENT_ID,
@@ -1473,10 +1499,12 @@ mod tests {
                     Some("'435454900"),
                     Some("=\"435454900\""),
                     Some("'43545490a"),
+                    Some("#N/A"),
+                    Some("#N/A "),
                 ],
             ),
-            (LAST_NAME, vec![Some("Cyr"); 5]),
-            (FIRST_NAME, vec![Some("Ann"); 5]),
+            (LAST_NAME, vec![Some("Cyr"); 7]),
+            (FIRST_NAME, vec![Some("Ann"); 7]),
         ]);
         let messages: Vec<String> = findings(&out.quarantine, |_, rule| rule == "invalid_id")
             .into_iter()
@@ -1495,6 +1523,10 @@ mod tests {
                 "StateStudentID: expected nine digits, found digits in a formula (=\"...\", \
                  as Excel writes a number kept as text): the formula was saved as the value; \
                  take the file from the extract again (the value is not changed here)",
+                "StateStudentID: expected nine digits",
+                "StateStudentID: expected nine digits, found an Excel error value (#N/A, \
+                 #REF! and the like: a lookup or formula in the spreadsheet failed): the ID \
+                 was lost there; take the file from the extract again",
                 "StateStudentID: expected nine digits",
             ]
         );
