@@ -57,11 +57,7 @@ impl Generator<'_> {
         out: &mut Population,
     ) -> Vec<Entry> {
         let gap = family.gen_range(0..=2);
-        let other = if grade - gap >= -1 {
-            grade - gap
-        } else {
-            grade + gap
-        };
+        let other = near_grade(grade, gap);
         let a = Generator::truth(&mut self.rng, y, grade);
         let mut b = Generator::truth(&mut self.rng, y, other);
         (b.name.last, b.name.suffix) = (a.name.last.clone(), None);
@@ -81,9 +77,7 @@ impl Generator<'_> {
         self.family_start = Some((sau, self.rng.gen()));
         self.student(student + 1, &b, y, other, start);
         self.family_start = None;
-        out.relations.push((student, student + 1, kind));
-        out.household.extend([student, student + 1]);
-        out.truths.extend([a, b]);
+        out.pair(student, [a, b], kind, false);
         vec![(y, grade, start), (y, other, start)]
     }
 
@@ -101,11 +95,7 @@ impl Generator<'_> {
         out: &mut Population,
     ) -> Vec<Entry> {
         let gap = if step { 0 } else { family.gen_range(1..=3) };
-        let other = if grade - gap >= -1 {
-            grade - gap
-        } else {
-            grade + gap
-        };
+        let other = near_grade(grade, gap);
         let a = Generator::truth(&mut self.rng, y, grade);
         let mut b = Generator::truth(&mut self.rng, y, other);
         b.language = a.language;
@@ -125,9 +115,7 @@ impl Generator<'_> {
         self.student(student, &a, y, grade, start);
         self.student(student + 1, &b, y, other, start);
         self.family_start = None;
-        out.relations.push((student, student + 1, kind));
-        out.household.extend([student, student]);
-        out.truths.extend([a, b]);
+        out.pair(student, [a, b], kind, true);
         vec![(y, grade, start), (y, other, start)]
     }
 
@@ -172,10 +160,7 @@ impl Generator<'_> {
         self.family_start = Some((sau2, self.rng.gen()));
         self.student(student + 1, &b, y2, grade2, start2);
         self.family_start = None;
-        out.relations
-            .push((student, student + 1, "look_alike_one_after_the_other"));
-        out.household.extend([student, student + 1]);
-        out.truths.extend([a, b]);
+        out.pair(student, [a, b], "look_alike_one_after_the_other", false);
         vec![(y, grade, start), (y2, grade2, start2)]
     }
 
@@ -197,5 +182,27 @@ impl Generator<'_> {
             }
         }
         b
+    }
+}
+
+/// A relative's grade `gap` below `grade`, or above it when that would be
+/// under pre-kindergarten (-1).
+fn near_grade(grade: Grade, gap: Grade) -> Grade {
+    if grade - gap >= -1 {
+        grade - gap
+    } else {
+        grade + gap
+    }
+}
+
+impl Population {
+    /// Two children `student` and the next, a hard-negative pair of
+    /// `kind`: their relation, households (one address when `together`,
+    /// the first's) and truths.
+    fn pair(&mut self, student: u32, [a, b]: [Truth; 2], kind: &'static str, together: bool) {
+        self.relations.push((student, student + 1, kind));
+        let second = if together { student } else { student + 1 };
+        self.household.extend([student, second]);
+        self.truths.extend([a, b]);
     }
 }
