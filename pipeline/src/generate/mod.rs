@@ -2895,6 +2895,27 @@ mod tests {
         }
     }
 
+    /// A small bundle's behavior.csv never rejects more than the 2% that
+    /// fails a run (`ingest.max_reject_rate`). Before the cap in
+    /// `records::plant_behavior`, seeds 1, 2 and 5 at 300 students planted
+    /// 3 of 143, 4 of 168 and 3 of 121 rows (2.10-2.48%).
+    #[test]
+    fn a_small_bundles_behavior_file_stays_under_the_reject_rate() {
+        for seed in [1, 2, 5] {
+            let (summary, files) = bundle(300, seed);
+            let written = summary.rows["behavior.csv"];
+            let planted = rows(&files["truth/defects.csv"])
+                .iter()
+                .filter(|d| d["file"] == "behavior.csv")
+                .count();
+            assert!(written >= 50, "seed {seed}: {written} behavior rows");
+            assert!(
+                planted * 50 <= written,
+                "seed {seed}: {planted} of {written} behavior rows planted"
+            );
+        }
+    }
+
     /// Twins and siblings at a state's shares (`DefectRates::twins`,
     /// `siblings`): 3.3% of students twins, 45% in a pair of siblings, and
     /// siblings with first names from the twins' list

@@ -308,10 +308,19 @@ fn plant_behavior(
     const FILE: &str = "behavior.csv";
     incidents.sort_by_key(|(k, _)| *k);
     let mut defect_rng = ChaCha8Rng::seed_from_u64(seed ^ 0xBE4A_DEFE);
+    let mut planted = 0;
     for (_, rows) in incidents {
         for (mut r, s, offender) in rows {
             let k = out.behavior.len();
+            let before = out.defects.len();
             let roll: f64 = defect_rng.gen();
+            // The file's four rules at their default rates reject 1.6% of
+            // its rows, near the 2% that fails a run
+            // (`ingest.max_reject_rate`): in a small bundle (about 140 rows
+            // for 300 students) one in three crossed it by chance. At most
+            // one defect in the file's first 100 rows and one more per 100
+            // after keeps every file at or under 2%.
+            let roll = if planted <= k / 100 { roll } else { 1.0 };
             let mut at = 0.0;
             let mut hit = |rate: f64| {
                 at += rate;
@@ -370,6 +379,7 @@ fn plant_behavior(
                     s,
                 ));
             }
+            planted += usize::from(out.defects.len() > before);
             out.behavior.add(&r);
         }
     }
