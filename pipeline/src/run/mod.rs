@@ -307,14 +307,18 @@ fn refuse_foreign_outputs(root: &Path) -> Result<()> {
 /// The file a run holds locked in its output folder ([`lock_output`]).
 pub const LOCK_FILE: &str = ".cutover.lock";
 
-/// Start-up recovery, before any stage decides: an interrupted uploads swap
-/// put right, temporary files a killed run left removed.
+/// Start-up recovery, before any stage decides: an interrupted uploads,
+/// fix lists' or end-of-year findings' swap put right, temporary files a
+/// killed run left removed.
 pub(crate) fn recover(root: &Path) -> Result<()> {
     if !root.exists() {
         return Ok(());
     }
     crate::output::refuse_read_only(root)?;
     crate::publish::recover(root)?;
+    for built in [crate::fixlist::DIR, "end_of_year"] {
+        crate::output::recover_dir(&root.join(built))?;
+    }
     let stale = crate::output::remove_stale_temporaries(root)?;
     if stale > 0 {
         tracing::info!(stale, "removed temporary files an interrupted run left");
