@@ -796,6 +796,27 @@ struct How<'a> {
     batch: usize,
 }
 
+/// A file cut inside its first character, a UTF-8 byte-order mark (1 or 2
+/// of its 3 bytes and nothing after), refused as cut short: it was said to
+/// be a header with none of the file's columns. Else the analysis.
+fn refuse_cut_in_bom(
+    file: &str,
+    analysis: stream::Analysis,
+) -> Result<stream::Analysis, ReadError> {
+    if analysis.bom_cut == 0 {
+        return Ok(analysis);
+    }
+    Err(ReadError::Csv {
+        file: file.to_string(),
+        line: 1,
+        message: format!(
+            "the file ends after {} of the 3 bytes of a UTF-8 byte-order mark, before its \
+             header row: the file looks cut short (take it from the extract again)",
+            analysis.bom_cut
+        ),
+    })
+}
+
 fn read_in_batches(
     path: &Path,
     how: &How,
@@ -815,18 +836,7 @@ fn read_in_batches(
         Some(stamp) => stamp,
         None => Stamp::of(&first.metadata().map_err(io)?),
     };
-    let analysis = stream::analyse(first, how.sha256).map_err(io)?;
-    if analysis.bom_cut > 0 {
-        return Err(ReadError::Csv {
-            file: file.to_string(),
-            line: 1,
-            message: format!(
-                "the file ends after {} of the 3 bytes of a UTF-8 byte-order mark, before its \
-                 header row: the file looks cut short (take it from the extract again)",
-                analysis.bom_cut
-            ),
-        });
-    }
+    let analysis = refuse_cut_in_bom(file, stream::analyse(first, how.sha256).map_err(io)?)?;
     between_passes(file, path);
     tracing::debug!(
         wall_s = format!("{:.2}", started.elapsed().as_secs_f64()),
