@@ -1020,12 +1020,28 @@ fn check_paths(config: &Config, file: &str, problems: &mut Vec<Problem>) {
 pub fn not_a_file(path: &std::path::Path) -> Option<&'static str> {
     let meta = std::fs::symlink_metadata(path).ok()?;
     if path.is_file() {
-        None
-    } else if meta.is_dir() || path.is_dir() {
-        Some("is a folder, not a file")
-    } else {
-        Some("is not a file that can be read (a link to nothing?)")
+        return None;
     }
+    if meta.is_dir() || path.is_dir() {
+        return Some("is a folder, not a file");
+    }
+    #[cfg(unix)]
+    if let Ok(target) = std::fs::metadata(path) {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = target.file_type();
+        if kind.is_fifo() {
+            return Some(
+                "is a named pipe (FIFO), not a file: it would be read only as another program \
+                 writes into it, and never checked whole; copy the extract into the bundle as a file",
+            );
+        }
+        if kind.is_char_device() || kind.is_block_device() || kind.is_socket() {
+            return Some(
+                "is a device or a socket, not a file; copy the extract into the bundle as a file",
+            );
+        }
+    }
+    Some("is not a file that can be read (a link to nothing?)")
 }
 
 fn entity_names() -> String {
@@ -1094,6 +1110,32 @@ mod tests {
         assert_eq!(
             not_a_file(&bundle.join("truancy.csv")),
             Some("is not a file that can be read (a link to nothing?)")
+        );
+    }
+
+    /// A named pipe or a link to a device (`/dev/zero` would never end) is
+    /// refused as what it is: the starting binary called each "a link to
+    /// nothing?".
+    #[test]
+    fn a_named_pipe_or_a_device_in_the_bundle_is_said_to_be_one() {
+        let dir = setup();
+        let bundle = dir.path().join("bundle");
+        let fifo = bundle.join("truancy.csv");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        assert_eq!(
+            not_a_file(&fifo),
+            Some(
+                "is a named pipe (FIFO), not a file: it would be read only as another program \
+                 writes into it, and never checked whole; copy the extract into the bundle as a \
+                 file"
+            )
+        );
+        let device = bundle.join("behavior.csv");
+        std::os::unix::fs::symlink("/dev/null", &device).unwrap();
+        assert_eq!(
+            not_a_file(&device),
+            Some("is a device or a socket, not a file; copy the extract into the bundle as a file")
         );
     }
 

@@ -85,7 +85,11 @@ pub fn findings(root: &Path, last_year: i32) -> Result<Vec<Finding>> {
 /// Writes the findings; returns the files written, relative to `root`, and
 /// the counts.
 pub fn write(root: &Path, findings: &[Finding]) -> Result<(Vec<String>, Summary)> {
-    let dir = root.join("end_of_year");
+    // Built whole beside the earlier findings, then swapped with them: a
+    // killed run never leaves this run's findings beside the earlier
+    // run's summary and SAU files.
+    let building = crate::output::Building::start(&root.join("end_of_year"))?;
+    let dir = building.path().to_path_buf();
     private_dir(&dir.join("by_sau"))?;
     let mut outputs = vec!["end_of_year/findings.csv".to_string()];
     write_bytes(&dir.join("findings.csv"), &csv_bytes(findings)?)?;
@@ -112,6 +116,7 @@ pub fn write(root: &Path, findings: &[Finding]) -> Result<(Vec<String>, Summary)
         &serde_json::to_vec_pretty(&summary)?,
     )?;
     outputs.push("end_of_year/summary.json".to_string());
+    building.finish()?;
     Ok((outputs, summary))
 }
 

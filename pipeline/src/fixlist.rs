@@ -16,7 +16,7 @@
 //! or a well-formed value of its column (`report_values`), else what
 //! stands for it (`(not a year)`).
 
-use crate::output::{private_dir, write_atomic};
+use crate::output::write_atomic;
 use crate::report_values::Shown;
 use crate::runfiles;
 use anyhow::{Context, Result};
@@ -489,15 +489,14 @@ fn csv_bytes(list: &[Finding]) -> Result<Vec<u8>> {
 }
 
 /// Writes `fixlists/` under the run's output root: a CSV and a page per
-/// SAU, the index page and `summary.json`; fix lists of an earlier run are
-/// removed first.
+/// SAU, the index page and `summary.json`, into a folder beside it that
+/// then replaces an earlier run's whole.
 pub fn write(root: &Path, names: &BTreeMap<&str, &str>, shown: &Shown) -> Result<Summary> {
     let by_sau = build(root, shown)?;
-    let dir = root.join(DIR);
-    if dir.is_dir() {
-        crate::output::remove_dir_all(&dir)?;
-    }
-    private_dir(&dir)?;
+    // Built whole beside the earlier lists, then swapped with them: a
+    // district never finds a few lists, or none, after a killed run.
+    let building = crate::output::Building::start(&root.join(DIR))?;
+    let dir = building.path().to_path_buf();
     let mut summary = Summary::default();
     for (sau, list) in &by_sau {
         let bytes = csv_bytes(list)?;
@@ -527,5 +526,6 @@ pub fn write(root: &Path, names: &BTreeMap<&str, &str>, shown: &Shown) -> Result
         std::io::Write::write_all(f, &json)?;
         Ok(())
     })?;
+    building.finish()?;
     Ok(summary)
 }

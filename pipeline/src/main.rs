@@ -538,7 +538,8 @@ fn cmd_generate(
 
 fn cmd_run(config: &config::Config, options: run::RunOptions) -> anyhow::Result<ExitCode> {
     let outcome = run::run(config, options)?;
-    for note in run::absent_notes(config, &outcome.record.absent_files) {
+    let record = &outcome.record;
+    for note in run::absent_notes(config, &record.absent_files, &record.stages) {
         say!("note: {note}");
     }
     note_unread(config, &outcome.record.unread_files);

@@ -104,6 +104,120 @@ pub fn rename(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Puts the finished folder `new` at `to`, where an earlier one may be, so
+/// that a reader (or a kill) finds `to` at every moment, the earlier folder
+/// whole or the new one whole. Where the filesystem swaps two names in one
+/// rename (Linux's `renameat2` with `RENAME_EXCHANGE`) the two are
+/// swapped, then the earlier one, now at `new`, removed: a kill between
+/// leaves it there, removed by the next command as a half-written `new`
+/// is. Where it cannot, `to` is moved to `previous` first and the new
+/// folder moved in (`to` missing between the two moves; the next command
+/// moves `previous` back when `to` is missing).
+pub fn replace_dir(new: &Path, to: &Path, previous: &Path) -> Result<()> {
+    if to.exists() {
+        if exchange(new, to)? {
+            return remove_dir_all(new);
+        }
+        rename(to, previous)?;
+        rename(new, to)?;
+        return remove_dir_all(previous);
+    }
+    rename(new, to)
+}
+
+/// The two hidden folders beside `to` ([`replace_dir`]): `.<name>.partial`,
+/// where the new folder is built, and `.<name>.previous`, where the earlier
+/// one is set aside where the two cannot be swapped.
+pub fn beside(to: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let name = to.file_name().unwrap_or_default().to_string_lossy();
+    let hidden = |what: &str| folder(to).join(format!(".{name}.{what}"));
+    (hidden("partial"), hidden("previous"))
+}
+
+/// Puts right what a command killed while building `to` beside it
+/// ([`beside`], [`replace_dir`]) left: the earlier folder moved back if it
+/// was set aside and `to` is missing (else removed), the partial folder
+/// removed.
+pub fn recover_dir(to: &Path) -> Result<()> {
+    let (partial, previous) = beside(to);
+    if previous.exists() {
+        if to.exists() {
+            remove_dir_all(&previous)?;
+        } else {
+            rename(&previous, to)?;
+        }
+    }
+    if partial.exists() {
+        remove_dir_all(&partial)?;
+    }
+    Ok(())
+}
+
+/// A folder of several files built whole in `.<name>.partial` beside `to`
+/// ([`Self::start`]), then put in place by [`replace_dir`] ([`Self::finish`]):
+/// a reader finds the earlier folder whole or the new one whole, never a
+/// few of the new files among the earlier ones or beside none.
+pub struct Building {
+    to: std::path::PathBuf,
+    partial: std::path::PathBuf,
+    previous: std::path::PathBuf,
+}
+
+impl Building {
+    /// What a killed command left put right ([`recover_dir`]), and the
+    /// partial folder made, empty.
+    pub fn start(to: &Path) -> Result<Self> {
+        recover_dir(to)?;
+        let (partial, previous) = beside(to);
+        private_dir(&partial)?;
+        Ok(Building {
+            to: to.to_path_buf(),
+            partial,
+            previous,
+        })
+    }
+
+    /// Where the files are written.
+    pub fn path(&self) -> &Path {
+        &self.partial
+    }
+
+    /// The folder built, put in place.
+    pub fn finish(self) -> Result<()> {
+        replace_dir(&self.partial, &self.to, &self.previous)
+    }
+}
+
+/// Swaps the names `a` and `b` in one rename, and syncs their folders;
+/// false, nothing done, where the filesystem or the system cannot.
+#[allow(clippy::disallowed_methods)]
+fn exchange(a: &Path, b: &Path) -> Result<bool> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::fs::{renameat_with, RenameFlags, CWD};
+        let _pass = pass();
+        fault_point();
+        match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => return Ok(false),
+            Err(e) => {
+                return Err(std::io::Error::from(e))
+                    .with_context(|| format!("cannot swap {} with {}", a.display(), b.display()))
+            }
+        }
+        sync_folder_of(b)?;
+        if folder(a) != folder(b) {
+            sync_folder_of(a)?;
+        }
+        Ok(true)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = (a, b);
+        Ok(false)
+    }
+}
+
 /// Removes a folder and everything in it, naming it in an error, and syncs
 /// the folder that held it.
 #[allow(clippy::disallowed_methods)]

@@ -17,8 +17,8 @@ mod years;
 
 use crate::config::Config;
 use crate::output::{
-    private_dir, private_dir_in_tree, remove_dir_all, rename, write_csv_parts, write_frame_csv,
-    write_frames_csv, LineEnds, TextColumns, TreeSync,
+    private_dir, private_dir_in_tree, remove_dir_all, rename, replace_dir, write_csv_parts,
+    write_frame_csv, write_frames_csv, LineEnds, TextColumns, TreeSync,
 };
 use crate::snapshot::{self, Provenance};
 use anyhow::{Context, Result};
@@ -1163,18 +1163,10 @@ fn finish_manifest(w: &mut Writing, csv: String) -> Result<()> {
     Ok(())
 }
 
-/// Swaps the finished uploads folder into place.
+/// Swaps the finished uploads folder into place: in one rename where the
+/// filesystem can ([`replace_dir`]), so `uploads/` is never missing.
 fn swap_in(root: &Path, partial: &Path) -> Result<()> {
-    let uploads = root.join("uploads");
-    let previous = root.join(PREVIOUS);
-    if uploads.exists() {
-        rename(&uploads, &previous)?;
-    }
-    rename(partial, &uploads)?;
-    if previous.exists() {
-        remove_dir_all(&previous)?;
-    }
-    Ok(())
+    replace_dir(partial, &root.join("uploads"), &root.join(PREVIOUS))
 }
 
 fn write_violations(root: &Path, upload: &Upload, v: &DataFrame) -> Result<()> {

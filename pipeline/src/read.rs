@@ -796,6 +796,27 @@ struct How<'a> {
     batch: usize,
 }
 
+/// A file cut inside its first character, a UTF-8 byte-order mark (1 or 2
+/// of its 3 bytes and nothing after), refused as cut short: it was said to
+/// be a header with none of the file's columns. Else the analysis.
+fn refuse_cut_in_bom(
+    file: &str,
+    analysis: stream::Analysis,
+) -> Result<stream::Analysis, ReadError> {
+    if analysis.bom_cut == 0 {
+        return Ok(analysis);
+    }
+    Err(ReadError::Csv {
+        file: file.to_string(),
+        line: 1,
+        message: format!(
+            "the file ends after {} of the 3 bytes of a UTF-8 byte-order mark, before its \
+             header row: the file looks cut short (take it from the extract again)",
+            analysis.bom_cut
+        ),
+    })
+}
+
 fn read_in_batches(
     path: &Path,
     how: &How,
@@ -815,7 +836,7 @@ fn read_in_batches(
         Some(stamp) => stamp,
         None => Stamp::of(&first.metadata().map_err(io)?),
     };
-    let analysis = stream::analyse(first, how.sha256).map_err(io)?;
+    let analysis = refuse_cut_in_bom(file, stream::analyse(first, how.sha256).map_err(io)?)?;
     between_passes(file, path);
     tracing::debug!(
         wall_s = format!("{:.2}", started.elapsed().as_secs_f64()),
@@ -2356,6 +2377,30 @@ mod tests {
         assert_eq!(
             read.info.missing_columns,
             vec!["SAUName", "OpenedYear", "ClosedYear"]
+        );
+    }
+
+    /// A file cut inside its first character, a UTF-8 byte-order mark (1
+    /// or 2 of its 3 bytes and nothing else), is said to be cut short
+    /// (it was "none of the file's columns found in its 1 field(s)").
+    #[test]
+    fn a_file_cut_inside_its_byte_order_mark_is_said_to_be_cut_short() {
+        for (bytes, n) in [(&b"\xEF\xBB"[..], 2), (b"\xEF", 1)] {
+            let err = read_bytes(bytes, &[]).err().unwrap();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "schools.csv: line 1: the file ends after {n} of the 3 bytes of a UTF-8 \
+                     byte-order mark, before its header row: the file looks cut short (take it \
+                     from the extract again)"
+                )
+            );
+        }
+        // The whole mark alone is an empty file, as before.
+        let err = read_bytes(b"\xEF\xBB\xBF", &[]).err().unwrap();
+        assert_eq!(
+            err.to_string(),
+            "schools.csv: the file is empty: a header row is expected"
         );
     }
 

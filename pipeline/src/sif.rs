@@ -32,7 +32,7 @@
 //! Elements are checked against the guide's element lists
 //! ([`GUIDE_ELEMENTS`]); no SIF schema is available offline.
 
-use crate::output::{private_dir, remove_dir_all, rename, write_bytes};
+use crate::output::{private_dir, recover_dir, replace_dir, write_bytes};
 use crate::runfiles;
 use anyhow::{bail, Context, Result};
 use polars::prelude::*;
@@ -280,10 +280,12 @@ fn an_export_file(name: &str) -> bool {
 
 /// The export's folder `to` replaced whole, as publish replaces
 /// `uploads/`: the four files are written into `.<to>.partial` beside it,
-/// then `to` is moved to `.<to>.previous`, the new folder moved to `to`
-/// and the previous one removed. A reader (or a kill) sees the earlier
-/// export whole, no folder, or the new export whole: never two years'
-/// files mixed, as four renames one after another could leave them.
+/// then the two folders swapped in one rename and the earlier one (now
+/// the partial folder) removed. A reader (or a kill) sees the earlier
+/// export whole or the new export whole: never two years' files mixed, as
+/// four renames one after another could leave them, nor no folder (where
+/// the filesystem cannot swap, `to` is moved to `.<to>.previous` first and
+/// is missing until the new one is moved in: [`replace_dir`]).
 struct Swap {
     to: std::path::PathBuf,
     partial: std::path::PathBuf,
@@ -320,17 +322,7 @@ impl Swap {
     }
 
     fn recover(&self) -> Result<()> {
-        if self.previous.exists() {
-            if self.to.exists() {
-                remove_dir_all(&self.previous)?;
-            } else {
-                rename(&self.previous, &self.to)?;
-            }
-        }
-        if self.partial.exists() {
-            remove_dir_all(&self.partial)?;
-        }
-        Ok(())
+        recover_dir(&self.to)
     }
 
     fn refuse_other_files(&self) -> Result<()> {
@@ -364,15 +356,11 @@ impl Swap {
         Ok(())
     }
 
-    /// The new export moved into place, the earlier one removed.
+    /// The new export moved into place, the earlier one removed: swapped
+    /// in one rename where the filesystem can ([`replace_dir`]), so `to`
+    /// is never missing.
     fn finish(self) -> Result<()> {
-        if self.to.exists() {
-            rename(&self.to, &self.previous)?;
-            rename(&self.partial, &self.to)?;
-            remove_dir_all(&self.previous)
-        } else {
-            rename(&self.partial, &self.to)
-        }
+        replace_dir(&self.partial, &self.to, &self.previous)
     }
 }
 

@@ -18,6 +18,9 @@ pub struct Analysis {
     /// The file's size in bytes, as on disk (before decoding).
     pub bytes: u64,
     bom: bool,
+    /// The whole file is 1 or 2 of a UTF-8 byte-order mark's 3 bytes (a
+    /// file cut inside its first character): how many.
+    pub bom_cut: usize,
     /// The UTF-16 encoding a leading byte-order mark names.
     utf16: Option<&'static str>,
     /// Invalid UTF-8 sequences.
@@ -115,6 +118,7 @@ pub fn analyse(mut reader: impl Read, known: Option<&str>) -> std::io::Result<An
     let mut buf = vec![0u8; BLOCK];
     let mut carry: Vec<u8> = Vec::new();
     let (mut first, mut bom, mut invalid, mut multibyte) = (true, false, 0u64, 0u64);
+    let mut bom_cut = 0;
     let mut utf16 = None;
     let mut bytes = 0u64;
     loop {
@@ -127,6 +131,9 @@ pub fn analyse(mut reader: impl Read, known: Option<&str>) -> std::io::Result<An
         if first && (carry.len() >= BOM.len() || n == 0) {
             bom = carry.starts_with(BOM);
             utf16 = super::utf16_bom(&carry);
+            if carry.len() < BOM.len() && !carry.is_empty() && BOM.starts_with(&carry) {
+                bom_cut = carry.len();
+            }
             first = false;
         }
         let last = n == 0;
@@ -149,6 +156,7 @@ pub fn analyse(mut reader: impl Read, known: Option<&str>) -> std::io::Result<An
         },
         bytes,
         bom,
+        bom_cut,
         utf16,
         invalid,
         multibyte,

@@ -307,14 +307,18 @@ fn refuse_foreign_outputs(root: &Path) -> Result<()> {
 /// The file a run holds locked in its output folder ([`lock_output`]).
 pub const LOCK_FILE: &str = ".cutover.lock";
 
-/// Start-up recovery, before any stage decides: an interrupted uploads swap
-/// put right, temporary files a killed run left removed.
+/// Start-up recovery, before any stage decides: an interrupted uploads,
+/// fix lists' or end-of-year findings' swap put right, temporary files a
+/// killed run left removed.
 pub(crate) fn recover(root: &Path) -> Result<()> {
     if !root.exists() {
         return Ok(());
     }
     crate::output::refuse_read_only(root)?;
     crate::publish::recover(root)?;
+    for built in [crate::fixlist::DIR, "end_of_year"] {
+        crate::output::recover_dir(&root.join(built))?;
+    }
     let stale = crate::output::remove_stale_temporaries(root)?;
     if stale > 0 {
         tracing::info!(stale, "removed temporary files an interrupted run left");
@@ -426,23 +430,38 @@ fn finish(ctx: &Ctx, runner: Runner, started_at: String, last: StageId) -> Resul
     })
 }
 
-/// What the run says of a file the bundle lacks whose absence changes
-/// every student's uploads (the terminal's first lines, `report.json`'s
-/// `notes`, the top of `report.html`): only `student_enrollment.csv`. A
-/// bundle without schools, addresses, behavior, truancy, CTE or graduation
-/// rows loses those rows' uploads or evidence alone; `run.json` lists
-/// every absent file.
-pub fn absent_notes(config: &Config, absent_files: &[String]) -> Vec<String> {
+/// What the run says of a file the bundle lacks, or holds with its header
+/// and no row, whose absence changes every student's uploads (the
+/// terminal's first lines, `report.json`'s `notes`, the top of
+/// `report.html`): only `student_enrollment.csv`. A bundle without
+/// schools, addresses, behavior, truancy, CTE or graduation rows loses
+/// those rows' uploads or evidence alone; `run.json` lists every absent
+/// file, the ledger every file's rows (`reports`).
+pub fn absent_notes(
+    config: &Config,
+    absent_files: &[String],
+    reports: &[StageReport],
+) -> Vec<String> {
     let name = &config.files["student_enrollment"];
-    match absent_files.contains(name) {
-        true => vec![format!(
-            "the bundle has no {name}: no enrollment was read, so no Student Enrollment, \
-             Student Personal, FRM, ELL or Special Education upload is written for any \
-             student and every CTE row is quarantined (no_primary_enrollment); add the file \
-             unless the bundle holds identities alone"
-        )],
-        false => Vec::new(),
-    }
+    let what = if absent_files.contains(name) {
+        format!("the bundle has no {name}")
+    } else if reports
+        .iter()
+        .any(|r| r.stage == "read" && r.entity == "student_enrollment" && r.rows_in == 0)
+    {
+        format!("{name} holds its header and no row")
+    } else {
+        return Vec::new();
+    };
+    let fix = match absent_files.contains(name) {
+        true => "add the file",
+        false => "take the file from the extract again",
+    };
+    vec![format!(
+        "{what}: no enrollment was read, so no Student Enrollment, Student Personal, FRM, ELL \
+         or Special Education upload is written for any student and every CTE row is \
+         quarantined (no_primary_enrollment); {fix} unless the bundle holds identities alone"
+    )]
 }
 
 /// The ledger as a person reads it.

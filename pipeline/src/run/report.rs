@@ -456,7 +456,7 @@ fn build(
             "failed"
         }
         .into(),
-        notes: super::absent_notes(ctx.config, &ctx.absent_files),
+        notes: super::absent_notes(ctx.config, &ctx.absent_files, &reports),
         inputs: state
             .get(StageId::Ingest)
             .map(|s| s.inputs.clone())

@@ -719,3 +719,34 @@ fn a_bundle_without_enrollments_is_run_and_says_so_on_the_terminal_and_the_repor
         .unwrap()
         .contains("class=\"warn\""));
 }
+
+/// `student_enrollment.csv` holding its header and no row (an export of
+/// no rows, a copy cut after its first line) is said so on the terminal's
+/// first line and in the report, as a bundle without the file is: the
+/// starting binary ran it, exit 0, with no word of it (the read ledger's
+/// 0 rows only).
+#[test]
+fn an_enrollment_file_of_only_its_header_is_said_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    fixture(w);
+    let path = w.join("input/student_enrollment.csv");
+    let text = fs::read(&path).unwrap();
+    let end = text.iter().position(|&b| b == b'\n').unwrap();
+    fs::write(&path, &text[..=end]).unwrap();
+    let o = cutover(&["run", "--config", "config.toml", "--quiet"], w);
+    assert_eq!(o.status.code(), Some(0));
+    let note = "student_enrollment.csv holds its header and no row: no enrollment was read, so \
+                no Student Enrollment, Student Personal, FRM, ELL or Special Education upload \
+                is written for any student and every CTE row is quarantined \
+                (no_primary_enrollment); take the file from the extract again unless the bundle \
+                holds identities alone";
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        stdout.lines().next(),
+        Some(format!("note: {note}").as_str())
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(w.join("out/report.json")).unwrap()).unwrap();
+    assert_eq!(report["notes"], serde_json::json!([note]));
+}

@@ -590,9 +590,42 @@ fn kill_and_rerun(
         return false;
     }
     assert_eq!(o.status.code(), None, "killed at {n}: ended by a signal");
+    // The earlier run's uploads are swapped with the new ones in one
+    // rename: a reader never finds the folder missing.
+    assert!(
+        w.join(&out).join("uploads").is_dir(),
+        "killed at {n}: uploads/ is missing"
+    );
     all_whole(&w.join(&out)).unwrap_or_else(|e| panic!("killed at {n}: {e}"));
+    folders_whole(w, &out, n, clean);
     rerun_matches(w, &out, &format!("killed at {n}"), clean);
     true
+}
+
+/// The folders a reader takes as a set (the fix lists, the end-of-year
+/// findings) hold, in the killed run `out`, the earlier run's files
+/// (`base`) or the uninterrupted run's (`clean`), whole (a temporary file
+/// beside them aside: never read, removed by the next run): never a few new
+/// lists beside none, or this run's findings beside the earlier summary
+/// (the twenty-third session's binary removed `fixlists/`, then wrote its
+/// lists one by one into it).
+fn folders_whole(w: &Path, out: &str, n: u64, clean: &std::collections::BTreeMap<String, Vec<u8>>) {
+    let base = files(&w.join("base"));
+    let now = files(&w.join(out));
+    for folder in ["fixlists/", "end_of_year/"] {
+        let under = |all: &std::collections::BTreeMap<String, Vec<u8>>| {
+            all.iter()
+                .filter(|(k, _)| k.starts_with(folder) && !k.contains("/.cutover-"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<std::collections::BTreeMap<_, _>>()
+        };
+        let left = under(&now);
+        assert!(
+            left == under(&base) || left == under(clean),
+            "killed at {n}: {folder} is neither the earlier run's nor the new one's: {:?}",
+            left.keys().collect::<Vec<_>>()
+        );
+    }
 }
 
 /// Reruns bundle `b` plainly into `out` (a run stopped at `what`): it
