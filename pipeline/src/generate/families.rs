@@ -4,6 +4,7 @@
 //! the other. Each pair is a hard negative of its own kind.
 
 use super::namemodel::given;
+use super::naming::{self, Kin, Naming};
 use super::orgs::Grade;
 use super::{Generator, Population, Truth};
 use chrono::Datelike;
@@ -58,12 +59,14 @@ impl Generator<'_> {
     ) -> Vec<Entry> {
         let gap = family.gen_range(0..=2);
         let other = near_grade(grade, gap);
-        let a = Generator::truth(&mut self.rng, y, grade);
+        let mut a = Generator::truth(&mut self.rng, y, grade);
         let mut b = Generator::truth(&mut self.rng, y, other);
         (b.name.last, b.name.suffix) = (a.name.last.clone(), None);
+        naming::kin(&mut self.rng, &mut a, &mut b, Kin::Cousin);
         let kind = if family.gen_bool(COUSINS_ONE_FIRST_NAME) {
             (b.name.first, b.name.male) = (a.name.first.clone(), a.name.male);
-            if family.gen_bool(0.5) {
+            // A Somali cousin's middle is their own father's name.
+            if family.gen_bool(0.5) && a.naming != Naming::Somali {
                 b.name.middle = a.name.middle.clone();
             }
             "cousins_one_first_name"
@@ -96,12 +99,24 @@ impl Generator<'_> {
     ) -> Vec<Entry> {
         let gap = if step { 0 } else { family.gen_range(1..=3) };
         let other = near_grade(grade, gap);
-        let a = Generator::truth(&mut self.rng, y, grade);
+        let mut a = Generator::truth(&mut self.rng, y, grade);
         let mut b = Generator::truth(&mut self.rng, y, other);
         b.language = a.language;
+        // Step-siblings: another father and mother; Somali half-siblings
+        // one father (his name and his father's); the others' surnames as
+        // below.
+        let somali = a.naming == Naming::Somali;
+        let how = if somali && !step {
+            Kin::Sibling
+        } else {
+            Kin::Step
+        };
+        naming::kin(&mut self.rng, &mut a, &mut b, how);
         self.another_first_name(&a, &mut b);
         let kind = if step {
             "step_siblings"
+        } else if somali || a.naming == Naming::CentralAfrican {
+            "half_siblings"
         } else {
             let first = a.name.last.split('-').next().unwrap_or("").to_string();
             b.name.last = if family.gen_bool(0.5) {

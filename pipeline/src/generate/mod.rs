@@ -12,6 +12,7 @@ mod career;
 mod families;
 mod namemodel;
 mod names;
+mod naming;
 pub mod orgs;
 mod pack;
 mod records;
@@ -297,6 +298,7 @@ struct Name {
     birth: NaiveDate,
 }
 
+#[derive(Clone)]
 struct Truth {
     name: Name,
     hispanic: bool,
@@ -304,12 +306,14 @@ struct Truth {
     race_determination: &'static str,
     immigrant: Option<NaiveDate>,
     language: &'static str,
+    /// The family's naming system (`naming.rs`).
+    naming: naming::Naming,
 }
 
 /// The home languages of the bundle's refugee children (Somali, Arabic,
-/// Kinyarwanda): their birth dates may be the 1 January of the record and
-/// their names transliterated.
-const REFUGEE_LANGUAGES: [&str; 3] = ["som", "ara", "kin"];
+/// Kinyarwanda, Lingala, Swahili): their birth dates may be the 1 January
+/// of the record and their names transliterated.
+const REFUGEE_LANGUAGES: [&str; 5] = ["som", "ara", "kin", "lin", "swa"];
 
 /// Per refugee child: a birth date recorded as 1 January (USCIS and the
 /// State Department record 1 January when the day is unknown). No published
@@ -695,27 +699,35 @@ impl<'u> Generator<'u> {
                     ("por", 5),
                     ("kin", 5),
                     ("khm", 5),
+                    ("lin", 5),
+                    ("swa", 3),
                 ],
             )
         } else {
             *choose(rng, &[("eng", 970), ("fre", 20), ("spa", 10)])
         };
         let race_determination = *choose(rng, &[("P", 85), ("S", 8), ("O", 5), ("U", 2)]);
-        let (birth, middle) = refugee_record(rng, (birth, latest, middle), language, male);
+        // The family's naming system replaces the model's names.
+        let naming = naming::system(rng, language, hispanic, immigrant.is_some());
+        let mut name = Name {
+            first,
+            middle,
+            last,
+            suffix,
+            male,
+            birth,
+        };
+        naming::name_child(rng, naming, &mut name);
+        (name.birth, name.middle) =
+            refugee_record(rng, (birth, latest, name.middle), language, male);
         Truth {
-            name: Name {
-                first,
-                middle,
-                last,
-                suffix,
-                male,
-                birth,
-            },
+            name,
             hispanic,
             races,
             race_determination,
             immigrant,
             language,
+            naming,
         }
     }
 
@@ -1003,7 +1015,7 @@ impl<'u> Generator<'u> {
     /// name: `nickname_reversed`).
     fn duplicate_name(&mut self, truth: &Truth) -> (Name, Name, String) {
         let name = &truth.name;
-        let (varied, detail) = self.variation(name, truth.language);
+        let (varied, detail) = self.variation(name, truth.language, truth.naming);
         if detail == "nickname" && self.rng.gen_bool(0.5) {
             return (varied, name.clone(), "nickname_reversed".to_string());
         }
@@ -1013,13 +1025,17 @@ impl<'u> Generator<'u> {
     /// A duplicate's identity: the same child as entered again, with the
     /// noise of data entry: one defect, two at random, or one of the
     /// two-defect combinations that defeat single-key blocking.
-    fn variation(&mut self, name: &Name, language: &str) -> (Name, String) {
+    fn variation(&mut self, name: &Name, language: &str, naming: naming::Naming) -> (Name, String) {
         const COMBOS: [[&str; 2]; 3] = [
             ["birth_date_off", "names_swapped"],
             ["hyphen_added", "day_month_swap"],
             ["nickname", "new_surname"],
         ];
         let mut v = name.clone();
+        // The naming system's own defects first (surname forms, order).
+        if let Some(kind) = naming::record_defect(&mut self.rng, naming, &mut v) {
+            return (v, kind.to_string());
+        }
         if self.rng.gen_bool(0.15) {
             let combo = COMBOS[self.rng.gen_range(0..COMBOS.len())];
             let applied: Vec<&str> = combo
@@ -1261,6 +1277,7 @@ impl Generator<'_> {
                 let mut b = Generator::truth(&mut self.rng, entry_year, other);
                 b.name.last = a.name.last.clone();
                 b.language = a.language;
+                naming::kin(&mut self.rng, &mut a, &mut b, naming::Kin::Sibling);
                 let kind = if family.gen_bool(rates.siblings_similar_names) {
                     similar_names(&mut a, &mut b, &mut family);
                     "siblings_similar_names"
@@ -1309,6 +1326,16 @@ impl Generator<'_> {
             }
             self.pack_made();
         }
+        // Strangers of one full name among the naming systems' children.
+        let related: BTreeSet<(u32, u32)> = (out.relations.iter())
+            .filter(|(a, b, _)| {
+                let model = |s: &u32| out.truths[*s as usize].naming == naming::Naming::Model;
+                !model(a) && !model(b)
+            })
+            .map(|&(a, b, _)| (a.min(b), a.max(b)))
+            .collect();
+        let namesakes = naming::namesakes(&out.truths, &related);
+        out.relations.extend(namesakes);
         out
     }
 
@@ -1375,7 +1402,10 @@ impl Generator<'_> {
         let mut b = Generator::truth(&mut self.rng, entry_year, grade);
         (b.name.last, b.name.birth, b.language) = (a.name.last.clone(), a.name.birth, a.language);
         b.name.suffix = None;
-        let kind = if family.gen_bool(rates.twins_same_first_name) {
+        naming::kin(&mut self.rng, &mut a, &mut b, naming::Kin::Twin);
+        // Somali twins' middle name is their father's: never two.
+        let somali = a.naming == naming::Naming::Somali;
+        let kind = if family.gen_bool(rates.twins_same_first_name) && !somali {
             self.one_first_name(&mut a, &mut b);
             "twins_same_first_name"
         } else if family.gen_bool(0.4) {
@@ -1414,13 +1444,14 @@ impl Generator<'_> {
         family: &mut ChaCha8Rng,
         out: &mut Population,
     ) {
-        let a = Generator::truth(&mut self.rng, entry_year, grade);
+        let mut a = Generator::truth(&mut self.rng, entry_year, grade);
         let mut b = Generator::truth(&mut self.rng, entry_year, grade);
         let mut c = Generator::truth(&mut self.rng, entry_year, grade);
         for t in [&mut b, &mut c] {
             (t.name.last, t.name.birth, t.language) =
                 (a.name.last.clone(), a.name.birth, a.language);
             t.name.suffix = None;
+            naming::kin(&mut self.rng, &mut a, t, naming::Kin::Sibling);
         }
         let mut three = [a, b, c];
         let kind = if family.gen_bool(0.4) {
@@ -1433,7 +1464,8 @@ impl Generator<'_> {
             let [a, b, c] = &mut three;
             self.another_first_name(a, b);
             while c.name.first == a.name.first || c.name.first == b.name.first {
-                c.name.first = given(&mut self.rng, c.name.male, c.name.birth.year());
+                c.name.first =
+                    naming::first_name(&mut self.rng, c.naming, c.name.male, c.name.birth.year());
             }
             "triplets"
         };
@@ -1454,7 +1486,8 @@ impl Generator<'_> {
     /// Draws `b` a first name until it is not `a`'s.
     fn another_first_name(&mut self, a: &Truth, b: &mut Truth) {
         while b.name.first == a.name.first {
-            b.name.first = given(&mut self.rng, b.name.male, b.name.birth.year());
+            b.name.first =
+                naming::first_name(&mut self.rng, b.naming, b.name.male, b.name.birth.year());
         }
     }
 
@@ -2493,6 +2526,7 @@ fn generate_files(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary
     // enrollment rows, so they can be anywhere.
     let mut defect_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0xDEFEC7);
     let personal = write_personal(&g, &truths, &mut defect_rng, out, truth_dir)?;
+    let systems: Vec<naming::Naming> = truths.iter().map(|t| t.naming).collect();
     drop(truths);
     let enrollment = write_enrollment(&g, &mut defect_rng, out, truth_dir)?;
     let schools = school_rows(&universe, g.used_saus);
@@ -2543,17 +2577,20 @@ fn generate_files(opts: Options, out: &Path, truth_dir: &Path) -> Result<Summary
     ] {
         write_rows(&out.join(spec.file), rows, encoding)?;
     }
-    let relations = with_blanks(relations, &personal);
+    let relations = with_blanks(relations, &personal, &systems);
     write_truth(truth_dir, &summary, &relations, &defects, &universe)?;
     Ok(summary)
 }
 
-/// The hard negatives' kinds, with the blank values of either child's
-/// identity rows: `look_alike+blank_birth_date` is a look-alike pair of
-/// which one has a blank birth date (scored as a kind of its own).
+/// The hard negatives' kinds, with the naming system of the family (the
+/// first child's, else the second's: `siblings+somali`) and the blank
+/// values of either child's identity rows: `look_alike+blank_birth_date`
+/// is a look-alike pair of which one has a blank birth date (scored as a
+/// kind of its own).
 fn with_blanks(
     relations: Vec<(u32, u32, &'static str)>,
     personal: &Written,
+    systems: &[naming::Naming],
 ) -> Vec<(u32, u32, String)> {
     let mut blanks: BTreeMap<u32, BTreeSet<&str>> = BTreeMap::new();
     for (_, p, student) in &personal.malformed {
@@ -2569,7 +2606,10 @@ fn with_blanks(
                 blank.extend(blanks.get(&s).into_iter().flatten());
             }
             let tags: String = blank.iter().map(|t| format!("+{t}")).collect();
-            (a, b, format!("{kind}{tags}"))
+            let system = (systems[a as usize].tag())
+                .or(systems[b as usize].tag())
+                .map_or(String::new(), |t| format!("+{t}"));
+            (a, b, format!("{kind}{system}{tags}"))
         })
         .collect()
 }
@@ -2624,6 +2664,12 @@ fn write_truth(
 /// [`TWIN_NAMES`] (twins', or siblings' with `siblings_similar_names`).
 fn similar_names(a: &mut Truth, b: &mut Truth, family: &mut impl Rng) {
     let (x, y, male) = TWIN_NAMES[family.gen_range(0..TWIN_NAMES.len())];
+    // Somali twins' near names: Hassan and Hussein (Xasan, Xuseen).
+    let (x, y, male) = if a.naming == naming::Naming::Somali {
+        ("Hassan", "Hussein", true)
+    } else {
+        (x, y, male)
+    };
     (a.name.first, b.name.first) = (x.to_string(), y.to_string());
     (a.name.male, b.name.male) = (male, male);
 }
@@ -3231,6 +3277,73 @@ mod tests {
             );
         }
         late_exits_overlap_for_months(&truth, &enrollments);
+    }
+
+    /// The naming systems in a bundle (`naming.rs`): every Somali family's
+    /// hard negative carries its tag, Somali siblings share middle name and
+    /// surname, Somali cousins the surname (spelled alike or not) and not
+    /// the middle; namesakes are strangers of one full name; the systems'
+    /// duplicate defects are in the truth's variations.
+    #[test]
+    fn naming_systems_are_planted_with_their_truth() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (out, truth) = (tmp.path().join("bundle"), tmp.path().join("truth"));
+        let mut opts = options(6000, 29);
+        opts.defects.duplicate_new_id = 0.3;
+        opts.defects.cousins = 0.05;
+        generate(opts, &out, &truth).unwrap();
+        let originals = original_rows(&truth, &out);
+        let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+        for h in rows(&fs::read(truth.join("hard_negatives.csv")).unwrap()) {
+            let kind = h["kind"].split("+blank").next().unwrap().to_string();
+            *kinds.entry(kind.clone()).or_default() += 1;
+            let (Some(a), Some(b)) = (
+                originals.get(&h["true_student_a"]),
+                originals.get(&h["true_student_b"]),
+            ) else {
+                continue;
+            };
+            let field = |f: &str| (a[f].as_str(), b[f].as_str());
+            let (middle, last) = (field("MiddleName"), field("LastName"));
+            match kind.as_str() {
+                "siblings+somali" | "twins+somali" => {
+                    assert!(middle.0 == middle.1 && last.0 == last.1, "{h:?}");
+                    assert!(!middle.0.is_empty(), "{h:?}");
+                }
+                "cousins+somali" => assert_ne!(middle.0, middle.1, "{h:?}"),
+                "namesakes" | "namesakes_one_birth_date" => {
+                    assert_eq!(field("FirstName").0, field("FirstName").1);
+                    assert!(middle.0 == middle.1 && last.0 == last.1, "{h:?}");
+                }
+                _ => {}
+            }
+        }
+        for kind in [
+            "siblings+somali",
+            "siblings+hispanic",
+            "siblings+central_african",
+        ] {
+            assert!(
+                kinds.get(kind).copied().unwrap_or(0) >= 1,
+                "{kind}: {kinds:?}"
+            );
+        }
+        let variations: BTreeSet<String> = rows(&fs::read(truth.join("identities.csv")).unwrap())
+            .iter()
+            .flat_map(|t| {
+                let defects = t["variation"].rsplit(';').next().unwrap_or("").to_string();
+                defects.split('+').map(String::from).collect::<Vec<_>>()
+            })
+            .collect();
+        let forms = [
+            "second_surname_dropped",
+            "surnames_hyphenated",
+            "surnames_spaced",
+        ];
+        assert!(
+            forms.iter().any(|v| variations.contains(*v)),
+            "{variations:?}"
+        );
     }
 
     /// Each `re_registered_late_exit` duplicate: its first ID's primary
