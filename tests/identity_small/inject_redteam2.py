@@ -8,6 +8,8 @@ appended to a copy of the generator's truth (`identities.csv`,
 scores them with the generator's own students.
 
     python3 inject_redteam2.py BUNDLE TRUTH OUT_BUNDLE OUT_TRUTH [--per-shape N] [--seed S]
+        [--blank-share F]   (F of the hard-negative pairs: one side's birth date and
+                             middle name blank)
 
 Python standard library only; seeded.  The row machinery (cloning a real
 template student's enrollments, fresh IDs, addresses) is `inject_redteam.py`'s.
@@ -575,6 +577,28 @@ def long_gap(inj, rng):
             "long_gap;%d_years;%s;%s" % (gap, "same_sau" if same else "moved", how))
 
 
+def blank_one_side(inj, rng, share):
+    """For `share` of the hard-negative pairs, the second child's birth
+    date and middle name left blank (an extract's blanks: a registration
+    without papers yet); the kind gets `+blank`."""
+    ph = inj.b.ph
+    rows_of = defaultdict(list)
+    for p, t in zip(inj.personal, inj.truth):
+        rows_of[t[3]].append(p)
+    done = set()
+    for h in inj.hard:
+        if h[1] in done or rng.random() >= share:
+            continue
+        done.add(h[1])
+        for p in rows_of[h[1]]:
+            p[ph["BirthDate"]], p[ph["MiddleName"]] = "", ""
+    for h in inj.hard:
+        if h[0] in done or h[1] in done:
+            inj.counts["hard " + h[2]] -= 1
+            h[2] += "+blank"
+            inj.counts["hard " + h[2]] += 1
+
+
 SHAPES = [twins_diverge, foreman_brothers, first_middle_swapped, parent_child, irish_twins,
           quads, twins_gender_wrong, kg_strangers, foster, year_typo, suffix, punct,
           hyphen_first, gender_change, long_gap]
@@ -591,7 +615,9 @@ def main(argv):
     for shape in SHAPES:
         for _ in range(per):
             shape(inj, rng)
-    inj.counts = defaultdict(int, inj.counts)
+    blank = float(opts.get("blank-share", "0"))
+    if blank:
+        blank_one_side(inj, rng, blank)
     os.makedirs(out_bundle, exist_ok=True)
     os.makedirs(out_truth, exist_ok=True)
     changed = {"student_personal.csv": (inj.personal, "cp1252", "\r\n"),
