@@ -586,10 +586,12 @@ pub(super) const NEWCOMER_UNDER_ONE_NUMBER: &str = "probable, but the first name
 /// (graduated) in June and his son of one first name and surname starting
 /// kindergarten at the family's address in the fall, the son's birth date
 /// blank, merged automatically (37.3 bits: the names, the address, and the
-/// son's enrollments "continuing" the father's, +7.5); with one side's
-/// birth date and middle name blank, 22, 13 and 9 such pairs of 25 merged
-/// on three seeds, and brothers of one name two or three years apart, the
-/// younger arriving as the elder left, 9, 3 and 4.
+/// son's enrollments "continuing" the father's, +7.5). With one side's
+/// birth date and middle name blank (`--blank-share 0.4`, three seeds),
+/// 13, 10 and 5 parent-and-child pairs merged (none now), and brothers of
+/// one name 1 to 3 years apart, the younger arriving as the elder left,
+/// 9, 3 and 4 (7, 1 and 2 now: a grade apart is a held-back child's
+/// records too).
 pub(super) fn grade_goes_back(a: &Unit, b: &Unit, v: &[usize; N]) -> bool {
     if matches!(v[ENROLLMENT], OVERLAP_WEEKS | OVERLAP_MONTHS) {
         return false;
