@@ -143,6 +143,29 @@ struct Identity {
 /// One enrollment of a unit: entry, exit, SAU, local student number.
 type Span = (NaiveDate, NaiveDate, Code, Option<Code>);
 
+/// A unit's first and last enrollment by grade: (earliest entry date, the
+/// lowest grade entered then) and (latest exit date, the highest grade
+/// left then), grades as [`grade_number`] gives them.
+type GradeEnds = ((NaiveDate, i8), (NaiveDate, i8));
+
+/// The two ends of two [`GradeEnds`] together.
+fn join_grade_ends(x: Option<GradeEnds>, y: GradeEnds) -> GradeEnds {
+    match x {
+        Some((first, last)) => (first.min(y.0), last.max(y.1)),
+        None => y,
+    }
+}
+
+/// A grade level's number: PK and EK -1, KG 0, 01 to 12 their number;
+/// any other code (or a blank) none.
+fn grade_number(code: &str) -> Option<i8> {
+    match code.trim() {
+        "PK" | "EK" => Some(-1),
+        "KG" => Some(0),
+        c => c.parse::<i8>().ok().filter(|g| (1..=12).contains(g)),
+    }
+}
+
 /// An SAU or a local student number, interned when read: equal codes, equal
 /// text (see `extract::Interner`); a unit's addresses' streets and zips too.
 type Code = u32;
@@ -190,6 +213,9 @@ struct Unit {
     /// to it, not as its own pupil of the year before
     /// ([`twins::newcomer_under_one_number`]).
     enters_new: bool,
+    /// The grade of its first and of its last enrollment
+    /// ([`twins::grade_goes_back`]); none without a known grade.
+    grade_ends: Option<GradeEnds>,
 }
 
 impl Unit {
@@ -211,6 +237,7 @@ impl Unit {
             entered: None,
             left: None,
             enters_new: false,
+            grade_ends: None,
         }
     }
 
@@ -1768,6 +1795,9 @@ struct Evidence {
     /// The ID number and entry date of each row not marked continuing
     /// (StartStatus not 02, or blank; none when the column is absent).
     new_entries: Vec<(u32, NaiveDate)>,
+    /// Each ID number's first and last enrollment by grade (none when no
+    /// row of it has a known grade, or without the column).
+    grade_ends: Vec<Option<GradeEnds>>,
     /// The `NEW-` units' keys by the local number that ties them to rows
     /// without an ID ([`new_keys_by_local`]).
     tied: PlHashMap<String, String>,
@@ -1872,19 +1902,27 @@ fn attach(units: &mut [Unit], mut evidence: Evidence) {
             units[u as usize].enters_new = true;
         }
     }
+    for (id, ends) in evidence.grade_ends.into_iter().enumerate() {
+        let u = unit_of_id[id];
+        if let (true, Some(ends)) = (u != NONE, ends) {
+            let unit = &mut units[u as usize];
+            unit.grade_ends = Some(join_grade_ends(unit.grade_ends, ends));
+        }
+    }
 }
 
 /// Rows of enrollments a block of [`enrollment_spans`] reads.
 const SPAN_BLOCK: usize = 1 << 15;
 
 /// A block's rows' IDs and spans, its IDs, SAUs and local numbers numbered
-/// by the block, the text of each of its numbers, and its rows not marked
-/// continuing (ID, entry date).
+/// by the block, the text of each of its numbers, its rows not marked
+/// continuing (ID, entry date), and each of its IDs' grade ends.
 type BlockSpans<'a> = (
     Vec<(u32, Span)>,
     Vec<&'a str>,
     Vec<&'a str>,
     Vec<(u32, NaiveDate)>,
+    Vec<Option<GradeEnds>>,
 );
 
 /// The StartStatus of a row continuing at its school from the year before.
@@ -1979,6 +2017,12 @@ fn enrollment_spans(e: &DataFrame, tied: &PlHashMap<String, String>) -> PolarsRe
             .as_ref()
             .is_some_and(|s| s.get(i) == Some(CONTINUING))
     };
+    // Without the column no row's grade is known.
+    let grade = match e.column(GRADE_LEVEL_CODE) {
+        Ok(_) => Some(extract::text(e, GRADE_LEVEL_CODE)?.rechunk().into_owned()),
+        Err(_) => None,
+    };
+    let grade_of = |i: usize| grade.as_ref().and_then(|g| grade_number(g.get(i)?));
     // One chunk each: a row is found by its index at once.
     let (es, sau, local) = (es.rechunk(), sau.rechunk(), local.rechunk());
     let n = e.height();
@@ -1987,6 +2031,7 @@ fn enrollment_spans(e: &DataFrame, tied: &PlHashMap<String, String>) -> PolarsRe
         .map(|block| {
             let mut codes = extract::Interner::default();
             let (mut spans, mut ids, mut new_entries) = (Vec::new(), Vec::new(), Vec::new());
+            let mut grade_ends: Vec<Option<GradeEnds>> = Vec::new();
             // A block holds nearly as many IDs as rows (a student's rows
             // are years apart): each row's ID text is kept, numbered once
             // when the blocks are joined; a repeat of the row before's
@@ -2023,16 +2068,31 @@ fn enrollment_spans(e: &DataFrame, tied: &PlHashMap<String, String>) -> PolarsRe
                 if !continuing(i) {
                     new_entries.push((id, start));
                 }
+                if let Some(g) = grade_of(i) {
+                    grade_ends.resize(ids.len(), None);
+                    let slot = &mut grade_ends[id as usize];
+                    *slot = Some(join_grade_ends(*slot, ((start, g), (end, g))));
+                }
             }
-            (spans, ids, codes.texts(), new_entries)
+            (spans, ids, codes.texts(), new_entries, grade_ends)
         })
         .collect();
     let (mut ids, mut codes) = (extract::Interner::default(), extract::Interner::default());
     let mut spans = Vec::with_capacity(blocks.iter().map(|b| b.0.len()).sum());
     let mut new_entries = Vec::new();
-    for (block, id_texts, code_texts, news) in blocks {
+    let mut grade_ends: Vec<Option<GradeEnds>> = Vec::new();
+    for (block, id_texts, code_texts, news, ends) in blocks {
         let id: Vec<u32> = id_texts.iter().map(|t| ids.code(t)).collect();
         new_entries.extend(news.into_iter().map(|(i, d)| (id[i as usize], d)));
+        for (i, e) in ends.into_iter().enumerate() {
+            if let Some(e) = e {
+                let g = id[i] as usize;
+                if grade_ends.len() <= g {
+                    grade_ends.resize(g + 1, None);
+                }
+                grade_ends[g] = Some(join_grade_ends(grade_ends[g], e));
+            }
+        }
         let code: Vec<Code> = code_texts.iter().map(|t| codes.code(t)).collect();
         spans.extend(block.into_iter().map(|(i, (start, end, sau, local))| {
             let local = local.map(|l| code[l as usize]);
@@ -2045,6 +2105,7 @@ fn enrollment_spans(e: &DataFrame, tied: &PlHashMap<String, String>) -> PolarsRe
         codes: codes.texts().len(),
         addresses: Vec::new(),
         new_entries,
+        grade_ends,
         tied: PlHashMap::new(),
     })
 }

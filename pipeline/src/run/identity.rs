@@ -17,8 +17,8 @@ use crate::identity_stage;
 use crate::tables::NICKNAMES;
 use anyhow::Result;
 use cutover_stages::columns::{
-    EXIT_DATE, SCHOOL_ENTRY_DATE, SCHOOL_ID, SCHOOL_STUDENT_ID, SOURCE_ROW, START_STATUS,
-    STATE_STUDENT_ID, YEAR_CODE,
+    EXIT_DATE, GRADE_LEVEL_CODE, SCHOOL_ENTRY_DATE, SCHOOL_ID, SCHOOL_STUDENT_ID, SOURCE_ROW,
+    START_STATUS, STATE_STUDENT_ID, YEAR_CODE,
 };
 use cutover_stages::crosswalk::{self, SAU_ORG_ID};
 use cutover_stages::ingest;
@@ -31,11 +31,11 @@ use tracing::info;
 pub struct Identity;
 
 /// The enrollment columns resolution reads: the IDs, the school and SAU,
-/// the dates and each row's StartStatus (evidence), the year (the review
+/// the dates, each row's StartStatus and grade (evidence), the year (the review
 /// queue) and the source row.
 /// Only these are handed to `identity::run`, so a column it starts to read
 /// must be added here (or it fails: column not found).
-pub const EVIDENCE: [&str; 9] = [
+pub const EVIDENCE: [&str; 10] = [
     SOURCE_ROW,
     STATE_STUDENT_ID,
     SCHOOL_STUDENT_ID,
@@ -45,6 +45,7 @@ pub const EVIDENCE: [&str; 9] = [
     SCHOOL_ENTRY_DATE,
     EXIT_DATE,
     START_STATUS,
+    GRADE_LEVEL_CODE,
 ];
 
 fn decisions_path(ctx: &Ctx) -> PathBuf {

@@ -624,3 +624,96 @@ fn queued(queue: &[BTreeMap<String, String>], a: &str, b: &str) -> (String, Stri
         .map(|r| (r["pattern"].clone(), r["reason"].clone()))
         .unwrap_or_else(|| panic!("{a} {b} queued"))
 }
+
+/// `tests/identity_small/grade_goes_back` (redteam2's injected families,
+/// made by hand) appended to a generated 2,500-student bundle, whose
+/// weights are a state's (alone, a bundle this small sends every probable
+/// pair to a person for its size): a father who graduated in June and his
+/// son of one first name and surname starting kindergarten at the family's
+/// address that fall, the son's birth date blank, and brothers George
+/// Lavoie the same way from grade 5, were merged automatically (the
+/// younger's enrollments "continuing" the elder's); now a person decides
+/// (`twins::grade_goes_back`). A child registered again one grade up
+/// still merges.
+#[test]
+fn grades_going_back_send_a_parent_and_a_child_of_one_name_to_a_person() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    let generated = cutover(
+        &[
+            "generate",
+            "--students",
+            "2500",
+            "--seed",
+            "5",
+            "--out",
+            "bundle",
+        ],
+        w,
+    );
+    assert!(generated.status.success());
+    let fixture = crate::common::repo().join("tests/identity_small/grade_goes_back");
+    for name in [
+        "student_personal.csv",
+        "student_enrollment.csv",
+        "mailing_address.csv",
+    ] {
+        let path = w.join("bundle").join(name);
+        let mut data = fs::read(&path).unwrap();
+        let rows = fs::read(fixture.join(name)).unwrap();
+        let header = |b: &[u8]| -> Vec<u8> {
+            let line = b.split(|&c| c == b'\n').next().unwrap();
+            let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+            line.strip_suffix(b"\r").unwrap_or(line).to_vec()
+        };
+        assert_eq!(
+            header(&data),
+            header(&rows),
+            "{name}: the generator's columns"
+        );
+        let body = rows.splitn(2, |&c| c == b'\n').nth(1).unwrap();
+        if !data.ends_with(b"\n") {
+            data.push(b'\n');
+        }
+        data.extend_from_slice(body);
+        fs::write(&path, data).unwrap();
+    }
+    let cw = crosswalks();
+    let o = cutover(
+        &[
+            "run",
+            "bundle",
+            "--out",
+            "out",
+            "--crosswalks",
+            &cw,
+            "--to",
+            "identity",
+            "--quiet",
+        ],
+        w,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for row in csv_rows(&fixture.join("expected.csv")) {
+        assert_eq!(
+            outcome(w, "out", &row["id_a"], &row["id_b"]),
+            row["outcome"],
+            "{} {} ({})",
+            row["id_a"],
+            row["id_b"],
+            row["case"]
+        );
+    }
+    let queue = csv_rows(&w.join("out/review/queue.csv"));
+    for (a, b) in [("910000001", "910000002"), ("910000003", "910000004")] {
+        assert_eq!(
+            queued(&queue, a, b).1,
+            "probable, but one ID's enrollments begin two or more grades below the grade the other's ended in, which no one child's do (a parent and a child, or two siblings, of one name): a person decides"
+        );
+    }
+}

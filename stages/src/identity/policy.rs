@@ -543,6 +543,9 @@ pub(super) fn score_pairs(
             .or_else(|| {
                 twins::newcomer_under_one_number(&units[a], &units[b], v)
                     .then_some(twins::NEWCOMER_UNDER_ONE_NUMBER)
+            })
+            .or_else(|| {
+                twins::grade_goes_back(&units[a], &units[b], v).then_some(twins::GRADE_GOES_BACK)
             });
         let (outcome, reason) = match (outcome, doubt) {
             ("merge", Some(why)) if reason == "probable" => ("review", why.into()),
