@@ -55,6 +55,7 @@ mod blocking;
 mod estimate;
 mod extract;
 mod facts;
+mod late_exit;
 mod model;
 mod names;
 mod policy;

@@ -558,6 +558,11 @@ pub(super) fn score_pairs(
             ("review", _) if weak_without_enrollment(v, evidence, &reason) => {
                 ("separate", WEAK_WITHOUT_ENROLLMENT.into())
             }
+            ("separate", _)
+                if reason != "decision" && late_exit::late_exit(&units[a], &units[b], v) =>
+            {
+                ("review", late_exit::LATE_EXIT.into())
+            }
             _ => (outcome, reason),
         };
         Scored {
