@@ -546,6 +546,10 @@ pub(super) fn score_pairs(
             })
             .or_else(|| {
                 twins::grade_goes_back(&units[a], &units[b], v).then_some(twins::GRADE_GOES_BACK)
+            })
+            .or_else(|| {
+                twins::grade_back_birth_blank(&units[a], &units[b], v)
+                    .then_some(twins::GRADE_BACK_BIRTH_BLANK)
             });
         let (outcome, reason) = match (outcome, doubt) {
             ("merge", Some(why)) if reason == "probable" => ("review", why.into()),
