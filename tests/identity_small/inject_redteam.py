@@ -620,6 +620,31 @@ def append_csv(src, dst, rows, enc, eol, bom=False):
         f.write(data + buf.getvalue().encode(enc))
 
 
+def write_out(inj, sources, outs, summary):
+    """The injected bundle and truth: the three files the injector adds rows
+    to written as the source's with the rows appended, the others linked,
+    and the summary (counts only) written and printed."""
+    (bundle, truth), (out_bundle, out_truth) = sources, outs
+    changed = {"student_personal.csv": (inj.personal, "cp1252", "\r\n"),
+               "student_enrollment.csv": (inj.enroll, "utf-8", "\n"),
+               "mailing_address.csv": (inj.mail, "utf-8", "\r\n")}
+    for name in sorted(os.listdir(bundle)):
+        dst = os.path.join(out_bundle, name)
+        if name in changed:
+            rows, enc, eol = changed[name]
+            append_csv(os.path.join(bundle, name), dst, rows, enc, eol)
+        elif not os.path.exists(dst):
+            os.link(os.path.join(bundle, name), dst)
+    for name, rows in (("identities.csv", inj.truth), ("hard_negatives.csv", inj.hard)):
+        append_csv(os.path.join(truth, name), os.path.join(out_truth, name), rows, "utf-8", "\n")
+    with open(os.path.join(out_truth, summary), "w") as f:
+        f.write("students %d identity rows %d enrollments %d\n"
+                % (inj.student, len(inj.personal), len(inj.enroll)))
+        for k in sorted(inj.counts):
+            f.write("%s %d\n" % (k, inj.counts[k]))
+    sys.stdout.write(open(os.path.join(out_truth, summary)).read())
+
+
 def main(argv):
     args = [a for a in argv if not a.startswith("--")]
     opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--"))
@@ -633,26 +658,7 @@ def main(argv):
         rng.choices([f for f, _ in FAMILIES], weights)[0](inj, rng)
     os.makedirs(out_bundle, exist_ok=True)
     os.makedirs(out_truth, exist_ok=True)
-    changed = {"student_personal.csv": (inj.personal, "cp1252", "\r\n"),
-               "student_enrollment.csv": (inj.enroll, "utf-8", "\n"),
-               "mailing_address.csv": (inj.mail, "utf-8", "\r\n")}
-    for name in sorted(os.listdir(bundle)):
-        dst = os.path.join(out_bundle, name)
-        if name in changed:
-            rows, enc, eol = changed[name]
-            append_csv(os.path.join(bundle, name), dst, rows, enc, eol)
-        elif not os.path.exists(dst):
-            os.link(os.path.join(bundle, name), dst)
-    append_csv(os.path.join(truth, "identities.csv"), os.path.join(out_truth, "identities.csv"),
-               inj.truth, "utf-8", "\n")
-    append_csv(os.path.join(truth, "hard_negatives.csv"),
-               os.path.join(out_truth, "hard_negatives.csv"), inj.hard, "utf-8", "\n")
-    with open(os.path.join(out_truth, "redteam_summary.txt"), "w") as f:
-        f.write("students %d identity rows %d enrollments %d\n"
-                % (inj.student, len(inj.personal), len(inj.enroll)))
-        for k in sorted(inj.counts):
-            f.write("%s %d\n" % (k, inj.counts[k]))
-    sys.stdout.write(open(os.path.join(out_truth, "redteam_summary.txt")).read())
+    write_out(inj, (bundle, truth), (out_bundle, out_truth), "redteam_summary.txt")
 
 
 if __name__ == "__main__":

@@ -620,26 +620,7 @@ def main(argv):
         blank_one_side(inj, rng, blank)
     os.makedirs(out_bundle, exist_ok=True)
     os.makedirs(out_truth, exist_ok=True)
-    changed = {"student_personal.csv": (inj.personal, "cp1252", "\r\n"),
-               "student_enrollment.csv": (inj.enroll, "utf-8", "\n"),
-               "mailing_address.csv": (inj.mail, "utf-8", "\r\n")}
-    for name in sorted(os.listdir(bundle)):
-        dst = os.path.join(out_bundle, name)
-        if name in changed:
-            rows, enc, eol = changed[name]
-            base.append_csv(os.path.join(bundle, name), dst, rows, enc, eol)
-        elif not os.path.exists(dst):
-            os.link(os.path.join(bundle, name), dst)
-    base.append_csv(os.path.join(truth, "identities.csv"),
-                    os.path.join(out_truth, "identities.csv"), inj.truth, "utf-8", "\n")
-    base.append_csv(os.path.join(truth, "hard_negatives.csv"),
-                    os.path.join(out_truth, "hard_negatives.csv"), inj.hard, "utf-8", "\n")
-    with open(os.path.join(out_truth, "redteam2_summary.txt"), "w") as f:
-        f.write("students %d identity rows %d enrollments %d\n"
-                % (inj.student, len(inj.personal), len(inj.enroll)))
-        for k in sorted(inj.counts):
-            f.write("%s %d\n" % (k, inj.counts[k]))
-    sys.stdout.write(open(os.path.join(out_truth, "redteam2_summary.txt")).read())
+    base.write_out(inj, (bundle, truth), (out_bundle, out_truth), "redteam2_summary.txt")
 
 
 if __name__ == "__main__":
