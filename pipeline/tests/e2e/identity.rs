@@ -12,13 +12,25 @@ fn run(w: &Path, bundle: &str, out: &str) -> std::process::Output {
         &["run", bundle, "--out", out, "--crosswalks", &cw, "--quiet"],
         w,
     );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    crate::common::assert_ok(&o);
     o
+}
+
+/// `run` up to identity (inclusive), which must succeed.
+fn run_to_identity(w: &Path, bundle: &str, out: &str) {
+    let cw = crosswalks();
+    let args = [
+        "run",
+        bundle,
+        "--out",
+        out,
+        "--crosswalks",
+        &cw,
+        "--to",
+        "identity",
+        "--quiet",
+    ];
+    crate::common::assert_ok(&cutover(&args, w));
 }
 
 /// retired ID -> surviving ID.
@@ -336,7 +348,6 @@ fn outcome(w: &Path, out: &str, a: &str, b: &str) -> &'static str {
 fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path();
-    let cw = crosswalks();
     let mut wrong = Vec::new();
     for bundle in [
         "with_enrollments",
@@ -367,26 +378,7 @@ fn hand_made_bundles_merge_or_queue_every_duplicate_and_no_twin() {
             .join("tests/identity_small")
             .join(bundle);
         let dir = dir.display().to_string();
-        let o = cutover(
-            &[
-                "run",
-                &dir,
-                "--out",
-                bundle,
-                "--crosswalks",
-                &cw,
-                "--to",
-                "identity",
-                "--quiet",
-            ],
-            w,
-        );
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        run_to_identity(w, &dir, bundle);
         let mut merges = 0;
         for row in csv_rows(&Path::new(&dir).join("expected.csv")) {
             let got = outcome(w, bundle, &row["id_a"], &row["id_b"]);
@@ -695,27 +687,7 @@ fn grades_going_back_send_a_parent_and_a_child_of_one_name_to_a_person() {
         data.extend_from_slice(body);
         fs::write(&path, data).unwrap();
     }
-    let cw = crosswalks();
-    let o = cutover(
-        &[
-            "run",
-            "bundle",
-            "--out",
-            "out",
-            "--crosswalks",
-            &cw,
-            "--to",
-            "identity",
-            "--quiet",
-        ],
-        w,
-    );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    run_to_identity(w, "bundle", "out");
     for row in csv_rows(&fixture.join("expected.csv")) {
         assert_eq!(
             outcome(w, "out", &row["id_a"], &row["id_b"]),
