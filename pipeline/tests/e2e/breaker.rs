@@ -696,14 +696,7 @@ fn a_bundle_without_enrollments_is_run_and_says_so_on_the_terminal_and_the_repor
                 Student Enrollment, Student Personal, FRM, ELL or Special Education upload is \
                 written for any student and every CTE row is quarantined \
                 (no_primary_enrollment); add the file unless the bundle holds identities alone";
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(
-        stdout.lines().next(),
-        Some(format!("note: {note}").as_str())
-    );
-    let report: serde_json::Value =
-        serde_json::from_slice(&fs::read(w.join("out/report.json")).unwrap()).unwrap();
-    assert_eq!(report["notes"], serde_json::json!([note]));
+    assert_noted(&o, w, note);
     let html = fs::read_to_string(w.join("out/report.html")).unwrap();
     let at = html.find(&format!("<p class=\"warn\" id=\"absent\">Note: {note}</p>"));
     assert!(at.is_some_and(|at| at < html.find("id=\"summary\"").unwrap()));
@@ -718,6 +711,19 @@ fn a_bundle_without_enrollments_is_run_and_says_so_on_the_terminal_and_the_repor
     assert!(!fs::read_to_string(w.join("out/report.html"))
         .unwrap()
         .contains("class=\"warn\""));
+}
+
+/// `note` is the terminal's first line (`note: ...`) and the report's one
+/// note.
+fn assert_noted(o: &std::process::Output, w: &Path, note: &str) {
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        stdout.lines().next(),
+        Some(format!("note: {note}").as_str())
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(w.join("out/report.json")).unwrap()).unwrap();
+    assert_eq!(report["notes"], serde_json::json!([note]));
 }
 
 /// `student_enrollment.csv` holding its header and no row (an export of
@@ -741,12 +747,5 @@ fn an_enrollment_file_of_only_its_header_is_said_so() {
                 is written for any student and every CTE row is quarantined \
                 (no_primary_enrollment); take the file from the extract again unless the bundle \
                 holds identities alone";
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(
-        stdout.lines().next(),
-        Some(format!("note: {note}").as_str())
-    );
-    let report: serde_json::Value =
-        serde_json::from_slice(&fs::read(w.join("out/report.json")).unwrap()).unwrap();
-    assert_eq!(report["notes"], serde_json::json!([note]));
+    assert_noted(&o, w, note);
 }
