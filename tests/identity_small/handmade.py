@@ -28,6 +28,17 @@ def at(street, town):
     return (street, town[0], town[1])
 
 
+# Children alone, each under their own name, address and local number at
+# Brooks Elementary (`Bundle.children_alone`): the population a small
+# bundle's weights are estimated from.
+ALONE = [("Ayotte", "Liam", "M"), ("Bergeron", "Emma", "F"), ("Cote", "Noah", "M"), ("Dion", "Ava", "F"),
+         ("Fortin", "Lucas", "M"), ("Gagne", "Mia", "F"), ("Hebert", "Owen", "M"), ("Jalbert", "Zoe", "F"),
+         ("Lavoie", "Jack", "M"), ("Martel", "Ella", "F"), ("Nadeau", "Ryan", "M"), ("Ouellet", "Leah", "F"),
+         ("Paradis", "Cole", "M"), ("Roy", "Nora", "F"), ("Sirois", "Evan", "M"), ("Theriault", "Ruby", "F"),
+         ("Vachon", "Luke", "M"), ("Albert", "Ivy", "F"), ("Boucher", "Seth", "M"), ("Cyr", "June", "F"),
+         ("Daigle", "Finn", "M"), ("Gendron", "Tess", "F"), ("Levesque", "Gage", "M"), ("Poulin", "Maya", "F")]
+
+
 class Bundle:
     """Students numbered from 1: StateStudentID `prefix` + the number on two
     digits, PersonID `person` + n, IdentityID `identity` + n; EnrollmentIDs
@@ -92,6 +103,15 @@ class Bundle:
             for c in FLAGS:
                 row[c] = "N"
             self.enrs.append([row[c] for c in ENR_HEAD])
+
+    def children_alone(self):
+        """The 24 children of ALONE at Brooks Elementary, born in 2010, at
+        school 2015-2017 (six students alone give a true pair under 24 bits
+        of evidence, queued for the bundle's size)."""
+        for k, (last, first, g) in enumerate(ALONE):
+            s = self.student(last, first, "", g, f"2010-{k % 12 + 1:02d}-{k + 1:02d}",
+                             at(f"{k + 40} Main St", BR))
+            self.enroll(s, 2633, 8410 + k, [2015, 2016, 2017], first_grade=k % 3)
 
     def expect(self, a, b, kind, outcome, case):
         self.expected.append([a, b, kind, outcome, case])

@@ -15,7 +15,7 @@ fixture holds the shape, not the merge. Not wired into
 decides): the expected outcome is `apart` or a person (`review`)."""
 import sys
 
-from handmade import BR, FR, Bundle, at
+from handmade import ALONE, BR, FR, Bundle, at
 
 OUT = sys.argv[1]
 B = Bundle("8100000", 7200, 9300, 9860000)
@@ -29,12 +29,6 @@ enroll(a, 2633, "", [2014, 2015, 2016], first_grade=1, exit_="2015-09-25")
 enroll(b, 2751, "", [2016, 2017], entry="2015-08-27", first_grade=3, first_status="14")
 expect(a, b, "look_alike_day_apart", "apart", "strangers Owen Thomas Morin born a day apart in two SAUs, at once for weeks, no local number, other addresses")
 # 3-26 children alone, each under their own name, address and local number
-ALONE = [("Ayotte", "Liam", "M"), ("Bergeron", "Emma", "F"), ("Cote", "Noah", "M"), ("Dion", "Ava", "F"),
-         ("Fortin", "Lucas", "M"), ("Gagne", "Mia", "F"), ("Hebert", "Owen", "M"), ("Jalbert", "Zoe", "F"),
-         ("Lavoie", "Jack", "M"), ("Martel", "Ella", "F"), ("Nadeau", "Ryan", "M"), ("Ouellet", "Leah", "F"),
-         ("Paradis", "Cole", "M"), ("Roy", "Nora", "F"), ("Sirois", "Evan", "M"), ("Theriault", "Ruby", "F"),
-         ("Vachon", "Luke", "M"), ("Albert", "Ivy", "F"), ("Boucher", "Seth", "M"), ("Cyr", "June", "F"),
-         ("Daigle", "Finn", "M"), ("Gendron", "Tess", "F"), ("Levesque", "Gage", "M"), ("Poulin", "Maya", "F")]
 for k, (last, first, g) in enumerate(ALONE):
     school = 2633 if k % 2 else 2751
     s = student(last, first, "", g, f"2010-{k % 12 + 1:02d}-{k + 1:02d}", at(f"{k + 40} Main St", BR if k % 2 else FR))

@@ -60,15 +60,7 @@ enroll(b, 2751, 5605, [2016, 2017], entry="2016-01-22", first_grade=3)
 expect(a, b, "duplicate", "review", "Ella Rose Cloutier registered at Fryeburg Elementary as Rose Clouston a week after leaving Brooks Elementary, at a new address")
 # 11-34 children alone, each under their own name, address and local number at Brooks
 # Elementary: the population the bundle's weights are estimated from
-ALONE = [("Ayotte", "Liam", "M"), ("Bergeron", "Emma", "F"), ("Cote", "Noah", "M"), ("Dion", "Ava", "F"),
-         ("Fortin", "Lucas", "M"), ("Gagne", "Mia", "F"), ("Hebert", "Owen", "M"), ("Jalbert", "Zoe", "F"),
-         ("Lavoie", "Jack", "M"), ("Martel", "Ella", "F"), ("Nadeau", "Ryan", "M"), ("Ouellet", "Leah", "F"),
-         ("Paradis", "Cole", "M"), ("Roy", "Nora", "F"), ("Sirois", "Evan", "M"), ("Theriault", "Ruby", "F"),
-         ("Vachon", "Luke", "M"), ("Albert", "Ivy", "F"), ("Boucher", "Seth", "M"), ("Cyr", "June", "F"),
-         ("Daigle", "Finn", "M"), ("Gendron", "Tess", "F"), ("Levesque", "Gage", "M"), ("Poulin", "Maya", "F")]
-for k, (last, first, g) in enumerate(ALONE):
-    s = student(last, first, "", g, f"2010-{k % 12 + 1:02d}-{k + 1:02d}", at(f"{k + 40} Main St", BR))
-    enroll(s, 2633, 8410 + k, [2015, 2016, 2017], first_grade=k % 3)
+B.children_alone()
 
 B.write(OUT)
 print(B.n, "students", len(B.enrs), "enrollments")
